@@ -1,0 +1,162 @@
+// Package inventory keeps stock per SKU and warehouse and reserves it for orders with TCC
+// semantics: Try reserves, Confirm turns a reservation into sold stock, Cancel gives it back.
+//
+// Every reservation has an id chosen by the caller (the order id), and the reservation record is
+// the TCC barrier: each operation is idempotent by that id; a Cancel that arrives before its Try
+// records the cancellation and succeeds without touching stock (a null compensation); a Try that
+// arrives after its Cancel is refused with ErrReservationCancelled (no suspended reservation).
+//
+// The invariant, per SKU and warehouse: available + reserved + sold == onHand, available >= 0.
+package inventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+)
+
+// Errors.
+var (
+	ErrInsufficientStock     = errkind.New(errkind.Exhausted, "inventory.insufficient_stock", "insufficient stock")
+	ErrReservationCancelled  = errkind.New(errkind.Conflict, "inventory.reservation_cancelled", "stock reservation was cancelled")
+	ErrReservationConfirmed  = errkind.New(errkind.Conflict, "inventory.reservation_confirmed", "stock reservation is already confirmed")
+	ErrReservationNotFound   = errkind.New(errkind.NotFound, "inventory.reservation_not_found", "stock reservation not found")
+	ErrOnHandBelowCommitted  = errkind.New(errkind.Conflict, "inventory.on_hand_below_committed", "on-hand stock cannot be set below reserved plus sold")
+	ErrInvalidStockQuantity  = errkind.New(errkind.Invalid, "inventory.invalid_quantity", "invalid stock quantity")
+)
+
+// MaxOnHand bounds a warehouse's stock of one SKU, far above any real figure, so sums never overflow.
+const MaxOnHand = 1_000_000_000
+
+// Level is the stock of one SKU in one warehouse.
+type Level struct {
+	SKUID       string
+	WarehouseID string
+	OnHand      int64
+	Available   int64
+	Reserved    int64
+	Sold        int64
+}
+
+// Consistent reports whether the level keeps the invariant.
+func (l Level) Consistent() bool {
+	return l.Available >= 0 && l.Reserved >= 0 && l.Sold >= 0 && l.Available+l.Reserved+l.Sold == l.OnHand
+}
+
+// Line is a quantity of a SKU taken from one warehouse.
+type Line struct {
+	SKUID       string
+	WarehouseID string
+	Quantity    int64
+}
+
+// Demand is a quantity of a SKU, before a warehouse is chosen.
+type Demand struct {
+	SKUID    string
+	Quantity int64
+}
+
+// Store is the persistence port. Reserve, Confirm and Cancel implement the barrier described in
+// the package doc and must be atomic: Reserve takes every line or none.
+type Store interface {
+	SetOnHand(ctx context.Context, tenant, skuID, warehouseID string, onHand int64) (Level, error)
+	Levels(ctx context.Context, tenant string, skuIDs []string) ([]Level, error)
+	Reserve(ctx context.Context, tenant, reservationID string, lines []Line) error
+	Confirm(ctx context.Context, tenant, reservationID string) error
+	Cancel(ctx context.Context, tenant, reservationID string) error
+	Lines(ctx context.Context, tenant, reservationID string) ([]Line, error)
+}
+
+// Service reserves stock, choosing warehouses.
+type Service struct {
+	store Store
+}
+
+// NewService returns a Service over store.
+func NewService(store Store) *Service { return &Service{store: store} }
+
+// SetOnHand sets the counted stock of a SKU in a warehouse; available moves by the difference.
+func (s *Service) SetOnHand(ctx context.Context, tenant, skuID, warehouseID string, onHand int64) (Level, error) {
+	if onHand < 0 || onHand > MaxOnHand {
+		return Level{}, errkind.WithDetail(ErrInvalidStockQuantity, "onHand must be between 0 and %d", MaxOnHand)
+	}
+	if warehouseID == "" {
+		return Level{}, errkind.Invalidf("warehouseId is required")
+	}
+	return s.store.SetOnHand(ctx, tenant, skuID, warehouseID, onHand)
+}
+
+// Levels returns the stock of the SKUs in every warehouse.
+func (s *Service) Levels(ctx context.Context, tenant string, skuIDs ...string) ([]Level, error) {
+	return s.store.Levels(ctx, tenant, skuIDs)
+}
+
+// Allocate chooses a warehouse for each demand: the one with the most available stock that can
+// fill the whole line (ties to the lowest warehouse id, so the choice is deterministic). A line is
+// never split across warehouses; if none can fill it, the result is ErrInsufficientStock.
+func Allocate(levels []Level, demands []Demand) ([]Line, error) {
+	bySKU := map[string][]Level{}
+	for _, l := range levels {
+		bySKU[l.SKUID] = append(bySKU[l.SKUID], l)
+	}
+	lines := make([]Line, 0, len(demands))
+	for _, d := range demands {
+		cands := bySKU[d.SKUID]
+		sort.Slice(cands, func(i, j int) bool {
+			if cands[i].Available != cands[j].Available {
+				return cands[i].Available > cands[j].Available
+			}
+			return cands[i].WarehouseID < cands[j].WarehouseID
+		})
+		if len(cands) == 0 || cands[0].Available < d.Quantity {
+			return nil, errkind.WithDetail(ErrInsufficientStock, "insufficient stock for sku %s", d.SKUID)
+		}
+		cands[0].Available -= d.Quantity // a second line of the same SKU sees what the first took
+		lines = append(lines, Line{SKUID: d.SKUID, WarehouseID: cands[0].WarehouseID, Quantity: d.Quantity})
+	}
+	return lines, nil
+}
+
+// Try reserves the demands under reservationID, choosing warehouses from current levels. If a
+// chosen warehouse was drained by a concurrent order between the read and the reservation, it
+// chooses again once from fresh levels.
+func (s *Service) Try(ctx context.Context, tenant, reservationID string, demands []Demand) ([]Line, error) {
+	skus := make([]string, 0, len(demands))
+	for _, d := range demands {
+		if d.Quantity <= 0 {
+			return nil, errkind.WithDetail(ErrInvalidStockQuantity, "quantity must be positive")
+		}
+		skus = append(skus, d.SKUID)
+	}
+	var lastErr error
+	for attempt := 0; attempt < 2; attempt++ {
+		levels, err := s.store.Levels(ctx, tenant, skus)
+		if err != nil {
+			return nil, fmt.Errorf("inventory: read levels: %w", err)
+		}
+		lines, err := Allocate(levels, demands)
+		if err != nil {
+			return nil, err
+		}
+		if lastErr = s.store.Reserve(ctx, tenant, reservationID, lines); lastErr == nil {
+			return lines, nil
+		}
+		if !errors.Is(lastErr, ErrInsufficientStock) {
+			return nil, lastErr
+		}
+	}
+	return nil, lastErr
+}
+
+// Confirm turns the reservation into sold stock.
+func (s *Service) Confirm(ctx context.Context, tenant, reservationID string) error {
+	return s.store.Confirm(ctx, tenant, reservationID)
+}
+
+// Cancel releases the reservation.
+func (s *Service) Cancel(ctx context.Context, tenant, reservationID string) error {
+	return s.store.Cancel(ctx, tenant, reservationID)
+}

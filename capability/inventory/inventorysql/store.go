@@ -1,0 +1,281 @@
+// Package inventorysql is the SQL adapter of inventory.Store, for SQLite and MySQL through
+// components/dal. Stock moves with conditional updates (available >= qty) so that no read-then-
+// write race can oversell, and lines are updated in (sku, warehouse) order so that two orders for
+// the same SKUs cannot deadlock each other.
+package inventorysql
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/components/dal"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations is the schema of this adapter.
+func Migrations() dal.Migrations {
+	sub, _ := fs.Sub(migrationFiles, "migrations")
+	return dal.Migrations{Component: "inventory", FS: sub}
+}
+
+const (
+	statusReserved  = "reserved"
+	statusConfirmed = "confirmed"
+	statusCancelled = "cancelled"
+)
+
+// Store implements inventory.Store.
+type Store struct {
+	db  *dal.DB
+	now func() time.Time
+}
+
+// New returns a Store on db.
+func New(db *dal.DB) *Store { return &Store{db: db, now: time.Now} }
+
+var _ inventory.Store = (*Store)(nil)
+
+// SetOnHand implements inventory.Store.
+func (s *Store) SetOnHand(ctx context.Context, tenant, skuID, warehouseID string, onHand int64) (inventory.Level, error) {
+	var lvl inventory.Level
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		now := s.now().UnixMilli()
+		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE inventory_levels
+			SET on_hand = ?, available = ? - reserved - sold, updated_at = ?
+			WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND reserved + sold <= ?`,
+			onHand, onHand, now, tenant, skuID, warehouseID, onHand)
+		if err != nil {
+			return fmt.Errorf("inventorysql: set on hand: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			cur, found, err := s.level(ctx, tenant, skuID, warehouseID)
+			if err != nil {
+				return err
+			}
+			if found {
+				return fmt.Errorf("inventorysql: sku %s warehouse %s has %d reserved and %d sold: %w",
+					skuID, warehouseID, cur.Reserved, cur.Sold, inventory.ErrOnHandBelowCommitted)
+			}
+			if _, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO inventory_levels
+				(tenant, sku_id, warehouse_id, on_hand, available, reserved, sold, updated_at)
+				VALUES (?, ?, ?, ?, ?, 0, 0, ?)`, tenant, skuID, warehouseID, onHand, onHand, now); err != nil {
+				return fmt.Errorf("inventorysql: insert level: %w", err)
+			}
+		}
+		var found bool
+		lvl, found, err = s.level(ctx, tenant, skuID, warehouseID)
+		if err == nil && !found {
+			err = errors.New("inventorysql: level vanished after write")
+		}
+		return err
+	})
+	return lvl, err
+}
+
+func (s *Store) level(ctx context.Context, tenant, skuID, warehouseID string) (inventory.Level, bool, error) {
+	l := inventory.Level{SKUID: skuID, WarehouseID: warehouseID}
+	err := s.db.R(ctx).QueryRowContext(ctx, `SELECT on_hand, available, reserved, sold FROM inventory_levels
+		WHERE tenant = ? AND sku_id = ? AND warehouse_id = ?`, tenant, skuID, warehouseID).
+		Scan(&l.OnHand, &l.Available, &l.Reserved, &l.Sold)
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, false, nil
+	}
+	if err != nil {
+		return l, false, fmt.Errorf("inventorysql: read level: %w", err)
+	}
+	return l, true, nil
+}
+
+// Levels implements inventory.Store.
+func (s *Store) Levels(ctx context.Context, tenant string, skuIDs []string) ([]inventory.Level, error) {
+	if len(skuIDs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, len(skuIDs)+1)
+	args = append(args, tenant)
+	for _, id := range skuIDs {
+		args = append(args, id)
+	}
+	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT sku_id, warehouse_id, on_hand, available, reserved, sold
+		FROM inventory_levels WHERE tenant = ? AND sku_id IN (`+dal.Placeholders(len(skuIDs))+`)
+		ORDER BY sku_id, warehouse_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("inventorysql: levels: %w", err)
+	}
+	defer rows.Close()
+	var out []inventory.Level
+	for rows.Next() {
+		var l inventory.Level
+		if err := rows.Scan(&l.SKUID, &l.WarehouseID, &l.OnHand, &l.Available, &l.Reserved, &l.Sold); err != nil {
+			return nil, fmt.Errorf("inventorysql: scan level: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// status reads the barrier row; "" means no row.
+func (s *Store) status(ctx context.Context, tenant, reservationID string) (string, error) {
+	var st string
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT status FROM inventory_reservations
+		WHERE tenant = ? AND reservation_id = ?`+s.db.ForUpdate(), tenant, reservationID).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("inventorysql: read reservation: %w", err)
+	}
+	return st, nil
+}
+
+// Reserve implements inventory.Store.
+func (s *Store) Reserve(ctx context.Context, tenant, reservationID string, lines []inventory.Line) error {
+	sorted := append([]inventory.Line(nil), lines...)
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].SKUID != sorted[j].SKUID {
+			return sorted[i].SKUID < sorted[j].SKUID
+		}
+		return sorted[i].WarehouseID < sorted[j].WarehouseID
+	})
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		now := s.now().UnixMilli()
+		// Claim the barrier first: a concurrent Try or Cancel of the same id waits on this row.
+		if _, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO inventory_reservations
+			(tenant, reservation_id, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+			tenant, reservationID, statusReserved, now, now); err != nil {
+			if !dal.IsDuplicate(err) {
+				return fmt.Errorf("inventorysql: claim reservation: %w", err)
+			}
+			st, err := s.status(ctx, tenant, reservationID)
+			if err != nil {
+				return err
+			}
+			if st == statusCancelled {
+				return fmt.Errorf("inventorysql: try %s after cancel: %w", reservationID, inventory.ErrReservationCancelled)
+			}
+			return nil // a repeated Try: already reserved (or confirmed)
+		}
+		for _, l := range sorted {
+			res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE inventory_levels
+				SET available = available - ?, reserved = reserved + ?, updated_at = ?
+				WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND available >= ?`,
+				l.Quantity, l.Quantity, now, tenant, l.SKUID, l.WarehouseID, l.Quantity)
+			if err != nil {
+				return fmt.Errorf("inventorysql: reserve: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return fmt.Errorf("inventorysql: sku %s warehouse %s: %w", l.SKUID, l.WarehouseID, inventory.ErrInsufficientStock)
+			}
+		}
+		for i, l := range lines {
+			if _, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO inventory_reservation_lines
+				(tenant, reservation_id, line_no, sku_id, warehouse_id, quantity) VALUES (?, ?, ?, ?, ?, ?)`,
+				tenant, reservationID, i+1, l.SKUID, l.WarehouseID, l.Quantity); err != nil {
+				return fmt.Errorf("inventorysql: reservation line: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Confirm implements inventory.Store.
+func (s *Store) Confirm(ctx context.Context, tenant, reservationID string) error {
+	return s.settle(ctx, tenant, reservationID, statusConfirmed,
+		`UPDATE inventory_levels SET reserved = reserved - ?, sold = sold + ?, updated_at = ?
+		 WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND reserved >= ?`)
+}
+
+// Cancel implements inventory.Store.
+func (s *Store) Cancel(ctx context.Context, tenant, reservationID string) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		now := s.now().UnixMilli()
+		// A cancel before any try leaves a cancelled barrier, so the late try is refused.
+		_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO inventory_reservations
+			(tenant, reservation_id, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+			tenant, reservationID, statusCancelled, now, now)
+		if err == nil {
+			return nil
+		}
+		if !dal.IsDuplicate(err) {
+			return fmt.Errorf("inventorysql: cancel barrier: %w", err)
+		}
+		return s.settle(ctx, tenant, reservationID, statusCancelled,
+			`UPDATE inventory_levels SET reserved = reserved - ?, available = available + ?, updated_at = ?
+			 WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND reserved >= ?`)
+	})
+}
+
+// settle moves a reserved reservation to status, applying move to each line.
+func (s *Store) settle(ctx context.Context, tenant, reservationID, to, move string) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		now := s.now().UnixMilli()
+		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE inventory_reservations SET status = ?, updated_at = ?
+			WHERE tenant = ? AND reservation_id = ? AND status = ?`, to, now, tenant, reservationID, statusReserved)
+		if err != nil {
+			return fmt.Errorf("inventorysql: %s reservation: %w", to, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			st, err := s.status(ctx, tenant, reservationID)
+			switch {
+			case err != nil:
+				return err
+			case st == to:
+				return nil // repeated
+			case st == statusCancelled:
+				return fmt.Errorf("inventorysql: %s: %w", reservationID, inventory.ErrReservationCancelled)
+			case st == statusConfirmed:
+				return fmt.Errorf("inventorysql: %s: %w", reservationID, inventory.ErrReservationConfirmed)
+			default:
+				return fmt.Errorf("inventorysql: %s: %w", reservationID, inventory.ErrReservationNotFound)
+			}
+		}
+		lines, err := s.Lines(ctx, tenant, reservationID)
+		if err != nil {
+			return err
+		}
+		sort.Slice(lines, func(i, j int) bool {
+			if lines[i].SKUID != lines[j].SKUID {
+				return lines[i].SKUID < lines[j].SKUID
+			}
+			return lines[i].WarehouseID < lines[j].WarehouseID
+		})
+		for _, l := range lines {
+			res, err := s.db.Q(ctx).ExecContext(ctx, move, l.Quantity, l.Quantity, now, tenant, l.SKUID, l.WarehouseID, l.Quantity)
+			if err != nil {
+				return fmt.Errorf("inventorysql: %s line: %w", to, err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return fmt.Errorf("inventorysql: %s: sku %s warehouse %s has less reserved than the reservation holds", to, l.SKUID, l.WarehouseID)
+			}
+		}
+		return nil
+	})
+}
+
+// Lines implements inventory.Store.
+func (s *Store) Lines(ctx context.Context, tenant, reservationID string) ([]inventory.Line, error) {
+	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT sku_id, warehouse_id, quantity FROM inventory_reservation_lines
+		WHERE tenant = ? AND reservation_id = ? ORDER BY line_no`, tenant, reservationID)
+	if err != nil {
+		return nil, fmt.Errorf("inventorysql: reservation lines: %w", err)
+	}
+	defer rows.Close()
+	var out []inventory.Line
+	for rows.Next() {
+		var l inventory.Line
+		if err := rows.Scan(&l.SKUID, &l.WarehouseID, &l.Quantity); err != nil {
+			return nil, fmt.Errorf("inventorysql: scan reservation line: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}

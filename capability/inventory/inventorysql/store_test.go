@@ -1,0 +1,219 @@
+package inventorysql_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
+	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/dal/daltest"
+)
+
+func setup(t *testing.T, db *dal.DB) *inventory.Service {
+	return inventory.NewService(inventorysql.New(db))
+}
+
+func sets() []dal.Migrations { return []dal.Migrations{inventorysql.Migrations()} }
+
+func level(t *testing.T, svc *inventory.Service, sku, wh string) inventory.Level {
+	t.Helper()
+	ls, err := svc.Levels(context.Background(), "t1", sku)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		if l.WarehouseID == wh {
+			if !l.Consistent() {
+				t.Fatalf("level %+v breaks available+reserved+sold == onHand", l)
+			}
+			return l
+		}
+	}
+	t.Fatalf("no level for %s/%s", sku, wh)
+	return inventory.Level{}
+}
+
+func TestReservationLifecycle(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		svc := setup(t, db)
+		if _, err := svc.SetOnHand(ctx, "t1", "sku1", "wh1", 10); err != nil {
+			t.Fatal(err)
+		}
+		lines, err := svc.Try(ctx, "t1", "r1", []inventory.Demand{{SKUID: "sku1", Quantity: 3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(lines) != 1 || lines[0].WarehouseID != "wh1" {
+			t.Fatalf("got lines %+v; want one line from wh1", lines)
+		}
+		// A repeated Try changes nothing.
+		if _, err := svc.Try(ctx, "t1", "r1", []inventory.Demand{{SKUID: "sku1", Quantity: 3}}); err != nil {
+			t.Fatal(err)
+		}
+		if l := level(t, svc, "sku1", "wh1"); l.Available != 7 || l.Reserved != 3 {
+			t.Fatalf("after try got %+v; want available 7 reserved 3", l)
+		}
+		for i := 0; i < 2; i++ {
+			if err := svc.Confirm(ctx, "t1", "r1"); err != nil {
+				t.Fatalf("confirm #%d: %v", i, err)
+			}
+		}
+		if l := level(t, svc, "sku1", "wh1"); l.Available != 7 || l.Reserved != 0 || l.Sold != 3 {
+			t.Fatalf("after confirm got %+v; want available 7 reserved 0 sold 3", l)
+		}
+		if err := svc.Cancel(ctx, "t1", "r1"); !errors.Is(err, inventory.ErrReservationConfirmed) {
+			t.Fatalf("cancel after confirm: got %v; want ErrReservationConfirmed", err)
+		}
+
+		// Try then Cancel twice gives the stock back once.
+		if _, err := svc.Try(ctx, "t1", "r2", []inventory.Demand{{SKUID: "sku1", Quantity: 2}}); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 2; i++ {
+			if err := svc.Cancel(ctx, "t1", "r2"); err != nil {
+				t.Fatalf("cancel #%d: %v", i, err)
+			}
+		}
+		if l := level(t, svc, "sku1", "wh1"); l.Available != 7 || l.Reserved != 0 {
+			t.Fatalf("after cancel got %+v; want available 7 reserved 0", l)
+		}
+		if err := svc.Confirm(ctx, "t1", "r2"); !errors.Is(err, inventory.ErrReservationCancelled) {
+			t.Fatalf("confirm after cancel: got %v; want ErrReservationCancelled", err)
+		}
+	})
+}
+
+func TestCancelBeforeTryBlocksLateTry(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		svc := setup(t, db)
+		if _, err := svc.SetOnHand(ctx, "t1", "sku1", "wh1", 5); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Cancel(ctx, "t1", "late"); err != nil {
+			t.Fatalf("null compensation: %v", err)
+		}
+		_, err := svc.Try(ctx, "t1", "late", []inventory.Demand{{SKUID: "sku1", Quantity: 1}})
+		if !errors.Is(err, inventory.ErrReservationCancelled) {
+			t.Fatalf("try after cancel: got %v; want ErrReservationCancelled", err)
+		}
+		if l := level(t, svc, "sku1", "wh1"); l.Available != 5 {
+			t.Fatalf("got %+v; want available 5 (the late try must not reserve)", l)
+		}
+		if err := svc.Confirm(ctx, "t1", "never"); !errors.Is(err, inventory.ErrReservationNotFound) {
+			t.Fatalf("confirm unknown: got %v; want ErrReservationNotFound", err)
+		}
+	})
+}
+
+func TestAllOrNothingAcrossLines(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		svc := setup(t, db)
+		store := inventorysql.New(db)
+		mustSet(t, svc, "a", "wh1", 5)
+		mustSet(t, svc, "b", "wh1", 1)
+		err := store.Reserve(ctx, "t1", "r1", []inventory.Line{{SKUID: "a", WarehouseID: "wh1", Quantity: 2}, {SKUID: "b", WarehouseID: "wh1", Quantity: 2}})
+		if !errors.Is(err, inventory.ErrInsufficientStock) {
+			t.Fatalf("got %v; want ErrInsufficientStock", err)
+		}
+		if l := level(t, svc, "a", "wh1"); l.Available != 5 {
+			t.Fatalf("line a got %+v; want untouched available 5", l)
+		}
+		// The failed id was not claimed: a later, satisfiable try under it succeeds.
+		if err := store.Reserve(ctx, "t1", "r1", []inventory.Line{{SKUID: "a", WarehouseID: "wh1", Quantity: 2}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestSetOnHandBelowCommitted(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		svc := setup(t, db)
+		mustSet(t, svc, "a", "wh1", 5)
+		if _, err := svc.Try(ctx, "t1", "r1", []inventory.Demand{{SKUID: "a", Quantity: 4}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.SetOnHand(ctx, "t1", "a", "wh1", 3); !errors.Is(err, inventory.ErrOnHandBelowCommitted) {
+			t.Fatalf("got %v; want ErrOnHandBelowCommitted", err)
+		}
+		l := mustSet(t, svc, "a", "wh1", 10)
+		if l.Available != 6 || l.Reserved != 4 {
+			t.Fatalf("got %+v; want available 6 reserved 4", l)
+		}
+		if _, err := svc.SetOnHand(ctx, "t1", "a", "wh1", -1); !errors.Is(err, inventory.ErrInvalidStockQuantity) {
+			t.Fatalf("negative on hand: got %v; want ErrInvalidStockQuantity", err)
+		}
+	})
+}
+
+func TestWarehouseChoice(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		svc := setup(t, db)
+		mustSet(t, svc, "a", "north", 3)
+		mustSet(t, svc, "a", "south", 8)
+		lines, err := svc.Try(ctx, "t1", "r1", []inventory.Demand{{SKUID: "a", Quantity: 5}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lines[0].WarehouseID != "south" {
+			t.Fatalf("got %s; want south, the only warehouse that can fill 5", lines[0].WarehouseID)
+		}
+		if _, err := svc.Try(ctx, "t1", "r2", []inventory.Demand{{SKUID: "a", Quantity: 4}}); !errors.Is(err, inventory.ErrInsufficientStock) {
+			t.Fatalf("got %v; want ErrInsufficientStock (no warehouse holds 4 now)", err)
+		}
+	})
+}
+
+// TestNoOversellUnderConcurrency: 200 buyers race for 50 units; exactly 50 reservations succeed.
+func TestNoOversellUnderConcurrency(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		svc := setup(t, db)
+		mustSet(t, svc, "hot", "wh1", 50)
+		var ok, short atomic.Int64
+		var wg sync.WaitGroup
+		for i := 0; i < 200; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				err := db.InTx(ctx, func(ctx context.Context) error {
+					_, err := svc.Try(ctx, "t1", fmt.Sprintf("r%d", i), []inventory.Demand{{SKUID: "hot", Quantity: 1}})
+					return err
+				})
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.Is(err, inventory.ErrInsufficientStock):
+					short.Add(1)
+				default:
+					t.Errorf("buyer %d: %v", i, err)
+				}
+			}(i)
+		}
+		wg.Wait()
+		if ok.Load() != 50 || short.Load() != 150 {
+			t.Fatalf("got %d reserved and %d short; want 50 and 150", ok.Load(), short.Load())
+		}
+		if l := level(t, svc, "hot", "wh1"); l.Available != 0 || l.Reserved != 50 {
+			t.Fatalf("got %+v; want available 0 reserved 50", l)
+		}
+	})
+}
+
+func mustSet(t *testing.T, svc *inventory.Service, sku, wh string, n int64) inventory.Level {
+	t.Helper()
+	l, err := svc.SetOnHand(context.Background(), "t1", sku, wh, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}

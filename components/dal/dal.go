@@ -1,0 +1,346 @@
+// Package dal gives storage adapters connections, transactions and dialect facts over
+// database/sql, for two engines behind one API: SQLite (modernc.org/sqlite, pure Go, WAL) as the
+// embedded default, and MySQL through go-sql-driver/mysql (MariaDB, TiDB and other
+// MySQL-protocol databases). It knows nothing of trade.
+//
+// Reads and writes are split: writes and everything inside a transaction go to the primary pool;
+// plain reads go to the replica pool. For SQLite the primary is a single connection (SQLite has
+// one writer; one connection avoids busy-waiting between our own goroutines) and the replica is a
+// read-only pool that WAL lets run beside it. For MySQL the replica is a separate DSN when one is
+// configured, else the primary.
+//
+// A transaction travels in the context: adapters call Q(ctx) and join whatever transaction the
+// caller opened with InTx, so a flow can commit an order, its stock reservation and its outbox
+// event together without any capability knowing about SQL.
+package dal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect is the SQL engine family.
+type Dialect int
+
+// The dialects.
+const (
+	SQLite Dialect = iota + 1
+	MySQL
+)
+
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case MySQL:
+		return "mysql"
+	}
+	return "unknown"
+}
+
+// Config selects and tunes the database.
+type Config struct {
+	// Driver is "sqlite" (default) or "mysql".
+	Driver string `yaml:"driver"`
+	// DSN is the MySQL DSN (go-sql-driver format) or, for SQLite, a file path; empty SQLite DSN
+	// means DataDir/atrium.db.
+	DSN string `yaml:"dsn"`
+	// ReplicaDSN is an optional MySQL read replica.
+	ReplicaDSN string `yaml:"replicaDsn"`
+	// DataDir holds the SQLite file.
+	DataDir string `yaml:"dataDir"`
+	// MaxOpenConns bounds the MySQL primary pool (default 64).
+	MaxOpenConns int `yaml:"maxOpenConns"`
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	switch c.Driver {
+	case "", "sqlite":
+		if c.DSN == "" && c.DataDir == "" {
+			return errors.New("dal: sqlite needs dsn or dataDir")
+		}
+	case "mysql":
+		if c.DSN == "" {
+			return errors.New("dal: mysql needs dsn")
+		}
+		if _, err := mysql.ParseDSN(c.DSN); err != nil {
+			return fmt.Errorf("dal: mysql dsn: %w", err)
+		}
+	default:
+		return fmt.Errorf("dal: unknown driver %q (want sqlite or mysql)", c.Driver)
+	}
+	if c.MaxOpenConns < 0 {
+		return errors.New("dal: maxOpenConns must not be negative")
+	}
+	return nil
+}
+
+// DB is a primary and a replica pool of one dialect.
+type DB struct {
+	primary *sql.DB
+	replica *sql.DB
+	dialect Dialect
+}
+
+// Open connects and pings. It does not migrate.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var db *DB
+	var err error
+	if cfg.Driver == "mysql" {
+		db, err = openMySQL(cfg)
+	} else {
+		db, err = openSQLite(cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.primary.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("dal: ping %s: %w", db.dialect, err)
+	}
+	return db, nil
+}
+
+func openSQLite(cfg Config) (*DB, error) {
+	path := cfg.DSN
+	if path == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("dal: data dir: %w", err)
+		}
+		path = filepath.Join(cfg.DataDir, "atrium.db")
+	}
+	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	primary, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("dal: open sqlite: %w", err)
+	}
+	primary.SetMaxOpenConns(1)
+	primary.SetMaxIdleConns(1)
+	primary.SetConnMaxIdleTime(0)
+	// Make sure the file exists and is in WAL mode before readers open it read-only.
+	if _, err := primary.Exec("SELECT 1"); err != nil {
+		primary.Close()
+		return nil, fmt.Errorf("dal: open sqlite %s: %w", path, err)
+	}
+	replica, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		primary.Close()
+		return nil, fmt.Errorf("dal: open sqlite reader: %w", err)
+	}
+	replica.SetMaxOpenConns(4)
+	replica.SetMaxIdleConns(4)
+	return &DB{primary: primary, replica: replica, dialect: SQLite}, nil
+}
+
+func openMySQL(cfg Config) (*DB, error) {
+	primary, err := sql.Open("mysql", mysqlDSN(cfg.DSN))
+	if err != nil {
+		return nil, fmt.Errorf("dal: open mysql: %w", err)
+	}
+	maxConns := cfg.MaxOpenConns
+	if maxConns == 0 {
+		maxConns = 64
+	}
+	primary.SetMaxOpenConns(maxConns)
+	primary.SetMaxIdleConns(maxConns)
+	primary.SetConnMaxLifetime(30 * time.Minute)
+	replica := primary
+	if cfg.ReplicaDSN != "" {
+		if replica, err = sql.Open("mysql", mysqlDSN(cfg.ReplicaDSN)); err != nil {
+			primary.Close()
+			return nil, fmt.Errorf("dal: open mysql replica: %w", err)
+		}
+		replica.SetMaxOpenConns(maxConns)
+		replica.SetMaxIdleConns(maxConns)
+	}
+	return &DB{primary: primary, replica: replica, dialect: MySQL}, nil
+}
+
+// mysqlDSN forces the settings the adapters rely on.
+func mysqlDSN(dsn string) string {
+	c, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return dsn
+	}
+	c.ParseTime = false
+	c.MultiStatements = false
+	c.ClientFoundRows = true // RowsAffected counts matched rows, as SQLite does
+	c.Collation = "utf8mb4_bin"
+	return c.FormatDSN()
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.primary.Close()
+	if db.replica != db.primary {
+		err = errors.Join(err, db.replica.Close())
+	}
+	return err
+}
+
+// Dialect is the engine family.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Primary is the write pool, for tools (benchmarks, migrations) that need the raw handle.
+func (db *DB) Primary() *sql.DB { return db.primary }
+
+// Querier is what *sql.DB and *sql.Tx share.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+type txKey struct{ db *DB }
+
+// txState is the open transaction and how deep the savepoints go.
+type txState struct {
+	tx    *sql.Tx
+	depth int
+}
+
+func (db *DB) tx(ctx context.Context) *txState {
+	st, _ := ctx.Value(txKey{db}).(*txState)
+	return st
+}
+
+// Q returns the transaction the context carries for this DB, or the primary pool.
+func (db *DB) Q(ctx context.Context) Querier {
+	if st := db.tx(ctx); st != nil {
+		return st.tx
+	}
+	return db.primary
+}
+
+// R returns the context's transaction if any (a read inside a transaction must see its writes),
+// else the replica pool.
+func (db *DB) R(ctx context.Context) Querier {
+	if st := db.tx(ctx); st != nil {
+		return st.tx
+	}
+	return db.replica
+}
+
+// InTx runs fn in a transaction carried by the context. A nested call runs inside a savepoint of
+// the outer transaction: if it fails, its own writes are undone and the outer transaction goes on,
+// so a step can try, fail and try again without leaking half of its first attempt. The outermost
+// call retries fn on a deadlock or lock timeout (MySQL) or a busy database (SQLite), so fn must be
+// safe to run again: it must not have effects outside the database before it returns.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if st := db.tx(ctx); st != nil {
+		return db.savepoint(ctx, st, fn)
+	}
+	const attempts = 5
+	var err error
+	for i := 0; i < attempts; i++ {
+		if err = db.runTx(ctx, fn); err == nil || !db.retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(i+1) * 5 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	tx, err := db.primary.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("dal: begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = fn(context.WithValue(ctx, txKey{db}, &txState{tx: tx})); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("dal: commit: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) savepoint(ctx context.Context, outer *txState, fn func(ctx context.Context) error) error {
+	inner := &txState{tx: outer.tx, depth: outer.depth + 1}
+	name := fmt.Sprintf("sp%d", inner.depth)
+	if _, err := outer.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("dal: savepoint: %w", err)
+	}
+	if err := fn(context.WithValue(ctx, txKey{db}, inner)); err != nil {
+		if _, rbErr := outer.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
+			return errors.Join(err, fmt.Errorf("dal: rollback to savepoint: %w", rbErr))
+		}
+		return err
+	}
+	if _, err := outer.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("dal: release savepoint: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) retryable(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1213 || me.Number == 1205 // deadlock, lock wait timeout
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		code := se.Code() & 0xff
+		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// IsDuplicate reports whether err is a unique-key violation.
+func IsDuplicate(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1062
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// ForUpdate is the row-locking suffix for a SELECT inside a transaction: " FOR UPDATE" on MySQL;
+// nothing on SQLite, whose transactions already hold the single write lock.
+func (db *DB) ForUpdate() string {
+	if db.dialect == MySQL {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// Placeholders returns "?, ?, ?" for n arguments.
+func Placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}

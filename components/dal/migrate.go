@@ -1,0 +1,161 @@
+package dal
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Migrations is one component's versioned schema: files named "NNN_description.sql" in FS, each
+// a list of statements separated by ";" at the end of a line. The SQL is written to run on both
+// dialects (BIGINT, VARCHAR, TEXT, composite keys; times as unix milliseconds), so one file serves
+// SQLite and MySQL. A file may hold dialect-only statements after a "-- sqlite:" or "-- mysql:"
+// line, up to the next such marker or "-- all:".
+type Migrations struct {
+	Component string
+	FS        fs.FS
+}
+
+// Progress receives one line per applied migration.
+type Progress func(component string, version int, name string, done, total int)
+
+type migration struct {
+	component string
+	version   int
+	name      string
+	stmts     []string
+}
+
+// Migrate applies every migration not yet recorded in schema_migrations, in component order as
+// given and version order within a component. Each migration runs in its own transaction on
+// SQLite; MySQL commits DDL implicitly, so a statement that fails part-way leaves the version
+// unrecorded and the error names it.
+func (db *DB) Migrate(ctx context.Context, sets []Migrations, progress Progress) (int, error) {
+	if _, err := db.primary.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		component VARCHAR(64) NOT NULL,
+		version INT NOT NULL,
+		name VARCHAR(255) NOT NULL,
+		applied_at BIGINT NOT NULL,
+		PRIMARY KEY (component, version))`); err != nil {
+		return 0, fmt.Errorf("dal: create schema_migrations: %w", err)
+	}
+	applied := map[string]bool{}
+	rows, err := db.primary.QueryContext(ctx, `SELECT component, version FROM schema_migrations`)
+	if err != nil {
+		return 0, fmt.Errorf("dal: read schema_migrations: %w", err)
+	}
+	for rows.Next() {
+		var c string
+		var v int
+		if err := rows.Scan(&c, &v); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		applied[c+"/"+strconv.Itoa(v)] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+
+	var pending []migration
+	for _, set := range sets {
+		ms, err := db.load(set)
+		if err != nil {
+			return 0, err
+		}
+		for _, m := range ms {
+			if !applied[m.component+"/"+strconv.Itoa(m.version)] {
+				pending = append(pending, m)
+			}
+		}
+	}
+	for i, m := range pending {
+		err := db.InTx(ctx, func(ctx context.Context) error {
+			for _, stmt := range m.stmts {
+				if _, err := db.Q(ctx).ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("dal: migration %s/%03d %s: %w\n%s", m.component, m.version, m.name, err, stmt)
+				}
+			}
+			_, err := db.Q(ctx).ExecContext(ctx,
+				`INSERT INTO schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)`,
+				m.component, m.version, m.name, time.Now().UnixMilli())
+			return err
+		})
+		if err != nil {
+			return i, err
+		}
+		if progress != nil {
+			progress(m.component, m.version, m.name, i+1, len(pending))
+		}
+	}
+	return len(pending), nil
+}
+
+func (db *DB) load(set Migrations) ([]migration, error) {
+	entries, err := fs.ReadDir(set.FS, ".")
+	if err != nil {
+		return nil, fmt.Errorf("dal: migrations of %s: %w", set.Component, err)
+	}
+	var out []migration
+	seen := map[int]string{}
+	for _, e := range entries {
+		if e.IsDir() || path.Ext(e.Name()) != ".sql" {
+			continue
+		}
+		num, rest, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("dal: migration %s/%s: name must be NNN_description.sql", set.Component, e.Name())
+		}
+		if prev, dup := seen[v]; dup {
+			return nil, fmt.Errorf("dal: migration %s: version %d in both %s and %s", set.Component, v, prev, e.Name())
+		}
+		seen[v] = e.Name()
+		body, err := fs.ReadFile(set.FS, e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{component: set.Component, version: v, name: rest, stmts: splitStatements(string(body), db.dialect)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+func splitStatements(body string, d Dialect) []string {
+	var stmts []string
+	var cur strings.Builder
+	keep := true
+	for _, line := range strings.Split(body, "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch trimmed {
+		case "-- sqlite:":
+			keep = d == SQLite
+			continue
+		case "-- mysql:":
+			keep = d == MySQL
+			continue
+		case "-- all:":
+			keep = true
+			continue
+		}
+		if !keep || trimmed == "" || strings.HasPrefix(trimmed, "--") {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+		if strings.HasSuffix(trimmed, ";") {
+			stmts = append(stmts, strings.TrimSuffix(strings.TrimSpace(cur.String()), ";"))
+			cur.Reset()
+		}
+	}
+	if s := strings.TrimSpace(cur.String()); s != "" {
+		stmts = append(stmts, s)
+	}
+	return stmts
+}
