@@ -111,14 +111,14 @@ func WithDetail(base *Error, format string, args ...any) error {
 
 // Generic sentinels used by every layer.
 var (
-	ErrInternal             = New(Internal, "system.internal", "internal error")
-	ErrInvalid              = New(Invalid, "request.invalid", "invalid request")
-	ErrUnavailable          = New(Unavailable, "system.unavailable", "service temporarily unavailable")
-	ErrTooManyRequests      = New(Unavailable, "system.too_many_requests", "too many requests, retry later")
-	ErrUnauthenticated      = New(Unauthenticated, "auth.unauthenticated", "missing or invalid credentials")
-	ErrForbidden            = New(Forbidden, "auth.forbidden", "not allowed")
-	ErrIdempotencyConflict  = New(Conflict, "request.idempotency_conflict", "idempotency key was used with a different request")
-	ErrIdempotencyInFlight  = New(Conflict, "request.idempotency_in_flight", "a request with this idempotency key is in progress")
+	ErrInternal            = New(Internal, "system.internal", "internal error")
+	ErrInvalid             = New(Invalid, "request.invalid", "invalid request")
+	ErrUnavailable         = New(Unavailable, "system.unavailable", "service temporarily unavailable")
+	ErrTooManyRequests     = New(Unavailable, "system.too_many_requests", "too many requests, retry later")
+	ErrUnauthenticated     = New(Unauthenticated, "auth.unauthenticated", "missing or invalid credentials")
+	ErrForbidden           = New(Forbidden, "auth.forbidden", "not allowed")
+	ErrIdempotencyConflict = New(Conflict, "request.idempotency_conflict", "idempotency key was used with a different request")
+	ErrIdempotencyInFlight = New(Conflict, "request.idempotency_in_flight", "a request with this idempotency key is in progress")
 )
 
 // Describe returns the sentinel behind err and the public message to show. An error that carries

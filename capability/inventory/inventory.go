@@ -20,12 +20,12 @@ import (
 
 // Errors.
 var (
-	ErrInsufficientStock     = errkind.New(errkind.Exhausted, "inventory.insufficient_stock", "insufficient stock")
-	ErrReservationCancelled  = errkind.New(errkind.Conflict, "inventory.reservation_cancelled", "stock reservation was cancelled")
-	ErrReservationConfirmed  = errkind.New(errkind.Conflict, "inventory.reservation_confirmed", "stock reservation is already confirmed")
-	ErrReservationNotFound   = errkind.New(errkind.NotFound, "inventory.reservation_not_found", "stock reservation not found")
-	ErrOnHandBelowCommitted  = errkind.New(errkind.Conflict, "inventory.on_hand_below_committed", "on-hand stock cannot be set below reserved plus sold")
-	ErrInvalidStockQuantity  = errkind.New(errkind.Invalid, "inventory.invalid_quantity", "invalid stock quantity")
+	ErrInsufficientStock    = errkind.New(errkind.Exhausted, "inventory.insufficient_stock", "insufficient stock")
+	ErrReservationCancelled = errkind.New(errkind.Conflict, "inventory.reservation_cancelled", "stock reservation was cancelled")
+	ErrReservationConfirmed = errkind.New(errkind.Conflict, "inventory.reservation_confirmed", "stock reservation is already confirmed")
+	ErrReservationNotFound  = errkind.New(errkind.NotFound, "inventory.reservation_not_found", "stock reservation not found")
+	ErrOnHandBelowCommitted = errkind.New(errkind.Conflict, "inventory.on_hand_below_committed", "on-hand stock cannot be set below reserved plus sold")
+	ErrInvalidStockQuantity = errkind.New(errkind.Invalid, "inventory.invalid_quantity", "invalid stock quantity")
 )
 
 // MaxOnHand bounds a warehouse's stock of one SKU, far above any real figure, so sums never overflow.

@@ -337,6 +337,15 @@ func (db *DB) ForUpdate() string {
 	return ""
 }
 
+// ForShare is the shared-lock suffix for a SELECT inside a transaction: it reads the latest
+// committed row (not the snapshot) and lets other readers share the lock.
+func (db *DB) ForShare() string {
+	if db.dialect == MySQL {
+		return " LOCK IN SHARE MODE"
+	}
+	return ""
+}
+
 // Placeholders returns "?, ?, ?" for n arguments.
 func Placeholders(n int) string {
 	if n <= 0 {

@@ -1,0 +1,79 @@
+// Package catalog holds the sellable SKUs of each tenant: title, seller and list price.
+package catalog
+
+import (
+	"context"
+	"regexp"
+	"unicode/utf8"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/money"
+)
+
+// Errors.
+var (
+	ErrSKUNotFound = errkind.New(errkind.NotFound, "catalog.sku_not_found", "sku not found")
+	ErrInvalidSKU  = errkind.New(errkind.Invalid, "catalog.invalid_sku", "invalid sku")
+)
+
+// MaxPrice bounds a unit price (100 million major units of a 2-digit currency), so that
+// quantity × price can never overflow.
+const MaxPrice = 10_000_000_000
+
+var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ValidID reports whether s is a well-formed SKU, seller or warehouse id.
+func ValidID(s string) bool { return idRe.MatchString(s) }
+
+// SKU is a sellable item.
+type SKU struct {
+	tenant   string
+	id       string
+	title    string
+	sellerID string
+	price    money.Amount
+}
+
+// NewSKU validates and returns a SKU.
+func NewSKU(tenant, id, title, sellerID string, price money.Amount) (SKU, error) {
+	switch {
+	case !identity.ValidTenant(tenant):
+		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "tenant %q is not valid", tenant)
+	case !ValidID(id):
+		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "skuId must be 1-64 letters, digits, '.', '_' or '-'")
+	case title == "" || utf8.RuneCountInString(title) > 200 || !utf8.ValidString(title):
+		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "title must be 1-200 characters")
+	case !ValidID(sellerID):
+		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "sellerId must be 1-64 letters, digits, '.', '_' or '-'")
+	case price.Currency().IsZero():
+		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "currency is required")
+	case price.Minor() < 0 || price.Minor() > MaxPrice:
+		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "price must be between 0 and %d minor units", int64(MaxPrice))
+	}
+	return SKU{tenant: tenant, id: id, title: title, sellerID: sellerID, price: price}, nil
+}
+
+// Tenant owns the SKU.
+func (s SKU) Tenant() string { return s.tenant }
+
+// ID is the SKU id, unique within the tenant.
+func (s SKU) ID() string { return s.id }
+
+// Title is the display name.
+func (s SKU) Title() string { return s.title }
+
+// SellerID is the seller that ships it.
+func (s SKU) SellerID() string { return s.sellerID }
+
+// Price is the list price of one unit.
+func (s SKU) Price() money.Amount { return s.price }
+
+// Store is the persistence port.
+type Store interface {
+	Upsert(ctx context.Context, sku SKU) error
+	// Get returns ErrSKUNotFound for an unknown id.
+	Get(ctx context.Context, tenant, id string) (SKU, error)
+	// GetMany returns the SKUs found; unknown ids are absent from the map.
+	GetMany(ctx context.Context, tenant string, ids []string) (map[string]SKU, error)
+}

@@ -1,0 +1,301 @@
+// Package order is the trade and its child orders. A trade is what the buyer placed and pays
+// once; it splits into orders (one per seller by default), each with its own lines, status and
+// shipment. The lifecycle is an explicit state machine (see transitions): one method per
+// transition, and ErrInvalidTransition for any move the table does not allow.
+package order
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/money"
+)
+
+// Address is where a trade ships.
+type Address struct {
+	Name       string
+	Phone      string
+	Country    string
+	Province   string
+	City       string
+	District   string
+	Detail     string
+	PostalCode string
+}
+
+var (
+	phoneRe   = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,19}$`)
+	countryRe = regexp.MustCompile(`^[A-Z]{2}$`)
+	postalRe  = regexp.MustCompile(`^[A-Za-z0-9 -]{0,12}$`)
+)
+
+// NormalizeAddress validates an address; an empty country is CN.
+func NormalizeAddress(a Address) (Address, error) {
+	if a.Country == "" {
+		a.Country = "CN"
+	}
+	bad := func(format string, args ...any) (Address, error) {
+		return Address{}, errkind.WithDetail(ErrInvalidAddress, format, args...)
+	}
+	text := func(s string, max int) bool { return utf8.ValidString(s) && utf8.RuneCountInString(s) <= max }
+	switch {
+	case strings.TrimSpace(a.Name) == "" || !text(a.Name, 64):
+		return bad("address.name must be 1-64 characters")
+	case !phoneRe.MatchString(a.Phone):
+		return bad("address.phone must be 5-20 digits")
+	case !countryRe.MatchString(a.Country):
+		return bad("address.country must be an ISO 3166 alpha-2 code such as CN")
+	case !text(a.Province, 64) || !text(a.City, 64) || !text(a.District, 64):
+		return bad("address.province, city and district must be at most 64 characters")
+	case strings.TrimSpace(a.Detail) == "" || !text(a.Detail, 200):
+		return bad("address.detail must be 1-200 characters")
+	case !postalRe.MatchString(a.PostalCode):
+		return bad("address.postalCode is not valid")
+	}
+	if a.Country == "CN" && (a.Province == "" || a.City == "") {
+		return bad("address.province and address.city are required for CN")
+	}
+	return a, nil
+}
+
+// Line is one SKU in an order.
+type Line struct {
+	LineNo      int
+	SKUID       string
+	Title       string
+	WarehouseID string
+	Quantity    int64
+	UnitPrice   money.Amount
+	Total       money.Amount
+}
+
+// Shipment is how an order travels.
+type Shipment struct {
+	Carrier    string
+	TrackingNo string
+}
+
+// Order is one child order of a trade.
+type Order struct {
+	id           string
+	tradeID      string
+	tenant       string
+	userID       string
+	sellerID     string
+	status       Status
+	lines        []Line
+	total        money.Amount
+	shipment     Shipment
+	cancelReason string
+	createdAt    time.Time
+	updatedAt    time.Time
+	version      int64
+}
+
+// ID is the order id.
+func (o *Order) ID() string { return o.id }
+
+// TradeID is the trade the order belongs to.
+func (o *Order) TradeID() string { return o.tradeID }
+
+// Tenant owns the order.
+func (o *Order) Tenant() string { return o.tenant }
+
+// UserID is the buyer.
+func (o *Order) UserID() string { return o.userID }
+
+// SellerID ships the order.
+func (o *Order) SellerID() string { return o.sellerID }
+
+// Status is the current status.
+func (o *Order) Status() Status { return o.status }
+
+// Lines are the order's lines.
+func (o *Order) Lines() []Line { return append([]Line(nil), o.lines...) }
+
+// Total is the sum of the lines.
+func (o *Order) Total() money.Amount { return o.total }
+
+// Shipment is set once shipped.
+func (o *Order) Shipment() Shipment { return o.shipment }
+
+// CancelReason says why a cancelled order was cancelled.
+func (o *Order) CancelReason() string { return o.cancelReason }
+
+// CreatedAt is when the order was placed.
+func (o *Order) CreatedAt() time.Time { return o.createdAt }
+
+// UpdatedAt is when the order last changed.
+func (o *Order) UpdatedAt() time.Time { return o.updatedAt }
+
+// Version counts changes, for optimistic concurrency.
+func (o *Order) Version() int64 { return o.version }
+
+func (o *Order) move(to Status, now time.Time) error {
+	if !CanMove(o.status, to) {
+		return transitionError(o, to)
+	}
+	o.status = to
+	o.updatedAt = now
+	return nil
+}
+
+// Pay marks a pending order paid.
+func (o *Order) Pay(now time.Time) error { return o.move(Paid, now) }
+
+// Ship records the shipment of a paid order.
+func (o *Order) Ship(s Shipment, now time.Time) error {
+	if !validToken(s.Carrier, 32) || !validToken(s.TrackingNo, 64) {
+		return errkind.WithDetail(ErrInvalidShipment, "carrier (1-32) and trackingNo (1-64) are required letters, digits, '-' or '_'")
+	}
+	if err := o.move(Shipped, now); err != nil {
+		return err
+	}
+	o.shipment = s
+	return nil
+}
+
+var tokenRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func validToken(s string, max int) bool { return len(s) <= max && tokenRe.MatchString(s) }
+
+// Deliver marks a shipped order delivered.
+func (o *Order) Deliver(now time.Time) error { return o.move(Delivered, now) }
+
+// Complete closes a delivered order (the buyer confirmed receipt).
+func (o *Order) Complete(now time.Time) error { return o.move(Completed, now) }
+
+// Cancel cancels a pending order.
+func (o *Order) Cancel(reason string, now time.Time) error {
+	if err := o.move(Cancelled, now); err != nil {
+		return err
+	}
+	o.cancelReason = reason
+	return nil
+}
+
+// Trade is what a buyer placed: child orders paid together.
+type Trade struct {
+	id          string
+	identity    identity.Identity
+	userID      string
+	address     Address
+	total       money.Amount
+	orders      []*Order
+	createdAt   time.Time
+	payDeadline time.Time
+}
+
+// NewTrade assembles a trade. Each order's lines must be non-empty and in the trade's currency;
+// the totals are computed here, so they always equal the sum of the lines.
+func NewTrade(id string, ident identity.Identity, userID string, addr Address, orders []NewOrderSpec, now, payDeadline time.Time) (*Trade, error) {
+	if len(orders) == 0 {
+		return nil, errkind.Invalidf("a trade needs at least one order")
+	}
+	t := &Trade{id: id, identity: ident, userID: userID, address: addr, createdAt: now, payDeadline: payDeadline}
+	cur := orders[0].Lines[0].UnitPrice.Currency()
+	t.total = money.Zero(cur)
+	for _, spec := range orders {
+		o := &Order{id: spec.ID, tradeID: id, tenant: ident.Tenant(), userID: userID, sellerID: spec.SellerID,
+			status: PendingPayment, total: money.Zero(cur), createdAt: now, updatedAt: now}
+		for i, l := range spec.Lines {
+			l.LineNo = i + 1
+			var err error
+			if o.total, err = o.total.Add(l.Total); err != nil {
+				return nil, err
+			}
+			o.lines = append(o.lines, l)
+		}
+		var err error
+		if t.total, err = t.total.Add(o.total); err != nil {
+			return nil, err
+		}
+		t.orders = append(t.orders, o)
+	}
+	return t, nil
+}
+
+// NewOrderSpec describes one child order of a new trade.
+type NewOrderSpec struct {
+	ID       string
+	SellerID string
+	Lines    []Line
+}
+
+// ID is the trade id.
+func (t *Trade) ID() string { return t.id }
+
+// Identity is the business identity the trade was placed under.
+func (t *Trade) Identity() identity.Identity { return t.identity }
+
+// Tenant owns the trade.
+func (t *Trade) Tenant() string { return t.identity.Tenant() }
+
+// UserID is the buyer.
+func (t *Trade) UserID() string { return t.userID }
+
+// Address is the shipping address.
+func (t *Trade) Address() Address { return t.address }
+
+// Total is the sum of all child orders as placed.
+func (t *Trade) Total() money.Amount { return t.total }
+
+// Orders are the child orders.
+func (t *Trade) Orders() []*Order { return t.orders }
+
+// CreatedAt is when the trade was placed.
+func (t *Trade) CreatedAt() time.Time { return t.createdAt }
+
+// PayDeadline is when an unpaid trade is cancelled.
+func (t *Trade) PayDeadline() time.Time { return t.payDeadline }
+
+// Payable is the sum of the orders still awaiting payment.
+func (t *Trade) Payable() money.Amount {
+	sum := money.Zero(t.total.Currency())
+	for _, o := range t.orders {
+		if o.status == PendingPayment {
+			sum, _ = sum.Add(o.total) // cannot overflow: bounded by t.total
+		}
+	}
+	return sum
+}
+
+// Page is a window of a buyer's orders, newest first.
+type Page struct {
+	Orders []*Order
+	// Next is the cursor of the following page, empty at the end.
+	Next string
+}
+
+// Repository is the persistence port. Reads that a transition follows lock the order (LockOrder)
+// so two transitions of one order serialize; Save fails with ErrConcurrentUpdate if the order
+// changed since it was read.
+type Repository interface {
+	CreateTrade(ctx context.Context, t *Trade) error
+	Trade(ctx context.Context, tenant, tradeID string) (*Trade, error)
+	Order(ctx context.Context, tenant, orderID string) (*Order, error)
+	LockOrder(ctx context.Context, tenant, orderID string) (*Order, error)
+	LockTrade(ctx context.Context, tenant, tradeID string) (*Trade, error)
+	Save(ctx context.Context, o *Order) error
+	ListByUser(ctx context.Context, tenant, userID string, limit int, cursor string) (Page, error)
+}
+
+// OrderFromStorage rehydrates an order; only storage adapters call it.
+func OrderFromStorage(id, tradeID, tenant, userID, sellerID string, status Status, lines []Line, total money.Amount,
+	shipment Shipment, cancelReason string, createdAt, updatedAt time.Time, version int64) *Order {
+	return &Order{id: id, tradeID: tradeID, tenant: tenant, userID: userID, sellerID: sellerID, status: status,
+		lines: lines, total: total, shipment: shipment, cancelReason: cancelReason, createdAt: createdAt,
+		updatedAt: updatedAt, version: version}
+}
+
+// TradeFromStorage rehydrates a trade; only storage adapters call it.
+func TradeFromStorage(id string, ident identity.Identity, userID string, addr Address, total money.Amount,
+	orders []*Order, createdAt, payDeadline time.Time) *Trade {
+	return &Trade{id: id, identity: ident, userID: userID, address: addr, total: total, orders: orders,
+		createdAt: createdAt, payDeadline: payDeadline}
+}

@@ -1,0 +1,288 @@
+// Package ordersql is the SQL adapter of order.Repository for SQLite and MySQL.
+//
+// A trade row holds the address as JSON (it is read whole, never queried); orders and lines are
+// rows. Times are unix milliseconds. Save is an optimistic update on the version column, and
+// LockOrder/LockTrade take row locks on MySQL so transitions of one trade serialize.
+package ordersql
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/components/dal"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations is the schema of this adapter.
+func Migrations() dal.Migrations {
+	sub, _ := fs.Sub(migrationFiles, "migrations")
+	return dal.Migrations{Component: "order", FS: sub}
+}
+
+// Repo implements order.Repository.
+type Repo struct{ db *dal.DB }
+
+// New returns a Repo on db.
+func New(db *dal.DB) *Repo { return &Repo{db: db} }
+
+var _ order.Repository = (*Repo)(nil)
+
+type addressJSON struct {
+	Name       string `json:"name"`
+	Phone      string `json:"phone"`
+	Country    string `json:"country"`
+	Province   string `json:"province"`
+	City       string `json:"city"`
+	District   string `json:"district"`
+	Detail     string `json:"detail"`
+	PostalCode string `json:"postalCode"`
+}
+
+// CreateTrade implements order.Repository.
+func (r *Repo) CreateTrade(ctx context.Context, t *order.Trade) error {
+	a := t.Address()
+	addr, err := json.Marshal(addressJSON(a))
+	if err != nil {
+		return fmt.Errorf("ordersql: address: %w", err)
+	}
+	return r.db.InTx(ctx, func(ctx context.Context) error {
+		q := r.db.Q(ctx)
+		if _, err := q.ExecContext(ctx, `INSERT INTO trades (tenant, trade_id, biz_code, scenario, user_id, currency, total,
+			address, created_at, pay_deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.Tenant(), t.ID(), t.Identity().BizCode(), string(t.Identity().Scenario()), t.UserID(),
+			t.Total().Currency().Code(), t.Total().Minor(), string(addr), t.CreatedAt().UnixMilli(), t.PayDeadline().UnixMilli()); err != nil {
+			return fmt.Errorf("ordersql: insert trade: %w", err)
+		}
+		for _, o := range t.Orders() {
+			if _, err := q.ExecContext(ctx, `INSERT INTO orders (tenant, order_id, trade_id, user_id, seller_id, status,
+				currency, total, carrier, tracking_no, cancel_reason, created_at, updated_at, version)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', '', ?, ?, 1)`,
+				o.Tenant(), o.ID(), o.TradeID(), o.UserID(), o.SellerID(), string(o.Status()),
+				o.Total().Currency().Code(), o.Total().Minor(), o.CreatedAt().UnixMilli(), o.UpdatedAt().UnixMilli()); err != nil {
+				return fmt.Errorf("ordersql: insert order: %w", err)
+			}
+			for _, l := range o.Lines() {
+				if _, err := q.ExecContext(ctx, `INSERT INTO order_lines (tenant, order_id, line_no, sku_id, title,
+					warehouse_id, quantity, unit_price, total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					o.Tenant(), o.ID(), l.LineNo, l.SKUID, l.Title, l.WarehouseID, l.Quantity, l.UnitPrice.Minor(), l.Total.Minor()); err != nil {
+					return fmt.Errorf("ordersql: insert line: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+const orderCols = `order_id, trade_id, user_id, seller_id, status, currency, total, carrier, tracking_no, cancel_reason,
+	created_at, updated_at, version`
+
+func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, rows *sql.Rows) ([]*order.Order, error) {
+	defer rows.Close()
+	type raw struct {
+		id, tradeID, userID, sellerID, status, currency, carrier, tracking, reason string
+		total, created, updated, version                                           int64
+	}
+	var raws []raw
+	for rows.Next() {
+		var x raw
+		if err := rows.Scan(&x.id, &x.tradeID, &x.userID, &x.sellerID, &x.status, &x.currency, &x.total, &x.carrier,
+			&x.tracking, &x.reason, &x.created, &x.updated, &x.version); err != nil {
+			return nil, fmt.Errorf("ordersql: scan order: %w", err)
+		}
+		raws = append(raws, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ordersql: orders: %w", err)
+	}
+	rows.Close()
+	if len(raws) == 0 {
+		return nil, nil
+	}
+	ids := make([]any, 0, len(raws)+1)
+	ids = append(ids, tenant)
+	for _, x := range raws {
+		ids = append(ids, x.id)
+	}
+	lrows, err := q.QueryContext(ctx, `SELECT order_id, line_no, sku_id, title, warehouse_id, quantity, unit_price, total
+		FROM order_lines WHERE tenant = ? AND order_id IN (`+dal.Placeholders(len(raws))+`) ORDER BY order_id, line_no`, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("ordersql: lines: %w", err)
+	}
+	defer lrows.Close()
+	type rawLine struct {
+		orderID string
+		line    order.Line
+		unit    int64
+		total   int64
+	}
+	lines := map[string][]rawLine{}
+	for lrows.Next() {
+		var l rawLine
+		if err := lrows.Scan(&l.orderID, &l.line.LineNo, &l.line.SKUID, &l.line.Title, &l.line.WarehouseID,
+			&l.line.Quantity, &l.unit, &l.total); err != nil {
+			return nil, fmt.Errorf("ordersql: scan line: %w", err)
+		}
+		lines[l.orderID] = append(lines[l.orderID], l)
+	}
+	if err := lrows.Err(); err != nil {
+		return nil, fmt.Errorf("ordersql: lines: %w", err)
+	}
+	out := make([]*order.Order, 0, len(raws))
+	for _, x := range raws {
+		cur, err := money.ParseCurrency(x.currency)
+		if err != nil {
+			return nil, fmt.Errorf("ordersql: order %s: %w", x.id, err)
+		}
+		var ls []order.Line
+		for _, rl := range lines[x.id] {
+			l := rl.line
+			l.UnitPrice, l.Total = money.New(rl.unit, cur), money.New(rl.total, cur)
+			ls = append(ls, l)
+		}
+		out = append(out, order.OrderFromStorage(x.id, x.tradeID, tenant, x.userID, x.sellerID, order.Status(x.status), ls,
+			money.New(x.total, cur), order.Shipment{Carrier: x.carrier, TrackingNo: x.tracking}, x.reason,
+			time.UnixMilli(x.created), time.UnixMilli(x.updated), x.version))
+	}
+	return out, nil
+}
+
+func (r *Repo) orderQuery(ctx context.Context, q dal.Querier, lock bool, tenant, orderID string) (*order.Order, error) {
+	suffix := ""
+	if lock {
+		suffix = r.db.ForUpdate()
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+orderCols+` FROM orders WHERE tenant = ? AND order_id = ?`+suffix, tenant, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("ordersql: order: %w", err)
+	}
+	os, err := r.scanOrders(ctx, q, tenant, rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(os) == 0 {
+		return nil, order.ErrNotFound
+	}
+	return os[0], nil
+}
+
+// Order implements order.Repository.
+func (r *Repo) Order(ctx context.Context, tenant, orderID string) (*order.Order, error) {
+	return r.orderQuery(ctx, r.db.R(ctx), false, tenant, orderID)
+}
+
+// LockOrder implements order.Repository.
+func (r *Repo) LockOrder(ctx context.Context, tenant, orderID string) (*order.Order, error) {
+	return r.orderQuery(ctx, r.db.Q(ctx), true, tenant, orderID)
+}
+
+func (r *Repo) tradeQuery(ctx context.Context, q dal.Querier, lock bool, tenant, tradeID string) (*order.Trade, error) {
+	suffix := ""
+	if lock {
+		suffix = r.db.ForUpdate()
+	}
+	var bizCode, scenario, userID, currency, addr string
+	var total, created, deadline int64
+	err := q.QueryRowContext(ctx, `SELECT biz_code, scenario, user_id, currency, total, address, created_at, pay_deadline
+		FROM trades WHERE tenant = ? AND trade_id = ?`+suffix, tenant, tradeID).
+		Scan(&bizCode, &scenario, &userID, &currency, &total, &addr, &created, &deadline)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, order.ErrTradeNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ordersql: trade: %w", err)
+	}
+	ident, err := identity.New(tenant, bizCode, identity.Scenario(scenario))
+	if err != nil {
+		return nil, fmt.Errorf("ordersql: trade %s identity: %w", tradeID, err)
+	}
+	cur, err := money.ParseCurrency(currency)
+	if err != nil {
+		return nil, fmt.Errorf("ordersql: trade %s: %w", tradeID, err)
+	}
+	var a addressJSON
+	if err := json.Unmarshal([]byte(addr), &a); err != nil {
+		return nil, fmt.Errorf("ordersql: trade %s address: %w", tradeID, err)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+orderCols+` FROM orders WHERE tenant = ? AND trade_id = ? ORDER BY order_id`+suffix, tenant, tradeID)
+	if err != nil {
+		return nil, fmt.Errorf("ordersql: trade orders: %w", err)
+	}
+	orders, err := r.scanOrders(ctx, q, tenant, rows)
+	if err != nil {
+		return nil, err
+	}
+	return order.TradeFromStorage(tradeID, ident, userID, order.Address(a), money.New(total, cur), orders,
+		time.UnixMilli(created), time.UnixMilli(deadline)), nil
+}
+
+// Trade implements order.Repository.
+func (r *Repo) Trade(ctx context.Context, tenant, tradeID string) (*order.Trade, error) {
+	return r.tradeQuery(ctx, r.db.R(ctx), false, tenant, tradeID)
+}
+
+// LockTrade implements order.Repository.
+func (r *Repo) LockTrade(ctx context.Context, tenant, tradeID string) (*order.Trade, error) {
+	return r.tradeQuery(ctx, r.db.Q(ctx), true, tenant, tradeID)
+}
+
+// Save implements order.Repository.
+func (r *Repo) Save(ctx context.Context, o *order.Order) error {
+	res, err := r.db.Q(ctx).ExecContext(ctx, `UPDATE orders SET status = ?, carrier = ?, tracking_no = ?, cancel_reason = ?,
+		updated_at = ?, version = version + 1 WHERE tenant = ? AND order_id = ? AND version = ?`,
+		string(o.Status()), o.Shipment().Carrier, o.Shipment().TrackingNo, o.CancelReason(), o.UpdatedAt().UnixMilli(),
+		o.Tenant(), o.ID(), o.Version())
+	if err != nil {
+		return fmt.Errorf("ordersql: save order: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("ordersql: order %s version %d: %w", o.ID(), o.Version(), order.ErrConcurrentUpdate)
+	}
+	return nil
+}
+
+// ListByUser implements order.Repository. The cursor is "<created_at>:<order_id>" of the last
+// order of the previous page.
+func (r *Repo) ListByUser(ctx context.Context, tenant, userID string, limit int, cursor string) (order.Page, error) {
+	q := `SELECT ` + orderCols + ` FROM orders WHERE tenant = ? AND user_id = ?`
+	args := []any{tenant, userID}
+	if cursor != "" {
+		ts, id, ok := strings.Cut(cursor, ":")
+		n, err := strconv.ParseInt(ts, 10, 64)
+		if !ok || err != nil || id == "" {
+			return order.Page{}, fmt.Errorf("ordersql: cursor %q: %w", cursor, order.ErrInvalidCursor)
+		}
+		q += ` AND (created_at < ? OR (created_at = ? AND order_id < ?))`
+		args = append(args, n, n, id)
+	}
+	q += ` ORDER BY created_at DESC, order_id DESC LIMIT ?`
+	args = append(args, limit+1)
+	rows, err := r.db.R(ctx).QueryContext(ctx, q, args...)
+	if err != nil {
+		return order.Page{}, fmt.Errorf("ordersql: list: %w", err)
+	}
+	os, err := r.scanOrders(ctx, r.db.R(ctx), tenant, rows)
+	if err != nil {
+		return order.Page{}, err
+	}
+	var p order.Page
+	if len(os) > limit {
+		os = os[:limit]
+		last := os[limit-1]
+		p.Next = strconv.FormatInt(last.CreatedAt().UnixMilli(), 10) + ":" + last.ID()
+	}
+	p.Orders = os
+	return p, nil
+}

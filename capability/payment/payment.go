@@ -1,0 +1,162 @@
+// Package payment is the money coming in for a trade: a payment intent created with a provider,
+// settled by the provider's signed callback. Callbacks are at-least-once and may be replayed; a
+// payment settles once, and a callback for a settled payment changes nothing.
+package payment
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/money"
+)
+
+// Status is where a payment stands.
+type Status string
+
+// The statuses. A pending payment succeeds, fails, or is closed when its trade no longer needs
+// it (cancelled before the money arrived).
+const (
+	Pending   Status = "pending"
+	Succeeded Status = "succeeded"
+	Failed    Status = "failed"
+	Closed    Status = "closed"
+)
+
+// Outcome is what a provider reports.
+type Outcome string
+
+// The outcomes.
+const (
+	OutcomeSucceeded Outcome = "succeeded"
+	OutcomeFailed    Outcome = "failed"
+)
+
+// Errors.
+var (
+	ErrNotFound         = errkind.New(errkind.NotFound, "payment.not_found", "payment not found")
+	ErrUnknownProvider  = errkind.New(errkind.Invalid, "payment.unknown_method", "unknown payment method")
+	ErrInvalidSignature = errkind.New(errkind.Unauthenticated, "payment.invalid_signature", "callback signature is not valid")
+	ErrInvalidCallback  = errkind.New(errkind.Invalid, "payment.invalid_callback", "callback is malformed")
+	ErrAmountMismatch   = errkind.New(errkind.Conflict, "payment.amount_mismatch", "callback amount does not match the payment")
+	ErrNothingToPay     = errkind.New(errkind.Conflict, "payment.nothing_to_pay", "the trade has nothing left to pay")
+	ErrProviderFailed   = errkind.New(errkind.Unavailable, "payment.provider_unavailable", "payment provider is unavailable")
+	ErrAlreadySettled   = errkind.New(errkind.Conflict, "payment.already_settled", "payment is already settled")
+)
+
+// Payment is one attempt to collect a trade's payable amount.
+type Payment struct {
+	id          string
+	tenant      string
+	tradeID     string
+	userID      string
+	provider    string
+	amount      money.Amount
+	status      Status
+	providerRef string
+	createdAt   time.Time
+	settledAt   time.Time
+}
+
+// New returns a pending payment.
+func New(id, tenant, tradeID, userID, provider string, amount money.Amount, now time.Time) *Payment {
+	return &Payment{id: id, tenant: tenant, tradeID: tradeID, userID: userID, provider: provider, amount: amount,
+		status: Pending, createdAt: now}
+}
+
+// FromStorage rehydrates a payment; only storage adapters call it.
+func FromStorage(id, tenant, tradeID, userID, provider string, amount money.Amount, status Status, providerRef string,
+	createdAt, settledAt time.Time) *Payment {
+	return &Payment{id: id, tenant: tenant, tradeID: tradeID, userID: userID, provider: provider, amount: amount,
+		status: status, providerRef: providerRef, createdAt: createdAt, settledAt: settledAt}
+}
+
+// ID is the payment id, unique across tenants (callbacks name it alone).
+func (p *Payment) ID() string { return p.id }
+
+// Tenant owns the payment.
+func (p *Payment) Tenant() string { return p.tenant }
+
+// TradeID is the trade being paid.
+func (p *Payment) TradeID() string { return p.tradeID }
+
+// UserID is the payer.
+func (p *Payment) UserID() string { return p.userID }
+
+// Provider names the payment provider ("sandbox").
+func (p *Payment) Provider() string { return p.provider }
+
+// Amount is what the provider must collect.
+func (p *Payment) Amount() money.Amount { return p.amount }
+
+// Status is the current status.
+func (p *Payment) Status() Status { return p.status }
+
+// ProviderRef is the provider's id for the intent.
+func (p *Payment) ProviderRef() string { return p.providerRef }
+
+// CreatedAt is when the intent was created.
+func (p *Payment) CreatedAt() time.Time { return p.createdAt }
+
+// SettledAt is when it left pending; zero while pending.
+func (p *Payment) SettledAt() time.Time { return p.settledAt }
+
+// SetProviderRef records the provider's intent id.
+func (p *Payment) SetProviderRef(ref string) { p.providerRef = ref }
+
+// Settle applies a provider outcome. It reports whether the payment changed: a replayed
+// callback for a payment already in that state does not. A success for a closed payment is
+// recorded (the money did arrive) so that it can be refunded.
+func (p *Payment) Settle(o Outcome, now time.Time) (bool, error) {
+	switch {
+	case o == OutcomeSucceeded && (p.status == Pending || p.status == Closed):
+		p.status, p.settledAt = Succeeded, now
+		return true, nil
+	case o == OutcomeFailed && p.status == Pending:
+		p.status, p.settledAt = Failed, now
+		return true, nil
+	case o == OutcomeSucceeded && p.status == Succeeded, o == OutcomeFailed && p.status == Failed,
+		o == OutcomeFailed && p.status == Closed:
+		return false, nil
+	default:
+		return false, errkind.WithDetail(ErrAlreadySettled, "payment %s is %s; outcome %s ignored", p.id, p.status, o)
+	}
+}
+
+// Close ends a pending payment that is no longer needed.
+func (p *Payment) Close(now time.Time) bool {
+	if p.status != Pending {
+		return false
+	}
+	p.status, p.settledAt = Closed, now
+	return true
+}
+
+// Notification is a verified provider callback.
+type Notification struct {
+	NotifyID    string
+	PaymentID   string
+	ProviderRef string
+	Amount      int64
+	Currency    string
+	Outcome     Outcome
+}
+
+// Provider is a payment provider.
+type Provider interface {
+	Name() string
+	// CreateIntent registers the payment with the provider and returns the provider's reference.
+	CreateIntent(ctx context.Context, p *Payment) (string, error)
+	// VerifyCallback checks the signature of a callback and parses it.
+	VerifyCallback(header http.Header, body []byte) (Notification, error)
+}
+
+// Store is the persistence port. Lock reads a payment for update inside a transaction.
+type Store interface {
+	Create(ctx context.Context, p *Payment) error
+	Get(ctx context.Context, id string) (*Payment, error)
+	Lock(ctx context.Context, id string) (*Payment, error)
+	ByTrade(ctx context.Context, tenant, tradeID string) ([]*Payment, error)
+	Save(ctx context.Context, p *Payment) error
+}

@@ -1,0 +1,184 @@
+// Package sandboxpay is the "sandbox" payment provider: it behaves like a real one without
+// moving money. It hands out intent references, and when told the outcome of a payment
+// (Simulate) it sends a signed callback over HTTP to the platform's callback URL, retrying on
+// failure as real providers do. Signatures are HMAC-SHA256 over "<timestamp>.<body>" with a shared
+// secret; callbacks older than the tolerance are refused so a captured callback cannot be
+// replayed forever, and replays within it are absorbed by the payment state machine.
+package sandboxpay
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/payment"
+)
+
+// Header names of a sandbox callback.
+const (
+	HeaderTimestamp = "X-Sandbox-Timestamp"
+	HeaderSignature = "X-Sandbox-Signature"
+)
+
+// Config of the provider.
+type Config struct {
+	// Secret signs callbacks; at least 16 bytes.
+	Secret string `yaml:"secret"`
+	// CallbackURL is where callbacks are sent, e.g. http://127.0.0.1:8080/callbacks/v1/payments/sandbox.
+	CallbackURL string `yaml:"callbackUrl"`
+	// Tolerance is how old a callback may be (default 5m).
+	Tolerance time.Duration `yaml:"tolerance"`
+}
+
+// Validate reports a config that cannot work.
+func (c Config) Validate() error {
+	if len(c.Secret) < 16 {
+		return errors.New("sandboxpay: secret must be at least 16 bytes")
+	}
+	if c.CallbackURL == "" {
+		return errors.New("sandboxpay: callbackUrl is required")
+	}
+	return nil
+}
+
+// Provider is the sandbox provider.
+type Provider struct {
+	cfg    Config
+	client *http.Client
+	now    func() time.Time
+}
+
+// New returns a sandbox provider.
+func New(cfg Config) (*Provider, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Tolerance == 0 {
+		cfg.Tolerance = 5 * time.Minute
+	}
+	return &Provider{cfg: cfg, client: &http.Client{Timeout: 10 * time.Second}, now: time.Now}, nil
+}
+
+// Name implements payment.Provider.
+func (p *Provider) Name() string { return "sandbox" }
+
+// CreateIntent implements payment.Provider.
+func (p *Provider) CreateIntent(_ context.Context, _ *payment.Payment) (string, error) {
+	return "sbx_" + randomHex(12), nil
+}
+
+type callback struct {
+	NotifyID    string `json:"notifyId"`
+	PaymentID   string `json:"paymentId"`
+	ProviderRef string `json:"providerRef"`
+	Amount      int64  `json:"amount"`
+	Currency    string `json:"currency"`
+	Outcome     string `json:"outcome"`
+}
+
+// Sign returns the signature of body at timestamp ts.
+func (p *Provider) Sign(ts string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(p.cfg.Secret))
+	m.Write([]byte(ts))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// VerifyCallback implements payment.Provider.
+func (p *Provider) VerifyCallback(h http.Header, body []byte) (payment.Notification, error) {
+	ts, sig := h.Get(HeaderTimestamp), h.Get(HeaderSignature)
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || sig == "" {
+		return payment.Notification{}, errkind.WithDetail(payment.ErrInvalidSignature, "missing timestamp or signature")
+	}
+	want, err := hex.DecodeString(sig)
+	if err != nil || !hmac.Equal(want, mustHex(p.Sign(ts, body))) {
+		return payment.Notification{}, payment.ErrInvalidSignature
+	}
+	age := p.now().Sub(time.Unix(sec, 0))
+	if age > p.cfg.Tolerance || age < -p.cfg.Tolerance {
+		return payment.Notification{}, errkind.WithDetail(payment.ErrInvalidSignature, "callback timestamp outside tolerance")
+	}
+	var cb callback
+	if err := json.Unmarshal(body, &cb); err != nil || cb.PaymentID == "" || cb.NotifyID == "" {
+		return payment.Notification{}, payment.ErrInvalidCallback
+	}
+	o := payment.Outcome(cb.Outcome)
+	if o != payment.OutcomeSucceeded && o != payment.OutcomeFailed {
+		return payment.Notification{}, errkind.WithDetail(payment.ErrInvalidCallback, "unknown outcome %q", cb.Outcome)
+	}
+	return payment.Notification{NotifyID: cb.NotifyID, PaymentID: cb.PaymentID, ProviderRef: cb.ProviderRef,
+		Amount: cb.Amount, Currency: cb.Currency, Outcome: o}, nil
+}
+
+// Callback builds a signed callback for pay with outcome: the body and its headers.
+func (p *Provider) Callback(pay *payment.Payment, outcome payment.Outcome) ([]byte, http.Header) {
+	body, _ := json.Marshal(callback{NotifyID: "ntf_" + randomHex(12), PaymentID: pay.ID(), ProviderRef: pay.ProviderRef(),
+		Amount: pay.Amount().Minor(), Currency: pay.Amount().Currency().Code(), Outcome: string(outcome)})
+	ts := strconv.FormatInt(p.now().Unix(), 10)
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set(HeaderTimestamp, ts)
+	h.Set(HeaderSignature, p.Sign(ts, body))
+	return body, h
+}
+
+// Simulate makes the provider report outcome for pay: it posts the signed callback to the
+// callback URL, retrying up to three times on a network error or a 5xx, and returns once the
+// platform accepted it.
+func (p *Provider) Simulate(ctx context.Context, pay *payment.Payment, outcome payment.Outcome) error {
+	body, h := p.Callback(pay, outcome)
+	var last error
+	for attempt := 0; attempt < 3; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+			}
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.cfg.CallbackURL, bytes.NewReader(body))
+		if err != nil {
+			return fmt.Errorf("sandboxpay: callback request: %w", err)
+		}
+		req.Header = h.Clone()
+		resp, err := p.client.Do(req)
+		if err != nil {
+			last = err
+			continue
+		}
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		if resp.StatusCode < 300 {
+			return nil
+		}
+		last = fmt.Errorf("callback answered %d: %s", resp.StatusCode, bytes.TrimSpace(msg))
+		if resp.StatusCode < 500 {
+			break // the platform refused it; retrying the same callback cannot help
+		}
+	}
+	return fmt.Errorf("sandboxpay: deliver callback for %s: %v: %w", pay.ID(), last, payment.ErrProviderFailed)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func mustHex(s string) []byte {
+	b, _ := hex.DecodeString(s)
+	return b
+}

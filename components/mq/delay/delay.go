@@ -1,0 +1,187 @@
+// Package delay is a durable timer: "run handler kind for ref at time T". Jobs are rows
+// written in the caller's transaction, so a timer exists exactly when the business change that
+// set it committed, and it survives restarts. A worker polls for due jobs, leases each one (so two
+// nodes never run it at once), runs the handler and marks it done; a failing handler is retried
+// with backoff. Handlers must be idempotent: a crash after the handler but before the mark runs
+// it again.
+//
+// Brokers offer delayed messages too (RocketMQ levels, RabbitMQ plugins), but not all the brokers
+// Atrium supports do, and none of them in the embedded mode; a table works on every database.
+package delay
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/atriumtrade/atrium/components/dal"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations is the schema of the delay queue.
+func Migrations() dal.Migrations {
+	sub, _ := fs.Sub(migrationFiles, "migrations")
+	return dal.Migrations{Component: "delay", FS: sub}
+}
+
+// Handler runs a due job.
+type Handler func(ctx context.Context, ref string) error
+
+// Queue schedules and runs jobs.
+type Queue struct {
+	db       *dal.DB
+	ids      func() string
+	now      func() time.Time
+	handlers map[string]Handler
+	log      *slog.Logger
+	lease    time.Duration
+}
+
+// Option configures a Queue.
+type Option func(*Queue)
+
+// WithClock sets the clock jobs are compared against (tests move it forward).
+func WithClock(now func() time.Time) Option { return func(q *Queue) { q.now = now } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(q *Queue) { q.log = l } }
+
+// New returns a Queue.
+func New(db *dal.DB, ids func() string, opts ...Option) *Queue {
+	q := &Queue{db: db, ids: ids, now: time.Now, handlers: map[string]Handler{}, log: slog.Default(), lease: time.Minute}
+	for _, o := range opts {
+		o(q)
+	}
+	return q
+}
+
+// Handle registers the handler of kind. Call before Run.
+func (q *Queue) Handle(kind string, h func(ctx context.Context, ref string) error) { q.handlers[kind] = h }
+
+// Schedule sets a timer in the transaction ctx carries. One (kind, ref) has at most one timer;
+// scheduling it again moves it.
+func (q *Queue) Schedule(ctx context.Context, kind, ref string, due time.Time) error {
+	return q.db.InTx(ctx, func(ctx context.Context) error {
+		res, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET due_at = ?, done_at = 0, attempts = 0, lease_until = 0
+			WHERE kind = ? AND ref = ?`, due.UnixMilli(), kind, ref)
+		if err != nil {
+			return fmt.Errorf("delay: schedule: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		_, err = q.db.Q(ctx).ExecContext(ctx, `INSERT INTO delayed_jobs (job_id, kind, ref, due_at, lease_until, attempts, last_error, done_at)
+			VALUES (?, ?, ?, ?, 0, 0, '', 0)`, q.ids(), kind, ref, due.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("delay: schedule: %w", err)
+		}
+		return nil
+	})
+}
+
+// Cancel removes a pending timer, in the transaction ctx carries.
+func (q *Queue) Cancel(ctx context.Context, kind, ref string) error {
+	_, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET done_at = ? WHERE kind = ? AND ref = ? AND done_at = 0`,
+		q.now().UnixMilli(), kind, ref)
+	if err != nil {
+		return fmt.Errorf("delay: cancel: %w", err)
+	}
+	return nil
+}
+
+// Run polls every interval until ctx ends.
+func (q *Queue) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := q.RunDue(ctx, 100); err != nil && !errors.Is(err, context.Canceled) {
+			q.log.Error("delay: poll failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+type job struct {
+	id, kind, ref string
+	attempts      int
+}
+
+// RunDue runs up to limit due jobs once and reports how many succeeded.
+func (q *Queue) RunDue(ctx context.Context, limit int) (int, error) {
+	now := q.now().UnixMilli()
+	rows, err := q.db.R(ctx).QueryContext(ctx, `SELECT job_id, kind, ref, attempts FROM delayed_jobs
+		WHERE done_at = 0 AND due_at <= ? AND lease_until < ? ORDER BY due_at LIMIT ?`, now, now, limit)
+	if err != nil {
+		return 0, fmt.Errorf("delay: due jobs: %w", err)
+	}
+	var jobs []job
+	for rows.Next() {
+		var j job
+		if err := rows.Scan(&j.id, &j.kind, &j.ref, &j.attempts); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("delay: scan: %w", err)
+		}
+		jobs = append(jobs, j)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, j := range jobs {
+		if ctx.Err() != nil {
+			return done, ctx.Err()
+		}
+		ok, err := q.runOne(ctx, j)
+		if err != nil {
+			return done, err
+		}
+		if ok {
+			done++
+		}
+	}
+	return done, nil
+}
+
+func (q *Queue) runOne(ctx context.Context, j job) (bool, error) {
+	now := q.now()
+	res, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET lease_until = ?, attempts = attempts + 1
+		WHERE job_id = ? AND done_at = 0 AND lease_until < ?`, now.Add(q.lease).UnixMilli(), j.id, now.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("delay: lease: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil // another node took it
+	}
+	h, ok := q.handlers[j.kind]
+	var herr error
+	if !ok {
+		herr = fmt.Errorf("no handler for kind %q", j.kind)
+	} else {
+		herr = h(ctx, j.ref)
+	}
+	if herr == nil {
+		_, err = q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET done_at = ?, last_error = '' WHERE job_id = ?`,
+			q.now().UnixMilli(), j.id)
+		return err == nil, err
+	}
+	backoff := time.Duration(1<<min(j.attempts, 10)) * time.Second
+	q.log.Warn("delay: job failed, will retry", "kind", j.kind, "ref", j.ref, "attempt", j.attempts+1, "retryIn", backoff, "err", herr)
+	msg := herr.Error()
+	if len(msg) > 500 {
+		msg = msg[:500]
+	}
+	_, err = q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET due_at = ?, lease_until = 0, last_error = ? WHERE job_id = ?`,
+		q.now().Add(backoff).UnixMilli(), msg, j.id)
+	return false, err
+}

@@ -1,0 +1,60 @@
+package fixedprice
+
+import (
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/order"
+)
+
+// OrderEvent is the payload of the order.* events.
+type OrderEvent struct {
+	Tenant       string    `json:"tenant"`
+	TradeID      string    `json:"tradeId"`
+	OrderID      string    `json:"orderId"`
+	UserID       string    `json:"userId"`
+	SellerID     string    `json:"sellerId"`
+	Status       string    `json:"status"`
+	Total        int64     `json:"total"`
+	Currency     string    `json:"currency"`
+	PaymentID    string    `json:"paymentId,omitempty"`
+	CancelReason string    `json:"cancelReason,omitempty"`
+	Carrier      string    `json:"carrier,omitempty"`
+	TrackingNo   string    `json:"trackingNo,omitempty"`
+	At           time.Time `json:"at"`
+}
+
+// TradeCreated is the payload of order.created.
+type TradeCreated struct {
+	Tenant   string       `json:"tenant"`
+	BizCode  string       `json:"bizCode"`
+	TradeID  string       `json:"tradeId"`
+	UserID   string       `json:"userId"`
+	Total    int64        `json:"total"`
+	Currency string       `json:"currency"`
+	Orders   []OrderEvent `json:"orders"`
+	At       time.Time    `json:"at"`
+}
+
+type refundOwed struct {
+	Tenant    string    `json:"tenant"`
+	PaymentID string    `json:"paymentId"`
+	TradeID   string    `json:"tradeId"`
+	Amount    int64     `json:"amount"`
+	Currency  string    `json:"currency"`
+	At        time.Time `json:"at"`
+}
+
+func orderEvent(o *order.Order, now time.Time, paymentID string) OrderEvent {
+	return OrderEvent{Tenant: o.Tenant(), TradeID: o.TradeID(), OrderID: o.ID(), UserID: o.UserID(), SellerID: o.SellerID(),
+		Status: string(o.Status()), Total: o.Total().Minor(), Currency: o.Total().Currency().Code(), PaymentID: paymentID,
+		CancelReason: o.CancelReason(), Carrier: o.Shipment().Carrier, TrackingNo: o.Shipment().TrackingNo, At: now}
+}
+
+func tradeCreated(t *order.Trade, now time.Time) TradeCreated {
+	ev := TradeCreated{Tenant: t.Tenant(), BizCode: t.Identity().BizCode(), TradeID: t.ID(), UserID: t.UserID(),
+		Total: t.Total().Minor(), Currency: t.Total().Currency().Code(), At: now}
+	for _, o := range t.Orders() {
+		ev.Orders = append(ev.Orders, orderEvent(o, now, ""))
+	}
+	return ev
+}

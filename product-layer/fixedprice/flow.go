@@ -1,0 +1,629 @@
+// Package fixedprice is the fixed-price transaction flow: quote → reserve stock → create the
+// trade and its child orders → pay → confirm stock → ship → deliver → complete, with cancel by the
+// buyer and automatic cancel of unpaid trades.
+//
+// Every step is one local transaction that changes the orders, the stock reservation, the
+// payment and the outbox together, so there is no moment at which an order exists without its
+// stock, or stock is sold without a paid order. The unpaid-trade timeout is a durable timer set in
+// the same transaction as the trade, so it survives restarts. Steps are idempotent: a replayed
+// payment callback, a repeated cancel or a timer that fires twice changes nothing the second time.
+//
+// The flow declares the small ports it needs (Transactor, Outbox, Timers, Idempotency, IDs); the
+// composition root gives it SQL adapters from components/.
+package fixedprice
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/catalog"
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/capability/splitting"
+)
+
+// Transactor runs fn in one local transaction carried by ctx.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// Outbox appends an event to the transaction's outbox.
+type Outbox interface {
+	Append(ctx context.Context, topic, key string, payload any) (string, error)
+}
+
+// Timers are durable timers written in the transaction.
+type Timers interface {
+	Schedule(ctx context.Context, kind, ref string, due time.Time) error
+	Cancel(ctx context.Context, kind, ref string) error
+}
+
+// Idempotency claims a client's idempotency key for a result inside the transaction.
+type Idempotency interface {
+	// Claim returns the result already recorded for the key (found) or records ref.
+	Claim(ctx context.Context, tenant, userID, scope, key, requestHash, ref string) (string, bool, error)
+	// Lookup returns the result recorded for the key, if any.
+	Lookup(ctx context.Context, tenant, userID, scope, key, requestHash string) (string, bool, error)
+}
+
+// IDs makes unique ids with a prefix.
+type IDs interface {
+	NextString(prefix string) string
+}
+
+// TimerUnpaid is the kind of the unpaid-trade timer.
+const TimerUnpaid = "fixedprice.unpaid_timeout"
+
+// Topics of the events the flow emits.
+const (
+	TopicOrderCreated      = "order.created"
+	TopicOrderPaid         = "order.paid"
+	TopicOrderCancelled    = "order.cancelled"
+	TopicOrderShipped      = "order.shipped"
+	TopicOrderDelivered    = "order.delivered"
+	TopicOrderCompleted    = "order.completed"
+	TopicPaymentRefundOwed = "payment.refund_required"
+)
+
+// Cancel reasons.
+const (
+	ReasonBuyer         = "buyer_cancelled"
+	ReasonUnpaidTimeout = "unpaid_timeout"
+)
+
+// Config of the flow.
+type Config struct {
+	// UnpaidWindow is how long a trade may stay unpaid before it is cancelled (default 30m).
+	UnpaidWindow time.Duration `yaml:"unpaidWindow"`
+}
+
+// Validate reports a config that cannot work.
+func (c Config) Validate() error {
+	if c.UnpaidWindow < time.Second || c.UnpaidWindow > 7*24*time.Hour {
+		return fmt.Errorf("fixedprice: unpaidWindow %s must be between 1s and 168h", c.UnpaidWindow)
+	}
+	return nil
+}
+
+// Deps are the flow's collaborators.
+type Deps struct {
+	Tx          Transactor
+	Catalog     catalog.Store
+	Inventory   *inventory.Service
+	Orders      order.Repository
+	Payments    payment.Store
+	Providers   []payment.Provider
+	Outbox      Outbox
+	Timers      Timers
+	Idempotency Idempotency
+	IDs         IDs
+	Now         func() time.Time
+}
+
+// Flow runs fixed-price trades.
+type Flow struct {
+	d         Deps
+	cfg       Config
+	providers map[string]payment.Provider
+}
+
+// New returns a Flow.
+func New(d Deps, cfg Config) (*Flow, error) {
+	if cfg.UnpaidWindow == 0 {
+		cfg.UnpaidWindow = 30 * time.Minute
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	f := &Flow{d: d, cfg: cfg, providers: map[string]payment.Provider{}}
+	for _, p := range d.Providers {
+		f.providers[p.Name()] = p
+	}
+	return f, nil
+}
+
+// RegisterTimers registers the flow's timer handlers with a timer queue.
+func (f *Flow) RegisterTimers(register func(kind string, h func(ctx context.Context, ref string) error)) {
+	register(TimerUnpaid, f.expireUnpaid)
+}
+
+// Quote is a priced cart and how it would split.
+type Quote struct {
+	pricing.Quote
+	Groups []splitting.Group
+}
+
+// Quote prices items for a buyer without reserving anything.
+func (f *Flow) Quote(ctx context.Context, ident identity.Identity, items []pricing.Item) (Quote, error) {
+	items, err := pricing.NormalizeItems(items)
+	if err != nil {
+		return Quote{}, err
+	}
+	q, err := f.price(ctx, ident.Tenant(), items)
+	if err != nil {
+		return Quote{}, err
+	}
+	return Quote{Quote: q, Groups: splitting.Split(q.Lines, splitting.BySeller)}, nil
+}
+
+func (f *Flow) price(ctx context.Context, tenant string, items []pricing.Item) (pricing.Quote, error) {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.SKUID
+	}
+	skus, err := f.d.Catalog.GetMany(ctx, tenant, ids)
+	if err != nil {
+		return pricing.Quote{}, err
+	}
+	return pricing.Price(items, skus)
+}
+
+// PlaceOrder is a buyer's request to buy.
+type PlaceOrder struct {
+	Identity       identity.Identity
+	UserID         string
+	Items          []pricing.Item
+	Address        order.Address
+	IdempotencyKey string
+}
+
+func requestHash(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func validateKey(key string) error {
+	if len(key) > 128 {
+		return errkind.Invalidf("Idempotency-Key must be at most 128 characters")
+	}
+	return nil
+}
+
+// PlaceOrder reserves stock and creates the trade, its orders, the order.created event and the
+// unpaid timer in one transaction. With an idempotency key, a repeated request returns the trade
+// the first one created.
+func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, error) {
+	if !identity.ValidUserID(cmd.UserID) {
+		return nil, errkind.WithDetail(errkind.ErrUnauthenticated, "no buyer")
+	}
+	if err := validateKey(cmd.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	items, err := pricing.NormalizeItems(cmd.Items)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := order.NormalizeAddress(cmd.Address)
+	if err != nil {
+		return nil, err
+	}
+	tenant := cmd.Identity.Tenant()
+	hash := requestHash(struct {
+		Scenario identity.Scenario
+		BizCode  string
+		Items    []pricing.Item
+		Address  order.Address
+	}{cmd.Identity.Scenario(), cmd.Identity.BizCode(), cmd.Items, addr})
+	const scope = "place_order"
+	if cmd.IdempotencyKey != "" {
+		if prev, found, err := f.d.Idempotency.Lookup(ctx, tenant, cmd.UserID, scope, cmd.IdempotencyKey, hash); err != nil {
+			return nil, err
+		} else if found {
+			return f.d.Orders.Trade(ctx, tenant, prev)
+		}
+	}
+	q, err := f.price(ctx, tenant, items)
+	if err != nil {
+		return nil, err
+	}
+	groups := splitting.Split(q.Lines, splitting.BySeller)
+	tradeID := f.d.IDs.NextString("T")
+	var trade *order.Trade
+	var existing string
+	err = f.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		existing = ""
+		if cmd.IdempotencyKey != "" {
+			prev, found, err := f.d.Idempotency.Claim(ctx, tenant, cmd.UserID, scope, cmd.IdempotencyKey, hash, tradeID)
+			if err != nil {
+				return err
+			}
+			if found {
+				existing = prev
+				return nil
+			}
+		}
+		now := f.d.Now()
+		specs := make([]order.NewOrderSpec, 0, len(groups))
+		for _, g := range groups {
+			orderID := f.d.IDs.NextString("O")
+			demands := make([]inventory.Demand, len(g.Lines))
+			for i, l := range g.Lines {
+				demands[i] = inventory.Demand{SKUID: l.SKU.ID(), Quantity: l.Quantity}
+			}
+			reserved, err := f.d.Inventory.Try(ctx, tenant, orderID, demands)
+			if err != nil {
+				return err
+			}
+			lines := make([]order.Line, len(g.Lines))
+			for i, l := range g.Lines {
+				lines[i] = order.Line{SKUID: l.SKU.ID(), Title: l.SKU.Title(), WarehouseID: reserved[i].WarehouseID,
+					Quantity: l.Quantity, UnitPrice: l.UnitPrice, Total: l.Total}
+			}
+			specs = append(specs, order.NewOrderSpec{ID: orderID, SellerID: g.Key, Lines: lines})
+		}
+		var err error
+		if trade, err = order.NewTrade(tradeID, cmd.Identity, cmd.UserID, addr, specs, now, now.Add(f.cfg.UnpaidWindow)); err != nil {
+			return err
+		}
+		if err := f.d.Orders.CreateTrade(ctx, trade); err != nil {
+			return err
+		}
+		if _, err := f.d.Outbox.Append(ctx, TopicOrderCreated, tradeID, tradeCreated(trade, now)); err != nil {
+			return err
+		}
+		return f.d.Timers.Schedule(ctx, TimerUnpaid, timerRef(tenant, tradeID), trade.PayDeadline())
+	})
+	if err != nil {
+		return nil, err
+	}
+	if existing != "" {
+		return f.d.Orders.Trade(ctx, tenant, existing)
+	}
+	return trade, nil
+}
+
+func timerRef(tenant, tradeID string) string { return tenant + "/" + tradeID }
+
+// Trade returns a trade of the buyer (userID "" for an operator).
+func (f *Flow) Trade(ctx context.Context, tenant, userID, tradeID string) (*order.Trade, error) {
+	t, err := f.d.Orders.Trade(ctx, tenant, tradeID)
+	if err != nil {
+		return nil, err
+	}
+	if userID != "" && t.UserID() != userID {
+		return nil, order.ErrTradeNotFound // another buyer's trade does not exist for this one
+	}
+	return t, nil
+}
+
+// Order returns an order of the buyer (userID "" for an operator).
+func (f *Flow) Order(ctx context.Context, tenant, userID, orderID string) (*order.Order, error) {
+	o, err := f.d.Orders.Order(ctx, tenant, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if userID != "" && o.UserID() != userID {
+		return nil, order.ErrNotFound
+	}
+	return o, nil
+}
+
+// Orders lists a buyer's orders, newest first.
+func (f *Flow) Orders(ctx context.Context, tenant, userID string, limit int, cursor string) (order.Page, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 20
+	}
+	return f.d.Orders.ListByUser(ctx, tenant, userID, limit, cursor)
+}
+
+// CreatePayment is a buyer's request to pay a trade.
+type CreatePayment struct {
+	Tenant         string
+	UserID         string
+	TradeID        string
+	Method         string
+	IdempotencyKey string
+}
+
+// CreatePayment creates a payment intent for what the trade still owes. While an intent for the
+// same method and amount is pending, it is returned instead of a new one.
+func (f *Flow) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.Payment, error) {
+	if err := validateKey(cmd.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	prov, ok := f.providers[cmd.Method]
+	if !ok {
+		return nil, errkind.WithDetail(payment.ErrUnknownProvider, "unknown payment method %q", cmd.Method)
+	}
+	const scope = "create_payment"
+	hash := requestHash([]string{cmd.TradeID, cmd.Method})
+	if cmd.IdempotencyKey != "" {
+		if prev, found, err := f.d.Idempotency.Lookup(ctx, cmd.Tenant, cmd.UserID, scope, cmd.IdempotencyKey, hash); err != nil {
+			return nil, err
+		} else if found {
+			return f.d.Payments.Get(ctx, prev)
+		}
+	}
+	trade, err := f.Trade(ctx, cmd.Tenant, cmd.UserID, cmd.TradeID)
+	if err != nil {
+		return nil, err
+	}
+	payable := trade.Payable()
+	if payable.Minor() == 0 {
+		return nil, errkind.WithDetail(payment.ErrNothingToPay, "trade %s has no order awaiting payment", trade.ID())
+	}
+	if open, err := f.openPayment(ctx, cmd.Tenant, trade.ID(), cmd.Method, payable.Minor()); err != nil || open != nil {
+		return open, err
+	}
+	p := payment.New(f.d.IDs.NextString("P"), cmd.Tenant, trade.ID(), cmd.UserID, cmd.Method, payable, f.d.Now())
+	// The provider is called outside the transaction: a slow provider must not hold row locks.
+	// An intent orphaned by a failure below expires at the provider unpaid.
+	ref, err := prov.CreateIntent(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("fixedprice: create intent: %w", err)
+	}
+	p.SetProviderRef(ref)
+	var result *payment.Payment
+	err = f.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		result = p
+		if cmd.IdempotencyKey != "" {
+			prev, found, err := f.d.Idempotency.Claim(ctx, cmd.Tenant, cmd.UserID, scope, cmd.IdempotencyKey, hash, p.ID())
+			if err != nil {
+				return err
+			}
+			if found {
+				result, err = f.d.Payments.Get(ctx, prev)
+				return err
+			}
+		}
+		locked, err := f.d.Orders.LockTrade(ctx, cmd.Tenant, trade.ID())
+		if err != nil {
+			return err
+		}
+		if locked.Payable() != payable {
+			return errkind.WithDetail(payment.ErrNothingToPay, "trade %s changed while paying; retry", trade.ID())
+		}
+		if open, err := f.openPayment(ctx, cmd.Tenant, trade.ID(), cmd.Method, payable.Minor()); err != nil || open != nil {
+			result = open
+			return err
+		}
+		return f.d.Payments.Create(ctx, p)
+	})
+	return result, err
+}
+
+func (f *Flow) openPayment(ctx context.Context, tenant, tradeID, method string, amount int64) (*payment.Payment, error) {
+	ps, err := f.d.Payments.ByTrade(ctx, tenant, tradeID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.Status() == payment.Pending && p.Provider() == method && p.Amount().Minor() == amount {
+			return p, nil
+		}
+	}
+	return nil, nil
+}
+
+// Payment returns a payment of the tenant.
+func (f *Flow) Payment(ctx context.Context, tenant, paymentID string) (*payment.Payment, error) {
+	p, err := f.d.Payments.Get(ctx, paymentID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Tenant() != tenant {
+		return nil, payment.ErrNotFound
+	}
+	return p, nil
+}
+
+// HandlePaymentCallback verifies a provider callback and applies it: on success every order of
+// the trade still awaiting payment becomes paid and its stock is confirmed as sold. A replayed
+// callback changes nothing. Money that arrives for a trade already cancelled is recorded and a
+// payment.refund_required event asks for it to go back.
+func (f *Flow) HandlePaymentCallback(ctx context.Context, providerName string, header http.Header, body []byte) error {
+	prov, ok := f.providers[providerName]
+	if !ok {
+		return errkind.WithDetail(payment.ErrUnknownProvider, "unknown payment provider %q", providerName)
+	}
+	n, err := prov.VerifyCallback(header, body)
+	if err != nil {
+		return err
+	}
+	peek, err := f.d.Payments.Get(ctx, n.PaymentID)
+	if err != nil {
+		return err
+	}
+	if peek.Provider() != providerName {
+		return errkind.WithDetail(payment.ErrInvalidCallback, "payment %s belongs to another provider", n.PaymentID)
+	}
+	if n.Amount != peek.Amount().Minor() || n.Currency != peek.Amount().Currency().Code() {
+		return errkind.WithDetail(payment.ErrAmountMismatch, "callback says %d %s; payment is %d %s",
+			n.Amount, n.Currency, peek.Amount().Minor(), peek.Amount().Currency().Code())
+	}
+	tenant := peek.Tenant()
+	return f.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		// Lock order: trade (with its orders), then payment; Cancel takes the same order.
+		trade, err := f.d.Orders.LockTrade(ctx, tenant, peek.TradeID())
+		if err != nil {
+			return err
+		}
+		p, err := f.d.Payments.Lock(ctx, n.PaymentID)
+		if err != nil {
+			return err
+		}
+		wasClosed := p.Status() == payment.Closed
+		now := f.d.Now()
+		changed, err := p.Settle(n.Outcome, now)
+		if err != nil || !changed {
+			return err
+		}
+		if err := f.d.Payments.Save(ctx, p); err != nil {
+			return err
+		}
+		if n.Outcome != payment.OutcomeSucceeded {
+			return nil
+		}
+		paid := 0
+		if !wasClosed {
+			for _, o := range trade.Orders() {
+				if o.Status() != order.PendingPayment {
+					continue
+				}
+				if err := o.Pay(now); err != nil {
+					return err
+				}
+				if err := f.d.Orders.Save(ctx, o); err != nil {
+					return err
+				}
+				if err := f.d.Inventory.Confirm(ctx, tenant, o.ID()); err != nil {
+					return err
+				}
+				if _, err := f.d.Outbox.Append(ctx, TopicOrderPaid, o.ID(), orderEvent(o, now, p.ID())); err != nil {
+					return err
+				}
+				paid++
+			}
+		}
+		if paid == 0 {
+			_, err := f.d.Outbox.Append(ctx, TopicPaymentRefundOwed, p.ID(), refundOwed{Tenant: tenant, PaymentID: p.ID(),
+				TradeID: p.TradeID(), Amount: p.Amount().Minor(), Currency: p.Amount().Currency().Code(), At: now})
+			return err
+		}
+		return f.d.Timers.Cancel(ctx, TimerUnpaid, timerRef(tenant, trade.ID()))
+	})
+}
+
+// Cancel cancels an order awaiting payment and gives its stock back. userID "" acts as an
+// operator. Cancelling an already cancelled order is a no-op.
+func (f *Flow) Cancel(ctx context.Context, tenant, userID, orderID, reason string) (*order.Order, error) {
+	var result *order.Order
+	err := f.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		peek, err := f.Order(ctx, tenant, userID, orderID)
+		if err != nil {
+			return err
+		}
+		trade, err := f.d.Orders.LockTrade(ctx, tenant, peek.TradeID())
+		if err != nil {
+			return err
+		}
+		var o *order.Order
+		for _, x := range trade.Orders() {
+			if x.ID() == orderID {
+				o = x
+			}
+		}
+		if o == nil {
+			return order.ErrNotFound
+		}
+		result = o
+		if o.Status() == order.Cancelled {
+			return nil
+		}
+		return f.cancelLocked(ctx, trade, o, reason)
+	})
+	return result, err
+}
+
+func (f *Flow) cancelLocked(ctx context.Context, trade *order.Trade, o *order.Order, reason string) error {
+	now := f.d.Now()
+	if err := o.Cancel(reason, now); err != nil {
+		return err
+	}
+	if err := f.d.Orders.Save(ctx, o); err != nil {
+		return err
+	}
+	if err := f.d.Inventory.Cancel(ctx, o.Tenant(), o.ID()); err != nil {
+		return err
+	}
+	// A pending intent was for the old payable amount; close it so it cannot pay the rest.
+	ps, err := f.d.Payments.ByTrade(ctx, o.Tenant(), trade.ID())
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.Close(now) {
+			if err := f.d.Payments.Save(ctx, p); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := f.d.Outbox.Append(ctx, TopicOrderCancelled, o.ID(), orderEvent(o, now, "")); err != nil {
+		return err
+	}
+	if trade.Payable().Minor() == 0 {
+		return f.d.Timers.Cancel(ctx, TimerUnpaid, timerRef(o.Tenant(), trade.ID()))
+	}
+	return nil
+}
+
+// expireUnpaid is the unpaid timer: every order of the trade still awaiting payment is cancelled.
+func (f *Flow) expireUnpaid(ctx context.Context, ref string) error {
+	tenant, tradeID, ok := strings.Cut(ref, "/")
+	if !ok {
+		return fmt.Errorf("fixedprice: bad timer ref %q", ref)
+	}
+	return f.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		trade, err := f.d.Orders.LockTrade(ctx, tenant, tradeID)
+		if errors.Is(err, order.ErrTradeNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, o := range trade.Orders() {
+			if o.Status() == order.PendingPayment {
+				if err := f.cancelLocked(ctx, trade, o, ReasonUnpaidTimeout); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Ship records the shipment of a paid order (operator).
+func (f *Flow) Ship(ctx context.Context, tenant, orderID string, s order.Shipment) (*order.Order, error) {
+	return f.transition(ctx, tenant, "", orderID, TopicOrderShipped, func(o *order.Order, now time.Time) error { return o.Ship(s, now) })
+}
+
+// Deliver records that a shipped order arrived (operator).
+func (f *Flow) Deliver(ctx context.Context, tenant, orderID string) (*order.Order, error) {
+	return f.transition(ctx, tenant, "", orderID, TopicOrderDelivered, func(o *order.Order, now time.Time) error { return o.Deliver(now) })
+}
+
+// Complete closes a delivered order: the buyer confirmed receipt.
+func (f *Flow) Complete(ctx context.Context, tenant, userID, orderID string) (*order.Order, error) {
+	return f.transition(ctx, tenant, userID, orderID, TopicOrderCompleted, func(o *order.Order, now time.Time) error { return o.Complete(now) })
+}
+
+func (f *Flow) transition(ctx context.Context, tenant, userID, orderID, topic string, apply func(*order.Order, time.Time) error) (*order.Order, error) {
+	var o *order.Order
+	err := f.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if o, err = f.d.Orders.LockOrder(ctx, tenant, orderID); err != nil {
+			return err
+		}
+		if userID != "" && o.UserID() != userID {
+			return order.ErrNotFound
+		}
+		now := f.d.Now()
+		if err := apply(o, now); err != nil {
+			return err
+		}
+		if err := f.d.Orders.Save(ctx, o); err != nil {
+			return err
+		}
+		_, err = f.d.Outbox.Append(ctx, topic, o.ID(), orderEvent(o, now, ""))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
