@@ -22,6 +22,7 @@ var (
 	ErrEmptyCart     = errkind.New(errkind.Invalid, "pricing.empty_cart", "the cart has no items")
 	ErrInvalidItem   = errkind.New(errkind.Invalid, "pricing.invalid_item", "invalid cart item")
 	ErrMixedCurrency = errkind.New(errkind.Invalid, "pricing.mixed_currency", "items are priced in different currencies")
+	ErrPriceChanged  = errkind.New(errkind.Conflict, "pricing.price_changed", "the price has changed; review the order again")
 )
 
 // Item is a requested quantity of a SKU.

@@ -27,6 +27,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/pricing"
@@ -179,6 +180,9 @@ type PlaceOrder struct {
 	Items          []pricing.Item
 	Address        order.Address
 	IdempotencyKey string
+	// ExpectedTotal, if set, is the total the buyer was shown: a different current total
+	// refuses the order with pricing.ErrPriceChanged instead of charging what they did not see.
+	ExpectedTotal *money.Amount
 }
 
 func requestHash(v any) string {
@@ -218,7 +222,8 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 		BizCode  string
 		Items    []pricing.Item
 		Address  order.Address
-	}{cmd.Identity.Scenario(), cmd.Identity.BizCode(), cmd.Items, addr})
+		Expected *int64
+	}{cmd.Identity.Scenario(), cmd.Identity.BizCode(), cmd.Items, addr, expectedMinor(cmd.ExpectedTotal)})
 	const scope = "place_order"
 	if cmd.IdempotencyKey != "" {
 		if prev, found, err := f.d.Idempotency.Lookup(ctx, tenant, cmd.UserID, scope, cmd.IdempotencyKey, hash); err != nil {
@@ -230,6 +235,9 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 	q, err := f.price(ctx, tenant, items)
 	if err != nil {
 		return nil, err
+	}
+	if e := cmd.ExpectedTotal; e != nil && (e.Currency() != q.Currency || e.Minor() != q.Total.Minor()) {
+		return nil, errkind.WithDetail(pricing.ErrPriceChanged, "the total is now %s %s", q.Total, q.Currency.Code())
 	}
 	groups := splitting.Split(q.Lines, splitting.BySeller)
 	tradeID := f.d.IDs.NextString("T")
@@ -285,6 +293,14 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 		return f.d.Orders.Trade(ctx, tenant, existing)
 	}
 	return trade, nil
+}
+
+func expectedMinor(a *money.Amount) *int64 {
+	if a == nil {
+		return nil
+	}
+	m := a.Minor()
+	return &m
 }
 
 func timerRef(tenant, tradeID string) string { return tenant + "/" + tradeID }

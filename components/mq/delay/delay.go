@@ -62,7 +62,9 @@ func New(db *dal.DB, ids func() string, opts ...Option) *Queue {
 }
 
 // Handle registers the handler of kind. Call before Run.
-func (q *Queue) Handle(kind string, h func(ctx context.Context, ref string) error) { q.handlers[kind] = h }
+func (q *Queue) Handle(kind string, h func(ctx context.Context, ref string) error) {
+	q.handlers[kind] = h
+}
 
 // Schedule sets a timer in the transaction ctx carries. One (kind, ref) has at most one timer;
 // scheduling it again moves it.

@@ -1,0 +1,101 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/kitex_gen/trade"
+)
+
+const (
+	roleBuyer = "buyer"
+	roleAdmin = "admin"
+	issuer    = "atrium"
+)
+
+// Claims are what an Atrium bearer token says: the user (subject), the tenant, the business
+// line, the channel it was issued for and the role.
+type Claims struct {
+	jwt.RegisteredClaims
+	Tenant  string `json:"tenant"`
+	BizCode string `json:"bizCode,omitempty"`
+	Channel string `json:"channel"`
+	Role    string `json:"role"`
+}
+
+// Validate checks the claims beyond signature and expiry.
+func (c Claims) Validate() error {
+	switch {
+	case !identity.ValidTenant(c.Tenant):
+		return errors.New("tenant claim is not valid")
+	case c.Role != roleBuyer && c.Role != roleAdmin:
+		return errors.New("role claim must be buyer or admin")
+	case c.Channel != appChannel.name && c.Channel != mpChannel.name && c.Channel != adminChannel.name:
+		return errors.New("channel claim must be app, mp or admin")
+	case c.Role == roleBuyer && !identity.ValidUserID(c.Subject):
+		return errors.New("a buyer token needs a valid subject")
+	}
+	if c.BizCode != "" {
+		if _, err := identity.New(c.Tenant, c.BizCode, identity.FixedPrice); err != nil {
+			return errors.New("bizCode claim is not a business line of the tenant")
+		}
+	}
+	return nil
+}
+
+// Issue signs a token for claims valid for ttl.
+func Issue(secret []byte, c Claims, ttl time.Duration, now time.Time) (string, error) {
+	c.Issuer = issuer
+	c.IssuedAt = jwt.NewNumericDate(now)
+	c.ExpiresAt = jwt.NewNumericDate(now.Add(ttl))
+	if err := c.Validate(); err != nil {
+		return "", errkind.Invalidf("%s", err.Error())
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(secret)
+}
+
+const callerKey = "atrium.caller"
+
+// authenticate verifies the bearer token and that it was issued for ch.
+func (g *Gateway) authenticate(ch *channel) func(ctx context.Context, c *app.RequestContext) {
+	return func(ctx context.Context, c *app.RequestContext) {
+		h := string(c.Request.Header.Peek("Authorization"))
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || tok == "" {
+			g.fail(ctx, c, ch, errkind.WithDetail(errkind.ErrUnauthenticated, "missing bearer token"))
+			c.Abort()
+			return
+		}
+		var cl Claims
+		_, err := jwt.ParseWithClaims(tok, &cl, func(*jwt.Token) (any, error) { return g.secret, nil },
+			jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(issuer), jwt.WithExpirationRequired(),
+			jwt.WithLeeway(30*time.Second))
+		if err != nil {
+			g.fail(ctx, c, ch, errkind.WithDetail(errkind.ErrUnauthenticated, "bearer token is not valid"))
+			c.Abort()
+			return
+		}
+		if cl.Role != ch.role || (ch.role == roleBuyer && cl.Channel != ch.name) {
+			g.fail(ctx, c, ch, errkind.WithDetail(errkind.ErrForbidden, "this token is not for the %s channel", ch.name))
+			c.Abort()
+			return
+		}
+		c.Set(callerKey, &trade.Caller{Tenant: cl.Tenant, BizCode: cl.BizCode, UserId: cl.Subject, Channel: cl.Channel, Role: cl.Role})
+		c.Next(ctx)
+	}
+}
+
+func callerOf(c *app.RequestContext) *trade.Caller {
+	v, _ := c.Get(callerKey)
+	cl, _ := v.(*trade.Caller)
+	return cl
+}
+
+func jwtSubject(userID string) jwt.RegisteredClaims { return jwt.RegisteredClaims{Subject: userID} }

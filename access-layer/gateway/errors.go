@@ -1,0 +1,102 @@
+package gateway
+
+import (
+	"net/http"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+)
+
+// errorSpec is how one stable code answers on HTTP: its status on the app and admin channels
+// and its errcode on the mini-program channel (which always answers HTTP 200).
+type errorSpec struct {
+	Code    string
+	Status  int
+	Errcode int
+}
+
+// Errors routed by the gateway itself.
+var (
+	ErrRouteNotFound    = errkind.New(errkind.NotFound, "route.not_found", "no such route")
+	ErrMethodNotAllowed = errkind.New(errkind.Invalid, "route.method_not_allowed", "method not allowed on this route")
+	ErrBodyTooLarge     = errkind.New(errkind.Invalid, "request.body_too_large", "request body is too large")
+)
+
+// errorTable is the one table of every stable error code: HTTP status and mini-program errcode.
+// Codes are append-only; a test checks that every code declared anywhere is listed here.
+var errorTable = []errorSpec{
+	{"request.invalid", http.StatusBadRequest, 40001},
+	{"request.malformed_json", http.StatusBadRequest, 40002},
+	{"request.body_too_large", http.StatusRequestEntityTooLarge, 40003},
+	{"request.idempotency_conflict", http.StatusConflict, 40901},
+	{"request.idempotency_in_flight", http.StatusConflict, 40902},
+	{"auth.unauthenticated", http.StatusUnauthorized, 40101},
+	{"auth.forbidden", http.StatusForbidden, 40301},
+	{"route.not_found", http.StatusNotFound, 40401},
+	{"route.method_not_allowed", http.StatusMethodNotAllowed, 40501},
+	{"system.too_many_requests", http.StatusTooManyRequests, 42901},
+	{"system.internal", http.StatusInternalServerError, 50001},
+	{"system.unavailable", http.StatusServiceUnavailable, 50301},
+	{"identity.invalid", http.StatusBadRequest, 41001},
+	{"money.invalid_amount", http.StatusBadRequest, 41101},
+	{"money.unknown_currency", http.StatusBadRequest, 41102},
+	{"money.currency_mismatch", http.StatusBadRequest, 41103},
+	{"money.overflow", http.StatusBadRequest, 41104},
+	{"catalog.sku_not_found", http.StatusNotFound, 42001},
+	{"catalog.invalid_sku", http.StatusBadRequest, 42002},
+	{"pricing.empty_cart", http.StatusBadRequest, 42101},
+	{"pricing.invalid_item", http.StatusBadRequest, 42102},
+	{"pricing.mixed_currency", http.StatusBadRequest, 42103},
+	{"pricing.price_changed", http.StatusConflict, 42104},
+	{"inventory.insufficient_stock", http.StatusConflict, 43001},
+	{"inventory.reservation_cancelled", http.StatusConflict, 43002},
+	{"inventory.reservation_confirmed", http.StatusConflict, 43003},
+	{"inventory.reservation_not_found", http.StatusNotFound, 43004},
+	{"inventory.on_hand_below_committed", http.StatusConflict, 43005},
+	{"inventory.invalid_quantity", http.StatusBadRequest, 43006},
+	{"order.invalid_transition", http.StatusConflict, 44001},
+	{"order.not_found", http.StatusNotFound, 44002},
+	{"order.trade_not_found", http.StatusNotFound, 44003},
+	{"order.invalid_address", http.StatusBadRequest, 44004},
+	{"order.invalid_shipment", http.StatusBadRequest, 44005},
+	{"order.concurrent_update", http.StatusConflict, 44006},
+	{"order.invalid_cursor", http.StatusBadRequest, 44007},
+	{"payment.not_found", http.StatusNotFound, 45001},
+	{"payment.unknown_method", http.StatusBadRequest, 45002},
+	{"payment.invalid_signature", http.StatusUnauthorized, 45003},
+	{"payment.invalid_callback", http.StatusBadRequest, 45004},
+	{"payment.amount_mismatch", http.StatusConflict, 45005},
+	{"payment.nothing_to_pay", http.StatusConflict, 45006},
+	{"payment.provider_unavailable", http.StatusServiceUnavailable, 45007},
+	{"payment.already_settled", http.StatusConflict, 45008},
+}
+
+var errorIndex = func() map[string]errorSpec {
+	m := make(map[string]errorSpec, len(errorTable))
+	for _, s := range errorTable {
+		m[s.Code] = s
+	}
+	return m
+}()
+
+// specFor returns the row for a code; a code missing from the table (a test forbids it) falls
+// back to its kind so that a client still gets a sensible status.
+func specFor(e *errkind.Error) errorSpec {
+	if s, ok := errorIndex[e.Code()]; ok {
+		return s
+	}
+	switch e.Kind() {
+	case errkind.Invalid:
+		return errorSpec{e.Code(), http.StatusBadRequest, 40000}
+	case errkind.NotFound:
+		return errorSpec{e.Code(), http.StatusNotFound, 40400}
+	case errkind.Conflict, errkind.Exhausted:
+		return errorSpec{e.Code(), http.StatusConflict, 40900}
+	case errkind.Unauthenticated:
+		return errorSpec{e.Code(), http.StatusUnauthorized, 40100}
+	case errkind.Forbidden:
+		return errorSpec{e.Code(), http.StatusForbidden, 40300}
+	case errkind.Unavailable:
+		return errorSpec{e.Code(), http.StatusServiceUnavailable, 50300}
+	}
+	return errorSpec{e.Code(), http.StatusInternalServerError, 50000}
+}

@@ -1,0 +1,234 @@
+// Package gateway is the Hertz access layer: one adapter per front end (the app channel, the
+// mini-program channel), the admin channel for operators, payment-provider callbacks, health,
+// metrics and the OpenAPI document. It converts requests, routes them to the trade service over
+// Kitex, and packages the answers in each channel's conventions (see channel.go); no business
+// rule lives here.
+//
+// Request ids are handled by a small middleware here rather than hertz-contrib/requestid: that
+// middleware assigns a package-level variable on every request, which is a data race under
+// concurrent load.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/app/middlewares/server/recovery"
+	"github.com/cloudwego/hertz/pkg/app/server"
+	"github.com/cloudwego/hertz/pkg/common/config"
+	"github.com/hertz-contrib/cors"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/tradeservice"
+)
+
+// Config of the gateway.
+type Config struct {
+	// Addr is the listen address, e.g. 127.0.0.1:8080.
+	Addr string `yaml:"addr"`
+	// JWTSecret signs and verifies bearer tokens (HS256); at least 32 bytes.
+	JWTSecret string `yaml:"jwtSecret"`
+	// DevMode enables the dev-token endpoint. Never in production.
+	DevMode bool `yaml:"devMode"`
+	// CORSOrigins are the browser origins allowed to call the buyer APIs; empty allows none.
+	CORSOrigins []string `yaml:"corsOrigins"`
+	// RequestTimeout bounds one request end to end (default 10s).
+	RequestTimeout time.Duration `yaml:"requestTimeout"`
+}
+
+// Validate reports a config that cannot work.
+func (c Config) Validate() error {
+	if c.Addr == "" {
+		return errors.New("gateway: addr is required")
+	}
+	if len(c.JWTSecret) < 32 {
+		return errors.New("gateway: jwtSecret must be at least 32 bytes")
+	}
+	return nil
+}
+
+// Gateway is the HTTP access layer.
+type Gateway struct {
+	cfg     Config
+	secret  []byte
+	client  tradeservice.Client
+	log     *slog.Logger
+	h       *server.Hertz
+	metrics *metrics
+	routes  []route
+	now     func() time.Time
+}
+
+// Option configures a Gateway.
+type Option func(*options)
+
+type options struct {
+	listener net.Listener
+}
+
+// WithListener serves on ln instead of listening on Config.Addr.
+func WithListener(ln net.Listener) Option { return func(o *options) { o.listener = ln } }
+
+// New builds the gateway and its routes. It does not start serving.
+func New(cfg Config, client tradeservice.Client, log *slog.Logger, opts ...Option) (*Gateway, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	hopts := []config.Option{
+		server.WithHostPorts(cfg.Addr),
+		server.WithMaxRequestBodySize(maxBody),
+		server.WithDisablePrintRoute(true),
+		server.WithHandleMethodNotAllowed(true),
+		server.WithReadTimeout(15 * time.Second),
+		server.WithIdleTimeout(60 * time.Second),
+		server.WithExitWaitTime(10 * time.Second),
+	}
+	if o.listener != nil {
+		hopts = append(hopts, server.WithListener(o.listener))
+	}
+	g := &Gateway{cfg: cfg, secret: []byte(cfg.JWTSecret), client: client, log: log, h: server.New(hopts...),
+		metrics: newMetrics(), now: time.Now}
+	g.h.Use(g.requestID, recovery.Recovery(recovery.WithRecoveryHandler(g.recovered)), g.metrics.middleware)
+	if len(cfg.CORSOrigins) > 0 {
+		g.h.Use(cors.New(cors.Config{AllowOrigins: cfg.CORSOrigins,
+			AllowMethods:  []string{"GET", "POST", "PUT", "OPTIONS"},
+			AllowHeaders:  []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"},
+			ExposeHeaders: []string{"X-Request-ID"}, MaxAge: 12 * time.Hour}))
+	}
+	g.routesInit()
+	g.h.NoRoute(func(ctx context.Context, c *app.RequestContext) { g.fail(ctx, c, channelOf(c), ErrRouteNotFound) })
+	g.h.NoMethod(func(ctx context.Context, c *app.RequestContext) { g.fail(ctx, c, channelOf(c), ErrMethodNotAllowed) })
+	return g, nil
+}
+
+// Run serves until Shutdown.
+func (g *Gateway) Run() error { return g.h.Run() }
+
+// Shutdown stops accepting connections and waits for requests in flight.
+func (g *Gateway) Shutdown(ctx context.Context) error { return g.h.Shutdown(ctx) }
+
+// channelOf picks the channel whose conventions an unrouted request gets.
+func channelOf(c *app.RequestContext) *channel {
+	p := string(c.Request.URI().Path())
+	switch {
+	case strings.HasPrefix(p, mpChannel.prefix+"/") || p == mpChannel.prefix:
+		return mpChannel
+	case strings.HasPrefix(p, adminChannel.prefix+"/"):
+		return adminChannel
+	}
+	return appChannel
+}
+
+var requestIDRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+const requestIDKey = "atrium.requestId"
+
+func (g *Gateway) requestID(ctx context.Context, c *app.RequestContext) {
+	rid := string(c.Request.Header.Peek("X-Request-ID"))
+	if !requestIDRe.MatchString(rid) {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		rid = hex.EncodeToString(b)
+	}
+	c.Set(requestIDKey, rid)
+	c.Header("X-Request-ID", rid)
+	c.Next(ctx)
+}
+
+func requestIDOf(c *app.RequestContext) string { return c.GetString(requestIDKey) }
+
+func (g *Gateway) recovered(ctx context.Context, c *app.RequestContext, err any, stack []byte) {
+	g.log.ErrorContext(ctx, "panic in handler", "requestId", requestIDOf(c), "path", string(c.Request.URI().Path()),
+		"panic", fmt.Sprint(err), "stack", string(stack))
+	g.fail(ctx, c, channelOf(c), errkind.ErrInternal)
+}
+
+// ok writes a success in the channel's envelope.
+func (g *Gateway) ok(ctx context.Context, c *app.RequestContext, ch *channel, status int, view any) {
+	data, err := ch.render(view)
+	if err != nil {
+		g.fail(ctx, c, ch, fmt.Errorf("gateway: render: %w", err))
+		return
+	}
+	var body any
+	if ch.errcode {
+		status = http.StatusOK
+		body = struct {
+			Errcode int    `json:"errcode"`
+			Errmsg  string `json:"errmsg"`
+			Data    any    `json:"data"`
+		}{0, "ok", data}
+	} else {
+		body = struct {
+			Code      string `json:"code"`
+			Data      any    `json:"data"`
+			RequestID string `json:"requestId"`
+		}{"ok", data, requestIDOf(c)}
+	}
+	g.writeJSON(c, status, body)
+}
+
+// fail writes an error in the channel's envelope. Internal errors are logged with the request id
+// and answered with a generic message.
+func (g *Gateway) fail(ctx context.Context, c *app.RequestContext, ch *channel, err error) {
+	base, public := errkind.Describe(err)
+	spec := specFor(base)
+	if spec.Status >= 500 {
+		g.log.ErrorContext(ctx, "request failed", "requestId", requestIDOf(c), "path", string(c.Request.URI().Path()),
+			"code", base.Code(), "err", err)
+	}
+	if ch.errcode {
+		g.writeJSON(c, http.StatusOK, struct {
+			Errcode int    `json:"errcode"`
+			Errmsg  string `json:"errmsg"`
+		}{spec.Errcode, public})
+		return
+	}
+	g.writeJSON(c, spec.Status, struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		RequestID string `json:"requestId"`
+	}{base.Code(), public, requestIDOf(c)})
+}
+
+func (g *Gateway) writeJSON(c *app.RequestContext, status int, body any) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"code":"system.internal","message":"internal error"}`)
+	}
+	c.Data(status, "application/json; charset=utf-8", b)
+}
+
+// call runs a handler body with the authenticated caller and writes its answer.
+type call func(ctx context.Context, c *app.RequestContext) (int, any, error)
+
+func (g *Gateway) serve(ch *channel, fn call) app.HandlerFunc {
+	return func(ctx context.Context, c *app.RequestContext) {
+		ctx, cancel := context.WithTimeout(ctx, g.cfg.RequestTimeout)
+		defer cancel()
+		status, view, err := fn(ctx, c)
+		if err != nil {
+			g.fail(ctx, c, ch, err)
+			return
+		}
+		g.ok(ctx, c, ch, status, view)
+	}
+}

@@ -1,0 +1,383 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/common/adaptor"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kitex_gen/trade"
+	"github.com/atriumtrade/atrium/product-layer/rpcerr"
+)
+
+// route is one registered route and what the OpenAPI document says of it.
+type route struct {
+	Method     string
+	Path       string
+	Channel    *channel
+	Summary    string
+	Auth       bool
+	Idempotent bool
+	Request    any
+	Response   any
+	Status     int
+}
+
+func (g *Gateway) add(r route, h app.HandlerFunc) {
+	if r.Status == 0 {
+		r.Status = http.StatusOK
+	}
+	hs := []app.HandlerFunc{}
+	if r.Auth {
+		hs = append(hs, g.authenticate(r.Channel))
+	}
+	hs = append(hs, h)
+	g.h.Handle(r.Method, r.Path, hs...)
+	g.routes = append(g.routes, r)
+}
+
+var (
+	idKeyRe    = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+	providerRe = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+)
+
+func idempotencyKey(c *app.RequestContext) (string, error) {
+	k := string(c.Request.Header.Peek("Idempotency-Key"))
+	if k != "" && !idKeyRe.MatchString(k) {
+		return "", errkind.Invalidf("Idempotency-Key must be 1-128 printable ASCII characters")
+	}
+	return k, nil
+}
+
+func (g *Gateway) routesInit() {
+	for _, ch := range []*channel{appChannel, mpChannel} {
+		g.buyerRoutes(ch)
+	}
+	g.adminRoutes(adminChannel)
+	g.add(route{Method: "POST", Path: "/callbacks/v1/payments/:provider", Channel: appChannel,
+		Summary: "Payment provider callback (signed by the provider)"}, g.serve(appChannel, g.paymentCallback))
+	if g.cfg.DevMode {
+		g.add(route{Method: "POST", Path: "/auth/v1/dev-token", Channel: appChannel, Summary: "Issue a token (dev mode only)",
+			Request: devTokenRequest{}, Response: tokenView{}}, g.devToken)
+	}
+	g.add(route{Method: "GET", Path: "/healthz", Summary: "Liveness"}, func(ctx context.Context, c *app.RequestContext) {
+		c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
+	g.add(route{Method: "GET", Path: "/readyz", Summary: "Readiness: the trade service and its database answer"}, g.ready)
+	g.add(route{Method: "GET", Path: "/metrics", Summary: "Prometheus metrics"},
+		adaptor.HertzHandler(promhttp.HandlerFor(g.metrics.registry, promhttp.HandlerOpts{})))
+	g.add(route{Method: "GET", Path: "/openapi.json", Summary: "This API"}, func(ctx context.Context, c *app.RequestContext) {
+		c.Data(http.StatusOK, "application/json", g.OpenAPI())
+	})
+}
+
+func (g *Gateway) buyerRoutes(ch *channel) {
+	p := ch.prefix
+	g.add(route{Method: "POST", Path: p + "/quotes", Channel: ch, Auth: true, Summary: "Price a cart and preview the split",
+		Request: quoteRequest{}, Response: quoteView{}}, g.serve(ch, g.quote(ch)))
+	g.add(route{Method: "POST", Path: p + "/orders", Channel: ch, Auth: true, Idempotent: true, Status: http.StatusCreated,
+		Summary: "Place an order", Request: placeOrderRequest{}, Response: tradeView{}}, g.serve(ch, g.placeOrder(ch)))
+	g.add(route{Method: "GET", Path: p + "/orders", Channel: ch, Auth: true, Summary: "List my orders, newest first (?limit=&cursor=)",
+		Response: orderPageView{}}, g.serve(ch, g.listOrders))
+	g.add(route{Method: "GET", Path: p + "/orders/:orderId", Channel: ch, Auth: true, Summary: "Get one of my orders",
+		Response: orderView{}}, g.serve(ch, g.getOrder))
+	g.add(route{Method: "GET", Path: p + "/trades/:tradeId", Channel: ch, Auth: true, Summary: "Get one of my trades",
+		Response: tradeView{}}, g.serve(ch, g.getTrade))
+	g.add(route{Method: "POST", Path: p + "/trades/:tradeId/payments", Channel: ch, Auth: true, Idempotent: true,
+		Status: http.StatusCreated, Summary: "Create a payment for what the trade owes", Request: createPaymentRequest{},
+		Response: paymentView{}}, g.serve(ch, g.createPayment(ch)))
+	g.add(route{Method: "POST", Path: p + "/orders/:orderId/cancel", Channel: ch, Auth: true, Summary: "Cancel an unpaid order",
+		Response: orderView{}}, g.serve(ch, g.cancelOrder))
+	g.add(route{Method: "POST", Path: p + "/orders/:orderId/complete", Channel: ch, Auth: true, Summary: "Confirm receipt",
+		Response: orderView{}}, g.serve(ch, g.completeOrder))
+}
+
+func (g *Gateway) adminRoutes(ch *channel) {
+	p := ch.prefix
+	g.add(route{Method: "PUT", Path: p + "/skus/:skuId", Channel: ch, Auth: true, Summary: "Create or update a SKU (price in minor units)",
+		Request: upsertSKURequest{}, Response: skuView{}}, g.serve(ch, g.upsertSKU(ch)))
+	g.add(route{Method: "PUT", Path: p + "/skus/:skuId/stock", Channel: ch, Auth: true, Summary: "Set the on-hand stock of a SKU in a warehouse",
+		Request: setStockRequest{}, Response: stockView{}}, g.serve(ch, g.setStock(ch)))
+	g.add(route{Method: "GET", Path: p + "/skus/:skuId/stock", Channel: ch, Auth: true, Summary: "Stock of a SKU per warehouse",
+		Response: stockView{}}, g.serve(ch, g.getStock))
+	g.add(route{Method: "GET", Path: p + "/orders/:orderId", Channel: ch, Auth: true, Summary: "Get any order of the tenant",
+		Response: orderView{}}, g.serve(ch, g.getOrder))
+	g.add(route{Method: "POST", Path: p + "/orders/:orderId/cancel", Channel: ch, Auth: true, Summary: "Cancel an unpaid order",
+		Response: orderView{}}, g.serve(ch, g.cancelOrder))
+	g.add(route{Method: "POST", Path: p + "/orders/:orderId/shipments", Channel: ch, Auth: true, Summary: "Ship a paid order",
+		Request: shipRequest{}, Response: orderView{}}, g.serve(ch, g.shipOrder(ch)))
+	g.add(route{Method: "POST", Path: p + "/orders/:orderId/delivery", Channel: ch, Auth: true, Summary: "Record the delivery outcome",
+		Request: deliveryRequest{}, Response: orderView{}}, g.serve(ch, g.deliverOrder(ch)))
+	g.add(route{Method: "POST", Path: p + "/payments/:paymentId/simulate", Channel: ch, Auth: true,
+		Summary: "Make the sandbox provider report an outcome (it sends its signed callback)",
+		Request: simulateRequest{}, Response: paymentView{}}, g.serve(ch, g.simulatePayment(ch)))
+}
+
+func itemsOf(in []itemRequest) []*trade.Item {
+	out := make([]*trade.Item, len(in))
+	for i, it := range in {
+		out[i] = &trade.Item{SkuId: it.SkuID, Quantity: it.Quantity}
+	}
+	return out
+}
+
+func (g *Gateway) quote(ch *channel) call {
+	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
+		var req quoteRequest
+		if err := ch.decode(c.Request.Body(), &req); err != nil {
+			return 0, nil, err
+		}
+		resp, err := g.client.Quote(ctx, &trade.QuoteRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items)})
+		if err != nil {
+			return 0, nil, rpcerr.FromKitex(err)
+		}
+		return http.StatusOK, quoteOf(resp), nil
+	}
+}
+
+func (g *Gateway) placeOrder(ch *channel) call {
+	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
+		key, err := idempotencyKey(c)
+		if err != nil {
+			return 0, nil, err
+		}
+		var req placeOrderRequest
+		if err := ch.decode(c.Request.Body(), &req); err != nil {
+			return 0, nil, err
+		}
+		r := &trade.PlaceOrderRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items), IdempotencyKey: key}
+		if req.ExpectedTotal.Set() {
+			amt, err := ch.parseMoney("expectedTotal", req.ExpectedTotal, req.Currency)
+			if err != nil {
+				return 0, nil, err
+			}
+			r.ExpectedTotal = &trade.Money{Amount: amt.Minor(), Currency: amt.Currency().Code()}
+		}
+		if a := req.Address; a != nil {
+			r.Address = &trade.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
+				District: a.District, Detail: a.Detail, PostalCode: a.PostalCode}
+		}
+		resp, err := g.client.PlaceOrder(ctx, r)
+		if err != nil {
+			return 0, nil, rpcerr.FromKitex(err)
+		}
+		return http.StatusCreated, tradeOf(resp), nil
+	}
+}
+
+func (g *Gateway) listOrders(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	limit := 20
+	if s := string(c.Query("limit")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100 {
+			return 0, nil, errkind.Invalidf("limit must be an integer between 1 and 100")
+		}
+		limit = n
+	}
+	resp, err := g.client.ListOrders(ctx, &trade.ListOrdersRequest{Caller: callerOf(c), Limit: int32(limit), Cursor: c.Query("cursor")})
+	if err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	page := orderPageView{Orders: []orderView{}, NextCursor: resp.NextCursor}
+	for _, o := range resp.Orders {
+		page.Orders = append(page.Orders, orderOf(o))
+	}
+	return http.StatusOK, page, nil
+}
+
+func (g *Gateway) getOrder(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.client.GetOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
+	if err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	return http.StatusOK, orderOf(resp), nil
+}
+
+func (g *Gateway) getTrade(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.client.GetTrade(ctx, &trade.TradeRef{Caller: callerOf(c), TradeId: c.Param("tradeId")})
+	if err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	return http.StatusOK, tradeOf(resp), nil
+}
+
+func (g *Gateway) createPayment(ch *channel) call {
+	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
+		key, err := idempotencyKey(c)
+		if err != nil {
+			return 0, nil, err
+		}
+		var req createPaymentRequest
+		if err := ch.decode(c.Request.Body(), &req); err != nil {
+			return 0, nil, err
+		}
+		resp, err := g.client.CreatePayment(ctx, &trade.CreatePaymentRequest{Caller: callerOf(c), TradeId: c.Param("tradeId"),
+			Method: req.Method, IdempotencyKey: key})
+		if err != nil {
+			return 0, nil, rpcerr.FromKitex(err)
+		}
+		return http.StatusCreated, paymentOf(resp), nil
+	}
+}
+
+func (g *Gateway) cancelOrder(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.client.CancelOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
+	if err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	return http.StatusOK, orderOf(resp), nil
+}
+
+func (g *Gateway) completeOrder(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.client.CompleteOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
+	if err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	return http.StatusOK, orderOf(resp), nil
+}
+
+func (g *Gateway) upsertSKU(ch *channel) call {
+	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
+		var req upsertSKURequest
+		if err := ch.decode(c.Request.Body(), &req); err != nil {
+			return 0, nil, err
+		}
+		if req.Price == nil {
+			return 0, nil, errkind.Invalidf("price is required (an integer in minor units)")
+		}
+		resp, err := g.client.UpsertSKU(ctx, &trade.UpsertSKURequest{Caller: callerOf(c), SkuId: c.Param("skuId"), Title: req.Title,
+			SellerId: req.SellerID, Price: &trade.Money{Amount: *req.Price, Currency: req.Currency}})
+		if err != nil {
+			return 0, nil, rpcerr.FromKitex(err)
+		}
+		return http.StatusOK, skuView{SkuID: resp.SkuId, Title: resp.Title, SellerID: resp.SellerId, Price: moneyOf(resp.Price),
+			Currency: resp.GetPrice().GetCurrency()}, nil
+	}
+}
+
+func (g *Gateway) setStock(ch *channel) call {
+	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
+		var req setStockRequest
+		if err := ch.decode(c.Request.Body(), &req); err != nil {
+			return 0, nil, err
+		}
+		if req.OnHand == nil {
+			return 0, nil, errkind.Invalidf("onHand is required")
+		}
+		resp, err := g.client.SetStock(ctx, &trade.SetStockRequest{Caller: callerOf(c), SkuId: c.Param("skuId"),
+			WarehouseId: req.WarehouseID, OnHand: *req.OnHand})
+		if err != nil {
+			return 0, nil, rpcerr.FromKitex(err)
+		}
+		return http.StatusOK, stockOf(resp), nil
+	}
+}
+
+func (g *Gateway) getStock(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.client.GetStock(ctx, &trade.SKURef{Caller: callerOf(c), SkuId: c.Param("skuId")})
+	if err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	return http.StatusOK, stockOf(resp), nil
+}
+
+func (g *Gateway) shipOrder(ch *channel) call {
+	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
+		var req shipRequest
+		if err := ch.decode(c.Request.Body(), &req); err != nil {
+			return 0, nil, err
+		}
+		resp, err := g.client.ShipOrder(ctx, &trade.ShipOrderRequest{Caller: callerOf(c), OrderId: c.Param("orderId"),
+			Carrier: req.Carrier, TrackingNo: req.TrackingNo})
+		if err != nil {
+			return 0, nil, rpcerr.FromKitex(err)
+		}
+		return http.StatusOK, orderOf(resp), nil
+	}
+}
+
+func (g *Gateway) deliverOrder(ch *channel) call {
+	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
+		var req deliveryRequest
+		if err := ch.decode(c.Request.Body(), &req); err != nil {
+			return 0, nil, err
+		}
+		resp, err := g.client.DeliverOrder(ctx, &trade.DeliverOrderRequest{Caller: callerOf(c), OrderId: c.Param("orderId"), Outcome: req.Outcome})
+		if err != nil {
+			return 0, nil, rpcerr.FromKitex(err)
+		}
+		return http.StatusOK, orderOf(resp), nil
+	}
+}
+
+func (g *Gateway) simulatePayment(ch *channel) call {
+	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
+		var req simulateRequest
+		if err := ch.decode(c.Request.Body(), &req); err != nil {
+			return 0, nil, err
+		}
+		resp, err := g.client.SimulatePayment(ctx, &trade.SimulatePaymentRequest{Caller: callerOf(c), PaymentId: c.Param("paymentId"),
+			Outcome: req.Outcome})
+		if err != nil {
+			return 0, nil, rpcerr.FromKitex(err)
+		}
+		return http.StatusOK, paymentOf(resp), nil
+	}
+}
+
+// paymentCallback forwards a provider's callback, raw, to the trade service, which verifies
+// the signature with the provider's secret (the access layer never holds it).
+func (g *Gateway) paymentCallback(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	provider := c.Param("provider")
+	if !providerRe.MatchString(provider) {
+		return 0, nil, ErrRouteNotFound
+	}
+	headers := map[string]string{}
+	c.Request.Header.VisitAll(func(k, v []byte) { headers[string(k)] = string(v) })
+	if _, err := g.client.PaymentCallback(ctx, &trade.PaymentCallbackRequest{Provider: provider, Headers: headers,
+		Body: append([]byte(nil), c.Request.Body()...)}); err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	return http.StatusOK, struct {
+		Accepted bool `json:"accepted"`
+	}{true}, nil
+}
+
+// devToken issues tokens without a login, for the demo and tests. It is only routed in dev mode.
+func (g *Gateway) devToken(ctx context.Context, c *app.RequestContext) {
+	var req devTokenRequest
+	if err := appChannel.decode(c.Request.Body(), &req); err != nil {
+		g.fail(ctx, c, appChannel, err)
+		return
+	}
+	ch := req.Channel
+	if req.Role == roleAdmin && ch == "" {
+		ch = adminChannel.name
+	}
+	now := g.now()
+	const ttl = 24 * time.Hour
+	tok, err := Issue(g.secret, Claims{Tenant: req.Tenant, BizCode: req.BizCode, Channel: ch, Role: req.Role,
+		RegisteredClaims: jwtSubject(req.UserID)}, ttl, now)
+	if err != nil {
+		g.fail(ctx, c, appChannel, err)
+		return
+	}
+	g.writeJSON(c, http.StatusOK, tokenView{Token: tok, ExpiresAt: now.Add(ttl).UTC().Format(time.RFC3339)})
+}
+
+func (g *Gateway) ready(ctx context.Context, c *app.RequestContext) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := g.client.Ping(ctx, &trade.PingRequest{}); err != nil {
+		g.log.WarnContext(ctx, "not ready", "err", err)
+		c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,251 @@
+package gateway
+
+import (
+	"time"
+
+	"github.com/atriumtrade/atrium/kitex_gen/trade"
+)
+
+// Requests, in the neutral camelCase shape every channel decodes into.
+
+type itemRequest struct {
+	SkuID    string `json:"skuId"`
+	Quantity int64  `json:"quantity"`
+}
+
+type quoteRequest struct {
+	Flow  string        `json:"flow"`
+	Items []itemRequest `json:"items"`
+}
+
+type addressView struct {
+	Name       string `json:"name"`
+	Phone      string `json:"phone"`
+	Country    string `json:"country"`
+	Province   string `json:"province"`
+	City       string `json:"city"`
+	District   string `json:"district"`
+	Detail     string `json:"detail"`
+	PostalCode string `json:"postalCode"`
+}
+
+type placeOrderRequest struct {
+	Flow    string        `json:"flow"`
+	Items   []itemRequest `json:"items"`
+	Address *addressView  `json:"address"`
+	// ExpectedTotal is the total the buyer was shown, in the channel's money format, in Currency
+	// (default CNY).
+	ExpectedTotal MoneyInput `json:"expectedTotal"`
+	Currency      string     `json:"currency"`
+}
+
+type createPaymentRequest struct {
+	Method string `json:"method"`
+}
+
+type upsertSKURequest struct {
+	Title    string `json:"title"`
+	SellerID string `json:"sellerId"`
+	Currency string `json:"currency"`
+	Price    *int64 `json:"price"`
+}
+
+type setStockRequest struct {
+	WarehouseID string `json:"warehouseId"`
+	OnHand      *int64 `json:"onHand"`
+}
+
+type simulateRequest struct {
+	Outcome string `json:"outcome"`
+}
+
+type shipRequest struct {
+	Carrier    string `json:"carrier"`
+	TrackingNo string `json:"trackingNo"`
+}
+
+type deliveryRequest struct {
+	Outcome string `json:"outcome"`
+}
+
+type devTokenRequest struct {
+	Tenant  string `json:"tenant"`
+	BizCode string `json:"bizCode"`
+	UserID  string `json:"userId"`
+	Channel string `json:"channel"`
+	Role    string `json:"role"`
+}
+
+// Views: what handlers answer, before the channel renders them.
+
+type quoteLineView struct {
+	SkuID     string `json:"skuId"`
+	Title     string `json:"title"`
+	SellerID  string `json:"sellerId"`
+	Quantity  int64  `json:"quantity"`
+	UnitPrice Money  `json:"unitPrice"`
+	Total     Money  `json:"total"`
+}
+
+type quoteGroupView struct {
+	SellerID string          `json:"sellerId"`
+	Lines    []quoteLineView `json:"lines"`
+	Total    Money           `json:"total"`
+}
+
+type quoteView struct {
+	Lines    []quoteLineView  `json:"lines"`
+	Groups   []quoteGroupView `json:"groups"`
+	Total    Money            `json:"total"`
+	Currency string           `json:"currency"`
+}
+
+type orderLineView struct {
+	LineNo      int32  `json:"lineNo"`
+	SkuID       string `json:"skuId"`
+	Title       string `json:"title"`
+	WarehouseID string `json:"warehouseId"`
+	Quantity    int64  `json:"quantity"`
+	UnitPrice   Money  `json:"unitPrice"`
+	Total       Money  `json:"total"`
+}
+
+type orderView struct {
+	OrderID      string          `json:"orderId"`
+	TradeID      string          `json:"tradeId"`
+	SellerID     string          `json:"sellerId"`
+	Status       string          `json:"status"`
+	Lines        []orderLineView `json:"lines"`
+	Total        Money           `json:"total"`
+	Currency     string          `json:"currency"`
+	Carrier      string          `json:"carrier,omitempty"`
+	TrackingNo   string          `json:"trackingNo,omitempty"`
+	CancelReason string          `json:"cancelReason,omitempty"`
+	CreatedAt    string          `json:"createdAt"`
+	UpdatedAt    string          `json:"updatedAt"`
+}
+
+type tradeView struct {
+	TradeID     string      `json:"tradeId"`
+	Flow        string      `json:"flow"`
+	Orders      []orderView `json:"orders"`
+	Total       Money       `json:"total"`
+	Payable     Money       `json:"payable"`
+	Currency    string      `json:"currency"`
+	Address     addressView `json:"address"`
+	CreatedAt   string      `json:"createdAt"`
+	PayDeadline string      `json:"payDeadline"`
+}
+
+type orderPageView struct {
+	Orders     []orderView `json:"orders"`
+	NextCursor string      `json:"nextCursor,omitempty"`
+}
+
+type paymentView struct {
+	PaymentID string `json:"paymentId"`
+	TradeID   string `json:"tradeId"`
+	Method    string `json:"method"`
+	Status    string `json:"status"`
+	Amount    Money  `json:"amount"`
+	Currency  string `json:"currency"`
+	CreatedAt string `json:"createdAt"`
+}
+
+type skuView struct {
+	SkuID    string `json:"skuId"`
+	Title    string `json:"title"`
+	SellerID string `json:"sellerId"`
+	Price    Money  `json:"price"`
+	Currency string `json:"currency"`
+}
+
+type stockLevelView struct {
+	WarehouseID string `json:"warehouseId"`
+	OnHand      int64  `json:"onHand"`
+	Available   int64  `json:"available"`
+	Reserved    int64  `json:"reserved"`
+	Sold        int64  `json:"sold"`
+}
+
+type stockView struct {
+	SkuID      string           `json:"skuId"`
+	Warehouses []stockLevelView `json:"warehouses"`
+}
+
+type tokenView struct {
+	Token     string `json:"token"`
+	ExpiresAt string `json:"expiresAt"`
+}
+
+func moneyOf(m *trade.Money) Money {
+	if m == nil {
+		return Money{}
+	}
+	return Money{Minor: m.Amount, Currency: m.Currency}
+}
+
+func timeOf(ms int64) string {
+	if ms == 0 {
+		return ""
+	}
+	return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano)
+}
+
+func quoteLineOf(l *trade.QuoteLine) quoteLineView {
+	return quoteLineView{SkuID: l.SkuId, Title: l.Title, SellerID: l.SellerId, Quantity: l.Quantity,
+		UnitPrice: moneyOf(l.UnitPrice), Total: moneyOf(l.Total)}
+}
+
+func quoteOf(q *trade.QuoteResponse) quoteView {
+	v := quoteView{Total: moneyOf(q.Total), Currency: q.GetTotal().GetCurrency(), Lines: []quoteLineView{}, Groups: []quoteGroupView{}}
+	for _, l := range q.Lines {
+		v.Lines = append(v.Lines, quoteLineOf(l))
+	}
+	for _, g := range q.Groups {
+		gv := quoteGroupView{SellerID: g.SellerId, Total: moneyOf(g.Total)}
+		for _, l := range g.Lines {
+			gv.Lines = append(gv.Lines, quoteLineOf(l))
+		}
+		v.Groups = append(v.Groups, gv)
+	}
+	return v
+}
+
+func orderOf(o *trade.Order) orderView {
+	v := orderView{OrderID: o.OrderId, TradeID: o.TradeId, SellerID: o.SellerId, Status: o.Status, Total: moneyOf(o.Total),
+		Currency: o.GetTotal().GetCurrency(), Carrier: o.Carrier, TrackingNo: o.TrackingNo, CancelReason: o.CancelReason,
+		CreatedAt: timeOf(o.CreatedAt), UpdatedAt: timeOf(o.UpdatedAt), Lines: []orderLineView{}}
+	for _, l := range o.Lines {
+		v.Lines = append(v.Lines, orderLineView{LineNo: l.LineNo, SkuID: l.SkuId, Title: l.Title, WarehouseID: l.WarehouseId,
+			Quantity: l.Quantity, UnitPrice: moneyOf(l.UnitPrice), Total: moneyOf(l.Total)})
+	}
+	return v
+}
+
+func tradeOf(t *trade.Trade) tradeView {
+	v := tradeView{TradeID: t.TradeId, Flow: t.Flow, Total: moneyOf(t.Total), Payable: moneyOf(t.Payable),
+		Currency: t.GetTotal().GetCurrency(), CreatedAt: timeOf(t.CreatedAt), PayDeadline: timeOf(t.PayDeadline), Orders: []orderView{}}
+	if a := t.Address; a != nil {
+		v.Address = addressView{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
+			District: a.District, Detail: a.Detail, PostalCode: a.PostalCode}
+	}
+	for _, o := range t.Orders {
+		v.Orders = append(v.Orders, orderOf(o))
+	}
+	return v
+}
+
+func paymentOf(p *trade.Payment) paymentView {
+	return paymentView{PaymentID: p.PaymentId, TradeID: p.TradeId, Method: p.Method, Status: p.Status, Amount: moneyOf(p.Amount),
+		Currency: p.GetAmount().GetCurrency(), CreatedAt: timeOf(p.CreatedAt)}
+}
+
+func stockOf(s *trade.StockResponse) stockView {
+	v := stockView{SkuID: s.SkuId, Warehouses: []stockLevelView{}}
+	for _, l := range s.Levels {
+		v.Warehouses = append(v.Warehouses, stockLevelView{WarehouseID: l.WarehouseId, OnHand: l.OnHand, Available: l.Available,
+			Reserved: l.Reserved, Sold: l.Sold})
+	}
+	return v
+}

@@ -1,0 +1,159 @@
+package platform
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/atriumtrade/atrium/access-layer/gateway"
+	"github.com/atriumtrade/atrium/capability/payment/sandboxpay"
+	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/product-layer/fixedprice"
+)
+
+// Config is the whole static configuration: one YAML file with a section per component.
+// Environment variables override it: ATRIUM_<SECTION>_<FIELD> in upper case, e.g.
+// ATRIUM_DB_DSN, ATRIUM_HTTP_JWTSECRET, ATRIUM_TRADE_UNPAIDWINDOW=10m.
+type Config struct {
+	HTTP    gateway.Config    `yaml:"http"`
+	RPC     RPCConfig         `yaml:"rpc"`
+	DB      dal.Config        `yaml:"db"`
+	Trade   fixedprice.Config `yaml:"trade"`
+	Sandbox sandboxpay.Config `yaml:"sandbox"`
+	Node    NodeConfig        `yaml:"node"`
+}
+
+// RPCConfig is the trade service's Kitex endpoint.
+type RPCConfig struct {
+	// Addr is where the trade role listens and the access role dials.
+	Addr string `yaml:"addr"`
+	// Timeout bounds one RPC (default 10s).
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// NodeConfig identifies this process among those sharing a database.
+type NodeConfig struct {
+	// ID is 0..1023, distinct per node; -1 picks one at random.
+	ID int `yaml:"id"`
+	// TimerInterval is how often due timers are polled (default 1s).
+	TimerInterval time.Duration `yaml:"timerInterval"`
+}
+
+// Defaults is the all-in-one configuration of a fresh machine.
+func Defaults() Config {
+	return Config{
+		HTTP:    gateway.Config{Addr: "127.0.0.1:8080", RequestTimeout: 10 * time.Second},
+		RPC:     RPCConfig{Addr: "127.0.0.1:8888", Timeout: 10 * time.Second},
+		DB:      dal.Config{Driver: "sqlite", DataDir: "./data"},
+		Trade:   fixedprice.Config{UnpaidWindow: 30 * time.Minute},
+		Sandbox: sandboxpay.Config{Tolerance: 5 * time.Minute},
+		Node:    NodeConfig{ID: -1, TimerInterval: time.Second},
+	}
+}
+
+// Load reads path (if not empty) over the defaults, then applies environment overrides.
+func Load(path string) (Config, error) {
+	cfg := Defaults()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "ATRIUM", os.Environ()); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// Validate checks every section.
+func (c Config) Validate() error {
+	return errors.Join(c.HTTP.Validate(), c.DB.Validate(), c.Trade.Validate(), c.Sandbox.Validate(), c.rpcValidate())
+}
+
+func (c Config) rpcValidate() error {
+	if c.RPC.Addr == "" {
+		return errors.New("rpc: addr is required")
+	}
+	return nil
+}
+
+// applyEnv sets fields from ATRIUM_SECTION_FIELD variables (names are the yaml keys, upper-cased).
+func applyEnv(v reflect.Value, prefix string, environ []string) error {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, val, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, prefix+"_") {
+			env[k] = val
+		}
+	}
+	var walk func(v reflect.Value, name string) error
+	walk = func(v reflect.Value, name string) error {
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if tag == "" || tag == "-" {
+				continue
+			}
+			key := name + "_" + strings.ToUpper(tag)
+			fv := v.Field(i)
+			if fv.Kind() == reflect.Struct {
+				if err := walk(fv, key); err != nil {
+					return err
+				}
+				continue
+			}
+			s, ok := env[key]
+			if !ok {
+				continue
+			}
+			if err := setField(fv, s); err != nil {
+				return fmt.Errorf("config: %s=%q: %w", key, s, err)
+			}
+		}
+		return nil
+	}
+	return walk(v, prefix)
+}
+
+func setField(fv reflect.Value, s string) error {
+	switch {
+	case fv.Type() == reflect.TypeOf(time.Duration(0)):
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		fv.SetInt(int64(d))
+	case fv.Kind() == reflect.String:
+		fv.SetString(s)
+	case fv.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		fv.SetBool(b)
+	case fv.Kind() == reflect.Int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return err
+		}
+		fv.SetInt(int64(n))
+	case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String:
+		parts := strings.Split(s, ",")
+		fv.Set(reflect.ValueOf(parts))
+	default:
+		return fmt.Errorf("unsupported field type %s", fv.Type())
+	}
+	return nil
+}

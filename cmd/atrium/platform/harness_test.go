@@ -1,0 +1,199 @@
+package platform_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atriumtrade/atrium/cmd/atrium/platform"
+	"github.com/atriumtrade/atrium/components/dal"
+)
+
+const (
+	jwtSecret     = "test-secret-test-secret-test-secret!"
+	sandboxSecret = "sandbox-secret-0123456789"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// stack is an all-in-one platform on loopback: Hertz → Kitex → the database.
+type stack struct {
+	t      *testing.T
+	base   string
+	trade  *platform.Trade
+	access *platform.Access
+	clock  *clock
+	db     dal.Config
+	http   *http.Client
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// start runs a stack on db with clk as the flows' clock.
+func start(t *testing.T, db dal.Config, clk *clock) *stack {
+	t.Helper()
+	rpcLn, httpLn := listen(t), listen(t)
+	cfg := platform.Defaults()
+	cfg.DB = db
+	cfg.HTTP.JWTSecret = jwtSecret
+	cfg.HTTP.DevMode = true
+	cfg.Sandbox.Secret = sandboxSecret
+	cfg.Sandbox.CallbackURL = "http://" + httpLn.Addr().String() + "/callbacks/v1/payments/sandbox"
+	cfg.Node.TimerInterval = 20 * time.Millisecond
+	cfg.Node.ID = 7
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tr, err := platform.StartTrade(context.Background(), cfg, log, platform.TradeOptions{Listener: rpcLn, Now: clk.Now})
+	if err != nil {
+		t.Fatalf("start trade: %v", err)
+	}
+	ac, err := platform.StartAccess(cfg, log, platform.AccessOptions{Listener: httpLn, RPCAddr: rpcLn.Addr().String()})
+	if err != nil {
+		tr.Stop()
+		t.Fatalf("start access: %v", err)
+	}
+	s := &stack{t: t, base: "http://" + httpLn.Addr().String(), trade: tr, access: ac, clock: clk, db: db,
+		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	t.Cleanup(s.stop)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := s.http.Get(s.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stack not ready: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return s
+}
+
+func (s *stack) stop() {
+	s.http.CloseIdleConnections()
+	if s.access != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = s.access.Stop(ctx)
+		s.access = nil
+	}
+	if s.trade != nil {
+		_ = s.trade.Stop()
+		s.trade = nil
+	}
+}
+
+// reply is a decoded response.
+type reply struct {
+	status int
+	body   map[string]any
+	raw    string
+}
+
+func (r reply) data() map[string]any {
+	d, _ := r.body["data"].(map[string]any)
+	return d
+}
+
+func (s *stack) do(method, path, token string, body any, headers ...string) reply {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, s.base+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := reply{status: resp.StatusCode, raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+func (s *stack) token(tenant, user, channel, role string) string {
+	s.t.Helper()
+	r := s.do("POST", "/auth/v1/dev-token", "", map[string]string{"tenant": tenant, "userId": user, "channel": channel, "role": role})
+	tok, _ := r.body["token"].(string)
+	if r.status != 200 || tok == "" {
+		s.t.Fatalf("dev token: %d %s", r.status, r.raw)
+	}
+	return tok
+}
+
+// must fails the test unless r has the status.
+func must(t *testing.T, r reply, status int, what string) reply {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("%s: got %d %s; want %d", what, r.status, r.raw, status)
+	}
+	return r
+}
+
+// seed creates a SKU with stock through the admin API.
+func (s *stack) seed(admin, sku, seller string, price, onHand int64) {
+	s.t.Helper()
+	must(s.t, s.do("PUT", "/admin/v1/skus/"+sku, admin, map[string]any{"title": "Item " + sku, "sellerId": seller, "currency": "CNY", "price": price}), 200, "put sku")
+	must(s.t, s.do("PUT", "/admin/v1/skus/"+sku+"/stock", admin, map[string]any{"warehouseId": "wh1", "onHand": onHand}), 200, "put stock")
+}
+
+// stock reads the one warehouse level of sku and checks the invariant.
+func (s *stack) stock(admin, sku string) map[string]float64 {
+	s.t.Helper()
+	r := must(s.t, s.do("GET", "/admin/v1/skus/"+sku+"/stock", admin, nil), 200, "get stock")
+	ws, _ := r.data()["warehouses"].([]any)
+	if len(ws) != 1 {
+		s.t.Fatalf("stock of %s: %s", sku, r.raw)
+	}
+	w := ws[0].(map[string]any)
+	out := map[string]float64{}
+	for _, k := range []string{"onHand", "available", "reserved", "sold"} {
+		out[k] = w[k].(float64)
+	}
+	if out["available"]+out["reserved"]+out["sold"] != out["onHand"] || out["available"] < 0 {
+		s.t.Fatalf("invariant broken for %s: %v", sku, out)
+	}
+	return out
+}
+
+var address = map[string]any{"name": "Li Lei", "phone": "13800000000", "country": "CN", "province": "Zhejiang",
+	"city": "Hangzhou", "district": "Xihu", "detail": "1 Wensan Rd", "postalCode": "310000"}
+
+func str(v any) string { return fmt.Sprint(v) }

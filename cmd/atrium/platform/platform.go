@@ -1,0 +1,224 @@
+// Package platform is the composition root shared by the atrium binary's commands and the
+// component tests: it builds the trade role (database, capabilities, flows, Kitex server, timer
+// worker) and the access role (Kitex client, Hertz gateway) by hand from one Config. Nothing here
+// is a package-level singleton; every dependency is passed down.
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/common/hlog"
+	"github.com/cloudwego/kitex/client"
+	"github.com/cloudwego/kitex/pkg/klog"
+	"github.com/cloudwego/kitex/pkg/rpcinfo"
+	"github.com/cloudwego/kitex/pkg/transmeta"
+	"github.com/cloudwego/kitex/server"
+	"github.com/cloudwego/kitex/transport"
+
+	"github.com/atriumtrade/atrium/access-layer/gateway"
+	"github.com/atriumtrade/atrium/capability/catalog/catalogsql"
+	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
+	"github.com/atriumtrade/atrium/capability/order/ordersql"
+	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/capability/payment/paymentsql"
+	"github.com/atriumtrade/atrium/capability/payment/sandboxpay"
+	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/dal/idempotency"
+	"github.com/atriumtrade/atrium/components/dal/idgen"
+	"github.com/atriumtrade/atrium/components/mq/delay"
+	"github.com/atriumtrade/atrium/components/mq/outbox"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/tradeservice"
+	"github.com/atriumtrade/atrium/product-layer/fixedprice"
+	"github.com/atriumtrade/atrium/product-layer/tradesvc"
+)
+
+// ServiceName is the trade service's Kitex name.
+const ServiceName = "atrium.trade"
+
+func init() {
+	// Kitex and Hertz log through their own loggers; keep them to warnings so that slog carries
+	// the platform's own structured logs.
+	klog.SetLevel(klog.LevelWarn)
+	hlog.SetLevel(hlog.LevelWarn)
+}
+
+// Migrations is the schema of every component, in dependency order.
+func Migrations() []dal.Migrations {
+	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(),
+		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations()}
+}
+
+// Trade is a running trade role.
+type Trade struct {
+	DB     *dal.DB
+	Flow   *fixedprice.Flow
+	Queue  *delay.Queue
+	svr    server.Server
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	errc   chan error
+	log    *slog.Logger
+	closed bool
+}
+
+// TradeOptions are test and tool hooks.
+type TradeOptions struct {
+	// Listener serves RPC on ln instead of Config.RPC.Addr.
+	Listener net.Listener
+	// Now replaces the clock (tests move time forward).
+	Now func() time.Time
+	// Migrate, if set, reports each migration applied at start-up.
+	Migrate dal.Progress
+}
+
+// StartTrade opens and migrates the database, builds the trade service and serves it over Kitex.
+func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOptions) (*Trade, error) {
+	db, err := dal.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx, Migrations(), o.Migrate); err != nil {
+		db.Close()
+		return nil, err
+	}
+	ids, err := idgen.New(cfg.Node.ID)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	sandbox, err := sandboxpay.New(cfg.Sandbox)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	queue := delay.New(db, func() string { return ids.NextString("J") }, delay.WithClock(now), delay.WithLogger(log))
+	cat := catalogsql.New(db)
+	inv := inventory.NewService(inventorysql.New(db))
+	flow, err := fixedprice.New(fixedprice.Deps{
+		Tx: db, Catalog: cat, Inventory: inv, Orders: ordersql.New(db), Payments: paymentsql.New(db),
+		Providers: []payment.Provider{sandbox}, Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }),
+		Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Now: now,
+	}, cfg.Trade)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	flow.RegisterTimers(queue.Handle)
+	handler := tradesvc.New(db.Primary(), flow, cat, inv, sandbox, log)
+
+	ln := o.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.RPC.Addr); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("rpc listen: %w", err)
+		}
+	}
+	svr := tradeservice.NewServer(handler,
+		server.WithListener(ln),
+		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: ServiceName}),
+		server.WithMetaHandler(transmeta.ServerTTHeaderHandler),
+		server.WithExitWaitTime(10*time.Second),
+	)
+	runCtx, stop := context.WithCancel(context.Background())
+	t := &Trade{DB: db, Flow: flow, Queue: queue, svr: svr, stop: stop, errc: make(chan error, 1), log: log}
+	t.wg.Add(2)
+	go func() {
+		defer t.wg.Done()
+		if err := svr.Run(); err != nil {
+			t.errc <- fmt.Errorf("rpc server: %w", err)
+		}
+	}()
+	go func() {
+		defer t.wg.Done()
+		queue.Run(runCtx, cfg.Node.TimerInterval)
+	}()
+	return t, nil
+}
+
+// Err reports a fatal serving error.
+func (t *Trade) Err() <-chan error { return t.errc }
+
+// Stop lets RPCs in flight finish, stops the timer worker between jobs, and closes the database.
+func (t *Trade) Stop() error {
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	err := t.svr.Stop()
+	t.stop()
+	t.wg.Wait()
+	return errors.Join(err, t.DB.Close())
+}
+
+// NewTradeClient dials the trade service.
+func NewTradeClient(cfg RPCConfig, hostPort string) (tradeservice.Client, error) {
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	return tradeservice.NewClient(ServiceName,
+		client.WithHostPorts(hostPort),
+		client.WithTransportProtocol(transport.TTHeaderFramed),
+		client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
+		client.WithRPCTimeout(timeout),
+		client.WithConnectTimeout(time.Second),
+	)
+}
+
+// Access is a running access role.
+type Access struct {
+	Gateway *gateway.Gateway
+	Client  tradeservice.Client
+	errc    chan error
+}
+
+// AccessOptions are test hooks.
+type AccessOptions struct {
+	Listener net.Listener
+	// RPCAddr overrides Config.RPC.Addr (a test's trade server on a random port).
+	RPCAddr string
+}
+
+// StartAccess dials the trade service and serves HTTP.
+func StartAccess(cfg Config, log *slog.Logger, o AccessOptions) (*Access, error) {
+	addr := cfg.RPC.Addr
+	if o.RPCAddr != "" {
+		addr = o.RPCAddr
+	}
+	cli, err := NewTradeClient(cfg.RPC, addr)
+	if err != nil {
+		return nil, err
+	}
+	var gopts []gateway.Option
+	if o.Listener != nil {
+		gopts = append(gopts, gateway.WithListener(o.Listener))
+	}
+	gw, err := gateway.New(cfg.HTTP, cli, log, gopts...)
+	if err != nil {
+		return nil, err
+	}
+	a := &Access{Gateway: gw, Client: cli, errc: make(chan error, 1)}
+	go func() {
+		if err := gw.Run(); err != nil {
+			a.errc <- fmt.Errorf("http server: %w", err)
+		}
+	}()
+	return a, nil
+}
+
+// Err reports a fatal serving error.
+func (a *Access) Err() <-chan error { return a.errc }
+
+// Stop lets requests in flight finish.
+func (a *Access) Stop(ctx context.Context) error { return a.Gateway.Shutdown(ctx) }

@@ -1,0 +1,542 @@
+// Package tradesvc serves the trade service over Kitex: it converts the generated DTOs to domain
+// types at the boundary, checks that the caller may do what it asks, invokes the flows and
+// capabilities, and converts the results back. No generated type goes past this package.
+package tradesvc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/catalog"
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/kitex_gen/trade"
+	"github.com/atriumtrade/atrium/product-layer/fixedprice"
+	"github.com/atriumtrade/atrium/product-layer/rpcerr"
+)
+
+// Simulator makes a test payment provider report an outcome (the sandbox).
+type Simulator interface {
+	Simulate(ctx context.Context, p *payment.Payment, outcome payment.Outcome) error
+}
+
+// Roles a caller can have.
+const (
+	RoleBuyer = "buyer"
+	RoleAdmin = "admin"
+)
+
+// Pinger checks that a dependency can serve.
+type Pinger interface {
+	PingContext(ctx context.Context) error
+}
+
+// Handler implements trade.TradeService.
+type Handler struct {
+	db        Pinger
+	flow      *fixedprice.Flow
+	catalog   catalog.Store
+	inventory *inventory.Service
+	simulator Simulator
+	log       *slog.Logger
+}
+
+// New returns a Handler.
+func New(db Pinger, flow *fixedprice.Flow, cat catalog.Store, inv *inventory.Service, sim Simulator, log *slog.Logger) *Handler {
+	return &Handler{db: db, flow: flow, catalog: cat, inventory: inv, simulator: sim, log: log}
+}
+
+var _ trade.TradeService = (*Handler)(nil)
+
+// caller is an authenticated caller.
+type caller struct {
+	tenant, bizCode, userID, role string
+}
+
+func (h *Handler) buyer(c *trade.Caller) (caller, error) {
+	cl, err := parseCaller(c)
+	if err != nil {
+		return cl, err
+	}
+	if cl.role != RoleBuyer || !identity.ValidUserID(cl.userID) {
+		return cl, errkind.WithDetail(errkind.ErrForbidden, "this operation is for buyers")
+	}
+	return cl, nil
+}
+
+func (h *Handler) admin(c *trade.Caller) (caller, error) {
+	cl, err := parseCaller(c)
+	if err != nil {
+		return cl, err
+	}
+	if cl.role != RoleAdmin {
+		return cl, errkind.WithDetail(errkind.ErrForbidden, "this operation is for operators")
+	}
+	return cl, nil
+}
+
+func parseCaller(c *trade.Caller) (caller, error) {
+	if c == nil || !identity.ValidTenant(c.Tenant) {
+		return caller{}, errkind.ErrUnauthenticated
+	}
+	return caller{tenant: c.Tenant, bizCode: c.BizCode, userID: c.UserId, role: c.Role}, nil
+}
+
+func (h *Handler) wrap(ctx context.Context, method string, err error) error {
+	return rpcerr.ToKitex(ctx, h.log, method, err)
+}
+
+func flowScenario(flow string) (identity.Scenario, error) {
+	switch flow {
+	case "", string(identity.FixedPrice):
+		return identity.FixedPrice, nil
+	}
+	return "", errkind.Invalidf("flow %q is not offered; use fixed_price", flow)
+}
+
+func items(in []*trade.Item) []pricing.Item {
+	out := make([]pricing.Item, 0, len(in))
+	for _, it := range in {
+		if it != nil {
+			out = append(out, pricing.Item{SKUID: it.SkuId, Quantity: it.Quantity})
+		}
+	}
+	return out
+}
+
+// Ping implements trade.TradeService.
+func (h *Handler) Ping(ctx context.Context, _ *trade.PingRequest) (*trade.PingResponse, error) {
+	if err := h.db.PingContext(ctx); err != nil {
+		return nil, h.wrap(ctx, "Ping", errors.Join(errkind.ErrUnavailable, err))
+	}
+	return &trade.PingResponse{Ready: true}, nil
+}
+
+// Quote implements trade.TradeService.
+func (h *Handler) Quote(ctx context.Context, req *trade.QuoteRequest) (*trade.QuoteResponse, error) {
+	resp, err := h.quote(ctx, req)
+	return resp, h.wrap(ctx, "Quote", err)
+}
+
+func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.QuoteResponse, error) {
+	cl, err := h.buyer(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := flowScenario(req.Flow)
+	if err != nil {
+		return nil, err
+	}
+	ident, err := identity.New(cl.tenant, cl.bizCode, sc)
+	if err != nil {
+		return nil, err
+	}
+	q, err := h.flow.Quote(ctx, ident, items(req.Items))
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.QuoteResponse{Total: moneyDTO(q.Total)}
+	for _, l := range q.Lines {
+		resp.Lines = append(resp.Lines, quoteLine(l))
+	}
+	for _, g := range q.Groups {
+		grp := &trade.QuoteGroup{SellerId: g.Key}
+		total := money.Zero(q.Currency)
+		for _, l := range g.Lines {
+			grp.Lines = append(grp.Lines, quoteLine(l))
+			total, _ = total.Add(l.Total) // bounded by the quote total, which did not overflow
+		}
+		grp.Total = moneyDTO(total)
+		resp.Groups = append(resp.Groups, grp)
+	}
+	return resp, nil
+}
+
+func quoteLine(l pricing.Line) *trade.QuoteLine {
+	return &trade.QuoteLine{SkuId: l.SKU.ID(), Title: l.SKU.Title(), SellerId: l.SKU.SellerID(), Quantity: l.Quantity,
+		UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total)}
+}
+
+// PlaceOrder implements trade.TradeService.
+func (h *Handler) PlaceOrder(ctx context.Context, req *trade.PlaceOrderRequest) (*trade.Trade, error) {
+	resp, err := h.placeOrder(ctx, req)
+	return resp, h.wrap(ctx, "PlaceOrder", err)
+}
+
+func (h *Handler) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest) (*trade.Trade, error) {
+	cl, err := h.buyer(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := flowScenario(req.Flow)
+	if err != nil {
+		return nil, err
+	}
+	ident, err := identity.New(cl.tenant, cl.bizCode, sc)
+	if err != nil {
+		return nil, err
+	}
+	if req.Address == nil {
+		return nil, errkind.WithDetail(order.ErrInvalidAddress, "address is required")
+	}
+	var expected *money.Amount
+	if e := req.ExpectedTotal; e != nil {
+		cur, err := money.ParseCurrency(e.Currency)
+		if err != nil {
+			return nil, err
+		}
+		if e.Amount < 0 {
+			return nil, errkind.WithDetail(money.ErrInvalidAmount, "expectedTotal must not be negative")
+		}
+		amt := money.New(e.Amount, cur)
+		expected = &amt
+	}
+	a := req.Address
+	t, err := h.flow.PlaceOrder(ctx, fixedprice.PlaceOrder{Identity: ident, UserID: cl.userID, Items: items(req.Items), ExpectedTotal: expected,
+		Address: order.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
+			District: a.District, Detail: a.Detail, PostalCode: a.PostalCode},
+		IdempotencyKey: req.IdempotencyKey})
+	if err != nil {
+		return nil, err
+	}
+	return tradeDTO(t), nil
+}
+
+// GetTrade implements trade.TradeService.
+func (h *Handler) GetTrade(ctx context.Context, req *trade.TradeRef) (*trade.Trade, error) {
+	resp, err := h.getTrade(ctx, req)
+	return resp, h.wrap(ctx, "GetTrade", err)
+}
+
+func (h *Handler) getTrade(ctx context.Context, req *trade.TradeRef) (*trade.Trade, error) {
+	cl, err := parseCaller(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.flow.Trade(ctx, cl.tenant, ownerFilter(cl), req.TradeId)
+	if err != nil {
+		return nil, err
+	}
+	return tradeDTO(t), nil
+}
+
+// ownerFilter is the user whose records a caller may see: a buyer sees only their own.
+func ownerFilter(cl caller) string {
+	if cl.role == RoleAdmin {
+		return ""
+	}
+	if cl.userID == "" {
+		return "\x00" // a buyer without a user matches nobody
+	}
+	return cl.userID
+}
+
+// GetOrder implements trade.TradeService.
+func (h *Handler) GetOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+	resp, err := h.getOrder(ctx, req)
+	return resp, h.wrap(ctx, "GetOrder", err)
+}
+
+func (h *Handler) getOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+	cl, err := parseCaller(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	o, err := h.flow.Order(ctx, cl.tenant, ownerFilter(cl), req.OrderId)
+	if err != nil {
+		return nil, err
+	}
+	return orderDTO(o), nil
+}
+
+// ListOrders implements trade.TradeService.
+func (h *Handler) ListOrders(ctx context.Context, req *trade.ListOrdersRequest) (*trade.ListOrdersResponse, error) {
+	resp, err := h.listOrders(ctx, req)
+	return resp, h.wrap(ctx, "ListOrders", err)
+}
+
+func (h *Handler) listOrders(ctx context.Context, req *trade.ListOrdersRequest) (*trade.ListOrdersResponse, error) {
+	cl, err := h.buyer(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	page, err := h.flow.Orders(ctx, cl.tenant, cl.userID, int(req.Limit), req.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.ListOrdersResponse{NextCursor: page.Next, Orders: []*trade.Order{}}
+	for _, o := range page.Orders {
+		resp.Orders = append(resp.Orders, orderDTO(o))
+	}
+	return resp, nil
+}
+
+// CancelOrder implements trade.TradeService.
+func (h *Handler) CancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+	resp, err := h.cancelOrder(ctx, req)
+	return resp, h.wrap(ctx, "CancelOrder", err)
+}
+
+func (h *Handler) cancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+	cl, err := parseCaller(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	reason := fixedprice.ReasonBuyer
+	if cl.role == RoleAdmin {
+		reason = "operator_cancelled"
+	}
+	o, err := h.flow.Cancel(ctx, cl.tenant, ownerFilter(cl), req.OrderId, reason)
+	if err != nil {
+		return nil, err
+	}
+	return orderDTO(o), nil
+}
+
+// ShipOrder implements trade.TradeService.
+func (h *Handler) ShipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*trade.Order, error) {
+	resp, err := h.shipOrder(ctx, req)
+	return resp, h.wrap(ctx, "ShipOrder", err)
+}
+
+func (h *Handler) shipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*trade.Order, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	o, err := h.flow.Ship(ctx, cl.tenant, req.OrderId, order.Shipment{Carrier: req.Carrier, TrackingNo: req.TrackingNo})
+	if err != nil {
+		return nil, err
+	}
+	return orderDTO(o), nil
+}
+
+// DeliverOrder implements trade.TradeService.
+func (h *Handler) DeliverOrder(ctx context.Context, req *trade.DeliverOrderRequest) (*trade.Order, error) {
+	resp, err := h.deliverOrder(ctx, req)
+	return resp, h.wrap(ctx, "DeliverOrder", err)
+}
+
+func (h *Handler) deliverOrder(ctx context.Context, req *trade.DeliverOrderRequest) (*trade.Order, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	if req.Outcome != "delivered" {
+		return nil, errkind.Invalidf("outcome must be \"delivered\" for a prepaid order")
+	}
+	o, err := h.flow.Deliver(ctx, cl.tenant, req.OrderId)
+	if err != nil {
+		return nil, err
+	}
+	return orderDTO(o), nil
+}
+
+// CompleteOrder implements trade.TradeService.
+func (h *Handler) CompleteOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+	resp, err := h.completeOrder(ctx, req)
+	return resp, h.wrap(ctx, "CompleteOrder", err)
+}
+
+func (h *Handler) completeOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+	cl, err := h.buyer(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	o, err := h.flow.Complete(ctx, cl.tenant, cl.userID, req.OrderId)
+	if err != nil {
+		return nil, err
+	}
+	return orderDTO(o), nil
+}
+
+// CreatePayment implements trade.TradeService.
+func (h *Handler) CreatePayment(ctx context.Context, req *trade.CreatePaymentRequest) (*trade.Payment, error) {
+	resp, err := h.createPayment(ctx, req)
+	return resp, h.wrap(ctx, "CreatePayment", err)
+}
+
+func (h *Handler) createPayment(ctx context.Context, req *trade.CreatePaymentRequest) (*trade.Payment, error) {
+	cl, err := h.buyer(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.flow.CreatePayment(ctx, fixedprice.CreatePayment{Tenant: cl.tenant, UserID: cl.userID, TradeID: req.TradeId,
+		Method: req.Method, IdempotencyKey: req.IdempotencyKey})
+	if err != nil {
+		return nil, err
+	}
+	return paymentDTO(p), nil
+}
+
+// SimulatePayment implements trade.TradeService.
+func (h *Handler) SimulatePayment(ctx context.Context, req *trade.SimulatePaymentRequest) (*trade.Payment, error) {
+	resp, err := h.simulatePayment(ctx, req)
+	return resp, h.wrap(ctx, "SimulatePayment", err)
+}
+
+func (h *Handler) simulatePayment(ctx context.Context, req *trade.SimulatePaymentRequest) (*trade.Payment, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	outcome := payment.Outcome(req.Outcome)
+	if outcome != payment.OutcomeSucceeded && outcome != payment.OutcomeFailed {
+		return nil, errkind.Invalidf("outcome must be \"succeeded\" or \"failed\"")
+	}
+	p, err := h.flow.Payment(ctx, cl.tenant, req.PaymentId)
+	if err != nil {
+		return nil, err
+	}
+	if p.Provider() != "sandbox" || h.simulator == nil {
+		return nil, errkind.WithDetail(payment.ErrUnknownProvider, "only sandbox payments can be simulated")
+	}
+	if err := h.simulator.Simulate(ctx, p, outcome); err != nil {
+		return nil, err
+	}
+	if p, err = h.flow.Payment(ctx, cl.tenant, req.PaymentId); err != nil {
+		return nil, err
+	}
+	return paymentDTO(p), nil
+}
+
+// PaymentCallback implements trade.TradeService.
+func (h *Handler) PaymentCallback(ctx context.Context, req *trade.PaymentCallbackRequest) (*trade.PaymentCallbackResponse, error) {
+	hdr := http.Header{}
+	for k, v := range req.Headers {
+		hdr.Set(k, v)
+	}
+	err := h.flow.HandlePaymentCallback(ctx, req.Provider, hdr, req.Body)
+	if err != nil {
+		return nil, h.wrap(ctx, "PaymentCallback", err)
+	}
+	return &trade.PaymentCallbackResponse{Accepted: true}, nil
+}
+
+// UpsertSKU implements trade.TradeService.
+func (h *Handler) UpsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*trade.SKU, error) {
+	resp, err := h.upsertSKU(ctx, req)
+	return resp, h.wrap(ctx, "UpsertSKU", err)
+}
+
+func (h *Handler) upsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*trade.SKU, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	if req.Price == nil {
+		return nil, errkind.WithDetail(catalog.ErrInvalidSKU, "price is required")
+	}
+	cur, err := money.ParseCurrency(req.Price.Currency)
+	if err != nil {
+		return nil, err
+	}
+	sku, err := catalog.NewSKU(cl.tenant, req.SkuId, req.Title, req.SellerId, money.New(req.Price.Amount, cur))
+	if err != nil {
+		return nil, err
+	}
+	if err := h.catalog.Upsert(ctx, sku); err != nil {
+		return nil, err
+	}
+	return &trade.SKU{SkuId: sku.ID(), Title: sku.Title(), SellerId: sku.SellerID(), Price: moneyDTO(sku.Price())}, nil
+}
+
+// SetStock implements trade.TradeService.
+func (h *Handler) SetStock(ctx context.Context, req *trade.SetStockRequest) (*trade.StockResponse, error) {
+	resp, err := h.setStock(ctx, req)
+	return resp, h.wrap(ctx, "SetStock", err)
+}
+
+func (h *Handler) setStock(ctx context.Context, req *trade.SetStockRequest) (*trade.StockResponse, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	if !catalog.ValidID(req.WarehouseId) {
+		return nil, errkind.Invalidf("warehouseId must be 1-64 letters, digits, '.', '_' or '-'")
+	}
+	if _, err := h.catalog.Get(ctx, cl.tenant, req.SkuId); err != nil {
+		return nil, err
+	}
+	if _, err := h.inventory.SetOnHand(ctx, cl.tenant, req.SkuId, req.WarehouseId, req.OnHand); err != nil {
+		return nil, err
+	}
+	return h.stock(ctx, cl.tenant, req.SkuId)
+}
+
+// GetStock implements trade.TradeService.
+func (h *Handler) GetStock(ctx context.Context, req *trade.SKURef) (*trade.StockResponse, error) {
+	resp, err := h.getStock(ctx, req)
+	return resp, h.wrap(ctx, "GetStock", err)
+}
+
+func (h *Handler) getStock(ctx context.Context, req *trade.SKURef) (*trade.StockResponse, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.catalog.Get(ctx, cl.tenant, req.SkuId); err != nil {
+		return nil, err
+	}
+	return h.stock(ctx, cl.tenant, req.SkuId)
+}
+
+func (h *Handler) stock(ctx context.Context, tenant, skuID string) (*trade.StockResponse, error) {
+	levels, err := h.inventory.Levels(ctx, tenant, skuID)
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.StockResponse{SkuId: skuID, Levels: []*trade.StockLevel{}}
+	for _, l := range levels {
+		resp.Levels = append(resp.Levels, &trade.StockLevel{WarehouseId: l.WarehouseID, OnHand: l.OnHand,
+			Available: l.Available, Reserved: l.Reserved, Sold: l.Sold})
+	}
+	return resp, nil
+}
+
+func moneyDTO(a money.Amount) *trade.Money {
+	return &trade.Money{Amount: a.Minor(), Currency: a.Currency().Code()}
+}
+
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func orderDTO(o *order.Order) *trade.Order {
+	dto := &trade.Order{OrderId: o.ID(), TradeId: o.TradeID(), SellerId: o.SellerID(), Status: string(o.Status()),
+		Total: moneyDTO(o.Total()), Carrier: o.Shipment().Carrier, TrackingNo: o.Shipment().TrackingNo,
+		CancelReason: o.CancelReason(), CreatedAt: millis(o.CreatedAt()), UpdatedAt: millis(o.UpdatedAt())}
+	for _, l := range o.Lines() {
+		dto.Lines = append(dto.Lines, &trade.OrderLine{LineNo: int32(l.LineNo), SkuId: l.SKUID, Title: l.Title,
+			WarehouseId: l.WarehouseID, Quantity: l.Quantity, UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total)})
+	}
+	return dto
+}
+
+func tradeDTO(t *order.Trade) *trade.Trade {
+	a := t.Address()
+	dto := &trade.Trade{TradeId: t.ID(), Flow: string(t.Identity().Scenario()), Total: moneyDTO(t.Total()),
+		Payable: moneyDTO(t.Payable()), CreatedAt: millis(t.CreatedAt()), PayDeadline: millis(t.PayDeadline()),
+		Address: &trade.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
+			District: a.District, Detail: a.Detail, PostalCode: a.PostalCode}}
+	for _, o := range t.Orders() {
+		dto.Orders = append(dto.Orders, orderDTO(o))
+	}
+	return dto
+}
+
+func paymentDTO(p *payment.Payment) *trade.Payment {
+	return &trade.Payment{PaymentId: p.ID(), TradeId: p.TradeID(), Method: p.Provider(), Status: string(p.Status()),
+		Amount: moneyDTO(p.Amount()), ProviderRef: p.ProviderRef(), CreatedAt: millis(p.CreatedAt())}
+}
