@@ -67,7 +67,10 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.Tolerance == 0 {
 		cfg.Tolerance = 5 * time.Minute
 	}
-	return &Provider{cfg: cfg, client: &http.Client{Timeout: 10 * time.Second}, now: time.Now}, nil
+	// A provider opens a connection per callback and holds none to the merchant; a kept-alive
+	// idle connection would also hold the gateway's graceful shutdown open.
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	return &Provider{cfg: cfg, client: client, now: time.Now}, nil
 }
 
 // Name implements payment.Provider.

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/atriumtrade/atrium/cmd/atrium/platform"
+	"github.com/atriumtrade/atrium/components/dal"
+)
+
+func migrateCmd() *cobra.Command {
+	var common commonFlags
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending schema migrations (serve also does this at start-up)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := common.load(cmd)
+			if err != nil {
+				return err
+			}
+			db, err := dal.Open(cmd.Context(), cfg.DB)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			var bar *progressbar.ProgressBar
+			n, err := db.Migrate(cmd.Context(), platform.Migrations(), func(c string, v int, name string, done, total int) {
+				if bar == nil {
+					bar = progressbar.NewOptions(total, progressbar.OptionSetDescription("migrating"),
+						progressbar.OptionShowCount(), progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionClearOnFinish())
+				}
+				bar.Describe(fmt.Sprintf("%s/%03d %s", c, v, name))
+				_ = bar.Add(1)
+			})
+			if bar != nil {
+				_ = bar.Finish()
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d migrations applied on %s; schema is up to date\n", n, db.Dialect())
+			return nil
+		},
+	}
+	common.register(cmd)
+	return cmd
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/atriumtrade/atrium/cmd/atrium/platform"
+)
+
+// commonFlags are the flags that choose configuration and database.
+type commonFlags struct {
+	config  string
+	dataDir string
+	dbDSN   string
+}
+
+func (f *commonFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.config, "config", "", "YAML configuration file (default: built-in defaults; see configs/atrium.yaml)")
+	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "directory of the embedded SQLite database (default ./data)")
+	cmd.Flags().StringVar(&f.dbDSN, "db-dsn", "", "MySQL DSN, e.g. 'root@tcp(127.0.0.1:3306)/atrium'; switches from SQLite")
+}
+
+// load reads the file and environment, then applies the flags that were given.
+func (f *commonFlags) load(cmd *cobra.Command) (platform.Config, error) {
+	cfg, err := platform.Load(f.config)
+	if err != nil {
+		return cfg, err
+	}
+	if cmd.Flags().Changed("data-dir") {
+		cfg.DB.DataDir = f.dataDir
+	}
+	if f.dbDSN != "" {
+		cfg.DB.Driver, cfg.DB.DSN = "mysql", f.dbDSN
+	}
+	return cfg, nil
+}
+
+func serveCmd() *cobra.Command {
+	var (
+		common   commonFlags
+		httpAddr string
+		rpcAddr  string
+		role     string
+		demo     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the platform (all-in-one by default: Hertz and Kitex on loopback, SQLite in ./data)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := common.load(cmd)
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("http-addr") {
+				cfg.HTTP.Addr = httpAddr
+			}
+			if cmd.Flags().Changed("rpc-addr") {
+				cfg.RPC.Addr = rpcAddr
+			}
+			if demo {
+				cfg.HTTP.DevMode = true
+				if cfg.HTTP.JWTSecret == "" {
+					cfg.HTTP.JWTSecret = randomSecret()
+				}
+				if cfg.Sandbox.Secret == "" {
+					cfg.Sandbox.Secret = randomSecret()
+				}
+			}
+			if cfg.Sandbox.CallbackURL == "" {
+				cfg.Sandbox.CallbackURL = "http://" + cfg.HTTP.Addr + "/callbacks/v1/payments/sandbox"
+			}
+			if err := cfg.Validate(); err != nil {
+				return fmt.Errorf("configuration: %w (run with --demo to generate dev secrets)", err)
+			}
+			switch role {
+			case "all", "trade", "access":
+			default:
+				return fmt.Errorf("--role must be all, trade or access")
+			}
+			return serve(cmd.Context(), cfg, role, demo)
+		},
+	}
+	common.register(cmd)
+	cmd.Flags().StringVar(&httpAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address of the access layer")
+	cmd.Flags().StringVar(&rpcAddr, "rpc-addr", "127.0.0.1:8888", "Kitex address of the trade service")
+	cmd.Flags().StringVar(&role, "role", "all", "all (one process), trade (Kitex trade service) or access (Hertz gateway)")
+	cmd.Flags().BoolVar(&demo, "demo", false, "dev mode: dev tokens, generated secrets, a seeded demo tenant and a printed walkthrough")
+	return cmd
+}
+
+func randomSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func serve(ctx context.Context, cfg platform.Config, role string, demo bool) error {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var trade *platform.Trade
+	var access *platform.Access
+	var err error
+	if role != "access" {
+		where := cfg.DB.Driver
+		if cfg.DB.Driver == "sqlite" || cfg.DB.Driver == "" {
+			where = "sqlite " + filepath.Join(cfg.DB.DataDir, "atrium.db")
+		}
+		log.Info("starting trade service", "rpc", cfg.RPC.Addr, "db", where)
+		trade, err = platform.StartTrade(ctx, cfg, log, platform.TradeOptions{Migrate: func(c string, v int, n string, done, total int) {
+			log.Info("migrated", "component", c, "version", v, "name", n, "progress", fmt.Sprintf("%d/%d", done, total))
+		}})
+		if err != nil {
+			return err
+		}
+	}
+	if role != "trade" {
+		if access, err = platform.StartAccess(cfg, log, platform.AccessOptions{}); err != nil {
+			if trade != nil {
+				trade.Stop()
+			}
+			return err
+		}
+		log.Info("serving HTTP", "addr", cfg.HTTP.Addr)
+		if demo {
+			if err := seedDemo(ctx, access, cfg); err != nil {
+				log.Error("demo seed failed", "err", err)
+			} else {
+				printWalkthrough(os.Stdout, cfg.HTTP.Addr)
+			}
+		}
+	}
+
+	var tradeErr, accessErr <-chan error
+	if trade != nil {
+		tradeErr = trade.Err()
+	}
+	if access != nil {
+		accessErr = access.Err()
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: letting requests in flight finish")
+	case runErr = <-tradeErr:
+	case runErr = <-accessErr:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if access != nil {
+		if err := access.Stop(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			runErr = errors.Join(runErr, err)
+		}
+	}
+	if trade != nil {
+		runErr = errors.Join(runErr, trade.Stop())
+	}
+	log.Info("stopped")
+	return runErr
+}
