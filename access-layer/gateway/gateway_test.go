@@ -1,0 +1,149 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/money"
+
+	// Every package that declares error codes, so that the table test sees them all.
+	_ "github.com/atriumtrade/atrium/capability/catalog"
+	_ "github.com/atriumtrade/atrium/capability/identity"
+	_ "github.com/atriumtrade/atrium/capability/inventory"
+	_ "github.com/atriumtrade/atrium/capability/order"
+	_ "github.com/atriumtrade/atrium/capability/payment"
+	_ "github.com/atriumtrade/atrium/capability/pricing"
+)
+
+func TestEveryCodeIsInTheTable(t *testing.T) {
+	declared := map[string]bool{}
+	for _, e := range errkind.All() {
+		declared[e.Code()] = true
+		if _, ok := errorIndex[e.Code()]; !ok {
+			t.Errorf("code %s is declared but has no row in errorTable", e.Code())
+		}
+	}
+	errcodes := map[int]string{}
+	for _, row := range errorTable {
+		if !declared[row.Code] {
+			t.Errorf("errorTable row %s names no declared code", row.Code)
+		}
+		if prev, dup := errcodes[row.Errcode]; dup {
+			t.Errorf("errcode %d used by %s and %s", row.Errcode, prev, row.Code)
+		}
+		errcodes[row.Errcode] = row.Code
+		if row.Status < 400 || row.Status > 599 {
+			t.Errorf("%s: status %d is not an error", row.Code, row.Status)
+		}
+	}
+}
+
+func newTestGateway(t *testing.T, dev bool) *Gateway {
+	t.Helper()
+	g, err := New(Config{Addr: "127.0.0.1:0", JWTSecret: strings.Repeat("s", 32), DevMode: dev}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	for _, dev := range []bool{false, true} {
+		g := newTestGateway(t, dev)
+		var doc struct {
+			Paths map[string]map[string]json.RawMessage `json:"paths"`
+		}
+		if err := json.Unmarshal(g.OpenAPI(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var documented, served []string
+		for p, ops := range doc.Paths {
+			for m := range ops {
+				documented = append(documented, strings.ToUpper(m)+" "+p)
+			}
+		}
+		for _, r := range g.h.Routes() {
+			served = append(served, r.Method+" "+pathParamRe.ReplaceAllString(r.Path, "{$1}"))
+		}
+		sort.Strings(documented)
+		sort.Strings(served)
+		if strings.Join(documented, "\n") != strings.Join(served, "\n") {
+			t.Fatalf("dev=%v: documented routes\n%s\nserved routes\n%s", dev, strings.Join(documented, "\n"), strings.Join(served, "\n"))
+		}
+		hasDevToken := doc.Paths["/auth/v1/dev-token"] != nil
+		if hasDevToken != dev {
+			t.Fatalf("dev=%v: dev-token route present = %v", dev, hasDevToken)
+		}
+	}
+}
+
+func TestChannelsRenderMoneyAndCase(t *testing.T) {
+	view := paymentView{PaymentID: "P1", Amount: Money{Minor: 1990, Currency: "CNY"}, Currency: "CNY"}
+	cases := []struct {
+		ch   *channel
+		want string
+	}{
+		{appChannel, `{"amount":"19.90","createdAt":"","currency":"CNY","method":"","paymentId":"P1","status":"","tradeId":""}`},
+		{mpChannel, `{"amount_fee":1990,"created_at":"","currency":"CNY","method":"","payment_id":"P1","status":"","trade_id":""}`},
+		{adminChannel, `{"amount":1990,"createdAt":"","currency":"CNY","method":"","paymentId":"P1","status":"","tradeId":""}`},
+	}
+	for _, c := range cases {
+		out, err := c.ch.render(view)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := json.Marshal(out)
+		if string(got) != c.want {
+			t.Errorf("%s: got %s; want %s", c.ch.name, got, c.want)
+		}
+	}
+	jpy, _ := appChannel.render(struct {
+		Total Money `json:"total"`
+	}{Money{Minor: 1200, Currency: "JPY"}})
+	if got, _ := json.Marshal(jpy); string(got) != `{"total":"1200"}` {
+		t.Errorf("JPY has no minor digits: got %s", got)
+	}
+}
+
+func TestDecodeByChannel(t *testing.T) {
+	var req placeOrderRequest
+	if err := mpChannel.decode([]byte(`{"items":[{"sku_id":"a","quantity":2}],"expected_total_fee":3980,"address":{"postal_code":"1"}}`), &req); err != nil {
+		t.Fatal(err)
+	}
+	if req.Items[0].SkuID != "a" || req.Address.PostalCode != "1" || !req.ExpectedTotal.Set() {
+		t.Fatalf("mp decode: %+v", req)
+	}
+	amt, err := mpChannel.parseMoney("expectedTotal", req.ExpectedTotal, "")
+	if err != nil || amt.Minor() != 3980 {
+		t.Fatalf("mp money: %v %v", amt, err)
+	}
+	err = mpChannel.decode([]byte(`{"items":[{"sku_id":"a","quantity":"2"}]}`), &req)
+	if _, msg := errkind.Describe(err); !strings.Contains(msg, "items.quantity") && !strings.Contains(msg, "quantity") {
+		t.Fatalf("type error should name the field: %q", msg)
+	}
+	for _, raw := range []string{`"19.999"`, `"-1"`, `"1e3"`, `19.9`, `"19.90"x`} {
+		var in MoneyInput
+		_ = in.UnmarshalJSON([]byte(raw))
+		if _, err := appChannel.parseMoney("expectedTotal", in, "CNY"); !errors.Is(err, money.ErrInvalidAmount) {
+			t.Errorf("app money %s: got %v; want ErrInvalidAmount", raw, err)
+		}
+	}
+	for _, raw := range []string{`19.9`, `-1`, `1e3`, `"1990"`} {
+		var in MoneyInput
+		_ = in.UnmarshalJSON([]byte(raw))
+		if _, err := mpChannel.parseMoney("expectedTotal", in, "CNY"); !errors.Is(err, money.ErrInvalidAmount) {
+			t.Errorf("mp money %s: got %v; want ErrInvalidAmount", raw, err)
+		}
+	}
+	var in MoneyInput
+	_ = in.UnmarshalJSON([]byte(`99999999999999999999`))
+	if _, err := mpChannel.parseMoney("expectedTotal", in, "CNY"); !errors.Is(err, money.ErrOverflow) {
+		t.Errorf("mp overflow: got %v; want ErrOverflow", err)
+	}
+}

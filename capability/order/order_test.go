@@ -1,0 +1,103 @@
+package order_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/capability/order"
+)
+
+func newOrder(t *testing.T) *order.Order {
+	t.Helper()
+	ident, _ := identity.New("t1", "", identity.FixedPrice)
+	cny := money.MustCurrency("CNY")
+	tr, err := order.NewTrade("T1", ident, "u1", order.Address{}, []order.NewOrderSpec{{ID: "O1", SellerID: "s1",
+		Lines: []order.Line{{SKUID: "a", Quantity: 2, UnitPrice: money.New(500, cny), Total: money.New(1000, cny)},
+			{SKUID: "b", Quantity: 1, UnitPrice: money.New(250, cny), Total: money.New(250, cny)}}}}, time.Now(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Total().Minor() != 1250 || tr.Orders()[0].Total().Minor() != 1250 {
+		t.Fatalf("totals: trade %d order %d; want 1250", tr.Total().Minor(), tr.Orders()[0].Total().Minor())
+	}
+	return tr.Orders()[0]
+}
+
+func TestTransitions(t *testing.T) {
+	now := time.Now()
+	ship := func(o *order.Order) error { return o.Ship(order.Shipment{Carrier: "SF", TrackingNo: "1"}, now) }
+	steps := map[string]func(*order.Order) error{
+		"pay":      func(o *order.Order) error { return o.Pay(now) },
+		"ship":     ship,
+		"deliver":  func(o *order.Order) error { return o.Deliver(now) },
+		"complete": func(o *order.Order) error { return o.Complete(now) },
+		"cancel":   func(o *order.Order) error { return o.Cancel("x", now) },
+	}
+	// For each status reached by a path, which steps are allowed next.
+	paths := []struct {
+		path    []string
+		allowed map[string]bool
+	}{
+		{nil, map[string]bool{"pay": true, "cancel": true}},
+		{[]string{"pay"}, map[string]bool{"ship": true}},
+		{[]string{"pay", "ship"}, map[string]bool{"deliver": true}},
+		{[]string{"pay", "ship", "deliver"}, map[string]bool{"complete": true}},
+		{[]string{"pay", "ship", "deliver", "complete"}, map[string]bool{}},
+		{[]string{"cancel"}, map[string]bool{}},
+	}
+	for _, p := range paths {
+		for step, fn := range steps {
+			o := newOrder(t)
+			for _, s := range p.path {
+				if err := steps[s](o); err != nil {
+					t.Fatalf("path %v: %v", p.path, err)
+				}
+			}
+			before := o.Status()
+			err := fn(o)
+			if p.allowed[step] && err != nil {
+				t.Errorf("after %v, %s: got %v; want allowed", p.path, step, err)
+			}
+			if !p.allowed[step] {
+				if !errors.Is(err, order.ErrInvalidTransition) {
+					t.Errorf("after %v, %s: got %v; want ErrInvalidTransition", p.path, step, err)
+				}
+				if o.Status() != before {
+					t.Errorf("a refused %s changed the status from %s to %s", step, before, o.Status())
+				}
+			}
+		}
+	}
+}
+
+func TestShipmentAndAddressValidation(t *testing.T) {
+	o := newOrder(t)
+	_ = o.Pay(time.Now())
+	if err := o.Ship(order.Shipment{Carrier: "", TrackingNo: "1"}, time.Now()); !errors.Is(err, order.ErrInvalidShipment) {
+		t.Fatalf("empty carrier: got %v", err)
+	}
+	if o.Status() != order.Paid {
+		t.Fatalf("a refused shipment moved the order to %s", o.Status())
+	}
+	good := order.Address{Name: "A", Phone: "13800000000", Province: "P", City: "C", Detail: "D"}
+	if a, err := order.NormalizeAddress(good); err != nil || a.Country != "CN" {
+		t.Fatalf("good address: %v %v", a, err)
+	}
+	for name, mutate := range map[string]func(*order.Address){
+		"no name":      func(a *order.Address) { a.Name = " " },
+		"bad phone":    func(a *order.Address) { a.Phone = "call me" },
+		"bad country":  func(a *order.Address) { a.Country = "China" },
+		"CN no city":   func(a *order.Address) { a.City = "" },
+		"long detail":  func(a *order.Address) { a.Detail = string(make([]rune, 201)) },
+		"bad postcode": func(a *order.Address) { a.PostalCode = "<script>" },
+	} {
+		a := good
+		mutate(&a)
+		if _, err := order.NormalizeAddress(a); !errors.Is(err, order.ErrInvalidAddress) {
+			t.Errorf("%s: got %v; want ErrInvalidAddress", name, err)
+		}
+	}
+}
