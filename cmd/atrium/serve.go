@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -53,6 +56,7 @@ func serveCmd() *cobra.Command {
 		rpcAddr  string
 		role     string
 		demo     bool
+		pprof    string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -88,6 +92,11 @@ func serveCmd() *cobra.Command {
 			default:
 				return fmt.Errorf("--role must be all, trade or access")
 			}
+			if pprof != "" {
+				if err := servePprof(pprof); err != nil {
+					return err
+				}
+			}
 			return serve(cmd.Context(), cfg, role, demo)
 		},
 	}
@@ -95,8 +104,22 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().StringVar(&httpAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address of the access layer")
 	cmd.Flags().StringVar(&rpcAddr, "rpc-addr", "127.0.0.1:8888", "Kitex address of the trade service")
 	cmd.Flags().StringVar(&role, "role", "all", "all (one process), trade (Kitex trade service) or access (Hertz gateway)")
+	cmd.Flags().StringVar(&pprof, "pprof-addr", "", "serve Go's /debug/pprof on this address (e.g. 127.0.0.1:6060) for profiling")
 	cmd.Flags().BoolVar(&demo, "demo", false, "dev mode: dev tokens, generated secrets, a seeded demo tenant and a printed walkthrough")
 	return cmd
+}
+
+// servePprof exposes the Go profiler on its own listener, never on the API's port.
+func servePprof(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("pprof listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	go func() { _ = http.Serve(ln, mux) }()
+	return nil
 }
 
 func randomSecret() string {
