@@ -1,0 +1,133 @@
+package ordersql_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/capability/order/ordersql"
+	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/dal/daltest"
+)
+
+var cny = money.MustCurrency("CNY")
+
+func trade(t *testing.T, id, user string, at time.Time) *order.Trade {
+	t.Helper()
+	ident, _ := identity.New("t1", "t1.flash", identity.FixedPrice)
+	tr, err := order.NewTrade(id, ident, user, order.Address{Name: "A", Phone: "138", Country: "CN", City: "杭州", Detail: "西湖区 1 号"},
+		[]order.NewOrderSpec{
+			{ID: id + "-a", SellerID: "s1", Lines: []order.Line{{SKUID: "x", Title: "龙井", WarehouseID: "w1", Quantity: 2, UnitPrice: money.New(500, cny), Total: money.New(1000, cny)}}},
+			{ID: id + "-b", SellerID: "s2", Lines: []order.Line{{SKUID: "y", Title: "Cup", WarehouseID: "w2", Quantity: 1, UnitPrice: money.New(99, cny), Total: money.New(99, cny)}}},
+		}, at, at.Add(30*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func TestRoundTripAndIsolation(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{ordersql.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		repo := ordersql.New(db)
+		at := time.UnixMilli(time.Now().UnixMilli())
+		if err := repo.CreateTrade(ctx, trade(t, "T1", "u1", at)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := repo.Trade(ctx, "t1", "T1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Identity().BizCode() != "t1.flash" || got.Total().Minor() != 1099 || len(got.Orders()) != 2 ||
+			got.Address().City != "杭州" || !got.PayDeadline().Equal(at.Add(30*time.Minute)) {
+			t.Fatalf("trade round trip: %+v", got)
+		}
+		o := got.Orders()[0]
+		if o.ID() != "T1-a" || o.Lines()[0].Title != "龙井" || o.Lines()[0].UnitPrice.Minor() != 500 || o.Status() != order.PendingPayment {
+			t.Fatalf("order round trip: %+v %+v", o, o.Lines())
+		}
+		if _, err := repo.Order(ctx, "t2", "T1-a"); !errors.Is(err, order.ErrNotFound) {
+			t.Fatalf("other tenant: got %v; want ErrNotFound", err)
+		}
+		if _, err := repo.Trade(ctx, "t2", "T1"); !errors.Is(err, order.ErrTradeNotFound) {
+			t.Fatalf("other tenant trade: got %v; want ErrTradeNotFound", err)
+		}
+		if err := repo.CreateTrade(ctx, trade(t, "T1", "u1", at)); err == nil {
+			t.Fatal("a trade id was accepted twice")
+		}
+	})
+}
+
+func TestSaveIsOptimistic(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{ordersql.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		repo := ordersql.New(db)
+		if err := repo.CreateTrade(ctx, trade(t, "T1", "u1", time.Now())); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := repo.Order(ctx, "t1", "T1-a")
+		b, _ := repo.Order(ctx, "t1", "T1-a")
+		if err := a.Pay(time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := repo.Save(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Cancel("late", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := repo.Save(ctx, b); !errors.Is(err, order.ErrConcurrentUpdate) {
+			t.Fatalf("stale save: got %v; want ErrConcurrentUpdate", err)
+		}
+		now, _ := repo.Order(ctx, "t1", "T1-a")
+		if now.Status() != order.Paid || now.Version() != 2 {
+			t.Fatalf("got %s v%d; want paid v2", now.Status(), now.Version())
+		}
+	})
+}
+
+func TestListByUserPages(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{ordersql.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		repo := ordersql.New(db)
+		base := time.Now()
+		for i := 0; i < 5; i++ {
+			if err := repo.CreateTrade(ctx, trade(t, fmt.Sprintf("T%d", i), "u1", base.Add(time.Duration(i)*time.Second))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := repo.CreateTrade(ctx, trade(t, "TX", "u2", base)); err != nil {
+			t.Fatal(err)
+		}
+		var seen []string
+		cursor := ""
+		for pages := 0; ; pages++ {
+			p, err := repo.ListByUser(ctx, "t1", "u1", 3, cursor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range p.Orders {
+				seen = append(seen, o.ID())
+			}
+			if p.Next == "" {
+				break
+			}
+			cursor = p.Next
+			if pages > 5 {
+				t.Fatal("paging does not end")
+			}
+		}
+		want := "[T4-b T4-a T3-b T3-a T2-b T2-a T1-b T1-a T0-b T0-a]"
+		if fmt.Sprint(seen) != want {
+			t.Fatalf("got %v; want %s (newest first, u1 only, each once)", seen, want)
+		}
+		if _, err := repo.ListByUser(ctx, "t1", "u1", 3, "garbage"); !errors.Is(err, order.ErrInvalidCursor) {
+			t.Fatalf("bad cursor: got %v", err)
+		}
+	})
+}

@@ -1,0 +1,104 @@
+package delay_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/dal/daltest"
+	"github.com/atriumtrade/atrium/components/dal/idgen"
+	"github.com/atriumtrade/atrium/components/mq/delay"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func queue(db *dal.DB, clk *clock) *delay.Queue {
+	ids, _ := idgen.New(-1)
+	return delay.New(db, func() string { return ids.NextString("J") }, delay.WithClock(clk.Now))
+}
+
+func TestDueRetryCancel(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{delay.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.Now()}
+		q := queue(db, clk)
+		var runs []string
+		fail := true
+		q.Handle("k", func(ctx context.Context, ref string) error {
+			runs = append(runs, ref)
+			if ref == "flaky" && fail {
+				fail = false
+				return errors.New("boom")
+			}
+			return nil
+		})
+		for _, ref := range []string{"a", "flaky", "cancelled"} {
+			if err := q.Schedule(ctx, "k", ref, clk.Now().Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := q.Cancel(ctx, "k", "cancelled"); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := q.RunDue(ctx, 10); n != 0 || len(runs) != 0 {
+			t.Fatalf("ran %d jobs before they were due", n)
+		}
+		clk.Advance(time.Minute)
+		if n, err := q.RunDue(ctx, 10); err != nil || n != 1 || len(runs) != 2 {
+			t.Fatalf("due: ran %d ok of %v, %v; want a ok and flaky failed", n, runs, err)
+		}
+		if n, _ := q.RunDue(ctx, 10); n != 0 {
+			t.Fatalf("the failed job was retried before its backoff (%d)", n)
+		}
+		clk.Advance(3 * time.Second)
+		if n, err := q.RunDue(ctx, 10); err != nil || n != 1 || runs[len(runs)-1] != "flaky" {
+			t.Fatalf("retry: %d %v %v", n, runs, err)
+		}
+		clk.Advance(time.Hour)
+		if n, _ := q.RunDue(ctx, 10); n != 0 {
+			t.Fatalf("done jobs ran again: %d", n)
+		}
+	})
+}
+
+// TestTwoNodesRunEachJobOnce: the lease keeps two pollers from running a job twice.
+func TestTwoNodesRunEachJobOnce(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{delay.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.Now()}
+		var runs atomic.Int64
+		nodes := []*delay.Queue{queue(db, clk), queue(db, clk)}
+		for _, q := range nodes {
+			q.Handle("k", func(ctx context.Context, ref string) error { runs.Add(1); return nil })
+		}
+		for i := 0; i < 40; i++ {
+			if err := nodes[0].Schedule(ctx, "k", string(rune('A'+i)), clk.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		for _, q := range nodes {
+			wg.Add(1)
+			go func(q *delay.Queue) {
+				defer wg.Done()
+				if _, err := q.RunDue(ctx, 100); err != nil {
+					t.Error(err)
+				}
+			}(q)
+		}
+		wg.Wait()
+		if runs.Load() != 40 {
+			t.Fatalf("handlers ran %d times for 40 jobs", runs.Load())
+		}
+	})
+}

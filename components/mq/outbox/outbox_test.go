@@ -1,0 +1,39 @@
+package outbox_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/dal/daltest"
+	"github.com/atriumtrade/atrium/components/dal/idgen"
+	"github.com/atriumtrade/atrium/components/mq/outbox"
+)
+
+func TestEventsCommitWithTheirTransaction(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{outbox.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		ids, _ := idgen.New(1)
+		w := outbox.NewWriter(db, func() string { return ids.NextString("E") })
+		_ = db.InTx(ctx, func(ctx context.Context) error {
+			if _, err := w.Append(ctx, "order.created", "T1", map[string]int{"n": 1}); err != nil {
+				t.Fatal(err)
+			}
+			return errors.New("the business change failed")
+		})
+		if err := db.InTx(ctx, func(ctx context.Context) error {
+			_, err := w.Append(ctx, "order.paid", "O1", map[string]int{"n": 2})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		evs, err := w.Pending(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 1 || evs[0].Topic != "order.paid" || evs[0].Key != "O1" || string(evs[0].Payload) != `{"n":2}` {
+			t.Fatalf("got %+v; want only the committed order.paid", evs)
+		}
+	})
+}
