@@ -146,7 +146,9 @@ func (s *Store) Reserve(ctx context.Context, tenant, reservationID string, lines
 		}
 		return sorted[i].WarehouseID < sorted[j].WarehouseID
 	})
-	return s.db.InTx(ctx, func(ctx context.Context) error {
+	// A savepoint: inventory.Service retries a reservation that lost a race for a warehouse, and
+	// the failed attempt's partial updates must not stay in the caller's transaction.
+	return s.db.InSavepoint(ctx, func(ctx context.Context) error {
 		now := s.now().UnixMilli()
 		// Claim the barrier first: a concurrent Try or Cancel of the same id waits on this row.
 		if _, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO inventory_reservations

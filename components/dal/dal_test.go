@@ -1,0 +1,71 @@
+package dal_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/dal/daltest"
+)
+
+func sets() []dal.Migrations {
+	return []dal.Migrations{{Component: "kvtest", FS: os.DirFS("testdata/migrations")}}
+}
+
+func count(t *testing.T, db *dal.DB) int {
+	t.Helper()
+	var n int
+	if err := db.Primary().QueryRow(`SELECT COUNT(*) FROM kv`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestTransactionsJoinAndSavepoints(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		put := func(ctx context.Context, k string) error {
+			_, err := db.Q(ctx).ExecContext(ctx, `INSERT INTO kv (k, v) VALUES (?, 1)`, k)
+			return err
+		}
+		boom := errors.New("boom")
+		// A failed savepoint undoes only its own writes; the outer transaction commits the rest.
+		err := db.InTx(ctx, func(ctx context.Context) error {
+			if err := put(ctx, "a"); err != nil {
+				return err
+			}
+			if err := db.InSavepoint(ctx, func(ctx context.Context) error {
+				if err := put(ctx, "b"); err != nil {
+					return err
+				}
+				return boom
+			}); !errors.Is(err, boom) {
+				t.Fatalf("savepoint error: %v", err)
+			}
+			return put(ctx, "c")
+		})
+		if err != nil || count(t, db) != 2 {
+			t.Fatalf("after savepoint rollback: %v, %d rows; want a and c", err, count(t, db))
+		}
+		// A failed nested InTx fails the whole transaction.
+		err = db.InTx(ctx, func(ctx context.Context) error {
+			if err := put(ctx, "d"); err != nil {
+				return err
+			}
+			return db.InTx(ctx, func(ctx context.Context) error { return boom })
+		})
+		if !errors.Is(err, boom) || count(t, db) != 2 {
+			t.Fatalf("nested failure: %v, %d rows; want the whole rolled back", err, count(t, db))
+		}
+		// A duplicate key is recognised on both engines.
+		if err := put(ctx, "a"); !dal.IsDuplicate(err) {
+			t.Fatalf("duplicate: %v", err)
+		}
+		// Migrations are recorded once: running them again applies nothing.
+		if n, err := db.Migrate(ctx, sets(), nil); err != nil || n != 0 {
+			t.Fatalf("second migrate applied %d, %v", n, err)
+		}
+	})
+}
