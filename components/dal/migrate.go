@@ -21,6 +21,16 @@ type Migrations struct {
 	FS        fs.FS
 }
 
+// Embedded returns a component's migrations from the "migrations" folder of an embedded FS
+// (declare it with //go:embed migrations/*.sql).
+func Embedded(component string, files fs.FS) Migrations {
+	sub, err := fs.Sub(files, "migrations")
+	if err != nil {
+		panic("dal: embedded migrations of " + component + ": " + err.Error()) // a build-time mistake
+	}
+	return Migrations{Component: component, FS: sub}
+}
+
 // Progress receives one line per applied migration.
 type Progress func(component string, version int, name string, done, total int)
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
@@ -18,10 +17,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations is the schema of this adapter.
-func Migrations() dal.Migrations {
-	sub, _ := fs.Sub(migrationFiles, "migrations")
-	return dal.Migrations{Component: "catalog", FS: sub}
-}
+func Migrations() dal.Migrations { return dal.Embedded("catalog", migrationFiles) }
 
 // Store implements catalog.Store.
 type Store struct{ db *dal.DB }

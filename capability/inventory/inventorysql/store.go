@@ -10,7 +10,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"sort"
 	"time"
 
@@ -22,10 +21,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations is the schema of this adapter.
-func Migrations() dal.Migrations {
-	sub, _ := fs.Sub(migrationFiles, "migrations")
-	return dal.Migrations{Component: "inventory", FS: sub}
-}
+func Migrations() dal.Migrations { return dal.Embedded("inventory", migrationFiles) }
 
 const (
 	statusReserved  = "reserved"

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strconv"
 	"strings"
 	"time"
@@ -27,10 +26,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations is the schema of this adapter.
-func Migrations() dal.Migrations {
-	sub, _ := fs.Sub(migrationFiles, "migrations")
-	return dal.Migrations{Component: "order", FS: sub}
-}
+func Migrations() dal.Migrations { return dal.Embedded("order", migrationFiles) }
 
 // Repo implements order.Repository.
 type Repo struct{ db *dal.DB }

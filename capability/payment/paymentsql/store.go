@@ -7,7 +7,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/money"
@@ -19,10 +18,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations is the schema of this adapter.
-func Migrations() dal.Migrations {
-	sub, _ := fs.Sub(migrationFiles, "migrations")
-	return dal.Migrations{Component: "payment", FS: sub}
-}
+func Migrations() dal.Migrations { return dal.Embedded("payment", migrationFiles) }
 
 // Store implements payment.Store.
 type Store struct{ db *dal.DB }

@@ -10,7 +10,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
@@ -21,10 +20,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations is the schema of the key store.
-func Migrations() dal.Migrations {
-	sub, _ := fs.Sub(migrationFiles, "migrations")
-	return dal.Migrations{Component: "idempotency", FS: sub}
-}
+func Migrations() dal.Migrations { return dal.Embedded("idempotency", migrationFiles) }
 
 // Store records keys.
 type Store struct{ db *dal.DB }

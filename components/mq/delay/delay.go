@@ -14,7 +14,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"time"
 
@@ -25,10 +24,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations is the schema of the delay queue.
-func Migrations() dal.Migrations {
-	sub, _ := fs.Sub(migrationFiles, "migrations")
-	return dal.Migrations{Component: "delay", FS: sub}
-}
+func Migrations() dal.Migrations { return dal.Embedded("delay", migrationFiles) }
 
 // Handler runs a due job.
 type Handler func(ctx context.Context, ref string) error

@@ -8,7 +8,6 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/atriumtrade/atrium/components/dal"
@@ -18,10 +17,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations is the schema of the outbox.
-func Migrations() dal.Migrations {
-	sub, _ := fs.Sub(migrationFiles, "migrations")
-	return dal.Migrations{Component: "outbox", FS: sub}
-}
+func Migrations() dal.Migrations { return dal.Embedded("outbox", migrationFiles) }
 
 // Event is one message to publish.
 type Event struct {
