@@ -1,0 +1,14 @@
+package extensions
+
+import "github.com/atriumtrade/atrium/capability/errkind"
+
+// Errors of extension scripts. A point's failure policy decides whether the caller sees them
+// (fail closed) or gets the default result (fall back).
+var (
+	ErrScriptFailed   = errkind.New(errkind.Unavailable, "extensions.script_failed", "an extension script failed")
+	ErrBudgetExceeded = errkind.New(errkind.Unavailable, "extensions.budget_exceeded", "an extension script exceeded its budget")
+	ErrInvalidOutput  = errkind.New(errkind.Unavailable, "extensions.invalid_output", "an extension script returned output of the wrong shape")
+	ErrInvalidScript  = errkind.New(errkind.Invalid, "extensions.invalid_script", "the script is not valid")
+	ErrUnknownPoint   = errkind.New(errkind.Invalid, "extensions.unknown_point", "no such extension point")
+	ErrInputTooLarge  = errkind.New(errkind.Invalid, "extensions.input_too_large", "the input is larger than the point allows")
+)

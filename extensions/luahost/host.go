@@ -1,0 +1,293 @@
+// Package luahost runs extension scripts in gopher-lua, as untrusted code.
+//
+// A script is compiled once per content hash and its proto is shared; live states are pooled per
+// script, and every call gets a fresh global table, so nothing a call sets survives it. The
+// libraries are cut down and bounded (see safelib.go). Each call has a budget: wall time through
+// the context, an exact instruction count (budget.go), caps on strings built by library functions,
+// on call depth and on input and output size. A call runs on its own goroutine under a watchdog:
+// gopher-lua checks its context only between instructions, so a native function stuck on a
+// pathological pattern would otherwise hold the caller past its budget. The caller gets its error
+// on time; the abandoned state is never reused, and a bounded number of calls may run at once so
+// runaway scripts cannot take the process with them.
+//
+// Strings built with the .. operator are bounded by the wall-time budget only (gopher-lua has no
+// allocation hook): a 5 ms call can build tens of MiB at most, which the concurrency bound keeps
+// to a small multiple.
+package luahost
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/extensions"
+)
+
+var (
+	errInstructionBudget = errors.New("instruction budget exceeded")
+	errWallBudget        = errors.New("time budget exceeded")
+)
+
+// Host compiles and runs scripts.
+type Host struct {
+	mu      sync.Mutex
+	scripts map[string]*compiled
+	slots   chan struct{}
+	budget  Budget
+}
+
+// Option configures a Host.
+type Option func(*Host)
+
+// WithConcurrency bounds how many calls run at once (default 4 × GOMAXPROCS).
+func WithConcurrency(n int) Option { return func(h *Host) { h.slots = make(chan struct{}, n) } }
+
+// New returns a Host; budget fills what a call's own budget leaves zero.
+func New(budget Budget, opts ...Option) *Host {
+	h := &Host{scripts: map[string]*compiled{}, budget: budget.withDefaults(),
+		slots: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+type compiled struct {
+	hash  string
+	proto *lua.FunctionProto
+	pool  chan *state
+}
+
+type state struct {
+	L      *lua.LState
+	sb     *sandbox
+	budget Budget
+}
+
+// Hash is the content hash that names a script version.
+func Hash(source string) string {
+	sum := sha256.Sum256([]byte(source))
+	return hex.EncodeToString(sum[:])
+}
+
+// Compile parses and compiles source, or returns the already compiled script of the same content.
+func (h *Host) Compile(name, source string) (*Script, error) {
+	hash := Hash(source)
+	h.mu.Lock()
+	c, ok := h.scripts[hash]
+	h.mu.Unlock()
+	if ok {
+		return &Script{h: h, c: c}, nil
+	}
+	if len(source) > 64<<10 {
+		return nil, errkind.WithDetail(extensions.ErrInvalidScript, "a script may be at most 64 KiB")
+	}
+	chunk, err := parse.Parse(strings.NewReader(source), name)
+	if err != nil {
+		return nil, errkind.WithDetail(extensions.ErrInvalidScript, "syntax error: %s", oneLine(err.Error()))
+	}
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
+		return nil, errkind.WithDetail(extensions.ErrInvalidScript, "compile error: %s", oneLine(err.Error()))
+	}
+	c = &compiled{hash: hash, proto: proto, pool: make(chan *state, 8)}
+	h.mu.Lock()
+	if prev, ok := h.scripts[hash]; ok {
+		c = prev
+	} else {
+		h.scripts[hash] = c
+	}
+	h.mu.Unlock()
+	return &Script{h: h, c: c}, nil
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 300 {
+		s = s[:300]
+	}
+	return s
+}
+
+// Script is a compiled script.
+type Script struct {
+	h *Host
+	c *compiled
+}
+
+// Hash is the script's content hash.
+func (s *Script) Hash() string { return s.c.hash }
+
+func (s *Script) get(b Budget) *state {
+	select {
+	case st := <-s.c.pool:
+		if st.budget == b {
+			return st
+		}
+		st.L.Close()
+	default:
+	}
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: b.CallDepth, RegistrySize: 1024, RegistryMaxSize: 64 * 1024,
+		MinimizeStackMemory: true})
+	return &state{L: L, sb: newSandbox(L, b), budget: b}
+}
+
+func (s *Script) put(st *state) {
+	select {
+	case s.c.pool <- st:
+	default:
+		st.L.Close()
+	}
+}
+
+// Call runs the script's run(input, previous) with JSON in and JSON out. previous may be nil.
+func (s *Script) Call(ctx context.Context, budget Budget, input, previous []byte) ([]byte, error) {
+	b := mergeBudget(budget, s.h.budget)
+	if len(input) > b.MaxInput || len(previous) > b.MaxInput {
+		return nil, errkind.WithDetail(extensions.ErrInputTooLarge, "input is %d bytes; the limit is %d", max(len(input), len(previous)), b.MaxInput)
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.Wall)
+	defer cancel()
+	select {
+	case s.h.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "no script slot free within the time budget")
+	}
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() { <-s.h.slots }()
+		st := s.get(b)
+		out, err, reusable := s.run(ctx, st, b, input, previous)
+		if reusable {
+			s.put(st)
+		} else {
+			st.L.Close()
+		}
+		done <- result{out, err}
+	}()
+	// The watchdog: a call is given its budget plus a grace period for the VM to notice.
+	grace := time.NewTimer(b.Wall + 50*time.Millisecond)
+	defer grace.Stop()
+	select {
+	case r := <-done:
+		return r.out, r.err
+	case <-grace.C:
+		return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "the script did not stop within %s", b.Wall)
+	}
+}
+
+func mergeBudget(b, def Budget) Budget {
+	if b.Wall == 0 {
+		b.Wall = def.Wall
+	}
+	if b.Instructions == 0 {
+		b.Instructions = def.Instructions
+	}
+	if b.MaxString == 0 {
+		b.MaxString = def.MaxString
+	}
+	if b.MaxInput == 0 {
+		b.MaxInput = def.MaxInput
+	}
+	if b.MaxOutput == 0 {
+		b.MaxOutput = def.MaxOutput
+	}
+	if b.CallDepth == 0 {
+		b.CallDepth = def.CallDepth
+	}
+	return b
+}
+
+// run executes one call on st; it reports whether st may be reused.
+func (s *Script) run(ctx context.Context, st *state, b Budget, input, previous []byte) (out []byte, err error, reusable bool) {
+	L := st.L
+	m := newMeter(ctx, b.Instructions)
+	L.SetContext(m)
+	defer func() {
+		if p := recover(); p != nil {
+			out, err, reusable = nil, errkind.WithDetail(extensions.ErrScriptFailed, "script panicked: %v", p), false
+		}
+		L.RemoveContext()
+		L.SetTop(0)
+	}()
+	fail := func(e error) ([]byte, error, bool) {
+		switch {
+		case m.exceeded:
+			return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "instruction budget of %d exceeded", b.Instructions), false
+		case ctx.Err() != nil:
+			return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "time budget of %s exceeded", b.Wall), false
+		case strings.Contains(e.Error(), "stack overflow"):
+			return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "call depth of %d exceeded", b.CallDepth), false
+		case strings.Contains(e.Error(), "registry overflow"):
+			return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "value stack limit exceeded"), false
+		}
+		return nil, scriptError(e), true
+	}
+
+	env := st.sb.env(L)
+	chunk := L.NewFunctionFromProto(s.c.proto)
+	chunk.Env = env
+	if err := L.CallByParam(lua.P{Fn: chunk, NRet: 0, Protect: true}); err != nil {
+		return fail(err)
+	}
+	run, ok := env.RawGetString("run").(*lua.LFunction)
+	if !ok {
+		return nil, errkind.WithDetail(extensions.ErrInvalidScript, "the script must define function run(input)"), true
+	}
+	in, err := toLua(L, input)
+	if err != nil {
+		return nil, fmt.Errorf("luahost: input: %w", err), true // the point built it: a bug, not the script's
+	}
+	args := []lua.LValue{in}
+	if previous != nil {
+		prev, err := toLua(L, previous)
+		if err != nil {
+			return nil, fmt.Errorf("luahost: previous output: %w", err), true
+		}
+		args = append(args, prev)
+	}
+	if err := L.CallByParam(lua.P{Fn: run, NRet: 1, Protect: true}, args...); err != nil {
+		return fail(err)
+	}
+	ret := L.Get(-1)
+	out, err = fromLua(ret, b.MaxOutput)
+	if err != nil {
+		return nil, errkind.WithDetail(extensions.ErrInvalidOutput, "%s", err.Error()), true
+	}
+	if len(out) > b.MaxOutput {
+		return nil, errkind.WithDetail(extensions.ErrInvalidOutput, "output is %d bytes; the limit is %d", len(out), b.MaxOutput), true
+	}
+	return out, nil, true
+}
+
+// scriptError turns a Lua error into a stable one. A script may raise any value (error({...}));
+// only a string message is shown, trimmed of the Go stack.
+func scriptError(err error) error {
+	var ae *lua.ApiError
+	if errors.As(err, &ae) {
+		if s, ok := ae.Object.(lua.LString); ok {
+			return errkind.WithDetail(extensions.ErrScriptFailed, "%s", oneLine(string(s)))
+		}
+		if ae.Object != nil && ae.Object != lua.LNil {
+			return errkind.WithDetail(extensions.ErrScriptFailed, "script raised a %s, not a message", ae.Object.Type())
+		}
+	}
+	return errkind.WithDetail(extensions.ErrScriptFailed, "%s", oneLine(err.Error()))
+}
+
+// String describes the host for logs.
+func (h *Host) String() string { return fmt.Sprintf("luahost(%d scripts)", len(h.scripts)) }

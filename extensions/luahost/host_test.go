@@ -1,0 +1,199 @@
+package luahost_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/extensions/luahost"
+)
+
+var testBudget = luahost.Budget{Wall: 20 * time.Millisecond, Instructions: 200_000}
+
+func expectErr(kind string) []error {
+	var out []error
+	for _, k := range strings.Split(kind, "|") {
+		switch k {
+		case "budget":
+			out = append(out, extensions.ErrBudgetExceeded)
+		case "script":
+			out = append(out, extensions.ErrScriptFailed)
+		case "output":
+			out = append(out, extensions.ErrInvalidOutput)
+		case "invalid":
+			out = append(out, extensions.ErrInvalidScript)
+		}
+	}
+	return out
+}
+
+func TestHostileCorpus(t *testing.T) {
+	files, _ := filepath.Glob("testdata/hostile/*.lua")
+	if len(files) < 30 {
+		t.Fatalf("corpus has %d scripts; want at least 30", len(files))
+	}
+	h := luahost.New(luahost.DefaultBudget)
+
+	// A well-behaved script of another tenant keeps answering while the corpus runs.
+	good, err := h.Compile("good.lua", `function run(input) return {price = input.price * 2} end`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var goodOK, goodFail atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				out, err := good.Call(context.Background(), luahost.Budget{Wall: 500 * time.Millisecond}, []byte(`{"price":1990}`), nil)
+				if err != nil || string(out) != `{"price":3980}` {
+					goodFail.Add(1)
+					continue
+				}
+				goodOK.Add(1)
+			}
+		}()
+	}
+
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(strings.TrimSuffix(name, ".lua"), func(t *testing.T) {
+			src, _ := os.ReadFile(f)
+			first, _, _ := strings.Cut(string(src), "\n")
+			want := expectErr(strings.TrimSpace(strings.TrimPrefix(first, "-- expect:")))
+			if len(want) == 0 {
+				t.Fatalf("%s has no '-- expect:' header", name)
+			}
+			start := time.Now()
+			var err error
+			s, cerr := h.Compile(name, string(src))
+			if cerr != nil {
+				err = cerr
+			} else {
+				_, err = s.Call(context.Background(), testBudget, []byte(`{"price":1}`), nil)
+			}
+			elapsed := time.Since(start)
+			matched := false
+			for _, w := range want {
+				matched = matched || errors.Is(err, w)
+			}
+			if !matched {
+				t.Fatalf("got %v; want one of %v", err, want)
+			}
+			if _, public := errkind.Describe(err); public == "" || strings.Contains(public, "goroutine") || strings.Contains(public, ".go:") {
+				t.Fatalf("public message %q is empty or leaks Go internals", public)
+			}
+			// Stopped within its budget: the wall budget plus the watchdog's grace and scheduling slack.
+			if elapsed > testBudget.Wall+time.Second {
+				t.Fatalf("took %s; the budget is %s", elapsed, testBudget.Wall)
+			}
+		})
+	}
+	close(stop)
+	wg.Wait()
+	if goodOK.Load() == 0 || goodFail.Load() > 0 {
+		t.Fatalf("the well-behaved script answered %d times and failed %d times during the corpus", goodOK.Load(), goodFail.Load())
+	}
+}
+
+func TestNothingLeaksBetweenCalls(t *testing.T) {
+	h := luahost.New(luahost.DefaultBudget)
+	s, err := h.Compile("leak.lua", `
+local cache = cache or {}
+function run(input)
+  local seen = {global = secret, upvalue = cache.secret, gstring = string.secret}
+  secret = input.secret
+  cache.secret = input.secret
+  _G.other = input.secret
+  return {global = seen.global or "none", upvalue = seen.upvalue or "none", gstring = seen.gstring or "none", other = other}
+end`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, secret := range []string{"tenant-a-secret", "tenant-b-secret", "tenant-c-secret"} {
+		out, err := s.Call(context.Background(), luahost.Budget{}, []byte(`{"secret":"`+secret+`"}`), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `{"global":"none","gstring":"none","other":"` + secret + `","upvalue":"none"}`
+		if string(out) != want {
+			t.Fatalf("call %d: got %s; want %s (nothing from an earlier call)", i, out, want)
+		}
+	}
+	// A tampering script on the same host does not change what another script sees.
+	evil, _ := h.Compile("evil.lua", `function run(input) pcall(function() string.upper = nil end) return {ok = true} end`)
+	if _, err := evil.Call(context.Background(), luahost.Budget{}, []byte(`{}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	upper, _ := h.Compile("upper.lua", `function run(input) return {s = string.upper(input.s), m = ("ab"):upper()} end`)
+	out, err := upper.Call(context.Background(), luahost.Budget{}, []byte(`{"s":"x"}`), nil)
+	if err != nil || string(out) != `{"m":"AB","s":"X"}` {
+		t.Fatalf("string library after tampering: %s %v", out, err)
+	}
+}
+
+func TestConversionKeepsMoneyExact(t *testing.T) {
+	h := luahost.New(luahost.DefaultBudget)
+	s, _ := h.Compile("m.lua", `function run(input, prev)
+  return {total = input.a + input.b, half = input.a / 2, lines = input.lines, prev = prev and prev.x, empty = {}}
+end`)
+	out, err := s.Call(context.Background(), luahost.Budget{}, []byte(`{"a":4503599627370000,"b":495,"lines":[{"sku":"x"},{"sku":"y"}]}`), []byte(`{"x":7}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"empty":null,"half":2251799813685000,"lines":[{"sku":"x"},{"sku":"y"}],"prev":7,"total":4503599627370495}`
+	if string(out) != want {
+		t.Fatalf("got %s; want %s", out, want)
+	}
+	if _, err := s.Call(context.Background(), luahost.Budget{}, []byte(`{"a":9007199254740993,"b":0}`), nil); err == nil {
+		t.Fatal("an integer a float64 cannot hold was passed to a script silently")
+	}
+	big := `{"a":1,"b":1,"pad":"` + strings.Repeat("x", 130<<10) + `"}`
+	if _, err := s.Call(context.Background(), luahost.Budget{}, []byte(big), nil); !errors.Is(err, extensions.ErrInputTooLarge) {
+		t.Fatalf("oversized input: got %v", err)
+	}
+}
+
+func BenchmarkTrivialHook(b *testing.B) {
+	h := luahost.New(luahost.DefaultBudget)
+	s, _ := h.Compile("t.lua", `function run(input) return {price = input.price} end`)
+	oneLine := []byte(`{"price":1990}`)
+	var twenty strings.Builder
+	twenty.WriteString(`{"price":1990,"lines":[`)
+	for i := 0; i < 20; i++ {
+		if i > 0 {
+			twenty.WriteString(",")
+		}
+		twenty.WriteString(`{"skuId":"sku-000` + string(rune('a'+i)) + `","quantity":2,"unitPrice":1990,"sellerId":"s1"}`)
+	}
+	twenty.WriteString(`]}`)
+	for _, bc := range []struct {
+		name  string
+		input []byte
+	}{{"1-line", oneLine}, {"20-line", []byte(twenty.String())}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := s.Call(ctx, luahost.Budget{}, bc.input, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

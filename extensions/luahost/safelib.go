@@ -1,0 +1,216 @@
+package luahost
+
+import (
+	"regexp"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// The sandbox. Scripts get base (without load, loadstring, dofile, loadfile, require, module,
+// getfenv, setfenv, collectgarbage, print, newproxy), string (without dump; rep, format, gsub,
+// find, match and gmatch bounded), table (concat bounded) and math (without random and
+// randomseed); no os, io, debug, coroutine or channel. Library tables are shared by every call on
+// a state, so scripts see them through read-only proxies whose metatables are locked, and the
+// string metatable (through which ("x"):rep() reaches the library) is redirected to the safe
+// string library and locked too. Globals live in a fresh table per call.
+
+var baseAllowed = []string{"assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "select",
+	"setmetatable", "getmetatable", "tonumber", "tostring", "type", "unpack", "xpcall"}
+
+var mathDenied = map[string]bool{"random": true, "randomseed": true}
+
+// sandbox is the per-state set of safe values every call's environment is built from.
+type sandbox struct {
+	base    map[string]lua.LValue
+	str     *lua.LTable
+	tbl     *lua.LTable
+	math    *lua.LTable
+	proxies map[*lua.LTable]bool
+}
+
+func newSandbox(L *lua.LState, b Budget) *sandbox {
+	for _, lib := range []struct {
+		name string
+		fn   lua.LGFunction
+	}{{lua.BaseLibName, lua.OpenBase}, {lua.StringLibName, lua.OpenString}, {lua.TabLibName, lua.OpenTable}, {lua.MathLibName, lua.OpenMath}} {
+		L.Push(L.NewFunction(lib.fn))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	g := L.G.Global
+	sb := &sandbox{base: map[string]lua.LValue{}, proxies: map[*lua.LTable]bool{}}
+	for _, name := range baseAllowed {
+		sb.base[name] = L.GetField(g, name)
+	}
+	rawset := L.GetField(g, "rawset").(*lua.LFunction)
+	sb.base["rawset"] = L.NewFunction(func(L *lua.LState) int {
+		if t, ok := L.Get(1).(*lua.LTable); ok && sb.proxies[t] {
+			L.RaiseError("rawset on a shared library table is not allowed")
+		}
+		return rawset.GFunction(L)
+	})
+
+	strLib := copyTable(L, L.GetField(g, "string").(*lua.LTable), map[string]bool{"dump": true})
+	boundString(L, strLib, b)
+	tblLib := copyTable(L, L.GetField(g, "table").(*lua.LTable), nil)
+	boundTable(L, tblLib, b)
+	mathLib := copyTable(L, L.GetField(g, "math").(*lua.LTable), mathDenied)
+
+	sb.str, sb.tbl, sb.math = sb.readOnly(L, strLib), sb.readOnly(L, tblLib), sb.readOnly(L, mathLib)
+
+	// ("x"):rep(n) looks methods up through the string metatable: point it at the safe library.
+	if mt, ok := L.GetMetatable(lua.LString("")).(*lua.LTable); ok {
+		L.SetField(mt, "__index", strLib)
+		L.SetField(mt, "__metatable", lua.LString("locked"))
+	}
+	// Nothing reaches the state's own globals, but empty them anyway.
+	for _, k := range []string{"load", "loadstring", "dofile", "loadfile", "require", "module", "getfenv", "setfenv",
+		"collectgarbage", "print", "newproxy", "_printregs", "string", "table", "math", "os", "io", "debug", "coroutine", "channel", "package"} {
+		L.SetField(g, k, lua.LNil)
+	}
+	return sb
+}
+
+func copyTable(L *lua.LState, src *lua.LTable, deny map[string]bool) *lua.LTable {
+	dst := L.NewTable()
+	src.ForEach(func(k, v lua.LValue) {
+		if s, ok := k.(lua.LString); ok && deny[string(s)] {
+			return
+		}
+		dst.RawSet(k, v)
+	})
+	return dst
+}
+
+func (sb *sandbox) readOnly(L *lua.LState, t *lua.LTable) *lua.LTable {
+	p := L.NewTable()
+	mt := L.NewTable()
+	L.SetField(mt, "__index", t)
+	L.SetField(mt, "__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("attempt to modify a read-only library table")
+		return 0
+	}))
+	L.SetField(mt, "__metatable", lua.LString("locked"))
+	L.SetMetatable(p, mt)
+	sb.proxies[p] = true
+	return p
+}
+
+// env returns a fresh global table for one call.
+func (sb *sandbox) env(L *lua.LState) *lua.LTable {
+	env := L.CreateTable(0, len(sb.base)+6)
+	for k, v := range sb.base {
+		env.RawSetString(k, v)
+	}
+	env.RawSetString("string", sb.str)
+	env.RawSetString("table", sb.tbl)
+	env.RawSetString("math", sb.math)
+	env.RawSetString("_G", env)
+	env.RawSetString("_VERSION", lua.LString("Lua 5.1"))
+	return env
+}
+
+var wideFormatRe = regexp.MustCompile(`%[-+ #0]*[0-9]{3,}|%[-+ #0]*[0-9]*\.[0-9]{3,}`)
+
+func boundString(L *lua.LState, lib *lua.LTable, b Budget) {
+	orig := func(name string) lua.LGFunction { return lib.RawGetString(name).(*lua.LFunction).GFunction }
+	maxSubject := max(b.MaxString/4, 4096)
+	rep, format, gsub := orig("rep"), orig("format"), orig("gsub")
+	lib.RawSetString("rep", L.NewFunction(func(L *lua.LState) int {
+		s, n := L.CheckString(1), L.CheckInt64(2)
+		if n > 0 && int64(len(s))*n > int64(b.MaxString) {
+			L.RaiseError("string.rep would build %d bytes; the limit is %d", int64(len(s))*n, b.MaxString)
+		}
+		return rep(L)
+	}))
+	lib.RawSetString("format", L.NewFunction(func(L *lua.LState) int {
+		if wideFormatRe.MatchString(L.CheckString(1)) {
+			L.RaiseError("string.format widths and precisions are limited to two digits")
+		}
+		n := format(L)
+		if s, ok := L.Get(-1).(lua.LString); ok && len(s) > b.MaxString {
+			L.RaiseError("string.format built %d bytes; the limit is %d", len(s), b.MaxString)
+		}
+		return n
+	}))
+	for _, name := range []string{"find", "match", "gmatch"} {
+		f := orig(name)
+		lib.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			if s := L.CheckString(1); len(s) > maxSubject {
+				L.RaiseError("string.%s on %d bytes; pattern functions take at most %d", name, len(s), maxSubject)
+			}
+			return f(L)
+		}))
+	}
+	lib.RawSetString("gsub", L.NewFunction(func(L *lua.LState) int {
+		s := L.CheckString(1)
+		if len(s) > maxSubject {
+			L.RaiseError("string.gsub on %d bytes; pattern functions take at most %d", len(s), maxSubject)
+		}
+		switch repl := L.Get(3).(type) {
+		case lua.LString:
+			if worst := int64(len(s)) + int64(len(s)+1)*int64(len(repl)); worst > int64(b.MaxString)*4 {
+				L.RaiseError("string.gsub could build %d bytes; the limit is %d", worst, b.MaxString)
+			}
+		case *lua.LFunction, *lua.LTable:
+			// Count what the callback or table hands back as it goes.
+			var built int64
+			L.Replace(3, L.NewFunction(func(L *lua.LState) int {
+				var v lua.LValue
+				if fn, ok := repl.(*lua.LFunction); ok {
+					top := L.GetTop()
+					L.Push(fn)
+					for i := 1; i <= top; i++ {
+						L.Push(L.Get(i))
+					}
+					L.Call(top, 1)
+					v = L.Get(-1)
+				} else {
+					v = L.GetTable(repl, L.Get(1))
+					L.Push(v)
+				}
+				if str, ok := v.(lua.LString); ok {
+					built += int64(len(str))
+				} else if num, ok := v.(lua.LNumber); ok {
+					built += int64(len(num.String()))
+				}
+				if built > int64(b.MaxString) {
+					L.RaiseError("string.gsub replacements exceed %d bytes", b.MaxString)
+				}
+				return 1
+			}))
+		}
+		n := gsub(L)
+		if out, ok := L.Get(-n).(lua.LString); ok && len(out) > b.MaxString {
+			L.RaiseError("string.gsub built %d bytes; the limit is %d", len(out), b.MaxString)
+		}
+		return n
+	}))
+}
+
+func boundTable(L *lua.LState, lib *lua.LTable, b Budget) {
+	concat := lib.RawGetString("concat").(*lua.LFunction).GFunction
+	lib.RawSetString("concat", L.NewFunction(func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		sep := L.OptString(2, "")
+		i := L.OptInt(3, 1)
+		j := L.OptInt(4, t.Len())
+		if j-i > 1<<20 {
+			L.RaiseError("table.concat over more than %d elements", 1<<20)
+		}
+		var total int64
+		for k := i; k <= j; k++ {
+			switch v := t.RawGetInt(k).(type) {
+			case lua.LString:
+				total += int64(len(v))
+			case lua.LNumber:
+				total += int64(len(v.String()))
+			}
+			total += int64(len(sep))
+			if total > int64(b.MaxString) {
+				L.RaiseError("table.concat would build more than %d bytes", b.MaxString)
+			}
+		}
+		return concat(L)
+	}))
+}

@@ -1,0 +1,2 @@
+-- expect: script
+function run(input) error("business rule says no") end

@@ -1,0 +1,2 @@
+-- expect: script
+function run(input) error({code = 42, secret = "x"}) end

@@ -1,0 +1,2 @@
+-- expect: script
+function run(input) return {s = string.format("%.99999f", 1)} end

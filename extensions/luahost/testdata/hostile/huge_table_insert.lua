@@ -1,0 +1,2 @@
+-- expect: budget
+function run(input) local t = {} while true do table.insert(t, "xxxxxxxxxxxxxxxx") end end

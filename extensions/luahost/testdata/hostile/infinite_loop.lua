@@ -1,0 +1,2 @@
+-- expect: budget
+function run(input) while true do end end

@@ -1,0 +1,2 @@
+-- expect: invalid
+local x = 1

@@ -1,0 +1,4 @@
+-- expect: budget
+function run(input)
+  while true do pcall(function() while true do end end) end
+end

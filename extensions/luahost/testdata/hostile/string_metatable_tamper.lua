@@ -1,0 +1,2 @@
+-- expect: script
+function run(input) local mt = getmetatable("") mt.__index = {upper = function() return "pwned" end} return {v = 1} end

@@ -1,0 +1,2 @@
+-- expect: invalid
+function run(input) return {v = } end

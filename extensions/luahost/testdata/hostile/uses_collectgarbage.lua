@@ -1,0 +1,2 @@
+-- expect: script
+function run(input) collectgarbage() return {v = 1} end

@@ -1,0 +1,2 @@
+-- expect: script
+function run(input) local co = coroutine.create(function() end) return {v = 1} end

@@ -1,0 +1,2 @@
+-- expect: script
+function run(input) return {v = dofile("/etc/passwd")} end

@@ -1,0 +1,2 @@
+-- expect: script
+function run(input) return {t = os.time()} end

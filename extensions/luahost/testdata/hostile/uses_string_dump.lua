@@ -1,0 +1,2 @@
+-- expect: script
+function run(input) return {s = string.dump(run)} end

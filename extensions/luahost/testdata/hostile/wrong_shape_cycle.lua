@@ -1,0 +1,2 @@
+-- expect: output
+function run(input) local t = {} t.self = t return t end

@@ -1,0 +1,2 @@
+-- expect: output
+function run(input) return {f = function() end} end
