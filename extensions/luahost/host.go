@@ -43,7 +43,7 @@ type Host struct {
 	mu      sync.Mutex
 	scripts map[string]*compiled
 	slots   chan struct{}
-	budget  Budget
+	budget  extensions.Budget
 }
 
 // Option configures a Host.
@@ -53,8 +53,8 @@ type Option func(*Host)
 func WithConcurrency(n int) Option { return func(h *Host) { h.slots = make(chan struct{}, n) } }
 
 // New returns a Host; budget fills what a call's own budget leaves zero.
-func New(budget Budget, opts ...Option) *Host {
-	h := &Host{scripts: map[string]*compiled{}, budget: budget.withDefaults(),
+func New(budget extensions.Budget, opts ...Option) *Host {
+	h := &Host{scripts: map[string]*compiled{}, budget: budget.WithDefaults(),
 		slots: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
 	for _, o := range opts {
 		o(h)
@@ -71,7 +71,7 @@ type compiled struct {
 type state struct {
 	L      *lua.LState
 	sb     *sandbox
-	budget Budget
+	budget extensions.Budget
 }
 
 // Hash is the content hash that names a script version.
@@ -81,7 +81,7 @@ func Hash(source string) string {
 }
 
 // Compile parses and compiles source, or returns the already compiled script of the same content.
-func (h *Host) Compile(name, source string) (*Script, error) {
+func (h *Host) Compile(name, source string) (extensions.Executable, error) {
 	hash := Hash(source)
 	h.mu.Lock()
 	c, ok := h.scripts[hash]
@@ -128,7 +128,7 @@ type Script struct {
 // Hash is the script's content hash.
 func (s *Script) Hash() string { return s.c.hash }
 
-func (s *Script) get(b Budget) *state {
+func (s *Script) get(b extensions.Budget) *state {
 	select {
 	case st := <-s.c.pool:
 		if st.budget == b {
@@ -151,7 +151,7 @@ func (s *Script) put(st *state) {
 }
 
 // Call runs the script's run(input, previous) with JSON in and JSON out. previous may be nil.
-func (s *Script) Call(ctx context.Context, budget Budget, input, previous []byte) ([]byte, error) {
+func (s *Script) Call(ctx context.Context, budget extensions.Budget, input, previous []byte) ([]byte, error) {
 	b := mergeBudget(budget, s.h.budget)
 	if len(input) > b.MaxInput || len(previous) > b.MaxInput {
 		return nil, errkind.WithDetail(extensions.ErrInputTooLarge, "input is %d bytes; the limit is %d", max(len(input), len(previous)), b.MaxInput)
@@ -190,30 +190,10 @@ func (s *Script) Call(ctx context.Context, budget Budget, input, previous []byte
 	}
 }
 
-func mergeBudget(b, def Budget) Budget {
-	if b.Wall == 0 {
-		b.Wall = def.Wall
-	}
-	if b.Instructions == 0 {
-		b.Instructions = def.Instructions
-	}
-	if b.MaxString == 0 {
-		b.MaxString = def.MaxString
-	}
-	if b.MaxInput == 0 {
-		b.MaxInput = def.MaxInput
-	}
-	if b.MaxOutput == 0 {
-		b.MaxOutput = def.MaxOutput
-	}
-	if b.CallDepth == 0 {
-		b.CallDepth = def.CallDepth
-	}
-	return b
-}
+func mergeBudget(b, def extensions.Budget) extensions.Budget { return b.Over(def) }
 
 // run executes one call on st; it reports whether st may be reused.
-func (s *Script) run(ctx context.Context, st *state, b Budget, input, previous []byte) (out []byte, err error, reusable bool) {
+func (s *Script) run(ctx context.Context, st *state, b extensions.Budget, input, previous []byte) (out []byte, err error, reusable bool) {
 	L := st.L
 	m := newMeter(ctx, b.Instructions)
 	L.SetContext(m)

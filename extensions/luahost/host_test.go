@@ -16,7 +16,7 @@ import (
 	"github.com/atriumtrade/atrium/extensions/luahost"
 )
 
-var testBudget = luahost.Budget{Wall: 20 * time.Millisecond, Instructions: 200_000}
+var testBudget = extensions.Budget{Wall: 20 * time.Millisecond, Instructions: 200_000}
 
 func expectErr(kind string) []error {
 	var out []error
@@ -40,7 +40,7 @@ func TestHostileCorpus(t *testing.T) {
 	if len(files) < 30 {
 		t.Fatalf("corpus has %d scripts; want at least 30", len(files))
 	}
-	h := luahost.New(luahost.DefaultBudget)
+	h := luahost.New(extensions.DefaultBudget)
 
 	// A well-behaved script of another tenant keeps answering while the corpus runs.
 	good, err := h.Compile("good.lua", `function run(input) return {price = input.price * 2} end`)
@@ -60,7 +60,7 @@ func TestHostileCorpus(t *testing.T) {
 					return
 				default:
 				}
-				out, err := good.Call(context.Background(), luahost.Budget{Wall: 500 * time.Millisecond}, []byte(`{"price":1990}`), nil)
+				out, err := good.Call(context.Background(), extensions.Budget{Wall: 500 * time.Millisecond}, []byte(`{"price":1990}`), nil)
 				if err != nil || string(out) != `{"price":3980}` {
 					goodFail.Add(1)
 					continue
@@ -112,7 +112,7 @@ func TestHostileCorpus(t *testing.T) {
 }
 
 func TestNothingLeaksBetweenCalls(t *testing.T) {
-	h := luahost.New(luahost.DefaultBudget)
+	h := luahost.New(extensions.DefaultBudget)
 	s, err := h.Compile("leak.lua", `
 local cache = cache or {}
 function run(input)
@@ -126,7 +126,7 @@ end`)
 		t.Fatal(err)
 	}
 	for i, secret := range []string{"tenant-a-secret", "tenant-b-secret", "tenant-c-secret"} {
-		out, err := s.Call(context.Background(), luahost.Budget{}, []byte(`{"secret":"`+secret+`"}`), nil)
+		out, err := s.Call(context.Background(), extensions.Budget{}, []byte(`{"secret":"`+secret+`"}`), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,22 +137,22 @@ end`)
 	}
 	// A tampering script on the same host does not change what another script sees.
 	evil, _ := h.Compile("evil.lua", `function run(input) pcall(function() string.upper = nil end) return {ok = true} end`)
-	if _, err := evil.Call(context.Background(), luahost.Budget{}, []byte(`{}`), nil); err != nil {
+	if _, err := evil.Call(context.Background(), extensions.Budget{}, []byte(`{}`), nil); err != nil {
 		t.Fatal(err)
 	}
 	upper, _ := h.Compile("upper.lua", `function run(input) return {s = string.upper(input.s), m = ("ab"):upper()} end`)
-	out, err := upper.Call(context.Background(), luahost.Budget{}, []byte(`{"s":"x"}`), nil)
+	out, err := upper.Call(context.Background(), extensions.Budget{}, []byte(`{"s":"x"}`), nil)
 	if err != nil || string(out) != `{"m":"AB","s":"X"}` {
 		t.Fatalf("string library after tampering: %s %v", out, err)
 	}
 }
 
 func TestConversionKeepsMoneyExact(t *testing.T) {
-	h := luahost.New(luahost.DefaultBudget)
+	h := luahost.New(extensions.DefaultBudget)
 	s, _ := h.Compile("m.lua", `function run(input, prev)
   return {total = input.a + input.b, half = input.a / 2, lines = input.lines, prev = prev and prev.x, empty = {}}
 end`)
-	out, err := s.Call(context.Background(), luahost.Budget{}, []byte(`{"a":4503599627370000,"b":495,"lines":[{"sku":"x"},{"sku":"y"}]}`), []byte(`{"x":7}`))
+	out, err := s.Call(context.Background(), extensions.Budget{}, []byte(`{"a":4503599627370000,"b":495,"lines":[{"sku":"x"},{"sku":"y"}]}`), []byte(`{"x":7}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,17 +160,17 @@ end`)
 	if string(out) != want {
 		t.Fatalf("got %s; want %s", out, want)
 	}
-	if _, err := s.Call(context.Background(), luahost.Budget{}, []byte(`{"a":9007199254740993,"b":0}`), nil); err == nil {
+	if _, err := s.Call(context.Background(), extensions.Budget{}, []byte(`{"a":9007199254740993,"b":0}`), nil); err == nil {
 		t.Fatal("an integer a float64 cannot hold was passed to a script silently")
 	}
 	big := `{"a":1,"b":1,"pad":"` + strings.Repeat("x", 130<<10) + `"}`
-	if _, err := s.Call(context.Background(), luahost.Budget{}, []byte(big), nil); !errors.Is(err, extensions.ErrInputTooLarge) {
+	if _, err := s.Call(context.Background(), extensions.Budget{}, []byte(big), nil); !errors.Is(err, extensions.ErrInputTooLarge) {
 		t.Fatalf("oversized input: got %v", err)
 	}
 }
 
 func BenchmarkTrivialHook(b *testing.B) {
-	h := luahost.New(luahost.DefaultBudget)
+	h := luahost.New(extensions.DefaultBudget)
 	s, _ := h.Compile("t.lua", `function run(input) return {price = input.price} end`)
 	oneLine := []byte(`{"price":1990}`)
 	var twenty strings.Builder
@@ -190,7 +190,7 @@ func BenchmarkTrivialHook(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				if _, err := s.Call(ctx, luahost.Budget{}, bc.input, nil); err != nil {
+				if _, err := s.Call(ctx, extensions.Budget{}, bc.input, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

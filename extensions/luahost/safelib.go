@@ -3,6 +3,8 @@ package luahost
 import (
 	"regexp"
 
+	"github.com/atriumtrade/atrium/extensions"
+
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -28,7 +30,7 @@ type sandbox struct {
 	proxies map[*lua.LTable]bool
 }
 
-func newSandbox(L *lua.LState, b Budget) *sandbox {
+func newSandbox(L *lua.LState, b extensions.Budget) *sandbox {
 	for _, lib := range []struct {
 		name string
 		fn   lua.LGFunction
@@ -112,7 +114,7 @@ func (sb *sandbox) env(L *lua.LState) *lua.LTable {
 
 var wideFormatRe = regexp.MustCompile(`%[-+ #0]*[0-9]{3,}|%[-+ #0]*[0-9]*\.[0-9]{3,}`)
 
-func boundString(L *lua.LState, lib *lua.LTable, b Budget) {
+func boundString(L *lua.LState, lib *lua.LTable, b extensions.Budget) {
 	orig := func(name string) lua.LGFunction { return lib.RawGetString(name).(*lua.LFunction).GFunction }
 	maxSubject := max(b.MaxString/4, 4096)
 	rep, format, gsub := orig("rep"), orig("format"), orig("gsub")
@@ -188,7 +190,7 @@ func boundString(L *lua.LState, lib *lua.LTable, b Budget) {
 	}))
 }
 
-func boundTable(L *lua.LState, lib *lua.LTable, b Budget) {
+func boundTable(L *lua.LState, lib *lua.LTable, b extensions.Budget) {
 	concat := lib.RawGetString("concat").(*lua.LFunction).GFunction
 	lib.RawSetString("concat", L.NewFunction(func(L *lua.LState) int {
 		t := L.CheckTable(1)
