@@ -145,11 +145,12 @@ func Declare[In, Out any](s Spec[In, Out]) *Point[In, Out] {
 	if s.Name == "" || s.Default == nil {
 		panic("extensions: a point needs a name and a default")
 	}
-	s.Budget = s.Budget.WithDefaults()
+	// The spec keeps only what the point sets; the host fills the rest from its configured
+	// defaults. The descriptor shows the package defaults for what the point leaves open.
 	p := &Point[In, Out]{spec: s}
 	var zin In
 	var zout Out
-	d := &Descriptor{Name: s.Name, Doc: s.Doc, Policy: s.Policy, Mode: s.Mode, Budget: s.Budget, Input: zin, Output: zout,
+	d := &Descriptor{Name: s.Name, Doc: s.Doc, Policy: s.Policy, Mode: s.Mode, Budget: s.Budget.WithDefaults(), Input: zin, Output: zout,
 		RunJSON: p.runJSON, DefaultJSON: p.defaultJSON}
 	regMu.Lock()
 	defer regMu.Unlock()

@@ -12,6 +12,8 @@ struct Caller {
     3: string userId
     4: string channel
     5: string role
+    // The buyer's membership level, as the front end's login asserted it (member pricing).
+    6: string memberLevel
 }
 
 struct Money {
@@ -42,18 +44,24 @@ struct QuoteLine {
     4: i64 quantity
     5: Money unitPrice
     6: Money total
+    7: Money listPrice
+    8: string warehouseId
 }
 
 struct QuoteGroup {
     1: string sellerId
     2: list<QuoteLine> lines
     3: Money total
+    // The split key within the seller (empty unless splitting.split_key says otherwise).
+    4: string key
 }
 
 struct QuoteRequest {
     1: Caller caller
     2: string flow
     3: list<Item> items
+    // Where the goods would go, if known: it informs the warehouse choice.
+    4: optional Address destination
 }
 
 struct QuoteResponse {
@@ -180,6 +188,7 @@ struct UpsertSKURequest {
     3: string title
     4: string sellerId
     5: Money price
+    6: list<string> tags
 }
 
 struct SKU {
@@ -187,6 +196,7 @@ struct SKU {
     2: string title
     3: string sellerId
     4: Money price
+    5: list<string> tags
 }
 
 struct SetStockRequest {
@@ -221,6 +231,145 @@ struct PingResponse {
     1: bool ready
 }
 
+// Extension points and scripts (operators).
+
+struct Budget {
+    1: i64 wallMicros
+    2: i64 instructions
+    3: i32 maxInputBytes
+    4: i32 maxOutputBytes
+}
+
+struct ExtensionPoint {
+    1: string name
+    2: string doc
+    3: string policy
+    4: string mode
+    5: Budget budget
+}
+
+struct ListPointsRequest {
+    1: Caller caller
+}
+
+struct ListPointsResponse {
+    1: list<ExtensionPoint> points
+}
+
+struct ScriptVersion {
+    1: string scriptId
+    2: i32 version
+    3: string point
+    4: string hash
+    5: string author
+    6: string notes
+    7: i64 createdAt
+    8: string source
+}
+
+struct UploadScriptRequest {
+    1: Caller caller
+    2: string scriptId
+    3: string source
+    4: string notes
+}
+
+struct ValidateScriptRequest {
+    1: Caller caller
+    2: string source
+}
+
+struct ValidateScriptResponse {
+    1: string point
+    2: i32 fixtures
+}
+
+struct TestRunScriptRequest {
+    1: Caller caller
+    2: string scriptId
+    3: i32 version
+    4: binary input
+    5: optional binary previous
+}
+
+struct TestRunScriptResponse {
+    1: binary output
+}
+
+struct Publication {
+    1: string scope
+    2: string point
+    3: string stableScript
+    4: i32 stableVersion
+    5: string grayScript
+    6: i32 grayVersion
+    7: i32 grayBasisPoints
+    8: string publishedBy
+    9: i64 publishedAt
+}
+
+struct PublishScriptRequest {
+    1: Caller caller
+    2: string scope
+    3: string scriptId
+    4: i32 version
+    // 10000 publishes to every user; less publishes a gray version to that share of users.
+    5: i32 grayBasisPoints
+}
+
+struct RollbackScriptRequest {
+    1: Caller caller
+    2: string scope
+    3: string point
+}
+
+struct RollbackScriptResponse {
+    // What is published now; absent when the Go default applies again.
+    1: optional Publication current
+}
+
+struct ListScriptVersionsRequest {
+    1: Caller caller
+    2: string scriptId
+}
+
+struct ListScriptVersionsResponse {
+    1: list<ScriptVersion> versions
+}
+
+struct ListPublicationsRequest {
+    1: Caller caller
+}
+
+struct ListPublicationsResponse {
+    1: list<Publication> publications
+}
+
+struct ScriptRun {
+    1: i32 seq
+    2: string point
+    3: string scope
+    4: string scriptId
+    5: i32 version
+    6: bool gray
+    7: string outcome
+    8: binary input
+    9: binary output
+    10: string error
+    11: i64 at
+    12: optional binary previous
+}
+
+struct OrderScriptRunsRequest {
+    1: Caller caller
+    2: string orderId
+}
+
+struct OrderScriptRunsResponse {
+    1: string tradeId
+    2: list<ScriptRun> runs
+}
+
 service TradeService {
     // Ping answers when the service and its database can serve.
     PingResponse Ping(1: PingRequest req)
@@ -239,4 +388,14 @@ service TradeService {
     SKU UpsertSKU(1: UpsertSKURequest req)
     StockResponse SetStock(1: SetStockRequest req)
     StockResponse GetStock(1: SKURef req)
+
+    ListPointsResponse ListExtensionPoints(1: ListPointsRequest req)
+    ValidateScriptResponse ValidateScript(1: ValidateScriptRequest req)
+    ScriptVersion UploadScript(1: UploadScriptRequest req)
+    TestRunScriptResponse TestRunScript(1: TestRunScriptRequest req)
+    Publication PublishScript(1: PublishScriptRequest req)
+    RollbackScriptResponse RollbackScript(1: RollbackScriptRequest req)
+    ListScriptVersionsResponse ListScriptVersions(1: ListScriptVersionsRequest req)
+    ListPublicationsResponse ListPublications(1: ListPublicationsRequest req)
+    OrderScriptRunsResponse OrderScriptRuns(1: OrderScriptRunsRequest req)
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 
@@ -28,6 +29,8 @@ type Claims struct {
 	BizCode string `json:"bizCode,omitempty"`
 	Channel string `json:"channel"`
 	Role    string `json:"role"`
+	// MemberLevel is the buyer's membership level as the login asserted it (member pricing).
+	MemberLevel string `json:"memberLevel,omitempty"`
 }
 
 // Validate checks the claims beyond signature and expiry.
@@ -41,6 +44,8 @@ func (c Claims) Validate() error {
 		return errors.New("channel claim must be app, mp or admin")
 	case c.Role == roleBuyer && !identity.ValidUserID(c.Subject):
 		return errors.New("a buyer token needs a valid subject")
+	case !memberLevelRe.MatchString(c.MemberLevel):
+		return errors.New("memberLevel must be at most 32 lowercase letters, digits, '_' or '-'")
 	}
 	if c.BizCode != "" {
 		if _, err := identity.New(c.Tenant, c.BizCode, identity.FixedPrice); err != nil {
@@ -60,6 +65,8 @@ func Issue(secret []byte, c Claims, ttl time.Duration, now time.Time) (string, e
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(secret)
 }
+
+var memberLevelRe = regexp.MustCompile(`^[a-z0-9_-]{0,32}$`)
 
 const callerKey = "atrium.caller"
 
@@ -87,7 +94,8 @@ func (g *Gateway) authenticate(ch *channel) func(ctx context.Context, c *app.Req
 			c.Abort()
 			return
 		}
-		c.Set(callerKey, &trade.Caller{Tenant: cl.Tenant, BizCode: cl.BizCode, UserId: cl.Subject, Channel: cl.Channel, Role: cl.Role})
+		c.Set(callerKey, &trade.Caller{Tenant: cl.Tenant, BizCode: cl.BizCode, UserId: cl.Subject, Channel: cl.Channel, Role: cl.Role,
+			MemberLevel: cl.MemberLevel})
 		c.Next(ctx)
 	}
 }

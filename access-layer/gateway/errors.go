@@ -60,6 +60,7 @@ var errorTable = []errorSpec{
 	{"order.invalid_shipment", http.StatusBadRequest, 44005},
 	{"order.concurrent_update", http.StatusConflict, 44006},
 	{"order.invalid_cursor", http.StatusBadRequest, 44007},
+	{"order.rejected", http.StatusUnprocessableEntity, 44008},
 	{"payment.not_found", http.StatusNotFound, 45001},
 	{"payment.unknown_method", http.StatusBadRequest, 45002},
 	{"payment.invalid_signature", http.StatusUnauthorized, 45003},
@@ -68,6 +69,16 @@ var errorTable = []errorSpec{
 	{"payment.nothing_to_pay", http.StatusConflict, 45006},
 	{"payment.provider_unavailable", http.StatusServiceUnavailable, 45007},
 	{"payment.already_settled", http.StatusConflict, 45008},
+	{"extensions.script_failed", http.StatusUnprocessableEntity, 46001},
+	{"extensions.budget_exceeded", http.StatusUnprocessableEntity, 46002},
+	{"extensions.invalid_output", http.StatusUnprocessableEntity, 46003},
+	{"extensions.invalid_script", http.StatusBadRequest, 46004},
+	{"extensions.unknown_point", http.StatusBadRequest, 46005},
+	{"extensions.input_too_large", http.StatusBadRequest, 46006},
+	{"extensions.script_not_found", http.StatusNotFound, 46007},
+	{"extensions.nothing_to_roll_back", http.StatusConflict, 46008},
+	{"extensions.invalid_scope", http.StatusBadRequest, 46009},
+	{"extensions.fixture_failed", http.StatusBadRequest, 46010},
 }
 
 var errorIndex = func() map[string]errorSpec {

@@ -19,6 +19,7 @@ import (
 	_ "github.com/atriumtrade/atrium/capability/order"
 	_ "github.com/atriumtrade/atrium/capability/payment"
 	_ "github.com/atriumtrade/atrium/capability/pricing"
+	_ "github.com/atriumtrade/atrium/extensions"
 )
 
 func TestEveryCodeIsInTheTable(t *testing.T) {

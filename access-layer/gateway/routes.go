@@ -60,6 +60,7 @@ func (g *Gateway) routesInit() {
 		g.buyerRoutes(ch)
 	}
 	g.adminRoutes(adminChannel)
+	g.extensionRoutes(adminChannel)
 	g.add(route{Method: "POST", Path: "/callbacks/v1/payments/:provider", Channel: appChannel,
 		Summary: "Payment provider callback (signed by the provider)"}, g.serve(appChannel, g.paymentCallback))
 	if g.cfg.DevMode {
@@ -133,7 +134,11 @@ func (g *Gateway) quote(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		resp, err := g.client.Quote(ctx, &trade.QuoteRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items)})
+		r := &trade.QuoteRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items)}
+		if d := req.Destination; d != nil {
+			r.Destination = &trade.Address{Country: d.Country, Province: d.Province, City: d.City, District: d.District}
+		}
+		resp, err := g.client.Quote(ctx, r)
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
@@ -252,12 +257,16 @@ func (g *Gateway) upsertSKU(ch *channel) call {
 			return 0, nil, errkind.Invalidf("price is required (an integer in minor units)")
 		}
 		resp, err := g.client.UpsertSKU(ctx, &trade.UpsertSKURequest{Caller: callerOf(c), SkuId: c.Param("skuId"), Title: req.Title,
-			SellerId: req.SellerID, Price: &trade.Money{Amount: *req.Price, Currency: req.Currency}})
+			SellerId: req.SellerID, Price: &trade.Money{Amount: *req.Price, Currency: req.Currency}, Tags: req.Tags})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
+		tags := resp.Tags
+		if tags == nil {
+			tags = []string{}
+		}
 		return http.StatusOK, skuView{SkuID: resp.SkuId, Title: resp.Title, SellerID: resp.SellerId, Price: moneyOf(resp.Price),
-			Currency: resp.GetPrice().GetCurrency()}, nil
+			Currency: resp.GetPrice().GetCurrency(), Tags: tags}, nil
 	}
 }
 
@@ -362,7 +371,7 @@ func (g *Gateway) devToken(ctx context.Context, c *app.RequestContext) {
 	}
 	now := g.now()
 	const ttl = 24 * time.Hour
-	tok, err := Issue(g.secret, Claims{Tenant: req.Tenant, BizCode: req.BizCode, Channel: ch, Role: req.Role,
+	tok, err := Issue(g.secret, Claims{Tenant: req.Tenant, BizCode: req.BizCode, Channel: ch, Role: req.Role, MemberLevel: req.MemberLevel,
 		RegisteredClaims: jwtSubject(req.UserID)}, ttl, now)
 	if err != nil {
 		g.fail(ctx, c, appChannel, err)

@@ -16,6 +16,15 @@ type itemRequest struct {
 type quoteRequest struct {
 	Flow  string        `json:"flow"`
 	Items []itemRequest `json:"items"`
+	// Destination, if known, informs the warehouse choice.
+	Destination *regionView `json:"destination"`
+}
+
+type regionView struct {
+	Country  string `json:"country"`
+	Province string `json:"province"`
+	City     string `json:"city"`
+	District string `json:"district"`
 }
 
 type addressView struct {
@@ -44,10 +53,11 @@ type createPaymentRequest struct {
 }
 
 type upsertSKURequest struct {
-	Title    string `json:"title"`
-	SellerID string `json:"sellerId"`
-	Currency string `json:"currency"`
-	Price    *int64 `json:"price"`
+	Title    string   `json:"title"`
+	SellerID string   `json:"sellerId"`
+	Currency string   `json:"currency"`
+	Price    *int64   `json:"price"`
+	Tags     []string `json:"tags"`
 }
 
 type setStockRequest struct {
@@ -69,26 +79,30 @@ type deliveryRequest struct {
 }
 
 type devTokenRequest struct {
-	Tenant  string `json:"tenant"`
-	BizCode string `json:"bizCode"`
-	UserID  string `json:"userId"`
-	Channel string `json:"channel"`
-	Role    string `json:"role"`
+	Tenant      string `json:"tenant"`
+	BizCode     string `json:"bizCode"`
+	UserID      string `json:"userId"`
+	Channel     string `json:"channel"`
+	Role        string `json:"role"`
+	MemberLevel string `json:"memberLevel"`
 }
 
 // Views: what handlers answer, before the channel renders them.
 
 type quoteLineView struct {
-	SkuID     string `json:"skuId"`
-	Title     string `json:"title"`
-	SellerID  string `json:"sellerId"`
-	Quantity  int64  `json:"quantity"`
-	UnitPrice Money  `json:"unitPrice"`
-	Total     Money  `json:"total"`
+	SkuID       string `json:"skuId"`
+	Title       string `json:"title"`
+	SellerID    string `json:"sellerId"`
+	WarehouseID string `json:"warehouseId"`
+	Quantity    int64  `json:"quantity"`
+	ListPrice   Money  `json:"listPrice"`
+	UnitPrice   Money  `json:"unitPrice"`
+	Total       Money  `json:"total"`
 }
 
 type quoteGroupView struct {
 	SellerID string          `json:"sellerId"`
+	Key      string          `json:"key,omitempty"`
 	Lines    []quoteLineView `json:"lines"`
 	Total    Money           `json:"total"`
 }
@@ -153,11 +167,12 @@ type paymentView struct {
 }
 
 type skuView struct {
-	SkuID    string `json:"skuId"`
-	Title    string `json:"title"`
-	SellerID string `json:"sellerId"`
-	Price    Money  `json:"price"`
-	Currency string `json:"currency"`
+	SkuID    string   `json:"skuId"`
+	Title    string   `json:"title"`
+	SellerID string   `json:"sellerId"`
+	Price    Money    `json:"price"`
+	Currency string   `json:"currency"`
+	Tags     []string `json:"tags"`
 }
 
 type stockLevelView struct {
@@ -193,8 +208,8 @@ func timeOf(ms int64) string {
 }
 
 func quoteLineOf(l *trade.QuoteLine) quoteLineView {
-	return quoteLineView{SkuID: l.SkuId, Title: l.Title, SellerID: l.SellerId, Quantity: l.Quantity,
-		UnitPrice: moneyOf(l.UnitPrice), Total: moneyOf(l.Total)}
+	return quoteLineView{SkuID: l.SkuId, Title: l.Title, SellerID: l.SellerId, WarehouseID: l.WarehouseId, Quantity: l.Quantity,
+		ListPrice: moneyOf(l.ListPrice), UnitPrice: moneyOf(l.UnitPrice), Total: moneyOf(l.Total)}
 }
 
 func quoteOf(q *trade.QuoteResponse) quoteView {
@@ -203,7 +218,7 @@ func quoteOf(q *trade.QuoteResponse) quoteView {
 		v.Lines = append(v.Lines, quoteLineOf(l))
 	}
 	for _, g := range q.Groups {
-		gv := quoteGroupView{SellerID: g.SellerId, Total: moneyOf(g.Total)}
+		gv := quoteGroupView{SellerID: g.SellerId, Key: g.Key, Total: moneyOf(g.Total)}
 		for _, l := range g.Lines {
 			gv.Lines = append(gv.Lines, quoteLineOf(l))
 		}

@@ -4,6 +4,7 @@ package catalog
 import (
 	"context"
 	"regexp"
+	"sort"
 	"unicode/utf8"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
@@ -33,10 +34,32 @@ type SKU struct {
 	title    string
 	sellerID string
 	price    money.Amount
+	tags     []string
 }
 
-// NewSKU validates and returns a SKU.
-func NewSKU(tenant, id, title, sellerID string, price money.Amount) (SKU, error) {
+var tagRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// MaxTags bounds the tags of a SKU.
+const MaxTags = 16
+
+// NewSKU validates and returns a SKU. Tags are free-form labels business rules and extension
+// scripts match on ("cross_border", "fragile"); they are stored sorted and without duplicates.
+func NewSKU(tenant, id, title, sellerID string, price money.Amount, tags ...string) (SKU, error) {
+	if len(tags) > MaxTags {
+		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "at most %d tags", MaxTags)
+	}
+	clean := make([]string, 0, len(tags))
+	seen := map[string]bool{}
+	for _, t := range tags {
+		if !tagRe.MatchString(t) {
+			return SKU{}, errkind.WithDetail(ErrInvalidSKU, "tag %q must be 1-32 lowercase letters, digits, '_' or '-'", t)
+		}
+		if !seen[t] {
+			seen[t] = true
+			clean = append(clean, t)
+		}
+	}
+	sort.Strings(clean)
 	switch {
 	case !identity.ValidTenant(tenant):
 		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "tenant %q is not valid", tenant)
@@ -51,8 +74,11 @@ func NewSKU(tenant, id, title, sellerID string, price money.Amount) (SKU, error)
 	case price.Minor() < 0 || price.Minor() > MaxPrice:
 		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "price must be between 0 and %d minor units", int64(MaxPrice))
 	}
-	return SKU{tenant: tenant, id: id, title: title, sellerID: sellerID, price: price}, nil
+	return SKU{tenant: tenant, id: id, title: title, sellerID: sellerID, price: price, tags: clean}, nil
 }
+
+// Tags are the SKU's labels, sorted.
+func (s SKU) Tags() []string { return append([]string(nil), s.tags...) }
 
 // Tenant owns the SKU.
 func (s SKU) Tenant() string { return s.tenant }

@@ -1,14 +1,18 @@
 // Package pricing turns a cart into priced lines: the unit price of each SKU times its quantity,
-// in one currency, with every sum overflow-checked. This first cut prices at the list price;
-// channel, member and time-boxed prices build on the same Line shape.
+// in one currency, with every sum overflow-checked. The unit price is the list price unless the
+// extension point pricing.unit_price, published for the buyer's business identity, says
+// otherwise (member prices, channel prices, time-boxed prices).
 package pricing
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/extensions"
 )
 
 // Limits of one cart.
@@ -35,6 +39,7 @@ type Item struct {
 type Line struct {
 	SKU       catalog.SKU
 	Quantity  int64
+	ListPrice money.Amount
 	UnitPrice money.Amount
 	Total     money.Amount
 }
@@ -76,30 +81,114 @@ func NormalizeItems(items []Item) ([]Item, error) {
 	return out, nil
 }
 
-// Price prices normalized items from their SKUs. An item whose SKU is missing from skus is
-// catalog.ErrSKUNotFound.
-func Price(items []Item, skus map[string]catalog.SKU) (Quote, error) {
-	var q Quote
+// Buyer is who is buying, as far as prices care.
+type Buyer struct {
+	UserID      string `json:"userId"`
+	MemberLevel string `json:"memberLevel,omitempty"`
+	Channel     string `json:"channel,omitempty"`
+}
+
+// UnitPriceLine is a line of the pricing.unit_price input.
+type UnitPriceLine struct {
+	SKUID     string   `json:"skuId"`
+	Title     string   `json:"title"`
+	SellerID  string   `json:"sellerId"`
+	Tags      []string `json:"tags"`
+	Quantity  int64    `json:"quantity"`
+	ListPrice int64    `json:"listPrice"`
+}
+
+// UnitPriceInput is the input of pricing.unit_price: the cart at list prices, in minor units.
+type UnitPriceInput struct {
+	Currency string          `json:"currency"`
+	Buyer    Buyer           `json:"buyer"`
+	At       int64           `json:"at"` // unix milliseconds: the only clock a script has
+	Lines    []UnitPriceLine `json:"lines"`
+}
+
+// UnitPrice is a line of the pricing.unit_price output.
+type UnitPrice struct {
+	SKUID     string `json:"skuId"`
+	UnitPrice int64  `json:"unitPrice"`
+}
+
+// UnitPriceOutput is the output of pricing.unit_price: a unit price per line, in order.
+type UnitPriceOutput struct {
+	Lines []UnitPrice `json:"lines"`
+}
+
+// UnitPricePoint lets a business price its SKUs its own way. If a script fails, the list price
+// applies (and the order's expectedTotal guard catches a buyer who was shown another price).
+var UnitPricePoint = extensions.Declare(extensions.Spec[UnitPriceInput, UnitPriceOutput]{
+	Name:    "pricing.unit_price",
+	Doc:     "The unit price of each line of a cart (minor units). Default: the list price.",
+	Policy:  extensions.FallBack,
+	Mode:    extensions.Override,
+	Default: listPrices,
+	Check:   checkUnitPrices,
+})
+
+func listPrices(_ context.Context, in UnitPriceInput) (UnitPriceOutput, error) {
+	out := UnitPriceOutput{Lines: make([]UnitPrice, len(in.Lines))}
+	for i, l := range in.Lines {
+		out.Lines[i] = UnitPrice{SKUID: l.SKUID, UnitPrice: l.ListPrice}
+	}
+	return out, nil
+}
+
+func checkUnitPrices(in UnitPriceInput, out UnitPriceOutput) error {
+	if len(out.Lines) != len(in.Lines) {
+		return errkind.Invalidf("%d prices for %d lines", len(out.Lines), len(in.Lines))
+	}
+	for i, l := range out.Lines {
+		if l.SKUID != in.Lines[i].SKUID {
+			return errkind.Invalidf("line %d is %q; want %q", i+1, l.SKUID, in.Lines[i].SKUID)
+		}
+		if l.UnitPrice < 0 || l.UnitPrice > catalog.MaxPrice {
+			return errkind.Invalidf("unit price of %s must be between 0 and %d", l.SKUID, int64(catalog.MaxPrice))
+		}
+	}
+	return nil
+}
+
+// Price prices normalized items from their SKUs, with unit prices from pricing.unit_price
+// (rt may be nil: list prices). An item whose SKU is missing from skus is catalog.ErrSKUNotFound.
+func Price(ctx context.Context, rt extensions.Runtime, call extensions.Call, buyer Buyer, at time.Time, items []Item, skus map[string]catalog.SKU) (Quote, error) {
+	if len(items) == 0 {
+		return Quote{}, ErrEmptyCart
+	}
+	in := UnitPriceInput{Buyer: buyer, At: at.UnixMilli(), Lines: make([]UnitPriceLine, 0, len(items))}
 	for _, it := range items {
 		sku, ok := skus[it.SKUID]
 		if !ok {
 			return Quote{}, errkind.WithDetail(catalog.ErrSKUNotFound, "sku %s not found", it.SKUID)
 		}
-		if q.Currency.IsZero() {
-			q.Currency = sku.Price().Currency()
-			q.Total = money.Zero(q.Currency)
-		} else if sku.Price().Currency() != q.Currency {
+		if in.Currency == "" {
+			in.Currency = sku.Price().Currency().Code()
+		} else if sku.Price().Currency().Code() != in.Currency {
 			return Quote{}, errkind.WithDetail(ErrMixedCurrency, "sku %s is priced in %s, the cart in %s",
-				sku.ID(), sku.Price().Currency().Code(), q.Currency.Code())
+				sku.ID(), sku.Price().Currency().Code(), in.Currency)
 		}
-		total, err := sku.Price().Times(it.Quantity)
+		in.Lines = append(in.Lines, UnitPriceLine{SKUID: sku.ID(), Title: sku.Title(), SellerID: sku.SellerID(), Tags: sku.Tags(),
+			Quantity: it.Quantity, ListPrice: sku.Price().Minor()})
+	}
+	prices, err := UnitPricePoint.Run(ctx, rt, call, in)
+	if err != nil {
+		return Quote{}, err
+	}
+	cur := skus[items[0].SKUID].Price().Currency()
+	q := Quote{Currency: cur, Total: money.Zero(cur)}
+	for i, it := range items {
+		sku := skus[it.SKUID] // every item's SKU was found above
+		unit := money.New(prices.Lines[i].UnitPrice, q.Currency)
+		total, err := unit.Times(it.Quantity)
 		if err != nil {
 			return Quote{}, fmt.Errorf("pricing: line %s: %w", sku.ID(), err)
 		}
 		if q.Total, err = q.Total.Add(total); err != nil {
 			return Quote{}, fmt.Errorf("pricing: total: %w", err)
 		}
-		q.Lines = append(q.Lines, Line{SKU: sku, Quantity: it.Quantity, UnitPrice: sku.Price(), Total: total})
+		q.Lines = append(q.Lines, Line{SKU: sku, Quantity: it.Quantity, ListPrice: sku.Price(), UnitPrice: unit, Total: total})
 	}
 	return q, nil
 }

@@ -1,41 +1,94 @@
-// Package splitting divides a trade's priced lines into child orders. The default key is the
-// seller: each seller ships and settles its own order. Groups come out sorted by key so the
-// split of a cart is deterministic whatever order the lines arrived in; lines keep their order
-// within a group.
+// Package splitting divides a trade's lines into child orders. A child order belongs to one
+// seller, who ships and settles it; within a seller, the extension point splitting.split_key may
+// split further (by warehouse, by delivery type, by anything the lines carry). Groups come out
+// sorted by seller and key, so the split of a cart is deterministic whatever order its lines
+// arrived in; lines keep their order within a group.
 package splitting
 
 import (
+	"context"
+	"regexp"
 	"sort"
 
-	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/extensions"
 )
 
-// Group is the lines of one child order.
-type Group struct {
-	Key   string
-	Lines []pricing.Line
+// Line is what the split sees of a cart line.
+type Line struct {
+	SKUID       string   `json:"skuId"`
+	SellerID    string   `json:"sellerId"`
+	WarehouseID string   `json:"warehouseId"`
+	Tags        []string `json:"tags"`
+	Quantity    int64    `json:"quantity"`
+	UnitPrice   int64    `json:"unitPrice"`
 }
 
-// KeyFunc names the child order a line belongs to.
-type KeyFunc func(pricing.Line) string
+// KeyInput is the input of splitting.split_key.
+type KeyInput struct {
+	At    int64  `json:"at"`
+	Lines []Line `json:"lines"`
+}
 
-// BySeller is the default key.
-func BySeller(l pricing.Line) string { return l.SKU.SellerID() }
+// KeyOutput is its output: a key per line, in order. Lines of one seller with the same key
+// ship as one child order.
+type KeyOutput struct {
+	Keys []string `json:"keys"`
+}
 
-// Split groups lines by key.
-func Split(lines []pricing.Line, key KeyFunc) []Group {
-	idx := map[string]int{}
-	var groups []Group
-	for _, l := range lines {
-		k := key(l)
-		i, ok := idx[k]
-		if !ok {
-			i = len(groups)
-			idx[k] = i
-			groups = append(groups, Group{Key: k})
+var keyRe = regexp.MustCompile(`^[A-Za-z0-9._:-]{0,64}$`)
+
+// SplitKeyPoint lets a business split a seller's lines into several child orders. If a script
+// fails, every seller's lines stay together.
+var SplitKeyPoint = extensions.Declare(extensions.Spec[KeyInput, KeyOutput]{
+	Name:    "splitting.split_key",
+	Doc:     "A key per line; a seller's lines with the same key form one child order. Default: one child order per seller.",
+	Policy:  extensions.FallBack,
+	Mode:    extensions.Override,
+	Default: func(_ context.Context, in KeyInput) (KeyOutput, error) { return KeyOutput{Keys: make([]string, len(in.Lines))}, nil },
+	Check: func(in KeyInput, out KeyOutput) error {
+		if len(out.Keys) != len(in.Lines) {
+			return errkind.Invalidf("%d keys for %d lines", len(out.Keys), len(in.Lines))
 		}
-		groups[i].Lines = append(groups[i].Lines, l)
+		for _, k := range out.Keys {
+			if !keyRe.MatchString(k) {
+				return errkind.Invalidf("key %q must be at most 64 letters, digits, '.', '_', ':' or '-'", k)
+			}
+		}
+		return nil
+	},
+})
+
+// Group is the lines of one child order, by index into the split's input.
+type Group struct {
+	SellerID string
+	Key      string
+	Lines    []int
+}
+
+// Split groups lines by seller and by the key the point gives each line.
+func Split(ctx context.Context, rt extensions.Runtime, call extensions.Call, atMillis int64, lines []Line) ([]Group, error) {
+	out, err := SplitKeyPoint.Run(ctx, rt, call, KeyInput{At: atMillis, Lines: lines})
+	if err != nil {
+		return nil, err
 	}
-	sort.SliceStable(groups, func(i, j int) bool { return groups[i].Key < groups[j].Key })
-	return groups
+	idx := map[[2]string]int{}
+	var groups []Group
+	for i, l := range lines {
+		k := [2]string{l.SellerID, out.Keys[i]}
+		g, ok := idx[k]
+		if !ok {
+			g = len(groups)
+			idx[k] = g
+			groups = append(groups, Group{SellerID: l.SellerID, Key: out.Keys[i]})
+		}
+		groups[g].Lines = append(groups[g].Lines, i)
+	}
+	sort.SliceStable(groups, func(i, j int) bool {
+		if groups[i].SellerID != groups[j].SellerID {
+			return groups[i].SellerID < groups[j].SellerID
+		}
+		return groups[i].Key < groups[j].Key
+	})
+	return groups, nil
 }

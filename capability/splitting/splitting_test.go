@@ -1,32 +1,48 @@
 package splitting_test
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
-	"github.com/atriumtrade/atrium/capability/catalog"
-	"github.com/atriumtrade/atrium/capability/money"
-	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/capability/splitting"
 )
 
 func TestSplitBySellerIsDeterministic(t *testing.T) {
-	cny := money.MustCurrency("CNY")
-	line := func(id, seller string) pricing.Line {
-		sku, err := catalog.NewSKU("t1", id, id, seller, money.New(100, cny))
-		if err != nil {
-			t.Fatal(err)
+	ctx := context.Background()
+	lines := func(order ...int) []splitting.Line {
+		all := []splitting.Line{{SKUID: "x", SellerID: "s2"}, {SKUID: "y", SellerID: "s1"}, {SKUID: "z", SellerID: "s2"}}
+		var out []splitting.Line
+		for _, i := range order {
+			out = append(out, all[i])
 		}
-		return pricing.Line{SKU: sku, Quantity: 1}
+		return out
 	}
-	a := splitting.Split([]pricing.Line{line("x", "s2"), line("y", "s1"), line("z", "s2")}, splitting.BySeller)
-	b := splitting.Split([]pricing.Line{line("z", "s2"), line("y", "s1"), line("x", "s2")}, splitting.BySeller)
-	if len(a) != 2 || a[0].Key != "s1" || a[1].Key != "s2" || len(a[1].Lines) != 2 {
-		t.Fatalf("got %+v", a)
+	describe := func(ls []splitting.Line, gs []splitting.Group) string {
+		s := ""
+		for _, g := range gs {
+			s += g.SellerID + ":"
+			for _, i := range g.Lines {
+				s += ls[i].SKUID
+			}
+			s += " "
+		}
+		return s
 	}
-	if b[0].Key != a[0].Key || b[1].Key != a[1].Key {
-		t.Fatalf("group order depends on line order: %v vs %v", a, b)
+	a := lines(0, 1, 2)
+	ga, err := splitting.Split(ctx, nil, defaultCall(), 0, a)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if a[1].Lines[0].SKU.ID() != "x" || a[1].Lines[1].SKU.ID() != "z" {
-		t.Fatalf("lines lost their order within a group: %+v", a[1].Lines)
+	if got := describe(a, ga); got != "s1:y s2:xz " {
+		t.Fatalf("got %q; want one child order per seller, sellers sorted, lines in order", got)
+	}
+	b := lines(2, 1, 0)
+	gb, _ := splitting.Split(ctx, nil, defaultCall(), 0, b)
+	if got := describe(b, gb); got != "s1:y s2:zx " {
+		t.Fatalf("reordered cart: got %q", got)
+	}
+	if fmt.Sprint(ga[0].SellerID, ga[1].SellerID) != fmt.Sprint(gb[0].SellerID, gb[1].SellerID) {
+		t.Fatal("group order depends on line order")
 	}
 }

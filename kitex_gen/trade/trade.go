@@ -8,11 +8,12 @@ import (
 )
 
 type Caller struct {
-	Tenant  string `thrift:"tenant,1" frugal:"1,default,string" json:"tenant"`
-	BizCode string `thrift:"bizCode,2" frugal:"2,default,string" json:"bizCode"`
-	UserId  string `thrift:"userId,3" frugal:"3,default,string" json:"userId"`
-	Channel string `thrift:"channel,4" frugal:"4,default,string" json:"channel"`
-	Role    string `thrift:"role,5" frugal:"5,default,string" json:"role"`
+	Tenant      string `thrift:"tenant,1" frugal:"1,default,string" json:"tenant"`
+	BizCode     string `thrift:"bizCode,2" frugal:"2,default,string" json:"bizCode"`
+	UserId      string `thrift:"userId,3" frugal:"3,default,string" json:"userId"`
+	Channel     string `thrift:"channel,4" frugal:"4,default,string" json:"channel"`
+	Role        string `thrift:"role,5" frugal:"5,default,string" json:"role"`
+	MemberLevel string `thrift:"memberLevel,6" frugal:"6,default,string" json:"memberLevel"`
 }
 
 func NewCaller() *Caller {
@@ -41,6 +42,10 @@ func (p *Caller) GetChannel() (v string) {
 func (p *Caller) GetRole() (v string) {
 	return p.Role
 }
+
+func (p *Caller) GetMemberLevel() (v string) {
+	return p.MemberLevel
+}
 func (p *Caller) SetTenant(val string) {
 	p.Tenant = val
 }
@@ -56,6 +61,9 @@ func (p *Caller) SetChannel(val string) {
 func (p *Caller) SetRole(val string) {
 	p.Role = val
 }
+func (p *Caller) SetMemberLevel(val string) {
+	p.MemberLevel = val
+}
 
 func (p *Caller) String() string {
 	if p == nil {
@@ -70,6 +78,7 @@ var fieldIDToName_Caller = map[int16]string{
 	3: "userId",
 	4: "channel",
 	5: "role",
+	6: "memberLevel",
 }
 
 type Money struct {
@@ -241,12 +250,14 @@ var fieldIDToName_Address = map[int16]string{
 }
 
 type QuoteLine struct {
-	SkuId     string `thrift:"skuId,1" frugal:"1,default,string" json:"skuId"`
-	Title     string `thrift:"title,2" frugal:"2,default,string" json:"title"`
-	SellerId  string `thrift:"sellerId,3" frugal:"3,default,string" json:"sellerId"`
-	Quantity  int64  `thrift:"quantity,4" frugal:"4,default,i64" json:"quantity"`
-	UnitPrice *Money `thrift:"unitPrice,5" frugal:"5,default,Money" json:"unitPrice"`
-	Total     *Money `thrift:"total,6" frugal:"6,default,Money" json:"total"`
+	SkuId       string `thrift:"skuId,1" frugal:"1,default,string" json:"skuId"`
+	Title       string `thrift:"title,2" frugal:"2,default,string" json:"title"`
+	SellerId    string `thrift:"sellerId,3" frugal:"3,default,string" json:"sellerId"`
+	Quantity    int64  `thrift:"quantity,4" frugal:"4,default,i64" json:"quantity"`
+	UnitPrice   *Money `thrift:"unitPrice,5" frugal:"5,default,Money" json:"unitPrice"`
+	Total       *Money `thrift:"total,6" frugal:"6,default,Money" json:"total"`
+	ListPrice   *Money `thrift:"listPrice,7" frugal:"7,default,Money" json:"listPrice"`
+	WarehouseId string `thrift:"warehouseId,8" frugal:"8,default,string" json:"warehouseId"`
 }
 
 func NewQuoteLine() *QuoteLine {
@@ -289,6 +300,19 @@ func (p *QuoteLine) GetTotal() (v *Money) {
 	}
 	return p.Total
 }
+
+var QuoteLine_ListPrice_DEFAULT *Money
+
+func (p *QuoteLine) GetListPrice() (v *Money) {
+	if !p.IsSetListPrice() {
+		return QuoteLine_ListPrice_DEFAULT
+	}
+	return p.ListPrice
+}
+
+func (p *QuoteLine) GetWarehouseId() (v string) {
+	return p.WarehouseId
+}
 func (p *QuoteLine) SetSkuId(val string) {
 	p.SkuId = val
 }
@@ -307,6 +331,12 @@ func (p *QuoteLine) SetUnitPrice(val *Money) {
 func (p *QuoteLine) SetTotal(val *Money) {
 	p.Total = val
 }
+func (p *QuoteLine) SetListPrice(val *Money) {
+	p.ListPrice = val
+}
+func (p *QuoteLine) SetWarehouseId(val string) {
+	p.WarehouseId = val
+}
 
 func (p *QuoteLine) IsSetUnitPrice() bool {
 	return p.UnitPrice != nil
@@ -314,6 +344,10 @@ func (p *QuoteLine) IsSetUnitPrice() bool {
 
 func (p *QuoteLine) IsSetTotal() bool {
 	return p.Total != nil
+}
+
+func (p *QuoteLine) IsSetListPrice() bool {
+	return p.ListPrice != nil
 }
 
 func (p *QuoteLine) String() string {
@@ -330,12 +364,15 @@ var fieldIDToName_QuoteLine = map[int16]string{
 	4: "quantity",
 	5: "unitPrice",
 	6: "total",
+	7: "listPrice",
+	8: "warehouseId",
 }
 
 type QuoteGroup struct {
 	SellerId string       `thrift:"sellerId,1" frugal:"1,default,string" json:"sellerId"`
 	Lines    []*QuoteLine `thrift:"lines,2" frugal:"2,default,list<QuoteLine>" json:"lines"`
 	Total    *Money       `thrift:"total,3" frugal:"3,default,Money" json:"total"`
+	Key      string       `thrift:"key,4" frugal:"4,default,string" json:"key"`
 }
 
 func NewQuoteGroup() *QuoteGroup {
@@ -361,6 +398,10 @@ func (p *QuoteGroup) GetTotal() (v *Money) {
 	}
 	return p.Total
 }
+
+func (p *QuoteGroup) GetKey() (v string) {
+	return p.Key
+}
 func (p *QuoteGroup) SetSellerId(val string) {
 	p.SellerId = val
 }
@@ -369,6 +410,9 @@ func (p *QuoteGroup) SetLines(val []*QuoteLine) {
 }
 func (p *QuoteGroup) SetTotal(val *Money) {
 	p.Total = val
+}
+func (p *QuoteGroup) SetKey(val string) {
+	p.Key = val
 }
 
 func (p *QuoteGroup) IsSetTotal() bool {
@@ -386,12 +430,14 @@ var fieldIDToName_QuoteGroup = map[int16]string{
 	1: "sellerId",
 	2: "lines",
 	3: "total",
+	4: "key",
 }
 
 type QuoteRequest struct {
-	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
-	Flow   string  `thrift:"flow,2" frugal:"2,default,string" json:"flow"`
-	Items  []*Item `thrift:"items,3" frugal:"3,default,list<Item>" json:"items"`
+	Caller      *Caller  `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Flow        string   `thrift:"flow,2" frugal:"2,default,string" json:"flow"`
+	Items       []*Item  `thrift:"items,3" frugal:"3,default,list<Item>" json:"items"`
+	Destination *Address `thrift:"destination,4,optional" frugal:"4,optional,Address" json:"destination,omitempty"`
 }
 
 func NewQuoteRequest() *QuoteRequest {
@@ -417,6 +463,15 @@ func (p *QuoteRequest) GetFlow() (v string) {
 func (p *QuoteRequest) GetItems() (v []*Item) {
 	return p.Items
 }
+
+var QuoteRequest_Destination_DEFAULT *Address
+
+func (p *QuoteRequest) GetDestination() (v *Address) {
+	if !p.IsSetDestination() {
+		return QuoteRequest_Destination_DEFAULT
+	}
+	return p.Destination
+}
 func (p *QuoteRequest) SetCaller(val *Caller) {
 	p.Caller = val
 }
@@ -426,9 +481,16 @@ func (p *QuoteRequest) SetFlow(val string) {
 func (p *QuoteRequest) SetItems(val []*Item) {
 	p.Items = val
 }
+func (p *QuoteRequest) SetDestination(val *Address) {
+	p.Destination = val
+}
 
 func (p *QuoteRequest) IsSetCaller() bool {
 	return p.Caller != nil
+}
+
+func (p *QuoteRequest) IsSetDestination() bool {
+	return p.Destination != nil
 }
 
 func (p *QuoteRequest) String() string {
@@ -442,6 +504,7 @@ var fieldIDToName_QuoteRequest = map[int16]string{
 	1: "caller",
 	2: "flow",
 	3: "items",
+	4: "destination",
 }
 
 type QuoteResponse struct {
@@ -1548,11 +1611,12 @@ var fieldIDToName_PaymentCallbackResponse = map[int16]string{
 }
 
 type UpsertSKURequest struct {
-	Caller   *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
-	SkuId    string  `thrift:"skuId,2" frugal:"2,default,string" json:"skuId"`
-	Title    string  `thrift:"title,3" frugal:"3,default,string" json:"title"`
-	SellerId string  `thrift:"sellerId,4" frugal:"4,default,string" json:"sellerId"`
-	Price    *Money  `thrift:"price,5" frugal:"5,default,Money" json:"price"`
+	Caller   *Caller  `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	SkuId    string   `thrift:"skuId,2" frugal:"2,default,string" json:"skuId"`
+	Title    string   `thrift:"title,3" frugal:"3,default,string" json:"title"`
+	SellerId string   `thrift:"sellerId,4" frugal:"4,default,string" json:"sellerId"`
+	Price    *Money   `thrift:"price,5" frugal:"5,default,Money" json:"price"`
+	Tags     []string `thrift:"tags,6" frugal:"6,default,list<string>" json:"tags"`
 }
 
 func NewUpsertSKURequest() *UpsertSKURequest {
@@ -1591,6 +1655,10 @@ func (p *UpsertSKURequest) GetPrice() (v *Money) {
 	}
 	return p.Price
 }
+
+func (p *UpsertSKURequest) GetTags() (v []string) {
+	return p.Tags
+}
 func (p *UpsertSKURequest) SetCaller(val *Caller) {
 	p.Caller = val
 }
@@ -1605,6 +1673,9 @@ func (p *UpsertSKURequest) SetSellerId(val string) {
 }
 func (p *UpsertSKURequest) SetPrice(val *Money) {
 	p.Price = val
+}
+func (p *UpsertSKURequest) SetTags(val []string) {
+	p.Tags = val
 }
 
 func (p *UpsertSKURequest) IsSetCaller() bool {
@@ -1628,13 +1699,15 @@ var fieldIDToName_UpsertSKURequest = map[int16]string{
 	3: "title",
 	4: "sellerId",
 	5: "price",
+	6: "tags",
 }
 
 type SKU struct {
-	SkuId    string `thrift:"skuId,1" frugal:"1,default,string" json:"skuId"`
-	Title    string `thrift:"title,2" frugal:"2,default,string" json:"title"`
-	SellerId string `thrift:"sellerId,3" frugal:"3,default,string" json:"sellerId"`
-	Price    *Money `thrift:"price,4" frugal:"4,default,Money" json:"price"`
+	SkuId    string   `thrift:"skuId,1" frugal:"1,default,string" json:"skuId"`
+	Title    string   `thrift:"title,2" frugal:"2,default,string" json:"title"`
+	SellerId string   `thrift:"sellerId,3" frugal:"3,default,string" json:"sellerId"`
+	Price    *Money   `thrift:"price,4" frugal:"4,default,Money" json:"price"`
+	Tags     []string `thrift:"tags,5" frugal:"5,default,list<string>" json:"tags"`
 }
 
 func NewSKU() *SKU {
@@ -1664,6 +1737,10 @@ func (p *SKU) GetPrice() (v *Money) {
 	}
 	return p.Price
 }
+
+func (p *SKU) GetTags() (v []string) {
+	return p.Tags
+}
 func (p *SKU) SetSkuId(val string) {
 	p.SkuId = val
 }
@@ -1675,6 +1752,9 @@ func (p *SKU) SetSellerId(val string) {
 }
 func (p *SKU) SetPrice(val *Money) {
 	p.Price = val
+}
+func (p *SKU) SetTags(val []string) {
+	p.Tags = val
 }
 
 func (p *SKU) IsSetPrice() bool {
@@ -1693,6 +1773,7 @@ var fieldIDToName_SKU = map[int16]string{
 	2: "title",
 	3: "sellerId",
 	4: "price",
+	5: "tags",
 }
 
 type SetStockRequest struct {
@@ -1958,6 +2039,1191 @@ var fieldIDToName_PingResponse = map[int16]string{
 	1: "ready",
 }
 
+type Budget struct {
+	WallMicros     int64 `thrift:"wallMicros,1" frugal:"1,default,i64" json:"wallMicros"`
+	Instructions   int64 `thrift:"instructions,2" frugal:"2,default,i64" json:"instructions"`
+	MaxInputBytes  int32 `thrift:"maxInputBytes,3" frugal:"3,default,i32" json:"maxInputBytes"`
+	MaxOutputBytes int32 `thrift:"maxOutputBytes,4" frugal:"4,default,i32" json:"maxOutputBytes"`
+}
+
+func NewBudget() *Budget {
+	return &Budget{}
+}
+
+func (p *Budget) InitDefault() {
+}
+
+func (p *Budget) GetWallMicros() (v int64) {
+	return p.WallMicros
+}
+
+func (p *Budget) GetInstructions() (v int64) {
+	return p.Instructions
+}
+
+func (p *Budget) GetMaxInputBytes() (v int32) {
+	return p.MaxInputBytes
+}
+
+func (p *Budget) GetMaxOutputBytes() (v int32) {
+	return p.MaxOutputBytes
+}
+func (p *Budget) SetWallMicros(val int64) {
+	p.WallMicros = val
+}
+func (p *Budget) SetInstructions(val int64) {
+	p.Instructions = val
+}
+func (p *Budget) SetMaxInputBytes(val int32) {
+	p.MaxInputBytes = val
+}
+func (p *Budget) SetMaxOutputBytes(val int32) {
+	p.MaxOutputBytes = val
+}
+
+func (p *Budget) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Budget(%+v)", *p)
+}
+
+var fieldIDToName_Budget = map[int16]string{
+	1: "wallMicros",
+	2: "instructions",
+	3: "maxInputBytes",
+	4: "maxOutputBytes",
+}
+
+type ExtensionPoint struct {
+	Name   string  `thrift:"name,1" frugal:"1,default,string" json:"name"`
+	Doc    string  `thrift:"doc,2" frugal:"2,default,string" json:"doc"`
+	Policy string  `thrift:"policy,3" frugal:"3,default,string" json:"policy"`
+	Mode   string  `thrift:"mode,4" frugal:"4,default,string" json:"mode"`
+	Budget *Budget `thrift:"budget,5" frugal:"5,default,Budget" json:"budget"`
+}
+
+func NewExtensionPoint() *ExtensionPoint {
+	return &ExtensionPoint{}
+}
+
+func (p *ExtensionPoint) InitDefault() {
+}
+
+func (p *ExtensionPoint) GetName() (v string) {
+	return p.Name
+}
+
+func (p *ExtensionPoint) GetDoc() (v string) {
+	return p.Doc
+}
+
+func (p *ExtensionPoint) GetPolicy() (v string) {
+	return p.Policy
+}
+
+func (p *ExtensionPoint) GetMode() (v string) {
+	return p.Mode
+}
+
+var ExtensionPoint_Budget_DEFAULT *Budget
+
+func (p *ExtensionPoint) GetBudget() (v *Budget) {
+	if !p.IsSetBudget() {
+		return ExtensionPoint_Budget_DEFAULT
+	}
+	return p.Budget
+}
+func (p *ExtensionPoint) SetName(val string) {
+	p.Name = val
+}
+func (p *ExtensionPoint) SetDoc(val string) {
+	p.Doc = val
+}
+func (p *ExtensionPoint) SetPolicy(val string) {
+	p.Policy = val
+}
+func (p *ExtensionPoint) SetMode(val string) {
+	p.Mode = val
+}
+func (p *ExtensionPoint) SetBudget(val *Budget) {
+	p.Budget = val
+}
+
+func (p *ExtensionPoint) IsSetBudget() bool {
+	return p.Budget != nil
+}
+
+func (p *ExtensionPoint) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionPoint(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionPoint = map[int16]string{
+	1: "name",
+	2: "doc",
+	3: "policy",
+	4: "mode",
+	5: "budget",
+}
+
+type ListPointsRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+}
+
+func NewListPointsRequest() *ListPointsRequest {
+	return &ListPointsRequest{}
+}
+
+func (p *ListPointsRequest) InitDefault() {
+}
+
+var ListPointsRequest_Caller_DEFAULT *Caller
+
+func (p *ListPointsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListPointsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+func (p *ListPointsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+
+func (p *ListPointsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListPointsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListPointsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListPointsRequest = map[int16]string{
+	1: "caller",
+}
+
+type ListPointsResponse struct {
+	Points []*ExtensionPoint `thrift:"points,1" frugal:"1,default,list<ExtensionPoint>" json:"points"`
+}
+
+func NewListPointsResponse() *ListPointsResponse {
+	return &ListPointsResponse{}
+}
+
+func (p *ListPointsResponse) InitDefault() {
+}
+
+func (p *ListPointsResponse) GetPoints() (v []*ExtensionPoint) {
+	return p.Points
+}
+func (p *ListPointsResponse) SetPoints(val []*ExtensionPoint) {
+	p.Points = val
+}
+
+func (p *ListPointsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListPointsResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListPointsResponse = map[int16]string{
+	1: "points",
+}
+
+type ScriptVersion struct {
+	ScriptId  string `thrift:"scriptId,1" frugal:"1,default,string" json:"scriptId"`
+	Version   int32  `thrift:"version,2" frugal:"2,default,i32" json:"version"`
+	Point     string `thrift:"point,3" frugal:"3,default,string" json:"point"`
+	Hash      string `thrift:"hash,4" frugal:"4,default,string" json:"hash"`
+	Author    string `thrift:"author,5" frugal:"5,default,string" json:"author"`
+	Notes     string `thrift:"notes,6" frugal:"6,default,string" json:"notes"`
+	CreatedAt int64  `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
+	Source    string `thrift:"source,8" frugal:"8,default,string" json:"source"`
+}
+
+func NewScriptVersion() *ScriptVersion {
+	return &ScriptVersion{}
+}
+
+func (p *ScriptVersion) InitDefault() {
+}
+
+func (p *ScriptVersion) GetScriptId() (v string) {
+	return p.ScriptId
+}
+
+func (p *ScriptVersion) GetVersion() (v int32) {
+	return p.Version
+}
+
+func (p *ScriptVersion) GetPoint() (v string) {
+	return p.Point
+}
+
+func (p *ScriptVersion) GetHash() (v string) {
+	return p.Hash
+}
+
+func (p *ScriptVersion) GetAuthor() (v string) {
+	return p.Author
+}
+
+func (p *ScriptVersion) GetNotes() (v string) {
+	return p.Notes
+}
+
+func (p *ScriptVersion) GetCreatedAt() (v int64) {
+	return p.CreatedAt
+}
+
+func (p *ScriptVersion) GetSource() (v string) {
+	return p.Source
+}
+func (p *ScriptVersion) SetScriptId(val string) {
+	p.ScriptId = val
+}
+func (p *ScriptVersion) SetVersion(val int32) {
+	p.Version = val
+}
+func (p *ScriptVersion) SetPoint(val string) {
+	p.Point = val
+}
+func (p *ScriptVersion) SetHash(val string) {
+	p.Hash = val
+}
+func (p *ScriptVersion) SetAuthor(val string) {
+	p.Author = val
+}
+func (p *ScriptVersion) SetNotes(val string) {
+	p.Notes = val
+}
+func (p *ScriptVersion) SetCreatedAt(val int64) {
+	p.CreatedAt = val
+}
+func (p *ScriptVersion) SetSource(val string) {
+	p.Source = val
+}
+
+func (p *ScriptVersion) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ScriptVersion(%+v)", *p)
+}
+
+var fieldIDToName_ScriptVersion = map[int16]string{
+	1: "scriptId",
+	2: "version",
+	3: "point",
+	4: "hash",
+	5: "author",
+	6: "notes",
+	7: "createdAt",
+	8: "source",
+}
+
+type UploadScriptRequest struct {
+	Caller   *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	ScriptId string  `thrift:"scriptId,2" frugal:"2,default,string" json:"scriptId"`
+	Source   string  `thrift:"source,3" frugal:"3,default,string" json:"source"`
+	Notes    string  `thrift:"notes,4" frugal:"4,default,string" json:"notes"`
+}
+
+func NewUploadScriptRequest() *UploadScriptRequest {
+	return &UploadScriptRequest{}
+}
+
+func (p *UploadScriptRequest) InitDefault() {
+}
+
+var UploadScriptRequest_Caller_DEFAULT *Caller
+
+func (p *UploadScriptRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return UploadScriptRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *UploadScriptRequest) GetScriptId() (v string) {
+	return p.ScriptId
+}
+
+func (p *UploadScriptRequest) GetSource() (v string) {
+	return p.Source
+}
+
+func (p *UploadScriptRequest) GetNotes() (v string) {
+	return p.Notes
+}
+func (p *UploadScriptRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *UploadScriptRequest) SetScriptId(val string) {
+	p.ScriptId = val
+}
+func (p *UploadScriptRequest) SetSource(val string) {
+	p.Source = val
+}
+func (p *UploadScriptRequest) SetNotes(val string) {
+	p.Notes = val
+}
+
+func (p *UploadScriptRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *UploadScriptRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("UploadScriptRequest(%+v)", *p)
+}
+
+var fieldIDToName_UploadScriptRequest = map[int16]string{
+	1: "caller",
+	2: "scriptId",
+	3: "source",
+	4: "notes",
+}
+
+type ValidateScriptRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Source string  `thrift:"source,2" frugal:"2,default,string" json:"source"`
+}
+
+func NewValidateScriptRequest() *ValidateScriptRequest {
+	return &ValidateScriptRequest{}
+}
+
+func (p *ValidateScriptRequest) InitDefault() {
+}
+
+var ValidateScriptRequest_Caller_DEFAULT *Caller
+
+func (p *ValidateScriptRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ValidateScriptRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ValidateScriptRequest) GetSource() (v string) {
+	return p.Source
+}
+func (p *ValidateScriptRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ValidateScriptRequest) SetSource(val string) {
+	p.Source = val
+}
+
+func (p *ValidateScriptRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ValidateScriptRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ValidateScriptRequest(%+v)", *p)
+}
+
+var fieldIDToName_ValidateScriptRequest = map[int16]string{
+	1: "caller",
+	2: "source",
+}
+
+type ValidateScriptResponse struct {
+	Point    string `thrift:"point,1" frugal:"1,default,string" json:"point"`
+	Fixtures int32  `thrift:"fixtures,2" frugal:"2,default,i32" json:"fixtures"`
+}
+
+func NewValidateScriptResponse() *ValidateScriptResponse {
+	return &ValidateScriptResponse{}
+}
+
+func (p *ValidateScriptResponse) InitDefault() {
+}
+
+func (p *ValidateScriptResponse) GetPoint() (v string) {
+	return p.Point
+}
+
+func (p *ValidateScriptResponse) GetFixtures() (v int32) {
+	return p.Fixtures
+}
+func (p *ValidateScriptResponse) SetPoint(val string) {
+	p.Point = val
+}
+func (p *ValidateScriptResponse) SetFixtures(val int32) {
+	p.Fixtures = val
+}
+
+func (p *ValidateScriptResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ValidateScriptResponse(%+v)", *p)
+}
+
+var fieldIDToName_ValidateScriptResponse = map[int16]string{
+	1: "point",
+	2: "fixtures",
+}
+
+type TestRunScriptRequest struct {
+	Caller   *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	ScriptId string  `thrift:"scriptId,2" frugal:"2,default,string" json:"scriptId"`
+	Version  int32   `thrift:"version,3" frugal:"3,default,i32" json:"version"`
+	Input    []byte  `thrift:"input,4" frugal:"4,default,binary" json:"input"`
+	Previous []byte  `thrift:"previous,5,optional" frugal:"5,optional,binary" json:"previous,omitempty"`
+}
+
+func NewTestRunScriptRequest() *TestRunScriptRequest {
+	return &TestRunScriptRequest{}
+}
+
+func (p *TestRunScriptRequest) InitDefault() {
+}
+
+var TestRunScriptRequest_Caller_DEFAULT *Caller
+
+func (p *TestRunScriptRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return TestRunScriptRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *TestRunScriptRequest) GetScriptId() (v string) {
+	return p.ScriptId
+}
+
+func (p *TestRunScriptRequest) GetVersion() (v int32) {
+	return p.Version
+}
+
+func (p *TestRunScriptRequest) GetInput() (v []byte) {
+	return p.Input
+}
+
+var TestRunScriptRequest_Previous_DEFAULT []byte
+
+func (p *TestRunScriptRequest) GetPrevious() (v []byte) {
+	if !p.IsSetPrevious() {
+		return TestRunScriptRequest_Previous_DEFAULT
+	}
+	return p.Previous
+}
+func (p *TestRunScriptRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *TestRunScriptRequest) SetScriptId(val string) {
+	p.ScriptId = val
+}
+func (p *TestRunScriptRequest) SetVersion(val int32) {
+	p.Version = val
+}
+func (p *TestRunScriptRequest) SetInput(val []byte) {
+	p.Input = val
+}
+func (p *TestRunScriptRequest) SetPrevious(val []byte) {
+	p.Previous = val
+}
+
+func (p *TestRunScriptRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *TestRunScriptRequest) IsSetPrevious() bool {
+	return p.Previous != nil
+}
+
+func (p *TestRunScriptRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TestRunScriptRequest(%+v)", *p)
+}
+
+var fieldIDToName_TestRunScriptRequest = map[int16]string{
+	1: "caller",
+	2: "scriptId",
+	3: "version",
+	4: "input",
+	5: "previous",
+}
+
+type TestRunScriptResponse struct {
+	Output []byte `thrift:"output,1" frugal:"1,default,binary" json:"output"`
+}
+
+func NewTestRunScriptResponse() *TestRunScriptResponse {
+	return &TestRunScriptResponse{}
+}
+
+func (p *TestRunScriptResponse) InitDefault() {
+}
+
+func (p *TestRunScriptResponse) GetOutput() (v []byte) {
+	return p.Output
+}
+func (p *TestRunScriptResponse) SetOutput(val []byte) {
+	p.Output = val
+}
+
+func (p *TestRunScriptResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TestRunScriptResponse(%+v)", *p)
+}
+
+var fieldIDToName_TestRunScriptResponse = map[int16]string{
+	1: "output",
+}
+
+type Publication struct {
+	Scope           string `thrift:"scope,1" frugal:"1,default,string" json:"scope"`
+	Point           string `thrift:"point,2" frugal:"2,default,string" json:"point"`
+	StableScript    string `thrift:"stableScript,3" frugal:"3,default,string" json:"stableScript"`
+	StableVersion   int32  `thrift:"stableVersion,4" frugal:"4,default,i32" json:"stableVersion"`
+	GrayScript      string `thrift:"grayScript,5" frugal:"5,default,string" json:"grayScript"`
+	GrayVersion     int32  `thrift:"grayVersion,6" frugal:"6,default,i32" json:"grayVersion"`
+	GrayBasisPoints int32  `thrift:"grayBasisPoints,7" frugal:"7,default,i32" json:"grayBasisPoints"`
+	PublishedBy     string `thrift:"publishedBy,8" frugal:"8,default,string" json:"publishedBy"`
+	PublishedAt     int64  `thrift:"publishedAt,9" frugal:"9,default,i64" json:"publishedAt"`
+}
+
+func NewPublication() *Publication {
+	return &Publication{}
+}
+
+func (p *Publication) InitDefault() {
+}
+
+func (p *Publication) GetScope() (v string) {
+	return p.Scope
+}
+
+func (p *Publication) GetPoint() (v string) {
+	return p.Point
+}
+
+func (p *Publication) GetStableScript() (v string) {
+	return p.StableScript
+}
+
+func (p *Publication) GetStableVersion() (v int32) {
+	return p.StableVersion
+}
+
+func (p *Publication) GetGrayScript() (v string) {
+	return p.GrayScript
+}
+
+func (p *Publication) GetGrayVersion() (v int32) {
+	return p.GrayVersion
+}
+
+func (p *Publication) GetGrayBasisPoints() (v int32) {
+	return p.GrayBasisPoints
+}
+
+func (p *Publication) GetPublishedBy() (v string) {
+	return p.PublishedBy
+}
+
+func (p *Publication) GetPublishedAt() (v int64) {
+	return p.PublishedAt
+}
+func (p *Publication) SetScope(val string) {
+	p.Scope = val
+}
+func (p *Publication) SetPoint(val string) {
+	p.Point = val
+}
+func (p *Publication) SetStableScript(val string) {
+	p.StableScript = val
+}
+func (p *Publication) SetStableVersion(val int32) {
+	p.StableVersion = val
+}
+func (p *Publication) SetGrayScript(val string) {
+	p.GrayScript = val
+}
+func (p *Publication) SetGrayVersion(val int32) {
+	p.GrayVersion = val
+}
+func (p *Publication) SetGrayBasisPoints(val int32) {
+	p.GrayBasisPoints = val
+}
+func (p *Publication) SetPublishedBy(val string) {
+	p.PublishedBy = val
+}
+func (p *Publication) SetPublishedAt(val int64) {
+	p.PublishedAt = val
+}
+
+func (p *Publication) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Publication(%+v)", *p)
+}
+
+var fieldIDToName_Publication = map[int16]string{
+	1: "scope",
+	2: "point",
+	3: "stableScript",
+	4: "stableVersion",
+	5: "grayScript",
+	6: "grayVersion",
+	7: "grayBasisPoints",
+	8: "publishedBy",
+	9: "publishedAt",
+}
+
+type PublishScriptRequest struct {
+	Caller          *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Scope           string  `thrift:"scope,2" frugal:"2,default,string" json:"scope"`
+	ScriptId        string  `thrift:"scriptId,3" frugal:"3,default,string" json:"scriptId"`
+	Version         int32   `thrift:"version,4" frugal:"4,default,i32" json:"version"`
+	GrayBasisPoints int32   `thrift:"grayBasisPoints,5" frugal:"5,default,i32" json:"grayBasisPoints"`
+}
+
+func NewPublishScriptRequest() *PublishScriptRequest {
+	return &PublishScriptRequest{}
+}
+
+func (p *PublishScriptRequest) InitDefault() {
+}
+
+var PublishScriptRequest_Caller_DEFAULT *Caller
+
+func (p *PublishScriptRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PublishScriptRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *PublishScriptRequest) GetScope() (v string) {
+	return p.Scope
+}
+
+func (p *PublishScriptRequest) GetScriptId() (v string) {
+	return p.ScriptId
+}
+
+func (p *PublishScriptRequest) GetVersion() (v int32) {
+	return p.Version
+}
+
+func (p *PublishScriptRequest) GetGrayBasisPoints() (v int32) {
+	return p.GrayBasisPoints
+}
+func (p *PublishScriptRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PublishScriptRequest) SetScope(val string) {
+	p.Scope = val
+}
+func (p *PublishScriptRequest) SetScriptId(val string) {
+	p.ScriptId = val
+}
+func (p *PublishScriptRequest) SetVersion(val int32) {
+	p.Version = val
+}
+func (p *PublishScriptRequest) SetGrayBasisPoints(val int32) {
+	p.GrayBasisPoints = val
+}
+
+func (p *PublishScriptRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PublishScriptRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PublishScriptRequest(%+v)", *p)
+}
+
+var fieldIDToName_PublishScriptRequest = map[int16]string{
+	1: "caller",
+	2: "scope",
+	3: "scriptId",
+	4: "version",
+	5: "grayBasisPoints",
+}
+
+type RollbackScriptRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Scope  string  `thrift:"scope,2" frugal:"2,default,string" json:"scope"`
+	Point  string  `thrift:"point,3" frugal:"3,default,string" json:"point"`
+}
+
+func NewRollbackScriptRequest() *RollbackScriptRequest {
+	return &RollbackScriptRequest{}
+}
+
+func (p *RollbackScriptRequest) InitDefault() {
+}
+
+var RollbackScriptRequest_Caller_DEFAULT *Caller
+
+func (p *RollbackScriptRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return RollbackScriptRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *RollbackScriptRequest) GetScope() (v string) {
+	return p.Scope
+}
+
+func (p *RollbackScriptRequest) GetPoint() (v string) {
+	return p.Point
+}
+func (p *RollbackScriptRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *RollbackScriptRequest) SetScope(val string) {
+	p.Scope = val
+}
+func (p *RollbackScriptRequest) SetPoint(val string) {
+	p.Point = val
+}
+
+func (p *RollbackScriptRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *RollbackScriptRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RollbackScriptRequest(%+v)", *p)
+}
+
+var fieldIDToName_RollbackScriptRequest = map[int16]string{
+	1: "caller",
+	2: "scope",
+	3: "point",
+}
+
+type RollbackScriptResponse struct {
+	Current *Publication `thrift:"current,1,optional" frugal:"1,optional,Publication" json:"current,omitempty"`
+}
+
+func NewRollbackScriptResponse() *RollbackScriptResponse {
+	return &RollbackScriptResponse{}
+}
+
+func (p *RollbackScriptResponse) InitDefault() {
+}
+
+var RollbackScriptResponse_Current_DEFAULT *Publication
+
+func (p *RollbackScriptResponse) GetCurrent() (v *Publication) {
+	if !p.IsSetCurrent() {
+		return RollbackScriptResponse_Current_DEFAULT
+	}
+	return p.Current
+}
+func (p *RollbackScriptResponse) SetCurrent(val *Publication) {
+	p.Current = val
+}
+
+func (p *RollbackScriptResponse) IsSetCurrent() bool {
+	return p.Current != nil
+}
+
+func (p *RollbackScriptResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RollbackScriptResponse(%+v)", *p)
+}
+
+var fieldIDToName_RollbackScriptResponse = map[int16]string{
+	1: "current",
+}
+
+type ListScriptVersionsRequest struct {
+	Caller   *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	ScriptId string  `thrift:"scriptId,2" frugal:"2,default,string" json:"scriptId"`
+}
+
+func NewListScriptVersionsRequest() *ListScriptVersionsRequest {
+	return &ListScriptVersionsRequest{}
+}
+
+func (p *ListScriptVersionsRequest) InitDefault() {
+}
+
+var ListScriptVersionsRequest_Caller_DEFAULT *Caller
+
+func (p *ListScriptVersionsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListScriptVersionsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ListScriptVersionsRequest) GetScriptId() (v string) {
+	return p.ScriptId
+}
+func (p *ListScriptVersionsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ListScriptVersionsRequest) SetScriptId(val string) {
+	p.ScriptId = val
+}
+
+func (p *ListScriptVersionsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListScriptVersionsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListScriptVersionsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListScriptVersionsRequest = map[int16]string{
+	1: "caller",
+	2: "scriptId",
+}
+
+type ListScriptVersionsResponse struct {
+	Versions []*ScriptVersion `thrift:"versions,1" frugal:"1,default,list<ScriptVersion>" json:"versions"`
+}
+
+func NewListScriptVersionsResponse() *ListScriptVersionsResponse {
+	return &ListScriptVersionsResponse{}
+}
+
+func (p *ListScriptVersionsResponse) InitDefault() {
+}
+
+func (p *ListScriptVersionsResponse) GetVersions() (v []*ScriptVersion) {
+	return p.Versions
+}
+func (p *ListScriptVersionsResponse) SetVersions(val []*ScriptVersion) {
+	p.Versions = val
+}
+
+func (p *ListScriptVersionsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListScriptVersionsResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListScriptVersionsResponse = map[int16]string{
+	1: "versions",
+}
+
+type ListPublicationsRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+}
+
+func NewListPublicationsRequest() *ListPublicationsRequest {
+	return &ListPublicationsRequest{}
+}
+
+func (p *ListPublicationsRequest) InitDefault() {
+}
+
+var ListPublicationsRequest_Caller_DEFAULT *Caller
+
+func (p *ListPublicationsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListPublicationsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+func (p *ListPublicationsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+
+func (p *ListPublicationsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListPublicationsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListPublicationsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListPublicationsRequest = map[int16]string{
+	1: "caller",
+}
+
+type ListPublicationsResponse struct {
+	Publications []*Publication `thrift:"publications,1" frugal:"1,default,list<Publication>" json:"publications"`
+}
+
+func NewListPublicationsResponse() *ListPublicationsResponse {
+	return &ListPublicationsResponse{}
+}
+
+func (p *ListPublicationsResponse) InitDefault() {
+}
+
+func (p *ListPublicationsResponse) GetPublications() (v []*Publication) {
+	return p.Publications
+}
+func (p *ListPublicationsResponse) SetPublications(val []*Publication) {
+	p.Publications = val
+}
+
+func (p *ListPublicationsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListPublicationsResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListPublicationsResponse = map[int16]string{
+	1: "publications",
+}
+
+type ScriptRun struct {
+	Seq      int32  `thrift:"seq,1" frugal:"1,default,i32" json:"seq"`
+	Point    string `thrift:"point,2" frugal:"2,default,string" json:"point"`
+	Scope    string `thrift:"scope,3" frugal:"3,default,string" json:"scope"`
+	ScriptId string `thrift:"scriptId,4" frugal:"4,default,string" json:"scriptId"`
+	Version  int32  `thrift:"version,5" frugal:"5,default,i32" json:"version"`
+	Gray     bool   `thrift:"gray,6" frugal:"6,default,bool" json:"gray"`
+	Outcome  string `thrift:"outcome,7" frugal:"7,default,string" json:"outcome"`
+	Input    []byte `thrift:"input,8" frugal:"8,default,binary" json:"input"`
+	Output   []byte `thrift:"output,9" frugal:"9,default,binary" json:"output"`
+	Error    string `thrift:"error,10" frugal:"10,default,string" json:"error"`
+	At       int64  `thrift:"at,11" frugal:"11,default,i64" json:"at"`
+	Previous []byte `thrift:"previous,12,optional" frugal:"12,optional,binary" json:"previous,omitempty"`
+}
+
+func NewScriptRun() *ScriptRun {
+	return &ScriptRun{}
+}
+
+func (p *ScriptRun) InitDefault() {
+}
+
+func (p *ScriptRun) GetSeq() (v int32) {
+	return p.Seq
+}
+
+func (p *ScriptRun) GetPoint() (v string) {
+	return p.Point
+}
+
+func (p *ScriptRun) GetScope() (v string) {
+	return p.Scope
+}
+
+func (p *ScriptRun) GetScriptId() (v string) {
+	return p.ScriptId
+}
+
+func (p *ScriptRun) GetVersion() (v int32) {
+	return p.Version
+}
+
+func (p *ScriptRun) GetGray() (v bool) {
+	return p.Gray
+}
+
+func (p *ScriptRun) GetOutcome() (v string) {
+	return p.Outcome
+}
+
+func (p *ScriptRun) GetInput() (v []byte) {
+	return p.Input
+}
+
+func (p *ScriptRun) GetOutput() (v []byte) {
+	return p.Output
+}
+
+func (p *ScriptRun) GetError() (v string) {
+	return p.Error
+}
+
+func (p *ScriptRun) GetAt() (v int64) {
+	return p.At
+}
+
+var ScriptRun_Previous_DEFAULT []byte
+
+func (p *ScriptRun) GetPrevious() (v []byte) {
+	if !p.IsSetPrevious() {
+		return ScriptRun_Previous_DEFAULT
+	}
+	return p.Previous
+}
+func (p *ScriptRun) SetSeq(val int32) {
+	p.Seq = val
+}
+func (p *ScriptRun) SetPoint(val string) {
+	p.Point = val
+}
+func (p *ScriptRun) SetScope(val string) {
+	p.Scope = val
+}
+func (p *ScriptRun) SetScriptId(val string) {
+	p.ScriptId = val
+}
+func (p *ScriptRun) SetVersion(val int32) {
+	p.Version = val
+}
+func (p *ScriptRun) SetGray(val bool) {
+	p.Gray = val
+}
+func (p *ScriptRun) SetOutcome(val string) {
+	p.Outcome = val
+}
+func (p *ScriptRun) SetInput(val []byte) {
+	p.Input = val
+}
+func (p *ScriptRun) SetOutput(val []byte) {
+	p.Output = val
+}
+func (p *ScriptRun) SetError(val string) {
+	p.Error = val
+}
+func (p *ScriptRun) SetAt(val int64) {
+	p.At = val
+}
+func (p *ScriptRun) SetPrevious(val []byte) {
+	p.Previous = val
+}
+
+func (p *ScriptRun) IsSetPrevious() bool {
+	return p.Previous != nil
+}
+
+func (p *ScriptRun) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ScriptRun(%+v)", *p)
+}
+
+var fieldIDToName_ScriptRun = map[int16]string{
+	1:  "seq",
+	2:  "point",
+	3:  "scope",
+	4:  "scriptId",
+	5:  "version",
+	6:  "gray",
+	7:  "outcome",
+	8:  "input",
+	9:  "output",
+	10: "error",
+	11: "at",
+	12: "previous",
+}
+
+type OrderScriptRunsRequest struct {
+	Caller  *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	OrderId string  `thrift:"orderId,2" frugal:"2,default,string" json:"orderId"`
+}
+
+func NewOrderScriptRunsRequest() *OrderScriptRunsRequest {
+	return &OrderScriptRunsRequest{}
+}
+
+func (p *OrderScriptRunsRequest) InitDefault() {
+}
+
+var OrderScriptRunsRequest_Caller_DEFAULT *Caller
+
+func (p *OrderScriptRunsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return OrderScriptRunsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *OrderScriptRunsRequest) GetOrderId() (v string) {
+	return p.OrderId
+}
+func (p *OrderScriptRunsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *OrderScriptRunsRequest) SetOrderId(val string) {
+	p.OrderId = val
+}
+
+func (p *OrderScriptRunsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *OrderScriptRunsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("OrderScriptRunsRequest(%+v)", *p)
+}
+
+var fieldIDToName_OrderScriptRunsRequest = map[int16]string{
+	1: "caller",
+	2: "orderId",
+}
+
+type OrderScriptRunsResponse struct {
+	TradeId string       `thrift:"tradeId,1" frugal:"1,default,string" json:"tradeId"`
+	Runs    []*ScriptRun `thrift:"runs,2" frugal:"2,default,list<ScriptRun>" json:"runs"`
+}
+
+func NewOrderScriptRunsResponse() *OrderScriptRunsResponse {
+	return &OrderScriptRunsResponse{}
+}
+
+func (p *OrderScriptRunsResponse) InitDefault() {
+}
+
+func (p *OrderScriptRunsResponse) GetTradeId() (v string) {
+	return p.TradeId
+}
+
+func (p *OrderScriptRunsResponse) GetRuns() (v []*ScriptRun) {
+	return p.Runs
+}
+func (p *OrderScriptRunsResponse) SetTradeId(val string) {
+	p.TradeId = val
+}
+func (p *OrderScriptRunsResponse) SetRuns(val []*ScriptRun) {
+	p.Runs = val
+}
+
+func (p *OrderScriptRunsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("OrderScriptRunsResponse(%+v)", *p)
+}
+
+var fieldIDToName_OrderScriptRunsResponse = map[int16]string{
+	1: "tradeId",
+	2: "runs",
+}
+
 type TradeService interface {
 	Ping(ctx context.Context, req *PingRequest) (r *PingResponse, err error)
 
@@ -1990,6 +3256,24 @@ type TradeService interface {
 	SetStock(ctx context.Context, req *SetStockRequest) (r *StockResponse, err error)
 
 	GetStock(ctx context.Context, req *SKURef) (r *StockResponse, err error)
+
+	ListExtensionPoints(ctx context.Context, req *ListPointsRequest) (r *ListPointsResponse, err error)
+
+	ValidateScript(ctx context.Context, req *ValidateScriptRequest) (r *ValidateScriptResponse, err error)
+
+	UploadScript(ctx context.Context, req *UploadScriptRequest) (r *ScriptVersion, err error)
+
+	TestRunScript(ctx context.Context, req *TestRunScriptRequest) (r *TestRunScriptResponse, err error)
+
+	PublishScript(ctx context.Context, req *PublishScriptRequest) (r *Publication, err error)
+
+	RollbackScript(ctx context.Context, req *RollbackScriptRequest) (r *RollbackScriptResponse, err error)
+
+	ListScriptVersions(ctx context.Context, req *ListScriptVersionsRequest) (r *ListScriptVersionsResponse, err error)
+
+	ListPublications(ctx context.Context, req *ListPublicationsRequest) (r *ListPublicationsResponse, err error)
+
+	OrderScriptRuns(ctx context.Context, req *OrderScriptRunsRequest) (r *OrderScriptRunsResponse, err error)
 }
 
 type TradeServicePingArgs struct {
@@ -3205,5 +4489,689 @@ func (p *TradeServiceGetStockResult) String() string {
 }
 
 var fieldIDToName_TradeServiceGetStockResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceListExtensionPointsArgs struct {
+	Req *ListPointsRequest `thrift:"req,1" frugal:"1,default,ListPointsRequest" json:"req"`
+}
+
+func NewTradeServiceListExtensionPointsArgs() *TradeServiceListExtensionPointsArgs {
+	return &TradeServiceListExtensionPointsArgs{}
+}
+
+func (p *TradeServiceListExtensionPointsArgs) InitDefault() {
+}
+
+var TradeServiceListExtensionPointsArgs_Req_DEFAULT *ListPointsRequest
+
+func (p *TradeServiceListExtensionPointsArgs) GetReq() (v *ListPointsRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceListExtensionPointsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceListExtensionPointsArgs) SetReq(val *ListPointsRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceListExtensionPointsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceListExtensionPointsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListExtensionPointsArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListExtensionPointsArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceListExtensionPointsResult struct {
+	Success *ListPointsResponse `thrift:"success,0,optional" frugal:"0,optional,ListPointsResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceListExtensionPointsResult() *TradeServiceListExtensionPointsResult {
+	return &TradeServiceListExtensionPointsResult{}
+}
+
+func (p *TradeServiceListExtensionPointsResult) InitDefault() {
+}
+
+var TradeServiceListExtensionPointsResult_Success_DEFAULT *ListPointsResponse
+
+func (p *TradeServiceListExtensionPointsResult) GetSuccess() (v *ListPointsResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceListExtensionPointsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceListExtensionPointsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListPointsResponse)
+}
+
+func (p *TradeServiceListExtensionPointsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceListExtensionPointsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListExtensionPointsResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListExtensionPointsResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceValidateScriptArgs struct {
+	Req *ValidateScriptRequest `thrift:"req,1" frugal:"1,default,ValidateScriptRequest" json:"req"`
+}
+
+func NewTradeServiceValidateScriptArgs() *TradeServiceValidateScriptArgs {
+	return &TradeServiceValidateScriptArgs{}
+}
+
+func (p *TradeServiceValidateScriptArgs) InitDefault() {
+}
+
+var TradeServiceValidateScriptArgs_Req_DEFAULT *ValidateScriptRequest
+
+func (p *TradeServiceValidateScriptArgs) GetReq() (v *ValidateScriptRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceValidateScriptArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceValidateScriptArgs) SetReq(val *ValidateScriptRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceValidateScriptArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceValidateScriptArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceValidateScriptArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceValidateScriptArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceValidateScriptResult struct {
+	Success *ValidateScriptResponse `thrift:"success,0,optional" frugal:"0,optional,ValidateScriptResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceValidateScriptResult() *TradeServiceValidateScriptResult {
+	return &TradeServiceValidateScriptResult{}
+}
+
+func (p *TradeServiceValidateScriptResult) InitDefault() {
+}
+
+var TradeServiceValidateScriptResult_Success_DEFAULT *ValidateScriptResponse
+
+func (p *TradeServiceValidateScriptResult) GetSuccess() (v *ValidateScriptResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceValidateScriptResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceValidateScriptResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ValidateScriptResponse)
+}
+
+func (p *TradeServiceValidateScriptResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceValidateScriptResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceValidateScriptResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceValidateScriptResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceUploadScriptArgs struct {
+	Req *UploadScriptRequest `thrift:"req,1" frugal:"1,default,UploadScriptRequest" json:"req"`
+}
+
+func NewTradeServiceUploadScriptArgs() *TradeServiceUploadScriptArgs {
+	return &TradeServiceUploadScriptArgs{}
+}
+
+func (p *TradeServiceUploadScriptArgs) InitDefault() {
+}
+
+var TradeServiceUploadScriptArgs_Req_DEFAULT *UploadScriptRequest
+
+func (p *TradeServiceUploadScriptArgs) GetReq() (v *UploadScriptRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceUploadScriptArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceUploadScriptArgs) SetReq(val *UploadScriptRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceUploadScriptArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceUploadScriptArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceUploadScriptArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceUploadScriptArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceUploadScriptResult struct {
+	Success *ScriptVersion `thrift:"success,0,optional" frugal:"0,optional,ScriptVersion" json:"success,omitempty"`
+}
+
+func NewTradeServiceUploadScriptResult() *TradeServiceUploadScriptResult {
+	return &TradeServiceUploadScriptResult{}
+}
+
+func (p *TradeServiceUploadScriptResult) InitDefault() {
+}
+
+var TradeServiceUploadScriptResult_Success_DEFAULT *ScriptVersion
+
+func (p *TradeServiceUploadScriptResult) GetSuccess() (v *ScriptVersion) {
+	if !p.IsSetSuccess() {
+		return TradeServiceUploadScriptResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceUploadScriptResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ScriptVersion)
+}
+
+func (p *TradeServiceUploadScriptResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceUploadScriptResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceUploadScriptResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceUploadScriptResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceTestRunScriptArgs struct {
+	Req *TestRunScriptRequest `thrift:"req,1" frugal:"1,default,TestRunScriptRequest" json:"req"`
+}
+
+func NewTradeServiceTestRunScriptArgs() *TradeServiceTestRunScriptArgs {
+	return &TradeServiceTestRunScriptArgs{}
+}
+
+func (p *TradeServiceTestRunScriptArgs) InitDefault() {
+}
+
+var TradeServiceTestRunScriptArgs_Req_DEFAULT *TestRunScriptRequest
+
+func (p *TradeServiceTestRunScriptArgs) GetReq() (v *TestRunScriptRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceTestRunScriptArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceTestRunScriptArgs) SetReq(val *TestRunScriptRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceTestRunScriptArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceTestRunScriptArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceTestRunScriptArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceTestRunScriptArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceTestRunScriptResult struct {
+	Success *TestRunScriptResponse `thrift:"success,0,optional" frugal:"0,optional,TestRunScriptResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceTestRunScriptResult() *TradeServiceTestRunScriptResult {
+	return &TradeServiceTestRunScriptResult{}
+}
+
+func (p *TradeServiceTestRunScriptResult) InitDefault() {
+}
+
+var TradeServiceTestRunScriptResult_Success_DEFAULT *TestRunScriptResponse
+
+func (p *TradeServiceTestRunScriptResult) GetSuccess() (v *TestRunScriptResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceTestRunScriptResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceTestRunScriptResult) SetSuccess(x interface{}) {
+	p.Success = x.(*TestRunScriptResponse)
+}
+
+func (p *TradeServiceTestRunScriptResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceTestRunScriptResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceTestRunScriptResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceTestRunScriptResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServicePublishScriptArgs struct {
+	Req *PublishScriptRequest `thrift:"req,1" frugal:"1,default,PublishScriptRequest" json:"req"`
+}
+
+func NewTradeServicePublishScriptArgs() *TradeServicePublishScriptArgs {
+	return &TradeServicePublishScriptArgs{}
+}
+
+func (p *TradeServicePublishScriptArgs) InitDefault() {
+}
+
+var TradeServicePublishScriptArgs_Req_DEFAULT *PublishScriptRequest
+
+func (p *TradeServicePublishScriptArgs) GetReq() (v *PublishScriptRequest) {
+	if !p.IsSetReq() {
+		return TradeServicePublishScriptArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServicePublishScriptArgs) SetReq(val *PublishScriptRequest) {
+	p.Req = val
+}
+
+func (p *TradeServicePublishScriptArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServicePublishScriptArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePublishScriptArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePublishScriptArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServicePublishScriptResult struct {
+	Success *Publication `thrift:"success,0,optional" frugal:"0,optional,Publication" json:"success,omitempty"`
+}
+
+func NewTradeServicePublishScriptResult() *TradeServicePublishScriptResult {
+	return &TradeServicePublishScriptResult{}
+}
+
+func (p *TradeServicePublishScriptResult) InitDefault() {
+}
+
+var TradeServicePublishScriptResult_Success_DEFAULT *Publication
+
+func (p *TradeServicePublishScriptResult) GetSuccess() (v *Publication) {
+	if !p.IsSetSuccess() {
+		return TradeServicePublishScriptResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServicePublishScriptResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Publication)
+}
+
+func (p *TradeServicePublishScriptResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServicePublishScriptResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePublishScriptResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePublishScriptResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceRollbackScriptArgs struct {
+	Req *RollbackScriptRequest `thrift:"req,1" frugal:"1,default,RollbackScriptRequest" json:"req"`
+}
+
+func NewTradeServiceRollbackScriptArgs() *TradeServiceRollbackScriptArgs {
+	return &TradeServiceRollbackScriptArgs{}
+}
+
+func (p *TradeServiceRollbackScriptArgs) InitDefault() {
+}
+
+var TradeServiceRollbackScriptArgs_Req_DEFAULT *RollbackScriptRequest
+
+func (p *TradeServiceRollbackScriptArgs) GetReq() (v *RollbackScriptRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceRollbackScriptArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceRollbackScriptArgs) SetReq(val *RollbackScriptRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceRollbackScriptArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceRollbackScriptArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceRollbackScriptArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceRollbackScriptArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceRollbackScriptResult struct {
+	Success *RollbackScriptResponse `thrift:"success,0,optional" frugal:"0,optional,RollbackScriptResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceRollbackScriptResult() *TradeServiceRollbackScriptResult {
+	return &TradeServiceRollbackScriptResult{}
+}
+
+func (p *TradeServiceRollbackScriptResult) InitDefault() {
+}
+
+var TradeServiceRollbackScriptResult_Success_DEFAULT *RollbackScriptResponse
+
+func (p *TradeServiceRollbackScriptResult) GetSuccess() (v *RollbackScriptResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceRollbackScriptResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceRollbackScriptResult) SetSuccess(x interface{}) {
+	p.Success = x.(*RollbackScriptResponse)
+}
+
+func (p *TradeServiceRollbackScriptResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceRollbackScriptResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceRollbackScriptResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceRollbackScriptResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceListScriptVersionsArgs struct {
+	Req *ListScriptVersionsRequest `thrift:"req,1" frugal:"1,default,ListScriptVersionsRequest" json:"req"`
+}
+
+func NewTradeServiceListScriptVersionsArgs() *TradeServiceListScriptVersionsArgs {
+	return &TradeServiceListScriptVersionsArgs{}
+}
+
+func (p *TradeServiceListScriptVersionsArgs) InitDefault() {
+}
+
+var TradeServiceListScriptVersionsArgs_Req_DEFAULT *ListScriptVersionsRequest
+
+func (p *TradeServiceListScriptVersionsArgs) GetReq() (v *ListScriptVersionsRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceListScriptVersionsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceListScriptVersionsArgs) SetReq(val *ListScriptVersionsRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceListScriptVersionsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceListScriptVersionsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListScriptVersionsArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListScriptVersionsArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceListScriptVersionsResult struct {
+	Success *ListScriptVersionsResponse `thrift:"success,0,optional" frugal:"0,optional,ListScriptVersionsResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceListScriptVersionsResult() *TradeServiceListScriptVersionsResult {
+	return &TradeServiceListScriptVersionsResult{}
+}
+
+func (p *TradeServiceListScriptVersionsResult) InitDefault() {
+}
+
+var TradeServiceListScriptVersionsResult_Success_DEFAULT *ListScriptVersionsResponse
+
+func (p *TradeServiceListScriptVersionsResult) GetSuccess() (v *ListScriptVersionsResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceListScriptVersionsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceListScriptVersionsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListScriptVersionsResponse)
+}
+
+func (p *TradeServiceListScriptVersionsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceListScriptVersionsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListScriptVersionsResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListScriptVersionsResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceListPublicationsArgs struct {
+	Req *ListPublicationsRequest `thrift:"req,1" frugal:"1,default,ListPublicationsRequest" json:"req"`
+}
+
+func NewTradeServiceListPublicationsArgs() *TradeServiceListPublicationsArgs {
+	return &TradeServiceListPublicationsArgs{}
+}
+
+func (p *TradeServiceListPublicationsArgs) InitDefault() {
+}
+
+var TradeServiceListPublicationsArgs_Req_DEFAULT *ListPublicationsRequest
+
+func (p *TradeServiceListPublicationsArgs) GetReq() (v *ListPublicationsRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceListPublicationsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceListPublicationsArgs) SetReq(val *ListPublicationsRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceListPublicationsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceListPublicationsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListPublicationsArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListPublicationsArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceListPublicationsResult struct {
+	Success *ListPublicationsResponse `thrift:"success,0,optional" frugal:"0,optional,ListPublicationsResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceListPublicationsResult() *TradeServiceListPublicationsResult {
+	return &TradeServiceListPublicationsResult{}
+}
+
+func (p *TradeServiceListPublicationsResult) InitDefault() {
+}
+
+var TradeServiceListPublicationsResult_Success_DEFAULT *ListPublicationsResponse
+
+func (p *TradeServiceListPublicationsResult) GetSuccess() (v *ListPublicationsResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceListPublicationsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceListPublicationsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListPublicationsResponse)
+}
+
+func (p *TradeServiceListPublicationsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceListPublicationsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListPublicationsResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListPublicationsResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceOrderScriptRunsArgs struct {
+	Req *OrderScriptRunsRequest `thrift:"req,1" frugal:"1,default,OrderScriptRunsRequest" json:"req"`
+}
+
+func NewTradeServiceOrderScriptRunsArgs() *TradeServiceOrderScriptRunsArgs {
+	return &TradeServiceOrderScriptRunsArgs{}
+}
+
+func (p *TradeServiceOrderScriptRunsArgs) InitDefault() {
+}
+
+var TradeServiceOrderScriptRunsArgs_Req_DEFAULT *OrderScriptRunsRequest
+
+func (p *TradeServiceOrderScriptRunsArgs) GetReq() (v *OrderScriptRunsRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceOrderScriptRunsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceOrderScriptRunsArgs) SetReq(val *OrderScriptRunsRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceOrderScriptRunsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceOrderScriptRunsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceOrderScriptRunsArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceOrderScriptRunsArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceOrderScriptRunsResult struct {
+	Success *OrderScriptRunsResponse `thrift:"success,0,optional" frugal:"0,optional,OrderScriptRunsResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceOrderScriptRunsResult() *TradeServiceOrderScriptRunsResult {
+	return &TradeServiceOrderScriptRunsResult{}
+}
+
+func (p *TradeServiceOrderScriptRunsResult) InitDefault() {
+}
+
+var TradeServiceOrderScriptRunsResult_Success_DEFAULT *OrderScriptRunsResponse
+
+func (p *TradeServiceOrderScriptRunsResult) GetSuccess() (v *OrderScriptRunsResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceOrderScriptRunsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceOrderScriptRunsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*OrderScriptRunsResponse)
+}
+
+func (p *TradeServiceOrderScriptRunsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceOrderScriptRunsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceOrderScriptRunsResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceOrderScriptRunsResult = map[int16]string{
 	0: "success",
 }

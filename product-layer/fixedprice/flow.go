@@ -14,9 +14,6 @@ package fixedprice
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,13 +22,10 @@ import (
 
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/inventory"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
-	"github.com/atriumtrade/atrium/capability/pricing"
-	"github.com/atriumtrade/atrium/capability/splitting"
+	"github.com/atriumtrade/atrium/extensions"
 )
 
 // Transactor runs fn in one local transaction carried by ctx.
@@ -110,6 +104,16 @@ type Deps struct {
 	Idempotency Idempotency
 	IDs         IDs
 	Now         func() time.Time
+	// Ext runs the extension points published for each business identity; nil runs the Go
+	// defaults only.
+	Ext extensions.Runtime
+	// Runs stores which scripts ran for a trade, in the trade's transaction.
+	Runs RunLog
+}
+
+// RunLog stores the extension script calls made for a trade.
+type RunLog interface {
+	SaveRuns(ctx context.Context, tenant, tradeID string, recs []extensions.Record) error
 }
 
 // Flow runs fixed-price trades.
@@ -140,167 +144,6 @@ func New(d Deps, cfg Config) (*Flow, error) {
 // RegisterTimers registers the flow's timer handlers with a timer queue.
 func (f *Flow) RegisterTimers(register func(kind string, h func(ctx context.Context, ref string) error)) {
 	register(TimerUnpaid, f.expireUnpaid)
-}
-
-// Quote is a priced cart and how it would split.
-type Quote struct {
-	pricing.Quote
-	Groups []splitting.Group
-}
-
-// Quote prices items for a buyer without reserving anything.
-func (f *Flow) Quote(ctx context.Context, ident identity.Identity, items []pricing.Item) (Quote, error) {
-	items, err := pricing.NormalizeItems(items)
-	if err != nil {
-		return Quote{}, err
-	}
-	q, err := f.price(ctx, ident.Tenant(), items)
-	if err != nil {
-		return Quote{}, err
-	}
-	return Quote{Quote: q, Groups: splitting.Split(q.Lines, splitting.BySeller)}, nil
-}
-
-func (f *Flow) price(ctx context.Context, tenant string, items []pricing.Item) (pricing.Quote, error) {
-	ids := make([]string, len(items))
-	for i, it := range items {
-		ids[i] = it.SKUID
-	}
-	skus, err := f.d.Catalog.GetMany(ctx, tenant, ids)
-	if err != nil {
-		return pricing.Quote{}, err
-	}
-	return pricing.Price(items, skus)
-}
-
-// PlaceOrder is a buyer's request to buy.
-type PlaceOrder struct {
-	Identity       identity.Identity
-	UserID         string
-	Items          []pricing.Item
-	Address        order.Address
-	IdempotencyKey string
-	// ExpectedTotal, if set, is the total the buyer was shown: a different current total
-	// refuses the order with pricing.ErrPriceChanged instead of charging what they did not see.
-	ExpectedTotal *money.Amount
-}
-
-func requestHash(v any) string {
-	b, _ := json.Marshal(v)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
-func validateKey(key string) error {
-	if len(key) > 128 {
-		return errkind.Invalidf("Idempotency-Key must be at most 128 characters")
-	}
-	return nil
-}
-
-// PlaceOrder reserves stock and creates the trade, its orders, the order.created event and the
-// unpaid timer in one transaction. With an idempotency key, a repeated request returns the trade
-// the first one created.
-func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, error) {
-	if !identity.ValidUserID(cmd.UserID) {
-		return nil, errkind.WithDetail(errkind.ErrUnauthenticated, "no buyer")
-	}
-	if err := validateKey(cmd.IdempotencyKey); err != nil {
-		return nil, err
-	}
-	items, err := pricing.NormalizeItems(cmd.Items)
-	if err != nil {
-		return nil, err
-	}
-	addr, err := order.NormalizeAddress(cmd.Address)
-	if err != nil {
-		return nil, err
-	}
-	tenant := cmd.Identity.Tenant()
-	hash := requestHash(struct {
-		Scenario identity.Scenario
-		BizCode  string
-		Items    []pricing.Item
-		Address  order.Address
-		Expected *int64
-	}{cmd.Identity.Scenario(), cmd.Identity.BizCode(), cmd.Items, addr, expectedMinor(cmd.ExpectedTotal)})
-	const scope = "place_order"
-	if cmd.IdempotencyKey != "" {
-		if prev, found, err := f.d.Idempotency.Lookup(ctx, tenant, cmd.UserID, scope, cmd.IdempotencyKey, hash); err != nil {
-			return nil, err
-		} else if found {
-			return f.d.Orders.Trade(ctx, tenant, prev)
-		}
-	}
-	q, err := f.price(ctx, tenant, items)
-	if err != nil {
-		return nil, err
-	}
-	if e := cmd.ExpectedTotal; e != nil && (e.Currency() != q.Currency || e.Minor() != q.Total.Minor()) {
-		return nil, errkind.WithDetail(pricing.ErrPriceChanged, "the total is now %s %s", q.Total, q.Currency.Code())
-	}
-	groups := splitting.Split(q.Lines, splitting.BySeller)
-	tradeID := f.d.IDs.NextString("T")
-	var trade *order.Trade
-	var existing string
-	err = f.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		existing = ""
-		if cmd.IdempotencyKey != "" {
-			prev, found, err := f.d.Idempotency.Claim(ctx, tenant, cmd.UserID, scope, cmd.IdempotencyKey, hash, tradeID)
-			if err != nil {
-				return err
-			}
-			if found {
-				existing = prev
-				return nil
-			}
-		}
-		now := f.d.Now()
-		specs := make([]order.NewOrderSpec, 0, len(groups))
-		for _, g := range groups {
-			orderID := f.d.IDs.NextString("O")
-			demands := make([]inventory.Demand, len(g.Lines))
-			for i, l := range g.Lines {
-				demands[i] = inventory.Demand{SKUID: l.SKU.ID(), Quantity: l.Quantity}
-			}
-			reserved, err := f.d.Inventory.Try(ctx, tenant, orderID, demands)
-			if err != nil {
-				return err
-			}
-			lines := make([]order.Line, len(g.Lines))
-			for i, l := range g.Lines {
-				lines[i] = order.Line{SKUID: l.SKU.ID(), Title: l.SKU.Title(), WarehouseID: reserved[i].WarehouseID,
-					Quantity: l.Quantity, UnitPrice: l.UnitPrice, Total: l.Total}
-			}
-			specs = append(specs, order.NewOrderSpec{ID: orderID, SellerID: g.Key, Lines: lines})
-		}
-		var err error
-		if trade, err = order.NewTrade(tradeID, cmd.Identity, cmd.UserID, addr, specs, now, now.Add(f.cfg.UnpaidWindow)); err != nil {
-			return err
-		}
-		if err := f.d.Orders.CreateTrade(ctx, trade); err != nil {
-			return err
-		}
-		if _, err := f.d.Outbox.Append(ctx, TopicOrderCreated, tradeID, tradeCreated(trade, now)); err != nil {
-			return err
-		}
-		return f.d.Timers.Schedule(ctx, TimerUnpaid, timerRef(tenant, tradeID), trade.PayDeadline())
-	})
-	if err != nil {
-		return nil, err
-	}
-	if existing != "" {
-		return f.d.Orders.Trade(ctx, tenant, existing)
-	}
-	return trade, nil
-}
-
-func expectedMinor(a *money.Amount) *int64 {
-	if a == nil {
-		return nil
-	}
-	m := a.Minor()
-	return &m
 }
 
 func timerRef(tenant, tradeID string) string { return tenant + "/" + tradeID }

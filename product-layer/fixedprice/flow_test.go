@@ -95,7 +95,7 @@ var addr = order.Address{Name: "Li Lei", Phone: "13800000000", Province: "Zhejia
 
 func (e *env) place(t *testing.T, user, key string, items ...pricing.Item) (*order.Trade, error) {
 	t.Helper()
-	return e.flow.PlaceOrder(context.Background(), fixedprice.PlaceOrder{Identity: e.ident, UserID: user, Items: items, Address: addr, IdempotencyKey: key})
+	return e.flow.PlaceOrder(context.Background(), fixedprice.PlaceOrder{Identity: e.ident, Buyer: fixedprice.Buyer{UserID: user}, Items: items, Address: addr, IdempotencyKey: key})
 }
 
 func (e *env) pay(t *testing.T, tr *order.Trade, outcome payment.Outcome) *payment.Payment {

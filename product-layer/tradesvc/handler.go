@@ -18,6 +18,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/rpcerr"
@@ -46,19 +47,30 @@ type Handler struct {
 	catalog   catalog.Store
 	inventory *inventory.Service
 	simulator Simulator
+	ext       *extensions.Admin
+	orders    OrderLookup
 	log       *slog.Logger
 }
 
+// OrderLookup finds the trade of any order of a tenant.
+type OrderLookup interface {
+	Order(ctx context.Context, tenant, userID, orderID string) (*order.Order, error)
+}
+
 // New returns a Handler.
-func New(db Pinger, flow *fixedprice.Flow, cat catalog.Store, inv *inventory.Service, sim Simulator, log *slog.Logger) *Handler {
-	return &Handler{db: db, flow: flow, catalog: cat, inventory: inv, simulator: sim, log: log}
+func New(db Pinger, flow *fixedprice.Flow, cat catalog.Store, inv *inventory.Service, sim Simulator, ext *extensions.Admin, log *slog.Logger) *Handler {
+	return &Handler{db: db, flow: flow, catalog: cat, inventory: inv, simulator: sim, ext: ext, orders: flow, log: log}
 }
 
 var _ trade.TradeService = (*Handler)(nil)
 
 // caller is an authenticated caller.
 type caller struct {
-	tenant, bizCode, userID, role string
+	tenant, bizCode, userID, role, channel, memberLevel string
+}
+
+func (cl caller) buyer() fixedprice.Buyer {
+	return fixedprice.Buyer{UserID: cl.userID, MemberLevel: cl.memberLevel, Channel: cl.channel}
 }
 
 func (h *Handler) buyer(c *trade.Caller) (caller, error) {
@@ -87,7 +99,10 @@ func parseCaller(c *trade.Caller) (caller, error) {
 	if c == nil || !identity.ValidTenant(c.Tenant) {
 		return caller{}, errkind.ErrUnauthenticated
 	}
-	return caller{tenant: c.Tenant, bizCode: c.BizCode, userID: c.UserId, role: c.Role}, nil
+	if len(c.MemberLevel) > 32 {
+		return caller{}, errkind.Invalidf("memberLevel must be at most 32 characters")
+	}
+	return caller{tenant: c.Tenant, bizCode: c.BizCode, userID: c.UserId, role: c.Role, channel: c.Channel, memberLevel: c.MemberLevel}, nil
 }
 
 func (h *Handler) wrap(ctx context.Context, method string, err error) error {
@@ -139,19 +154,24 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 	if err != nil {
 		return nil, err
 	}
-	q, err := h.flow.Quote(ctx, ident, items(req.Items))
+	var dest inventory.Region
+	if a := req.Destination; a != nil {
+		dest = inventory.Region{Country: a.Country, Province: a.Province, City: a.City, District: a.District}
+	}
+	q, err := h.flow.Quote(ctx, ident, cl.buyer(), dest, items(req.Items))
 	if err != nil {
 		return nil, err
 	}
 	resp := &trade.QuoteResponse{Total: moneyDTO(q.Total)}
-	for _, l := range q.Lines {
-		resp.Lines = append(resp.Lines, quoteLine(l))
+	for i, l := range q.Lines {
+		resp.Lines = append(resp.Lines, quoteLine(l, q.Warehouses[i]))
 	}
 	for _, g := range q.Groups {
-		grp := &trade.QuoteGroup{SellerId: g.Key}
+		grp := &trade.QuoteGroup{SellerId: g.SellerID, Key: g.Key}
 		total := money.Zero(q.Currency)
-		for _, l := range g.Lines {
-			grp.Lines = append(grp.Lines, quoteLine(l))
+		for _, li := range g.Lines {
+			l := q.Lines[li]
+			grp.Lines = append(grp.Lines, quoteLine(l, q.Warehouses[li]))
 			total, _ = total.Add(l.Total) // bounded by the quote total, which did not overflow
 		}
 		grp.Total = moneyDTO(total)
@@ -160,9 +180,9 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 	return resp, nil
 }
 
-func quoteLine(l pricing.Line) *trade.QuoteLine {
+func quoteLine(l pricing.Line, warehouse string) *trade.QuoteLine {
 	return &trade.QuoteLine{SkuId: l.SKU.ID(), Title: l.SKU.Title(), SellerId: l.SKU.SellerID(), Quantity: l.Quantity,
-		UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total)}
+		ListPrice: moneyDTO(l.ListPrice), UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total), WarehouseId: warehouse}
 }
 
 // PlaceOrder implements trade.TradeService.
@@ -200,7 +220,7 @@ func (h *Handler) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest) 
 		expected = &amt
 	}
 	a := req.Address
-	t, err := h.flow.PlaceOrder(ctx, fixedprice.PlaceOrder{Identity: ident, UserID: cl.userID, Items: items(req.Items), ExpectedTotal: expected,
+	t, err := h.flow.PlaceOrder(ctx, fixedprice.PlaceOrder{Identity: ident, Buyer: cl.buyer(), Items: items(req.Items), ExpectedTotal: expected,
 		Address: order.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
 			District: a.District, Detail: a.Detail, PostalCode: a.PostalCode},
 		IdempotencyKey: req.IdempotencyKey})
@@ -439,14 +459,14 @@ func (h *Handler) upsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*
 	if err != nil {
 		return nil, err
 	}
-	sku, err := catalog.NewSKU(cl.tenant, req.SkuId, req.Title, req.SellerId, money.New(req.Price.Amount, cur))
+	sku, err := catalog.NewSKU(cl.tenant, req.SkuId, req.Title, req.SellerId, money.New(req.Price.Amount, cur), req.Tags...)
 	if err != nil {
 		return nil, err
 	}
 	if err := h.catalog.Upsert(ctx, sku); err != nil {
 		return nil, err
 	}
-	return &trade.SKU{SkuId: sku.ID(), Title: sku.Title(), SellerId: sku.SellerID(), Price: moneyDTO(sku.Price())}, nil
+	return &trade.SKU{SkuId: sku.ID(), Title: sku.Title(), SellerId: sku.SellerID(), Price: moneyDTO(sku.Price()), Tags: sku.Tags()}, nil
 }
 
 // SetStock implements trade.TradeService.

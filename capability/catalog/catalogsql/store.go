@@ -5,6 +5,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
@@ -31,8 +32,9 @@ var _ catalog.Store = (*Store)(nil)
 func (s *Store) Upsert(ctx context.Context, sku catalog.SKU) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		now := time.Now().UnixMilli()
-		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE skus SET title = ?, seller_id = ?, currency = ?, price = ?, updated_at = ?
-			WHERE tenant = ? AND sku_id = ?`, sku.Title(), sku.SellerID(), sku.Price().Currency().Code(), sku.Price().Minor(), now,
+		tags := strings.Join(sku.Tags(), ",")
+		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE skus SET title = ?, seller_id = ?, currency = ?, price = ?, tags = ?, updated_at = ?
+			WHERE tenant = ? AND sku_id = ?`, sku.Title(), sku.SellerID(), sku.Price().Currency().Code(), sku.Price().Minor(), tags, now,
 			sku.Tenant(), sku.ID())
 		if err != nil {
 			return fmt.Errorf("catalogsql: update sku: %w", err)
@@ -40,9 +42,9 @@ func (s *Store) Upsert(ctx context.Context, sku catalog.SKU) error {
 		if n, _ := res.RowsAffected(); n == 1 {
 			return nil
 		}
-		_, err = s.db.Q(ctx).ExecContext(ctx, `INSERT INTO skus (tenant, sku_id, title, seller_id, currency, price, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, sku.Tenant(), sku.ID(), sku.Title(), sku.SellerID(), sku.Price().Currency().Code(),
-			sku.Price().Minor(), now)
+		_, err = s.db.Q(ctx).ExecContext(ctx, `INSERT INTO skus (tenant, sku_id, title, seller_id, currency, price, tags, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, sku.Tenant(), sku.ID(), sku.Title(), sku.SellerID(), sku.Price().Currency().Code(),
+			sku.Price().Minor(), tags, now)
 		if err != nil {
 			return fmt.Errorf("catalogsql: insert sku: %w", err)
 		}
@@ -74,23 +76,27 @@ func (s *Store) GetMany(ctx context.Context, tenant string, ids []string) (map[s
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT sku_id, title, seller_id, currency, price FROM skus
+	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT sku_id, title, seller_id, currency, price, tags FROM skus
 		WHERE tenant = ? AND sku_id IN (`+dal.Placeholders(len(ids))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("catalogsql: skus: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, title, seller, currency string
+		var id, title, seller, currency, tags string
 		var price int64
-		if err := rows.Scan(&id, &title, &seller, &currency, &price); err != nil {
+		if err := rows.Scan(&id, &title, &seller, &currency, &price, &tags); err != nil {
 			return nil, fmt.Errorf("catalogsql: scan sku: %w", err)
 		}
 		cur, err := money.ParseCurrency(currency)
 		if err != nil {
 			return nil, fmt.Errorf("catalogsql: sku %s: %w", id, err)
 		}
-		sku, err := catalog.NewSKU(tenant, id, title, seller, money.New(price, cur))
+		var tagList []string
+		if tags != "" {
+			tagList = strings.Split(tags, ",")
+		}
+		sku, err := catalog.NewSKU(tenant, id, title, seller, money.New(price, cur), tagList...)
 		if err != nil {
 			return nil, fmt.Errorf("catalogsql: sku %s: %w", id, err)
 		}

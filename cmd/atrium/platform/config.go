@@ -25,8 +25,20 @@ type Config struct {
 	RPC     RPCConfig         `yaml:"rpc"`
 	DB      dal.Config        `yaml:"db"`
 	Trade   fixedprice.Config `yaml:"trade"`
-	Sandbox sandboxpay.Config `yaml:"sandbox"`
-	Node    NodeConfig        `yaml:"node"`
+	Sandbox    sandboxpay.Config `yaml:"sandbox"`
+	Node       NodeConfig        `yaml:"node"`
+	Extensions ExtConfig         `yaml:"extensions"`
+}
+
+// ExtConfig configures extension scripts.
+type ExtConfig struct {
+	// ReloadInterval is how often a node checks for publishes and rollbacks (default 500ms,
+	// so a publish applies everywhere within about a second).
+	ReloadInterval time.Duration `yaml:"reloadInterval"`
+	// Wall is the default time budget of one script call (default 5ms); points may set their own.
+	Wall time.Duration `yaml:"wall"`
+	// Concurrency bounds script calls running at once (default 4 × CPUs).
+	Concurrency int `yaml:"concurrency"`
 }
 
 // RPCConfig is the trade service's Kitex endpoint.
@@ -54,6 +66,7 @@ func Defaults() Config {
 		Trade:   fixedprice.Config{UnpaidWindow: 30 * time.Minute},
 		Sandbox: sandboxpay.Config{Tolerance: 5 * time.Minute},
 		Node:    NodeConfig{ID: -1, TimerInterval: time.Second},
+		Extensions: ExtConfig{ReloadInterval: 500 * time.Millisecond, Wall: 5 * time.Millisecond},
 	}
 }
 
@@ -85,6 +98,12 @@ func (c Config) Validate() error {
 func (c Config) rpcValidate() error {
 	if c.RPC.Addr == "" {
 		return errors.New("rpc: addr is required")
+	}
+	if c.Extensions.ReloadInterval < 10*time.Millisecond || c.Extensions.ReloadInterval > time.Minute {
+		return errors.New("extensions: reloadInterval must be between 10ms and 1m")
+	}
+	if c.Extensions.Wall < 0 || c.Extensions.Wall > time.Second || c.Extensions.Concurrency < 0 {
+		return errors.New("extensions: wall must be at most 1s and concurrency not negative")
 	}
 	return nil
 }

@@ -34,6 +34,9 @@ import (
 	"github.com/atriumtrade/atrium/components/dal/idgen"
 	"github.com/atriumtrade/atrium/components/mq/delay"
 	"github.com/atriumtrade/atrium/components/mq/outbox"
+	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/extensions/extsql"
+	"github.com/atriumtrade/atrium/extensions/luahost"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradeservice"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/tradesvc"
@@ -52,7 +55,7 @@ func init() {
 // Migrations is the schema of every component, in dependency order.
 func Migrations() []dal.Migrations {
 	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(),
-		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations()}
+		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations()}
 }
 
 // Trade is a running trade role.
@@ -60,6 +63,8 @@ type Trade struct {
 	DB     *dal.DB
 	Flow   *fixedprice.Flow
 	Queue  *delay.Queue
+	Engine *extensions.Engine
+	Admin  *extensions.Admin
 	svr    server.Server
 	stop   context.CancelFunc
 	wg     sync.WaitGroup
@@ -103,19 +108,31 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		return nil, err
 	}
 	queue := delay.New(db, func() string { return ids.NextString("J") }, delay.WithClock(now), delay.WithLogger(log))
+	var hostOpts []luahost.Option
+	if cfg.Extensions.Concurrency > 0 {
+		hostOpts = append(hostOpts, luahost.WithConcurrency(cfg.Extensions.Concurrency))
+	}
+	engine := extensions.NewEngine(luahost.New(extensions.Budget{Wall: cfg.Extensions.Wall}, hostOpts...), log)
+	extStore := extsql.New(db)
+	loader := extensions.NewLoader(extStore, engine, log)
+	if err := loader.Load(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("load extension publications: %w", err)
+	}
 	cat := catalogsql.New(db)
 	inv := inventory.NewService(inventorysql.New(db))
 	flow, err := fixedprice.New(fixedprice.Deps{
 		Tx: db, Catalog: cat, Inventory: inv, Orders: ordersql.New(db), Payments: paymentsql.New(db),
 		Providers: []payment.Provider{sandbox}, Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }),
-		Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Now: now,
+		Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Now: now, Ext: engine, Runs: extStore,
 	}, cfg.Trade)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	flow.RegisterTimers(queue.Handle)
-	handler := tradesvc.New(db.Primary(), flow, cat, inv, sandbox, log)
+	admin := extensions.NewAdmin(extStore, engine)
+	handler := tradesvc.New(db.Primary(), flow, cat, inv, sandbox, admin, log)
 
 	ln := o.Listener
 	if ln == nil {
@@ -131,8 +148,12 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		server.WithExitWaitTime(10*time.Second),
 	)
 	runCtx, stop := context.WithCancel(context.Background())
-	t := &Trade{DB: db, Flow: flow, Queue: queue, svr: svr, stop: stop, errc: make(chan error, 1), log: log}
-	t.wg.Add(2)
+	t := &Trade{DB: db, Flow: flow, Queue: queue, Engine: engine, Admin: admin, svr: svr, stop: stop, errc: make(chan error, 1), log: log}
+	t.wg.Add(3)
+	go func() {
+		defer t.wg.Done()
+		loader.Run(runCtx, cfg.Extensions.ReloadInterval)
+	}()
 	go func() {
 		defer t.wg.Done()
 		if err := svr.Run(); err != nil {

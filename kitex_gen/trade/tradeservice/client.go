@@ -27,6 +27,15 @@ type Client interface {
 	UpsertSKU(ctx context.Context, req *trade.UpsertSKURequest, callOptions ...callopt.Option) (r *trade.SKU, err error)
 	SetStock(ctx context.Context, req *trade.SetStockRequest, callOptions ...callopt.Option) (r *trade.StockResponse, err error)
 	GetStock(ctx context.Context, req *trade.SKURef, callOptions ...callopt.Option) (r *trade.StockResponse, err error)
+	ListExtensionPoints(ctx context.Context, req *trade.ListPointsRequest, callOptions ...callopt.Option) (r *trade.ListPointsResponse, err error)
+	ValidateScript(ctx context.Context, req *trade.ValidateScriptRequest, callOptions ...callopt.Option) (r *trade.ValidateScriptResponse, err error)
+	UploadScript(ctx context.Context, req *trade.UploadScriptRequest, callOptions ...callopt.Option) (r *trade.ScriptVersion, err error)
+	TestRunScript(ctx context.Context, req *trade.TestRunScriptRequest, callOptions ...callopt.Option) (r *trade.TestRunScriptResponse, err error)
+	PublishScript(ctx context.Context, req *trade.PublishScriptRequest, callOptions ...callopt.Option) (r *trade.Publication, err error)
+	RollbackScript(ctx context.Context, req *trade.RollbackScriptRequest, callOptions ...callopt.Option) (r *trade.RollbackScriptResponse, err error)
+	ListScriptVersions(ctx context.Context, req *trade.ListScriptVersionsRequest, callOptions ...callopt.Option) (r *trade.ListScriptVersionsResponse, err error)
+	ListPublications(ctx context.Context, req *trade.ListPublicationsRequest, callOptions ...callopt.Option) (r *trade.ListPublicationsResponse, err error)
+	OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest, callOptions ...callopt.Option) (r *trade.OrderScriptRunsResponse, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -136,4 +145,49 @@ func (p *kTradeServiceClient) SetStock(ctx context.Context, req *trade.SetStockR
 func (p *kTradeServiceClient) GetStock(ctx context.Context, req *trade.SKURef, callOptions ...callopt.Option) (r *trade.StockResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.GetStock(ctx, req)
+}
+
+func (p *kTradeServiceClient) ListExtensionPoints(ctx context.Context, req *trade.ListPointsRequest, callOptions ...callopt.Option) (r *trade.ListPointsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListExtensionPoints(ctx, req)
+}
+
+func (p *kTradeServiceClient) ValidateScript(ctx context.Context, req *trade.ValidateScriptRequest, callOptions ...callopt.Option) (r *trade.ValidateScriptResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ValidateScript(ctx, req)
+}
+
+func (p *kTradeServiceClient) UploadScript(ctx context.Context, req *trade.UploadScriptRequest, callOptions ...callopt.Option) (r *trade.ScriptVersion, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.UploadScript(ctx, req)
+}
+
+func (p *kTradeServiceClient) TestRunScript(ctx context.Context, req *trade.TestRunScriptRequest, callOptions ...callopt.Option) (r *trade.TestRunScriptResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.TestRunScript(ctx, req)
+}
+
+func (p *kTradeServiceClient) PublishScript(ctx context.Context, req *trade.PublishScriptRequest, callOptions ...callopt.Option) (r *trade.Publication, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.PublishScript(ctx, req)
+}
+
+func (p *kTradeServiceClient) RollbackScript(ctx context.Context, req *trade.RollbackScriptRequest, callOptions ...callopt.Option) (r *trade.RollbackScriptResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.RollbackScript(ctx, req)
+}
+
+func (p *kTradeServiceClient) ListScriptVersions(ctx context.Context, req *trade.ListScriptVersionsRequest, callOptions ...callopt.Option) (r *trade.ListScriptVersionsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListScriptVersions(ctx, req)
+}
+
+func (p *kTradeServiceClient) ListPublications(ctx context.Context, req *trade.ListPublicationsRequest, callOptions ...callopt.Option) (r *trade.ListPublicationsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListPublications(ctx, req)
+}
+
+func (p *kTradeServiceClient) OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest, callOptions ...callopt.Option) (r *trade.OrderScriptRunsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.OrderScriptRuns(ctx, req)
 }

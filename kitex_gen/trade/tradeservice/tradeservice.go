@@ -125,6 +125,69 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"ListExtensionPoints": kitex.NewMethodInfo(
+		listExtensionPointsHandler,
+		newTradeServiceListExtensionPointsArgs,
+		newTradeServiceListExtensionPointsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"ValidateScript": kitex.NewMethodInfo(
+		validateScriptHandler,
+		newTradeServiceValidateScriptArgs,
+		newTradeServiceValidateScriptResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"UploadScript": kitex.NewMethodInfo(
+		uploadScriptHandler,
+		newTradeServiceUploadScriptArgs,
+		newTradeServiceUploadScriptResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"TestRunScript": kitex.NewMethodInfo(
+		testRunScriptHandler,
+		newTradeServiceTestRunScriptArgs,
+		newTradeServiceTestRunScriptResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"PublishScript": kitex.NewMethodInfo(
+		publishScriptHandler,
+		newTradeServicePublishScriptArgs,
+		newTradeServicePublishScriptResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"RollbackScript": kitex.NewMethodInfo(
+		rollbackScriptHandler,
+		newTradeServiceRollbackScriptArgs,
+		newTradeServiceRollbackScriptResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"ListScriptVersions": kitex.NewMethodInfo(
+		listScriptVersionsHandler,
+		newTradeServiceListScriptVersionsArgs,
+		newTradeServiceListScriptVersionsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"ListPublications": kitex.NewMethodInfo(
+		listPublicationsHandler,
+		newTradeServiceListPublicationsArgs,
+		newTradeServiceListPublicationsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"OrderScriptRuns": kitex.NewMethodInfo(
+		orderScriptRunsHandler,
+		newTradeServiceOrderScriptRunsArgs,
+		newTradeServiceOrderScriptRunsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -479,6 +542,168 @@ func newTradeServiceGetStockResult() interface{} {
 	return trade.NewTradeServiceGetStockResult()
 }
 
+func listExtensionPointsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceListExtensionPointsArgs)
+	realResult := result.(*trade.TradeServiceListExtensionPointsResult)
+	success, err := handler.(trade.TradeService).ListExtensionPoints(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceListExtensionPointsArgs() interface{} {
+	return trade.NewTradeServiceListExtensionPointsArgs()
+}
+
+func newTradeServiceListExtensionPointsResult() interface{} {
+	return trade.NewTradeServiceListExtensionPointsResult()
+}
+
+func validateScriptHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceValidateScriptArgs)
+	realResult := result.(*trade.TradeServiceValidateScriptResult)
+	success, err := handler.(trade.TradeService).ValidateScript(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceValidateScriptArgs() interface{} {
+	return trade.NewTradeServiceValidateScriptArgs()
+}
+
+func newTradeServiceValidateScriptResult() interface{} {
+	return trade.NewTradeServiceValidateScriptResult()
+}
+
+func uploadScriptHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceUploadScriptArgs)
+	realResult := result.(*trade.TradeServiceUploadScriptResult)
+	success, err := handler.(trade.TradeService).UploadScript(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceUploadScriptArgs() interface{} {
+	return trade.NewTradeServiceUploadScriptArgs()
+}
+
+func newTradeServiceUploadScriptResult() interface{} {
+	return trade.NewTradeServiceUploadScriptResult()
+}
+
+func testRunScriptHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceTestRunScriptArgs)
+	realResult := result.(*trade.TradeServiceTestRunScriptResult)
+	success, err := handler.(trade.TradeService).TestRunScript(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceTestRunScriptArgs() interface{} {
+	return trade.NewTradeServiceTestRunScriptArgs()
+}
+
+func newTradeServiceTestRunScriptResult() interface{} {
+	return trade.NewTradeServiceTestRunScriptResult()
+}
+
+func publishScriptHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServicePublishScriptArgs)
+	realResult := result.(*trade.TradeServicePublishScriptResult)
+	success, err := handler.(trade.TradeService).PublishScript(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServicePublishScriptArgs() interface{} {
+	return trade.NewTradeServicePublishScriptArgs()
+}
+
+func newTradeServicePublishScriptResult() interface{} {
+	return trade.NewTradeServicePublishScriptResult()
+}
+
+func rollbackScriptHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceRollbackScriptArgs)
+	realResult := result.(*trade.TradeServiceRollbackScriptResult)
+	success, err := handler.(trade.TradeService).RollbackScript(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceRollbackScriptArgs() interface{} {
+	return trade.NewTradeServiceRollbackScriptArgs()
+}
+
+func newTradeServiceRollbackScriptResult() interface{} {
+	return trade.NewTradeServiceRollbackScriptResult()
+}
+
+func listScriptVersionsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceListScriptVersionsArgs)
+	realResult := result.(*trade.TradeServiceListScriptVersionsResult)
+	success, err := handler.(trade.TradeService).ListScriptVersions(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceListScriptVersionsArgs() interface{} {
+	return trade.NewTradeServiceListScriptVersionsArgs()
+}
+
+func newTradeServiceListScriptVersionsResult() interface{} {
+	return trade.NewTradeServiceListScriptVersionsResult()
+}
+
+func listPublicationsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceListPublicationsArgs)
+	realResult := result.(*trade.TradeServiceListPublicationsResult)
+	success, err := handler.(trade.TradeService).ListPublications(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceListPublicationsArgs() interface{} {
+	return trade.NewTradeServiceListPublicationsArgs()
+}
+
+func newTradeServiceListPublicationsResult() interface{} {
+	return trade.NewTradeServiceListPublicationsResult()
+}
+
+func orderScriptRunsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceOrderScriptRunsArgs)
+	realResult := result.(*trade.TradeServiceOrderScriptRunsResult)
+	success, err := handler.(trade.TradeService).OrderScriptRuns(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceOrderScriptRunsArgs() interface{} {
+	return trade.NewTradeServiceOrderScriptRunsArgs()
+}
+
+func newTradeServiceOrderScriptRunsResult() interface{} {
+	return trade.NewTradeServiceOrderScriptRunsResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -644,6 +869,96 @@ func (p *kClient) GetStock(ctx context.Context, req *trade.SKURef) (r *trade.Sto
 	_args.Req = req
 	var _result trade.TradeServiceGetStockResult
 	if err = p.c.Call(ctx, "GetStock", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListExtensionPoints(ctx context.Context, req *trade.ListPointsRequest) (r *trade.ListPointsResponse, err error) {
+	var _args trade.TradeServiceListExtensionPointsArgs
+	_args.Req = req
+	var _result trade.TradeServiceListExtensionPointsResult
+	if err = p.c.Call(ctx, "ListExtensionPoints", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ValidateScript(ctx context.Context, req *trade.ValidateScriptRequest) (r *trade.ValidateScriptResponse, err error) {
+	var _args trade.TradeServiceValidateScriptArgs
+	_args.Req = req
+	var _result trade.TradeServiceValidateScriptResult
+	if err = p.c.Call(ctx, "ValidateScript", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) UploadScript(ctx context.Context, req *trade.UploadScriptRequest) (r *trade.ScriptVersion, err error) {
+	var _args trade.TradeServiceUploadScriptArgs
+	_args.Req = req
+	var _result trade.TradeServiceUploadScriptResult
+	if err = p.c.Call(ctx, "UploadScript", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) TestRunScript(ctx context.Context, req *trade.TestRunScriptRequest) (r *trade.TestRunScriptResponse, err error) {
+	var _args trade.TradeServiceTestRunScriptArgs
+	_args.Req = req
+	var _result trade.TradeServiceTestRunScriptResult
+	if err = p.c.Call(ctx, "TestRunScript", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) PublishScript(ctx context.Context, req *trade.PublishScriptRequest) (r *trade.Publication, err error) {
+	var _args trade.TradeServicePublishScriptArgs
+	_args.Req = req
+	var _result trade.TradeServicePublishScriptResult
+	if err = p.c.Call(ctx, "PublishScript", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) RollbackScript(ctx context.Context, req *trade.RollbackScriptRequest) (r *trade.RollbackScriptResponse, err error) {
+	var _args trade.TradeServiceRollbackScriptArgs
+	_args.Req = req
+	var _result trade.TradeServiceRollbackScriptResult
+	if err = p.c.Call(ctx, "RollbackScript", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListScriptVersions(ctx context.Context, req *trade.ListScriptVersionsRequest) (r *trade.ListScriptVersionsResponse, err error) {
+	var _args trade.TradeServiceListScriptVersionsArgs
+	_args.Req = req
+	var _result trade.TradeServiceListScriptVersionsResult
+	if err = p.c.Call(ctx, "ListScriptVersions", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListPublications(ctx context.Context, req *trade.ListPublicationsRequest) (r *trade.ListPublicationsResponse, err error) {
+	var _args trade.TradeServiceListPublicationsArgs
+	_args.Req = req
+	var _result trade.TradeServiceListPublicationsResult
+	if err = p.c.Call(ctx, "ListPublications", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest) (r *trade.OrderScriptRunsResponse, err error) {
+	var _args trade.TradeServiceOrderScriptRunsArgs
+	_args.Req = req
+	var _result trade.TradeServiceOrderScriptRunsResult
+	if err = p.c.Call(ctx, "OrderScriptRuns", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

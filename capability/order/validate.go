@@ -1,0 +1,91 @@
+package order
+
+import (
+	"context"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/extensions"
+)
+
+// ErrRejected is an order a business rule refused; its public message is the rule's.
+var ErrRejected = errkind.New(errkind.Conflict, "order.rejected", "the order was rejected by a business rule")
+
+// ValidateLine is a line of the order.validate input.
+type ValidateLine struct {
+	SKUID       string   `json:"skuId"`
+	Title       string   `json:"title"`
+	SellerID    string   `json:"sellerId"`
+	WarehouseID string   `json:"warehouseId"`
+	Tags        []string `json:"tags"`
+	Quantity    int64    `json:"quantity"`
+	UnitPrice   int64    `json:"unitPrice"`
+	Total       int64    `json:"total"`
+}
+
+// ValidateAddress is the destination as the order.validate input shows it.
+type ValidateAddress struct {
+	Country    string `json:"country"`
+	Province   string `json:"province"`
+	City       string `json:"city"`
+	District   string `json:"district"`
+	PostalCode string `json:"postalCode"`
+}
+
+// ValidateInput is the input of order.validate.
+type ValidateInput struct {
+	UserID      string          `json:"userId"`
+	MemberLevel string          `json:"memberLevel,omitempty"`
+	Channel     string          `json:"channel,omitempty"`
+	Currency    string          `json:"currency"`
+	Total       int64           `json:"total"`
+	Address     ValidateAddress `json:"address"`
+	At          int64           `json:"at"`
+	Lines       []ValidateLine  `json:"lines"`
+}
+
+// ValidateOutput is its output. A rejection's message is shown to the buyer.
+type ValidateOutput struct {
+	Reject  bool   `json:"reject"`
+	Message string `json:"message"`
+}
+
+// ValidatePoint lets a business refuse orders its own rules forbid. It fails closed: if the
+// rule cannot run, the order is not placed.
+var ValidatePoint = extensions.Declare(extensions.Spec[ValidateInput, ValidateOutput]{
+	Name:    "order.validate",
+	Doc:     "Accept or reject an order before anything is reserved; a rejection's message is shown to the buyer. Default: accept.",
+	Policy:  extensions.FailClosed,
+	Mode:    extensions.Reduce,
+	Default: func(context.Context, ValidateInput) (ValidateOutput, error) { return ValidateOutput{}, nil },
+	Check: func(_ ValidateInput, out ValidateOutput) error {
+		if out.Reject && (strings.TrimSpace(out.Message) == "" || utf8.RuneCountInString(out.Message) > 200) {
+			return errkind.Invalidf("a rejection needs a message of 1-200 characters")
+		}
+		return nil
+	},
+})
+
+// Validate runs the point; in reduce mode every applicable rule runs, from the tenant's to the
+// scenario's, and a rule sees whether an earlier one rejected.
+func Validate(ctx context.Context, rt extensions.Runtime, call extensions.Call, in ValidateInput) error {
+	out, err := ValidatePoint.Run(ctx, rt, call, in)
+	if err != nil {
+		return err
+	}
+	if out.Reject {
+		return errkind.WithDetail(ErrRejected, "%s", printable(out.Message))
+	}
+	return nil
+}
+
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return -1
+	}, strings.TrimSpace(s))
+}

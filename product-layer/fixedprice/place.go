@@ -1,0 +1,261 @@
+package fixedprice
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/capability/splitting"
+	"github.com/atriumtrade/atrium/extensions"
+)
+
+// Buyer is who places or quotes an order: the user, their member level and the channel, as the
+// access layer authenticated them.
+type Buyer struct {
+	UserID      string
+	MemberLevel string
+	Channel     string
+}
+
+// plan is a cart priced, its warehouses chosen and its split decided, before anything is
+// reserved. Extension points run here, in this order: pricing.unit_price,
+// inventory.choose_warehouse, splitting.split_key.
+type plan struct {
+	quote  pricing.Quote
+	lines  []inventory.Line // the warehouse of each quote line
+	groups []splitting.Group
+}
+
+func (f *Flow) plan(ctx context.Context, call extensions.Call, b Buyer, dest inventory.Region, items []pricing.Item, now time.Time) (plan, error) {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.SKUID
+	}
+	skus, err := f.d.Catalog.GetMany(ctx, call.Identity.Tenant(), ids)
+	if err != nil {
+		return plan{}, err
+	}
+	q, err := pricing.Price(ctx, f.d.Ext, call, pricing.Buyer{UserID: b.UserID, MemberLevel: b.MemberLevel, Channel: b.Channel}, now, items, skus)
+	if err != nil {
+		return plan{}, err
+	}
+	demands := make([]inventory.Demand, len(q.Lines))
+	for i, l := range q.Lines {
+		demands[i] = inventory.Demand{SKUID: l.SKU.ID(), Quantity: l.Quantity}
+	}
+	lines, err := f.d.Inventory.Choose(ctx, f.d.Ext, call, dest, now.UnixMilli(), demands)
+	if err != nil {
+		return plan{}, err
+	}
+	split := make([]splitting.Line, len(q.Lines))
+	for i, l := range q.Lines {
+		split[i] = splitting.Line{SKUID: l.SKU.ID(), SellerID: l.SKU.SellerID(), WarehouseID: lines[i].WarehouseID, Tags: l.SKU.Tags(),
+			Quantity: l.Quantity, UnitPrice: l.UnitPrice.Minor()}
+	}
+	groups, err := splitting.Split(ctx, f.d.Ext, call, now.UnixMilli(), split)
+	if err != nil {
+		return plan{}, err
+	}
+	return plan{quote: q, lines: lines, groups: groups}, nil
+}
+
+// Quote is a priced cart and how it would split.
+type Quote struct {
+	pricing.Quote
+	// Warehouses holds the warehouse chosen for each line.
+	Warehouses []string
+	Groups     []splitting.Group
+}
+
+// Quote prices items for a buyer and previews the split, without reserving anything. The
+// destination (which may be empty) informs the warehouse choice.
+func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b Buyer, dest inventory.Region, items []pricing.Item) (Quote, error) {
+	items, err := pricing.NormalizeItems(items)
+	if err != nil {
+		return Quote{}, err
+	}
+	p, err := f.plan(ctx, extensions.Call{Identity: ident, UserID: b.UserID}, b, dest, items, f.d.Now())
+	if err != nil {
+		return Quote{}, err
+	}
+	wh := make([]string, len(p.lines))
+	for i, l := range p.lines {
+		wh[i] = l.WarehouseID
+	}
+	return Quote{Quote: p.quote, Warehouses: wh, Groups: p.groups}, nil
+}
+
+// PlaceOrder is a buyer's request to buy.
+type PlaceOrder struct {
+	Identity       identity.Identity
+	Buyer          Buyer
+	Items          []pricing.Item
+	Address        order.Address
+	IdempotencyKey string
+	// ExpectedTotal, if set, is the total the buyer was shown: a different current total
+	// refuses the order with pricing.ErrPriceChanged instead of charging what they did not see.
+	ExpectedTotal *money.Amount
+}
+
+func requestHash(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func validateKey(key string) error {
+	if len(key) > 128 {
+		return errkind.Invalidf("Idempotency-Key must be at most 128 characters")
+	}
+	return nil
+}
+
+func expectedMinor(a *money.Amount) *int64 {
+	if a == nil {
+		return nil
+	}
+	m := a.Minor()
+	return &m
+}
+
+// PlaceOrder plans the order (prices, warehouses, split), lets the business's rules validate it,
+// then reserves stock and creates the trade, its orders, the order.created event, the unpaid timer
+// and the record of which scripts decided it, in one transaction. With an idempotency key, a
+// repeated request returns the trade the first one created.
+func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, error) {
+	userID := cmd.Buyer.UserID
+	if !identity.ValidUserID(userID) {
+		return nil, errkind.WithDetail(errkind.ErrUnauthenticated, "no buyer")
+	}
+	if err := validateKey(cmd.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	items, err := pricing.NormalizeItems(cmd.Items)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := order.NormalizeAddress(cmd.Address)
+	if err != nil {
+		return nil, err
+	}
+	tenant := cmd.Identity.Tenant()
+	hash := requestHash(struct {
+		Scenario identity.Scenario
+		BizCode  string
+		Items    []pricing.Item
+		Address  order.Address
+		Expected *int64
+	}{cmd.Identity.Scenario(), cmd.Identity.BizCode(), cmd.Items, addr, expectedMinor(cmd.ExpectedTotal)})
+	const scope = "place_order"
+	if cmd.IdempotencyKey != "" {
+		if prev, found, err := f.d.Idempotency.Lookup(ctx, tenant, userID, scope, cmd.IdempotencyKey, hash); err != nil {
+			return nil, err
+		} else if found {
+			return f.d.Orders.Trade(ctx, tenant, prev)
+		}
+	}
+	call := extensions.Call{Identity: cmd.Identity, UserID: userID}
+	dest := inventory.Region{Country: addr.Country, Province: addr.Province, City: addr.City, District: addr.District}
+	// A warehouse chosen from a snapshot of stock can be drained by a concurrent order before
+	// this one reserves; then plan once more from fresh stock.
+	for attempt := 0; ; attempt++ {
+		trade, err := f.place(ctx, cmd, call, dest, addr, items, hash)
+		if attempt == 0 && errors.Is(err, inventory.ErrInsufficientStock) {
+			continue
+		}
+		return trade, err
+	}
+}
+
+func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, dest inventory.Region, addr order.Address, items []pricing.Item, hash string) (*order.Trade, error) {
+	tenant, userID := cmd.Identity.Tenant(), cmd.Buyer.UserID
+	now := f.d.Now()
+	ctx, trace := extensions.WithTrace(ctx)
+	p, err := f.plan(ctx, call, cmd.Buyer, dest, items, now)
+	if err != nil {
+		return nil, err
+	}
+	q := p.quote
+	if e := cmd.ExpectedTotal; e != nil && (e.Currency() != q.Currency || e.Minor() != q.Total.Minor()) {
+		return nil, errkind.WithDetail(pricing.ErrPriceChanged, "the total is now %s %s", q.Total, q.Currency.Code())
+	}
+	if err := order.Validate(ctx, f.d.Ext, call, validateInput(cmd.Buyer, addr, p, now)); err != nil {
+		return nil, err
+	}
+	tradeID := f.d.IDs.NextString("T")
+	var trade *order.Trade
+	var existing string
+	err = f.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		existing = ""
+		if cmd.IdempotencyKey != "" {
+			prev, found, err := f.d.Idempotency.Claim(ctx, tenant, userID, "place_order", cmd.IdempotencyKey, hash, tradeID)
+			if err != nil {
+				return err
+			}
+			if found {
+				existing = prev
+				return nil
+			}
+		}
+		specs := make([]order.NewOrderSpec, 0, len(p.groups))
+		for _, g := range p.groups {
+			orderID := f.d.IDs.NextString("O")
+			reserve := make([]inventory.Line, len(g.Lines))
+			lines := make([]order.Line, len(g.Lines))
+			for i, li := range g.Lines {
+				l := q.Lines[li]
+				reserve[i] = p.lines[li]
+				lines[i] = order.Line{SKUID: l.SKU.ID(), Title: l.SKU.Title(), WarehouseID: p.lines[li].WarehouseID,
+					Quantity: l.Quantity, UnitPrice: l.UnitPrice, Total: l.Total}
+			}
+			if err := f.d.Inventory.Reserve(ctx, tenant, orderID, reserve); err != nil {
+				return err
+			}
+			specs = append(specs, order.NewOrderSpec{ID: orderID, SellerID: g.SellerID, Lines: lines})
+		}
+		var err error
+		if trade, err = order.NewTrade(tradeID, cmd.Identity, userID, addr, specs, now, now.Add(f.cfg.UnpaidWindow)); err != nil {
+			return err
+		}
+		if err := f.d.Orders.CreateTrade(ctx, trade); err != nil {
+			return err
+		}
+		if recs := trace.Records(); len(recs) > 0 && f.d.Runs != nil {
+			if err := f.d.Runs.SaveRuns(ctx, tenant, tradeID, recs); err != nil {
+				return err
+			}
+		}
+		if _, err := f.d.Outbox.Append(ctx, TopicOrderCreated, tradeID, tradeCreated(trade, now)); err != nil {
+			return err
+		}
+		return f.d.Timers.Schedule(ctx, TimerUnpaid, timerRef(tenant, tradeID), trade.PayDeadline())
+	})
+	if err != nil {
+		return nil, err
+	}
+	if existing != "" {
+		return f.d.Orders.Trade(ctx, tenant, existing)
+	}
+	return trade, nil
+}
+
+func validateInput(b Buyer, addr order.Address, p plan, now time.Time) order.ValidateInput {
+	in := order.ValidateInput{UserID: b.UserID, MemberLevel: b.MemberLevel, Channel: b.Channel, Currency: p.quote.Currency.Code(),
+		Total: p.quote.Total.Minor(), At: now.UnixMilli(),
+		Address: order.ValidateAddress{Country: addr.Country, Province: addr.Province, City: addr.City, District: addr.District, PostalCode: addr.PostalCode},
+		Lines:   make([]order.ValidateLine, len(p.quote.Lines))}
+	for i, l := range p.quote.Lines {
+		in.Lines[i] = order.ValidateLine{SKUID: l.SKU.ID(), Title: l.SKU.Title(), SellerID: l.SKU.SellerID(), WarehouseID: p.lines[i].WarehouseID,
+			Tags: l.SKU.Tags(), Quantity: l.Quantity, UnitPrice: l.UnitPrice.Minor(), Total: l.Total.Minor()}
+	}
+	return in
+}

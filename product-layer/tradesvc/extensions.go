@@ -1,0 +1,172 @@
+package tradesvc
+
+import (
+	"context"
+
+	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kitex_gen/trade"
+)
+
+// ListExtensionPoints implements trade.TradeService.
+func (h *Handler) ListExtensionPoints(ctx context.Context, req *trade.ListPointsRequest) (*trade.ListPointsResponse, error) {
+	if _, err := h.admin(req.Caller); err != nil {
+		return nil, h.wrap(ctx, "ListExtensionPoints", err)
+	}
+	resp := &trade.ListPointsResponse{Points: []*trade.ExtensionPoint{}}
+	for _, d := range extensions.Points() {
+		resp.Points = append(resp.Points, &trade.ExtensionPoint{Name: d.Name, Doc: d.Doc, Policy: d.Policy.String(), Mode: d.Mode.String(),
+			Budget: &trade.Budget{WallMicros: d.Budget.Wall.Microseconds(), Instructions: d.Budget.Instructions,
+				MaxInputBytes: int32(d.Budget.MaxInput), MaxOutputBytes: int32(d.Budget.MaxOutput)}})
+	}
+	return resp, nil
+}
+
+// ValidateScript implements trade.TradeService.
+func (h *Handler) ValidateScript(ctx context.Context, req *trade.ValidateScriptRequest) (*trade.ValidateScriptResponse, error) {
+	if _, err := h.admin(req.Caller); err != nil {
+		return nil, h.wrap(ctx, "ValidateScript", err)
+	}
+	hdr, _, err := h.ext.Validate(ctx, req.Source)
+	if err != nil {
+		return nil, h.wrap(ctx, "ValidateScript", err)
+	}
+	return &trade.ValidateScriptResponse{Point: hdr.Point, Fixtures: int32(len(hdr.Fixtures))}, nil
+}
+
+// UploadScript implements trade.TradeService.
+func (h *Handler) UploadScript(ctx context.Context, req *trade.UploadScriptRequest) (*trade.ScriptVersion, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, h.wrap(ctx, "UploadScript", err)
+	}
+	v, err := h.ext.Upload(ctx, cl.tenant, req.ScriptId, req.Source, cl.userID, req.Notes)
+	if err != nil {
+		return nil, h.wrap(ctx, "UploadScript", err)
+	}
+	return versionDTO(v, true), nil
+}
+
+// TestRunScript implements trade.TradeService.
+func (h *Handler) TestRunScript(ctx context.Context, req *trade.TestRunScriptRequest) (*trade.TestRunScriptResponse, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, h.wrap(ctx, "TestRunScript", err)
+	}
+	out, err := h.ext.TestRun(ctx, cl.tenant, req.ScriptId, int(req.Version), req.Input, req.Previous)
+	if err != nil {
+		return nil, h.wrap(ctx, "TestRunScript", err)
+	}
+	return &trade.TestRunScriptResponse{Output: out}, nil
+}
+
+// PublishScript implements trade.TradeService.
+func (h *Handler) PublishScript(ctx context.Context, req *trade.PublishScriptRequest) (*trade.Publication, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, h.wrap(ctx, "PublishScript", err)
+	}
+	p, err := h.ext.Publish(ctx, cl.tenant, req.Scope, req.ScriptId, int(req.Version), int(req.GrayBasisPoints), cl.userID)
+	if err != nil {
+		return nil, h.wrap(ctx, "PublishScript", err)
+	}
+	return publicationDTO(p), nil
+}
+
+// RollbackScript implements trade.TradeService.
+func (h *Handler) RollbackScript(ctx context.Context, req *trade.RollbackScriptRequest) (*trade.RollbackScriptResponse, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, h.wrap(ctx, "RollbackScript", err)
+	}
+	p, err := h.ext.Rollback(ctx, cl.tenant, req.Scope, req.Point)
+	if err != nil {
+		return nil, h.wrap(ctx, "RollbackScript", err)
+	}
+	resp := &trade.RollbackScriptResponse{}
+	if p != nil && (p.StableScript != "" || p.GrayScript != "") {
+		resp.Current = publicationDTO(*p)
+	}
+	return resp, nil
+}
+
+// ListScriptVersions implements trade.TradeService.
+func (h *Handler) ListScriptVersions(ctx context.Context, req *trade.ListScriptVersionsRequest) (*trade.ListScriptVersionsResponse, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, h.wrap(ctx, "ListScriptVersions", err)
+	}
+	vs, err := h.ext.Versions(ctx, cl.tenant, req.ScriptId)
+	if err != nil {
+		return nil, h.wrap(ctx, "ListScriptVersions", err)
+	}
+	resp := &trade.ListScriptVersionsResponse{Versions: []*trade.ScriptVersion{}}
+	for _, v := range vs {
+		resp.Versions = append(resp.Versions, versionDTO(v, req.ScriptId != ""))
+	}
+	return resp, nil
+}
+
+// ListPublications implements trade.TradeService.
+func (h *Handler) ListPublications(ctx context.Context, req *trade.ListPublicationsRequest) (*trade.ListPublicationsResponse, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, h.wrap(ctx, "ListPublications", err)
+	}
+	ps, err := h.ext.Publications(ctx, cl.tenant)
+	if err != nil {
+		return nil, h.wrap(ctx, "ListPublications", err)
+	}
+	resp := &trade.ListPublicationsResponse{Publications: []*trade.Publication{}}
+	for _, p := range ps {
+		resp.Publications = append(resp.Publications, publicationDTO(p))
+	}
+	return resp, nil
+}
+
+// OrderScriptRuns implements trade.TradeService.
+func (h *Handler) OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest) (*trade.OrderScriptRunsResponse, error) {
+	resp, err := h.orderScriptRuns(ctx, req)
+	return resp, h.wrap(ctx, "OrderScriptRuns", err)
+}
+
+func (h *Handler) orderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest) (*trade.OrderScriptRunsResponse, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	o, err := h.orders.Order(ctx, cl.tenant, "", req.OrderId)
+	if err != nil {
+		return nil, err
+	}
+	runs, err := h.ext.Runs(ctx, cl.tenant, o.TradeID())
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.OrderScriptRunsResponse{TradeId: o.TradeID(), Runs: []*trade.ScriptRun{}}
+	for _, r := range runs {
+		run := &trade.ScriptRun{Seq: int32(r.Seq), Point: r.Point, Scope: r.Binding.Scope, ScriptId: r.Binding.ScriptID,
+			Version: int32(r.Binding.Version), Gray: r.Binding.Gray, Outcome: string(r.Outcome), Input: r.Input, Output: r.Output,
+			Error: r.Error, At: millis(r.At)}
+		if r.Previous != nil {
+			run.Previous = r.Previous
+		}
+		resp.Runs = append(resp.Runs, run)
+	}
+	return resp, nil
+}
+
+func versionDTO(v extensions.StoredVersion, withSource bool) *trade.ScriptVersion {
+	dto := &trade.ScriptVersion{ScriptId: v.ScriptID, Version: int32(v.Version), Point: v.Point, Hash: v.Hash, Author: v.Author,
+		Notes: v.Notes, CreatedAt: millis(v.CreatedAt)}
+	if withSource {
+		dto.Source = v.Source
+	}
+	return dto
+}
+
+func publicationDTO(p extensions.Publication) *trade.Publication {
+	return &trade.Publication{Scope: p.Scope, Point: p.Point, StableScript: p.StableScript, StableVersion: int32(p.StableVersion),
+		GrayScript: p.GrayScript, GrayVersion: int32(p.GrayVersion), GrayBasisPoints: int32(p.GrayBP), PublishedBy: p.By,
+		PublishedAt: millis(p.At)}
+}
+
