@@ -41,11 +41,13 @@ var keyRe = regexp.MustCompile(`^[A-Za-z0-9._:-]{0,64}$`)
 // SplitKeyPoint lets a business split a seller's lines into several child orders. If a script
 // fails, every seller's lines stay together.
 var SplitKeyPoint = extensions.Declare(extensions.Spec[KeyInput, KeyOutput]{
-	Name:    "splitting.split_key",
-	Doc:     "A key per line; a seller's lines with the same key form one child order. Default: one child order per seller.",
-	Policy:  extensions.FallBack,
-	Mode:    extensions.Override,
-	Default: func(_ context.Context, in KeyInput) (KeyOutput, error) { return KeyOutput{Keys: make([]string, len(in.Lines))}, nil },
+	Name:   "splitting.split_key",
+	Doc:    "A key per line; a seller's lines with the same key form one child order. Default: one child order per seller.",
+	Policy: extensions.FallBack,
+	Mode:   extensions.Override,
+	Default: func(_ context.Context, in KeyInput) (KeyOutput, error) {
+		return KeyOutput{Keys: make([]string, len(in.Lines))}, nil
+	},
 	Check: func(in KeyInput, out KeyOutput) error {
 		if len(out.Keys) != len(in.Lines) {
 			return errkind.Invalidf("%d keys for %d lines", len(out.Keys), len(in.Lines))

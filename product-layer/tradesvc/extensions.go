@@ -169,4 +169,3 @@ func publicationDTO(p extensions.Publication) *trade.Publication {
 		GrayScript: p.GrayScript, GrayVersion: int32(p.GrayVersion), GrayBasisPoints: int32(p.GrayBP), PublishedBy: p.By,
 		PublishedAt: millis(p.At)}
 }
-

@@ -21,10 +21,10 @@ import (
 // Environment variables override it: ATRIUM_<SECTION>_<FIELD> in upper case, e.g.
 // ATRIUM_DB_DSN, ATRIUM_HTTP_JWTSECRET, ATRIUM_TRADE_UNPAIDWINDOW=10m.
 type Config struct {
-	HTTP    gateway.Config    `yaml:"http"`
-	RPC     RPCConfig         `yaml:"rpc"`
-	DB      dal.Config        `yaml:"db"`
-	Trade   fixedprice.Config `yaml:"trade"`
+	HTTP       gateway.Config    `yaml:"http"`
+	RPC        RPCConfig         `yaml:"rpc"`
+	DB         dal.Config        `yaml:"db"`
+	Trade      fixedprice.Config `yaml:"trade"`
 	Sandbox    sandboxpay.Config `yaml:"sandbox"`
 	Node       NodeConfig        `yaml:"node"`
 	Extensions ExtConfig         `yaml:"extensions"`
@@ -60,12 +60,12 @@ type NodeConfig struct {
 // Defaults is the all-in-one configuration of a fresh machine.
 func Defaults() Config {
 	return Config{
-		HTTP:    gateway.Config{Addr: "127.0.0.1:8080", RequestTimeout: 10 * time.Second},
-		RPC:     RPCConfig{Addr: "127.0.0.1:8888", Timeout: 10 * time.Second},
-		DB:      dal.Config{Driver: "sqlite", DataDir: "./data"},
-		Trade:   fixedprice.Config{UnpaidWindow: 30 * time.Minute},
-		Sandbox: sandboxpay.Config{Tolerance: 5 * time.Minute},
-		Node:    NodeConfig{ID: -1, TimerInterval: time.Second},
+		HTTP:       gateway.Config{Addr: "127.0.0.1:8080", RequestTimeout: 10 * time.Second},
+		RPC:        RPCConfig{Addr: "127.0.0.1:8888", Timeout: 10 * time.Second},
+		DB:         dal.Config{Driver: "sqlite", DataDir: "./data"},
+		Trade:      fixedprice.Config{UnpaidWindow: 30 * time.Minute},
+		Sandbox:    sandboxpay.Config{Tolerance: 5 * time.Minute},
+		Node:       NodeConfig{ID: -1, TimerInterval: time.Second},
 		Extensions: ExtConfig{ReloadInterval: 500 * time.Millisecond, Wall: 5 * time.Millisecond},
 	}
 }
