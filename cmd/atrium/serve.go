@@ -156,6 +156,9 @@ func serve(ctx context.Context, cfg platform.Config, role string, demo bool) err
 			}
 			return err
 		}
+		if trade != nil {
+			access.Gateway.Registry().MustRegister(trade.Collector())
+		}
 		log.Info("serving HTTP", "addr", cfg.HTTP.Addr)
 		if demo {
 			if err := seedDemo(ctx, access, cfg); err != nil {

@@ -61,6 +61,7 @@ func start(t *testing.T, db dal.Config, clk *clock) *stack {
 	cfg.Sandbox.Secret = sandboxSecret
 	cfg.Sandbox.CallbackURL = "http://" + httpLn.Addr().String() + "/callbacks/v1/payments/sandbox"
 	cfg.Node.TimerInterval = 20 * time.Millisecond
+	cfg.Extensions.ReloadInterval = 20 * time.Millisecond
 	cfg.Node.ID = 7
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tr, err := platform.StartTrade(context.Background(), cfg, log, platform.TradeOptions{Listener: rpcLn, Now: clk.Now})
@@ -72,6 +73,7 @@ func start(t *testing.T, db dal.Config, clk *clock) *stack {
 		tr.Stop()
 		t.Fatalf("start access: %v", err)
 	}
+	ac.Gateway.Registry().MustRegister(tr.Collector())
 	s := &stack{t: t, base: "http://" + httpLn.Addr().String(), trade: tr, access: ac, clock: clk, db: db,
 		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
 	t.Cleanup(s.stop)
@@ -150,7 +152,12 @@ func (s *stack) do(method, path, token string, body any, headers ...string) repl
 
 func (s *stack) token(tenant, user, channel, role string) string {
 	s.t.Helper()
-	r := s.do("POST", "/auth/v1/dev-token", "", map[string]string{"tenant": tenant, "userId": user, "channel": channel, "role": role})
+	return s.tokenWith(map[string]string{"tenant": tenant, "userId": user, "channel": channel, "role": role})
+}
+
+func (s *stack) tokenWith(claims map[string]string) string {
+	s.t.Helper()
+	r := s.do("POST", "/auth/v1/dev-token", "", claims)
 	tok, _ := r.body["token"].(string)
 	if r.status != 200 || tok == "" {
 		s.t.Fatalf("dev token: %d %s", r.status, r.raw)

@@ -10,8 +10,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cloudwego/hertz/pkg/common/hlog"
 	"github.com/cloudwego/kitex/client"
@@ -169,6 +172,23 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 
 // Err reports a fatal serving error.
 func (t *Trade) Err() <-chan error { return t.errc }
+
+// Collector exports the trade role's own counters to Prometheus.
+func (t *Trade) Collector() prometheus.Collector { return extCollector{t.Engine} }
+
+var extCallsDesc = prometheus.NewDesc("atrium_extension_calls_total",
+	"Extension script calls by point and outcome (ok, failed: fail closed, fell_back: default used).", []string{"point", "outcome"}, nil)
+
+type extCollector struct{ e *extensions.Engine }
+
+func (c extCollector) Describe(ch chan<- *prometheus.Desc) { ch <- extCallsDesc }
+
+func (c extCollector) Collect(ch chan<- prometheus.Metric) {
+	for key, n := range c.e.Stats() {
+		point, outcome, _ := strings.Cut(key, "|")
+		ch <- prometheus.MustNewConstMetric(extCallsDesc, prometheus.CounterValue, float64(n), point, outcome)
+	}
+}
 
 // Stop lets RPCs in flight finish, stops the timer worker between jobs, and closes the database.
 func (t *Trade) Stop() error {
