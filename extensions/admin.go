@@ -150,14 +150,15 @@ func Validate(ctx context.Context, host Host, source string) (Header, Executable
 			_, public := errkind.Describe(err)
 			return h, nil, errkind.WithDetail(ErrFixtureFailed, "fixture %d: %s", i+1, public)
 		}
-		if !sameJSON(got, fx.Output) {
+		if !SameJSON(got, fx.Output) {
 			return h, nil, errkind.WithDetail(ErrFixtureFailed, "fixture %d: got %s, want %s", i+1, got, compact(fx.Output))
 		}
 	}
 	return h, exe, nil
 }
 
-func sameJSON(a, b []byte) bool {
+// SameJSON reports whether a and b are the same JSON value, whatever their spacing and key order.
+func SameJSON(a, b []byte) bool {
 	var x, y any
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
 		return false

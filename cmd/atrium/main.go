@@ -10,15 +10,19 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func main() {
+func rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "atrium",
 		Short:         "Atrium: a trade middle-platform for e-commerce",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), migrateCmd(), benchCmd())
-	if err := root.Execute(); err != nil {
+	root.AddCommand(serveCmd(), migrateCmd(), benchCmd(), extCmd())
+	return root
+}
+
+func main() {
+	if err := rootCmd().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "atrium:", err)
 		os.Exit(1)
 	}
