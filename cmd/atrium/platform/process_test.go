@@ -86,4 +86,3 @@ func TestPublishReachesASecondProcess(t *testing.T) {
 	eventually(t, 2*time.Second, "rollback visible on the second process", func() bool { return quote() == "128.00" })
 	t.Logf("rollback visible on the second process after %s", time.Since(rolledBack).Round(time.Millisecond))
 }
-
