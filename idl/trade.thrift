@@ -370,6 +370,33 @@ struct OrderScriptRunsResponse {
     2: list<ScriptRun> runs
 }
 
+// Front ends: which tenant, business line and channel a front end (app, mini-program, site)
+// belongs to. The access layer resolves a token's front end through these.
+
+struct Frontend {
+    1: string frontendId
+    2: string tenant
+    3: string bizCode
+    4: string channel
+    5: i64 updatedAt
+}
+
+struct RegisterFrontendRequest {
+    1: Caller caller
+    2: string frontendId
+    3: string bizCode
+    4: string channel
+}
+
+struct ListFrontendsRequest {
+    // An operator lists its tenant's; the access layer (role "system") lists every tenant's.
+    1: Caller caller
+}
+
+struct ListFrontendsResponse {
+    1: list<Frontend> frontends
+}
+
 service TradeService {
     // Ping answers when the service and its database can serve.
     PingResponse Ping(1: PingRequest req)
@@ -398,4 +425,7 @@ service TradeService {
     ListScriptVersionsResponse ListScriptVersions(1: ListScriptVersionsRequest req)
     ListPublicationsResponse ListPublications(1: ListPublicationsRequest req)
     OrderScriptRunsResponse OrderScriptRuns(1: OrderScriptRunsRequest req)
+
+    Frontend RegisterFrontend(1: RegisterFrontendRequest req)
+    ListFrontendsResponse ListFrontends(1: ListFrontendsRequest req)
 }

@@ -31,6 +31,9 @@ type Claims struct {
 	Role    string `json:"role"`
 	// MemberLevel is the buyer's membership level as the login asserted it (member pricing).
 	MemberLevel string `json:"memberLevel,omitempty"`
+	// Azp is the front end the token was issued to (a registered app, mini-program or site);
+	// the business line comes from its registration.
+	Azp string `json:"azp,omitempty"`
 }
 
 // Validate checks the claims beyond signature and expiry.
@@ -46,6 +49,8 @@ func (c Claims) Validate() error {
 		return errors.New("a buyer token needs a valid subject")
 	case !memberLevelRe.MatchString(c.MemberLevel):
 		return errors.New("memberLevel must be at most 32 lowercase letters, digits, '_' or '-'")
+	case len(c.Azp) > 64:
+		return errors.New("azp must be at most 64 characters")
 	}
 	if c.BizCode != "" {
 		if _, err := identity.New(c.Tenant, c.BizCode, identity.FixedPrice); err != nil {
@@ -94,7 +99,22 @@ func (g *Gateway) authenticate(ch *channel) func(ctx context.Context, c *app.Req
 			c.Abort()
 			return
 		}
-		c.Set(callerKey, &trade.Caller{Tenant: cl.Tenant, BizCode: cl.BizCode, UserId: cl.Subject, Channel: cl.Channel, Role: cl.Role,
+		bizCode := cl.BizCode
+		if cl.Azp != "" {
+			fe := g.frontends.lookup(ctx, cl.Azp)
+			if fe == nil || fe.Tenant != cl.Tenant {
+				g.fail(ctx, c, ch, errkind.WithDetail(errkind.ErrUnauthenticated, "the token's front end is not registered"))
+				c.Abort()
+				return
+			}
+			if ch.role == roleBuyer && fe.Channel != ch.name {
+				g.fail(ctx, c, ch, errkind.WithDetail(errkind.ErrForbidden, "this front end is registered for the %s channel", fe.Channel))
+				c.Abort()
+				return
+			}
+			bizCode = fe.BizCode
+		}
+		c.Set(callerKey, &trade.Caller{Tenant: cl.Tenant, BizCode: bizCode, UserId: cl.Subject, Channel: cl.Channel, Role: cl.Role,
 			MemberLevel: cl.MemberLevel})
 		c.Next(ctx)
 	}

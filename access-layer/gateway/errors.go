@@ -37,6 +37,7 @@ var errorTable = []errorSpec{
 	{"system.internal", http.StatusInternalServerError, 50001},
 	{"system.unavailable", http.StatusServiceUnavailable, 50301},
 	{"identity.invalid", http.StatusBadRequest, 41001},
+	{"identity.frontend_taken", http.StatusConflict, 41003},
 	{"money.invalid_amount", http.StatusBadRequest, 41101},
 	{"money.unknown_currency", http.StatusBadRequest, 41102},
 	{"money.currency_mismatch", http.StatusBadRequest, 41103},

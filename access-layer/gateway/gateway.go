@@ -30,7 +30,9 @@ import (
 	"github.com/hertz-contrib/cors"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradeservice"
+	"github.com/atriumtrade/atrium/product-layer/rpcerr"
 )
 
 // Config of the gateway.
@@ -68,6 +70,9 @@ type Gateway struct {
 	metrics *metrics
 	routes  []route
 	now     func() time.Time
+
+	frontends *frontends
+	stop      context.CancelFunc
 }
 
 // Option configures a Gateway.
@@ -105,7 +110,14 @@ func New(cfg Config, client tradeservice.Client, log *slog.Logger, opts ...Optio
 		hopts = append(hopts, server.WithListener(o.listener))
 	}
 	g := &Gateway{cfg: cfg, secret: []byte(cfg.JWTSecret), client: client, log: log, h: server.New(hopts...),
-		metrics: newMetrics(), now: time.Now}
+		metrics: newMetrics(), now: time.Now, stop: func() {}}
+	g.frontends = newFrontends(func(ctx context.Context) ([]*trade.Frontend, error) {
+		resp, err := client.ListFrontends(ctx, &trade.ListFrontendsRequest{Caller: &trade.Caller{Role: "system", Channel: "gateway"}})
+		if err != nil {
+			return nil, rpcerr.FromKitex(err)
+		}
+		return resp.Frontends, nil
+	})
 	g.h.Use(g.requestID, recovery.Recovery(recovery.WithRecoveryHandler(g.recovered)), g.metrics.middleware)
 	if len(cfg.CORSOrigins) > 0 {
 		g.h.Use(cors.New(cors.Config{AllowOrigins: cfg.CORSOrigins,
@@ -119,11 +131,19 @@ func New(cfg Config, client tradeservice.Client, log *slog.Logger, opts ...Optio
 	return g, nil
 }
 
-// Run serves until Shutdown.
-func (g *Gateway) Run() error { return g.h.Run() }
+// Run serves until Shutdown, refreshing front-end registrations every few seconds.
+func (g *Gateway) Run() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	g.stop = cancel
+	go g.runFrontendRefresh(ctx, 5*time.Second)
+	return g.h.Run()
+}
 
 // Shutdown stops accepting connections and waits for requests in flight.
-func (g *Gateway) Shutdown(ctx context.Context) error { return g.h.Shutdown(ctx) }
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.stop()
+	return g.h.Shutdown(ctx)
+}
 
 // channelOf picks the channel whose conventions an unrouted request gets.
 func channelOf(c *app.RequestContext) *channel {

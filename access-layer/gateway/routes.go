@@ -61,6 +61,7 @@ func (g *Gateway) routesInit() {
 	}
 	g.adminRoutes(adminChannel)
 	g.extensionRoutes(adminChannel)
+	g.frontendRoutes(adminChannel)
 	g.add(route{Method: "POST", Path: "/callbacks/v1/payments/:provider", Channel: appChannel,
 		Summary: "Payment provider callback (signed by the provider)"}, g.serve(appChannel, g.paymentCallback))
 	if g.cfg.DevMode {
@@ -372,7 +373,7 @@ func (g *Gateway) devToken(ctx context.Context, c *app.RequestContext) {
 	now := g.now()
 	const ttl = 24 * time.Hour
 	tok, err := Issue(g.secret, Claims{Tenant: req.Tenant, BizCode: req.BizCode, Channel: ch, Role: req.Role, MemberLevel: req.MemberLevel,
-		RegisteredClaims: jwtSubject(req.UserID)}, ttl, now)
+		Azp: req.FrontendID, RegisteredClaims: jwtSubject(req.UserID)}, ttl, now)
 	if err != nil {
 		g.fail(ctx, c, appChannel, err)
 		return

@@ -85,6 +85,7 @@ type devTokenRequest struct {
 	Channel     string `json:"channel"`
 	Role        string `json:"role"`
 	MemberLevel string `json:"memberLevel"`
+	FrontendID  string `json:"frontendId"`
 }
 
 // Views: what handlers answer, before the channel renders them.

@@ -3224,6 +3224,203 @@ var fieldIDToName_OrderScriptRunsResponse = map[int16]string{
 	2: "runs",
 }
 
+type Frontend struct {
+	FrontendId string `thrift:"frontendId,1" frugal:"1,default,string" json:"frontendId"`
+	Tenant     string `thrift:"tenant,2" frugal:"2,default,string" json:"tenant"`
+	BizCode    string `thrift:"bizCode,3" frugal:"3,default,string" json:"bizCode"`
+	Channel    string `thrift:"channel,4" frugal:"4,default,string" json:"channel"`
+	UpdatedAt  int64  `thrift:"updatedAt,5" frugal:"5,default,i64" json:"updatedAt"`
+}
+
+func NewFrontend() *Frontend {
+	return &Frontend{}
+}
+
+func (p *Frontend) InitDefault() {
+}
+
+func (p *Frontend) GetFrontendId() (v string) {
+	return p.FrontendId
+}
+
+func (p *Frontend) GetTenant() (v string) {
+	return p.Tenant
+}
+
+func (p *Frontend) GetBizCode() (v string) {
+	return p.BizCode
+}
+
+func (p *Frontend) GetChannel() (v string) {
+	return p.Channel
+}
+
+func (p *Frontend) GetUpdatedAt() (v int64) {
+	return p.UpdatedAt
+}
+func (p *Frontend) SetFrontendId(val string) {
+	p.FrontendId = val
+}
+func (p *Frontend) SetTenant(val string) {
+	p.Tenant = val
+}
+func (p *Frontend) SetBizCode(val string) {
+	p.BizCode = val
+}
+func (p *Frontend) SetChannel(val string) {
+	p.Channel = val
+}
+func (p *Frontend) SetUpdatedAt(val int64) {
+	p.UpdatedAt = val
+}
+
+func (p *Frontend) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Frontend(%+v)", *p)
+}
+
+var fieldIDToName_Frontend = map[int16]string{
+	1: "frontendId",
+	2: "tenant",
+	3: "bizCode",
+	4: "channel",
+	5: "updatedAt",
+}
+
+type RegisterFrontendRequest struct {
+	Caller     *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	FrontendId string  `thrift:"frontendId,2" frugal:"2,default,string" json:"frontendId"`
+	BizCode    string  `thrift:"bizCode,3" frugal:"3,default,string" json:"bizCode"`
+	Channel    string  `thrift:"channel,4" frugal:"4,default,string" json:"channel"`
+}
+
+func NewRegisterFrontendRequest() *RegisterFrontendRequest {
+	return &RegisterFrontendRequest{}
+}
+
+func (p *RegisterFrontendRequest) InitDefault() {
+}
+
+var RegisterFrontendRequest_Caller_DEFAULT *Caller
+
+func (p *RegisterFrontendRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return RegisterFrontendRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *RegisterFrontendRequest) GetFrontendId() (v string) {
+	return p.FrontendId
+}
+
+func (p *RegisterFrontendRequest) GetBizCode() (v string) {
+	return p.BizCode
+}
+
+func (p *RegisterFrontendRequest) GetChannel() (v string) {
+	return p.Channel
+}
+func (p *RegisterFrontendRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *RegisterFrontendRequest) SetFrontendId(val string) {
+	p.FrontendId = val
+}
+func (p *RegisterFrontendRequest) SetBizCode(val string) {
+	p.BizCode = val
+}
+func (p *RegisterFrontendRequest) SetChannel(val string) {
+	p.Channel = val
+}
+
+func (p *RegisterFrontendRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *RegisterFrontendRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RegisterFrontendRequest(%+v)", *p)
+}
+
+var fieldIDToName_RegisterFrontendRequest = map[int16]string{
+	1: "caller",
+	2: "frontendId",
+	3: "bizCode",
+	4: "channel",
+}
+
+type ListFrontendsRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+}
+
+func NewListFrontendsRequest() *ListFrontendsRequest {
+	return &ListFrontendsRequest{}
+}
+
+func (p *ListFrontendsRequest) InitDefault() {
+}
+
+var ListFrontendsRequest_Caller_DEFAULT *Caller
+
+func (p *ListFrontendsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListFrontendsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+func (p *ListFrontendsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+
+func (p *ListFrontendsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListFrontendsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListFrontendsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListFrontendsRequest = map[int16]string{
+	1: "caller",
+}
+
+type ListFrontendsResponse struct {
+	Frontends []*Frontend `thrift:"frontends,1" frugal:"1,default,list<Frontend>" json:"frontends"`
+}
+
+func NewListFrontendsResponse() *ListFrontendsResponse {
+	return &ListFrontendsResponse{}
+}
+
+func (p *ListFrontendsResponse) InitDefault() {
+}
+
+func (p *ListFrontendsResponse) GetFrontends() (v []*Frontend) {
+	return p.Frontends
+}
+func (p *ListFrontendsResponse) SetFrontends(val []*Frontend) {
+	p.Frontends = val
+}
+
+func (p *ListFrontendsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListFrontendsResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListFrontendsResponse = map[int16]string{
+	1: "frontends",
+}
+
 type TradeService interface {
 	Ping(ctx context.Context, req *PingRequest) (r *PingResponse, err error)
 
@@ -3274,6 +3471,10 @@ type TradeService interface {
 	ListPublications(ctx context.Context, req *ListPublicationsRequest) (r *ListPublicationsResponse, err error)
 
 	OrderScriptRuns(ctx context.Context, req *OrderScriptRunsRequest) (r *OrderScriptRunsResponse, err error)
+
+	RegisterFrontend(ctx context.Context, req *RegisterFrontendRequest) (r *Frontend, err error)
+
+	ListFrontends(ctx context.Context, req *ListFrontendsRequest) (r *ListFrontendsResponse, err error)
 }
 
 type TradeServicePingArgs struct {
@@ -5173,5 +5374,157 @@ func (p *TradeServiceOrderScriptRunsResult) String() string {
 }
 
 var fieldIDToName_TradeServiceOrderScriptRunsResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceRegisterFrontendArgs struct {
+	Req *RegisterFrontendRequest `thrift:"req,1" frugal:"1,default,RegisterFrontendRequest" json:"req"`
+}
+
+func NewTradeServiceRegisterFrontendArgs() *TradeServiceRegisterFrontendArgs {
+	return &TradeServiceRegisterFrontendArgs{}
+}
+
+func (p *TradeServiceRegisterFrontendArgs) InitDefault() {
+}
+
+var TradeServiceRegisterFrontendArgs_Req_DEFAULT *RegisterFrontendRequest
+
+func (p *TradeServiceRegisterFrontendArgs) GetReq() (v *RegisterFrontendRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceRegisterFrontendArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceRegisterFrontendArgs) SetReq(val *RegisterFrontendRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceRegisterFrontendArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceRegisterFrontendArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceRegisterFrontendArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceRegisterFrontendArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceRegisterFrontendResult struct {
+	Success *Frontend `thrift:"success,0,optional" frugal:"0,optional,Frontend" json:"success,omitempty"`
+}
+
+func NewTradeServiceRegisterFrontendResult() *TradeServiceRegisterFrontendResult {
+	return &TradeServiceRegisterFrontendResult{}
+}
+
+func (p *TradeServiceRegisterFrontendResult) InitDefault() {
+}
+
+var TradeServiceRegisterFrontendResult_Success_DEFAULT *Frontend
+
+func (p *TradeServiceRegisterFrontendResult) GetSuccess() (v *Frontend) {
+	if !p.IsSetSuccess() {
+		return TradeServiceRegisterFrontendResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceRegisterFrontendResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Frontend)
+}
+
+func (p *TradeServiceRegisterFrontendResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceRegisterFrontendResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceRegisterFrontendResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceRegisterFrontendResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceListFrontendsArgs struct {
+	Req *ListFrontendsRequest `thrift:"req,1" frugal:"1,default,ListFrontendsRequest" json:"req"`
+}
+
+func NewTradeServiceListFrontendsArgs() *TradeServiceListFrontendsArgs {
+	return &TradeServiceListFrontendsArgs{}
+}
+
+func (p *TradeServiceListFrontendsArgs) InitDefault() {
+}
+
+var TradeServiceListFrontendsArgs_Req_DEFAULT *ListFrontendsRequest
+
+func (p *TradeServiceListFrontendsArgs) GetReq() (v *ListFrontendsRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceListFrontendsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceListFrontendsArgs) SetReq(val *ListFrontendsRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceListFrontendsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceListFrontendsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListFrontendsArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListFrontendsArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceListFrontendsResult struct {
+	Success *ListFrontendsResponse `thrift:"success,0,optional" frugal:"0,optional,ListFrontendsResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceListFrontendsResult() *TradeServiceListFrontendsResult {
+	return &TradeServiceListFrontendsResult{}
+}
+
+func (p *TradeServiceListFrontendsResult) InitDefault() {
+}
+
+var TradeServiceListFrontendsResult_Success_DEFAULT *ListFrontendsResponse
+
+func (p *TradeServiceListFrontendsResult) GetSuccess() (v *ListFrontendsResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceListFrontendsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceListFrontendsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListFrontendsResponse)
+}
+
+func (p *TradeServiceListFrontendsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceListFrontendsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListFrontendsResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListFrontendsResult = map[int16]string{
 	0: "success",
 }

@@ -33,6 +33,8 @@ type Simulator interface {
 const (
 	RoleBuyer = "buyer"
 	RoleAdmin = "admin"
+	// RoleSystem is the access layer itself, for calls made on no one's behalf.
+	RoleSystem = "system"
 )
 
 // Pinger checks that a dependency can serve.
@@ -48,8 +50,21 @@ type Handler struct {
 	inventory *inventory.Service
 	simulator Simulator
 	ext       *extensions.Admin
+	frontends identity.FrontendStore
 	orders    OrderLookup
 	log       *slog.Logger
+}
+
+// Deps are what the handler serves from.
+type Deps struct {
+	DB        Pinger
+	Flow      *fixedprice.Flow
+	Catalog   catalog.Store
+	Inventory *inventory.Service
+	Simulator Simulator
+	Ext       *extensions.Admin
+	Frontends identity.FrontendStore
+	Log       *slog.Logger
 }
 
 // OrderLookup finds the trade of any order of a tenant.
@@ -58,8 +73,9 @@ type OrderLookup interface {
 }
 
 // New returns a Handler.
-func New(db Pinger, flow *fixedprice.Flow, cat catalog.Store, inv *inventory.Service, sim Simulator, ext *extensions.Admin, log *slog.Logger) *Handler {
-	return &Handler{db: db, flow: flow, catalog: cat, inventory: inv, simulator: sim, ext: ext, orders: flow, log: log}
+func New(d Deps) *Handler {
+	return &Handler{db: d.DB, flow: d.Flow, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
+		frontends: d.Frontends, orders: d.Flow, log: d.Log}
 }
 
 var _ trade.TradeService = (*Handler)(nil)

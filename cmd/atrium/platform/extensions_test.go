@@ -282,3 +282,53 @@ func TestHostileCorpusWhileAnotherTenantOrders(t *testing.T) {
 		t.Fatalf("server unhealthy after the corpus: %v", err)
 	}
 }
+
+// TestFrontendDecidesTheBusinessLine: a token names its front end; the registration, not the
+// token or the body, decides the business line, and so which scripts apply.
+func TestFrontendDecidesTheBusinessLine(t *testing.T) {
+	s := start(t, sqliteConfig(t), &clock{t: time.Now()})
+	admin := s.token("acme", "ops", "", "admin")
+	s.seed(admin, "tea", "s1", 1000, 50)
+	r := must(t, s.do("PUT", "/admin/v1/frontends/wx-acme-flash", admin, map[string]any{"bizCode": "acme.flash", "channel": "mp"}), 200, "register").data()
+	if r["bizCode"] != "acme.flash" {
+		t.Fatalf("registration: %v", r)
+	}
+	other := s.token("globex", "ops", "", "admin")
+	if r := s.do("PUT", "/admin/v1/frontends/wx-acme-flash", other, map[string]any{"bizCode": "globex.default", "channel": "mp"}); r.status != 409 ||
+		r.body["code"] != "identity.frontend_taken" {
+		t.Fatalf("another tenant takes the front end: %s", r.raw)
+	}
+	s.publish(admin, "flash-price", "-- point: pricing.unit_price\nfunction run(i) local o = {} for k, l in ipairs(i.lines) do o[k] = {skuId = l.skuId, unitPrice = 1} end return {lines = o} end\n", "acme.flash/*")
+	id, _ := identity.New("acme", "acme.flash", identity.FixedPrice)
+	eventually(t, 2*time.Second, "published", func() bool {
+		return len(s.trade.Engine.Resolve("pricing.unit_price", extensions.Override, extensions.Call{Identity: id, UserID: "u"})) == 1
+	})
+	flash := s.tokenWith(map[string]string{"tenant": "acme", "userId": "u1", "channel": "mp", "role": "buyer", "frontendId": "wx-acme-flash"})
+	plain := s.token("acme", "u1", "mp", "buyer")
+	quote := func(tok string) reply {
+		return s.do("POST", "/mp/v1/quotes", tok, map[string]any{"items": []any{map[string]any{"sku_id": "tea", "quantity": 2}}})
+	}
+	if q := quote(flash); q.data()["total_fee"] != float64(2) {
+		t.Fatalf("through the flash front end: %s", q.raw)
+	}
+	if q := quote(plain); q.data()["total_fee"] != float64(2000) {
+		t.Fatalf("without a front end (acme.default): %s", q.raw)
+	}
+	forged := s.tokenWith(map[string]string{"tenant": "acme", "userId": "u1", "channel": "mp", "role": "buyer", "frontendId": "wx-unknown"})
+	if q := quote(forged); q.body["errcode"] != float64(40101) {
+		t.Fatalf("an unregistered front end: %s", q.raw)
+	}
+	stolen := s.tokenWith(map[string]string{"tenant": "globex", "userId": "u1", "channel": "mp", "role": "buyer", "frontendId": "wx-acme-flash"})
+	if q := quote(stolen); q.body["errcode"] != float64(40101) {
+		t.Fatalf("another tenant's token naming acme's front end: %s", q.raw)
+	}
+	wrongChannel := s.tokenWith(map[string]string{"tenant": "acme", "userId": "u1", "channel": "app", "role": "buyer", "frontendId": "wx-acme-flash"})
+	if r := s.do("POST", "/app/v1/quotes", wrongChannel, map[string]any{"items": []any{item("tea", 1)}}); r.status != 403 {
+		t.Fatalf("an mp front end on the app channel: %s", r.raw)
+	}
+	// A later re-registration applies without new tokens.
+	must(t, s.do("PUT", "/admin/v1/frontends/wx-acme-flash", admin, map[string]any{"bizCode": "acme.retail", "channel": "mp"}), 200, "re-register")
+	if q := quote(flash); q.data()["total_fee"] != float64(2000) {
+		t.Fatalf("after moving the front end to acme.retail: %s", q.raw)
+	}
+}

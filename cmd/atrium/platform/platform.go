@@ -26,6 +26,7 @@ import (
 
 	"github.com/atriumtrade/atrium/access-layer/gateway"
 	"github.com/atriumtrade/atrium/capability/catalog/catalogsql"
+	"github.com/atriumtrade/atrium/capability/identity/identitysql"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
 	"github.com/atriumtrade/atrium/capability/order/ordersql"
@@ -58,7 +59,8 @@ func init() {
 // Migrations is the schema of every component, in dependency order.
 func Migrations() []dal.Migrations {
 	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(),
-		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations()}
+		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
+		identitysql.Migrations()}
 }
 
 // Trade is a running trade role.
@@ -135,7 +137,8 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	}
 	flow.RegisterTimers(queue.Handle)
 	admin := extensions.NewAdmin(extStore, engine)
-	handler := tradesvc.New(db.Primary(), flow, cat, inv, sandbox, admin, log)
+	handler := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Flow: flow, Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin,
+		Frontends: identitysql.New(db), Log: log})
 
 	ln := o.Listener
 	if ln == nil {
@@ -249,6 +252,11 @@ func StartAccess(cfg Config, log *slog.Logger, o AccessOptions) (*Access, error)
 	if err != nil {
 		return nil, err
 	}
+	rctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	if err := gw.RefreshFrontends(rctx); err != nil {
+		log.Warn("front-end registrations not loaded yet; retrying in the background", "err", err)
+	}
+	cancel()
 	a := &Access{Gateway: gw, Client: cli, errc: make(chan error, 1)}
 	go func() {
 		if err := gw.Run(); err != nil {

@@ -36,6 +36,8 @@ type Client interface {
 	ListScriptVersions(ctx context.Context, req *trade.ListScriptVersionsRequest, callOptions ...callopt.Option) (r *trade.ListScriptVersionsResponse, err error)
 	ListPublications(ctx context.Context, req *trade.ListPublicationsRequest, callOptions ...callopt.Option) (r *trade.ListPublicationsResponse, err error)
 	OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest, callOptions ...callopt.Option) (r *trade.OrderScriptRunsResponse, err error)
+	RegisterFrontend(ctx context.Context, req *trade.RegisterFrontendRequest, callOptions ...callopt.Option) (r *trade.Frontend, err error)
+	ListFrontends(ctx context.Context, req *trade.ListFrontendsRequest, callOptions ...callopt.Option) (r *trade.ListFrontendsResponse, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -190,4 +192,14 @@ func (p *kTradeServiceClient) ListPublications(ctx context.Context, req *trade.L
 func (p *kTradeServiceClient) OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest, callOptions ...callopt.Option) (r *trade.OrderScriptRunsResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.OrderScriptRuns(ctx, req)
+}
+
+func (p *kTradeServiceClient) RegisterFrontend(ctx context.Context, req *trade.RegisterFrontendRequest, callOptions ...callopt.Option) (r *trade.Frontend, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.RegisterFrontend(ctx, req)
+}
+
+func (p *kTradeServiceClient) ListFrontends(ctx context.Context, req *trade.ListFrontendsRequest, callOptions ...callopt.Option) (r *trade.ListFrontendsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListFrontends(ctx, req)
 }

@@ -188,6 +188,20 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"RegisterFrontend": kitex.NewMethodInfo(
+		registerFrontendHandler,
+		newTradeServiceRegisterFrontendArgs,
+		newTradeServiceRegisterFrontendResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"ListFrontends": kitex.NewMethodInfo(
+		listFrontendsHandler,
+		newTradeServiceListFrontendsArgs,
+		newTradeServiceListFrontendsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -704,6 +718,42 @@ func newTradeServiceOrderScriptRunsResult() interface{} {
 	return trade.NewTradeServiceOrderScriptRunsResult()
 }
 
+func registerFrontendHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceRegisterFrontendArgs)
+	realResult := result.(*trade.TradeServiceRegisterFrontendResult)
+	success, err := handler.(trade.TradeService).RegisterFrontend(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceRegisterFrontendArgs() interface{} {
+	return trade.NewTradeServiceRegisterFrontendArgs()
+}
+
+func newTradeServiceRegisterFrontendResult() interface{} {
+	return trade.NewTradeServiceRegisterFrontendResult()
+}
+
+func listFrontendsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceListFrontendsArgs)
+	realResult := result.(*trade.TradeServiceListFrontendsResult)
+	success, err := handler.(trade.TradeService).ListFrontends(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceListFrontendsArgs() interface{} {
+	return trade.NewTradeServiceListFrontendsArgs()
+}
+
+func newTradeServiceListFrontendsResult() interface{} {
+	return trade.NewTradeServiceListFrontendsResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -959,6 +1009,26 @@ func (p *kClient) OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRun
 	_args.Req = req
 	var _result trade.TradeServiceOrderScriptRunsResult
 	if err = p.c.Call(ctx, "OrderScriptRuns", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) RegisterFrontend(ctx context.Context, req *trade.RegisterFrontendRequest) (r *trade.Frontend, err error) {
+	var _args trade.TradeServiceRegisterFrontendArgs
+	_args.Req = req
+	var _result trade.TradeServiceRegisterFrontendResult
+	if err = p.c.Call(ctx, "RegisterFrontend", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListFrontends(ctx context.Context, req *trade.ListFrontendsRequest) (r *trade.ListFrontendsResponse, err error) {
+	var _args trade.TradeServiceListFrontendsArgs
+	_args.Req = req
+	var _result trade.TradeServiceListFrontendsResult
+	if err = p.c.Call(ctx, "ListFrontends", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

@@ -1,0 +1,53 @@
+package identity
+
+import (
+	"context"
+	"regexp"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+)
+
+// ErrFrontendTaken is a front-end id another tenant registered first.
+var (
+	ErrFrontendTaken = errkind.New(errkind.Conflict, "identity.frontend_taken", "the front-end id is registered to another tenant")
+)
+
+var frontendRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// Frontend is a registered front end (an app, a mini-program's appid, a web site): it belongs to
+// one tenant and one business line and speaks one channel's conventions. Requests from it run
+// under that business line, whatever a request body says.
+type Frontend struct {
+	ID        string
+	Tenant    string
+	BizCode   string
+	Channel   string
+	UpdatedAt time.Time
+}
+
+// NewFrontend validates a registration.
+func NewFrontend(id, tenant, bizCode, channel string, at time.Time) (Frontend, error) {
+	if !frontendRe.MatchString(id) {
+		return Frontend{}, errkind.Invalidf("frontendId must be 1-64 letters, digits, '.', '_' or '-'")
+	}
+	ident, err := New(tenant, bizCode, FixedPrice)
+	if err != nil {
+		return Frontend{}, err
+	}
+	switch channel {
+	case "app", "mp":
+	default:
+		return Frontend{}, errkind.Invalidf("channel must be app or mp")
+	}
+	return Frontend{ID: id, Tenant: tenant, BizCode: ident.BizCode(), Channel: channel, UpdatedAt: at}, nil
+}
+
+// FrontendStore is the persistence port of registrations.
+type FrontendStore interface {
+	// Register creates or updates a registration; an id registered to another tenant is
+	// ErrFrontendTaken.
+	Register(ctx context.Context, f Frontend) error
+	// List returns the registrations of a tenant, or of every tenant when tenant is empty.
+	List(ctx context.Context, tenant string) ([]Frontend, error)
+}

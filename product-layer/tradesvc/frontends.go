@@ -1,0 +1,61 @@
+package tradesvc
+
+import (
+	"context"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/kitex_gen/trade"
+)
+
+// RegisterFrontend implements trade.TradeService.
+func (h *Handler) RegisterFrontend(ctx context.Context, req *trade.RegisterFrontendRequest) (*trade.Frontend, error) {
+	resp, err := h.registerFrontend(ctx, req)
+	return resp, h.wrap(ctx, "RegisterFrontend", err)
+}
+
+func (h *Handler) registerFrontend(ctx context.Context, req *trade.RegisterFrontendRequest) (*trade.Frontend, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	f, err := identity.NewFrontend(req.FrontendId, cl.tenant, req.BizCode, req.Channel, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if err := h.frontends.Register(ctx, f); err != nil {
+		return nil, err
+	}
+	return frontendDTO(f), nil
+}
+
+// ListFrontends implements trade.TradeService.
+func (h *Handler) ListFrontends(ctx context.Context, req *trade.ListFrontendsRequest) (*trade.ListFrontendsResponse, error) {
+	resp, err := h.listFrontends(ctx, req)
+	return resp, h.wrap(ctx, "ListFrontends", err)
+}
+
+func (h *Handler) listFrontends(ctx context.Context, req *trade.ListFrontendsRequest) (*trade.ListFrontendsResponse, error) {
+	tenant := ""
+	if req.Caller == nil || req.Caller.Role != RoleSystem {
+		cl, err := h.admin(req.Caller)
+		if err != nil {
+			return nil, err
+		}
+		tenant = cl.tenant
+	}
+	fs, err := h.frontends.List(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.ListFrontendsResponse{Frontends: []*trade.Frontend{}}
+	for _, f := range fs {
+		resp.Frontends = append(resp.Frontends, frontendDTO(f))
+	}
+	return resp, nil
+}
+
+func frontendDTO(f identity.Frontend) *trade.Frontend {
+	return &trade.Frontend{FrontendId: f.ID, Tenant: f.Tenant, BizCode: f.BizCode, Channel: f.Channel, UpdatedAt: millis(f.UpdatedAt)}
+}
+
