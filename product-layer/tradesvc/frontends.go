@@ -58,4 +58,3 @@ func (h *Handler) listFrontends(ctx context.Context, req *trade.ListFrontendsReq
 func frontendDTO(f identity.Frontend) *trade.Frontend {
 	return &trade.Frontend{FrontendId: f.ID, Tenant: f.Tenant, BizCode: f.BizCode, Channel: f.Channel, UpdatedAt: millis(f.UpdatedAt)}
 }
-
