@@ -33,6 +33,7 @@ type benchFlags struct {
 	floor       bool
 	pprofURL    string
 	profileOut  string
+	extensions  bool
 }
 
 func placeOrderBenchCmd() *cobra.Command {
@@ -48,7 +49,11 @@ func placeOrderBenchCmd() *cobra.Command {
             line rows, the idempotency key, the outbox event and the timer, in one transaction)
             issued by a minimal loop straight to the same database, with nothing around them.
 
-It prints orders/s, p50 and p99 of both and the ratio platform/floor. With --pprof-url (serve
+  scripts   with --extensions: the platform phase again, with three extension points published
+            for the bench tenant (member pricing, nearest warehouse, split by warehouse), so
+            every order runs three Lua scripts and records them.
+
+It prints orders/s, p50 and p99 of each phase and the ratios. With --pprof-url (serve
 --pprof-addr) it also profiles the server's CPU during the platform phase and summarizes where
 the time went.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -65,6 +70,7 @@ the time went.`,
 	cmd.Flags().BoolVar(&f.floor, "floor", true, "also run the bare SQL floor against the server's database (--data-dir or --db-dsn)")
 	cmd.Flags().StringVar(&f.pprofURL, "pprof-url", "", "the server's pprof address (serve --pprof-addr), e.g. http://127.0.0.1:6060")
 	cmd.Flags().StringVar(&f.profileOut, "profile-out", "", "also save the CPU profile to this file")
+	cmd.Flags().BoolVar(&f.extensions, "extensions", false, "also run a phase with three script points published for the bench tenant (pricing, warehouse choice, split)")
 	return cmd
 }
 
@@ -242,6 +248,15 @@ func runPlaceOrderBench(cmd *cobra.Command, f benchFlags) error {
 	}
 
 	results := []result{platformRes}
+	if f.extensions {
+		if err := publishBenchScripts(ctx, h, admin, tokens[0], body); err != nil {
+			return fmt.Errorf("publish bench scripts: %w", err)
+		}
+		results = append(results, runPhase("scripts", f.concurrency, f.duration, out, func(ctx context.Context, w, seq int) error {
+			_, _, err := h.call(ctx, "POST", "/app/v1/orders", tokens[w], body, "Idempotency-Key", fmt.Sprintf("s%d-%d-%d", run, w, seq))
+			return err
+		}))
+	}
 	if f.floor {
 		fl, err := newFloor(ctx, cmd, f.common, run)
 		if err != nil {
@@ -261,10 +276,20 @@ func runPlaceOrderBench(cmd *cobra.Command, f benchFlags) error {
 			fmt.Fprintf(w, "          first error: %.200s\n", r.firstErr)
 		}
 	}
-	if len(results) == 2 && results[1].rate() > 0 {
-		fmt.Fprintf(w, "ratio platform/floor: throughput %.2f, p50 latency %.2fx\n", results[0].rate()/results[1].rate(),
-			float64(results[0].pct(0.5))/float64(max(1, results[1].pct(0.5))))
+	byName := map[string]result{}
+	for _, r := range results {
+		byName[r.name] = r
 	}
+	ratio := func(label, a, b string) {
+		ra, okA := byName[a]
+		rb, okB := byName[b]
+		if okA && okB && rb.rate() > 0 {
+			fmt.Fprintf(w, "ratio %s: throughput %.2f, p50 latency %.2fx\n", label, ra.rate()/rb.rate(),
+				float64(ra.pct(0.5))/float64(max(1, rb.pct(0.5))))
+		}
+	}
+	ratio("platform/floor", "platform", "floor")
+	ratio("scripts/platform (3 script points vs none)", "scripts", "platform")
 	if len(prof) > 0 {
 		if f.profileOut != "" {
 			if err := os.WriteFile(f.profileOut, prof, 0o644); err != nil {

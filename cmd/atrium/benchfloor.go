@@ -11,8 +11,9 @@ import (
 	"github.com/atriumtrade/atrium/components/dal/idgen"
 )
 
-// floor issues, per order, the SQL statements the platform issues for a one-line order, with
-// nothing around them: no HTTP, RPC, JSON, validation, domain objects or savepoints. It works on
+// floor issues, per order, the SQL statements the platform issues for a one-line order, in the
+// same order, with nothing around them: no HTTP, RPC, JSON, validation, domain objects or
+// savepoints. It works on
 // its own tenant in the server's database, so both phases see the same tables and engine.
 type floor struct {
 	db  *dal.DB
@@ -68,7 +69,12 @@ func (f *floor) placeOrder(ctx context.Context, w, seq int) error {
 		floorTenant, f.sku).Scan(&title, &seller, &currency, &price); err != nil {
 		return err
 	}
-	tx, err := f.db.Primary().BeginTx(ctx, nil)
+	var avail int64
+	if err := r.QueryRowContext(ctx, `SELECT available FROM inventory_levels WHERE tenant = ? AND sku_id IN (?)
+		ORDER BY sku_id, warehouse_id`, floorTenant, f.sku).Scan(&avail); err != nil {
+		return err
+	}
+	tx, err := f.db.Primary().BeginTx(ctx, f.db.TxOptions())
 	if err != nil {
 		return err
 	}
@@ -81,23 +87,6 @@ func (f *floor) placeOrder(ctx context.Context, w, seq int) error {
 		func() error {
 			return exec(`INSERT INTO idempotency_keys (tenant, user_id, scope, idem_key, request_hash, result_ref, created_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?)`, floorTenant, user, "place_order", key, "h", tradeID, now)
-		},
-		func() error {
-			var avail int64
-			return tx.QueryRowContext(ctx, `SELECT available FROM inventory_levels WHERE tenant = ? AND sku_id IN (?)
-				ORDER BY sku_id, warehouse_id`, floorTenant, f.sku).Scan(&avail)
-		},
-		func() error {
-			return exec(`INSERT INTO inventory_reservations (tenant, reservation_id, status, created_at, updated_at)
-				VALUES (?, ?, 'reserved', ?, ?)`, floorTenant, orderID, now, now)
-		},
-		func() error {
-			return exec(`UPDATE inventory_levels SET available = available - 1, reserved = reserved + 1, updated_at = ?
-				WHERE tenant = ? AND sku_id = ? AND warehouse_id = 'wh-floor' AND available >= 1`, now, floorTenant, f.sku)
-		},
-		func() error {
-			return exec(`INSERT INTO inventory_reservation_lines (tenant, reservation_id, line_no, sku_id, warehouse_id, quantity)
-				VALUES (?, ?, 1, ?, 'wh-floor', 1)`, floorTenant, orderID, f.sku)
 		},
 		func() error {
 			return exec(`INSERT INTO trades (tenant, trade_id, biz_code, scenario, user_id, currency, total, address, created_at,
@@ -118,12 +107,21 @@ func (f *floor) placeOrder(ctx context.Context, w, seq int) error {
 				VALUES (?, 'order.created', ?, '{}', ?, 0)`, f.ids.NextString("E"), tradeID, now)
 		},
 		func() error {
-			return exec(`UPDATE delayed_jobs SET due_at = ?, done_at = 0, attempts = 0, lease_until = 0 WHERE kind = ? AND ref = ?`,
-				now+1800000, "fixedprice.unpaid_timeout", floorTenant+"/"+tradeID)
-		},
-		func() error {
 			return exec(`INSERT INTO delayed_jobs (job_id, kind, ref, due_at, lease_until, attempts, last_error, done_at)
 				VALUES (?, ?, ?, ?, 0, 0, '', 0)`, f.ids.NextString("J"), "fixedprice.unpaid_timeout", floorTenant+"/"+tradeID, now+1800000)
+		},
+		// Stock last, as the platform does.
+		func() error {
+			return exec(`INSERT INTO inventory_reservations (tenant, reservation_id, status, created_at, updated_at)
+				VALUES (?, ?, 'reserved', ?, ?)`, floorTenant, orderID, now, now)
+		},
+		func() error {
+			return exec(`UPDATE inventory_levels SET available = available - 1, reserved = reserved + 1, updated_at = ?
+				WHERE tenant = ? AND sku_id = ? AND warehouse_id = 'wh-floor' AND available >= 1`, now, floorTenant, f.sku)
+		},
+		func() error {
+			return exec(`INSERT INTO inventory_reservation_lines (tenant, reservation_id, line_no, sku_id, warehouse_id, quantity)
+				VALUES (?, ?, 1, ?, 'wh-floor', 1)`, floorTenant, orderID, f.sku)
 		},
 	}
 	for _, s := range steps {

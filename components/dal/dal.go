@@ -271,15 +271,29 @@ func (db *DB) outerTx(ctx context.Context, fn func(ctx context.Context) error) e
 		}
 		select {
 		case <-ctx.Done():
-			return err
+			return errors.Join(ErrContention, err)
 		case <-time.After(time.Duration(i+1) * 5 * time.Millisecond):
 		}
 	}
-	return err
+	return errors.Join(ErrContention, err)
+}
+
+// ErrContention is a transaction that kept losing to concurrent ones (deadlocks, lock wait
+// timeouts, a busy database) through every retry: the caller may try again later.
+var ErrContention = errors.New("dal: transaction kept conflicting with concurrent ones")
+
+// TxOptions are the options of every transaction: READ COMMITTED on MySQL, where REPEATABLE
+// READ's gap locks make concurrent inserts next to each other deadlock; SQLite's default (it
+// serializes writers anyway).
+func (db *DB) TxOptions() *sql.TxOptions {
+	if db.dialect == MySQL {
+		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	return nil
 }
 
 func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
-	tx, err := db.primary.BeginTx(ctx, nil)
+	tx, err := db.primary.BeginTx(ctx, db.TxOptions())
 	if err != nil {
 		return fmt.Errorf("dal: begin: %w", err)
 	}

@@ -283,10 +283,21 @@ func clip(b []byte) string {
 	return string(b)
 }
 
-// SaveRuns implements extensions.Store; it joins the caller's transaction.
+// SaveRuns implements extensions.Store; it joins the caller's transaction. The records go in as
+// one statement: they are written inside the order's transaction, where every statement costs.
 func (s *Store) SaveRuns(ctx context.Context, tenant, tradeID string, recs []extensions.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
 	now := time.Now().UnixMilli()
+	q := `INSERT INTO ext_runs (tenant, trade_id, seq, point, scope, script_id, version, hash, gray, outcome, input, previous,
+		output, error, created_at) VALUES `
+	args := make([]any, 0, len(recs)*15)
 	for i, r := range recs {
+		if i > 0 {
+			q += ", "
+		}
+		q += "(" + dal.Placeholders(15) + ")"
 		gray := 0
 		if r.Binding.Gray {
 			gray = 1
@@ -295,12 +306,11 @@ func (s *Store) SaveRuns(ctx context.Context, tenant, tradeID string, recs []ext
 		if len(msg) > 500 {
 			msg = msg[:500]
 		}
-		if _, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO ext_runs (tenant, trade_id, seq, point, scope, script_id, version, hash,
-			gray, outcome, input, previous, output, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			tenant, tradeID, i+1, r.Point, r.Binding.Scope, r.Binding.ScriptID, r.Binding.Version, r.Binding.Hash, gray,
-			string(r.Outcome), clip(r.Input), clip(r.Previous), clip(r.Output), msg, now); err != nil {
-			return fmt.Errorf("extsql: save run: %w", err)
-		}
+		args = append(args, tenant, tradeID, i+1, r.Point, r.Binding.Scope, r.Binding.ScriptID, r.Binding.Version, r.Binding.Hash, gray,
+			string(r.Outcome), clip(r.Input), clip(r.Previous), clip(r.Output), msg, now)
+	}
+	if _, err := s.db.Q(ctx).ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("extsql: save runs: %w", err)
 	}
 	return nil
 }

@@ -207,8 +207,8 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 			}
 		}
 		specs := make([]order.NewOrderSpec, 0, len(p.groups))
+		reserves := make([][]inventory.Line, 0, len(p.groups))
 		for _, g := range p.groups {
-			orderID := f.d.IDs.NextString("O")
 			reserve := make([]inventory.Line, len(g.Lines))
 			lines := make([]order.Line, len(g.Lines))
 			for i, li := range g.Lines {
@@ -217,10 +217,8 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 				lines[i] = order.Line{SKUID: l.SKU.ID(), Title: l.SKU.Title(), WarehouseID: p.lines[li].WarehouseID,
 					Quantity: l.Quantity, UnitPrice: l.UnitPrice, Total: l.Total}
 			}
-			if err := f.d.Inventory.Reserve(ctx, tenant, orderID, reserve); err != nil {
-				return err
-			}
-			specs = append(specs, order.NewOrderSpec{ID: orderID, SellerID: g.SellerID, Lines: lines})
+			specs = append(specs, order.NewOrderSpec{ID: f.d.IDs.NextString("O"), SellerID: g.SellerID, Lines: lines})
+			reserves = append(reserves, reserve)
 		}
 		var err error
 		if trade, err = order.NewTrade(tradeID, cmd.Identity, userID, addr, specs, now, now.Add(f.cfg.UnpaidWindow)); err != nil {
@@ -237,7 +235,17 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 		if _, err := f.d.Outbox.Append(ctx, TopicOrderCreated, tradeID, tradeCreated(trade, now)); err != nil {
 			return err
 		}
-		return f.d.Timers.Schedule(ctx, TimerUnpaid, timerRef(tenant, tradeID), trade.PayDeadline())
+		if err := f.d.Timers.Schedule(ctx, TimerUnpaid, timerRef(tenant, tradeID), trade.PayDeadline()); err != nil {
+			return err
+		}
+		// Stock last: on MySQL its row locks are the ones every order of a hot SKU queues on, and
+		// they are held until commit, so nothing else should run while they are.
+		for i, spec := range specs {
+			if err := f.d.Inventory.Reserve(ctx, tenant, spec.ID, reserves[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/cloudwego/kitex/pkg/kerrors"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/components/dal"
 )
 
 // ToKitex converts a handler error for the wire.
@@ -23,7 +24,7 @@ func ToKitex(ctx context.Context, log *slog.Logger, method string, err error) er
 	}
 	base, public := errkind.Describe(err)
 	if base == errkind.ErrInternal {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, dal.ErrContention) {
 			base, public = errkind.ErrUnavailable, errkind.ErrUnavailable.Public()
 		} else {
 			log.ErrorContext(ctx, "rpc handler failed", "method", method, "err", err)

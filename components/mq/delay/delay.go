@@ -63,21 +63,23 @@ func (q *Queue) Handle(kind string, h func(ctx context.Context, ref string) erro
 }
 
 // Schedule sets a timer in the transaction ctx carries. One (kind, ref) has at most one timer;
-// scheduling it again moves it.
+// scheduling it again moves it. It inserts first (a new timer is the common case, and on MySQL an
+// UPDATE of a missing row would lock the index gap that concurrent inserts need) and moves an
+// existing timer only when the insert finds one.
 func (q *Queue) Schedule(ctx context.Context, kind, ref string, due time.Time) error {
+	// A failed single-statement insert changes nothing on either engine: no savepoint needed.
 	return q.db.InTx(ctx, func(ctx context.Context) error {
-		res, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET due_at = ?, done_at = 0, attempts = 0, lease_until = 0
-			WHERE kind = ? AND ref = ?`, due.UnixMilli(), kind, ref)
-		if err != nil {
-			return fmt.Errorf("delay: schedule: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
+		_, err := q.db.Q(ctx).ExecContext(ctx, `INSERT INTO delayed_jobs (job_id, kind, ref, due_at, lease_until, attempts, last_error, done_at)
+			VALUES (?, ?, ?, ?, 0, 0, '', 0)`, q.ids(), kind, ref, due.UnixMilli())
+		if err == nil {
 			return nil
 		}
-		_, err = q.db.Q(ctx).ExecContext(ctx, `INSERT INTO delayed_jobs (job_id, kind, ref, due_at, lease_until, attempts, last_error, done_at)
-			VALUES (?, ?, ?, ?, 0, 0, '', 0)`, q.ids(), kind, ref, due.UnixMilli())
-		if err != nil {
+		if !dal.IsDuplicate(err) {
 			return fmt.Errorf("delay: schedule: %w", err)
+		}
+		if _, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET due_at = ?, done_at = 0, attempts = 0, lease_until = 0
+			WHERE kind = ? AND ref = ?`, due.UnixMilli(), kind, ref); err != nil {
+			return fmt.Errorf("delay: reschedule: %w", err)
 		}
 		return nil
 	})
