@@ -28,6 +28,7 @@ import (
 // atrium runs the CLI with args and returns what it printed and its error.
 func atrium(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	t.Setenv("ATRIUM_EXTENSIONS_WALL", "250ms") // this shared VM stalls now and then
 	root := rootCmd()
 	var out bytes.Buffer
 	root.SetOut(&out)
@@ -85,6 +86,7 @@ func TestExtReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Extensions.ReloadInterval = 20 * time.Millisecond
+	cfg.Extensions.Wall = 250 * time.Millisecond
 	ctx := context.Background()
 	tr, err := platform.StartTrade(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), platform.TradeOptions{Listener: ln})
 	if err != nil {

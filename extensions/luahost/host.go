@@ -156,12 +156,17 @@ func (s *Script) Call(ctx context.Context, budget extensions.Budget, input, prev
 	if len(input) > b.MaxInput || len(previous) > b.MaxInput {
 		return nil, errkind.WithDetail(extensions.ErrInputTooLarge, "input is %d bytes; the limit is %d", max(len(input), len(previous)), b.MaxInput)
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.Wall)
-	defer cancel()
+	// Waiting for a slot may take at most one budget; the script's own budget starts when it
+	// runs, so a busy machine does not spend a well-behaved script's time before it starts.
+	wait := time.NewTimer(b.Wall)
 	select {
 	case s.h.slots <- struct{}{}:
-	case <-ctx.Done():
+		wait.Stop()
+	case <-wait.C:
 		return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "no script slot free within the time budget")
+	case <-ctx.Done():
+		wait.Stop()
+		return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "the caller gave up before a script slot was free")
 	}
 	type result struct {
 		out []byte
@@ -170,8 +175,10 @@ func (s *Script) Call(ctx context.Context, budget extensions.Budget, input, prev
 	done := make(chan result, 1)
 	go func() {
 		defer func() { <-s.h.slots }()
+		runCtx, cancel := context.WithTimeout(ctx, b.Wall)
+		defer cancel()
 		st := s.get(b)
-		out, err, reusable := s.run(ctx, st, b, input, previous)
+		out, err, reusable := s.run(runCtx, st, b, input, previous)
 		if reusable {
 			s.put(st)
 		} else {
@@ -179,8 +186,8 @@ func (s *Script) Call(ctx context.Context, budget extensions.Budget, input, prev
 		}
 		done <- result{out, err}
 	}()
-	// The watchdog: a call is given its budget plus a grace period for the VM to notice.
-	grace := time.NewTimer(b.Wall + 50*time.Millisecond)
+	// The watchdog: the budget, time to be scheduled, and a grace period for the VM to notice.
+	grace := time.NewTimer(2*b.Wall + 100*time.Millisecond)
 	defer grace.Stop()
 	select {
 	case r := <-done:

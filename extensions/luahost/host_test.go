@@ -79,18 +79,26 @@ func TestHostileCorpus(t *testing.T) {
 			if len(want) == 0 {
 				t.Fatalf("%s has no '-- expect:' header", name)
 			}
-			start := time.Now()
 			var err error
-			s, cerr := h.Compile(name, string(src))
-			if cerr != nil {
-				err = cerr
-			} else {
-				_, err = s.Call(context.Background(), testBudget, []byte(`{"price":1}`), nil)
-			}
-			elapsed := time.Since(start)
+			var elapsed time.Duration
 			matched := false
-			for _, w := range want {
-				matched = matched || errors.Is(err, w)
+			// The VM this runs on stalls for up to ~15 ms now and then, which can stop any call on
+			// the 20 ms wall budget; a budget stop where another outcome was expected is tried once more.
+			for attempt := 0; attempt < 2 && !matched; attempt++ {
+				start := time.Now()
+				s, cerr := h.Compile(name, string(src))
+				if cerr != nil {
+					err = cerr
+				} else {
+					_, err = s.Call(context.Background(), testBudget, []byte(`{"price":1}`), nil)
+				}
+				elapsed = time.Since(start)
+				for _, w := range want {
+					matched = matched || errors.Is(err, w)
+				}
+				if !errors.Is(err, extensions.ErrBudgetExceeded) {
+					break
+				}
 			}
 			if !matched {
 				t.Fatalf("got %v; want one of %v", err, want)
@@ -111,8 +119,11 @@ func TestHostileCorpus(t *testing.T) {
 	}
 }
 
+// generous is the budget of calls that must succeed: this shared VM stalls now and then.
+var generous = extensions.Budget{Wall: 250 * time.Millisecond}
+
 func TestNothingLeaksBetweenCalls(t *testing.T) {
-	h := luahost.New(extensions.DefaultBudget)
+	h := luahost.New(generous)
 	s, err := h.Compile("leak.lua", `
 local cache = cache or {}
 function run(input)
@@ -148,7 +159,7 @@ end`)
 }
 
 func TestConversionKeepsMoneyExact(t *testing.T) {
-	h := luahost.New(extensions.DefaultBudget)
+	h := luahost.New(generous)
 	s, _ := h.Compile("m.lua", `function run(input, prev)
   return {total = input.a + input.b, half = input.a / 2, lines = input.lines, prev = prev and prev.x, empty = {}}
 end`)
@@ -170,7 +181,7 @@ end`)
 }
 
 func BenchmarkTrivialHook(b *testing.B) {
-	h := luahost.New(extensions.DefaultBudget)
+	h := luahost.New(generous) // overhead is measured, not the budget
 	s, _ := h.Compile("t.lua", `function run(input) return {price = input.price} end`)
 	oneLine := []byte(`{"price":1990}`)
 	var twenty strings.Builder

@@ -21,13 +21,16 @@ var baseAllowed = []string{"assert", "error", "ipairs", "next", "pairs", "pcall"
 
 var mathDenied = map[string]bool{"random": true, "randomseed": true}
 
-// sandbox is the per-state set of safe values every call's environment is built from.
+// sandbox is the per-state set of safe values every call's environment reads through.
 type sandbox struct {
 	base    map[string]lua.LValue
 	str     *lua.LTable
 	tbl     *lua.LTable
 	math    *lua.LTable
 	proxies map[*lua.LTable]bool
+	// envMeta is the metatable of every call's global table: reads of names the call has not
+	// set fall through to the shared safe values; it is locked, so a script cannot reach them.
+	envMeta *lua.LTable
 }
 
 func newSandbox(L *lua.LState, b extensions.Budget) *sandbox {
@@ -59,6 +62,18 @@ func newSandbox(L *lua.LState, b extensions.Budget) *sandbox {
 	mathLib := copyTable(L, L.GetField(g, "math").(*lua.LTable), mathDenied)
 
 	sb.str, sb.tbl, sb.math = sb.readOnly(L, strLib), sb.readOnly(L, tblLib), sb.readOnly(L, mathLib)
+
+	shared := L.CreateTable(0, len(sb.base)+4)
+	for k, v := range sb.base {
+		shared.RawSetString(k, v)
+	}
+	shared.RawSetString("string", sb.str)
+	shared.RawSetString("table", sb.tbl)
+	shared.RawSetString("math", sb.math)
+	shared.RawSetString("_VERSION", lua.LString("Lua 5.1"))
+	sb.envMeta = L.NewTable()
+	L.SetField(sb.envMeta, "__index", shared)
+	L.SetField(sb.envMeta, "__metatable", lua.LString("locked"))
 
 	// ("x"):rep(n) looks methods up through the string metatable: point it at the safe library.
 	if mt, ok := L.GetMetatable(lua.LString("")).(*lua.LTable); ok {
@@ -98,17 +113,12 @@ func (sb *sandbox) readOnly(L *lua.LState, t *lua.LTable) *lua.LTable {
 	return p
 }
 
-// env returns a fresh global table for one call.
+// env returns a fresh global table for one call. What the call sets lives in it and dies with
+// it; what it reads and has not set comes from the shared safe values through envMeta.
 func (sb *sandbox) env(L *lua.LState) *lua.LTable {
-	env := L.CreateTable(0, len(sb.base)+6)
-	for k, v := range sb.base {
-		env.RawSetString(k, v)
-	}
-	env.RawSetString("string", sb.str)
-	env.RawSetString("table", sb.tbl)
-	env.RawSetString("math", sb.math)
+	env := L.CreateTable(0, 4)
 	env.RawSetString("_G", env)
-	env.RawSetString("_VERSION", lua.LString("Lua 5.1"))
+	env.Metatable = sb.envMeta
 	return env
 }
 

