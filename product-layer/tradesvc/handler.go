@@ -125,6 +125,21 @@ func (h *Handler) wrap(ctx context.Context, method string, err error) error {
 	return rpcerr.ToKitex(ctx, h.log, method, err)
 }
 
+// buyerIdentity authenticates a buyer and derives the business identity the request runs under:
+// the caller's tenant and business line, and the flow's scenario.
+func (h *Handler) buyerIdentity(c *trade.Caller, flow string) (caller, identity.Identity, error) {
+	cl, err := h.buyer(c)
+	if err != nil {
+		return cl, identity.Identity{}, err
+	}
+	sc, err := flowScenario(flow)
+	if err != nil {
+		return cl, identity.Identity{}, err
+	}
+	ident, err := identity.New(cl.tenant, cl.bizCode, sc)
+	return cl, ident, err
+}
+
 func flowScenario(flow string) (identity.Scenario, error) {
 	switch flow {
 	case "", string(identity.FixedPrice):
@@ -158,15 +173,7 @@ func (h *Handler) Quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 }
 
 func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.QuoteResponse, error) {
-	cl, err := h.buyer(req.Caller)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := flowScenario(req.Flow)
-	if err != nil {
-		return nil, err
-	}
-	ident, err := identity.New(cl.tenant, cl.bizCode, sc)
+	cl, ident, err := h.buyerIdentity(req.Caller, req.Flow)
 	if err != nil {
 		return nil, err
 	}
@@ -208,15 +215,7 @@ func (h *Handler) PlaceOrder(ctx context.Context, req *trade.PlaceOrderRequest) 
 }
 
 func (h *Handler) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest) (*trade.Trade, error) {
-	cl, err := h.buyer(req.Caller)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := flowScenario(req.Flow)
-	if err != nil {
-		return nil, err
-	}
-	ident, err := identity.New(cl.tenant, cl.bizCode, sc)
+	cl, ident, err := h.buyerIdentity(req.Caller, req.Flow)
 	if err != nil {
 		return nil, err
 	}
