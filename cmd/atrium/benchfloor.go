@@ -24,11 +24,7 @@ type floor struct {
 const floorTenant = "benchfloor"
 
 func newFloor(ctx context.Context, cmd *cobra.Command, common commonFlags, run int64) (*floor, error) {
-	cfg, err := common.load(cmd)
-	if err != nil {
-		return nil, err
-	}
-	db, err := dal.Open(ctx, cfg.DB)
+	_, db, err := common.openDB(cmd)
 	if err != nil {
 		return nil, err
 	}

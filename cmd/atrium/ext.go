@@ -13,7 +13,6 @@ import (
 
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/order/ordersql"
-	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/extensions/extsql"
 	"github.com/atriumtrade/atrium/extensions/luahost"
@@ -168,11 +167,7 @@ func extReplayCmd() *cobra.Command {
 		Use:   "replay --tenant T --order ID [--point P]",
 		Short: "Re-run the script calls logged for an order with the versions that ran, and compare the outputs",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := common.load(cmd)
-			if err != nil {
-				return err
-			}
-			db, err := dal.Open(cmd.Context(), cfg.DB)
+			cfg, db, err := common.openDB(cmd)
 			if err != nil {
 				return err
 			}

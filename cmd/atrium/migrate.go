@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/atriumtrade/atrium/cmd/atrium/platform"
-	"github.com/atriumtrade/atrium/components/dal"
 )
 
 func migrateCmd() *cobra.Command {
@@ -16,11 +15,7 @@ func migrateCmd() *cobra.Command {
 		Use:   "migrate",
 		Short: "Apply pending schema migrations (serve also does this at start-up)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := common.load(cmd)
-			if err != nil {
-				return err
-			}
-			db, err := dal.Open(cmd.Context(), cfg.DB)
+			_, db, err := common.openDB(cmd)
 			if err != nil {
 				return err
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/atriumtrade/atrium/cmd/atrium/platform"
+	"github.com/atriumtrade/atrium/components/dal"
 )
 
 // commonFlags are the flags that choose configuration and database.
@@ -47,6 +48,17 @@ func (f *commonFlags) load(cmd *cobra.Command) (platform.Config, error) {
 		cfg.DB.Driver, cfg.DB.DSN = "mysql", f.dbDSN
 	}
 	return cfg, nil
+}
+
+// openDB loads the configuration and opens its database, for the commands that work on the
+// data directly (migrate, ext replay, the bench floor).
+func (f *commonFlags) openDB(cmd *cobra.Command) (platform.Config, *dal.DB, error) {
+	cfg, err := f.load(cmd)
+	if err != nil {
+		return cfg, nil, err
+	}
+	db, err := dal.Open(cmd.Context(), cfg.DB)
+	return cfg, db, err
 }
 
 func serveCmd() *cobra.Command {
