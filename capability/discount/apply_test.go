@@ -129,7 +129,12 @@ func TestApply(t *testing.T) {
 		{name: "exclusive promotion first stops the rest",
 			lines: cart,
 			promos: []discount.Promotion{
-				promo("solo", discount.AmountOff, func(p *discount.Promotion) { p.Amount = 1000; p.Exclusive = true; p.Priority = 9; p.Scope.SKUs = []string{"A"} }),
+				promo("solo", discount.AmountOff, func(p *discount.Promotion) {
+					p.Amount = 1000
+					p.Exclusive = true
+					p.Priority = 9
+					p.Scope.SKUs = []string{"A"}
+				}),
 				promo("pct", discount.PercentOff, func(p *discount.Promotion) { p.Percent = 1000 }),
 			},
 			want: []int64{1000, 0, 0}, applied: []string{"solo"}},

@@ -33,7 +33,7 @@ type Buyer struct {
 type PointInput struct {
 	At         int64       `json:"at"`
 	Currency   string      `json:"currency"`
-	Buyer      Buyer  `json:"buyer"`
+	Buyer      Buyer       `json:"buyer"`
 	Coupons    []string    `json:"coupons"`
 	Lines      []PointLine `json:"lines"`
 	Promotions []Promotion `json:"promotions"`
