@@ -6,6 +6,7 @@ package order
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -63,7 +64,8 @@ func NormalizeAddress(a Address) (Address, error) {
 	return a, nil
 }
 
-// Line is one SKU in an order.
+// Line is one SKU in an order. Total is UnitPrice × Quantity; Discount is the line's share of
+// the order's discounts (at most Total), which is what a refund of the line gives back.
 type Line struct {
 	LineNo      int
 	SKUID       string
@@ -71,6 +73,26 @@ type Line struct {
 	WarehouseID string
 	Quantity    int64
 	UnitPrice   money.Amount
+	Total       money.Amount
+	Discount    money.Amount
+}
+
+// Payable is what the buyer pays for the line.
+func (l Line) Payable() money.Amount { return money.New(l.Total.Minor()-l.Discount.Minor(), l.Total.Currency()) }
+
+// Discount is one promotion's part of an order's discount.
+type Discount struct {
+	PromotionID string
+	Name        string
+	CouponCode  string
+	Amount      money.Amount
+}
+
+// Amounts are an order's money: Total = Subtotal - Discount + ShippingFee, what the buyer pays.
+type Amounts struct {
+	Subtotal    money.Amount
+	Discount    money.Amount
+	ShippingFee money.Amount
 	Total       money.Amount
 }
 
@@ -89,7 +111,8 @@ type Order struct {
 	sellerID     string
 	status       Status
 	lines        []Line
-	total        money.Amount
+	amounts      Amounts
+	discounts    []Discount
 	shipment     Shipment
 	cancelReason string
 	createdAt    time.Time
@@ -118,8 +141,14 @@ func (o *Order) Status() Status { return o.status }
 // Lines are the order's lines.
 func (o *Order) Lines() []Line { return append([]Line(nil), o.lines...) }
 
-// Total is the sum of the lines.
-func (o *Order) Total() money.Amount { return o.total }
+// Total is what the buyer pays for the order: its lines less their discounts, plus shipping.
+func (o *Order) Total() money.Amount { return o.amounts.Total }
+
+// Amounts break the total down.
+func (o *Order) Amounts() Amounts { return o.amounts }
+
+// Discounts are the promotions that discounted the order, each with its part.
+func (o *Order) Discounts() []Discount { return append([]Discount(nil), o.discounts...) }
 
 // Shipment is set once shipped.
 func (o *Order) Shipment() Shipment { return o.shipment }
@@ -191,28 +220,58 @@ type Trade struct {
 	payDeadline time.Time
 }
 
-// NewTrade assembles a trade. Each order's lines must be non-empty and in the trade's currency;
-// the totals are computed here, so they always equal the sum of the lines.
+// NewTrade assembles a trade. Each order's lines must be non-empty and in the trade's currency,
+// each line's discount between zero and its total, and the order's discounts must add up to its
+// lines' discounts; the amounts are computed here, so they always add up.
 func NewTrade(id string, ident identity.Identity, userID string, addr Address, orders []NewOrderSpec, now, payDeadline time.Time) (*Trade, error) {
-	if len(orders) == 0 {
-		return nil, errkind.Invalidf("a trade needs at least one order")
+	if len(orders) == 0 || len(orders[0].Lines) == 0 {
+		return nil, errkind.Invalidf("a trade needs at least one order with a line")
 	}
 	t := &Trade{id: id, identity: ident, userID: userID, address: addr, createdAt: now, payDeadline: payDeadline}
 	cur := orders[0].Lines[0].UnitPrice.Currency()
 	t.total = money.Zero(cur)
 	for _, spec := range orders {
 		o := &Order{id: spec.ID, tradeID: id, tenant: ident.Tenant(), userID: userID, sellerID: spec.SellerID,
-			status: PendingPayment, total: money.Zero(cur), createdAt: now, updatedAt: now}
+			status: PendingPayment, createdAt: now, updatedAt: now, discounts: spec.Discounts}
+		var sub, disc, fromPromos int64
 		for i, l := range spec.Lines {
 			l.LineNo = i + 1
-			var err error
-			if o.total, err = o.total.Add(l.Total); err != nil {
-				return nil, err
+			if l.Discount.Currency().IsZero() {
+				l.Discount = money.Zero(cur)
+			}
+			if l.UnitPrice.Currency() != cur || l.Total.Currency() != cur || l.Discount.Currency() != cur {
+				return nil, fmt.Errorf("order: %s line %d is not in %s: %w", spec.ID, i+1, cur.Code(), money.ErrInvalidAmount)
+			}
+			if l.Discount.Minor() < 0 || l.Discount.Minor() > l.Total.Minor() {
+				return nil, fmt.Errorf("order: line %d discount %d of %d: %w", i+1, l.Discount.Minor(), l.Total.Minor(), money.ErrInvalidAmount)
+			}
+			sub += l.Total.Minor()
+			disc += l.Discount.Minor()
+			if sub < 0 {
+				return nil, money.ErrOverflow
 			}
 			o.lines = append(o.lines, l)
 		}
+		for _, d := range spec.Discounts {
+			if d.Amount.Currency() != cur || d.Amount.Minor() <= 0 {
+				return nil, fmt.Errorf("order: discount %s of %s: %w", d.PromotionID, d.Amount, money.ErrInvalidAmount)
+			}
+			fromPromos += d.Amount.Minor()
+		}
+		if fromPromos != disc {
+			return nil, fmt.Errorf("order: %s: promotions give %d, lines carry %d: %w", spec.ID, fromPromos, disc, money.ErrInvalidAmount)
+		}
+		ship := spec.ShippingFee.Minor()
+		if ship < 0 || (ship > 0 && spec.ShippingFee.Currency() != cur) {
+			return nil, fmt.Errorf("order: shipping fee %s: %w", spec.ShippingFee, money.ErrInvalidAmount)
+		}
+		total := sub - disc + ship
+		if total < 0 {
+			return nil, money.ErrOverflow
+		}
+		o.amounts = Amounts{Subtotal: money.New(sub, cur), Discount: money.New(disc, cur), ShippingFee: money.New(ship, cur), Total: money.New(total, cur)}
 		var err error
-		if t.total, err = t.total.Add(o.total); err != nil {
+		if t.total, err = t.total.Add(o.amounts.Total); err != nil {
 			return nil, err
 		}
 		t.orders = append(t.orders, o)
@@ -222,9 +281,11 @@ func NewTrade(id string, ident identity.Identity, userID string, addr Address, o
 
 // NewOrderSpec describes one child order of a new trade.
 type NewOrderSpec struct {
-	ID       string
-	SellerID string
-	Lines    []Line
+	ID          string
+	SellerID    string
+	Lines       []Line
+	Discounts   []Discount
+	ShippingFee money.Amount
 }
 
 // ID is the trade id.
@@ -242,8 +303,21 @@ func (t *Trade) UserID() string { return t.userID }
 // Address is the shipping address.
 func (t *Trade) Address() Address { return t.address }
 
-// Total is the sum of all child orders as placed.
+// Total is the sum of all child orders as placed: what the buyer pays for the trade.
 func (t *Trade) Total() money.Amount { return t.total }
+
+// Amounts sum the child orders' amounts.
+func (t *Trade) Amounts() Amounts {
+	cur := t.total.Currency()
+	var a [4]int64
+	for _, o := range t.orders {
+		a[0] += o.amounts.Subtotal.Minor()
+		a[1] += o.amounts.Discount.Minor()
+		a[2] += o.amounts.ShippingFee.Minor()
+		a[3] += o.amounts.Total.Minor()
+	}
+	return Amounts{Subtotal: money.New(a[0], cur), Discount: money.New(a[1], cur), ShippingFee: money.New(a[2], cur), Total: money.New(a[3], cur)}
+}
 
 // Orders are the child orders.
 func (t *Trade) Orders() []*Order { return t.orders }
@@ -259,7 +333,7 @@ func (t *Trade) Payable() money.Amount {
 	sum := money.Zero(t.total.Currency())
 	for _, o := range t.orders {
 		if o.status == PendingPayment {
-			sum, _ = sum.Add(o.total) // cannot overflow: bounded by t.total
+			sum, _ = sum.Add(o.amounts.Total) // cannot overflow: bounded by t.total
 		}
 	}
 	return sum
@@ -286,10 +360,10 @@ type Repository interface {
 }
 
 // OrderFromStorage rehydrates an order; only storage adapters call it.
-func OrderFromStorage(id, tradeID, tenant, userID, sellerID string, status Status, lines []Line, total money.Amount,
-	shipment Shipment, cancelReason string, createdAt, updatedAt time.Time, version int64) *Order {
+func OrderFromStorage(id, tradeID, tenant, userID, sellerID string, status Status, lines []Line, amounts Amounts,
+	discounts []Discount, shipment Shipment, cancelReason string, createdAt, updatedAt time.Time, version int64) *Order {
 	return &Order{id: id, tradeID: tradeID, tenant: tenant, userID: userID, sellerID: sellerID, status: status,
-		lines: lines, total: total, shipment: shipment, cancelReason: cancelReason, createdAt: createdAt,
+		lines: lines, amounts: amounts, discounts: discounts, shipment: shipment, cancelReason: cancelReason, createdAt: createdAt,
 		updatedAt: updatedAt, version: version}
 }
 

@@ -63,18 +63,28 @@ func (r *Repo) CreateTrade(ctx context.Context, t *order.Trade) error {
 			return fmt.Errorf("ordersql: insert trade: %w", err)
 		}
 		for _, o := range t.Orders() {
+			a := o.Amounts()
 			if _, err := q.ExecContext(ctx, `INSERT INTO orders (tenant, order_id, trade_id, user_id, seller_id, status,
-				currency, total, carrier, tracking_no, cancel_reason, created_at, updated_at, version)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', '', ?, ?, 1)`,
-				o.Tenant(), o.ID(), o.TradeID(), o.UserID(), o.SellerID(), string(o.Status()),
-				o.Total().Currency().Code(), o.Total().Minor(), o.CreatedAt().UnixMilli(), o.UpdatedAt().UnixMilli()); err != nil {
+				currency, subtotal, discount, shipping_fee, total, carrier, tracking_no, cancel_reason, created_at, updated_at, version)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', ?, ?, 1)`,
+				o.Tenant(), o.ID(), o.TradeID(), o.UserID(), o.SellerID(), string(o.Status()), a.Total.Currency().Code(),
+				a.Subtotal.Minor(), a.Discount.Minor(), a.ShippingFee.Minor(), a.Total.Minor(),
+				o.CreatedAt().UnixMilli(), o.UpdatedAt().UnixMilli()); err != nil {
 				return fmt.Errorf("ordersql: insert order: %w", err)
 			}
 			for _, l := range o.Lines() {
 				if _, err := q.ExecContext(ctx, `INSERT INTO order_lines (tenant, order_id, line_no, sku_id, title,
-					warehouse_id, quantity, unit_price, total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-					o.Tenant(), o.ID(), l.LineNo, l.SKUID, l.Title, l.WarehouseID, l.Quantity, l.UnitPrice.Minor(), l.Total.Minor()); err != nil {
+					warehouse_id, quantity, unit_price, total, discount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					o.Tenant(), o.ID(), l.LineNo, l.SKUID, l.Title, l.WarehouseID, l.Quantity, l.UnitPrice.Minor(), l.Total.Minor(),
+					l.Discount.Minor()); err != nil {
 					return fmt.Errorf("ordersql: insert line: %w", err)
+				}
+			}
+			for i, d := range o.Discounts() {
+				if _, err := q.ExecContext(ctx, `INSERT INTO order_discounts (tenant, order_id, seq, promotion_id, name,
+					coupon_code, amount) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+					o.Tenant(), o.ID(), i+1, d.PromotionID, d.Name, d.CouponCode, d.Amount.Minor()); err != nil {
+					return fmt.Errorf("ordersql: insert discount: %w", err)
 				}
 			}
 		}
@@ -82,19 +92,19 @@ func (r *Repo) CreateTrade(ctx context.Context, t *order.Trade) error {
 	})
 }
 
-const orderCols = `order_id, trade_id, user_id, seller_id, status, currency, total, carrier, tracking_no, cancel_reason,
-	created_at, updated_at, version`
+const orderCols = `order_id, trade_id, user_id, seller_id, status, currency, subtotal, discount, shipping_fee, total,
+	carrier, tracking_no, cancel_reason, created_at, updated_at, version`
 
 func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, rows *sql.Rows) ([]*order.Order, error) {
 	defer rows.Close()
 	type raw struct {
 		id, tradeID, userID, sellerID, status, currency, carrier, tracking, reason string
-		total, created, updated, version                                           int64
+		subtotal, discount, shipping, total, created, updated, version             int64
 	}
 	var raws []raw
 	for rows.Next() {
 		var x raw
-		if err := rows.Scan(&x.id, &x.tradeID, &x.userID, &x.sellerID, &x.status, &x.currency, &x.total, &x.carrier,
+		if err := rows.Scan(&x.id, &x.tradeID, &x.userID, &x.sellerID, &x.status, &x.currency, &x.subtotal, &x.discount, &x.shipping, &x.total, &x.carrier,
 			&x.tracking, &x.reason, &x.created, &x.updated, &x.version); err != nil {
 			return nil, fmt.Errorf("ordersql: scan order: %w", err)
 		}
@@ -112,7 +122,7 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 	for _, x := range raws {
 		ids = append(ids, x.id)
 	}
-	lrows, err := q.QueryContext(ctx, `SELECT order_id, line_no, sku_id, title, warehouse_id, quantity, unit_price, total
+	lrows, err := q.QueryContext(ctx, `SELECT order_id, line_no, sku_id, title, warehouse_id, quantity, unit_price, total, discount
 		FROM order_lines WHERE tenant = ? AND order_id IN (`+dal.Placeholders(len(raws))+`) ORDER BY order_id, line_no`, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("ordersql: lines: %w", err)
@@ -123,18 +133,41 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 		line    order.Line
 		unit    int64
 		total   int64
+		disc    int64
 	}
 	lines := map[string][]rawLine{}
 	for lrows.Next() {
 		var l rawLine
 		if err := lrows.Scan(&l.orderID, &l.line.LineNo, &l.line.SKUID, &l.line.Title, &l.line.WarehouseID,
-			&l.line.Quantity, &l.unit, &l.total); err != nil {
+			&l.line.Quantity, &l.unit, &l.total, &l.disc); err != nil {
 			return nil, fmt.Errorf("ordersql: scan line: %w", err)
 		}
 		lines[l.orderID] = append(lines[l.orderID], l)
 	}
 	if err := lrows.Err(); err != nil {
 		return nil, fmt.Errorf("ordersql: lines: %w", err)
+	}
+	lrows.Close()
+	type rawDiscount struct {
+		orderID, promotionID, name, coupon string
+		amount                             int64
+	}
+	discounts := map[string][]rawDiscount{}
+	drows, err := q.QueryContext(ctx, `SELECT order_id, promotion_id, name, coupon_code, amount
+		FROM order_discounts WHERE tenant = ? AND order_id IN (`+dal.Placeholders(len(raws))+`) ORDER BY order_id, seq`, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("ordersql: discounts: %w", err)
+	}
+	defer drows.Close()
+	for drows.Next() {
+		var d rawDiscount
+		if err := drows.Scan(&d.orderID, &d.promotionID, &d.name, &d.coupon, &d.amount); err != nil {
+			return nil, fmt.Errorf("ordersql: scan discount: %w", err)
+		}
+		discounts[d.orderID] = append(discounts[d.orderID], d)
+	}
+	if err := drows.Err(); err != nil {
+		return nil, fmt.Errorf("ordersql: discounts: %w", err)
 	}
 	out := make([]*order.Order, 0, len(raws))
 	for _, x := range raws {
@@ -145,11 +178,17 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 		var ls []order.Line
 		for _, rl := range lines[x.id] {
 			l := rl.line
-			l.UnitPrice, l.Total = money.New(rl.unit, cur), money.New(rl.total, cur)
+			l.UnitPrice, l.Total, l.Discount = money.New(rl.unit, cur), money.New(rl.total, cur), money.New(rl.disc, cur)
 			ls = append(ls, l)
 		}
+		var ds []order.Discount
+		for _, d := range discounts[x.id] {
+			ds = append(ds, order.Discount{PromotionID: d.promotionID, Name: d.name, CouponCode: d.coupon, Amount: money.New(d.amount, cur)})
+		}
+		amounts := order.Amounts{Subtotal: money.New(x.subtotal, cur), Discount: money.New(x.discount, cur),
+			ShippingFee: money.New(x.shipping, cur), Total: money.New(x.total, cur)}
 		out = append(out, order.OrderFromStorage(x.id, x.tradeID, tenant, x.userID, x.sellerID, order.Status(x.status), ls,
-			money.New(x.total, cur), order.Shipment{Carrier: x.carrier, TrackingNo: x.tracking}, x.reason,
+			amounts, ds, order.Shipment{Carrier: x.carrier, TrackingNo: x.tracking}, x.reason,
 			time.UnixMilli(x.created), time.UnixMilli(x.updated), x.version))
 	}
 	return out, nil

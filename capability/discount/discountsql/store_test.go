@@ -1,0 +1,158 @@
+package discountsql_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/discount"
+	"github.com/atriumtrade/atrium/capability/discount/discountsql"
+	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/dal/daltest"
+)
+
+func sets() []dal.Migrations { return []dal.Migrations{discountsql.Migrations()} }
+
+func seed(t *testing.T, s *discountsql.Store, c discount.Coupon) {
+	t.Helper()
+	ctx := context.Background()
+	p := discount.Promotion{ID: "vip", Name: "VIP", Kind: discount.AmountOff, Currency: "CNY", Amount: 500, CouponOnly: true, CampaignID: "camp"}
+	if err := s.PutPromotion(ctx, "t1", p); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutCampaign(ctx, "t1", discount.Campaign{ID: "camp", Name: "Camp", Currency: "CNY", Budget: 10000}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutCoupon(ctx, "t1", c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStoreContract(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		s := discountsql.New(db)
+		seed(t, s, discount.Coupon{Code: "VIP10", PromotionID: "vip", TotalUses: 2, PerUser: 1})
+		if err := s.PutCoupon(ctx, "t1", discount.Coupon{Code: "NOPE1", PromotionID: "missing"}); !errors.Is(err, discount.ErrPromotionNotFound) {
+			t.Fatalf("coupon of a missing promotion: got %v", err)
+		}
+		if _, err := s.Coupon(ctx, "t1", "OTHER"); !errors.Is(err, discount.ErrCouponNotFound) {
+			t.Fatalf("got %v; want not found", err)
+		}
+		if _, err := s.Coupon(ctx, "t2", "VIP10"); !errors.Is(err, discount.ErrCouponNotFound) {
+			t.Fatalf("another tenant's coupon: got %v; want not found", err)
+		}
+		ps, err := s.Promotions(ctx, "t1", time.Now())
+		if err != nil || len(ps) != 1 || ps[0].Amount != 500 || !ps[0].CouponOnly {
+			t.Fatalf("promotions %+v, %v", ps, err)
+		}
+		redeem := func(trade, user string) error {
+			return s.Redeem(ctx, "t1", discount.Redemption{TradeID: trade, UserID: user, Coupons: []string{"VIP10"}, Spend: map[string]int64{"camp": 500}})
+		}
+		if err := redeem("T1", "u1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := redeem("T2", "u1"); !errors.Is(err, discount.ErrCouponUserLimit) {
+			t.Fatalf("second use by u1: got %v; want %v", err, discount.ErrCouponUserLimit)
+		}
+		if err := redeem("T3", "u2"); err != nil {
+			t.Fatal(err)
+		}
+		if err := redeem("T4", "u3"); !errors.Is(err, discount.ErrCouponExhausted) {
+			t.Fatalf("third use: got %v; want %v", err, discount.ErrCouponExhausted)
+		}
+		c, _ := s.Coupon(ctx, "t1", "VIP10")
+		camp, _ := s.Campaign(ctx, "t1", "camp")
+		if c.Used != 2 || camp.Spent != 1000 {
+			t.Fatalf("used %d spent %d; want 2 and 1000 (failed redemptions must change nothing)", c.Used, camp.Spent)
+		}
+		if err := s.PutCampaign(ctx, "t1", discount.Campaign{ID: "camp", Name: "Camp", Currency: "CNY", Budget: 999}); !errors.Is(err, discount.ErrBudgetBelowSpent) {
+			t.Fatalf("budget below spent: got %v", err)
+		}
+		// Release gives back once, however often it is called.
+		for i := 0; i < 3; i++ {
+			if err := s.Release(ctx, "t1", "T1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c, _ = s.Coupon(ctx, "t1", "VIP10")
+		camp, _ = s.Campaign(ctx, "t1", "camp")
+		if c.Used != 1 || camp.Spent != 500 {
+			t.Fatalf("after release used %d spent %d; want 1 and 500", c.Used, camp.Spent)
+		}
+		if err := redeem("T5", "u1"); err != nil {
+			t.Fatalf("u1 after their order was released: %v", err)
+		}
+		// Budget: a spend over what is left is refused whole.
+		err = s.Redeem(ctx, "t1", discount.Redemption{TradeID: "T6", UserID: "u9", Spend: map[string]int64{"camp": 9001}})
+		if !errors.Is(err, discount.ErrBudgetExhausted) {
+			t.Fatalf("over budget: got %v", err)
+		}
+	})
+}
+
+// TestRedeemConcurrently: 500 parallel redemptions of a coupon with 100 uses succeed exactly 100
+// times; 20 parallel redemptions by one buyer of a once-per-buyer coupon succeed exactly once;
+// a budget is never overspent.
+func TestRedeemConcurrently(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		s := discountsql.New(db)
+		seed(t, s, discount.Coupon{Code: "HUNDRED", PromotionID: "vip", TotalUses: 100})
+		if err := s.PutCoupon(ctx, "t1", discount.Coupon{Code: "ONCE", PromotionID: "vip", PerUser: 1}); err != nil {
+			t.Fatal(err)
+		}
+		run := func(n int, f func(ctx context.Context, i int) error) map[string]int {
+			var mu sync.Mutex
+			got := map[string]int{}
+			var wg sync.WaitGroup
+			for i := 0; i < n; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					err := db.InTx(ctx, func(ctx context.Context) error { return f(ctx, i) })
+					key := "ok"
+					if err != nil {
+						key = err.Error()
+						for _, e := range []error{discount.ErrCouponExhausted, discount.ErrCouponUserLimit, discount.ErrBudgetExhausted} {
+							if errors.Is(err, e) {
+								key = e.(interface{ Code() string }).Code()
+							}
+						}
+					}
+					mu.Lock()
+					got[key]++
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			return got
+		}
+		got := run(500, func(ctx context.Context, i int) error {
+			return s.Redeem(ctx, "t1", discount.Redemption{TradeID: fmt.Sprintf("H%d", i), UserID: fmt.Sprintf("u%d", i), Coupons: []string{"HUNDRED"}})
+		})
+		if got["ok"] != 100 || got["discount.coupon_exhausted"] != 400 {
+			t.Fatalf("500 parallel redemptions of 100 uses: %v", got)
+		}
+		got = run(20, func(ctx context.Context, i int) error {
+			return s.Redeem(ctx, "t1", discount.Redemption{TradeID: fmt.Sprintf("O%d", i), UserID: "same", Coupons: []string{"ONCE"}})
+		})
+		if got["ok"] != 1 || got["discount.coupon_user_limit"] != 19 {
+			t.Fatalf("20 parallel redemptions by one buyer of a once-per-buyer coupon: %v", got)
+		}
+		got = run(50, func(ctx context.Context, i int) error {
+			return s.Redeem(ctx, "t1", discount.Redemption{TradeID: fmt.Sprintf("B%d", i), UserID: "u", Spend: map[string]int64{"camp": 300}})
+		})
+		camp, _ := s.Campaign(ctx, "t1", "camp")
+		if got["ok"] != 33 || camp.Spent != 9900 {
+			t.Fatalf("50 parallel spends of 300 from 10000: %v, spent %d; want 33 and 9900", got, camp.Spent)
+		}
+		c, _ := s.Coupon(ctx, "t1", "HUNDRED")
+		if c.Used != 100 {
+			t.Fatalf("used %d; want 100", c.Used)
+		}
+	})
+}
