@@ -37,6 +37,15 @@ struct Address {
     8: string postalCode
 }
 
+// One promotion's part of a cart's or an order's discount.
+struct AppliedDiscount {
+    1: string promotionId
+    2: string name
+    3: string kind
+    4: string couponCode
+    5: Money amount
+}
+
 struct QuoteLine {
     1: string skuId
     2: string title
@@ -46,6 +55,9 @@ struct QuoteLine {
     6: Money total
     7: Money listPrice
     8: string warehouseId
+    // The line's share of the cart's discounts, and what it costs after them.
+    9: Money discount
+    10: Money payable
 }
 
 struct QuoteGroup {
@@ -54,6 +66,9 @@ struct QuoteGroup {
     3: Money total
     // The split key within the seller (empty unless splitting.split_key says otherwise).
     4: string key
+    5: Money discount
+    6: Money payable
+    7: list<AppliedDiscount> discounts
 }
 
 struct QuoteRequest {
@@ -62,12 +77,17 @@ struct QuoteRequest {
     3: list<Item> items
     // Where the goods would go, if known: it informs the warehouse choice.
     4: optional Address destination
+    // Coupon codes to apply (checked, not used).
+    5: list<string> coupons
 }
 
 struct QuoteResponse {
     1: list<QuoteLine> lines
     2: list<QuoteGroup> groups
     3: Money total
+    4: Money discount
+    5: Money payable
+    6: list<AppliedDiscount> discounts
 }
 
 struct OrderLine {
@@ -78,6 +98,8 @@ struct OrderLine {
     5: i64 quantity
     6: Money unitPrice
     7: Money total
+    8: Money discount
+    9: Money payable
 }
 
 struct Order {
@@ -92,6 +114,11 @@ struct Order {
     9: string cancelReason
     10: i64 createdAt
     11: i64 updatedAt
+    // total = subtotal - discount + shippingFee
+    12: Money subtotal
+    13: Money discount
+    14: Money shippingFee
+    15: list<AppliedDiscount> discounts
 }
 
 struct Trade {
@@ -103,6 +130,9 @@ struct Trade {
     6: Address address
     7: i64 createdAt
     8: i64 payDeadline
+    9: Money subtotal
+    10: Money discount
+    11: Money shippingFee
 }
 
 struct PlaceOrderRequest {
@@ -113,6 +143,8 @@ struct PlaceOrderRequest {
     5: string idempotencyKey
     // The total the buyer was shown; if the price has changed since, the order is refused.
     6: optional Money expectedTotal
+    // Coupon codes to apply; each is used by the order and given back if it is cancelled.
+    7: list<string> coupons
 }
 
 struct TradeRef {
@@ -397,6 +429,99 @@ struct ListFrontendsResponse {
     1: list<Frontend> frontends
 }
 
+// Promotions, coupons and campaign budgets (admin). Money is in minor units of the currency.
+struct PromotionTier {
+    1: i64 minSpend
+    2: i64 save
+}
+
+struct PromotionScope {
+    1: list<string> skus
+    2: list<string> sellers
+    3: list<string> categories
+}
+
+struct Promotion {
+    1: string id
+    2: string name
+    3: string kind
+    4: string currency
+    5: PromotionScope scope
+    6: i64 percent
+    7: i64 amount
+    8: list<PromotionTier> tiers
+    9: i64 buy
+    10: i64 get
+    11: i64 bundleQuantity
+    12: i64 bundlePrice
+    13: i64 minSpend
+    14: i64 maxDiscount
+    15: i64 startsAt
+    16: i64 endsAt
+    17: i64 priority
+    18: string group
+    19: bool exclusive
+    20: bool couponOnly
+    21: string campaignId
+    22: bool disabled
+}
+
+struct PutPromotionRequest {
+    1: Caller caller
+    2: Promotion promotion
+}
+
+struct PromotionRef {
+    1: Caller caller
+    2: string id
+}
+
+struct ListPromotionsRequest {
+    1: Caller caller
+}
+
+struct ListPromotionsResponse {
+    1: list<Promotion> promotions
+}
+
+struct Coupon {
+    1: string code
+    2: string promotionId
+    3: i64 totalUses
+    4: i64 perUser
+    5: i64 validFrom
+    6: i64 validTo
+    7: i64 used
+}
+
+struct PutCouponRequest {
+    1: Caller caller
+    2: Coupon coupon
+}
+
+struct CouponRef {
+    1: Caller caller
+    2: string code
+}
+
+struct Campaign {
+    1: string id
+    2: string name
+    3: string currency
+    4: i64 budget
+    5: i64 spent
+}
+
+struct PutCampaignRequest {
+    1: Caller caller
+    2: Campaign campaign
+}
+
+struct CampaignRef {
+    1: Caller caller
+    2: string id
+}
+
 service TradeService {
     // Ping answers when the service and its database can serve.
     PingResponse Ping(1: PingRequest req)
@@ -428,4 +553,12 @@ service TradeService {
 
     Frontend RegisterFrontend(1: RegisterFrontendRequest req)
     ListFrontendsResponse ListFrontends(1: ListFrontendsRequest req)
+
+    Promotion PutPromotion(1: PutPromotionRequest req)
+    Promotion GetPromotion(1: PromotionRef req)
+    ListPromotionsResponse ListPromotions(1: ListPromotionsRequest req)
+    Coupon PutCoupon(1: PutCouponRequest req)
+    Coupon GetCoupon(1: CouponRef req)
+    Campaign PutCampaign(1: PutCampaignRequest req)
+    Campaign GetCampaign(1: CampaignRef req)
 }

@@ -80,6 +80,19 @@ var errorTable = []errorSpec{
 	{"extensions.nothing_to_roll_back", http.StatusConflict, 46008},
 	{"extensions.invalid_scope", http.StatusBadRequest, 46009},
 	{"extensions.fixture_failed", http.StatusBadRequest, 46010},
+	{"discount.invalid_promotion", http.StatusBadRequest, 47001},
+	{"discount.invalid_coupon", http.StatusBadRequest, 47002},
+	{"discount.promotion_not_found", http.StatusNotFound, 47003},
+	{"discount.coupon_not_found", http.StatusNotFound, 47004},
+	{"discount.coupon_not_applicable", http.StatusUnprocessableEntity, 47005},
+	{"discount.coupon_exhausted", http.StatusConflict, 47006},
+	{"discount.coupon_user_limit", http.StatusConflict, 47007},
+	{"discount.budget_exhausted", http.StatusConflict, 47008},
+	{"discount.too_many_coupons", http.StatusBadRequest, 47009},
+	{"discount.invalid_campaign", http.StatusBadRequest, 47012},
+	{"discount.campaign_not_found", http.StatusNotFound, 47013},
+	{"discount.budget_below_spent", http.StatusConflict, 47014},
+	{"discount.disabled", http.StatusServiceUnavailable, 47015},
 }
 
 var errorIndex = func() map[string]errorSpec {

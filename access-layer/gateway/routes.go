@@ -62,6 +62,7 @@ func (g *Gateway) routesInit() {
 	g.adminRoutes(adminChannel)
 	g.extensionRoutes(adminChannel)
 	g.frontendRoutes(adminChannel)
+	g.discountRoutes(adminChannel)
 	g.add(route{Method: "POST", Path: "/callbacks/v1/payments/:provider", Channel: appChannel,
 		Summary: "Payment provider callback (signed by the provider)"}, g.serve(appChannel, g.paymentCallback))
 	if g.cfg.DevMode {
@@ -135,7 +136,7 @@ func (g *Gateway) quote(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		r := &trade.QuoteRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items)}
+		r := &trade.QuoteRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items), Coupons: req.Coupons}
 		if d := req.Destination; d != nil {
 			r.Destination = &trade.Address{Country: d.Country, Province: d.Province, City: d.City, District: d.District}
 		}
@@ -157,7 +158,7 @@ func (g *Gateway) placeOrder(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		r := &trade.PlaceOrderRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items), IdempotencyKey: key}
+		r := &trade.PlaceOrderRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items), IdempotencyKey: key, Coupons: req.Coupons}
 		if req.ExpectedTotal.Set() {
 			amt, err := ch.parseMoney("expectedTotal", req.ExpectedTotal, req.Currency)
 			if err != nil {

@@ -14,8 +14,9 @@ type itemRequest struct {
 }
 
 type quoteRequest struct {
-	Flow  string        `json:"flow"`
-	Items []itemRequest `json:"items"`
+	Flow    string        `json:"flow"`
+	Items   []itemRequest `json:"items"`
+	Coupons []string      `json:"coupons"`
 	// Destination, if known, informs the warehouse choice.
 	Destination *regionView `json:"destination"`
 }
@@ -42,6 +43,7 @@ type placeOrderRequest struct {
 	Flow    string        `json:"flow"`
 	Items   []itemRequest `json:"items"`
 	Address *addressView  `json:"address"`
+	Coupons []string      `json:"coupons"`
 	// ExpectedTotal is the total the buyer was shown, in the channel's money format, in Currency
 	// (default CNY).
 	ExpectedTotal MoneyInput `json:"expectedTotal"`
@@ -99,20 +101,38 @@ type quoteLineView struct {
 	ListPrice   Money  `json:"listPrice"`
 	UnitPrice   Money  `json:"unitPrice"`
 	Total       Money  `json:"total"`
+	Discount    Money  `json:"discount"`
+	Payable     Money  `json:"payable"`
+}
+
+// discountView is one promotion's part of a cart's or an order's discount.
+type discountView struct {
+	PromotionID string `json:"promotionId"`
+	Name        string `json:"name"`
+	Kind        string `json:"kind,omitempty"`
+	CouponCode  string `json:"couponCode,omitempty"`
+	Amount      Money  `json:"amount"`
 }
 
 type quoteGroupView struct {
-	SellerID string          `json:"sellerId"`
-	Key      string          `json:"key,omitempty"`
-	Lines    []quoteLineView `json:"lines"`
-	Total    Money           `json:"total"`
+	SellerID  string          `json:"sellerId"`
+	Key       string          `json:"key,omitempty"`
+	Lines     []quoteLineView `json:"lines"`
+	Total     Money           `json:"total"`
+	Discount  Money           `json:"discount"`
+	Payable   Money           `json:"payable"`
+	Discounts []discountView  `json:"discounts"`
 }
 
+// quoteView: total is the lines at their unit prices; payable is what an order would charge.
 type quoteView struct {
-	Lines    []quoteLineView  `json:"lines"`
-	Groups   []quoteGroupView `json:"groups"`
-	Total    Money            `json:"total"`
-	Currency string           `json:"currency"`
+	Lines     []quoteLineView  `json:"lines"`
+	Groups    []quoteGroupView `json:"groups"`
+	Total     Money            `json:"total"`
+	Discount  Money            `json:"discount"`
+	Payable   Money            `json:"payable"`
+	Discounts []discountView   `json:"discounts"`
+	Currency  string           `json:"currency"`
 }
 
 type orderLineView struct {
@@ -123,14 +143,21 @@ type orderLineView struct {
 	Quantity    int64  `json:"quantity"`
 	UnitPrice   Money  `json:"unitPrice"`
 	Total       Money  `json:"total"`
+	Discount    Money  `json:"discount"`
+	Payable     Money  `json:"payable"`
 }
 
+// orderView: total = subtotal - discount + shippingFee, what the buyer pays for the order.
 type orderView struct {
 	OrderID      string          `json:"orderId"`
 	TradeID      string          `json:"tradeId"`
 	SellerID     string          `json:"sellerId"`
 	Status       string          `json:"status"`
 	Lines        []orderLineView `json:"lines"`
+	Subtotal     Money           `json:"subtotal"`
+	Discount     Money           `json:"discount"`
+	ShippingFee  Money           `json:"shippingFee"`
+	Discounts    []discountView  `json:"discounts"`
 	Total        Money           `json:"total"`
 	Currency     string          `json:"currency"`
 	Carrier      string          `json:"carrier,omitempty"`
@@ -144,6 +171,9 @@ type tradeView struct {
 	TradeID     string      `json:"tradeId"`
 	Flow        string      `json:"flow"`
 	Orders      []orderView `json:"orders"`
+	Subtotal    Money       `json:"subtotal"`
+	Discount    Money       `json:"discount"`
+	ShippingFee Money       `json:"shippingFee"`
 	Total       Money       `json:"total"`
 	Payable     Money       `json:"payable"`
 	Currency    string      `json:"currency"`
@@ -210,16 +240,27 @@ func timeOf(ms int64) string {
 
 func quoteLineOf(l *trade.QuoteLine) quoteLineView {
 	return quoteLineView{SkuID: l.SkuId, Title: l.Title, SellerID: l.SellerId, WarehouseID: l.WarehouseId, Quantity: l.Quantity,
-		ListPrice: moneyOf(l.ListPrice), UnitPrice: moneyOf(l.UnitPrice), Total: moneyOf(l.Total)}
+		ListPrice: moneyOf(l.ListPrice), UnitPrice: moneyOf(l.UnitPrice), Total: moneyOf(l.Total),
+		Discount: moneyOf(l.Discount), Payable: moneyOf(l.Payable)}
+}
+
+func discountsOf(ds []*trade.AppliedDiscount) []discountView {
+	out := []discountView{}
+	for _, d := range ds {
+		out = append(out, discountView{PromotionID: d.PromotionId, Name: d.Name, Kind: d.Kind, CouponCode: d.CouponCode, Amount: moneyOf(d.Amount)})
+	}
+	return out
 }
 
 func quoteOf(q *trade.QuoteResponse) quoteView {
-	v := quoteView{Total: moneyOf(q.Total), Currency: q.GetTotal().GetCurrency(), Lines: []quoteLineView{}, Groups: []quoteGroupView{}}
+	v := quoteView{Total: moneyOf(q.Total), Discount: moneyOf(q.Discount), Payable: moneyOf(q.Payable), Discounts: discountsOf(q.Discounts),
+		Currency: q.GetTotal().GetCurrency(), Lines: []quoteLineView{}, Groups: []quoteGroupView{}}
 	for _, l := range q.Lines {
 		v.Lines = append(v.Lines, quoteLineOf(l))
 	}
 	for _, g := range q.Groups {
-		gv := quoteGroupView{SellerID: g.SellerId, Key: g.Key, Total: moneyOf(g.Total)}
+		gv := quoteGroupView{SellerID: g.SellerId, Key: g.Key, Total: moneyOf(g.Total), Discount: moneyOf(g.Discount),
+			Payable: moneyOf(g.Payable), Discounts: discountsOf(g.Discounts)}
 		for _, l := range g.Lines {
 			gv.Lines = append(gv.Lines, quoteLineOf(l))
 		}
@@ -231,16 +272,18 @@ func quoteOf(q *trade.QuoteResponse) quoteView {
 func orderOf(o *trade.Order) orderView {
 	v := orderView{OrderID: o.OrderId, TradeID: o.TradeId, SellerID: o.SellerId, Status: o.Status, Total: moneyOf(o.Total),
 		Currency: o.GetTotal().GetCurrency(), Carrier: o.Carrier, TrackingNo: o.TrackingNo, CancelReason: o.CancelReason,
-		CreatedAt: timeOf(o.CreatedAt), UpdatedAt: timeOf(o.UpdatedAt), Lines: []orderLineView{}}
+		CreatedAt: timeOf(o.CreatedAt), UpdatedAt: timeOf(o.UpdatedAt), Lines: []orderLineView{},
+		Subtotal: moneyOf(o.Subtotal), Discount: moneyOf(o.Discount), ShippingFee: moneyOf(o.ShippingFee), Discounts: discountsOf(o.Discounts)}
 	for _, l := range o.Lines {
 		v.Lines = append(v.Lines, orderLineView{LineNo: l.LineNo, SkuID: l.SkuId, Title: l.Title, WarehouseID: l.WarehouseId,
-			Quantity: l.Quantity, UnitPrice: moneyOf(l.UnitPrice), Total: moneyOf(l.Total)})
+			Quantity: l.Quantity, UnitPrice: moneyOf(l.UnitPrice), Total: moneyOf(l.Total), Discount: moneyOf(l.Discount), Payable: moneyOf(l.Payable)})
 	}
 	return v
 }
 
 func tradeOf(t *trade.Trade) tradeView {
 	v := tradeView{TradeID: t.TradeId, Flow: t.Flow, Total: moneyOf(t.Total), Payable: moneyOf(t.Payable),
+		Subtotal: moneyOf(t.Subtotal), Discount: moneyOf(t.Discount), ShippingFee: moneyOf(t.ShippingFee),
 		Currency: t.GetTotal().GetCurrency(), CreatedAt: timeOf(t.CreatedAt), PayDeadline: timeOf(t.PayDeadline), Orders: []orderView{}}
 	if a := t.Address; a != nil {
 		v.Address = addressView{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,

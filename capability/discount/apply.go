@@ -20,10 +20,18 @@ type Line struct {
 	Total      int64 // UnitPrice × Quantity
 }
 
-// Rules are a tenant's stacking rules.
+// Rules are the stacking rules that hold across promotions.
 type Rules struct {
 	// MaxShare caps all discounts of a cart together, in basis points of its total; 0 is 10000.
-	MaxShare int64
+	MaxShare int64 `yaml:"maxShare"`
+}
+
+// Validate reports rules that cannot work.
+func (r Rules) Validate() error {
+	if r.MaxShare < 0 || r.MaxShare > BasisPoints {
+		return fmt.Errorf("discount: maxShare %d must be 0-10000 basis points", r.MaxShare)
+	}
+	return nil
 }
 
 // Input is what Apply decides on.

@@ -44,10 +44,9 @@ var (
 	ErrCouponUserLimit     = errkind.New(errkind.Exhausted, "discount.coupon_user_limit", "you have already used this coupon")
 	ErrBudgetExhausted     = errkind.New(errkind.Exhausted, "discount.budget_exhausted", "the promotion's budget is used up; review the order again")
 	ErrTooManyCoupons      = errkind.New(errkind.Invalid, "discount.too_many_coupons", "too many coupons")
-	ErrPromotionIDTaken    = errkind.New(errkind.Conflict, "discount.promotion_exists", "a promotion with this id exists")
-	ErrCouponCodeTaken     = errkind.New(errkind.Conflict, "discount.coupon_exists", "a coupon with this code exists")
 	ErrInvalidCampaign     = errkind.New(errkind.Invalid, "discount.invalid_campaign", "invalid campaign")
 	ErrCampaignNotFound    = errkind.New(errkind.NotFound, "discount.campaign_not_found", "campaign not found")
+	ErrDisabled            = errkind.New(errkind.Unavailable, "discount.disabled", "promotions are not enabled on this server")
 	ErrBudgetBelowSpent    = errkind.New(errkind.Conflict, "discount.budget_below_spent", "a budget cannot be set below what is already spent")
 )
 

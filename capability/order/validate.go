@@ -23,6 +23,7 @@ type ValidateLine struct {
 	Quantity    int64    `json:"quantity"`
 	UnitPrice   int64    `json:"unitPrice"`
 	Total       int64    `json:"total"`
+	Discount    int64    `json:"discount"`
 }
 
 // ValidateAddress is the destination as the order.validate input shows it.
@@ -40,7 +41,7 @@ type ValidateInput struct {
 	MemberLevel string          `json:"memberLevel,omitempty"`
 	Channel     string          `json:"channel,omitempty"`
 	Currency    string          `json:"currency"`
-	Total       int64           `json:"total"`
+	Total       int64           `json:"total"` // what the buyer pays: the lines less their discounts
 	Address     ValidateAddress `json:"address"`
 	At          int64           `json:"at"`
 	Lines       []ValidateLine  `json:"lines"`

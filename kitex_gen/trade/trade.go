@@ -249,6 +249,80 @@ var fieldIDToName_Address = map[int16]string{
 	8: "postalCode",
 }
 
+type AppliedDiscount struct {
+	PromotionId string `thrift:"promotionId,1" frugal:"1,default,string" json:"promotionId"`
+	Name        string `thrift:"name,2" frugal:"2,default,string" json:"name"`
+	Kind        string `thrift:"kind,3" frugal:"3,default,string" json:"kind"`
+	CouponCode  string `thrift:"couponCode,4" frugal:"4,default,string" json:"couponCode"`
+	Amount      *Money `thrift:"amount,5" frugal:"5,default,Money" json:"amount"`
+}
+
+func NewAppliedDiscount() *AppliedDiscount {
+	return &AppliedDiscount{}
+}
+
+func (p *AppliedDiscount) InitDefault() {
+}
+
+func (p *AppliedDiscount) GetPromotionId() (v string) {
+	return p.PromotionId
+}
+
+func (p *AppliedDiscount) GetName() (v string) {
+	return p.Name
+}
+
+func (p *AppliedDiscount) GetKind() (v string) {
+	return p.Kind
+}
+
+func (p *AppliedDiscount) GetCouponCode() (v string) {
+	return p.CouponCode
+}
+
+var AppliedDiscount_Amount_DEFAULT *Money
+
+func (p *AppliedDiscount) GetAmount() (v *Money) {
+	if !p.IsSetAmount() {
+		return AppliedDiscount_Amount_DEFAULT
+	}
+	return p.Amount
+}
+func (p *AppliedDiscount) SetPromotionId(val string) {
+	p.PromotionId = val
+}
+func (p *AppliedDiscount) SetName(val string) {
+	p.Name = val
+}
+func (p *AppliedDiscount) SetKind(val string) {
+	p.Kind = val
+}
+func (p *AppliedDiscount) SetCouponCode(val string) {
+	p.CouponCode = val
+}
+func (p *AppliedDiscount) SetAmount(val *Money) {
+	p.Amount = val
+}
+
+func (p *AppliedDiscount) IsSetAmount() bool {
+	return p.Amount != nil
+}
+
+func (p *AppliedDiscount) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AppliedDiscount(%+v)", *p)
+}
+
+var fieldIDToName_AppliedDiscount = map[int16]string{
+	1: "promotionId",
+	2: "name",
+	3: "kind",
+	4: "couponCode",
+	5: "amount",
+}
+
 type QuoteLine struct {
 	SkuId       string `thrift:"skuId,1" frugal:"1,default,string" json:"skuId"`
 	Title       string `thrift:"title,2" frugal:"2,default,string" json:"title"`
@@ -258,6 +332,8 @@ type QuoteLine struct {
 	Total       *Money `thrift:"total,6" frugal:"6,default,Money" json:"total"`
 	ListPrice   *Money `thrift:"listPrice,7" frugal:"7,default,Money" json:"listPrice"`
 	WarehouseId string `thrift:"warehouseId,8" frugal:"8,default,string" json:"warehouseId"`
+	Discount    *Money `thrift:"discount,9" frugal:"9,default,Money" json:"discount"`
+	Payable     *Money `thrift:"payable,10" frugal:"10,default,Money" json:"payable"`
 }
 
 func NewQuoteLine() *QuoteLine {
@@ -313,6 +389,24 @@ func (p *QuoteLine) GetListPrice() (v *Money) {
 func (p *QuoteLine) GetWarehouseId() (v string) {
 	return p.WarehouseId
 }
+
+var QuoteLine_Discount_DEFAULT *Money
+
+func (p *QuoteLine) GetDiscount() (v *Money) {
+	if !p.IsSetDiscount() {
+		return QuoteLine_Discount_DEFAULT
+	}
+	return p.Discount
+}
+
+var QuoteLine_Payable_DEFAULT *Money
+
+func (p *QuoteLine) GetPayable() (v *Money) {
+	if !p.IsSetPayable() {
+		return QuoteLine_Payable_DEFAULT
+	}
+	return p.Payable
+}
 func (p *QuoteLine) SetSkuId(val string) {
 	p.SkuId = val
 }
@@ -337,6 +431,12 @@ func (p *QuoteLine) SetListPrice(val *Money) {
 func (p *QuoteLine) SetWarehouseId(val string) {
 	p.WarehouseId = val
 }
+func (p *QuoteLine) SetDiscount(val *Money) {
+	p.Discount = val
+}
+func (p *QuoteLine) SetPayable(val *Money) {
+	p.Payable = val
+}
 
 func (p *QuoteLine) IsSetUnitPrice() bool {
 	return p.UnitPrice != nil
@@ -350,6 +450,14 @@ func (p *QuoteLine) IsSetListPrice() bool {
 	return p.ListPrice != nil
 }
 
+func (p *QuoteLine) IsSetDiscount() bool {
+	return p.Discount != nil
+}
+
+func (p *QuoteLine) IsSetPayable() bool {
+	return p.Payable != nil
+}
+
 func (p *QuoteLine) String() string {
 	if p == nil {
 		return "<nil>"
@@ -358,21 +466,26 @@ func (p *QuoteLine) String() string {
 }
 
 var fieldIDToName_QuoteLine = map[int16]string{
-	1: "skuId",
-	2: "title",
-	3: "sellerId",
-	4: "quantity",
-	5: "unitPrice",
-	6: "total",
-	7: "listPrice",
-	8: "warehouseId",
+	1:  "skuId",
+	2:  "title",
+	3:  "sellerId",
+	4:  "quantity",
+	5:  "unitPrice",
+	6:  "total",
+	7:  "listPrice",
+	8:  "warehouseId",
+	9:  "discount",
+	10: "payable",
 }
 
 type QuoteGroup struct {
-	SellerId string       `thrift:"sellerId,1" frugal:"1,default,string" json:"sellerId"`
-	Lines    []*QuoteLine `thrift:"lines,2" frugal:"2,default,list<QuoteLine>" json:"lines"`
-	Total    *Money       `thrift:"total,3" frugal:"3,default,Money" json:"total"`
-	Key      string       `thrift:"key,4" frugal:"4,default,string" json:"key"`
+	SellerId  string             `thrift:"sellerId,1" frugal:"1,default,string" json:"sellerId"`
+	Lines     []*QuoteLine       `thrift:"lines,2" frugal:"2,default,list<QuoteLine>" json:"lines"`
+	Total     *Money             `thrift:"total,3" frugal:"3,default,Money" json:"total"`
+	Key       string             `thrift:"key,4" frugal:"4,default,string" json:"key"`
+	Discount  *Money             `thrift:"discount,5" frugal:"5,default,Money" json:"discount"`
+	Payable   *Money             `thrift:"payable,6" frugal:"6,default,Money" json:"payable"`
+	Discounts []*AppliedDiscount `thrift:"discounts,7" frugal:"7,default,list<AppliedDiscount>" json:"discounts"`
 }
 
 func NewQuoteGroup() *QuoteGroup {
@@ -402,6 +515,28 @@ func (p *QuoteGroup) GetTotal() (v *Money) {
 func (p *QuoteGroup) GetKey() (v string) {
 	return p.Key
 }
+
+var QuoteGroup_Discount_DEFAULT *Money
+
+func (p *QuoteGroup) GetDiscount() (v *Money) {
+	if !p.IsSetDiscount() {
+		return QuoteGroup_Discount_DEFAULT
+	}
+	return p.Discount
+}
+
+var QuoteGroup_Payable_DEFAULT *Money
+
+func (p *QuoteGroup) GetPayable() (v *Money) {
+	if !p.IsSetPayable() {
+		return QuoteGroup_Payable_DEFAULT
+	}
+	return p.Payable
+}
+
+func (p *QuoteGroup) GetDiscounts() (v []*AppliedDiscount) {
+	return p.Discounts
+}
 func (p *QuoteGroup) SetSellerId(val string) {
 	p.SellerId = val
 }
@@ -414,9 +549,26 @@ func (p *QuoteGroup) SetTotal(val *Money) {
 func (p *QuoteGroup) SetKey(val string) {
 	p.Key = val
 }
+func (p *QuoteGroup) SetDiscount(val *Money) {
+	p.Discount = val
+}
+func (p *QuoteGroup) SetPayable(val *Money) {
+	p.Payable = val
+}
+func (p *QuoteGroup) SetDiscounts(val []*AppliedDiscount) {
+	p.Discounts = val
+}
 
 func (p *QuoteGroup) IsSetTotal() bool {
 	return p.Total != nil
+}
+
+func (p *QuoteGroup) IsSetDiscount() bool {
+	return p.Discount != nil
+}
+
+func (p *QuoteGroup) IsSetPayable() bool {
+	return p.Payable != nil
 }
 
 func (p *QuoteGroup) String() string {
@@ -431,6 +583,9 @@ var fieldIDToName_QuoteGroup = map[int16]string{
 	2: "lines",
 	3: "total",
 	4: "key",
+	5: "discount",
+	6: "payable",
+	7: "discounts",
 }
 
 type QuoteRequest struct {
@@ -438,6 +593,7 @@ type QuoteRequest struct {
 	Flow        string   `thrift:"flow,2" frugal:"2,default,string" json:"flow"`
 	Items       []*Item  `thrift:"items,3" frugal:"3,default,list<Item>" json:"items"`
 	Destination *Address `thrift:"destination,4,optional" frugal:"4,optional,Address" json:"destination,omitempty"`
+	Coupons     []string `thrift:"coupons,5" frugal:"5,default,list<string>" json:"coupons"`
 }
 
 func NewQuoteRequest() *QuoteRequest {
@@ -472,6 +628,10 @@ func (p *QuoteRequest) GetDestination() (v *Address) {
 	}
 	return p.Destination
 }
+
+func (p *QuoteRequest) GetCoupons() (v []string) {
+	return p.Coupons
+}
 func (p *QuoteRequest) SetCaller(val *Caller) {
 	p.Caller = val
 }
@@ -483,6 +643,9 @@ func (p *QuoteRequest) SetItems(val []*Item) {
 }
 func (p *QuoteRequest) SetDestination(val *Address) {
 	p.Destination = val
+}
+func (p *QuoteRequest) SetCoupons(val []string) {
+	p.Coupons = val
 }
 
 func (p *QuoteRequest) IsSetCaller() bool {
@@ -505,12 +668,16 @@ var fieldIDToName_QuoteRequest = map[int16]string{
 	2: "flow",
 	3: "items",
 	4: "destination",
+	5: "coupons",
 }
 
 type QuoteResponse struct {
-	Lines  []*QuoteLine  `thrift:"lines,1" frugal:"1,default,list<QuoteLine>" json:"lines"`
-	Groups []*QuoteGroup `thrift:"groups,2" frugal:"2,default,list<QuoteGroup>" json:"groups"`
-	Total  *Money        `thrift:"total,3" frugal:"3,default,Money" json:"total"`
+	Lines     []*QuoteLine       `thrift:"lines,1" frugal:"1,default,list<QuoteLine>" json:"lines"`
+	Groups    []*QuoteGroup      `thrift:"groups,2" frugal:"2,default,list<QuoteGroup>" json:"groups"`
+	Total     *Money             `thrift:"total,3" frugal:"3,default,Money" json:"total"`
+	Discount  *Money             `thrift:"discount,4" frugal:"4,default,Money" json:"discount"`
+	Payable   *Money             `thrift:"payable,5" frugal:"5,default,Money" json:"payable"`
+	Discounts []*AppliedDiscount `thrift:"discounts,6" frugal:"6,default,list<AppliedDiscount>" json:"discounts"`
 }
 
 func NewQuoteResponse() *QuoteResponse {
@@ -536,6 +703,28 @@ func (p *QuoteResponse) GetTotal() (v *Money) {
 	}
 	return p.Total
 }
+
+var QuoteResponse_Discount_DEFAULT *Money
+
+func (p *QuoteResponse) GetDiscount() (v *Money) {
+	if !p.IsSetDiscount() {
+		return QuoteResponse_Discount_DEFAULT
+	}
+	return p.Discount
+}
+
+var QuoteResponse_Payable_DEFAULT *Money
+
+func (p *QuoteResponse) GetPayable() (v *Money) {
+	if !p.IsSetPayable() {
+		return QuoteResponse_Payable_DEFAULT
+	}
+	return p.Payable
+}
+
+func (p *QuoteResponse) GetDiscounts() (v []*AppliedDiscount) {
+	return p.Discounts
+}
 func (p *QuoteResponse) SetLines(val []*QuoteLine) {
 	p.Lines = val
 }
@@ -545,9 +734,26 @@ func (p *QuoteResponse) SetGroups(val []*QuoteGroup) {
 func (p *QuoteResponse) SetTotal(val *Money) {
 	p.Total = val
 }
+func (p *QuoteResponse) SetDiscount(val *Money) {
+	p.Discount = val
+}
+func (p *QuoteResponse) SetPayable(val *Money) {
+	p.Payable = val
+}
+func (p *QuoteResponse) SetDiscounts(val []*AppliedDiscount) {
+	p.Discounts = val
+}
 
 func (p *QuoteResponse) IsSetTotal() bool {
 	return p.Total != nil
+}
+
+func (p *QuoteResponse) IsSetDiscount() bool {
+	return p.Discount != nil
+}
+
+func (p *QuoteResponse) IsSetPayable() bool {
+	return p.Payable != nil
 }
 
 func (p *QuoteResponse) String() string {
@@ -561,6 +767,9 @@ var fieldIDToName_QuoteResponse = map[int16]string{
 	1: "lines",
 	2: "groups",
 	3: "total",
+	4: "discount",
+	5: "payable",
+	6: "discounts",
 }
 
 type OrderLine struct {
@@ -571,6 +780,8 @@ type OrderLine struct {
 	Quantity    int64  `thrift:"quantity,5" frugal:"5,default,i64" json:"quantity"`
 	UnitPrice   *Money `thrift:"unitPrice,6" frugal:"6,default,Money" json:"unitPrice"`
 	Total       *Money `thrift:"total,7" frugal:"7,default,Money" json:"total"`
+	Discount    *Money `thrift:"discount,8" frugal:"8,default,Money" json:"discount"`
+	Payable     *Money `thrift:"payable,9" frugal:"9,default,Money" json:"payable"`
 }
 
 func NewOrderLine() *OrderLine {
@@ -617,6 +828,24 @@ func (p *OrderLine) GetTotal() (v *Money) {
 	}
 	return p.Total
 }
+
+var OrderLine_Discount_DEFAULT *Money
+
+func (p *OrderLine) GetDiscount() (v *Money) {
+	if !p.IsSetDiscount() {
+		return OrderLine_Discount_DEFAULT
+	}
+	return p.Discount
+}
+
+var OrderLine_Payable_DEFAULT *Money
+
+func (p *OrderLine) GetPayable() (v *Money) {
+	if !p.IsSetPayable() {
+		return OrderLine_Payable_DEFAULT
+	}
+	return p.Payable
+}
 func (p *OrderLine) SetLineNo(val int32) {
 	p.LineNo = val
 }
@@ -638,6 +867,12 @@ func (p *OrderLine) SetUnitPrice(val *Money) {
 func (p *OrderLine) SetTotal(val *Money) {
 	p.Total = val
 }
+func (p *OrderLine) SetDiscount(val *Money) {
+	p.Discount = val
+}
+func (p *OrderLine) SetPayable(val *Money) {
+	p.Payable = val
+}
 
 func (p *OrderLine) IsSetUnitPrice() bool {
 	return p.UnitPrice != nil
@@ -645,6 +880,14 @@ func (p *OrderLine) IsSetUnitPrice() bool {
 
 func (p *OrderLine) IsSetTotal() bool {
 	return p.Total != nil
+}
+
+func (p *OrderLine) IsSetDiscount() bool {
+	return p.Discount != nil
+}
+
+func (p *OrderLine) IsSetPayable() bool {
+	return p.Payable != nil
 }
 
 func (p *OrderLine) String() string {
@@ -662,20 +905,26 @@ var fieldIDToName_OrderLine = map[int16]string{
 	5: "quantity",
 	6: "unitPrice",
 	7: "total",
+	8: "discount",
+	9: "payable",
 }
 
 type Order struct {
-	OrderId      string       `thrift:"orderId,1" frugal:"1,default,string" json:"orderId"`
-	TradeId      string       `thrift:"tradeId,2" frugal:"2,default,string" json:"tradeId"`
-	SellerId     string       `thrift:"sellerId,3" frugal:"3,default,string" json:"sellerId"`
-	Status       string       `thrift:"status,4" frugal:"4,default,string" json:"status"`
-	Lines        []*OrderLine `thrift:"lines,5" frugal:"5,default,list<OrderLine>" json:"lines"`
-	Total        *Money       `thrift:"total,6" frugal:"6,default,Money" json:"total"`
-	Carrier      string       `thrift:"carrier,7" frugal:"7,default,string" json:"carrier"`
-	TrackingNo   string       `thrift:"trackingNo,8" frugal:"8,default,string" json:"trackingNo"`
-	CancelReason string       `thrift:"cancelReason,9" frugal:"9,default,string" json:"cancelReason"`
-	CreatedAt    int64        `thrift:"createdAt,10" frugal:"10,default,i64" json:"createdAt"`
-	UpdatedAt    int64        `thrift:"updatedAt,11" frugal:"11,default,i64" json:"updatedAt"`
+	OrderId      string             `thrift:"orderId,1" frugal:"1,default,string" json:"orderId"`
+	TradeId      string             `thrift:"tradeId,2" frugal:"2,default,string" json:"tradeId"`
+	SellerId     string             `thrift:"sellerId,3" frugal:"3,default,string" json:"sellerId"`
+	Status       string             `thrift:"status,4" frugal:"4,default,string" json:"status"`
+	Lines        []*OrderLine       `thrift:"lines,5" frugal:"5,default,list<OrderLine>" json:"lines"`
+	Total        *Money             `thrift:"total,6" frugal:"6,default,Money" json:"total"`
+	Carrier      string             `thrift:"carrier,7" frugal:"7,default,string" json:"carrier"`
+	TrackingNo   string             `thrift:"trackingNo,8" frugal:"8,default,string" json:"trackingNo"`
+	CancelReason string             `thrift:"cancelReason,9" frugal:"9,default,string" json:"cancelReason"`
+	CreatedAt    int64              `thrift:"createdAt,10" frugal:"10,default,i64" json:"createdAt"`
+	UpdatedAt    int64              `thrift:"updatedAt,11" frugal:"11,default,i64" json:"updatedAt"`
+	Subtotal     *Money             `thrift:"subtotal,12" frugal:"12,default,Money" json:"subtotal"`
+	Discount     *Money             `thrift:"discount,13" frugal:"13,default,Money" json:"discount"`
+	ShippingFee  *Money             `thrift:"shippingFee,14" frugal:"14,default,Money" json:"shippingFee"`
+	Discounts    []*AppliedDiscount `thrift:"discounts,15" frugal:"15,default,list<AppliedDiscount>" json:"discounts"`
 }
 
 func NewOrder() *Order {
@@ -733,6 +982,37 @@ func (p *Order) GetCreatedAt() (v int64) {
 func (p *Order) GetUpdatedAt() (v int64) {
 	return p.UpdatedAt
 }
+
+var Order_Subtotal_DEFAULT *Money
+
+func (p *Order) GetSubtotal() (v *Money) {
+	if !p.IsSetSubtotal() {
+		return Order_Subtotal_DEFAULT
+	}
+	return p.Subtotal
+}
+
+var Order_Discount_DEFAULT *Money
+
+func (p *Order) GetDiscount() (v *Money) {
+	if !p.IsSetDiscount() {
+		return Order_Discount_DEFAULT
+	}
+	return p.Discount
+}
+
+var Order_ShippingFee_DEFAULT *Money
+
+func (p *Order) GetShippingFee() (v *Money) {
+	if !p.IsSetShippingFee() {
+		return Order_ShippingFee_DEFAULT
+	}
+	return p.ShippingFee
+}
+
+func (p *Order) GetDiscounts() (v []*AppliedDiscount) {
+	return p.Discounts
+}
 func (p *Order) SetOrderId(val string) {
 	p.OrderId = val
 }
@@ -766,9 +1046,33 @@ func (p *Order) SetCreatedAt(val int64) {
 func (p *Order) SetUpdatedAt(val int64) {
 	p.UpdatedAt = val
 }
+func (p *Order) SetSubtotal(val *Money) {
+	p.Subtotal = val
+}
+func (p *Order) SetDiscount(val *Money) {
+	p.Discount = val
+}
+func (p *Order) SetShippingFee(val *Money) {
+	p.ShippingFee = val
+}
+func (p *Order) SetDiscounts(val []*AppliedDiscount) {
+	p.Discounts = val
+}
 
 func (p *Order) IsSetTotal() bool {
 	return p.Total != nil
+}
+
+func (p *Order) IsSetSubtotal() bool {
+	return p.Subtotal != nil
+}
+
+func (p *Order) IsSetDiscount() bool {
+	return p.Discount != nil
+}
+
+func (p *Order) IsSetShippingFee() bool {
+	return p.ShippingFee != nil
 }
 
 func (p *Order) String() string {
@@ -790,6 +1094,10 @@ var fieldIDToName_Order = map[int16]string{
 	9:  "cancelReason",
 	10: "createdAt",
 	11: "updatedAt",
+	12: "subtotal",
+	13: "discount",
+	14: "shippingFee",
+	15: "discounts",
 }
 
 type Trade struct {
@@ -801,6 +1109,9 @@ type Trade struct {
 	Address     *Address `thrift:"address,6" frugal:"6,default,Address" json:"address"`
 	CreatedAt   int64    `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
 	PayDeadline int64    `thrift:"payDeadline,8" frugal:"8,default,i64" json:"payDeadline"`
+	Subtotal    *Money   `thrift:"subtotal,9" frugal:"9,default,Money" json:"subtotal"`
+	Discount    *Money   `thrift:"discount,10" frugal:"10,default,Money" json:"discount"`
+	ShippingFee *Money   `thrift:"shippingFee,11" frugal:"11,default,Money" json:"shippingFee"`
 }
 
 func NewTrade() *Trade {
@@ -856,6 +1167,33 @@ func (p *Trade) GetCreatedAt() (v int64) {
 func (p *Trade) GetPayDeadline() (v int64) {
 	return p.PayDeadline
 }
+
+var Trade_Subtotal_DEFAULT *Money
+
+func (p *Trade) GetSubtotal() (v *Money) {
+	if !p.IsSetSubtotal() {
+		return Trade_Subtotal_DEFAULT
+	}
+	return p.Subtotal
+}
+
+var Trade_Discount_DEFAULT *Money
+
+func (p *Trade) GetDiscount() (v *Money) {
+	if !p.IsSetDiscount() {
+		return Trade_Discount_DEFAULT
+	}
+	return p.Discount
+}
+
+var Trade_ShippingFee_DEFAULT *Money
+
+func (p *Trade) GetShippingFee() (v *Money) {
+	if !p.IsSetShippingFee() {
+		return Trade_ShippingFee_DEFAULT
+	}
+	return p.ShippingFee
+}
 func (p *Trade) SetTradeId(val string) {
 	p.TradeId = val
 }
@@ -880,6 +1218,15 @@ func (p *Trade) SetCreatedAt(val int64) {
 func (p *Trade) SetPayDeadline(val int64) {
 	p.PayDeadline = val
 }
+func (p *Trade) SetSubtotal(val *Money) {
+	p.Subtotal = val
+}
+func (p *Trade) SetDiscount(val *Money) {
+	p.Discount = val
+}
+func (p *Trade) SetShippingFee(val *Money) {
+	p.ShippingFee = val
+}
 
 func (p *Trade) IsSetTotal() bool {
 	return p.Total != nil
@@ -893,6 +1240,18 @@ func (p *Trade) IsSetAddress() bool {
 	return p.Address != nil
 }
 
+func (p *Trade) IsSetSubtotal() bool {
+	return p.Subtotal != nil
+}
+
+func (p *Trade) IsSetDiscount() bool {
+	return p.Discount != nil
+}
+
+func (p *Trade) IsSetShippingFee() bool {
+	return p.ShippingFee != nil
+}
+
 func (p *Trade) String() string {
 	if p == nil {
 		return "<nil>"
@@ -901,14 +1260,17 @@ func (p *Trade) String() string {
 }
 
 var fieldIDToName_Trade = map[int16]string{
-	1: "tradeId",
-	2: "flow",
-	3: "orders",
-	4: "total",
-	5: "payable",
-	6: "address",
-	7: "createdAt",
-	8: "payDeadline",
+	1:  "tradeId",
+	2:  "flow",
+	3:  "orders",
+	4:  "total",
+	5:  "payable",
+	6:  "address",
+	7:  "createdAt",
+	8:  "payDeadline",
+	9:  "subtotal",
+	10: "discount",
+	11: "shippingFee",
 }
 
 type PlaceOrderRequest struct {
@@ -918,6 +1280,7 @@ type PlaceOrderRequest struct {
 	Address        *Address `thrift:"address,4" frugal:"4,default,Address" json:"address"`
 	IdempotencyKey string   `thrift:"idempotencyKey,5" frugal:"5,default,string" json:"idempotencyKey"`
 	ExpectedTotal  *Money   `thrift:"expectedTotal,6,optional" frugal:"6,optional,Money" json:"expectedTotal,omitempty"`
+	Coupons        []string `thrift:"coupons,7" frugal:"7,default,list<string>" json:"coupons"`
 }
 
 func NewPlaceOrderRequest() *PlaceOrderRequest {
@@ -965,6 +1328,10 @@ func (p *PlaceOrderRequest) GetExpectedTotal() (v *Money) {
 	}
 	return p.ExpectedTotal
 }
+
+func (p *PlaceOrderRequest) GetCoupons() (v []string) {
+	return p.Coupons
+}
 func (p *PlaceOrderRequest) SetCaller(val *Caller) {
 	p.Caller = val
 }
@@ -982,6 +1349,9 @@ func (p *PlaceOrderRequest) SetIdempotencyKey(val string) {
 }
 func (p *PlaceOrderRequest) SetExpectedTotal(val *Money) {
 	p.ExpectedTotal = val
+}
+func (p *PlaceOrderRequest) SetCoupons(val []string) {
+	p.Coupons = val
 }
 
 func (p *PlaceOrderRequest) IsSetCaller() bool {
@@ -1010,6 +1380,7 @@ var fieldIDToName_PlaceOrderRequest = map[int16]string{
 	4: "address",
 	5: "idempotencyKey",
 	6: "expectedTotal",
+	7: "coupons",
 }
 
 type TradeRef struct {
@@ -3421,6 +3792,842 @@ var fieldIDToName_ListFrontendsResponse = map[int16]string{
 	1: "frontends",
 }
 
+type PromotionTier struct {
+	MinSpend int64 `thrift:"minSpend,1" frugal:"1,default,i64" json:"minSpend"`
+	Save     int64 `thrift:"save,2" frugal:"2,default,i64" json:"save"`
+}
+
+func NewPromotionTier() *PromotionTier {
+	return &PromotionTier{}
+}
+
+func (p *PromotionTier) InitDefault() {
+}
+
+func (p *PromotionTier) GetMinSpend() (v int64) {
+	return p.MinSpend
+}
+
+func (p *PromotionTier) GetSave() (v int64) {
+	return p.Save
+}
+func (p *PromotionTier) SetMinSpend(val int64) {
+	p.MinSpend = val
+}
+func (p *PromotionTier) SetSave(val int64) {
+	p.Save = val
+}
+
+func (p *PromotionTier) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PromotionTier(%+v)", *p)
+}
+
+var fieldIDToName_PromotionTier = map[int16]string{
+	1: "minSpend",
+	2: "save",
+}
+
+type PromotionScope struct {
+	Skus       []string `thrift:"skus,1" frugal:"1,default,list<string>" json:"skus"`
+	Sellers    []string `thrift:"sellers,2" frugal:"2,default,list<string>" json:"sellers"`
+	Categories []string `thrift:"categories,3" frugal:"3,default,list<string>" json:"categories"`
+}
+
+func NewPromotionScope() *PromotionScope {
+	return &PromotionScope{}
+}
+
+func (p *PromotionScope) InitDefault() {
+}
+
+func (p *PromotionScope) GetSkus() (v []string) {
+	return p.Skus
+}
+
+func (p *PromotionScope) GetSellers() (v []string) {
+	return p.Sellers
+}
+
+func (p *PromotionScope) GetCategories() (v []string) {
+	return p.Categories
+}
+func (p *PromotionScope) SetSkus(val []string) {
+	p.Skus = val
+}
+func (p *PromotionScope) SetSellers(val []string) {
+	p.Sellers = val
+}
+func (p *PromotionScope) SetCategories(val []string) {
+	p.Categories = val
+}
+
+func (p *PromotionScope) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PromotionScope(%+v)", *p)
+}
+
+var fieldIDToName_PromotionScope = map[int16]string{
+	1: "skus",
+	2: "sellers",
+	3: "categories",
+}
+
+type Promotion struct {
+	Id             string           `thrift:"id,1" frugal:"1,default,string" json:"id"`
+	Name           string           `thrift:"name,2" frugal:"2,default,string" json:"name"`
+	Kind           string           `thrift:"kind,3" frugal:"3,default,string" json:"kind"`
+	Currency       string           `thrift:"currency,4" frugal:"4,default,string" json:"currency"`
+	Scope          *PromotionScope  `thrift:"scope,5" frugal:"5,default,PromotionScope" json:"scope"`
+	Percent        int64            `thrift:"percent,6" frugal:"6,default,i64" json:"percent"`
+	Amount         int64            `thrift:"amount,7" frugal:"7,default,i64" json:"amount"`
+	Tiers          []*PromotionTier `thrift:"tiers,8" frugal:"8,default,list<PromotionTier>" json:"tiers"`
+	Buy            int64            `thrift:"buy,9" frugal:"9,default,i64" json:"buy"`
+	Get            int64            `thrift:"get,10" frugal:"10,default,i64" json:"get"`
+	BundleQuantity int64            `thrift:"bundleQuantity,11" frugal:"11,default,i64" json:"bundleQuantity"`
+	BundlePrice    int64            `thrift:"bundlePrice,12" frugal:"12,default,i64" json:"bundlePrice"`
+	MinSpend       int64            `thrift:"minSpend,13" frugal:"13,default,i64" json:"minSpend"`
+	MaxDiscount    int64            `thrift:"maxDiscount,14" frugal:"14,default,i64" json:"maxDiscount"`
+	StartsAt       int64            `thrift:"startsAt,15" frugal:"15,default,i64" json:"startsAt"`
+	EndsAt         int64            `thrift:"endsAt,16" frugal:"16,default,i64" json:"endsAt"`
+	Priority       int64            `thrift:"priority,17" frugal:"17,default,i64" json:"priority"`
+	Group          string           `thrift:"group,18" frugal:"18,default,string" json:"group"`
+	Exclusive      bool             `thrift:"exclusive,19" frugal:"19,default,bool" json:"exclusive"`
+	CouponOnly     bool             `thrift:"couponOnly,20" frugal:"20,default,bool" json:"couponOnly"`
+	CampaignId     string           `thrift:"campaignId,21" frugal:"21,default,string" json:"campaignId"`
+	Disabled       bool             `thrift:"disabled,22" frugal:"22,default,bool" json:"disabled"`
+}
+
+func NewPromotion() *Promotion {
+	return &Promotion{}
+}
+
+func (p *Promotion) InitDefault() {
+}
+
+func (p *Promotion) GetId() (v string) {
+	return p.Id
+}
+
+func (p *Promotion) GetName() (v string) {
+	return p.Name
+}
+
+func (p *Promotion) GetKind() (v string) {
+	return p.Kind
+}
+
+func (p *Promotion) GetCurrency() (v string) {
+	return p.Currency
+}
+
+var Promotion_Scope_DEFAULT *PromotionScope
+
+func (p *Promotion) GetScope() (v *PromotionScope) {
+	if !p.IsSetScope() {
+		return Promotion_Scope_DEFAULT
+	}
+	return p.Scope
+}
+
+func (p *Promotion) GetPercent() (v int64) {
+	return p.Percent
+}
+
+func (p *Promotion) GetAmount() (v int64) {
+	return p.Amount
+}
+
+func (p *Promotion) GetTiers() (v []*PromotionTier) {
+	return p.Tiers
+}
+
+func (p *Promotion) GetBuy() (v int64) {
+	return p.Buy
+}
+
+func (p *Promotion) GetGet() (v int64) {
+	return p.Get
+}
+
+func (p *Promotion) GetBundleQuantity() (v int64) {
+	return p.BundleQuantity
+}
+
+func (p *Promotion) GetBundlePrice() (v int64) {
+	return p.BundlePrice
+}
+
+func (p *Promotion) GetMinSpend() (v int64) {
+	return p.MinSpend
+}
+
+func (p *Promotion) GetMaxDiscount() (v int64) {
+	return p.MaxDiscount
+}
+
+func (p *Promotion) GetStartsAt() (v int64) {
+	return p.StartsAt
+}
+
+func (p *Promotion) GetEndsAt() (v int64) {
+	return p.EndsAt
+}
+
+func (p *Promotion) GetPriority() (v int64) {
+	return p.Priority
+}
+
+func (p *Promotion) GetGroup() (v string) {
+	return p.Group
+}
+
+func (p *Promotion) GetExclusive() (v bool) {
+	return p.Exclusive
+}
+
+func (p *Promotion) GetCouponOnly() (v bool) {
+	return p.CouponOnly
+}
+
+func (p *Promotion) GetCampaignId() (v string) {
+	return p.CampaignId
+}
+
+func (p *Promotion) GetDisabled() (v bool) {
+	return p.Disabled
+}
+func (p *Promotion) SetId(val string) {
+	p.Id = val
+}
+func (p *Promotion) SetName(val string) {
+	p.Name = val
+}
+func (p *Promotion) SetKind(val string) {
+	p.Kind = val
+}
+func (p *Promotion) SetCurrency(val string) {
+	p.Currency = val
+}
+func (p *Promotion) SetScope(val *PromotionScope) {
+	p.Scope = val
+}
+func (p *Promotion) SetPercent(val int64) {
+	p.Percent = val
+}
+func (p *Promotion) SetAmount(val int64) {
+	p.Amount = val
+}
+func (p *Promotion) SetTiers(val []*PromotionTier) {
+	p.Tiers = val
+}
+func (p *Promotion) SetBuy(val int64) {
+	p.Buy = val
+}
+func (p *Promotion) SetGet(val int64) {
+	p.Get = val
+}
+func (p *Promotion) SetBundleQuantity(val int64) {
+	p.BundleQuantity = val
+}
+func (p *Promotion) SetBundlePrice(val int64) {
+	p.BundlePrice = val
+}
+func (p *Promotion) SetMinSpend(val int64) {
+	p.MinSpend = val
+}
+func (p *Promotion) SetMaxDiscount(val int64) {
+	p.MaxDiscount = val
+}
+func (p *Promotion) SetStartsAt(val int64) {
+	p.StartsAt = val
+}
+func (p *Promotion) SetEndsAt(val int64) {
+	p.EndsAt = val
+}
+func (p *Promotion) SetPriority(val int64) {
+	p.Priority = val
+}
+func (p *Promotion) SetGroup(val string) {
+	p.Group = val
+}
+func (p *Promotion) SetExclusive(val bool) {
+	p.Exclusive = val
+}
+func (p *Promotion) SetCouponOnly(val bool) {
+	p.CouponOnly = val
+}
+func (p *Promotion) SetCampaignId(val string) {
+	p.CampaignId = val
+}
+func (p *Promotion) SetDisabled(val bool) {
+	p.Disabled = val
+}
+
+func (p *Promotion) IsSetScope() bool {
+	return p.Scope != nil
+}
+
+func (p *Promotion) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Promotion(%+v)", *p)
+}
+
+var fieldIDToName_Promotion = map[int16]string{
+	1:  "id",
+	2:  "name",
+	3:  "kind",
+	4:  "currency",
+	5:  "scope",
+	6:  "percent",
+	7:  "amount",
+	8:  "tiers",
+	9:  "buy",
+	10: "get",
+	11: "bundleQuantity",
+	12: "bundlePrice",
+	13: "minSpend",
+	14: "maxDiscount",
+	15: "startsAt",
+	16: "endsAt",
+	17: "priority",
+	18: "group",
+	19: "exclusive",
+	20: "couponOnly",
+	21: "campaignId",
+	22: "disabled",
+}
+
+type PutPromotionRequest struct {
+	Caller    *Caller    `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Promotion *Promotion `thrift:"promotion,2" frugal:"2,default,Promotion" json:"promotion"`
+}
+
+func NewPutPromotionRequest() *PutPromotionRequest {
+	return &PutPromotionRequest{}
+}
+
+func (p *PutPromotionRequest) InitDefault() {
+}
+
+var PutPromotionRequest_Caller_DEFAULT *Caller
+
+func (p *PutPromotionRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PutPromotionRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+var PutPromotionRequest_Promotion_DEFAULT *Promotion
+
+func (p *PutPromotionRequest) GetPromotion() (v *Promotion) {
+	if !p.IsSetPromotion() {
+		return PutPromotionRequest_Promotion_DEFAULT
+	}
+	return p.Promotion
+}
+func (p *PutPromotionRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PutPromotionRequest) SetPromotion(val *Promotion) {
+	p.Promotion = val
+}
+
+func (p *PutPromotionRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PutPromotionRequest) IsSetPromotion() bool {
+	return p.Promotion != nil
+}
+
+func (p *PutPromotionRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PutPromotionRequest(%+v)", *p)
+}
+
+var fieldIDToName_PutPromotionRequest = map[int16]string{
+	1: "caller",
+	2: "promotion",
+}
+
+type PromotionRef struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Id     string  `thrift:"id,2" frugal:"2,default,string" json:"id"`
+}
+
+func NewPromotionRef() *PromotionRef {
+	return &PromotionRef{}
+}
+
+func (p *PromotionRef) InitDefault() {
+}
+
+var PromotionRef_Caller_DEFAULT *Caller
+
+func (p *PromotionRef) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PromotionRef_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *PromotionRef) GetId() (v string) {
+	return p.Id
+}
+func (p *PromotionRef) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PromotionRef) SetId(val string) {
+	p.Id = val
+}
+
+func (p *PromotionRef) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PromotionRef) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PromotionRef(%+v)", *p)
+}
+
+var fieldIDToName_PromotionRef = map[int16]string{
+	1: "caller",
+	2: "id",
+}
+
+type ListPromotionsRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+}
+
+func NewListPromotionsRequest() *ListPromotionsRequest {
+	return &ListPromotionsRequest{}
+}
+
+func (p *ListPromotionsRequest) InitDefault() {
+}
+
+var ListPromotionsRequest_Caller_DEFAULT *Caller
+
+func (p *ListPromotionsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListPromotionsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+func (p *ListPromotionsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+
+func (p *ListPromotionsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListPromotionsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListPromotionsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListPromotionsRequest = map[int16]string{
+	1: "caller",
+}
+
+type ListPromotionsResponse struct {
+	Promotions []*Promotion `thrift:"promotions,1" frugal:"1,default,list<Promotion>" json:"promotions"`
+}
+
+func NewListPromotionsResponse() *ListPromotionsResponse {
+	return &ListPromotionsResponse{}
+}
+
+func (p *ListPromotionsResponse) InitDefault() {
+}
+
+func (p *ListPromotionsResponse) GetPromotions() (v []*Promotion) {
+	return p.Promotions
+}
+func (p *ListPromotionsResponse) SetPromotions(val []*Promotion) {
+	p.Promotions = val
+}
+
+func (p *ListPromotionsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListPromotionsResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListPromotionsResponse = map[int16]string{
+	1: "promotions",
+}
+
+type Coupon struct {
+	Code        string `thrift:"code,1" frugal:"1,default,string" json:"code"`
+	PromotionId string `thrift:"promotionId,2" frugal:"2,default,string" json:"promotionId"`
+	TotalUses   int64  `thrift:"totalUses,3" frugal:"3,default,i64" json:"totalUses"`
+	PerUser     int64  `thrift:"perUser,4" frugal:"4,default,i64" json:"perUser"`
+	ValidFrom   int64  `thrift:"validFrom,5" frugal:"5,default,i64" json:"validFrom"`
+	ValidTo     int64  `thrift:"validTo,6" frugal:"6,default,i64" json:"validTo"`
+	Used        int64  `thrift:"used,7" frugal:"7,default,i64" json:"used"`
+}
+
+func NewCoupon() *Coupon {
+	return &Coupon{}
+}
+
+func (p *Coupon) InitDefault() {
+}
+
+func (p *Coupon) GetCode() (v string) {
+	return p.Code
+}
+
+func (p *Coupon) GetPromotionId() (v string) {
+	return p.PromotionId
+}
+
+func (p *Coupon) GetTotalUses() (v int64) {
+	return p.TotalUses
+}
+
+func (p *Coupon) GetPerUser() (v int64) {
+	return p.PerUser
+}
+
+func (p *Coupon) GetValidFrom() (v int64) {
+	return p.ValidFrom
+}
+
+func (p *Coupon) GetValidTo() (v int64) {
+	return p.ValidTo
+}
+
+func (p *Coupon) GetUsed() (v int64) {
+	return p.Used
+}
+func (p *Coupon) SetCode(val string) {
+	p.Code = val
+}
+func (p *Coupon) SetPromotionId(val string) {
+	p.PromotionId = val
+}
+func (p *Coupon) SetTotalUses(val int64) {
+	p.TotalUses = val
+}
+func (p *Coupon) SetPerUser(val int64) {
+	p.PerUser = val
+}
+func (p *Coupon) SetValidFrom(val int64) {
+	p.ValidFrom = val
+}
+func (p *Coupon) SetValidTo(val int64) {
+	p.ValidTo = val
+}
+func (p *Coupon) SetUsed(val int64) {
+	p.Used = val
+}
+
+func (p *Coupon) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Coupon(%+v)", *p)
+}
+
+var fieldIDToName_Coupon = map[int16]string{
+	1: "code",
+	2: "promotionId",
+	3: "totalUses",
+	4: "perUser",
+	5: "validFrom",
+	6: "validTo",
+	7: "used",
+}
+
+type PutCouponRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Coupon *Coupon `thrift:"coupon,2" frugal:"2,default,Coupon" json:"coupon"`
+}
+
+func NewPutCouponRequest() *PutCouponRequest {
+	return &PutCouponRequest{}
+}
+
+func (p *PutCouponRequest) InitDefault() {
+}
+
+var PutCouponRequest_Caller_DEFAULT *Caller
+
+func (p *PutCouponRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PutCouponRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+var PutCouponRequest_Coupon_DEFAULT *Coupon
+
+func (p *PutCouponRequest) GetCoupon() (v *Coupon) {
+	if !p.IsSetCoupon() {
+		return PutCouponRequest_Coupon_DEFAULT
+	}
+	return p.Coupon
+}
+func (p *PutCouponRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PutCouponRequest) SetCoupon(val *Coupon) {
+	p.Coupon = val
+}
+
+func (p *PutCouponRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PutCouponRequest) IsSetCoupon() bool {
+	return p.Coupon != nil
+}
+
+func (p *PutCouponRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PutCouponRequest(%+v)", *p)
+}
+
+var fieldIDToName_PutCouponRequest = map[int16]string{
+	1: "caller",
+	2: "coupon",
+}
+
+type CouponRef struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Code   string  `thrift:"code,2" frugal:"2,default,string" json:"code"`
+}
+
+func NewCouponRef() *CouponRef {
+	return &CouponRef{}
+}
+
+func (p *CouponRef) InitDefault() {
+}
+
+var CouponRef_Caller_DEFAULT *Caller
+
+func (p *CouponRef) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return CouponRef_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *CouponRef) GetCode() (v string) {
+	return p.Code
+}
+func (p *CouponRef) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *CouponRef) SetCode(val string) {
+	p.Code = val
+}
+
+func (p *CouponRef) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *CouponRef) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CouponRef(%+v)", *p)
+}
+
+var fieldIDToName_CouponRef = map[int16]string{
+	1: "caller",
+	2: "code",
+}
+
+type Campaign struct {
+	Id       string `thrift:"id,1" frugal:"1,default,string" json:"id"`
+	Name     string `thrift:"name,2" frugal:"2,default,string" json:"name"`
+	Currency string `thrift:"currency,3" frugal:"3,default,string" json:"currency"`
+	Budget   int64  `thrift:"budget,4" frugal:"4,default,i64" json:"budget"`
+	Spent    int64  `thrift:"spent,5" frugal:"5,default,i64" json:"spent"`
+}
+
+func NewCampaign() *Campaign {
+	return &Campaign{}
+}
+
+func (p *Campaign) InitDefault() {
+}
+
+func (p *Campaign) GetId() (v string) {
+	return p.Id
+}
+
+func (p *Campaign) GetName() (v string) {
+	return p.Name
+}
+
+func (p *Campaign) GetCurrency() (v string) {
+	return p.Currency
+}
+
+func (p *Campaign) GetBudget() (v int64) {
+	return p.Budget
+}
+
+func (p *Campaign) GetSpent() (v int64) {
+	return p.Spent
+}
+func (p *Campaign) SetId(val string) {
+	p.Id = val
+}
+func (p *Campaign) SetName(val string) {
+	p.Name = val
+}
+func (p *Campaign) SetCurrency(val string) {
+	p.Currency = val
+}
+func (p *Campaign) SetBudget(val int64) {
+	p.Budget = val
+}
+func (p *Campaign) SetSpent(val int64) {
+	p.Spent = val
+}
+
+func (p *Campaign) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Campaign(%+v)", *p)
+}
+
+var fieldIDToName_Campaign = map[int16]string{
+	1: "id",
+	2: "name",
+	3: "currency",
+	4: "budget",
+	5: "spent",
+}
+
+type PutCampaignRequest struct {
+	Caller   *Caller   `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Campaign *Campaign `thrift:"campaign,2" frugal:"2,default,Campaign" json:"campaign"`
+}
+
+func NewPutCampaignRequest() *PutCampaignRequest {
+	return &PutCampaignRequest{}
+}
+
+func (p *PutCampaignRequest) InitDefault() {
+}
+
+var PutCampaignRequest_Caller_DEFAULT *Caller
+
+func (p *PutCampaignRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PutCampaignRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+var PutCampaignRequest_Campaign_DEFAULT *Campaign
+
+func (p *PutCampaignRequest) GetCampaign() (v *Campaign) {
+	if !p.IsSetCampaign() {
+		return PutCampaignRequest_Campaign_DEFAULT
+	}
+	return p.Campaign
+}
+func (p *PutCampaignRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PutCampaignRequest) SetCampaign(val *Campaign) {
+	p.Campaign = val
+}
+
+func (p *PutCampaignRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PutCampaignRequest) IsSetCampaign() bool {
+	return p.Campaign != nil
+}
+
+func (p *PutCampaignRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PutCampaignRequest(%+v)", *p)
+}
+
+var fieldIDToName_PutCampaignRequest = map[int16]string{
+	1: "caller",
+	2: "campaign",
+}
+
+type CampaignRef struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Id     string  `thrift:"id,2" frugal:"2,default,string" json:"id"`
+}
+
+func NewCampaignRef() *CampaignRef {
+	return &CampaignRef{}
+}
+
+func (p *CampaignRef) InitDefault() {
+}
+
+var CampaignRef_Caller_DEFAULT *Caller
+
+func (p *CampaignRef) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return CampaignRef_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *CampaignRef) GetId() (v string) {
+	return p.Id
+}
+func (p *CampaignRef) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *CampaignRef) SetId(val string) {
+	p.Id = val
+}
+
+func (p *CampaignRef) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *CampaignRef) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CampaignRef(%+v)", *p)
+}
+
+var fieldIDToName_CampaignRef = map[int16]string{
+	1: "caller",
+	2: "id",
+}
+
 type TradeService interface {
 	Ping(ctx context.Context, req *PingRequest) (r *PingResponse, err error)
 
@@ -3475,6 +4682,20 @@ type TradeService interface {
 	RegisterFrontend(ctx context.Context, req *RegisterFrontendRequest) (r *Frontend, err error)
 
 	ListFrontends(ctx context.Context, req *ListFrontendsRequest) (r *ListFrontendsResponse, err error)
+
+	PutPromotion(ctx context.Context, req *PutPromotionRequest) (r *Promotion, err error)
+
+	GetPromotion(ctx context.Context, req *PromotionRef) (r *Promotion, err error)
+
+	ListPromotions(ctx context.Context, req *ListPromotionsRequest) (r *ListPromotionsResponse, err error)
+
+	PutCoupon(ctx context.Context, req *PutCouponRequest) (r *Coupon, err error)
+
+	GetCoupon(ctx context.Context, req *CouponRef) (r *Coupon, err error)
+
+	PutCampaign(ctx context.Context, req *PutCampaignRequest) (r *Campaign, err error)
+
+	GetCampaign(ctx context.Context, req *CampaignRef) (r *Campaign, err error)
 }
 
 type TradeServicePingArgs struct {
@@ -5526,5 +6747,537 @@ func (p *TradeServiceListFrontendsResult) String() string {
 }
 
 var fieldIDToName_TradeServiceListFrontendsResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServicePutPromotionArgs struct {
+	Req *PutPromotionRequest `thrift:"req,1" frugal:"1,default,PutPromotionRequest" json:"req"`
+}
+
+func NewTradeServicePutPromotionArgs() *TradeServicePutPromotionArgs {
+	return &TradeServicePutPromotionArgs{}
+}
+
+func (p *TradeServicePutPromotionArgs) InitDefault() {
+}
+
+var TradeServicePutPromotionArgs_Req_DEFAULT *PutPromotionRequest
+
+func (p *TradeServicePutPromotionArgs) GetReq() (v *PutPromotionRequest) {
+	if !p.IsSetReq() {
+		return TradeServicePutPromotionArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServicePutPromotionArgs) SetReq(val *PutPromotionRequest) {
+	p.Req = val
+}
+
+func (p *TradeServicePutPromotionArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServicePutPromotionArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutPromotionArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutPromotionArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServicePutPromotionResult struct {
+	Success *Promotion `thrift:"success,0,optional" frugal:"0,optional,Promotion" json:"success,omitempty"`
+}
+
+func NewTradeServicePutPromotionResult() *TradeServicePutPromotionResult {
+	return &TradeServicePutPromotionResult{}
+}
+
+func (p *TradeServicePutPromotionResult) InitDefault() {
+}
+
+var TradeServicePutPromotionResult_Success_DEFAULT *Promotion
+
+func (p *TradeServicePutPromotionResult) GetSuccess() (v *Promotion) {
+	if !p.IsSetSuccess() {
+		return TradeServicePutPromotionResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServicePutPromotionResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Promotion)
+}
+
+func (p *TradeServicePutPromotionResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServicePutPromotionResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutPromotionResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutPromotionResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceGetPromotionArgs struct {
+	Req *PromotionRef `thrift:"req,1" frugal:"1,default,PromotionRef" json:"req"`
+}
+
+func NewTradeServiceGetPromotionArgs() *TradeServiceGetPromotionArgs {
+	return &TradeServiceGetPromotionArgs{}
+}
+
+func (p *TradeServiceGetPromotionArgs) InitDefault() {
+}
+
+var TradeServiceGetPromotionArgs_Req_DEFAULT *PromotionRef
+
+func (p *TradeServiceGetPromotionArgs) GetReq() (v *PromotionRef) {
+	if !p.IsSetReq() {
+		return TradeServiceGetPromotionArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceGetPromotionArgs) SetReq(val *PromotionRef) {
+	p.Req = val
+}
+
+func (p *TradeServiceGetPromotionArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceGetPromotionArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetPromotionArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetPromotionArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceGetPromotionResult struct {
+	Success *Promotion `thrift:"success,0,optional" frugal:"0,optional,Promotion" json:"success,omitempty"`
+}
+
+func NewTradeServiceGetPromotionResult() *TradeServiceGetPromotionResult {
+	return &TradeServiceGetPromotionResult{}
+}
+
+func (p *TradeServiceGetPromotionResult) InitDefault() {
+}
+
+var TradeServiceGetPromotionResult_Success_DEFAULT *Promotion
+
+func (p *TradeServiceGetPromotionResult) GetSuccess() (v *Promotion) {
+	if !p.IsSetSuccess() {
+		return TradeServiceGetPromotionResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceGetPromotionResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Promotion)
+}
+
+func (p *TradeServiceGetPromotionResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceGetPromotionResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetPromotionResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetPromotionResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceListPromotionsArgs struct {
+	Req *ListPromotionsRequest `thrift:"req,1" frugal:"1,default,ListPromotionsRequest" json:"req"`
+}
+
+func NewTradeServiceListPromotionsArgs() *TradeServiceListPromotionsArgs {
+	return &TradeServiceListPromotionsArgs{}
+}
+
+func (p *TradeServiceListPromotionsArgs) InitDefault() {
+}
+
+var TradeServiceListPromotionsArgs_Req_DEFAULT *ListPromotionsRequest
+
+func (p *TradeServiceListPromotionsArgs) GetReq() (v *ListPromotionsRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceListPromotionsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceListPromotionsArgs) SetReq(val *ListPromotionsRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceListPromotionsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceListPromotionsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListPromotionsArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListPromotionsArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceListPromotionsResult struct {
+	Success *ListPromotionsResponse `thrift:"success,0,optional" frugal:"0,optional,ListPromotionsResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceListPromotionsResult() *TradeServiceListPromotionsResult {
+	return &TradeServiceListPromotionsResult{}
+}
+
+func (p *TradeServiceListPromotionsResult) InitDefault() {
+}
+
+var TradeServiceListPromotionsResult_Success_DEFAULT *ListPromotionsResponse
+
+func (p *TradeServiceListPromotionsResult) GetSuccess() (v *ListPromotionsResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceListPromotionsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceListPromotionsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListPromotionsResponse)
+}
+
+func (p *TradeServiceListPromotionsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceListPromotionsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListPromotionsResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListPromotionsResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServicePutCouponArgs struct {
+	Req *PutCouponRequest `thrift:"req,1" frugal:"1,default,PutCouponRequest" json:"req"`
+}
+
+func NewTradeServicePutCouponArgs() *TradeServicePutCouponArgs {
+	return &TradeServicePutCouponArgs{}
+}
+
+func (p *TradeServicePutCouponArgs) InitDefault() {
+}
+
+var TradeServicePutCouponArgs_Req_DEFAULT *PutCouponRequest
+
+func (p *TradeServicePutCouponArgs) GetReq() (v *PutCouponRequest) {
+	if !p.IsSetReq() {
+		return TradeServicePutCouponArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServicePutCouponArgs) SetReq(val *PutCouponRequest) {
+	p.Req = val
+}
+
+func (p *TradeServicePutCouponArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServicePutCouponArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutCouponArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutCouponArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServicePutCouponResult struct {
+	Success *Coupon `thrift:"success,0,optional" frugal:"0,optional,Coupon" json:"success,omitempty"`
+}
+
+func NewTradeServicePutCouponResult() *TradeServicePutCouponResult {
+	return &TradeServicePutCouponResult{}
+}
+
+func (p *TradeServicePutCouponResult) InitDefault() {
+}
+
+var TradeServicePutCouponResult_Success_DEFAULT *Coupon
+
+func (p *TradeServicePutCouponResult) GetSuccess() (v *Coupon) {
+	if !p.IsSetSuccess() {
+		return TradeServicePutCouponResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServicePutCouponResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Coupon)
+}
+
+func (p *TradeServicePutCouponResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServicePutCouponResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutCouponResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutCouponResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceGetCouponArgs struct {
+	Req *CouponRef `thrift:"req,1" frugal:"1,default,CouponRef" json:"req"`
+}
+
+func NewTradeServiceGetCouponArgs() *TradeServiceGetCouponArgs {
+	return &TradeServiceGetCouponArgs{}
+}
+
+func (p *TradeServiceGetCouponArgs) InitDefault() {
+}
+
+var TradeServiceGetCouponArgs_Req_DEFAULT *CouponRef
+
+func (p *TradeServiceGetCouponArgs) GetReq() (v *CouponRef) {
+	if !p.IsSetReq() {
+		return TradeServiceGetCouponArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceGetCouponArgs) SetReq(val *CouponRef) {
+	p.Req = val
+}
+
+func (p *TradeServiceGetCouponArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceGetCouponArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetCouponArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetCouponArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceGetCouponResult struct {
+	Success *Coupon `thrift:"success,0,optional" frugal:"0,optional,Coupon" json:"success,omitempty"`
+}
+
+func NewTradeServiceGetCouponResult() *TradeServiceGetCouponResult {
+	return &TradeServiceGetCouponResult{}
+}
+
+func (p *TradeServiceGetCouponResult) InitDefault() {
+}
+
+var TradeServiceGetCouponResult_Success_DEFAULT *Coupon
+
+func (p *TradeServiceGetCouponResult) GetSuccess() (v *Coupon) {
+	if !p.IsSetSuccess() {
+		return TradeServiceGetCouponResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceGetCouponResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Coupon)
+}
+
+func (p *TradeServiceGetCouponResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceGetCouponResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetCouponResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetCouponResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServicePutCampaignArgs struct {
+	Req *PutCampaignRequest `thrift:"req,1" frugal:"1,default,PutCampaignRequest" json:"req"`
+}
+
+func NewTradeServicePutCampaignArgs() *TradeServicePutCampaignArgs {
+	return &TradeServicePutCampaignArgs{}
+}
+
+func (p *TradeServicePutCampaignArgs) InitDefault() {
+}
+
+var TradeServicePutCampaignArgs_Req_DEFAULT *PutCampaignRequest
+
+func (p *TradeServicePutCampaignArgs) GetReq() (v *PutCampaignRequest) {
+	if !p.IsSetReq() {
+		return TradeServicePutCampaignArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServicePutCampaignArgs) SetReq(val *PutCampaignRequest) {
+	p.Req = val
+}
+
+func (p *TradeServicePutCampaignArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServicePutCampaignArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutCampaignArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutCampaignArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServicePutCampaignResult struct {
+	Success *Campaign `thrift:"success,0,optional" frugal:"0,optional,Campaign" json:"success,omitempty"`
+}
+
+func NewTradeServicePutCampaignResult() *TradeServicePutCampaignResult {
+	return &TradeServicePutCampaignResult{}
+}
+
+func (p *TradeServicePutCampaignResult) InitDefault() {
+}
+
+var TradeServicePutCampaignResult_Success_DEFAULT *Campaign
+
+func (p *TradeServicePutCampaignResult) GetSuccess() (v *Campaign) {
+	if !p.IsSetSuccess() {
+		return TradeServicePutCampaignResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServicePutCampaignResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Campaign)
+}
+
+func (p *TradeServicePutCampaignResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServicePutCampaignResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutCampaignResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutCampaignResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceGetCampaignArgs struct {
+	Req *CampaignRef `thrift:"req,1" frugal:"1,default,CampaignRef" json:"req"`
+}
+
+func NewTradeServiceGetCampaignArgs() *TradeServiceGetCampaignArgs {
+	return &TradeServiceGetCampaignArgs{}
+}
+
+func (p *TradeServiceGetCampaignArgs) InitDefault() {
+}
+
+var TradeServiceGetCampaignArgs_Req_DEFAULT *CampaignRef
+
+func (p *TradeServiceGetCampaignArgs) GetReq() (v *CampaignRef) {
+	if !p.IsSetReq() {
+		return TradeServiceGetCampaignArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceGetCampaignArgs) SetReq(val *CampaignRef) {
+	p.Req = val
+}
+
+func (p *TradeServiceGetCampaignArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceGetCampaignArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetCampaignArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetCampaignArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceGetCampaignResult struct {
+	Success *Campaign `thrift:"success,0,optional" frugal:"0,optional,Campaign" json:"success,omitempty"`
+}
+
+func NewTradeServiceGetCampaignResult() *TradeServiceGetCampaignResult {
+	return &TradeServiceGetCampaignResult{}
+}
+
+func (p *TradeServiceGetCampaignResult) InitDefault() {
+}
+
+var TradeServiceGetCampaignResult_Success_DEFAULT *Campaign
+
+func (p *TradeServiceGetCampaignResult) GetSuccess() (v *Campaign) {
+	if !p.IsSetSuccess() {
+		return TradeServiceGetCampaignResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceGetCampaignResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Campaign)
+}
+
+func (p *TradeServiceGetCampaignResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceGetCampaignResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetCampaignResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetCampaignResult = map[int16]string{
 	0: "success",
 }

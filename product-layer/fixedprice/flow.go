@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
+	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/order"
@@ -109,6 +110,8 @@ type Deps struct {
 	Ext extensions.Runtime
 	// Runs stores which scripts ran for a trade, in the trade's transaction.
 	Runs RunLog
+	// Discounts applies promotions and coupons; nil discounts nothing.
+	Discounts *discount.Service
 }
 
 // RunLog stores the extension script calls made for a trade.
@@ -416,9 +419,24 @@ func (f *Flow) cancelLocked(ctx context.Context, trade *order.Trade, o *order.Or
 		return err
 	}
 	if trade.Payable().Minor() == 0 {
-		return f.d.Timers.Cancel(ctx, TimerUnpaid, timerRef(o.Tenant(), trade.ID()))
+		if err := f.d.Timers.Cancel(ctx, TimerUnpaid, timerRef(o.Tenant(), trade.ID())); err != nil {
+			return err
+		}
+	}
+	// Coupons and budgets belong to the trade: they come back when none of its orders lives on.
+	if f.d.Discounts != nil && allCancelled(trade) {
+		return f.d.Discounts.Release(ctx, o.Tenant(), trade.ID())
 	}
 	return nil
+}
+
+func allCancelled(t *order.Trade) bool {
+	for _, o := range t.Orders() {
+		if o.Status() != order.Cancelled {
+			return false
+		}
+	}
+	return true
 }
 
 // expireUnpaid is the unpaid timer: every order of the trade still awaiting payment is cancelled.

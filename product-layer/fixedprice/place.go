@@ -8,6 +8,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/inventory"
@@ -26,16 +27,22 @@ type Buyer struct {
 	Channel     string
 }
 
-// plan is a cart priced, its warehouses chosen and its split decided, before anything is
-// reserved. Extension points run here, in this order: pricing.unit_price,
+// plan is a cart priced, discounted, its warehouses chosen and its split decided, before anything
+// is reserved. Extension points run here, in this order: pricing.unit_price, discount.promotions,
 // inventory.choose_warehouse, splitting.split_key.
 type plan struct {
-	quote  pricing.Quote
-	lines  []inventory.Line // the warehouse of each quote line
-	groups []splitting.Group
+	quote    pricing.Quote
+	discount discount.Result
+	lines    []inventory.Line // the warehouse of each quote line
+	groups   []splitting.Group
 }
 
-func (f *Flow) plan(ctx context.Context, call extensions.Call, b Buyer, dest inventory.Region, items []pricing.Item, now time.Time) (plan, error) {
+// total is what the buyer pays.
+func (p plan) total() money.Amount {
+	return money.New(p.quote.Total.Minor()-p.discount.Total, p.quote.Currency)
+}
+
+func (f *Flow) plan(ctx context.Context, call extensions.Call, b Buyer, dest inventory.Region, items []pricing.Item, coupons []string, now time.Time) (plan, error) {
 	ids := make([]string, len(items))
 	for i, it := range items {
 		ids[i] = it.SKUID
@@ -45,6 +52,10 @@ func (f *Flow) plan(ctx context.Context, call extensions.Call, b Buyer, dest inv
 		return plan{}, err
 	}
 	q, err := pricing.Price(ctx, f.d.Ext, call, pricing.Buyer{UserID: b.UserID, MemberLevel: b.MemberLevel, Channel: b.Channel}, now, items, skus)
+	if err != nil {
+		return plan{}, err
+	}
+	disc, err := f.discount(ctx, call, b, q, coupons, now)
 	if err != nil {
 		return plan{}, err
 	}
@@ -65,25 +76,49 @@ func (f *Flow) plan(ctx context.Context, call extensions.Call, b Buyer, dest inv
 	if err != nil {
 		return plan{}, err
 	}
-	return plan{quote: q, lines: lines, groups: groups}, nil
+	return plan{quote: q, discount: disc, lines: lines, groups: groups}, nil
 }
 
-// Quote is a priced cart and how it would split.
+// discount works out the cart's promotions; without a discount service nothing is discounted.
+func (f *Flow) discount(ctx context.Context, call extensions.Call, b Buyer, q pricing.Quote, coupons []string, now time.Time) (discount.Result, error) {
+	lines := make([]discount.Line, len(q.Lines))
+	for i, l := range q.Lines {
+		lines[i] = discount.Line{SKUID: l.SKU.ID(), SellerID: l.SKU.SellerID(), Categories: l.SKU.Tags(), Quantity: l.Quantity,
+			UnitPrice: l.UnitPrice.Minor(), Total: l.Total.Minor()}
+	}
+	if f.d.Discounts == nil {
+		if len(coupons) > 0 {
+			return discount.Result{}, errkind.WithDetail(discount.ErrCouponNotFound, "coupons are not enabled")
+		}
+		return discount.Result{Lines: make([]int64, len(lines))}, nil
+	}
+	in, err := f.d.Discounts.Prepare(ctx, call.Identity.Tenant(), now, q.Currency.Code(), lines, coupons)
+	if err != nil {
+		return discount.Result{}, err
+	}
+	return discount.Compute(ctx, f.d.Ext, call, discount.Buyer{UserID: b.UserID, MemberLevel: b.MemberLevel, Channel: b.Channel}, coupons, in)
+}
+
+// Quote is a priced, discounted cart and how it would split. Quote.Total is the list of lines
+// before discounts; Payable is what the buyer would pay.
 type Quote struct {
 	pricing.Quote
+	Discount discount.Result
+	Payable  money.Amount
 	// Warehouses holds the warehouse chosen for each line.
 	Warehouses []string
 	Groups     []splitting.Group
 }
 
-// Quote prices items for a buyer and previews the split, without reserving anything. The
-// destination (which may be empty) informs the warehouse choice.
-func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b Buyer, dest inventory.Region, items []pricing.Item) (Quote, error) {
+// Quote prices and discounts items for a buyer and previews the split, without reserving
+// anything. The destination (which may be empty) informs the warehouse choice; coupons are
+// checked as an order would check them, but not used.
+func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b Buyer, dest inventory.Region, items []pricing.Item, coupons []string) (Quote, error) {
 	items, err := pricing.NormalizeItems(items)
 	if err != nil {
 		return Quote{}, err
 	}
-	p, err := f.plan(ctx, extensions.Call{Identity: ident, UserID: b.UserID}, b, dest, items, f.d.Now())
+	p, err := f.plan(ctx, extensions.Call{Identity: ident, UserID: b.UserID}, b, dest, items, coupons, f.d.Now())
 	if err != nil {
 		return Quote{}, err
 	}
@@ -91,7 +126,7 @@ func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b Buyer, dest
 	for i, l := range p.lines {
 		wh[i] = l.WarehouseID
 	}
-	return Quote{Quote: p.quote, Warehouses: wh, Groups: p.groups}, nil
+	return Quote{Quote: p.quote, Discount: p.discount, Payable: p.total(), Warehouses: wh, Groups: p.groups}, nil
 }
 
 // PlaceOrder is a buyer's request to buy.
@@ -101,6 +136,8 @@ type PlaceOrder struct {
 	Items          []pricing.Item
 	Address        order.Address
 	IdempotencyKey string
+	// Coupons are the codes the buyer applies.
+	Coupons []string
 	// ExpectedTotal, if set, is the total the buyer was shown: a different current total
 	// refuses the order with pricing.ErrPriceChanged instead of charging what they did not see.
 	ExpectedTotal *money.Amount
@@ -154,7 +191,8 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 		Items    []pricing.Item
 		Address  order.Address
 		Expected *int64
-	}{cmd.Identity.Scenario(), cmd.Identity.BizCode(), cmd.Items, addr, expectedMinor(cmd.ExpectedTotal)})
+		Coupons  []string
+	}{cmd.Identity.Scenario(), cmd.Identity.BizCode(), cmd.Items, addr, expectedMinor(cmd.ExpectedTotal), cmd.Coupons})
 	const scope = "place_order"
 	if cmd.IdempotencyKey != "" {
 		if prev, found, err := f.d.Idempotency.Lookup(ctx, tenant, userID, scope, cmd.IdempotencyKey, hash); err != nil {
@@ -166,10 +204,10 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 	call := extensions.Call{Identity: cmd.Identity, UserID: userID}
 	dest := inventory.Region{Country: addr.Country, Province: addr.Province, City: addr.City, District: addr.District}
 	// A warehouse chosen from a snapshot of stock can be drained by a concurrent order before
-	// this one reserves; then plan once more from fresh stock.
+	// this one reserves, and a campaign's budget spent; then plan once more from fresh data.
 	for attempt := 0; ; attempt++ {
 		trade, err := f.place(ctx, cmd, call, dest, addr, items, hash)
-		if attempt == 0 && errors.Is(err, inventory.ErrInsufficientStock) {
+		if attempt == 0 && (errors.Is(err, inventory.ErrInsufficientStock) || errors.Is(err, discount.ErrBudgetExhausted)) {
 			continue
 		}
 		return trade, err
@@ -180,13 +218,13 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 	tenant, userID := cmd.Identity.Tenant(), cmd.Buyer.UserID
 	now := f.d.Now()
 	ctx, trace := extensions.WithTrace(ctx)
-	p, err := f.plan(ctx, call, cmd.Buyer, dest, items, now)
+	p, err := f.plan(ctx, call, cmd.Buyer, dest, items, cmd.Coupons, now)
 	if err != nil {
 		return nil, err
 	}
 	q := p.quote
-	if e := cmd.ExpectedTotal; e != nil && (e.Currency() != q.Currency || e.Minor() != q.Total.Minor()) {
-		return nil, errkind.WithDetail(pricing.ErrPriceChanged, "the total is now %s %s", q.Total, q.Currency.Code())
+	if e, total := cmd.ExpectedTotal, p.total(); e != nil && (e.Currency() != q.Currency || e.Minor() != total.Minor()) {
+		return nil, errkind.WithDetail(pricing.ErrPriceChanged, "the total is now %s %s", total, q.Currency.Code())
 	}
 	if err := order.Validate(ctx, f.d.Ext, call, validateInput(cmd.Buyer, addr, p, now)); err != nil {
 		return nil, err
@@ -209,15 +247,9 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 		specs := make([]order.NewOrderSpec, 0, len(p.groups))
 		reserves := make([][]inventory.Line, 0, len(p.groups))
 		for _, g := range p.groups {
-			reserve := make([]inventory.Line, len(g.Lines))
-			lines := make([]order.Line, len(g.Lines))
-			for i, li := range g.Lines {
-				l := q.Lines[li]
-				reserve[i] = p.lines[li]
-				lines[i] = order.Line{SKUID: l.SKU.ID(), Title: l.SKU.Title(), WarehouseID: p.lines[li].WarehouseID,
-					Quantity: l.Quantity, UnitPrice: l.UnitPrice, Total: l.Total}
-			}
-			specs = append(specs, order.NewOrderSpec{ID: f.d.IDs.NextString("O"), SellerID: g.SellerID, Lines: lines})
+			spec, reserve := p.orderSpec(g)
+			spec.ID = f.d.IDs.NextString("O")
+			specs = append(specs, spec)
 			reserves = append(reserves, reserve)
 		}
 		var err error
@@ -238,6 +270,11 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 		if err := f.d.Timers.Schedule(ctx, TimerUnpaid, timerRef(tenant, tradeID), trade.PayDeadline()); err != nil {
 			return err
 		}
+		if f.d.Discounts != nil {
+			if err := f.d.Discounts.Redeem(ctx, tenant, p.discount.Redemption(tradeID, userID)); err != nil {
+				return err
+			}
+		}
 		// Stock last: on MySQL its row locks are the ones every order of a hot SKU queues on, and
 		// they are held until commit, so nothing else should run while they are.
 		for i, spec := range specs {
@@ -256,14 +293,40 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 	return trade, nil
 }
 
+// orderSpec is the child order of group g: its lines with their discounts, the promotions that
+// made them (each promotion's parts on the group's lines), and the stock it reserves.
+func (p plan) orderSpec(g splitting.Group) (order.NewOrderSpec, []inventory.Line) {
+	cur := p.quote.Currency
+	reserve := make([]inventory.Line, len(g.Lines))
+	lines := make([]order.Line, len(g.Lines))
+	for i, li := range g.Lines {
+		l := p.quote.Lines[li]
+		reserve[i] = p.lines[li]
+		lines[i] = order.Line{SKUID: l.SKU.ID(), Title: l.SKU.Title(), WarehouseID: p.lines[li].WarehouseID,
+			Quantity: l.Quantity, UnitPrice: l.UnitPrice, Total: l.Total, Discount: money.New(p.discount.Lines[li], cur)}
+	}
+	var discounts []order.Discount
+	for _, a := range p.discount.Applied {
+		var part int64
+		for _, li := range g.Lines {
+			part += a.Lines[li]
+		}
+		if part > 0 {
+			discounts = append(discounts, order.Discount{PromotionID: a.PromotionID, Name: a.Name, CouponCode: a.CouponCode,
+				Amount: money.New(part, cur)})
+		}
+	}
+	return order.NewOrderSpec{SellerID: g.SellerID, Lines: lines, Discounts: discounts}, reserve
+}
+
 func validateInput(b Buyer, addr order.Address, p plan, now time.Time) order.ValidateInput {
 	in := order.ValidateInput{UserID: b.UserID, MemberLevel: b.MemberLevel, Channel: b.Channel, Currency: p.quote.Currency.Code(),
-		Total: p.quote.Total.Minor(), At: now.UnixMilli(),
+		Total: p.total().Minor(), At: now.UnixMilli(),
 		Address: order.ValidateAddress{Country: addr.Country, Province: addr.Province, City: addr.City, District: addr.District, PostalCode: addr.PostalCode},
 		Lines:   make([]order.ValidateLine, len(p.quote.Lines))}
 	for i, l := range p.quote.Lines {
 		in.Lines[i] = order.ValidateLine{SKUID: l.SKU.ID(), Title: l.SKU.Title(), SellerID: l.SKU.SellerID(), WarehouseID: p.lines[i].WarehouseID,
-			Tags: l.SKU.Tags(), Quantity: l.Quantity, UnitPrice: l.UnitPrice.Minor(), Total: l.Total.Minor()}
+			Tags: l.SKU.Tags(), Quantity: l.Quantity, UnitPrice: l.UnitPrice.Minor(), Total: l.Total.Minor(), Discount: p.discount.Lines[i]}
 	}
 	return in
 }

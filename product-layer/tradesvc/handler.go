@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
+	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/inventory"
@@ -51,6 +52,7 @@ type Handler struct {
 	simulator Simulator
 	ext       *extensions.Admin
 	frontends identity.FrontendStore
+	discounts discount.Store
 	orders    OrderLookup
 	log       *slog.Logger
 }
@@ -64,6 +66,7 @@ type Deps struct {
 	Simulator Simulator
 	Ext       *extensions.Admin
 	Frontends identity.FrontendStore
+	Discounts discount.Store
 	Log       *slog.Logger
 }
 
@@ -75,7 +78,7 @@ type OrderLookup interface {
 // New returns a Handler.
 func New(d Deps) *Handler {
 	return &Handler{db: d.DB, flow: d.Flow, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
-		frontends: d.Frontends, orders: d.Flow, log: d.Log}
+		frontends: d.Frontends, discounts: d.Discounts, orders: d.Flow, log: d.Log}
 }
 
 var _ trade.TradeService = (*Handler)(nil)
@@ -181,31 +184,55 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 	if a := req.Destination; a != nil {
 		dest = inventory.Region{Country: a.Country, Province: a.Province, City: a.City, District: a.District}
 	}
-	q, err := h.flow.Quote(ctx, ident, cl.buyer(), dest, items(req.Items))
+	q, err := h.flow.Quote(ctx, ident, cl.buyer(), dest, items(req.Items), req.Coupons)
 	if err != nil {
 		return nil, err
 	}
-	resp := &trade.QuoteResponse{Total: moneyDTO(q.Total)}
+	cur := q.Currency
+	resp := &trade.QuoteResponse{Total: moneyDTO(q.Total), Discount: moneyDTO(money.New(q.Discount.Total, cur)),
+		Payable: moneyDTO(q.Payable), Discounts: appliedDTOs(q.Discount.Applied, nil, cur)}
 	for i, l := range q.Lines {
-		resp.Lines = append(resp.Lines, quoteLine(l, q.Warehouses[i]))
+		resp.Lines = append(resp.Lines, quoteLine(l, q.Warehouses[i], q.Discount.Lines[i]))
 	}
 	for _, g := range q.Groups {
-		grp := &trade.QuoteGroup{SellerId: g.SellerID, Key: g.Key}
-		total := money.Zero(q.Currency)
+		grp := &trade.QuoteGroup{SellerId: g.SellerID, Key: g.Key, Discounts: appliedDTOs(q.Discount.Applied, g.Lines, cur)}
+		var total, disc int64 // bounded by the quote total, which did not overflow
 		for _, li := range g.Lines {
-			l := q.Lines[li]
-			grp.Lines = append(grp.Lines, quoteLine(l, q.Warehouses[li]))
-			total, _ = total.Add(l.Total) // bounded by the quote total, which did not overflow
+			grp.Lines = append(grp.Lines, quoteLine(q.Lines[li], q.Warehouses[li], q.Discount.Lines[li]))
+			total += q.Lines[li].Total.Minor()
+			disc += q.Discount.Lines[li]
 		}
-		grp.Total = moneyDTO(total)
+		grp.Total, grp.Discount, grp.Payable = moneyDTO(money.New(total, cur)), moneyDTO(money.New(disc, cur)), moneyDTO(money.New(total-disc, cur))
 		resp.Groups = append(resp.Groups, grp)
 	}
 	return resp, nil
 }
 
-func quoteLine(l pricing.Line, warehouse string) *trade.QuoteLine {
+func quoteLine(l pricing.Line, warehouse string, disc int64) *trade.QuoteLine {
+	cur := l.Total.Currency()
 	return &trade.QuoteLine{SkuId: l.SKU.ID(), Title: l.SKU.Title(), SellerId: l.SKU.SellerID(), Quantity: l.Quantity,
-		ListPrice: moneyDTO(l.ListPrice), UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total), WarehouseId: warehouse}
+		ListPrice: moneyDTO(l.ListPrice), UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total), WarehouseId: warehouse,
+		Discount: moneyDTO(money.New(disc, cur)), Payable: moneyDTO(money.New(l.Total.Minor()-disc, cur))}
+}
+
+// appliedDTOs is each promotion's part on the given lines (nil: the whole cart), leaving out
+// promotions that gave those lines nothing.
+func appliedDTOs(applied []discount.Applied, lines []int, cur money.Currency) []*trade.AppliedDiscount {
+	out := []*trade.AppliedDiscount{}
+	for _, a := range applied {
+		amount := a.Amount
+		if lines != nil {
+			amount = 0
+			for _, li := range lines {
+				amount += a.Lines[li]
+			}
+		}
+		if amount > 0 {
+			out = append(out, &trade.AppliedDiscount{PromotionId: a.PromotionID, Name: a.Name, Kind: string(a.Kind),
+				CouponCode: a.CouponCode, Amount: moneyDTO(money.New(amount, cur))})
+		}
+	}
+	return out
 }
 
 // PlaceOrder implements trade.TradeService.
@@ -238,7 +265,7 @@ func (h *Handler) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest) 
 	t, err := h.flow.PlaceOrder(ctx, fixedprice.PlaceOrder{Identity: ident, Buyer: cl.buyer(), Items: items(req.Items), ExpectedTotal: expected,
 		Address: order.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
 			District: a.District, Detail: a.Detail, PostalCode: a.PostalCode},
-		IdempotencyKey: req.IdempotencyKey})
+		IdempotencyKey: req.IdempotencyKey, Coupons: req.Coupons})
 	if err != nil {
 		return nil, err
 	}
@@ -549,19 +576,29 @@ func millis(t time.Time) int64 {
 }
 
 func orderDTO(o *order.Order) *trade.Order {
+	a := o.Amounts()
 	dto := &trade.Order{OrderId: o.ID(), TradeId: o.TradeID(), SellerId: o.SellerID(), Status: string(o.Status()),
 		Total: moneyDTO(o.Total()), Carrier: o.Shipment().Carrier, TrackingNo: o.Shipment().TrackingNo,
-		CancelReason: o.CancelReason(), CreatedAt: millis(o.CreatedAt()), UpdatedAt: millis(o.UpdatedAt())}
+		CancelReason: o.CancelReason(), CreatedAt: millis(o.CreatedAt()), UpdatedAt: millis(o.UpdatedAt()),
+		Subtotal: moneyDTO(a.Subtotal), Discount: moneyDTO(a.Discount), ShippingFee: moneyDTO(a.ShippingFee),
+		Discounts: []*trade.AppliedDiscount{}}
 	for _, l := range o.Lines() {
 		dto.Lines = append(dto.Lines, &trade.OrderLine{LineNo: int32(l.LineNo), SkuId: l.SKUID, Title: l.Title,
-			WarehouseId: l.WarehouseID, Quantity: l.Quantity, UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total)})
+			WarehouseId: l.WarehouseID, Quantity: l.Quantity, UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total),
+			Discount: moneyDTO(l.Discount), Payable: moneyDTO(l.Payable())})
+	}
+	for _, d := range o.Discounts() {
+		dto.Discounts = append(dto.Discounts, &trade.AppliedDiscount{PromotionId: d.PromotionID, Name: d.Name,
+			CouponCode: d.CouponCode, Amount: moneyDTO(d.Amount)})
 	}
 	return dto
 }
 
 func tradeDTO(t *order.Trade) *trade.Trade {
 	a := t.Address()
+	am := t.Amounts()
 	dto := &trade.Trade{TradeId: t.ID(), Flow: string(t.Identity().Scenario()), Total: moneyDTO(t.Total()),
+		Subtotal: moneyDTO(am.Subtotal), Discount: moneyDTO(am.Discount), ShippingFee: moneyDTO(am.ShippingFee),
 		Payable: moneyDTO(t.Payable()), CreatedAt: millis(t.CreatedAt()), PayDeadline: millis(t.PayDeadline()),
 		Address: &trade.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
 			District: a.District, Detail: a.Detail, PostalCode: a.PostalCode}}

@@ -1,6 +1,8 @@
 package platform
 
 import (
+	"github.com/atriumtrade/atrium/capability/discount"
+
 	"errors"
 	"fmt"
 	"os"
@@ -28,6 +30,8 @@ type Config struct {
 	Sandbox    sandboxpay.Config `yaml:"sandbox"`
 	Node       NodeConfig        `yaml:"node"`
 	Extensions ExtConfig         `yaml:"extensions"`
+	// Discount holds the stacking rules every tenant's promotions obey.
+	Discount discount.Rules `yaml:"discount"`
 }
 
 // ExtConfig configures extension scripts.
@@ -92,7 +96,7 @@ func Load(path string) (Config, error) {
 
 // Validate checks every section.
 func (c Config) Validate() error {
-	return errors.Join(c.HTTP.Validate(), c.DB.Validate(), c.Trade.Validate(), c.Sandbox.Validate(), c.rpcValidate())
+	return errors.Join(c.HTTP.Validate(), c.DB.Validate(), c.Trade.Validate(), c.Sandbox.Validate(), c.Discount.Validate(), c.rpcValidate())
 }
 
 func (c Config) rpcValidate() error {

@@ -38,6 +38,13 @@ type Client interface {
 	OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest, callOptions ...callopt.Option) (r *trade.OrderScriptRunsResponse, err error)
 	RegisterFrontend(ctx context.Context, req *trade.RegisterFrontendRequest, callOptions ...callopt.Option) (r *trade.Frontend, err error)
 	ListFrontends(ctx context.Context, req *trade.ListFrontendsRequest, callOptions ...callopt.Option) (r *trade.ListFrontendsResponse, err error)
+	PutPromotion(ctx context.Context, req *trade.PutPromotionRequest, callOptions ...callopt.Option) (r *trade.Promotion, err error)
+	GetPromotion(ctx context.Context, req *trade.PromotionRef, callOptions ...callopt.Option) (r *trade.Promotion, err error)
+	ListPromotions(ctx context.Context, req *trade.ListPromotionsRequest, callOptions ...callopt.Option) (r *trade.ListPromotionsResponse, err error)
+	PutCoupon(ctx context.Context, req *trade.PutCouponRequest, callOptions ...callopt.Option) (r *trade.Coupon, err error)
+	GetCoupon(ctx context.Context, req *trade.CouponRef, callOptions ...callopt.Option) (r *trade.Coupon, err error)
+	PutCampaign(ctx context.Context, req *trade.PutCampaignRequest, callOptions ...callopt.Option) (r *trade.Campaign, err error)
+	GetCampaign(ctx context.Context, req *trade.CampaignRef, callOptions ...callopt.Option) (r *trade.Campaign, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -202,4 +209,39 @@ func (p *kTradeServiceClient) RegisterFrontend(ctx context.Context, req *trade.R
 func (p *kTradeServiceClient) ListFrontends(ctx context.Context, req *trade.ListFrontendsRequest, callOptions ...callopt.Option) (r *trade.ListFrontendsResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.ListFrontends(ctx, req)
+}
+
+func (p *kTradeServiceClient) PutPromotion(ctx context.Context, req *trade.PutPromotionRequest, callOptions ...callopt.Option) (r *trade.Promotion, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.PutPromotion(ctx, req)
+}
+
+func (p *kTradeServiceClient) GetPromotion(ctx context.Context, req *trade.PromotionRef, callOptions ...callopt.Option) (r *trade.Promotion, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.GetPromotion(ctx, req)
+}
+
+func (p *kTradeServiceClient) ListPromotions(ctx context.Context, req *trade.ListPromotionsRequest, callOptions ...callopt.Option) (r *trade.ListPromotionsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListPromotions(ctx, req)
+}
+
+func (p *kTradeServiceClient) PutCoupon(ctx context.Context, req *trade.PutCouponRequest, callOptions ...callopt.Option) (r *trade.Coupon, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.PutCoupon(ctx, req)
+}
+
+func (p *kTradeServiceClient) GetCoupon(ctx context.Context, req *trade.CouponRef, callOptions ...callopt.Option) (r *trade.Coupon, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.GetCoupon(ctx, req)
+}
+
+func (p *kTradeServiceClient) PutCampaign(ctx context.Context, req *trade.PutCampaignRequest, callOptions ...callopt.Option) (r *trade.Campaign, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.PutCampaign(ctx, req)
+}
+
+func (p *kTradeServiceClient) GetCampaign(ctx context.Context, req *trade.CampaignRef, callOptions ...callopt.Option) (r *trade.Campaign, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.GetCampaign(ctx, req)
 }

@@ -202,6 +202,55 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"PutPromotion": kitex.NewMethodInfo(
+		putPromotionHandler,
+		newTradeServicePutPromotionArgs,
+		newTradeServicePutPromotionResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"GetPromotion": kitex.NewMethodInfo(
+		getPromotionHandler,
+		newTradeServiceGetPromotionArgs,
+		newTradeServiceGetPromotionResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"ListPromotions": kitex.NewMethodInfo(
+		listPromotionsHandler,
+		newTradeServiceListPromotionsArgs,
+		newTradeServiceListPromotionsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"PutCoupon": kitex.NewMethodInfo(
+		putCouponHandler,
+		newTradeServicePutCouponArgs,
+		newTradeServicePutCouponResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"GetCoupon": kitex.NewMethodInfo(
+		getCouponHandler,
+		newTradeServiceGetCouponArgs,
+		newTradeServiceGetCouponResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"PutCampaign": kitex.NewMethodInfo(
+		putCampaignHandler,
+		newTradeServicePutCampaignArgs,
+		newTradeServicePutCampaignResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"GetCampaign": kitex.NewMethodInfo(
+		getCampaignHandler,
+		newTradeServiceGetCampaignArgs,
+		newTradeServiceGetCampaignResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -754,6 +803,132 @@ func newTradeServiceListFrontendsResult() interface{} {
 	return trade.NewTradeServiceListFrontendsResult()
 }
 
+func putPromotionHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServicePutPromotionArgs)
+	realResult := result.(*trade.TradeServicePutPromotionResult)
+	success, err := handler.(trade.TradeService).PutPromotion(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServicePutPromotionArgs() interface{} {
+	return trade.NewTradeServicePutPromotionArgs()
+}
+
+func newTradeServicePutPromotionResult() interface{} {
+	return trade.NewTradeServicePutPromotionResult()
+}
+
+func getPromotionHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceGetPromotionArgs)
+	realResult := result.(*trade.TradeServiceGetPromotionResult)
+	success, err := handler.(trade.TradeService).GetPromotion(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceGetPromotionArgs() interface{} {
+	return trade.NewTradeServiceGetPromotionArgs()
+}
+
+func newTradeServiceGetPromotionResult() interface{} {
+	return trade.NewTradeServiceGetPromotionResult()
+}
+
+func listPromotionsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceListPromotionsArgs)
+	realResult := result.(*trade.TradeServiceListPromotionsResult)
+	success, err := handler.(trade.TradeService).ListPromotions(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceListPromotionsArgs() interface{} {
+	return trade.NewTradeServiceListPromotionsArgs()
+}
+
+func newTradeServiceListPromotionsResult() interface{} {
+	return trade.NewTradeServiceListPromotionsResult()
+}
+
+func putCouponHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServicePutCouponArgs)
+	realResult := result.(*trade.TradeServicePutCouponResult)
+	success, err := handler.(trade.TradeService).PutCoupon(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServicePutCouponArgs() interface{} {
+	return trade.NewTradeServicePutCouponArgs()
+}
+
+func newTradeServicePutCouponResult() interface{} {
+	return trade.NewTradeServicePutCouponResult()
+}
+
+func getCouponHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceGetCouponArgs)
+	realResult := result.(*trade.TradeServiceGetCouponResult)
+	success, err := handler.(trade.TradeService).GetCoupon(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceGetCouponArgs() interface{} {
+	return trade.NewTradeServiceGetCouponArgs()
+}
+
+func newTradeServiceGetCouponResult() interface{} {
+	return trade.NewTradeServiceGetCouponResult()
+}
+
+func putCampaignHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServicePutCampaignArgs)
+	realResult := result.(*trade.TradeServicePutCampaignResult)
+	success, err := handler.(trade.TradeService).PutCampaign(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServicePutCampaignArgs() interface{} {
+	return trade.NewTradeServicePutCampaignArgs()
+}
+
+func newTradeServicePutCampaignResult() interface{} {
+	return trade.NewTradeServicePutCampaignResult()
+}
+
+func getCampaignHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceGetCampaignArgs)
+	realResult := result.(*trade.TradeServiceGetCampaignResult)
+	success, err := handler.(trade.TradeService).GetCampaign(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceGetCampaignArgs() interface{} {
+	return trade.NewTradeServiceGetCampaignArgs()
+}
+
+func newTradeServiceGetCampaignResult() interface{} {
+	return trade.NewTradeServiceGetCampaignResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -1029,6 +1204,76 @@ func (p *kClient) ListFrontends(ctx context.Context, req *trade.ListFrontendsReq
 	_args.Req = req
 	var _result trade.TradeServiceListFrontendsResult
 	if err = p.c.Call(ctx, "ListFrontends", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) PutPromotion(ctx context.Context, req *trade.PutPromotionRequest) (r *trade.Promotion, err error) {
+	var _args trade.TradeServicePutPromotionArgs
+	_args.Req = req
+	var _result trade.TradeServicePutPromotionResult
+	if err = p.c.Call(ctx, "PutPromotion", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) GetPromotion(ctx context.Context, req *trade.PromotionRef) (r *trade.Promotion, err error) {
+	var _args trade.TradeServiceGetPromotionArgs
+	_args.Req = req
+	var _result trade.TradeServiceGetPromotionResult
+	if err = p.c.Call(ctx, "GetPromotion", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListPromotions(ctx context.Context, req *trade.ListPromotionsRequest) (r *trade.ListPromotionsResponse, err error) {
+	var _args trade.TradeServiceListPromotionsArgs
+	_args.Req = req
+	var _result trade.TradeServiceListPromotionsResult
+	if err = p.c.Call(ctx, "ListPromotions", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) PutCoupon(ctx context.Context, req *trade.PutCouponRequest) (r *trade.Coupon, err error) {
+	var _args trade.TradeServicePutCouponArgs
+	_args.Req = req
+	var _result trade.TradeServicePutCouponResult
+	if err = p.c.Call(ctx, "PutCoupon", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) GetCoupon(ctx context.Context, req *trade.CouponRef) (r *trade.Coupon, err error) {
+	var _args trade.TradeServiceGetCouponArgs
+	_args.Req = req
+	var _result trade.TradeServiceGetCouponResult
+	if err = p.c.Call(ctx, "GetCoupon", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) PutCampaign(ctx context.Context, req *trade.PutCampaignRequest) (r *trade.Campaign, err error) {
+	var _args trade.TradeServicePutCampaignArgs
+	_args.Req = req
+	var _result trade.TradeServicePutCampaignResult
+	if err = p.c.Call(ctx, "PutCampaign", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) GetCampaign(ctx context.Context, req *trade.CampaignRef) (r *trade.Campaign, err error) {
+	var _args trade.TradeServiceGetCampaignArgs
+	_args.Req = req
+	var _result trade.TradeServiceGetCampaignResult
+	if err = p.c.Call(ctx, "GetCampaign", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

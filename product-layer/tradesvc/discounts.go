@@ -1,0 +1,225 @@
+package tradesvc
+
+import (
+	"context"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/discount"
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/kitex_gen/trade"
+)
+
+func (h *Handler) discountAdmin(c *trade.Caller) (caller, error) {
+	cl, err := h.admin(c)
+	if err == nil && h.discounts == nil {
+		err = discount.ErrDisabled
+	}
+	return cl, err
+}
+
+// PutPromotion implements trade.TradeService.
+func (h *Handler) PutPromotion(ctx context.Context, req *trade.PutPromotionRequest) (*trade.Promotion, error) {
+	resp, err := h.putPromotion(ctx, req)
+	return resp, h.wrap(ctx, "PutPromotion", err)
+}
+
+func (h *Handler) putPromotion(ctx context.Context, req *trade.PutPromotionRequest) (*trade.Promotion, error) {
+	cl, err := h.discountAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	if req.Promotion == nil {
+		return nil, errkind.WithDetail(discount.ErrInvalidPromotion, "promotion is required")
+	}
+	p := promotionFromDTO(req.Promotion)
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := money.ParseCurrency(p.Currency); err != nil {
+		return nil, err
+	}
+	if err := h.discounts.PutPromotion(ctx, cl.tenant, p); err != nil {
+		return nil, err
+	}
+	return promotionDTO(p), nil
+}
+
+// GetPromotion implements trade.TradeService.
+func (h *Handler) GetPromotion(ctx context.Context, req *trade.PromotionRef) (*trade.Promotion, error) {
+	resp, err := h.getPromotion(ctx, req)
+	return resp, h.wrap(ctx, "GetPromotion", err)
+}
+
+func (h *Handler) getPromotion(ctx context.Context, req *trade.PromotionRef) (*trade.Promotion, error) {
+	cl, err := h.discountAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.discounts.Promotion(ctx, cl.tenant, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return promotionDTO(p), nil
+}
+
+// ListPromotions implements trade.TradeService.
+func (h *Handler) ListPromotions(ctx context.Context, req *trade.ListPromotionsRequest) (*trade.ListPromotionsResponse, error) {
+	resp, err := h.listPromotions(ctx, req)
+	return resp, h.wrap(ctx, "ListPromotions", err)
+}
+
+func (h *Handler) listPromotions(ctx context.Context, req *trade.ListPromotionsRequest) (*trade.ListPromotionsResponse, error) {
+	cl, err := h.discountAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := h.discounts.Promotions(ctx, cl.tenant, time.UnixMilli(0))
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.ListPromotionsResponse{Promotions: []*trade.Promotion{}}
+	for _, p := range ps {
+		resp.Promotions = append(resp.Promotions, promotionDTO(p))
+	}
+	return resp, nil
+}
+
+// PutCoupon implements trade.TradeService.
+func (h *Handler) PutCoupon(ctx context.Context, req *trade.PutCouponRequest) (*trade.Coupon, error) {
+	resp, err := h.putCoupon(ctx, req)
+	return resp, h.wrap(ctx, "PutCoupon", err)
+}
+
+func (h *Handler) putCoupon(ctx context.Context, req *trade.PutCouponRequest) (*trade.Coupon, error) {
+	cl, err := h.discountAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	if req.Coupon == nil {
+		return nil, errkind.WithDetail(discount.ErrInvalidCoupon, "coupon is required")
+	}
+	c := discount.Coupon{Code: req.Coupon.Code, PromotionID: req.Coupon.PromotionId, TotalUses: req.Coupon.TotalUses,
+		PerUser: req.Coupon.PerUser, ValidFrom: req.Coupon.ValidFrom, ValidTo: req.Coupon.ValidTo}
+	if c.Code, err = discount.NormalizeCode(c.Code); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := h.discounts.PutCoupon(ctx, cl.tenant, c); err != nil {
+		return nil, err
+	}
+	if c, err = h.discounts.Coupon(ctx, cl.tenant, c.Code); err != nil {
+		return nil, err
+	}
+	return couponDTO(c), nil
+}
+
+// GetCoupon implements trade.TradeService.
+func (h *Handler) GetCoupon(ctx context.Context, req *trade.CouponRef) (*trade.Coupon, error) {
+	resp, err := h.getCoupon(ctx, req)
+	return resp, h.wrap(ctx, "GetCoupon", err)
+}
+
+func (h *Handler) getCoupon(ctx context.Context, req *trade.CouponRef) (*trade.Coupon, error) {
+	cl, err := h.discountAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	code, err := discount.NormalizeCode(req.Code)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.discounts.Coupon(ctx, cl.tenant, code)
+	if err != nil {
+		return nil, err
+	}
+	return couponDTO(c), nil
+}
+
+// PutCampaign implements trade.TradeService.
+func (h *Handler) PutCampaign(ctx context.Context, req *trade.PutCampaignRequest) (*trade.Campaign, error) {
+	resp, err := h.putCampaign(ctx, req)
+	return resp, h.wrap(ctx, "PutCampaign", err)
+}
+
+func (h *Handler) putCampaign(ctx context.Context, req *trade.PutCampaignRequest) (*trade.Campaign, error) {
+	cl, err := h.discountAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	if req.Campaign == nil {
+		return nil, errkind.WithDetail(discount.ErrInvalidCampaign, "campaign is required")
+	}
+	c := discount.Campaign{ID: req.Campaign.Id, Name: req.Campaign.Name, Currency: req.Campaign.Currency, Budget: req.Campaign.Budget}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := money.ParseCurrency(c.Currency); err != nil {
+		return nil, err
+	}
+	if err := h.discounts.PutCampaign(ctx, cl.tenant, c); err != nil {
+		return nil, err
+	}
+	if c, err = h.discounts.Campaign(ctx, cl.tenant, c.ID); err != nil {
+		return nil, err
+	}
+	return campaignDTO(c), nil
+}
+
+// GetCampaign implements trade.TradeService.
+func (h *Handler) GetCampaign(ctx context.Context, req *trade.CampaignRef) (*trade.Campaign, error) {
+	resp, err := h.getCampaign(ctx, req)
+	return resp, h.wrap(ctx, "GetCampaign", err)
+}
+
+func (h *Handler) getCampaign(ctx context.Context, req *trade.CampaignRef) (*trade.Campaign, error) {
+	cl, err := h.discountAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.discounts.Campaign(ctx, cl.tenant, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return campaignDTO(c), nil
+}
+
+func promotionFromDTO(d *trade.Promotion) discount.Promotion {
+	p := discount.Promotion{ID: d.Id, Name: d.Name, Kind: discount.Kind(d.Kind), Currency: d.Currency, Percent: d.Percent,
+		Amount: d.Amount, Buy: d.Buy, Get: d.Get, BundleQuantity: d.BundleQuantity, BundlePrice: d.BundlePrice,
+		MinSpend: d.MinSpend, MaxDiscount: d.MaxDiscount, StartsAt: d.StartsAt, EndsAt: d.EndsAt, Priority: d.Priority,
+		Group: d.Group, Exclusive: d.Exclusive, CouponOnly: d.CouponOnly, CampaignID: d.CampaignId, Disabled: d.Disabled}
+	if s := d.Scope; s != nil {
+		p.Scope = discount.Scope{SKUs: s.Skus, Sellers: s.Sellers, Categories: s.Categories}
+	}
+	for _, t := range d.Tiers {
+		if t != nil {
+			p.Tiers = append(p.Tiers, discount.Tier{MinSpend: t.MinSpend, Save: t.Save})
+		}
+	}
+	return p
+}
+
+func promotionDTO(p discount.Promotion) *trade.Promotion {
+	d := &trade.Promotion{Id: p.ID, Name: p.Name, Kind: string(p.Kind), Currency: p.Currency, Percent: p.Percent,
+		Amount: p.Amount, Buy: p.Buy, Get: p.Get, BundleQuantity: p.BundleQuantity, BundlePrice: p.BundlePrice,
+		MinSpend: p.MinSpend, MaxDiscount: p.MaxDiscount, StartsAt: p.StartsAt, EndsAt: p.EndsAt, Priority: p.Priority,
+		Group: p.Group, Exclusive: p.Exclusive, CouponOnly: p.CouponOnly, CampaignId: p.CampaignID, Disabled: p.Disabled,
+		Scope: &trade.PromotionScope{Skus: p.Scope.SKUs, Sellers: p.Scope.Sellers, Categories: p.Scope.Categories},
+		Tiers: []*trade.PromotionTier{}}
+	for _, t := range p.Tiers {
+		d.Tiers = append(d.Tiers, &trade.PromotionTier{MinSpend: t.MinSpend, Save: t.Save})
+	}
+	return d
+}
+
+func couponDTO(c discount.Coupon) *trade.Coupon {
+	return &trade.Coupon{Code: c.Code, PromotionId: c.PromotionID, TotalUses: c.TotalUses, PerUser: c.PerUser,
+		ValidFrom: c.ValidFrom, ValidTo: c.ValidTo, Used: c.Used}
+}
+
+func campaignDTO(c discount.Campaign) *trade.Campaign {
+	return &trade.Campaign{Id: c.ID, Name: c.Name, Currency: c.Currency, Budget: c.Budget, Spent: c.Spent}
+}
