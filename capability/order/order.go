@@ -78,7 +78,9 @@ type Line struct {
 }
 
 // Payable is what the buyer pays for the line.
-func (l Line) Payable() money.Amount { return money.New(l.Total.Minor()-l.Discount.Minor(), l.Total.Currency()) }
+func (l Line) Payable() money.Amount {
+	return money.New(l.Total.Minor()-l.Discount.Minor(), l.Total.Currency())
+}
 
 // Discount is one promotion's part of an order's discount.
 type Discount struct {

@@ -26,11 +26,11 @@ import (
 
 	"github.com/atriumtrade/atrium/access-layer/gateway"
 	"github.com/atriumtrade/atrium/capability/catalog/catalogsql"
+	"github.com/atriumtrade/atrium/capability/discount"
+	"github.com/atriumtrade/atrium/capability/discount/discountsql"
 	"github.com/atriumtrade/atrium/capability/identity/identitysql"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
-	"github.com/atriumtrade/atrium/capability/discount"
-	"github.com/atriumtrade/atrium/capability/discount/discountsql"
 	"github.com/atriumtrade/atrium/capability/order/ordersql"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/payment/paymentsql"
