@@ -522,6 +522,40 @@ struct CampaignRef {
     2: string id
 }
 
+// Purchase limits (admin).
+struct LimitRule {
+    1: string id
+    2: string name
+    3: string kind
+    4: list<string> skus
+    5: list<string> categories
+    6: string period
+    7: string unit
+    8: i64 max
+    9: i64 startsAt
+    10: i64 endsAt
+    11: string timezone
+    12: bool disabled
+}
+
+struct PutLimitRuleRequest {
+    1: Caller caller
+    2: LimitRule rule
+}
+
+struct LimitRuleRef {
+    1: Caller caller
+    2: string id
+}
+
+struct ListLimitRulesRequest {
+    1: Caller caller
+}
+
+struct ListLimitRulesResponse {
+    1: list<LimitRule> rules
+}
+
 service TradeService {
     // Ping answers when the service and its database can serve.
     PingResponse Ping(1: PingRequest req)
@@ -561,4 +595,8 @@ service TradeService {
     Coupon GetCoupon(1: CouponRef req)
     Campaign PutCampaign(1: PutCampaignRequest req)
     Campaign GetCampaign(1: CampaignRef req)
+
+    LimitRule PutLimitRule(1: PutLimitRuleRequest req)
+    LimitRule GetLimitRule(1: LimitRuleRef req)
+    ListLimitRulesResponse ListLimitRules(1: ListLimitRulesRequest req)
 }

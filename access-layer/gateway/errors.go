@@ -93,6 +93,12 @@ var errorTable = []errorSpec{
 	{"discount.campaign_not_found", http.StatusNotFound, 47013},
 	{"discount.budget_below_spent", http.StatusConflict, 47014},
 	{"discount.disabled", http.StatusServiceUnavailable, 47015},
+	{"limits.invalid_rule", http.StatusBadRequest, 48001},
+	{"limits.rule_not_found", http.StatusNotFound, 48002},
+	{"limits.exceeded", http.StatusConflict, 48003},
+	{"limits.first_order_only", http.StatusConflict, 48004},
+	{"limits.rejected", http.StatusUnprocessableEntity, 48005},
+	{"limits.disabled", http.StatusServiceUnavailable, 48006},
 }
 
 var errorIndex = func() map[string]errorSpec {

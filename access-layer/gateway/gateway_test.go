@@ -17,6 +17,7 @@ import (
 	_ "github.com/atriumtrade/atrium/capability/discount"
 	_ "github.com/atriumtrade/atrium/capability/identity"
 	_ "github.com/atriumtrade/atrium/capability/inventory"
+	_ "github.com/atriumtrade/atrium/capability/limits"
 	_ "github.com/atriumtrade/atrium/capability/order"
 	_ "github.com/atriumtrade/atrium/capability/payment"
 	_ "github.com/atriumtrade/atrium/capability/pricing"

@@ -63,6 +63,7 @@ func (g *Gateway) routesInit() {
 	g.extensionRoutes(adminChannel)
 	g.frontendRoutes(adminChannel)
 	g.discountRoutes(adminChannel)
+	g.limitRoutes(adminChannel)
 	g.add(route{Method: "POST", Path: "/callbacks/v1/payments/:provider", Channel: appChannel,
 		Summary: "Payment provider callback (signed by the provider)"}, g.serve(appChannel, g.paymentCallback))
 	if g.cfg.DevMode {

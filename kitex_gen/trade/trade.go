@@ -4628,6 +4628,304 @@ var fieldIDToName_CampaignRef = map[int16]string{
 	2: "id",
 }
 
+type LimitRule struct {
+	Id         string   `thrift:"id,1" frugal:"1,default,string" json:"id"`
+	Name       string   `thrift:"name,2" frugal:"2,default,string" json:"name"`
+	Kind       string   `thrift:"kind,3" frugal:"3,default,string" json:"kind"`
+	Skus       []string `thrift:"skus,4" frugal:"4,default,list<string>" json:"skus"`
+	Categories []string `thrift:"categories,5" frugal:"5,default,list<string>" json:"categories"`
+	Period     string   `thrift:"period,6" frugal:"6,default,string" json:"period"`
+	Unit       string   `thrift:"unit,7" frugal:"7,default,string" json:"unit"`
+	Max        int64    `thrift:"max,8" frugal:"8,default,i64" json:"max"`
+	StartsAt   int64    `thrift:"startsAt,9" frugal:"9,default,i64" json:"startsAt"`
+	EndsAt     int64    `thrift:"endsAt,10" frugal:"10,default,i64" json:"endsAt"`
+	Timezone   string   `thrift:"timezone,11" frugal:"11,default,string" json:"timezone"`
+	Disabled   bool     `thrift:"disabled,12" frugal:"12,default,bool" json:"disabled"`
+}
+
+func NewLimitRule() *LimitRule {
+	return &LimitRule{}
+}
+
+func (p *LimitRule) InitDefault() {
+}
+
+func (p *LimitRule) GetId() (v string) {
+	return p.Id
+}
+
+func (p *LimitRule) GetName() (v string) {
+	return p.Name
+}
+
+func (p *LimitRule) GetKind() (v string) {
+	return p.Kind
+}
+
+func (p *LimitRule) GetSkus() (v []string) {
+	return p.Skus
+}
+
+func (p *LimitRule) GetCategories() (v []string) {
+	return p.Categories
+}
+
+func (p *LimitRule) GetPeriod() (v string) {
+	return p.Period
+}
+
+func (p *LimitRule) GetUnit() (v string) {
+	return p.Unit
+}
+
+func (p *LimitRule) GetMax() (v int64) {
+	return p.Max
+}
+
+func (p *LimitRule) GetStartsAt() (v int64) {
+	return p.StartsAt
+}
+
+func (p *LimitRule) GetEndsAt() (v int64) {
+	return p.EndsAt
+}
+
+func (p *LimitRule) GetTimezone() (v string) {
+	return p.Timezone
+}
+
+func (p *LimitRule) GetDisabled() (v bool) {
+	return p.Disabled
+}
+func (p *LimitRule) SetId(val string) {
+	p.Id = val
+}
+func (p *LimitRule) SetName(val string) {
+	p.Name = val
+}
+func (p *LimitRule) SetKind(val string) {
+	p.Kind = val
+}
+func (p *LimitRule) SetSkus(val []string) {
+	p.Skus = val
+}
+func (p *LimitRule) SetCategories(val []string) {
+	p.Categories = val
+}
+func (p *LimitRule) SetPeriod(val string) {
+	p.Period = val
+}
+func (p *LimitRule) SetUnit(val string) {
+	p.Unit = val
+}
+func (p *LimitRule) SetMax(val int64) {
+	p.Max = val
+}
+func (p *LimitRule) SetStartsAt(val int64) {
+	p.StartsAt = val
+}
+func (p *LimitRule) SetEndsAt(val int64) {
+	p.EndsAt = val
+}
+func (p *LimitRule) SetTimezone(val string) {
+	p.Timezone = val
+}
+func (p *LimitRule) SetDisabled(val bool) {
+	p.Disabled = val
+}
+
+func (p *LimitRule) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LimitRule(%+v)", *p)
+}
+
+var fieldIDToName_LimitRule = map[int16]string{
+	1:  "id",
+	2:  "name",
+	3:  "kind",
+	4:  "skus",
+	5:  "categories",
+	6:  "period",
+	7:  "unit",
+	8:  "max",
+	9:  "startsAt",
+	10: "endsAt",
+	11: "timezone",
+	12: "disabled",
+}
+
+type PutLimitRuleRequest struct {
+	Caller *Caller    `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Rule   *LimitRule `thrift:"rule,2" frugal:"2,default,LimitRule" json:"rule"`
+}
+
+func NewPutLimitRuleRequest() *PutLimitRuleRequest {
+	return &PutLimitRuleRequest{}
+}
+
+func (p *PutLimitRuleRequest) InitDefault() {
+}
+
+var PutLimitRuleRequest_Caller_DEFAULT *Caller
+
+func (p *PutLimitRuleRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PutLimitRuleRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+var PutLimitRuleRequest_Rule_DEFAULT *LimitRule
+
+func (p *PutLimitRuleRequest) GetRule() (v *LimitRule) {
+	if !p.IsSetRule() {
+		return PutLimitRuleRequest_Rule_DEFAULT
+	}
+	return p.Rule
+}
+func (p *PutLimitRuleRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PutLimitRuleRequest) SetRule(val *LimitRule) {
+	p.Rule = val
+}
+
+func (p *PutLimitRuleRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PutLimitRuleRequest) IsSetRule() bool {
+	return p.Rule != nil
+}
+
+func (p *PutLimitRuleRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PutLimitRuleRequest(%+v)", *p)
+}
+
+var fieldIDToName_PutLimitRuleRequest = map[int16]string{
+	1: "caller",
+	2: "rule",
+}
+
+type LimitRuleRef struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Id     string  `thrift:"id,2" frugal:"2,default,string" json:"id"`
+}
+
+func NewLimitRuleRef() *LimitRuleRef {
+	return &LimitRuleRef{}
+}
+
+func (p *LimitRuleRef) InitDefault() {
+}
+
+var LimitRuleRef_Caller_DEFAULT *Caller
+
+func (p *LimitRuleRef) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return LimitRuleRef_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *LimitRuleRef) GetId() (v string) {
+	return p.Id
+}
+func (p *LimitRuleRef) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *LimitRuleRef) SetId(val string) {
+	p.Id = val
+}
+
+func (p *LimitRuleRef) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *LimitRuleRef) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LimitRuleRef(%+v)", *p)
+}
+
+var fieldIDToName_LimitRuleRef = map[int16]string{
+	1: "caller",
+	2: "id",
+}
+
+type ListLimitRulesRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+}
+
+func NewListLimitRulesRequest() *ListLimitRulesRequest {
+	return &ListLimitRulesRequest{}
+}
+
+func (p *ListLimitRulesRequest) InitDefault() {
+}
+
+var ListLimitRulesRequest_Caller_DEFAULT *Caller
+
+func (p *ListLimitRulesRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListLimitRulesRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+func (p *ListLimitRulesRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+
+func (p *ListLimitRulesRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListLimitRulesRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListLimitRulesRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListLimitRulesRequest = map[int16]string{
+	1: "caller",
+}
+
+type ListLimitRulesResponse struct {
+	Rules []*LimitRule `thrift:"rules,1" frugal:"1,default,list<LimitRule>" json:"rules"`
+}
+
+func NewListLimitRulesResponse() *ListLimitRulesResponse {
+	return &ListLimitRulesResponse{}
+}
+
+func (p *ListLimitRulesResponse) InitDefault() {
+}
+
+func (p *ListLimitRulesResponse) GetRules() (v []*LimitRule) {
+	return p.Rules
+}
+func (p *ListLimitRulesResponse) SetRules(val []*LimitRule) {
+	p.Rules = val
+}
+
+func (p *ListLimitRulesResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListLimitRulesResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListLimitRulesResponse = map[int16]string{
+	1: "rules",
+}
+
 type TradeService interface {
 	Ping(ctx context.Context, req *PingRequest) (r *PingResponse, err error)
 
@@ -4696,6 +4994,12 @@ type TradeService interface {
 	PutCampaign(ctx context.Context, req *PutCampaignRequest) (r *Campaign, err error)
 
 	GetCampaign(ctx context.Context, req *CampaignRef) (r *Campaign, err error)
+
+	PutLimitRule(ctx context.Context, req *PutLimitRuleRequest) (r *LimitRule, err error)
+
+	GetLimitRule(ctx context.Context, req *LimitRuleRef) (r *LimitRule, err error)
+
+	ListLimitRules(ctx context.Context, req *ListLimitRulesRequest) (r *ListLimitRulesResponse, err error)
 }
 
 type TradeServicePingArgs struct {
@@ -7279,5 +7583,233 @@ func (p *TradeServiceGetCampaignResult) String() string {
 }
 
 var fieldIDToName_TradeServiceGetCampaignResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServicePutLimitRuleArgs struct {
+	Req *PutLimitRuleRequest `thrift:"req,1" frugal:"1,default,PutLimitRuleRequest" json:"req"`
+}
+
+func NewTradeServicePutLimitRuleArgs() *TradeServicePutLimitRuleArgs {
+	return &TradeServicePutLimitRuleArgs{}
+}
+
+func (p *TradeServicePutLimitRuleArgs) InitDefault() {
+}
+
+var TradeServicePutLimitRuleArgs_Req_DEFAULT *PutLimitRuleRequest
+
+func (p *TradeServicePutLimitRuleArgs) GetReq() (v *PutLimitRuleRequest) {
+	if !p.IsSetReq() {
+		return TradeServicePutLimitRuleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServicePutLimitRuleArgs) SetReq(val *PutLimitRuleRequest) {
+	p.Req = val
+}
+
+func (p *TradeServicePutLimitRuleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServicePutLimitRuleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutLimitRuleArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutLimitRuleArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServicePutLimitRuleResult struct {
+	Success *LimitRule `thrift:"success,0,optional" frugal:"0,optional,LimitRule" json:"success,omitempty"`
+}
+
+func NewTradeServicePutLimitRuleResult() *TradeServicePutLimitRuleResult {
+	return &TradeServicePutLimitRuleResult{}
+}
+
+func (p *TradeServicePutLimitRuleResult) InitDefault() {
+}
+
+var TradeServicePutLimitRuleResult_Success_DEFAULT *LimitRule
+
+func (p *TradeServicePutLimitRuleResult) GetSuccess() (v *LimitRule) {
+	if !p.IsSetSuccess() {
+		return TradeServicePutLimitRuleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServicePutLimitRuleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*LimitRule)
+}
+
+func (p *TradeServicePutLimitRuleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServicePutLimitRuleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutLimitRuleResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutLimitRuleResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceGetLimitRuleArgs struct {
+	Req *LimitRuleRef `thrift:"req,1" frugal:"1,default,LimitRuleRef" json:"req"`
+}
+
+func NewTradeServiceGetLimitRuleArgs() *TradeServiceGetLimitRuleArgs {
+	return &TradeServiceGetLimitRuleArgs{}
+}
+
+func (p *TradeServiceGetLimitRuleArgs) InitDefault() {
+}
+
+var TradeServiceGetLimitRuleArgs_Req_DEFAULT *LimitRuleRef
+
+func (p *TradeServiceGetLimitRuleArgs) GetReq() (v *LimitRuleRef) {
+	if !p.IsSetReq() {
+		return TradeServiceGetLimitRuleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceGetLimitRuleArgs) SetReq(val *LimitRuleRef) {
+	p.Req = val
+}
+
+func (p *TradeServiceGetLimitRuleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceGetLimitRuleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetLimitRuleArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetLimitRuleArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceGetLimitRuleResult struct {
+	Success *LimitRule `thrift:"success,0,optional" frugal:"0,optional,LimitRule" json:"success,omitempty"`
+}
+
+func NewTradeServiceGetLimitRuleResult() *TradeServiceGetLimitRuleResult {
+	return &TradeServiceGetLimitRuleResult{}
+}
+
+func (p *TradeServiceGetLimitRuleResult) InitDefault() {
+}
+
+var TradeServiceGetLimitRuleResult_Success_DEFAULT *LimitRule
+
+func (p *TradeServiceGetLimitRuleResult) GetSuccess() (v *LimitRule) {
+	if !p.IsSetSuccess() {
+		return TradeServiceGetLimitRuleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceGetLimitRuleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*LimitRule)
+}
+
+func (p *TradeServiceGetLimitRuleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceGetLimitRuleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetLimitRuleResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetLimitRuleResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceListLimitRulesArgs struct {
+	Req *ListLimitRulesRequest `thrift:"req,1" frugal:"1,default,ListLimitRulesRequest" json:"req"`
+}
+
+func NewTradeServiceListLimitRulesArgs() *TradeServiceListLimitRulesArgs {
+	return &TradeServiceListLimitRulesArgs{}
+}
+
+func (p *TradeServiceListLimitRulesArgs) InitDefault() {
+}
+
+var TradeServiceListLimitRulesArgs_Req_DEFAULT *ListLimitRulesRequest
+
+func (p *TradeServiceListLimitRulesArgs) GetReq() (v *ListLimitRulesRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceListLimitRulesArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceListLimitRulesArgs) SetReq(val *ListLimitRulesRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceListLimitRulesArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceListLimitRulesArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListLimitRulesArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListLimitRulesArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceListLimitRulesResult struct {
+	Success *ListLimitRulesResponse `thrift:"success,0,optional" frugal:"0,optional,ListLimitRulesResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceListLimitRulesResult() *TradeServiceListLimitRulesResult {
+	return &TradeServiceListLimitRulesResult{}
+}
+
+func (p *TradeServiceListLimitRulesResult) InitDefault() {
+}
+
+var TradeServiceListLimitRulesResult_Success_DEFAULT *ListLimitRulesResponse
+
+func (p *TradeServiceListLimitRulesResult) GetSuccess() (v *ListLimitRulesResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceListLimitRulesResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceListLimitRulesResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListLimitRulesResponse)
+}
+
+func (p *TradeServiceListLimitRulesResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceListLimitRulesResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListLimitRulesResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListLimitRulesResult = map[int16]string{
 	0: "success",
 }

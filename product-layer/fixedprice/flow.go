@@ -24,6 +24,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/limits"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/extensions"
@@ -112,6 +113,8 @@ type Deps struct {
 	Runs RunLog
 	// Discounts applies promotions and coupons; nil discounts nothing.
 	Discounts *discount.Service
+	// Limits enforces purchase limits; nil limits nothing.
+	Limits *limits.Service
 }
 
 // RunLog stores the extension script calls made for a trade.
@@ -402,6 +405,11 @@ func (f *Flow) cancelLocked(ctx context.Context, trade *order.Trade, o *order.Or
 	}
 	if err := f.d.Inventory.Cancel(ctx, o.Tenant(), o.ID()); err != nil {
 		return err
+	}
+	if f.d.Limits != nil {
+		if err := f.d.Limits.Release(ctx, o.Tenant(), o.ID()); err != nil {
+			return err
+		}
 	}
 	// A pending intent was for the old payable amount; close it so it cannot pay the rest.
 	ps, err := f.d.Payments.ByTrade(ctx, o.Tenant(), trade.ID())

@@ -12,6 +12,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/limits"
 	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/pricing"
@@ -229,6 +230,10 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 	if err := order.Validate(ctx, f.d.Ext, call, validateInput(cmd.Buyer, addr, p, now)); err != nil {
 		return nil, err
 	}
+	claims, err := f.limits(ctx, call, cmd.Buyer, addr, p, now)
+	if err != nil {
+		return nil, err
+	}
 	tradeID := f.d.IDs.NextString("T")
 	var trade *order.Trade
 	var existing string
@@ -275,6 +280,15 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 				return err
 			}
 		}
+		if len(claims) > 0 {
+			ids := make([]string, len(specs))
+			for i, spec := range specs {
+				ids[i] = spec.ID
+			}
+			if err := f.d.Limits.Claim(ctx, tenant, ids, claims); err != nil {
+				return err
+			}
+		}
 		// Stock last: on MySQL its row locks are the ones every order of a hot SKU queues on, and
 		// they are held until commit, so nothing else should run while they are.
 		for i, spec := range specs {
@@ -291,6 +305,23 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 		return f.d.Orders.Trade(ctx, tenant, existing)
 	}
 	return trade, nil
+}
+
+// limits checks the purchase limits of the planned cart and returns the counters its order
+// transaction must claim; without a limits service nothing is limited.
+func (f *Flow) limits(ctx context.Context, call extensions.Call, b Buyer, addr order.Address, p plan, now time.Time) ([]limits.Claim, error) {
+	if f.d.Limits == nil {
+		return nil, nil
+	}
+	cart := limits.Cart{UserID: b.UserID, MemberLevel: b.MemberLevel, Channel: b.Channel, At: now,
+		AddressKey: limits.AddressKey(addr.Country, addr.Province, addr.City, addr.District, addr.Detail, addr.Phone)}
+	for gi, g := range p.groups {
+		for _, li := range g.Lines {
+			l := p.quote.Lines[li]
+			cart.Lines = append(cart.Lines, limits.Line{Order: gi, SKUID: l.SKU.ID(), Categories: l.SKU.Tags(), Quantity: l.Quantity})
+		}
+	}
+	return f.d.Limits.Check(ctx, f.d.Ext, call, call.Identity.Tenant(), cart)
 }
 
 // orderSpec is the child order of group g: its lines with their discounts, the promotions that

@@ -15,6 +15,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/limits"
 	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
@@ -53,6 +54,7 @@ type Handler struct {
 	ext       *extensions.Admin
 	frontends identity.FrontendStore
 	discounts discount.Store
+	limits    limits.Store
 	orders    OrderLookup
 	log       *slog.Logger
 }
@@ -67,6 +69,7 @@ type Deps struct {
 	Ext       *extensions.Admin
 	Frontends identity.FrontendStore
 	Discounts discount.Store
+	Limits    limits.Store
 	Log       *slog.Logger
 }
 
@@ -78,7 +81,7 @@ type OrderLookup interface {
 // New returns a Handler.
 func New(d Deps) *Handler {
 	return &Handler{db: d.DB, flow: d.Flow, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
-		frontends: d.Frontends, discounts: d.Discounts, orders: d.Flow, log: d.Log}
+		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, orders: d.Flow, log: d.Log}
 }
 
 var _ trade.TradeService = (*Handler)(nil)

@@ -321,3 +321,17 @@ func (r *Repo) ListByUser(ctx context.Context, tenant, userID string, limit int,
 	p.Orders = os
 	return p, nil
 }
+
+// HasLiveOrders reports whether the buyer has an order that is not cancelled (limits.History).
+func (r *Repo) HasLiveOrders(ctx context.Context, tenant, userID string) (bool, error) {
+	var one int
+	err := r.db.R(ctx).QueryRowContext(ctx, `SELECT 1 FROM orders WHERE tenant = ? AND user_id = ? AND status <> ? LIMIT 1`,
+		tenant, userID, string(order.Cancelled)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("ordersql: live orders: %w", err)
+	}
+	return true, nil
+}

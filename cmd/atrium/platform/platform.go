@@ -31,6 +31,8 @@ import (
 	"github.com/atriumtrade/atrium/capability/identity/identitysql"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
+	"github.com/atriumtrade/atrium/capability/limits"
+	"github.com/atriumtrade/atrium/capability/limits/limitssql"
 	"github.com/atriumtrade/atrium/capability/order/ordersql"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/payment/paymentsql"
@@ -62,7 +64,7 @@ func init() {
 func Migrations() []dal.Migrations {
 	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(),
 		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
-		identitysql.Migrations(), discountsql.Migrations()}
+		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations()}
 }
 
 // Trade is a running trade role.
@@ -129,11 +131,13 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	cat := catalogsql.New(db)
 	inv := inventory.NewService(inventorysql.New(db))
 	discounts := discount.NewService(discountsql.New(db), func(string) discount.Rules { return cfg.Discount })
+	orders := ordersql.New(db)
+	limitSvc := limits.NewService(limitssql.New(db), orders)
 	flow, err := fixedprice.New(fixedprice.Deps{
-		Tx: db, Catalog: cat, Inventory: inv, Orders: ordersql.New(db), Payments: paymentsql.New(db),
+		Tx: db, Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db),
 		Providers: []payment.Provider{sandbox}, Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }),
 		Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Now: now, Ext: engine, Runs: extStore,
-		Discounts: discounts,
+		Discounts: discounts, Limits: limitSvc,
 	}, cfg.Trade)
 	if err != nil {
 		db.Close()
@@ -142,7 +146,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	flow.RegisterTimers(queue.Handle)
 	admin := extensions.NewAdmin(extStore, engine)
 	handler := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Flow: flow, Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin,
-		Frontends: identitysql.New(db), Discounts: discounts.Store(), Log: log})
+		Frontends: identitysql.New(db), Discounts: discounts.Store(), Limits: limitSvc.Store(), Log: log})
 
 	ln := o.Listener
 	if ln == nil {

@@ -45,6 +45,9 @@ type Client interface {
 	GetCoupon(ctx context.Context, req *trade.CouponRef, callOptions ...callopt.Option) (r *trade.Coupon, err error)
 	PutCampaign(ctx context.Context, req *trade.PutCampaignRequest, callOptions ...callopt.Option) (r *trade.Campaign, err error)
 	GetCampaign(ctx context.Context, req *trade.CampaignRef, callOptions ...callopt.Option) (r *trade.Campaign, err error)
+	PutLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest, callOptions ...callopt.Option) (r *trade.LimitRule, err error)
+	GetLimitRule(ctx context.Context, req *trade.LimitRuleRef, callOptions ...callopt.Option) (r *trade.LimitRule, err error)
+	ListLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest, callOptions ...callopt.Option) (r *trade.ListLimitRulesResponse, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -244,4 +247,19 @@ func (p *kTradeServiceClient) PutCampaign(ctx context.Context, req *trade.PutCam
 func (p *kTradeServiceClient) GetCampaign(ctx context.Context, req *trade.CampaignRef, callOptions ...callopt.Option) (r *trade.Campaign, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.GetCampaign(ctx, req)
+}
+
+func (p *kTradeServiceClient) PutLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest, callOptions ...callopt.Option) (r *trade.LimitRule, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.PutLimitRule(ctx, req)
+}
+
+func (p *kTradeServiceClient) GetLimitRule(ctx context.Context, req *trade.LimitRuleRef, callOptions ...callopt.Option) (r *trade.LimitRule, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.GetLimitRule(ctx, req)
+}
+
+func (p *kTradeServiceClient) ListLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest, callOptions ...callopt.Option) (r *trade.ListLimitRulesResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListLimitRules(ctx, req)
 }

@@ -251,6 +251,27 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"PutLimitRule": kitex.NewMethodInfo(
+		putLimitRuleHandler,
+		newTradeServicePutLimitRuleArgs,
+		newTradeServicePutLimitRuleResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"GetLimitRule": kitex.NewMethodInfo(
+		getLimitRuleHandler,
+		newTradeServiceGetLimitRuleArgs,
+		newTradeServiceGetLimitRuleResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"ListLimitRules": kitex.NewMethodInfo(
+		listLimitRulesHandler,
+		newTradeServiceListLimitRulesArgs,
+		newTradeServiceListLimitRulesResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -929,6 +950,60 @@ func newTradeServiceGetCampaignResult() interface{} {
 	return trade.NewTradeServiceGetCampaignResult()
 }
 
+func putLimitRuleHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServicePutLimitRuleArgs)
+	realResult := result.(*trade.TradeServicePutLimitRuleResult)
+	success, err := handler.(trade.TradeService).PutLimitRule(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServicePutLimitRuleArgs() interface{} {
+	return trade.NewTradeServicePutLimitRuleArgs()
+}
+
+func newTradeServicePutLimitRuleResult() interface{} {
+	return trade.NewTradeServicePutLimitRuleResult()
+}
+
+func getLimitRuleHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceGetLimitRuleArgs)
+	realResult := result.(*trade.TradeServiceGetLimitRuleResult)
+	success, err := handler.(trade.TradeService).GetLimitRule(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceGetLimitRuleArgs() interface{} {
+	return trade.NewTradeServiceGetLimitRuleArgs()
+}
+
+func newTradeServiceGetLimitRuleResult() interface{} {
+	return trade.NewTradeServiceGetLimitRuleResult()
+}
+
+func listLimitRulesHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceListLimitRulesArgs)
+	realResult := result.(*trade.TradeServiceListLimitRulesResult)
+	success, err := handler.(trade.TradeService).ListLimitRules(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceListLimitRulesArgs() interface{} {
+	return trade.NewTradeServiceListLimitRulesArgs()
+}
+
+func newTradeServiceListLimitRulesResult() interface{} {
+	return trade.NewTradeServiceListLimitRulesResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -1274,6 +1349,36 @@ func (p *kClient) GetCampaign(ctx context.Context, req *trade.CampaignRef) (r *t
 	_args.Req = req
 	var _result trade.TradeServiceGetCampaignResult
 	if err = p.c.Call(ctx, "GetCampaign", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) PutLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest) (r *trade.LimitRule, err error) {
+	var _args trade.TradeServicePutLimitRuleArgs
+	_args.Req = req
+	var _result trade.TradeServicePutLimitRuleResult
+	if err = p.c.Call(ctx, "PutLimitRule", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) GetLimitRule(ctx context.Context, req *trade.LimitRuleRef) (r *trade.LimitRule, err error) {
+	var _args trade.TradeServiceGetLimitRuleArgs
+	_args.Req = req
+	var _result trade.TradeServiceGetLimitRuleResult
+	if err = p.c.Call(ctx, "GetLimitRule", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest) (r *trade.ListLimitRulesResponse, err error) {
+	var _args trade.TradeServiceListLimitRulesArgs
+	_args.Req = req
+	var _result trade.TradeServiceListLimitRulesResult
+	if err = p.c.Call(ctx, "ListLimitRules", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

@@ -1,0 +1,78 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/cloudwego/hertz/pkg/app"
+
+	"github.com/atriumtrade/atrium/kitex_gen/trade"
+	"github.com/atriumtrade/atrium/product-layer/rpcerr"
+)
+
+type limitRuleView struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Kind       string   `json:"kind"`
+	Skus       []string `json:"skus"`
+	Categories []string `json:"categories"`
+	Period     string   `json:"period"`
+	Unit       string   `json:"unit"`
+	Max        int64    `json:"max"`
+	StartsAt   int64    `json:"startsAt"`
+	EndsAt     int64    `json:"endsAt"`
+	Timezone   string   `json:"timezone"`
+	Disabled   bool     `json:"disabled"`
+}
+
+func (g *Gateway) limitRoutes(ch *channel) {
+	p := ch.prefix
+	g.add(route{Method: "PUT", Path: p + "/limits/:ruleId", Channel: ch, Auth: true,
+		Summary: "Create or replace a purchase limit (per_order, per_user, per_address, first_order)",
+		Request: limitRuleView{}, Response: limitRuleView{}}, g.serve(ch, g.putLimitRule(ch)))
+	g.add(route{Method: "GET", Path: p + "/limits/:ruleId", Channel: ch, Auth: true, Summary: "Get a purchase limit",
+		Response: limitRuleView{}}, g.serve(ch, g.getLimitRule))
+	g.add(route{Method: "GET", Path: p + "/limits", Channel: ch, Auth: true, Summary: "List the tenant's purchase limits",
+		Response: []limitRuleView{}}, g.serve(ch, g.listLimitRules))
+}
+
+func (g *Gateway) putLimitRule(ch *channel) call {
+	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
+		var v limitRuleView
+		if err := ch.decode(c.Request.Body(), &v); err != nil {
+			return 0, nil, err
+		}
+		resp, err := g.client.PutLimitRule(ctx, &trade.PutLimitRuleRequest{Caller: callerOf(c), Rule: &trade.LimitRule{
+			Id: c.Param("ruleId"), Name: v.Name, Kind: v.Kind, Skus: v.Skus, Categories: v.Categories, Period: v.Period,
+			Unit: v.Unit, Max: v.Max, StartsAt: v.StartsAt, EndsAt: v.EndsAt, Timezone: v.Timezone, Disabled: v.Disabled}})
+		if err != nil {
+			return 0, nil, rpcerr.FromKitex(err)
+		}
+		return http.StatusOK, limitRuleOf(resp), nil
+	}
+}
+
+func (g *Gateway) getLimitRule(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.client.GetLimitRule(ctx, &trade.LimitRuleRef{Caller: callerOf(c), Id: c.Param("ruleId")})
+	if err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	return http.StatusOK, limitRuleOf(resp), nil
+}
+
+func (g *Gateway) listLimitRules(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.client.ListLimitRules(ctx, &trade.ListLimitRulesRequest{Caller: callerOf(c)})
+	if err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	out := []limitRuleView{}
+	for _, r := range resp.Rules {
+		out = append(out, limitRuleOf(r))
+	}
+	return http.StatusOK, out, nil
+}
+
+func limitRuleOf(r *trade.LimitRule) limitRuleView {
+	return limitRuleView{ID: r.Id, Name: r.Name, Kind: r.Kind, Skus: nonNil(r.Skus), Categories: nonNil(r.Categories),
+		Period: r.Period, Unit: r.Unit, Max: r.Max, StartsAt: r.StartsAt, EndsAt: r.EndsAt, Timezone: r.Timezone, Disabled: r.Disabled}
+}

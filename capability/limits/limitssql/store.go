@@ -1,0 +1,202 @@
+// Package limitssql is the SQL adapter of limits.Store for SQLite and MySQL.
+//
+// Rules are JSON per tenant. A counter is a row per (rule, subject, period); Ensure inserts
+// missing rows with INSERT IGNORE (MySQL) or INSERT OR IGNORE (SQLite) in its own statement, so
+// the order transaction only runs the conditional update
+//
+//	UPDATE limit_counters SET used = used + ? WHERE ... AND used + ? <= ?
+//
+// which takes the row lock and checks in one step. A claim row per child order and rule records
+// what to give back; Release deletes it and gives back only what it deleted.
+package limitssql
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/limits"
+	"github.com/atriumtrade/atrium/components/dal"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations is the schema of this adapter.
+func Migrations() dal.Migrations { return dal.Embedded("limits", migrationFiles) }
+
+// Store implements limits.Store.
+type Store struct {
+	db  *dal.DB
+	now func() time.Time
+}
+
+// New returns a Store on db.
+func New(db *dal.DB) *Store { return &Store{db: db, now: time.Now} }
+
+var _ limits.Store = (*Store)(nil)
+
+func (s *Store) insertIgnore() string {
+	if s.db.Dialect() == dal.MySQL {
+		return "INSERT IGNORE"
+	}
+	return "INSERT OR IGNORE"
+}
+
+// PutRule implements limits.Store.
+func (s *Store) PutRule(ctx context.Context, tenant string, r limits.Rule) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("limitssql: rule: %w", err)
+	}
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		q := s.db.Q(ctx)
+		now := s.now().UnixMilli()
+		res, err := q.ExecContext(ctx, `UPDATE limit_rules SET body = ?, updated_at = ? WHERE tenant = ? AND rule_id = ?`,
+			string(body), now, tenant, r.ID)
+		if err != nil {
+			return fmt.Errorf("limitssql: update rule: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO limit_rules (tenant, rule_id, body, updated_at) VALUES (?, ?, ?, ?)`,
+			tenant, r.ID, string(body), now); err != nil {
+			if dal.IsDuplicate(err) {
+				return dal.ErrContention
+			}
+			return fmt.Errorf("limitssql: insert rule: %w", err)
+		}
+		return nil
+	})
+}
+
+// Rule implements limits.Store.
+func (s *Store) Rule(ctx context.Context, tenant, id string) (limits.Rule, error) {
+	var body string
+	err := s.db.R(ctx).QueryRowContext(ctx, `SELECT body FROM limit_rules WHERE tenant = ? AND rule_id = ?`, tenant, id).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return limits.Rule{}, errkind.WithDetail(limits.ErrRuleNotFound, "rule %s not found", id)
+	}
+	if err != nil {
+		return limits.Rule{}, fmt.Errorf("limitssql: rule: %w", err)
+	}
+	var r limits.Rule
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		return r, fmt.Errorf("limitssql: rule body: %w", err)
+	}
+	return r, nil
+}
+
+// Rules implements limits.Store.
+func (s *Store) Rules(ctx context.Context, tenant string) ([]limits.Rule, error) {
+	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT body FROM limit_rules WHERE tenant = ? ORDER BY rule_id`, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("limitssql: rules: %w", err)
+	}
+	defer rows.Close()
+	var out []limits.Rule
+	for rows.Next() {
+		var body string
+		var r limits.Rule
+		if err := rows.Scan(&body); err != nil {
+			return nil, fmt.Errorf("limitssql: rules: %w", err)
+		}
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			return nil, fmt.Errorf("limitssql: rule body: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Usage implements limits.Store.
+func (s *Store) Usage(ctx context.Context, tenant string, keys []limits.Key) (map[limits.Key]int64, error) {
+	out := map[limits.Key]int64{}
+	for _, k := range keys {
+		var used int64
+		err := s.db.R(ctx).QueryRowContext(ctx, `SELECT used FROM limit_counters WHERE tenant = ? AND rule_id = ? AND subject = ? AND period = ?`,
+			tenant, k.RuleID, k.Subject, k.Period).Scan(&used)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("limitssql: usage: %w", err)
+		}
+		out[k] = used
+	}
+	return out, nil
+}
+
+// Ensure implements limits.Store.
+func (s *Store) Ensure(ctx context.Context, tenant string, keys []limits.Key) error {
+	for _, k := range keys {
+		if _, err := s.db.Q(ctx).ExecContext(ctx, s.insertIgnore()+` INTO limit_counters (tenant, rule_id, subject, period, used)
+			VALUES (?, ?, ?, ?, 0)`, tenant, k.RuleID, k.Subject, k.Period); err != nil {
+			return fmt.Errorf("limitssql: ensure counter: %w", err)
+		}
+	}
+	return nil
+}
+
+// Claim implements limits.Store.
+func (s *Store) Claim(ctx context.Context, tenant, orderID string, c limits.Claim) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		q := s.db.Q(ctx)
+		res, err := q.ExecContext(ctx, `UPDATE limit_counters SET used = used + ?
+			WHERE tenant = ? AND rule_id = ? AND subject = ? AND period = ? AND used + ? <= ?`,
+			c.Amount, tenant, c.RuleID, c.Subject, c.Period, c.Amount, c.Max)
+		if err != nil {
+			return fmt.Errorf("limitssql: claim: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errkind.WithDetail(limits.ErrLimitExceeded, "the limit of %d is reached", c.Max)
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO limit_claims (tenant, order_id, rule_id, subject, period, amount)
+			VALUES (?, ?, ?, ?, ?, ?)`, tenant, orderID, c.RuleID, c.Subject, c.Period, c.Amount); err != nil {
+			return fmt.Errorf("limitssql: record claim: %w", err)
+		}
+		return nil
+	})
+}
+
+// Release implements limits.Store.
+func (s *Store) Release(ctx context.Context, tenant, orderID string) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		q := s.db.Q(ctx)
+		rows, err := q.QueryContext(ctx, `SELECT rule_id, subject, period, amount FROM limit_claims
+			WHERE tenant = ? AND order_id = ? ORDER BY rule_id`, tenant, orderID)
+		if err != nil {
+			return fmt.Errorf("limitssql: claims: %w", err)
+		}
+		var claims []limits.Claim
+		for rows.Next() {
+			var c limits.Claim
+			if err := rows.Scan(&c.RuleID, &c.Subject, &c.Period, &c.Amount); err != nil {
+				rows.Close()
+				return fmt.Errorf("limitssql: claims: %w", err)
+			}
+			claims = append(claims, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("limitssql: claims: %w", err)
+		}
+		for _, c := range claims {
+			res, err := q.ExecContext(ctx, `DELETE FROM limit_claims WHERE tenant = ? AND order_id = ? AND rule_id = ?`, tenant, orderID, c.RuleID)
+			if err != nil {
+				return fmt.Errorf("limitssql: release: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				continue
+			}
+			if _, err := q.ExecContext(ctx, `UPDATE limit_counters SET used = used - ?
+				WHERE tenant = ? AND rule_id = ? AND subject = ? AND period = ?`, c.Amount, tenant, c.RuleID, c.Subject, c.Period); err != nil {
+				return fmt.Errorf("limitssql: give back: %w", err)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,77 @@
+package limitssql_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/atriumtrade/atrium/capability/limits"
+	"github.com/atriumtrade/atrium/capability/limits/limitssql"
+	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/dal/daltest"
+)
+
+// TestClaimsUnderConcurrency: a per-user limit of 1 claimed by 20 parallel transactions of one
+// buyer passes exactly once; a limit of 5 units by 40 parallel claims of 1 passes exactly 5 times;
+// a release gives back once.
+func TestClaimsUnderConcurrency(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{limitssql.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		s := limitssql.New(db)
+		key := limits.Key{RuleID: "one", Subject: "u1", Period: "all"}
+		race := func(n int, c limits.Claim) int64 {
+			if err := s.Ensure(ctx, "t1", []limits.Key{c.Key}); err != nil {
+				t.Fatal(err)
+			}
+			var ok atomic.Int64
+			var wg sync.WaitGroup
+			for i := 0; i < n; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					err := db.InTx(ctx, func(ctx context.Context) error { return s.Claim(ctx, "t1", fmt.Sprintf("O%d", i), c) })
+					switch {
+					case err == nil:
+						ok.Add(1)
+					case !errors.Is(err, limits.ErrLimitExceeded):
+						t.Errorf("claim: %v", err)
+					}
+				}()
+			}
+			wg.Wait()
+			return ok.Load()
+		}
+		if n := race(20, limits.Claim{Key: key, Amount: 1, Max: 1}); n != 1 {
+			t.Fatalf("limit 1, 20 parallel claims: %d passed", n)
+		}
+		five := limits.Key{RuleID: "five", Subject: "u1", Period: "d:2026-11-21"}
+		if n := race(40, limits.Claim{Key: five, Amount: 1, Max: 5}); n != 5 {
+			t.Fatalf("limit 5, 40 parallel claims: %d passed", n)
+		}
+		used, err := s.Usage(ctx, "t1", []limits.Key{key, five})
+		if err != nil || used[key] != 1 || used[five] != 5 {
+			t.Fatalf("usage %v, %v", used, err)
+		}
+		// Find the order that won the limit of 1 and release it twice.
+		for i := 0; i < 20; i++ {
+			if err := s.Release(ctx, "t1", fmt.Sprintf("O%d", i)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Release(ctx, "t1", fmt.Sprintf("O%d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The counter of five now holds exactly the claims that were not released.
+		var left int64
+		if err := db.Primary().QueryRow(`SELECT COUNT(*) FROM limit_claims WHERE rule_id = 'five'`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		used, _ = s.Usage(ctx, "t1", []limits.Key{key, five})
+		if used[key] != 0 || used[five] != left {
+			t.Fatalf("after release: %v; want one: 0, five: %d", used, left)
+		}
+	})
+}

@@ -1,0 +1,90 @@
+package tradesvc
+
+import (
+	"context"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/limits"
+	"github.com/atriumtrade/atrium/kitex_gen/trade"
+)
+
+func (h *Handler) limitsAdmin(c *trade.Caller) (caller, error) {
+	cl, err := h.admin(c)
+	if err == nil && h.limits == nil {
+		err = limits.ErrDisabled
+	}
+	return cl, err
+}
+
+// PutLimitRule implements trade.TradeService.
+func (h *Handler) PutLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest) (*trade.LimitRule, error) {
+	resp, err := h.putLimitRule(ctx, req)
+	return resp, h.wrap(ctx, "PutLimitRule", err)
+}
+
+func (h *Handler) putLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest) (*trade.LimitRule, error) {
+	cl, err := h.limitsAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	d := req.Rule
+	if d == nil {
+		return nil, errkind.WithDetail(limits.ErrInvalidRule, "rule is required")
+	}
+	r := limits.Rule{ID: d.Id, Name: d.Name, Kind: limits.Kind(d.Kind), SKUs: d.Skus, Categories: d.Categories,
+		Period: limits.Period(d.Period), Unit: limits.Unit(d.Unit), Max: d.Max, StartsAt: d.StartsAt, EndsAt: d.EndsAt,
+		Timezone: d.Timezone, Disabled: d.Disabled}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	if err := h.limits.PutRule(ctx, cl.tenant, r); err != nil {
+		return nil, err
+	}
+	return limitRuleDTO(r), nil
+}
+
+// GetLimitRule implements trade.TradeService.
+func (h *Handler) GetLimitRule(ctx context.Context, req *trade.LimitRuleRef) (*trade.LimitRule, error) {
+	resp, err := h.getLimitRule(ctx, req)
+	return resp, h.wrap(ctx, "GetLimitRule", err)
+}
+
+func (h *Handler) getLimitRule(ctx context.Context, req *trade.LimitRuleRef) (*trade.LimitRule, error) {
+	cl, err := h.limitsAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	r, err := h.limits.Rule(ctx, cl.tenant, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return limitRuleDTO(r), nil
+}
+
+// ListLimitRules implements trade.TradeService.
+func (h *Handler) ListLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest) (*trade.ListLimitRulesResponse, error) {
+	resp, err := h.listLimitRules(ctx, req)
+	return resp, h.wrap(ctx, "ListLimitRules", err)
+}
+
+func (h *Handler) listLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest) (*trade.ListLimitRulesResponse, error) {
+	cl, err := h.limitsAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := h.limits.Rules(ctx, cl.tenant)
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.ListLimitRulesResponse{Rules: []*trade.LimitRule{}}
+	for _, r := range rs {
+		resp.Rules = append(resp.Rules, limitRuleDTO(r))
+	}
+	return resp, nil
+}
+
+func limitRuleDTO(r limits.Rule) *trade.LimitRule {
+	return &trade.LimitRule{Id: r.ID, Name: r.Name, Kind: string(r.Kind), Skus: r.SKUs, Categories: r.Categories,
+		Period: string(r.Period), Unit: string(r.Unit), Max: r.Max, StartsAt: r.StartsAt, EndsAt: r.EndsAt,
+		Timezone: r.Timezone, Disabled: r.Disabled}
+}
