@@ -51,6 +51,7 @@ type Store interface {
 	PutRule(ctx context.Context, tenant string, r Rule) error
 	Rule(ctx context.Context, tenant, id string) (Rule, error)
 	Rules(ctx context.Context, tenant string) ([]Rule, error)
+	// Usage reads the counters of keys; a counter that does not exist yet is absent from the map.
 	Usage(ctx context.Context, tenant string, keys []Key) (map[Key]int64, error)
 	Ensure(ctx context.Context, tenant string, keys []Key) error
 	Claim(ctx context.Context, tenant, orderID string, c Claim) error
@@ -260,8 +261,17 @@ func (s *Service) Check(ctx context.Context, rt extensions.Runtime, call extensi
 			claims = append(claims, Claim{Key: a.key, Order: o, Amount: a.byOrder[o], Max: r.Max})
 		}
 	}
-	if err := s.store.Ensure(ctx, tenant, keys); err != nil {
-		return nil, err
+	// Only counters the usage read did not find need creating: most orders write nothing here.
+	var missing []Key
+	for _, k := range keys {
+		if _, ok := used[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		if err := s.store.Ensure(ctx, tenant, missing); err != nil {
+			return nil, err
+		}
 	}
 	return claims, nil
 }

@@ -384,3 +384,27 @@ func Placeholders(n int) string {
 	}
 	return strings.Repeat("?, ", n-1) + "?"
 }
+
+// Upsert runs update and, if it matched no row, insert, in one transaction; a duplicate from an
+// insert that raced it re-runs the update once. It is portable across SQLite and MySQL, unlike
+// either's own upsert syntax. MySQL counts matched rows (clientFoundRows), so an update that
+// changes nothing still counts as a match.
+func (db *DB) Upsert(ctx context.Context, update string, uargs []any, insert string, iargs []any) error {
+	return db.InTx(ctx, func(ctx context.Context) error {
+		q := db.Q(ctx)
+		for attempt := 0; ; attempt++ {
+			res, err := q.ExecContext(ctx, update, uargs...)
+			if err != nil {
+				return fmt.Errorf("dal: upsert: update: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				return nil
+			}
+			if _, err = q.ExecContext(ctx, insert, iargs...); err == nil {
+				return nil
+			} else if !IsDuplicate(err) || attempt > 0 {
+				return fmt.Errorf("dal: upsert: insert: %w", err)
+			}
+		}
+	})
+}

@@ -69,3 +69,35 @@ func TestTransactionsJoinAndSavepoints(t *testing.T) {
 		}
 	})
 }
+
+// TestUpsert: the first call inserts, later ones update, including one that changes nothing;
+// parallel first calls all succeed with one row.
+func TestUpsert(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		put := func(k string, v int) error {
+			return db.Upsert(ctx, `UPDATE kv SET v = ? WHERE k = ?`, []any{v, k}, `INSERT INTO kv (k, v) VALUES (?, ?)`, []any{k, v})
+		}
+		for _, v := range []int{1, 2, 2} {
+			if err := put("a", v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var v int
+		if err := db.Primary().QueryRow(`SELECT v FROM kv WHERE k = 'a'`).Scan(&v); err != nil || v != 2 || count(t, db) != 1 {
+			t.Fatalf("v %d, %d rows, %v; want 2 and 1 row", v, count(t, db), err)
+		}
+		errs := make(chan error, 8)
+		for i := 0; i < 8; i++ {
+			go func() { errs <- put("b", i) }()
+		}
+		for i := 0; i < 8; i++ {
+			if err := <-errs; err != nil {
+				t.Errorf("parallel upsert: %v", err)
+			}
+		}
+		if count(t, db) != 2 {
+			t.Fatalf("%d rows; want 2", count(t, db))
+		}
+	})
+}

@@ -61,33 +61,11 @@ func (s *Store) PutPromotion(ctx context.Context, tenant string, p discount.Prom
 	if ends == 0 {
 		ends = 1<<63 - 1
 	}
-	return s.upsert(ctx,
+	return s.db.Upsert(ctx,
 		`UPDATE discount_promotions SET body = ?, ends_at = ?, updated_at = ? WHERE tenant = ? AND promotion_id = ?`,
 		[]any{string(body), ends, s.now().UnixMilli(), tenant, p.ID},
 		`INSERT INTO discount_promotions (tenant, promotion_id, body, ends_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
 		[]any{tenant, p.ID, string(body), ends, s.now().UnixMilli()})
-}
-
-// upsert runs update, and insert if it matched nothing; a duplicate from a concurrent insert
-// retries the update. Portable across SQLite and MySQL, unlike either's own upsert syntax.
-func (s *Store) upsert(ctx context.Context, update string, uargs []any, insert string, iargs []any) error {
-	return s.db.InTx(ctx, func(ctx context.Context) error {
-		q := s.db.Q(ctx)
-		for attempt := 0; ; attempt++ {
-			res, err := q.ExecContext(ctx, update, uargs...)
-			if err != nil {
-				return fmt.Errorf("discountsql: update: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n > 0 {
-				return nil
-			}
-			if _, err = q.ExecContext(ctx, insert, iargs...); err == nil {
-				return nil
-			} else if !dal.IsDuplicate(err) || attempt > 0 {
-				return fmt.Errorf("discountsql: insert: %w", err)
-			}
-		}
-	})
 }
 
 // Promotion implements discount.Store.
@@ -144,7 +122,7 @@ func (s *Store) PutCoupon(ctx context.Context, tenant string, c discount.Coupon)
 		if _, err := s.Promotion(ctx, tenant, c.PromotionID); err != nil {
 			return err
 		}
-		return s.upsert(ctx,
+		return s.db.Upsert(ctx,
 			`UPDATE discount_coupons SET promotion_id = ?, total_uses = ?, per_user = ?, valid_from = ?, valid_to = ?
 			WHERE tenant = ? AND code = ?`,
 			[]any{c.PromotionID, c.TotalUses, c.PerUser, c.ValidFrom, c.ValidTo, tenant, c.Code},

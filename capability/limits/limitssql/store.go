@@ -54,26 +54,10 @@ func (s *Store) PutRule(ctx context.Context, tenant string, r limits.Rule) error
 	if err != nil {
 		return fmt.Errorf("limitssql: rule: %w", err)
 	}
-	return s.db.InTx(ctx, func(ctx context.Context) error {
-		q := s.db.Q(ctx)
-		now := s.now().UnixMilli()
-		res, err := q.ExecContext(ctx, `UPDATE limit_rules SET body = ?, updated_at = ? WHERE tenant = ? AND rule_id = ?`,
-			string(body), now, tenant, r.ID)
-		if err != nil {
-			return fmt.Errorf("limitssql: update rule: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
-		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO limit_rules (tenant, rule_id, body, updated_at) VALUES (?, ?, ?, ?)`,
-			tenant, r.ID, string(body), now); err != nil {
-			if dal.IsDuplicate(err) {
-				return dal.ErrContention
-			}
-			return fmt.Errorf("limitssql: insert rule: %w", err)
-		}
-		return nil
-	})
+	now := s.now().UnixMilli()
+	return s.db.Upsert(ctx,
+		`UPDATE limit_rules SET body = ?, updated_at = ? WHERE tenant = ? AND rule_id = ?`, []any{string(body), now, tenant, r.ID},
+		`INSERT INTO limit_rules (tenant, rule_id, body, updated_at) VALUES (?, ?, ?, ?)`, []any{tenant, r.ID, string(body), now})
 }
 
 // Rule implements limits.Store.
@@ -122,7 +106,10 @@ func (s *Store) Usage(ctx context.Context, tenant string, keys []limits.Key) (ma
 		var used int64
 		err := s.db.R(ctx).QueryRowContext(ctx, `SELECT used FROM limit_counters WHERE tenant = ? AND rule_id = ? AND subject = ? AND period = ?`,
 			tenant, k.RuleID, k.Subject, k.Period).Scan(&used)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
 			return nil, fmt.Errorf("limitssql: usage: %w", err)
 		}
 		out[k] = used

@@ -191,44 +191,39 @@ func TestUnpaidTimeoutSurvivesRestart(t *testing.T) {
 
 // TestConcurrentBuyersNoOversell: 200 buyers race for 50 units through the whole stack.
 func TestConcurrentBuyersNoOversell(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		db   func(t *testing.T) dal.Config
-	}{{"sqlite", sqliteConfig}, {"mysql", mysqlConfig}} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := start(t, tc.db(t), &clock{t: time.Now()})
-			admin := s.token("acme", "ops1", "", "admin")
-			s.seed(admin, "hot", "s1", 990, 50)
-			tokens := make([]string, 200)
-			for i := range tokens {
-				tokens[i] = s.token("acme", fmt.Sprintf("buyer%03d", i), "app", "buyer")
-			}
-			var ok, short atomic.Int64
-			var wg sync.WaitGroup
-			for i := range tokens {
-				wg.Add(1)
-				go func(i int) {
-					defer wg.Done()
-					r := s.do("POST", "/app/v1/orders", tokens[i], map[string]any{"items": []any{map[string]any{"skuId": "hot", "quantity": 1}}, "address": address})
-					switch {
-					case r.status == 201:
-						ok.Add(1)
-					case r.status == 409 && r.body["code"] == "inventory.insufficient_stock":
-						short.Add(1)
-					default:
-						t.Errorf("buyer %d: %d %s", i, r.status, r.raw)
-					}
-				}(i)
-			}
-			wg.Wait()
-			if ok.Load() != 50 || short.Load() != 150 {
-				t.Fatalf("got %d orders and %d insufficient_stock; want 50 and 150", ok.Load(), short.Load())
-			}
-			if st := s.stock(admin, "hot"); st["reserved"] != 50 || st["available"] != 0 {
-				t.Fatalf("stock: %v", st)
-			}
-		})
-	}
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		s := start(t, db, &clock{t: time.Now()})
+		admin := s.token("acme", "ops1", "", "admin")
+		s.seed(admin, "hot", "s1", 990, 50)
+		tokens := make([]string, 200)
+		for i := range tokens {
+			tokens[i] = s.token("acme", fmt.Sprintf("buyer%03d", i), "app", "buyer")
+		}
+		var ok, short atomic.Int64
+		var wg sync.WaitGroup
+		for i := range tokens {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				r := s.do("POST", "/app/v1/orders", tokens[i], map[string]any{"items": []any{map[string]any{"skuId": "hot", "quantity": 1}}, "address": address})
+				switch {
+				case r.status == 201:
+					ok.Add(1)
+				case r.status == 409 && r.body["code"] == "inventory.insufficient_stock":
+					short.Add(1)
+				default:
+					t.Errorf("buyer %d: %d %s", i, r.status, r.raw)
+				}
+			}(i)
+		}
+		wg.Wait()
+		if ok.Load() != 50 || short.Load() != 150 {
+			t.Fatalf("got %d orders and %d insufficient_stock; want 50 and 150", ok.Load(), short.Load())
+		}
+		if st := s.stock(admin, "hot"); st["reserved"] != 50 || st["available"] != 0 {
+			t.Fatalf("stock: %v", st)
+		}
+	})
 }
 
 func TestIdempotencyAndCallbackReplay(t *testing.T) {

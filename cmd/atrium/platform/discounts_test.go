@@ -2,7 +2,6 @@ package platform_test
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -144,59 +143,36 @@ func TestPromotionsAndCouponsThroughTheStack(t *testing.T) {
 // 100 get it), and one buyer sends 20 parallel orders with a once-per-buyer coupon (exactly one
 // gets it); stock and coupon counts agree afterwards. On SQLite and MariaDB.
 func TestCouponUsesUnderConcurrency(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		db   func(t *testing.T) dal.Config
-	}{{"sqlite", sqliteConfig}, {"mysql", mysqlConfig}} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := start(t, tc.db(t), &clock{t: time.Now()})
-			admin := s.token("acme", "ops1", "", "admin")
-			s.seed(admin, "tea", "s1", 1000, 10000)
-			must(t, s.do("PUT", "/admin/v1/promotions/hundred", admin, map[string]any{"name": "First hundred", "kind": "amount_off",
-				"currency": "CNY", "amount": 100, "couponOnly": true}), 200, "promotion")
-			must(t, s.do("PUT", "/admin/v1/coupons/FIRST100", admin, map[string]any{"promotionId": "hundred", "totalUses": 100}), 200, "coupon")
-			must(t, s.do("PUT", "/admin/v1/coupons/ONCE", admin, map[string]any{"promotionId": "hundred", "perUser": 1}), 200, "coupon")
-			cart := []any{map[string]any{"skuId": "tea", "quantity": 1}}
-			race := func(n int, token func(i int) string, code string) map[string]int {
-				got := map[string]int{}
-				var mu sync.Mutex
-				var wg sync.WaitGroup
-				for i := 0; i < n; i++ {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						r := s.do("POST", "/app/v1/orders", token(i), map[string]any{"items": cart, "address": address, "coupons": []string{code}})
-						key := fmt.Sprint(r.status, " ", r.body["code"])
-						if r.status == 201 {
-							key = "201"
-						}
-						mu.Lock()
-						got[key]++
-						mu.Unlock()
-					}()
-				}
-				wg.Wait()
-				return got
-			}
-			tokens := make([]string, 500)
-			for i := range tokens {
-				tokens[i] = s.token("acme", fmt.Sprintf("buyer%03d", i), "app", "buyer")
-			}
-			got := race(500, func(i int) string { return tokens[i] }, "FIRST100")
-			if got["201"] != 100 || got["409 discount.coupon_exhausted"] != 400 {
-				t.Fatalf("500 orders for 100 uses: %v", got)
-			}
-			got = race(20, func(int) string { return tokens[0] }, "ONCE")
-			if got["201"] != 1 || got["409 discount.coupon_user_limit"] != 19 {
-				t.Fatalf("20 parallel orders by one buyer with a once-per-buyer coupon: %v", got)
-			}
-			c := must(t, s.do("GET", "/admin/v1/coupons/FIRST100", admin, nil), 200, "coupon").data()
-			if c["used"] != float64(100) {
-				t.Fatalf("coupon: %v", c)
-			}
-			if st := s.stock(admin, "tea"); st["reserved"] != 101 {
-				t.Fatalf("stock: %v; want 101 reserved (failed orders reserve nothing)", st)
-			}
-		})
-	}
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		s := start(t, db, &clock{t: time.Now()})
+		admin := s.token("acme", "ops1", "", "admin")
+		s.seed(admin, "tea", "s1", 1000, 10000)
+		must(t, s.do("PUT", "/admin/v1/promotions/hundred", admin, map[string]any{"name": "First hundred", "kind": "amount_off",
+			"currency": "CNY", "amount": 100, "couponOnly": true}), 200, "promotion")
+		must(t, s.do("PUT", "/admin/v1/coupons/FIRST100", admin, map[string]any{"promotionId": "hundred", "totalUses": 100}), 200, "coupon")
+		must(t, s.do("PUT", "/admin/v1/coupons/ONCE", admin, map[string]any{"promotionId": "hundred", "perUser": 1}), 200, "coupon")
+		cart := []any{map[string]any{"skuId": "tea", "quantity": 1}}
+		order := func(token, code string) reply {
+			return s.do("POST", "/app/v1/orders", token, map[string]any{"items": cart, "address": address, "coupons": []string{code}})
+		}
+		tokens := make([]string, 500)
+		for i := range tokens {
+			tokens[i] = s.token("acme", fmt.Sprintf("buyer%03d", i), "app", "buyer")
+		}
+		got := s.race(500, func(i int) reply { return order(tokens[i], "FIRST100") })
+		if got["201 ok"] != 100 || got["409 discount.coupon_exhausted"] != 400 {
+			t.Fatalf("500 orders for 100 uses: %v", got)
+		}
+		got = s.race(20, func(int) reply { return order(tokens[0], "ONCE") })
+		if got["201 ok"] != 1 || got["409 discount.coupon_user_limit"] != 19 {
+			t.Fatalf("20 parallel orders by one buyer with a once-per-buyer coupon: %v", got)
+		}
+		c := must(t, s.do("GET", "/admin/v1/coupons/FIRST100", admin, nil), 200, "coupon").data()
+		if c["used"] != float64(100) {
+			t.Fatalf("coupon: %v", c)
+		}
+		if st := s.stock(admin, "tea"); st["reserved"] != 101 {
+			t.Fatalf("stock: %v; want 101 reserved (failed orders reserve nothing)", st)
+		}
+	})
 }

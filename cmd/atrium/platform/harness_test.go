@@ -209,3 +209,29 @@ var address = map[string]any{"name": "Li Lei", "phone": "13800000000", "country"
 	"city": "Hangzhou", "district": "Xihu", "detail": "1 Wensan Rd", "postalCode": "310000"}
 
 func str(v any) string { return fmt.Sprint(v) }
+
+// onBothDatabases runs fn as a subtest on a fresh SQLite database and on a fresh MariaDB one.
+func onBothDatabases(t *testing.T, fn func(t *testing.T, db dal.Config)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, sqliteConfig(t)) })
+	t.Run("mysql", func(t *testing.T) { fn(t, mysqlConfig(t)) })
+}
+
+// race sends n requests at once and counts the replies by "status code" (code as the app
+// channel names it: "ok" on success).
+func (s *stack) race(n int, send func(i int) reply) map[string]int {
+	got := map[string]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := send(i)
+			mu.Lock()
+			got[fmt.Sprint(r.status, " ", r.body["code"])]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return got
+}

@@ -2,7 +2,6 @@ package platform_test
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -69,37 +68,21 @@ func TestPurchaseLimitsThroughTheStack(t *testing.T) {
 // TestPerUserLimitUnderConcurrency: one buyer sends 20 parallel orders against a limit of 1:
 // exactly one is placed. On SQLite and MariaDB.
 func TestPerUserLimitUnderConcurrency(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		db   func(t *testing.T) dal.Config
-	}{{"sqlite", sqliteConfig}, {"mysql", mysqlConfig}} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := start(t, tc.db(t), &clock{t: time.Now()})
-			admin := s.token("acme", "ops1", "", "admin")
-			s.seed(admin, "hot", "s1", 990, 1000)
-			must(t, s.do("PUT", "/admin/v1/limits/one-each", admin, map[string]any{"name": "One each", "kind": "per_user",
-				"skus": []string{"hot"}, "period": "lifetime", "max": 1}), 200, "limit")
-			buyer := s.token("acme", "u1", "app", "buyer")
-			got := map[string]int{}
-			var mu sync.Mutex
-			var wg sync.WaitGroup
-			for i := 0; i < 20; i++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					r := s.do("POST", "/app/v1/orders", buyer, map[string]any{"items": []any{map[string]any{"skuId": "hot", "quantity": 1}}, "address": address})
-					mu.Lock()
-					got[fmt.Sprint(r.status, " ", r.body["code"])]++
-					mu.Unlock()
-				}()
-			}
-			wg.Wait()
-			if got["201 ok"] != 1 || got["409 limits.exceeded"] != 19 {
-				t.Fatalf("20 parallel orders against a limit of 1: %v", got)
-			}
-			if st := s.stock(admin, "hot"); st["reserved"] != 1 {
-				t.Fatalf("stock: %v", st)
-			}
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		s := start(t, db, &clock{t: time.Now()})
+		admin := s.token("acme", "ops1", "", "admin")
+		s.seed(admin, "hot", "s1", 990, 1000)
+		must(t, s.do("PUT", "/admin/v1/limits/one-each", admin, map[string]any{"name": "One each", "kind": "per_user",
+			"skus": []string{"hot"}, "period": "lifetime", "max": 1}), 200, "limit")
+		buyer := s.token("acme", "u1", "app", "buyer")
+		got := s.race(20, func(int) reply {
+			return s.do("POST", "/app/v1/orders", buyer, map[string]any{"items": []any{map[string]any{"skuId": "hot", "quantity": 1}}, "address": address})
 		})
-	}
+		if got["201 ok"] != 1 || got["409 limits.exceeded"] != 19 {
+			t.Fatalf("20 parallel orders against a limit of 1: %v", got)
+		}
+		if st := s.stock(admin, "hot"); st["reserved"] != 1 {
+			t.Fatalf("stock: %v", st)
+		}
+	})
 }
