@@ -54,6 +54,7 @@ var errorTable = []errorSpec{
 	{"inventory.reservation_not_found", http.StatusNotFound, 43004},
 	{"inventory.on_hand_below_committed", http.StatusConflict, 43005},
 	{"inventory.invalid_quantity", http.StatusBadRequest, 43006},
+	{"inventory.level_not_found", http.StatusNotFound, 43007},
 	{"order.invalid_transition", http.StatusConflict, 44001},
 	{"order.not_found", http.StatusNotFound, 44002},
 	{"order.trade_not_found", http.StatusNotFound, 44003},

@@ -130,6 +130,11 @@ func (s *Service) Choose(ctx context.Context, rt extensions.Runtime, call extens
 	lines := make([]Line, len(out.Lines))
 	for i, c := range out.Lines {
 		lines[i] = Line{SKUID: c.SKUID, WarehouseID: c.WarehouseID, Quantity: demands[i].Quantity}
+		for _, l := range levels {
+			if l.SKUID == c.SKUID && l.WarehouseID == c.WarehouseID {
+				lines[i].Hot = l.Hot
+			}
+		}
 	}
 	return lines, nil
 }

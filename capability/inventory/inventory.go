@@ -7,6 +7,20 @@
 // arrives after its Cancel is refused with ErrReservationCancelled (no suspended reservation).
 //
 // The invariant, per SKU and warehouse: available + reserved + sold == onHand, available >= 0.
+//
+// # Hot SKUs
+//
+// A reservation made inside an order's transaction holds the stock row's lock until that
+// transaction commits, so every order of one SKU queues on one row and the SKU sells at most one
+// order per commit latency (a millisecond or more where commits wait for a disk flush or a
+// replica). A stock level marked hot is reserved differently (see Service.ReserveHot): requests
+// from concurrent orders are gathered and reserved together in one short transaction of their
+// own, one conditional update of the row per batch instead of per order. The reservation is then
+// durable before the order exists, so it carries an expiry: the order's transaction attaches it
+// (clearing the expiry), and ExpireDue gives back the stock of any reservation whose order never
+// committed, whether the order failed or the process died in between. Nothing is oversold at any
+// point: a batch admits requests in arrival order only while the locked row's available stock
+// covers them.
 package inventory
 
 import (
@@ -26,6 +40,7 @@ var (
 	ErrReservationNotFound  = errkind.New(errkind.NotFound, "inventory.reservation_not_found", "stock reservation not found")
 	ErrOnHandBelowCommitted = errkind.New(errkind.Conflict, "inventory.on_hand_below_committed", "on-hand stock cannot be set below reserved plus sold")
 	ErrInvalidStockQuantity = errkind.New(errkind.Invalid, "inventory.invalid_quantity", "invalid stock quantity")
+	ErrLevelNotFound        = errkind.New(errkind.NotFound, "inventory.level_not_found", "the SKU has no stock in this warehouse")
 )
 
 // MaxOnHand bounds a warehouse's stock of one SKU, far above any real figure, so sums never overflow.
@@ -39,6 +54,8 @@ type Level struct {
 	Available   int64
 	Reserved    int64
 	Sold        int64
+	// Hot marks a level whose reservations are batched (see the package doc).
+	Hot bool
 }
 
 // Consistent reports whether the level keeps the invariant.
@@ -51,6 +68,8 @@ type Line struct {
 	SKUID       string
 	WarehouseID string
 	Quantity    int64
+	// Hot is set by Choose when the warehouse's level is hot; it is not stored.
+	Hot bool
 }
 
 // Demand is a quantity of a SKU, before a warehouse is chosen.
@@ -59,12 +78,36 @@ type Demand struct {
 	Quantity int64
 }
 
+// BatchItem is one reservation of a batch.
+type BatchItem struct {
+	ReservationID string
+	Lines         []Line
+}
+
+// Expired is a reservation given back by ExpireDue.
+type Expired struct {
+	Tenant        string
+	ReservationID string
+}
+
 // Store is the persistence port. Reserve, Confirm and Cancel implement the barrier described in
 // the package doc and must be atomic: Reserve takes every line or none.
 type Store interface {
 	SetOnHand(ctx context.Context, tenant, skuID, warehouseID string, onHand int64) (Level, error)
+	// SetHot switches a level's reservations to batches or back; the level must exist.
+	SetHot(ctx context.Context, tenant, skuID, warehouseID string, hot bool) (Level, error)
 	Levels(ctx context.Context, tenant string, skuIDs []string) ([]Level, error)
 	Reserve(ctx context.Context, tenant, reservationID string, lines []Line) error
+	// ReserveBatch reserves each item all or nothing, independently of the others, in one
+	// transaction of its own, each expiring at expiresAt (unix ms) unless attached. The result
+	// holds each item's outcome (nil, ErrInsufficientStock, ErrReservationCancelled; a repeated
+	// id is nil); the error is the batch's, when none of it was written.
+	ReserveBatch(ctx context.Context, tenant string, items []BatchItem, expiresAt int64) ([]error, error)
+	// Attach clears a reservation's expiry, in the caller's transaction: from then on it lives
+	// until confirmed or cancelled. A reservation that already expired is ErrReservationCancelled.
+	Attach(ctx context.Context, tenant, reservationID string) error
+	// ExpireDue cancels up to limit reserved reservations whose expiry is at or before now.
+	ExpireDue(ctx context.Context, now int64, limit int) ([]Expired, error)
 	Confirm(ctx context.Context, tenant, reservationID string) error
 	Cancel(ctx context.Context, tenant, reservationID string) error
 	Lines(ctx context.Context, tenant, reservationID string) ([]Line, error)
@@ -73,10 +116,20 @@ type Store interface {
 // Service reserves stock, choosing warehouses.
 type Service struct {
 	store Store
+	hot   hotBatches
 }
 
 // NewService returns a Service over store.
 func NewService(store Store) *Service { return &Service{store: store} }
+
+// SetHot switches a level to batched reservations (hot) or back to reservations in the order's
+// transaction. Either way its stock and reservations stay as they are.
+func (s *Service) SetHot(ctx context.Context, tenant, skuID, warehouseID string, hot bool) (Level, error) {
+	if warehouseID == "" {
+		return Level{}, errkind.Invalidf("warehouseId is required")
+	}
+	return s.store.SetHot(ctx, tenant, skuID, warehouseID, hot)
+}
 
 // SetOnHand sets the counted stock of a SKU in a warehouse; available moves by the difference.
 func (s *Service) SetOnHand(ctx context.Context, tenant, skuID, warehouseID string, onHand int64) (Level, error) {

@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
+	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/components/dal"
 )
@@ -79,9 +81,9 @@ func (s *Store) SetOnHand(ctx context.Context, tenant, skuID, warehouseID string
 
 func (s *Store) level(ctx context.Context, tenant, skuID, warehouseID string) (inventory.Level, bool, error) {
 	l := inventory.Level{SKUID: skuID, WarehouseID: warehouseID}
-	err := s.db.R(ctx).QueryRowContext(ctx, `SELECT on_hand, available, reserved, sold FROM inventory_levels
+	err := s.db.R(ctx).QueryRowContext(ctx, `SELECT on_hand, available, reserved, sold, hot FROM inventory_levels
 		WHERE tenant = ? AND sku_id = ? AND warehouse_id = ?`, tenant, skuID, warehouseID).
-		Scan(&l.OnHand, &l.Available, &l.Reserved, &l.Sold)
+		Scan(&l.OnHand, &l.Available, &l.Reserved, &l.Sold, &l.Hot)
 	if errors.Is(err, sql.ErrNoRows) {
 		return l, false, nil
 	}
@@ -101,7 +103,7 @@ func (s *Store) Levels(ctx context.Context, tenant string, skuIDs []string) ([]i
 	for _, id := range skuIDs {
 		args = append(args, id)
 	}
-	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT sku_id, warehouse_id, on_hand, available, reserved, sold
+	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT sku_id, warehouse_id, on_hand, available, reserved, sold, hot
 		FROM inventory_levels WHERE tenant = ? AND sku_id IN (`+dal.Placeholders(len(skuIDs))+`)
 		ORDER BY sku_id, warehouse_id`, args...)
 	if err != nil {
@@ -111,7 +113,7 @@ func (s *Store) Levels(ctx context.Context, tenant string, skuIDs []string) ([]i
 	var out []inventory.Level
 	for rows.Next() {
 		var l inventory.Level
-		if err := rows.Scan(&l.SKUID, &l.WarehouseID, &l.OnHand, &l.Available, &l.Reserved, &l.Sold); err != nil {
+		if err := rows.Scan(&l.SKUID, &l.WarehouseID, &l.OnHand, &l.Available, &l.Reserved, &l.Sold, &l.Hot); err != nil {
 			return nil, fmt.Errorf("inventorysql: scan level: %w", err)
 		}
 		out = append(out, l)
@@ -185,11 +187,16 @@ func (s *Store) Reserve(ctx context.Context, tenant, reservationID string, lines
 	})
 }
 
+const (
+	moveConfirm = `UPDATE inventory_levels SET reserved = reserved - ?, sold = sold + ?, updated_at = ?
+		 WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND reserved >= ?`
+	moveCancel = `UPDATE inventory_levels SET reserved = reserved - ?, available = available + ?, updated_at = ?
+		 WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND reserved >= ?`
+)
+
 // Confirm implements inventory.Store.
 func (s *Store) Confirm(ctx context.Context, tenant, reservationID string) error {
-	return s.settle(ctx, tenant, reservationID, statusConfirmed,
-		`UPDATE inventory_levels SET reserved = reserved - ?, sold = sold + ?, updated_at = ?
-		 WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND reserved >= ?`)
+	return s.settle(ctx, tenant, reservationID, statusConfirmed, moveConfirm, "")
 }
 
 // Cancel implements inventory.Store.
@@ -206,20 +213,23 @@ func (s *Store) Cancel(ctx context.Context, tenant, reservationID string) error 
 		if !dal.IsDuplicate(err) {
 			return fmt.Errorf("inventorysql: cancel barrier: %w", err)
 		}
-		return s.settle(ctx, tenant, reservationID, statusCancelled,
-			`UPDATE inventory_levels SET reserved = reserved - ?, available = available + ?, updated_at = ?
-			 WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND reserved >= ?`)
+		return s.settle(ctx, tenant, reservationID, statusCancelled, moveCancel, "")
 	})
 }
 
-// settle moves a reserved reservation to status, applying move to each line.
-func (s *Store) settle(ctx context.Context, tenant, reservationID, to, move string) error {
+// settle moves a reserved reservation to status, applying move to each line. A non-empty guard
+// is an extra condition on the reservation row; when it does not hold, settle does nothing.
+func (s *Store) settle(ctx context.Context, tenant, reservationID, to, move, guard string, guardArgs ...any) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		now := s.now().UnixMilli()
-		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE inventory_reservations SET status = ?, updated_at = ?
-			WHERE tenant = ? AND reservation_id = ? AND status = ?`, to, now, tenant, reservationID, statusReserved)
+		args := append([]any{to, now, tenant, reservationID, statusReserved}, guardArgs...)
+		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE inventory_reservations SET status = ?, expires_at = NULL, updated_at = ?
+			WHERE tenant = ? AND reservation_id = ? AND status = ?`+guard, args...)
 		if err != nil {
 			return fmt.Errorf("inventorysql: %s reservation: %w", to, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 && guard != "" {
+			return errGuard
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			st, err := s.status(ctx, tenant, reservationID)
@@ -276,4 +286,235 @@ func (s *Store) Lines(ctx context.Context, tenant, reservationID string) ([]inve
 		out = append(out, l)
 	}
 	return out, rows.Err()
+}
+
+// errGuard is a settle whose guard did not hold: nothing was changed.
+var errGuard = errors.New("inventorysql: reservation no longer matches")
+
+// SetHot implements inventory.Store.
+func (s *Store) SetHot(ctx context.Context, tenant, skuID, warehouseID string, hot bool) (inventory.Level, error) {
+	flag := 0
+	if hot {
+		flag = 1
+	}
+	res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE inventory_levels SET hot = ?, updated_at = ?
+		WHERE tenant = ? AND sku_id = ? AND warehouse_id = ?`, flag, s.now().UnixMilli(), tenant, skuID, warehouseID)
+	if err != nil {
+		return inventory.Level{}, fmt.Errorf("inventorysql: set hot: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return inventory.Level{}, errkind.WithDetail(inventory.ErrLevelNotFound, "sku %s has no stock level in warehouse %s", skuID, warehouseID)
+	}
+	l, _, err := s.level(ctx, tenant, skuID, warehouseID)
+	return l, err
+}
+
+type levelKey struct{ sku, wh string }
+
+// ReserveBatch implements inventory.Store. In one transaction it reads which ids already have a
+// barrier, locks the levels the rest need (in key order, as every writer does), admits items in
+// order while the locked stock covers all their lines, then writes one update per level and the
+// admitted barriers and lines as multi-row inserts.
+func (s *Store) ReserveBatch(ctx context.Context, tenant string, items []inventory.BatchItem, expiresAt int64) ([]error, error) {
+	var errs []error
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		errs = make([]error, len(items))
+		now := s.now().UnixMilli()
+		q := s.db.Q(ctx)
+		seen, err := s.statuses(ctx, tenant, items)
+		if err != nil {
+			return err
+		}
+		need := map[levelKey]int64{}
+		todo := make([]bool, len(items))
+		for i, it := range items {
+			st, dup := seen[it.ReservationID]
+			switch {
+			case st == statusCancelled:
+				errs[i] = fmt.Errorf("inventorysql: try %s after cancel: %w", it.ReservationID, inventory.ErrReservationCancelled)
+			case dup:
+				// a repeated Try: already reserved (or confirmed)
+			default:
+				seen[it.ReservationID] = statusReserved // the same id twice in one batch is one reservation
+				todo[i] = true
+				for _, l := range it.Lines {
+					need[levelKey{l.SKUID, l.WarehouseID}] = 0
+				}
+			}
+		}
+		if len(need) == 0 {
+			return nil
+		}
+		keys := make([]levelKey, 0, len(need))
+		for k := range need {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			if keys[i].sku != keys[j].sku {
+				return keys[i].sku < keys[j].sku
+			}
+			return keys[i].wh < keys[j].wh
+		})
+		avail := make(map[levelKey]int64, len(keys))
+		for _, k := range keys {
+			var a int64
+			err := q.QueryRowContext(ctx, `SELECT available FROM inventory_levels
+				WHERE tenant = ? AND sku_id = ? AND warehouse_id = ?`+s.db.ForUpdate(), tenant, k.sku, k.wh).Scan(&a)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("inventorysql: lock level: %w", err)
+			}
+			avail[k] = a
+		}
+		var barriers, lines []any
+		nBarriers, nLines := 0, 0
+		for i, it := range items {
+			if !todo[i] {
+				continue
+			}
+			want := map[levelKey]int64{}
+			for _, l := range it.Lines {
+				want[levelKey{l.SKUID, l.WarehouseID}] += l.Quantity
+			}
+			var short *levelKey
+			for k, n := range want {
+				if avail[k]-need[k] < n {
+					short = &k
+					break
+				}
+			}
+			if short != nil {
+				errs[i] = fmt.Errorf("inventorysql: sku %s warehouse %s: %w", short.sku, short.wh, inventory.ErrInsufficientStock)
+				continue
+			}
+			for k, n := range want {
+				need[k] += n
+			}
+			barriers = append(barriers, tenant, it.ReservationID, statusReserved, expiresAt, now, now)
+			nBarriers++
+			for j, l := range it.Lines {
+				lines = append(lines, tenant, it.ReservationID, j+1, l.SKUID, l.WarehouseID, l.Quantity)
+				nLines++
+			}
+		}
+		if nBarriers == 0 {
+			return nil
+		}
+		for _, k := range keys {
+			n := need[k]
+			if n == 0 {
+				continue
+			}
+			res, err := q.ExecContext(ctx, `UPDATE inventory_levels
+				SET available = available - ?, reserved = reserved + ?, updated_at = ?
+				WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND available >= ?`,
+				n, n, now, tenant, k.sku, k.wh, n)
+			if err != nil {
+				return fmt.Errorf("inventorysql: reserve batch: %w", err)
+			}
+			if c, _ := res.RowsAffected(); c != 1 {
+				return fmt.Errorf("inventorysql: sku %s warehouse %s changed under its lock", k.sku, k.wh)
+			}
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO inventory_reservations
+			(tenant, reservation_id, status, expires_at, created_at, updated_at) VALUES `+rows(nBarriers, 6), barriers...); err != nil {
+			return fmt.Errorf("inventorysql: claim reservations: %w", err)
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO inventory_reservation_lines
+			(tenant, reservation_id, line_no, sku_id, warehouse_id, quantity) VALUES `+rows(nLines, 6), lines...); err != nil {
+			return fmt.Errorf("inventorysql: reservation lines: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// statuses reads the barriers that exist among the items' ids.
+func (s *Store) statuses(ctx context.Context, tenant string, items []inventory.BatchItem) (map[string]string, error) {
+	args := make([]any, 0, len(items)+1)
+	args = append(args, tenant)
+	for _, it := range items {
+		args = append(args, it.ReservationID)
+	}
+	rs, err := s.db.Q(ctx).QueryContext(ctx, `SELECT reservation_id, status FROM inventory_reservations
+		WHERE tenant = ? AND reservation_id IN (`+dal.Placeholders(len(items))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("inventorysql: read reservations: %w", err)
+	}
+	defer rs.Close()
+	out := map[string]string{}
+	for rs.Next() {
+		var id, st string
+		if err := rs.Scan(&id, &st); err != nil {
+			return nil, fmt.Errorf("inventorysql: scan reservation: %w", err)
+		}
+		out[id] = st
+	}
+	return out, rs.Err()
+}
+
+// rows is the VALUES list of n rows of width columns.
+func rows(n, width int) string {
+	row := "(" + dal.Placeholders(width) + ")"
+	return strings.Repeat(row+", ", n-1) + row
+}
+
+// Attach implements inventory.Store.
+func (s *Store) Attach(ctx context.Context, tenant, reservationID string) error {
+	res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE inventory_reservations SET expires_at = NULL, updated_at = ?
+		WHERE tenant = ? AND reservation_id = ? AND status = ?`, s.now().UnixMilli(), tenant, reservationID, statusReserved)
+	if err != nil {
+		return fmt.Errorf("inventorysql: attach reservation: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	st, err := s.status(ctx, tenant, reservationID)
+	switch {
+	case err != nil:
+		return err
+	case st == statusCancelled:
+		return fmt.Errorf("inventorysql: %s expired or was cancelled: %w", reservationID, inventory.ErrReservationCancelled)
+	case st == statusConfirmed:
+		return nil
+	default:
+		return fmt.Errorf("inventorysql: %s: %w", reservationID, inventory.ErrReservationNotFound)
+	}
+}
+
+// ExpireDue implements inventory.Store. Each expiry is its own transaction, guarded on the
+// expiry still being set and due, so one that an order attached meanwhile is left alone.
+func (s *Store) ExpireDue(ctx context.Context, now int64, limit int) ([]inventory.Expired, error) {
+	rs, err := s.db.R(ctx).QueryContext(ctx, `SELECT tenant, reservation_id FROM inventory_reservations
+		WHERE expires_at IS NOT NULL AND expires_at <= ? AND status = ? ORDER BY expires_at LIMIT ?`, now, statusReserved, limit)
+	if err != nil {
+		return nil, fmt.Errorf("inventorysql: due reservations: %w", err)
+	}
+	var due []inventory.Expired
+	for rs.Next() {
+		var e inventory.Expired
+		if err := rs.Scan(&e.Tenant, &e.ReservationID); err != nil {
+			rs.Close()
+			return nil, fmt.Errorf("inventorysql: scan due reservation: %w", err)
+		}
+		due = append(due, e)
+	}
+	if err := errors.Join(rs.Err(), rs.Close()); err != nil {
+		return nil, fmt.Errorf("inventorysql: due reservations: %w", err)
+	}
+	var out []inventory.Expired
+	for _, e := range due {
+		err := s.settle(ctx, e.Tenant, e.ReservationID, statusCancelled, moveCancel,
+			" AND expires_at IS NOT NULL AND expires_at <= ?", now)
+		if errors.Is(err, errGuard) {
+			continue
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
