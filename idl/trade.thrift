@@ -231,11 +231,14 @@ struct SKU {
     5: list<string> tags
 }
 
+// Sets a warehouse's counted stock of a SKU, its hot mode, or both (at least one).
 struct SetStockRequest {
     1: Caller caller
     2: string skuId
     3: string warehouseId
-    4: i64 onHand
+    4: optional i64 onHand
+    // Hot levels reserve stock in batches ahead of each order, for flash sales.
+    5: optional bool hot
 }
 
 struct SKURef {
@@ -249,6 +252,7 @@ struct StockLevel {
     3: i64 available
     4: i64 reserved
     5: i64 sold
+    6: bool hot
 }
 
 struct StockResponse {

@@ -279,11 +279,11 @@ func (g *Gateway) setStock(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		if req.OnHand == nil {
-			return 0, nil, errkind.Invalidf("onHand is required")
+		if req.OnHand == nil && req.Hot == nil {
+			return 0, nil, errkind.Invalidf("onHand or hot is required")
 		}
 		resp, err := g.client.SetStock(ctx, &trade.SetStockRequest{Caller: callerOf(c), SkuId: c.Param("skuId"),
-			WarehouseId: req.WarehouseID, OnHand: *req.OnHand})
+			WarehouseId: req.WarehouseID, OnHand: req.OnHand, Hot: req.Hot})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}

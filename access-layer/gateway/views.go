@@ -65,6 +65,8 @@ type upsertSKURequest struct {
 type setStockRequest struct {
 	WarehouseID string `json:"warehouseId"`
 	OnHand      *int64 `json:"onHand"`
+	// Hot switches the level to batched reservations for a flash sale (see inventory).
+	Hot *bool `json:"hot"`
 }
 
 type simulateRequest struct {
@@ -212,6 +214,7 @@ type stockLevelView struct {
 	Available   int64  `json:"available"`
 	Reserved    int64  `json:"reserved"`
 	Sold        int64  `json:"sold"`
+	Hot         bool   `json:"hot"`
 }
 
 type stockView struct {
@@ -304,7 +307,7 @@ func stockOf(s *trade.StockResponse) stockView {
 	v := stockView{SkuID: s.SkuId, Warehouses: []stockLevelView{}}
 	for _, l := range s.Levels {
 		v.Warehouses = append(v.Warehouses, stockLevelView{WarehouseID: l.WarehouseId, OnHand: l.OnHand, Available: l.Available,
-			Reserved: l.Reserved, Sold: l.Sold})
+			Reserved: l.Reserved, Sold: l.Sold, Hot: l.Hot})
 	}
 	return v
 }

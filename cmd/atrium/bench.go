@@ -21,7 +21,7 @@ import (
 
 func benchCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks against a running server"}
-	cmd.AddCommand(placeOrderBenchCmd())
+	cmd.AddCommand(placeOrderBenchCmd(), flashSaleBenchCmd())
 	return cmd
 }
 

@@ -44,7 +44,7 @@ func seedDemo(ctx context.Context, a *platform.Access, _ platform.Config) error 
 				onHand = l.OnHand - l.Available + s.stock // keep what is reserved or sold, refill the rest
 			}
 		}
-		if _, err := a.Client.SetStock(ctx, &trade.SetStockRequest{Caller: admin, SkuId: s.id, WarehouseId: s.warehouse, OnHand: onHand}); err != nil {
+		if _, err := a.Client.SetStock(ctx, &trade.SetStockRequest{Caller: admin, SkuId: s.id, WarehouseId: s.warehouse, OnHand: &onHand}); err != nil {
 			return fmt.Errorf("seed stock %s: %w", s.id, rpcerr.FromKitex(err))
 		}
 	}

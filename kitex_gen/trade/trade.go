@@ -2151,7 +2151,8 @@ type SetStockRequest struct {
 	Caller      *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
 	SkuId       string  `thrift:"skuId,2" frugal:"2,default,string" json:"skuId"`
 	WarehouseId string  `thrift:"warehouseId,3" frugal:"3,default,string" json:"warehouseId"`
-	OnHand      int64   `thrift:"onHand,4" frugal:"4,default,i64" json:"onHand"`
+	OnHand      *int64  `thrift:"onHand,4,optional" frugal:"4,optional,i64" json:"onHand,omitempty"`
+	Hot         *bool   `thrift:"hot,5,optional" frugal:"5,optional,bool" json:"hot,omitempty"`
 }
 
 func NewSetStockRequest() *SetStockRequest {
@@ -2178,8 +2179,22 @@ func (p *SetStockRequest) GetWarehouseId() (v string) {
 	return p.WarehouseId
 }
 
+var SetStockRequest_OnHand_DEFAULT int64
+
 func (p *SetStockRequest) GetOnHand() (v int64) {
-	return p.OnHand
+	if !p.IsSetOnHand() {
+		return SetStockRequest_OnHand_DEFAULT
+	}
+	return *p.OnHand
+}
+
+var SetStockRequest_Hot_DEFAULT bool
+
+func (p *SetStockRequest) GetHot() (v bool) {
+	if !p.IsSetHot() {
+		return SetStockRequest_Hot_DEFAULT
+	}
+	return *p.Hot
 }
 func (p *SetStockRequest) SetCaller(val *Caller) {
 	p.Caller = val
@@ -2190,12 +2205,23 @@ func (p *SetStockRequest) SetSkuId(val string) {
 func (p *SetStockRequest) SetWarehouseId(val string) {
 	p.WarehouseId = val
 }
-func (p *SetStockRequest) SetOnHand(val int64) {
+func (p *SetStockRequest) SetOnHand(val *int64) {
 	p.OnHand = val
+}
+func (p *SetStockRequest) SetHot(val *bool) {
+	p.Hot = val
 }
 
 func (p *SetStockRequest) IsSetCaller() bool {
 	return p.Caller != nil
+}
+
+func (p *SetStockRequest) IsSetOnHand() bool {
+	return p.OnHand != nil
+}
+
+func (p *SetStockRequest) IsSetHot() bool {
+	return p.Hot != nil
 }
 
 func (p *SetStockRequest) String() string {
@@ -2210,6 +2236,7 @@ var fieldIDToName_SetStockRequest = map[int16]string{
 	2: "skuId",
 	3: "warehouseId",
 	4: "onHand",
+	5: "hot",
 }
 
 type SKURef struct {
@@ -2265,6 +2292,7 @@ type StockLevel struct {
 	Available   int64  `thrift:"available,3" frugal:"3,default,i64" json:"available"`
 	Reserved    int64  `thrift:"reserved,4" frugal:"4,default,i64" json:"reserved"`
 	Sold        int64  `thrift:"sold,5" frugal:"5,default,i64" json:"sold"`
+	Hot         bool   `thrift:"hot,6" frugal:"6,default,bool" json:"hot"`
 }
 
 func NewStockLevel() *StockLevel {
@@ -2293,6 +2321,10 @@ func (p *StockLevel) GetReserved() (v int64) {
 func (p *StockLevel) GetSold() (v int64) {
 	return p.Sold
 }
+
+func (p *StockLevel) GetHot() (v bool) {
+	return p.Hot
+}
 func (p *StockLevel) SetWarehouseId(val string) {
 	p.WarehouseId = val
 }
@@ -2308,6 +2340,9 @@ func (p *StockLevel) SetReserved(val int64) {
 func (p *StockLevel) SetSold(val int64) {
 	p.Sold = val
 }
+func (p *StockLevel) SetHot(val bool) {
+	p.Hot = val
+}
 
 func (p *StockLevel) String() string {
 	if p == nil {
@@ -2322,6 +2357,7 @@ var fieldIDToName_StockLevel = map[int16]string{
 	3: "available",
 	4: "reserved",
 	5: "sold",
+	6: "hot",
 }
 
 type StockResponse struct {

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -83,12 +84,19 @@ const (
 type Config struct {
 	// UnpaidWindow is how long a trade may stay unpaid before it is cancelled (default 30m).
 	UnpaidWindow time.Duration `yaml:"unpaidWindow"`
+	// HotHold is how long stock reserved for an order of a hot SKU, ahead of the order's own
+	// transaction, is held for that transaction to attach it (default 1m). If the order never
+	// commits (it failed, or the process died), the stock comes back after this long.
+	HotHold time.Duration `yaml:"hotHold"`
 }
 
 // Validate reports a config that cannot work.
 func (c Config) Validate() error {
 	if c.UnpaidWindow < time.Second || c.UnpaidWindow > 7*24*time.Hour {
 		return fmt.Errorf("fixedprice: unpaidWindow %s must be between 1s and 168h", c.UnpaidWindow)
+	}
+	if c.HotHold < time.Second || c.HotHold > time.Hour {
+		return fmt.Errorf("fixedprice: hotHold %s must be between 1s and 1h", c.HotHold)
 	}
 	return nil
 }
@@ -115,6 +123,8 @@ type Deps struct {
 	Discounts *discount.Service
 	// Limits enforces purchase limits; nil limits nothing.
 	Limits *limits.Service
+	// Log records what the flow could not do and left to a backstop; nil is slog.Default().
+	Log *slog.Logger
 }
 
 // RunLog stores the extension script calls made for a trade.
@@ -134,11 +144,17 @@ func New(d Deps, cfg Config) (*Flow, error) {
 	if cfg.UnpaidWindow == 0 {
 		cfg.UnpaidWindow = 30 * time.Minute
 	}
+	if cfg.HotHold == 0 {
+		cfg.HotHold = time.Minute
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
 	}
 	f := &Flow{d: d, cfg: cfg, providers: map[string]payment.Provider{}}
 	for _, p := range d.Providers {

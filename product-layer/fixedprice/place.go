@@ -235,6 +235,26 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 		return nil, err
 	}
 	tradeID := f.d.IDs.NextString("T")
+	specs := make([]order.NewOrderSpec, 0, len(p.groups))
+	reserves := make([][]inventory.Line, 0, len(p.groups))
+	hot := false
+	for _, g := range p.groups {
+		spec, reserve := p.orderSpec(g)
+		spec.ID = f.d.IDs.NextString("O")
+		specs = append(specs, spec)
+		reserves = append(reserves, reserve)
+		for _, l := range reserve {
+			hot = hot || l.Hot
+		}
+	}
+	if hot {
+		// A hot SKU's stock is reserved ahead of the transaction, in a batch with other orders'
+		// (see inventory.Service.ReserveHot); the transaction attaches it, and whatever does not
+		// commit gives it back.
+		if err := f.reserveHot(ctx, tenant, specs, reserves, now.Add(f.cfg.HotHold)); err != nil {
+			return nil, err
+		}
+	}
 	var trade *order.Trade
 	var existing string
 	err = f.d.Tx.InTx(ctx, func(ctx context.Context) error {
@@ -248,14 +268,6 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 				existing = prev
 				return nil
 			}
-		}
-		specs := make([]order.NewOrderSpec, 0, len(p.groups))
-		reserves := make([][]inventory.Line, 0, len(p.groups))
-		for _, g := range p.groups {
-			spec, reserve := p.orderSpec(g)
-			spec.ID = f.d.IDs.NextString("O")
-			specs = append(specs, spec)
-			reserves = append(reserves, reserve)
 		}
 		var err error
 		if trade, err = order.NewTrade(tradeID, cmd.Identity, userID, addr, specs, now, now.Add(f.cfg.UnpaidWindow)); err != nil {
@@ -289,7 +301,15 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 				return err
 			}
 		}
-		// Stock last: on MySQL its row locks are the ones every order of a hot SKU queues on, and
+		if hot {
+			for _, spec := range specs {
+				if err := f.d.Inventory.Attach(ctx, tenant, spec.ID); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		// Stock last: on MySQL its row locks are the ones every order of a SKU queues on, and
 		// they are held until commit, so nothing else should run while they are.
 		for i, spec := range specs {
 			if err := f.d.Inventory.Reserve(ctx, tenant, spec.ID, reserves[i]); err != nil {
@@ -298,6 +318,9 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 		}
 		return nil
 	})
+	if hot && (err != nil || existing != "") {
+		f.releaseHot(ctx, tenant, specs)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -305,6 +328,32 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 		return f.d.Orders.Trade(ctx, tenant, existing)
 	}
 	return trade, nil
+}
+
+// reserveHot reserves each child order's stock through the hot batches; on a failure it gives
+// back what it reserved.
+func (f *Flow) reserveHot(ctx context.Context, tenant string, specs []order.NewOrderSpec, reserves [][]inventory.Line, hold time.Time) error {
+	for i, spec := range specs {
+		if err := f.d.Inventory.ReserveHot(ctx, tenant, spec.ID, reserves[i], hold); err != nil {
+			// Including this one: a batch may still write it after ctx ended, and a cancel
+			// recorded first makes that batch refuse it.
+			f.releaseHot(ctx, tenant, specs[:i+1])
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseHot cancels hot reservations whose order did not commit. One that cannot be cancelled
+// now expires after the hold.
+func (f *Flow) releaseHot(ctx context.Context, tenant string, specs []order.NewOrderSpec) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for _, spec := range specs {
+		if err := f.d.Inventory.Cancel(ctx, tenant, spec.ID); err != nil {
+			f.d.Log.Warn("hot reservation not given back; it expires", "tenant", tenant, "reservation", spec.ID, "err", err)
+		}
+	}
 }
 
 // limits checks the purchase limits of the planned cart and returns the counters its order

@@ -531,8 +531,18 @@ func (h *Handler) setStock(ctx context.Context, req *trade.SetStockRequest) (*tr
 	if _, err := h.catalog.Get(ctx, cl.tenant, req.SkuId); err != nil {
 		return nil, err
 	}
-	if _, err := h.inventory.SetOnHand(ctx, cl.tenant, req.SkuId, req.WarehouseId, req.OnHand); err != nil {
-		return nil, err
+	if req.OnHand == nil && req.Hot == nil {
+		return nil, errkind.Invalidf("onHand or hot is required")
+	}
+	if req.OnHand != nil {
+		if _, err := h.inventory.SetOnHand(ctx, cl.tenant, req.SkuId, req.WarehouseId, *req.OnHand); err != nil {
+			return nil, err
+		}
+	}
+	if req.Hot != nil {
+		if _, err := h.inventory.SetHot(ctx, cl.tenant, req.SkuId, req.WarehouseId, *req.Hot); err != nil {
+			return nil, err
+		}
 	}
 	return h.stock(ctx, cl.tenant, req.SkuId)
 }
@@ -562,7 +572,7 @@ func (h *Handler) stock(ctx context.Context, tenant, skuID string) (*trade.Stock
 	resp := &trade.StockResponse{SkuId: skuID, Levels: []*trade.StockLevel{}}
 	for _, l := range levels {
 		resp.Levels = append(resp.Levels, &trade.StockLevel{WarehouseId: l.WarehouseID, OnHand: l.OnHand,
-			Available: l.Available, Reserved: l.Reserved, Sold: l.Sold})
+			Available: l.Available, Reserved: l.Reserved, Sold: l.Sold, Hot: l.Hot})
 	}
 	return resp, nil
 }

@@ -67,7 +67,7 @@ func Defaults() Config {
 		HTTP:       gateway.Config{Addr: "127.0.0.1:8080", RequestTimeout: 10 * time.Second},
 		RPC:        RPCConfig{Addr: "127.0.0.1:8888", Timeout: 10 * time.Second},
 		DB:         dal.Config{Driver: "sqlite", DataDir: "./data"},
-		Trade:      fixedprice.Config{UnpaidWindow: 30 * time.Minute},
+		Trade:      fixedprice.Config{UnpaidWindow: 30 * time.Minute, HotHold: time.Minute},
 		Sandbox:    sandboxpay.Config{Tolerance: 5 * time.Minute},
 		Node:       NodeConfig{ID: -1, TimerInterval: time.Second},
 		Extensions: ExtConfig{ReloadInterval: 500 * time.Millisecond, Wall: 5 * time.Millisecond},

@@ -74,12 +74,14 @@ type Trade struct {
 	Queue  *delay.Queue
 	Engine *extensions.Engine
 	Admin  *extensions.Admin
-	svr    server.Server
-	stop   context.CancelFunc
-	wg     sync.WaitGroup
-	errc   chan error
-	log    *slog.Logger
-	closed bool
+	// Inventory is the stock service, whose hot batches the metrics report.
+	Inventory *inventory.Service
+	svr       server.Server
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+	errc      chan error
+	log       *slog.Logger
+	closed    bool
 }
 
 // TradeOptions are test and tool hooks.
@@ -137,7 +139,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		Tx: db, Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db),
 		Providers: []payment.Provider{sandbox}, Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }),
 		Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Now: now, Ext: engine, Runs: extStore,
-		Discounts: discounts, Limits: limitSvc,
+		Discounts: discounts, Limits: limitSvc, Log: log,
 	}, cfg.Trade)
 	if err != nil {
 		db.Close()
@@ -162,8 +164,12 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		server.WithExitWaitTime(10*time.Second),
 	)
 	runCtx, stop := context.WithCancel(context.Background())
-	t := &Trade{DB: db, Flow: flow, Queue: queue, Engine: engine, Admin: admin, svr: svr, stop: stop, errc: make(chan error, 1), log: log}
-	t.wg.Add(3)
+	t := &Trade{DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Admin: admin, svr: svr, stop: stop, errc: make(chan error, 1), log: log}
+	t.wg.Add(4)
+	go func() {
+		defer t.wg.Done()
+		expireHolds(runCtx, inv, now, cfg.Node.TimerInterval, log)
+	}()
 	go func() {
 		defer t.wg.Done()
 		loader.Run(runCtx, cfg.Extensions.ReloadInterval)
@@ -181,24 +187,62 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	return t, nil
 }
 
+// expireHolds gives back, every interval, the stock of hot reservations whose order never
+// committed (see inventory.Service.ReserveHot). Every trade node runs it; each expiry is a
+// guarded update, so two nodes never give the same stock back twice.
+func expireHolds(ctx context.Context, inv *inventory.Service, now func() time.Time, every time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		got, err := inv.ExpireDue(ctx, now())
+		if len(got) > 0 {
+			log.Info("expired hot reservations whose order never committed", "count", len(got))
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Warn("expire hot reservations", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
 // Err reports a fatal serving error.
 func (t *Trade) Err() <-chan error { return t.errc }
 
 // Collector exports the trade role's own counters to Prometheus.
-func (t *Trade) Collector() prometheus.Collector { return extCollector{t.Engine} }
+func (t *Trade) Collector() prometheus.Collector { return tradeCollector{t.Engine, t.Inventory} }
 
-var extCallsDesc = prometheus.NewDesc("atrium_extension_calls_total",
-	"Extension script calls by point and outcome (ok, failed: fail closed, fell_back: default used).", []string{"point", "outcome"}, nil)
+var (
+	extCallsDesc = prometheus.NewDesc("atrium_extension_calls_total",
+		"Extension script calls by point and outcome (ok, failed: fail closed, fell_back: default used).", []string{"point", "outcome"}, nil)
+	hotBatchesDesc = prometheus.NewDesc("atrium_inventory_hot_batches_total",
+		"Transactions that reserved stock of hot SKUs (each locks the stock row once).", nil, nil)
+	hotReservationsDesc = prometheus.NewDesc("atrium_inventory_hot_reservations_total",
+		"Reservations of hot SKUs written by those batches (admitted or refused).", nil, nil)
+)
 
-type extCollector struct{ e *extensions.Engine }
+type tradeCollector struct {
+	e   *extensions.Engine
+	inv *inventory.Service
+}
 
-func (c extCollector) Describe(ch chan<- *prometheus.Desc) { ch <- extCallsDesc }
+func (c tradeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- extCallsDesc
+	ch <- hotBatchesDesc
+	ch <- hotReservationsDesc
+}
 
-func (c extCollector) Collect(ch chan<- prometheus.Metric) {
+func (c tradeCollector) Collect(ch chan<- prometheus.Metric) {
 	for key, n := range c.e.Stats() {
 		point, outcome, _ := strings.Cut(key, "|")
 		ch <- prometheus.MustNewConstMetric(extCallsDesc, prometheus.CounterValue, float64(n), point, outcome)
 	}
+	batches, reservations := c.inv.HotStats()
+	ch <- prometheus.MustNewConstMetric(hotBatchesDesc, prometheus.CounterValue, float64(batches))
+	ch <- prometheus.MustNewConstMetric(hotReservationsDesc, prometheus.CounterValue, float64(reservations))
 }
 
 // Stop lets RPCs in flight finish, stops the timer worker between jobs, and closes the database.

@@ -20,6 +20,18 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
+// buildAtrium builds the atrium binary into a temporary directory.
+func buildAtrium(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "atrium")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/atrium")
+	build.Dir = filepath.Join("..", "..", "..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build atrium: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // TestPublishReachesASecondProcess runs a second atrium server as its own OS process on the same
 // SQLite database, with the default reload interval, and checks that a publish and a rollback made
 // through the first server change the second one's prices within 2 s.
@@ -27,12 +39,7 @@ func TestPublishReachesASecondProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the atrium binary")
 	}
-	bin := filepath.Join(t.TempDir(), "atrium")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/atrium")
-	build.Dir = filepath.Join("..", "..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build atrium: %v\n%s", err, out)
-	}
+	bin := buildAtrium(t)
 	db := sqliteConfig(t)
 	a := start(t, db, &clock{t: time.Now()})
 	admin := a.token("demo", "ops", "", "admin")

@@ -1,0 +1,294 @@
+package platform_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/atriumtrade/atrium/components/dal"
+)
+
+// flashUnits and flashBuyers are the flash sale of the issue: 10,000 units of one SKU and 500
+// buyers who keep ordering one unit at a time until it is sold out.
+const (
+	flashUnits  = 10_000
+	flashBuyers = 500
+)
+
+// sale is a running flash sale: buyers order one unit at a time until they are told it is sold
+// out (or stop is closed). A buyer who gets no answer (the server died) or a 5xx sends the same
+// request with the same Idempotency-Key again, as a real client does, so every order placed is
+// counted once.
+type sale struct {
+	placed   atomic.Int64 // 201 answers
+	soldOut  atomic.Int64 // buyers told inventory.insufficient_stock
+	retries  sync.Map     // "status code" of 5xx answers and "no answer" → count
+	failures sync.Map     // "status code" → count of other answers
+	wg       sync.WaitGroup
+	stop     chan struct{}
+}
+
+func count(m *sync.Map, key string) {
+	v, _ := m.LoadOrStore(key, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+}
+
+func counts(m *sync.Map) map[string]int64 {
+	out := map[string]int64{}
+	m.Range(func(k, v any) bool { out[k.(string)] = v.(*atomic.Int64).Load(); return true })
+	return out
+}
+
+func startSale(t *testing.T, client *http.Client, base func() string, tokens []string, sku string) *sale {
+	sl := &sale{stop: make(chan struct{})}
+	body, _ := json.Marshal(orderBody(item(sku, 1)))
+	for b, tok := range tokens {
+		sl.wg.Add(1)
+		go func() {
+			defer sl.wg.Done()
+			for n := 0; ; {
+				select {
+				case <-sl.stop:
+					return
+				default:
+				}
+				req, _ := http.NewRequest("POST", base()+"/app/v1/orders", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Idempotency-Key", fmt.Sprintf("flash-%d-%d", b, n))
+				resp, err := client.Do(req)
+				if err != nil {
+					count(&sl.retries, "no answer")
+					time.Sleep(50 * time.Millisecond)
+					continue
+				}
+				raw, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				var r struct{ Code string }
+				_ = json.Unmarshal(raw, &r)
+				switch {
+				case resp.StatusCode == http.StatusCreated:
+					sl.placed.Add(1)
+					n++
+				case r.Code == "inventory.insufficient_stock":
+					sl.soldOut.Add(1)
+					return
+				case resp.StatusCode >= 500:
+					count(&sl.retries, fmt.Sprint(resp.StatusCode, " ", r.Code))
+					time.Sleep(50 * time.Millisecond)
+				default:
+					count(&sl.failures, fmt.Sprint(resp.StatusCode, " ", r.Code))
+					n++
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	return sl
+}
+
+func (sl *sale) wait() { sl.wg.Wait() }
+
+
+// ledger is what the database holds for one SKU: its stock level, the live orders' units, and
+// the hot reservations still waiting for an order.
+type ledger struct {
+	onHand, available, reserved, sold int64
+	liveOrders, liveUnits             int64
+	holds                             int64
+}
+
+func readLedger(t *testing.T, cfg dal.Config, tenant, sku string) ledger {
+	t.Helper()
+	ctx := context.Background()
+	db, err := dal.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var l ledger
+	q := db.Primary()
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(on_hand), 0), COALESCE(SUM(available), 0), COALESCE(SUM(reserved), 0), COALESCE(SUM(sold), 0)
+		FROM inventory_levels WHERE tenant = ? AND sku_id = ?`, tenant, sku).Scan(&l.onHand, &l.available, &l.reserved, &l.sold); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(DISTINCT o.order_id), COALESCE(SUM(l.quantity), 0) FROM orders o
+		JOIN order_lines l ON l.tenant = o.tenant AND l.order_id = o.order_id
+		WHERE o.tenant = ? AND l.sku_id = ? AND o.status <> 'cancelled'`, tenant, sku).Scan(&l.liveOrders, &l.liveUnits); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM inventory_reservations
+		WHERE tenant = ? AND status = 'reserved' AND expires_at IS NOT NULL`, tenant).Scan(&l.holds); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// check fails unless the level keeps available + reserved + sold == onHand with nothing
+// negative, and no live order holds a unit the level does not count as reserved or sold.
+func (l ledger) check(t *testing.T, when string) {
+	t.Helper()
+	if l.available < 0 || l.reserved < 0 || l.sold < 0 || l.available+l.reserved+l.sold != l.onHand {
+		t.Fatalf("%s: stock invariant broken: %+v", when, l)
+	}
+	if l.liveUnits > l.reserved+l.sold {
+		t.Fatalf("%s: oversold: live orders hold %d units, the level only %d: %+v", when, l.liveUnits, l.reserved+l.sold, l)
+	}
+}
+
+func buyerTokens(s *stack, tenant string, n int) []string {
+	toks := make([]string, n)
+	for i := range toks {
+		toks[i] = s.token(tenant, fmt.Sprintf("fan%d", i), "app", "buyer")
+	}
+	return toks
+}
+
+// TestFlashSale: 10,000 units of a hot SKU, 500 concurrent buyers through HTTP → Kitex → the
+// database: exactly 10,000 orders, every buyer told it is sold out at the end, nothing oversold,
+// and the reservations went in batches of many orders.
+func TestFlashSale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10,000 orders")
+	}
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		s := start(t, db, &clock{t: time.Now()})
+		admin := s.token("flash", "ops", "", "admin")
+		s.seed(admin, "phone", "s1", 99900, flashUnits)
+		r := must(t, s.do("PUT", "/admin/v1/skus/phone/stock", admin, map[string]any{"warehouseId": "wh1", "hot": true}), 200, "hot")
+		if ws := r.data()["warehouses"].([]any); ws[0].(map[string]any)["hot"] != true {
+			t.Fatalf("stock after hot: %s", r.raw)
+		}
+		started := time.Now()
+		sl := startSale(t, s.http, func() string { return s.base }, buyerTokens(s, "flash", flashBuyers), "phone")
+		sl.wait()
+		elapsed := time.Since(started)
+		if other := counts(&sl.failures); len(other) > 0 {
+			t.Errorf("answers other than 201, sold out and 5xx: %v", other)
+		}
+		if r := counts(&sl.retries); len(r) > 0 {
+			t.Logf("requests sent again with their key: %v", r)
+		}
+		if sl.placed.Load() != flashUnits || sl.soldOut.Load() != flashBuyers {
+			t.Fatalf("%d placed, %d buyers told sold out; want %d and %d", sl.placed.Load(), sl.soldOut.Load(), flashUnits, flashBuyers)
+		}
+		l := readLedger(t, db, "flash", "phone")
+		l.check(t, "after the sale")
+		if l.liveOrders != flashUnits || l.liveUnits != flashUnits || l.reserved != flashUnits || l.available != 0 || l.holds != 0 {
+			t.Fatalf("after the sale: %+v; want %d orders holding all %d units, none left, no holds", l, flashUnits, flashUnits)
+		}
+		batches, reservations := s.trade.Inventory.HotStats()
+		t.Logf("%d orders in %s; %d hot reservations in %d batches (%.1f per stock-row lock)",
+			flashUnits, elapsed.Round(time.Millisecond), reservations, batches, float64(reservations)/float64(max(1, batches)))
+		if batches == 0 || reservations < flashUnits || batches*2 > reservations {
+			t.Fatalf("%d reservations in %d batches; want batches of more than 2 on average", reservations, batches)
+		}
+	})
+}
+
+// TestFlashSaleSurvivesKill9: the flash sale on an atrium process that is killed with SIGKILL
+// once 3,000 orders are in, then restarted on the same database while the buyers keep going.
+// Right after the kill the stock invariant holds and nothing is oversold; the reservations that
+// were batched for orders that never committed come back after the hold; and the sale ends with
+// exactly 10,000 orders, each buyer's request counted once through its Idempotency-Key.
+func TestFlashSaleSurvivesKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the atrium binary")
+	}
+	bin := buildAtrium(t)
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		httpAddr, rpcAddr := freeAddr(t), freeAddr(t)
+		launch := func(name string) *exec.Cmd {
+			args := []string{"serve", "--http-addr", httpAddr, "--rpc-addr", rpcAddr}
+			if db.Driver == "mysql" {
+				args = append(args, "--db-dsn", db.DSN)
+			} else {
+				args = append(args, "--data-dir", db.DataDir)
+			}
+			p := exec.Command(bin, args...)
+			p.Env = append(os.Environ(), "ATRIUM_HTTP_JWTSECRET="+jwtSecret, "ATRIUM_HTTP_DEVMODE=true",
+				"ATRIUM_SANDBOX_SECRET="+sandboxSecret, "ATRIUM_NODE_ID=11", "ATRIUM_TRADE_HOTHOLD=2s", "ATRIUM_NODE_TIMERINTERVAL=200ms")
+			logs := filepath.Join(t.TempDir(), name+".log")
+			lf, _ := os.Create(logs)
+			p.Stdout, p.Stderr = lf, lf
+			if err := p.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				_ = p.Process.Kill()
+				_, _ = p.Process.Wait()
+				lf.Close()
+				if t.Failed() {
+					out, _ := os.ReadFile(logs)
+					t.Logf("%s process log (last 4 KiB):\n%s", name, out[max(0, len(out)-4096):])
+				}
+			})
+			return p
+		}
+		client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
+		s := &stack{t: t, base: "http://" + httpAddr, http: client}
+		ready := func(what string) {
+			eventually(t, 30*time.Second, what, func() bool {
+				r, err := client.Get(s.base + "/readyz")
+				if err == nil {
+					r.Body.Close()
+				}
+				return err == nil && r.StatusCode == 200
+			})
+		}
+		first := launch("first")
+		ready("first process ready")
+		admin := s.token("flash", "ops", "", "admin")
+		s.seed(admin, "phone", "s1", 99900, flashUnits)
+		must(t, s.do("PUT", "/admin/v1/skus/phone/stock", admin, map[string]any{"warehouseId": "wh1", "hot": true}), 200, "hot")
+
+		sl := startSale(t, client, func() string { return s.base }, buyerTokens(s, "flash", flashBuyers), "phone")
+		eventually(t, 2*time.Minute, "3,000 orders placed", func() bool { return sl.placed.Load() >= 3000 })
+		if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = first.Process.Wait()
+		atKill := readLedger(t, db, "flash", "phone")
+		atKill.check(t, "right after kill -9")
+		t.Logf("killed with %d orders answered; the database holds %d live orders, %d units reserved, %d hot reservations without an order",
+			sl.placed.Load(), atKill.liveOrders, atKill.reserved, atKill.holds)
+
+		launch("second")
+		ready("second process ready")
+		done := make(chan struct{})
+		go func() { sl.wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Minute):
+			close(sl.stop)
+			t.Fatalf("sale did not finish: %d placed", sl.placed.Load())
+		}
+		var end ledger
+		eventually(t, 10*time.Second, "holds expired", func() bool {
+			end = readLedger(t, db, "flash", "phone")
+			return end.holds == 0
+		})
+		end.check(t, "after the sale")
+		if other := counts(&sl.failures); len(other) > 0 {
+			t.Errorf("answers other than 201, sold out and 5xx: %v", other)
+		}
+		t.Logf("requests sent again with their key: %v", counts(&sl.retries))
+		if end.liveOrders != flashUnits || end.liveUnits != flashUnits || end.reserved != flashUnits || end.available != 0 {
+			t.Fatalf("after the sale: %+v; want %d orders holding all %d units and none left", end, flashUnits, flashUnits)
+		}
+		if sl.placed.Load() != flashUnits || sl.soldOut.Load() != flashBuyers {
+			t.Fatalf("%d placed, %d buyers told sold out; want %d and %d", sl.placed.Load(), sl.soldOut.Load(), flashUnits, flashBuyers)
+		}
+	})
+}
