@@ -100,7 +100,6 @@ func startSale(t *testing.T, client *http.Client, base func() string, tokens []s
 
 func (sl *sale) wait() { sl.wg.Wait() }
 
-
 // ledger is what the database holds for one SKU: its stock level, the live orders' units, and
 // the hot reservations still waiting for an order.
 type ledger struct {
