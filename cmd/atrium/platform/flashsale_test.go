@@ -291,3 +291,61 @@ func TestFlashSaleSurvivesKill9(t *testing.T) {
 		}
 	})
 }
+
+// TestHotOrdersThatFailGiveStockBackAtOnce: orders of a hot SKU reserve before their
+// transaction, so an order refused inside it (here: 60 parallel orders for a 10-use coupon)
+// must cancel its reservation then and there, not leave it to the hold's expiry.
+func TestHotOrdersThatFailGiveStockBackAtOnce(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		s := start(t, db, &clock{t: time.Now()})
+		admin := s.token("acme", "ops1", "", "admin")
+		s.seed(admin, "tea", "s1", 1000, 100)
+		must(t, s.do("PUT", "/admin/v1/skus/tea/stock", admin, map[string]any{"warehouseId": "wh1", "hot": true}), 200, "hot")
+		must(t, s.do("PUT", "/admin/v1/promotions/ten", admin, map[string]any{"name": "First ten", "kind": "amount_off",
+			"currency": "CNY", "amount": 100, "couponOnly": true}), 200, "promotion")
+		must(t, s.do("PUT", "/admin/v1/coupons/FIRST10", admin, map[string]any{"promotionId": "ten", "totalUses": 10}), 200, "coupon")
+		tokens := buyerTokens(s, "acme", 60)
+		got := s.race(60, func(i int) reply {
+			return s.do("POST", "/app/v1/orders", tokens[i], map[string]any{"items": []any{item("tea", 1)}, "address": address, "coupons": []string{"FIRST10"}})
+		})
+		if got["201 ok"] != 10 || got["409 discount.coupon_exhausted"] != 50 {
+			t.Fatalf("60 orders for 10 uses: %v", got)
+		}
+		// The hold is a minute: stock back now means the failed orders cancelled theirs.
+		if st := s.stock(admin, "tea"); st["reserved"] != 10 || st["available"] != 90 {
+			t.Fatalf("stock: %v; want 10 reserved, 90 available", st)
+		}
+		if l := readLedger(t, db, "acme", "tea"); l.holds != 0 || l.liveUnits != 10 {
+			t.Fatalf("ledger %+v; want 10 live units and no holds", l)
+		}
+	})
+}
+
+// TestHotSwitchBadInput: the hot switch needs a level to switch and an admin to switch it, and a
+// refused call changes nothing.
+func TestHotSwitchBadInput(t *testing.T) {
+	s := start(t, sqliteConfig(t), &clock{t: time.Now()})
+	admin := s.token("acme", "ops1", "", "admin")
+	s.seed(admin, "tea", "s1", 1000, 100)
+	buyer := s.token("acme", "u1", "app", "buyer")
+	for _, tc := range []struct {
+		token  string
+		body   any
+		status int
+		code   string
+	}{
+		{admin, map[string]any{"warehouseId": "wh1"}, 400, "request.invalid"},
+		{admin, map[string]any{"warehouseId": "wh9", "hot": true}, 404, "inventory.level_not_found"},
+		{admin, map[string]any{"warehouseId": "wh1", "hot": "yes"}, 400, "request.invalid"},
+		{buyer, map[string]any{"warehouseId": "wh1", "hot": true}, 403, "auth.forbidden"},
+	} {
+		r := s.do("PUT", "/admin/v1/skus/tea/stock", tc.token, tc.body)
+		if r.status != tc.status || r.body["code"] != tc.code {
+			t.Errorf("%v: got %d %s; want %d %s", tc.body, r.status, r.raw, tc.status, tc.code)
+		}
+	}
+	r := must(t, s.do("GET", "/admin/v1/skus/tea/stock", admin, nil), 200, "stock")
+	if ws := r.data()["warehouses"].([]any); len(ws) != 1 || ws[0].(map[string]any)["hot"] != false {
+		t.Fatalf("stock after refused calls: %s", r.raw)
+	}
+}
