@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/atriumtrade/atrium/capability/discount"
 	_ "github.com/atriumtrade/atrium/capability/inventory"
+	_ "github.com/atriumtrade/atrium/capability/limits"
 	_ "github.com/atriumtrade/atrium/capability/order"
 	_ "github.com/atriumtrade/atrium/capability/pricing"
 	_ "github.com/atriumtrade/atrium/capability/splitting"
