@@ -196,32 +196,55 @@ func (h *httpBench) token(ctx context.Context, tenant, user, channel, role strin
 
 const benchTenant = "bench"
 
+func newHTTPBench(url string, concurrency int) *httpBench {
+	return &httpBench{base: strings.TrimRight(url, "/"), client: &http.Client{Timeout: 30 * time.Second,
+		Transport: &http.Transport{MaxIdleConns: concurrency * 2, MaxIdleConnsPerHost: concurrency * 2}}}
+}
+
+// buyers returns an admin token and n buyer tokens of the bench tenant.
+func (h *httpBench) buyers(ctx context.Context, prefix string, n int) (admin string, tokens []string, err error) {
+	if admin, err = h.token(ctx, benchTenant, "bench-ops", "", "admin"); err != nil {
+		return "", nil, err
+	}
+	tokens = make([]string, n)
+	for i := range tokens {
+		if tokens[i], err = h.token(ctx, benchTenant, fmt.Sprintf("%s%d", prefix, i), "app", "buyer"); err != nil {
+			return "", nil, err
+		}
+	}
+	return admin, tokens, nil
+}
+
+// benchSKU creates a SKU of the bench tenant and sets its stock.
+func (h *httpBench) benchSKU(ctx context.Context, admin, sku string, stock map[string]any) error {
+	if _, _, err := h.call(ctx, "PUT", "/admin/v1/skus/"+sku, admin, map[string]any{"title": "Bench item", "sellerId": "bench-seller",
+		"currency": "CNY", "price": 990}); err != nil {
+		return err
+	}
+	_, _, err := h.call(ctx, "PUT", "/admin/v1/skus/"+sku+"/stock", admin, stock)
+	return err
+}
+
+// orderOfOne is an order body for one unit of sku.
+func orderOfOne(sku string) map[string]any {
+	return map[string]any{"flow": "fixed_price", "items": []any{map[string]any{"skuId": sku, "quantity": 1}},
+		"address": map[string]any{"name": "Bench", "phone": "13800000000", "province": "Zhejiang", "city": "Hangzhou", "detail": "1 Bench Rd"}}
+}
+
 func runPlaceOrderBench(cmd *cobra.Command, f benchFlags) error {
 	ctx := cmd.Context()
 	out := cmd.ErrOrStderr()
-	h := &httpBench{base: strings.TrimRight(f.url, "/"), client: &http.Client{Timeout: 30 * time.Second,
-		Transport: &http.Transport{MaxIdleConns: f.concurrency * 2, MaxIdleConnsPerHost: f.concurrency * 2}}}
-	admin, err := h.token(ctx, benchTenant, "bench-ops", "", "admin")
+	h := newHTTPBench(f.url, f.concurrency)
+	admin, tokens, err := h.buyers(ctx, "bench-u", f.concurrency)
 	if err != nil {
 		return err
 	}
 	run := time.Now().UnixNano()
 	sku := fmt.Sprintf("bench-%d", run)
-	if _, _, err := h.call(ctx, "PUT", "/admin/v1/skus/"+sku, admin, map[string]any{"title": "Bench item", "sellerId": "bench-seller",
-		"currency": "CNY", "price": 990}); err != nil {
+	if err := h.benchSKU(ctx, admin, sku, map[string]any{"warehouseId": "wh-bench", "onHand": 900_000_000}); err != nil {
 		return err
 	}
-	if _, _, err := h.call(ctx, "PUT", "/admin/v1/skus/"+sku+"/stock", admin, map[string]any{"warehouseId": "wh-bench", "onHand": 900_000_000}); err != nil {
-		return err
-	}
-	tokens := make([]string, f.concurrency)
-	for i := range tokens {
-		if tokens[i], err = h.token(ctx, benchTenant, fmt.Sprintf("bench-u%d", i), "app", "buyer"); err != nil {
-			return err
-		}
-	}
-	body := map[string]any{"flow": "fixed_price", "items": []any{map[string]any{"skuId": sku, "quantity": 1}},
-		"address": map[string]any{"name": "Bench", "phone": "13800000000", "province": "Zhejiang", "city": "Hangzhou", "detail": "1 Bench Rd"}}
+	body := orderOfOne(sku)
 
 	profc := make(chan []byte, 1)
 	if f.pprofURL != "" {

@@ -55,17 +55,10 @@ lock served in the hot phase.`,
 func runFlashSaleBench(cmd *cobra.Command, f flashFlags) error {
 	ctx := cmd.Context()
 	out := cmd.ErrOrStderr()
-	h := &httpBench{base: strings.TrimRight(f.url, "/"), client: &http.Client{Timeout: 30 * time.Second,
-		Transport: &http.Transport{MaxIdleConns: f.concurrency * 2, MaxIdleConnsPerHost: f.concurrency * 2}}}
-	admin, err := h.token(ctx, benchTenant, "bench-ops", "", "admin")
+	h := newHTTPBench(f.url, f.concurrency)
+	admin, tokens, err := h.buyers(ctx, "flash-u", f.concurrency)
 	if err != nil {
 		return err
-	}
-	tokens := make([]string, f.concurrency)
-	for i := range tokens {
-		if tokens[i], err = h.token(ctx, benchTenant, fmt.Sprintf("flash-u%d", i), "app", "buyer"); err != nil {
-			return err
-		}
 	}
 	run := time.Now().UnixNano()
 	modes := map[string]*result{}
@@ -77,16 +70,10 @@ func runFlashSaleBench(cmd *cobra.Command, f flashFlags) error {
 				name = "hot"
 			}
 			sku := fmt.Sprintf("flash-%d-%s-%d", run, name, round)
-			if _, _, err := h.call(ctx, "PUT", "/admin/v1/skus/"+sku, admin, map[string]any{"title": "Flash sale item",
-				"sellerId": "bench-seller", "currency": "CNY", "price": 9900}); err != nil {
+			if err := h.benchSKU(ctx, admin, sku, map[string]any{"warehouseId": "wh-flash", "onHand": 900_000_000, "hot": hot}); err != nil {
 				return err
 			}
-			if _, _, err := h.call(ctx, "PUT", "/admin/v1/skus/"+sku+"/stock", admin, map[string]any{"warehouseId": "wh-flash",
-				"onHand": 900_000_000, "hot": hot}); err != nil {
-				return err
-			}
-			body := map[string]any{"flow": "fixed_price", "items": []any{map[string]any{"skuId": sku, "quantity": 1}},
-				"address": map[string]any{"name": "Bench", "phone": "13800000000", "province": "Zhejiang", "city": "Hangzhou", "detail": "1 Bench Rd"}}
+			body := orderOfOne(sku)
 			b0, r0, _ := hotCounters(ctx, h)
 			res := runPhase(name, f.concurrency, f.duration, out, func(ctx context.Context, w, seq int) error {
 				_, _, err := h.call(ctx, "POST", "/app/v1/orders", tokens[w], body, "Idempotency-Key", fmt.Sprintf("f%d-%s%d-%d-%d", run, name, round, w, seq))
