@@ -335,9 +335,13 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 func (f *Flow) reserveHot(ctx context.Context, tenant string, specs []order.NewOrderSpec, reserves [][]inventory.Line, hold time.Time) error {
 	for i, spec := range specs {
 		if err := f.d.Inventory.ReserveHot(ctx, tenant, spec.ID, reserves[i], hold); err != nil {
-			// Including this one: a batch may still write it after ctx ended, and a cancel
-			// recorded first makes that batch refuse it.
-			f.releaseHot(ctx, tenant, specs[:i+1])
+			done := specs[:i]
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				// This one too: its batch may still write it, and a cancel recorded first makes
+				// that batch refuse it. Any other error is the batch's answer: nothing was written.
+				done = specs[:i+1]
+			}
+			f.releaseHot(ctx, tenant, done)
 			return err
 		}
 	}

@@ -106,6 +106,7 @@ type ledger struct {
 	onHand, available, reserved, sold int64
 	liveOrders, liveUnits             int64
 	holds                             int64
+	cancelled                         int64 // reservations cancelled (or refused before their try)
 }
 
 func readLedger(t *testing.T, cfg dal.Config, tenant, sku string) ledger {
@@ -129,6 +130,10 @@ func readLedger(t *testing.T, cfg dal.Config, tenant, sku string) ledger {
 	}
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM inventory_reservations
 		WHERE tenant = ? AND status = 'reserved' AND expires_at IS NOT NULL`, tenant).Scan(&l.holds); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM inventory_reservations
+		WHERE tenant = ? AND status = 'cancelled'`, tenant).Scan(&l.cancelled); err != nil {
 		t.Fatal(err)
 	}
 	return l
@@ -178,6 +183,9 @@ func TestFlashSale(t *testing.T) {
 		}
 		if r := counts(&sl.retries); len(r) > 0 {
 			t.Logf("requests sent again with their key: %v", r)
+		} else if l := readLedger(t, db, "flash", "phone"); l.cancelled != 0 {
+			// Orders refused for stock by their batch wrote nothing, so nothing needed cancelling.
+			t.Fatalf("%d reservations cancelled in a sale where every order either committed or was refused", l.cancelled)
 		}
 		if sl.placed.Load() != flashUnits || sl.soldOut.Load() != flashBuyers {
 			t.Fatalf("%d placed, %d buyers told sold out; want %d and %d", sl.placed.Load(), sl.soldOut.Load(), flashUnits, flashBuyers)
