@@ -42,11 +42,14 @@ func TestReserveBatchAdmitsInOrder(t *testing.T) {
 			{ReservationID: "r4", Lines: line("a", "wh1", 1)},
 			{ReservationID: "done", Lines: line("a", "wh1", 1)},
 			{ReservationID: "gone", Lines: line("a", "wh1", 1)},
+			{ReservationID: "r2", Lines: line("a", "wh1", 1)}, // the same id again: r2's outcome
+			{ReservationID: "r1", Lines: line("a", "wh1", 1)},
 		}, exp)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []error{nil, inventory.ErrInsufficientStock, nil, inventory.ErrInsufficientStock, nil, inventory.ErrReservationCancelled}
+		want := []error{nil, inventory.ErrInsufficientStock, nil, inventory.ErrInsufficientStock, nil, inventory.ErrReservationCancelled,
+			inventory.ErrInsufficientStock, nil}
 		for i, w := range want {
 			if (w == nil) != (errs[i] == nil) || (w != nil && !errors.Is(errs[i], w)) {
 				t.Fatalf("item %d: got %v; want %v", i+1, errs[i], w)

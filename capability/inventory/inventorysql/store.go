@@ -327,7 +327,14 @@ func (s *Store) ReserveBatch(ctx context.Context, tenant string, items []invento
 		}
 		need := map[levelKey]int64{}
 		todo := make([]bool, len(items))
+		first := map[string]int{} // the same id twice in one batch is one reservation: the first's
+		again := map[int]int{}
 		for i, it := range items {
+			if j, ok := first[it.ReservationID]; ok {
+				again[i] = j
+				continue
+			}
+			first[it.ReservationID] = i
 			st, dup := seen[it.ReservationID]
 			switch {
 			case st == statusCancelled:
@@ -335,13 +342,17 @@ func (s *Store) ReserveBatch(ctx context.Context, tenant string, items []invento
 			case dup:
 				// a repeated Try: already reserved (or confirmed)
 			default:
-				seen[it.ReservationID] = statusReserved // the same id twice in one batch is one reservation
 				todo[i] = true
 				for _, l := range it.Lines {
 					need[levelKey{l.SKUID, l.WarehouseID}] = 0
 				}
 			}
 		}
+		defer func() {
+			for i, j := range again {
+				errs[i] = errs[j]
+			}
+		}()
 		if len(need) == 0 {
 			return nil
 		}
