@@ -210,6 +210,26 @@ type Querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// All runs query on q and scans every row with scan, closing the rows before it returns, so the
+// caller may issue statements on the same transaction right after. Collecting first matters on a
+// transaction: its connection cannot run another statement while rows are open.
+func All[T any](ctx context.Context, q Querier, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 type txKey struct{ db *DB }
 
 // txState is the open transaction and how deep the savepoints go.
@@ -383,6 +403,15 @@ func Placeholders(n int) string {
 		return ""
 	}
 	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// Rows is the VALUES list of a multi-row insert: n rows of width placeholders each.
+func Rows(n, width int) string {
+	if n <= 0 {
+		return ""
+	}
+	row := "(" + Placeholders(width) + ")"
+	return strings.Repeat(row+", ", n-1) + row
 }
 
 // Upsert runs update and, if it matched no row, insert, in one transaction; a duplicate from an

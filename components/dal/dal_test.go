@@ -2,6 +2,7 @@ package dal_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"testing"
@@ -98,6 +99,44 @@ func TestUpsert(t *testing.T) {
 		}
 		if count(t, db) != 2 {
 			t.Fatalf("%d rows; want 2", count(t, db))
+		}
+	})
+}
+
+// TestAllAndRows: a multi-row insert built with Rows, read back with All inside the same
+// transaction, which can write again at once because All has closed its rows.
+func TestAllAndRows(t *testing.T) {
+	if got := dal.Rows(2, 3); got != "(?, ?, ?), (?, ?, ?)" {
+		t.Fatalf("Rows(2, 3) = %q", got)
+	}
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		err := db.InTx(ctx, func(ctx context.Context) error {
+			q := db.Q(ctx)
+			if _, err := q.ExecContext(ctx, `INSERT INTO kv (k, v) VALUES `+dal.Rows(3, 2), "a", 1, "b", 2, "c", 3); err != nil {
+				return err
+			}
+			got, err := dal.All(ctx, q, func(r *sql.Rows) (kv struct {
+				k string
+				v int
+			}, err error) {
+				err = r.Scan(&kv.k, &kv.v)
+				return kv, err
+			}, `SELECT k, v FROM kv WHERE v >= ? ORDER BY k`, 2)
+			if err != nil {
+				return err
+			}
+			if len(got) != 2 || got[0].k != "b" || got[1].v != 3 {
+				t.Fatalf("got %+v; want b=2, c=3", got)
+			}
+			_, err = q.ExecContext(ctx, `DELETE FROM kv WHERE k = ?`, got[0].k)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, db); n != 2 {
+			t.Fatalf("%d rows; want 2", n)
 		}
 	})
 }

@@ -319,26 +319,16 @@ func (s *Store) Redeem(ctx context.Context, tenant string, r discount.Redemption
 func (s *Store) Release(ctx context.Context, tenant, tradeID string) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		q := s.db.Q(ctx)
-		rows, err := q.QueryContext(ctx, `SELECT kind, ref, amount FROM discount_redemptions
-			WHERE tenant = ? AND trade_id = ? ORDER BY kind, ref`, tenant, tradeID)
-		if err != nil {
-			return fmt.Errorf("discountsql: redemptions: %w", err)
-		}
 		type red struct {
 			kind, ref string
 			amount    int64
 		}
-		var reds []red
-		for rows.Next() {
-			var x red
-			if err := rows.Scan(&x.kind, &x.ref, &x.amount); err != nil {
-				rows.Close()
-				return fmt.Errorf("discountsql: redemptions: %w", err)
-			}
-			reds = append(reds, x)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		reds, err := dal.All(ctx, q, func(r *sql.Rows) (x red, err error) {
+			err = r.Scan(&x.kind, &x.ref, &x.amount)
+			return x, err
+		}, `SELECT kind, ref, amount FROM discount_redemptions
+			WHERE tenant = ? AND trade_id = ? ORDER BY kind, ref`, tenant, tradeID)
+		if err != nil {
 			return fmt.Errorf("discountsql: redemptions: %w", err)
 		}
 		for _, x := range reds {

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
@@ -103,22 +102,16 @@ func (s *Store) Levels(ctx context.Context, tenant string, skuIDs []string) ([]i
 	for _, id := range skuIDs {
 		args = append(args, id)
 	}
-	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT sku_id, warehouse_id, on_hand, available, reserved, sold, hot
+	out, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (l inventory.Level, err error) {
+		err = r.Scan(&l.SKUID, &l.WarehouseID, &l.OnHand, &l.Available, &l.Reserved, &l.Sold, &l.Hot)
+		return l, err
+	}, `SELECT sku_id, warehouse_id, on_hand, available, reserved, sold, hot
 		FROM inventory_levels WHERE tenant = ? AND sku_id IN (`+dal.Placeholders(len(skuIDs))+`)
 		ORDER BY sku_id, warehouse_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("inventorysql: levels: %w", err)
 	}
-	defer rows.Close()
-	var out []inventory.Level
-	for rows.Next() {
-		var l inventory.Level
-		if err := rows.Scan(&l.SKUID, &l.WarehouseID, &l.OnHand, &l.Available, &l.Reserved, &l.Sold, &l.Hot); err != nil {
-			return nil, fmt.Errorf("inventorysql: scan level: %w", err)
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // status reads the barrier row; "" means no row.
@@ -271,21 +264,15 @@ func (s *Store) settle(ctx context.Context, tenant, reservationID, to, move, gua
 
 // Lines implements inventory.Store.
 func (s *Store) Lines(ctx context.Context, tenant, reservationID string) ([]inventory.Line, error) {
-	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT sku_id, warehouse_id, quantity FROM inventory_reservation_lines
+	out, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (l inventory.Line, err error) {
+		err = r.Scan(&l.SKUID, &l.WarehouseID, &l.Quantity)
+		return l, err
+	}, `SELECT sku_id, warehouse_id, quantity FROM inventory_reservation_lines
 		WHERE tenant = ? AND reservation_id = ? ORDER BY line_no`, tenant, reservationID)
 	if err != nil {
 		return nil, fmt.Errorf("inventorysql: reservation lines: %w", err)
 	}
-	defer rows.Close()
-	var out []inventory.Line
-	for rows.Next() {
-		var l inventory.Line
-		if err := rows.Scan(&l.SKUID, &l.WarehouseID, &l.Quantity); err != nil {
-			return nil, fmt.Errorf("inventorysql: scan reservation line: %w", err)
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // errGuard is a settle whose guard did not hold: nothing was changed.
@@ -427,11 +414,11 @@ func (s *Store) ReserveBatch(ctx context.Context, tenant string, items []invento
 			}
 		}
 		if _, err := q.ExecContext(ctx, `INSERT INTO inventory_reservations
-			(tenant, reservation_id, status, expires_at, created_at, updated_at) VALUES `+rows(nBarriers, 6), barriers...); err != nil {
+			(tenant, reservation_id, status, expires_at, created_at, updated_at) VALUES `+dal.Rows(nBarriers, 6), barriers...); err != nil {
 			return fmt.Errorf("inventorysql: claim reservations: %w", err)
 		}
 		if _, err := q.ExecContext(ctx, `INSERT INTO inventory_reservation_lines
-			(tenant, reservation_id, line_no, sku_id, warehouse_id, quantity) VALUES `+rows(nLines, 6), lines...); err != nil {
+			(tenant, reservation_id, line_no, sku_id, warehouse_id, quantity) VALUES `+dal.Rows(nLines, 6), lines...); err != nil {
 			return fmt.Errorf("inventorysql: reservation lines: %w", err)
 		}
 		return nil
@@ -449,27 +436,19 @@ func (s *Store) statuses(ctx context.Context, tenant string, items []inventory.B
 	for _, it := range items {
 		args = append(args, it.ReservationID)
 	}
-	rs, err := s.db.Q(ctx).QueryContext(ctx, `SELECT reservation_id, status FROM inventory_reservations
+	found, err := dal.All(ctx, s.db.Q(ctx), func(r *sql.Rows) (b [2]string, err error) {
+		err = r.Scan(&b[0], &b[1])
+		return b, err
+	}, `SELECT reservation_id, status FROM inventory_reservations
 		WHERE tenant = ? AND reservation_id IN (`+dal.Placeholders(len(items))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("inventorysql: read reservations: %w", err)
 	}
-	defer rs.Close()
-	out := map[string]string{}
-	for rs.Next() {
-		var id, st string
-		if err := rs.Scan(&id, &st); err != nil {
-			return nil, fmt.Errorf("inventorysql: scan reservation: %w", err)
-		}
-		out[id] = st
+	out := make(map[string]string, len(found))
+	for _, b := range found {
+		out[b[0]] = b[1]
 	}
-	return out, rs.Err()
-}
-
-// rows is the VALUES list of n rows of width columns.
-func rows(n, width int) string {
-	row := "(" + dal.Placeholders(width) + ")"
-	return strings.Repeat(row+", ", n-1) + row
+	return out, nil
 }
 
 // Attach implements inventory.Store.
@@ -498,21 +477,12 @@ func (s *Store) Attach(ctx context.Context, tenant, reservationID string) error 
 // ExpireDue implements inventory.Store. Each expiry is its own transaction, guarded on the
 // expiry still being set and due, so one that an order attached meanwhile is left alone.
 func (s *Store) ExpireDue(ctx context.Context, now int64, limit int) ([]inventory.Expired, error) {
-	rs, err := s.db.R(ctx).QueryContext(ctx, `SELECT tenant, reservation_id FROM inventory_reservations
+	due, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (e inventory.Expired, err error) {
+		err = r.Scan(&e.Tenant, &e.ReservationID)
+		return e, err
+	}, `SELECT tenant, reservation_id FROM inventory_reservations
 		WHERE expires_at IS NOT NULL AND expires_at <= ? AND status = ? ORDER BY expires_at LIMIT ?`, now, statusReserved, limit)
 	if err != nil {
-		return nil, fmt.Errorf("inventorysql: due reservations: %w", err)
-	}
-	var due []inventory.Expired
-	for rs.Next() {
-		var e inventory.Expired
-		if err := rs.Scan(&e.Tenant, &e.ReservationID); err != nil {
-			rs.Close()
-			return nil, fmt.Errorf("inventorysql: scan due reservation: %w", err)
-		}
-		due = append(due, e)
-	}
-	if err := errors.Join(rs.Err(), rs.Close()); err != nil {
 		return nil, fmt.Errorf("inventorysql: due reservations: %w", err)
 	}
 	var out []inventory.Expired

@@ -153,22 +153,12 @@ func (s *Store) Claim(ctx context.Context, tenant, orderID string, c limits.Clai
 func (s *Store) Release(ctx context.Context, tenant, orderID string) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		q := s.db.Q(ctx)
-		rows, err := q.QueryContext(ctx, `SELECT rule_id, subject, period, amount FROM limit_claims
+		claims, err := dal.All(ctx, q, func(r *sql.Rows) (c limits.Claim, err error) {
+			err = r.Scan(&c.RuleID, &c.Subject, &c.Period, &c.Amount)
+			return c, err
+		}, `SELECT rule_id, subject, period, amount FROM limit_claims
 			WHERE tenant = ? AND order_id = ? ORDER BY rule_id`, tenant, orderID)
 		if err != nil {
-			return fmt.Errorf("limitssql: claims: %w", err)
-		}
-		var claims []limits.Claim
-		for rows.Next() {
-			var c limits.Claim
-			if err := rows.Scan(&c.RuleID, &c.Subject, &c.Period, &c.Amount); err != nil {
-				rows.Close()
-				return fmt.Errorf("limitssql: claims: %w", err)
-			}
-			claims = append(claims, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return fmt.Errorf("limitssql: claims: %w", err)
 		}
 		for _, c := range claims {
