@@ -72,7 +72,10 @@ type Gateway struct {
 	now     func() time.Time
 
 	frontends *frontends
-	stop      context.CancelFunc
+	// bg ends the gateway's background work (front-end refresh); stop cancels it. Both are set
+	// in New so that Shutdown never races Run on them.
+	bg   context.Context
+	stop context.CancelFunc
 }
 
 // Option configures a Gateway.
@@ -110,7 +113,8 @@ func New(cfg Config, client tradeservice.Client, log *slog.Logger, opts ...Optio
 		hopts = append(hopts, server.WithListener(o.listener))
 	}
 	g := &Gateway{cfg: cfg, secret: []byte(cfg.JWTSecret), client: client, log: log, h: server.New(hopts...),
-		metrics: newMetrics(), now: time.Now, stop: func() {}}
+		metrics: newMetrics(), now: time.Now}
+	g.bg, g.stop = context.WithCancel(context.Background())
 	g.frontends = newFrontends(func(ctx context.Context) ([]*trade.Frontend, error) {
 		resp, err := client.ListFrontends(ctx, &trade.ListFrontendsRequest{Caller: &trade.Caller{Role: "system", Channel: "gateway"}})
 		if err != nil {
@@ -133,9 +137,7 @@ func New(cfg Config, client tradeservice.Client, log *slog.Logger, opts ...Optio
 
 // Run serves until Shutdown, refreshing front-end registrations every few seconds.
 func (g *Gateway) Run() error {
-	ctx, cancel := context.WithCancel(context.Background())
-	g.stop = cancel
-	go g.runFrontendRefresh(ctx, 5*time.Second)
+	go g.runFrontendRefresh(g.bg, 5*time.Second)
 	return g.h.Run()
 }
 

@@ -187,8 +187,28 @@ func TestFlashSale(t *testing.T) {
 			// Orders refused for stock by their batch wrote nothing, so nothing needed cancelling.
 			t.Fatalf("%d reservations cancelled in a sale where every order either committed or was refused", l.cancelled)
 		}
-		if sl.placed.Load() != flashUnits || sl.soldOut.Load() != flashBuyers {
-			t.Fatalf("%d placed, %d buyers told sold out; want %d and %d", sl.placed.Load(), sl.soldOut.Load(), flashUnits, flashBuyers)
+		placed := sl.placed.Load()
+		if placed < flashUnits && len(counts(&sl.retries)) > 0 {
+			// An order that timed out after its batch reserved a unit cancels that reservation;
+			// if the cancel times out too (SQLite's one connection under -race on a busy VM),
+			// the unit is held until the hold ends. Once it has, late buyers get those units.
+			l := readLedger(t, db, "flash", "phone")
+			l.check(t, "at the end of the first wave")
+			if l.holds != flashUnits-placed {
+				t.Fatalf("%d placed and %d holds; want the %d missing units held: %+v", placed, l.holds, flashUnits-placed, l)
+			}
+			s.clock.Advance(time.Minute + time.Second)
+			eventually(t, 10*time.Second, "holds expired", func() bool { return readLedger(t, db, "flash", "phone").holds == 0 })
+			late := startSale(t, s.http, func() string { return s.base }, buyerTokens(s, "flash", 5), "phone")
+			late.wait()
+			t.Logf("%d held units came back after the hold; late buyers placed %d", l.holds, late.placed.Load())
+			if late.soldOut.Load() != 5 || len(counts(&late.failures)) > 0 {
+				t.Fatalf("late buyers: %d told sold out, other answers %v", late.soldOut.Load(), counts(&late.failures))
+			}
+			placed += late.placed.Load()
+		}
+		if placed != flashUnits || sl.soldOut.Load() != flashBuyers {
+			t.Fatalf("%d placed, %d buyers told sold out; want %d and %d", placed, sl.soldOut.Load(), flashUnits, flashBuyers)
 		}
 		l := readLedger(t, db, "flash", "phone")
 		l.check(t, "after the sale")
