@@ -54,6 +54,8 @@ struct QuoteLine {
     5: Money unitPrice
     6: Money total
     7: Money listPrice
+    // The warehouse that ships the line; several, comma-separated, when no single one holds
+    // enough and the line is spread (the groups then hold one line per warehouse).
     8: string warehouseId
     // The line's share of the cart's discounts, and what it costs after them.
     9: Money discount
@@ -69,6 +71,10 @@ struct QuoteGroup {
     5: Money discount
     6: Money payable
     7: list<AppliedDiscount> discounts
+    // Set when the child order is pre-sale: the date it ships from (unix ms).
+    8: optional i64 shipsAt
+    // The child order's part of its seller's shipping fee; payable includes it.
+    9: Money shippingFee
 }
 
 struct QuoteRequest {
@@ -88,6 +94,8 @@ struct QuoteResponse {
     4: Money discount
     5: Money payable
     6: list<AppliedDiscount> discounts
+    // Shipping, included in payable.
+    7: Money shippingFee
 }
 
 struct OrderLine {
@@ -119,6 +127,8 @@ struct Order {
     13: Money discount
     14: Money shippingFee
     15: list<AppliedDiscount> discounts
+    // Set for a pre-sale order: the date it ships from (unix ms).
+    16: optional i64 shipsAt
 }
 
 struct Trade {
@@ -221,6 +231,9 @@ struct UpsertSKURequest {
     4: string sellerId
     5: Money price
     6: list<string> tags
+    // Set for a pre-sale SKU: the date it ships from (unix ms). Until then its lines are
+    // pre-sale and ship in child orders of their own.
+    7: optional i64 presaleShipsAt
 }
 
 struct SKU {
@@ -229,6 +242,58 @@ struct SKU {
     3: string sellerId
     4: Money price
     5: list<string> tags
+    6: optional i64 presaleShipsAt
+}
+
+// Where a warehouse is, for choosing the one nearest a buyer.
+struct Region {
+    1: string country
+    2: string province
+    3: string city
+    4: string district
+}
+
+struct PutWarehouseRequest {
+    1: Caller caller
+    2: string warehouseId
+    3: string name
+    4: Region region
+}
+
+struct Warehouse {
+    1: string warehouseId
+    2: string name
+    3: Region region
+}
+
+struct ListWarehousesRequest {
+    1: Caller caller
+}
+
+struct ListWarehousesResponse {
+    1: list<Warehouse> warehouses
+}
+
+// A seller's shipping fee per trade in one currency (minor units), waived when the seller's
+// goods after discounts reach freeOver (0: never). sellerId "*" is the tenant's default.
+struct ShippingTemplate {
+    1: string sellerId
+    2: string currency
+    3: i64 fee
+    4: i64 freeOver
+}
+
+struct PutShippingTemplateRequest {
+    1: Caller caller
+    2: ShippingTemplate template
+}
+
+struct ListShippingTemplatesRequest {
+    1: Caller caller
+}
+
+struct ListShippingTemplatesResponse {
+    1: list<ShippingTemplate> templates
 }
 
 // Sets a warehouse's counted stock of a SKU, its hot mode, or both (at least one).
@@ -578,6 +643,10 @@ service TradeService {
     SKU UpsertSKU(1: UpsertSKURequest req)
     StockResponse SetStock(1: SetStockRequest req)
     StockResponse GetStock(1: SKURef req)
+    Warehouse PutWarehouse(1: PutWarehouseRequest req)
+    ListWarehousesResponse ListWarehouses(1: ListWarehousesRequest req)
+    ShippingTemplate PutShippingTemplate(1: PutShippingTemplateRequest req)
+    ListShippingTemplatesResponse ListShippingTemplates(1: ListShippingTemplatesRequest req)
 
     ListPointsResponse ListExtensionPoints(1: ListPointsRequest req)
     ValidateScriptResponse ValidateScript(1: ValidateScriptRequest req)

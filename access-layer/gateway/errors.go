@@ -55,6 +55,7 @@ var errorTable = []errorSpec{
 	{"inventory.on_hand_below_committed", http.StatusConflict, 43005},
 	{"inventory.invalid_quantity", http.StatusBadRequest, 43006},
 	{"inventory.level_not_found", http.StatusNotFound, 43007},
+	{"inventory.invalid_warehouse", http.StatusBadRequest, 43008},
 	{"order.invalid_transition", http.StatusConflict, 44001},
 	{"order.not_found", http.StatusNotFound, 44002},
 	{"order.trade_not_found", http.StatusNotFound, 44003},
@@ -100,6 +101,8 @@ var errorTable = []errorSpec{
 	{"limits.first_order_only", http.StatusConflict, 48004},
 	{"limits.rejected", http.StatusUnprocessableEntity, 48005},
 	{"limits.disabled", http.StatusServiceUnavailable, 48006},
+	{"delivery.invalid_template", http.StatusBadRequest, 49001},
+	{"delivery.disabled", http.StatusServiceUnavailable, 49002},
 }
 
 var errorIndex = func() map[string]errorSpec {

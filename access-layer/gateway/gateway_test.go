@@ -14,6 +14,7 @@ import (
 
 	// Every package that declares error codes, so that the table test sees them all.
 	_ "github.com/atriumtrade/atrium/capability/catalog"
+	_ "github.com/atriumtrade/atrium/capability/delivery"
 	_ "github.com/atriumtrade/atrium/capability/discount"
 	_ "github.com/atriumtrade/atrium/capability/identity"
 	_ "github.com/atriumtrade/atrium/capability/inventory"

@@ -110,6 +110,16 @@ func (g *Gateway) adminRoutes(ch *channel) {
 		Request: setStockRequest{}, Response: stockView{}}, g.serve(ch, g.setStock(ch)))
 	g.add(route{Method: "GET", Path: p + "/skus/:skuId/stock", Channel: ch, Auth: true, Summary: "Stock of a SKU per warehouse",
 		Response: stockView{}}, g.serve(ch, g.getStock))
+	g.add(route{Method: "PUT", Path: p + "/warehouses/:warehouseId", Channel: ch, Auth: true,
+		Summary: "Register a warehouse and where it is (the default choice ships from the one nearest the buyer)",
+		Request: putWarehouseRequest{}, Response: warehouseView{}}, g.serve(ch, g.putWarehouse(ch)))
+	g.add(route{Method: "GET", Path: p + "/warehouses", Channel: ch, Auth: true, Summary: "List the registered warehouses",
+		Response: warehouseListView{}}, g.serve(ch, g.listWarehouses))
+	g.add(route{Method: "PUT", Path: p + "/shipping-templates/:sellerId", Channel: ch, Auth: true,
+		Summary: "Set a seller's shipping fee per trade and free-shipping threshold (sellerId * is the default)",
+		Request: shippingTemplateRequest{}, Response: shippingTemplateView{}}, g.serve(ch, g.putShippingTemplate(ch)))
+	g.add(route{Method: "GET", Path: p + "/shipping-templates", Channel: ch, Auth: true, Summary: "List the shipping templates",
+		Response: shippingTemplateListView{}}, g.serve(ch, g.listShippingTemplates))
 	g.add(route{Method: "GET", Path: p + "/orders/:orderId", Channel: ch, Auth: true, Summary: "Get any order of the tenant",
 		Response: orderView{}}, g.serve(ch, g.getOrder))
 	g.add(route{Method: "POST", Path: p + "/orders/:orderId/cancel", Channel: ch, Auth: true, Summary: "Cancel an unpaid order",
@@ -260,7 +270,8 @@ func (g *Gateway) upsertSKU(ch *channel) call {
 			return 0, nil, errkind.Invalidf("price is required (an integer in minor units)")
 		}
 		resp, err := g.client.UpsertSKU(ctx, &trade.UpsertSKURequest{Caller: callerOf(c), SkuId: c.Param("skuId"), Title: req.Title,
-			SellerId: req.SellerID, Price: &trade.Money{Amount: *req.Price, Currency: req.Currency}, Tags: req.Tags})
+			SellerId: req.SellerID, Price: &trade.Money{Amount: *req.Price, Currency: req.Currency}, Tags: req.Tags,
+			PresaleShipsAt: req.PresaleShipsAt})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
@@ -269,8 +280,68 @@ func (g *Gateway) upsertSKU(ch *channel) call {
 			tags = []string{}
 		}
 		return http.StatusOK, skuView{SkuID: resp.SkuId, Title: resp.Title, SellerID: resp.SellerId, Price: moneyOf(resp.Price),
-			Currency: resp.GetPrice().GetCurrency(), Tags: tags}, nil
+			Currency: resp.GetPrice().GetCurrency(), Tags: tags, PresaleShipsAt: resp.PresaleShipsAt}, nil
 	}
+}
+
+func (g *Gateway) putWarehouse(ch *channel) call {
+	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
+		var req putWarehouseRequest
+		if err := ch.decode(c.Request.Body(), &req); err != nil {
+			return 0, nil, err
+		}
+		in := &trade.PutWarehouseRequest{Caller: callerOf(c), WarehouseId: c.Param("warehouseId"), Name: req.Name}
+		if r := req.Region; r != nil {
+			in.Region = &trade.Region{Country: r.Country, Province: r.Province, City: r.City, District: r.District}
+		}
+		resp, err := g.client.PutWarehouse(ctx, in)
+		if err != nil {
+			return 0, nil, rpcerr.FromKitex(err)
+		}
+		return http.StatusOK, warehouseOf(resp), nil
+	}
+}
+
+func (g *Gateway) listWarehouses(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.client.ListWarehouses(ctx, &trade.ListWarehousesRequest{Caller: callerOf(c)})
+	if err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	v := warehouseListView{Warehouses: []warehouseView{}}
+	for _, w := range resp.Warehouses {
+		v.Warehouses = append(v.Warehouses, warehouseOf(w))
+	}
+	return http.StatusOK, v, nil
+}
+
+func (g *Gateway) putShippingTemplate(ch *channel) call {
+	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
+		var req shippingTemplateRequest
+		if err := ch.decode(c.Request.Body(), &req); err != nil {
+			return 0, nil, err
+		}
+		if req.Fee == nil {
+			return 0, nil, errkind.Invalidf("fee is required (an integer in minor units)")
+		}
+		resp, err := g.client.PutShippingTemplate(ctx, &trade.PutShippingTemplateRequest{Caller: callerOf(c),
+			Template: &trade.ShippingTemplate{SellerId: c.Param("sellerId"), Currency: req.Currency, Fee: *req.Fee, FreeOver: req.FreeOver}})
+		if err != nil {
+			return 0, nil, rpcerr.FromKitex(err)
+		}
+		return http.StatusOK, templateOf(resp), nil
+	}
+}
+
+func (g *Gateway) listShippingTemplates(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.client.ListShippingTemplates(ctx, &trade.ListShippingTemplatesRequest{Caller: callerOf(c)})
+	if err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	v := shippingTemplateListView{Templates: []shippingTemplateView{}}
+	for _, t := range resp.Templates {
+		v.Templates = append(v.Templates, templateOf(t))
+	}
+	return http.StatusOK, v, nil
 }
 
 func (g *Gateway) setStock(ch *channel) call {

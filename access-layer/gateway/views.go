@@ -60,6 +60,42 @@ type upsertSKURequest struct {
 	Currency string   `json:"currency"`
 	Price    *int64   `json:"price"`
 	Tags     []string `json:"tags"`
+	// PresaleShipsAt (unix ms) makes the SKU pre-sale until that date; omit it for stock.
+	PresaleShipsAt *int64 `json:"presaleShipsAt,omitempty"`
+}
+
+type putWarehouseRequest struct {
+	Name   string      `json:"name"`
+	Region *regionView `json:"region"`
+}
+
+type warehouseView struct {
+	WarehouseID string     `json:"warehouseId"`
+	Name        string     `json:"name"`
+	Region      regionView `json:"region"`
+}
+
+// shippingTemplateRequest is a seller's shipping fee per trade ("*" in the path: the tenant's
+// default), in minor units like every admin amount.
+type shippingTemplateRequest struct {
+	Currency string `json:"currency"`
+	Fee      *int64 `json:"fee"`
+	FreeOver int64  `json:"freeOver"`
+}
+
+type shippingTemplateView struct {
+	SellerID string `json:"sellerId"`
+	Currency string `json:"currency"`
+	Fee      int64  `json:"fee"`
+	FreeOver int64  `json:"freeOver"`
+}
+
+type shippingTemplateListView struct {
+	Templates []shippingTemplateView `json:"templates"`
+}
+
+type warehouseListView struct {
+	Warehouses []warehouseView `json:"warehouses"`
 }
 
 type setStockRequest struct {
@@ -124,6 +160,10 @@ type quoteGroupView struct {
 	Discount  Money           `json:"discount"`
 	Payable   Money           `json:"payable"`
 	Discounts []discountView  `json:"discounts"`
+	// ShippingFee is the child order's part of its seller's fee; payable includes it.
+	ShippingFee Money `json:"shippingFee"`
+	// ShipsAt is set for a pre-sale child order: when it ships.
+	ShipsAt string `json:"shipsAt,omitempty"`
 }
 
 // quoteView: total is the lines at their unit prices; payable is what an order would charge.
@@ -134,7 +174,9 @@ type quoteView struct {
 	Discount  Money            `json:"discount"`
 	Payable   Money            `json:"payable"`
 	Discounts []discountView   `json:"discounts"`
-	Currency  string           `json:"currency"`
+	// ShippingFee is included in payable.
+	ShippingFee Money  `json:"shippingFee"`
+	Currency    string `json:"currency"`
 }
 
 type orderLineView struct {
@@ -165,6 +207,7 @@ type orderView struct {
 	Carrier      string          `json:"carrier,omitempty"`
 	TrackingNo   string          `json:"trackingNo,omitempty"`
 	CancelReason string          `json:"cancelReason,omitempty"`
+	ShipsAt      string          `json:"shipsAt,omitempty"`
 	CreatedAt    string          `json:"createdAt"`
 	UpdatedAt    string          `json:"updatedAt"`
 }
@@ -206,6 +249,8 @@ type skuView struct {
 	Price    Money    `json:"price"`
 	Currency string   `json:"currency"`
 	Tags     []string `json:"tags"`
+	// PresaleShipsAt is set for a pre-sale SKU (unix ms).
+	PresaleShipsAt *int64 `json:"presaleShipsAt,omitempty"`
 }
 
 type stockLevelView struct {
@@ -257,13 +302,15 @@ func discountsOf(ds []*trade.AppliedDiscount) []discountView {
 
 func quoteOf(q *trade.QuoteResponse) quoteView {
 	v := quoteView{Total: moneyOf(q.Total), Discount: moneyOf(q.Discount), Payable: moneyOf(q.Payable), Discounts: discountsOf(q.Discounts),
-		Currency: q.GetTotal().GetCurrency(), Lines: []quoteLineView{}, Groups: []quoteGroupView{}}
+		ShippingFee: moneyOf(q.ShippingFee),
+		Currency:    q.GetTotal().GetCurrency(), Lines: []quoteLineView{}, Groups: []quoteGroupView{}}
 	for _, l := range q.Lines {
 		v.Lines = append(v.Lines, quoteLineOf(l))
 	}
 	for _, g := range q.Groups {
 		gv := quoteGroupView{SellerID: g.SellerId, Key: g.Key, Total: moneyOf(g.Total), Discount: moneyOf(g.Discount),
-			Payable: moneyOf(g.Payable), Discounts: discountsOf(g.Discounts)}
+			Payable: moneyOf(g.Payable), Discounts: discountsOf(g.Discounts), ShipsAt: timeOf(g.GetShipsAt()),
+			ShippingFee: moneyOf(g.ShippingFee)}
 		for _, l := range g.Lines {
 			gv.Lines = append(gv.Lines, quoteLineOf(l))
 		}
@@ -275,7 +322,7 @@ func quoteOf(q *trade.QuoteResponse) quoteView {
 func orderOf(o *trade.Order) orderView {
 	v := orderView{OrderID: o.OrderId, TradeID: o.TradeId, SellerID: o.SellerId, Status: o.Status, Total: moneyOf(o.Total),
 		Currency: o.GetTotal().GetCurrency(), Carrier: o.Carrier, TrackingNo: o.TrackingNo, CancelReason: o.CancelReason,
-		CreatedAt: timeOf(o.CreatedAt), UpdatedAt: timeOf(o.UpdatedAt), Lines: []orderLineView{},
+		CreatedAt: timeOf(o.CreatedAt), UpdatedAt: timeOf(o.UpdatedAt), Lines: []orderLineView{}, ShipsAt: timeOf(o.GetShipsAt()),
 		Subtotal: moneyOf(o.Subtotal), Discount: moneyOf(o.Discount), ShippingFee: moneyOf(o.ShippingFee), Discounts: discountsOf(o.Discounts)}
 	for _, l := range o.Lines {
 		v.Lines = append(v.Lines, orderLineView{LineNo: l.LineNo, SkuID: l.SkuId, Title: l.Title, WarehouseID: l.WarehouseId,
@@ -310,4 +357,14 @@ func stockOf(s *trade.StockResponse) stockView {
 			Reserved: l.Reserved, Sold: l.Sold, Hot: l.Hot})
 	}
 	return v
+}
+
+func warehouseOf(w *trade.Warehouse) warehouseView {
+	r := w.GetRegion()
+	return warehouseView{WarehouseID: w.WarehouseId, Name: w.Name,
+		Region: regionView{Country: r.GetCountry(), Province: r.GetProvince(), City: r.GetCity(), District: r.GetDistrict()}}
+}
+
+func templateOf(t *trade.ShippingTemplate) shippingTemplateView {
+	return shippingTemplateView{SellerID: t.SellerId, Currency: t.Currency, Fee: t.Fee, FreeOver: t.FreeOver}
 }

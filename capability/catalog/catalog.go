@@ -5,6 +5,7 @@ import (
 	"context"
 	"regexp"
 	"sort"
+	"time"
 	"unicode/utf8"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
@@ -35,6 +36,7 @@ type SKU struct {
 	sellerID string
 	price    money.Amount
 	tags     []string
+	shipsAt  time.Time
 }
 
 var tagRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
@@ -75,6 +77,31 @@ func NewSKU(tenant, id, title, sellerID string, price money.Amount, tags ...stri
 		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "price must be between 0 and %d minor units", int64(MaxPrice))
 	}
 	return SKU{tenant: tenant, id: id, title: title, sellerID: sellerID, price: price, tags: clean}, nil
+}
+
+// Delivery types: how soon a SKU ships.
+const (
+	InStock = "in_stock"
+	Presale = "presale"
+)
+
+// WithPresale returns the SKU sold ahead of stock: it ships from shipsAt (the zero time makes it
+// an in-stock SKU again). Until then its lines are pre-sale, and the default split puts them in
+// child orders of their own so that in-stock lines ship without waiting.
+func (s SKU) WithPresale(shipsAt time.Time) SKU {
+	s.shipsAt = shipsAt
+	return s
+}
+
+// ShipsAt is when a pre-sale SKU ships; zero for an in-stock SKU.
+func (s SKU) ShipsAt() time.Time { return s.shipsAt }
+
+// DeliveryType is Presale while the SKU's ship date is after at, else InStock.
+func (s SKU) DeliveryType(at time.Time) string {
+	if s.shipsAt.After(at) {
+		return Presale
+	}
+	return InStock
 }
 
 // Tags are the SKU's labels, sorted.

@@ -27,8 +27,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"regexp"
+	"strings"
+	"unicode/utf8"
 
+	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/errkind"
 )
 
@@ -41,6 +44,7 @@ var (
 	ErrOnHandBelowCommitted = errkind.New(errkind.Conflict, "inventory.on_hand_below_committed", "on-hand stock cannot be set below reserved plus sold")
 	ErrInvalidStockQuantity = errkind.New(errkind.Invalid, "inventory.invalid_quantity", "invalid stock quantity")
 	ErrLevelNotFound        = errkind.New(errkind.NotFound, "inventory.level_not_found", "the SKU has no stock in this warehouse")
+	ErrInvalidWarehouse     = errkind.New(errkind.Invalid, "inventory.invalid_warehouse", "invalid warehouse")
 )
 
 // MaxOnHand bounds a warehouse's stock of one SKU, far above any real figure, so sums never overflow.
@@ -56,6 +60,40 @@ type Level struct {
 	Sold        int64
 	// Hot marks a level whose reservations are batched (see the package doc).
 	Hot bool
+	// Region is where the warehouse is, if it is registered (see Warehouse).
+	Region Region
+}
+
+// Warehouse is a place stock ships from. Stock may be kept in a warehouse that was never
+// registered; registering it tells the default warehouse choice where it is.
+type Warehouse struct {
+	ID     string
+	Name   string
+	Region Region
+}
+
+// Validate reports a warehouse that cannot be stored.
+func (w Warehouse) Validate() error {
+	switch {
+	case !catalog.ValidID(w.ID):
+		return errkind.WithDetail(ErrInvalidWarehouse, "warehouseId must be 1-64 letters, digits, '.', '_' or '-'")
+	case !text(w.Name, 1, 100):
+		return errkind.WithDetail(ErrInvalidWarehouse, "name must be 1-100 characters")
+	case !countryRe.MatchString(w.Region.Country):
+		return errkind.WithDetail(ErrInvalidWarehouse, "region.country must be an ISO 3166 alpha-2 code such as CN")
+	case !text(w.Region.Province, 0, 64) || !text(w.Region.City, 0, 64) || !text(w.Region.District, 0, 64):
+		return errkind.WithDetail(ErrInvalidWarehouse, "region.province, city and district must be at most 64 characters")
+	case w.Region.District != "" && w.Region.City == "", w.Region.City != "" && w.Region.Province == "":
+		return errkind.WithDetail(ErrInvalidWarehouse, "a district needs its city and a city its province")
+	}
+	return nil
+}
+
+var countryRe = regexp.MustCompile(`^[A-Z]{2}$`)
+
+func text(s string, minRunes, maxRunes int) bool {
+	n := utf8.RuneCountInString(s)
+	return utf8.ValidString(s) && n >= minRunes && n <= maxRunes && strings.TrimSpace(s) == s
 }
 
 // Consistent reports whether the level keeps the invariant.
@@ -96,7 +134,12 @@ type Store interface {
 	SetOnHand(ctx context.Context, tenant, skuID, warehouseID string, onHand int64) (Level, error)
 	// SetHot switches a level's reservations to batches or back; the level must exist.
 	SetHot(ctx context.Context, tenant, skuID, warehouseID string, hot bool) (Level, error)
+	// Levels returns the stock of the SKUs in every warehouse, each with its warehouse's region.
 	Levels(ctx context.Context, tenant string, skuIDs []string) ([]Level, error)
+	// PutWarehouse registers a warehouse or changes it.
+	PutWarehouse(ctx context.Context, tenant string, w Warehouse) error
+	// Warehouses lists the registered warehouses by id.
+	Warehouses(ctx context.Context, tenant string) ([]Warehouse, error)
 	Reserve(ctx context.Context, tenant, reservationID string, lines []Line) error
 	// ReserveBatch reserves each item all or nothing, independently of the others, in one
 	// transaction of its own, each expiring at expiresAt (unix ms) unless attached. The result
@@ -131,6 +174,19 @@ func (s *Service) SetHot(ctx context.Context, tenant, skuID, warehouseID string,
 	return s.store.SetHot(ctx, tenant, skuID, warehouseID, hot)
 }
 
+// PutWarehouse registers a warehouse (or changes its name or region).
+func (s *Service) PutWarehouse(ctx context.Context, tenant string, w Warehouse) (Warehouse, error) {
+	if err := w.Validate(); err != nil {
+		return Warehouse{}, err
+	}
+	return w, s.store.PutWarehouse(ctx, tenant, w)
+}
+
+// Warehouses lists the tenant's registered warehouses by id.
+func (s *Service) Warehouses(ctx context.Context, tenant string) ([]Warehouse, error) {
+	return s.store.Warehouses(ctx, tenant)
+}
+
 // SetOnHand sets the counted stock of a SKU in a warehouse; available moves by the difference.
 func (s *Service) SetOnHand(ctx context.Context, tenant, skuID, warehouseID string, onHand int64) (Level, error) {
 	if onHand < 0 || onHand > MaxOnHand {
@@ -147,33 +203,8 @@ func (s *Service) Levels(ctx context.Context, tenant string, skuIDs ...string) (
 	return s.store.Levels(ctx, tenant, skuIDs)
 }
 
-// Allocate chooses a warehouse for each demand: the one with the most available stock that can
-// fill the whole line (ties to the lowest warehouse id, so the choice is deterministic). A line is
-// never split across warehouses; if none can fill it, the result is ErrInsufficientStock.
-func Allocate(levels []Level, demands []Demand) ([]Line, error) {
-	bySKU := map[string][]Level{}
-	for _, l := range levels {
-		bySKU[l.SKUID] = append(bySKU[l.SKUID], l)
-	}
-	lines := make([]Line, 0, len(demands))
-	for _, d := range demands {
-		cands := bySKU[d.SKUID]
-		sort.Slice(cands, func(i, j int) bool {
-			if cands[i].Available != cands[j].Available {
-				return cands[i].Available > cands[j].Available
-			}
-			return cands[i].WarehouseID < cands[j].WarehouseID
-		})
-		if len(cands) == 0 || cands[0].Available < d.Quantity {
-			return nil, errkind.WithDetail(ErrInsufficientStock, "insufficient stock for sku %s", d.SKUID)
-		}
-		cands[0].Available -= d.Quantity // a second line of the same SKU sees what the first took
-		lines = append(lines, Line{SKUID: d.SKUID, WarehouseID: cands[0].WarehouseID, Quantity: d.Quantity})
-	}
-	return lines, nil
-}
-
-// Try reserves the demands under reservationID, choosing warehouses from current levels. If a
+// Try reserves the demands under reservationID, choosing warehouses from current levels as
+// Allocate does for a destination that is not known. If a
 // chosen warehouse was drained by a concurrent order between the read and the reservation, it
 // chooses again once from fresh levels.
 func (s *Service) Try(ctx context.Context, tenant, reservationID string, demands []Demand) ([]Line, error) {
@@ -190,9 +221,13 @@ func (s *Service) Try(ctx context.Context, tenant, reservationID string, demands
 		if err != nil {
 			return nil, fmt.Errorf("inventory: read levels: %w", err)
 		}
-		lines, err := Allocate(levels, demands)
+		parts, err := Allocate(Region{}, levels, demands)
 		if err != nil {
 			return nil, err
+		}
+		var lines []Line
+		for _, p := range parts {
+			lines = append(lines, p...)
 		}
 		if lastErr = s.store.Reserve(ctx, tenant, reservationID, lines); lastErr == nil {
 			return lines, nil

@@ -86,6 +86,7 @@ func (l Line) Payable() money.Amount {
 type Discount struct {
 	PromotionID string
 	Name        string
+	Kind        string
 	CouponCode  string
 	Amount      money.Amount
 }
@@ -116,6 +117,7 @@ type Order struct {
 	amounts      Amounts
 	discounts    []Discount
 	shipment     Shipment
+	shipsAt      time.Time
 	cancelReason string
 	createdAt    time.Time
 	updatedAt    time.Time
@@ -154,6 +156,9 @@ func (o *Order) Discounts() []Discount { return append([]Discount(nil), o.discou
 
 // Shipment is set once shipped.
 func (o *Order) Shipment() Shipment { return o.shipment }
+
+// ShipsAt is when a pre-sale order ships; zero for an order that ships from stock now.
+func (o *Order) ShipsAt() time.Time { return o.shipsAt }
 
 // CancelReason says why a cancelled order was cancelled.
 func (o *Order) CancelReason() string { return o.cancelReason }
@@ -234,51 +239,70 @@ func NewTrade(id string, ident identity.Identity, userID string, addr Address, o
 	t.total = money.Zero(cur)
 	for _, spec := range orders {
 		o := &Order{id: spec.ID, tradeID: id, tenant: ident.Tenant(), userID: userID, sellerID: spec.SellerID,
-			status: PendingPayment, createdAt: now, updatedAt: now, discounts: spec.Discounts}
-		var sub, disc, fromPromos int64
-		for i, l := range spec.Lines {
-			l.LineNo = i + 1
-			if l.Discount.Currency().IsZero() {
-				l.Discount = money.Zero(cur)
-			}
-			if l.UnitPrice.Currency() != cur || l.Total.Currency() != cur || l.Discount.Currency() != cur {
-				return nil, fmt.Errorf("order: %s line %d is not in %s: %w", spec.ID, i+1, cur.Code(), money.ErrInvalidAmount)
-			}
-			if l.Discount.Minor() < 0 || l.Discount.Minor() > l.Total.Minor() {
-				return nil, fmt.Errorf("order: line %d discount %d of %d: %w", i+1, l.Discount.Minor(), l.Total.Minor(), money.ErrInvalidAmount)
-			}
-			sub += l.Total.Minor()
-			disc += l.Discount.Minor()
-			if sub < 0 {
-				return nil, money.ErrOverflow
-			}
-			o.lines = append(o.lines, l)
-		}
-		for _, d := range spec.Discounts {
-			if d.Amount.Currency() != cur || d.Amount.Minor() <= 0 {
-				return nil, fmt.Errorf("order: discount %s of %s: %w", d.PromotionID, d.Amount, money.ErrInvalidAmount)
-			}
-			fromPromos += d.Amount.Minor()
-		}
-		if fromPromos != disc {
-			return nil, fmt.Errorf("order: %s: promotions give %d, lines carry %d: %w", spec.ID, fromPromos, disc, money.ErrInvalidAmount)
-		}
-		ship := spec.ShippingFee.Minor()
-		if ship < 0 || (ship > 0 && spec.ShippingFee.Currency() != cur) {
-			return nil, fmt.Errorf("order: shipping fee %s: %w", spec.ShippingFee, money.ErrInvalidAmount)
-		}
-		total := sub - disc + ship
-		if total < 0 {
-			return nil, money.ErrOverflow
-		}
-		o.amounts = Amounts{Subtotal: money.New(sub, cur), Discount: money.New(disc, cur), ShippingFee: money.New(ship, cur), Total: money.New(total, cur)}
+			status: PendingPayment, createdAt: now, updatedAt: now, discounts: spec.Discounts, shipsAt: spec.ShipsAt}
 		var err error
+		if o.lines, o.amounts, err = spec.check(cur); err != nil {
+			return nil, err
+		}
 		if t.total, err = t.total.Add(o.amounts.Total); err != nil {
 			return nil, err
 		}
 		t.orders = append(t.orders, o)
 	}
 	return t, nil
+}
+
+// Amounts checks the spec as NewTrade does and works out its amounts, for a quote.
+func (spec NewOrderSpec) Amounts(cur money.Currency) (Amounts, error) {
+	_, a, err := spec.check(cur)
+	return a, err
+}
+
+// check validates the spec's lines and discounts in currency cur and returns the lines numbered
+// and the order's amounts.
+func (spec NewOrderSpec) check(cur money.Currency) ([]Line, Amounts, error) {
+	if len(spec.Lines) == 0 {
+		return nil, Amounts{}, errkind.Invalidf("order %s has no lines", spec.ID)
+	}
+	lines := make([]Line, 0, len(spec.Lines))
+	var sub, disc, fromPromos int64
+	for i, l := range spec.Lines {
+		l.LineNo = i + 1
+		if l.Discount.Currency().IsZero() {
+			l.Discount = money.Zero(cur)
+		}
+		if l.UnitPrice.Currency() != cur || l.Total.Currency() != cur || l.Discount.Currency() != cur {
+			return nil, Amounts{}, fmt.Errorf("order: %s line %d is not in %s: %w", spec.ID, i+1, cur.Code(), money.ErrInvalidAmount)
+		}
+		if l.Discount.Minor() < 0 || l.Discount.Minor() > l.Total.Minor() {
+			return nil, Amounts{}, fmt.Errorf("order: line %d discount %d of %d: %w", i+1, l.Discount.Minor(), l.Total.Minor(), money.ErrInvalidAmount)
+		}
+		sub += l.Total.Minor()
+		disc += l.Discount.Minor()
+		if sub < 0 {
+			return nil, Amounts{}, money.ErrOverflow
+		}
+		lines = append(lines, l)
+	}
+	for _, d := range spec.Discounts {
+		if d.Amount.Currency() != cur || d.Amount.Minor() <= 0 {
+			return nil, Amounts{}, fmt.Errorf("order: discount %s of %s: %w", d.PromotionID, d.Amount, money.ErrInvalidAmount)
+		}
+		fromPromos += d.Amount.Minor()
+	}
+	if fromPromos != disc {
+		return nil, Amounts{}, fmt.Errorf("order: %s: promotions give %d, lines carry %d: %w", spec.ID, fromPromos, disc, money.ErrInvalidAmount)
+	}
+	ship := spec.ShippingFee.Minor()
+	if ship < 0 || (ship > 0 && spec.ShippingFee.Currency() != cur) {
+		return nil, Amounts{}, fmt.Errorf("order: shipping fee %s: %w", spec.ShippingFee, money.ErrInvalidAmount)
+	}
+	total := sub - disc + ship
+	if total < 0 {
+		return nil, Amounts{}, money.ErrOverflow
+	}
+	return lines, Amounts{Subtotal: money.New(sub, cur), Discount: money.New(disc, cur), ShippingFee: money.New(ship, cur),
+		Total: money.New(total, cur)}, nil
 }
 
 // NewOrderSpec describes one child order of a new trade.
@@ -288,6 +312,8 @@ type NewOrderSpec struct {
 	Lines       []Line
 	Discounts   []Discount
 	ShippingFee money.Amount
+	// ShipsAt is set for a pre-sale order: the date its goods ship from.
+	ShipsAt time.Time
 }
 
 // ID is the trade id.
@@ -363,9 +389,9 @@ type Repository interface {
 
 // OrderFromStorage rehydrates an order; only storage adapters call it.
 func OrderFromStorage(id, tradeID, tenant, userID, sellerID string, status Status, lines []Line, amounts Amounts,
-	discounts []Discount, shipment Shipment, cancelReason string, createdAt, updatedAt time.Time, version int64) *Order {
+	discounts []Discount, shipment Shipment, shipsAt time.Time, cancelReason string, createdAt, updatedAt time.Time, version int64) *Order {
 	return &Order{id: id, tradeID: tradeID, tenant: tenant, userID: userID, sellerID: sellerID, status: status,
-		lines: lines, amounts: amounts, discounts: discounts, shipment: shipment, cancelReason: cancelReason, createdAt: createdAt,
+		lines: lines, amounts: amounts, discounts: discounts, shipment: shipment, shipsAt: shipsAt, cancelReason: cancelReason, createdAt: createdAt,
 		updatedAt: updatedAt, version: version}
 }
 

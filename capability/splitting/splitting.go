@@ -1,12 +1,15 @@
 // Package splitting divides a trade's lines into child orders. A child order belongs to one
-// seller, who ships and settles it; within a seller, the extension point splitting.split_key may
-// split further (by warehouse, by delivery type, by anything the lines carry). Groups come out
-// sorted by seller and key, so the split of a cart is deterministic whatever order its lines
-// arrived in; lines keep their order within a group.
+// seller, who ships and settles it. Within a seller, lines split by a key per line: by default
+// the warehouse that ships the line and its delivery type, so each child order is one parcel
+// from one warehouse and pre-sale goods (by ship date) never hold back goods in stock. The
+// extension point splitting.split_key may key lines any other way (keep a seller's order whole,
+// split fragile goods out, ...). Groups come out sorted by seller and key, so the split of a cart
+// is deterministic whatever order its lines arrived in; lines keep their order within a group.
 package splitting
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"sort"
 
@@ -22,6 +25,9 @@ type Line struct {
 	Tags        []string `json:"tags"`
 	Quantity    int64    `json:"quantity"`
 	UnitPrice   int64    `json:"unitPrice"`
+	// DeliveryType is "in_stock" or "presale"; a pre-sale line ships at ShipsAt (unix ms).
+	DeliveryType string `json:"deliveryType"`
+	ShipsAt      int64  `json:"shipsAt,omitempty"`
 }
 
 // KeyInput is the input of splitting.split_key.
@@ -38,16 +44,35 @@ type KeyOutput struct {
 
 var keyRe = regexp.MustCompile(`^[A-Za-z0-9._:-]{0,64}$`)
 
-// SplitKeyPoint lets a business split a seller's lines into several child orders. If a script
-// fails, every seller's lines stay together.
+// Presale is the delivery type of a line that ships later than the order (see catalog.Presale).
+const Presale = "presale"
+
+// defaultKeys keys each line by warehouse, and a pre-sale line by its ship date as well.
+func defaultKeys(_ context.Context, in KeyInput) (KeyOutput, error) {
+	out := KeyOutput{Keys: make([]string, len(in.Lines))}
+	for i, l := range in.Lines {
+		out.Keys[i] = DefaultKey(l)
+	}
+	return out, nil
+}
+
+// DefaultKey is the key the default split gives a line: "wh-1", or "wh-1:presale:1790000000000".
+func DefaultKey(l Line) string {
+	if l.DeliveryType == Presale {
+		return fmt.Sprintf("%s:presale:%d", l.WarehouseID, l.ShipsAt)
+	}
+	return l.WarehouseID
+}
+
+// SplitKeyPoint lets a business split a seller's lines its own way. If a script fails, the
+// default split applies.
 var SplitKeyPoint = extensions.Declare(extensions.Spec[KeyInput, KeyOutput]{
-	Name:   "splitting.split_key",
-	Doc:    "A key per line; a seller's lines with the same key form one child order. Default: one child order per seller.",
-	Policy: extensions.FallBack,
-	Mode:   extensions.Override,
-	Default: func(_ context.Context, in KeyInput) (KeyOutput, error) {
-		return KeyOutput{Keys: make([]string, len(in.Lines))}, nil
-	},
+	Name: "splitting.split_key",
+	Doc: "A key per line; a seller's lines with the same key form one child order. Default: the line's warehouse, " +
+		"and for a pre-sale line its ship date too.",
+	Policy:  extensions.FallBack,
+	Mode:    extensions.Override,
+	Default: defaultKeys,
 	Check: func(in KeyInput, out KeyOutput) error {
 		if len(out.Keys) != len(in.Lines) {
 			return errkind.Invalidf("%d keys for %d lines", len(out.Keys), len(in.Lines))

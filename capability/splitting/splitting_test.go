@@ -46,3 +46,27 @@ func TestSplitBySellerIsDeterministic(t *testing.T) {
 		t.Fatal("group order depends on line order")
 	}
 }
+
+func TestDefaultSplitsByWarehouseAndDeliveryType(t *testing.T) {
+	ls := []splitting.Line{
+		{SKUID: "tea", SellerID: "s1", WarehouseID: "hz", DeliveryType: "in_stock"},
+		{SKUID: "cup", SellerID: "s1", WarehouseID: "bj", DeliveryType: "in_stock"},
+		{SKUID: "mooncake", SellerID: "s1", WarehouseID: "hz", DeliveryType: "presale", ShipsAt: 2000},
+		{SKUID: "lantern", SellerID: "s1", WarehouseID: "hz", DeliveryType: "presale", ShipsAt: 1000},
+		{SKUID: "pot", SellerID: "s1", WarehouseID: "hz", DeliveryType: "in_stock"},
+		{SKUID: "mooncake2", SellerID: "s1", WarehouseID: "hz", DeliveryType: "presale", ShipsAt: 2000},
+		{SKUID: "tea", SellerID: "s2", WarehouseID: "hz", DeliveryType: "in_stock"},
+	}
+	gs, err := splitting.Split(context.Background(), nil, defaultCall(), 0, ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range gs {
+		got = append(got, fmt.Sprint(g.SellerID, "/", g.Key, g.Lines))
+	}
+	want := []string{"s1/bj[1]", "s1/hz[0 4]", "s1/hz:presale:1000[3]", "s1/hz:presale:2000[2 5]", "s2/hz[6]"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v\nwant %v", got, want)
+	}
+}

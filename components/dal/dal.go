@@ -437,3 +437,19 @@ func (db *DB) Upsert(ctx context.Context, update string, uargs []any, insert str
 		}
 	})
 }
+
+// NullMillis is t as unix milliseconds for a nullable column, NULL for the zero time.
+func NullMillis(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// TimeOf reads a nullable unix-millisecond column back: the zero time for NULL.
+func TimeOf(ms sql.NullInt64) time.Time {
+	if !ms.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms.Int64)
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/atriumtrade/atrium/capability/delivery"
 	_ "github.com/atriumtrade/atrium/capability/discount"
 	_ "github.com/atriumtrade/atrium/capability/inventory"
 	_ "github.com/atriumtrade/atrium/capability/limits"

@@ -479,13 +479,15 @@ var fieldIDToName_QuoteLine = map[int16]string{
 }
 
 type QuoteGroup struct {
-	SellerId  string             `thrift:"sellerId,1" frugal:"1,default,string" json:"sellerId"`
-	Lines     []*QuoteLine       `thrift:"lines,2" frugal:"2,default,list<QuoteLine>" json:"lines"`
-	Total     *Money             `thrift:"total,3" frugal:"3,default,Money" json:"total"`
-	Key       string             `thrift:"key,4" frugal:"4,default,string" json:"key"`
-	Discount  *Money             `thrift:"discount,5" frugal:"5,default,Money" json:"discount"`
-	Payable   *Money             `thrift:"payable,6" frugal:"6,default,Money" json:"payable"`
-	Discounts []*AppliedDiscount `thrift:"discounts,7" frugal:"7,default,list<AppliedDiscount>" json:"discounts"`
+	SellerId    string             `thrift:"sellerId,1" frugal:"1,default,string" json:"sellerId"`
+	Lines       []*QuoteLine       `thrift:"lines,2" frugal:"2,default,list<QuoteLine>" json:"lines"`
+	Total       *Money             `thrift:"total,3" frugal:"3,default,Money" json:"total"`
+	Key         string             `thrift:"key,4" frugal:"4,default,string" json:"key"`
+	Discount    *Money             `thrift:"discount,5" frugal:"5,default,Money" json:"discount"`
+	Payable     *Money             `thrift:"payable,6" frugal:"6,default,Money" json:"payable"`
+	Discounts   []*AppliedDiscount `thrift:"discounts,7" frugal:"7,default,list<AppliedDiscount>" json:"discounts"`
+	ShipsAt     *int64             `thrift:"shipsAt,8,optional" frugal:"8,optional,i64" json:"shipsAt,omitempty"`
+	ShippingFee *Money             `thrift:"shippingFee,9" frugal:"9,default,Money" json:"shippingFee"`
 }
 
 func NewQuoteGroup() *QuoteGroup {
@@ -537,6 +539,24 @@ func (p *QuoteGroup) GetPayable() (v *Money) {
 func (p *QuoteGroup) GetDiscounts() (v []*AppliedDiscount) {
 	return p.Discounts
 }
+
+var QuoteGroup_ShipsAt_DEFAULT int64
+
+func (p *QuoteGroup) GetShipsAt() (v int64) {
+	if !p.IsSetShipsAt() {
+		return QuoteGroup_ShipsAt_DEFAULT
+	}
+	return *p.ShipsAt
+}
+
+var QuoteGroup_ShippingFee_DEFAULT *Money
+
+func (p *QuoteGroup) GetShippingFee() (v *Money) {
+	if !p.IsSetShippingFee() {
+		return QuoteGroup_ShippingFee_DEFAULT
+	}
+	return p.ShippingFee
+}
 func (p *QuoteGroup) SetSellerId(val string) {
 	p.SellerId = val
 }
@@ -558,6 +578,12 @@ func (p *QuoteGroup) SetPayable(val *Money) {
 func (p *QuoteGroup) SetDiscounts(val []*AppliedDiscount) {
 	p.Discounts = val
 }
+func (p *QuoteGroup) SetShipsAt(val *int64) {
+	p.ShipsAt = val
+}
+func (p *QuoteGroup) SetShippingFee(val *Money) {
+	p.ShippingFee = val
+}
 
 func (p *QuoteGroup) IsSetTotal() bool {
 	return p.Total != nil
@@ -569,6 +595,14 @@ func (p *QuoteGroup) IsSetDiscount() bool {
 
 func (p *QuoteGroup) IsSetPayable() bool {
 	return p.Payable != nil
+}
+
+func (p *QuoteGroup) IsSetShipsAt() bool {
+	return p.ShipsAt != nil
+}
+
+func (p *QuoteGroup) IsSetShippingFee() bool {
+	return p.ShippingFee != nil
 }
 
 func (p *QuoteGroup) String() string {
@@ -586,6 +620,8 @@ var fieldIDToName_QuoteGroup = map[int16]string{
 	5: "discount",
 	6: "payable",
 	7: "discounts",
+	8: "shipsAt",
+	9: "shippingFee",
 }
 
 type QuoteRequest struct {
@@ -672,12 +708,13 @@ var fieldIDToName_QuoteRequest = map[int16]string{
 }
 
 type QuoteResponse struct {
-	Lines     []*QuoteLine       `thrift:"lines,1" frugal:"1,default,list<QuoteLine>" json:"lines"`
-	Groups    []*QuoteGroup      `thrift:"groups,2" frugal:"2,default,list<QuoteGroup>" json:"groups"`
-	Total     *Money             `thrift:"total,3" frugal:"3,default,Money" json:"total"`
-	Discount  *Money             `thrift:"discount,4" frugal:"4,default,Money" json:"discount"`
-	Payable   *Money             `thrift:"payable,5" frugal:"5,default,Money" json:"payable"`
-	Discounts []*AppliedDiscount `thrift:"discounts,6" frugal:"6,default,list<AppliedDiscount>" json:"discounts"`
+	Lines       []*QuoteLine       `thrift:"lines,1" frugal:"1,default,list<QuoteLine>" json:"lines"`
+	Groups      []*QuoteGroup      `thrift:"groups,2" frugal:"2,default,list<QuoteGroup>" json:"groups"`
+	Total       *Money             `thrift:"total,3" frugal:"3,default,Money" json:"total"`
+	Discount    *Money             `thrift:"discount,4" frugal:"4,default,Money" json:"discount"`
+	Payable     *Money             `thrift:"payable,5" frugal:"5,default,Money" json:"payable"`
+	Discounts   []*AppliedDiscount `thrift:"discounts,6" frugal:"6,default,list<AppliedDiscount>" json:"discounts"`
+	ShippingFee *Money             `thrift:"shippingFee,7" frugal:"7,default,Money" json:"shippingFee"`
 }
 
 func NewQuoteResponse() *QuoteResponse {
@@ -725,6 +762,15 @@ func (p *QuoteResponse) GetPayable() (v *Money) {
 func (p *QuoteResponse) GetDiscounts() (v []*AppliedDiscount) {
 	return p.Discounts
 }
+
+var QuoteResponse_ShippingFee_DEFAULT *Money
+
+func (p *QuoteResponse) GetShippingFee() (v *Money) {
+	if !p.IsSetShippingFee() {
+		return QuoteResponse_ShippingFee_DEFAULT
+	}
+	return p.ShippingFee
+}
 func (p *QuoteResponse) SetLines(val []*QuoteLine) {
 	p.Lines = val
 }
@@ -743,6 +789,9 @@ func (p *QuoteResponse) SetPayable(val *Money) {
 func (p *QuoteResponse) SetDiscounts(val []*AppliedDiscount) {
 	p.Discounts = val
 }
+func (p *QuoteResponse) SetShippingFee(val *Money) {
+	p.ShippingFee = val
+}
 
 func (p *QuoteResponse) IsSetTotal() bool {
 	return p.Total != nil
@@ -754,6 +803,10 @@ func (p *QuoteResponse) IsSetDiscount() bool {
 
 func (p *QuoteResponse) IsSetPayable() bool {
 	return p.Payable != nil
+}
+
+func (p *QuoteResponse) IsSetShippingFee() bool {
+	return p.ShippingFee != nil
 }
 
 func (p *QuoteResponse) String() string {
@@ -770,6 +823,7 @@ var fieldIDToName_QuoteResponse = map[int16]string{
 	4: "discount",
 	5: "payable",
 	6: "discounts",
+	7: "shippingFee",
 }
 
 type OrderLine struct {
@@ -925,6 +979,7 @@ type Order struct {
 	Discount     *Money             `thrift:"discount,13" frugal:"13,default,Money" json:"discount"`
 	ShippingFee  *Money             `thrift:"shippingFee,14" frugal:"14,default,Money" json:"shippingFee"`
 	Discounts    []*AppliedDiscount `thrift:"discounts,15" frugal:"15,default,list<AppliedDiscount>" json:"discounts"`
+	ShipsAt      *int64             `thrift:"shipsAt,16,optional" frugal:"16,optional,i64" json:"shipsAt,omitempty"`
 }
 
 func NewOrder() *Order {
@@ -1013,6 +1068,15 @@ func (p *Order) GetShippingFee() (v *Money) {
 func (p *Order) GetDiscounts() (v []*AppliedDiscount) {
 	return p.Discounts
 }
+
+var Order_ShipsAt_DEFAULT int64
+
+func (p *Order) GetShipsAt() (v int64) {
+	if !p.IsSetShipsAt() {
+		return Order_ShipsAt_DEFAULT
+	}
+	return *p.ShipsAt
+}
 func (p *Order) SetOrderId(val string) {
 	p.OrderId = val
 }
@@ -1058,6 +1122,9 @@ func (p *Order) SetShippingFee(val *Money) {
 func (p *Order) SetDiscounts(val []*AppliedDiscount) {
 	p.Discounts = val
 }
+func (p *Order) SetShipsAt(val *int64) {
+	p.ShipsAt = val
+}
 
 func (p *Order) IsSetTotal() bool {
 	return p.Total != nil
@@ -1073,6 +1140,10 @@ func (p *Order) IsSetDiscount() bool {
 
 func (p *Order) IsSetShippingFee() bool {
 	return p.ShippingFee != nil
+}
+
+func (p *Order) IsSetShipsAt() bool {
+	return p.ShipsAt != nil
 }
 
 func (p *Order) String() string {
@@ -1098,6 +1169,7 @@ var fieldIDToName_Order = map[int16]string{
 	13: "discount",
 	14: "shippingFee",
 	15: "discounts",
+	16: "shipsAt",
 }
 
 type Trade struct {
@@ -1982,12 +2054,13 @@ var fieldIDToName_PaymentCallbackResponse = map[int16]string{
 }
 
 type UpsertSKURequest struct {
-	Caller   *Caller  `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
-	SkuId    string   `thrift:"skuId,2" frugal:"2,default,string" json:"skuId"`
-	Title    string   `thrift:"title,3" frugal:"3,default,string" json:"title"`
-	SellerId string   `thrift:"sellerId,4" frugal:"4,default,string" json:"sellerId"`
-	Price    *Money   `thrift:"price,5" frugal:"5,default,Money" json:"price"`
-	Tags     []string `thrift:"tags,6" frugal:"6,default,list<string>" json:"tags"`
+	Caller         *Caller  `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	SkuId          string   `thrift:"skuId,2" frugal:"2,default,string" json:"skuId"`
+	Title          string   `thrift:"title,3" frugal:"3,default,string" json:"title"`
+	SellerId       string   `thrift:"sellerId,4" frugal:"4,default,string" json:"sellerId"`
+	Price          *Money   `thrift:"price,5" frugal:"5,default,Money" json:"price"`
+	Tags           []string `thrift:"tags,6" frugal:"6,default,list<string>" json:"tags"`
+	PresaleShipsAt *int64   `thrift:"presaleShipsAt,7,optional" frugal:"7,optional,i64" json:"presaleShipsAt,omitempty"`
 }
 
 func NewUpsertSKURequest() *UpsertSKURequest {
@@ -2030,6 +2103,15 @@ func (p *UpsertSKURequest) GetPrice() (v *Money) {
 func (p *UpsertSKURequest) GetTags() (v []string) {
 	return p.Tags
 }
+
+var UpsertSKURequest_PresaleShipsAt_DEFAULT int64
+
+func (p *UpsertSKURequest) GetPresaleShipsAt() (v int64) {
+	if !p.IsSetPresaleShipsAt() {
+		return UpsertSKURequest_PresaleShipsAt_DEFAULT
+	}
+	return *p.PresaleShipsAt
+}
 func (p *UpsertSKURequest) SetCaller(val *Caller) {
 	p.Caller = val
 }
@@ -2048,6 +2130,9 @@ func (p *UpsertSKURequest) SetPrice(val *Money) {
 func (p *UpsertSKURequest) SetTags(val []string) {
 	p.Tags = val
 }
+func (p *UpsertSKURequest) SetPresaleShipsAt(val *int64) {
+	p.PresaleShipsAt = val
+}
 
 func (p *UpsertSKURequest) IsSetCaller() bool {
 	return p.Caller != nil
@@ -2055,6 +2140,10 @@ func (p *UpsertSKURequest) IsSetCaller() bool {
 
 func (p *UpsertSKURequest) IsSetPrice() bool {
 	return p.Price != nil
+}
+
+func (p *UpsertSKURequest) IsSetPresaleShipsAt() bool {
+	return p.PresaleShipsAt != nil
 }
 
 func (p *UpsertSKURequest) String() string {
@@ -2071,14 +2160,16 @@ var fieldIDToName_UpsertSKURequest = map[int16]string{
 	4: "sellerId",
 	5: "price",
 	6: "tags",
+	7: "presaleShipsAt",
 }
 
 type SKU struct {
-	SkuId    string   `thrift:"skuId,1" frugal:"1,default,string" json:"skuId"`
-	Title    string   `thrift:"title,2" frugal:"2,default,string" json:"title"`
-	SellerId string   `thrift:"sellerId,3" frugal:"3,default,string" json:"sellerId"`
-	Price    *Money   `thrift:"price,4" frugal:"4,default,Money" json:"price"`
-	Tags     []string `thrift:"tags,5" frugal:"5,default,list<string>" json:"tags"`
+	SkuId          string   `thrift:"skuId,1" frugal:"1,default,string" json:"skuId"`
+	Title          string   `thrift:"title,2" frugal:"2,default,string" json:"title"`
+	SellerId       string   `thrift:"sellerId,3" frugal:"3,default,string" json:"sellerId"`
+	Price          *Money   `thrift:"price,4" frugal:"4,default,Money" json:"price"`
+	Tags           []string `thrift:"tags,5" frugal:"5,default,list<string>" json:"tags"`
+	PresaleShipsAt *int64   `thrift:"presaleShipsAt,6,optional" frugal:"6,optional,i64" json:"presaleShipsAt,omitempty"`
 }
 
 func NewSKU() *SKU {
@@ -2112,6 +2203,15 @@ func (p *SKU) GetPrice() (v *Money) {
 func (p *SKU) GetTags() (v []string) {
 	return p.Tags
 }
+
+var SKU_PresaleShipsAt_DEFAULT int64
+
+func (p *SKU) GetPresaleShipsAt() (v int64) {
+	if !p.IsSetPresaleShipsAt() {
+		return SKU_PresaleShipsAt_DEFAULT
+	}
+	return *p.PresaleShipsAt
+}
 func (p *SKU) SetSkuId(val string) {
 	p.SkuId = val
 }
@@ -2127,9 +2227,16 @@ func (p *SKU) SetPrice(val *Money) {
 func (p *SKU) SetTags(val []string) {
 	p.Tags = val
 }
+func (p *SKU) SetPresaleShipsAt(val *int64) {
+	p.PresaleShipsAt = val
+}
 
 func (p *SKU) IsSetPrice() bool {
 	return p.Price != nil
+}
+
+func (p *SKU) IsSetPresaleShipsAt() bool {
+	return p.PresaleShipsAt != nil
 }
 
 func (p *SKU) String() string {
@@ -2145,6 +2252,439 @@ var fieldIDToName_SKU = map[int16]string{
 	3: "sellerId",
 	4: "price",
 	5: "tags",
+	6: "presaleShipsAt",
+}
+
+type Region struct {
+	Country  string `thrift:"country,1" frugal:"1,default,string" json:"country"`
+	Province string `thrift:"province,2" frugal:"2,default,string" json:"province"`
+	City     string `thrift:"city,3" frugal:"3,default,string" json:"city"`
+	District string `thrift:"district,4" frugal:"4,default,string" json:"district"`
+}
+
+func NewRegion() *Region {
+	return &Region{}
+}
+
+func (p *Region) InitDefault() {
+}
+
+func (p *Region) GetCountry() (v string) {
+	return p.Country
+}
+
+func (p *Region) GetProvince() (v string) {
+	return p.Province
+}
+
+func (p *Region) GetCity() (v string) {
+	return p.City
+}
+
+func (p *Region) GetDistrict() (v string) {
+	return p.District
+}
+func (p *Region) SetCountry(val string) {
+	p.Country = val
+}
+func (p *Region) SetProvince(val string) {
+	p.Province = val
+}
+func (p *Region) SetCity(val string) {
+	p.City = val
+}
+func (p *Region) SetDistrict(val string) {
+	p.District = val
+}
+
+func (p *Region) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Region(%+v)", *p)
+}
+
+var fieldIDToName_Region = map[int16]string{
+	1: "country",
+	2: "province",
+	3: "city",
+	4: "district",
+}
+
+type PutWarehouseRequest struct {
+	Caller      *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	WarehouseId string  `thrift:"warehouseId,2" frugal:"2,default,string" json:"warehouseId"`
+	Name        string  `thrift:"name,3" frugal:"3,default,string" json:"name"`
+	Region      *Region `thrift:"region,4" frugal:"4,default,Region" json:"region"`
+}
+
+func NewPutWarehouseRequest() *PutWarehouseRequest {
+	return &PutWarehouseRequest{}
+}
+
+func (p *PutWarehouseRequest) InitDefault() {
+}
+
+var PutWarehouseRequest_Caller_DEFAULT *Caller
+
+func (p *PutWarehouseRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PutWarehouseRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *PutWarehouseRequest) GetWarehouseId() (v string) {
+	return p.WarehouseId
+}
+
+func (p *PutWarehouseRequest) GetName() (v string) {
+	return p.Name
+}
+
+var PutWarehouseRequest_Region_DEFAULT *Region
+
+func (p *PutWarehouseRequest) GetRegion() (v *Region) {
+	if !p.IsSetRegion() {
+		return PutWarehouseRequest_Region_DEFAULT
+	}
+	return p.Region
+}
+func (p *PutWarehouseRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PutWarehouseRequest) SetWarehouseId(val string) {
+	p.WarehouseId = val
+}
+func (p *PutWarehouseRequest) SetName(val string) {
+	p.Name = val
+}
+func (p *PutWarehouseRequest) SetRegion(val *Region) {
+	p.Region = val
+}
+
+func (p *PutWarehouseRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PutWarehouseRequest) IsSetRegion() bool {
+	return p.Region != nil
+}
+
+func (p *PutWarehouseRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PutWarehouseRequest(%+v)", *p)
+}
+
+var fieldIDToName_PutWarehouseRequest = map[int16]string{
+	1: "caller",
+	2: "warehouseId",
+	3: "name",
+	4: "region",
+}
+
+type Warehouse struct {
+	WarehouseId string  `thrift:"warehouseId,1" frugal:"1,default,string" json:"warehouseId"`
+	Name        string  `thrift:"name,2" frugal:"2,default,string" json:"name"`
+	Region      *Region `thrift:"region,3" frugal:"3,default,Region" json:"region"`
+}
+
+func NewWarehouse() *Warehouse {
+	return &Warehouse{}
+}
+
+func (p *Warehouse) InitDefault() {
+}
+
+func (p *Warehouse) GetWarehouseId() (v string) {
+	return p.WarehouseId
+}
+
+func (p *Warehouse) GetName() (v string) {
+	return p.Name
+}
+
+var Warehouse_Region_DEFAULT *Region
+
+func (p *Warehouse) GetRegion() (v *Region) {
+	if !p.IsSetRegion() {
+		return Warehouse_Region_DEFAULT
+	}
+	return p.Region
+}
+func (p *Warehouse) SetWarehouseId(val string) {
+	p.WarehouseId = val
+}
+func (p *Warehouse) SetName(val string) {
+	p.Name = val
+}
+func (p *Warehouse) SetRegion(val *Region) {
+	p.Region = val
+}
+
+func (p *Warehouse) IsSetRegion() bool {
+	return p.Region != nil
+}
+
+func (p *Warehouse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Warehouse(%+v)", *p)
+}
+
+var fieldIDToName_Warehouse = map[int16]string{
+	1: "warehouseId",
+	2: "name",
+	3: "region",
+}
+
+type ListWarehousesRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+}
+
+func NewListWarehousesRequest() *ListWarehousesRequest {
+	return &ListWarehousesRequest{}
+}
+
+func (p *ListWarehousesRequest) InitDefault() {
+}
+
+var ListWarehousesRequest_Caller_DEFAULT *Caller
+
+func (p *ListWarehousesRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListWarehousesRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+func (p *ListWarehousesRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+
+func (p *ListWarehousesRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListWarehousesRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListWarehousesRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListWarehousesRequest = map[int16]string{
+	1: "caller",
+}
+
+type ListWarehousesResponse struct {
+	Warehouses []*Warehouse `thrift:"warehouses,1" frugal:"1,default,list<Warehouse>" json:"warehouses"`
+}
+
+func NewListWarehousesResponse() *ListWarehousesResponse {
+	return &ListWarehousesResponse{}
+}
+
+func (p *ListWarehousesResponse) InitDefault() {
+}
+
+func (p *ListWarehousesResponse) GetWarehouses() (v []*Warehouse) {
+	return p.Warehouses
+}
+func (p *ListWarehousesResponse) SetWarehouses(val []*Warehouse) {
+	p.Warehouses = val
+}
+
+func (p *ListWarehousesResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListWarehousesResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListWarehousesResponse = map[int16]string{
+	1: "warehouses",
+}
+
+type ShippingTemplate struct {
+	SellerId string `thrift:"sellerId,1" frugal:"1,default,string" json:"sellerId"`
+	Currency string `thrift:"currency,2" frugal:"2,default,string" json:"currency"`
+	Fee      int64  `thrift:"fee,3" frugal:"3,default,i64" json:"fee"`
+	FreeOver int64  `thrift:"freeOver,4" frugal:"4,default,i64" json:"freeOver"`
+}
+
+func NewShippingTemplate() *ShippingTemplate {
+	return &ShippingTemplate{}
+}
+
+func (p *ShippingTemplate) InitDefault() {
+}
+
+func (p *ShippingTemplate) GetSellerId() (v string) {
+	return p.SellerId
+}
+
+func (p *ShippingTemplate) GetCurrency() (v string) {
+	return p.Currency
+}
+
+func (p *ShippingTemplate) GetFee() (v int64) {
+	return p.Fee
+}
+
+func (p *ShippingTemplate) GetFreeOver() (v int64) {
+	return p.FreeOver
+}
+func (p *ShippingTemplate) SetSellerId(val string) {
+	p.SellerId = val
+}
+func (p *ShippingTemplate) SetCurrency(val string) {
+	p.Currency = val
+}
+func (p *ShippingTemplate) SetFee(val int64) {
+	p.Fee = val
+}
+func (p *ShippingTemplate) SetFreeOver(val int64) {
+	p.FreeOver = val
+}
+
+func (p *ShippingTemplate) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ShippingTemplate(%+v)", *p)
+}
+
+var fieldIDToName_ShippingTemplate = map[int16]string{
+	1: "sellerId",
+	2: "currency",
+	3: "fee",
+	4: "freeOver",
+}
+
+type PutShippingTemplateRequest struct {
+	Caller   *Caller           `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Template *ShippingTemplate `thrift:"template,2" frugal:"2,default,ShippingTemplate" json:"template"`
+}
+
+func NewPutShippingTemplateRequest() *PutShippingTemplateRequest {
+	return &PutShippingTemplateRequest{}
+}
+
+func (p *PutShippingTemplateRequest) InitDefault() {
+}
+
+var PutShippingTemplateRequest_Caller_DEFAULT *Caller
+
+func (p *PutShippingTemplateRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PutShippingTemplateRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+var PutShippingTemplateRequest_Template_DEFAULT *ShippingTemplate
+
+func (p *PutShippingTemplateRequest) GetTemplate() (v *ShippingTemplate) {
+	if !p.IsSetTemplate() {
+		return PutShippingTemplateRequest_Template_DEFAULT
+	}
+	return p.Template
+}
+func (p *PutShippingTemplateRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PutShippingTemplateRequest) SetTemplate(val *ShippingTemplate) {
+	p.Template = val
+}
+
+func (p *PutShippingTemplateRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PutShippingTemplateRequest) IsSetTemplate() bool {
+	return p.Template != nil
+}
+
+func (p *PutShippingTemplateRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PutShippingTemplateRequest(%+v)", *p)
+}
+
+var fieldIDToName_PutShippingTemplateRequest = map[int16]string{
+	1: "caller",
+	2: "template",
+}
+
+type ListShippingTemplatesRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+}
+
+func NewListShippingTemplatesRequest() *ListShippingTemplatesRequest {
+	return &ListShippingTemplatesRequest{}
+}
+
+func (p *ListShippingTemplatesRequest) InitDefault() {
+}
+
+var ListShippingTemplatesRequest_Caller_DEFAULT *Caller
+
+func (p *ListShippingTemplatesRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListShippingTemplatesRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+func (p *ListShippingTemplatesRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+
+func (p *ListShippingTemplatesRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListShippingTemplatesRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListShippingTemplatesRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListShippingTemplatesRequest = map[int16]string{
+	1: "caller",
+}
+
+type ListShippingTemplatesResponse struct {
+	Templates []*ShippingTemplate `thrift:"templates,1" frugal:"1,default,list<ShippingTemplate>" json:"templates"`
+}
+
+func NewListShippingTemplatesResponse() *ListShippingTemplatesResponse {
+	return &ListShippingTemplatesResponse{}
+}
+
+func (p *ListShippingTemplatesResponse) InitDefault() {
+}
+
+func (p *ListShippingTemplatesResponse) GetTemplates() (v []*ShippingTemplate) {
+	return p.Templates
+}
+func (p *ListShippingTemplatesResponse) SetTemplates(val []*ShippingTemplate) {
+	p.Templates = val
+}
+
+func (p *ListShippingTemplatesResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListShippingTemplatesResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListShippingTemplatesResponse = map[int16]string{
+	1: "templates",
 }
 
 type SetStockRequest struct {
@@ -4995,6 +5535,14 @@ type TradeService interface {
 
 	GetStock(ctx context.Context, req *SKURef) (r *StockResponse, err error)
 
+	PutWarehouse(ctx context.Context, req *PutWarehouseRequest) (r *Warehouse, err error)
+
+	ListWarehouses(ctx context.Context, req *ListWarehousesRequest) (r *ListWarehousesResponse, err error)
+
+	PutShippingTemplate(ctx context.Context, req *PutShippingTemplateRequest) (r *ShippingTemplate, err error)
+
+	ListShippingTemplates(ctx context.Context, req *ListShippingTemplatesRequest) (r *ListShippingTemplatesResponse, err error)
+
 	ListExtensionPoints(ctx context.Context, req *ListPointsRequest) (r *ListPointsResponse, err error)
 
 	ValidateScript(ctx context.Context, req *ValidateScriptRequest) (r *ValidateScriptResponse, err error)
@@ -6251,6 +6799,310 @@ func (p *TradeServiceGetStockResult) String() string {
 }
 
 var fieldIDToName_TradeServiceGetStockResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServicePutWarehouseArgs struct {
+	Req *PutWarehouseRequest `thrift:"req,1" frugal:"1,default,PutWarehouseRequest" json:"req"`
+}
+
+func NewTradeServicePutWarehouseArgs() *TradeServicePutWarehouseArgs {
+	return &TradeServicePutWarehouseArgs{}
+}
+
+func (p *TradeServicePutWarehouseArgs) InitDefault() {
+}
+
+var TradeServicePutWarehouseArgs_Req_DEFAULT *PutWarehouseRequest
+
+func (p *TradeServicePutWarehouseArgs) GetReq() (v *PutWarehouseRequest) {
+	if !p.IsSetReq() {
+		return TradeServicePutWarehouseArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServicePutWarehouseArgs) SetReq(val *PutWarehouseRequest) {
+	p.Req = val
+}
+
+func (p *TradeServicePutWarehouseArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServicePutWarehouseArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutWarehouseArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutWarehouseArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServicePutWarehouseResult struct {
+	Success *Warehouse `thrift:"success,0,optional" frugal:"0,optional,Warehouse" json:"success,omitempty"`
+}
+
+func NewTradeServicePutWarehouseResult() *TradeServicePutWarehouseResult {
+	return &TradeServicePutWarehouseResult{}
+}
+
+func (p *TradeServicePutWarehouseResult) InitDefault() {
+}
+
+var TradeServicePutWarehouseResult_Success_DEFAULT *Warehouse
+
+func (p *TradeServicePutWarehouseResult) GetSuccess() (v *Warehouse) {
+	if !p.IsSetSuccess() {
+		return TradeServicePutWarehouseResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServicePutWarehouseResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Warehouse)
+}
+
+func (p *TradeServicePutWarehouseResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServicePutWarehouseResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutWarehouseResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutWarehouseResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceListWarehousesArgs struct {
+	Req *ListWarehousesRequest `thrift:"req,1" frugal:"1,default,ListWarehousesRequest" json:"req"`
+}
+
+func NewTradeServiceListWarehousesArgs() *TradeServiceListWarehousesArgs {
+	return &TradeServiceListWarehousesArgs{}
+}
+
+func (p *TradeServiceListWarehousesArgs) InitDefault() {
+}
+
+var TradeServiceListWarehousesArgs_Req_DEFAULT *ListWarehousesRequest
+
+func (p *TradeServiceListWarehousesArgs) GetReq() (v *ListWarehousesRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceListWarehousesArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceListWarehousesArgs) SetReq(val *ListWarehousesRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceListWarehousesArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceListWarehousesArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListWarehousesArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListWarehousesArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceListWarehousesResult struct {
+	Success *ListWarehousesResponse `thrift:"success,0,optional" frugal:"0,optional,ListWarehousesResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceListWarehousesResult() *TradeServiceListWarehousesResult {
+	return &TradeServiceListWarehousesResult{}
+}
+
+func (p *TradeServiceListWarehousesResult) InitDefault() {
+}
+
+var TradeServiceListWarehousesResult_Success_DEFAULT *ListWarehousesResponse
+
+func (p *TradeServiceListWarehousesResult) GetSuccess() (v *ListWarehousesResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceListWarehousesResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceListWarehousesResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListWarehousesResponse)
+}
+
+func (p *TradeServiceListWarehousesResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceListWarehousesResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListWarehousesResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListWarehousesResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServicePutShippingTemplateArgs struct {
+	Req *PutShippingTemplateRequest `thrift:"req,1" frugal:"1,default,PutShippingTemplateRequest" json:"req"`
+}
+
+func NewTradeServicePutShippingTemplateArgs() *TradeServicePutShippingTemplateArgs {
+	return &TradeServicePutShippingTemplateArgs{}
+}
+
+func (p *TradeServicePutShippingTemplateArgs) InitDefault() {
+}
+
+var TradeServicePutShippingTemplateArgs_Req_DEFAULT *PutShippingTemplateRequest
+
+func (p *TradeServicePutShippingTemplateArgs) GetReq() (v *PutShippingTemplateRequest) {
+	if !p.IsSetReq() {
+		return TradeServicePutShippingTemplateArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServicePutShippingTemplateArgs) SetReq(val *PutShippingTemplateRequest) {
+	p.Req = val
+}
+
+func (p *TradeServicePutShippingTemplateArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServicePutShippingTemplateArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutShippingTemplateArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutShippingTemplateArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServicePutShippingTemplateResult struct {
+	Success *ShippingTemplate `thrift:"success,0,optional" frugal:"0,optional,ShippingTemplate" json:"success,omitempty"`
+}
+
+func NewTradeServicePutShippingTemplateResult() *TradeServicePutShippingTemplateResult {
+	return &TradeServicePutShippingTemplateResult{}
+}
+
+func (p *TradeServicePutShippingTemplateResult) InitDefault() {
+}
+
+var TradeServicePutShippingTemplateResult_Success_DEFAULT *ShippingTemplate
+
+func (p *TradeServicePutShippingTemplateResult) GetSuccess() (v *ShippingTemplate) {
+	if !p.IsSetSuccess() {
+		return TradeServicePutShippingTemplateResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServicePutShippingTemplateResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ShippingTemplate)
+}
+
+func (p *TradeServicePutShippingTemplateResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServicePutShippingTemplateResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutShippingTemplateResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutShippingTemplateResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceListShippingTemplatesArgs struct {
+	Req *ListShippingTemplatesRequest `thrift:"req,1" frugal:"1,default,ListShippingTemplatesRequest" json:"req"`
+}
+
+func NewTradeServiceListShippingTemplatesArgs() *TradeServiceListShippingTemplatesArgs {
+	return &TradeServiceListShippingTemplatesArgs{}
+}
+
+func (p *TradeServiceListShippingTemplatesArgs) InitDefault() {
+}
+
+var TradeServiceListShippingTemplatesArgs_Req_DEFAULT *ListShippingTemplatesRequest
+
+func (p *TradeServiceListShippingTemplatesArgs) GetReq() (v *ListShippingTemplatesRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceListShippingTemplatesArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceListShippingTemplatesArgs) SetReq(val *ListShippingTemplatesRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceListShippingTemplatesArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceListShippingTemplatesArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListShippingTemplatesArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListShippingTemplatesArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceListShippingTemplatesResult struct {
+	Success *ListShippingTemplatesResponse `thrift:"success,0,optional" frugal:"0,optional,ListShippingTemplatesResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceListShippingTemplatesResult() *TradeServiceListShippingTemplatesResult {
+	return &TradeServiceListShippingTemplatesResult{}
+}
+
+func (p *TradeServiceListShippingTemplatesResult) InitDefault() {
+}
+
+var TradeServiceListShippingTemplatesResult_Success_DEFAULT *ListShippingTemplatesResponse
+
+func (p *TradeServiceListShippingTemplatesResult) GetSuccess() (v *ListShippingTemplatesResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceListShippingTemplatesResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceListShippingTemplatesResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListShippingTemplatesResponse)
+}
+
+func (p *TradeServiceListShippingTemplatesResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceListShippingTemplatesResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListShippingTemplatesResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListShippingTemplatesResult = map[int16]string{
 	0: "success",
 }
 

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
+	"github.com/atriumtrade/atrium/capability/delivery"
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/inventory"
@@ -123,6 +124,8 @@ type Deps struct {
 	Discounts *discount.Service
 	// Limits enforces purchase limits; nil limits nothing.
 	Limits *limits.Service
+	// Delivery prices shipping; nil ships everything free.
+	Delivery *delivery.Service
 	// Log records what the flow could not do and left to a backstop; nil is slog.Default().
 	Log *slog.Logger
 }

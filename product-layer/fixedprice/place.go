@@ -6,8 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
+	"github.com/atriumtrade/atrium/capability/catalog"
+	"github.com/atriumtrade/atrium/capability/delivery"
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity"
@@ -30,17 +34,37 @@ type Buyer struct {
 
 // plan is a cart priced, discounted, its warehouses chosen and its split decided, before anything
 // is reserved. Extension points run here, in this order: pricing.unit_price, discount.promotions,
-// inventory.choose_warehouse, splitting.split_key.
+// inventory.choose_warehouse, splitting.split_key, delivery.shipping_fee.
 type plan struct {
 	quote    pricing.Quote
 	discount discount.Result
-	lines    []inventory.Line // the warehouse of each quote line
-	groups   []splitting.Group
+	// parts are the cart's lines as they ship: one per line, or several for a line spread over
+	// warehouses; groups index into them.
+	parts  []part
+	groups []splitting.Group
+	// shipping is each group's part of its seller's shipping fee.
+	shipping []int64
+	at       time.Time
 }
 
-// total is what the buyer pays.
+// part is a cart line, or the share of it, that one warehouse ships. Its money is the line's in
+// proportion to quantity, and each promotion's part of the line is divided so that the parts
+// add up to the line exactly (see newParts).
+type part struct {
+	line     int // index into quote.Lines
+	stock    inventory.Line
+	total    int64
+	discount int64
+	promos   []int64 // this part's share of each of discount.Applied
+}
+
+// total is what the buyer pays: the goods after discounts, plus shipping.
 func (p plan) total() money.Amount {
-	return money.New(p.quote.Total.Minor()-p.discount.Total, p.quote.Currency)
+	total := p.quote.Total.Minor() - p.discount.Total
+	for _, fee := range p.shipping {
+		total += fee // fees are bounded (delivery.MaxFee per seller, 50 lines at most)
+	}
+	return money.New(total, p.quote.Currency)
 }
 
 func (f *Flow) plan(ctx context.Context, call extensions.Call, b Buyer, dest inventory.Region, items []pricing.Item, coupons []string, now time.Time) (plan, error) {
@@ -64,20 +88,114 @@ func (f *Flow) plan(ctx context.Context, call extensions.Call, b Buyer, dest inv
 	for i, l := range q.Lines {
 		demands[i] = inventory.Demand{SKUID: l.SKU.ID(), Quantity: l.Quantity}
 	}
-	lines, err := f.d.Inventory.Choose(ctx, f.d.Ext, call, dest, now.UnixMilli(), demands)
+	chosen, err := f.d.Inventory.Choose(ctx, f.d.Ext, call, dest, now.UnixMilli(), demands)
 	if err != nil {
 		return plan{}, err
 	}
-	split := make([]splitting.Line, len(q.Lines))
-	for i, l := range q.Lines {
-		split[i] = splitting.Line{SKUID: l.SKU.ID(), SellerID: l.SKU.SellerID(), WarehouseID: lines[i].WarehouseID, Tags: l.SKU.Tags(),
-			Quantity: l.Quantity, UnitPrice: l.UnitPrice.Minor()}
+	parts, err := newParts(q, disc, chosen)
+	if err != nil {
+		return plan{}, err
+	}
+	split := make([]splitting.Line, len(parts))
+	for i, pt := range parts {
+		l := q.Lines[pt.line]
+		split[i] = splitting.Line{SKUID: l.SKU.ID(), SellerID: l.SKU.SellerID(), WarehouseID: pt.stock.WarehouseID, Tags: l.SKU.Tags(),
+			Quantity: pt.stock.Quantity, UnitPrice: l.UnitPrice.Minor(), DeliveryType: l.SKU.DeliveryType(now)}
+		if split[i].DeliveryType == catalog.Presale {
+			split[i].ShipsAt = l.SKU.ShipsAt().UnixMilli()
+		}
 	}
 	groups, err := splitting.Split(ctx, f.d.Ext, call, now.UnixMilli(), split)
 	if err != nil {
 		return plan{}, err
 	}
-	return plan{quote: q, discount: disc, lines: lines, groups: groups}, nil
+	p := plan{quote: q, discount: disc, parts: parts, groups: groups, at: now}
+	if p.shipping, err = f.shipping(ctx, call, dest, p); err != nil {
+		return plan{}, err
+	}
+	return p, nil
+}
+
+// shipping works out each group's shipping fee; without a delivery service everything ships free.
+func (f *Flow) shipping(ctx context.Context, call extensions.Call, dest inventory.Region, p plan) ([]int64, error) {
+	fees := make([]int64, len(p.groups))
+	if f.d.Delivery == nil {
+		return fees, nil
+	}
+	in := delivery.FeeInput{Currency: p.quote.Currency.Code(), At: p.at.UnixMilli(),
+		Destination: delivery.Region{Country: dest.Country, Province: dest.Province, City: dest.City, District: dest.District}}
+	var index [][2]int           // group → (seller, order within the seller)
+	for _, g := range p.groups { // sorted by seller
+		if n := len(in.Sellers); n == 0 || in.Sellers[n-1].SellerID != g.SellerID {
+			in.Sellers = append(in.Sellers, delivery.Seller{SellerID: g.SellerID})
+		}
+		sl := &in.Sellers[len(in.Sellers)-1]
+		var goods int64
+		for _, pi := range g.Lines {
+			goods += p.parts[pi].total - p.parts[pi].discount
+		}
+		index = append(index, [2]int{len(in.Sellers) - 1, len(sl.Orders)})
+		sl.Orders = append(sl.Orders, delivery.Order{Key: g.Key, Goods: goods})
+		sl.Goods += goods
+	}
+	parts, err := f.d.Delivery.Fees(ctx, f.d.Ext, call, in)
+	if err != nil {
+		return nil, err
+	}
+	for gi, at := range index {
+		fees[gi] = parts[at[0]][at[1]]
+	}
+	return fees, nil
+}
+
+// newParts divides each cart line over the warehouses chosen for it. A line shipped whole is one
+// part with all its money. A spread line's discount is first divided by quantity (largest
+// remainder, so no part's share exceeds its own total), then each promotion's part of the line
+// fills the parts in order up to those shares, so every promotion and every part still sums
+// exactly.
+func newParts(q pricing.Quote, disc discount.Result, chosen [][]inventory.Line) ([]part, error) {
+	var parts []part
+	for li, stock := range chosen {
+		l := q.Lines[li]
+		if len(stock) == 1 {
+			pt := part{line: li, stock: stock[0], total: l.Total.Minor(), discount: disc.Lines[li], promos: make([]int64, len(disc.Applied))}
+			for ai, a := range disc.Applied {
+				pt.promos[ai] = a.Lines[li]
+			}
+			parts = append(parts, pt)
+			continue
+		}
+		qty := make([]int64, len(stock))
+		for i, st := range stock {
+			qty[i] = st.Quantity
+		}
+		shares, err := money.Allocate(disc.Lines[li], qty)
+		if err != nil {
+			return nil, fmt.Errorf("fixedprice: divide the discount of %s: %w", l.SKU.ID(), err)
+		}
+		first := len(parts)
+		for i, st := range stock {
+			parts = append(parts, part{line: li, stock: st, total: l.UnitPrice.Minor() * st.Quantity, discount: shares[i],
+				promos: make([]int64, len(disc.Applied))})
+		}
+		room := append([]int64(nil), shares...)
+		k := 0
+		for ai, a := range disc.Applied {
+			for left := a.Lines[li]; left > 0; {
+				if k == len(room) {
+					return nil, fmt.Errorf("fixedprice: promotions on %s exceed its discount: %w", l.SKU.ID(), money.ErrInvalidAmount)
+				}
+				n := min(left, room[k])
+				parts[first+k].promos[ai] += n
+				room[k] -= n
+				left -= n
+				if room[k] == 0 {
+					k++
+				}
+			}
+		}
+	}
+	return parts, nil
 }
 
 // discount works out the cart's promotions; without a discount service nothing is discounted.
@@ -106,9 +224,14 @@ type Quote struct {
 	pricing.Quote
 	Discount discount.Result
 	Payable  money.Amount
-	// Warehouses holds the warehouse chosen for each line.
+	// Warehouses names the warehouses of each line, comma-separated for a line spread over several.
 	Warehouses []string
-	Groups     []splitting.Group
+	// Orders are the child orders the cart would place, with their lines as they would ship,
+	// and Amounts the money of each.
+	Orders  []order.NewOrderSpec
+	Amounts []order.Amounts
+	// Keys are the split key of each of Orders.
+	Keys []string
 }
 
 // Quote prices and discounts items for a buyer and previews the split, without reserving
@@ -123,11 +246,21 @@ func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b Buyer, dest
 	if err != nil {
 		return Quote{}, err
 	}
-	wh := make([]string, len(p.lines))
-	for i, l := range p.lines {
-		wh[i] = l.WarehouseID
+	out := Quote{Quote: p.quote, Discount: p.discount, Payable: p.total()}
+	for i := range p.quote.Lines {
+		out.Warehouses = append(out.Warehouses, p.warehouses(i))
 	}
-	return Quote{Quote: p.quote, Discount: p.discount, Payable: p.total(), Warehouses: wh, Groups: p.groups}, nil
+	for gi, g := range p.groups {
+		spec, _ := p.orderSpec(gi)
+		a, err := spec.Amounts(p.quote.Currency)
+		if err != nil {
+			return Quote{}, err
+		}
+		out.Orders = append(out.Orders, spec)
+		out.Amounts = append(out.Amounts, a)
+		out.Keys = append(out.Keys, g.Key)
+	}
+	return out, nil
 }
 
 // PlaceOrder is a buyer's request to buy.
@@ -238,8 +371,8 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 	specs := make([]order.NewOrderSpec, 0, len(p.groups))
 	reserves := make([][]inventory.Line, 0, len(p.groups))
 	hot := false
-	for _, g := range p.groups {
-		spec, reserve := p.orderSpec(g)
+	for gi := range p.groups {
+		spec, reserve := p.orderSpec(gi)
 		spec.ID = f.d.IDs.NextString("O")
 		specs = append(specs, spec)
 		reserves = append(reserves, reserve)
@@ -369,9 +502,10 @@ func (f *Flow) limits(ctx context.Context, call extensions.Call, b Buyer, addr o
 	cart := limits.Cart{UserID: b.UserID, MemberLevel: b.MemberLevel, Channel: b.Channel, At: now,
 		AddressKey: limits.AddressKey(addr.Country, addr.Province, addr.City, addr.District, addr.Detail, addr.Phone)}
 	for gi, g := range p.groups {
-		for _, li := range g.Lines {
-			l := p.quote.Lines[li]
-			cart.Lines = append(cart.Lines, limits.Line{Order: gi, SKUID: l.SKU.ID(), Categories: l.SKU.Tags(), Quantity: l.Quantity})
+		for _, pi := range g.Lines {
+			pt := p.parts[pi]
+			l := p.quote.Lines[pt.line]
+			cart.Lines = append(cart.Lines, limits.Line{Order: gi, SKUID: l.SKU.ID(), Categories: l.SKU.Tags(), Quantity: pt.stock.Quantity})
 		}
 	}
 	return f.d.Limits.Check(ctx, f.d.Ext, call, call.Identity.Tenant(), cart)
@@ -379,28 +513,32 @@ func (f *Flow) limits(ctx context.Context, call extensions.Call, b Buyer, addr o
 
 // orderSpec is the child order of group g: its lines with their discounts, the promotions that
 // made them (each promotion's parts on the group's lines), and the stock it reserves.
-func (p plan) orderSpec(g splitting.Group) (order.NewOrderSpec, []inventory.Line) {
+func (p plan) orderSpec(gi int) (order.NewOrderSpec, []inventory.Line) {
 	cur := p.quote.Currency
+	g := p.groups[gi]
+	spec := order.NewOrderSpec{SellerID: g.SellerID, Lines: make([]order.Line, len(g.Lines)), ShippingFee: money.New(p.shipping[gi], cur)}
 	reserve := make([]inventory.Line, len(g.Lines))
-	lines := make([]order.Line, len(g.Lines))
-	for i, li := range g.Lines {
-		l := p.quote.Lines[li]
-		reserve[i] = p.lines[li]
-		lines[i] = order.Line{SKUID: l.SKU.ID(), Title: l.SKU.Title(), WarehouseID: p.lines[li].WarehouseID,
-			Quantity: l.Quantity, UnitPrice: l.UnitPrice, Total: l.Total, Discount: money.New(p.discount.Lines[li], cur)}
-	}
-	var discounts []order.Discount
-	for _, a := range p.discount.Applied {
-		var part int64
-		for _, li := range g.Lines {
-			part += a.Lines[li]
-		}
-		if part > 0 {
-			discounts = append(discounts, order.Discount{PromotionID: a.PromotionID, Name: a.Name, CouponCode: a.CouponCode,
-				Amount: money.New(part, cur)})
+	for i, pi := range g.Lines {
+		pt := p.parts[pi]
+		l := p.quote.Lines[pt.line]
+		reserve[i] = pt.stock
+		spec.Lines[i] = order.Line{SKUID: l.SKU.ID(), Title: l.SKU.Title(), WarehouseID: pt.stock.WarehouseID,
+			Quantity: pt.stock.Quantity, UnitPrice: l.UnitPrice, Total: money.New(pt.total, cur), Discount: money.New(pt.discount, cur)}
+		if l.SKU.DeliveryType(p.at) == catalog.Presale && l.SKU.ShipsAt().After(spec.ShipsAt) {
+			spec.ShipsAt = l.SKU.ShipsAt() // an order ships when its last line can
 		}
 	}
-	return order.NewOrderSpec{SellerID: g.SellerID, Lines: lines, Discounts: discounts}, reserve
+	for ai, a := range p.discount.Applied {
+		var amount int64
+		for _, pi := range g.Lines {
+			amount += p.parts[pi].promos[ai]
+		}
+		if amount > 0 {
+			spec.Discounts = append(spec.Discounts, order.Discount{PromotionID: a.PromotionID, Name: a.Name, Kind: string(a.Kind),
+				CouponCode: a.CouponCode, Amount: money.New(amount, cur)})
+		}
+	}
+	return spec, reserve
 }
 
 func validateInput(b Buyer, addr order.Address, p plan, now time.Time) order.ValidateInput {
@@ -409,8 +547,19 @@ func validateInput(b Buyer, addr order.Address, p plan, now time.Time) order.Val
 		Address: order.ValidateAddress{Country: addr.Country, Province: addr.Province, City: addr.City, District: addr.District, PostalCode: addr.PostalCode},
 		Lines:   make([]order.ValidateLine, len(p.quote.Lines))}
 	for i, l := range p.quote.Lines {
-		in.Lines[i] = order.ValidateLine{SKUID: l.SKU.ID(), Title: l.SKU.Title(), SellerID: l.SKU.SellerID(), WarehouseID: p.lines[i].WarehouseID,
+		in.Lines[i] = order.ValidateLine{SKUID: l.SKU.ID(), Title: l.SKU.Title(), SellerID: l.SKU.SellerID(), WarehouseID: p.warehouses(i),
 			Tags: l.SKU.Tags(), Quantity: l.Quantity, UnitPrice: l.UnitPrice.Minor(), Total: l.Total.Minor(), Discount: p.discount.Lines[i]}
 	}
 	return in
+}
+
+// warehouses names the warehouses that ship cart line li, comma-separated when it is spread.
+func (p plan) warehouses(li int) string {
+	var ids []string
+	for _, pt := range p.parts {
+		if pt.line == li {
+			ids = append(ids, pt.stock.WarehouseID)
+		}
+	}
+	return strings.Join(ids, ",")
 }

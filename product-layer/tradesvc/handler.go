@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
+	"github.com/atriumtrade/atrium/capability/delivery"
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity"
@@ -55,6 +56,7 @@ type Handler struct {
 	frontends identity.FrontendStore
 	discounts discount.Store
 	limits    limits.Store
+	delivery  *delivery.Service
 	orders    OrderLookup
 	log       *slog.Logger
 }
@@ -70,6 +72,7 @@ type Deps struct {
 	Frontends identity.FrontendStore
 	Discounts discount.Store
 	Limits    limits.Store
+	Delivery  *delivery.Service
 	Log       *slog.Logger
 }
 
@@ -81,7 +84,7 @@ type OrderLookup interface {
 // New returns a Handler.
 func New(d Deps) *Handler {
 	return &Handler{db: d.DB, flow: d.Flow, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
-		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, orders: d.Flow, log: d.Log}
+		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, orders: d.Flow, log: d.Log}
 }
 
 var _ trade.TradeService = (*Handler)(nil)
@@ -194,28 +197,40 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 	cur := q.Currency
 	resp := &trade.QuoteResponse{Total: moneyDTO(q.Total), Discount: moneyDTO(money.New(q.Discount.Total, cur)),
 		Payable: moneyDTO(q.Payable), Discounts: appliedDTOs(q.Discount.Applied, nil, cur)}
-	for i, l := range q.Lines {
-		resp.Lines = append(resp.Lines, quoteLine(l, q.Warehouses[i], q.Discount.Lines[i]))
+	var shipping int64
+	for _, a := range q.Amounts {
+		shipping += a.ShippingFee.Minor()
 	}
-	for _, g := range q.Groups {
-		grp := &trade.QuoteGroup{SellerId: g.SellerID, Key: g.Key, Discounts: appliedDTOs(q.Discount.Applied, g.Lines, cur)}
-		var total, disc int64 // bounded by the quote total, which did not overflow
-		for _, li := range g.Lines {
-			grp.Lines = append(grp.Lines, quoteLine(q.Lines[li], q.Warehouses[li], q.Discount.Lines[li]))
-			total += q.Lines[li].Total.Minor()
-			disc += q.Discount.Lines[li]
+	resp.ShippingFee = moneyDTO(money.New(shipping, cur))
+	list := map[string]money.Amount{}
+	for i, l := range q.Lines {
+		list[l.SKU.ID()] = l.ListPrice
+		resp.Lines = append(resp.Lines, &trade.QuoteLine{SkuId: l.SKU.ID(), Title: l.SKU.Title(), SellerId: l.SKU.SellerID(),
+			Quantity: l.Quantity, ListPrice: moneyDTO(l.ListPrice), UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total),
+			WarehouseId: q.Warehouses[i], Discount: moneyDTO(money.New(q.Discount.Lines[i], cur)),
+			Payable: moneyDTO(money.New(l.Total.Minor()-q.Discount.Lines[i], cur))})
+	}
+	for i, o := range q.Orders {
+		a := q.Amounts[i]
+		grp := &trade.QuoteGroup{SellerId: o.SellerID, Key: q.Keys[i], Discounts: discountDTOs(o.Discounts), Total: moneyDTO(a.Subtotal),
+			Discount: moneyDTO(a.Discount), Payable: moneyDTO(a.Total), ShipsAt: optMillis(o.ShipsAt), ShippingFee: moneyDTO(a.ShippingFee)}
+		for _, l := range o.Lines {
+			grp.Lines = append(grp.Lines, &trade.QuoteLine{SkuId: l.SKUID, Title: l.Title, SellerId: o.SellerID, Quantity: l.Quantity,
+				ListPrice: moneyDTO(list[l.SKUID]), UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total), WarehouseId: l.WarehouseID,
+				Discount: moneyDTO(l.Discount), Payable: moneyDTO(l.Payable())})
 		}
-		grp.Total, grp.Discount, grp.Payable = moneyDTO(money.New(total, cur)), moneyDTO(money.New(disc, cur)), moneyDTO(money.New(total-disc, cur))
 		resp.Groups = append(resp.Groups, grp)
 	}
 	return resp, nil
 }
 
-func quoteLine(l pricing.Line, warehouse string, disc int64) *trade.QuoteLine {
-	cur := l.Total.Currency()
-	return &trade.QuoteLine{SkuId: l.SKU.ID(), Title: l.SKU.Title(), SellerId: l.SKU.SellerID(), Quantity: l.Quantity,
-		ListPrice: moneyDTO(l.ListPrice), UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total), WarehouseId: warehouse,
-		Discount: moneyDTO(money.New(disc, cur)), Payable: moneyDTO(money.New(l.Total.Minor()-disc, cur))}
+// optMillis is t in unix ms, or nil for the zero time.
+func optMillis(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	ms := t.UnixMilli()
+	return &ms
 }
 
 // appliedDTOs is each promotion's part on the given lines (nil: the whole cart), leaving out
@@ -508,10 +523,71 @@ func (h *Handler) upsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*
 	if err != nil {
 		return nil, err
 	}
+	if ms := req.PresaleShipsAt; ms != nil {
+		if *ms <= 0 || *ms > maxMillis {
+			return nil, errkind.WithDetail(catalog.ErrInvalidSKU, "presaleShipsAt must be a date in unix milliseconds")
+		}
+		sku = sku.WithPresale(time.UnixMilli(*ms))
+	}
 	if err := h.catalog.Upsert(ctx, sku); err != nil {
 		return nil, err
 	}
-	return &trade.SKU{SkuId: sku.ID(), Title: sku.Title(), SellerId: sku.SellerID(), Price: moneyDTO(sku.Price()), Tags: sku.Tags()}, nil
+	return &trade.SKU{SkuId: sku.ID(), Title: sku.Title(), SellerId: sku.SellerID(), Price: moneyDTO(sku.Price()), Tags: sku.Tags(),
+		PresaleShipsAt: optMillis(sku.ShipsAt())}, nil
+}
+
+// maxMillis is 9999-12-31, the last date a unix-ms field accepts.
+const maxMillis = 253402300799999
+
+// PutWarehouse implements trade.TradeService.
+func (h *Handler) PutWarehouse(ctx context.Context, req *trade.PutWarehouseRequest) (*trade.Warehouse, error) {
+	resp, err := h.putWarehouse(ctx, req)
+	return resp, h.wrap(ctx, "PutWarehouse", err)
+}
+
+func (h *Handler) putWarehouse(ctx context.Context, req *trade.PutWarehouseRequest) (*trade.Warehouse, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	if req.Region == nil {
+		return nil, errkind.WithDetail(inventory.ErrInvalidWarehouse, "region is required")
+	}
+	r := req.Region
+	w, err := h.inventory.PutWarehouse(ctx, cl.tenant, inventory.Warehouse{ID: req.WarehouseId, Name: req.Name,
+		Region: inventory.Region{Country: r.Country, Province: r.Province, City: r.City, District: r.District}})
+	if err != nil {
+		return nil, err
+	}
+	return warehouseDTO(w), nil
+}
+
+// ListWarehouses implements trade.TradeService.
+func (h *Handler) ListWarehouses(ctx context.Context, req *trade.ListWarehousesRequest) (*trade.ListWarehousesResponse, error) {
+	resp, err := h.listWarehouses(ctx, req)
+	return resp, h.wrap(ctx, "ListWarehouses", err)
+}
+
+func (h *Handler) listWarehouses(ctx context.Context, req *trade.ListWarehousesRequest) (*trade.ListWarehousesResponse, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := h.inventory.Warehouses(ctx, cl.tenant)
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.ListWarehousesResponse{Warehouses: []*trade.Warehouse{}}
+	for _, w := range ws {
+		resp.Warehouses = append(resp.Warehouses, warehouseDTO(w))
+	}
+	return resp, nil
+}
+
+func warehouseDTO(w inventory.Warehouse) *trade.Warehouse {
+	r := w.Region
+	return &trade.Warehouse{WarehouseId: w.ID, Name: w.Name,
+		Region: &trade.Region{Country: r.Country, Province: r.Province, City: r.City, District: r.District}}
 }
 
 // SetStock implements trade.TradeService.
@@ -594,17 +670,22 @@ func orderDTO(o *order.Order) *trade.Order {
 		Total: moneyDTO(o.Total()), Carrier: o.Shipment().Carrier, TrackingNo: o.Shipment().TrackingNo,
 		CancelReason: o.CancelReason(), CreatedAt: millis(o.CreatedAt()), UpdatedAt: millis(o.UpdatedAt()),
 		Subtotal: moneyDTO(a.Subtotal), Discount: moneyDTO(a.Discount), ShippingFee: moneyDTO(a.ShippingFee),
-		Discounts: []*trade.AppliedDiscount{}}
+		Discounts: discountDTOs(o.Discounts()), ShipsAt: optMillis(o.ShipsAt())}
 	for _, l := range o.Lines() {
 		dto.Lines = append(dto.Lines, &trade.OrderLine{LineNo: int32(l.LineNo), SkuId: l.SKUID, Title: l.Title,
 			WarehouseId: l.WarehouseID, Quantity: l.Quantity, UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total),
 			Discount: moneyDTO(l.Discount), Payable: moneyDTO(l.Payable())})
 	}
-	for _, d := range o.Discounts() {
-		dto.Discounts = append(dto.Discounts, &trade.AppliedDiscount{PromotionId: d.PromotionID, Name: d.Name,
+	return dto
+}
+
+func discountDTOs(ds []order.Discount) []*trade.AppliedDiscount {
+	out := []*trade.AppliedDiscount{}
+	for _, d := range ds {
+		out = append(out, &trade.AppliedDiscount{PromotionId: d.PromotionID, Name: d.Name, Kind: d.Kind,
 			CouponCode: d.CouponCode, Amount: moneyDTO(d.Amount)})
 	}
-	return dto
+	return out
 }
 
 func tradeDTO(t *order.Trade) *trade.Trade {

@@ -3,6 +3,7 @@ package catalogsql
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"strings"
@@ -33,18 +34,19 @@ func (s *Store) Upsert(ctx context.Context, sku catalog.SKU) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		now := time.Now().UnixMilli()
 		tags := strings.Join(sku.Tags(), ",")
-		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE skus SET title = ?, seller_id = ?, currency = ?, price = ?, tags = ?, updated_at = ?
-			WHERE tenant = ? AND sku_id = ?`, sku.Title(), sku.SellerID(), sku.Price().Currency().Code(), sku.Price().Minor(), tags, now,
-			sku.Tenant(), sku.ID())
+		ships := dal.NullMillis(sku.ShipsAt()) // NULL for an in-stock SKU
+		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE skus SET title = ?, seller_id = ?, currency = ?, price = ?, tags = ?,
+			ships_at = ?, updated_at = ? WHERE tenant = ? AND sku_id = ?`, sku.Title(), sku.SellerID(), sku.Price().Currency().Code(),
+			sku.Price().Minor(), tags, ships, now, sku.Tenant(), sku.ID())
 		if err != nil {
 			return fmt.Errorf("catalogsql: update sku: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
 			return nil
 		}
-		_, err = s.db.Q(ctx).ExecContext(ctx, `INSERT INTO skus (tenant, sku_id, title, seller_id, currency, price, tags, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, sku.Tenant(), sku.ID(), sku.Title(), sku.SellerID(), sku.Price().Currency().Code(),
-			sku.Price().Minor(), tags, now)
+		_, err = s.db.Q(ctx).ExecContext(ctx, `INSERT INTO skus (tenant, sku_id, title, seller_id, currency, price, tags, ships_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sku.Tenant(), sku.ID(), sku.Title(), sku.SellerID(), sku.Price().Currency().Code(),
+			sku.Price().Minor(), tags, ships, now)
 		if err != nil {
 			return fmt.Errorf("catalogsql: insert sku: %w", err)
 		}
@@ -76,7 +78,7 @@ func (s *Store) GetMany(ctx context.Context, tenant string, ids []string) (map[s
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT sku_id, title, seller_id, currency, price, tags FROM skus
+	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT sku_id, title, seller_id, currency, price, tags, ships_at FROM skus
 		WHERE tenant = ? AND sku_id IN (`+dal.Placeholders(len(ids))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("catalogsql: skus: %w", err)
@@ -85,7 +87,8 @@ func (s *Store) GetMany(ctx context.Context, tenant string, ids []string) (map[s
 	for rows.Next() {
 		var id, title, seller, currency, tags string
 		var price int64
-		if err := rows.Scan(&id, &title, &seller, &currency, &price, &tags); err != nil {
+		var ships sql.NullInt64
+		if err := rows.Scan(&id, &title, &seller, &currency, &price, &tags, &ships); err != nil {
 			return nil, fmt.Errorf("catalogsql: scan sku: %w", err)
 		}
 		cur, err := money.ParseCurrency(currency)
@@ -100,6 +103,7 @@ func (s *Store) GetMany(ctx context.Context, tenant string, ids []string) (map[s
 		if err != nil {
 			return nil, fmt.Errorf("catalogsql: sku %s: %w", id, err)
 		}
+		sku = sku.WithPresale(dal.TimeOf(ships))
 		out[id] = sku
 	}
 	return out, rows.Err()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/catalog/catalogsql"
@@ -38,6 +39,34 @@ func TestUpsertAndRead(t *testing.T) {
 		m, err := s.GetMany(ctx, "t2", []string{"a", "zz"})
 		if err != nil || len(m) != 1 || m["a"].Title() != "Other" {
 			t.Fatalf("tenant-scoped GetMany: %v %v", m, err)
+		}
+	})
+}
+
+func TestPresaleShipDateRoundTrips(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{catalogsql.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		s := catalogsql.New(db)
+		sku, err := catalog.NewSKU("t1", "mooncake", "Mooncakes", "s1", money.New(8800, money.MustCurrency("CNY")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ships := time.UnixMilli(1_790_000_000_000)
+		if err := s.Upsert(ctx, sku.WithPresale(ships)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(ctx, "t1", "mooncake")
+		if err != nil || !got.ShipsAt().Equal(ships) {
+			t.Fatalf("got ships at %v (%v); want %v", got.ShipsAt(), err, ships)
+		}
+		if got.DeliveryType(ships.Add(-time.Second)) != catalog.Presale || got.DeliveryType(ships) != catalog.InStock {
+			t.Fatalf("delivery type around the ship date is wrong")
+		}
+		if err := s.Upsert(ctx, sku); err != nil { // back in stock
+			t.Fatal(err)
+		}
+		if got, _ := s.Get(ctx, "t1", "mooncake"); !got.ShipsAt().IsZero() || got.DeliveryType(time.Time{}) != catalog.InStock {
+			t.Fatalf("in stock again: ships at %v", got.ShipsAt())
 		}
 	})
 }

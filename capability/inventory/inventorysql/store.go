@@ -103,13 +103,46 @@ func (s *Store) Levels(ctx context.Context, tenant string, skuIDs []string) ([]i
 		args = append(args, id)
 	}
 	out, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (l inventory.Level, err error) {
-		err = r.Scan(&l.SKUID, &l.WarehouseID, &l.OnHand, &l.Available, &l.Reserved, &l.Sold, &l.Hot)
+		err = r.Scan(&l.SKUID, &l.WarehouseID, &l.OnHand, &l.Available, &l.Reserved, &l.Sold, &l.Hot,
+			&l.Region.Country, &l.Region.Province, &l.Region.City, &l.Region.District)
 		return l, err
-	}, `SELECT sku_id, warehouse_id, on_hand, available, reserved, sold, hot
-		FROM inventory_levels WHERE tenant = ? AND sku_id IN (`+dal.Placeholders(len(skuIDs))+`)
-		ORDER BY sku_id, warehouse_id`, args...)
+	}, `SELECT l.sku_id, l.warehouse_id, l.on_hand, l.available, l.reserved, l.sold, l.hot,
+		COALESCE(w.country, ''), COALESCE(w.province, ''), COALESCE(w.city, ''), COALESCE(w.district, '')
+		FROM inventory_levels l LEFT JOIN inventory_warehouses w ON w.tenant = l.tenant AND w.warehouse_id = l.warehouse_id
+		WHERE l.tenant = ? AND l.sku_id IN (`+dal.Placeholders(len(skuIDs))+`)
+		ORDER BY l.sku_id, l.warehouse_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("inventorysql: levels: %w", err)
+	}
+	return out, nil
+}
+
+// PutWarehouse implements inventory.Store.
+func (s *Store) PutWarehouse(ctx context.Context, tenant string, w inventory.Warehouse) error {
+	now := s.now().UnixMilli()
+	r := w.Region
+	err := s.db.Upsert(ctx,
+		`UPDATE inventory_warehouses SET name = ?, country = ?, province = ?, city = ?, district = ?, updated_at = ?
+		WHERE tenant = ? AND warehouse_id = ?`,
+		[]any{w.Name, r.Country, r.Province, r.City, r.District, now, tenant, w.ID},
+		`INSERT INTO inventory_warehouses (tenant, warehouse_id, name, country, province, city, district, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		[]any{tenant, w.ID, w.Name, r.Country, r.Province, r.City, r.District, now})
+	if err != nil {
+		return fmt.Errorf("inventorysql: put warehouse: %w", err)
+	}
+	return nil
+}
+
+// Warehouses implements inventory.Store.
+func (s *Store) Warehouses(ctx context.Context, tenant string) ([]inventory.Warehouse, error) {
+	out, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (w inventory.Warehouse, err error) {
+		err = r.Scan(&w.ID, &w.Name, &w.Region.Country, &w.Region.Province, &w.Region.City, &w.Region.District)
+		return w, err
+	}, `SELECT warehouse_id, name, country, province, city, district FROM inventory_warehouses
+		WHERE tenant = ? ORDER BY warehouse_id`, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("inventorysql: warehouses: %w", err)
 	}
 	return out, nil
 }

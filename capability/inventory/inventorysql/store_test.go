@@ -167,8 +167,55 @@ func TestWarehouseChoice(t *testing.T) {
 		if lines[0].WarehouseID != "south" {
 			t.Fatalf("got %s; want south, the only warehouse that can fill 5", lines[0].WarehouseID)
 		}
-		if _, err := svc.Try(ctx, "t1", "r2", []inventory.Demand{{SKUID: "a", Quantity: 4}}); !errors.Is(err, inventory.ErrInsufficientStock) {
-			t.Fatalf("got %v; want ErrInsufficientStock (no warehouse holds 4 now)", err)
+		// No warehouse holds 4 now (3 and 3), so the line is spread over both.
+		lines, err = svc.Try(ctx, "t1", "r2", []inventory.Demand{{SKUID: "a", Quantity: 4}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(lines) != 2 || lines[0].Quantity+lines[1].Quantity != 4 {
+			t.Fatalf("got %+v; want 4 spread over two warehouses", lines)
+		}
+		if _, err := svc.Try(ctx, "t1", "r3", []inventory.Demand{{SKUID: "a", Quantity: 3}}); !errors.Is(err, inventory.ErrInsufficientStock) {
+			t.Fatalf("got %v; want ErrInsufficientStock (2 left in all)", err)
+		}
+		if l := level(t, svc, "a", "north"); l.Available+level(t, svc, "a", "south").Available != 2 {
+			t.Fatalf("north %+v; want 2 left over both warehouses", l)
+		}
+	})
+}
+
+func TestWarehousesCarryTheirRegionIntoLevels(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		svc := setup(t, db)
+		mustSet(t, svc, "a", "wh-hz", 3)
+		mustSet(t, svc, "a", "wh-unregistered", 3)
+		hz := inventory.Warehouse{ID: "wh-hz", Name: "杭州仓", Region: inventory.Region{Country: "CN", Province: "浙江省", City: "杭州市"}}
+		if _, err := svc.PutWarehouse(ctx, "t1", hz); err != nil {
+			t.Fatal(err)
+		}
+		hz.Region.District = "西湖区"
+		if _, err := svc.PutWarehouse(ctx, "t1", hz); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.PutWarehouse(ctx, "t1", inventory.Warehouse{ID: "bad id", Name: "x", Region: inventory.Region{Country: "CN"}}); !errors.Is(err, inventory.ErrInvalidWarehouse) {
+			t.Fatalf("got %v; want ErrInvalidWarehouse", err)
+		}
+		ws, err := svc.Warehouses(ctx, "t1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ws) != 1 || ws[0] != hz {
+			t.Fatalf("got %+v; want only %+v", ws, hz)
+		}
+		if other, _ := svc.Warehouses(ctx, "t2"); len(other) != 0 {
+			t.Fatalf("tenant t2 sees %+v", other)
+		}
+		if l := level(t, svc, "a", "wh-hz"); l.Region != hz.Region {
+			t.Fatalf("level region %+v; want %+v", l.Region, hz.Region)
+		}
+		if l := level(t, svc, "a", "wh-unregistered"); l.Region != (inventory.Region{}) {
+			t.Fatalf("unregistered warehouse has region %+v", l.Region)
 		}
 	})
 }

@@ -65,10 +65,10 @@ func (r *Repo) CreateTrade(ctx context.Context, t *order.Trade) error {
 		for _, o := range t.Orders() {
 			a := o.Amounts()
 			if _, err := q.ExecContext(ctx, `INSERT INTO orders (tenant, order_id, trade_id, user_id, seller_id, status,
-				currency, subtotal, discount, shipping_fee, total, carrier, tracking_no, cancel_reason, created_at, updated_at, version)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', ?, ?, 1)`,
+				currency, subtotal, discount, shipping_fee, total, carrier, tracking_no, cancel_reason, ships_at, created_at, updated_at, version)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', ?, ?, ?, 1)`,
 				o.Tenant(), o.ID(), o.TradeID(), o.UserID(), o.SellerID(), string(o.Status()), a.Total.Currency().Code(),
-				a.Subtotal.Minor(), a.Discount.Minor(), a.ShippingFee.Minor(), a.Total.Minor(),
+				a.Subtotal.Minor(), a.Discount.Minor(), a.ShippingFee.Minor(), a.Total.Minor(), dal.NullMillis(o.ShipsAt()),
 				o.CreatedAt().UnixMilli(), o.UpdatedAt().UnixMilli()); err != nil {
 				return fmt.Errorf("ordersql: insert order: %w", err)
 			}
@@ -82,8 +82,8 @@ func (r *Repo) CreateTrade(ctx context.Context, t *order.Trade) error {
 			}
 			for i, d := range o.Discounts() {
 				if _, err := q.ExecContext(ctx, `INSERT INTO order_discounts (tenant, order_id, seq, promotion_id, name,
-					coupon_code, amount) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-					o.Tenant(), o.ID(), i+1, d.PromotionID, d.Name, d.CouponCode, d.Amount.Minor()); err != nil {
+					kind, coupon_code, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+					o.Tenant(), o.ID(), i+1, d.PromotionID, d.Name, d.Kind, d.CouponCode, d.Amount.Minor()); err != nil {
 					return fmt.Errorf("ordersql: insert discount: %w", err)
 				}
 			}
@@ -93,19 +93,20 @@ func (r *Repo) CreateTrade(ctx context.Context, t *order.Trade) error {
 }
 
 const orderCols = `order_id, trade_id, user_id, seller_id, status, currency, subtotal, discount, shipping_fee, total,
-	carrier, tracking_no, cancel_reason, created_at, updated_at, version`
+	carrier, tracking_no, cancel_reason, ships_at, created_at, updated_at, version`
 
 func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, rows *sql.Rows) ([]*order.Order, error) {
 	defer rows.Close()
 	type raw struct {
 		id, tradeID, userID, sellerID, status, currency, carrier, tracking, reason string
 		subtotal, discount, shipping, total, created, updated, version             int64
+		shipsAt                                                                    sql.NullInt64
 	}
 	var raws []raw
 	for rows.Next() {
 		var x raw
 		if err := rows.Scan(&x.id, &x.tradeID, &x.userID, &x.sellerID, &x.status, &x.currency, &x.subtotal, &x.discount, &x.shipping, &x.total, &x.carrier,
-			&x.tracking, &x.reason, &x.created, &x.updated, &x.version); err != nil {
+			&x.tracking, &x.reason, &x.shipsAt, &x.created, &x.updated, &x.version); err != nil {
 			return nil, fmt.Errorf("ordersql: scan order: %w", err)
 		}
 		raws = append(raws, x)
@@ -149,11 +150,11 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 	}
 	lrows.Close()
 	type rawDiscount struct {
-		orderID, promotionID, name, coupon string
-		amount                             int64
+		orderID, promotionID, name, kind, coupon string
+		amount                                   int64
 	}
 	discounts := map[string][]rawDiscount{}
-	drows, err := q.QueryContext(ctx, `SELECT order_id, promotion_id, name, coupon_code, amount
+	drows, err := q.QueryContext(ctx, `SELECT order_id, promotion_id, name, kind, coupon_code, amount
 		FROM order_discounts WHERE tenant = ? AND order_id IN (`+dal.Placeholders(len(raws))+`) ORDER BY order_id, seq`, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("ordersql: discounts: %w", err)
@@ -161,7 +162,7 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 	defer drows.Close()
 	for drows.Next() {
 		var d rawDiscount
-		if err := drows.Scan(&d.orderID, &d.promotionID, &d.name, &d.coupon, &d.amount); err != nil {
+		if err := drows.Scan(&d.orderID, &d.promotionID, &d.name, &d.kind, &d.coupon, &d.amount); err != nil {
 			return nil, fmt.Errorf("ordersql: scan discount: %w", err)
 		}
 		discounts[d.orderID] = append(discounts[d.orderID], d)
@@ -183,12 +184,12 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 		}
 		var ds []order.Discount
 		for _, d := range discounts[x.id] {
-			ds = append(ds, order.Discount{PromotionID: d.promotionID, Name: d.name, CouponCode: d.coupon, Amount: money.New(d.amount, cur)})
+			ds = append(ds, order.Discount{PromotionID: d.promotionID, Name: d.name, Kind: d.kind, CouponCode: d.coupon, Amount: money.New(d.amount, cur)})
 		}
 		amounts := order.Amounts{Subtotal: money.New(x.subtotal, cur), Discount: money.New(x.discount, cur),
 			ShippingFee: money.New(x.shipping, cur), Total: money.New(x.total, cur)}
 		out = append(out, order.OrderFromStorage(x.id, x.tradeID, tenant, x.userID, x.sellerID, order.Status(x.status), ls,
-			amounts, ds, order.Shipment{Carrier: x.carrier, TrackingNo: x.tracking}, x.reason,
+			amounts, ds, order.Shipment{Carrier: x.carrier, TrackingNo: x.tracking}, dal.TimeOf(x.shipsAt), x.reason,
 			time.UnixMilli(x.created), time.UnixMilli(x.updated), x.version))
 	}
 	return out, nil

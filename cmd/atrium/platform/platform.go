@@ -26,6 +26,8 @@ import (
 
 	"github.com/atriumtrade/atrium/access-layer/gateway"
 	"github.com/atriumtrade/atrium/capability/catalog/catalogsql"
+	"github.com/atriumtrade/atrium/capability/delivery"
+	"github.com/atriumtrade/atrium/capability/delivery/deliverysql"
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/discount/discountsql"
 	"github.com/atriumtrade/atrium/capability/identity/identitysql"
@@ -64,7 +66,7 @@ func init() {
 func Migrations() []dal.Migrations {
 	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(),
 		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
-		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations()}
+		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations()}
 }
 
 // Trade is a running trade role.
@@ -135,11 +137,12 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	discounts := discount.NewService(discountsql.New(db), func(string) discount.Rules { return cfg.Discount })
 	orders := ordersql.New(db)
 	limitSvc := limits.NewService(limitssql.New(db), orders)
+	shipping := delivery.NewService(deliverysql.New(db))
 	flow, err := fixedprice.New(fixedprice.Deps{
 		Tx: db, Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db),
 		Providers: []payment.Provider{sandbox}, Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }),
 		Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Now: now, Ext: engine, Runs: extStore,
-		Discounts: discounts, Limits: limitSvc, Log: log,
+		Discounts: discounts, Limits: limitSvc, Delivery: shipping, Log: log,
 	}, cfg.Trade)
 	if err != nil {
 		db.Close()
@@ -148,7 +151,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	flow.RegisterTimers(queue.Handle)
 	admin := extensions.NewAdmin(extStore, engine)
 	handler := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Flow: flow, Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin,
-		Frontends: identitysql.New(db), Discounts: discounts.Store(), Limits: limitSvc.Store(), Log: log})
+		Frontends: identitysql.New(db), Discounts: discounts.Store(), Limits: limitSvc.Store(), Delivery: shipping, Log: log})
 
 	ln := o.Listener
 	if ln == nil {

@@ -27,6 +27,10 @@ type Client interface {
 	UpsertSKU(ctx context.Context, req *trade.UpsertSKURequest, callOptions ...callopt.Option) (r *trade.SKU, err error)
 	SetStock(ctx context.Context, req *trade.SetStockRequest, callOptions ...callopt.Option) (r *trade.StockResponse, err error)
 	GetStock(ctx context.Context, req *trade.SKURef, callOptions ...callopt.Option) (r *trade.StockResponse, err error)
+	PutWarehouse(ctx context.Context, req *trade.PutWarehouseRequest, callOptions ...callopt.Option) (r *trade.Warehouse, err error)
+	ListWarehouses(ctx context.Context, req *trade.ListWarehousesRequest, callOptions ...callopt.Option) (r *trade.ListWarehousesResponse, err error)
+	PutShippingTemplate(ctx context.Context, req *trade.PutShippingTemplateRequest, callOptions ...callopt.Option) (r *trade.ShippingTemplate, err error)
+	ListShippingTemplates(ctx context.Context, req *trade.ListShippingTemplatesRequest, callOptions ...callopt.Option) (r *trade.ListShippingTemplatesResponse, err error)
 	ListExtensionPoints(ctx context.Context, req *trade.ListPointsRequest, callOptions ...callopt.Option) (r *trade.ListPointsResponse, err error)
 	ValidateScript(ctx context.Context, req *trade.ValidateScriptRequest, callOptions ...callopt.Option) (r *trade.ValidateScriptResponse, err error)
 	UploadScript(ctx context.Context, req *trade.UploadScriptRequest, callOptions ...callopt.Option) (r *trade.ScriptVersion, err error)
@@ -157,6 +161,26 @@ func (p *kTradeServiceClient) SetStock(ctx context.Context, req *trade.SetStockR
 func (p *kTradeServiceClient) GetStock(ctx context.Context, req *trade.SKURef, callOptions ...callopt.Option) (r *trade.StockResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.GetStock(ctx, req)
+}
+
+func (p *kTradeServiceClient) PutWarehouse(ctx context.Context, req *trade.PutWarehouseRequest, callOptions ...callopt.Option) (r *trade.Warehouse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.PutWarehouse(ctx, req)
+}
+
+func (p *kTradeServiceClient) ListWarehouses(ctx context.Context, req *trade.ListWarehousesRequest, callOptions ...callopt.Option) (r *trade.ListWarehousesResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListWarehouses(ctx, req)
+}
+
+func (p *kTradeServiceClient) PutShippingTemplate(ctx context.Context, req *trade.PutShippingTemplateRequest, callOptions ...callopt.Option) (r *trade.ShippingTemplate, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.PutShippingTemplate(ctx, req)
+}
+
+func (p *kTradeServiceClient) ListShippingTemplates(ctx context.Context, req *trade.ListShippingTemplatesRequest, callOptions ...callopt.Option) (r *trade.ListShippingTemplatesResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListShippingTemplates(ctx, req)
 }
 
 func (p *kTradeServiceClient) ListExtensionPoints(ctx context.Context, req *trade.ListPointsRequest, callOptions ...callopt.Option) (r *trade.ListPointsResponse, err error) {

@@ -125,6 +125,34 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"PutWarehouse": kitex.NewMethodInfo(
+		putWarehouseHandler,
+		newTradeServicePutWarehouseArgs,
+		newTradeServicePutWarehouseResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"ListWarehouses": kitex.NewMethodInfo(
+		listWarehousesHandler,
+		newTradeServiceListWarehousesArgs,
+		newTradeServiceListWarehousesResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"PutShippingTemplate": kitex.NewMethodInfo(
+		putShippingTemplateHandler,
+		newTradeServicePutShippingTemplateArgs,
+		newTradeServicePutShippingTemplateResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"ListShippingTemplates": kitex.NewMethodInfo(
+		listShippingTemplatesHandler,
+		newTradeServiceListShippingTemplatesArgs,
+		newTradeServiceListShippingTemplatesResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 	"ListExtensionPoints": kitex.NewMethodInfo(
 		listExtensionPointsHandler,
 		newTradeServiceListExtensionPointsArgs,
@@ -624,6 +652,78 @@ func newTradeServiceGetStockArgs() interface{} {
 
 func newTradeServiceGetStockResult() interface{} {
 	return trade.NewTradeServiceGetStockResult()
+}
+
+func putWarehouseHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServicePutWarehouseArgs)
+	realResult := result.(*trade.TradeServicePutWarehouseResult)
+	success, err := handler.(trade.TradeService).PutWarehouse(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServicePutWarehouseArgs() interface{} {
+	return trade.NewTradeServicePutWarehouseArgs()
+}
+
+func newTradeServicePutWarehouseResult() interface{} {
+	return trade.NewTradeServicePutWarehouseResult()
+}
+
+func listWarehousesHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceListWarehousesArgs)
+	realResult := result.(*trade.TradeServiceListWarehousesResult)
+	success, err := handler.(trade.TradeService).ListWarehouses(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceListWarehousesArgs() interface{} {
+	return trade.NewTradeServiceListWarehousesArgs()
+}
+
+func newTradeServiceListWarehousesResult() interface{} {
+	return trade.NewTradeServiceListWarehousesResult()
+}
+
+func putShippingTemplateHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServicePutShippingTemplateArgs)
+	realResult := result.(*trade.TradeServicePutShippingTemplateResult)
+	success, err := handler.(trade.TradeService).PutShippingTemplate(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServicePutShippingTemplateArgs() interface{} {
+	return trade.NewTradeServicePutShippingTemplateArgs()
+}
+
+func newTradeServicePutShippingTemplateResult() interface{} {
+	return trade.NewTradeServicePutShippingTemplateResult()
+}
+
+func listShippingTemplatesHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceListShippingTemplatesArgs)
+	realResult := result.(*trade.TradeServiceListShippingTemplatesResult)
+	success, err := handler.(trade.TradeService).ListShippingTemplates(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceListShippingTemplatesArgs() interface{} {
+	return trade.NewTradeServiceListShippingTemplatesArgs()
+}
+
+func newTradeServiceListShippingTemplatesResult() interface{} {
+	return trade.NewTradeServiceListShippingTemplatesResult()
 }
 
 func listExtensionPointsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
@@ -1169,6 +1269,46 @@ func (p *kClient) GetStock(ctx context.Context, req *trade.SKURef) (r *trade.Sto
 	_args.Req = req
 	var _result trade.TradeServiceGetStockResult
 	if err = p.c.Call(ctx, "GetStock", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) PutWarehouse(ctx context.Context, req *trade.PutWarehouseRequest) (r *trade.Warehouse, err error) {
+	var _args trade.TradeServicePutWarehouseArgs
+	_args.Req = req
+	var _result trade.TradeServicePutWarehouseResult
+	if err = p.c.Call(ctx, "PutWarehouse", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListWarehouses(ctx context.Context, req *trade.ListWarehousesRequest) (r *trade.ListWarehousesResponse, err error) {
+	var _args trade.TradeServiceListWarehousesArgs
+	_args.Req = req
+	var _result trade.TradeServiceListWarehousesResult
+	if err = p.c.Call(ctx, "ListWarehouses", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) PutShippingTemplate(ctx context.Context, req *trade.PutShippingTemplateRequest) (r *trade.ShippingTemplate, err error) {
+	var _args trade.TradeServicePutShippingTemplateArgs
+	_args.Req = req
+	var _result trade.TradeServicePutShippingTemplateResult
+	if err = p.c.Call(ctx, "PutShippingTemplate", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListShippingTemplates(ctx context.Context, req *trade.ListShippingTemplatesRequest) (r *trade.ListShippingTemplatesResponse, err error) {
+	var _args trade.TradeServiceListShippingTemplatesArgs
+	_args.Req = req
+	var _result trade.TradeServiceListShippingTemplatesResult
+	if err = p.c.Call(ctx, "ListShippingTemplates", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil
