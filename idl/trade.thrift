@@ -129,6 +129,21 @@ struct Order {
     15: list<AppliedDiscount> discounts
     // Set for a pre-sale order: the date it ships from (unix ms).
     16: optional i64 shipsAt
+    // Set for a refunded order: the money going back.
+    17: optional Refund refund
+}
+
+// Refund is money going back from a trade's payment for one child order: its goods less their
+// discounts plus its shipping part. status is pending until the provider accepts it.
+struct Refund {
+    1: string refundId
+    2: string orderId
+    3: string paymentId
+    4: Money amount
+    5: string status
+    6: string reason
+    7: i64 createdAt
+    8: optional i64 settledAt
 }
 
 struct Trade {
@@ -637,6 +652,8 @@ service TradeService {
     Order ShipOrder(1: ShipOrderRequest req)
     Order DeliverOrder(1: DeliverOrderRequest req)
     Order CompleteOrder(1: OrderRef req)
+    // RefundOrder closes a paid order that has not shipped and gives its money back.
+    Order RefundOrder(1: OrderRef req)
     Payment CreatePayment(1: CreatePaymentRequest req)
     Payment SimulatePayment(1: SimulatePaymentRequest req)
     PaymentCallbackResponse PaymentCallback(1: PaymentCallbackRequest req)

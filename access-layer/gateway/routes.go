@@ -100,6 +100,9 @@ func (g *Gateway) buyerRoutes(ch *channel) {
 		Response: orderView{}}, g.serve(ch, g.cancelOrder))
 	g.add(route{Method: "POST", Path: p + "/orders/:orderId/complete", Channel: ch, Auth: true, Summary: "Confirm receipt",
 		Response: orderView{}}, g.serve(ch, g.completeOrder))
+	g.add(route{Method: "POST", Path: p + "/orders/:orderId/refund", Channel: ch, Auth: true,
+		Summary: "Refund a paid order that has not shipped: its goods, discounts and shipping part go back", Response: orderView{}},
+		g.serve(ch, g.refundOrder))
 }
 
 func (g *Gateway) adminRoutes(ch *channel) {
@@ -124,6 +127,8 @@ func (g *Gateway) adminRoutes(ch *channel) {
 		Response: orderView{}}, g.serve(ch, g.getOrder))
 	g.add(route{Method: "POST", Path: p + "/orders/:orderId/cancel", Channel: ch, Auth: true, Summary: "Cancel an unpaid order",
 		Response: orderView{}}, g.serve(ch, g.cancelOrder))
+	g.add(route{Method: "POST", Path: p + "/orders/:orderId/refund", Channel: ch, Auth: true,
+		Summary: "Refund a paid order that has not shipped", Response: orderView{}}, g.serve(ch, g.refundOrder))
 	g.add(route{Method: "POST", Path: p + "/orders/:orderId/shipments", Channel: ch, Auth: true, Summary: "Ship a paid order",
 		Request: shipRequest{}, Response: orderView{}}, g.serve(ch, g.shipOrder(ch)))
 	g.add(route{Method: "POST", Path: p + "/orders/:orderId/delivery", Channel: ch, Auth: true, Summary: "Record the delivery outcome",
@@ -246,6 +251,14 @@ func (g *Gateway) createPayment(ch *channel) call {
 
 func (g *Gateway) cancelOrder(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.client.CancelOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
+	if err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	return http.StatusOK, orderOf(resp), nil
+}
+
+func (g *Gateway) refundOrder(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.client.RefundOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}

@@ -208,8 +208,21 @@ type orderView struct {
 	TrackingNo   string          `json:"trackingNo,omitempty"`
 	CancelReason string          `json:"cancelReason,omitempty"`
 	ShipsAt      string          `json:"shipsAt,omitempty"`
+	Refund       *refundView     `json:"refund,omitempty"`
 	CreatedAt    string          `json:"createdAt"`
 	UpdatedAt    string          `json:"updatedAt"`
+}
+
+// refundView is the money going back for a refunded order; status is pending until the payment
+// provider accepts it, then succeeded.
+type refundView struct {
+	RefundID  string `json:"refundId"`
+	PaymentID string `json:"paymentId"`
+	Amount    Money  `json:"amount"`
+	Status    string `json:"status"`
+	Reason    string `json:"reason"`
+	CreatedAt string `json:"createdAt"`
+	SettledAt string `json:"settledAt,omitempty"`
 }
 
 type tradeView struct {
@@ -327,6 +340,10 @@ func orderOf(o *trade.Order) orderView {
 	for _, l := range o.Lines {
 		v.Lines = append(v.Lines, orderLineView{LineNo: l.LineNo, SkuID: l.SkuId, Title: l.Title, WarehouseID: l.WarehouseId,
 			Quantity: l.Quantity, UnitPrice: moneyOf(l.UnitPrice), Total: moneyOf(l.Total), Discount: moneyOf(l.Discount), Payable: moneyOf(l.Payable)})
+	}
+	if r := o.Refund; r != nil {
+		v.Refund = &refundView{RefundID: r.RefundId, PaymentID: r.PaymentId, Amount: moneyOf(r.Amount), Status: r.Status,
+			Reason: r.Reason, CreatedAt: timeOf(r.CreatedAt), SettledAt: timeOf(r.GetSettledAt())}
 	}
 	return v
 }

@@ -25,6 +25,7 @@
 package discount
 
 import (
+	"errors"
 	"regexp"
 	"time"
 	"unicode/utf8"
@@ -48,6 +49,9 @@ var (
 	ErrCampaignNotFound    = errkind.New(errkind.NotFound, "discount.campaign_not_found", "campaign not found")
 	ErrDisabled            = errkind.New(errkind.Unavailable, "discount.disabled", "promotions are not enabled on this server")
 	ErrBudgetBelowSpent    = errkind.New(errkind.Conflict, "discount.budget_below_spent", "a budget cannot be set below what is already spent")
+	// ErrBudgetReturn is a return of more budget than a trade took: a broken invariant, never
+	// a buyer's mistake, so it has no public code.
+	ErrBudgetReturn = errors.New("discount: budget return exceeds what the trade took")
 )
 
 // Kind is what a promotion does.

@@ -2,10 +2,12 @@ package discount
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/money"
 )
 
 // Redemption is what one trade takes: a use of each coupon and an amount of each campaign's budget.
@@ -20,7 +22,9 @@ type Redemption struct {
 // under concurrency: a coupon's total and per-user caps and a campaign's budget are checked and
 // consumed in one step each, never read and then written, so parallel orders cannot overshoot
 // (ErrCouponExhausted, ErrCouponUserLimit, ErrBudgetExhausted). Release gives back what a trade
-// redeemed, exactly once however often it is called.
+// redeemed, exactly once however often it is called. ReturnSpend gives back part of what a trade
+// took from campaign budgets (a refunded child order's share) and never more than it took; the
+// caller makes it happen once (it runs in the transaction that refunds the order).
 type Store interface {
 	PutPromotion(ctx context.Context, tenant string, p Promotion) error
 	Promotion(ctx context.Context, tenant, id string) (Promotion, error)
@@ -35,6 +39,7 @@ type Store interface {
 	Campaigns(ctx context.Context, tenant string, ids []string) (map[string]Campaign, error)
 	Redeem(ctx context.Context, tenant string, r Redemption) error
 	Release(ctx context.Context, tenant, tradeID string) error
+	ReturnSpend(ctx context.Context, tenant, tradeID string, spend map[string]int64) error
 }
 
 // Service loads what a cart's discounts depend on and redeems them.
@@ -143,4 +148,23 @@ func (s *Service) Redeem(ctx context.Context, tenant string, r Redemption) error
 // Release gives back what a trade redeemed (on cancel); idempotent.
 func (s *Service) Release(ctx context.Context, tenant, tradeID string) error {
 	return s.store.Release(ctx, tenant, tradeID)
+}
+
+// ReturnSpend gives back to each campaign's budget the part of a trade's spend in spend (what a
+// refunded child order's discounts took), inside the caller's transaction. Coupon uses stay with
+// the trade: the rest of it still used the coupon.
+func (s *Service) ReturnSpend(ctx context.Context, tenant, tradeID string, spend map[string]int64) error {
+	back := make(map[string]int64, len(spend))
+	for id, amount := range spend {
+		if amount < 0 {
+			return fmt.Errorf("discount: return %d to campaign %s: %w", amount, id, money.ErrInvalidAmount)
+		}
+		if amount > 0 {
+			back[id] = amount
+		}
+	}
+	if len(back) == 0 {
+		return nil
+	}
+	return s.store.ReturnSpend(ctx, tenant, tradeID, back)
 }

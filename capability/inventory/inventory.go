@@ -153,6 +153,8 @@ type Store interface {
 	ExpireDue(ctx context.Context, now int64, limit int) ([]Expired, error)
 	Confirm(ctx context.Context, tenant, reservationID string) error
 	Cancel(ctx context.Context, tenant, reservationID string) error
+	// Restock puts a confirmed reservation's sold units back on the shelf (available), once.
+	Restock(ctx context.Context, tenant, reservationID string) error
 	Lines(ctx context.Context, tenant, reservationID string) ([]Line, error)
 }
 
@@ -242,6 +244,12 @@ func (s *Service) Try(ctx context.Context, tenant, reservationID string, demands
 // Confirm turns the reservation into sold stock.
 func (s *Service) Confirm(ctx context.Context, tenant, reservationID string) error {
 	return s.store.Confirm(ctx, tenant, reservationID)
+}
+
+// Restock puts the sold units of a confirmed reservation back on sale: its order was refunded
+// before the goods left the warehouse. Restocking twice changes nothing the second time.
+func (s *Service) Restock(ctx context.Context, tenant, reservationID string) error {
+	return s.store.Restock(ctx, tenant, reservationID)
 }
 
 // Cancel releases the reservation.

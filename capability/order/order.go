@@ -88,7 +88,10 @@ type Discount struct {
 	Name        string
 	Kind        string
 	CouponCode  string
-	Amount      money.Amount
+	// CampaignID is the campaign whose budget paid for it; a refund of the order gives its
+	// Amount back to that budget.
+	CampaignID string
+	Amount     money.Amount
 }
 
 // Amounts are an order's money: Total = Subtotal - Discount + ShippingFee, what the buyer pays.
@@ -205,6 +208,13 @@ func (o *Order) Deliver(now time.Time) error { return o.move(Delivered, now) }
 
 // Complete closes a delivered order (the buyer confirmed receipt).
 func (o *Order) Complete(now time.Time) error { return o.move(Completed, now) }
+
+// Refund closes a paid order that has not shipped: its money goes back in full (the flow
+// records the refund with the payment).
+func (o *Order) Refund(now time.Time) error { return o.move(Refunded, now) }
+
+// Live reports whether the order still goes ahead: it was neither cancelled nor refunded.
+func (o *Order) Live() bool { return o.status != Cancelled && o.status != Refunded }
 
 // Cancel cancels a pending order.
 func (o *Order) Cancel(reason string, now time.Time) error {

@@ -15,12 +15,14 @@ const (
 	Delivered      Status = "delivered"
 	Completed      Status = "completed"
 	Cancelled      Status = "cancelled"
+	// Refunded is a paid order closed before it shipped, its money given back.
+	Refunded Status = "refunded"
 )
 
 // transitions is the whole state machine: a status may move only to the ones listed.
 var transitions = map[Status][]Status{
 	PendingPayment: {Paid, Cancelled},
-	Paid:           {Shipped},
+	Paid:           {Shipped, Refunded},
 	Shipped:        {Delivered},
 	Delivered:      {Completed},
 }
@@ -41,7 +43,7 @@ func (s Status) Terminal() bool { return len(transitions[s]) == 0 }
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool {
 	switch s {
-	case PendingPayment, Paid, Shipped, Delivered, Completed, Cancelled:
+	case PendingPayment, Paid, Shipped, Delivered, Completed, Cancelled, Refunded:
 		return true
 	}
 	return false

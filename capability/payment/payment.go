@@ -43,6 +43,7 @@ var (
 	ErrNothingToPay     = errkind.New(errkind.Conflict, "payment.nothing_to_pay", "the trade has nothing left to pay")
 	ErrProviderFailed   = errkind.New(errkind.Unavailable, "payment.provider_unavailable", "payment provider is unavailable")
 	ErrAlreadySettled   = errkind.New(errkind.Conflict, "payment.already_settled", "payment is already settled")
+	ErrRefundNotFound   = errkind.New(errkind.NotFound, "payment.refund_not_found", "refund not found")
 )
 
 // Payment is one attempt to collect a trade's payable amount.
@@ -150,6 +151,10 @@ type Provider interface {
 	CreateIntent(ctx context.Context, p *Payment) (string, error)
 	// VerifyCallback checks the signature of a callback and parses it.
 	VerifyCallback(header http.Header, body []byte) (Notification, error)
+	// Refund asks the provider to give r back from p and returns the provider's reference once
+	// it accepted. Providers deduplicate on r.ID(), so asking again after a lost answer refunds
+	// once; an error means "not accepted yet", and the platform asks again later.
+	Refund(ctx context.Context, p *Payment, r *Refund) (string, error)
 }
 
 // Store is the persistence port. Lock reads a payment for update inside a transaction.
@@ -159,4 +164,14 @@ type Store interface {
 	Lock(ctx context.Context, id string) (*Payment, error)
 	ByTrade(ctx context.Context, tenant, tradeID string) ([]*Payment, error)
 	Save(ctx context.Context, p *Payment) error
+
+	CreateRefund(ctx context.Context, r *Refund) error
+	Refund(ctx context.Context, id string) (*Refund, error)
+	LockRefund(ctx context.Context, id string) (*Refund, error)
+	SaveRefund(ctx context.Context, r *Refund) error
+	// RefundsOfPayment lists a payment's refunds, oldest first; in a transaction that locked the
+	// payment, the list is complete.
+	RefundsOfPayment(ctx context.Context, paymentID string) ([]*Refund, error)
+	// RefundsOfOrders lists the refunds of the tenant's orders ids.
+	RefundsOfOrders(ctx context.Context, tenant string, orderIDs []string) ([]*Refund, error)
 }

@@ -980,6 +980,7 @@ type Order struct {
 	ShippingFee  *Money             `thrift:"shippingFee,14" frugal:"14,default,Money" json:"shippingFee"`
 	Discounts    []*AppliedDiscount `thrift:"discounts,15" frugal:"15,default,list<AppliedDiscount>" json:"discounts"`
 	ShipsAt      *int64             `thrift:"shipsAt,16,optional" frugal:"16,optional,i64" json:"shipsAt,omitempty"`
+	Refund       *Refund            `thrift:"refund,17,optional" frugal:"17,optional,Refund" json:"refund,omitempty"`
 }
 
 func NewOrder() *Order {
@@ -1077,6 +1078,15 @@ func (p *Order) GetShipsAt() (v int64) {
 	}
 	return *p.ShipsAt
 }
+
+var Order_Refund_DEFAULT *Refund
+
+func (p *Order) GetRefund() (v *Refund) {
+	if !p.IsSetRefund() {
+		return Order_Refund_DEFAULT
+	}
+	return p.Refund
+}
 func (p *Order) SetOrderId(val string) {
 	p.OrderId = val
 }
@@ -1125,6 +1135,9 @@ func (p *Order) SetDiscounts(val []*AppliedDiscount) {
 func (p *Order) SetShipsAt(val *int64) {
 	p.ShipsAt = val
 }
+func (p *Order) SetRefund(val *Refund) {
+	p.Refund = val
+}
 
 func (p *Order) IsSetTotal() bool {
 	return p.Total != nil
@@ -1144,6 +1157,10 @@ func (p *Order) IsSetShippingFee() bool {
 
 func (p *Order) IsSetShipsAt() bool {
 	return p.ShipsAt != nil
+}
+
+func (p *Order) IsSetRefund() bool {
+	return p.Refund != nil
 }
 
 func (p *Order) String() string {
@@ -1170,6 +1187,117 @@ var fieldIDToName_Order = map[int16]string{
 	14: "shippingFee",
 	15: "discounts",
 	16: "shipsAt",
+	17: "refund",
+}
+
+type Refund struct {
+	RefundId  string `thrift:"refundId,1" frugal:"1,default,string" json:"refundId"`
+	OrderId   string `thrift:"orderId,2" frugal:"2,default,string" json:"orderId"`
+	PaymentId string `thrift:"paymentId,3" frugal:"3,default,string" json:"paymentId"`
+	Amount    *Money `thrift:"amount,4" frugal:"4,default,Money" json:"amount"`
+	Status    string `thrift:"status,5" frugal:"5,default,string" json:"status"`
+	Reason    string `thrift:"reason,6" frugal:"6,default,string" json:"reason"`
+	CreatedAt int64  `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
+	SettledAt *int64 `thrift:"settledAt,8,optional" frugal:"8,optional,i64" json:"settledAt,omitempty"`
+}
+
+func NewRefund() *Refund {
+	return &Refund{}
+}
+
+func (p *Refund) InitDefault() {
+}
+
+func (p *Refund) GetRefundId() (v string) {
+	return p.RefundId
+}
+
+func (p *Refund) GetOrderId() (v string) {
+	return p.OrderId
+}
+
+func (p *Refund) GetPaymentId() (v string) {
+	return p.PaymentId
+}
+
+var Refund_Amount_DEFAULT *Money
+
+func (p *Refund) GetAmount() (v *Money) {
+	if !p.IsSetAmount() {
+		return Refund_Amount_DEFAULT
+	}
+	return p.Amount
+}
+
+func (p *Refund) GetStatus() (v string) {
+	return p.Status
+}
+
+func (p *Refund) GetReason() (v string) {
+	return p.Reason
+}
+
+func (p *Refund) GetCreatedAt() (v int64) {
+	return p.CreatedAt
+}
+
+var Refund_SettledAt_DEFAULT int64
+
+func (p *Refund) GetSettledAt() (v int64) {
+	if !p.IsSetSettledAt() {
+		return Refund_SettledAt_DEFAULT
+	}
+	return *p.SettledAt
+}
+func (p *Refund) SetRefundId(val string) {
+	p.RefundId = val
+}
+func (p *Refund) SetOrderId(val string) {
+	p.OrderId = val
+}
+func (p *Refund) SetPaymentId(val string) {
+	p.PaymentId = val
+}
+func (p *Refund) SetAmount(val *Money) {
+	p.Amount = val
+}
+func (p *Refund) SetStatus(val string) {
+	p.Status = val
+}
+func (p *Refund) SetReason(val string) {
+	p.Reason = val
+}
+func (p *Refund) SetCreatedAt(val int64) {
+	p.CreatedAt = val
+}
+func (p *Refund) SetSettledAt(val *int64) {
+	p.SettledAt = val
+}
+
+func (p *Refund) IsSetAmount() bool {
+	return p.Amount != nil
+}
+
+func (p *Refund) IsSetSettledAt() bool {
+	return p.SettledAt != nil
+}
+
+func (p *Refund) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Refund(%+v)", *p)
+}
+
+var fieldIDToName_Refund = map[int16]string{
+	1: "refundId",
+	2: "orderId",
+	3: "paymentId",
+	4: "amount",
+	5: "status",
+	6: "reason",
+	7: "createdAt",
+	8: "settledAt",
 }
 
 type Trade struct {
@@ -5523,6 +5651,8 @@ type TradeService interface {
 
 	CompleteOrder(ctx context.Context, req *OrderRef) (r *Order, err error)
 
+	RefundOrder(ctx context.Context, req *OrderRef) (r *Order, err error)
+
 	CreatePayment(ctx context.Context, req *CreatePaymentRequest) (r *Payment, err error)
 
 	SimulatePayment(ctx context.Context, req *SimulatePaymentRequest) (r *Payment, err error)
@@ -6343,6 +6473,82 @@ func (p *TradeServiceCompleteOrderResult) String() string {
 }
 
 var fieldIDToName_TradeServiceCompleteOrderResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceRefundOrderArgs struct {
+	Req *OrderRef `thrift:"req,1" frugal:"1,default,OrderRef" json:"req"`
+}
+
+func NewTradeServiceRefundOrderArgs() *TradeServiceRefundOrderArgs {
+	return &TradeServiceRefundOrderArgs{}
+}
+
+func (p *TradeServiceRefundOrderArgs) InitDefault() {
+}
+
+var TradeServiceRefundOrderArgs_Req_DEFAULT *OrderRef
+
+func (p *TradeServiceRefundOrderArgs) GetReq() (v *OrderRef) {
+	if !p.IsSetReq() {
+		return TradeServiceRefundOrderArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceRefundOrderArgs) SetReq(val *OrderRef) {
+	p.Req = val
+}
+
+func (p *TradeServiceRefundOrderArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceRefundOrderArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceRefundOrderArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceRefundOrderArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceRefundOrderResult struct {
+	Success *Order `thrift:"success,0,optional" frugal:"0,optional,Order" json:"success,omitempty"`
+}
+
+func NewTradeServiceRefundOrderResult() *TradeServiceRefundOrderResult {
+	return &TradeServiceRefundOrderResult{}
+}
+
+func (p *TradeServiceRefundOrderResult) InitDefault() {
+}
+
+var TradeServiceRefundOrderResult_Success_DEFAULT *Order
+
+func (p *TradeServiceRefundOrderResult) GetSuccess() (v *Order) {
+	if !p.IsSetSuccess() {
+		return TradeServiceRefundOrderResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceRefundOrderResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Order)
+}
+
+func (p *TradeServiceRefundOrderResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceRefundOrderResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceRefundOrderResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceRefundOrderResult = map[int16]string{
 	0: "success",
 }
 

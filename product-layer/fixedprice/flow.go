@@ -169,6 +169,7 @@ func New(d Deps, cfg Config) (*Flow, error) {
 // RegisterTimers registers the flow's timer handlers with a timer queue.
 func (f *Flow) RegisterTimers(register func(kind string, h func(ctx context.Context, ref string) error)) {
 	register(TimerUnpaid, f.expireUnpaid)
+	register(TimerRefund, f.refundDue)
 }
 
 func timerRef(tenant, tradeID string) string { return tenant + "/" + tradeID }
@@ -450,20 +451,8 @@ func (f *Flow) cancelLocked(ctx context.Context, trade *order.Trade, o *order.Or
 			return err
 		}
 	}
-	// Coupons and budgets belong to the trade: they come back when none of its orders lives on.
-	if f.d.Discounts != nil && allCancelled(trade) {
-		return f.d.Discounts.Release(ctx, o.Tenant(), trade.ID())
-	}
-	return nil
-}
-
-func allCancelled(t *order.Trade) bool {
-	for _, o := range t.Orders() {
-		if o.Status() != order.Cancelled {
-			return false
-		}
-	}
-	return true
+	_, _, err = f.giveBackDiscounts(ctx, trade, o)
+	return err
 }
 
 // expireUnpaid is the unpaid timer: every order of the trade still awaiting payment is cancelled.

@@ -535,7 +535,7 @@ func (p plan) orderSpec(gi int) (order.NewOrderSpec, []inventory.Line) {
 		}
 		if amount > 0 {
 			spec.Discounts = append(spec.Discounts, order.Discount{PromotionID: a.PromotionID, Name: a.Name, Kind: string(a.Kind),
-				CouponCode: a.CouponCode, Amount: money.New(amount, cur)})
+				CouponCode: a.CouponCode, CampaignID: a.CampaignID, Amount: money.New(amount, cur)})
 		}
 	}
 	return spec, reserve

@@ -305,7 +305,8 @@ func (h *Handler) getTrade(ctx context.Context, req *trade.TradeRef) (*trade.Tra
 	if err != nil {
 		return nil, err
 	}
-	return tradeDTO(t), nil
+	dto := tradeDTO(t)
+	return dto, h.attachRefunds(ctx, cl.tenant, dto.Orders...)
 }
 
 // ownerFilter is the user whose records a caller may see: a buyer sees only their own.
@@ -334,7 +335,8 @@ func (h *Handler) getOrder(ctx context.Context, req *trade.OrderRef) (*trade.Ord
 	if err != nil {
 		return nil, err
 	}
-	return orderDTO(o), nil
+	dto := orderDTO(o)
+	return dto, h.attachRefunds(ctx, cl.tenant, dto)
 }
 
 // ListOrders implements trade.TradeService.
@@ -356,7 +358,62 @@ func (h *Handler) listOrders(ctx context.Context, req *trade.ListOrdersRequest) 
 	for _, o := range page.Orders {
 		resp.Orders = append(resp.Orders, orderDTO(o))
 	}
-	return resp, nil
+	return resp, h.attachRefunds(ctx, cl.tenant, resp.Orders...)
+}
+
+// attachRefunds sets the refund of each refunded order in one read; a page without refunded
+// orders costs none.
+func (h *Handler) attachRefunds(ctx context.Context, tenant string, orders ...*trade.Order) error {
+	var ids []string
+	for _, o := range orders {
+		if o.Status == string(order.Refunded) {
+			ids = append(ids, o.OrderId)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rs, err := h.flow.Refunds(ctx, tenant, ids)
+	if err != nil {
+		return err
+	}
+	for _, o := range orders {
+		if r, ok := rs[o.OrderId]; ok {
+			o.Refund = refundDTO(r)
+		}
+	}
+	return nil
+}
+
+func refundDTO(r *payment.Refund) *trade.Refund {
+	return &trade.Refund{RefundId: r.ID(), OrderId: r.OrderID(), PaymentId: r.PaymentID(), Amount: moneyDTO(r.Amount()),
+		Status: string(r.Status()), Reason: r.Reason(), CreatedAt: millis(r.CreatedAt()), SettledAt: optMillis(r.SettledAt())}
+}
+
+// RefundOrder implements trade.TradeService.
+func (h *Handler) RefundOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+	resp, err := h.refundOrder(ctx, req)
+	return resp, h.wrap(ctx, "RefundOrder", err)
+}
+
+func (h *Handler) refundOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+	cl, err := parseCaller(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	reason := fixedprice.ReasonBuyerRefund
+	if cl.role == RoleAdmin {
+		reason = fixedprice.ReasonOperatorRefund
+	}
+	o, r, err := h.flow.Refund(ctx, cl.tenant, ownerFilter(cl), req.OrderId, reason)
+	if err != nil {
+		return nil, err
+	}
+	dto := orderDTO(o)
+	if r != nil {
+		dto.Refund = refundDTO(r)
+	}
+	return dto, nil
 }
 
 // CancelOrder implements trade.TradeService.

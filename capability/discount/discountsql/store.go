@@ -353,3 +353,33 @@ func (s *Store) Release(ctx context.Context, tenant, tradeID string) error {
 		return nil
 	})
 }
+
+// ReturnSpend implements discount.Store. Each campaign's redemption row of the trade shrinks by
+// the amount, guarded so that it never goes below zero, and the budget's spend with it; a return
+// larger than what the trade still holds is refused whole (the transaction rolls back).
+func (s *Store) ReturnSpend(ctx context.Context, tenant, tradeID string, spend map[string]int64) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		q := s.db.Q(ctx)
+		ids := make([]string, 0, len(spend))
+		for id := range spend {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids) // one lock order for every trade
+		for _, id := range ids {
+			amount := spend[id]
+			res, err := q.ExecContext(ctx, `UPDATE discount_redemptions SET amount = amount - ?
+				WHERE tenant = ? AND trade_id = ? AND kind = ? AND ref = ? AND amount >= ?`, amount, tenant, tradeID, kindCampaign, id, amount)
+			if err != nil {
+				return fmt.Errorf("discountsql: return spend: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return fmt.Errorf("discountsql: trade %s holds less than %d of campaign %s: %w", tradeID, amount, id, discount.ErrBudgetReturn)
+			}
+			if _, err := q.ExecContext(ctx, `UPDATE discount_campaigns SET spent = spent - ? WHERE tenant = ? AND campaign_id = ?`,
+				amount, tenant, id); err != nil {
+				return fmt.Errorf("discountsql: return to budget %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}

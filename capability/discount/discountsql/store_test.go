@@ -94,6 +94,50 @@ func TestStoreContract(t *testing.T) {
 	})
 }
 
+// TestReturnSpendGivesBackAShareThenReleaseTheRest: a refunded child order's share of a budget
+// goes back, never more than the trade took; the coupon stays used; releasing the trade later
+// gives back exactly what is left.
+func TestReturnSpendGivesBackAShareThenReleaseTheRest(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		s := discountsql.New(db)
+		seed(t, s, discount.Coupon{Code: "VIP10", PromotionID: "vip", TotalUses: 10})
+		if err := s.Redeem(ctx, "t1", discount.Redemption{TradeID: "T1", UserID: "u1", Coupons: []string{"VIP10"},
+			Spend: map[string]int64{"camp": 500}}); err != nil {
+			t.Fatal(err)
+		}
+		state := func() (int64, int64) {
+			c, _ := s.Coupon(ctx, "t1", "VIP10")
+			camp, _ := s.Campaign(ctx, "t1", "camp")
+			return c.Used, camp.Spent
+		}
+		if err := s.ReturnSpend(ctx, "t1", "T1", map[string]int64{"camp": 167}); err != nil {
+			t.Fatal(err)
+		}
+		if used, spent := state(); used != 1 || spent != 333 {
+			t.Fatalf("after returning 1.67: coupon used %d, spent %d; want 1 and 333", used, spent)
+		}
+		for _, bad := range []map[string]int64{{"camp": 334}, {"other": 1}} {
+			err := s.ReturnSpend(ctx, "t1", "T1", bad)
+			if !errors.Is(err, discount.ErrBudgetReturn) {
+				t.Fatalf("return %v: %v; want ErrBudgetReturn", bad, err)
+			}
+		}
+		if err := s.ReturnSpend(ctx, "t1", "T2", map[string]int64{"camp": 1}); !errors.Is(err, discount.ErrBudgetReturn) {
+			t.Fatalf("return for a trade that took nothing: %v", err)
+		}
+		if used, spent := state(); used != 1 || spent != 333 {
+			t.Fatalf("refused returns changed the budget: used %d, spent %d", used, spent)
+		}
+		if err := s.Release(ctx, "t1", "T1"); err != nil {
+			t.Fatal(err)
+		}
+		if used, spent := state(); used != 0 || spent != 0 {
+			t.Fatalf("after release: used %d, spent %d; want both 0", used, spent)
+		}
+	})
+}
+
 // TestRedeemConcurrently: 500 parallel redemptions of a coupon with 100 uses succeed exactly 100
 // times; 20 parallel redemptions by one buyer of a once-per-buyer coupon succeed exactly once;
 // a budget is never overspent.

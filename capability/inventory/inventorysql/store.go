@@ -28,6 +28,9 @@ const (
 	statusReserved  = "reserved"
 	statusConfirmed = "confirmed"
 	statusCancelled = "cancelled"
+	// statusRestocked is a confirmed reservation whose sold units went back on the shelf: its
+	// order was refunded before it shipped.
+	statusRestocked = "restocked"
 )
 
 // Store implements inventory.Store.
@@ -218,11 +221,18 @@ const (
 		 WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND reserved >= ?`
 	moveCancel = `UPDATE inventory_levels SET reserved = reserved - ?, available = available + ?, updated_at = ?
 		 WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND reserved >= ?`
+	moveRestock = `UPDATE inventory_levels SET sold = sold - ?, available = available + ?, updated_at = ?
+		 WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND sold >= ?`
 )
 
 // Confirm implements inventory.Store.
 func (s *Store) Confirm(ctx context.Context, tenant, reservationID string) error {
-	return s.settle(ctx, tenant, reservationID, statusConfirmed, moveConfirm, "")
+	return s.settle(ctx, tenant, reservationID, statusReserved, statusConfirmed, moveConfirm, "")
+}
+
+// Restock implements inventory.Store.
+func (s *Store) Restock(ctx context.Context, tenant, reservationID string) error {
+	return s.settle(ctx, tenant, reservationID, statusConfirmed, statusRestocked, moveRestock, "")
 }
 
 // Cancel implements inventory.Store.
@@ -239,16 +249,17 @@ func (s *Store) Cancel(ctx context.Context, tenant, reservationID string) error 
 		if !dal.IsDuplicate(err) {
 			return fmt.Errorf("inventorysql: cancel barrier: %w", err)
 		}
-		return s.settle(ctx, tenant, reservationID, statusCancelled, moveCancel, "")
+		return s.settle(ctx, tenant, reservationID, statusReserved, statusCancelled, moveCancel, "")
 	})
 }
 
-// settle moves a reserved reservation to status, applying move to each line. A non-empty guard
-// is an extra condition on the reservation row; when it does not hold, settle does nothing.
-func (s *Store) settle(ctx context.Context, tenant, reservationID, to, move, guard string, guardArgs ...any) error {
+// settle moves a reservation from status from to status to, applying move to each line. A
+// non-empty guard is an extra condition on the reservation row; when it does not hold, settle
+// does nothing.
+func (s *Store) settle(ctx context.Context, tenant, reservationID, from, to, move, guard string, guardArgs ...any) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		now := s.now().UnixMilli()
-		args := append([]any{to, now, tenant, reservationID, statusReserved}, guardArgs...)
+		args := append([]any{to, now, tenant, reservationID, from}, guardArgs...)
 		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE inventory_reservations SET status = ?, expires_at = NULL, updated_at = ?
 			WHERE tenant = ? AND reservation_id = ? AND status = ?`+guard, args...)
 		if err != nil {
@@ -266,8 +277,10 @@ func (s *Store) settle(ctx context.Context, tenant, reservationID, to, move, gua
 				return nil // repeated
 			case st == statusCancelled:
 				return fmt.Errorf("inventorysql: %s: %w", reservationID, inventory.ErrReservationCancelled)
-			case st == statusConfirmed:
+			case st == statusConfirmed || st == statusRestocked:
 				return fmt.Errorf("inventorysql: %s: %w", reservationID, inventory.ErrReservationConfirmed)
+			case st == statusReserved:
+				return fmt.Errorf("inventorysql: %s is not confirmed: %w", reservationID, inventory.ErrReservationNotFound)
 			default:
 				return fmt.Errorf("inventorysql: %s: %w", reservationID, inventory.ErrReservationNotFound)
 			}
@@ -288,7 +301,7 @@ func (s *Store) settle(ctx context.Context, tenant, reservationID, to, move, gua
 				return fmt.Errorf("inventorysql: %s line: %w", to, err)
 			}
 			if n, _ := res.RowsAffected(); n != 1 {
-				return fmt.Errorf("inventorysql: %s: sku %s warehouse %s has less reserved than the reservation holds", to, l.SKUID, l.WarehouseID)
+				return fmt.Errorf("inventorysql: %s: sku %s warehouse %s holds less than the reservation's %d", to, l.SKUID, l.WarehouseID, l.Quantity)
 			}
 		}
 		return nil
@@ -520,7 +533,7 @@ func (s *Store) ExpireDue(ctx context.Context, now int64, limit int) ([]inventor
 	}
 	var out []inventory.Expired
 	for _, e := range due {
-		err := s.settle(ctx, e.Tenant, e.ReservationID, statusCancelled, moveCancel,
+		err := s.settle(ctx, e.Tenant, e.ReservationID, statusReserved, statusCancelled, moveCancel,
 			" AND expires_at IS NOT NULL AND expires_at <= ?", now)
 		if errors.Is(err, errGuard) {
 			continue

@@ -89,6 +89,52 @@ func TestReservationLifecycle(t *testing.T) {
 	})
 }
 
+// TestRestockPutsSoldUnitsBackOnce: a confirmed reservation whose order was refunded before it
+// shipped goes back on sale once, however often it is asked; only confirmed stock restocks.
+func TestRestockPutsSoldUnitsBackOnce(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		svc := setup(t, db)
+		for _, wh := range []string{"wh1", "wh2"} {
+			if _, err := svc.SetOnHand(ctx, "t1", "sku1", wh, 5); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// 8 units: 5 from one warehouse and 3 from the other.
+		if _, err := svc.Try(ctx, "t1", "r1", []inventory.Demand{{SKUID: "sku1", Quantity: 8}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Restock(ctx, "t1", "r1"); err == nil {
+			t.Fatal("restock of a reservation that was never sold succeeded")
+		}
+		if err := svc.Confirm(ctx, "t1", "r1"); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			if err := svc.Restock(ctx, "t1", "r1"); err != nil {
+				t.Fatalf("restock #%d: %v", i, err)
+			}
+		}
+		for _, wh := range []string{"wh1", "wh2"} {
+			if l := level(t, svc, "sku1", wh); l.Available != 5 || l.Sold != 0 || l.Reserved != 0 {
+				t.Fatalf("%s after restock: %+v; want all 5 back on sale", wh, l)
+			}
+		}
+		if err := svc.Cancel(ctx, "t1", "r1"); !errors.Is(err, inventory.ErrReservationConfirmed) {
+			t.Fatalf("cancel after restock: %v; want ErrReservationConfirmed", err)
+		}
+		if err := svc.Cancel(ctx, "t1", "r2"); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Restock(ctx, "t1", "r2"); !errors.Is(err, inventory.ErrReservationCancelled) {
+			t.Fatalf("restock of a cancelled reservation: %v; want ErrReservationCancelled", err)
+		}
+		if err := svc.Restock(ctx, "t1", "r9"); !errors.Is(err, inventory.ErrReservationNotFound) {
+			t.Fatalf("restock of an unknown reservation: %v; want ErrReservationNotFound", err)
+		}
+	})
+}
+
 func TestCancelBeforeTryBlocksLateTry(t *testing.T) {
 	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
 		ctx := context.Background()

@@ -82,8 +82,8 @@ func (r *Repo) CreateTrade(ctx context.Context, t *order.Trade) error {
 			}
 			for i, d := range o.Discounts() {
 				if _, err := q.ExecContext(ctx, `INSERT INTO order_discounts (tenant, order_id, seq, promotion_id, name,
-					kind, coupon_code, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-					o.Tenant(), o.ID(), i+1, d.PromotionID, d.Name, d.Kind, d.CouponCode, d.Amount.Minor()); err != nil {
+					kind, coupon_code, campaign_id, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					o.Tenant(), o.ID(), i+1, d.PromotionID, d.Name, d.Kind, d.CouponCode, d.CampaignID, d.Amount.Minor()); err != nil {
 					return fmt.Errorf("ordersql: insert discount: %w", err)
 				}
 			}
@@ -150,11 +150,11 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 	}
 	lrows.Close()
 	type rawDiscount struct {
-		orderID, promotionID, name, kind, coupon string
-		amount                                   int64
+		orderID, promotionID, name, kind, coupon, campaign string
+		amount                                             int64
 	}
 	discounts := map[string][]rawDiscount{}
-	drows, err := q.QueryContext(ctx, `SELECT order_id, promotion_id, name, kind, coupon_code, amount
+	drows, err := q.QueryContext(ctx, `SELECT order_id, promotion_id, name, kind, coupon_code, campaign_id, amount
 		FROM order_discounts WHERE tenant = ? AND order_id IN (`+dal.Placeholders(len(raws))+`) ORDER BY order_id, seq`, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("ordersql: discounts: %w", err)
@@ -162,7 +162,7 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 	defer drows.Close()
 	for drows.Next() {
 		var d rawDiscount
-		if err := drows.Scan(&d.orderID, &d.promotionID, &d.name, &d.kind, &d.coupon, &d.amount); err != nil {
+		if err := drows.Scan(&d.orderID, &d.promotionID, &d.name, &d.kind, &d.coupon, &d.campaign, &d.amount); err != nil {
 			return nil, fmt.Errorf("ordersql: scan discount: %w", err)
 		}
 		discounts[d.orderID] = append(discounts[d.orderID], d)
@@ -184,7 +184,7 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 		}
 		var ds []order.Discount
 		for _, d := range discounts[x.id] {
-			ds = append(ds, order.Discount{PromotionID: d.promotionID, Name: d.name, Kind: d.kind, CouponCode: d.coupon, Amount: money.New(d.amount, cur)})
+			ds = append(ds, order.Discount{PromotionID: d.promotionID, Name: d.name, Kind: d.kind, CouponCode: d.coupon, CampaignID: d.campaign, Amount: money.New(d.amount, cur)})
 		}
 		amounts := order.Amounts{Subtotal: money.New(x.subtotal, cur), Discount: money.New(x.discount, cur),
 			ShippingFee: money.New(x.shipping, cur), Total: money.New(x.total, cur)}
@@ -323,11 +323,12 @@ func (r *Repo) ListByUser(ctx context.Context, tenant, userID string, limit int,
 	return p, nil
 }
 
-// HasLiveOrders reports whether the buyer has an order that is not cancelled (limits.History).
+// HasLiveOrders reports whether the buyer has an order that was neither cancelled nor refunded
+// (limits.History: a buyer whose only order was refunded before it shipped still buys a first).
 func (r *Repo) HasLiveOrders(ctx context.Context, tenant, userID string) (bool, error) {
 	var one int
-	err := r.db.R(ctx).QueryRowContext(ctx, `SELECT 1 FROM orders WHERE tenant = ? AND user_id = ? AND status <> ? LIMIT 1`,
-		tenant, userID, string(order.Cancelled)).Scan(&one)
+	err := r.db.R(ctx).QueryRowContext(ctx, `SELECT 1 FROM orders WHERE tenant = ? AND user_id = ? AND status NOT IN (?, ?) LIMIT 1`,
+		tenant, userID, string(order.Cancelled), string(order.Refunded)).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

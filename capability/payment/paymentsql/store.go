@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/components/dal"
@@ -115,4 +116,99 @@ func (s *Store) Save(ctx context.Context, p *payment.Payment) error {
 		return fmt.Errorf("paymentsql: save: %w", err)
 	}
 	return nil
+}
+
+const refundCols = `refund_id, tenant, payment_id, trade_id, order_id, reason, currency, amount, status, provider_ref, created_at, settled_at`
+
+// CreateRefund implements payment.Store. A second refund of one order is refused by the
+// database (payment.not_refundable): an order is refunded once, whatever races.
+func (s *Store) CreateRefund(ctx context.Context, r *payment.Refund) error {
+	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO payment_refunds (`+refundCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID(), r.Tenant(), r.PaymentID(), r.TradeID(), r.OrderID(), r.Reason(), r.Amount().Currency().Code(), r.Amount().Minor(),
+		string(r.Status()), r.ProviderRef(), r.CreatedAt().UnixMilli(), millis(r.SettledAt()))
+	if dal.IsDuplicate(err) {
+		return errkind.WithDetail(payment.ErrNotRefundable, "order %s is already refunded", r.OrderID())
+	}
+	if err != nil {
+		return fmt.Errorf("paymentsql: insert refund: %w", err)
+	}
+	return nil
+}
+
+func scanRefund(row interface{ Scan(...any) error }) (*payment.Refund, error) {
+	var id, tenant, pay, trade, ord, reason, currency, status, ref string
+	var amount, created, settled int64
+	if err := row.Scan(&id, &tenant, &pay, &trade, &ord, &reason, &currency, &amount, &status, &ref, &created, &settled); err != nil {
+		return nil, err
+	}
+	cur, err := money.ParseCurrency(currency)
+	if err != nil {
+		return nil, fmt.Errorf("paymentsql: refund %s: %w", id, err)
+	}
+	var settledAt time.Time
+	if settled != 0 {
+		settledAt = time.UnixMilli(settled)
+	}
+	return payment.RefundFromStorage(id, tenant, pay, trade, ord, reason, money.New(amount, cur), payment.RefundStatus(status), ref,
+		time.UnixMilli(created), settledAt), nil
+}
+
+func scanRefundRow(r *sql.Rows) (*payment.Refund, error) { return scanRefund(r) }
+
+func (s *Store) refund(ctx context.Context, q dal.Querier, suffix, id string) (*payment.Refund, error) {
+	r, err := scanRefund(q.QueryRowContext(ctx, `SELECT `+refundCols+` FROM payment_refunds WHERE refund_id = ?`+suffix, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, payment.ErrRefundNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("paymentsql: get refund: %w", err)
+	}
+	return r, nil
+}
+
+// Refund implements payment.Store.
+func (s *Store) Refund(ctx context.Context, id string) (*payment.Refund, error) {
+	return s.refund(ctx, s.db.R(ctx), "", id)
+}
+
+// LockRefund implements payment.Store.
+func (s *Store) LockRefund(ctx context.Context, id string) (*payment.Refund, error) {
+	return s.refund(ctx, s.db.Q(ctx), s.db.ForUpdate(), id)
+}
+
+// SaveRefund implements payment.Store.
+func (s *Store) SaveRefund(ctx context.Context, r *payment.Refund) error {
+	_, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE payment_refunds SET status = ?, provider_ref = ?, settled_at = ? WHERE refund_id = ?`,
+		string(r.Status()), r.ProviderRef(), millis(r.SettledAt()), r.ID())
+	if err != nil {
+		return fmt.Errorf("paymentsql: save refund: %w", err)
+	}
+	return nil
+}
+
+// RefundsOfPayment implements payment.Store.
+func (s *Store) RefundsOfPayment(ctx context.Context, paymentID string) ([]*payment.Refund, error) {
+	out, err := dal.All(ctx, s.db.Q(ctx), scanRefundRow, `SELECT `+refundCols+` FROM payment_refunds WHERE payment_id = ?
+		ORDER BY created_at, refund_id`, paymentID)
+	if err != nil {
+		return nil, fmt.Errorf("paymentsql: refunds of payment: %w", err)
+	}
+	return out, nil
+}
+
+// RefundsOfOrders implements payment.Store.
+func (s *Store) RefundsOfOrders(ctx context.Context, tenant string, orderIDs []string) ([]*payment.Refund, error) {
+	if len(orderIDs) == 0 {
+		return nil, nil
+	}
+	args := []any{tenant}
+	for _, id := range orderIDs {
+		args = append(args, id)
+	}
+	out, err := dal.All(ctx, s.db.R(ctx), scanRefundRow, `SELECT `+refundCols+` FROM payment_refunds WHERE tenant = ? AND order_id IN (`+
+		dal.Placeholders(len(orderIDs))+`) ORDER BY created_at, refund_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("paymentsql: refunds of orders: %w", err)
+	}
+	return out, nil
 }

@@ -55,3 +55,58 @@ func TestPaymentStore(t *testing.T) {
 		}
 	})
 }
+
+func TestRefundStore(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{paymentsql.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		s := paymentsql.New(db)
+		cny := money.MustCurrency("CNY")
+		now := time.UnixMilli(time.Now().UnixMilli())
+		p := payment.New("P1", "t1", "T1", "u1", "sandbox", money.New(1000, cny), now)
+		_, _ = p.Settle(payment.OutcomeSucceeded, now)
+		if err := s.Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		r1, _ := payment.NewRefund("R1", p, "O1", "buyer_requested", money.New(300, cny), 0, now)
+		r2, _ := payment.NewRefund("R2", p, "O2", "operator_refunded", money.New(700, cny), 300, now.Add(time.Second))
+		for _, r := range []*payment.Refund{r1, r2} {
+			if err := s.CreateRefund(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// One refund per order, whatever races: the database refuses a second.
+		dup, _ := payment.NewRefund("R3", p, "O1", "x", money.New(1, cny), 0, now)
+		if err := s.CreateRefund(ctx, dup); !errors.Is(err, payment.ErrNotRefundable) {
+			t.Fatalf("second refund of O1: %v; want ErrNotRefundable", err)
+		}
+		if err := db.InTx(ctx, func(ctx context.Context) error {
+			got, err := s.LockRefund(ctx, "R1")
+			if err != nil {
+				return err
+			}
+			got.Succeed("sbr_1", now.Add(2*time.Second))
+			return s.SaveRefund(ctx, got)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Refund(ctx, "R1")
+		if err != nil || got.Status() != payment.RefundSucceeded || got.ProviderRef() != "sbr_1" || got.OrderID() != "O1" ||
+			got.Amount().Minor() != 300 || got.Reason() != "buyer_requested" || !got.SettledAt().Equal(now.Add(2*time.Second)) {
+			t.Fatalf("round trip: %+v %v", got, err)
+		}
+		all, err := s.RefundsOfPayment(ctx, "P1")
+		if err != nil || len(all) != 2 || all[0].ID() != "R1" || payment.Refunded(all) != 1000 {
+			t.Fatalf("refunds of payment: %v %v", all, err)
+		}
+		some, err := s.RefundsOfOrders(ctx, "t1", []string{"O2", "O9"})
+		if err != nil || len(some) != 1 || some[0].ID() != "R2" || some[0].Status() != payment.RefundPending {
+			t.Fatalf("refunds of orders: %v %v", some, err)
+		}
+		if other, _ := s.RefundsOfOrders(ctx, "t2", []string{"O1", "O2"}); len(other) != 0 {
+			t.Fatalf("another tenant sees refunds: %v", other)
+		}
+		if _, err := s.Refund(ctx, "R9"); !errors.Is(err, payment.ErrRefundNotFound) {
+			t.Fatalf("unknown refund: %v", err)
+		}
+	})
+}

@@ -4,6 +4,10 @@
 // failure as real providers do. Signatures are HMAC-SHA256 over "<timestamp>.<body>" with a shared
 // secret; callbacks older than the tolerance are refused so a captured callback cannot be
 // replayed forever, and replays within it are absorbed by the payment state machine.
+//
+// Refunds are accepted at once, with a reference derived from the refund id (so asking twice
+// answers the same, as a real provider deduplicates on the merchant's refund number).
+// FailRefunds simulates a provider outage for the next refund requests.
 package sandboxpay
 
 import (
@@ -19,6 +23,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
@@ -56,6 +61,8 @@ func (c Config) Validate() error {
 type Provider struct {
 	cfg    Config
 	client *http.Client
+	// outage is how many refund requests still fail (FailRefunds).
+	outage atomic.Int64
 	now    func() time.Time
 }
 
@@ -80,6 +87,26 @@ func (p *Provider) Name() string { return "sandbox" }
 func (p *Provider) CreateIntent(_ context.Context, _ *payment.Payment) (string, error) {
 	return "sbx_" + randomHex(12), nil
 }
+
+// Refund implements payment.Provider.
+func (p *Provider) Refund(_ context.Context, pay *payment.Payment, r *payment.Refund) (string, error) {
+	for {
+		n := p.outage.Load()
+		if n <= 0 {
+			break
+		}
+		if p.outage.CompareAndSwap(n, n-1) {
+			return "", fmt.Errorf("sandboxpay: refund %s: simulated outage: %w", r.ID(), payment.ErrProviderFailed)
+		}
+	}
+	if r.PaymentID() != pay.ID() || r.Amount().Currency() != pay.Amount().Currency() || r.Amount().Minor() > pay.Amount().Minor() {
+		return "", errkind.WithDetail(payment.ErrNotRefundable, "refund %s does not fit payment %s", r.ID(), pay.ID())
+	}
+	return "sbr_" + p.Sign("refund", []byte(r.ID()))[:24], nil
+}
+
+// FailRefunds makes the next n refund requests fail as if the provider were down.
+func (p *Provider) FailRefunds(n int64) { p.outage.Store(n) }
 
 type callback struct {
 	NotifyID    string `json:"notifyId"`

@@ -78,12 +78,14 @@ type Trade struct {
 	Admin  *extensions.Admin
 	// Inventory is the stock service, whose hot batches the metrics report.
 	Inventory *inventory.Service
-	svr       server.Server
-	stop      context.CancelFunc
-	wg        sync.WaitGroup
-	errc      chan error
-	log       *slog.Logger
-	closed    bool
+	// Sandbox is the sandbox payment provider (tests simulate its outages).
+	Sandbox *sandboxpay.Provider
+	svr     server.Server
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+	errc    chan error
+	log     *slog.Logger
+	closed  bool
 }
 
 // TradeOptions are test and tool hooks.
@@ -167,7 +169,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		server.WithExitWaitTime(10*time.Second),
 	)
 	runCtx, stop := context.WithCancel(context.Background())
-	t := &Trade{DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Admin: admin, svr: svr, stop: stop, errc: make(chan error, 1), log: log}
+	t := &Trade{DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop, errc: make(chan error, 1), log: log}
 	t.wg.Add(4)
 	go func() {
 		defer t.wg.Done()

@@ -21,6 +21,7 @@ type Client interface {
 	ShipOrder(ctx context.Context, req *trade.ShipOrderRequest, callOptions ...callopt.Option) (r *trade.Order, err error)
 	DeliverOrder(ctx context.Context, req *trade.DeliverOrderRequest, callOptions ...callopt.Option) (r *trade.Order, err error)
 	CompleteOrder(ctx context.Context, req *trade.OrderRef, callOptions ...callopt.Option) (r *trade.Order, err error)
+	RefundOrder(ctx context.Context, req *trade.OrderRef, callOptions ...callopt.Option) (r *trade.Order, err error)
 	CreatePayment(ctx context.Context, req *trade.CreatePaymentRequest, callOptions ...callopt.Option) (r *trade.Payment, err error)
 	SimulatePayment(ctx context.Context, req *trade.SimulatePaymentRequest, callOptions ...callopt.Option) (r *trade.Payment, err error)
 	PaymentCallback(ctx context.Context, req *trade.PaymentCallbackRequest, callOptions ...callopt.Option) (r *trade.PaymentCallbackResponse, err error)
@@ -131,6 +132,11 @@ func (p *kTradeServiceClient) DeliverOrder(ctx context.Context, req *trade.Deliv
 func (p *kTradeServiceClient) CompleteOrder(ctx context.Context, req *trade.OrderRef, callOptions ...callopt.Option) (r *trade.Order, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.CompleteOrder(ctx, req)
+}
+
+func (p *kTradeServiceClient) RefundOrder(ctx context.Context, req *trade.OrderRef, callOptions ...callopt.Option) (r *trade.Order, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.RefundOrder(ctx, req)
 }
 
 func (p *kTradeServiceClient) CreatePayment(ctx context.Context, req *trade.CreatePaymentRequest, callOptions ...callopt.Option) (r *trade.Payment, err error) {

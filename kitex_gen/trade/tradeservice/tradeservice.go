@@ -83,6 +83,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"RefundOrder": kitex.NewMethodInfo(
+		refundOrderHandler,
+		newTradeServiceRefundOrderArgs,
+		newTradeServiceRefundOrderResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 	"CreatePayment": kitex.NewMethodInfo(
 		createPaymentHandler,
 		newTradeServiceCreatePaymentArgs,
@@ -544,6 +551,24 @@ func newTradeServiceCompleteOrderArgs() interface{} {
 
 func newTradeServiceCompleteOrderResult() interface{} {
 	return trade.NewTradeServiceCompleteOrderResult()
+}
+
+func refundOrderHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceRefundOrderArgs)
+	realResult := result.(*trade.TradeServiceRefundOrderResult)
+	success, err := handler.(trade.TradeService).RefundOrder(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceRefundOrderArgs() interface{} {
+	return trade.NewTradeServiceRefundOrderArgs()
+}
+
+func newTradeServiceRefundOrderResult() interface{} {
+	return trade.NewTradeServiceRefundOrderResult()
 }
 
 func createPaymentHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
@@ -1209,6 +1234,16 @@ func (p *kClient) CompleteOrder(ctx context.Context, req *trade.OrderRef) (r *tr
 	_args.Req = req
 	var _result trade.TradeServiceCompleteOrderResult
 	if err = p.c.Call(ctx, "CompleteOrder", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) RefundOrder(ctx context.Context, req *trade.OrderRef) (r *trade.Order, err error) {
+	var _args trade.TradeServiceRefundOrderArgs
+	_args.Req = req
+	var _result trade.TradeServiceRefundOrderResult
+	if err = p.c.Call(ctx, "RefundOrder", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

@@ -1,0 +1,178 @@
+package fixedprice_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/dal/daltest"
+	"github.com/atriumtrade/atrium/product-layer/fixedprice"
+)
+
+// TestRefundOnePaidChildOrder: a trade of two sellers paid once; refunding one child order
+// closes it, puts its sold stock back on sale, and records a refund of exactly its total against
+// the trade's payment, which the provider accepts. The other child goes on. Orders that are not
+// paid, or already shipped, are refused and change nothing; a second refund returns the first.
+func TestRefundOnePaidChildOrder(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		tr, err := e.place(t, "u1", "", pricing.Item{SKUID: "a", Quantity: 2}, pricing.Item{SKUID: "b", Quantity: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := tr.Orders()[0], tr.Orders()[1]
+		if _, _, err := e.flow.Refund(ctx, "t1", "u1", a.ID(), fixedprice.ReasonBuyerRefund); !errors.Is(err, order.ErrInvalidTransition) {
+			t.Fatalf("refund before payment: %v; want ErrInvalidTransition", err)
+		}
+		pay := e.pay(t, tr, payment.OutcomeSucceeded)
+		if _, _, err := e.flow.Refund(ctx, "t1", "u2", a.ID(), fixedprice.ReasonBuyerRefund); !errors.Is(err, order.ErrNotFound) {
+			t.Fatalf("another buyer refunds: %v; want ErrNotFound", err)
+		}
+		if _, _, err := e.flow.Refund(ctx, "t1", "u1", "O-nosuch", fixedprice.ReasonBuyerRefund); !errors.Is(err, order.ErrNotFound) {
+			t.Fatalf("unknown order: %v; want ErrNotFound", err)
+		}
+		if _, err := e.flow.Ship(ctx, "t1", b.ID(), order.Shipment{Carrier: "SF", TrackingNo: "SF1"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.flow.Refund(ctx, "t1", "u1", b.ID(), fixedprice.ReasonBuyerRefund); !errors.Is(err, order.ErrInvalidTransition) {
+			t.Fatalf("refund after shipping: %v; want ErrInvalidTransition", err)
+		}
+		if l := e.level(t, "b"); l.Sold != 1 || l.Available != 49 {
+			t.Fatalf("refused refund changed stock: %+v", l)
+		}
+
+		o, r, err := e.flow.Refund(ctx, "t1", "u1", a.ID(), fixedprice.ReasonBuyerRefund)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Status() != order.Refunded || r == nil || r.Amount() != a.Total() || r.PaymentID() != pay.ID() ||
+			r.Status() != payment.RefundSucceeded || r.ProviderRef() == "" || r.Reason() != fixedprice.ReasonBuyerRefund {
+			t.Fatalf("refund: order %s, refund %+v", o.Status(), r)
+		}
+		if l := e.level(t, "a"); l.Sold != 0 || l.Available != 50 {
+			t.Fatalf("stock after refund: %+v; want all 50 back on sale", l)
+		}
+		again, r2, err := e.flow.Refund(ctx, "t1", "u1", a.ID(), fixedprice.ReasonBuyerRefund)
+		if err != nil || again.Status() != order.Refunded || r2 == nil || r2.ID() != r.ID() {
+			t.Fatalf("second refund: %v %+v %v", again, r2, err)
+		}
+		if l := e.level(t, "a"); l.Available != 50 {
+			t.Fatalf("second refund restocked again: %+v", l)
+		}
+		got, _ := e.flow.Trade(ctx, "t1", "u1", tr.ID())
+		if got.Orders()[0].Status() != order.Refunded || got.Orders()[1].Status() != order.Shipped {
+			t.Fatalf("trade after refund: %s, %s", got.Orders()[0].Status(), got.Orders()[1].Status())
+		}
+		topics := map[string]int{}
+		evs, _ := e.outbox.Pending(ctx, 100)
+		for _, ev := range evs {
+			topics[ev.Topic]++
+		}
+		if topics[fixedprice.TopicOrderRefunded] != 1 || topics[fixedprice.TopicPaymentRefunded] != 1 {
+			t.Fatalf("outbox topics %v; want one order.refunded and one payment.refunded", topics)
+		}
+		// The backstop job was cancelled with the acceptance: nothing runs later.
+		e.clock.Advance(time.Hour)
+		if n, err := e.queue.RunDue(ctx, 10); err != nil || n != 0 {
+			t.Fatalf("jobs after an accepted refund: ran %d, %v", n, err)
+		}
+	})
+}
+
+// TestRefundProviderDownIsAskedAgain: the provider refuses the first asks; the order is refunded
+// and the refund stays pending (the money is owed), and the durable job asks again after the
+// retry delay until the provider accepts.
+func TestRefundProviderDownIsAskedAgain(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		tr, err := e.place(t, "u1", "", pricing.Item{SKUID: "a", Quantity: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.pay(t, tr, payment.OutcomeSucceeded)
+		e.sandbox.FailRefunds(2)
+		o, r, err := e.flow.Refund(ctx, "t1", "", tr.Orders()[0].ID(), fixedprice.ReasonOperatorRefund)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Status() != order.Refunded || r.Status() != payment.RefundPending {
+			t.Fatalf("refund while the provider is down: order %s, refund %s", o.Status(), r.Status())
+		}
+		status := func() payment.RefundStatus {
+			rs, err := e.flow.Refunds(ctx, "t1", []string{o.ID()})
+			if err != nil || rs[o.ID()] == nil {
+				t.Fatalf("refunds: %v %v", rs, err)
+			}
+			return rs[o.ID()].Status()
+		}
+		e.clock.Advance(time.Minute)
+		if n, err := e.queue.RunDue(ctx, 10); err != nil || n != 0 || status() != payment.RefundPending {
+			t.Fatalf("first ask of the job (provider still down): ran %d, %v, refund %s", n, err, status())
+		}
+		e.clock.Advance(time.Minute) // past the job's backoff; the provider is back
+		if n, err := e.queue.RunDue(ctx, 10); err != nil || n != 1 {
+			t.Fatalf("second ask: ran %d, %v", n, err)
+		}
+		rs, err := e.flow.Refunds(ctx, "t1", []string{o.ID()})
+		if err != nil || rs[o.ID()] == nil || rs[o.ID()].Status() != payment.RefundSucceeded {
+			t.Fatalf("refund after the provider came back: %+v %v", rs[o.ID()], err)
+		}
+	})
+}
+
+// TestRefundRacesRefundOnce: 20 parallel refunds of one order refund it once: one refund of its
+// total, its stock back once.
+func TestRefundRacesRefundOnce(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		tr, err := e.place(t, "u1", "", pricing.Item{SKUID: "a", Quantity: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pay := e.pay(t, tr, payment.OutcomeSucceeded)
+		id := tr.Orders()[0].ID()
+		var wg sync.WaitGroup
+		ids := make([]string, 20)
+		errs := make([]error, 20)
+		for i := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, r, err := e.flow.Refund(ctx, "t1", "u1", id, fixedprice.ReasonBuyerRefund)
+				errs[i] = err
+				if r != nil {
+					ids[i] = r.ID()
+				}
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			// Two refunds racing on SQLite or MySQL either wait for the trade lock or are told to
+			// retry; none may refund twice.
+			if err != nil && !errors.Is(err, order.ErrConcurrentUpdate) && !errors.Is(err, dal.ErrContention) {
+				t.Fatalf("refund #%d: %v", i, err)
+			}
+		}
+		rs, err := e.flow.Refunds(ctx, "t1", []string{id})
+		if err != nil || len(rs) != 1 || rs[id].Amount() != pay.Amount() {
+			t.Fatalf("refunds: %v %v; want one of %s", rs, err, pay.Amount())
+		}
+		for i, got := range ids {
+			if got != "" && got != rs[id].ID() {
+				t.Fatalf("refund #%d answered %s; the refund is %s", i, got, rs[id].ID())
+			}
+		}
+		if l := e.level(t, "a"); l.Sold != 0 || l.Available != 50 {
+			t.Fatalf("stock: %+v; want 4 back once", l)
+		}
+	})
+}
