@@ -60,6 +60,8 @@ struct QuoteLine {
     // The line's share of the cart's discounts, and what it costs after them.
     9: Money discount
     10: Money payable
+    // The price list that set unitPrice; empty when it is the SKU's own price (or a script's).
+    11: string priceListId
 }
 
 struct QuoteGroup {
@@ -85,6 +87,8 @@ struct QuoteRequest {
     4: optional Address destination
     // Coupon codes to apply (checked, not used).
     5: list<string> coupons
+    // The currency to pay in (ISO 4217); unset: the first SKU's own currency.
+    6: optional string currency
 }
 
 struct QuoteResponse {
@@ -108,6 +112,9 @@ struct OrderLine {
     7: Money total
     8: Money discount
     9: Money payable
+    // The SKU's price before any buyer's price list, and the list that set unitPrice.
+    10: Money listPrice
+    11: string priceListId
 }
 
 struct Order {
@@ -170,6 +177,8 @@ struct PlaceOrderRequest {
     6: optional Money expectedTotal
     // Coupon codes to apply; each is used by the order and given back if it is cancelled.
     7: list<string> coupons
+    // The currency to pay in (ISO 4217); unset: the first SKU's own currency.
+    8: optional string currency
 }
 
 struct TradeRef {
@@ -640,6 +649,50 @@ struct ListLimitRulesResponse {
     1: list<LimitRule> rules
 }
 
+// PriceList sets unit prices (minor units of currency) for some channels and member levels
+// (empty: everyone), from startsAt to endsAt (unix ms; unset: open). The highest priority that
+// applies wins; among equals, the lowest price.
+struct PriceList {
+    1: string priceListId
+    2: string name
+    3: string currency
+    4: list<string> channels
+    5: list<string> memberLevels
+    6: optional i64 startsAt
+    7: optional i64 endsAt
+    8: i32 priority
+    // Empty in a listing; priceCount says how many the list holds.
+    9: list<ListedPrice> prices
+    10: i32 priceCount
+}
+
+struct ListedPrice {
+    1: string skuId
+    2: i64 price
+}
+
+struct PutPriceListRequest {
+    1: Caller caller
+    2: PriceList priceList
+}
+
+struct PriceListRef {
+    1: Caller caller
+    2: string priceListId
+}
+
+struct ListPriceListsRequest {
+    1: Caller caller
+}
+
+struct ListPriceListsResponse {
+    1: list<PriceList> priceLists
+}
+
+struct DeletePriceListResponse {
+    1: string priceListId
+}
+
 service TradeService {
     // Ping answers when the service and its database can serve.
     PingResponse Ping(1: PingRequest req)
@@ -664,6 +717,10 @@ service TradeService {
     ListWarehousesResponse ListWarehouses(1: ListWarehousesRequest req)
     ShippingTemplate PutShippingTemplate(1: PutShippingTemplateRequest req)
     ListShippingTemplatesResponse ListShippingTemplates(1: ListShippingTemplatesRequest req)
+    PriceList PutPriceList(1: PutPriceListRequest req)
+    PriceList GetPriceList(1: PriceListRef req)
+    ListPriceListsResponse ListPriceLists(1: ListPriceListsRequest req)
+    DeletePriceListResponse DeletePriceList(1: PriceListRef req)
 
     ListPointsResponse ListExtensionPoints(1: ListPointsRequest req)
     ValidateScriptResponse ValidateScript(1: ValidateScriptRequest req)

@@ -63,6 +63,7 @@ func (g *Gateway) routesInit() {
 	g.extensionRoutes(adminChannel)
 	g.frontendRoutes(adminChannel)
 	g.discountRoutes(adminChannel)
+	g.priceListRoutes(adminChannel)
 	g.limitRoutes(adminChannel)
 	g.add(route{Method: "POST", Path: "/callbacks/v1/payments/:provider", Channel: appChannel,
 		Summary: "Payment provider callback (signed by the provider)"}, g.serve(appChannel, g.paymentCallback))
@@ -153,6 +154,9 @@ func (g *Gateway) quote(ch *channel) call {
 			return 0, nil, err
 		}
 		r := &trade.QuoteRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items), Coupons: req.Coupons}
+		if req.Currency != "" {
+			r.Currency = &req.Currency
+		}
 		if d := req.Destination; d != nil {
 			r.Destination = &trade.Address{Country: d.Country, Province: d.Province, City: d.City, District: d.District}
 		}
@@ -175,6 +179,9 @@ func (g *Gateway) placeOrder(ch *channel) call {
 			return 0, nil, err
 		}
 		r := &trade.PlaceOrderRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items), IdempotencyKey: key, Coupons: req.Coupons}
+		if req.Currency != "" {
+			r.Currency = &req.Currency
+		}
 		if req.ExpectedTotal.Set() {
 			amt, err := ch.parseMoney("expectedTotal", req.ExpectedTotal, req.Currency)
 			if err != nil {

@@ -19,6 +19,8 @@ type quoteRequest struct {
 	Coupons []string      `json:"coupons"`
 	// Destination, if known, informs the warehouse choice.
 	Destination *regionView `json:"destination"`
+	// Currency is the currency to pay in (ISO 4217); empty: the first SKU's own.
+	Currency string `json:"currency"`
 }
 
 type regionView struct {
@@ -47,7 +49,8 @@ type placeOrderRequest struct {
 	// ExpectedTotal is the total the buyer was shown, in the channel's money format, in Currency
 	// (default CNY).
 	ExpectedTotal MoneyInput `json:"expectedTotal"`
-	Currency      string     `json:"currency"`
+	// Currency is the currency to pay in (ISO 4217); empty: the first SKU's own.
+	Currency string `json:"currency"`
 }
 
 type createPaymentRequest struct {
@@ -141,6 +144,8 @@ type quoteLineView struct {
 	Total       Money  `json:"total"`
 	Discount    Money  `json:"discount"`
 	Payable     Money  `json:"payable"`
+	// PriceListID names the price list that set unitPrice (empty: the SKU's own price).
+	PriceListID string `json:"priceListId,omitempty"`
 }
 
 // discountView is one promotion's part of a cart's or an order's discount.
@@ -185,10 +190,12 @@ type orderLineView struct {
 	Title       string `json:"title"`
 	WarehouseID string `json:"warehouseId"`
 	Quantity    int64  `json:"quantity"`
+	ListPrice   Money  `json:"listPrice"`
 	UnitPrice   Money  `json:"unitPrice"`
 	Total       Money  `json:"total"`
 	Discount    Money  `json:"discount"`
 	Payable     Money  `json:"payable"`
+	PriceListID string `json:"priceListId,omitempty"`
 }
 
 // orderView: total = subtotal - discount + shippingFee, what the buyer pays for the order.
@@ -302,7 +309,7 @@ func timeOf(ms int64) string {
 func quoteLineOf(l *trade.QuoteLine) quoteLineView {
 	return quoteLineView{SkuID: l.SkuId, Title: l.Title, SellerID: l.SellerId, WarehouseID: l.WarehouseId, Quantity: l.Quantity,
 		ListPrice: moneyOf(l.ListPrice), UnitPrice: moneyOf(l.UnitPrice), Total: moneyOf(l.Total),
-		Discount: moneyOf(l.Discount), Payable: moneyOf(l.Payable)}
+		Discount: moneyOf(l.Discount), Payable: moneyOf(l.Payable), PriceListID: l.PriceListId}
 }
 
 func discountsOf(ds []*trade.AppliedDiscount) []discountView {
@@ -339,7 +346,8 @@ func orderOf(o *trade.Order) orderView {
 		Subtotal: moneyOf(o.Subtotal), Discount: moneyOf(o.Discount), ShippingFee: moneyOf(o.ShippingFee), Discounts: discountsOf(o.Discounts)}
 	for _, l := range o.Lines {
 		v.Lines = append(v.Lines, orderLineView{LineNo: l.LineNo, SkuID: l.SkuId, Title: l.Title, WarehouseID: l.WarehouseId,
-			Quantity: l.Quantity, UnitPrice: moneyOf(l.UnitPrice), Total: moneyOf(l.Total), Discount: moneyOf(l.Discount), Payable: moneyOf(l.Payable)})
+			Quantity: l.Quantity, ListPrice: moneyOf(l.ListPrice), UnitPrice: moneyOf(l.UnitPrice), Total: moneyOf(l.Total), Discount: moneyOf(l.Discount),
+			Payable: moneyOf(l.Payable), PriceListID: l.PriceListId})
 	}
 	if r := o.Refund; r != nil {
 		v.Refund = &refundView{RefundID: r.RefundId, PaymentID: r.PaymentId, Amount: moneyOf(r.Amount), Status: r.Status,

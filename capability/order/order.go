@@ -75,6 +75,10 @@ type Line struct {
 	UnitPrice   money.Amount
 	Total       money.Amount
 	Discount    money.Amount
+	// ListPrice is the SKU's price before any buyer's price list (the crossed-out price when
+	// it is above UnitPrice); PriceListID names the list that set UnitPrice, if one did.
+	ListPrice   money.Amount
+	PriceListID string
 }
 
 // Payable is what the buyer pays for the line.
@@ -281,7 +285,10 @@ func (spec NewOrderSpec) check(cur money.Currency) ([]Line, Amounts, error) {
 		if l.Discount.Currency().IsZero() {
 			l.Discount = money.Zero(cur)
 		}
-		if l.UnitPrice.Currency() != cur || l.Total.Currency() != cur || l.Discount.Currency() != cur {
+		if l.ListPrice.Currency().IsZero() {
+			l.ListPrice = l.UnitPrice
+		}
+		if l.UnitPrice.Currency() != cur || l.Total.Currency() != cur || l.Discount.Currency() != cur || l.ListPrice.Currency() != cur {
 			return nil, Amounts{}, fmt.Errorf("order: %s line %d is not in %s: %w", spec.ID, i+1, cur.Code(), money.ErrInvalidAmount)
 		}
 		if l.Discount.Minor() < 0 || l.Discount.Minor() > l.Total.Minor() {

@@ -1,7 +1,8 @@
 // Package pricing turns a cart into priced lines: the unit price of each SKU times its quantity,
-// in one currency, with every sum overflow-checked. The unit price is the list price unless the
-// extension point pricing.unit_price, published for the buyer's business identity, says
-// otherwise (member prices, channel prices, time-boxed prices).
+// in one currency, with every sum overflow-checked. A SKU's price for a buyer comes from the
+// tenant's price lists (channel, member-level, time-boxed and per-currency prices; see
+// PriceList and Resolve), or is the SKU's own list price; the extension point
+// pricing.unit_price, published for the buyer's business identity, may then set it otherwise.
 package pricing
 
 import (
@@ -35,13 +36,16 @@ type Item struct {
 	Quantity int64
 }
 
-// Line is a priced item.
+// Line is a priced item. ListPrice is the SKU's price before any buyer's price list (its own
+// price, or in another currency the price on that currency's unconditional list); UnitPrice is
+// what the buyer pays per unit before discounts; PriceListID names the list that set it.
 type Line struct {
-	SKU       catalog.SKU
-	Quantity  int64
-	ListPrice money.Amount
-	UnitPrice money.Amount
-	Total     money.Amount
+	SKU         catalog.SKU
+	Quantity    int64
+	ListPrice   money.Amount
+	UnitPrice   money.Amount
+	Total       money.Amount
+	PriceListID string
 }
 
 // Quote is a priced cart.
@@ -96,6 +100,10 @@ type UnitPriceLine struct {
 	Tags      []string `json:"tags"`
 	Quantity  int64    `json:"quantity"`
 	ListPrice int64    `json:"listPrice"`
+	// Price is the unit price the tenant's price lists give this buyer now (listPrice if none
+	// does), and PriceListID the list that gave it.
+	Price       int64  `json:"price"`
+	PriceListID string `json:"priceListId,omitempty"`
 }
 
 // UnitPriceInput is the input of pricing.unit_price: the cart at list prices, in minor units.
@@ -121,7 +129,7 @@ type UnitPriceOutput struct {
 // applies (and the order's expectedTotal guard catches a buyer who was shown another price).
 var UnitPricePoint = extensions.Declare(extensions.Spec[UnitPriceInput, UnitPriceOutput]{
 	Name:    "pricing.unit_price",
-	Doc:     "The unit price of each line of a cart (minor units). Default: the list price.",
+	Doc:     "The unit price of each line of a cart (minor units). Default: the price from the tenant's price lists, else the list price.",
 	Policy:  extensions.FallBack,
 	Mode:    extensions.Override,
 	Default: listPrices,
@@ -131,7 +139,7 @@ var UnitPricePoint = extensions.Declare(extensions.Spec[UnitPriceInput, UnitPric
 func listPrices(_ context.Context, in UnitPriceInput) (UnitPriceOutput, error) {
 	out := UnitPriceOutput{Lines: make([]UnitPrice, len(in.Lines))}
 	for i, l := range in.Lines {
-		out.Lines[i] = UnitPrice{SKUID: l.SKUID, UnitPrice: l.ListPrice}
+		out.Lines[i] = UnitPrice{SKUID: l.SKUID, UnitPrice: l.Price}
 	}
 	return out, nil
 }
@@ -152,34 +160,45 @@ func checkUnitPrices(in UnitPriceInput, out UnitPriceOutput) error {
 }
 
 // Price prices normalized items from their SKUs, with unit prices from pricing.unit_price
-// (rt may be nil: list prices). An item whose SKU is missing from skus is catalog.ErrSKUNotFound.
-func Price(ctx context.Context, rt extensions.Runtime, call extensions.Call, buyer Buyer, at time.Time, items []Item, skus map[string]catalog.SKU) (Quote, error) {
+// (rt may be nil: no scripts). base holds each SKU's resolved price in currency cur (Prices.For);
+// with a nil base every SKU keeps its own price and the cart's currency is theirs, which must
+// agree. An item whose SKU is missing from skus is catalog.ErrSKUNotFound, and one with no price
+// in cur pricing.not_priced.
+func Price(ctx context.Context, rt extensions.Runtime, call extensions.Call, buyer Buyer, at time.Time, items []Item,
+	skus map[string]catalog.SKU, cur money.Currency, base map[string]Resolved) (Quote, error) {
 	if len(items) == 0 {
 		return Quote{}, ErrEmptyCart
 	}
 	in := UnitPriceInput{Buyer: buyer, At: at.UnixMilli(), Lines: make([]UnitPriceLine, 0, len(items))}
-	for _, it := range items {
+	resolved := make([]Resolved, len(items))
+	for i, it := range items {
 		sku, ok := skus[it.SKUID]
 		if !ok {
 			return Quote{}, errkind.WithDetail(catalog.ErrSKUNotFound, "sku %s not found", it.SKUID)
 		}
-		if in.Currency == "" {
-			in.Currency = sku.Price().Currency().Code()
-		} else if sku.Price().Currency().Code() != in.Currency {
-			return Quote{}, errkind.WithDetail(ErrMixedCurrency, "sku %s is priced in %s, the cart in %s",
-				sku.ID(), sku.Price().Currency().Code(), in.Currency)
+		if base == nil {
+			if cur.IsZero() {
+				cur = sku.Price().Currency()
+			} else if sku.Price().Currency() != cur {
+				return Quote{}, errkind.WithDetail(ErrMixedCurrency, "sku %s is priced in %s, the cart in %s",
+					sku.ID(), sku.Price().Currency().Code(), cur.Code())
+			}
+			resolved[i] = Resolved{Price: sku.Price(), List: sku.Price()}
+		} else if resolved[i], ok = base[it.SKUID]; !ok {
+			return Quote{}, errkind.WithDetail(ErrNotPriced, "sku %s has no price in %s", sku.ID(), cur.Code())
 		}
+		r := resolved[i]
 		in.Lines = append(in.Lines, UnitPriceLine{SKUID: sku.ID(), Title: sku.Title(), SellerID: sku.SellerID(), Tags: sku.Tags(),
-			Quantity: it.Quantity, ListPrice: sku.Price().Minor()})
+			Quantity: it.Quantity, ListPrice: r.List.Minor(), Price: r.Price.Minor(), PriceListID: r.ListID})
 	}
+	in.Currency = cur.Code()
 	prices, err := UnitPricePoint.Run(ctx, rt, call, in)
 	if err != nil {
 		return Quote{}, err
 	}
-	cur := skus[items[0].SKUID].Price().Currency()
 	q := Quote{Currency: cur, Total: money.Zero(cur)}
 	for i, it := range items {
-		sku := skus[it.SKUID] // every item's SKU was found above
+		sku, r := skus[it.SKUID], resolved[i] // every item's SKU was found above
 		unit := money.New(prices.Lines[i].UnitPrice, q.Currency)
 		total, err := unit.Times(it.Quantity)
 		if err != nil {
@@ -188,7 +207,11 @@ func Price(ctx context.Context, rt extensions.Runtime, call extensions.Call, buy
 		if q.Total, err = q.Total.Add(total); err != nil {
 			return Quote{}, fmt.Errorf("pricing: total: %w", err)
 		}
-		q.Lines = append(q.Lines, Line{SKU: sku, Quantity: it.Quantity, ListPrice: sku.Price(), UnitPrice: unit, Total: total})
+		listID := r.ListID
+		if unit != r.Price {
+			listID = "" // a script set the price, not the list
+		}
+		q.Lines = append(q.Lines, Line{SKU: sku, Quantity: it.Quantity, ListPrice: r.List, UnitPrice: unit, Total: total, PriceListID: listID})
 	}
 	return q, nil
 }

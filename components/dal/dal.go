@@ -446,6 +446,22 @@ func NullMillis(t time.Time) any {
 	return t.UnixMilli()
 }
 
+// Millis is t in unix milliseconds for a NOT NULL column where 0 means unset: 0 for the zero time.
+func Millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// FromMillis reads such a column back: the zero time for 0.
+func FromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
 // TimeOf reads a nullable unix-millisecond column back: the zero time for NULL.
 func TimeOf(ms sql.NullInt64) time.Time {
 	if !ms.Valid {

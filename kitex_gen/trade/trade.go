@@ -334,6 +334,7 @@ type QuoteLine struct {
 	WarehouseId string `thrift:"warehouseId,8" frugal:"8,default,string" json:"warehouseId"`
 	Discount    *Money `thrift:"discount,9" frugal:"9,default,Money" json:"discount"`
 	Payable     *Money `thrift:"payable,10" frugal:"10,default,Money" json:"payable"`
+	PriceListId string `thrift:"priceListId,11" frugal:"11,default,string" json:"priceListId"`
 }
 
 func NewQuoteLine() *QuoteLine {
@@ -407,6 +408,10 @@ func (p *QuoteLine) GetPayable() (v *Money) {
 	}
 	return p.Payable
 }
+
+func (p *QuoteLine) GetPriceListId() (v string) {
+	return p.PriceListId
+}
 func (p *QuoteLine) SetSkuId(val string) {
 	p.SkuId = val
 }
@@ -436,6 +441,9 @@ func (p *QuoteLine) SetDiscount(val *Money) {
 }
 func (p *QuoteLine) SetPayable(val *Money) {
 	p.Payable = val
+}
+func (p *QuoteLine) SetPriceListId(val string) {
+	p.PriceListId = val
 }
 
 func (p *QuoteLine) IsSetUnitPrice() bool {
@@ -476,6 +484,7 @@ var fieldIDToName_QuoteLine = map[int16]string{
 	8:  "warehouseId",
 	9:  "discount",
 	10: "payable",
+	11: "priceListId",
 }
 
 type QuoteGroup struct {
@@ -630,6 +639,7 @@ type QuoteRequest struct {
 	Items       []*Item  `thrift:"items,3" frugal:"3,default,list<Item>" json:"items"`
 	Destination *Address `thrift:"destination,4,optional" frugal:"4,optional,Address" json:"destination,omitempty"`
 	Coupons     []string `thrift:"coupons,5" frugal:"5,default,list<string>" json:"coupons"`
+	Currency    *string  `thrift:"currency,6,optional" frugal:"6,optional,string" json:"currency,omitempty"`
 }
 
 func NewQuoteRequest() *QuoteRequest {
@@ -668,6 +678,15 @@ func (p *QuoteRequest) GetDestination() (v *Address) {
 func (p *QuoteRequest) GetCoupons() (v []string) {
 	return p.Coupons
 }
+
+var QuoteRequest_Currency_DEFAULT string
+
+func (p *QuoteRequest) GetCurrency() (v string) {
+	if !p.IsSetCurrency() {
+		return QuoteRequest_Currency_DEFAULT
+	}
+	return *p.Currency
+}
 func (p *QuoteRequest) SetCaller(val *Caller) {
 	p.Caller = val
 }
@@ -683,6 +702,9 @@ func (p *QuoteRequest) SetDestination(val *Address) {
 func (p *QuoteRequest) SetCoupons(val []string) {
 	p.Coupons = val
 }
+func (p *QuoteRequest) SetCurrency(val *string) {
+	p.Currency = val
+}
 
 func (p *QuoteRequest) IsSetCaller() bool {
 	return p.Caller != nil
@@ -690,6 +712,10 @@ func (p *QuoteRequest) IsSetCaller() bool {
 
 func (p *QuoteRequest) IsSetDestination() bool {
 	return p.Destination != nil
+}
+
+func (p *QuoteRequest) IsSetCurrency() bool {
+	return p.Currency != nil
 }
 
 func (p *QuoteRequest) String() string {
@@ -705,6 +731,7 @@ var fieldIDToName_QuoteRequest = map[int16]string{
 	3: "items",
 	4: "destination",
 	5: "coupons",
+	6: "currency",
 }
 
 type QuoteResponse struct {
@@ -836,6 +863,8 @@ type OrderLine struct {
 	Total       *Money `thrift:"total,7" frugal:"7,default,Money" json:"total"`
 	Discount    *Money `thrift:"discount,8" frugal:"8,default,Money" json:"discount"`
 	Payable     *Money `thrift:"payable,9" frugal:"9,default,Money" json:"payable"`
+	ListPrice   *Money `thrift:"listPrice,10" frugal:"10,default,Money" json:"listPrice"`
+	PriceListId string `thrift:"priceListId,11" frugal:"11,default,string" json:"priceListId"`
 }
 
 func NewOrderLine() *OrderLine {
@@ -900,6 +929,19 @@ func (p *OrderLine) GetPayable() (v *Money) {
 	}
 	return p.Payable
 }
+
+var OrderLine_ListPrice_DEFAULT *Money
+
+func (p *OrderLine) GetListPrice() (v *Money) {
+	if !p.IsSetListPrice() {
+		return OrderLine_ListPrice_DEFAULT
+	}
+	return p.ListPrice
+}
+
+func (p *OrderLine) GetPriceListId() (v string) {
+	return p.PriceListId
+}
 func (p *OrderLine) SetLineNo(val int32) {
 	p.LineNo = val
 }
@@ -927,6 +969,12 @@ func (p *OrderLine) SetDiscount(val *Money) {
 func (p *OrderLine) SetPayable(val *Money) {
 	p.Payable = val
 }
+func (p *OrderLine) SetListPrice(val *Money) {
+	p.ListPrice = val
+}
+func (p *OrderLine) SetPriceListId(val string) {
+	p.PriceListId = val
+}
 
 func (p *OrderLine) IsSetUnitPrice() bool {
 	return p.UnitPrice != nil
@@ -944,6 +992,10 @@ func (p *OrderLine) IsSetPayable() bool {
 	return p.Payable != nil
 }
 
+func (p *OrderLine) IsSetListPrice() bool {
+	return p.ListPrice != nil
+}
+
 func (p *OrderLine) String() string {
 	if p == nil {
 		return "<nil>"
@@ -952,15 +1004,17 @@ func (p *OrderLine) String() string {
 }
 
 var fieldIDToName_OrderLine = map[int16]string{
-	1: "lineNo",
-	2: "skuId",
-	3: "title",
-	4: "warehouseId",
-	5: "quantity",
-	6: "unitPrice",
-	7: "total",
-	8: "discount",
-	9: "payable",
+	1:  "lineNo",
+	2:  "skuId",
+	3:  "title",
+	4:  "warehouseId",
+	5:  "quantity",
+	6:  "unitPrice",
+	7:  "total",
+	8:  "discount",
+	9:  "payable",
+	10: "listPrice",
+	11: "priceListId",
 }
 
 type Order struct {
@@ -1481,6 +1535,7 @@ type PlaceOrderRequest struct {
 	IdempotencyKey string   `thrift:"idempotencyKey,5" frugal:"5,default,string" json:"idempotencyKey"`
 	ExpectedTotal  *Money   `thrift:"expectedTotal,6,optional" frugal:"6,optional,Money" json:"expectedTotal,omitempty"`
 	Coupons        []string `thrift:"coupons,7" frugal:"7,default,list<string>" json:"coupons"`
+	Currency       *string  `thrift:"currency,8,optional" frugal:"8,optional,string" json:"currency,omitempty"`
 }
 
 func NewPlaceOrderRequest() *PlaceOrderRequest {
@@ -1532,6 +1587,15 @@ func (p *PlaceOrderRequest) GetExpectedTotal() (v *Money) {
 func (p *PlaceOrderRequest) GetCoupons() (v []string) {
 	return p.Coupons
 }
+
+var PlaceOrderRequest_Currency_DEFAULT string
+
+func (p *PlaceOrderRequest) GetCurrency() (v string) {
+	if !p.IsSetCurrency() {
+		return PlaceOrderRequest_Currency_DEFAULT
+	}
+	return *p.Currency
+}
 func (p *PlaceOrderRequest) SetCaller(val *Caller) {
 	p.Caller = val
 }
@@ -1553,6 +1617,9 @@ func (p *PlaceOrderRequest) SetExpectedTotal(val *Money) {
 func (p *PlaceOrderRequest) SetCoupons(val []string) {
 	p.Coupons = val
 }
+func (p *PlaceOrderRequest) SetCurrency(val *string) {
+	p.Currency = val
+}
 
 func (p *PlaceOrderRequest) IsSetCaller() bool {
 	return p.Caller != nil
@@ -1564,6 +1631,10 @@ func (p *PlaceOrderRequest) IsSetAddress() bool {
 
 func (p *PlaceOrderRequest) IsSetExpectedTotal() bool {
 	return p.ExpectedTotal != nil
+}
+
+func (p *PlaceOrderRequest) IsSetCurrency() bool {
+	return p.Currency != nil
 }
 
 func (p *PlaceOrderRequest) String() string {
@@ -1581,6 +1652,7 @@ var fieldIDToName_PlaceOrderRequest = map[int16]string{
 	5: "idempotencyKey",
 	6: "expectedTotal",
 	7: "coupons",
+	8: "currency",
 }
 
 type TradeRef struct {
@@ -5630,6 +5702,371 @@ var fieldIDToName_ListLimitRulesResponse = map[int16]string{
 	1: "rules",
 }
 
+type PriceList struct {
+	PriceListId  string         `thrift:"priceListId,1" frugal:"1,default,string" json:"priceListId"`
+	Name         string         `thrift:"name,2" frugal:"2,default,string" json:"name"`
+	Currency     string         `thrift:"currency,3" frugal:"3,default,string" json:"currency"`
+	Channels     []string       `thrift:"channels,4" frugal:"4,default,list<string>" json:"channels"`
+	MemberLevels []string       `thrift:"memberLevels,5" frugal:"5,default,list<string>" json:"memberLevels"`
+	StartsAt     *int64         `thrift:"startsAt,6,optional" frugal:"6,optional,i64" json:"startsAt,omitempty"`
+	EndsAt       *int64         `thrift:"endsAt,7,optional" frugal:"7,optional,i64" json:"endsAt,omitempty"`
+	Priority     int32          `thrift:"priority,8" frugal:"8,default,i32" json:"priority"`
+	Prices       []*ListedPrice `thrift:"prices,9" frugal:"9,default,list<ListedPrice>" json:"prices"`
+	PriceCount   int32          `thrift:"priceCount,10" frugal:"10,default,i32" json:"priceCount"`
+}
+
+func NewPriceList() *PriceList {
+	return &PriceList{}
+}
+
+func (p *PriceList) InitDefault() {
+}
+
+func (p *PriceList) GetPriceListId() (v string) {
+	return p.PriceListId
+}
+
+func (p *PriceList) GetName() (v string) {
+	return p.Name
+}
+
+func (p *PriceList) GetCurrency() (v string) {
+	return p.Currency
+}
+
+func (p *PriceList) GetChannels() (v []string) {
+	return p.Channels
+}
+
+func (p *PriceList) GetMemberLevels() (v []string) {
+	return p.MemberLevels
+}
+
+var PriceList_StartsAt_DEFAULT int64
+
+func (p *PriceList) GetStartsAt() (v int64) {
+	if !p.IsSetStartsAt() {
+		return PriceList_StartsAt_DEFAULT
+	}
+	return *p.StartsAt
+}
+
+var PriceList_EndsAt_DEFAULT int64
+
+func (p *PriceList) GetEndsAt() (v int64) {
+	if !p.IsSetEndsAt() {
+		return PriceList_EndsAt_DEFAULT
+	}
+	return *p.EndsAt
+}
+
+func (p *PriceList) GetPriority() (v int32) {
+	return p.Priority
+}
+
+func (p *PriceList) GetPrices() (v []*ListedPrice) {
+	return p.Prices
+}
+
+func (p *PriceList) GetPriceCount() (v int32) {
+	return p.PriceCount
+}
+func (p *PriceList) SetPriceListId(val string) {
+	p.PriceListId = val
+}
+func (p *PriceList) SetName(val string) {
+	p.Name = val
+}
+func (p *PriceList) SetCurrency(val string) {
+	p.Currency = val
+}
+func (p *PriceList) SetChannels(val []string) {
+	p.Channels = val
+}
+func (p *PriceList) SetMemberLevels(val []string) {
+	p.MemberLevels = val
+}
+func (p *PriceList) SetStartsAt(val *int64) {
+	p.StartsAt = val
+}
+func (p *PriceList) SetEndsAt(val *int64) {
+	p.EndsAt = val
+}
+func (p *PriceList) SetPriority(val int32) {
+	p.Priority = val
+}
+func (p *PriceList) SetPrices(val []*ListedPrice) {
+	p.Prices = val
+}
+func (p *PriceList) SetPriceCount(val int32) {
+	p.PriceCount = val
+}
+
+func (p *PriceList) IsSetStartsAt() bool {
+	return p.StartsAt != nil
+}
+
+func (p *PriceList) IsSetEndsAt() bool {
+	return p.EndsAt != nil
+}
+
+func (p *PriceList) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PriceList(%+v)", *p)
+}
+
+var fieldIDToName_PriceList = map[int16]string{
+	1:  "priceListId",
+	2:  "name",
+	3:  "currency",
+	4:  "channels",
+	5:  "memberLevels",
+	6:  "startsAt",
+	7:  "endsAt",
+	8:  "priority",
+	9:  "prices",
+	10: "priceCount",
+}
+
+type ListedPrice struct {
+	SkuId string `thrift:"skuId,1" frugal:"1,default,string" json:"skuId"`
+	Price int64  `thrift:"price,2" frugal:"2,default,i64" json:"price"`
+}
+
+func NewListedPrice() *ListedPrice {
+	return &ListedPrice{}
+}
+
+func (p *ListedPrice) InitDefault() {
+}
+
+func (p *ListedPrice) GetSkuId() (v string) {
+	return p.SkuId
+}
+
+func (p *ListedPrice) GetPrice() (v int64) {
+	return p.Price
+}
+func (p *ListedPrice) SetSkuId(val string) {
+	p.SkuId = val
+}
+func (p *ListedPrice) SetPrice(val int64) {
+	p.Price = val
+}
+
+func (p *ListedPrice) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListedPrice(%+v)", *p)
+}
+
+var fieldIDToName_ListedPrice = map[int16]string{
+	1: "skuId",
+	2: "price",
+}
+
+type PutPriceListRequest struct {
+	Caller    *Caller    `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	PriceList *PriceList `thrift:"priceList,2" frugal:"2,default,PriceList" json:"priceList"`
+}
+
+func NewPutPriceListRequest() *PutPriceListRequest {
+	return &PutPriceListRequest{}
+}
+
+func (p *PutPriceListRequest) InitDefault() {
+}
+
+var PutPriceListRequest_Caller_DEFAULT *Caller
+
+func (p *PutPriceListRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PutPriceListRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+var PutPriceListRequest_PriceList_DEFAULT *PriceList
+
+func (p *PutPriceListRequest) GetPriceList() (v *PriceList) {
+	if !p.IsSetPriceList() {
+		return PutPriceListRequest_PriceList_DEFAULT
+	}
+	return p.PriceList
+}
+func (p *PutPriceListRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PutPriceListRequest) SetPriceList(val *PriceList) {
+	p.PriceList = val
+}
+
+func (p *PutPriceListRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PutPriceListRequest) IsSetPriceList() bool {
+	return p.PriceList != nil
+}
+
+func (p *PutPriceListRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PutPriceListRequest(%+v)", *p)
+}
+
+var fieldIDToName_PutPriceListRequest = map[int16]string{
+	1: "caller",
+	2: "priceList",
+}
+
+type PriceListRef struct {
+	Caller      *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	PriceListId string  `thrift:"priceListId,2" frugal:"2,default,string" json:"priceListId"`
+}
+
+func NewPriceListRef() *PriceListRef {
+	return &PriceListRef{}
+}
+
+func (p *PriceListRef) InitDefault() {
+}
+
+var PriceListRef_Caller_DEFAULT *Caller
+
+func (p *PriceListRef) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PriceListRef_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *PriceListRef) GetPriceListId() (v string) {
+	return p.PriceListId
+}
+func (p *PriceListRef) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PriceListRef) SetPriceListId(val string) {
+	p.PriceListId = val
+}
+
+func (p *PriceListRef) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PriceListRef) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PriceListRef(%+v)", *p)
+}
+
+var fieldIDToName_PriceListRef = map[int16]string{
+	1: "caller",
+	2: "priceListId",
+}
+
+type ListPriceListsRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+}
+
+func NewListPriceListsRequest() *ListPriceListsRequest {
+	return &ListPriceListsRequest{}
+}
+
+func (p *ListPriceListsRequest) InitDefault() {
+}
+
+var ListPriceListsRequest_Caller_DEFAULT *Caller
+
+func (p *ListPriceListsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListPriceListsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+func (p *ListPriceListsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+
+func (p *ListPriceListsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListPriceListsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListPriceListsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListPriceListsRequest = map[int16]string{
+	1: "caller",
+}
+
+type ListPriceListsResponse struct {
+	PriceLists []*PriceList `thrift:"priceLists,1" frugal:"1,default,list<PriceList>" json:"priceLists"`
+}
+
+func NewListPriceListsResponse() *ListPriceListsResponse {
+	return &ListPriceListsResponse{}
+}
+
+func (p *ListPriceListsResponse) InitDefault() {
+}
+
+func (p *ListPriceListsResponse) GetPriceLists() (v []*PriceList) {
+	return p.PriceLists
+}
+func (p *ListPriceListsResponse) SetPriceLists(val []*PriceList) {
+	p.PriceLists = val
+}
+
+func (p *ListPriceListsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListPriceListsResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListPriceListsResponse = map[int16]string{
+	1: "priceLists",
+}
+
+type DeletePriceListResponse struct {
+	PriceListId string `thrift:"priceListId,1" frugal:"1,default,string" json:"priceListId"`
+}
+
+func NewDeletePriceListResponse() *DeletePriceListResponse {
+	return &DeletePriceListResponse{}
+}
+
+func (p *DeletePriceListResponse) InitDefault() {
+}
+
+func (p *DeletePriceListResponse) GetPriceListId() (v string) {
+	return p.PriceListId
+}
+func (p *DeletePriceListResponse) SetPriceListId(val string) {
+	p.PriceListId = val
+}
+
+func (p *DeletePriceListResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DeletePriceListResponse(%+v)", *p)
+}
+
+var fieldIDToName_DeletePriceListResponse = map[int16]string{
+	1: "priceListId",
+}
+
 type TradeService interface {
 	Ping(ctx context.Context, req *PingRequest) (r *PingResponse, err error)
 
@@ -5672,6 +6109,14 @@ type TradeService interface {
 	PutShippingTemplate(ctx context.Context, req *PutShippingTemplateRequest) (r *ShippingTemplate, err error)
 
 	ListShippingTemplates(ctx context.Context, req *ListShippingTemplatesRequest) (r *ListShippingTemplatesResponse, err error)
+
+	PutPriceList(ctx context.Context, req *PutPriceListRequest) (r *PriceList, err error)
+
+	GetPriceList(ctx context.Context, req *PriceListRef) (r *PriceList, err error)
+
+	ListPriceLists(ctx context.Context, req *ListPriceListsRequest) (r *ListPriceListsResponse, err error)
+
+	DeletePriceList(ctx context.Context, req *PriceListRef) (r *DeletePriceListResponse, err error)
 
 	ListExtensionPoints(ctx context.Context, req *ListPointsRequest) (r *ListPointsResponse, err error)
 
@@ -7309,6 +7754,310 @@ func (p *TradeServiceListShippingTemplatesResult) String() string {
 }
 
 var fieldIDToName_TradeServiceListShippingTemplatesResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServicePutPriceListArgs struct {
+	Req *PutPriceListRequest `thrift:"req,1" frugal:"1,default,PutPriceListRequest" json:"req"`
+}
+
+func NewTradeServicePutPriceListArgs() *TradeServicePutPriceListArgs {
+	return &TradeServicePutPriceListArgs{}
+}
+
+func (p *TradeServicePutPriceListArgs) InitDefault() {
+}
+
+var TradeServicePutPriceListArgs_Req_DEFAULT *PutPriceListRequest
+
+func (p *TradeServicePutPriceListArgs) GetReq() (v *PutPriceListRequest) {
+	if !p.IsSetReq() {
+		return TradeServicePutPriceListArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServicePutPriceListArgs) SetReq(val *PutPriceListRequest) {
+	p.Req = val
+}
+
+func (p *TradeServicePutPriceListArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServicePutPriceListArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutPriceListArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutPriceListArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServicePutPriceListResult struct {
+	Success *PriceList `thrift:"success,0,optional" frugal:"0,optional,PriceList" json:"success,omitempty"`
+}
+
+func NewTradeServicePutPriceListResult() *TradeServicePutPriceListResult {
+	return &TradeServicePutPriceListResult{}
+}
+
+func (p *TradeServicePutPriceListResult) InitDefault() {
+}
+
+var TradeServicePutPriceListResult_Success_DEFAULT *PriceList
+
+func (p *TradeServicePutPriceListResult) GetSuccess() (v *PriceList) {
+	if !p.IsSetSuccess() {
+		return TradeServicePutPriceListResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServicePutPriceListResult) SetSuccess(x interface{}) {
+	p.Success = x.(*PriceList)
+}
+
+func (p *TradeServicePutPriceListResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServicePutPriceListResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutPriceListResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutPriceListResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceGetPriceListArgs struct {
+	Req *PriceListRef `thrift:"req,1" frugal:"1,default,PriceListRef" json:"req"`
+}
+
+func NewTradeServiceGetPriceListArgs() *TradeServiceGetPriceListArgs {
+	return &TradeServiceGetPriceListArgs{}
+}
+
+func (p *TradeServiceGetPriceListArgs) InitDefault() {
+}
+
+var TradeServiceGetPriceListArgs_Req_DEFAULT *PriceListRef
+
+func (p *TradeServiceGetPriceListArgs) GetReq() (v *PriceListRef) {
+	if !p.IsSetReq() {
+		return TradeServiceGetPriceListArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceGetPriceListArgs) SetReq(val *PriceListRef) {
+	p.Req = val
+}
+
+func (p *TradeServiceGetPriceListArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceGetPriceListArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetPriceListArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetPriceListArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceGetPriceListResult struct {
+	Success *PriceList `thrift:"success,0,optional" frugal:"0,optional,PriceList" json:"success,omitempty"`
+}
+
+func NewTradeServiceGetPriceListResult() *TradeServiceGetPriceListResult {
+	return &TradeServiceGetPriceListResult{}
+}
+
+func (p *TradeServiceGetPriceListResult) InitDefault() {
+}
+
+var TradeServiceGetPriceListResult_Success_DEFAULT *PriceList
+
+func (p *TradeServiceGetPriceListResult) GetSuccess() (v *PriceList) {
+	if !p.IsSetSuccess() {
+		return TradeServiceGetPriceListResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceGetPriceListResult) SetSuccess(x interface{}) {
+	p.Success = x.(*PriceList)
+}
+
+func (p *TradeServiceGetPriceListResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceGetPriceListResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetPriceListResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetPriceListResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceListPriceListsArgs struct {
+	Req *ListPriceListsRequest `thrift:"req,1" frugal:"1,default,ListPriceListsRequest" json:"req"`
+}
+
+func NewTradeServiceListPriceListsArgs() *TradeServiceListPriceListsArgs {
+	return &TradeServiceListPriceListsArgs{}
+}
+
+func (p *TradeServiceListPriceListsArgs) InitDefault() {
+}
+
+var TradeServiceListPriceListsArgs_Req_DEFAULT *ListPriceListsRequest
+
+func (p *TradeServiceListPriceListsArgs) GetReq() (v *ListPriceListsRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceListPriceListsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceListPriceListsArgs) SetReq(val *ListPriceListsRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceListPriceListsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceListPriceListsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListPriceListsArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListPriceListsArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceListPriceListsResult struct {
+	Success *ListPriceListsResponse `thrift:"success,0,optional" frugal:"0,optional,ListPriceListsResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceListPriceListsResult() *TradeServiceListPriceListsResult {
+	return &TradeServiceListPriceListsResult{}
+}
+
+func (p *TradeServiceListPriceListsResult) InitDefault() {
+}
+
+var TradeServiceListPriceListsResult_Success_DEFAULT *ListPriceListsResponse
+
+func (p *TradeServiceListPriceListsResult) GetSuccess() (v *ListPriceListsResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceListPriceListsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceListPriceListsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListPriceListsResponse)
+}
+
+func (p *TradeServiceListPriceListsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceListPriceListsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceListPriceListsResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceListPriceListsResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceDeletePriceListArgs struct {
+	Req *PriceListRef `thrift:"req,1" frugal:"1,default,PriceListRef" json:"req"`
+}
+
+func NewTradeServiceDeletePriceListArgs() *TradeServiceDeletePriceListArgs {
+	return &TradeServiceDeletePriceListArgs{}
+}
+
+func (p *TradeServiceDeletePriceListArgs) InitDefault() {
+}
+
+var TradeServiceDeletePriceListArgs_Req_DEFAULT *PriceListRef
+
+func (p *TradeServiceDeletePriceListArgs) GetReq() (v *PriceListRef) {
+	if !p.IsSetReq() {
+		return TradeServiceDeletePriceListArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceDeletePriceListArgs) SetReq(val *PriceListRef) {
+	p.Req = val
+}
+
+func (p *TradeServiceDeletePriceListArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceDeletePriceListArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceDeletePriceListArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceDeletePriceListArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceDeletePriceListResult struct {
+	Success *DeletePriceListResponse `thrift:"success,0,optional" frugal:"0,optional,DeletePriceListResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceDeletePriceListResult() *TradeServiceDeletePriceListResult {
+	return &TradeServiceDeletePriceListResult{}
+}
+
+func (p *TradeServiceDeletePriceListResult) InitDefault() {
+}
+
+var TradeServiceDeletePriceListResult_Success_DEFAULT *DeletePriceListResponse
+
+func (p *TradeServiceDeletePriceListResult) GetSuccess() (v *DeletePriceListResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceDeletePriceListResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceDeletePriceListResult) SetSuccess(x interface{}) {
+	p.Success = x.(*DeletePriceListResponse)
+}
+
+func (p *TradeServiceDeletePriceListResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceDeletePriceListResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceDeletePriceListResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceDeletePriceListResult = map[int16]string{
 	0: "success",
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/limits"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/extensions"
 )
 
@@ -124,6 +125,8 @@ type Deps struct {
 	Discounts *discount.Service
 	// Limits enforces purchase limits; nil limits nothing.
 	Limits *limits.Service
+	// Prices resolves the tenant's price lists; nil prices every SKU at its own price.
+	Prices *pricing.Prices
 	// Delivery prices shipping; nil ships everything free.
 	Delivery *delivery.Service
 	// Log records what the flow could not do and left to a backstop; nil is slog.Default().

@@ -67,7 +67,7 @@ func (p plan) total() money.Amount {
 	return money.New(total, p.quote.Currency)
 }
 
-func (f *Flow) plan(ctx context.Context, call extensions.Call, b Buyer, dest inventory.Region, items []pricing.Item, coupons []string, now time.Time) (plan, error) {
+func (f *Flow) plan(ctx context.Context, call extensions.Call, b Buyer, dest inventory.Region, items []pricing.Item, coupons []string, currency string, now time.Time) (plan, error) {
 	ids := make([]string, len(items))
 	for i, it := range items {
 		ids[i] = it.SKUID
@@ -76,7 +76,27 @@ func (f *Flow) plan(ctx context.Context, call extensions.Call, b Buyer, dest inv
 	if err != nil {
 		return plan{}, err
 	}
-	q, err := pricing.Price(ctx, f.d.Ext, call, pricing.Buyer{UserID: b.UserID, MemberLevel: b.MemberLevel, Channel: b.Channel}, now, items, skus)
+	var cur money.Currency
+	if currency != "" {
+		if cur, err = money.ParseCurrency(currency); err != nil {
+			return plan{}, errkind.Invalidf("currency %q is not an ISO 4217 code", currency)
+		}
+	}
+	buyer := pricing.Buyer{UserID: b.UserID, MemberLevel: b.MemberLevel, Channel: b.Channel}
+	var base map[string]pricing.Resolved
+	if f.d.Prices != nil {
+		if cur.IsZero() { // the cart is in its first SKU's currency unless the buyer chose one
+			if sku, ok := skus[items[0].SKUID]; ok {
+				cur = sku.Price().Currency()
+			}
+		}
+		if !cur.IsZero() {
+			if base, err = f.d.Prices.For(ctx, call.Identity.Tenant(), buyer, now, cur, skus); err != nil {
+				return plan{}, err
+			}
+		}
+	}
+	q, err := pricing.Price(ctx, f.d.Ext, call, buyer, now, items, skus, cur, base)
 	if err != nil {
 		return plan{}, err
 	}
@@ -234,15 +254,23 @@ type Quote struct {
 	Keys []string
 }
 
-// Quote prices and discounts items for a buyer and previews the split, without reserving
+// Cart is what a quote prices: items, the coupons applied and, optionally, the currency to pay
+// in (empty: the first SKU's own currency).
+type Cart struct {
+	Items    []pricing.Item
+	Coupons  []string
+	Currency string
+}
+
+// Quote prices and discounts a cart for a buyer and previews the split, without reserving
 // anything. The destination (which may be empty) informs the warehouse choice; coupons are
 // checked as an order would check them, but not used.
-func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b Buyer, dest inventory.Region, items []pricing.Item, coupons []string) (Quote, error) {
-	items, err := pricing.NormalizeItems(items)
+func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b Buyer, dest inventory.Region, cart Cart) (Quote, error) {
+	items, err := pricing.NormalizeItems(cart.Items)
 	if err != nil {
 		return Quote{}, err
 	}
-	p, err := f.plan(ctx, extensions.Call{Identity: ident, UserID: b.UserID}, b, dest, items, coupons, f.d.Now())
+	p, err := f.plan(ctx, extensions.Call{Identity: ident, UserID: b.UserID}, b, dest, items, cart.Coupons, cart.Currency, f.d.Now())
 	if err != nil {
 		return Quote{}, err
 	}
@@ -272,6 +300,8 @@ type PlaceOrder struct {
 	IdempotencyKey string
 	// Coupons are the codes the buyer applies.
 	Coupons []string
+	// Currency is the currency to pay in; empty is the first SKU's own.
+	Currency string
 	// ExpectedTotal, if set, is the total the buyer was shown: a different current total
 	// refuses the order with pricing.ErrPriceChanged instead of charging what they did not see.
 	ExpectedTotal *money.Amount
@@ -326,7 +356,8 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 		Address  order.Address
 		Expected *int64
 		Coupons  []string
-	}{cmd.Identity.Scenario(), cmd.Identity.BizCode(), cmd.Items, addr, expectedMinor(cmd.ExpectedTotal), cmd.Coupons})
+		Currency string
+	}{cmd.Identity.Scenario(), cmd.Identity.BizCode(), cmd.Items, addr, expectedMinor(cmd.ExpectedTotal), cmd.Coupons, cmd.Currency})
 	const scope = "place_order"
 	if cmd.IdempotencyKey != "" {
 		if prev, found, err := f.d.Idempotency.Lookup(ctx, tenant, userID, scope, cmd.IdempotencyKey, hash); err != nil {
@@ -352,7 +383,7 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 	tenant, userID := cmd.Identity.Tenant(), cmd.Buyer.UserID
 	now := f.d.Now()
 	ctx, trace := extensions.WithTrace(ctx)
-	p, err := f.plan(ctx, call, cmd.Buyer, dest, items, cmd.Coupons, now)
+	p, err := f.plan(ctx, call, cmd.Buyer, dest, items, cmd.Coupons, cmd.Currency, now)
 	if err != nil {
 		return nil, err
 	}
@@ -523,7 +554,8 @@ func (p plan) orderSpec(gi int) (order.NewOrderSpec, []inventory.Line) {
 		l := p.quote.Lines[pt.line]
 		reserve[i] = pt.stock
 		spec.Lines[i] = order.Line{SKUID: l.SKU.ID(), Title: l.SKU.Title(), WarehouseID: pt.stock.WarehouseID,
-			Quantity: pt.stock.Quantity, UnitPrice: l.UnitPrice, Total: money.New(pt.total, cur), Discount: money.New(pt.discount, cur)}
+			Quantity: pt.stock.Quantity, UnitPrice: l.UnitPrice, Total: money.New(pt.total, cur), Discount: money.New(pt.discount, cur),
+			ListPrice: l.ListPrice, PriceListID: l.PriceListID}
 		if l.SKU.DeliveryType(p.at) == catalog.Presale && l.SKU.ShipsAt().After(spec.ShipsAt) {
 			spec.ShipsAt = l.SKU.ShipsAt() // an order ships when its last line can
 		}

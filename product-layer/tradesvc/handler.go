@@ -57,6 +57,7 @@ type Handler struct {
 	discounts discount.Store
 	limits    limits.Store
 	delivery  *delivery.Service
+	prices    *pricing.Prices
 	orders    OrderLookup
 	log       *slog.Logger
 }
@@ -73,7 +74,9 @@ type Deps struct {
 	Discounts discount.Store
 	Limits    limits.Store
 	Delivery  *delivery.Service
-	Log       *slog.Logger
+	// Prices manages price lists; nil disables the admin API (pricing.disabled).
+	Prices *pricing.Prices
+	Log    *slog.Logger
 }
 
 // OrderLookup finds the trade of any order of a tenant.
@@ -84,7 +87,7 @@ type OrderLookup interface {
 // New returns a Handler.
 func New(d Deps) *Handler {
 	return &Handler{db: d.DB, flow: d.Flow, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
-		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, orders: d.Flow, log: d.Log}
+		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, prices: d.Prices, orders: d.Flow, log: d.Log}
 }
 
 var _ trade.TradeService = (*Handler)(nil)
@@ -190,7 +193,7 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 	if a := req.Destination; a != nil {
 		dest = inventory.Region{Country: a.Country, Province: a.Province, City: a.City, District: a.District}
 	}
-	q, err := h.flow.Quote(ctx, ident, cl.buyer(), dest, items(req.Items), req.Coupons)
+	q, err := h.flow.Quote(ctx, ident, cl.buyer(), dest, fixedprice.Cart{Items: items(req.Items), Coupons: req.Coupons, Currency: req.GetCurrency()})
 	if err != nil {
 		return nil, err
 	}
@@ -202,13 +205,11 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 		shipping += a.ShippingFee.Minor()
 	}
 	resp.ShippingFee = moneyDTO(money.New(shipping, cur))
-	list := map[string]money.Amount{}
 	for i, l := range q.Lines {
-		list[l.SKU.ID()] = l.ListPrice
 		resp.Lines = append(resp.Lines, &trade.QuoteLine{SkuId: l.SKU.ID(), Title: l.SKU.Title(), SellerId: l.SKU.SellerID(),
 			Quantity: l.Quantity, ListPrice: moneyDTO(l.ListPrice), UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total),
 			WarehouseId: q.Warehouses[i], Discount: moneyDTO(money.New(q.Discount.Lines[i], cur)),
-			Payable: moneyDTO(money.New(l.Total.Minor()-q.Discount.Lines[i], cur))})
+			Payable: moneyDTO(money.New(l.Total.Minor()-q.Discount.Lines[i], cur)), PriceListId: l.PriceListID})
 	}
 	for i, o := range q.Orders {
 		a := q.Amounts[i]
@@ -216,8 +217,8 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 			Discount: moneyDTO(a.Discount), Payable: moneyDTO(a.Total), ShipsAt: optMillis(o.ShipsAt), ShippingFee: moneyDTO(a.ShippingFee)}
 		for _, l := range o.Lines {
 			grp.Lines = append(grp.Lines, &trade.QuoteLine{SkuId: l.SKUID, Title: l.Title, SellerId: o.SellerID, Quantity: l.Quantity,
-				ListPrice: moneyDTO(list[l.SKUID]), UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total), WarehouseId: l.WarehouseID,
-				Discount: moneyDTO(l.Discount), Payable: moneyDTO(l.Payable())})
+				ListPrice: moneyDTO(l.ListPrice), UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total), WarehouseId: l.WarehouseID,
+				Discount: moneyDTO(l.Discount), Payable: moneyDTO(l.Payable()), PriceListId: l.PriceListID})
 		}
 		resp.Groups = append(resp.Groups, grp)
 	}
@@ -283,7 +284,7 @@ func (h *Handler) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest) 
 	t, err := h.flow.PlaceOrder(ctx, fixedprice.PlaceOrder{Identity: ident, Buyer: cl.buyer(), Items: items(req.Items), ExpectedTotal: expected,
 		Address: order.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
 			District: a.District, Detail: a.Detail, PostalCode: a.PostalCode},
-		IdempotencyKey: req.IdempotencyKey, Coupons: req.Coupons})
+		IdempotencyKey: req.IdempotencyKey, Coupons: req.Coupons, Currency: req.GetCurrency()})
 	if err != nil {
 		return nil, err
 	}
@@ -731,7 +732,7 @@ func orderDTO(o *order.Order) *trade.Order {
 	for _, l := range o.Lines() {
 		dto.Lines = append(dto.Lines, &trade.OrderLine{LineNo: int32(l.LineNo), SkuId: l.SKUID, Title: l.Title,
 			WarehouseId: l.WarehouseID, Quantity: l.Quantity, UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total),
-			Discount: moneyDTO(l.Discount), Payable: moneyDTO(l.Payable())})
+			Discount: moneyDTO(l.Discount), Payable: moneyDTO(l.Payable()), ListPrice: moneyDTO(l.ListPrice), PriceListId: l.PriceListID})
 	}
 	return dto
 }

@@ -74,9 +74,9 @@ func (r *Repo) CreateTrade(ctx context.Context, t *order.Trade) error {
 			}
 			for _, l := range o.Lines() {
 				if _, err := q.ExecContext(ctx, `INSERT INTO order_lines (tenant, order_id, line_no, sku_id, title,
-					warehouse_id, quantity, unit_price, total, discount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					warehouse_id, quantity, unit_price, total, discount, list_price, price_list_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 					o.Tenant(), o.ID(), l.LineNo, l.SKUID, l.Title, l.WarehouseID, l.Quantity, l.UnitPrice.Minor(), l.Total.Minor(),
-					l.Discount.Minor()); err != nil {
+					l.Discount.Minor(), l.ListPrice.Minor(), l.PriceListID); err != nil {
 					return fmt.Errorf("ordersql: insert line: %w", err)
 				}
 			}
@@ -123,8 +123,8 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 	for _, x := range raws {
 		ids = append(ids, x.id)
 	}
-	lrows, err := q.QueryContext(ctx, `SELECT order_id, line_no, sku_id, title, warehouse_id, quantity, unit_price, total, discount
-		FROM order_lines WHERE tenant = ? AND order_id IN (`+dal.Placeholders(len(raws))+`) ORDER BY order_id, line_no`, ids...)
+	lrows, err := q.QueryContext(ctx, `SELECT order_id, line_no, sku_id, title, warehouse_id, quantity, unit_price, total, discount,
+		list_price, price_list_id FROM order_lines WHERE tenant = ? AND order_id IN (`+dal.Placeholders(len(raws))+`) ORDER BY order_id, line_no`, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("ordersql: lines: %w", err)
 	}
@@ -135,12 +135,13 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 		unit    int64
 		total   int64
 		disc    int64
+		list    sql.NullInt64
 	}
 	lines := map[string][]rawLine{}
 	for lrows.Next() {
 		var l rawLine
 		if err := lrows.Scan(&l.orderID, &l.line.LineNo, &l.line.SKUID, &l.line.Title, &l.line.WarehouseID,
-			&l.line.Quantity, &l.unit, &l.total, &l.disc); err != nil {
+			&l.line.Quantity, &l.unit, &l.total, &l.disc, &l.list, &l.line.PriceListID); err != nil {
 			return nil, fmt.Errorf("ordersql: scan line: %w", err)
 		}
 		lines[l.orderID] = append(lines[l.orderID], l)
@@ -180,6 +181,10 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 		for _, rl := range lines[x.id] {
 			l := rl.line
 			l.UnitPrice, l.Total, l.Discount = money.New(rl.unit, cur), money.New(rl.total, cur), money.New(rl.disc, cur)
+			l.ListPrice = l.UnitPrice // lines written before list prices were kept
+			if rl.list.Valid {
+				l.ListPrice = money.New(rl.list.Int64, cur)
+			}
 			ls = append(ls, l)
 		}
 		var ds []order.Discount

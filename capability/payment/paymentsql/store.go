@@ -34,18 +34,11 @@ func (s *Store) Create(ctx context.Context, p *payment.Payment) error {
 	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO payments (payment_id, tenant, trade_id, user_id, provider, currency,
 		amount, status, provider_ref, created_at, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID(), p.Tenant(), p.TradeID(), p.UserID(), p.Provider(), p.Amount().Currency().Code(), p.Amount().Minor(),
-		string(p.Status()), p.ProviderRef(), p.CreatedAt().UnixMilli(), millis(p.SettledAt()))
+		string(p.Status()), p.ProviderRef(), p.CreatedAt().UnixMilli(), dal.Millis(p.SettledAt()))
 	if err != nil {
 		return fmt.Errorf("paymentsql: insert: %w", err)
 	}
 	return nil
-}
-
-func millis(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
 }
 
 const cols = `payment_id, tenant, trade_id, user_id, provider, currency, amount, status, provider_ref, created_at, settled_at`
@@ -60,12 +53,8 @@ func scan(row interface{ Scan(...any) error }) (*payment.Payment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("paymentsql: payment %s: %w", id, err)
 	}
-	var settledAt time.Time
-	if settled != 0 {
-		settledAt = time.UnixMilli(settled)
-	}
 	return payment.FromStorage(id, tenant, trade, user, provider, money.New(amount, cur), payment.Status(status), ref,
-		time.UnixMilli(created), settledAt), nil
+		time.UnixMilli(created), dal.FromMillis(settled)), nil
 }
 
 func (s *Store) get(ctx context.Context, q dal.Querier, suffix, id string) (*payment.Payment, error) {
@@ -111,7 +100,7 @@ func (s *Store) ByTrade(ctx context.Context, tenant, tradeID string) ([]*payment
 // Save implements payment.Store.
 func (s *Store) Save(ctx context.Context, p *payment.Payment) error {
 	_, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE payments SET status = ?, provider_ref = ?, settled_at = ? WHERE payment_id = ?`,
-		string(p.Status()), p.ProviderRef(), millis(p.SettledAt()), p.ID())
+		string(p.Status()), p.ProviderRef(), dal.Millis(p.SettledAt()), p.ID())
 	if err != nil {
 		return fmt.Errorf("paymentsql: save: %w", err)
 	}
@@ -125,7 +114,7 @@ const refundCols = `refund_id, tenant, payment_id, trade_id, order_id, reason, c
 func (s *Store) CreateRefund(ctx context.Context, r *payment.Refund) error {
 	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO payment_refunds (`+refundCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID(), r.Tenant(), r.PaymentID(), r.TradeID(), r.OrderID(), r.Reason(), r.Amount().Currency().Code(), r.Amount().Minor(),
-		string(r.Status()), r.ProviderRef(), r.CreatedAt().UnixMilli(), millis(r.SettledAt()))
+		string(r.Status()), r.ProviderRef(), r.CreatedAt().UnixMilli(), dal.Millis(r.SettledAt()))
 	if dal.IsDuplicate(err) {
 		return errkind.WithDetail(payment.ErrNotRefundable, "order %s is already refunded", r.OrderID())
 	}
@@ -145,12 +134,8 @@ func scanRefund(row interface{ Scan(...any) error }) (*payment.Refund, error) {
 	if err != nil {
 		return nil, fmt.Errorf("paymentsql: refund %s: %w", id, err)
 	}
-	var settledAt time.Time
-	if settled != 0 {
-		settledAt = time.UnixMilli(settled)
-	}
 	return payment.RefundFromStorage(id, tenant, pay, trade, ord, reason, money.New(amount, cur), payment.RefundStatus(status), ref,
-		time.UnixMilli(created), settledAt), nil
+		time.UnixMilli(created), dal.FromMillis(settled)), nil
 }
 
 func scanRefundRow(r *sql.Rows) (*payment.Refund, error) { return scanRefund(r) }
@@ -179,7 +164,7 @@ func (s *Store) LockRefund(ctx context.Context, id string) (*payment.Refund, err
 // SaveRefund implements payment.Store.
 func (s *Store) SaveRefund(ctx context.Context, r *payment.Refund) error {
 	_, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE payment_refunds SET status = ?, provider_ref = ?, settled_at = ? WHERE refund_id = ?`,
-		string(r.Status()), r.ProviderRef(), millis(r.SettledAt()), r.ID())
+		string(r.Status()), r.ProviderRef(), dal.Millis(r.SettledAt()), r.ID())
 	if err != nil {
 		return fmt.Errorf("paymentsql: save refund: %w", err)
 	}

@@ -39,6 +39,8 @@ import (
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/payment/paymentsql"
 	"github.com/atriumtrade/atrium/capability/payment/sandboxpay"
+	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/capability/pricing/pricingsql"
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/components/dal/idempotency"
 	"github.com/atriumtrade/atrium/components/dal/idgen"
@@ -66,7 +68,7 @@ func init() {
 func Migrations() []dal.Migrations {
 	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(),
 		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
-		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations()}
+		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations()}
 }
 
 // Trade is a running trade role.
@@ -140,11 +142,12 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	orders := ordersql.New(db)
 	limitSvc := limits.NewService(limitssql.New(db), orders)
 	shipping := delivery.NewService(deliverysql.New(db))
+	prices := pricing.NewPrices(pricingsql.New(db))
 	flow, err := fixedprice.New(fixedprice.Deps{
 		Tx: db, Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db),
 		Providers: []payment.Provider{sandbox}, Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }),
 		Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Now: now, Ext: engine, Runs: extStore,
-		Discounts: discounts, Limits: limitSvc, Delivery: shipping, Log: log,
+		Discounts: discounts, Limits: limitSvc, Delivery: shipping, Prices: prices, Log: log,
 	}, cfg.Trade)
 	if err != nil {
 		db.Close()
@@ -153,7 +156,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	flow.RegisterTimers(queue.Handle)
 	admin := extensions.NewAdmin(extStore, engine)
 	handler := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Flow: flow, Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin,
-		Frontends: identitysql.New(db), Discounts: discounts.Store(), Limits: limitSvc.Store(), Delivery: shipping, Log: log})
+		Frontends: identitysql.New(db), Discounts: discounts.Store(), Limits: limitSvc.Store(), Delivery: shipping, Prices: prices, Log: log})
 
 	ln := o.Listener
 	if ln == nil {

@@ -32,6 +32,10 @@ type Client interface {
 	ListWarehouses(ctx context.Context, req *trade.ListWarehousesRequest, callOptions ...callopt.Option) (r *trade.ListWarehousesResponse, err error)
 	PutShippingTemplate(ctx context.Context, req *trade.PutShippingTemplateRequest, callOptions ...callopt.Option) (r *trade.ShippingTemplate, err error)
 	ListShippingTemplates(ctx context.Context, req *trade.ListShippingTemplatesRequest, callOptions ...callopt.Option) (r *trade.ListShippingTemplatesResponse, err error)
+	PutPriceList(ctx context.Context, req *trade.PutPriceListRequest, callOptions ...callopt.Option) (r *trade.PriceList, err error)
+	GetPriceList(ctx context.Context, req *trade.PriceListRef, callOptions ...callopt.Option) (r *trade.PriceList, err error)
+	ListPriceLists(ctx context.Context, req *trade.ListPriceListsRequest, callOptions ...callopt.Option) (r *trade.ListPriceListsResponse, err error)
+	DeletePriceList(ctx context.Context, req *trade.PriceListRef, callOptions ...callopt.Option) (r *trade.DeletePriceListResponse, err error)
 	ListExtensionPoints(ctx context.Context, req *trade.ListPointsRequest, callOptions ...callopt.Option) (r *trade.ListPointsResponse, err error)
 	ValidateScript(ctx context.Context, req *trade.ValidateScriptRequest, callOptions ...callopt.Option) (r *trade.ValidateScriptResponse, err error)
 	UploadScript(ctx context.Context, req *trade.UploadScriptRequest, callOptions ...callopt.Option) (r *trade.ScriptVersion, err error)
@@ -187,6 +191,26 @@ func (p *kTradeServiceClient) PutShippingTemplate(ctx context.Context, req *trad
 func (p *kTradeServiceClient) ListShippingTemplates(ctx context.Context, req *trade.ListShippingTemplatesRequest, callOptions ...callopt.Option) (r *trade.ListShippingTemplatesResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.ListShippingTemplates(ctx, req)
+}
+
+func (p *kTradeServiceClient) PutPriceList(ctx context.Context, req *trade.PutPriceListRequest, callOptions ...callopt.Option) (r *trade.PriceList, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.PutPriceList(ctx, req)
+}
+
+func (p *kTradeServiceClient) GetPriceList(ctx context.Context, req *trade.PriceListRef, callOptions ...callopt.Option) (r *trade.PriceList, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.GetPriceList(ctx, req)
+}
+
+func (p *kTradeServiceClient) ListPriceLists(ctx context.Context, req *trade.ListPriceListsRequest, callOptions ...callopt.Option) (r *trade.ListPriceListsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListPriceLists(ctx, req)
+}
+
+func (p *kTradeServiceClient) DeletePriceList(ctx context.Context, req *trade.PriceListRef, callOptions ...callopt.Option) (r *trade.DeletePriceListResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.DeletePriceList(ctx, req)
 }
 
 func (p *kTradeServiceClient) ListExtensionPoints(ctx context.Context, req *trade.ListPointsRequest, callOptions ...callopt.Option) (r *trade.ListPointsResponse, err error) {

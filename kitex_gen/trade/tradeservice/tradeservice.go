@@ -160,6 +160,34 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"PutPriceList": kitex.NewMethodInfo(
+		putPriceListHandler,
+		newTradeServicePutPriceListArgs,
+		newTradeServicePutPriceListResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"GetPriceList": kitex.NewMethodInfo(
+		getPriceListHandler,
+		newTradeServiceGetPriceListArgs,
+		newTradeServiceGetPriceListResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"ListPriceLists": kitex.NewMethodInfo(
+		listPriceListsHandler,
+		newTradeServiceListPriceListsArgs,
+		newTradeServiceListPriceListsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"DeletePriceList": kitex.NewMethodInfo(
+		deletePriceListHandler,
+		newTradeServiceDeletePriceListArgs,
+		newTradeServiceDeletePriceListResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 	"ListExtensionPoints": kitex.NewMethodInfo(
 		listExtensionPointsHandler,
 		newTradeServiceListExtensionPointsArgs,
@@ -749,6 +777,78 @@ func newTradeServiceListShippingTemplatesArgs() interface{} {
 
 func newTradeServiceListShippingTemplatesResult() interface{} {
 	return trade.NewTradeServiceListShippingTemplatesResult()
+}
+
+func putPriceListHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServicePutPriceListArgs)
+	realResult := result.(*trade.TradeServicePutPriceListResult)
+	success, err := handler.(trade.TradeService).PutPriceList(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServicePutPriceListArgs() interface{} {
+	return trade.NewTradeServicePutPriceListArgs()
+}
+
+func newTradeServicePutPriceListResult() interface{} {
+	return trade.NewTradeServicePutPriceListResult()
+}
+
+func getPriceListHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceGetPriceListArgs)
+	realResult := result.(*trade.TradeServiceGetPriceListResult)
+	success, err := handler.(trade.TradeService).GetPriceList(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceGetPriceListArgs() interface{} {
+	return trade.NewTradeServiceGetPriceListArgs()
+}
+
+func newTradeServiceGetPriceListResult() interface{} {
+	return trade.NewTradeServiceGetPriceListResult()
+}
+
+func listPriceListsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceListPriceListsArgs)
+	realResult := result.(*trade.TradeServiceListPriceListsResult)
+	success, err := handler.(trade.TradeService).ListPriceLists(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceListPriceListsArgs() interface{} {
+	return trade.NewTradeServiceListPriceListsArgs()
+}
+
+func newTradeServiceListPriceListsResult() interface{} {
+	return trade.NewTradeServiceListPriceListsResult()
+}
+
+func deletePriceListHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceDeletePriceListArgs)
+	realResult := result.(*trade.TradeServiceDeletePriceListResult)
+	success, err := handler.(trade.TradeService).DeletePriceList(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceDeletePriceListArgs() interface{} {
+	return trade.NewTradeServiceDeletePriceListArgs()
+}
+
+func newTradeServiceDeletePriceListResult() interface{} {
+	return trade.NewTradeServiceDeletePriceListResult()
 }
 
 func listExtensionPointsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
@@ -1344,6 +1444,46 @@ func (p *kClient) ListShippingTemplates(ctx context.Context, req *trade.ListShip
 	_args.Req = req
 	var _result trade.TradeServiceListShippingTemplatesResult
 	if err = p.c.Call(ctx, "ListShippingTemplates", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) PutPriceList(ctx context.Context, req *trade.PutPriceListRequest) (r *trade.PriceList, err error) {
+	var _args trade.TradeServicePutPriceListArgs
+	_args.Req = req
+	var _result trade.TradeServicePutPriceListResult
+	if err = p.c.Call(ctx, "PutPriceList", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) GetPriceList(ctx context.Context, req *trade.PriceListRef) (r *trade.PriceList, err error) {
+	var _args trade.TradeServiceGetPriceListArgs
+	_args.Req = req
+	var _result trade.TradeServiceGetPriceListResult
+	if err = p.c.Call(ctx, "GetPriceList", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListPriceLists(ctx context.Context, req *trade.ListPriceListsRequest) (r *trade.ListPriceListsResponse, err error) {
+	var _args trade.TradeServiceListPriceListsArgs
+	_args.Req = req
+	var _result trade.TradeServiceListPriceListsResult
+	if err = p.c.Call(ctx, "ListPriceLists", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) DeletePriceList(ctx context.Context, req *trade.PriceListRef) (r *trade.DeletePriceListResponse, err error) {
+	var _args trade.TradeServiceDeletePriceListArgs
+	_args.Req = req
+	var _result trade.TradeServiceDeletePriceListResult
+	if err = p.c.Call(ctx, "DeletePriceList", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil
