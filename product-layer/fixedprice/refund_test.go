@@ -3,15 +3,32 @@ package fixedprice_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/atriumtrade/atrium/capability/catalog"
+	"github.com/atriumtrade/atrium/capability/catalog/catalogsql"
+	"github.com/atriumtrade/atrium/capability/discount"
+	"github.com/atriumtrade/atrium/capability/discount/discountsql"
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
+	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/capability/order/ordersql"
 	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/capability/payment/paymentsql"
+	"github.com/atriumtrade/atrium/capability/payment/sandboxpay"
 	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/components/dal/daltest"
+	"github.com/atriumtrade/atrium/components/dal/idempotency"
+	"github.com/atriumtrade/atrium/components/dal/idgen"
+	"github.com/atriumtrade/atrium/components/mq/delay"
+	"github.com/atriumtrade/atrium/components/mq/outbox"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 )
 
@@ -173,6 +190,126 @@ func TestRefundRacesRefundOnce(t *testing.T) {
 		}
 		if l := e.level(t, "a"); l.Sold != 0 || l.Available != 50 {
 			t.Fatalf("stock: %+v; want 4 back once", l)
+		}
+	})
+}
+
+// TestRefundsInAnyOrderGiveBackExactly: random trades over three sellers with two campaign
+// promotions and a coupon, paid once, then each child order refunded in a random order. After
+// every refund the refunds never exceed the payment and each campaign has spent exactly what the
+// live child orders' discounts carry; after the last, the refunds sum to the payment to the minor
+// unit, the budgets and the coupon are back where they started, and all the stock is on sale.
+func TestRefundsInAnyOrderGiveBackExactly(t *testing.T) {
+	daltest.Each(t, append(sets(), discountsql.Migrations()), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		ids, _ := idgen.New(3)
+		clk := &clock{t: time.Now()}
+		sb, _ := sandboxpay.New(sandboxpay.Config{Secret: "0123456789abcdef", CallbackURL: "http://127.0.0.1:1/unused"})
+		q := delay.New(db, func() string { return ids.NextString("J") }, delay.WithClock(clk.Now))
+		inv := inventory.NewService(inventorysql.New(db))
+		dstore := discountsql.New(db)
+		flow, err := fixedprice.New(fixedprice.Deps{
+			Tx: db, Catalog: catalogsql.New(db), Inventory: inv, Orders: ordersql.New(db), Payments: paymentsql.New(db),
+			Providers: []payment.Provider{sb}, Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }), Timers: q,
+			Idempotency: idempotency.New(db), IDs: ids, Now: clk.Now, Discounts: discount.NewService(dstore, nil),
+		}, fixedprice.Config{UnpaidWindow: 30 * time.Minute, HotHold: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cny := money.MustCurrency("CNY")
+		rng := rand.New(rand.NewPCG(4, 2))
+		var skus []string
+		for i := 0; i < 9; i++ {
+			id := fmt.Sprintf("sku%d", i)
+			s, _ := catalog.NewSKU("t1", id, id, fmt.Sprintf("s%d", i%3), money.New(int64(99+rng.IntN(5000)), cny))
+			if err := catalogsql.New(db).Upsert(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := inv.SetOnHand(ctx, "t1", id, "wh1", 1000); err != nil {
+				t.Fatal(err)
+			}
+			skus = append(skus, id)
+		}
+		for _, c := range []discount.Campaign{{ID: "ca", Name: "A", Currency: "CNY", Budget: 1 << 40}, {ID: "cb", Name: "B", Currency: "CNY", Budget: 1 << 40}} {
+			if err := dstore.PutCampaign(ctx, "t1", c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range []discount.Promotion{
+			{ID: "pa", Name: "7.77% off", Kind: discount.PercentOff, Currency: "CNY", Percent: 777, CampaignID: "ca"},
+			{ID: "pb", Name: "3.33 off s1", Kind: discount.AmountOff, Currency: "CNY", Amount: 333, Scope: discount.Scope{Sellers: []string{"s1"}}, CampaignID: "cb"},
+			{ID: "pc", Name: "Coupon 5.01 off", Kind: discount.AmountOff, Currency: "CNY", Amount: 501, CouponOnly: true, CampaignID: "cb"},
+		} {
+			if err := dstore.PutPromotion(ctx, "t1", p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := dstore.PutCoupon(ctx, "t1", discount.Coupon{Code: "SAVE5", PromotionID: "pc"}); err != nil {
+			t.Fatal(err)
+		}
+		ident, _ := identity.New("t1", "", identity.FixedPrice)
+		spent := func(id string) int64 { c, _ := dstore.Campaign(ctx, "t1", id); return c.Spent }
+		for round := 0; round < 12; round++ {
+			var items []pricing.Item
+			for _, i := range rng.Perm(len(skus))[:2+rng.IntN(6)] {
+				items = append(items, pricing.Item{SKUID: skus[i], Quantity: int64(1 + rng.IntN(4))})
+			}
+			tr, err := flow.PlaceOrder(ctx, fixedprice.PlaceOrder{Identity: ident, Buyer: fixedprice.Buyer{UserID: "u1"}, Items: items,
+				Address: addr, Coupons: []string{"SAVE5"}})
+			if err != nil {
+				t.Fatalf("round %d: place: %v", round, err)
+			}
+			p, err := flow.CreatePayment(ctx, fixedprice.CreatePayment{Tenant: "t1", UserID: "u1", TradeID: tr.ID(), Method: "sandbox"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, h := sb.Callback(p, payment.OutcomeSucceeded)
+			if err := flow.HandlePaymentCallback(ctx, "sandbox", h, body); err != nil {
+				t.Fatal(err)
+			}
+			live := map[string]bool{}
+			for _, o := range tr.Orders() {
+				live[o.ID()] = true
+			}
+			var refunded int64
+			for _, i := range rng.Perm(len(tr.Orders())) {
+				o := tr.Orders()[i]
+				_, r, err := flow.Refund(ctx, "t1", "u1", o.ID(), fixedprice.ReasonBuyerRefund)
+				if err != nil {
+					t.Fatalf("round %d: refund %s: %v", round, o.ID(), err)
+				}
+				if r.Amount() != o.Total() {
+					t.Fatalf("round %d: refund %s of %s; the order cost %s", round, o.ID(), r.Amount(), o.Total())
+				}
+				refunded += r.Amount().Minor()
+				delete(live, o.ID())
+				if refunded > p.Amount().Minor() {
+					t.Fatalf("round %d: refunds %d exceed the payment %s", round, refunded, p.Amount())
+				}
+				want := map[string]int64{}
+				for _, x := range tr.Orders() {
+					for _, d := range x.Discounts() {
+						if live[x.ID()] && d.CampaignID != "" {
+							want[d.CampaignID] += d.Amount.Minor()
+						}
+					}
+				}
+				if spent("ca") != want["ca"] || spent("cb") != want["cb"] {
+					t.Fatalf("round %d: campaigns spent %d/%d; live orders carry %d/%d", round, spent("ca"), spent("cb"), want["ca"], want["cb"])
+				}
+			}
+			if refunded != p.Amount().Minor() {
+				t.Fatalf("round %d: refunds sum to %d; the payment was %s", round, refunded, p.Amount())
+			}
+			if c, _ := dstore.Coupon(ctx, "t1", "SAVE5"); c.Used != 0 {
+				t.Fatalf("round %d: coupon still used %d times", round, c.Used)
+			}
+		}
+		for _, id := range skus {
+			ls, _ := inv.Levels(ctx, "t1", id)
+			if ls[0].Available != 1000 || !ls[0].Consistent() {
+				t.Fatalf("%s after all refunds: %+v", id, ls[0])
+			}
 		}
 	})
 }
