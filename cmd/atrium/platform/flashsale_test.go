@@ -100,6 +100,22 @@ func startSale(t *testing.T, client *http.Client, base func() string, tokens []s
 
 func (sl *sale) wait() { sl.wg.Wait() }
 
+// waitAtMost waits for the sale to end, or stops it and fails the test after d: a stuck sale
+// says so instead of running into the test binary's timeout.
+func (sl *sale) waitAtMost(t *testing.T, d time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { sl.wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		close(sl.stop)
+		<-done
+		t.Fatalf("sale did not end in %s: %d placed, %d told sold out, retries %v, other answers %v",
+			d, sl.placed.Load(), sl.soldOut.Load(), counts(&sl.retries), counts(&sl.failures))
+	}
+}
+
 // ledger is what the database holds for one SKU: its stock level, the live orders' units, and
 // the hot reservations still waiting for an order.
 type ledger struct {
@@ -176,7 +192,7 @@ func TestFlashSale(t *testing.T) {
 		}
 		started := time.Now()
 		sl := startSale(t, s.http, func() string { return s.base }, buyerTokens(s, "flash", flashBuyers), "phone")
-		sl.wait()
+		sl.waitAtMost(t, 4*time.Minute)
 		elapsed := time.Since(started)
 		if other := counts(&sl.failures); len(other) > 0 {
 			t.Errorf("answers other than 201, sold out and 5xx: %v", other)
@@ -200,7 +216,7 @@ func TestFlashSale(t *testing.T) {
 			s.clock.Advance(time.Minute + time.Second)
 			eventually(t, 10*time.Second, "holds expired", func() bool { return readLedger(t, db, "flash", "phone").holds == 0 })
 			late := startSale(t, s.http, func() string { return s.base }, buyerTokens(s, "flash", 5), "phone")
-			late.wait()
+			late.waitAtMost(t, time.Minute)
 			t.Logf("%d held units came back after the hold; late buyers placed %d", l.holds, late.placed.Load())
 			if late.soldOut.Load() != 5 || len(counts(&late.failures)) > 0 {
 				t.Fatalf("late buyers: %d told sold out, other answers %v", late.soldOut.Load(), counts(&late.failures))
@@ -293,14 +309,7 @@ func TestFlashSaleSurvivesKill9(t *testing.T) {
 
 		launch("second")
 		ready("second process ready")
-		done := make(chan struct{})
-		go func() { sl.wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Minute):
-			close(sl.stop)
-			t.Fatalf("sale did not finish: %d placed", sl.placed.Load())
-		}
+		sl.waitAtMost(t, 5*time.Minute)
 		var end ledger
 		eventually(t, 10*time.Second, "holds expired", func() bool {
 			end = readLedger(t, db, "flash", "phone")

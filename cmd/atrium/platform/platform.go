@@ -169,6 +169,11 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		server.WithListener(ln),
 		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: ServiceName}),
 		server.WithMetaHandler(transmeta.ServerTTHeaderHandler),
+		// A handler's context ends with its caller's RPC timeout (carried in TTHeader): work
+		// nobody waits for anymore stops at its next database call instead of queueing for a
+		// connection behind fresh requests. Without it an overloaded node piles up abandoned
+		// handlers until it runs out of file descriptors (seen in CI on SQLite under -race).
+		server.WithEnableContextTimeout(true),
 		server.WithExitWaitTime(10*time.Second),
 	)
 	runCtx, stop := context.WithCancel(context.Background())
