@@ -392,22 +392,9 @@ func (f *Flow) HandlePaymentCallback(ctx context.Context, providerName string, h
 func (f *Flow) Cancel(ctx context.Context, tenant, userID, orderID, reason string) (*order.Order, error) {
 	var result *order.Order
 	err := f.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		peek, err := f.Order(ctx, tenant, userID, orderID)
+		trade, o, err := f.lockOrder(ctx, tenant, userID, orderID)
 		if err != nil {
 			return err
-		}
-		trade, err := f.d.Orders.LockTrade(ctx, tenant, peek.TradeID())
-		if err != nil {
-			return err
-		}
-		var o *order.Order
-		for _, x := range trade.Orders() {
-			if x.ID() == orderID {
-				o = x
-			}
-		}
-		if o == nil {
-			return order.ErrNotFound
 		}
 		result = o
 		if o.Status() == order.Cancelled {
@@ -416,6 +403,26 @@ func (f *Flow) Cancel(ctx context.Context, tenant, userID, orderID, reason strin
 		return f.cancelLocked(ctx, trade, o, reason)
 	})
 	return result, err
+}
+
+// lockOrder locks the trade of one of the buyer's orders (userID "" for an operator), in the
+// caller's transaction, and returns it with the order. Every change to a child order locks its
+// trade: the trade's payment and discounts are shared by all its orders.
+func (f *Flow) lockOrder(ctx context.Context, tenant, userID, orderID string) (*order.Trade, *order.Order, error) {
+	peek, err := f.Order(ctx, tenant, userID, orderID)
+	if err != nil {
+		return nil, nil, err
+	}
+	trade, err := f.d.Orders.LockTrade(ctx, tenant, peek.TradeID())
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, o := range trade.Orders() {
+		if o.ID() == orderID {
+			return trade, o, nil
+		}
+	}
+	return nil, nil, order.ErrNotFound
 }
 
 func (f *Flow) cancelLocked(ctx context.Context, trade *order.Trade, o *order.Order, reason string) error {

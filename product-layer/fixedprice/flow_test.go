@@ -54,7 +54,8 @@ func sets() []dal.Migrations {
 		outbox.Migrations(), delay.Migrations(), idempotency.Migrations()}
 }
 
-func newEnv(t *testing.T, db *dal.DB) *env {
+// newEnv builds a flow on db; opts may add collaborators (discounts, limits) to its deps.
+func newEnv(t *testing.T, db *dal.DB, opts ...func(*fixedprice.Deps)) *env {
 	t.Helper()
 	ids, _ := idgen.New(1)
 	clk := &clock{t: time.Now()}
@@ -65,10 +66,14 @@ func newEnv(t *testing.T, db *dal.DB) *env {
 	q := delay.New(db, func() string { return ids.NextString("J") }, delay.WithClock(clk.Now))
 	ob := outbox.NewWriter(db, func() string { return ids.NextString("E") })
 	inv := inventory.NewService(inventorysql.New(db))
-	flow, err := fixedprice.New(fixedprice.Deps{
+	deps := fixedprice.Deps{
 		Tx: db, Catalog: catalogsql.New(db), Inventory: inv, Orders: ordersql.New(db), Payments: paymentsql.New(db),
 		Providers: []payment.Provider{sb}, Outbox: ob, Timers: q, Idempotency: idempotency.New(db), IDs: ids, Now: clk.Now,
-	}, fixedprice.Config{UnpaidWindow: 30 * time.Minute})
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	flow, err := fixedprice.New(deps, fixedprice.Config{UnpaidWindow: 30 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

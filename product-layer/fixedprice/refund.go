@@ -74,23 +74,11 @@ func (f *Flow) Refund(ctx context.Context, tenant, userID, orderID, reason strin
 		r *payment.Refund
 	)
 	err := f.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		peek, err := f.Order(ctx, tenant, userID, orderID)
+		trade, locked, err := f.lockOrder(ctx, tenant, userID, orderID)
 		if err != nil {
 			return err
 		}
-		trade, err := f.d.Orders.LockTrade(ctx, tenant, peek.TradeID())
-		if err != nil {
-			return err
-		}
-		o, r = nil, nil
-		for _, x := range trade.Orders() {
-			if x.ID() == orderID {
-				o = x
-			}
-		}
-		if o == nil {
-			return order.ErrNotFound
-		}
+		o, r = locked, nil
 		if o.Status() == order.Refunded {
 			rs, err := f.d.Payments.RefundsOfOrders(ctx, tenant, []string{o.ID()})
 			if len(rs) > 0 {

@@ -13,22 +13,12 @@ import (
 	"github.com/atriumtrade/atrium/capability/catalog/catalogsql"
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/discount/discountsql"
-	"github.com/atriumtrade/atrium/capability/identity"
-	"github.com/atriumtrade/atrium/capability/inventory"
-	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
 	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
-	"github.com/atriumtrade/atrium/capability/order/ordersql"
 	"github.com/atriumtrade/atrium/capability/payment"
-	"github.com/atriumtrade/atrium/capability/payment/paymentsql"
-	"github.com/atriumtrade/atrium/capability/payment/sandboxpay"
 	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/components/dal/daltest"
-	"github.com/atriumtrade/atrium/components/dal/idempotency"
-	"github.com/atriumtrade/atrium/components/dal/idgen"
-	"github.com/atriumtrade/atrium/components/mq/delay"
-	"github.com/atriumtrade/atrium/components/mq/outbox"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 )
 
@@ -202,20 +192,9 @@ func TestRefundRacesRefundOnce(t *testing.T) {
 func TestRefundsInAnyOrderGiveBackExactly(t *testing.T) {
 	daltest.Each(t, append(sets(), discountsql.Migrations()), func(t *testing.T, db *dal.DB) {
 		ctx := context.Background()
-		ids, _ := idgen.New(3)
-		clk := &clock{t: time.Now()}
-		sb, _ := sandboxpay.New(sandboxpay.Config{Secret: "0123456789abcdef", CallbackURL: "http://127.0.0.1:1/unused"})
-		q := delay.New(db, func() string { return ids.NextString("J") }, delay.WithClock(clk.Now))
-		inv := inventory.NewService(inventorysql.New(db))
 		dstore := discountsql.New(db)
-		flow, err := fixedprice.New(fixedprice.Deps{
-			Tx: db, Catalog: catalogsql.New(db), Inventory: inv, Orders: ordersql.New(db), Payments: paymentsql.New(db),
-			Providers: []payment.Provider{sb}, Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }), Timers: q,
-			Idempotency: idempotency.New(db), IDs: ids, Now: clk.Now, Discounts: discount.NewService(dstore, nil),
-		}, fixedprice.Config{UnpaidWindow: 30 * time.Minute, HotHold: time.Minute})
-		if err != nil {
-			t.Fatal(err)
-		}
+		e := newEnv(t, db, func(d *fixedprice.Deps) { d.Discounts = discount.NewService(dstore, nil) })
+		flow, sb, inv := e.flow, e.sandbox, e.inv
 		cny := money.MustCurrency("CNY")
 		rng := rand.New(rand.NewPCG(4, 2))
 		var skus []string
@@ -247,14 +226,13 @@ func TestRefundsInAnyOrderGiveBackExactly(t *testing.T) {
 		if err := dstore.PutCoupon(ctx, "t1", discount.Coupon{Code: "SAVE5", PromotionID: "pc"}); err != nil {
 			t.Fatal(err)
 		}
-		ident, _ := identity.New("t1", "", identity.FixedPrice)
 		spent := func(id string) int64 { c, _ := dstore.Campaign(ctx, "t1", id); return c.Spent }
 		for round := 0; round < 12; round++ {
 			var items []pricing.Item
 			for _, i := range rng.Perm(len(skus))[:2+rng.IntN(6)] {
 				items = append(items, pricing.Item{SKUID: skus[i], Quantity: int64(1 + rng.IntN(4))})
 			}
-			tr, err := flow.PlaceOrder(ctx, fixedprice.PlaceOrder{Identity: ident, Buyer: fixedprice.Buyer{UserID: "u1"}, Items: items,
+			tr, err := flow.PlaceOrder(ctx, fixedprice.PlaceOrder{Identity: e.ident, Buyer: fixedprice.Buyer{UserID: "u1"}, Items: items,
 				Address: addr, Coupons: []string{"SAVE5"}})
 			if err != nil {
 				t.Fatalf("round %d: place: %v", round, err)

@@ -128,10 +128,7 @@ type ledger struct {
 func readLedger(t *testing.T, cfg dal.Config, tenant, sku string) ledger {
 	t.Helper()
 	ctx := context.Background()
-	db, err := dal.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openDB(t, cfg)
 	defer db.Close()
 	var l ledger
 	q := db.Primary()

@@ -235,3 +235,13 @@ func (s *stack) race(n int, send func(i int) reply) map[string]int {
 	wg.Wait()
 	return got
 }
+
+// openDB opens the stack's database directly, to check what it holds; the caller closes it.
+func openDB(t *testing.T, cfg dal.Config) *dal.DB {
+	t.Helper()
+	db, err := dal.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}

@@ -153,10 +153,7 @@ func TestRefundOneChildThroughTheStack(t *testing.T) {
 func outboxCount(t *testing.T, cfg dal.Config, topic string) int {
 	t.Helper()
 	ctx := context.Background()
-	db, err := dal.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openDB(t, cfg)
 	defer db.Close()
 	var n int
 	if err := db.Primary().QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_events WHERE topic = ?`, topic).Scan(&n); err != nil {
