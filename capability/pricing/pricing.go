@@ -7,6 +7,7 @@ package pricing
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -104,6 +105,25 @@ type UnitPriceLine struct {
 	// does), and PriceListID the list that gave it.
 	Price       int64  `json:"price"`
 	PriceListID string `json:"priceListId,omitempty"`
+}
+
+// UnmarshalJSON reads a line; one without a price (an input written before price lists, in a
+// script's fixture or for atrium ext run) is at its list price.
+func (l *UnitPriceLine) UnmarshalJSON(b []byte) error {
+	type plain UnitPriceLine
+	var in struct {
+		plain
+		Price *int64 `json:"price"`
+	}
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*l = UnitPriceLine(in.plain)
+	l.Price = l.ListPrice
+	if in.Price != nil {
+		l.Price = *in.Price
+	}
+	return nil
 }
 
 // UnitPriceInput is the input of pricing.unit_price: the cart at list prices, in minor units.

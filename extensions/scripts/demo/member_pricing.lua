@@ -3,9 +3,9 @@
 -- minor unit (the platform never rounds a price up). The price is what the tenant's price lists
 -- give the buyer now (a sale, a channel price), else the list price. SKUs tagged
 -- "no_member_discount" keep it.
--- test: {"input": {"currency": "CNY", "buyer": {"userId": "u1", "memberLevel": "gold"}, "at": 0, "lines": [{"skuId": "tea", "title": "Tea", "sellerId": "s1", "tags": [], "quantity": 2, "listPrice": 12800, "price": 12800}, {"skuId": "cup", "title": "Cup", "sellerId": "s2", "tags": ["no_member_discount"], "quantity": 1, "listPrice": 3900, "price": 3900}]}, "output": {"lines": [{"skuId": "tea", "unitPrice": 11520}, {"skuId": "cup", "unitPrice": 3900}]}}
--- test: {"input": {"currency": "CNY", "buyer": {"userId": "u2", "memberLevel": "silver"}, "at": 0, "lines": [{"skuId": "tea", "title": "Tea", "sellerId": "s1", "tags": [], "quantity": 1, "listPrice": 999, "price": 999}]}, "output": {"lines": [{"skuId": "tea", "unitPrice": 949}]}}
--- test: {"input": {"currency": "CNY", "buyer": {"userId": "u3"}, "at": 0, "lines": [{"skuId": "tea", "title": "Tea", "sellerId": "s1", "tags": [], "quantity": 1, "listPrice": 12800, "price": 12800}]}, "output": {"lines": [{"skuId": "tea", "unitPrice": 12800}]}}
+-- test: {"input": {"currency": "CNY", "buyer": {"userId": "u1", "memberLevel": "gold"}, "at": 0, "lines": [{"skuId": "tea", "title": "Tea", "sellerId": "s1", "tags": [], "quantity": 2, "listPrice": 12800}, {"skuId": "cup", "title": "Cup", "sellerId": "s2", "tags": ["no_member_discount"], "quantity": 1, "listPrice": 3900}]}, "output": {"lines": [{"skuId": "tea", "unitPrice": 11520}, {"skuId": "cup", "unitPrice": 3900}]}}
+-- test: {"input": {"currency": "CNY", "buyer": {"userId": "u2", "memberLevel": "silver"}, "at": 0, "lines": [{"skuId": "tea", "title": "Tea", "sellerId": "s1", "tags": [], "quantity": 1, "listPrice": 999}]}, "output": {"lines": [{"skuId": "tea", "unitPrice": 949}]}}
+-- test: {"input": {"currency": "CNY", "buyer": {"userId": "u3"}, "at": 0, "lines": [{"skuId": "tea", "title": "Tea", "sellerId": "s1", "tags": [], "quantity": 1, "listPrice": 12800}]}, "output": {"lines": [{"skuId": "tea", "unitPrice": 12800}]}}
 -- test: {"input": {"currency": "CNY", "buyer": {"userId": "u1", "memberLevel": "gold"}, "at": 0, "lines": [{"skuId": "tea", "title": "Tea", "sellerId": "s1", "tags": [], "quantity": 1, "listPrice": 12800, "price": 9900, "priceListId": "1111"}]}, "output": {"lines": [{"skuId": "tea", "unitPrice": 8910}]}}
 
 local rates = {gold = 90, silver = 95}
