@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/atriumtrade/atrium/capability/delivery"
 	"github.com/atriumtrade/atrium/capability/delivery/deliverysql"
@@ -11,10 +12,24 @@ import (
 	"github.com/atriumtrade/atrium/components/dal/daltest"
 )
 
+// TestTemplates runs on the store and on its cache (an hour's TTL: a change must reach the cache
+// through invalidation).
 func TestTemplates(t *testing.T) {
+	for name, open := range map[string]func(*dal.DB) delivery.Store{
+		"store":  func(db *dal.DB) delivery.Store { return deliverysql.New(db) },
+		"cached": func(db *dal.DB) delivery.Store { return deliverysql.NewCached(deliverysql.New(db), time.Hour) },
+	} {
+		t.Run(name, func(t *testing.T) { testTemplates(t, open) })
+	}
+}
+
+func testTemplates(t *testing.T, open func(*dal.DB) delivery.Store) {
 	daltest.Each(t, []dal.Migrations{deliverysql.Migrations()}, func(t *testing.T, db *dal.DB) {
 		ctx := context.Background()
-		s := deliverysql.New(db)
+		s := open(db)
+		if got, err := s.ForSellers(ctx, "t1", "CNY", []string{"s1"}); err != nil || len(got) != 0 {
+			t.Fatalf("before any template: %v %v", got, err)
+		}
 		for _, tp := range []delivery.Template{
 			{SellerID: "s1", Currency: "CNY", Fee: 1000, FreeOver: 9900},
 			{SellerID: "s1", Currency: "CNY", Fee: 1200, FreeOver: 0}, // replaces
@@ -44,6 +59,12 @@ func TestTemplates(t *testing.T) {
 		want := map[string]delivery.Template{"s1": {SellerID: "s1", Currency: "CNY", Fee: 1200}, "*": {SellerID: "*", Currency: "CNY", Fee: 800}}
 		if !reflect.DeepEqual(m, want) {
 			t.Fatalf("got %v; want %v", m, want)
+		}
+		if err := s.Put(ctx, "t1", delivery.Template{SellerID: "s1", Currency: "CNY", Fee: 1300}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.ForSellers(ctx, "t1", "CNY", []string{"s1"}); len(got) != 2 || (got[0].Fee != 1300 && got[1].Fee != 1300) {
+			t.Fatalf("after a change: %v", got)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -197,6 +198,56 @@ func TestRedeemConcurrently(t *testing.T) {
 		c, _ := s.Coupon(ctx, "t1", "HUNDRED")
 		if c.Used != 100 {
 			t.Fatalf("used %d; want 100", c.Used)
+		}
+	})
+}
+
+// TestCachedPromotions: promotions read through the cache (an hour's TTL) follow every change made
+// through it, and filter by end time as the store does.
+func TestCachedPromotions(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		s := discountsql.NewCached(discountsql.New(db), time.Hour)
+		now := time.Now()
+		ids := func(at time.Time) string {
+			ps, err := s.Promotions(ctx, "t1", at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, p := range ps {
+				out = append(out, fmt.Sprintf("%s:%d", p.ID, p.Amount))
+			}
+			return strings.Join(out, ",")
+		}
+		if got := ids(now); got != "" {
+			t.Fatalf("no promotions yet: %q", got)
+		}
+		open := discount.Promotion{ID: "open", Name: "Open", Kind: discount.AmountOff, Currency: "CNY", Amount: 100}
+		ends := discount.Promotion{ID: "ends", Name: "Ends", Kind: discount.AmountOff, Currency: "CNY", Amount: 200, EndsAt: now.Add(time.Hour).UnixMilli()}
+		for _, p := range []discount.Promotion{open, ends} {
+			if err := s.PutPromotion(ctx, "t1", p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := ids(now); got != "ends:200,open:100" {
+			t.Fatalf("now: %q", got)
+		}
+		if got := ids(now.Add(2 * time.Hour)); got != "open:100" {
+			t.Fatalf("after the end: %q", got)
+		}
+		if got := ids(time.Time{}); got != "ends:200,open:100" {
+			t.Fatalf("all: %q", got)
+		}
+		open.Amount = 150
+		if err := s.PutPromotion(ctx, "t1", open); err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(now); got != "ends:200,open:150" {
+			t.Fatalf("after a change: %q", got)
+		}
+		if ps, _ := s.Promotions(ctx, "t2", now); len(ps) != 0 {
+			t.Fatalf("another tenant: %v", ps)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/atriumtrade/atrium/capability/limits"
 	"github.com/atriumtrade/atrium/capability/limits/limitssql"
@@ -72,6 +73,37 @@ func TestClaimsUnderConcurrency(t *testing.T) {
 		used, _ = s.Usage(ctx, "t1", []limits.Key{key, five})
 		if used[key] != 0 || used[five] != left {
 			t.Fatalf("after release: %v; want one: 0, five: %d", used, left)
+		}
+	})
+}
+
+// TestCachedRules: rules read through the cache (an hour's TTL) follow every change made
+// through it, and a caller changing what it got does not change what others get.
+func TestCachedRules(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{limitssql.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		s := limitssql.NewCached(limitssql.New(db), time.Hour)
+		if rs, err := s.Rules(ctx, "t1"); err != nil || len(rs) != 0 {
+			t.Fatalf("no rules yet: %v %v", rs, err)
+		}
+		one := limits.Rule{ID: "one", Name: "One each", Kind: limits.PerUser, SKUs: []string{"tea"}, Period: limits.Lifetime, Max: 1}
+		if err := s.PutRule(ctx, "t1", one); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := s.Rules(ctx, "t1")
+		if err != nil || len(rs) != 1 || rs[0].Max != 1 {
+			t.Fatalf("after put: %v %v", rs, err)
+		}
+		rs[0].Max = 99
+		one.Max = 2
+		if err := s.PutRule(ctx, "t1", one); err != nil {
+			t.Fatal(err)
+		}
+		if rs, _ := s.Rules(ctx, "t1"); len(rs) != 1 || rs[0].Max != 2 {
+			t.Fatalf("after a change: %v", rs)
+		}
+		if rs, _ := s.Rules(ctx, "t2"); len(rs) != 0 {
+			t.Fatalf("another tenant: %v", rs)
 		}
 	})
 }

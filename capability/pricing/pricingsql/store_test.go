@@ -13,10 +13,21 @@ import (
 	"github.com/atriumtrade/atrium/components/dal/daltest"
 )
 
+// TestPriceListStore runs on the store and on its cache (an hour's TTL: every change below must
+// reach the cache through invalidation, not expiry).
 func TestPriceListStore(t *testing.T) {
+	for name, open := range map[string]func(*dal.DB) pricing.PriceStore{
+		"store":  func(db *dal.DB) pricing.PriceStore { return pricingsql.New(db) },
+		"cached": func(db *dal.DB) pricing.PriceStore { return pricingsql.NewCached(pricingsql.New(db), time.Hour) },
+	} {
+		t.Run(name, func(t *testing.T) { testPriceListStore(t, open) })
+	}
+}
+
+func testPriceListStore(t *testing.T, open func(*dal.DB) pricing.PriceStore) {
 	daltest.Each(t, []dal.Migrations{pricingsql.Migrations()}, func(t *testing.T, db *dal.DB) {
 		ctx := context.Background()
-		s := pricingsql.New(db)
+		s := open(db)
 		noon := time.UnixMilli(time.Date(2026, 11, 11, 12, 0, 0, 0, time.UTC).UnixMilli())
 		big := map[string]int64{}
 		for i := 0; i < pricing.MaxListPrices; i++ {
@@ -44,6 +55,9 @@ func TestPriceListStore(t *testing.T) {
 		if got, _ := s.PriceList(ctx, "t1", "1111"); len(got.Prices) != pricing.MaxListPrices+1 || !got.StartsAt.Equal(sale.StartsAt) || !got.EndsAt.Equal(sale.EndsAt) {
 			t.Fatalf("big list: %d prices, %v-%v", len(got.Prices), got.StartsAt, got.EndsAt)
 		}
+		if cs, err := s.Candidates(ctx, "t1", "CNY", noon, []string{"cup"}); err != nil || len(cs) != 1 || cs[0].Price != 450 {
+			t.Fatalf("cup before the replacement: %v %v", cs, err)
+		}
 		// Replacing a list replaces its prices: cup is gone.
 		gold.Prices = map[string]int64{"tea": 860}
 		gold.Channels = nil
@@ -52,6 +66,9 @@ func TestPriceListStore(t *testing.T) {
 		}
 		if got, _ := s.PriceList(ctx, "t1", "gold"); len(got.Prices) != 1 || got.Prices["tea"] != 860 || got.Channels != nil {
 			t.Fatalf("replaced: %+v", got)
+		}
+		if cs, err := s.Candidates(ctx, "t1", "CNY", noon, []string{"cup"}); err != nil || len(cs) != 0 {
+			t.Fatalf("cup after the replacement: %v %v", cs, err)
 		}
 		lists, counts, err := s.PriceLists(ctx, "t1")
 		if err != nil || len(lists) != 3 || lists[0].ID != "1111" || counts[0] != pricing.MaxListPrices+1 || counts[1] != 1 || lists[1].Prices != nil {

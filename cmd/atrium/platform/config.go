@@ -32,6 +32,15 @@ type Config struct {
 	Extensions ExtConfig         `yaml:"extensions"`
 	// Discount holds the stacking rules every tenant's promotions obey.
 	Discount discount.Rules `yaml:"discount"`
+	Cache    CacheConfig    `yaml:"cache"`
+}
+
+// CacheConfig configures the per-tenant cache of configuration the order path reads on every
+// order: promotions, limit rules, shipping templates and price lists.
+type CacheConfig struct {
+	// TTL is how long a node keeps what it read (default 1s; 0 or negative: read every time).
+	// A change made through a node applies there at once and on the others within the TTL.
+	TTL time.Duration `yaml:"ttl"`
 }
 
 // ExtConfig configures extension scripts.
@@ -71,6 +80,7 @@ func Defaults() Config {
 		Sandbox:    sandboxpay.Config{Tolerance: 5 * time.Minute},
 		Node:       NodeConfig{ID: -1, TimerInterval: time.Second},
 		Extensions: ExtConfig{ReloadInterval: 500 * time.Millisecond, Wall: 5 * time.Millisecond},
+		Cache:      CacheConfig{TTL: time.Second},
 	}
 }
 

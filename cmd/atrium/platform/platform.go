@@ -138,11 +138,13 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	}
 	cat := catalogsql.New(db)
 	inv := inventory.NewService(inventorysql.New(db))
-	discounts := discount.NewService(discountsql.New(db), func(string) discount.Rules { return cfg.Discount })
+	// What the order path reads of each tenant's configuration is cached for cfg.Cache.TTL.
+	ttl := cfg.Cache.TTL
+	discounts := discount.NewService(discountsql.NewCached(discountsql.New(db), ttl), func(string) discount.Rules { return cfg.Discount })
 	orders := ordersql.New(db)
-	limitSvc := limits.NewService(limitssql.New(db), orders)
-	shipping := delivery.NewService(deliverysql.New(db))
-	prices := pricing.NewPrices(pricingsql.New(db))
+	limitSvc := limits.NewService(limitssql.NewCached(limitssql.New(db), ttl), orders)
+	shipping := delivery.NewService(deliverysql.NewCached(deliverysql.New(db), ttl))
+	prices := pricing.NewPrices(pricingsql.NewCached(pricingsql.New(db), ttl))
 	flow, err := fixedprice.New(fixedprice.Deps{
 		Tx: db, Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db),
 		Providers: []payment.Provider{sandbox}, Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }),

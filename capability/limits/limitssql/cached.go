@@ -1,0 +1,37 @@
+package limitssql
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/limits"
+	"github.com/atriumtrade/atrium/components/dal/readcache"
+)
+
+// Cached is a Store whose Rules come from a per-tenant cache (see readcache); counters are never
+// cached. Writes through it invalidate the tenant at once; other nodes see them within the TTL.
+type Cached struct {
+	*Store
+	cache *readcache.Cache[[]limits.Rule]
+}
+
+var _ limits.Store = (*Cached)(nil)
+
+// NewCached wraps s with a cache whose entries live for ttl (<= 0: no cache).
+func NewCached(s *Store, ttl time.Duration) *Cached {
+	return &Cached{Store: s, cache: readcache.New[[]limits.Rule](ttl)}
+}
+
+// PutRule implements limits.Store.
+func (c *Cached) PutRule(ctx context.Context, tenant string, r limits.Rule) error {
+	err := c.Store.PutRule(ctx, tenant, r)
+	c.cache.Invalidate(tenant)
+	return err
+}
+
+// Rules implements limits.Store.
+func (c *Cached) Rules(ctx context.Context, tenant string) ([]limits.Rule, error) {
+	rules, err := c.cache.Get(ctx, tenant, func(ctx context.Context) ([]limits.Rule, error) { return c.Store.Rules(ctx, tenant) })
+	return slices.Clone(rules), err
+}

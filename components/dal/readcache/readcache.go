@@ -1,0 +1,95 @@
+// Package readcache keeps what a tenant's rarely written configuration reads return (promotions,
+// limit rules, shipping templates, price lists) for a short time, so that the order path does not
+// read each of them from the database on every order. On a flash sale those reads cost more than
+// the order's own writes.
+//
+// Each entry lives for the TTL. A write through the same node invalidates its key at once; other
+// nodes see it within the TTL (the admin API says so). Loads of one key are shared (singleflight),
+// so an expiry under load costs one read, not one per request in flight, and a load that started
+// before an invalidation never stores what it read.
+//
+// Written by hand because it is small and none of the modules this project pins offers a
+// generic TTL map with shared loads and invalidation generations; golang.org/x/sync's
+// singleflight does the sharing.
+package readcache
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// Cache maps keys (a tenant, or a tenant and a currency) to values of type V.
+type Cache[V any] struct {
+	ttl     time.Duration
+	now     func() time.Time
+	mu      sync.Mutex
+	entries map[string]entry[V]
+	gen     map[string]uint64
+	group   singleflight.Group
+}
+
+type entry[V any] struct {
+	v       V
+	expires time.Time
+}
+
+// loadTimeout bounds a shared load: it runs apart from the request that started it, so that
+// request's cancellation does not fail the others waiting on it.
+const loadTimeout = 5 * time.Second
+
+// New returns a cache whose entries live for ttl; ttl <= 0 caches nothing (every Get loads).
+func New[V any](ttl time.Duration) *Cache[V] {
+	return &Cache[V]{ttl: ttl, now: time.Now, entries: map[string]entry[V]{}, gen: map[string]uint64{}}
+}
+
+// Get returns key's value, loading it with load when it is missing or expired.
+func (c *Cache[V]) Get(ctx context.Context, key string, load func(ctx context.Context) (V, error)) (V, error) {
+	if c.ttl <= 0 {
+		return load(ctx)
+	}
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	gen := c.gen[key]
+	c.mu.Unlock()
+	if ok && c.now().Before(e.expires) {
+		return e.v, nil
+	}
+	ch := c.group.DoChan(key, func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
+		v, err := load(lctx)
+		if err != nil {
+			return v, err
+		}
+		c.mu.Lock()
+		if c.gen[key] == gen {
+			c.entries[key] = entry[V]{v: v, expires: c.now().Add(c.ttl)}
+		}
+		c.mu.Unlock()
+		return v, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			var zero V
+			return zero, r.Err
+		}
+		return r.Val.(V), nil
+	case <-ctx.Done():
+		var zero V
+		return zero, ctx.Err()
+	}
+}
+
+// Invalidate drops key's value: the next Get loads it again, and a load already under way does
+// not store what it read.
+func (c *Cache[V]) Invalidate(key string) {
+	c.mu.Lock()
+	delete(c.entries, key)
+	c.gen[key]++
+	c.mu.Unlock()
+	c.group.Forget(key)
+}

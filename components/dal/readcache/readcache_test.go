@@ -1,0 +1,152 @@
+package readcache
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func TestExpiryAndInvalidation(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	c := New[int](time.Second)
+	c.now = clk.now
+	ctx := context.Background()
+	var loads atomic.Int64
+	load := func(context.Context) (int, error) { return int(loads.Add(1)), nil }
+	get := func() int {
+		v, err := c.Get(ctx, "t1", load)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if get() != 1 || get() != 1 {
+		t.Fatal("a second get within the TTL loaded again")
+	}
+	clk.advance(time.Second)
+	if get() != 2 {
+		t.Fatal("an expired entry was served")
+	}
+	c.Invalidate("t1")
+	if get() != 3 {
+		t.Fatal("an invalidated entry was served")
+	}
+	if v, _ := c.Get(ctx, "t2", load); v != 4 {
+		t.Fatalf("another key: %d", v)
+	}
+	// A failed load is not kept.
+	if _, err := c.Get(ctx, "t3", func(context.Context) (int, error) { return 0, errors.New("down") }); err == nil {
+		t.Fatal("load error lost")
+	}
+	if v, _ := c.Get(ctx, "t3", load); v != 5 {
+		t.Fatalf("after a failed load: %d", v)
+	}
+}
+
+func TestNoTTLAlwaysLoads(t *testing.T) {
+	c := New[int](0)
+	var loads atomic.Int64
+	for i := 0; i < 3; i++ {
+		if _, err := c.Get(context.Background(), "t1", func(context.Context) (int, error) { return int(loads.Add(1)), nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if loads.Load() != 3 {
+		t.Fatalf("%d loads; want 3", loads.Load())
+	}
+}
+
+// TestConcurrentGetsShareOneLoad: 200 requests arriving on an empty entry cause one read.
+func TestConcurrentGetsShareOneLoad(t *testing.T) {
+	c := New[int](time.Minute)
+	var loads atomic.Int64
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := c.Get(context.Background(), "t1", func(context.Context) (int, error) {
+				loads.Add(1)
+				<-release
+				return 42, nil
+			})
+			if err != nil || v != 42 {
+				t.Errorf("get: %d %v", v, err)
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if loads.Load() != 1 {
+		t.Fatalf("%d loads for 200 concurrent gets; want 1", loads.Load())
+	}
+}
+
+// TestLoadBeforeInvalidationIsNotKept: a load that read before a write, and finishes after the
+// write invalidated the key, must not be served afterwards.
+func TestLoadBeforeInvalidationIsNotKept(t *testing.T) {
+	c := New[string](time.Minute)
+	ctx := context.Background()
+	read, finish := make(chan struct{}), make(chan struct{})
+	done := make(chan string)
+	go func() {
+		v, _ := c.Get(ctx, "t1", func(context.Context) (string, error) {
+			close(read)
+			<-finish
+			return "old", nil
+		})
+		done <- v
+	}()
+	<-read
+	c.Invalidate("t1") // the write committed while the load was under way
+	close(finish)
+	if v := <-done; v != "old" {
+		t.Fatalf("the loading caller got %q", v)
+	}
+	if v, _ := c.Get(ctx, "t1", func(context.Context) (string, error) { return "new", nil }); v != "new" {
+		t.Fatalf("after the invalidation: %q; want new", v)
+	}
+}
+
+// TestCallerCancelDoesNotFailOthers: the request that started a shared load may give up; the
+// load goes on for the others.
+func TestCallerCancelDoesNotFailOthers(t *testing.T) {
+	c := New[int](time.Minute)
+	release := make(chan struct{})
+	load := func(ctx context.Context) (int, error) {
+		select {
+		case <-release:
+			return 7, nil
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	first, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { _, err := c.Get(first, "t1", load); errc <- err }()
+	time.Sleep(20 * time.Millisecond)
+	other := make(chan int, 1)
+	go func() { v, _ := c.Get(context.Background(), "t1", load); other <- v }()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the cancelled caller: %v", err)
+	}
+	close(release)
+	if v := <-other; v != 7 {
+		t.Fatalf("the other caller got %d; want 7", v)
+	}
+}
