@@ -243,6 +243,9 @@ func (db *DB) tx(ctx context.Context) *txState {
 	return st
 }
 
+// InTransaction reports whether ctx carries a transaction of this DB.
+func (db *DB) InTransaction(ctx context.Context) bool { return db.tx(ctx) != nil }
+
 // Q returns the transaction the context carries for this DB, or the primary pool.
 func (db *DB) Q(ctx context.Context) Querier {
 	if st := db.tx(ctx); st != nil {

@@ -20,7 +20,7 @@ var _ limits.Store = (*Cached)(nil)
 
 // NewCached wraps s with a cache whose entries live for ttl (<= 0: no cache).
 func NewCached(s *Store, ttl time.Duration) *Cached {
-	return &Cached{Store: s, cache: readcache.New[[]limits.Rule](ttl)}
+	return &Cached{Store: s, cache: readcache.New[[]limits.Rule](ttl, readcache.BypassWhen(s.db.InTransaction))}
 }
 
 // PutRule implements limits.Store.

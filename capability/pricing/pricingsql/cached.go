@@ -23,7 +23,7 @@ var _ pricing.PriceStore = (*Cached)(nil)
 
 // NewCached wraps s with a cache whose entries live for ttl (<= 0: no cache).
 func NewCached(s *Store, ttl time.Duration) *Cached {
-	return &Cached{Store: s, cache: readcache.New[[]pricing.ListPrice](ttl)}
+	return &Cached{Store: s, cache: readcache.New[[]pricing.ListPrice](ttl, readcache.BypassWhen(s.db.InTransaction))}
 }
 
 // PutPriceList implements pricing.PriceStore.

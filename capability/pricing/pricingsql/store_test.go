@@ -109,3 +109,30 @@ func testPriceListStore(t *testing.T, open func(*dal.DB) pricing.PriceStore) {
 		}
 	})
 }
+
+// TestCachedReadsInsideATransaction: inside a transaction the cache reads through it, so the
+// transaction's own writes are seen (and on SQLite's one connection the read does not wait for
+// itself), and nothing read there is kept once the transaction rolls back.
+func TestCachedReadsInsideATransaction(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{pricingsql.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		s := pricingsql.NewCached(pricingsql.New(db), time.Hour)
+		rollback := errors.New("roll back")
+		err := db.InTx(ctx, func(ctx context.Context) error {
+			if err := s.PutPriceList(ctx, "t1", pricing.PriceList{ID: "l1", Name: "L1", Currency: "CNY", Prices: map[string]int64{"tea": 5}}); err != nil {
+				return err
+			}
+			cs, err := s.Candidates(ctx, "t1", "CNY", time.Now(), []string{"tea"})
+			if err != nil || len(cs) != 1 {
+				t.Errorf("inside the transaction: %v %v", cs, err)
+			}
+			return rollback
+		})
+		if !errors.Is(err, rollback) {
+			t.Fatal(err)
+		}
+		if cs, err := s.Candidates(ctx, "t1", "CNY", time.Now(), []string{"tea"}); err != nil || len(cs) != 0 {
+			t.Fatalf("after the rollback: %v %v", cs, err)
+		}
+	})
+}

@@ -24,6 +24,7 @@ import (
 // Cache maps keys (a tenant, or a tenant and a currency) to values of type V.
 type Cache[V any] struct {
 	ttl     time.Duration
+	bypass  func(context.Context) bool
 	now     func() time.Time
 	mu      sync.Mutex
 	entries map[string]entry[V]
@@ -36,18 +37,36 @@ type entry[V any] struct {
 	expires time.Time
 }
 
-// loadTimeout bounds a shared load: it runs apart from the request that started it, so that
-// request's cancellation does not fail the others waiting on it.
+// loadTimeout bounds a shared load. The load belongs to no request: it runs on a context of its
+// own, so the request that started it neither cancels it for the others nor lends it its
+// transaction (a cached read never sees another request's uncommitted writes).
 const loadTimeout = 5 * time.Second
 
 // New returns a cache whose entries live for ttl; ttl <= 0 caches nothing (every Get loads).
-func New[V any](ttl time.Duration) *Cache[V] {
-	return &Cache[V]{ttl: ttl, now: time.Now, entries: map[string]entry[V]{}, gen: map[string]uint64{}}
+func New[V any](ttl time.Duration, opts ...Option) *Cache[V] {
+	c := &Cache[V]{ttl: ttl, now: time.Now, entries: map[string]entry[V]{}, gen: map[string]uint64{}}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	c.bypass = o.bypass
+	return c
 }
+
+// Option configures a Cache.
+type Option func(*options)
+
+type options struct{ bypass func(context.Context) bool }
+
+// BypassWhen makes Get load directly, on the caller's context, neither sharing the load nor
+// keeping its result, whenever f(ctx) holds. Stores pass their database's InTransaction: a read
+// inside a transaction must see the transaction's own writes, and on SQLite's single connection
+// a load apart from the transaction would wait for the connection it holds.
+func BypassWhen(f func(context.Context) bool) Option { return func(o *options) { o.bypass = f } }
 
 // Get returns key's value, loading it with load when it is missing or expired.
 func (c *Cache[V]) Get(ctx context.Context, key string, load func(ctx context.Context) (V, error)) (V, error) {
-	if c.ttl <= 0 {
+	if c.ttl <= 0 || (c.bypass != nil && c.bypass(ctx)) {
 		return load(ctx)
 	}
 	c.mu.Lock()
@@ -58,7 +77,7 @@ func (c *Cache[V]) Get(ctx context.Context, key string, load func(ctx context.Co
 		return e.v, nil
 	}
 	ch := c.group.DoChan(key, func() (any, error) {
-		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		lctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 		defer cancel()
 		v, err := load(lctx)
 		if err != nil {

@@ -150,3 +150,31 @@ func TestCallerCancelDoesNotFailOthers(t *testing.T) {
 		t.Fatalf("the other caller got %d; want 7", v)
 	}
 }
+
+type inTx struct{}
+
+// TestBypassLoadsOnTheCallersContextAndKeepsNothing: inside a transaction (here: a context
+// value) Get loads on the caller's own context every time and stores nothing.
+func TestBypassLoadsOnTheCallersContextAndKeepsNothing(t *testing.T) {
+	c := New[string](time.Hour, BypassWhen(func(ctx context.Context) bool { return ctx.Value(inTx{}) != nil }))
+	tx := context.WithValue(context.Background(), inTx{}, true)
+	var loads atomic.Int64
+	load := func(ctx context.Context) (string, error) {
+		loads.Add(1)
+		if ctx.Value(inTx{}) != nil {
+			return "uncommitted", nil
+		}
+		return "committed", nil
+	}
+	for i := 0; i < 2; i++ {
+		if v, _ := c.Get(tx, "t1", load); v != "uncommitted" {
+			t.Fatalf("inside: %q", v)
+		}
+	}
+	if v, _ := c.Get(context.Background(), "t1", load); v != "committed" {
+		t.Fatalf("outside after the transaction: %q", v)
+	}
+	if loads.Load() != 3 {
+		t.Fatalf("%d loads; want 3 (two bypassed, one kept)", loads.Load())
+	}
+}
