@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -311,5 +310,5 @@ func (ch *channel) decodeError(err error) error {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return errkind.WithDetail(ErrMalformedJSON, "request body is truncated")
 	}
-	return errkind.WithDetail(ErrMalformedJSON, "%s", fmt.Sprint("request body is not valid JSON"))
+	return errkind.WithDetail(ErrMalformedJSON, "request body is not valid JSON")
 }

@@ -180,10 +180,9 @@ func checkUnitPrices(in UnitPriceInput, out UnitPriceOutput) error {
 }
 
 // Price prices normalized items from their SKUs, with unit prices from pricing.unit_price
-// (rt may be nil: no scripts). base holds each SKU's resolved price in currency cur (Prices.For);
-// with a nil base every SKU keeps its own price and the cart's currency is theirs, which must
-// agree. An item whose SKU is missing from skus is catalog.ErrSKUNotFound, and one with no price
-// in cur pricing.not_priced.
+// (rt may be nil: no scripts). base holds each SKU's resolved price in currency cur (Prices.For,
+// or Resolve without candidates for the SKUs' own prices). An item whose SKU is missing from skus
+// is catalog.ErrSKUNotFound, and one with no price in cur pricing.not_priced.
 func Price(ctx context.Context, rt extensions.Runtime, call extensions.Call, buyer Buyer, at time.Time, items []Item,
 	skus map[string]catalog.SKU, cur money.Currency, base map[string]Resolved) (Quote, error) {
 	if len(items) == 0 {
@@ -196,15 +195,7 @@ func Price(ctx context.Context, rt extensions.Runtime, call extensions.Call, buy
 		if !ok {
 			return Quote{}, errkind.WithDetail(catalog.ErrSKUNotFound, "sku %s not found", it.SKUID)
 		}
-		if base == nil {
-			if cur.IsZero() {
-				cur = sku.Price().Currency()
-			} else if sku.Price().Currency() != cur {
-				return Quote{}, errkind.WithDetail(ErrMixedCurrency, "sku %s is priced in %s, the cart in %s",
-					sku.ID(), sku.Price().Currency().Code(), cur.Code())
-			}
-			resolved[i] = Resolved{Price: sku.Price(), List: sku.Price()}
-		} else if resolved[i], ok = base[it.SKUID]; !ok {
+		if resolved[i], ok = base[it.SKUID]; !ok {
 			return Quote{}, errkind.WithDetail(ErrNotPriced, "sku %s has no price in %s", sku.ID(), cur.Code())
 		}
 		r := resolved[i]

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"time"
 
@@ -52,5 +51,5 @@ func publishBenchScripts(ctx context.Context, h *httpBench, admin, buyer string,
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return errors.New(fmt.Sprint("the server did not apply the bench scripts within 10s"))
+	return errors.New("the server did not apply the bench scripts within 10s")
 }

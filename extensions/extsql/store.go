@@ -90,20 +90,12 @@ func (s *Store) Versions(ctx context.Context, tenant, scriptID string) ([]extens
 		q += ` AND script_id = ?`
 		args = append(args, scriptID)
 	}
-	rows, err := s.db.R(ctx).QueryContext(ctx, q+` ORDER BY script_id, version`, args...)
+	out, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (extensions.StoredVersion, error) { return scanVersion(r) },
+		q+` ORDER BY script_id, version`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("extsql: versions: %w", err)
 	}
-	defer rows.Close()
-	var out []extensions.StoredVersion
-	for rows.Next() {
-		v, err := scanVersion(rows)
-		if err != nil {
-			return nil, fmt.Errorf("extsql: scan version: %w", err)
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 const pubCols = `tenant, scope, point, stable_script, stable_version, gray_script, gray_version, gray_bp, published_by, published_at`
@@ -202,7 +194,8 @@ func (s *Store) Publications(ctx context.Context, tenant string) ([]extensions.P
 
 // currentAll returns the current publication of every (tenant, scope, point) matching where.
 func (s *Store) currentAll(ctx context.Context, where string, args ...any) ([]extensions.Publication, error) {
-	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT p.tenant, p.scope, p.point, p.stable_script, p.stable_version,
+	all, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (extensions.Publication, error) { return scanPub(r) },
+		`SELECT p.tenant, p.scope, p.point, p.stable_script, p.stable_version,
 		p.gray_script, p.gray_version, p.gray_bp, p.published_by, p.published_at FROM ext_publications p
 		JOIN (SELECT tenant, scope, point, MAX(seq) AS seq FROM ext_publications WHERE rolled_back = 0 GROUP BY tenant, scope, point) c
 		ON c.tenant = p.tenant AND c.scope = p.scope AND c.point = p.point AND c.seq = p.seq `+where+`
@@ -210,19 +203,13 @@ func (s *Store) currentAll(ctx context.Context, where string, args ...any) ([]ex
 	if err != nil {
 		return nil, fmt.Errorf("extsql: publications: %w", err)
 	}
-	defer rows.Close()
 	var out []extensions.Publication
-	for rows.Next() {
-		p, err := scanPub(rows)
-		if err != nil {
-			return nil, fmt.Errorf("extsql: scan publication: %w", err)
+	for _, p := range all {
+		if p.StableScript != "" || p.GrayScript != "" {
+			out = append(out, p)
 		}
-		if p.StableScript == "" && p.GrayScript == "" {
-			continue
-		}
-		out = append(out, p)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Active implements extensions.Store.
@@ -317,28 +304,24 @@ func (s *Store) SaveRuns(ctx context.Context, tenant, tradeID string, recs []ext
 
 // Runs implements extensions.Store.
 func (s *Store) Runs(ctx context.Context, tenant, tradeID string) ([]extensions.RunRecord, error) {
-	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT seq, point, scope, script_id, version, hash, gray, outcome, input, previous,
-		output, error, created_at FROM ext_runs WHERE tenant = ? AND trade_id = ? ORDER BY seq`, tenant, tradeID)
-	if err != nil {
-		return nil, fmt.Errorf("extsql: runs: %w", err)
-	}
-	defer rows.Close()
-	var out []extensions.RunRecord
-	for rows.Next() {
-		var r extensions.RunRecord
+	out, err := dal.All(ctx, s.db.R(ctx), func(rows *sql.Rows) (r extensions.RunRecord, err error) {
 		var gray int
 		var outcome, in, prev, output string
 		var at int64
 		if err := rows.Scan(&r.Seq, &r.Point, &r.Binding.Scope, &r.Binding.ScriptID, &r.Binding.Version, &r.Binding.Hash, &gray,
 			&outcome, &in, &prev, &output, &r.Error, &at); err != nil {
-			return nil, fmt.Errorf("extsql: scan run: %w", err)
+			return r, err
 		}
 		r.Binding.Gray, r.Outcome, r.At = gray == 1, extensions.Outcome(outcome), time.UnixMilli(at)
 		r.Input, r.Output = []byte(in), []byte(output)
 		if prev != "" {
 			r.Previous = []byte(prev)
 		}
-		out = append(out, r)
+		return r, nil
+	}, `SELECT seq, point, scope, script_id, version, hash, gray, outcome, input, previous,
+		output, error, created_at FROM ext_runs WHERE tenant = ? AND trade_id = ? ORDER BY seq`, tenant, tradeID)
+	if err != nil {
+		return nil, fmt.Errorf("extsql: runs: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }

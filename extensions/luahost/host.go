@@ -33,10 +33,7 @@ import (
 	"github.com/atriumtrade/atrium/extensions"
 )
 
-var (
-	errInstructionBudget = errors.New("instruction budget exceeded")
-	errWallBudget        = errors.New("time budget exceeded")
-)
+var errInstructionBudget = errors.New("instruction budget exceeded")
 
 // Host compiles and runs scripts.
 type Host struct {

@@ -119,6 +119,20 @@ func (e *env) pay(t *testing.T, tr *order.Trade, outcome payment.Outcome) *payme
 	return p
 }
 
+// topics counts the events waiting in the outbox by topic.
+func (e *env) topics(t *testing.T) map[string]int {
+	t.Helper()
+	evs, err := e.outbox.Pending(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, ev := range evs {
+		out[ev.Topic]++
+	}
+	return out
+}
+
 func (e *env) level(t *testing.T, sku string) inventory.Level {
 	t.Helper()
 	ls, err := e.inv.Levels(context.Background(), "t1", sku)
@@ -171,11 +185,7 @@ func TestPlacePayShipDeliverComplete(t *testing.T) {
 		if n, err := e.queue.RunDue(ctx, 10); err != nil || n != 0 {
 			t.Fatalf("timers after payment: ran %d, %v; want 0", n, err)
 		}
-		evs, _ := e.outbox.Pending(ctx, 100)
-		topics := map[string]int{}
-		for _, ev := range evs {
-			topics[ev.Topic]++
-		}
+		topics := e.topics(t)
 		want := map[string]int{"order.created": 1, "order.paid": 2, "order.shipped": 1, "order.delivered": 1, "order.completed": 1}
 		if fmt.Sprint(topics) != fmt.Sprint(want) {
 			t.Fatalf("outbox topics %v; want %v", topics, want)

@@ -83,16 +83,21 @@ func (f *Flow) plan(ctx context.Context, call extensions.Call, b Buyer, dest inv
 		}
 	}
 	buyer := pricing.Buyer{UserID: b.UserID, MemberLevel: b.MemberLevel, Channel: b.Channel}
-	var base map[string]pricing.Resolved
+	implicit := cur.IsZero()
+	if sku, ok := skus[items[0].SKUID]; ok && implicit { // the first SKU's currency unless the buyer chose one
+		cur = sku.Price().Currency()
+	}
+	base := pricing.Resolve(nil, buyer, now, cur, skus) // the SKUs' own prices
 	if f.d.Prices != nil {
-		if cur.IsZero() { // the cart is in its first SKU's currency unless the buyer chose one
-			if sku, ok := skus[items[0].SKUID]; ok {
-				cur = sku.Price().Currency()
-			}
+		if base, err = f.d.Prices.For(ctx, call.Identity.Tenant(), buyer, now, cur, skus); err != nil {
+			return plan{}, err
 		}
-		if !cur.IsZero() {
-			if base, err = f.d.Prices.For(ctx, call.Identity.Tenant(), buyer, now, cur, skus); err != nil {
-				return plan{}, err
+	}
+	for _, it := range items {
+		if sku, ok := skus[it.SKUID]; ok && implicit {
+			if _, priced := base[it.SKUID]; !priced {
+				return plan{}, errkind.WithDetail(pricing.ErrMixedCurrency, "sku %s is priced in %s, the cart in %s",
+					sku.ID(), sku.Price().Currency().Code(), cur.Code())
 			}
 		}
 	}
@@ -307,6 +312,9 @@ type PlaceOrder struct {
 	ExpectedTotal *money.Amount
 }
 
+// scopePlaceOrder is the idempotency scope of placing an order.
+const scopePlaceOrder = "place_order"
+
 func requestHash(v any) string {
 	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)
@@ -358,9 +366,8 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 		Coupons  []string
 		Currency string
 	}{cmd.Identity.Scenario(), cmd.Identity.BizCode(), cmd.Items, addr, expectedMinor(cmd.ExpectedTotal), cmd.Coupons, cmd.Currency})
-	const scope = "place_order"
 	if cmd.IdempotencyKey != "" {
-		if prev, found, err := f.d.Idempotency.Lookup(ctx, tenant, userID, scope, cmd.IdempotencyKey, hash); err != nil {
+		if prev, found, err := f.d.Idempotency.Lookup(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash); err != nil {
 			return nil, err
 		} else if found {
 			return f.d.Orders.Trade(ctx, tenant, prev)
@@ -424,7 +431,7 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 	err = f.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		existing = ""
 		if cmd.IdempotencyKey != "" {
-			prev, found, err := f.d.Idempotency.Claim(ctx, tenant, userID, "place_order", cmd.IdempotencyKey, hash, tradeID)
+			prev, found, err := f.d.Idempotency.Claim(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash, tradeID)
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package fixedprice
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -274,14 +273,7 @@ func (f *Flow) settleRefund(ctx context.Context, r *payment.Refund) error {
 
 // Refunds are the refunds of the tenant's orders ids, by order id.
 func (f *Flow) Refunds(ctx context.Context, tenant string, orderIDs []string) (map[string]*payment.Refund, error) {
-	ids := make([]string, 0, len(orderIDs))
-	for _, id := range orderIDs {
-		if id != "" {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	rs, err := f.d.Payments.RefundsOfOrders(ctx, tenant, ids)
+	rs, err := f.d.Payments.RefundsOfOrders(ctx, tenant, orderIDs)
 	if err != nil {
 		return nil, err
 	}

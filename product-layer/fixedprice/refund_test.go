@@ -77,12 +77,7 @@ func TestRefundOnePaidChildOrder(t *testing.T) {
 		if got.Orders()[0].Status() != order.Refunded || got.Orders()[1].Status() != order.Shipped {
 			t.Fatalf("trade after refund: %s, %s", got.Orders()[0].Status(), got.Orders()[1].Status())
 		}
-		topics := map[string]int{}
-		evs, _ := e.outbox.Pending(ctx, 100)
-		for _, ev := range evs {
-			topics[ev.Topic]++
-		}
-		if topics[fixedprice.TopicOrderRefunded] != 1 || topics[fixedprice.TopicPaymentRefunded] != 1 {
+		if topics := e.topics(t); topics[fixedprice.TopicOrderRefunded] != 1 || topics[fixedprice.TopicPaymentRefunded] != 1 {
 			t.Fatalf("outbox topics %v; want one order.refunded and one payment.refunded", topics)
 		}
 		// The backstop job was cancelled with the acceptance: nothing runs later.

@@ -92,25 +92,14 @@ func decodePromotion(body string) (discount.Promotion, error) {
 
 // Promotions implements discount.Store.
 func (s *Store) Promotions(ctx context.Context, tenant string, since time.Time) ([]discount.Promotion, error) {
-	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT body FROM discount_promotions WHERE tenant = ? AND ends_at > ?
-		ORDER BY promotion_id`, tenant, since.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("discountsql: promotions: %w", err)
-	}
-	defer rows.Close()
-	var out []discount.Promotion
-	for rows.Next() {
+	out, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (discount.Promotion, error) {
 		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, fmt.Errorf("discountsql: promotions: %w", err)
+		if err := r.Scan(&body); err != nil {
+			return discount.Promotion{}, err
 		}
-		p, err := decodePromotion(body)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
+		return decodePromotion(body)
+	}, `SELECT body FROM discount_promotions WHERE tenant = ? AND ends_at > ? ORDER BY promotion_id`, tenant, since.UnixMilli())
+	if err != nil {
 		return nil, fmt.Errorf("discountsql: promotions: %w", err)
 	}
 	return out, nil
@@ -155,21 +144,12 @@ func (s *Store) Coupon(ctx context.Context, tenant, code string) (discount.Coupo
 
 // Coupons implements discount.Store.
 func (s *Store) Coupons(ctx context.Context, tenant, promotionID string) ([]discount.Coupon, error) {
-	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT `+couponCols+` FROM discount_coupons
-		WHERE tenant = ? AND promotion_id = ? ORDER BY code`, tenant, promotionID)
+	out, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (discount.Coupon, error) { return scanCoupon(r) },
+		`SELECT `+couponCols+` FROM discount_coupons WHERE tenant = ? AND promotion_id = ? ORDER BY code`, tenant, promotionID)
 	if err != nil {
 		return nil, fmt.Errorf("discountsql: coupons: %w", err)
 	}
-	defer rows.Close()
-	var out []discount.Coupon
-	for rows.Next() {
-		c, err := scanCoupon(rows)
-		if err != nil {
-			return nil, fmt.Errorf("discountsql: coupons: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // PutCampaign implements discount.Store.
@@ -232,20 +212,18 @@ func (s *Store) Campaigns(ctx context.Context, tenant string, ids []string) (map
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT campaign_id, name, currency, budget, spent FROM discount_campaigns
+	cs, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (c discount.Campaign, err error) {
+		err = r.Scan(&c.ID, &c.Name, &c.Currency, &c.Budget, &c.Spent)
+		return c, err
+	}, `SELECT campaign_id, name, currency, budget, spent FROM discount_campaigns
 		WHERE tenant = ? AND campaign_id IN (`+dal.Placeholders(len(ids))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("discountsql: campaigns: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var c discount.Campaign
-		if err := rows.Scan(&c.ID, &c.Name, &c.Currency, &c.Budget, &c.Spent); err != nil {
-			return nil, fmt.Errorf("discountsql: campaigns: %w", err)
-		}
+	for _, c := range cs {
 		out[c.ID] = c
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Redeem implements discount.Store.

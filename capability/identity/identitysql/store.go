@@ -59,20 +59,14 @@ func (s *Store) List(ctx context.Context, tenant string) ([]identity.Frontend, e
 		q += ` WHERE tenant = ?`
 		args = append(args, tenant)
 	}
-	rows, err := s.db.R(ctx).QueryContext(ctx, q+` ORDER BY frontend_id`, args...)
+	out, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (f identity.Frontend, err error) {
+		var at int64
+		err = r.Scan(&f.ID, &f.Tenant, &f.BizCode, &f.Channel, &at)
+		f.UpdatedAt = time.UnixMilli(at)
+		return f, err
+	}, q+` ORDER BY frontend_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("identitysql: list: %w", err)
 	}
-	defer rows.Close()
-	var out []identity.Frontend
-	for rows.Next() {
-		var f identity.Frontend
-		var at int64
-		if err := rows.Scan(&f.ID, &f.Tenant, &f.BizCode, &f.Channel, &at); err != nil {
-			return nil, fmt.Errorf("identitysql: scan: %w", err)
-		}
-		f.UpdatedAt = time.UnixMilli(at)
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return out, nil
 }

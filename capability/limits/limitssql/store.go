@@ -79,24 +79,20 @@ func (s *Store) Rule(ctx context.Context, tenant, id string) (limits.Rule, error
 
 // Rules implements limits.Store.
 func (s *Store) Rules(ctx context.Context, tenant string) ([]limits.Rule, error) {
-	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT body FROM limit_rules WHERE tenant = ? ORDER BY rule_id`, tenant)
+	out, err := dal.All(ctx, s.db.R(ctx), func(rows *sql.Rows) (r limits.Rule, err error) {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return r, err
+		}
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			return r, fmt.Errorf("rule body: %w", err)
+		}
+		return r, nil
+	}, `SELECT body FROM limit_rules WHERE tenant = ? ORDER BY rule_id`, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("limitssql: rules: %w", err)
 	}
-	defer rows.Close()
-	var out []limits.Rule
-	for rows.Next() {
-		var body string
-		var r limits.Rule
-		if err := rows.Scan(&body); err != nil {
-			return nil, fmt.Errorf("limitssql: rules: %w", err)
-		}
-		if err := json.Unmarshal([]byte(body), &r); err != nil {
-			return nil, fmt.Errorf("limitssql: rule body: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Usage implements limits.Store.

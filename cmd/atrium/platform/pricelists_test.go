@@ -142,6 +142,16 @@ func TestPriceListsThroughTheStack(t *testing.T) {
 		if r := s.do("POST", "/app/v1/quotes", app, map[string]any{"items": []any{item("tea", 1), item("cup", 1)}, "currency": "USD"}); r.status != 400 || r.body["code"] != "pricing.not_priced" {
 			t.Fatalf("cup in dollars: %d %s", r.status, r.raw)
 		}
+		// A cart in the first SKU's currency with a SKU priced only in another is mixed; in dollars,
+		// the dollar list prices the tea, so the same two SKUs make a dollar cart.
+		must(t, s.do("PUT", "/admin/v1/skus/mug", admin, map[string]any{"title": "Mug", "sellerId": "s2", "currency": "USD", "price": 900}), 200, "mug")
+		must(t, s.do("PUT", "/admin/v1/skus/mug/stock", admin, map[string]any{"warehouseId": "wh1", "onHand": 10}), 200, "mug stock")
+		if r := s.do("POST", "/app/v1/quotes", app, map[string]any{"items": []any{item("tea", 1), item("mug", 1)}}); r.status != 400 || r.body["code"] != "pricing.mixed_currency" {
+			t.Fatalf("tea and a dollar mug: %d %s", r.status, r.raw)
+		}
+		if q := must(t, s.do("POST", "/app/v1/quotes", app, map[string]any{"items": []any{item("mug", 1), item("tea", 1)}}), 200, "mug first").data(); q["total"] != "10.50" {
+			t.Fatalf("mug then tea, in dollars: %v", q)
+		}
 		if r := s.do("POST", "/app/v1/quotes", app, map[string]any{"items": []any{item("tea", 1)}, "currency": "dollars"}); r.status != 400 || r.body["code"] != "request.invalid" {
 			t.Fatalf("bad currency: %d %s", r.status, r.raw)
 		}

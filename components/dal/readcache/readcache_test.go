@@ -31,7 +31,7 @@ func TestExpiryAndInvalidation(t *testing.T) {
 		}
 		return v
 	}
-	if get() != 1 || get() != 1 {
+	if first, second := get(), get(); first != 1 || second != 1 {
 		t.Fatal("a second get within the TTL loaded again")
 	}
 	clk.advance(time.Second)
