@@ -4,11 +4,13 @@
 // script, and every call gets a fresh global table, so nothing a call sets survives it. The
 // libraries are cut down and bounded (see safelib.go). Each call has a budget: wall time through
 // the context, an exact instruction count (budget.go), caps on strings built by library functions,
-// on call depth and on input and output size. A call runs on its own goroutine under a watchdog:
-// gopher-lua checks its context only between instructions, so a native function stuck on a
-// pathological pattern would otherwise hold the caller past its budget. The caller gets its error
-// on time; the abandoned state is never reused, and a bounded number of calls may run at once so
-// runaway scripts cannot take the process with them.
+// on call depth and on input and output size. Native library work that can take long is charged
+// to the same budget and stops when it is spent: pattern matching counts its steps (pattern.go),
+// sorting pays for its comparisons before it starts, and what rep, format, concat, upper, lower
+// and reverse build is bounded before they build it. So a stopped call truly stops; its goroutine
+// ends and its CPU is free. A call still runs on its own goroutine under a watchdog, as the last
+// line of defence: the caller gets its error on time whatever a native function does, the
+// abandoned state is never reused, and a bounded number of calls may run at once.
 //
 // Strings built with the .. operator are bounded by the wall-time budget only (gopher-lua has no
 // allocation hook): a 5 ms call can build tens of MiB at most, which the concurrency bound keeps

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/extensions/luahost"
+	"github.com/atriumtrade/atrium/extensions/luahost/luahosttest"
 )
 
 var testBudget = extensions.Budget{Wall: 20 * time.Millisecond, Instructions: 200_000}
@@ -116,6 +118,45 @@ func TestHostileCorpus(t *testing.T) {
 	wg.Wait()
 	if goodOK.Load() == 0 || goodFail.Load() > 0 {
 		t.Fatalf("the well-behaved script answered %d times and failed %d times during the corpus", goodOK.Load(), goodFail.Load())
+	}
+}
+
+// TestStoppedCallsLeaveNothingRunning runs scripts whose native calls would run for hours
+// (backtracking patterns through every pattern function, sorting, building) many times at once,
+// and checks that once each call has answered budget_exceeded, nothing of it runs on: the
+// goroutine count is back where it was and the process is idle.
+func TestStoppedCallsLeaveNothingRunning(t *testing.T) {
+	hostile := []string{"pattern_backtrack_find", "pattern_backtrack_match", "pattern_backtrack_gmatch",
+		"pattern_backtrack_gsub", "pattern_backtrack_pcall", "pattern_nested_quantifiers", "sort_huge", "sort_busy_comparator"}
+	h := luahost.New(extensions.DefaultBudget)
+	before := runtime.NumGoroutine()
+	for _, name := range hostile {
+		src, err := os.ReadFile(filepath.Join("testdata/hostile", name+".lua"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := h.Compile(name, string(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.Call(context.Background(), extensions.Budget{Wall: 50 * time.Millisecond}, []byte(`{}`), nil)
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if !errors.Is(err, extensions.ErrBudgetExceeded) {
+				t.Fatalf("%s: got %v; want budget_exceeded", name, err)
+			}
+		}
+		luahosttest.AwaitIdle(t, before, 0)
 	}
 }
 

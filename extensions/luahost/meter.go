@@ -34,3 +34,15 @@ func (m *meter) Err() error {
 	}
 	return m.Context.Err()
 }
+
+// charge spends n instructions of the budget on work done outside the VM (pattern matching,
+// sorting); it reports whether the call may go on, which it may not once either the instruction
+// or the time budget is spent.
+func (m *meter) charge(n int64) bool {
+	m.left -= n
+	if m.left < 0 {
+		m.exceeded = true
+		return false
+	}
+	return m.Context.Err() == nil
+}

@@ -1,7 +1,9 @@
 package luahost
 
 import (
+	"math/bits"
 	"regexp"
+	"strings"
 
 	"github.com/atriumtrade/atrium/extensions"
 
@@ -9,9 +11,10 @@ import (
 )
 
 // The sandbox. Scripts get base (without load, loadstring, dofile, loadfile, require, module,
-// getfenv, setfenv, collectgarbage, print, newproxy), string (without dump; rep, format, gsub,
-// find, match and gmatch bounded), table (concat bounded) and math (without random and
-// randomseed); no os, io, debug, coroutine or channel. Library tables are shared by every call on
+// getfenv, setfenv, collectgarbage, print, newproxy), string (without dump; rep, format, upper,
+// lower and reverse bounded in what they build; find, match, gmatch and gsub budgeted step by
+// step, see pattern.go), table (concat bounded, sort charged to the budget before it runs) and
+// math (without random and randomseed); no os, io, debug, coroutine or channel. Library tables are shared by every call on
 // a state, so scripts see them through read-only proxies whose metatables are locked, and the
 // string metatable (through which ("x"):rep() reaches the library) is redirected to the safe
 // string library and locked too. Globals live in a fresh table per call.
@@ -127,7 +130,7 @@ var wideFormatRe = regexp.MustCompile(`%[-+ #0]*[0-9]{3,}|%[-+ #0]*[0-9]*\.[0-9]
 func boundString(L *lua.LState, lib *lua.LTable, b extensions.Budget) {
 	orig := func(name string) lua.LGFunction { return lib.RawGetString(name).(*lua.LFunction).GFunction }
 	maxSubject := max(b.MaxString/4, 4096)
-	rep, format, gsub := orig("rep"), orig("format"), orig("gsub")
+	rep, format := orig("rep"), orig("format")
 	lib.RawSetString("rep", L.NewFunction(func(L *lua.LState) int {
 		s, n := L.CheckString(1), L.CheckInt64(2)
 		if n > 0 && int64(len(s))*n > int64(b.MaxString) {
@@ -136,8 +139,21 @@ func boundString(L *lua.LState, lib *lua.LTable, b extensions.Budget) {
 		return rep(L)
 	}))
 	lib.RawSetString("format", L.NewFunction(func(L *lua.LState) int {
-		if wideFormatRe.MatchString(L.CheckString(1)) {
+		f := L.CheckString(1)
+		if wideFormatRe.MatchString(f) {
 			L.RaiseError("string.format widths and precisions are limited to two digits")
+		}
+		// What it can build: the format, each argument, and each directive's padding (at most 99).
+		worst := int64(len(f)) + 100*int64(strings.Count(f, "%"))
+		for i := 2; i <= L.GetTop(); i++ {
+			if s, ok := L.Get(i).(lua.LString); ok {
+				worst += int64(len(s))
+			} else {
+				worst += 32
+			}
+		}
+		if worst > int64(b.MaxString) {
+			L.RaiseError("string.format could build %d bytes; the limit is %d", worst, b.MaxString)
 		}
 		n := format(L)
 		if s, ok := L.Get(-1).(lua.LString); ok && len(s) > b.MaxString {
@@ -145,62 +161,36 @@ func boundString(L *lua.LState, lib *lua.LTable, b extensions.Budget) {
 		}
 		return n
 	}))
-	for _, name := range []string{"find", "match", "gmatch"} {
+	pl := patternLib{maxString: b.MaxString, maxSubject: maxSubject}
+	lib.RawSetString("find", L.NewFunction(pl.find))
+	lib.RawSetString("match", L.NewFunction(pl.match))
+	lib.RawSetString("gmatch", L.NewFunction(pl.gmatch))
+	lib.RawSetString("gfind", L.NewFunction(pl.gmatch))
+	lib.RawSetString("gsub", L.NewFunction(pl.gsub))
+	// upper, lower and reverse copy their subject: bound it like what the library builds.
+	for _, name := range []string{"upper", "lower", "reverse"} {
 		f := orig(name)
 		lib.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
-			if s := L.CheckString(1); len(s) > maxSubject {
-				L.RaiseError("string.%s on %d bytes; pattern functions take at most %d", name, len(s), maxSubject)
+			if s := L.CheckString(1); len(s) > b.MaxString {
+				L.RaiseError("string.%s on %d bytes; the limit is %d", name, len(s), b.MaxString)
 			}
 			return f(L)
 		}))
 	}
-	lib.RawSetString("gsub", L.NewFunction(func(L *lua.LState) int {
-		s := L.CheckString(1)
-		if len(s) > maxSubject {
-			L.RaiseError("string.gsub on %d bytes; pattern functions take at most %d", len(s), maxSubject)
-		}
-		switch repl := L.Get(3).(type) {
-		case lua.LString:
-			if worst := int64(len(s)) + int64(len(s)+1)*int64(len(repl)); worst > int64(b.MaxString)*4 {
-				L.RaiseError("string.gsub could build %d bytes; the limit is %d", worst, b.MaxString)
-			}
-		case *lua.LFunction, *lua.LTable:
-			// Count what the callback or table hands back as it goes.
-			var built int64
-			L.Replace(3, L.NewFunction(func(L *lua.LState) int {
-				var v lua.LValue
-				if fn, ok := repl.(*lua.LFunction); ok {
-					top := L.GetTop()
-					L.Push(fn)
-					for i := 1; i <= top; i++ {
-						L.Push(L.Get(i))
-					}
-					L.Call(top, 1)
-					v = L.Get(-1)
-				} else {
-					v = L.GetTable(repl, L.Get(1))
-					L.Push(v)
-				}
-				if str, ok := v.(lua.LString); ok {
-					built += int64(len(str))
-				} else if num, ok := v.(lua.LNumber); ok {
-					built += int64(len(num.String()))
-				}
-				if built > int64(b.MaxString) {
-					L.RaiseError("string.gsub replacements exceed %d bytes", b.MaxString)
-				}
-				return 1
-			}))
-		}
-		n := gsub(L)
-		if out, ok := L.Get(-n).(lua.LString); ok && len(out) > b.MaxString {
-			L.RaiseError("string.gsub built %d bytes; the limit is %d", len(out), b.MaxString)
-		}
-		return n
-	}))
 }
 
 func boundTable(L *lua.LState, lib *lua.LTable, b extensions.Budget) {
+	// sort runs in Go: charge its comparisons (n log n) to the budget before it starts, so a
+	// table the call cannot afford to sort is refused instead of sorted past the deadline. A
+	// comparator runs in the VM, which counts its instructions and stops it on time.
+	sort := lib.RawGetString("sort").(*lua.LFunction).GFunction
+	lib.RawSetString("sort", L.NewFunction(func(L *lua.LState) int {
+		n := int64(L.CheckTable(1).Len())
+		if n > 1 && !chargeInstructions(L, n*int64(bits.Len64(uint64(n)))) {
+			L.RaiseError("table.sort of %d elements: the call's budget is spent", n)
+		}
+		return sort(L)
+	}))
 	concat := lib.RawGetString("concat").(*lua.LFunction).GFunction
 	lib.RawSetString("concat", L.NewFunction(func(L *lua.LState) int {
 		t := L.CheckTable(1)

@@ -5,10 +5,12 @@ import (
 
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/extensions/luahost/luahosttest"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -280,6 +282,63 @@ func TestHostileCorpusWhileAnotherTenantOrders(t *testing.T) {
 	}
 	if r, err := s.http.Get(s.base + "/healthz"); err != nil || r.StatusCode != http.StatusOK {
 		t.Fatalf("server unhealthy after the corpus: %v", err)
+	}
+}
+
+// TestHostileCorpusLeavesTheServerIdle runs every script of the hostile corpus through the
+// server, four test-runs at once and then as the published pricing.unit_price of an order, and
+// checks after each batch of scripts that the server is idle again: no goroutine of a stopped
+// script still runs, and the process uses no CPU to speak of.
+func TestHostileCorpusLeavesTheServerIdle(t *testing.T) {
+	s := start(t, sqliteConfig(t), &clock{t: time.Now()})
+	admin := s.token("evil", "ops", "", "admin")
+	s.seed(admin, "tea", "s1", 1000, 100000)
+	buyer := s.token("evil", "u1", "app", "buyer")
+	input := map[string]any{"input": map[string]any{"currency": "CNY", "buyer": map[string]any{"userId": "u1"}, "at": 0,
+		"lines": []any{map[string]any{"skuId": "tea", "title": "Tea", "sellerId": "s1", "tags": []any{}, "quantity": 1, "listPrice": 1000}}}}
+	files, _ := filepath.Glob(filepath.Join("..", "..", "..", "extensions", "luahost", "testdata", "hostile", "*.lua"))
+	if len(files) < 30 {
+		t.Fatalf("corpus has %d scripts", len(files))
+	}
+	// The steady state: one script test-run and one order through it, then idle connections closed.
+	s.publish(admin, "warmup", "-- point: pricing.unit_price\nfunction run(input) return {lines = {{skuId = \"tea\", unitPrice = 1000}}} end", "evil/*")
+	must(t, s.do("POST", "/admin/v1/extensions/scripts/warmup/versions/1/test-run", admin, input), 200, "warm-up test-run")
+	must(t, s.do("POST", "/app/v1/orders", buyer, orderBody(item("tea", 1))), 201, "warm-up order")
+	s.http.CloseIdleConnections()
+	luahosttest.AwaitIdle(t, runtime.NumGoroutine(), 0)
+	before := runtime.NumGoroutine()
+
+	ran := 0
+	for i, f := range files {
+		src, _ := os.ReadFile(f)
+		name := strings.TrimSuffix(filepath.Base(f), ".lua")
+		id := fmt.Sprintf("hostile-%02d", i)
+		up := s.do("POST", "/admin/v1/extensions/scripts/"+id+"/versions", admin, map[string]any{"source": "-- point: pricing.unit_price\n" + string(src)})
+		if up.status != 201 {
+			continue // rejected at upload (TestHostileCorpusWhileAnotherTenantOrders checks how)
+		}
+		ran++
+		got := s.race(4, func(int) reply {
+			return s.do("POST", "/admin/v1/extensions/scripts/"+id+"/versions/1/test-run", admin, input)
+		})
+		for k, n := range got {
+			if strings.HasPrefix(k, "5") {
+				t.Fatalf("%s: test-run answered %s %d times; want a stable 4xx or 200", name, k, n)
+			}
+		}
+		must(t, s.do("POST", "/admin/v1/extensions/publications", admin, map[string]any{"scope": "evil/*", "scriptId": id,
+			"version": 1, "grayBasisPoints": 10000}), 201, "publish "+name)
+		s.loaded("pricing.unit_price", "evil", id)
+		if r := s.do("POST", "/app/v1/orders", buyer, orderBody(item("tea", 1))); r.status >= 500 {
+			t.Fatalf("%s: order answered %d %s", name, r.status, r.raw)
+		}
+		if ran%10 == 0 || i == len(files)-1 {
+			s.http.CloseIdleConnections()
+			luahosttest.AwaitIdle(t, before, 4)
+		}
+	}
+	if ran < 20 {
+		t.Fatalf("only %d hostile scripts were accepted for upload; the corpus proves little", ran)
 	}
 }
 

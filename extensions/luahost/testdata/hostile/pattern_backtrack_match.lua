@@ -1,0 +1,5 @@
+-- expect: budget
+function run(input)
+  local s = string.rep("a", 60000)
+  return {m = s:match(string.rep("a?", 40) .. string.rep("a", 40) .. "b")}
+end
