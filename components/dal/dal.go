@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -91,6 +92,46 @@ type DB struct {
 	primary *sql.DB
 	replica *sql.DB
 	dialect Dialect
+	record  atomic.Pointer[func(query string, args []any)]
+}
+
+// Record makes every statement run through Q and R be passed to f (with its arguments) before it
+// runs, or stops that when f is nil. Tests use it to check the plan of every query a workload
+// runs; f must be safe for concurrent use.
+func (db *DB) Record(f func(query string, args []any)) {
+	if f == nil {
+		db.record.Store(nil)
+		return
+	}
+	db.record.Store(&f)
+}
+
+// recording is a Querier that shows each statement to a recorder first.
+type recording struct {
+	q Querier
+	f func(query string, args []any)
+}
+
+func (r recording) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	r.f(query, args)
+	return r.q.ExecContext(ctx, query, args...)
+}
+
+func (r recording) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	r.f(query, args)
+	return r.q.QueryContext(ctx, query, args...)
+}
+
+func (r recording) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	r.f(query, args)
+	return r.q.QueryRowContext(ctx, query, args...)
+}
+
+func (db *DB) recorded(q Querier) Querier {
+	if f := db.record.Load(); f != nil {
+		return recording{q: q, f: *f}
+	}
+	return q
 }
 
 // Open connects and pings. It does not migrate.
@@ -249,18 +290,18 @@ func (db *DB) InTransaction(ctx context.Context) bool { return db.tx(ctx) != nil
 // Q returns the transaction the context carries for this DB, or the primary pool.
 func (db *DB) Q(ctx context.Context) Querier {
 	if st := db.tx(ctx); st != nil {
-		return st.tx
+		return db.recorded(st.tx)
 	}
-	return db.primary
+	return db.recorded(db.primary)
 }
 
 // R returns the context's transaction if any (a read inside a transaction must see its writes),
 // else the replica pool.
 func (db *DB) R(ctx context.Context) Querier {
 	if st := db.tx(ctx); st != nil {
-		return st.tx
+		return db.recorded(st.tx)
 	}
-	return db.replica
+	return db.recorded(db.replica)
 }
 
 // InTx runs fn in a transaction carried by the context; a nested call joins the outer

@@ -50,7 +50,9 @@ func counts(m *sync.Map) map[string]int64 {
 	return out
 }
 
-func startSale(t *testing.T, client *http.Client, base func() string, tokens []string, sku string) *sale {
+// The keys of a sale are wave-<buyer>-<n>: waves of one sale must not share keys, or a later
+// wave's requests are replays of an earlier wave's orders.
+func startSale(t *testing.T, client *http.Client, base func() string, tokens []string, sku, wave string) *sale {
 	sl := &sale{stop: make(chan struct{})}
 	body, _ := json.Marshal(orderBody(item(sku, 1)))
 	for b, tok := range tokens {
@@ -66,7 +68,7 @@ func startSale(t *testing.T, client *http.Client, base func() string, tokens []s
 				req, _ := http.NewRequest("POST", base()+"/app/v1/orders", bytes.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+tok)
 				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Idempotency-Key", fmt.Sprintf("flash-%d-%d", b, n))
+				req.Header.Set("Idempotency-Key", fmt.Sprintf("%s-%d-%d", wave, b, n))
 				resp, err := client.Do(req)
 				if err != nil {
 					count(&sl.retries, "no answer")
@@ -164,10 +166,11 @@ func (l ledger) check(t *testing.T, when string) {
 	}
 }
 
-func buyerTokens(s *stack, tenant string, n int) []string {
+// buyerTokens signs in n buyers named prefix0, prefix1, ...
+func buyerTokens(s *stack, tenant, prefix string, n int) []string {
 	toks := make([]string, n)
 	for i := range toks {
-		toks[i] = s.token(tenant, fmt.Sprintf("fan%d", i), "app", "buyer")
+		toks[i] = s.token(tenant, fmt.Sprintf("%s%d", prefix, i), "app", "buyer")
 	}
 	return toks
 }
@@ -188,7 +191,7 @@ func TestFlashSale(t *testing.T) {
 			t.Fatalf("stock after hot: %s", r.raw)
 		}
 		started := time.Now()
-		sl := startSale(t, s.http, func() string { return s.base }, buyerTokens(s, "flash", flashBuyers), "phone")
+		sl := startSale(t, s.http, func() string { return s.base }, buyerTokens(s, "flash", "fan", flashBuyers), "phone", "flash")
 		sl.waitAtMost(t, 4*time.Minute)
 		elapsed := time.Since(started)
 		if other := counts(&sl.failures); len(other) > 0 {
@@ -212,7 +215,8 @@ func TestFlashSale(t *testing.T) {
 			}
 			s.clock.Advance(time.Minute + time.Second)
 			eventually(t, 10*time.Second, "holds expired", func() bool { return readLedger(t, db, "flash", "phone").holds == 0 })
-			late := startSale(t, s.http, func() string { return s.base }, buyerTokens(s, "flash", 5), "phone")
+			// Late buyers of their own, with keys of their own: nothing they send replays the first wave.
+			late := startSale(t, s.http, func() string { return s.base }, buyerTokens(s, "flash", "late", 5), "phone", "late")
 			late.waitAtMost(t, time.Minute)
 			t.Logf("%d held units came back after the hold; late buyers placed %d", l.holds, late.placed.Load())
 			if late.soldOut.Load() != 5 || len(counts(&late.failures)) > 0 {
@@ -220,11 +224,13 @@ func TestFlashSale(t *testing.T) {
 			}
 			placed += late.placed.Load()
 		}
-		if placed != flashUnits || sl.soldOut.Load() != flashBuyers {
-			t.Fatalf("%d placed, %d buyers told sold out; want %d and %d", placed, sl.soldOut.Load(), flashUnits, flashBuyers)
-		}
+		// Orders are counted in the ledger; every 201 a buyer got must be one of them, once.
 		l := readLedger(t, db, "flash", "phone")
 		l.check(t, "after the sale")
+		if l.liveOrders != flashUnits || placed != l.liveOrders || sl.soldOut.Load() != flashBuyers {
+			t.Fatalf("the ledger holds %d orders, buyers were answered 201 %d times, %d buyers told sold out; want %d, %d and %d",
+				l.liveOrders, placed, sl.soldOut.Load(), flashUnits, flashUnits, flashBuyers)
+		}
 		if l.liveOrders != flashUnits || l.liveUnits != flashUnits || l.reserved != flashUnits || l.available != 0 || l.holds != 0 {
 			t.Fatalf("after the sale: %+v; want %d orders holding all %d units, none left, no holds", l, flashUnits, flashUnits)
 		}
@@ -293,7 +299,7 @@ func TestFlashSaleSurvivesKill9(t *testing.T) {
 		s.seed(admin, "phone", "s1", 99900, flashUnits)
 		must(t, s.do("PUT", "/admin/v1/skus/phone/stock", admin, map[string]any{"warehouseId": "wh1", "hot": true}), 200, "hot")
 
-		sl := startSale(t, client, func() string { return s.base }, buyerTokens(s, "flash", flashBuyers), "phone")
+		sl := startSale(t, client, func() string { return s.base }, buyerTokens(s, "flash", "fan", flashBuyers), "phone", "flash")
 		eventually(t, 2*time.Minute, "3,000 orders placed", func() bool { return sl.placed.Load() >= 3000 })
 		if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
@@ -338,7 +344,7 @@ func TestHotOrdersThatFailGiveStockBackAtOnce(t *testing.T) {
 		must(t, s.do("PUT", "/admin/v1/promotions/ten", admin, map[string]any{"name": "First ten", "kind": "amount_off",
 			"currency": "CNY", "amount": 100, "couponOnly": true}), 200, "promotion")
 		must(t, s.do("PUT", "/admin/v1/coupons/FIRST10", admin, map[string]any{"promotionId": "ten", "totalUses": 10}), 200, "coupon")
-		tokens := buyerTokens(s, "acme", 60)
+		tokens := buyerTokens(s, "acme", "fan", 60)
 		got := s.race(60, func(i int) reply {
 			return s.do("POST", "/app/v1/orders", tokens[i], map[string]any{"items": []any{item("tea", 1)}, "address": address, "coupons": []string{"FIRST10"}})
 		})
