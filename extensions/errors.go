@@ -11,4 +11,7 @@ var (
 	ErrInvalidScript  = errkind.New(errkind.Invalid, "extensions.invalid_script", "the script is not valid")
 	ErrUnknownPoint   = errkind.New(errkind.Invalid, "extensions.unknown_point", "no such extension point")
 	ErrInputTooLarge  = errkind.New(errkind.Invalid, "extensions.input_too_large", "the input is larger than the point allows")
+	// ErrInvalidInput is an input a script cannot be given as it is (an integer beyond 2^53,
+	// which a Lua number cannot hold exactly; JSON nested too deeply).
+	ErrInvalidInput = errkind.New(errkind.Invalid, "extensions.invalid_input", "the input cannot be given to a script")
 )

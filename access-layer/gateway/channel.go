@@ -223,61 +223,15 @@ var ErrMalformedJSON = errkind.New(errkind.Invalid, "request.malformed_json", "r
 // maxBody bounds a request body (the server also enforces it).
 const maxBody = 1 << 20
 
-// decode reads the channel's JSON body into the neutral request dst: keys are converted to
-// camelCase for the snake-case channel, unknown fields are refused, and type errors name the
-// field in the channel's own spelling.
-func (ch *channel) decode(body []byte, dst any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return errkind.WithDetail(ErrMalformedJSON, "request body is empty")
-	}
-	if ch.snake {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		var tree any
-		if err := dec.Decode(&tree); err != nil {
-			return ch.decodeError(err)
-		}
-		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-			return errkind.WithDetail(ErrMalformedJSON, "unexpected data after the JSON value")
-		}
-		var err error
-		if body, err = json.Marshal(camelKeys(tree)); err != nil {
-			return errkind.WithDetail(ErrMalformedJSON, "request body is not valid JSON")
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return ch.decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errkind.WithDetail(ErrMalformedJSON, "unexpected data after the JSON value")
-	}
-	return nil
-}
-
-// camelKeys converts snake_case keys to camelCase, and a WeChat-style "x_fee" money field back
-// to its neutral name "x" (no neutral field name ends in "Fee").
-func camelKeys(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, val := range x {
-			out[camel(strings.TrimSuffix(k, "_fee"))] = camelKeys(val)
-		}
-		return out
-	case []any:
-		for i := range x {
-			x[i] = camelKeys(x[i])
-		}
-	}
-	return v
-}
-
 func (ch *channel) decodeError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var dup errDuplicateKey
 	switch {
+	case errors.As(err, &dup):
+		return errkind.Invalidf("field %q is given twice", clip(ch.key(dup.key)))
+	case errors.Is(err, errNesting):
+		return errkind.WithDetail(ErrMalformedJSON, "request body nests more than %d levels deep", maxNesting)
 	case errors.As(err, &syn):
 		return errkind.WithDetail(ErrMalformedJSON, "malformed JSON at byte %d", syn.Offset)
 	case errors.As(err, &typ):
@@ -303,10 +257,10 @@ func (ch *channel) decodeError(err error) error {
 		if field == "" {
 			return errkind.WithDetail(ErrMalformedJSON, "request body must be a JSON object")
 		}
-		return errkind.Invalidf("%s must be %s, got %s", field, what, typ.Value)
+		return errkind.Invalidf("%s must be %s, got %s", field, what, clip(typ.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return errkind.Invalidf("unknown field %q", ch.key(name))
+		return errkind.Invalidf("unknown field %q", clip(ch.key(name)))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return errkind.WithDetail(ErrMalformedJSON, "request body is truncated")
 	}

@@ -26,7 +26,7 @@ type scopeView struct {
 
 type promotionView struct {
 	ID             string     `json:"id"`
-	Name           string     `json:"name"`
+	Name           string     `json:"name" maxLen:"320"`
 	Kind           string     `json:"kind"`
 	Currency       string     `json:"currency"`
 	Scope          scopeView  `json:"scope"`
@@ -61,7 +61,7 @@ type couponView struct {
 
 type campaignView struct {
 	ID       string `json:"id"`
-	Name     string `json:"name"`
+	Name     string `json:"name" maxLen:"320"`
 	Currency string `json:"currency"`
 	Budget   int64  `json:"budget"`
 	Spent    int64  `json:"spent"`

@@ -14,12 +14,12 @@ import (
 )
 
 type scriptSourceRequest struct {
-	Source string `json:"source"`
-	Notes  string `json:"notes"`
+	Source string `json:"source" maxLen:"65536"`
+	Notes  string `json:"notes" maxLen:"2000"`
 }
 
 type validateRequest struct {
-	Source string `json:"source"`
+	Source string `json:"source" maxLen:"65536"`
 }
 
 type testRunRequest struct {
@@ -47,7 +47,7 @@ type budgetView struct {
 }
 
 type pointView struct {
-	Name   string     `json:"name"`
+	Name   string     `json:"name" maxLen:"320"`
 	Doc    string     `json:"doc"`
 	Policy string     `json:"policy"`
 	Mode   string     `json:"mode"`
@@ -60,9 +60,9 @@ type scriptVersionView struct {
 	Point     string `json:"point"`
 	Hash      string `json:"hash"`
 	Author    string `json:"author"`
-	Notes     string `json:"notes"`
+	Notes     string `json:"notes" maxLen:"2000"`
 	CreatedAt string `json:"createdAt"`
-	Source    string `json:"source,omitempty"`
+	Source    string `json:"source,omitempty" maxLen:"65536"`
 }
 
 type validateView struct {

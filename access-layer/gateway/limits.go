@@ -12,7 +12,7 @@ import (
 
 type limitRuleView struct {
 	ID         string   `json:"id"`
-	Name       string   `json:"name"`
+	Name       string   `json:"name" maxLen:"320"`
 	Kind       string   `json:"kind"`
 	Skus       []string `json:"skus"`
 	Categories []string `json:"categories"`

@@ -15,7 +15,7 @@ import (
 
 // priceListRequest creates or replaces a price list, its prices included.
 type priceListRequest struct {
-	Name         string        `json:"name"`
+	Name         string        `json:"name" maxLen:"320"`
 	Currency     string        `json:"currency"`
 	Channels     []string      `json:"channels"`
 	MemberLevels []string      `json:"memberLevels"`
@@ -32,7 +32,7 @@ type listedPrice struct {
 
 type priceListView struct {
 	PriceListID  string        `json:"priceListId"`
-	Name         string        `json:"name"`
+	Name         string        `json:"name" maxLen:"320"`
 	Currency     string        `json:"currency"`
 	Channels     []string      `json:"channels"`
 	MemberLevels []string      `json:"memberLevels"`

@@ -25,19 +25,19 @@ type quoteRequest struct {
 
 type regionView struct {
 	Country  string `json:"country"`
-	Province string `json:"province"`
-	City     string `json:"city"`
-	District string `json:"district"`
+	Province string `json:"province" maxLen:"256"`
+	City     string `json:"city" maxLen:"256"`
+	District string `json:"district" maxLen:"256"`
 }
 
 type addressView struct {
-	Name       string `json:"name"`
+	Name       string `json:"name" maxLen:"320"`
 	Phone      string `json:"phone"`
 	Country    string `json:"country"`
-	Province   string `json:"province"`
-	City       string `json:"city"`
-	District   string `json:"district"`
-	Detail     string `json:"detail"`
+	Province   string `json:"province" maxLen:"256"`
+	City       string `json:"city" maxLen:"256"`
+	District   string `json:"district" maxLen:"256"`
+	Detail     string `json:"detail" maxLen:"800"`
 	PostalCode string `json:"postalCode"`
 }
 
@@ -58,7 +58,7 @@ type createPaymentRequest struct {
 }
 
 type upsertSKURequest struct {
-	Title    string   `json:"title"`
+	Title    string   `json:"title" maxLen:"800"`
 	SellerID string   `json:"sellerId"`
 	Currency string   `json:"currency"`
 	Price    *int64   `json:"price"`
@@ -68,13 +68,13 @@ type upsertSKURequest struct {
 }
 
 type putWarehouseRequest struct {
-	Name   string      `json:"name"`
+	Name   string      `json:"name" maxLen:"320"`
 	Region *regionView `json:"region"`
 }
 
 type warehouseView struct {
 	WarehouseID string     `json:"warehouseId"`
-	Name        string     `json:"name"`
+	Name        string     `json:"name" maxLen:"320"`
 	Region      regionView `json:"region"`
 }
 
@@ -135,7 +135,7 @@ type devTokenRequest struct {
 
 type quoteLineView struct {
 	SkuID       string `json:"skuId"`
-	Title       string `json:"title"`
+	Title       string `json:"title" maxLen:"800"`
 	SellerID    string `json:"sellerId"`
 	WarehouseID string `json:"warehouseId"`
 	Quantity    int64  `json:"quantity"`
@@ -151,7 +151,7 @@ type quoteLineView struct {
 // discountView is one promotion's part of a cart's or an order's discount.
 type discountView struct {
 	PromotionID string `json:"promotionId"`
-	Name        string `json:"name"`
+	Name        string `json:"name" maxLen:"320"`
 	Kind        string `json:"kind,omitempty"`
 	CouponCode  string `json:"couponCode,omitempty"`
 	Amount      Money  `json:"amount"`
@@ -187,7 +187,7 @@ type quoteView struct {
 type orderLineView struct {
 	LineNo      int32  `json:"lineNo"`
 	SkuID       string `json:"skuId"`
-	Title       string `json:"title"`
+	Title       string `json:"title" maxLen:"800"`
 	WarehouseID string `json:"warehouseId"`
 	Quantity    int64  `json:"quantity"`
 	ListPrice   Money  `json:"listPrice"`
@@ -264,7 +264,7 @@ type paymentView struct {
 
 type skuView struct {
 	SkuID    string   `json:"skuId"`
-	Title    string   `json:"title"`
+	Title    string   `json:"title" maxLen:"800"`
 	SellerID string   `json:"sellerId"`
 	Price    Money    `json:"price"`
 	Currency string   `json:"currency"`

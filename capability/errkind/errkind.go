@@ -103,10 +103,46 @@ type detailed struct {
 func (d *detailed) Error() string { return d.base.code + ": " + d.detail }
 func (d *detailed) Unwrap() error { return d.base }
 
+// Bounds of what a message may echo. A client's value (an id, an enum, a currency) is shown by
+// a short prefix only: echoing it whole let a 60,000-byte field push a business error past the
+// RPC frame's limit. Messages written for operators (a script's own error) use WithMessage.
+const (
+	maxEchoedArg = 96
+	echoedPrefix = 48
+	maxDetail    = 1024
+)
+
 // WithDetail returns an error that is base for errors.Is and whose public message is the
 // formatted detail. The detail must be safe to show a client: no SQL, paths or other tenants' data.
+// A string argument longer than 96 bytes is shown by its first 48, and the whole detail is at
+// most 1 KiB.
 func WithDetail(base *Error, format string, args ...any) error {
-	return &detailed{base: base, detail: fmt.Sprintf(format, args...)}
+	clipped := make([]any, len(args))
+	for i, a := range args {
+		if s, ok := a.(string); ok && len(s) > maxEchoedArg {
+			a = Clip(s, echoedPrefix)
+		}
+		clipped[i] = a
+	}
+	return &detailed{base: base, detail: Clip(fmt.Sprintf(format, clipped...), maxDetail)}
+}
+
+// WithMessage is WithDetail with a message already written (at most 1 KiB of it is kept).
+func WithMessage(base *Error, msg string) error {
+	return &detailed{base: base, detail: Clip(msg, maxDetail)}
+}
+
+// Clip returns s, or its first n bytes (never cutting a UTF-8 sequence) followed by "…" and
+// how long s was.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && s[i]&0xc0 == 0x80 {
+		i--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", s[:i], len(s))
 }
 
 // Generic sentinels used by every layer.

@@ -126,3 +126,33 @@ func TestAllocateSumsAndIsDeterministic(t *testing.T) {
 		t.Error("allocate over zero weights: want error")
 	}
 }
+
+// FuzzParse: a decimal string is parsed exactly or refused with a stable error, never rounded:
+// an accepted amount prints back as the same value, and its printed form parses to it again.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"19.90", "19.999", "0", "0.01", "-1", "1e3", "9223372036854775807", "92233720368547758.07",
+		"92233720368547758.08", "00012.5", ".5", "5.", "１２", "1_000"} {
+		f.Add(s, "CNY")
+		f.Add(s, "JPY")
+	}
+	f.Fuzz(func(t *testing.T, s, code string) {
+		c, err := money.ParseCurrency(code)
+		if err != nil {
+			return
+		}
+		a, err := money.Parse(s, c)
+		if err != nil {
+			if !errors.Is(err, money.ErrInvalidAmount) && !errors.Is(err, money.ErrOverflow) {
+				t.Fatalf("Parse(%q): got %v; want invalid_amount or overflow", s, err)
+			}
+			return
+		}
+		if a.Minor() < 0 {
+			t.Fatalf("Parse(%q) = %d: negative", s, a.Minor())
+		}
+		back, err := money.Parse(a.String(), c)
+		if err != nil || back.Minor() != a.Minor() {
+			t.Fatalf("Parse(%q) = %d prints %q, which parses to %d, %v", s, a.Minor(), a.String(), back.Minor(), err)
+		}
+	})
+}

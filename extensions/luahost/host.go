@@ -93,11 +93,11 @@ func (h *Host) Compile(name, source string) (extensions.Executable, error) {
 	}
 	chunk, err := parse.Parse(strings.NewReader(source), name)
 	if err != nil {
-		return nil, errkind.WithDetail(extensions.ErrInvalidScript, "syntax error: %s", oneLine(err.Error()))
+		return nil, errkind.WithMessage(extensions.ErrInvalidScript, "syntax error: "+oneLine(err.Error()))
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
-		return nil, errkind.WithDetail(extensions.ErrInvalidScript, "compile error: %s", oneLine(err.Error()))
+		return nil, errkind.WithMessage(extensions.ErrInvalidScript, "compile error: "+oneLine(err.Error()))
 	}
 	c = &compiled{hash: hash, proto: proto, pool: make(chan *state, 8)}
 	h.mu.Lock()
@@ -236,13 +236,13 @@ func (s *Script) run(ctx context.Context, st *state, b extensions.Budget, input,
 	}
 	in, err := toLua(L, input)
 	if err != nil {
-		return nil, fmt.Errorf("luahost: input: %w", err), true // the point built it: a bug, not the script's
+		return nil, errkind.WithDetail(extensions.ErrInvalidInput, "input: %s", err.Error()), true
 	}
 	args := []lua.LValue{in}
 	if previous != nil {
 		prev, err := toLua(L, previous)
 		if err != nil {
-			return nil, fmt.Errorf("luahost: previous output: %w", err), true
+			return nil, errkind.WithDetail(extensions.ErrInvalidInput, "previous output: %s", err.Error()), true
 		}
 		args = append(args, prev)
 	}
@@ -266,13 +266,13 @@ func scriptError(err error) error {
 	var ae *lua.ApiError
 	if errors.As(err, &ae) {
 		if s, ok := ae.Object.(lua.LString); ok {
-			return errkind.WithDetail(extensions.ErrScriptFailed, "%s", oneLine(string(s)))
+			return errkind.WithMessage(extensions.ErrScriptFailed, oneLine(string(s)))
 		}
 		if ae.Object != nil && ae.Object != lua.LNil {
 			return errkind.WithDetail(extensions.ErrScriptFailed, "script raised a %s, not a message", ae.Object.Type())
 		}
 	}
-	return errkind.WithDetail(extensions.ErrScriptFailed, "%s", oneLine(err.Error()))
+	return errkind.WithMessage(extensions.ErrScriptFailed, oneLine(err.Error()))
 }
 
 // String describes the host for logs.

@@ -18,9 +18,9 @@ import (
 	"github.com/atriumtrade/atrium/components/dal/daltest"
 )
 
-func sqliteConfig(t *testing.T) dal.Config { return dal.Config{Driver: "sqlite", DataDir: t.TempDir()} }
+func sqliteConfig(t testing.TB) dal.Config { return dal.Config{Driver: "sqlite", DataDir: t.TempDir()} }
 
-func mysqlConfig(t *testing.T) dal.Config {
+func mysqlConfig(t testing.TB) dal.Config {
 	return dal.Config{Driver: "mysql", DSN: daltest.CreateMySQLDatabase(t), MaxOpenConns: 32}
 }
 

@@ -52,7 +52,7 @@ func (s *stack) loaded(point, tenant, scriptID string) {
 }
 
 // eventually polls until ok or fails after d.
-func eventually(t *testing.T, d time.Duration, what string, ok func() bool) {
+func eventually(t testing.TB, d time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !ok() {

@@ -34,7 +34,7 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 // stack is an all-in-one platform on loopback: Hertz → Kitex → the database.
 type stack struct {
-	t      *testing.T
+	t      testing.TB
 	base   string
 	trade  *platform.Trade
 	access *platform.Access
@@ -43,7 +43,7 @@ type stack struct {
 	http   *http.Client
 }
 
-func listen(t *testing.T) net.Listener {
+func listen(t testing.TB) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -53,7 +53,7 @@ func listen(t *testing.T) net.Listener {
 }
 
 // start runs a stack on db with clk as the flows' clock.
-func start(t *testing.T, db dal.Config, clk *clock) *stack {
+func start(t testing.TB, db dal.Config, clk *clock) *stack {
 	t.Helper()
 	rpcLn, httpLn := listen(t), listen(t)
 	cfg := platform.Defaults()
@@ -171,7 +171,7 @@ func (s *stack) tokenWith(claims map[string]string) string {
 }
 
 // must fails the test unless r has the status.
-func must(t *testing.T, r reply, status int, what string) reply {
+func must(t testing.TB, r reply, status int, what string) reply {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("%s: got %d %s; want %d", what, r.status, r.raw, status)
