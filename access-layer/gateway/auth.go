@@ -2,7 +2,10 @@ package gateway
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -88,7 +91,10 @@ func (g *Gateway) authenticate(ch *channel) func(ctx context.Context, c *app.Req
 		var cl Claims
 		_, err := jwt.ParseWithClaims(tok, &cl, func(*jwt.Token) (any, error) { return g.secret, nil },
 			jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(issuer), jwt.WithExpirationRequired(),
-			jwt.WithLeeway(30*time.Second))
+			jwt.WithIssuedAt(), jwt.WithLeeway(tokenLeeway))
+		if err == nil {
+			err = numericDates(tok)
+		}
 		if err != nil {
 			g.fail(ctx, c, ch, errkind.WithDetail(errkind.ErrUnauthenticated, "bearer token is not valid"))
 			c.Abort()
@@ -124,6 +130,38 @@ func callerOf(c *app.RequestContext) *trade.Caller {
 	v, _ := c.Get(callerKey)
 	cl, _ := v.(*trade.Caller)
 	return cl
+}
+
+// tokenLeeway is how far the clocks of the token's issuer and this server may disagree: an exp
+// that passed, or an iat or nbf still to come, within it is accepted.
+const tokenLeeway = 30 * time.Second
+
+// numericDates refuses a token whose exp, iat or nbf is not a JSON number. RFC 7519 says they
+// are NumericDates; the JWT library also reads a string holding a number, which a signer should
+// never produce, so such a token is refused rather than read loosely.
+func numericDates(tok string) error {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return errors.New("token is not three parts")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return err
+	}
+	var claims map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return err
+	}
+	for _, k := range []string{"exp", "iat", "nbf"} {
+		v, ok := claims[k]
+		if !ok {
+			continue
+		}
+		if len(v) == 0 || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) {
+			return fmt.Errorf("claim %s is not a number", k)
+		}
+	}
+	return nil
 }
 
 func jwtSubject(userID string) jwt.RegisteredClaims { return jwt.RegisteredClaims{Subject: userID} }

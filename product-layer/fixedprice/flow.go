@@ -330,6 +330,11 @@ func (f *Flow) HandlePaymentCallback(ctx context.Context, providerName string, h
 	if peek.Provider() != providerName {
 		return errkind.WithDetail(payment.ErrInvalidCallback, "payment %s belongs to another provider", n.PaymentID)
 	}
+	// The provider's reference names the intent it settled: a callback for another intent (or
+	// for one this payment never registered) settles nothing, whatever its signature.
+	if peek.ProviderRef() == "" || n.ProviderRef != peek.ProviderRef() {
+		return errkind.WithDetail(payment.ErrInvalidCallback, "callback's provider reference does not match payment %s", n.PaymentID)
+	}
 	if n.Amount != peek.Amount().Minor() || n.Currency != peek.Amount().Currency().Code() {
 		return errkind.WithDetail(payment.ErrAmountMismatch, "callback says %d %s; payment is %d %s",
 			n.Amount, n.Currency, peek.Amount().Minor(), peek.Amount().Currency().Code())

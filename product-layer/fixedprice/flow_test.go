@@ -269,6 +269,14 @@ func TestPaymentCallbackGuards(t *testing.T) {
 		if err := e.flow.HandlePaymentCallback(ctx, "sandbox", h, forged); !errors.Is(err, payment.ErrInvalidSignature) {
 			t.Fatalf("forged body: got %v; want ErrInvalidSignature", err)
 		}
+		// A signed callback naming another intent of the provider settles nothing.
+		ref := p.ProviderRef()
+		p.SetProviderRef("sbi_someone_elses_intent")
+		other, oh := e.sandbox.Callback(p, payment.OutcomeSucceeded)
+		p.SetProviderRef(ref)
+		if err := e.flow.HandlePaymentCallback(ctx, "sandbox", oh, other); !errors.Is(err, payment.ErrInvalidCallback) {
+			t.Fatalf("callback with another provider reference: got %v; want ErrInvalidCallback", err)
+		}
 		if _, err := e.flow.CreatePayment(ctx, fixedprice.CreatePayment{Tenant: "t1", UserID: "u2", TradeID: tr.ID(), Method: "sandbox"}); !errors.Is(err, order.ErrTradeNotFound) {
 			t.Fatalf("another buyer pays: got %v; want ErrTradeNotFound", err)
 		}
