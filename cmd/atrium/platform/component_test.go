@@ -123,7 +123,7 @@ func TestMiniProgramChannelLifecycle(t *testing.T) {
 		t.Fatalf("mp completed: %v", got)
 	}
 	// A business error on mp: HTTP 200 with a stable errcode.
-	bad := must(t, s.do("POST", "/mp/v1/orders", buyer, map[string]any{"items": []any{map[string]any{"sku_id": "tea", "quantity": 99}}, "address": address}), 200, "short")
+	bad := must(t, s.do("POST", "/mp/v1/orders", buyer, mpBody(map[string]any{"items": []any{map[string]any{"sku_id": "tea", "quantity": 99}}, "address": address})), 200, "short")
 	if bad.body["errcode"] != float64(43001) || bad.body["data"] != nil {
 		t.Fatalf("mp error envelope: %s", bad.raw)
 	}
@@ -256,7 +256,13 @@ func TestIdempotencyAndCallbackReplay(t *testing.T) {
 	// The provider's callback, delivered three times, and a forged one.
 	sb, _ := sandboxpay.New(sandboxpay.Config{Secret: sandboxSecret, CallbackURL: s.base + "/callbacks/v1/payments/sandbox"})
 	cny := money.MustCurrency("CNY")
-	pay := payment.FromStorage(str(p1["paymentId"]), "acme", tradeID, "u1", "sandbox", money.New(1990, cny), payment.Pending, "", time.Now(), time.Time{})
+	var ref string
+	db := openDB(t, s.db)
+	if err := db.Primary().QueryRow(`SELECT provider_ref FROM payments WHERE payment_id = ?`, str(p1["paymentId"])).Scan(&ref); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	pay := payment.FromStorage(str(p1["paymentId"]), "acme", tradeID, "u1", "sandbox", money.New(1990, cny), payment.Pending, ref, time.Now(), time.Time{})
 	cb, hdr := sb.Callback(pay, payment.OutcomeSucceeded)
 	post := func(body []byte, sig string) reply {
 		h := []string{sandboxpay.HeaderTimestamp, hdr.Get(sandboxpay.HeaderTimestamp), sandboxpay.HeaderSignature, sig}
@@ -339,7 +345,7 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		})
 	}
 	// mp: a float where minor units are expected, in the errcode envelope.
-	r := must(t, s.do("POST", "/mp/v1/orders", mp, map[string]any{"items": []any{map[string]any{"sku_id": "tea", "quantity": 1}}, "address": address, "expected_total_fee": 19.9}), 200, "mp float")
+	r := must(t, s.do("POST", "/mp/v1/orders", mp, mpBody(map[string]any{"items": []any{map[string]any{"sku_id": "tea", "quantity": 1}}, "address": address, "expected_total_fee": 19.9})), 200, "mp float")
 	if r.body["errcode"] != float64(41101) {
 		t.Fatalf("mp float fee: %s", r.raw)
 	}

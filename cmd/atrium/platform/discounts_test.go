@@ -132,7 +132,7 @@ func TestPromotionsAndCouponsThroughTheStack(t *testing.T) {
 
 	// The mini-program channel shows the same money in its own shape.
 	mp := s.token("acme", "u2", "mp", "buyer")
-	mq := must(t, s.do("POST", "/mp/v1/quotes", mp, map[string]any{"items": cart}), 200, "mp quote")
+	mq := must(t, s.do("POST", "/mp/v1/quotes", mp, mpBody(map[string]any{"items": cart})), 200, "mp quote")
 	d, _ := mq.body["data"].(map[string]any)
 	if d["discount_fee"] != float64(299) || d["payable_fee"] != float64(2700) {
 		t.Fatalf("mp quote: %s", mq.raw)

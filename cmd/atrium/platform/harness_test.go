@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -209,6 +210,36 @@ var address = map[string]any{"name": "Li Lei", "phone": "13800000000", "country"
 	"city": "Hangzhou", "district": "Xihu", "detail": "1 Wensan Rd", "postalCode": "310000"}
 
 func str(v any) string { return fmt.Sprint(v) }
+
+// mpBody spells a request body the mini-program's way: snake_case keys (money fields already
+// named *_fee are left as they are).
+func mpBody(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			var b strings.Builder
+			for i, r := range k {
+				if r >= 'A' && r <= 'Z' {
+					if i > 0 {
+						b.WriteByte('_')
+					}
+					r += 'a' - 'A'
+				}
+				b.WriteRune(r)
+			}
+			out[b.String()] = mpBody(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = mpBody(x[i])
+		}
+		return out
+	}
+	return v
+}
 
 // onBothDatabases runs fn as a subtest on a fresh SQLite database and on a fresh MariaDB one.
 func onBothDatabases(t *testing.T, fn func(t *testing.T, db dal.Config)) {

@@ -94,7 +94,7 @@ func TestPriceListsThroughTheStack(t *testing.T) {
 			t.Fatalf("app cup: %v", l)
 		}
 		// The mini-program is not the app: list prices (minor units, snake_case).
-		qm := must(t, s.do("POST", "/mp/v1/quotes", mp, cart), 200, "mp quote").data()
+		qm := must(t, s.do("POST", "/mp/v1/quotes", mp, mpBody(cart)), 200, "mp quote").data()
 		if l := line(qm, 0); l["unit_price_fee"] != float64(1000) || l["price_list_id"] != nil {
 			t.Fatalf("mp tea: %v", l)
 		}
