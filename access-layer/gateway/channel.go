@@ -229,7 +229,7 @@ func (ch *channel) decodeError(err error) error {
 	var dup errDuplicateKey
 	switch {
 	case errors.As(err, &dup):
-		return errkind.Invalidf("field %q is given twice", clip(ch.key(dup.key)))
+		return errkind.Invalidf("field %q is given twice", ch.key(dup.key))
 	case errors.Is(err, errNesting):
 		return errkind.WithDetail(ErrMalformedJSON, "request body nests more than %d levels deep", maxNesting)
 	case errors.As(err, &syn):
@@ -257,10 +257,10 @@ func (ch *channel) decodeError(err error) error {
 		if field == "" {
 			return errkind.WithDetail(ErrMalformedJSON, "request body must be a JSON object")
 		}
-		return errkind.Invalidf("%s must be %s, got %s", field, what, clip(typ.Value))
+		return errkind.Invalidf("%s must be %s, got %s", field, what, typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return errkind.Invalidf("unknown field %q", clip(ch.key(name)))
+		return errkind.Invalidf("unknown field %q", ch.key(name))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return errkind.WithDetail(ErrMalformedJSON, "request body is truncated")
 	}

@@ -40,6 +40,7 @@ type fieldInfo struct {
 	name   string // the neutral (camelCase) JSON name
 	typ    reflect.Type
 	maxLen int
+	money  bool // a MoneyInput (or a pointer to one): spelled *_fee on the mini-program
 }
 
 var fieldsCache sync.Map // reflect.Type → map[string]fieldInfo
@@ -70,14 +71,15 @@ func fieldsOf(t reflect.Type) map[string]fieldInfo {
 			}
 			max = n
 		}
-		out[name] = fieldInfo{name: name, typ: sf.Type, maxLen: max}
+		t := sf.Type
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		out[name] = fieldInfo{name: name, typ: sf.Type, maxLen: max, money: t == moneyInputType}
 	}
 	fieldsCache.Store(t, out)
 	return out
 }
-
-// clip shows at most a short prefix of a client's value in a message.
-func clip(s string) string { return errkind.Clip(s, 32) }
 
 // decode reads the channel's JSON body into the neutral request dst.
 func (ch *channel) decode(body []byte, dst any) error {
@@ -226,10 +228,10 @@ func (ch *channel) walkObject(x map[string]any, t reflect.Type, path string) (an
 	for _, k := range keys {
 		f, ok := ch.field(fields, k)
 		if !ok {
-			return nil, errkind.Invalidf("unknown field %q", clip(join(path, k)))
+			return nil, errkind.Invalidf("unknown field %q", join(path, k))
 		}
 		if prev, dup := from[f.name]; dup {
-			return nil, errkind.Invalidf("%q and %q set the same field; send one", clip(join(path, prev)), clip(join(path, k)))
+			return nil, errkind.Invalidf("%q and %q set the same field; send one", join(path, prev), join(path, k))
 		}
 		from[f.name] = k
 		v, err := ch.walk(x[k], f.typ, join(path, k), f.maxLen)
@@ -253,14 +255,7 @@ func (ch *channel) field(fields map[string]fieldInfo, key string) (fieldInfo, bo
 	}
 	base, isFee := strings.CutSuffix(key, "_fee")
 	f, ok := fields[camel(base)]
-	if !ok || snake(f.name) != base {
-		return fieldInfo{}, false
-	}
-	t := f.typ
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if (t == moneyInputType) != isFee {
+	if !ok || snake(f.name) != base || f.money != isFee {
 		return fieldInfo{}, false
 	}
 	return f, true

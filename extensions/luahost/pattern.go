@@ -430,12 +430,16 @@ type patternLib struct {
 	maxSubject int
 }
 
-// run sets up a match over src and pat and runs f, turning its stops into Lua errors. The steps a
-// match takes are charged to the instruction budget of the call running on L.
-func (pl patternLib) run(L *lua.LState, name, src, pat string, f func(ms *matchState)) {
+// checkSubject refuses a subject longer than pattern functions take.
+func (pl patternLib) checkSubject(L *lua.LState, name, src string) {
 	if len(src) > pl.maxSubject {
 		L.RaiseError("string.%s on %d bytes; pattern functions take at most %d", name, len(src), pl.maxSubject)
 	}
+}
+
+// run sets up a match over src and pat and runs f, turning its stops into Lua errors. The steps a
+// match takes are charged to the instruction budget of the call running on L.
+func (pl patternLib) run(L *lua.LState, name, src, pat string, f func(ms *matchState)) {
 	ms := &matchState{src: src, pat: pat, spend: spenderOf(L)}
 	stopped, msg := func() (stopped bool, msg string) {
 		defer func() {
@@ -518,9 +522,7 @@ func (pl patternLib) findAux(L *lua.LState, find bool) int {
 	if find {
 		name = "find"
 	}
-	if len(src) > pl.maxSubject {
-		L.RaiseError("string.%s on %d bytes; pattern functions take at most %d", name, len(src), pl.maxSubject)
-	}
+	pl.checkSubject(L, name, src)
 	init := initPos(L, 3, len(src))
 	if find && (lua.LVAsBool(L.Get(4)) || !strings.ContainsAny(pat, specials)) {
 		if i := strings.Index(src[init:], pat); i >= 0 {
@@ -566,9 +568,7 @@ func (pl patternLib) findAux(L *lua.LState, find bool) int {
 // gmatch returns an iterator that finds the next match each time it is called.
 func (pl patternLib) gmatch(L *lua.LState) int {
 	src, pat := L.CheckString(1), L.CheckString(2)
-	if len(src) > pl.maxSubject {
-		L.RaiseError("string.gmatch on %d bytes; pattern functions take at most %d", len(src), pl.maxSubject)
-	}
+	pl.checkSubject(L, "gmatch", src)
 	pos := 0
 	L.Push(L.NewFunction(func(L *lua.LState) int {
 		n := 0
@@ -600,6 +600,7 @@ func (pl patternLib) gsub(L *lua.LState) int {
 	default:
 		L.ArgError(3, "string/function/table expected")
 	}
+	pl.checkSubject(L, "gsub", src)
 	maxN := L.OptInt(4, len(src)+1)
 	var out bytes.Buffer
 	n := 0
