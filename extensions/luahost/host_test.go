@@ -156,7 +156,7 @@ func TestStoppedCallsLeaveNothingRunning(t *testing.T) {
 				t.Fatalf("%s: got %v; want budget_exceeded", name, err)
 			}
 		}
-		luahosttest.AwaitIdle(t, before, 0)
+		luahosttest.AwaitIdle(t, before, 0, 0)
 	}
 }
 
