@@ -27,6 +27,7 @@ var errorTable = []errorSpec{
 	{"request.invalid", http.StatusBadRequest, 40001},
 	{"request.malformed_json", http.StatusBadRequest, 40002},
 	{"request.body_too_large", http.StatusRequestEntityTooLarge, 40003},
+	{"request.value_too_large", http.StatusBadRequest, 40004},
 	{"request.idempotency_conflict", http.StatusConflict, 40901},
 	{"request.idempotency_in_flight", http.StatusConflict, 40902},
 	{"auth.unauthenticated", http.StatusUnauthorized, 40101},

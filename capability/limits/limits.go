@@ -86,6 +86,13 @@ type Rule struct {
 	Disabled bool   `json:"disabled,omitempty"`
 }
 
+// Bounds of a rule's scope: how many SKUs and categories it lists, and how long each is (the
+// catalog's own bound on a SKU id or tag).
+const (
+	MaxScopeEntries = 200
+	MaxEntryLen     = 64
+)
+
 var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 
 // Validate checks a rule as an admin defined it, filling defaults.
@@ -97,8 +104,15 @@ func (r *Rule) Validate() error {
 	if n := utf8.RuneCountInString(r.Name); !utf8.ValidString(r.Name) || n < 1 || n > 80 {
 		return bad("name must be 1-80 characters")
 	}
-	if len(r.SKUs)+len(r.Categories) > 200 {
-		return bad("at most 200 skus and categories")
+	if len(r.SKUs)+len(r.Categories) > MaxScopeEntries {
+		return bad("at most %d skus and categories", MaxScopeEntries)
+	}
+	for _, list := range [][]string{r.SKUs, r.Categories} {
+		for _, s := range list {
+			if s == "" || len(s) > MaxEntryLen || !utf8.ValidString(s) {
+				return bad("skus and categories entries must be 1-%d characters", MaxEntryLen)
+			}
+		}
 	}
 	if r.Unit == "" {
 		r.Unit = Quantity

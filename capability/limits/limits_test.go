@@ -2,11 +2,21 @@ package limits_test
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/limits"
 )
+
+func names(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%d", prefix, i)
+	}
+	return out
+}
 
 func TestValidateAndPeriods(t *testing.T) {
 	bad := []limits.Rule{
@@ -18,6 +28,16 @@ func TestValidateAndPeriods(t *testing.T) {
 		{ID: "r", Name: "r", Kind: limits.PerUser, Period: limits.Day, Max: 1, Timezone: "Mars/Olympus"},
 		{ID: "r r", Name: "r", Kind: limits.PerOrder, Max: 1},
 		{ID: "r", Name: "", Kind: limits.PerOrder, Max: 1},
+		{ID: "r", Name: "r", Kind: limits.PerOrder, Max: 1, SKUs: []string{strings.Repeat("s", 70000)}},
+		{ID: "r", Name: "r", Kind: limits.PerOrder, Max: 1, Categories: []string{strings.Repeat("c", 65)}},
+		{ID: "r", Name: "r", Kind: limits.PerOrder, Max: 1, SKUs: []string{""}},
+		{ID: "r", Name: "r", Kind: limits.PerOrder, Max: 1, Categories: []string{"\xff"}},
+		{ID: "r", Name: "r", Kind: limits.PerOrder, Max: 1, SKUs: names("s", 150), Categories: names("c", 51)},
+	}
+	edge := limits.Rule{ID: "r", Name: "r", Kind: limits.PerOrder, Max: 1,
+		SKUs: append(names("s", 149), strings.Repeat("s", limits.MaxEntryLen)), Categories: names("c", 50)}
+	if err := edge.Validate(); err != nil {
+		t.Errorf("a %d-character entry is allowed: %v", limits.MaxEntryLen, err)
 	}
 	for i, r := range bad {
 		if err := r.Validate(); !errors.Is(err, limits.ErrInvalidRule) {

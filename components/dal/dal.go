@@ -28,6 +28,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
 )
 
 // Dialect is the SQL engine family.
@@ -419,6 +421,30 @@ func IsDuplicate(err error) bool {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// ErrValueTooLarge answers a write whose value did not fit its column. Capabilities bound every
+// field they store, so this is a validation that a capability missed: the client still gets a
+// 4xx that says its input was refused (and nothing was written), never a 500.
+var ErrValueTooLarge = errkind.New(errkind.Invalid, "request.value_too_large", "a value is too large to be stored")
+
+// IsTooLarge reports whether err is a value that does not fit its column: on MySQL, data too long
+// (1406), out of range (1264), truncated (1265) or not valid in the column's character set
+// (1366); on SQLite, a string or blob over its size limit.
+func IsTooLarge(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 1406, 1264, 1265, 1366:
+			return true
+		}
+		return false
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_TOOBIG
 	}
 	return false
 }

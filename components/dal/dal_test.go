@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/atriumtrade/atrium/components/dal"
@@ -63,6 +64,20 @@ func TestTransactionsJoinAndSavepoints(t *testing.T) {
 		// A duplicate key is recognised on both engines.
 		if err := put(ctx, "a"); !dal.IsDuplicate(err) {
 			t.Fatalf("duplicate: %v", err)
+		}
+		// A value its column cannot hold is recognised as such on MySQL, which refuses it (SQLite
+		// stores text of any length up to its size limit, which no request can reach).
+		long := strings.Repeat("k", 33)
+		err = put(ctx, long)
+		if db.Dialect() == dal.MySQL {
+			if !dal.IsTooLarge(err) {
+				t.Fatalf("33 characters into VARCHAR(32): %v; want a too-large error", err)
+			}
+		} else if err != nil || dal.IsTooLarge(err) {
+			t.Fatalf("SQLite, 33 characters: %v", err)
+		}
+		if dal.IsTooLarge(errors.New("Data too long")) || dal.IsTooLarge(nil) {
+			t.Fatal("only a database's own error is too large")
 		}
 		// Migrations are recorded once: running them again applies nothing.
 		if n, err := db.Migrate(ctx, sets(), nil); err != nil || n != 0 {

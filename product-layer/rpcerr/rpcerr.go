@@ -24,9 +24,15 @@ func ToKitex(ctx context.Context, log *slog.Logger, method string, err error) er
 	}
 	base, public := errkind.Describe(err)
 	if base == errkind.ErrInternal {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, dal.ErrContention) {
+		switch {
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, dal.ErrContention):
 			base, public = errkind.ErrUnavailable, errkind.ErrUnavailable.Public()
-		} else {
+		case dal.IsTooLarge(err):
+			// A capability let through a value its column cannot hold: the client's input is
+			// refused (the transaction rolled back), and the log says which bound is missing.
+			log.WarnContext(ctx, "a value did not fit its column", "method", method, "err", err)
+			base, public = dal.ErrValueTooLarge, dal.ErrValueTooLarge.Public()
+		default:
 			log.ErrorContext(ctx, "rpc handler failed", "method", method, "err", err)
 		}
 	}

@@ -36,6 +36,8 @@ func TestLongValuesGetShortStableErrors(t *testing.T) {
 			{"PUT", "/admin/v1/price-lists/p1", admin, map[string]any{"name": "P", "currency": long, "prices": []any{}}},
 			{"PUT", "/admin/v1/price-lists/p1", admin, map[string]any{"name": "P", "currency": "CNY", "prices": []any{map[string]any{"skuId": long, "price": 1}}}},
 			{"PUT", "/admin/v1/shipping-templates/s1", admin, map[string]any{"currency": long, "fee": 100}},
+			{"PUT", "/admin/v1/limits/l1", admin, map[string]any{"name": "L", "kind": "per_order", "max": 1, "skus": []any{long}}},
+			{"PUT", "/admin/v1/limits/l1", admin, map[string]any{"name": "L", "kind": "per_order", "max": 1, "categories": []any{"tea", long}}},
 		} {
 			r := s.do(tc.method, tc.path, tc.token, tc.body)
 			if r.status != 400 || r.body["code"] != "request.invalid" || len(r.raw) > 400 {
@@ -46,7 +48,7 @@ func TestLongValuesGetShortStableErrors(t *testing.T) {
 		if o := must(t, s.do("GET", "/app/v1/trades/"+tradeID, buyer, nil), 200, "trade").data(); o["orders"].([]any)[0].(map[string]any)["status"] != "pending_payment" {
 			t.Fatalf("trade after refused calls: %v", o)
 		}
-		for _, path := range []string{"/admin/v1/skus/cup", "/admin/v1/price-lists/p1"} {
+		for _, path := range []string{"/admin/v1/skus/cup", "/admin/v1/price-lists/p1", "/admin/v1/limits/l1"} {
 			if r := s.do("GET", path, admin, nil); r.status != 404 {
 				t.Errorf("GET %s after a refused PUT: %d %s", path, r.status, r.raw)
 			}
