@@ -711,6 +711,7 @@ service TradeService {
     Payment SimulatePayment(1: SimulatePaymentRequest req)
     PaymentCallbackResponse PaymentCallback(1: PaymentCallbackRequest req)
     SKU UpsertSKU(1: UpsertSKURequest req)
+    SKU GetSKU(1: SKURef req)
     StockResponse SetStock(1: SetStockRequest req)
     StockResponse GetStock(1: SKURef req)
     Warehouse PutWarehouse(1: PutWarehouseRequest req)

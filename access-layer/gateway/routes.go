@@ -110,6 +110,8 @@ func (g *Gateway) adminRoutes(ch *channel) {
 	p := ch.prefix
 	g.add(route{Method: "PUT", Path: p + "/skus/:skuId", Channel: ch, Auth: true, Summary: "Create or update a SKU (price in minor units)",
 		Request: upsertSKURequest{}, Response: skuView{}}, g.serve(ch, g.upsertSKU(ch)))
+	g.add(route{Method: "GET", Path: p + "/skus/:skuId", Channel: ch, Auth: true, Summary: "Get a SKU",
+		Response: skuView{}}, g.serve(ch, g.getSKU))
 	g.add(route{Method: "PUT", Path: p + "/skus/:skuId/stock", Channel: ch, Auth: true, Summary: "Set the on-hand stock of a SKU in a warehouse",
 		Request: setStockRequest{}, Response: stockView{}}, g.serve(ch, g.setStock(ch)))
 	g.add(route{Method: "GET", Path: p + "/skus/:skuId/stock", Channel: ch, Auth: true, Summary: "Stock of a SKU per warehouse",
@@ -295,13 +297,25 @@ func (g *Gateway) upsertSKU(ch *channel) call {
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
-		tags := resp.Tags
-		if tags == nil {
-			tags = []string{}
-		}
-		return http.StatusOK, skuView{SkuID: resp.SkuId, Title: resp.Title, SellerID: resp.SellerId, Price: moneyOf(resp.Price),
-			Currency: resp.GetPrice().GetCurrency(), Tags: tags, PresaleShipsAt: resp.PresaleShipsAt}, nil
+		return http.StatusOK, skuOf(resp), nil
 	}
+}
+
+func (g *Gateway) getSKU(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.client.GetSKU(ctx, &trade.SKURef{Caller: callerOf(c), SkuId: c.Param("skuId")})
+	if err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	return http.StatusOK, skuOf(resp), nil
+}
+
+func skuOf(s *trade.SKU) skuView {
+	tags := s.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	return skuView{SkuID: s.SkuId, Title: s.Title, SellerID: s.SellerId, Price: moneyOf(s.Price),
+		Currency: s.GetPrice().GetCurrency(), Tags: tags, PresaleShipsAt: s.PresaleShipsAt}
 }
 
 func (g *Gateway) putWarehouse(ch *channel) call {

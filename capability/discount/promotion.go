@@ -27,6 +27,7 @@ package discount
 import (
 	"errors"
 	"regexp"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -92,6 +93,13 @@ type Scope struct {
 	SKUs       []string `json:"skus,omitempty"`
 	Sellers    []string `json:"sellers,omitempty"`
 	Categories []string `json:"categories,omitempty"`
+}
+
+// Clone returns a copy that shares no slice with p (caches hand out clones).
+func (p Promotion) Clone() Promotion {
+	p.Scope = Scope{SKUs: slices.Clone(p.Scope.SKUs), Sellers: slices.Clone(p.Scope.Sellers), Categories: slices.Clone(p.Scope.Categories)}
+	p.Tiers = slices.Clone(p.Tiers)
+	return p
 }
 
 // Whole reports whether the scope is the whole order.

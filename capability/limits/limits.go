@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -159,6 +160,12 @@ func (r Rule) location() (*time.Location, error) {
 		return time.UTC, nil
 	}
 	return time.LoadLocation(r.Timezone)
+}
+
+// Clone returns a copy that shares no slice with r (caches hand out clones).
+func (r Rule) Clone() Rule {
+	r.SKUs, r.Categories = slices.Clone(r.SKUs), slices.Clone(r.Categories)
+	return r
 }
 
 // Active reports whether the rule applies at t.

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
+	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/cmd/atrium/platform"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/rpcerr"
@@ -25,25 +28,31 @@ var demoCatalog = []demoSKU{
 	{"kettle-iron", "Cast-iron kettle", "shop-hangzhou", "wh-hangzhou", 45900, 5},
 }
 
-// seedDemo creates the demo catalog through the trade service, as an operator would. It only
-// tops stock up, so restarting a demo keeps its orders consistent.
+// seedDemo creates the demo catalog through the trade service, as an operator would. It creates
+// only what is missing: a SKU that exists keeps its title and price, and a warehouse that holds
+// stock of it keeps its count, so a restart never undoes what an operator changed (or what
+// orders sold) on the same data directory.
 func seedDemo(ctx context.Context, a *platform.Access, _ platform.Config) error {
 	admin := &trade.Caller{Tenant: demoTenant, UserId: "demo-ops", Channel: "admin", Role: "admin"}
 	for _, s := range demoCatalog {
-		if _, err := a.Client.UpsertSKU(ctx, &trade.UpsertSKURequest{Caller: admin, SkuId: s.id, Title: s.title, SellerId: s.seller,
-			Price: &trade.Money{Amount: s.price, Currency: "CNY"}}); err != nil {
-			return fmt.Errorf("seed sku %s: %w", s.id, rpcerr.FromKitex(err))
+		_, err := a.Client.GetSKU(ctx, &trade.SKURef{Caller: admin, SkuId: s.id})
+		switch err = rpcerr.FromKitex(err); {
+		case errors.Is(err, catalog.ErrSKUNotFound):
+			if _, err := a.Client.UpsertSKU(ctx, &trade.UpsertSKURequest{Caller: admin, SkuId: s.id, Title: s.title, SellerId: s.seller,
+				Price: &trade.Money{Amount: s.price, Currency: "CNY"}}); err != nil {
+				return fmt.Errorf("seed sku %s: %w", s.id, rpcerr.FromKitex(err))
+			}
+		case err != nil:
+			return fmt.Errorf("seed sku %s: %w", s.id, err)
 		}
 		cur, err := a.Client.GetStock(ctx, &trade.SKURef{Caller: admin, SkuId: s.id})
 		if err != nil {
 			return fmt.Errorf("seed stock %s: %w", s.id, rpcerr.FromKitex(err))
 		}
-		onHand := s.stock
-		for _, l := range cur.Levels {
-			if l.WarehouseId == s.warehouse && l.OnHand-l.Available+s.stock > onHand {
-				onHand = l.OnHand - l.Available + s.stock // keep what is reserved or sold, refill the rest
-			}
+		if slices.ContainsFunc(cur.Levels, func(l *trade.StockLevel) bool { return l.WarehouseId == s.warehouse }) {
+			continue
 		}
+		onHand := s.stock
 		if _, err := a.Client.SetStock(ctx, &trade.SetStockRequest{Caller: admin, SkuId: s.id, WarehouseId: s.warehouse, OnHand: &onHand}); err != nil {
 			return fmt.Errorf("seed stock %s: %w", s.id, rpcerr.FromKitex(err))
 		}

@@ -40,16 +40,24 @@ func atrium(t *testing.T, args ...string) (string, error) {
 
 const examples = "../../extensions/scripts/demo/"
 
+// TestExtValidateExamples: every shipped example validates (all seven of them: a glob that
+// matched nothing would prove nothing), and a script whose fixture fails does not.
 func TestExtValidateExamples(t *testing.T) {
-	files, _ := filepath.Glob(examples + "*.lua")
+	files, err := filepath.Glob(examples + "*.lua")
+	if err != nil || len(files) < 7 {
+		t.Fatalf("%d examples under %s (%v); want the 7 shipped", len(files), examples, err)
+	}
 	for _, f := range files {
 		out, err := atrium(t, "ext", "validate", f)
-		if err != nil || !strings.HasPrefix(out, "ok: ") {
-			t.Errorf("%s: %q %v", f, out, err)
+		if err != nil || !strings.HasPrefix(out, "ok: ") || strings.Contains(out, " 0 fixture") {
+			t.Errorf("%s: %q %v; want ok with its fixtures run", f, out, err)
 		}
 	}
 	bad := filepath.Join(t.TempDir(), "bad.lua")
-	os.WriteFile(bad, []byte("-- point: pricing.unit_price\n-- test: {\"input\": {\"currency\": \"CNY\", \"buyer\": {\"userId\": \"u\"}, \"at\": 0, \"lines\": []}, \"output\": {\"lines\": []}}\nfunction run(i) while true do end end\n"), 0o644)
+	err = os.WriteFile(bad, []byte("-- point: pricing.unit_price\n-- test: {\"input\": {\"currency\": \"CNY\", \"buyer\": {\"userId\": \"u\"}, \"at\": 0, \"lines\": []}, \"output\": {\"lines\": []}}\nfunction run(i) while true do end end\n"), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := atrium(t, "ext", "validate", bad); err == nil || !strings.Contains(err.Error(), "extensions.fixture_failed") {
 		t.Fatalf("a looping script validated: %v", err)
 	}

@@ -6098,6 +6098,8 @@ type TradeService interface {
 
 	UpsertSKU(ctx context.Context, req *UpsertSKURequest) (r *SKU, err error)
 
+	GetSKU(ctx context.Context, req *SKURef) (r *SKU, err error)
+
 	SetStock(ctx context.Context, req *SetStockRequest) (r *StockResponse, err error)
 
 	GetStock(ctx context.Context, req *SKURef) (r *StockResponse, err error)
@@ -7298,6 +7300,82 @@ func (p *TradeServiceUpsertSKUResult) String() string {
 }
 
 var fieldIDToName_TradeServiceUpsertSKUResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceGetSKUArgs struct {
+	Req *SKURef `thrift:"req,1" frugal:"1,default,SKURef" json:"req"`
+}
+
+func NewTradeServiceGetSKUArgs() *TradeServiceGetSKUArgs {
+	return &TradeServiceGetSKUArgs{}
+}
+
+func (p *TradeServiceGetSKUArgs) InitDefault() {
+}
+
+var TradeServiceGetSKUArgs_Req_DEFAULT *SKURef
+
+func (p *TradeServiceGetSKUArgs) GetReq() (v *SKURef) {
+	if !p.IsSetReq() {
+		return TradeServiceGetSKUArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceGetSKUArgs) SetReq(val *SKURef) {
+	p.Req = val
+}
+
+func (p *TradeServiceGetSKUArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceGetSKUArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetSKUArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetSKUArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceGetSKUResult struct {
+	Success *SKU `thrift:"success,0,optional" frugal:"0,optional,SKU" json:"success,omitempty"`
+}
+
+func NewTradeServiceGetSKUResult() *TradeServiceGetSKUResult {
+	return &TradeServiceGetSKUResult{}
+}
+
+func (p *TradeServiceGetSKUResult) InitDefault() {
+}
+
+var TradeServiceGetSKUResult_Success_DEFAULT *SKU
+
+func (p *TradeServiceGetSKUResult) GetSuccess() (v *SKU) {
+	if !p.IsSetSuccess() {
+		return TradeServiceGetSKUResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceGetSKUResult) SetSuccess(x interface{}) {
+	p.Success = x.(*SKU)
+}
+
+func (p *TradeServiceGetSKUResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceGetSKUResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetSKUResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetSKUResult = map[int16]string{
 	0: "success",
 }
 

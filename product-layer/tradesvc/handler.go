@@ -590,8 +590,30 @@ func (h *Handler) upsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*
 	if err := h.catalog.Upsert(ctx, sku); err != nil {
 		return nil, err
 	}
+	return skuDTO(sku), nil
+}
+
+// GetSKU implements trade.TradeService.
+func (h *Handler) GetSKU(ctx context.Context, req *trade.SKURef) (*trade.SKU, error) {
+	resp, err := h.getSKU(ctx, req)
+	return resp, h.wrap(ctx, "GetSKU", err)
+}
+
+func (h *Handler) getSKU(ctx context.Context, req *trade.SKURef) (*trade.SKU, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	sku, err := h.catalog.Get(ctx, cl.tenant, req.SkuId)
+	if err != nil {
+		return nil, err
+	}
+	return skuDTO(sku), nil
+}
+
+func skuDTO(sku catalog.SKU) *trade.SKU {
 	return &trade.SKU{SkuId: sku.ID(), Title: sku.Title(), SellerId: sku.SellerID(), Price: moneyDTO(sku.Price()), Tags: sku.Tags(),
-		PresaleShipsAt: optMillis(sku.ShipsAt())}, nil
+		PresaleShipsAt: optMillis(sku.ShipsAt())}
 }
 
 // maxMillis is 9999-12-31, the last date a unix-ms field accepts.

@@ -43,7 +43,7 @@ func (c *Cached) Promotions(ctx context.Context, tenant string, since time.Time)
 	out := make([]discount.Promotion, 0, len(all))
 	for _, p := range all {
 		if p.EndsAt == 0 || p.EndsAt > ms {
-			out = append(out, p)
+			out = append(out, p.Clone()) // a caller that edits what it got must not edit the cache
 		}
 	}
 	return out, nil

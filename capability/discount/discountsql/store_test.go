@@ -223,7 +223,8 @@ func TestCachedPromotions(t *testing.T) {
 		if got := ids(now); got != "" {
 			t.Fatalf("no promotions yet: %q", got)
 		}
-		open := discount.Promotion{ID: "open", Name: "Open", Kind: discount.AmountOff, Currency: "CNY", Amount: 100}
+		open := discount.Promotion{ID: "open", Name: "Open", Kind: discount.AmountOff, Currency: "CNY", Amount: 100,
+			Scope: discount.Scope{SKUs: []string{"tea", "cup"}}}
 		ends := discount.Promotion{ID: "ends", Name: "Ends", Kind: discount.AmountOff, Currency: "CNY", Amount: 200, EndsAt: now.Add(time.Hour).UnixMilli()}
 		for _, p := range []discount.Promotion{open, ends} {
 			if err := s.PutPromotion(ctx, "t1", p); err != nil {
@@ -232,6 +233,19 @@ func TestCachedPromotions(t *testing.T) {
 		}
 		if got := ids(now); got != "ends:200,open:100" {
 			t.Fatalf("now: %q", got)
+		}
+		// What a caller gets is its own: editing its scope leaves the cache as it was.
+		got, _ := s.Promotions(ctx, "t1", now)
+		for i := range got {
+			if got[i].ID == "open" {
+				got[i].Scope.SKUs[0] = "kettle"
+			}
+		}
+		again, _ := s.Promotions(ctx, "t1", now)
+		for _, p := range again {
+			if p.ID == "open" && p.Scope.SKUs[0] != "tea" {
+				t.Fatalf("a caller's edit reached the cache: %+v", p.Scope)
+			}
 		}
 		if got := ids(now.Add(2 * time.Hour)); got != "open:100" {
 			t.Fatalf("after the end: %q", got)

@@ -2,7 +2,6 @@ package limitssql
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/limits"
@@ -33,5 +32,12 @@ func (c *Cached) PutRule(ctx context.Context, tenant string, r limits.Rule) erro
 // Rules implements limits.Store.
 func (c *Cached) Rules(ctx context.Context, tenant string) ([]limits.Rule, error) {
 	rules, err := c.cache.Get(ctx, tenant, func(ctx context.Context) ([]limits.Rule, error) { return c.Store.Rules(ctx, tenant) })
-	return slices.Clone(rules), err
+	if err != nil {
+		return nil, err
+	}
+	out := make([]limits.Rule, len(rules))
+	for i, r := range rules {
+		out[i] = r.Clone() // a caller that edits what it got must not edit the cache
+	}
+	return out, nil
 }

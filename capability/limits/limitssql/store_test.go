@@ -94,7 +94,11 @@ func TestCachedRules(t *testing.T) {
 		if err != nil || len(rs) != 1 || rs[0].Max != 1 {
 			t.Fatalf("after put: %v %v", rs, err)
 		}
-		rs[0].Max = 99
+		// What a caller gets is its own: editing it, slices included, leaves the cache as it was.
+		rs[0].Max, rs[0].SKUs[0], rs[0].Categories = 99, "kettle", append(rs[0].Categories, "tea-leaves")
+		if again, _ := s.Rules(ctx, "t1"); len(again) != 1 || again[0].Max != 1 || again[0].SKUs[0] != "tea" || len(again[0].Categories) != 0 {
+			t.Fatalf("a caller's edit reached the cache: %+v", again)
+		}
 		one.Max = 2
 		if err := s.PutRule(ctx, "t1", one); err != nil {
 			t.Fatal(err)

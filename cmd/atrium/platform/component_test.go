@@ -434,8 +434,13 @@ func TestShutdownUnderLoadLeavesNothingHalfWritten(t *testing.T) {
 			}
 		}()
 	}
-	for placed.Load() < 50 {
-		time.Sleep(5 * time.Millisecond)
+	// Workers that fail (every request refused, say) must fail the test, not hang it.
+	for deadline := time.Now().Add(30 * time.Second); placed.Load() < 50; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("%d orders placed in 30 s before the shutdown; want 50", placed.Load())
+		}
 	}
 	s.stop() // graceful: requests in flight finish, new ones are refused
 	close(stop)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/client/callopt"
+	"github.com/cloudwego/kitex/pkg/endpoint"
+	"github.com/cloudwego/kitex/pkg/rpcinfo"
 
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
@@ -16,7 +18,18 @@ import (
 // 300 ms must not be placed once the connection frees up: a node under overload does not queue
 // work nobody waits for (and no buyer gets an order they were told failed).
 func TestAbandonedRequestStopsAtItsDeadline(t *testing.T) {
-	s := start(t, sqliteConfig(t), &clock{t: time.Now()})
+	// returned hears when the server's PlaceOrder handler has returned, whatever it answered.
+	returned := make(chan struct{}, 1)
+	watch := func(next endpoint.Endpoint) endpoint.Endpoint {
+		return func(ctx context.Context, req, resp any) error {
+			err := next(ctx, req, resp)
+			if ri := rpcinfo.GetRPCInfo(ctx); ri != nil && ri.To().Method() == "PlaceOrder" {
+				returned <- struct{}{}
+			}
+			return err
+		}
+	}
+	s := start(t, sqliteConfig(t), &clock{t: time.Now()}, watch)
 	admin := s.token("acme", "ops", "", "admin")
 	buyer := s.token("acme", "u1", "app", "buyer")
 	s.seed(admin, "tea", "s1", 1000, 10)
@@ -38,12 +51,18 @@ func TestAbandonedRequestStopsAtItsDeadline(t *testing.T) {
 	if err == nil {
 		t.Fatal("the order was placed while the database was held")
 	}
-	time.Sleep(200 * time.Millisecond) // the server's handler is now past its deadline too
+	// The handler must give up on its own deadline while the database is still held: one that
+	// waited for the connection would go on to place the order once it is released.
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("the server's handler was still waiting 10 s after its caller's 300 ms deadline")
+	}
 	close(release)
 	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // time for an abandoned handler to go ahead, if it would
 	if got := must(t, s.do("GET", "/app/v1/orders", buyer, nil), 200, "orders").data()["orders"].([]any); len(got) != 0 {
 		t.Fatalf("an order nobody waited for was placed: %v", got)
 	}

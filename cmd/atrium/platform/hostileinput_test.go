@@ -49,7 +49,7 @@ func TestLongValuesGetShortStableErrors(t *testing.T) {
 			t.Fatalf("trade after refused calls: %v", o)
 		}
 		for _, path := range []string{"/admin/v1/skus/cup", "/admin/v1/price-lists/p1", "/admin/v1/limits/l1"} {
-			if r := s.do("GET", path, admin, nil); r.status != 404 {
+			if r := s.do("GET", path, admin, nil); r.status != 404 || r.body["code"] == "route.not_found" {
 				t.Errorf("GET %s after a refused PUT: %d %s", path, r.status, r.raw)
 			}
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/common/hlog"
 	"github.com/cloudwego/kitex/client"
+	"github.com/cloudwego/kitex/pkg/endpoint"
 	"github.com/cloudwego/kitex/pkg/klog"
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
 	"github.com/cloudwego/kitex/pkg/transmeta"
@@ -98,6 +99,9 @@ type TradeOptions struct {
 	Now func() time.Time
 	// Migrate, if set, reports each migration applied at start-up.
 	Migrate dal.Progress
+	// Middlewares wrap every RPC handler, outermost first (tracing, or a test that must know
+	// when a handler has returned).
+	Middlewares []endpoint.Middleware
 }
 
 // StartTrade opens and migrates the database, builds the trade service and serves it over Kitex.
@@ -167,7 +171,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 			return nil, fmt.Errorf("rpc listen: %w", err)
 		}
 	}
-	svr := tradeservice.NewServer(handler,
+	opts := []server.Option{
 		server.WithListener(ln),
 		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: ServiceName}),
 		server.WithMetaHandler(transmeta.ServerTTHeaderHandler),
@@ -177,7 +181,11 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		// handlers until it runs out of file descriptors (seen in CI on SQLite under -race).
 		server.WithEnableContextTimeout(true),
 		server.WithExitWaitTime(10*time.Second),
-	)
+	}
+	for _, mw := range o.Middlewares {
+		opts = append(opts, server.WithMiddleware(mw))
+	}
+	svr := tradeservice.NewServer(handler, opts...)
 	runCtx, stop := context.WithCancel(context.Background())
 	t := &Trade{DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop, errc: make(chan error, 1), log: log}
 	t.wg.Add(4)

@@ -16,6 +16,7 @@ package readcache
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -30,6 +31,8 @@ type Cache[V any] struct {
 	entries map[string]entry[V]
 	gen     map[string]uint64
 	group   singleflight.Group
+	// waiting counts callers waiting on a load (tests wait for it instead of sleeping).
+	waiting atomic.Int64
 }
 
 type entry[V any] struct {
@@ -90,6 +93,8 @@ func (c *Cache[V]) Get(ctx context.Context, key string, load func(ctx context.Co
 		c.mu.Unlock()
 		return v, nil
 	})
+	c.waiting.Add(1)
+	defer c.waiting.Add(-1)
 	select {
 	case r := <-ch:
 		if r.Err != nil {

@@ -87,7 +87,7 @@ func TestConcurrentGetsShareOneLoad(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(50 * time.Millisecond)
+	awaitWaiting(t, c, 200) // every caller is in before the load can finish
 	close(release)
 	wg.Wait()
 	if loads.Load() != 1 {
@@ -125,8 +125,9 @@ func TestLoadBeforeInvalidationIsNotKept(t *testing.T) {
 // load goes on for the others.
 func TestCallerCancelDoesNotFailOthers(t *testing.T) {
 	c := New[int](time.Minute)
-	release := make(chan struct{})
+	release, started := make(chan struct{}), make(chan struct{}, 1)
 	load := func(ctx context.Context) (int, error) {
+		started <- struct{}{}
 		select {
 		case <-release:
 			return 7, nil
@@ -137,10 +138,10 @@ func TestCallerCancelDoesNotFailOthers(t *testing.T) {
 	first, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { _, err := c.Get(first, "t1", load); errc <- err }()
-	time.Sleep(20 * time.Millisecond)
+	<-started // the first caller's load is under way
 	other := make(chan int, 1)
 	go func() { v, _ := c.Get(context.Background(), "t1", load); other <- v }()
-	time.Sleep(20 * time.Millisecond)
+	awaitWaiting(t, c, 2) // the other caller shares it
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("the cancelled caller: %v", err)
@@ -148,6 +149,21 @@ func TestCallerCancelDoesNotFailOthers(t *testing.T) {
 	close(release)
 	if v := <-other; v != 7 {
 		t.Fatalf("the other caller got %d; want 7", v)
+	}
+	select {
+	case <-started:
+		t.Fatal("the other caller loaded again instead of sharing the first load")
+	default:
+	}
+}
+
+// awaitWaiting returns once n callers wait on a load of c (at most 10 s).
+func awaitWaiting[V any](t *testing.T, c *Cache[V], n int64) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); c.waiting.Load() < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d callers waiting on the load after 10 s; want %d", c.waiting.Load(), n)
+		}
 	}
 }
 

@@ -26,6 +26,7 @@ type Client interface {
 	SimulatePayment(ctx context.Context, req *trade.SimulatePaymentRequest, callOptions ...callopt.Option) (r *trade.Payment, err error)
 	PaymentCallback(ctx context.Context, req *trade.PaymentCallbackRequest, callOptions ...callopt.Option) (r *trade.PaymentCallbackResponse, err error)
 	UpsertSKU(ctx context.Context, req *trade.UpsertSKURequest, callOptions ...callopt.Option) (r *trade.SKU, err error)
+	GetSKU(ctx context.Context, req *trade.SKURef, callOptions ...callopt.Option) (r *trade.SKU, err error)
 	SetStock(ctx context.Context, req *trade.SetStockRequest, callOptions ...callopt.Option) (r *trade.StockResponse, err error)
 	GetStock(ctx context.Context, req *trade.SKURef, callOptions ...callopt.Option) (r *trade.StockResponse, err error)
 	PutWarehouse(ctx context.Context, req *trade.PutWarehouseRequest, callOptions ...callopt.Option) (r *trade.Warehouse, err error)
@@ -161,6 +162,11 @@ func (p *kTradeServiceClient) PaymentCallback(ctx context.Context, req *trade.Pa
 func (p *kTradeServiceClient) UpsertSKU(ctx context.Context, req *trade.UpsertSKURequest, callOptions ...callopt.Option) (r *trade.SKU, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.UpsertSKU(ctx, req)
+}
+
+func (p *kTradeServiceClient) GetSKU(ctx context.Context, req *trade.SKURef, callOptions ...callopt.Option) (r *trade.SKU, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.GetSKU(ctx, req)
 }
 
 func (p *kTradeServiceClient) SetStock(ctx context.Context, req *trade.SetStockRequest, callOptions ...callopt.Option) (r *trade.StockResponse, err error) {

@@ -118,6 +118,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"GetSKU": kitex.NewMethodInfo(
+		getSKUHandler,
+		newTradeServiceGetSKUArgs,
+		newTradeServiceGetSKUResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 	"SetStock": kitex.NewMethodInfo(
 		setStockHandler,
 		newTradeServiceSetStockArgs,
@@ -669,6 +676,24 @@ func newTradeServiceUpsertSKUArgs() interface{} {
 
 func newTradeServiceUpsertSKUResult() interface{} {
 	return trade.NewTradeServiceUpsertSKUResult()
+}
+
+func getSKUHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceGetSKUArgs)
+	realResult := result.(*trade.TradeServiceGetSKUResult)
+	success, err := handler.(trade.TradeService).GetSKU(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceGetSKUArgs() interface{} {
+	return trade.NewTradeServiceGetSKUArgs()
+}
+
+func newTradeServiceGetSKUResult() interface{} {
+	return trade.NewTradeServiceGetSKUResult()
 }
 
 func setStockHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
@@ -1384,6 +1409,16 @@ func (p *kClient) UpsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (r
 	_args.Req = req
 	var _result trade.TradeServiceUpsertSKUResult
 	if err = p.c.Call(ctx, "UpsertSKU", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) GetSKU(ctx context.Context, req *trade.SKURef) (r *trade.SKU, err error) {
+	var _args trade.TradeServiceGetSKUArgs
+	_args.Req = req
+	var _result trade.TradeServiceGetSKUResult
+	if err = p.c.Call(ctx, "GetSKU", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil
