@@ -180,7 +180,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		// connection behind fresh requests. Without it an overloaded node piles up abandoned
 		// handlers until it runs out of file descriptors (seen in CI on SQLite under -race).
 		server.WithEnableContextTimeout(true),
-		server.WithExitWaitTime(10*time.Second),
+		server.WithExitWaitTime(10 * time.Second),
 	}
 	for _, mw := range o.Middlewares {
 		opts = append(opts, server.WithMiddleware(mw))
