@@ -220,9 +220,6 @@ func camel(s string) string {
 // ErrMalformedJSON is a body that is not the JSON the route expects.
 var ErrMalformedJSON = errkind.New(errkind.Invalid, "request.malformed_json", "request body is not valid JSON")
 
-// maxBody bounds a request body (the server also enforces it).
-const maxBody = 1 << 20
-
 func (ch *channel) decodeError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError

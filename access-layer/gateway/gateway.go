@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -47,7 +48,17 @@ type Config struct {
 	CORSOrigins []string `yaml:"corsOrigins"`
 	// RequestTimeout bounds one request end to end (default 10s).
 	RequestTimeout time.Duration `yaml:"requestTimeout"`
+	// MaxBody bounds a request body in bytes (default 1 MiB, at most 64 MiB). A larger body is
+	// answered 413 request.body_too_large in the channel's envelope before it is read.
+	MaxBody int `yaml:"maxBody"`
 }
+
+// Bounds of Config.MaxBody, and how much of a refused body is read so the client can finish.
+const (
+	DefaultMaxBody = 1 << 20
+	maxMaxBody     = 64 << 20
+	maxDrain       = 64 << 20
+)
 
 // Validate reports a config that cannot work.
 func (c Config) Validate() error {
@@ -56,6 +67,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.JWTSecret) < 32 {
 		return errors.New("gateway: jwtSecret must be at least 32 bytes")
+	}
+	if c.MaxBody != 0 && (c.MaxBody < 1<<10 || c.MaxBody > maxMaxBody) {
+		return fmt.Errorf("gateway: maxBody must be between 1024 and %d bytes", maxMaxBody)
 	}
 	return nil
 }
@@ -96,13 +110,21 @@ func New(cfg Config, client tradeservice.Client, log *slog.Logger, opts ...Optio
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 10 * time.Second
 	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
 	hopts := []config.Option{
 		server.WithHostPorts(cfg.Addr),
-		server.WithMaxRequestBodySize(maxBody),
+		// Bodies are streamed past MaxBody instead of refused by the server, so that limitBody
+		// can answer in the channel's envelope: Hertz's own refusal is plain text, and it closes
+		// the connection while the client is still sending, which the client sees as a reset.
+		// Bodies up to MaxBody are read whole before the handlers run, as without streaming.
+		server.WithStreamBody(true),
+		server.WithMaxRequestBodySize(cfg.MaxBody),
 		server.WithDisablePrintRoute(true),
 		server.WithHandleMethodNotAllowed(true),
 		server.WithReadTimeout(15 * time.Second),
@@ -122,7 +144,7 @@ func New(cfg Config, client tradeservice.Client, log *slog.Logger, opts ...Optio
 		}
 		return resp.Frontends, nil
 	})
-	g.h.Use(g.requestID, recovery.Recovery(recovery.WithRecoveryHandler(g.recovered)), g.metrics.middleware)
+	g.h.Use(g.requestID, recovery.Recovery(recovery.WithRecoveryHandler(g.recovered)), g.metrics.middleware, g.limitBody)
 	if len(cfg.CORSOrigins) > 0 {
 		g.h.Use(cors.New(cors.Config{AllowOrigins: cfg.CORSOrigins,
 			AllowMethods:  []string{"GET", "POST", "PUT", "OPTIONS"},
@@ -229,6 +251,50 @@ func (g *Gateway) fail(ctx context.Context, c *app.RequestContext, ch *channel, 
 		Message   string `json:"message"`
 		RequestID string `json:"requestId"`
 	}{base.Code(), public, requestIDOf(c)})
+}
+
+// limitBody refuses a body over MaxBody with 413 request.body_too_large, in the channel's
+// envelope (the mini-program's errcode one too: wx.request hands any status to the page), and
+// closes the connection. A body of unknown length (chunked) is read up to one byte past the
+// limit; a declared length over it is refused without being kept. What the client still sends
+// is read and discarded, up to maxDrain, so that it can finish sending and read the 413: a
+// server that closes on unread data makes the client see a reset instead. (Hertz drains a
+// declared length itself, but not a chunked body it is part way through.)
+func (g *Gateway) limitBody(ctx context.Context, c *app.RequestContext) {
+	n := c.Request.Header.ContentLength()
+	switch {
+	case n > g.cfg.MaxBody:
+	case n == -1 && c.Request.IsBodyStream():
+		body, err := io.ReadAll(io.LimitReader(c.Request.BodyStream(), int64(g.cfg.MaxBody)+1))
+		if err != nil {
+			c.SetConnectionClose()
+			g.fail(ctx, c, channelOf(c), errkind.WithDetail(ErrMalformedJSON, "the request body could not be read"))
+			c.Abort()
+			return
+		}
+		if len(body) <= g.cfg.MaxBody {
+			c.Request.SetBodyRaw(body)
+			c.Next(ctx)
+			return
+		}
+	default:
+		c.Next(ctx)
+		return
+	}
+	c.SetConnectionClose()
+	_, _ = io.Copy(io.Discard, io.LimitReader(c.Request.BodyStream(), maxDrain))
+	ch := channelOf(c)
+	err := errkind.WithDetail(ErrBodyTooLarge, "a request body may be at most %d bytes", g.cfg.MaxBody)
+	if ch.errcode {
+		_, public := errkind.Describe(err)
+		g.writeJSON(c, http.StatusRequestEntityTooLarge, struct {
+			Errcode int    `json:"errcode"`
+			Errmsg  string `json:"errmsg"`
+		}{specFor(ErrBodyTooLarge).Errcode, public})
+	} else {
+		g.fail(ctx, c, ch, err)
+	}
+	c.Abort()
 }
 
 func (g *Gateway) writeJSON(c *app.RequestContext, status int, body any) {

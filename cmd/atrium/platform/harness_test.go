@@ -58,6 +58,12 @@ func listen(t testing.TB) net.Listener {
 // start runs a stack on db with clk as the flows' clock; mws wrap the trade service's handlers.
 func start(t testing.TB, db dal.Config, clk *clock, mws ...endpoint.Middleware) *stack {
 	t.Helper()
+	return startWith(t, db, clk, nil, mws...)
+}
+
+// startWith is start with configure applied to the configuration last.
+func startWith(t testing.TB, db dal.Config, clk *clock, configure func(*platform.Config), mws ...endpoint.Middleware) *stack {
+	t.Helper()
 	rpcLn, httpLn := listen(t), listen(t)
 	cfg := platform.Defaults()
 	cfg.DB = db
@@ -71,6 +77,9 @@ func start(t testing.TB, db dal.Config, clk *clock, mws ...endpoint.Middleware) 
 	// wall budget in a test that expects it to succeed. Hostile loops stop on instructions.
 	cfg.Extensions.Wall = testWall
 	cfg.Node.ID = 7
+	if configure != nil {
+		configure(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tr, err := platform.StartTrade(context.Background(), cfg, log, platform.TradeOptions{Listener: rpcLn, Now: clk.Now, Middlewares: mws})
 	if err != nil {

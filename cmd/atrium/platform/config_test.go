@@ -1,0 +1,33 @@
+package platform_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/atriumtrade/atrium/access-layer/gateway"
+	"github.com/atriumtrade/atrium/cmd/atrium/platform"
+)
+
+// TestShippedConfigLoads: configs/atrium.yaml names only keys that exist (Load refuses unknown
+// ones) and says what the defaults are, and an environment variable overrides it.
+func TestShippedConfigLoads(t *testing.T) {
+	t.Setenv("ATRIUM_HTTP_MAXBODY", "2048")
+	cfg, err := platform.Load("../../../configs/atrium.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.MaxBody != 2048 {
+		t.Fatalf("http.maxBody %d; want the environment's 2048", cfg.HTTP.MaxBody)
+	}
+	os.Unsetenv("ATRIUM_HTTP_MAXBODY") // t.Setenv puts it back as it was
+	if cfg, err = platform.Load("../../../configs/atrium.yaml"); err != nil || cfg.HTTP.MaxBody != gateway.DefaultMaxBody {
+		t.Fatalf("http.maxBody %d, %v; want the file's %d", cfg.HTTP.MaxBody, err, gateway.DefaultMaxBody)
+	}
+	cfg.HTTP.JWTSecret = "0123456789abcdef0123456789abcdef"
+	for _, bad := range []int{100, 65<<20 + 1} {
+		cfg.HTTP.MaxBody = bad
+		if cfg.HTTP.Validate() == nil {
+			t.Errorf("http.maxBody %d validated", bad)
+		}
+	}
+}
