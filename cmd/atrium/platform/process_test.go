@@ -1,12 +1,12 @@
 package platform_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,16 +20,104 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// buildAtrium builds the atrium binary into a temporary directory.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// buildAtrium builds the atrium binary once for the test binary's run.
 func buildAtrium(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "atrium")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/atrium")
-	build.Dir = filepath.Join("..", "..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build atrium: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "atrium-bin-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "atrium")
+		build := exec.Command("go", "build", "-o", built.bin, "./cmd/atrium")
+		build.Dir = filepath.Join("..", "..", "..")
+		if out, err := build.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("%v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatalf("build atrium: %v", built.err)
 	}
-	return bin
+	return built.bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// process is `atrium serve` running as its own OS process on a data directory.
+type process struct {
+	*stack
+	cmd  *exec.Cmd
+	out  *os.File
+	done chan error
+}
+
+// startServe runs `atrium serve` with args on dataDir and waits until it answers /readyz.
+func startServe(t *testing.T, dataDir string, args ...string) *process {
+	t.Helper()
+	bin := buildAtrium(t)
+	httpAddr := freeAddr(t)
+	cmd := exec.Command(bin, append([]string{"serve", "--data-dir", dataDir, "--http-addr", httpAddr, "--rpc-addr", freeAddr(t)}, args...)...)
+	cmd.Env = append(os.Environ(), "ATRIUM_HTTP_JWTSECRET="+jwtSecret, "ATRIUM_HTTP_DEVMODE=true",
+		"ATRIUM_SANDBOX_SECRET="+sandboxSecret, "ATRIUM_NODE_ID=9", "ATRIUM_EXTENSIONS_WALL="+testWall.String())
+	out, err := os.CreateTemp(t.TempDir(), "serve-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{stack: &stack{t: t, base: "http://" + httpAddr, http: &http.Client{Timeout: 30 * time.Second}}, cmd: cmd, out: out, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("atrium serve %v printed:\n%s", args, p.printed())
+		}
+	})
+	eventually(t, 30*time.Second, "atrium serve ready", func() bool {
+		r, err := http.Get(p.base + "/readyz")
+		if err == nil {
+			r.Body.Close()
+		}
+		return err == nil && r.StatusCode == 200
+	})
+	return p
+}
+
+func (p *process) printed() string {
+	b, _ := os.ReadFile(p.out.Name())
+	return string(b)
+}
+
+// term sends SIGTERM and returns how the process exited (nil: status 0).
+func (p *process) term(t *testing.T) error {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("atrium serve still running 30 s after SIGTERM")
+		return nil
+	}
 }
 
 // TestPublishReachesASecondProcess runs a second atrium server as its own OS process on the same
@@ -39,41 +127,11 @@ func TestPublishReachesASecondProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the atrium binary")
 	}
-	bin := buildAtrium(t)
 	db := sqliteConfig(t)
 	a := start(t, db, &clock{t: time.Now()})
 	admin := a.token("demo", "ops", "", "admin")
 	a.seed(admin, "tea", "s1", 12800, 50)
-
-	httpAddr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	b := exec.CommandContext(ctx, bin, "serve", "--data-dir", db.DataDir, "--http-addr", httpAddr, "--rpc-addr", freeAddr(t))
-	b.Env = append(os.Environ(), "ATRIUM_HTTP_JWTSECRET="+jwtSecret, "ATRIUM_HTTP_DEVMODE=true",
-		"ATRIUM_SANDBOX_SECRET="+sandboxSecret, "ATRIUM_NODE_ID=9", "ATRIUM_EXTENSIONS_WALL="+testWall.String())
-	logs := filepath.Join(t.TempDir(), "b.log")
-	lf, _ := os.Create(logs)
-	b.Stdout, b.Stderr = lf, lf
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = b.Process.Signal(syscall.SIGTERM)
-		_ = b.Wait()
-		lf.Close()
-		if t.Failed() {
-			out, _ := os.ReadFile(logs)
-			t.Logf("second process log:\n%s", out)
-		}
-	}()
-	second := &stack{t: t, base: "http://" + httpAddr, http: a.http}
-	eventually(t, 20*time.Second, "second process ready", func() bool {
-		r, err := http.Get(second.base + "/readyz")
-		if err == nil {
-			r.Body.Close()
-		}
-		return err == nil && r.StatusCode == 200
-	})
+	second := startServe(t, db.DataDir)
 	gold := second.tokenWith(map[string]string{"tenant": "demo", "userId": "g1", "channel": "app", "role": "buyer", "memberLevel": "gold"})
 	quote := func() string {
 		q := must(t, second.do("POST", "/app/v1/quotes", gold, map[string]any{"items": []any{item("tea", 1)}}), 200, "quote on the second process").data()
