@@ -156,37 +156,32 @@ func TestCancelReleasesStock(t *testing.T) {
 // TestUnpaidTimeoutSurvivesRestart: the timer is a row, not a goroutine. The server stops before
 // the window ends; a new server on the same database cancels the order once the window passed.
 func TestUnpaidTimeoutSurvivesRestart(t *testing.T) {
-	db := sqliteConfig(t)
-	clk := &clock{t: time.Now()}
-	s := start(t, db, clk)
-	admin := s.token("acme", "ops1", "", "admin")
-	s.seed(admin, "tea", "s1", 1990, 10)
-	buyer := s.token("acme", "u1", "app", "buyer")
-	d := must(t, s.do("POST", "/app/v1/orders", buyer, map[string]any{"items": []any{map[string]any{"skuId": "tea", "quantity": 3}}, "address": address}), 201, "place").data()
-	orderID := str(d["orders"].([]any)[0].(map[string]any)["orderId"])
-	s.stop()
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		clk := &clock{t: time.Now()}
+		s := start(t, db, clk)
+		admin := s.token("acme", "ops1", "", "admin")
+		s.seed(admin, "tea", "s1", 1990, 10)
+		buyer := s.token("acme", "u1", "app", "buyer")
+		d := must(t, s.do("POST", "/app/v1/orders", buyer, map[string]any{"items": []any{map[string]any{"skuId": "tea", "quantity": 3}}, "address": address}), 201, "place").data()
+		orderID := str(d["orders"].([]any)[0].(map[string]any)["orderId"])
+		s.stop()
 
-	clk.Advance(31 * time.Minute)
-	s2 := start(t, db, clk)
-	admin = s2.token("acme", "ops1", "", "admin")
-	buyer = s2.token("acme", "u1", "app", "buyer")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		o := must(t, s2.do("GET", "/app/v1/orders/"+orderID, buyer, nil), 200, "get").data()
-		if o["status"] == "cancelled" {
-			if o["cancelReason"] != "unpaid_timeout" {
-				t.Fatalf("cancelled for %v; want unpaid_timeout", o["cancelReason"])
-			}
-			break
+		clk.Advance(31 * time.Minute)
+		s2 := start(t, db, clk)
+		admin = s2.token("acme", "ops1", "", "admin")
+		buyer = s2.token("acme", "u1", "app", "buyer")
+		var o map[string]any
+		eventually(t, 10*time.Second, "the restarted server's unpaid timer cancels the order", func() bool {
+			o = must(t, s2.do("GET", "/app/v1/orders/"+orderID, buyer, nil), 200, "get").data()
+			return o["status"] == "cancelled"
+		})
+		if o["cancelReason"] != "unpaid_timeout" {
+			t.Fatalf("cancelled for %v; want unpaid_timeout", o["cancelReason"])
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("order still %v after the restarted server's timer should have fired", o["status"])
+		if st := s2.stock(admin, "tea"); st["available"] != 10 {
+			t.Fatalf("after timeout: %v", st)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if st := s2.stock(admin, "tea"); st["available"] != 10 {
-		t.Fatalf("after timeout: %v", st)
-	}
+	})
 }
 
 // TestConcurrentBuyersNoOversell: 200 buyers race for 50 units through the whole stack.
@@ -390,6 +385,31 @@ func TestTenantAndUserIsolation(t *testing.T) {
 	}
 	if st := s.stock(admin, "tea"); st["reserved"] != 1 {
 		t.Fatalf("isolation probes changed stock: %v", st)
+	}
+	// Money moves only within the tenant: another tenant's operator can neither settle the
+	// payment nor refund the paid order, and another buyer cannot refund it either.
+	pay := must(t, s.do("POST", "/app/v1/trades/"+tradeID+"/payments", u1, map[string]any{"method": "sandbox"}), 201, "pay").data()
+	if r := s.do("POST", "/admin/v1/payments/"+str(pay["paymentId"])+"/simulate", otherAdmin, map[string]any{"outcome": "succeeded"}); r.status != 404 {
+		t.Errorf("other tenant admin simulates: got %d %s; want 404", r.status, r.raw)
+	}
+	if o := must(t, s.do("GET", "/app/v1/orders/"+orderID, u1, nil), 200, "get").data(); o["status"] != "pending_payment" {
+		t.Fatalf("another tenant's simulate paid the order: %v", o["status"])
+	}
+	must(t, s.do("POST", "/admin/v1/payments/"+str(pay["paymentId"])+"/simulate", admin, map[string]any{"outcome": "succeeded"}), 200, "simulate")
+	for _, c := range []struct{ name, path, token string }{
+		{"other user refund", "/app/v1/orders/" + orderID + "/refund", u2},
+		{"other tenant buyer refund", "/app/v1/orders/" + orderID + "/refund", other},
+		{"other tenant admin refund", "/admin/v1/orders/" + orderID + "/refund", otherAdmin},
+	} {
+		if r := s.do("POST", c.path, c.token, nil); r.status != http.StatusNotFound {
+			t.Errorf("%s: got %d %s; want 404", c.name, r.status, r.raw)
+		}
+	}
+	if o := must(t, s.do("GET", "/app/v1/orders/"+orderID, u1, nil), 200, "get").data(); o["status"] != "paid" {
+		t.Fatalf("after the refund probes the order is %v; want paid", o["status"])
+	}
+	if st := s.stock(admin, "tea"); st["sold"] != 1 {
+		t.Fatalf("refund probes changed stock: %v", st)
 	}
 }
 

@@ -391,3 +391,59 @@ func TestFrontendDecidesTheBusinessLine(t *testing.T) {
 		t.Fatalf("after moving the front end to acme.retail: %s", q.raw)
 	}
 }
+
+// TestGrayPublishPricesAboutItsShare: a version published to 50% of users prices about half of
+// the buyers through the whole stack, each buyer the same way every time, and a full publish
+// then prices them all.
+func TestGrayPublishPricesAboutItsShare(t *testing.T) {
+	s := start(t, sqliteConfig(t), &clock{t: time.Now()})
+	admin := s.token("demo", "ops", "", "admin")
+	s.seed(admin, "tea", "s1", 12800, 50)
+	v := must(t, s.do("POST", "/admin/v1/extensions/scripts/member-pricing/versions", admin, map[string]any{
+		"source": example(t, "member_pricing.lua"), "notes": "gray"}), 201, "upload").data()["version"]
+	must(t, s.do("POST", "/admin/v1/extensions/publications", admin, map[string]any{"scope": "demo/*", "scriptId": "member-pricing",
+		"version": v, "grayBasisPoints": 5000}), 201, "publish to half")
+	eventually(t, 2*time.Second, "gray version loaded", func() bool {
+		id, _ := identity.New("demo", "", identity.FixedPrice)
+		for i := 0; i < 64; i++ { // one of 64 users outside a 50% share: 2^-64
+			if len(s.trade.Engine.Resolve("pricing.unit_price", extensions.Override, extensions.Call{Identity: id, UserID: fmt.Sprintf("probe%d", i)})) > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	const buyers = 400
+	quote := func(i int) string {
+		gold := s.tokenWith(map[string]string{"tenant": "demo", "userId": fmt.Sprintf("g%d", i), "channel": "app", "role": "buyer", "memberLevel": "gold"})
+		return str(must(t, s.do("POST", "/app/v1/quotes", gold, map[string]any{"items": []any{item("tea", 1)}}), 200, "quote").data()["total"])
+	}
+	discounted := 0
+	for i := 0; i < buyers; i++ {
+		got := quote(i)
+		switch got {
+		case "115.20":
+			discounted++
+		case "128.00":
+		default:
+			t.Fatalf("buyer %d: %s; want 115.20 (script) or 128.00 (none)", i, got)
+		}
+		if i%40 == 0 && quote(i) != got {
+			t.Fatalf("buyer %d was priced both ways", i)
+		}
+	}
+	// A binomial share of 50% over 400 buyers has a standard deviation of 2.5%; allow 4 of them.
+	if share := float64(discounted) / buyers; share < 0.40 || share > 0.60 {
+		t.Fatalf("%d of %d buyers priced by a 50%% publish (%.2f)", discounted, buyers, share)
+	}
+	t.Logf("%d of %d buyers priced by the 50%% publish", discounted, buyers)
+	must(t, s.do("POST", "/admin/v1/extensions/publications", admin, map[string]any{"scope": "demo/*", "scriptId": "member-pricing",
+		"version": v, "grayBasisPoints": 10000}), 201, "publish to all")
+	eventually(t, 2*time.Second, "full publish applies to every buyer", func() bool {
+		for i := 0; i < 20; i++ {
+			if quote(i) != "115.20" {
+				return false
+			}
+		}
+		return true
+	})
+}
