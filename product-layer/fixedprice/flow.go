@@ -31,23 +31,15 @@ import (
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 
-// Transactor runs fn in one local transaction carried by ctx.
-type Transactor interface {
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
-}
-
-// Outbox appends an event to the transaction's outbox.
-type Outbox interface {
-	Append(ctx context.Context, topic, key string, payload any) (string, error)
-}
-
-// Timers are durable timers written in the transaction.
-type Timers interface {
-	Schedule(ctx context.Context, kind, ref string, due time.Time) error
-	Cancel(ctx context.Context, kind, ref string) error
-}
+// The ports the flow shares with the trade core.
+type (
+	Transactor = trade.Transactor
+	Outbox     = trade.Outbox
+	Timers     = trade.Timers
+)
 
 // Idempotency claims a client's idempotency key for a result inside the transaction.
 type Idempotency interface {
@@ -65,15 +57,15 @@ type IDs interface {
 // TimerUnpaid is the kind of the unpaid-trade timer.
 const TimerUnpaid = "fixedprice.unpaid_timeout"
 
-// Topics of the events the flow emits.
+// Topics of the events the flow emits (the trade core's).
 const (
-	TopicOrderCreated      = "order.created"
-	TopicOrderPaid         = "order.paid"
-	TopicOrderCancelled    = "order.cancelled"
-	TopicOrderShipped      = "order.shipped"
-	TopicOrderDelivered    = "order.delivered"
-	TopicOrderCompleted    = "order.completed"
-	TopicPaymentRefundOwed = "payment.refund_required"
+	TopicOrderCreated      = trade.TopicOrderCreated
+	TopicOrderPaid         = trade.TopicOrderPaid
+	TopicOrderCancelled    = trade.TopicOrderCancelled
+	TopicOrderShipped      = trade.TopicOrderShipped
+	TopicOrderDelivered    = trade.TopicOrderDelivered
+	TopicOrderCompleted    = trade.TopicOrderCompleted
+	TopicPaymentRefundOwed = trade.TopicPaymentRefundOwed
 )
 
 // Cancel reasons.
@@ -142,6 +134,7 @@ type RunLog interface {
 type Flow struct {
 	d         Deps
 	cfg       Config
+	core      *trade.Core
 	providers map[string]payment.Provider
 }
 
@@ -163,6 +156,8 @@ func New(d Deps, cfg Config) (*Flow, error) {
 		d.Log = slog.Default()
 	}
 	f := &Flow{d: d, cfg: cfg, providers: map[string]payment.Provider{}}
+	f.core = trade.New(trade.Deps{Tx: d.Tx, Orders: d.Orders, Inventory: d.Inventory, Payments: d.Payments, Outbox: d.Outbox,
+		Limits: d.Limits, Discounts: d.Discounts, Now: d.Now, Log: d.Log})
 	for _, p := range d.Providers {
 		f.providers[p.Name()] = p
 	}
@@ -177,36 +172,19 @@ func (f *Flow) RegisterTimers(register func(kind string, h func(ctx context.Cont
 
 func timerRef(tenant, tradeID string) string { return tenant + "/" + tradeID }
 
-// Trade returns a trade of the buyer (userID "" for an operator).
-func (f *Flow) Trade(ctx context.Context, tenant, userID, tradeID string) (*order.Trade, error) {
-	t, err := f.d.Orders.Trade(ctx, tenant, tradeID)
-	if err != nil {
-		return nil, err
-	}
-	if userID != "" && t.UserID() != userID {
-		return nil, order.ErrTradeNotFound // another buyer's trade does not exist for this one
-	}
-	return t, nil
+// Trade returns a trade the actor may see.
+func (f *Flow) Trade(ctx context.Context, tenant string, a trade.Actor, tradeID string) (*order.Trade, error) {
+	return f.core.Trade(ctx, tenant, a, tradeID)
 }
 
-// Order returns an order of the buyer (userID "" for an operator).
-func (f *Flow) Order(ctx context.Context, tenant, userID, orderID string) (*order.Order, error) {
-	o, err := f.d.Orders.Order(ctx, tenant, orderID)
-	if err != nil {
-		return nil, err
-	}
-	if userID != "" && o.UserID() != userID {
-		return nil, order.ErrNotFound
-	}
-	return o, nil
+// Order returns an order the actor may see.
+func (f *Flow) Order(ctx context.Context, tenant string, a trade.Actor, orderID string) (*order.Order, error) {
+	return f.core.Order(ctx, tenant, a, orderID)
 }
 
 // Orders lists a buyer's orders, newest first.
 func (f *Flow) Orders(ctx context.Context, tenant, userID string, limit int, cursor string) (order.Page, error) {
-	if limit <= 0 || limit > 100 {
-		limit = 20
-	}
-	return f.d.Orders.ListByUser(ctx, tenant, userID, limit, cursor)
+	return f.core.Orders(ctx, tenant, userID, limit, cursor)
 }
 
 // CreatePayment is a buyer's request to pay a trade.
@@ -237,18 +215,18 @@ func (f *Flow) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.P
 			return f.d.Payments.Get(ctx, prev)
 		}
 	}
-	trade, err := f.Trade(ctx, cmd.Tenant, cmd.UserID, cmd.TradeID)
+	tr, err := f.Trade(ctx, cmd.Tenant, trade.Buyer(cmd.UserID), cmd.TradeID)
 	if err != nil {
 		return nil, err
 	}
-	payable := trade.Payable()
+	payable := tr.Payable()
 	if payable.Minor() == 0 {
-		return nil, errkind.WithDetail(payment.ErrNothingToPay, "trade %s has no order awaiting payment", trade.ID())
+		return nil, errkind.WithDetail(payment.ErrNothingToPay, "trade %s has no order awaiting payment", tr.ID())
 	}
-	if open, err := f.openPayment(ctx, cmd.Tenant, trade.ID(), cmd.Method, payable.Minor()); err != nil || open != nil {
+	if open, err := f.openPayment(ctx, cmd.Tenant, tr.ID(), cmd.Method, payable.Minor()); err != nil || open != nil {
 		return open, err
 	}
-	p := payment.New(f.d.IDs.NextString("P"), cmd.Tenant, trade.ID(), cmd.UserID, cmd.Method, payable, f.d.Now())
+	p := payment.New(f.d.IDs.NextString("P"), cmd.Tenant, tr.ID(), cmd.UserID, cmd.Method, payable, f.d.Now())
 	// The provider is called outside the transaction: a slow provider must not hold row locks.
 	// An intent orphaned by a failure below expires at the provider unpaid.
 	ref, err := prov.CreateIntent(ctx, p)
@@ -269,14 +247,14 @@ func (f *Flow) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.P
 				return err
 			}
 		}
-		locked, err := f.d.Orders.LockTrade(ctx, cmd.Tenant, trade.ID())
+		locked, err := f.d.Orders.LockTrade(ctx, cmd.Tenant, tr.ID())
 		if err != nil {
 			return err
 		}
 		if locked.Payable() != payable {
-			return errkind.WithDetail(payment.ErrNothingToPay, "trade %s changed while paying; retry", trade.ID())
+			return errkind.WithDetail(payment.ErrNothingToPay, "trade %s changed while paying; retry", tr.ID())
 		}
-		if open, err := f.openPayment(ctx, cmd.Tenant, trade.ID(), cmd.Method, payable.Minor()); err != nil || open != nil {
+		if open, err := f.openPayment(ctx, cmd.Tenant, tr.ID(), cmd.Method, payable.Minor()); err != nil || open != nil {
 			result = open
 			return err
 		}
@@ -342,7 +320,7 @@ func (f *Flow) HandlePaymentCallback(ctx context.Context, providerName string, h
 	tenant := peek.Tenant()
 	return f.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		// Lock order: trade (with its orders), then payment; Cancel takes the same order.
-		trade, err := f.d.Orders.LockTrade(ctx, tenant, peek.TradeID())
+		tr, err := f.d.Orders.LockTrade(ctx, tenant, peek.TradeID())
 		if err != nil {
 			return err
 		}
@@ -364,7 +342,7 @@ func (f *Flow) HandlePaymentCallback(ctx context.Context, providerName string, h
 		}
 		paid := 0
 		if !wasClosed {
-			for _, o := range trade.Orders() {
+			for _, o := range tr.Orders() {
 				if o.Status() != order.PendingPayment {
 					continue
 				}
@@ -377,27 +355,27 @@ func (f *Flow) HandlePaymentCallback(ctx context.Context, providerName string, h
 				if err := f.d.Inventory.Confirm(ctx, tenant, o.ID()); err != nil {
 					return err
 				}
-				if _, err := f.d.Outbox.Append(ctx, TopicOrderPaid, o.ID(), orderEvent(o, now, p.ID())); err != nil {
+				if _, err := f.d.Outbox.Append(ctx, TopicOrderPaid, o.ID(), trade.NewOrderEvent(o, now, p.ID())); err != nil {
 					return err
 				}
 				paid++
 			}
 		}
 		if paid == 0 {
-			_, err := f.d.Outbox.Append(ctx, TopicPaymentRefundOwed, p.ID(), refundOwed{Tenant: tenant, PaymentID: p.ID(),
+			_, err := f.d.Outbox.Append(ctx, TopicPaymentRefundOwed, p.ID(), trade.RefundOwed{Tenant: tenant, PaymentID: p.ID(),
 				TradeID: p.TradeID(), Amount: p.Amount().Minor(), Currency: p.Amount().Currency().Code(), At: now})
 			return err
 		}
-		return f.d.Timers.Cancel(ctx, TimerUnpaid, timerRef(tenant, trade.ID()))
+		return f.d.Timers.Cancel(ctx, TimerUnpaid, timerRef(tenant, tr.ID()))
 	})
 }
 
-// Cancel cancels an order awaiting payment and gives its stock back. userID "" acts as an
-// operator. Cancelling an already cancelled order is a no-op.
-func (f *Flow) Cancel(ctx context.Context, tenant, userID, orderID, reason string) (*order.Order, error) {
+// Cancel cancels an order awaiting payment and gives its stock back. Cancelling an already
+// cancelled order is a no-op.
+func (f *Flow) Cancel(ctx context.Context, tenant string, a trade.Actor, orderID, reason string) (*order.Order, error) {
 	var result *order.Order
 	err := f.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		trade, o, err := f.lockOrder(ctx, tenant, userID, orderID)
+		tr, o, err := f.core.LockOrder(ctx, tenant, a, orderID)
 		if err != nil {
 			return err
 		}
@@ -405,32 +383,12 @@ func (f *Flow) Cancel(ctx context.Context, tenant, userID, orderID, reason strin
 		if o.Status() == order.Cancelled {
 			return nil
 		}
-		return f.cancelLocked(ctx, trade, o, reason)
+		return f.cancelLocked(ctx, tr, o, reason)
 	})
 	return result, err
 }
 
-// lockOrder locks the trade of one of the buyer's orders (userID "" for an operator), in the
-// caller's transaction, and returns it with the order. Every change to a child order locks its
-// trade: the trade's payment and discounts are shared by all its orders.
-func (f *Flow) lockOrder(ctx context.Context, tenant, userID, orderID string) (*order.Trade, *order.Order, error) {
-	peek, err := f.Order(ctx, tenant, userID, orderID)
-	if err != nil {
-		return nil, nil, err
-	}
-	trade, err := f.d.Orders.LockTrade(ctx, tenant, peek.TradeID())
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, o := range trade.Orders() {
-		if o.ID() == orderID {
-			return trade, o, nil
-		}
-	}
-	return nil, nil, order.ErrNotFound
-}
-
-func (f *Flow) cancelLocked(ctx context.Context, trade *order.Trade, o *order.Order, reason string) error {
+func (f *Flow) cancelLocked(ctx context.Context, tr *order.Trade, o *order.Order, reason string) error {
 	now := f.d.Now()
 	if err := o.Cancel(reason, now); err != nil {
 		return err
@@ -438,36 +396,16 @@ func (f *Flow) cancelLocked(ctx context.Context, trade *order.Trade, o *order.Or
 	if err := f.d.Orders.Save(ctx, o); err != nil {
 		return err
 	}
-	if err := f.d.Inventory.Cancel(ctx, o.Tenant(), o.ID()); err != nil {
+	if _, err := f.core.UndoOrder(ctx, tr, o, trade.Undo{Stock: trade.ReleaseReserved, ClosePayments: true}); err != nil {
 		return err
 	}
-	if f.d.Limits != nil {
-		if err := f.d.Limits.Release(ctx, o.Tenant(), o.ID()); err != nil {
-			return err
-		}
-	}
-	// A pending intent was for the old payable amount; close it so it cannot pay the rest.
-	ps, err := f.d.Payments.ByTrade(ctx, o.Tenant(), trade.ID())
-	if err != nil {
+	if _, err := f.d.Outbox.Append(ctx, TopicOrderCancelled, o.ID(), trade.NewOrderEvent(o, now, "")); err != nil {
 		return err
 	}
-	for _, p := range ps {
-		if p.Close(now) {
-			if err := f.d.Payments.Save(ctx, p); err != nil {
-				return err
-			}
-		}
+	if tr.Payable().Minor() == 0 {
+		return f.d.Timers.Cancel(ctx, TimerUnpaid, timerRef(o.Tenant(), tr.ID()))
 	}
-	if _, err := f.d.Outbox.Append(ctx, TopicOrderCancelled, o.ID(), orderEvent(o, now, "")); err != nil {
-		return err
-	}
-	if trade.Payable().Minor() == 0 {
-		if err := f.d.Timers.Cancel(ctx, TimerUnpaid, timerRef(o.Tenant(), trade.ID())); err != nil {
-			return err
-		}
-	}
-	_, _, err = f.giveBackDiscounts(ctx, trade, o)
-	return err
+	return nil
 }
 
 // expireUnpaid is the unpaid timer: every order of the trade still awaiting payment is cancelled.
@@ -477,16 +415,16 @@ func (f *Flow) expireUnpaid(ctx context.Context, ref string) error {
 		return fmt.Errorf("fixedprice: bad timer ref %q", ref)
 	}
 	return f.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		trade, err := f.d.Orders.LockTrade(ctx, tenant, tradeID)
+		tr, err := f.d.Orders.LockTrade(ctx, tenant, tradeID)
 		if errors.Is(err, order.ErrTradeNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		for _, o := range trade.Orders() {
+		for _, o := range tr.Orders() {
 			if o.Status() == order.PendingPayment {
-				if err := f.cancelLocked(ctx, trade, o, ReasonUnpaidTimeout); err != nil {
+				if err := f.cancelLocked(ctx, tr, o, ReasonUnpaidTimeout); err != nil {
 					return err
 				}
 			}
@@ -495,43 +433,17 @@ func (f *Flow) expireUnpaid(ctx context.Context, ref string) error {
 	})
 }
 
-// Ship records the shipment of a paid order (operator).
-func (f *Flow) Ship(ctx context.Context, tenant, orderID string, s order.Shipment) (*order.Order, error) {
-	return f.transition(ctx, tenant, "", orderID, TopicOrderShipped, func(o *order.Order, now time.Time) error { return o.Ship(s, now) })
+// Ship records the shipment of a paid order.
+func (f *Flow) Ship(ctx context.Context, tenant string, a trade.Actor, orderID string, sh order.Shipment) (*order.Order, error) {
+	return f.core.Transition(ctx, tenant, a, orderID, TopicOrderShipped, func(o *order.Order, now time.Time) error { return o.Ship(sh, now) })
 }
 
-// Deliver records that a shipped order arrived (operator).
-func (f *Flow) Deliver(ctx context.Context, tenant, orderID string) (*order.Order, error) {
-	return f.transition(ctx, tenant, "", orderID, TopicOrderDelivered, func(o *order.Order, now time.Time) error { return o.Deliver(now) })
+// Deliver records that a shipped order arrived.
+func (f *Flow) Deliver(ctx context.Context, tenant string, a trade.Actor, orderID string) (*order.Order, error) {
+	return f.core.Transition(ctx, tenant, a, orderID, TopicOrderDelivered, func(o *order.Order, now time.Time) error { return o.Deliver(now) })
 }
 
 // Complete closes a delivered order: the buyer confirmed receipt.
-func (f *Flow) Complete(ctx context.Context, tenant, userID, orderID string) (*order.Order, error) {
-	return f.transition(ctx, tenant, userID, orderID, TopicOrderCompleted, func(o *order.Order, now time.Time) error { return o.Complete(now) })
-}
-
-func (f *Flow) transition(ctx context.Context, tenant, userID, orderID, topic string, apply func(*order.Order, time.Time) error) (*order.Order, error) {
-	var o *order.Order
-	err := f.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		var err error
-		if o, err = f.d.Orders.LockOrder(ctx, tenant, orderID); err != nil {
-			return err
-		}
-		if userID != "" && o.UserID() != userID {
-			return order.ErrNotFound
-		}
-		now := f.d.Now()
-		if err := apply(o, now); err != nil {
-			return err
-		}
-		if err := f.d.Orders.Save(ctx, o); err != nil {
-			return err
-		}
-		_, err = f.d.Outbox.Append(ctx, topic, o.ID(), orderEvent(o, now, ""))
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return o, nil
+func (f *Flow) Complete(ctx context.Context, tenant string, a trade.Actor, orderID string) (*order.Order, error) {
+	return f.core.Transition(ctx, tenant, a, orderID, TopicOrderCompleted, func(o *order.Order, now time.Time) error { return o.Complete(now) })
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/capability/splitting"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 
 // Buyer is who places or quotes an order: the user, their member level and the channel, as the
@@ -378,11 +379,11 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 	// A warehouse chosen from a snapshot of stock can be drained by a concurrent order before
 	// this one reserves, and a campaign's budget spent; then plan once more from fresh data.
 	for attempt := 0; ; attempt++ {
-		trade, err := f.place(ctx, cmd, call, dest, addr, items, hash)
+		tr, err := f.place(ctx, cmd, call, dest, addr, items, hash)
 		if attempt == 0 && (errors.Is(err, inventory.ErrInsufficientStock) || errors.Is(err, discount.ErrBudgetExhausted)) {
 			continue
 		}
-		return trade, err
+		return tr, err
 	}
 }
 
@@ -426,7 +427,7 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 			return nil, err
 		}
 	}
-	var trade *order.Trade
+	var tr *order.Trade
 	var existing string
 	err = f.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		existing = ""
@@ -441,10 +442,10 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 			}
 		}
 		var err error
-		if trade, err = order.NewTrade(tradeID, cmd.Identity, userID, addr, specs, now, now.Add(f.cfg.UnpaidWindow)); err != nil {
+		if tr, err = order.NewTrade(tradeID, cmd.Identity, userID, addr, specs, now, now.Add(f.cfg.UnpaidWindow)); err != nil {
 			return err
 		}
-		if err := f.d.Orders.CreateTrade(ctx, trade); err != nil {
+		if err := f.d.Orders.CreateTrade(ctx, tr); err != nil {
 			return err
 		}
 		if recs := trace.Records(); len(recs) > 0 && f.d.Runs != nil {
@@ -452,10 +453,10 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 				return err
 			}
 		}
-		if _, err := f.d.Outbox.Append(ctx, TopicOrderCreated, tradeID, tradeCreated(trade, now)); err != nil {
+		if _, err := f.d.Outbox.Append(ctx, TopicOrderCreated, tradeID, trade.NewTradeCreated(tr, now)); err != nil {
 			return err
 		}
-		if err := f.d.Timers.Schedule(ctx, TimerUnpaid, timerRef(tenant, tradeID), trade.PayDeadline()); err != nil {
+		if err := f.d.Timers.Schedule(ctx, TimerUnpaid, timerRef(tenant, tradeID), tr.PayDeadline()); err != nil {
 			return err
 		}
 		if f.d.Discounts != nil {
@@ -498,7 +499,7 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 	if existing != "" {
 		return f.d.Orders.Trade(ctx, tenant, existing)
 	}
-	return trade, nil
+	return tr, nil
 }
 
 // reserveHot reserves each child order's stock through the hot batches; on a failure it gives

@@ -9,6 +9,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 
 // TimerRefund is the kind of the durable job that asks the provider for a refund until it
@@ -25,12 +26,12 @@ const (
 	ReasonOperatorRefund = "operator_refunded"
 )
 
-// Topics of the refund events.
+// Topics of the refund events (the trade core's).
 const (
 	// TopicOrderRefunded: a paid child order was closed before shipping and its money is owed back.
-	TopicOrderRefunded = "order.refunded"
+	TopicOrderRefunded = trade.TopicOrderRefunded
 	// TopicPaymentRefunded: the provider accepted a refund.
-	TopicPaymentRefunded = "payment.refunded"
+	TopicPaymentRefunded = trade.TopicPaymentRefunded
 )
 
 // RefundEvent is the payload of order.refunded and payment.refunded.
@@ -67,13 +68,13 @@ type RefundEvent struct {
 // recorded against the trade's payment, and order.refunded is written to the outbox. The
 // provider is asked right after; if it does not accept, a durable job asks again until it does.
 // Refunding a refunded order returns it unchanged.
-func (f *Flow) Refund(ctx context.Context, tenant, userID, orderID, reason string) (*order.Order, *payment.Refund, error) {
+func (f *Flow) Refund(ctx context.Context, tenant string, a trade.Actor, orderID, reason string) (*order.Order, *payment.Refund, error) {
 	var (
 		o *order.Order
 		r *payment.Refund
 	)
 	err := f.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		trade, locked, err := f.lockOrder(ctx, tenant, userID, orderID)
+		tr, locked, err := f.core.LockOrder(ctx, tenant, a, orderID)
 		if err != nil {
 			return err
 		}
@@ -85,7 +86,7 @@ func (f *Flow) Refund(ctx context.Context, tenant, userID, orderID, reason strin
 			}
 			return err
 		}
-		r, err = f.refundLocked(ctx, trade, o, reason)
+		r, err = f.refundLocked(ctx, tr, o, reason)
 		return err
 	})
 	if err != nil {
@@ -99,14 +100,14 @@ func (f *Flow) Refund(ctx context.Context, tenant, userID, orderID, reason strin
 	return o, r, nil
 }
 
-func (f *Flow) refundLocked(ctx context.Context, trade *order.Trade, o *order.Order, reason string) (*payment.Refund, error) {
-	tenant, now := trade.Tenant(), f.d.Now()
+func (f *Flow) refundLocked(ctx context.Context, tr *order.Trade, o *order.Order, reason string) (*payment.Refund, error) {
+	tenant, now := tr.Tenant(), f.d.Now()
 	if err := o.Refund(now); err != nil {
 		return nil, err
 	}
 	var r *payment.Refund
 	if o.Total().Minor() > 0 {
-		pay, refunded, err := f.refundablePayment(ctx, trade, o)
+		pay, refunded, err := f.refundablePayment(ctx, tr, o)
 		if err != nil {
 			return nil, err
 		}
@@ -123,19 +124,12 @@ func (f *Flow) refundLocked(ctx context.Context, trade *order.Trade, o *order.Or
 	if err := f.d.Orders.Save(ctx, o); err != nil {
 		return nil, err
 	}
-	if err := f.d.Inventory.Restock(ctx, tenant, o.ID()); err != nil {
+	back, err := f.core.UndoOrder(ctx, tr, o, trade.Undo{Stock: trade.Restock})
+	if err != nil {
 		return nil, err
-	}
-	if f.d.Limits != nil {
-		if err := f.d.Limits.Release(ctx, tenant, o.ID()); err != nil {
-			return nil, err
-		}
 	}
 	ev := refundEvent(o, r, reason, now)
-	var err error
-	if ev.BudgetReturned, ev.CouponsReleased, err = f.giveBackDiscounts(ctx, trade, o); err != nil {
-		return nil, err
-	}
+	ev.BudgetReturned, ev.CouponsReleased = back.BudgetReturned, back.CouponsReleased
 	if _, err := f.d.Outbox.Append(ctx, TopicOrderRefunded, o.ID(), ev); err != nil {
 		return nil, err
 	}
@@ -146,8 +140,8 @@ func (f *Flow) refundLocked(ctx context.Context, trade *order.Trade, o *order.Or
 // what its refunds already give back. The latest succeeded payment is the one that paid the
 // orders (an earlier one that succeeded after its trade changed is owed back whole, through
 // payment.refund_required).
-func (f *Flow) refundablePayment(ctx context.Context, trade *order.Trade, o *order.Order) (*payment.Payment, int64, error) {
-	ps, err := f.d.Payments.ByTrade(ctx, trade.Tenant(), trade.ID())
+func (f *Flow) refundablePayment(ctx context.Context, tr *order.Trade, o *order.Order) (*payment.Payment, int64, error) {
+	ps, err := f.d.Payments.ByTrade(ctx, tr.Tenant(), tr.ID())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -161,45 +155,7 @@ func (f *Flow) refundablePayment(ctx context.Context, trade *order.Trade, o *ord
 		}
 		return ps[i], payment.Refunded(rs), nil
 	}
-	return nil, 0, errkind.WithDetail(payment.ErrNotRefundable, "trade %s has no succeeded payment to refund order %s from", trade.ID(), o.ID())
-}
-
-// giveBackDiscounts returns what order o, just cancelled or refunded, took of its trade's
-// discounts: its share of each campaign budget while another order of the trade lives on (the
-// trade's coupons stay used by that order), or everything the trade redeemed once none does.
-func (f *Flow) giveBackDiscounts(ctx context.Context, trade *order.Trade, o *order.Order) (map[string]int64, bool, error) {
-	if f.d.Discounts == nil {
-		return nil, false, nil
-	}
-	if noneLive(trade) {
-		return nil, true, f.d.Discounts.Release(ctx, trade.Tenant(), trade.ID())
-	}
-	share := budgetShare(o)
-	return share, false, f.d.Discounts.ReturnSpend(ctx, trade.Tenant(), trade.ID(), share)
-}
-
-// noneLive reports whether every order of the trade was cancelled or refunded.
-func noneLive(t *order.Trade) bool {
-	for _, o := range t.Orders() {
-		if o.Live() {
-			return false
-		}
-	}
-	return true
-}
-
-// budgetShare is what the order's discounts took from each campaign's budget.
-func budgetShare(o *order.Order) map[string]int64 {
-	out := map[string]int64{}
-	for _, d := range o.Discounts() {
-		if d.CampaignID != "" {
-			out[d.CampaignID] += d.Amount.Minor()
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
+	return nil, 0, errkind.WithDetail(payment.ErrNotRefundable, "trade %s has no succeeded payment to refund order %s from", tr.ID(), o.ID())
 }
 
 func refundEvent(o *order.Order, r *payment.Refund, reason string, now time.Time) RefundEvent {

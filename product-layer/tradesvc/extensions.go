@@ -134,7 +134,7 @@ func (h *Handler) orderScriptRuns(ctx context.Context, req *trade.OrderScriptRun
 	if err != nil {
 		return nil, err
 	}
-	o, err := h.orders.Order(ctx, cl.tenant, "", req.OrderId)
+	o, err := h.orders.Order(ctx, cl.tenant, cl.actor(), req.OrderId)
 	if err != nil {
 		return nil, err
 	}

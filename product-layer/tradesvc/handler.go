@@ -25,6 +25,7 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/rpcerr"
+	tradecore "github.com/atriumtrade/atrium/product-layer/trade"
 )
 
 // Simulator makes a test payment provider report an outcome (the sandbox).
@@ -81,7 +82,7 @@ type Deps struct {
 
 // OrderLookup finds the trade of any order of a tenant.
 type OrderLookup interface {
-	Order(ctx context.Context, tenant, userID, orderID string) (*order.Order, error)
+	Order(ctx context.Context, tenant string, a tradecore.Actor, orderID string) (*order.Order, error)
 }
 
 // New returns a Handler.
@@ -302,7 +303,7 @@ func (h *Handler) getTrade(ctx context.Context, req *trade.TradeRef) (*trade.Tra
 	if err != nil {
 		return nil, err
 	}
-	t, err := h.flow.Trade(ctx, cl.tenant, ownerFilter(cl), req.TradeId)
+	t, err := h.flow.Trade(ctx, cl.tenant, cl.actor(), req.TradeId)
 	if err != nil {
 		return nil, err
 	}
@@ -310,15 +311,13 @@ func (h *Handler) getTrade(ctx context.Context, req *trade.TradeRef) (*trade.Tra
 	return dto, h.attachRefunds(ctx, cl.tenant, dto.Orders...)
 }
 
-// ownerFilter is the user whose records a caller may see: a buyer sees only their own.
-func ownerFilter(cl caller) string {
+// actor is who the caller acts as: an admin is the tenant's operator; anyone else is a buyer,
+// who sees only their own records.
+func (cl caller) actor() tradecore.Actor {
 	if cl.role == RoleAdmin {
-		return ""
+		return tradecore.Operator(cl.userID)
 	}
-	if cl.userID == "" {
-		return "\x00" // a buyer without a user matches nobody
-	}
-	return cl.userID
+	return tradecore.Buyer(cl.userID)
 }
 
 // GetOrder implements trade.TradeService.
@@ -332,7 +331,7 @@ func (h *Handler) getOrder(ctx context.Context, req *trade.OrderRef) (*trade.Ord
 	if err != nil {
 		return nil, err
 	}
-	o, err := h.flow.Order(ctx, cl.tenant, ownerFilter(cl), req.OrderId)
+	o, err := h.flow.Order(ctx, cl.tenant, cl.actor(), req.OrderId)
 	if err != nil {
 		return nil, err
 	}
@@ -406,7 +405,7 @@ func (h *Handler) refundOrder(ctx context.Context, req *trade.OrderRef) (*trade.
 	if cl.role == RoleAdmin {
 		reason = fixedprice.ReasonOperatorRefund
 	}
-	o, r, err := h.flow.Refund(ctx, cl.tenant, ownerFilter(cl), req.OrderId, reason)
+	o, r, err := h.flow.Refund(ctx, cl.tenant, cl.actor(), req.OrderId, reason)
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +431,7 @@ func (h *Handler) cancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.
 	if cl.role == RoleAdmin {
 		reason = "operator_cancelled"
 	}
-	o, err := h.flow.Cancel(ctx, cl.tenant, ownerFilter(cl), req.OrderId, reason)
+	o, err := h.flow.Cancel(ctx, cl.tenant, cl.actor(), req.OrderId, reason)
 	if err != nil {
 		return nil, err
 	}
@@ -450,7 +449,7 @@ func (h *Handler) shipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	o, err := h.flow.Ship(ctx, cl.tenant, req.OrderId, order.Shipment{Carrier: req.Carrier, TrackingNo: req.TrackingNo})
+	o, err := h.flow.Ship(ctx, cl.tenant, cl.actor(), req.OrderId, order.Shipment{Carrier: req.Carrier, TrackingNo: req.TrackingNo})
 	if err != nil {
 		return nil, err
 	}
@@ -471,7 +470,7 @@ func (h *Handler) deliverOrder(ctx context.Context, req *trade.DeliverOrderReque
 	if req.Outcome != "delivered" {
 		return nil, errkind.Invalidf("outcome must be \"delivered\" for a prepaid order")
 	}
-	o, err := h.flow.Deliver(ctx, cl.tenant, req.OrderId)
+	o, err := h.flow.Deliver(ctx, cl.tenant, cl.actor(), req.OrderId)
 	if err != nil {
 		return nil, err
 	}
@@ -489,7 +488,7 @@ func (h *Handler) completeOrder(ctx context.Context, req *trade.OrderRef) (*trad
 	if err != nil {
 		return nil, err
 	}
-	o, err := h.flow.Complete(ctx, cl.tenant, cl.userID, req.OrderId)
+	o, err := h.flow.Complete(ctx, cl.tenant, cl.actor(), req.OrderId)
 	if err != nil {
 		return nil, err
 	}

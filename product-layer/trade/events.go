@@ -1,10 +1,36 @@
-package fixedprice
+package trade
 
 import (
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/order"
 )
+
+// Topics of the events every kind of trade emits about its orders.
+const (
+	TopicOrderCreated   = "order.created"
+	TopicOrderPaid      = "order.paid"
+	TopicOrderCancelled = "order.cancelled"
+	TopicOrderShipped   = "order.shipped"
+	TopicOrderDelivered = "order.delivered"
+	TopicOrderCompleted = "order.completed"
+	TopicOrderRefunded  = "order.refunded"
+	// TopicPaymentRefundOwed: money arrived that no order takes (the trade was cancelled
+	// first); it must go back to the buyer.
+	TopicPaymentRefundOwed = "payment.refund_required"
+	// TopicPaymentRefunded: the provider accepted a refund.
+	TopicPaymentRefunded = "payment.refunded"
+)
+
+// RefundOwed is the payload of payment.refund_required.
+type RefundOwed struct {
+	Tenant    string    `json:"tenant"`
+	PaymentID string    `json:"paymentId"`
+	TradeID   string    `json:"tradeId"`
+	Amount    int64     `json:"amount"`
+	Currency  string    `json:"currency"`
+	At        time.Time `json:"at"`
+}
 
 // OrderEvent is the payload of the order.* events.
 type OrderEvent struct {
@@ -35,26 +61,20 @@ type TradeCreated struct {
 	At       time.Time    `json:"at"`
 }
 
-type refundOwed struct {
-	Tenant    string    `json:"tenant"`
-	PaymentID string    `json:"paymentId"`
-	TradeID   string    `json:"tradeId"`
-	Amount    int64     `json:"amount"`
-	Currency  string    `json:"currency"`
-	At        time.Time `json:"at"`
-}
-
-func orderEvent(o *order.Order, now time.Time, paymentID string) OrderEvent {
+// NewOrderEvent is the order.* payload of o as it is at now; paymentID names the payment that
+// paid it, if this event is about that.
+func NewOrderEvent(o *order.Order, now time.Time, paymentID string) OrderEvent {
 	return OrderEvent{Tenant: o.Tenant(), TradeID: o.TradeID(), OrderID: o.ID(), UserID: o.UserID(), SellerID: o.SellerID(),
 		Status: string(o.Status()), Total: o.Total().Minor(), Currency: o.Total().Currency().Code(), PaymentID: paymentID,
 		CancelReason: o.CancelReason(), Carrier: o.Shipment().Carrier, TrackingNo: o.Shipment().TrackingNo, At: now}
 }
 
-func tradeCreated(t *order.Trade, now time.Time) TradeCreated {
+// NewTradeCreated is the order.created payload of t.
+func NewTradeCreated(t *order.Trade, now time.Time) TradeCreated {
 	ev := TradeCreated{Tenant: t.Tenant(), BizCode: t.Identity().BizCode(), TradeID: t.ID(), UserID: t.UserID(),
 		Total: t.Total().Minor(), Currency: t.Total().Currency().Code(), At: now}
 	for _, o := range t.Orders() {
-		ev.Orders = append(ev.Orders, orderEvent(o, now, ""))
+		ev.Orders = append(ev.Orders, NewOrderEvent(o, now, ""))
 	}
 	return ev
 }

@@ -1,0 +1,152 @@
+// Package trade is the core every transaction flow composes: who acts (Actor), the reads of
+// trades and orders as an actor may see them, the lifecycle commands every kind of trade shares
+// (ship, deliver, complete), and the undo steps that give back what an order held (stock, purchase
+// limits, discounts, pending payments), written once and used by every cancel, expiry, refusal
+// and refund.
+//
+// A flow (fixed price, pre-sale, cash on delivery, auction) keeps what is its own: how a cart
+// becomes a trade, which payments it takes, its timers, and its commands. Each step runs inside
+// the caller's local transaction (Transactor), so undoing an order and recording why (its event)
+// commit together or not at all.
+package trade
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/discount"
+	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/limits"
+	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/capability/payment"
+)
+
+// Transactor runs fn in one local transaction carried by ctx.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// Outbox appends an event to the transaction's outbox.
+type Outbox interface {
+	Append(ctx context.Context, topic, key string, payload any) (string, error)
+}
+
+// Timers are durable timers written in the transaction.
+type Timers interface {
+	Schedule(ctx context.Context, kind, ref string, due time.Time) error
+	Cancel(ctx context.Context, kind, ref string) error
+}
+
+// Deps are what the core works with. Limits and Discounts may be nil (nothing is limited or
+// discounted on such a server).
+type Deps struct {
+	Tx        Transactor
+	Orders    order.Repository
+	Inventory *inventory.Service
+	Payments  payment.Store
+	Outbox    Outbox
+	Limits    *limits.Service
+	Discounts *discount.Service
+	Now       func() time.Time
+	Log       *slog.Logger
+}
+
+// Core is the part of every flow that is not the flow's own.
+type Core struct {
+	d Deps
+}
+
+// New returns a Core.
+func New(d Deps) *Core {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	return &Core{d: d}
+}
+
+// Now is the core's clock.
+func (c *Core) Now() time.Time { return c.d.Now() }
+
+// Trade returns a trade the actor may see.
+func (c *Core) Trade(ctx context.Context, tenant string, a Actor, tradeID string) (*order.Trade, error) {
+	t, err := c.d.Orders.Trade(ctx, tenant, tradeID)
+	if err != nil {
+		return nil, err
+	}
+	if !a.Sees(t.UserID()) {
+		return nil, order.ErrTradeNotFound // another buyer's trade does not exist for this one
+	}
+	return t, nil
+}
+
+// Order returns an order the actor may see.
+func (c *Core) Order(ctx context.Context, tenant string, a Actor, orderID string) (*order.Order, error) {
+	o, err := c.d.Orders.Order(ctx, tenant, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if !a.Sees(o.UserID()) {
+		return nil, order.ErrNotFound
+	}
+	return o, nil
+}
+
+// Orders lists a buyer's orders, newest first (limit 1-100, default 20).
+func (c *Core) Orders(ctx context.Context, tenant, userID string, limit int, cursor string) (order.Page, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 20
+	}
+	return c.d.Orders.ListByUser(ctx, tenant, userID, limit, cursor)
+}
+
+// LockOrder locks the trade of an order the actor may see, in the caller's transaction, and
+// returns it with the order. Every change to a child order locks its trade: the trade's payments
+// and discounts are shared by all its orders.
+func (c *Core) LockOrder(ctx context.Context, tenant string, a Actor, orderID string) (*order.Trade, *order.Order, error) {
+	peek, err := c.Order(ctx, tenant, a, orderID)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := c.d.Orders.LockTrade(ctx, tenant, peek.TradeID())
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, o := range t.Orders() {
+		if o.ID() == orderID {
+			return t, o, nil
+		}
+	}
+	return nil, nil, order.ErrNotFound
+}
+
+// Transition applies one lifecycle move to an order the actor may see (ship, deliver, complete)
+// and emits topic with the order as it is after, in one transaction.
+func (c *Core) Transition(ctx context.Context, tenant string, a Actor, orderID, topic string, apply func(*order.Order, time.Time) error) (*order.Order, error) {
+	var o *order.Order
+	err := c.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if o, err = c.d.Orders.LockOrder(ctx, tenant, orderID); err != nil {
+			return err
+		}
+		if !a.Sees(o.UserID()) {
+			return order.ErrNotFound
+		}
+		now := c.d.Now()
+		if err := apply(o, now); err != nil {
+			return err
+		}
+		if err := c.d.Orders.Save(ctx, o); err != nil {
+			return err
+		}
+		_, err = c.d.Outbox.Append(ctx, topic, o.ID(), NewOrderEvent(o, now, ""))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}

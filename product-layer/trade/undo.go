@@ -1,0 +1,121 @@
+package trade
+
+import (
+	"context"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/capability/payment"
+)
+
+// Stock is what an undone order's stock does.
+type Stock int
+
+const (
+	// ReleaseReserved gives back stock reserved for an order that was never paid.
+	ReleaseReserved Stock = iota
+	// Restock puts sold stock back on sale: the goods never left, or came back sellable.
+	Restock
+	// KeepStock leaves the stock as it is (goods that came back damaged).
+	KeepStock
+)
+
+// Undo says how to undo one order.
+type Undo struct {
+	Stock Stock
+	// ClosePayments closes the trade's pending payments: an intent made for the trade's old
+	// payable amount must not pay what is left.
+	ClosePayments bool
+}
+
+// Returned is what undoing an order gave back of its trade's discounts.
+type Returned struct {
+	// BudgetReturned is what went back to each campaign's budget.
+	BudgetReturned map[string]int64
+	// CouponsReleased is set when the undone order was the trade's last live one, so every use
+	// the trade redeemed (coupons included) came back.
+	CouponsReleased bool
+}
+
+// UndoOrder gives back what order o, whose status the caller has just moved to cancelled or
+// refunded, held of the trade: its stock (per u.Stock), its purchase-limit claims, its part of
+// the trade's discounts, and, if asked, the trade's pending payments. It runs in the caller's
+// transaction, with the trade locked and o saved by the caller. Cancel, expiry, refusal and
+// refund all undo through here.
+func (c *Core) UndoOrder(ctx context.Context, t *order.Trade, o *order.Order, u Undo) (Returned, error) {
+	tenant, now := t.Tenant(), c.d.Now()
+	switch u.Stock {
+	case ReleaseReserved:
+		if err := c.d.Inventory.Cancel(ctx, tenant, o.ID()); err != nil {
+			return Returned{}, err
+		}
+	case Restock:
+		if err := c.d.Inventory.Restock(ctx, tenant, o.ID()); err != nil {
+			return Returned{}, err
+		}
+	}
+	if c.d.Limits != nil {
+		if err := c.d.Limits.Release(ctx, tenant, o.ID()); err != nil {
+			return Returned{}, err
+		}
+	}
+	if u.ClosePayments {
+		if err := c.closePending(ctx, t, now); err != nil {
+			return Returned{}, err
+		}
+	}
+	return c.giveBackDiscounts(ctx, t, o)
+}
+
+func (c *Core) closePending(ctx context.Context, t *order.Trade, now time.Time) error {
+	ps, err := c.d.Payments.ByTrade(ctx, t.Tenant(), t.ID())
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.Status() == payment.Pending && p.Close(now) {
+			if err := c.d.Payments.Save(ctx, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// giveBackDiscounts returns what order o took of its trade's discounts: its share of each
+// campaign budget while another order of the trade lives on (the trade's coupons stay used by
+// that order), or everything the trade redeemed once none does.
+func (c *Core) giveBackDiscounts(ctx context.Context, t *order.Trade, o *order.Order) (Returned, error) {
+	if c.d.Discounts == nil {
+		return Returned{}, nil
+	}
+	if noneLive(t) {
+		return Returned{CouponsReleased: true}, c.d.Discounts.Release(ctx, t.Tenant(), t.ID())
+	}
+	share := budgetShare(o)
+	return Returned{BudgetReturned: share}, c.d.Discounts.ReturnSpend(ctx, t.Tenant(), t.ID(), share)
+}
+
+// noneLive reports whether every order of the trade was cancelled or refunded.
+func noneLive(t *order.Trade) bool {
+	for _, o := range t.Orders() {
+		if o.Live() {
+			return false
+		}
+	}
+	return true
+}
+
+// budgetShare is what the order's discounts took from each campaign's budget.
+func budgetShare(o *order.Order) map[string]int64 {
+	out := map[string]int64{}
+	for _, d := range o.Discounts() {
+		if d.CampaignID != "" {
+			out[d.CampaignID] += d.Amount.Minor()
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
