@@ -6,6 +6,7 @@ package order
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -117,6 +118,8 @@ type Order struct {
 	id           string
 	tradeID      string
 	tenant       string
+	scenario     identity.Scenario
+	lifecycle    *Lifecycle
 	userID       string
 	sellerID     string
 	status       Status
@@ -149,6 +152,16 @@ func (o *Order) SellerID() string { return o.sellerID }
 // Status is the current status.
 func (o *Order) Status() Status { return o.status }
 
+// Scenario is the kind of trade the order belongs to.
+func (o *Order) Scenario() identity.Scenario { return o.scenario }
+
+// Lifecycle is what may follow what for the order.
+func (o *Order) Lifecycle() *Lifecycle { return o.lifecycle }
+
+// Move moves the order to status to if its lifecycle allows it. Flows use it for the moves of
+// their own lifecycles; the standard moves have their own methods.
+func (o *Order) Move(to Status, now time.Time) error { return o.move(to, now) }
+
 // Lines are the order's lines.
 func (o *Order) Lines() []Line { return append([]Line(nil), o.lines...) }
 
@@ -180,7 +193,7 @@ func (o *Order) UpdatedAt() time.Time { return o.updatedAt }
 func (o *Order) Version() int64 { return o.version }
 
 func (o *Order) move(to Status, now time.Time) error {
-	if !CanMove(o.status, to) {
+	if !o.lifecycle.CanMove(o.status, to) {
 		return transitionError(o, to)
 	}
 	o.status = to
@@ -217,8 +230,9 @@ func (o *Order) Complete(now time.Time) error { return o.move(Completed, now) }
 // records the refund with the payment).
 func (o *Order) Refund(now time.Time) error { return o.move(Refunded, now) }
 
-// Live reports whether the order still goes ahead: it was neither cancelled nor refunded.
-func (o *Order) Live() bool { return o.status != Cancelled && o.status != Refunded }
+// Live reports whether the order still goes ahead: it is in none of its lifecycle's closed
+// statuses (cancelled, refunded, ...).
+func (o *Order) Live() bool { return !o.lifecycle.closed[o.status] }
 
 // Cancel cancels a pending order.
 func (o *Order) Cancel(reason string, now time.Time) error {
@@ -248,13 +262,16 @@ func NewTrade(id string, ident identity.Identity, userID string, addr Address, o
 	if len(orders) == 0 || len(orders[0].Lines) == 0 {
 		return nil, errkind.Invalidf("a trade needs at least one order with a line")
 	}
+	lc, err := LifecycleOf(ident.Scenario())
+	if err != nil {
+		return nil, err
+	}
 	t := &Trade{id: id, identity: ident, userID: userID, address: addr, createdAt: now, payDeadline: payDeadline}
 	cur := orders[0].Lines[0].UnitPrice.Currency()
 	t.total = money.Zero(cur)
 	for _, spec := range orders {
-		o := &Order{id: spec.ID, tradeID: id, tenant: ident.Tenant(), userID: userID, sellerID: spec.SellerID,
-			status: PendingPayment, createdAt: now, updatedAt: now, discounts: spec.Discounts, shipsAt: spec.ShipsAt}
-		var err error
+		o := &Order{id: spec.ID, tradeID: id, tenant: ident.Tenant(), scenario: ident.Scenario(), lifecycle: lc, userID: userID,
+			sellerID: spec.SellerID, status: lc.Initial(), createdAt: now, updatedAt: now, discounts: spec.Discounts, shipsAt: spec.ShipsAt}
 		if o.lines, o.amounts, err = spec.check(cur); err != nil {
 			return nil, err
 		}
@@ -404,12 +421,24 @@ type Repository interface {
 	ListByUser(ctx context.Context, tenant, userID string, limit int, cursor string) (Page, error)
 }
 
-// OrderFromStorage rehydrates an order; only storage adapters call it.
-func OrderFromStorage(id, tradeID, tenant, userID, sellerID string, status Status, lines []Line, amounts Amounts,
-	discounts []Discount, shipment Shipment, shipsAt time.Time, cancelReason string, createdAt, updatedAt time.Time, version int64) *Order {
-	return &Order{id: id, tradeID: tradeID, tenant: tenant, userID: userID, sellerID: sellerID, status: status,
+// ErrUnknownStatus is a stored order whose status its scenario's lifecycle does not know: data
+// written by a newer version, or by hand. It is an internal error, never shown as a status.
+var ErrUnknownStatus = errors.New("order: stored status is not in its lifecycle")
+
+// OrderFromStorage rehydrates an order; only storage adapters call it. The status is read
+// through the scenario's lifecycle: one it does not know is ErrUnknownStatus.
+func OrderFromStorage(id, tradeID, tenant string, scenario identity.Scenario, userID, sellerID string, status Status, lines []Line, amounts Amounts,
+	discounts []Discount, shipment Shipment, shipsAt time.Time, cancelReason string, createdAt, updatedAt time.Time, version int64) (*Order, error) {
+	lc, err := LifecycleOf(scenario)
+	if err != nil {
+		return nil, fmt.Errorf("order %s: %w", id, err)
+	}
+	if !lc.Knows(status) {
+		return nil, fmt.Errorf("order %s is %q in lifecycle %s: %w", id, status, lc.Name(), ErrUnknownStatus)
+	}
+	return &Order{id: id, tradeID: tradeID, tenant: tenant, scenario: scenario, lifecycle: lc, userID: userID, sellerID: sellerID, status: status,
 		lines: lines, amounts: amounts, discounts: discounts, shipment: shipment, shipsAt: shipsAt, cancelReason: cancelReason, createdAt: createdAt,
-		updatedAt: updatedAt, version: version}
+		updatedAt: updatedAt, version: version}, nil
 }
 
 // TradeFromStorage rehydrates a trade; only storage adapters call it.

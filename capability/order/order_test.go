@@ -101,3 +101,57 @@ func TestShipmentAndAddressValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestLifecycles: a lifecycle is declared whole (every status reachable, closed ones in the
+// table), a scenario has one lifecycle, and an order moves and reads as live by its own.
+func TestLifecycles(t *testing.T) {
+	mustPanic := func(what string, f func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Errorf("%s did not panic", what)
+			}
+		}()
+		f()
+	}
+	mustPanic("an unreachable status", func() {
+		order.NewLifecycle("bad", "a", map[order.Status][]order.Status{"a": {"b"}, "c": {"b"}})
+	})
+	mustPanic("a closed status outside the table", func() {
+		order.NewLifecycle("bad", "a", map[order.Status][]order.Status{"a": {"b"}}, "z")
+	})
+	mustPanic("a scenario registered twice", func() { order.RegisterLifecycle(identity.FixedPrice, order.Standard) })
+	if _, err := order.LifecycleOf("barter"); err == nil {
+		t.Error("a scenario without a lifecycle has one")
+	}
+
+	// A scenario of its own: confirmed without payment, then shipped, then paid on delivery or returned.
+	lc := order.NewLifecycle("test-cod", "confirmed", map[order.Status][]order.Status{
+		"confirmed": {order.Shipped, order.Cancelled},
+		order.Shipped: {order.Delivered, "returned"},
+	}, order.Cancelled, "returned")
+	order.RegisterLifecycle(identity.COD, lc)
+	ident, _ := identity.New("t1", "", identity.COD)
+	cny := money.MustCurrency("CNY")
+	tr, err := order.NewTrade("T9", ident, "u1", order.Address{}, []order.NewOrderSpec{{ID: "O9", SellerID: "s1",
+		Lines: []order.Line{{SKUID: "a", Quantity: 1, UnitPrice: money.New(500, cny), Total: money.New(500, cny)}}}}, time.Now(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := tr.Orders()[0]
+	if o.Status() != "confirmed" || o.Lifecycle() != lc || !o.Live() {
+		t.Fatalf("a new order of the scenario: %s live=%v", o.Status(), o.Live())
+	}
+	if err := o.Pay(time.Now()); !errors.Is(err, order.ErrInvalidTransition) {
+		t.Fatalf("paying a confirmed order outside its lifecycle: %v", err)
+	}
+	if err := o.Ship(order.Shipment{Carrier: "SF", TrackingNo: "1"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Move("returned", time.Now()); err != nil || o.Live() || !lc.Terminal("returned") {
+		t.Fatalf("returned: %v live=%v", err, o.Live())
+	}
+	if !order.Standard.Knows(order.Refunded) || order.Standard.Knows("confirmed") {
+		t.Error("the standard lifecycle's statuses")
+	}
+}

@@ -1,13 +1,19 @@
 package order
 
 import (
+	"fmt"
+	"sort"
+	"sync"
+
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
 )
 
 // Status is where an order stands in its lifecycle.
 type Status string
 
-// The statuses.
+// The statuses of the standard (fixed-price) lifecycle. Other kinds of trade declare their own
+// statuses and lifecycles.
 const (
 	PendingPayment Status = "pending_payment"
 	Paid           Status = "paid"
@@ -19,17 +25,62 @@ const (
 	Refunded Status = "refunded"
 )
 
-// transitions is the whole state machine: a status may move only to the ones listed.
-var transitions = map[Status][]Status{
-	PendingPayment: {Paid, Cancelled},
-	Paid:           {Shipped, Refunded},
-	Shipped:        {Delivered},
-	Delivered:      {Completed},
+// Lifecycle is the statuses of one kind of trade's orders and what may follow what. Each flow
+// declares its own (a pre-sale order waits for a deposit, a cash-on-delivery one is confirmed
+// without payment); an order's status is read and moved through its scenario's lifecycle, and
+// a status the lifecycle does not know is an error, never a free string.
+type Lifecycle struct {
+	name    string
+	initial Status
+	moves   map[Status][]Status
+	known   map[Status]bool
+	// closed are the statuses of an order that no longer goes ahead (Live is false).
+	closed map[Status]bool
 }
 
+// NewLifecycle declares a lifecycle: orders start in initial, may move as moves says, and are no
+// longer live in any of closed (cancelled, refunded, returned...). Every status must be reachable
+// from initial.
+func NewLifecycle(name string, initial Status, moves map[Status][]Status, closed ...Status) *Lifecycle {
+	l := &Lifecycle{name: name, initial: initial, moves: moves, known: map[Status]bool{initial: true}, closed: map[Status]bool{}}
+	for from, tos := range moves {
+		l.known[from] = true
+		for _, to := range tos {
+			l.known[to] = true
+		}
+	}
+	for _, s := range closed {
+		if !l.known[s] {
+			panic(fmt.Sprintf("order: lifecycle %s: closed status %s is not in its table", name, s))
+		}
+		l.closed[s] = true
+	}
+	reached := map[Status]bool{initial: true}
+	for queue := []Status{initial}; len(queue) > 0; queue = queue[1:] {
+		for _, to := range moves[queue[0]] {
+			if !reached[to] {
+				reached[to] = true
+				queue = append(queue, to)
+			}
+		}
+	}
+	for s := range l.known {
+		if !reached[s] {
+			panic(fmt.Sprintf("order: lifecycle %s: status %s cannot be reached from %s", name, s, initial))
+		}
+	}
+	return l
+}
+
+// Name names the lifecycle.
+func (l *Lifecycle) Name() string { return l.name }
+
+// Initial is the status a new order starts in.
+func (l *Lifecycle) Initial() Status { return l.initial }
+
 // CanMove reports whether from → to is allowed.
-func CanMove(from, to Status) bool {
-	for _, s := range transitions[from] {
+func (l *Lifecycle) CanMove(from, to Status) bool {
+	for _, s := range l.moves[from] {
 		if s == to {
 			return true
 		}
@@ -37,16 +88,55 @@ func CanMove(from, to Status) bool {
 	return false
 }
 
-// Terminal reports whether no transition leaves s.
-func (s Status) Terminal() bool { return len(transitions[s]) == 0 }
+// Knows reports whether s is one of the lifecycle's statuses.
+func (l *Lifecycle) Knows(s Status) bool { return l.known[s] }
 
-// Valid reports whether s is a known status.
-func (s Status) Valid() bool {
-	switch s {
-	case PendingPayment, Paid, Shipped, Delivered, Completed, Cancelled, Refunded:
-		return true
+// Terminal reports whether no move leaves s.
+func (l *Lifecycle) Terminal(s Status) bool { return len(l.moves[s]) == 0 }
+
+// Statuses lists every status of the lifecycle, sorted.
+func (l *Lifecycle) Statuses() []Status {
+	out := make([]Status, 0, len(l.known))
+	for s := range l.known {
+		out = append(out, s)
 	}
-	return false
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// Standard is the lifecycle of a fixed-price order: paid, shipped, delivered and completed, or
+// cancelled before payment, or refunded after payment and before shipping.
+var Standard = NewLifecycle("standard", PendingPayment, map[Status][]Status{
+	PendingPayment: {Paid, Cancelled},
+	Paid:           {Shipped, Refunded},
+	Shipped:        {Delivered},
+	Delivered:      {Completed},
+}, Cancelled, Refunded)
+
+var (
+	lifecyclesMu sync.RWMutex
+	lifecycles   = map[identity.Scenario]*Lifecycle{identity.FixedPrice: Standard}
+)
+
+// RegisterLifecycle declares the lifecycle of a scenario's orders; a flow calls it once, at
+// start-up. Registering a scenario twice is a programming error and panics.
+func RegisterLifecycle(sc identity.Scenario, l *Lifecycle) {
+	lifecyclesMu.Lock()
+	defer lifecyclesMu.Unlock()
+	if _, dup := lifecycles[sc]; dup {
+		panic("order: lifecycle of " + string(sc) + " registered twice")
+	}
+	lifecycles[sc] = l
+}
+
+// LifecycleOf returns the lifecycle of a scenario's orders.
+func LifecycleOf(sc identity.Scenario) (*Lifecycle, error) {
+	lifecyclesMu.RLock()
+	defer lifecyclesMu.RUnlock()
+	if l, ok := lifecycles[sc]; ok {
+		return l, nil
+	}
+	return nil, fmt.Errorf("order: no lifecycle is registered for scenario %q", sc)
 }
 
 // Errors.

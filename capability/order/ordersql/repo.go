@@ -64,10 +64,10 @@ func (r *Repo) CreateTrade(ctx context.Context, t *order.Trade) error {
 		}
 		for _, o := range t.Orders() {
 			a := o.Amounts()
-			if _, err := q.ExecContext(ctx, `INSERT INTO orders (tenant, order_id, trade_id, user_id, seller_id, status,
+			if _, err := q.ExecContext(ctx, `INSERT INTO orders (tenant, order_id, trade_id, scenario, user_id, seller_id, status,
 				currency, subtotal, discount, shipping_fee, total, carrier, tracking_no, cancel_reason, ships_at, created_at, updated_at, version)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', ?, ?, ?, 1)`,
-				o.Tenant(), o.ID(), o.TradeID(), o.UserID(), o.SellerID(), string(o.Status()), a.Total.Currency().Code(),
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', ?, ?, ?, 1)`,
+				o.Tenant(), o.ID(), o.TradeID(), string(o.Scenario()), o.UserID(), o.SellerID(), string(o.Status()), a.Total.Currency().Code(),
 				a.Subtotal.Minor(), a.Discount.Minor(), a.ShippingFee.Minor(), a.Total.Minor(), dal.NullMillis(o.ShipsAt()),
 				o.CreatedAt().UnixMilli(), o.UpdatedAt().UnixMilli()); err != nil {
 				return fmt.Errorf("ordersql: insert order: %w", err)
@@ -92,20 +92,20 @@ func (r *Repo) CreateTrade(ctx context.Context, t *order.Trade) error {
 	})
 }
 
-const orderCols = `order_id, trade_id, user_id, seller_id, status, currency, subtotal, discount, shipping_fee, total,
+const orderCols = `order_id, trade_id, scenario, user_id, seller_id, status, currency, subtotal, discount, shipping_fee, total,
 	carrier, tracking_no, cancel_reason, ships_at, created_at, updated_at, version`
 
 func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, rows *sql.Rows) ([]*order.Order, error) {
 	defer rows.Close()
 	type raw struct {
-		id, tradeID, userID, sellerID, status, currency, carrier, tracking, reason string
+		id, tradeID, scenario, userID, sellerID, status, currency, carrier, tracking, reason string
 		subtotal, discount, shipping, total, created, updated, version             int64
 		shipsAt                                                                    sql.NullInt64
 	}
 	var raws []raw
 	for rows.Next() {
 		var x raw
-		if err := rows.Scan(&x.id, &x.tradeID, &x.userID, &x.sellerID, &x.status, &x.currency, &x.subtotal, &x.discount, &x.shipping, &x.total, &x.carrier,
+		if err := rows.Scan(&x.id, &x.tradeID, &x.scenario, &x.userID, &x.sellerID, &x.status, &x.currency, &x.subtotal, &x.discount, &x.shipping, &x.total, &x.carrier,
 			&x.tracking, &x.reason, &x.shipsAt, &x.created, &x.updated, &x.version); err != nil {
 			return nil, fmt.Errorf("ordersql: scan order: %w", err)
 		}
@@ -193,9 +193,13 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 		}
 		amounts := order.Amounts{Subtotal: money.New(x.subtotal, cur), Discount: money.New(x.discount, cur),
 			ShippingFee: money.New(x.shipping, cur), Total: money.New(x.total, cur)}
-		out = append(out, order.OrderFromStorage(x.id, x.tradeID, tenant, x.userID, x.sellerID, order.Status(x.status), ls,
+		o, err := order.OrderFromStorage(x.id, x.tradeID, tenant, identity.Scenario(x.scenario), x.userID, x.sellerID, order.Status(x.status), ls,
 			amounts, ds, order.Shipment{Carrier: x.carrier, TrackingNo: x.tracking}, dal.TimeOf(x.shipsAt), x.reason,
-			time.UnixMilli(x.created), time.UnixMilli(x.updated), x.version))
+			time.UnixMilli(x.created), time.UnixMilli(x.updated), x.version)
+		if err != nil {
+			return nil, fmt.Errorf("ordersql: %w", err)
+		}
+		out = append(out, o)
 	}
 	return out, nil
 }

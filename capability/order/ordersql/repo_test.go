@@ -131,3 +131,34 @@ func TestListByUserPages(t *testing.T) {
 		}
 	})
 }
+
+// TestStatusIsReadThroughTheLifecycle: an order's scenario is stored with it, and a stored status
+// its scenario's lifecycle does not know fails the read instead of passing as a free string.
+func TestStatusIsReadThroughTheLifecycle(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{ordersql.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		repo := ordersql.New(db)
+		if err := repo.CreateTrade(ctx, trade(t, "T1", "u1", time.Now())); err != nil {
+			t.Fatal(err)
+		}
+		o, err := repo.Order(ctx, "t1", "T1-a")
+		if err != nil || o.Scenario() != identity.FixedPrice || o.Lifecycle() != order.Standard {
+			t.Fatalf("scenario round trip: %v %v", o, err)
+		}
+		if _, err := db.Primary().ExecContext(ctx, `UPDATE orders SET status = 'teleported' WHERE tenant = 't1' AND order_id = 'T1-b'`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := repo.Trade(ctx, "t1", "T1"); !errors.Is(err, order.ErrUnknownStatus) {
+			t.Fatalf("a trade with an unknown status read as %v; want ErrUnknownStatus", err)
+		}
+		if _, err := repo.Order(ctx, "t1", "T1-a"); err != nil {
+			t.Fatalf("its sibling with a known status: %v", err)
+		}
+		if _, err := db.Primary().ExecContext(ctx, `UPDATE orders SET scenario = 'barter' WHERE tenant = 't1' AND order_id = 'T1-a'`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := repo.Order(ctx, "t1", "T1-a"); err == nil {
+			t.Fatal("an order of a scenario with no lifecycle was read")
+		}
+	})
+}
