@@ -127,7 +127,7 @@ func TestLifecycles(t *testing.T) {
 
 	// A scenario of its own: confirmed without payment, then shipped, then paid on delivery or returned.
 	lc := order.NewLifecycle("test-cod", "confirmed", map[order.Status][]order.Status{
-		"confirmed": {order.Shipped, order.Cancelled},
+		"confirmed":   {order.Shipped, order.Cancelled},
 		order.Shipped: {order.Delivered, "returned"},
 	}, order.Cancelled, "returned")
 	order.RegisterLifecycle(identity.COD, lc)

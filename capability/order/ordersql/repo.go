@@ -99,8 +99,8 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 	defer rows.Close()
 	type raw struct {
 		id, tradeID, scenario, userID, sellerID, status, currency, carrier, tracking, reason string
-		subtotal, discount, shipping, total, created, updated, version             int64
-		shipsAt                                                                    sql.NullInt64
+		subtotal, discount, shipping, total, created, updated, version                       int64
+		shipsAt                                                                              sql.NullInt64
 	}
 	var raws []raw
 	for rows.Next() {
