@@ -165,6 +165,8 @@ struct Trade {
     9: Money subtotal
     10: Money discount
     11: Money shippingFee
+    // Every payment made for the trade, oldest first.
+    12: list<Payment> payments
 }
 
 struct PlaceOrderRequest {
@@ -220,6 +222,9 @@ struct CreatePaymentRequest {
     2: string tradeId
     3: string method
     4: string idempotencyKey
+    // What the payment is for: "full" (the default), "deposit", "balance"; a trade's flow says
+    // which it owes.
+    5: string purpose
 }
 
 struct Payment {
@@ -230,6 +235,8 @@ struct Payment {
     5: Money amount
     6: string providerRef
     7: i64 createdAt
+    // full, deposit, balance or cod_collection.
+    8: string purpose
 }
 
 struct SimulatePaymentRequest {

@@ -93,9 +93,9 @@ func TestChannelsRenderMoneyAndCase(t *testing.T) {
 		ch   *channel
 		want string
 	}{
-		{appChannel, `{"amount":"19.90","createdAt":"","currency":"CNY","method":"","paymentId":"P1","status":"","tradeId":""}`},
-		{mpChannel, `{"amount_fee":1990,"created_at":"","currency":"CNY","method":"","payment_id":"P1","status":"","trade_id":""}`},
-		{adminChannel, `{"amount":1990,"createdAt":"","currency":"CNY","method":"","paymentId":"P1","status":"","tradeId":""}`},
+		{appChannel, `{"amount":"19.90","createdAt":"","currency":"CNY","method":"","paymentId":"P1","purpose":"","status":"","tradeId":""}`},
+		{mpChannel, `{"amount_fee":1990,"created_at":"","currency":"CNY","method":"","payment_id":"P1","purpose":"","status":"","trade_id":""}`},
+		{adminChannel, `{"amount":1990,"createdAt":"","currency":"CNY","method":"","paymentId":"P1","purpose":"","status":"","tradeId":""}`},
 	}
 	for _, c := range cases {
 		out, err := c.ch.render(view)

@@ -250,7 +250,7 @@ func (g *Gateway) createPayment(ch *channel) call {
 			return 0, nil, err
 		}
 		resp, err := g.client.CreatePayment(ctx, &trade.CreatePaymentRequest{Caller: callerOf(c), TradeId: c.Param("tradeId"),
-			Method: req.Method, IdempotencyKey: key})
+			Method: req.Method, IdempotencyKey: key, Purpose: req.Purpose})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}

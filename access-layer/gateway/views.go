@@ -55,6 +55,8 @@ type placeOrderRequest struct {
 
 type createPaymentRequest struct {
 	Method string `json:"method"`
+	// Purpose is what the payment is for: full (the default), deposit or balance.
+	Purpose string `json:"purpose,omitempty"`
 }
 
 type upsertSKURequest struct {
@@ -245,6 +247,8 @@ type tradeView struct {
 	Address     addressView `json:"address"`
 	CreatedAt   string      `json:"createdAt"`
 	PayDeadline string      `json:"payDeadline"`
+	// Payments are every payment made for the trade, oldest first.
+	Payments []paymentView `json:"payments"`
 }
 
 type orderPageView struct {
@@ -256,6 +260,7 @@ type paymentView struct {
 	PaymentID string `json:"paymentId"`
 	TradeID   string `json:"tradeId"`
 	Method    string `json:"method"`
+	Purpose   string `json:"purpose"`
 	Status    string `json:"status"`
 	Amount    Money  `json:"amount"`
 	Currency  string `json:"currency"`
@@ -359,7 +364,8 @@ func orderOf(o *trade.Order) orderView {
 func tradeOf(t *trade.Trade) tradeView {
 	v := tradeView{TradeID: t.TradeId, Flow: t.Flow, Total: moneyOf(t.Total), Payable: moneyOf(t.Payable),
 		Subtotal: moneyOf(t.Subtotal), Discount: moneyOf(t.Discount), ShippingFee: moneyOf(t.ShippingFee),
-		Currency: t.GetTotal().GetCurrency(), CreatedAt: timeOf(t.CreatedAt), PayDeadline: timeOf(t.PayDeadline), Orders: []orderView{}}
+		Currency: t.GetTotal().GetCurrency(), CreatedAt: timeOf(t.CreatedAt), PayDeadline: timeOf(t.PayDeadline), Orders: []orderView{},
+		Payments: []paymentView{}}
 	if a := t.Address; a != nil {
 		v.Address = addressView{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
 			District: a.District, Detail: a.Detail, PostalCode: a.PostalCode}
@@ -367,11 +373,14 @@ func tradeOf(t *trade.Trade) tradeView {
 	for _, o := range t.Orders {
 		v.Orders = append(v.Orders, orderOf(o))
 	}
+	for _, p := range t.Payments {
+		v.Payments = append(v.Payments, paymentOf(p))
+	}
 	return v
 }
 
 func paymentOf(p *trade.Payment) paymentView {
-	return paymentView{PaymentID: p.PaymentId, TradeID: p.TradeId, Method: p.Method, Status: p.Status, Amount: moneyOf(p.Amount),
+	return paymentView{PaymentID: p.PaymentId, TradeID: p.TradeId, Method: p.Method, Purpose: p.Purpose, Status: p.Status, Amount: moneyOf(p.Amount),
 		Currency: p.GetAmount().GetCurrency(), CreatedAt: timeOf(p.CreatedAt)}
 }
 

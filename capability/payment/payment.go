@@ -53,6 +53,7 @@ type Payment struct {
 	tradeID     string
 	userID      string
 	provider    string
+	purpose     Purpose
 	amount      money.Amount
 	status      Status
 	providerRef string
@@ -60,18 +61,50 @@ type Payment struct {
 	settledAt   time.Time
 }
 
-// New returns a pending payment.
-func New(id, tenant, tradeID, userID, provider string, amount money.Amount, now time.Time) *Payment {
-	return &Payment{id: id, tenant: tenant, tradeID: tradeID, userID: userID, provider: provider, amount: amount,
+// Purpose is what a payment is for. A trade may hold several payments, each with its own
+// purpose and amount: a callback settles exactly what its payment covers, and a refund names
+// the payment it returns money from.
+type Purpose string
+
+// The purposes.
+const (
+	// Full pays everything the trade's orders owe at once (a fixed-price trade).
+	Full Purpose = "full"
+	// Deposit pays a pre-sale's deposit.
+	Deposit Purpose = "deposit"
+	// Balance pays what a pre-sale trade owes after its deposit's credit.
+	Balance Purpose = "balance"
+	// CODCollection records cash the carrier collected on delivery.
+	CODCollection Purpose = "cod_collection"
+)
+
+// Valid reports whether p is a known purpose.
+func (p Purpose) Valid() bool {
+	switch p {
+	case Full, Deposit, Balance, CODCollection:
+		return true
+	}
+	return false
+}
+
+// ErrInvalidPurpose is a payment purpose that does not exist, or that the trade does not owe.
+var ErrInvalidPurpose = errkind.New(errkind.Invalid, "payment.invalid_purpose", "the trade owes no payment for this purpose")
+
+// New returns a pending payment for purpose.
+func New(id, tenant, tradeID, userID, provider string, purpose Purpose, amount money.Amount, now time.Time) *Payment {
+	return &Payment{id: id, tenant: tenant, tradeID: tradeID, userID: userID, provider: provider, purpose: purpose, amount: amount,
 		status: Pending, createdAt: now}
 }
 
 // FromStorage rehydrates a payment; only storage adapters call it.
-func FromStorage(id, tenant, tradeID, userID, provider string, amount money.Amount, status Status, providerRef string,
+func FromStorage(id, tenant, tradeID, userID, provider string, purpose Purpose, amount money.Amount, status Status, providerRef string,
 	createdAt, settledAt time.Time) *Payment {
-	return &Payment{id: id, tenant: tenant, tradeID: tradeID, userID: userID, provider: provider, amount: amount,
+	return &Payment{id: id, tenant: tenant, tradeID: tradeID, userID: userID, provider: provider, purpose: purpose, amount: amount,
 		status: status, providerRef: providerRef, createdAt: createdAt, settledAt: settledAt}
 }
+
+// Purpose is what the payment is for.
+func (p *Payment) Purpose() Purpose { return p.purpose }
 
 // ID is the payment id, unique across tenants (callbacks name it alone).
 func (p *Payment) ID() string { return p.id }

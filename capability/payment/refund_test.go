@@ -12,11 +12,11 @@ import (
 func TestNewRefundNeverGivesBackMoreThanWasPaid(t *testing.T) {
 	cny, usd := money.MustCurrency("CNY"), money.MustCurrency("USD")
 	now := time.Now()
-	paid := payment.New("P1", "t1", "T1", "u1", "sandbox", money.New(1000, cny), now)
+	paid := payment.New("P1", "t1", "T1", "u1", "sandbox", payment.Full, money.New(1000, cny), now)
 	if _, err := paid.Settle(payment.OutcomeSucceeded, now); err != nil {
 		t.Fatal(err)
 	}
-	pending := payment.New("P2", "t1", "T1", "u1", "sandbox", money.New(1000, cny), now)
+	pending := payment.New("P2", "t1", "T1", "u1", "sandbox", payment.Full, money.New(1000, cny), now)
 	for _, tc := range []struct {
 		name     string
 		p        *payment.Payment
@@ -50,7 +50,7 @@ func TestNewRefundNeverGivesBackMoreThanWasPaid(t *testing.T) {
 func TestRefundSucceedsOnce(t *testing.T) {
 	cny := money.MustCurrency("CNY")
 	now := time.Now()
-	p := payment.New("P1", "t1", "T1", "u1", "sandbox", money.New(1000, cny), now)
+	p := payment.New("P1", "t1", "T1", "u1", "sandbox", payment.Full, money.New(1000, cny), now)
 	_, _ = p.Settle(payment.OutcomeSucceeded, now)
 	r, err := payment.NewRefund("R1", p, "O1", "x", money.New(300, cny), 0, now)
 	if err != nil {

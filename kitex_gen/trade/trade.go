@@ -1355,17 +1355,18 @@ var fieldIDToName_Refund = map[int16]string{
 }
 
 type Trade struct {
-	TradeId     string   `thrift:"tradeId,1" frugal:"1,default,string" json:"tradeId"`
-	Flow        string   `thrift:"flow,2" frugal:"2,default,string" json:"flow"`
-	Orders      []*Order `thrift:"orders,3" frugal:"3,default,list<Order>" json:"orders"`
-	Total       *Money   `thrift:"total,4" frugal:"4,default,Money" json:"total"`
-	Payable     *Money   `thrift:"payable,5" frugal:"5,default,Money" json:"payable"`
-	Address     *Address `thrift:"address,6" frugal:"6,default,Address" json:"address"`
-	CreatedAt   int64    `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
-	PayDeadline int64    `thrift:"payDeadline,8" frugal:"8,default,i64" json:"payDeadline"`
-	Subtotal    *Money   `thrift:"subtotal,9" frugal:"9,default,Money" json:"subtotal"`
-	Discount    *Money   `thrift:"discount,10" frugal:"10,default,Money" json:"discount"`
-	ShippingFee *Money   `thrift:"shippingFee,11" frugal:"11,default,Money" json:"shippingFee"`
+	TradeId     string     `thrift:"tradeId,1" frugal:"1,default,string" json:"tradeId"`
+	Flow        string     `thrift:"flow,2" frugal:"2,default,string" json:"flow"`
+	Orders      []*Order   `thrift:"orders,3" frugal:"3,default,list<Order>" json:"orders"`
+	Total       *Money     `thrift:"total,4" frugal:"4,default,Money" json:"total"`
+	Payable     *Money     `thrift:"payable,5" frugal:"5,default,Money" json:"payable"`
+	Address     *Address   `thrift:"address,6" frugal:"6,default,Address" json:"address"`
+	CreatedAt   int64      `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
+	PayDeadline int64      `thrift:"payDeadline,8" frugal:"8,default,i64" json:"payDeadline"`
+	Subtotal    *Money     `thrift:"subtotal,9" frugal:"9,default,Money" json:"subtotal"`
+	Discount    *Money     `thrift:"discount,10" frugal:"10,default,Money" json:"discount"`
+	ShippingFee *Money     `thrift:"shippingFee,11" frugal:"11,default,Money" json:"shippingFee"`
+	Payments    []*Payment `thrift:"payments,12" frugal:"12,default,list<Payment>" json:"payments"`
 }
 
 func NewTrade() *Trade {
@@ -1448,6 +1449,10 @@ func (p *Trade) GetShippingFee() (v *Money) {
 	}
 	return p.ShippingFee
 }
+
+func (p *Trade) GetPayments() (v []*Payment) {
+	return p.Payments
+}
 func (p *Trade) SetTradeId(val string) {
 	p.TradeId = val
 }
@@ -1480,6 +1485,9 @@ func (p *Trade) SetDiscount(val *Money) {
 }
 func (p *Trade) SetShippingFee(val *Money) {
 	p.ShippingFee = val
+}
+func (p *Trade) SetPayments(val []*Payment) {
+	p.Payments = val
 }
 
 func (p *Trade) IsSetTotal() bool {
@@ -1525,6 +1533,7 @@ var fieldIDToName_Trade = map[int16]string{
 	9:  "subtotal",
 	10: "discount",
 	11: "shippingFee",
+	12: "payments",
 }
 
 type PlaceOrderRequest struct {
@@ -1969,6 +1978,7 @@ type CreatePaymentRequest struct {
 	TradeId        string  `thrift:"tradeId,2" frugal:"2,default,string" json:"tradeId"`
 	Method         string  `thrift:"method,3" frugal:"3,default,string" json:"method"`
 	IdempotencyKey string  `thrift:"idempotencyKey,4" frugal:"4,default,string" json:"idempotencyKey"`
+	Purpose        string  `thrift:"purpose,5" frugal:"5,default,string" json:"purpose"`
 }
 
 func NewCreatePaymentRequest() *CreatePaymentRequest {
@@ -1998,6 +2008,10 @@ func (p *CreatePaymentRequest) GetMethod() (v string) {
 func (p *CreatePaymentRequest) GetIdempotencyKey() (v string) {
 	return p.IdempotencyKey
 }
+
+func (p *CreatePaymentRequest) GetPurpose() (v string) {
+	return p.Purpose
+}
 func (p *CreatePaymentRequest) SetCaller(val *Caller) {
 	p.Caller = val
 }
@@ -2009,6 +2023,9 @@ func (p *CreatePaymentRequest) SetMethod(val string) {
 }
 func (p *CreatePaymentRequest) SetIdempotencyKey(val string) {
 	p.IdempotencyKey = val
+}
+func (p *CreatePaymentRequest) SetPurpose(val string) {
+	p.Purpose = val
 }
 
 func (p *CreatePaymentRequest) IsSetCaller() bool {
@@ -2027,6 +2044,7 @@ var fieldIDToName_CreatePaymentRequest = map[int16]string{
 	2: "tradeId",
 	3: "method",
 	4: "idempotencyKey",
+	5: "purpose",
 }
 
 type Payment struct {
@@ -2037,6 +2055,7 @@ type Payment struct {
 	Amount      *Money `thrift:"amount,5" frugal:"5,default,Money" json:"amount"`
 	ProviderRef string `thrift:"providerRef,6" frugal:"6,default,string" json:"providerRef"`
 	CreatedAt   int64  `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
+	Purpose     string `thrift:"purpose,8" frugal:"8,default,string" json:"purpose"`
 }
 
 func NewPayment() *Payment {
@@ -2078,6 +2097,10 @@ func (p *Payment) GetProviderRef() (v string) {
 func (p *Payment) GetCreatedAt() (v int64) {
 	return p.CreatedAt
 }
+
+func (p *Payment) GetPurpose() (v string) {
+	return p.Purpose
+}
 func (p *Payment) SetPaymentId(val string) {
 	p.PaymentId = val
 }
@@ -2099,6 +2122,9 @@ func (p *Payment) SetProviderRef(val string) {
 func (p *Payment) SetCreatedAt(val int64) {
 	p.CreatedAt = val
 }
+func (p *Payment) SetPurpose(val string) {
+	p.Purpose = val
+}
 
 func (p *Payment) IsSetAmount() bool {
 	return p.Amount != nil
@@ -2119,6 +2145,7 @@ var fieldIDToName_Payment = map[int16]string{
 	5: "amount",
 	6: "providerRef",
 	7: "createdAt",
+	8: "purpose",
 }
 
 type SimulatePaymentRequest struct {

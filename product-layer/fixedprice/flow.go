@@ -182,6 +182,11 @@ func (f *Flow) Order(ctx context.Context, tenant string, a trade.Actor, orderID 
 	return f.core.Order(ctx, tenant, a, orderID)
 }
 
+// Payments are the payments made for a trade the actor may see, oldest first.
+func (f *Flow) Payments(ctx context.Context, tenant string, a trade.Actor, tradeID string) ([]*payment.Payment, error) {
+	return f.core.Payments(ctx, tenant, a, tradeID)
+}
+
 // Orders lists a buyer's orders, newest first.
 func (f *Flow) Orders(ctx context.Context, tenant, userID string, limit int, cursor string) (order.Page, error) {
 	return f.core.Orders(ctx, tenant, userID, limit, cursor)
@@ -194,6 +199,8 @@ type CreatePayment struct {
 	TradeID        string
 	Method         string
 	IdempotencyKey string
+	// Purpose is what the payment is for; a fixed-price trade is paid in full ("" is full).
+	Purpose payment.Purpose
 }
 
 // CreatePayment creates a payment intent for what the trade still owes. While an intent for the
@@ -205,6 +212,9 @@ func (f *Flow) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.P
 	prov, ok := f.providers[cmd.Method]
 	if !ok {
 		return nil, errkind.WithDetail(payment.ErrUnknownProvider, "unknown payment method %q", cmd.Method)
+	}
+	if cmd.Purpose != "" && cmd.Purpose != payment.Full {
+		return nil, errkind.WithDetail(payment.ErrInvalidPurpose, "a fixed-price trade is paid in full, not by %q", cmd.Purpose)
 	}
 	const scope = "create_payment"
 	hash := requestHash([]string{cmd.TradeID, cmd.Method})
@@ -226,7 +236,7 @@ func (f *Flow) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.P
 	if open, err := f.openPayment(ctx, cmd.Tenant, tr.ID(), cmd.Method, payable.Minor()); err != nil || open != nil {
 		return open, err
 	}
-	p := payment.New(f.d.IDs.NextString("P"), cmd.Tenant, tr.ID(), cmd.UserID, cmd.Method, payable, f.d.Now())
+	p := payment.New(f.d.IDs.NextString("P"), cmd.Tenant, tr.ID(), cmd.UserID, cmd.Method, payment.Full, payable, f.d.Now())
 	// The provider is called outside the transaction: a slow provider must not hold row locks.
 	// An intent orphaned by a failure below expires at the provider unpaid.
 	ref, err := prov.CreateIntent(ctx, p)

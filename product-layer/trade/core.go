@@ -95,6 +95,14 @@ func (c *Core) Order(ctx context.Context, tenant string, a Actor, orderID string
 	return o, nil
 }
 
+// Payments are the payments made for a trade the actor may see, oldest first.
+func (c *Core) Payments(ctx context.Context, tenant string, a Actor, tradeID string) ([]*payment.Payment, error) {
+	if _, err := c.Trade(ctx, tenant, a, tradeID); err != nil {
+		return nil, err
+	}
+	return c.d.Payments.ByTrade(ctx, tenant, tradeID)
+}
+
 // Orders lists a buyer's orders, newest first (limit 1-100, default 20).
 func (c *Core) Orders(ctx context.Context, tenant, userID string, limit int, cursor string) (order.Page, error) {
 	if limit <= 0 || limit > 100 {

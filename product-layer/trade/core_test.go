@@ -87,7 +87,7 @@ func newFixture(t *testing.T, db *dal.DB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := payment.New("P1", "t1", "T1", "u1", "sandbox", tr.Payable(), now)
+	p := payment.New("P1", "t1", "T1", "u1", "sandbox", payment.Full, tr.Payable(), now)
 	p.SetProviderRef("ref-1")
 	err = db.InTx(ctx, func(ctx context.Context) error {
 		if err := orders.CreateTrade(ctx, tr); err != nil {

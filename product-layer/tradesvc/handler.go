@@ -308,6 +308,13 @@ func (h *Handler) getTrade(ctx context.Context, req *trade.TradeRef) (*trade.Tra
 		return nil, err
 	}
 	dto := tradeDTO(t)
+	ps, err := h.flow.Payments(ctx, cl.tenant, cl.actor(), t.ID())
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		dto.Payments = append(dto.Payments, paymentDTO(p))
+	}
 	return dto, h.attachRefunds(ctx, cl.tenant, dto.Orders...)
 }
 
@@ -507,7 +514,7 @@ func (h *Handler) createPayment(ctx context.Context, req *trade.CreatePaymentReq
 		return nil, err
 	}
 	p, err := h.flow.CreatePayment(ctx, fixedprice.CreatePayment{Tenant: cl.tenant, UserID: cl.userID, TradeID: req.TradeId,
-		Method: req.Method, IdempotencyKey: req.IdempotencyKey})
+		Method: req.Method, IdempotencyKey: req.IdempotencyKey, Purpose: payment.Purpose(req.Purpose)})
 	if err != nil {
 		return nil, err
 	}
@@ -783,5 +790,5 @@ func tradeDTO(t *order.Trade) *trade.Trade {
 
 func paymentDTO(p *payment.Payment) *trade.Payment {
 	return &trade.Payment{PaymentId: p.ID(), TradeId: p.TradeID(), Method: p.Provider(), Status: string(p.Status()),
-		Amount: moneyDTO(p.Amount()), ProviderRef: p.ProviderRef(), CreatedAt: millis(p.CreatedAt())}
+		Amount: moneyDTO(p.Amount()), ProviderRef: p.ProviderRef(), CreatedAt: millis(p.CreatedAt()), Purpose: string(p.Purpose())}
 }

@@ -31,9 +31,12 @@ var _ payment.Store = (*Store)(nil)
 
 // Create implements payment.Store.
 func (s *Store) Create(ctx context.Context, p *payment.Payment) error {
-	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO payments (payment_id, tenant, trade_id, user_id, provider, currency,
-		amount, status, provider_ref, created_at, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.ID(), p.Tenant(), p.TradeID(), p.UserID(), p.Provider(), p.Amount().Currency().Code(), p.Amount().Minor(),
+	if !p.Purpose().Valid() {
+		return fmt.Errorf("paymentsql: payment %s has no purpose: %w", p.ID(), payment.ErrInvalidPurpose)
+	}
+	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO payments (payment_id, tenant, trade_id, user_id, provider, purpose, currency,
+		amount, status, provider_ref, created_at, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.ID(), p.Tenant(), p.TradeID(), p.UserID(), p.Provider(), string(p.Purpose()), p.Amount().Currency().Code(), p.Amount().Minor(),
 		string(p.Status()), p.ProviderRef(), p.CreatedAt().UnixMilli(), dal.Millis(p.SettledAt()))
 	if err != nil {
 		return fmt.Errorf("paymentsql: insert: %w", err)
@@ -41,19 +44,22 @@ func (s *Store) Create(ctx context.Context, p *payment.Payment) error {
 	return nil
 }
 
-const cols = `payment_id, tenant, trade_id, user_id, provider, currency, amount, status, provider_ref, created_at, settled_at`
+const cols = `payment_id, tenant, trade_id, user_id, provider, purpose, currency, amount, status, provider_ref, created_at, settled_at`
 
 func scan(row interface{ Scan(...any) error }) (*payment.Payment, error) {
-	var id, tenant, trade, user, provider, currency, status, ref string
+	var id, tenant, trade, user, provider, purpose, currency, status, ref string
 	var amount, created, settled int64
-	if err := row.Scan(&id, &tenant, &trade, &user, &provider, &currency, &amount, &status, &ref, &created, &settled); err != nil {
+	if err := row.Scan(&id, &tenant, &trade, &user, &provider, &purpose, &currency, &amount, &status, &ref, &created, &settled); err != nil {
 		return nil, err
 	}
 	cur, err := money.ParseCurrency(currency)
 	if err != nil {
 		return nil, fmt.Errorf("paymentsql: payment %s: %w", id, err)
 	}
-	return payment.FromStorage(id, tenant, trade, user, provider, money.New(amount, cur), payment.Status(status), ref,
+	if !payment.Purpose(purpose).Valid() {
+		return nil, fmt.Errorf("paymentsql: payment %s has purpose %q: %w", id, purpose, payment.ErrInvalidPurpose)
+	}
+	return payment.FromStorage(id, tenant, trade, user, provider, payment.Purpose(purpose), money.New(amount, cur), payment.Status(status), ref,
 		time.UnixMilli(created), dal.FromMillis(settled)), nil
 }
 

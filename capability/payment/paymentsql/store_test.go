@@ -18,12 +18,12 @@ func TestPaymentStore(t *testing.T) {
 		ctx := context.Background()
 		s := paymentsql.New(db)
 		now := time.UnixMilli(time.Now().UnixMilli())
-		p := payment.New("P1", "t1", "T1", "u1", "sandbox", money.New(1990, money.MustCurrency("CNY")), now)
+		p := payment.New("P1", "t1", "T1", "u1", "sandbox", payment.Full, money.New(1990, money.MustCurrency("CNY")), now)
 		p.SetProviderRef("sbx_1")
 		if err := s.Create(ctx, p); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Create(ctx, payment.New("P2", "t1", "T1", "u1", "sandbox", money.New(5, money.MustCurrency("CNY")), now.Add(time.Second))); err != nil {
+		if err := s.Create(ctx, payment.New("P2", "t1", "T1", "u1", "sandbox", payment.Full, money.New(5, money.MustCurrency("CNY")), now.Add(time.Second))); err != nil {
 			t.Fatal(err)
 		}
 		err := db.InTx(ctx, func(ctx context.Context) error {
@@ -62,7 +62,7 @@ func TestRefundStore(t *testing.T) {
 		s := paymentsql.New(db)
 		cny := money.MustCurrency("CNY")
 		now := time.UnixMilli(time.Now().UnixMilli())
-		p := payment.New("P1", "t1", "T1", "u1", "sandbox", money.New(1000, cny), now)
+		p := payment.New("P1", "t1", "T1", "u1", "sandbox", payment.Full, money.New(1000, cny), now)
 		_, _ = p.Settle(payment.OutcomeSucceeded, now)
 		if err := s.Create(ctx, p); err != nil {
 			t.Fatal(err)

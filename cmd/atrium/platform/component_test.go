@@ -257,7 +257,7 @@ func TestIdempotencyAndCallbackReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	pay := payment.FromStorage(str(p1["paymentId"]), "acme", tradeID, "u1", "sandbox", money.New(1990, cny), payment.Pending, ref, time.Now(), time.Time{})
+	pay := payment.FromStorage(str(p1["paymentId"]), "acme", tradeID, "u1", "sandbox", payment.Full, money.New(1990, cny), payment.Pending, ref, time.Now(), time.Time{})
 	cb, hdr := sb.Callback(pay, payment.OutcomeSucceeded)
 	post := func(body []byte, sig string) reply {
 		h := []string{sandboxpay.HeaderTimestamp, hdr.Get(sandboxpay.HeaderTimestamp), sandboxpay.HeaderSignature, sig}

@@ -187,3 +187,40 @@ func TestCancelRacingPayment(t *testing.T) {
 		}
 	})
 }
+
+// TestPaymentsHaveAPurpose: a trade shows every payment made for it with its purpose; a
+// fixed-price trade is paid in full, and a payment for any other purpose is refused with
+// payment.invalid_purpose and creates nothing, on both buyer channels.
+func TestPaymentsHaveAPurpose(t *testing.T) {
+	s := start(t, sqliteConfig(t), &clock{t: time.Now()})
+	admin := s.token("acme", "ops1", "", "admin")
+	s.seed(admin, "tea", "s1", 1990, 10)
+	app := s.token("acme", "u1", "app", "buyer")
+	mp := s.token("acme", "u1", "mp", "buyer")
+	tradeID := str(must(t, s.do("POST", "/app/v1/orders", app, orderBody(item("tea", 1))), 201, "place").data()["tradeId"])
+	if ps := must(t, s.do("GET", "/app/v1/trades/"+tradeID, app, nil), 200, "trade").data()["payments"].([]any); len(ps) != 0 {
+		t.Fatalf("an unpaid trade shows payments: %v", ps)
+	}
+	for _, purpose := range []string{"deposit", "balance", "cod_collection", "bogus"} {
+		if r := s.do("POST", "/app/v1/trades/"+tradeID+"/payments", app, map[string]any{"method": "sandbox", "purpose": purpose}); r.status != 400 || r.body["code"] != "payment.invalid_purpose" {
+			t.Errorf("app, purpose %s: %d %s; want 400 payment.invalid_purpose", purpose, r.status, r.raw)
+		}
+		if r := s.do("POST", "/mp/v1/trades/"+tradeID+"/payments", mp, map[string]any{"method": "sandbox", "purpose": purpose}); r.body["errcode"] != float64(45012) {
+			t.Errorf("mp, purpose %s: %s; want errcode 45012", purpose, r.raw)
+		}
+	}
+	p := must(t, s.do("POST", "/app/v1/trades/"+tradeID+"/payments", app, map[string]any{"method": "sandbox", "purpose": "full"}), 201, "pay in full").data()
+	if p["purpose"] != "full" {
+		t.Fatalf("payment: %v", p)
+	}
+	must(t, s.do("POST", "/admin/v1/payments/"+str(p["paymentId"])+"/simulate", admin, map[string]any{"outcome": "succeeded"}), 200, "simulate")
+	for _, view := range []struct{ path, token, purpose, status string }{
+		{"/app/v1/trades/" + tradeID, app, "purpose", "status"},
+		{"/mp/v1/trades/" + tradeID, mp, "purpose", "status"},
+	} {
+		ps := must(t, s.do("GET", view.path, view.token, nil), 200, "trade").data()["payments"].([]any)
+		if len(ps) != 1 || ps[0].(map[string]any)[view.purpose] != "full" || ps[0].(map[string]any)[view.status] != "succeeded" {
+			t.Fatalf("%s payments: %v; want the one full payment, succeeded", view.path, ps)
+		}
+	}
+}
