@@ -41,18 +41,12 @@ type (
 	Timers     = trade.Timers
 )
 
-// Idempotency claims a client's idempotency key for a result inside the transaction.
-type Idempotency interface {
-	// Claim returns the result already recorded for the key (found) or records ref.
-	Claim(ctx context.Context, tenant, userID, scope, key, requestHash, ref string) (string, bool, error)
-	// Lookup returns the result recorded for the key, if any.
-	Lookup(ctx context.Context, tenant, userID, scope, key, requestHash string) (string, bool, error)
-}
-
-// IDs makes unique ids with a prefix.
-type IDs interface {
-	NextString(prefix string) string
-}
+// More ports the flow shares with the trade core.
+type (
+	Idempotency = trade.Idempotency
+	IDs         = trade.IDs
+	RunLog      = trade.RunLog
+)
 
 // TimerUnpaid is the kind of the unpaid-trade timer.
 const TimerUnpaid = "fixedprice.unpaid_timeout"
@@ -125,11 +119,6 @@ type Deps struct {
 	Log *slog.Logger
 }
 
-// RunLog stores the extension script calls made for a trade.
-type RunLog interface {
-	SaveRuns(ctx context.Context, tenant, tradeID string, recs []extensions.Record) error
-}
-
 // Flow runs fixed-price trades.
 type Flow struct {
 	d         Deps
@@ -156,8 +145,9 @@ func New(d Deps, cfg Config) (*Flow, error) {
 		d.Log = slog.Default()
 	}
 	f := &Flow{d: d, cfg: cfg, providers: map[string]payment.Provider{}}
-	f.core = trade.New(trade.Deps{Tx: d.Tx, Orders: d.Orders, Inventory: d.Inventory, Payments: d.Payments, Outbox: d.Outbox,
-		Limits: d.Limits, Discounts: d.Discounts, Now: d.Now, Log: d.Log})
+	f.core = trade.New(trade.Deps{Tx: d.Tx, Catalog: d.Catalog, Orders: d.Orders, Inventory: d.Inventory, Payments: d.Payments,
+		Outbox: d.Outbox, Timers: d.Timers, Idempotency: d.Idempotency, IDs: d.IDs, Limits: d.Limits, Discounts: d.Discounts,
+		Prices: d.Prices, Delivery: d.Delivery, Ext: d.Ext, Runs: d.Runs, Now: d.Now, Log: d.Log})
 	for _, p := range d.Providers {
 		f.providers[p.Name()] = p
 	}
@@ -170,7 +160,7 @@ func (f *Flow) RegisterTimers(register func(kind string, h func(ctx context.Cont
 	register(TimerRefund, f.refundDue)
 }
 
-func timerRef(tenant, tradeID string) string { return tenant + "/" + tradeID }
+func timerRef(tenant, tradeID string) string { return trade.TimerRef(tenant, tradeID) }
 
 // Trade returns a trade the actor may see.
 func (f *Flow) Trade(ctx context.Context, tenant string, a trade.Actor, tradeID string) (*order.Trade, error) {
@@ -225,7 +215,7 @@ func (f *Flow) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.P
 			return f.d.Payments.Get(ctx, prev)
 		}
 	}
-	tr, err := f.Trade(ctx, cmd.Tenant, trade.Buyer(cmd.UserID), cmd.TradeID)
+	tr, err := f.Trade(ctx, cmd.Tenant, trade.ByBuyer(cmd.UserID), cmd.TradeID)
 	if err != nil {
 		return nil, err
 	}

@@ -165,19 +165,19 @@ func TestPlacePayShipDeliverComplete(t *testing.T) {
 			t.Fatalf("after pay got %+v; want 0 reserved 2 sold", l)
 		}
 		o := tr.Orders()[0]
-		if _, err := e.flow.Ship(ctx, "t1", trade.Operator("ops"), o.ID(), order.Shipment{Carrier: "SF", TrackingNo: "SF123"}); err != nil {
+		if _, err := e.flow.Ship(ctx, "t1", trade.ByOperator("ops"), o.ID(), order.Shipment{Carrier: "SF", TrackingNo: "SF123"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.flow.Complete(ctx, "t1", trade.Buyer("u1"), o.ID()); !errors.Is(err, order.ErrInvalidTransition) {
+		if _, err := e.flow.Complete(ctx, "t1", trade.ByBuyer("u1"), o.ID()); !errors.Is(err, order.ErrInvalidTransition) {
 			t.Fatalf("complete before delivery: got %v; want ErrInvalidTransition", err)
 		}
-		if _, err := e.flow.Deliver(ctx, "t1", trade.Operator("ops"), o.ID()); err != nil {
+		if _, err := e.flow.Deliver(ctx, "t1", trade.ByOperator("ops"), o.ID()); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.flow.Complete(ctx, "t1", trade.Buyer("u2"), o.ID()); !errors.Is(err, order.ErrNotFound) {
+		if _, err := e.flow.Complete(ctx, "t1", trade.ByBuyer("u2"), o.ID()); !errors.Is(err, order.ErrNotFound) {
 			t.Fatalf("another buyer completes: got %v; want ErrNotFound", err)
 		}
-		done, err := e.flow.Complete(ctx, "t1", trade.Buyer("u1"), o.ID())
+		done, err := e.flow.Complete(ctx, "t1", trade.ByBuyer("u1"), o.ID())
 		if err != nil || done.Status() != order.Completed {
 			t.Fatalf("complete: %v %v", done, err)
 		}
@@ -203,14 +203,14 @@ func TestCancelAndUnpaidTimeoutReleaseStock(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := 0; i < 2; i++ {
-			if _, err := e.flow.Cancel(ctx, "t1", trade.Buyer("u1"), tr.Orders()[0].ID(), fixedprice.ReasonBuyer); err != nil {
+			if _, err := e.flow.Cancel(ctx, "t1", trade.ByBuyer("u1"), tr.Orders()[0].ID(), fixedprice.ReasonBuyer); err != nil {
 				t.Fatalf("cancel #%d: %v", i, err)
 			}
 		}
 		if l := e.level(t, "a"); l.Available != 50 {
 			t.Fatalf("after cancel got %+v; want all 50 available", l)
 		}
-		if _, err := e.flow.Ship(ctx, "t1", trade.Operator("ops"), tr.Orders()[0].ID(), order.Shipment{Carrier: "SF", TrackingNo: "1"}); !errors.Is(err, order.ErrInvalidTransition) {
+		if _, err := e.flow.Ship(ctx, "t1", trade.ByOperator("ops"), tr.Orders()[0].ID(), order.Shipment{Carrier: "SF", TrackingNo: "1"}); !errors.Is(err, order.ErrInvalidTransition) {
 			t.Fatalf("ship cancelled: got %v; want ErrInvalidTransition", err)
 		}
 
@@ -230,7 +230,7 @@ func TestCancelAndUnpaidTimeoutReleaseStock(t *testing.T) {
 		if n, err := e.queue.RunDue(ctx, 10); err != nil || n != 1 {
 			t.Fatalf("timer ran %d, %v; want 1", n, err)
 		}
-		got, _ := e.flow.Order(ctx, "t1", trade.Buyer("u1"), tr2.Orders()[0].ID())
+		got, _ := e.flow.Order(ctx, "t1", trade.ByBuyer("u1"), tr2.Orders()[0].ID())
 		if got.Status() != order.Cancelled || got.CancelReason() != fixedprice.ReasonUnpaidTimeout {
 			t.Fatalf("got %s/%s; want cancelled/unpaid_timeout", got.Status(), got.CancelReason())
 		}

@@ -36,27 +36,27 @@ func TestRefundOnePaidChildOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		a, b := tr.Orders()[0], tr.Orders()[1]
-		if _, _, err := e.flow.Refund(ctx, "t1", trade.Buyer("u1"), a.ID(), fixedprice.ReasonBuyerRefund); !errors.Is(err, order.ErrInvalidTransition) {
+		if _, _, err := e.flow.Refund(ctx, "t1", trade.ByBuyer("u1"), a.ID(), fixedprice.ReasonBuyerRefund); !errors.Is(err, order.ErrInvalidTransition) {
 			t.Fatalf("refund before payment: %v; want ErrInvalidTransition", err)
 		}
 		pay := e.pay(t, tr, payment.OutcomeSucceeded)
-		if _, _, err := e.flow.Refund(ctx, "t1", trade.Buyer("u2"), a.ID(), fixedprice.ReasonBuyerRefund); !errors.Is(err, order.ErrNotFound) {
+		if _, _, err := e.flow.Refund(ctx, "t1", trade.ByBuyer("u2"), a.ID(), fixedprice.ReasonBuyerRefund); !errors.Is(err, order.ErrNotFound) {
 			t.Fatalf("another buyer refunds: %v; want ErrNotFound", err)
 		}
-		if _, _, err := e.flow.Refund(ctx, "t1", trade.Buyer("u1"), "O-nosuch", fixedprice.ReasonBuyerRefund); !errors.Is(err, order.ErrNotFound) {
+		if _, _, err := e.flow.Refund(ctx, "t1", trade.ByBuyer("u1"), "O-nosuch", fixedprice.ReasonBuyerRefund); !errors.Is(err, order.ErrNotFound) {
 			t.Fatalf("unknown order: %v; want ErrNotFound", err)
 		}
-		if _, err := e.flow.Ship(ctx, "t1", trade.Operator("ops"), b.ID(), order.Shipment{Carrier: "SF", TrackingNo: "SF1"}); err != nil {
+		if _, err := e.flow.Ship(ctx, "t1", trade.ByOperator("ops"), b.ID(), order.Shipment{Carrier: "SF", TrackingNo: "SF1"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := e.flow.Refund(ctx, "t1", trade.Buyer("u1"), b.ID(), fixedprice.ReasonBuyerRefund); !errors.Is(err, order.ErrInvalidTransition) {
+		if _, _, err := e.flow.Refund(ctx, "t1", trade.ByBuyer("u1"), b.ID(), fixedprice.ReasonBuyerRefund); !errors.Is(err, order.ErrInvalidTransition) {
 			t.Fatalf("refund after shipping: %v; want ErrInvalidTransition", err)
 		}
 		if l := e.level(t, "b"); l.Sold != 1 || l.Available != 49 {
 			t.Fatalf("refused refund changed stock: %+v", l)
 		}
 
-		o, r, err := e.flow.Refund(ctx, "t1", trade.Buyer("u1"), a.ID(), fixedprice.ReasonBuyerRefund)
+		o, r, err := e.flow.Refund(ctx, "t1", trade.ByBuyer("u1"), a.ID(), fixedprice.ReasonBuyerRefund)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,14 +67,14 @@ func TestRefundOnePaidChildOrder(t *testing.T) {
 		if l := e.level(t, "a"); l.Sold != 0 || l.Available != 50 {
 			t.Fatalf("stock after refund: %+v; want all 50 back on sale", l)
 		}
-		again, r2, err := e.flow.Refund(ctx, "t1", trade.Buyer("u1"), a.ID(), fixedprice.ReasonBuyerRefund)
+		again, r2, err := e.flow.Refund(ctx, "t1", trade.ByBuyer("u1"), a.ID(), fixedprice.ReasonBuyerRefund)
 		if err != nil || again.Status() != order.Refunded || r2 == nil || r2.ID() != r.ID() {
 			t.Fatalf("second refund: %v %+v %v", again, r2, err)
 		}
 		if l := e.level(t, "a"); l.Available != 50 {
 			t.Fatalf("second refund restocked again: %+v", l)
 		}
-		got, _ := e.flow.Trade(ctx, "t1", trade.Buyer("u1"), tr.ID())
+		got, _ := e.flow.Trade(ctx, "t1", trade.ByBuyer("u1"), tr.ID())
 		if got.Orders()[0].Status() != order.Refunded || got.Orders()[1].Status() != order.Shipped {
 			t.Fatalf("trade after refund: %s, %s", got.Orders()[0].Status(), got.Orders()[1].Status())
 		}
@@ -102,7 +102,7 @@ func TestRefundProviderDownIsAskedAgain(t *testing.T) {
 		}
 		e.pay(t, tr, payment.OutcomeSucceeded)
 		e.sandbox.FailRefunds(2)
-		o, r, err := e.flow.Refund(ctx, "t1", trade.Operator(""), tr.Orders()[0].ID(), fixedprice.ReasonOperatorRefund)
+		o, r, err := e.flow.Refund(ctx, "t1", trade.ByOperator(""), tr.Orders()[0].ID(), fixedprice.ReasonOperatorRefund)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +150,7 @@ func TestRefundRacesRefundOnce(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, r, err := e.flow.Refund(ctx, "t1", trade.Buyer("u1"), id, fixedprice.ReasonBuyerRefund)
+				_, r, err := e.flow.Refund(ctx, "t1", trade.ByBuyer("u1"), id, fixedprice.ReasonBuyerRefund)
 				errs[i] = err
 				if r != nil {
 					ids[i] = r.ID()
@@ -248,7 +248,7 @@ func TestRefundsInAnyOrderGiveBackExactly(t *testing.T) {
 			var refunded int64
 			for _, i := range rng.Perm(len(tr.Orders())) {
 				o := tr.Orders()[i]
-				_, r, err := flow.Refund(ctx, "t1", trade.Buyer("u1"), o.ID(), fixedprice.ReasonBuyerRefund)
+				_, r, err := flow.Refund(ctx, "t1", trade.ByBuyer("u1"), o.ID(), fixedprice.ReasonBuyerRefund)
 				if err != nil {
 					t.Fatalf("round %d: refund %s: %v", round, o.ID(), err)
 				}

@@ -26,14 +26,14 @@ type Actor struct {
 	ID string
 }
 
-// Buyer is the buyer userID.
-func Buyer(userID string) Actor { return Actor{Kind: ActorBuyer, ID: userID} }
+// ByBuyer is the buyer userID acting.
+func ByBuyer(userID string) Actor { return Actor{Kind: ActorBuyer, ID: userID} }
 
-// Operator is an operator of the tenant.
-func Operator(id string) Actor { return Actor{Kind: ActorOperator, ID: id} }
+// ByOperator is an operator of the tenant acting.
+func ByOperator(id string) Actor { return Actor{Kind: ActorOperator, ID: id} }
 
-// System is the platform acting on its own, as job.
-func System(job string) Actor { return Actor{Kind: ActorSystem, ID: job} }
+// BySystem is the platform acting on its own, as job.
+func BySystem(job string) Actor { return Actor{Kind: ActorSystem, ID: job} }
 
 // Sees reports whether the actor may see (and act on) a record owned by buyer owner: a buyer
 // sees only their own (a buyer without a user id sees nothing); operators and the system see

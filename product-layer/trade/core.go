@@ -15,11 +15,15 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/atriumtrade/atrium/capability/catalog"
+	"github.com/atriumtrade/atrium/capability/delivery"
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/limits"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/extensions"
 )
 
 // Transactor runs fn in one local transaction carried by ctx.
@@ -38,18 +42,27 @@ type Timers interface {
 	Cancel(ctx context.Context, kind, ref string) error
 }
 
-// Deps are what the core works with. Limits and Discounts may be nil (nothing is limited or
-// discounted on such a server).
+// Deps are what the core works with. Limits, Discounts, Prices, Delivery, Ext and Runs may be
+// nil: nothing is limited or discounted, every SKU sells at its own price, everything ships free,
+// only the Go defaults run, and no record of script runs is kept.
 type Deps struct {
-	Tx        Transactor
-	Orders    order.Repository
-	Inventory *inventory.Service
-	Payments  payment.Store
-	Outbox    Outbox
-	Limits    *limits.Service
-	Discounts *discount.Service
-	Now       func() time.Time
-	Log       *slog.Logger
+	Tx          Transactor
+	Catalog     catalog.Store
+	Orders      order.Repository
+	Inventory   *inventory.Service
+	Payments    payment.Store
+	Outbox      Outbox
+	Timers      Timers
+	Idempotency Idempotency
+	IDs         IDs
+	Limits      *limits.Service
+	Discounts   *discount.Service
+	Prices      *pricing.Prices
+	Delivery    *delivery.Service
+	Ext         extensions.Runtime
+	Runs        RunLog
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 // Core is the part of every flow that is not the flow's own.

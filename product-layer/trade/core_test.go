@@ -29,12 +29,12 @@ func TestActors(t *testing.T) {
 		sees  bool
 		valid bool
 	}{
-		{trade.Buyer("u1"), "u1", true, true},
-		{trade.Buyer("u1"), "u2", false, true},
-		{trade.Buyer(""), "", false, false},
-		{trade.Operator("ops"), "u2", true, true},
-		{trade.Operator(""), "u2", true, true},
-		{trade.System("unpaid_timeout"), "u2", true, true},
+		{trade.ByBuyer("u1"), "u1", true, true},
+		{trade.ByBuyer("u1"), "u2", false, true},
+		{trade.ByBuyer(""), "", false, false},
+		{trade.ByOperator("ops"), "u2", true, true},
+		{trade.ByOperator(""), "u2", true, true},
+		{trade.BySystem("unpaid_timeout"), "u2", true, true},
 		{trade.Actor{Kind: "robot"}, "u2", true, false},
 	} {
 		if got := c.a.Sees(c.owner); got != c.sees {
@@ -44,7 +44,7 @@ func TestActors(t *testing.T) {
 			t.Errorf("%+v validates: %v; want valid=%v", c.a, err, c.valid)
 		}
 	}
-	if err := trade.Buyer("").Validate(); !errors.Is(err, errkind.ErrUnauthenticated) {
+	if err := trade.ByBuyer("").Validate(); !errors.Is(err, errkind.ErrUnauthenticated) {
 		t.Errorf("a buyer without a user: %v", err)
 	}
 }
@@ -126,19 +126,19 @@ func TestReadsAreTheActorsOwn(t *testing.T) {
 	daltest.Each(t, migrations(), func(t *testing.T, db *dal.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		if _, err := f.core.Trade(ctx, "t1", trade.Buyer("u1"), "T1"); err != nil {
+		if _, err := f.core.Trade(ctx, "t1", trade.ByBuyer("u1"), "T1"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.core.Trade(ctx, "t1", trade.Buyer("u2"), "T1"); !errors.Is(err, order.ErrTradeNotFound) {
+		if _, err := f.core.Trade(ctx, "t1", trade.ByBuyer("u2"), "T1"); !errors.Is(err, order.ErrTradeNotFound) {
 			t.Fatalf("another buyer reads the trade: %v", err)
 		}
-		if _, err := f.core.Order(ctx, "t1", trade.Buyer(""), "O1"); !errors.Is(err, order.ErrNotFound) {
+		if _, err := f.core.Order(ctx, "t1", trade.ByBuyer(""), "O1"); !errors.Is(err, order.ErrNotFound) {
 			t.Fatalf("a buyer without a user reads an order: %v", err)
 		}
-		if _, err := f.core.Order(ctx, "t1", trade.Operator("ops"), "O2"); err != nil {
+		if _, err := f.core.Order(ctx, "t1", trade.ByOperator("ops"), "O2"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.core.Order(ctx, "t2", trade.Operator("ops"), "O2"); !errors.Is(err, order.ErrNotFound) {
+		if _, err := f.core.Order(ctx, "t2", trade.ByOperator("ops"), "O2"); !errors.Is(err, order.ErrNotFound) {
 			t.Fatalf("another tenant's operator reads the order: %v", err)
 		}
 	})
@@ -154,7 +154,7 @@ func TestUndoReleasesWhatAnOrderHeld(t *testing.T) {
 		boom := errors.New("boom")
 		undoFirst := func(fail bool) error {
 			return db.InTx(ctx, func(ctx context.Context) error {
-				tr, o, err := f.core.LockOrder(ctx, "t1", trade.Buyer("u1"), "O1")
+				tr, o, err := f.core.LockOrder(ctx, "t1", trade.ByBuyer("u1"), "O1")
 				if err != nil {
 					return err
 				}
@@ -194,7 +194,7 @@ func TestUndoReleasesWhatAnOrderHeld(t *testing.T) {
 			t.Fatalf("after confirm: %+v", l)
 		}
 		err := db.InTx(ctx, func(ctx context.Context) error {
-			tr, o, err := f.core.LockOrder(ctx, "t1", trade.Operator("ops"), "O2")
+			tr, o, err := f.core.LockOrder(ctx, "t1", trade.ByOperator("ops"), "O2")
 			if err != nil {
 				return err
 			}
@@ -218,14 +218,14 @@ func TestTransitionsAreTheActorsOwn(t *testing.T) {
 		f := newFixture(t, db)
 		ctx := context.Background()
 		complete := func(o *order.Order, now time.Time) error { return o.Complete(now) }
-		if _, err := f.core.Transition(ctx, "t1", trade.Buyer("u2"), "O1", trade.TopicOrderCompleted, complete); !errors.Is(err, order.ErrNotFound) {
+		if _, err := f.core.Transition(ctx, "t1", trade.ByBuyer("u2"), "O1", trade.TopicOrderCompleted, complete); !errors.Is(err, order.ErrNotFound) {
 			t.Fatalf("another buyer's move: %v", err)
 		}
-		if _, err := f.core.Transition(ctx, "t1", trade.Buyer("u1"), "O1", trade.TopicOrderCompleted, complete); !errors.Is(err, order.ErrInvalidTransition) {
+		if _, err := f.core.Transition(ctx, "t1", trade.ByBuyer("u1"), "O1", trade.TopicOrderCompleted, complete); !errors.Is(err, order.ErrInvalidTransition) {
 			t.Fatalf("completing an unpaid order: %v", err)
 		}
 		pay := func(o *order.Order, now time.Time) error { return o.Pay(now) }
-		o, err := f.core.Transition(ctx, "t1", trade.System("test"), "O1", trade.TopicOrderPaid, pay)
+		o, err := f.core.Transition(ctx, "t1", trade.BySystem("test"), "O1", trade.TopicOrderPaid, pay)
 		if err != nil || o.Status() != order.Paid {
 			t.Fatalf("pay: %v %v", o, err)
 		}
@@ -233,7 +233,7 @@ func TestTransitionsAreTheActorsOwn(t *testing.T) {
 		if err := db.Primary().QueryRow(`SELECT COUNT(*) FROM outbox_events WHERE topic = ? AND msg_key = ?`, trade.TopicOrderPaid, "O1").Scan(&events); err != nil || events != 1 {
 			t.Fatalf("%d order.paid events (%v); want 1", events, err)
 		}
-		if got, _ := f.core.Order(ctx, "t1", trade.Buyer("u1"), "O1"); got.Status() != order.Paid {
+		if got, _ := f.core.Order(ctx, "t1", trade.ByBuyer("u1"), "O1"); got.Status() != order.Paid {
 			t.Fatalf("stored status %s", got.Status())
 		}
 	})

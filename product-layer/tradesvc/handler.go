@@ -322,9 +322,9 @@ func (h *Handler) getTrade(ctx context.Context, req *trade.TradeRef) (*trade.Tra
 // who sees only their own records.
 func (cl caller) actor() tradecore.Actor {
 	if cl.role == RoleAdmin {
-		return tradecore.Operator(cl.userID)
+		return tradecore.ByOperator(cl.userID)
 	}
-	return tradecore.Buyer(cl.userID)
+	return tradecore.ByBuyer(cl.userID)
 }
 
 // GetOrder implements trade.TradeService.

@@ -2,6 +2,7 @@ package inventorysql_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -193,6 +194,77 @@ func TestHotCancelBeforeBatch(t *testing.T) {
 		}
 		if l := level(t, svc, "a", "wh1"); l.Reserved != 3 {
 			t.Fatalf("got %+v; want 3 reserved", l)
+		}
+	})
+}
+
+// TestPreparedStock: stock of a hot level is reserved ahead by Prepare, attached by Commit in
+// the order's transaction, and given back at once by Abort; stock of other levels is reserved
+// only by Commit, so an aborted order of them changes nothing.
+func TestPreparedStock(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		svc := setup(t, db)
+		mustSet(t, svc, "hot", "wh1", 10)
+		mustSet(t, svc, "cold", "wh1", 10)
+		if _, err := svc.SetHot(ctx, "t1", "hot", "wh1", true); err != nil {
+			t.Fatal(err)
+		}
+		level := func(sku string) inventory.Level {
+			t.Helper()
+			ls, err := svc.Levels(ctx, "t1", sku)
+			if err != nil || len(ls) != 1 {
+				t.Fatalf("levels: %v %v", ls, err)
+			}
+			return ls[0]
+		}
+		hot := func(id string, n int64) []inventory.Reservation {
+			return []inventory.Reservation{{ID: id, Lines: []inventory.Line{{SKUID: "hot", WarehouseID: "wh1", Quantity: n, Hot: true}}}}
+		}
+		hold := time.Now().Add(time.Minute)
+
+		p, err := svc.Prepare(ctx, "t1", hot("h1", 3), hold)
+		if err != nil || !p.Hot() || level("hot").Reserved != 3 {
+			t.Fatalf("prepared hot stock: %v %v %+v; want 3 reserved ahead", p, err, level("hot"))
+		}
+		if err := p.Abort(ctx); err != nil || level("hot").Reserved != 0 || level("hot").Available != 10 {
+			t.Fatalf("aborted: %v %+v; want everything back", err, level("hot"))
+		}
+
+		p, err = svc.Prepare(ctx, "t1", hot("h2", 2), hold)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.InTx(ctx, p.Commit); err != nil {
+			t.Fatal(err)
+		}
+		var expires sql.NullInt64
+		if err := db.Primary().QueryRowContext(ctx, `SELECT expires_at FROM inventory_reservations WHERE tenant = 't1' AND reservation_id = 'h2'`).Scan(&expires); err != nil || expires.Valid {
+			t.Fatalf("a committed hot reservation still expires: %v %v", expires, err)
+		}
+		if _, err := svc.Prepare(ctx, "t1", hot("h3", 9), hold); !errors.Is(err, inventory.ErrInsufficientStock) || level("hot").Reserved != 2 {
+			t.Fatalf("preparing more than there is: %v %+v", err, level("hot"))
+		}
+
+		cold := []inventory.Reservation{{ID: "c1", Lines: []inventory.Line{{SKUID: "cold", WarehouseID: "wh1", Quantity: 4}}}}
+		p, err = svc.Prepare(ctx, "t1", cold, hold)
+		if err != nil || p.Hot() || level("cold").Reserved != 0 {
+			t.Fatalf("prepared cold stock: %v %+v; want nothing reserved before the transaction", err, level("cold"))
+		}
+		boom := errors.New("boom")
+		if err := db.InTx(ctx, func(ctx context.Context) error {
+			if err := p.Commit(ctx); err != nil {
+				return err
+			}
+			return boom
+		}); !errors.Is(err, boom) || level("cold").Reserved != 0 {
+			t.Fatalf("a failed transaction: %v %+v; want nothing reserved", err, level("cold"))
+		}
+		if err := p.Abort(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.InTx(ctx, p.Commit); err != nil || level("cold").Reserved != 4 {
+			t.Fatalf("committed cold stock: %v %+v", err, level("cold"))
 		}
 	})
 }

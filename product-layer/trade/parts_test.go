@@ -1,4 +1,4 @@
-package fixedprice
+package trade
 
 import (
 	"math/rand/v2"
@@ -55,23 +55,23 @@ func TestPartsAddUpExactly(t *testing.T) {
 			var total, d, qty int64
 			promo := make([]int64, len(disc.Applied))
 			for _, pt := range parts {
-				if pt.line != li {
+				if pt.Line != li {
 					continue
 				}
 				var fromPromos int64
-				for a, n := range pt.promos {
+				for a, n := range pt.Promos {
 					if n < 0 {
 						t.Fatalf("run %d: negative promotion share %d", run, n)
 					}
 					promo[a] += n
 					fromPromos += n
 				}
-				if pt.discount < 0 || pt.discount > pt.total || fromPromos != pt.discount || pt.total != l.UnitPrice.Minor()*pt.stock.Quantity {
+				if pt.Discount < 0 || pt.Discount > pt.Total || fromPromos != pt.Discount || pt.Total != l.UnitPrice.Minor()*pt.Stock.Quantity {
 					t.Fatalf("run %d: part %+v of line %d (%d × %d)", run, pt, li, l.Quantity, l.UnitPrice.Minor())
 				}
-				total += pt.total
-				d += pt.discount
-				qty += pt.stock.Quantity
+				total += pt.Total
+				d += pt.Discount
+				qty += pt.Stock.Quantity
 			}
 			if total != l.Total.Minor() || d != disc.Lines[li] || qty != l.Quantity {
 				t.Fatalf("run %d: line %d parts sum to %d/%d/%d; want %d/%d/%d", run, li, total, d, qty, l.Total.Minor(), disc.Lines[li], l.Quantity)

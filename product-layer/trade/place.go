@@ -1,0 +1,160 @@
+package trade
+
+import (
+	"context"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/extensions"
+)
+
+// Idempotency claims a client's idempotency key for a result inside the transaction.
+type Idempotency interface {
+	// Claim returns the result already recorded for the key (found) or records ref.
+	Claim(ctx context.Context, tenant, userID, scope, key, requestHash, ref string) (string, bool, error)
+	// Lookup returns the result recorded for the key, if any.
+	Lookup(ctx context.Context, tenant, userID, scope, key, requestHash string) (string, bool, error)
+}
+
+// IDs makes unique ids with a prefix.
+type IDs interface {
+	NextString(prefix string) string
+}
+
+// RunLog stores the extension script calls made for a trade.
+type RunLog interface {
+	SaveRuns(ctx context.Context, tenant, tradeID string, recs []extensions.Record) error
+}
+
+// TimerRef is the reference of a trade's timers: tenant/tradeID.
+func TimerRef(tenant, tradeID string) string { return tenant + "/" + tradeID }
+
+// Timer is a durable timer a new trade sets in its own transaction.
+type Timer struct {
+	Kind string
+	Due  time.Time
+}
+
+// Placement is what a flow asks the core to write for a planned draft.
+type Placement struct {
+	Identity identity.Identity
+	Draft    *Draft
+	// Key is the client's idempotency key (empty: none), claimed in Scope for Hash, the digest
+	// of the request: a replay with the same key returns the first trade.
+	Key, Scope, Hash string
+	PayDeadline      time.Time
+	// Timers are set for the trade (TimerRef names it).
+	Timers []Timer
+	// Hold is how long stock reserved ahead of the transaction (hot SKUs) waits for it.
+	Hold time.Duration
+	// Runs are the extension calls made while planning, kept with the trade.
+	Runs []extensions.Record
+	// Also writes the flow's own rows for the trade, in its transaction, after the trade.
+	Also func(ctx context.Context, t *order.Trade) error
+}
+
+// Replayed returns the trade an earlier request with the same idempotency key created, or nil.
+func (c *Core) Replayed(ctx context.Context, tenant, userID, scope, key, hash string) (*order.Trade, error) {
+	if key == "" {
+		return nil, nil
+	}
+	prev, found, err := c.d.Idempotency.Lookup(ctx, tenant, userID, scope, key, hash)
+	if err != nil || !found {
+		return nil, err
+	}
+	return c.d.Orders.Trade(ctx, tenant, prev)
+}
+
+// Place writes a planned trade. Its stock is prepared first (a hot SKU's is reserved ahead, in a
+// batch with other orders'); then, in one transaction: the idempotency key is claimed, the trade
+// and its child orders are created with the record of the scripts that decided them, order.created
+// is emitted, the trade's timers are set, the flow writes its own rows, discounts are redeemed,
+// purchase-limit counters claimed, and the stock reserved (last: on MySQL its row locks are the
+// ones every order of a SKU queues on, held until commit). Whatever did not commit gives back
+// what was prepared. A replayed request returns the trade the first one created.
+func (c *Core) Place(ctx context.Context, pl Placement) (*order.Trade, error) {
+	d, tenant, userID := pl.Draft, pl.Identity.Tenant(), pl.Draft.Buyer.UserID
+	now := d.At
+	tradeID := c.d.IDs.NextString("T")
+	specs := make([]order.NewOrderSpec, 0, len(d.Groups))
+	reservations := make([]inventory.Reservation, 0, len(d.Groups))
+	for gi := range d.Groups {
+		spec, lines := d.OrderSpec(gi)
+		spec.ID = c.d.IDs.NextString("O")
+		specs = append(specs, spec)
+		reservations = append(reservations, inventory.Reservation{ID: spec.ID, Lines: lines})
+	}
+	stock, err := c.d.Inventory.Prepare(ctx, tenant, reservations, now.Add(pl.Hold))
+	if err != nil {
+		return nil, err
+	}
+	var t *order.Trade
+	var existing string
+	err = c.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		existing = ""
+		if pl.Key != "" {
+			prev, found, err := c.d.Idempotency.Claim(ctx, tenant, userID, pl.Scope, pl.Key, pl.Hash, tradeID)
+			if err != nil {
+				return err
+			}
+			if found {
+				existing = prev
+				return nil
+			}
+		}
+		var err error
+		if t, err = order.NewTrade(tradeID, pl.Identity, userID, d.Address, specs, now, pl.PayDeadline); err != nil {
+			return err
+		}
+		if err := c.d.Orders.CreateTrade(ctx, t); err != nil {
+			return err
+		}
+		if len(pl.Runs) > 0 && c.d.Runs != nil {
+			if err := c.d.Runs.SaveRuns(ctx, tenant, tradeID, pl.Runs); err != nil {
+				return err
+			}
+		}
+		if _, err := c.d.Outbox.Append(ctx, TopicOrderCreated, tradeID, NewTradeCreated(t, now)); err != nil {
+			return err
+		}
+		for _, tm := range pl.Timers {
+			if err := c.d.Timers.Schedule(ctx, tm.Kind, TimerRef(tenant, tradeID), tm.Due); err != nil {
+				return err
+			}
+		}
+		if pl.Also != nil {
+			if err := pl.Also(ctx, t); err != nil {
+				return err
+			}
+		}
+		if c.d.Discounts != nil {
+			if err := c.d.Discounts.Redeem(ctx, tenant, d.Discount.Redemption(tradeID, userID)); err != nil {
+				return err
+			}
+		}
+		if len(d.Claims) > 0 {
+			ids := make([]string, len(specs))
+			for i, spec := range specs {
+				ids[i] = spec.ID
+			}
+			if err := c.d.Limits.Claim(ctx, tenant, ids, d.Claims); err != nil {
+				return err
+			}
+		}
+		return stock.Commit(ctx)
+	})
+	if err != nil || existing != "" {
+		if aerr := stock.Abort(ctx); aerr != nil {
+			c.d.Log.Warn("stock reserved ahead not given back; it expires at its hold", "tenant", tenant, "trade", tradeID, "err", aerr)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if existing != "" {
+		return c.d.Orders.Trade(ctx, tenant, existing)
+	}
+	return t, nil
+}
