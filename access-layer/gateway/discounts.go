@@ -6,8 +6,8 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
+	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
-	"github.com/atriumtrade/atrium/product-layer/rpcerr"
 )
 
 // Promotions, coupons and campaigns are admin-only. Their money fields are integers in minor

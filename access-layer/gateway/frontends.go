@@ -9,8 +9,8 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
+	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
-	"github.com/atriumtrade/atrium/product-layer/rpcerr"
 )
 
 // frontends caches the front-end registrations of every tenant. Tokens name their front end

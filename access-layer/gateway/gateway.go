@@ -31,9 +31,9 @@ import (
 	"github.com/hertz-contrib/cors"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradeservice"
-	"github.com/atriumtrade/atrium/product-layer/rpcerr"
 )
 
 // Config of the gateway.

@@ -22,6 +22,7 @@ import (
 	_ "github.com/atriumtrade/atrium/capability/order"
 	_ "github.com/atriumtrade/atrium/capability/payment"
 	_ "github.com/atriumtrade/atrium/capability/pricing"
+	_ "github.com/atriumtrade/atrium/components/dal"
 	_ "github.com/atriumtrade/atrium/extensions"
 )
 
@@ -149,5 +150,21 @@ func TestDecodeByChannel(t *testing.T) {
 	_ = in.UnmarshalJSON([]byte(`99999999999999999999`))
 	if _, err := mpChannel.parseMoney("expectedTotal", in, "CNY"); !errors.Is(err, money.ErrOverflow) {
 		t.Errorf("mp overflow: got %v; want ErrOverflow", err)
+	}
+}
+
+// TestAnUnknownCodeAnswersByItsKind: a code this access node does not know (a newer trade
+// node's) answers with its kind's status and errcode, never 500.
+func TestAnUnknownCodeAnswersByItsKind(t *testing.T) {
+	for kind, want := range map[errkind.Kind]errorSpec{
+		errkind.Invalid:   {"presale.x", 400, 40000},
+		errkind.NotFound:  {"presale.x", 404, 40400},
+		errkind.Conflict:  {"presale.x", 409, 40900},
+		errkind.Exhausted: {"presale.x", 409, 40900},
+		errkind.Forbidden: {"presale.x", 403, 40300},
+	} {
+		if got := specFor(errkind.Remote(kind, "presale.x", "m")); got != want {
+			t.Errorf("%s: %+v; want %+v", kind, got, want)
+		}
 	}
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
-	"github.com/atriumtrade/atrium/product-layer/rpcerr"
 )
 
 // route is one registered route and what the OpenAPI document says of it.

@@ -74,6 +74,16 @@ func New(kind Kind, code, public string) *Error {
 	return e
 }
 
+// Remote returns a sentinel for a code this binary does not declare: one a newer peer sent
+// across the wire. It is not registered, so a node one version behind still answers the code,
+// with the status of its kind, instead of an internal error.
+func Remote(kind Kind, code, public string) *Error {
+	if int(kind) >= len(kindNames) {
+		kind = Internal
+	}
+	return &Error{code: code, kind: kind, public: public}
+}
+
 // Lookup returns the sentinel declared for code, if any package linked into the binary declared it.
 func Lookup(code string) (*Error, bool) {
 	mu.RLock()

@@ -10,8 +10,8 @@ import (
 
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/cmd/atrium/platform"
+	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
-	"github.com/atriumtrade/atrium/product-layer/rpcerr"
 )
 
 // demoTenant is the tenant `serve --demo` seeds.

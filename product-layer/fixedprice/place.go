@@ -146,10 +146,13 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 	call := extensions.Call{Identity: cmd.Identity, UserID: userID}
 	dest := inventory.Region{Country: addr.Country, Province: addr.Province, City: addr.City, District: addr.District}
 	// A warehouse chosen from a snapshot of stock can be drained by a concurrent order before
-	// this one reserves, and a campaign's budget spent; then plan once more from fresh data.
+	// this one reserves, and a campaign's budget spent; and stock of a hot SKU reserved ahead
+	// comes back if the transaction could not attach it within the hold (a node that stalled).
+	// Then plan once more from fresh data, under new ids.
 	for attempt := 0; ; attempt++ {
 		tr, err := f.place(ctx, cmd, call, dest, addr, items, hash)
-		if attempt == 0 && (errors.Is(err, inventory.ErrInsufficientStock) || errors.Is(err, discount.ErrBudgetExhausted)) {
+		if attempt == 0 && (errors.Is(err, inventory.ErrInsufficientStock) || errors.Is(err, discount.ErrBudgetExhausted) ||
+			errors.Is(err, inventory.ErrReservationCancelled)) {
 			continue
 		}
 		return tr, err

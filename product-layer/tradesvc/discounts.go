@@ -20,8 +20,7 @@ func (h *Handler) discountAdmin(c *trade.Caller) (caller, error) {
 
 // PutPromotion implements trade.TradeService.
 func (h *Handler) PutPromotion(ctx context.Context, req *trade.PutPromotionRequest) (*trade.Promotion, error) {
-	resp, err := h.putPromotion(ctx, req)
-	return resp, h.wrap(ctx, "PutPromotion", err)
+	return h.putPromotion(ctx, req)
 }
 
 func (h *Handler) putPromotion(ctx context.Context, req *trade.PutPromotionRequest) (*trade.Promotion, error) {
@@ -47,8 +46,7 @@ func (h *Handler) putPromotion(ctx context.Context, req *trade.PutPromotionReque
 
 // GetPromotion implements trade.TradeService.
 func (h *Handler) GetPromotion(ctx context.Context, req *trade.PromotionRef) (*trade.Promotion, error) {
-	resp, err := h.getPromotion(ctx, req)
-	return resp, h.wrap(ctx, "GetPromotion", err)
+	return h.getPromotion(ctx, req)
 }
 
 func (h *Handler) getPromotion(ctx context.Context, req *trade.PromotionRef) (*trade.Promotion, error) {
@@ -65,8 +63,7 @@ func (h *Handler) getPromotion(ctx context.Context, req *trade.PromotionRef) (*t
 
 // ListPromotions implements trade.TradeService.
 func (h *Handler) ListPromotions(ctx context.Context, req *trade.ListPromotionsRequest) (*trade.ListPromotionsResponse, error) {
-	resp, err := h.listPromotions(ctx, req)
-	return resp, h.wrap(ctx, "ListPromotions", err)
+	return h.listPromotions(ctx, req)
 }
 
 func (h *Handler) listPromotions(ctx context.Context, req *trade.ListPromotionsRequest) (*trade.ListPromotionsResponse, error) {
@@ -87,8 +84,7 @@ func (h *Handler) listPromotions(ctx context.Context, req *trade.ListPromotionsR
 
 // PutCoupon implements trade.TradeService.
 func (h *Handler) PutCoupon(ctx context.Context, req *trade.PutCouponRequest) (*trade.Coupon, error) {
-	resp, err := h.putCoupon(ctx, req)
-	return resp, h.wrap(ctx, "PutCoupon", err)
+	return h.putCoupon(ctx, req)
 }
 
 func (h *Handler) putCoupon(ctx context.Context, req *trade.PutCouponRequest) (*trade.Coupon, error) {
@@ -118,8 +114,7 @@ func (h *Handler) putCoupon(ctx context.Context, req *trade.PutCouponRequest) (*
 
 // GetCoupon implements trade.TradeService.
 func (h *Handler) GetCoupon(ctx context.Context, req *trade.CouponRef) (*trade.Coupon, error) {
-	resp, err := h.getCoupon(ctx, req)
-	return resp, h.wrap(ctx, "GetCoupon", err)
+	return h.getCoupon(ctx, req)
 }
 
 func (h *Handler) getCoupon(ctx context.Context, req *trade.CouponRef) (*trade.Coupon, error) {
@@ -140,8 +135,7 @@ func (h *Handler) getCoupon(ctx context.Context, req *trade.CouponRef) (*trade.C
 
 // PutCampaign implements trade.TradeService.
 func (h *Handler) PutCampaign(ctx context.Context, req *trade.PutCampaignRequest) (*trade.Campaign, error) {
-	resp, err := h.putCampaign(ctx, req)
-	return resp, h.wrap(ctx, "PutCampaign", err)
+	return h.putCampaign(ctx, req)
 }
 
 func (h *Handler) putCampaign(ctx context.Context, req *trade.PutCampaignRequest) (*trade.Campaign, error) {
@@ -170,8 +164,7 @@ func (h *Handler) putCampaign(ctx context.Context, req *trade.PutCampaignRequest
 
 // GetCampaign implements trade.TradeService.
 func (h *Handler) GetCampaign(ctx context.Context, req *trade.CampaignRef) (*trade.Campaign, error) {
-	resp, err := h.getCampaign(ctx, req)
-	return resp, h.wrap(ctx, "GetCampaign", err)
+	return h.getCampaign(ctx, req)
 }
 
 func (h *Handler) getCampaign(ctx context.Context, req *trade.CampaignRef) (*trade.Campaign, error) {

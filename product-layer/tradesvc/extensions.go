@@ -10,7 +10,7 @@ import (
 // ListExtensionPoints implements trade.TradeService.
 func (h *Handler) ListExtensionPoints(ctx context.Context, req *trade.ListPointsRequest) (*trade.ListPointsResponse, error) {
 	if _, err := h.admin(req.Caller); err != nil {
-		return nil, h.wrap(ctx, "ListExtensionPoints", err)
+		return nil, err
 	}
 	resp := &trade.ListPointsResponse{Points: []*trade.ExtensionPoint{}}
 	for _, d := range extensions.Points() {
@@ -24,11 +24,11 @@ func (h *Handler) ListExtensionPoints(ctx context.Context, req *trade.ListPoints
 // ValidateScript implements trade.TradeService.
 func (h *Handler) ValidateScript(ctx context.Context, req *trade.ValidateScriptRequest) (*trade.ValidateScriptResponse, error) {
 	if _, err := h.admin(req.Caller); err != nil {
-		return nil, h.wrap(ctx, "ValidateScript", err)
+		return nil, err
 	}
 	hdr, _, err := h.ext.Validate(ctx, req.Source)
 	if err != nil {
-		return nil, h.wrap(ctx, "ValidateScript", err)
+		return nil, err
 	}
 	return &trade.ValidateScriptResponse{Point: hdr.Point, Fixtures: int32(len(hdr.Fixtures))}, nil
 }
@@ -37,11 +37,11 @@ func (h *Handler) ValidateScript(ctx context.Context, req *trade.ValidateScriptR
 func (h *Handler) UploadScript(ctx context.Context, req *trade.UploadScriptRequest) (*trade.ScriptVersion, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
-		return nil, h.wrap(ctx, "UploadScript", err)
+		return nil, err
 	}
 	v, err := h.ext.Upload(ctx, cl.tenant, req.ScriptId, req.Source, cl.userID, req.Notes)
 	if err != nil {
-		return nil, h.wrap(ctx, "UploadScript", err)
+		return nil, err
 	}
 	return versionDTO(v, true), nil
 }
@@ -50,11 +50,11 @@ func (h *Handler) UploadScript(ctx context.Context, req *trade.UploadScriptReque
 func (h *Handler) TestRunScript(ctx context.Context, req *trade.TestRunScriptRequest) (*trade.TestRunScriptResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
-		return nil, h.wrap(ctx, "TestRunScript", err)
+		return nil, err
 	}
 	out, err := h.ext.TestRun(ctx, cl.tenant, req.ScriptId, int(req.Version), req.Input, req.Previous)
 	if err != nil {
-		return nil, h.wrap(ctx, "TestRunScript", err)
+		return nil, err
 	}
 	return &trade.TestRunScriptResponse{Output: out}, nil
 }
@@ -63,11 +63,11 @@ func (h *Handler) TestRunScript(ctx context.Context, req *trade.TestRunScriptReq
 func (h *Handler) PublishScript(ctx context.Context, req *trade.PublishScriptRequest) (*trade.Publication, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
-		return nil, h.wrap(ctx, "PublishScript", err)
+		return nil, err
 	}
 	p, err := h.ext.Publish(ctx, cl.tenant, req.Scope, req.ScriptId, int(req.Version), int(req.GrayBasisPoints), cl.userID)
 	if err != nil {
-		return nil, h.wrap(ctx, "PublishScript", err)
+		return nil, err
 	}
 	return publicationDTO(p), nil
 }
@@ -76,11 +76,11 @@ func (h *Handler) PublishScript(ctx context.Context, req *trade.PublishScriptReq
 func (h *Handler) RollbackScript(ctx context.Context, req *trade.RollbackScriptRequest) (*trade.RollbackScriptResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
-		return nil, h.wrap(ctx, "RollbackScript", err)
+		return nil, err
 	}
 	p, err := h.ext.Rollback(ctx, cl.tenant, req.Scope, req.Point)
 	if err != nil {
-		return nil, h.wrap(ctx, "RollbackScript", err)
+		return nil, err
 	}
 	resp := &trade.RollbackScriptResponse{}
 	if p != nil && (p.StableScript != "" || p.GrayScript != "") {
@@ -93,11 +93,11 @@ func (h *Handler) RollbackScript(ctx context.Context, req *trade.RollbackScriptR
 func (h *Handler) ListScriptVersions(ctx context.Context, req *trade.ListScriptVersionsRequest) (*trade.ListScriptVersionsResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
-		return nil, h.wrap(ctx, "ListScriptVersions", err)
+		return nil, err
 	}
 	vs, err := h.ext.Versions(ctx, cl.tenant, req.ScriptId)
 	if err != nil {
-		return nil, h.wrap(ctx, "ListScriptVersions", err)
+		return nil, err
 	}
 	resp := &trade.ListScriptVersionsResponse{Versions: []*trade.ScriptVersion{}}
 	for _, v := range vs {
@@ -110,11 +110,11 @@ func (h *Handler) ListScriptVersions(ctx context.Context, req *trade.ListScriptV
 func (h *Handler) ListPublications(ctx context.Context, req *trade.ListPublicationsRequest) (*trade.ListPublicationsResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
-		return nil, h.wrap(ctx, "ListPublications", err)
+		return nil, err
 	}
 	ps, err := h.ext.Publications(ctx, cl.tenant)
 	if err != nil {
-		return nil, h.wrap(ctx, "ListPublications", err)
+		return nil, err
 	}
 	resp := &trade.ListPublicationsResponse{Publications: []*trade.Publication{}}
 	for _, p := range ps {
@@ -125,8 +125,7 @@ func (h *Handler) ListPublications(ctx context.Context, req *trade.ListPublicati
 
 // OrderScriptRuns implements trade.TradeService.
 func (h *Handler) OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest) (*trade.OrderScriptRunsResponse, error) {
-	resp, err := h.orderScriptRuns(ctx, req)
-	return resp, h.wrap(ctx, "OrderScriptRuns", err)
+	return h.orderScriptRuns(ctx, req)
 }
 
 func (h *Handler) orderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest) (*trade.OrderScriptRunsResponse, error) {

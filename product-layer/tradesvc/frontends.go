@@ -10,8 +10,7 @@ import (
 
 // RegisterFrontend implements trade.TradeService.
 func (h *Handler) RegisterFrontend(ctx context.Context, req *trade.RegisterFrontendRequest) (*trade.Frontend, error) {
-	resp, err := h.registerFrontend(ctx, req)
-	return resp, h.wrap(ctx, "RegisterFrontend", err)
+	return h.registerFrontend(ctx, req)
 }
 
 func (h *Handler) registerFrontend(ctx context.Context, req *trade.RegisterFrontendRequest) (*trade.Frontend, error) {
@@ -31,8 +30,7 @@ func (h *Handler) registerFrontend(ctx context.Context, req *trade.RegisterFront
 
 // ListFrontends implements trade.TradeService.
 func (h *Handler) ListFrontends(ctx context.Context, req *trade.ListFrontendsRequest) (*trade.ListFrontendsResponse, error) {
-	resp, err := h.listFrontends(ctx, req)
-	return resp, h.wrap(ctx, "ListFrontends", err)
+	return h.listFrontends(ctx, req)
 }
 
 func (h *Handler) listFrontends(ctx context.Context, req *trade.ListFrontendsRequest) (*trade.ListFrontendsResponse, error) {

@@ -24,7 +24,6 @@ import (
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
-	"github.com/atriumtrade/atrium/product-layer/rpcerr"
 	tradecore "github.com/atriumtrade/atrium/product-layer/trade"
 )
 
@@ -134,10 +133,6 @@ func parseCaller(c *trade.Caller) (caller, error) {
 	return caller{tenant: c.Tenant, bizCode: c.BizCode, userID: c.UserId, role: c.Role, channel: c.Channel, memberLevel: c.MemberLevel}, nil
 }
 
-func (h *Handler) wrap(ctx context.Context, method string, err error) error {
-	return rpcerr.ToKitex(ctx, h.log, method, err)
-}
-
 // buyerIdentity authenticates a buyer and derives the business identity the request runs under:
 // the caller's tenant and business line, and the flow's scenario.
 func (h *Handler) buyerIdentity(c *trade.Caller, flow string) (caller, identity.Identity, error) {
@@ -174,15 +169,14 @@ func items(in []*trade.Item) []pricing.Item {
 // Ping implements trade.TradeService.
 func (h *Handler) Ping(ctx context.Context, _ *trade.PingRequest) (*trade.PingResponse, error) {
 	if err := h.db.PingContext(ctx); err != nil {
-		return nil, h.wrap(ctx, "Ping", errors.Join(errkind.ErrUnavailable, err))
+		return nil, errors.Join(errkind.ErrUnavailable, err)
 	}
 	return &trade.PingResponse{Ready: true}, nil
 }
 
 // Quote implements trade.TradeService.
 func (h *Handler) Quote(ctx context.Context, req *trade.QuoteRequest) (*trade.QuoteResponse, error) {
-	resp, err := h.quote(ctx, req)
-	return resp, h.wrap(ctx, "Quote", err)
+	return h.quote(ctx, req)
 }
 
 func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.QuoteResponse, error) {
@@ -257,8 +251,7 @@ func appliedDTOs(applied []discount.Applied, lines []int, cur money.Currency) []
 
 // PlaceOrder implements trade.TradeService.
 func (h *Handler) PlaceOrder(ctx context.Context, req *trade.PlaceOrderRequest) (*trade.Trade, error) {
-	resp, err := h.placeOrder(ctx, req)
-	return resp, h.wrap(ctx, "PlaceOrder", err)
+	return h.placeOrder(ctx, req)
 }
 
 func (h *Handler) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest) (*trade.Trade, error) {
@@ -294,8 +287,7 @@ func (h *Handler) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest) 
 
 // GetTrade implements trade.TradeService.
 func (h *Handler) GetTrade(ctx context.Context, req *trade.TradeRef) (*trade.Trade, error) {
-	resp, err := h.getTrade(ctx, req)
-	return resp, h.wrap(ctx, "GetTrade", err)
+	return h.getTrade(ctx, req)
 }
 
 func (h *Handler) getTrade(ctx context.Context, req *trade.TradeRef) (*trade.Trade, error) {
@@ -329,8 +321,7 @@ func (cl caller) actor() tradecore.Actor {
 
 // GetOrder implements trade.TradeService.
 func (h *Handler) GetOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
-	resp, err := h.getOrder(ctx, req)
-	return resp, h.wrap(ctx, "GetOrder", err)
+	return h.getOrder(ctx, req)
 }
 
 func (h *Handler) getOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
@@ -348,8 +339,7 @@ func (h *Handler) getOrder(ctx context.Context, req *trade.OrderRef) (*trade.Ord
 
 // ListOrders implements trade.TradeService.
 func (h *Handler) ListOrders(ctx context.Context, req *trade.ListOrdersRequest) (*trade.ListOrdersResponse, error) {
-	resp, err := h.listOrders(ctx, req)
-	return resp, h.wrap(ctx, "ListOrders", err)
+	return h.listOrders(ctx, req)
 }
 
 func (h *Handler) listOrders(ctx context.Context, req *trade.ListOrdersRequest) (*trade.ListOrdersResponse, error) {
@@ -399,8 +389,7 @@ func refundDTO(r *payment.Refund) *trade.Refund {
 
 // RefundOrder implements trade.TradeService.
 func (h *Handler) RefundOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
-	resp, err := h.refundOrder(ctx, req)
-	return resp, h.wrap(ctx, "RefundOrder", err)
+	return h.refundOrder(ctx, req)
 }
 
 func (h *Handler) refundOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
@@ -425,8 +414,7 @@ func (h *Handler) refundOrder(ctx context.Context, req *trade.OrderRef) (*trade.
 
 // CancelOrder implements trade.TradeService.
 func (h *Handler) CancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
-	resp, err := h.cancelOrder(ctx, req)
-	return resp, h.wrap(ctx, "CancelOrder", err)
+	return h.cancelOrder(ctx, req)
 }
 
 func (h *Handler) cancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
@@ -447,8 +435,7 @@ func (h *Handler) cancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.
 
 // ShipOrder implements trade.TradeService.
 func (h *Handler) ShipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*trade.Order, error) {
-	resp, err := h.shipOrder(ctx, req)
-	return resp, h.wrap(ctx, "ShipOrder", err)
+	return h.shipOrder(ctx, req)
 }
 
 func (h *Handler) shipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*trade.Order, error) {
@@ -465,8 +452,7 @@ func (h *Handler) shipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*
 
 // DeliverOrder implements trade.TradeService.
 func (h *Handler) DeliverOrder(ctx context.Context, req *trade.DeliverOrderRequest) (*trade.Order, error) {
-	resp, err := h.deliverOrder(ctx, req)
-	return resp, h.wrap(ctx, "DeliverOrder", err)
+	return h.deliverOrder(ctx, req)
 }
 
 func (h *Handler) deliverOrder(ctx context.Context, req *trade.DeliverOrderRequest) (*trade.Order, error) {
@@ -486,8 +472,7 @@ func (h *Handler) deliverOrder(ctx context.Context, req *trade.DeliverOrderReque
 
 // CompleteOrder implements trade.TradeService.
 func (h *Handler) CompleteOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
-	resp, err := h.completeOrder(ctx, req)
-	return resp, h.wrap(ctx, "CompleteOrder", err)
+	return h.completeOrder(ctx, req)
 }
 
 func (h *Handler) completeOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
@@ -504,8 +489,7 @@ func (h *Handler) completeOrder(ctx context.Context, req *trade.OrderRef) (*trad
 
 // CreatePayment implements trade.TradeService.
 func (h *Handler) CreatePayment(ctx context.Context, req *trade.CreatePaymentRequest) (*trade.Payment, error) {
-	resp, err := h.createPayment(ctx, req)
-	return resp, h.wrap(ctx, "CreatePayment", err)
+	return h.createPayment(ctx, req)
 }
 
 func (h *Handler) createPayment(ctx context.Context, req *trade.CreatePaymentRequest) (*trade.Payment, error) {
@@ -523,8 +507,7 @@ func (h *Handler) createPayment(ctx context.Context, req *trade.CreatePaymentReq
 
 // SimulatePayment implements trade.TradeService.
 func (h *Handler) SimulatePayment(ctx context.Context, req *trade.SimulatePaymentRequest) (*trade.Payment, error) {
-	resp, err := h.simulatePayment(ctx, req)
-	return resp, h.wrap(ctx, "SimulatePayment", err)
+	return h.simulatePayment(ctx, req)
 }
 
 func (h *Handler) simulatePayment(ctx context.Context, req *trade.SimulatePaymentRequest) (*trade.Payment, error) {
@@ -560,15 +543,14 @@ func (h *Handler) PaymentCallback(ctx context.Context, req *trade.PaymentCallbac
 	}
 	err := h.flow.HandlePaymentCallback(ctx, req.Provider, hdr, req.Body)
 	if err != nil {
-		return nil, h.wrap(ctx, "PaymentCallback", err)
+		return nil, err
 	}
 	return &trade.PaymentCallbackResponse{Accepted: true}, nil
 }
 
 // UpsertSKU implements trade.TradeService.
 func (h *Handler) UpsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*trade.SKU, error) {
-	resp, err := h.upsertSKU(ctx, req)
-	return resp, h.wrap(ctx, "UpsertSKU", err)
+	return h.upsertSKU(ctx, req)
 }
 
 func (h *Handler) upsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*trade.SKU, error) {
@@ -601,8 +583,7 @@ func (h *Handler) upsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*
 
 // GetSKU implements trade.TradeService.
 func (h *Handler) GetSKU(ctx context.Context, req *trade.SKURef) (*trade.SKU, error) {
-	resp, err := h.getSKU(ctx, req)
-	return resp, h.wrap(ctx, "GetSKU", err)
+	return h.getSKU(ctx, req)
 }
 
 func (h *Handler) getSKU(ctx context.Context, req *trade.SKURef) (*trade.SKU, error) {
@@ -627,8 +608,7 @@ const maxMillis = 253402300799999
 
 // PutWarehouse implements trade.TradeService.
 func (h *Handler) PutWarehouse(ctx context.Context, req *trade.PutWarehouseRequest) (*trade.Warehouse, error) {
-	resp, err := h.putWarehouse(ctx, req)
-	return resp, h.wrap(ctx, "PutWarehouse", err)
+	return h.putWarehouse(ctx, req)
 }
 
 func (h *Handler) putWarehouse(ctx context.Context, req *trade.PutWarehouseRequest) (*trade.Warehouse, error) {
@@ -650,8 +630,7 @@ func (h *Handler) putWarehouse(ctx context.Context, req *trade.PutWarehouseReque
 
 // ListWarehouses implements trade.TradeService.
 func (h *Handler) ListWarehouses(ctx context.Context, req *trade.ListWarehousesRequest) (*trade.ListWarehousesResponse, error) {
-	resp, err := h.listWarehouses(ctx, req)
-	return resp, h.wrap(ctx, "ListWarehouses", err)
+	return h.listWarehouses(ctx, req)
 }
 
 func (h *Handler) listWarehouses(ctx context.Context, req *trade.ListWarehousesRequest) (*trade.ListWarehousesResponse, error) {
@@ -678,8 +657,7 @@ func warehouseDTO(w inventory.Warehouse) *trade.Warehouse {
 
 // SetStock implements trade.TradeService.
 func (h *Handler) SetStock(ctx context.Context, req *trade.SetStockRequest) (*trade.StockResponse, error) {
-	resp, err := h.setStock(ctx, req)
-	return resp, h.wrap(ctx, "SetStock", err)
+	return h.setStock(ctx, req)
 }
 
 func (h *Handler) setStock(ctx context.Context, req *trade.SetStockRequest) (*trade.StockResponse, error) {
@@ -711,8 +689,7 @@ func (h *Handler) setStock(ctx context.Context, req *trade.SetStockRequest) (*tr
 
 // GetStock implements trade.TradeService.
 func (h *Handler) GetStock(ctx context.Context, req *trade.SKURef) (*trade.StockResponse, error) {
-	resp, err := h.getStock(ctx, req)
-	return resp, h.wrap(ctx, "GetStock", err)
+	return h.getStock(ctx, req)
 }
 
 func (h *Handler) getStock(ctx context.Context, req *trade.SKURef) (*trade.StockResponse, error) {

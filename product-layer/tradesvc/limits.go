@@ -18,8 +18,7 @@ func (h *Handler) limitsAdmin(c *trade.Caller) (caller, error) {
 
 // PutLimitRule implements trade.TradeService.
 func (h *Handler) PutLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest) (*trade.LimitRule, error) {
-	resp, err := h.putLimitRule(ctx, req)
-	return resp, h.wrap(ctx, "PutLimitRule", err)
+	return h.putLimitRule(ctx, req)
 }
 
 func (h *Handler) putLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest) (*trade.LimitRule, error) {
@@ -45,8 +44,7 @@ func (h *Handler) putLimitRule(ctx context.Context, req *trade.PutLimitRuleReque
 
 // GetLimitRule implements trade.TradeService.
 func (h *Handler) GetLimitRule(ctx context.Context, req *trade.LimitRuleRef) (*trade.LimitRule, error) {
-	resp, err := h.getLimitRule(ctx, req)
-	return resp, h.wrap(ctx, "GetLimitRule", err)
+	return h.getLimitRule(ctx, req)
 }
 
 func (h *Handler) getLimitRule(ctx context.Context, req *trade.LimitRuleRef) (*trade.LimitRule, error) {
@@ -63,8 +61,7 @@ func (h *Handler) getLimitRule(ctx context.Context, req *trade.LimitRuleRef) (*t
 
 // ListLimitRules implements trade.TradeService.
 func (h *Handler) ListLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest) (*trade.ListLimitRulesResponse, error) {
-	resp, err := h.listLimitRules(ctx, req)
-	return resp, h.wrap(ctx, "ListLimitRules", err)
+	return h.listLimitRules(ctx, req)
 }
 
 func (h *Handler) listLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest) (*trade.ListLimitRulesResponse, error) {

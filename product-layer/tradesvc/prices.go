@@ -13,8 +13,7 @@ import (
 
 // PutPriceList implements trade.TradeService.
 func (h *Handler) PutPriceList(ctx context.Context, req *trade.PutPriceListRequest) (*trade.PriceList, error) {
-	resp, err := h.putPriceList(ctx, req)
-	return resp, h.wrap(ctx, "PutPriceList", err)
+	return h.putPriceList(ctx, req)
 }
 
 func (h *Handler) putPriceList(ctx context.Context, req *trade.PutPriceListRequest) (*trade.PriceList, error) {
@@ -55,8 +54,7 @@ func (h *Handler) putPriceList(ctx context.Context, req *trade.PutPriceListReque
 
 // GetPriceList implements trade.TradeService.
 func (h *Handler) GetPriceList(ctx context.Context, req *trade.PriceListRef) (*trade.PriceList, error) {
-	resp, err := h.getPriceList(ctx, req)
-	return resp, h.wrap(ctx, "GetPriceList", err)
+	return h.getPriceList(ctx, req)
 }
 
 func (h *Handler) getPriceList(ctx context.Context, req *trade.PriceListRef) (*trade.PriceList, error) {
@@ -76,8 +74,7 @@ func (h *Handler) getPriceList(ctx context.Context, req *trade.PriceListRef) (*t
 
 // ListPriceLists implements trade.TradeService.
 func (h *Handler) ListPriceLists(ctx context.Context, req *trade.ListPriceListsRequest) (*trade.ListPriceListsResponse, error) {
-	resp, err := h.listPriceLists(ctx, req)
-	return resp, h.wrap(ctx, "ListPriceLists", err)
+	return h.listPriceLists(ctx, req)
 }
 
 func (h *Handler) listPriceLists(ctx context.Context, req *trade.ListPriceListsRequest) (*trade.ListPriceListsResponse, error) {
@@ -101,8 +98,7 @@ func (h *Handler) listPriceLists(ctx context.Context, req *trade.ListPriceListsR
 
 // DeletePriceList implements trade.TradeService.
 func (h *Handler) DeletePriceList(ctx context.Context, req *trade.PriceListRef) (*trade.DeletePriceListResponse, error) {
-	resp, err := h.deletePriceList(ctx, req)
-	return resp, h.wrap(ctx, "DeletePriceList", err)
+	return h.deletePriceList(ctx, req)
 }
 
 func (h *Handler) deletePriceList(ctx context.Context, req *trade.PriceListRef) (*trade.DeletePriceListResponse, error) {

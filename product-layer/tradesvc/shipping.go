@@ -10,8 +10,7 @@ import (
 
 // PutShippingTemplate implements trade.TradeService.
 func (h *Handler) PutShippingTemplate(ctx context.Context, req *trade.PutShippingTemplateRequest) (*trade.ShippingTemplate, error) {
-	resp, err := h.putShippingTemplate(ctx, req)
-	return resp, h.wrap(ctx, "PutShippingTemplate", err)
+	return h.putShippingTemplate(ctx, req)
 }
 
 func (h *Handler) putShippingTemplate(ctx context.Context, req *trade.PutShippingTemplateRequest) (*trade.ShippingTemplate, error) {
@@ -35,8 +34,7 @@ func (h *Handler) putShippingTemplate(ctx context.Context, req *trade.PutShippin
 
 // ListShippingTemplates implements trade.TradeService.
 func (h *Handler) ListShippingTemplates(ctx context.Context, req *trade.ListShippingTemplatesRequest) (*trade.ListShippingTemplatesResponse, error) {
-	resp, err := h.listShippingTemplates(ctx, req)
-	return resp, h.wrap(ctx, "ListShippingTemplates", err)
+	return h.listShippingTemplates(ctx, req)
 }
 
 func (h *Handler) listShippingTemplates(ctx context.Context, req *trade.ListShippingTemplatesRequest) (*trade.ListShippingTemplatesResponse, error) {

@@ -31,6 +31,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/delivery/deliverysql"
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/discount/discountsql"
+	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity/identitysql"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
@@ -50,6 +51,7 @@ import (
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/extensions/extsql"
 	"github.com/atriumtrade/atrium/extensions/luahost"
+	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradeservice"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/tradesvc"
@@ -181,6 +183,9 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		// handlers until it runs out of file descriptors (seen in CI on SQLite under -race).
 		server.WithEnableContextTimeout(true),
 		server.WithExitWaitTime(10 * time.Second),
+		// Every handler returns its error as it is; this is the one place it is made fit for
+		// the wire.
+		server.WithErrorHandler(rpcerr.Server(log, classify(log))),
 	}
 	for _, mw := range o.Middlewares {
 		opts = append(opts, server.WithMiddleware(mw))
@@ -278,6 +283,23 @@ func (t *Trade) Stop() error {
 	t.stop()
 	t.wg.Wait()
 	return errors.Join(err, t.DB.Close())
+}
+
+// classify turns what the trade server knows about infrastructure into business failures: a
+// request whose caller gave up or whose transaction kept losing to others is unavailable (retry
+// later), and a value too large for its column is the client's input refused (logged: a
+// capability missed a bound).
+func classify(log *slog.Logger) func(error) error {
+	return func(err error) error {
+		switch {
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, dal.ErrContention):
+			return errors.Join(errkind.ErrUnavailable, err)
+		case dal.IsTooLarge(err):
+			log.Warn("a value did not fit its column", "err", err)
+			return errors.Join(dal.ErrValueTooLarge, err)
+		}
+		return err
+	}
 }
 
 // NewTradeClient dials the trade service.
