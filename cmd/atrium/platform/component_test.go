@@ -200,7 +200,8 @@ func TestConcurrentBuyersNoOversell(t *testing.T) {
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				r := s.do("POST", "/app/v1/orders", tokens[i], map[string]any{"items": []any{map[string]any{"skuId": "hot", "quantity": 1}}, "address": address})
+				r := s.placeRetrying(tokens[i], map[string]any{"items": []any{map[string]any{"skuId": "hot", "quantity": 1}}, "address": address},
+					fmt.Sprintf("oversell-%d", i))
 				switch {
 				case r.status == 201:
 					ok.Add(1)

@@ -152,18 +152,18 @@ func TestCouponUsesUnderConcurrency(t *testing.T) {
 		must(t, s.do("PUT", "/admin/v1/coupons/FIRST100", admin, map[string]any{"promotionId": "hundred", "totalUses": 100}), 200, "coupon")
 		must(t, s.do("PUT", "/admin/v1/coupons/ONCE", admin, map[string]any{"promotionId": "hundred", "perUser": 1}), 200, "coupon")
 		cart := []any{map[string]any{"skuId": "tea", "quantity": 1}}
-		order := func(token, code string) reply {
-			return s.do("POST", "/app/v1/orders", token, map[string]any{"items": cart, "address": address, "coupons": []string{code}})
+		order := func(token, code, key string) reply {
+			return s.placeRetrying(token, map[string]any{"items": cart, "address": address, "coupons": []string{code}}, key)
 		}
 		tokens := make([]string, 500)
 		for i := range tokens {
 			tokens[i] = s.token("acme", fmt.Sprintf("buyer%03d", i), "app", "buyer")
 		}
-		got := s.race(500, func(i int) reply { return order(tokens[i], "FIRST100") })
+		got := s.race(500, func(i int) reply { return order(tokens[i], "FIRST100", fmt.Sprintf("first-%d", i)) })
 		if got["201 ok"] != 100 || got["409 discount.coupon_exhausted"] != 400 {
 			t.Fatalf("500 orders for 100 uses: %v", got)
 		}
-		got = s.race(20, func(int) reply { return order(tokens[0], "ONCE") })
+		got = s.race(20, func(i int) reply { return order(tokens[0], "ONCE", fmt.Sprintf("once-%d", i)) })
 		if got["201 ok"] != 1 || got["409 discount.coupon_user_limit"] != 19 {
 			t.Fatalf("20 parallel orders by one buyer with a once-per-buyer coupon: %v", got)
 		}

@@ -170,6 +170,20 @@ func (s *stack) do(method, path, token string, body any, headers ...string) repl
 	return r
 }
 
+// placeRetrying places an order as a well-behaved client does under load: told 503 (the node is
+// saturated, e.g. hundreds of orders at once on SQLite under -race), it sends the same request
+// again with its key, backing off, and returns the final answer.
+func (s *stack) placeRetrying(token string, body any, key string) reply {
+	s.t.Helper()
+	for attempt := 0; ; attempt++ {
+		r := s.do("POST", "/app/v1/orders", token, body, "Idempotency-Key", key)
+		if r.status != http.StatusServiceUnavailable || attempt == 20 {
+			return r
+		}
+		time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond)
+	}
+}
+
 func (s *stack) token(tenant, user, channel, role string) string {
 	s.t.Helper()
 	return s.tokenWith(map[string]string{"tenant": tenant, "userId": user, "channel": channel, "role": role})
