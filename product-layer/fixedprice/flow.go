@@ -25,8 +25,10 @@ import (
 	"github.com/atriumtrade/atrium/capability/delivery"
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/limits"
+	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/pricing"
@@ -117,14 +119,15 @@ type Deps struct {
 	Delivery *delivery.Service
 	// Log records what the flow could not do and left to a backstop; nil is slog.Default().
 	Log *slog.Logger
+	// Instances keeps each trade's flow instance; nil keeps none.
+	Instances trade.Instances
 }
 
 // Flow runs fixed-price trades.
 type Flow struct {
-	d         Deps
-	cfg       Config
-	core      *trade.Core
-	providers map[string]payment.Provider
+	d    Deps
+	cfg  Config
+	core *trade.Core
 }
 
 // New returns a Flow.
@@ -144,13 +147,11 @@ func New(d Deps, cfg Config) (*Flow, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	f := &Flow{d: d, cfg: cfg, providers: map[string]payment.Provider{}}
+	f := &Flow{d: d, cfg: cfg}
 	f.core = trade.New(trade.Deps{Tx: d.Tx, Catalog: d.Catalog, Orders: d.Orders, Inventory: d.Inventory, Payments: d.Payments,
 		Outbox: d.Outbox, Timers: d.Timers, Idempotency: d.Idempotency, IDs: d.IDs, Limits: d.Limits, Discounts: d.Discounts,
-		Prices: d.Prices, Delivery: d.Delivery, Ext: d.Ext, Runs: d.Runs, Now: d.Now, Log: d.Log})
-	for _, p := range d.Providers {
-		f.providers[p.Name()] = p
-	}
+		Prices: d.Prices, Delivery: d.Delivery, Ext: d.Ext, Runs: d.Runs, Providers: d.Providers, Instances: d.Instances, Now: d.Now, Log: d.Log})
+	f.core.Register(f)
 	return f, nil
 }
 
@@ -161,6 +162,14 @@ func (f *Flow) RegisterTimers(register func(kind string, h func(ctx context.Cont
 }
 
 func timerRef(tenant, tradeID string) string { return trade.TimerRef(tenant, tradeID) }
+
+// Core is the trade core the flow is built on.
+func (f *Flow) Core() *trade.Core { return f.core }
+
+// Instance returns the flow instance of a trade.
+func (f *Flow) Instance(ctx context.Context, tenant, tradeID string) (*trade.Instance, error) {
+	return f.core.Instance(ctx, tenant, tradeID)
+}
 
 // Trade returns a trade the actor may see.
 func (f *Flow) Trade(ctx context.Context, tenant string, a trade.Actor, tradeID string) (*order.Trade, error) {
@@ -182,192 +191,84 @@ func (f *Flow) Orders(ctx context.Context, tenant, userID string, limit int, cur
 	return f.core.Orders(ctx, tenant, userID, limit, cursor)
 }
 
-// CreatePayment is a buyer's request to pay a trade.
-type CreatePayment struct {
-	Tenant         string
-	UserID         string
-	TradeID        string
-	Method         string
-	IdempotencyKey string
-	// Purpose is what the payment is for; a fixed-price trade is paid in full ("" is full).
-	Purpose payment.Purpose
-}
+// CreatePayment is a buyer's request to pay a trade (the trade core's).
+type CreatePayment = trade.CreatePayment
 
-// CreatePayment creates a payment intent for what the trade still owes. While an intent for the
-// same method and amount is pending, it is returned instead of a new one.
+// CreatePayment creates a payment intent for what the trade owes (see trade.Core.CreatePayment).
 func (f *Flow) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.Payment, error) {
-	if err := validateKey(cmd.IdempotencyKey); err != nil {
-		return nil, err
-	}
-	prov, ok := f.providers[cmd.Method]
-	if !ok {
-		return nil, errkind.WithDetail(payment.ErrUnknownProvider, "unknown payment method %q", cmd.Method)
-	}
-	if cmd.Purpose != "" && cmd.Purpose != payment.Full {
-		return nil, errkind.WithDetail(payment.ErrInvalidPurpose, "a fixed-price trade is paid in full, not by %q", cmd.Purpose)
-	}
-	const scope = "create_payment"
-	hash := requestHash([]string{cmd.TradeID, cmd.Method})
-	if cmd.IdempotencyKey != "" {
-		if prev, found, err := f.d.Idempotency.Lookup(ctx, cmd.Tenant, cmd.UserID, scope, cmd.IdempotencyKey, hash); err != nil {
-			return nil, err
-		} else if found {
-			return f.d.Payments.Get(ctx, prev)
-		}
-	}
-	tr, err := f.Trade(ctx, cmd.Tenant, trade.ByBuyer(cmd.UserID), cmd.TradeID)
-	if err != nil {
-		return nil, err
-	}
-	payable := tr.Payable()
-	if payable.Minor() == 0 {
-		return nil, errkind.WithDetail(payment.ErrNothingToPay, "trade %s has no order awaiting payment", tr.ID())
-	}
-	if open, err := f.openPayment(ctx, cmd.Tenant, tr.ID(), cmd.Method, payable.Minor()); err != nil || open != nil {
-		return open, err
-	}
-	p := payment.New(f.d.IDs.NextString("P"), cmd.Tenant, tr.ID(), cmd.UserID, cmd.Method, payment.Full, payable, f.d.Now())
-	// The provider is called outside the transaction: a slow provider must not hold row locks.
-	// An intent orphaned by a failure below expires at the provider unpaid.
-	ref, err := prov.CreateIntent(ctx, p)
-	if err != nil {
-		return nil, fmt.Errorf("fixedprice: create intent: %w", err)
-	}
-	p.SetProviderRef(ref)
-	var result *payment.Payment
-	err = f.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		result = p
-		if cmd.IdempotencyKey != "" {
-			prev, found, err := f.d.Idempotency.Claim(ctx, cmd.Tenant, cmd.UserID, scope, cmd.IdempotencyKey, hash, p.ID())
-			if err != nil {
-				return err
-			}
-			if found {
-				result, err = f.d.Payments.Get(ctx, prev)
-				return err
-			}
-		}
-		locked, err := f.d.Orders.LockTrade(ctx, cmd.Tenant, tr.ID())
-		if err != nil {
-			return err
-		}
-		if locked.Payable() != payable {
-			return errkind.WithDetail(payment.ErrNothingToPay, "trade %s changed while paying; retry", tr.ID())
-		}
-		if open, err := f.openPayment(ctx, cmd.Tenant, tr.ID(), cmd.Method, payable.Minor()); err != nil || open != nil {
-			result = open
-			return err
-		}
-		return f.d.Payments.Create(ctx, p)
-	})
-	return result, err
-}
-
-func (f *Flow) openPayment(ctx context.Context, tenant, tradeID, method string, amount int64) (*payment.Payment, error) {
-	ps, err := f.d.Payments.ByTrade(ctx, tenant, tradeID)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range ps {
-		if p.Status() == payment.Pending && p.Provider() == method && p.Amount().Minor() == amount {
-			return p, nil
-		}
-	}
-	return nil, nil
+	return f.core.CreatePayment(ctx, cmd)
 }
 
 // Payment returns a payment of the tenant.
 func (f *Flow) Payment(ctx context.Context, tenant, paymentID string) (*payment.Payment, error) {
-	p, err := f.d.Payments.Get(ctx, paymentID)
-	if err != nil {
-		return nil, err
-	}
-	if p.Tenant() != tenant {
-		return nil, payment.ErrNotFound
-	}
-	return p, nil
+	return f.core.Payment(ctx, tenant, paymentID)
 }
 
-// HandlePaymentCallback verifies a provider callback and applies it: on success every order of
-// the trade still awaiting payment becomes paid and its stock is confirmed as sold. A replayed
-// callback changes nothing. Money that arrives for a trade already cancelled is recorded and a
-// payment.refund_required event asks for it to go back.
+// HandlePaymentCallback verifies a provider callback and applies it (see
+// trade.Core.HandlePaymentCallback and Collect).
 func (f *Flow) HandlePaymentCallback(ctx context.Context, providerName string, header http.Header, body []byte) error {
-	prov, ok := f.providers[providerName]
-	if !ok {
-		return errkind.WithDetail(payment.ErrUnknownProvider, "unknown payment provider %q", providerName)
+	return f.core.HandlePaymentCallback(ctx, providerName, header, body)
+}
+
+// Scenario implements trade.Flow.
+func (f *Flow) Scenario() identity.Scenario { return identity.FixedPrice }
+
+// The states of a fixed-price trade: it waits for its payment, then is paid, or is cancelled
+// (every order cancelled before payment). Fulfilment and refunds are each child order's.
+const (
+	StateAwaitingPayment = "awaiting_payment"
+	StatePaid            = "paid"
+	StateCancelled       = "cancelled"
+)
+
+var states = trade.NewStates(StateAwaitingPayment, map[string][]string{
+	StateAwaitingPayment: {StatePaid, StateCancelled},
+})
+
+// States implements trade.Flow.
+func (f *Flow) States() *trade.States { return states }
+
+// Owes implements trade.Flow: a fixed-price trade is paid in full, for every order still
+// awaiting payment.
+func (f *Flow) Owes(t *order.Trade, purpose payment.Purpose, _ time.Time) (money.Amount, error) {
+	if purpose != payment.Full {
+		return money.Amount{}, errkind.WithDetail(payment.ErrInvalidPurpose, "a fixed-price trade is paid in full, not by %q", purpose)
 	}
-	n, err := prov.VerifyCallback(header, body)
-	if err != nil {
-		return err
+	return t.Payable(), nil
+}
+
+// Collect implements trade.Flow: every order of the trade still awaiting payment becomes paid and
+// its stock is confirmed as sold; with one paid, the unpaid timer is no longer needed.
+func (f *Flow) Collect(ctx context.Context, t *order.Trade, p *payment.Payment, now time.Time) (bool, error) {
+	if p.Purpose() != payment.Full {
+		return false, nil
 	}
-	peek, err := f.d.Payments.Get(ctx, n.PaymentID)
-	if err != nil {
-		return err
+	paid := 0
+	for _, o := range t.Orders() {
+		if o.Status() != order.PendingPayment {
+			continue
+		}
+		if err := o.Pay(now); err != nil {
+			return false, err
+		}
+		if err := f.d.Orders.Save(ctx, o); err != nil {
+			return false, err
+		}
+		if err := f.d.Inventory.Confirm(ctx, t.Tenant(), o.ID()); err != nil {
+			return false, err
+		}
+		if _, err := f.d.Outbox.Append(ctx, TopicOrderPaid, o.ID(), trade.NewOrderEvent(o, now, p.ID())); err != nil {
+			return false, err
+		}
+		paid++
 	}
-	if peek.Provider() != providerName {
-		return errkind.WithDetail(payment.ErrInvalidCallback, "payment %s belongs to another provider", n.PaymentID)
+	if paid == 0 {
+		return false, nil
 	}
-	// The provider's reference names the intent it settled: a callback for another intent (or
-	// for one this payment never registered) settles nothing, whatever its signature.
-	if peek.ProviderRef() == "" || n.ProviderRef != peek.ProviderRef() {
-		return errkind.WithDetail(payment.ErrInvalidCallback, "callback's provider reference does not match payment %s", n.PaymentID)
+	if _, err := f.core.Advance(ctx, t.Tenant(), t.ID(), StatePaid); err != nil {
+		return false, err
 	}
-	if n.Amount != peek.Amount().Minor() || n.Currency != peek.Amount().Currency().Code() {
-		return errkind.WithDetail(payment.ErrAmountMismatch, "callback says %d %s; payment is %d %s",
-			n.Amount, n.Currency, peek.Amount().Minor(), peek.Amount().Currency().Code())
-	}
-	tenant := peek.Tenant()
-	return f.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		// Lock order: trade (with its orders), then payment; Cancel takes the same order.
-		tr, err := f.d.Orders.LockTrade(ctx, tenant, peek.TradeID())
-		if err != nil {
-			return err
-		}
-		p, err := f.d.Payments.Lock(ctx, n.PaymentID)
-		if err != nil {
-			return err
-		}
-		wasClosed := p.Status() == payment.Closed
-		now := f.d.Now()
-		changed, err := p.Settle(n.Outcome, now)
-		if err != nil || !changed {
-			return err
-		}
-		if err := f.d.Payments.Save(ctx, p); err != nil {
-			return err
-		}
-		if n.Outcome != payment.OutcomeSucceeded {
-			return nil
-		}
-		paid := 0
-		if !wasClosed {
-			for _, o := range tr.Orders() {
-				if o.Status() != order.PendingPayment {
-					continue
-				}
-				if err := o.Pay(now); err != nil {
-					return err
-				}
-				if err := f.d.Orders.Save(ctx, o); err != nil {
-					return err
-				}
-				if err := f.d.Inventory.Confirm(ctx, tenant, o.ID()); err != nil {
-					return err
-				}
-				if _, err := f.d.Outbox.Append(ctx, TopicOrderPaid, o.ID(), trade.NewOrderEvent(o, now, p.ID())); err != nil {
-					return err
-				}
-				paid++
-			}
-		}
-		if paid == 0 {
-			_, err := f.d.Outbox.Append(ctx, TopicPaymentRefundOwed, p.ID(), trade.RefundOwed{Tenant: tenant, PaymentID: p.ID(),
-				TradeID: p.TradeID(), Amount: p.Amount().Minor(), Currency: p.Amount().Currency().Code(), At: now})
-			return err
-		}
-		return f.d.Timers.Cancel(ctx, TimerUnpaid, timerRef(tenant, tr.ID()))
-	})
+	return true, f.d.Timers.Cancel(ctx, TimerUnpaid, timerRef(t.Tenant(), t.ID()))
 }
 
 // Cancel cancels an order awaiting payment and gives its stock back. Cancelling an already
@@ -402,10 +303,24 @@ func (f *Flow) cancelLocked(ctx context.Context, tr *order.Trade, o *order.Order
 	if _, err := f.d.Outbox.Append(ctx, TopicOrderCancelled, o.ID(), trade.NewOrderEvent(o, now, "")); err != nil {
 		return err
 	}
-	if tr.Payable().Minor() == 0 {
-		return f.d.Timers.Cancel(ctx, TimerUnpaid, timerRef(o.Tenant(), tr.ID()))
+	if tr.Payable().Minor() != 0 {
+		return nil // another order still awaits payment
 	}
-	return nil
+	if !anyLive(tr) {
+		if _, err := f.core.Advance(ctx, tr.Tenant(), tr.ID(), StateCancelled); err != nil {
+			return err
+		}
+	}
+	return f.d.Timers.Cancel(ctx, TimerUnpaid, timerRef(o.Tenant(), tr.ID()))
+}
+
+func anyLive(t *order.Trade) bool {
+	for _, o := range t.Orders() {
+		if o.Live() {
+			return true
+		}
+	}
+	return false
 }
 
 // expireUnpaid is the unpaid timer: every order of the trade still awaiting payment is cancelled.

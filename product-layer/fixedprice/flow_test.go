@@ -30,6 +30,7 @@ import (
 	"github.com/atriumtrade/atrium/components/mq/outbox"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/trade"
+	"github.com/atriumtrade/atrium/product-layer/trade/tradesql"
 )
 
 type clock struct {
@@ -51,7 +52,7 @@ type env struct {
 }
 
 func sets() []dal.Migrations {
-	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(), paymentsql.Migrations(),
+	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(), paymentsql.Migrations(),
 		outbox.Migrations(), delay.Migrations(), idempotency.Migrations()}
 }
 
@@ -70,6 +71,7 @@ func newEnv(t *testing.T, db *dal.DB, opts ...func(*fixedprice.Deps)) *env {
 	deps := fixedprice.Deps{
 		Tx: db, Catalog: catalogsql.New(db), Inventory: inv, Orders: ordersql.New(db), Payments: paymentsql.New(db),
 		Providers: []payment.Provider{sb}, Outbox: ob, Timers: q, Idempotency: idempotency.New(db), IDs: ids, Now: clk.Now,
+		Instances: tradesql.New(db),
 	}
 	for _, o := range opts {
 		o(&deps)
@@ -364,6 +366,58 @@ func TestBadInputChangesNothing(t *testing.T) {
 		page, err := e.flow.Orders(context.Background(), "t1", "u1", 10, "")
 		if err != nil || len(page.Orders) != 0 {
 			t.Fatalf("bad input left orders: %d, %v", len(page.Orders), err)
+		}
+	})
+}
+
+// TestTheFlowInstanceFollowsTheTrade: a placed trade's flow awaits payment; paying moves it to
+// paid; cancelling every order moves it to cancelled, cancelling one of two does not; and an
+// instance cannot move back.
+func TestTheFlowInstanceFollowsTheTrade(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		state := func(tr *order.Trade) string {
+			t.Helper()
+			in, err := e.flow.Instance(ctx, "t1", tr.ID())
+			if err != nil || in.Scenario != identity.FixedPrice {
+				t.Fatalf("instance of %s: %+v %v", tr.ID(), in, err)
+			}
+			return in.State
+		}
+		paid, err := e.place(t, "u1", "", pricing.Item{SKUID: "a", Quantity: 1}, pricing.Item{SKUID: "b", Quantity: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := state(paid); got != fixedprice.StateAwaitingPayment {
+			t.Fatalf("placed: %s", got)
+		}
+		e.pay(t, paid, payment.OutcomeSucceeded)
+		if got := state(paid); got != fixedprice.StatePaid {
+			t.Fatalf("paid: %s", got)
+		}
+		cancelled, err := e.place(t, "u1", "", pricing.Item{SKUID: "a", Quantity: 1}, pricing.Item{SKUID: "b", Quantity: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.flow.Cancel(ctx, "t1", trade.ByBuyer("u1"), cancelled.Orders()[0].ID(), fixedprice.ReasonBuyer); err != nil {
+			t.Fatal(err)
+		}
+		if got := state(cancelled); got != fixedprice.StateAwaitingPayment {
+			t.Fatalf("one of two cancelled: %s", got)
+		}
+		if _, err := e.flow.Cancel(ctx, "t1", trade.ByBuyer("u1"), cancelled.Orders()[1].ID(), fixedprice.ReasonBuyer); err != nil {
+			t.Fatal(err)
+		}
+		if got := state(cancelled); got != fixedprice.StateCancelled {
+			t.Fatalf("both cancelled: %s", got)
+		}
+		err = db.InTx(ctx, func(ctx context.Context) error {
+			_, err := e.flow.Core().Advance(ctx, "t1", cancelled.ID(), fixedprice.StatePaid)
+			return err
+		})
+		if !errors.Is(err, trade.ErrInvalidMove) {
+			t.Fatalf("a cancelled trade made paid: %v", err)
 		}
 	})
 }

@@ -2,9 +2,6 @@ package fixedprice
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 
 	"github.com/atriumtrade/atrium/capability/discount"
@@ -89,19 +86,6 @@ type PlaceOrder struct {
 // scopePlaceOrder is the idempotency scope of placing an order.
 const scopePlaceOrder = "place_order"
 
-func requestHash(v any) string {
-	b, _ := json.Marshal(v)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
-func validateKey(key string) error {
-	if len(key) > 128 {
-		return errkind.Invalidf("Idempotency-Key must be at most 128 characters")
-	}
-	return nil
-}
-
 func expectedMinor(a *money.Amount) *int64 {
 	if a == nil {
 		return nil
@@ -119,7 +103,7 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 	if !identity.ValidUserID(userID) {
 		return nil, errkind.WithDetail(errkind.ErrUnauthenticated, "no buyer")
 	}
-	if err := validateKey(cmd.IdempotencyKey); err != nil {
+	if err := trade.ValidateKey(cmd.IdempotencyKey); err != nil {
 		return nil, err
 	}
 	items, err := pricing.NormalizeItems(cmd.Items)
@@ -131,7 +115,7 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 		return nil, err
 	}
 	tenant := cmd.Identity.Tenant()
-	hash := requestHash(struct {
+	hash := trade.RequestHash(struct {
 		Scenario identity.Scenario
 		BizCode  string
 		Items    []pricing.Item

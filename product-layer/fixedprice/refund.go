@@ -196,7 +196,7 @@ func (f *Flow) settleRefund(ctx context.Context, r *payment.Refund) error {
 	if err != nil {
 		return err
 	}
-	prov, ok := f.providers[pay.Provider()]
+	prov, ok := f.core.Provider(pay.Provider())
 	if !ok {
 		return fmt.Errorf("fixedprice: refund %s: provider %q is not configured on this node", r.ID(), pay.Provider())
 	}

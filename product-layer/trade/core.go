@@ -18,6 +18,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/delivery"
 	"github.com/atriumtrade/atrium/capability/discount"
+	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/limits"
 	"github.com/atriumtrade/atrium/capability/order"
@@ -61,13 +62,18 @@ type Deps struct {
 	Delivery    *delivery.Service
 	Ext         extensions.Runtime
 	Runs        RunLog
-	Now         func() time.Time
-	Log         *slog.Logger
+	Providers   []payment.Provider
+	// Instances keeps each trade's flow instance; nil keeps none (a test of one step).
+	Instances Instances
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // Core is the part of every flow that is not the flow's own.
 type Core struct {
-	d Deps
+	d         Deps
+	providers map[string]payment.Provider
+	flows     map[identity.Scenario]Flow
 }
 
 // New returns a Core.
@@ -78,7 +84,17 @@ func New(d Deps) *Core {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &Core{d: d}
+	c := &Core{d: d, providers: map[string]payment.Provider{}, flows: map[identity.Scenario]Flow{}}
+	for _, p := range d.Providers {
+		c.providers[p.Name()] = p
+	}
+	return c
+}
+
+// Provider returns the payment provider named name, if this node has it.
+func (c *Core) Provider(name string) (payment.Provider, bool) {
+	p, ok := c.providers[name]
+	return p, ok
 }
 
 // Now is the core's clock.

@@ -111,6 +111,16 @@ func (c *Core) Place(ctx context.Context, pl Placement) (*order.Trade, error) {
 		if err := c.d.Orders.CreateTrade(ctx, t); err != nil {
 			return err
 		}
+		if c.d.Instances != nil {
+			f, err := c.flowOf(t)
+			if err != nil {
+				return err
+			}
+			if err := c.d.Instances.CreateInstance(ctx, &Instance{Tenant: tenant, TradeID: tradeID, Scenario: pl.Identity.Scenario(),
+				State: f.States().Initial(), Version: 1, UpdatedAt: now}); err != nil {
+				return err
+			}
+		}
 		if len(pl.Runs) > 0 && c.d.Runs != nil {
 			if err := c.d.Runs.SaveRuns(ctx, tenant, tradeID, pl.Runs); err != nil {
 				return err

@@ -54,6 +54,7 @@ import (
 	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradeservice"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
+	"github.com/atriumtrade/atrium/product-layer/trade/tradesql"
 	"github.com/atriumtrade/atrium/product-layer/tradesvc"
 )
 
@@ -69,7 +70,7 @@ func init() {
 
 // Migrations is the schema of every component, in dependency order.
 func Migrations() []dal.Migrations {
-	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(),
+	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(),
 		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
 		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations()}
 }
@@ -155,7 +156,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		Tx: db, Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db),
 		Providers: []payment.Provider{sandbox}, Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }),
 		Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Now: now, Ext: engine, Runs: extStore,
-		Discounts: discounts, Limits: limitSvc, Delivery: shipping, Prices: prices, Log: log,
+		Discounts: discounts, Limits: limitSvc, Delivery: shipping, Prices: prices, Log: log, Instances: tradesql.New(db),
 	}, cfg.Trade)
 	if err != nil {
 		db.Close()

@@ -1,0 +1,101 @@
+package trade
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
+)
+
+// States is the lifecycle of one flow's instances: where a trade of the flow stands as a whole
+// (a pre-sale trade waits for its deposit, then for its balance window), apart from its child
+// orders' statuses.
+type States struct {
+	initial string
+	moves   map[string][]string
+}
+
+// NewStates declares a flow's states: instances start in initial and move as moves says.
+func NewStates(initial string, moves map[string][]string) *States {
+	return &States{initial: initial, moves: moves}
+}
+
+// Initial is the state a new instance starts in.
+func (s *States) Initial() string { return s.initial }
+
+// CanMove reports whether from → to is allowed.
+func (s *States) CanMove(from, to string) bool {
+	for _, x := range s.moves[from] {
+		if x == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Instance is the persisted state of one trade's flow. Every change to it happens in the
+// transaction of the step that made it, with its version checked, so two steps racing on one
+// trade cannot both move it.
+type Instance struct {
+	Tenant    string
+	TradeID   string
+	Scenario  identity.Scenario
+	State     string
+	Version   int64
+	UpdatedAt time.Time
+}
+
+// Instances stores flow instances. Lock reads one for update inside a transaction; Save writes
+// it if its version is still the one read (and increments it), else ErrConcurrentMove.
+type Instances interface {
+	CreateInstance(ctx context.Context, in *Instance) error
+	Instance(ctx context.Context, tenant, tradeID string) (*Instance, error)
+	LockInstance(ctx context.Context, tenant, tradeID string) (*Instance, error)
+	SaveInstance(ctx context.Context, in *Instance) error
+	// Stale lists up to limit instances of scenario in state that have not moved since before.
+	Stale(ctx context.Context, scenario identity.Scenario, state string, before time.Time, limit int) ([]*Instance, error)
+}
+
+// Errors of flow instances.
+var (
+	ErrInstanceNotFound = errkind.New(errkind.NotFound, "trade.flow_not_found", "the trade has no flow")
+	ErrInvalidMove      = errkind.New(errkind.Conflict, "trade.invalid_move", "the trade cannot make this change in its current state")
+	ErrConcurrentMove   = errkind.New(errkind.Conflict, "trade.concurrent_move", "the trade was changed concurrently, retry")
+)
+
+// Advance moves the trade's flow instance to state to, in the caller's transaction; moving to
+// the state it is in changes nothing. It returns the instance as it is after.
+func (c *Core) Advance(ctx context.Context, tenant, tradeID, to string) (*Instance, error) {
+	if c.d.Instances == nil {
+		return nil, nil
+	}
+	in, err := c.d.Instances.LockInstance(ctx, tenant, tradeID)
+	if err != nil {
+		return nil, err
+	}
+	if in.State == to {
+		return in, nil
+	}
+	f, ok := c.flows[in.Scenario]
+	if !ok {
+		return nil, fmt.Errorf("trade: trade %s is %s, which no flow on this node runs", tradeID, in.Scenario)
+	}
+	if !f.States().CanMove(in.State, to) {
+		return nil, errkind.WithDetail(ErrInvalidMove, "trade %s is %s and cannot become %s", tradeID, in.State, to)
+	}
+	in.State, in.UpdatedAt = to, c.d.Now()
+	if err := c.d.Instances.SaveInstance(ctx, in); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// Instance returns a trade's flow instance.
+func (c *Core) Instance(ctx context.Context, tenant, tradeID string) (*Instance, error) {
+	if c.d.Instances == nil {
+		return nil, ErrInstanceNotFound
+	}
+	return c.d.Instances.Instance(ctx, tenant, tradeID)
+}

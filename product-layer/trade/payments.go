@@ -1,0 +1,262 @@
+package trade
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/capability/payment"
+)
+
+// Flow is what a kind of trade plugs into the core: what its trades owe, and what a payment
+// that succeeded does to them. The core takes every payment (the intent, the provider's
+// callback, money that nothing takes any more) and asks the trade's flow, by its scenario.
+type Flow interface {
+	// Scenario names the trades the flow runs.
+	Scenario() identity.Scenario
+	// States is the lifecycle of the flow's instances.
+	States() *States
+	// Owes is what the trade owes now for purpose; zero if nothing, or ErrInvalidPurpose for a
+	// purpose the flow's trades never owe.
+	Owes(t *order.Trade, purpose payment.Purpose, now time.Time) (money.Amount, error)
+	// Collect applies p, which just succeeded, to the trade, in the callback's transaction with
+	// the trade and the payment locked: it moves the orders p covers and emits their events. It
+	// reports whether anything took the money; if nothing did (the trade moved on), the core
+	// records the money as owed back.
+	Collect(ctx context.Context, t *order.Trade, p *payment.Payment, now time.Time) (bool, error)
+}
+
+// Register plugs a flow into the core. Registering a scenario twice is a programming error.
+func (c *Core) Register(f Flow) {
+	if _, dup := c.flows[f.Scenario()]; dup {
+		panic("trade: flow " + string(f.Scenario()) + " registered twice")
+	}
+	c.flows[f.Scenario()] = f
+}
+
+func (c *Core) flowOf(t *order.Trade) (Flow, error) {
+	f, ok := c.flows[t.Identity().Scenario()]
+	if !ok {
+		return nil, fmt.Errorf("trade: trade %s is %s, which no flow on this node runs", t.ID(), t.Identity().Scenario())
+	}
+	return f, nil
+}
+
+// RequestHash is the digest an idempotency key is claimed for: the same key with another request
+// is refused.
+func RequestHash(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// ValidateKey refuses an idempotency key too long to store.
+func ValidateKey(key string) error {
+	if len(key) > 128 {
+		return errkind.Invalidf("Idempotency-Key must be at most 128 characters")
+	}
+	return nil
+}
+
+// CreatePayment is a buyer's request to pay (part of) a trade.
+type CreatePayment struct {
+	Tenant         string
+	UserID         string
+	TradeID        string
+	Method         string
+	IdempotencyKey string
+	// Purpose is what the payment is for; "" is full.
+	Purpose payment.Purpose
+}
+
+const scopeCreatePayment = "create_payment"
+
+// CreatePayment creates a payment intent for what the trade owes for the purpose, as its flow
+// says. While an intent for the same method, purpose and amount is pending, it is returned
+// instead of a new one.
+func (c *Core) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.Payment, error) {
+	if err := ValidateKey(cmd.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	prov, ok := c.providers[cmd.Method]
+	if !ok {
+		return nil, errkind.WithDetail(payment.ErrUnknownProvider, "unknown payment method %q", cmd.Method)
+	}
+	purpose := cmd.Purpose
+	if purpose == "" {
+		purpose = payment.Full
+	}
+	if !purpose.Valid() {
+		return nil, errkind.WithDetail(payment.ErrInvalidPurpose, "purpose must be full, deposit or balance")
+	}
+	req := []string{cmd.TradeID, cmd.Method}
+	if purpose != payment.Full {
+		req = append(req, string(purpose)) // a full payment hashes as before purposes existed
+	}
+	hash := RequestHash(req)
+	if cmd.IdempotencyKey != "" {
+		if prev, found, err := c.d.Idempotency.Lookup(ctx, cmd.Tenant, cmd.UserID, scopeCreatePayment, cmd.IdempotencyKey, hash); err != nil {
+			return nil, err
+		} else if found {
+			return c.d.Payments.Get(ctx, prev)
+		}
+	}
+	t, err := c.Trade(ctx, cmd.Tenant, ByBuyer(cmd.UserID), cmd.TradeID)
+	if err != nil {
+		return nil, err
+	}
+	f, err := c.flowOf(t)
+	if err != nil {
+		return nil, err
+	}
+	now := c.d.Now()
+	owed, err := f.Owes(t, purpose, now)
+	if err != nil {
+		return nil, err
+	}
+	if owed.Minor() == 0 {
+		return nil, errkind.WithDetail(payment.ErrNothingToPay, "trade %s owes nothing for %s", t.ID(), purpose)
+	}
+	if open, err := c.openPayment(ctx, t, cmd.Method, purpose, owed); err != nil || open != nil {
+		return open, err
+	}
+	p := payment.New(c.d.IDs.NextString("P"), cmd.Tenant, t.ID(), cmd.UserID, cmd.Method, purpose, owed, now)
+	// The provider is called outside the transaction: a slow provider must not hold row locks.
+	// An intent orphaned by a failure below expires at the provider unpaid.
+	ref, err := prov.CreateIntent(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("trade: create intent: %w", err)
+	}
+	p.SetProviderRef(ref)
+	var result *payment.Payment
+	err = c.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		result = p
+		if cmd.IdempotencyKey != "" {
+			prev, found, err := c.d.Idempotency.Claim(ctx, cmd.Tenant, cmd.UserID, scopeCreatePayment, cmd.IdempotencyKey, hash, p.ID())
+			if err != nil {
+				return err
+			}
+			if found {
+				result, err = c.d.Payments.Get(ctx, prev)
+				return err
+			}
+		}
+		locked, err := c.d.Orders.LockTrade(ctx, cmd.Tenant, t.ID())
+		if err != nil {
+			return err
+		}
+		if now, err := f.Owes(locked, purpose, c.d.Now()); err != nil || now != owed {
+			return errkind.WithDetail(payment.ErrNothingToPay, "trade %s changed while paying; retry", t.ID())
+		}
+		if open, err := c.openPayment(ctx, t, cmd.Method, purpose, owed); err != nil || open != nil {
+			result = open
+			return err
+		}
+		return c.d.Payments.Create(ctx, p)
+	})
+	return result, err
+}
+
+func (c *Core) openPayment(ctx context.Context, t *order.Trade, method string, purpose payment.Purpose, amount money.Amount) (*payment.Payment, error) {
+	ps, err := c.d.Payments.ByTrade(ctx, t.Tenant(), t.ID())
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.Status() == payment.Pending && p.Provider() == method && p.Purpose() == purpose && p.Amount() == amount {
+			return p, nil
+		}
+	}
+	return nil, nil
+}
+
+// Payment returns a payment of the tenant.
+func (c *Core) Payment(ctx context.Context, tenant, paymentID string) (*payment.Payment, error) {
+	p, err := c.d.Payments.Get(ctx, paymentID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Tenant() != tenant {
+		return nil, payment.ErrNotFound
+	}
+	return p, nil
+}
+
+// HandlePaymentCallback verifies a provider callback and applies it: the payment it names
+// settles, and if it succeeded, the trade's flow applies it to what it covers. A replayed
+// callback changes nothing. Money that nothing takes (a payment closed, or its trade moved on)
+// is recorded, and a payment.refund_required event asks for it to go back.
+func (c *Core) HandlePaymentCallback(ctx context.Context, providerName string, header http.Header, body []byte) error {
+	prov, ok := c.providers[providerName]
+	if !ok {
+		return errkind.WithDetail(payment.ErrUnknownProvider, "unknown payment provider %q", providerName)
+	}
+	n, err := prov.VerifyCallback(header, body)
+	if err != nil {
+		return err
+	}
+	peek, err := c.d.Payments.Get(ctx, n.PaymentID)
+	if err != nil {
+		return err
+	}
+	if peek.Provider() != providerName {
+		return errkind.WithDetail(payment.ErrInvalidCallback, "payment %s belongs to another provider", n.PaymentID)
+	}
+	// The provider's reference names the intent it settled: a callback for another intent (or
+	// for one this payment never registered) settles nothing, whatever its signature.
+	if peek.ProviderRef() == "" || n.ProviderRef != peek.ProviderRef() {
+		return errkind.WithDetail(payment.ErrInvalidCallback, "callback's provider reference does not match payment %s", n.PaymentID)
+	}
+	if n.Amount != peek.Amount().Minor() || n.Currency != peek.Amount().Currency().Code() {
+		return errkind.WithDetail(payment.ErrAmountMismatch, "callback says %d %s; payment is %d %s",
+			n.Amount, n.Currency, peek.Amount().Minor(), peek.Amount().Currency().Code())
+	}
+	tenant := peek.Tenant()
+	return c.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		// Lock order: trade (with its orders), then payment; every change to the trade takes the same.
+		t, err := c.d.Orders.LockTrade(ctx, tenant, peek.TradeID())
+		if err != nil {
+			return err
+		}
+		p, err := c.d.Payments.Lock(ctx, n.PaymentID)
+		if err != nil {
+			return err
+		}
+		wasClosed := p.Status() == payment.Closed
+		now := c.d.Now()
+		changed, err := p.Settle(n.Outcome, now)
+		if err != nil || !changed {
+			return err
+		}
+		if err := c.d.Payments.Save(ctx, p); err != nil {
+			return err
+		}
+		if n.Outcome != payment.OutcomeSucceeded {
+			return nil
+		}
+		took := false
+		if !wasClosed {
+			f, err := c.flowOf(t)
+			if err != nil {
+				return err
+			}
+			if took, err = f.Collect(ctx, t, p, now); err != nil {
+				return err
+			}
+		}
+		if took {
+			return nil
+		}
+		_, err = c.d.Outbox.Append(ctx, TopicPaymentRefundOwed, p.ID(), RefundOwed{Tenant: tenant, PaymentID: p.ID(),
+			TradeID: p.TradeID(), Amount: p.Amount().Minor(), Currency: p.Amount().Currency().Code(), At: now})
+		return err
+	})
+}
