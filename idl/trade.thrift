@@ -638,6 +638,41 @@ struct LimitRule {
     12: bool disabled
 }
 
+// A pre-sale SKU: its price, the deposit per unit, and what the deposit counts for against the
+// price (at least the deposit, at most the price).
+struct PresaleSKU {
+    1: string skuId
+    2: i64 price
+    3: i64 deposit
+    4: i64 depositCredit
+}
+
+// A pre-sale campaign (minor units; windows in unix ms, each start inclusive, each end exclusive).
+struct PresaleCampaign {
+    1: string id
+    2: string name
+    3: string currency
+    4: list<PresaleSKU> skus
+    5: i64 depositStartsAt
+    6: i64 depositEndsAt
+    7: i64 balanceStartsAt
+    8: i64 balanceEndsAt
+    9: i64 perUser
+    10: bool depositRefundable
+    11: string status
+    12: i64 updatedAt
+}
+
+struct PutPresaleRequest {
+    1: Caller caller
+    2: PresaleCampaign campaign
+}
+
+struct PresaleRef {
+    1: Caller caller
+    2: string id
+}
+
 struct PutLimitRuleRequest {
     1: Caller caller
     2: LimitRule rule
@@ -754,4 +789,7 @@ service TradeService {
     LimitRule PutLimitRule(1: PutLimitRuleRequest req)
     LimitRule GetLimitRule(1: LimitRuleRef req)
     ListLimitRulesResponse ListLimitRules(1: ListLimitRulesRequest req)
+
+    PresaleCampaign PutPresale(1: PutPresaleRequest req)
+    PresaleCampaign GetPresale(1: PresaleRef req)
 }

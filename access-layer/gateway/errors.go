@@ -113,6 +113,19 @@ var errorTable = []errorSpec{
 	{"limits.disabled", http.StatusServiceUnavailable, 48006},
 	{"delivery.invalid_template", http.StatusBadRequest, 49001},
 	{"delivery.disabled", http.StatusServiceUnavailable, 49002},
+	{"presale.invalid_campaign", http.StatusBadRequest, 51001},
+	{"presale.campaign_not_found", http.StatusNotFound, 51002},
+	{"presale.campaign_cancelled", http.StatusConflict, 51003},
+	{"presale.sku_not_in_campaign", http.StatusBadRequest, 51004},
+	{"presale.deposit_window_closed", http.StatusConflict, 51005},
+	{"presale.balance_window_not_open", http.StatusConflict, 51006},
+	{"presale.per_user_limit", http.StatusConflict, 51007},
+	{"presale.campaign_required", http.StatusBadRequest, 51008},
+	{"presale.trade_not_found", http.StatusNotFound, 51009},
+	{"presale.deposit_not_paid", http.StatusConflict, 51010},
+	{"trade.flow_not_found", http.StatusNotFound, 52001},
+	{"trade.invalid_move", http.StatusConflict, 52002},
+	{"trade.concurrent_move", http.StatusConflict, 52003},
 }
 
 var errorIndex = func() map[string]errorSpec {

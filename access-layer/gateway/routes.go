@@ -65,6 +65,7 @@ func (g *Gateway) routesInit() {
 	g.discountRoutes(adminChannel)
 	g.priceListRoutes(adminChannel)
 	g.limitRoutes(adminChannel)
+	g.presaleRoutes(adminChannel)
 	g.add(route{Method: "POST", Path: "/callbacks/v1/payments/:provider", Channel: appChannel,
 		Summary: "Payment provider callback (signed by the provider)"}, g.serve(appChannel, g.paymentCallback))
 	if g.cfg.DevMode {

@@ -5559,6 +5559,293 @@ var fieldIDToName_LimitRule = map[int16]string{
 	12: "disabled",
 }
 
+type PresaleSKU struct {
+	SkuId         string `thrift:"skuId,1" frugal:"1,default,string" json:"skuId"`
+	Price         int64  `thrift:"price,2" frugal:"2,default,i64" json:"price"`
+	Deposit       int64  `thrift:"deposit,3" frugal:"3,default,i64" json:"deposit"`
+	DepositCredit int64  `thrift:"depositCredit,4" frugal:"4,default,i64" json:"depositCredit"`
+}
+
+func NewPresaleSKU() *PresaleSKU {
+	return &PresaleSKU{}
+}
+
+func (p *PresaleSKU) InitDefault() {
+}
+
+func (p *PresaleSKU) GetSkuId() (v string) {
+	return p.SkuId
+}
+
+func (p *PresaleSKU) GetPrice() (v int64) {
+	return p.Price
+}
+
+func (p *PresaleSKU) GetDeposit() (v int64) {
+	return p.Deposit
+}
+
+func (p *PresaleSKU) GetDepositCredit() (v int64) {
+	return p.DepositCredit
+}
+func (p *PresaleSKU) SetSkuId(val string) {
+	p.SkuId = val
+}
+func (p *PresaleSKU) SetPrice(val int64) {
+	p.Price = val
+}
+func (p *PresaleSKU) SetDeposit(val int64) {
+	p.Deposit = val
+}
+func (p *PresaleSKU) SetDepositCredit(val int64) {
+	p.DepositCredit = val
+}
+
+func (p *PresaleSKU) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleSKU(%+v)", *p)
+}
+
+var fieldIDToName_PresaleSKU = map[int16]string{
+	1: "skuId",
+	2: "price",
+	3: "deposit",
+	4: "depositCredit",
+}
+
+type PresaleCampaign struct {
+	Id                string        `thrift:"id,1" frugal:"1,default,string" json:"id"`
+	Name              string        `thrift:"name,2" frugal:"2,default,string" json:"name"`
+	Currency          string        `thrift:"currency,3" frugal:"3,default,string" json:"currency"`
+	Skus              []*PresaleSKU `thrift:"skus,4" frugal:"4,default,list<PresaleSKU>" json:"skus"`
+	DepositStartsAt   int64         `thrift:"depositStartsAt,5" frugal:"5,default,i64" json:"depositStartsAt"`
+	DepositEndsAt     int64         `thrift:"depositEndsAt,6" frugal:"6,default,i64" json:"depositEndsAt"`
+	BalanceStartsAt   int64         `thrift:"balanceStartsAt,7" frugal:"7,default,i64" json:"balanceStartsAt"`
+	BalanceEndsAt     int64         `thrift:"balanceEndsAt,8" frugal:"8,default,i64" json:"balanceEndsAt"`
+	PerUser           int64         `thrift:"perUser,9" frugal:"9,default,i64" json:"perUser"`
+	DepositRefundable bool          `thrift:"depositRefundable,10" frugal:"10,default,bool" json:"depositRefundable"`
+	Status            string        `thrift:"status,11" frugal:"11,default,string" json:"status"`
+	UpdatedAt         int64         `thrift:"updatedAt,12" frugal:"12,default,i64" json:"updatedAt"`
+}
+
+func NewPresaleCampaign() *PresaleCampaign {
+	return &PresaleCampaign{}
+}
+
+func (p *PresaleCampaign) InitDefault() {
+}
+
+func (p *PresaleCampaign) GetId() (v string) {
+	return p.Id
+}
+
+func (p *PresaleCampaign) GetName() (v string) {
+	return p.Name
+}
+
+func (p *PresaleCampaign) GetCurrency() (v string) {
+	return p.Currency
+}
+
+func (p *PresaleCampaign) GetSkus() (v []*PresaleSKU) {
+	return p.Skus
+}
+
+func (p *PresaleCampaign) GetDepositStartsAt() (v int64) {
+	return p.DepositStartsAt
+}
+
+func (p *PresaleCampaign) GetDepositEndsAt() (v int64) {
+	return p.DepositEndsAt
+}
+
+func (p *PresaleCampaign) GetBalanceStartsAt() (v int64) {
+	return p.BalanceStartsAt
+}
+
+func (p *PresaleCampaign) GetBalanceEndsAt() (v int64) {
+	return p.BalanceEndsAt
+}
+
+func (p *PresaleCampaign) GetPerUser() (v int64) {
+	return p.PerUser
+}
+
+func (p *PresaleCampaign) GetDepositRefundable() (v bool) {
+	return p.DepositRefundable
+}
+
+func (p *PresaleCampaign) GetStatus() (v string) {
+	return p.Status
+}
+
+func (p *PresaleCampaign) GetUpdatedAt() (v int64) {
+	return p.UpdatedAt
+}
+func (p *PresaleCampaign) SetId(val string) {
+	p.Id = val
+}
+func (p *PresaleCampaign) SetName(val string) {
+	p.Name = val
+}
+func (p *PresaleCampaign) SetCurrency(val string) {
+	p.Currency = val
+}
+func (p *PresaleCampaign) SetSkus(val []*PresaleSKU) {
+	p.Skus = val
+}
+func (p *PresaleCampaign) SetDepositStartsAt(val int64) {
+	p.DepositStartsAt = val
+}
+func (p *PresaleCampaign) SetDepositEndsAt(val int64) {
+	p.DepositEndsAt = val
+}
+func (p *PresaleCampaign) SetBalanceStartsAt(val int64) {
+	p.BalanceStartsAt = val
+}
+func (p *PresaleCampaign) SetBalanceEndsAt(val int64) {
+	p.BalanceEndsAt = val
+}
+func (p *PresaleCampaign) SetPerUser(val int64) {
+	p.PerUser = val
+}
+func (p *PresaleCampaign) SetDepositRefundable(val bool) {
+	p.DepositRefundable = val
+}
+func (p *PresaleCampaign) SetStatus(val string) {
+	p.Status = val
+}
+func (p *PresaleCampaign) SetUpdatedAt(val int64) {
+	p.UpdatedAt = val
+}
+
+func (p *PresaleCampaign) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleCampaign(%+v)", *p)
+}
+
+var fieldIDToName_PresaleCampaign = map[int16]string{
+	1:  "id",
+	2:  "name",
+	3:  "currency",
+	4:  "skus",
+	5:  "depositStartsAt",
+	6:  "depositEndsAt",
+	7:  "balanceStartsAt",
+	8:  "balanceEndsAt",
+	9:  "perUser",
+	10: "depositRefundable",
+	11: "status",
+	12: "updatedAt",
+}
+
+type PutPresaleRequest struct {
+	Caller   *Caller          `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Campaign *PresaleCampaign `thrift:"campaign,2" frugal:"2,default,PresaleCampaign" json:"campaign"`
+}
+
+func NewPutPresaleRequest() *PutPresaleRequest {
+	return &PutPresaleRequest{}
+}
+
+func (p *PutPresaleRequest) InitDefault() {
+}
+
+var PutPresaleRequest_Caller_DEFAULT *Caller
+
+func (p *PutPresaleRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PutPresaleRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+var PutPresaleRequest_Campaign_DEFAULT *PresaleCampaign
+
+func (p *PutPresaleRequest) GetCampaign() (v *PresaleCampaign) {
+	if !p.IsSetCampaign() {
+		return PutPresaleRequest_Campaign_DEFAULT
+	}
+	return p.Campaign
+}
+func (p *PutPresaleRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PutPresaleRequest) SetCampaign(val *PresaleCampaign) {
+	p.Campaign = val
+}
+
+func (p *PutPresaleRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PutPresaleRequest) IsSetCampaign() bool {
+	return p.Campaign != nil
+}
+
+func (p *PutPresaleRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PutPresaleRequest(%+v)", *p)
+}
+
+var fieldIDToName_PutPresaleRequest = map[int16]string{
+	1: "caller",
+	2: "campaign",
+}
+
+type PresaleRef struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Id     string  `thrift:"id,2" frugal:"2,default,string" json:"id"`
+}
+
+func NewPresaleRef() *PresaleRef {
+	return &PresaleRef{}
+}
+
+func (p *PresaleRef) InitDefault() {
+}
+
+var PresaleRef_Caller_DEFAULT *Caller
+
+func (p *PresaleRef) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PresaleRef_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *PresaleRef) GetId() (v string) {
+	return p.Id
+}
+func (p *PresaleRef) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PresaleRef) SetId(val string) {
+	p.Id = val
+}
+
+func (p *PresaleRef) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PresaleRef) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleRef(%+v)", *p)
+}
+
+var fieldIDToName_PresaleRef = map[int16]string{
+	1: "caller",
+	2: "id",
+}
+
 type PutLimitRuleRequest struct {
 	Caller *Caller    `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
 	Rule   *LimitRule `thrift:"rule,2" frugal:"2,default,LimitRule" json:"rule"`
@@ -6188,6 +6475,10 @@ type TradeService interface {
 	GetLimitRule(ctx context.Context, req *LimitRuleRef) (r *LimitRule, err error)
 
 	ListLimitRules(ctx context.Context, req *ListLimitRulesRequest) (r *ListLimitRulesResponse, err error)
+
+	PutPresale(ctx context.Context, req *PutPresaleRequest) (r *PresaleCampaign, err error)
+
+	GetPresale(ctx context.Context, req *PresaleRef) (r *PresaleCampaign, err error)
 }
 
 type TradeServicePingArgs struct {
@@ -9759,5 +10050,157 @@ func (p *TradeServiceListLimitRulesResult) String() string {
 }
 
 var fieldIDToName_TradeServiceListLimitRulesResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServicePutPresaleArgs struct {
+	Req *PutPresaleRequest `thrift:"req,1" frugal:"1,default,PutPresaleRequest" json:"req"`
+}
+
+func NewTradeServicePutPresaleArgs() *TradeServicePutPresaleArgs {
+	return &TradeServicePutPresaleArgs{}
+}
+
+func (p *TradeServicePutPresaleArgs) InitDefault() {
+}
+
+var TradeServicePutPresaleArgs_Req_DEFAULT *PutPresaleRequest
+
+func (p *TradeServicePutPresaleArgs) GetReq() (v *PutPresaleRequest) {
+	if !p.IsSetReq() {
+		return TradeServicePutPresaleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServicePutPresaleArgs) SetReq(val *PutPresaleRequest) {
+	p.Req = val
+}
+
+func (p *TradeServicePutPresaleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServicePutPresaleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutPresaleArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutPresaleArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServicePutPresaleResult struct {
+	Success *PresaleCampaign `thrift:"success,0,optional" frugal:"0,optional,PresaleCampaign" json:"success,omitempty"`
+}
+
+func NewTradeServicePutPresaleResult() *TradeServicePutPresaleResult {
+	return &TradeServicePutPresaleResult{}
+}
+
+func (p *TradeServicePutPresaleResult) InitDefault() {
+}
+
+var TradeServicePutPresaleResult_Success_DEFAULT *PresaleCampaign
+
+func (p *TradeServicePutPresaleResult) GetSuccess() (v *PresaleCampaign) {
+	if !p.IsSetSuccess() {
+		return TradeServicePutPresaleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServicePutPresaleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*PresaleCampaign)
+}
+
+func (p *TradeServicePutPresaleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServicePutPresaleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutPresaleResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutPresaleResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceGetPresaleArgs struct {
+	Req *PresaleRef `thrift:"req,1" frugal:"1,default,PresaleRef" json:"req"`
+}
+
+func NewTradeServiceGetPresaleArgs() *TradeServiceGetPresaleArgs {
+	return &TradeServiceGetPresaleArgs{}
+}
+
+func (p *TradeServiceGetPresaleArgs) InitDefault() {
+}
+
+var TradeServiceGetPresaleArgs_Req_DEFAULT *PresaleRef
+
+func (p *TradeServiceGetPresaleArgs) GetReq() (v *PresaleRef) {
+	if !p.IsSetReq() {
+		return TradeServiceGetPresaleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceGetPresaleArgs) SetReq(val *PresaleRef) {
+	p.Req = val
+}
+
+func (p *TradeServiceGetPresaleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceGetPresaleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetPresaleArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetPresaleArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceGetPresaleResult struct {
+	Success *PresaleCampaign `thrift:"success,0,optional" frugal:"0,optional,PresaleCampaign" json:"success,omitempty"`
+}
+
+func NewTradeServiceGetPresaleResult() *TradeServiceGetPresaleResult {
+	return &TradeServiceGetPresaleResult{}
+}
+
+func (p *TradeServiceGetPresaleResult) InitDefault() {
+}
+
+var TradeServiceGetPresaleResult_Success_DEFAULT *PresaleCampaign
+
+func (p *TradeServiceGetPresaleResult) GetSuccess() (v *PresaleCampaign) {
+	if !p.IsSetSuccess() {
+		return TradeServiceGetPresaleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceGetPresaleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*PresaleCampaign)
+}
+
+func (p *TradeServiceGetPresaleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceGetPresaleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetPresaleResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetPresaleResult = map[int16]string{
 	0: "success",
 }

@@ -121,6 +121,9 @@ type Deps struct {
 	Log *slog.Logger
 	// Instances keeps each trade's flow instance; nil keeps none.
 	Instances trade.Instances
+	// Core is the trade core to run on, shared with the other flows of the node; nil builds one
+	// from these deps.
+	Core *trade.Core
 }
 
 // Flow runs fixed-price trades.
@@ -148,11 +151,19 @@ func New(d Deps, cfg Config) (*Flow, error) {
 		d.Log = slog.Default()
 	}
 	f := &Flow{d: d, cfg: cfg}
-	f.core = trade.New(trade.Deps{Tx: d.Tx, Catalog: d.Catalog, Orders: d.Orders, Inventory: d.Inventory, Payments: d.Payments,
-		Outbox: d.Outbox, Timers: d.Timers, Idempotency: d.Idempotency, IDs: d.IDs, Limits: d.Limits, Discounts: d.Discounts,
-		Prices: d.Prices, Delivery: d.Delivery, Ext: d.Ext, Runs: d.Runs, Providers: d.Providers, Instances: d.Instances, Now: d.Now, Log: d.Log})
+	f.core = d.Core
+	if f.core == nil {
+		f.core = trade.New(CoreDeps(d))
+	}
 	f.core.Register(f)
 	return f, nil
+}
+
+// CoreDeps are the trade core's deps taken from the flow's.
+func CoreDeps(d Deps) trade.Deps {
+	return trade.Deps{Tx: d.Tx, Catalog: d.Catalog, Orders: d.Orders, Inventory: d.Inventory, Payments: d.Payments,
+		Outbox: d.Outbox, Timers: d.Timers, Idempotency: d.Idempotency, IDs: d.IDs, Limits: d.Limits, Discounts: d.Discounts,
+		Prices: d.Prices, Delivery: d.Delivery, Ext: d.Ext, Runs: d.Runs, Providers: d.Providers, Instances: d.Instances, Now: d.Now, Log: d.Log}
 }
 
 // RegisterTimers registers the flow's timer handlers with a timer queue.
@@ -230,7 +241,7 @@ func (f *Flow) States() *trade.States { return states }
 
 // Owes implements trade.Flow: a fixed-price trade is paid in full, for every order still
 // awaiting payment.
-func (f *Flow) Owes(t *order.Trade, purpose payment.Purpose, _ time.Time) (money.Amount, error) {
+func (f *Flow) Owes(_ context.Context, t *order.Trade, purpose payment.Purpose, _ time.Time) (money.Amount, error) {
 	if purpose != payment.Full {
 		return money.Amount{}, errkind.WithDetail(payment.ErrInvalidPurpose, "a fixed-price trade is paid in full, not by %q", purpose)
 	}

@@ -26,7 +26,7 @@ type Flow interface {
 	States() *States
 	// Owes is what the trade owes now for purpose; zero if nothing, or ErrInvalidPurpose for a
 	// purpose the flow's trades never owe.
-	Owes(t *order.Trade, purpose payment.Purpose, now time.Time) (money.Amount, error)
+	Owes(ctx context.Context, t *order.Trade, purpose payment.Purpose, now time.Time) (money.Amount, error)
 	// Collect applies p, which just succeeded, to the trade, in the callback's transaction with
 	// the trade and the payment locked: it moves the orders p covers and emits their events. It
 	// reports whether anything took the money; if nothing did (the trade moved on), the core
@@ -118,7 +118,7 @@ func (c *Core) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.P
 		return nil, err
 	}
 	now := c.d.Now()
-	owed, err := f.Owes(t, purpose, now)
+	owed, err := f.Owes(ctx, t, purpose, now)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (c *Core) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.P
 		if err != nil {
 			return err
 		}
-		if now, err := f.Owes(locked, purpose, c.d.Now()); err != nil || now != owed {
+		if now, err := f.Owes(ctx, locked, purpose, c.d.Now()); err != nil || now != owed {
 			return errkind.WithDetail(payment.ErrNothingToPay, "trade %s changed while paying; retry", t.ID())
 		}
 		if open, err := c.openPayment(ctx, t, cmd.Method, purpose, owed); err != nil || open != nil {

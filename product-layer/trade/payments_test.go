@@ -35,7 +35,7 @@ func (f *depositFlow) States() *trade.States {
 	return trade.NewStates("awaiting_deposit", map[string][]string{"awaiting_deposit": {"deposit_paid"}})
 }
 
-func (f *depositFlow) Owes(t *order.Trade, purpose payment.Purpose, _ time.Time) (money.Amount, error) {
+func (f *depositFlow) Owes(_ context.Context, t *order.Trade, purpose payment.Purpose, _ time.Time) (money.Amount, error) {
 	if purpose != payment.Deposit {
 		return money.Amount{}, errkind.WithDetail(payment.ErrInvalidPurpose, "deposits only")
 	}

@@ -175,6 +175,33 @@ func (c *Core) price(ctx context.Context, d *Draft) error {
 	return err
 }
 
+// PriceAt prices the draft's cart in cur at prices a flow sets (a pre-sale's, an auction's
+// winning bid) instead of the tenant's price lists: the SKUs must exist, each must have a price,
+// and pricing.unit_price runs on top as it does for any cart. listID names where the prices come
+// from on the order's lines.
+func (c *Core) PriceAt(ctx context.Context, d *Draft, cur money.Currency, price func(skuID string) (int64, bool), listID string) error {
+	ids := make([]string, len(d.Cart.Items))
+	for i, it := range d.Cart.Items {
+		ids[i] = it.SKUID
+	}
+	skus, err := c.d.Catalog.GetMany(ctx, d.Call.Identity.Tenant(), ids)
+	if err != nil {
+		return err
+	}
+	base := make(map[string]pricing.Resolved, len(skus))
+	for id, sku := range skus {
+		p, ok := price(id)
+		if !ok {
+			return errkind.WithDetail(pricing.ErrNotPriced, "sku %s has no price here", id)
+		}
+		base[id] = pricing.Resolved{Price: money.New(p, cur), ListID: listID, List: sku.Price()}
+	}
+	buyer := pricing.Buyer{UserID: d.Buyer.UserID, MemberLevel: d.Buyer.MemberLevel, Channel: d.Buyer.Channel}
+	d.SKUs = skus
+	d.Quote, err = pricing.Price(ctx, c.d.Ext, d.Call, buyer, d.At, d.Cart.Items, skus, cur, base)
+	return err
+}
+
 // discount works out the cart's promotions; without a discount service nothing is discounted.
 func (c *Core) discount(ctx context.Context, d *Draft) error {
 	q := d.Quote

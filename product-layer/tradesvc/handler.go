@@ -24,6 +24,7 @@ import (
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
+	"github.com/atriumtrade/atrium/product-layer/presale"
 	tradecore "github.com/atriumtrade/atrium/product-layer/trade"
 )
 
@@ -59,6 +60,7 @@ type Handler struct {
 	delivery  *delivery.Service
 	prices    *pricing.Prices
 	orders    OrderLookup
+	presales  *presale.Admin
 	log       *slog.Logger
 }
 
@@ -76,7 +78,9 @@ type Deps struct {
 	Delivery  *delivery.Service
 	// Prices manages price lists; nil disables the admin API (pricing.disabled).
 	Prices *pricing.Prices
-	Log    *slog.Logger
+	// Presales manages pre-sale campaigns.
+	Presales *presale.Admin
+	Log      *slog.Logger
 }
 
 // OrderLookup finds the trade of any order of a tenant.
@@ -87,7 +91,7 @@ type OrderLookup interface {
 // New returns a Handler.
 func New(d Deps) *Handler {
 	return &Handler{db: d.DB, flow: d.Flow, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
-		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, prices: d.Prices, orders: d.Flow, log: d.Log}
+		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, prices: d.Prices, orders: d.Flow, presales: d.Presales, log: d.Log}
 }
 
 var _ trade.TradeService = (*Handler)(nil)

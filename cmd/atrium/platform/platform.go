@@ -54,6 +54,8 @@ import (
 	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradeservice"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
+	"github.com/atriumtrade/atrium/product-layer/presale"
+	"github.com/atriumtrade/atrium/product-layer/presale/presalesql"
 	"github.com/atriumtrade/atrium/product-layer/trade/tradesql"
 	"github.com/atriumtrade/atrium/product-layer/tradesvc"
 )
@@ -72,7 +74,8 @@ func init() {
 func Migrations() []dal.Migrations {
 	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(),
 		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
-		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations()}
+		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations(),
+		presalesql.Migrations()}
 }
 
 // Trade is a running trade role.
@@ -152,9 +155,10 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	limitSvc := limits.NewService(limitssql.NewCached(limitssql.New(db), ttl), orders)
 	shipping := delivery.NewService(deliverysql.NewCached(deliverysql.New(db), ttl))
 	prices := pricing.NewPrices(pricingsql.NewCached(pricingsql.New(db), ttl))
+	events := outbox.NewWriter(db, func() string { return ids.NextString("E") })
 	flow, err := fixedprice.New(fixedprice.Deps{
 		Tx: db, Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db),
-		Providers: []payment.Provider{sandbox}, Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }),
+		Providers: []payment.Provider{sandbox}, Outbox: events,
 		Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Now: now, Ext: engine, Runs: extStore,
 		Discounts: discounts, Limits: limitSvc, Delivery: shipping, Prices: prices, Log: log, Instances: tradesql.New(db),
 	}, cfg.Trade)
@@ -163,9 +167,17 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		return nil, err
 	}
 	flow.RegisterTimers(queue.Handle)
+	// The pre-sale flow runs on the same trade core: one place takes every payment and dispatches
+	// it to the trade's flow.
+	presales := presalesql.New(db)
+	presaleFlow := presale.New(presale.Deps{Core: flow.Core(), Campaigns: presales, Trades: presales, Tx: db, Orders: orders,
+		Inventory: inv, Outbox: events, Timers: queue, Now: now, Log: log},
+		presale.Config{UnpaidWindow: cfg.Trade.UnpaidWindow, HotHold: cfg.Trade.HotHold})
+	presaleFlow.RegisterTimers(queue.Handle)
 	admin := extensions.NewAdmin(extStore, engine)
 	handler := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Flow: flow, Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin,
-		Frontends: identitysql.New(db), Discounts: discounts.Store(), Limits: limitSvc.Store(), Delivery: shipping, Prices: prices, Log: log})
+		Frontends: identitysql.New(db), Discounts: discounts.Store(), Limits: limitSvc.Store(), Delivery: shipping, Prices: prices,
+		Presales: presale.NewAdmin(presales, now), Log: log})
 
 	ln := o.Listener
 	if ln == nil {

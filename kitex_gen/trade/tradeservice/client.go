@@ -58,6 +58,8 @@ type Client interface {
 	PutLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest, callOptions ...callopt.Option) (r *trade.LimitRule, err error)
 	GetLimitRule(ctx context.Context, req *trade.LimitRuleRef, callOptions ...callopt.Option) (r *trade.LimitRule, err error)
 	ListLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest, callOptions ...callopt.Option) (r *trade.ListLimitRulesResponse, err error)
+	PutPresale(ctx context.Context, req *trade.PutPresaleRequest, callOptions ...callopt.Option) (r *trade.PresaleCampaign, err error)
+	GetPresale(ctx context.Context, req *trade.PresaleRef, callOptions ...callopt.Option) (r *trade.PresaleCampaign, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -322,4 +324,14 @@ func (p *kTradeServiceClient) GetLimitRule(ctx context.Context, req *trade.Limit
 func (p *kTradeServiceClient) ListLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest, callOptions ...callopt.Option) (r *trade.ListLimitRulesResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.ListLimitRules(ctx, req)
+}
+
+func (p *kTradeServiceClient) PutPresale(ctx context.Context, req *trade.PutPresaleRequest, callOptions ...callopt.Option) (r *trade.PresaleCampaign, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.PutPresale(ctx, req)
+}
+
+func (p *kTradeServiceClient) GetPresale(ctx context.Context, req *trade.PresaleRef, callOptions ...callopt.Option) (r *trade.PresaleCampaign, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.GetPresale(ctx, req)
 }

@@ -342,6 +342,20 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"PutPresale": kitex.NewMethodInfo(
+		putPresaleHandler,
+		newTradeServicePutPresaleArgs,
+		newTradeServicePutPresaleResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"GetPresale": kitex.NewMethodInfo(
+		getPresaleHandler,
+		newTradeServiceGetPresaleArgs,
+		newTradeServiceGetPresaleResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -1254,6 +1268,42 @@ func newTradeServiceListLimitRulesResult() interface{} {
 	return trade.NewTradeServiceListLimitRulesResult()
 }
 
+func putPresaleHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServicePutPresaleArgs)
+	realResult := result.(*trade.TradeServicePutPresaleResult)
+	success, err := handler.(trade.TradeService).PutPresale(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServicePutPresaleArgs() interface{} {
+	return trade.NewTradeServicePutPresaleArgs()
+}
+
+func newTradeServicePutPresaleResult() interface{} {
+	return trade.NewTradeServicePutPresaleResult()
+}
+
+func getPresaleHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceGetPresaleArgs)
+	realResult := result.(*trade.TradeServiceGetPresaleResult)
+	success, err := handler.(trade.TradeService).GetPresale(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceGetPresaleArgs() interface{} {
+	return trade.NewTradeServiceGetPresaleArgs()
+}
+
+func newTradeServiceGetPresaleResult() interface{} {
+	return trade.NewTradeServiceGetPresaleResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -1729,6 +1779,26 @@ func (p *kClient) ListLimitRules(ctx context.Context, req *trade.ListLimitRulesR
 	_args.Req = req
 	var _result trade.TradeServiceListLimitRulesResult
 	if err = p.c.Call(ctx, "ListLimitRules", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) PutPresale(ctx context.Context, req *trade.PutPresaleRequest) (r *trade.PresaleCampaign, err error) {
+	var _args trade.TradeServicePutPresaleArgs
+	_args.Req = req
+	var _result trade.TradeServicePutPresaleResult
+	if err = p.c.Call(ctx, "PutPresale", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) GetPresale(ctx context.Context, req *trade.PresaleRef) (r *trade.PresaleCampaign, err error) {
+	var _args trade.TradeServiceGetPresaleArgs
+	_args.Req = req
+	var _result trade.TradeServiceGetPresaleResult
+	if err = p.c.Call(ctx, "GetPresale", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

@@ -1,0 +1,81 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/cloudwego/hertz/pkg/app"
+
+	"github.com/atriumtrade/atrium/idl/rpcerr"
+	"github.com/atriumtrade/atrium/kitex_gen/trade"
+)
+
+type presaleSKUView struct {
+	SkuID         string `json:"skuId"`
+	Price         int64  `json:"price"`
+	Deposit       int64  `json:"deposit"`
+	DepositCredit int64  `json:"depositCredit"`
+}
+
+// presaleView is a pre-sale campaign as operators read and write it (minor units, unix ms).
+type presaleView struct {
+	ID                string           `json:"id"`
+	Name              string           `json:"name" maxLen:"320"`
+	Currency          string           `json:"currency"`
+	Skus              []presaleSKUView `json:"skus"`
+	DepositStartsAt   int64            `json:"depositStartsAt"`
+	DepositEndsAt     int64            `json:"depositEndsAt"`
+	BalanceStartsAt   int64            `json:"balanceStartsAt"`
+	BalanceEndsAt     int64            `json:"balanceEndsAt"`
+	PerUser           int64            `json:"perUser"`
+	DepositRefundable bool             `json:"depositRefundable"`
+	Status            string           `json:"status"`
+	UpdatedAt         int64            `json:"updatedAt"`
+}
+
+func (g *Gateway) presaleRoutes(ch *channel) {
+	p := ch.prefix
+	g.add(route{Method: "PUT", Path: p + "/presales/:presaleId", Channel: ch, Auth: true,
+		Summary: "Create or replace a pre-sale campaign: SKUs with price, deposit and deposit credit; the deposit and balance windows",
+		Request: presaleView{}, Response: presaleView{}}, g.serve(ch, g.putPresale(ch)))
+	g.add(route{Method: "GET", Path: p + "/presales/:presaleId", Channel: ch, Auth: true, Summary: "Get a pre-sale campaign",
+		Response: presaleView{}}, g.serve(ch, g.getPresale))
+}
+
+func (g *Gateway) putPresale(ch *channel) call {
+	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
+		var v presaleView
+		if err := ch.decode(c.Request.Body(), &v); err != nil {
+			return 0, nil, err
+		}
+		req := &trade.PresaleCampaign{Id: c.Param("presaleId"), Name: v.Name, Currency: v.Currency, DepositStartsAt: v.DepositStartsAt,
+			DepositEndsAt: v.DepositEndsAt, BalanceStartsAt: v.BalanceStartsAt, BalanceEndsAt: v.BalanceEndsAt, PerUser: v.PerUser,
+			DepositRefundable: v.DepositRefundable}
+		for _, s := range v.Skus {
+			req.Skus = append(req.Skus, &trade.PresaleSKU{SkuId: s.SkuID, Price: s.Price, Deposit: s.Deposit, DepositCredit: s.DepositCredit})
+		}
+		resp, err := g.client.PutPresale(ctx, &trade.PutPresaleRequest{Caller: callerOf(c), Campaign: req})
+		if err != nil {
+			return 0, nil, rpcerr.FromKitex(err)
+		}
+		return http.StatusOK, presaleOf(resp), nil
+	}
+}
+
+func (g *Gateway) getPresale(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.client.GetPresale(ctx, &trade.PresaleRef{Caller: callerOf(c), Id: c.Param("presaleId")})
+	if err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	return http.StatusOK, presaleOf(resp), nil
+}
+
+func presaleOf(p *trade.PresaleCampaign) presaleView {
+	v := presaleView{ID: p.Id, Name: p.Name, Currency: p.Currency, DepositStartsAt: p.DepositStartsAt, DepositEndsAt: p.DepositEndsAt,
+		BalanceStartsAt: p.BalanceStartsAt, BalanceEndsAt: p.BalanceEndsAt, PerUser: p.PerUser, DepositRefundable: p.DepositRefundable,
+		Status: p.Status, UpdatedAt: p.UpdatedAt, Skus: []presaleSKUView{}}
+	for _, s := range p.Skus {
+		v.Skus = append(v.Skus, presaleSKUView{SkuID: s.SkuId, Price: s.Price, Deposit: s.Deposit, DepositCredit: s.DepositCredit})
+	}
+	return v
+}

@@ -1,0 +1,610 @@
+package presale
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/product-layer/trade"
+)
+
+// The statuses of a pre-sale order: placed awaiting its deposit, the deposit paid, then paid in
+// full when the balance is; then shipped, delivered and completed as any order; cancelled (the
+// deposit unpaid, the balance missed, the buyer or the merchant calling it off) or refunded.
+const (
+	PendingDeposit order.Status = "pending_deposit"
+	DepositPaid    order.Status = "deposit_paid"
+)
+
+// Lifecycle is the lifecycle of pre-sale orders.
+var Lifecycle = order.NewLifecycle("presale", PendingDeposit, map[order.Status][]order.Status{
+	PendingDeposit:  {DepositPaid, order.Cancelled},
+	DepositPaid:     {order.Paid, order.Cancelled},
+	order.Paid:      {order.Shipped, order.Refunded},
+	order.Shipped:   {order.Delivered},
+	order.Delivered: {order.Completed},
+}, order.Cancelled, order.Refunded)
+
+func init() { order.RegisterLifecycle(identity.Presale, Lifecycle) }
+
+// The states of a pre-sale trade's flow.
+const (
+	StateAwaitingDeposit = "awaiting_deposit"
+	StateDepositPaid     = "deposit_paid"
+	StatePaid            = "paid"
+	StateCancelled       = "cancelled"
+)
+
+var states = trade.NewStates(StateAwaitingDeposit, map[string][]string{
+	StateAwaitingDeposit: {StateDepositPaid, StatePaid, StateCancelled},
+	StateDepositPaid:     {StatePaid, StateCancelled},
+})
+
+// Deposit statuses.
+const (
+	DepositPending   = "pending"
+	DepositPaidState = "paid"
+	DepositRefunded  = "refunded"
+	DepositForfeited = "forfeited"
+)
+
+// Cancel reasons.
+const (
+	ReasonDepositUnpaid = "deposit_unpaid"
+	ReasonBalanceMissed = "balance_missed"
+)
+
+// Timers.
+const (
+	TimerDepositUnpaid = "presale.deposit_unpaid"
+	TimerBalanceMissed = "presale.balance_missed"
+)
+
+// Topics of the pre-sale's own events.
+const (
+	TopicDepositPaid      = "order.deposit_paid"
+	TopicDepositForfeited = "presale.deposit_forfeited"
+)
+
+// Errors of ordering in a campaign.
+var (
+	ErrNotInCampaign    = errkind.New(errkind.Invalid, "presale.sku_not_in_campaign", "an item is not sold in this pre-sale")
+	ErrDepositClosed    = errkind.New(errkind.Conflict, "presale.deposit_window_closed", "the pre-sale's deposit window is not open")
+	ErrBalanceNotOpen   = errkind.New(errkind.Conflict, "presale.balance_window_not_open", "the pre-sale's balance window is not open")
+	ErrPerUserLimit     = errkind.New(errkind.Exhausted, "presale.per_user_limit", "the pre-sale's limit per buyer is reached")
+	ErrCampaignRequired = errkind.New(errkind.Invalid, "presale.campaign_required", "a pre-sale order names its campaign (presaleId)")
+	ErrNotAPresaleTrade = errkind.New(errkind.NotFound, "presale.trade_not_found", "pre-sale trade not found")
+	ErrDepositNotPaid   = errkind.New(errkind.Conflict, "presale.deposit_not_paid", "the deposit is not paid")
+)
+
+// Record is what a pre-sale trade owes: its deposit and what the deposit counts for, in total and
+// per child order, and where the deposit stands.
+type Record struct {
+	Tenant, TradeID, CampaignID, UserID string
+	Currency                            string
+	// Deposit is what the buyer pays first; Credit what it counts for against the total;
+	// Balance what is left to pay (the total less the credit).
+	Deposit, Credit, Balance int64
+	// Units is how many units the trade claims of the buyer's per-user cap.
+	Units         int64
+	DepositStatus string
+	Orders        []OrderShare
+	CreatedAt     time.Time
+}
+
+// OrderShare is one child order's part of the deposit and of its credit.
+type OrderShare struct {
+	OrderID         string
+	Deposit, Credit int64
+}
+
+// TradeStore keeps pre-sale trades and each buyer's claims on a campaign's per-user cap.
+type TradeStore interface {
+	CreateRecord(ctx context.Context, r Record) error
+	Record(ctx context.Context, tenant, tradeID string) (Record, error)
+	LockRecord(ctx context.Context, tenant, tradeID string) (Record, error)
+	SetDepositStatus(ctx context.Context, tenant, tradeID, status string) error
+	// ClaimUnits adds units to the buyer's claim on the campaign if it stays within max (0: no
+	// cap), in one conditional write; else ErrPerUserLimit.
+	ClaimUnits(ctx context.Context, tenant, campaignID, userID string, units, max int64) error
+	// ReleaseUnits gives units back.
+	ReleaseUnits(ctx context.Context, tenant, campaignID, userID string, units int64) error
+}
+
+// Config of the flow.
+type Config struct {
+	// UnpaidWindow is how long a deposit may stay unpaid (the deposit window's end comes first if
+	// it is sooner).
+	UnpaidWindow time.Duration
+	// HotHold is how long stock reserved ahead of a hot SKU's order waits for it.
+	HotHold time.Duration
+}
+
+// Deps are the flow's collaborators.
+type Deps struct {
+	Core      *trade.Core
+	Campaigns Store
+	Trades    TradeStore
+	Tx        trade.Transactor
+	Orders    order.Repository
+	Inventory *inventory.Service
+	Outbox    trade.Outbox
+	Timers    trade.Timers
+	Now       func() time.Time
+	Log       *slog.Logger
+}
+
+// Flow runs pre-sale trades.
+type Flow struct {
+	d   Deps
+	cfg Config
+}
+
+// New returns the flow and plugs it into the core.
+func New(d Deps, cfg Config) *Flow {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if cfg.UnpaidWindow == 0 {
+		cfg.UnpaidWindow = 30 * time.Minute
+	}
+	if cfg.HotHold == 0 {
+		cfg.HotHold = time.Minute
+	}
+	f := &Flow{d: d, cfg: cfg}
+	d.Core.Register(f)
+	return f
+}
+
+// RegisterTimers registers the flow's timer handlers with a timer queue.
+func (f *Flow) RegisterTimers(register func(kind string, h func(ctx context.Context, ref string) error)) {
+	register(TimerDepositUnpaid, f.depositUnpaid)
+	register(TimerBalanceMissed, f.balanceMissed)
+}
+
+// Scenario implements trade.Flow.
+func (f *Flow) Scenario() identity.Scenario { return identity.Presale }
+
+// States implements trade.Flow.
+func (f *Flow) States() *trade.States { return states }
+
+// Line is one cart line as the campaign terms it.
+type Line struct {
+	SKUID                  string
+	Quantity               int64
+	Price, Deposit, Credit int64 // per line: unit terms × quantity
+}
+
+// Terms are a cart's pre-sale money: the deposit, what it counts for, and the balance left after
+// discounts and shipping.
+type Terms struct {
+	Lines                    []Line
+	Deposit, Credit, Balance int64
+}
+
+// priceStep prices the cart at the campaign's prices; the SKUs must all be in it.
+func priceStep(c *Campaign) trade.Step {
+	return trade.Step{Name: trade.StepPrice.Name, Run: func(core *trade.Core, ctx context.Context, d *trade.Draft) error {
+		cur := money.MustCurrency(c.Currency)
+		for _, it := range d.Cart.Items {
+			if _, ok := c.SKU(it.SKUID); !ok {
+				return errkind.WithDetail(ErrNotInCampaign, "sku %s is not in pre-sale %s", it.SKUID, c.ID)
+			}
+		}
+		if d.Cart.Currency != "" && d.Cart.Currency != c.Currency {
+			return errkind.WithDetail(pricing.ErrMixedCurrency, "pre-sale %s is sold in %s", c.ID, c.Currency)
+		}
+		d.Cart.Currency = c.Currency
+		return core.PriceAt(ctx, d, cur, func(skuID string) (int64, bool) {
+			s, ok := c.SKU(skuID)
+			return s.Price, ok
+		}, "presale:"+c.ID)
+	}}
+}
+
+// terms works out a planned draft's deposit and credit per line and the balance: the total after
+// discounts and shipping, less the credit (which never counts for more than that total).
+func terms(c *Campaign, d *trade.Draft) Terms {
+	var t Terms
+	for _, l := range d.Quote.Lines {
+		s, _ := c.SKU(l.SKU.ID())
+		line := Line{SKUID: l.SKU.ID(), Quantity: l.Quantity, Price: s.Price * l.Quantity, Deposit: s.Deposit * l.Quantity, Credit: s.DepositCredit * l.Quantity}
+		t.Lines = append(t.Lines, line)
+		t.Deposit += line.Deposit
+		t.Credit += line.Credit
+	}
+	total := d.Total().Minor()
+	if t.Credit > total {
+		t.Credit = total
+	}
+	t.Balance = total - t.Credit
+	return t
+}
+
+// Quote is a priced pre-sale cart: the trade core's quote and the pre-sale's terms.
+type Quote struct {
+	Draft *trade.Draft
+	Terms Terms
+}
+
+// Quote prices a cart in a campaign for a buyer, without reserving anything.
+func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b trade.Buyer, dest inventory.Region, campaignID string, cart trade.Cart) (Quote, error) {
+	c, err := f.campaign(ctx, ident.Tenant(), campaignID)
+	if err != nil {
+		return Quote{}, err
+	}
+	items, err := pricing.NormalizeItems(cart.Items)
+	if err != nil {
+		return Quote{}, err
+	}
+	cart.Items = items
+	d := &trade.Draft{Call: extensions.Call{Identity: ident, UserID: b.UserID}, Buyer: b, Cart: cart, Dest: dest, At: f.d.Now()}
+	if err := f.d.Core.Plan(ctx, d, trade.QuotePlan.Replace(priceStep(&c))); err != nil {
+		return Quote{}, err
+	}
+	return Quote{Draft: d, Terms: terms(&c, d)}, nil
+}
+
+func (f *Flow) campaign(ctx context.Context, tenant, id string) (Campaign, error) {
+	if id == "" {
+		return Campaign{}, ErrCampaignRequired
+	}
+	c, err := f.d.Campaigns.Campaign(ctx, tenant, id)
+	if err != nil {
+		return Campaign{}, err
+	}
+	if c.Status != Active {
+		return Campaign{}, errkind.WithDetail(ErrCampaignCancelled, "pre-sale %s was cancelled", id)
+	}
+	return c, nil
+}
+
+// PlaceOrder is a buyer's pre-sale order.
+type PlaceOrder struct {
+	Identity       identity.Identity
+	Buyer          trade.Buyer
+	CampaignID     string
+	Items          []pricing.Item
+	Address        order.Address
+	IdempotencyKey string
+	Coupons        []string
+}
+
+const scopePlaceOrder = "presale_place_order"
+
+// PlaceOrder places a pre-sale trade inside the campaign's deposit window: its orders await the
+// deposit, their stock is reserved, the buyer's per-user claim is taken, and the timers for an
+// unpaid deposit and a missed balance are set, in one transaction.
+func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, Record, error) {
+	userID := cmd.Buyer.UserID
+	if !identity.ValidUserID(userID) {
+		return nil, Record{}, errkind.WithDetail(errkind.ErrUnauthenticated, "no buyer")
+	}
+	if cmd.Identity.Scenario() != identity.Presale {
+		return nil, Record{}, fmt.Errorf("presale: a %s identity", cmd.Identity.Scenario())
+	}
+	if err := trade.ValidateKey(cmd.IdempotencyKey); err != nil {
+		return nil, Record{}, err
+	}
+	items, err := pricing.NormalizeItems(cmd.Items)
+	if err != nil {
+		return nil, Record{}, err
+	}
+	addr, err := order.NormalizeAddress(cmd.Address)
+	if err != nil {
+		return nil, Record{}, err
+	}
+	tenant := cmd.Identity.Tenant()
+	hash := trade.RequestHash(struct {
+		BizCode  string
+		Campaign string
+		Items    []pricing.Item
+		Address  order.Address
+		Coupons  []string
+	}{cmd.Identity.BizCode(), cmd.CampaignID, cmd.Items, addr, cmd.Coupons})
+	if prev, err := f.d.Core.Replayed(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash); err != nil || prev != nil {
+		if err != nil {
+			return nil, Record{}, err
+		}
+		rec, err := f.d.Trades.Record(ctx, tenant, prev.ID())
+		return prev, rec, err
+	}
+	c, err := f.campaign(ctx, tenant, cmd.CampaignID)
+	if err != nil {
+		return nil, Record{}, err
+	}
+	now := f.d.Now()
+	if !c.DepositOpen(now) {
+		return nil, Record{}, errkind.WithDetail(ErrDepositClosed, "pre-sale %s takes deposits from %s to %s", c.ID,
+			time.UnixMilli(c.DepositStartsAt).UTC().Format(time.RFC3339), time.UnixMilli(c.DepositEndsAt).UTC().Format(time.RFC3339))
+	}
+	ctx, trace := extensions.WithTrace(ctx)
+	d := &trade.Draft{Call: extensions.Call{Identity: cmd.Identity, UserID: userID}, Buyer: cmd.Buyer,
+		Cart: trade.Cart{Items: items, Coupons: cmd.Coupons}, Dest: inventory.Region{Country: addr.Country, Province: addr.Province,
+			City: addr.City, District: addr.District}, Address: addr, At: now}
+	if err := f.d.Core.Plan(ctx, d, trade.PlacePlan.Replace(priceStep(&c))); err != nil {
+		return nil, Record{}, err
+	}
+	tm := terms(&c, d)
+	var units int64
+	for _, l := range tm.Lines {
+		units += l.Quantity
+	}
+	depositDue := now.Add(f.cfg.UnpaidWindow)
+	if end := time.UnixMilli(c.DepositEndsAt); end.Before(depositDue) {
+		depositDue = end
+	}
+	var rec Record
+	tr, err := f.d.Core.Place(ctx, trade.Placement{Identity: cmd.Identity, Draft: d, Key: cmd.IdempotencyKey, Scope: scopePlaceOrder, Hash: hash,
+		PayDeadline: depositDue, Hold: f.cfg.HotHold, Runs: trace.Records(),
+		Timers: []trade.Timer{{Kind: TimerDepositUnpaid, Due: depositDue}, {Kind: TimerBalanceMissed, Due: time.UnixMilli(c.BalanceEndsAt)}},
+		Also: func(ctx context.Context, t *order.Trade) error {
+			if err := f.d.Trades.ClaimUnits(ctx, tenant, c.ID, userID, units, c.PerUser); err != nil {
+				return err
+			}
+			rec = Record{Tenant: tenant, TradeID: t.ID(), CampaignID: c.ID, UserID: userID, Currency: c.Currency, Deposit: tm.Deposit,
+				Credit: tm.Credit, Balance: tm.Balance, Units: units, DepositStatus: DepositPending, Orders: shares(c, t, tm.Credit), CreatedAt: now}
+			return f.d.Trades.CreateRecord(ctx, rec)
+		}})
+	if err != nil {
+		return nil, Record{}, err
+	}
+	if rec.TradeID != tr.ID() { // a concurrent request with the same key placed it
+		rec, err = f.d.Trades.Record(ctx, tenant, tr.ID())
+	}
+	return tr, rec, err
+}
+
+// shares divides the deposit and the credit over the trade's child orders by their lines, the
+// credit capped as the trade's is (its rounding goes to the last order).
+func shares(c Campaign, t *order.Trade, credit int64) []OrderShare {
+	out := make([]OrderShare, 0, len(t.Orders()))
+	var left = credit
+	for i, o := range t.Orders() {
+		var s OrderShare
+		s.OrderID = o.ID()
+		for _, l := range o.Lines() {
+			terms, _ := c.SKU(l.SKUID)
+			s.Deposit += terms.Deposit * l.Quantity
+			s.Credit += terms.DepositCredit * l.Quantity
+		}
+		if s.Credit > left || i == len(t.Orders())-1 {
+			s.Credit = left
+		}
+		left -= s.Credit
+		out = append(out, s)
+	}
+	return out
+}
+
+// Record returns the pre-sale record of a trade the actor may see.
+func (f *Flow) Record(ctx context.Context, tenant string, a trade.Actor, tradeID string) (Record, error) {
+	if _, err := f.d.Core.Trade(ctx, tenant, a, tradeID); err != nil {
+		return Record{}, err
+	}
+	return f.d.Trades.Record(ctx, tenant, tradeID)
+}
+
+// Owes implements trade.Flow: the deposit while the deposit window is open and the orders await
+// it; the balance while the balance window is open and the deposit is paid.
+func (f *Flow) Owes(ctx context.Context, t *order.Trade, purpose payment.Purpose, now time.Time) (money.Amount, error) {
+	rec, err := f.d.Trades.Record(ctx, t.Tenant(), t.ID())
+	if err != nil {
+		return money.Amount{}, err
+	}
+	cur := t.Total().Currency()
+	c, err := f.d.Campaigns.Campaign(ctx, t.Tenant(), rec.CampaignID)
+	if err != nil {
+		return money.Amount{}, err
+	}
+	awaiting := func(s order.Status) bool {
+		for _, o := range t.Orders() {
+			if o.Status() == s {
+				return true
+			}
+		}
+		return false
+	}
+	switch purpose {
+	case payment.Deposit:
+		if !awaiting(PendingDeposit) {
+			return money.Zero(cur), nil
+		}
+		if !c.DepositOpen(now) {
+			return money.Amount{}, errkind.WithDetail(ErrDepositClosed, "pre-sale %s no longer takes deposits", c.ID)
+		}
+		return money.New(rec.Deposit, cur), nil
+	case payment.Balance:
+		if awaiting(PendingDeposit) {
+			return money.Amount{}, errkind.WithDetail(ErrDepositNotPaid, "trade %s owes its deposit first", t.ID())
+		}
+		if !awaiting(DepositPaid) {
+			return money.Zero(cur), nil
+		}
+		if !c.BalanceOpen(now) {
+			return money.Amount{}, errkind.WithDetail(ErrBalanceNotOpen, "pre-sale %s takes balances from %s to %s", c.ID,
+				time.UnixMilli(c.BalanceStartsAt).UTC().Format(time.RFC3339), time.UnixMilli(c.BalanceEndsAt).UTC().Format(time.RFC3339))
+		}
+		return money.New(rec.Balance, cur), nil
+	}
+	return money.Amount{}, errkind.WithDetail(payment.ErrInvalidPurpose, "a pre-sale trade is paid by its deposit, then its balance, not by %q", purpose)
+}
+
+// Collect implements trade.Flow: a deposit moves the orders awaiting it to deposit_paid (or paid,
+// when the credit leaves no balance); a balance moves them to paid and confirms their stock.
+func (f *Flow) Collect(ctx context.Context, t *order.Trade, p *payment.Payment, now time.Time) (bool, error) {
+	rec, err := f.d.Trades.LockRecord(ctx, t.Tenant(), t.ID())
+	if err != nil {
+		return false, err
+	}
+	ref := trade.TimerRef(t.Tenant(), t.ID())
+	switch p.Purpose() {
+	case payment.Deposit:
+		if p.Amount().Minor() != rec.Deposit || rec.DepositStatus != DepositPending {
+			return false, nil
+		}
+		moved, err := f.move(ctx, t, PendingDeposit, DepositPaid, TopicDepositPaid, p, now)
+		if err != nil || moved == 0 {
+			return false, err
+		}
+		if err := f.d.Trades.SetDepositStatus(ctx, t.Tenant(), t.ID(), DepositPaidState); err != nil {
+			return false, err
+		}
+		if err := f.d.Timers.Cancel(ctx, TimerDepositUnpaid, ref); err != nil {
+			return false, err
+		}
+		if rec.Balance == 0 {
+			return true, f.paidInFull(ctx, t, p, now)
+		}
+		_, err = f.d.Core.Advance(ctx, t.Tenant(), t.ID(), StateDepositPaid)
+		return true, err
+	case payment.Balance:
+		if p.Amount().Minor() != rec.Balance || rec.DepositStatus != DepositPaidState {
+			return false, nil
+		}
+		if n := countStatus(t, DepositPaid); n == 0 {
+			return false, nil
+		}
+		return true, f.paidInFull(ctx, t, p, now)
+	}
+	return false, nil
+}
+
+// paidInFull moves the orders whose deposit is paid to paid, confirms their stock as sold, and
+// ends the balance timer.
+func (f *Flow) paidInFull(ctx context.Context, t *order.Trade, p *payment.Payment, now time.Time) error {
+	if _, err := f.move(ctx, t, DepositPaid, order.Paid, trade.TopicOrderPaid, p, now); err != nil {
+		return err
+	}
+	for _, o := range t.Orders() {
+		if o.Status() == order.Paid {
+			if err := f.d.Inventory.Confirm(ctx, t.Tenant(), o.ID()); err != nil {
+				return err
+			}
+		}
+	}
+	if err := f.d.Timers.Cancel(ctx, TimerBalanceMissed, trade.TimerRef(t.Tenant(), t.ID())); err != nil {
+		return err
+	}
+	_, err := f.d.Core.Advance(ctx, t.Tenant(), t.ID(), StatePaid)
+	return err
+}
+
+func countStatus(t *order.Trade, s order.Status) int {
+	n := 0
+	for _, o := range t.Orders() {
+		if o.Status() == s {
+			n++
+		}
+	}
+	return n
+}
+
+// move moves every order of the trade in status from to status to, saves it and emits topic.
+func (f *Flow) move(ctx context.Context, t *order.Trade, from, to order.Status, topic string, p *payment.Payment, now time.Time) (int, error) {
+	n := 0
+	for _, o := range t.Orders() {
+		if o.Status() != from {
+			continue
+		}
+		if err := o.Move(to, now); err != nil {
+			return n, err
+		}
+		if err := f.d.Orders.Save(ctx, o); err != nil {
+			return n, err
+		}
+		if _, err := f.d.Outbox.Append(ctx, topic, o.ID(), trade.NewOrderEvent(o, now, p.ID())); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// depositUnpaid is the deposit timer: orders still awaiting their deposit are cancelled and
+// their stock and the buyer's claim given back.
+func (f *Flow) depositUnpaid(ctx context.Context, ref string) error {
+	return f.expire(ctx, ref, PendingDeposit, ReasonDepositUnpaid, "")
+}
+
+// balanceMissed is the balance timer: orders whose deposit is paid but whose balance is not are
+// cancelled, their stock and claim given back, and the deposit forfeited (never refunded).
+func (f *Flow) balanceMissed(ctx context.Context, ref string) error {
+	return f.expire(ctx, ref, DepositPaid, ReasonBalanceMissed, DepositForfeited)
+}
+
+func (f *Flow) expire(ctx context.Context, ref string, waiting order.Status, reason, depositTo string) error {
+	tenant, tradeID, ok := strings.Cut(ref, "/")
+	if !ok {
+		return fmt.Errorf("presale: bad timer ref %q", ref)
+	}
+	return f.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		t, err := f.d.Orders.LockTrade(ctx, tenant, tradeID)
+		if errors.Is(err, order.ErrTradeNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rec, err := f.d.Trades.LockRecord(ctx, tenant, tradeID)
+		if err != nil {
+			return err
+		}
+		now := f.d.Now()
+		cancelled := 0
+		for _, o := range t.Orders() {
+			if o.Status() != waiting {
+				continue
+			}
+			if err := o.Cancel(reason, now); err != nil {
+				return err
+			}
+			if err := f.d.Orders.Save(ctx, o); err != nil {
+				return err
+			}
+			if _, err := f.d.Core.UndoOrder(ctx, t, o, trade.Undo{Stock: trade.ReleaseReserved, ClosePayments: true}); err != nil {
+				return err
+			}
+			if _, err := f.d.Outbox.Append(ctx, trade.TopicOrderCancelled, o.ID(), trade.NewOrderEvent(o, now, "")); err != nil {
+				return err
+			}
+			cancelled++
+		}
+		if cancelled == 0 {
+			return nil
+		}
+		if err := f.d.Trades.ReleaseUnits(ctx, tenant, rec.CampaignID, rec.UserID, rec.Units); err != nil {
+			return err
+		}
+		if depositTo != "" && rec.DepositStatus == DepositPaidState {
+			if err := f.d.Trades.SetDepositStatus(ctx, tenant, tradeID, depositTo); err != nil {
+				return err
+			}
+			if _, err := f.d.Outbox.Append(ctx, TopicDepositForfeited, tradeID, trade.RefundOwed{Tenant: tenant, TradeID: tradeID,
+				Amount: rec.Deposit, Currency: rec.Currency, At: now}); err != nil {
+				return err
+			}
+		}
+		for _, kind := range []string{TimerDepositUnpaid, TimerBalanceMissed} {
+			if err := f.d.Timers.Cancel(ctx, kind, ref); err != nil {
+				return err
+			}
+		}
+		_, err = f.d.Core.Advance(ctx, tenant, tradeID, StateCancelled)
+		return err
+	})
+}

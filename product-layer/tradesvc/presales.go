@@ -1,0 +1,57 @@
+package tradesvc
+
+import (
+	"context"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kitex_gen/trade"
+	"github.com/atriumtrade/atrium/product-layer/presale"
+)
+
+// PutPresale implements trade.TradeService.
+func (h *Handler) PutPresale(ctx context.Context, req *trade.PutPresaleRequest) (*trade.PresaleCampaign, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	d := req.Campaign
+	if d == nil {
+		return nil, errkind.WithDetail(presale.ErrInvalidCampaign, "campaign is required")
+	}
+	c := presale.Campaign{ID: d.Id, Name: d.Name, Currency: d.Currency, DepositStartsAt: d.DepositStartsAt, DepositEndsAt: d.DepositEndsAt,
+		BalanceStartsAt: d.BalanceStartsAt, BalanceEndsAt: d.BalanceEndsAt, PerUser: d.PerUser, DepositRefundable: d.DepositRefundable}
+	for _, s := range d.Skus {
+		if s == nil {
+			return nil, errkind.WithDetail(presale.ErrInvalidCampaign, "a sku is empty")
+		}
+		c.SKUs = append(c.SKUs, presale.SKU{SKUID: s.SkuId, Price: s.Price, Deposit: s.Deposit, DepositCredit: s.DepositCredit})
+	}
+	stored, err := h.presales.Put(ctx, cl.tenant, c)
+	if err != nil {
+		return nil, err
+	}
+	return presaleDTO(stored), nil
+}
+
+// GetPresale implements trade.TradeService.
+func (h *Handler) GetPresale(ctx context.Context, req *trade.PresaleRef) (*trade.PresaleCampaign, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.presales.Get(ctx, cl.tenant, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return presaleDTO(c), nil
+}
+
+func presaleDTO(c presale.Campaign) *trade.PresaleCampaign {
+	dto := &trade.PresaleCampaign{Id: c.ID, Name: c.Name, Currency: c.Currency, DepositStartsAt: c.DepositStartsAt, DepositEndsAt: c.DepositEndsAt,
+		BalanceStartsAt: c.BalanceStartsAt, BalanceEndsAt: c.BalanceEndsAt, PerUser: c.PerUser, DepositRefundable: c.DepositRefundable,
+		Status: c.Status, UpdatedAt: c.UpdatedAt, Skus: []*trade.PresaleSKU{}}
+	for _, s := range c.SKUs {
+		dto.Skus = append(dto.Skus, &trade.PresaleSKU{SkuId: s.SKUID, Price: s.Price, Deposit: s.Deposit, DepositCredit: s.DepositCredit})
+	}
+	return dto
+}
