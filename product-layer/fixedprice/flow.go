@@ -8,8 +8,10 @@
 // the same transaction as the trade, so it survives restarts. Steps are idempotent: a replayed
 // payment callback, a repeated cancel or a timer that fires twice changes nothing the second time.
 //
-// The flow declares the small ports it needs (Transactor, Outbox, Timers, Idempotency, IDs); the
-// composition root gives it SQL adapters from components/.
+// The flow is built on the trade core (product-layer/trade): planning, placing, payments, reads,
+// lifecycle moves and the undo steps are the core's; what is fixed-price's own is here: paid in
+// full, the unpaid window, per-child refunds before shipping. The composition root gives it SQL
+// adapters from components/.
 package fixedprice
 
 import (
@@ -38,13 +40,9 @@ import (
 
 // The ports the flow shares with the trade core.
 type (
-	Transactor = trade.Transactor
-	Outbox     = trade.Outbox
-	Timers     = trade.Timers
-)
-
-// More ports the flow shares with the trade core.
-type (
+	Transactor  = trade.Transactor
+	Outbox      = trade.Outbox
+	Timers      = trade.Timers
 	Idempotency = trade.Idempotency
 	IDs         = trade.IDs
 	RunLog      = trade.RunLog

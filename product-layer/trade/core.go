@@ -1,13 +1,21 @@
-// Package trade is the core every transaction flow composes: who acts (Actor), the reads of
-// trades and orders as an actor may see them, the lifecycle commands every kind of trade shares
-// (ship, deliver, complete), and the undo steps that give back what an order held (stock, purchase
-// limits, discounts, pending payments), written once and used by every cancel, expiry, refusal
-// and refund.
+// Package trade is the core every transaction flow composes:
 //
-// A flow (fixed price, pre-sale, cash on delivery, auction) keeps what is its own: how a cart
-// becomes a trade, which payments it takes, its timers, and its commands. Each step runs inside
-// the caller's local transaction (Transactor), so undoing an order and recording why (its event)
-// commit together or not at all.
+//   - who acts (Actor: a buyer, an operator, the system), and the reads of trades, orders and
+//     payments as an actor may see them;
+//   - plan steps written once over one Draft (price, discount, choose stock, split, shipping,
+//     validate, limits); a flow lists the steps it runs and may replace one;
+//   - the commit steps that write a planned trade (Place) and the undo steps that give back what
+//     an order held (UndoOrder: stock, purchase limits, discounts, pending payments), used by
+//     every cancel, expiry, refusal and refund;
+//   - payments: the intent for what the trade's flow says it owes, the provider's callback, and
+//     money that nothing takes any more, owed back;
+//   - a persisted flow instance per trade (scenario, state, version), moved in each step's
+//     transaction through the flow's own States.
+//
+// A flow (fixed price, pre-sale, cash on delivery, auction) keeps what is its own: what its
+// trades owe and when, what a payment does to them, its timers and its commands. Each step runs
+// inside the caller's local transaction (Transactor), so a step and the record of why (its
+// event) commit together or not at all.
 package trade
 
 import (
