@@ -89,6 +89,27 @@ struct QuoteRequest {
     5: list<string> coupons
     // The currency to pay in (ISO 4217); unset: the first SKU's own currency.
     6: optional string currency
+    // The pre-sale campaign, for flow "presale".
+    7: string presaleId
+}
+
+// What a pre-sale line costs up front: the deposit, and what it counts for against the price.
+struct PresaleLineTerms {
+    1: string skuId
+    2: Money deposit
+    3: Money credit
+}
+
+// A pre-sale cart's or trade's terms: the deposit, what it counts for, and the balance due
+// after discounts and shipping (the total less the credit).
+struct PresaleTerms {
+    1: string presaleId
+    2: Money deposit
+    3: Money credit
+    4: Money balanceDue
+    5: list<PresaleLineTerms> lines
+    // pending, paid, refunded or forfeited (a trade's; empty on a quote).
+    6: string depositStatus
 }
 
 struct QuoteResponse {
@@ -100,6 +121,8 @@ struct QuoteResponse {
     6: list<AppliedDiscount> discounts
     // Shipping, included in payable.
     7: Money shippingFee
+    // Set for a pre-sale quote.
+    8: optional PresaleTerms presale
 }
 
 struct OrderLine {
@@ -167,6 +190,10 @@ struct Trade {
     11: Money shippingFee
     // Every payment made for the trade, oldest first.
     12: list<Payment> payments
+    // Set for a pre-sale trade.
+    13: optional PresaleTerms presale
+    // Where the trade's flow stands (awaiting_payment, paid, deposit_paid...).
+    14: string state
 }
 
 struct PlaceOrderRequest {
@@ -181,6 +208,8 @@ struct PlaceOrderRequest {
     7: list<string> coupons
     // The currency to pay in (ISO 4217); unset: the first SKU's own currency.
     8: optional string currency
+    // The pre-sale campaign, for flow "presale".
+    9: string presaleId
 }
 
 struct TradeRef {

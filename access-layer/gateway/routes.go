@@ -156,7 +156,7 @@ func (g *Gateway) quote(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		r := &trade.QuoteRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items), Coupons: req.Coupons}
+		r := &trade.QuoteRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items), Coupons: req.Coupons, PresaleId: req.PresaleID}
 		if req.Currency != "" {
 			r.Currency = &req.Currency
 		}
@@ -181,7 +181,8 @@ func (g *Gateway) placeOrder(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		r := &trade.PlaceOrderRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items), IdempotencyKey: key, Coupons: req.Coupons}
+		r := &trade.PlaceOrderRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items), IdempotencyKey: key, Coupons: req.Coupons,
+			PresaleId: req.PresaleID}
 		if req.Currency != "" {
 			r.Currency = &req.Currency
 		}

@@ -14,9 +14,11 @@ type itemRequest struct {
 }
 
 type quoteRequest struct {
-	Flow    string        `json:"flow"`
-	Items   []itemRequest `json:"items"`
-	Coupons []string      `json:"coupons"`
+	Flow string `json:"flow"`
+	// PresaleID names the pre-sale campaign, for flow "presale".
+	PresaleID string        `json:"presaleId"`
+	Items     []itemRequest `json:"items"`
+	Coupons   []string      `json:"coupons"`
 	// Destination, if known, informs the warehouse choice.
 	Destination *regionView `json:"destination"`
 	// Currency is the currency to pay in (ISO 4217); empty: the first SKU's own.
@@ -42,10 +44,12 @@ type addressView struct {
 }
 
 type placeOrderRequest struct {
-	Flow    string        `json:"flow"`
-	Items   []itemRequest `json:"items"`
-	Address *addressView  `json:"address"`
-	Coupons []string      `json:"coupons"`
+	Flow string `json:"flow"`
+	// PresaleID names the pre-sale campaign, for flow "presale".
+	PresaleID string        `json:"presaleId"`
+	Items     []itemRequest `json:"items"`
+	Address   *addressView  `json:"address"`
+	Coupons   []string      `json:"coupons"`
 	// ExpectedTotal is the total the buyer was shown, in the channel's money format, in Currency
 	// (default CNY).
 	ExpectedTotal MoneyInput `json:"expectedTotal"`
@@ -184,6 +188,26 @@ type quoteView struct {
 	// ShippingFee is included in payable.
 	ShippingFee Money  `json:"shippingFee"`
 	Currency    string `json:"currency"`
+	// Presale is set for a pre-sale quote.
+	Presale *presaleTermsView `json:"presale,omitempty"`
+}
+
+type presaleLineTermsView struct {
+	SkuID   string `json:"skuId"`
+	Deposit Money  `json:"deposit"`
+	Credit  Money  `json:"credit"`
+}
+
+// presaleTermsView is what a pre-sale cart or trade costs up front and after: the deposit, what
+// it counts for against the price, and the balance due after discounts and shipping.
+type presaleTermsView struct {
+	PresaleID  string                 `json:"presaleId"`
+	Deposit    Money                  `json:"deposit"`
+	Credit     Money                  `json:"credit"`
+	BalanceDue Money                  `json:"balanceDue"`
+	Lines      []presaleLineTermsView `json:"lines"`
+	// DepositStatus is a trade's: pending, paid, refunded or forfeited.
+	DepositStatus string `json:"depositStatus,omitempty"`
 }
 
 type orderLineView struct {
@@ -249,6 +273,10 @@ type tradeView struct {
 	PayDeadline string      `json:"payDeadline"`
 	// Payments are every payment made for the trade, oldest first.
 	Payments []paymentView `json:"payments"`
+	// State is where the trade's flow stands (awaiting_payment, paid, awaiting_deposit...).
+	State string `json:"state"`
+	// Presale is set for a pre-sale trade.
+	Presale *presaleTermsView `json:"presale,omitempty"`
 }
 
 type orderPageView struct {
@@ -327,8 +355,8 @@ func discountsOf(ds []*trade.AppliedDiscount) []discountView {
 
 func quoteOf(q *trade.QuoteResponse) quoteView {
 	v := quoteView{Total: moneyOf(q.Total), Discount: moneyOf(q.Discount), Payable: moneyOf(q.Payable), Discounts: discountsOf(q.Discounts),
-		ShippingFee: moneyOf(q.ShippingFee),
-		Currency:    q.GetTotal().GetCurrency(), Lines: []quoteLineView{}, Groups: []quoteGroupView{}}
+		ShippingFee: moneyOf(q.ShippingFee), Presale: presaleTermsOf(q.Presale),
+		Currency: q.GetTotal().GetCurrency(), Lines: []quoteLineView{}, Groups: []quoteGroupView{}}
 	for _, l := range q.Lines {
 		v.Lines = append(v.Lines, quoteLineOf(l))
 	}
@@ -375,6 +403,19 @@ func tradeOf(t *trade.Trade) tradeView {
 	}
 	for _, p := range t.Payments {
 		v.Payments = append(v.Payments, paymentOf(p))
+	}
+	v.State, v.Presale = t.State, presaleTermsOf(t.Presale)
+	return v
+}
+
+func presaleTermsOf(p *trade.PresaleTerms) *presaleTermsView {
+	if p == nil {
+		return nil
+	}
+	v := &presaleTermsView{PresaleID: p.PresaleId, Deposit: moneyOf(p.Deposit), Credit: moneyOf(p.Credit), BalanceDue: moneyOf(p.BalanceDue),
+		DepositStatus: p.DepositStatus, Lines: []presaleLineTermsView{}}
+	for _, l := range p.Lines {
+		v.Lines = append(v.Lines, presaleLineTermsView{SkuID: l.SkuId, Deposit: moneyOf(l.Deposit), Credit: moneyOf(l.Credit)})
 	}
 	return v
 }

@@ -640,6 +640,7 @@ type QuoteRequest struct {
 	Destination *Address `thrift:"destination,4,optional" frugal:"4,optional,Address" json:"destination,omitempty"`
 	Coupons     []string `thrift:"coupons,5" frugal:"5,default,list<string>" json:"coupons"`
 	Currency    *string  `thrift:"currency,6,optional" frugal:"6,optional,string" json:"currency,omitempty"`
+	PresaleId   string   `thrift:"presaleId,7" frugal:"7,default,string" json:"presaleId"`
 }
 
 func NewQuoteRequest() *QuoteRequest {
@@ -687,6 +688,10 @@ func (p *QuoteRequest) GetCurrency() (v string) {
 	}
 	return *p.Currency
 }
+
+func (p *QuoteRequest) GetPresaleId() (v string) {
+	return p.PresaleId
+}
 func (p *QuoteRequest) SetCaller(val *Caller) {
 	p.Caller = val
 }
@@ -704,6 +709,9 @@ func (p *QuoteRequest) SetCoupons(val []string) {
 }
 func (p *QuoteRequest) SetCurrency(val *string) {
 	p.Currency = val
+}
+func (p *QuoteRequest) SetPresaleId(val string) {
+	p.PresaleId = val
 }
 
 func (p *QuoteRequest) IsSetCaller() bool {
@@ -732,6 +740,173 @@ var fieldIDToName_QuoteRequest = map[int16]string{
 	4: "destination",
 	5: "coupons",
 	6: "currency",
+	7: "presaleId",
+}
+
+type PresaleLineTerms struct {
+	SkuId   string `thrift:"skuId,1" frugal:"1,default,string" json:"skuId"`
+	Deposit *Money `thrift:"deposit,2" frugal:"2,default,Money" json:"deposit"`
+	Credit  *Money `thrift:"credit,3" frugal:"3,default,Money" json:"credit"`
+}
+
+func NewPresaleLineTerms() *PresaleLineTerms {
+	return &PresaleLineTerms{}
+}
+
+func (p *PresaleLineTerms) InitDefault() {
+}
+
+func (p *PresaleLineTerms) GetSkuId() (v string) {
+	return p.SkuId
+}
+
+var PresaleLineTerms_Deposit_DEFAULT *Money
+
+func (p *PresaleLineTerms) GetDeposit() (v *Money) {
+	if !p.IsSetDeposit() {
+		return PresaleLineTerms_Deposit_DEFAULT
+	}
+	return p.Deposit
+}
+
+var PresaleLineTerms_Credit_DEFAULT *Money
+
+func (p *PresaleLineTerms) GetCredit() (v *Money) {
+	if !p.IsSetCredit() {
+		return PresaleLineTerms_Credit_DEFAULT
+	}
+	return p.Credit
+}
+func (p *PresaleLineTerms) SetSkuId(val string) {
+	p.SkuId = val
+}
+func (p *PresaleLineTerms) SetDeposit(val *Money) {
+	p.Deposit = val
+}
+func (p *PresaleLineTerms) SetCredit(val *Money) {
+	p.Credit = val
+}
+
+func (p *PresaleLineTerms) IsSetDeposit() bool {
+	return p.Deposit != nil
+}
+
+func (p *PresaleLineTerms) IsSetCredit() bool {
+	return p.Credit != nil
+}
+
+func (p *PresaleLineTerms) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleLineTerms(%+v)", *p)
+}
+
+var fieldIDToName_PresaleLineTerms = map[int16]string{
+	1: "skuId",
+	2: "deposit",
+	3: "credit",
+}
+
+type PresaleTerms struct {
+	PresaleId     string              `thrift:"presaleId,1" frugal:"1,default,string" json:"presaleId"`
+	Deposit       *Money              `thrift:"deposit,2" frugal:"2,default,Money" json:"deposit"`
+	Credit        *Money              `thrift:"credit,3" frugal:"3,default,Money" json:"credit"`
+	BalanceDue    *Money              `thrift:"balanceDue,4" frugal:"4,default,Money" json:"balanceDue"`
+	Lines         []*PresaleLineTerms `thrift:"lines,5" frugal:"5,default,list<PresaleLineTerms>" json:"lines"`
+	DepositStatus string              `thrift:"depositStatus,6" frugal:"6,default,string" json:"depositStatus"`
+}
+
+func NewPresaleTerms() *PresaleTerms {
+	return &PresaleTerms{}
+}
+
+func (p *PresaleTerms) InitDefault() {
+}
+
+func (p *PresaleTerms) GetPresaleId() (v string) {
+	return p.PresaleId
+}
+
+var PresaleTerms_Deposit_DEFAULT *Money
+
+func (p *PresaleTerms) GetDeposit() (v *Money) {
+	if !p.IsSetDeposit() {
+		return PresaleTerms_Deposit_DEFAULT
+	}
+	return p.Deposit
+}
+
+var PresaleTerms_Credit_DEFAULT *Money
+
+func (p *PresaleTerms) GetCredit() (v *Money) {
+	if !p.IsSetCredit() {
+		return PresaleTerms_Credit_DEFAULT
+	}
+	return p.Credit
+}
+
+var PresaleTerms_BalanceDue_DEFAULT *Money
+
+func (p *PresaleTerms) GetBalanceDue() (v *Money) {
+	if !p.IsSetBalanceDue() {
+		return PresaleTerms_BalanceDue_DEFAULT
+	}
+	return p.BalanceDue
+}
+
+func (p *PresaleTerms) GetLines() (v []*PresaleLineTerms) {
+	return p.Lines
+}
+
+func (p *PresaleTerms) GetDepositStatus() (v string) {
+	return p.DepositStatus
+}
+func (p *PresaleTerms) SetPresaleId(val string) {
+	p.PresaleId = val
+}
+func (p *PresaleTerms) SetDeposit(val *Money) {
+	p.Deposit = val
+}
+func (p *PresaleTerms) SetCredit(val *Money) {
+	p.Credit = val
+}
+func (p *PresaleTerms) SetBalanceDue(val *Money) {
+	p.BalanceDue = val
+}
+func (p *PresaleTerms) SetLines(val []*PresaleLineTerms) {
+	p.Lines = val
+}
+func (p *PresaleTerms) SetDepositStatus(val string) {
+	p.DepositStatus = val
+}
+
+func (p *PresaleTerms) IsSetDeposit() bool {
+	return p.Deposit != nil
+}
+
+func (p *PresaleTerms) IsSetCredit() bool {
+	return p.Credit != nil
+}
+
+func (p *PresaleTerms) IsSetBalanceDue() bool {
+	return p.BalanceDue != nil
+}
+
+func (p *PresaleTerms) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleTerms(%+v)", *p)
+}
+
+var fieldIDToName_PresaleTerms = map[int16]string{
+	1: "presaleId",
+	2: "deposit",
+	3: "credit",
+	4: "balanceDue",
+	5: "lines",
+	6: "depositStatus",
 }
 
 type QuoteResponse struct {
@@ -742,6 +917,7 @@ type QuoteResponse struct {
 	Payable     *Money             `thrift:"payable,5" frugal:"5,default,Money" json:"payable"`
 	Discounts   []*AppliedDiscount `thrift:"discounts,6" frugal:"6,default,list<AppliedDiscount>" json:"discounts"`
 	ShippingFee *Money             `thrift:"shippingFee,7" frugal:"7,default,Money" json:"shippingFee"`
+	Presale     *PresaleTerms      `thrift:"presale,8,optional" frugal:"8,optional,PresaleTerms" json:"presale,omitempty"`
 }
 
 func NewQuoteResponse() *QuoteResponse {
@@ -798,6 +974,15 @@ func (p *QuoteResponse) GetShippingFee() (v *Money) {
 	}
 	return p.ShippingFee
 }
+
+var QuoteResponse_Presale_DEFAULT *PresaleTerms
+
+func (p *QuoteResponse) GetPresale() (v *PresaleTerms) {
+	if !p.IsSetPresale() {
+		return QuoteResponse_Presale_DEFAULT
+	}
+	return p.Presale
+}
 func (p *QuoteResponse) SetLines(val []*QuoteLine) {
 	p.Lines = val
 }
@@ -819,6 +1004,9 @@ func (p *QuoteResponse) SetDiscounts(val []*AppliedDiscount) {
 func (p *QuoteResponse) SetShippingFee(val *Money) {
 	p.ShippingFee = val
 }
+func (p *QuoteResponse) SetPresale(val *PresaleTerms) {
+	p.Presale = val
+}
 
 func (p *QuoteResponse) IsSetTotal() bool {
 	return p.Total != nil
@@ -836,6 +1024,10 @@ func (p *QuoteResponse) IsSetShippingFee() bool {
 	return p.ShippingFee != nil
 }
 
+func (p *QuoteResponse) IsSetPresale() bool {
+	return p.Presale != nil
+}
+
 func (p *QuoteResponse) String() string {
 	if p == nil {
 		return "<nil>"
@@ -851,6 +1043,7 @@ var fieldIDToName_QuoteResponse = map[int16]string{
 	5: "payable",
 	6: "discounts",
 	7: "shippingFee",
+	8: "presale",
 }
 
 type OrderLine struct {
@@ -1355,18 +1548,20 @@ var fieldIDToName_Refund = map[int16]string{
 }
 
 type Trade struct {
-	TradeId     string     `thrift:"tradeId,1" frugal:"1,default,string" json:"tradeId"`
-	Flow        string     `thrift:"flow,2" frugal:"2,default,string" json:"flow"`
-	Orders      []*Order   `thrift:"orders,3" frugal:"3,default,list<Order>" json:"orders"`
-	Total       *Money     `thrift:"total,4" frugal:"4,default,Money" json:"total"`
-	Payable     *Money     `thrift:"payable,5" frugal:"5,default,Money" json:"payable"`
-	Address     *Address   `thrift:"address,6" frugal:"6,default,Address" json:"address"`
-	CreatedAt   int64      `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
-	PayDeadline int64      `thrift:"payDeadline,8" frugal:"8,default,i64" json:"payDeadline"`
-	Subtotal    *Money     `thrift:"subtotal,9" frugal:"9,default,Money" json:"subtotal"`
-	Discount    *Money     `thrift:"discount,10" frugal:"10,default,Money" json:"discount"`
-	ShippingFee *Money     `thrift:"shippingFee,11" frugal:"11,default,Money" json:"shippingFee"`
-	Payments    []*Payment `thrift:"payments,12" frugal:"12,default,list<Payment>" json:"payments"`
+	TradeId     string        `thrift:"tradeId,1" frugal:"1,default,string" json:"tradeId"`
+	Flow        string        `thrift:"flow,2" frugal:"2,default,string" json:"flow"`
+	Orders      []*Order      `thrift:"orders,3" frugal:"3,default,list<Order>" json:"orders"`
+	Total       *Money        `thrift:"total,4" frugal:"4,default,Money" json:"total"`
+	Payable     *Money        `thrift:"payable,5" frugal:"5,default,Money" json:"payable"`
+	Address     *Address      `thrift:"address,6" frugal:"6,default,Address" json:"address"`
+	CreatedAt   int64         `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
+	PayDeadline int64         `thrift:"payDeadline,8" frugal:"8,default,i64" json:"payDeadline"`
+	Subtotal    *Money        `thrift:"subtotal,9" frugal:"9,default,Money" json:"subtotal"`
+	Discount    *Money        `thrift:"discount,10" frugal:"10,default,Money" json:"discount"`
+	ShippingFee *Money        `thrift:"shippingFee,11" frugal:"11,default,Money" json:"shippingFee"`
+	Payments    []*Payment    `thrift:"payments,12" frugal:"12,default,list<Payment>" json:"payments"`
+	Presale     *PresaleTerms `thrift:"presale,13,optional" frugal:"13,optional,PresaleTerms" json:"presale,omitempty"`
+	State       string        `thrift:"state,14" frugal:"14,default,string" json:"state"`
 }
 
 func NewTrade() *Trade {
@@ -1453,6 +1648,19 @@ func (p *Trade) GetShippingFee() (v *Money) {
 func (p *Trade) GetPayments() (v []*Payment) {
 	return p.Payments
 }
+
+var Trade_Presale_DEFAULT *PresaleTerms
+
+func (p *Trade) GetPresale() (v *PresaleTerms) {
+	if !p.IsSetPresale() {
+		return Trade_Presale_DEFAULT
+	}
+	return p.Presale
+}
+
+func (p *Trade) GetState() (v string) {
+	return p.State
+}
 func (p *Trade) SetTradeId(val string) {
 	p.TradeId = val
 }
@@ -1489,6 +1697,12 @@ func (p *Trade) SetShippingFee(val *Money) {
 func (p *Trade) SetPayments(val []*Payment) {
 	p.Payments = val
 }
+func (p *Trade) SetPresale(val *PresaleTerms) {
+	p.Presale = val
+}
+func (p *Trade) SetState(val string) {
+	p.State = val
+}
 
 func (p *Trade) IsSetTotal() bool {
 	return p.Total != nil
@@ -1514,6 +1728,10 @@ func (p *Trade) IsSetShippingFee() bool {
 	return p.ShippingFee != nil
 }
 
+func (p *Trade) IsSetPresale() bool {
+	return p.Presale != nil
+}
+
 func (p *Trade) String() string {
 	if p == nil {
 		return "<nil>"
@@ -1534,6 +1752,8 @@ var fieldIDToName_Trade = map[int16]string{
 	10: "discount",
 	11: "shippingFee",
 	12: "payments",
+	13: "presale",
+	14: "state",
 }
 
 type PlaceOrderRequest struct {
@@ -1545,6 +1765,7 @@ type PlaceOrderRequest struct {
 	ExpectedTotal  *Money   `thrift:"expectedTotal,6,optional" frugal:"6,optional,Money" json:"expectedTotal,omitempty"`
 	Coupons        []string `thrift:"coupons,7" frugal:"7,default,list<string>" json:"coupons"`
 	Currency       *string  `thrift:"currency,8,optional" frugal:"8,optional,string" json:"currency,omitempty"`
+	PresaleId      string   `thrift:"presaleId,9" frugal:"9,default,string" json:"presaleId"`
 }
 
 func NewPlaceOrderRequest() *PlaceOrderRequest {
@@ -1605,6 +1826,10 @@ func (p *PlaceOrderRequest) GetCurrency() (v string) {
 	}
 	return *p.Currency
 }
+
+func (p *PlaceOrderRequest) GetPresaleId() (v string) {
+	return p.PresaleId
+}
 func (p *PlaceOrderRequest) SetCaller(val *Caller) {
 	p.Caller = val
 }
@@ -1628,6 +1853,9 @@ func (p *PlaceOrderRequest) SetCoupons(val []string) {
 }
 func (p *PlaceOrderRequest) SetCurrency(val *string) {
 	p.Currency = val
+}
+func (p *PlaceOrderRequest) SetPresaleId(val string) {
+	p.PresaleId = val
 }
 
 func (p *PlaceOrderRequest) IsSetCaller() bool {
@@ -1662,6 +1890,7 @@ var fieldIDToName_PlaceOrderRequest = map[int16]string{
 	6: "expectedTotal",
 	7: "coupons",
 	8: "currency",
+	9: "presaleId",
 }
 
 type TradeRef struct {

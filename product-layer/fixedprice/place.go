@@ -50,6 +50,12 @@ func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b Buyer, dest
 	if err := f.core.Plan(ctx, d, trade.QuotePlan); err != nil {
 		return Quote{}, err
 	}
+	return QuoteOf(d)
+}
+
+// QuoteOf is the quote of a planned draft: its lines, discounts and the child orders it would
+// place (any flow's draft: a pre-sale quote shows the same).
+func QuoteOf(d *trade.Draft) (Quote, error) {
 	out := Quote{Quote: d.Quote, Discount: d.Discount, Payable: d.Total()}
 	for i := range d.Quote.Lines {
 		out.Warehouses = append(out.Warehouses, d.Warehouses(i))

@@ -61,6 +61,7 @@ type Handler struct {
 	prices    *pricing.Prices
 	orders    OrderLookup
 	presales  *presale.Admin
+	presale   *presale.Flow
 	log       *slog.Logger
 }
 
@@ -78,8 +79,9 @@ type Deps struct {
 	Delivery  *delivery.Service
 	// Prices manages price lists; nil disables the admin API (pricing.disabled).
 	Prices *pricing.Prices
-	// Presales manages pre-sale campaigns.
+	// Presales manages pre-sale campaigns; Presale runs pre-sale trades.
 	Presales *presale.Admin
+	Presale  *presale.Flow
 	Log      *slog.Logger
 }
 
@@ -91,7 +93,7 @@ type OrderLookup interface {
 // New returns a Handler.
 func New(d Deps) *Handler {
 	return &Handler{db: d.DB, flow: d.Flow, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
-		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, prices: d.Prices, orders: d.Flow, presales: d.Presales, log: d.Log}
+		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, prices: d.Prices, orders: d.Flow, presales: d.Presales, presale: d.Presale, log: d.Log}
 }
 
 var _ trade.TradeService = (*Handler)(nil)
@@ -156,8 +158,10 @@ func flowScenario(flow string) (identity.Scenario, error) {
 	switch flow {
 	case "", string(identity.FixedPrice):
 		return identity.FixedPrice, nil
+	case string(identity.Presale):
+		return identity.Presale, nil
 	}
-	return "", errkind.Invalidf("flow %q is not offered; use fixed_price", flow)
+	return "", errkind.Invalidf("flow %q is not offered; use fixed_price or presale", flow)
 }
 
 func items(in []*trade.Item) []pricing.Item {
@@ -192,8 +196,19 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 	if a := req.Destination; a != nil {
 		dest = inventory.Region{Country: a.Country, Province: a.Province, City: a.City, District: a.District}
 	}
-	q, err := h.flow.Quote(ctx, ident, cl.buyer(), dest, fixedprice.Cart{Items: items(req.Items), Coupons: req.Coupons, Currency: req.GetCurrency()})
-	if err != nil {
+	cart := fixedprice.Cart{Items: items(req.Items), Coupons: req.Coupons, Currency: req.GetCurrency()}
+	var q fixedprice.Quote
+	var terms *trade.PresaleTerms
+	if ident.Scenario() == identity.Presale {
+		pq, err := h.presale.Quote(ctx, ident, cl.buyer(), dest, req.PresaleId, cart)
+		if err != nil {
+			return nil, err
+		}
+		if q, err = fixedprice.QuoteOf(pq.Draft); err != nil {
+			return nil, err
+		}
+		terms = presaleTermsDTO(req.PresaleId, pq.Terms, "", q.Currency)
+	} else if q, err = h.flow.Quote(ctx, ident, cl.buyer(), dest, cart); err != nil {
 		return nil, err
 	}
 	cur := q.Currency
@@ -204,6 +219,7 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 		shipping += a.ShippingFee.Minor()
 	}
 	resp.ShippingFee = moneyDTO(money.New(shipping, cur))
+	resp.Presale = terms
 	for i, l := range q.Lines {
 		resp.Lines = append(resp.Lines, &trade.QuoteLine{SkuId: l.SKU.ID(), Title: l.SKU.Title(), SellerId: l.SKU.SellerID(),
 			Quantity: l.Quantity, ListPrice: moneyDTO(l.ListPrice), UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total),
@@ -279,14 +295,30 @@ func (h *Handler) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest) 
 		expected = &amt
 	}
 	a := req.Address
+	addr := order.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
+		District: a.District, Detail: a.Detail, PostalCode: a.PostalCode}
+	if ident.Scenario() == identity.Presale {
+		if expected != nil {
+			return nil, errkind.Invalidf("a pre-sale order shows its deposit and balance in its quote; expectedTotal is for fixed-price orders")
+		}
+		t, rec, err := h.presale.PlaceOrder(ctx, presale.PlaceOrder{Identity: ident, Buyer: cl.buyer(), CampaignID: req.PresaleId,
+			Items: items(req.Items), Address: addr, IdempotencyKey: req.IdempotencyKey, Coupons: req.Coupons})
+		if err != nil {
+			return nil, err
+		}
+		dto := tradeDTO(t)
+		dto.Presale = recordDTO(rec)
+		dto.State = presale.StateAwaitingDeposit
+		return dto, nil
+	}
 	t, err := h.flow.PlaceOrder(ctx, fixedprice.PlaceOrder{Identity: ident, Buyer: cl.buyer(), Items: items(req.Items), ExpectedTotal: expected,
-		Address: order.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
-			District: a.District, Detail: a.Detail, PostalCode: a.PostalCode},
-		IdempotencyKey: req.IdempotencyKey, Coupons: req.Coupons, Currency: req.GetCurrency()})
+		Address: addr, IdempotencyKey: req.IdempotencyKey, Coupons: req.Coupons, Currency: req.GetCurrency()})
 	if err != nil {
 		return nil, err
 	}
-	return tradeDTO(t), nil
+	dto := tradeDTO(t)
+	dto.State = fixedprice.StateAwaitingPayment
+	return dto, nil
 }
 
 // GetTrade implements trade.TradeService.
@@ -307,6 +339,16 @@ func (h *Handler) getTrade(ctx context.Context, req *trade.TradeRef) (*trade.Tra
 	ps, err := h.flow.Payments(ctx, cl.tenant, cl.actor(), t.ID())
 	if err != nil {
 		return nil, err
+	}
+	if in, err := h.flow.Instance(ctx, cl.tenant, t.ID()); err == nil {
+		dto.State = in.State
+	}
+	if t.Identity().Scenario() == identity.Presale {
+		rec, err := h.presale.Record(ctx, cl.tenant, cl.actor(), t.ID())
+		if err != nil {
+			return nil, err
+		}
+		dto.Presale = recordDTO(rec)
 	}
 	for _, p := range ps {
 		dto.Payments = append(dto.Payments, paymentDTO(p))

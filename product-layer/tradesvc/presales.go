@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/presale"
 )
@@ -54,4 +55,19 @@ func presaleDTO(c presale.Campaign) *trade.PresaleCampaign {
 		dto.Skus = append(dto.Skus, &trade.PresaleSKU{SkuId: s.SKUID, Price: s.Price, Deposit: s.Deposit, DepositCredit: s.DepositCredit})
 	}
 	return dto
+}
+
+func presaleTermsDTO(id string, t presale.Terms, status string, cur money.Currency) *trade.PresaleTerms {
+	dto := &trade.PresaleTerms{PresaleId: id, Deposit: moneyDTO(money.New(t.Deposit, cur)), Credit: moneyDTO(money.New(t.Credit, cur)),
+		BalanceDue: moneyDTO(money.New(t.Balance, cur)), DepositStatus: status, Lines: []*trade.PresaleLineTerms{}}
+	for _, l := range t.Lines {
+		dto.Lines = append(dto.Lines, &trade.PresaleLineTerms{SkuId: l.SKUID, Deposit: moneyDTO(money.New(l.Deposit, cur)),
+			Credit: moneyDTO(money.New(l.Credit, cur))})
+	}
+	return dto
+}
+
+func recordDTO(r presale.Record) *trade.PresaleTerms {
+	cur := money.MustCurrency(r.Currency)
+	return presaleTermsDTO(r.CampaignID, presale.Terms{Deposit: r.Deposit, Credit: r.Credit, Balance: r.Balance}, r.DepositStatus, cur)
 }

@@ -177,7 +177,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	admin := extensions.NewAdmin(extStore, engine)
 	handler := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Flow: flow, Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin,
 		Frontends: identitysql.New(db), Discounts: discounts.Store(), Limits: limitSvc.Store(), Delivery: shipping, Prices: prices,
-		Presales: presale.NewAdmin(presales, now), Log: log})
+		Presales: presale.NewAdmin(presales, now), Presale: presaleFlow, Log: log})
 
 	ln := o.Listener
 	if ln == nil {

@@ -1,6 +1,7 @@
 package platform_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -67,6 +68,199 @@ func TestPresaleCampaignsThroughTheStack(t *testing.T) {
 		buyer := s.token("acme", "u1", "app", "buyer")
 		if r := s.do("GET", "/admin/v1/presales/double11", buyer, nil); r.status != 403 {
 			t.Errorf("a buyer on the admin route: %d %s", r.status, r.raw)
+		}
+	})
+}
+
+// presaleStack is a stack with the tea pre-sale (price 100.00, deposit 10.00 counting for 30.00,
+// at most 2 a buyer) whose deposit window is the clock's next hour and balance window the hour
+// after, and 10 units of tea.
+func presaleStack(t *testing.T, db dal.Config) (*stack, string) {
+	t.Helper()
+	clk := &clock{t: time.Now()}
+	s := start(t, db, clk)
+	admin := s.token("acme", "ops1", "", "admin")
+	s.seed(admin, "tea", "s1", 12000, 10)
+	s.seed(admin, "cup", "s1", 500, 10)
+	must(t, s.do("PUT", "/admin/v1/presales/double11", admin, presaleBody(clk.Now())), 200, "put presale")
+	return s, admin
+}
+
+func (s *stack) payPurpose(token, prefix, tradeID, purpose string) reply {
+	return s.do("POST", prefix+"/trades/"+tradeID+"/payments", token, map[string]any{"method": "sandbox", "purpose": purpose})
+}
+
+// TestPresaleDepositThenBalance: the whole pre-sale through HTTP → Kitex → the database, on both
+// buyer channels and both databases: a quote shows the deposit, its credit and the balance; an
+// order awaits its deposit with its stock reserved; the deposit is paid, the balance is refused
+// until its window, then paid, and the order ships and completes as any order.
+func TestPresaleDepositThenBalance(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		for _, ch := range []struct{ name, prefix string }{{"app", "/app/v1"}, {"mp", "/mp/v1"}} {
+			t.Run(ch.name, func(t *testing.T) {
+				fresh := sqliteConfig(t) // a database of its own per channel
+				if db.Driver == "mysql" {
+					fresh = mysqlConfig(t)
+				}
+				s, admin := presaleStack(t, fresh)
+				buyer := s.token("acme", "u-"+ch.name, ch.name, "buyer")
+				created := map[string]int{"app": 201, "mp": 200}[ch.name] // the mini-program always answers 200
+				body := func(v map[string]any) any {
+					if ch.name == "mp" {
+						return mpBody(v)
+					}
+					return v
+				}
+				money := func(v map[string]any, field string, minor int64) {
+					t.Helper()
+					if ch.name == "app" { // decimal strings
+						if want := fmt.Sprintf("%d.%02d", minor/100, minor%100); v[field] != want {
+							t.Errorf("%s: %v; want %s in %v", field, v[field], want, v)
+						}
+						return
+					}
+					key := map[string]string{"deposit": "deposit_fee", "credit": "credit_fee", "balanceDue": "balance_due_fee"}[field]
+					if v[key] != float64(minor) { // integer minor units named *_fee
+						t.Errorf("%s: %v; want %d in %v", key, v[key], minor, v)
+					}
+				}
+				cart := map[string]any{"flow": "presale", "presaleId": "double11", "items": []any{item("tea", 2)}}
+				q := must(t, s.do("POST", ch.prefix+"/quotes", buyer, body(cart)), 200, "quote").data()
+				terms := q["presale"].(map[string]any)
+				money(terms, "deposit", 2000)
+				money(terms, "credit", 6000)
+				money(terms, "balanceDue", 14000)
+
+				cart["address"] = address
+				tr := must(t, s.do("POST", ch.prefix+"/orders", buyer, body(cart), "Idempotency-Key", "ps-1"), created, "place").data()
+				tradeID := str(tr[map[string]string{"app": "tradeId", "mp": "trade_id"}[ch.name]])
+				read := func() (map[string]any, string, string) {
+					t.Helper()
+					d := must(t, s.do("GET", ch.prefix+"/trades/"+tradeID, buyer, nil), 200, "trade").data()
+					o := d["orders"].([]any)[0].(map[string]any)
+					dep := d["presale"].(map[string]any)[map[string]string{"app": "depositStatus", "mp": "deposit_status"}[ch.name]]
+					return d, str(o["status"]), str(dep)
+				}
+				if d, st, dep := read(); st != "pending_deposit" || dep != "pending" || d["state"] != "awaiting_deposit" {
+					t.Fatalf("placed: %s %s %v", st, dep, d["state"])
+				}
+				if st := s.stock(admin, "tea"); st["reserved"] != 2 {
+					t.Fatalf("stock after placing: %v", st)
+				}
+				code := func(r reply) string {
+					if ch.name == "mp" {
+						return str(r.body["errcode"])
+					}
+					return str(r.body["code"])
+				}
+				for purpose, want := range map[string][2]string{
+					"balance": {"presale.deposit_not_paid", "51010"},
+					"full":    {"payment.invalid_purpose", "45012"},
+				} {
+					if r := s.payPurpose(buyer, ch.prefix, tradeID, purpose); code(r) != map[string]string{"app": want[0], "mp": want[1]}[ch.name] {
+						t.Errorf("paying %s first: %s", purpose, r.raw)
+					}
+				}
+				dep := must(t, s.payPurpose(buyer, ch.prefix, tradeID, "deposit"), created, "deposit").data()
+				must(t, s.do("POST", "/admin/v1/payments/"+str(dep[map[string]string{"app": "paymentId", "mp": "payment_id"}[ch.name]])+"/simulate", admin,
+					map[string]any{"outcome": "succeeded"}), 200, "deposit paid")
+				if d, st, depSt := read(); st != "deposit_paid" || depSt != "paid" || d["state"] != "deposit_paid" {
+					t.Fatalf("after the deposit: %s %s %v", st, depSt, d["state"])
+				}
+				if r := s.payPurpose(buyer, ch.prefix, tradeID, "balance"); code(r) != map[string]string{"app": "presale.balance_window_not_open", "mp": "51006"}[ch.name] {
+					t.Fatalf("the balance before its window: %s", r.raw)
+				}
+				s.clock.Advance(time.Hour)
+				bal := must(t, s.payPurpose(buyer, ch.prefix, tradeID, "balance"), created, "balance").data()
+				if ch.name == "app" && bal["amount"] != "140.00" || ch.name == "mp" && bal["amount_fee"] != float64(14000) {
+					t.Fatalf("balance: %v", bal)
+				}
+				must(t, s.do("POST", "/admin/v1/payments/"+str(bal[map[string]string{"app": "paymentId", "mp": "payment_id"}[ch.name]])+"/simulate", admin,
+					map[string]any{"outcome": "succeeded"}), 200, "balance paid")
+				d, st, _ := read()
+				if st != "paid" || d["state"] != "paid" || len(d["payments"].([]any)) != 2 {
+					t.Fatalf("after the balance: %s %v %v", st, d["state"], d["payments"])
+				}
+				if st := s.stock(admin, "tea"); st["sold"] != 2 || st["reserved"] != 0 {
+					t.Fatalf("stock after the balance: %v", st)
+				}
+				orderID := str(d["orders"].([]any)[0].(map[string]any)[map[string]string{"app": "orderId", "mp": "order_id"}[ch.name]])
+				must(t, s.do("POST", "/admin/v1/orders/"+orderID+"/shipments", admin, map[string]any{"carrier": "SF", "trackingNo": "SF1"}), 200, "ship")
+				must(t, s.do("POST", "/admin/v1/orders/"+orderID+"/delivery", admin, map[string]any{"outcome": "delivered"}), 200, "deliver")
+				must(t, s.do("POST", ch.prefix+"/orders/"+orderID+"/complete", buyer, nil), 200, "complete")
+			})
+		}
+	})
+}
+
+// TestPresaleFailureBranches: an unpaid deposit cancels the order (deposit_unpaid) and gives its
+// stock and the buyer's claim back; a missed balance cancels it (balance_missed) and forfeits the
+// deposit; a buyer's third unit, a SKU outside the campaign, an unknown campaign and an order
+// after the deposit window are refused with stable codes and reserve nothing.
+func TestPresaleFailureBranches(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		s, admin := presaleStack(t, db)
+		buyer := s.token("acme", "u1", "app", "buyer")
+		other := s.token("acme", "u2", "app", "buyer")
+		order := func(token string, qty int, sku, campaign string) reply {
+			return s.do("POST", "/app/v1/orders", token, map[string]any{"flow": "presale", "presaleId": campaign,
+				"items": []any{item(sku, qty)}, "address": address})
+		}
+		unpaid := str(must(t, order(buyer, 2, "tea", "double11"), 201, "unpaid").data()["tradeId"])
+		for _, tc := range []struct {
+			r    reply
+			want string
+		}{
+			{order(buyer, 1, "tea", "double11"), "409 presale.per_user_limit"},
+			{order(other, 1, "cup", "double11"), "400 presale.sku_not_in_campaign"},
+			{order(other, 1, "tea", "nope"), "404 presale.campaign_not_found"},
+			{order(other, 1, "tea", ""), "400 presale.campaign_required"},
+		} {
+			if got := fmt.Sprint(tc.r.status, " ", tc.r.body["code"]); got != tc.want {
+				t.Errorf("got %s %s; want %s", got, tc.r.raw, tc.want)
+			}
+		}
+		missed := str(must(t, order(other, 1, "tea", "double11"), 201, "missed").data()["tradeId"])
+		dep := must(t, s.payPurpose(other, "/app/v1", missed, "deposit"), 201, "deposit").data()
+		must(t, s.do("POST", "/admin/v1/payments/"+str(dep["paymentId"])+"/simulate", admin, map[string]any{"outcome": "succeeded"}), 200, "paid")
+		if st := s.stock(admin, "tea"); st["reserved"] != 3 {
+			t.Fatalf("stock with two trades: %v", st)
+		}
+
+		s.clock.Advance(31 * time.Minute)
+		trade := func(token, id string) (map[string]any, map[string]any) {
+			d := must(t, s.do("GET", "/app/v1/trades/"+id, token, nil), 200, "trade").data()
+			return d, d["orders"].([]any)[0].(map[string]any)
+		}
+		eventually(t, 10*time.Second, "the unpaid deposit's timer", func() bool {
+			_, o := trade(buyer, unpaid)
+			return o["status"] == "cancelled"
+		})
+		if d, o := trade(buyer, unpaid); o["cancelReason"] != "deposit_unpaid" || d["state"] != "cancelled" {
+			t.Fatalf("unpaid deposit: %v %v", o["cancelReason"], d["state"])
+		}
+		must(t, order(buyer, 2, "tea", "double11"), 201, "the buyer's claim came back")
+		if r := order(buyer, 1, "tea", "double11"); r.status != 409 {
+			t.Fatalf("and is counted again: %d %s", r.status, r.raw)
+		}
+
+		s.clock.Advance(2 * time.Hour)
+		eventually(t, 10*time.Second, "the missed balance's timer", func() bool {
+			_, o := trade(other, missed)
+			return o["status"] == "cancelled"
+		})
+		d, o := trade(other, missed)
+		if o["cancelReason"] != "balance_missed" || d["presale"].(map[string]any)["depositStatus"] != "forfeited" {
+			t.Fatalf("missed balance: %v %v", o["cancelReason"], d["presale"])
+		}
+		if r := order(other, 1, "tea", "double11"); r.status != 409 || r.body["code"] != "presale.deposit_window_closed" {
+			t.Fatalf("after the deposit window: %d %s", r.status, r.raw)
+		}
+		eventually(t, 10*time.Second, "every pre-sale order cancelled, stock back", func() bool {
+			return s.stock(admin, "tea")["reserved"] == 0
+		})
+		if st := s.stock(admin, "tea"); st["available"] != 10 || st["sold"] != 0 {
+			t.Fatalf("stock at the end: %v", st)
 		}
 	})
 }
