@@ -702,6 +702,12 @@ struct PresaleRef {
     2: string id
 }
 
+struct CancelPresaleResponse {
+    1: PresaleCampaign campaign
+    // How many of the campaign's trades this call ended (cancelled or refunded).
+    2: i32 tradesEnded
+}
+
 struct PutLimitRuleRequest {
     1: Caller caller
     2: LimitRule rule
@@ -821,4 +827,5 @@ service TradeService {
 
     PresaleCampaign PutPresale(1: PutPresaleRequest req)
     PresaleCampaign GetPresale(1: PresaleRef req)
+    CancelPresaleResponse CancelPresale(1: PresaleRef req)
 }

@@ -40,6 +40,22 @@ func (g *Gateway) presaleRoutes(ch *channel) {
 		Request: presaleView{}, Response: presaleView{}}, g.serve(ch, g.putPresale(ch)))
 	g.add(route{Method: "GET", Path: p + "/presales/:presaleId", Channel: ch, Auth: true, Summary: "Get a pre-sale campaign",
 		Response: presaleView{}}, g.serve(ch, g.getPresale))
+	g.add(route{Method: "POST", Path: p + "/presales/:presaleId/cancel", Channel: ch, Auth: true,
+		Summary:  "Call a pre-sale off: its trades that have not shipped end, and every deposit and balance paid is refunded",
+		Response: cancelPresaleView{}}, g.serve(ch, g.cancelPresale))
+}
+
+type cancelPresaleView struct {
+	Campaign    presaleView `json:"campaign"`
+	TradesEnded int32       `json:"tradesEnded"`
+}
+
+func (g *Gateway) cancelPresale(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.client.CancelPresale(ctx, &trade.PresaleRef{Caller: callerOf(c), Id: c.Param("presaleId")})
+	if err != nil {
+		return 0, nil, rpcerr.FromKitex(err)
+	}
+	return http.StatusOK, cancelPresaleView{Campaign: presaleOf(resp.Campaign), TradesEnded: resp.TradesEnded}, nil
 }
 
 func (g *Gateway) putPresale(ch *channel) call {

@@ -6075,6 +6075,53 @@ var fieldIDToName_PresaleRef = map[int16]string{
 	2: "id",
 }
 
+type CancelPresaleResponse struct {
+	Campaign    *PresaleCampaign `thrift:"campaign,1" frugal:"1,default,PresaleCampaign" json:"campaign"`
+	TradesEnded int32            `thrift:"tradesEnded,2" frugal:"2,default,i32" json:"tradesEnded"`
+}
+
+func NewCancelPresaleResponse() *CancelPresaleResponse {
+	return &CancelPresaleResponse{}
+}
+
+func (p *CancelPresaleResponse) InitDefault() {
+}
+
+var CancelPresaleResponse_Campaign_DEFAULT *PresaleCampaign
+
+func (p *CancelPresaleResponse) GetCampaign() (v *PresaleCampaign) {
+	if !p.IsSetCampaign() {
+		return CancelPresaleResponse_Campaign_DEFAULT
+	}
+	return p.Campaign
+}
+
+func (p *CancelPresaleResponse) GetTradesEnded() (v int32) {
+	return p.TradesEnded
+}
+func (p *CancelPresaleResponse) SetCampaign(val *PresaleCampaign) {
+	p.Campaign = val
+}
+func (p *CancelPresaleResponse) SetTradesEnded(val int32) {
+	p.TradesEnded = val
+}
+
+func (p *CancelPresaleResponse) IsSetCampaign() bool {
+	return p.Campaign != nil
+}
+
+func (p *CancelPresaleResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CancelPresaleResponse(%+v)", *p)
+}
+
+var fieldIDToName_CancelPresaleResponse = map[int16]string{
+	1: "campaign",
+	2: "tradesEnded",
+}
+
 type PutLimitRuleRequest struct {
 	Caller *Caller    `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
 	Rule   *LimitRule `thrift:"rule,2" frugal:"2,default,LimitRule" json:"rule"`
@@ -6708,6 +6755,8 @@ type TradeService interface {
 	PutPresale(ctx context.Context, req *PutPresaleRequest) (r *PresaleCampaign, err error)
 
 	GetPresale(ctx context.Context, req *PresaleRef) (r *PresaleCampaign, err error)
+
+	CancelPresale(ctx context.Context, req *PresaleRef) (r *CancelPresaleResponse, err error)
 }
 
 type TradeServicePingArgs struct {
@@ -10431,5 +10480,81 @@ func (p *TradeServiceGetPresaleResult) String() string {
 }
 
 var fieldIDToName_TradeServiceGetPresaleResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceCancelPresaleArgs struct {
+	Req *PresaleRef `thrift:"req,1" frugal:"1,default,PresaleRef" json:"req"`
+}
+
+func NewTradeServiceCancelPresaleArgs() *TradeServiceCancelPresaleArgs {
+	return &TradeServiceCancelPresaleArgs{}
+}
+
+func (p *TradeServiceCancelPresaleArgs) InitDefault() {
+}
+
+var TradeServiceCancelPresaleArgs_Req_DEFAULT *PresaleRef
+
+func (p *TradeServiceCancelPresaleArgs) GetReq() (v *PresaleRef) {
+	if !p.IsSetReq() {
+		return TradeServiceCancelPresaleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceCancelPresaleArgs) SetReq(val *PresaleRef) {
+	p.Req = val
+}
+
+func (p *TradeServiceCancelPresaleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceCancelPresaleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceCancelPresaleArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceCancelPresaleArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceCancelPresaleResult struct {
+	Success *CancelPresaleResponse `thrift:"success,0,optional" frugal:"0,optional,CancelPresaleResponse" json:"success,omitempty"`
+}
+
+func NewTradeServiceCancelPresaleResult() *TradeServiceCancelPresaleResult {
+	return &TradeServiceCancelPresaleResult{}
+}
+
+func (p *TradeServiceCancelPresaleResult) InitDefault() {
+}
+
+var TradeServiceCancelPresaleResult_Success_DEFAULT *CancelPresaleResponse
+
+func (p *TradeServiceCancelPresaleResult) GetSuccess() (v *CancelPresaleResponse) {
+	if !p.IsSetSuccess() {
+		return TradeServiceCancelPresaleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceCancelPresaleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*CancelPresaleResponse)
+}
+
+func (p *TradeServiceCancelPresaleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceCancelPresaleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceCancelPresaleResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceCancelPresaleResult = map[int16]string{
 	0: "success",
 }

@@ -167,7 +167,7 @@ func CoreDeps(d Deps) trade.Deps {
 // RegisterTimers registers the flow's timer handlers with a timer queue.
 func (f *Flow) RegisterTimers(register func(kind string, h func(ctx context.Context, ref string) error)) {
 	register(TimerUnpaid, f.expireUnpaid)
-	register(TimerRefund, f.refundDue)
+	register(TimerRefund, f.core.RefundDue)
 }
 
 func timerRef(tenant, tradeID string) string { return trade.TimerRef(tenant, tradeID) }

@@ -2,8 +2,6 @@ package fixedprice
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
@@ -12,13 +10,8 @@ import (
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 
-// TimerRefund is the kind of the durable job that asks the provider for a refund until it
-// accepts; it is set in the refund's own transaction, so an owed refund is never forgotten.
-const TimerRefund = "fixedprice.refund"
-
-// refundRetry is when the backstop job first asks again: the flow asks the provider right after
-// the refund commits, and the job only matters when that ask failed or the process died.
-const refundRetry = 30 * time.Second
+// TimerRefund is the kind of the durable job that asks the provider for a refund (the core's).
+const TimerRefund = trade.TimerRefund
 
 // Refund reasons.
 const (
@@ -34,7 +27,7 @@ const (
 	TopicPaymentRefunded = trade.TopicPaymentRefunded
 )
 
-// RefundEvent is the payload of order.refunded and payment.refunded.
+// RefundEvent is the payload of order.refunded (payment.refunded carries trade.RefundEvent).
 type RefundEvent struct {
 	Tenant    string `json:"tenant"`
 	TradeID   string `json:"tradeId"`
@@ -93,7 +86,7 @@ func (f *Flow) Refund(ctx context.Context, tenant string, a trade.Actor, orderID
 		return nil, nil, err
 	}
 	if r != nil && r.Status() == payment.RefundPending {
-		if err := f.settleRefund(ctx, r); err != nil {
+		if err := f.core.SettleRefund(ctx, r); err != nil {
 			f.d.Log.Warn("refund not accepted by the provider yet; it is asked again", "tenant", tenant, "refund", r.ID(), "err", err)
 		}
 	}
@@ -101,23 +94,17 @@ func (f *Flow) Refund(ctx context.Context, tenant string, a trade.Actor, orderID
 }
 
 func (f *Flow) refundLocked(ctx context.Context, tr *order.Trade, o *order.Order, reason string) (*payment.Refund, error) {
-	tenant, now := tr.Tenant(), f.d.Now()
+	now := f.d.Now()
 	if err := o.Refund(now); err != nil {
 		return nil, err
 	}
 	var r *payment.Refund
 	if o.Total().Minor() > 0 {
-		pay, refunded, err := f.refundablePayment(ctx, tr, o)
+		pay, err := f.refundablePayment(ctx, tr, o)
 		if err != nil {
 			return nil, err
 		}
-		if r, err = payment.NewRefund(f.d.IDs.NextString("R"), pay, o.ID(), reason, o.Total(), refunded, now); err != nil {
-			return nil, err
-		}
-		if err := f.d.Payments.CreateRefund(ctx, r); err != nil {
-			return nil, err
-		}
-		if err := f.d.Timers.Schedule(ctx, TimerRefund, timerRef(tenant, r.ID()), now.Add(refundRetry)); err != nil {
+		if r, err = f.core.OweRefund(ctx, pay, o.ID(), reason, o.Total()); err != nil {
 			return nil, err
 		}
 	}
@@ -140,22 +127,17 @@ func (f *Flow) refundLocked(ctx context.Context, tr *order.Trade, o *order.Order
 // what its refunds already give back. The latest succeeded payment is the one that paid the
 // orders (an earlier one that succeeded after its trade changed is owed back whole, through
 // payment.refund_required).
-func (f *Flow) refundablePayment(ctx context.Context, tr *order.Trade, o *order.Order) (*payment.Payment, int64, error) {
+func (f *Flow) refundablePayment(ctx context.Context, tr *order.Trade, o *order.Order) (*payment.Payment, error) {
 	ps, err := f.d.Payments.ByTrade(ctx, tr.Tenant(), tr.ID())
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	for i := len(ps) - 1; i >= 0; i-- {
-		if ps[i].Status() != payment.Succeeded {
-			continue
+		if ps[i].Status() == payment.Succeeded && ps[i].Purpose() == payment.Full {
+			return ps[i], nil
 		}
-		rs, err := f.d.Payments.RefundsOfPayment(ctx, ps[i].ID())
-		if err != nil {
-			return nil, 0, err
-		}
-		return ps[i], payment.Refunded(rs), nil
 	}
-	return nil, 0, errkind.WithDetail(payment.ErrNotRefundable, "trade %s has no succeeded payment to refund order %s from", tr.ID(), o.ID())
+	return nil, errkind.WithDetail(payment.ErrNotRefundable, "trade %s has no succeeded payment to refund order %s from", tr.ID(), o.ID())
 }
 
 func refundEvent(o *order.Order, r *payment.Refund, reason string, now time.Time) RefundEvent {
@@ -167,64 +149,6 @@ func refundEvent(o *order.Order, r *payment.Refund, reason string, now time.Time
 		ev.RefundID, ev.PaymentID = r.ID(), r.PaymentID()
 	}
 	return ev
-}
-
-// refundDue is the backstop job: it asks the provider for a refund that is still pending.
-func (f *Flow) refundDue(ctx context.Context, ref string) error {
-	tenant, id, ok := strings.Cut(ref, "/")
-	if !ok {
-		return fmt.Errorf("fixedprice: bad refund job ref %q", ref)
-	}
-	r, err := f.d.Payments.Refund(ctx, id)
-	if err != nil {
-		return err // not found yet on a lagging replica: the job runs again
-	}
-	if r.Tenant() != tenant {
-		return fmt.Errorf("fixedprice: refund %s belongs to tenant %s, job says %s", id, r.Tenant(), tenant)
-	}
-	if r.Status() != payment.RefundPending {
-		return nil
-	}
-	return f.settleRefund(ctx, r)
-}
-
-// settleRefund asks the provider to refund r, outside any transaction (a slow provider must not
-// hold row locks), and records its acceptance with payment.refunded. Two nodes asking at once is
-// harmless: the provider deduplicates on the refund id and the second acceptance changes nothing.
-func (f *Flow) settleRefund(ctx context.Context, r *payment.Refund) error {
-	pay, err := f.d.Payments.Get(ctx, r.PaymentID())
-	if err != nil {
-		return err
-	}
-	prov, ok := f.core.Provider(pay.Provider())
-	if !ok {
-		return fmt.Errorf("fixedprice: refund %s: provider %q is not configured on this node", r.ID(), pay.Provider())
-	}
-	providerRef, err := prov.Refund(ctx, pay, r)
-	if err != nil {
-		return fmt.Errorf("fixedprice: refund %s: %w", r.ID(), err)
-	}
-	return f.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		locked, err := f.d.Payments.LockRefund(ctx, r.ID())
-		if err != nil {
-			return err
-		}
-		now := f.d.Now()
-		if !locked.Succeed(providerRef, now) {
-			return nil
-		}
-		if err := f.d.Payments.SaveRefund(ctx, locked); err != nil {
-			return err
-		}
-		*r = *locked
-		ev := RefundEvent{Tenant: r.Tenant(), TradeID: r.TradeID(), OrderID: r.OrderID(), RefundID: r.ID(), PaymentID: r.PaymentID(),
-			Status: string(r.Status()), Reason: r.Reason(), Currency: r.Amount().Currency().Code(), Amount: r.Amount().Minor(),
-			ProviderRef: providerRef, At: now}
-		if _, err := f.d.Outbox.Append(ctx, TopicPaymentRefunded, r.ID(), ev); err != nil {
-			return err
-		}
-		return f.d.Timers.Cancel(ctx, TimerRefund, timerRef(r.Tenant(), r.ID()))
-	})
 }
 
 // Refunds are the refunds of the tenant's orders ids, by order id.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +50,7 @@ const (
 var states = trade.NewStates(StateAwaitingDeposit, map[string][]string{
 	StateAwaitingDeposit: {StateDepositPaid, StatePaid, StateCancelled},
 	StateDepositPaid:     {StatePaid, StateCancelled},
+	StatePaid:            {StateCancelled}, // the campaign called off before the goods shipped
 })
 
 // Deposit statuses.
@@ -120,6 +122,8 @@ type TradeStore interface {
 	ClaimUnits(ctx context.Context, tenant, campaignID, userID string, units, max int64) error
 	// ReleaseUnits gives units back.
 	ReleaseUnits(ctx context.Context, tenant, campaignID, userID string, units int64) error
+	// TradesOf lists the trades placed in a campaign.
+	TradesOf(ctx context.Context, tenant, campaignID string) ([]string, error)
 }
 
 // Config of the flow.
@@ -560,51 +564,208 @@ func (f *Flow) expire(ctx context.Context, ref string, waiting order.Status, rea
 		if err != nil {
 			return err
 		}
-		rec, err := f.d.Trades.LockRecord(ctx, tenant, tradeID)
+		_, _, err = f.end(ctx, t, []order.Status{waiting}, reason, depositTo)
+		return err
+	})
+}
+
+// end cancels, in the caller's transaction with the trade locked, every order of the trade in one
+// of the statuses in waiting, gives their stock and the buyer's claim back, and settles the
+// deposit as depositTo says: forfeited (kept, never refunded), refunded (owed back through the
+// provider), or left as it is (""). Orders already paid in full are refunded whole when the
+// deposit is refunded (a campaign called off before they shipped). It returns the refunds to ask
+// the provider for once the transaction commits. A deposit is refunded or forfeited, never both,
+// never twice: its status moves once, from paid.
+func (f *Flow) end(ctx context.Context, t *order.Trade, waiting []order.Status, reason, depositTo string) (int, []*payment.Refund, error) {
+	tenant, tradeID := t.Tenant(), t.ID()
+	rec, err := f.d.Trades.LockRecord(ctx, tenant, tradeID)
+	if err != nil {
+		return 0, nil, err
+	}
+	now := f.d.Now()
+	ended := 0
+	var first string
+	for _, o := range t.Orders() {
+		undo := trade.Undo{Stock: trade.ReleaseReserved, ClosePayments: true}
+		switch {
+		case slices.Contains(waiting, o.Status()):
+			if err := o.Cancel(reason, now); err != nil {
+				return 0, nil, err
+			}
+		case o.Status() == order.Paid && depositTo == DepositRefunded:
+			if err := o.Refund(now); err != nil {
+				return 0, nil, err
+			}
+			undo = trade.Undo{Stock: trade.Restock}
+		default:
+			continue
+		}
+		if err := f.d.Orders.Save(ctx, o); err != nil {
+			return 0, nil, err
+		}
+		if _, err := f.d.Core.UndoOrder(ctx, t, o, undo); err != nil {
+			return 0, nil, err
+		}
+		topic := trade.TopicOrderCancelled
+		if o.Status() == order.Refunded {
+			topic = trade.TopicOrderRefunded
+		}
+		if _, err := f.d.Outbox.Append(ctx, topic, o.ID(), trade.NewOrderEvent(o, now, "")); err != nil {
+			return 0, nil, err
+		}
+		if first == "" {
+			first = o.ID()
+		}
+		ended++
+	}
+	if ended == 0 {
+		return 0, nil, nil
+	}
+	if err := f.d.Trades.ReleaseUnits(ctx, tenant, rec.CampaignID, rec.UserID, rec.Units); err != nil {
+		return 0, nil, err
+	}
+	var refunds []*payment.Refund
+	if rec.DepositStatus == DepositPaidState && depositTo != "" {
+		if err := f.d.Trades.SetDepositStatus(ctx, tenant, tradeID, depositTo); err != nil {
+			return 0, nil, err
+		}
+		switch depositTo {
+		case DepositForfeited:
+			if _, err := f.d.Outbox.Append(ctx, TopicDepositForfeited, tradeID, trade.RefundOwed{Tenant: tenant, TradeID: tradeID,
+				Amount: rec.Deposit, Currency: rec.Currency, At: now}); err != nil {
+				return 0, nil, err
+			}
+		case DepositRefunded:
+			ps, err := f.d.Core.Payments(ctx, tenant, trade.BySystem("presale"), tradeID)
+			if err != nil {
+				return 0, nil, err
+			}
+			for _, p := range ps {
+				if p.Status() != payment.Succeeded || (p.Purpose() != payment.Deposit && p.Purpose() != payment.Balance) {
+					continue
+				}
+				r, err := f.d.Core.OweRefund(ctx, p, first, reason, p.Amount())
+				if err != nil {
+					return 0, nil, err
+				}
+				refunds = append(refunds, r)
+			}
+		}
+	}
+	ref := trade.TimerRef(tenant, tradeID)
+	for _, kind := range []string{TimerDepositUnpaid, TimerBalanceMissed} {
+		if err := f.d.Timers.Cancel(ctx, kind, ref); err != nil {
+			return 0, nil, err
+		}
+	}
+	if _, err := f.d.Core.Advance(ctx, tenant, tradeID, StateCancelled); err != nil {
+		return 0, nil, err
+	}
+	return ended, refunds, nil
+}
+
+// Cancel reasons of the buyer's and the merchant's own.
+const (
+	ReasonBuyer             = "buyer_cancelled"
+	ReasonCampaignCancelled = "campaign_cancelled"
+)
+
+// Cancel cancels a pre-sale trade, by one of its orders, before it is paid in full: every order
+// awaiting its deposit or its balance is cancelled (the deposit is per trade, so the trade goes
+// as a whole), stock and the buyer's claim come back, and a paid deposit is refunded if the
+// campaign is depositRefundable, otherwise forfeited. Cancelling a cancelled order changes
+// nothing; a trade paid in full goes back through a refund, not here.
+func (f *Flow) Cancel(ctx context.Context, tenant string, a trade.Actor, orderID string) (*order.Order, error) {
+	var result *order.Order
+	var refunds []*payment.Refund
+	err := f.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		t, o, err := f.d.Core.LockOrder(ctx, tenant, a, orderID)
 		if err != nil {
 			return err
 		}
-		now := f.d.Now()
-		cancelled := 0
-		for _, o := range t.Orders() {
-			if o.Status() != waiting {
-				continue
-			}
-			if err := o.Cancel(reason, now); err != nil {
-				return err
-			}
-			if err := f.d.Orders.Save(ctx, o); err != nil {
-				return err
-			}
-			if _, err := f.d.Core.UndoOrder(ctx, t, o, trade.Undo{Stock: trade.ReleaseReserved, ClosePayments: true}); err != nil {
-				return err
-			}
-			if _, err := f.d.Outbox.Append(ctx, trade.TopicOrderCancelled, o.ID(), trade.NewOrderEvent(o, now, "")); err != nil {
-				return err
-			}
-			cancelled++
-		}
-		if cancelled == 0 {
+		result = o
+		if o.Status() == order.Cancelled {
 			return nil
 		}
-		if err := f.d.Trades.ReleaseUnits(ctx, tenant, rec.CampaignID, rec.UserID, rec.Units); err != nil {
+		if o.Status() != PendingDeposit && o.Status() != DepositPaid {
+			return errkind.WithDetail(order.ErrInvalidTransition, "order %s is %s: a pre-sale order paid in full is refunded, not cancelled", o.ID(), o.Status())
+		}
+		rec, err := f.d.Trades.Record(ctx, tenant, t.ID())
+		if err != nil {
 			return err
 		}
-		if depositTo != "" && rec.DepositStatus == DepositPaidState {
-			if err := f.d.Trades.SetDepositStatus(ctx, tenant, tradeID, depositTo); err != nil {
-				return err
-			}
-			if _, err := f.d.Outbox.Append(ctx, TopicDepositForfeited, tradeID, trade.RefundOwed{Tenant: tenant, TradeID: tradeID,
-				Amount: rec.Deposit, Currency: rec.Currency, At: now}); err != nil {
-				return err
-			}
+		c, err := f.d.Campaigns.Campaign(ctx, tenant, rec.CampaignID)
+		if err != nil {
+			return err
 		}
-		for _, kind := range []string{TimerDepositUnpaid, TimerBalanceMissed} {
-			if err := f.d.Timers.Cancel(ctx, kind, ref); err != nil {
-				return err
-			}
+		deposit := DepositForfeited
+		if c.DepositRefundable {
+			deposit = DepositRefunded
 		}
-		_, err = f.d.Core.Advance(ctx, tenant, tradeID, StateCancelled)
+		_, refunds, err = f.end(ctx, t, []order.Status{PendingDeposit, DepositPaid}, ReasonBuyer, deposit)
 		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	f.settle(ctx, refunds)
+	return result, nil
+}
+
+// settle asks the provider for refunds just owed; one it does not accept now is asked again by
+// the durable refund job.
+func (f *Flow) settle(ctx context.Context, refunds []*payment.Refund) {
+	for _, r := range refunds {
+		if err := f.d.Core.SettleRefund(ctx, r); err != nil {
+			f.d.Log.Warn("refund not accepted by the provider yet; it is asked again", "tenant", r.Tenant(), "refund", r.ID(), "err", err)
+		}
+	}
+}
+
+// CancelCampaign calls a campaign off: no new orders, and every trade of it that has not shipped
+// ends (campaign_cancelled): orders awaiting a deposit or a balance are cancelled, orders paid in
+// full are refunded, and every deposit and balance paid is refunded through the provider.
+// Cancelling a cancelled campaign changes nothing. It returns the campaign and how many trades
+// it ended.
+func (f *Flow) CancelCampaign(ctx context.Context, tenant, id string) (Campaign, int, error) {
+	var c Campaign
+	err := f.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if c, err = f.d.Campaigns.LockCampaign(ctx, tenant, id); err != nil {
+			return err
+		}
+		if c.Status == Cancelled {
+			return nil
+		}
+		c.Status, c.UpdatedAt = Cancelled, f.d.Now().UnixMilli()
+		return f.d.Campaigns.PutCampaign(ctx, tenant, c)
+	})
+	if err != nil {
+		return Campaign{}, 0, err
+	}
+	ids, err := f.d.Trades.TradesOf(ctx, tenant, id)
+	if err != nil {
+		return Campaign{}, 0, err
+	}
+	ended := 0
+	for _, tradeID := range ids {
+		var refunds []*payment.Refund
+		n := 0
+		err := f.d.Tx.InTx(ctx, func(ctx context.Context) error {
+			t, err := f.d.Orders.LockTrade(ctx, tenant, tradeID)
+			if err != nil {
+				return err
+			}
+			n, refunds, err = f.end(ctx, t, []order.Status{PendingDeposit, DepositPaid}, ReasonCampaignCancelled, DepositRefunded)
+			return err
+		})
+		if err != nil {
+			return c, ended, err // the campaign stays cancelled; calling it again ends the rest
+		}
+		if n > 0 {
+			ended++
+		}
+		f.settle(ctx, refunds)
+	}
+	return c, ended, nil
 }

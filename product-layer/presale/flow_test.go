@@ -315,3 +315,147 @@ func TestOrderingOutsideTheCampaign(t *testing.T) {
 		}
 	})
 }
+
+func (e *env) refunds(t *testing.T, tradeID string) (n int, amount int64) {
+	t.Helper()
+	if err := e.db.Primary().QueryRow(`SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM payment_refunds WHERE tenant = 't1' AND trade_id = ?`,
+		tradeID).Scan(&n, &amount); err != nil {
+		t.Fatal(err)
+	}
+	return n, amount
+}
+
+// TestBuyerCancels: a buyer who cancels after paying the deposit loses it when the campaign's
+// deposit is not refundable, and gets it back through the provider when it is; before the
+// deposit, nothing is owed either way; a trade paid in full is not cancelled here.
+func TestBuyerCancels(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		cancel := func(tr *order.Trade) error {
+			_, err := e.flow.Cancel(ctx, "t1", trade.ByBuyer(tr.UserID()), tr.Orders()[0].ID())
+			return err
+		}
+		before, _, _ := e.place("u1", 1)
+		if err := cancel(before); err != nil {
+			t.Fatal(err)
+		}
+		if st, dep, in := e.statuses(t, before.ID()); st != order.Cancelled || dep != presale.DepositPending || in != presale.StateCancelled {
+			t.Fatalf("cancelled before the deposit: %s %s %s", st, dep, in)
+		}
+		kept, _, _ := e.place("u2", 1)
+		if _, err := e.pay(t, kept, payment.Deposit); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.flow.Cancel(ctx, "t1", trade.ByBuyer("u3"), kept.Orders()[0].ID()); !errors.Is(err, order.ErrNotFound) {
+			t.Fatalf("another buyer cancels: %v", err)
+		}
+		if err := cancel(kept); err != nil {
+			t.Fatal(err)
+		}
+		if _, dep, _ := e.statuses(t, kept.ID()); dep != presale.DepositForfeited {
+			t.Fatalf("a non-refundable deposit after a cancel: %s", dep)
+		}
+		if n, _ := e.refunds(t, kept.ID()); n != 0 {
+			t.Fatalf("%d refunds of a forfeited deposit", n)
+		}
+		// The campaign's deposits become refundable.
+		c, _ := e.store.Campaign(ctx, "t1", "d11")
+		c.DepositRefundable = true
+		if _, err := presale.NewAdmin(e.store, e.clock.Now).Put(ctx, "t1", c); err != nil {
+			t.Fatal(err)
+		}
+		back, _, _ := e.place("u4", 2)
+		if _, err := e.pay(t, back, payment.Deposit); err != nil {
+			t.Fatal(err)
+		}
+		if err := cancel(back); err != nil || cancel(back) != nil {
+			t.Fatalf("cancel (twice): %v", err)
+		}
+		if _, dep, _ := e.statuses(t, back.ID()); dep != presale.DepositRefunded {
+			t.Fatalf("a refundable deposit after a cancel: %s", dep)
+		}
+		if n, amount := e.refunds(t, back.ID()); n != 1 || amount != 2000 {
+			t.Fatalf("refunds: %d of %d; want one of the 2000 deposit", n, amount)
+		}
+		if e.topics(t, trade.TopicPaymentRefunded) != 1 {
+			t.Fatal("the provider did not accept the deposit's refund")
+		}
+		paid, _, _ := e.place("u5", 1)
+		if _, err := e.pay(t, paid, payment.Deposit); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(hour)
+		if _, err := e.pay(t, paid, payment.Balance); err != nil {
+			t.Fatal(err)
+		}
+		if err := cancel(paid); !errors.Is(err, order.ErrInvalidTransition) {
+			t.Fatalf("cancelling a trade paid in full: %v", err)
+		}
+		if l := e.level(t); l.Reserved != 0 || l.Sold != 1 {
+			t.Fatalf("stock: %+v; want only the paid trade's unit sold", l)
+		}
+	})
+}
+
+// TestCampaignCancelled: calling a campaign off ends every trade of it: awaiting a deposit,
+// cancelled; with a deposit, cancelled and the deposit refunded; paid in full and not shipped,
+// refunded whole (deposit and balance); no new orders are taken, and no timer later forfeits a
+// deposit that was refunded.
+func TestCampaignCancelled(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		waiting, _, _ := e.place("u1", 1)
+		deposited, _, _ := e.place("u2", 1)
+		if _, err := e.pay(t, deposited, payment.Deposit); err != nil {
+			t.Fatal(err)
+		}
+		paid, rec, _ := e.place("u3", 2)
+		if _, err := e.pay(t, paid, payment.Deposit); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(hour)
+		if _, err := e.pay(t, paid, payment.Balance); err != nil {
+			t.Fatal(err)
+		}
+		c, n, err := e.flow.CancelCampaign(ctx, "t1", "d11")
+		if err != nil || c.Status != presale.Cancelled || n != 3 {
+			t.Fatalf("cancel campaign: %v %d %v", c.Status, n, err)
+		}
+		if _, n, err := e.flow.CancelCampaign(ctx, "t1", "d11"); err != nil || n != 0 {
+			t.Fatalf("cancelling it again: %d %v", n, err)
+		}
+		for _, tc := range []struct {
+			tr      *order.Trade
+			status  order.Status
+			deposit string
+			refunds int
+			amount  int64
+		}{
+			{waiting, order.Cancelled, presale.DepositPending, 0, 0},
+			{deposited, order.Cancelled, presale.DepositRefunded, 1, 1000},
+			{paid, order.Refunded, presale.DepositRefunded, 2, rec.Deposit + rec.Balance},
+		} {
+			st, dep, in := e.statuses(t, tc.tr.ID())
+			n, amount := e.refunds(t, tc.tr.ID())
+			if st != tc.status || dep != tc.deposit || in != presale.StateCancelled || n != tc.refunds || amount != tc.amount {
+				t.Errorf("trade of %s: %s, deposit %s, flow %s, %d refunds of %d; want %s, %s, cancelled, %d of %d",
+					tc.tr.UserID(), st, dep, in, n, amount, tc.status, tc.deposit, tc.refunds, tc.amount)
+			}
+		}
+		if _, _, err := e.place("u9", 1); !errors.Is(err, presale.ErrCampaignCancelled) {
+			t.Fatalf("an order in a cancelled campaign: %v", err)
+		}
+		e.clock.Advance(3 * hour)
+		if _, err := e.queue.RunDue(ctx, 10); err != nil {
+			t.Fatal(err)
+		}
+		if e.topics(t, presale.TopicDepositForfeited) != 0 {
+			t.Fatal("a refunded deposit was forfeited too")
+		}
+		if l := e.level(t); l.Reserved != 0 || l.Sold != 0 || l.Available != 50 {
+			t.Fatalf("stock after the campaign was called off: %+v", l)
+		}
+	})
+}

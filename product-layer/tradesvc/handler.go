@@ -472,7 +472,16 @@ func (h *Handler) cancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.
 	if cl.role == RoleAdmin {
 		reason = "operator_cancelled"
 	}
-	o, err := h.flow.Cancel(ctx, cl.tenant, cl.actor(), req.OrderId, reason)
+	peek, err := h.flow.Order(ctx, cl.tenant, cl.actor(), req.OrderId)
+	if err != nil {
+		return nil, err
+	}
+	var o *order.Order
+	if peek.Scenario() == identity.Presale {
+		o, err = h.presale.Cancel(ctx, cl.tenant, cl.actor(), req.OrderId)
+	} else {
+		o, err = h.flow.Cancel(ctx, cl.tenant, cl.actor(), req.OrderId, reason)
+	}
 	if err != nil {
 		return nil, err
 	}

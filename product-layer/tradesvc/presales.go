@@ -71,3 +71,16 @@ func recordDTO(r presale.Record) *trade.PresaleTerms {
 	cur := money.MustCurrency(r.Currency)
 	return presaleTermsDTO(r.CampaignID, presale.Terms{Deposit: r.Deposit, Credit: r.Credit, Balance: r.Balance}, r.DepositStatus, cur)
 }
+
+// CancelPresale implements trade.TradeService.
+func (h *Handler) CancelPresale(ctx context.Context, req *trade.PresaleRef) (*trade.CancelPresaleResponse, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	c, n, err := h.presale.CancelCampaign(ctx, cl.tenant, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return &trade.CancelPresaleResponse{Campaign: presaleDTO(c), TradesEnded: int32(n)}, nil
+}

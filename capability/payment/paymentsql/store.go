@@ -122,7 +122,7 @@ func (s *Store) CreateRefund(ctx context.Context, r *payment.Refund) error {
 		r.ID(), r.Tenant(), r.PaymentID(), r.TradeID(), r.OrderID(), r.Reason(), r.Amount().Currency().Code(), r.Amount().Minor(),
 		string(r.Status()), r.ProviderRef(), r.CreatedAt().UnixMilli(), dal.Millis(r.SettledAt()))
 	if dal.IsDuplicate(err) {
-		return errkind.WithDetail(payment.ErrNotRefundable, "order %s is already refunded", r.OrderID())
+		return errkind.WithDetail(payment.ErrNotRefundable, "order %s is already refunded from payment %s", r.OrderID(), r.PaymentID())
 	}
 	if err != nil {
 		return fmt.Errorf("paymentsql: insert refund: %w", err)

@@ -256,7 +256,8 @@ func TestFlashSaleSurvivesKill9(t *testing.T) {
 	}
 	bin := buildAtrium(t)
 	onBothDatabases(t, func(t *testing.T, db dal.Config) {
-		httpAddr, rpcAddr := freeAddr(t), freeAddr(t)
+		addrs := freeAddrs(t, 2)
+		httpAddr, rpcAddr := addrs[0], addrs[1]
 		launch := func(name string) *exec.Cmd {
 			args := []string{"serve", "--http-addr", httpAddr, "--rpc-addr", rpcAddr}
 			if db.Driver == "mysql" {

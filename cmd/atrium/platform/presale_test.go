@@ -264,3 +264,63 @@ func TestPresaleFailureBranches(t *testing.T) {
 		}
 	})
 }
+
+// TestPresaleCancellations: a buyer who cancels after paying a non-refundable deposit forfeits
+// it; the merchant calling the campaign off ends its other trades, refunds every deposit paid
+// through the provider, and takes no new orders.
+func TestPresaleCancellations(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		s, admin := presaleStack(t, db)
+		order := func(token string) string {
+			return str(must(t, s.do("POST", "/app/v1/orders", token, map[string]any{"flow": "presale", "presaleId": "double11",
+				"items": []any{item("tea", 1)}, "address": address}), 201, "place").data()["tradeId"])
+		}
+		deposit := func(token, tradeID string) {
+			p := must(t, s.payPurpose(token, "/app/v1", tradeID, "deposit"), 201, "deposit").data()
+			must(t, s.do("POST", "/admin/v1/payments/"+str(p["paymentId"])+"/simulate", admin, map[string]any{"outcome": "succeeded"}), 200, "paid")
+		}
+		view := func(token, tradeID string) (string, string, string) {
+			d := must(t, s.do("GET", "/app/v1/trades/"+tradeID, token, nil), 200, "trade").data()
+			o := d["orders"].([]any)[0].(map[string]any)
+			return str(o["status"]), str(d["presale"].(map[string]any)["depositStatus"]), str(o["orderId"])
+		}
+		u1, u2, u3 := s.token("acme", "u1", "app", "buyer"), s.token("acme", "u2", "app", "buyer"), s.token("acme", "u3", "app", "buyer")
+		kept := order(u1)
+		deposit(u1, kept)
+		_, _, orderID := view(u1, kept)
+		if r := s.do("POST", "/app/v1/orders/"+orderID+"/cancel", u2, nil); r.status != 404 {
+			t.Fatalf("another buyer cancels: %d %s", r.status, r.raw)
+		}
+		must(t, s.do("POST", "/app/v1/orders/"+orderID+"/cancel", u1, nil), 200, "cancel")
+		if st, dep, _ := view(u1, kept); st != "cancelled" || dep != "forfeited" {
+			t.Fatalf("cancelled after a non-refundable deposit: %s %s", st, dep)
+		}
+
+		refunded, waiting := order(u2), order(u3)
+		deposit(u2, refunded)
+		r := must(t, s.do("POST", "/admin/v1/presales/double11/cancel", admin, nil), 200, "cancel campaign").data()
+		if r["tradesEnded"] != float64(2) || r["campaign"].(map[string]any)["status"] != "cancelled" {
+			t.Fatalf("campaign cancel: %v", r)
+		}
+		if st, dep, _ := view(u2, refunded); st != "cancelled" || dep != "refunded" {
+			t.Fatalf("a deposit when the campaign was called off: %s %s", st, dep)
+		}
+		if st, dep, _ := view(u3, waiting); st != "cancelled" || dep != "pending" {
+			t.Fatalf("an order awaiting its deposit when the campaign was called off: %s %s", st, dep)
+		}
+		if r := s.do("POST", "/app/v1/orders", u3, map[string]any{"flow": "presale", "presaleId": "double11",
+			"items": []any{item("tea", 1)}, "address": address}); r.status != 409 || r.body["code"] != "presale.campaign_cancelled" {
+			t.Fatalf("an order in a cancelled campaign: %d %s", r.status, r.raw)
+		}
+		if st := s.stock(admin, "tea"); st["available"] != 10 {
+			t.Fatalf("stock after the campaign was called off: %v", st)
+		}
+		conn := openDB(t, s.db)
+		defer conn.Close()
+		var n int
+		var amount int64
+		if err := conn.Primary().QueryRow(`SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM payment_refunds WHERE tenant = 'acme' AND status = 'succeeded'`).Scan(&n, &amount); err != nil || n != 1 || amount != 1000 {
+			t.Fatalf("%d refunds of %d accepted (%v); want the one 10.00 deposit", n, amount, err)
+		}
+	})
+}

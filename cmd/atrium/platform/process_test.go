@@ -14,10 +14,20 @@ import (
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln := listen(t)
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return freeAddrs(t, 1)[0]
+}
+
+// freeAddrs returns n distinct free loopback addresses: all are held open until each is known,
+// so that two of them are never the same port freed and handed out again.
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	out := make([]string, n)
+	for i := range out {
+		ln := listen(t)
+		defer ln.Close()
+		out[i] = ln.Addr().String()
+	}
+	return out
 }
 
 var built struct {
@@ -67,8 +77,9 @@ type process struct {
 func startServe(t *testing.T, dataDir string, args ...string) *process {
 	t.Helper()
 	bin := buildAtrium(t)
-	httpAddr := freeAddr(t)
-	cmd := exec.Command(bin, append([]string{"serve", "--data-dir", dataDir, "--http-addr", httpAddr, "--rpc-addr", freeAddr(t)}, args...)...)
+	addrs := freeAddrs(t, 2)
+	httpAddr := addrs[0]
+	cmd := exec.Command(bin, append([]string{"serve", "--data-dir", dataDir, "--http-addr", httpAddr, "--rpc-addr", addrs[1]}, args...)...)
 	cmd.Env = append(os.Environ(), "ATRIUM_HTTP_JWTSECRET="+jwtSecret, "ATRIUM_HTTP_DEVMODE=true",
 		"ATRIUM_SANDBOX_SECRET="+sandboxSecret, "ATRIUM_NODE_ID=9", "ATRIUM_EXTENSIONS_WALL="+testWall.String())
 	out, err := os.CreateTemp(t.TempDir(), "serve-*.log")

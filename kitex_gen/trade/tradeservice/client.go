@@ -60,6 +60,7 @@ type Client interface {
 	ListLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest, callOptions ...callopt.Option) (r *trade.ListLimitRulesResponse, err error)
 	PutPresale(ctx context.Context, req *trade.PutPresaleRequest, callOptions ...callopt.Option) (r *trade.PresaleCampaign, err error)
 	GetPresale(ctx context.Context, req *trade.PresaleRef, callOptions ...callopt.Option) (r *trade.PresaleCampaign, err error)
+	CancelPresale(ctx context.Context, req *trade.PresaleRef, callOptions ...callopt.Option) (r *trade.CancelPresaleResponse, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -334,4 +335,9 @@ func (p *kTradeServiceClient) PutPresale(ctx context.Context, req *trade.PutPres
 func (p *kTradeServiceClient) GetPresale(ctx context.Context, req *trade.PresaleRef, callOptions ...callopt.Option) (r *trade.PresaleCampaign, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.GetPresale(ctx, req)
+}
+
+func (p *kTradeServiceClient) CancelPresale(ctx context.Context, req *trade.PresaleRef, callOptions ...callopt.Option) (r *trade.CancelPresaleResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.CancelPresale(ctx, req)
 }

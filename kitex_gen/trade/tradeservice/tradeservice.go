@@ -356,6 +356,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"CancelPresale": kitex.NewMethodInfo(
+		cancelPresaleHandler,
+		newTradeServiceCancelPresaleArgs,
+		newTradeServiceCancelPresaleResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -1304,6 +1311,24 @@ func newTradeServiceGetPresaleResult() interface{} {
 	return trade.NewTradeServiceGetPresaleResult()
 }
 
+func cancelPresaleHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceCancelPresaleArgs)
+	realResult := result.(*trade.TradeServiceCancelPresaleResult)
+	success, err := handler.(trade.TradeService).CancelPresale(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceCancelPresaleArgs() interface{} {
+	return trade.NewTradeServiceCancelPresaleArgs()
+}
+
+func newTradeServiceCancelPresaleResult() interface{} {
+	return trade.NewTradeServiceCancelPresaleResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -1799,6 +1824,16 @@ func (p *kClient) GetPresale(ctx context.Context, req *trade.PresaleRef) (r *tra
 	_args.Req = req
 	var _result trade.TradeServiceGetPresaleResult
 	if err = p.c.Call(ctx, "GetPresale", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) CancelPresale(ctx context.Context, req *trade.PresaleRef) (r *trade.CancelPresaleResponse, err error) {
+	var _args trade.TradeServiceCancelPresaleArgs
+	_args.Req = req
+	var _result trade.TradeServiceCancelPresaleResult
+	if err = p.c.Call(ctx, "CancelPresale", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

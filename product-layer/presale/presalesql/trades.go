@@ -103,3 +103,11 @@ func (s *Store) ReleaseUnits(ctx context.Context, tenant, campaignID, userID str
 	}
 	return nil
 }
+
+// TradesOf implements presale.TradeStore.
+func (s *Store) TradesOf(ctx context.Context, tenant, campaignID string) ([]string, error) {
+	return dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	}, `SELECT trade_id FROM presale_trades WHERE tenant = ? AND campaign_id = ? ORDER BY trade_id`, tenant, campaignID)
+}
