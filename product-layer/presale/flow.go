@@ -145,8 +145,11 @@ type Deps struct {
 	Inventory *inventory.Service
 	Outbox    trade.Outbox
 	Timers    trade.Timers
-	Now       func() time.Time
-	Log       *slog.Logger
+	// Ext runs the extension points published for each business identity (presale.deposit_credit);
+	// nil runs the Go defaults only.
+	Ext extensions.Runtime
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // Flow runs pre-sale trades.
@@ -220,23 +223,33 @@ func priceStep(c *Campaign) trade.Step {
 	}}
 }
 
-// terms works out a planned draft's deposit and credit per line and the balance: the total after
+// terms works out a planned draft's deposit and credit per line (the credit as
+// presale.deposit_credit decides, by default the campaign's) and the balance: the total after
 // discounts and shipping, less the credit (which never counts for more than that total).
-func terms(c *Campaign, d *trade.Draft) Terms {
+func (f *Flow) terms(ctx context.Context, c *Campaign, d *trade.Draft) (Terms, error) {
+	in := CreditInput{CampaignID: c.ID, UserID: d.Buyer.UserID, MemberLevel: d.Buyer.MemberLevel, Channel: d.Buyer.Channel, At: d.At.UnixMilli()}
 	var t Terms
 	for _, l := range d.Quote.Lines {
 		s, _ := c.SKU(l.SKU.ID())
 		line := Line{SKUID: l.SKU.ID(), Quantity: l.Quantity, Price: s.Price * l.Quantity, Deposit: s.Deposit * l.Quantity, Credit: s.DepositCredit * l.Quantity}
 		t.Lines = append(t.Lines, line)
-		t.Deposit += line.Deposit
-		t.Credit += line.Credit
+		in.Lines = append(in.Lines, CreditLine{SKUID: line.SKUID, Quantity: line.Quantity, Price: line.Price, Deposit: line.Deposit, Credit: line.Credit})
+	}
+	out, err := CreditPoint.Run(ctx, f.d.Ext, d.Call, in)
+	if err != nil {
+		return Terms{}, err
+	}
+	for i := range t.Lines {
+		t.Lines[i].Credit = out.Lines[i].Credit
+		t.Deposit += t.Lines[i].Deposit
+		t.Credit += t.Lines[i].Credit
 	}
 	total := d.Total().Minor()
 	if t.Credit > total {
 		t.Credit = total
 	}
 	t.Balance = total - t.Credit
-	return t
+	return t, nil
 }
 
 // Quote is a priced pre-sale cart: the trade core's quote and the pre-sale's terms.
@@ -260,7 +273,11 @@ func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b trade.Buyer
 	if err := f.d.Core.Plan(ctx, d, trade.QuotePlan.Replace(priceStep(&c))); err != nil {
 		return Quote{}, err
 	}
-	return Quote{Draft: d, Terms: terms(&c, d)}, nil
+	tm, err := f.terms(ctx, &c, d)
+	if err != nil {
+		return Quote{}, err
+	}
+	return Quote{Draft: d, Terms: tm}, nil
 }
 
 func (f *Flow) campaign(ctx context.Context, tenant, id string) (Campaign, error) {
@@ -343,7 +360,10 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, Re
 	if err := f.d.Core.Plan(ctx, d, trade.PlacePlan.Replace(priceStep(&c))); err != nil {
 		return nil, Record{}, err
 	}
-	tm := terms(&c, d)
+	tm, err := f.terms(ctx, &c, d)
+	if err != nil {
+		return nil, Record{}, err
+	}
 	var units int64
 	for _, l := range tm.Lines {
 		units += l.Quantity
@@ -361,7 +381,7 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, Re
 				return err
 			}
 			rec = Record{Tenant: tenant, TradeID: t.ID(), CampaignID: c.ID, UserID: userID, Currency: c.Currency, Deposit: tm.Deposit,
-				Credit: tm.Credit, Balance: tm.Balance, Units: units, DepositStatus: DepositPending, Orders: shares(c, t, tm.Credit), CreatedAt: now}
+				Credit: tm.Credit, Balance: tm.Balance, Units: units, DepositStatus: DepositPending, Orders: shares(c, t, tm), CreatedAt: now}
 			return f.d.Trades.CreateRecord(ctx, rec)
 		}})
 	if err != nil {
@@ -373,24 +393,41 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, Re
 	return tr, rec, err
 }
 
-// shares divides the deposit and the credit over the trade's child orders by their lines, the
-// credit capped as the trade's is (its rounding goes to the last order).
-func shares(c Campaign, t *order.Trade, credit int64) []OrderShare {
+// shares divides the deposit and the credit over the trade's child orders by their lines: each
+// line's credit (as the terms decided it) over the units of it each order holds, the remainder to
+// the last holder, and the whole capped as the trade's credit is (the cap's cut from the last
+// orders first), so the shares always add up to the trade's.
+func shares(c Campaign, t *order.Trade, tm Terms) []OrderShare {
+	credit, units := map[string]int64{}, map[string]int64{}
+	for _, l := range tm.Lines {
+		credit[l.SKUID] += l.Credit
+		units[l.SKUID] += l.Quantity
+	}
+	given, seen := map[string]int64{}, map[string]int64{}
 	out := make([]OrderShare, 0, len(t.Orders()))
-	var left = credit
-	for i, o := range t.Orders() {
-		var s OrderShare
-		s.OrderID = o.ID()
+	for _, o := range t.Orders() {
+		s := OrderShare{OrderID: o.ID()}
 		for _, l := range o.Lines() {
 			terms, _ := c.SKU(l.SKUID)
 			s.Deposit += terms.Deposit * l.Quantity
-			s.Credit += terms.DepositCredit * l.Quantity
+			seen[l.SKUID] += l.Quantity
+			part := credit[l.SKUID] * l.Quantity / units[l.SKUID]
+			if seen[l.SKUID] == units[l.SKUID] {
+				part = credit[l.SKUID] - given[l.SKUID] // the last holder takes the remainder
+			}
+			given[l.SKUID] += part
+			s.Credit += part
 		}
-		if s.Credit > left || i == len(t.Orders())-1 {
-			s.Credit = left
-		}
-		left -= s.Credit
 		out = append(out, s)
+	}
+	var sum int64
+	for _, s := range out {
+		sum += s.Credit
+	}
+	for i := len(out) - 1; i >= 0 && sum > tm.Credit; i-- {
+		cut := min(out[i].Credit, sum-tm.Credit)
+		out[i].Credit -= cut
+		sum -= cut
 	}
 	return out
 }

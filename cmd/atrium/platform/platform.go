@@ -171,7 +171,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	// it to the trade's flow.
 	presales := presalesql.New(db)
 	presaleFlow := presale.New(presale.Deps{Core: flow.Core(), Campaigns: presales, Trades: presales, Tx: db, Orders: orders,
-		Inventory: inv, Outbox: events, Timers: queue, Now: now, Log: log},
+		Inventory: inv, Outbox: events, Timers: queue, Ext: engine, Now: now, Log: log},
 		presale.Config{UnpaidWindow: cfg.Trade.UnpaidWindow, HotHold: cfg.Trade.HotHold})
 	presaleFlow.RegisterTimers(queue.Handle)
 	admin := extensions.NewAdmin(extStore, engine)

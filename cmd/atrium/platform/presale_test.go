@@ -324,3 +324,47 @@ func TestPresaleCancellations(t *testing.T) {
 		}
 	})
 }
+
+// TestDepositCreditScript: a business computes the deposit's credit with presale.deposit_credit
+// (here: a deposit for two or more units counts four times over); the quote, the order and the
+// balance follow it. A script whose credit is out of bounds falls back to the campaign's.
+func TestDepositCreditScript(t *testing.T) {
+	s, admin := presaleStack(t, sqliteConfig(t))
+	buyer := s.token("acme", "u1", "app", "buyer")
+	quote := func(qty int) map[string]any {
+		q := must(t, s.do("POST", "/app/v1/quotes", buyer, map[string]any{"flow": "presale", "presaleId": "double11",
+			"items": []any{item("tea", qty)}}), 200, "quote").data()
+		return q["presale"].(map[string]any)
+	}
+	s.publish(admin, "tiered-credit", `-- point: presale.deposit_credit
+function run(input)
+  local out = {}
+  for i, l in ipairs(input.lines) do
+    local credit = l.credit
+    if l.quantity >= 2 then credit = math.min(l.price, l.deposit * 4) end
+    out[i] = {skuId = l.skuId, credit = credit}
+  end
+  return {lines = out}
+end
+`, "acme/*")
+	eventually(t, 2*time.Second, "the credit script in force", func() bool { return quote(2)["credit"] == "80.00" })
+	if q := quote(2); q["balanceDue"] != "120.00" || q["deposit"] != "20.00" {
+		t.Fatalf("two units under the script: %v", q)
+	}
+	if q := quote(1); q["credit"] != "30.00" || q["balanceDue"] != "70.00" {
+		t.Fatalf("one unit under the script: %v", q)
+	}
+	tr := must(t, s.do("POST", "/app/v1/orders", buyer, map[string]any{"flow": "presale", "presaleId": "double11",
+		"items": []any{item("tea", 2)}, "address": address}), 201, "place").data()
+	if p := tr["presale"].(map[string]any); p["credit"] != "80.00" || p["balanceDue"] != "120.00" {
+		t.Fatalf("the order's terms: %v", p)
+	}
+	s.publish(admin, "broken-credit", `-- point: presale.deposit_credit
+function run(input)
+  local out = {}
+  for i, l in ipairs(input.lines) do out[i] = {skuId = l.skuId, credit = 1} end
+  return {lines = out}
+end
+`, "acme/*")
+	eventually(t, 2*time.Second, "the broken script in force, falling back", func() bool { return quote(2)["credit"] == "60.00" })
+}
