@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
@@ -315,7 +314,7 @@ func (f *Flow) cancelLocked(ctx context.Context, tr *order.Trade, o *order.Order
 	if tr.Payable().Minor() != 0 {
 		return nil // another order still awaits payment
 	}
-	if !anyLive(tr) {
+	if !trade.AnyLive(tr) {
 		if _, err := f.core.Advance(ctx, tr.Tenant(), tr.ID(), StateCancelled); err != nil {
 			return err
 		}
@@ -323,20 +322,11 @@ func (f *Flow) cancelLocked(ctx context.Context, tr *order.Trade, o *order.Order
 	return f.d.Timers.Cancel(ctx, TimerUnpaid, timerRef(o.Tenant(), tr.ID()))
 }
 
-func anyLive(t *order.Trade) bool {
-	for _, o := range t.Orders() {
-		if o.Live() {
-			return true
-		}
-	}
-	return false
-}
-
 // expireUnpaid is the unpaid timer: every order of the trade still awaiting payment is cancelled.
 func (f *Flow) expireUnpaid(ctx context.Context, ref string) error {
-	tenant, tradeID, ok := strings.Cut(ref, "/")
-	if !ok {
-		return fmt.Errorf("fixedprice: bad timer ref %q", ref)
+	tenant, tradeID, err := trade.ParseTimerRef(ref)
+	if err != nil {
+		return err
 	}
 	return f.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		tr, err := f.d.Orders.LockTrade(ctx, tenant, tradeID)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
@@ -452,14 +451,7 @@ func (f *Flow) Owes(ctx context.Context, t *order.Trade, purpose payment.Purpose
 	if err != nil {
 		return money.Amount{}, err
 	}
-	awaiting := func(s order.Status) bool {
-		for _, o := range t.Orders() {
-			if o.Status() == s {
-				return true
-			}
-		}
-		return false
-	}
+	awaiting := func(s order.Status) bool { return countStatus(t, s) > 0 }
 	switch purpose {
 	case payment.Deposit:
 		if !awaiting(PendingDeposit) {
@@ -589,9 +581,9 @@ func (f *Flow) balanceMissed(ctx context.Context, ref string) error {
 }
 
 func (f *Flow) expire(ctx context.Context, ref string, waiting order.Status, reason, depositTo string) error {
-	tenant, tradeID, ok := strings.Cut(ref, "/")
-	if !ok {
-		return fmt.Errorf("presale: bad timer ref %q", ref)
+	tenant, tradeID, err := trade.ParseTimerRef(ref)
+	if err != nil {
+		return err
 	}
 	return f.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		t, err := f.d.Orders.LockTrade(ctx, tenant, tradeID)

@@ -2,6 +2,8 @@ package trade
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/identity"
@@ -30,6 +32,15 @@ type RunLog interface {
 
 // TimerRef is the reference of a trade's timers: tenant/tradeID.
 func TimerRef(tenant, tradeID string) string { return tenant + "/" + tradeID }
+
+// ParseTimerRef splits a reference made by TimerRef.
+func ParseTimerRef(ref string) (tenant, id string, err error) {
+	tenant, id, ok := strings.Cut(ref, "/")
+	if !ok || tenant == "" || id == "" {
+		return "", "", fmt.Errorf("trade: bad timer ref %q", ref)
+	}
+	return tenant, id, nil
+}
 
 // Timer is a durable timer a new trade sets in its own transaction.
 type Timer struct {

@@ -3,7 +3,6 @@ package trade
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/money"
@@ -44,9 +43,9 @@ func (c *Core) OweRefund(ctx context.Context, p *payment.Payment, orderID, reaso
 
 // RefundDue is the backstop job: it asks the provider for a refund that is still pending.
 func (c *Core) RefundDue(ctx context.Context, ref string) error {
-	tenant, id, ok := strings.Cut(ref, "/")
-	if !ok {
-		return fmt.Errorf("trade: bad refund job ref %q", ref)
+	tenant, id, err := ParseTimerRef(ref)
+	if err != nil {
+		return err
 	}
 	r, err := c.d.Payments.Refund(ctx, id)
 	if err != nil {

@@ -89,21 +89,22 @@ func (c *Core) giveBackDiscounts(ctx context.Context, t *order.Trade, o *order.O
 	if c.d.Discounts == nil {
 		return Returned{}, nil
 	}
-	if noneLive(t) {
+	if !AnyLive(t) {
 		return Returned{CouponsReleased: true}, c.d.Discounts.Release(ctx, t.Tenant(), t.ID())
 	}
 	share := budgetShare(o)
 	return Returned{BudgetReturned: share}, c.d.Discounts.ReturnSpend(ctx, t.Tenant(), t.ID(), share)
 }
 
-// noneLive reports whether every order of the trade was cancelled or refunded.
-func noneLive(t *order.Trade) bool {
+// AnyLive reports whether an order of the trade still goes ahead (is neither cancelled nor
+// refunded, nor closed otherwise by its lifecycle).
+func AnyLive(t *order.Trade) bool {
 	for _, o := range t.Orders() {
 		if o.Live() {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // budgetShare is what the order's discounts took from each campaign's budget.
