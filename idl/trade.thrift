@@ -123,6 +123,16 @@ struct QuoteResponse {
     7: Money shippingFee
     // Set for a pre-sale quote.
     8: optional PresaleTerms presale
+    // Set for a cash-on-delivery quote: whether COD is offered for this cart at its destination.
+    9: optional CodAvailability cod
+}
+
+// Whether cash on delivery is offered, and if not, why: reason is a stable code
+// (cod.disabled, cod.region_not_served, cod.amount_over_limit, ...) and message says it to the buyer.
+struct CodAvailability {
+    1: bool available
+    2: string reason
+    3: string message
 }
 
 struct OrderLine {
@@ -161,6 +171,9 @@ struct Order {
     16: optional i64 shipsAt
     // Set for a refunded order: the money going back.
     17: optional Refund refund
+    // Whether the order's money is in and kept: a prepaid order from its payment on, a
+    // cash-on-delivery order only once the carrier collected.
+    18: bool paid
 }
 
 // Refund is money going back from a trade's payment for one child order: its goods less their
@@ -243,7 +256,11 @@ struct ShipOrderRequest {
 struct DeliverOrderRequest {
     1: Caller caller
     2: string orderId
+    // delivered, or (cash on delivery) refused.
     3: string outcome
+    // For a cash-on-delivery order delivered: what the carrier collected (minor units), which
+    // must be the order's total.
+    4: optional i64 collected
 }
 
 struct CreatePaymentRequest {
@@ -692,6 +709,37 @@ struct PresaleCampaign {
     12: i64 updatedAt
 }
 
+// Where cash on delivery is offered: a province, or a city of it, as shipping addresses name them.
+struct CodRegion {
+    1: string country
+    2: string province
+    3: string city
+}
+
+// A tenant's cash-on-delivery rules (money in minor units of currency).
+struct CodRules {
+    1: bool enabled
+    // 0: no cap.
+    2: i64 maxAmount
+    3: string currency
+    // None: everywhere.
+    4: list<CodRegion> regions
+    5: list<string> excludedTags
+    // A buyer with more refused deliveries inside the window is not offered COD; unset: no limit.
+    6: optional i64 maxRefusals
+    7: i64 refusalWindowDays
+    8: i64 updatedAt
+}
+
+struct PutCodRulesRequest {
+    1: Caller caller
+    2: CodRules rules
+}
+
+struct GetCodRulesRequest {
+    1: Caller caller
+}
+
 struct PutPresaleRequest {
     1: Caller caller
     2: PresaleCampaign campaign
@@ -828,4 +876,7 @@ service TradeService {
     PresaleCampaign PutPresale(1: PutPresaleRequest req)
     PresaleCampaign GetPresale(1: PresaleRef req)
     CancelPresaleResponse CancelPresale(1: PresaleRef req)
+
+    CodRules PutCodRules(1: PutCodRulesRequest req)
+    CodRules GetCodRules(1: GetCodRulesRequest req)
 }

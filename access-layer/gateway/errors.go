@@ -126,6 +126,19 @@ var errorTable = []errorSpec{
 	{"trade.flow_not_found", http.StatusNotFound, 52001},
 	{"trade.invalid_move", http.StatusConflict, 52002},
 	{"trade.concurrent_move", http.StatusConflict, 52003},
+	{"cod.invalid_rules", http.StatusBadRequest, 53001},
+	{"cod.disabled", http.StatusConflict, 53002},
+	{"cod.currency_not_accepted", http.StatusConflict, 53003},
+	{"cod.address_required", http.StatusBadRequest, 53004},
+	{"cod.region_not_served", http.StatusConflict, 53005},
+	{"cod.excluded_item", http.StatusConflict, 53006},
+	{"cod.amount_over_limit", http.StatusConflict, 53007},
+	{"cod.too_many_refusals", http.StatusConflict, 53008},
+	{"cod.check_failed", http.StatusConflict, 53009},
+	{"cod.rejected", http.StatusConflict, 53010},
+	{"cod.collection_required", http.StatusBadRequest, 53011},
+	{"cod.collection_mismatch", http.StatusConflict, 53012},
+	{"cod.invalid_outcome", http.StatusBadRequest, 53013},
 }
 
 var errorIndex = func() map[string]errorSpec {

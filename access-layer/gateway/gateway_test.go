@@ -24,6 +24,7 @@ import (
 	_ "github.com/atriumtrade/atrium/capability/pricing"
 	_ "github.com/atriumtrade/atrium/components/dal"
 	_ "github.com/atriumtrade/atrium/extensions"
+	_ "github.com/atriumtrade/atrium/product-layer/cod"
 	_ "github.com/atriumtrade/atrium/product-layer/presale"
 	_ "github.com/atriumtrade/atrium/product-layer/trade"
 )

@@ -66,6 +66,7 @@ func (g *Gateway) routesInit() {
 	g.priceListRoutes(adminChannel)
 	g.limitRoutes(adminChannel)
 	g.presaleRoutes(adminChannel)
+	g.codRoutes(adminChannel)
 	g.add(route{Method: "POST", Path: "/callbacks/v1/payments/:provider", Channel: appChannel,
 		Summary: "Payment provider callback (signed by the provider)"}, g.serve(appChannel, g.paymentCallback))
 	if g.cfg.DevMode {
@@ -135,7 +136,7 @@ func (g *Gateway) adminRoutes(ch *channel) {
 		Summary: "Refund a paid order that has not shipped", Response: orderView{}}, g.serve(ch, g.refundOrder))
 	g.add(route{Method: "POST", Path: p + "/orders/:orderId/shipments", Channel: ch, Auth: true, Summary: "Ship a paid order",
 		Request: shipRequest{}, Response: orderView{}}, g.serve(ch, g.shipOrder(ch)))
-	g.add(route{Method: "POST", Path: p + "/orders/:orderId/delivery", Channel: ch, Auth: true, Summary: "Record the delivery outcome",
+	g.add(route{Method: "POST", Path: p + "/orders/:orderId/delivery", Channel: ch, Auth: true, Summary: "Record the delivery outcome: delivered (a cash-on-delivery order with what the carrier collected), or refused at the door (COD)",
 		Request: deliveryRequest{}, Response: orderView{}}, g.serve(ch, g.deliverOrder(ch)))
 	g.add(route{Method: "POST", Path: p + "/payments/:paymentId/simulate", Channel: ch, Auth: true,
 		Summary: "Make the sandbox provider report an outcome (it sends its signed callback)",
@@ -427,7 +428,8 @@ func (g *Gateway) deliverOrder(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		resp, err := g.client.DeliverOrder(ctx, &trade.DeliverOrderRequest{Caller: callerOf(c), OrderId: c.Param("orderId"), Outcome: req.Outcome})
+		resp, err := g.client.DeliverOrder(ctx, &trade.DeliverOrderRequest{Caller: callerOf(c), OrderId: c.Param("orderId"), Outcome: req.Outcome,
+			Collected: req.Collected})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}

@@ -124,7 +124,11 @@ type shipRequest struct {
 }
 
 type deliveryRequest struct {
+	// Outcome is delivered, or (cash on delivery) refused.
 	Outcome string `json:"outcome"`
+	// Collected is what the carrier collected for a cash-on-delivery order (minor units): the
+	// order's total.
+	Collected *int64 `json:"collected,omitempty"`
 }
 
 type devTokenRequest struct {
@@ -190,6 +194,15 @@ type quoteView struct {
 	Currency    string `json:"currency"`
 	// Presale is set for a pre-sale quote.
 	Presale *presaleTermsView `json:"presale,omitempty"`
+	// Cod is set for a cash-on-delivery quote: whether COD is offered for the cart at its
+	// destination, and if not, the reason's stable code.
+	Cod *codAvailabilityView `json:"cod,omitempty"`
+}
+
+type codAvailabilityView struct {
+	Available bool   `json:"available"`
+	Reason    string `json:"reason,omitempty"`
+	Message   string `json:"message,omitempty"`
 }
 
 type presaleLineTermsView struct {
@@ -242,8 +255,11 @@ type orderView struct {
 	CancelReason string          `json:"cancelReason,omitempty"`
 	ShipsAt      string          `json:"shipsAt,omitempty"`
 	Refund       *refundView     `json:"refund,omitempty"`
-	CreatedAt    string          `json:"createdAt"`
-	UpdatedAt    string          `json:"updatedAt"`
+	// Paid is whether the order's money is in and kept: a cash-on-delivery order is not paid
+	// before the carrier collected.
+	Paid      bool   `json:"paid"`
+	CreatedAt string `json:"createdAt"`
+	UpdatedAt string `json:"updatedAt"`
 }
 
 // refundView is the money going back for a refunded order; status is pending until the payment
@@ -355,7 +371,7 @@ func discountsOf(ds []*trade.AppliedDiscount) []discountView {
 
 func quoteOf(q *trade.QuoteResponse) quoteView {
 	v := quoteView{Total: moneyOf(q.Total), Discount: moneyOf(q.Discount), Payable: moneyOf(q.Payable), Discounts: discountsOf(q.Discounts),
-		ShippingFee: moneyOf(q.ShippingFee), Presale: presaleTermsOf(q.Presale),
+		ShippingFee: moneyOf(q.ShippingFee), Presale: presaleTermsOf(q.Presale), Cod: codAvailabilityOf(q.Cod),
 		Currency: q.GetTotal().GetCurrency(), Lines: []quoteLineView{}, Groups: []quoteGroupView{}}
 	for _, l := range q.Lines {
 		v.Lines = append(v.Lines, quoteLineOf(l))
@@ -374,7 +390,7 @@ func quoteOf(q *trade.QuoteResponse) quoteView {
 
 func orderOf(o *trade.Order) orderView {
 	v := orderView{OrderID: o.OrderId, TradeID: o.TradeId, SellerID: o.SellerId, Status: o.Status, Total: moneyOf(o.Total),
-		Currency: o.GetTotal().GetCurrency(), Carrier: o.Carrier, TrackingNo: o.TrackingNo, CancelReason: o.CancelReason,
+		Currency: o.GetTotal().GetCurrency(), Carrier: o.Carrier, TrackingNo: o.TrackingNo, CancelReason: o.CancelReason, Paid: o.Paid,
 		CreatedAt: timeOf(o.CreatedAt), UpdatedAt: timeOf(o.UpdatedAt), Lines: []orderLineView{}, ShipsAt: timeOf(o.GetShipsAt()),
 		Subtotal: moneyOf(o.Subtotal), Discount: moneyOf(o.Discount), ShippingFee: moneyOf(o.ShippingFee), Discounts: discountsOf(o.Discounts)}
 	for _, l := range o.Lines {
@@ -442,4 +458,11 @@ func warehouseOf(w *trade.Warehouse) warehouseView {
 
 func templateOf(t *trade.ShippingTemplate) shippingTemplateView {
 	return shippingTemplateView{SellerID: t.SellerId, Currency: t.Currency, Fee: t.Fee, FreeOver: t.FreeOver}
+}
+
+func codAvailabilityOf(c *trade.CodAvailability) *codAvailabilityView {
+	if c == nil {
+		return nil
+	}
+	return &codAvailabilityView{Available: c.Available, Reason: c.Reason, Message: c.Message}
 }

@@ -28,6 +28,9 @@ var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // ValidID reports whether s is a well-formed SKU, seller or warehouse id.
 func ValidID(s string) bool { return idRe.MatchString(s) }
 
+// ValidTag reports whether s is a well-formed SKU tag.
+func ValidTag(s string) bool { return tagRe.MatchString(s) }
+
 // SKU is a sellable item.
 type SKU struct {
 	tenant   string

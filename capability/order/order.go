@@ -230,6 +230,10 @@ func (o *Order) Complete(now time.Time) error { return o.move(Completed, now) }
 // records the refund with the payment).
 func (o *Order) Refund(now time.Time) error { return o.move(Refunded, now) }
 
+// Paid reports whether the order's money is in and kept, as its lifecycle says: a
+// cash-on-delivery order is not paid before its cash is collected.
+func (o *Order) Paid() bool { return o.lifecycle.IsPaid(o.status) }
+
 // Live reports whether the order still goes ahead: it is in none of its lifecycle's closed
 // statuses (cancelled, refunded, ...).
 func (o *Order) Live() bool { return !o.lifecycle.closed[o.status] }

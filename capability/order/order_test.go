@@ -129,8 +129,10 @@ func TestLifecycles(t *testing.T) {
 	lc := order.NewLifecycle("test-cod", "confirmed", map[order.Status][]order.Status{
 		"confirmed":   {order.Shipped, order.Cancelled},
 		order.Shipped: {order.Delivered, "returned"},
-	}, order.Cancelled, "returned")
+	}, order.Cancelled, "returned").WithPaid(order.Delivered)
 	order.RegisterLifecycle(identity.COD, lc)
+	mustPanic("a closed status declared paid", func() { lc.WithPaid("returned") })
+	mustPanic("an unknown status declared paid", func() { lc.WithPaid("settled") })
 	ident, _ := identity.New("t1", "", identity.COD)
 	cny := money.MustCurrency("CNY")
 	tr, err := order.NewTrade("T9", ident, "u1", order.Address{}, []order.NewOrderSpec{{ID: "O9", SellerID: "s1",
@@ -139,7 +141,7 @@ func TestLifecycles(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := tr.Orders()[0]
-	if o.Status() != "confirmed" || o.Lifecycle() != lc || !o.Live() {
+	if o.Status() != "confirmed" || o.Lifecycle() != lc || !o.Live() || o.Paid() {
 		t.Fatalf("a new order of the scenario: %s live=%v", o.Status(), o.Live())
 	}
 	if err := o.Pay(time.Now()); !errors.Is(err, order.ErrInvalidTransition) {
@@ -148,8 +150,14 @@ func TestLifecycles(t *testing.T) {
 	if err := o.Ship(order.Shipment{Carrier: "SF", TrackingNo: "1"}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := o.Move("returned", time.Now()); err != nil || o.Live() || !lc.Terminal("returned") {
+	if o.Paid() {
+		t.Fatal("a shipped order whose cash is not collected reads as paid")
+	}
+	if err := o.Move("returned", time.Now()); err != nil || o.Live() || o.Paid() || !lc.Terminal("returned") {
 		t.Fatalf("returned: %v live=%v", err, o.Live())
+	}
+	if !order.Standard.IsPaid(order.Shipped) || order.Standard.IsPaid(order.PendingPayment) || order.Standard.IsPaid(order.Refunded) {
+		t.Error("the standard lifecycle's paid statuses")
 	}
 	if !order.Standard.Knows(order.Refunded) || order.Standard.Knows("confirmed") {
 		t.Error("the standard lifecycle's statuses")

@@ -36,13 +36,16 @@ type Lifecycle struct {
 	known   map[Status]bool
 	// closed are the statuses of an order that no longer goes ahead (Live is false).
 	closed map[Status]bool
+	// paid are the statuses in which the order's money is in and kept (see WithPaid).
+	paid map[Status]bool
 }
 
 // NewLifecycle declares a lifecycle: orders start in initial, may move as moves says, and are no
 // longer live in any of closed (cancelled, refunded, returned...). Every status must be reachable
 // from initial.
 func NewLifecycle(name string, initial Status, moves map[Status][]Status, closed ...Status) *Lifecycle {
-	l := &Lifecycle{name: name, initial: initial, moves: moves, known: map[Status]bool{initial: true}, closed: map[Status]bool{}}
+	l := &Lifecycle{name: name, initial: initial, moves: moves, known: map[Status]bool{initial: true}, closed: map[Status]bool{},
+		paid: map[Status]bool{}}
 	for from, tos := range moves {
 		l.known[from] = true
 		for _, to := range tos {
@@ -71,6 +74,22 @@ func NewLifecycle(name string, initial Status, moves map[Status][]Status, closed
 	}
 	return l
 }
+
+// WithPaid declares the statuses in which an order reads as paid: its money is in and kept. A
+// prepaid order is paid from its payment on; a cash-on-delivery order only once the carrier
+// collected; a refunded one is not. It returns l, for use where the lifecycle is declared.
+func (l *Lifecycle) WithPaid(statuses ...Status) *Lifecycle {
+	for _, s := range statuses {
+		if !l.known[s] || l.closed[s] {
+			panic(fmt.Sprintf("order: lifecycle %s: paid status %s is unknown or closed", l.name, s))
+		}
+		l.paid[s] = true
+	}
+	return l
+}
+
+// IsPaid reports whether an order in status s reads as paid.
+func (l *Lifecycle) IsPaid(s Status) bool { return l.paid[s] }
 
 // Name names the lifecycle.
 func (l *Lifecycle) Name() string { return l.name }
@@ -111,7 +130,7 @@ var Standard = NewLifecycle("standard", PendingPayment, map[Status][]Status{
 	Paid:           {Shipped, Refunded},
 	Shipped:        {Delivered},
 	Delivered:      {Completed},
-}, Cancelled, Refunded)
+}, Cancelled, Refunded).WithPaid(Paid, Shipped, Delivered, Completed)
 
 var (
 	lifecyclesMu sync.RWMutex

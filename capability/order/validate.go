@@ -2,9 +2,6 @@ package order
 
 import (
 	"context"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/extensions"
@@ -48,10 +45,7 @@ type ValidateInput struct {
 }
 
 // ValidateOutput is its output. A rejection's message is shown to the buyer.
-type ValidateOutput struct {
-	Reject  bool   `json:"reject"`
-	Message string `json:"message"`
-}
+type ValidateOutput = extensions.Verdict
 
 // ValidatePoint lets a business refuse orders its own rules forbid. It fails closed: if the
 // rule cannot run, the order is not placed.
@@ -61,12 +55,7 @@ var ValidatePoint = extensions.Declare(extensions.Spec[ValidateInput, ValidateOu
 	Policy:  extensions.FailClosed,
 	Mode:    extensions.Reduce,
 	Default: func(context.Context, ValidateInput) (ValidateOutput, error) { return ValidateOutput{}, nil },
-	Check: func(_ ValidateInput, out ValidateOutput) error {
-		if out.Reject && (strings.TrimSpace(out.Message) == "" || utf8.RuneCountInString(out.Message) > 200) {
-			return errkind.Invalidf("a rejection needs a message of 1-200 characters")
-		}
-		return nil
-	},
+	Check:   extensions.CheckVerdict[ValidateInput],
 })
 
 // Validate runs the point; in reduce mode every applicable rule runs, from the tenant's to the
@@ -77,16 +66,7 @@ func Validate(ctx context.Context, rt extensions.Runtime, call extensions.Call, 
 		return err
 	}
 	if out.Reject {
-		return errkind.WithDetail(ErrRejected, "%s", printable(out.Message))
+		return errkind.WithDetail(ErrRejected, "%s", out.Public())
 	}
 	return nil
-}
-
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsPrint(r) {
-			return r
-		}
-		return -1
-	}, strings.TrimSpace(s))
 }

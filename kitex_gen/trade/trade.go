@@ -918,6 +918,7 @@ type QuoteResponse struct {
 	Discounts   []*AppliedDiscount `thrift:"discounts,6" frugal:"6,default,list<AppliedDiscount>" json:"discounts"`
 	ShippingFee *Money             `thrift:"shippingFee,7" frugal:"7,default,Money" json:"shippingFee"`
 	Presale     *PresaleTerms      `thrift:"presale,8,optional" frugal:"8,optional,PresaleTerms" json:"presale,omitempty"`
+	Cod         *CodAvailability   `thrift:"cod,9,optional" frugal:"9,optional,CodAvailability" json:"cod,omitempty"`
 }
 
 func NewQuoteResponse() *QuoteResponse {
@@ -983,6 +984,15 @@ func (p *QuoteResponse) GetPresale() (v *PresaleTerms) {
 	}
 	return p.Presale
 }
+
+var QuoteResponse_Cod_DEFAULT *CodAvailability
+
+func (p *QuoteResponse) GetCod() (v *CodAvailability) {
+	if !p.IsSetCod() {
+		return QuoteResponse_Cod_DEFAULT
+	}
+	return p.Cod
+}
 func (p *QuoteResponse) SetLines(val []*QuoteLine) {
 	p.Lines = val
 }
@@ -1007,6 +1017,9 @@ func (p *QuoteResponse) SetShippingFee(val *Money) {
 func (p *QuoteResponse) SetPresale(val *PresaleTerms) {
 	p.Presale = val
 }
+func (p *QuoteResponse) SetCod(val *CodAvailability) {
+	p.Cod = val
+}
 
 func (p *QuoteResponse) IsSetTotal() bool {
 	return p.Total != nil
@@ -1028,6 +1041,10 @@ func (p *QuoteResponse) IsSetPresale() bool {
 	return p.Presale != nil
 }
 
+func (p *QuoteResponse) IsSetCod() bool {
+	return p.Cod != nil
+}
+
 func (p *QuoteResponse) String() string {
 	if p == nil {
 		return "<nil>"
@@ -1044,6 +1061,54 @@ var fieldIDToName_QuoteResponse = map[int16]string{
 	6: "discounts",
 	7: "shippingFee",
 	8: "presale",
+	9: "cod",
+}
+
+type CodAvailability struct {
+	Available bool   `thrift:"available,1" frugal:"1,default,bool" json:"available"`
+	Reason    string `thrift:"reason,2" frugal:"2,default,string" json:"reason"`
+	Message   string `thrift:"message,3" frugal:"3,default,string" json:"message"`
+}
+
+func NewCodAvailability() *CodAvailability {
+	return &CodAvailability{}
+}
+
+func (p *CodAvailability) InitDefault() {
+}
+
+func (p *CodAvailability) GetAvailable() (v bool) {
+	return p.Available
+}
+
+func (p *CodAvailability) GetReason() (v string) {
+	return p.Reason
+}
+
+func (p *CodAvailability) GetMessage() (v string) {
+	return p.Message
+}
+func (p *CodAvailability) SetAvailable(val bool) {
+	p.Available = val
+}
+func (p *CodAvailability) SetReason(val string) {
+	p.Reason = val
+}
+func (p *CodAvailability) SetMessage(val string) {
+	p.Message = val
+}
+
+func (p *CodAvailability) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CodAvailability(%+v)", *p)
+}
+
+var fieldIDToName_CodAvailability = map[int16]string{
+	1: "available",
+	2: "reason",
+	3: "message",
 }
 
 type OrderLine struct {
@@ -1228,6 +1293,7 @@ type Order struct {
 	Discounts    []*AppliedDiscount `thrift:"discounts,15" frugal:"15,default,list<AppliedDiscount>" json:"discounts"`
 	ShipsAt      *int64             `thrift:"shipsAt,16,optional" frugal:"16,optional,i64" json:"shipsAt,omitempty"`
 	Refund       *Refund            `thrift:"refund,17,optional" frugal:"17,optional,Refund" json:"refund,omitempty"`
+	Paid         bool               `thrift:"paid,18" frugal:"18,default,bool" json:"paid"`
 }
 
 func NewOrder() *Order {
@@ -1334,6 +1400,10 @@ func (p *Order) GetRefund() (v *Refund) {
 	}
 	return p.Refund
 }
+
+func (p *Order) GetPaid() (v bool) {
+	return p.Paid
+}
 func (p *Order) SetOrderId(val string) {
 	p.OrderId = val
 }
@@ -1385,6 +1455,9 @@ func (p *Order) SetShipsAt(val *int64) {
 func (p *Order) SetRefund(val *Refund) {
 	p.Refund = val
 }
+func (p *Order) SetPaid(val bool) {
+	p.Paid = val
+}
 
 func (p *Order) IsSetTotal() bool {
 	return p.Total != nil
@@ -1435,6 +1508,7 @@ var fieldIDToName_Order = map[int16]string{
 	15: "discounts",
 	16: "shipsAt",
 	17: "refund",
+	18: "paid",
 }
 
 type Refund struct {
@@ -2147,9 +2221,10 @@ var fieldIDToName_ShipOrderRequest = map[int16]string{
 }
 
 type DeliverOrderRequest struct {
-	Caller  *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
-	OrderId string  `thrift:"orderId,2" frugal:"2,default,string" json:"orderId"`
-	Outcome string  `thrift:"outcome,3" frugal:"3,default,string" json:"outcome"`
+	Caller    *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	OrderId   string  `thrift:"orderId,2" frugal:"2,default,string" json:"orderId"`
+	Outcome   string  `thrift:"outcome,3" frugal:"3,default,string" json:"outcome"`
+	Collected *int64  `thrift:"collected,4,optional" frugal:"4,optional,i64" json:"collected,omitempty"`
 }
 
 func NewDeliverOrderRequest() *DeliverOrderRequest {
@@ -2175,6 +2250,15 @@ func (p *DeliverOrderRequest) GetOrderId() (v string) {
 func (p *DeliverOrderRequest) GetOutcome() (v string) {
 	return p.Outcome
 }
+
+var DeliverOrderRequest_Collected_DEFAULT int64
+
+func (p *DeliverOrderRequest) GetCollected() (v int64) {
+	if !p.IsSetCollected() {
+		return DeliverOrderRequest_Collected_DEFAULT
+	}
+	return *p.Collected
+}
 func (p *DeliverOrderRequest) SetCaller(val *Caller) {
 	p.Caller = val
 }
@@ -2184,9 +2268,16 @@ func (p *DeliverOrderRequest) SetOrderId(val string) {
 func (p *DeliverOrderRequest) SetOutcome(val string) {
 	p.Outcome = val
 }
+func (p *DeliverOrderRequest) SetCollected(val *int64) {
+	p.Collected = val
+}
 
 func (p *DeliverOrderRequest) IsSetCaller() bool {
 	return p.Caller != nil
+}
+
+func (p *DeliverOrderRequest) IsSetCollected() bool {
+	return p.Collected != nil
 }
 
 func (p *DeliverOrderRequest) String() string {
@@ -2200,6 +2291,7 @@ var fieldIDToName_DeliverOrderRequest = map[int16]string{
 	1: "caller",
 	2: "orderId",
 	3: "outcome",
+	4: "collected",
 }
 
 type CreatePaymentRequest struct {
@@ -5972,6 +6064,248 @@ var fieldIDToName_PresaleCampaign = map[int16]string{
 	12: "updatedAt",
 }
 
+type CodRegion struct {
+	Country  string `thrift:"country,1" frugal:"1,default,string" json:"country"`
+	Province string `thrift:"province,2" frugal:"2,default,string" json:"province"`
+	City     string `thrift:"city,3" frugal:"3,default,string" json:"city"`
+}
+
+func NewCodRegion() *CodRegion {
+	return &CodRegion{}
+}
+
+func (p *CodRegion) InitDefault() {
+}
+
+func (p *CodRegion) GetCountry() (v string) {
+	return p.Country
+}
+
+func (p *CodRegion) GetProvince() (v string) {
+	return p.Province
+}
+
+func (p *CodRegion) GetCity() (v string) {
+	return p.City
+}
+func (p *CodRegion) SetCountry(val string) {
+	p.Country = val
+}
+func (p *CodRegion) SetProvince(val string) {
+	p.Province = val
+}
+func (p *CodRegion) SetCity(val string) {
+	p.City = val
+}
+
+func (p *CodRegion) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CodRegion(%+v)", *p)
+}
+
+var fieldIDToName_CodRegion = map[int16]string{
+	1: "country",
+	2: "province",
+	3: "city",
+}
+
+type CodRules struct {
+	Enabled           bool         `thrift:"enabled,1" frugal:"1,default,bool" json:"enabled"`
+	MaxAmount         int64        `thrift:"maxAmount,2" frugal:"2,default,i64" json:"maxAmount"`
+	Currency          string       `thrift:"currency,3" frugal:"3,default,string" json:"currency"`
+	Regions           []*CodRegion `thrift:"regions,4" frugal:"4,default,list<CodRegion>" json:"regions"`
+	ExcludedTags      []string     `thrift:"excludedTags,5" frugal:"5,default,list<string>" json:"excludedTags"`
+	MaxRefusals       *int64       `thrift:"maxRefusals,6,optional" frugal:"6,optional,i64" json:"maxRefusals,omitempty"`
+	RefusalWindowDays int64        `thrift:"refusalWindowDays,7" frugal:"7,default,i64" json:"refusalWindowDays"`
+	UpdatedAt         int64        `thrift:"updatedAt,8" frugal:"8,default,i64" json:"updatedAt"`
+}
+
+func NewCodRules() *CodRules {
+	return &CodRules{}
+}
+
+func (p *CodRules) InitDefault() {
+}
+
+func (p *CodRules) GetEnabled() (v bool) {
+	return p.Enabled
+}
+
+func (p *CodRules) GetMaxAmount() (v int64) {
+	return p.MaxAmount
+}
+
+func (p *CodRules) GetCurrency() (v string) {
+	return p.Currency
+}
+
+func (p *CodRules) GetRegions() (v []*CodRegion) {
+	return p.Regions
+}
+
+func (p *CodRules) GetExcludedTags() (v []string) {
+	return p.ExcludedTags
+}
+
+var CodRules_MaxRefusals_DEFAULT int64
+
+func (p *CodRules) GetMaxRefusals() (v int64) {
+	if !p.IsSetMaxRefusals() {
+		return CodRules_MaxRefusals_DEFAULT
+	}
+	return *p.MaxRefusals
+}
+
+func (p *CodRules) GetRefusalWindowDays() (v int64) {
+	return p.RefusalWindowDays
+}
+
+func (p *CodRules) GetUpdatedAt() (v int64) {
+	return p.UpdatedAt
+}
+func (p *CodRules) SetEnabled(val bool) {
+	p.Enabled = val
+}
+func (p *CodRules) SetMaxAmount(val int64) {
+	p.MaxAmount = val
+}
+func (p *CodRules) SetCurrency(val string) {
+	p.Currency = val
+}
+func (p *CodRules) SetRegions(val []*CodRegion) {
+	p.Regions = val
+}
+func (p *CodRules) SetExcludedTags(val []string) {
+	p.ExcludedTags = val
+}
+func (p *CodRules) SetMaxRefusals(val *int64) {
+	p.MaxRefusals = val
+}
+func (p *CodRules) SetRefusalWindowDays(val int64) {
+	p.RefusalWindowDays = val
+}
+func (p *CodRules) SetUpdatedAt(val int64) {
+	p.UpdatedAt = val
+}
+
+func (p *CodRules) IsSetMaxRefusals() bool {
+	return p.MaxRefusals != nil
+}
+
+func (p *CodRules) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CodRules(%+v)", *p)
+}
+
+var fieldIDToName_CodRules = map[int16]string{
+	1: "enabled",
+	2: "maxAmount",
+	3: "currency",
+	4: "regions",
+	5: "excludedTags",
+	6: "maxRefusals",
+	7: "refusalWindowDays",
+	8: "updatedAt",
+}
+
+type PutCodRulesRequest struct {
+	Caller *Caller   `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Rules  *CodRules `thrift:"rules,2" frugal:"2,default,CodRules" json:"rules"`
+}
+
+func NewPutCodRulesRequest() *PutCodRulesRequest {
+	return &PutCodRulesRequest{}
+}
+
+func (p *PutCodRulesRequest) InitDefault() {
+}
+
+var PutCodRulesRequest_Caller_DEFAULT *Caller
+
+func (p *PutCodRulesRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PutCodRulesRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+var PutCodRulesRequest_Rules_DEFAULT *CodRules
+
+func (p *PutCodRulesRequest) GetRules() (v *CodRules) {
+	if !p.IsSetRules() {
+		return PutCodRulesRequest_Rules_DEFAULT
+	}
+	return p.Rules
+}
+func (p *PutCodRulesRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PutCodRulesRequest) SetRules(val *CodRules) {
+	p.Rules = val
+}
+
+func (p *PutCodRulesRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PutCodRulesRequest) IsSetRules() bool {
+	return p.Rules != nil
+}
+
+func (p *PutCodRulesRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PutCodRulesRequest(%+v)", *p)
+}
+
+var fieldIDToName_PutCodRulesRequest = map[int16]string{
+	1: "caller",
+	2: "rules",
+}
+
+type GetCodRulesRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+}
+
+func NewGetCodRulesRequest() *GetCodRulesRequest {
+	return &GetCodRulesRequest{}
+}
+
+func (p *GetCodRulesRequest) InitDefault() {
+}
+
+var GetCodRulesRequest_Caller_DEFAULT *Caller
+
+func (p *GetCodRulesRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return GetCodRulesRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+func (p *GetCodRulesRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+
+func (p *GetCodRulesRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *GetCodRulesRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GetCodRulesRequest(%+v)", *p)
+}
+
+var fieldIDToName_GetCodRulesRequest = map[int16]string{
+	1: "caller",
+}
+
 type PutPresaleRequest struct {
 	Caller   *Caller          `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
 	Campaign *PresaleCampaign `thrift:"campaign,2" frugal:"2,default,PresaleCampaign" json:"campaign"`
@@ -6757,6 +7091,10 @@ type TradeService interface {
 	GetPresale(ctx context.Context, req *PresaleRef) (r *PresaleCampaign, err error)
 
 	CancelPresale(ctx context.Context, req *PresaleRef) (r *CancelPresaleResponse, err error)
+
+	PutCodRules(ctx context.Context, req *PutCodRulesRequest) (r *CodRules, err error)
+
+	GetCodRules(ctx context.Context, req *GetCodRulesRequest) (r *CodRules, err error)
 }
 
 type TradeServicePingArgs struct {
@@ -10556,5 +10894,157 @@ func (p *TradeServiceCancelPresaleResult) String() string {
 }
 
 var fieldIDToName_TradeServiceCancelPresaleResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServicePutCodRulesArgs struct {
+	Req *PutCodRulesRequest `thrift:"req,1" frugal:"1,default,PutCodRulesRequest" json:"req"`
+}
+
+func NewTradeServicePutCodRulesArgs() *TradeServicePutCodRulesArgs {
+	return &TradeServicePutCodRulesArgs{}
+}
+
+func (p *TradeServicePutCodRulesArgs) InitDefault() {
+}
+
+var TradeServicePutCodRulesArgs_Req_DEFAULT *PutCodRulesRequest
+
+func (p *TradeServicePutCodRulesArgs) GetReq() (v *PutCodRulesRequest) {
+	if !p.IsSetReq() {
+		return TradeServicePutCodRulesArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServicePutCodRulesArgs) SetReq(val *PutCodRulesRequest) {
+	p.Req = val
+}
+
+func (p *TradeServicePutCodRulesArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServicePutCodRulesArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutCodRulesArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutCodRulesArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServicePutCodRulesResult struct {
+	Success *CodRules `thrift:"success,0,optional" frugal:"0,optional,CodRules" json:"success,omitempty"`
+}
+
+func NewTradeServicePutCodRulesResult() *TradeServicePutCodRulesResult {
+	return &TradeServicePutCodRulesResult{}
+}
+
+func (p *TradeServicePutCodRulesResult) InitDefault() {
+}
+
+var TradeServicePutCodRulesResult_Success_DEFAULT *CodRules
+
+func (p *TradeServicePutCodRulesResult) GetSuccess() (v *CodRules) {
+	if !p.IsSetSuccess() {
+		return TradeServicePutCodRulesResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServicePutCodRulesResult) SetSuccess(x interface{}) {
+	p.Success = x.(*CodRules)
+}
+
+func (p *TradeServicePutCodRulesResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServicePutCodRulesResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServicePutCodRulesResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServicePutCodRulesResult = map[int16]string{
+	0: "success",
+}
+
+type TradeServiceGetCodRulesArgs struct {
+	Req *GetCodRulesRequest `thrift:"req,1" frugal:"1,default,GetCodRulesRequest" json:"req"`
+}
+
+func NewTradeServiceGetCodRulesArgs() *TradeServiceGetCodRulesArgs {
+	return &TradeServiceGetCodRulesArgs{}
+}
+
+func (p *TradeServiceGetCodRulesArgs) InitDefault() {
+}
+
+var TradeServiceGetCodRulesArgs_Req_DEFAULT *GetCodRulesRequest
+
+func (p *TradeServiceGetCodRulesArgs) GetReq() (v *GetCodRulesRequest) {
+	if !p.IsSetReq() {
+		return TradeServiceGetCodRulesArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeServiceGetCodRulesArgs) SetReq(val *GetCodRulesRequest) {
+	p.Req = val
+}
+
+func (p *TradeServiceGetCodRulesArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeServiceGetCodRulesArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetCodRulesArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetCodRulesArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeServiceGetCodRulesResult struct {
+	Success *CodRules `thrift:"success,0,optional" frugal:"0,optional,CodRules" json:"success,omitempty"`
+}
+
+func NewTradeServiceGetCodRulesResult() *TradeServiceGetCodRulesResult {
+	return &TradeServiceGetCodRulesResult{}
+}
+
+func (p *TradeServiceGetCodRulesResult) InitDefault() {
+}
+
+var TradeServiceGetCodRulesResult_Success_DEFAULT *CodRules
+
+func (p *TradeServiceGetCodRulesResult) GetSuccess() (v *CodRules) {
+	if !p.IsSetSuccess() {
+		return TradeServiceGetCodRulesResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeServiceGetCodRulesResult) SetSuccess(x interface{}) {
+	p.Success = x.(*CodRules)
+}
+
+func (p *TradeServiceGetCodRulesResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeServiceGetCodRulesResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeServiceGetCodRulesResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeServiceGetCodRulesResult = map[int16]string{
 	0: "success",
 }

@@ -2,10 +2,8 @@ package fixedprice
 
 import (
 	"context"
-	"errors"
 
 	"github.com/atriumtrade/atrium/capability/discount"
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/money"
@@ -106,17 +104,7 @@ func expectedMinor(a *money.Amount) *int64 {
 // repeated request returns the trade the first one created.
 func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, error) {
 	userID := cmd.Buyer.UserID
-	if !identity.ValidUserID(userID) {
-		return nil, errkind.WithDetail(errkind.ErrUnauthenticated, "no buyer")
-	}
-	if err := trade.ValidateKey(cmd.IdempotencyKey); err != nil {
-		return nil, err
-	}
-	items, err := pricing.NormalizeItems(cmd.Items)
-	if err != nil {
-		return nil, err
-	}
-	addr, err := order.NormalizeAddress(cmd.Address)
+	items, addr, err := trade.NormalizeOrder(cmd.Buyer, cmd.IdempotencyKey, cmd.Items, cmd.Address)
 	if err != nil {
 		return nil, err
 	}
@@ -135,18 +123,7 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 	}
 	call := extensions.Call{Identity: cmd.Identity, UserID: userID}
 	dest := inventory.Region{Country: addr.Country, Province: addr.Province, City: addr.City, District: addr.District}
-	// A warehouse chosen from a snapshot of stock can be drained by a concurrent order before
-	// this one reserves, and a campaign's budget spent; and stock of a hot SKU reserved ahead
-	// comes back if the transaction could not attach it within the hold (a node that stalled).
-	// Then plan once more from fresh data, under new ids.
-	for attempt := 0; ; attempt++ {
-		tr, err := f.place(ctx, cmd, call, dest, addr, items, hash)
-		if attempt == 0 && (errors.Is(err, inventory.ErrInsufficientStock) || errors.Is(err, discount.ErrBudgetExhausted) ||
-			errors.Is(err, inventory.ErrReservationCancelled)) {
-			continue
-		}
-		return tr, err
-	}
+	return trade.PlaceRetrying(func() (*order.Trade, error) { return f.place(ctx, cmd, call, dest, addr, items, hash) })
 }
 
 func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, dest inventory.Region, addr order.Address, items []pricing.Item, hash string) (*order.Trade, error) {
@@ -154,14 +131,7 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 	ctx, trace := extensions.WithTrace(ctx)
 	d := &trade.Draft{Call: call, Buyer: cmd.Buyer, Cart: Cart{Items: items, Coupons: cmd.Coupons, Currency: cmd.Currency},
 		Dest: dest, Address: addr, At: now}
-	// The total the buyer was shown is checked before the business's rules and limits run.
-	if err := f.core.Plan(ctx, d, trade.QuotePlan); err != nil {
-		return nil, err
-	}
-	if e, total := cmd.ExpectedTotal, d.Total(); e != nil && (e.Currency() != d.Quote.Currency || e.Minor() != total.Minor()) {
-		return nil, errkind.WithDetail(pricing.ErrPriceChanged, "the total is now %s %s", total, d.Quote.Currency.Code())
-	}
-	if err := f.core.Plan(ctx, d, trade.Plan{trade.StepValidate, trade.StepLimits}); err != nil {
+	if err := f.core.PlanOrder(ctx, d, cmd.ExpectedTotal); err != nil {
 		return nil, err
 	}
 	deadline := now.Add(f.cfg.UnpaidWindow)

@@ -34,7 +34,7 @@ var Lifecycle = order.NewLifecycle("presale", PendingDeposit, map[order.Status][
 	order.Paid:      {order.Shipped, order.Refunded},
 	order.Shipped:   {order.Delivered},
 	order.Delivered: {order.Completed},
-}, order.Cancelled, order.Refunded)
+}, order.Cancelled, order.Refunded).WithPaid(order.Paid, order.Shipped, order.Delivered, order.Completed)
 
 func init() { order.RegisterLifecycle(identity.Presale, Lifecycle) }
 
@@ -310,21 +310,11 @@ const scopePlaceOrder = "presale_place_order"
 // deposit, their stock is reserved, the buyer's per-user claim is taken, and the timers for an
 // unpaid deposit and a missed balance are set, in one transaction.
 func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, Record, error) {
-	userID := cmd.Buyer.UserID
-	if !identity.ValidUserID(userID) {
-		return nil, Record{}, errkind.WithDetail(errkind.ErrUnauthenticated, "no buyer")
-	}
 	if cmd.Identity.Scenario() != identity.Presale {
 		return nil, Record{}, fmt.Errorf("presale: a %s identity", cmd.Identity.Scenario())
 	}
-	if err := trade.ValidateKey(cmd.IdempotencyKey); err != nil {
-		return nil, Record{}, err
-	}
-	items, err := pricing.NormalizeItems(cmd.Items)
-	if err != nil {
-		return nil, Record{}, err
-	}
-	addr, err := order.NormalizeAddress(cmd.Address)
+	userID := cmd.Buyer.UserID
+	items, addr, err := trade.NormalizeOrder(cmd.Buyer, cmd.IdempotencyKey, cmd.Items, cmd.Address)
 	if err != nil {
 		return nil, Record{}, err
 	}

@@ -2,13 +2,17 @@ package trade
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/atriumtrade/atrium/capability/discount"
+	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/extensions"
 )
 
@@ -178,4 +182,40 @@ func (c *Core) Place(ctx context.Context, pl Placement) (*order.Trade, error) {
 		return c.d.Orders.Trade(ctx, tenant, existing)
 	}
 	return t, nil
+}
+
+// NormalizeOrder checks what every order request carries, before anything is read: an
+// authenticated buyer, an idempotency key that fits, the items (merged per SKU) and the address.
+func NormalizeOrder(b Buyer, key string, items []pricing.Item, addr order.Address) ([]pricing.Item, order.Address, error) {
+	if !identity.ValidUserID(b.UserID) {
+		return nil, order.Address{}, errkind.WithDetail(errkind.ErrUnauthenticated, "no buyer")
+	}
+	if err := ValidateKey(key); err != nil {
+		return nil, order.Address{}, err
+	}
+	items, err := pricing.NormalizeItems(items)
+	if err != nil {
+		return nil, order.Address{}, err
+	}
+	addr, err = order.NormalizeAddress(addr)
+	if err != nil {
+		return nil, order.Address{}, err
+	}
+	return items, addr, nil
+}
+
+// PlaceRetrying runs place (a flow's plan and Place) and, if it lost a race that planning could
+// not see, once more from fresh data: a warehouse chosen from a snapshot of stock can be drained
+// by a concurrent order before this one reserves, a campaign's budget spent, and stock of a hot
+// SKU reserved ahead comes back if the transaction could not attach it within the hold (a node
+// that stalled). place must plan anew and take new ids each time.
+func PlaceRetrying(place func() (*order.Trade, error)) (*order.Trade, error) {
+	for attempt := 0; ; attempt++ {
+		t, err := place()
+		if attempt == 0 && (errors.Is(err, inventory.ErrInsufficientStock) || errors.Is(err, discount.ErrBudgetExhausted) ||
+			errors.Is(err, inventory.ErrReservationCancelled)) {
+			continue
+		}
+		return t, err
+	}
 }

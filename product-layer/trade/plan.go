@@ -126,6 +126,19 @@ func (c *Core) Plan(ctx context.Context, d *Draft, p Plan) error {
 	return nil
 }
 
+// PlanOrder plans the cart of an order at catalog prices: the quote's steps; then, if the buyer
+// was shown a total, a check that it still is (before the business's rules run, so that a changed
+// price is said as such: pricing.ErrPriceChanged, not charged); then validation and limits.
+func (c *Core) PlanOrder(ctx context.Context, d *Draft, expected *money.Amount) error {
+	if err := c.Plan(ctx, d, QuotePlan); err != nil {
+		return err
+	}
+	if total := d.Total(); expected != nil && (expected.Currency() != d.Quote.Currency || expected.Minor() != total.Minor()) {
+		return errkind.WithDetail(pricing.ErrPriceChanged, "the total is now %s %s", total, d.Quote.Currency.Code())
+	}
+	return c.Plan(ctx, d, Plan{StepValidate, StepLimits})
+}
+
 // Total is what the buyer pays: the goods after discounts, plus shipping.
 func (d *Draft) Total() money.Amount {
 	total := d.Quote.Total.Minor() - d.Discount.Total

@@ -23,6 +23,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
+	"github.com/atriumtrade/atrium/product-layer/cod"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/presale"
 	tradecore "github.com/atriumtrade/atrium/product-layer/trade"
@@ -62,6 +63,8 @@ type Handler struct {
 	orders    OrderLookup
 	presales  *presale.Admin
 	presale   *presale.Flow
+	codRules  *cod.Admin
+	cod       *cod.Flow
 	log       *slog.Logger
 }
 
@@ -82,6 +85,9 @@ type Deps struct {
 	// Presales manages pre-sale campaigns; Presale runs pre-sale trades.
 	Presales *presale.Admin
 	Presale  *presale.Flow
+	// CodRules manages the tenants' cash-on-delivery rules; COD runs cash-on-delivery trades.
+	CodRules *cod.Admin
+	COD      *cod.Flow
 	Log      *slog.Logger
 }
 
@@ -93,7 +99,8 @@ type OrderLookup interface {
 // New returns a Handler.
 func New(d Deps) *Handler {
 	return &Handler{db: d.DB, flow: d.Flow, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
-		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, prices: d.Prices, orders: d.Flow, presales: d.Presales, presale: d.Presale, log: d.Log}
+		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, prices: d.Prices, orders: d.Flow, presales: d.Presales, presale: d.Presale,
+		codRules: d.CodRules, cod: d.COD, log: d.Log}
 }
 
 var _ trade.TradeService = (*Handler)(nil)
@@ -160,8 +167,10 @@ func flowScenario(flow string) (identity.Scenario, error) {
 		return identity.FixedPrice, nil
 	case string(identity.Presale):
 		return identity.Presale, nil
+	case string(identity.COD):
+		return identity.COD, nil
 	}
-	return "", errkind.Invalidf("flow %q is not offered; use fixed_price or presale", flow)
+	return "", errkind.Invalidf("flow %q is not offered; use fixed_price, presale or cod", flow)
 }
 
 func items(in []*trade.Item) []pricing.Item {
@@ -199,7 +208,18 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 	cart := fixedprice.Cart{Items: items(req.Items), Coupons: req.Coupons, Currency: req.GetCurrency()}
 	var q fixedprice.Quote
 	var terms *trade.PresaleTerms
-	if ident.Scenario() == identity.Presale {
+	var codAvail *trade.CodAvailability
+	switch ident.Scenario() {
+	case identity.COD:
+		cq, err := h.cod.Quote(ctx, ident, cl.buyer(), dest, cart)
+		if err != nil {
+			return nil, err
+		}
+		if q, err = fixedprice.QuoteOf(cq.Draft); err != nil {
+			return nil, err
+		}
+		codAvail = codAvailabilityDTO(cq.Ineligible)
+	case identity.Presale:
 		pq, err := h.presale.Quote(ctx, ident, cl.buyer(), dest, req.PresaleId, cart)
 		if err != nil {
 			return nil, err
@@ -208,8 +228,10 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 			return nil, err
 		}
 		terms = presaleTermsDTO(req.PresaleId, pq.Terms, "", q.Currency)
-	} else if q, err = h.flow.Quote(ctx, ident, cl.buyer(), dest, cart); err != nil {
-		return nil, err
+	default:
+		if q, err = h.flow.Quote(ctx, ident, cl.buyer(), dest, cart); err != nil {
+			return nil, err
+		}
 	}
 	cur := q.Currency
 	resp := &trade.QuoteResponse{Total: moneyDTO(q.Total), Discount: moneyDTO(money.New(q.Discount.Total, cur)),
@@ -219,7 +241,7 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 		shipping += a.ShippingFee.Minor()
 	}
 	resp.ShippingFee = moneyDTO(money.New(shipping, cur))
-	resp.Presale = terms
+	resp.Presale, resp.Cod = terms, codAvail
 	for i, l := range q.Lines {
 		resp.Lines = append(resp.Lines, &trade.QuoteLine{SkuId: l.SKU.ID(), Title: l.SKU.Title(), SellerId: l.SKU.SellerID(),
 			Quantity: l.Quantity, ListPrice: moneyDTO(l.ListPrice), UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total),
@@ -309,6 +331,16 @@ func (h *Handler) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest) 
 		dto := tradeDTO(t)
 		dto.Presale = recordDTO(rec)
 		dto.State = presale.StateAwaitingDeposit
+		return dto, nil
+	}
+	if ident.Scenario() == identity.COD {
+		t, err := h.cod.PlaceOrder(ctx, cod.PlaceOrder{Identity: ident, Buyer: cl.buyer(), Items: items(req.Items), ExpectedTotal: expected,
+			Address: addr, IdempotencyKey: req.IdempotencyKey, Coupons: req.Coupons, Currency: req.GetCurrency()})
+		if err != nil {
+			return nil, err
+		}
+		dto := tradeDTO(t)
+		dto.State = cod.StateConfirmed
 		return dto, nil
 	}
 	t, err := h.flow.PlaceOrder(ctx, fixedprice.PlaceOrder{Identity: ident, Buyer: cl.buyer(), Items: items(req.Items), ExpectedTotal: expected,
@@ -477,9 +509,12 @@ func (h *Handler) cancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.
 		return nil, err
 	}
 	var o *order.Order
-	if peek.Scenario() == identity.Presale {
+	switch peek.Scenario() {
+	case identity.Presale:
 		o, err = h.presale.Cancel(ctx, cl.tenant, cl.actor(), req.OrderId)
-	} else {
+	case identity.COD:
+		o, err = h.cod.Cancel(ctx, cl.tenant, cl.actor(), req.OrderId, reason)
+	default:
 		o, err = h.flow.Cancel(ctx, cl.tenant, cl.actor(), req.OrderId, reason)
 	}
 	if err != nil {
@@ -515,8 +550,22 @@ func (h *Handler) deliverOrder(ctx context.Context, req *trade.DeliverOrderReque
 	if err != nil {
 		return nil, err
 	}
+	peek, err := h.flow.Order(ctx, cl.tenant, cl.actor(), req.OrderId)
+	if err != nil {
+		return nil, err
+	}
+	if peek.Scenario() == identity.COD {
+		o, err := h.cod.Deliver(ctx, cl.tenant, cl.actor(), req.OrderId, cod.Delivery{Outcome: req.Outcome, Collected: req.Collected})
+		if err != nil {
+			return nil, err
+		}
+		return orderDTO(o), nil
+	}
 	if req.Outcome != "delivered" {
 		return nil, errkind.Invalidf("outcome must be \"delivered\" for a prepaid order")
+	}
+	if req.Collected != nil {
+		return nil, errkind.Invalidf("a prepaid order collects nothing on delivery; collected is for cash-on-delivery orders")
 	}
 	o, err := h.flow.Deliver(ctx, cl.tenant, cl.actor(), req.OrderId)
 	if err != nil {
@@ -786,7 +835,7 @@ func orderDTO(o *order.Order) *trade.Order {
 	a := o.Amounts()
 	dto := &trade.Order{OrderId: o.ID(), TradeId: o.TradeID(), SellerId: o.SellerID(), Status: string(o.Status()),
 		Total: moneyDTO(o.Total()), Carrier: o.Shipment().Carrier, TrackingNo: o.Shipment().TrackingNo,
-		CancelReason: o.CancelReason(), CreatedAt: millis(o.CreatedAt()), UpdatedAt: millis(o.UpdatedAt()),
+		CancelReason: o.CancelReason(), Paid: o.Paid(), CreatedAt: millis(o.CreatedAt()), UpdatedAt: millis(o.UpdatedAt()),
 		Subtotal: moneyDTO(a.Subtotal), Discount: moneyDTO(a.Discount), ShippingFee: moneyDTO(a.ShippingFee),
 		Discounts: discountDTOs(o.Discounts()), ShipsAt: optMillis(o.ShipsAt())}
 	for _, l := range o.Lines() {

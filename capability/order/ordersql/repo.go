@@ -59,7 +59,7 @@ func (r *Repo) CreateTrade(ctx context.Context, t *order.Trade) error {
 		if _, err := q.ExecContext(ctx, `INSERT INTO trades (tenant, trade_id, biz_code, scenario, user_id, currency, total,
 			address, created_at, pay_deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.Tenant(), t.ID(), t.Identity().BizCode(), string(t.Identity().Scenario()), t.UserID(),
-			t.Total().Currency().Code(), t.Total().Minor(), string(addr), t.CreatedAt().UnixMilli(), t.PayDeadline().UnixMilli()); err != nil {
+			t.Total().Currency().Code(), t.Total().Minor(), string(addr), t.CreatedAt().UnixMilli(), dal.Millis(t.PayDeadline())); err != nil {
 			return fmt.Errorf("ordersql: insert trade: %w", err)
 		}
 		for _, o := range t.Orders() {
@@ -270,7 +270,7 @@ func (r *Repo) tradeQuery(ctx context.Context, q dal.Querier, lock bool, tenant,
 		return nil, err
 	}
 	return order.TradeFromStorage(tradeID, ident, userID, order.Address(a), money.New(total, cur), orders,
-		time.UnixMilli(created), time.UnixMilli(deadline)), nil
+		time.UnixMilli(created), dal.FromMillis(deadline)), nil
 }
 
 // Trade implements order.Repository.

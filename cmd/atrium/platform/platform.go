@@ -53,6 +53,8 @@ import (
 	"github.com/atriumtrade/atrium/extensions/luahost"
 	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradeservice"
+	"github.com/atriumtrade/atrium/product-layer/cod"
+	"github.com/atriumtrade/atrium/product-layer/cod/codsql"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/presale"
 	"github.com/atriumtrade/atrium/product-layer/presale/presalesql"
@@ -75,7 +77,7 @@ func Migrations() []dal.Migrations {
 	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(),
 		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
 		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations(),
-		presalesql.Migrations()}
+		presalesql.Migrations(), codsql.Migrations()}
 }
 
 // Trade is a running trade role.
@@ -174,10 +176,13 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		Inventory: inv, Outbox: events, Timers: queue, Ext: engine, Now: now, Log: log},
 		presale.Config{UnpaidWindow: cfg.Trade.UnpaidWindow, HotHold: cfg.Trade.HotHold})
 	presaleFlow.RegisterTimers(queue.Handle)
+	codStore := codsql.New(db)
+	codFlow := cod.New(cod.Deps{Core: flow.Core(), Rules: codStore, Tx: db, Orders: orders, Inventory: inv, Payments: paymentsql.New(db),
+		Outbox: events, IDs: ids, Ext: engine, Now: now, Log: log}, cod.Config{HotHold: cfg.Trade.HotHold})
 	admin := extensions.NewAdmin(extStore, engine)
 	handler := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Flow: flow, Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin,
 		Frontends: identitysql.New(db), Discounts: discounts.Store(), Limits: limitSvc.Store(), Delivery: shipping, Prices: prices,
-		Presales: presale.NewAdmin(presales, now), Presale: presaleFlow, Log: log})
+		Presales: presale.NewAdmin(presales, now), Presale: presaleFlow, CodRules: cod.NewAdmin(codStore, now), COD: codFlow, Log: log})
 
 	ln := o.Listener
 	if ln == nil {

@@ -61,6 +61,8 @@ type Client interface {
 	PutPresale(ctx context.Context, req *trade.PutPresaleRequest, callOptions ...callopt.Option) (r *trade.PresaleCampaign, err error)
 	GetPresale(ctx context.Context, req *trade.PresaleRef, callOptions ...callopt.Option) (r *trade.PresaleCampaign, err error)
 	CancelPresale(ctx context.Context, req *trade.PresaleRef, callOptions ...callopt.Option) (r *trade.CancelPresaleResponse, err error)
+	PutCodRules(ctx context.Context, req *trade.PutCodRulesRequest, callOptions ...callopt.Option) (r *trade.CodRules, err error)
+	GetCodRules(ctx context.Context, req *trade.GetCodRulesRequest, callOptions ...callopt.Option) (r *trade.CodRules, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -340,4 +342,14 @@ func (p *kTradeServiceClient) GetPresale(ctx context.Context, req *trade.Presale
 func (p *kTradeServiceClient) CancelPresale(ctx context.Context, req *trade.PresaleRef, callOptions ...callopt.Option) (r *trade.CancelPresaleResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.CancelPresale(ctx, req)
+}
+
+func (p *kTradeServiceClient) PutCodRules(ctx context.Context, req *trade.PutCodRulesRequest, callOptions ...callopt.Option) (r *trade.CodRules, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.PutCodRules(ctx, req)
+}
+
+func (p *kTradeServiceClient) GetCodRules(ctx context.Context, req *trade.GetCodRulesRequest, callOptions ...callopt.Option) (r *trade.CodRules, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.GetCodRules(ctx, req)
 }

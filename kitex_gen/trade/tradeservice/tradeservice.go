@@ -363,6 +363,20 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"PutCodRules": kitex.NewMethodInfo(
+		putCodRulesHandler,
+		newTradeServicePutCodRulesArgs,
+		newTradeServicePutCodRulesResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"GetCodRules": kitex.NewMethodInfo(
+		getCodRulesHandler,
+		newTradeServiceGetCodRulesArgs,
+		newTradeServiceGetCodRulesResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -1329,6 +1343,42 @@ func newTradeServiceCancelPresaleResult() interface{} {
 	return trade.NewTradeServiceCancelPresaleResult()
 }
 
+func putCodRulesHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServicePutCodRulesArgs)
+	realResult := result.(*trade.TradeServicePutCodRulesResult)
+	success, err := handler.(trade.TradeService).PutCodRules(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServicePutCodRulesArgs() interface{} {
+	return trade.NewTradeServicePutCodRulesArgs()
+}
+
+func newTradeServicePutCodRulesResult() interface{} {
+	return trade.NewTradeServicePutCodRulesResult()
+}
+
+func getCodRulesHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeServiceGetCodRulesArgs)
+	realResult := result.(*trade.TradeServiceGetCodRulesResult)
+	success, err := handler.(trade.TradeService).GetCodRules(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeServiceGetCodRulesArgs() interface{} {
+	return trade.NewTradeServiceGetCodRulesArgs()
+}
+
+func newTradeServiceGetCodRulesResult() interface{} {
+	return trade.NewTradeServiceGetCodRulesResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -1834,6 +1884,26 @@ func (p *kClient) CancelPresale(ctx context.Context, req *trade.PresaleRef) (r *
 	_args.Req = req
 	var _result trade.TradeServiceCancelPresaleResult
 	if err = p.c.Call(ctx, "CancelPresale", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) PutCodRules(ctx context.Context, req *trade.PutCodRulesRequest) (r *trade.CodRules, err error) {
+	var _args trade.TradeServicePutCodRulesArgs
+	_args.Req = req
+	var _result trade.TradeServicePutCodRulesResult
+	if err = p.c.Call(ctx, "PutCodRules", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) GetCodRules(ctx context.Context, req *trade.GetCodRulesRequest) (r *trade.CodRules, err error) {
+	var _args trade.TradeServiceGetCodRulesArgs
+	_args.Req = req
+	var _result trade.TradeServiceGetCodRulesResult
+	if err = p.c.Call(ctx, "GetCodRules", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil
