@@ -77,6 +77,9 @@ struct QuoteGroup {
     8: optional i64 shipsAt
     // The child order's part of its seller's shipping fee; payable includes it.
     9: Money shippingFee
+    // Set for a pre-sale quote: this child order's share of the deposit and of its credit, and
+    // the balance it leaves (payable less the credit). The groups' shares add up to the quote's.
+    10: optional PresaleTerms presale
 }
 
 struct QuoteRequest {
@@ -174,6 +177,12 @@ struct Order {
     // Whether the order's money is in and kept: a prepaid order from its payment on, a
     // cash-on-delivery order only once the carrier collected.
     18: bool paid
+    // Every refund made for the order, oldest first (a pre-sale order called off gets its
+    // deposit and its balance back, each from its own payment); refund is the first of them.
+    19: list<Refund> refunds
+    // Set for a pre-sale order read with its trade: its share of the deposit and of the credit,
+    // and the balance it leaves (its total less its credit).
+    20: optional PresaleTerms presale
 }
 
 // Refund is money going back from a trade's payment for one child order: its goods less their

@@ -179,6 +179,9 @@ type quoteGroupView struct {
 	ShippingFee Money `json:"shippingFee"`
 	// ShipsAt is set for a pre-sale child order: when it ships.
 	ShipsAt string `json:"shipsAt,omitempty"`
+	// Presale is set on a pre-sale quote: this child order's share of the deposit and credit,
+	// and the balance it leaves.
+	Presale *presaleTermsView `json:"presale,omitempty"`
 }
 
 // quoteView: total is the lines at their unit prices; payable is what an order would charge.
@@ -255,6 +258,12 @@ type orderView struct {
 	CancelReason string          `json:"cancelReason,omitempty"`
 	ShipsAt      string          `json:"shipsAt,omitempty"`
 	Refund       *refundView     `json:"refund,omitempty"`
+	// Refunds are every refund of the order, oldest first (a pre-sale order called off gets its
+	// deposit and balance back, each from its payment); refund is the first.
+	Refunds []refundView `json:"refunds,omitempty"`
+	// Presale is set for a pre-sale order read with its trade: its share of the deposit and
+	// credit, and the balance it leaves.
+	Presale *presaleTermsView `json:"presale,omitempty"`
 	// Paid is whether the order's money is in and kept: a cash-on-delivery order is not paid
 	// before the carrier collected.
 	Paid      bool   `json:"paid"`
@@ -379,7 +388,7 @@ func quoteOf(q *trade.QuoteResponse) quoteView {
 	for _, g := range q.Groups {
 		gv := quoteGroupView{SellerID: g.SellerId, Key: g.Key, Total: moneyOf(g.Total), Discount: moneyOf(g.Discount),
 			Payable: moneyOf(g.Payable), Discounts: discountsOf(g.Discounts), ShipsAt: timeOf(g.GetShipsAt()),
-			ShippingFee: moneyOf(g.ShippingFee)}
+			ShippingFee: moneyOf(g.ShippingFee), Presale: presaleTermsOf(g.Presale)}
 		for _, l := range g.Lines {
 			gv.Lines = append(gv.Lines, quoteLineOf(l))
 		}
@@ -392,15 +401,22 @@ func orderOf(o *trade.Order) orderView {
 	v := orderView{OrderID: o.OrderId, TradeID: o.TradeId, SellerID: o.SellerId, Status: o.Status, Total: moneyOf(o.Total),
 		Currency: o.GetTotal().GetCurrency(), Carrier: o.Carrier, TrackingNo: o.TrackingNo, CancelReason: o.CancelReason, Paid: o.Paid,
 		CreatedAt: timeOf(o.CreatedAt), UpdatedAt: timeOf(o.UpdatedAt), Lines: []orderLineView{}, ShipsAt: timeOf(o.GetShipsAt()),
-		Subtotal: moneyOf(o.Subtotal), Discount: moneyOf(o.Discount), ShippingFee: moneyOf(o.ShippingFee), Discounts: discountsOf(o.Discounts)}
+		Subtotal: moneyOf(o.Subtotal), Discount: moneyOf(o.Discount), ShippingFee: moneyOf(o.ShippingFee), Discounts: discountsOf(o.Discounts),
+		Presale: presaleTermsOf(o.Presale)}
 	for _, l := range o.Lines {
 		v.Lines = append(v.Lines, orderLineView{LineNo: l.LineNo, SkuID: l.SkuId, Title: l.Title, WarehouseID: l.WarehouseId,
 			Quantity: l.Quantity, ListPrice: moneyOf(l.ListPrice), UnitPrice: moneyOf(l.UnitPrice), Total: moneyOf(l.Total), Discount: moneyOf(l.Discount),
 			Payable: moneyOf(l.Payable), PriceListID: l.PriceListId})
 	}
-	if r := o.Refund; r != nil {
-		v.Refund = &refundView{RefundID: r.RefundId, PaymentID: r.PaymentId, Amount: moneyOf(r.Amount), Status: r.Status,
+	refund := func(r *trade.Refund) *refundView {
+		return &refundView{RefundID: r.RefundId, PaymentID: r.PaymentId, Amount: moneyOf(r.Amount), Status: r.Status,
 			Reason: r.Reason, CreatedAt: timeOf(r.CreatedAt), SettledAt: timeOf(r.GetSettledAt())}
+	}
+	if r := o.Refund; r != nil {
+		v.Refund = refund(r)
+	}
+	for _, r := range o.Refunds {
+		v.Refunds = append(v.Refunds, *refund(r))
 	}
 	return v
 }

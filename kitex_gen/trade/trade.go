@@ -497,6 +497,7 @@ type QuoteGroup struct {
 	Discounts   []*AppliedDiscount `thrift:"discounts,7" frugal:"7,default,list<AppliedDiscount>" json:"discounts"`
 	ShipsAt     *int64             `thrift:"shipsAt,8,optional" frugal:"8,optional,i64" json:"shipsAt,omitempty"`
 	ShippingFee *Money             `thrift:"shippingFee,9" frugal:"9,default,Money" json:"shippingFee"`
+	Presale     *PresaleTerms      `thrift:"presale,10,optional" frugal:"10,optional,PresaleTerms" json:"presale,omitempty"`
 }
 
 func NewQuoteGroup() *QuoteGroup {
@@ -566,6 +567,15 @@ func (p *QuoteGroup) GetShippingFee() (v *Money) {
 	}
 	return p.ShippingFee
 }
+
+var QuoteGroup_Presale_DEFAULT *PresaleTerms
+
+func (p *QuoteGroup) GetPresale() (v *PresaleTerms) {
+	if !p.IsSetPresale() {
+		return QuoteGroup_Presale_DEFAULT
+	}
+	return p.Presale
+}
 func (p *QuoteGroup) SetSellerId(val string) {
 	p.SellerId = val
 }
@@ -593,6 +603,9 @@ func (p *QuoteGroup) SetShipsAt(val *int64) {
 func (p *QuoteGroup) SetShippingFee(val *Money) {
 	p.ShippingFee = val
 }
+func (p *QuoteGroup) SetPresale(val *PresaleTerms) {
+	p.Presale = val
+}
 
 func (p *QuoteGroup) IsSetTotal() bool {
 	return p.Total != nil
@@ -614,6 +627,10 @@ func (p *QuoteGroup) IsSetShippingFee() bool {
 	return p.ShippingFee != nil
 }
 
+func (p *QuoteGroup) IsSetPresale() bool {
+	return p.Presale != nil
+}
+
 func (p *QuoteGroup) String() string {
 	if p == nil {
 		return "<nil>"
@@ -622,15 +639,16 @@ func (p *QuoteGroup) String() string {
 }
 
 var fieldIDToName_QuoteGroup = map[int16]string{
-	1: "sellerId",
-	2: "lines",
-	3: "total",
-	4: "key",
-	5: "discount",
-	6: "payable",
-	7: "discounts",
-	8: "shipsAt",
-	9: "shippingFee",
+	1:  "sellerId",
+	2:  "lines",
+	3:  "total",
+	4:  "key",
+	5:  "discount",
+	6:  "payable",
+	7:  "discounts",
+	8:  "shipsAt",
+	9:  "shippingFee",
+	10: "presale",
 }
 
 type QuoteRequest struct {
@@ -1294,6 +1312,8 @@ type Order struct {
 	ShipsAt      *int64             `thrift:"shipsAt,16,optional" frugal:"16,optional,i64" json:"shipsAt,omitempty"`
 	Refund       *Refund            `thrift:"refund,17,optional" frugal:"17,optional,Refund" json:"refund,omitempty"`
 	Paid         bool               `thrift:"paid,18" frugal:"18,default,bool" json:"paid"`
+	Refunds      []*Refund          `thrift:"refunds,19" frugal:"19,default,list<Refund>" json:"refunds"`
+	Presale      *PresaleTerms      `thrift:"presale,20,optional" frugal:"20,optional,PresaleTerms" json:"presale,omitempty"`
 }
 
 func NewOrder() *Order {
@@ -1404,6 +1424,19 @@ func (p *Order) GetRefund() (v *Refund) {
 func (p *Order) GetPaid() (v bool) {
 	return p.Paid
 }
+
+func (p *Order) GetRefunds() (v []*Refund) {
+	return p.Refunds
+}
+
+var Order_Presale_DEFAULT *PresaleTerms
+
+func (p *Order) GetPresale() (v *PresaleTerms) {
+	if !p.IsSetPresale() {
+		return Order_Presale_DEFAULT
+	}
+	return p.Presale
+}
 func (p *Order) SetOrderId(val string) {
 	p.OrderId = val
 }
@@ -1458,6 +1491,12 @@ func (p *Order) SetRefund(val *Refund) {
 func (p *Order) SetPaid(val bool) {
 	p.Paid = val
 }
+func (p *Order) SetRefunds(val []*Refund) {
+	p.Refunds = val
+}
+func (p *Order) SetPresale(val *PresaleTerms) {
+	p.Presale = val
+}
 
 func (p *Order) IsSetTotal() bool {
 	return p.Total != nil
@@ -1481,6 +1520,10 @@ func (p *Order) IsSetShipsAt() bool {
 
 func (p *Order) IsSetRefund() bool {
 	return p.Refund != nil
+}
+
+func (p *Order) IsSetPresale() bool {
+	return p.Presale != nil
 }
 
 func (p *Order) String() string {
@@ -1509,6 +1552,8 @@ var fieldIDToName_Order = map[int16]string{
 	16: "shipsAt",
 	17: "refund",
 	18: "paid",
+	19: "refunds",
+	20: "presale",
 }
 
 type Refund struct {

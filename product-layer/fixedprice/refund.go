@@ -152,14 +152,14 @@ func refundEvent(o *order.Order, r *payment.Refund, reason string, now time.Time
 }
 
 // Refunds are the refunds of the tenant's orders ids, by order id.
-func (f *Flow) Refunds(ctx context.Context, tenant string, orderIDs []string) (map[string]*payment.Refund, error) {
+func (f *Flow) Refunds(ctx context.Context, tenant string, orderIDs []string) (map[string][]*payment.Refund, error) {
 	rs, err := f.d.Payments.RefundsOfOrders(ctx, tenant, orderIDs)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]*payment.Refund, len(rs))
+	out := make(map[string][]*payment.Refund, len(rs))
 	for _, r := range rs {
-		out[r.OrderID()] = r
+		out[r.OrderID()] = append(out[r.OrderID()], r)
 	}
 	return out, nil
 }

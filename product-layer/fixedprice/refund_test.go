@@ -114,7 +114,7 @@ func TestRefundProviderDownIsAskedAgain(t *testing.T) {
 			if err != nil || rs[o.ID()] == nil {
 				t.Fatalf("refunds: %v %v", rs, err)
 			}
-			return rs[o.ID()].Status()
+			return rs[o.ID()][0].Status()
 		}
 		e.clock.Advance(time.Minute)
 		if n, err := e.queue.RunDue(ctx, 10); err != nil || n != 0 || status() != payment.RefundPending {
@@ -125,7 +125,7 @@ func TestRefundProviderDownIsAskedAgain(t *testing.T) {
 			t.Fatalf("second ask: ran %d, %v", n, err)
 		}
 		rs, err := e.flow.Refunds(ctx, "t1", []string{o.ID()})
-		if err != nil || rs[o.ID()] == nil || rs[o.ID()].Status() != payment.RefundSucceeded {
+		if err != nil || rs[o.ID()] == nil || rs[o.ID()][0].Status() != payment.RefundSucceeded {
 			t.Fatalf("refund after the provider came back: %+v %v", rs[o.ID()], err)
 		}
 	})
@@ -166,12 +166,12 @@ func TestRefundRacesRefundOnce(t *testing.T) {
 			}
 		}
 		rs, err := e.flow.Refunds(ctx, "t1", []string{id})
-		if err != nil || len(rs) != 1 || rs[id].Amount() != pay.Amount() {
+		if err != nil || len(rs) != 1 || rs[id][0].Amount() != pay.Amount() {
 			t.Fatalf("refunds: %v %v; want one of %s", rs, err, pay.Amount())
 		}
 		for i, got := range ids {
-			if got != "" && got != rs[id].ID() {
-				t.Fatalf("refund #%d answered %s; the refund is %s", i, got, rs[id].ID())
+			if got != "" && got != rs[id][0].ID() {
+				t.Fatalf("refund #%d answered %s; the refund is %s", i, got, rs[id][0].ID())
 			}
 		}
 		if l := e.level(t, "a"); l.Sold != 0 || l.Available != 50 {

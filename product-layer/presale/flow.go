@@ -196,10 +196,12 @@ type Line struct {
 }
 
 // Terms are a cart's pre-sale money: the deposit, what it counts for, and the balance left after
-// discounts and shipping.
+// discounts and shipping, in total and per child order the cart splits into (Orders, in the
+// draft's group order; their OrderIDs are set once the trade is placed).
 type Terms struct {
 	Lines                    []Line
 	Deposit, Credit, Balance int64
+	Orders                   []OrderShare
 }
 
 // priceStep prices the cart at the campaign's prices; the SKUs must all be in it.
@@ -223,8 +225,9 @@ func priceStep(c *Campaign) trade.Step {
 }
 
 // terms works out a planned draft's deposit and credit per line (the credit as
-// presale.deposit_credit decides, by default the campaign's) and the balance: the total after
-// discounts and shipping, less the credit (which never counts for more than that total).
+// presale.deposit_credit decides, by default the campaign's), divides them over the child orders
+// the draft splits into (see allocate), and the balance: the total after discounts and shipping,
+// less the credit.
 func (f *Flow) terms(ctx context.Context, c *Campaign, d *trade.Draft) (Terms, error) {
 	in := CreditInput{CampaignID: c.ID, UserID: d.Buyer.UserID, MemberLevel: d.Buyer.MemberLevel, Channel: d.Buyer.Channel, At: d.At.UnixMilli()}
 	var t Terms
@@ -241,13 +244,14 @@ func (f *Flow) terms(ctx context.Context, c *Campaign, d *trade.Draft) (Terms, e
 	for i := range t.Lines {
 		t.Lines[i].Credit = out.Lines[i].Credit
 		t.Deposit += t.Lines[i].Deposit
-		t.Credit += t.Lines[i].Credit
 	}
-	total := d.Total().Minor()
-	if t.Credit > total {
-		t.Credit = total
+	if t.Orders, err = allocate(c, d, t.Lines); err != nil {
+		return Terms{}, err
 	}
-	t.Balance = total - t.Credit
+	for _, s := range t.Orders {
+		t.Credit += s.Credit
+	}
+	t.Balance = d.Total().Minor() - t.Credit
 	return t, nil
 }
 
@@ -370,7 +374,7 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, Re
 				return err
 			}
 			rec = Record{Tenant: tenant, TradeID: t.ID(), CampaignID: c.ID, UserID: userID, Currency: c.Currency, Deposit: tm.Deposit,
-				Credit: tm.Credit, Balance: tm.Balance, Units: units, DepositStatus: DepositPending, Orders: shares(c, t, tm), CreatedAt: now}
+				Credit: tm.Credit, Balance: tm.Balance, Units: units, DepositStatus: DepositPending, Orders: withIDs(tm.Orders, t), CreatedAt: now}
 			return f.d.Trades.CreateRecord(ctx, rec)
 		}})
 	if err != nil {
@@ -382,21 +386,37 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, Re
 	return tr, rec, err
 }
 
-// shares divides the deposit and the credit over the trade's child orders by their lines: each
-// line's credit (as the terms decided it) over the units of it each order holds, the remainder to
-// the last holder, and the whole capped as the trade's credit is (the cap's cut from the last
-// orders first), so the shares always add up to the trade's.
-func shares(c Campaign, t *order.Trade, tm Terms) []OrderShare {
+// withIDs names each share by the order placed for its group.
+func withIDs(shares []OrderShare, t *order.Trade) []OrderShare {
+	out := append([]OrderShare(nil), shares...)
+	for i, o := range t.Orders() {
+		out[i].OrderID = o.ID()
+	}
+	return out
+}
+
+// allocate divides the deposit and the credit over the child orders the draft splits into, by
+// their lines: each line's credit over the units of it each order holds, the remainder to the
+// last holder, so that the orders' shares add up to the lines' exactly. An order's credit never
+// counts for more than the order costs (its total after discounts, with its shipping): what a
+// line's credit would give beyond that is not given, so the balance of every order is what its
+// buyer still owes for it, and a refund of one order is its own deposit and balance.
+func allocate(c *Campaign, d *trade.Draft, lines []Line) ([]OrderShare, error) {
 	credit, units := map[string]int64{}, map[string]int64{}
-	for _, l := range tm.Lines {
+	for _, l := range lines {
 		credit[l.SKUID] += l.Credit
 		units[l.SKUID] += l.Quantity
 	}
 	given, seen := map[string]int64{}, map[string]int64{}
-	out := make([]OrderShare, 0, len(t.Orders()))
-	for _, o := range t.Orders() {
-		s := OrderShare{OrderID: o.ID()}
-		for _, l := range o.Lines() {
+	out := make([]OrderShare, 0, len(d.Groups))
+	for gi := range d.Groups {
+		spec, _ := d.OrderSpec(gi)
+		a, err := spec.Amounts(d.Quote.Currency)
+		if err != nil {
+			return nil, err
+		}
+		var s OrderShare
+		for _, l := range spec.Lines {
 			terms, _ := c.SKU(l.SKUID)
 			s.Deposit += terms.Deposit * l.Quantity
 			seen[l.SKUID] += l.Quantity
@@ -407,18 +427,10 @@ func shares(c Campaign, t *order.Trade, tm Terms) []OrderShare {
 			given[l.SKUID] += part
 			s.Credit += part
 		}
+		s.Credit = min(s.Credit, a.Total.Minor())
 		out = append(out, s)
 	}
-	var sum int64
-	for _, s := range out {
-		sum += s.Credit
-	}
-	for i := len(out) - 1; i >= 0 && sum > tm.Credit; i-- {
-		cut := min(out[i].Credit, sum-tm.Credit)
-		out[i].Credit -= cut
-		sum -= cut
-	}
-	return out
+	return out, nil
 }
 
 // Record returns the pre-sale record of a trade the actor may see.
@@ -602,8 +614,7 @@ func (f *Flow) end(ctx context.Context, t *order.Trade, waiting []order.Status, 
 		return 0, nil, err
 	}
 	now := f.d.Now()
-	ended := 0
-	var first string
+	var ended []*order.Order
 	for _, o := range t.Orders() {
 		undo := trade.Undo{Stock: trade.ReleaseReserved, ClosePayments: true}
 		switch {
@@ -632,12 +643,9 @@ func (f *Flow) end(ctx context.Context, t *order.Trade, waiting []order.Status, 
 		if _, err := f.d.Outbox.Append(ctx, topic, o.ID(), trade.NewOrderEvent(o, now, "")); err != nil {
 			return 0, nil, err
 		}
-		if first == "" {
-			first = o.ID()
-		}
-		ended++
+		ended = append(ended, o)
 	}
-	if ended == 0 {
+	if len(ended) == 0 {
 		return 0, nil, nil
 	}
 	if err := f.d.Trades.ReleaseUnits(ctx, tenant, rec.CampaignID, rec.UserID, rec.Units); err != nil {
@@ -659,15 +667,30 @@ func (f *Flow) end(ctx context.Context, t *order.Trade, waiting []order.Status, 
 			if err != nil {
 				return 0, nil, err
 			}
+			// Each order gets back its own share of each payment: its deposit, and what it paid
+			// of the balance (its total less its credit). The shares add up to the payments.
+			share := map[string]OrderShare{}
+			for _, sh := range rec.Orders {
+				share[sh.OrderID] = sh
+			}
 			for _, p := range ps {
 				if p.Status() != payment.Succeeded || (p.Purpose() != payment.Deposit && p.Purpose() != payment.Balance) {
 					continue
 				}
-				r, err := f.d.Core.OweRefund(ctx, p, first, reason, p.Amount())
-				if err != nil {
-					return 0, nil, err
+				for _, o := range ended {
+					amount := share[o.ID()].Deposit
+					if p.Purpose() == payment.Balance {
+						amount = o.Total().Minor() - share[o.ID()].Credit
+					}
+					if amount <= 0 {
+						continue
+					}
+					r, err := f.d.Core.OweRefund(ctx, p, o.ID(), reason, money.New(amount, p.Amount().Currency()))
+					if err != nil {
+						return 0, nil, err
+					}
+					refunds = append(refunds, r)
 				}
-				refunds = append(refunds, r)
 			}
 		}
 	}
@@ -680,7 +703,7 @@ func (f *Flow) end(ctx context.Context, t *order.Trade, waiting []order.Status, 
 	if _, err := f.d.Core.Advance(ctx, tenant, tradeID, StateCancelled); err != nil {
 		return 0, nil, err
 	}
-	return ended, refunds, nil
+	return len(ended), refunds, nil
 }
 
 // Cancel reasons of the buyer's and the merchant's own.

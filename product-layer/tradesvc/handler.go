@@ -208,6 +208,7 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 	cart := fixedprice.Cart{Items: items(req.Items), Coupons: req.Coupons, Currency: req.GetCurrency()}
 	var q fixedprice.Quote
 	var terms *trade.PresaleTerms
+	var shares []presale.OrderShare
 	var codAvail *trade.CodAvailability
 	switch ident.Scenario() {
 	case identity.COD:
@@ -227,7 +228,7 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 		if q, err = fixedprice.QuoteOf(pq.Draft); err != nil {
 			return nil, err
 		}
-		terms = presaleTermsDTO(req.PresaleId, pq.Terms, "", q.Currency)
+		terms, shares = presaleTermsDTO(req.PresaleId, pq.Terms, "", q.Currency), pq.Terms.Orders
 	default:
 		if q, err = h.flow.Quote(ctx, ident, cl.buyer(), dest, cart); err != nil {
 			return nil, err
@@ -256,6 +257,9 @@ func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Qu
 			grp.Lines = append(grp.Lines, &trade.QuoteLine{SkuId: l.SKUID, Title: l.Title, SellerId: o.SellerID, Quantity: l.Quantity,
 				ListPrice: moneyDTO(l.ListPrice), UnitPrice: moneyDTO(l.UnitPrice), Total: moneyDTO(l.Total), WarehouseId: l.WarehouseID,
 				Discount: moneyDTO(l.Discount), Payable: moneyDTO(l.Payable()), PriceListId: l.PriceListID})
+		}
+		if shares != nil {
+			grp.Presale = shareDTO(req.PresaleId, shares[i], a.Total.Minor(), "", cur)
 		}
 		resp.Groups = append(resp.Groups, grp)
 	}
@@ -328,8 +332,7 @@ func (h *Handler) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest) 
 		if err != nil {
 			return nil, err
 		}
-		dto := tradeDTO(t)
-		dto.Presale = recordDTO(rec)
+		dto := withRecord(tradeDTO(t), rec)
 		dto.State = presale.StateAwaitingDeposit
 		return dto, nil
 	}
@@ -380,7 +383,7 @@ func (h *Handler) getTrade(ctx context.Context, req *trade.TradeRef) (*trade.Tra
 		if err != nil {
 			return nil, err
 		}
-		dto.Presale = recordDTO(rec)
+		withRecord(dto, rec)
 	}
 	for _, p := range ps {
 		dto.Payments = append(dto.Payments, paymentDTO(p))
@@ -436,12 +439,13 @@ func (h *Handler) listOrders(ctx context.Context, req *trade.ListOrdersRequest) 
 	return resp, h.attachRefunds(ctx, cl.tenant, resp.Orders...)
 }
 
-// attachRefunds sets the refund of each refunded order in one read; a page without refunded
-// orders costs none.
+// attachRefunds sets the refunds of each order that can have any (refunded, or cancelled: a
+// pre-sale deposit goes back with a cancelled order) in one read; a page of orders that cannot
+// costs none.
 func (h *Handler) attachRefunds(ctx context.Context, tenant string, orders ...*trade.Order) error {
 	var ids []string
 	for _, o := range orders {
-		if o.Status == string(order.Refunded) {
+		if o.Status == string(order.Refunded) || o.Status == string(order.Cancelled) {
 			ids = append(ids, o.OrderId)
 		}
 	}
@@ -453,8 +457,11 @@ func (h *Handler) attachRefunds(ctx context.Context, tenant string, orders ...*t
 		return err
 	}
 	for _, o := range orders {
-		if r, ok := rs[o.OrderId]; ok {
-			o.Refund = refundDTO(r)
+		for _, r := range rs[o.OrderId] {
+			o.Refunds = append(o.Refunds, refundDTO(r))
+		}
+		if len(o.Refunds) > 0 {
+			o.Refund = o.Refunds[0]
 		}
 	}
 	return nil
@@ -486,6 +493,7 @@ func (h *Handler) refundOrder(ctx context.Context, req *trade.OrderRef) (*trade.
 	dto := orderDTO(o)
 	if r != nil {
 		dto.Refund = refundDTO(r)
+		dto.Refunds = []*trade.Refund{dto.Refund}
 	}
 	return dto, nil
 }

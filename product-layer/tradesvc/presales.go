@@ -67,9 +67,23 @@ func presaleTermsDTO(id string, t presale.Terms, status string, cur money.Curren
 	return dto
 }
 
-func recordDTO(r presale.Record) *trade.PresaleTerms {
+// shareDTO is one child order's share of the pre-sale terms; payable is what the order costs.
+func shareDTO(id string, sh presale.OrderShare, payable int64, status string, cur money.Currency) *trade.PresaleTerms {
+	return presaleTermsDTO(id, presale.Terms{Deposit: sh.Deposit, Credit: sh.Credit, Balance: payable - sh.Credit}, status, cur)
+}
+
+// withRecord sets a pre-sale trade's terms, and each of its orders' shares of them.
+func withRecord(dto *trade.Trade, r presale.Record) *trade.Trade {
 	cur := money.MustCurrency(r.Currency)
-	return presaleTermsDTO(r.CampaignID, presale.Terms{Deposit: r.Deposit, Credit: r.Credit, Balance: r.Balance}, r.DepositStatus, cur)
+	dto.Presale = presaleTermsDTO(r.CampaignID, presale.Terms{Deposit: r.Deposit, Credit: r.Credit, Balance: r.Balance}, r.DepositStatus, cur)
+	for _, o := range dto.Orders {
+		for _, sh := range r.Orders {
+			if sh.OrderID == o.OrderId {
+				o.Presale = shareDTO(r.CampaignID, sh, o.GetTotal().GetAmount(), r.DepositStatus, cur)
+			}
+		}
+	}
+	return dto
 }
 
 // CancelPresale implements trade.TradeService.

@@ -368,3 +368,102 @@ end
 `, "acme/*")
 	eventually(t, 2*time.Second, "the broken script in force, falling back", func() bool { return quote(2)["credit"] == "60.00" })
 }
+
+// TestPresaleCreditAboveDepositWithDiscount: a cart over two sellers in one campaign, each line's
+// deposit counting for more than it cost, with 10% off the whole cart. The quote's groups and the
+// placed orders each show their share of the deposit and of the credit, and the balance they
+// leave; the shares add up to the trade's to the minor unit; the buyer pays exactly the deposit,
+// then exactly the balance; and when the campaign is called off each order gets back its own
+// deposit share and its own balance share, which add up to the two payments.
+func TestPresaleCreditAboveDepositWithDiscount(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		s, admin := presaleStack(t, db)
+		s.seed(admin, "mug", "s2", 400, 10)
+		body := presaleBody(s.clock.Now())
+		body["skus"] = []any{map[string]any{"skuId": "tea", "price": 10000, "deposit": 1000, "depositCredit": 3000},
+			map[string]any{"skuId": "mug", "price": 333, "deposit": 100, "depositCredit": 250}}
+		body["perUser"] = 3
+		must(t, s.do("PUT", "/admin/v1/presales/split11", admin, body), 200, "campaign")
+		must(t, s.do("PUT", "/admin/v1/promotions/ten-off", admin, map[string]any{"name": "10% off", "kind": "percent_off",
+			"currency": "CNY", "percent": 1000}), 200, "promotion")
+		buyer := s.token("acme", "u1", "app", "buyer")
+		cart := map[string]any{"flow": "presale", "presaleId": "split11", "items": []any{item("tea", 2), item("mug", 1)}}
+
+		q := must(t, s.do("POST", "/app/v1/quotes", buyer, cart), 200, "quote").data()
+		terms := q["presale"].(map[string]any)
+		payable := minorOf(t, q["payable"])
+		if minorOf(t, q["discount"]) == 0 || minorOf(t, terms["deposit"]) != 2100 || minorOf(t, terms["credit"]) != 6250 ||
+			minorOf(t, terms["balanceDue"]) != payable-6250 {
+			t.Fatalf("quote: %v", q)
+		}
+		type share struct{ deposit, credit, balance, payable int64 }
+		sum := func(shares []share) (out share) {
+			for _, s := range shares {
+				out.deposit, out.credit, out.balance, out.payable = out.deposit+s.deposit, out.credit+s.credit, out.balance+s.balance, out.payable+s.payable
+			}
+			return out
+		}
+		var quoted []share
+		for _, g := range q["groups"].([]any) {
+			g := g.(map[string]any)
+			p := g["presale"].(map[string]any)
+			sh := share{minorOf(t, p["deposit"]), minorOf(t, p["credit"]), minorOf(t, p["balanceDue"]), minorOf(t, g["payable"])}
+			if sh.balance != sh.payable-sh.credit {
+				t.Fatalf("group %v: balance is not payable less credit", g)
+			}
+			quoted = append(quoted, sh)
+		}
+		t.Logf("payable %d, groups (deposit, credit, balance, payable): %v", payable, quoted)
+		if len(quoted) != 2 || sum(quoted) != (share{2100, 6250, payable - 6250, payable}) {
+			t.Fatalf("the groups' shares %v do not add up to the quote %v", quoted, terms)
+		}
+
+		cart["address"] = address
+		tr := must(t, s.do("POST", "/app/v1/orders", buyer, cart, "Idempotency-Key", "split-1"), 201, "place").data()
+		tradeID := str(tr["tradeId"])
+		var placed []share
+		for _, o := range tr["orders"].([]any) {
+			o := o.(map[string]any)
+			p := o["presale"].(map[string]any)
+			placed = append(placed, share{minorOf(t, p["deposit"]), minorOf(t, p["credit"]), minorOf(t, p["balanceDue"]), minorOf(t, o["total"])})
+		}
+		if fmt.Sprint(placed) != fmt.Sprint(quoted) {
+			t.Fatalf("the orders' shares %v are not the quote's %v", placed, quoted)
+		}
+		pay := func(purpose string, want int64) string {
+			t.Helper()
+			p := must(t, s.payPurpose(buyer, "/app/v1", tradeID, purpose), 201, purpose).data()
+			if minorOf(t, p["amount"]) != want {
+				t.Fatalf("%s: %v; want %d", purpose, p, want)
+			}
+			must(t, s.do("POST", "/admin/v1/payments/"+str(p["paymentId"])+"/simulate", admin, map[string]any{"outcome": "succeeded"}), 200, "paid")
+			return str(p["paymentId"])
+		}
+		depositID := pay("deposit", 2100)
+		s.clock.Advance(time.Hour) // the balance window opens
+		balanceID := pay("balance", payable-6250)
+
+		must(t, s.do("POST", "/admin/v1/presales/split11/cancel", admin, nil), 200, "call the campaign off")
+		got := must(t, s.do("GET", "/app/v1/trades/"+tradeID, buyer, nil), 200, "trade").data()
+		back := map[string]int64{}
+		for i, o := range got["orders"].([]any) {
+			o := o.(map[string]any)
+			rs, _ := o["refunds"].([]any)
+			if o["status"] != "refunded" || len(rs) != 2 {
+				t.Fatalf("order %d after the campaign was called off: %v", i, o)
+			}
+			mine := map[string]int64{}
+			for _, r := range rs {
+				r := r.(map[string]any)
+				mine[str(r["paymentId"])] += minorOf(t, r["amount"])
+				back[str(r["paymentId"])] += minorOf(t, r["amount"])
+			}
+			if mine[depositID] != placed[i].deposit || mine[balanceID] != placed[i].balance {
+				t.Fatalf("order %d got back %v; its shares are %+v", i, mine, placed[i])
+			}
+		}
+		if back[depositID] != 2100 || back[balanceID] != payable-6250 {
+			t.Fatalf("refunds %v do not add up to the payments", back)
+		}
+	})
+}
