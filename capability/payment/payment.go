@@ -181,6 +181,8 @@ type Notification struct {
 type Provider interface {
 	Name() string
 	// CreateIntent registers the payment with the provider and returns the provider's reference.
+	// Providers register one intent per p.ID(): asking again (after a lost answer, or a node
+	// that stopped before saving the reference) returns the same one.
 	CreateIntent(ctx context.Context, p *Payment) (string, error)
 	// VerifyCallback checks the signature of a callback and parses it.
 	VerifyCallback(header http.Header, body []byte) (Notification, error)
@@ -197,6 +199,9 @@ type Store interface {
 	Lock(ctx context.Context, id string) (*Payment, error)
 	ByTrade(ctx context.Context, tenant, tradeID string) ([]*Payment, error)
 	Save(ctx context.Context, p *Payment) error
+	// Unregistered lists, across tenants, up to limit payments still pending without a provider
+	// reference and created before.
+	Unregistered(ctx context.Context, before time.Time, limit int) ([]*Payment, error)
 
 	CreateRefund(ctx context.Context, r *Refund) error
 	Refund(ctx context.Context, id string) (*Refund, error)

@@ -82,6 +82,13 @@ const scopeCreatePayment = "create_payment"
 // CreatePayment creates a payment intent for what the trade owes for the purpose, as its flow
 // says. While an intent for the same method, purpose and amount is pending, it is returned
 // instead of a new one.
+//
+// The payment is written first, in the transaction that claims the idempotency key and checks
+// what the trade owes; the provider is asked after it commits (a slow provider must not hold row
+// locks), and its reference saved. Providers register one intent per payment id, so a node that
+// stopped in between, or a provider that did not answer, is finished by asking again: a retry of
+// the request (its key, or the same pending payment) does; one nobody comes back for is closed by
+// CloseUnregistered.
 func (c *Core) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.Payment, error) {
 	if err := ValidateKey(cmd.IdempotencyKey); err != nil {
 		return nil, err
@@ -94,7 +101,7 @@ func (c *Core) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.P
 	if purpose == "" {
 		purpose = payment.Full
 	}
-	if !purpose.Valid() {
+	if !purpose.Valid() || purpose == payment.CODCollection {
 		return nil, errkind.WithDetail(payment.ErrInvalidPurpose, "purpose must be full, deposit or balance")
 	}
 	req := []string{cmd.TradeID, cmd.Method}
@@ -106,7 +113,11 @@ func (c *Core) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.P
 		if prev, found, err := c.d.Idempotency.Lookup(ctx, cmd.Tenant, cmd.UserID, scopeCreatePayment, cmd.IdempotencyKey, hash); err != nil {
 			return nil, err
 		} else if found {
-			return c.d.Payments.Get(ctx, prev)
+			p, err := c.d.Payments.Get(ctx, prev)
+			if err != nil {
+				return nil, err
+			}
+			return c.registerIntent(ctx, prov, p)
 		}
 	}
 	t, err := c.Trade(ctx, cmd.Tenant, ByBuyer(cmd.UserID), cmd.TradeID)
@@ -117,30 +128,18 @@ func (c *Core) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.P
 	if err != nil {
 		return nil, err
 	}
-	now := c.d.Now()
-	owed, err := f.Owes(ctx, t, purpose, now)
+	owed, err := f.Owes(ctx, t, purpose, c.d.Now())
 	if err != nil {
 		return nil, err
 	}
 	if owed.Minor() == 0 {
 		return nil, errkind.WithDetail(payment.ErrNothingToPay, "trade %s owes nothing for %s", t.ID(), purpose)
 	}
-	if open, err := c.openPayment(ctx, t, cmd.Method, purpose, owed); err != nil || open != nil {
-		return open, err
-	}
-	p := payment.New(c.d.IDs.NextString("P"), cmd.Tenant, t.ID(), cmd.UserID, cmd.Method, purpose, owed, now)
-	// The provider is called outside the transaction: a slow provider must not hold row locks.
-	// An intent orphaned by a failure below expires at the provider unpaid.
-	ref, err := prov.CreateIntent(ctx, p)
-	if err != nil {
-		return nil, fmt.Errorf("trade: create intent: %w", err)
-	}
-	p.SetProviderRef(ref)
 	var result *payment.Payment
 	err = c.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		result = p
 		if cmd.IdempotencyKey != "" {
-			prev, found, err := c.d.Idempotency.Claim(ctx, cmd.Tenant, cmd.UserID, scopeCreatePayment, cmd.IdempotencyKey, hash, p.ID())
+			id := c.d.IDs.NextString("P")
+			prev, found, err := c.d.Idempotency.Claim(ctx, cmd.Tenant, cmd.UserID, scopeCreatePayment, cmd.IdempotencyKey, hash, id)
 			if err != nil {
 				return err
 			}
@@ -148,6 +147,9 @@ func (c *Core) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.P
 				result, err = c.d.Payments.Get(ctx, prev)
 				return err
 			}
+			result = payment.New(id, cmd.Tenant, t.ID(), cmd.UserID, cmd.Method, purpose, owed, c.d.Now())
+		} else {
+			result = payment.New(c.d.IDs.NextString("P"), cmd.Tenant, t.ID(), cmd.UserID, cmd.Method, purpose, owed, c.d.Now())
 		}
 		locked, err := c.d.Orders.LockTrade(ctx, cmd.Tenant, t.ID())
 		if err != nil {
@@ -160,9 +162,68 @@ func (c *Core) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.P
 			result = open
 			return err
 		}
-		return c.d.Payments.Create(ctx, p)
+		return c.d.Payments.Create(ctx, result)
 	})
-	return result, err
+	if err != nil {
+		return nil, err
+	}
+	return c.registerIntent(ctx, prov, result)
+}
+
+// registerIntent asks the provider for the intent of a pending payment that has none yet and
+// saves its reference. Asking again for the same payment registers the same intent.
+func (c *Core) registerIntent(ctx context.Context, prov payment.Provider, p *payment.Payment) (*payment.Payment, error) {
+	if p.Status() != payment.Pending || p.ProviderRef() != "" {
+		return p, nil
+	}
+	ref, err := prov.CreateIntent(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("trade: create intent: %w", err)
+	}
+	var out *payment.Payment
+	err = c.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		locked, err := c.d.Payments.Lock(ctx, p.ID())
+		if err != nil {
+			return err
+		}
+		out = locked
+		if locked.ProviderRef() != "" {
+			return nil
+		}
+		locked.SetProviderRef(ref)
+		return c.d.Payments.Save(ctx, locked)
+	})
+	return out, err
+}
+
+// CloseUnregistered closes up to limit payments still pending without a provider reference that
+// were written before: their intent was never handed to a buyer (the node stopped between writing
+// the payment and asking the provider, or the provider never answered), so nothing can pay them.
+// Should the provider still report one paid, its callback is accepted and the money, which no
+// trade takes from a closed payment, is owed back. It returns how many it closed.
+func (c *Core) CloseUnregistered(ctx context.Context, before time.Time, limit int) (int, error) {
+	ps, err := c.d.Payments.Unregistered(ctx, before, limit)
+	if err != nil {
+		return 0, err
+	}
+	closed := 0
+	for _, peek := range ps {
+		err := c.d.Tx.InTx(ctx, func(ctx context.Context) error {
+			p, err := c.d.Payments.Lock(ctx, peek.ID())
+			if err != nil {
+				return err
+			}
+			if p.ProviderRef() != "" || !p.Close(c.d.Now()) {
+				return nil // registered or settled since
+			}
+			closed++
+			return c.d.Payments.Save(ctx, p)
+		})
+		if err != nil {
+			return closed, err
+		}
+	}
+	return closed, nil
 }
 
 func (c *Core) openPayment(ctx context.Context, t *order.Trade, method string, purpose payment.Purpose, amount money.Amount) (*payment.Payment, error) {
@@ -210,9 +271,11 @@ func (c *Core) HandlePaymentCallback(ctx context.Context, providerName string, h
 	if peek.Provider() != providerName {
 		return errkind.WithDetail(payment.ErrInvalidCallback, "payment %s belongs to another provider", n.PaymentID)
 	}
-	// The provider's reference names the intent it settled: a callback for another intent (or
-	// for one this payment never registered) settles nothing, whatever its signature.
-	if peek.ProviderRef() == "" || n.ProviderRef != peek.ProviderRef() {
+	// The provider's reference names the intent it settled: a callback for another intent settles
+	// nothing, whatever its signature. A payment whose reference was never saved (the node
+	// stopped after the provider registered it) takes the one the provider names: it registers
+	// one intent per payment, and the callback is signed.
+	if n.ProviderRef == "" || (peek.ProviderRef() != "" && n.ProviderRef != peek.ProviderRef()) {
 		return errkind.WithDetail(payment.ErrInvalidCallback, "callback's provider reference does not match payment %s", n.PaymentID)
 	}
 	if n.Amount != peek.Amount().Minor() || n.Currency != peek.Amount().Currency().Code() {
@@ -229,6 +292,11 @@ func (c *Core) HandlePaymentCallback(ctx context.Context, providerName string, h
 		p, err := c.d.Payments.Lock(ctx, n.PaymentID)
 		if err != nil {
 			return err
+		}
+		if p.ProviderRef() == "" {
+			p.SetProviderRef(n.ProviderRef)
+		} else if p.ProviderRef() != n.ProviderRef {
+			return errkind.WithDetail(payment.ErrInvalidCallback, "callback's provider reference does not match payment %s", n.PaymentID)
 		}
 		wasClosed := p.Status() == payment.Closed
 		now := c.d.Now()

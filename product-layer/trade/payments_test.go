@@ -121,3 +121,120 @@ func TestPaymentsGoThroughTheTradesFlow(t *testing.T) {
 		}
 	})
 }
+
+// flakyProvider is the sandbox whose CreateIntent fails while down is set.
+type flakyProvider struct {
+	*sandboxpay.Provider
+	down bool
+}
+
+func (p *flakyProvider) CreateIntent(ctx context.Context, pay *payment.Payment) (string, error) {
+	if p.down {
+		return "", payment.ErrProviderFailed
+	}
+	return p.Provider.CreateIntent(ctx, pay)
+}
+
+// TestIntentsLeftBetweenSteps: a payment is written before its provider is asked. A provider that
+// does not answer leaves the payment pending without an intent; asking again (the same key, or
+// the same pending payment) registers it once. A payment whose intent was registered but whose
+// reference was never saved (the node stopped) takes the reference from the provider's signed
+// callback. One nobody came back for is closed by the sweep, and money that still arrives for it
+// is owed back.
+func TestIntentsLeftBetweenSteps(t *testing.T) {
+	sets := append(migrations(), idempotency.Migrations())
+	daltest.Each(t, sets, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		ids, _ := idgen.New(5)
+		sb, err := sandboxpay.New(sandboxpay.Config{Secret: "0123456789abcdef", CallbackURL: "http://127.0.0.1:1/unused"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prov := &flakyProvider{Provider: sb, down: true}
+		now := time.UnixMilli(1_800_000_000_000)
+		core := trade.New(trade.Deps{Tx: db, Orders: ordersql.New(db), Inventory: f.inv, Payments: f.pays, IDs: ids,
+			Idempotency: idempotency.New(db), Providers: []payment.Provider{prov}, Now: func() time.Time { return now },
+			Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") })})
+		flow := &depositFlow{}
+		core.Register(flow)
+		deposits := func() []*payment.Payment { // the fixture's trade holds a full payment of its own
+			ps, err := f.pays.ByTrade(ctx, "t1", "T1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []*payment.Payment
+			for _, p := range ps {
+				if p.Purpose() == payment.Deposit {
+					out = append(out, p)
+				}
+			}
+			return out
+		}
+		cmd := trade.CreatePayment{Tenant: "t1", UserID: "u1", TradeID: "T1", Method: "sandbox", IdempotencyKey: "k1", Purpose: payment.Deposit}
+		if _, err := core.CreatePayment(ctx, cmd); !errors.Is(err, payment.ErrProviderFailed) {
+			t.Fatalf("provider down: %v", err)
+		}
+		ps := deposits()
+		if len(ps) != 1 || ps[0].Status() != payment.Pending || ps[0].ProviderRef() != "" {
+			t.Fatalf("after the provider failed: %v", ps)
+		}
+		prov.down = false
+		p, err := core.CreatePayment(ctx, cmd)
+		if err != nil || p.ID() != ps[0].ID() || p.ProviderRef() == "" {
+			t.Fatalf("the same key once the provider is back: %v %v", p, err)
+		}
+		cmd.IdempotencyKey = ""
+		if again, err := core.CreatePayment(ctx, cmd); err != nil || again.ID() != p.ID() || again.ProviderRef() != p.ProviderRef() {
+			t.Fatalf("no key, the same pending payment: %v %v", again, err)
+		}
+
+		// Registered at the provider, its reference lost with the node.
+		if _, err := db.Primary().Exec(`UPDATE payments SET provider_ref = '' WHERE payment_id = ?`, p.ID()); err != nil {
+			t.Fatal(err)
+		}
+		lost, _ := f.pays.Get(ctx, p.ID())
+		deliver := func(p *payment.Payment) error {
+			body, h := sb.Callback(p, payment.OutcomeSucceeded)
+			return core.HandlePaymentCallback(ctx, "sandbox", http.Header(h), body)
+		}
+		if err := deliver(lost); err != nil || len(flow.collected) != 1 {
+			t.Fatalf("a callback for a payment whose reference was lost: %v, collected %v", err, flow.collected)
+		}
+		if got, _ := f.pays.Get(ctx, p.ID()); got.ProviderRef() != p.ProviderRef() || got.Status() != payment.Succeeded {
+			t.Fatalf("the payment took %q (%s); want %q", got.ProviderRef(), got.Status(), p.ProviderRef())
+		}
+
+		// Another left without an intent: the sweep closes it once it is old enough.
+		prov.down = true
+		cmd.IdempotencyKey = "k3"
+		if _, err := core.CreatePayment(ctx, cmd); err == nil {
+			t.Fatal("provider down again")
+		}
+		prov.down = false
+		if n, err := core.CloseUnregistered(ctx, now, 10); err != nil || n != 0 {
+			t.Fatalf("a fresh unregistered payment swept: %d %v", n, err)
+		}
+		now = now.Add(10 * time.Minute)
+		if n, err := core.CloseUnregistered(ctx, now.Add(-5*time.Minute), 10); err != nil || n != 1 {
+			t.Fatalf("sweep: closed %d, %v", n, err)
+		}
+		ps = deposits()
+		var swept *payment.Payment
+		for _, q := range ps {
+			if q.ID() != p.ID() {
+				swept = q
+			}
+		}
+		if swept == nil || swept.Status() != payment.Closed {
+			t.Fatalf("after the sweep: %v", ps)
+		}
+		if err := deliver(swept); err != nil {
+			t.Fatal(err)
+		}
+		var owed int
+		if err := db.Primary().QueryRow(`SELECT COUNT(*) FROM outbox_events WHERE topic = ?`, trade.TopicPaymentRefundOwed).Scan(&owed); err != nil || owed != 1 {
+			t.Fatalf("money for a swept payment: %d owed back, %v", owed, err)
+		}
+	})
+}

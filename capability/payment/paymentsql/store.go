@@ -203,3 +203,14 @@ func (s *Store) RefundsOfOrders(ctx context.Context, tenant string, orderIDs []s
 	}
 	return out, nil
 }
+
+// Unregistered implements payment.Store.
+func (s *Store) Unregistered(ctx context.Context, before time.Time, limit int) ([]*payment.Payment, error) {
+	out, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (*payment.Payment, error) { return scan(r) },
+		`SELECT `+cols+` FROM payments WHERE status = ? AND provider_ref = '' AND created_at < ? ORDER BY created_at LIMIT ?`,
+		string(payment.Pending), before.UnixMilli(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("paymentsql: unregistered: %w", err)
+	}
+	return out, nil
+}

@@ -83,9 +83,14 @@ func New(cfg Config) (*Provider, error) {
 // Name implements payment.Provider.
 func (p *Provider) Name() string { return "sandbox" }
 
-// CreateIntent implements payment.Provider.
-func (p *Provider) CreateIntent(_ context.Context, _ *payment.Payment) (string, error) {
-	return "sbx_" + randomHex(12), nil
+// CreateIntent implements payment.Provider: one intent per payment id, as real providers
+// deduplicate on the merchant's order number.
+func (p *Provider) CreateIntent(_ context.Context, pay *payment.Payment) (string, error) {
+	return p.intentRef(pay.ID()), nil
+}
+
+func (p *Provider) intentRef(paymentID string) string {
+	return "sbx_" + p.Sign("intent", []byte(paymentID))[:24]
 }
 
 // Refund implements payment.Provider.
@@ -153,9 +158,15 @@ func (p *Provider) VerifyCallback(h http.Header, body []byte) (payment.Notificat
 		Amount: cb.Amount, Currency: cb.Currency, Outcome: o}, nil
 }
 
-// Callback builds a signed callback for pay with outcome: the body and its headers.
+// Callback builds a signed callback for pay with outcome: the body and its headers. It names the
+// intent by pay's reference, or (a payment whose reference the platform never saved) by the one
+// the provider registered for its id.
 func (p *Provider) Callback(pay *payment.Payment, outcome payment.Outcome) ([]byte, http.Header) {
-	body, _ := json.Marshal(callback{NotifyID: "ntf_" + randomHex(12), PaymentID: pay.ID(), ProviderRef: pay.ProviderRef(),
+	ref := pay.ProviderRef()
+	if ref == "" {
+		ref = p.intentRef(pay.ID())
+	}
+	body, _ := json.Marshal(callback{NotifyID: "ntf_" + randomHex(12), PaymentID: pay.ID(), ProviderRef: ref,
 		Amount: pay.Amount().Minor(), Currency: pay.Amount().Currency().Code(), Outcome: string(outcome)})
 	ts := strconv.FormatInt(p.now().Unix(), 10)
 	h := http.Header{}

@@ -58,6 +58,7 @@ import (
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/presale"
 	"github.com/atriumtrade/atrium/product-layer/presale/presalesql"
+	"github.com/atriumtrade/atrium/product-layer/trade"
 	"github.com/atriumtrade/atrium/product-layer/trade/tradesql"
 	"github.com/atriumtrade/atrium/product-layer/tradesvc"
 )
@@ -211,10 +212,14 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	svr := tradeservice.NewServer(handler, opts...)
 	runCtx, stop := context.WithCancel(context.Background())
 	t := &Trade{DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop, errc: make(chan error, 1), log: log}
-	t.wg.Add(4)
+	t.wg.Add(5)
 	go func() {
 		defer t.wg.Done()
 		expireHolds(runCtx, inv, now, cfg.Node.TimerInterval, log)
+	}()
+	go func() {
+		defer t.wg.Done()
+		closeUnregistered(runCtx, flow.Core(), now, log)
 	}()
 	go func() {
 		defer t.wg.Done()
@@ -246,6 +251,35 @@ func expireHolds(ctx context.Context, inv *inventory.Service, now func() time.Ti
 		}
 		if err != nil && ctx.Err() == nil {
 			log.Warn("expire hot reservations", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Payments written but never registered with their provider (see trade.Core.CreatePayment) are
+// closed once intentGrace has passed: long enough for any request still registering one to finish.
+const (
+	intentGrace = 2 * time.Minute
+	intentSweep = 30 * time.Second
+)
+
+// closeUnregistered closes, every intentSweep, the payments a stopped node or a provider that
+// never answered left without an intent. Every trade node runs it; each close is a guarded update
+// under the payment's lock.
+func closeUnregistered(ctx context.Context, core *trade.Core, now func() time.Time, log *slog.Logger) {
+	tick := time.NewTicker(intentSweep)
+	defer tick.Stop()
+	for {
+		n, err := core.CloseUnregistered(ctx, now().Add(-intentGrace), 100)
+		if n > 0 {
+			log.Info("closed payments whose intent was never registered with the provider", "count", n)
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Warn("close unregistered payments", "err", err)
 		}
 		select {
 		case <-ctx.Done():
