@@ -18,6 +18,7 @@ import (
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/components/dal/daltest"
 	"github.com/atriumtrade/atrium/components/dal/idgen"
+	"github.com/atriumtrade/atrium/components/mq/delay"
 	"github.com/atriumtrade/atrium/components/mq/outbox"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
@@ -117,7 +118,7 @@ func (f *fixture) level(t *testing.T, sku string) inventory.Level {
 }
 
 func migrations() []dal.Migrations {
-	return []dal.Migrations{inventorysql.Migrations(), ordersql.Migrations(), paymentsql.Migrations(), outbox.Migrations()}
+	return []dal.Migrations{inventorysql.Migrations(), ordersql.Migrations(), paymentsql.Migrations(), outbox.Migrations(), delay.Migrations()}
 }
 
 // TestReadsAreTheActorsOwn: a buyer reads only their own trades and orders; an operator reads

@@ -251,10 +251,14 @@ func (c *Core) Payment(ctx context.Context, tenant, paymentID string) (*payment.
 	return p, nil
 }
 
+// ReasonUnclaimed is the reason of a refund of money that nothing took.
+const ReasonUnclaimed = "unclaimed_payment"
+
 // HandlePaymentCallback verifies a provider callback and applies it: the payment it names
 // settles, and if it succeeded, the trade's flow applies it to what it covers. A replayed
 // callback changes nothing. Money that nothing takes (a payment closed, or its trade moved on)
-// is recorded, and a payment.refund_required event asks for it to go back.
+// is recorded, owed back (a refund the durable refund job asks the provider for), and a
+// payment.refund_required event says so.
 func (c *Core) HandlePaymentCallback(ctx context.Context, providerName string, header http.Header, body []byte) error {
 	prov, ok := c.providers[providerName]
 	if !ok {
@@ -322,6 +326,11 @@ func (c *Core) HandlePaymentCallback(ctx context.Context, providerName string, h
 		}
 		if took {
 			return nil
+		}
+		// Nothing takes the money: it is owed back, and the durable refund job gives it back
+		// through the provider (named after the trade's first order, as a refund always is).
+		if _, err := c.OweRefund(ctx, p, t.Orders()[0].ID(), ReasonUnclaimed, p.Amount()); err != nil {
+			return err
 		}
 		_, err = c.d.Outbox.Append(ctx, TopicPaymentRefundOwed, p.ID(), RefundOwed{Tenant: tenant, PaymentID: p.ID(),
 			TradeID: p.TradeID(), Amount: p.Amount().Minor(), Currency: p.Amount().Currency().Code(), At: now})

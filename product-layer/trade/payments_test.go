@@ -18,6 +18,7 @@ import (
 	"github.com/atriumtrade/atrium/components/dal/daltest"
 	"github.com/atriumtrade/atrium/components/dal/idempotency"
 	"github.com/atriumtrade/atrium/components/dal/idgen"
+	"github.com/atriumtrade/atrium/components/mq/delay"
 	"github.com/atriumtrade/atrium/components/mq/outbox"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
@@ -65,7 +66,7 @@ func TestPaymentsGoThroughTheTradesFlow(t *testing.T) {
 		}
 		core := trade.New(trade.Deps{Tx: db, Orders: ordersql.New(db), Inventory: f.inv, Payments: f.pays, IDs: ids,
 			Idempotency: idempotency.New(db), Providers: []payment.Provider{sb},
-			Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") })})
+			Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }), Timers: delay.New(db, func() string { return ids.NextString("J") })})
 		cmd := trade.CreatePayment{Tenant: "t1", UserID: "u1", TradeID: "T1", Method: "sandbox", IdempotencyKey: "k1"}
 		if _, err := core.CreatePayment(ctx, cmd); err == nil {
 			t.Fatal("a payment for a trade no flow runs")
@@ -116,6 +117,13 @@ func TestPaymentsGoThroughTheTradesFlow(t *testing.T) {
 		if got, _ := f.pays.Get(ctx, p2.ID()); got.Status() != payment.Succeeded {
 			t.Fatalf("the refused deposit is %s; want succeeded (the money did arrive)", got.Status())
 		}
+		if rs, err := f.pays.RefundsOfPayment(ctx, p2.ID()); err != nil || len(rs) != 1 || rs[0].Amount().Minor() != 300 ||
+			rs[0].Reason() != trade.ReasonUnclaimed {
+			t.Fatalf("money nothing takes is owed back: %v %v", rs, err)
+		}
+		if err := deliver(p2, payment.OutcomeSucceeded); err != nil || owed() != 1 {
+			t.Fatalf("the callback replayed: %v, %d owed", err, owed())
+		}
 		if _, err := core.Payment(ctx, "t2", p.ID()); !errors.Is(err, payment.ErrNotFound) {
 			t.Fatalf("another tenant's payment: %v", err)
 		}
@@ -155,7 +163,7 @@ func TestIntentsLeftBetweenSteps(t *testing.T) {
 		now := time.UnixMilli(1_800_000_000_000)
 		core := trade.New(trade.Deps{Tx: db, Orders: ordersql.New(db), Inventory: f.inv, Payments: f.pays, IDs: ids,
 			Idempotency: idempotency.New(db), Providers: []payment.Provider{prov}, Now: func() time.Time { return now },
-			Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") })})
+			Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }), Timers: delay.New(db, func() string { return ids.NextString("J") })})
 		flow := &depositFlow{}
 		core.Register(flow)
 		deposits := func() []*payment.Payment { // the fixture's trade holds a full payment of its own

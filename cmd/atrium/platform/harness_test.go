@@ -139,6 +139,19 @@ func (r reply) data() map[string]any {
 
 func (s *stack) do(method, path, token string, body any, headers ...string) reply {
 	s.t.Helper()
+	r, err := s.attempt(method, path, token, body, headers...)
+	if err != nil {
+		// Errorf, not Fatalf: do is called from the goroutines of races, where FailNow is not
+		// allowed. The zero status fails whatever the caller expects of the reply.
+		s.t.Errorf("%s %s: %v", method, path, err)
+		return reply{raw: err.Error()}
+	}
+	return r
+}
+
+// attempt sends one request and returns its reply, or the error of a request that got none (the
+// server is down).
+func (s *stack) attempt(method, path, token string, body any, headers ...string) (reply, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -158,16 +171,13 @@ func (s *stack) do(method, path, token string, body any, headers ...string) repl
 	}
 	resp, err := s.http.Do(req)
 	if err != nil {
-		// Errorf, not Fatalf: do is called from the goroutines of races, where FailNow is not
-		// allowed. The zero status fails whatever the caller expects of the reply.
-		s.t.Errorf("%s %s: %v", method, path, err)
-		return reply{raw: err.Error()}
+		return reply{}, err
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	r := reply{status: resp.StatusCode, raw: string(raw)}
 	_ = json.Unmarshal(raw, &r.body)
-	return r
+	return r, nil
 }
 
 // placeRetrying places an order as a well-behaved client does under load: told 503 (the node is
