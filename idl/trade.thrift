@@ -827,14 +827,21 @@ struct DeletePriceListResponse {
     1: string priceListId
 }
 
-service TradeService {
+// The trade node serves these services on one Kitex server. Reads and the lifecycle work on every
+// kind of trade (dispatched on its stored scenario); each flow has a service for its own verbs;
+// each capability's operators have theirs.
+
+// Reads of trades and orders, whatever their flow.
+service TradeQueries {
     // Ping answers when the service and its database can serve.
     PingResponse Ping(1: PingRequest req)
-    QuoteResponse Quote(1: QuoteRequest req)
-    Trade PlaceOrder(1: PlaceOrderRequest req)
     Trade GetTrade(1: TradeRef req)
     Order GetOrder(1: OrderRef req)
     ListOrdersResponse ListOrders(1: ListOrdersRequest req)
+}
+
+// What happens to a trade once placed, whatever its flow: the trade's stored scenario decides.
+service TradeLifecycle {
     Order CancelOrder(1: OrderRef req)
     Order ShipOrder(1: ShipOrderRequest req)
     Order DeliverOrder(1: DeliverOrderRequest req)
@@ -844,19 +851,48 @@ service TradeService {
     Payment CreatePayment(1: CreatePaymentRequest req)
     Payment SimulatePayment(1: SimulatePaymentRequest req)
     PaymentCallbackResponse PaymentCallback(1: PaymentCallbackRequest req)
+}
+
+// Fixed-price trades: quote and place at catalog prices (flow fixed_price).
+service FixedPrice {
+    QuoteResponse Quote(1: QuoteRequest req)
+    Trade PlaceOrder(1: PlaceOrderRequest req)
+}
+
+// Pre-sale trades: quote and place in a campaign (flow presale, presaleId).
+service Presale {
+    QuoteResponse QuotePresale(1: QuoteRequest req)
+    Trade PlacePresaleOrder(1: PlaceOrderRequest req)
+}
+
+// Cash-on-delivery trades: quote with whether COD is offered, and place (flow cod).
+service CashOnDelivery {
+    QuoteResponse QuoteCod(1: QuoteRequest req)
+    Trade PlaceCodOrder(1: PlaceOrderRequest req)
+}
+
+service CatalogAdmin {
     SKU UpsertSKU(1: UpsertSKURequest req)
     SKU GetSKU(1: SKURef req)
     StockResponse SetStock(1: SetStockRequest req)
     StockResponse GetStock(1: SKURef req)
     Warehouse PutWarehouse(1: PutWarehouseRequest req)
     ListWarehousesResponse ListWarehouses(1: ListWarehousesRequest req)
+}
+
+service DeliveryAdmin {
     ShippingTemplate PutShippingTemplate(1: PutShippingTemplateRequest req)
     ListShippingTemplatesResponse ListShippingTemplates(1: ListShippingTemplatesRequest req)
+}
+
+service PricingAdmin {
     PriceList PutPriceList(1: PutPriceListRequest req)
     PriceList GetPriceList(1: PriceListRef req)
     ListPriceListsResponse ListPriceLists(1: ListPriceListsRequest req)
     DeletePriceListResponse DeletePriceList(1: PriceListRef req)
+}
 
+service ExtensionsAdmin {
     ListPointsResponse ListExtensionPoints(1: ListPointsRequest req)
     ValidateScriptResponse ValidateScript(1: ValidateScriptRequest req)
     ScriptVersion UploadScript(1: UploadScriptRequest req)
@@ -866,10 +902,14 @@ service TradeService {
     ListScriptVersionsResponse ListScriptVersions(1: ListScriptVersionsRequest req)
     ListPublicationsResponse ListPublications(1: ListPublicationsRequest req)
     OrderScriptRunsResponse OrderScriptRuns(1: OrderScriptRunsRequest req)
+}
 
+service FrontendsAdmin {
     Frontend RegisterFrontend(1: RegisterFrontendRequest req)
     ListFrontendsResponse ListFrontends(1: ListFrontendsRequest req)
+}
 
+service DiscountAdmin {
     Promotion PutPromotion(1: PutPromotionRequest req)
     Promotion GetPromotion(1: PromotionRef req)
     ListPromotionsResponse ListPromotions(1: ListPromotionsRequest req)
@@ -877,15 +917,22 @@ service TradeService {
     Coupon GetCoupon(1: CouponRef req)
     Campaign PutCampaign(1: PutCampaignRequest req)
     Campaign GetCampaign(1: CampaignRef req)
+}
 
+service LimitsAdmin {
     LimitRule PutLimitRule(1: PutLimitRuleRequest req)
     LimitRule GetLimitRule(1: LimitRuleRef req)
     ListLimitRulesResponse ListLimitRules(1: ListLimitRulesRequest req)
+}
 
+service PresaleAdmin {
     PresaleCampaign PutPresale(1: PutPresaleRequest req)
     PresaleCampaign GetPresale(1: PresaleRef req)
     CancelPresaleResponse CancelPresale(1: PresaleRef req)
+}
 
+service CodAdmin {
     CodRules PutCodRules(1: PutCodRulesRequest req)
     CodRules GetCodRules(1: GetCodRulesRequest req)
 }
+

@@ -52,7 +52,7 @@ func (g *Gateway) putCodRules(ch *channel) call {
 		for _, rg := range v.Regions {
 			r.Regions = append(r.Regions, &trade.CodRegion{Country: rg.Country, Province: rg.Province, City: rg.City})
 		}
-		resp, err := g.client.PutCodRules(ctx, &trade.PutCodRulesRequest{Caller: callerOf(c), Rules: r})
+		resp, err := g.rpc.CodRules.PutCodRules(ctx, &trade.PutCodRulesRequest{Caller: callerOf(c), Rules: r})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
@@ -61,7 +61,7 @@ func (g *Gateway) putCodRules(ch *channel) call {
 }
 
 func (g *Gateway) getCodRules(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.GetCodRules(ctx, &trade.GetCodRulesRequest{Caller: callerOf(c)})
+	resp, err := g.rpc.CodRules.GetCodRules(ctx, &trade.GetCodRulesRequest{Caller: callerOf(c)})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}

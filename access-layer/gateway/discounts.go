@@ -95,7 +95,7 @@ func (g *Gateway) putPromotion(ch *channel) call {
 			return 0, nil, err
 		}
 		v.ID = c.Param("promotionId")
-		resp, err := g.client.PutPromotion(ctx, &trade.PutPromotionRequest{Caller: callerOf(c), Promotion: promotionDTO(v)})
+		resp, err := g.rpc.Discounts.PutPromotion(ctx, &trade.PutPromotionRequest{Caller: callerOf(c), Promotion: promotionDTO(v)})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
@@ -104,7 +104,7 @@ func (g *Gateway) putPromotion(ch *channel) call {
 }
 
 func (g *Gateway) getPromotion(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.GetPromotion(ctx, &trade.PromotionRef{Caller: callerOf(c), Id: c.Param("promotionId")})
+	resp, err := g.rpc.Discounts.GetPromotion(ctx, &trade.PromotionRef{Caller: callerOf(c), Id: c.Param("promotionId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -112,7 +112,7 @@ func (g *Gateway) getPromotion(ctx context.Context, c *app.RequestContext) (int,
 }
 
 func (g *Gateway) listPromotions(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.ListPromotions(ctx, &trade.ListPromotionsRequest{Caller: callerOf(c)})
+	resp, err := g.rpc.Discounts.ListPromotions(ctx, &trade.ListPromotionsRequest{Caller: callerOf(c)})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -129,7 +129,7 @@ func (g *Gateway) putCoupon(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &v); err != nil {
 			return 0, nil, err
 		}
-		resp, err := g.client.PutCoupon(ctx, &trade.PutCouponRequest{Caller: callerOf(c), Coupon: &trade.Coupon{Code: c.Param("code"),
+		resp, err := g.rpc.Discounts.PutCoupon(ctx, &trade.PutCouponRequest{Caller: callerOf(c), Coupon: &trade.Coupon{Code: c.Param("code"),
 			PromotionId: v.PromotionID, TotalUses: v.TotalUses, PerUser: v.PerUser, ValidFrom: v.ValidFrom, ValidTo: v.ValidTo}})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
@@ -139,7 +139,7 @@ func (g *Gateway) putCoupon(ch *channel) call {
 }
 
 func (g *Gateway) getCoupon(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.GetCoupon(ctx, &trade.CouponRef{Caller: callerOf(c), Code: c.Param("code")})
+	resp, err := g.rpc.Discounts.GetCoupon(ctx, &trade.CouponRef{Caller: callerOf(c), Code: c.Param("code")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -152,7 +152,7 @@ func (g *Gateway) putCampaign(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &v); err != nil {
 			return 0, nil, err
 		}
-		resp, err := g.client.PutCampaign(ctx, &trade.PutCampaignRequest{Caller: callerOf(c), Campaign: &trade.Campaign{
+		resp, err := g.rpc.Discounts.PutCampaign(ctx, &trade.PutCampaignRequest{Caller: callerOf(c), Campaign: &trade.Campaign{
 			Id: c.Param("campaignId"), Name: v.Name, Currency: v.Currency, Budget: v.Budget}})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
@@ -162,7 +162,7 @@ func (g *Gateway) putCampaign(ch *channel) call {
 }
 
 func (g *Gateway) getCampaign(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.GetCampaign(ctx, &trade.CampaignRef{Caller: callerOf(c), Id: c.Param("campaignId")})
+	resp, err := g.rpc.Discounts.GetCampaign(ctx, &trade.CampaignRef{Caller: callerOf(c), Id: c.Param("campaignId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}

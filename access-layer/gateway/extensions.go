@@ -141,7 +141,7 @@ func (g *Gateway) extensionRoutes(ch *channel) {
 }
 
 func (g *Gateway) listPoints(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.ListExtensionPoints(ctx, &trade.ListPointsRequest{Caller: callerOf(c)})
+	resp, err := g.rpc.Extensions.ListExtensionPoints(ctx, &trade.ListPointsRequest{Caller: callerOf(c)})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -160,7 +160,7 @@ func (g *Gateway) validateScript(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		resp, err := g.client.ValidateScript(ctx, &trade.ValidateScriptRequest{Caller: callerOf(c), Source: req.Source})
+		resp, err := g.rpc.Extensions.ValidateScript(ctx, &trade.ValidateScriptRequest{Caller: callerOf(c), Source: req.Source})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
@@ -179,7 +179,7 @@ func (g *Gateway) uploadScript(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		resp, err := g.client.UploadScript(ctx, &trade.UploadScriptRequest{Caller: callerOf(c), ScriptId: c.Param("scriptId"),
+		resp, err := g.rpc.Extensions.UploadScript(ctx, &trade.UploadScriptRequest{Caller: callerOf(c), ScriptId: c.Param("scriptId"),
 			Source: req.Source, Notes: req.Notes})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
@@ -189,7 +189,7 @@ func (g *Gateway) uploadScript(ch *channel) call {
 }
 
 func (g *Gateway) listVersions(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.ListScriptVersions(ctx, &trade.ListScriptVersionsRequest{Caller: callerOf(c), ScriptId: c.Param("scriptId")})
+	resp, err := g.rpc.Extensions.ListScriptVersions(ctx, &trade.ListScriptVersionsRequest{Caller: callerOf(c), ScriptId: c.Param("scriptId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -217,7 +217,7 @@ func (g *Gateway) testRun(ch *channel) call {
 		if len(req.Previous) > 0 && string(req.Previous) != "null" {
 			r.Previous = req.Previous
 		}
-		resp, err := g.client.TestRunScript(ctx, r)
+		resp, err := g.rpc.Extensions.TestRunScript(ctx, r)
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
@@ -232,7 +232,7 @@ func publicationViewOf(p *trade.Publication) publicationView {
 }
 
 func (g *Gateway) listPublications(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.ListPublications(ctx, &trade.ListPublicationsRequest{Caller: callerOf(c)})
+	resp, err := g.rpc.Extensions.ListPublications(ctx, &trade.ListPublicationsRequest{Caller: callerOf(c)})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -249,7 +249,7 @@ func (g *Gateway) publish(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		resp, err := g.client.PublishScript(ctx, &trade.PublishScriptRequest{Caller: callerOf(c), Scope: req.Scope, ScriptId: req.ScriptID,
+		resp, err := g.rpc.Extensions.PublishScript(ctx, &trade.PublishScriptRequest{Caller: callerOf(c), Scope: req.Scope, ScriptId: req.ScriptID,
 			Version: req.Version, GrayBasisPoints: req.GrayBasisPoints})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
@@ -264,7 +264,7 @@ func (g *Gateway) rollback(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		resp, err := g.client.RollbackScript(ctx, &trade.RollbackScriptRequest{Caller: callerOf(c), Scope: req.Scope, Point: req.Point})
+		resp, err := g.rpc.Extensions.RollbackScript(ctx, &trade.RollbackScriptRequest{Caller: callerOf(c), Scope: req.Scope, Point: req.Point})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
@@ -278,7 +278,7 @@ func (g *Gateway) rollback(ch *channel) call {
 }
 
 func (g *Gateway) orderRuns(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.OrderScriptRuns(ctx, &trade.OrderScriptRunsRequest{Caller: callerOf(c), OrderId: c.Param("orderId")})
+	resp, err := g.rpc.Extensions.OrderScriptRuns(ctx, &trade.OrderScriptRunsRequest{Caller: callerOf(c), OrderId: c.Param("orderId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}

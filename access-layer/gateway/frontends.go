@@ -112,7 +112,7 @@ func (g *Gateway) registerFrontend(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		resp, err := g.client.RegisterFrontend(ctx, &trade.RegisterFrontendRequest{Caller: callerOf(c), FrontendId: c.Param("frontendId"),
+		resp, err := g.rpc.Frontends.RegisterFrontend(ctx, &trade.RegisterFrontendRequest{Caller: callerOf(c), FrontendId: c.Param("frontendId"),
 			BizCode: req.BizCode, Channel: req.Channel})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
@@ -123,7 +123,7 @@ func (g *Gateway) registerFrontend(ch *channel) call {
 }
 
 func (g *Gateway) listFrontends(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.ListFrontends(ctx, &trade.ListFrontendsRequest{Caller: callerOf(c)})
+	resp, err := g.rpc.Frontends.ListFrontends(ctx, &trade.ListFrontendsRequest{Caller: callerOf(c)})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}

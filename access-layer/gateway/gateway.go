@@ -33,7 +33,6 @@ import (
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/tradeservice"
 )
 
 // Config of the gateway.
@@ -78,7 +77,7 @@ func (c Config) Validate() error {
 type Gateway struct {
 	cfg     Config
 	secret  []byte
-	client  tradeservice.Client
+	rpc     Clients
 	log     *slog.Logger
 	h       *server.Hertz
 	metrics *metrics
@@ -103,7 +102,7 @@ type options struct {
 func WithListener(ln net.Listener) Option { return func(o *options) { o.listener = ln } }
 
 // New builds the gateway and its routes. It does not start serving.
-func New(cfg Config, client tradeservice.Client, log *slog.Logger, opts ...Option) (*Gateway, error) {
+func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -134,11 +133,11 @@ func New(cfg Config, client tradeservice.Client, log *slog.Logger, opts ...Optio
 	if o.listener != nil {
 		hopts = append(hopts, server.WithListener(o.listener))
 	}
-	g := &Gateway{cfg: cfg, secret: []byte(cfg.JWTSecret), client: client, log: log, h: server.New(hopts...),
+	g := &Gateway{cfg: cfg, secret: []byte(cfg.JWTSecret), rpc: rpc, log: log, h: server.New(hopts...),
 		metrics: newMetrics(), now: time.Now}
 	g.bg, g.stop = context.WithCancel(context.Background())
 	g.frontends = newFrontends(func(ctx context.Context) ([]*trade.Frontend, error) {
-		resp, err := client.ListFrontends(ctx, &trade.ListFrontendsRequest{Caller: &trade.Caller{Role: "system", Channel: "gateway"}})
+		resp, err := rpc.Frontends.ListFrontends(ctx, &trade.ListFrontendsRequest{Caller: &trade.Caller{Role: "system", Channel: "gateway"}})
 		if err != nil {
 			return nil, rpcerr.FromKitex(err)
 		}

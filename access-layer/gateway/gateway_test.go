@@ -54,7 +54,7 @@ func TestEveryCodeIsInTheTable(t *testing.T) {
 
 func newTestGateway(t *testing.T, dev bool) *Gateway {
 	t.Helper()
-	g, err := New(Config{Addr: "127.0.0.1:0", JWTSecret: strings.Repeat("s", 32), DevMode: dev}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	g, err := New(Config{Addr: "127.0.0.1:0", JWTSecret: strings.Repeat("s", 32), DevMode: dev}, Clients{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

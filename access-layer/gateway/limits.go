@@ -42,7 +42,7 @@ func (g *Gateway) putLimitRule(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &v); err != nil {
 			return 0, nil, err
 		}
-		resp, err := g.client.PutLimitRule(ctx, &trade.PutLimitRuleRequest{Caller: callerOf(c), Rule: &trade.LimitRule{
+		resp, err := g.rpc.Limits.PutLimitRule(ctx, &trade.PutLimitRuleRequest{Caller: callerOf(c), Rule: &trade.LimitRule{
 			Id: c.Param("ruleId"), Name: v.Name, Kind: v.Kind, Skus: v.Skus, Categories: v.Categories, Period: v.Period,
 			Unit: v.Unit, Max: v.Max, StartsAt: v.StartsAt, EndsAt: v.EndsAt, Timezone: v.Timezone, Disabled: v.Disabled}})
 		if err != nil {
@@ -53,7 +53,7 @@ func (g *Gateway) putLimitRule(ch *channel) call {
 }
 
 func (g *Gateway) getLimitRule(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.GetLimitRule(ctx, &trade.LimitRuleRef{Caller: callerOf(c), Id: c.Param("ruleId")})
+	resp, err := g.rpc.Limits.GetLimitRule(ctx, &trade.LimitRuleRef{Caller: callerOf(c), Id: c.Param("ruleId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -61,7 +61,7 @@ func (g *Gateway) getLimitRule(ctx context.Context, c *app.RequestContext) (int,
 }
 
 func (g *Gateway) listLimitRules(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.ListLimitRules(ctx, &trade.ListLimitRulesRequest{Caller: callerOf(c)})
+	resp, err := g.rpc.Limits.ListLimitRules(ctx, &trade.ListLimitRulesRequest{Caller: callerOf(c)})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}

@@ -51,7 +51,7 @@ type cancelPresaleView struct {
 }
 
 func (g *Gateway) cancelPresale(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.CancelPresale(ctx, &trade.PresaleRef{Caller: callerOf(c), Id: c.Param("presaleId")})
+	resp, err := g.rpc.Presales.CancelPresale(ctx, &trade.PresaleRef{Caller: callerOf(c), Id: c.Param("presaleId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -70,7 +70,7 @@ func (g *Gateway) putPresale(ch *channel) call {
 		for _, s := range v.Skus {
 			req.Skus = append(req.Skus, &trade.PresaleSKU{SkuId: s.SkuID, Price: s.Price, Deposit: s.Deposit, DepositCredit: s.DepositCredit})
 		}
-		resp, err := g.client.PutPresale(ctx, &trade.PutPresaleRequest{Caller: callerOf(c), Campaign: req})
+		resp, err := g.rpc.Presales.PutPresale(ctx, &trade.PutPresaleRequest{Caller: callerOf(c), Campaign: req})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
@@ -79,7 +79,7 @@ func (g *Gateway) putPresale(ch *channel) call {
 }
 
 func (g *Gateway) getPresale(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.GetPresale(ctx, &trade.PresaleRef{Caller: callerOf(c), Id: c.Param("presaleId")})
+	resp, err := g.rpc.Presales.GetPresale(ctx, &trade.PresaleRef{Caller: callerOf(c), Id: c.Param("presaleId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}

@@ -76,7 +76,7 @@ func (g *Gateway) putPriceList(ch *channel) call {
 		for _, p := range req.Prices {
 			in.Prices = append(in.Prices, &trade.ListedPrice{SkuId: p.SkuID, Price: p.Price})
 		}
-		resp, err := g.client.PutPriceList(ctx, &trade.PutPriceListRequest{Caller: callerOf(c), PriceList: in})
+		resp, err := g.rpc.Pricing.PutPriceList(ctx, &trade.PutPriceListRequest{Caller: callerOf(c), PriceList: in})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
@@ -85,7 +85,7 @@ func (g *Gateway) putPriceList(ch *channel) call {
 }
 
 func (g *Gateway) getPriceList(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.GetPriceList(ctx, &trade.PriceListRef{Caller: callerOf(c), PriceListId: c.Param("priceListId")})
+	resp, err := g.rpc.Pricing.GetPriceList(ctx, &trade.PriceListRef{Caller: callerOf(c), PriceListId: c.Param("priceListId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -93,7 +93,7 @@ func (g *Gateway) getPriceList(ctx context.Context, c *app.RequestContext) (int,
 }
 
 func (g *Gateway) listPriceLists(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.ListPriceLists(ctx, &trade.ListPriceListsRequest{Caller: callerOf(c)})
+	resp, err := g.rpc.Pricing.ListPriceLists(ctx, &trade.ListPriceListsRequest{Caller: callerOf(c)})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -105,7 +105,7 @@ func (g *Gateway) listPriceLists(ctx context.Context, c *app.RequestContext) (in
 }
 
 func (g *Gateway) deletePriceList(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.DeletePriceList(ctx, &trade.PriceListRef{Caller: callerOf(c), PriceListId: c.Param("priceListId")})
+	resp, err := g.rpc.Pricing.DeletePriceList(ctx, &trade.PriceListRef{Caller: callerOf(c), PriceListId: c.Param("priceListId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}

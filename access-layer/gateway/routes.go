@@ -164,7 +164,11 @@ func (g *Gateway) quote(ch *channel) call {
 		if d := req.Destination; d != nil {
 			r.Destination = &trade.Address{Country: d.Country, Province: d.Province, City: d.City, District: d.District}
 		}
-		resp, err := g.client.Quote(ctx, r)
+		quote, err := g.rpc.quoteIn(req.Flow)
+		if err != nil {
+			return 0, nil, err
+		}
+		resp, err := quote(ctx, r)
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
@@ -198,7 +202,11 @@ func (g *Gateway) placeOrder(ch *channel) call {
 			r.Address = &trade.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
 				District: a.District, Detail: a.Detail, PostalCode: a.PostalCode}
 		}
-		resp, err := g.client.PlaceOrder(ctx, r)
+		place, err := g.rpc.placeIn(req.Flow)
+		if err != nil {
+			return 0, nil, err
+		}
+		resp, err := place(ctx, r)
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
@@ -215,7 +223,7 @@ func (g *Gateway) listOrders(ctx context.Context, c *app.RequestContext) (int, a
 		}
 		limit = n
 	}
-	resp, err := g.client.ListOrders(ctx, &trade.ListOrdersRequest{Caller: callerOf(c), Limit: int32(limit), Cursor: c.Query("cursor")})
+	resp, err := g.rpc.Queries.ListOrders(ctx, &trade.ListOrdersRequest{Caller: callerOf(c), Limit: int32(limit), Cursor: c.Query("cursor")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -227,7 +235,7 @@ func (g *Gateway) listOrders(ctx context.Context, c *app.RequestContext) (int, a
 }
 
 func (g *Gateway) getOrder(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.GetOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
+	resp, err := g.rpc.Queries.GetOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -235,7 +243,7 @@ func (g *Gateway) getOrder(ctx context.Context, c *app.RequestContext) (int, any
 }
 
 func (g *Gateway) getTrade(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.GetTrade(ctx, &trade.TradeRef{Caller: callerOf(c), TradeId: c.Param("tradeId")})
+	resp, err := g.rpc.Queries.GetTrade(ctx, &trade.TradeRef{Caller: callerOf(c), TradeId: c.Param("tradeId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -252,7 +260,7 @@ func (g *Gateway) createPayment(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		resp, err := g.client.CreatePayment(ctx, &trade.CreatePaymentRequest{Caller: callerOf(c), TradeId: c.Param("tradeId"),
+		resp, err := g.rpc.Lifecycle.CreatePayment(ctx, &trade.CreatePaymentRequest{Caller: callerOf(c), TradeId: c.Param("tradeId"),
 			Method: req.Method, IdempotencyKey: key, Purpose: req.Purpose})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
@@ -262,7 +270,7 @@ func (g *Gateway) createPayment(ch *channel) call {
 }
 
 func (g *Gateway) cancelOrder(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.CancelOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
+	resp, err := g.rpc.Lifecycle.CancelOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -270,7 +278,7 @@ func (g *Gateway) cancelOrder(ctx context.Context, c *app.RequestContext) (int, 
 }
 
 func (g *Gateway) refundOrder(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.RefundOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
+	resp, err := g.rpc.Lifecycle.RefundOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -278,7 +286,7 @@ func (g *Gateway) refundOrder(ctx context.Context, c *app.RequestContext) (int, 
 }
 
 func (g *Gateway) completeOrder(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.CompleteOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
+	resp, err := g.rpc.Lifecycle.CompleteOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -294,7 +302,7 @@ func (g *Gateway) upsertSKU(ch *channel) call {
 		if req.Price == nil {
 			return 0, nil, errkind.Invalidf("price is required (an integer in minor units)")
 		}
-		resp, err := g.client.UpsertSKU(ctx, &trade.UpsertSKURequest{Caller: callerOf(c), SkuId: c.Param("skuId"), Title: req.Title,
+		resp, err := g.rpc.Catalog.UpsertSKU(ctx, &trade.UpsertSKURequest{Caller: callerOf(c), SkuId: c.Param("skuId"), Title: req.Title,
 			SellerId: req.SellerID, Price: &trade.Money{Amount: *req.Price, Currency: req.Currency}, Tags: req.Tags,
 			PresaleShipsAt: req.PresaleShipsAt})
 		if err != nil {
@@ -305,7 +313,7 @@ func (g *Gateway) upsertSKU(ch *channel) call {
 }
 
 func (g *Gateway) getSKU(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.GetSKU(ctx, &trade.SKURef{Caller: callerOf(c), SkuId: c.Param("skuId")})
+	resp, err := g.rpc.Catalog.GetSKU(ctx, &trade.SKURef{Caller: callerOf(c), SkuId: c.Param("skuId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -331,7 +339,7 @@ func (g *Gateway) putWarehouse(ch *channel) call {
 		if r := req.Region; r != nil {
 			in.Region = &trade.Region{Country: r.Country, Province: r.Province, City: r.City, District: r.District}
 		}
-		resp, err := g.client.PutWarehouse(ctx, in)
+		resp, err := g.rpc.Catalog.PutWarehouse(ctx, in)
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
@@ -340,7 +348,7 @@ func (g *Gateway) putWarehouse(ch *channel) call {
 }
 
 func (g *Gateway) listWarehouses(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.ListWarehouses(ctx, &trade.ListWarehousesRequest{Caller: callerOf(c)})
+	resp, err := g.rpc.Catalog.ListWarehouses(ctx, &trade.ListWarehousesRequest{Caller: callerOf(c)})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -360,7 +368,7 @@ func (g *Gateway) putShippingTemplate(ch *channel) call {
 		if req.Fee == nil {
 			return 0, nil, errkind.Invalidf("fee is required (an integer in minor units)")
 		}
-		resp, err := g.client.PutShippingTemplate(ctx, &trade.PutShippingTemplateRequest{Caller: callerOf(c),
+		resp, err := g.rpc.Delivery.PutShippingTemplate(ctx, &trade.PutShippingTemplateRequest{Caller: callerOf(c),
 			Template: &trade.ShippingTemplate{SellerId: c.Param("sellerId"), Currency: req.Currency, Fee: *req.Fee, FreeOver: req.FreeOver}})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
@@ -370,7 +378,7 @@ func (g *Gateway) putShippingTemplate(ch *channel) call {
 }
 
 func (g *Gateway) listShippingTemplates(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.ListShippingTemplates(ctx, &trade.ListShippingTemplatesRequest{Caller: callerOf(c)})
+	resp, err := g.rpc.Delivery.ListShippingTemplates(ctx, &trade.ListShippingTemplatesRequest{Caller: callerOf(c)})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -390,7 +398,7 @@ func (g *Gateway) setStock(ch *channel) call {
 		if req.OnHand == nil && req.Hot == nil {
 			return 0, nil, errkind.Invalidf("onHand or hot is required")
 		}
-		resp, err := g.client.SetStock(ctx, &trade.SetStockRequest{Caller: callerOf(c), SkuId: c.Param("skuId"),
+		resp, err := g.rpc.Catalog.SetStock(ctx, &trade.SetStockRequest{Caller: callerOf(c), SkuId: c.Param("skuId"),
 			WarehouseId: req.WarehouseID, OnHand: req.OnHand, Hot: req.Hot})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
@@ -400,7 +408,7 @@ func (g *Gateway) setStock(ch *channel) call {
 }
 
 func (g *Gateway) getStock(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.client.GetStock(ctx, &trade.SKURef{Caller: callerOf(c), SkuId: c.Param("skuId")})
+	resp, err := g.rpc.Catalog.GetStock(ctx, &trade.SKURef{Caller: callerOf(c), SkuId: c.Param("skuId")})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -413,7 +421,7 @@ func (g *Gateway) shipOrder(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		resp, err := g.client.ShipOrder(ctx, &trade.ShipOrderRequest{Caller: callerOf(c), OrderId: c.Param("orderId"),
+		resp, err := g.rpc.Lifecycle.ShipOrder(ctx, &trade.ShipOrderRequest{Caller: callerOf(c), OrderId: c.Param("orderId"),
 			Carrier: req.Carrier, TrackingNo: req.TrackingNo})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
@@ -428,7 +436,7 @@ func (g *Gateway) deliverOrder(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		resp, err := g.client.DeliverOrder(ctx, &trade.DeliverOrderRequest{Caller: callerOf(c), OrderId: c.Param("orderId"), Outcome: req.Outcome,
+		resp, err := g.rpc.Lifecycle.DeliverOrder(ctx, &trade.DeliverOrderRequest{Caller: callerOf(c), OrderId: c.Param("orderId"), Outcome: req.Outcome,
 			Collected: req.Collected})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
@@ -443,7 +451,7 @@ func (g *Gateway) simulatePayment(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		resp, err := g.client.SimulatePayment(ctx, &trade.SimulatePaymentRequest{Caller: callerOf(c), PaymentId: c.Param("paymentId"),
+		resp, err := g.rpc.Lifecycle.SimulatePayment(ctx, &trade.SimulatePaymentRequest{Caller: callerOf(c), PaymentId: c.Param("paymentId"),
 			Outcome: req.Outcome})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
@@ -461,7 +469,7 @@ func (g *Gateway) paymentCallback(ctx context.Context, c *app.RequestContext) (i
 	}
 	headers := map[string]string{}
 	c.Request.Header.VisitAll(func(k, v []byte) { headers[string(k)] = string(v) })
-	if _, err := g.client.PaymentCallback(ctx, &trade.PaymentCallbackRequest{Provider: provider, Headers: headers,
+	if _, err := g.rpc.Lifecycle.PaymentCallback(ctx, &trade.PaymentCallbackRequest{Provider: provider, Headers: headers,
 		Body: append([]byte(nil), c.Request.Body()...)}); err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}
@@ -495,7 +503,7 @@ func (g *Gateway) devToken(ctx context.Context, c *app.RequestContext) {
 func (g *Gateway) ready(ctx context.Context, c *app.RequestContext) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if _, err := g.client.Ping(ctx, &trade.PingRequest{}); err != nil {
+	if _, err := g.rpc.Queries.Ping(ctx, &trade.PingRequest{}); err != nil {
 		g.log.WarnContext(ctx, "not ready", "err", err)
 		c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 		return

@@ -35,17 +35,17 @@ var demoCatalog = []demoSKU{
 func seedDemo(ctx context.Context, a *platform.Access, _ platform.Config) error {
 	admin := &trade.Caller{Tenant: demoTenant, UserId: "demo-ops", Channel: "admin", Role: "admin"}
 	for _, s := range demoCatalog {
-		_, err := a.Client.GetSKU(ctx, &trade.SKURef{Caller: admin, SkuId: s.id})
+		_, err := a.Client.Catalog.GetSKU(ctx, &trade.SKURef{Caller: admin, SkuId: s.id})
 		switch err = rpcerr.FromKitex(err); {
 		case errors.Is(err, catalog.ErrSKUNotFound):
-			if _, err := a.Client.UpsertSKU(ctx, &trade.UpsertSKURequest{Caller: admin, SkuId: s.id, Title: s.title, SellerId: s.seller,
+			if _, err := a.Client.Catalog.UpsertSKU(ctx, &trade.UpsertSKURequest{Caller: admin, SkuId: s.id, Title: s.title, SellerId: s.seller,
 				Price: &trade.Money{Amount: s.price, Currency: "CNY"}}); err != nil {
 				return fmt.Errorf("seed sku %s: %w", s.id, rpcerr.FromKitex(err))
 			}
 		case err != nil:
 			return fmt.Errorf("seed sku %s: %w", s.id, err)
 		}
-		cur, err := a.Client.GetStock(ctx, &trade.SKURef{Caller: admin, SkuId: s.id})
+		cur, err := a.Client.Catalog.GetStock(ctx, &trade.SKURef{Caller: admin, SkuId: s.id})
 		if err != nil {
 			return fmt.Errorf("seed stock %s: %w", s.id, rpcerr.FromKitex(err))
 		}
@@ -53,7 +53,7 @@ func seedDemo(ctx context.Context, a *platform.Access, _ platform.Config) error 
 			continue
 		}
 		onHand := s.stock
-		if _, err := a.Client.SetStock(ctx, &trade.SetStockRequest{Caller: admin, SkuId: s.id, WarehouseId: s.warehouse, OnHand: &onHand}); err != nil {
+		if _, err := a.Client.Catalog.SetStock(ctx, &trade.SetStockRequest{Caller: admin, SkuId: s.id, WarehouseId: s.warehouse, OnHand: &onHand}); err != nil {
 			return fmt.Errorf("seed stock %s: %w", s.id, rpcerr.FromKitex(err))
 		}
 	}

@@ -25470,7 +25470,7 @@ func (p *DeletePriceListResponse) field1Length() int {
 	return l
 }
 
-func (p *TradeServicePingArgs) FastRead(buf []byte) (int, error) {
+func (p *TradeQueriesPingArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -25514,12 +25514,12 @@ func (p *TradeServicePingArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePingArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeQueriesPingArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePingArgs) FastReadField1(buf []byte) (int, error) {
+func (p *TradeQueriesPingArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPingRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -25531,11 +25531,11 @@ func (p *TradeServicePingArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServicePingArgs) FastWrite(buf []byte) int {
+func (p *TradeQueriesPingArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePingArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesPingArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -25544,7 +25544,7 @@ func (p *TradeServicePingArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter
 	return offset
 }
 
-func (p *TradeServicePingArgs) BLength() int {
+func (p *TradeQueriesPingArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -25553,21 +25553,21 @@ func (p *TradeServicePingArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServicePingArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesPingArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServicePingArgs) field1Length() int {
+func (p *TradeQueriesPingArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServicePingResult) FastRead(buf []byte) (int, error) {
+func (p *TradeQueriesPingResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -25611,12 +25611,12 @@ func (p *TradeServicePingResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePingResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeQueriesPingResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePingResult) FastReadField0(buf []byte) (int, error) {
+func (p *TradeQueriesPingResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPingResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -25628,11 +25628,11 @@ func (p *TradeServicePingResult) FastReadField0(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServicePingResult) FastWrite(buf []byte) int {
+func (p *TradeQueriesPingResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePingResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesPingResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -25641,7 +25641,7 @@ func (p *TradeServicePingResult) FastWriteNocopy(buf []byte, w thrift.NocopyWrit
 	return offset
 }
 
-func (p *TradeServicePingResult) BLength() int {
+func (p *TradeQueriesPingResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -25650,7 +25650,7 @@ func (p *TradeServicePingResult) BLength() int {
 	return l
 }
 
-func (p *TradeServicePingResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesPingResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -25659,7 +25659,7 @@ func (p *TradeServicePingResult) fastWriteField0(buf []byte, w thrift.NocopyWrit
 	return offset
 }
 
-func (p *TradeServicePingResult) field0Length() int {
+func (p *TradeQueriesPingResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -25668,7 +25668,7 @@ func (p *TradeServicePingResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceQuoteArgs) FastRead(buf []byte) (int, error) {
+func (p *TradeQueriesGetTradeArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -25712,408 +25712,12 @@ func (p *TradeServiceQuoteArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceQuoteArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeQueriesGetTradeArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceQuoteArgs) FastReadField1(buf []byte) (int, error) {
-	offset := 0
-	_field := NewQuoteRequest()
-	if l, err := _field.FastRead(buf[offset:]); err != nil {
-		return offset, err
-	} else {
-		offset += l
-	}
-	p.Req = _field
-	return offset, nil
-}
-
-func (p *TradeServiceQuoteArgs) FastWrite(buf []byte) int {
-	return p.FastWriteNocopy(buf, nil)
-}
-
-func (p *TradeServiceQuoteArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
-	offset := 0
-	if p != nil {
-		offset += p.fastWriteField1(buf[offset:], w)
-	}
-	offset += thrift.Binary.WriteFieldStop(buf[offset:])
-	return offset
-}
-
-func (p *TradeServiceQuoteArgs) BLength() int {
-	l := 0
-	if p != nil {
-		l += p.field1Length()
-	}
-	l += thrift.Binary.FieldStopLength()
-	return l
-}
-
-func (p *TradeServiceQuoteArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
-	offset := 0
-	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
-	offset += p.Req.FastWriteNocopy(buf[offset:], w)
-	return offset
-}
-
-func (p *TradeServiceQuoteArgs) field1Length() int {
-	l := 0
-	l += thrift.Binary.FieldBeginLength()
-	l += p.Req.BLength()
-	return l
-}
-
-func (p *TradeServiceQuoteResult) FastRead(buf []byte) (int, error) {
-
-	var err error
-	var offset int
-	var l int
-	var fieldTypeId thrift.TType
-	var fieldId int16
-	for {
-		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
-		offset += l
-		if err != nil {
-			goto ReadFieldBeginError
-		}
-		if fieldTypeId == thrift.STOP {
-			break
-		}
-		switch fieldId {
-		case 0:
-			if fieldTypeId == thrift.STRUCT {
-				l, err = p.FastReadField0(buf[offset:])
-				offset += l
-				if err != nil {
-					goto ReadFieldError
-				}
-			} else {
-				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
-				offset += l
-				if err != nil {
-					goto SkipFieldError
-				}
-			}
-		default:
-			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
-			offset += l
-			if err != nil {
-				goto SkipFieldError
-			}
-		}
-	}
-
-	return offset, nil
-ReadFieldBeginError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
-ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceQuoteResult[fieldId]), err)
-SkipFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
-}
-
-func (p *TradeServiceQuoteResult) FastReadField0(buf []byte) (int, error) {
-	offset := 0
-	_field := NewQuoteResponse()
-	if l, err := _field.FastRead(buf[offset:]); err != nil {
-		return offset, err
-	} else {
-		offset += l
-	}
-	p.Success = _field
-	return offset, nil
-}
-
-func (p *TradeServiceQuoteResult) FastWrite(buf []byte) int {
-	return p.FastWriteNocopy(buf, nil)
-}
-
-func (p *TradeServiceQuoteResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
-	offset := 0
-	if p != nil {
-		offset += p.fastWriteField0(buf[offset:], w)
-	}
-	offset += thrift.Binary.WriteFieldStop(buf[offset:])
-	return offset
-}
-
-func (p *TradeServiceQuoteResult) BLength() int {
-	l := 0
-	if p != nil {
-		l += p.field0Length()
-	}
-	l += thrift.Binary.FieldStopLength()
-	return l
-}
-
-func (p *TradeServiceQuoteResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
-	offset := 0
-	if p.IsSetSuccess() {
-		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
-		offset += p.Success.FastWriteNocopy(buf[offset:], w)
-	}
-	return offset
-}
-
-func (p *TradeServiceQuoteResult) field0Length() int {
-	l := 0
-	if p.IsSetSuccess() {
-		l += thrift.Binary.FieldBeginLength()
-		l += p.Success.BLength()
-	}
-	return l
-}
-
-func (p *TradeServicePlaceOrderArgs) FastRead(buf []byte) (int, error) {
-
-	var err error
-	var offset int
-	var l int
-	var fieldTypeId thrift.TType
-	var fieldId int16
-	for {
-		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
-		offset += l
-		if err != nil {
-			goto ReadFieldBeginError
-		}
-		if fieldTypeId == thrift.STOP {
-			break
-		}
-		switch fieldId {
-		case 1:
-			if fieldTypeId == thrift.STRUCT {
-				l, err = p.FastReadField1(buf[offset:])
-				offset += l
-				if err != nil {
-					goto ReadFieldError
-				}
-			} else {
-				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
-				offset += l
-				if err != nil {
-					goto SkipFieldError
-				}
-			}
-		default:
-			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
-			offset += l
-			if err != nil {
-				goto SkipFieldError
-			}
-		}
-	}
-
-	return offset, nil
-ReadFieldBeginError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
-ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePlaceOrderArgs[fieldId]), err)
-SkipFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
-}
-
-func (p *TradeServicePlaceOrderArgs) FastReadField1(buf []byte) (int, error) {
-	offset := 0
-	_field := NewPlaceOrderRequest()
-	if l, err := _field.FastRead(buf[offset:]); err != nil {
-		return offset, err
-	} else {
-		offset += l
-	}
-	p.Req = _field
-	return offset, nil
-}
-
-func (p *TradeServicePlaceOrderArgs) FastWrite(buf []byte) int {
-	return p.FastWriteNocopy(buf, nil)
-}
-
-func (p *TradeServicePlaceOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
-	offset := 0
-	if p != nil {
-		offset += p.fastWriteField1(buf[offset:], w)
-	}
-	offset += thrift.Binary.WriteFieldStop(buf[offset:])
-	return offset
-}
-
-func (p *TradeServicePlaceOrderArgs) BLength() int {
-	l := 0
-	if p != nil {
-		l += p.field1Length()
-	}
-	l += thrift.Binary.FieldStopLength()
-	return l
-}
-
-func (p *TradeServicePlaceOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
-	offset := 0
-	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
-	offset += p.Req.FastWriteNocopy(buf[offset:], w)
-	return offset
-}
-
-func (p *TradeServicePlaceOrderArgs) field1Length() int {
-	l := 0
-	l += thrift.Binary.FieldBeginLength()
-	l += p.Req.BLength()
-	return l
-}
-
-func (p *TradeServicePlaceOrderResult) FastRead(buf []byte) (int, error) {
-
-	var err error
-	var offset int
-	var l int
-	var fieldTypeId thrift.TType
-	var fieldId int16
-	for {
-		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
-		offset += l
-		if err != nil {
-			goto ReadFieldBeginError
-		}
-		if fieldTypeId == thrift.STOP {
-			break
-		}
-		switch fieldId {
-		case 0:
-			if fieldTypeId == thrift.STRUCT {
-				l, err = p.FastReadField0(buf[offset:])
-				offset += l
-				if err != nil {
-					goto ReadFieldError
-				}
-			} else {
-				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
-				offset += l
-				if err != nil {
-					goto SkipFieldError
-				}
-			}
-		default:
-			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
-			offset += l
-			if err != nil {
-				goto SkipFieldError
-			}
-		}
-	}
-
-	return offset, nil
-ReadFieldBeginError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
-ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePlaceOrderResult[fieldId]), err)
-SkipFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
-}
-
-func (p *TradeServicePlaceOrderResult) FastReadField0(buf []byte) (int, error) {
-	offset := 0
-	_field := NewTrade()
-	if l, err := _field.FastRead(buf[offset:]); err != nil {
-		return offset, err
-	} else {
-		offset += l
-	}
-	p.Success = _field
-	return offset, nil
-}
-
-func (p *TradeServicePlaceOrderResult) FastWrite(buf []byte) int {
-	return p.FastWriteNocopy(buf, nil)
-}
-
-func (p *TradeServicePlaceOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
-	offset := 0
-	if p != nil {
-		offset += p.fastWriteField0(buf[offset:], w)
-	}
-	offset += thrift.Binary.WriteFieldStop(buf[offset:])
-	return offset
-}
-
-func (p *TradeServicePlaceOrderResult) BLength() int {
-	l := 0
-	if p != nil {
-		l += p.field0Length()
-	}
-	l += thrift.Binary.FieldStopLength()
-	return l
-}
-
-func (p *TradeServicePlaceOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
-	offset := 0
-	if p.IsSetSuccess() {
-		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
-		offset += p.Success.FastWriteNocopy(buf[offset:], w)
-	}
-	return offset
-}
-
-func (p *TradeServicePlaceOrderResult) field0Length() int {
-	l := 0
-	if p.IsSetSuccess() {
-		l += thrift.Binary.FieldBeginLength()
-		l += p.Success.BLength()
-	}
-	return l
-}
-
-func (p *TradeServiceGetTradeArgs) FastRead(buf []byte) (int, error) {
-
-	var err error
-	var offset int
-	var l int
-	var fieldTypeId thrift.TType
-	var fieldId int16
-	for {
-		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
-		offset += l
-		if err != nil {
-			goto ReadFieldBeginError
-		}
-		if fieldTypeId == thrift.STOP {
-			break
-		}
-		switch fieldId {
-		case 1:
-			if fieldTypeId == thrift.STRUCT {
-				l, err = p.FastReadField1(buf[offset:])
-				offset += l
-				if err != nil {
-					goto ReadFieldError
-				}
-			} else {
-				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
-				offset += l
-				if err != nil {
-					goto SkipFieldError
-				}
-			}
-		default:
-			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
-			offset += l
-			if err != nil {
-				goto SkipFieldError
-			}
-		}
-	}
-
-	return offset, nil
-ReadFieldBeginError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
-ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetTradeArgs[fieldId]), err)
-SkipFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
-}
-
-func (p *TradeServiceGetTradeArgs) FastReadField1(buf []byte) (int, error) {
+func (p *TradeQueriesGetTradeArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewTradeRef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -26125,11 +25729,11 @@ func (p *TradeServiceGetTradeArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetTradeArgs) FastWrite(buf []byte) int {
+func (p *TradeQueriesGetTradeArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetTradeArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesGetTradeArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -26138,7 +25742,7 @@ func (p *TradeServiceGetTradeArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWr
 	return offset
 }
 
-func (p *TradeServiceGetTradeArgs) BLength() int {
+func (p *TradeQueriesGetTradeArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -26147,21 +25751,21 @@ func (p *TradeServiceGetTradeArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetTradeArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesGetTradeArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceGetTradeArgs) field1Length() int {
+func (p *TradeQueriesGetTradeArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceGetTradeResult) FastRead(buf []byte) (int, error) {
+func (p *TradeQueriesGetTradeResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -26205,12 +25809,12 @@ func (p *TradeServiceGetTradeResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetTradeResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeQueriesGetTradeResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetTradeResult) FastReadField0(buf []byte) (int, error) {
+func (p *TradeQueriesGetTradeResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewTrade()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -26222,11 +25826,11 @@ func (p *TradeServiceGetTradeResult) FastReadField0(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetTradeResult) FastWrite(buf []byte) int {
+func (p *TradeQueriesGetTradeResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetTradeResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesGetTradeResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -26235,7 +25839,7 @@ func (p *TradeServiceGetTradeResult) FastWriteNocopy(buf []byte, w thrift.Nocopy
 	return offset
 }
 
-func (p *TradeServiceGetTradeResult) BLength() int {
+func (p *TradeQueriesGetTradeResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -26244,7 +25848,7 @@ func (p *TradeServiceGetTradeResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetTradeResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesGetTradeResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -26253,7 +25857,7 @@ func (p *TradeServiceGetTradeResult) fastWriteField0(buf []byte, w thrift.Nocopy
 	return offset
 }
 
-func (p *TradeServiceGetTradeResult) field0Length() int {
+func (p *TradeQueriesGetTradeResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -26262,7 +25866,7 @@ func (p *TradeServiceGetTradeResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceGetOrderArgs) FastRead(buf []byte) (int, error) {
+func (p *TradeQueriesGetOrderArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -26306,12 +25910,12 @@ func (p *TradeServiceGetOrderArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetOrderArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeQueriesGetOrderArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetOrderArgs) FastReadField1(buf []byte) (int, error) {
+func (p *TradeQueriesGetOrderArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewOrderRef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -26323,11 +25927,11 @@ func (p *TradeServiceGetOrderArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetOrderArgs) FastWrite(buf []byte) int {
+func (p *TradeQueriesGetOrderArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesGetOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -26336,7 +25940,7 @@ func (p *TradeServiceGetOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWr
 	return offset
 }
 
-func (p *TradeServiceGetOrderArgs) BLength() int {
+func (p *TradeQueriesGetOrderArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -26345,21 +25949,21 @@ func (p *TradeServiceGetOrderArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesGetOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceGetOrderArgs) field1Length() int {
+func (p *TradeQueriesGetOrderArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceGetOrderResult) FastRead(buf []byte) (int, error) {
+func (p *TradeQueriesGetOrderResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -26403,12 +26007,12 @@ func (p *TradeServiceGetOrderResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetOrderResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeQueriesGetOrderResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetOrderResult) FastReadField0(buf []byte) (int, error) {
+func (p *TradeQueriesGetOrderResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewOrder()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -26420,11 +26024,11 @@ func (p *TradeServiceGetOrderResult) FastReadField0(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetOrderResult) FastWrite(buf []byte) int {
+func (p *TradeQueriesGetOrderResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesGetOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -26433,7 +26037,7 @@ func (p *TradeServiceGetOrderResult) FastWriteNocopy(buf []byte, w thrift.Nocopy
 	return offset
 }
 
-func (p *TradeServiceGetOrderResult) BLength() int {
+func (p *TradeQueriesGetOrderResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -26442,7 +26046,7 @@ func (p *TradeServiceGetOrderResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesGetOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -26451,7 +26055,7 @@ func (p *TradeServiceGetOrderResult) fastWriteField0(buf []byte, w thrift.Nocopy
 	return offset
 }
 
-func (p *TradeServiceGetOrderResult) field0Length() int {
+func (p *TradeQueriesGetOrderResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -26460,7 +26064,7 @@ func (p *TradeServiceGetOrderResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceListOrdersArgs) FastRead(buf []byte) (int, error) {
+func (p *TradeQueriesListOrdersArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -26504,12 +26108,12 @@ func (p *TradeServiceListOrdersArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListOrdersArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeQueriesListOrdersArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListOrdersArgs) FastReadField1(buf []byte) (int, error) {
+func (p *TradeQueriesListOrdersArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListOrdersRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -26521,11 +26125,11 @@ func (p *TradeServiceListOrdersArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceListOrdersArgs) FastWrite(buf []byte) int {
+func (p *TradeQueriesListOrdersArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListOrdersArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesListOrdersArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -26534,7 +26138,7 @@ func (p *TradeServiceListOrdersArgs) FastWriteNocopy(buf []byte, w thrift.Nocopy
 	return offset
 }
 
-func (p *TradeServiceListOrdersArgs) BLength() int {
+func (p *TradeQueriesListOrdersArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -26543,21 +26147,21 @@ func (p *TradeServiceListOrdersArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListOrdersArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesListOrdersArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceListOrdersArgs) field1Length() int {
+func (p *TradeQueriesListOrdersArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceListOrdersResult) FastRead(buf []byte) (int, error) {
+func (p *TradeQueriesListOrdersResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -26601,12 +26205,12 @@ func (p *TradeServiceListOrdersResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListOrdersResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeQueriesListOrdersResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListOrdersResult) FastReadField0(buf []byte) (int, error) {
+func (p *TradeQueriesListOrdersResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListOrdersResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -26618,11 +26222,11 @@ func (p *TradeServiceListOrdersResult) FastReadField0(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceListOrdersResult) FastWrite(buf []byte) int {
+func (p *TradeQueriesListOrdersResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListOrdersResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesListOrdersResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -26631,7 +26235,7 @@ func (p *TradeServiceListOrdersResult) FastWriteNocopy(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServiceListOrdersResult) BLength() int {
+func (p *TradeQueriesListOrdersResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -26640,7 +26244,7 @@ func (p *TradeServiceListOrdersResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListOrdersResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeQueriesListOrdersResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -26649,7 +26253,7 @@ func (p *TradeServiceListOrdersResult) fastWriteField0(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServiceListOrdersResult) field0Length() int {
+func (p *TradeQueriesListOrdersResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -26658,7 +26262,7 @@ func (p *TradeServiceListOrdersResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceCancelOrderArgs) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecycleCancelOrderArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -26702,12 +26306,12 @@ func (p *TradeServiceCancelOrderArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceCancelOrderArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecycleCancelOrderArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceCancelOrderArgs) FastReadField1(buf []byte) (int, error) {
+func (p *TradeLifecycleCancelOrderArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewOrderRef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -26719,11 +26323,11 @@ func (p *TradeServiceCancelOrderArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceCancelOrderArgs) FastWrite(buf []byte) int {
+func (p *TradeLifecycleCancelOrderArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceCancelOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleCancelOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -26732,7 +26336,7 @@ func (p *TradeServiceCancelOrderArgs) FastWriteNocopy(buf []byte, w thrift.Nocop
 	return offset
 }
 
-func (p *TradeServiceCancelOrderArgs) BLength() int {
+func (p *TradeLifecycleCancelOrderArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -26741,21 +26345,21 @@ func (p *TradeServiceCancelOrderArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceCancelOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleCancelOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceCancelOrderArgs) field1Length() int {
+func (p *TradeLifecycleCancelOrderArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceCancelOrderResult) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecycleCancelOrderResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -26799,12 +26403,12 @@ func (p *TradeServiceCancelOrderResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceCancelOrderResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecycleCancelOrderResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceCancelOrderResult) FastReadField0(buf []byte) (int, error) {
+func (p *TradeLifecycleCancelOrderResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewOrder()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -26816,11 +26420,11 @@ func (p *TradeServiceCancelOrderResult) FastReadField0(buf []byte) (int, error) 
 	return offset, nil
 }
 
-func (p *TradeServiceCancelOrderResult) FastWrite(buf []byte) int {
+func (p *TradeLifecycleCancelOrderResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceCancelOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleCancelOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -26829,7 +26433,7 @@ func (p *TradeServiceCancelOrderResult) FastWriteNocopy(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServiceCancelOrderResult) BLength() int {
+func (p *TradeLifecycleCancelOrderResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -26838,7 +26442,7 @@ func (p *TradeServiceCancelOrderResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceCancelOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleCancelOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -26847,7 +26451,7 @@ func (p *TradeServiceCancelOrderResult) fastWriteField0(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServiceCancelOrderResult) field0Length() int {
+func (p *TradeLifecycleCancelOrderResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -26856,7 +26460,7 @@ func (p *TradeServiceCancelOrderResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceShipOrderArgs) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecycleShipOrderArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -26900,12 +26504,12 @@ func (p *TradeServiceShipOrderArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceShipOrderArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecycleShipOrderArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceShipOrderArgs) FastReadField1(buf []byte) (int, error) {
+func (p *TradeLifecycleShipOrderArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewShipOrderRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -26917,11 +26521,11 @@ func (p *TradeServiceShipOrderArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceShipOrderArgs) FastWrite(buf []byte) int {
+func (p *TradeLifecycleShipOrderArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceShipOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleShipOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -26930,7 +26534,7 @@ func (p *TradeServiceShipOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyW
 	return offset
 }
 
-func (p *TradeServiceShipOrderArgs) BLength() int {
+func (p *TradeLifecycleShipOrderArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -26939,21 +26543,21 @@ func (p *TradeServiceShipOrderArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceShipOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleShipOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceShipOrderArgs) field1Length() int {
+func (p *TradeLifecycleShipOrderArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceShipOrderResult) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecycleShipOrderResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -26997,12 +26601,12 @@ func (p *TradeServiceShipOrderResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceShipOrderResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecycleShipOrderResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceShipOrderResult) FastReadField0(buf []byte) (int, error) {
+func (p *TradeLifecycleShipOrderResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewOrder()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -27014,11 +26618,11 @@ func (p *TradeServiceShipOrderResult) FastReadField0(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceShipOrderResult) FastWrite(buf []byte) int {
+func (p *TradeLifecycleShipOrderResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceShipOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleShipOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -27027,7 +26631,7 @@ func (p *TradeServiceShipOrderResult) FastWriteNocopy(buf []byte, w thrift.Nocop
 	return offset
 }
 
-func (p *TradeServiceShipOrderResult) BLength() int {
+func (p *TradeLifecycleShipOrderResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -27036,7 +26640,7 @@ func (p *TradeServiceShipOrderResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceShipOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleShipOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -27045,7 +26649,7 @@ func (p *TradeServiceShipOrderResult) fastWriteField0(buf []byte, w thrift.Nocop
 	return offset
 }
 
-func (p *TradeServiceShipOrderResult) field0Length() int {
+func (p *TradeLifecycleShipOrderResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -27054,7 +26658,7 @@ func (p *TradeServiceShipOrderResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceDeliverOrderArgs) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecycleDeliverOrderArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -27098,12 +26702,12 @@ func (p *TradeServiceDeliverOrderArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceDeliverOrderArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecycleDeliverOrderArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceDeliverOrderArgs) FastReadField1(buf []byte) (int, error) {
+func (p *TradeLifecycleDeliverOrderArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewDeliverOrderRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -27115,11 +26719,11 @@ func (p *TradeServiceDeliverOrderArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceDeliverOrderArgs) FastWrite(buf []byte) int {
+func (p *TradeLifecycleDeliverOrderArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceDeliverOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleDeliverOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -27128,7 +26732,7 @@ func (p *TradeServiceDeliverOrderArgs) FastWriteNocopy(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServiceDeliverOrderArgs) BLength() int {
+func (p *TradeLifecycleDeliverOrderArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -27137,21 +26741,21 @@ func (p *TradeServiceDeliverOrderArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceDeliverOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleDeliverOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceDeliverOrderArgs) field1Length() int {
+func (p *TradeLifecycleDeliverOrderArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceDeliverOrderResult) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecycleDeliverOrderResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -27195,12 +26799,12 @@ func (p *TradeServiceDeliverOrderResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceDeliverOrderResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecycleDeliverOrderResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceDeliverOrderResult) FastReadField0(buf []byte) (int, error) {
+func (p *TradeLifecycleDeliverOrderResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewOrder()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -27212,11 +26816,11 @@ func (p *TradeServiceDeliverOrderResult) FastReadField0(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServiceDeliverOrderResult) FastWrite(buf []byte) int {
+func (p *TradeLifecycleDeliverOrderResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceDeliverOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleDeliverOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -27225,7 +26829,7 @@ func (p *TradeServiceDeliverOrderResult) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceDeliverOrderResult) BLength() int {
+func (p *TradeLifecycleDeliverOrderResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -27234,7 +26838,7 @@ func (p *TradeServiceDeliverOrderResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceDeliverOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleDeliverOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -27243,7 +26847,7 @@ func (p *TradeServiceDeliverOrderResult) fastWriteField0(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceDeliverOrderResult) field0Length() int {
+func (p *TradeLifecycleDeliverOrderResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -27252,7 +26856,7 @@ func (p *TradeServiceDeliverOrderResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceCompleteOrderArgs) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecycleCompleteOrderArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -27296,12 +26900,12 @@ func (p *TradeServiceCompleteOrderArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceCompleteOrderArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecycleCompleteOrderArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceCompleteOrderArgs) FastReadField1(buf []byte) (int, error) {
+func (p *TradeLifecycleCompleteOrderArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewOrderRef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -27313,11 +26917,11 @@ func (p *TradeServiceCompleteOrderArgs) FastReadField1(buf []byte) (int, error) 
 	return offset, nil
 }
 
-func (p *TradeServiceCompleteOrderArgs) FastWrite(buf []byte) int {
+func (p *TradeLifecycleCompleteOrderArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceCompleteOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleCompleteOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -27326,7 +26930,7 @@ func (p *TradeServiceCompleteOrderArgs) FastWriteNocopy(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServiceCompleteOrderArgs) BLength() int {
+func (p *TradeLifecycleCompleteOrderArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -27335,21 +26939,21 @@ func (p *TradeServiceCompleteOrderArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceCompleteOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleCompleteOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceCompleteOrderArgs) field1Length() int {
+func (p *TradeLifecycleCompleteOrderArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceCompleteOrderResult) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecycleCompleteOrderResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -27393,12 +26997,12 @@ func (p *TradeServiceCompleteOrderResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceCompleteOrderResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecycleCompleteOrderResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceCompleteOrderResult) FastReadField0(buf []byte) (int, error) {
+func (p *TradeLifecycleCompleteOrderResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewOrder()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -27410,11 +27014,11 @@ func (p *TradeServiceCompleteOrderResult) FastReadField0(buf []byte) (int, error
 	return offset, nil
 }
 
-func (p *TradeServiceCompleteOrderResult) FastWrite(buf []byte) int {
+func (p *TradeLifecycleCompleteOrderResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceCompleteOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleCompleteOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -27423,7 +27027,7 @@ func (p *TradeServiceCompleteOrderResult) FastWriteNocopy(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServiceCompleteOrderResult) BLength() int {
+func (p *TradeLifecycleCompleteOrderResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -27432,7 +27036,7 @@ func (p *TradeServiceCompleteOrderResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceCompleteOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleCompleteOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -27441,7 +27045,7 @@ func (p *TradeServiceCompleteOrderResult) fastWriteField0(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServiceCompleteOrderResult) field0Length() int {
+func (p *TradeLifecycleCompleteOrderResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -27450,7 +27054,7 @@ func (p *TradeServiceCompleteOrderResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceRefundOrderArgs) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecycleRefundOrderArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -27494,12 +27098,12 @@ func (p *TradeServiceRefundOrderArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceRefundOrderArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecycleRefundOrderArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceRefundOrderArgs) FastReadField1(buf []byte) (int, error) {
+func (p *TradeLifecycleRefundOrderArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewOrderRef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -27511,11 +27115,11 @@ func (p *TradeServiceRefundOrderArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceRefundOrderArgs) FastWrite(buf []byte) int {
+func (p *TradeLifecycleRefundOrderArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceRefundOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleRefundOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -27524,7 +27128,7 @@ func (p *TradeServiceRefundOrderArgs) FastWriteNocopy(buf []byte, w thrift.Nocop
 	return offset
 }
 
-func (p *TradeServiceRefundOrderArgs) BLength() int {
+func (p *TradeLifecycleRefundOrderArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -27533,21 +27137,21 @@ func (p *TradeServiceRefundOrderArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceRefundOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleRefundOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceRefundOrderArgs) field1Length() int {
+func (p *TradeLifecycleRefundOrderArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceRefundOrderResult) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecycleRefundOrderResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -27591,12 +27195,12 @@ func (p *TradeServiceRefundOrderResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceRefundOrderResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecycleRefundOrderResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceRefundOrderResult) FastReadField0(buf []byte) (int, error) {
+func (p *TradeLifecycleRefundOrderResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewOrder()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -27608,11 +27212,11 @@ func (p *TradeServiceRefundOrderResult) FastReadField0(buf []byte) (int, error) 
 	return offset, nil
 }
 
-func (p *TradeServiceRefundOrderResult) FastWrite(buf []byte) int {
+func (p *TradeLifecycleRefundOrderResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceRefundOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleRefundOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -27621,7 +27225,7 @@ func (p *TradeServiceRefundOrderResult) FastWriteNocopy(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServiceRefundOrderResult) BLength() int {
+func (p *TradeLifecycleRefundOrderResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -27630,7 +27234,7 @@ func (p *TradeServiceRefundOrderResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceRefundOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleRefundOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -27639,7 +27243,7 @@ func (p *TradeServiceRefundOrderResult) fastWriteField0(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServiceRefundOrderResult) field0Length() int {
+func (p *TradeLifecycleRefundOrderResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -27648,7 +27252,7 @@ func (p *TradeServiceRefundOrderResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceCreatePaymentArgs) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecycleCreatePaymentArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -27692,12 +27296,12 @@ func (p *TradeServiceCreatePaymentArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceCreatePaymentArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecycleCreatePaymentArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceCreatePaymentArgs) FastReadField1(buf []byte) (int, error) {
+func (p *TradeLifecycleCreatePaymentArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewCreatePaymentRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -27709,11 +27313,11 @@ func (p *TradeServiceCreatePaymentArgs) FastReadField1(buf []byte) (int, error) 
 	return offset, nil
 }
 
-func (p *TradeServiceCreatePaymentArgs) FastWrite(buf []byte) int {
+func (p *TradeLifecycleCreatePaymentArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceCreatePaymentArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleCreatePaymentArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -27722,7 +27326,7 @@ func (p *TradeServiceCreatePaymentArgs) FastWriteNocopy(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServiceCreatePaymentArgs) BLength() int {
+func (p *TradeLifecycleCreatePaymentArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -27731,21 +27335,21 @@ func (p *TradeServiceCreatePaymentArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceCreatePaymentArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleCreatePaymentArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceCreatePaymentArgs) field1Length() int {
+func (p *TradeLifecycleCreatePaymentArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceCreatePaymentResult) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecycleCreatePaymentResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -27789,12 +27393,12 @@ func (p *TradeServiceCreatePaymentResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceCreatePaymentResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecycleCreatePaymentResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceCreatePaymentResult) FastReadField0(buf []byte) (int, error) {
+func (p *TradeLifecycleCreatePaymentResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPayment()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -27806,11 +27410,11 @@ func (p *TradeServiceCreatePaymentResult) FastReadField0(buf []byte) (int, error
 	return offset, nil
 }
 
-func (p *TradeServiceCreatePaymentResult) FastWrite(buf []byte) int {
+func (p *TradeLifecycleCreatePaymentResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceCreatePaymentResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleCreatePaymentResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -27819,7 +27423,7 @@ func (p *TradeServiceCreatePaymentResult) FastWriteNocopy(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServiceCreatePaymentResult) BLength() int {
+func (p *TradeLifecycleCreatePaymentResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -27828,7 +27432,7 @@ func (p *TradeServiceCreatePaymentResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceCreatePaymentResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleCreatePaymentResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -27837,7 +27441,7 @@ func (p *TradeServiceCreatePaymentResult) fastWriteField0(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServiceCreatePaymentResult) field0Length() int {
+func (p *TradeLifecycleCreatePaymentResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -27846,7 +27450,7 @@ func (p *TradeServiceCreatePaymentResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceSimulatePaymentArgs) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecycleSimulatePaymentArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -27890,12 +27494,12 @@ func (p *TradeServiceSimulatePaymentArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceSimulatePaymentArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecycleSimulatePaymentArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceSimulatePaymentArgs) FastReadField1(buf []byte) (int, error) {
+func (p *TradeLifecycleSimulatePaymentArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewSimulatePaymentRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -27907,11 +27511,11 @@ func (p *TradeServiceSimulatePaymentArgs) FastReadField1(buf []byte) (int, error
 	return offset, nil
 }
 
-func (p *TradeServiceSimulatePaymentArgs) FastWrite(buf []byte) int {
+func (p *TradeLifecycleSimulatePaymentArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceSimulatePaymentArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleSimulatePaymentArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -27920,7 +27524,7 @@ func (p *TradeServiceSimulatePaymentArgs) FastWriteNocopy(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServiceSimulatePaymentArgs) BLength() int {
+func (p *TradeLifecycleSimulatePaymentArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -27929,21 +27533,21 @@ func (p *TradeServiceSimulatePaymentArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceSimulatePaymentArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleSimulatePaymentArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceSimulatePaymentArgs) field1Length() int {
+func (p *TradeLifecycleSimulatePaymentArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceSimulatePaymentResult) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecycleSimulatePaymentResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -27987,12 +27591,12 @@ func (p *TradeServiceSimulatePaymentResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceSimulatePaymentResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecycleSimulatePaymentResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceSimulatePaymentResult) FastReadField0(buf []byte) (int, error) {
+func (p *TradeLifecycleSimulatePaymentResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPayment()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -28004,11 +27608,11 @@ func (p *TradeServiceSimulatePaymentResult) FastReadField0(buf []byte) (int, err
 	return offset, nil
 }
 
-func (p *TradeServiceSimulatePaymentResult) FastWrite(buf []byte) int {
+func (p *TradeLifecycleSimulatePaymentResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceSimulatePaymentResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleSimulatePaymentResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -28017,7 +27621,7 @@ func (p *TradeServiceSimulatePaymentResult) FastWriteNocopy(buf []byte, w thrift
 	return offset
 }
 
-func (p *TradeServiceSimulatePaymentResult) BLength() int {
+func (p *TradeLifecycleSimulatePaymentResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -28026,7 +27630,7 @@ func (p *TradeServiceSimulatePaymentResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceSimulatePaymentResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecycleSimulatePaymentResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -28035,7 +27639,7 @@ func (p *TradeServiceSimulatePaymentResult) fastWriteField0(buf []byte, w thrift
 	return offset
 }
 
-func (p *TradeServiceSimulatePaymentResult) field0Length() int {
+func (p *TradeLifecycleSimulatePaymentResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -28044,7 +27648,7 @@ func (p *TradeServiceSimulatePaymentResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServicePaymentCallbackArgs) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecyclePaymentCallbackArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -28088,12 +27692,12 @@ func (p *TradeServicePaymentCallbackArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePaymentCallbackArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecyclePaymentCallbackArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePaymentCallbackArgs) FastReadField1(buf []byte) (int, error) {
+func (p *TradeLifecyclePaymentCallbackArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPaymentCallbackRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -28105,11 +27709,11 @@ func (p *TradeServicePaymentCallbackArgs) FastReadField1(buf []byte) (int, error
 	return offset, nil
 }
 
-func (p *TradeServicePaymentCallbackArgs) FastWrite(buf []byte) int {
+func (p *TradeLifecyclePaymentCallbackArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePaymentCallbackArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecyclePaymentCallbackArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -28118,7 +27722,7 @@ func (p *TradeServicePaymentCallbackArgs) FastWriteNocopy(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServicePaymentCallbackArgs) BLength() int {
+func (p *TradeLifecyclePaymentCallbackArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -28127,21 +27731,21 @@ func (p *TradeServicePaymentCallbackArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServicePaymentCallbackArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecyclePaymentCallbackArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServicePaymentCallbackArgs) field1Length() int {
+func (p *TradeLifecyclePaymentCallbackArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServicePaymentCallbackResult) FastRead(buf []byte) (int, error) {
+func (p *TradeLifecyclePaymentCallbackResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -28185,12 +27789,12 @@ func (p *TradeServicePaymentCallbackResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePaymentCallbackResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeLifecyclePaymentCallbackResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePaymentCallbackResult) FastReadField0(buf []byte) (int, error) {
+func (p *TradeLifecyclePaymentCallbackResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPaymentCallbackResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -28202,11 +27806,11 @@ func (p *TradeServicePaymentCallbackResult) FastReadField0(buf []byte) (int, err
 	return offset, nil
 }
 
-func (p *TradeServicePaymentCallbackResult) FastWrite(buf []byte) int {
+func (p *TradeLifecyclePaymentCallbackResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePaymentCallbackResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecyclePaymentCallbackResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -28215,7 +27819,7 @@ func (p *TradeServicePaymentCallbackResult) FastWriteNocopy(buf []byte, w thrift
 	return offset
 }
 
-func (p *TradeServicePaymentCallbackResult) BLength() int {
+func (p *TradeLifecyclePaymentCallbackResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -28224,7 +27828,7 @@ func (p *TradeServicePaymentCallbackResult) BLength() int {
 	return l
 }
 
-func (p *TradeServicePaymentCallbackResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *TradeLifecyclePaymentCallbackResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -28233,7 +27837,7 @@ func (p *TradeServicePaymentCallbackResult) fastWriteField0(buf []byte, w thrift
 	return offset
 }
 
-func (p *TradeServicePaymentCallbackResult) field0Length() int {
+func (p *TradeLifecyclePaymentCallbackResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -28242,7 +27846,7 @@ func (p *TradeServicePaymentCallbackResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceUpsertSKUArgs) FastRead(buf []byte) (int, error) {
+func (p *FixedPriceQuoteArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -28286,12 +27890,1200 @@ func (p *TradeServiceUpsertSKUArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceUpsertSKUArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_FixedPriceQuoteArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceUpsertSKUArgs) FastReadField1(buf []byte) (int, error) {
+func (p *FixedPriceQuoteArgs) FastReadField1(buf []byte) (int, error) {
+	offset := 0
+	_field := NewQuoteRequest()
+	if l, err := _field.FastRead(buf[offset:]); err != nil {
+		return offset, err
+	} else {
+		offset += l
+	}
+	p.Req = _field
+	return offset, nil
+}
+
+func (p *FixedPriceQuoteArgs) FastWrite(buf []byte) int {
+	return p.FastWriteNocopy(buf, nil)
+}
+
+func (p *FixedPriceQuoteArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p != nil {
+		offset += p.fastWriteField1(buf[offset:], w)
+	}
+	offset += thrift.Binary.WriteFieldStop(buf[offset:])
+	return offset
+}
+
+func (p *FixedPriceQuoteArgs) BLength() int {
+	l := 0
+	if p != nil {
+		l += p.field1Length()
+	}
+	l += thrift.Binary.FieldStopLength()
+	return l
+}
+
+func (p *FixedPriceQuoteArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
+	offset += p.Req.FastWriteNocopy(buf[offset:], w)
+	return offset
+}
+
+func (p *FixedPriceQuoteArgs) field1Length() int {
+	l := 0
+	l += thrift.Binary.FieldBeginLength()
+	l += p.Req.BLength()
+	return l
+}
+
+func (p *FixedPriceQuoteResult) FastRead(buf []byte) (int, error) {
+
+	var err error
+	var offset int
+	var l int
+	var fieldTypeId thrift.TType
+	var fieldId int16
+	for {
+		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
+		offset += l
+		if err != nil {
+			goto ReadFieldBeginError
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				l, err = p.FastReadField0(buf[offset:])
+				offset += l
+				if err != nil {
+					goto ReadFieldError
+				}
+			} else {
+				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+				offset += l
+				if err != nil {
+					goto SkipFieldError
+				}
+			}
+		default:
+			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+			offset += l
+			if err != nil {
+				goto SkipFieldError
+			}
+		}
+	}
+
+	return offset, nil
+ReadFieldBeginError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
+ReadFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_FixedPriceQuoteResult[fieldId]), err)
+SkipFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
+}
+
+func (p *FixedPriceQuoteResult) FastReadField0(buf []byte) (int, error) {
+	offset := 0
+	_field := NewQuoteResponse()
+	if l, err := _field.FastRead(buf[offset:]); err != nil {
+		return offset, err
+	} else {
+		offset += l
+	}
+	p.Success = _field
+	return offset, nil
+}
+
+func (p *FixedPriceQuoteResult) FastWrite(buf []byte) int {
+	return p.FastWriteNocopy(buf, nil)
+}
+
+func (p *FixedPriceQuoteResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p != nil {
+		offset += p.fastWriteField0(buf[offset:], w)
+	}
+	offset += thrift.Binary.WriteFieldStop(buf[offset:])
+	return offset
+}
+
+func (p *FixedPriceQuoteResult) BLength() int {
+	l := 0
+	if p != nil {
+		l += p.field0Length()
+	}
+	l += thrift.Binary.FieldStopLength()
+	return l
+}
+
+func (p *FixedPriceQuoteResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p.IsSetSuccess() {
+		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
+		offset += p.Success.FastWriteNocopy(buf[offset:], w)
+	}
+	return offset
+}
+
+func (p *FixedPriceQuoteResult) field0Length() int {
+	l := 0
+	if p.IsSetSuccess() {
+		l += thrift.Binary.FieldBeginLength()
+		l += p.Success.BLength()
+	}
+	return l
+}
+
+func (p *FixedPricePlaceOrderArgs) FastRead(buf []byte) (int, error) {
+
+	var err error
+	var offset int
+	var l int
+	var fieldTypeId thrift.TType
+	var fieldId int16
+	for {
+		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
+		offset += l
+		if err != nil {
+			goto ReadFieldBeginError
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				l, err = p.FastReadField1(buf[offset:])
+				offset += l
+				if err != nil {
+					goto ReadFieldError
+				}
+			} else {
+				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+				offset += l
+				if err != nil {
+					goto SkipFieldError
+				}
+			}
+		default:
+			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+			offset += l
+			if err != nil {
+				goto SkipFieldError
+			}
+		}
+	}
+
+	return offset, nil
+ReadFieldBeginError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
+ReadFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_FixedPricePlaceOrderArgs[fieldId]), err)
+SkipFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
+}
+
+func (p *FixedPricePlaceOrderArgs) FastReadField1(buf []byte) (int, error) {
+	offset := 0
+	_field := NewPlaceOrderRequest()
+	if l, err := _field.FastRead(buf[offset:]); err != nil {
+		return offset, err
+	} else {
+		offset += l
+	}
+	p.Req = _field
+	return offset, nil
+}
+
+func (p *FixedPricePlaceOrderArgs) FastWrite(buf []byte) int {
+	return p.FastWriteNocopy(buf, nil)
+}
+
+func (p *FixedPricePlaceOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p != nil {
+		offset += p.fastWriteField1(buf[offset:], w)
+	}
+	offset += thrift.Binary.WriteFieldStop(buf[offset:])
+	return offset
+}
+
+func (p *FixedPricePlaceOrderArgs) BLength() int {
+	l := 0
+	if p != nil {
+		l += p.field1Length()
+	}
+	l += thrift.Binary.FieldStopLength()
+	return l
+}
+
+func (p *FixedPricePlaceOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
+	offset += p.Req.FastWriteNocopy(buf[offset:], w)
+	return offset
+}
+
+func (p *FixedPricePlaceOrderArgs) field1Length() int {
+	l := 0
+	l += thrift.Binary.FieldBeginLength()
+	l += p.Req.BLength()
+	return l
+}
+
+func (p *FixedPricePlaceOrderResult) FastRead(buf []byte) (int, error) {
+
+	var err error
+	var offset int
+	var l int
+	var fieldTypeId thrift.TType
+	var fieldId int16
+	for {
+		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
+		offset += l
+		if err != nil {
+			goto ReadFieldBeginError
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				l, err = p.FastReadField0(buf[offset:])
+				offset += l
+				if err != nil {
+					goto ReadFieldError
+				}
+			} else {
+				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+				offset += l
+				if err != nil {
+					goto SkipFieldError
+				}
+			}
+		default:
+			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+			offset += l
+			if err != nil {
+				goto SkipFieldError
+			}
+		}
+	}
+
+	return offset, nil
+ReadFieldBeginError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
+ReadFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_FixedPricePlaceOrderResult[fieldId]), err)
+SkipFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
+}
+
+func (p *FixedPricePlaceOrderResult) FastReadField0(buf []byte) (int, error) {
+	offset := 0
+	_field := NewTrade()
+	if l, err := _field.FastRead(buf[offset:]); err != nil {
+		return offset, err
+	} else {
+		offset += l
+	}
+	p.Success = _field
+	return offset, nil
+}
+
+func (p *FixedPricePlaceOrderResult) FastWrite(buf []byte) int {
+	return p.FastWriteNocopy(buf, nil)
+}
+
+func (p *FixedPricePlaceOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p != nil {
+		offset += p.fastWriteField0(buf[offset:], w)
+	}
+	offset += thrift.Binary.WriteFieldStop(buf[offset:])
+	return offset
+}
+
+func (p *FixedPricePlaceOrderResult) BLength() int {
+	l := 0
+	if p != nil {
+		l += p.field0Length()
+	}
+	l += thrift.Binary.FieldStopLength()
+	return l
+}
+
+func (p *FixedPricePlaceOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p.IsSetSuccess() {
+		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
+		offset += p.Success.FastWriteNocopy(buf[offset:], w)
+	}
+	return offset
+}
+
+func (p *FixedPricePlaceOrderResult) field0Length() int {
+	l := 0
+	if p.IsSetSuccess() {
+		l += thrift.Binary.FieldBeginLength()
+		l += p.Success.BLength()
+	}
+	return l
+}
+
+func (p *PresaleQuotePresaleArgs) FastRead(buf []byte) (int, error) {
+
+	var err error
+	var offset int
+	var l int
+	var fieldTypeId thrift.TType
+	var fieldId int16
+	for {
+		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
+		offset += l
+		if err != nil {
+			goto ReadFieldBeginError
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				l, err = p.FastReadField1(buf[offset:])
+				offset += l
+				if err != nil {
+					goto ReadFieldError
+				}
+			} else {
+				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+				offset += l
+				if err != nil {
+					goto SkipFieldError
+				}
+			}
+		default:
+			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+			offset += l
+			if err != nil {
+				goto SkipFieldError
+			}
+		}
+	}
+
+	return offset, nil
+ReadFieldBeginError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
+ReadFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PresaleQuotePresaleArgs[fieldId]), err)
+SkipFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
+}
+
+func (p *PresaleQuotePresaleArgs) FastReadField1(buf []byte) (int, error) {
+	offset := 0
+	_field := NewQuoteRequest()
+	if l, err := _field.FastRead(buf[offset:]); err != nil {
+		return offset, err
+	} else {
+		offset += l
+	}
+	p.Req = _field
+	return offset, nil
+}
+
+func (p *PresaleQuotePresaleArgs) FastWrite(buf []byte) int {
+	return p.FastWriteNocopy(buf, nil)
+}
+
+func (p *PresaleQuotePresaleArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p != nil {
+		offset += p.fastWriteField1(buf[offset:], w)
+	}
+	offset += thrift.Binary.WriteFieldStop(buf[offset:])
+	return offset
+}
+
+func (p *PresaleQuotePresaleArgs) BLength() int {
+	l := 0
+	if p != nil {
+		l += p.field1Length()
+	}
+	l += thrift.Binary.FieldStopLength()
+	return l
+}
+
+func (p *PresaleQuotePresaleArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
+	offset += p.Req.FastWriteNocopy(buf[offset:], w)
+	return offset
+}
+
+func (p *PresaleQuotePresaleArgs) field1Length() int {
+	l := 0
+	l += thrift.Binary.FieldBeginLength()
+	l += p.Req.BLength()
+	return l
+}
+
+func (p *PresaleQuotePresaleResult) FastRead(buf []byte) (int, error) {
+
+	var err error
+	var offset int
+	var l int
+	var fieldTypeId thrift.TType
+	var fieldId int16
+	for {
+		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
+		offset += l
+		if err != nil {
+			goto ReadFieldBeginError
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				l, err = p.FastReadField0(buf[offset:])
+				offset += l
+				if err != nil {
+					goto ReadFieldError
+				}
+			} else {
+				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+				offset += l
+				if err != nil {
+					goto SkipFieldError
+				}
+			}
+		default:
+			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+			offset += l
+			if err != nil {
+				goto SkipFieldError
+			}
+		}
+	}
+
+	return offset, nil
+ReadFieldBeginError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
+ReadFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PresaleQuotePresaleResult[fieldId]), err)
+SkipFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
+}
+
+func (p *PresaleQuotePresaleResult) FastReadField0(buf []byte) (int, error) {
+	offset := 0
+	_field := NewQuoteResponse()
+	if l, err := _field.FastRead(buf[offset:]); err != nil {
+		return offset, err
+	} else {
+		offset += l
+	}
+	p.Success = _field
+	return offset, nil
+}
+
+func (p *PresaleQuotePresaleResult) FastWrite(buf []byte) int {
+	return p.FastWriteNocopy(buf, nil)
+}
+
+func (p *PresaleQuotePresaleResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p != nil {
+		offset += p.fastWriteField0(buf[offset:], w)
+	}
+	offset += thrift.Binary.WriteFieldStop(buf[offset:])
+	return offset
+}
+
+func (p *PresaleQuotePresaleResult) BLength() int {
+	l := 0
+	if p != nil {
+		l += p.field0Length()
+	}
+	l += thrift.Binary.FieldStopLength()
+	return l
+}
+
+func (p *PresaleQuotePresaleResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p.IsSetSuccess() {
+		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
+		offset += p.Success.FastWriteNocopy(buf[offset:], w)
+	}
+	return offset
+}
+
+func (p *PresaleQuotePresaleResult) field0Length() int {
+	l := 0
+	if p.IsSetSuccess() {
+		l += thrift.Binary.FieldBeginLength()
+		l += p.Success.BLength()
+	}
+	return l
+}
+
+func (p *PresalePlacePresaleOrderArgs) FastRead(buf []byte) (int, error) {
+
+	var err error
+	var offset int
+	var l int
+	var fieldTypeId thrift.TType
+	var fieldId int16
+	for {
+		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
+		offset += l
+		if err != nil {
+			goto ReadFieldBeginError
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				l, err = p.FastReadField1(buf[offset:])
+				offset += l
+				if err != nil {
+					goto ReadFieldError
+				}
+			} else {
+				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+				offset += l
+				if err != nil {
+					goto SkipFieldError
+				}
+			}
+		default:
+			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+			offset += l
+			if err != nil {
+				goto SkipFieldError
+			}
+		}
+	}
+
+	return offset, nil
+ReadFieldBeginError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
+ReadFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PresalePlacePresaleOrderArgs[fieldId]), err)
+SkipFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
+}
+
+func (p *PresalePlacePresaleOrderArgs) FastReadField1(buf []byte) (int, error) {
+	offset := 0
+	_field := NewPlaceOrderRequest()
+	if l, err := _field.FastRead(buf[offset:]); err != nil {
+		return offset, err
+	} else {
+		offset += l
+	}
+	p.Req = _field
+	return offset, nil
+}
+
+func (p *PresalePlacePresaleOrderArgs) FastWrite(buf []byte) int {
+	return p.FastWriteNocopy(buf, nil)
+}
+
+func (p *PresalePlacePresaleOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p != nil {
+		offset += p.fastWriteField1(buf[offset:], w)
+	}
+	offset += thrift.Binary.WriteFieldStop(buf[offset:])
+	return offset
+}
+
+func (p *PresalePlacePresaleOrderArgs) BLength() int {
+	l := 0
+	if p != nil {
+		l += p.field1Length()
+	}
+	l += thrift.Binary.FieldStopLength()
+	return l
+}
+
+func (p *PresalePlacePresaleOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
+	offset += p.Req.FastWriteNocopy(buf[offset:], w)
+	return offset
+}
+
+func (p *PresalePlacePresaleOrderArgs) field1Length() int {
+	l := 0
+	l += thrift.Binary.FieldBeginLength()
+	l += p.Req.BLength()
+	return l
+}
+
+func (p *PresalePlacePresaleOrderResult) FastRead(buf []byte) (int, error) {
+
+	var err error
+	var offset int
+	var l int
+	var fieldTypeId thrift.TType
+	var fieldId int16
+	for {
+		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
+		offset += l
+		if err != nil {
+			goto ReadFieldBeginError
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				l, err = p.FastReadField0(buf[offset:])
+				offset += l
+				if err != nil {
+					goto ReadFieldError
+				}
+			} else {
+				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+				offset += l
+				if err != nil {
+					goto SkipFieldError
+				}
+			}
+		default:
+			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+			offset += l
+			if err != nil {
+				goto SkipFieldError
+			}
+		}
+	}
+
+	return offset, nil
+ReadFieldBeginError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
+ReadFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PresalePlacePresaleOrderResult[fieldId]), err)
+SkipFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
+}
+
+func (p *PresalePlacePresaleOrderResult) FastReadField0(buf []byte) (int, error) {
+	offset := 0
+	_field := NewTrade()
+	if l, err := _field.FastRead(buf[offset:]); err != nil {
+		return offset, err
+	} else {
+		offset += l
+	}
+	p.Success = _field
+	return offset, nil
+}
+
+func (p *PresalePlacePresaleOrderResult) FastWrite(buf []byte) int {
+	return p.FastWriteNocopy(buf, nil)
+}
+
+func (p *PresalePlacePresaleOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p != nil {
+		offset += p.fastWriteField0(buf[offset:], w)
+	}
+	offset += thrift.Binary.WriteFieldStop(buf[offset:])
+	return offset
+}
+
+func (p *PresalePlacePresaleOrderResult) BLength() int {
+	l := 0
+	if p != nil {
+		l += p.field0Length()
+	}
+	l += thrift.Binary.FieldStopLength()
+	return l
+}
+
+func (p *PresalePlacePresaleOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p.IsSetSuccess() {
+		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
+		offset += p.Success.FastWriteNocopy(buf[offset:], w)
+	}
+	return offset
+}
+
+func (p *PresalePlacePresaleOrderResult) field0Length() int {
+	l := 0
+	if p.IsSetSuccess() {
+		l += thrift.Binary.FieldBeginLength()
+		l += p.Success.BLength()
+	}
+	return l
+}
+
+func (p *CashOnDeliveryQuoteCodArgs) FastRead(buf []byte) (int, error) {
+
+	var err error
+	var offset int
+	var l int
+	var fieldTypeId thrift.TType
+	var fieldId int16
+	for {
+		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
+		offset += l
+		if err != nil {
+			goto ReadFieldBeginError
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				l, err = p.FastReadField1(buf[offset:])
+				offset += l
+				if err != nil {
+					goto ReadFieldError
+				}
+			} else {
+				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+				offset += l
+				if err != nil {
+					goto SkipFieldError
+				}
+			}
+		default:
+			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+			offset += l
+			if err != nil {
+				goto SkipFieldError
+			}
+		}
+	}
+
+	return offset, nil
+ReadFieldBeginError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
+ReadFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CashOnDeliveryQuoteCodArgs[fieldId]), err)
+SkipFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
+}
+
+func (p *CashOnDeliveryQuoteCodArgs) FastReadField1(buf []byte) (int, error) {
+	offset := 0
+	_field := NewQuoteRequest()
+	if l, err := _field.FastRead(buf[offset:]); err != nil {
+		return offset, err
+	} else {
+		offset += l
+	}
+	p.Req = _field
+	return offset, nil
+}
+
+func (p *CashOnDeliveryQuoteCodArgs) FastWrite(buf []byte) int {
+	return p.FastWriteNocopy(buf, nil)
+}
+
+func (p *CashOnDeliveryQuoteCodArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p != nil {
+		offset += p.fastWriteField1(buf[offset:], w)
+	}
+	offset += thrift.Binary.WriteFieldStop(buf[offset:])
+	return offset
+}
+
+func (p *CashOnDeliveryQuoteCodArgs) BLength() int {
+	l := 0
+	if p != nil {
+		l += p.field1Length()
+	}
+	l += thrift.Binary.FieldStopLength()
+	return l
+}
+
+func (p *CashOnDeliveryQuoteCodArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
+	offset += p.Req.FastWriteNocopy(buf[offset:], w)
+	return offset
+}
+
+func (p *CashOnDeliveryQuoteCodArgs) field1Length() int {
+	l := 0
+	l += thrift.Binary.FieldBeginLength()
+	l += p.Req.BLength()
+	return l
+}
+
+func (p *CashOnDeliveryQuoteCodResult) FastRead(buf []byte) (int, error) {
+
+	var err error
+	var offset int
+	var l int
+	var fieldTypeId thrift.TType
+	var fieldId int16
+	for {
+		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
+		offset += l
+		if err != nil {
+			goto ReadFieldBeginError
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				l, err = p.FastReadField0(buf[offset:])
+				offset += l
+				if err != nil {
+					goto ReadFieldError
+				}
+			} else {
+				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+				offset += l
+				if err != nil {
+					goto SkipFieldError
+				}
+			}
+		default:
+			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+			offset += l
+			if err != nil {
+				goto SkipFieldError
+			}
+		}
+	}
+
+	return offset, nil
+ReadFieldBeginError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
+ReadFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CashOnDeliveryQuoteCodResult[fieldId]), err)
+SkipFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
+}
+
+func (p *CashOnDeliveryQuoteCodResult) FastReadField0(buf []byte) (int, error) {
+	offset := 0
+	_field := NewQuoteResponse()
+	if l, err := _field.FastRead(buf[offset:]); err != nil {
+		return offset, err
+	} else {
+		offset += l
+	}
+	p.Success = _field
+	return offset, nil
+}
+
+func (p *CashOnDeliveryQuoteCodResult) FastWrite(buf []byte) int {
+	return p.FastWriteNocopy(buf, nil)
+}
+
+func (p *CashOnDeliveryQuoteCodResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p != nil {
+		offset += p.fastWriteField0(buf[offset:], w)
+	}
+	offset += thrift.Binary.WriteFieldStop(buf[offset:])
+	return offset
+}
+
+func (p *CashOnDeliveryQuoteCodResult) BLength() int {
+	l := 0
+	if p != nil {
+		l += p.field0Length()
+	}
+	l += thrift.Binary.FieldStopLength()
+	return l
+}
+
+func (p *CashOnDeliveryQuoteCodResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p.IsSetSuccess() {
+		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
+		offset += p.Success.FastWriteNocopy(buf[offset:], w)
+	}
+	return offset
+}
+
+func (p *CashOnDeliveryQuoteCodResult) field0Length() int {
+	l := 0
+	if p.IsSetSuccess() {
+		l += thrift.Binary.FieldBeginLength()
+		l += p.Success.BLength()
+	}
+	return l
+}
+
+func (p *CashOnDeliveryPlaceCodOrderArgs) FastRead(buf []byte) (int, error) {
+
+	var err error
+	var offset int
+	var l int
+	var fieldTypeId thrift.TType
+	var fieldId int16
+	for {
+		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
+		offset += l
+		if err != nil {
+			goto ReadFieldBeginError
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				l, err = p.FastReadField1(buf[offset:])
+				offset += l
+				if err != nil {
+					goto ReadFieldError
+				}
+			} else {
+				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+				offset += l
+				if err != nil {
+					goto SkipFieldError
+				}
+			}
+		default:
+			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+			offset += l
+			if err != nil {
+				goto SkipFieldError
+			}
+		}
+	}
+
+	return offset, nil
+ReadFieldBeginError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
+ReadFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CashOnDeliveryPlaceCodOrderArgs[fieldId]), err)
+SkipFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
+}
+
+func (p *CashOnDeliveryPlaceCodOrderArgs) FastReadField1(buf []byte) (int, error) {
+	offset := 0
+	_field := NewPlaceOrderRequest()
+	if l, err := _field.FastRead(buf[offset:]); err != nil {
+		return offset, err
+	} else {
+		offset += l
+	}
+	p.Req = _field
+	return offset, nil
+}
+
+func (p *CashOnDeliveryPlaceCodOrderArgs) FastWrite(buf []byte) int {
+	return p.FastWriteNocopy(buf, nil)
+}
+
+func (p *CashOnDeliveryPlaceCodOrderArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p != nil {
+		offset += p.fastWriteField1(buf[offset:], w)
+	}
+	offset += thrift.Binary.WriteFieldStop(buf[offset:])
+	return offset
+}
+
+func (p *CashOnDeliveryPlaceCodOrderArgs) BLength() int {
+	l := 0
+	if p != nil {
+		l += p.field1Length()
+	}
+	l += thrift.Binary.FieldStopLength()
+	return l
+}
+
+func (p *CashOnDeliveryPlaceCodOrderArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
+	offset += p.Req.FastWriteNocopy(buf[offset:], w)
+	return offset
+}
+
+func (p *CashOnDeliveryPlaceCodOrderArgs) field1Length() int {
+	l := 0
+	l += thrift.Binary.FieldBeginLength()
+	l += p.Req.BLength()
+	return l
+}
+
+func (p *CashOnDeliveryPlaceCodOrderResult) FastRead(buf []byte) (int, error) {
+
+	var err error
+	var offset int
+	var l int
+	var fieldTypeId thrift.TType
+	var fieldId int16
+	for {
+		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
+		offset += l
+		if err != nil {
+			goto ReadFieldBeginError
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				l, err = p.FastReadField0(buf[offset:])
+				offset += l
+				if err != nil {
+					goto ReadFieldError
+				}
+			} else {
+				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+				offset += l
+				if err != nil {
+					goto SkipFieldError
+				}
+			}
+		default:
+			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+			offset += l
+			if err != nil {
+				goto SkipFieldError
+			}
+		}
+	}
+
+	return offset, nil
+ReadFieldBeginError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
+ReadFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CashOnDeliveryPlaceCodOrderResult[fieldId]), err)
+SkipFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
+}
+
+func (p *CashOnDeliveryPlaceCodOrderResult) FastReadField0(buf []byte) (int, error) {
+	offset := 0
+	_field := NewTrade()
+	if l, err := _field.FastRead(buf[offset:]); err != nil {
+		return offset, err
+	} else {
+		offset += l
+	}
+	p.Success = _field
+	return offset, nil
+}
+
+func (p *CashOnDeliveryPlaceCodOrderResult) FastWrite(buf []byte) int {
+	return p.FastWriteNocopy(buf, nil)
+}
+
+func (p *CashOnDeliveryPlaceCodOrderResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p != nil {
+		offset += p.fastWriteField0(buf[offset:], w)
+	}
+	offset += thrift.Binary.WriteFieldStop(buf[offset:])
+	return offset
+}
+
+func (p *CashOnDeliveryPlaceCodOrderResult) BLength() int {
+	l := 0
+	if p != nil {
+		l += p.field0Length()
+	}
+	l += thrift.Binary.FieldStopLength()
+	return l
+}
+
+func (p *CashOnDeliveryPlaceCodOrderResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	if p.IsSetSuccess() {
+		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
+		offset += p.Success.FastWriteNocopy(buf[offset:], w)
+	}
+	return offset
+}
+
+func (p *CashOnDeliveryPlaceCodOrderResult) field0Length() int {
+	l := 0
+	if p.IsSetSuccess() {
+		l += thrift.Binary.FieldBeginLength()
+		l += p.Success.BLength()
+	}
+	return l
+}
+
+func (p *CatalogAdminUpsertSKUArgs) FastRead(buf []byte) (int, error) {
+
+	var err error
+	var offset int
+	var l int
+	var fieldTypeId thrift.TType
+	var fieldId int16
+	for {
+		fieldTypeId, fieldId, l, err = thrift.Binary.ReadFieldBegin(buf[offset:])
+		offset += l
+		if err != nil {
+			goto ReadFieldBeginError
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				l, err = p.FastReadField1(buf[offset:])
+				offset += l
+				if err != nil {
+					goto ReadFieldError
+				}
+			} else {
+				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+				offset += l
+				if err != nil {
+					goto SkipFieldError
+				}
+			}
+		default:
+			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+			offset += l
+			if err != nil {
+				goto SkipFieldError
+			}
+		}
+	}
+
+	return offset, nil
+ReadFieldBeginError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
+ReadFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CatalogAdminUpsertSKUArgs[fieldId]), err)
+SkipFieldError:
+	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
+}
+
+func (p *CatalogAdminUpsertSKUArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewUpsertSKURequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -28303,11 +29095,11 @@ func (p *TradeServiceUpsertSKUArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceUpsertSKUArgs) FastWrite(buf []byte) int {
+func (p *CatalogAdminUpsertSKUArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceUpsertSKUArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminUpsertSKUArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -28316,7 +29108,7 @@ func (p *TradeServiceUpsertSKUArgs) FastWriteNocopy(buf []byte, w thrift.NocopyW
 	return offset
 }
 
-func (p *TradeServiceUpsertSKUArgs) BLength() int {
+func (p *CatalogAdminUpsertSKUArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -28325,21 +29117,21 @@ func (p *TradeServiceUpsertSKUArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceUpsertSKUArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminUpsertSKUArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceUpsertSKUArgs) field1Length() int {
+func (p *CatalogAdminUpsertSKUArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceUpsertSKUResult) FastRead(buf []byte) (int, error) {
+func (p *CatalogAdminUpsertSKUResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -28383,12 +29175,12 @@ func (p *TradeServiceUpsertSKUResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceUpsertSKUResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CatalogAdminUpsertSKUResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceUpsertSKUResult) FastReadField0(buf []byte) (int, error) {
+func (p *CatalogAdminUpsertSKUResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewSKU()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -28400,11 +29192,11 @@ func (p *TradeServiceUpsertSKUResult) FastReadField0(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceUpsertSKUResult) FastWrite(buf []byte) int {
+func (p *CatalogAdminUpsertSKUResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceUpsertSKUResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminUpsertSKUResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -28413,7 +29205,7 @@ func (p *TradeServiceUpsertSKUResult) FastWriteNocopy(buf []byte, w thrift.Nocop
 	return offset
 }
 
-func (p *TradeServiceUpsertSKUResult) BLength() int {
+func (p *CatalogAdminUpsertSKUResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -28422,7 +29214,7 @@ func (p *TradeServiceUpsertSKUResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceUpsertSKUResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminUpsertSKUResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -28431,7 +29223,7 @@ func (p *TradeServiceUpsertSKUResult) fastWriteField0(buf []byte, w thrift.Nocop
 	return offset
 }
 
-func (p *TradeServiceUpsertSKUResult) field0Length() int {
+func (p *CatalogAdminUpsertSKUResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -28440,7 +29232,7 @@ func (p *TradeServiceUpsertSKUResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceGetSKUArgs) FastRead(buf []byte) (int, error) {
+func (p *CatalogAdminGetSKUArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -28484,12 +29276,12 @@ func (p *TradeServiceGetSKUArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetSKUArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CatalogAdminGetSKUArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetSKUArgs) FastReadField1(buf []byte) (int, error) {
+func (p *CatalogAdminGetSKUArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewSKURef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -28501,11 +29293,11 @@ func (p *TradeServiceGetSKUArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetSKUArgs) FastWrite(buf []byte) int {
+func (p *CatalogAdminGetSKUArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetSKUArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminGetSKUArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -28514,7 +29306,7 @@ func (p *TradeServiceGetSKUArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWrit
 	return offset
 }
 
-func (p *TradeServiceGetSKUArgs) BLength() int {
+func (p *CatalogAdminGetSKUArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -28523,21 +29315,21 @@ func (p *TradeServiceGetSKUArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetSKUArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminGetSKUArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceGetSKUArgs) field1Length() int {
+func (p *CatalogAdminGetSKUArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceGetSKUResult) FastRead(buf []byte) (int, error) {
+func (p *CatalogAdminGetSKUResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -28581,12 +29373,12 @@ func (p *TradeServiceGetSKUResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetSKUResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CatalogAdminGetSKUResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetSKUResult) FastReadField0(buf []byte) (int, error) {
+func (p *CatalogAdminGetSKUResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewSKU()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -28598,11 +29390,11 @@ func (p *TradeServiceGetSKUResult) FastReadField0(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetSKUResult) FastWrite(buf []byte) int {
+func (p *CatalogAdminGetSKUResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetSKUResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminGetSKUResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -28611,7 +29403,7 @@ func (p *TradeServiceGetSKUResult) FastWriteNocopy(buf []byte, w thrift.NocopyWr
 	return offset
 }
 
-func (p *TradeServiceGetSKUResult) BLength() int {
+func (p *CatalogAdminGetSKUResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -28620,7 +29412,7 @@ func (p *TradeServiceGetSKUResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetSKUResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminGetSKUResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -28629,7 +29421,7 @@ func (p *TradeServiceGetSKUResult) fastWriteField0(buf []byte, w thrift.NocopyWr
 	return offset
 }
 
-func (p *TradeServiceGetSKUResult) field0Length() int {
+func (p *CatalogAdminGetSKUResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -28638,7 +29430,7 @@ func (p *TradeServiceGetSKUResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceSetStockArgs) FastRead(buf []byte) (int, error) {
+func (p *CatalogAdminSetStockArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -28682,12 +29474,12 @@ func (p *TradeServiceSetStockArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceSetStockArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CatalogAdminSetStockArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceSetStockArgs) FastReadField1(buf []byte) (int, error) {
+func (p *CatalogAdminSetStockArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewSetStockRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -28699,11 +29491,11 @@ func (p *TradeServiceSetStockArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceSetStockArgs) FastWrite(buf []byte) int {
+func (p *CatalogAdminSetStockArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceSetStockArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminSetStockArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -28712,7 +29504,7 @@ func (p *TradeServiceSetStockArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWr
 	return offset
 }
 
-func (p *TradeServiceSetStockArgs) BLength() int {
+func (p *CatalogAdminSetStockArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -28721,21 +29513,21 @@ func (p *TradeServiceSetStockArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceSetStockArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminSetStockArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceSetStockArgs) field1Length() int {
+func (p *CatalogAdminSetStockArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceSetStockResult) FastRead(buf []byte) (int, error) {
+func (p *CatalogAdminSetStockResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -28779,12 +29571,12 @@ func (p *TradeServiceSetStockResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceSetStockResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CatalogAdminSetStockResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceSetStockResult) FastReadField0(buf []byte) (int, error) {
+func (p *CatalogAdminSetStockResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewStockResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -28796,11 +29588,11 @@ func (p *TradeServiceSetStockResult) FastReadField0(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceSetStockResult) FastWrite(buf []byte) int {
+func (p *CatalogAdminSetStockResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceSetStockResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminSetStockResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -28809,7 +29601,7 @@ func (p *TradeServiceSetStockResult) FastWriteNocopy(buf []byte, w thrift.Nocopy
 	return offset
 }
 
-func (p *TradeServiceSetStockResult) BLength() int {
+func (p *CatalogAdminSetStockResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -28818,7 +29610,7 @@ func (p *TradeServiceSetStockResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceSetStockResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminSetStockResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -28827,7 +29619,7 @@ func (p *TradeServiceSetStockResult) fastWriteField0(buf []byte, w thrift.Nocopy
 	return offset
 }
 
-func (p *TradeServiceSetStockResult) field0Length() int {
+func (p *CatalogAdminSetStockResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -28836,7 +29628,7 @@ func (p *TradeServiceSetStockResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceGetStockArgs) FastRead(buf []byte) (int, error) {
+func (p *CatalogAdminGetStockArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -28880,12 +29672,12 @@ func (p *TradeServiceGetStockArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetStockArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CatalogAdminGetStockArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetStockArgs) FastReadField1(buf []byte) (int, error) {
+func (p *CatalogAdminGetStockArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewSKURef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -28897,11 +29689,11 @@ func (p *TradeServiceGetStockArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetStockArgs) FastWrite(buf []byte) int {
+func (p *CatalogAdminGetStockArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetStockArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminGetStockArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -28910,7 +29702,7 @@ func (p *TradeServiceGetStockArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWr
 	return offset
 }
 
-func (p *TradeServiceGetStockArgs) BLength() int {
+func (p *CatalogAdminGetStockArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -28919,21 +29711,21 @@ func (p *TradeServiceGetStockArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetStockArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminGetStockArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceGetStockArgs) field1Length() int {
+func (p *CatalogAdminGetStockArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceGetStockResult) FastRead(buf []byte) (int, error) {
+func (p *CatalogAdminGetStockResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -28977,12 +29769,12 @@ func (p *TradeServiceGetStockResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetStockResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CatalogAdminGetStockResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetStockResult) FastReadField0(buf []byte) (int, error) {
+func (p *CatalogAdminGetStockResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewStockResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -28994,11 +29786,11 @@ func (p *TradeServiceGetStockResult) FastReadField0(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetStockResult) FastWrite(buf []byte) int {
+func (p *CatalogAdminGetStockResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetStockResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminGetStockResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -29007,7 +29799,7 @@ func (p *TradeServiceGetStockResult) FastWriteNocopy(buf []byte, w thrift.Nocopy
 	return offset
 }
 
-func (p *TradeServiceGetStockResult) BLength() int {
+func (p *CatalogAdminGetStockResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -29016,7 +29808,7 @@ func (p *TradeServiceGetStockResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetStockResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminGetStockResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -29025,7 +29817,7 @@ func (p *TradeServiceGetStockResult) fastWriteField0(buf []byte, w thrift.Nocopy
 	return offset
 }
 
-func (p *TradeServiceGetStockResult) field0Length() int {
+func (p *CatalogAdminGetStockResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -29034,7 +29826,7 @@ func (p *TradeServiceGetStockResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServicePutWarehouseArgs) FastRead(buf []byte) (int, error) {
+func (p *CatalogAdminPutWarehouseArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -29078,12 +29870,12 @@ func (p *TradeServicePutWarehouseArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutWarehouseArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CatalogAdminPutWarehouseArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutWarehouseArgs) FastReadField1(buf []byte) (int, error) {
+func (p *CatalogAdminPutWarehouseArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPutWarehouseRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -29095,11 +29887,11 @@ func (p *TradeServicePutWarehouseArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServicePutWarehouseArgs) FastWrite(buf []byte) int {
+func (p *CatalogAdminPutWarehouseArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutWarehouseArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminPutWarehouseArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -29108,7 +29900,7 @@ func (p *TradeServicePutWarehouseArgs) FastWriteNocopy(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServicePutWarehouseArgs) BLength() int {
+func (p *CatalogAdminPutWarehouseArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -29117,21 +29909,21 @@ func (p *TradeServicePutWarehouseArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutWarehouseArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminPutWarehouseArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServicePutWarehouseArgs) field1Length() int {
+func (p *CatalogAdminPutWarehouseArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServicePutWarehouseResult) FastRead(buf []byte) (int, error) {
+func (p *CatalogAdminPutWarehouseResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -29175,12 +29967,12 @@ func (p *TradeServicePutWarehouseResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutWarehouseResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CatalogAdminPutWarehouseResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutWarehouseResult) FastReadField0(buf []byte) (int, error) {
+func (p *CatalogAdminPutWarehouseResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewWarehouse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -29192,11 +29984,11 @@ func (p *TradeServicePutWarehouseResult) FastReadField0(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServicePutWarehouseResult) FastWrite(buf []byte) int {
+func (p *CatalogAdminPutWarehouseResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutWarehouseResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminPutWarehouseResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -29205,7 +29997,7 @@ func (p *TradeServicePutWarehouseResult) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServicePutWarehouseResult) BLength() int {
+func (p *CatalogAdminPutWarehouseResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -29214,7 +30006,7 @@ func (p *TradeServicePutWarehouseResult) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutWarehouseResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminPutWarehouseResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -29223,7 +30015,7 @@ func (p *TradeServicePutWarehouseResult) fastWriteField0(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServicePutWarehouseResult) field0Length() int {
+func (p *CatalogAdminPutWarehouseResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -29232,7 +30024,7 @@ func (p *TradeServicePutWarehouseResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceListWarehousesArgs) FastRead(buf []byte) (int, error) {
+func (p *CatalogAdminListWarehousesArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -29276,12 +30068,12 @@ func (p *TradeServiceListWarehousesArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListWarehousesArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CatalogAdminListWarehousesArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListWarehousesArgs) FastReadField1(buf []byte) (int, error) {
+func (p *CatalogAdminListWarehousesArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListWarehousesRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -29293,11 +30085,11 @@ func (p *TradeServiceListWarehousesArgs) FastReadField1(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServiceListWarehousesArgs) FastWrite(buf []byte) int {
+func (p *CatalogAdminListWarehousesArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListWarehousesArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminListWarehousesArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -29306,7 +30098,7 @@ func (p *TradeServiceListWarehousesArgs) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceListWarehousesArgs) BLength() int {
+func (p *CatalogAdminListWarehousesArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -29315,21 +30107,21 @@ func (p *TradeServiceListWarehousesArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListWarehousesArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminListWarehousesArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceListWarehousesArgs) field1Length() int {
+func (p *CatalogAdminListWarehousesArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceListWarehousesResult) FastRead(buf []byte) (int, error) {
+func (p *CatalogAdminListWarehousesResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -29373,12 +30165,12 @@ func (p *TradeServiceListWarehousesResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListWarehousesResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CatalogAdminListWarehousesResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListWarehousesResult) FastReadField0(buf []byte) (int, error) {
+func (p *CatalogAdminListWarehousesResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListWarehousesResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -29390,11 +30182,11 @@ func (p *TradeServiceListWarehousesResult) FastReadField0(buf []byte) (int, erro
 	return offset, nil
 }
 
-func (p *TradeServiceListWarehousesResult) FastWrite(buf []byte) int {
+func (p *CatalogAdminListWarehousesResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListWarehousesResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminListWarehousesResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -29403,7 +30195,7 @@ func (p *TradeServiceListWarehousesResult) FastWriteNocopy(buf []byte, w thrift.
 	return offset
 }
 
-func (p *TradeServiceListWarehousesResult) BLength() int {
+func (p *CatalogAdminListWarehousesResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -29412,7 +30204,7 @@ func (p *TradeServiceListWarehousesResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListWarehousesResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *CatalogAdminListWarehousesResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -29421,7 +30213,7 @@ func (p *TradeServiceListWarehousesResult) fastWriteField0(buf []byte, w thrift.
 	return offset
 }
 
-func (p *TradeServiceListWarehousesResult) field0Length() int {
+func (p *CatalogAdminListWarehousesResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -29430,7 +30222,7 @@ func (p *TradeServiceListWarehousesResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServicePutShippingTemplateArgs) FastRead(buf []byte) (int, error) {
+func (p *DeliveryAdminPutShippingTemplateArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -29474,12 +30266,12 @@ func (p *TradeServicePutShippingTemplateArgs) FastRead(buf []byte) (int, error) 
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutShippingTemplateArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DeliveryAdminPutShippingTemplateArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutShippingTemplateArgs) FastReadField1(buf []byte) (int, error) {
+func (p *DeliveryAdminPutShippingTemplateArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPutShippingTemplateRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -29491,11 +30283,11 @@ func (p *TradeServicePutShippingTemplateArgs) FastReadField1(buf []byte) (int, e
 	return offset, nil
 }
 
-func (p *TradeServicePutShippingTemplateArgs) FastWrite(buf []byte) int {
+func (p *DeliveryAdminPutShippingTemplateArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutShippingTemplateArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DeliveryAdminPutShippingTemplateArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -29504,7 +30296,7 @@ func (p *TradeServicePutShippingTemplateArgs) FastWriteNocopy(buf []byte, w thri
 	return offset
 }
 
-func (p *TradeServicePutShippingTemplateArgs) BLength() int {
+func (p *DeliveryAdminPutShippingTemplateArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -29513,21 +30305,21 @@ func (p *TradeServicePutShippingTemplateArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutShippingTemplateArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *DeliveryAdminPutShippingTemplateArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServicePutShippingTemplateArgs) field1Length() int {
+func (p *DeliveryAdminPutShippingTemplateArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServicePutShippingTemplateResult) FastRead(buf []byte) (int, error) {
+func (p *DeliveryAdminPutShippingTemplateResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -29571,12 +30363,12 @@ func (p *TradeServicePutShippingTemplateResult) FastRead(buf []byte) (int, error
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutShippingTemplateResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DeliveryAdminPutShippingTemplateResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutShippingTemplateResult) FastReadField0(buf []byte) (int, error) {
+func (p *DeliveryAdminPutShippingTemplateResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewShippingTemplate()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -29588,11 +30380,11 @@ func (p *TradeServicePutShippingTemplateResult) FastReadField0(buf []byte) (int,
 	return offset, nil
 }
 
-func (p *TradeServicePutShippingTemplateResult) FastWrite(buf []byte) int {
+func (p *DeliveryAdminPutShippingTemplateResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutShippingTemplateResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DeliveryAdminPutShippingTemplateResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -29601,7 +30393,7 @@ func (p *TradeServicePutShippingTemplateResult) FastWriteNocopy(buf []byte, w th
 	return offset
 }
 
-func (p *TradeServicePutShippingTemplateResult) BLength() int {
+func (p *DeliveryAdminPutShippingTemplateResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -29610,7 +30402,7 @@ func (p *TradeServicePutShippingTemplateResult) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutShippingTemplateResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *DeliveryAdminPutShippingTemplateResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -29619,7 +30411,7 @@ func (p *TradeServicePutShippingTemplateResult) fastWriteField0(buf []byte, w th
 	return offset
 }
 
-func (p *TradeServicePutShippingTemplateResult) field0Length() int {
+func (p *DeliveryAdminPutShippingTemplateResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -29628,7 +30420,7 @@ func (p *TradeServicePutShippingTemplateResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceListShippingTemplatesArgs) FastRead(buf []byte) (int, error) {
+func (p *DeliveryAdminListShippingTemplatesArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -29672,12 +30464,12 @@ func (p *TradeServiceListShippingTemplatesArgs) FastRead(buf []byte) (int, error
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListShippingTemplatesArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DeliveryAdminListShippingTemplatesArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListShippingTemplatesArgs) FastReadField1(buf []byte) (int, error) {
+func (p *DeliveryAdminListShippingTemplatesArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListShippingTemplatesRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -29689,11 +30481,11 @@ func (p *TradeServiceListShippingTemplatesArgs) FastReadField1(buf []byte) (int,
 	return offset, nil
 }
 
-func (p *TradeServiceListShippingTemplatesArgs) FastWrite(buf []byte) int {
+func (p *DeliveryAdminListShippingTemplatesArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListShippingTemplatesArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DeliveryAdminListShippingTemplatesArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -29702,7 +30494,7 @@ func (p *TradeServiceListShippingTemplatesArgs) FastWriteNocopy(buf []byte, w th
 	return offset
 }
 
-func (p *TradeServiceListShippingTemplatesArgs) BLength() int {
+func (p *DeliveryAdminListShippingTemplatesArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -29711,21 +30503,21 @@ func (p *TradeServiceListShippingTemplatesArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListShippingTemplatesArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *DeliveryAdminListShippingTemplatesArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceListShippingTemplatesArgs) field1Length() int {
+func (p *DeliveryAdminListShippingTemplatesArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceListShippingTemplatesResult) FastRead(buf []byte) (int, error) {
+func (p *DeliveryAdminListShippingTemplatesResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -29769,12 +30561,12 @@ func (p *TradeServiceListShippingTemplatesResult) FastRead(buf []byte) (int, err
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListShippingTemplatesResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DeliveryAdminListShippingTemplatesResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListShippingTemplatesResult) FastReadField0(buf []byte) (int, error) {
+func (p *DeliveryAdminListShippingTemplatesResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListShippingTemplatesResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -29786,11 +30578,11 @@ func (p *TradeServiceListShippingTemplatesResult) FastReadField0(buf []byte) (in
 	return offset, nil
 }
 
-func (p *TradeServiceListShippingTemplatesResult) FastWrite(buf []byte) int {
+func (p *DeliveryAdminListShippingTemplatesResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListShippingTemplatesResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DeliveryAdminListShippingTemplatesResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -29799,7 +30591,7 @@ func (p *TradeServiceListShippingTemplatesResult) FastWriteNocopy(buf []byte, w 
 	return offset
 }
 
-func (p *TradeServiceListShippingTemplatesResult) BLength() int {
+func (p *DeliveryAdminListShippingTemplatesResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -29808,7 +30600,7 @@ func (p *TradeServiceListShippingTemplatesResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListShippingTemplatesResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *DeliveryAdminListShippingTemplatesResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -29817,7 +30609,7 @@ func (p *TradeServiceListShippingTemplatesResult) fastWriteField0(buf []byte, w 
 	return offset
 }
 
-func (p *TradeServiceListShippingTemplatesResult) field0Length() int {
+func (p *DeliveryAdminListShippingTemplatesResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -29826,7 +30618,7 @@ func (p *TradeServiceListShippingTemplatesResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServicePutPriceListArgs) FastRead(buf []byte) (int, error) {
+func (p *PricingAdminPutPriceListArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -29870,12 +30662,12 @@ func (p *TradeServicePutPriceListArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutPriceListArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PricingAdminPutPriceListArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutPriceListArgs) FastReadField1(buf []byte) (int, error) {
+func (p *PricingAdminPutPriceListArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPutPriceListRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -29887,11 +30679,11 @@ func (p *TradeServicePutPriceListArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServicePutPriceListArgs) FastWrite(buf []byte) int {
+func (p *PricingAdminPutPriceListArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutPriceListArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminPutPriceListArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -29900,7 +30692,7 @@ func (p *TradeServicePutPriceListArgs) FastWriteNocopy(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServicePutPriceListArgs) BLength() int {
+func (p *PricingAdminPutPriceListArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -29909,21 +30701,21 @@ func (p *TradeServicePutPriceListArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutPriceListArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminPutPriceListArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServicePutPriceListArgs) field1Length() int {
+func (p *PricingAdminPutPriceListArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServicePutPriceListResult) FastRead(buf []byte) (int, error) {
+func (p *PricingAdminPutPriceListResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -29967,12 +30759,12 @@ func (p *TradeServicePutPriceListResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutPriceListResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PricingAdminPutPriceListResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutPriceListResult) FastReadField0(buf []byte) (int, error) {
+func (p *PricingAdminPutPriceListResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPriceList()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -29984,11 +30776,11 @@ func (p *TradeServicePutPriceListResult) FastReadField0(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServicePutPriceListResult) FastWrite(buf []byte) int {
+func (p *PricingAdminPutPriceListResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutPriceListResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminPutPriceListResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -29997,7 +30789,7 @@ func (p *TradeServicePutPriceListResult) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServicePutPriceListResult) BLength() int {
+func (p *PricingAdminPutPriceListResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -30006,7 +30798,7 @@ func (p *TradeServicePutPriceListResult) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutPriceListResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminPutPriceListResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -30015,7 +30807,7 @@ func (p *TradeServicePutPriceListResult) fastWriteField0(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServicePutPriceListResult) field0Length() int {
+func (p *PricingAdminPutPriceListResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -30024,7 +30816,7 @@ func (p *TradeServicePutPriceListResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceGetPriceListArgs) FastRead(buf []byte) (int, error) {
+func (p *PricingAdminGetPriceListArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -30068,12 +30860,12 @@ func (p *TradeServiceGetPriceListArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetPriceListArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PricingAdminGetPriceListArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetPriceListArgs) FastReadField1(buf []byte) (int, error) {
+func (p *PricingAdminGetPriceListArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPriceListRef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -30085,11 +30877,11 @@ func (p *TradeServiceGetPriceListArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetPriceListArgs) FastWrite(buf []byte) int {
+func (p *PricingAdminGetPriceListArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetPriceListArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminGetPriceListArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -30098,7 +30890,7 @@ func (p *TradeServiceGetPriceListArgs) FastWriteNocopy(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServiceGetPriceListArgs) BLength() int {
+func (p *PricingAdminGetPriceListArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -30107,21 +30899,21 @@ func (p *TradeServiceGetPriceListArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetPriceListArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminGetPriceListArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceGetPriceListArgs) field1Length() int {
+func (p *PricingAdminGetPriceListArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceGetPriceListResult) FastRead(buf []byte) (int, error) {
+func (p *PricingAdminGetPriceListResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -30165,12 +30957,12 @@ func (p *TradeServiceGetPriceListResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetPriceListResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PricingAdminGetPriceListResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetPriceListResult) FastReadField0(buf []byte) (int, error) {
+func (p *PricingAdminGetPriceListResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPriceList()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -30182,11 +30974,11 @@ func (p *TradeServiceGetPriceListResult) FastReadField0(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServiceGetPriceListResult) FastWrite(buf []byte) int {
+func (p *PricingAdminGetPriceListResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetPriceListResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminGetPriceListResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -30195,7 +30987,7 @@ func (p *TradeServiceGetPriceListResult) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceGetPriceListResult) BLength() int {
+func (p *PricingAdminGetPriceListResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -30204,7 +30996,7 @@ func (p *TradeServiceGetPriceListResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetPriceListResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminGetPriceListResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -30213,7 +31005,7 @@ func (p *TradeServiceGetPriceListResult) fastWriteField0(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceGetPriceListResult) field0Length() int {
+func (p *PricingAdminGetPriceListResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -30222,7 +31014,7 @@ func (p *TradeServiceGetPriceListResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceListPriceListsArgs) FastRead(buf []byte) (int, error) {
+func (p *PricingAdminListPriceListsArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -30266,12 +31058,12 @@ func (p *TradeServiceListPriceListsArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListPriceListsArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PricingAdminListPriceListsArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListPriceListsArgs) FastReadField1(buf []byte) (int, error) {
+func (p *PricingAdminListPriceListsArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListPriceListsRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -30283,11 +31075,11 @@ func (p *TradeServiceListPriceListsArgs) FastReadField1(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServiceListPriceListsArgs) FastWrite(buf []byte) int {
+func (p *PricingAdminListPriceListsArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListPriceListsArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminListPriceListsArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -30296,7 +31088,7 @@ func (p *TradeServiceListPriceListsArgs) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceListPriceListsArgs) BLength() int {
+func (p *PricingAdminListPriceListsArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -30305,21 +31097,21 @@ func (p *TradeServiceListPriceListsArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListPriceListsArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminListPriceListsArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceListPriceListsArgs) field1Length() int {
+func (p *PricingAdminListPriceListsArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceListPriceListsResult) FastRead(buf []byte) (int, error) {
+func (p *PricingAdminListPriceListsResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -30363,12 +31155,12 @@ func (p *TradeServiceListPriceListsResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListPriceListsResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PricingAdminListPriceListsResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListPriceListsResult) FastReadField0(buf []byte) (int, error) {
+func (p *PricingAdminListPriceListsResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListPriceListsResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -30380,11 +31172,11 @@ func (p *TradeServiceListPriceListsResult) FastReadField0(buf []byte) (int, erro
 	return offset, nil
 }
 
-func (p *TradeServiceListPriceListsResult) FastWrite(buf []byte) int {
+func (p *PricingAdminListPriceListsResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListPriceListsResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminListPriceListsResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -30393,7 +31185,7 @@ func (p *TradeServiceListPriceListsResult) FastWriteNocopy(buf []byte, w thrift.
 	return offset
 }
 
-func (p *TradeServiceListPriceListsResult) BLength() int {
+func (p *PricingAdminListPriceListsResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -30402,7 +31194,7 @@ func (p *TradeServiceListPriceListsResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListPriceListsResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminListPriceListsResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -30411,7 +31203,7 @@ func (p *TradeServiceListPriceListsResult) fastWriteField0(buf []byte, w thrift.
 	return offset
 }
 
-func (p *TradeServiceListPriceListsResult) field0Length() int {
+func (p *PricingAdminListPriceListsResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -30420,7 +31212,7 @@ func (p *TradeServiceListPriceListsResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceDeletePriceListArgs) FastRead(buf []byte) (int, error) {
+func (p *PricingAdminDeletePriceListArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -30464,12 +31256,12 @@ func (p *TradeServiceDeletePriceListArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceDeletePriceListArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PricingAdminDeletePriceListArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceDeletePriceListArgs) FastReadField1(buf []byte) (int, error) {
+func (p *PricingAdminDeletePriceListArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPriceListRef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -30481,11 +31273,11 @@ func (p *TradeServiceDeletePriceListArgs) FastReadField1(buf []byte) (int, error
 	return offset, nil
 }
 
-func (p *TradeServiceDeletePriceListArgs) FastWrite(buf []byte) int {
+func (p *PricingAdminDeletePriceListArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceDeletePriceListArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminDeletePriceListArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -30494,7 +31286,7 @@ func (p *TradeServiceDeletePriceListArgs) FastWriteNocopy(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServiceDeletePriceListArgs) BLength() int {
+func (p *PricingAdminDeletePriceListArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -30503,21 +31295,21 @@ func (p *TradeServiceDeletePriceListArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceDeletePriceListArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminDeletePriceListArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceDeletePriceListArgs) field1Length() int {
+func (p *PricingAdminDeletePriceListArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceDeletePriceListResult) FastRead(buf []byte) (int, error) {
+func (p *PricingAdminDeletePriceListResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -30561,12 +31353,12 @@ func (p *TradeServiceDeletePriceListResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceDeletePriceListResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PricingAdminDeletePriceListResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceDeletePriceListResult) FastReadField0(buf []byte) (int, error) {
+func (p *PricingAdminDeletePriceListResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewDeletePriceListResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -30578,11 +31370,11 @@ func (p *TradeServiceDeletePriceListResult) FastReadField0(buf []byte) (int, err
 	return offset, nil
 }
 
-func (p *TradeServiceDeletePriceListResult) FastWrite(buf []byte) int {
+func (p *PricingAdminDeletePriceListResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceDeletePriceListResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminDeletePriceListResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -30591,7 +31383,7 @@ func (p *TradeServiceDeletePriceListResult) FastWriteNocopy(buf []byte, w thrift
 	return offset
 }
 
-func (p *TradeServiceDeletePriceListResult) BLength() int {
+func (p *PricingAdminDeletePriceListResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -30600,7 +31392,7 @@ func (p *TradeServiceDeletePriceListResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceDeletePriceListResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *PricingAdminDeletePriceListResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -30609,7 +31401,7 @@ func (p *TradeServiceDeletePriceListResult) fastWriteField0(buf []byte, w thrift
 	return offset
 }
 
-func (p *TradeServiceDeletePriceListResult) field0Length() int {
+func (p *PricingAdminDeletePriceListResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -30618,7 +31410,7 @@ func (p *TradeServiceDeletePriceListResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceListExtensionPointsArgs) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminListExtensionPointsArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -30662,12 +31454,12 @@ func (p *TradeServiceListExtensionPointsArgs) FastRead(buf []byte) (int, error) 
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListExtensionPointsArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminListExtensionPointsArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListExtensionPointsArgs) FastReadField1(buf []byte) (int, error) {
+func (p *ExtensionsAdminListExtensionPointsArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListPointsRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -30679,11 +31471,11 @@ func (p *TradeServiceListExtensionPointsArgs) FastReadField1(buf []byte) (int, e
 	return offset, nil
 }
 
-func (p *TradeServiceListExtensionPointsArgs) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminListExtensionPointsArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListExtensionPointsArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminListExtensionPointsArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -30692,7 +31484,7 @@ func (p *TradeServiceListExtensionPointsArgs) FastWriteNocopy(buf []byte, w thri
 	return offset
 }
 
-func (p *TradeServiceListExtensionPointsArgs) BLength() int {
+func (p *ExtensionsAdminListExtensionPointsArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -30701,21 +31493,21 @@ func (p *TradeServiceListExtensionPointsArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListExtensionPointsArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminListExtensionPointsArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceListExtensionPointsArgs) field1Length() int {
+func (p *ExtensionsAdminListExtensionPointsArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceListExtensionPointsResult) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminListExtensionPointsResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -30759,12 +31551,12 @@ func (p *TradeServiceListExtensionPointsResult) FastRead(buf []byte) (int, error
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListExtensionPointsResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminListExtensionPointsResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListExtensionPointsResult) FastReadField0(buf []byte) (int, error) {
+func (p *ExtensionsAdminListExtensionPointsResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListPointsResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -30776,11 +31568,11 @@ func (p *TradeServiceListExtensionPointsResult) FastReadField0(buf []byte) (int,
 	return offset, nil
 }
 
-func (p *TradeServiceListExtensionPointsResult) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminListExtensionPointsResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListExtensionPointsResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminListExtensionPointsResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -30789,7 +31581,7 @@ func (p *TradeServiceListExtensionPointsResult) FastWriteNocopy(buf []byte, w th
 	return offset
 }
 
-func (p *TradeServiceListExtensionPointsResult) BLength() int {
+func (p *ExtensionsAdminListExtensionPointsResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -30798,7 +31590,7 @@ func (p *TradeServiceListExtensionPointsResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListExtensionPointsResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminListExtensionPointsResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -30807,7 +31599,7 @@ func (p *TradeServiceListExtensionPointsResult) fastWriteField0(buf []byte, w th
 	return offset
 }
 
-func (p *TradeServiceListExtensionPointsResult) field0Length() int {
+func (p *ExtensionsAdminListExtensionPointsResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -30816,7 +31608,7 @@ func (p *TradeServiceListExtensionPointsResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceValidateScriptArgs) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminValidateScriptArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -30860,12 +31652,12 @@ func (p *TradeServiceValidateScriptArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceValidateScriptArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminValidateScriptArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceValidateScriptArgs) FastReadField1(buf []byte) (int, error) {
+func (p *ExtensionsAdminValidateScriptArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewValidateScriptRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -30877,11 +31669,11 @@ func (p *TradeServiceValidateScriptArgs) FastReadField1(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServiceValidateScriptArgs) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminValidateScriptArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceValidateScriptArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminValidateScriptArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -30890,7 +31682,7 @@ func (p *TradeServiceValidateScriptArgs) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceValidateScriptArgs) BLength() int {
+func (p *ExtensionsAdminValidateScriptArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -30899,21 +31691,21 @@ func (p *TradeServiceValidateScriptArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceValidateScriptArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminValidateScriptArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceValidateScriptArgs) field1Length() int {
+func (p *ExtensionsAdminValidateScriptArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceValidateScriptResult) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminValidateScriptResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -30957,12 +31749,12 @@ func (p *TradeServiceValidateScriptResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceValidateScriptResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminValidateScriptResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceValidateScriptResult) FastReadField0(buf []byte) (int, error) {
+func (p *ExtensionsAdminValidateScriptResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewValidateScriptResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -30974,11 +31766,11 @@ func (p *TradeServiceValidateScriptResult) FastReadField0(buf []byte) (int, erro
 	return offset, nil
 }
 
-func (p *TradeServiceValidateScriptResult) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminValidateScriptResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceValidateScriptResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminValidateScriptResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -30987,7 +31779,7 @@ func (p *TradeServiceValidateScriptResult) FastWriteNocopy(buf []byte, w thrift.
 	return offset
 }
 
-func (p *TradeServiceValidateScriptResult) BLength() int {
+func (p *ExtensionsAdminValidateScriptResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -30996,7 +31788,7 @@ func (p *TradeServiceValidateScriptResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceValidateScriptResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminValidateScriptResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -31005,7 +31797,7 @@ func (p *TradeServiceValidateScriptResult) fastWriteField0(buf []byte, w thrift.
 	return offset
 }
 
-func (p *TradeServiceValidateScriptResult) field0Length() int {
+func (p *ExtensionsAdminValidateScriptResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -31014,7 +31806,7 @@ func (p *TradeServiceValidateScriptResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceUploadScriptArgs) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminUploadScriptArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -31058,12 +31850,12 @@ func (p *TradeServiceUploadScriptArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceUploadScriptArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminUploadScriptArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceUploadScriptArgs) FastReadField1(buf []byte) (int, error) {
+func (p *ExtensionsAdminUploadScriptArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewUploadScriptRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -31075,11 +31867,11 @@ func (p *TradeServiceUploadScriptArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceUploadScriptArgs) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminUploadScriptArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceUploadScriptArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminUploadScriptArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -31088,7 +31880,7 @@ func (p *TradeServiceUploadScriptArgs) FastWriteNocopy(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServiceUploadScriptArgs) BLength() int {
+func (p *ExtensionsAdminUploadScriptArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -31097,21 +31889,21 @@ func (p *TradeServiceUploadScriptArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceUploadScriptArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminUploadScriptArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceUploadScriptArgs) field1Length() int {
+func (p *ExtensionsAdminUploadScriptArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceUploadScriptResult) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminUploadScriptResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -31155,12 +31947,12 @@ func (p *TradeServiceUploadScriptResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceUploadScriptResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminUploadScriptResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceUploadScriptResult) FastReadField0(buf []byte) (int, error) {
+func (p *ExtensionsAdminUploadScriptResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewScriptVersion()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -31172,11 +31964,11 @@ func (p *TradeServiceUploadScriptResult) FastReadField0(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServiceUploadScriptResult) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminUploadScriptResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceUploadScriptResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminUploadScriptResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -31185,7 +31977,7 @@ func (p *TradeServiceUploadScriptResult) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceUploadScriptResult) BLength() int {
+func (p *ExtensionsAdminUploadScriptResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -31194,7 +31986,7 @@ func (p *TradeServiceUploadScriptResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceUploadScriptResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminUploadScriptResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -31203,7 +31995,7 @@ func (p *TradeServiceUploadScriptResult) fastWriteField0(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceUploadScriptResult) field0Length() int {
+func (p *ExtensionsAdminUploadScriptResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -31212,7 +32004,7 @@ func (p *TradeServiceUploadScriptResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceTestRunScriptArgs) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminTestRunScriptArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -31256,12 +32048,12 @@ func (p *TradeServiceTestRunScriptArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceTestRunScriptArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminTestRunScriptArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceTestRunScriptArgs) FastReadField1(buf []byte) (int, error) {
+func (p *ExtensionsAdminTestRunScriptArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewTestRunScriptRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -31273,11 +32065,11 @@ func (p *TradeServiceTestRunScriptArgs) FastReadField1(buf []byte) (int, error) 
 	return offset, nil
 }
 
-func (p *TradeServiceTestRunScriptArgs) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminTestRunScriptArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceTestRunScriptArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminTestRunScriptArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -31286,7 +32078,7 @@ func (p *TradeServiceTestRunScriptArgs) FastWriteNocopy(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServiceTestRunScriptArgs) BLength() int {
+func (p *ExtensionsAdminTestRunScriptArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -31295,21 +32087,21 @@ func (p *TradeServiceTestRunScriptArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceTestRunScriptArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminTestRunScriptArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceTestRunScriptArgs) field1Length() int {
+func (p *ExtensionsAdminTestRunScriptArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceTestRunScriptResult) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminTestRunScriptResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -31353,12 +32145,12 @@ func (p *TradeServiceTestRunScriptResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceTestRunScriptResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminTestRunScriptResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceTestRunScriptResult) FastReadField0(buf []byte) (int, error) {
+func (p *ExtensionsAdminTestRunScriptResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewTestRunScriptResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -31370,11 +32162,11 @@ func (p *TradeServiceTestRunScriptResult) FastReadField0(buf []byte) (int, error
 	return offset, nil
 }
 
-func (p *TradeServiceTestRunScriptResult) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminTestRunScriptResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceTestRunScriptResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminTestRunScriptResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -31383,7 +32175,7 @@ func (p *TradeServiceTestRunScriptResult) FastWriteNocopy(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServiceTestRunScriptResult) BLength() int {
+func (p *ExtensionsAdminTestRunScriptResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -31392,7 +32184,7 @@ func (p *TradeServiceTestRunScriptResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceTestRunScriptResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminTestRunScriptResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -31401,7 +32193,7 @@ func (p *TradeServiceTestRunScriptResult) fastWriteField0(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServiceTestRunScriptResult) field0Length() int {
+func (p *ExtensionsAdminTestRunScriptResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -31410,7 +32202,7 @@ func (p *TradeServiceTestRunScriptResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServicePublishScriptArgs) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminPublishScriptArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -31454,12 +32246,12 @@ func (p *TradeServicePublishScriptArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePublishScriptArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminPublishScriptArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePublishScriptArgs) FastReadField1(buf []byte) (int, error) {
+func (p *ExtensionsAdminPublishScriptArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPublishScriptRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -31471,11 +32263,11 @@ func (p *TradeServicePublishScriptArgs) FastReadField1(buf []byte) (int, error) 
 	return offset, nil
 }
 
-func (p *TradeServicePublishScriptArgs) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminPublishScriptArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePublishScriptArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminPublishScriptArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -31484,7 +32276,7 @@ func (p *TradeServicePublishScriptArgs) FastWriteNocopy(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServicePublishScriptArgs) BLength() int {
+func (p *ExtensionsAdminPublishScriptArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -31493,21 +32285,21 @@ func (p *TradeServicePublishScriptArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServicePublishScriptArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminPublishScriptArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServicePublishScriptArgs) field1Length() int {
+func (p *ExtensionsAdminPublishScriptArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServicePublishScriptResult) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminPublishScriptResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -31551,12 +32343,12 @@ func (p *TradeServicePublishScriptResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePublishScriptResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminPublishScriptResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePublishScriptResult) FastReadField0(buf []byte) (int, error) {
+func (p *ExtensionsAdminPublishScriptResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPublication()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -31568,11 +32360,11 @@ func (p *TradeServicePublishScriptResult) FastReadField0(buf []byte) (int, error
 	return offset, nil
 }
 
-func (p *TradeServicePublishScriptResult) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminPublishScriptResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePublishScriptResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminPublishScriptResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -31581,7 +32373,7 @@ func (p *TradeServicePublishScriptResult) FastWriteNocopy(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServicePublishScriptResult) BLength() int {
+func (p *ExtensionsAdminPublishScriptResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -31590,7 +32382,7 @@ func (p *TradeServicePublishScriptResult) BLength() int {
 	return l
 }
 
-func (p *TradeServicePublishScriptResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminPublishScriptResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -31599,7 +32391,7 @@ func (p *TradeServicePublishScriptResult) fastWriteField0(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServicePublishScriptResult) field0Length() int {
+func (p *ExtensionsAdminPublishScriptResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -31608,7 +32400,7 @@ func (p *TradeServicePublishScriptResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceRollbackScriptArgs) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminRollbackScriptArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -31652,12 +32444,12 @@ func (p *TradeServiceRollbackScriptArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceRollbackScriptArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminRollbackScriptArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceRollbackScriptArgs) FastReadField1(buf []byte) (int, error) {
+func (p *ExtensionsAdminRollbackScriptArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewRollbackScriptRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -31669,11 +32461,11 @@ func (p *TradeServiceRollbackScriptArgs) FastReadField1(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServiceRollbackScriptArgs) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminRollbackScriptArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceRollbackScriptArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminRollbackScriptArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -31682,7 +32474,7 @@ func (p *TradeServiceRollbackScriptArgs) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceRollbackScriptArgs) BLength() int {
+func (p *ExtensionsAdminRollbackScriptArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -31691,21 +32483,21 @@ func (p *TradeServiceRollbackScriptArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceRollbackScriptArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminRollbackScriptArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceRollbackScriptArgs) field1Length() int {
+func (p *ExtensionsAdminRollbackScriptArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceRollbackScriptResult) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminRollbackScriptResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -31749,12 +32541,12 @@ func (p *TradeServiceRollbackScriptResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceRollbackScriptResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminRollbackScriptResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceRollbackScriptResult) FastReadField0(buf []byte) (int, error) {
+func (p *ExtensionsAdminRollbackScriptResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewRollbackScriptResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -31766,11 +32558,11 @@ func (p *TradeServiceRollbackScriptResult) FastReadField0(buf []byte) (int, erro
 	return offset, nil
 }
 
-func (p *TradeServiceRollbackScriptResult) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminRollbackScriptResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceRollbackScriptResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminRollbackScriptResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -31779,7 +32571,7 @@ func (p *TradeServiceRollbackScriptResult) FastWriteNocopy(buf []byte, w thrift.
 	return offset
 }
 
-func (p *TradeServiceRollbackScriptResult) BLength() int {
+func (p *ExtensionsAdminRollbackScriptResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -31788,7 +32580,7 @@ func (p *TradeServiceRollbackScriptResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceRollbackScriptResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminRollbackScriptResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -31797,7 +32589,7 @@ func (p *TradeServiceRollbackScriptResult) fastWriteField0(buf []byte, w thrift.
 	return offset
 }
 
-func (p *TradeServiceRollbackScriptResult) field0Length() int {
+func (p *ExtensionsAdminRollbackScriptResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -31806,7 +32598,7 @@ func (p *TradeServiceRollbackScriptResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceListScriptVersionsArgs) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminListScriptVersionsArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -31850,12 +32642,12 @@ func (p *TradeServiceListScriptVersionsArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListScriptVersionsArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminListScriptVersionsArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListScriptVersionsArgs) FastReadField1(buf []byte) (int, error) {
+func (p *ExtensionsAdminListScriptVersionsArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListScriptVersionsRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -31867,11 +32659,11 @@ func (p *TradeServiceListScriptVersionsArgs) FastReadField1(buf []byte) (int, er
 	return offset, nil
 }
 
-func (p *TradeServiceListScriptVersionsArgs) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminListScriptVersionsArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListScriptVersionsArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminListScriptVersionsArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -31880,7 +32672,7 @@ func (p *TradeServiceListScriptVersionsArgs) FastWriteNocopy(buf []byte, w thrif
 	return offset
 }
 
-func (p *TradeServiceListScriptVersionsArgs) BLength() int {
+func (p *ExtensionsAdminListScriptVersionsArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -31889,21 +32681,21 @@ func (p *TradeServiceListScriptVersionsArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListScriptVersionsArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminListScriptVersionsArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceListScriptVersionsArgs) field1Length() int {
+func (p *ExtensionsAdminListScriptVersionsArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceListScriptVersionsResult) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminListScriptVersionsResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -31947,12 +32739,12 @@ func (p *TradeServiceListScriptVersionsResult) FastRead(buf []byte) (int, error)
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListScriptVersionsResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminListScriptVersionsResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListScriptVersionsResult) FastReadField0(buf []byte) (int, error) {
+func (p *ExtensionsAdminListScriptVersionsResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListScriptVersionsResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -31964,11 +32756,11 @@ func (p *TradeServiceListScriptVersionsResult) FastReadField0(buf []byte) (int, 
 	return offset, nil
 }
 
-func (p *TradeServiceListScriptVersionsResult) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminListScriptVersionsResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListScriptVersionsResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminListScriptVersionsResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -31977,7 +32769,7 @@ func (p *TradeServiceListScriptVersionsResult) FastWriteNocopy(buf []byte, w thr
 	return offset
 }
 
-func (p *TradeServiceListScriptVersionsResult) BLength() int {
+func (p *ExtensionsAdminListScriptVersionsResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -31986,7 +32778,7 @@ func (p *TradeServiceListScriptVersionsResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListScriptVersionsResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminListScriptVersionsResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -31995,7 +32787,7 @@ func (p *TradeServiceListScriptVersionsResult) fastWriteField0(buf []byte, w thr
 	return offset
 }
 
-func (p *TradeServiceListScriptVersionsResult) field0Length() int {
+func (p *ExtensionsAdminListScriptVersionsResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -32004,7 +32796,7 @@ func (p *TradeServiceListScriptVersionsResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceListPublicationsArgs) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminListPublicationsArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -32048,12 +32840,12 @@ func (p *TradeServiceListPublicationsArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListPublicationsArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminListPublicationsArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListPublicationsArgs) FastReadField1(buf []byte) (int, error) {
+func (p *ExtensionsAdminListPublicationsArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListPublicationsRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -32065,11 +32857,11 @@ func (p *TradeServiceListPublicationsArgs) FastReadField1(buf []byte) (int, erro
 	return offset, nil
 }
 
-func (p *TradeServiceListPublicationsArgs) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminListPublicationsArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListPublicationsArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminListPublicationsArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -32078,7 +32870,7 @@ func (p *TradeServiceListPublicationsArgs) FastWriteNocopy(buf []byte, w thrift.
 	return offset
 }
 
-func (p *TradeServiceListPublicationsArgs) BLength() int {
+func (p *ExtensionsAdminListPublicationsArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -32087,21 +32879,21 @@ func (p *TradeServiceListPublicationsArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListPublicationsArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminListPublicationsArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceListPublicationsArgs) field1Length() int {
+func (p *ExtensionsAdminListPublicationsArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceListPublicationsResult) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminListPublicationsResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -32145,12 +32937,12 @@ func (p *TradeServiceListPublicationsResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListPublicationsResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminListPublicationsResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListPublicationsResult) FastReadField0(buf []byte) (int, error) {
+func (p *ExtensionsAdminListPublicationsResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListPublicationsResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -32162,11 +32954,11 @@ func (p *TradeServiceListPublicationsResult) FastReadField0(buf []byte) (int, er
 	return offset, nil
 }
 
-func (p *TradeServiceListPublicationsResult) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminListPublicationsResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListPublicationsResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminListPublicationsResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -32175,7 +32967,7 @@ func (p *TradeServiceListPublicationsResult) FastWriteNocopy(buf []byte, w thrif
 	return offset
 }
 
-func (p *TradeServiceListPublicationsResult) BLength() int {
+func (p *ExtensionsAdminListPublicationsResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -32184,7 +32976,7 @@ func (p *TradeServiceListPublicationsResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListPublicationsResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminListPublicationsResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -32193,7 +32985,7 @@ func (p *TradeServiceListPublicationsResult) fastWriteField0(buf []byte, w thrif
 	return offset
 }
 
-func (p *TradeServiceListPublicationsResult) field0Length() int {
+func (p *ExtensionsAdminListPublicationsResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -32202,7 +32994,7 @@ func (p *TradeServiceListPublicationsResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceOrderScriptRunsArgs) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminOrderScriptRunsArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -32246,12 +33038,12 @@ func (p *TradeServiceOrderScriptRunsArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceOrderScriptRunsArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminOrderScriptRunsArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceOrderScriptRunsArgs) FastReadField1(buf []byte) (int, error) {
+func (p *ExtensionsAdminOrderScriptRunsArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewOrderScriptRunsRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -32263,11 +33055,11 @@ func (p *TradeServiceOrderScriptRunsArgs) FastReadField1(buf []byte) (int, error
 	return offset, nil
 }
 
-func (p *TradeServiceOrderScriptRunsArgs) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminOrderScriptRunsArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceOrderScriptRunsArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminOrderScriptRunsArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -32276,7 +33068,7 @@ func (p *TradeServiceOrderScriptRunsArgs) FastWriteNocopy(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServiceOrderScriptRunsArgs) BLength() int {
+func (p *ExtensionsAdminOrderScriptRunsArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -32285,21 +33077,21 @@ func (p *TradeServiceOrderScriptRunsArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceOrderScriptRunsArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminOrderScriptRunsArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceOrderScriptRunsArgs) field1Length() int {
+func (p *ExtensionsAdminOrderScriptRunsArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceOrderScriptRunsResult) FastRead(buf []byte) (int, error) {
+func (p *ExtensionsAdminOrderScriptRunsResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -32343,12 +33135,12 @@ func (p *TradeServiceOrderScriptRunsResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceOrderScriptRunsResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_ExtensionsAdminOrderScriptRunsResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceOrderScriptRunsResult) FastReadField0(buf []byte) (int, error) {
+func (p *ExtensionsAdminOrderScriptRunsResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewOrderScriptRunsResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -32360,11 +33152,11 @@ func (p *TradeServiceOrderScriptRunsResult) FastReadField0(buf []byte) (int, err
 	return offset, nil
 }
 
-func (p *TradeServiceOrderScriptRunsResult) FastWrite(buf []byte) int {
+func (p *ExtensionsAdminOrderScriptRunsResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceOrderScriptRunsResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminOrderScriptRunsResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -32373,7 +33165,7 @@ func (p *TradeServiceOrderScriptRunsResult) FastWriteNocopy(buf []byte, w thrift
 	return offset
 }
 
-func (p *TradeServiceOrderScriptRunsResult) BLength() int {
+func (p *ExtensionsAdminOrderScriptRunsResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -32382,7 +33174,7 @@ func (p *TradeServiceOrderScriptRunsResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceOrderScriptRunsResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *ExtensionsAdminOrderScriptRunsResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -32391,7 +33183,7 @@ func (p *TradeServiceOrderScriptRunsResult) fastWriteField0(buf []byte, w thrift
 	return offset
 }
 
-func (p *TradeServiceOrderScriptRunsResult) field0Length() int {
+func (p *ExtensionsAdminOrderScriptRunsResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -32400,7 +33192,7 @@ func (p *TradeServiceOrderScriptRunsResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceRegisterFrontendArgs) FastRead(buf []byte) (int, error) {
+func (p *FrontendsAdminRegisterFrontendArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -32444,12 +33236,12 @@ func (p *TradeServiceRegisterFrontendArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceRegisterFrontendArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_FrontendsAdminRegisterFrontendArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceRegisterFrontendArgs) FastReadField1(buf []byte) (int, error) {
+func (p *FrontendsAdminRegisterFrontendArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewRegisterFrontendRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -32461,11 +33253,11 @@ func (p *TradeServiceRegisterFrontendArgs) FastReadField1(buf []byte) (int, erro
 	return offset, nil
 }
 
-func (p *TradeServiceRegisterFrontendArgs) FastWrite(buf []byte) int {
+func (p *FrontendsAdminRegisterFrontendArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceRegisterFrontendArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *FrontendsAdminRegisterFrontendArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -32474,7 +33266,7 @@ func (p *TradeServiceRegisterFrontendArgs) FastWriteNocopy(buf []byte, w thrift.
 	return offset
 }
 
-func (p *TradeServiceRegisterFrontendArgs) BLength() int {
+func (p *FrontendsAdminRegisterFrontendArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -32483,21 +33275,21 @@ func (p *TradeServiceRegisterFrontendArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceRegisterFrontendArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *FrontendsAdminRegisterFrontendArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceRegisterFrontendArgs) field1Length() int {
+func (p *FrontendsAdminRegisterFrontendArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceRegisterFrontendResult) FastRead(buf []byte) (int, error) {
+func (p *FrontendsAdminRegisterFrontendResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -32541,12 +33333,12 @@ func (p *TradeServiceRegisterFrontendResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceRegisterFrontendResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_FrontendsAdminRegisterFrontendResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceRegisterFrontendResult) FastReadField0(buf []byte) (int, error) {
+func (p *FrontendsAdminRegisterFrontendResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewFrontend()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -32558,11 +33350,11 @@ func (p *TradeServiceRegisterFrontendResult) FastReadField0(buf []byte) (int, er
 	return offset, nil
 }
 
-func (p *TradeServiceRegisterFrontendResult) FastWrite(buf []byte) int {
+func (p *FrontendsAdminRegisterFrontendResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceRegisterFrontendResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *FrontendsAdminRegisterFrontendResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -32571,7 +33363,7 @@ func (p *TradeServiceRegisterFrontendResult) FastWriteNocopy(buf []byte, w thrif
 	return offset
 }
 
-func (p *TradeServiceRegisterFrontendResult) BLength() int {
+func (p *FrontendsAdminRegisterFrontendResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -32580,7 +33372,7 @@ func (p *TradeServiceRegisterFrontendResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceRegisterFrontendResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *FrontendsAdminRegisterFrontendResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -32589,7 +33381,7 @@ func (p *TradeServiceRegisterFrontendResult) fastWriteField0(buf []byte, w thrif
 	return offset
 }
 
-func (p *TradeServiceRegisterFrontendResult) field0Length() int {
+func (p *FrontendsAdminRegisterFrontendResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -32598,7 +33390,7 @@ func (p *TradeServiceRegisterFrontendResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceListFrontendsArgs) FastRead(buf []byte) (int, error) {
+func (p *FrontendsAdminListFrontendsArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -32642,12 +33434,12 @@ func (p *TradeServiceListFrontendsArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListFrontendsArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_FrontendsAdminListFrontendsArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListFrontendsArgs) FastReadField1(buf []byte) (int, error) {
+func (p *FrontendsAdminListFrontendsArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListFrontendsRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -32659,11 +33451,11 @@ func (p *TradeServiceListFrontendsArgs) FastReadField1(buf []byte) (int, error) 
 	return offset, nil
 }
 
-func (p *TradeServiceListFrontendsArgs) FastWrite(buf []byte) int {
+func (p *FrontendsAdminListFrontendsArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListFrontendsArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *FrontendsAdminListFrontendsArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -32672,7 +33464,7 @@ func (p *TradeServiceListFrontendsArgs) FastWriteNocopy(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServiceListFrontendsArgs) BLength() int {
+func (p *FrontendsAdminListFrontendsArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -32681,21 +33473,21 @@ func (p *TradeServiceListFrontendsArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListFrontendsArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *FrontendsAdminListFrontendsArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceListFrontendsArgs) field1Length() int {
+func (p *FrontendsAdminListFrontendsArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceListFrontendsResult) FastRead(buf []byte) (int, error) {
+func (p *FrontendsAdminListFrontendsResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -32739,12 +33531,12 @@ func (p *TradeServiceListFrontendsResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListFrontendsResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_FrontendsAdminListFrontendsResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListFrontendsResult) FastReadField0(buf []byte) (int, error) {
+func (p *FrontendsAdminListFrontendsResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListFrontendsResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -32756,11 +33548,11 @@ func (p *TradeServiceListFrontendsResult) FastReadField0(buf []byte) (int, error
 	return offset, nil
 }
 
-func (p *TradeServiceListFrontendsResult) FastWrite(buf []byte) int {
+func (p *FrontendsAdminListFrontendsResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListFrontendsResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *FrontendsAdminListFrontendsResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -32769,7 +33561,7 @@ func (p *TradeServiceListFrontendsResult) FastWriteNocopy(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServiceListFrontendsResult) BLength() int {
+func (p *FrontendsAdminListFrontendsResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -32778,7 +33570,7 @@ func (p *TradeServiceListFrontendsResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListFrontendsResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *FrontendsAdminListFrontendsResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -32787,7 +33579,7 @@ func (p *TradeServiceListFrontendsResult) fastWriteField0(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServiceListFrontendsResult) field0Length() int {
+func (p *FrontendsAdminListFrontendsResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -32796,7 +33588,7 @@ func (p *TradeServiceListFrontendsResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServicePutPromotionArgs) FastRead(buf []byte) (int, error) {
+func (p *DiscountAdminPutPromotionArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -32840,12 +33632,12 @@ func (p *TradeServicePutPromotionArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutPromotionArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DiscountAdminPutPromotionArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutPromotionArgs) FastReadField1(buf []byte) (int, error) {
+func (p *DiscountAdminPutPromotionArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPutPromotionRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -32857,11 +33649,11 @@ func (p *TradeServicePutPromotionArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServicePutPromotionArgs) FastWrite(buf []byte) int {
+func (p *DiscountAdminPutPromotionArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutPromotionArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminPutPromotionArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -32870,7 +33662,7 @@ func (p *TradeServicePutPromotionArgs) FastWriteNocopy(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServicePutPromotionArgs) BLength() int {
+func (p *DiscountAdminPutPromotionArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -32879,21 +33671,21 @@ func (p *TradeServicePutPromotionArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutPromotionArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminPutPromotionArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServicePutPromotionArgs) field1Length() int {
+func (p *DiscountAdminPutPromotionArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServicePutPromotionResult) FastRead(buf []byte) (int, error) {
+func (p *DiscountAdminPutPromotionResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -32937,12 +33729,12 @@ func (p *TradeServicePutPromotionResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutPromotionResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DiscountAdminPutPromotionResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutPromotionResult) FastReadField0(buf []byte) (int, error) {
+func (p *DiscountAdminPutPromotionResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPromotion()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -32954,11 +33746,11 @@ func (p *TradeServicePutPromotionResult) FastReadField0(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServicePutPromotionResult) FastWrite(buf []byte) int {
+func (p *DiscountAdminPutPromotionResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutPromotionResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminPutPromotionResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -32967,7 +33759,7 @@ func (p *TradeServicePutPromotionResult) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServicePutPromotionResult) BLength() int {
+func (p *DiscountAdminPutPromotionResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -32976,7 +33768,7 @@ func (p *TradeServicePutPromotionResult) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutPromotionResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminPutPromotionResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -32985,7 +33777,7 @@ func (p *TradeServicePutPromotionResult) fastWriteField0(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServicePutPromotionResult) field0Length() int {
+func (p *DiscountAdminPutPromotionResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -32994,7 +33786,7 @@ func (p *TradeServicePutPromotionResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceGetPromotionArgs) FastRead(buf []byte) (int, error) {
+func (p *DiscountAdminGetPromotionArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -33038,12 +33830,12 @@ func (p *TradeServiceGetPromotionArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetPromotionArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DiscountAdminGetPromotionArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetPromotionArgs) FastReadField1(buf []byte) (int, error) {
+func (p *DiscountAdminGetPromotionArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPromotionRef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -33055,11 +33847,11 @@ func (p *TradeServiceGetPromotionArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetPromotionArgs) FastWrite(buf []byte) int {
+func (p *DiscountAdminGetPromotionArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetPromotionArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminGetPromotionArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -33068,7 +33860,7 @@ func (p *TradeServiceGetPromotionArgs) FastWriteNocopy(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServiceGetPromotionArgs) BLength() int {
+func (p *DiscountAdminGetPromotionArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -33077,21 +33869,21 @@ func (p *TradeServiceGetPromotionArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetPromotionArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminGetPromotionArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceGetPromotionArgs) field1Length() int {
+func (p *DiscountAdminGetPromotionArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceGetPromotionResult) FastRead(buf []byte) (int, error) {
+func (p *DiscountAdminGetPromotionResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -33135,12 +33927,12 @@ func (p *TradeServiceGetPromotionResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetPromotionResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DiscountAdminGetPromotionResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetPromotionResult) FastReadField0(buf []byte) (int, error) {
+func (p *DiscountAdminGetPromotionResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPromotion()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -33152,11 +33944,11 @@ func (p *TradeServiceGetPromotionResult) FastReadField0(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServiceGetPromotionResult) FastWrite(buf []byte) int {
+func (p *DiscountAdminGetPromotionResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetPromotionResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminGetPromotionResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -33165,7 +33957,7 @@ func (p *TradeServiceGetPromotionResult) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceGetPromotionResult) BLength() int {
+func (p *DiscountAdminGetPromotionResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -33174,7 +33966,7 @@ func (p *TradeServiceGetPromotionResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetPromotionResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminGetPromotionResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -33183,7 +33975,7 @@ func (p *TradeServiceGetPromotionResult) fastWriteField0(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceGetPromotionResult) field0Length() int {
+func (p *DiscountAdminGetPromotionResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -33192,7 +33984,7 @@ func (p *TradeServiceGetPromotionResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceListPromotionsArgs) FastRead(buf []byte) (int, error) {
+func (p *DiscountAdminListPromotionsArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -33236,12 +34028,12 @@ func (p *TradeServiceListPromotionsArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListPromotionsArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DiscountAdminListPromotionsArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListPromotionsArgs) FastReadField1(buf []byte) (int, error) {
+func (p *DiscountAdminListPromotionsArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListPromotionsRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -33253,11 +34045,11 @@ func (p *TradeServiceListPromotionsArgs) FastReadField1(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServiceListPromotionsArgs) FastWrite(buf []byte) int {
+func (p *DiscountAdminListPromotionsArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListPromotionsArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminListPromotionsArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -33266,7 +34058,7 @@ func (p *TradeServiceListPromotionsArgs) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceListPromotionsArgs) BLength() int {
+func (p *DiscountAdminListPromotionsArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -33275,21 +34067,21 @@ func (p *TradeServiceListPromotionsArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListPromotionsArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminListPromotionsArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceListPromotionsArgs) field1Length() int {
+func (p *DiscountAdminListPromotionsArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceListPromotionsResult) FastRead(buf []byte) (int, error) {
+func (p *DiscountAdminListPromotionsResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -33333,12 +34125,12 @@ func (p *TradeServiceListPromotionsResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListPromotionsResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DiscountAdminListPromotionsResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListPromotionsResult) FastReadField0(buf []byte) (int, error) {
+func (p *DiscountAdminListPromotionsResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListPromotionsResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -33350,11 +34142,11 @@ func (p *TradeServiceListPromotionsResult) FastReadField0(buf []byte) (int, erro
 	return offset, nil
 }
 
-func (p *TradeServiceListPromotionsResult) FastWrite(buf []byte) int {
+func (p *DiscountAdminListPromotionsResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListPromotionsResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminListPromotionsResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -33363,7 +34155,7 @@ func (p *TradeServiceListPromotionsResult) FastWriteNocopy(buf []byte, w thrift.
 	return offset
 }
 
-func (p *TradeServiceListPromotionsResult) BLength() int {
+func (p *DiscountAdminListPromotionsResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -33372,7 +34164,7 @@ func (p *TradeServiceListPromotionsResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListPromotionsResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminListPromotionsResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -33381,7 +34173,7 @@ func (p *TradeServiceListPromotionsResult) fastWriteField0(buf []byte, w thrift.
 	return offset
 }
 
-func (p *TradeServiceListPromotionsResult) field0Length() int {
+func (p *DiscountAdminListPromotionsResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -33390,7 +34182,7 @@ func (p *TradeServiceListPromotionsResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServicePutCouponArgs) FastRead(buf []byte) (int, error) {
+func (p *DiscountAdminPutCouponArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -33434,12 +34226,12 @@ func (p *TradeServicePutCouponArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutCouponArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DiscountAdminPutCouponArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutCouponArgs) FastReadField1(buf []byte) (int, error) {
+func (p *DiscountAdminPutCouponArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPutCouponRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -33451,11 +34243,11 @@ func (p *TradeServicePutCouponArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServicePutCouponArgs) FastWrite(buf []byte) int {
+func (p *DiscountAdminPutCouponArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutCouponArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminPutCouponArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -33464,7 +34256,7 @@ func (p *TradeServicePutCouponArgs) FastWriteNocopy(buf []byte, w thrift.NocopyW
 	return offset
 }
 
-func (p *TradeServicePutCouponArgs) BLength() int {
+func (p *DiscountAdminPutCouponArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -33473,21 +34265,21 @@ func (p *TradeServicePutCouponArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutCouponArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminPutCouponArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServicePutCouponArgs) field1Length() int {
+func (p *DiscountAdminPutCouponArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServicePutCouponResult) FastRead(buf []byte) (int, error) {
+func (p *DiscountAdminPutCouponResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -33531,12 +34323,12 @@ func (p *TradeServicePutCouponResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutCouponResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DiscountAdminPutCouponResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutCouponResult) FastReadField0(buf []byte) (int, error) {
+func (p *DiscountAdminPutCouponResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewCoupon()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -33548,11 +34340,11 @@ func (p *TradeServicePutCouponResult) FastReadField0(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServicePutCouponResult) FastWrite(buf []byte) int {
+func (p *DiscountAdminPutCouponResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutCouponResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminPutCouponResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -33561,7 +34353,7 @@ func (p *TradeServicePutCouponResult) FastWriteNocopy(buf []byte, w thrift.Nocop
 	return offset
 }
 
-func (p *TradeServicePutCouponResult) BLength() int {
+func (p *DiscountAdminPutCouponResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -33570,7 +34362,7 @@ func (p *TradeServicePutCouponResult) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutCouponResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminPutCouponResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -33579,7 +34371,7 @@ func (p *TradeServicePutCouponResult) fastWriteField0(buf []byte, w thrift.Nocop
 	return offset
 }
 
-func (p *TradeServicePutCouponResult) field0Length() int {
+func (p *DiscountAdminPutCouponResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -33588,7 +34380,7 @@ func (p *TradeServicePutCouponResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceGetCouponArgs) FastRead(buf []byte) (int, error) {
+func (p *DiscountAdminGetCouponArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -33632,12 +34424,12 @@ func (p *TradeServiceGetCouponArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetCouponArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DiscountAdminGetCouponArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetCouponArgs) FastReadField1(buf []byte) (int, error) {
+func (p *DiscountAdminGetCouponArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewCouponRef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -33649,11 +34441,11 @@ func (p *TradeServiceGetCouponArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetCouponArgs) FastWrite(buf []byte) int {
+func (p *DiscountAdminGetCouponArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetCouponArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminGetCouponArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -33662,7 +34454,7 @@ func (p *TradeServiceGetCouponArgs) FastWriteNocopy(buf []byte, w thrift.NocopyW
 	return offset
 }
 
-func (p *TradeServiceGetCouponArgs) BLength() int {
+func (p *DiscountAdminGetCouponArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -33671,21 +34463,21 @@ func (p *TradeServiceGetCouponArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetCouponArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminGetCouponArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceGetCouponArgs) field1Length() int {
+func (p *DiscountAdminGetCouponArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceGetCouponResult) FastRead(buf []byte) (int, error) {
+func (p *DiscountAdminGetCouponResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -33729,12 +34521,12 @@ func (p *TradeServiceGetCouponResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetCouponResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DiscountAdminGetCouponResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetCouponResult) FastReadField0(buf []byte) (int, error) {
+func (p *DiscountAdminGetCouponResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewCoupon()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -33746,11 +34538,11 @@ func (p *TradeServiceGetCouponResult) FastReadField0(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetCouponResult) FastWrite(buf []byte) int {
+func (p *DiscountAdminGetCouponResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetCouponResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminGetCouponResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -33759,7 +34551,7 @@ func (p *TradeServiceGetCouponResult) FastWriteNocopy(buf []byte, w thrift.Nocop
 	return offset
 }
 
-func (p *TradeServiceGetCouponResult) BLength() int {
+func (p *DiscountAdminGetCouponResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -33768,7 +34560,7 @@ func (p *TradeServiceGetCouponResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetCouponResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminGetCouponResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -33777,7 +34569,7 @@ func (p *TradeServiceGetCouponResult) fastWriteField0(buf []byte, w thrift.Nocop
 	return offset
 }
 
-func (p *TradeServiceGetCouponResult) field0Length() int {
+func (p *DiscountAdminGetCouponResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -33786,7 +34578,7 @@ func (p *TradeServiceGetCouponResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServicePutCampaignArgs) FastRead(buf []byte) (int, error) {
+func (p *DiscountAdminPutCampaignArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -33830,12 +34622,12 @@ func (p *TradeServicePutCampaignArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutCampaignArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DiscountAdminPutCampaignArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutCampaignArgs) FastReadField1(buf []byte) (int, error) {
+func (p *DiscountAdminPutCampaignArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPutCampaignRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -33847,11 +34639,11 @@ func (p *TradeServicePutCampaignArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServicePutCampaignArgs) FastWrite(buf []byte) int {
+func (p *DiscountAdminPutCampaignArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutCampaignArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminPutCampaignArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -33860,7 +34652,7 @@ func (p *TradeServicePutCampaignArgs) FastWriteNocopy(buf []byte, w thrift.Nocop
 	return offset
 }
 
-func (p *TradeServicePutCampaignArgs) BLength() int {
+func (p *DiscountAdminPutCampaignArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -33869,21 +34661,21 @@ func (p *TradeServicePutCampaignArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutCampaignArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminPutCampaignArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServicePutCampaignArgs) field1Length() int {
+func (p *DiscountAdminPutCampaignArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServicePutCampaignResult) FastRead(buf []byte) (int, error) {
+func (p *DiscountAdminPutCampaignResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -33927,12 +34719,12 @@ func (p *TradeServicePutCampaignResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutCampaignResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DiscountAdminPutCampaignResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutCampaignResult) FastReadField0(buf []byte) (int, error) {
+func (p *DiscountAdminPutCampaignResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewCampaign()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -33944,11 +34736,11 @@ func (p *TradeServicePutCampaignResult) FastReadField0(buf []byte) (int, error) 
 	return offset, nil
 }
 
-func (p *TradeServicePutCampaignResult) FastWrite(buf []byte) int {
+func (p *DiscountAdminPutCampaignResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutCampaignResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminPutCampaignResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -33957,7 +34749,7 @@ func (p *TradeServicePutCampaignResult) FastWriteNocopy(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServicePutCampaignResult) BLength() int {
+func (p *DiscountAdminPutCampaignResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -33966,7 +34758,7 @@ func (p *TradeServicePutCampaignResult) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutCampaignResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminPutCampaignResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -33975,7 +34767,7 @@ func (p *TradeServicePutCampaignResult) fastWriteField0(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServicePutCampaignResult) field0Length() int {
+func (p *DiscountAdminPutCampaignResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -33984,7 +34776,7 @@ func (p *TradeServicePutCampaignResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceGetCampaignArgs) FastRead(buf []byte) (int, error) {
+func (p *DiscountAdminGetCampaignArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -34028,12 +34820,12 @@ func (p *TradeServiceGetCampaignArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetCampaignArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DiscountAdminGetCampaignArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetCampaignArgs) FastReadField1(buf []byte) (int, error) {
+func (p *DiscountAdminGetCampaignArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewCampaignRef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -34045,11 +34837,11 @@ func (p *TradeServiceGetCampaignArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetCampaignArgs) FastWrite(buf []byte) int {
+func (p *DiscountAdminGetCampaignArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetCampaignArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminGetCampaignArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -34058,7 +34850,7 @@ func (p *TradeServiceGetCampaignArgs) FastWriteNocopy(buf []byte, w thrift.Nocop
 	return offset
 }
 
-func (p *TradeServiceGetCampaignArgs) BLength() int {
+func (p *DiscountAdminGetCampaignArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -34067,21 +34859,21 @@ func (p *TradeServiceGetCampaignArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetCampaignArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminGetCampaignArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceGetCampaignArgs) field1Length() int {
+func (p *DiscountAdminGetCampaignArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceGetCampaignResult) FastRead(buf []byte) (int, error) {
+func (p *DiscountAdminGetCampaignResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -34125,12 +34917,12 @@ func (p *TradeServiceGetCampaignResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetCampaignResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_DiscountAdminGetCampaignResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetCampaignResult) FastReadField0(buf []byte) (int, error) {
+func (p *DiscountAdminGetCampaignResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewCampaign()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -34142,11 +34934,11 @@ func (p *TradeServiceGetCampaignResult) FastReadField0(buf []byte) (int, error) 
 	return offset, nil
 }
 
-func (p *TradeServiceGetCampaignResult) FastWrite(buf []byte) int {
+func (p *DiscountAdminGetCampaignResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetCampaignResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminGetCampaignResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -34155,7 +34947,7 @@ func (p *TradeServiceGetCampaignResult) FastWriteNocopy(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServiceGetCampaignResult) BLength() int {
+func (p *DiscountAdminGetCampaignResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -34164,7 +34956,7 @@ func (p *TradeServiceGetCampaignResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetCampaignResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *DiscountAdminGetCampaignResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -34173,7 +34965,7 @@ func (p *TradeServiceGetCampaignResult) fastWriteField0(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServiceGetCampaignResult) field0Length() int {
+func (p *DiscountAdminGetCampaignResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -34182,7 +34974,7 @@ func (p *TradeServiceGetCampaignResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServicePutLimitRuleArgs) FastRead(buf []byte) (int, error) {
+func (p *LimitsAdminPutLimitRuleArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -34226,12 +35018,12 @@ func (p *TradeServicePutLimitRuleArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutLimitRuleArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_LimitsAdminPutLimitRuleArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutLimitRuleArgs) FastReadField1(buf []byte) (int, error) {
+func (p *LimitsAdminPutLimitRuleArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPutLimitRuleRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -34243,11 +35035,11 @@ func (p *TradeServicePutLimitRuleArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServicePutLimitRuleArgs) FastWrite(buf []byte) int {
+func (p *LimitsAdminPutLimitRuleArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutLimitRuleArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *LimitsAdminPutLimitRuleArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -34256,7 +35048,7 @@ func (p *TradeServicePutLimitRuleArgs) FastWriteNocopy(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServicePutLimitRuleArgs) BLength() int {
+func (p *LimitsAdminPutLimitRuleArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -34265,21 +35057,21 @@ func (p *TradeServicePutLimitRuleArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutLimitRuleArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *LimitsAdminPutLimitRuleArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServicePutLimitRuleArgs) field1Length() int {
+func (p *LimitsAdminPutLimitRuleArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServicePutLimitRuleResult) FastRead(buf []byte) (int, error) {
+func (p *LimitsAdminPutLimitRuleResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -34323,12 +35115,12 @@ func (p *TradeServicePutLimitRuleResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutLimitRuleResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_LimitsAdminPutLimitRuleResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutLimitRuleResult) FastReadField0(buf []byte) (int, error) {
+func (p *LimitsAdminPutLimitRuleResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewLimitRule()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -34340,11 +35132,11 @@ func (p *TradeServicePutLimitRuleResult) FastReadField0(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServicePutLimitRuleResult) FastWrite(buf []byte) int {
+func (p *LimitsAdminPutLimitRuleResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutLimitRuleResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *LimitsAdminPutLimitRuleResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -34353,7 +35145,7 @@ func (p *TradeServicePutLimitRuleResult) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServicePutLimitRuleResult) BLength() int {
+func (p *LimitsAdminPutLimitRuleResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -34362,7 +35154,7 @@ func (p *TradeServicePutLimitRuleResult) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutLimitRuleResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *LimitsAdminPutLimitRuleResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -34371,7 +35163,7 @@ func (p *TradeServicePutLimitRuleResult) fastWriteField0(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServicePutLimitRuleResult) field0Length() int {
+func (p *LimitsAdminPutLimitRuleResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -34380,7 +35172,7 @@ func (p *TradeServicePutLimitRuleResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceGetLimitRuleArgs) FastRead(buf []byte) (int, error) {
+func (p *LimitsAdminGetLimitRuleArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -34424,12 +35216,12 @@ func (p *TradeServiceGetLimitRuleArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetLimitRuleArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_LimitsAdminGetLimitRuleArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetLimitRuleArgs) FastReadField1(buf []byte) (int, error) {
+func (p *LimitsAdminGetLimitRuleArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewLimitRuleRef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -34441,11 +35233,11 @@ func (p *TradeServiceGetLimitRuleArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetLimitRuleArgs) FastWrite(buf []byte) int {
+func (p *LimitsAdminGetLimitRuleArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetLimitRuleArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *LimitsAdminGetLimitRuleArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -34454,7 +35246,7 @@ func (p *TradeServiceGetLimitRuleArgs) FastWriteNocopy(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServiceGetLimitRuleArgs) BLength() int {
+func (p *LimitsAdminGetLimitRuleArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -34463,21 +35255,21 @@ func (p *TradeServiceGetLimitRuleArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetLimitRuleArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *LimitsAdminGetLimitRuleArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceGetLimitRuleArgs) field1Length() int {
+func (p *LimitsAdminGetLimitRuleArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceGetLimitRuleResult) FastRead(buf []byte) (int, error) {
+func (p *LimitsAdminGetLimitRuleResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -34521,12 +35313,12 @@ func (p *TradeServiceGetLimitRuleResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetLimitRuleResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_LimitsAdminGetLimitRuleResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetLimitRuleResult) FastReadField0(buf []byte) (int, error) {
+func (p *LimitsAdminGetLimitRuleResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewLimitRule()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -34538,11 +35330,11 @@ func (p *TradeServiceGetLimitRuleResult) FastReadField0(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServiceGetLimitRuleResult) FastWrite(buf []byte) int {
+func (p *LimitsAdminGetLimitRuleResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetLimitRuleResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *LimitsAdminGetLimitRuleResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -34551,7 +35343,7 @@ func (p *TradeServiceGetLimitRuleResult) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceGetLimitRuleResult) BLength() int {
+func (p *LimitsAdminGetLimitRuleResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -34560,7 +35352,7 @@ func (p *TradeServiceGetLimitRuleResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetLimitRuleResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *LimitsAdminGetLimitRuleResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -34569,7 +35361,7 @@ func (p *TradeServiceGetLimitRuleResult) fastWriteField0(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceGetLimitRuleResult) field0Length() int {
+func (p *LimitsAdminGetLimitRuleResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -34578,7 +35370,7 @@ func (p *TradeServiceGetLimitRuleResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceListLimitRulesArgs) FastRead(buf []byte) (int, error) {
+func (p *LimitsAdminListLimitRulesArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -34622,12 +35414,12 @@ func (p *TradeServiceListLimitRulesArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListLimitRulesArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_LimitsAdminListLimitRulesArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListLimitRulesArgs) FastReadField1(buf []byte) (int, error) {
+func (p *LimitsAdminListLimitRulesArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListLimitRulesRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -34639,11 +35431,11 @@ func (p *TradeServiceListLimitRulesArgs) FastReadField1(buf []byte) (int, error)
 	return offset, nil
 }
 
-func (p *TradeServiceListLimitRulesArgs) FastWrite(buf []byte) int {
+func (p *LimitsAdminListLimitRulesArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListLimitRulesArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *LimitsAdminListLimitRulesArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -34652,7 +35444,7 @@ func (p *TradeServiceListLimitRulesArgs) FastWriteNocopy(buf []byte, w thrift.No
 	return offset
 }
 
-func (p *TradeServiceListLimitRulesArgs) BLength() int {
+func (p *LimitsAdminListLimitRulesArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -34661,21 +35453,21 @@ func (p *TradeServiceListLimitRulesArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListLimitRulesArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *LimitsAdminListLimitRulesArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceListLimitRulesArgs) field1Length() int {
+func (p *LimitsAdminListLimitRulesArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceListLimitRulesResult) FastRead(buf []byte) (int, error) {
+func (p *LimitsAdminListLimitRulesResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -34719,12 +35511,12 @@ func (p *TradeServiceListLimitRulesResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceListLimitRulesResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_LimitsAdminListLimitRulesResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceListLimitRulesResult) FastReadField0(buf []byte) (int, error) {
+func (p *LimitsAdminListLimitRulesResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewListLimitRulesResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -34736,11 +35528,11 @@ func (p *TradeServiceListLimitRulesResult) FastReadField0(buf []byte) (int, erro
 	return offset, nil
 }
 
-func (p *TradeServiceListLimitRulesResult) FastWrite(buf []byte) int {
+func (p *LimitsAdminListLimitRulesResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceListLimitRulesResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *LimitsAdminListLimitRulesResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -34749,7 +35541,7 @@ func (p *TradeServiceListLimitRulesResult) FastWriteNocopy(buf []byte, w thrift.
 	return offset
 }
 
-func (p *TradeServiceListLimitRulesResult) BLength() int {
+func (p *LimitsAdminListLimitRulesResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -34758,7 +35550,7 @@ func (p *TradeServiceListLimitRulesResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceListLimitRulesResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *LimitsAdminListLimitRulesResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -34767,7 +35559,7 @@ func (p *TradeServiceListLimitRulesResult) fastWriteField0(buf []byte, w thrift.
 	return offset
 }
 
-func (p *TradeServiceListLimitRulesResult) field0Length() int {
+func (p *LimitsAdminListLimitRulesResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -34776,7 +35568,7 @@ func (p *TradeServiceListLimitRulesResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServicePutPresaleArgs) FastRead(buf []byte) (int, error) {
+func (p *PresaleAdminPutPresaleArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -34820,12 +35612,12 @@ func (p *TradeServicePutPresaleArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutPresaleArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PresaleAdminPutPresaleArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutPresaleArgs) FastReadField1(buf []byte) (int, error) {
+func (p *PresaleAdminPutPresaleArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPutPresaleRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -34837,11 +35629,11 @@ func (p *TradeServicePutPresaleArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServicePutPresaleArgs) FastWrite(buf []byte) int {
+func (p *PresaleAdminPutPresaleArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutPresaleArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PresaleAdminPutPresaleArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -34850,7 +35642,7 @@ func (p *TradeServicePutPresaleArgs) FastWriteNocopy(buf []byte, w thrift.Nocopy
 	return offset
 }
 
-func (p *TradeServicePutPresaleArgs) BLength() int {
+func (p *PresaleAdminPutPresaleArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -34859,21 +35651,21 @@ func (p *TradeServicePutPresaleArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutPresaleArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *PresaleAdminPutPresaleArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServicePutPresaleArgs) field1Length() int {
+func (p *PresaleAdminPutPresaleArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServicePutPresaleResult) FastRead(buf []byte) (int, error) {
+func (p *PresaleAdminPutPresaleResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -34917,12 +35709,12 @@ func (p *TradeServicePutPresaleResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutPresaleResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PresaleAdminPutPresaleResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutPresaleResult) FastReadField0(buf []byte) (int, error) {
+func (p *PresaleAdminPutPresaleResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPresaleCampaign()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -34934,11 +35726,11 @@ func (p *TradeServicePutPresaleResult) FastReadField0(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServicePutPresaleResult) FastWrite(buf []byte) int {
+func (p *PresaleAdminPutPresaleResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutPresaleResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PresaleAdminPutPresaleResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -34947,7 +35739,7 @@ func (p *TradeServicePutPresaleResult) FastWriteNocopy(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServicePutPresaleResult) BLength() int {
+func (p *PresaleAdminPutPresaleResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -34956,7 +35748,7 @@ func (p *TradeServicePutPresaleResult) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutPresaleResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *PresaleAdminPutPresaleResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -34965,7 +35757,7 @@ func (p *TradeServicePutPresaleResult) fastWriteField0(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServicePutPresaleResult) field0Length() int {
+func (p *PresaleAdminPutPresaleResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -34974,7 +35766,7 @@ func (p *TradeServicePutPresaleResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceGetPresaleArgs) FastRead(buf []byte) (int, error) {
+func (p *PresaleAdminGetPresaleArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -35018,12 +35810,12 @@ func (p *TradeServiceGetPresaleArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetPresaleArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PresaleAdminGetPresaleArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetPresaleArgs) FastReadField1(buf []byte) (int, error) {
+func (p *PresaleAdminGetPresaleArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPresaleRef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -35035,11 +35827,11 @@ func (p *TradeServiceGetPresaleArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetPresaleArgs) FastWrite(buf []byte) int {
+func (p *PresaleAdminGetPresaleArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetPresaleArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PresaleAdminGetPresaleArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -35048,7 +35840,7 @@ func (p *TradeServiceGetPresaleArgs) FastWriteNocopy(buf []byte, w thrift.Nocopy
 	return offset
 }
 
-func (p *TradeServiceGetPresaleArgs) BLength() int {
+func (p *PresaleAdminGetPresaleArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -35057,21 +35849,21 @@ func (p *TradeServiceGetPresaleArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetPresaleArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *PresaleAdminGetPresaleArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceGetPresaleArgs) field1Length() int {
+func (p *PresaleAdminGetPresaleArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceGetPresaleResult) FastRead(buf []byte) (int, error) {
+func (p *PresaleAdminGetPresaleResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -35115,12 +35907,12 @@ func (p *TradeServiceGetPresaleResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetPresaleResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PresaleAdminGetPresaleResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetPresaleResult) FastReadField0(buf []byte) (int, error) {
+func (p *PresaleAdminGetPresaleResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPresaleCampaign()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -35132,11 +35924,11 @@ func (p *TradeServiceGetPresaleResult) FastReadField0(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetPresaleResult) FastWrite(buf []byte) int {
+func (p *PresaleAdminGetPresaleResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetPresaleResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PresaleAdminGetPresaleResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -35145,7 +35937,7 @@ func (p *TradeServiceGetPresaleResult) FastWriteNocopy(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServiceGetPresaleResult) BLength() int {
+func (p *PresaleAdminGetPresaleResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -35154,7 +35946,7 @@ func (p *TradeServiceGetPresaleResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetPresaleResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *PresaleAdminGetPresaleResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -35163,7 +35955,7 @@ func (p *TradeServiceGetPresaleResult) fastWriteField0(buf []byte, w thrift.Noco
 	return offset
 }
 
-func (p *TradeServiceGetPresaleResult) field0Length() int {
+func (p *PresaleAdminGetPresaleResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -35172,7 +35964,7 @@ func (p *TradeServiceGetPresaleResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceCancelPresaleArgs) FastRead(buf []byte) (int, error) {
+func (p *PresaleAdminCancelPresaleArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -35216,12 +36008,12 @@ func (p *TradeServiceCancelPresaleArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceCancelPresaleArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PresaleAdminCancelPresaleArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceCancelPresaleArgs) FastReadField1(buf []byte) (int, error) {
+func (p *PresaleAdminCancelPresaleArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPresaleRef()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -35233,11 +36025,11 @@ func (p *TradeServiceCancelPresaleArgs) FastReadField1(buf []byte) (int, error) 
 	return offset, nil
 }
 
-func (p *TradeServiceCancelPresaleArgs) FastWrite(buf []byte) int {
+func (p *PresaleAdminCancelPresaleArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceCancelPresaleArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PresaleAdminCancelPresaleArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -35246,7 +36038,7 @@ func (p *TradeServiceCancelPresaleArgs) FastWriteNocopy(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServiceCancelPresaleArgs) BLength() int {
+func (p *PresaleAdminCancelPresaleArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -35255,21 +36047,21 @@ func (p *TradeServiceCancelPresaleArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceCancelPresaleArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *PresaleAdminCancelPresaleArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceCancelPresaleArgs) field1Length() int {
+func (p *PresaleAdminCancelPresaleArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceCancelPresaleResult) FastRead(buf []byte) (int, error) {
+func (p *PresaleAdminCancelPresaleResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -35313,12 +36105,12 @@ func (p *TradeServiceCancelPresaleResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceCancelPresaleResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PresaleAdminCancelPresaleResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceCancelPresaleResult) FastReadField0(buf []byte) (int, error) {
+func (p *PresaleAdminCancelPresaleResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewCancelPresaleResponse()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -35330,11 +36122,11 @@ func (p *TradeServiceCancelPresaleResult) FastReadField0(buf []byte) (int, error
 	return offset, nil
 }
 
-func (p *TradeServiceCancelPresaleResult) FastWrite(buf []byte) int {
+func (p *PresaleAdminCancelPresaleResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceCancelPresaleResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PresaleAdminCancelPresaleResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -35343,7 +36135,7 @@ func (p *TradeServiceCancelPresaleResult) FastWriteNocopy(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServiceCancelPresaleResult) BLength() int {
+func (p *PresaleAdminCancelPresaleResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -35352,7 +36144,7 @@ func (p *TradeServiceCancelPresaleResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceCancelPresaleResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *PresaleAdminCancelPresaleResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -35361,7 +36153,7 @@ func (p *TradeServiceCancelPresaleResult) fastWriteField0(buf []byte, w thrift.N
 	return offset
 }
 
-func (p *TradeServiceCancelPresaleResult) field0Length() int {
+func (p *PresaleAdminCancelPresaleResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -35370,7 +36162,7 @@ func (p *TradeServiceCancelPresaleResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServicePutCodRulesArgs) FastRead(buf []byte) (int, error) {
+func (p *CodAdminPutCodRulesArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -35414,12 +36206,12 @@ func (p *TradeServicePutCodRulesArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutCodRulesArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CodAdminPutCodRulesArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutCodRulesArgs) FastReadField1(buf []byte) (int, error) {
+func (p *CodAdminPutCodRulesArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewPutCodRulesRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -35431,11 +36223,11 @@ func (p *TradeServicePutCodRulesArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServicePutCodRulesArgs) FastWrite(buf []byte) int {
+func (p *CodAdminPutCodRulesArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutCodRulesArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CodAdminPutCodRulesArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -35444,7 +36236,7 @@ func (p *TradeServicePutCodRulesArgs) FastWriteNocopy(buf []byte, w thrift.Nocop
 	return offset
 }
 
-func (p *TradeServicePutCodRulesArgs) BLength() int {
+func (p *CodAdminPutCodRulesArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -35453,21 +36245,21 @@ func (p *TradeServicePutCodRulesArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutCodRulesArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *CodAdminPutCodRulesArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServicePutCodRulesArgs) field1Length() int {
+func (p *CodAdminPutCodRulesArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServicePutCodRulesResult) FastRead(buf []byte) (int, error) {
+func (p *CodAdminPutCodRulesResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -35511,12 +36303,12 @@ func (p *TradeServicePutCodRulesResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServicePutCodRulesResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CodAdminPutCodRulesResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServicePutCodRulesResult) FastReadField0(buf []byte) (int, error) {
+func (p *CodAdminPutCodRulesResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewCodRules()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -35528,11 +36320,11 @@ func (p *TradeServicePutCodRulesResult) FastReadField0(buf []byte) (int, error) 
 	return offset, nil
 }
 
-func (p *TradeServicePutCodRulesResult) FastWrite(buf []byte) int {
+func (p *CodAdminPutCodRulesResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServicePutCodRulesResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CodAdminPutCodRulesResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -35541,7 +36333,7 @@ func (p *TradeServicePutCodRulesResult) FastWriteNocopy(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServicePutCodRulesResult) BLength() int {
+func (p *CodAdminPutCodRulesResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -35550,7 +36342,7 @@ func (p *TradeServicePutCodRulesResult) BLength() int {
 	return l
 }
 
-func (p *TradeServicePutCodRulesResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *CodAdminPutCodRulesResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -35559,7 +36351,7 @@ func (p *TradeServicePutCodRulesResult) fastWriteField0(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServicePutCodRulesResult) field0Length() int {
+func (p *CodAdminPutCodRulesResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -35568,7 +36360,7 @@ func (p *TradeServicePutCodRulesResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServiceGetCodRulesArgs) FastRead(buf []byte) (int, error) {
+func (p *CodAdminGetCodRulesArgs) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -35612,12 +36404,12 @@ func (p *TradeServiceGetCodRulesArgs) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetCodRulesArgs[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CodAdminGetCodRulesArgs[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetCodRulesArgs) FastReadField1(buf []byte) (int, error) {
+func (p *CodAdminGetCodRulesArgs) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 	_field := NewGetCodRulesRequest()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -35629,11 +36421,11 @@ func (p *TradeServiceGetCodRulesArgs) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *TradeServiceGetCodRulesArgs) FastWrite(buf []byte) int {
+func (p *CodAdminGetCodRulesArgs) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetCodRulesArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CodAdminGetCodRulesArgs) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField1(buf[offset:], w)
@@ -35642,7 +36434,7 @@ func (p *TradeServiceGetCodRulesArgs) FastWriteNocopy(buf []byte, w thrift.Nocop
 	return offset
 }
 
-func (p *TradeServiceGetCodRulesArgs) BLength() int {
+func (p *CodAdminGetCodRulesArgs) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -35651,21 +36443,21 @@ func (p *TradeServiceGetCodRulesArgs) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetCodRulesArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *CodAdminGetCodRulesArgs) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 1)
 	offset += p.Req.FastWriteNocopy(buf[offset:], w)
 	return offset
 }
 
-func (p *TradeServiceGetCodRulesArgs) field1Length() int {
+func (p *CodAdminGetCodRulesArgs) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += p.Req.BLength()
 	return l
 }
 
-func (p *TradeServiceGetCodRulesResult) FastRead(buf []byte) (int, error) {
+func (p *CodAdminGetCodRulesResult) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -35709,12 +36501,12 @@ func (p *TradeServiceGetCodRulesResult) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_TradeServiceGetCodRulesResult[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_CodAdminGetCodRulesResult[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *TradeServiceGetCodRulesResult) FastReadField0(buf []byte) (int, error) {
+func (p *CodAdminGetCodRulesResult) FastReadField0(buf []byte) (int, error) {
 	offset := 0
 	_field := NewCodRules()
 	if l, err := _field.FastRead(buf[offset:]); err != nil {
@@ -35726,11 +36518,11 @@ func (p *TradeServiceGetCodRulesResult) FastReadField0(buf []byte) (int, error) 
 	return offset, nil
 }
 
-func (p *TradeServiceGetCodRulesResult) FastWrite(buf []byte) int {
+func (p *CodAdminGetCodRulesResult) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *TradeServiceGetCodRulesResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *CodAdminGetCodRulesResult) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField0(buf[offset:], w)
@@ -35739,7 +36531,7 @@ func (p *TradeServiceGetCodRulesResult) FastWriteNocopy(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServiceGetCodRulesResult) BLength() int {
+func (p *CodAdminGetCodRulesResult) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field0Length()
@@ -35748,7 +36540,7 @@ func (p *TradeServiceGetCodRulesResult) BLength() int {
 	return l
 }
 
-func (p *TradeServiceGetCodRulesResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
+func (p *CodAdminGetCodRulesResult) fastWriteField0(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p.IsSetSuccess() {
 		offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 0)
@@ -35757,7 +36549,7 @@ func (p *TradeServiceGetCodRulesResult) fastWriteField0(buf []byte, w thrift.Noc
 	return offset
 }
 
-func (p *TradeServiceGetCodRulesResult) field0Length() int {
+func (p *CodAdminGetCodRulesResult) field0Length() int {
 	l := 0
 	if p.IsSetSuccess() {
 		l += thrift.Binary.FieldBeginLength()
@@ -35766,418 +36558,450 @@ func (p *TradeServiceGetCodRulesResult) field0Length() int {
 	return l
 }
 
-func (p *TradeServicePingArgs) GetFirstArgument() interface{} {
+func (p *TradeQueriesPingArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServicePingResult) GetResult() interface{} {
+func (p *TradeQueriesPingResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceQuoteArgs) GetFirstArgument() interface{} {
+func (p *TradeQueriesGetTradeArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceQuoteResult) GetResult() interface{} {
+func (p *TradeQueriesGetTradeResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServicePlaceOrderArgs) GetFirstArgument() interface{} {
+func (p *TradeQueriesGetOrderArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServicePlaceOrderResult) GetResult() interface{} {
+func (p *TradeQueriesGetOrderResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceGetTradeArgs) GetFirstArgument() interface{} {
+func (p *TradeQueriesListOrdersArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceGetTradeResult) GetResult() interface{} {
+func (p *TradeQueriesListOrdersResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceGetOrderArgs) GetFirstArgument() interface{} {
+func (p *TradeLifecycleCancelOrderArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceGetOrderResult) GetResult() interface{} {
+func (p *TradeLifecycleCancelOrderResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceListOrdersArgs) GetFirstArgument() interface{} {
+func (p *TradeLifecycleShipOrderArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceListOrdersResult) GetResult() interface{} {
+func (p *TradeLifecycleShipOrderResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceCancelOrderArgs) GetFirstArgument() interface{} {
+func (p *TradeLifecycleDeliverOrderArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceCancelOrderResult) GetResult() interface{} {
+func (p *TradeLifecycleDeliverOrderResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceShipOrderArgs) GetFirstArgument() interface{} {
+func (p *TradeLifecycleCompleteOrderArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceShipOrderResult) GetResult() interface{} {
+func (p *TradeLifecycleCompleteOrderResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceDeliverOrderArgs) GetFirstArgument() interface{} {
+func (p *TradeLifecycleRefundOrderArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceDeliverOrderResult) GetResult() interface{} {
+func (p *TradeLifecycleRefundOrderResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceCompleteOrderArgs) GetFirstArgument() interface{} {
+func (p *TradeLifecycleCreatePaymentArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceCompleteOrderResult) GetResult() interface{} {
+func (p *TradeLifecycleCreatePaymentResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceRefundOrderArgs) GetFirstArgument() interface{} {
+func (p *TradeLifecycleSimulatePaymentArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceRefundOrderResult) GetResult() interface{} {
+func (p *TradeLifecycleSimulatePaymentResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceCreatePaymentArgs) GetFirstArgument() interface{} {
+func (p *TradeLifecyclePaymentCallbackArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceCreatePaymentResult) GetResult() interface{} {
+func (p *TradeLifecyclePaymentCallbackResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceSimulatePaymentArgs) GetFirstArgument() interface{} {
+func (p *FixedPriceQuoteArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceSimulatePaymentResult) GetResult() interface{} {
+func (p *FixedPriceQuoteResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServicePaymentCallbackArgs) GetFirstArgument() interface{} {
+func (p *FixedPricePlaceOrderArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServicePaymentCallbackResult) GetResult() interface{} {
+func (p *FixedPricePlaceOrderResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceUpsertSKUArgs) GetFirstArgument() interface{} {
+func (p *PresaleQuotePresaleArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceUpsertSKUResult) GetResult() interface{} {
+func (p *PresaleQuotePresaleResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceGetSKUArgs) GetFirstArgument() interface{} {
+func (p *PresalePlacePresaleOrderArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceGetSKUResult) GetResult() interface{} {
+func (p *PresalePlacePresaleOrderResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceSetStockArgs) GetFirstArgument() interface{} {
+func (p *CashOnDeliveryQuoteCodArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceSetStockResult) GetResult() interface{} {
+func (p *CashOnDeliveryQuoteCodResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceGetStockArgs) GetFirstArgument() interface{} {
+func (p *CashOnDeliveryPlaceCodOrderArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceGetStockResult) GetResult() interface{} {
+func (p *CashOnDeliveryPlaceCodOrderResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServicePutWarehouseArgs) GetFirstArgument() interface{} {
+func (p *CatalogAdminUpsertSKUArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServicePutWarehouseResult) GetResult() interface{} {
+func (p *CatalogAdminUpsertSKUResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceListWarehousesArgs) GetFirstArgument() interface{} {
+func (p *CatalogAdminGetSKUArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceListWarehousesResult) GetResult() interface{} {
+func (p *CatalogAdminGetSKUResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServicePutShippingTemplateArgs) GetFirstArgument() interface{} {
+func (p *CatalogAdminSetStockArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServicePutShippingTemplateResult) GetResult() interface{} {
+func (p *CatalogAdminSetStockResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceListShippingTemplatesArgs) GetFirstArgument() interface{} {
+func (p *CatalogAdminGetStockArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceListShippingTemplatesResult) GetResult() interface{} {
+func (p *CatalogAdminGetStockResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServicePutPriceListArgs) GetFirstArgument() interface{} {
+func (p *CatalogAdminPutWarehouseArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServicePutPriceListResult) GetResult() interface{} {
+func (p *CatalogAdminPutWarehouseResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceGetPriceListArgs) GetFirstArgument() interface{} {
+func (p *CatalogAdminListWarehousesArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceGetPriceListResult) GetResult() interface{} {
+func (p *CatalogAdminListWarehousesResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceListPriceListsArgs) GetFirstArgument() interface{} {
+func (p *DeliveryAdminPutShippingTemplateArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceListPriceListsResult) GetResult() interface{} {
+func (p *DeliveryAdminPutShippingTemplateResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceDeletePriceListArgs) GetFirstArgument() interface{} {
+func (p *DeliveryAdminListShippingTemplatesArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceDeletePriceListResult) GetResult() interface{} {
+func (p *DeliveryAdminListShippingTemplatesResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceListExtensionPointsArgs) GetFirstArgument() interface{} {
+func (p *PricingAdminPutPriceListArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceListExtensionPointsResult) GetResult() interface{} {
+func (p *PricingAdminPutPriceListResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceValidateScriptArgs) GetFirstArgument() interface{} {
+func (p *PricingAdminGetPriceListArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceValidateScriptResult) GetResult() interface{} {
+func (p *PricingAdminGetPriceListResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceUploadScriptArgs) GetFirstArgument() interface{} {
+func (p *PricingAdminListPriceListsArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceUploadScriptResult) GetResult() interface{} {
+func (p *PricingAdminListPriceListsResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceTestRunScriptArgs) GetFirstArgument() interface{} {
+func (p *PricingAdminDeletePriceListArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceTestRunScriptResult) GetResult() interface{} {
+func (p *PricingAdminDeletePriceListResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServicePublishScriptArgs) GetFirstArgument() interface{} {
+func (p *ExtensionsAdminListExtensionPointsArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServicePublishScriptResult) GetResult() interface{} {
+func (p *ExtensionsAdminListExtensionPointsResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceRollbackScriptArgs) GetFirstArgument() interface{} {
+func (p *ExtensionsAdminValidateScriptArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceRollbackScriptResult) GetResult() interface{} {
+func (p *ExtensionsAdminValidateScriptResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceListScriptVersionsArgs) GetFirstArgument() interface{} {
+func (p *ExtensionsAdminUploadScriptArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceListScriptVersionsResult) GetResult() interface{} {
+func (p *ExtensionsAdminUploadScriptResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceListPublicationsArgs) GetFirstArgument() interface{} {
+func (p *ExtensionsAdminTestRunScriptArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceListPublicationsResult) GetResult() interface{} {
+func (p *ExtensionsAdminTestRunScriptResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceOrderScriptRunsArgs) GetFirstArgument() interface{} {
+func (p *ExtensionsAdminPublishScriptArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceOrderScriptRunsResult) GetResult() interface{} {
+func (p *ExtensionsAdminPublishScriptResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceRegisterFrontendArgs) GetFirstArgument() interface{} {
+func (p *ExtensionsAdminRollbackScriptArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceRegisterFrontendResult) GetResult() interface{} {
+func (p *ExtensionsAdminRollbackScriptResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceListFrontendsArgs) GetFirstArgument() interface{} {
+func (p *ExtensionsAdminListScriptVersionsArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceListFrontendsResult) GetResult() interface{} {
+func (p *ExtensionsAdminListScriptVersionsResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServicePutPromotionArgs) GetFirstArgument() interface{} {
+func (p *ExtensionsAdminListPublicationsArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServicePutPromotionResult) GetResult() interface{} {
+func (p *ExtensionsAdminListPublicationsResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceGetPromotionArgs) GetFirstArgument() interface{} {
+func (p *ExtensionsAdminOrderScriptRunsArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceGetPromotionResult) GetResult() interface{} {
+func (p *ExtensionsAdminOrderScriptRunsResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceListPromotionsArgs) GetFirstArgument() interface{} {
+func (p *FrontendsAdminRegisterFrontendArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceListPromotionsResult) GetResult() interface{} {
+func (p *FrontendsAdminRegisterFrontendResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServicePutCouponArgs) GetFirstArgument() interface{} {
+func (p *FrontendsAdminListFrontendsArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServicePutCouponResult) GetResult() interface{} {
+func (p *FrontendsAdminListFrontendsResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceGetCouponArgs) GetFirstArgument() interface{} {
+func (p *DiscountAdminPutPromotionArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceGetCouponResult) GetResult() interface{} {
+func (p *DiscountAdminPutPromotionResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServicePutCampaignArgs) GetFirstArgument() interface{} {
+func (p *DiscountAdminGetPromotionArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServicePutCampaignResult) GetResult() interface{} {
+func (p *DiscountAdminGetPromotionResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceGetCampaignArgs) GetFirstArgument() interface{} {
+func (p *DiscountAdminListPromotionsArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceGetCampaignResult) GetResult() interface{} {
+func (p *DiscountAdminListPromotionsResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServicePutLimitRuleArgs) GetFirstArgument() interface{} {
+func (p *DiscountAdminPutCouponArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServicePutLimitRuleResult) GetResult() interface{} {
+func (p *DiscountAdminPutCouponResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceGetLimitRuleArgs) GetFirstArgument() interface{} {
+func (p *DiscountAdminGetCouponArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceGetLimitRuleResult) GetResult() interface{} {
+func (p *DiscountAdminGetCouponResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceListLimitRulesArgs) GetFirstArgument() interface{} {
+func (p *DiscountAdminPutCampaignArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceListLimitRulesResult) GetResult() interface{} {
+func (p *DiscountAdminPutCampaignResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServicePutPresaleArgs) GetFirstArgument() interface{} {
+func (p *DiscountAdminGetCampaignArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServicePutPresaleResult) GetResult() interface{} {
+func (p *DiscountAdminGetCampaignResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceGetPresaleArgs) GetFirstArgument() interface{} {
+func (p *LimitsAdminPutLimitRuleArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceGetPresaleResult) GetResult() interface{} {
+func (p *LimitsAdminPutLimitRuleResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceCancelPresaleArgs) GetFirstArgument() interface{} {
+func (p *LimitsAdminGetLimitRuleArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceCancelPresaleResult) GetResult() interface{} {
+func (p *LimitsAdminGetLimitRuleResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServicePutCodRulesArgs) GetFirstArgument() interface{} {
+func (p *LimitsAdminListLimitRulesArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServicePutCodRulesResult) GetResult() interface{} {
+func (p *LimitsAdminListLimitRulesResult) GetResult() interface{} {
 	return p.Success
 }
 
-func (p *TradeServiceGetCodRulesArgs) GetFirstArgument() interface{} {
+func (p *PresaleAdminPutPresaleArgs) GetFirstArgument() interface{} {
 	return p.Req
 }
 
-func (p *TradeServiceGetCodRulesResult) GetResult() interface{} {
+func (p *PresaleAdminPutPresaleResult) GetResult() interface{} {
+	return p.Success
+}
+
+func (p *PresaleAdminGetPresaleArgs) GetFirstArgument() interface{} {
+	return p.Req
+}
+
+func (p *PresaleAdminGetPresaleResult) GetResult() interface{} {
+	return p.Success
+}
+
+func (p *PresaleAdminCancelPresaleArgs) GetFirstArgument() interface{} {
+	return p.Req
+}
+
+func (p *PresaleAdminCancelPresaleResult) GetResult() interface{} {
+	return p.Success
+}
+
+func (p *CodAdminPutCodRulesArgs) GetFirstArgument() interface{} {
+	return p.Req
+}
+
+func (p *CodAdminPutCodRulesResult) GetResult() interface{} {
+	return p.Success
+}
+
+func (p *CodAdminGetCodRulesArgs) GetFirstArgument() interface{} {
+	return p.Req
+}
+
+func (p *CodAdminGetCodRulesResult) GetResult() interface{} {
 	return p.Success
 }

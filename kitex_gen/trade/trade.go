@@ -7036,19 +7036,321 @@ var fieldIDToName_DeletePriceListResponse = map[int16]string{
 	1: "priceListId",
 }
 
-type TradeService interface {
+type TradeQueries interface {
 	Ping(ctx context.Context, req *PingRequest) (r *PingResponse, err error)
-
-	Quote(ctx context.Context, req *QuoteRequest) (r *QuoteResponse, err error)
-
-	PlaceOrder(ctx context.Context, req *PlaceOrderRequest) (r *Trade, err error)
 
 	GetTrade(ctx context.Context, req *TradeRef) (r *Trade, err error)
 
 	GetOrder(ctx context.Context, req *OrderRef) (r *Order, err error)
 
 	ListOrders(ctx context.Context, req *ListOrdersRequest) (r *ListOrdersResponse, err error)
+}
 
+type TradeQueriesPingArgs struct {
+	Req *PingRequest `thrift:"req,1" frugal:"1,default,PingRequest" json:"req"`
+}
+
+func NewTradeQueriesPingArgs() *TradeQueriesPingArgs {
+	return &TradeQueriesPingArgs{}
+}
+
+func (p *TradeQueriesPingArgs) InitDefault() {
+}
+
+var TradeQueriesPingArgs_Req_DEFAULT *PingRequest
+
+func (p *TradeQueriesPingArgs) GetReq() (v *PingRequest) {
+	if !p.IsSetReq() {
+		return TradeQueriesPingArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeQueriesPingArgs) SetReq(val *PingRequest) {
+	p.Req = val
+}
+
+func (p *TradeQueriesPingArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeQueriesPingArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeQueriesPingArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeQueriesPingArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeQueriesPingResult struct {
+	Success *PingResponse `thrift:"success,0,optional" frugal:"0,optional,PingResponse" json:"success,omitempty"`
+}
+
+func NewTradeQueriesPingResult() *TradeQueriesPingResult {
+	return &TradeQueriesPingResult{}
+}
+
+func (p *TradeQueriesPingResult) InitDefault() {
+}
+
+var TradeQueriesPingResult_Success_DEFAULT *PingResponse
+
+func (p *TradeQueriesPingResult) GetSuccess() (v *PingResponse) {
+	if !p.IsSetSuccess() {
+		return TradeQueriesPingResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeQueriesPingResult) SetSuccess(x interface{}) {
+	p.Success = x.(*PingResponse)
+}
+
+func (p *TradeQueriesPingResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeQueriesPingResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeQueriesPingResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeQueriesPingResult = map[int16]string{
+	0: "success",
+}
+
+type TradeQueriesGetTradeArgs struct {
+	Req *TradeRef `thrift:"req,1" frugal:"1,default,TradeRef" json:"req"`
+}
+
+func NewTradeQueriesGetTradeArgs() *TradeQueriesGetTradeArgs {
+	return &TradeQueriesGetTradeArgs{}
+}
+
+func (p *TradeQueriesGetTradeArgs) InitDefault() {
+}
+
+var TradeQueriesGetTradeArgs_Req_DEFAULT *TradeRef
+
+func (p *TradeQueriesGetTradeArgs) GetReq() (v *TradeRef) {
+	if !p.IsSetReq() {
+		return TradeQueriesGetTradeArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeQueriesGetTradeArgs) SetReq(val *TradeRef) {
+	p.Req = val
+}
+
+func (p *TradeQueriesGetTradeArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeQueriesGetTradeArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeQueriesGetTradeArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeQueriesGetTradeArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeQueriesGetTradeResult struct {
+	Success *Trade `thrift:"success,0,optional" frugal:"0,optional,Trade" json:"success,omitempty"`
+}
+
+func NewTradeQueriesGetTradeResult() *TradeQueriesGetTradeResult {
+	return &TradeQueriesGetTradeResult{}
+}
+
+func (p *TradeQueriesGetTradeResult) InitDefault() {
+}
+
+var TradeQueriesGetTradeResult_Success_DEFAULT *Trade
+
+func (p *TradeQueriesGetTradeResult) GetSuccess() (v *Trade) {
+	if !p.IsSetSuccess() {
+		return TradeQueriesGetTradeResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeQueriesGetTradeResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Trade)
+}
+
+func (p *TradeQueriesGetTradeResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeQueriesGetTradeResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeQueriesGetTradeResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeQueriesGetTradeResult = map[int16]string{
+	0: "success",
+}
+
+type TradeQueriesGetOrderArgs struct {
+	Req *OrderRef `thrift:"req,1" frugal:"1,default,OrderRef" json:"req"`
+}
+
+func NewTradeQueriesGetOrderArgs() *TradeQueriesGetOrderArgs {
+	return &TradeQueriesGetOrderArgs{}
+}
+
+func (p *TradeQueriesGetOrderArgs) InitDefault() {
+}
+
+var TradeQueriesGetOrderArgs_Req_DEFAULT *OrderRef
+
+func (p *TradeQueriesGetOrderArgs) GetReq() (v *OrderRef) {
+	if !p.IsSetReq() {
+		return TradeQueriesGetOrderArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeQueriesGetOrderArgs) SetReq(val *OrderRef) {
+	p.Req = val
+}
+
+func (p *TradeQueriesGetOrderArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeQueriesGetOrderArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeQueriesGetOrderArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeQueriesGetOrderArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeQueriesGetOrderResult struct {
+	Success *Order `thrift:"success,0,optional" frugal:"0,optional,Order" json:"success,omitempty"`
+}
+
+func NewTradeQueriesGetOrderResult() *TradeQueriesGetOrderResult {
+	return &TradeQueriesGetOrderResult{}
+}
+
+func (p *TradeQueriesGetOrderResult) InitDefault() {
+}
+
+var TradeQueriesGetOrderResult_Success_DEFAULT *Order
+
+func (p *TradeQueriesGetOrderResult) GetSuccess() (v *Order) {
+	if !p.IsSetSuccess() {
+		return TradeQueriesGetOrderResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeQueriesGetOrderResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Order)
+}
+
+func (p *TradeQueriesGetOrderResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeQueriesGetOrderResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeQueriesGetOrderResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeQueriesGetOrderResult = map[int16]string{
+	0: "success",
+}
+
+type TradeQueriesListOrdersArgs struct {
+	Req *ListOrdersRequest `thrift:"req,1" frugal:"1,default,ListOrdersRequest" json:"req"`
+}
+
+func NewTradeQueriesListOrdersArgs() *TradeQueriesListOrdersArgs {
+	return &TradeQueriesListOrdersArgs{}
+}
+
+func (p *TradeQueriesListOrdersArgs) InitDefault() {
+}
+
+var TradeQueriesListOrdersArgs_Req_DEFAULT *ListOrdersRequest
+
+func (p *TradeQueriesListOrdersArgs) GetReq() (v *ListOrdersRequest) {
+	if !p.IsSetReq() {
+		return TradeQueriesListOrdersArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeQueriesListOrdersArgs) SetReq(val *ListOrdersRequest) {
+	p.Req = val
+}
+
+func (p *TradeQueriesListOrdersArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeQueriesListOrdersArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeQueriesListOrdersArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeQueriesListOrdersArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeQueriesListOrdersResult struct {
+	Success *ListOrdersResponse `thrift:"success,0,optional" frugal:"0,optional,ListOrdersResponse" json:"success,omitempty"`
+}
+
+func NewTradeQueriesListOrdersResult() *TradeQueriesListOrdersResult {
+	return &TradeQueriesListOrdersResult{}
+}
+
+func (p *TradeQueriesListOrdersResult) InitDefault() {
+}
+
+var TradeQueriesListOrdersResult_Success_DEFAULT *ListOrdersResponse
+
+func (p *TradeQueriesListOrdersResult) GetSuccess() (v *ListOrdersResponse) {
+	if !p.IsSetSuccess() {
+		return TradeQueriesListOrdersResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeQueriesListOrdersResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListOrdersResponse)
+}
+
+func (p *TradeQueriesListOrdersResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeQueriesListOrdersResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeQueriesListOrdersResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeQueriesListOrdersResult = map[int16]string{
+	0: "success",
+}
+
+type TradeLifecycle interface {
 	CancelOrder(ctx context.Context, req *OrderRef) (r *Order, err error)
 
 	ShipOrder(ctx context.Context, req *ShipOrderRequest) (r *Order, err error)
@@ -7064,7 +7366,1091 @@ type TradeService interface {
 	SimulatePayment(ctx context.Context, req *SimulatePaymentRequest) (r *Payment, err error)
 
 	PaymentCallback(ctx context.Context, req *PaymentCallbackRequest) (r *PaymentCallbackResponse, err error)
+}
 
+type TradeLifecycleCancelOrderArgs struct {
+	Req *OrderRef `thrift:"req,1" frugal:"1,default,OrderRef" json:"req"`
+}
+
+func NewTradeLifecycleCancelOrderArgs() *TradeLifecycleCancelOrderArgs {
+	return &TradeLifecycleCancelOrderArgs{}
+}
+
+func (p *TradeLifecycleCancelOrderArgs) InitDefault() {
+}
+
+var TradeLifecycleCancelOrderArgs_Req_DEFAULT *OrderRef
+
+func (p *TradeLifecycleCancelOrderArgs) GetReq() (v *OrderRef) {
+	if !p.IsSetReq() {
+		return TradeLifecycleCancelOrderArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeLifecycleCancelOrderArgs) SetReq(val *OrderRef) {
+	p.Req = val
+}
+
+func (p *TradeLifecycleCancelOrderArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeLifecycleCancelOrderArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecycleCancelOrderArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecycleCancelOrderArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeLifecycleCancelOrderResult struct {
+	Success *Order `thrift:"success,0,optional" frugal:"0,optional,Order" json:"success,omitempty"`
+}
+
+func NewTradeLifecycleCancelOrderResult() *TradeLifecycleCancelOrderResult {
+	return &TradeLifecycleCancelOrderResult{}
+}
+
+func (p *TradeLifecycleCancelOrderResult) InitDefault() {
+}
+
+var TradeLifecycleCancelOrderResult_Success_DEFAULT *Order
+
+func (p *TradeLifecycleCancelOrderResult) GetSuccess() (v *Order) {
+	if !p.IsSetSuccess() {
+		return TradeLifecycleCancelOrderResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeLifecycleCancelOrderResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Order)
+}
+
+func (p *TradeLifecycleCancelOrderResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeLifecycleCancelOrderResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecycleCancelOrderResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecycleCancelOrderResult = map[int16]string{
+	0: "success",
+}
+
+type TradeLifecycleShipOrderArgs struct {
+	Req *ShipOrderRequest `thrift:"req,1" frugal:"1,default,ShipOrderRequest" json:"req"`
+}
+
+func NewTradeLifecycleShipOrderArgs() *TradeLifecycleShipOrderArgs {
+	return &TradeLifecycleShipOrderArgs{}
+}
+
+func (p *TradeLifecycleShipOrderArgs) InitDefault() {
+}
+
+var TradeLifecycleShipOrderArgs_Req_DEFAULT *ShipOrderRequest
+
+func (p *TradeLifecycleShipOrderArgs) GetReq() (v *ShipOrderRequest) {
+	if !p.IsSetReq() {
+		return TradeLifecycleShipOrderArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeLifecycleShipOrderArgs) SetReq(val *ShipOrderRequest) {
+	p.Req = val
+}
+
+func (p *TradeLifecycleShipOrderArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeLifecycleShipOrderArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecycleShipOrderArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecycleShipOrderArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeLifecycleShipOrderResult struct {
+	Success *Order `thrift:"success,0,optional" frugal:"0,optional,Order" json:"success,omitempty"`
+}
+
+func NewTradeLifecycleShipOrderResult() *TradeLifecycleShipOrderResult {
+	return &TradeLifecycleShipOrderResult{}
+}
+
+func (p *TradeLifecycleShipOrderResult) InitDefault() {
+}
+
+var TradeLifecycleShipOrderResult_Success_DEFAULT *Order
+
+func (p *TradeLifecycleShipOrderResult) GetSuccess() (v *Order) {
+	if !p.IsSetSuccess() {
+		return TradeLifecycleShipOrderResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeLifecycleShipOrderResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Order)
+}
+
+func (p *TradeLifecycleShipOrderResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeLifecycleShipOrderResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecycleShipOrderResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecycleShipOrderResult = map[int16]string{
+	0: "success",
+}
+
+type TradeLifecycleDeliverOrderArgs struct {
+	Req *DeliverOrderRequest `thrift:"req,1" frugal:"1,default,DeliverOrderRequest" json:"req"`
+}
+
+func NewTradeLifecycleDeliverOrderArgs() *TradeLifecycleDeliverOrderArgs {
+	return &TradeLifecycleDeliverOrderArgs{}
+}
+
+func (p *TradeLifecycleDeliverOrderArgs) InitDefault() {
+}
+
+var TradeLifecycleDeliverOrderArgs_Req_DEFAULT *DeliverOrderRequest
+
+func (p *TradeLifecycleDeliverOrderArgs) GetReq() (v *DeliverOrderRequest) {
+	if !p.IsSetReq() {
+		return TradeLifecycleDeliverOrderArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeLifecycleDeliverOrderArgs) SetReq(val *DeliverOrderRequest) {
+	p.Req = val
+}
+
+func (p *TradeLifecycleDeliverOrderArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeLifecycleDeliverOrderArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecycleDeliverOrderArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecycleDeliverOrderArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeLifecycleDeliverOrderResult struct {
+	Success *Order `thrift:"success,0,optional" frugal:"0,optional,Order" json:"success,omitempty"`
+}
+
+func NewTradeLifecycleDeliverOrderResult() *TradeLifecycleDeliverOrderResult {
+	return &TradeLifecycleDeliverOrderResult{}
+}
+
+func (p *TradeLifecycleDeliverOrderResult) InitDefault() {
+}
+
+var TradeLifecycleDeliverOrderResult_Success_DEFAULT *Order
+
+func (p *TradeLifecycleDeliverOrderResult) GetSuccess() (v *Order) {
+	if !p.IsSetSuccess() {
+		return TradeLifecycleDeliverOrderResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeLifecycleDeliverOrderResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Order)
+}
+
+func (p *TradeLifecycleDeliverOrderResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeLifecycleDeliverOrderResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecycleDeliverOrderResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecycleDeliverOrderResult = map[int16]string{
+	0: "success",
+}
+
+type TradeLifecycleCompleteOrderArgs struct {
+	Req *OrderRef `thrift:"req,1" frugal:"1,default,OrderRef" json:"req"`
+}
+
+func NewTradeLifecycleCompleteOrderArgs() *TradeLifecycleCompleteOrderArgs {
+	return &TradeLifecycleCompleteOrderArgs{}
+}
+
+func (p *TradeLifecycleCompleteOrderArgs) InitDefault() {
+}
+
+var TradeLifecycleCompleteOrderArgs_Req_DEFAULT *OrderRef
+
+func (p *TradeLifecycleCompleteOrderArgs) GetReq() (v *OrderRef) {
+	if !p.IsSetReq() {
+		return TradeLifecycleCompleteOrderArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeLifecycleCompleteOrderArgs) SetReq(val *OrderRef) {
+	p.Req = val
+}
+
+func (p *TradeLifecycleCompleteOrderArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeLifecycleCompleteOrderArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecycleCompleteOrderArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecycleCompleteOrderArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeLifecycleCompleteOrderResult struct {
+	Success *Order `thrift:"success,0,optional" frugal:"0,optional,Order" json:"success,omitempty"`
+}
+
+func NewTradeLifecycleCompleteOrderResult() *TradeLifecycleCompleteOrderResult {
+	return &TradeLifecycleCompleteOrderResult{}
+}
+
+func (p *TradeLifecycleCompleteOrderResult) InitDefault() {
+}
+
+var TradeLifecycleCompleteOrderResult_Success_DEFAULT *Order
+
+func (p *TradeLifecycleCompleteOrderResult) GetSuccess() (v *Order) {
+	if !p.IsSetSuccess() {
+		return TradeLifecycleCompleteOrderResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeLifecycleCompleteOrderResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Order)
+}
+
+func (p *TradeLifecycleCompleteOrderResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeLifecycleCompleteOrderResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecycleCompleteOrderResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecycleCompleteOrderResult = map[int16]string{
+	0: "success",
+}
+
+type TradeLifecycleRefundOrderArgs struct {
+	Req *OrderRef `thrift:"req,1" frugal:"1,default,OrderRef" json:"req"`
+}
+
+func NewTradeLifecycleRefundOrderArgs() *TradeLifecycleRefundOrderArgs {
+	return &TradeLifecycleRefundOrderArgs{}
+}
+
+func (p *TradeLifecycleRefundOrderArgs) InitDefault() {
+}
+
+var TradeLifecycleRefundOrderArgs_Req_DEFAULT *OrderRef
+
+func (p *TradeLifecycleRefundOrderArgs) GetReq() (v *OrderRef) {
+	if !p.IsSetReq() {
+		return TradeLifecycleRefundOrderArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeLifecycleRefundOrderArgs) SetReq(val *OrderRef) {
+	p.Req = val
+}
+
+func (p *TradeLifecycleRefundOrderArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeLifecycleRefundOrderArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecycleRefundOrderArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecycleRefundOrderArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeLifecycleRefundOrderResult struct {
+	Success *Order `thrift:"success,0,optional" frugal:"0,optional,Order" json:"success,omitempty"`
+}
+
+func NewTradeLifecycleRefundOrderResult() *TradeLifecycleRefundOrderResult {
+	return &TradeLifecycleRefundOrderResult{}
+}
+
+func (p *TradeLifecycleRefundOrderResult) InitDefault() {
+}
+
+var TradeLifecycleRefundOrderResult_Success_DEFAULT *Order
+
+func (p *TradeLifecycleRefundOrderResult) GetSuccess() (v *Order) {
+	if !p.IsSetSuccess() {
+		return TradeLifecycleRefundOrderResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeLifecycleRefundOrderResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Order)
+}
+
+func (p *TradeLifecycleRefundOrderResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeLifecycleRefundOrderResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecycleRefundOrderResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecycleRefundOrderResult = map[int16]string{
+	0: "success",
+}
+
+type TradeLifecycleCreatePaymentArgs struct {
+	Req *CreatePaymentRequest `thrift:"req,1" frugal:"1,default,CreatePaymentRequest" json:"req"`
+}
+
+func NewTradeLifecycleCreatePaymentArgs() *TradeLifecycleCreatePaymentArgs {
+	return &TradeLifecycleCreatePaymentArgs{}
+}
+
+func (p *TradeLifecycleCreatePaymentArgs) InitDefault() {
+}
+
+var TradeLifecycleCreatePaymentArgs_Req_DEFAULT *CreatePaymentRequest
+
+func (p *TradeLifecycleCreatePaymentArgs) GetReq() (v *CreatePaymentRequest) {
+	if !p.IsSetReq() {
+		return TradeLifecycleCreatePaymentArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeLifecycleCreatePaymentArgs) SetReq(val *CreatePaymentRequest) {
+	p.Req = val
+}
+
+func (p *TradeLifecycleCreatePaymentArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeLifecycleCreatePaymentArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecycleCreatePaymentArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecycleCreatePaymentArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeLifecycleCreatePaymentResult struct {
+	Success *Payment `thrift:"success,0,optional" frugal:"0,optional,Payment" json:"success,omitempty"`
+}
+
+func NewTradeLifecycleCreatePaymentResult() *TradeLifecycleCreatePaymentResult {
+	return &TradeLifecycleCreatePaymentResult{}
+}
+
+func (p *TradeLifecycleCreatePaymentResult) InitDefault() {
+}
+
+var TradeLifecycleCreatePaymentResult_Success_DEFAULT *Payment
+
+func (p *TradeLifecycleCreatePaymentResult) GetSuccess() (v *Payment) {
+	if !p.IsSetSuccess() {
+		return TradeLifecycleCreatePaymentResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeLifecycleCreatePaymentResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Payment)
+}
+
+func (p *TradeLifecycleCreatePaymentResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeLifecycleCreatePaymentResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecycleCreatePaymentResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecycleCreatePaymentResult = map[int16]string{
+	0: "success",
+}
+
+type TradeLifecycleSimulatePaymentArgs struct {
+	Req *SimulatePaymentRequest `thrift:"req,1" frugal:"1,default,SimulatePaymentRequest" json:"req"`
+}
+
+func NewTradeLifecycleSimulatePaymentArgs() *TradeLifecycleSimulatePaymentArgs {
+	return &TradeLifecycleSimulatePaymentArgs{}
+}
+
+func (p *TradeLifecycleSimulatePaymentArgs) InitDefault() {
+}
+
+var TradeLifecycleSimulatePaymentArgs_Req_DEFAULT *SimulatePaymentRequest
+
+func (p *TradeLifecycleSimulatePaymentArgs) GetReq() (v *SimulatePaymentRequest) {
+	if !p.IsSetReq() {
+		return TradeLifecycleSimulatePaymentArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeLifecycleSimulatePaymentArgs) SetReq(val *SimulatePaymentRequest) {
+	p.Req = val
+}
+
+func (p *TradeLifecycleSimulatePaymentArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeLifecycleSimulatePaymentArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecycleSimulatePaymentArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecycleSimulatePaymentArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeLifecycleSimulatePaymentResult struct {
+	Success *Payment `thrift:"success,0,optional" frugal:"0,optional,Payment" json:"success,omitempty"`
+}
+
+func NewTradeLifecycleSimulatePaymentResult() *TradeLifecycleSimulatePaymentResult {
+	return &TradeLifecycleSimulatePaymentResult{}
+}
+
+func (p *TradeLifecycleSimulatePaymentResult) InitDefault() {
+}
+
+var TradeLifecycleSimulatePaymentResult_Success_DEFAULT *Payment
+
+func (p *TradeLifecycleSimulatePaymentResult) GetSuccess() (v *Payment) {
+	if !p.IsSetSuccess() {
+		return TradeLifecycleSimulatePaymentResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeLifecycleSimulatePaymentResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Payment)
+}
+
+func (p *TradeLifecycleSimulatePaymentResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeLifecycleSimulatePaymentResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecycleSimulatePaymentResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecycleSimulatePaymentResult = map[int16]string{
+	0: "success",
+}
+
+type TradeLifecyclePaymentCallbackArgs struct {
+	Req *PaymentCallbackRequest `thrift:"req,1" frugal:"1,default,PaymentCallbackRequest" json:"req"`
+}
+
+func NewTradeLifecyclePaymentCallbackArgs() *TradeLifecyclePaymentCallbackArgs {
+	return &TradeLifecyclePaymentCallbackArgs{}
+}
+
+func (p *TradeLifecyclePaymentCallbackArgs) InitDefault() {
+}
+
+var TradeLifecyclePaymentCallbackArgs_Req_DEFAULT *PaymentCallbackRequest
+
+func (p *TradeLifecyclePaymentCallbackArgs) GetReq() (v *PaymentCallbackRequest) {
+	if !p.IsSetReq() {
+		return TradeLifecyclePaymentCallbackArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeLifecyclePaymentCallbackArgs) SetReq(val *PaymentCallbackRequest) {
+	p.Req = val
+}
+
+func (p *TradeLifecyclePaymentCallbackArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeLifecyclePaymentCallbackArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecyclePaymentCallbackArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecyclePaymentCallbackArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeLifecyclePaymentCallbackResult struct {
+	Success *PaymentCallbackResponse `thrift:"success,0,optional" frugal:"0,optional,PaymentCallbackResponse" json:"success,omitempty"`
+}
+
+func NewTradeLifecyclePaymentCallbackResult() *TradeLifecyclePaymentCallbackResult {
+	return &TradeLifecyclePaymentCallbackResult{}
+}
+
+func (p *TradeLifecyclePaymentCallbackResult) InitDefault() {
+}
+
+var TradeLifecyclePaymentCallbackResult_Success_DEFAULT *PaymentCallbackResponse
+
+func (p *TradeLifecyclePaymentCallbackResult) GetSuccess() (v *PaymentCallbackResponse) {
+	if !p.IsSetSuccess() {
+		return TradeLifecyclePaymentCallbackResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeLifecyclePaymentCallbackResult) SetSuccess(x interface{}) {
+	p.Success = x.(*PaymentCallbackResponse)
+}
+
+func (p *TradeLifecyclePaymentCallbackResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeLifecyclePaymentCallbackResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeLifecyclePaymentCallbackResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeLifecyclePaymentCallbackResult = map[int16]string{
+	0: "success",
+}
+
+type FixedPrice interface {
+	Quote(ctx context.Context, req *QuoteRequest) (r *QuoteResponse, err error)
+
+	PlaceOrder(ctx context.Context, req *PlaceOrderRequest) (r *Trade, err error)
+}
+
+type FixedPriceQuoteArgs struct {
+	Req *QuoteRequest `thrift:"req,1" frugal:"1,default,QuoteRequest" json:"req"`
+}
+
+func NewFixedPriceQuoteArgs() *FixedPriceQuoteArgs {
+	return &FixedPriceQuoteArgs{}
+}
+
+func (p *FixedPriceQuoteArgs) InitDefault() {
+}
+
+var FixedPriceQuoteArgs_Req_DEFAULT *QuoteRequest
+
+func (p *FixedPriceQuoteArgs) GetReq() (v *QuoteRequest) {
+	if !p.IsSetReq() {
+		return FixedPriceQuoteArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *FixedPriceQuoteArgs) SetReq(val *QuoteRequest) {
+	p.Req = val
+}
+
+func (p *FixedPriceQuoteArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *FixedPriceQuoteArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FixedPriceQuoteArgs(%+v)", *p)
+}
+
+var fieldIDToName_FixedPriceQuoteArgs = map[int16]string{
+	1: "req",
+}
+
+type FixedPriceQuoteResult struct {
+	Success *QuoteResponse `thrift:"success,0,optional" frugal:"0,optional,QuoteResponse" json:"success,omitempty"`
+}
+
+func NewFixedPriceQuoteResult() *FixedPriceQuoteResult {
+	return &FixedPriceQuoteResult{}
+}
+
+func (p *FixedPriceQuoteResult) InitDefault() {
+}
+
+var FixedPriceQuoteResult_Success_DEFAULT *QuoteResponse
+
+func (p *FixedPriceQuoteResult) GetSuccess() (v *QuoteResponse) {
+	if !p.IsSetSuccess() {
+		return FixedPriceQuoteResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *FixedPriceQuoteResult) SetSuccess(x interface{}) {
+	p.Success = x.(*QuoteResponse)
+}
+
+func (p *FixedPriceQuoteResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *FixedPriceQuoteResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FixedPriceQuoteResult(%+v)", *p)
+}
+
+var fieldIDToName_FixedPriceQuoteResult = map[int16]string{
+	0: "success",
+}
+
+type FixedPricePlaceOrderArgs struct {
+	Req *PlaceOrderRequest `thrift:"req,1" frugal:"1,default,PlaceOrderRequest" json:"req"`
+}
+
+func NewFixedPricePlaceOrderArgs() *FixedPricePlaceOrderArgs {
+	return &FixedPricePlaceOrderArgs{}
+}
+
+func (p *FixedPricePlaceOrderArgs) InitDefault() {
+}
+
+var FixedPricePlaceOrderArgs_Req_DEFAULT *PlaceOrderRequest
+
+func (p *FixedPricePlaceOrderArgs) GetReq() (v *PlaceOrderRequest) {
+	if !p.IsSetReq() {
+		return FixedPricePlaceOrderArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *FixedPricePlaceOrderArgs) SetReq(val *PlaceOrderRequest) {
+	p.Req = val
+}
+
+func (p *FixedPricePlaceOrderArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *FixedPricePlaceOrderArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FixedPricePlaceOrderArgs(%+v)", *p)
+}
+
+var fieldIDToName_FixedPricePlaceOrderArgs = map[int16]string{
+	1: "req",
+}
+
+type FixedPricePlaceOrderResult struct {
+	Success *Trade `thrift:"success,0,optional" frugal:"0,optional,Trade" json:"success,omitempty"`
+}
+
+func NewFixedPricePlaceOrderResult() *FixedPricePlaceOrderResult {
+	return &FixedPricePlaceOrderResult{}
+}
+
+func (p *FixedPricePlaceOrderResult) InitDefault() {
+}
+
+var FixedPricePlaceOrderResult_Success_DEFAULT *Trade
+
+func (p *FixedPricePlaceOrderResult) GetSuccess() (v *Trade) {
+	if !p.IsSetSuccess() {
+		return FixedPricePlaceOrderResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *FixedPricePlaceOrderResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Trade)
+}
+
+func (p *FixedPricePlaceOrderResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *FixedPricePlaceOrderResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FixedPricePlaceOrderResult(%+v)", *p)
+}
+
+var fieldIDToName_FixedPricePlaceOrderResult = map[int16]string{
+	0: "success",
+}
+
+type Presale interface {
+	QuotePresale(ctx context.Context, req *QuoteRequest) (r *QuoteResponse, err error)
+
+	PlacePresaleOrder(ctx context.Context, req *PlaceOrderRequest) (r *Trade, err error)
+}
+
+type PresaleQuotePresaleArgs struct {
+	Req *QuoteRequest `thrift:"req,1" frugal:"1,default,QuoteRequest" json:"req"`
+}
+
+func NewPresaleQuotePresaleArgs() *PresaleQuotePresaleArgs {
+	return &PresaleQuotePresaleArgs{}
+}
+
+func (p *PresaleQuotePresaleArgs) InitDefault() {
+}
+
+var PresaleQuotePresaleArgs_Req_DEFAULT *QuoteRequest
+
+func (p *PresaleQuotePresaleArgs) GetReq() (v *QuoteRequest) {
+	if !p.IsSetReq() {
+		return PresaleQuotePresaleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *PresaleQuotePresaleArgs) SetReq(val *QuoteRequest) {
+	p.Req = val
+}
+
+func (p *PresaleQuotePresaleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *PresaleQuotePresaleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleQuotePresaleArgs(%+v)", *p)
+}
+
+var fieldIDToName_PresaleQuotePresaleArgs = map[int16]string{
+	1: "req",
+}
+
+type PresaleQuotePresaleResult struct {
+	Success *QuoteResponse `thrift:"success,0,optional" frugal:"0,optional,QuoteResponse" json:"success,omitempty"`
+}
+
+func NewPresaleQuotePresaleResult() *PresaleQuotePresaleResult {
+	return &PresaleQuotePresaleResult{}
+}
+
+func (p *PresaleQuotePresaleResult) InitDefault() {
+}
+
+var PresaleQuotePresaleResult_Success_DEFAULT *QuoteResponse
+
+func (p *PresaleQuotePresaleResult) GetSuccess() (v *QuoteResponse) {
+	if !p.IsSetSuccess() {
+		return PresaleQuotePresaleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *PresaleQuotePresaleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*QuoteResponse)
+}
+
+func (p *PresaleQuotePresaleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *PresaleQuotePresaleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleQuotePresaleResult(%+v)", *p)
+}
+
+var fieldIDToName_PresaleQuotePresaleResult = map[int16]string{
+	0: "success",
+}
+
+type PresalePlacePresaleOrderArgs struct {
+	Req *PlaceOrderRequest `thrift:"req,1" frugal:"1,default,PlaceOrderRequest" json:"req"`
+}
+
+func NewPresalePlacePresaleOrderArgs() *PresalePlacePresaleOrderArgs {
+	return &PresalePlacePresaleOrderArgs{}
+}
+
+func (p *PresalePlacePresaleOrderArgs) InitDefault() {
+}
+
+var PresalePlacePresaleOrderArgs_Req_DEFAULT *PlaceOrderRequest
+
+func (p *PresalePlacePresaleOrderArgs) GetReq() (v *PlaceOrderRequest) {
+	if !p.IsSetReq() {
+		return PresalePlacePresaleOrderArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *PresalePlacePresaleOrderArgs) SetReq(val *PlaceOrderRequest) {
+	p.Req = val
+}
+
+func (p *PresalePlacePresaleOrderArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *PresalePlacePresaleOrderArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresalePlacePresaleOrderArgs(%+v)", *p)
+}
+
+var fieldIDToName_PresalePlacePresaleOrderArgs = map[int16]string{
+	1: "req",
+}
+
+type PresalePlacePresaleOrderResult struct {
+	Success *Trade `thrift:"success,0,optional" frugal:"0,optional,Trade" json:"success,omitempty"`
+}
+
+func NewPresalePlacePresaleOrderResult() *PresalePlacePresaleOrderResult {
+	return &PresalePlacePresaleOrderResult{}
+}
+
+func (p *PresalePlacePresaleOrderResult) InitDefault() {
+}
+
+var PresalePlacePresaleOrderResult_Success_DEFAULT *Trade
+
+func (p *PresalePlacePresaleOrderResult) GetSuccess() (v *Trade) {
+	if !p.IsSetSuccess() {
+		return PresalePlacePresaleOrderResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *PresalePlacePresaleOrderResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Trade)
+}
+
+func (p *PresalePlacePresaleOrderResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *PresalePlacePresaleOrderResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresalePlacePresaleOrderResult(%+v)", *p)
+}
+
+var fieldIDToName_PresalePlacePresaleOrderResult = map[int16]string{
+	0: "success",
+}
+
+type CashOnDelivery interface {
+	QuoteCod(ctx context.Context, req *QuoteRequest) (r *QuoteResponse, err error)
+
+	PlaceCodOrder(ctx context.Context, req *PlaceOrderRequest) (r *Trade, err error)
+}
+
+type CashOnDeliveryQuoteCodArgs struct {
+	Req *QuoteRequest `thrift:"req,1" frugal:"1,default,QuoteRequest" json:"req"`
+}
+
+func NewCashOnDeliveryQuoteCodArgs() *CashOnDeliveryQuoteCodArgs {
+	return &CashOnDeliveryQuoteCodArgs{}
+}
+
+func (p *CashOnDeliveryQuoteCodArgs) InitDefault() {
+}
+
+var CashOnDeliveryQuoteCodArgs_Req_DEFAULT *QuoteRequest
+
+func (p *CashOnDeliveryQuoteCodArgs) GetReq() (v *QuoteRequest) {
+	if !p.IsSetReq() {
+		return CashOnDeliveryQuoteCodArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *CashOnDeliveryQuoteCodArgs) SetReq(val *QuoteRequest) {
+	p.Req = val
+}
+
+func (p *CashOnDeliveryQuoteCodArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *CashOnDeliveryQuoteCodArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CashOnDeliveryQuoteCodArgs(%+v)", *p)
+}
+
+var fieldIDToName_CashOnDeliveryQuoteCodArgs = map[int16]string{
+	1: "req",
+}
+
+type CashOnDeliveryQuoteCodResult struct {
+	Success *QuoteResponse `thrift:"success,0,optional" frugal:"0,optional,QuoteResponse" json:"success,omitempty"`
+}
+
+func NewCashOnDeliveryQuoteCodResult() *CashOnDeliveryQuoteCodResult {
+	return &CashOnDeliveryQuoteCodResult{}
+}
+
+func (p *CashOnDeliveryQuoteCodResult) InitDefault() {
+}
+
+var CashOnDeliveryQuoteCodResult_Success_DEFAULT *QuoteResponse
+
+func (p *CashOnDeliveryQuoteCodResult) GetSuccess() (v *QuoteResponse) {
+	if !p.IsSetSuccess() {
+		return CashOnDeliveryQuoteCodResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *CashOnDeliveryQuoteCodResult) SetSuccess(x interface{}) {
+	p.Success = x.(*QuoteResponse)
+}
+
+func (p *CashOnDeliveryQuoteCodResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *CashOnDeliveryQuoteCodResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CashOnDeliveryQuoteCodResult(%+v)", *p)
+}
+
+var fieldIDToName_CashOnDeliveryQuoteCodResult = map[int16]string{
+	0: "success",
+}
+
+type CashOnDeliveryPlaceCodOrderArgs struct {
+	Req *PlaceOrderRequest `thrift:"req,1" frugal:"1,default,PlaceOrderRequest" json:"req"`
+}
+
+func NewCashOnDeliveryPlaceCodOrderArgs() *CashOnDeliveryPlaceCodOrderArgs {
+	return &CashOnDeliveryPlaceCodOrderArgs{}
+}
+
+func (p *CashOnDeliveryPlaceCodOrderArgs) InitDefault() {
+}
+
+var CashOnDeliveryPlaceCodOrderArgs_Req_DEFAULT *PlaceOrderRequest
+
+func (p *CashOnDeliveryPlaceCodOrderArgs) GetReq() (v *PlaceOrderRequest) {
+	if !p.IsSetReq() {
+		return CashOnDeliveryPlaceCodOrderArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *CashOnDeliveryPlaceCodOrderArgs) SetReq(val *PlaceOrderRequest) {
+	p.Req = val
+}
+
+func (p *CashOnDeliveryPlaceCodOrderArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *CashOnDeliveryPlaceCodOrderArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CashOnDeliveryPlaceCodOrderArgs(%+v)", *p)
+}
+
+var fieldIDToName_CashOnDeliveryPlaceCodOrderArgs = map[int16]string{
+	1: "req",
+}
+
+type CashOnDeliveryPlaceCodOrderResult struct {
+	Success *Trade `thrift:"success,0,optional" frugal:"0,optional,Trade" json:"success,omitempty"`
+}
+
+func NewCashOnDeliveryPlaceCodOrderResult() *CashOnDeliveryPlaceCodOrderResult {
+	return &CashOnDeliveryPlaceCodOrderResult{}
+}
+
+func (p *CashOnDeliveryPlaceCodOrderResult) InitDefault() {
+}
+
+var CashOnDeliveryPlaceCodOrderResult_Success_DEFAULT *Trade
+
+func (p *CashOnDeliveryPlaceCodOrderResult) GetSuccess() (v *Trade) {
+	if !p.IsSetSuccess() {
+		return CashOnDeliveryPlaceCodOrderResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *CashOnDeliveryPlaceCodOrderResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Trade)
+}
+
+func (p *CashOnDeliveryPlaceCodOrderResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *CashOnDeliveryPlaceCodOrderResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CashOnDeliveryPlaceCodOrderResult(%+v)", *p)
+}
+
+var fieldIDToName_CashOnDeliveryPlaceCodOrderResult = map[int16]string{
+	0: "success",
+}
+
+type CatalogAdmin interface {
 	UpsertSKU(ctx context.Context, req *UpsertSKURequest) (r *SKU, err error)
 
 	GetSKU(ctx context.Context, req *SKURef) (r *SKU, err error)
@@ -7076,11 +8462,623 @@ type TradeService interface {
 	PutWarehouse(ctx context.Context, req *PutWarehouseRequest) (r *Warehouse, err error)
 
 	ListWarehouses(ctx context.Context, req *ListWarehousesRequest) (r *ListWarehousesResponse, err error)
+}
 
+type CatalogAdminUpsertSKUArgs struct {
+	Req *UpsertSKURequest `thrift:"req,1" frugal:"1,default,UpsertSKURequest" json:"req"`
+}
+
+func NewCatalogAdminUpsertSKUArgs() *CatalogAdminUpsertSKUArgs {
+	return &CatalogAdminUpsertSKUArgs{}
+}
+
+func (p *CatalogAdminUpsertSKUArgs) InitDefault() {
+}
+
+var CatalogAdminUpsertSKUArgs_Req_DEFAULT *UpsertSKURequest
+
+func (p *CatalogAdminUpsertSKUArgs) GetReq() (v *UpsertSKURequest) {
+	if !p.IsSetReq() {
+		return CatalogAdminUpsertSKUArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *CatalogAdminUpsertSKUArgs) SetReq(val *UpsertSKURequest) {
+	p.Req = val
+}
+
+func (p *CatalogAdminUpsertSKUArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *CatalogAdminUpsertSKUArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminUpsertSKUArgs(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminUpsertSKUArgs = map[int16]string{
+	1: "req",
+}
+
+type CatalogAdminUpsertSKUResult struct {
+	Success *SKU `thrift:"success,0,optional" frugal:"0,optional,SKU" json:"success,omitempty"`
+}
+
+func NewCatalogAdminUpsertSKUResult() *CatalogAdminUpsertSKUResult {
+	return &CatalogAdminUpsertSKUResult{}
+}
+
+func (p *CatalogAdminUpsertSKUResult) InitDefault() {
+}
+
+var CatalogAdminUpsertSKUResult_Success_DEFAULT *SKU
+
+func (p *CatalogAdminUpsertSKUResult) GetSuccess() (v *SKU) {
+	if !p.IsSetSuccess() {
+		return CatalogAdminUpsertSKUResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *CatalogAdminUpsertSKUResult) SetSuccess(x interface{}) {
+	p.Success = x.(*SKU)
+}
+
+func (p *CatalogAdminUpsertSKUResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *CatalogAdminUpsertSKUResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminUpsertSKUResult(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminUpsertSKUResult = map[int16]string{
+	0: "success",
+}
+
+type CatalogAdminGetSKUArgs struct {
+	Req *SKURef `thrift:"req,1" frugal:"1,default,SKURef" json:"req"`
+}
+
+func NewCatalogAdminGetSKUArgs() *CatalogAdminGetSKUArgs {
+	return &CatalogAdminGetSKUArgs{}
+}
+
+func (p *CatalogAdminGetSKUArgs) InitDefault() {
+}
+
+var CatalogAdminGetSKUArgs_Req_DEFAULT *SKURef
+
+func (p *CatalogAdminGetSKUArgs) GetReq() (v *SKURef) {
+	if !p.IsSetReq() {
+		return CatalogAdminGetSKUArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *CatalogAdminGetSKUArgs) SetReq(val *SKURef) {
+	p.Req = val
+}
+
+func (p *CatalogAdminGetSKUArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *CatalogAdminGetSKUArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminGetSKUArgs(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminGetSKUArgs = map[int16]string{
+	1: "req",
+}
+
+type CatalogAdminGetSKUResult struct {
+	Success *SKU `thrift:"success,0,optional" frugal:"0,optional,SKU" json:"success,omitempty"`
+}
+
+func NewCatalogAdminGetSKUResult() *CatalogAdminGetSKUResult {
+	return &CatalogAdminGetSKUResult{}
+}
+
+func (p *CatalogAdminGetSKUResult) InitDefault() {
+}
+
+var CatalogAdminGetSKUResult_Success_DEFAULT *SKU
+
+func (p *CatalogAdminGetSKUResult) GetSuccess() (v *SKU) {
+	if !p.IsSetSuccess() {
+		return CatalogAdminGetSKUResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *CatalogAdminGetSKUResult) SetSuccess(x interface{}) {
+	p.Success = x.(*SKU)
+}
+
+func (p *CatalogAdminGetSKUResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *CatalogAdminGetSKUResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminGetSKUResult(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminGetSKUResult = map[int16]string{
+	0: "success",
+}
+
+type CatalogAdminSetStockArgs struct {
+	Req *SetStockRequest `thrift:"req,1" frugal:"1,default,SetStockRequest" json:"req"`
+}
+
+func NewCatalogAdminSetStockArgs() *CatalogAdminSetStockArgs {
+	return &CatalogAdminSetStockArgs{}
+}
+
+func (p *CatalogAdminSetStockArgs) InitDefault() {
+}
+
+var CatalogAdminSetStockArgs_Req_DEFAULT *SetStockRequest
+
+func (p *CatalogAdminSetStockArgs) GetReq() (v *SetStockRequest) {
+	if !p.IsSetReq() {
+		return CatalogAdminSetStockArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *CatalogAdminSetStockArgs) SetReq(val *SetStockRequest) {
+	p.Req = val
+}
+
+func (p *CatalogAdminSetStockArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *CatalogAdminSetStockArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminSetStockArgs(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminSetStockArgs = map[int16]string{
+	1: "req",
+}
+
+type CatalogAdminSetStockResult struct {
+	Success *StockResponse `thrift:"success,0,optional" frugal:"0,optional,StockResponse" json:"success,omitempty"`
+}
+
+func NewCatalogAdminSetStockResult() *CatalogAdminSetStockResult {
+	return &CatalogAdminSetStockResult{}
+}
+
+func (p *CatalogAdminSetStockResult) InitDefault() {
+}
+
+var CatalogAdminSetStockResult_Success_DEFAULT *StockResponse
+
+func (p *CatalogAdminSetStockResult) GetSuccess() (v *StockResponse) {
+	if !p.IsSetSuccess() {
+		return CatalogAdminSetStockResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *CatalogAdminSetStockResult) SetSuccess(x interface{}) {
+	p.Success = x.(*StockResponse)
+}
+
+func (p *CatalogAdminSetStockResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *CatalogAdminSetStockResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminSetStockResult(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminSetStockResult = map[int16]string{
+	0: "success",
+}
+
+type CatalogAdminGetStockArgs struct {
+	Req *SKURef `thrift:"req,1" frugal:"1,default,SKURef" json:"req"`
+}
+
+func NewCatalogAdminGetStockArgs() *CatalogAdminGetStockArgs {
+	return &CatalogAdminGetStockArgs{}
+}
+
+func (p *CatalogAdminGetStockArgs) InitDefault() {
+}
+
+var CatalogAdminGetStockArgs_Req_DEFAULT *SKURef
+
+func (p *CatalogAdminGetStockArgs) GetReq() (v *SKURef) {
+	if !p.IsSetReq() {
+		return CatalogAdminGetStockArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *CatalogAdminGetStockArgs) SetReq(val *SKURef) {
+	p.Req = val
+}
+
+func (p *CatalogAdminGetStockArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *CatalogAdminGetStockArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminGetStockArgs(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminGetStockArgs = map[int16]string{
+	1: "req",
+}
+
+type CatalogAdminGetStockResult struct {
+	Success *StockResponse `thrift:"success,0,optional" frugal:"0,optional,StockResponse" json:"success,omitempty"`
+}
+
+func NewCatalogAdminGetStockResult() *CatalogAdminGetStockResult {
+	return &CatalogAdminGetStockResult{}
+}
+
+func (p *CatalogAdminGetStockResult) InitDefault() {
+}
+
+var CatalogAdminGetStockResult_Success_DEFAULT *StockResponse
+
+func (p *CatalogAdminGetStockResult) GetSuccess() (v *StockResponse) {
+	if !p.IsSetSuccess() {
+		return CatalogAdminGetStockResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *CatalogAdminGetStockResult) SetSuccess(x interface{}) {
+	p.Success = x.(*StockResponse)
+}
+
+func (p *CatalogAdminGetStockResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *CatalogAdminGetStockResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminGetStockResult(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminGetStockResult = map[int16]string{
+	0: "success",
+}
+
+type CatalogAdminPutWarehouseArgs struct {
+	Req *PutWarehouseRequest `thrift:"req,1" frugal:"1,default,PutWarehouseRequest" json:"req"`
+}
+
+func NewCatalogAdminPutWarehouseArgs() *CatalogAdminPutWarehouseArgs {
+	return &CatalogAdminPutWarehouseArgs{}
+}
+
+func (p *CatalogAdminPutWarehouseArgs) InitDefault() {
+}
+
+var CatalogAdminPutWarehouseArgs_Req_DEFAULT *PutWarehouseRequest
+
+func (p *CatalogAdminPutWarehouseArgs) GetReq() (v *PutWarehouseRequest) {
+	if !p.IsSetReq() {
+		return CatalogAdminPutWarehouseArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *CatalogAdminPutWarehouseArgs) SetReq(val *PutWarehouseRequest) {
+	p.Req = val
+}
+
+func (p *CatalogAdminPutWarehouseArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *CatalogAdminPutWarehouseArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminPutWarehouseArgs(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminPutWarehouseArgs = map[int16]string{
+	1: "req",
+}
+
+type CatalogAdminPutWarehouseResult struct {
+	Success *Warehouse `thrift:"success,0,optional" frugal:"0,optional,Warehouse" json:"success,omitempty"`
+}
+
+func NewCatalogAdminPutWarehouseResult() *CatalogAdminPutWarehouseResult {
+	return &CatalogAdminPutWarehouseResult{}
+}
+
+func (p *CatalogAdminPutWarehouseResult) InitDefault() {
+}
+
+var CatalogAdminPutWarehouseResult_Success_DEFAULT *Warehouse
+
+func (p *CatalogAdminPutWarehouseResult) GetSuccess() (v *Warehouse) {
+	if !p.IsSetSuccess() {
+		return CatalogAdminPutWarehouseResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *CatalogAdminPutWarehouseResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Warehouse)
+}
+
+func (p *CatalogAdminPutWarehouseResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *CatalogAdminPutWarehouseResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminPutWarehouseResult(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminPutWarehouseResult = map[int16]string{
+	0: "success",
+}
+
+type CatalogAdminListWarehousesArgs struct {
+	Req *ListWarehousesRequest `thrift:"req,1" frugal:"1,default,ListWarehousesRequest" json:"req"`
+}
+
+func NewCatalogAdminListWarehousesArgs() *CatalogAdminListWarehousesArgs {
+	return &CatalogAdminListWarehousesArgs{}
+}
+
+func (p *CatalogAdminListWarehousesArgs) InitDefault() {
+}
+
+var CatalogAdminListWarehousesArgs_Req_DEFAULT *ListWarehousesRequest
+
+func (p *CatalogAdminListWarehousesArgs) GetReq() (v *ListWarehousesRequest) {
+	if !p.IsSetReq() {
+		return CatalogAdminListWarehousesArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *CatalogAdminListWarehousesArgs) SetReq(val *ListWarehousesRequest) {
+	p.Req = val
+}
+
+func (p *CatalogAdminListWarehousesArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *CatalogAdminListWarehousesArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminListWarehousesArgs(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminListWarehousesArgs = map[int16]string{
+	1: "req",
+}
+
+type CatalogAdminListWarehousesResult struct {
+	Success *ListWarehousesResponse `thrift:"success,0,optional" frugal:"0,optional,ListWarehousesResponse" json:"success,omitempty"`
+}
+
+func NewCatalogAdminListWarehousesResult() *CatalogAdminListWarehousesResult {
+	return &CatalogAdminListWarehousesResult{}
+}
+
+func (p *CatalogAdminListWarehousesResult) InitDefault() {
+}
+
+var CatalogAdminListWarehousesResult_Success_DEFAULT *ListWarehousesResponse
+
+func (p *CatalogAdminListWarehousesResult) GetSuccess() (v *ListWarehousesResponse) {
+	if !p.IsSetSuccess() {
+		return CatalogAdminListWarehousesResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *CatalogAdminListWarehousesResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListWarehousesResponse)
+}
+
+func (p *CatalogAdminListWarehousesResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *CatalogAdminListWarehousesResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminListWarehousesResult(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminListWarehousesResult = map[int16]string{
+	0: "success",
+}
+
+type DeliveryAdmin interface {
 	PutShippingTemplate(ctx context.Context, req *PutShippingTemplateRequest) (r *ShippingTemplate, err error)
 
 	ListShippingTemplates(ctx context.Context, req *ListShippingTemplatesRequest) (r *ListShippingTemplatesResponse, err error)
+}
 
+type DeliveryAdminPutShippingTemplateArgs struct {
+	Req *PutShippingTemplateRequest `thrift:"req,1" frugal:"1,default,PutShippingTemplateRequest" json:"req"`
+}
+
+func NewDeliveryAdminPutShippingTemplateArgs() *DeliveryAdminPutShippingTemplateArgs {
+	return &DeliveryAdminPutShippingTemplateArgs{}
+}
+
+func (p *DeliveryAdminPutShippingTemplateArgs) InitDefault() {
+}
+
+var DeliveryAdminPutShippingTemplateArgs_Req_DEFAULT *PutShippingTemplateRequest
+
+func (p *DeliveryAdminPutShippingTemplateArgs) GetReq() (v *PutShippingTemplateRequest) {
+	if !p.IsSetReq() {
+		return DeliveryAdminPutShippingTemplateArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *DeliveryAdminPutShippingTemplateArgs) SetReq(val *PutShippingTemplateRequest) {
+	p.Req = val
+}
+
+func (p *DeliveryAdminPutShippingTemplateArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *DeliveryAdminPutShippingTemplateArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DeliveryAdminPutShippingTemplateArgs(%+v)", *p)
+}
+
+var fieldIDToName_DeliveryAdminPutShippingTemplateArgs = map[int16]string{
+	1: "req",
+}
+
+type DeliveryAdminPutShippingTemplateResult struct {
+	Success *ShippingTemplate `thrift:"success,0,optional" frugal:"0,optional,ShippingTemplate" json:"success,omitempty"`
+}
+
+func NewDeliveryAdminPutShippingTemplateResult() *DeliveryAdminPutShippingTemplateResult {
+	return &DeliveryAdminPutShippingTemplateResult{}
+}
+
+func (p *DeliveryAdminPutShippingTemplateResult) InitDefault() {
+}
+
+var DeliveryAdminPutShippingTemplateResult_Success_DEFAULT *ShippingTemplate
+
+func (p *DeliveryAdminPutShippingTemplateResult) GetSuccess() (v *ShippingTemplate) {
+	if !p.IsSetSuccess() {
+		return DeliveryAdminPutShippingTemplateResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *DeliveryAdminPutShippingTemplateResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ShippingTemplate)
+}
+
+func (p *DeliveryAdminPutShippingTemplateResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *DeliveryAdminPutShippingTemplateResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DeliveryAdminPutShippingTemplateResult(%+v)", *p)
+}
+
+var fieldIDToName_DeliveryAdminPutShippingTemplateResult = map[int16]string{
+	0: "success",
+}
+
+type DeliveryAdminListShippingTemplatesArgs struct {
+	Req *ListShippingTemplatesRequest `thrift:"req,1" frugal:"1,default,ListShippingTemplatesRequest" json:"req"`
+}
+
+func NewDeliveryAdminListShippingTemplatesArgs() *DeliveryAdminListShippingTemplatesArgs {
+	return &DeliveryAdminListShippingTemplatesArgs{}
+}
+
+func (p *DeliveryAdminListShippingTemplatesArgs) InitDefault() {
+}
+
+var DeliveryAdminListShippingTemplatesArgs_Req_DEFAULT *ListShippingTemplatesRequest
+
+func (p *DeliveryAdminListShippingTemplatesArgs) GetReq() (v *ListShippingTemplatesRequest) {
+	if !p.IsSetReq() {
+		return DeliveryAdminListShippingTemplatesArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *DeliveryAdminListShippingTemplatesArgs) SetReq(val *ListShippingTemplatesRequest) {
+	p.Req = val
+}
+
+func (p *DeliveryAdminListShippingTemplatesArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *DeliveryAdminListShippingTemplatesArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DeliveryAdminListShippingTemplatesArgs(%+v)", *p)
+}
+
+var fieldIDToName_DeliveryAdminListShippingTemplatesArgs = map[int16]string{
+	1: "req",
+}
+
+type DeliveryAdminListShippingTemplatesResult struct {
+	Success *ListShippingTemplatesResponse `thrift:"success,0,optional" frugal:"0,optional,ListShippingTemplatesResponse" json:"success,omitempty"`
+}
+
+func NewDeliveryAdminListShippingTemplatesResult() *DeliveryAdminListShippingTemplatesResult {
+	return &DeliveryAdminListShippingTemplatesResult{}
+}
+
+func (p *DeliveryAdminListShippingTemplatesResult) InitDefault() {
+}
+
+var DeliveryAdminListShippingTemplatesResult_Success_DEFAULT *ListShippingTemplatesResponse
+
+func (p *DeliveryAdminListShippingTemplatesResult) GetSuccess() (v *ListShippingTemplatesResponse) {
+	if !p.IsSetSuccess() {
+		return DeliveryAdminListShippingTemplatesResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *DeliveryAdminListShippingTemplatesResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListShippingTemplatesResponse)
+}
+
+func (p *DeliveryAdminListShippingTemplatesResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *DeliveryAdminListShippingTemplatesResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DeliveryAdminListShippingTemplatesResult(%+v)", *p)
+}
+
+var fieldIDToName_DeliveryAdminListShippingTemplatesResult = map[int16]string{
+	0: "success",
+}
+
+type PricingAdmin interface {
 	PutPriceList(ctx context.Context, req *PutPriceListRequest) (r *PriceList, err error)
 
 	GetPriceList(ctx context.Context, req *PriceListRef) (r *PriceList, err error)
@@ -7088,7 +9086,313 @@ type TradeService interface {
 	ListPriceLists(ctx context.Context, req *ListPriceListsRequest) (r *ListPriceListsResponse, err error)
 
 	DeletePriceList(ctx context.Context, req *PriceListRef) (r *DeletePriceListResponse, err error)
+}
 
+type PricingAdminPutPriceListArgs struct {
+	Req *PutPriceListRequest `thrift:"req,1" frugal:"1,default,PutPriceListRequest" json:"req"`
+}
+
+func NewPricingAdminPutPriceListArgs() *PricingAdminPutPriceListArgs {
+	return &PricingAdminPutPriceListArgs{}
+}
+
+func (p *PricingAdminPutPriceListArgs) InitDefault() {
+}
+
+var PricingAdminPutPriceListArgs_Req_DEFAULT *PutPriceListRequest
+
+func (p *PricingAdminPutPriceListArgs) GetReq() (v *PutPriceListRequest) {
+	if !p.IsSetReq() {
+		return PricingAdminPutPriceListArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *PricingAdminPutPriceListArgs) SetReq(val *PutPriceListRequest) {
+	p.Req = val
+}
+
+func (p *PricingAdminPutPriceListArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *PricingAdminPutPriceListArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PricingAdminPutPriceListArgs(%+v)", *p)
+}
+
+var fieldIDToName_PricingAdminPutPriceListArgs = map[int16]string{
+	1: "req",
+}
+
+type PricingAdminPutPriceListResult struct {
+	Success *PriceList `thrift:"success,0,optional" frugal:"0,optional,PriceList" json:"success,omitempty"`
+}
+
+func NewPricingAdminPutPriceListResult() *PricingAdminPutPriceListResult {
+	return &PricingAdminPutPriceListResult{}
+}
+
+func (p *PricingAdminPutPriceListResult) InitDefault() {
+}
+
+var PricingAdminPutPriceListResult_Success_DEFAULT *PriceList
+
+func (p *PricingAdminPutPriceListResult) GetSuccess() (v *PriceList) {
+	if !p.IsSetSuccess() {
+		return PricingAdminPutPriceListResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *PricingAdminPutPriceListResult) SetSuccess(x interface{}) {
+	p.Success = x.(*PriceList)
+}
+
+func (p *PricingAdminPutPriceListResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *PricingAdminPutPriceListResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PricingAdminPutPriceListResult(%+v)", *p)
+}
+
+var fieldIDToName_PricingAdminPutPriceListResult = map[int16]string{
+	0: "success",
+}
+
+type PricingAdminGetPriceListArgs struct {
+	Req *PriceListRef `thrift:"req,1" frugal:"1,default,PriceListRef" json:"req"`
+}
+
+func NewPricingAdminGetPriceListArgs() *PricingAdminGetPriceListArgs {
+	return &PricingAdminGetPriceListArgs{}
+}
+
+func (p *PricingAdminGetPriceListArgs) InitDefault() {
+}
+
+var PricingAdminGetPriceListArgs_Req_DEFAULT *PriceListRef
+
+func (p *PricingAdminGetPriceListArgs) GetReq() (v *PriceListRef) {
+	if !p.IsSetReq() {
+		return PricingAdminGetPriceListArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *PricingAdminGetPriceListArgs) SetReq(val *PriceListRef) {
+	p.Req = val
+}
+
+func (p *PricingAdminGetPriceListArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *PricingAdminGetPriceListArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PricingAdminGetPriceListArgs(%+v)", *p)
+}
+
+var fieldIDToName_PricingAdminGetPriceListArgs = map[int16]string{
+	1: "req",
+}
+
+type PricingAdminGetPriceListResult struct {
+	Success *PriceList `thrift:"success,0,optional" frugal:"0,optional,PriceList" json:"success,omitempty"`
+}
+
+func NewPricingAdminGetPriceListResult() *PricingAdminGetPriceListResult {
+	return &PricingAdminGetPriceListResult{}
+}
+
+func (p *PricingAdminGetPriceListResult) InitDefault() {
+}
+
+var PricingAdminGetPriceListResult_Success_DEFAULT *PriceList
+
+func (p *PricingAdminGetPriceListResult) GetSuccess() (v *PriceList) {
+	if !p.IsSetSuccess() {
+		return PricingAdminGetPriceListResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *PricingAdminGetPriceListResult) SetSuccess(x interface{}) {
+	p.Success = x.(*PriceList)
+}
+
+func (p *PricingAdminGetPriceListResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *PricingAdminGetPriceListResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PricingAdminGetPriceListResult(%+v)", *p)
+}
+
+var fieldIDToName_PricingAdminGetPriceListResult = map[int16]string{
+	0: "success",
+}
+
+type PricingAdminListPriceListsArgs struct {
+	Req *ListPriceListsRequest `thrift:"req,1" frugal:"1,default,ListPriceListsRequest" json:"req"`
+}
+
+func NewPricingAdminListPriceListsArgs() *PricingAdminListPriceListsArgs {
+	return &PricingAdminListPriceListsArgs{}
+}
+
+func (p *PricingAdminListPriceListsArgs) InitDefault() {
+}
+
+var PricingAdminListPriceListsArgs_Req_DEFAULT *ListPriceListsRequest
+
+func (p *PricingAdminListPriceListsArgs) GetReq() (v *ListPriceListsRequest) {
+	if !p.IsSetReq() {
+		return PricingAdminListPriceListsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *PricingAdminListPriceListsArgs) SetReq(val *ListPriceListsRequest) {
+	p.Req = val
+}
+
+func (p *PricingAdminListPriceListsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *PricingAdminListPriceListsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PricingAdminListPriceListsArgs(%+v)", *p)
+}
+
+var fieldIDToName_PricingAdminListPriceListsArgs = map[int16]string{
+	1: "req",
+}
+
+type PricingAdminListPriceListsResult struct {
+	Success *ListPriceListsResponse `thrift:"success,0,optional" frugal:"0,optional,ListPriceListsResponse" json:"success,omitempty"`
+}
+
+func NewPricingAdminListPriceListsResult() *PricingAdminListPriceListsResult {
+	return &PricingAdminListPriceListsResult{}
+}
+
+func (p *PricingAdminListPriceListsResult) InitDefault() {
+}
+
+var PricingAdminListPriceListsResult_Success_DEFAULT *ListPriceListsResponse
+
+func (p *PricingAdminListPriceListsResult) GetSuccess() (v *ListPriceListsResponse) {
+	if !p.IsSetSuccess() {
+		return PricingAdminListPriceListsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *PricingAdminListPriceListsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListPriceListsResponse)
+}
+
+func (p *PricingAdminListPriceListsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *PricingAdminListPriceListsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PricingAdminListPriceListsResult(%+v)", *p)
+}
+
+var fieldIDToName_PricingAdminListPriceListsResult = map[int16]string{
+	0: "success",
+}
+
+type PricingAdminDeletePriceListArgs struct {
+	Req *PriceListRef `thrift:"req,1" frugal:"1,default,PriceListRef" json:"req"`
+}
+
+func NewPricingAdminDeletePriceListArgs() *PricingAdminDeletePriceListArgs {
+	return &PricingAdminDeletePriceListArgs{}
+}
+
+func (p *PricingAdminDeletePriceListArgs) InitDefault() {
+}
+
+var PricingAdminDeletePriceListArgs_Req_DEFAULT *PriceListRef
+
+func (p *PricingAdminDeletePriceListArgs) GetReq() (v *PriceListRef) {
+	if !p.IsSetReq() {
+		return PricingAdminDeletePriceListArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *PricingAdminDeletePriceListArgs) SetReq(val *PriceListRef) {
+	p.Req = val
+}
+
+func (p *PricingAdminDeletePriceListArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *PricingAdminDeletePriceListArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PricingAdminDeletePriceListArgs(%+v)", *p)
+}
+
+var fieldIDToName_PricingAdminDeletePriceListArgs = map[int16]string{
+	1: "req",
+}
+
+type PricingAdminDeletePriceListResult struct {
+	Success *DeletePriceListResponse `thrift:"success,0,optional" frugal:"0,optional,DeletePriceListResponse" json:"success,omitempty"`
+}
+
+func NewPricingAdminDeletePriceListResult() *PricingAdminDeletePriceListResult {
+	return &PricingAdminDeletePriceListResult{}
+}
+
+func (p *PricingAdminDeletePriceListResult) InitDefault() {
+}
+
+var PricingAdminDeletePriceListResult_Success_DEFAULT *DeletePriceListResponse
+
+func (p *PricingAdminDeletePriceListResult) GetSuccess() (v *DeletePriceListResponse) {
+	if !p.IsSetSuccess() {
+		return PricingAdminDeletePriceListResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *PricingAdminDeletePriceListResult) SetSuccess(x interface{}) {
+	p.Success = x.(*DeletePriceListResponse)
+}
+
+func (p *PricingAdminDeletePriceListResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *PricingAdminDeletePriceListResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PricingAdminDeletePriceListResult(%+v)", *p)
+}
+
+var fieldIDToName_PricingAdminDeletePriceListResult = map[int16]string{
+	0: "success",
+}
+
+type ExtensionsAdmin interface {
 	ListExtensionPoints(ctx context.Context, req *ListPointsRequest) (r *ListPointsResponse, err error)
 
 	ValidateScript(ctx context.Context, req *ValidateScriptRequest) (r *ValidateScriptResponse, err error)
@@ -7106,11 +9410,851 @@ type TradeService interface {
 	ListPublications(ctx context.Context, req *ListPublicationsRequest) (r *ListPublicationsResponse, err error)
 
 	OrderScriptRuns(ctx context.Context, req *OrderScriptRunsRequest) (r *OrderScriptRunsResponse, err error)
+}
 
+type ExtensionsAdminListExtensionPointsArgs struct {
+	Req *ListPointsRequest `thrift:"req,1" frugal:"1,default,ListPointsRequest" json:"req"`
+}
+
+func NewExtensionsAdminListExtensionPointsArgs() *ExtensionsAdminListExtensionPointsArgs {
+	return &ExtensionsAdminListExtensionPointsArgs{}
+}
+
+func (p *ExtensionsAdminListExtensionPointsArgs) InitDefault() {
+}
+
+var ExtensionsAdminListExtensionPointsArgs_Req_DEFAULT *ListPointsRequest
+
+func (p *ExtensionsAdminListExtensionPointsArgs) GetReq() (v *ListPointsRequest) {
+	if !p.IsSetReq() {
+		return ExtensionsAdminListExtensionPointsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *ExtensionsAdminListExtensionPointsArgs) SetReq(val *ListPointsRequest) {
+	p.Req = val
+}
+
+func (p *ExtensionsAdminListExtensionPointsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *ExtensionsAdminListExtensionPointsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminListExtensionPointsArgs(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminListExtensionPointsArgs = map[int16]string{
+	1: "req",
+}
+
+type ExtensionsAdminListExtensionPointsResult struct {
+	Success *ListPointsResponse `thrift:"success,0,optional" frugal:"0,optional,ListPointsResponse" json:"success,omitempty"`
+}
+
+func NewExtensionsAdminListExtensionPointsResult() *ExtensionsAdminListExtensionPointsResult {
+	return &ExtensionsAdminListExtensionPointsResult{}
+}
+
+func (p *ExtensionsAdminListExtensionPointsResult) InitDefault() {
+}
+
+var ExtensionsAdminListExtensionPointsResult_Success_DEFAULT *ListPointsResponse
+
+func (p *ExtensionsAdminListExtensionPointsResult) GetSuccess() (v *ListPointsResponse) {
+	if !p.IsSetSuccess() {
+		return ExtensionsAdminListExtensionPointsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *ExtensionsAdminListExtensionPointsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListPointsResponse)
+}
+
+func (p *ExtensionsAdminListExtensionPointsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *ExtensionsAdminListExtensionPointsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminListExtensionPointsResult(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminListExtensionPointsResult = map[int16]string{
+	0: "success",
+}
+
+type ExtensionsAdminValidateScriptArgs struct {
+	Req *ValidateScriptRequest `thrift:"req,1" frugal:"1,default,ValidateScriptRequest" json:"req"`
+}
+
+func NewExtensionsAdminValidateScriptArgs() *ExtensionsAdminValidateScriptArgs {
+	return &ExtensionsAdminValidateScriptArgs{}
+}
+
+func (p *ExtensionsAdminValidateScriptArgs) InitDefault() {
+}
+
+var ExtensionsAdminValidateScriptArgs_Req_DEFAULT *ValidateScriptRequest
+
+func (p *ExtensionsAdminValidateScriptArgs) GetReq() (v *ValidateScriptRequest) {
+	if !p.IsSetReq() {
+		return ExtensionsAdminValidateScriptArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *ExtensionsAdminValidateScriptArgs) SetReq(val *ValidateScriptRequest) {
+	p.Req = val
+}
+
+func (p *ExtensionsAdminValidateScriptArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *ExtensionsAdminValidateScriptArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminValidateScriptArgs(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminValidateScriptArgs = map[int16]string{
+	1: "req",
+}
+
+type ExtensionsAdminValidateScriptResult struct {
+	Success *ValidateScriptResponse `thrift:"success,0,optional" frugal:"0,optional,ValidateScriptResponse" json:"success,omitempty"`
+}
+
+func NewExtensionsAdminValidateScriptResult() *ExtensionsAdminValidateScriptResult {
+	return &ExtensionsAdminValidateScriptResult{}
+}
+
+func (p *ExtensionsAdminValidateScriptResult) InitDefault() {
+}
+
+var ExtensionsAdminValidateScriptResult_Success_DEFAULT *ValidateScriptResponse
+
+func (p *ExtensionsAdminValidateScriptResult) GetSuccess() (v *ValidateScriptResponse) {
+	if !p.IsSetSuccess() {
+		return ExtensionsAdminValidateScriptResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *ExtensionsAdminValidateScriptResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ValidateScriptResponse)
+}
+
+func (p *ExtensionsAdminValidateScriptResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *ExtensionsAdminValidateScriptResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminValidateScriptResult(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminValidateScriptResult = map[int16]string{
+	0: "success",
+}
+
+type ExtensionsAdminUploadScriptArgs struct {
+	Req *UploadScriptRequest `thrift:"req,1" frugal:"1,default,UploadScriptRequest" json:"req"`
+}
+
+func NewExtensionsAdminUploadScriptArgs() *ExtensionsAdminUploadScriptArgs {
+	return &ExtensionsAdminUploadScriptArgs{}
+}
+
+func (p *ExtensionsAdminUploadScriptArgs) InitDefault() {
+}
+
+var ExtensionsAdminUploadScriptArgs_Req_DEFAULT *UploadScriptRequest
+
+func (p *ExtensionsAdminUploadScriptArgs) GetReq() (v *UploadScriptRequest) {
+	if !p.IsSetReq() {
+		return ExtensionsAdminUploadScriptArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *ExtensionsAdminUploadScriptArgs) SetReq(val *UploadScriptRequest) {
+	p.Req = val
+}
+
+func (p *ExtensionsAdminUploadScriptArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *ExtensionsAdminUploadScriptArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminUploadScriptArgs(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminUploadScriptArgs = map[int16]string{
+	1: "req",
+}
+
+type ExtensionsAdminUploadScriptResult struct {
+	Success *ScriptVersion `thrift:"success,0,optional" frugal:"0,optional,ScriptVersion" json:"success,omitempty"`
+}
+
+func NewExtensionsAdminUploadScriptResult() *ExtensionsAdminUploadScriptResult {
+	return &ExtensionsAdminUploadScriptResult{}
+}
+
+func (p *ExtensionsAdminUploadScriptResult) InitDefault() {
+}
+
+var ExtensionsAdminUploadScriptResult_Success_DEFAULT *ScriptVersion
+
+func (p *ExtensionsAdminUploadScriptResult) GetSuccess() (v *ScriptVersion) {
+	if !p.IsSetSuccess() {
+		return ExtensionsAdminUploadScriptResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *ExtensionsAdminUploadScriptResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ScriptVersion)
+}
+
+func (p *ExtensionsAdminUploadScriptResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *ExtensionsAdminUploadScriptResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminUploadScriptResult(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminUploadScriptResult = map[int16]string{
+	0: "success",
+}
+
+type ExtensionsAdminTestRunScriptArgs struct {
+	Req *TestRunScriptRequest `thrift:"req,1" frugal:"1,default,TestRunScriptRequest" json:"req"`
+}
+
+func NewExtensionsAdminTestRunScriptArgs() *ExtensionsAdminTestRunScriptArgs {
+	return &ExtensionsAdminTestRunScriptArgs{}
+}
+
+func (p *ExtensionsAdminTestRunScriptArgs) InitDefault() {
+}
+
+var ExtensionsAdminTestRunScriptArgs_Req_DEFAULT *TestRunScriptRequest
+
+func (p *ExtensionsAdminTestRunScriptArgs) GetReq() (v *TestRunScriptRequest) {
+	if !p.IsSetReq() {
+		return ExtensionsAdminTestRunScriptArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *ExtensionsAdminTestRunScriptArgs) SetReq(val *TestRunScriptRequest) {
+	p.Req = val
+}
+
+func (p *ExtensionsAdminTestRunScriptArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *ExtensionsAdminTestRunScriptArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminTestRunScriptArgs(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminTestRunScriptArgs = map[int16]string{
+	1: "req",
+}
+
+type ExtensionsAdminTestRunScriptResult struct {
+	Success *TestRunScriptResponse `thrift:"success,0,optional" frugal:"0,optional,TestRunScriptResponse" json:"success,omitempty"`
+}
+
+func NewExtensionsAdminTestRunScriptResult() *ExtensionsAdminTestRunScriptResult {
+	return &ExtensionsAdminTestRunScriptResult{}
+}
+
+func (p *ExtensionsAdminTestRunScriptResult) InitDefault() {
+}
+
+var ExtensionsAdminTestRunScriptResult_Success_DEFAULT *TestRunScriptResponse
+
+func (p *ExtensionsAdminTestRunScriptResult) GetSuccess() (v *TestRunScriptResponse) {
+	if !p.IsSetSuccess() {
+		return ExtensionsAdminTestRunScriptResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *ExtensionsAdminTestRunScriptResult) SetSuccess(x interface{}) {
+	p.Success = x.(*TestRunScriptResponse)
+}
+
+func (p *ExtensionsAdminTestRunScriptResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *ExtensionsAdminTestRunScriptResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminTestRunScriptResult(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminTestRunScriptResult = map[int16]string{
+	0: "success",
+}
+
+type ExtensionsAdminPublishScriptArgs struct {
+	Req *PublishScriptRequest `thrift:"req,1" frugal:"1,default,PublishScriptRequest" json:"req"`
+}
+
+func NewExtensionsAdminPublishScriptArgs() *ExtensionsAdminPublishScriptArgs {
+	return &ExtensionsAdminPublishScriptArgs{}
+}
+
+func (p *ExtensionsAdminPublishScriptArgs) InitDefault() {
+}
+
+var ExtensionsAdminPublishScriptArgs_Req_DEFAULT *PublishScriptRequest
+
+func (p *ExtensionsAdminPublishScriptArgs) GetReq() (v *PublishScriptRequest) {
+	if !p.IsSetReq() {
+		return ExtensionsAdminPublishScriptArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *ExtensionsAdminPublishScriptArgs) SetReq(val *PublishScriptRequest) {
+	p.Req = val
+}
+
+func (p *ExtensionsAdminPublishScriptArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *ExtensionsAdminPublishScriptArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminPublishScriptArgs(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminPublishScriptArgs = map[int16]string{
+	1: "req",
+}
+
+type ExtensionsAdminPublishScriptResult struct {
+	Success *Publication `thrift:"success,0,optional" frugal:"0,optional,Publication" json:"success,omitempty"`
+}
+
+func NewExtensionsAdminPublishScriptResult() *ExtensionsAdminPublishScriptResult {
+	return &ExtensionsAdminPublishScriptResult{}
+}
+
+func (p *ExtensionsAdminPublishScriptResult) InitDefault() {
+}
+
+var ExtensionsAdminPublishScriptResult_Success_DEFAULT *Publication
+
+func (p *ExtensionsAdminPublishScriptResult) GetSuccess() (v *Publication) {
+	if !p.IsSetSuccess() {
+		return ExtensionsAdminPublishScriptResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *ExtensionsAdminPublishScriptResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Publication)
+}
+
+func (p *ExtensionsAdminPublishScriptResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *ExtensionsAdminPublishScriptResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminPublishScriptResult(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminPublishScriptResult = map[int16]string{
+	0: "success",
+}
+
+type ExtensionsAdminRollbackScriptArgs struct {
+	Req *RollbackScriptRequest `thrift:"req,1" frugal:"1,default,RollbackScriptRequest" json:"req"`
+}
+
+func NewExtensionsAdminRollbackScriptArgs() *ExtensionsAdminRollbackScriptArgs {
+	return &ExtensionsAdminRollbackScriptArgs{}
+}
+
+func (p *ExtensionsAdminRollbackScriptArgs) InitDefault() {
+}
+
+var ExtensionsAdminRollbackScriptArgs_Req_DEFAULT *RollbackScriptRequest
+
+func (p *ExtensionsAdminRollbackScriptArgs) GetReq() (v *RollbackScriptRequest) {
+	if !p.IsSetReq() {
+		return ExtensionsAdminRollbackScriptArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *ExtensionsAdminRollbackScriptArgs) SetReq(val *RollbackScriptRequest) {
+	p.Req = val
+}
+
+func (p *ExtensionsAdminRollbackScriptArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *ExtensionsAdminRollbackScriptArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminRollbackScriptArgs(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminRollbackScriptArgs = map[int16]string{
+	1: "req",
+}
+
+type ExtensionsAdminRollbackScriptResult struct {
+	Success *RollbackScriptResponse `thrift:"success,0,optional" frugal:"0,optional,RollbackScriptResponse" json:"success,omitempty"`
+}
+
+func NewExtensionsAdminRollbackScriptResult() *ExtensionsAdminRollbackScriptResult {
+	return &ExtensionsAdminRollbackScriptResult{}
+}
+
+func (p *ExtensionsAdminRollbackScriptResult) InitDefault() {
+}
+
+var ExtensionsAdminRollbackScriptResult_Success_DEFAULT *RollbackScriptResponse
+
+func (p *ExtensionsAdminRollbackScriptResult) GetSuccess() (v *RollbackScriptResponse) {
+	if !p.IsSetSuccess() {
+		return ExtensionsAdminRollbackScriptResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *ExtensionsAdminRollbackScriptResult) SetSuccess(x interface{}) {
+	p.Success = x.(*RollbackScriptResponse)
+}
+
+func (p *ExtensionsAdminRollbackScriptResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *ExtensionsAdminRollbackScriptResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminRollbackScriptResult(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminRollbackScriptResult = map[int16]string{
+	0: "success",
+}
+
+type ExtensionsAdminListScriptVersionsArgs struct {
+	Req *ListScriptVersionsRequest `thrift:"req,1" frugal:"1,default,ListScriptVersionsRequest" json:"req"`
+}
+
+func NewExtensionsAdminListScriptVersionsArgs() *ExtensionsAdminListScriptVersionsArgs {
+	return &ExtensionsAdminListScriptVersionsArgs{}
+}
+
+func (p *ExtensionsAdminListScriptVersionsArgs) InitDefault() {
+}
+
+var ExtensionsAdminListScriptVersionsArgs_Req_DEFAULT *ListScriptVersionsRequest
+
+func (p *ExtensionsAdminListScriptVersionsArgs) GetReq() (v *ListScriptVersionsRequest) {
+	if !p.IsSetReq() {
+		return ExtensionsAdminListScriptVersionsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *ExtensionsAdminListScriptVersionsArgs) SetReq(val *ListScriptVersionsRequest) {
+	p.Req = val
+}
+
+func (p *ExtensionsAdminListScriptVersionsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *ExtensionsAdminListScriptVersionsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminListScriptVersionsArgs(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminListScriptVersionsArgs = map[int16]string{
+	1: "req",
+}
+
+type ExtensionsAdminListScriptVersionsResult struct {
+	Success *ListScriptVersionsResponse `thrift:"success,0,optional" frugal:"0,optional,ListScriptVersionsResponse" json:"success,omitempty"`
+}
+
+func NewExtensionsAdminListScriptVersionsResult() *ExtensionsAdminListScriptVersionsResult {
+	return &ExtensionsAdminListScriptVersionsResult{}
+}
+
+func (p *ExtensionsAdminListScriptVersionsResult) InitDefault() {
+}
+
+var ExtensionsAdminListScriptVersionsResult_Success_DEFAULT *ListScriptVersionsResponse
+
+func (p *ExtensionsAdminListScriptVersionsResult) GetSuccess() (v *ListScriptVersionsResponse) {
+	if !p.IsSetSuccess() {
+		return ExtensionsAdminListScriptVersionsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *ExtensionsAdminListScriptVersionsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListScriptVersionsResponse)
+}
+
+func (p *ExtensionsAdminListScriptVersionsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *ExtensionsAdminListScriptVersionsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminListScriptVersionsResult(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminListScriptVersionsResult = map[int16]string{
+	0: "success",
+}
+
+type ExtensionsAdminListPublicationsArgs struct {
+	Req *ListPublicationsRequest `thrift:"req,1" frugal:"1,default,ListPublicationsRequest" json:"req"`
+}
+
+func NewExtensionsAdminListPublicationsArgs() *ExtensionsAdminListPublicationsArgs {
+	return &ExtensionsAdminListPublicationsArgs{}
+}
+
+func (p *ExtensionsAdminListPublicationsArgs) InitDefault() {
+}
+
+var ExtensionsAdminListPublicationsArgs_Req_DEFAULT *ListPublicationsRequest
+
+func (p *ExtensionsAdminListPublicationsArgs) GetReq() (v *ListPublicationsRequest) {
+	if !p.IsSetReq() {
+		return ExtensionsAdminListPublicationsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *ExtensionsAdminListPublicationsArgs) SetReq(val *ListPublicationsRequest) {
+	p.Req = val
+}
+
+func (p *ExtensionsAdminListPublicationsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *ExtensionsAdminListPublicationsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminListPublicationsArgs(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminListPublicationsArgs = map[int16]string{
+	1: "req",
+}
+
+type ExtensionsAdminListPublicationsResult struct {
+	Success *ListPublicationsResponse `thrift:"success,0,optional" frugal:"0,optional,ListPublicationsResponse" json:"success,omitempty"`
+}
+
+func NewExtensionsAdminListPublicationsResult() *ExtensionsAdminListPublicationsResult {
+	return &ExtensionsAdminListPublicationsResult{}
+}
+
+func (p *ExtensionsAdminListPublicationsResult) InitDefault() {
+}
+
+var ExtensionsAdminListPublicationsResult_Success_DEFAULT *ListPublicationsResponse
+
+func (p *ExtensionsAdminListPublicationsResult) GetSuccess() (v *ListPublicationsResponse) {
+	if !p.IsSetSuccess() {
+		return ExtensionsAdminListPublicationsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *ExtensionsAdminListPublicationsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListPublicationsResponse)
+}
+
+func (p *ExtensionsAdminListPublicationsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *ExtensionsAdminListPublicationsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminListPublicationsResult(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminListPublicationsResult = map[int16]string{
+	0: "success",
+}
+
+type ExtensionsAdminOrderScriptRunsArgs struct {
+	Req *OrderScriptRunsRequest `thrift:"req,1" frugal:"1,default,OrderScriptRunsRequest" json:"req"`
+}
+
+func NewExtensionsAdminOrderScriptRunsArgs() *ExtensionsAdminOrderScriptRunsArgs {
+	return &ExtensionsAdminOrderScriptRunsArgs{}
+}
+
+func (p *ExtensionsAdminOrderScriptRunsArgs) InitDefault() {
+}
+
+var ExtensionsAdminOrderScriptRunsArgs_Req_DEFAULT *OrderScriptRunsRequest
+
+func (p *ExtensionsAdminOrderScriptRunsArgs) GetReq() (v *OrderScriptRunsRequest) {
+	if !p.IsSetReq() {
+		return ExtensionsAdminOrderScriptRunsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *ExtensionsAdminOrderScriptRunsArgs) SetReq(val *OrderScriptRunsRequest) {
+	p.Req = val
+}
+
+func (p *ExtensionsAdminOrderScriptRunsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *ExtensionsAdminOrderScriptRunsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminOrderScriptRunsArgs(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminOrderScriptRunsArgs = map[int16]string{
+	1: "req",
+}
+
+type ExtensionsAdminOrderScriptRunsResult struct {
+	Success *OrderScriptRunsResponse `thrift:"success,0,optional" frugal:"0,optional,OrderScriptRunsResponse" json:"success,omitempty"`
+}
+
+func NewExtensionsAdminOrderScriptRunsResult() *ExtensionsAdminOrderScriptRunsResult {
+	return &ExtensionsAdminOrderScriptRunsResult{}
+}
+
+func (p *ExtensionsAdminOrderScriptRunsResult) InitDefault() {
+}
+
+var ExtensionsAdminOrderScriptRunsResult_Success_DEFAULT *OrderScriptRunsResponse
+
+func (p *ExtensionsAdminOrderScriptRunsResult) GetSuccess() (v *OrderScriptRunsResponse) {
+	if !p.IsSetSuccess() {
+		return ExtensionsAdminOrderScriptRunsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *ExtensionsAdminOrderScriptRunsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*OrderScriptRunsResponse)
+}
+
+func (p *ExtensionsAdminOrderScriptRunsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *ExtensionsAdminOrderScriptRunsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminOrderScriptRunsResult(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminOrderScriptRunsResult = map[int16]string{
+	0: "success",
+}
+
+type FrontendsAdmin interface {
 	RegisterFrontend(ctx context.Context, req *RegisterFrontendRequest) (r *Frontend, err error)
 
 	ListFrontends(ctx context.Context, req *ListFrontendsRequest) (r *ListFrontendsResponse, err error)
+}
 
+type FrontendsAdminRegisterFrontendArgs struct {
+	Req *RegisterFrontendRequest `thrift:"req,1" frugal:"1,default,RegisterFrontendRequest" json:"req"`
+}
+
+func NewFrontendsAdminRegisterFrontendArgs() *FrontendsAdminRegisterFrontendArgs {
+	return &FrontendsAdminRegisterFrontendArgs{}
+}
+
+func (p *FrontendsAdminRegisterFrontendArgs) InitDefault() {
+}
+
+var FrontendsAdminRegisterFrontendArgs_Req_DEFAULT *RegisterFrontendRequest
+
+func (p *FrontendsAdminRegisterFrontendArgs) GetReq() (v *RegisterFrontendRequest) {
+	if !p.IsSetReq() {
+		return FrontendsAdminRegisterFrontendArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *FrontendsAdminRegisterFrontendArgs) SetReq(val *RegisterFrontendRequest) {
+	p.Req = val
+}
+
+func (p *FrontendsAdminRegisterFrontendArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *FrontendsAdminRegisterFrontendArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FrontendsAdminRegisterFrontendArgs(%+v)", *p)
+}
+
+var fieldIDToName_FrontendsAdminRegisterFrontendArgs = map[int16]string{
+	1: "req",
+}
+
+type FrontendsAdminRegisterFrontendResult struct {
+	Success *Frontend `thrift:"success,0,optional" frugal:"0,optional,Frontend" json:"success,omitempty"`
+}
+
+func NewFrontendsAdminRegisterFrontendResult() *FrontendsAdminRegisterFrontendResult {
+	return &FrontendsAdminRegisterFrontendResult{}
+}
+
+func (p *FrontendsAdminRegisterFrontendResult) InitDefault() {
+}
+
+var FrontendsAdminRegisterFrontendResult_Success_DEFAULT *Frontend
+
+func (p *FrontendsAdminRegisterFrontendResult) GetSuccess() (v *Frontend) {
+	if !p.IsSetSuccess() {
+		return FrontendsAdminRegisterFrontendResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *FrontendsAdminRegisterFrontendResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Frontend)
+}
+
+func (p *FrontendsAdminRegisterFrontendResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *FrontendsAdminRegisterFrontendResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FrontendsAdminRegisterFrontendResult(%+v)", *p)
+}
+
+var fieldIDToName_FrontendsAdminRegisterFrontendResult = map[int16]string{
+	0: "success",
+}
+
+type FrontendsAdminListFrontendsArgs struct {
+	Req *ListFrontendsRequest `thrift:"req,1" frugal:"1,default,ListFrontendsRequest" json:"req"`
+}
+
+func NewFrontendsAdminListFrontendsArgs() *FrontendsAdminListFrontendsArgs {
+	return &FrontendsAdminListFrontendsArgs{}
+}
+
+func (p *FrontendsAdminListFrontendsArgs) InitDefault() {
+}
+
+var FrontendsAdminListFrontendsArgs_Req_DEFAULT *ListFrontendsRequest
+
+func (p *FrontendsAdminListFrontendsArgs) GetReq() (v *ListFrontendsRequest) {
+	if !p.IsSetReq() {
+		return FrontendsAdminListFrontendsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *FrontendsAdminListFrontendsArgs) SetReq(val *ListFrontendsRequest) {
+	p.Req = val
+}
+
+func (p *FrontendsAdminListFrontendsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *FrontendsAdminListFrontendsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FrontendsAdminListFrontendsArgs(%+v)", *p)
+}
+
+var fieldIDToName_FrontendsAdminListFrontendsArgs = map[int16]string{
+	1: "req",
+}
+
+type FrontendsAdminListFrontendsResult struct {
+	Success *ListFrontendsResponse `thrift:"success,0,optional" frugal:"0,optional,ListFrontendsResponse" json:"success,omitempty"`
+}
+
+func NewFrontendsAdminListFrontendsResult() *FrontendsAdminListFrontendsResult {
+	return &FrontendsAdminListFrontendsResult{}
+}
+
+func (p *FrontendsAdminListFrontendsResult) InitDefault() {
+}
+
+var FrontendsAdminListFrontendsResult_Success_DEFAULT *ListFrontendsResponse
+
+func (p *FrontendsAdminListFrontendsResult) GetSuccess() (v *ListFrontendsResponse) {
+	if !p.IsSetSuccess() {
+		return FrontendsAdminListFrontendsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *FrontendsAdminListFrontendsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListFrontendsResponse)
+}
+
+func (p *FrontendsAdminListFrontendsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *FrontendsAdminListFrontendsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FrontendsAdminListFrontendsResult(%+v)", *p)
+}
+
+var fieldIDToName_FrontendsAdminListFrontendsResult = map[int16]string{
+	0: "success",
+}
+
+type DiscountAdmin interface {
 	PutPromotion(ctx context.Context, req *PutPromotionRequest) (r *Promotion, err error)
 
 	GetPromotion(ctx context.Context, req *PromotionRef) (r *Promotion, err error)
@@ -7124,3972 +10268,1166 @@ type TradeService interface {
 	PutCampaign(ctx context.Context, req *PutCampaignRequest) (r *Campaign, err error)
 
 	GetCampaign(ctx context.Context, req *CampaignRef) (r *Campaign, err error)
+}
 
+type DiscountAdminPutPromotionArgs struct {
+	Req *PutPromotionRequest `thrift:"req,1" frugal:"1,default,PutPromotionRequest" json:"req"`
+}
+
+func NewDiscountAdminPutPromotionArgs() *DiscountAdminPutPromotionArgs {
+	return &DiscountAdminPutPromotionArgs{}
+}
+
+func (p *DiscountAdminPutPromotionArgs) InitDefault() {
+}
+
+var DiscountAdminPutPromotionArgs_Req_DEFAULT *PutPromotionRequest
+
+func (p *DiscountAdminPutPromotionArgs) GetReq() (v *PutPromotionRequest) {
+	if !p.IsSetReq() {
+		return DiscountAdminPutPromotionArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *DiscountAdminPutPromotionArgs) SetReq(val *PutPromotionRequest) {
+	p.Req = val
+}
+
+func (p *DiscountAdminPutPromotionArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *DiscountAdminPutPromotionArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminPutPromotionArgs(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminPutPromotionArgs = map[int16]string{
+	1: "req",
+}
+
+type DiscountAdminPutPromotionResult struct {
+	Success *Promotion `thrift:"success,0,optional" frugal:"0,optional,Promotion" json:"success,omitempty"`
+}
+
+func NewDiscountAdminPutPromotionResult() *DiscountAdminPutPromotionResult {
+	return &DiscountAdminPutPromotionResult{}
+}
+
+func (p *DiscountAdminPutPromotionResult) InitDefault() {
+}
+
+var DiscountAdminPutPromotionResult_Success_DEFAULT *Promotion
+
+func (p *DiscountAdminPutPromotionResult) GetSuccess() (v *Promotion) {
+	if !p.IsSetSuccess() {
+		return DiscountAdminPutPromotionResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *DiscountAdminPutPromotionResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Promotion)
+}
+
+func (p *DiscountAdminPutPromotionResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *DiscountAdminPutPromotionResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminPutPromotionResult(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminPutPromotionResult = map[int16]string{
+	0: "success",
+}
+
+type DiscountAdminGetPromotionArgs struct {
+	Req *PromotionRef `thrift:"req,1" frugal:"1,default,PromotionRef" json:"req"`
+}
+
+func NewDiscountAdminGetPromotionArgs() *DiscountAdminGetPromotionArgs {
+	return &DiscountAdminGetPromotionArgs{}
+}
+
+func (p *DiscountAdminGetPromotionArgs) InitDefault() {
+}
+
+var DiscountAdminGetPromotionArgs_Req_DEFAULT *PromotionRef
+
+func (p *DiscountAdminGetPromotionArgs) GetReq() (v *PromotionRef) {
+	if !p.IsSetReq() {
+		return DiscountAdminGetPromotionArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *DiscountAdminGetPromotionArgs) SetReq(val *PromotionRef) {
+	p.Req = val
+}
+
+func (p *DiscountAdminGetPromotionArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *DiscountAdminGetPromotionArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminGetPromotionArgs(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminGetPromotionArgs = map[int16]string{
+	1: "req",
+}
+
+type DiscountAdminGetPromotionResult struct {
+	Success *Promotion `thrift:"success,0,optional" frugal:"0,optional,Promotion" json:"success,omitempty"`
+}
+
+func NewDiscountAdminGetPromotionResult() *DiscountAdminGetPromotionResult {
+	return &DiscountAdminGetPromotionResult{}
+}
+
+func (p *DiscountAdminGetPromotionResult) InitDefault() {
+}
+
+var DiscountAdminGetPromotionResult_Success_DEFAULT *Promotion
+
+func (p *DiscountAdminGetPromotionResult) GetSuccess() (v *Promotion) {
+	if !p.IsSetSuccess() {
+		return DiscountAdminGetPromotionResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *DiscountAdminGetPromotionResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Promotion)
+}
+
+func (p *DiscountAdminGetPromotionResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *DiscountAdminGetPromotionResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminGetPromotionResult(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminGetPromotionResult = map[int16]string{
+	0: "success",
+}
+
+type DiscountAdminListPromotionsArgs struct {
+	Req *ListPromotionsRequest `thrift:"req,1" frugal:"1,default,ListPromotionsRequest" json:"req"`
+}
+
+func NewDiscountAdminListPromotionsArgs() *DiscountAdminListPromotionsArgs {
+	return &DiscountAdminListPromotionsArgs{}
+}
+
+func (p *DiscountAdminListPromotionsArgs) InitDefault() {
+}
+
+var DiscountAdminListPromotionsArgs_Req_DEFAULT *ListPromotionsRequest
+
+func (p *DiscountAdminListPromotionsArgs) GetReq() (v *ListPromotionsRequest) {
+	if !p.IsSetReq() {
+		return DiscountAdminListPromotionsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *DiscountAdminListPromotionsArgs) SetReq(val *ListPromotionsRequest) {
+	p.Req = val
+}
+
+func (p *DiscountAdminListPromotionsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *DiscountAdminListPromotionsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminListPromotionsArgs(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminListPromotionsArgs = map[int16]string{
+	1: "req",
+}
+
+type DiscountAdminListPromotionsResult struct {
+	Success *ListPromotionsResponse `thrift:"success,0,optional" frugal:"0,optional,ListPromotionsResponse" json:"success,omitempty"`
+}
+
+func NewDiscountAdminListPromotionsResult() *DiscountAdminListPromotionsResult {
+	return &DiscountAdminListPromotionsResult{}
+}
+
+func (p *DiscountAdminListPromotionsResult) InitDefault() {
+}
+
+var DiscountAdminListPromotionsResult_Success_DEFAULT *ListPromotionsResponse
+
+func (p *DiscountAdminListPromotionsResult) GetSuccess() (v *ListPromotionsResponse) {
+	if !p.IsSetSuccess() {
+		return DiscountAdminListPromotionsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *DiscountAdminListPromotionsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListPromotionsResponse)
+}
+
+func (p *DiscountAdminListPromotionsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *DiscountAdminListPromotionsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminListPromotionsResult(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminListPromotionsResult = map[int16]string{
+	0: "success",
+}
+
+type DiscountAdminPutCouponArgs struct {
+	Req *PutCouponRequest `thrift:"req,1" frugal:"1,default,PutCouponRequest" json:"req"`
+}
+
+func NewDiscountAdminPutCouponArgs() *DiscountAdminPutCouponArgs {
+	return &DiscountAdminPutCouponArgs{}
+}
+
+func (p *DiscountAdminPutCouponArgs) InitDefault() {
+}
+
+var DiscountAdminPutCouponArgs_Req_DEFAULT *PutCouponRequest
+
+func (p *DiscountAdminPutCouponArgs) GetReq() (v *PutCouponRequest) {
+	if !p.IsSetReq() {
+		return DiscountAdminPutCouponArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *DiscountAdminPutCouponArgs) SetReq(val *PutCouponRequest) {
+	p.Req = val
+}
+
+func (p *DiscountAdminPutCouponArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *DiscountAdminPutCouponArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminPutCouponArgs(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminPutCouponArgs = map[int16]string{
+	1: "req",
+}
+
+type DiscountAdminPutCouponResult struct {
+	Success *Coupon `thrift:"success,0,optional" frugal:"0,optional,Coupon" json:"success,omitempty"`
+}
+
+func NewDiscountAdminPutCouponResult() *DiscountAdminPutCouponResult {
+	return &DiscountAdminPutCouponResult{}
+}
+
+func (p *DiscountAdminPutCouponResult) InitDefault() {
+}
+
+var DiscountAdminPutCouponResult_Success_DEFAULT *Coupon
+
+func (p *DiscountAdminPutCouponResult) GetSuccess() (v *Coupon) {
+	if !p.IsSetSuccess() {
+		return DiscountAdminPutCouponResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *DiscountAdminPutCouponResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Coupon)
+}
+
+func (p *DiscountAdminPutCouponResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *DiscountAdminPutCouponResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminPutCouponResult(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminPutCouponResult = map[int16]string{
+	0: "success",
+}
+
+type DiscountAdminGetCouponArgs struct {
+	Req *CouponRef `thrift:"req,1" frugal:"1,default,CouponRef" json:"req"`
+}
+
+func NewDiscountAdminGetCouponArgs() *DiscountAdminGetCouponArgs {
+	return &DiscountAdminGetCouponArgs{}
+}
+
+func (p *DiscountAdminGetCouponArgs) InitDefault() {
+}
+
+var DiscountAdminGetCouponArgs_Req_DEFAULT *CouponRef
+
+func (p *DiscountAdminGetCouponArgs) GetReq() (v *CouponRef) {
+	if !p.IsSetReq() {
+		return DiscountAdminGetCouponArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *DiscountAdminGetCouponArgs) SetReq(val *CouponRef) {
+	p.Req = val
+}
+
+func (p *DiscountAdminGetCouponArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *DiscountAdminGetCouponArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminGetCouponArgs(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminGetCouponArgs = map[int16]string{
+	1: "req",
+}
+
+type DiscountAdminGetCouponResult struct {
+	Success *Coupon `thrift:"success,0,optional" frugal:"0,optional,Coupon" json:"success,omitempty"`
+}
+
+func NewDiscountAdminGetCouponResult() *DiscountAdminGetCouponResult {
+	return &DiscountAdminGetCouponResult{}
+}
+
+func (p *DiscountAdminGetCouponResult) InitDefault() {
+}
+
+var DiscountAdminGetCouponResult_Success_DEFAULT *Coupon
+
+func (p *DiscountAdminGetCouponResult) GetSuccess() (v *Coupon) {
+	if !p.IsSetSuccess() {
+		return DiscountAdminGetCouponResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *DiscountAdminGetCouponResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Coupon)
+}
+
+func (p *DiscountAdminGetCouponResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *DiscountAdminGetCouponResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminGetCouponResult(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminGetCouponResult = map[int16]string{
+	0: "success",
+}
+
+type DiscountAdminPutCampaignArgs struct {
+	Req *PutCampaignRequest `thrift:"req,1" frugal:"1,default,PutCampaignRequest" json:"req"`
+}
+
+func NewDiscountAdminPutCampaignArgs() *DiscountAdminPutCampaignArgs {
+	return &DiscountAdminPutCampaignArgs{}
+}
+
+func (p *DiscountAdminPutCampaignArgs) InitDefault() {
+}
+
+var DiscountAdminPutCampaignArgs_Req_DEFAULT *PutCampaignRequest
+
+func (p *DiscountAdminPutCampaignArgs) GetReq() (v *PutCampaignRequest) {
+	if !p.IsSetReq() {
+		return DiscountAdminPutCampaignArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *DiscountAdminPutCampaignArgs) SetReq(val *PutCampaignRequest) {
+	p.Req = val
+}
+
+func (p *DiscountAdminPutCampaignArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *DiscountAdminPutCampaignArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminPutCampaignArgs(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminPutCampaignArgs = map[int16]string{
+	1: "req",
+}
+
+type DiscountAdminPutCampaignResult struct {
+	Success *Campaign `thrift:"success,0,optional" frugal:"0,optional,Campaign" json:"success,omitempty"`
+}
+
+func NewDiscountAdminPutCampaignResult() *DiscountAdminPutCampaignResult {
+	return &DiscountAdminPutCampaignResult{}
+}
+
+func (p *DiscountAdminPutCampaignResult) InitDefault() {
+}
+
+var DiscountAdminPutCampaignResult_Success_DEFAULT *Campaign
+
+func (p *DiscountAdminPutCampaignResult) GetSuccess() (v *Campaign) {
+	if !p.IsSetSuccess() {
+		return DiscountAdminPutCampaignResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *DiscountAdminPutCampaignResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Campaign)
+}
+
+func (p *DiscountAdminPutCampaignResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *DiscountAdminPutCampaignResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminPutCampaignResult(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminPutCampaignResult = map[int16]string{
+	0: "success",
+}
+
+type DiscountAdminGetCampaignArgs struct {
+	Req *CampaignRef `thrift:"req,1" frugal:"1,default,CampaignRef" json:"req"`
+}
+
+func NewDiscountAdminGetCampaignArgs() *DiscountAdminGetCampaignArgs {
+	return &DiscountAdminGetCampaignArgs{}
+}
+
+func (p *DiscountAdminGetCampaignArgs) InitDefault() {
+}
+
+var DiscountAdminGetCampaignArgs_Req_DEFAULT *CampaignRef
+
+func (p *DiscountAdminGetCampaignArgs) GetReq() (v *CampaignRef) {
+	if !p.IsSetReq() {
+		return DiscountAdminGetCampaignArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *DiscountAdminGetCampaignArgs) SetReq(val *CampaignRef) {
+	p.Req = val
+}
+
+func (p *DiscountAdminGetCampaignArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *DiscountAdminGetCampaignArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminGetCampaignArgs(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminGetCampaignArgs = map[int16]string{
+	1: "req",
+}
+
+type DiscountAdminGetCampaignResult struct {
+	Success *Campaign `thrift:"success,0,optional" frugal:"0,optional,Campaign" json:"success,omitempty"`
+}
+
+func NewDiscountAdminGetCampaignResult() *DiscountAdminGetCampaignResult {
+	return &DiscountAdminGetCampaignResult{}
+}
+
+func (p *DiscountAdminGetCampaignResult) InitDefault() {
+}
+
+var DiscountAdminGetCampaignResult_Success_DEFAULT *Campaign
+
+func (p *DiscountAdminGetCampaignResult) GetSuccess() (v *Campaign) {
+	if !p.IsSetSuccess() {
+		return DiscountAdminGetCampaignResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *DiscountAdminGetCampaignResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Campaign)
+}
+
+func (p *DiscountAdminGetCampaignResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *DiscountAdminGetCampaignResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminGetCampaignResult(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminGetCampaignResult = map[int16]string{
+	0: "success",
+}
+
+type LimitsAdmin interface {
 	PutLimitRule(ctx context.Context, req *PutLimitRuleRequest) (r *LimitRule, err error)
 
 	GetLimitRule(ctx context.Context, req *LimitRuleRef) (r *LimitRule, err error)
 
 	ListLimitRules(ctx context.Context, req *ListLimitRulesRequest) (r *ListLimitRulesResponse, err error)
+}
 
+type LimitsAdminPutLimitRuleArgs struct {
+	Req *PutLimitRuleRequest `thrift:"req,1" frugal:"1,default,PutLimitRuleRequest" json:"req"`
+}
+
+func NewLimitsAdminPutLimitRuleArgs() *LimitsAdminPutLimitRuleArgs {
+	return &LimitsAdminPutLimitRuleArgs{}
+}
+
+func (p *LimitsAdminPutLimitRuleArgs) InitDefault() {
+}
+
+var LimitsAdminPutLimitRuleArgs_Req_DEFAULT *PutLimitRuleRequest
+
+func (p *LimitsAdminPutLimitRuleArgs) GetReq() (v *PutLimitRuleRequest) {
+	if !p.IsSetReq() {
+		return LimitsAdminPutLimitRuleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *LimitsAdminPutLimitRuleArgs) SetReq(val *PutLimitRuleRequest) {
+	p.Req = val
+}
+
+func (p *LimitsAdminPutLimitRuleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *LimitsAdminPutLimitRuleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LimitsAdminPutLimitRuleArgs(%+v)", *p)
+}
+
+var fieldIDToName_LimitsAdminPutLimitRuleArgs = map[int16]string{
+	1: "req",
+}
+
+type LimitsAdminPutLimitRuleResult struct {
+	Success *LimitRule `thrift:"success,0,optional" frugal:"0,optional,LimitRule" json:"success,omitempty"`
+}
+
+func NewLimitsAdminPutLimitRuleResult() *LimitsAdminPutLimitRuleResult {
+	return &LimitsAdminPutLimitRuleResult{}
+}
+
+func (p *LimitsAdminPutLimitRuleResult) InitDefault() {
+}
+
+var LimitsAdminPutLimitRuleResult_Success_DEFAULT *LimitRule
+
+func (p *LimitsAdminPutLimitRuleResult) GetSuccess() (v *LimitRule) {
+	if !p.IsSetSuccess() {
+		return LimitsAdminPutLimitRuleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *LimitsAdminPutLimitRuleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*LimitRule)
+}
+
+func (p *LimitsAdminPutLimitRuleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *LimitsAdminPutLimitRuleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LimitsAdminPutLimitRuleResult(%+v)", *p)
+}
+
+var fieldIDToName_LimitsAdminPutLimitRuleResult = map[int16]string{
+	0: "success",
+}
+
+type LimitsAdminGetLimitRuleArgs struct {
+	Req *LimitRuleRef `thrift:"req,1" frugal:"1,default,LimitRuleRef" json:"req"`
+}
+
+func NewLimitsAdminGetLimitRuleArgs() *LimitsAdminGetLimitRuleArgs {
+	return &LimitsAdminGetLimitRuleArgs{}
+}
+
+func (p *LimitsAdminGetLimitRuleArgs) InitDefault() {
+}
+
+var LimitsAdminGetLimitRuleArgs_Req_DEFAULT *LimitRuleRef
+
+func (p *LimitsAdminGetLimitRuleArgs) GetReq() (v *LimitRuleRef) {
+	if !p.IsSetReq() {
+		return LimitsAdminGetLimitRuleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *LimitsAdminGetLimitRuleArgs) SetReq(val *LimitRuleRef) {
+	p.Req = val
+}
+
+func (p *LimitsAdminGetLimitRuleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *LimitsAdminGetLimitRuleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LimitsAdminGetLimitRuleArgs(%+v)", *p)
+}
+
+var fieldIDToName_LimitsAdminGetLimitRuleArgs = map[int16]string{
+	1: "req",
+}
+
+type LimitsAdminGetLimitRuleResult struct {
+	Success *LimitRule `thrift:"success,0,optional" frugal:"0,optional,LimitRule" json:"success,omitempty"`
+}
+
+func NewLimitsAdminGetLimitRuleResult() *LimitsAdminGetLimitRuleResult {
+	return &LimitsAdminGetLimitRuleResult{}
+}
+
+func (p *LimitsAdminGetLimitRuleResult) InitDefault() {
+}
+
+var LimitsAdminGetLimitRuleResult_Success_DEFAULT *LimitRule
+
+func (p *LimitsAdminGetLimitRuleResult) GetSuccess() (v *LimitRule) {
+	if !p.IsSetSuccess() {
+		return LimitsAdminGetLimitRuleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *LimitsAdminGetLimitRuleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*LimitRule)
+}
+
+func (p *LimitsAdminGetLimitRuleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *LimitsAdminGetLimitRuleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LimitsAdminGetLimitRuleResult(%+v)", *p)
+}
+
+var fieldIDToName_LimitsAdminGetLimitRuleResult = map[int16]string{
+	0: "success",
+}
+
+type LimitsAdminListLimitRulesArgs struct {
+	Req *ListLimitRulesRequest `thrift:"req,1" frugal:"1,default,ListLimitRulesRequest" json:"req"`
+}
+
+func NewLimitsAdminListLimitRulesArgs() *LimitsAdminListLimitRulesArgs {
+	return &LimitsAdminListLimitRulesArgs{}
+}
+
+func (p *LimitsAdminListLimitRulesArgs) InitDefault() {
+}
+
+var LimitsAdminListLimitRulesArgs_Req_DEFAULT *ListLimitRulesRequest
+
+func (p *LimitsAdminListLimitRulesArgs) GetReq() (v *ListLimitRulesRequest) {
+	if !p.IsSetReq() {
+		return LimitsAdminListLimitRulesArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *LimitsAdminListLimitRulesArgs) SetReq(val *ListLimitRulesRequest) {
+	p.Req = val
+}
+
+func (p *LimitsAdminListLimitRulesArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *LimitsAdminListLimitRulesArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LimitsAdminListLimitRulesArgs(%+v)", *p)
+}
+
+var fieldIDToName_LimitsAdminListLimitRulesArgs = map[int16]string{
+	1: "req",
+}
+
+type LimitsAdminListLimitRulesResult struct {
+	Success *ListLimitRulesResponse `thrift:"success,0,optional" frugal:"0,optional,ListLimitRulesResponse" json:"success,omitempty"`
+}
+
+func NewLimitsAdminListLimitRulesResult() *LimitsAdminListLimitRulesResult {
+	return &LimitsAdminListLimitRulesResult{}
+}
+
+func (p *LimitsAdminListLimitRulesResult) InitDefault() {
+}
+
+var LimitsAdminListLimitRulesResult_Success_DEFAULT *ListLimitRulesResponse
+
+func (p *LimitsAdminListLimitRulesResult) GetSuccess() (v *ListLimitRulesResponse) {
+	if !p.IsSetSuccess() {
+		return LimitsAdminListLimitRulesResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *LimitsAdminListLimitRulesResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListLimitRulesResponse)
+}
+
+func (p *LimitsAdminListLimitRulesResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *LimitsAdminListLimitRulesResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LimitsAdminListLimitRulesResult(%+v)", *p)
+}
+
+var fieldIDToName_LimitsAdminListLimitRulesResult = map[int16]string{
+	0: "success",
+}
+
+type PresaleAdmin interface {
 	PutPresale(ctx context.Context, req *PutPresaleRequest) (r *PresaleCampaign, err error)
 
 	GetPresale(ctx context.Context, req *PresaleRef) (r *PresaleCampaign, err error)
 
 	CancelPresale(ctx context.Context, req *PresaleRef) (r *CancelPresaleResponse, err error)
+}
 
+type PresaleAdminPutPresaleArgs struct {
+	Req *PutPresaleRequest `thrift:"req,1" frugal:"1,default,PutPresaleRequest" json:"req"`
+}
+
+func NewPresaleAdminPutPresaleArgs() *PresaleAdminPutPresaleArgs {
+	return &PresaleAdminPutPresaleArgs{}
+}
+
+func (p *PresaleAdminPutPresaleArgs) InitDefault() {
+}
+
+var PresaleAdminPutPresaleArgs_Req_DEFAULT *PutPresaleRequest
+
+func (p *PresaleAdminPutPresaleArgs) GetReq() (v *PutPresaleRequest) {
+	if !p.IsSetReq() {
+		return PresaleAdminPutPresaleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *PresaleAdminPutPresaleArgs) SetReq(val *PutPresaleRequest) {
+	p.Req = val
+}
+
+func (p *PresaleAdminPutPresaleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *PresaleAdminPutPresaleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleAdminPutPresaleArgs(%+v)", *p)
+}
+
+var fieldIDToName_PresaleAdminPutPresaleArgs = map[int16]string{
+	1: "req",
+}
+
+type PresaleAdminPutPresaleResult struct {
+	Success *PresaleCampaign `thrift:"success,0,optional" frugal:"0,optional,PresaleCampaign" json:"success,omitempty"`
+}
+
+func NewPresaleAdminPutPresaleResult() *PresaleAdminPutPresaleResult {
+	return &PresaleAdminPutPresaleResult{}
+}
+
+func (p *PresaleAdminPutPresaleResult) InitDefault() {
+}
+
+var PresaleAdminPutPresaleResult_Success_DEFAULT *PresaleCampaign
+
+func (p *PresaleAdminPutPresaleResult) GetSuccess() (v *PresaleCampaign) {
+	if !p.IsSetSuccess() {
+		return PresaleAdminPutPresaleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *PresaleAdminPutPresaleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*PresaleCampaign)
+}
+
+func (p *PresaleAdminPutPresaleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *PresaleAdminPutPresaleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleAdminPutPresaleResult(%+v)", *p)
+}
+
+var fieldIDToName_PresaleAdminPutPresaleResult = map[int16]string{
+	0: "success",
+}
+
+type PresaleAdminGetPresaleArgs struct {
+	Req *PresaleRef `thrift:"req,1" frugal:"1,default,PresaleRef" json:"req"`
+}
+
+func NewPresaleAdminGetPresaleArgs() *PresaleAdminGetPresaleArgs {
+	return &PresaleAdminGetPresaleArgs{}
+}
+
+func (p *PresaleAdminGetPresaleArgs) InitDefault() {
+}
+
+var PresaleAdminGetPresaleArgs_Req_DEFAULT *PresaleRef
+
+func (p *PresaleAdminGetPresaleArgs) GetReq() (v *PresaleRef) {
+	if !p.IsSetReq() {
+		return PresaleAdminGetPresaleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *PresaleAdminGetPresaleArgs) SetReq(val *PresaleRef) {
+	p.Req = val
+}
+
+func (p *PresaleAdminGetPresaleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *PresaleAdminGetPresaleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleAdminGetPresaleArgs(%+v)", *p)
+}
+
+var fieldIDToName_PresaleAdminGetPresaleArgs = map[int16]string{
+	1: "req",
+}
+
+type PresaleAdminGetPresaleResult struct {
+	Success *PresaleCampaign `thrift:"success,0,optional" frugal:"0,optional,PresaleCampaign" json:"success,omitempty"`
+}
+
+func NewPresaleAdminGetPresaleResult() *PresaleAdminGetPresaleResult {
+	return &PresaleAdminGetPresaleResult{}
+}
+
+func (p *PresaleAdminGetPresaleResult) InitDefault() {
+}
+
+var PresaleAdminGetPresaleResult_Success_DEFAULT *PresaleCampaign
+
+func (p *PresaleAdminGetPresaleResult) GetSuccess() (v *PresaleCampaign) {
+	if !p.IsSetSuccess() {
+		return PresaleAdminGetPresaleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *PresaleAdminGetPresaleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*PresaleCampaign)
+}
+
+func (p *PresaleAdminGetPresaleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *PresaleAdminGetPresaleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleAdminGetPresaleResult(%+v)", *p)
+}
+
+var fieldIDToName_PresaleAdminGetPresaleResult = map[int16]string{
+	0: "success",
+}
+
+type PresaleAdminCancelPresaleArgs struct {
+	Req *PresaleRef `thrift:"req,1" frugal:"1,default,PresaleRef" json:"req"`
+}
+
+func NewPresaleAdminCancelPresaleArgs() *PresaleAdminCancelPresaleArgs {
+	return &PresaleAdminCancelPresaleArgs{}
+}
+
+func (p *PresaleAdminCancelPresaleArgs) InitDefault() {
+}
+
+var PresaleAdminCancelPresaleArgs_Req_DEFAULT *PresaleRef
+
+func (p *PresaleAdminCancelPresaleArgs) GetReq() (v *PresaleRef) {
+	if !p.IsSetReq() {
+		return PresaleAdminCancelPresaleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *PresaleAdminCancelPresaleArgs) SetReq(val *PresaleRef) {
+	p.Req = val
+}
+
+func (p *PresaleAdminCancelPresaleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *PresaleAdminCancelPresaleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleAdminCancelPresaleArgs(%+v)", *p)
+}
+
+var fieldIDToName_PresaleAdminCancelPresaleArgs = map[int16]string{
+	1: "req",
+}
+
+type PresaleAdminCancelPresaleResult struct {
+	Success *CancelPresaleResponse `thrift:"success,0,optional" frugal:"0,optional,CancelPresaleResponse" json:"success,omitempty"`
+}
+
+func NewPresaleAdminCancelPresaleResult() *PresaleAdminCancelPresaleResult {
+	return &PresaleAdminCancelPresaleResult{}
+}
+
+func (p *PresaleAdminCancelPresaleResult) InitDefault() {
+}
+
+var PresaleAdminCancelPresaleResult_Success_DEFAULT *CancelPresaleResponse
+
+func (p *PresaleAdminCancelPresaleResult) GetSuccess() (v *CancelPresaleResponse) {
+	if !p.IsSetSuccess() {
+		return PresaleAdminCancelPresaleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *PresaleAdminCancelPresaleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*CancelPresaleResponse)
+}
+
+func (p *PresaleAdminCancelPresaleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *PresaleAdminCancelPresaleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleAdminCancelPresaleResult(%+v)", *p)
+}
+
+var fieldIDToName_PresaleAdminCancelPresaleResult = map[int16]string{
+	0: "success",
+}
+
+type CodAdmin interface {
 	PutCodRules(ctx context.Context, req *PutCodRulesRequest) (r *CodRules, err error)
 
 	GetCodRules(ctx context.Context, req *GetCodRulesRequest) (r *CodRules, err error)
 }
 
-type TradeServicePingArgs struct {
-	Req *PingRequest `thrift:"req,1" frugal:"1,default,PingRequest" json:"req"`
-}
-
-func NewTradeServicePingArgs() *TradeServicePingArgs {
-	return &TradeServicePingArgs{}
-}
-
-func (p *TradeServicePingArgs) InitDefault() {
-}
-
-var TradeServicePingArgs_Req_DEFAULT *PingRequest
-
-func (p *TradeServicePingArgs) GetReq() (v *PingRequest) {
-	if !p.IsSetReq() {
-		return TradeServicePingArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServicePingArgs) SetReq(val *PingRequest) {
-	p.Req = val
-}
-
-func (p *TradeServicePingArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServicePingArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePingArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePingArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServicePingResult struct {
-	Success *PingResponse `thrift:"success,0,optional" frugal:"0,optional,PingResponse" json:"success,omitempty"`
-}
-
-func NewTradeServicePingResult() *TradeServicePingResult {
-	return &TradeServicePingResult{}
-}
-
-func (p *TradeServicePingResult) InitDefault() {
-}
-
-var TradeServicePingResult_Success_DEFAULT *PingResponse
-
-func (p *TradeServicePingResult) GetSuccess() (v *PingResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServicePingResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServicePingResult) SetSuccess(x interface{}) {
-	p.Success = x.(*PingResponse)
-}
-
-func (p *TradeServicePingResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServicePingResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePingResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePingResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceQuoteArgs struct {
-	Req *QuoteRequest `thrift:"req,1" frugal:"1,default,QuoteRequest" json:"req"`
-}
-
-func NewTradeServiceQuoteArgs() *TradeServiceQuoteArgs {
-	return &TradeServiceQuoteArgs{}
-}
-
-func (p *TradeServiceQuoteArgs) InitDefault() {
-}
-
-var TradeServiceQuoteArgs_Req_DEFAULT *QuoteRequest
-
-func (p *TradeServiceQuoteArgs) GetReq() (v *QuoteRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceQuoteArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceQuoteArgs) SetReq(val *QuoteRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceQuoteArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceQuoteArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceQuoteArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceQuoteArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceQuoteResult struct {
-	Success *QuoteResponse `thrift:"success,0,optional" frugal:"0,optional,QuoteResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceQuoteResult() *TradeServiceQuoteResult {
-	return &TradeServiceQuoteResult{}
-}
-
-func (p *TradeServiceQuoteResult) InitDefault() {
-}
-
-var TradeServiceQuoteResult_Success_DEFAULT *QuoteResponse
-
-func (p *TradeServiceQuoteResult) GetSuccess() (v *QuoteResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceQuoteResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceQuoteResult) SetSuccess(x interface{}) {
-	p.Success = x.(*QuoteResponse)
-}
-
-func (p *TradeServiceQuoteResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceQuoteResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceQuoteResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceQuoteResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServicePlaceOrderArgs struct {
-	Req *PlaceOrderRequest `thrift:"req,1" frugal:"1,default,PlaceOrderRequest" json:"req"`
-}
-
-func NewTradeServicePlaceOrderArgs() *TradeServicePlaceOrderArgs {
-	return &TradeServicePlaceOrderArgs{}
-}
-
-func (p *TradeServicePlaceOrderArgs) InitDefault() {
-}
-
-var TradeServicePlaceOrderArgs_Req_DEFAULT *PlaceOrderRequest
-
-func (p *TradeServicePlaceOrderArgs) GetReq() (v *PlaceOrderRequest) {
-	if !p.IsSetReq() {
-		return TradeServicePlaceOrderArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServicePlaceOrderArgs) SetReq(val *PlaceOrderRequest) {
-	p.Req = val
-}
-
-func (p *TradeServicePlaceOrderArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServicePlaceOrderArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePlaceOrderArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePlaceOrderArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServicePlaceOrderResult struct {
-	Success *Trade `thrift:"success,0,optional" frugal:"0,optional,Trade" json:"success,omitempty"`
-}
-
-func NewTradeServicePlaceOrderResult() *TradeServicePlaceOrderResult {
-	return &TradeServicePlaceOrderResult{}
-}
-
-func (p *TradeServicePlaceOrderResult) InitDefault() {
-}
-
-var TradeServicePlaceOrderResult_Success_DEFAULT *Trade
-
-func (p *TradeServicePlaceOrderResult) GetSuccess() (v *Trade) {
-	if !p.IsSetSuccess() {
-		return TradeServicePlaceOrderResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServicePlaceOrderResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Trade)
-}
-
-func (p *TradeServicePlaceOrderResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServicePlaceOrderResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePlaceOrderResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePlaceOrderResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceGetTradeArgs struct {
-	Req *TradeRef `thrift:"req,1" frugal:"1,default,TradeRef" json:"req"`
-}
-
-func NewTradeServiceGetTradeArgs() *TradeServiceGetTradeArgs {
-	return &TradeServiceGetTradeArgs{}
-}
-
-func (p *TradeServiceGetTradeArgs) InitDefault() {
-}
-
-var TradeServiceGetTradeArgs_Req_DEFAULT *TradeRef
-
-func (p *TradeServiceGetTradeArgs) GetReq() (v *TradeRef) {
-	if !p.IsSetReq() {
-		return TradeServiceGetTradeArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceGetTradeArgs) SetReq(val *TradeRef) {
-	p.Req = val
-}
-
-func (p *TradeServiceGetTradeArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceGetTradeArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetTradeArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetTradeArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceGetTradeResult struct {
-	Success *Trade `thrift:"success,0,optional" frugal:"0,optional,Trade" json:"success,omitempty"`
-}
-
-func NewTradeServiceGetTradeResult() *TradeServiceGetTradeResult {
-	return &TradeServiceGetTradeResult{}
-}
-
-func (p *TradeServiceGetTradeResult) InitDefault() {
-}
-
-var TradeServiceGetTradeResult_Success_DEFAULT *Trade
-
-func (p *TradeServiceGetTradeResult) GetSuccess() (v *Trade) {
-	if !p.IsSetSuccess() {
-		return TradeServiceGetTradeResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceGetTradeResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Trade)
-}
-
-func (p *TradeServiceGetTradeResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceGetTradeResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetTradeResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetTradeResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceGetOrderArgs struct {
-	Req *OrderRef `thrift:"req,1" frugal:"1,default,OrderRef" json:"req"`
-}
-
-func NewTradeServiceGetOrderArgs() *TradeServiceGetOrderArgs {
-	return &TradeServiceGetOrderArgs{}
-}
-
-func (p *TradeServiceGetOrderArgs) InitDefault() {
-}
-
-var TradeServiceGetOrderArgs_Req_DEFAULT *OrderRef
-
-func (p *TradeServiceGetOrderArgs) GetReq() (v *OrderRef) {
-	if !p.IsSetReq() {
-		return TradeServiceGetOrderArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceGetOrderArgs) SetReq(val *OrderRef) {
-	p.Req = val
-}
-
-func (p *TradeServiceGetOrderArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceGetOrderArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetOrderArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetOrderArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceGetOrderResult struct {
-	Success *Order `thrift:"success,0,optional" frugal:"0,optional,Order" json:"success,omitempty"`
-}
-
-func NewTradeServiceGetOrderResult() *TradeServiceGetOrderResult {
-	return &TradeServiceGetOrderResult{}
-}
-
-func (p *TradeServiceGetOrderResult) InitDefault() {
-}
-
-var TradeServiceGetOrderResult_Success_DEFAULT *Order
-
-func (p *TradeServiceGetOrderResult) GetSuccess() (v *Order) {
-	if !p.IsSetSuccess() {
-		return TradeServiceGetOrderResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceGetOrderResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Order)
-}
-
-func (p *TradeServiceGetOrderResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceGetOrderResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetOrderResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetOrderResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceListOrdersArgs struct {
-	Req *ListOrdersRequest `thrift:"req,1" frugal:"1,default,ListOrdersRequest" json:"req"`
-}
-
-func NewTradeServiceListOrdersArgs() *TradeServiceListOrdersArgs {
-	return &TradeServiceListOrdersArgs{}
-}
-
-func (p *TradeServiceListOrdersArgs) InitDefault() {
-}
-
-var TradeServiceListOrdersArgs_Req_DEFAULT *ListOrdersRequest
-
-func (p *TradeServiceListOrdersArgs) GetReq() (v *ListOrdersRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceListOrdersArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceListOrdersArgs) SetReq(val *ListOrdersRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceListOrdersArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceListOrdersArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListOrdersArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListOrdersArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceListOrdersResult struct {
-	Success *ListOrdersResponse `thrift:"success,0,optional" frugal:"0,optional,ListOrdersResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceListOrdersResult() *TradeServiceListOrdersResult {
-	return &TradeServiceListOrdersResult{}
-}
-
-func (p *TradeServiceListOrdersResult) InitDefault() {
-}
-
-var TradeServiceListOrdersResult_Success_DEFAULT *ListOrdersResponse
-
-func (p *TradeServiceListOrdersResult) GetSuccess() (v *ListOrdersResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceListOrdersResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceListOrdersResult) SetSuccess(x interface{}) {
-	p.Success = x.(*ListOrdersResponse)
-}
-
-func (p *TradeServiceListOrdersResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceListOrdersResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListOrdersResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListOrdersResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceCancelOrderArgs struct {
-	Req *OrderRef `thrift:"req,1" frugal:"1,default,OrderRef" json:"req"`
-}
-
-func NewTradeServiceCancelOrderArgs() *TradeServiceCancelOrderArgs {
-	return &TradeServiceCancelOrderArgs{}
-}
-
-func (p *TradeServiceCancelOrderArgs) InitDefault() {
-}
-
-var TradeServiceCancelOrderArgs_Req_DEFAULT *OrderRef
-
-func (p *TradeServiceCancelOrderArgs) GetReq() (v *OrderRef) {
-	if !p.IsSetReq() {
-		return TradeServiceCancelOrderArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceCancelOrderArgs) SetReq(val *OrderRef) {
-	p.Req = val
-}
-
-func (p *TradeServiceCancelOrderArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceCancelOrderArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceCancelOrderArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceCancelOrderArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceCancelOrderResult struct {
-	Success *Order `thrift:"success,0,optional" frugal:"0,optional,Order" json:"success,omitempty"`
-}
-
-func NewTradeServiceCancelOrderResult() *TradeServiceCancelOrderResult {
-	return &TradeServiceCancelOrderResult{}
-}
-
-func (p *TradeServiceCancelOrderResult) InitDefault() {
-}
-
-var TradeServiceCancelOrderResult_Success_DEFAULT *Order
-
-func (p *TradeServiceCancelOrderResult) GetSuccess() (v *Order) {
-	if !p.IsSetSuccess() {
-		return TradeServiceCancelOrderResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceCancelOrderResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Order)
-}
-
-func (p *TradeServiceCancelOrderResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceCancelOrderResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceCancelOrderResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceCancelOrderResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceShipOrderArgs struct {
-	Req *ShipOrderRequest `thrift:"req,1" frugal:"1,default,ShipOrderRequest" json:"req"`
-}
-
-func NewTradeServiceShipOrderArgs() *TradeServiceShipOrderArgs {
-	return &TradeServiceShipOrderArgs{}
-}
-
-func (p *TradeServiceShipOrderArgs) InitDefault() {
-}
-
-var TradeServiceShipOrderArgs_Req_DEFAULT *ShipOrderRequest
-
-func (p *TradeServiceShipOrderArgs) GetReq() (v *ShipOrderRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceShipOrderArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceShipOrderArgs) SetReq(val *ShipOrderRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceShipOrderArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceShipOrderArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceShipOrderArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceShipOrderArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceShipOrderResult struct {
-	Success *Order `thrift:"success,0,optional" frugal:"0,optional,Order" json:"success,omitempty"`
-}
-
-func NewTradeServiceShipOrderResult() *TradeServiceShipOrderResult {
-	return &TradeServiceShipOrderResult{}
-}
-
-func (p *TradeServiceShipOrderResult) InitDefault() {
-}
-
-var TradeServiceShipOrderResult_Success_DEFAULT *Order
-
-func (p *TradeServiceShipOrderResult) GetSuccess() (v *Order) {
-	if !p.IsSetSuccess() {
-		return TradeServiceShipOrderResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceShipOrderResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Order)
-}
-
-func (p *TradeServiceShipOrderResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceShipOrderResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceShipOrderResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceShipOrderResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceDeliverOrderArgs struct {
-	Req *DeliverOrderRequest `thrift:"req,1" frugal:"1,default,DeliverOrderRequest" json:"req"`
-}
-
-func NewTradeServiceDeliverOrderArgs() *TradeServiceDeliverOrderArgs {
-	return &TradeServiceDeliverOrderArgs{}
-}
-
-func (p *TradeServiceDeliverOrderArgs) InitDefault() {
-}
-
-var TradeServiceDeliverOrderArgs_Req_DEFAULT *DeliverOrderRequest
-
-func (p *TradeServiceDeliverOrderArgs) GetReq() (v *DeliverOrderRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceDeliverOrderArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceDeliverOrderArgs) SetReq(val *DeliverOrderRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceDeliverOrderArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceDeliverOrderArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceDeliverOrderArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceDeliverOrderArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceDeliverOrderResult struct {
-	Success *Order `thrift:"success,0,optional" frugal:"0,optional,Order" json:"success,omitempty"`
-}
-
-func NewTradeServiceDeliverOrderResult() *TradeServiceDeliverOrderResult {
-	return &TradeServiceDeliverOrderResult{}
-}
-
-func (p *TradeServiceDeliverOrderResult) InitDefault() {
-}
-
-var TradeServiceDeliverOrderResult_Success_DEFAULT *Order
-
-func (p *TradeServiceDeliverOrderResult) GetSuccess() (v *Order) {
-	if !p.IsSetSuccess() {
-		return TradeServiceDeliverOrderResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceDeliverOrderResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Order)
-}
-
-func (p *TradeServiceDeliverOrderResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceDeliverOrderResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceDeliverOrderResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceDeliverOrderResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceCompleteOrderArgs struct {
-	Req *OrderRef `thrift:"req,1" frugal:"1,default,OrderRef" json:"req"`
-}
-
-func NewTradeServiceCompleteOrderArgs() *TradeServiceCompleteOrderArgs {
-	return &TradeServiceCompleteOrderArgs{}
-}
-
-func (p *TradeServiceCompleteOrderArgs) InitDefault() {
-}
-
-var TradeServiceCompleteOrderArgs_Req_DEFAULT *OrderRef
-
-func (p *TradeServiceCompleteOrderArgs) GetReq() (v *OrderRef) {
-	if !p.IsSetReq() {
-		return TradeServiceCompleteOrderArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceCompleteOrderArgs) SetReq(val *OrderRef) {
-	p.Req = val
-}
-
-func (p *TradeServiceCompleteOrderArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceCompleteOrderArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceCompleteOrderArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceCompleteOrderArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceCompleteOrderResult struct {
-	Success *Order `thrift:"success,0,optional" frugal:"0,optional,Order" json:"success,omitempty"`
-}
-
-func NewTradeServiceCompleteOrderResult() *TradeServiceCompleteOrderResult {
-	return &TradeServiceCompleteOrderResult{}
-}
-
-func (p *TradeServiceCompleteOrderResult) InitDefault() {
-}
-
-var TradeServiceCompleteOrderResult_Success_DEFAULT *Order
-
-func (p *TradeServiceCompleteOrderResult) GetSuccess() (v *Order) {
-	if !p.IsSetSuccess() {
-		return TradeServiceCompleteOrderResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceCompleteOrderResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Order)
-}
-
-func (p *TradeServiceCompleteOrderResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceCompleteOrderResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceCompleteOrderResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceCompleteOrderResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceRefundOrderArgs struct {
-	Req *OrderRef `thrift:"req,1" frugal:"1,default,OrderRef" json:"req"`
-}
-
-func NewTradeServiceRefundOrderArgs() *TradeServiceRefundOrderArgs {
-	return &TradeServiceRefundOrderArgs{}
-}
-
-func (p *TradeServiceRefundOrderArgs) InitDefault() {
-}
-
-var TradeServiceRefundOrderArgs_Req_DEFAULT *OrderRef
-
-func (p *TradeServiceRefundOrderArgs) GetReq() (v *OrderRef) {
-	if !p.IsSetReq() {
-		return TradeServiceRefundOrderArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceRefundOrderArgs) SetReq(val *OrderRef) {
-	p.Req = val
-}
-
-func (p *TradeServiceRefundOrderArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceRefundOrderArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceRefundOrderArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceRefundOrderArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceRefundOrderResult struct {
-	Success *Order `thrift:"success,0,optional" frugal:"0,optional,Order" json:"success,omitempty"`
-}
-
-func NewTradeServiceRefundOrderResult() *TradeServiceRefundOrderResult {
-	return &TradeServiceRefundOrderResult{}
-}
-
-func (p *TradeServiceRefundOrderResult) InitDefault() {
-}
-
-var TradeServiceRefundOrderResult_Success_DEFAULT *Order
-
-func (p *TradeServiceRefundOrderResult) GetSuccess() (v *Order) {
-	if !p.IsSetSuccess() {
-		return TradeServiceRefundOrderResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceRefundOrderResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Order)
-}
-
-func (p *TradeServiceRefundOrderResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceRefundOrderResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceRefundOrderResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceRefundOrderResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceCreatePaymentArgs struct {
-	Req *CreatePaymentRequest `thrift:"req,1" frugal:"1,default,CreatePaymentRequest" json:"req"`
-}
-
-func NewTradeServiceCreatePaymentArgs() *TradeServiceCreatePaymentArgs {
-	return &TradeServiceCreatePaymentArgs{}
-}
-
-func (p *TradeServiceCreatePaymentArgs) InitDefault() {
-}
-
-var TradeServiceCreatePaymentArgs_Req_DEFAULT *CreatePaymentRequest
-
-func (p *TradeServiceCreatePaymentArgs) GetReq() (v *CreatePaymentRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceCreatePaymentArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceCreatePaymentArgs) SetReq(val *CreatePaymentRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceCreatePaymentArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceCreatePaymentArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceCreatePaymentArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceCreatePaymentArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceCreatePaymentResult struct {
-	Success *Payment `thrift:"success,0,optional" frugal:"0,optional,Payment" json:"success,omitempty"`
-}
-
-func NewTradeServiceCreatePaymentResult() *TradeServiceCreatePaymentResult {
-	return &TradeServiceCreatePaymentResult{}
-}
-
-func (p *TradeServiceCreatePaymentResult) InitDefault() {
-}
-
-var TradeServiceCreatePaymentResult_Success_DEFAULT *Payment
-
-func (p *TradeServiceCreatePaymentResult) GetSuccess() (v *Payment) {
-	if !p.IsSetSuccess() {
-		return TradeServiceCreatePaymentResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceCreatePaymentResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Payment)
-}
-
-func (p *TradeServiceCreatePaymentResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceCreatePaymentResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceCreatePaymentResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceCreatePaymentResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceSimulatePaymentArgs struct {
-	Req *SimulatePaymentRequest `thrift:"req,1" frugal:"1,default,SimulatePaymentRequest" json:"req"`
-}
-
-func NewTradeServiceSimulatePaymentArgs() *TradeServiceSimulatePaymentArgs {
-	return &TradeServiceSimulatePaymentArgs{}
-}
-
-func (p *TradeServiceSimulatePaymentArgs) InitDefault() {
-}
-
-var TradeServiceSimulatePaymentArgs_Req_DEFAULT *SimulatePaymentRequest
-
-func (p *TradeServiceSimulatePaymentArgs) GetReq() (v *SimulatePaymentRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceSimulatePaymentArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceSimulatePaymentArgs) SetReq(val *SimulatePaymentRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceSimulatePaymentArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceSimulatePaymentArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceSimulatePaymentArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceSimulatePaymentArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceSimulatePaymentResult struct {
-	Success *Payment `thrift:"success,0,optional" frugal:"0,optional,Payment" json:"success,omitempty"`
-}
-
-func NewTradeServiceSimulatePaymentResult() *TradeServiceSimulatePaymentResult {
-	return &TradeServiceSimulatePaymentResult{}
-}
-
-func (p *TradeServiceSimulatePaymentResult) InitDefault() {
-}
-
-var TradeServiceSimulatePaymentResult_Success_DEFAULT *Payment
-
-func (p *TradeServiceSimulatePaymentResult) GetSuccess() (v *Payment) {
-	if !p.IsSetSuccess() {
-		return TradeServiceSimulatePaymentResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceSimulatePaymentResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Payment)
-}
-
-func (p *TradeServiceSimulatePaymentResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceSimulatePaymentResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceSimulatePaymentResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceSimulatePaymentResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServicePaymentCallbackArgs struct {
-	Req *PaymentCallbackRequest `thrift:"req,1" frugal:"1,default,PaymentCallbackRequest" json:"req"`
-}
-
-func NewTradeServicePaymentCallbackArgs() *TradeServicePaymentCallbackArgs {
-	return &TradeServicePaymentCallbackArgs{}
-}
-
-func (p *TradeServicePaymentCallbackArgs) InitDefault() {
-}
-
-var TradeServicePaymentCallbackArgs_Req_DEFAULT *PaymentCallbackRequest
-
-func (p *TradeServicePaymentCallbackArgs) GetReq() (v *PaymentCallbackRequest) {
-	if !p.IsSetReq() {
-		return TradeServicePaymentCallbackArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServicePaymentCallbackArgs) SetReq(val *PaymentCallbackRequest) {
-	p.Req = val
-}
-
-func (p *TradeServicePaymentCallbackArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServicePaymentCallbackArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePaymentCallbackArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePaymentCallbackArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServicePaymentCallbackResult struct {
-	Success *PaymentCallbackResponse `thrift:"success,0,optional" frugal:"0,optional,PaymentCallbackResponse" json:"success,omitempty"`
-}
-
-func NewTradeServicePaymentCallbackResult() *TradeServicePaymentCallbackResult {
-	return &TradeServicePaymentCallbackResult{}
-}
-
-func (p *TradeServicePaymentCallbackResult) InitDefault() {
-}
-
-var TradeServicePaymentCallbackResult_Success_DEFAULT *PaymentCallbackResponse
-
-func (p *TradeServicePaymentCallbackResult) GetSuccess() (v *PaymentCallbackResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServicePaymentCallbackResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServicePaymentCallbackResult) SetSuccess(x interface{}) {
-	p.Success = x.(*PaymentCallbackResponse)
-}
-
-func (p *TradeServicePaymentCallbackResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServicePaymentCallbackResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePaymentCallbackResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePaymentCallbackResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceUpsertSKUArgs struct {
-	Req *UpsertSKURequest `thrift:"req,1" frugal:"1,default,UpsertSKURequest" json:"req"`
-}
-
-func NewTradeServiceUpsertSKUArgs() *TradeServiceUpsertSKUArgs {
-	return &TradeServiceUpsertSKUArgs{}
-}
-
-func (p *TradeServiceUpsertSKUArgs) InitDefault() {
-}
-
-var TradeServiceUpsertSKUArgs_Req_DEFAULT *UpsertSKURequest
-
-func (p *TradeServiceUpsertSKUArgs) GetReq() (v *UpsertSKURequest) {
-	if !p.IsSetReq() {
-		return TradeServiceUpsertSKUArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceUpsertSKUArgs) SetReq(val *UpsertSKURequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceUpsertSKUArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceUpsertSKUArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceUpsertSKUArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceUpsertSKUArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceUpsertSKUResult struct {
-	Success *SKU `thrift:"success,0,optional" frugal:"0,optional,SKU" json:"success,omitempty"`
-}
-
-func NewTradeServiceUpsertSKUResult() *TradeServiceUpsertSKUResult {
-	return &TradeServiceUpsertSKUResult{}
-}
-
-func (p *TradeServiceUpsertSKUResult) InitDefault() {
-}
-
-var TradeServiceUpsertSKUResult_Success_DEFAULT *SKU
-
-func (p *TradeServiceUpsertSKUResult) GetSuccess() (v *SKU) {
-	if !p.IsSetSuccess() {
-		return TradeServiceUpsertSKUResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceUpsertSKUResult) SetSuccess(x interface{}) {
-	p.Success = x.(*SKU)
-}
-
-func (p *TradeServiceUpsertSKUResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceUpsertSKUResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceUpsertSKUResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceUpsertSKUResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceGetSKUArgs struct {
-	Req *SKURef `thrift:"req,1" frugal:"1,default,SKURef" json:"req"`
-}
-
-func NewTradeServiceGetSKUArgs() *TradeServiceGetSKUArgs {
-	return &TradeServiceGetSKUArgs{}
-}
-
-func (p *TradeServiceGetSKUArgs) InitDefault() {
-}
-
-var TradeServiceGetSKUArgs_Req_DEFAULT *SKURef
-
-func (p *TradeServiceGetSKUArgs) GetReq() (v *SKURef) {
-	if !p.IsSetReq() {
-		return TradeServiceGetSKUArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceGetSKUArgs) SetReq(val *SKURef) {
-	p.Req = val
-}
-
-func (p *TradeServiceGetSKUArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceGetSKUArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetSKUArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetSKUArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceGetSKUResult struct {
-	Success *SKU `thrift:"success,0,optional" frugal:"0,optional,SKU" json:"success,omitempty"`
-}
-
-func NewTradeServiceGetSKUResult() *TradeServiceGetSKUResult {
-	return &TradeServiceGetSKUResult{}
-}
-
-func (p *TradeServiceGetSKUResult) InitDefault() {
-}
-
-var TradeServiceGetSKUResult_Success_DEFAULT *SKU
-
-func (p *TradeServiceGetSKUResult) GetSuccess() (v *SKU) {
-	if !p.IsSetSuccess() {
-		return TradeServiceGetSKUResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceGetSKUResult) SetSuccess(x interface{}) {
-	p.Success = x.(*SKU)
-}
-
-func (p *TradeServiceGetSKUResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceGetSKUResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetSKUResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetSKUResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceSetStockArgs struct {
-	Req *SetStockRequest `thrift:"req,1" frugal:"1,default,SetStockRequest" json:"req"`
-}
-
-func NewTradeServiceSetStockArgs() *TradeServiceSetStockArgs {
-	return &TradeServiceSetStockArgs{}
-}
-
-func (p *TradeServiceSetStockArgs) InitDefault() {
-}
-
-var TradeServiceSetStockArgs_Req_DEFAULT *SetStockRequest
-
-func (p *TradeServiceSetStockArgs) GetReq() (v *SetStockRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceSetStockArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceSetStockArgs) SetReq(val *SetStockRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceSetStockArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceSetStockArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceSetStockArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceSetStockArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceSetStockResult struct {
-	Success *StockResponse `thrift:"success,0,optional" frugal:"0,optional,StockResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceSetStockResult() *TradeServiceSetStockResult {
-	return &TradeServiceSetStockResult{}
-}
-
-func (p *TradeServiceSetStockResult) InitDefault() {
-}
-
-var TradeServiceSetStockResult_Success_DEFAULT *StockResponse
-
-func (p *TradeServiceSetStockResult) GetSuccess() (v *StockResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceSetStockResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceSetStockResult) SetSuccess(x interface{}) {
-	p.Success = x.(*StockResponse)
-}
-
-func (p *TradeServiceSetStockResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceSetStockResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceSetStockResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceSetStockResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceGetStockArgs struct {
-	Req *SKURef `thrift:"req,1" frugal:"1,default,SKURef" json:"req"`
-}
-
-func NewTradeServiceGetStockArgs() *TradeServiceGetStockArgs {
-	return &TradeServiceGetStockArgs{}
-}
-
-func (p *TradeServiceGetStockArgs) InitDefault() {
-}
-
-var TradeServiceGetStockArgs_Req_DEFAULT *SKURef
-
-func (p *TradeServiceGetStockArgs) GetReq() (v *SKURef) {
-	if !p.IsSetReq() {
-		return TradeServiceGetStockArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceGetStockArgs) SetReq(val *SKURef) {
-	p.Req = val
-}
-
-func (p *TradeServiceGetStockArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceGetStockArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetStockArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetStockArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceGetStockResult struct {
-	Success *StockResponse `thrift:"success,0,optional" frugal:"0,optional,StockResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceGetStockResult() *TradeServiceGetStockResult {
-	return &TradeServiceGetStockResult{}
-}
-
-func (p *TradeServiceGetStockResult) InitDefault() {
-}
-
-var TradeServiceGetStockResult_Success_DEFAULT *StockResponse
-
-func (p *TradeServiceGetStockResult) GetSuccess() (v *StockResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceGetStockResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceGetStockResult) SetSuccess(x interface{}) {
-	p.Success = x.(*StockResponse)
-}
-
-func (p *TradeServiceGetStockResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceGetStockResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetStockResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetStockResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServicePutWarehouseArgs struct {
-	Req *PutWarehouseRequest `thrift:"req,1" frugal:"1,default,PutWarehouseRequest" json:"req"`
-}
-
-func NewTradeServicePutWarehouseArgs() *TradeServicePutWarehouseArgs {
-	return &TradeServicePutWarehouseArgs{}
-}
-
-func (p *TradeServicePutWarehouseArgs) InitDefault() {
-}
-
-var TradeServicePutWarehouseArgs_Req_DEFAULT *PutWarehouseRequest
-
-func (p *TradeServicePutWarehouseArgs) GetReq() (v *PutWarehouseRequest) {
-	if !p.IsSetReq() {
-		return TradeServicePutWarehouseArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServicePutWarehouseArgs) SetReq(val *PutWarehouseRequest) {
-	p.Req = val
-}
-
-func (p *TradeServicePutWarehouseArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServicePutWarehouseArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutWarehouseArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutWarehouseArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServicePutWarehouseResult struct {
-	Success *Warehouse `thrift:"success,0,optional" frugal:"0,optional,Warehouse" json:"success,omitempty"`
-}
-
-func NewTradeServicePutWarehouseResult() *TradeServicePutWarehouseResult {
-	return &TradeServicePutWarehouseResult{}
-}
-
-func (p *TradeServicePutWarehouseResult) InitDefault() {
-}
-
-var TradeServicePutWarehouseResult_Success_DEFAULT *Warehouse
-
-func (p *TradeServicePutWarehouseResult) GetSuccess() (v *Warehouse) {
-	if !p.IsSetSuccess() {
-		return TradeServicePutWarehouseResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServicePutWarehouseResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Warehouse)
-}
-
-func (p *TradeServicePutWarehouseResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServicePutWarehouseResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutWarehouseResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutWarehouseResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceListWarehousesArgs struct {
-	Req *ListWarehousesRequest `thrift:"req,1" frugal:"1,default,ListWarehousesRequest" json:"req"`
-}
-
-func NewTradeServiceListWarehousesArgs() *TradeServiceListWarehousesArgs {
-	return &TradeServiceListWarehousesArgs{}
-}
-
-func (p *TradeServiceListWarehousesArgs) InitDefault() {
-}
-
-var TradeServiceListWarehousesArgs_Req_DEFAULT *ListWarehousesRequest
-
-func (p *TradeServiceListWarehousesArgs) GetReq() (v *ListWarehousesRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceListWarehousesArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceListWarehousesArgs) SetReq(val *ListWarehousesRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceListWarehousesArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceListWarehousesArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListWarehousesArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListWarehousesArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceListWarehousesResult struct {
-	Success *ListWarehousesResponse `thrift:"success,0,optional" frugal:"0,optional,ListWarehousesResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceListWarehousesResult() *TradeServiceListWarehousesResult {
-	return &TradeServiceListWarehousesResult{}
-}
-
-func (p *TradeServiceListWarehousesResult) InitDefault() {
-}
-
-var TradeServiceListWarehousesResult_Success_DEFAULT *ListWarehousesResponse
-
-func (p *TradeServiceListWarehousesResult) GetSuccess() (v *ListWarehousesResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceListWarehousesResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceListWarehousesResult) SetSuccess(x interface{}) {
-	p.Success = x.(*ListWarehousesResponse)
-}
-
-func (p *TradeServiceListWarehousesResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceListWarehousesResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListWarehousesResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListWarehousesResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServicePutShippingTemplateArgs struct {
-	Req *PutShippingTemplateRequest `thrift:"req,1" frugal:"1,default,PutShippingTemplateRequest" json:"req"`
-}
-
-func NewTradeServicePutShippingTemplateArgs() *TradeServicePutShippingTemplateArgs {
-	return &TradeServicePutShippingTemplateArgs{}
-}
-
-func (p *TradeServicePutShippingTemplateArgs) InitDefault() {
-}
-
-var TradeServicePutShippingTemplateArgs_Req_DEFAULT *PutShippingTemplateRequest
-
-func (p *TradeServicePutShippingTemplateArgs) GetReq() (v *PutShippingTemplateRequest) {
-	if !p.IsSetReq() {
-		return TradeServicePutShippingTemplateArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServicePutShippingTemplateArgs) SetReq(val *PutShippingTemplateRequest) {
-	p.Req = val
-}
-
-func (p *TradeServicePutShippingTemplateArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServicePutShippingTemplateArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutShippingTemplateArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutShippingTemplateArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServicePutShippingTemplateResult struct {
-	Success *ShippingTemplate `thrift:"success,0,optional" frugal:"0,optional,ShippingTemplate" json:"success,omitempty"`
-}
-
-func NewTradeServicePutShippingTemplateResult() *TradeServicePutShippingTemplateResult {
-	return &TradeServicePutShippingTemplateResult{}
-}
-
-func (p *TradeServicePutShippingTemplateResult) InitDefault() {
-}
-
-var TradeServicePutShippingTemplateResult_Success_DEFAULT *ShippingTemplate
-
-func (p *TradeServicePutShippingTemplateResult) GetSuccess() (v *ShippingTemplate) {
-	if !p.IsSetSuccess() {
-		return TradeServicePutShippingTemplateResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServicePutShippingTemplateResult) SetSuccess(x interface{}) {
-	p.Success = x.(*ShippingTemplate)
-}
-
-func (p *TradeServicePutShippingTemplateResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServicePutShippingTemplateResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutShippingTemplateResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutShippingTemplateResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceListShippingTemplatesArgs struct {
-	Req *ListShippingTemplatesRequest `thrift:"req,1" frugal:"1,default,ListShippingTemplatesRequest" json:"req"`
-}
-
-func NewTradeServiceListShippingTemplatesArgs() *TradeServiceListShippingTemplatesArgs {
-	return &TradeServiceListShippingTemplatesArgs{}
-}
-
-func (p *TradeServiceListShippingTemplatesArgs) InitDefault() {
-}
-
-var TradeServiceListShippingTemplatesArgs_Req_DEFAULT *ListShippingTemplatesRequest
-
-func (p *TradeServiceListShippingTemplatesArgs) GetReq() (v *ListShippingTemplatesRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceListShippingTemplatesArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceListShippingTemplatesArgs) SetReq(val *ListShippingTemplatesRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceListShippingTemplatesArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceListShippingTemplatesArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListShippingTemplatesArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListShippingTemplatesArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceListShippingTemplatesResult struct {
-	Success *ListShippingTemplatesResponse `thrift:"success,0,optional" frugal:"0,optional,ListShippingTemplatesResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceListShippingTemplatesResult() *TradeServiceListShippingTemplatesResult {
-	return &TradeServiceListShippingTemplatesResult{}
-}
-
-func (p *TradeServiceListShippingTemplatesResult) InitDefault() {
-}
-
-var TradeServiceListShippingTemplatesResult_Success_DEFAULT *ListShippingTemplatesResponse
-
-func (p *TradeServiceListShippingTemplatesResult) GetSuccess() (v *ListShippingTemplatesResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceListShippingTemplatesResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceListShippingTemplatesResult) SetSuccess(x interface{}) {
-	p.Success = x.(*ListShippingTemplatesResponse)
-}
-
-func (p *TradeServiceListShippingTemplatesResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceListShippingTemplatesResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListShippingTemplatesResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListShippingTemplatesResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServicePutPriceListArgs struct {
-	Req *PutPriceListRequest `thrift:"req,1" frugal:"1,default,PutPriceListRequest" json:"req"`
-}
-
-func NewTradeServicePutPriceListArgs() *TradeServicePutPriceListArgs {
-	return &TradeServicePutPriceListArgs{}
-}
-
-func (p *TradeServicePutPriceListArgs) InitDefault() {
-}
-
-var TradeServicePutPriceListArgs_Req_DEFAULT *PutPriceListRequest
-
-func (p *TradeServicePutPriceListArgs) GetReq() (v *PutPriceListRequest) {
-	if !p.IsSetReq() {
-		return TradeServicePutPriceListArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServicePutPriceListArgs) SetReq(val *PutPriceListRequest) {
-	p.Req = val
-}
-
-func (p *TradeServicePutPriceListArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServicePutPriceListArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutPriceListArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutPriceListArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServicePutPriceListResult struct {
-	Success *PriceList `thrift:"success,0,optional" frugal:"0,optional,PriceList" json:"success,omitempty"`
-}
-
-func NewTradeServicePutPriceListResult() *TradeServicePutPriceListResult {
-	return &TradeServicePutPriceListResult{}
-}
-
-func (p *TradeServicePutPriceListResult) InitDefault() {
-}
-
-var TradeServicePutPriceListResult_Success_DEFAULT *PriceList
-
-func (p *TradeServicePutPriceListResult) GetSuccess() (v *PriceList) {
-	if !p.IsSetSuccess() {
-		return TradeServicePutPriceListResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServicePutPriceListResult) SetSuccess(x interface{}) {
-	p.Success = x.(*PriceList)
-}
-
-func (p *TradeServicePutPriceListResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServicePutPriceListResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutPriceListResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutPriceListResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceGetPriceListArgs struct {
-	Req *PriceListRef `thrift:"req,1" frugal:"1,default,PriceListRef" json:"req"`
-}
-
-func NewTradeServiceGetPriceListArgs() *TradeServiceGetPriceListArgs {
-	return &TradeServiceGetPriceListArgs{}
-}
-
-func (p *TradeServiceGetPriceListArgs) InitDefault() {
-}
-
-var TradeServiceGetPriceListArgs_Req_DEFAULT *PriceListRef
-
-func (p *TradeServiceGetPriceListArgs) GetReq() (v *PriceListRef) {
-	if !p.IsSetReq() {
-		return TradeServiceGetPriceListArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceGetPriceListArgs) SetReq(val *PriceListRef) {
-	p.Req = val
-}
-
-func (p *TradeServiceGetPriceListArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceGetPriceListArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetPriceListArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetPriceListArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceGetPriceListResult struct {
-	Success *PriceList `thrift:"success,0,optional" frugal:"0,optional,PriceList" json:"success,omitempty"`
-}
-
-func NewTradeServiceGetPriceListResult() *TradeServiceGetPriceListResult {
-	return &TradeServiceGetPriceListResult{}
-}
-
-func (p *TradeServiceGetPriceListResult) InitDefault() {
-}
-
-var TradeServiceGetPriceListResult_Success_DEFAULT *PriceList
-
-func (p *TradeServiceGetPriceListResult) GetSuccess() (v *PriceList) {
-	if !p.IsSetSuccess() {
-		return TradeServiceGetPriceListResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceGetPriceListResult) SetSuccess(x interface{}) {
-	p.Success = x.(*PriceList)
-}
-
-func (p *TradeServiceGetPriceListResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceGetPriceListResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetPriceListResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetPriceListResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceListPriceListsArgs struct {
-	Req *ListPriceListsRequest `thrift:"req,1" frugal:"1,default,ListPriceListsRequest" json:"req"`
-}
-
-func NewTradeServiceListPriceListsArgs() *TradeServiceListPriceListsArgs {
-	return &TradeServiceListPriceListsArgs{}
-}
-
-func (p *TradeServiceListPriceListsArgs) InitDefault() {
-}
-
-var TradeServiceListPriceListsArgs_Req_DEFAULT *ListPriceListsRequest
-
-func (p *TradeServiceListPriceListsArgs) GetReq() (v *ListPriceListsRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceListPriceListsArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceListPriceListsArgs) SetReq(val *ListPriceListsRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceListPriceListsArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceListPriceListsArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListPriceListsArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListPriceListsArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceListPriceListsResult struct {
-	Success *ListPriceListsResponse `thrift:"success,0,optional" frugal:"0,optional,ListPriceListsResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceListPriceListsResult() *TradeServiceListPriceListsResult {
-	return &TradeServiceListPriceListsResult{}
-}
-
-func (p *TradeServiceListPriceListsResult) InitDefault() {
-}
-
-var TradeServiceListPriceListsResult_Success_DEFAULT *ListPriceListsResponse
-
-func (p *TradeServiceListPriceListsResult) GetSuccess() (v *ListPriceListsResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceListPriceListsResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceListPriceListsResult) SetSuccess(x interface{}) {
-	p.Success = x.(*ListPriceListsResponse)
-}
-
-func (p *TradeServiceListPriceListsResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceListPriceListsResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListPriceListsResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListPriceListsResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceDeletePriceListArgs struct {
-	Req *PriceListRef `thrift:"req,1" frugal:"1,default,PriceListRef" json:"req"`
-}
-
-func NewTradeServiceDeletePriceListArgs() *TradeServiceDeletePriceListArgs {
-	return &TradeServiceDeletePriceListArgs{}
-}
-
-func (p *TradeServiceDeletePriceListArgs) InitDefault() {
-}
-
-var TradeServiceDeletePriceListArgs_Req_DEFAULT *PriceListRef
-
-func (p *TradeServiceDeletePriceListArgs) GetReq() (v *PriceListRef) {
-	if !p.IsSetReq() {
-		return TradeServiceDeletePriceListArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceDeletePriceListArgs) SetReq(val *PriceListRef) {
-	p.Req = val
-}
-
-func (p *TradeServiceDeletePriceListArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceDeletePriceListArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceDeletePriceListArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceDeletePriceListArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceDeletePriceListResult struct {
-	Success *DeletePriceListResponse `thrift:"success,0,optional" frugal:"0,optional,DeletePriceListResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceDeletePriceListResult() *TradeServiceDeletePriceListResult {
-	return &TradeServiceDeletePriceListResult{}
-}
-
-func (p *TradeServiceDeletePriceListResult) InitDefault() {
-}
-
-var TradeServiceDeletePriceListResult_Success_DEFAULT *DeletePriceListResponse
-
-func (p *TradeServiceDeletePriceListResult) GetSuccess() (v *DeletePriceListResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceDeletePriceListResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceDeletePriceListResult) SetSuccess(x interface{}) {
-	p.Success = x.(*DeletePriceListResponse)
-}
-
-func (p *TradeServiceDeletePriceListResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceDeletePriceListResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceDeletePriceListResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceDeletePriceListResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceListExtensionPointsArgs struct {
-	Req *ListPointsRequest `thrift:"req,1" frugal:"1,default,ListPointsRequest" json:"req"`
-}
-
-func NewTradeServiceListExtensionPointsArgs() *TradeServiceListExtensionPointsArgs {
-	return &TradeServiceListExtensionPointsArgs{}
-}
-
-func (p *TradeServiceListExtensionPointsArgs) InitDefault() {
-}
-
-var TradeServiceListExtensionPointsArgs_Req_DEFAULT *ListPointsRequest
-
-func (p *TradeServiceListExtensionPointsArgs) GetReq() (v *ListPointsRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceListExtensionPointsArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceListExtensionPointsArgs) SetReq(val *ListPointsRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceListExtensionPointsArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceListExtensionPointsArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListExtensionPointsArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListExtensionPointsArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceListExtensionPointsResult struct {
-	Success *ListPointsResponse `thrift:"success,0,optional" frugal:"0,optional,ListPointsResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceListExtensionPointsResult() *TradeServiceListExtensionPointsResult {
-	return &TradeServiceListExtensionPointsResult{}
-}
-
-func (p *TradeServiceListExtensionPointsResult) InitDefault() {
-}
-
-var TradeServiceListExtensionPointsResult_Success_DEFAULT *ListPointsResponse
-
-func (p *TradeServiceListExtensionPointsResult) GetSuccess() (v *ListPointsResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceListExtensionPointsResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceListExtensionPointsResult) SetSuccess(x interface{}) {
-	p.Success = x.(*ListPointsResponse)
-}
-
-func (p *TradeServiceListExtensionPointsResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceListExtensionPointsResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListExtensionPointsResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListExtensionPointsResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceValidateScriptArgs struct {
-	Req *ValidateScriptRequest `thrift:"req,1" frugal:"1,default,ValidateScriptRequest" json:"req"`
-}
-
-func NewTradeServiceValidateScriptArgs() *TradeServiceValidateScriptArgs {
-	return &TradeServiceValidateScriptArgs{}
-}
-
-func (p *TradeServiceValidateScriptArgs) InitDefault() {
-}
-
-var TradeServiceValidateScriptArgs_Req_DEFAULT *ValidateScriptRequest
-
-func (p *TradeServiceValidateScriptArgs) GetReq() (v *ValidateScriptRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceValidateScriptArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceValidateScriptArgs) SetReq(val *ValidateScriptRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceValidateScriptArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceValidateScriptArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceValidateScriptArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceValidateScriptArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceValidateScriptResult struct {
-	Success *ValidateScriptResponse `thrift:"success,0,optional" frugal:"0,optional,ValidateScriptResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceValidateScriptResult() *TradeServiceValidateScriptResult {
-	return &TradeServiceValidateScriptResult{}
-}
-
-func (p *TradeServiceValidateScriptResult) InitDefault() {
-}
-
-var TradeServiceValidateScriptResult_Success_DEFAULT *ValidateScriptResponse
-
-func (p *TradeServiceValidateScriptResult) GetSuccess() (v *ValidateScriptResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceValidateScriptResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceValidateScriptResult) SetSuccess(x interface{}) {
-	p.Success = x.(*ValidateScriptResponse)
-}
-
-func (p *TradeServiceValidateScriptResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceValidateScriptResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceValidateScriptResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceValidateScriptResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceUploadScriptArgs struct {
-	Req *UploadScriptRequest `thrift:"req,1" frugal:"1,default,UploadScriptRequest" json:"req"`
-}
-
-func NewTradeServiceUploadScriptArgs() *TradeServiceUploadScriptArgs {
-	return &TradeServiceUploadScriptArgs{}
-}
-
-func (p *TradeServiceUploadScriptArgs) InitDefault() {
-}
-
-var TradeServiceUploadScriptArgs_Req_DEFAULT *UploadScriptRequest
-
-func (p *TradeServiceUploadScriptArgs) GetReq() (v *UploadScriptRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceUploadScriptArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceUploadScriptArgs) SetReq(val *UploadScriptRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceUploadScriptArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceUploadScriptArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceUploadScriptArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceUploadScriptArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceUploadScriptResult struct {
-	Success *ScriptVersion `thrift:"success,0,optional" frugal:"0,optional,ScriptVersion" json:"success,omitempty"`
-}
-
-func NewTradeServiceUploadScriptResult() *TradeServiceUploadScriptResult {
-	return &TradeServiceUploadScriptResult{}
-}
-
-func (p *TradeServiceUploadScriptResult) InitDefault() {
-}
-
-var TradeServiceUploadScriptResult_Success_DEFAULT *ScriptVersion
-
-func (p *TradeServiceUploadScriptResult) GetSuccess() (v *ScriptVersion) {
-	if !p.IsSetSuccess() {
-		return TradeServiceUploadScriptResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceUploadScriptResult) SetSuccess(x interface{}) {
-	p.Success = x.(*ScriptVersion)
-}
-
-func (p *TradeServiceUploadScriptResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceUploadScriptResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceUploadScriptResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceUploadScriptResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceTestRunScriptArgs struct {
-	Req *TestRunScriptRequest `thrift:"req,1" frugal:"1,default,TestRunScriptRequest" json:"req"`
-}
-
-func NewTradeServiceTestRunScriptArgs() *TradeServiceTestRunScriptArgs {
-	return &TradeServiceTestRunScriptArgs{}
-}
-
-func (p *TradeServiceTestRunScriptArgs) InitDefault() {
-}
-
-var TradeServiceTestRunScriptArgs_Req_DEFAULT *TestRunScriptRequest
-
-func (p *TradeServiceTestRunScriptArgs) GetReq() (v *TestRunScriptRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceTestRunScriptArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceTestRunScriptArgs) SetReq(val *TestRunScriptRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceTestRunScriptArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceTestRunScriptArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceTestRunScriptArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceTestRunScriptArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceTestRunScriptResult struct {
-	Success *TestRunScriptResponse `thrift:"success,0,optional" frugal:"0,optional,TestRunScriptResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceTestRunScriptResult() *TradeServiceTestRunScriptResult {
-	return &TradeServiceTestRunScriptResult{}
-}
-
-func (p *TradeServiceTestRunScriptResult) InitDefault() {
-}
-
-var TradeServiceTestRunScriptResult_Success_DEFAULT *TestRunScriptResponse
-
-func (p *TradeServiceTestRunScriptResult) GetSuccess() (v *TestRunScriptResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceTestRunScriptResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceTestRunScriptResult) SetSuccess(x interface{}) {
-	p.Success = x.(*TestRunScriptResponse)
-}
-
-func (p *TradeServiceTestRunScriptResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceTestRunScriptResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceTestRunScriptResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceTestRunScriptResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServicePublishScriptArgs struct {
-	Req *PublishScriptRequest `thrift:"req,1" frugal:"1,default,PublishScriptRequest" json:"req"`
-}
-
-func NewTradeServicePublishScriptArgs() *TradeServicePublishScriptArgs {
-	return &TradeServicePublishScriptArgs{}
-}
-
-func (p *TradeServicePublishScriptArgs) InitDefault() {
-}
-
-var TradeServicePublishScriptArgs_Req_DEFAULT *PublishScriptRequest
-
-func (p *TradeServicePublishScriptArgs) GetReq() (v *PublishScriptRequest) {
-	if !p.IsSetReq() {
-		return TradeServicePublishScriptArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServicePublishScriptArgs) SetReq(val *PublishScriptRequest) {
-	p.Req = val
-}
-
-func (p *TradeServicePublishScriptArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServicePublishScriptArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePublishScriptArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePublishScriptArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServicePublishScriptResult struct {
-	Success *Publication `thrift:"success,0,optional" frugal:"0,optional,Publication" json:"success,omitempty"`
-}
-
-func NewTradeServicePublishScriptResult() *TradeServicePublishScriptResult {
-	return &TradeServicePublishScriptResult{}
-}
-
-func (p *TradeServicePublishScriptResult) InitDefault() {
-}
-
-var TradeServicePublishScriptResult_Success_DEFAULT *Publication
-
-func (p *TradeServicePublishScriptResult) GetSuccess() (v *Publication) {
-	if !p.IsSetSuccess() {
-		return TradeServicePublishScriptResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServicePublishScriptResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Publication)
-}
-
-func (p *TradeServicePublishScriptResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServicePublishScriptResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePublishScriptResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePublishScriptResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceRollbackScriptArgs struct {
-	Req *RollbackScriptRequest `thrift:"req,1" frugal:"1,default,RollbackScriptRequest" json:"req"`
-}
-
-func NewTradeServiceRollbackScriptArgs() *TradeServiceRollbackScriptArgs {
-	return &TradeServiceRollbackScriptArgs{}
-}
-
-func (p *TradeServiceRollbackScriptArgs) InitDefault() {
-}
-
-var TradeServiceRollbackScriptArgs_Req_DEFAULT *RollbackScriptRequest
-
-func (p *TradeServiceRollbackScriptArgs) GetReq() (v *RollbackScriptRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceRollbackScriptArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceRollbackScriptArgs) SetReq(val *RollbackScriptRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceRollbackScriptArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceRollbackScriptArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceRollbackScriptArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceRollbackScriptArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceRollbackScriptResult struct {
-	Success *RollbackScriptResponse `thrift:"success,0,optional" frugal:"0,optional,RollbackScriptResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceRollbackScriptResult() *TradeServiceRollbackScriptResult {
-	return &TradeServiceRollbackScriptResult{}
-}
-
-func (p *TradeServiceRollbackScriptResult) InitDefault() {
-}
-
-var TradeServiceRollbackScriptResult_Success_DEFAULT *RollbackScriptResponse
-
-func (p *TradeServiceRollbackScriptResult) GetSuccess() (v *RollbackScriptResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceRollbackScriptResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceRollbackScriptResult) SetSuccess(x interface{}) {
-	p.Success = x.(*RollbackScriptResponse)
-}
-
-func (p *TradeServiceRollbackScriptResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceRollbackScriptResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceRollbackScriptResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceRollbackScriptResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceListScriptVersionsArgs struct {
-	Req *ListScriptVersionsRequest `thrift:"req,1" frugal:"1,default,ListScriptVersionsRequest" json:"req"`
-}
-
-func NewTradeServiceListScriptVersionsArgs() *TradeServiceListScriptVersionsArgs {
-	return &TradeServiceListScriptVersionsArgs{}
-}
-
-func (p *TradeServiceListScriptVersionsArgs) InitDefault() {
-}
-
-var TradeServiceListScriptVersionsArgs_Req_DEFAULT *ListScriptVersionsRequest
-
-func (p *TradeServiceListScriptVersionsArgs) GetReq() (v *ListScriptVersionsRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceListScriptVersionsArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceListScriptVersionsArgs) SetReq(val *ListScriptVersionsRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceListScriptVersionsArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceListScriptVersionsArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListScriptVersionsArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListScriptVersionsArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceListScriptVersionsResult struct {
-	Success *ListScriptVersionsResponse `thrift:"success,0,optional" frugal:"0,optional,ListScriptVersionsResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceListScriptVersionsResult() *TradeServiceListScriptVersionsResult {
-	return &TradeServiceListScriptVersionsResult{}
-}
-
-func (p *TradeServiceListScriptVersionsResult) InitDefault() {
-}
-
-var TradeServiceListScriptVersionsResult_Success_DEFAULT *ListScriptVersionsResponse
-
-func (p *TradeServiceListScriptVersionsResult) GetSuccess() (v *ListScriptVersionsResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceListScriptVersionsResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceListScriptVersionsResult) SetSuccess(x interface{}) {
-	p.Success = x.(*ListScriptVersionsResponse)
-}
-
-func (p *TradeServiceListScriptVersionsResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceListScriptVersionsResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListScriptVersionsResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListScriptVersionsResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceListPublicationsArgs struct {
-	Req *ListPublicationsRequest `thrift:"req,1" frugal:"1,default,ListPublicationsRequest" json:"req"`
-}
-
-func NewTradeServiceListPublicationsArgs() *TradeServiceListPublicationsArgs {
-	return &TradeServiceListPublicationsArgs{}
-}
-
-func (p *TradeServiceListPublicationsArgs) InitDefault() {
-}
-
-var TradeServiceListPublicationsArgs_Req_DEFAULT *ListPublicationsRequest
-
-func (p *TradeServiceListPublicationsArgs) GetReq() (v *ListPublicationsRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceListPublicationsArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceListPublicationsArgs) SetReq(val *ListPublicationsRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceListPublicationsArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceListPublicationsArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListPublicationsArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListPublicationsArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceListPublicationsResult struct {
-	Success *ListPublicationsResponse `thrift:"success,0,optional" frugal:"0,optional,ListPublicationsResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceListPublicationsResult() *TradeServiceListPublicationsResult {
-	return &TradeServiceListPublicationsResult{}
-}
-
-func (p *TradeServiceListPublicationsResult) InitDefault() {
-}
-
-var TradeServiceListPublicationsResult_Success_DEFAULT *ListPublicationsResponse
-
-func (p *TradeServiceListPublicationsResult) GetSuccess() (v *ListPublicationsResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceListPublicationsResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceListPublicationsResult) SetSuccess(x interface{}) {
-	p.Success = x.(*ListPublicationsResponse)
-}
-
-func (p *TradeServiceListPublicationsResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceListPublicationsResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListPublicationsResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListPublicationsResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceOrderScriptRunsArgs struct {
-	Req *OrderScriptRunsRequest `thrift:"req,1" frugal:"1,default,OrderScriptRunsRequest" json:"req"`
-}
-
-func NewTradeServiceOrderScriptRunsArgs() *TradeServiceOrderScriptRunsArgs {
-	return &TradeServiceOrderScriptRunsArgs{}
-}
-
-func (p *TradeServiceOrderScriptRunsArgs) InitDefault() {
-}
-
-var TradeServiceOrderScriptRunsArgs_Req_DEFAULT *OrderScriptRunsRequest
-
-func (p *TradeServiceOrderScriptRunsArgs) GetReq() (v *OrderScriptRunsRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceOrderScriptRunsArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceOrderScriptRunsArgs) SetReq(val *OrderScriptRunsRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceOrderScriptRunsArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceOrderScriptRunsArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceOrderScriptRunsArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceOrderScriptRunsArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceOrderScriptRunsResult struct {
-	Success *OrderScriptRunsResponse `thrift:"success,0,optional" frugal:"0,optional,OrderScriptRunsResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceOrderScriptRunsResult() *TradeServiceOrderScriptRunsResult {
-	return &TradeServiceOrderScriptRunsResult{}
-}
-
-func (p *TradeServiceOrderScriptRunsResult) InitDefault() {
-}
-
-var TradeServiceOrderScriptRunsResult_Success_DEFAULT *OrderScriptRunsResponse
-
-func (p *TradeServiceOrderScriptRunsResult) GetSuccess() (v *OrderScriptRunsResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceOrderScriptRunsResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceOrderScriptRunsResult) SetSuccess(x interface{}) {
-	p.Success = x.(*OrderScriptRunsResponse)
-}
-
-func (p *TradeServiceOrderScriptRunsResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceOrderScriptRunsResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceOrderScriptRunsResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceOrderScriptRunsResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceRegisterFrontendArgs struct {
-	Req *RegisterFrontendRequest `thrift:"req,1" frugal:"1,default,RegisterFrontendRequest" json:"req"`
-}
-
-func NewTradeServiceRegisterFrontendArgs() *TradeServiceRegisterFrontendArgs {
-	return &TradeServiceRegisterFrontendArgs{}
-}
-
-func (p *TradeServiceRegisterFrontendArgs) InitDefault() {
-}
-
-var TradeServiceRegisterFrontendArgs_Req_DEFAULT *RegisterFrontendRequest
-
-func (p *TradeServiceRegisterFrontendArgs) GetReq() (v *RegisterFrontendRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceRegisterFrontendArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceRegisterFrontendArgs) SetReq(val *RegisterFrontendRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceRegisterFrontendArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceRegisterFrontendArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceRegisterFrontendArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceRegisterFrontendArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceRegisterFrontendResult struct {
-	Success *Frontend `thrift:"success,0,optional" frugal:"0,optional,Frontend" json:"success,omitempty"`
-}
-
-func NewTradeServiceRegisterFrontendResult() *TradeServiceRegisterFrontendResult {
-	return &TradeServiceRegisterFrontendResult{}
-}
-
-func (p *TradeServiceRegisterFrontendResult) InitDefault() {
-}
-
-var TradeServiceRegisterFrontendResult_Success_DEFAULT *Frontend
-
-func (p *TradeServiceRegisterFrontendResult) GetSuccess() (v *Frontend) {
-	if !p.IsSetSuccess() {
-		return TradeServiceRegisterFrontendResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceRegisterFrontendResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Frontend)
-}
-
-func (p *TradeServiceRegisterFrontendResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceRegisterFrontendResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceRegisterFrontendResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceRegisterFrontendResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceListFrontendsArgs struct {
-	Req *ListFrontendsRequest `thrift:"req,1" frugal:"1,default,ListFrontendsRequest" json:"req"`
-}
-
-func NewTradeServiceListFrontendsArgs() *TradeServiceListFrontendsArgs {
-	return &TradeServiceListFrontendsArgs{}
-}
-
-func (p *TradeServiceListFrontendsArgs) InitDefault() {
-}
-
-var TradeServiceListFrontendsArgs_Req_DEFAULT *ListFrontendsRequest
-
-func (p *TradeServiceListFrontendsArgs) GetReq() (v *ListFrontendsRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceListFrontendsArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceListFrontendsArgs) SetReq(val *ListFrontendsRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceListFrontendsArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceListFrontendsArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListFrontendsArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListFrontendsArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceListFrontendsResult struct {
-	Success *ListFrontendsResponse `thrift:"success,0,optional" frugal:"0,optional,ListFrontendsResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceListFrontendsResult() *TradeServiceListFrontendsResult {
-	return &TradeServiceListFrontendsResult{}
-}
-
-func (p *TradeServiceListFrontendsResult) InitDefault() {
-}
-
-var TradeServiceListFrontendsResult_Success_DEFAULT *ListFrontendsResponse
-
-func (p *TradeServiceListFrontendsResult) GetSuccess() (v *ListFrontendsResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceListFrontendsResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceListFrontendsResult) SetSuccess(x interface{}) {
-	p.Success = x.(*ListFrontendsResponse)
-}
-
-func (p *TradeServiceListFrontendsResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceListFrontendsResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListFrontendsResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListFrontendsResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServicePutPromotionArgs struct {
-	Req *PutPromotionRequest `thrift:"req,1" frugal:"1,default,PutPromotionRequest" json:"req"`
-}
-
-func NewTradeServicePutPromotionArgs() *TradeServicePutPromotionArgs {
-	return &TradeServicePutPromotionArgs{}
-}
-
-func (p *TradeServicePutPromotionArgs) InitDefault() {
-}
-
-var TradeServicePutPromotionArgs_Req_DEFAULT *PutPromotionRequest
-
-func (p *TradeServicePutPromotionArgs) GetReq() (v *PutPromotionRequest) {
-	if !p.IsSetReq() {
-		return TradeServicePutPromotionArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServicePutPromotionArgs) SetReq(val *PutPromotionRequest) {
-	p.Req = val
-}
-
-func (p *TradeServicePutPromotionArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServicePutPromotionArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutPromotionArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutPromotionArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServicePutPromotionResult struct {
-	Success *Promotion `thrift:"success,0,optional" frugal:"0,optional,Promotion" json:"success,omitempty"`
-}
-
-func NewTradeServicePutPromotionResult() *TradeServicePutPromotionResult {
-	return &TradeServicePutPromotionResult{}
-}
-
-func (p *TradeServicePutPromotionResult) InitDefault() {
-}
-
-var TradeServicePutPromotionResult_Success_DEFAULT *Promotion
-
-func (p *TradeServicePutPromotionResult) GetSuccess() (v *Promotion) {
-	if !p.IsSetSuccess() {
-		return TradeServicePutPromotionResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServicePutPromotionResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Promotion)
-}
-
-func (p *TradeServicePutPromotionResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServicePutPromotionResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutPromotionResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutPromotionResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceGetPromotionArgs struct {
-	Req *PromotionRef `thrift:"req,1" frugal:"1,default,PromotionRef" json:"req"`
-}
-
-func NewTradeServiceGetPromotionArgs() *TradeServiceGetPromotionArgs {
-	return &TradeServiceGetPromotionArgs{}
-}
-
-func (p *TradeServiceGetPromotionArgs) InitDefault() {
-}
-
-var TradeServiceGetPromotionArgs_Req_DEFAULT *PromotionRef
-
-func (p *TradeServiceGetPromotionArgs) GetReq() (v *PromotionRef) {
-	if !p.IsSetReq() {
-		return TradeServiceGetPromotionArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceGetPromotionArgs) SetReq(val *PromotionRef) {
-	p.Req = val
-}
-
-func (p *TradeServiceGetPromotionArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceGetPromotionArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetPromotionArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetPromotionArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceGetPromotionResult struct {
-	Success *Promotion `thrift:"success,0,optional" frugal:"0,optional,Promotion" json:"success,omitempty"`
-}
-
-func NewTradeServiceGetPromotionResult() *TradeServiceGetPromotionResult {
-	return &TradeServiceGetPromotionResult{}
-}
-
-func (p *TradeServiceGetPromotionResult) InitDefault() {
-}
-
-var TradeServiceGetPromotionResult_Success_DEFAULT *Promotion
-
-func (p *TradeServiceGetPromotionResult) GetSuccess() (v *Promotion) {
-	if !p.IsSetSuccess() {
-		return TradeServiceGetPromotionResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceGetPromotionResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Promotion)
-}
-
-func (p *TradeServiceGetPromotionResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceGetPromotionResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetPromotionResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetPromotionResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceListPromotionsArgs struct {
-	Req *ListPromotionsRequest `thrift:"req,1" frugal:"1,default,ListPromotionsRequest" json:"req"`
-}
-
-func NewTradeServiceListPromotionsArgs() *TradeServiceListPromotionsArgs {
-	return &TradeServiceListPromotionsArgs{}
-}
-
-func (p *TradeServiceListPromotionsArgs) InitDefault() {
-}
-
-var TradeServiceListPromotionsArgs_Req_DEFAULT *ListPromotionsRequest
-
-func (p *TradeServiceListPromotionsArgs) GetReq() (v *ListPromotionsRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceListPromotionsArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceListPromotionsArgs) SetReq(val *ListPromotionsRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceListPromotionsArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceListPromotionsArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListPromotionsArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListPromotionsArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceListPromotionsResult struct {
-	Success *ListPromotionsResponse `thrift:"success,0,optional" frugal:"0,optional,ListPromotionsResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceListPromotionsResult() *TradeServiceListPromotionsResult {
-	return &TradeServiceListPromotionsResult{}
-}
-
-func (p *TradeServiceListPromotionsResult) InitDefault() {
-}
-
-var TradeServiceListPromotionsResult_Success_DEFAULT *ListPromotionsResponse
-
-func (p *TradeServiceListPromotionsResult) GetSuccess() (v *ListPromotionsResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceListPromotionsResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceListPromotionsResult) SetSuccess(x interface{}) {
-	p.Success = x.(*ListPromotionsResponse)
-}
-
-func (p *TradeServiceListPromotionsResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceListPromotionsResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListPromotionsResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListPromotionsResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServicePutCouponArgs struct {
-	Req *PutCouponRequest `thrift:"req,1" frugal:"1,default,PutCouponRequest" json:"req"`
-}
-
-func NewTradeServicePutCouponArgs() *TradeServicePutCouponArgs {
-	return &TradeServicePutCouponArgs{}
-}
-
-func (p *TradeServicePutCouponArgs) InitDefault() {
-}
-
-var TradeServicePutCouponArgs_Req_DEFAULT *PutCouponRequest
-
-func (p *TradeServicePutCouponArgs) GetReq() (v *PutCouponRequest) {
-	if !p.IsSetReq() {
-		return TradeServicePutCouponArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServicePutCouponArgs) SetReq(val *PutCouponRequest) {
-	p.Req = val
-}
-
-func (p *TradeServicePutCouponArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServicePutCouponArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutCouponArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutCouponArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServicePutCouponResult struct {
-	Success *Coupon `thrift:"success,0,optional" frugal:"0,optional,Coupon" json:"success,omitempty"`
-}
-
-func NewTradeServicePutCouponResult() *TradeServicePutCouponResult {
-	return &TradeServicePutCouponResult{}
-}
-
-func (p *TradeServicePutCouponResult) InitDefault() {
-}
-
-var TradeServicePutCouponResult_Success_DEFAULT *Coupon
-
-func (p *TradeServicePutCouponResult) GetSuccess() (v *Coupon) {
-	if !p.IsSetSuccess() {
-		return TradeServicePutCouponResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServicePutCouponResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Coupon)
-}
-
-func (p *TradeServicePutCouponResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServicePutCouponResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutCouponResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutCouponResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceGetCouponArgs struct {
-	Req *CouponRef `thrift:"req,1" frugal:"1,default,CouponRef" json:"req"`
-}
-
-func NewTradeServiceGetCouponArgs() *TradeServiceGetCouponArgs {
-	return &TradeServiceGetCouponArgs{}
-}
-
-func (p *TradeServiceGetCouponArgs) InitDefault() {
-}
-
-var TradeServiceGetCouponArgs_Req_DEFAULT *CouponRef
-
-func (p *TradeServiceGetCouponArgs) GetReq() (v *CouponRef) {
-	if !p.IsSetReq() {
-		return TradeServiceGetCouponArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceGetCouponArgs) SetReq(val *CouponRef) {
-	p.Req = val
-}
-
-func (p *TradeServiceGetCouponArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceGetCouponArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetCouponArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetCouponArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceGetCouponResult struct {
-	Success *Coupon `thrift:"success,0,optional" frugal:"0,optional,Coupon" json:"success,omitempty"`
-}
-
-func NewTradeServiceGetCouponResult() *TradeServiceGetCouponResult {
-	return &TradeServiceGetCouponResult{}
-}
-
-func (p *TradeServiceGetCouponResult) InitDefault() {
-}
-
-var TradeServiceGetCouponResult_Success_DEFAULT *Coupon
-
-func (p *TradeServiceGetCouponResult) GetSuccess() (v *Coupon) {
-	if !p.IsSetSuccess() {
-		return TradeServiceGetCouponResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceGetCouponResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Coupon)
-}
-
-func (p *TradeServiceGetCouponResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceGetCouponResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetCouponResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetCouponResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServicePutCampaignArgs struct {
-	Req *PutCampaignRequest `thrift:"req,1" frugal:"1,default,PutCampaignRequest" json:"req"`
-}
-
-func NewTradeServicePutCampaignArgs() *TradeServicePutCampaignArgs {
-	return &TradeServicePutCampaignArgs{}
-}
-
-func (p *TradeServicePutCampaignArgs) InitDefault() {
-}
-
-var TradeServicePutCampaignArgs_Req_DEFAULT *PutCampaignRequest
-
-func (p *TradeServicePutCampaignArgs) GetReq() (v *PutCampaignRequest) {
-	if !p.IsSetReq() {
-		return TradeServicePutCampaignArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServicePutCampaignArgs) SetReq(val *PutCampaignRequest) {
-	p.Req = val
-}
-
-func (p *TradeServicePutCampaignArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServicePutCampaignArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutCampaignArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutCampaignArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServicePutCampaignResult struct {
-	Success *Campaign `thrift:"success,0,optional" frugal:"0,optional,Campaign" json:"success,omitempty"`
-}
-
-func NewTradeServicePutCampaignResult() *TradeServicePutCampaignResult {
-	return &TradeServicePutCampaignResult{}
-}
-
-func (p *TradeServicePutCampaignResult) InitDefault() {
-}
-
-var TradeServicePutCampaignResult_Success_DEFAULT *Campaign
-
-func (p *TradeServicePutCampaignResult) GetSuccess() (v *Campaign) {
-	if !p.IsSetSuccess() {
-		return TradeServicePutCampaignResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServicePutCampaignResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Campaign)
-}
-
-func (p *TradeServicePutCampaignResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServicePutCampaignResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutCampaignResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutCampaignResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceGetCampaignArgs struct {
-	Req *CampaignRef `thrift:"req,1" frugal:"1,default,CampaignRef" json:"req"`
-}
-
-func NewTradeServiceGetCampaignArgs() *TradeServiceGetCampaignArgs {
-	return &TradeServiceGetCampaignArgs{}
-}
-
-func (p *TradeServiceGetCampaignArgs) InitDefault() {
-}
-
-var TradeServiceGetCampaignArgs_Req_DEFAULT *CampaignRef
-
-func (p *TradeServiceGetCampaignArgs) GetReq() (v *CampaignRef) {
-	if !p.IsSetReq() {
-		return TradeServiceGetCampaignArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceGetCampaignArgs) SetReq(val *CampaignRef) {
-	p.Req = val
-}
-
-func (p *TradeServiceGetCampaignArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceGetCampaignArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetCampaignArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetCampaignArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceGetCampaignResult struct {
-	Success *Campaign `thrift:"success,0,optional" frugal:"0,optional,Campaign" json:"success,omitempty"`
-}
-
-func NewTradeServiceGetCampaignResult() *TradeServiceGetCampaignResult {
-	return &TradeServiceGetCampaignResult{}
-}
-
-func (p *TradeServiceGetCampaignResult) InitDefault() {
-}
-
-var TradeServiceGetCampaignResult_Success_DEFAULT *Campaign
-
-func (p *TradeServiceGetCampaignResult) GetSuccess() (v *Campaign) {
-	if !p.IsSetSuccess() {
-		return TradeServiceGetCampaignResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceGetCampaignResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Campaign)
-}
-
-func (p *TradeServiceGetCampaignResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceGetCampaignResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetCampaignResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetCampaignResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServicePutLimitRuleArgs struct {
-	Req *PutLimitRuleRequest `thrift:"req,1" frugal:"1,default,PutLimitRuleRequest" json:"req"`
-}
-
-func NewTradeServicePutLimitRuleArgs() *TradeServicePutLimitRuleArgs {
-	return &TradeServicePutLimitRuleArgs{}
-}
-
-func (p *TradeServicePutLimitRuleArgs) InitDefault() {
-}
-
-var TradeServicePutLimitRuleArgs_Req_DEFAULT *PutLimitRuleRequest
-
-func (p *TradeServicePutLimitRuleArgs) GetReq() (v *PutLimitRuleRequest) {
-	if !p.IsSetReq() {
-		return TradeServicePutLimitRuleArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServicePutLimitRuleArgs) SetReq(val *PutLimitRuleRequest) {
-	p.Req = val
-}
-
-func (p *TradeServicePutLimitRuleArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServicePutLimitRuleArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutLimitRuleArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutLimitRuleArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServicePutLimitRuleResult struct {
-	Success *LimitRule `thrift:"success,0,optional" frugal:"0,optional,LimitRule" json:"success,omitempty"`
-}
-
-func NewTradeServicePutLimitRuleResult() *TradeServicePutLimitRuleResult {
-	return &TradeServicePutLimitRuleResult{}
-}
-
-func (p *TradeServicePutLimitRuleResult) InitDefault() {
-}
-
-var TradeServicePutLimitRuleResult_Success_DEFAULT *LimitRule
-
-func (p *TradeServicePutLimitRuleResult) GetSuccess() (v *LimitRule) {
-	if !p.IsSetSuccess() {
-		return TradeServicePutLimitRuleResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServicePutLimitRuleResult) SetSuccess(x interface{}) {
-	p.Success = x.(*LimitRule)
-}
-
-func (p *TradeServicePutLimitRuleResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServicePutLimitRuleResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutLimitRuleResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutLimitRuleResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceGetLimitRuleArgs struct {
-	Req *LimitRuleRef `thrift:"req,1" frugal:"1,default,LimitRuleRef" json:"req"`
-}
-
-func NewTradeServiceGetLimitRuleArgs() *TradeServiceGetLimitRuleArgs {
-	return &TradeServiceGetLimitRuleArgs{}
-}
-
-func (p *TradeServiceGetLimitRuleArgs) InitDefault() {
-}
-
-var TradeServiceGetLimitRuleArgs_Req_DEFAULT *LimitRuleRef
-
-func (p *TradeServiceGetLimitRuleArgs) GetReq() (v *LimitRuleRef) {
-	if !p.IsSetReq() {
-		return TradeServiceGetLimitRuleArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceGetLimitRuleArgs) SetReq(val *LimitRuleRef) {
-	p.Req = val
-}
-
-func (p *TradeServiceGetLimitRuleArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceGetLimitRuleArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetLimitRuleArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetLimitRuleArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceGetLimitRuleResult struct {
-	Success *LimitRule `thrift:"success,0,optional" frugal:"0,optional,LimitRule" json:"success,omitempty"`
-}
-
-func NewTradeServiceGetLimitRuleResult() *TradeServiceGetLimitRuleResult {
-	return &TradeServiceGetLimitRuleResult{}
-}
-
-func (p *TradeServiceGetLimitRuleResult) InitDefault() {
-}
-
-var TradeServiceGetLimitRuleResult_Success_DEFAULT *LimitRule
-
-func (p *TradeServiceGetLimitRuleResult) GetSuccess() (v *LimitRule) {
-	if !p.IsSetSuccess() {
-		return TradeServiceGetLimitRuleResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceGetLimitRuleResult) SetSuccess(x interface{}) {
-	p.Success = x.(*LimitRule)
-}
-
-func (p *TradeServiceGetLimitRuleResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceGetLimitRuleResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetLimitRuleResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetLimitRuleResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceListLimitRulesArgs struct {
-	Req *ListLimitRulesRequest `thrift:"req,1" frugal:"1,default,ListLimitRulesRequest" json:"req"`
-}
-
-func NewTradeServiceListLimitRulesArgs() *TradeServiceListLimitRulesArgs {
-	return &TradeServiceListLimitRulesArgs{}
-}
-
-func (p *TradeServiceListLimitRulesArgs) InitDefault() {
-}
-
-var TradeServiceListLimitRulesArgs_Req_DEFAULT *ListLimitRulesRequest
-
-func (p *TradeServiceListLimitRulesArgs) GetReq() (v *ListLimitRulesRequest) {
-	if !p.IsSetReq() {
-		return TradeServiceListLimitRulesArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceListLimitRulesArgs) SetReq(val *ListLimitRulesRequest) {
-	p.Req = val
-}
-
-func (p *TradeServiceListLimitRulesArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceListLimitRulesArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListLimitRulesArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListLimitRulesArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceListLimitRulesResult struct {
-	Success *ListLimitRulesResponse `thrift:"success,0,optional" frugal:"0,optional,ListLimitRulesResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceListLimitRulesResult() *TradeServiceListLimitRulesResult {
-	return &TradeServiceListLimitRulesResult{}
-}
-
-func (p *TradeServiceListLimitRulesResult) InitDefault() {
-}
-
-var TradeServiceListLimitRulesResult_Success_DEFAULT *ListLimitRulesResponse
-
-func (p *TradeServiceListLimitRulesResult) GetSuccess() (v *ListLimitRulesResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceListLimitRulesResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceListLimitRulesResult) SetSuccess(x interface{}) {
-	p.Success = x.(*ListLimitRulesResponse)
-}
-
-func (p *TradeServiceListLimitRulesResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceListLimitRulesResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceListLimitRulesResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceListLimitRulesResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServicePutPresaleArgs struct {
-	Req *PutPresaleRequest `thrift:"req,1" frugal:"1,default,PutPresaleRequest" json:"req"`
-}
-
-func NewTradeServicePutPresaleArgs() *TradeServicePutPresaleArgs {
-	return &TradeServicePutPresaleArgs{}
-}
-
-func (p *TradeServicePutPresaleArgs) InitDefault() {
-}
-
-var TradeServicePutPresaleArgs_Req_DEFAULT *PutPresaleRequest
-
-func (p *TradeServicePutPresaleArgs) GetReq() (v *PutPresaleRequest) {
-	if !p.IsSetReq() {
-		return TradeServicePutPresaleArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServicePutPresaleArgs) SetReq(val *PutPresaleRequest) {
-	p.Req = val
-}
-
-func (p *TradeServicePutPresaleArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServicePutPresaleArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutPresaleArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutPresaleArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServicePutPresaleResult struct {
-	Success *PresaleCampaign `thrift:"success,0,optional" frugal:"0,optional,PresaleCampaign" json:"success,omitempty"`
-}
-
-func NewTradeServicePutPresaleResult() *TradeServicePutPresaleResult {
-	return &TradeServicePutPresaleResult{}
-}
-
-func (p *TradeServicePutPresaleResult) InitDefault() {
-}
-
-var TradeServicePutPresaleResult_Success_DEFAULT *PresaleCampaign
-
-func (p *TradeServicePutPresaleResult) GetSuccess() (v *PresaleCampaign) {
-	if !p.IsSetSuccess() {
-		return TradeServicePutPresaleResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServicePutPresaleResult) SetSuccess(x interface{}) {
-	p.Success = x.(*PresaleCampaign)
-}
-
-func (p *TradeServicePutPresaleResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServicePutPresaleResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServicePutPresaleResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServicePutPresaleResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceGetPresaleArgs struct {
-	Req *PresaleRef `thrift:"req,1" frugal:"1,default,PresaleRef" json:"req"`
-}
-
-func NewTradeServiceGetPresaleArgs() *TradeServiceGetPresaleArgs {
-	return &TradeServiceGetPresaleArgs{}
-}
-
-func (p *TradeServiceGetPresaleArgs) InitDefault() {
-}
-
-var TradeServiceGetPresaleArgs_Req_DEFAULT *PresaleRef
-
-func (p *TradeServiceGetPresaleArgs) GetReq() (v *PresaleRef) {
-	if !p.IsSetReq() {
-		return TradeServiceGetPresaleArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceGetPresaleArgs) SetReq(val *PresaleRef) {
-	p.Req = val
-}
-
-func (p *TradeServiceGetPresaleArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceGetPresaleArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetPresaleArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetPresaleArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceGetPresaleResult struct {
-	Success *PresaleCampaign `thrift:"success,0,optional" frugal:"0,optional,PresaleCampaign" json:"success,omitempty"`
-}
-
-func NewTradeServiceGetPresaleResult() *TradeServiceGetPresaleResult {
-	return &TradeServiceGetPresaleResult{}
-}
-
-func (p *TradeServiceGetPresaleResult) InitDefault() {
-}
-
-var TradeServiceGetPresaleResult_Success_DEFAULT *PresaleCampaign
-
-func (p *TradeServiceGetPresaleResult) GetSuccess() (v *PresaleCampaign) {
-	if !p.IsSetSuccess() {
-		return TradeServiceGetPresaleResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceGetPresaleResult) SetSuccess(x interface{}) {
-	p.Success = x.(*PresaleCampaign)
-}
-
-func (p *TradeServiceGetPresaleResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceGetPresaleResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceGetPresaleResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceGetPresaleResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServiceCancelPresaleArgs struct {
-	Req *PresaleRef `thrift:"req,1" frugal:"1,default,PresaleRef" json:"req"`
-}
-
-func NewTradeServiceCancelPresaleArgs() *TradeServiceCancelPresaleArgs {
-	return &TradeServiceCancelPresaleArgs{}
-}
-
-func (p *TradeServiceCancelPresaleArgs) InitDefault() {
-}
-
-var TradeServiceCancelPresaleArgs_Req_DEFAULT *PresaleRef
-
-func (p *TradeServiceCancelPresaleArgs) GetReq() (v *PresaleRef) {
-	if !p.IsSetReq() {
-		return TradeServiceCancelPresaleArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *TradeServiceCancelPresaleArgs) SetReq(val *PresaleRef) {
-	p.Req = val
-}
-
-func (p *TradeServiceCancelPresaleArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *TradeServiceCancelPresaleArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceCancelPresaleArgs(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceCancelPresaleArgs = map[int16]string{
-	1: "req",
-}
-
-type TradeServiceCancelPresaleResult struct {
-	Success *CancelPresaleResponse `thrift:"success,0,optional" frugal:"0,optional,CancelPresaleResponse" json:"success,omitempty"`
-}
-
-func NewTradeServiceCancelPresaleResult() *TradeServiceCancelPresaleResult {
-	return &TradeServiceCancelPresaleResult{}
-}
-
-func (p *TradeServiceCancelPresaleResult) InitDefault() {
-}
-
-var TradeServiceCancelPresaleResult_Success_DEFAULT *CancelPresaleResponse
-
-func (p *TradeServiceCancelPresaleResult) GetSuccess() (v *CancelPresaleResponse) {
-	if !p.IsSetSuccess() {
-		return TradeServiceCancelPresaleResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *TradeServiceCancelPresaleResult) SetSuccess(x interface{}) {
-	p.Success = x.(*CancelPresaleResponse)
-}
-
-func (p *TradeServiceCancelPresaleResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *TradeServiceCancelPresaleResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("TradeServiceCancelPresaleResult(%+v)", *p)
-}
-
-var fieldIDToName_TradeServiceCancelPresaleResult = map[int16]string{
-	0: "success",
-}
-
-type TradeServicePutCodRulesArgs struct {
+type CodAdminPutCodRulesArgs struct {
 	Req *PutCodRulesRequest `thrift:"req,1" frugal:"1,default,PutCodRulesRequest" json:"req"`
 }
 
-func NewTradeServicePutCodRulesArgs() *TradeServicePutCodRulesArgs {
-	return &TradeServicePutCodRulesArgs{}
+func NewCodAdminPutCodRulesArgs() *CodAdminPutCodRulesArgs {
+	return &CodAdminPutCodRulesArgs{}
 }
 
-func (p *TradeServicePutCodRulesArgs) InitDefault() {
+func (p *CodAdminPutCodRulesArgs) InitDefault() {
 }
 
-var TradeServicePutCodRulesArgs_Req_DEFAULT *PutCodRulesRequest
+var CodAdminPutCodRulesArgs_Req_DEFAULT *PutCodRulesRequest
 
-func (p *TradeServicePutCodRulesArgs) GetReq() (v *PutCodRulesRequest) {
+func (p *CodAdminPutCodRulesArgs) GetReq() (v *PutCodRulesRequest) {
 	if !p.IsSetReq() {
-		return TradeServicePutCodRulesArgs_Req_DEFAULT
+		return CodAdminPutCodRulesArgs_Req_DEFAULT
 	}
 	return p.Req
 }
-func (p *TradeServicePutCodRulesArgs) SetReq(val *PutCodRulesRequest) {
+func (p *CodAdminPutCodRulesArgs) SetReq(val *PutCodRulesRequest) {
 	p.Req = val
 }
 
-func (p *TradeServicePutCodRulesArgs) IsSetReq() bool {
+func (p *CodAdminPutCodRulesArgs) IsSetReq() bool {
 	return p.Req != nil
 }
 
-func (p *TradeServicePutCodRulesArgs) String() string {
+func (p *CodAdminPutCodRulesArgs) String() string {
 	if p == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("TradeServicePutCodRulesArgs(%+v)", *p)
+	return fmt.Sprintf("CodAdminPutCodRulesArgs(%+v)", *p)
 }
 
-var fieldIDToName_TradeServicePutCodRulesArgs = map[int16]string{
+var fieldIDToName_CodAdminPutCodRulesArgs = map[int16]string{
 	1: "req",
 }
 
-type TradeServicePutCodRulesResult struct {
+type CodAdminPutCodRulesResult struct {
 	Success *CodRules `thrift:"success,0,optional" frugal:"0,optional,CodRules" json:"success,omitempty"`
 }
 
-func NewTradeServicePutCodRulesResult() *TradeServicePutCodRulesResult {
-	return &TradeServicePutCodRulesResult{}
+func NewCodAdminPutCodRulesResult() *CodAdminPutCodRulesResult {
+	return &CodAdminPutCodRulesResult{}
 }
 
-func (p *TradeServicePutCodRulesResult) InitDefault() {
+func (p *CodAdminPutCodRulesResult) InitDefault() {
 }
 
-var TradeServicePutCodRulesResult_Success_DEFAULT *CodRules
+var CodAdminPutCodRulesResult_Success_DEFAULT *CodRules
 
-func (p *TradeServicePutCodRulesResult) GetSuccess() (v *CodRules) {
+func (p *CodAdminPutCodRulesResult) GetSuccess() (v *CodRules) {
 	if !p.IsSetSuccess() {
-		return TradeServicePutCodRulesResult_Success_DEFAULT
+		return CodAdminPutCodRulesResult_Success_DEFAULT
 	}
 	return p.Success
 }
-func (p *TradeServicePutCodRulesResult) SetSuccess(x interface{}) {
+func (p *CodAdminPutCodRulesResult) SetSuccess(x interface{}) {
 	p.Success = x.(*CodRules)
 }
 
-func (p *TradeServicePutCodRulesResult) IsSetSuccess() bool {
+func (p *CodAdminPutCodRulesResult) IsSetSuccess() bool {
 	return p.Success != nil
 }
 
-func (p *TradeServicePutCodRulesResult) String() string {
+func (p *CodAdminPutCodRulesResult) String() string {
 	if p == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("TradeServicePutCodRulesResult(%+v)", *p)
+	return fmt.Sprintf("CodAdminPutCodRulesResult(%+v)", *p)
 }
 
-var fieldIDToName_TradeServicePutCodRulesResult = map[int16]string{
+var fieldIDToName_CodAdminPutCodRulesResult = map[int16]string{
 	0: "success",
 }
 
-type TradeServiceGetCodRulesArgs struct {
+type CodAdminGetCodRulesArgs struct {
 	Req *GetCodRulesRequest `thrift:"req,1" frugal:"1,default,GetCodRulesRequest" json:"req"`
 }
 
-func NewTradeServiceGetCodRulesArgs() *TradeServiceGetCodRulesArgs {
-	return &TradeServiceGetCodRulesArgs{}
+func NewCodAdminGetCodRulesArgs() *CodAdminGetCodRulesArgs {
+	return &CodAdminGetCodRulesArgs{}
 }
 
-func (p *TradeServiceGetCodRulesArgs) InitDefault() {
+func (p *CodAdminGetCodRulesArgs) InitDefault() {
 }
 
-var TradeServiceGetCodRulesArgs_Req_DEFAULT *GetCodRulesRequest
+var CodAdminGetCodRulesArgs_Req_DEFAULT *GetCodRulesRequest
 
-func (p *TradeServiceGetCodRulesArgs) GetReq() (v *GetCodRulesRequest) {
+func (p *CodAdminGetCodRulesArgs) GetReq() (v *GetCodRulesRequest) {
 	if !p.IsSetReq() {
-		return TradeServiceGetCodRulesArgs_Req_DEFAULT
+		return CodAdminGetCodRulesArgs_Req_DEFAULT
 	}
 	return p.Req
 }
-func (p *TradeServiceGetCodRulesArgs) SetReq(val *GetCodRulesRequest) {
+func (p *CodAdminGetCodRulesArgs) SetReq(val *GetCodRulesRequest) {
 	p.Req = val
 }
 
-func (p *TradeServiceGetCodRulesArgs) IsSetReq() bool {
+func (p *CodAdminGetCodRulesArgs) IsSetReq() bool {
 	return p.Req != nil
 }
 
-func (p *TradeServiceGetCodRulesArgs) String() string {
+func (p *CodAdminGetCodRulesArgs) String() string {
 	if p == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("TradeServiceGetCodRulesArgs(%+v)", *p)
+	return fmt.Sprintf("CodAdminGetCodRulesArgs(%+v)", *p)
 }
 
-var fieldIDToName_TradeServiceGetCodRulesArgs = map[int16]string{
+var fieldIDToName_CodAdminGetCodRulesArgs = map[int16]string{
 	1: "req",
 }
 
-type TradeServiceGetCodRulesResult struct {
+type CodAdminGetCodRulesResult struct {
 	Success *CodRules `thrift:"success,0,optional" frugal:"0,optional,CodRules" json:"success,omitempty"`
 }
 
-func NewTradeServiceGetCodRulesResult() *TradeServiceGetCodRulesResult {
-	return &TradeServiceGetCodRulesResult{}
+func NewCodAdminGetCodRulesResult() *CodAdminGetCodRulesResult {
+	return &CodAdminGetCodRulesResult{}
 }
 
-func (p *TradeServiceGetCodRulesResult) InitDefault() {
+func (p *CodAdminGetCodRulesResult) InitDefault() {
 }
 
-var TradeServiceGetCodRulesResult_Success_DEFAULT *CodRules
+var CodAdminGetCodRulesResult_Success_DEFAULT *CodRules
 
-func (p *TradeServiceGetCodRulesResult) GetSuccess() (v *CodRules) {
+func (p *CodAdminGetCodRulesResult) GetSuccess() (v *CodRules) {
 	if !p.IsSetSuccess() {
-		return TradeServiceGetCodRulesResult_Success_DEFAULT
+		return CodAdminGetCodRulesResult_Success_DEFAULT
 	}
 	return p.Success
 }
-func (p *TradeServiceGetCodRulesResult) SetSuccess(x interface{}) {
+func (p *CodAdminGetCodRulesResult) SetSuccess(x interface{}) {
 	p.Success = x.(*CodRules)
 }
 
-func (p *TradeServiceGetCodRulesResult) IsSetSuccess() bool {
+func (p *CodAdminGetCodRulesResult) IsSetSuccess() bool {
 	return p.Success != nil
 }
 
-func (p *TradeServiceGetCodRulesResult) String() string {
+func (p *CodAdminGetCodRulesResult) String() string {
 	if p == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("TradeServiceGetCodRulesResult(%+v)", *p)
+	return fmt.Sprintf("CodAdminGetCodRulesResult(%+v)", *p)
 }
 
-var fieldIDToName_TradeServiceGetCodRulesResult = map[int16]string{
+var fieldIDToName_CodAdminGetCodRulesResult = map[int16]string{
 	0: "success",
 }

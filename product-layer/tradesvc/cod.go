@@ -8,8 +8,8 @@ import (
 	"github.com/atriumtrade/atrium/product-layer/cod"
 )
 
-// PutCodRules implements trade.TradeService.
-func (h *Handler) PutCodRules(ctx context.Context, req *trade.PutCodRulesRequest) (*trade.CodRules, error) {
+// PutCodRules implements its service.
+func (h *CodAdmin) PutCodRules(ctx context.Context, req *trade.PutCodRulesRequest) (*trade.CodRules, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -33,8 +33,8 @@ func (h *Handler) PutCodRules(ctx context.Context, req *trade.PutCodRulesRequest
 	return codRulesDTO(stored), nil
 }
 
-// GetCodRules implements trade.TradeService.
-func (h *Handler) GetCodRules(ctx context.Context, req *trade.GetCodRulesRequest) (*trade.CodRules, error) {
+// GetCodRules implements its service.
+func (h *CodAdmin) GetCodRules(ctx context.Context, req *trade.GetCodRulesRequest) (*trade.CodRules, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err

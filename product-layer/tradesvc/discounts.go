@@ -10,7 +10,7 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
-func (h *Handler) discountAdmin(c *trade.Caller) (caller, error) {
+func (h *base) discountAdmin(c *trade.Caller) (caller, error) {
 	cl, err := h.admin(c)
 	if err == nil && h.discounts == nil {
 		err = discount.ErrDisabled
@@ -18,12 +18,12 @@ func (h *Handler) discountAdmin(c *trade.Caller) (caller, error) {
 	return cl, err
 }
 
-// PutPromotion implements trade.TradeService.
-func (h *Handler) PutPromotion(ctx context.Context, req *trade.PutPromotionRequest) (*trade.Promotion, error) {
+// PutPromotion implements its service.
+func (h *DiscountAdmin) PutPromotion(ctx context.Context, req *trade.PutPromotionRequest) (*trade.Promotion, error) {
 	return h.putPromotion(ctx, req)
 }
 
-func (h *Handler) putPromotion(ctx context.Context, req *trade.PutPromotionRequest) (*trade.Promotion, error) {
+func (h *base) putPromotion(ctx context.Context, req *trade.PutPromotionRequest) (*trade.Promotion, error) {
 	cl, err := h.discountAdmin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -44,12 +44,12 @@ func (h *Handler) putPromotion(ctx context.Context, req *trade.PutPromotionReque
 	return promotionDTO(p), nil
 }
 
-// GetPromotion implements trade.TradeService.
-func (h *Handler) GetPromotion(ctx context.Context, req *trade.PromotionRef) (*trade.Promotion, error) {
+// GetPromotion implements its service.
+func (h *DiscountAdmin) GetPromotion(ctx context.Context, req *trade.PromotionRef) (*trade.Promotion, error) {
 	return h.getPromotion(ctx, req)
 }
 
-func (h *Handler) getPromotion(ctx context.Context, req *trade.PromotionRef) (*trade.Promotion, error) {
+func (h *base) getPromotion(ctx context.Context, req *trade.PromotionRef) (*trade.Promotion, error) {
 	cl, err := h.discountAdmin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -61,12 +61,12 @@ func (h *Handler) getPromotion(ctx context.Context, req *trade.PromotionRef) (*t
 	return promotionDTO(p), nil
 }
 
-// ListPromotions implements trade.TradeService.
-func (h *Handler) ListPromotions(ctx context.Context, req *trade.ListPromotionsRequest) (*trade.ListPromotionsResponse, error) {
+// ListPromotions implements its service.
+func (h *DiscountAdmin) ListPromotions(ctx context.Context, req *trade.ListPromotionsRequest) (*trade.ListPromotionsResponse, error) {
 	return h.listPromotions(ctx, req)
 }
 
-func (h *Handler) listPromotions(ctx context.Context, req *trade.ListPromotionsRequest) (*trade.ListPromotionsResponse, error) {
+func (h *base) listPromotions(ctx context.Context, req *trade.ListPromotionsRequest) (*trade.ListPromotionsResponse, error) {
 	cl, err := h.discountAdmin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -82,12 +82,12 @@ func (h *Handler) listPromotions(ctx context.Context, req *trade.ListPromotionsR
 	return resp, nil
 }
 
-// PutCoupon implements trade.TradeService.
-func (h *Handler) PutCoupon(ctx context.Context, req *trade.PutCouponRequest) (*trade.Coupon, error) {
+// PutCoupon implements its service.
+func (h *DiscountAdmin) PutCoupon(ctx context.Context, req *trade.PutCouponRequest) (*trade.Coupon, error) {
 	return h.putCoupon(ctx, req)
 }
 
-func (h *Handler) putCoupon(ctx context.Context, req *trade.PutCouponRequest) (*trade.Coupon, error) {
+func (h *base) putCoupon(ctx context.Context, req *trade.PutCouponRequest) (*trade.Coupon, error) {
 	cl, err := h.discountAdmin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -112,12 +112,12 @@ func (h *Handler) putCoupon(ctx context.Context, req *trade.PutCouponRequest) (*
 	return couponDTO(c), nil
 }
 
-// GetCoupon implements trade.TradeService.
-func (h *Handler) GetCoupon(ctx context.Context, req *trade.CouponRef) (*trade.Coupon, error) {
+// GetCoupon implements its service.
+func (h *DiscountAdmin) GetCoupon(ctx context.Context, req *trade.CouponRef) (*trade.Coupon, error) {
 	return h.getCoupon(ctx, req)
 }
 
-func (h *Handler) getCoupon(ctx context.Context, req *trade.CouponRef) (*trade.Coupon, error) {
+func (h *base) getCoupon(ctx context.Context, req *trade.CouponRef) (*trade.Coupon, error) {
 	cl, err := h.discountAdmin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -133,12 +133,12 @@ func (h *Handler) getCoupon(ctx context.Context, req *trade.CouponRef) (*trade.C
 	return couponDTO(c), nil
 }
 
-// PutCampaign implements trade.TradeService.
-func (h *Handler) PutCampaign(ctx context.Context, req *trade.PutCampaignRequest) (*trade.Campaign, error) {
+// PutCampaign implements its service.
+func (h *DiscountAdmin) PutCampaign(ctx context.Context, req *trade.PutCampaignRequest) (*trade.Campaign, error) {
 	return h.putCampaign(ctx, req)
 }
 
-func (h *Handler) putCampaign(ctx context.Context, req *trade.PutCampaignRequest) (*trade.Campaign, error) {
+func (h *base) putCampaign(ctx context.Context, req *trade.PutCampaignRequest) (*trade.Campaign, error) {
 	cl, err := h.discountAdmin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -162,12 +162,12 @@ func (h *Handler) putCampaign(ctx context.Context, req *trade.PutCampaignRequest
 	return campaignDTO(c), nil
 }
 
-// GetCampaign implements trade.TradeService.
-func (h *Handler) GetCampaign(ctx context.Context, req *trade.CampaignRef) (*trade.Campaign, error) {
+// GetCampaign implements its service.
+func (h *DiscountAdmin) GetCampaign(ctx context.Context, req *trade.CampaignRef) (*trade.Campaign, error) {
 	return h.getCampaign(ctx, req)
 }
 
-func (h *Handler) getCampaign(ctx context.Context, req *trade.CampaignRef) (*trade.Campaign, error) {
+func (h *base) getCampaign(ctx context.Context, req *trade.CampaignRef) (*trade.Campaign, error) {
 	cl, err := h.discountAdmin(req.Caller)
 	if err != nil {
 		return nil, err

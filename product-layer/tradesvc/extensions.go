@@ -7,8 +7,8 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
-// ListExtensionPoints implements trade.TradeService.
-func (h *Handler) ListExtensionPoints(ctx context.Context, req *trade.ListPointsRequest) (*trade.ListPointsResponse, error) {
+// ListExtensionPoints implements its service.
+func (h *ExtensionsAdmin) ListExtensionPoints(ctx context.Context, req *trade.ListPointsRequest) (*trade.ListPointsResponse, error) {
 	if _, err := h.admin(req.Caller); err != nil {
 		return nil, err
 	}
@@ -21,8 +21,8 @@ func (h *Handler) ListExtensionPoints(ctx context.Context, req *trade.ListPoints
 	return resp, nil
 }
 
-// ValidateScript implements trade.TradeService.
-func (h *Handler) ValidateScript(ctx context.Context, req *trade.ValidateScriptRequest) (*trade.ValidateScriptResponse, error) {
+// ValidateScript implements its service.
+func (h *ExtensionsAdmin) ValidateScript(ctx context.Context, req *trade.ValidateScriptRequest) (*trade.ValidateScriptResponse, error) {
 	if _, err := h.admin(req.Caller); err != nil {
 		return nil, err
 	}
@@ -33,8 +33,8 @@ func (h *Handler) ValidateScript(ctx context.Context, req *trade.ValidateScriptR
 	return &trade.ValidateScriptResponse{Point: hdr.Point, Fixtures: int32(len(hdr.Fixtures))}, nil
 }
 
-// UploadScript implements trade.TradeService.
-func (h *Handler) UploadScript(ctx context.Context, req *trade.UploadScriptRequest) (*trade.ScriptVersion, error) {
+// UploadScript implements its service.
+func (h *ExtensionsAdmin) UploadScript(ctx context.Context, req *trade.UploadScriptRequest) (*trade.ScriptVersion, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -46,8 +46,8 @@ func (h *Handler) UploadScript(ctx context.Context, req *trade.UploadScriptReque
 	return versionDTO(v, true), nil
 }
 
-// TestRunScript implements trade.TradeService.
-func (h *Handler) TestRunScript(ctx context.Context, req *trade.TestRunScriptRequest) (*trade.TestRunScriptResponse, error) {
+// TestRunScript implements its service.
+func (h *ExtensionsAdmin) TestRunScript(ctx context.Context, req *trade.TestRunScriptRequest) (*trade.TestRunScriptResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -59,8 +59,8 @@ func (h *Handler) TestRunScript(ctx context.Context, req *trade.TestRunScriptReq
 	return &trade.TestRunScriptResponse{Output: out}, nil
 }
 
-// PublishScript implements trade.TradeService.
-func (h *Handler) PublishScript(ctx context.Context, req *trade.PublishScriptRequest) (*trade.Publication, error) {
+// PublishScript implements its service.
+func (h *ExtensionsAdmin) PublishScript(ctx context.Context, req *trade.PublishScriptRequest) (*trade.Publication, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -72,8 +72,8 @@ func (h *Handler) PublishScript(ctx context.Context, req *trade.PublishScriptReq
 	return publicationDTO(p), nil
 }
 
-// RollbackScript implements trade.TradeService.
-func (h *Handler) RollbackScript(ctx context.Context, req *trade.RollbackScriptRequest) (*trade.RollbackScriptResponse, error) {
+// RollbackScript implements its service.
+func (h *ExtensionsAdmin) RollbackScript(ctx context.Context, req *trade.RollbackScriptRequest) (*trade.RollbackScriptResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -89,8 +89,8 @@ func (h *Handler) RollbackScript(ctx context.Context, req *trade.RollbackScriptR
 	return resp, nil
 }
 
-// ListScriptVersions implements trade.TradeService.
-func (h *Handler) ListScriptVersions(ctx context.Context, req *trade.ListScriptVersionsRequest) (*trade.ListScriptVersionsResponse, error) {
+// ListScriptVersions implements its service.
+func (h *ExtensionsAdmin) ListScriptVersions(ctx context.Context, req *trade.ListScriptVersionsRequest) (*trade.ListScriptVersionsResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -106,8 +106,8 @@ func (h *Handler) ListScriptVersions(ctx context.Context, req *trade.ListScriptV
 	return resp, nil
 }
 
-// ListPublications implements trade.TradeService.
-func (h *Handler) ListPublications(ctx context.Context, req *trade.ListPublicationsRequest) (*trade.ListPublicationsResponse, error) {
+// ListPublications implements its service.
+func (h *ExtensionsAdmin) ListPublications(ctx context.Context, req *trade.ListPublicationsRequest) (*trade.ListPublicationsResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -123,12 +123,12 @@ func (h *Handler) ListPublications(ctx context.Context, req *trade.ListPublicati
 	return resp, nil
 }
 
-// OrderScriptRuns implements trade.TradeService.
-func (h *Handler) OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest) (*trade.OrderScriptRunsResponse, error) {
+// OrderScriptRuns implements its service.
+func (h *ExtensionsAdmin) OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest) (*trade.OrderScriptRunsResponse, error) {
 	return h.orderScriptRuns(ctx, req)
 }
 
-func (h *Handler) orderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest) (*trade.OrderScriptRunsResponse, error) {
+func (h *base) orderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest) (*trade.OrderScriptRunsResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err

@@ -8,12 +8,12 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
-// RegisterFrontend implements trade.TradeService.
-func (h *Handler) RegisterFrontend(ctx context.Context, req *trade.RegisterFrontendRequest) (*trade.Frontend, error) {
+// RegisterFrontend implements its service.
+func (h *FrontendsAdmin) RegisterFrontend(ctx context.Context, req *trade.RegisterFrontendRequest) (*trade.Frontend, error) {
 	return h.registerFrontend(ctx, req)
 }
 
-func (h *Handler) registerFrontend(ctx context.Context, req *trade.RegisterFrontendRequest) (*trade.Frontend, error) {
+func (h *base) registerFrontend(ctx context.Context, req *trade.RegisterFrontendRequest) (*trade.Frontend, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -28,12 +28,12 @@ func (h *Handler) registerFrontend(ctx context.Context, req *trade.RegisterFront
 	return frontendDTO(f), nil
 }
 
-// ListFrontends implements trade.TradeService.
-func (h *Handler) ListFrontends(ctx context.Context, req *trade.ListFrontendsRequest) (*trade.ListFrontendsResponse, error) {
+// ListFrontends implements its service.
+func (h *FrontendsAdmin) ListFrontends(ctx context.Context, req *trade.ListFrontendsRequest) (*trade.ListFrontendsResponse, error) {
 	return h.listFrontends(ctx, req)
 }
 
-func (h *Handler) listFrontends(ctx context.Context, req *trade.ListFrontendsRequest) (*trade.ListFrontendsResponse, error) {
+func (h *base) listFrontends(ctx context.Context, req *trade.ListFrontendsRequest) (*trade.ListFrontendsResponse, error) {
 	tenant := ""
 	if req.Caller == nil || req.Caller.Role != RoleSystem {
 		cl, err := h.admin(req.Caller)

@@ -1,6 +1,9 @@
-// Package tradesvc serves the trade service over Kitex: it converts the generated DTOs to domain
-// types at the boundary, checks that the caller may do what it asks, invokes the flows and
-// capabilities, and converts the results back. No generated type goes past this package.
+// Package tradesvc serves the trade node's Kitex services (see idl/trade.thrift): the reads, the
+// lifecycle every kind of trade shares, one service per flow for its own verbs, and one per
+// capability for its operators. Each handler converts the generated DTOs to domain types at the
+// boundary, checks that the caller may do what it asks, invokes the flow or capability (which
+// validates what it is given), and converts the result back; errors go back as they are and are
+// made fit for the wire in one place (idl/rpcerr.Server). No generated type goes past this package.
 package tradesvc
 
 import (
@@ -47,8 +50,8 @@ type Pinger interface {
 	PingContext(ctx context.Context) error
 }
 
-// Handler implements trade.TradeService.
-type Handler struct {
+// base is what every service's handler serves from, and the checks they share.
+type base struct {
 	db        Pinger
 	flow      *fixedprice.Flow
 	catalog   catalog.Store
@@ -96,14 +99,69 @@ type OrderLookup interface {
 	Order(ctx context.Context, tenant string, a tradecore.Actor, orderID string) (*order.Order, error)
 }
 
-// New returns a Handler.
-func New(d Deps) *Handler {
-	return &Handler{db: d.DB, flow: d.Flow, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
-		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, prices: d.Prices, orders: d.Flow, presales: d.Presales, presale: d.Presale,
-		codRules: d.CodRules, cod: d.COD, log: d.Log}
+// The handlers, one per service.
+type (
+	Queries         struct{ *base }
+	Lifecycle       struct{ *base }
+	FixedPrice      struct{ *base }
+	Presale         struct{ *base }
+	COD             struct{ *base }
+	CatalogAdmin    struct{ *base }
+	DeliveryAdmin   struct{ *base }
+	PricingAdmin    struct{ *base }
+	ExtensionsAdmin struct{ *base }
+	FrontendsAdmin  struct{ *base }
+	DiscountAdmin   struct{ *base }
+	LimitsAdmin     struct{ *base }
+	PresaleAdmin    struct{ *base }
+	CodAdmin        struct{ *base }
+)
+
+var (
+	_ trade.TradeQueries    = (*Queries)(nil)
+	_ trade.TradeLifecycle  = (*Lifecycle)(nil)
+	_ trade.FixedPrice      = (*FixedPrice)(nil)
+	_ trade.Presale         = (*Presale)(nil)
+	_ trade.CashOnDelivery  = (*COD)(nil)
+	_ trade.CatalogAdmin    = (*CatalogAdmin)(nil)
+	_ trade.DeliveryAdmin   = (*DeliveryAdmin)(nil)
+	_ trade.PricingAdmin    = (*PricingAdmin)(nil)
+	_ trade.ExtensionsAdmin = (*ExtensionsAdmin)(nil)
+	_ trade.FrontendsAdmin  = (*FrontendsAdmin)(nil)
+	_ trade.DiscountAdmin   = (*DiscountAdmin)(nil)
+	_ trade.LimitsAdmin     = (*LimitsAdmin)(nil)
+	_ trade.PresaleAdmin    = (*PresaleAdmin)(nil)
+	_ trade.CodAdmin        = (*CodAdmin)(nil)
+)
+
+// Services are the handlers of every service the trade node serves.
+type Services struct {
+	Queries         *Queries
+	Lifecycle       *Lifecycle
+	FixedPrice      *FixedPrice
+	Presale         *Presale
+	COD             *COD
+	CatalogAdmin    *CatalogAdmin
+	DeliveryAdmin   *DeliveryAdmin
+	PricingAdmin    *PricingAdmin
+	ExtensionsAdmin *ExtensionsAdmin
+	FrontendsAdmin  *FrontendsAdmin
+	DiscountAdmin   *DiscountAdmin
+	LimitsAdmin     *LimitsAdmin
+	PresaleAdmin    *PresaleAdmin
+	CodAdmin        *CodAdmin
 }
 
-var _ trade.TradeService = (*Handler)(nil)
+// New returns the handlers.
+func New(d Deps) *Services {
+	b := &base{db: d.DB, flow: d.Flow, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
+		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, prices: d.Prices, orders: d.Flow, presales: d.Presales, presale: d.Presale,
+		codRules: d.CodRules, cod: d.COD, log: d.Log}
+	return &Services{Queries: &Queries{b}, Lifecycle: &Lifecycle{b}, FixedPrice: &FixedPrice{b}, Presale: &Presale{b}, COD: &COD{b},
+		CatalogAdmin: &CatalogAdmin{b}, DeliveryAdmin: &DeliveryAdmin{b}, PricingAdmin: &PricingAdmin{b}, ExtensionsAdmin: &ExtensionsAdmin{b},
+		FrontendsAdmin: &FrontendsAdmin{b}, DiscountAdmin: &DiscountAdmin{b}, LimitsAdmin: &LimitsAdmin{b}, PresaleAdmin: &PresaleAdmin{b},
+		CodAdmin: &CodAdmin{b}}
+}
 
 // caller is an authenticated caller.
 type caller struct {
@@ -114,7 +172,7 @@ func (cl caller) buyer() fixedprice.Buyer {
 	return fixedprice.Buyer{UserID: cl.userID, MemberLevel: cl.memberLevel, Channel: cl.channel}
 }
 
-func (h *Handler) buyer(c *trade.Caller) (caller, error) {
+func (h *base) buyer(c *trade.Caller) (caller, error) {
 	cl, err := parseCaller(c)
 	if err != nil {
 		return cl, err
@@ -125,7 +183,7 @@ func (h *Handler) buyer(c *trade.Caller) (caller, error) {
 	return cl, nil
 }
 
-func (h *Handler) admin(c *trade.Caller) (caller, error) {
+func (h *base) admin(c *trade.Caller) (caller, error) {
 	cl, err := parseCaller(c)
 	if err != nil {
 		return cl, err
@@ -147,30 +205,18 @@ func parseCaller(c *trade.Caller) (caller, error) {
 }
 
 // buyerIdentity authenticates a buyer and derives the business identity the request runs under:
-// the caller's tenant and business line, and the flow's scenario.
-func (h *Handler) buyerIdentity(c *trade.Caller, flow string) (caller, identity.Identity, error) {
+// the caller's tenant and business line, and the scenario of the flow's service (a request may
+// name its flow; it must be that one).
+func (h *base) buyerIdentity(c *trade.Caller, sc identity.Scenario, flow string) (caller, identity.Identity, error) {
 	cl, err := h.buyer(c)
 	if err != nil {
 		return cl, identity.Identity{}, err
 	}
-	sc, err := flowScenario(flow)
-	if err != nil {
-		return cl, identity.Identity{}, err
+	if flow != "" && flow != string(sc) {
+		return cl, identity.Identity{}, errkind.Invalidf("flow %q is not this service's (%s)", flow, sc)
 	}
 	ident, err := identity.New(cl.tenant, cl.bizCode, sc)
 	return cl, ident, err
-}
-
-func flowScenario(flow string) (identity.Scenario, error) {
-	switch flow {
-	case "", string(identity.FixedPrice):
-		return identity.FixedPrice, nil
-	case string(identity.Presale):
-		return identity.Presale, nil
-	case string(identity.COD):
-		return identity.COD, nil
-	}
-	return "", errkind.Invalidf("flow %q is not offered; use fixed_price, presale or cod", flow)
 }
 
 func items(in []*trade.Item) []pricing.Item {
@@ -183,21 +229,32 @@ func items(in []*trade.Item) []pricing.Item {
 	return out
 }
 
-// Ping implements trade.TradeService.
-func (h *Handler) Ping(ctx context.Context, _ *trade.PingRequest) (*trade.PingResponse, error) {
+// Ping implements its service.
+func (h *Queries) Ping(ctx context.Context, _ *trade.PingRequest) (*trade.PingResponse, error) {
 	if err := h.db.PingContext(ctx); err != nil {
 		return nil, errors.Join(errkind.ErrUnavailable, err)
 	}
 	return &trade.PingResponse{Ready: true}, nil
 }
 
-// Quote implements trade.TradeService.
-func (h *Handler) Quote(ctx context.Context, req *trade.QuoteRequest) (*trade.QuoteResponse, error) {
-	return h.quote(ctx, req)
+// Quote implements its service.
+func (h *FixedPrice) Quote(ctx context.Context, req *trade.QuoteRequest) (*trade.QuoteResponse, error) {
+	return h.quote(ctx, req, identity.FixedPrice)
 }
 
-func (h *Handler) quote(ctx context.Context, req *trade.QuoteRequest) (*trade.QuoteResponse, error) {
-	cl, ident, err := h.buyerIdentity(req.Caller, req.Flow)
+// QuotePresale implements trade.Presale.
+func (h *Presale) QuotePresale(ctx context.Context, req *trade.QuoteRequest) (*trade.QuoteResponse, error) {
+	return h.quote(ctx, req, identity.Presale)
+}
+
+// QuoteCod implements trade.CashOnDelivery.
+func (h *COD) QuoteCod(ctx context.Context, req *trade.QuoteRequest) (*trade.QuoteResponse, error) {
+	return h.quote(ctx, req, identity.COD)
+}
+
+// quote prices a cart in the flow of sc and maps the quote, with the flow's own terms.
+func (h *base) quote(ctx context.Context, req *trade.QuoteRequest, sc identity.Scenario) (*trade.QuoteResponse, error) {
+	cl, ident, err := h.buyerIdentity(req.Caller, sc, req.Flow)
 	if err != nil {
 		return nil, err
 	}
@@ -295,13 +352,24 @@ func appliedDTOs(applied []discount.Applied, lines []int, cur money.Currency) []
 	return out
 }
 
-// PlaceOrder implements trade.TradeService.
-func (h *Handler) PlaceOrder(ctx context.Context, req *trade.PlaceOrderRequest) (*trade.Trade, error) {
-	return h.placeOrder(ctx, req)
+// PlaceOrder implements its service.
+func (h *FixedPrice) PlaceOrder(ctx context.Context, req *trade.PlaceOrderRequest) (*trade.Trade, error) {
+	return h.placeOrder(ctx, req, identity.FixedPrice)
 }
 
-func (h *Handler) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest) (*trade.Trade, error) {
-	cl, ident, err := h.buyerIdentity(req.Caller, req.Flow)
+// PlacePresaleOrder implements trade.Presale.
+func (h *Presale) PlacePresaleOrder(ctx context.Context, req *trade.PlaceOrderRequest) (*trade.Trade, error) {
+	return h.placeOrder(ctx, req, identity.Presale)
+}
+
+// PlaceCodOrder implements trade.CashOnDelivery.
+func (h *COD) PlaceCodOrder(ctx context.Context, req *trade.PlaceOrderRequest) (*trade.Trade, error) {
+	return h.placeOrder(ctx, req, identity.COD)
+}
+
+// placeOrder places a trade in the flow of sc.
+func (h *base) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest, sc identity.Scenario) (*trade.Trade, error) {
+	cl, ident, err := h.buyerIdentity(req.Caller, sc, req.Flow)
 	if err != nil {
 		return nil, err
 	}
@@ -356,12 +424,12 @@ func (h *Handler) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest) 
 	return dto, nil
 }
 
-// GetTrade implements trade.TradeService.
-func (h *Handler) GetTrade(ctx context.Context, req *trade.TradeRef) (*trade.Trade, error) {
+// GetTrade implements its service.
+func (h *Queries) GetTrade(ctx context.Context, req *trade.TradeRef) (*trade.Trade, error) {
 	return h.getTrade(ctx, req)
 }
 
-func (h *Handler) getTrade(ctx context.Context, req *trade.TradeRef) (*trade.Trade, error) {
+func (h *base) getTrade(ctx context.Context, req *trade.TradeRef) (*trade.Trade, error) {
 	cl, err := parseCaller(req.Caller)
 	if err != nil {
 		return nil, err
@@ -400,12 +468,12 @@ func (cl caller) actor() tradecore.Actor {
 	return tradecore.ByBuyer(cl.userID)
 }
 
-// GetOrder implements trade.TradeService.
-func (h *Handler) GetOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+// GetOrder implements its service.
+func (h *Queries) GetOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
 	return h.getOrder(ctx, req)
 }
 
-func (h *Handler) getOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+func (h *base) getOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
 	cl, err := parseCaller(req.Caller)
 	if err != nil {
 		return nil, err
@@ -418,12 +486,12 @@ func (h *Handler) getOrder(ctx context.Context, req *trade.OrderRef) (*trade.Ord
 	return dto, h.attachRefunds(ctx, cl.tenant, dto)
 }
 
-// ListOrders implements trade.TradeService.
-func (h *Handler) ListOrders(ctx context.Context, req *trade.ListOrdersRequest) (*trade.ListOrdersResponse, error) {
+// ListOrders implements its service.
+func (h *Queries) ListOrders(ctx context.Context, req *trade.ListOrdersRequest) (*trade.ListOrdersResponse, error) {
 	return h.listOrders(ctx, req)
 }
 
-func (h *Handler) listOrders(ctx context.Context, req *trade.ListOrdersRequest) (*trade.ListOrdersResponse, error) {
+func (h *base) listOrders(ctx context.Context, req *trade.ListOrdersRequest) (*trade.ListOrdersResponse, error) {
 	cl, err := h.buyer(req.Caller)
 	if err != nil {
 		return nil, err
@@ -442,7 +510,7 @@ func (h *Handler) listOrders(ctx context.Context, req *trade.ListOrdersRequest) 
 // attachRefunds sets the refunds of each order that can have any (refunded, or cancelled: a
 // pre-sale deposit goes back with a cancelled order) in one read; a page of orders that cannot
 // costs none.
-func (h *Handler) attachRefunds(ctx context.Context, tenant string, orders ...*trade.Order) error {
+func (h *base) attachRefunds(ctx context.Context, tenant string, orders ...*trade.Order) error {
 	var ids []string
 	for _, o := range orders {
 		if o.Status == string(order.Refunded) || o.Status == string(order.Cancelled) {
@@ -472,12 +540,12 @@ func refundDTO(r *payment.Refund) *trade.Refund {
 		Status: string(r.Status()), Reason: r.Reason(), CreatedAt: millis(r.CreatedAt()), SettledAt: optMillis(r.SettledAt())}
 }
 
-// RefundOrder implements trade.TradeService.
-func (h *Handler) RefundOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+// RefundOrder implements its service.
+func (h *Lifecycle) RefundOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
 	return h.refundOrder(ctx, req)
 }
 
-func (h *Handler) refundOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+func (h *base) refundOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
 	cl, err := parseCaller(req.Caller)
 	if err != nil {
 		return nil, err
@@ -498,12 +566,12 @@ func (h *Handler) refundOrder(ctx context.Context, req *trade.OrderRef) (*trade.
 	return dto, nil
 }
 
-// CancelOrder implements trade.TradeService.
-func (h *Handler) CancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+// CancelOrder implements its service.
+func (h *Lifecycle) CancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
 	return h.cancelOrder(ctx, req)
 }
 
-func (h *Handler) cancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+func (h *base) cancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
 	cl, err := parseCaller(req.Caller)
 	if err != nil {
 		return nil, err
@@ -531,12 +599,12 @@ func (h *Handler) cancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.
 	return orderDTO(o), nil
 }
 
-// ShipOrder implements trade.TradeService.
-func (h *Handler) ShipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*trade.Order, error) {
+// ShipOrder implements its service.
+func (h *Lifecycle) ShipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*trade.Order, error) {
 	return h.shipOrder(ctx, req)
 }
 
-func (h *Handler) shipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*trade.Order, error) {
+func (h *base) shipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*trade.Order, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -548,12 +616,12 @@ func (h *Handler) shipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*
 	return orderDTO(o), nil
 }
 
-// DeliverOrder implements trade.TradeService.
-func (h *Handler) DeliverOrder(ctx context.Context, req *trade.DeliverOrderRequest) (*trade.Order, error) {
+// DeliverOrder implements its service.
+func (h *Lifecycle) DeliverOrder(ctx context.Context, req *trade.DeliverOrderRequest) (*trade.Order, error) {
 	return h.deliverOrder(ctx, req)
 }
 
-func (h *Handler) deliverOrder(ctx context.Context, req *trade.DeliverOrderRequest) (*trade.Order, error) {
+func (h *base) deliverOrder(ctx context.Context, req *trade.DeliverOrderRequest) (*trade.Order, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -582,12 +650,12 @@ func (h *Handler) deliverOrder(ctx context.Context, req *trade.DeliverOrderReque
 	return orderDTO(o), nil
 }
 
-// CompleteOrder implements trade.TradeService.
-func (h *Handler) CompleteOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+// CompleteOrder implements its service.
+func (h *Lifecycle) CompleteOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
 	return h.completeOrder(ctx, req)
 }
 
-func (h *Handler) completeOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+func (h *base) completeOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
 	cl, err := h.buyer(req.Caller)
 	if err != nil {
 		return nil, err
@@ -599,12 +667,12 @@ func (h *Handler) completeOrder(ctx context.Context, req *trade.OrderRef) (*trad
 	return orderDTO(o), nil
 }
 
-// CreatePayment implements trade.TradeService.
-func (h *Handler) CreatePayment(ctx context.Context, req *trade.CreatePaymentRequest) (*trade.Payment, error) {
+// CreatePayment implements its service.
+func (h *Lifecycle) CreatePayment(ctx context.Context, req *trade.CreatePaymentRequest) (*trade.Payment, error) {
 	return h.createPayment(ctx, req)
 }
 
-func (h *Handler) createPayment(ctx context.Context, req *trade.CreatePaymentRequest) (*trade.Payment, error) {
+func (h *base) createPayment(ctx context.Context, req *trade.CreatePaymentRequest) (*trade.Payment, error) {
 	cl, err := h.buyer(req.Caller)
 	if err != nil {
 		return nil, err
@@ -617,12 +685,12 @@ func (h *Handler) createPayment(ctx context.Context, req *trade.CreatePaymentReq
 	return paymentDTO(p), nil
 }
 
-// SimulatePayment implements trade.TradeService.
-func (h *Handler) SimulatePayment(ctx context.Context, req *trade.SimulatePaymentRequest) (*trade.Payment, error) {
+// SimulatePayment implements its service.
+func (h *Lifecycle) SimulatePayment(ctx context.Context, req *trade.SimulatePaymentRequest) (*trade.Payment, error) {
 	return h.simulatePayment(ctx, req)
 }
 
-func (h *Handler) simulatePayment(ctx context.Context, req *trade.SimulatePaymentRequest) (*trade.Payment, error) {
+func (h *base) simulatePayment(ctx context.Context, req *trade.SimulatePaymentRequest) (*trade.Payment, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -647,8 +715,8 @@ func (h *Handler) simulatePayment(ctx context.Context, req *trade.SimulatePaymen
 	return paymentDTO(p), nil
 }
 
-// PaymentCallback implements trade.TradeService.
-func (h *Handler) PaymentCallback(ctx context.Context, req *trade.PaymentCallbackRequest) (*trade.PaymentCallbackResponse, error) {
+// PaymentCallback implements its service.
+func (h *Lifecycle) PaymentCallback(ctx context.Context, req *trade.PaymentCallbackRequest) (*trade.PaymentCallbackResponse, error) {
 	hdr := http.Header{}
 	for k, v := range req.Headers {
 		hdr.Set(k, v)
@@ -660,12 +728,12 @@ func (h *Handler) PaymentCallback(ctx context.Context, req *trade.PaymentCallbac
 	return &trade.PaymentCallbackResponse{Accepted: true}, nil
 }
 
-// UpsertSKU implements trade.TradeService.
-func (h *Handler) UpsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*trade.SKU, error) {
+// UpsertSKU implements its service.
+func (h *CatalogAdmin) UpsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*trade.SKU, error) {
 	return h.upsertSKU(ctx, req)
 }
 
-func (h *Handler) upsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*trade.SKU, error) {
+func (h *base) upsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*trade.SKU, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -693,12 +761,12 @@ func (h *Handler) upsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*
 	return skuDTO(sku), nil
 }
 
-// GetSKU implements trade.TradeService.
-func (h *Handler) GetSKU(ctx context.Context, req *trade.SKURef) (*trade.SKU, error) {
+// GetSKU implements its service.
+func (h *CatalogAdmin) GetSKU(ctx context.Context, req *trade.SKURef) (*trade.SKU, error) {
 	return h.getSKU(ctx, req)
 }
 
-func (h *Handler) getSKU(ctx context.Context, req *trade.SKURef) (*trade.SKU, error) {
+func (h *base) getSKU(ctx context.Context, req *trade.SKURef) (*trade.SKU, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -718,12 +786,12 @@ func skuDTO(sku catalog.SKU) *trade.SKU {
 // maxMillis is 9999-12-31, the last date a unix-ms field accepts.
 const maxMillis = 253402300799999
 
-// PutWarehouse implements trade.TradeService.
-func (h *Handler) PutWarehouse(ctx context.Context, req *trade.PutWarehouseRequest) (*trade.Warehouse, error) {
+// PutWarehouse implements its service.
+func (h *CatalogAdmin) PutWarehouse(ctx context.Context, req *trade.PutWarehouseRequest) (*trade.Warehouse, error) {
 	return h.putWarehouse(ctx, req)
 }
 
-func (h *Handler) putWarehouse(ctx context.Context, req *trade.PutWarehouseRequest) (*trade.Warehouse, error) {
+func (h *base) putWarehouse(ctx context.Context, req *trade.PutWarehouseRequest) (*trade.Warehouse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -740,12 +808,12 @@ func (h *Handler) putWarehouse(ctx context.Context, req *trade.PutWarehouseReque
 	return warehouseDTO(w), nil
 }
 
-// ListWarehouses implements trade.TradeService.
-func (h *Handler) ListWarehouses(ctx context.Context, req *trade.ListWarehousesRequest) (*trade.ListWarehousesResponse, error) {
+// ListWarehouses implements its service.
+func (h *CatalogAdmin) ListWarehouses(ctx context.Context, req *trade.ListWarehousesRequest) (*trade.ListWarehousesResponse, error) {
 	return h.listWarehouses(ctx, req)
 }
 
-func (h *Handler) listWarehouses(ctx context.Context, req *trade.ListWarehousesRequest) (*trade.ListWarehousesResponse, error) {
+func (h *base) listWarehouses(ctx context.Context, req *trade.ListWarehousesRequest) (*trade.ListWarehousesResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -767,12 +835,12 @@ func warehouseDTO(w inventory.Warehouse) *trade.Warehouse {
 		Region: &trade.Region{Country: r.Country, Province: r.Province, City: r.City, District: r.District}}
 }
 
-// SetStock implements trade.TradeService.
-func (h *Handler) SetStock(ctx context.Context, req *trade.SetStockRequest) (*trade.StockResponse, error) {
+// SetStock implements its service.
+func (h *CatalogAdmin) SetStock(ctx context.Context, req *trade.SetStockRequest) (*trade.StockResponse, error) {
 	return h.setStock(ctx, req)
 }
 
-func (h *Handler) setStock(ctx context.Context, req *trade.SetStockRequest) (*trade.StockResponse, error) {
+func (h *base) setStock(ctx context.Context, req *trade.SetStockRequest) (*trade.StockResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -799,12 +867,12 @@ func (h *Handler) setStock(ctx context.Context, req *trade.SetStockRequest) (*tr
 	return h.stock(ctx, cl.tenant, req.SkuId)
 }
 
-// GetStock implements trade.TradeService.
-func (h *Handler) GetStock(ctx context.Context, req *trade.SKURef) (*trade.StockResponse, error) {
+// GetStock implements its service.
+func (h *CatalogAdmin) GetStock(ctx context.Context, req *trade.SKURef) (*trade.StockResponse, error) {
 	return h.getStock(ctx, req)
 }
 
-func (h *Handler) getStock(ctx context.Context, req *trade.SKURef) (*trade.StockResponse, error) {
+func (h *base) getStock(ctx context.Context, req *trade.SKURef) (*trade.StockResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -815,7 +883,7 @@ func (h *Handler) getStock(ctx context.Context, req *trade.SKURef) (*trade.Stock
 	return h.stock(ctx, cl.tenant, req.SkuId)
 }
 
-func (h *Handler) stock(ctx context.Context, tenant, skuID string) (*trade.StockResponse, error) {
+func (h *base) stock(ctx context.Context, tenant, skuID string) (*trade.StockResponse, error) {
 	levels, err := h.inventory.Levels(ctx, tenant, skuID)
 	if err != nil {
 		return nil, err

@@ -8,7 +8,7 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
-func (h *Handler) limitsAdmin(c *trade.Caller) (caller, error) {
+func (h *base) limitsAdmin(c *trade.Caller) (caller, error) {
 	cl, err := h.admin(c)
 	if err == nil && h.limits == nil {
 		err = limits.ErrDisabled
@@ -16,12 +16,12 @@ func (h *Handler) limitsAdmin(c *trade.Caller) (caller, error) {
 	return cl, err
 }
 
-// PutLimitRule implements trade.TradeService.
-func (h *Handler) PutLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest) (*trade.LimitRule, error) {
+// PutLimitRule implements its service.
+func (h *LimitsAdmin) PutLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest) (*trade.LimitRule, error) {
 	return h.putLimitRule(ctx, req)
 }
 
-func (h *Handler) putLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest) (*trade.LimitRule, error) {
+func (h *base) putLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest) (*trade.LimitRule, error) {
 	cl, err := h.limitsAdmin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -42,12 +42,12 @@ func (h *Handler) putLimitRule(ctx context.Context, req *trade.PutLimitRuleReque
 	return limitRuleDTO(r), nil
 }
 
-// GetLimitRule implements trade.TradeService.
-func (h *Handler) GetLimitRule(ctx context.Context, req *trade.LimitRuleRef) (*trade.LimitRule, error) {
+// GetLimitRule implements its service.
+func (h *LimitsAdmin) GetLimitRule(ctx context.Context, req *trade.LimitRuleRef) (*trade.LimitRule, error) {
 	return h.getLimitRule(ctx, req)
 }
 
-func (h *Handler) getLimitRule(ctx context.Context, req *trade.LimitRuleRef) (*trade.LimitRule, error) {
+func (h *base) getLimitRule(ctx context.Context, req *trade.LimitRuleRef) (*trade.LimitRule, error) {
 	cl, err := h.limitsAdmin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -59,12 +59,12 @@ func (h *Handler) getLimitRule(ctx context.Context, req *trade.LimitRuleRef) (*t
 	return limitRuleDTO(r), nil
 }
 
-// ListLimitRules implements trade.TradeService.
-func (h *Handler) ListLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest) (*trade.ListLimitRulesResponse, error) {
+// ListLimitRules implements its service.
+func (h *LimitsAdmin) ListLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest) (*trade.ListLimitRulesResponse, error) {
 	return h.listLimitRules(ctx, req)
 }
 
-func (h *Handler) listLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest) (*trade.ListLimitRulesResponse, error) {
+func (h *base) listLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest) (*trade.ListLimitRulesResponse, error) {
 	cl, err := h.limitsAdmin(req.Caller)
 	if err != nil {
 		return nil, err

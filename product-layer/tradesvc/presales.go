@@ -9,8 +9,8 @@ import (
 	"github.com/atriumtrade/atrium/product-layer/presale"
 )
 
-// PutPresale implements trade.TradeService.
-func (h *Handler) PutPresale(ctx context.Context, req *trade.PutPresaleRequest) (*trade.PresaleCampaign, error) {
+// PutPresale implements its service.
+func (h *PresaleAdmin) PutPresale(ctx context.Context, req *trade.PutPresaleRequest) (*trade.PresaleCampaign, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -34,8 +34,8 @@ func (h *Handler) PutPresale(ctx context.Context, req *trade.PutPresaleRequest) 
 	return presaleDTO(stored), nil
 }
 
-// GetPresale implements trade.TradeService.
-func (h *Handler) GetPresale(ctx context.Context, req *trade.PresaleRef) (*trade.PresaleCampaign, error) {
+// GetPresale implements its service.
+func (h *PresaleAdmin) GetPresale(ctx context.Context, req *trade.PresaleRef) (*trade.PresaleCampaign, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -86,8 +86,8 @@ func withRecord(dto *trade.Trade, r presale.Record) *trade.Trade {
 	return dto
 }
 
-// CancelPresale implements trade.TradeService.
-func (h *Handler) CancelPresale(ctx context.Context, req *trade.PresaleRef) (*trade.CancelPresaleResponse, error) {
+// CancelPresale implements its service.
+func (h *PresaleAdmin) CancelPresale(ctx context.Context, req *trade.PresaleRef) (*trade.CancelPresaleResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err

@@ -11,12 +11,12 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
-// PutPriceList implements trade.TradeService.
-func (h *Handler) PutPriceList(ctx context.Context, req *trade.PutPriceListRequest) (*trade.PriceList, error) {
+// PutPriceList implements its service.
+func (h *PricingAdmin) PutPriceList(ctx context.Context, req *trade.PutPriceListRequest) (*trade.PriceList, error) {
 	return h.putPriceList(ctx, req)
 }
 
-func (h *Handler) putPriceList(ctx context.Context, req *trade.PutPriceListRequest) (*trade.PriceList, error) {
+func (h *base) putPriceList(ctx context.Context, req *trade.PutPriceListRequest) (*trade.PriceList, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -52,12 +52,12 @@ func (h *Handler) putPriceList(ctx context.Context, req *trade.PutPriceListReque
 	return priceListDTO(saved, len(saved.Prices)), nil
 }
 
-// GetPriceList implements trade.TradeService.
-func (h *Handler) GetPriceList(ctx context.Context, req *trade.PriceListRef) (*trade.PriceList, error) {
+// GetPriceList implements its service.
+func (h *PricingAdmin) GetPriceList(ctx context.Context, req *trade.PriceListRef) (*trade.PriceList, error) {
 	return h.getPriceList(ctx, req)
 }
 
-func (h *Handler) getPriceList(ctx context.Context, req *trade.PriceListRef) (*trade.PriceList, error) {
+func (h *base) getPriceList(ctx context.Context, req *trade.PriceListRef) (*trade.PriceList, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -72,12 +72,12 @@ func (h *Handler) getPriceList(ctx context.Context, req *trade.PriceListRef) (*t
 	return priceListDTO(l, len(l.Prices)), nil
 }
 
-// ListPriceLists implements trade.TradeService.
-func (h *Handler) ListPriceLists(ctx context.Context, req *trade.ListPriceListsRequest) (*trade.ListPriceListsResponse, error) {
+// ListPriceLists implements its service.
+func (h *PricingAdmin) ListPriceLists(ctx context.Context, req *trade.ListPriceListsRequest) (*trade.ListPriceListsResponse, error) {
 	return h.listPriceLists(ctx, req)
 }
 
-func (h *Handler) listPriceLists(ctx context.Context, req *trade.ListPriceListsRequest) (*trade.ListPriceListsResponse, error) {
+func (h *base) listPriceLists(ctx context.Context, req *trade.ListPriceListsRequest) (*trade.ListPriceListsResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -96,12 +96,12 @@ func (h *Handler) listPriceLists(ctx context.Context, req *trade.ListPriceListsR
 	return resp, nil
 }
 
-// DeletePriceList implements trade.TradeService.
-func (h *Handler) DeletePriceList(ctx context.Context, req *trade.PriceListRef) (*trade.DeletePriceListResponse, error) {
+// DeletePriceList implements its service.
+func (h *PricingAdmin) DeletePriceList(ctx context.Context, req *trade.PriceListRef) (*trade.DeletePriceListResponse, error) {
 	return h.deletePriceList(ctx, req)
 }
 
-func (h *Handler) deletePriceList(ctx context.Context, req *trade.PriceListRef) (*trade.DeletePriceListResponse, error) {
+func (h *base) deletePriceList(ctx context.Context, req *trade.PriceListRef) (*trade.DeletePriceListResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err

@@ -8,12 +8,12 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
-// PutShippingTemplate implements trade.TradeService.
-func (h *Handler) PutShippingTemplate(ctx context.Context, req *trade.PutShippingTemplateRequest) (*trade.ShippingTemplate, error) {
+// PutShippingTemplate implements its service.
+func (h *DeliveryAdmin) PutShippingTemplate(ctx context.Context, req *trade.PutShippingTemplateRequest) (*trade.ShippingTemplate, error) {
 	return h.putShippingTemplate(ctx, req)
 }
 
-func (h *Handler) putShippingTemplate(ctx context.Context, req *trade.PutShippingTemplateRequest) (*trade.ShippingTemplate, error) {
+func (h *base) putShippingTemplate(ctx context.Context, req *trade.PutShippingTemplateRequest) (*trade.ShippingTemplate, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -32,12 +32,12 @@ func (h *Handler) putShippingTemplate(ctx context.Context, req *trade.PutShippin
 	return templateDTO(t), nil
 }
 
-// ListShippingTemplates implements trade.TradeService.
-func (h *Handler) ListShippingTemplates(ctx context.Context, req *trade.ListShippingTemplatesRequest) (*trade.ListShippingTemplatesResponse, error) {
+// ListShippingTemplates implements its service.
+func (h *DeliveryAdmin) ListShippingTemplates(ctx context.Context, req *trade.ListShippingTemplatesRequest) (*trade.ListShippingTemplatesResponse, error) {
 	return h.listShippingTemplates(ctx, req)
 }
 
-func (h *Handler) listShippingTemplates(ctx context.Context, req *trade.ListShippingTemplatesRequest) (*trade.ListShippingTemplatesResponse, error) {
+func (h *base) listShippingTemplates(ctx context.Context, req *trade.ListShippingTemplatesRequest) (*trade.ListShippingTemplatesResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err

@@ -52,7 +52,20 @@ import (
 	"github.com/atriumtrade/atrium/extensions/extsql"
 	"github.com/atriumtrade/atrium/extensions/luahost"
 	"github.com/atriumtrade/atrium/idl/rpcerr"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/tradeservice"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/cashondelivery"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/catalogadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/codadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/deliveryadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/discountadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/extensionsadmin"
+	fixedpricesvc "github.com/atriumtrade/atrium/kitex_gen/trade/fixedprice"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/frontendsadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/limitsadmin"
+	presalesvc "github.com/atriumtrade/atrium/kitex_gen/trade/presale"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/presaleadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/pricingadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/tradelifecycle"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/tradequeries"
 	"github.com/atriumtrade/atrium/product-layer/cod"
 	"github.com/atriumtrade/atrium/product-layer/cod/codsql"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
@@ -209,7 +222,11 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	for _, mw := range o.Middlewares {
 		opts = append(opts, server.WithMiddleware(mw))
 	}
-	svr := tradeservice.NewServer(handler, opts...)
+	svr := server.NewServer(opts...)
+	if err := registerServices(svr, handler); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("rpc services: %w", err)
+	}
 	runCtx, stop := context.WithCancel(context.Background())
 	t := &Trade{DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop, errc: make(chan error, 1), log: log}
 	t.wg.Add(5)
@@ -354,25 +371,79 @@ func classify(log *slog.Logger) func(error) error {
 	}
 }
 
-// NewTradeClient dials the trade service.
-func NewTradeClient(cfg RPCConfig, hostPort string) (tradeservice.Client, error) {
+// NewTradeClients dials the trade node's services: one Kitex client each, all to the one server.
+func NewTradeClients(cfg RPCConfig, hostPort string) (gateway.Clients, error) {
 	timeout := cfg.Timeout
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}
-	return tradeservice.NewClient(ServiceName,
+	opts := []client.Option{
 		client.WithHostPorts(hostPort),
+		// TTHeader carries the service's name, by which the server picks the service.
 		client.WithTransportProtocol(transport.TTHeaderFramed),
 		client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
 		client.WithRPCTimeout(timeout),
 		client.WithConnectTimeout(time.Second),
+	}
+	var c gateway.Clients
+	var errs []error
+	dial := func(err error) { errs = append(errs, err) }
+	var err error
+	c.Queries, err = tradequeries.NewClient(ServiceName, opts...)
+	dial(err)
+	c.Lifecycle, err = tradelifecycle.NewClient(ServiceName, opts...)
+	dial(err)
+	c.FixedPrice, err = fixedpricesvc.NewClient(ServiceName, opts...)
+	dial(err)
+	c.Presale, err = presalesvc.NewClient(ServiceName, opts...)
+	dial(err)
+	c.COD, err = cashondelivery.NewClient(ServiceName, opts...)
+	dial(err)
+	c.Catalog, err = catalogadmin.NewClient(ServiceName, opts...)
+	dial(err)
+	c.Delivery, err = deliveryadmin.NewClient(ServiceName, opts...)
+	dial(err)
+	c.Pricing, err = pricingadmin.NewClient(ServiceName, opts...)
+	dial(err)
+	c.Extensions, err = extensionsadmin.NewClient(ServiceName, opts...)
+	dial(err)
+	c.Frontends, err = frontendsadmin.NewClient(ServiceName, opts...)
+	dial(err)
+	c.Discounts, err = discountadmin.NewClient(ServiceName, opts...)
+	dial(err)
+	c.Limits, err = limitsadmin.NewClient(ServiceName, opts...)
+	dial(err)
+	c.Presales, err = presaleadmin.NewClient(ServiceName, opts...)
+	dial(err)
+	c.CodRules, err = codadmin.NewClient(ServiceName, opts...)
+	dial(err)
+	return c, errors.Join(errs...)
+}
+
+// registerServices registers every service's handler on the one server.
+func registerServices(svr server.Server, h *tradesvc.Services) error {
+	return errors.Join(
+		tradequeries.RegisterService(svr, h.Queries),
+		tradelifecycle.RegisterService(svr, h.Lifecycle),
+		fixedpricesvc.RegisterService(svr, h.FixedPrice),
+		presalesvc.RegisterService(svr, h.Presale),
+		cashondelivery.RegisterService(svr, h.COD),
+		catalogadmin.RegisterService(svr, h.CatalogAdmin),
+		deliveryadmin.RegisterService(svr, h.DeliveryAdmin),
+		pricingadmin.RegisterService(svr, h.PricingAdmin),
+		extensionsadmin.RegisterService(svr, h.ExtensionsAdmin),
+		frontendsadmin.RegisterService(svr, h.FrontendsAdmin),
+		discountadmin.RegisterService(svr, h.DiscountAdmin),
+		limitsadmin.RegisterService(svr, h.LimitsAdmin),
+		presaleadmin.RegisterService(svr, h.PresaleAdmin),
+		codadmin.RegisterService(svr, h.CodAdmin),
 	)
 }
 
 // Access is a running access role.
 type Access struct {
 	Gateway *gateway.Gateway
-	Client  tradeservice.Client
+	Client  gateway.Clients
 	errc    chan error
 }
 
@@ -389,7 +460,7 @@ func StartAccess(cfg Config, log *slog.Logger, o AccessOptions) (*Access, error)
 	if o.RPCAddr != "" {
 		addr = o.RPCAddr
 	}
-	cli, err := NewTradeClient(cfg.RPC, addr)
+	cli, err := NewTradeClients(cfg.RPC, addr)
 	if err != nil {
 		return nil, err
 	}
