@@ -2,11 +2,9 @@ package tradesvc
 
 import (
 	"context"
-	"time"
 
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -20,10 +18,6 @@ func (h *base) discountAdmin(c *trade.Caller) (caller, error) {
 
 // PutPromotion implements its service.
 func (h *DiscountAdmin) PutPromotion(ctx context.Context, req *trade.PutPromotionRequest) (*trade.Promotion, error) {
-	return h.putPromotion(ctx, req)
-}
-
-func (h *base) putPromotion(ctx context.Context, req *trade.PutPromotionRequest) (*trade.Promotion, error) {
 	cl, err := h.discountAdmin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -31,14 +25,8 @@ func (h *base) putPromotion(ctx context.Context, req *trade.PutPromotionRequest)
 	if req.Promotion == nil {
 		return nil, errkind.WithDetail(discount.ErrInvalidPromotion, "promotion is required")
 	}
-	p := promotionFromDTO(req.Promotion)
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	if _, err := money.ParseCurrency(p.Currency); err != nil {
-		return nil, err
-	}
-	if err := h.discounts.PutPromotion(ctx, cl.tenant, p); err != nil {
+	p, err := h.discounts.PutPromotion(ctx, cl.tenant, promotionFromDTO(req.Promotion))
+	if err != nil {
 		return nil, err
 	}
 	return promotionDTO(p), nil
@@ -46,10 +34,6 @@ func (h *base) putPromotion(ctx context.Context, req *trade.PutPromotionRequest)
 
 // GetPromotion implements its service.
 func (h *DiscountAdmin) GetPromotion(ctx context.Context, req *trade.PromotionRef) (*trade.Promotion, error) {
-	return h.getPromotion(ctx, req)
-}
-
-func (h *base) getPromotion(ctx context.Context, req *trade.PromotionRef) (*trade.Promotion, error) {
 	cl, err := h.discountAdmin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -63,15 +47,11 @@ func (h *base) getPromotion(ctx context.Context, req *trade.PromotionRef) (*trad
 
 // ListPromotions implements its service.
 func (h *DiscountAdmin) ListPromotions(ctx context.Context, req *trade.ListPromotionsRequest) (*trade.ListPromotionsResponse, error) {
-	return h.listPromotions(ctx, req)
-}
-
-func (h *base) listPromotions(ctx context.Context, req *trade.ListPromotionsRequest) (*trade.ListPromotionsResponse, error) {
 	cl, err := h.discountAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
-	ps, err := h.discounts.Promotions(ctx, cl.tenant, time.UnixMilli(0))
+	ps, err := h.discounts.Promotions(ctx, cl.tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -84,10 +64,6 @@ func (h *base) listPromotions(ctx context.Context, req *trade.ListPromotionsRequ
 
 // PutCoupon implements its service.
 func (h *DiscountAdmin) PutCoupon(ctx context.Context, req *trade.PutCouponRequest) (*trade.Coupon, error) {
-	return h.putCoupon(ctx, req)
-}
-
-func (h *base) putCoupon(ctx context.Context, req *trade.PutCouponRequest) (*trade.Coupon, error) {
 	cl, err := h.discountAdmin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -95,18 +71,9 @@ func (h *base) putCoupon(ctx context.Context, req *trade.PutCouponRequest) (*tra
 	if req.Coupon == nil {
 		return nil, errkind.WithDetail(discount.ErrInvalidCoupon, "coupon is required")
 	}
-	c := discount.Coupon{Code: req.Coupon.Code, PromotionID: req.Coupon.PromotionId, TotalUses: req.Coupon.TotalUses,
-		PerUser: req.Coupon.PerUser, ValidFrom: req.Coupon.ValidFrom, ValidTo: req.Coupon.ValidTo}
-	if c.Code, err = discount.NormalizeCode(c.Code); err != nil {
-		return nil, err
-	}
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	if err := h.discounts.PutCoupon(ctx, cl.tenant, c); err != nil {
-		return nil, err
-	}
-	if c, err = h.discounts.Coupon(ctx, cl.tenant, c.Code); err != nil {
+	c, err := h.discounts.PutCoupon(ctx, cl.tenant, discount.Coupon{Code: req.Coupon.Code, PromotionID: req.Coupon.PromotionId,
+		TotalUses: req.Coupon.TotalUses, PerUser: req.Coupon.PerUser, ValidFrom: req.Coupon.ValidFrom, ValidTo: req.Coupon.ValidTo})
+	if err != nil {
 		return nil, err
 	}
 	return couponDTO(c), nil
@@ -114,19 +81,11 @@ func (h *base) putCoupon(ctx context.Context, req *trade.PutCouponRequest) (*tra
 
 // GetCoupon implements its service.
 func (h *DiscountAdmin) GetCoupon(ctx context.Context, req *trade.CouponRef) (*trade.Coupon, error) {
-	return h.getCoupon(ctx, req)
-}
-
-func (h *base) getCoupon(ctx context.Context, req *trade.CouponRef) (*trade.Coupon, error) {
 	cl, err := h.discountAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
-	code, err := discount.NormalizeCode(req.Code)
-	if err != nil {
-		return nil, err
-	}
-	c, err := h.discounts.Coupon(ctx, cl.tenant, code)
+	c, err := h.discounts.Coupon(ctx, cl.tenant, req.Code)
 	if err != nil {
 		return nil, err
 	}
@@ -135,10 +94,6 @@ func (h *base) getCoupon(ctx context.Context, req *trade.CouponRef) (*trade.Coup
 
 // PutCampaign implements its service.
 func (h *DiscountAdmin) PutCampaign(ctx context.Context, req *trade.PutCampaignRequest) (*trade.Campaign, error) {
-	return h.putCampaign(ctx, req)
-}
-
-func (h *base) putCampaign(ctx context.Context, req *trade.PutCampaignRequest) (*trade.Campaign, error) {
 	cl, err := h.discountAdmin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -146,17 +101,9 @@ func (h *base) putCampaign(ctx context.Context, req *trade.PutCampaignRequest) (
 	if req.Campaign == nil {
 		return nil, errkind.WithDetail(discount.ErrInvalidCampaign, "campaign is required")
 	}
-	c := discount.Campaign{ID: req.Campaign.Id, Name: req.Campaign.Name, Currency: req.Campaign.Currency, Budget: req.Campaign.Budget}
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	if _, err := money.ParseCurrency(c.Currency); err != nil {
-		return nil, err
-	}
-	if err := h.discounts.PutCampaign(ctx, cl.tenant, c); err != nil {
-		return nil, err
-	}
-	if c, err = h.discounts.Campaign(ctx, cl.tenant, c.ID); err != nil {
+	c, err := h.discounts.PutCampaign(ctx, cl.tenant, discount.Campaign{ID: req.Campaign.Id, Name: req.Campaign.Name,
+		Currency: req.Campaign.Currency, Budget: req.Campaign.Budget})
+	if err != nil {
 		return nil, err
 	}
 	return campaignDTO(c), nil
@@ -164,10 +111,6 @@ func (h *base) putCampaign(ctx context.Context, req *trade.PutCampaignRequest) (
 
 // GetCampaign implements its service.
 func (h *DiscountAdmin) GetCampaign(ctx context.Context, req *trade.CampaignRef) (*trade.Campaign, error) {
-	return h.getCampaign(ctx, req)
-}
-
-func (h *base) getCampaign(ctx context.Context, req *trade.CampaignRef) (*trade.Campaign, error) {
 	cl, err := h.discountAdmin(req.Caller)
 	if err != nil {
 		return nil, err

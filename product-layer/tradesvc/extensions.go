@@ -125,10 +125,6 @@ func (h *ExtensionsAdmin) ListPublications(ctx context.Context, req *trade.ListP
 
 // OrderScriptRuns implements its service.
 func (h *ExtensionsAdmin) OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest) (*trade.OrderScriptRunsResponse, error) {
-	return h.orderScriptRuns(ctx, req)
-}
-
-func (h *base) orderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest) (*trade.OrderScriptRunsResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err

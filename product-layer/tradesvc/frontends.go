@@ -10,10 +10,6 @@ import (
 
 // RegisterFrontend implements its service.
 func (h *FrontendsAdmin) RegisterFrontend(ctx context.Context, req *trade.RegisterFrontendRequest) (*trade.Frontend, error) {
-	return h.registerFrontend(ctx, req)
-}
-
-func (h *base) registerFrontend(ctx context.Context, req *trade.RegisterFrontendRequest) (*trade.Frontend, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -30,10 +26,6 @@ func (h *base) registerFrontend(ctx context.Context, req *trade.RegisterFrontend
 
 // ListFrontends implements its service.
 func (h *FrontendsAdmin) ListFrontends(ctx context.Context, req *trade.ListFrontendsRequest) (*trade.ListFrontendsResponse, error) {
-	return h.listFrontends(ctx, req)
-}
-
-func (h *base) listFrontends(ctx context.Context, req *trade.ListFrontendsRequest) (*trade.ListFrontendsResponse, error) {
 	tenant := ""
 	if req.Caller == nil || req.Caller.Role != RoleSystem {
 		cl, err := h.admin(req.Caller)

@@ -59,8 +59,8 @@ type base struct {
 	simulator Simulator
 	ext       *extensions.Admin
 	frontends identity.FrontendStore
-	discounts discount.Store
-	limits    limits.Store
+	discounts *discount.Admin
+	limits    *limits.Admin
 	delivery  *delivery.Service
 	prices    *pricing.Prices
 	orders    OrderLookup
@@ -80,8 +80,10 @@ type Deps struct {
 	Simulator Simulator
 	Ext       *extensions.Admin
 	Frontends identity.FrontendStore
-	Discounts discount.Store
-	Limits    limits.Store
+	// Discounts and Limits are the operators' side of those capabilities; nil disables their
+	// admin API (discount.disabled, limits.disabled).
+	Discounts *discount.Admin
+	Limits    *limits.Admin
 	Delivery  *delivery.Service
 	// Prices manages price lists; nil disables the admin API (pricing.disabled).
 	Prices *pricing.Prices
@@ -426,10 +428,6 @@ func (h *base) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest, sc 
 
 // GetTrade implements its service.
 func (h *Queries) GetTrade(ctx context.Context, req *trade.TradeRef) (*trade.Trade, error) {
-	return h.getTrade(ctx, req)
-}
-
-func (h *base) getTrade(ctx context.Context, req *trade.TradeRef) (*trade.Trade, error) {
 	cl, err := parseCaller(req.Caller)
 	if err != nil {
 		return nil, err
@@ -470,10 +468,6 @@ func (cl caller) actor() tradecore.Actor {
 
 // GetOrder implements its service.
 func (h *Queries) GetOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
-	return h.getOrder(ctx, req)
-}
-
-func (h *base) getOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
 	cl, err := parseCaller(req.Caller)
 	if err != nil {
 		return nil, err
@@ -488,10 +482,6 @@ func (h *base) getOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order,
 
 // ListOrders implements its service.
 func (h *Queries) ListOrders(ctx context.Context, req *trade.ListOrdersRequest) (*trade.ListOrdersResponse, error) {
-	return h.listOrders(ctx, req)
-}
-
-func (h *base) listOrders(ctx context.Context, req *trade.ListOrdersRequest) (*trade.ListOrdersResponse, error) {
 	cl, err := h.buyer(req.Caller)
 	if err != nil {
 		return nil, err
@@ -542,10 +532,6 @@ func refundDTO(r *payment.Refund) *trade.Refund {
 
 // RefundOrder implements its service.
 func (h *Lifecycle) RefundOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
-	return h.refundOrder(ctx, req)
-}
-
-func (h *base) refundOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
 	cl, err := parseCaller(req.Caller)
 	if err != nil {
 		return nil, err
@@ -568,10 +554,6 @@ func (h *base) refundOrder(ctx context.Context, req *trade.OrderRef) (*trade.Ord
 
 // CancelOrder implements its service.
 func (h *Lifecycle) CancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
-	return h.cancelOrder(ctx, req)
-}
-
-func (h *base) cancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
 	cl, err := parseCaller(req.Caller)
 	if err != nil {
 		return nil, err
@@ -601,10 +583,6 @@ func (h *base) cancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.Ord
 
 // ShipOrder implements its service.
 func (h *Lifecycle) ShipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*trade.Order, error) {
-	return h.shipOrder(ctx, req)
-}
-
-func (h *base) shipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*trade.Order, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -618,10 +596,6 @@ func (h *base) shipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*tra
 
 // DeliverOrder implements its service.
 func (h *Lifecycle) DeliverOrder(ctx context.Context, req *trade.DeliverOrderRequest) (*trade.Order, error) {
-	return h.deliverOrder(ctx, req)
-}
-
-func (h *base) deliverOrder(ctx context.Context, req *trade.DeliverOrderRequest) (*trade.Order, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -652,10 +626,6 @@ func (h *base) deliverOrder(ctx context.Context, req *trade.DeliverOrderRequest)
 
 // CompleteOrder implements its service.
 func (h *Lifecycle) CompleteOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
-	return h.completeOrder(ctx, req)
-}
-
-func (h *base) completeOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
 	cl, err := h.buyer(req.Caller)
 	if err != nil {
 		return nil, err
@@ -669,10 +639,6 @@ func (h *base) completeOrder(ctx context.Context, req *trade.OrderRef) (*trade.O
 
 // CreatePayment implements its service.
 func (h *Lifecycle) CreatePayment(ctx context.Context, req *trade.CreatePaymentRequest) (*trade.Payment, error) {
-	return h.createPayment(ctx, req)
-}
-
-func (h *base) createPayment(ctx context.Context, req *trade.CreatePaymentRequest) (*trade.Payment, error) {
 	cl, err := h.buyer(req.Caller)
 	if err != nil {
 		return nil, err
@@ -687,10 +653,6 @@ func (h *base) createPayment(ctx context.Context, req *trade.CreatePaymentReques
 
 // SimulatePayment implements its service.
 func (h *Lifecycle) SimulatePayment(ctx context.Context, req *trade.SimulatePaymentRequest) (*trade.Payment, error) {
-	return h.simulatePayment(ctx, req)
-}
-
-func (h *base) simulatePayment(ctx context.Context, req *trade.SimulatePaymentRequest) (*trade.Payment, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -730,10 +692,6 @@ func (h *Lifecycle) PaymentCallback(ctx context.Context, req *trade.PaymentCallb
 
 // UpsertSKU implements its service.
 func (h *CatalogAdmin) UpsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*trade.SKU, error) {
-	return h.upsertSKU(ctx, req)
-}
-
-func (h *base) upsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*trade.SKU, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -763,10 +721,6 @@ func (h *base) upsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*tra
 
 // GetSKU implements its service.
 func (h *CatalogAdmin) GetSKU(ctx context.Context, req *trade.SKURef) (*trade.SKU, error) {
-	return h.getSKU(ctx, req)
-}
-
-func (h *base) getSKU(ctx context.Context, req *trade.SKURef) (*trade.SKU, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -788,10 +742,6 @@ const maxMillis = 253402300799999
 
 // PutWarehouse implements its service.
 func (h *CatalogAdmin) PutWarehouse(ctx context.Context, req *trade.PutWarehouseRequest) (*trade.Warehouse, error) {
-	return h.putWarehouse(ctx, req)
-}
-
-func (h *base) putWarehouse(ctx context.Context, req *trade.PutWarehouseRequest) (*trade.Warehouse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -810,10 +760,6 @@ func (h *base) putWarehouse(ctx context.Context, req *trade.PutWarehouseRequest)
 
 // ListWarehouses implements its service.
 func (h *CatalogAdmin) ListWarehouses(ctx context.Context, req *trade.ListWarehousesRequest) (*trade.ListWarehousesResponse, error) {
-	return h.listWarehouses(ctx, req)
-}
-
-func (h *base) listWarehouses(ctx context.Context, req *trade.ListWarehousesRequest) (*trade.ListWarehousesResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -837,10 +783,6 @@ func warehouseDTO(w inventory.Warehouse) *trade.Warehouse {
 
 // SetStock implements its service.
 func (h *CatalogAdmin) SetStock(ctx context.Context, req *trade.SetStockRequest) (*trade.StockResponse, error) {
-	return h.setStock(ctx, req)
-}
-
-func (h *base) setStock(ctx context.Context, req *trade.SetStockRequest) (*trade.StockResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -869,10 +811,6 @@ func (h *base) setStock(ctx context.Context, req *trade.SetStockRequest) (*trade
 
 // GetStock implements its service.
 func (h *CatalogAdmin) GetStock(ctx context.Context, req *trade.SKURef) (*trade.StockResponse, error) {
-	return h.getStock(ctx, req)
-}
-
-func (h *base) getStock(ctx context.Context, req *trade.SKURef) (*trade.StockResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err

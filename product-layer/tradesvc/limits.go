@@ -18,10 +18,6 @@ func (h *base) limitsAdmin(c *trade.Caller) (caller, error) {
 
 // PutLimitRule implements its service.
 func (h *LimitsAdmin) PutLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest) (*trade.LimitRule, error) {
-	return h.putLimitRule(ctx, req)
-}
-
-func (h *base) putLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest) (*trade.LimitRule, error) {
 	cl, err := h.limitsAdmin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -30,13 +26,10 @@ func (h *base) putLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest)
 	if d == nil {
 		return nil, errkind.WithDetail(limits.ErrInvalidRule, "rule is required")
 	}
-	r := limits.Rule{ID: d.Id, Name: d.Name, Kind: limits.Kind(d.Kind), SKUs: d.Skus, Categories: d.Categories,
-		Period: limits.Period(d.Period), Unit: limits.Unit(d.Unit), Max: d.Max, StartsAt: d.StartsAt, EndsAt: d.EndsAt,
-		Timezone: d.Timezone, Disabled: d.Disabled}
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	if err := h.limits.PutRule(ctx, cl.tenant, r); err != nil {
+	r, err := h.limits.PutRule(ctx, cl.tenant, limits.Rule{ID: d.Id, Name: d.Name, Kind: limits.Kind(d.Kind), SKUs: d.Skus,
+		Categories: d.Categories, Period: limits.Period(d.Period), Unit: limits.Unit(d.Unit), Max: d.Max, StartsAt: d.StartsAt,
+		EndsAt: d.EndsAt, Timezone: d.Timezone, Disabled: d.Disabled})
+	if err != nil {
 		return nil, err
 	}
 	return limitRuleDTO(r), nil
@@ -44,10 +37,6 @@ func (h *base) putLimitRule(ctx context.Context, req *trade.PutLimitRuleRequest)
 
 // GetLimitRule implements its service.
 func (h *LimitsAdmin) GetLimitRule(ctx context.Context, req *trade.LimitRuleRef) (*trade.LimitRule, error) {
-	return h.getLimitRule(ctx, req)
-}
-
-func (h *base) getLimitRule(ctx context.Context, req *trade.LimitRuleRef) (*trade.LimitRule, error) {
 	cl, err := h.limitsAdmin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -61,10 +50,6 @@ func (h *base) getLimitRule(ctx context.Context, req *trade.LimitRuleRef) (*trad
 
 // ListLimitRules implements its service.
 func (h *LimitsAdmin) ListLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest) (*trade.ListLimitRulesResponse, error) {
-	return h.listLimitRules(ctx, req)
-}
-
-func (h *base) listLimitRules(ctx context.Context, req *trade.ListLimitRulesRequest) (*trade.ListLimitRulesResponse, error) {
 	cl, err := h.limitsAdmin(req.Caller)
 	if err != nil {
 		return nil, err

@@ -13,10 +13,6 @@ import (
 
 // PutPriceList implements its service.
 func (h *PricingAdmin) PutPriceList(ctx context.Context, req *trade.PutPriceListRequest) (*trade.PriceList, error) {
-	return h.putPriceList(ctx, req)
-}
-
-func (h *base) putPriceList(ctx context.Context, req *trade.PutPriceListRequest) (*trade.PriceList, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -54,10 +50,6 @@ func (h *base) putPriceList(ctx context.Context, req *trade.PutPriceListRequest)
 
 // GetPriceList implements its service.
 func (h *PricingAdmin) GetPriceList(ctx context.Context, req *trade.PriceListRef) (*trade.PriceList, error) {
-	return h.getPriceList(ctx, req)
-}
-
-func (h *base) getPriceList(ctx context.Context, req *trade.PriceListRef) (*trade.PriceList, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -74,10 +66,6 @@ func (h *base) getPriceList(ctx context.Context, req *trade.PriceListRef) (*trad
 
 // ListPriceLists implements its service.
 func (h *PricingAdmin) ListPriceLists(ctx context.Context, req *trade.ListPriceListsRequest) (*trade.ListPriceListsResponse, error) {
-	return h.listPriceLists(ctx, req)
-}
-
-func (h *base) listPriceLists(ctx context.Context, req *trade.ListPriceListsRequest) (*trade.ListPriceListsResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -98,10 +86,6 @@ func (h *base) listPriceLists(ctx context.Context, req *trade.ListPriceListsRequ
 
 // DeletePriceList implements its service.
 func (h *PricingAdmin) DeletePriceList(ctx context.Context, req *trade.PriceListRef) (*trade.DeletePriceListResponse, error) {
-	return h.deletePriceList(ctx, req)
-}
-
-func (h *base) deletePriceList(ctx context.Context, req *trade.PriceListRef) (*trade.DeletePriceListResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err

@@ -10,10 +10,6 @@ import (
 
 // PutShippingTemplate implements its service.
 func (h *DeliveryAdmin) PutShippingTemplate(ctx context.Context, req *trade.PutShippingTemplateRequest) (*trade.ShippingTemplate, error) {
-	return h.putShippingTemplate(ctx, req)
-}
-
-func (h *base) putShippingTemplate(ctx context.Context, req *trade.PutShippingTemplateRequest) (*trade.ShippingTemplate, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err
@@ -34,10 +30,6 @@ func (h *base) putShippingTemplate(ctx context.Context, req *trade.PutShippingTe
 
 // ListShippingTemplates implements its service.
 func (h *DeliveryAdmin) ListShippingTemplates(ctx context.Context, req *trade.ListShippingTemplatesRequest) (*trade.ListShippingTemplatesResponse, error) {
-	return h.listShippingTemplates(ctx, req)
-}
-
-func (h *base) listShippingTemplates(ctx context.Context, req *trade.ListShippingTemplatesRequest) (*trade.ListShippingTemplatesResponse, error) {
 	cl, err := h.admin(req.Caller)
 	if err != nil {
 		return nil, err

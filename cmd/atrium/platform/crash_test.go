@@ -344,7 +344,7 @@ func checkCrashLedger(t *testing.T, cfg dal.Config) []string {
 		return out
 	}
 	type presaleTrade struct {
-		id, status              string
+		id, status               string
 		deposit, credit, balance int64
 	}
 	var pts []presaleTrade

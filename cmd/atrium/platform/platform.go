@@ -195,7 +195,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		Outbox: events, IDs: ids, Ext: engine, Now: now, Log: log}, cod.Config{HotHold: cfg.Trade.HotHold})
 	admin := extensions.NewAdmin(extStore, engine)
 	handler := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Flow: flow, Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin,
-		Frontends: identitysql.New(db), Discounts: discounts.Store(), Limits: limitSvc.Store(), Delivery: shipping, Prices: prices,
+		Frontends: identitysql.New(db), Discounts: discount.NewAdmin(discounts.Store()), Limits: limits.NewAdmin(limitSvc.Store()), Delivery: shipping, Prices: prices,
 		Presales: presale.NewAdmin(presales, now), Presale: presaleFlow, CodRules: cod.NewAdmin(codStore, now), COD: codFlow, Log: log})
 
 	ln := o.Listener
