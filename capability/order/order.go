@@ -257,7 +257,16 @@ type Trade struct {
 	orders      []*Order
 	createdAt   time.Time
 	payDeadline time.Time
+	flowState   string
 }
+
+// FlowState is where the trade's flow stands as a whole, as the flow names it, when the trade was
+// created (the product layer's flow instance, which moves it in its own store afterwards); it is
+// written with the trade so that placing one writes no row of its own for its flow.
+func (t *Trade) FlowState() string { return t.flowState }
+
+// SetFlowState sets the state the trade's flow starts in, before the trade is created.
+func (t *Trade) SetFlowState(s string) { t.flowState = s }
 
 // NewTrade assembles a trade. Each order's lines must be non-empty and in the trade's currency,
 // each line's discount between zero and its total, and the order's discounts must add up to its

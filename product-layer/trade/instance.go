@@ -47,15 +47,14 @@ type Instance struct {
 	UpdatedAt time.Time
 }
 
-// Instances stores flow instances. Lock reads one for update inside a transaction; Save writes
-// it if its version is still the one read (and increments it), else ErrConcurrentMove.
+// Instances stores flow instances. An instance is created with its trade, in the state the trade
+// carries (order.Trade.SetFlowState), so placing a trade writes no row of its own for its flow.
+// Lock reads one for update inside a transaction; Save writes it if its version is still the one
+// read (and increments it), else ErrConcurrentMove.
 type Instances interface {
-	CreateInstance(ctx context.Context, in *Instance) error
 	Instance(ctx context.Context, tenant, tradeID string) (*Instance, error)
 	LockInstance(ctx context.Context, tenant, tradeID string) (*Instance, error)
 	SaveInstance(ctx context.Context, in *Instance) error
-	// Stale lists up to limit instances of scenario in state that have not moved since before.
-	Stale(ctx context.Context, scenario identity.Scenario, state string, before time.Time, limit int) ([]*Instance, error)
 }
 
 // Errors of flow instances.

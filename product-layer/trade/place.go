@@ -123,18 +123,13 @@ func (c *Core) Place(ctx context.Context, pl Placement) (*order.Trade, error) {
 		if t, err = order.NewTrade(tradeID, pl.Identity, userID, d.Address, specs, now, pl.PayDeadline); err != nil {
 			return err
 		}
-		if err := c.d.Orders.CreateTrade(ctx, t); err != nil {
+		f, err := c.flowOf(t)
+		if err != nil {
 			return err
 		}
-		if c.d.Instances != nil {
-			f, err := c.flowOf(t)
-			if err != nil {
-				return err
-			}
-			if err := c.d.Instances.CreateInstance(ctx, &Instance{Tenant: tenant, TradeID: tradeID, Scenario: pl.Identity.Scenario(),
-				State: f.States().Initial(), Version: 1, UpdatedAt: now}); err != nil {
-				return err
-			}
+		t.SetFlowState(f.States().Initial()) // the trade's row holds its flow instance
+		if err := c.d.Orders.CreateTrade(ctx, t); err != nil {
+			return err
 		}
 		if len(pl.Runs) > 0 && c.d.Runs != nil {
 			if err := c.d.Runs.SaveRuns(ctx, tenant, tradeID, pl.Runs); err != nil {

@@ -57,9 +57,10 @@ func (r *Repo) CreateTrade(ctx context.Context, t *order.Trade) error {
 	return r.db.InTx(ctx, func(ctx context.Context) error {
 		q := r.db.Q(ctx)
 		if _, err := q.ExecContext(ctx, `INSERT INTO trades (tenant, trade_id, biz_code, scenario, user_id, currency, total,
-			address, created_at, pay_deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			address, created_at, pay_deadline, flow_state, flow_version, flow_updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
 			t.Tenant(), t.ID(), t.Identity().BizCode(), string(t.Identity().Scenario()), t.UserID(),
-			t.Total().Currency().Code(), t.Total().Minor(), string(addr), t.CreatedAt().UnixMilli(), dal.Millis(t.PayDeadline())); err != nil {
+			t.Total().Currency().Code(), t.Total().Minor(), string(addr), t.CreatedAt().UnixMilli(), dal.Millis(t.PayDeadline()),
+			t.FlowState(), t.CreatedAt().UnixMilli()); err != nil {
 			return fmt.Errorf("ordersql: insert trade: %w", err)
 		}
 		for _, o := range t.Orders() {

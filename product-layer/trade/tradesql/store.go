@@ -28,17 +28,7 @@ func New(db *dal.DB) *Store { return &Store{db: db} }
 
 var _ trade.Instances = (*Store)(nil)
 
-// CreateInstance implements trade.Instances.
-func (s *Store) CreateInstance(ctx context.Context, in *trade.Instance) error {
-	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO trade_flows (tenant, trade_id, scenario, state, version, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, in.Tenant, in.TradeID, string(in.Scenario), in.State, in.Version, in.UpdatedAt.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("tradesql: create: %w", err)
-	}
-	return nil
-}
-
-const cols = `tenant, trade_id, scenario, state, version, updated_at`
+const cols = `tenant, trade_id, scenario, flow_state, flow_version, flow_updated_at`
 
 func scan(row interface{ Scan(...any) error }) (*trade.Instance, error) {
 	var in trade.Instance
@@ -52,7 +42,8 @@ func scan(row interface{ Scan(...any) error }) (*trade.Instance, error) {
 }
 
 func (s *Store) get(ctx context.Context, q dal.Querier, suffix, tenant, tradeID string) (*trade.Instance, error) {
-	in, err := scan(q.QueryRowContext(ctx, `SELECT `+cols+` FROM trade_flows WHERE tenant = ? AND trade_id = ?`+suffix, tenant, tradeID))
+	in, err := scan(q.QueryRowContext(ctx, `SELECT `+cols+` FROM trades WHERE tenant = ? AND trade_id = ? AND flow_state <> ''`+suffix,
+		tenant, tradeID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, trade.ErrInstanceNotFound
 	}
@@ -74,8 +65,8 @@ func (s *Store) LockInstance(ctx context.Context, tenant, tradeID string) (*trad
 
 // SaveInstance implements trade.Instances.
 func (s *Store) SaveInstance(ctx context.Context, in *trade.Instance) error {
-	res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE trade_flows SET state = ?, version = version + 1, updated_at = ?
-		WHERE tenant = ? AND trade_id = ? AND version = ?`, in.State, in.UpdatedAt.UnixMilli(), in.Tenant, in.TradeID, in.Version)
+	res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE trades SET flow_state = ?, flow_version = flow_version + 1, flow_updated_at = ?
+		WHERE tenant = ? AND trade_id = ? AND flow_version = ?`, in.State, in.UpdatedAt.UnixMilli(), in.Tenant, in.TradeID, in.Version)
 	if err != nil {
 		return fmt.Errorf("tradesql: save: %w", err)
 	}
@@ -86,23 +77,4 @@ func (s *Store) SaveInstance(ctx context.Context, in *trade.Instance) error {
 	}
 	in.Version++
 	return nil
-}
-
-// Stale implements trade.Instances.
-func (s *Store) Stale(ctx context.Context, scenario identity.Scenario, state string, before time.Time, limit int) ([]*trade.Instance, error) {
-	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT `+cols+` FROM trade_flows WHERE scenario = ? AND state = ? AND updated_at < ?
-		ORDER BY updated_at LIMIT ?`, string(scenario), state, before.UnixMilli(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("tradesql: stale: %w", err)
-	}
-	defer rows.Close()
-	var out []*trade.Instance
-	for rows.Next() {
-		in, err := scan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("tradesql: stale: %w", err)
-		}
-		out = append(out, in)
-	}
-	return out, rows.Err()
 }

@@ -30,20 +30,22 @@ func newTrade(t *testing.T, id string, at time.Time) *order.Trade {
 	return tr
 }
 
-// TestInstances: an instance round-trips, a save checks the version it read, and the stale
-// query finds what has not moved.
+// TestInstances: a trade's instance is written with the trade and round-trips; a trade created
+// without a flow state has none; a save checks the version it read.
 func TestInstances(t *testing.T) {
 	daltest.Each(t, []dal.Migrations{ordersql.Migrations(), tradesql.Migrations()}, func(t *testing.T, db *dal.DB) {
 		ctx := context.Background()
 		s := tradesql.New(db)
 		at := time.UnixMilli(time.Now().UnixMilli())
-		in := &trade.Instance{Tenant: "t1", TradeID: "T1", Scenario: identity.Presale, State: "awaiting_deposit", Version: 1, UpdatedAt: at}
-		if err := s.CreateInstance(ctx, in); err != nil {
+		tr := newTrade(t, "T1", at)
+		tr.SetFlowState("awaiting_payment")
+		if err := ordersql.New(db).CreateTrade(ctx, tr); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateInstance(ctx, in); err == nil {
-			t.Fatal("a trade got two instances")
+		if err := ordersql.New(db).CreateTrade(ctx, newTrade(t, "T2", at)); err != nil {
+			t.Fatal(err)
 		}
+		in := &trade.Instance{Tenant: "t1", TradeID: "T1", Scenario: identity.FixedPrice, State: "awaiting_payment", Version: 1, UpdatedAt: at}
 		got, err := s.Instance(ctx, "t1", "T1")
 		if err != nil || *got != *in {
 			t.Fatalf("round trip: %+v %v; want %+v", got, err, in)
@@ -51,28 +53,25 @@ func TestInstances(t *testing.T) {
 		if _, err := s.Instance(ctx, "t2", "T1"); !errors.Is(err, trade.ErrInstanceNotFound) {
 			t.Fatalf("another tenant's: %v", err)
 		}
-		stale, err := s.Stale(ctx, identity.Presale, "awaiting_deposit", at.Add(time.Second), 10)
-		if err != nil || len(stale) != 1 {
-			t.Fatalf("stale: %v %v", stale, err)
-		}
-		if stale, _ := s.Stale(ctx, identity.Presale, "awaiting_deposit", at, 10); len(stale) != 0 {
-			t.Fatalf("stale before it was written: %v", stale)
+		if _, err := s.Instance(ctx, "t1", "T2"); !errors.Is(err, trade.ErrInstanceNotFound) {
+			t.Fatalf("a trade created without a flow state: %v", err)
 		}
 		a, b := *got, *got
-		a.State, b.State = "deposit_paid", "cancelled"
+		a.State, b.State = "paid", "cancelled"
 		if err := s.SaveInstance(ctx, &a); err != nil || a.Version != 2 {
 			t.Fatalf("first save: %v, version %d", err, a.Version)
 		}
 		if err := s.SaveInstance(ctx, &b); !errors.Is(err, trade.ErrConcurrentMove) {
 			t.Fatalf("a save from a stale read: %v", err)
 		}
-		if got, _ := s.Instance(ctx, "t1", "T1"); got.State != "deposit_paid" || got.Version != 2 {
+		if got, _ := s.Instance(ctx, "t1", "T1"); got.State != "paid" || got.Version != 2 {
 			t.Fatalf("after the race: %+v", got)
 		}
 	})
 }
 
-// TestBackfill: trades placed before instances existed get one in the state their orders show.
+// TestBackfill: trades placed before instances existed get one in the state their orders show,
+// and it moves onto the trade's row.
 func TestBackfill(t *testing.T) {
 	daltest.Each(t, []dal.Migrations{ordersql.Migrations()}, func(t *testing.T, db *dal.DB) {
 		ctx := context.Background()
