@@ -217,11 +217,13 @@ type presaleLineTermsView struct {
 // presaleTermsView is what a pre-sale cart or trade costs up front and after: the deposit, what
 // it counts for against the price, and the balance due after discounts and shipping.
 type presaleTermsView struct {
-	PresaleID  string                 `json:"presaleId"`
-	Deposit    Money                  `json:"deposit"`
-	Credit     Money                  `json:"credit"`
-	BalanceDue Money                  `json:"balanceDue"`
-	Lines      []presaleLineTermsView `json:"lines"`
+	PresaleID  string `json:"presaleId"`
+	Deposit    Money  `json:"deposit"`
+	Credit     Money  `json:"credit"`
+	BalanceDue Money  `json:"balanceDue"`
+	// Lines are each cart line's deposit and credit, on a quote (a trade and its orders show
+	// their totals and shares).
+	Lines []presaleLineTermsView `json:"lines,omitempty"`
 	// DepositStatus is a trade's: pending, paid, refunded or forfeited.
 	DepositStatus string `json:"depositStatus,omitempty"`
 }
@@ -445,7 +447,7 @@ func presaleTermsOf(p *trade.PresaleTerms) *presaleTermsView {
 		return nil
 	}
 	v := &presaleTermsView{PresaleID: p.PresaleId, Deposit: moneyOf(p.Deposit), Credit: moneyOf(p.Credit), BalanceDue: moneyOf(p.BalanceDue),
-		DepositStatus: p.DepositStatus, Lines: []presaleLineTermsView{}}
+		DepositStatus: p.DepositStatus}
 	for _, l := range p.Lines {
 		v.Lines = append(v.Lines, presaleLineTermsView{SkuID: l.SkuId, Deposit: moneyOf(l.Deposit), Credit: moneyOf(l.Credit)})
 	}

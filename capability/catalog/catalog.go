@@ -96,6 +96,17 @@ func (s SKU) WithPresale(shipsAt time.Time) SKU {
 	return s
 }
 
+// maxMillis is 9999-12-31, the last date a unix-ms field accepts.
+const maxMillis = 253402300799999
+
+// WithPresaleAt is WithPresale for a date an operator gave in unix milliseconds, which must be one.
+func (s SKU) WithPresaleAt(ms int64) (SKU, error) {
+	if ms <= 0 || ms > maxMillis {
+		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "presaleShipsAt must be a date in unix milliseconds")
+	}
+	return s.WithPresale(time.UnixMilli(ms)), nil
+}
+
 // ShipsAt is when a pre-sale SKU ships; zero for an in-stock SKU.
 func (s SKU) ShipsAt() time.Time { return s.shipsAt }
 

@@ -708,10 +708,9 @@ func (h *CatalogAdmin) UpsertSKU(ctx context.Context, req *trade.UpsertSKUReques
 		return nil, err
 	}
 	if ms := req.PresaleShipsAt; ms != nil {
-		if *ms <= 0 || *ms > maxMillis {
-			return nil, errkind.WithDetail(catalog.ErrInvalidSKU, "presaleShipsAt must be a date in unix milliseconds")
+		if sku, err = sku.WithPresaleAt(*ms); err != nil {
+			return nil, err
 		}
-		sku = sku.WithPresale(time.UnixMilli(*ms))
 	}
 	if err := h.catalog.Upsert(ctx, sku); err != nil {
 		return nil, err
@@ -737,8 +736,6 @@ func skuDTO(sku catalog.SKU) *trade.SKU {
 		PresaleShipsAt: optMillis(sku.ShipsAt())}
 }
 
-// maxMillis is 9999-12-31, the last date a unix-ms field accepts.
-const maxMillis = 253402300799999
 
 // PutWarehouse implements its service.
 func (h *CatalogAdmin) PutWarehouse(ctx context.Context, req *trade.PutWarehouseRequest) (*trade.Warehouse, error) {
