@@ -302,32 +302,30 @@ func checkCrashLedger(t *testing.T, cfg dal.Config) []string {
 
 	// Pre-sale trades: the deposit's status agrees with the orders and the money.
 	type money struct{ paid, refunded map[string]int64 }
+	// sums adds up a query's (purpose, amount) rows by purpose.
+	sums := func(query string, args ...any) map[string]int64 {
+		out := map[string]int64{}
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var purpose string
+			var amount int64
+			if err := rows.Scan(&purpose, &amount); err != nil {
+				t.Fatal(err)
+			}
+			out[purpose] += amount
+		}
+		return out
+	}
 	payments := func(tradeID string) money {
-		m := money{paid: map[string]int64{}, refunded: map[string]int64{}}
-		rows, err := tx.QueryContext(ctx, `SELECT purpose, amount FROM payments WHERE tenant = 'acme' AND trade_id = ? AND status = 'succeeded'`, tradeID)
-		if err != nil {
-			t.Fatal(err)
+		return money{
+			paid: sums(`SELECT purpose, amount FROM payments WHERE tenant = 'acme' AND trade_id = ? AND status = 'succeeded'`, tradeID),
+			refunded: sums(`SELECT p.purpose, r.amount FROM payment_refunds r JOIN payments p ON p.payment_id = r.payment_id
+				WHERE r.tenant = 'acme' AND r.trade_id = ?`, tradeID),
 		}
-		for rows.Next() {
-			var purpose string
-			var amount int64
-			_ = rows.Scan(&purpose, &amount)
-			m.paid[purpose] += amount
-		}
-		rows.Close()
-		rows, err = tx.QueryContext(ctx, `SELECT p.purpose, r.amount FROM payment_refunds r JOIN payments p ON p.payment_id = r.payment_id
-			WHERE r.tenant = 'acme' AND r.trade_id = ?`, tradeID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var purpose string
-			var amount int64
-			_ = rows.Scan(&purpose, &amount)
-			m.refunded[purpose] += amount
-		}
-		rows.Close()
-		return m
 	}
 	statusesOf := func(tradeID string) map[string]int {
 		out := map[string]int{}
