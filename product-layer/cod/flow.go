@@ -212,9 +212,16 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 		Coupons  []string
 		Currency string
 	}{cmd.Identity.BizCode(), cmd.Items, addr, expected, cmd.Coupons, cmd.Currency})
-	if prev, err := f.d.Core.Replayed(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash); err != nil || prev != nil {
-		return prev, err
-	}
+	return f.d.Core.Once(tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash, func() (*order.Trade, error) {
+		if prev, err := f.d.Core.Replayed(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash); err != nil || prev != nil {
+			return prev, err
+		}
+		return f.place(ctx, cmd, userID, items, addr, hash)
+	})
+}
+
+// place plans and places a COD trade, once more from fresh data if it lost a race.
+func (f *Flow) place(ctx context.Context, cmd PlaceOrder, userID string, items []pricing.Item, addr order.Address, hash string) (*order.Trade, error) {
 	return trade.PlaceRetrying(func() (*order.Trade, error) {
 		now := f.d.Now()
 		ctx, trace := extensions.WithTrace(ctx)

@@ -118,12 +118,14 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 		Coupons  []string
 		Currency string
 	}{cmd.Identity.Scenario(), cmd.Identity.BizCode(), cmd.Items, addr, expectedMinor(cmd.ExpectedTotal), cmd.Coupons, cmd.Currency})
-	if prev, err := f.core.Replayed(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash); err != nil || prev != nil {
-		return prev, err
-	}
 	call := extensions.Call{Identity: cmd.Identity, UserID: userID}
 	dest := inventory.Region{Country: addr.Country, Province: addr.Province, City: addr.City, District: addr.District}
-	return trade.PlaceRetrying(func() (*order.Trade, error) { return f.place(ctx, cmd, call, dest, addr, items, hash) })
+	return f.core.Once(tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash, func() (*order.Trade, error) {
+		if prev, err := f.core.Replayed(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash); err != nil || prev != nil {
+			return prev, err
+		}
+		return trade.PlaceRetrying(func() (*order.Trade, error) { return f.place(ctx, cmd, call, dest, addr, items, hash) })
+	})
 }
 
 func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, dest inventory.Region, addr order.Address, items []pricing.Item, hash string) (*order.Trade, error) {

@@ -330,20 +330,32 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, Re
 		Address  order.Address
 		Coupons  []string
 	}{cmd.Identity.BizCode(), cmd.CampaignID, cmd.Items, addr, cmd.Coupons})
-	if prev, err := f.d.Core.Replayed(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash); err != nil || prev != nil {
-		if err != nil {
-			return nil, Record{}, err
+	var rec Record
+	tr, err := f.d.Core.Once(tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash, func() (*order.Trade, error) {
+		if prev, err := f.d.Core.Replayed(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash); err != nil || prev != nil {
+			return prev, err
 		}
-		rec, err := f.d.Trades.Record(ctx, tenant, prev.ID())
-		return prev, rec, err
-	}
-	c, err := f.campaign(ctx, tenant, cmd.CampaignID)
+		return f.place(ctx, cmd, userID, items, addr, hash, &rec)
+	})
 	if err != nil {
 		return nil, Record{}, err
 	}
+	if rec.TradeID != tr.ID() { // a replay, or a concurrent request with the same key placed it
+		rec, err = f.d.Trades.Record(ctx, tenant, tr.ID())
+	}
+	return tr, rec, err
+}
+
+// place places a pre-sale trade inside the campaign's deposit window and sets *rec to its record.
+func (f *Flow) place(ctx context.Context, cmd PlaceOrder, userID string, items []pricing.Item, addr order.Address, hash string, rec *Record) (*order.Trade, error) {
+	tenant := cmd.Identity.Tenant()
+	c, err := f.campaign(ctx, tenant, cmd.CampaignID)
+	if err != nil {
+		return nil, err
+	}
 	now := f.d.Now()
 	if !c.DepositOpen(now) {
-		return nil, Record{}, errkind.WithDetail(ErrDepositClosed, "pre-sale %s takes deposits from %s to %s", c.ID,
+		return nil, errkind.WithDetail(ErrDepositClosed, "pre-sale %s takes deposits from %s to %s", c.ID,
 			time.UnixMilli(c.DepositStartsAt).UTC().Format(time.RFC3339), time.UnixMilli(c.DepositEndsAt).UTC().Format(time.RFC3339))
 	}
 	ctx, trace := extensions.WithTrace(ctx)
@@ -351,11 +363,11 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, Re
 		Cart: trade.Cart{Items: items, Coupons: cmd.Coupons}, Dest: inventory.Region{Country: addr.Country, Province: addr.Province,
 			City: addr.City, District: addr.District}, Address: addr, At: now}
 	if err := f.d.Core.Plan(ctx, d, trade.PlacePlan.Replace(priceStep(&c))); err != nil {
-		return nil, Record{}, err
+		return nil, err
 	}
 	tm, err := f.terms(ctx, &c, d)
 	if err != nil {
-		return nil, Record{}, err
+		return nil, err
 	}
 	var units int64
 	for _, l := range tm.Lines {
@@ -365,25 +377,17 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, Re
 	if end := time.UnixMilli(c.DepositEndsAt); end.Before(depositDue) {
 		depositDue = end
 	}
-	var rec Record
-	tr, err := f.d.Core.Place(ctx, trade.Placement{Identity: cmd.Identity, Draft: d, Key: cmd.IdempotencyKey, Scope: scopePlaceOrder, Hash: hash,
+	return f.d.Core.Place(ctx, trade.Placement{Identity: cmd.Identity, Draft: d, Key: cmd.IdempotencyKey, Scope: scopePlaceOrder, Hash: hash,
 		PayDeadline: depositDue, Hold: f.cfg.HotHold, Runs: trace.Records(),
 		Timers: []trade.Timer{{Kind: TimerDepositUnpaid, Due: depositDue}, {Kind: TimerBalanceMissed, Due: time.UnixMilli(c.BalanceEndsAt)}},
 		Also: func(ctx context.Context, t *order.Trade) error {
 			if err := f.d.Trades.ClaimUnits(ctx, tenant, c.ID, userID, units, c.PerUser); err != nil {
 				return err
 			}
-			rec = Record{Tenant: tenant, TradeID: t.ID(), CampaignID: c.ID, UserID: userID, Currency: c.Currency, Deposit: tm.Deposit,
+			*rec = Record{Tenant: tenant, TradeID: t.ID(), CampaignID: c.ID, UserID: userID, Currency: c.Currency, Deposit: tm.Deposit,
 				Credit: tm.Credit, Balance: tm.Balance, Units: units, DepositStatus: DepositPending, Orders: withIDs(tm.Orders, t), CreatedAt: now}
-			return f.d.Trades.CreateRecord(ctx, rec)
+			return f.d.Trades.CreateRecord(ctx, *rec)
 		}})
-	if err != nil {
-		return nil, Record{}, err
-	}
-	if rec.TradeID != tr.ID() { // a concurrent request with the same key placed it
-		rec, err = f.d.Trades.Record(ctx, tenant, tr.ID())
-	}
-	return tr, rec, err
 }
 
 // withIDs names each share by the order placed for its group.

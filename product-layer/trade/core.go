@@ -33,6 +33,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/extensions"
+	"golang.org/x/sync/singleflight"
 )
 
 // Transactor runs fn in one local transaction carried by ctx.
@@ -82,6 +83,8 @@ type Core struct {
 	d         Deps
 	providers map[string]payment.Provider
 	flows     map[identity.Scenario]Flow
+	// placing joins a request to one with the same idempotency key still running on this node.
+	placing singleflight.Group
 }
 
 // New returns a Core.

@@ -3,6 +3,7 @@ package trade_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -238,4 +239,49 @@ func TestTransitionsAreTheActorsOwn(t *testing.T) {
 			t.Fatalf("stored status %s", got.Status())
 		}
 	})
+}
+
+// TestOnceJoinsARequestStillRunning: a request sent again with its key while the first is still
+// running on the node is answered with the first one's trade instead of running again (which
+// could find its own first attempt holding the last unit and answer "sold out"); another request
+// under the same key, or a request without one, runs on its own.
+func TestOnceJoinsARequestStillRunning(t *testing.T) {
+	core := trade.New(trade.Deps{})
+	release := make(chan struct{})
+	var runs atomic.Int32
+	first := &order.Trade{}
+	place := func() (*order.Trade, error) {
+		runs.Add(1)
+		<-release
+		return first, nil
+	}
+	results := make(chan *order.Trade, 2)
+	go func() {
+		tr, _ := core.Once("t1", "u1", "place", "k1", "h1", place)
+		results <- tr
+	}()
+	for runs.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	go func() {
+		tr, _ := core.Once("t1", "u1", "place", "k1", "h1", func() (*order.Trade, error) { t.Error("a joined request ran"); return nil, nil })
+		results <- tr
+	}()
+	other := &order.Trade{}
+	if tr, _ := core.Once("t1", "u1", "place", "k1", "another request", func() (*order.Trade, error) { return other, nil }); tr != other {
+		t.Error("another request under the same key joined the first")
+	}
+	if tr, _ := core.Once("t1", "u1", "place", "", "h1", func() (*order.Trade, error) { return other, nil }); tr != other {
+		t.Error("a request without a key joined one")
+	}
+	time.Sleep(200 * time.Millisecond) // time for the second request to start waiting on the first
+	close(release)
+	for i := 0; i < 2; i++ {
+		if tr := <-results; tr != first {
+			t.Fatalf("request %d got another trade", i)
+		}
+	}
+	if n := runs.Load(); n != 1 {
+		t.Fatalf("the first request ran %d times", n)
+	}
 }
