@@ -98,23 +98,24 @@ func TestPresaleAndCodSurviveKill9(t *testing.T) {
 		admin := s.token("acme", "ops", "", "admin")
 		for _, sku := range []string{"tea", "cup"} {
 			must(t, persist("PUT", "/admin/v1/skus/"+sku, admin, map[string]any{"title": sku, "sellerId": "s-" + sku, "currency": "CNY", "price": 5000}), 200, "sku")
-			must(t, persist("PUT", "/admin/v1/skus/"+sku+"/stock", admin, map[string]any{"warehouseId": "wh1", "onHand": 500}), 200, "stock")
+			must(t, persist("PUT", "/admin/v1/skus/"+sku+"/stock", admin, map[string]any{"warehouseId": "wh1", "onHand": 20000}), 200, "stock")
 		}
 		start := time.Now()
-		depositEnds, balanceEnds := start.Add(25*time.Second), start.Add(50*time.Second)
+		depositEnds, balanceEnds := start.Add(18*time.Second), start.Add(34*time.Second)
 		must(t, persist("PUT", "/admin/v1/presales/crash", admin, map[string]any{"name": "Crash test", "currency": "CNY",
 			"skus":            []any{map[string]any{"skuId": "tea", "price": 4000, "deposit": 500, "depositCredit": 1500}},
 			"depositStartsAt": start.Add(-time.Second).UnixMilli(), "depositEndsAt": depositEnds.UnixMilli(),
 			"balanceStartsAt": depositEnds.UnixMilli(), "balanceEndsAt": balanceEnds.UnixMilli(), "perUser": 5, "depositRefundable": true}), 200, "presale")
 		must(t, persist("PUT", "/admin/v1/cod-rules", admin, map[string]any{"enabled": true, "currency": "CNY", "maxRefusals": 100}), 200, "cod rules")
 
-		// The killer: three SIGKILLs at random moments in the first 45 seconds, each followed by
-		// a restart on the same database.
+		// The killer: three SIGKILLs at random moments while buyers and the carrier are busy (one
+		// in each third of the first 30 s), each followed by a restart on the same database.
 		killed := make(chan struct{})
 		go func() {
 			defer close(killed)
 			for round := 1; round <= 3; round++ {
-				time.Sleep(time.Duration(4000+rand.IntN(8000)) * time.Millisecond)
+				at := start.Add(time.Duration((round-1)*10000+1000+rand.IntN(8000)) * time.Millisecond)
+				time.Sleep(time.Until(at))
 				mu.Lock()
 				p := current
 				mu.Unlock()
@@ -157,34 +158,37 @@ func TestPresaleAndCodSurviveKill9(t *testing.T) {
 					persist("POST", "/app/v1/orders/"+orderID+"/cancel", buyer, nil)
 					return
 				}
-				time.Sleep(time.Until(depositEnds.Add(500 * time.Millisecond)))
+				time.Sleep(time.Until(depositEnds.Add(time.Duration(500+rand.IntN(10000)) * time.Millisecond)))
 				pay(buyer, tradeID, "balance", fmt.Sprintf("bal-%d", i))
 			}()
 		}
+		// COD buyers keep ordering for the first 30 s (so that each kill lands among requests in
+		// flight); the carrier ships each order and reports it delivered, or refused.
 		for j := 0; j < codBuyers; j++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				buyer := s.token("acme", fmt.Sprintf("cod-%d", j), "app", "buyer")
-				time.Sleep(time.Duration(rand.IntN(10000)) * time.Millisecond)
-				tr := persist("POST", "/app/v1/orders", buyer, map[string]any{"flow": "cod", "items": []any{item("cup", 1), item("tea", 1)},
-					"address": address}, "Idempotency-Key", fmt.Sprintf("cod-%d", j))
-				if tr.status != 201 {
-					return
-				}
-				for _, o := range tr.data()["orders"].([]any) {
-					o := o.(map[string]any)
-					id := str(o["orderId"])
-					if j%5 == 4 {
-						persist("POST", "/app/v1/orders/"+id+"/cancel", buyer, nil)
+				for n := 0; time.Since(start) < 30*time.Second; n++ {
+					tr := persist("POST", "/app/v1/orders", buyer, map[string]any{"flow": "cod", "items": []any{item("cup", 1), item("tea", 1)},
+						"address": address}, "Idempotency-Key", fmt.Sprintf("cod-%d-%d", j, n))
+					if tr.status != 201 {
 						continue
 					}
-					persist("POST", "/admin/v1/orders/"+id+"/shipments", admin, map[string]any{"carrier": "SF", "trackingNo": "SF" + id})
-					outcome := map[string]any{"outcome": "delivered", "collected": minorOf(t, o["total"])}
-					if j%3 == 0 {
-						outcome = map[string]any{"outcome": "refused"}
+					for _, o := range tr.data()["orders"].([]any) {
+						o := o.(map[string]any)
+						id := str(o["orderId"])
+						if (j+n)%5 == 4 {
+							persist("POST", "/app/v1/orders/"+id+"/cancel", buyer, nil)
+							continue
+						}
+						persist("POST", "/admin/v1/orders/"+id+"/shipments", admin, map[string]any{"carrier": "SF", "trackingNo": "SF" + id})
+						outcome := map[string]any{"outcome": "delivered", "collected": minorOf(t, o["total"])}
+						if (j+n)%3 == 0 {
+							outcome = map[string]any{"outcome": "refused"}
+						}
+						persist("POST", "/admin/v1/orders/"+id+"/delivery", admin, outcome)
 					}
-					persist("POST", "/admin/v1/orders/"+id+"/delivery", admin, outcome)
 				}
 			}()
 		}
@@ -225,6 +229,9 @@ func TestPresaleAndCodSurviveKill9(t *testing.T) {
 			rows.Close()
 		}
 		t.Logf("after three kills (%d requests sent again): pre-sale deposits and COD orders by status %v", unanswered.Load(), seen)
+		if unanswered.Load() == 0 {
+			t.Error("no request was sent again: the kills hit nothing")
+		}
 		for _, k := range []string{"paid", "forfeited", "refunded", "pending", "delivered", "returned", "cancelled"} {
 			if seen[k] == 0 {
 				t.Errorf("no trade ended %s: %v", k, seen)
