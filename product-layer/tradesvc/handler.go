@@ -736,7 +736,6 @@ func skuDTO(sku catalog.SKU) *trade.SKU {
 		PresaleShipsAt: optMillis(sku.ShipsAt())}
 }
 
-
 // PutWarehouse implements its service.
 func (h *CatalogAdmin) PutWarehouse(ctx context.Context, req *trade.PutWarehouseRequest) (*trade.Warehouse, error) {
 	cl, err := h.admin(req.Caller)
