@@ -29,8 +29,10 @@ import (
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/common/config"
 	"github.com/hertz-contrib/cors"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/components/toggles"
 	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
@@ -78,6 +80,7 @@ type Gateway struct {
 	cfg     Config
 	secret  []byte
 	rpc     Clients
+	toggles *toggles.Toggles
 	log     *slog.Logger
 	h       *server.Hertz
 	metrics *metrics
@@ -96,10 +99,15 @@ type Option func(*options)
 
 type options struct {
 	listener net.Listener
+	toggles  *toggles.Toggles
 }
 
 // WithListener serves on ln instead of listening on Config.Addr.
 func WithListener(ln net.Listener) Option { return func(o *options) { o.listener = ln } }
+
+// WithToggles shows the node's runtime toggles on GET /admin/v1/toggles and counts the values
+// they rejected (atrium_toggle_rejected_total).
+func WithToggles(t *toggles.Toggles) Option { return func(o *options) { o.toggles = t } }
 
 // New builds the gateway and its routes. It does not start serving.
 func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, error) {
@@ -134,7 +142,12 @@ func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, e
 		hopts = append(hopts, server.WithListener(o.listener))
 	}
 	g := &Gateway{cfg: cfg, secret: []byte(cfg.JWTSecret), rpc: rpc, log: log, h: server.New(hopts...),
-		metrics: newMetrics(), now: time.Now}
+		metrics: newMetrics(), now: time.Now, toggles: o.toggles}
+	if o.toggles != nil {
+		g.metrics.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "atrium_toggle_rejected_total",
+			Help: "Runtime toggle values rejected (wrong type, out of range, unknown key, a file that does not parse); the last good value stayed."},
+			func() float64 { return float64(o.toggles.Rejected()) }))
+	}
 	g.bg, g.stop = context.WithCancel(context.Background())
 	g.frontends = newFrontends(func(ctx context.Context) ([]*trade.Frontend, error) {
 		resp, err := rpc.Frontends.ListFrontends(ctx, &trade.ListFrontendsRequest{Caller: &trade.Caller{Role: "system", Channel: "gateway"}})

@@ -68,6 +68,9 @@ func (f *Flow) eligible(ctx context.Context, d *trade.Draft) error {
 	if !found || !r.Enabled {
 		return ErrDisabled
 	}
+	if f.d.Enabled != nil && !f.d.Enabled(tenant) {
+		return errkind.WithDetail(ErrDisabled, "cash on delivery is switched off for now")
+	}
 	cur := d.Quote.Currency.Code()
 	if cur != r.Currency {
 		return errkind.WithDetail(ErrCurrencyNotAccepted, "cash on delivery is collected in %s", r.Currency)

@@ -92,8 +92,12 @@ type Deps struct {
 	IDs       trade.IDs
 	// Ext runs cod.eligibility for each business identity; nil runs the Go default only.
 	Ext extensions.Runtime
-	Now func() time.Time
-	Log *slog.Logger
+	// Enabled, if set, is the operators' switch for a tenant (the runtime toggle cod.enabled, with
+	// its per-tenant override), read for each quote and order: off, COD is not offered whatever
+	// the tenant's rules say.
+	Enabled func(tenant string) bool
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // Flow runs COD trades.

@@ -75,6 +75,17 @@ type Config struct {
 	// transaction, is held for that transaction to attach it (default 1m). If the order never
 	// commits (it failed, or the process died), the stock comes back after this long.
 	HotHold time.Duration `yaml:"hotHold"`
+	// UnpaidWindowNow, if set, is read for each new trade instead of UnpaidWindow: the runtime
+	// toggle trade.unpaidWindow, which an operator may change while the server runs.
+	UnpaidWindowNow func() time.Duration `yaml:"-"`
+}
+
+// Window is the unpaid window for a trade placed now.
+func (c Config) Window() time.Duration {
+	if c.UnpaidWindowNow != nil {
+		return c.UnpaidWindowNow()
+	}
+	return c.UnpaidWindow
 }
 
 // Validate reports a config that cannot work.

@@ -136,7 +136,7 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, 
 	if err := f.core.PlanOrder(ctx, d, cmd.ExpectedTotal); err != nil {
 		return nil, err
 	}
-	deadline := now.Add(f.cfg.UnpaidWindow)
+	deadline := now.Add(f.cfg.Window())
 	return f.core.Place(ctx, trade.Placement{Identity: cmd.Identity, Draft: d, Key: cmd.IdempotencyKey, Scope: scopePlaceOrder, Hash: hash,
 		PayDeadline: deadline, Timers: []trade.Timer{{Kind: TimerUnpaid, Due: deadline}}, Hold: f.cfg.HotHold, Runs: trace.Records()})
 }

@@ -132,6 +132,9 @@ type Config struct {
 	UnpaidWindow time.Duration
 	// HotHold is how long stock reserved ahead of a hot SKU's order waits for it.
 	HotHold time.Duration
+	// UnpaidWindowNow, if set, is read for each new trade instead of UnpaidWindow (the runtime
+	// toggle trade.unpaidWindow).
+	UnpaidWindowNow func() time.Duration
 }
 
 // Deps are the flow's collaborators.
@@ -373,7 +376,11 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, userID string, items [
 	for _, l := range tm.Lines {
 		units += l.Quantity
 	}
-	depositDue := now.Add(f.cfg.UnpaidWindow)
+	window := f.cfg.UnpaidWindow
+	if f.cfg.UnpaidWindowNow != nil {
+		window = f.cfg.UnpaidWindowNow()
+	}
+	depositDue := now.Add(window)
 	if end := time.UnixMilli(c.DepositEndsAt); end.Before(depositDue) {
 		depositDue = end
 	}

@@ -33,6 +33,17 @@ type Config struct {
 	// Discount holds the stacking rules every tenant's promotions obey.
 	Discount discount.Rules `yaml:"discount"`
 	Cache    CacheConfig    `yaml:"cache"`
+	Toggles  TogglesConfig  `yaml:"toggles"`
+}
+
+// TogglesConfig says where runtime toggles come from (see components/toggles): values read on
+// each use, changed while the server runs.
+type TogglesConfig struct {
+	// File is the YAML file of toggles, watched and reloaded when it changes (default
+	// configs/toggles.yaml; a missing file leaves every toggle at its default).
+	File string `yaml:"file"`
+	// Poll is how often the file is read in case a change event was missed (default 1s).
+	Poll time.Duration `yaml:"poll"`
 }
 
 // CacheConfig configures the per-tenant cache of configuration the order path reads on every
@@ -81,6 +92,7 @@ func Defaults() Config {
 		Node:       NodeConfig{ID: -1, TimerInterval: time.Second},
 		Extensions: ExtConfig{ReloadInterval: 500 * time.Millisecond, Wall: 5 * time.Millisecond},
 		Cache:      CacheConfig{TTL: time.Second},
+		Toggles:    TogglesConfig{File: "configs/toggles.yaml", Poll: time.Second},
 	}
 }
 

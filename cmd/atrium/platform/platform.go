@@ -48,6 +48,7 @@ import (
 	"github.com/atriumtrade/atrium/components/dal/idgen"
 	"github.com/atriumtrade/atrium/components/mq/delay"
 	"github.com/atriumtrade/atrium/components/mq/outbox"
+	"github.com/atriumtrade/atrium/components/toggles"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/extensions/extsql"
 	"github.com/atriumtrade/atrium/extensions/luahost"
@@ -92,6 +93,35 @@ func Migrations() []dal.Migrations {
 		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
 		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations(),
 		presalesql.Migrations(), codsql.Migrations()}
+}
+
+// runtimeToggles are the toggles every role declares and reads on each use (components/toggles).
+type runtimeToggles struct {
+	*toggles.Toggles
+	UnpaidWindow toggles.Duration
+	COD          toggles.Bool
+}
+
+// newToggles declares the runtime toggles, the start-up configuration giving their defaults, and
+// watches the toggles file until ctx ends.
+func newToggles(ctx context.Context, cfg Config, log *slog.Logger) (*runtimeToggles, error) {
+	t := toggles.New(log)
+	rt := &runtimeToggles{Toggles: t,
+		UnpaidWindow: t.Duration("trade.unpaidWindow", "How long a new trade may stay unpaid before it is cancelled (a pre-sale deposit: until the deposit window ends, if sooner)",
+			cfg.Trade.UnpaidWindow, time.Second, 7*24*time.Hour),
+		COD: t.Bool("cod.enabled", "Whether cash on delivery is offered at all (tenants.<tenant>.cod.enabled for one tenant); off overrides the tenant's COD rules",
+			true, true),
+	}
+	if cfg.Toggles.File != "" {
+		poll := cfg.Toggles.Poll
+		if poll <= 0 {
+			poll = time.Second
+		}
+		if err := t.WatchFile(ctx, cfg.Toggles.File, poll); err != nil {
+			return nil, fmt.Errorf("toggles: %w", err)
+		}
+	}
+	return rt, nil
 }
 
 // Trade is a running trade role.
@@ -141,6 +171,19 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		db.Close()
 		return nil, err
 	}
+	runCtx, stop := context.WithCancel(context.Background())
+	started := false
+	defer func() {
+		if !started {
+			stop() // the toggles' watcher ends with a start that failed
+		}
+	}()
+	tg, err := newToggles(runCtx, cfg, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	cfg.Trade.UnpaidWindowNow = tg.UnpaidWindow.Value
 	now := o.Now
 	if now == nil {
 		now = time.Now
@@ -188,11 +231,11 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	presales := presalesql.New(db)
 	presaleFlow := presale.New(presale.Deps{Core: flow.Core(), Campaigns: presales, Trades: presales, Tx: db, Orders: orders,
 		Inventory: inv, Outbox: events, Timers: queue, Ext: engine, Now: now, Log: log},
-		presale.Config{UnpaidWindow: cfg.Trade.UnpaidWindow, HotHold: cfg.Trade.HotHold})
+		presale.Config{UnpaidWindow: cfg.Trade.UnpaidWindow, UnpaidWindowNow: tg.UnpaidWindow.Value, HotHold: cfg.Trade.HotHold})
 	presaleFlow.RegisterTimers(queue.Handle)
 	codStore := codsql.New(db)
 	codFlow := cod.New(cod.Deps{Core: flow.Core(), Rules: codStore, Tx: db, Orders: orders, Inventory: inv, Payments: paymentsql.New(db),
-		Outbox: events, IDs: ids, Ext: engine, Now: now, Log: log}, cod.Config{HotHold: cfg.Trade.HotHold})
+		Outbox: events, IDs: ids, Ext: engine, Enabled: tg.COD.For, Now: now, Log: log}, cod.Config{HotHold: cfg.Trade.HotHold})
 	admin := extensions.NewAdmin(extStore, engine)
 	handler := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Flow: flow, Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin,
 		Frontends: identitysql.New(db), Discounts: discount.NewAdmin(discounts.Store()), Limits: limits.NewAdmin(limitSvc.Store()), Delivery: shipping, Prices: prices,
@@ -227,7 +270,6 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		db.Close()
 		return nil, fmt.Errorf("rpc services: %w", err)
 	}
-	runCtx, stop := context.WithCancel(context.Background())
 	t := &Trade{DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop, errc: make(chan error, 1), log: log}
 	t.wg.Add(5)
 	go func() {
@@ -252,6 +294,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		defer t.wg.Done()
 		queue.Run(runCtx, cfg.Node.TimerInterval)
 	}()
+	started = true
 	return t, nil
 }
 
@@ -442,9 +485,10 @@ func registerServices(svr server.Server, h *tradesvc.Services) error {
 
 // Access is a running access role.
 type Access struct {
-	Gateway *gateway.Gateway
-	Client  gateway.Clients
-	errc    chan error
+	Gateway     *gateway.Gateway
+	Client      gateway.Clients
+	errc        chan error
+	stopToggles context.CancelFunc
 }
 
 // AccessOptions are test hooks.
@@ -464,12 +508,19 @@ func StartAccess(cfg Config, log *slog.Logger, o AccessOptions) (*Access, error)
 	if err != nil {
 		return nil, err
 	}
-	var gopts []gateway.Option
+	tctx, stopToggles := context.WithCancel(context.Background())
+	tg, err := newToggles(tctx, cfg, log)
+	if err != nil {
+		stopToggles()
+		return nil, err
+	}
+	gopts := []gateway.Option{gateway.WithToggles(tg.Toggles)}
 	if o.Listener != nil {
 		gopts = append(gopts, gateway.WithListener(o.Listener))
 	}
 	gw, err := gateway.New(cfg.HTTP, cli, log, gopts...)
 	if err != nil {
+		stopToggles()
 		return nil, err
 	}
 	rctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -477,7 +528,7 @@ func StartAccess(cfg Config, log *slog.Logger, o AccessOptions) (*Access, error)
 		log.Warn("front-end registrations not loaded yet; retrying in the background", "err", err)
 	}
 	cancel()
-	a := &Access{Gateway: gw, Client: cli, errc: make(chan error, 1)}
+	a := &Access{Gateway: gw, Client: cli, errc: make(chan error, 1), stopToggles: stopToggles}
 	go func() {
 		if err := gw.Run(); err != nil {
 			a.errc <- fmt.Errorf("http server: %w", err)
@@ -490,4 +541,7 @@ func StartAccess(cfg Config, log *slog.Logger, o AccessOptions) (*Access, error)
 func (a *Access) Err() <-chan error { return a.errc }
 
 // Stop lets requests in flight finish.
-func (a *Access) Stop(ctx context.Context) error { return a.Gateway.Shutdown(ctx) }
+func (a *Access) Stop(ctx context.Context) error {
+	defer a.stopToggles()
+	return a.Gateway.Shutdown(ctx)
+}

@@ -1,0 +1,93 @@
+package platform_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atriumtrade/atrium/cmd/atrium/platform"
+)
+
+// TestTogglesReachTheRunningServer: a change to the toggles file reaches the running stack
+// without a restart: COD switched off for one tenant and not another, a shorter unpaid window for
+// new trades; a bad value is rejected and counted and the last good one stays; GET
+// /admin/v1/toggles shows each value and where it came from.
+func TestTogglesReachTheRunningServer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "toggles.yaml")
+	write := func(s string) {
+		t.Helper()
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startWith(t, sqliteConfig(t), &clock{t: time.Now()}, func(c *platform.Config) {
+		c.Toggles.File, c.Toggles.Poll = path, 50*time.Millisecond
+	})
+	quoteCOD := func(tenant string) string {
+		t.Helper()
+		buyer := s.token(tenant, "u1", "app", "buyer")
+		q := must(t, s.do("POST", "/app/v1/quotes", buyer, map[string]any{"flow": "cod", "items": []any{item("tea", 1)},
+			"destination": map[string]any{"province": "Zhejiang", "city": "Hangzhou"}}), 200, "quote").data()
+		c := q["cod"].(map[string]any)
+		if c["available"] == true {
+			return "available"
+		}
+		return str(c["reason"])
+	}
+	for _, tenant := range []string{"acme", "globex"} {
+		admin := s.token(tenant, "ops", "", "admin")
+		s.seed(admin, "tea", "s1", 1990, 10)
+		must(t, s.do("PUT", "/admin/v1/cod-rules", admin, map[string]any{"enabled": true, "currency": "CNY"}), 200, "cod rules")
+	}
+	if quoteCOD("acme") != "available" || quoteCOD("globex") != "available" {
+		t.Fatal("COD before any toggle")
+	}
+	write("tenants:\n  acme:\n    cod.enabled: false\ntrade:\n  unpaidWindow: 2m\n")
+	eventually(t, 5*time.Second, "COD off for acme", func() bool { return quoteCOD("acme") == "cod.disabled" })
+	if quoteCOD("globex") != "available" {
+		t.Fatal("COD went off for another tenant")
+	}
+	buyer := s.token("globex", "u2", "app", "buyer")
+	tr := must(t, s.do("POST", "/app/v1/orders", buyer, map[string]any{"items": []any{item("tea", 1)}, "address": address}), 201, "place").data()
+	created, _ := time.Parse(time.RFC3339Nano, str(tr["createdAt"]))
+	deadline, _ := time.Parse(time.RFC3339Nano, str(tr["payDeadline"]))
+	if d := deadline.Sub(created); d != 2*time.Minute {
+		t.Fatalf("a new trade's unpaid window is %s; want the toggle's 2m", d)
+	}
+
+	admin := s.token("acme", "ops", "", "admin")
+	write("tenants:\n  acme:\n    cod.enabled: false\ntrade:\n  unpaidWindow: soon\n")
+	var view map[string]any
+	eventually(t, 5*time.Second, "the bad value counted", func() bool {
+		view = must(t, s.do("GET", "/admin/v1/toggles", admin, nil), 200, "toggles").data()
+		return view["rejected"] != float64(0)
+	})
+	got := map[string]map[string]any{}
+	for _, e := range view["toggles"].([]any) {
+		e := e.(map[string]any)
+		got[str(e["key"])] = e
+	}
+	if w := got["trade.unpaidWindow"]; w["value"] != "2m" || w["source"] != "file" || w["default"] != "30m0s" {
+		t.Fatalf("the window after a bad value: %v", w)
+	}
+	if c := got["tenants.acme.cod.enabled"]; c["value"] != "false" || c["source"] != "file" {
+		t.Fatalf("acme's override: %v", c)
+	}
+	if c := got["cod.enabled"]; c["value"] != "true" || c["source"] != "default" {
+		t.Fatalf("cod.enabled: %v", c)
+	}
+	if r := s.do("GET", "/admin/v1/toggles", s.token("acme", "u1", "app", "buyer"), nil); r.status != 403 {
+		t.Errorf("a buyer reads the toggles: %d %s", r.status, r.raw)
+	}
+	if r := s.do("GET", "/metrics", "", nil); !strings.Contains(r.raw, "\natrium_toggle_rejected_total ") {
+		t.Error("atrium_toggle_rejected_total is not exported")
+	}
+	write("trade:\n  unpaidWindow: 10m\n")
+	eventually(t, 5*time.Second, "COD back for acme", func() bool { return quoteCOD("acme") == "available" })
+}

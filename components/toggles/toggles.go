@@ -1,0 +1,231 @@
+// Package toggles is the one place every runtime value is read from: a value is declared once
+// (its key, type, default and bounds) and read through its handle on each use, never copied into
+// a global at start-up, so an operator's change reaches the running server without a restart.
+//
+// Values come from providers (a YAML file under configs/, watched; Apollo) as flat key → string
+// snapshots. Apply checks a snapshot whole: a key nobody declared, a value of the wrong type or
+// out of range is rejected (logged, counted) and the last good value stays. A per-tenant override
+// (tenants.<tenant>.<key>) is accepted for keys declared with one.
+//
+// Written by hand: the values are few and typed, and what matters (rejecting a bad release while
+// keeping the last good value, reporting where each value came from) is this package's own.
+package toggles
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Source says where a value came from.
+type Source string
+
+// The sources.
+const (
+	Default Source = "default"
+	File    Source = "file"
+	Apollo  Source = "apollo"
+)
+
+type spec struct {
+	key, doc  string
+	def       string
+	perTenant bool
+	parse     func(string) (any, error)
+}
+
+type value struct {
+	v         any
+	raw       string
+	source    Source
+	release   string
+	changedAt time.Time
+}
+
+// Toggles holds the declared values and their current settings.
+type Toggles struct {
+	log      *slog.Logger
+	now      func() time.Time
+	mu       sync.RWMutex
+	specs    map[string]*spec
+	vals     map[string]value // by key, or tenants.<tenant>.<key>
+	rejected atomic.Int64
+}
+
+// New returns an empty set.
+func New(log *slog.Logger) *Toggles {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Toggles{log: log, now: time.Now, specs: map[string]*spec{}, vals: map[string]value{}}
+}
+
+func (t *Toggles) declare(s *spec) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, dup := t.specs[s.key]; dup {
+		panic("toggles: " + s.key + " declared twice")
+	}
+	v, err := s.parse(s.def)
+	if err != nil {
+		panic(fmt.Sprintf("toggles: default of %s: %v", s.key, err))
+	}
+	t.specs[s.key] = s
+	t.vals[s.key] = value{v: v, raw: s.def, source: Default}
+}
+
+func (t *Toggles) get(key string) any {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.vals[key].v
+}
+
+// Duration is a declared duration.
+type Duration struct {
+	t   *Toggles
+	key string
+}
+
+// Duration declares a duration between min and max.
+func (t *Toggles) Duration(key, doc string, def, min, max time.Duration) Duration {
+	t.declare(&spec{key: key, doc: doc, def: def.String(), parse: func(s string) (any, error) {
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("not a duration (like 30m): %q", s)
+		}
+		if d < min || d > max {
+			return nil, fmt.Errorf("%s is outside %s..%s", d, min, max)
+		}
+		return d, nil
+	}})
+	return Duration{t, key}
+}
+
+// Value is the duration now.
+func (d Duration) Value() time.Duration { return d.t.get(d.key).(time.Duration) }
+
+// Bool is a declared switch.
+type Bool struct {
+	t   *Toggles
+	key string
+}
+
+// Bool declares a switch; with perTenant, tenants.<tenant>.<key> overrides it for one tenant.
+func (t *Toggles) Bool(key, doc string, def, perTenant bool) Bool {
+	t.declare(&spec{key: key, doc: doc, def: strconv.FormatBool(def), perTenant: perTenant, parse: func(s string) (any, error) {
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("not true or false: %q", s)
+		}
+		return b, nil
+	}})
+	return Bool{t, key}
+}
+
+// Value is the switch for everyone.
+func (b Bool) Value() bool { return b.t.get(b.key).(bool) }
+
+// For is the switch for one tenant: its override if it has one, else everyone's.
+func (b Bool) For(tenant string) bool {
+	b.t.mu.RLock()
+	defer b.t.mu.RUnlock()
+	if v, ok := b.t.vals[tenantKey(tenant, b.key)]; ok {
+		return v.v.(bool)
+	}
+	return b.t.vals[b.key].v.(bool)
+}
+
+func tenantKey(tenant, key string) string { return "tenants." + tenant + "." + key }
+
+// specOf resolves a snapshot key to its declaration: the key itself, or a tenant's override.
+func (t *Toggles) specOf(key string) (*spec, bool) {
+	if s, ok := t.specs[key]; ok {
+		return s, true
+	}
+	rest, ok := strings.CutPrefix(key, "tenants.")
+	if !ok {
+		return nil, false
+	}
+	tenant, k, ok := strings.Cut(rest, ".")
+	if !ok || tenant == "" {
+		return nil, false
+	}
+	s, ok := t.specs[k]
+	return s, ok && s.perTenant
+}
+
+// Rejected counts values refused since start (atrium_toggle_rejected_total).
+func (t *Toggles) Rejected() int64 { return t.rejected.Load() }
+
+// Apply makes a provider's snapshot the current settings of that source: every value it holds
+// that parses replaces the current one; a key it no longer holds goes back to its default (if
+// that source set it); a key nobody declared, or a value that does not parse, is rejected with a
+// log line and counted, and the last good value stays. release is the provider's version of the
+// snapshot (Apollo's release key; a file's modification time). It returns what it rejected.
+func (t *Toggles) Apply(source Source, release string, snapshot map[string]string) []error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	var errs []error
+	for key, raw := range snapshot {
+		s, ok := t.specOf(key)
+		if !ok {
+			errs = append(errs, fmt.Errorf("toggles: %s: no such key", key))
+			continue
+		}
+		v, err := s.parse(raw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("toggles: %s: %w", key, err))
+			continue
+		}
+		if cur, ok := t.vals[key]; ok && cur.raw == raw && cur.source == source {
+			continue
+		}
+		t.vals[key] = value{v: v, raw: raw, source: source, release: release, changedAt: now}
+	}
+	for key, cur := range t.vals {
+		if _, held := snapshot[key]; held || cur.source != source {
+			continue
+		}
+		if s, ok := t.specs[key]; ok {
+			v, _ := s.parse(s.def)
+			t.vals[key] = value{v: v, raw: s.def, source: Default, changedAt: now}
+		} else {
+			delete(t.vals, key) // a tenant's override no longer set
+		}
+	}
+	for _, err := range errs {
+		t.rejected.Add(1)
+		t.log.Warn("toggle value rejected; the last good value stays", "source", source, "release", release, "err", err)
+	}
+	return errs
+}
+
+// Entry is one value as GET /admin/v1/toggles shows it.
+type Entry struct {
+	Key       string
+	Doc       string
+	Value     string
+	Default   string
+	Source    Source
+	Release   string
+	ChangedAt time.Time
+}
+
+// Snapshot lists every value, declared keys and tenants' overrides, sorted by key.
+func (t *Toggles) Snapshot() []Entry {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]Entry, 0, len(t.vals))
+	for key, v := range t.vals {
+		s, _ := t.specOf(key)
+		out = append(out, Entry{Key: key, Doc: s.doc, Value: v.raw, Default: s.def, Source: v.source, Release: v.release, ChangedAt: v.changedAt})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
