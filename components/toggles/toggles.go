@@ -109,6 +109,30 @@ func (t *Toggles) Duration(key, doc string, def, min, max time.Duration) Duratio
 // Value is the duration now.
 func (d Duration) Value() time.Duration { return d.t.get(d.key).(time.Duration) }
 
+// Int is a declared integer.
+type Int struct {
+	t   *Toggles
+	key string
+}
+
+// Int declares an integer between min and max.
+func (t *Toggles) Int(key, doc string, def, min, max int64) Int {
+	t.declare(&spec{key: key, doc: doc, def: strconv.FormatInt(def, 10), parse: func(s string) (any, error) {
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("not an integer: %q", s)
+		}
+		if n < min || n > max {
+			return nil, fmt.Errorf("%d is outside %d..%d", n, min, max)
+		}
+		return n, nil
+	}})
+	return Int{t, key}
+}
+
+// Value is the integer now.
+func (i Int) Value() int64 { return i.t.get(i.key).(int64) }
+
 // Bool is a declared switch.
 type Bool struct {
 	t   *Toggles

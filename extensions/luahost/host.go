@@ -43,10 +43,17 @@ type Host struct {
 	scripts map[string]*compiled
 	slots   chan struct{}
 	budget  extensions.Budget
+	// budgetNow, if set, is read on each call instead of budget (a runtime toggle).
+	budgetNow func() extensions.Budget
 }
 
 // Option configures a Host.
 type Option func(*Host)
+
+// WithBudgetFrom reads the default budget on each call from f (runtime toggles: an operator
+// tightens the wall time or the instruction count while the server runs); what f leaves zero
+// comes from the budget New was given.
+func WithBudgetFrom(f func() extensions.Budget) Option { return func(h *Host) { h.budgetNow = f } }
 
 // WithConcurrency bounds how many calls run at once (default 4 × GOMAXPROCS).
 func WithConcurrency(n int) Option { return func(h *Host) { h.slots = make(chan struct{}, n) } }
@@ -151,7 +158,11 @@ func (s *Script) put(st *state) {
 
 // Call runs the script's run(input, previous) with JSON in and JSON out. previous may be nil.
 func (s *Script) Call(ctx context.Context, budget extensions.Budget, input, previous []byte) ([]byte, error) {
-	b := mergeBudget(budget, s.h.budget)
+	def := s.h.budget
+	if s.h.budgetNow != nil {
+		def = s.h.budgetNow().Over(def)
+	}
+	b := mergeBudget(budget, def)
 	if len(input) > b.MaxInput || len(previous) > b.MaxInput {
 		return nil, errkind.WithDetail(extensions.ErrInputTooLarge, "input is %d bytes; the limit is %d", max(len(input), len(previous)), b.MaxInput)
 	}

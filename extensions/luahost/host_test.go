@@ -249,3 +249,25 @@ func BenchmarkTrivialHook(b *testing.B) {
 		})
 	}
 }
+
+// TestBudgetFromIsReadOnEachCall: the host's default budget, read from a runtime toggle on each
+// call, stops a loop once lowered and lets it finish once raised; a call's own budget comes first.
+func TestBudgetFromIsReadOnEachCall(t *testing.T) {
+	var steps atomic.Int64
+	steps.Store(1_000)
+	h := luahost.New(generous, luahost.WithBudgetFrom(func() extensions.Budget { return extensions.Budget{Instructions: steps.Load()} }))
+	s, err := h.Compile("loop.lua", `function run(input) local n = 0 for i = 1, 20000 do n = n + i end return {n = n} end`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Call(context.Background(), extensions.Budget{}, []byte(`{}`), nil); !errors.Is(err, extensions.ErrBudgetExceeded) {
+		t.Fatalf("under 1,000 instructions: %v", err)
+	}
+	if _, err := s.Call(context.Background(), extensions.Budget{Instructions: 10_000_000}, []byte(`{}`), nil); err != nil {
+		t.Fatalf("the call's own budget: %v", err)
+	}
+	steps.Store(10_000_000)
+	if out, err := s.Call(context.Background(), extensions.Budget{}, []byte(`{}`), nil); err != nil || string(out) != `{"n":200010000}` {
+		t.Fatalf("once raised: %s %v", out, err)
+	}
+}

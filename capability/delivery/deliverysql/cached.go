@@ -18,9 +18,10 @@ type Cached struct {
 
 var _ delivery.Store = (*Cached)(nil)
 
-// NewCached wraps s with a cache whose entries live for ttl (<= 0: no cache).
-func NewCached(s *Store, ttl time.Duration) *Cached {
-	return &Cached{Store: s, cache: readcache.New[[]delivery.Template](ttl, readcache.BypassWhen(s.db.InTransaction))}
+// NewCached wraps s with a cache whose entries live for ttl (<= 0: no cache; readcache.TTLFrom
+// reads it on each use).
+func NewCached(s *Store, ttl time.Duration, opts ...readcache.Option) *Cached {
+	return &Cached{Store: s, cache: readcache.New[[]delivery.Template](ttl, append(opts, readcache.BypassWhen(s.db.InTransaction))...)}
 }
 
 // Put implements delivery.Store.

@@ -17,9 +17,10 @@ type Cached struct {
 
 var _ limits.Store = (*Cached)(nil)
 
-// NewCached wraps s with a cache whose entries live for ttl (<= 0: no cache).
-func NewCached(s *Store, ttl time.Duration) *Cached {
-	return &Cached{Store: s, cache: readcache.New[[]limits.Rule](ttl, readcache.BypassWhen(s.db.InTransaction))}
+// NewCached wraps s with a cache whose entries live for ttl (<= 0: no cache; readcache.TTLFrom
+// reads it on each use).
+func NewCached(s *Store, ttl time.Duration, opts ...readcache.Option) *Cached {
+	return &Cached{Store: s, cache: readcache.New[[]limits.Rule](ttl, append(opts, readcache.BypassWhen(s.db.InTransaction))...)}
 }
 
 // PutRule implements limits.Store.

@@ -21,9 +21,10 @@ type Cached struct {
 
 var _ pricing.PriceStore = (*Cached)(nil)
 
-// NewCached wraps s with a cache whose entries live for ttl (<= 0: no cache).
-func NewCached(s *Store, ttl time.Duration) *Cached {
-	return &Cached{Store: s, cache: readcache.New[[]pricing.ListPrice](ttl, readcache.BypassWhen(s.db.InTransaction))}
+// NewCached wraps s with a cache whose entries live for ttl (<= 0: no cache; readcache.TTLFrom
+// reads it on each use).
+func NewCached(s *Store, ttl time.Duration, opts ...readcache.Option) *Cached {
+	return &Cached{Store: s, cache: readcache.New[[]pricing.ListPrice](ttl, append(opts, readcache.BypassWhen(s.db.InTransaction))...)}
 }
 
 // PutPriceList implements pricing.PriceStore.

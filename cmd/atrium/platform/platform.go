@@ -44,6 +44,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/capability/pricing/pricingsql"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/dal/readcache"
 	"github.com/atriumtrade/atrium/components/dal/idempotency"
 	"github.com/atriumtrade/atrium/components/dal/idgen"
 	"github.com/atriumtrade/atrium/components/mq/delay"
@@ -100,6 +101,9 @@ type runtimeToggles struct {
 	*toggles.Toggles
 	UnpaidWindow toggles.Duration
 	COD          toggles.Bool
+	CacheTTL     toggles.Duration
+	ExtWall      toggles.Duration
+	ExtSteps     toggles.Int
 }
 
 // newToggles declares the runtime toggles, the start-up configuration giving their defaults, and
@@ -111,6 +115,12 @@ func newToggles(ctx context.Context, cfg Config, log *slog.Logger) (*runtimeTogg
 			cfg.Trade.UnpaidWindow, time.Second, 7*24*time.Hour),
 		COD: t.Bool("cod.enabled", "Whether cash on delivery is offered at all (tenants.<tenant>.cod.enabled for one tenant); off overrides the tenant's COD rules",
 			true, true),
+		CacheTTL: t.Duration("cache.ttl", "How long a node keeps each tenant's promotions, limit rules, shipping templates and price lists (0: read them on every order)",
+			min(max(cfg.Cache.TTL, 0), time.Hour), 0, time.Hour),
+		ExtWall: t.Duration("extensions.wall", "The default wall-time budget of one extension script call (a point's own budget comes first)",
+			min(max(cfg.Extensions.Wall, time.Millisecond), time.Second), time.Millisecond, time.Second),
+		ExtSteps: t.Int("extensions.instructions", "The default instruction budget of one extension script call",
+			extensions.DefaultBudget.Instructions, 1000, 100_000_000),
 	}
 	if cfg.Toggles.File != "" {
 		poll := cfg.Toggles.Poll
@@ -198,6 +208,9 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	if cfg.Extensions.Concurrency > 0 {
 		hostOpts = append(hostOpts, luahost.WithConcurrency(cfg.Extensions.Concurrency))
 	}
+	hostOpts = append(hostOpts, luahost.WithBudgetFrom(func() extensions.Budget {
+		return extensions.Budget{Wall: tg.ExtWall.Value(), Instructions: tg.ExtSteps.Value()}
+	}))
 	engine := extensions.NewEngine(luahost.New(extensions.Budget{Wall: cfg.Extensions.Wall}, hostOpts...), log)
 	extStore := extsql.New(db)
 	loader := extensions.NewLoader(extStore, engine, log)
@@ -208,12 +221,12 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	cat := catalogsql.New(db)
 	inv := inventory.NewService(inventorysql.New(db))
 	// What the order path reads of each tenant's configuration is cached for cfg.Cache.TTL.
-	ttl := cfg.Cache.TTL
-	discounts := discount.NewService(discountsql.NewCached(discountsql.New(db), ttl), func(string) discount.Rules { return cfg.Discount })
+	ttl, ttlNow := cfg.Cache.TTL, readcache.TTLFrom(tg.CacheTTL.Value)
+	discounts := discount.NewService(discountsql.NewCached(discountsql.New(db), ttl, ttlNow), func(string) discount.Rules { return cfg.Discount })
 	orders := ordersql.New(db)
-	limitSvc := limits.NewService(limitssql.NewCached(limitssql.New(db), ttl), orders)
-	shipping := delivery.NewService(deliverysql.NewCached(deliverysql.New(db), ttl))
-	prices := pricing.NewPrices(pricingsql.NewCached(pricingsql.New(db), ttl))
+	limitSvc := limits.NewService(limitssql.NewCached(limitssql.New(db), ttl, ttlNow), orders)
+	shipping := delivery.NewService(deliverysql.NewCached(deliverysql.New(db), ttl, ttlNow))
+	prices := pricing.NewPrices(pricingsql.NewCached(pricingsql.New(db), ttl, ttlNow))
 	events := outbox.NewWriter(db, func() string { return ids.NextString("E") })
 	flow, err := fixedprice.New(fixedprice.Deps{
 		Tx: db, Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db),

@@ -62,7 +62,7 @@ func TestTogglesReachTheRunningServer(t *testing.T) {
 	}
 
 	admin := s.token("acme", "ops", "", "admin")
-	write("tenants:\n  acme:\n    cod.enabled: false\ntrade:\n  unpaidWindow: soon\n")
+	write("tenants:\n  acme:\n    cod.enabled: false\ntrade:\n  unpaidWindow: soon\ncache:\n  ttl: 0s\nextensions:\n  instructions: 500000\n")
 	var view map[string]any
 	eventually(t, 5*time.Second, "the bad value counted", func() bool {
 		view = must(t, s.do("GET", "/admin/v1/toggles", admin, nil), 200, "toggles").data()
@@ -81,6 +81,14 @@ func TestTogglesReachTheRunningServer(t *testing.T) {
 	}
 	if c := got["cod.enabled"]; c["value"] != "true" || c["source"] != "default" {
 		t.Fatalf("cod.enabled: %v", c)
+	}
+	for key, want := range map[string]string{"cache.ttl": "0s", "extensions.instructions": "500000"} {
+		if e := got[key]; e["value"] != want || e["source"] != "file" {
+			t.Fatalf("%s: %v", key, e)
+		}
+	}
+	if e := got["extensions.wall"]; e["source"] != "default" || e["value"] != testWall.String() {
+		t.Fatalf("extensions.wall: %v", e)
 	}
 	if r := s.do("GET", "/admin/v1/toggles", s.token("acme", "u1", "app", "buyer"), nil); r.status != 403 {
 		t.Errorf("a buyer reads the toggles: %d %s", r.status, r.raw)

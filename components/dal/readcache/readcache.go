@@ -25,6 +25,7 @@ import (
 // Cache maps keys (a tenant, or a tenant and a currency) to values of type V.
 type Cache[V any] struct {
 	ttl     time.Duration
+	ttlNow  func() time.Duration
 	bypass  func(context.Context) bool
 	now     func() time.Time
 	mu      sync.Mutex
@@ -52,14 +53,28 @@ func New[V any](ttl time.Duration, opts ...Option) *Cache[V] {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	c.bypass = o.bypass
+	c.bypass, c.ttlNow = o.bypass, o.ttlNow
 	return c
 }
 
 // Option configures a Cache.
 type Option func(*options)
 
-type options struct{ bypass func(context.Context) bool }
+type options struct {
+	bypass func(context.Context) bool
+	ttlNow func() time.Duration
+}
+
+// TTLFrom reads the TTL on each Get from f instead of New's (the runtime toggle cache.ttl): 0
+// stops caching at once; a new TTL applies to entries loaded from then on.
+func TTLFrom(f func() time.Duration) Option { return func(o *options) { o.ttlNow = f } }
+
+func (c *Cache[V]) lifetime() time.Duration {
+	if c.ttlNow != nil {
+		return c.ttlNow()
+	}
+	return c.ttl
+}
 
 // BypassWhen makes Get load directly, on the caller's context, neither sharing the load nor
 // keeping its result, whenever f(ctx) holds. Stores pass their database's InTransaction: a read
@@ -69,7 +84,8 @@ func BypassWhen(f func(context.Context) bool) Option { return func(o *options) {
 
 // Get returns key's value, loading it with load when it is missing or expired.
 func (c *Cache[V]) Get(ctx context.Context, key string, load func(ctx context.Context) (V, error)) (V, error) {
-	if c.ttl <= 0 || (c.bypass != nil && c.bypass(ctx)) {
+	ttl := c.lifetime()
+	if ttl <= 0 || (c.bypass != nil && c.bypass(ctx)) {
 		return load(ctx)
 	}
 	c.mu.Lock()
@@ -88,7 +104,7 @@ func (c *Cache[V]) Get(ctx context.Context, key string, load func(ctx context.Co
 		}
 		c.mu.Lock()
 		if c.gen[key] == gen {
-			c.entries[key] = entry[V]{v: v, expires: c.now().Add(c.ttl)}
+			c.entries[key] = entry[V]{v: v, expires: c.now().Add(ttl)}
 		}
 		c.mu.Unlock()
 		return v, nil

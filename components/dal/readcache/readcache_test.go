@@ -194,3 +194,28 @@ func TestBypassLoadsOnTheCallersContextAndKeepsNothing(t *testing.T) {
 		t.Fatalf("%d loads; want 3 (two bypassed, one kept)", loads.Load())
 	}
 }
+
+// TestTTLFromIsReadOnEachGet: a TTL read from a runtime toggle caches while it is positive and
+// stops caching as soon as it is 0.
+func TestTTLFromIsReadOnEachGet(t *testing.T) {
+	var ttl atomic.Int64
+	ttl.Store(int64(time.Hour))
+	c := New[int](0, TTLFrom(func() time.Duration { return time.Duration(ttl.Load()) }))
+	var loads atomic.Int64
+	get := func() {
+		if _, err := c.Get(context.Background(), "t1", func(context.Context) (int, error) { return int(loads.Add(1)), nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get()
+	get()
+	if loads.Load() != 1 {
+		t.Fatalf("%d loads under a 1h TTL; want 1", loads.Load())
+	}
+	ttl.Store(0)
+	get()
+	get()
+	if loads.Load() != 3 {
+		t.Fatalf("%d loads once the TTL is 0; want 3", loads.Load())
+	}
+}
