@@ -262,27 +262,14 @@ func (f *Flow) Collect(ctx context.Context, t *order.Trade, p *payment.Payment, 
 	if p.Purpose() != payment.Full {
 		return false, nil
 	}
-	paid := 0
-	for _, o := range t.Orders() {
-		if o.Status() != order.PendingPayment {
-			continue
-		}
-		if err := o.Pay(now); err != nil {
-			return false, err
-		}
-		if err := f.d.Orders.Save(ctx, o); err != nil {
-			return false, err
-		}
+	paid, err := f.core.MoveAll(ctx, t, order.PendingPayment, order.Paid, TopicOrderPaid, p.ID(), now)
+	if err != nil || len(paid) == 0 {
+		return false, err
+	}
+	for _, o := range paid {
 		if err := f.d.Inventory.Confirm(ctx, t.Tenant(), o.ID()); err != nil {
 			return false, err
 		}
-		if _, err := f.d.Outbox.Append(ctx, TopicOrderPaid, o.ID(), trade.NewOrderEvent(o, now, p.ID())); err != nil {
-			return false, err
-		}
-		paid++
-	}
-	if paid == 0 {
-		return false, nil
 	}
 	if _, err := f.core.Advance(ctx, t.Tenant(), t.ID(), StatePaid); err != nil {
 		return false, err

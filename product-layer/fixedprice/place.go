@@ -120,10 +120,7 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 	}{cmd.Identity.Scenario(), cmd.Identity.BizCode(), cmd.Items, addr, expectedMinor(cmd.ExpectedTotal), cmd.Coupons, cmd.Currency})
 	call := extensions.Call{Identity: cmd.Identity, UserID: userID}
 	dest := inventory.Region{Country: addr.Country, Province: addr.Province, City: addr.City, District: addr.District}
-	return f.core.Once(tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash, func() (*order.Trade, error) {
-		if prev, err := f.core.Replayed(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash); err != nil || prev != nil {
-			return prev, err
-		}
+	return f.core.Once(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash, func() (*order.Trade, error) {
 		return trade.PlaceRetrying(func() (*order.Trade, error) { return f.place(ctx, cmd, call, dest, addr, items, hash) })
 	})
 }

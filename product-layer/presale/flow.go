@@ -334,10 +334,7 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, Re
 		Coupons  []string
 	}{cmd.Identity.BizCode(), cmd.CampaignID, cmd.Items, addr, cmd.Coupons})
 	var rec Record
-	tr, err := f.d.Core.Once(tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash, func() (*order.Trade, error) {
-		if prev, err := f.d.Core.Replayed(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash); err != nil || prev != nil {
-			return prev, err
-		}
+	tr, err := f.d.Core.Once(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash, func() (*order.Trade, error) {
 		return f.place(ctx, cmd, userID, items, addr, hash, &rec)
 	})
 	if err != nil {
@@ -503,8 +500,8 @@ func (f *Flow) Collect(ctx context.Context, t *order.Trade, p *payment.Payment, 
 		if p.Amount().Minor() != rec.Deposit || rec.DepositStatus != DepositPending {
 			return false, nil
 		}
-		moved, err := f.move(ctx, t, PendingDeposit, DepositPaid, TopicDepositPaid, p, now)
-		if err != nil || moved == 0 {
+		moved, err := f.d.Core.MoveAll(ctx, t, PendingDeposit, DepositPaid, TopicDepositPaid, p.ID(), now)
+		if err != nil || len(moved) == 0 {
 			return false, err
 		}
 		if err := f.d.Trades.SetDepositStatus(ctx, t.Tenant(), t.ID(), DepositPaidState); err != nil {
@@ -533,20 +530,19 @@ func (f *Flow) Collect(ctx context.Context, t *order.Trade, p *payment.Payment, 
 // paidInFull moves the orders whose deposit is paid to paid, confirms their stock as sold, and
 // ends the balance timer.
 func (f *Flow) paidInFull(ctx context.Context, t *order.Trade, p *payment.Payment, now time.Time) error {
-	if _, err := f.move(ctx, t, DepositPaid, order.Paid, trade.TopicOrderPaid, p, now); err != nil {
+	paid, err := f.d.Core.MoveAll(ctx, t, DepositPaid, order.Paid, trade.TopicOrderPaid, p.ID(), now)
+	if err != nil {
 		return err
 	}
-	for _, o := range t.Orders() {
-		if o.Status() == order.Paid {
-			if err := f.d.Inventory.Confirm(ctx, t.Tenant(), o.ID()); err != nil {
-				return err
-			}
+	for _, o := range paid {
+		if err := f.d.Inventory.Confirm(ctx, t.Tenant(), o.ID()); err != nil {
+			return err
 		}
 	}
 	if err := f.d.Timers.Cancel(ctx, TimerBalanceMissed, trade.TimerRef(t.Tenant(), t.ID())); err != nil {
 		return err
 	}
-	_, err := f.d.Core.Advance(ctx, t.Tenant(), t.ID(), StatePaid)
+	_, err = f.d.Core.Advance(ctx, t.Tenant(), t.ID(), StatePaid)
 	return err
 }
 
@@ -558,27 +554,6 @@ func countStatus(t *order.Trade, s order.Status) int {
 		}
 	}
 	return n
-}
-
-// move moves every order of the trade in status from to status to, saves it and emits topic.
-func (f *Flow) move(ctx context.Context, t *order.Trade, from, to order.Status, topic string, p *payment.Payment, now time.Time) (int, error) {
-	n := 0
-	for _, o := range t.Orders() {
-		if o.Status() != from {
-			continue
-		}
-		if err := o.Move(to, now); err != nil {
-			return n, err
-		}
-		if err := f.d.Orders.Save(ctx, o); err != nil {
-			return n, err
-		}
-		if _, err := f.d.Outbox.Append(ctx, topic, o.ID(), trade.NewOrderEvent(o, now, p.ID())); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
 }
 
 // depositUnpaid is the deposit timer: orders still awaiting their deposit are cancelled and

@@ -198,3 +198,26 @@ func (c *Core) Transition(ctx context.Context, tenant string, a Actor, orderID, 
 	}
 	return o, nil
 }
+
+// MoveAll moves every order of the trade in status from to status to, saves it and emits topic
+// with it (naming paymentID, if any), in the caller's transaction with the trade locked. It
+// returns the orders it moved: a payment's flow moves what the payment covers through here.
+func (c *Core) MoveAll(ctx context.Context, t *order.Trade, from, to order.Status, topic, paymentID string, now time.Time) ([]*order.Order, error) {
+	var moved []*order.Order
+	for _, o := range t.Orders() {
+		if o.Status() != from {
+			continue
+		}
+		if err := o.Move(to, now); err != nil {
+			return moved, err
+		}
+		if err := c.d.Orders.Save(ctx, o); err != nil {
+			return moved, err
+		}
+		if _, err := c.d.Outbox.Append(ctx, topic, o.ID(), NewOrderEvent(o, now, paymentID)); err != nil {
+			return moved, err
+		}
+		moved = append(moved, o)
+	}
+	return moved, nil
+}

@@ -241,12 +241,23 @@ func TestTransitionsAreTheActorsOwn(t *testing.T) {
 	})
 }
 
+// noReplays is an idempotency store that has seen no key yet.
+type noReplays struct{}
+
+func (noReplays) Claim(context.Context, string, string, string, string, string, string) (string, bool, error) {
+	return "", false, nil
+}
+
+func (noReplays) Lookup(context.Context, string, string, string, string, string) (string, bool, error) {
+	return "", false, nil
+}
+
 // TestOnceJoinsARequestStillRunning: a request sent again with its key while the first is still
 // running on the node is answered with the first one's trade instead of running again (which
 // could find its own first attempt holding the last unit and answer "sold out"); another request
 // under the same key, or a request without one, runs on its own.
 func TestOnceJoinsARequestStillRunning(t *testing.T) {
-	core := trade.New(trade.Deps{})
+	core := trade.New(trade.Deps{Idempotency: noReplays{}})
 	release := make(chan struct{})
 	var runs atomic.Int32
 	first := &order.Trade{}
@@ -257,21 +268,21 @@ func TestOnceJoinsARequestStillRunning(t *testing.T) {
 	}
 	results := make(chan *order.Trade, 2)
 	go func() {
-		tr, _ := core.Once("t1", "u1", "place", "k1", "h1", place)
+		tr, _ := core.Once(context.Background(), "t1", "u1", "place", "k1", "h1", place)
 		results <- tr
 	}()
 	for runs.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	go func() {
-		tr, _ := core.Once("t1", "u1", "place", "k1", "h1", func() (*order.Trade, error) { t.Error("a joined request ran"); return nil, nil })
+		tr, _ := core.Once(context.Background(), "t1", "u1", "place", "k1", "h1", func() (*order.Trade, error) { t.Error("a joined request ran"); return nil, nil })
 		results <- tr
 	}()
 	other := &order.Trade{}
-	if tr, _ := core.Once("t1", "u1", "place", "k1", "another request", func() (*order.Trade, error) { return other, nil }); tr != other {
+	if tr, _ := core.Once(context.Background(), "t1", "u1", "place", "k1", "another request", func() (*order.Trade, error) { return other, nil }); tr != other {
 		t.Error("another request under the same key joined the first")
 	}
-	if tr, _ := core.Once("t1", "u1", "place", "", "h1", func() (*order.Trade, error) { return other, nil }); tr != other {
+	if tr, _ := core.Once(context.Background(), "t1", "u1", "place", "", "h1", func() (*order.Trade, error) { return other, nil }); tr != other {
 		t.Error("a request without a key joined one")
 	}
 	time.Sleep(200 * time.Millisecond) // time for the second request to start waiting on the first

@@ -70,17 +70,22 @@ type Placement struct {
 	Also func(ctx context.Context, t *order.Trade) error
 }
 
-// Once runs place for a request with an idempotency key, or joins the run of one with the same
-// key and request still running on this node and answers with its result. A client that stopped
-// waiting and sent the request again (under load, or to a node it reconnected to) is then told
-// what the first one did, never "sold out" by its own first attempt holding the last unit. Across
-// nodes the key's claim in the order's transaction still keeps it to one trade. place must look
-// for a replay first (Replayed).
-func (c *Core) Once(tenant, userID, scope, key, hash string, place func() (*order.Trade, error)) (*order.Trade, error) {
+// Once answers a request to place a trade: with the trade an earlier request with the same
+// idempotency key created (Replayed), else by running place; a request with the same key and
+// request still running on this node is joined and answered with its result. A client that
+// stopped waiting and sent the request again (under load, or after reconnecting) is then told what
+// the first one did, never "sold out" by its own first attempt holding the last unit. Across
+// nodes the key's claim in the order's transaction still keeps it to one trade.
+func (c *Core) Once(ctx context.Context, tenant, userID, scope, key, hash string, place func() (*order.Trade, error)) (*order.Trade, error) {
 	if key == "" {
 		return place()
 	}
-	v, err, _ := c.placing.Do(strings.Join([]string{tenant, userID, scope, key, hash}, "\x00"), func() (any, error) { return place() })
+	v, err, _ := c.placing.Do(strings.Join([]string{tenant, userID, scope, key, hash}, "\x00"), func() (any, error) {
+		if prev, err := c.Replayed(ctx, tenant, userID, scope, key, hash); err != nil || prev != nil {
+			return prev, err
+		}
+		return place()
+	})
 	t, _ := v.(*order.Trade)
 	return t, err
 }
