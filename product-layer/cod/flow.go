@@ -216,10 +216,7 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 		Coupons  []string
 		Currency string
 	}{cmd.Identity.BizCode(), cmd.Items, addr, expected, cmd.Coupons, cmd.Currency})
-	return f.d.Core.Once(tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash, func() (*order.Trade, error) {
-		if prev, err := f.d.Core.Replayed(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash); err != nil || prev != nil {
-			return prev, err
-		}
+	return f.d.Core.Once(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash, func() (*order.Trade, error) {
 		return f.place(ctx, cmd, userID, items, addr, hash)
 	})
 }

@@ -246,7 +246,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		Inventory: inv, Outbox: events, Timers: queue, Ext: engine, Now: now, Log: log},
 		presale.Config{UnpaidWindow: cfg.Trade.UnpaidWindow, UnpaidWindowNow: tg.UnpaidWindow.Value, HotHold: cfg.Trade.HotHold})
 	presaleFlow.RegisterTimers(queue.Handle)
-	codStore := codsql.New(db)
+	codStore := codsql.NewCached(codsql.New(db), ttl, ttlNow)
 	codFlow := cod.New(cod.Deps{Core: flow.Core(), Rules: codStore, Tx: db, Orders: orders, Inventory: inv, Payments: paymentsql.New(db),
 		Outbox: events, IDs: ids, Ext: engine, Enabled: tg.COD.For, Now: now, Log: log}, cod.Config{HotHold: cfg.Trade.HotHold})
 	admin := extensions.NewAdmin(extStore, engine)

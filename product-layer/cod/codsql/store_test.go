@@ -63,3 +63,29 @@ func TestRulesAndRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestCachedRules: rules read through the cache are those stored, a write through it is seen at
+// once, and editing what a read returned does not edit the cache.
+func TestCachedRules(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{codsql.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		c := codsql.NewCached(codsql.New(db), time.Hour)
+		if _, found, err := c.Rules(ctx, "t1"); err != nil || found {
+			t.Fatalf("no rules yet: %v %v", found, err)
+		}
+		one := int64(1)
+		r := cod.Rules{Enabled: true, Currency: "CNY", Regions: []cod.Region{{Country: "CN", Province: "浙江省"}}, ExcludedTags: []string{"fresh"},
+			MaxRefusals: &one, RefusalWindowDays: 30}
+		if err := c.PutRules(ctx, "t1", r); err != nil {
+			t.Fatal(err)
+		}
+		got, found, err := c.Rules(ctx, "t1")
+		if err != nil || !found || !reflect.DeepEqual(got, r) {
+			t.Fatalf("after a write through the cache: %+v %v %v", got, found, err)
+		}
+		got.Regions[0].Province, got.ExcludedTags[0], *got.MaxRefusals = "x", "x", 9
+		if again, _, _ := c.Rules(ctx, "t1"); !reflect.DeepEqual(again, r) {
+			t.Fatalf("an edit of a read changed the cache: %+v", again)
+		}
+	})
+}
