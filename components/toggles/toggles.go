@@ -54,7 +54,10 @@ type Toggles struct {
 	mu       sync.RWMutex
 	specs    map[string]*spec
 	vals     map[string]value // by key, or tenants.<tenant>.<key>
+	watchers map[string][]func(any)
 	rejected atomic.Int64
+	// applying serialises Apply with the watchers it calls, so that they see changes in order.
+	applying sync.Mutex
 }
 
 // New returns an empty set.
@@ -62,7 +65,7 @@ func New(log *slog.Logger) *Toggles {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Toggles{log: log, now: time.Now, specs: map[string]*spec{}, vals: map[string]value{}}
+	return &Toggles{log: log, now: time.Now, specs: map[string]*spec{}, vals: map[string]value{}, watchers: map[string][]func(any){}}
 }
 
 func (t *Toggles) declare(s *spec) {
@@ -164,6 +167,36 @@ func (b Bool) For(tenant string) bool {
 	return b.t.vals[b.key].v.(bool)
 }
 
+// Custom is a declared value of a type this package does not know (Sentinel's rule sets): parse
+// checks its text and returns the value, so that a value that does not parse is rejected like any
+// other.
+type Custom struct {
+	t   *Toggles
+	key string
+}
+
+// Custom declares a value parse checks; def must parse.
+func (t *Toggles) Custom(key, doc, def string, parse func(string) (any, error)) Custom {
+	t.declare(&spec{key: key, doc: doc, def: def, parse: parse})
+	return Custom{t, key}
+}
+
+// Value is the parsed value now.
+func (c Custom) Value() any { return c.t.get(c.key) }
+
+// Watch calls fn with the value now and again after each change, in order, on the goroutine that
+// applied the change: for values that must be pushed somewhere (rules loaded into a limiter)
+// rather than read on each use.
+func (c Custom) Watch(fn func(any)) {
+	c.t.applying.Lock()
+	defer c.t.applying.Unlock()
+	c.t.mu.Lock()
+	c.t.watchers[c.key] = append(c.t.watchers[c.key], fn)
+	v := c.t.vals[c.key].v
+	c.t.mu.Unlock()
+	fn(v)
+}
+
 func tenantKey(tenant, key string) string { return "tenants." + tenant + "." + key }
 
 // specOf resolves a snapshot key to its declaration: the key itself, or a tenant's override.
@@ -190,12 +223,36 @@ func (t *Toggles) Rejected() int64 { return t.rejected.Load() }
 // that parses replaces the current one; a key it no longer holds goes back to its default (if
 // that source set it); a key nobody declared, or a value that does not parse, is rejected with a
 // log line and counted, and the last good value stays. release is the provider's version of the
-// snapshot (Apollo's release key; a file's modification time). It returns what it rejected.
+// snapshot (Apollo's release key; a digest of the file). It returns what it rejected.
 func (t *Toggles) Apply(source Source, release string, snapshot map[string]string) []error {
+	return t.ApplyReleases(source, snapshot, func(string) string { return release })
+}
+
+// ApplyReleases is Apply for a source whose values come from several releases (Apollo's
+// namespaces): releaseOf names the release each key's value came from.
+func (t *Toggles) ApplyReleases(source Source, snapshot map[string]string, releaseOf func(key string) string) []error {
+	t.applying.Lock()
+	defer t.applying.Unlock()
+	errs, changed := t.apply(source, snapshot, releaseOf)
+	for _, err := range errs {
+		t.rejected.Add(1)
+		t.log.Warn("toggle value rejected; the last good value stays", "source", source, "err", err)
+	}
+	for _, key := range changed {
+		t.mu.RLock()
+		fns, v := t.watchers[key], t.vals[key].v
+		t.mu.RUnlock()
+		for _, fn := range fns {
+			fn(v)
+		}
+	}
+	return errs
+}
+
+func (t *Toggles) apply(source Source, snapshot map[string]string, releaseOf func(string) string) (errs []error, changed []string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	var errs []error
 	for key, raw := range snapshot {
 		s, ok := t.specOf(key)
 		if !ok {
@@ -207,10 +264,14 @@ func (t *Toggles) Apply(source Source, release string, snapshot map[string]strin
 			errs = append(errs, fmt.Errorf("toggles: %s: %w", key, err))
 			continue
 		}
+		release := releaseOf(key)
 		if cur, ok := t.vals[key]; ok && cur.raw == raw && cur.source == source {
+			cur.release = release // the same value in a later release: it did not change
+			t.vals[key] = cur
 			continue
 		}
 		t.vals[key] = value{v: v, raw: raw, source: source, release: release, changedAt: now}
+		changed = append(changed, key)
 	}
 	for key, cur := range t.vals {
 		if _, held := snapshot[key]; held || cur.source != source {
@@ -222,12 +283,10 @@ func (t *Toggles) Apply(source Source, release string, snapshot map[string]strin
 		} else {
 			delete(t.vals, key) // a tenant's override no longer set
 		}
+		changed = append(changed, key)
 	}
-	for _, err := range errs {
-		t.rejected.Add(1)
-		t.log.Warn("toggle value rejected; the last good value stays", "source", source, "release", release, "err", err)
-	}
-	return errs
+	sort.Strings(changed)
+	return errs, changed
 }
 
 // Entry is one value as GET /admin/v1/toggles shows it.

@@ -1,8 +1,6 @@
 package platform
 
 import (
-	"github.com/atriumtrade/atrium/capability/discount"
-
 	"errors"
 	"fmt"
 	"os"
@@ -14,8 +12,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/atriumtrade/atrium/access-layer/gateway"
+	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/payment/sandboxpay"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/toggles"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 )
 
@@ -34,11 +34,15 @@ type Config struct {
 	Discount discount.Rules `yaml:"discount"`
 	Cache    CacheConfig    `yaml:"cache"`
 	Toggles  TogglesConfig  `yaml:"toggles"`
+	// Apollo is where toggles come from with toggles.source: apollo.
+	Apollo toggles.ApolloConfig `yaml:"apollo"`
 }
 
 // TogglesConfig says where runtime toggles come from (see components/toggles): values read on
 // each use, changed while the server runs.
 type TogglesConfig struct {
+	// Source is file (the default: File, watched) or apollo (the apollo section, through agollo).
+	Source string `yaml:"source"`
 	// File is the YAML file of toggles, watched and reloaded when it changes (default
 	// configs/toggles.yaml; a missing file leaves every toggle at its default).
 	File string `yaml:"file"`
@@ -92,7 +96,7 @@ func Defaults() Config {
 		Node:       NodeConfig{ID: -1, TimerInterval: time.Second},
 		Extensions: ExtConfig{ReloadInterval: 500 * time.Millisecond, Wall: 5 * time.Millisecond},
 		Cache:      CacheConfig{TTL: time.Second},
-		Toggles:    TogglesConfig{File: "configs/toggles.yaml", Poll: time.Second},
+		Toggles:    TogglesConfig{Source: "file", File: "configs/toggles.yaml", Poll: time.Second},
 	}
 }
 
@@ -122,6 +126,9 @@ func (c Config) Validate() error {
 }
 
 func (c Config) rpcValidate() error {
+	if s := c.Toggles.Source; s != "" && s != "file" && s != "apollo" {
+		return fmt.Errorf("toggles: source must be file or apollo, not %q", s)
+	}
 	if c.RPC.Addr == "" {
 		return errors.New("rpc: addr is required")
 	}

@@ -5,11 +5,13 @@
 package platform
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -122,7 +124,15 @@ func newToggles(ctx context.Context, cfg Config, log *slog.Logger) (*runtimeTogg
 		ExtSteps: t.Int("extensions.instructions", "The default instruction budget of one extension script call",
 			extensions.DefaultBudget.Instructions, 1000, 100_000_000),
 	}
-	if cfg.Toggles.File != "" {
+	if cfg.Toggles.Source == "apollo" {
+		ac := cfg.Apollo
+		if ac.BackupDir == "" {
+			ac.BackupDir = filepath.Join(cmp.Or(cfg.DB.DataDir, "data"), "apollo")
+		}
+		if err := t.WatchApollo(ctx, ac); err != nil {
+			return nil, err
+		}
+	} else if cfg.Toggles.File != "" {
 		poll := cfg.Toggles.Poll
 		if poll <= 0 {
 			poll = time.Second

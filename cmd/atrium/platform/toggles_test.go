@@ -1,6 +1,7 @@
 package platform_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/cmd/atrium/platform"
+	"github.com/atriumtrade/atrium/components/toggles"
+	"github.com/atriumtrade/atrium/components/toggles/apollotest"
 )
 
 // TestTogglesReachTheRunningServer: a change to the toggles file reaches the running stack
@@ -16,10 +19,14 @@ import (
 // /admin/v1/toggles shows each value and where it came from.
 func TestTogglesReachTheRunningServer(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "toggles.yaml")
-	write := func(s string) {
+	publish := func(values map[string]string) {
 		t.Helper()
+		var b strings.Builder
+		for k, v := range values {
+			fmt.Fprintf(&b, "%s: %q\n", k, v) // a dotted key at the top level is the nested key
+		}
 		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, []byte(s), 0o644); err != nil {
+		if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.Rename(tmp, path); err != nil {
@@ -29,6 +36,40 @@ func TestTogglesReachTheRunningServer(t *testing.T) {
 	s := startWith(t, sqliteConfig(t), &clock{t: time.Now()}, func(c *platform.Config) {
 		c.Toggles.File, c.Toggles.Poll = path, 50*time.Millisecond
 	})
+	togglesReach(t, s, "file", publish)
+}
+
+// TestApolloTogglesReachTheRunningServer is the same through Apollo: releases on an in-process
+// Apollo reach both roles of the running stack through agollo's long poll, and the view shows
+// each value's release key.
+func TestApolloTogglesReachTheRunningServer(t *testing.T) {
+	apollo := apollotest.New("atrium-trade", "default", "")
+	apollo.Hold = 5 * time.Second
+	apollo.Publish("application", map[string]string{})
+	url, err := apollo.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(apollo.Stop)
+	s := startWith(t, sqliteConfig(t), &clock{t: time.Now()}, func(c *platform.Config) {
+		c.Toggles.Source = "apollo"
+		c.Apollo = toggles.ApolloConfig{Server: url, AppID: "atrium-trade"}
+	})
+	togglesReach(t, s, "apollo", func(values map[string]string) {
+		key := apollo.Publish("application", values)
+		admin := s.token("acme", "ops", "", "admin")
+		eventually(t, 5*time.Second, "release "+key+" on the admin view", func() bool {
+			for _, e := range must(t, s.do("GET", "/admin/v1/toggles", admin, nil), 200, "toggles").data()["toggles"].([]any) {
+				if e := e.(map[string]any); e["source"] == "apollo" && strings.HasSuffix(str(e["release"]), key) {
+					return true
+				}
+			}
+			return len(values) == 0
+		})
+	})
+}
+
+func togglesReach(t *testing.T, s *stack, source string, publish func(map[string]string)) {
 	quoteCOD := func(tenant string) string {
 		t.Helper()
 		buyer := s.token(tenant, "u1", "app", "buyer")
@@ -48,7 +89,7 @@ func TestTogglesReachTheRunningServer(t *testing.T) {
 	if quoteCOD("acme") != "available" || quoteCOD("globex") != "available" {
 		t.Fatal("COD before any toggle")
 	}
-	write("tenants:\n  acme:\n    cod.enabled: false\ntrade:\n  unpaidWindow: 2m\n")
+	publish(map[string]string{"tenants.acme.cod.enabled": "false", "trade.unpaidWindow": "2m"})
 	eventually(t, 5*time.Second, "COD off for acme", func() bool { return quoteCOD("acme") == "cod.disabled" })
 	if quoteCOD("globex") != "available" {
 		t.Fatal("COD went off for another tenant")
@@ -62,7 +103,7 @@ func TestTogglesReachTheRunningServer(t *testing.T) {
 	}
 
 	admin := s.token("acme", "ops", "", "admin")
-	write("tenants:\n  acme:\n    cod.enabled: false\ntrade:\n  unpaidWindow: soon\ncache:\n  ttl: 0s\nextensions:\n  instructions: 500000\n")
+	publish(map[string]string{"tenants.acme.cod.enabled": "false", "trade.unpaidWindow": "soon", "cache.ttl": "0s", "extensions.instructions": "500000"})
 	var view map[string]any
 	eventually(t, 5*time.Second, "the bad value counted", func() bool {
 		view = must(t, s.do("GET", "/admin/v1/toggles", admin, nil), 200, "toggles").data()
@@ -73,17 +114,17 @@ func TestTogglesReachTheRunningServer(t *testing.T) {
 		e := e.(map[string]any)
 		got[str(e["key"])] = e
 	}
-	if w := got["trade.unpaidWindow"]; w["value"] != "2m" || w["source"] != "file" || w["default"] != "30m0s" {
+	if w := got["trade.unpaidWindow"]; w["value"] != "2m" || w["source"] != source || w["default"] != "30m0s" {
 		t.Fatalf("the window after a bad value: %v", w)
 	}
-	if c := got["tenants.acme.cod.enabled"]; c["value"] != "false" || c["source"] != "file" {
+	if c := got["tenants.acme.cod.enabled"]; c["value"] != "false" || c["source"] != source {
 		t.Fatalf("acme's override: %v", c)
 	}
 	if c := got["cod.enabled"]; c["value"] != "true" || c["source"] != "default" {
 		t.Fatalf("cod.enabled: %v", c)
 	}
 	for key, want := range map[string]string{"cache.ttl": "0s", "extensions.instructions": "500000"} {
-		if e := got[key]; e["value"] != want || e["source"] != "file" {
+		if e := got[key]; e["value"] != want || e["source"] != source {
 			t.Fatalf("%s: %v", key, e)
 		}
 	}
@@ -96,6 +137,6 @@ func TestTogglesReachTheRunningServer(t *testing.T) {
 	if r := s.do("GET", "/metrics", "", nil); !strings.Contains(r.raw, "\natrium_toggle_rejected_total ") {
 		t.Error("atrium_toggle_rejected_total is not exported")
 	}
-	write("trade:\n  unpaidWindow: 10m\n")
+	publish(map[string]string{"trade.unpaidWindow": "10m"})
 	eventually(t, 5*time.Second, "COD back for acme", func() bool { return quoteCOD("acme") == "available" })
 }
