@@ -31,12 +31,13 @@ func TestApplyKeepsTheLastGoodValue(t *testing.T) {
 		t.Fatalf("out of range: %v %s", errs, window.Value())
 	}
 	// A key the source no longer sets goes back to its default; a tenant's override goes away.
+	// The value shows the latest release that holds it.
 	tg.Apply(toggles.File, "r4", map[string]string{"trade.unpaidWindow": "10m"})
 	if !cod.Value() || !cod.For("acme") {
 		t.Fatal("keys left out of the file did not go back to their defaults")
 	}
 	for _, e := range tg.Snapshot() {
-		if e.Key == "trade.unpaidWindow" && (e.Value != "10m" || e.Source != toggles.File || e.Release != "r1" || e.Default != "30m0s") {
+		if e.Key == "trade.unpaidWindow" && (e.Value != "10m" || e.Source != toggles.File || e.Release != "r4" || e.Default != "30m0s") {
 			t.Fatalf("snapshot: %+v", e)
 		}
 		if e.Key == "cod.enabled" && e.Source != toggles.Default {
