@@ -81,7 +81,16 @@ type Engine struct {
 	mu      sync.Mutex
 	compile map[string]Executable // by hash
 	stats   sync.Map              // "point|outcome" → *atomic.Int64
+	guard   CallGuard
 }
+
+// CallGuard runs one script call of a point (a circuit breaker per point: components/guard). It
+// returns ErrBreakerOpen, without calling, while the point's scripts are not to be run; the
+// point's policy then applies as to any failed call.
+type CallGuard func(point string, call func() error) error
+
+// SetGuard runs every script call through g; set it before the engine is used.
+func (e *Engine) SetGuard(g CallGuard) { e.guard = g }
 
 // NewEngine returns an Engine with nothing published.
 func NewEngine(host Host, log *slog.Logger) *Engine {
@@ -182,7 +191,16 @@ func (e *Engine) Exec(ctx context.Context, point string, b Binding, budget Budge
 	if !ok {
 		return nil, errkind.WithDetail(ErrScriptFailed, "script %s v%d is not loaded", b.ScriptID, b.Version)
 	}
-	return exe.Call(ctx, budget, in, prev)
+	if e.guard == nil {
+		return exe.Call(ctx, budget, in, prev)
+	}
+	var out []byte
+	err := e.guard(point, func() error {
+		var err error
+		out, err = exe.Call(ctx, budget, in, prev)
+		return err
+	})
+	return out, err
 }
 
 // Observe implements Runtime: it counts outcomes and logs failures.

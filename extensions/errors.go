@@ -14,4 +14,7 @@ var (
 	// ErrInvalidInput is an input a script cannot be given as it is (an integer beyond 2^53,
 	// which a Lua number cannot hold exactly; JSON nested too deeply).
 	ErrInvalidInput = errkind.New(errkind.Invalid, "extensions.invalid_input", "the input cannot be given to a script")
+	// ErrBreakerOpen: the point's scripts kept failing, and its circuit breaker does not run
+	// them for a while.
+	ErrBreakerOpen = errkind.New(errkind.Unavailable, "extensions.breaker_open", "the scripts of this extension point keep failing and are not being run for a while")
 )

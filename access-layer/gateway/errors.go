@@ -92,6 +92,7 @@ var errorTable = []errorSpec{
 	{"extensions.invalid_scope", http.StatusBadRequest, 46009},
 	{"extensions.fixture_failed", http.StatusBadRequest, 46010},
 	{"extensions.invalid_input", http.StatusBadRequest, 46011},
+	{"extensions.breaker_open", http.StatusServiceUnavailable, 46012},
 	{"discount.invalid_promotion", http.StatusBadRequest, 47001},
 	{"discount.invalid_coupon", http.StatusBadRequest, 47002},
 	{"discount.promotion_not_found", http.StatusNotFound, 47003},

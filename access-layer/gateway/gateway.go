@@ -32,6 +32,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/components/guard"
 	"github.com/atriumtrade/atrium/components/toggles"
 	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
@@ -81,6 +82,7 @@ type Gateway struct {
 	secret  []byte
 	rpc     Clients
 	toggles *toggles.Toggles
+	guard   *guard.Guard
 	log     *slog.Logger
 	h       *server.Hertz
 	metrics *metrics
@@ -100,6 +102,7 @@ type Option func(*options)
 type options struct {
 	listener net.Listener
 	toggles  *toggles.Toggles
+	guard    *guard.Guard
 }
 
 // WithListener serves on ln instead of listening on Config.Addr.
@@ -108,6 +111,12 @@ func WithListener(ln net.Listener) Option { return func(o *options) { o.listener
 // WithToggles shows the node's runtime toggles on GET /admin/v1/toggles and counts the values
 // they rejected (atrium_toggle_rejected_total).
 func WithToggles(t *toggles.Toggles) Option { return func(o *options) { o.toggles = t } }
+
+// WithGuard admits requests under Sentinel's rules (components/guard): each route is a resource
+// ("POST /app/v1/orders") under the flow and system rules, and an order's SKUs are checked
+// against the hot-parameter rules on "sku". A refused request gets system.too_many_requests at
+// once (429 with Retry-After; the errcode on mp).
+func WithGuard(g *guard.Guard) Option { return func(o *options) { o.guard = g } }
 
 // New builds the gateway and its routes. It does not start serving.
 func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, error) {
@@ -142,7 +151,7 @@ func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, e
 		hopts = append(hopts, server.WithListener(o.listener))
 	}
 	g := &Gateway{cfg: cfg, secret: []byte(cfg.JWTSecret), rpc: rpc, log: log, h: server.New(hopts...),
-		metrics: newMetrics(), now: time.Now, toggles: o.toggles}
+		metrics: newMetrics(), now: time.Now, toggles: o.toggles, guard: o.guard}
 	if o.toggles != nil {
 		g.metrics.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "atrium_toggle_rejected_total",
 			Help: "Runtime toggle values rejected (wrong type, out of range, unknown key, a file that does not parse); the last good value stayed."},
@@ -156,7 +165,12 @@ func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, e
 		}
 		return resp.Frontends, nil
 	})
-	g.h.Use(g.requestID, recovery.Recovery(recovery.WithRecoveryHandler(g.recovered)), g.metrics.middleware, g.limitBody)
+	g.h.Use(g.requestID, recovery.Recovery(recovery.WithRecoveryHandler(g.recovered)), g.metrics.middleware)
+	if o.guard != nil {
+		g.metrics.registry.MustRegister(o.guard.Collector())
+		g.h.Use(g.admit)
+	}
+	g.h.Use(g.limitBody)
 	if len(cfg.CORSOrigins) > 0 {
 		g.h.Use(cors.New(cors.Config{AllowOrigins: cfg.CORSOrigins,
 			AllowMethods:  []string{"GET", "POST", "PUT", "OPTIONS"},
@@ -258,12 +272,37 @@ func (g *Gateway) fail(ctx context.Context, c *app.RequestContext, ch *channel, 
 		}{spec.Errcode, public})
 		return
 	}
+	if spec.Status == http.StatusTooManyRequests || spec.Status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", retryAfter)
+	}
 	g.writeJSON(c, spec.Status, struct {
 		Code      string `json:"code"`
 		Message   string `json:"message"`
 		RequestID string `json:"requestId"`
 	}{base.Code(), public, requestIDOf(c)})
 }
+
+// admit enters the route's Sentinel resource for the length of the request; a refusal is
+// answered at once, before the body is read.
+func (g *Gateway) admit(ctx context.Context, c *app.RequestContext) {
+	route := c.FullPath()
+	if route == "" { // no route: answered as such
+		c.Next(ctx)
+		return
+	}
+	done, err := g.guard.Inbound(string(c.Method()) + " " + route)
+	if err != nil {
+		g.fail(ctx, c, channelOf(c), err)
+		c.Abort()
+		return
+	}
+	defer done()
+	c.Next(ctx)
+}
+
+// retryAfter is what a 429 or 503 tells the client to wait (seconds): Sentinel's windows are a
+// second long.
+const retryAfter = "1"
 
 // limitBody refuses a body over MaxBody with 413 request.body_too_large, in the channel's
 // envelope (the mini-program's errcode one too: wx.request hands any status to the page), and

@@ -152,6 +152,23 @@ func itemsOf(in []itemRequest) []*trade.Item {
 	return out
 }
 
+// hotSKUs checks an order's SKUs against the hot-parameter rules on "sku": an order with a SKU
+// over its rate is refused whole, while orders for other SKUs go on.
+func (g *Gateway) hotSKUs(tenant string, items []*trade.Item) error {
+	if g.guard == nil {
+		return nil
+	}
+	ids := make([]string, 0, len(items))
+	seen := map[string]bool{}
+	for _, it := range items {
+		if !seen[it.SkuId] {
+			seen[it.SkuId] = true
+			ids = append(ids, it.SkuId)
+		}
+	}
+	return g.guard.Hot("sku", tenant, ids...)
+}
+
 func (g *Gateway) quote(ch *channel) call {
 	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
 		var req quoteRequest
@@ -205,6 +222,9 @@ func (g *Gateway) placeOrder(ch *channel) call {
 		}
 		place, err := g.rpc.placeIn(req.Flow)
 		if err != nil {
+			return 0, nil, err
+		}
+		if err := g.hotSKUs(r.Caller.GetTenant(), r.Items); err != nil {
 			return 0, nil, err
 		}
 		resp, err := place(ctx, r)

@@ -7,7 +7,8 @@
 //
 // Refunds are accepted at once, with a reference derived from the refund id (so asking twice
 // answers the same, as a real provider deduplicates on the merchant's refund number).
-// FailRefunds simulates a provider outage for the next refund requests.
+// FailRefunds simulates a provider outage for the next refund requests; Down, one that does not
+// answer at all until Up.
 package sandboxpay
 
 import (
@@ -63,7 +64,30 @@ type Provider struct {
 	client *http.Client
 	// outage is how many refund requests still fail (FailRefunds).
 	outage atomic.Int64
-	now    func() time.Time
+	// down, while set, is how long each intent and refund request hangs before it fails (Down).
+	down atomic.Pointer[time.Duration]
+	now  func() time.Time
+}
+
+// Down simulates a provider that stops answering: every intent and refund request waits for
+// hang (or its context) and fails with payment.provider_unavailable, until Up.
+func (p *Provider) Down(hang time.Duration) { p.down.Store(&hang) }
+
+// Up ends Down.
+func (p *Provider) Up() { p.down.Store(nil) }
+
+func (p *Provider) unanswered(ctx context.Context, what string) error {
+	hang := p.down.Load()
+	if hang == nil {
+		return nil
+	}
+	t := time.NewTimer(*hang)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return fmt.Errorf("sandboxpay: %s: simulated outage, no answer: %w", what, payment.ErrProviderFailed)
 }
 
 // New returns a sandbox provider.
@@ -85,7 +109,10 @@ func (p *Provider) Name() string { return "sandbox" }
 
 // CreateIntent implements payment.Provider: one intent per payment id, as real providers
 // deduplicate on the merchant's order number.
-func (p *Provider) CreateIntent(_ context.Context, pay *payment.Payment) (string, error) {
+func (p *Provider) CreateIntent(ctx context.Context, pay *payment.Payment) (string, error) {
+	if err := p.unanswered(ctx, "intent "+pay.ID()); err != nil {
+		return "", err
+	}
 	return p.intentRef(pay.ID()), nil
 }
 
@@ -94,7 +121,10 @@ func (p *Provider) intentRef(paymentID string) string {
 }
 
 // Refund implements payment.Provider.
-func (p *Provider) Refund(_ context.Context, pay *payment.Payment, r *payment.Refund) (string, error) {
+func (p *Provider) Refund(ctx context.Context, pay *payment.Payment, r *payment.Refund) (string, error) {
+	if err := p.unanswered(ctx, "refund "+r.ID()); err != nil {
+		return "", err
+	}
 	for {
 		n := p.outage.Load()
 		if n <= 0 {

@@ -49,6 +49,7 @@ import (
 	"github.com/atriumtrade/atrium/components/dal/idempotency"
 	"github.com/atriumtrade/atrium/components/dal/idgen"
 	"github.com/atriumtrade/atrium/components/dal/readcache"
+	"github.com/atriumtrade/atrium/components/guard"
 	"github.com/atriumtrade/atrium/components/mq/delay"
 	"github.com/atriumtrade/atrium/components/mq/outbox"
 	"github.com/atriumtrade/atrium/components/toggles"
@@ -106,6 +107,9 @@ type runtimeToggles struct {
 	CacheTTL     toggles.Duration
 	ExtWall      toggles.Duration
 	ExtSteps     toggles.Int
+	// Guard is the process's Sentinel, loading the rule sets of these toggles.
+	Guard *guard.Guard
+	Rules guard.Rules
 }
 
 // newToggles declares the runtime toggles, the start-up configuration giving their defaults, and
@@ -123,11 +127,18 @@ func newToggles(ctx context.Context, cfg Config, log *slog.Logger) (*runtimeTogg
 			min(max(cfg.Extensions.Wall, time.Millisecond), time.Second), time.Millisecond, time.Second),
 		ExtSteps: t.Int("extensions.instructions", "The default instruction budget of one extension script call",
 			extensions.DefaultBudget.Instructions, 1000, 100_000_000),
+		Rules: guard.Declare(t),
 	}
+	g, err := guard.Setup(dataDir(cfg), log)
+	if err != nil {
+		return nil, err
+	}
+	rt.Guard = g
+	g.Load(rt.Rules)
 	if cfg.Toggles.Source == "apollo" {
 		ac := cfg.Apollo
 		if ac.BackupDir == "" {
-			ac.BackupDir = filepath.Join(cmp.Or(cfg.DB.DataDir, "data"), "apollo")
+			ac.BackupDir = filepath.Join(dataDir(cfg), "apollo")
 		}
 		if err := t.WatchApollo(ctx, ac); err != nil {
 			return nil, err
@@ -143,6 +154,9 @@ func newToggles(ctx context.Context, cfg Config, log *slog.Logger) (*runtimeTogg
 	}
 	return rt, nil
 }
+
+// dataDir is where a node keeps its files (the SQLite database, Apollo's backup, Sentinel's logs).
+func dataDir(cfg Config) string { return cmp.Or(cfg.DB.DataDir, "data") }
 
 // Trade is a running trade role.
 type Trade struct {
@@ -222,6 +236,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		return extensions.Budget{Wall: tg.ExtWall.Value(), Instructions: tg.ExtSteps.Value()}
 	}))
 	engine := extensions.NewEngine(luahost.New(extensions.Budget{Wall: cfg.Extensions.Wall}, hostOpts...), log)
+	engine.SetGuard(guardScripts(tg.Guard))
 	extStore := extsql.New(db)
 	loader := extensions.NewLoader(extStore, engine, log)
 	if err := loader.Load(ctx); err != nil {
@@ -240,7 +255,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	events := outbox.NewWriter(db, func() string { return ids.NextString("E") })
 	flow, err := fixedprice.New(fixedprice.Deps{
 		Tx: db, Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db),
-		Providers: []payment.Provider{sandbox}, Outbox: events,
+		Providers: []payment.Provider{guardedProvider{sandbox, tg.Guard}}, Outbox: events,
 		Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Now: now, Ext: engine, Runs: extStore,
 		Discounts: discounts, Limits: limitSvc, Delivery: shipping, Prices: prices, Log: log, Instances: tradesql.New(db),
 	}, cfg.Trade)
@@ -271,6 +286,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 			return nil, fmt.Errorf("rpc listen: %w", err)
 		}
 	}
+	errHandler := rpcerr.Server(log, classify(log))
 	opts := []server.Option{
 		server.WithListener(ln),
 		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: ServiceName}),
@@ -283,7 +299,8 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		server.WithExitWaitTime(10 * time.Second),
 		// Every handler returns its error as it is; this is the one place it is made fit for
 		// the wire.
-		server.WithErrorHandler(rpcerr.Server(log, classify(log))),
+		server.WithErrorHandler(errHandler),
+		server.WithMiddleware(admitRPC(tg.Guard, errHandler)),
 	}
 	for _, mw := range o.Middlewares {
 		opts = append(opts, server.WithMiddleware(mw))
@@ -537,7 +554,7 @@ func StartAccess(cfg Config, log *slog.Logger, o AccessOptions) (*Access, error)
 		stopToggles()
 		return nil, err
 	}
-	gopts := []gateway.Option{gateway.WithToggles(tg.Toggles)}
+	gopts := []gateway.Option{gateway.WithToggles(tg.Toggles), gateway.WithGuard(tg.Guard)}
 	if o.Listener != nil {
 		gopts = append(gopts, gateway.WithListener(o.Listener))
 	}

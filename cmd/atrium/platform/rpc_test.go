@@ -16,7 +16,10 @@ import (
 )
 
 // startNode runs a trade node on SQLite and dials its services, as an access node does.
-func startNode(t *testing.T) gateway.Clients {
+func startNode(t *testing.T) gateway.Clients { return startNodeWith(t, nil) }
+
+// startNodeWith is startNode with its configuration changed by configure.
+func startNodeWith(t *testing.T, configure func(*platform.Config)) gateway.Clients {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -27,6 +30,9 @@ func startNode(t *testing.T) gateway.Clients {
 	cfg.Sandbox.Secret = "sandbox-secret-0123456789"
 	cfg.Sandbox.CallbackURL = "http://127.0.0.1:1/unused"
 	cfg.Node.ID = 9
+	if configure != nil {
+		configure(&cfg)
+	}
 	tr, err := platform.StartTrade(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), platform.TradeOptions{Listener: ln})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +140,56 @@ func togglesReach(t *testing.T, s *stack, source string, publish func(map[string
 	}
 	publish(map[string]string{"trade.unpaidWindow": "10m"})
 	eventually(t, 5*time.Second, "COD back for acme", func() bool { return quoteCOD("acme") == "available" })
+
+	// A Sentinel flow rule starts answering 429 on POST /app/v1/orders, and lifting it lets orders in.
+	order := map[string]any{"items": []any{item("tea", 1)}, "address": address}
+	publish(map[string]string{"sentinel.flowRules": `[{"resource":"POST /app/v1/orders","threshold":0,"statIntervalInMs":1000}]`})
+	n := 0
+	eventually(t, 5*time.Second, "429 on POST /app/v1/orders", func() bool {
+		n++
+		return s.do("POST", "/app/v1/orders", buyer, order, "Idempotency-Key", fmt.Sprint("flow-", n)).status == 429
+	})
+	publish(map[string]string{"sentinel.flowRules": `[]`})
+	eventually(t, 5*time.Second, "orders after the rule is lifted", func() bool {
+		n++
+		return s.do("POST", "/app/v1/orders", buyer, order, "Idempotency-Key", fmt.Sprint("flow-", n)).status == 201
+	})
+}
+
+// TestShippedTogglesExamplesApply: every commented example in configs/toggles.yaml, uncommented,
+// is accepted by a running server (no value rejected) and shows as set from the file.
+func TestShippedTogglesExamplesApply(t *testing.T) {
+	b, err := os.ReadFile("../../../configs/toggles.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example := regexp.MustCompile(`^# ([a-zA-Z.]+:|\s{2,})`)
+	var out strings.Builder
+	for _, line := range strings.Split(string(b), "\n") {
+		if example.MatchString(line) {
+			line = strings.TrimPrefix(line, "# ")
+		}
+		out.WriteString(line + "\n")
+	}
+	path := filepath.Join(t.TempDir(), "toggles.yaml")
+	if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startWith(t, sqliteConfig(t), &clock{t: time.Now()}, func(c *platform.Config) { c.Toggles.File = path })
+	view := must(t, s.do("GET", "/admin/v1/toggles", s.token("acme", "ops", "", "admin"), nil), 200, "toggles").data()
+	if view["rejected"] != float64(0) {
+		t.Fatalf("the shipped examples were rejected (see the log):\n%s", out.String())
+	}
+	fromFile := map[string]bool{}
+	for _, e := range view["toggles"].([]any) {
+		if e := e.(map[string]any); e["source"] == "file" {
+			fromFile[str(e["key"])] = true
+		}
+	}
+	for _, key := range []string{"trade.unpaidWindow", "cod.enabled", "cache.ttl", "extensions.wall", "extensions.instructions",
+		"tenants.acme.cod.enabled", "sentinel.flowRules", "sentinel.hotParamRules", "sentinel.circuitBreakerRules", "sentinel.systemRules"} {
+		if !fromFile[key] {
+			t.Errorf("%s has no example in configs/toggles.yaml", key)
+		}
+	}
 }
