@@ -283,10 +283,13 @@ func (g *Gateway) fail(ctx context.Context, c *app.RequestContext, ch *channel, 
 }
 
 // admit enters the route's Sentinel resource for the length of the request; a refusal is
-// answered at once, before the body is read.
+// answered at once, before the body is read. Only the channels' routes are admitted: /metrics and
+// the health checks stay readable under any load, and a provider's payment callback (money that
+// moved) is never refused.
 func (g *Gateway) admit(ctx context.Context, c *app.RequestContext) {
 	route := c.FullPath()
-	if route == "" { // no route: answered as such
+	if route == "" || !(strings.HasPrefix(route, appChannel.prefix+"/") || strings.HasPrefix(route, mpChannel.prefix+"/") ||
+		strings.HasPrefix(route, adminChannel.prefix+"/")) {
 		c.Next(ctx)
 		return
 	}

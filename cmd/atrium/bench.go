@@ -21,7 +21,7 @@ import (
 
 func benchCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks against a running server"}
-	cmd.AddCommand(placeOrderBenchCmd(), flashSaleBenchCmd())
+	cmd.AddCommand(placeOrderBenchCmd(), flashSaleBenchCmd(), overloadBenchCmd())
 	return cmd
 }
 
@@ -225,6 +225,31 @@ func (h *httpBench) benchSKU(ctx context.Context, admin, sku string, stock map[s
 	return err
 }
 
+// benchRun is what a bench places its orders with: buyers of the bench tenant and a fresh SKU
+// with ample stock.
+type benchRun struct {
+	admin  string
+	tokens []string
+	run    int64 // distinguishes this run's idempotency keys
+	sku    string
+	body   map[string]any // an order of one unit of sku
+}
+
+// prepare makes n buyers and a SKU named after the bench.
+func (h *httpBench) prepare(ctx context.Context, name string, n int) (*benchRun, error) {
+	admin, tokens, err := h.buyers(ctx, name+"-u", n)
+	if err != nil {
+		return nil, err
+	}
+	b := &benchRun{admin: admin, tokens: tokens, run: time.Now().UnixNano()}
+	b.sku = fmt.Sprintf("%s-%d", name, b.run)
+	if err := h.benchSKU(ctx, admin, b.sku, map[string]any{"warehouseId": "wh-" + name, "onHand": 900_000_000}); err != nil {
+		return nil, err
+	}
+	b.body = orderOfOne(b.sku)
+	return b, nil
+}
+
 // orderOfOne is an order body for one unit of sku.
 func orderOfOne(sku string) map[string]any {
 	return map[string]any{"flow": "fixed_price", "items": []any{map[string]any{"skuId": sku, "quantity": 1}},
@@ -235,16 +260,11 @@ func runPlaceOrderBench(cmd *cobra.Command, f benchFlags) error {
 	ctx := cmd.Context()
 	out := cmd.ErrOrStderr()
 	h := newHTTPBench(f.url, f.concurrency)
-	admin, tokens, err := h.buyers(ctx, "bench-u", f.concurrency)
+	b, err := h.prepare(ctx, "bench", f.concurrency)
 	if err != nil {
 		return err
 	}
-	run := time.Now().UnixNano()
-	sku := fmt.Sprintf("bench-%d", run)
-	if err := h.benchSKU(ctx, admin, sku, map[string]any{"warehouseId": "wh-bench", "onHand": 900_000_000}); err != nil {
-		return err
-	}
-	body := orderOfOne(sku)
+	admin, tokens, run, body := b.admin, b.tokens, b.run, b.body
 
 	profc := make(chan []byte, 1)
 	if f.pprofURL != "" {

@@ -124,29 +124,34 @@ func runFlashSaleBench(cmd *cobra.Command, f flashFlags) error {
 
 // hotCounters reads the hot-batch counters from the server's /metrics.
 func hotCounters(ctx context.Context, h *httpBench) (batches, reservations float64, err error) {
+	m, err := h.metrics(ctx, "atrium_inventory_hot_batches_total", "atrium_inventory_hot_reservations_total")
+	return m["atrium_inventory_hot_batches_total"], m["atrium_inventory_hot_reservations_total"], err
+}
+
+// metrics reads the values of unlabelled metrics from the server's /metrics.
+func (h *httpBench) metrics(ctx context.Context, names ...string) (map[string]float64, error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", h.base+"/metrics", nil)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
-			continue
-		}
-		switch name {
-		case "atrium_inventory_hot_batches_total":
-			batches, _ = strconv.ParseFloat(value, 64)
-		case "atrium_inventory_hot_reservations_total":
-			reservations, _ = strconv.ParseFloat(value, 64)
+		if ok && want[name] {
+			out[name], _ = strconv.ParseFloat(value, 64)
 		}
 	}
-	return batches, reservations, sc.Err()
+	return out, sc.Err()
 }
 
 func mergeSorted(a, b []time.Duration) []time.Duration {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -141,13 +140,15 @@ func randomSecret() string {
 }
 
 func serve(ctx context.Context, cfg platform.Config, role string, demo bool) error {
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log, err := cfg.Log.Logger(os.Stderr)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	var trade *platform.Trade
 	var access *platform.Access
-	var err error
 	if role != "access" {
 		where := cfg.DB.Driver
 		if cfg.DB.Driver == "sqlite" || cfg.DB.Driver == "" {

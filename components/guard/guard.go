@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	sentinel "github.com/alibaba/sentinel-golang/api"
 	"github.com/alibaba/sentinel-golang/core/base"
@@ -44,6 +45,10 @@ type Guard struct {
 	blocked *prometheus.CounterVec
 	// mu serialises rule loads: each role of a process loads the rule sets of its toggles.
 	mu sync.Mutex
+	// Which kinds of rule are loaded: with none, a call does not enter Sentinel at all, so the
+	// guard costs nothing until an operator sets a rule (its statistics start then).
+	inbound, hot, breakers atomic.Bool
+	flowOn, systemOn       atomic.Bool
 }
 
 var (
@@ -113,6 +118,9 @@ func (g *Guard) refuse(resource string, b *base.BlockError) error {
 // Inbound admits a request from outside (an HTTP route, an RPC method) under the flow and system
 // rules. It returns a function that ends the request, or the refusal.
 func (g *Guard) Inbound(resource string) (done func(), err error) {
+	if !g.inbound.Load() {
+		return func() {}, nil
+	}
 	e, b := sentinel.Entry(resource, sentinel.WithTrafficType(base.Inbound), sentinel.WithResourceType(base.ResTypeWeb))
 	if b != nil {
 		return nil, g.refuse(resource, b)
@@ -123,6 +131,9 @@ func (g *Guard) Inbound(resource string) (done func(), err error) {
 // Hot admits one call per argument under the hot-parameter rules of resource ("sku" with each
 // SKU id of an order): a hot SKU is throttled while others flow. The tenant is argument 1.
 func (g *Guard) Hot(resource, tenant string, ids ...string) error {
+	if !g.hot.Load() {
+		return nil
+	}
 	var entered []*base.SentinelEntry
 	defer func() {
 		for _, e := range entered {
@@ -143,6 +154,9 @@ func (g *Guard) Hot(resource, tenant string, ids ...string) error {
 // (system.too_many_requests) instead of calling; an error fn returns counts against it unless
 // ignore says it is the caller's fault, not the resource's.
 func (g *Guard) Call(resource string, fn func() error, ignore func(error) bool) error {
+	if !g.breakers.Load() {
+		return fn()
+	}
 	e, b := sentinel.Entry(resource, sentinel.WithTrafficType(base.Outbound), sentinel.WithResourceType(base.ResTypeRPC))
 	if b != nil {
 		return g.refuse(resource, b)
@@ -246,15 +260,27 @@ func parseRules[J, R any](check func(*J) (*R, error)) func(string) (any, error) 
 
 // Load loads the rule sets now and again whenever one changes.
 func (g *Guard) Load(r Rules) {
-	r.Flow.Watch(func(v any) { g.load("flow", func() error { _, err := flow.LoadRules(v.([]*flow.Rule)); return err }) })
+	r.Flow.Watch(func(v any) {
+		rules := v.([]*flow.Rule)
+		g.load("flow", func() error { _, err := flow.LoadRules(rules); return err })
+		g.flowOn.Store(len(rules) > 0)
+		g.inbound.Store(g.flowOn.Load() || g.systemOn.Load())
+	})
 	r.HotParam.Watch(func(v any) {
-		g.load("hotspot", func() error { _, err := hotspot.LoadRules(v.([]*hotspot.Rule)); return err })
+		rules := v.([]*hotspot.Rule)
+		g.load("hotspot", func() error { _, err := hotspot.LoadRules(rules); return err })
+		g.hot.Store(len(rules) > 0)
 	})
 	r.CircuitBreaker.Watch(func(v any) {
-		g.load("circuit breaker", func() error { _, err := circuitbreaker.LoadRules(v.([]*circuitbreaker.Rule)); return err })
+		rules := v.([]*circuitbreaker.Rule)
+		g.load("circuit breaker", func() error { _, err := circuitbreaker.LoadRules(rules); return err })
+		g.breakers.Store(len(rules) > 0)
 	})
 	r.System.Watch(func(v any) {
-		g.load("system", func() error { _, err := system.LoadRules(v.([]*system.Rule)); return err })
+		rules := v.([]*system.Rule)
+		g.load("system", func() error { _, err := system.LoadRules(rules); return err })
+		g.systemOn.Store(len(rules) > 0)
+		g.inbound.Store(g.flowOn.Load() || g.systemOn.Load())
 	})
 }
 

@@ -181,3 +181,31 @@ func TestCallerErrorsDoNotOpenTheBreaker(t *testing.T) {
 		}
 	}
 }
+
+// TestSystemRuleBoundsInboundConcurrency: a system rule on concurrency refuses an inbound request
+// while that many are in flight, whatever their resource, and admits again once they end.
+func TestSystemRuleBoundsInboundConcurrency(t *testing.T) {
+	g, tg := setup(t)
+	if errs := tg.Apply(toggles.File, "r", map[string]string{"sentinel.systemRules": `[{"metricType":2,"triggerCount":2}]`}); len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	var open []func()
+	for _, res := range []string{"POST /app/v1/orders", "GET /app/v1/orders"} {
+		done, err := g.Inbound(res)
+		if err != nil {
+			t.Fatalf("%s under the bound: %v", res, err)
+		}
+		open = append(open, done)
+	}
+	if _, err := g.Inbound("POST /mp/v1/orders"); !errors.Is(err, errkind.ErrTooManyRequests) || blocked(g, "POST /mp/v1/orders", "system") != 1 {
+		t.Fatalf("a third request in flight: %v", err)
+	}
+	for _, done := range open {
+		done()
+	}
+	done, err := g.Inbound("POST /mp/v1/orders")
+	if err != nil {
+		t.Fatalf("after the others ended: %v", err)
+	}
+	done()
+}

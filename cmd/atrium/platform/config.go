@@ -1,8 +1,11 @@
 package platform
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"reflect"
 	"strconv"
@@ -33,6 +36,7 @@ type Config struct {
 	// Discount holds the stacking rules every tenant's promotions obey.
 	Discount discount.Rules `yaml:"discount"`
 	Cache    CacheConfig    `yaml:"cache"`
+	Log      LogConfig      `yaml:"log"`
 	Toggles  TogglesConfig  `yaml:"toggles"`
 	// Apollo is where toggles come from with toggles.source: apollo.
 	Apollo toggles.ApolloConfig `yaml:"apollo"`
@@ -48,6 +52,30 @@ type TogglesConfig struct {
 	File string `yaml:"file"`
 	// Poll is how often the file is read in case a change event was missed (default 1s).
 	Poll time.Duration `yaml:"poll"`
+}
+
+// LogConfig says how the process logs (to stderr).
+type LogConfig struct {
+	// Format is text (the default, for a terminal) or json (one object per line, for collectors).
+	Format string `yaml:"format"`
+	// Level is debug, info (the default), warn or error.
+	Level string `yaml:"level"`
+}
+
+// Logger is the process's logger as configured.
+func (c LogConfig) Logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cmp.Or(c.Level, "info"))); err != nil {
+		return nil, fmt.Errorf("log: level must be debug, info, warn or error, not %q", c.Level)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.Format {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log: format must be text or json, not %q", c.Format)
 }
 
 // CacheConfig configures the per-tenant cache of configuration the order path reads on every
@@ -126,6 +154,9 @@ func (c Config) Validate() error {
 }
 
 func (c Config) rpcValidate() error {
+	if _, err := c.Log.Logger(io.Discard); err != nil {
+		return err
+	}
 	if s := c.Toggles.Source; s != "" && s != "file" && s != "apollo" {
 		return fmt.Errorf("toggles: source must be file or apollo, not %q", s)
 	}

@@ -1,7 +1,9 @@
 package platform_test
 
 import (
+	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/atriumtrade/atrium/access-layer/gateway"
@@ -28,6 +30,29 @@ func TestShippedConfigLoads(t *testing.T) {
 		cfg.HTTP.MaxBody = bad
 		if cfg.HTTP.Validate() == nil {
 			t.Errorf("http.maxBody %d validated", bad)
+		}
+	}
+}
+
+// TestLogFormats: log.format picks text or JSON lines, log.level filters, and anything else is
+// a configuration error.
+func TestLogFormats(t *testing.T) {
+	var b strings.Builder
+	log, err := platform.LogConfig{Format: "json", Level: "warn"}.Logger(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("hidden")
+	log.Warn("shown", "tenant", "acme")
+	var line map[string]any
+	if err := json.Unmarshal([]byte(b.String()), &line); err != nil || line["msg"] != "shown" || line["tenant"] != "acme" || line["level"] != "WARN" {
+		t.Fatalf("json log: %q %v", b.String(), err)
+	}
+	for _, bad := range []platform.LogConfig{{Format: "xml"}, {Level: "loud"}} {
+		cfg := platform.Defaults()
+		cfg.Log = bad
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "log:") {
+			t.Errorf("%+v: %v", bad, err)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 // admitRPC is the Kitex adapter of the guard: each method is a resource ("FixedPrice/PlaceOrder")
 // under the flow and system rules. A refusal is handed to the server's error handler, which sets
 // it as the call's business status (Kitex runs that handler only for the handler's own errors).
+// The readiness probe (TradeQueries/Ping) is never refused.
 func admitRPC(g *guard.Guard, errHandler func(context.Context, error) error) endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, req, resp any) error {
@@ -23,7 +24,11 @@ func admitRPC(g *guard.Guard, errHandler func(context.Context, error) error) end
 			if ri == nil || ri.Invocation() == nil {
 				return next(ctx, req, resp)
 			}
-			done, err := g.Inbound(ri.Invocation().ServiceName() + "/" + ri.Invocation().MethodName())
+			resource := ri.Invocation().ServiceName() + "/" + ri.Invocation().MethodName()
+			if resource == "TradeQueries/Ping" {
+				return next(ctx, req, resp)
+			}
+			done, err := g.Inbound(resource)
 			if err != nil {
 				return errHandler(ctx, err)
 			}

@@ -42,6 +42,19 @@ func guarded(t *testing.T) (*stack, func(rules map[string]string)) {
 	}
 }
 
+// fromFile waits until the stack shows key as set from its toggles file.
+func fromFile(t *testing.T, s *stack, admin, key string) {
+	t.Helper()
+	eventually(t, 5*time.Second, key+" from the file", func() bool {
+		for _, e := range must(t, s.do("GET", "/admin/v1/toggles", admin, nil), 200, "toggles").data()["toggles"].([]any) {
+			if e := e.(map[string]any); e["key"] == key && e["source"] == "file" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 func blockedCount(t *testing.T, s *stack, resource, typ string) float64 {
 	t.Helper()
 	raw := s.do("GET", "/metrics", "", nil).raw
@@ -68,7 +81,8 @@ func TestFlowRuleRefusesOrdersAtOnce(t *testing.T) {
 	must(t, s.do("POST", "/app/v1/orders", buyer, order, "Idempotency-Key", "before"), 201, "before the rule")
 
 	rules(map[string]string{"sentinel.flowRules": `[{"resource":"POST /app/v1/orders","threshold":0,"statIntervalInMs":1000},
-		{"resource":"POST /mp/v1/orders","threshold":0,"statIntervalInMs":1000}]`})
+		{"resource":"POST /mp/v1/orders","threshold":0,"statIntervalInMs":1000},
+		{"resource":"GET /metrics","threshold":0,"statIntervalInMs":1000}]`})
 	placed := 1.0 // orders placed before the rule applied
 	probes := 0
 	eventually(t, 5*time.Second, "the flow rule", func() bool {
@@ -109,6 +123,9 @@ func TestFlowRuleRefusesOrdersAtOnce(t *testing.T) {
 		t.Fatalf("stock after refusals: %v", st)
 	}
 	must(t, s.do("POST", "/app/v1/quotes", buyer, map[string]any{"items": []any{item("tea", 1)}}), 200, "a quote")
+	if r := s.do("GET", "/metrics", "", nil); r.status != 200 {
+		t.Fatalf("/metrics under a rule of its own: %d", r.status) // never admitted: operators must see
+	}
 	if n := blockedCount(t, s, "POST /app/v1/orders", "flow"); n < 21 {
 		t.Fatalf("atrium_sentinel_blocked_total for the route: %v", n)
 	}
@@ -129,14 +146,7 @@ func TestHotSKUIsThrottledWhileOthersFlow(t *testing.T) {
 	rules(map[string]string{"sentinel.hotParamRules": `[{"resource":"sku","metricType":1,"paramIndex":0,"threshold":100000,
 		"durationInSec":3600,"specificItems":[{"valKind":1,"valStr":"hot","threshold":5}]}]`})
 	buyer := s.token("acme", "u1", "app", "buyer")
-	eventually(t, 5*time.Second, "the hot rule", func() bool {
-		for _, e := range must(t, s.do("GET", "/admin/v1/toggles", admin, nil), 200, "toggles").data()["toggles"].([]any) {
-			if e := e.(map[string]any); e["key"] == "sentinel.hotParamRules" && e["source"] == "file" {
-				return true
-			}
-		}
-		return false
-	})
+	fromFile(t, s, admin, "sentinel.hotParamRules")
 	hot, cold := map[int]int{}, map[int]int{}
 	for i := range 12 {
 		hot[s.do("POST", "/app/v1/orders", buyer, map[string]any{"items": []any{item("hot", 1)}, "address": address}, "Idempotency-Key", fmt.Sprint("h", i)).status]++
@@ -171,14 +181,7 @@ func TestPaymentProviderBreaker(t *testing.T) {
 	buyer := s.token("acme", "u1", "app", "buyer")
 	rules(map[string]string{"sentinel.circuitBreakerRules": `[{"resource":"payment:sandbox","strategy":2,"retryTimeoutMs":1000,
 		"minRequestAmount":3,"statIntervalMs":60000,"threshold":3}]`})
-	eventually(t, 5*time.Second, "the breaker rule", func() bool {
-		for _, e := range must(t, s.do("GET", "/admin/v1/toggles", admin, nil), 200, "toggles").data()["toggles"].([]any) {
-			if e := e.(map[string]any); e["key"] == "sentinel.circuitBreakerRules" && e["source"] == "file" {
-				return true
-			}
-		}
-		return false
-	})
+	fromFile(t, s, admin, "sentinel.circuitBreakerRules")
 	trades := make([]string, 8)
 	for i := range trades {
 		tr := must(t, s.do("POST", "/app/v1/orders", buyer, map[string]any{"items": []any{item("tea", 1)}, "address": address}, "Idempotency-Key", fmt.Sprint("o", i)), 201, "place").data()
@@ -224,7 +227,7 @@ func TestPaymentProviderBreaker(t *testing.T) {
 // system.too_many_requests as their business status, while the service's other methods answer.
 func TestRPCFlowRule(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "toggles.yaml")
-	if err := os.WriteFile(path, []byte("sentinel.flowRules: '[{\"resource\":\"FixedPrice/Quote\",\"threshold\":0,\"statIntervalInMs\":1000}]'\n"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte("sentinel.flowRules: '[{\"resource\":\"FixedPrice/Quote\",\"threshold\":0,\"statIntervalInMs\":1000},{\"resource\":\"TradeQueries/Ping\",\"threshold\":0}]'\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	c := startNodeWith(t, func(cfg *platform.Config) { cfg.Toggles.File = path })
@@ -241,8 +244,11 @@ func TestRPCFlowRule(t *testing.T) {
 			t.Fatalf("quote under a threshold-0 rule: %v (%s %s) in %s", err, code, kind, time.Since(start))
 		}
 	}
-	if _, err := c.Queries.Ping(ctx, &trade.PingRequest{}); err != nil {
+	if _, err := c.Catalog.GetSKU(ctx, &trade.SKURef{Caller: rpcAdmin, SkuId: "tea"}); err != nil {
 		t.Fatalf("another method: %v", err)
+	}
+	if _, err := c.Queries.Ping(ctx, &trade.PingRequest{}); err != nil {
+		t.Fatalf("the readiness probe under a rule of its own: %v", err)
 	}
 }
 
@@ -256,14 +262,7 @@ func TestExtensionPointBreaker(t *testing.T) {
 	buyer := s.token("demo", "u1", "app", "buyer")
 	rules(map[string]string{"sentinel.circuitBreakerRules": `[{"resource":"ext:pricing.unit_price","strategy":2,"retryTimeoutMs":60000,
 		"minRequestAmount":3,"statIntervalMs":60000,"threshold":3}]`})
-	eventually(t, 5*time.Second, "the breaker rule", func() bool {
-		for _, e := range must(t, s.do("GET", "/admin/v1/toggles", admin, nil), 200, "toggles").data()["toggles"].([]any) {
-			if e := e.(map[string]any); e["key"] == "sentinel.circuitBreakerRules" && e["source"] == "file" {
-				return true
-			}
-		}
-		return false
-	})
+	fromFile(t, s, admin, "sentinel.circuitBreakerRules")
 	s.publish(admin, "spin-price", "-- point: pricing.unit_price\nfunction run(i) while true do end end\n", "demo/*")
 	s.loaded("pricing.unit_price", "demo", "spin-price")
 	for i := range 6 {
