@@ -81,6 +81,7 @@ type Engine struct {
 	mu      sync.Mutex
 	compile map[string]Executable // by hash
 	stats   sync.Map              // "point|outcome" → *atomic.Int64
+	errs    sync.Map              // "point|code" → *atomic.Int64
 	guard   CallGuard
 }
 
@@ -208,10 +209,26 @@ func (e *Engine) Observe(point string, b Binding, outcome Outcome, err error, to
 	key := point + "|" + string(outcome)
 	c, _ := e.stats.LoadOrStore(key, new(atomic.Int64))
 	c.(*atomic.Int64).Add(1)
+	if err != nil {
+		base, _ := errkind.Describe(err)
+		e, _ := e.errs.LoadOrStore(point+"|"+base.Code(), new(atomic.Int64))
+		e.(*atomic.Int64).Add(1)
+	}
 	if outcome != OutcomeOK {
 		e.log.Warn("extension script failed", "point", point, "scope", b.Scope, "script", b.ScriptID, "version", b.Version,
 			"outcome", outcome, "took", took, "err", err)
 	}
+}
+
+// ErrorStats returns the failed calls as "point|code" → count (extensions.budget_exceeded is a
+// budget hit, extensions.breaker_open a call its breaker skipped).
+func (e *Engine) ErrorStats() map[string]int64 {
+	out := map[string]int64{}
+	e.errs.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return out
 }
 
 // Stats returns the outcome counters as "point|outcome" → count.

@@ -29,7 +29,6 @@ import (
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/common/config"
 	"github.com/hertz-contrib/cors"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/components/guard"
@@ -153,9 +152,7 @@ func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, e
 	g := &Gateway{cfg: cfg, secret: []byte(cfg.JWTSecret), rpc: rpc, log: log, h: server.New(hopts...),
 		metrics: newMetrics(), now: time.Now, toggles: o.toggles, guard: o.guard}
 	if o.toggles != nil {
-		g.metrics.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "atrium_toggle_rejected_total",
-			Help: "Runtime toggle values rejected (wrong type, out of range, unknown key, a file that does not parse); the last good value stayed."},
-			func() float64 { return float64(o.toggles.Rejected()) }))
+		g.metrics.registry.MustRegister(o.toggles.Collector())
 	}
 	g.bg, g.stop = context.WithCancel(context.Background())
 	g.frontends = newFrontends(func(ctx context.Context) ([]*trade.Frontend, error) {
@@ -261,6 +258,7 @@ func (g *Gateway) ok(ctx context.Context, c *app.RequestContext, ch *channel, st
 func (g *Gateway) fail(ctx context.Context, c *app.RequestContext, ch *channel, err error) {
 	base, public := errkind.Describe(err)
 	spec := specFor(base)
+	c.Set(errorCodeKey, base.Code())
 	if spec.Status >= 500 {
 		g.log.ErrorContext(ctx, "request failed", "requestId", requestIDOf(c), "path", string(c.Request.URI().Path()),
 			"code", base.Code(), "err", err)
@@ -341,6 +339,7 @@ func (g *Gateway) limitBody(ctx context.Context, c *app.RequestContext) {
 	err := errkind.WithDetail(ErrBodyTooLarge, "a request body may be at most %d bytes", g.cfg.MaxBody)
 	if ch.errcode {
 		_, public := errkind.Describe(err)
+		c.Set(errorCodeKey, ErrBodyTooLarge.Code())
 		g.writeJSON(c, http.StatusRequestEntityTooLarge, struct {
 			Errcode int    `json:"errcode"`
 			Errmsg  string `json:"errmsg"`

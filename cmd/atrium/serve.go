@@ -161,6 +161,14 @@ func serve(ctx context.Context, cfg platform.Config, role string, demo bool) err
 		if err != nil {
 			return err
 		}
+		if role == "trade" && cfg.Metrics.Addr != "" {
+			addr, err := trade.ServeMetrics(cfg.Metrics.Addr)
+			if err != nil {
+				trade.Stop()
+				return err
+			}
+			log.Info("serving metrics", "addr", "http://"+addr.String()+"/metrics")
+		}
 	}
 	if role != "trade" {
 		if access, err = platform.StartAccess(cfg, log, platform.AccessOptions{}); err != nil {

@@ -246,6 +246,9 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 // Primary is the write pool, for tools (benchmarks, migrations) that need the raw handle.
 func (db *DB) Primary() *sql.DB { return db.primary }
 
+// Replica is the pool plain reads use (the primary's, without a replica configured on MySQL).
+func (db *DB) Replica() *sql.DB { return db.replica }
+
 // Querier is what *sql.DB and *sql.Tx share.
 type Querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -279,6 +282,21 @@ type txKey struct{ db *DB }
 type txState struct {
 	tx    *sql.Tx
 	depth int
+	// after runs once the outermost transaction has committed (shared by its savepoints).
+	after *[]func()
+}
+
+// AfterCommit runs fn once the transaction ctx carries has committed, and never if it rolls back
+// (or the savepoint fn was registered in does, or a retry runs the transaction again); outside a
+// transaction it runs fn at once. For effects outside the database that must follow only what was
+// written: counting orders in metrics, in-process notices.
+func (db *DB) AfterCommit(ctx context.Context, fn func()) {
+	st := db.tx(ctx)
+	if st == nil {
+		fn()
+		return
+	}
+	*st.after = append(*st.after, fn)
 }
 
 func (db *DB) tx(ctx context.Context) *txState {
@@ -372,22 +390,28 @@ func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) (er
 			_ = tx.Rollback()
 		}
 	}()
-	if err = fn(context.WithValue(ctx, txKey{db}, &txState{tx: tx})); err != nil {
+	st := &txState{tx: tx, after: new([]func())}
+	if err = fn(context.WithValue(ctx, txKey{db}, st)); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("dal: commit: %w", err)
 	}
+	for _, f := range *st.after {
+		f()
+	}
 	return nil
 }
 
 func (db *DB) savepoint(ctx context.Context, outer *txState, fn func(ctx context.Context) error) error {
-	inner := &txState{tx: outer.tx, depth: outer.depth + 1}
+	inner := &txState{tx: outer.tx, depth: outer.depth + 1, after: outer.after}
+	registered := len(*outer.after)
 	name := fmt.Sprintf("sp%d", inner.depth)
 	if _, err := outer.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("dal: savepoint: %w", err)
 	}
 	if err := fn(context.WithValue(ctx, txKey{db}, inner)); err != nil {
+		*outer.after = (*outer.after)[:registered] // what the savepoint undid does not happen
 		if _, rbErr := outer.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
 			return errors.Join(err, fmt.Errorf("dal: rollback to savepoint: %w", rbErr))
 		}

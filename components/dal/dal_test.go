@@ -155,3 +155,43 @@ func TestAllAndRows(t *testing.T) {
 		}
 	})
 }
+
+// TestAfterCommit: what a transaction registers runs once it has committed, in order; nothing of
+// a transaction that rolls back, or of a savepoint that does; outside a transaction, at once.
+func TestAfterCommit(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		var ran []string
+		note := func(s string) func() { return func() { ran = append(ran, s) } }
+		boom := errors.New("boom")
+		err := db.InTx(ctx, func(ctx context.Context) error {
+			db.AfterCommit(ctx, note("a"))
+			_ = db.InSavepoint(ctx, func(ctx context.Context) error {
+				db.AfterCommit(ctx, note("undone"))
+				return boom
+			})
+			if err := db.InSavepoint(ctx, func(ctx context.Context) error {
+				db.AfterCommit(ctx, note("b"))
+				return nil
+			}); err != nil {
+				return err
+			}
+			if len(ran) != 0 {
+				t.Fatalf("ran before the commit: %v", ran)
+			}
+			return nil
+		})
+		if err != nil || strings.Join(ran, ",") != "a,b" {
+			t.Fatalf("after commit: %v %v", ran, err)
+		}
+		ran = nil
+		_ = db.InTx(ctx, func(ctx context.Context) error {
+			db.AfterCommit(ctx, note("rolled back"))
+			return boom
+		})
+		db.AfterCommit(ctx, note("no transaction"))
+		if strings.Join(ran, ",") != "no transaction" {
+			t.Fatalf("rollback and no transaction: %v", ran)
+		}
+	})
+}

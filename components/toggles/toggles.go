@@ -20,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Source says where a value came from.
@@ -218,6 +220,13 @@ func (t *Toggles) specOf(key string) (*spec, bool) {
 
 // Rejected counts values refused since start (atrium_toggle_rejected_total).
 func (t *Toggles) Rejected() int64 { return t.rejected.Load() }
+
+// Collector exports Rejected as atrium_toggle_rejected_total.
+func (t *Toggles) Collector() prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "atrium_toggle_rejected_total",
+		Help: "Runtime toggle values rejected (wrong type, out of range, unknown key, a file that does not parse); the last good value stayed."},
+		func() float64 { return float64(t.Rejected()) })
+}
 
 // Apply makes a provider's snapshot the current settings of that source: every value it holds
 // that parses replaces the current one; a key it no longer holds goes back to its default (if

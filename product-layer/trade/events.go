@@ -34,12 +34,14 @@ type RefundOwed struct {
 
 // OrderEvent is the payload of the order.* events.
 type OrderEvent struct {
-	Tenant       string    `json:"tenant"`
-	TradeID      string    `json:"tradeId"`
-	OrderID      string    `json:"orderId"`
-	UserID       string    `json:"userId"`
-	SellerID     string    `json:"sellerId"`
-	Status       string    `json:"status"`
+	Tenant   string `json:"tenant"`
+	TradeID  string `json:"tradeId"`
+	OrderID  string `json:"orderId"`
+	UserID   string `json:"userId"`
+	SellerID string `json:"sellerId"`
+	Status   string `json:"status"`
+	// Flow is the order's scenario (fixed_price, presale, cod).
+	Flow         string    `json:"flow"`
 	Total        int64     `json:"total"`
 	Currency     string    `json:"currency"`
 	PaymentID    string    `json:"paymentId,omitempty"`
@@ -65,7 +67,7 @@ type TradeCreated struct {
 // paid it, if this event is about that.
 func NewOrderEvent(o *order.Order, now time.Time, paymentID string) OrderEvent {
 	return OrderEvent{Tenant: o.Tenant(), TradeID: o.TradeID(), OrderID: o.ID(), UserID: o.UserID(), SellerID: o.SellerID(),
-		Status: string(o.Status()), Total: o.Total().Minor(), Currency: o.Total().Currency().Code(), PaymentID: paymentID,
+		Status: string(o.Status()), Flow: string(o.Scenario()), Total: o.Total().Minor(), Currency: o.Total().Currency().Code(), PaymentID: paymentID,
 		CancelReason: o.CancelReason(), Carrier: o.Shipment().Carrier, TrackingNo: o.Shipment().TrackingNo, At: now}
 }
 

@@ -37,6 +37,7 @@ type Config struct {
 	Discount discount.Rules `yaml:"discount"`
 	Cache    CacheConfig    `yaml:"cache"`
 	Log      LogConfig      `yaml:"log"`
+	Metrics  MetricsConfig  `yaml:"metrics"`
 	Toggles  TogglesConfig  `yaml:"toggles"`
 	// Apollo is where toggles come from with toggles.source: apollo.
 	Apollo toggles.ApolloConfig `yaml:"apollo"`
@@ -52,6 +53,13 @@ type TogglesConfig struct {
 	File string `yaml:"file"`
 	// Poll is how often the file is read in case a change event was missed (default 1s).
 	Poll time.Duration `yaml:"poll"`
+}
+
+// MetricsConfig says where a trade role running on its own serves /metrics (with the access
+// role in the same process, the gateway's /metrics has the trade role's series too).
+type MetricsConfig struct {
+	// Addr is the trade role's metrics listener (default 127.0.0.1:9464; empty: none).
+	Addr string `yaml:"addr"`
 }
 
 // LogConfig says how the process logs (to stderr).
@@ -125,6 +133,7 @@ func Defaults() Config {
 		Extensions: ExtConfig{ReloadInterval: 500 * time.Millisecond, Wall: 5 * time.Millisecond},
 		Cache:      CacheConfig{TTL: time.Second},
 		Toggles:    TogglesConfig{Source: "file", File: "configs/toggles.yaml", Poll: time.Second},
+		Metrics:    MetricsConfig{Addr: "127.0.0.1:9464"},
 	}
 }
 

@@ -11,12 +11,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cloudwego/hertz/pkg/common/hlog"
 	"github.com/cloudwego/kitex/client"
@@ -170,7 +169,12 @@ type Trade struct {
 	// Sandbox is the sandbox payment provider (tests simulate its outages).
 	Sandbox *sandboxpay.Provider
 	svr     server.Server
-	stop    context.CancelFunc
+	toggles *runtimeToggles
+	metrics *tradeMetrics
+	dbStats dbStatsCollector
+	// metricsSrv serves /metrics for a trade role on its own (ServeMetrics).
+	metricsSrv *http.Server
+	stop       context.CancelFunc
 	wg      sync.WaitGroup
 	errc    chan error
 	log     *slog.Logger
@@ -253,6 +257,8 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	shipping := delivery.NewService(deliverysql.NewCached(deliverysql.New(db), ttl, ttlNow))
 	prices := pricing.NewPrices(pricingsql.NewCached(pricingsql.New(db), ttl, ttlNow))
 	events := outbox.NewWriter(db, func() string { return ids.NextString("E") })
+	metrics := newTradeMetrics()
+	events.OnCommitted(metrics.committed)
 	flow, err := fixedprice.New(fixedprice.Deps{
 		Tx: db, Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db),
 		Providers: []payment.Provider{guardedProvider{sandbox, tg.Guard}}, Outbox: events,
@@ -300,6 +306,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		// Every handler returns its error as it is; this is the one place it is made fit for
 		// the wire.
 		server.WithErrorHandler(errHandler),
+		server.WithMiddleware(metrics.observeRPC()), // outermost: refusals are counted too
 		server.WithMiddleware(admitRPC(tg.Guard, errHandler)),
 	}
 	for _, mw := range o.Middlewares {
@@ -310,8 +317,14 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		db.Close()
 		return nil, fmt.Errorf("rpc services: %w", err)
 	}
-	t := &Trade{DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop, errc: make(chan error, 1), log: log}
-	t.wg.Add(5)
+	t := &Trade{DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop,
+		toggles: tg, metrics: metrics, dbStats: newDBStats(db), errc: make(chan error, 1), log: log}
+	t.wg.Add(6)
+	go func() {
+		defer t.wg.Done()
+		// Every 5s, or each timer interval if longer (a node whose timers are off samples rarely).
+		metrics.sampleBacklog(runCtx, db, now, max(5*time.Second, cfg.Node.TimerInterval), log)
+	}()
 	go func() {
 		defer t.wg.Done()
 		expireHolds(runCtx, inv, now, cfg.Node.TimerInterval, log)
@@ -392,39 +405,6 @@ func closeUnregistered(ctx context.Context, core *trade.Core, now func() time.Ti
 // Err reports a fatal serving error.
 func (t *Trade) Err() <-chan error { return t.errc }
 
-// Collector exports the trade role's own counters to Prometheus.
-func (t *Trade) Collector() prometheus.Collector { return tradeCollector{t.Engine, t.Inventory} }
-
-var (
-	extCallsDesc = prometheus.NewDesc("atrium_extension_calls_total",
-		"Extension script calls by point and outcome (ok, failed: fail closed, fell_back: default used).", []string{"point", "outcome"}, nil)
-	hotBatchesDesc = prometheus.NewDesc("atrium_inventory_hot_batches_total",
-		"Transactions that reserved stock of hot SKUs (each locks the stock row once).", nil, nil)
-	hotReservationsDesc = prometheus.NewDesc("atrium_inventory_hot_reservations_total",
-		"Reservations of hot SKUs written by those batches (admitted or refused).", nil, nil)
-)
-
-type tradeCollector struct {
-	e   *extensions.Engine
-	inv *inventory.Service
-}
-
-func (c tradeCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- extCallsDesc
-	ch <- hotBatchesDesc
-	ch <- hotReservationsDesc
-}
-
-func (c tradeCollector) Collect(ch chan<- prometheus.Metric) {
-	for key, n := range c.e.Stats() {
-		point, outcome, _ := strings.Cut(key, "|")
-		ch <- prometheus.MustNewConstMetric(extCallsDesc, prometheus.CounterValue, float64(n), point, outcome)
-	}
-	batches, reservations := c.inv.HotStats()
-	ch <- prometheus.MustNewConstMetric(hotBatchesDesc, prometheus.CounterValue, float64(batches))
-	ch <- prometheus.MustNewConstMetric(hotReservationsDesc, prometheus.CounterValue, float64(reservations))
-}
-
 // Stop lets RPCs in flight finish, stops the timer worker between jobs, and closes the database.
 func (t *Trade) Stop() error {
 	if t.closed {
@@ -432,6 +412,9 @@ func (t *Trade) Stop() error {
 	}
 	t.closed = true
 	err := t.svr.Stop()
+	if t.metricsSrv != nil {
+		err = errors.Join(err, t.metricsSrv.Close())
+	}
 	t.stop()
 	t.wg.Wait()
 	return errors.Join(err, t.DB.Close())

@@ -30,12 +30,17 @@ type Event struct {
 
 // Writer appends events to the outbox.
 type Writer struct {
-	db  *dal.DB
-	ids func() string
+	db        *dal.DB
+	ids       func() string
+	committed func(topic string, payload any)
 }
 
 // NewWriter returns a Writer; ids makes event ids.
 func NewWriter(db *dal.DB, ids func() string) *Writer { return &Writer{db: db, ids: ids} }
+
+// OnCommitted calls fn with each event once the transaction that appended it has committed (the
+// platform counts orders by flow and status from them). Set it before the writer is used.
+func (w *Writer) OnCommitted(fn func(topic string, payload any)) { w.committed = fn }
 
 // Append marshals payload as JSON and writes it in the transaction ctx carries (or on its own).
 // It returns the event id.
@@ -48,6 +53,9 @@ func (w *Writer) Append(ctx context.Context, topic, key string, payload any) (st
 	if _, err := w.db.Q(ctx).ExecContext(ctx, `INSERT INTO outbox_events (event_id, topic, msg_key, payload, created_at, published_at)
 		VALUES (?, ?, ?, ?, ?, 0)`, id, topic, key, string(body), time.Now().UnixMilli()); err != nil {
 		return "", fmt.Errorf("outbox: append %s: %w", topic, err)
+	}
+	if w.committed != nil {
+		w.db.AfterCommit(ctx, func() { w.committed(topic, payload) })
 	}
 	return id, nil
 }

@@ -1,0 +1,253 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudwego/kitex/pkg/endpoint"
+	"github.com/cloudwego/kitex/pkg/rpcinfo"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/product-layer/trade"
+)
+
+// tradeMetrics are the trade role's series: its RPC methods, the orders and events its
+// transactions committed, what waits in the outbox and the timer queue, its database pools and
+// extension scripts. In one process they are served on the gateway's /metrics; a trade role on
+// its own serves them on metrics.addr.
+type tradeMetrics struct {
+	rpcRequests *prometheus.CounterVec
+	rpcLatency  *prometheus.HistogramVec
+	orders      *prometheus.CounterVec
+	events      *prometheus.CounterVec
+	backlog     backlog
+}
+
+func newTradeMetrics() *tradeMetrics {
+	return &tradeMetrics{
+		rpcRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atrium_rpc_requests_total",
+			Help: "RPC calls served by method and outcome code (ok, or the stable error code)."}, []string{"method", "code"}),
+		rpcLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "atrium_rpc_request_duration_seconds",
+			Help: "RPC latency by method.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"method"}),
+		orders: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atrium_orders_total",
+			Help: "Orders entering a status, by flow (fixed_price, presale, cod) and status, counted when the transaction commits."}, []string{"flow", "status"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atrium_events_total",
+			Help: "Events written to the outbox by committed transactions, by topic."}, []string{"topic"}),
+	}
+}
+
+// observeRPC counts and times every call with its outcome.
+func (m *tradeMetrics) observeRPC() endpoint.Middleware {
+	return func(next endpoint.Endpoint) endpoint.Endpoint {
+		return func(ctx context.Context, req, resp any) error {
+			start := time.Now()
+			err := next(ctx, req, resp)
+			method, code := "unknown", "ok"
+			if ri := rpcinfo.GetRPCInfo(ctx); ri != nil && ri.Invocation() != nil {
+				method = ri.Invocation().ServiceName() + "/" + ri.Invocation().MethodName()
+				if biz := ri.Invocation().BizStatusErr(); biz != nil {
+					code = biz.BizExtra()["code"]
+				}
+			}
+			if err != nil && code == "ok" {
+				code = "system.internal"
+			}
+			m.rpcRequests.WithLabelValues(method, code).Inc()
+			m.rpcLatency.WithLabelValues(method).Observe(time.Since(start).Seconds())
+			return err
+		}
+	}
+}
+
+// committed counts an event of a committed transaction, and the orders it is about.
+func (m *tradeMetrics) committed(topic string, payload any) {
+	m.events.WithLabelValues(topic).Inc()
+	switch ev := payload.(type) {
+	case trade.TradeCreated:
+		for _, o := range ev.Orders {
+			m.orders.WithLabelValues(o.Flow, o.Status).Inc()
+		}
+	case trade.OrderEvent:
+		m.orders.WithLabelValues(ev.Flow, ev.Status).Inc()
+	}
+}
+
+// backlog is what waits, sampled from the database every few seconds (a scrape never queries):
+// events not yet relayed and the oldest one's age, timers due and those overdue, stock holds.
+type backlog struct {
+	outbox, outboxAge, due, overdue, holds atomic.Int64
+}
+
+// backlogCap bounds each count: past it a gauge reads the cap (the queries stay cheap however
+// far behind a node is).
+const backlogCap = 100_000
+
+// overdueAfter: a timer this late has missed many polls (the timer interval is about a second).
+const overdueAfter = time.Minute
+
+func (b *backlog) sample(ctx context.Context, db *dal.DB, now time.Time) error {
+	q := db.R(ctx)
+	var n, oldest int64
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM outbox_events WHERE published_at = 0 LIMIT ?) x`, backlogCap).Scan(&n); err != nil {
+		return err
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MIN(created_at), 0) FROM outbox_events WHERE published_at = 0`).Scan(&oldest); err != nil {
+		return err
+	}
+	b.outbox.Store(n)
+	if oldest > 0 {
+		b.outboxAge.Store(max(0, now.UnixMilli()-oldest))
+	} else {
+		b.outboxAge.Store(0)
+	}
+	count := func(dst *atomic.Int64, query string, args ...any) error {
+		if err := q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+			return err
+		}
+		dst.Store(n)
+		return nil
+	}
+	ms := now.UnixMilli()
+	if err := count(&b.due, `SELECT COUNT(*) FROM (SELECT 1 FROM delayed_jobs WHERE done_at = 0 AND due_at <= ? LIMIT ?) x`, ms, backlogCap); err != nil {
+		return err
+	}
+	if err := count(&b.overdue, `SELECT COUNT(*) FROM (SELECT 1 FROM delayed_jobs WHERE done_at = 0 AND due_at <= ? LIMIT ?) x`, ms-overdueAfter.Milliseconds(), backlogCap); err != nil {
+		return err
+	}
+	return count(&b.holds, `SELECT COUNT(*) FROM (SELECT 1 FROM inventory_reservations WHERE expires_at IS NOT NULL AND status = 'reserved' LIMIT ?) x`, backlogCap)
+}
+
+// sampleBacklog samples every interval until ctx ends.
+func (m *tradeMetrics) sampleBacklog(ctx context.Context, db *dal.DB, now func() time.Time, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := m.backlog.sample(ctx, db, now()); err != nil && ctx.Err() == nil {
+			log.Warn("metrics: sampling the backlog", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+var (
+	extCallsDesc = prometheus.NewDesc("atrium_extension_calls_total",
+		"Extension script calls by point and outcome (ok, failed: fail closed, fell_back: default used).", []string{"point", "outcome"}, nil)
+	extErrorsDesc = prometheus.NewDesc("atrium_extension_errors_total",
+		"Extension script calls that failed, by point and error code (extensions.budget_exceeded: a budget hit).", []string{"point", "code"}, nil)
+	hotBatchesDesc = prometheus.NewDesc("atrium_inventory_hot_batches_total",
+		"Transactions that reserved stock of hot SKUs (each locks the stock row once).", nil, nil)
+	hotReservationsDesc = prometheus.NewDesc("atrium_inventory_hot_reservations_total",
+		"Reservations of hot SKUs written by those batches (admitted or refused).", nil, nil)
+	holdsDesc = prometheus.NewDesc("atrium_inventory_holds",
+		"Stock reservations held with an expiry, waiting for their order to confirm or cancel them (sampled; capped at 100000).", nil, nil)
+	outboxDesc = prometheus.NewDesc("atrium_outbox_unpublished",
+		"Events in the outbox not yet relayed to the broker (sampled; capped at 100000).", nil, nil)
+	outboxAgeDesc = prometheus.NewDesc("atrium_outbox_oldest_unpublished_age_seconds",
+		"Age of the oldest event not yet relayed (0: none waiting).", nil, nil)
+	timersDueDesc = prometheus.NewDesc("atrium_timers_due",
+		"Durable timers due and not yet run (sampled; capped at 100000).", nil, nil)
+	timersOverdueDesc = prometheus.NewDesc("atrium_timers_overdue",
+		"Durable timers due more than a minute ago and not yet run.", nil, nil)
+)
+
+// tradeCollector reads the trade role's counters that live in its components.
+type tradeCollector struct {
+	t *Trade
+}
+
+func (c tradeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{extCallsDesc, extErrorsDesc, hotBatchesDesc, hotReservationsDesc, holdsDesc, outboxDesc,
+		outboxAgeDesc, timersDueDesc, timersOverdueDesc} {
+		ch <- d
+	}
+	c.t.metrics.rpcRequests.Describe(ch)
+	c.t.metrics.rpcLatency.Describe(ch)
+	c.t.metrics.orders.Describe(ch)
+	c.t.metrics.events.Describe(ch)
+	c.t.dbStats.Describe(ch)
+}
+
+func (c tradeCollector) Collect(ch chan<- prometheus.Metric) {
+	for key, n := range c.t.Engine.Stats() {
+		point, outcome, _ := strings.Cut(key, "|")
+		ch <- prometheus.MustNewConstMetric(extCallsDesc, prometheus.CounterValue, float64(n), point, outcome)
+	}
+	for key, n := range c.t.Engine.ErrorStats() {
+		point, code, _ := strings.Cut(key, "|")
+		ch <- prometheus.MustNewConstMetric(extErrorsDesc, prometheus.CounterValue, float64(n), point, code)
+	}
+	batches, reservations := c.t.Inventory.HotStats()
+	ch <- prometheus.MustNewConstMetric(hotBatchesDesc, prometheus.CounterValue, float64(batches))
+	ch <- prometheus.MustNewConstMetric(hotReservationsDesc, prometheus.CounterValue, float64(reservations))
+	b := &c.t.metrics.backlog
+	ch <- prometheus.MustNewConstMetric(holdsDesc, prometheus.GaugeValue, float64(b.holds.Load()))
+	ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(b.outbox.Load()))
+	ch <- prometheus.MustNewConstMetric(outboxAgeDesc, prometheus.GaugeValue, float64(b.outboxAge.Load())/1000)
+	ch <- prometheus.MustNewConstMetric(timersDueDesc, prometheus.GaugeValue, float64(b.due.Load()))
+	ch <- prometheus.MustNewConstMetric(timersOverdueDesc, prometheus.GaugeValue, float64(b.overdue.Load()))
+	c.t.metrics.rpcRequests.Collect(ch)
+	c.t.metrics.rpcLatency.Collect(ch)
+	c.t.metrics.orders.Collect(ch)
+	c.t.metrics.events.Collect(ch)
+	c.t.dbStats.Collect(ch)
+}
+
+// dbStatsCollector reports both pools of the database (primary, replica) under one collector.
+type dbStatsCollector struct{ primary, replica prometheus.Collector }
+
+func newDBStats(db *dal.DB) dbStatsCollector {
+	c := dbStatsCollector{primary: collectors.NewDBStatsCollector(db.Primary(), "primary")}
+	if db.Replica() != db.Primary() {
+		c.replica = collectors.NewDBStatsCollector(db.Replica(), "replica")
+	}
+	return c
+}
+
+func (c dbStatsCollector) Describe(ch chan<- *prometheus.Desc) {
+	c.primary.Describe(ch)
+	if c.replica != nil {
+		c.replica.Describe(ch)
+	}
+}
+
+func (c dbStatsCollector) Collect(ch chan<- prometheus.Metric) {
+	c.primary.Collect(ch)
+	if c.replica != nil {
+		c.replica.Collect(ch)
+	}
+}
+
+// Collector is the trade role's series, for the gateway's /metrics when both roles share a
+// process.
+func (t *Trade) Collector() prometheus.Collector { return tradeCollector{t} }
+
+// ServeMetrics serves the trade role's own /metrics on addr, for a trade role running apart from
+// the access role: its series, Sentinel's blocks, the toggles it rejected, the Go runtime and the
+// process. Stop closes it.
+func (t *Trade) ServeMetrics(addr string) (net.Addr, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listen: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(t.Collector(), t.toggles.Guard.Collector(), t.toggles.Collector(),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	t.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = t.metricsSrv.Serve(ln) }()
+	return ln.Addr(), nil
+}
