@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-
 	"github.com/cloudwego/hertz/pkg/common/hlog"
 	"github.com/cloudwego/kitex/client"
 	"github.com/cloudwego/kitex/pkg/endpoint"
@@ -175,10 +174,10 @@ type Trade struct {
 	// metricsSrv serves /metrics for a trade role on its own (ServeMetrics).
 	metricsSrv *http.Server
 	stop       context.CancelFunc
-	wg      sync.WaitGroup
-	errc    chan error
-	log     *slog.Logger
-	closed  bool
+	wg         sync.WaitGroup
+	errc       chan error
+	log        *slog.Logger
+	closed     bool
 }
 
 // TradeOptions are test and tool hooks.
