@@ -29,9 +29,11 @@ import (
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/common/config"
 	"github.com/hertz-contrib/cors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/components/guard"
+	"github.com/atriumtrade/atrium/components/observe"
 	"github.com/atriumtrade/atrium/components/toggles"
 	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
@@ -82,6 +84,7 @@ type Gateway struct {
 	rpc     Clients
 	toggles *toggles.Toggles
 	guard   *guard.Guard
+	tracer  trace.Tracer
 	log     *slog.Logger
 	h       *server.Hertz
 	metrics *metrics
@@ -102,6 +105,7 @@ type options struct {
 	listener net.Listener
 	toggles  *toggles.Toggles
 	guard    *guard.Guard
+	tracing  *observe.Tracing
 }
 
 // WithListener serves on ln instead of listening on Config.Addr.
@@ -149,7 +153,7 @@ func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, e
 	if o.listener != nil {
 		hopts = append(hopts, server.WithListener(o.listener))
 	}
-	g := &Gateway{cfg: cfg, secret: []byte(cfg.JWTSecret), rpc: rpc, log: log, h: server.New(hopts...),
+	g := &Gateway{cfg: cfg, secret: []byte(cfg.JWTSecret), rpc: rpc, log: observe.Logger(log), h: server.New(hopts...),
 		metrics: newMetrics(), now: time.Now, toggles: o.toggles, guard: o.guard}
 	if o.toggles != nil {
 		g.metrics.registry.MustRegister(o.toggles.Collector())
@@ -162,7 +166,11 @@ func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, e
 		}
 		return resp.Frontends, nil
 	})
-	g.h.Use(g.requestID, recovery.Recovery(recovery.WithRecoveryHandler(g.recovered)), g.metrics.middleware)
+	if o.tracing == nil {
+		o.tracing = observe.Off()
+	}
+	g.tracer = o.tracing.Tracer("gateway")
+	g.h.Use(g.traceRequest, g.requestID, recovery.Recovery(recovery.WithRecoveryHandler(g.recovered)), g.metrics.middleware)
 	if o.guard != nil {
 		g.metrics.registry.MustRegister(o.guard.Collector())
 		g.h.Use(g.admit)
@@ -211,19 +219,23 @@ const requestIDKey = "atrium.requestId"
 func (g *Gateway) requestID(ctx context.Context, c *app.RequestContext) {
 	rid := string(c.Request.Header.Peek("X-Request-ID"))
 	if !requestIDRe.MatchString(rid) {
-		b := make([]byte, 12)
-		_, _ = rand.Read(b)
-		rid = hex.EncodeToString(b)
+		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+			rid = sc.TraceID().String() // the request id finds the trace
+		} else {
+			b := make([]byte, 12)
+			_, _ = rand.Read(b)
+			rid = hex.EncodeToString(b)
+		}
 	}
 	c.Set(requestIDKey, rid)
 	c.Header("X-Request-ID", rid)
-	c.Next(ctx)
+	c.Next(observe.WithLogAttrs(ctx, "requestId", rid))
 }
 
 func requestIDOf(c *app.RequestContext) string { return c.GetString(requestIDKey) }
 
 func (g *Gateway) recovered(ctx context.Context, c *app.RequestContext, err any, stack []byte) {
-	g.log.ErrorContext(ctx, "panic in handler", "requestId", requestIDOf(c), "path", string(c.Request.URI().Path()),
+	g.log.ErrorContext(ctx, "panic in handler", "path", string(c.Request.URI().Path()),
 		"panic", fmt.Sprint(err), "stack", string(stack))
 	g.fail(ctx, c, channelOf(c), errkind.ErrInternal)
 }
@@ -260,7 +272,7 @@ func (g *Gateway) fail(ctx context.Context, c *app.RequestContext, ch *channel, 
 	spec := specFor(base)
 	c.Set(errorCodeKey, base.Code())
 	if spec.Status >= 500 {
-		g.log.ErrorContext(ctx, "request failed", "requestId", requestIDOf(c), "path", string(c.Request.URI().Path()),
+		g.log.ErrorContext(ctx, "request failed", "path", string(c.Request.URI().Path()),
 			"code", base.Code(), "err", err)
 	}
 	if ch.errcode {
@@ -365,6 +377,9 @@ func (g *Gateway) serve(ch *channel, fn call) app.HandlerFunc {
 	return func(ctx context.Context, c *app.RequestContext) {
 		ctx, cancel := context.WithTimeout(ctx, g.cfg.RequestTimeout)
 		defer cancel()
+		if cl := callerOf(c); cl != nil {
+			ctx = observe.WithLogAttrs(ctx, "tenant", cl.Tenant)
+		}
 		status, view, err := fn(ctx, c)
 		if err != nil {
 			g.fail(ctx, c, ch, err)

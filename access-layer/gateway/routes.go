@@ -182,6 +182,7 @@ func (g *Gateway) quote(ch *channel) call {
 		if d := req.Destination; d != nil {
 			r.Destination = &trade.Address{Country: d.Country, Province: d.Province, City: d.City, District: d.District}
 		}
+		traceFlow(ctx, req.Flow)
 		quote, err := g.rpc.quoteIn(req.Flow)
 		if err != nil {
 			return 0, nil, err
@@ -220,6 +221,7 @@ func (g *Gateway) placeOrder(ch *channel) call {
 			r.Address = &trade.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
 				District: a.District, Detail: a.Detail, PostalCode: a.PostalCode}
 		}
+		traceFlow(ctx, req.Flow)
 		place, err := g.rpc.placeIn(req.Flow)
 		if err != nil {
 			return 0, nil, err
@@ -231,6 +233,7 @@ func (g *Gateway) placeOrder(ch *channel) call {
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}
+		tracePlaced(ctx, resp)
 		return http.StatusCreated, tradeOf(resp), nil
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/atriumtrade/atrium/cmd/atrium/platform"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/observe"
 )
 
 // commonFlags are the flags that choose configuration and database.
@@ -147,6 +148,15 @@ func serve(ctx context.Context, cfg platform.Config, role string, demo bool) err
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	tracing, err := observe.New(ctx, cfg.Otel)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = tracing.Shutdown(sctx) // what is still batched
+	}()
 	var trade *platform.Trade
 	var access *platform.Access
 	if role != "access" {
@@ -155,7 +165,7 @@ func serve(ctx context.Context, cfg platform.Config, role string, demo bool) err
 			where = "sqlite " + filepath.Join(cfg.DB.DataDir, "atrium.db")
 		}
 		log.Info("starting trade service", "rpc", cfg.RPC.Addr, "db", where)
-		trade, err = platform.StartTrade(ctx, cfg, log, platform.TradeOptions{Migrate: func(c string, v int, n string, done, total int) {
+		trade, err = platform.StartTrade(ctx, cfg, log, platform.TradeOptions{Tracing: tracing, Migrate: func(c string, v int, n string, done, total int) {
 			log.Info("migrated", "component", c, "version", v, "name", n, "progress", fmt.Sprintf("%d/%d", done, total))
 		}})
 		if err != nil {
@@ -171,7 +181,7 @@ func serve(ctx context.Context, cfg platform.Config, role string, demo bool) err
 		}
 	}
 	if role != "trade" {
-		if access, err = platform.StartAccess(cfg, log, platform.AccessOptions{}); err != nil {
+		if access, err = platform.StartAccess(cfg, log, platform.AccessOptions{Tracing: tracing}); err != nil {
 			if trade != nil {
 				trade.Stop()
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/payment/sandboxpay"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/observe"
 	"github.com/atriumtrade/atrium/components/toggles"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 )
@@ -38,7 +39,9 @@ type Config struct {
 	Cache    CacheConfig    `yaml:"cache"`
 	Log      LogConfig      `yaml:"log"`
 	Metrics  MetricsConfig  `yaml:"metrics"`
-	Toggles  TogglesConfig  `yaml:"toggles"`
+	// Otel exports traces over OTLP/HTTP when otel.endpoint is set.
+	Otel    observe.Config `yaml:"otel"`
+	Toggles TogglesConfig  `yaml:"toggles"`
 	// Apollo is where toggles come from with toggles.source: apollo.
 	Apollo toggles.ApolloConfig `yaml:"apollo"`
 }
@@ -70,7 +73,8 @@ type LogConfig struct {
 	Level string `yaml:"level"`
 }
 
-// Logger is the process's logger as configured.
+// Logger is the process's logger as configured: a line logged with a request's context names its
+// trace, request id and tenant (observe.LogHandler).
 func (c LogConfig) Logger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cmp.Or(c.Level, "info"))); err != nil {
@@ -79,9 +83,9 @@ func (c LogConfig) Logger(w io.Writer) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: level}
 	switch c.Format {
 	case "", "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(observe.LogHandler(slog.NewTextHandler(w, opts))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(observe.LogHandler(slog.NewJSONHandler(w, opts))), nil
 	}
 	return nil, fmt.Errorf("log: format must be text or json, not %q", c.Format)
 }
@@ -163,6 +167,9 @@ func (c Config) Validate() error {
 }
 
 func (c Config) rpcValidate() error {
+	if err := c.Otel.Validate(); err != nil {
+		return err
+	}
 	if _, err := c.Log.Logger(io.Discard); err != nil {
 		return err
 	}

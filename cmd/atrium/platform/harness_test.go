@@ -18,6 +18,7 @@ import (
 
 	"github.com/atriumtrade/atrium/cmd/atrium/platform"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/observe"
 )
 
 const testWall = 250 * time.Millisecond
@@ -64,6 +65,12 @@ func start(t testing.TB, db dal.Config, clk *clock, mws ...endpoint.Middleware) 
 // startWith is start with configure applied to the configuration last.
 func startWith(t testing.TB, db dal.Config, clk *clock, configure func(*platform.Config), mws ...endpoint.Middleware) *stack {
 	t.Helper()
+	return startTraced(t, db, clk, configure, nil, mws...)
+}
+
+// startTraced is startWith whose roles record their spans with tracing.
+func startTraced(t testing.TB, db dal.Config, clk *clock, configure func(*platform.Config), tracing *observe.Tracing, mws ...endpoint.Middleware) *stack {
+	t.Helper()
 	rpcLn, httpLn := listen(t), listen(t)
 	cfg := platform.Defaults()
 	cfg.DB = db
@@ -81,11 +88,11 @@ func startWith(t testing.TB, db dal.Config, clk *clock, configure func(*platform
 		configure(&cfg)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	tr, err := platform.StartTrade(context.Background(), cfg, log, platform.TradeOptions{Listener: rpcLn, Now: clk.Now, Middlewares: mws})
+	tr, err := platform.StartTrade(context.Background(), cfg, log, platform.TradeOptions{Listener: rpcLn, Now: clk.Now, Middlewares: mws, Tracing: tracing})
 	if err != nil {
 		t.Fatalf("start trade: %v", err)
 	}
-	ac, err := platform.StartAccess(cfg, log, platform.AccessOptions{Listener: httpLn, RPCAddr: rpcLn.Addr().String()})
+	ac, err := platform.StartAccess(cfg, log, platform.AccessOptions{Listener: httpLn, RPCAddr: rpcLn.Addr().String(), Tracing: tracing})
 	if err != nil {
 		tr.Stop()
 		t.Fatalf("start access: %v", err)

@@ -50,6 +50,7 @@ import (
 	"github.com/atriumtrade/atrium/components/guard"
 	"github.com/atriumtrade/atrium/components/mq/delay"
 	"github.com/atriumtrade/atrium/components/mq/outbox"
+	"github.com/atriumtrade/atrium/components/observe"
 	"github.com/atriumtrade/atrium/components/toggles"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/extensions/extsql"
@@ -188,13 +189,16 @@ type TradeOptions struct {
 	Now func() time.Time
 	// Migrate, if set, reports each migration applied at start-up.
 	Migrate dal.Progress
-	// Middlewares wrap every RPC handler, outermost first (tracing, or a test that must know
-	// when a handler has returned).
+	// Middlewares wrap every RPC handler, outermost first (a test that must know when a handler
+	// has returned).
 	Middlewares []endpoint.Middleware
+	// Tracing records the trade role's spans (RPC and SQL); default off.
+	Tracing *observe.Tracing
 }
 
 // StartTrade opens and migrates the database, builds the trade service and serves it over Kitex.
 func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOptions) (*Trade, error) {
+	log = observe.Logger(log) // a line logged while handling a call names its trace and tenant
 	db, err := dal.Open(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
@@ -292,6 +296,13 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		}
 	}
 	errHandler := rpcerr.Server(log, classify(log))
+	tracing := o.Tracing
+	if tracing == nil {
+		tracing = observe.Off()
+	}
+	if tracing.On() {
+		db.Trace(tracing.Tracer("sql"))
+	}
 	opts := []server.Option{
 		server.WithListener(ln),
 		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: ServiceName}),
@@ -306,6 +317,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		// the wire.
 		server.WithErrorHandler(errHandler),
 		server.WithMiddleware(metrics.observeRPC()), // outermost: refusals are counted too
+		server.WithMiddleware(traceServer(tracing)),
 		server.WithMiddleware(admitRPC(tg.Guard, errHandler)),
 	}
 	for _, mw := range o.Middlewares {
@@ -437,7 +449,7 @@ func classify(log *slog.Logger) func(error) error {
 }
 
 // NewTradeClients dials the trade node's services: one Kitex client each, all to the one server.
-func NewTradeClients(cfg RPCConfig, hostPort string) (gateway.Clients, error) {
+func NewTradeClients(cfg RPCConfig, hostPort string, extra ...client.Option) (gateway.Clients, error) {
 	timeout := cfg.Timeout
 	if timeout == 0 {
 		timeout = 10 * time.Second
@@ -450,6 +462,7 @@ func NewTradeClients(cfg RPCConfig, hostPort string) (gateway.Clients, error) {
 		client.WithRPCTimeout(timeout),
 		client.WithConnectTimeout(time.Second),
 	}
+	opts = append(opts, extra...)
 	var c gateway.Clients
 	var errs []error
 	dial := func(err error) { errs = append(errs, err) }
@@ -518,6 +531,8 @@ type AccessOptions struct {
 	Listener net.Listener
 	// RPCAddr overrides Config.RPC.Addr (a test's trade server on a random port).
 	RPCAddr string
+	// Tracing records the access role's spans (HTTP, RPC calls); default off.
+	Tracing *observe.Tracing
 }
 
 // StartAccess dials the trade service and serves HTTP.
@@ -526,7 +541,11 @@ func StartAccess(cfg Config, log *slog.Logger, o AccessOptions) (*Access, error)
 	if o.RPCAddr != "" {
 		addr = o.RPCAddr
 	}
-	cli, err := NewTradeClients(cfg.RPC, addr)
+	tracing := o.Tracing
+	if tracing == nil {
+		tracing = observe.Off()
+	}
+	cli, err := NewTradeClients(cfg.RPC, addr, client.WithMiddleware(traceClient(tracing)))
 	if err != nil {
 		return nil, err
 	}
@@ -536,7 +555,7 @@ func StartAccess(cfg Config, log *slog.Logger, o AccessOptions) (*Access, error)
 		stopToggles()
 		return nil, err
 	}
-	gopts := []gateway.Option{gateway.WithToggles(tg.Toggles), gateway.WithGuard(tg.Guard)}
+	gopts := []gateway.Option{gateway.WithToggles(tg.Toggles), gateway.WithGuard(tg.Guard), gateway.WithTracing(tracing)}
 	if o.Listener != nil {
 		gopts = append(gopts, gateway.WithListener(o.Listener))
 	}
