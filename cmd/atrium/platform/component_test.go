@@ -21,7 +21,8 @@ import (
 func sqliteConfig(t testing.TB) dal.Config { return dal.Config{Driver: "sqlite", DataDir: t.TempDir()} }
 
 func mysqlConfig(t testing.TB) dal.Config {
-	return dal.Config{Driver: "mysql", DSN: daltest.CreateMySQLDatabase(t), MaxOpenConns: 32}
+	// DataDir: the node keeps files there too (Sentinel's logs, Apollo's backup), never in the package.
+	return dal.Config{Driver: "mysql", DSN: daltest.CreateMySQLDatabase(t), MaxOpenConns: 32, DataDir: t.TempDir()}
 }
 
 // TestAppChannelLifecycle: place, pay, ship, deliver, complete through HTTP → Kitex → SQLite on
