@@ -127,6 +127,7 @@ var errorTable = []errorSpec{
 	{"trade.flow_not_found", http.StatusNotFound, 52001},
 	{"trade.invalid_move", http.StatusConflict, 52002},
 	{"trade.concurrent_move", http.StatusConflict, 52003},
+	{"address.region_not_found", http.StatusNotFound, 54001},
 	{"cod.invalid_rules", http.StatusBadRequest, 53001},
 	{"cod.disabled", http.StatusConflict, 53002},
 	{"cod.currency_not_accepted", http.StatusConflict, 53003},

@@ -32,6 +32,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/components/guard"
 	"github.com/atriumtrade/atrium/components/observe"
 	"github.com/atriumtrade/atrium/components/toggles"
@@ -92,6 +93,8 @@ type Gateway struct {
 	now     func() time.Time
 
 	frontends *frontends
+	// regionTree is China's divisions for the address picker (components/address).
+	regionTree *address.Tree
 	// bg ends the gateway's background work (front-end refresh); stop cancels it. Both are set
 	// in New so that Shutdown never races Run on them.
 	bg   context.Context
@@ -158,6 +161,11 @@ func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, e
 	if o.toggles != nil {
 		g.metrics.registry.MustRegister(o.toggles.Collector())
 	}
+	tree, err := address.China()
+	if err != nil {
+		return nil, err
+	}
+	g.regionTree = tree
 	g.bg, g.stop = context.WithCancel(context.Background())
 	g.frontends = newFrontends(func(ctx context.Context) ([]*trade.Frontend, error) {
 		resp, err := rpc.Frontends.ListFrontends(ctx, &trade.ListFrontendsRequest{Caller: &trade.Caller{Role: "system", Channel: "gateway"}})

@@ -58,6 +58,7 @@ func idempotencyKey(c *app.RequestContext) (string, error) {
 func (g *Gateway) routesInit() {
 	for _, ch := range []*channel{appChannel, mpChannel} {
 		g.buyerRoutes(ch)
+		g.regionRoutes(ch)
 	}
 	g.adminRoutes(adminChannel)
 	g.extensionRoutes(adminChannel)
