@@ -47,8 +47,7 @@ type Guard struct {
 	mu sync.Mutex
 	// Which kinds of rule are loaded: with none, a call does not enter Sentinel at all, so the
 	// guard costs nothing until an operator sets a rule (its statistics start then).
-	inbound, hot, breakers atomic.Bool
-	flowOn, systemOn       atomic.Bool
+	flowOn, systemOn, hot, breakers atomic.Bool
 }
 
 var (
@@ -118,7 +117,7 @@ func (g *Guard) refuse(resource string, b *base.BlockError) error {
 // Inbound admits a request from outside (an HTTP route, an RPC method) under the flow and system
 // rules. It returns a function that ends the request, or the refusal.
 func (g *Guard) Inbound(resource string) (done func(), err error) {
-	if !g.inbound.Load() {
+	if !g.flowOn.Load() && !g.systemOn.Load() {
 		return func() {}, nil
 	}
 	e, b := sentinel.Entry(resource, sentinel.WithTrafficType(base.Inbound), sentinel.WithResourceType(base.ResTypeWeb))
@@ -264,7 +263,6 @@ func (g *Guard) Load(r Rules) {
 		rules := v.([]*flow.Rule)
 		g.load("flow", func() error { _, err := flow.LoadRules(rules); return err })
 		g.flowOn.Store(len(rules) > 0)
-		g.inbound.Store(g.flowOn.Load() || g.systemOn.Load())
 	})
 	r.HotParam.Watch(func(v any) {
 		rules := v.([]*hotspot.Rule)
@@ -280,7 +278,6 @@ func (g *Guard) Load(r Rules) {
 		rules := v.([]*system.Rule)
 		g.load("system", func() error { _, err := system.LoadRules(rules); return err })
 		g.systemOn.Store(len(rules) > 0)
-		g.inbound.Store(g.flowOn.Load() || g.systemOn.Load())
 	})
 }
 

@@ -65,9 +65,15 @@ func TestReserveBatchAdmitsInOrder(t *testing.T) {
 		if ls, _ := store.Lines(ctx, "t1", "r2"); len(ls) != 0 {
 			t.Fatalf("refused r2 has lines %+v", ls)
 		}
+		if n, err := store.Holds(ctx, 10); err != nil || n != 2 {
+			t.Fatalf("holds after the batch: %d %v; want r1 and r3", n, err)
+		}
 		// Attached, r1 survives expiry; r3, never attached, expires and gives its 2 back.
 		if err := store.Attach(ctx, "t1", "r1"); err != nil {
 			t.Fatal(err)
+		}
+		if n, _ := store.Holds(ctx, 10); n != 1 {
+			t.Fatalf("holds after r1 was attached: %d; want r3", n)
 		}
 		got, err := svc.ExpireDue(ctx, time.UnixMilli(exp))
 		if err != nil {
@@ -75,6 +81,9 @@ func TestReserveBatchAdmitsInOrder(t *testing.T) {
 		}
 		if len(got) != 1 || got[0].ReservationID != "r3" || got[0].Tenant != "t1" {
 			t.Fatalf("expired %+v; want r3 only", got)
+		}
+		if n, _ := store.Holds(ctx, 10); n != 0 {
+			t.Fatalf("holds after expiry: %d", n)
 		}
 		if l := level(t, svc, "a", "wh1"); l.Available != 2 || l.Reserved != 3 {
 			t.Fatalf("after expiry got %+v; want available 2 reserved 3", l)

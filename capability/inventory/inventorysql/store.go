@@ -545,3 +545,15 @@ func (s *Store) ExpireDue(ctx context.Context, now int64, limit int) ([]inventor
 	}
 	return out, nil
 }
+
+// Holds is how many reservations are held with an expiry, waiting for their order to confirm or
+// cancel them (counting at most limit).
+func (s *Store) Holds(ctx context.Context, limit int) (int64, error) {
+	var n int64
+	err := s.db.R(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM inventory_reservations
+		WHERE expires_at IS NOT NULL AND status = ? LIMIT ?) x`, statusReserved, limit).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("inventorysql: holds: %w", err)
+	}
+	return n, nil
+}

@@ -16,7 +16,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/mq/delay"
+	"github.com/atriumtrade/atrium/components/mq/outbox"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 
@@ -94,44 +97,43 @@ const backlogCap = 100_000
 // overdueAfter: a timer this late has missed many polls (the timer interval is about a second).
 const overdueAfter = time.Minute
 
-func (b *backlog) sample(ctx context.Context, db *dal.DB, now time.Time) error {
-	q := db.R(ctx)
-	var n, oldest int64
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM outbox_events WHERE published_at = 0 LIMIT ?) x`, backlogCap).Scan(&n); err != nil {
-		return err
-	}
-	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MIN(created_at), 0) FROM outbox_events WHERE published_at = 0`).Scan(&oldest); err != nil {
+// backlogSources are where the backlog is read from.
+type backlogSources struct {
+	outbox *outbox.Writer
+	timers *delay.Queue
+	stock  *inventorysql.Store
+}
+
+func (b *backlog) sample(ctx context.Context, src backlogSources, now time.Time) error {
+	n, oldest, err := src.outbox.Backlog(ctx, backlogCap)
+	if err != nil {
 		return err
 	}
 	b.outbox.Store(n)
-	if oldest > 0 {
-		b.outboxAge.Store(max(0, now.UnixMilli()-oldest))
-	} else {
-		b.outboxAge.Store(0)
+	b.outboxAge.Store(0)
+	if !oldest.IsZero() {
+		b.outboxAge.Store(max(0, now.Sub(oldest).Milliseconds()))
 	}
-	count := func(dst *atomic.Int64, query string, args ...any) error {
-		if err := q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
-			return err
-		}
-		dst.Store(n)
-		return nil
-	}
-	ms := now.UnixMilli()
-	if err := count(&b.due, `SELECT COUNT(*) FROM (SELECT 1 FROM delayed_jobs WHERE done_at = 0 AND due_at <= ? LIMIT ?) x`, ms, backlogCap); err != nil {
+	due, overdue, err := src.timers.Backlog(ctx, now, overdueAfter, backlogCap)
+	if err != nil {
 		return err
 	}
-	if err := count(&b.overdue, `SELECT COUNT(*) FROM (SELECT 1 FROM delayed_jobs WHERE done_at = 0 AND due_at <= ? LIMIT ?) x`, ms-overdueAfter.Milliseconds(), backlogCap); err != nil {
+	b.due.Store(due)
+	b.overdue.Store(overdue)
+	holds, err := src.stock.Holds(ctx, backlogCap)
+	if err != nil {
 		return err
 	}
-	return count(&b.holds, `SELECT COUNT(*) FROM (SELECT 1 FROM inventory_reservations WHERE expires_at IS NOT NULL AND status = 'reserved' LIMIT ?) x`, backlogCap)
+	b.holds.Store(holds)
+	return nil
 }
 
 // sampleBacklog samples every interval until ctx ends.
-func (m *tradeMetrics) sampleBacklog(ctx context.Context, db *dal.DB, now func() time.Time, interval time.Duration, log *slog.Logger) {
+func (m *tradeMetrics) sampleBacklog(ctx context.Context, src backlogSources, now func() time.Time, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if err := m.backlog.sample(ctx, db, now()); err != nil && ctx.Err() == nil {
+		if err := m.backlog.sample(ctx, src, now()); err != nil && ctx.Err() == nil {
 			log.Warn("metrics: sampling the backlog", "err", err)
 		}
 		select {

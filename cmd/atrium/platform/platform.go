@@ -251,7 +251,8 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		return nil, fmt.Errorf("load extension publications: %w", err)
 	}
 	cat := catalogsql.New(db)
-	inv := inventory.NewService(inventorysql.New(db))
+	stock := inventorysql.New(db)
+	inv := inventory.NewService(stock)
 	// What the order path reads of each tenant's configuration is cached for cfg.Cache.TTL.
 	ttl, ttlNow := cfg.Cache.TTL, readcache.TTLFrom(tg.CacheTTL.Value)
 	discounts := discount.NewService(discountsql.NewCached(discountsql.New(db), ttl, ttlNow), func(string) discount.Rules { return cfg.Discount })
@@ -334,7 +335,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	go func() {
 		defer t.wg.Done()
 		// Every 5s, or each timer interval if longer (a node whose timers are off samples rarely).
-		metrics.sampleBacklog(runCtx, db, now, max(5*time.Second, cfg.Node.TimerInterval), log)
+		metrics.sampleBacklog(runCtx, backlogSources{events, queue, stock}, now, max(5*time.Second, cfg.Node.TimerInterval), log)
 	}()
 	go func() {
 		defer t.wg.Done()

@@ -185,3 +185,17 @@ func (q *Queue) runOne(ctx context.Context, j job) (bool, error) {
 		q.now().Add(backoff).UnixMilli(), msg, j.id)
 	return false, err
 }
+
+// Backlog is how many jobs are due at now and not yet done, and how many of them were due before
+// now-late (each count stops at limit, so that a node far behind still answers cheaply).
+func (q *Queue) Backlog(ctx context.Context, now time.Time, late time.Duration, limit int) (due, overdue int64, err error) {
+	const query = `SELECT COUNT(*) FROM (SELECT 1 FROM delayed_jobs WHERE done_at = 0 AND due_at <= ? LIMIT ?) x`
+	r := q.db.R(ctx)
+	if err := r.QueryRowContext(ctx, query, now.UnixMilli(), limit).Scan(&due); err != nil {
+		return 0, 0, fmt.Errorf("delay: backlog: %w", err)
+	}
+	if err := r.QueryRowContext(ctx, query, now.Add(-late).UnixMilli(), limit).Scan(&overdue); err != nil {
+		return 0, 0, fmt.Errorf("delay: backlog: %w", err)
+	}
+	return due, overdue, nil
+}

@@ -102,3 +102,30 @@ func TestTwoNodesRunEachJobOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestBacklog: jobs due and not done, and those due longer ago than late, each counted up to a cap.
+func TestBacklog(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{delay.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.Now()}
+		q := queue(db, clk)
+		q.Handle("k", func(context.Context, string) error { return nil })
+		for i, due := range []time.Duration{-10 * time.Minute, -5 * time.Minute, -time.Second, time.Hour} {
+			if err := q.Schedule(ctx, "k", string(rune('a'+i)), clk.Now().Add(due)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if due, overdue, err := q.Backlog(ctx, clk.Now(), time.Minute, 100); err != nil || due != 3 || overdue != 2 {
+			t.Fatalf("backlog: %d due, %d overdue, %v; want 3 and 2", due, overdue, err)
+		}
+		if due, _, _ := q.Backlog(ctx, clk.Now(), time.Minute, 2); due != 2 {
+			t.Fatalf("capped at 2: %d", due)
+		}
+		if _, err := q.RunDue(ctx, 10); err != nil {
+			t.Fatal(err)
+		}
+		if due, overdue, err := q.Backlog(ctx, clk.Now(), time.Minute, 100); err != nil || due != 0 || overdue != 0 {
+			t.Fatalf("after running them: %d %d %v", due, overdue, err)
+		}
+	})
+}

@@ -81,3 +81,20 @@ func (w *Writer) Pending(ctx context.Context, limit int) ([]Event, error) {
 	}
 	return out, rows.Err()
 }
+
+// Backlog is how many events are not yet published (counting at most limit, so that a node far
+// behind still answers cheaply) and when the oldest of them was written (zero time: none).
+func (w *Writer) Backlog(ctx context.Context, limit int) (int64, time.Time, error) {
+	q := w.db.R(ctx)
+	var n, oldest int64
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM outbox_events WHERE published_at = 0 LIMIT ?) x`, limit).Scan(&n); err != nil {
+		return 0, time.Time{}, fmt.Errorf("outbox: backlog: %w", err)
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MIN(created_at), 0) FROM outbox_events WHERE published_at = 0`).Scan(&oldest); err != nil {
+		return 0, time.Time{}, fmt.Errorf("outbox: backlog: %w", err)
+	}
+	if oldest == 0 {
+		return n, time.Time{}, nil
+	}
+	return n, time.UnixMilli(oldest), nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/components/dal/daltest"
@@ -34,6 +35,28 @@ func TestEventsCommitWithTheirTransaction(t *testing.T) {
 		}
 		if len(evs) != 1 || evs[0].Topic != "order.paid" || evs[0].Key != "O1" || string(evs[0].Payload) != `{"n":2}` {
 			t.Fatalf("got %+v; want only the committed order.paid", evs)
+		}
+	})
+}
+
+// TestBacklog: the unpublished events, counted up to a cap, and the oldest one's time; none: zero.
+func TestBacklog(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{outbox.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		ids, _ := idgen.New(1)
+		w := outbox.NewWriter(db, func() string { return ids.NextString("E") })
+		if n, oldest, err := w.Backlog(ctx, 10); err != nil || n != 0 || !oldest.IsZero() {
+			t.Fatalf("empty: %d %v %v", n, oldest, err)
+		}
+		before := time.Now().Add(-time.Second)
+		for i := range 3 {
+			if _, err := w.Append(ctx, "order.created", "T"+string(rune('a'+i)), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, oldest, err := w.Backlog(ctx, 2)
+		if err != nil || n != 2 || oldest.Before(before) || oldest.After(time.Now()) {
+			t.Fatalf("3 events, cap 2: %d %v %v", n, oldest, err)
 		}
 	})
 }
