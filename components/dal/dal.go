@@ -375,6 +375,28 @@ func (db *DB) tx(ctx context.Context) *txState {
 // InTransaction reports whether ctx carries a transaction of this DB.
 func (db *DB) InTransaction(ctx context.Context) bool { return db.tx(ctx) != nil }
 
+// StdTx is the *sql.Tx ctx carries for this DB, or nil: for a library that writes through
+// database/sql itself (Watermill's SQL publisher) and must join the caller's transaction.
+func (db *DB) StdTx(ctx context.Context) *sql.Tx {
+	if st := db.tx(ctx); st != nil {
+		return st.tx
+	}
+	return nil
+}
+
+// Adopt carries tx, a transaction of this DB's primary that someone else began and will commit
+// (Watermill's SQL subscriber, whose transaction acks the message), in ctx: Q, InTx and
+// InSavepoint join it. AfterCommit callbacks registered under it wait for the caller to run them
+// with the returned function, once it knows the owner has committed.
+func (db *DB) Adopt(ctx context.Context, tx *sql.Tx) (context.Context, func()) {
+	st := &txState{tx: tx, after: new([]func())}
+	return context.WithValue(ctx, txKey{db}, st), func() {
+		for _, f := range *st.after {
+			f()
+		}
+	}
+}
+
 // Q returns the transaction the context carries for this DB, or the primary pool.
 func (db *DB) Q(ctx context.Context) Querier {
 	if st := db.tx(ctx); st != nil {

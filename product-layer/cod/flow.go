@@ -277,7 +277,7 @@ func (f *Flow) end(ctx context.Context, t *order.Trade, o *order.Order, topic st
 	if _, err := f.d.Core.UndoOrder(ctx, t, o, trade.Undo{Stock: trade.ReleaseReserved}); err != nil {
 		return err
 	}
-	if _, err := f.d.Outbox.Append(ctx, topic, o.ID(), trade.NewOrderEvent(o, now, "")); err != nil {
+	if _, err := f.d.Outbox.Append(ctx, topic, o.Tenant(), o.TradeID(), trade.NewOrderEvent(o, now, "")); err != nil {
 		return err
 	}
 	return f.settleState(ctx, t)
@@ -377,7 +377,7 @@ func (f *Flow) collect(ctx context.Context, t *order.Trade, o *order.Order, coll
 		return err
 	}
 	for _, topic := range []string{trade.TopicOrderPaid, trade.TopicOrderDelivered} {
-		if _, err := f.d.Outbox.Append(ctx, topic, o.ID(), trade.NewOrderEvent(o, now, p.ID())); err != nil {
+		if _, err := f.d.Outbox.Append(ctx, topic, o.Tenant(), o.TradeID(), trade.NewOrderEvent(o, now, p.ID())); err != nil {
 			return err
 		}
 	}

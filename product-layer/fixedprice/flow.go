@@ -306,7 +306,7 @@ func (f *Flow) cancelLocked(ctx context.Context, tr *order.Trade, o *order.Order
 	if _, err := f.core.UndoOrder(ctx, tr, o, trade.Undo{Stock: trade.ReleaseReserved, ClosePayments: true}); err != nil {
 		return err
 	}
-	if _, err := f.d.Outbox.Append(ctx, TopicOrderCancelled, o.ID(), trade.NewOrderEvent(o, now, "")); err != nil {
+	if _, err := f.d.Outbox.Append(ctx, TopicOrderCancelled, o.Tenant(), o.TradeID(), trade.NewOrderEvent(o, now, "")); err != nil {
 		return err
 	}
 	if tr.Payable().Minor() != 0 {

@@ -117,7 +117,7 @@ func (f *Flow) refundLocked(ctx context.Context, tr *order.Trade, o *order.Order
 	}
 	ev := refundEvent(o, r, reason, now)
 	ev.BudgetReturned, ev.CouponsReleased = back.BudgetReturned, back.CouponsReleased
-	if _, err := f.d.Outbox.Append(ctx, TopicOrderRefunded, o.ID(), ev); err != nil {
+	if _, err := f.d.Outbox.Append(ctx, TopicOrderRefunded, o.Tenant(), o.TradeID(), ev); err != nil {
 		return nil, err
 	}
 	return r, nil

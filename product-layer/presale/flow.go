@@ -626,7 +626,7 @@ func (f *Flow) end(ctx context.Context, t *order.Trade, waiting []order.Status, 
 		if o.Status() == order.Refunded {
 			topic = trade.TopicOrderRefunded
 		}
-		if _, err := f.d.Outbox.Append(ctx, topic, o.ID(), trade.NewOrderEvent(o, now, "")); err != nil {
+		if _, err := f.d.Outbox.Append(ctx, topic, o.Tenant(), o.TradeID(), trade.NewOrderEvent(o, now, "")); err != nil {
 			return 0, nil, err
 		}
 		ended = append(ended, o)
@@ -644,7 +644,7 @@ func (f *Flow) end(ctx context.Context, t *order.Trade, waiting []order.Status, 
 		}
 		switch depositTo {
 		case DepositForfeited:
-			if _, err := f.d.Outbox.Append(ctx, TopicDepositForfeited, tradeID, trade.RefundOwed{Tenant: tenant, TradeID: tradeID,
+			if _, err := f.d.Outbox.Append(ctx, TopicDepositForfeited, tenant, tradeID, trade.RefundOwed{Tenant: tenant, TradeID: tradeID,
 				Amount: rec.Deposit, Currency: rec.Currency, At: now}); err != nil {
 				return 0, nil, err
 			}

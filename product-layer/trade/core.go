@@ -43,7 +43,9 @@ type Transactor interface {
 
 // Outbox appends an event to the transaction's outbox.
 type Outbox interface {
-	Append(ctx context.Context, topic, key string, payload any) (string, error)
+	// Append writes an event of tenant; key orders it among others (a trade's events are keyed by
+	// the trade id, so that every consumer sees one trade's events in the order they happened).
+	Append(ctx context.Context, topic, tenant, key string, payload any) (string, error)
 }
 
 // Timers are durable timers written in the transaction.
@@ -190,7 +192,7 @@ func (c *Core) Transition(ctx context.Context, tenant string, a Actor, orderID, 
 		if err := c.d.Orders.Save(ctx, o); err != nil {
 			return err
 		}
-		_, err = c.d.Outbox.Append(ctx, topic, o.ID(), NewOrderEvent(o, now, ""))
+		_, err = c.d.Outbox.Append(ctx, topic, o.Tenant(), o.TradeID(), NewOrderEvent(o, now, ""))
 		return err
 	})
 	if err != nil {
@@ -214,7 +216,7 @@ func (c *Core) MoveAll(ctx context.Context, t *order.Trade, from, to order.Statu
 		if err := c.d.Orders.Save(ctx, o); err != nil {
 			return moved, err
 		}
-		if _, err := c.d.Outbox.Append(ctx, topic, o.ID(), NewOrderEvent(o, now, paymentID)); err != nil {
+		if _, err := c.d.Outbox.Append(ctx, topic, o.Tenant(), o.TradeID(), NewOrderEvent(o, now, paymentID)); err != nil {
 			return moved, err
 		}
 		moved = append(moved, o)

@@ -232,7 +232,7 @@ func TestTransitionsAreTheActorsOwn(t *testing.T) {
 			t.Fatalf("pay: %v %v", o, err)
 		}
 		var events int
-		if err := db.Primary().QueryRow(`SELECT COUNT(*) FROM outbox_events WHERE topic = ? AND msg_key = ?`, trade.TopicOrderPaid, "O1").Scan(&events); err != nil || events != 1 {
+		if err := db.Primary().QueryRow(`SELECT COUNT(*) FROM outbox_events WHERE topic = ? AND msg_key = ? AND payload LIKE ?`, trade.TopicOrderPaid, o.TradeID(), `%"orderId":"O1"%`).Scan(&events); err != nil || events != 1 {
 			t.Fatalf("%d order.paid events (%v); want 1", events, err)
 		}
 		if got, _ := f.core.Order(ctx, "t1", trade.ByBuyer("u1"), "O1"); got.Status() != order.Paid {

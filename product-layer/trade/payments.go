@@ -332,7 +332,7 @@ func (c *Core) HandlePaymentCallback(ctx context.Context, providerName string, h
 		if _, err := c.OweRefund(ctx, p, t.Orders()[0].ID(), ReasonUnclaimed, p.Amount()); err != nil {
 			return err
 		}
-		_, err = c.d.Outbox.Append(ctx, TopicPaymentRefundOwed, p.ID(), RefundOwed{Tenant: tenant, PaymentID: p.ID(),
+		_, err = c.d.Outbox.Append(ctx, TopicPaymentRefundOwed, tenant, p.TradeID(), RefundOwed{Tenant: tenant, PaymentID: p.ID(),
 			TradeID: p.TradeID(), Amount: p.Amount().Minor(), Currency: p.Amount().Currency().Code(), At: now})
 		return err
 	})

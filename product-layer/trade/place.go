@@ -156,7 +156,7 @@ func (c *Core) Place(ctx context.Context, pl Placement) (*order.Trade, error) {
 				return err
 			}
 		}
-		if _, err := c.d.Outbox.Append(ctx, TopicOrderCreated, tradeID, NewTradeCreated(t, now)); err != nil {
+		if _, err := c.d.Outbox.Append(ctx, TopicOrderCreated, tenant, tradeID, NewTradeCreated(t, now)); err != nil {
 			return err
 		}
 		for _, tm := range pl.Timers {

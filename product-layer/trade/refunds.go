@@ -107,7 +107,7 @@ func (c *Core) SettleRefund(ctx context.Context, r *payment.Refund) error {
 		ev := RefundEvent{Tenant: r.Tenant(), TradeID: r.TradeID(), OrderID: r.OrderID(), RefundID: r.ID(), PaymentID: r.PaymentID(),
 			Status: string(r.Status()), Reason: r.Reason(), Currency: r.Amount().Currency().Code(), Amount: r.Amount().Minor(),
 			ProviderRef: providerRef, At: now}
-		if _, err := c.d.Outbox.Append(ctx, TopicPaymentRefunded, r.ID(), ev); err != nil {
+		if _, err := c.d.Outbox.Append(ctx, TopicPaymentRefunded, r.Tenant(), r.TradeID(), ev); err != nil {
 			return err
 		}
 		return c.d.Timers.Cancel(ctx, TimerRefund, TimerRef(r.Tenant(), r.ID()))

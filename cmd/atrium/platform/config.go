@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"github.com/atriumtrade/atrium/components/mq"
 	"io"
 	"log/slog"
 	"os"
@@ -44,6 +45,8 @@ type Config struct {
 	Toggles TogglesConfig  `yaml:"toggles"`
 	// Apollo is where toggles come from with toggles.source: apollo.
 	Apollo toggles.ApolloConfig `yaml:"apollo"`
+	// MQ is where the outbox's events go (components/mq): the database itself by default.
+	MQ mq.Config `yaml:"mq"`
 }
 
 // TogglesConfig says where runtime toggles come from (see components/toggles): values read on
@@ -163,7 +166,7 @@ func Load(path string) (Config, error) {
 
 // Validate checks every section.
 func (c Config) Validate() error {
-	return errors.Join(c.HTTP.Validate(), c.DB.Validate(), c.Trade.Validate(), c.Sandbox.Validate(), c.Discount.Validate(), c.rpcValidate())
+	return errors.Join(c.HTTP.Validate(), c.DB.Validate(), c.Trade.Validate(), c.Sandbox.Validate(), c.Discount.Validate(), c.MQ.Validate(), c.rpcValidate())
 }
 
 func (c Config) rpcValidate() error {

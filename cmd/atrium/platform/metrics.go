@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"fmt"
+	"github.com/atriumtrade/atrium/components/mq"
 	"log/slog"
 	"net"
 	"net/http"
@@ -112,7 +113,8 @@ func (b *backlog) sample(ctx context.Context, src backlogSources, now time.Time)
 	b.outbox.Store(n)
 	b.outboxAge.Store(0)
 	if !oldest.IsZero() {
-		b.outboxAge.Store(max(0, now.Sub(oldest).Milliseconds()))
+		// The outbox stamps events with the wall clock (the trade clock may be a test's).
+		b.outboxAge.Store(max(0, time.Since(oldest).Milliseconds()))
 	}
 	due, overdue, err := src.timers.Backlog(ctx, now, overdueAfter, backlogCap)
 	if err != nil {
@@ -180,9 +182,15 @@ func (c tradeCollector) Describe(ch chan<- *prometheus.Desc) {
 	c.t.metrics.orders.Describe(ch)
 	c.t.metrics.events.Describe(ch)
 	c.t.dbStats.Describe(ch)
+	for _, m := range mq.Collectors() {
+		m.Describe(ch)
+	}
 }
 
 func (c tradeCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range mq.Collectors() {
+		m.Collect(ch)
+	}
 	for key, n := range c.t.Engine.Stats() {
 		point, outcome, _ := strings.Cut(key, "|")
 		ch <- prometheus.MustNewConstMetric(extCallsDesc, prometheus.CounterValue, float64(n), point, outcome)

@@ -9,9 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/atriumtrade/atrium/components/mq"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -93,7 +95,7 @@ func init() {
 // Migrations is the schema of every component, in dependency order.
 func Migrations() []dal.Migrations {
 	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(),
-		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
+		paymentsql.Migrations(), outbox.Migrations(), mq.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
 		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations(),
 		presalesql.Migrations(), codsql.Migrations()}
 }
@@ -159,6 +161,8 @@ func dataDir(cfg Config) string { return cmp.Or(cfg.DB.DataDir, "data") }
 
 // Trade is a running trade role.
 type Trade struct {
+	// Broker is where the relay sends the outbox's events.
+	Broker mq.Broker
 	DB     *dal.DB
 	Flow   *fixedprice.Flow
 	Queue  *delay.Queue
@@ -263,6 +267,13 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	events := outbox.NewWriter(db, func() string { return ids.NextString("E") })
 	metrics := newTradeMetrics()
 	events.OnCommitted(metrics.committed)
+	// Events leave through the relay; a broker that is down delays them and never an order.
+	broker, err := mq.Open(ctx, cfg.MQ, db, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	relay := mq.NewRelay(db, events, broker, cfg.MQ, relayHolder(cfg.Node), log)
 	flow, err := fixedprice.New(fixedprice.Deps{
 		Tx: db, Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db),
 		Providers: []payment.Provider{guardedProvider{sandbox, tg.Guard}}, Outbox: events,
@@ -329,9 +340,13 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		db.Close()
 		return nil, fmt.Errorf("rpc services: %w", err)
 	}
-	t := &Trade{DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop,
+	t := &Trade{Broker: broker, DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop,
 		toggles: tg, metrics: metrics, dbStats: newDBStats(db), errc: make(chan error, 1), log: log}
-	t.wg.Add(6)
+	t.wg.Add(7)
+	go func() {
+		defer t.wg.Done()
+		relay.Run(runCtx)
+	}()
 	go func() {
 		defer t.wg.Done()
 		// Every 5s, or each timer interval if longer (a node whose timers are off samples rarely).
@@ -361,6 +376,17 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	}()
 	started = true
 	return t, nil
+}
+
+// relayHolder names this node in the relay's lease: the host and the node id, so that a node
+// restarted under the same id takes its lease back at once (with a random id, the process id:
+// another process waits for the lease to expire).
+func relayHolder(n NodeConfig) string {
+	host, _ := os.Hostname()
+	if n.ID >= 0 {
+		return fmt.Sprintf("%s/node-%d", host, n.ID)
+	}
+	return fmt.Sprintf("%s/pid-%d", host, os.Getpid())
 }
 
 // expireHolds gives back, every interval, the stock of hot reservations whose order never
@@ -429,7 +455,7 @@ func (t *Trade) Stop() error {
 	}
 	t.stop()
 	t.wg.Wait()
-	return errors.Join(err, t.DB.Close())
+	return errors.Join(err, t.Broker.Close(), t.DB.Close())
 }
 
 // classify turns what the trade server knows about infrastructure into business failures: a

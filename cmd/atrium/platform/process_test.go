@@ -76,12 +76,19 @@ type process struct {
 // startServe runs `atrium serve` with args on dataDir and waits until it answers /readyz.
 func startServe(t *testing.T, dataDir string, args ...string) *process {
 	t.Helper()
+	return startServeEnv(t, dataDir, nil, args...)
+}
+
+// startServeEnv is startServe with more environment variables (ATRIUM_... settings).
+func startServeEnv(t *testing.T, dataDir string, env []string, args ...string) *process {
+	t.Helper()
 	bin := buildAtrium(t)
 	addrs := freeAddrs(t, 2)
 	httpAddr := addrs[0]
 	cmd := exec.Command(bin, append([]string{"serve", "--data-dir", dataDir, "--http-addr", httpAddr, "--rpc-addr", addrs[1]}, args...)...)
 	cmd.Env = append(os.Environ(), "ATRIUM_HTTP_JWTSECRET="+jwtSecret, "ATRIUM_HTTP_DEVMODE=true",
 		"ATRIUM_SANDBOX_SECRET="+sandboxSecret, "ATRIUM_NODE_ID=9", "ATRIUM_EXTENSIONS_WALL="+testWall.String())
+	cmd.Env = append(cmd.Env, env...)
 	out, err := os.CreateTemp(t.TempDir(), "serve-*.log")
 	if err != nil {
 		t.Fatal(err)

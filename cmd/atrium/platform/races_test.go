@@ -96,8 +96,8 @@ func outcomes(t *testing.T, s *stack, admin, buyer string, orders, payments []st
 		if err := conn.Primary().QueryRowContext(ctx, `SELECT status FROM payments WHERE payment_id = ?`, payments[i]).Scan(&pay); err != nil {
 			t.Fatal(err)
 		}
-		if err := conn.Primary().QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_events WHERE topic = 'payment.refund_required' AND msg_key = ?`,
-			payments[i]).Scan(&owed); err != nil {
+		if err := conn.Primary().QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_events WHERE topic = 'payment.refund_required' AND payload LIKE ?`,
+			`%"paymentId":"`+payments[i]+`"%`).Scan(&owed); err != nil {
 			t.Fatal(err)
 		}
 		switch {

@@ -18,13 +18,13 @@ func TestEventsCommitWithTheirTransaction(t *testing.T) {
 		ids, _ := idgen.New(1)
 		w := outbox.NewWriter(db, func() string { return ids.NextString("E") })
 		_ = db.InTx(ctx, func(ctx context.Context) error {
-			if _, err := w.Append(ctx, "order.created", "T1", map[string]int{"n": 1}); err != nil {
+			if _, err := w.Append(ctx, "order.created", "acme", "T1", map[string]int{"n": 1}); err != nil {
 				t.Fatal(err)
 			}
 			return errors.New("the business change failed")
 		})
 		if err := db.InTx(ctx, func(ctx context.Context) error {
-			_, err := w.Append(ctx, "order.paid", "O1", map[string]int{"n": 2})
+			_, err := w.Append(ctx, "order.paid", "acme", "O1", map[string]int{"n": 2})
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -50,7 +50,7 @@ func TestBacklog(t *testing.T) {
 		}
 		before := time.Now().Add(-time.Second)
 		for i := range 3 {
-			if _, err := w.Append(ctx, "order.created", "T"+string(rune('a'+i)), nil); err != nil {
+			if _, err := w.Append(ctx, "order.created", "acme", "T"+string(rune('a'+i)), nil); err != nil {
 				t.Fatal(err)
 			}
 		}

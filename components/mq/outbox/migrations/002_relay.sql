@@ -1,0 +1,5 @@
+ALTER TABLE outbox_events ADD COLUMN tenant VARCHAR(64) NOT NULL DEFAULT '';
+
+ALTER TABLE outbox_events ADD COLUMN attempts INT NOT NULL DEFAULT 0;
+
+ALTER TABLE outbox_events ADD COLUMN last_error VARCHAR(500) NOT NULL DEFAULT '';
