@@ -832,6 +832,46 @@ struct DeletePriceListResponse {
 // each capability's operators have theirs.
 
 // Reads of trades and orders, whatever their flow.
+// A report of the order-events projection: statuses as they are now, sales per SKU per UTC day.
+struct OrderStatsRequest {
+    1: Caller caller
+    // YYYY-MM-DD, inclusive; unset: the last 30 days up to today.
+    2: string from
+    3: string to
+    // Only this flow's status counts; only this SKU's sales.
+    4: string flow
+    5: string skuId
+}
+
+struct OrderStatusCount {
+    1: string flow
+    2: string status
+    3: string currency
+    4: i64 orders
+    // The orders' totals, minor units.
+    5: i64 amount
+}
+
+struct SkuDailySales {
+    1: string day
+    2: string skuId
+    3: string currency
+    // Orders paid that day holding the SKU, their units and what the buyers paid for them.
+    4: i64 orders
+    5: i64 units
+    6: i64 amount
+    // Units and amounts refunded that day.
+    7: i64 refundedUnits
+    8: i64 refundedAmount
+}
+
+struct OrderStats {
+    1: string from
+    2: string to
+    3: list<OrderStatusCount> byStatus
+    4: list<SkuDailySales> skuDaily
+}
+
 service TradeQueries {
     // Ping answers when the service and its database can serve.
     PingResponse Ping(1: PingRequest req)
@@ -929,6 +969,10 @@ service PresaleAdmin {
     PresaleCampaign PutPresale(1: PutPresaleRequest req)
     PresaleCampaign GetPresale(1: PresaleRef req)
     CancelPresaleResponse CancelPresale(1: PresaleRef req)
+}
+
+service StatsAdmin {
+    OrderStats GetOrderStats(1: OrderStatsRequest req)
 }
 
 service CodAdmin {

@@ -19,6 +19,7 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade/presale"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/presaleadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/pricingadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/statsadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradelifecycle"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradequeries"
 )
@@ -40,6 +41,7 @@ type Clients struct {
 	Limits     limitsadmin.Client
 	Presales   presaleadmin.Client
 	CodRules   codadmin.Client
+	Stats      statsadmin.Client
 }
 
 type (

@@ -26,6 +26,7 @@ import (
 	_ "github.com/atriumtrade/atrium/extensions"
 	_ "github.com/atriumtrade/atrium/product-layer/cod"
 	_ "github.com/atriumtrade/atrium/product-layer/presale"
+	_ "github.com/atriumtrade/atrium/product-layer/stats"
 	_ "github.com/atriumtrade/atrium/product-layer/trade"
 )
 

@@ -68,6 +68,7 @@ func (g *Gateway) routesInit() {
 	g.limitRoutes(adminChannel)
 	g.presaleRoutes(adminChannel)
 	g.codRoutes(adminChannel)
+	g.statsRoutes(adminChannel)
 	g.toggleRoutes(adminChannel)
 	g.add(route{Method: "POST", Path: "/callbacks/v1/payments/:provider", Channel: appChannel,
 		Summary: "Payment provider callback (signed by the provider)"}, g.serve(appChannel, g.paymentCallback))

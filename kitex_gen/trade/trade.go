@@ -7036,6 +7036,293 @@ var fieldIDToName_DeletePriceListResponse = map[int16]string{
 	1: "priceListId",
 }
 
+type OrderStatsRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	From   string  `thrift:"from,2" frugal:"2,default,string" json:"from"`
+	To     string  `thrift:"to,3" frugal:"3,default,string" json:"to"`
+	Flow   string  `thrift:"flow,4" frugal:"4,default,string" json:"flow"`
+	SkuId  string  `thrift:"skuId,5" frugal:"5,default,string" json:"skuId"`
+}
+
+func NewOrderStatsRequest() *OrderStatsRequest {
+	return &OrderStatsRequest{}
+}
+
+func (p *OrderStatsRequest) InitDefault() {
+}
+
+var OrderStatsRequest_Caller_DEFAULT *Caller
+
+func (p *OrderStatsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return OrderStatsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *OrderStatsRequest) GetFrom() (v string) {
+	return p.From
+}
+
+func (p *OrderStatsRequest) GetTo() (v string) {
+	return p.To
+}
+
+func (p *OrderStatsRequest) GetFlow() (v string) {
+	return p.Flow
+}
+
+func (p *OrderStatsRequest) GetSkuId() (v string) {
+	return p.SkuId
+}
+func (p *OrderStatsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *OrderStatsRequest) SetFrom(val string) {
+	p.From = val
+}
+func (p *OrderStatsRequest) SetTo(val string) {
+	p.To = val
+}
+func (p *OrderStatsRequest) SetFlow(val string) {
+	p.Flow = val
+}
+func (p *OrderStatsRequest) SetSkuId(val string) {
+	p.SkuId = val
+}
+
+func (p *OrderStatsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *OrderStatsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("OrderStatsRequest(%+v)", *p)
+}
+
+var fieldIDToName_OrderStatsRequest = map[int16]string{
+	1: "caller",
+	2: "from",
+	3: "to",
+	4: "flow",
+	5: "skuId",
+}
+
+type OrderStatusCount struct {
+	Flow     string `thrift:"flow,1" frugal:"1,default,string" json:"flow"`
+	Status   string `thrift:"status,2" frugal:"2,default,string" json:"status"`
+	Currency string `thrift:"currency,3" frugal:"3,default,string" json:"currency"`
+	Orders   int64  `thrift:"orders,4" frugal:"4,default,i64" json:"orders"`
+	Amount   int64  `thrift:"amount,5" frugal:"5,default,i64" json:"amount"`
+}
+
+func NewOrderStatusCount() *OrderStatusCount {
+	return &OrderStatusCount{}
+}
+
+func (p *OrderStatusCount) InitDefault() {
+}
+
+func (p *OrderStatusCount) GetFlow() (v string) {
+	return p.Flow
+}
+
+func (p *OrderStatusCount) GetStatus() (v string) {
+	return p.Status
+}
+
+func (p *OrderStatusCount) GetCurrency() (v string) {
+	return p.Currency
+}
+
+func (p *OrderStatusCount) GetOrders() (v int64) {
+	return p.Orders
+}
+
+func (p *OrderStatusCount) GetAmount() (v int64) {
+	return p.Amount
+}
+func (p *OrderStatusCount) SetFlow(val string) {
+	p.Flow = val
+}
+func (p *OrderStatusCount) SetStatus(val string) {
+	p.Status = val
+}
+func (p *OrderStatusCount) SetCurrency(val string) {
+	p.Currency = val
+}
+func (p *OrderStatusCount) SetOrders(val int64) {
+	p.Orders = val
+}
+func (p *OrderStatusCount) SetAmount(val int64) {
+	p.Amount = val
+}
+
+func (p *OrderStatusCount) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("OrderStatusCount(%+v)", *p)
+}
+
+var fieldIDToName_OrderStatusCount = map[int16]string{
+	1: "flow",
+	2: "status",
+	3: "currency",
+	4: "orders",
+	5: "amount",
+}
+
+type SkuDailySales struct {
+	Day            string `thrift:"day,1" frugal:"1,default,string" json:"day"`
+	SkuId          string `thrift:"skuId,2" frugal:"2,default,string" json:"skuId"`
+	Currency       string `thrift:"currency,3" frugal:"3,default,string" json:"currency"`
+	Orders         int64  `thrift:"orders,4" frugal:"4,default,i64" json:"orders"`
+	Units          int64  `thrift:"units,5" frugal:"5,default,i64" json:"units"`
+	Amount         int64  `thrift:"amount,6" frugal:"6,default,i64" json:"amount"`
+	RefundedUnits  int64  `thrift:"refundedUnits,7" frugal:"7,default,i64" json:"refundedUnits"`
+	RefundedAmount int64  `thrift:"refundedAmount,8" frugal:"8,default,i64" json:"refundedAmount"`
+}
+
+func NewSkuDailySales() *SkuDailySales {
+	return &SkuDailySales{}
+}
+
+func (p *SkuDailySales) InitDefault() {
+}
+
+func (p *SkuDailySales) GetDay() (v string) {
+	return p.Day
+}
+
+func (p *SkuDailySales) GetSkuId() (v string) {
+	return p.SkuId
+}
+
+func (p *SkuDailySales) GetCurrency() (v string) {
+	return p.Currency
+}
+
+func (p *SkuDailySales) GetOrders() (v int64) {
+	return p.Orders
+}
+
+func (p *SkuDailySales) GetUnits() (v int64) {
+	return p.Units
+}
+
+func (p *SkuDailySales) GetAmount() (v int64) {
+	return p.Amount
+}
+
+func (p *SkuDailySales) GetRefundedUnits() (v int64) {
+	return p.RefundedUnits
+}
+
+func (p *SkuDailySales) GetRefundedAmount() (v int64) {
+	return p.RefundedAmount
+}
+func (p *SkuDailySales) SetDay(val string) {
+	p.Day = val
+}
+func (p *SkuDailySales) SetSkuId(val string) {
+	p.SkuId = val
+}
+func (p *SkuDailySales) SetCurrency(val string) {
+	p.Currency = val
+}
+func (p *SkuDailySales) SetOrders(val int64) {
+	p.Orders = val
+}
+func (p *SkuDailySales) SetUnits(val int64) {
+	p.Units = val
+}
+func (p *SkuDailySales) SetAmount(val int64) {
+	p.Amount = val
+}
+func (p *SkuDailySales) SetRefundedUnits(val int64) {
+	p.RefundedUnits = val
+}
+func (p *SkuDailySales) SetRefundedAmount(val int64) {
+	p.RefundedAmount = val
+}
+
+func (p *SkuDailySales) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("SkuDailySales(%+v)", *p)
+}
+
+var fieldIDToName_SkuDailySales = map[int16]string{
+	1: "day",
+	2: "skuId",
+	3: "currency",
+	4: "orders",
+	5: "units",
+	6: "amount",
+	7: "refundedUnits",
+	8: "refundedAmount",
+}
+
+type OrderStats struct {
+	From     string              `thrift:"from,1" frugal:"1,default,string" json:"from"`
+	To       string              `thrift:"to,2" frugal:"2,default,string" json:"to"`
+	ByStatus []*OrderStatusCount `thrift:"byStatus,3" frugal:"3,default,list<OrderStatusCount>" json:"byStatus"`
+	SkuDaily []*SkuDailySales    `thrift:"skuDaily,4" frugal:"4,default,list<SkuDailySales>" json:"skuDaily"`
+}
+
+func NewOrderStats() *OrderStats {
+	return &OrderStats{}
+}
+
+func (p *OrderStats) InitDefault() {
+}
+
+func (p *OrderStats) GetFrom() (v string) {
+	return p.From
+}
+
+func (p *OrderStats) GetTo() (v string) {
+	return p.To
+}
+
+func (p *OrderStats) GetByStatus() (v []*OrderStatusCount) {
+	return p.ByStatus
+}
+
+func (p *OrderStats) GetSkuDaily() (v []*SkuDailySales) {
+	return p.SkuDaily
+}
+func (p *OrderStats) SetFrom(val string) {
+	p.From = val
+}
+func (p *OrderStats) SetTo(val string) {
+	p.To = val
+}
+func (p *OrderStats) SetByStatus(val []*OrderStatusCount) {
+	p.ByStatus = val
+}
+func (p *OrderStats) SetSkuDaily(val []*SkuDailySales) {
+	p.SkuDaily = val
+}
+
+func (p *OrderStats) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("OrderStats(%+v)", *p)
+}
+
+var fieldIDToName_OrderStats = map[int16]string{
+	1: "from",
+	2: "to",
+	3: "byStatus",
+	4: "skuDaily",
+}
+
 type TradeQueries interface {
 	Ping(ctx context.Context, req *PingRequest) (r *PingResponse, err error)
 
@@ -11271,6 +11558,86 @@ func (p *PresaleAdminCancelPresaleResult) String() string {
 }
 
 var fieldIDToName_PresaleAdminCancelPresaleResult = map[int16]string{
+	0: "success",
+}
+
+type StatsAdmin interface {
+	GetOrderStats(ctx context.Context, req *OrderStatsRequest) (r *OrderStats, err error)
+}
+
+type StatsAdminGetOrderStatsArgs struct {
+	Req *OrderStatsRequest `thrift:"req,1" frugal:"1,default,OrderStatsRequest" json:"req"`
+}
+
+func NewStatsAdminGetOrderStatsArgs() *StatsAdminGetOrderStatsArgs {
+	return &StatsAdminGetOrderStatsArgs{}
+}
+
+func (p *StatsAdminGetOrderStatsArgs) InitDefault() {
+}
+
+var StatsAdminGetOrderStatsArgs_Req_DEFAULT *OrderStatsRequest
+
+func (p *StatsAdminGetOrderStatsArgs) GetReq() (v *OrderStatsRequest) {
+	if !p.IsSetReq() {
+		return StatsAdminGetOrderStatsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *StatsAdminGetOrderStatsArgs) SetReq(val *OrderStatsRequest) {
+	p.Req = val
+}
+
+func (p *StatsAdminGetOrderStatsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *StatsAdminGetOrderStatsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("StatsAdminGetOrderStatsArgs(%+v)", *p)
+}
+
+var fieldIDToName_StatsAdminGetOrderStatsArgs = map[int16]string{
+	1: "req",
+}
+
+type StatsAdminGetOrderStatsResult struct {
+	Success *OrderStats `thrift:"success,0,optional" frugal:"0,optional,OrderStats" json:"success,omitempty"`
+}
+
+func NewStatsAdminGetOrderStatsResult() *StatsAdminGetOrderStatsResult {
+	return &StatsAdminGetOrderStatsResult{}
+}
+
+func (p *StatsAdminGetOrderStatsResult) InitDefault() {
+}
+
+var StatsAdminGetOrderStatsResult_Success_DEFAULT *OrderStats
+
+func (p *StatsAdminGetOrderStatsResult) GetSuccess() (v *OrderStats) {
+	if !p.IsSetSuccess() {
+		return StatsAdminGetOrderStatsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *StatsAdminGetOrderStatsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*OrderStats)
+}
+
+func (p *StatsAdminGetOrderStatsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *StatsAdminGetOrderStatsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("StatsAdminGetOrderStatsResult(%+v)", *p)
+}
+
+var fieldIDToName_StatsAdminGetOrderStatsResult = map[int16]string{
 	0: "success",
 }
 

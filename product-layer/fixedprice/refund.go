@@ -47,9 +47,12 @@ type RefundEvent struct {
 	BudgetReturned map[string]int64 `json:"budgetReturned,omitempty"`
 	// CouponsReleased is set when this refund closed the trade's last live order, so its coupon
 	// uses came back too.
-	CouponsReleased bool      `json:"couponsReleased,omitempty"`
-	ProviderRef     string    `json:"providerRef,omitempty"`
-	At              time.Time `json:"at"`
+	CouponsReleased bool   `json:"couponsReleased,omitempty"`
+	ProviderRef     string `json:"providerRef,omitempty"`
+	// Flow is the order's scenario and Lines what it held: the refund gives all of them back.
+	Flow  string            `json:"flow"`
+	Lines []trade.LineEvent `json:"lines"`
+	At    time.Time         `json:"at"`
 }
 
 // Refund asks for a paid child order to be refunded. The order must not have shipped: goods that
@@ -144,7 +147,7 @@ func refundEvent(o *order.Order, r *payment.Refund, reason string, now time.Time
 	a := o.Amounts()
 	ev := RefundEvent{Tenant: o.Tenant(), TradeID: o.TradeID(), OrderID: o.ID(), UserID: o.UserID(), Status: string(o.Status()),
 		Reason: reason, Currency: a.Total.Currency().Code(), Amount: a.Total.Minor(), Goods: a.Subtotal.Minor(),
-		Discount: a.Discount.Minor(), ShippingFee: a.ShippingFee.Minor(), At: now}
+		Discount: a.Discount.Minor(), ShippingFee: a.ShippingFee.Minor(), Flow: string(o.Scenario()), Lines: trade.LineEvents(o), At: now}
 	if r != nil {
 		ev.RefundID, ev.PaymentID = r.ID(), r.PaymentID()
 	}

@@ -41,14 +41,25 @@ type OrderEvent struct {
 	SellerID string `json:"sellerId"`
 	Status   string `json:"status"`
 	// Flow is the order's scenario (fixed_price, presale, cod).
-	Flow         string    `json:"flow"`
-	Total        int64     `json:"total"`
-	Currency     string    `json:"currency"`
-	PaymentID    string    `json:"paymentId,omitempty"`
-	CancelReason string    `json:"cancelReason,omitempty"`
-	Carrier      string    `json:"carrier,omitempty"`
-	TrackingNo   string    `json:"trackingNo,omitempty"`
-	At           time.Time `json:"at"`
+	Flow         string `json:"flow"`
+	Total        int64  `json:"total"`
+	Currency     string `json:"currency"`
+	PaymentID    string `json:"paymentId,omitempty"`
+	CancelReason string `json:"cancelReason,omitempty"`
+	Carrier      string `json:"carrier,omitempty"`
+	TrackingNo   string `json:"trackingNo,omitempty"`
+	// Lines are what the order holds, each with what the buyer pays for it (minor units).
+	Lines []LineEvent `json:"lines"`
+	At    time.Time   `json:"at"`
+}
+
+// LineEvent is one line of an order in its events.
+type LineEvent struct {
+	LineNo   int    `json:"lineNo"`
+	SKUID    string `json:"skuId"`
+	Quantity int64  `json:"quantity"`
+	// Paid is the line's total after its discounts.
+	Paid int64 `json:"paid"`
 }
 
 // TradeCreated is the payload of order.created.
@@ -68,7 +79,17 @@ type TradeCreated struct {
 func NewOrderEvent(o *order.Order, now time.Time, paymentID string) OrderEvent {
 	return OrderEvent{Tenant: o.Tenant(), TradeID: o.TradeID(), OrderID: o.ID(), UserID: o.UserID(), SellerID: o.SellerID(),
 		Status: string(o.Status()), Flow: string(o.Scenario()), Total: o.Total().Minor(), Currency: o.Total().Currency().Code(), PaymentID: paymentID,
-		CancelReason: o.CancelReason(), Carrier: o.Shipment().Carrier, TrackingNo: o.Shipment().TrackingNo, At: now}
+		CancelReason: o.CancelReason(), Carrier: o.Shipment().Carrier, TrackingNo: o.Shipment().TrackingNo, Lines: LineEvents(o), At: now}
+}
+
+// LineEvents are o's lines as its events carry them.
+func LineEvents(o *order.Order) []LineEvent {
+	lines := o.Lines()
+	out := make([]LineEvent, len(lines))
+	for i, l := range lines {
+		out[i] = LineEvent{LineNo: l.LineNo, SKUID: l.SKUID, Quantity: l.Quantity, Paid: l.Payable().Minor()}
+	}
+	return out
 }
 
 // NewTradeCreated is the order.created payload of t.

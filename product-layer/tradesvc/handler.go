@@ -9,6 +9,7 @@ package tradesvc
 import (
 	"context"
 	"errors"
+	"github.com/atriumtrade/atrium/product-layer/stats"
 	"log/slog"
 	"net/http"
 	"time"
@@ -68,6 +69,7 @@ type base struct {
 	presale   *presale.Flow
 	codRules  *cod.Admin
 	cod       *cod.Flow
+	stats     stats.Store
 	log       *slog.Logger
 }
 
@@ -92,8 +94,10 @@ type Deps struct {
 	Presale  *presale.Flow
 	// CodRules manages the tenants' cash-on-delivery rules; COD runs cash-on-delivery trades.
 	CodRules *cod.Admin
-	COD      *cod.Flow
-	Log      *slog.Logger
+	// Stats is the order-events projection the admin reads.
+	Stats stats.Store
+	COD   *cod.Flow
+	Log   *slog.Logger
 }
 
 // OrderLookup finds the trade of any order of a tenant.
@@ -117,6 +121,7 @@ type (
 	LimitsAdmin     struct{ *base }
 	PresaleAdmin    struct{ *base }
 	CodAdmin        struct{ *base }
+	StatsAdmin      struct{ *base }
 )
 
 var (
@@ -134,6 +139,7 @@ var (
 	_ trade.LimitsAdmin     = (*LimitsAdmin)(nil)
 	_ trade.PresaleAdmin    = (*PresaleAdmin)(nil)
 	_ trade.CodAdmin        = (*CodAdmin)(nil)
+	_ trade.StatsAdmin      = (*StatsAdmin)(nil)
 )
 
 // Services are the handlers of every service the trade node serves.
@@ -152,17 +158,18 @@ type Services struct {
 	LimitsAdmin     *LimitsAdmin
 	PresaleAdmin    *PresaleAdmin
 	CodAdmin        *CodAdmin
+	StatsAdmin      *StatsAdmin
 }
 
 // New returns the handlers.
 func New(d Deps) *Services {
 	b := &base{db: d.DB, flow: d.Flow, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
 		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, prices: d.Prices, orders: d.Flow, presales: d.Presales, presale: d.Presale,
-		codRules: d.CodRules, cod: d.COD, log: d.Log}
+		codRules: d.CodRules, cod: d.COD, stats: d.Stats, log: d.Log}
 	return &Services{Queries: &Queries{b}, Lifecycle: &Lifecycle{b}, FixedPrice: &FixedPrice{b}, Presale: &Presale{b}, COD: &COD{b},
 		CatalogAdmin: &CatalogAdmin{b}, DeliveryAdmin: &DeliveryAdmin{b}, PricingAdmin: &PricingAdmin{b}, ExtensionsAdmin: &ExtensionsAdmin{b},
 		FrontendsAdmin: &FrontendsAdmin{b}, DiscountAdmin: &DiscountAdmin{b}, LimitsAdmin: &LimitsAdmin{b}, PresaleAdmin: &PresaleAdmin{b},
-		CodAdmin: &CodAdmin{b}}
+		CodAdmin: &CodAdmin{b}, StatsAdmin: &StatsAdmin{b}}
 }
 
 // caller is an authenticated caller.

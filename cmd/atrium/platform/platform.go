@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/atriumtrade/atrium/components/mq"
+	"github.com/atriumtrade/atrium/product-layer/stats"
+	"github.com/atriumtrade/atrium/product-layer/stats/statssql"
 	"log/slog"
 	"net"
 	"net/http"
@@ -70,6 +72,7 @@ import (
 	presalesvc "github.com/atriumtrade/atrium/kitex_gen/trade/presale"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/presaleadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/pricingadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/statsadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradelifecycle"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradequeries"
 	"github.com/atriumtrade/atrium/product-layer/cod"
@@ -97,7 +100,7 @@ func Migrations() []dal.Migrations {
 	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(),
 		paymentsql.Migrations(), outbox.Migrations(), mq.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
 		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations(),
-		presalesql.Migrations(), codsql.Migrations()}
+		presalesql.Migrations(), codsql.Migrations(), statssql.Migrations()}
 }
 
 // runtimeToggles are the toggles every role declares and reads on each use (components/toggles).
@@ -274,6 +277,13 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		return nil, err
 	}
 	relay := mq.NewRelay(db, events, broker, cfg.MQ, relayHolder(cfg.Node), log)
+	// Atrium's own consumers of its events: the order statistics the admin reads.
+	consumers := mq.NewConsumers(broker, db, mq.DefaultRetry, log)
+	orderStats := statssql.New(db, now)
+	projection := stats.New(orderStats)
+	consumers.Handle("order-stats", "order-stats", stats.Types, func(ctx context.Context, env mq.Envelope) error {
+		return projection.Handle(ctx, env.Type, env.Data)
+	})
 	flow, err := fixedprice.New(fixedprice.Deps{
 		Tx: db, Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db),
 		Providers: []payment.Provider{guardedProvider{sandbox, tg.Guard}}, Outbox: events,
@@ -298,7 +308,8 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	admin := extensions.NewAdmin(extStore, engine)
 	handler := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Flow: flow, Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin,
 		Frontends: identitysql.New(db), Discounts: discount.NewAdmin(discounts.Store()), Limits: limits.NewAdmin(limitSvc.Store()), Delivery: shipping, Prices: prices,
-		Presales: presale.NewAdmin(presales, now), Presale: presaleFlow, CodRules: cod.NewAdmin(codStore, now), COD: codFlow, Log: log})
+		Presales: presale.NewAdmin(presales, now), Presale: presaleFlow, CodRules: cod.NewAdmin(codStore, now), COD: codFlow,
+		Stats: orderStats, Log: log})
 
 	ln := o.Listener
 	if ln == nil {
@@ -342,10 +353,14 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	}
 	t := &Trade{Broker: broker, DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop,
 		toggles: tg, metrics: metrics, dbStats: newDBStats(db), errc: make(chan error, 1), log: log}
-	t.wg.Add(7)
+	t.wg.Add(8)
 	go func() {
 		defer t.wg.Done()
 		relay.Run(runCtx)
+	}()
+	go func() {
+		defer t.wg.Done()
+		consumers.Run(runCtx)
 	}()
 	go func() {
 		defer t.wg.Done()
@@ -522,6 +537,8 @@ func NewTradeClients(cfg RPCConfig, hostPort string, extra ...client.Option) (ga
 	dial(err)
 	c.CodRules, err = codadmin.NewClient(ServiceName, opts...)
 	dial(err)
+	c.Stats, err = statsadmin.NewClient(ServiceName, opts...)
+	dial(err)
 	return c, errors.Join(errs...)
 }
 
@@ -542,6 +559,7 @@ func registerServices(svr server.Server, h *tradesvc.Services) error {
 		limitsadmin.RegisterService(svr, h.LimitsAdmin),
 		presaleadmin.RegisterService(svr, h.PresaleAdmin),
 		codadmin.RegisterService(svr, h.CodAdmin),
+		statsadmin.RegisterService(svr, h.StatsAdmin),
 	)
 }
 

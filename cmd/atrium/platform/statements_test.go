@@ -31,8 +31,12 @@ func TestStatementsPerOrder(t *testing.T) {
 	var n atomic.Int64
 	var writes atomic.Int64
 	s.trade.DB.Record(func(q string, _ []any) {
+		w := strings.ToUpper(strings.TrimSpace(q))
+		if strings.Contains(w, "OUTBOX_EVENTS") && !strings.HasPrefix(w, "INSERT") {
+			return // the relay, woken by each commit, reading and marking events: not the order's cost
+		}
 		n.Add(1)
-		if w := strings.ToUpper(strings.TrimSpace(q)); !strings.HasPrefix(w, "SELECT") {
+		if !strings.HasPrefix(w, "SELECT") {
 			writes.Add(1)
 		}
 	})
