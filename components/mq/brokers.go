@@ -325,13 +325,14 @@ func (b *natsBroker) Subscriber(group string) (message.Subscriber, error) {
 		conn.Close()
 		return nil, err
 	}
-	return &natsSubscriber{Subscriber: inner, b: b, name: name}, nil
+	return &natsSubscriber{Subscriber: inner, b: b, name: name, node: isNodeGroup(group)}, nil
 }
 
 type natsSubscriber struct {
 	*wmnats.Subscriber
 	b    *natsBroker
 	name func(topic string) string
+	node bool
 }
 
 func (s *natsSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
@@ -340,9 +341,13 @@ func (s *natsSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *m
 		if !errors.Is(err, nats.ErrConsumerNotFound) {
 			return nil, fmt.Errorf("mq: nats consumer %s: %w", durable, err)
 		}
-		if _, err := s.b.js.AddConsumer(s.b.stream, &nats.ConsumerConfig{Durable: durable, DeliverGroup: durable,
+		cc := &nats.ConsumerConfig{Durable: durable, DeliverGroup: durable,
 			DeliverSubject: "_atrium.deliver." + durable, FilterSubject: topic, AckPolicy: nats.AckExplicitPolicy,
-			DeliverPolicy: nats.DeliverAllPolicy, AckWait: 30 * time.Second}); err != nil {
+			DeliverPolicy: nats.DeliverAllPolicy, AckWait: 30 * time.Second}
+		if s.node {
+			cc.DeliverPolicy, cc.InactiveThreshold = nats.DeliverNewPolicy, time.Hour
+		}
+		if _, err := s.b.js.AddConsumer(s.b.stream, cc); err != nil {
 			return nil, fmt.Errorf("mq: nats create consumer %s: %w", durable, err)
 		}
 	}
@@ -408,7 +413,11 @@ func (b *amqpBroker) Publish(_ context.Context, envs []Envelope) (int, error) {
 func (b *amqpBroker) Publisher() message.Publisher { return lazyPublisher{b.publisher} }
 
 func (b *amqpBroker) Subscriber(group string) (message.Subscriber, error) {
-	return wmamqp.NewSubscriber(b.config(func(topic string) string { return b.exchange + "." + group + "." + topic }), b.log)
+	c := b.config(func(topic string) string { return b.exchange + "." + group + "." + topic })
+	if isNodeGroup(group) {
+		c.Queue.Durable, c.Queue.AutoDelete = false, true
+	}
+	return wmamqp.NewSubscriber(c, b.log)
 }
 
 func (b *amqpBroker) Close() error {
@@ -556,6 +565,9 @@ func (l kafkaLazy) Close() error { return nil }
 func (b *kafkaBroker) Subscriber(group string) (message.Subscriber, error) {
 	c := wmkafka.DefaultSaramaSubscriberConfig()
 	c.Consumer.Offsets.Initial = sarama.OffsetOldest
+	if isNodeGroup(group) {
+		c.Consumer.Offsets.Initial = sarama.OffsetNewest
+	}
 	c.ClientID = "atrium"
 	return wmkafka.NewSubscriber(wmkafka.SubscriberConfig{Brokers: b.brokers, Unmarshaler: kafkaMarshaler,
 		ConsumerGroup: safeName(group), OverwriteSaramaConfig: c,

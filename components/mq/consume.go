@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -187,6 +188,16 @@ func (c *Consumers) wrap(s subscription) message.NoPublishHandlerFunc {
 		return err
 	}
 }
+
+// NodeGroup is the consumer group of one node alone, for events every node must see (a cache
+// invalidation): brokers keep such a group only while the node is there (NATS drops its
+// consumer after an hour without it, RabbitMQ deletes its queues when it disconnects) and start
+// it at the newest event on Kafka and NATS. On the SQL broker it is an ordinary group.
+func NodeGroup(node string) string { return nodeGroupPrefix + node }
+
+const nodeGroupPrefix = "node."
+
+func isNodeGroup(group string) bool { return strings.HasPrefix(group, nodeGroupPrefix) }
 
 // InboxRetention is how long an inbox remembers an event: longer than any redelivery.
 const InboxRetention = 7 * 24 * time.Hour

@@ -9,8 +9,9 @@ import (
 )
 
 // Cached is a Store whose Promotions come from a per-tenant cache (see readcache). Coupons and
-// campaigns, whose use counts and spend change with every order, are never cached. Writes
-// through it invalidate the tenant at once; other nodes see them within the TTL.
+// campaigns, whose use counts and spend change with every order, are never cached. Writes through
+// it invalidate the tenant at once; other nodes drop their copy when the cache.invalidated event
+// reaches them (readcache.Shared), and the TTL bounds it.
 type Cached struct {
 	*Store
 	cache *readcache.Cache[[]discount.Promotion]

@@ -9,7 +9,8 @@ import (
 )
 
 // Cached is a Store whose Rules come from a per-tenant cache (see readcache); counters are never
-// cached. Writes through it invalidate the tenant at once; other nodes see them within the TTL.
+// cached. Writes through it invalidate the tenant at once; other nodes drop their copy when the
+// cache.invalidated event reaches them (readcache.Shared), and the TTL bounds it.
 type Cached struct {
 	*Store
 	cache *readcache.Cache[[]limits.Rule]

@@ -11,9 +11,10 @@ import (
 	"github.com/atriumtrade/atrium/components/dal/readcache"
 )
 
-// Cached is a Store whose Candidates come from a per-tenant cache of all the tenant's list
-// prices (see readcache): pricing a cart then reads no price list from the database. Writes
-// through it invalidate the tenant at once; other nodes see them within the TTL.
+// Cached is a Store whose Candidates come from a per-tenant cache of all the tenant's list prices
+// (see readcache): pricing a cart then reads no price list from the database. Writes through it
+// invalidate the tenant at once; other nodes drop their copy when the cache.invalidated event
+// reaches them (readcache.Shared), and the TTL bounds it.
 type Cached struct {
 	*Store
 	cache *readcache.Cache[[]pricing.ListPrice]

@@ -223,3 +223,35 @@ func TestBrokerDownDelaysEventsNotOrders(t *testing.T) {
 	defer c.Close()
 	eventually(t, 30*time.Second, "the waiting events relayed once Kafka is up", func() bool { return unpublished() == 0 })
 }
+
+// TestCacheInvalidationReachesTheOtherNode: two nodes on one database, each caching the tenant's
+// promotions for an hour. A promotion put through the first is in the second's quotes as soon as
+// the cache.invalidated event reaches it (within seconds), not after the hour; and so is its
+// removal from the first node's own cache at once.
+func TestCacheInvalidationReachesTheOtherNode(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		clk := &clock{t: time.Now()}
+		hour := func(id int) func(*platform.Config) {
+			return func(c *platform.Config) { c.Cache.TTL, c.Node.ID = time.Hour, id }
+		}
+		a := startWith(t, db, clk, hour(7))
+		b := startWith(t, db, clk, hour(8))
+		admin := a.token("acme", "ops1", "", "admin")
+		a.seed(admin, "tea", "s1", 1000, 100)
+		buyer := a.token("acme", "u1", "app", "buyer")
+		quote := func(s *stack) string {
+			return str(must(t, s.do("POST", "/app/v1/quotes", buyer, map[string]any{"items": []any{item("tea", 1)}}), 200, "quote").data()["payable"])
+		}
+		if qa, qb := quote(a), quote(b); qa != "10.00" || qb != "10.00" { // both caches now hold "no promotions"
+			t.Fatalf("before: %s %s", qa, qb)
+		}
+		must(t, a.do("PUT", "/admin/v1/promotions/ten-off", admin, map[string]any{"name": "10% off", "kind": "percent_off",
+			"currency": "CNY", "percent": 1000}), 200, "promotion on node a")
+		if q := quote(a); q != "9.00" {
+			t.Fatalf("node a's own quote after its write: %s", q)
+		}
+		start := time.Now()
+		eventually(t, 15*time.Second, "node b to drop its cached promotions", func() bool { return quote(b) == "9.00" })
+		t.Logf("node b saw the promotion %s after node a's write (its cache.ttl is an hour)", time.Since(start).Round(time.Millisecond))
+	})
+}

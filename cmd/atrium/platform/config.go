@@ -97,7 +97,8 @@ func (c LogConfig) Logger(w io.Writer) (*slog.Logger, error) {
 // order: promotions, limit rules, shipping templates and price lists.
 type CacheConfig struct {
 	// TTL is how long a node keeps what it read (default 1s; 0 or negative: read every time).
-	// A change made through a node applies there at once and on the others within the TTL.
+	// A change made through a node applies there at once and on the others when its
+	// cache.invalidated event reaches them; the TTL bounds a node that missed it.
 	TTL time.Duration `yaml:"ttl"`
 }
 

@@ -7,6 +7,7 @@ package platform
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/atriumtrade/atrium/components/mq"
@@ -262,11 +263,14 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	inv := inventory.NewService(stock)
 	// What the order path reads of each tenant's configuration is cached for cfg.Cache.TTL.
 	ttl, ttlNow := cfg.Cache.TTL, readcache.TTLFrom(tg.CacheTTL.Value)
-	discounts := discount.NewService(discountsql.NewCached(discountsql.New(db), ttl, ttlNow), func(string) discount.Rules { return cfg.Discount })
+	// A write through this node drops its cache entry here at once and, as a cache.invalidated
+	// event, on every other node as soon as the event reaches it.
+	caches := readcache.NewBus()
+	discounts := discount.NewService(discountsql.NewCached(discountsql.New(db), ttl, ttlNow, readcache.Shared(caches, "discounts")), func(string) discount.Rules { return cfg.Discount })
 	orders := ordersql.New(db)
-	limitSvc := limits.NewService(limitssql.NewCached(limitssql.New(db), ttl, ttlNow), orders)
-	shipping := delivery.NewService(deliverysql.NewCached(deliverysql.New(db), ttl, ttlNow))
-	prices := pricing.NewPrices(pricingsql.NewCached(pricingsql.New(db), ttl, ttlNow))
+	limitSvc := limits.NewService(limitssql.NewCached(limitssql.New(db), ttl, ttlNow, readcache.Shared(caches, "limits")), orders)
+	shipping := delivery.NewService(deliverysql.NewCached(deliverysql.New(db), ttl, ttlNow, readcache.Shared(caches, "templates")))
+	prices := pricing.NewPrices(pricingsql.NewCached(pricingsql.New(db), ttl, ttlNow, readcache.Shared(caches, "prices")))
 	events := outbox.NewWriter(db, func() string { return ids.NextString("E") })
 	metrics := newTradeMetrics()
 	events.OnCommitted(metrics.committed)
@@ -277,8 +281,28 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		return nil, err
 	}
 	relay := mq.NewRelay(db, events, broker, cfg.MQ, relayHolder(cfg.Node), log)
-	// Atrium's own consumers of its events: the order statistics the admin reads.
+	holder := relayHolder(cfg.Node)
+	startedAt := time.Now()
+	caches.OnInvalidate(func(name, tenant string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := events.Append(ctx, topicCacheInvalidated, tenant, tenant, cacheInvalidated{Cache: name, Tenant: tenant, Node: holder}); err != nil {
+			log.Warn("telling the other nodes of a cache change; they see it within cache.ttl", "cache", name, "err", err)
+		}
+	})
+	// Atrium's own consumers of its events: the order statistics the admin reads, and the other
+	// nodes' cache invalidations (a group of this node alone: every node sees each one).
 	consumers := mq.NewConsumers(broker, db, mq.DefaultRetry, log)
+	consumers.Handle("cache-"+holder, mq.NodeGroup(holder), []string{topicCacheInvalidated}, func(ctx context.Context, env mq.Envelope) error {
+		var ev cacheInvalidated
+		if err := json.Unmarshal(env.Data, &ev); err != nil {
+			return err
+		}
+		if ev.Node != holder && env.Time.After(startedAt.Add(-time.Minute)) { // older ones predate this node's caches
+			caches.Apply(ev.Cache, ev.Tenant)
+		}
+		return nil
+	})
 	orderStats := statssql.New(db, now)
 	projection := stats.New(orderStats)
 	consumers.Handle("order-stats", "order-stats", stats.Types, func(ctx context.Context, env mq.Envelope) error {
@@ -302,7 +326,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		Inventory: inv, Outbox: events, Timers: queue, Ext: engine, Now: now, Log: log},
 		presale.Config{UnpaidWindow: cfg.Trade.UnpaidWindow, UnpaidWindowNow: tg.UnpaidWindow.Value, HotHold: cfg.Trade.HotHold})
 	presaleFlow.RegisterTimers(queue.Handle)
-	codStore := codsql.NewCached(codsql.New(db), ttl, ttlNow)
+	codStore := codsql.NewCached(codsql.New(db), ttl, ttlNow, readcache.Shared(caches, "cod"))
 	codFlow := cod.New(cod.Deps{Core: flow.Core(), Rules: codStore, Tx: db, Orders: orders, Inventory: inv, Payments: paymentsql.New(db),
 		Outbox: events, IDs: ids, Ext: engine, Enabled: tg.COD.For, Now: now, Log: log}, cod.Config{HotHold: cfg.Trade.HotHold})
 	admin := extensions.NewAdmin(extStore, engine)
@@ -391,6 +415,16 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	}()
 	started = true
 	return t, nil
+}
+
+// topicCacheInvalidated: a node changed a tenant's cached configuration (promotions, limit
+// rules, shipping templates, price lists, COD rules); the others drop their copy.
+const topicCacheInvalidated = "cache.invalidated"
+
+type cacheInvalidated struct {
+	Cache  string `json:"cache"`
+	Tenant string `json:"tenant"`
+	Node   string `json:"node"`
 }
 
 // relayHolder names this node in the relay's lease: the host and the node id, so that a node

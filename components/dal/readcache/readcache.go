@@ -3,8 +3,10 @@
 // read each of them from the database on every order. On a flash sale those reads cost more than
 // the order's own writes.
 //
-// Each entry lives for the TTL. A write through the same node invalidates its key at once; other
-// nodes see it within the TTL (the admin API says so). Loads of one key are shared (singleflight),
+// Each entry lives for the TTL. A write through the same node invalidates its key at once; a
+// cache Shared on a Bus also tells the other nodes, which drop the key as soon as the message
+// reaches them (the platform carries it as a cache.invalidated event), and the TTL bounds how
+// stale a node that missed it can be. Loads of one key are shared (singleflight),
 // so an expiry under load costs one read, not one per request in flight, and a load that started
 // before an invalidation never stores what it read.
 //
@@ -34,6 +36,8 @@ type Cache[V any] struct {
 	group   singleflight.Group
 	// waiting counts callers waiting on a load (tests wait for it instead of sleeping).
 	waiting atomic.Int64
+	bus     *Bus
+	name    string
 }
 
 type entry[V any] struct {
@@ -54,6 +58,10 @@ func New[V any](ttl time.Duration, opts ...Option) *Cache[V] {
 		opt(&o)
 	}
 	c.bypass, c.ttlNow = o.bypass, o.ttlNow
+	if o.bus != nil {
+		c.bus, c.name = o.bus, o.name
+		o.bus.register(o.name, c.drop)
+	}
 	return c
 }
 
@@ -63,6 +71,58 @@ type Option func(*options)
 type options struct {
 	bypass func(context.Context) bool
 	ttlNow func() time.Duration
+	bus    *Bus
+	name   string
+}
+
+// Shared puts the cache on bus under name: its invalidations are published, and invalidations
+// of name from other nodes drop its keys.
+func Shared(bus *Bus, name string) Option { return func(o *options) { o.bus, o.name = bus, name } }
+
+// Bus connects a node's caches to the other nodes' (the platform publishes what OnInvalidate
+// hands it and applies what arrives with Apply).
+type Bus struct {
+	mu      sync.RWMutex
+	caches  map[string][]func(key string)
+	publish func(name, key string)
+}
+
+// NewBus returns an empty bus.
+func NewBus() *Bus { return &Bus{caches: map[string][]func(string){}} }
+
+// OnInvalidate sets what a local invalidation of cache name's key calls (set it before the
+// caches are used).
+func (b *Bus) OnInvalidate(fn func(name, key string)) {
+	b.mu.Lock()
+	b.publish = fn
+	b.mu.Unlock()
+}
+
+// Apply drops key from every cache named name on this node, as another node asked; it reports
+// whether any cache has that name.
+func (b *Bus) Apply(name, key string) bool {
+	b.mu.RLock()
+	fns := b.caches[name]
+	b.mu.RUnlock()
+	for _, f := range fns {
+		f(key)
+	}
+	return len(fns) > 0
+}
+
+func (b *Bus) register(name string, drop func(string)) {
+	b.mu.Lock()
+	b.caches[name] = append(b.caches[name], drop)
+	b.mu.Unlock()
+}
+
+func (b *Bus) published(name, key string) {
+	b.mu.RLock()
+	fn := b.publish
+	b.mu.RUnlock()
+	if fn != nil {
+		fn(name, key)
+	}
 }
 
 // TTLFrom reads the TTL on each Get from f instead of New's (the runtime toggle cache.ttl): 0
@@ -127,6 +187,14 @@ func (c *Cache[V]) Get(ctx context.Context, key string, load func(ctx context.Co
 // Invalidate drops key's value: the next Get loads it again, and a load already under way does
 // not store what it read.
 func (c *Cache[V]) Invalidate(key string) {
+	c.drop(key)
+	if c.bus != nil {
+		c.bus.published(c.name, key)
+	}
+}
+
+// drop is Invalidate without telling other nodes.
+func (c *Cache[V]) drop(key string) {
 	c.mu.Lock()
 	delete(c.entries, key)
 	c.gen[key]++

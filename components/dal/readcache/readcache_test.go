@@ -219,3 +219,29 @@ func TestTTLFromIsReadOnEachGet(t *testing.T) {
 		t.Fatalf("%d loads once the TTL is 0; want 3", loads.Load())
 	}
 }
+
+// TestSharedCachesTellEachOther: an invalidation on a cache Shared on a bus is published once,
+// and applying another node's drops the key from every cache of that name without publishing it
+// again.
+func TestSharedCachesTellEachOther(t *testing.T) {
+	ctx := context.Background()
+	bus := NewBus()
+	var published []string
+	bus.OnInvalidate(func(name, key string) { published = append(published, name+"/"+key) })
+	c := New[int](time.Hour, Shared(bus, "limits"))
+	loads := 0
+	load := func(context.Context) (int, error) { loads++; return loads, nil }
+	if v, _ := c.Get(ctx, "acme", load); v != 1 {
+		t.Fatalf("first load %d", v)
+	}
+	c.Invalidate("acme")
+	if v, _ := c.Get(ctx, "acme", load); v != 2 || len(published) != 1 || published[0] != "limits/acme" {
+		t.Fatalf("after a local invalidation: %d, published %v", v, published)
+	}
+	if !bus.Apply("limits", "acme") || bus.Apply("prices", "acme") {
+		t.Fatal("Apply reports whether a cache has the name")
+	}
+	if v, _ := c.Get(ctx, "acme", load); v != 3 || len(published) != 1 {
+		t.Fatalf("after another node's invalidation: %d, published %v (must not echo it)", v, published)
+	}
+}

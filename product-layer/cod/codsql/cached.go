@@ -11,7 +11,8 @@ import (
 
 // Cached is a Store whose Rules come from a per-tenant cache (see readcache), as every COD quote
 // and order reads them; refusals are never cached. Writes through it invalidate the tenant at
-// once; other nodes see them within the TTL.
+// once; other nodes drop their copy when the cache.invalidated event reaches them
+// (readcache.Shared), and the TTL bounds it.
 type Cached struct {
 	*Store
 	cache *readcache.Cache[cachedRules]
