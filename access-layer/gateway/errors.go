@@ -128,6 +128,7 @@ var errorTable = []errorSpec{
 	{"trade.invalid_move", http.StatusConflict, 52002},
 	{"trade.concurrent_move", http.StatusConflict, 52003},
 	{"address.region_not_found", http.StatusNotFound, 54001},
+	{"address.invalid_text", http.StatusBadRequest, 54002},
 	{"stats.invalid_range", http.StatusBadRequest, 55001},
 	{"cod.invalid_rules", http.StatusBadRequest, 53001},
 	{"cod.disabled", http.StatusConflict, 53002},

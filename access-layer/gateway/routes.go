@@ -59,6 +59,7 @@ func (g *Gateway) routesInit() {
 	for _, ch := range []*channel{appChannel, mpChannel} {
 		g.buyerRoutes(ch)
 		g.regionRoutes(ch)
+		g.addressRoutes(ch)
 	}
 	g.adminRoutes(adminChannel)
 	g.extensionRoutes(adminChannel)

@@ -83,6 +83,9 @@ type Tree struct {
 	byCode   map[string]*Region
 	children map[string][]*Region // by parent code; "" holds the provinces
 	version  string
+	// ix is the parser's index, built on first use.
+	indexOnce sync.Once
+	ix        *index
 }
 
 var (

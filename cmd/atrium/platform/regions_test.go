@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -67,5 +68,31 @@ func TestRegionPicker(t *testing.T) {
 	}
 	if r := s.do("GET", "/mp/v1/regions?parent=11", "", nil); r.status != 200 || r.body["errcode"] != float64(0) {
 		t.Fatalf("mp: %d %s", r.status, r.raw)
+	}
+}
+
+// TestParseAddressOverHTTP: a pasted address becomes a form's fields on both buyer channels
+// without signing in; an ambiguous district lists its candidates; empty or overlong text is
+// refused with address.invalid_text.
+func TestParseAddressOverHTTP(t *testing.T) {
+	s := start(t, sqliteConfig(t), &clock{t: time.Now()})
+	text := "张三 13800138000 浙江省杭州市西湖区文三路 100 号"
+	app := must(t, s.do("POST", "/app/v1/addresses/parse", "", map[string]any{"text": text}), 200, "parse").data()
+	if app["name"] != "张三" || app["phone"] != "13800138000" || app["detail"] != "文三路100号" || app["confidence"] != float64(1) ||
+		app["district"].(map[string]any)["code"] != "330106" || app["city"].(map[string]any)["name"] != "杭州市" || app["street"] != nil {
+		t.Fatalf("app: %v", app)
+	}
+	mp := s.do("POST", "/mp/v1/addresses/parse", "", map[string]any{"text": "鼓楼区中山路 1 号"})
+	d, _ := mp.body["data"].(map[string]any)
+	if mp.status != 200 || mp.body["errcode"] != float64(0) || d["district"] != nil || len(d["ambiguous"].([]any)) < 3 {
+		t.Fatalf("mp, ambiguous: %d %s", mp.status, mp.raw)
+	}
+	for _, bad := range []any{map[string]any{"text": ""}, map[string]any{"text": strings.Repeat("浙", 501)}} {
+		if r := s.do("POST", "/app/v1/addresses/parse", "", bad); r.status != 400 || r.body["code"] != "address.invalid_text" {
+			t.Errorf("bad text: %d %s", r.status, r.raw)
+		}
+	}
+	if r := s.do("POST", "/mp/v1/addresses/parse", "", map[string]any{"text": "   "}); r.body["errcode"] != float64(54002) {
+		t.Errorf("mp, blank text: %s", r.raw)
 	}
 }
