@@ -65,8 +65,25 @@ func TestReserveBatchAdmitsInOrder(t *testing.T) {
 		if ls, _ := store.Lines(ctx, "t1", "r2"); len(ls) != 0 {
 			t.Fatalf("refused r2 has lines %+v", ls)
 		}
+		var holdsQuery string
+		var holdsArgs []any
+		db.Record(func(q string, args []any) { holdsQuery, holdsArgs = q, args })
 		if n, err := store.Holds(ctx, 10); err != nil || n != 2 {
 			t.Fatalf("holds after the batch: %d %v; want r1 and r3", n, err)
+		}
+		db.Record(nil)
+		// The metrics sample it every few seconds: it must not read the whole table.
+		if err := daltest.Analyze(ctx, db, []string{"inventory_reservations"}); err != nil {
+			t.Fatal(err)
+		}
+		plan, err := daltest.Explain(ctx, db, holdsQuery, holdsArgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range plan {
+			if a.Table == "inventory_reservations" && a.Scan {
+				t.Errorf("Holds scans inventory_reservations: %+v", plan)
+			}
 		}
 		// Attached, r1 survives expiry; r3, never attached, expires and gives its 2 back.
 		if err := store.Attach(ctx, "t1", "r1"); err != nil {
