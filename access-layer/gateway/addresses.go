@@ -54,6 +54,9 @@ func (g *Gateway) addressRoutes(ch *channel) {
 	g.add(route{Method: "POST", Path: ch.prefix + "/addresses/parse", Channel: ch,
 		Summary: "Split a pasted Chinese address (name, phone, province/city/district/street with GB/T 2260 codes, detail) with a confidence; a district name that several cities have is listed as ambiguous",
 		Request: parseAddressRequest{}, Response: parsedAddressView{}}, g.serve(ch, g.parseAddress(ch)))
+	g.add(route{Method: "POST", Path: ch.prefix + "/addresses/validate", Channel: ch,
+		Summary: "Check a structured address (China: GB/T 2260 names and codes, each level in the one above; elsewhere: ISO 3166 country, required fields, postal code pattern) and the phone per country; field-level errors and the address normalised",
+		Request: addressFormView{}, Response: validatedAddressView{}}, g.serve(ch, g.validateAddress(ch)))
 }
 
 func (g *Gateway) parseAddress(ch *channel) call {
@@ -70,6 +73,69 @@ func (g *Gateway) parseAddress(ch *channel) call {
 			Street: refOf(p.Street), Detail: p.Detail, Confidence: float64(int(p.Confidence*100+0.5)) / 100, Ambiguous: []candidateView{}}
 		for _, a := range p.Ambiguous {
 			v.Ambiguous = append(v.Ambiguous, candidateView{Province: *refOf(a.Province), City: *refOf(a.City), District: *refOf(a.District)})
+		}
+		return http.StatusOK, v, nil
+	}
+}
+
+// addressFormView is a structured address as forms send it and as validation returns it normalised.
+type addressFormView struct {
+	Country      string `json:"country"`
+	Name         string `json:"name"`
+	Phone        string `json:"phone"`
+	Province     string `json:"province"`
+	City         string `json:"city"`
+	District     string `json:"district"`
+	Street       string `json:"street"`
+	ProvinceCode string `json:"provinceCode"`
+	CityCode     string `json:"cityCode"`
+	DistrictCode string `json:"districtCode"`
+	StreetCode   string `json:"streetCode"`
+	Detail       string `json:"detail" maxLen:"800"`
+	PostalCode   string `json:"postalCode"`
+}
+
+type fieldErrorView struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// validatedAddressView answers a validation: whether the address is deliverable as written,
+// what is wrong field by field, and the address normalised (names and codes filled in from each
+// other, phone in E.164) with its lines as the destination country writes them.
+type validatedAddressView struct {
+	Valid   bool             `json:"valid"`
+	Errors  []fieldErrorView `json:"errors"`
+	Address addressFormView  `json:"address"`
+	Lines   []string         `json:"lines"`
+}
+
+func (v addressFormView) address() address.Address {
+	return address.Address{Country: v.Country, Name: v.Name, Phone: v.Phone, Province: v.Province, City: v.City, District: v.District,
+		Street: v.Street, ProvinceCode: v.ProvinceCode, CityCode: v.CityCode, DistrictCode: v.DistrictCode, StreetCode: v.StreetCode,
+		Detail: v.Detail, PostalCode: v.PostalCode}
+}
+
+func viewOfAddressForm(a address.Address) addressFormView {
+	return addressFormView{Country: a.Country, Name: a.Name, Phone: a.Phone, Province: a.Province, City: a.City, District: a.District,
+		Street: a.Street, ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode, StreetCode: a.StreetCode,
+		Detail: a.Detail, PostalCode: a.PostalCode}
+}
+
+func (g *Gateway) validateAddress(ch *channel) call {
+	return func(_ context.Context, c *app.RequestContext) (int, any, error) {
+		var in addressFormView
+		if err := ch.decode(c.Request.Body(), &in); err != nil {
+			return 0, nil, err
+		}
+		norm, errs := g.regionTree.Validate(in.address())
+		v := validatedAddressView{Valid: len(errs) == 0, Errors: []fieldErrorView{}, Address: viewOfAddressForm(norm), Lines: []string{}}
+		for _, e := range errs {
+			v.Errors = append(v.Errors, fieldErrorView{Field: ch.key(e.Field), Code: e.Code, Message: e.Message})
+		}
+		if v.Valid {
+			v.Lines = address.Countries[norm.Country].Lines(norm, "")
 		}
 		return http.StatusOK, v, nil
 	}
