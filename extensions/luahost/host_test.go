@@ -84,9 +84,11 @@ func TestHostileCorpus(t *testing.T) {
 			var err error
 			var elapsed time.Duration
 			matched := false
-			// The VM this runs on stalls for up to ~15 ms now and then, which can stop any call on
-			// the 20 ms wall budget; a budget stop where another outcome was expected is tried once more.
-			for attempt := 0; attempt < 2 && !matched; attempt++ {
+			// The VM this runs on stalls for up to ~15 ms now and then (more while other packages'
+			// tests run beside this one: the broker suites start processes and a Kafka cluster),
+			// which can stop any call on the 20 ms wall budget; a budget stop where another outcome
+			// was expected is tried again, up to three more times.
+			for attempt := 0; attempt < 4 && !matched; attempt++ {
 				start := time.Now()
 				s, cerr := h.Compile(name, string(src))
 				if cerr != nil {
