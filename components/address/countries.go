@@ -69,7 +69,7 @@ var Countries = func() map[string]Country {
 	return m
 }()
 
-// Lines is a the address written in country c's order, the country's name last when the
+// Lines is the address written in country c's order, the country's name last when the
 // parcel crosses a border (from is the sender's country).
 func (c Country) Lines(a Address, from string) []string {
 	up := func(field byte, s string) string {

@@ -239,11 +239,6 @@ func detailWord(s string) bool {
 	return false
 }
 
-func startsWithDigit(s string) bool {
-	r, _ := utf8.DecodeRuneInString(s)
-	return unicode.IsDigit(r)
-}
-
 // looksLikeName is a token of 2 to 5 Han characters, or of Latin letters (a name in pinyin or
 // English), with no digits.
 func looksLikeName(s string) bool {
@@ -331,13 +326,9 @@ func (ix *index) chainAt(t *Tree, tok string) chain {
 		}
 	}
 	kids := func(code string) []*Region { return t.children[code] }
-	descendants := func(code string, level Level) []*Region {
+	districtsOf := func(province string) []*Region {
 		var out []*Region
-		for _, city := range t.children[code] {
-			if level == City {
-				out = append(out, city)
-				continue
-			}
+		for _, city := range t.children[province] {
 			out = append(out, t.children[city.Code]...)
 		}
 		return out
@@ -351,7 +342,7 @@ func (ix *index) chainAt(t *Tree, tok string) chain {
 		if m, ok := ix.at(tok[pos:], kids(prov.Code)); ok {
 			take(m)
 			city = m.r
-		} else if m, ok := ix.at(tok[pos:], descendants(prov.Code, District)); ok {
+		} else if m, ok := ix.at(tok[pos:], districtsOf(prov.Code)); ok {
 			city = t.byCode[m.r.Parent]
 			c.regions = append(c.regions, city)
 			c.inferred++

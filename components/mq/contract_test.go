@@ -57,10 +57,10 @@ func reachable(t testing.TB, what, addr string) {
 
 type brokerCase struct {
 	name string
-	open func(t *testing.T) (mq.Broker, *dal.DB)
+	open func(t testing.TB) (mq.Broker, *dal.DB)
 }
 
-func openBroker(t *testing.T, cfg mq.Config, db *dal.DB) mq.Broker {
+func openBroker(t testing.TB, cfg mq.Config, db *dal.DB) mq.Broker {
 	t.Helper()
 	cfg.Relay.Poll = 50 * time.Millisecond
 	b, err := mq.Open(context.Background(), cfg, db, nil)
@@ -73,27 +73,27 @@ func openBroker(t *testing.T, cfg mq.Config, db *dal.DB) mq.Broker {
 
 func brokerCases() []brokerCase {
 	return []brokerCase{
-		{"sql-sqlite", func(t *testing.T) (mq.Broker, *dal.DB) {
+		{"sql-sqlite", func(t testing.TB) (mq.Broker, *dal.DB) {
 			db := daltest.SQLite(t, sets())
 			return openBroker(t, mq.Config{Broker: "sql", Prefix: testPrefix(t)}, db), db
 		}},
-		{"sql-mariadb", func(t *testing.T) (mq.Broker, *dal.DB) {
+		{"sql-mariadb", func(t testing.TB) (mq.Broker, *dal.DB) {
 			db := daltest.MySQL(t, sets())
 			return openBroker(t, mq.Config{Broker: "sql", Prefix: testPrefix(t)}, db), db
 		}},
-		{"nats", func(t *testing.T) (mq.Broker, *dal.DB) {
+		{"nats", func(t testing.TB) (mq.Broker, *dal.DB) {
 			reachable(t, "NATS", "127.0.0.1:4222")
 			prefix := testPrefix(t)
 			t.Cleanup(func() { deleteNATSStream(prefix) })
 			return openBroker(t, mq.Config{Broker: "nats", URL: natsURL, Prefix: prefix}, nil), daltest.SQLite(t, sets())
 		}},
-		{"rabbitmq", func(t *testing.T) (mq.Broker, *dal.DB) {
+		{"rabbitmq", func(t testing.TB) (mq.Broker, *dal.DB) {
 			reachable(t, "RabbitMQ", "127.0.0.1:5672")
 			prefix := testPrefix(t)
 			t.Cleanup(func() { deleteRabbit(prefix) })
 			return openBroker(t, mq.Config{Broker: "rabbitmq", URL: rabbitURL, Prefix: prefix}, nil), daltest.SQLite(t, sets())
 		}},
-		{"kafka-kfake", func(t *testing.T) (mq.Broker, *dal.DB) {
+		{"kafka-kfake", func(t testing.TB) (mq.Broker, *dal.DB) {
 			c, err := kfake.NewCluster(kfake.NumBrokers(1))
 			if err != nil {
 				t.Fatal(err)

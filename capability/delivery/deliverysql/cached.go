@@ -27,7 +27,7 @@ func NewCached(s *Store, ttl time.Duration, opts ...readcache.Option) *Cached {
 // Put implements delivery.Store.
 func (c *Cached) Put(ctx context.Context, tenant string, t delivery.Template) error {
 	err := c.Store.Put(ctx, tenant, t)
-	c.cache.Invalidate(tenant)
+	c.cache.Invalidate(ctx, tenant)
 	return err
 }
 

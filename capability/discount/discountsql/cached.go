@@ -28,7 +28,7 @@ func NewCached(s *Store, ttl time.Duration, opts ...readcache.Option) *Cached {
 // PutPromotion implements discount.Store.
 func (c *Cached) PutPromotion(ctx context.Context, tenant string, p discount.Promotion) error {
 	err := c.Store.PutPromotion(ctx, tenant, p)
-	c.cache.Invalidate(tenant)
+	c.cache.Invalidate(ctx, tenant)
 	return err
 }
 

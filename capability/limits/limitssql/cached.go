@@ -27,7 +27,7 @@ func NewCached(s *Store, ttl time.Duration, opts ...readcache.Option) *Cached {
 // PutRule implements limits.Store.
 func (c *Cached) PutRule(ctx context.Context, tenant string, r limits.Rule) error {
 	err := c.Store.PutRule(ctx, tenant, r)
-	c.cache.Invalidate(tenant)
+	c.cache.Invalidate(ctx, tenant)
 	return err
 }
 

@@ -31,14 +31,14 @@ func NewCached(s *Store, ttl time.Duration, opts ...readcache.Option) *Cached {
 // PutPriceList implements pricing.PriceStore.
 func (c *Cached) PutPriceList(ctx context.Context, tenant string, l pricing.PriceList) error {
 	err := c.Store.PutPriceList(ctx, tenant, l)
-	c.cache.Invalidate(tenant)
+	c.cache.Invalidate(ctx, tenant)
 	return err
 }
 
 // DeletePriceList implements pricing.PriceStore.
 func (c *Cached) DeletePriceList(ctx context.Context, tenant, id string) error {
 	err := c.Store.DeletePriceList(ctx, tenant, id)
-	c.cache.Invalidate(tenant)
+	c.cache.Invalidate(ctx, tenant)
 	return err
 }
 

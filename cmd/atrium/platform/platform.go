@@ -280,12 +280,12 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		db.Close()
 		return nil, err
 	}
-	relay := mq.NewRelay(db, events, broker, cfg.MQ, relayHolder(cfg.Node), log)
 	holder := relayHolder(cfg.Node)
+	relay := mq.NewRelay(db, events, broker, cfg.MQ, holder, log)
 	startedAt := time.Now()
-	caches.OnInvalidate(func(name, tenant string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
+	caches.OnInvalidate(func(ctx context.Context, name, tenant string) {
+		// In the writer's context: inside its transaction if it has one (on SQLite's one
+		// connection, a write of its own beside it would wait for it).
 		if _, err := events.Append(ctx, topicCacheInvalidated, tenant, tenant, cacheInvalidated{Cache: name, Tenant: tenant, Node: holder}); err != nil {
 			log.Warn("telling the other nodes of a cache change; they see it within cache.ttl", "cache", name, "err", err)
 		}

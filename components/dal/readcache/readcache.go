@@ -84,15 +84,15 @@ func Shared(bus *Bus, name string) Option { return func(o *options) { o.bus, o.n
 type Bus struct {
 	mu      sync.RWMutex
 	caches  map[string][]func(key string)
-	publish func(name, key string)
+	publish func(ctx context.Context, name, key string)
 }
 
 // NewBus returns an empty bus.
 func NewBus() *Bus { return &Bus{caches: map[string][]func(string){}} }
 
-// OnInvalidate sets what a local invalidation of cache name's key calls (set it before the
-// caches are used).
-func (b *Bus) OnInvalidate(fn func(name, key string)) {
+// OnInvalidate sets what a local invalidation of cache name's key calls, with the writer's
+// context (set it before the caches are used).
+func (b *Bus) OnInvalidate(fn func(ctx context.Context, name, key string)) {
 	b.mu.Lock()
 	b.publish = fn
 	b.mu.Unlock()
@@ -116,12 +116,12 @@ func (b *Bus) register(name string, drop func(string)) {
 	b.mu.Unlock()
 }
 
-func (b *Bus) published(name, key string) {
+func (b *Bus) published(ctx context.Context, name, key string) {
 	b.mu.RLock()
 	fn := b.publish
 	b.mu.RUnlock()
 	if fn != nil {
-		fn(name, key)
+		fn(ctx, name, key)
 	}
 }
 
@@ -185,11 +185,12 @@ func (c *Cache[V]) Get(ctx context.Context, key string, load func(ctx context.Co
 }
 
 // Invalidate drops key's value: the next Get loads it again, and a load already under way does
-// not store what it read.
-func (c *Cache[V]) Invalidate(key string) {
+// not store what it read. ctx is the writer's: a Shared cache tells the other nodes in it (inside
+// the writer's transaction, if it has one).
+func (c *Cache[V]) Invalidate(ctx context.Context, key string) {
 	c.drop(key)
 	if c.bus != nil {
-		c.bus.published(c.name, key)
+		c.bus.published(ctx, c.name, key)
 	}
 }
 

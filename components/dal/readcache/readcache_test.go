@@ -38,7 +38,7 @@ func TestExpiryAndInvalidation(t *testing.T) {
 	if get() != 2 {
 		t.Fatal("an expired entry was served")
 	}
-	c.Invalidate("t1")
+	c.Invalidate(context.Background(), "t1")
 	if get() != 3 {
 		t.Fatal("an invalidated entry was served")
 	}
@@ -111,7 +111,7 @@ func TestLoadBeforeInvalidationIsNotKept(t *testing.T) {
 		done <- v
 	}()
 	<-read
-	c.Invalidate("t1") // the write committed while the load was under way
+	c.Invalidate(context.Background(), "t1") // the write committed while the load was under way
 	close(finish)
 	if v := <-done; v != "old" {
 		t.Fatalf("the loading caller got %q", v)
@@ -227,14 +227,14 @@ func TestSharedCachesTellEachOther(t *testing.T) {
 	ctx := context.Background()
 	bus := NewBus()
 	var published []string
-	bus.OnInvalidate(func(name, key string) { published = append(published, name+"/"+key) })
+	bus.OnInvalidate(func(_ context.Context, name, key string) { published = append(published, name+"/"+key) })
 	c := New[int](time.Hour, Shared(bus, "limits"))
 	loads := 0
 	load := func(context.Context) (int, error) { loads++; return loads, nil }
 	if v, _ := c.Get(ctx, "acme", load); v != 1 {
 		t.Fatalf("first load %d", v)
 	}
-	c.Invalidate("acme")
+	c.Invalidate(ctx, "acme")
 	if v, _ := c.Get(ctx, "acme", load); v != 2 || len(published) != 1 || published[0] != "limits/acme" {
 		t.Fatalf("after a local invalidation: %d, published %v", v, published)
 	}

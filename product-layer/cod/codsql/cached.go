@@ -34,7 +34,7 @@ func NewCached(s *Store, ttl time.Duration, opts ...readcache.Option) *Cached {
 // PutRules implements cod.Store.
 func (c *Cached) PutRules(ctx context.Context, tenant string, r cod.Rules) error {
 	err := c.Store.PutRules(ctx, tenant, r)
-	c.cache.Invalidate(tenant)
+	c.cache.Invalidate(ctx, tenant)
 	return err
 }
 

@@ -166,7 +166,7 @@ func (s *Store) Report(ctx context.Context, tenant string, q stats.Query) (stats
 	if err != nil {
 		return stats.Report{}, err
 	}
-	rep := stats.Report{From: stats.Day(from), To: stats.Day(to), ByStatus: []stats.StatusCount{}, SKUDaily: []stats.SKUDay{}}
+	rep := stats.Report{From: stats.Day(from), To: stats.Day(to)}
 	r := s.db.R(ctx)
 	args := []any{tenant}
 	where := ""
