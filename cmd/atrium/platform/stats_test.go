@@ -55,7 +55,14 @@ func TestOrderStatsFromEvents(t *testing.T) {
 					return false
 				}
 			}
-			return len(got["skuDaily"].([]any)) == 2
+			// Each event type is its own subscription, so the statuses can be complete while an
+			// order.paid is still on its way: wait for the sales too.
+			units := map[string]float64{}
+			for _, d := range got["skuDaily"].([]any) {
+				d := d.(map[string]any)
+				units[str(d["skuId"])+"/"+str(d["units"])+"/"+str(d["refundedUnits"])] = 1
+			}
+			return len(units) == 2 && units["tea/3/1"] == 1 && units["cup/1/0"] == 1
 		})
 		if got["from"] != "2026-11-02" || got["to"] != "2026-12-01" {
 			t.Errorf("default range %v..%v", got["from"], got["to"])
