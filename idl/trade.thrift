@@ -26,6 +26,8 @@ struct Item {
     2: i64 quantity
 }
 
+// A shipping address. In China the levels are GB/T 2260 regions: a request may name them (in
+// full, short, in pinyin) or give their codes; an order keeps both, resolved.
 struct Address {
     1: string name
     2: string phone
@@ -35,6 +37,11 @@ struct Address {
     6: string district
     7: string detail
     8: string postalCode
+    9: string street
+    10: string provinceCode
+    11: string cityCode
+    12: string districtCode
+    13: string streetCode
 }
 
 // One promotion's part of a cart's or an order's discount.
@@ -337,6 +344,9 @@ struct Region {
     2: string province
     3: string city
     4: string district
+    5: string provinceCode
+    6: string cityCode
+    7: string districtCode
 }
 
 struct PutWarehouseRequest {
@@ -718,11 +728,14 @@ struct PresaleCampaign {
     12: i64 updatedAt
 }
 
-// Where cash on delivery is offered: a province, or a city of it, as shipping addresses name them.
+// Where cash on delivery is offered: a province, or a city of it (China: GB/T 2260 names, short
+// names, pinyin or codes; stored resolved).
 struct CodRegion {
     1: string country
     2: string province
     3: string city
+    4: string provinceCode
+    5: string cityCode
 }
 
 // A tenant's cash-on-delivery rules (money in minor units of currency).

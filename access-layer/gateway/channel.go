@@ -184,6 +184,18 @@ func (ch *channel) key(k string) string {
 	return k
 }
 
+// path is a dotted field path in the channel's case (address.postalCode → address.postal_code).
+func (ch *channel) path(p string) string {
+	if !ch.snake {
+		return p
+	}
+	parts := strings.Split(p, ".")
+	for i, part := range parts {
+		parts[i] = snake(part)
+	}
+	return strings.Join(parts, ".")
+}
+
 func snake(s string) string {
 	var b strings.Builder
 	for i, r := range s {

@@ -10,10 +10,14 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
+// codRegionView is a province, or a city of it: named (in full, short, in pinyin) or by GB/T 2260
+// code; the stored rules carry both.
 type codRegionView struct {
-	Country  string `json:"country,omitempty"`
-	Province string `json:"province"`
-	City     string `json:"city,omitempty"`
+	Country      string `json:"country,omitempty"`
+	Province     string `json:"province"`
+	City         string `json:"city,omitempty"`
+	ProvinceCode string `json:"provinceCode,omitempty"`
+	CityCode     string `json:"cityCode,omitempty"`
 }
 
 // codRulesView is a tenant's cash-on-delivery rules as operators read and write them (minor units).
@@ -50,7 +54,8 @@ func (g *Gateway) putCodRules(ch *channel) call {
 		r := &trade.CodRules{Enabled: v.Enabled, MaxAmount: v.MaxAmount, Currency: v.Currency, ExcludedTags: v.ExcludedTags,
 			MaxRefusals: v.MaxRefusals, RefusalWindowDays: v.RefusalWindowDays}
 		for _, rg := range v.Regions {
-			r.Regions = append(r.Regions, &trade.CodRegion{Country: rg.Country, Province: rg.Province, City: rg.City})
+			r.Regions = append(r.Regions, &trade.CodRegion{Country: rg.Country, Province: rg.Province, City: rg.City,
+				ProvinceCode: rg.ProvinceCode, CityCode: rg.CityCode})
 		}
 		resp, err := g.rpc.CodRules.PutCodRules(ctx, &trade.PutCodRulesRequest{Caller: callerOf(c), Rules: r})
 		if err != nil {
@@ -75,7 +80,8 @@ func codRulesOf(r *trade.CodRules) codRulesView {
 		v.ExcludedTags = []string{}
 	}
 	for _, rg := range r.Regions {
-		v.Regions = append(v.Regions, codRegionView{Country: rg.Country, Province: rg.Province, City: rg.City})
+		v.Regions = append(v.Regions, codRegionView{Country: rg.Country, Province: rg.Province, City: rg.City,
+			ProvinceCode: rg.ProvinceCode, CityCode: rg.CityCode})
 	}
 	return v
 }

@@ -283,21 +283,29 @@ func (g *Gateway) fail(ctx context.Context, c *app.RequestContext, ch *channel, 
 		g.log.ErrorContext(ctx, "request failed", "path", string(c.Request.URI().Path()),
 			"code", base.Code(), "err", err)
 	}
+	// A form's fields at fault are listed beside the message, each under the channel's spelling
+	// of its path (address.postal_code on the mini-program).
+	var fields []fieldErrorView
+	for _, f := range errkind.Fields(err) {
+		fields = append(fields, fieldErrorView{Field: ch.path(f.Field), Code: f.Code, Message: f.Message})
+	}
 	if ch.errcode {
 		g.writeJSON(c, http.StatusOK, struct {
-			Errcode int    `json:"errcode"`
-			Errmsg  string `json:"errmsg"`
-		}{spec.Errcode, public})
+			Errcode int              `json:"errcode"`
+			Errmsg  string           `json:"errmsg"`
+			Errors  []fieldErrorView `json:"errors,omitempty"`
+		}{spec.Errcode, public, fields})
 		return
 	}
 	if spec.Status == http.StatusTooManyRequests || spec.Status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", retryAfter)
 	}
 	g.writeJSON(c, spec.Status, struct {
-		Code      string `json:"code"`
-		Message   string `json:"message"`
-		RequestID string `json:"requestId"`
-	}{base.Code(), public, requestIDOf(c)})
+		Code      string           `json:"code"`
+		Message   string           `json:"message"`
+		Errors    []fieldErrorView `json:"errors,omitempty"`
+		RequestID string           `json:"requestId"`
+	}{base.Code(), public, fields, requestIDOf(c)})
 }
 
 // admit enters the route's Sentinel resource for the length of the request; a refusal is

@@ -98,11 +98,14 @@ func envelope(ch *channel, data map[string]any) map[string]any {
 }
 
 func errorSchema(ch *channel) map[string]any {
+	// errors: the fields at fault, when a form was checked field by field (an order's address).
+	fields := map[string]any{"type": "array", "items": schemaOf(reflect.TypeOf(fieldErrorView{}), ch)}
 	if ch.errcode {
-		return object(map[string]any{"errcode": map[string]any{"type": "integer"}, "errmsg": map[string]any{"type": "string"}})
+		return object(map[string]any{"errcode": map[string]any{"type": "integer"}, "errmsg": map[string]any{"type": "string"},
+			"errors": fields})
 	}
 	return object(map[string]any{"code": map[string]any{"type": "string"}, "message": map[string]any{"type": "string"},
-		"requestId": map[string]any{"type": "string"}})
+		"errors": fields, "requestId": map[string]any{"type": "string"}})
 }
 
 func object(props map[string]any) map[string]any {

@@ -183,7 +183,8 @@ func (g *Gateway) quote(ch *channel) call {
 			r.Currency = &req.Currency
 		}
 		if d := req.Destination; d != nil {
-			r.Destination = &trade.Address{Country: d.Country, Province: d.Province, City: d.City, District: d.District}
+			r.Destination = &trade.Address{Country: d.Country, Province: d.Province, City: d.City, District: d.District,
+				ProvinceCode: d.ProvinceCode, CityCode: d.CityCode, DistrictCode: d.DistrictCode}
 		}
 		traceFlow(ctx, req.Flow)
 		quote, err := g.rpc.quoteIn(req.Flow)
@@ -221,8 +222,7 @@ func (g *Gateway) placeOrder(ch *channel) call {
 			r.ExpectedTotal = &trade.Money{Amount: amt.Minor(), Currency: amt.Currency().Code()}
 		}
 		if a := req.Address; a != nil {
-			r.Address = &trade.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
-				District: a.District, Detail: a.Detail, PostalCode: a.PostalCode}
+			r.Address = a.rpc()
 		}
 		traceFlow(ctx, req.Flow)
 		place, err := g.rpc.placeIn(req.Flow)
@@ -364,7 +364,7 @@ func (g *Gateway) putWarehouse(ch *channel) call {
 		}
 		in := &trade.PutWarehouseRequest{Caller: callerOf(c), WarehouseId: c.Param("warehouseId"), Name: req.Name}
 		if r := req.Region; r != nil {
-			in.Region = &trade.Region{Country: r.Country, Province: r.Province, City: r.City, District: r.District}
+			in.Region = r.rpc()
 		}
 		resp, err := g.rpc.Catalog.PutWarehouse(ctx, in)
 		if err != nil {

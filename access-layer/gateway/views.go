@@ -25,22 +25,55 @@ type quoteRequest struct {
 	Currency string `json:"currency"`
 }
 
+// regionView is where goods go or a warehouse is. In China the levels may be named (in full,
+// short, in pinyin) or given by GB/T 2260 code; answers carry both, resolved.
 type regionView struct {
-	Country  string `json:"country"`
-	Province string `json:"province" maxLen:"256"`
-	City     string `json:"city" maxLen:"256"`
-	District string `json:"district" maxLen:"256"`
+	Country      string `json:"country"`
+	Province     string `json:"province" maxLen:"256"`
+	City         string `json:"city" maxLen:"256"`
+	District     string `json:"district" maxLen:"256"`
+	ProvinceCode string `json:"provinceCode" maxLen:"16"`
+	CityCode     string `json:"cityCode" maxLen:"16"`
+	DistrictCode string `json:"districtCode" maxLen:"16"`
 }
 
+func (r regionView) rpc() *trade.Region {
+	return &trade.Region{Country: r.Country, Province: r.Province, City: r.City, District: r.District,
+		ProvinceCode: r.ProvinceCode, CityCode: r.CityCode, DistrictCode: r.DistrictCode}
+}
+
+func regionOf(r *trade.Region) regionView {
+	return regionView{Country: r.GetCountry(), Province: r.GetProvince(), City: r.GetCity(), District: r.GetDistrict(),
+		ProvinceCode: r.GetProvinceCode(), CityCode: r.GetCityCode(), DistrictCode: r.GetDistrictCode()}
+}
+
+// addressView is a shipping address: the levels as regionView's, the street (乡镇/街道) too.
 type addressView struct {
-	Name       string `json:"name" maxLen:"320"`
-	Phone      string `json:"phone"`
-	Country    string `json:"country"`
-	Province   string `json:"province" maxLen:"256"`
-	City       string `json:"city" maxLen:"256"`
-	District   string `json:"district" maxLen:"256"`
-	Detail     string `json:"detail" maxLen:"800"`
-	PostalCode string `json:"postalCode"`
+	Name         string `json:"name" maxLen:"320"`
+	Phone        string `json:"phone"`
+	Country      string `json:"country"`
+	Province     string `json:"province" maxLen:"256"`
+	City         string `json:"city" maxLen:"256"`
+	District     string `json:"district" maxLen:"256"`
+	Street       string `json:"street" maxLen:"256"`
+	ProvinceCode string `json:"provinceCode" maxLen:"16"`
+	CityCode     string `json:"cityCode" maxLen:"16"`
+	DistrictCode string `json:"districtCode" maxLen:"16"`
+	StreetCode   string `json:"streetCode" maxLen:"16"`
+	Detail       string `json:"detail" maxLen:"800"`
+	PostalCode   string `json:"postalCode"`
+}
+
+func (a addressView) rpc() *trade.Address {
+	return &trade.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City, District: a.District,
+		Street: a.Street, ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode, StreetCode: a.StreetCode,
+		Detail: a.Detail, PostalCode: a.PostalCode}
+}
+
+func addressOf(a *trade.Address) addressView {
+	return addressView{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City, District: a.District,
+		Street: a.Street, ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode, StreetCode: a.StreetCode,
+		Detail: a.Detail, PostalCode: a.PostalCode}
 }
 
 type placeOrderRequest struct {
@@ -429,8 +462,7 @@ func tradeOf(t *trade.Trade) tradeView {
 		Currency: t.GetTotal().GetCurrency(), CreatedAt: timeOf(t.CreatedAt), PayDeadline: timeOf(t.PayDeadline), Orders: []orderView{},
 		Payments: []paymentView{}}
 	if a := t.Address; a != nil {
-		v.Address = addressView{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
-			District: a.District, Detail: a.Detail, PostalCode: a.PostalCode}
+		v.Address = addressOf(a)
 	}
 	for _, o := range t.Orders {
 		v.Orders = append(v.Orders, orderOf(o))
@@ -471,7 +503,7 @@ func stockOf(s *trade.StockResponse) stockView {
 func warehouseOf(w *trade.Warehouse) warehouseView {
 	r := w.GetRegion()
 	return warehouseView{WarehouseID: w.WarehouseId, Name: w.Name,
-		Region: regionView{Country: r.GetCountry(), Province: r.GetProvince(), City: r.GetCity(), District: r.GetDistrict()}}
+		Region: regionOf(r)}
 }
 
 func templateOf(t *trade.ShippingTemplate) shippingTemplateView {

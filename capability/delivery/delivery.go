@@ -17,6 +17,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
 )
 
@@ -108,18 +109,11 @@ type Seller struct {
 
 // FeeInput is the input of delivery.shipping_fee.
 type FeeInput struct {
-	Currency    string   `json:"currency"`
-	Destination Region   `json:"destination"`
-	At          int64    `json:"at"`
-	Sellers     []Seller `json:"sellers"`
-}
-
-// Region is where the goods go.
-type Region struct {
-	Country  string `json:"country"`
-	Province string `json:"province"`
-	City     string `json:"city"`
-	District string `json:"district"`
+	Currency string `json:"currency"`
+	// Destination is where the goods go (in China with GB/T 2260 codes once resolved).
+	Destination address.Place `json:"destination"`
+	At          int64         `json:"at"`
+	Sellers     []Seller      `json:"sellers"`
 }
 
 // FeeOutput is its output: the fee of each seller, in order.

@@ -9,6 +9,7 @@ package errkind
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -104,10 +105,42 @@ func All() []*Error {
 	return out
 }
 
-// detailed adds a public detail to a sentinel, e.g. which field was invalid.
+// detailed adds a public detail to a sentinel, e.g. which field was invalid, and the fields at
+// fault when a form's fields were checked one by one.
 type detailed struct {
 	base   *Error
 	detail string
+	fields []FieldError
+}
+
+// FieldError is what is wrong with one field of a request, for a form to show beside it.
+type FieldError struct {
+	// Field is the field's path as the API spells it: "address.postalCode".
+	Field string `json:"field"`
+	// Code is stable per kind of fault: required, too_long, unknown, mismatch, invalid, ...
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// MaxFields bounds the field errors one error carries.
+const MaxFields = 32
+
+// WithFields is WithMessage with the fields at fault (at most MaxFields, each message clipped).
+func WithFields(base *Error, msg string, fields []FieldError) error {
+	fields = slices.Clone(fields[:min(len(fields), MaxFields)])
+	for i := range fields {
+		fields[i].Field, fields[i].Message = Clip(fields[i].Field, maxEchoedArg), Clip(fields[i].Message, 256)
+	}
+	return &detailed{base: base, detail: Clip(msg, maxDetail), fields: fields}
+}
+
+// Fields are the field errors err carries, if any.
+func Fields(err error) []FieldError {
+	var d *detailed
+	if errors.As(err, &d) {
+		return d.fields
+	}
+	return nil
 }
 
 func (d *detailed) Error() string { return d.base.code + ": " + d.detail }

@@ -4,55 +4,17 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
 )
 
-// Region is where goods go, or where a warehouse is, as far as choosing a warehouse cares.
-type Region struct {
-	Country  string `json:"country"`
-	Province string `json:"province"`
-	City     string `json:"city"`
-	District string `json:"district"`
-}
-
-// Proximity ranks how near a warehouse in region w is to destination d: 0 in the same district,
-// 1 the same city, 2 the same province, 3 the same country, Far otherwise or when either is not
-// known. Names compare without case and without a trailing 省, 市, 区 or 县, so "浙江省" and
-// "浙江", "Hangzhou" and "hangzhou" are the same place.
-func Proximity(w, d Region) int {
-	switch {
-	case !samePlace(w.Country, d.Country):
-		return Far
-	case !samePlace(w.Province, d.Province):
-		return 3
-	case !samePlace(w.City, d.City):
-		return 2
-	case !samePlace(w.District, d.District):
-		return 1
-	}
-	return 0
-}
-
-// Far is the proximity of a warehouse in another country or whose region is not known.
-const Far = 4
-
-func samePlace(a, b string) bool {
-	a, b = placeName(a), placeName(b)
-	return a != "" && strings.EqualFold(a, b)
-}
-
-func placeName(s string) string {
-	s = strings.TrimSpace(s)
-	for _, suffix := range []string{"省", "市", "区", "县"} {
-		if t := strings.TrimSuffix(s, suffix); t != "" {
-			s = t
-		}
-	}
-	return s
-}
+// Proximity ranks how near a warehouse in region w is to destination d, by the address
+// library's distance rank: 0 in the same district, 1 the same city, 2 the same province, 3 the
+// same country, address.Far otherwise or when either is not known. Regions resolved in China are
+// compared by GB/T 2260 code, others by name without case or level suffix.
+func Proximity(w, d address.Place) int { return address.Distance(w, d) }
 
 // WarehouseStock is a candidate warehouse for a line.
 type WarehouseStock struct {
@@ -60,8 +22,8 @@ type WarehouseStock struct {
 	Available   int64  `json:"available"`
 	// Region is where the warehouse is (empty if it was never registered) and Proximity how
 	// near that is to the destination (see Proximity).
-	Region    Region `json:"region"`
-	Proximity int    `json:"proximity"`
+	Region    address.Place `json:"region"`
+	Proximity int           `json:"proximity"`
 }
 
 // ChooseLine is a line of the inventory.choose_warehouse input.
@@ -73,9 +35,9 @@ type ChooseLine struct {
 
 // ChooseInput is the input of inventory.choose_warehouse.
 type ChooseInput struct {
-	Destination Region       `json:"destination"`
-	At          int64        `json:"at"`
-	Lines       []ChooseLine `json:"lines"`
+	Destination address.Place `json:"destination"`
+	At          int64         `json:"at"`
+	Lines       []ChooseLine  `json:"lines"`
 }
 
 // Part is a quantity of a line shipped from one warehouse.
@@ -187,7 +149,7 @@ func checkChoice(in ChooseInput, out ChooseOutput) error {
 // available; the lowest id, so the choice is deterministic. If no warehouse can fill it alone, it
 // is spread over the warehouses in that order. If all of them together cannot, the result is
 // ErrInsufficientStock. The result holds each demand's parts, in order.
-func Allocate(dest Region, levels []Level, demands []Demand) ([][]Line, error) {
+func Allocate(dest address.Place, levels []Level, demands []Demand) ([][]Line, error) {
 	bySKU := map[string][]Level{}
 	for _, l := range levels {
 		if l.Available > 0 {
@@ -252,7 +214,7 @@ func take(cands []Level, d Demand) ([]Line, error) {
 // Choose picks warehouses for every demand from current stock, through the point: each demand's
 // parts, in order (one part unless no single warehouse can fill it). Demands of one SKU must be
 // merged first (a cart holds each SKU once).
-func (s *Service) Choose(ctx context.Context, rt extensions.Runtime, call extensions.Call, dest Region, atMillis int64, demands []Demand) ([][]Line, error) {
+func (s *Service) Choose(ctx context.Context, rt extensions.Runtime, call extensions.Call, dest address.Place, atMillis int64, demands []Demand) ([][]Line, error) {
 	skus := make([]string, len(demands))
 	for i, d := range demands {
 		if d.Quantity <= 0 {

@@ -5,28 +5,30 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/atriumtrade/atrium/components/address"
 )
 
 var (
-	hangzhou = Region{Country: "CN", Province: "浙江省", City: "杭州市", District: "西湖区"}
-	ningbo   = Region{Country: "CN", Province: "浙江", City: "宁波"}
-	beijing  = Region{Country: "CN", Province: "北京", City: "北京"}
+	hangzhou = address.Place{Country: "CN", Province: "浙江省", City: "杭州市", District: "西湖区"}
+	ningbo   = address.Place{Country: "CN", Province: "浙江", City: "宁波"}
+	beijing  = address.Place{Country: "CN", Province: "北京", City: "北京"}
 )
 
 func TestProximity(t *testing.T) {
 	for _, c := range []struct {
-		w, d Region
+		w, d address.Place
 		want int
 	}{
-		{hangzhou, Region{Country: "CN", Province: "浙江", City: "杭州", District: "西湖区"}, 0},
-		{hangzhou, Region{Country: "CN", Province: "浙江", City: "杭州", District: "上城区"}, 1},
-		{hangzhou, Region{Country: "CN", Province: "浙江省", City: "温州"}, 2},
-		{Region{Country: "CN", Province: "Zhejiang", City: "Ningbo"}, Region{Country: "CN", Province: "zhejiang ", City: "Hangzhou"}, 2},
+		{hangzhou, address.Place{Country: "CN", Province: "浙江", City: "杭州", District: "西湖区"}, 0},
+		{hangzhou, address.Place{Country: "CN", Province: "浙江", City: "杭州", District: "上城区"}, 1},
+		{hangzhou, address.Place{Country: "CN", Province: "浙江省", City: "温州"}, 2},
+		{address.Place{Country: "CN", Province: "Zhejiang", City: "Ningbo"}, address.Place{Country: "CN", Province: "zhejiang ", City: "Hangzhou"}, 2},
 		{hangzhou, beijing, 3},
-		{hangzhou, Region{Country: "US", Province: "浙江", City: "杭州"}, Far},
-		{Region{}, hangzhou, Far}, // a warehouse never registered
-		{hangzhou, Region{}, Far}, // a quote with no destination
-		{Region{Country: "CN"}, beijing, 3},
+		{hangzhou, address.Place{Country: "US", Province: "浙江", City: "杭州"}, address.Far},
+		{address.Place{}, hangzhou, address.Far}, // a warehouse never registered
+		{hangzhou, address.Place{}, address.Far}, // a quote with no destination
+		{address.Place{Country: "CN"}, beijing, 3},
 	} {
 		if got := Proximity(c.w, c.d); got != c.want {
 			t.Errorf("Proximity(%v, %v) = %d; want %d", c.w, c.d, got, c.want)
@@ -34,12 +36,12 @@ func TestProximity(t *testing.T) {
 	}
 }
 
-func lvl(sku, wh string, avail int64, r Region) Level {
+func lvl(sku, wh string, avail int64, r address.Place) Level {
 	return Level{SKUID: sku, WarehouseID: wh, Available: avail, Region: r}
 }
 
 func TestAllocate(t *testing.T) {
-	dest := Region{Country: "CN", Province: "浙江", City: "杭州", District: "滨江区"}
+	dest := address.Place{Country: "CN", Province: "浙江", City: "杭州", District: "滨江区"}
 	for _, c := range []struct {
 		name    string
 		levels  []Level
@@ -58,7 +60,7 @@ func TestAllocate(t *testing.T) {
 		want:    [][]Line{{{SKUID: "a", WarehouseID: "nb", Quantity: 6}}},
 	}, {
 		name:    "same proximity: the warehouse the cart already ships from, then most stock",
-		levels:  []Level{lvl("a", "hz", 5, hangzhou), lvl("b", "nb", 5, ningbo), lvl("b", "wz", 9, Region{Country: "CN", Province: "浙江", City: "温州"}), lvl("c", "wz", 9, Region{Country: "CN", Province: "浙江", City: "温州"}), lvl("c", "nb", 3, ningbo)},
+		levels:  []Level{lvl("a", "hz", 5, hangzhou), lvl("b", "nb", 5, ningbo), lvl("b", "wz", 9, address.Place{Country: "CN", Province: "浙江", City: "温州"}), lvl("c", "wz", 9, address.Place{Country: "CN", Province: "浙江", City: "温州"}), lvl("c", "nb", 3, ningbo)},
 		demands: []Demand{{"a", 1}, {"b", 2}, {"c", 2}},
 		want: [][]Line{
 			{{SKUID: "a", WarehouseID: "hz", Quantity: 1}},
@@ -77,7 +79,7 @@ func TestAllocate(t *testing.T) {
 		err:     ErrInsufficientStock,
 	}, {
 		name:    "unknown regions: most stock, then id",
-		levels:  []Level{lvl("a", "w2", 7, Region{}), lvl("a", "w1", 7, Region{}), lvl("a", "w3", 9, Region{})},
+		levels:  []Level{lvl("a", "w2", 7, address.Place{}), lvl("a", "w1", 7, address.Place{}), lvl("a", "w3", 9, address.Place{})},
 		demands: []Demand{{"a", 7}},
 		want:    [][]Line{{{SKUID: "a", WarehouseID: "w3", Quantity: 7}}},
 	}} {

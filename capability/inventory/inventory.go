@@ -27,12 +27,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/components/address"
 )
 
 // Errors.
@@ -61,7 +61,7 @@ type Level struct {
 	// Hot marks a level whose reservations are batched (see the package doc).
 	Hot bool
 	// Region is where the warehouse is, if it is registered (see Warehouse).
-	Region Region
+	Region address.Place
 }
 
 // Warehouse is a place stock ships from. Stock may be kept in a warehouse that was never
@@ -69,27 +69,35 @@ type Level struct {
 type Warehouse struct {
 	ID     string
 	Name   string
-	Region Region
+	Region address.Place
 }
 
-// Validate reports a warehouse that cannot be stored.
-func (w Warehouse) Validate() error {
+// Normalize checks a warehouse and returns it as it is stored: its region resolved by the
+// address library (in China, GB/T 2260 names and codes, each level inside the one above; a
+// district needs its city and a city its province).
+func (w Warehouse) Normalize() (Warehouse, error) {
 	switch {
 	case !catalog.ValidID(w.ID):
-		return errkind.WithDetail(ErrInvalidWarehouse, "warehouseId must be 1-64 letters, digits, '.', '_' or '-'")
+		return w, errkind.WithDetail(ErrInvalidWarehouse, "warehouseId must be 1-64 letters, digits, '.', '_' or '-'")
 	case !text(w.Name, 1, 100):
-		return errkind.WithDetail(ErrInvalidWarehouse, "name must be 1-100 characters")
-	case !countryRe.MatchString(w.Region.Country):
-		return errkind.WithDetail(ErrInvalidWarehouse, "region.country must be an ISO 3166 alpha-2 code such as CN")
-	case !text(w.Region.Province, 0, 64) || !text(w.Region.City, 0, 64) || !text(w.Region.District, 0, 64):
-		return errkind.WithDetail(ErrInvalidWarehouse, "region.province, city and district must be at most 64 characters")
+		return w, errkind.WithDetail(ErrInvalidWarehouse, "name must be 1-100 characters")
+	case w.Region.Country == "":
+		return w, errkind.WithFields(ErrInvalidWarehouse, "region.country is required",
+			[]errkind.FieldError{{Field: "region.country", Code: address.CodeRequired, Message: "an ISO 3166 alpha-2 code such as CN"}})
 	case w.Region.District != "" && w.Region.City == "", w.Region.City != "" && w.Region.Province == "":
-		return errkind.WithDetail(ErrInvalidWarehouse, "a district needs its city and a city its province")
+		return w, errkind.WithDetail(ErrInvalidWarehouse, "a district needs its city and a city its province")
 	}
-	return nil
+	tree, err := address.China()
+	if err != nil {
+		return w, fmt.Errorf("inventory: %w", err)
+	}
+	r, faults := tree.Resolve(w.Region)
+	if len(faults) > 0 {
+		return w, address.Fault(ErrInvalidWarehouse, "region", faults)
+	}
+	w.Region = r
+	return w, nil
 }
-
-var countryRe = regexp.MustCompile(`^[A-Z]{2}$`)
 
 func text(s string, minRunes, maxRunes int) bool {
 	n := utf8.RuneCountInString(s)
@@ -178,7 +186,8 @@ func (s *Service) SetHot(ctx context.Context, tenant, skuID, warehouseID string,
 
 // PutWarehouse registers a warehouse (or changes its name or region).
 func (s *Service) PutWarehouse(ctx context.Context, tenant string, w Warehouse) (Warehouse, error) {
-	if err := w.Validate(); err != nil {
+	w, err := w.Normalize()
+	if err != nil {
 		return Warehouse{}, err
 	}
 	return w, s.store.PutWarehouse(ctx, tenant, w)
@@ -223,7 +232,7 @@ func (s *Service) Try(ctx context.Context, tenant, reservationID string, demands
 		if err != nil {
 			return nil, fmt.Errorf("inventory: read levels: %w", err)
 		}
-		parts, err := Allocate(Region{}, levels, demands)
+		parts, err := Allocate(address.Place{}, levels, demands)
 		if err != nil {
 			return nil, err
 		}

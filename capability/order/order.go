@@ -9,60 +9,53 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/components/address"
 )
 
-// Address is where a trade ships.
+// Address is where a trade ships. In China its levels are GB/T 2260 regions, kept by name and
+// code (ProvinceCode 33, CityCode 3301, DistrictCode 330106, StreetCode 330106001): what a
+// carrier, a warehouse or a report reads without parsing names.
 type Address struct {
-	Name       string
-	Phone      string
-	Country    string
-	Province   string
-	City       string
-	District   string
-	Detail     string
-	PostalCode string
+	Name                                             string
+	Phone                                            string
+	Country                                          string
+	Province, City, District, Street                 string
+	ProvinceCode, CityCode, DistrictCode, StreetCode string
+	Detail                                           string
+	PostalCode                                       string
 }
 
-var (
-	phoneRe   = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,19}$`)
-	countryRe = regexp.MustCompile(`^[A-Z]{2}$`)
-	postalRe  = regexp.MustCompile(`^[A-Za-z0-9 -]{0,12}$`)
-)
+// Place is where the address is, as region sets and distances read it.
+func (a Address) Place() address.Place {
+	return address.Place{Country: a.Country, Province: a.Province, City: a.City, District: a.District,
+		ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode}
+}
 
-// NormalizeAddress validates an address; an empty country is CN.
+// NormalizeAddress checks an address field by field with the address library and returns it
+// normalised: an empty country is CN; in China the levels are resolved to their GB/T 2260 names
+// and codes (written in full, short, in pinyin or as codes), each inside the one above, down to
+// the district where the city has districts; the phone is valid in the country and kept in
+// E.164; the postal code matches the country's pattern. A fault is ErrInvalidAddress listing
+// each field at fault as address.<field>.
 func NormalizeAddress(a Address) (Address, error) {
-	if a.Country == "" {
-		a.Country = "CN"
+	tree, err := address.China()
+	if err != nil {
+		return Address{}, fmt.Errorf("order: %w", err)
 	}
-	bad := func(format string, args ...any) (Address, error) {
-		return Address{}, errkind.WithDetail(ErrInvalidAddress, format, args...)
+	n, faults := tree.Validate(address.Address{Country: a.Country, Name: a.Name, Phone: a.Phone, Province: a.Province, City: a.City,
+		District: a.District, Street: a.Street, ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode,
+		StreetCode: a.StreetCode, Detail: a.Detail, PostalCode: a.PostalCode})
+	if len(faults) > 0 {
+		return Address{}, address.Fault(ErrInvalidAddress, "address", faults)
 	}
-	text := func(s string, max int) bool { return utf8.ValidString(s) && utf8.RuneCountInString(s) <= max }
-	switch {
-	case strings.TrimSpace(a.Name) == "" || !text(a.Name, 64):
-		return bad("address.name must be 1-64 characters")
-	case !phoneRe.MatchString(a.Phone):
-		return bad("address.phone must be 5-20 digits")
-	case !countryRe.MatchString(a.Country):
-		return bad("address.country must be an ISO 3166 alpha-2 code such as CN")
-	case !text(a.Province, 64) || !text(a.City, 64) || !text(a.District, 64):
-		return bad("address.province, city and district must be at most 64 characters")
-	case strings.TrimSpace(a.Detail) == "" || !text(a.Detail, 200):
-		return bad("address.detail must be 1-200 characters")
-	case !postalRe.MatchString(a.PostalCode):
-		return bad("address.postalCode is not valid")
-	}
-	if a.Country == "CN" && (a.Province == "" || a.City == "") {
-		return bad("address.province and address.city are required for CN")
-	}
-	return a, nil
+	return Address{Name: n.Name, Phone: n.Phone, Country: n.Country, Province: n.Province, City: n.City, District: n.District,
+		Street: n.Street, ProvinceCode: n.ProvinceCode, CityCode: n.CityCode, DistrictCode: n.DistrictCode, StreetCode: n.StreetCode,
+		Detail: n.Detail, PostalCode: n.PostalCode}, nil
 }
 
 // Line is one SKU in an order. Total is UnitPrice × Quantity; Discount is the line's share of

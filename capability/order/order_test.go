@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
@@ -82,9 +83,33 @@ func TestShipmentAndAddressValidation(t *testing.T) {
 	if o.Status() != order.Paid {
 		t.Fatalf("a refused shipment moved the order to %s", o.Status())
 	}
-	good := order.Address{Name: "A", Phone: "13800000000", Province: "P", City: "C", Detail: "D"}
-	if a, err := order.NormalizeAddress(good); err != nil || a.Country != "CN" {
-		t.Fatalf("good address: %v %v", a, err)
+	good := order.Address{Name: "A", Phone: "13800000000", Province: "Zhejiang", City: "杭州", District: "西湖区", Detail: "1 Wensan Rd"}
+	want := order.Address{Name: "A", Phone: "+8613800000000", Country: "CN", Province: "浙江省", City: "杭州市", District: "西湖区",
+		ProvinceCode: "33", CityCode: "3301", DistrictCode: "330106", Detail: "1 Wensan Rd"}
+	if a, err := order.NormalizeAddress(good); err != nil || a != want {
+		t.Fatalf("good address: %+v %v; want %+v", a, err, want)
+	}
+	// Each field at fault is named, as a form shows it.
+	for _, c := range []struct {
+		mutate      func(*order.Address)
+		field, code string
+	}{
+		{func(a *order.Address) { a.District = "浦东新区" }, "address.district", "not_in_parent"},
+		{func(a *order.Address) { a.District = "西湖去" }, "address.district", "unknown"},
+		{func(a *order.Address) { a.District, a.DistrictCode = "", "310115" }, "address.district", "not_in_parent"},
+		{func(a *order.Address) { a.DistrictCode = "310115" }, "address.district", "mismatch"},
+		{func(a *order.Address) { a.CityCode = "3302" }, "address.city", "mismatch"},
+		{func(a *order.Address) { a.District = "" }, "address.district", "required"},
+		{func(a *order.Address) { a.Phone = "12345" }, "address.phone", "invalid"},
+		{func(a *order.Address) { a.PostalCode = "31000" }, "address.postalCode", "invalid"},
+	} {
+		a := good
+		c.mutate(&a)
+		_, err := order.NormalizeAddress(a)
+		fields := errkind.Fields(err)
+		if !errors.Is(err, order.ErrInvalidAddress) || len(fields) == 0 || fields[0].Field != c.field || fields[0].Code != c.code {
+			t.Errorf("%+v: %v %+v; want %s %s", a, err, fields, c.field, c.code)
+		}
 	}
 	for name, mutate := range map[string]func(*order.Address){
 		"no name":      func(a *order.Address) { a.Name = " " },

@@ -253,7 +253,7 @@ func (h *httpBench) prepare(ctx context.Context, name string, n int) (*benchRun,
 // orderOfOne is an order body for one unit of sku.
 func orderOfOne(sku string) map[string]any {
 	return map[string]any{"flow": "fixed_price", "items": []any{map[string]any{"skuId": sku, "quantity": 1}},
-		"address": map[string]any{"name": "Bench", "phone": "13800000000", "province": "Zhejiang", "city": "Hangzhou", "detail": "1 Bench Rd"}}
+		"address": map[string]any{"name": "Bench", "phone": "13800000000", "province": "Zhejiang", "city": "Hangzhou", "district": "Xihu", "detail": "1 Bench Rd"}}
 }
 
 func runPlaceOrderBench(cmd *cobra.Command, f benchFlags) error {

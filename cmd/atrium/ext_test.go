@@ -125,7 +125,7 @@ func TestExtReplay(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	trade, err := tr.Flow.PlaceOrder(ctx, fixedprice.PlaceOrder{Identity: ident, Buyer: fixedprice.Buyer{UserID: "g1", MemberLevel: "gold"},
-		Items: []pricing.Item{{SKUID: "tea", Quantity: 1}}, Address: order.Address{Name: "A", Phone: "13800000000", Province: "P", City: "C", Detail: "D"}})
+		Items: []pricing.Item{{SKUID: "tea", Quantity: 1}}, Address: order.Address{Name: "Li", Phone: "13800000000", Province: "Zhejiang", City: "Hangzhou", District: "Xihu", Detail: "1 Wensan Rd"}})
 	if err != nil {
 		t.Fatal(err)
 	}

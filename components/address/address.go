@@ -1,6 +1,10 @@
 // Package address is the address library: mainland China's administrative divisions (GB/T 2260:
 // province, city, district, street) embedded from a public dataset (data/SOURCE.md), for address
-// pickers and for checking that an address's levels belong together.
+// pickers and for checking that an address's levels belong together; parsing of pasted Chinese
+// addresses (parse.go); validation of delivery addresses in 22 countries (validate.go,
+// countries.go); and places, region sets and distance ranks (place.go), which COD eligibility and
+// the warehouse choice use instead of comparing names. Levels may be written in Chinese, in
+// pinyin (latin.go) or by code.
 //
 // The table is 44,706 regions in a third of a megabyte, decompressed into memory the first time
 // it is used. A region's parent is its code's prefix: a province has 2 digits (11 北京市), a

@@ -38,6 +38,9 @@ type index struct {
 	names    map[string][]string            // code -> full name, then short forms, longest first
 	byName   map[Level]map[string][]*Region // level -> name or short form -> regions
 	maxRunes int
+	// latin and byLatin are the same for Latin spellings (provinces, cities, districts).
+	latin   map[string][]string
+	byLatin map[Level]map[string][]*Region
 }
 
 var ethnic = []string{"朝鲜族", "土家族", "苗族", "藏族", "羌族", "彝族", "布依族", "哈尼族", "壮族", "傣族", "景颇族", "白族", "傈僳族",
@@ -76,10 +79,25 @@ func shortNames(r *Region) []string {
 
 func (t *Tree) parseIndex() *index {
 	t.indexOnce.Do(func() {
-		ix := &index{names: make(map[string][]string, len(t.byCode)), byName: map[Level]map[string][]*Region{}}
+		ix := &index{names: make(map[string][]string, len(t.byCode)), byName: map[Level]map[string][]*Region{},
+			latin: map[string][]string{}, byLatin: map[Level]map[string][]*Region{}}
+		syllables := readLatin(cnLatin)
 		for _, r := range t.byCode {
-			names := append([]string{r.Name}, shortNames(r)...)
+			short := shortNames(r)
+			names := append([]string{r.Name}, short...)
 			ix.names[r.Code] = names
+			if syl, ok := syllables[r.Code]; ok {
+				forms := latinForms(r, syl, short)
+				ix.latin[r.Code] = forms
+				m := ix.byLatin[r.Level]
+				if m == nil {
+					m = map[string][]*Region{}
+					ix.byLatin[r.Level] = m
+				}
+				for _, f := range forms {
+					m[f] = append(m[f], r)
+				}
+			}
 			m := ix.byName[r.Level]
 			if m == nil {
 				m = map[string][]*Region{}

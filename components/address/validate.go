@@ -2,6 +2,7 @@ package address
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -29,7 +30,7 @@ type Address struct {
 type FieldError struct {
 	// Field is the field's name as the API spells it (province, postalCode, ...).
 	Field string
-	// Code is stable: required, too_long, unknown, mismatch, not_in_parent, invalid.
+	// Code is stable: required, too_long, unknown, mismatch, not_in_parent, invalid, ambiguous.
 	Code    string
 	Message string
 }
@@ -42,6 +43,7 @@ const (
 	CodeMismatch    = "mismatch"
 	CodeNotInParent = "not_in_parent"
 	CodeInvalid     = "invalid"
+	CodeAmbiguous   = "ambiguous"
 )
 
 // Field limits, in characters.
@@ -106,7 +108,7 @@ func (t *Tree) Validate(a Address) (Address, []FieldError) {
 		}
 	}
 	if a.Country == "CN" {
-		errs = append(errs, t.validateRegions(&a)...)
+		errs = append(errs, t.resolveRegions(&a, true)...)
 		return a, errs
 	}
 	if a.City == "" {
@@ -118,10 +120,10 @@ func (t *Tree) Validate(a Address) (Address, []FieldError) {
 	return a, errs
 }
 
-// validateRegions resolves a Chinese address's levels: each given code must name a region and
-// agree with the name given beside it, each level must be inside the one above, and the
-// province, city and (where the city has districts) district must all be there.
-func (t *Tree) validateRegions(a *Address) []FieldError {
+// resolveRegions resolves a Chinese address's levels: each given code must name a region and
+// agree with the name given beside it, each level must be inside the one above, and, if complete
+// is set, the province, city and (where the city has districts) district must all be there.
+func (t *Tree) resolveRegions(a *Address, complete bool) []FieldError {
 	ix := t.parseIndex()
 	var errs []FieldError
 	fail := func(field, code, msg string) { errs = append(errs, FieldError{Field: field, Code: code, Message: msg}) }
@@ -134,6 +136,14 @@ func (t *Tree) validateRegions(a *Address) []FieldError {
 		{"city", &a.City, &a.CityCode, City},
 		{"district", &a.District, &a.DistrictCode, District},
 		{"street", &a.Street, &a.StreetCode, Street},
+	}
+	// A deeper level's code names the levels above it (its prefixes): a form may send only the
+	// district's code. A level named instead is resolved by its name, and the code below must
+	// then be inside it.
+	for i := len(levels) - 1; i > 0; i-- {
+		if c := *levels[i].code; len(c) >= 4 && *levels[i-1].code == "" && *levels[i-1].name == "" {
+			*levels[i-1].code = parentOf(c)
+		}
 	}
 	parent := ""
 	for _, l := range levels {
@@ -155,18 +165,25 @@ func (t *Tree) validateRegions(a *Address) []FieldError {
 			if parent != "" || l.level == Province {
 				within = t.children[parent]
 			}
+			var found []*Region
 			for _, cand := range within {
 				if ix.hasName(cand, *l.name) {
-					r = cand
-					break
+					found = append(found, cand)
 				}
+			}
+			if len(found) > 1 { // a Latin spelling two regions share (two Taizhou in one province would be)
+				fail(l.field, CodeAmbiguous, *l.name+" could be "+found[0].Name+" or "+found[1].Name+": give the Chinese name or the code")
+				return errs
+			}
+			if len(found) == 1 {
+				r = found[0]
 			}
 			if r == nil {
 				where := "China"
 				if parent != "" {
 					where = t.byCode[parent].Name
 				}
-				if _, known := ix.byName[l.level][*l.name]; known {
+				if ix.knownName(l.level, *l.name) {
 					fail(l.field, CodeNotInParent, *l.name+" is not in "+where)
 				} else {
 					fail(l.field, CodeUnknown, "no "+string(l.level)+" of "+where+" is called "+*l.name)
@@ -182,6 +199,8 @@ func (t *Tree) validateRegions(a *Address) []FieldError {
 				return errs
 			case l.level == City && len(kids) == 1:
 				r = kids[0]
+			case !complete:
+				return errs
 			default:
 				fail(l.field, CodeRequired, "the "+string(l.level)+" is required")
 				return errs
@@ -197,14 +216,23 @@ func (t *Tree) validateRegions(a *Address) []FieldError {
 	return errs
 }
 
-// hasName reports whether s is one of r's names (full or short).
+// hasName reports whether s is one of r's names (full or short, in Chinese or Latin letters).
 func (ix *index) hasName(r *Region, s string) bool {
-	for _, n := range ix.names[r.Code] {
-		if n == s {
-			return true
-		}
+	if slices.Contains(ix.names[r.Code], s) {
+		return true
 	}
-	return false
+	key, latin := latinKey(s)
+	return latin && slices.Contains(ix.latin[r.Code], key)
+}
+
+// knownName reports whether some region of level is called s.
+func (ix *index) knownName(level Level, s string) bool {
+	if _, ok := ix.byName[level][s]; ok {
+		return true
+	}
+	key, latin := latinKey(s)
+	_, ok := ix.byLatin[level][key]
+	return latin && ok
 }
 
 var spaceRe = regexp.MustCompile(`\s+`)

@@ -1,7 +1,8 @@
 // Package rpcerr carries Atrium's stable error codes across Kitex, beside the IDL whose services
 // speak them. A business failure crosses as a Kitex business-status error (TTHeader transports
 // it without turning it into a transport failure): the status code is the error kind plus one,
-// extra["code"] the stable code and extra["detail"] the public message. The client side turns it
+// extra["code"] the stable code, extra["detail"] the public message and extra["fields"] (JSON) the
+// fields at fault, if the error names them. The client side turns it
 // back into the same sentinel, so errors.Is works on both sides of the wire; a code the client's
 // binary does not know (a newer trade node's) comes back as that code with its kind, so an
 // access node one version behind still answers it with the right status, never 500.
@@ -12,6 +13,7 @@ package rpcerr
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 
@@ -28,7 +30,13 @@ func ToKitex(err error) error {
 		return nil
 	}
 	base, public := errkind.Describe(err)
-	return kerrors.NewBizStatusErrorWithExtra(int32(base.Kind())+1, public, map[string]string{"code": base.Code(), "detail": public})
+	extra := map[string]string{"code": base.Code(), "detail": public}
+	if fields := errkind.Fields(err); len(fields) > 0 {
+		if b, err := json.Marshal(fields); err == nil {
+			extra["fields"] = string(b)
+		}
+	}
+	return kerrors.NewBizStatusErrorWithExtra(int32(base.Kind())+1, public, extra)
 }
 
 // Server is the trade server's one error handler (server.WithErrorHandler): classify turns what
@@ -81,6 +89,10 @@ func FromKitex(err error) error {
 				return errkind.ErrInternal
 			}
 			sentinel = errkind.Remote(errkind.Kind(be.BizStatusCode()-1), code, detail)
+		}
+		var fields []errkind.FieldError
+		if f := be.BizExtra()["fields"]; f != "" && json.Unmarshal([]byte(f), &fields) == nil && len(fields) > 0 {
+			return errkind.WithFields(sentinel, detail, fields)
 		}
 		if detail == "" || detail == sentinel.Public() {
 			return sentinel

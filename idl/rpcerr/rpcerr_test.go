@@ -37,6 +37,11 @@ func TestErrorsCrossTheWire(t *testing.T) {
 	if !errors.Is(rpcerr.FromKitex(rpcerr.ToKitex(errkind.WithDetail(errkind.ErrForbidden, "x"))), errkind.ErrForbidden) {
 		t.Error("errors.Is does not hold across the wire")
 	}
+	fields := []errkind.FieldError{{Field: "address.district", Code: "not_in_parent", Message: "浦东新区 is not in 杭州市"}}
+	back := rpcerr.FromKitex(rpcerr.ToKitex(errkind.WithFields(errkind.ErrInvalid, "address.district: 浦东新区 is not in 杭州市", fields)))
+	if got := errkind.Fields(back); !errors.Is(back, errkind.ErrInvalid) || len(got) != 1 || got[0] != fields[0] {
+		t.Errorf("the fields at fault crossed as %v %+v", back, got)
+	}
 	if rpcerr.ToKitex(nil) != nil || rpcerr.FromKitex(nil) != nil {
 		t.Error("nil is not nil across the wire")
 	}

@@ -158,14 +158,19 @@ var fieldIDToName_Item = map[int16]string{
 }
 
 type Address struct {
-	Name       string `thrift:"name,1" frugal:"1,default,string" json:"name"`
-	Phone      string `thrift:"phone,2" frugal:"2,default,string" json:"phone"`
-	Country    string `thrift:"country,3" frugal:"3,default,string" json:"country"`
-	Province   string `thrift:"province,4" frugal:"4,default,string" json:"province"`
-	City       string `thrift:"city,5" frugal:"5,default,string" json:"city"`
-	District   string `thrift:"district,6" frugal:"6,default,string" json:"district"`
-	Detail     string `thrift:"detail,7" frugal:"7,default,string" json:"detail"`
-	PostalCode string `thrift:"postalCode,8" frugal:"8,default,string" json:"postalCode"`
+	Name         string `thrift:"name,1" frugal:"1,default,string" json:"name"`
+	Phone        string `thrift:"phone,2" frugal:"2,default,string" json:"phone"`
+	Country      string `thrift:"country,3" frugal:"3,default,string" json:"country"`
+	Province     string `thrift:"province,4" frugal:"4,default,string" json:"province"`
+	City         string `thrift:"city,5" frugal:"5,default,string" json:"city"`
+	District     string `thrift:"district,6" frugal:"6,default,string" json:"district"`
+	Detail       string `thrift:"detail,7" frugal:"7,default,string" json:"detail"`
+	PostalCode   string `thrift:"postalCode,8" frugal:"8,default,string" json:"postalCode"`
+	Street       string `thrift:"street,9" frugal:"9,default,string" json:"street"`
+	ProvinceCode string `thrift:"provinceCode,10" frugal:"10,default,string" json:"provinceCode"`
+	CityCode     string `thrift:"cityCode,11" frugal:"11,default,string" json:"cityCode"`
+	DistrictCode string `thrift:"districtCode,12" frugal:"12,default,string" json:"districtCode"`
+	StreetCode   string `thrift:"streetCode,13" frugal:"13,default,string" json:"streetCode"`
 }
 
 func NewAddress() *Address {
@@ -206,6 +211,26 @@ func (p *Address) GetDetail() (v string) {
 func (p *Address) GetPostalCode() (v string) {
 	return p.PostalCode
 }
+
+func (p *Address) GetStreet() (v string) {
+	return p.Street
+}
+
+func (p *Address) GetProvinceCode() (v string) {
+	return p.ProvinceCode
+}
+
+func (p *Address) GetCityCode() (v string) {
+	return p.CityCode
+}
+
+func (p *Address) GetDistrictCode() (v string) {
+	return p.DistrictCode
+}
+
+func (p *Address) GetStreetCode() (v string) {
+	return p.StreetCode
+}
 func (p *Address) SetName(val string) {
 	p.Name = val
 }
@@ -230,6 +255,21 @@ func (p *Address) SetDetail(val string) {
 func (p *Address) SetPostalCode(val string) {
 	p.PostalCode = val
 }
+func (p *Address) SetStreet(val string) {
+	p.Street = val
+}
+func (p *Address) SetProvinceCode(val string) {
+	p.ProvinceCode = val
+}
+func (p *Address) SetCityCode(val string) {
+	p.CityCode = val
+}
+func (p *Address) SetDistrictCode(val string) {
+	p.DistrictCode = val
+}
+func (p *Address) SetStreetCode(val string) {
+	p.StreetCode = val
+}
 
 func (p *Address) String() string {
 	if p == nil {
@@ -239,14 +279,19 @@ func (p *Address) String() string {
 }
 
 var fieldIDToName_Address = map[int16]string{
-	1: "name",
-	2: "phone",
-	3: "country",
-	4: "province",
-	5: "city",
-	6: "district",
-	7: "detail",
-	8: "postalCode",
+	1:  "name",
+	2:  "phone",
+	3:  "country",
+	4:  "province",
+	5:  "city",
+	6:  "district",
+	7:  "detail",
+	8:  "postalCode",
+	9:  "street",
+	10: "provinceCode",
+	11: "cityCode",
+	12: "districtCode",
+	13: "streetCode",
 }
 
 type AppliedDiscount struct {
@@ -2849,10 +2894,13 @@ var fieldIDToName_SKU = map[int16]string{
 }
 
 type Region struct {
-	Country  string `thrift:"country,1" frugal:"1,default,string" json:"country"`
-	Province string `thrift:"province,2" frugal:"2,default,string" json:"province"`
-	City     string `thrift:"city,3" frugal:"3,default,string" json:"city"`
-	District string `thrift:"district,4" frugal:"4,default,string" json:"district"`
+	Country      string `thrift:"country,1" frugal:"1,default,string" json:"country"`
+	Province     string `thrift:"province,2" frugal:"2,default,string" json:"province"`
+	City         string `thrift:"city,3" frugal:"3,default,string" json:"city"`
+	District     string `thrift:"district,4" frugal:"4,default,string" json:"district"`
+	ProvinceCode string `thrift:"provinceCode,5" frugal:"5,default,string" json:"provinceCode"`
+	CityCode     string `thrift:"cityCode,6" frugal:"6,default,string" json:"cityCode"`
+	DistrictCode string `thrift:"districtCode,7" frugal:"7,default,string" json:"districtCode"`
 }
 
 func NewRegion() *Region {
@@ -2877,6 +2925,18 @@ func (p *Region) GetCity() (v string) {
 func (p *Region) GetDistrict() (v string) {
 	return p.District
 }
+
+func (p *Region) GetProvinceCode() (v string) {
+	return p.ProvinceCode
+}
+
+func (p *Region) GetCityCode() (v string) {
+	return p.CityCode
+}
+
+func (p *Region) GetDistrictCode() (v string) {
+	return p.DistrictCode
+}
 func (p *Region) SetCountry(val string) {
 	p.Country = val
 }
@@ -2888,6 +2948,15 @@ func (p *Region) SetCity(val string) {
 }
 func (p *Region) SetDistrict(val string) {
 	p.District = val
+}
+func (p *Region) SetProvinceCode(val string) {
+	p.ProvinceCode = val
+}
+func (p *Region) SetCityCode(val string) {
+	p.CityCode = val
+}
+func (p *Region) SetDistrictCode(val string) {
+	p.DistrictCode = val
 }
 
 func (p *Region) String() string {
@@ -2902,6 +2971,9 @@ var fieldIDToName_Region = map[int16]string{
 	2: "province",
 	3: "city",
 	4: "district",
+	5: "provinceCode",
+	6: "cityCode",
+	7: "districtCode",
 }
 
 type PutWarehouseRequest struct {
@@ -6110,9 +6182,11 @@ var fieldIDToName_PresaleCampaign = map[int16]string{
 }
 
 type CodRegion struct {
-	Country  string `thrift:"country,1" frugal:"1,default,string" json:"country"`
-	Province string `thrift:"province,2" frugal:"2,default,string" json:"province"`
-	City     string `thrift:"city,3" frugal:"3,default,string" json:"city"`
+	Country      string `thrift:"country,1" frugal:"1,default,string" json:"country"`
+	Province     string `thrift:"province,2" frugal:"2,default,string" json:"province"`
+	City         string `thrift:"city,3" frugal:"3,default,string" json:"city"`
+	ProvinceCode string `thrift:"provinceCode,4" frugal:"4,default,string" json:"provinceCode"`
+	CityCode     string `thrift:"cityCode,5" frugal:"5,default,string" json:"cityCode"`
 }
 
 func NewCodRegion() *CodRegion {
@@ -6133,6 +6207,14 @@ func (p *CodRegion) GetProvince() (v string) {
 func (p *CodRegion) GetCity() (v string) {
 	return p.City
 }
+
+func (p *CodRegion) GetProvinceCode() (v string) {
+	return p.ProvinceCode
+}
+
+func (p *CodRegion) GetCityCode() (v string) {
+	return p.CityCode
+}
 func (p *CodRegion) SetCountry(val string) {
 	p.Country = val
 }
@@ -6141,6 +6223,12 @@ func (p *CodRegion) SetProvince(val string) {
 }
 func (p *CodRegion) SetCity(val string) {
 	p.City = val
+}
+func (p *CodRegion) SetProvinceCode(val string) {
+	p.ProvinceCode = val
+}
+func (p *CodRegion) SetCityCode(val string) {
+	p.CityCode = val
 }
 
 func (p *CodRegion) String() string {
@@ -6154,6 +6242,8 @@ var fieldIDToName_CodRegion = map[int16]string{
 	1: "country",
 	2: "province",
 	3: "city",
+	4: "provinceCode",
+	5: "cityCode",
 }
 
 type CodRules struct {

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
@@ -20,22 +21,14 @@ type EligibilityLine struct {
 	Payable  int64    `json:"payable"` // the line's total less its discounts
 }
 
-// EligibilityAddress is the shipping address as the point sees it.
-type EligibilityAddress struct {
-	Country  string `json:"country"`
-	Province string `json:"province"`
-	City     string `json:"city"`
-	District string `json:"district"`
-}
-
 // EligibilityInput is the input of cod.eligibility: a trade that passed the tenant's rules.
 type EligibilityInput struct {
-	UserID      string             `json:"userId"`
-	MemberLevel string             `json:"memberLevel,omitempty"`
-	Channel     string             `json:"channel,omitempty"`
-	Currency    string             `json:"currency"`
-	Payable     int64              `json:"payable"` // what the carrier would collect
-	Address     EligibilityAddress `json:"address"`
+	UserID      string        `json:"userId"`
+	MemberLevel string        `json:"memberLevel,omitempty"`
+	Channel     string        `json:"channel,omitempty"`
+	Currency    string        `json:"currency"`
+	Payable     int64         `json:"payable"` // what the carrier would collect
+	Address     address.Place `json:"address"` // where the goods go, with GB/T 2260 codes in China
 	// Refusals counts the buyer's refused deliveries inside the rules' window.
 	Refusals int64             `json:"refusals"`
 	At       int64             `json:"at"`
@@ -76,14 +69,14 @@ func (f *Flow) eligible(ctx context.Context, d *trade.Draft) error {
 		return errkind.WithDetail(ErrCurrencyNotAccepted, "cash on delivery is collected in %s", r.Currency)
 	}
 	// The shipping address decides (an order's address; a quote's destination).
-	addr := EligibilityAddress{Country: d.Address.Country, Province: d.Address.Province, City: d.Address.City, District: d.Address.District}
+	addr := d.Address.Place()
 	if d.Address.Detail == "" {
-		addr = EligibilityAddress{Country: d.Dest.Country, Province: d.Dest.Province, City: d.Dest.City, District: d.Dest.District}
+		addr = d.Dest
 	}
 	if addr.Province == "" {
 		return ErrAddressRequired
 	}
-	if !r.Serves(addr.Country, addr.Province, addr.City) {
+	if !r.Serves(addr) {
 		return errkind.WithDetail(ErrRegionNotServed, "cash on delivery is not offered in %s %s", addr.Province, addr.City)
 	}
 	lines := make([]EligibilityLine, 0, len(d.Quote.Lines))

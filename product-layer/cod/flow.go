@@ -14,6 +14,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
@@ -148,9 +149,12 @@ type Quote struct {
 
 // Quote prices a cart under the COD identity and judges whether COD is offered for it at the
 // destination, without reserving anything.
-func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b trade.Buyer, dest inventory.Region, cart trade.Cart) (Quote, error) {
+func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b trade.Buyer, dest address.Place, cart trade.Cart) (Quote, error) {
 	items, err := pricing.NormalizeItems(cart.Items)
 	if err != nil {
+		return Quote{}, err
+	}
+	if dest, err = trade.Destination(dest); err != nil {
 		return Quote{}, err
 	}
 	cart.Items = items
@@ -228,7 +232,7 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, userID string, items [
 		ctx, trace := extensions.WithTrace(ctx)
 		d := &trade.Draft{Call: extensions.Call{Identity: cmd.Identity, UserID: userID}, Buyer: cmd.Buyer,
 			Cart: trade.Cart{Items: items, Coupons: cmd.Coupons, Currency: cmd.Currency},
-			Dest: inventory.Region{Country: addr.Country, Province: addr.Province, City: addr.City, District: addr.District}, Address: addr, At: now}
+			Dest: addr.Place(), Address: addr, At: now}
 		if err := f.d.Core.PlanOrder(ctx, d, cmd.ExpectedTotal); err != nil {
 			return nil, err
 		}

@@ -12,6 +12,7 @@ package cod
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,14 +20,23 @@ import (
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/components/address"
 )
 
-// Region is where COD is offered: a province, or a city of it, in a country (default CN), named
-// as the shipping address names them.
+// Region is where COD is offered: a province, or a city of it, in a country (default CN). In
+// China it is resolved by the address library when the rules are stored (浙江省 33, written as
+// 浙江省, 浙江, Zhejiang or 33), and a shipping address is inside it by GB/T 2260 code however
+// the buyer wrote it; rules stored before carry no codes and compare by name.
 type Region struct {
-	Country  string `json:"country"`
-	Province string `json:"province"`
-	City     string `json:"city,omitempty"`
+	Country      string `json:"country"`
+	Province     string `json:"province"`
+	City         string `json:"city,omitempty"`
+	ProvinceCode string `json:"provinceCode,omitempty"`
+	CityCode     string `json:"cityCode,omitempty"`
+}
+
+func (g Region) place() address.Place {
+	return address.Place{Country: g.Country, Province: g.Province, City: g.City, ProvinceCode: g.ProvinceCode, CityCode: g.CityCode}
 }
 
 // Rules are a tenant's COD rules.
@@ -96,6 +106,10 @@ func (r *Rules) Validate() error {
 	if len(r.Regions) > MaxRegions {
 		return bad("at most %d regions", MaxRegions)
 	}
+	tree, err := address.China()
+	if err != nil {
+		return fmt.Errorf("cod: %w", err)
+	}
 	seen := map[Region]bool{}
 	for i := range r.Regions {
 		g := &r.Regions[i]
@@ -106,11 +120,17 @@ func (r *Rules) Validate() error {
 		switch {
 		case len(g.Country) != 2 || strings.ToUpper(g.Country) != g.Country || !isLetters(g.Country):
 			return bad("regions[%d]: country must be an ISO 3166 alpha-2 code such as CN", i)
-		case !name(g.Province):
+		case !name(g.Province) && g.ProvinceCode == "":
 			return bad("regions[%d]: province must be 1-64 characters", i)
 		case g.City != "" && !name(g.City):
 			return bad("regions[%d]: city must be at most 64 characters", i)
-		case seen[*g]:
+		}
+		p, faults := tree.Resolve(g.place())
+		if len(faults) > 0 {
+			return address.Fault(ErrInvalidRules, fmt.Sprintf("regions[%d]", i), faults)
+		}
+		*g = Region{Country: p.Country, Province: p.Province, City: p.City, ProvinceCode: p.ProvinceCode, CityCode: p.CityCode}
+		if seen[*g] {
 			return bad("regions[%d]: listed twice", i)
 		}
 		seen[*g] = true
@@ -160,21 +180,20 @@ func isLetters(s string) bool {
 	return true
 }
 
-// Serves reports whether the rules offer COD at a shipping address's country, province and city.
-func (r *Rules) Serves(country, province, city string) bool {
+// Serves reports whether the rules offer COD at a shipping address (see address.Place.Within):
+// no regions is everywhere.
+func (r *Rules) Serves(at address.Place) bool {
 	if len(r.Regions) == 0 {
 		return true
 	}
-	if country == "" {
-		country = "CN"
+	if at.Country == "" {
+		at.Country = "CN"
 	}
-	province, city = strings.TrimSpace(province), strings.TrimSpace(city)
-	for _, g := range r.Regions {
-		if g.Country == country && g.Province == province && (g.City == "" || g.City == city) {
-			return true
-		}
+	set := make(address.Set, len(r.Regions))
+	for i, g := range r.Regions {
+		set[i] = g.place()
 	}
-	return false
+	return set.Contains(at)
 }
 
 // Window is how far back refusals count, before now.

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/components/address"
 )
 
 func TestRulesValidate(t *testing.T) {
@@ -63,11 +66,29 @@ func TestServes(t *testing.T) {
 		{"CN", "江苏省", "南京市", false},
 		{"HK", "浙江省", "杭州市", false},
 	} {
-		if got := r.Serves(c.country, c.province, c.city); got != c.want {
+		if got := r.Serves(address.Place{Country: c.country, Province: c.province, City: c.city}); got != c.want {
 			t.Errorf("Serves(%s %s %s) = %v", c.country, c.province, c.city, got)
 		}
 	}
-	if all := (Rules{}); !all.Serves("CN", "西藏自治区", "拉萨市") {
+	// Rules written in pinyin are stored resolved and serve an address written in Chinese, or by
+	// code; a region that is no region is refused with the field at fault.
+	pinyin := Rules{Currency: "CNY", Regions: []Region{{Province: "Zhejiang"}, {Province: "Guangdong", City: "Shenzhen"}}}
+	if err := pinyin.Validate(); err != nil || pinyin.Regions[0].ProvinceCode != "33" || pinyin.Regions[1].CityCode != "4403" {
+		t.Fatalf("pinyin rules: %v %+v", err, pinyin.Regions)
+	}
+	for _, at := range []address.Place{{Province: "浙江省", City: "杭州市"}, {ProvinceCode: "44", CityCode: "4403", DistrictCode: "440305"}} {
+		if !pinyin.Serves(at) {
+			t.Errorf("pinyin rules do not serve %+v", at)
+		}
+	}
+	if pinyin.Serves(address.Place{ProvinceCode: "44", CityCode: "4401"}) {
+		t.Error("Guangzhou served by a rule for Shenzhen")
+	}
+	wrong := Rules{Currency: "CNY", Regions: []Region{{Province: "Zhejiang", City: "Shenzhen"}}}
+	if f := errkind.Fields(wrong.Validate()); len(f) != 1 || f[0].Field != "regions[0].city" || f[0].Code != "not_in_parent" {
+		t.Errorf("Shenzhen in Zhejiang: %+v", f)
+	}
+	if all := (Rules{}); !all.Serves(address.Place{Country: "CN", Province: "西藏自治区", City: "拉萨市"}) {
 		t.Error("rules with no regions serve everywhere")
 	}
 	now := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)

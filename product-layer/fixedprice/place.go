@@ -5,10 +5,10 @@ import (
 
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/identity"
-	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
@@ -38,9 +38,12 @@ type Quote struct {
 // Quote prices and discounts a cart for a buyer and previews the split, without reserving
 // anything. The destination (which may be empty) informs the warehouse choice; coupons are
 // checked as an order would check them, but not used.
-func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b Buyer, dest inventory.Region, cart Cart) (Quote, error) {
+func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b Buyer, dest address.Place, cart Cart) (Quote, error) {
 	items, err := pricing.NormalizeItems(cart.Items)
 	if err != nil {
+		return Quote{}, err
+	}
+	if dest, err = trade.Destination(dest); err != nil {
 		return Quote{}, err
 	}
 	cart.Items = items
@@ -119,13 +122,13 @@ func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, er
 		Currency string
 	}{cmd.Identity.Scenario(), cmd.Identity.BizCode(), cmd.Items, addr, expectedMinor(cmd.ExpectedTotal), cmd.Coupons, cmd.Currency})
 	call := extensions.Call{Identity: cmd.Identity, UserID: userID}
-	dest := inventory.Region{Country: addr.Country, Province: addr.Province, City: addr.City, District: addr.District}
+	dest := addr.Place()
 	return f.core.Once(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash, func() (*order.Trade, error) {
 		return trade.PlaceRetrying(func() (*order.Trade, error) { return f.place(ctx, cmd, call, dest, addr, items, hash) })
 	})
 }
 
-func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, dest inventory.Region, addr order.Address, items []pricing.Item, hash string) (*order.Trade, error) {
+func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, dest address.Place, addr order.Address, items []pricing.Item, hash string) (*order.Trade, error) {
 	now := f.d.Now()
 	ctx, trace := extensions.WithTrace(ctx)
 	d := &trade.Draft{Call: call, Buyer: cmd.Buyer, Cart: Cart{Items: items, Coupons: cmd.Coupons, Currency: cmd.Currency},

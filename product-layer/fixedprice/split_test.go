@@ -12,6 +12,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/components/dal/daltest"
 	"github.com/atriumtrade/atrium/product-layer/trade"
@@ -25,8 +26,8 @@ func TestSplitByWarehouseAndDeliveryType(t *testing.T) {
 		e := newEnv(t, db)
 		ctx := context.Background()
 		for _, w := range []inventory.Warehouse{
-			{ID: "wh-hz", Name: "Hangzhou", Region: inventory.Region{Country: "CN", Province: "Zhejiang", City: "Hangzhou"}},
-			{ID: "wh-bj", Name: "Beijing", Region: inventory.Region{Country: "CN", Province: "Beijing", City: "Beijing"}},
+			{ID: "wh-hz", Name: "Hangzhou", Region: address.Place{Country: "CN", Province: "Zhejiang", City: "Hangzhou"}},
+			{ID: "wh-bj", Name: "Beijing", Region: address.Place{Country: "CN", Province: "Beijing", City: "Beijing"}},
 		} {
 			if _, err := e.inv.PutWarehouse(ctx, "t1", w); err != nil {
 				t.Fatal(err)

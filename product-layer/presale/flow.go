@@ -15,6 +15,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
@@ -265,13 +266,16 @@ type Quote struct {
 }
 
 // Quote prices a cart in a campaign for a buyer, without reserving anything.
-func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b trade.Buyer, dest inventory.Region, campaignID string, cart trade.Cart) (Quote, error) {
+func (f *Flow) Quote(ctx context.Context, ident identity.Identity, b trade.Buyer, dest address.Place, campaignID string, cart trade.Cart) (Quote, error) {
 	c, err := f.campaign(ctx, ident.Tenant(), campaignID)
 	if err != nil {
 		return Quote{}, err
 	}
 	items, err := pricing.NormalizeItems(cart.Items)
 	if err != nil {
+		return Quote{}, err
+	}
+	if dest, err = trade.Destination(dest); err != nil {
 		return Quote{}, err
 	}
 	cart.Items = items
@@ -360,8 +364,7 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, userID string, items [
 	}
 	ctx, trace := extensions.WithTrace(ctx)
 	d := &trade.Draft{Call: extensions.Call{Identity: cmd.Identity, UserID: userID}, Buyer: cmd.Buyer,
-		Cart: trade.Cart{Items: items, Coupons: cmd.Coupons}, Dest: inventory.Region{Country: addr.Country, Province: addr.Province,
-			City: addr.City, District: addr.District}, Address: addr, At: now}
+		Cart: trade.Cart{Items: items, Coupons: cmd.Coupons}, Dest: addr.Place(), Address: addr, At: now}
 	if err := f.d.Core.Plan(ctx, d, trade.PlacePlan.Replace(priceStep(&c))); err != nil {
 		return nil, err
 	}

@@ -110,7 +110,7 @@ func (e *env) place(user string, qty int64, sku ...string) (*order.Trade, presal
 		id = sku[0]
 	}
 	return e.flow.PlaceOrder(context.Background(), presale.PlaceOrder{Identity: e.ident, Buyer: trade.Buyer{UserID: user}, CampaignID: "d11",
-		Items: []pricing.Item{{SKUID: id, Quantity: qty}}, Address: order.Address{Name: "Li", Phone: "13800000000", Province: "P", City: "C", Detail: "D"}})
+		Items: []pricing.Item{{SKUID: id, Quantity: qty}}, Address: order.Address{Name: "Li", Phone: "13800000000", Province: "Zhejiang", City: "Hangzhou", District: "Xihu", Detail: "1 Wensan Rd"}})
 }
 
 // pay pays purpose for the trade through the sandbox's signed callback, delivered twice.
@@ -303,7 +303,7 @@ func TestOrderingOutsideTheCampaign(t *testing.T) {
 			t.Fatalf("a sku outside the campaign: %v", err)
 		}
 		if _, _, err := e.flow.PlaceOrder(context.Background(), presale.PlaceOrder{Identity: e.ident, Buyer: trade.Buyer{UserID: "u1"},
-			CampaignID: "nope", Items: []pricing.Item{{SKUID: "tea", Quantity: 1}}, Address: order.Address{Name: "Li", Phone: "13800000000", Province: "P", City: "C", Detail: "D"}}); !errors.Is(err, presale.ErrCampaignNotFound) {
+			CampaignID: "nope", Items: []pricing.Item{{SKUID: "tea", Quantity: 1}}, Address: order.Address{Name: "Li", Phone: "13800000000", Province: "Zhejiang", City: "Hangzhou", District: "Xihu", Detail: "1 Wensan Rd"}}); !errors.Is(err, presale.ErrCampaignNotFound) {
 			t.Fatalf("an unknown campaign: %v", err)
 		}
 		e.clock.Advance(hour)

@@ -13,6 +13,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
 )
 
@@ -233,4 +234,24 @@ func PlaceRetrying(place func() (*order.Trade, error)) (*order.Trade, error) {
 		}
 		return t, err
 	}
+}
+
+// Destination resolves a quote's destination with the address library (see
+// address.Tree.Resolve): the levels given must exist, in China each inside the one above, and
+// come back with their GB/T 2260 codes. No destination stays none: the warehouse choice then
+// knows nothing of where the goods go. A fault is order.ErrInvalidAddress listing each field as
+// destination.<field>.
+func Destination(p address.Place) (address.Place, error) {
+	if p == (address.Place{}) {
+		return p, nil
+	}
+	tree, err := address.China()
+	if err != nil {
+		return p, fmt.Errorf("trade: %w", err)
+	}
+	r, faults := tree.Resolve(p)
+	if len(faults) > 0 {
+		return p, address.Fault(order.ErrInvalidAddress, "destination", faults)
+	}
+	return r, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/capability/splitting"
+	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
 )
 
@@ -45,7 +46,7 @@ type Draft struct {
 	Cart  Cart
 	// Dest informs the warehouse choice and shipping; Address is set when placing (a quote may
 	// have none).
-	Dest    inventory.Region
+	Dest    address.Place
 	Address order.Address
 	At      time.Time
 
@@ -275,7 +276,7 @@ func (c *Core) shipping(ctx context.Context, d *Draft) error {
 		return nil
 	}
 	in := delivery.FeeInput{Currency: d.Quote.Currency.Code(), At: d.At.UnixMilli(),
-		Destination: delivery.Region{Country: d.Dest.Country, Province: d.Dest.Province, City: d.Dest.City, District: d.Dest.District}}
+		Destination: d.Dest}
 	var index [][2]int           // group → (seller, order within the seller)
 	for _, g := range d.Groups { // sorted by seller
 		if n := len(in.Sellers); n == 0 || in.Sellers[n-1].SellerID != g.SellerID {

@@ -24,7 +24,8 @@ func (h *CodAdmin) PutCodRules(ctx context.Context, req *trade.PutCodRulesReques
 		if g == nil {
 			return nil, errkind.WithDetail(cod.ErrInvalidRules, "regions[%d] is empty", i)
 		}
-		r.Regions = append(r.Regions, cod.Region{Country: g.Country, Province: g.Province, City: g.City})
+		r.Regions = append(r.Regions, cod.Region{Country: g.Country, Province: g.Province, City: g.City, ProvinceCode: g.ProvinceCode,
+			CityCode: g.CityCode})
 	}
 	stored, err := h.codRules.Put(ctx, cl.tenant, r)
 	if err != nil {
@@ -53,7 +54,8 @@ func codRulesDTO(r cod.Rules) *trade.CodRules {
 		dto.ExcludedTags = []string{}
 	}
 	for _, g := range r.Regions {
-		dto.Regions = append(dto.Regions, &trade.CodRegion{Country: g.Country, Province: g.Province, City: g.City})
+		dto.Regions = append(dto.Regions, &trade.CodRegion{Country: g.Country, Province: g.Province, City: g.City,
+			ProvinceCode: g.ProvinceCode, CityCode: g.CityCode})
 	}
 	return dto
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/cod"
@@ -267,9 +268,10 @@ func (h *base) quote(ctx context.Context, req *trade.QuoteRequest, sc identity.S
 	if err != nil {
 		return nil, err
 	}
-	var dest inventory.Region
+	var dest address.Place
 	if a := req.Destination; a != nil {
-		dest = inventory.Region{Country: a.Country, Province: a.Province, City: a.City, District: a.District}
+		dest = address.Place{Country: a.Country, Province: a.Province, City: a.City, District: a.District,
+			ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode}
 	}
 	cart := fixedprice.Cart{Items: items(req.Items), Coupons: req.Coupons, Currency: req.GetCurrency()}
 	var q fixedprice.Quote
@@ -399,7 +401,8 @@ func (h *base) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest, sc 
 	}
 	a := req.Address
 	addr := order.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
-		District: a.District, Detail: a.Detail, PostalCode: a.PostalCode}
+		District: a.District, Street: a.Street, ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode,
+		StreetCode: a.StreetCode, Detail: a.Detail, PostalCode: a.PostalCode}
 	if ident.Scenario() == identity.Presale {
 		if expected != nil {
 			return nil, errkind.Invalidf("a pre-sale order shows its deposit and balance in its quote; expectedTotal is for fixed-price orders")
@@ -754,7 +757,8 @@ func (h *CatalogAdmin) PutWarehouse(ctx context.Context, req *trade.PutWarehouse
 	}
 	r := req.Region
 	w, err := h.inventory.PutWarehouse(ctx, cl.tenant, inventory.Warehouse{ID: req.WarehouseId, Name: req.Name,
-		Region: inventory.Region{Country: r.Country, Province: r.Province, City: r.City, District: r.District}})
+		Region: address.Place{Country: r.Country, Province: r.Province, City: r.City, District: r.District,
+			ProvinceCode: r.ProvinceCode, CityCode: r.CityCode, DistrictCode: r.DistrictCode}})
 	if err != nil {
 		return nil, err
 	}
@@ -781,7 +785,8 @@ func (h *CatalogAdmin) ListWarehouses(ctx context.Context, req *trade.ListWareho
 func warehouseDTO(w inventory.Warehouse) *trade.Warehouse {
 	r := w.Region
 	return &trade.Warehouse{WarehouseId: w.ID, Name: w.Name,
-		Region: &trade.Region{Country: r.Country, Province: r.Province, City: r.City, District: r.District}}
+		Region: &trade.Region{Country: r.Country, Province: r.Province, City: r.City, District: r.District,
+			ProvinceCode: r.ProvinceCode, CityCode: r.CityCode, DistrictCode: r.DistrictCode}}
 }
 
 // SetStock implements its service.
@@ -879,7 +884,8 @@ func tradeDTO(t *order.Trade) *trade.Trade {
 		Subtotal: moneyDTO(am.Subtotal), Discount: moneyDTO(am.Discount), ShippingFee: moneyDTO(am.ShippingFee),
 		Payable: moneyDTO(t.Payable()), CreatedAt: millis(t.CreatedAt()), PayDeadline: millis(t.PayDeadline()),
 		Address: &trade.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
-			District: a.District, Detail: a.Detail, PostalCode: a.PostalCode}}
+			District: a.District, Street: a.Street, ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode,
+			StreetCode: a.StreetCode, Detail: a.Detail, PostalCode: a.PostalCode}}
 	for _, o := range t.Orders() {
 		dto.Orders = append(dto.Orders, orderDTO(o))
 	}

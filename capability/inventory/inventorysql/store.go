@@ -106,11 +106,13 @@ func (s *Store) Levels(ctx context.Context, tenant string, skuIDs []string) ([]i
 		args = append(args, id)
 	}
 	out, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (l inventory.Level, err error) {
+		var code string
 		err = r.Scan(&l.SKUID, &l.WarehouseID, &l.OnHand, &l.Available, &l.Reserved, &l.Sold, &l.Hot,
-			&l.Region.Country, &l.Region.Province, &l.Region.City, &l.Region.District)
+			&l.Region.Country, &l.Region.Province, &l.Region.City, &l.Region.District, &code)
+		l.Region = l.Region.WithCode(code)
 		return l, err
 	}, `SELECT l.sku_id, l.warehouse_id, l.on_hand, l.available, l.reserved, l.sold, l.hot,
-		COALESCE(w.country, ''), COALESCE(w.province, ''), COALESCE(w.city, ''), COALESCE(w.district, '')
+		COALESCE(w.country, ''), COALESCE(w.province, ''), COALESCE(w.city, ''), COALESCE(w.district, ''), COALESCE(w.region_code, '')
 		FROM inventory_levels l LEFT JOIN inventory_warehouses w ON w.tenant = l.tenant AND w.warehouse_id = l.warehouse_id
 		WHERE l.tenant = ? AND l.sku_id IN (`+dal.Placeholders(len(skuIDs))+`)
 		ORDER BY l.sku_id, l.warehouse_id`, args...)
@@ -125,12 +127,12 @@ func (s *Store) PutWarehouse(ctx context.Context, tenant string, w inventory.War
 	now := s.now().UnixMilli()
 	r := w.Region
 	err := s.db.Upsert(ctx,
-		`UPDATE inventory_warehouses SET name = ?, country = ?, province = ?, city = ?, district = ?, updated_at = ?
+		`UPDATE inventory_warehouses SET name = ?, country = ?, province = ?, city = ?, district = ?, region_code = ?, updated_at = ?
 		WHERE tenant = ? AND warehouse_id = ?`,
-		[]any{w.Name, r.Country, r.Province, r.City, r.District, now, tenant, w.ID},
-		`INSERT INTO inventory_warehouses (tenant, warehouse_id, name, country, province, city, district, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		[]any{tenant, w.ID, w.Name, r.Country, r.Province, r.City, r.District, now})
+		[]any{w.Name, r.Country, r.Province, r.City, r.District, r.Code(), now, tenant, w.ID},
+		`INSERT INTO inventory_warehouses (tenant, warehouse_id, name, country, province, city, district, region_code, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		[]any{tenant, w.ID, w.Name, r.Country, r.Province, r.City, r.District, r.Code(), now})
 	if err != nil {
 		return fmt.Errorf("inventorysql: put warehouse: %w", err)
 	}
@@ -140,9 +142,11 @@ func (s *Store) PutWarehouse(ctx context.Context, tenant string, w inventory.War
 // Warehouses implements inventory.Store.
 func (s *Store) Warehouses(ctx context.Context, tenant string) ([]inventory.Warehouse, error) {
 	out, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (w inventory.Warehouse, err error) {
-		err = r.Scan(&w.ID, &w.Name, &w.Region.Country, &w.Region.Province, &w.Region.City, &w.Region.District)
+		var code string
+		err = r.Scan(&w.ID, &w.Name, &w.Region.Country, &w.Region.Province, &w.Region.City, &w.Region.District, &code)
+		w.Region = w.Region.WithCode(code)
 		return w, err
-	}, `SELECT warehouse_id, name, country, province, city, district FROM inventory_warehouses
+	}, `SELECT warehouse_id, name, country, province, city, district, region_code FROM inventory_warehouses
 		WHERE tenant = ? ORDER BY warehouse_id`, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("inventorysql: warehouses: %w", err)

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
+	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/components/dal/daltest"
 )
@@ -236,17 +239,26 @@ func TestWarehousesCarryTheirRegionIntoLevels(t *testing.T) {
 		svc := setup(t, db)
 		mustSet(t, svc, "a", "wh-hz", 3)
 		mustSet(t, svc, "a", "wh-unregistered", 3)
-		hz := inventory.Warehouse{ID: "wh-hz", Name: "杭州仓", Region: inventory.Region{Country: "CN", Province: "浙江省", City: "杭州市"}}
+		hz := inventory.Warehouse{ID: "wh-hz", Name: "杭州仓", Region: address.Place{Country: "CN", Province: "浙江省", City: "杭州市"}}
 		if _, err := svc.PutWarehouse(ctx, "t1", hz); err != nil {
 			t.Fatal(err)
 		}
-		hz.Region.District = "西湖区"
+		// Written in pinyin, stored resolved: GB/T 2260 names and codes.
+		hz.Region = address.Place{Country: "CN", Province: "Zhejiang", City: "Hangzhou", District: "Xihu"}
 		if _, err := svc.PutWarehouse(ctx, "t1", hz); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.PutWarehouse(ctx, "t1", inventory.Warehouse{ID: "bad id", Name: "x", Region: inventory.Region{Country: "CN"}}); !errors.Is(err, inventory.ErrInvalidWarehouse) {
+		hz.Region = address.Place{Country: "CN", Province: "浙江省", City: "杭州市", District: "西湖区", ProvinceCode: "33", CityCode: "3301",
+			DistrictCode: "330106"}
+		if _, err := svc.PutWarehouse(ctx, "t1", inventory.Warehouse{ID: "bad id", Name: "x", Region: address.Place{Country: "CN"}}); !errors.Is(err, inventory.ErrInvalidWarehouse) {
 			t.Fatalf("got %v; want ErrInvalidWarehouse", err)
 		}
+		if _, err := svc.PutWarehouse(ctx, "t1", inventory.Warehouse{ID: "wh-x", Name: "x",
+			Region: address.Place{Country: "CN", Province: "浙江", City: "苏州"}}); !errors.Is(err, inventory.ErrInvalidWarehouse) ||
+			!slices.Contains(errkind.Fields(err), errkind.FieldError{Field: "region.city", Code: "not_in_parent", Message: "苏州 is not in 浙江省"}) {
+			t.Fatalf("a city of another province: %v %+v", err, errkind.Fields(err))
+		}
+
 		ws, err := svc.Warehouses(ctx, "t1")
 		if err != nil {
 			t.Fatal(err)
@@ -260,7 +272,7 @@ func TestWarehousesCarryTheirRegionIntoLevels(t *testing.T) {
 		if l := level(t, svc, "a", "wh-hz"); l.Region != hz.Region {
 			t.Fatalf("level region %+v; want %+v", l.Region, hz.Region)
 		}
-		if l := level(t, svc, "a", "wh-unregistered"); l.Region != (inventory.Region{}) {
+		if l := level(t, svc, "a", "wh-unregistered"); l.Region != (address.Place{}) {
 			t.Fatalf("unregistered warehouse has region %+v", l.Region)
 		}
 	})

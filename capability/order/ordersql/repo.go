@@ -36,15 +36,22 @@ func New(db *dal.DB) *Repo { return &Repo{db: db} }
 
 var _ order.Repository = (*Repo)(nil)
 
+// addressJSON is the stored address; trades placed before the address library have no street
+// or codes.
 type addressJSON struct {
-	Name       string `json:"name"`
-	Phone      string `json:"phone"`
-	Country    string `json:"country"`
-	Province   string `json:"province"`
-	City       string `json:"city"`
-	District   string `json:"district"`
-	Detail     string `json:"detail"`
-	PostalCode string `json:"postalCode"`
+	Name         string `json:"name"`
+	Phone        string `json:"phone"`
+	Country      string `json:"country"`
+	Province     string `json:"province"`
+	City         string `json:"city"`
+	District     string `json:"district"`
+	Street       string `json:"street,omitempty"`
+	ProvinceCode string `json:"provinceCode,omitempty"`
+	CityCode     string `json:"cityCode,omitempty"`
+	DistrictCode string `json:"districtCode,omitempty"`
+	StreetCode   string `json:"streetCode,omitempty"`
+	Detail       string `json:"detail"`
+	PostalCode   string `json:"postalCode"`
 }
 
 // CreateTrade implements order.Repository.

@@ -62,7 +62,8 @@ func TestCodRulesThroughTheStack(t *testing.T) {
 		for _, v := range []map[string]any{put, got} {
 			regions := v["regions"].([]any)
 			if v["enabled"] != true || v["maxAmount"] != float64(50000) || v["maxRefusals"] != float64(1) || len(regions) != 2 ||
-				regions[0].(map[string]any)["country"] != "CN" || regions[1].(map[string]any)["city"] != "Shanghai" {
+				regions[0].(map[string]any)["country"] != "CN" || regions[1].(map[string]any)["city"] != "上海市" ||
+				regions[1].(map[string]any)["cityCode"] != "3101" || regions[0].(map[string]any)["provinceCode"] != "33" {
 				t.Fatalf("rules: %v", v)
 			}
 		}
@@ -268,9 +269,9 @@ func TestCodIneligible(t *testing.T) {
 		s, admin := codStack(t, db)
 		buyer := s.token("acme", "u1", "app", "buyer")
 		jiangsu := map[string]any{"name": "Han Meimei", "phone": "13900000000", "country": "CN", "province": "Jiangsu", "city": "Nanjing",
-			"detail": "2 Zhongshan Rd"}
+			"district": "Xuanwu", "detail": "2 Zhongshan Rd"}
 		pudong := map[string]any{"name": "Han Meimei", "phone": "13900000000", "country": "CN", "province": "Shanghai", "city": "Shanghai",
-			"detail": "3 Century Ave"}
+			"district": "Pudong", "detail": "3 Century Ave"}
 		destOf := func(a map[string]any) map[string]any {
 			return map[string]any{"country": a["country"], "province": a["province"], "city": a["city"]}
 		}

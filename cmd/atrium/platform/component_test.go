@@ -97,7 +97,7 @@ func TestMiniProgramChannelLifecycle(t *testing.T) {
 
 	r := must(t, s.do("POST", "/mp/v1/orders", buyer, map[string]any{"flow": "fixed_price", "expected_total_fee": 3980,
 		"items":   []any{map[string]any{"sku_id": "tea", "quantity": 2}},
-		"address": map[string]any{"name": "Han Meimei", "phone": "13900000000", "province": "Guangdong", "city": "Shenzhen", "detail": "8 Keyuan Rd", "postal_code": "518000"}},
+		"address": map[string]any{"name": "Han Meimei", "phone": "13900000000", "province": "Guangdong", "city": "Shenzhen", "district": "Nanshan", "detail": "8 Keyuan Rd", "postal_code": "518000"}},
 		"Idempotency-Key", "mp-1"), 200, "place")
 	if r.body["errcode"] != float64(0) || r.body["errmsg"] != "ok" {
 		t.Fatalf("envelope: %s", r.raw)
@@ -443,7 +443,7 @@ func TestShutdownUnderLoadLeavesNothingHalfWritten(t *testing.T) {
 				default:
 				}
 				req, _ := http.NewRequest("POST", s.base+"/app/v1/orders", strings.NewReader(
-					`{"items":[{"skuId":"tea","quantity":1}],"address":{"name":"A","phone":"13800000000","province":"P","city":"C","detail":"D"}}`))
+					`{"items":[{"skuId":"tea","quantity":1}],"address":{"name":"A","phone":"13800000000","province":"Zhejiang","city":"Hangzhou","district":"Xihu","detail":"1 Wensan Rd"}}`))
 				req.Header.Set("Authorization", "Bearer "+buyer)
 				resp, err := client.Do(req)
 				if err != nil {

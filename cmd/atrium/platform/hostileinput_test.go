@@ -66,7 +66,7 @@ func TestMiniProgramKeysAreUnambiguous(t *testing.T) {
 	s.seed(admin, "tea-longjing", "s1", 1990, 100)
 	s.seed(admin, "kettle-iron", "s1", 9900, 100)
 	buyer := s.token("acme", "u1", "mp", "buyer")
-	addr := `"address":{"name":"Han","phone":"13900000000","province":"Guangdong","city":"Shenzhen","detail":"8 Keyuan Rd"}`
+	addr := `"address":{"name":"Han","phone":"13900000000","province":"Guangdong","city":"Shenzhen","district":"Nanshan","detail":"8 Keyuan Rd"}`
 	for _, body := range []string{
 		`{"items":[{"sku_id":"cup-celadon","quantity":1,"quantity_fee":3}]}`,
 		`{"items":[{"sku_id":"tea-longjing","skuId":"kettle-iron","quantity":1}]}`,

@@ -81,7 +81,7 @@ func TestEveryServiceOnOneServer(t *testing.T) {
 	if err != nil || q.Payable.Amount != 2*price || len(q.Groups) != 1 {
 		t.Fatalf("quote: %v %v", q, err)
 	}
-	addr := &trade.Address{Name: "Li Lei", Phone: "13800000000", Country: "CN", Province: "Zhejiang", City: "Hangzhou", Detail: "1 Wensan Rd"}
+	addr := &trade.Address{Name: "Li Lei", Phone: "13800000000", Country: "CN", Province: "Zhejiang", City: "Hangzhou", District: "Xihu", Detail: "1 Wensan Rd"}
 	tr, err := c.FixedPrice.PlaceOrder(ctx, &trade.PlaceOrderRequest{Caller: rpcBuyer, Items: []*trade.Item{{SkuId: "tea", Quantity: 2}},
 		Address: addr, IdempotencyKey: "k1"})
 	if err != nil || tr.State != "awaiting_payment" || len(tr.Orders) != 1 || tr.Orders[0].Status != "pending_payment" || tr.Orders[0].Paid {
