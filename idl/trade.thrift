@@ -377,6 +377,17 @@ struct ShippingTemplate {
     2: string currency
     3: i64 fee
     4: i64 freeOver
+    // Exceptions by destination: the first rule whose regions hold it applies instead.
+    5: list<ShippingRegionRule> regions
+}
+
+// A shipping template's fee for destinations inside its regions (provinces, cities or districts,
+// resolved when stored), or no delivery there.
+struct ShippingRegionRule {
+    1: list<Region> regions
+    2: i64 fee
+    3: i64 freeOver
+    4: bool noDelivery
 }
 
 struct PutShippingTemplateRequest {

@@ -114,6 +114,7 @@ var errorTable = []errorSpec{
 	{"limits.disabled", http.StatusServiceUnavailable, 48006},
 	{"delivery.invalid_template", http.StatusBadRequest, 49001},
 	{"delivery.disabled", http.StatusServiceUnavailable, 49002},
+	{"delivery.region_not_delivered", http.StatusConflict, 49003},
 	{"presale.invalid_campaign", http.StatusBadRequest, 51001},
 	{"presale.campaign_not_found", http.StatusNotFound, 51002},
 	{"presale.campaign_cancelled", http.StatusConflict, 51003},

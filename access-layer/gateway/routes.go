@@ -128,7 +128,7 @@ func (g *Gateway) adminRoutes(ch *channel) {
 	g.add(route{Method: "GET", Path: p + "/warehouses", Channel: ch, Auth: true, Summary: "List the registered warehouses",
 		Response: warehouseListView{}}, g.serve(ch, g.listWarehouses))
 	g.add(route{Method: "PUT", Path: p + "/shipping-templates/:sellerId", Channel: ch, Auth: true,
-		Summary: "Set a seller's shipping fee per trade and free-shipping threshold (sellerId * is the default)",
+		Summary: "Set a seller's shipping fee per trade and free-shipping threshold (sellerId * is the default), with exceptions by destination region (another fee, or no delivery)",
 		Request: shippingTemplateRequest{}, Response: shippingTemplateView{}}, g.serve(ch, g.putShippingTemplate(ch)))
 	g.add(route{Method: "GET", Path: p + "/shipping-templates", Channel: ch, Auth: true, Summary: "List the shipping templates",
 		Response: shippingTemplateListView{}}, g.serve(ch, g.listShippingTemplates))
@@ -395,8 +395,15 @@ func (g *Gateway) putShippingTemplate(ch *channel) call {
 		if req.Fee == nil {
 			return 0, nil, errkind.Invalidf("fee is required (an integer in minor units)")
 		}
-		resp, err := g.rpc.Delivery.PutShippingTemplate(ctx, &trade.PutShippingTemplateRequest{Caller: callerOf(c),
-			Template: &trade.ShippingTemplate{SellerId: c.Param("sellerId"), Currency: req.Currency, Fee: *req.Fee, FreeOver: req.FreeOver}})
+		tmpl := &trade.ShippingTemplate{SellerId: c.Param("sellerId"), Currency: req.Currency, Fee: *req.Fee, FreeOver: req.FreeOver}
+		for _, r := range req.Regions {
+			rule := &trade.ShippingRegionRule{Fee: r.Fee, FreeOver: r.FreeOver, NoDelivery: r.NoDelivery}
+			for _, g := range r.Regions {
+				rule.Regions = append(rule.Regions, g.rpc())
+			}
+			tmpl.Regions = append(tmpl.Regions, rule)
+		}
+		resp, err := g.rpc.Delivery.PutShippingTemplate(ctx, &trade.PutShippingTemplateRequest{Caller: callerOf(c), Template: tmpl})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}

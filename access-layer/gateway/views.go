@@ -123,13 +123,25 @@ type shippingTemplateRequest struct {
 	Currency string `json:"currency"`
 	Fee      *int64 `json:"fee"`
 	FreeOver int64  `json:"freeOver"`
+	// Regions are exceptions by destination: the first rule holding it applies instead.
+	Regions []shippingRegionRuleView `json:"regions"`
+}
+
+// shippingRegionRuleView is a template's fee for destinations inside its regions (provinces,
+// cities or districts, by name, pinyin or GB/T 2260 code), or no delivery there.
+type shippingRegionRuleView struct {
+	Regions    []regionView `json:"regions"`
+	Fee        int64        `json:"fee"`
+	FreeOver   int64        `json:"freeOver"`
+	NoDelivery bool         `json:"noDelivery"`
 }
 
 type shippingTemplateView struct {
-	SellerID string `json:"sellerId"`
-	Currency string `json:"currency"`
-	Fee      int64  `json:"fee"`
-	FreeOver int64  `json:"freeOver"`
+	SellerID string                   `json:"sellerId"`
+	Currency string                   `json:"currency"`
+	Fee      int64                    `json:"fee"`
+	FreeOver int64                    `json:"freeOver"`
+	Regions  []shippingRegionRuleView `json:"regions"`
 }
 
 type shippingTemplateListView struct {
@@ -507,7 +519,15 @@ func warehouseOf(w *trade.Warehouse) warehouseView {
 }
 
 func templateOf(t *trade.ShippingTemplate) shippingTemplateView {
-	return shippingTemplateView{SellerID: t.SellerId, Currency: t.Currency, Fee: t.Fee, FreeOver: t.FreeOver}
+	v := shippingTemplateView{SellerID: t.SellerId, Currency: t.Currency, Fee: t.Fee, FreeOver: t.FreeOver, Regions: []shippingRegionRuleView{}}
+	for _, r := range t.Regions {
+		rule := shippingRegionRuleView{Fee: r.Fee, FreeOver: r.FreeOver, NoDelivery: r.NoDelivery, Regions: []regionView{}}
+		for _, g := range r.Regions {
+			rule.Regions = append(rule.Regions, regionOf(g))
+		}
+		v.Regions = append(v.Regions, rule)
+	}
+	return v
 }
 
 func codAvailabilityOf(c *trade.CodAvailability) *codAvailabilityView {

@@ -46,10 +46,92 @@ type Template struct {
 	// FreeOver waives the fee when the seller's goods, after discounts, come to at least this
 	// much; 0 never waives it.
 	FreeOver int64
+	// Regions are the template's exceptions by destination (运费模板's 指定地区): the first rule
+	// whose regions hold where the goods go sets the fee and threshold instead, or refuses to
+	// deliver there. A trade with no destination yet (a quote without one) pays Fee.
+	Regions []RegionRule
 }
 
-// Validate reports a template that cannot be stored.
-func (t Template) Validate() error {
+// RegionRule is a template's fee for destinations inside its regions: remote provinces pay
+// more, nearby cities less, and some places the seller does not deliver to.
+type RegionRule struct {
+	// Regions are provinces, cities or districts, resolved by the address library when the
+	// template is stored.
+	Regions  address.Set `json:"regions"`
+	Fee      int64       `json:"fee"`
+	FreeOver int64       `json:"freeOver"`
+	// NoDelivery refuses the destinations (the fee is then unused).
+	NoDelivery bool `json:"noDelivery"`
+}
+
+// Bounds of a template's exceptions.
+const (
+	MaxRegionRules = 50
+	MaxRuleRegions = 400
+)
+
+// ErrNotDelivered is a destination a seller's template does not deliver to.
+var ErrNotDelivered = errkind.New(errkind.Conflict, "delivery.region_not_delivered", "a seller does not deliver to this address")
+
+// Rule is the rule of the template that applies at dest: its fee and threshold, or, with ok
+// false, the template's own.
+func (t Template) Rule(dest address.Place) (rule RegionRule, ok bool) {
+	if dest == (address.Place{}) {
+		return RegionRule{}, false
+	}
+	for _, r := range t.Regions {
+		if r.Regions.Contains(dest) {
+			return r, true
+		}
+	}
+	return RegionRule{}, false
+}
+
+// Normalize checks a template and returns it as it is stored, its rules' regions resolved.
+func (t Template) Normalize() (Template, error) {
+	if err := t.validate(); err != nil {
+		return t, err
+	}
+	if len(t.Regions) > MaxRegionRules {
+		return t, errkind.WithDetail(ErrInvalidTemplate, "at most %d region rules", MaxRegionRules)
+	}
+	tree, err := address.China()
+	if err != nil {
+		return t, fmt.Errorf("delivery: %w", err)
+	}
+	rules := make([]RegionRule, len(t.Regions))
+	seen := map[address.Place]int{}
+	for i, r := range t.Regions {
+		switch {
+		case len(r.Regions) == 0 || len(r.Regions) > MaxRuleRegions:
+			return t, errkind.WithDetail(ErrInvalidTemplate, "regions[%d] must name 1 to %d regions", i, MaxRuleRegions)
+		case r.Fee < 0 || r.Fee > MaxFee:
+			return t, errkind.WithDetail(ErrInvalidTemplate, "regions[%d].fee must be between 0 and %d minor units", i, int64(MaxFee))
+		case r.FreeOver < 0 || r.FreeOver > MaxFreeOver:
+			return t, errkind.WithDetail(ErrInvalidTemplate, "regions[%d].freeOver must be between 0 and %d minor units", i, int64(MaxFreeOver))
+		}
+		rules[i] = RegionRule{Fee: r.Fee, FreeOver: r.FreeOver, NoDelivery: r.NoDelivery, Regions: make(address.Set, len(r.Regions))}
+		for j, p := range r.Regions {
+			if p.Province == "" && p.ProvinceCode == "" && p.CityCode == "" && p.DistrictCode == "" {
+				return t, errkind.WithDetail(ErrInvalidTemplate, "regions[%d].regions[%d] must name a province, city or district", i, j)
+			}
+			got, faults := tree.Resolve(p)
+			if len(faults) > 0 {
+				return t, address.Fault(ErrInvalidTemplate, fmt.Sprintf("regions[%d].regions[%d]", i, j), faults)
+			}
+			if k, dup := seen[got]; dup {
+				return t, errkind.WithDetail(ErrInvalidTemplate, "regions[%d].regions[%d] is already in regions[%d]", i, j, k)
+			}
+			seen[got] = i
+			rules[i].Regions[j] = got
+		}
+	}
+	t.Regions = rules
+	return t, nil
+}
+
+// validate checks the template's own fields.
+func (t Template) validate() error {
 	switch {
 	case t.SellerID != AnySeller && !catalog.ValidID(t.SellerID):
 		return errkind.WithDetail(ErrInvalidTemplate, "sellerId must be a seller id or %q for the default", AnySeller)
@@ -81,7 +163,8 @@ func NewService(store Store) *Service { return &Service{store: store} }
 
 // Put stores a template (replacing the seller's template in that currency).
 func (s *Service) Put(ctx context.Context, tenant string, t Template) (Template, error) {
-	if err := t.Validate(); err != nil {
+	t, err := t.Normalize()
+	if err != nil {
 		return Template{}, err
 	}
 	return t, s.store.Put(ctx, tenant, t)
@@ -125,7 +208,8 @@ type FeeOutput struct {
 var FeePoint = extensions.Declare(extensions.Spec[FeeInput, FeeOutput]{
 	Name: "delivery.shipping_fee",
 	Doc: "The shipping fee of each seller of a trade (minor units), allocated to the seller's child orders by their goods. " +
-		"Default: the seller's template (or the tenant's default): a flat fee, waived from a free-shipping threshold.",
+		"Default: the seller's template (or the tenant's default): a flat fee, waived from a free-shipping threshold, or the " +
+		"fee of the template's first region rule holding the destination (a destination it does not deliver to is refused first).",
 	Policy: extensions.FallBack,
 	Mode:   extensions.Override,
 	Default: func(_ context.Context, in FeeInput) (FeeOutput, error) {
@@ -169,8 +253,15 @@ func (s *Service) Fees(ctx context.Context, rt extensions.Runtime, call extensio
 		if !ok {
 			t = byseller[AnySeller] // the zero template charges nothing
 		}
-		in.Sellers[i].Fee = t.Fee
-		if t.FreeOver > 0 && sl.Goods >= t.FreeOver {
+		fee, freeOver := t.Fee, t.FreeOver
+		if r, ok := t.Rule(in.Destination); ok {
+			if r.NoDelivery {
+				return nil, errkind.WithDetail(ErrNotDelivered, "seller %s does not deliver to %s", sl.SellerID, placeName(in.Destination))
+			}
+			fee, freeOver = r.Fee, r.FreeOver
+		}
+		in.Sellers[i].Fee = fee
+		if freeOver > 0 && sl.Goods >= freeOver {
 			in.Sellers[i].Fee = 0
 		}
 	}
@@ -179,6 +270,16 @@ func (s *Service) Fees(ctx context.Context, rt extensions.Runtime, call extensio
 		return nil, err
 	}
 	return Allocate(in.Sellers, out.Fees)
+}
+
+// placeName names a destination for a message: its deepest level given.
+func placeName(p address.Place) string {
+	for _, n := range []string{p.District, p.City, p.Province, p.Country} {
+		if n != "" {
+			return n
+		}
+	}
+	return "this address"
 }
 
 // Allocate divides each seller's fee over its orders in proportion to their goods (equally when

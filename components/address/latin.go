@@ -17,14 +17,17 @@ import (
 //go:embed data/cn-latin.tsv.gz
 var cnLatin []byte
 
-// latinNames are the provinces known abroad by names that are not their pinyin (or whose
-// pinyin another province shares: 陕西 is Shaanxi, 山西 Shanxi).
+// latinNames are the regions known abroad by names that are not their pinyin (or whose pinyin
+// another province shares: 陕西 is Shaanxi, 山西 Shanxi); they replace the pinyin forms.
 // The autonomous regions are listed with their official English names less "Autonomous Region"
 // (Guangxi Zhuang, Xinjiang Uygur).
 var latinNames = map[string][]string{
 	"14": {"shanxi"}, "61": {"shaanxi"}, "15": {"innermongolia", "neimongol", "neimenggu"}, "54": {"tibet", "xizang"},
 	"45": {"guangxi", "guangxizhuang"}, "64": {"ningxia", "ningxiahui"}, "65": {"xinjiang", "xinjianguygur", "xinjianguyghur"},
 	"81": {"hongkong", "xianggang"}, "82": {"macao", "macau", "aomen"}, "71": {"taiwan"},
+	// Cities whose usual Latin names are not their pinyin.
+	"6501": {"urumqi", "wulumuqi"}, "1501": {"hohhot", "huhehaote"}, "5401": {"lhasa", "lasa"}, "2301": {"harbin", "haerbin"},
+	"6531": {"kashgar", "kashi"},
 }
 
 // latinSuffixes are the English and pinyin words for a level that may follow a Latin name

@@ -21,10 +21,13 @@ func TestLatinNames(t *testing.T) {
 		{address.Place{Province: "Shanxi", City: "Taiyuan"}, "1401"},
 		{address.Place{Province: "Shanghai", District: "Pudong New Area"}, "310115"},
 		{address.Place{Province: "Chongqing", City: "Chongqing", District: "Yuzhong"}, "500103"},
-		{address.Place{Province: "Inner Mongolia", City: "Hohhot"}, ""}, // Hohhot is not pinyin (呼和浩特 Huhehaote)
+		{address.Place{Province: "Inner Mongolia", City: "Hohhot"}, "1501"}, // not pinyin (呼和浩特 Huhehaote): listed
 		{address.Place{Province: "Inner Mongolia", City: "Huhehaote"}, "1501"},
-		{address.Place{Province: "Tibet", City: "Lhasa"}, ""},
+		{address.Place{Province: "Tibet", City: "Lhasa"}, "5401"},
+		{address.Place{Province: "Xinjiang", City: "Urumqi", District: "Tianshan"}, "650102"},
+		{address.Place{Province: "Heilongjiang", City: "Harbin"}, "2301"},
 		{address.Place{Province: "Xizang", City: "Lasa"}, "5401"},
+		{address.Place{Province: "Zhejiang", City: "Hangzhuo"}, ""}, // a misspelling is not guessed
 		{address.Place{Province: "Guangxi Zhuang Autonomous Region", City: "Nanning"}, "4501"},
 		{address.Place{Province: "Hong Kong"}, "81"},
 		{address.Place{Province: "Hunan", City: "Changsha"}, "4301"}, // 长 read chang, not zhang

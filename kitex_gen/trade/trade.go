@@ -3174,10 +3174,11 @@ var fieldIDToName_ListWarehousesResponse = map[int16]string{
 }
 
 type ShippingTemplate struct {
-	SellerId string `thrift:"sellerId,1" frugal:"1,default,string" json:"sellerId"`
-	Currency string `thrift:"currency,2" frugal:"2,default,string" json:"currency"`
-	Fee      int64  `thrift:"fee,3" frugal:"3,default,i64" json:"fee"`
-	FreeOver int64  `thrift:"freeOver,4" frugal:"4,default,i64" json:"freeOver"`
+	SellerId string                `thrift:"sellerId,1" frugal:"1,default,string" json:"sellerId"`
+	Currency string                `thrift:"currency,2" frugal:"2,default,string" json:"currency"`
+	Fee      int64                 `thrift:"fee,3" frugal:"3,default,i64" json:"fee"`
+	FreeOver int64                 `thrift:"freeOver,4" frugal:"4,default,i64" json:"freeOver"`
+	Regions  []*ShippingRegionRule `thrift:"regions,5" frugal:"5,default,list<ShippingRegionRule>" json:"regions"`
 }
 
 func NewShippingTemplate() *ShippingTemplate {
@@ -3202,6 +3203,10 @@ func (p *ShippingTemplate) GetFee() (v int64) {
 func (p *ShippingTemplate) GetFreeOver() (v int64) {
 	return p.FreeOver
 }
+
+func (p *ShippingTemplate) GetRegions() (v []*ShippingRegionRule) {
+	return p.Regions
+}
 func (p *ShippingTemplate) SetSellerId(val string) {
 	p.SellerId = val
 }
@@ -3213,6 +3218,9 @@ func (p *ShippingTemplate) SetFee(val int64) {
 }
 func (p *ShippingTemplate) SetFreeOver(val int64) {
 	p.FreeOver = val
+}
+func (p *ShippingTemplate) SetRegions(val []*ShippingRegionRule) {
+	p.Regions = val
 }
 
 func (p *ShippingTemplate) String() string {
@@ -3227,6 +3235,63 @@ var fieldIDToName_ShippingTemplate = map[int16]string{
 	2: "currency",
 	3: "fee",
 	4: "freeOver",
+	5: "regions",
+}
+
+type ShippingRegionRule struct {
+	Regions    []*Region `thrift:"regions,1" frugal:"1,default,list<Region>" json:"regions"`
+	Fee        int64     `thrift:"fee,2" frugal:"2,default,i64" json:"fee"`
+	FreeOver   int64     `thrift:"freeOver,3" frugal:"3,default,i64" json:"freeOver"`
+	NoDelivery bool      `thrift:"noDelivery,4" frugal:"4,default,bool" json:"noDelivery"`
+}
+
+func NewShippingRegionRule() *ShippingRegionRule {
+	return &ShippingRegionRule{}
+}
+
+func (p *ShippingRegionRule) InitDefault() {
+}
+
+func (p *ShippingRegionRule) GetRegions() (v []*Region) {
+	return p.Regions
+}
+
+func (p *ShippingRegionRule) GetFee() (v int64) {
+	return p.Fee
+}
+
+func (p *ShippingRegionRule) GetFreeOver() (v int64) {
+	return p.FreeOver
+}
+
+func (p *ShippingRegionRule) GetNoDelivery() (v bool) {
+	return p.NoDelivery
+}
+func (p *ShippingRegionRule) SetRegions(val []*Region) {
+	p.Regions = val
+}
+func (p *ShippingRegionRule) SetFee(val int64) {
+	p.Fee = val
+}
+func (p *ShippingRegionRule) SetFreeOver(val int64) {
+	p.FreeOver = val
+}
+func (p *ShippingRegionRule) SetNoDelivery(val bool) {
+	p.NoDelivery = val
+}
+
+func (p *ShippingRegionRule) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ShippingRegionRule(%+v)", *p)
+}
+
+var fieldIDToName_ShippingRegionRule = map[int16]string{
+	1: "regions",
+	2: "fee",
+	3: "freeOver",
+	4: "noDelivery",
 }
 
 type PutShippingTemplateRequest struct {

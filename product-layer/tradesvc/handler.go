@@ -755,10 +755,7 @@ func (h *CatalogAdmin) PutWarehouse(ctx context.Context, req *trade.PutWarehouse
 	if req.Region == nil {
 		return nil, errkind.WithDetail(inventory.ErrInvalidWarehouse, "region is required")
 	}
-	r := req.Region
-	w, err := h.inventory.PutWarehouse(ctx, cl.tenant, inventory.Warehouse{ID: req.WarehouseId, Name: req.Name,
-		Region: address.Place{Country: r.Country, Province: r.Province, City: r.City, District: r.District,
-			ProvinceCode: r.ProvinceCode, CityCode: r.CityCode, DistrictCode: r.DistrictCode}})
+	w, err := h.inventory.PutWarehouse(ctx, cl.tenant, inventory.Warehouse{ID: req.WarehouseId, Name: req.Name, Region: placeOf(req.Region)})
 	if err != nil {
 		return nil, err
 	}
@@ -783,10 +780,7 @@ func (h *CatalogAdmin) ListWarehouses(ctx context.Context, req *trade.ListWareho
 }
 
 func warehouseDTO(w inventory.Warehouse) *trade.Warehouse {
-	r := w.Region
-	return &trade.Warehouse{WarehouseId: w.ID, Name: w.Name,
-		Region: &trade.Region{Country: r.Country, Province: r.Province, City: r.City, District: r.District,
-			ProvinceCode: r.ProvinceCode, CityCode: r.CityCode, DistrictCode: r.DistrictCode}}
+	return &trade.Warehouse{WarehouseId: w.ID, Name: w.Name, Region: regionDTO(w.Region)}
 }
 
 // SetStock implements its service.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/atriumtrade/atrium/capability/delivery"
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -21,7 +22,18 @@ func (h *DeliveryAdmin) PutShippingTemplate(ctx context.Context, req *trade.PutS
 	if in == nil {
 		return nil, errkind.WithDetail(delivery.ErrInvalidTemplate, "template is required")
 	}
-	t, err := h.delivery.Put(ctx, cl.tenant, delivery.Template{SellerID: in.SellerId, Currency: in.Currency, Fee: in.Fee, FreeOver: in.FreeOver})
+	tmpl := delivery.Template{SellerID: in.SellerId, Currency: in.Currency, Fee: in.Fee, FreeOver: in.FreeOver}
+	for i, r := range in.Regions {
+		if r == nil {
+			return nil, errkind.WithDetail(delivery.ErrInvalidTemplate, "regions[%d] is empty", i)
+		}
+		rule := delivery.RegionRule{Fee: r.Fee, FreeOver: r.FreeOver, NoDelivery: r.NoDelivery}
+		for _, g := range r.Regions {
+			rule.Regions = append(rule.Regions, placeOf(g))
+		}
+		tmpl.Regions = append(tmpl.Regions, rule)
+	}
+	t, err := h.delivery.Put(ctx, cl.tenant, tmpl)
 	if err != nil {
 		return nil, err
 	}
@@ -49,5 +61,28 @@ func (h *DeliveryAdmin) ListShippingTemplates(ctx context.Context, req *trade.Li
 }
 
 func templateDTO(t delivery.Template) *trade.ShippingTemplate {
-	return &trade.ShippingTemplate{SellerId: t.SellerID, Currency: t.Currency, Fee: t.Fee, FreeOver: t.FreeOver}
+	dto := &trade.ShippingTemplate{SellerId: t.SellerID, Currency: t.Currency, Fee: t.Fee, FreeOver: t.FreeOver,
+		Regions: []*trade.ShippingRegionRule{}}
+	for _, r := range t.Regions {
+		rule := &trade.ShippingRegionRule{Fee: r.Fee, FreeOver: r.FreeOver, NoDelivery: r.NoDelivery, Regions: []*trade.Region{}}
+		for _, p := range r.Regions {
+			rule.Regions = append(rule.Regions, regionDTO(p))
+		}
+		dto.Regions = append(dto.Regions, rule)
+	}
+	return dto
+}
+
+// placeOf is a place as the IDL's Region carries it (nil: none).
+func placeOf(r *trade.Region) address.Place {
+	if r == nil {
+		return address.Place{}
+	}
+	return address.Place{Country: r.Country, Province: r.Province, City: r.City, District: r.District,
+		ProvinceCode: r.ProvinceCode, CityCode: r.CityCode, DistrictCode: r.DistrictCode}
+}
+
+func regionDTO(p address.Place) *trade.Region {
+	return &trade.Region{Country: p.Country, Province: p.Province, City: p.City, District: p.District,
+		ProvinceCode: p.ProvinceCode, CityCode: p.CityCode, DistrictCode: p.DistrictCode}
 }

@@ -88,3 +88,63 @@ func TestOrdersResolveTheirAddress(t *testing.T) {
 			"destination": map[string]any{"province": "Zhejiang"}}), 200, "quote to a province")
 	})
 }
+
+// TestShippingByRegion: a shipping template's region rules, written in pinyin and Chinese, are
+// stored resolved and price a quote and an order by where the goods go, through HTTP → Kitex →
+// database; a destination the seller does not deliver to is refused with
+// delivery.region_not_delivered and reserves nothing.
+func TestShippingByRegion(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		s := start(t, db, &clock{t: time.Now()})
+		admin := s.token("acme", "ops1", "", "admin")
+		s.seed(admin, "tea", "s1", 1990, 100)
+		buyer := s.token("acme", "u1", "app", "buyer")
+		tmpl := must(t, s.do("PUT", "/admin/v1/shipping-templates/s1", admin, map[string]any{"currency": "CNY", "fee": 600, "freeOver": 100000,
+			"regions": []any{
+				map[string]any{"regions": []any{map[string]any{"province": "Xinjiang"}, map[string]any{"province": "西藏"}}, "fee": 2500},
+				map[string]any{"regions": []any{map[string]any{"provinceCode": "81"}}, "noDelivery": true},
+			}}), 200, "template").data()
+		rules := tmpl["regions"].([]any)
+		first := rules[0].(map[string]any)["regions"].([]any)[0].(map[string]any)
+		if len(rules) != 2 || first["provinceCode"] != "65" || first["province"] != "新疆维吾尔自治区" {
+			t.Fatalf("stored rules: %v", rules)
+		}
+		if list := must(t, s.do("GET", "/admin/v1/shipping-templates", admin, nil), 200, "list").data()["templates"].([]any); len(list) != 1 ||
+			len(list[0].(map[string]any)["regions"].([]any)) != 2 {
+			t.Fatalf("listed: %v", list)
+		}
+		quote := func(dest map[string]any) reply {
+			return s.do("POST", "/app/v1/quotes", buyer, map[string]any{"items": []any{item("tea", 1)}, "destination": dest})
+		}
+		if q := must(t, quote(map[string]any{"province": "新疆", "city": "乌鲁木齐"}), 200, "to Xinjiang").data(); q["shippingFee"] != "25.00" {
+			t.Errorf("to Xinjiang: shipping %v; want 25.00", q["shippingFee"])
+		}
+		if q := must(t, quote(map[string]any{"province": "Zhejiang"}), 200, "to Zhejiang").data(); q["shippingFee"] != "6.00" {
+			t.Errorf("to Zhejiang: shipping %v; want the template's 6.00", q["shippingFee"])
+		}
+		if r := quote(map[string]any{"province": "香港"}); r.status != 409 || r.body["code"] != "delivery.region_not_delivered" {
+			t.Errorf("quote to Hong Kong: %d %s", r.status, r.raw)
+		}
+		hk := map[string]any{"name": "Chan", "phone": "13800000000", "province": "Hong Kong", "detail": "1 Queen's Rd"}
+		before := s.stock(admin, "tea")
+		r := s.do("POST", "/app/v1/orders", buyer, map[string]any{"items": []any{item("tea", 1)}, "address": hk}, "Idempotency-Key", "hk")
+		if r.status != 409 || r.body["code"] != "delivery.region_not_delivered" {
+			t.Errorf("order to Hong Kong: %d %s", r.status, r.raw)
+		}
+		if after := s.stock(admin, "tea"); after["available"] != before["available"] {
+			t.Errorf("a refused order moved stock: %v → %v", before, after)
+		}
+		xj := map[string]any{"name": "Ali", "phone": "13800000000", "province": "Xinjiang", "city": "Urumqi", "district": "Tianshan",
+			"detail": "1 Renmin Rd"}
+		placed := must(t, s.do("POST", "/app/v1/orders", buyer, map[string]any{"items": []any{item("tea", 1)}, "address": xj},
+			"Idempotency-Key", "xj"), 201, "order to Xinjiang").data()
+		if placed["shippingFee"] != "25.00" || placed["total"] != "44.90" {
+			t.Errorf("order to Xinjiang: shipping %v total %v", placed["shippingFee"], placed["total"])
+		}
+		bad := s.do("PUT", "/admin/v1/shipping-templates/s1", admin, map[string]any{"currency": "CNY", "fee": 600,
+			"regions": []any{map[string]any{"regions": []any{map[string]any{"province": "Zhejiang", "city": "Nanjing"}}, "fee": 1}}})
+		if errs, _ := bad.body["errors"].([]any); bad.status != 400 || len(errs) != 1 || errs[0].(map[string]any)["field"] != "regions[0].regions[0].city" {
+			t.Errorf("a rule naming Nanjing in Zhejiang: %d %s", bad.status, bad.raw)
+		}
+	})
+}
