@@ -89,28 +89,28 @@ func (t *Tree) parseIndex() *index {
 			if syl, ok := syllables[r.Code]; ok {
 				forms := latinForms(r, syl, short)
 				ix.latin[r.Code] = forms
-				m := ix.byLatin[r.Level]
-				if m == nil {
-					m = map[string][]*Region{}
-					ix.byLatin[r.Level] = m
-				}
-				for _, f := range forms {
-					m[f] = append(m[f], r)
-				}
+				file(ix.byLatin, r, forms)
 			}
-			m := ix.byName[r.Level]
-			if m == nil {
-				m = map[string][]*Region{}
-				ix.byName[r.Level] = m
-			}
+			file(ix.byName, r, names)
 			for _, n := range names {
-				m[n] = append(m[n], r)
 				ix.maxRunes = max(ix.maxRunes, utf8.RuneCountInString(n))
 			}
 		}
 		t.ix = ix
 	})
 	return t.ix
+}
+
+// file lists r under each of its names in its level's map.
+func file(byLevel map[Level]map[string][]*Region, r *Region, names []string) {
+	m := byLevel[r.Level]
+	if m == nil {
+		m = map[string][]*Region{}
+		byLevel[r.Level] = m
+	}
+	for _, n := range names {
+		m[n] = append(m[n], r)
+	}
 }
 
 // match is a region found at a position of the text.
