@@ -221,3 +221,16 @@ func mulDiv(a, b, c int64) (int64, uint64) {
 	q, r := div128(hi, lo, uint64(c))
 	return int64(q), r
 }
+
+// Portion returns floor(total*n/of): the part of total that n of `of` equal shares hold, without
+// overflow. Taking cumulative portions (Portion(total, done+k, of) - Portion(total, done, of))
+// divides total over any sequence of parts exactly: the parts never sum to more than total and
+// sum to total once n reaches of, whatever the order and sizes of the steps. total and n must be
+// non-negative, of positive and n at most of.
+func Portion(total, n, of int64) (int64, error) {
+	if total < 0 || n < 0 || of <= 0 || n > of {
+		return 0, fmt.Errorf("money: portion %d of %d of %d: %w", n, of, total, ErrInvalidAmount)
+	}
+	q, _ := mulDiv(total, n, of)
+	return q, nil
+}

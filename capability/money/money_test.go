@@ -156,3 +156,44 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestPortionStepsSumExactly: any sequence of steps through n = of, taken as cumulative
+// portions, sums to total exactly and never passes it on the way, at sizes that would overflow
+// a plain int64 product.
+func TestPortionStepsSumExactly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for i := 0; i < 2000; i++ {
+		total, of := rng.Int64N(math.MaxInt64/2), 1+rng.Int64N(1000)
+		if i%2 == 0 {
+			total = rng.Int64N(100_000)
+		}
+		var done, given int64
+		for done < of {
+			k := 1 + rng.Int64N(of-done)
+			before, err := money.Portion(total, done, of)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after, err := money.Portion(total, done+k, of)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after < before {
+				t.Fatalf("portion went down: %d then %d", before, after)
+			}
+			given += after - before
+			done += k
+			if given > total {
+				t.Fatalf("gave %d of %d after %d of %d", given, total, done, of)
+			}
+		}
+		if given != total {
+			t.Fatalf("steps gave %d; want %d (of %d)", given, total, of)
+		}
+	}
+	for _, bad := range [][3]int64{{-1, 1, 2}, {10, -1, 2}, {10, 3, 2}, {10, 0, 0}} {
+		if _, err := money.Portion(bad[0], bad[1], bad[2]); !errors.Is(err, money.ErrInvalidAmount) {
+			t.Fatalf("Portion%v: %v; want ErrInvalidAmount", bad, err)
+		}
+	}
+}

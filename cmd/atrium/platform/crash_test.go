@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -247,7 +248,8 @@ func checkCrashLedger(t *testing.T, cfg dal.Config) []string {
 	ctx := context.Background()
 	db := openDB(t, cfg)
 	defer db.Close()
-	tx, err := db.Primary().BeginTx(ctx, nil)
+	// The reader pool: a snapshot that never waits for the restarted server's writes (see readLedger).
+	tx, err := db.Replica().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

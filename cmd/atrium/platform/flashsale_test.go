@@ -3,6 +3,7 @@ package platform_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -134,8 +135,11 @@ func readLedger(t *testing.T, cfg dal.Config, tenant, sku string) ledger {
 	defer db.Close()
 	var l ledger
 	// One read transaction: a server still committing orders must not be seen half before and
-	// half after (a hold counted as reserved, then its order missed, then the hold gone).
-	q, err := db.Primary().BeginTx(ctx, nil)
+	// half after (a hold counted as reserved, then its order missed, then the hold gone). It reads
+	// through the reader pool: on SQLite the primary's transactions begin IMMEDIATE, taking the
+	// write lock, and a server expiring holds one transaction after another can keep that lock
+	// past the busy timeout (SQLITE_BUSY in CI); a WAL reader's snapshot never waits.
+	q, err := db.Replica().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
