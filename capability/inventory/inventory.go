@@ -58,6 +58,8 @@ type Level struct {
 	Available   int64
 	Reserved    int64
 	Sold        int64
+	// Damaged are units that came back unfit to sell: still on hand, never available.
+	Damaged int64
 	// Hot marks a level whose reservations are batched (see the package doc).
 	Hot bool
 	// Region is where the warehouse is, if it is registered (see Warehouse).
@@ -106,7 +108,7 @@ func text(s string, minRunes, maxRunes int) bool {
 
 // Consistent reports whether the level keeps the invariant.
 func (l Level) Consistent() bool {
-	return l.Available >= 0 && l.Reserved >= 0 && l.Sold >= 0 && l.Available+l.Reserved+l.Sold == l.OnHand
+	return l.Available >= 0 && l.Reserved >= 0 && l.Sold >= 0 && l.Damaged >= 0 && l.Available+l.Reserved+l.Sold+l.Damaged == l.OnHand
 }
 
 // Line is a quantity of a SKU taken from one warehouse.
@@ -161,8 +163,13 @@ type Store interface {
 	ExpireDue(ctx context.Context, now int64, limit int) ([]Expired, error)
 	Confirm(ctx context.Context, tenant, reservationID string) error
 	Cancel(ctx context.Context, tenant, reservationID string) error
-	// Restock puts a confirmed reservation's sold units back on the shelf (available), once.
+	// Restock puts a confirmed reservation's sold units back on the shelf (available), once;
+	// units that came back through Return are not put back twice.
 	Restock(ctx context.Context, tenant, reservationID string) error
+	// Return takes back some sold units of a confirmed reservation, once per returnID: sellable
+	// units go back on sale, damaged ones to the level's damaged count. Together the returns of
+	// a reservation never take back more of a line than it sold (ErrInvalidStockQuantity).
+	Return(ctx context.Context, tenant, returnID, reservationID string, lines []Line, damaged bool) error
 	Lines(ctx context.Context, tenant, reservationID string) ([]Line, error)
 }
 
@@ -253,6 +260,13 @@ func (s *Service) Try(ctx context.Context, tenant, reservationID string, demands
 // Confirm turns the reservation into sold stock.
 func (s *Service) Confirm(ctx context.Context, tenant, reservationID string) error {
 	return s.store.Confirm(ctx, tenant, reservationID)
+}
+
+// Return takes back some sold units of a confirmed reservation (an after-sale of some lines):
+// sellable units go back on sale, damaged ones off sale. Returning the same returnID twice
+// changes nothing the second time.
+func (s *Service) Return(ctx context.Context, tenant, returnID, reservationID string, lines []Line, damaged bool) error {
+	return s.store.Return(ctx, tenant, returnID, reservationID, lines, damaged)
 }
 
 // Restock puts the sold units of a confirmed reservation back on sale: its order was refunded

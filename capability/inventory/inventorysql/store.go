@@ -50,8 +50,8 @@ func (s *Store) SetOnHand(ctx context.Context, tenant, skuID, warehouseID string
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		now := s.now().UnixMilli()
 		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE inventory_levels
-			SET on_hand = ?, available = ? - reserved - sold, updated_at = ?
-			WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND reserved + sold <= ?`,
+			SET on_hand = ?, available = ? - reserved - sold - damaged, updated_at = ?
+			WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND reserved + sold + damaged <= ?`,
 			onHand, onHand, now, tenant, skuID, warehouseID, onHand)
 		if err != nil {
 			return fmt.Errorf("inventorysql: set on hand: %w", err)
@@ -62,8 +62,8 @@ func (s *Store) SetOnHand(ctx context.Context, tenant, skuID, warehouseID string
 				return err
 			}
 			if found {
-				return fmt.Errorf("inventorysql: sku %s warehouse %s has %d reserved and %d sold: %w",
-					skuID, warehouseID, cur.Reserved, cur.Sold, inventory.ErrOnHandBelowCommitted)
+				return fmt.Errorf("inventorysql: sku %s warehouse %s has %d reserved, %d sold and %d damaged: %w",
+					skuID, warehouseID, cur.Reserved, cur.Sold, cur.Damaged, inventory.ErrOnHandBelowCommitted)
 			}
 			if _, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO inventory_levels
 				(tenant, sku_id, warehouse_id, on_hand, available, reserved, sold, updated_at)
@@ -83,9 +83,9 @@ func (s *Store) SetOnHand(ctx context.Context, tenant, skuID, warehouseID string
 
 func (s *Store) level(ctx context.Context, tenant, skuID, warehouseID string) (inventory.Level, bool, error) {
 	l := inventory.Level{SKUID: skuID, WarehouseID: warehouseID}
-	err := s.db.R(ctx).QueryRowContext(ctx, `SELECT on_hand, available, reserved, sold, hot FROM inventory_levels
+	err := s.db.R(ctx).QueryRowContext(ctx, `SELECT on_hand, available, reserved, sold, damaged, hot FROM inventory_levels
 		WHERE tenant = ? AND sku_id = ? AND warehouse_id = ?`, tenant, skuID, warehouseID).
-		Scan(&l.OnHand, &l.Available, &l.Reserved, &l.Sold, &l.Hot)
+		Scan(&l.OnHand, &l.Available, &l.Reserved, &l.Sold, &l.Damaged, &l.Hot)
 	if errors.Is(err, sql.ErrNoRows) {
 		return l, false, nil
 	}
@@ -107,11 +107,11 @@ func (s *Store) Levels(ctx context.Context, tenant string, skuIDs []string) ([]i
 	}
 	out, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (l inventory.Level, err error) {
 		var code string
-		err = r.Scan(&l.SKUID, &l.WarehouseID, &l.OnHand, &l.Available, &l.Reserved, &l.Sold, &l.Hot,
+		err = r.Scan(&l.SKUID, &l.WarehouseID, &l.OnHand, &l.Available, &l.Reserved, &l.Sold, &l.Damaged, &l.Hot,
 			&l.Region.Country, &l.Region.Province, &l.Region.City, &l.Region.District, &code)
 		l.Region = l.Region.WithCode(code)
 		return l, err
-	}, `SELECT l.sku_id, l.warehouse_id, l.on_hand, l.available, l.reserved, l.sold, l.hot,
+	}, `SELECT l.sku_id, l.warehouse_id, l.on_hand, l.available, l.reserved, l.sold, l.damaged, l.hot,
 		COALESCE(w.country, ''), COALESCE(w.province, ''), COALESCE(w.city, ''), COALESCE(w.district, ''), COALESCE(w.region_code, '')
 		FROM inventory_levels l LEFT JOIN inventory_warehouses w ON w.tenant = l.tenant AND w.warehouse_id = l.warehouse_id
 		WHERE l.tenant = ? AND l.sku_id IN (`+dal.Placeholders(len(skuIDs))+`)
@@ -293,6 +293,12 @@ func (s *Store) settle(ctx context.Context, tenant, reservationID, from, to, mov
 		if err != nil {
 			return err
 		}
+		if to == statusRestocked {
+			// Units already returned one by one (after-sales) are back already.
+			if lines, err = s.notReturned(ctx, tenant, reservationID, lines); err != nil {
+				return err
+			}
+		}
 		sort.Slice(lines, func(i, j int) bool {
 			if lines[i].SKUID != lines[j].SKUID {
 				return lines[i].SKUID < lines[j].SKUID
@@ -300,6 +306,9 @@ func (s *Store) settle(ctx context.Context, tenant, reservationID, from, to, mov
 			return lines[i].WarehouseID < lines[j].WarehouseID
 		})
 		for _, l := range lines {
+			if l.Quantity == 0 {
+				continue
+			}
 			res, err := s.db.Q(ctx).ExecContext(ctx, move, l.Quantity, l.Quantity, now, tenant, l.SKUID, l.WarehouseID, l.Quantity)
 			if err != nil {
 				return fmt.Errorf("inventorysql: %s line: %w", to, err)
@@ -310,6 +319,123 @@ func (s *Store) settle(ctx context.Context, tenant, reservationID, from, to, mov
 		}
 		return nil
 	})
+}
+
+const (
+	moveReturnSellable = `UPDATE inventory_levels SET sold = sold - ?, available = available + ?, updated_at = ?
+		 WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND sold >= ?`
+	moveReturnDamaged = `UPDATE inventory_levels SET sold = sold - ?, damaged = damaged + ?, updated_at = ?
+		 WHERE tenant = ? AND sku_id = ? AND warehouse_id = ? AND sold >= ?`
+)
+
+// Return implements inventory.Store.
+func (s *Store) Return(ctx context.Context, tenant, returnID, reservationID string, lines []inventory.Line, damaged bool) error {
+	want := map[[2]string]int64{}
+	for _, l := range lines {
+		if l.Quantity <= 0 {
+			return fmt.Errorf("inventorysql: return %s: %w", returnID, inventory.ErrInvalidStockQuantity)
+		}
+		want[[2]string{l.SKUID, l.WarehouseID}] += l.Quantity
+	}
+	if len(want) == 0 {
+		return fmt.Errorf("inventorysql: return %s has no lines: %w", returnID, inventory.ErrInvalidStockQuantity)
+	}
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		q, now := s.db.Q(ctx), s.now().UnixMilli()
+		// The reservation's row lock serializes the returns of one order: each sees what the
+		// ones before it took back.
+		st, err := s.status(ctx, tenant, reservationID)
+		if err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO inventory_returns (tenant, return_id, reservation_id, damaged, created_at)
+			VALUES (?, ?, ?, ?, ?)`, tenant, returnID, reservationID, damaged, now); err != nil {
+			if dal.IsDuplicate(err) {
+				return nil // returned already
+			}
+			return fmt.Errorf("inventorysql: return barrier: %w", err)
+		}
+		switch st {
+		case statusConfirmed:
+		case statusCancelled:
+			return fmt.Errorf("inventorysql: return %s: %w", reservationID, inventory.ErrReservationCancelled)
+		default:
+			return fmt.Errorf("inventorysql: return %s of a reservation that is %q: %w", reservationID, st, inventory.ErrReservationNotFound)
+		}
+		sold, err := s.Lines(ctx, tenant, reservationID)
+		if err != nil {
+			return err
+		}
+		left, err := s.notReturned(ctx, tenant, reservationID, sold)
+		if err != nil {
+			return err
+		}
+		room := map[[2]string]int64{}
+		for _, l := range left {
+			room[[2]string{l.SKUID, l.WarehouseID}] += l.Quantity
+		}
+		keys := make([][2]string, 0, len(want))
+		for k := range want {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1] })
+		move := moveReturnSellable
+		if damaged {
+			move = moveReturnDamaged
+		}
+		for _, k := range keys {
+			n := want[k]
+			if n > room[k] {
+				return fmt.Errorf("inventorysql: return %s: sku %s warehouse %s has %d units left to return, %d asked: %w",
+					returnID, k[0], k[1], room[k], n, inventory.ErrInvalidStockQuantity)
+			}
+			if _, err := q.ExecContext(ctx, `INSERT INTO inventory_return_lines (tenant, return_id, reservation_id, sku_id, warehouse_id, quantity)
+				VALUES (?, ?, ?, ?, ?, ?)`, tenant, returnID, reservationID, k[0], k[1], n); err != nil {
+				return fmt.Errorf("inventorysql: return line: %w", err)
+			}
+			res, err := q.ExecContext(ctx, move, n, n, now, tenant, k[0], k[1], n)
+			if err != nil {
+				return fmt.Errorf("inventorysql: return move: %w", err)
+			}
+			if c, _ := res.RowsAffected(); c != 1 {
+				return fmt.Errorf("inventorysql: return %s: sku %s warehouse %s has fewer than %d sold", returnID, k[0], k[1], n)
+			}
+		}
+		return nil
+	})
+}
+
+// notReturned is lines less what returns of the reservation took back already, per SKU and
+// warehouse (a line's units are taken first from its earliest line numbers).
+func (s *Store) notReturned(ctx context.Context, tenant, reservationID string, lines []inventory.Line) ([]inventory.Line, error) {
+	type key = [2]string
+	back := map[key]int64{}
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT sku_id, warehouse_id, SUM(quantity) FROM inventory_return_lines
+		WHERE tenant = ? AND reservation_id = ? GROUP BY sku_id, warehouse_id`+s.db.ForUpdate(), tenant, reservationID)
+	if err != nil {
+		return nil, fmt.Errorf("inventorysql: returned units: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k key
+		var n int64
+		if err := rows.Scan(&k[0], &k[1], &n); err != nil {
+			return nil, fmt.Errorf("inventorysql: returned units: %w", err)
+		}
+		back[k] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("inventorysql: returned units: %w", err)
+	}
+	out := make([]inventory.Line, len(lines))
+	for i, l := range lines {
+		k := key{l.SKUID, l.WarehouseID}
+		took := min(back[k], l.Quantity)
+		back[k] -= took
+		l.Quantity -= took
+		out[i] = l
+	}
+	return out, nil
 }
 
 // Lines implements inventory.Store.

@@ -92,6 +92,83 @@ func TestReservationLifecycle(t *testing.T) {
 	})
 }
 
+// TestReturnsTakeBackSomeUnitsOnce: an order's units come back in parts (after-sales), sellable
+// to available and damaged to the damaged count, each return once however often it is asked,
+// never more than was sold, concurrently too; a restock of the whole order afterwards puts back
+// only what had not come back yet, and every level keeps available+reserved+sold+damaged = onHand.
+func TestReturnsTakeBackSomeUnitsOnce(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		svc := setup(t, db)
+		for _, wh := range []string{"wh1", "wh2"} {
+			if _, err := svc.SetOnHand(ctx, "t1", "cup", wh, 5); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// 8 cups: 5 from wh1, 3 from wh2.
+		if _, err := svc.Try(ctx, "t1", "r1", []inventory.Demand{{SKUID: "cup", Quantity: 8}}); err != nil {
+			t.Fatal(err)
+		}
+		cups := func(wh string, n int64) []inventory.Line { return []inventory.Line{{SKUID: "cup", WarehouseID: wh, Quantity: n}} }
+		if err := svc.Return(ctx, "t1", "a0", "r1", cups("wh1", 1), false); !errors.Is(err, inventory.ErrReservationNotFound) {
+			t.Fatalf("return before the sale was confirmed: %v", err)
+		}
+		if err := svc.Confirm(ctx, "t1", "r1"); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 2; i++ {
+			if err := svc.Return(ctx, "t1", "a1", "r1", cups("wh1", 2), false); err != nil {
+				t.Fatalf("return a1 #%d: %v", i, err)
+			}
+		}
+		if err := svc.Return(ctx, "t1", "a2", "r1", cups("wh2", 1), true); err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range [][]inventory.Line{cups("wh2", 3), cups("wh3", 1), cups("wh1", 0), nil} {
+			if err := svc.Return(ctx, "t1", "bad", "r1", bad, false); !errors.Is(err, inventory.ErrInvalidStockQuantity) {
+				t.Fatalf("return of %v: %v; want invalid quantity", bad, err)
+			}
+		}
+		// Ten returns race for wh1's last three units, one each: three win.
+		var won atomic.Int64
+		var wg sync.WaitGroup
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := svc.Return(ctx, "t1", fmt.Sprint("race", i), "r1", cups("wh1", 1), false)
+				if err == nil {
+					won.Add(1)
+				} else if !errors.Is(err, inventory.ErrInvalidStockQuantity) {
+					t.Errorf("racing return: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if won.Load() != 3 {
+			t.Fatalf("%d racing returns won; want the 3 units left", won.Load())
+		}
+		if l := level(t, svc, "cup", "wh1"); l.Available != 5 || l.Sold != 0 || !l.Consistent() {
+			t.Fatalf("wh1: %+v; want all 5 back on sale", l)
+		}
+		if l := level(t, svc, "cup", "wh2"); l.Available != 2 || l.Sold != 2 || l.Damaged != 1 || !l.Consistent() {
+			t.Fatalf("wh2: %+v; want 2 available, 2 sold, 1 damaged", l)
+		}
+		if err := svc.Restock(ctx, "t1", "r1"); err != nil {
+			t.Fatal(err)
+		}
+		if l := level(t, svc, "cup", "wh2"); l.Available != 4 || l.Sold != 0 || l.Damaged != 1 || !l.Consistent() {
+			t.Fatalf("wh2 after the restock: %+v; want 4 available and the damaged one kept off sale", l)
+		}
+		if _, err := svc.SetOnHand(ctx, "t1", "cup", "wh2", 0); !errors.Is(err, inventory.ErrOnHandBelowCommitted) {
+			t.Fatalf("on hand below the damaged unit: %v", err)
+		}
+		if l, err := svc.SetOnHand(ctx, "t1", "cup", "wh2", 3); err != nil || l.Available != 2 || l.Damaged != 1 || !l.Consistent() {
+			t.Fatalf("on hand 3 with one damaged: %+v %v", l, err)
+		}
+	})
+}
+
 // TestRestockPutsSoldUnitsBackOnce: a confirmed reservation whose order was refunded before it
 // shipped goes back on sale once, however often it is asked; only confirmed stock restocks.
 func TestRestockPutsSoldUnitsBackOnce(t *testing.T) {
