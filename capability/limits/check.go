@@ -42,6 +42,9 @@ type Claim struct {
 	Order  int
 	Amount int64
 	Max    int64
+	// Units are the quantities by SKU an items claim counts (they sum to Amount); nil on a
+	// claim that counts orders. ReleaseUnits gives them back one after-sale at a time.
+	Units map[string]int64
 }
 
 // Store is the persistence port. Claim runs inside the order's transaction and must be one
@@ -56,6 +59,10 @@ type Store interface {
 	Ensure(ctx context.Context, tenant string, keys []Key) error
 	Claim(ctx context.Context, tenant, orderID string, c Claim) error
 	Release(ctx context.Context, tenant, orderID string) error
+	// ReleaseUnits gives back, from the order's items claims, the units by SKU that an
+	// after-sale refunded; each call gives back again, so the caller makes it once per refund,
+	// in the refund's transaction. Order-count claims stay until Release.
+	ReleaseUnits(ctx context.Context, tenant, orderID string, units map[string]int64) error
 }
 
 // History tells whether a buyer has an order that is not cancelled (for first-order rules).
@@ -162,11 +169,15 @@ func (s *Service) Check(ctx context.Context, rt extensions.Runtime, call extensi
 		if !r.Active(cart.At) {
 			continue
 		}
-		a := &applied{rule: r, byOrder: map[int]int64{}}
+		a := &applied{rule: r, byOrder: map[int]int64{}, units: map[int]map[string]int64{}}
 		for _, l := range cart.Lines {
 			if r.Matches(l.SKUID, l.Categories) {
 				a.total += l.Quantity
 				a.byOrder[l.Order] += l.Quantity
+				if a.units[l.Order] == nil {
+					a.units[l.Order] = map[string]int64{}
+				}
+				a.units[l.Order][l.SKUID] += l.Quantity
 			}
 		}
 		if a.total == 0 {
@@ -258,7 +269,7 @@ func (s *Service) Check(ctx context.Context, rt extensions.Runtime, call extensi
 		}
 		sort.Ints(orders)
 		for _, o := range orders {
-			claims = append(claims, Claim{Key: a.key, Order: o, Amount: a.byOrder[o], Max: r.Max})
+			claims = append(claims, Claim{Key: a.key, Order: o, Amount: a.byOrder[o], Max: r.Max, Units: a.units[o]})
 		}
 	}
 	// Only counters the usage read did not find need creating: most orders write nothing here.
@@ -282,6 +293,7 @@ type applied struct {
 	key     Key
 	total   int64         // quantity of matching lines
 	byOrder map[int]int64 // of which, per child order
+	units   map[int]map[string]int64
 }
 
 // amount is what the cart takes from the rule's counter.
@@ -325,6 +337,11 @@ func (s *Service) Claim(ctx context.Context, tenant string, orderIDs []string, c
 		}
 	}
 	return nil
+}
+
+// ReleaseUnits gives back what some refunded units of a child order claimed (see Store).
+func (s *Service) ReleaseUnits(ctx context.Context, tenant, orderID string, units map[string]int64) error {
+	return s.store.ReleaseUnits(ctx, tenant, orderID, units)
 }
 
 // Release gives back what a cancelled child order claimed; idempotent.

@@ -17,6 +17,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
@@ -137,9 +140,90 @@ func (s *Store) Claim(ctx context.Context, tenant, orderID string, c limits.Clai
 		if n, _ := res.RowsAffected(); n != 1 {
 			return errkind.WithDetail(limits.ErrLimitExceeded, "the limit of %d is reached", c.Max)
 		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO limit_claims (tenant, order_id, rule_id, subject, period, amount)
-			VALUES (?, ?, ?, ?, ?, ?)`, tenant, orderID, c.RuleID, c.Subject, c.Period, c.Amount); err != nil {
+		if _, err := q.ExecContext(ctx, `INSERT INTO limit_claims (tenant, order_id, rule_id, subject, period, amount, units)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, tenant, orderID, c.RuleID, c.Subject, c.Period, c.Amount, encodeUnits(c.Units)); err != nil {
 			return fmt.Errorf("limitssql: record claim: %w", err)
+		}
+		return nil
+	})
+}
+
+// encodeUnits writes units as "sku:qty,sku:qty" in SKU order (SKU ids have no ':' or ',').
+func encodeUnits(units map[string]int64) string {
+	skus := make([]string, 0, len(units))
+	for sku, n := range units {
+		if n > 0 {
+			skus = append(skus, sku)
+		}
+	}
+	sort.Strings(skus)
+	parts := make([]string, len(skus))
+	for i, sku := range skus {
+		parts[i] = sku + ":" + strconv.FormatInt(units[sku], 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+func decodeUnits(s string) (map[string]int64, error) {
+	out := map[string]int64{}
+	if s == "" {
+		return out, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		sku, n, ok := strings.Cut(part, ":")
+		q, err := strconv.ParseInt(n, 10, 64)
+		if !ok || err != nil || sku == "" || q <= 0 {
+			return nil, fmt.Errorf("limitssql: stored claim units %q", s)
+		}
+		out[sku] = q
+	}
+	return out, nil
+}
+
+// ReleaseUnits implements limits.Store.
+func (s *Store) ReleaseUnits(ctx context.Context, tenant, orderID string, units map[string]int64) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		q := s.db.Q(ctx)
+		type row struct {
+			limits.Claim
+			units string
+		}
+		claims, err := dal.All(ctx, q, func(r *sql.Rows) (c row, err error) {
+			err = r.Scan(&c.RuleID, &c.Subject, &c.Period, &c.Amount, &c.units)
+			return c, err
+		}, `SELECT rule_id, subject, period, amount, units FROM limit_claims
+			WHERE tenant = ? AND order_id = ? ORDER BY rule_id`+s.db.ForUpdate(), tenant, orderID)
+		if err != nil {
+			return fmt.Errorf("limitssql: claims: %w", err)
+		}
+		for _, c := range claims {
+			held, err := decodeUnits(c.units)
+			if err != nil {
+				return err
+			}
+			var back int64
+			for sku, n := range units {
+				take := min(max(n, 0), held[sku])
+				held[sku] -= take
+				back += take
+			}
+			if back == 0 {
+				continue
+			}
+			back = min(back, c.Amount)
+			if c.Amount == back {
+				_, err = q.ExecContext(ctx, `DELETE FROM limit_claims WHERE tenant = ? AND order_id = ? AND rule_id = ?`, tenant, orderID, c.RuleID)
+			} else {
+				_, err = q.ExecContext(ctx, `UPDATE limit_claims SET amount = ?, units = ? WHERE tenant = ? AND order_id = ? AND rule_id = ?`,
+					c.Amount-back, encodeUnits(held), tenant, orderID, c.RuleID)
+			}
+			if err != nil {
+				return fmt.Errorf("limitssql: release units: %w", err)
+			}
+			if _, err := q.ExecContext(ctx, `UPDATE limit_counters SET used = used - ?
+				WHERE tenant = ? AND rule_id = ? AND subject = ? AND period = ?`, back, tenant, c.RuleID, c.Subject, c.Period); err != nil {
+				return fmt.Errorf("limitssql: give back: %w", err)
+			}
 		}
 		return nil
 	})

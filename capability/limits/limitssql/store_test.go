@@ -77,6 +77,59 @@ func TestClaimsUnderConcurrency(t *testing.T) {
 	})
 }
 
+// TestReleaseUnits: an order that claimed 3 cups and 2 saucers under one items rule and one
+// order under another gives back the cups one after-sale at a time; the order-count claim stays
+// until the whole order is released, and a unit the claim did not count gives back nothing.
+func TestReleaseUnits(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{limitssql.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		s := limitssql.New(db)
+		items := limits.Key{RuleID: "items", Subject: "u1", Period: "all"}
+		orders := limits.Key{RuleID: "orders", Subject: "u1", Period: "all"}
+		if err := s.Ensure(ctx, "t1", []limits.Key{items, orders}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []limits.Claim{
+			{Key: items, Amount: 5, Max: 10, Units: map[string]int64{"cup": 3, "saucer": 2}},
+			{Key: orders, Amount: 1, Max: 3},
+		} {
+			if err := s.Claim(ctx, "t1", "O1", c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		usage := func() (int64, int64) {
+			u, err := s.Usage(ctx, "t1", []limits.Key{items, orders})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u[items], u[orders]
+		}
+		for i, step := range []struct {
+			units        map[string]int64
+			items, count int64
+		}{
+			{map[string]int64{"cup": 1}, 4, 1},
+			{map[string]int64{"cup": 1, "spoon": 4}, 3, 1},
+			{map[string]int64{"cup": 5}, 2, 1}, // only one cup is left to give back
+			{map[string]int64{"saucer": 2}, 0, 1},
+			{map[string]int64{"saucer": 1}, 0, 1},
+		} {
+			if err := s.ReleaseUnits(ctx, "t1", "O1", step.units); err != nil {
+				t.Fatal(err)
+			}
+			if it, n := usage(); it != step.items || n != step.count {
+				t.Fatalf("after step %d (%v): items %d, orders %d; want %d and %d", i, step.units, it, n, step.items, step.count)
+			}
+		}
+		if err := s.Release(ctx, "t1", "O1"); err != nil {
+			t.Fatal(err)
+		}
+		if it, n := usage(); it != 0 || n != 0 {
+			t.Fatalf("after the whole release: items %d, orders %d", it, n)
+		}
+	})
+}
+
 // TestCachedRules: rules read through the cache (an hour's TTL) follow every change made
 // through it, and a caller changing what it got does not change what others get.
 func TestCachedRules(t *testing.T) {
