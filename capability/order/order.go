@@ -124,6 +124,7 @@ type Order struct {
 	cancelReason string
 	createdAt    time.Time
 	updatedAt    time.Time
+	deliveredAt  time.Time
 	version      int64
 }
 
@@ -214,13 +215,23 @@ var tokenRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 func validToken(s string, max int) bool { return len(s) <= max && tokenRe.MatchString(s) }
 
 // Deliver marks a shipped order delivered.
-func (o *Order) Deliver(now time.Time) error { return o.move(Delivered, now) }
+func (o *Order) Deliver(now time.Time) error {
+	if err := o.move(Delivered, now); err != nil {
+		return err
+	}
+	o.deliveredAt = now
+	return nil
+}
+
+// DeliveredAt is when the order was delivered: zero before, and on orders delivered before it
+// was kept (their UpdatedAt is the best estimate).
+func (o *Order) DeliveredAt() time.Time { return o.deliveredAt }
 
 // Complete closes a delivered order (the buyer confirmed receipt).
 func (o *Order) Complete(now time.Time) error { return o.move(Completed, now) }
 
-// Refund closes a paid order that has not shipped: its money goes back in full (the flow
-// records the refund with the payment).
+// Refund closes a paid order whose money went back: in full before it shipped, or once after-sale
+// refunded every unit of it (the flow records the refunds with the payments).
 func (o *Order) Refund(now time.Time) error { return o.move(Refunded, now) }
 
 // Paid reports whether the order's money is in and kept, as its lifecycle says: a
@@ -434,7 +445,7 @@ var ErrUnknownStatus = errors.New("order: stored status is not in its lifecycle"
 // OrderFromStorage rehydrates an order; only storage adapters call it. The status is read
 // through the scenario's lifecycle: one it does not know is ErrUnknownStatus.
 func OrderFromStorage(id, tradeID, tenant string, scenario identity.Scenario, userID, sellerID string, status Status, lines []Line, amounts Amounts,
-	discounts []Discount, shipment Shipment, shipsAt time.Time, cancelReason string, createdAt, updatedAt time.Time, version int64) (*Order, error) {
+	discounts []Discount, shipment Shipment, shipsAt time.Time, cancelReason string, createdAt, updatedAt, deliveredAt time.Time, version int64) (*Order, error) {
 	lc, err := LifecycleOf(scenario)
 	if err != nil {
 		return nil, fmt.Errorf("order %s: %w", id, err)
@@ -444,7 +455,7 @@ func OrderFromStorage(id, tradeID, tenant string, scenario identity.Scenario, us
 	}
 	return &Order{id: id, tradeID: tradeID, tenant: tenant, scenario: scenario, lifecycle: lc, userID: userID, sellerID: sellerID, status: status,
 		lines: lines, amounts: amounts, discounts: discounts, shipment: shipment, shipsAt: shipsAt, cancelReason: cancelReason, createdAt: createdAt,
-		updatedAt: updatedAt, version: version}, nil
+		updatedAt: updatedAt, deliveredAt: deliveredAt, version: version}, nil
 }
 
 // TradeFromStorage rehydrates a trade; only storage adapters call it.

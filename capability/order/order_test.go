@@ -36,6 +36,7 @@ func TestTransitions(t *testing.T) {
 		"deliver":  func(o *order.Order) error { return o.Deliver(now) },
 		"complete": func(o *order.Order) error { return o.Complete(now) },
 		"cancel":   func(o *order.Order) error { return o.Cancel("x", now) },
+		"refund":   func(o *order.Order) error { return o.Refund(now) },
 	}
 	// For each status reached by a path, which steps are allowed next.
 	paths := []struct {
@@ -43,10 +44,11 @@ func TestTransitions(t *testing.T) {
 		allowed map[string]bool
 	}{
 		{nil, map[string]bool{"pay": true, "cancel": true}},
-		{[]string{"pay"}, map[string]bool{"ship": true}},
-		{[]string{"pay", "ship"}, map[string]bool{"deliver": true}},
-		{[]string{"pay", "ship", "deliver"}, map[string]bool{"complete": true}},
-		{[]string{"pay", "ship", "deliver", "complete"}, map[string]bool{}},
+		{[]string{"pay"}, map[string]bool{"ship": true, "refund": true}},
+		{[]string{"pay", "ship"}, map[string]bool{"deliver": true, "refund": true}},
+		{[]string{"pay", "ship", "deliver"}, map[string]bool{"complete": true, "refund": true}},
+		{[]string{"pay", "ship", "deliver", "complete"}, map[string]bool{"refund": true}},
+		{[]string{"pay", "refund"}, map[string]bool{}},
 		{[]string{"cancel"}, map[string]bool{}},
 	}
 	for _, p := range paths {

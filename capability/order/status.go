@@ -124,12 +124,14 @@ func (l *Lifecycle) Statuses() []Status {
 }
 
 // Standard is the lifecycle of a fixed-price order: paid, shipped, delivered and completed, or
-// cancelled before payment, or refunded after payment and before shipping.
+// cancelled before payment, or refunded after payment: whole before it ships, or once
+// after-sale gave back every unit of it (goods lost in transit, or returned).
 var Standard = NewLifecycle("standard", PendingPayment, map[Status][]Status{
 	PendingPayment: {Paid, Cancelled},
 	Paid:           {Shipped, Refunded},
-	Shipped:        {Delivered},
-	Delivered:      {Completed},
+	Shipped:        {Delivered, Refunded},
+	Delivered:      {Completed, Refunded},
+	Completed:      {Refunded},
 }, Cancelled, Refunded).WithPaid(Paid, Shipped, Delivered, Completed)
 
 var (

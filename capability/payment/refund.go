@@ -31,6 +31,7 @@ type Refund struct {
 	paymentID   string
 	tradeID     string
 	orderID     string
+	afterSaleID string
 	reason      string
 	amount      money.Amount
 	status      RefundStatus
@@ -56,11 +57,19 @@ func NewRefund(id string, p *Payment, orderID, reason string, amount money.Amoun
 }
 
 // RefundFromStorage rehydrates a refund; only storage adapters call it.
-func RefundFromStorage(id, tenant, paymentID, tradeID, orderID, reason string, amount money.Amount, status RefundStatus,
+func RefundFromStorage(id, tenant, paymentID, tradeID, orderID, afterSaleID, reason string, amount money.Amount, status RefundStatus,
 	providerRef string, createdAt, settledAt time.Time) *Refund {
-	return &Refund{id: id, tenant: tenant, paymentID: paymentID, tradeID: tradeID, orderID: orderID, reason: reason,
-		amount: amount, status: status, providerRef: providerRef, createdAt: createdAt, settledAt: settledAt}
+	return &Refund{id: id, tenant: tenant, paymentID: paymentID, tradeID: tradeID, orderID: orderID, afterSaleID: afterSaleID,
+		reason: reason, amount: amount, status: status, providerRef: providerRef, createdAt: createdAt, settledAt: settledAt}
 }
+
+// ForAfterSale marks a new refund as paying after-sale request id back: an order is refunded
+// from one payment once per request (once in all, outside after-sale).
+func (r *Refund) ForAfterSale(id string) { r.afterSaleID = id }
+
+// AfterSaleID is the after-sale request the refund pays back; empty for a refund of a whole
+// order made outside after-sale (a cancelled pre-sale, money nothing takes any more).
+func (r *Refund) AfterSaleID() string { return r.afterSaleID }
 
 // ID is the refund id; providers deduplicate on it, so asking twice refunds once.
 func (r *Refund) ID() string { return r.id }

@@ -31,8 +31,9 @@ const (
 var Lifecycle = order.NewLifecycle("cod", Confirmed, map[order.Status][]order.Status{
 	Confirmed:       {order.Shipped, order.Cancelled},
 	order.Shipped:   {order.Delivered, Returned},
-	order.Delivered: {order.Completed},
-}, order.Cancelled, Returned).WithPaid(order.Delivered, order.Completed)
+	order.Delivered: {order.Completed, order.Refunded},
+	order.Completed: {order.Refunded},
+}, order.Cancelled, Returned, order.Refunded).WithPaid(order.Delivered, order.Completed)
 
 func init() { order.RegisterLifecycle(identity.COD, Lifecycle) }
 

@@ -98,6 +98,10 @@ func (f *Flow) Refund(ctx context.Context, tenant string, a trade.Actor, orderID
 
 func (f *Flow) refundLocked(ctx context.Context, tr *order.Trade, o *order.Order, reason string) (*payment.Refund, error) {
 	now := f.d.Now()
+	if o.Status() != order.Paid {
+		// Goods that left the warehouse come back through after-sale, by line and unit.
+		return nil, errkind.WithDetail(order.ErrInvalidTransition, "order %s is %s: only a paid order that has not shipped is refunded whole", o.ID(), o.Status())
+	}
 	if err := o.Refund(now); err != nil {
 		return nil, err
 	}

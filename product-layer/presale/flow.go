@@ -33,8 +33,9 @@ var Lifecycle = order.NewLifecycle("presale", PendingDeposit, map[order.Status][
 	PendingDeposit:  {DepositPaid, order.Cancelled},
 	DepositPaid:     {order.Paid, order.Cancelled},
 	order.Paid:      {order.Shipped, order.Refunded},
-	order.Shipped:   {order.Delivered},
-	order.Delivered: {order.Completed},
+	order.Shipped:   {order.Delivered, order.Refunded},
+	order.Delivered: {order.Completed, order.Refunded},
+	order.Completed: {order.Refunded},
 }, order.Cancelled, order.Refunded).WithPaid(order.Paid, order.Shipped, order.Delivered, order.Completed)
 
 func init() { order.RegisterLifecycle(identity.Presale, Lifecycle) }

@@ -101,20 +101,20 @@ func (r *Repo) CreateTrade(ctx context.Context, t *order.Trade) error {
 }
 
 const orderCols = `order_id, trade_id, scenario, user_id, seller_id, status, currency, subtotal, discount, shipping_fee, total,
-	carrier, tracking_no, cancel_reason, ships_at, created_at, updated_at, version`
+	carrier, tracking_no, cancel_reason, ships_at, created_at, updated_at, version, delivered_at`
 
 func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, rows *sql.Rows) ([]*order.Order, error) {
 	defer rows.Close()
 	type raw struct {
 		id, tradeID, scenario, userID, sellerID, status, currency, carrier, tracking, reason string
-		subtotal, discount, shipping, total, created, updated, version                       int64
+		subtotal, discount, shipping, total, created, updated, version, delivered            int64
 		shipsAt                                                                              sql.NullInt64
 	}
 	var raws []raw
 	for rows.Next() {
 		var x raw
 		if err := rows.Scan(&x.id, &x.tradeID, &x.scenario, &x.userID, &x.sellerID, &x.status, &x.currency, &x.subtotal, &x.discount, &x.shipping, &x.total, &x.carrier,
-			&x.tracking, &x.reason, &x.shipsAt, &x.created, &x.updated, &x.version); err != nil {
+			&x.tracking, &x.reason, &x.shipsAt, &x.created, &x.updated, &x.version, &x.delivered); err != nil {
 			return nil, fmt.Errorf("ordersql: scan order: %w", err)
 		}
 		raws = append(raws, x)
@@ -203,7 +203,7 @@ func (r *Repo) scanOrders(ctx context.Context, q dal.Querier, tenant string, row
 			ShippingFee: money.New(x.shipping, cur), Total: money.New(x.total, cur)}
 		o, err := order.OrderFromStorage(x.id, x.tradeID, tenant, identity.Scenario(x.scenario), x.userID, x.sellerID, order.Status(x.status), ls,
 			amounts, ds, order.Shipment{Carrier: x.carrier, TrackingNo: x.tracking}, dal.TimeOf(x.shipsAt), x.reason,
-			time.UnixMilli(x.created), time.UnixMilli(x.updated), x.version)
+			time.UnixMilli(x.created), time.UnixMilli(x.updated), dal.FromMillis(x.delivered), x.version)
 		if err != nil {
 			return nil, fmt.Errorf("ordersql: %w", err)
 		}
@@ -294,9 +294,9 @@ func (r *Repo) LockTrade(ctx context.Context, tenant, tradeID string) (*order.Tr
 // Save implements order.Repository.
 func (r *Repo) Save(ctx context.Context, o *order.Order) error {
 	res, err := r.db.Q(ctx).ExecContext(ctx, `UPDATE orders SET status = ?, carrier = ?, tracking_no = ?, cancel_reason = ?,
-		updated_at = ?, version = version + 1 WHERE tenant = ? AND order_id = ? AND version = ?`,
+		updated_at = ?, delivered_at = ?, version = version + 1 WHERE tenant = ? AND order_id = ? AND version = ?`,
 		string(o.Status()), o.Shipment().Carrier, o.Shipment().TrackingNo, o.CancelReason(), o.UpdatedAt().UnixMilli(),
-		o.Tenant(), o.ID(), o.Version())
+		dal.Millis(o.DeliveredAt()), o.Tenant(), o.ID(), o.Version())
 	if err != nil {
 		return fmt.Errorf("ordersql: save order: %w", err)
 	}

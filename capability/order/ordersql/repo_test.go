@@ -85,8 +85,26 @@ func TestSaveIsOptimistic(t *testing.T) {
 			t.Fatalf("stale save: got %v; want ErrConcurrentUpdate", err)
 		}
 		now, _ := repo.Order(ctx, "t1", "T1-a")
-		if now.Status() != order.Paid || now.Version() != 2 {
-			t.Fatalf("got %s v%d; want paid v2", now.Status(), now.Version())
+		if now.Status() != order.Paid || now.Version() != 2 || !now.DeliveredAt().IsZero() {
+			t.Fatalf("got %s v%d delivered %v; want paid v2, not delivered", now.Status(), now.Version(), now.DeliveredAt())
+		}
+		// The delivery time is kept: after-sale's return window runs from it.
+		at := time.UnixMilli(time.Date(2026, 12, 5, 9, 30, 0, 0, time.UTC).UnixMilli())
+		if err := now.Ship(order.Shipment{Carrier: "SF", TrackingNo: "1"}, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := repo.Save(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		now, _ = repo.Order(ctx, "t1", "T1-a")
+		if err := now.Deliver(at.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := repo.Save(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := repo.Order(ctx, "t1", "T1-a"); !got.DeliveredAt().Equal(at.Add(time.Hour)) {
+			t.Fatalf("delivered at %v; want %v", got.DeliveredAt(), at.Add(time.Hour))
 		}
 	})
 }

@@ -113,13 +113,14 @@ func (s *Store) Save(ctx context.Context, p *payment.Payment) error {
 	return nil
 }
 
-const refundCols = `refund_id, tenant, payment_id, trade_id, order_id, reason, currency, amount, status, provider_ref, created_at, settled_at`
+const refundCols = `refund_id, tenant, payment_id, trade_id, order_id, aftersale_id, reason, currency, amount, status, provider_ref, created_at, settled_at`
 
-// CreateRefund implements payment.Store. A second refund of one order is refused by the
-// database (payment.not_refundable): an order is refunded once, whatever races.
+// CreateRefund implements payment.Store. A second refund of one order from one payment for the
+// same after-sale request (or outside after-sale) is refused by the database
+// (payment.not_refundable), whatever races.
 func (s *Store) CreateRefund(ctx context.Context, r *payment.Refund) error {
-	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO payment_refunds (`+refundCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID(), r.Tenant(), r.PaymentID(), r.TradeID(), r.OrderID(), r.Reason(), r.Amount().Currency().Code(), r.Amount().Minor(),
+	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO payment_refunds (`+refundCols+`) VALUES (`+dal.Placeholders(13)+`)`,
+		r.ID(), r.Tenant(), r.PaymentID(), r.TradeID(), r.OrderID(), r.AfterSaleID(), r.Reason(), r.Amount().Currency().Code(), r.Amount().Minor(),
 		string(r.Status()), r.ProviderRef(), r.CreatedAt().UnixMilli(), dal.Millis(r.SettledAt()))
 	if dal.IsDuplicate(err) {
 		return errkind.WithDetail(payment.ErrNotRefundable, "order %s is already refunded from payment %s", r.OrderID(), r.PaymentID())
@@ -131,16 +132,16 @@ func (s *Store) CreateRefund(ctx context.Context, r *payment.Refund) error {
 }
 
 func scanRefund(row interface{ Scan(...any) error }) (*payment.Refund, error) {
-	var id, tenant, pay, trade, ord, reason, currency, status, ref string
+	var id, tenant, pay, trade, ord, afterSale, reason, currency, status, ref string
 	var amount, created, settled int64
-	if err := row.Scan(&id, &tenant, &pay, &trade, &ord, &reason, &currency, &amount, &status, &ref, &created, &settled); err != nil {
+	if err := row.Scan(&id, &tenant, &pay, &trade, &ord, &afterSale, &reason, &currency, &amount, &status, &ref, &created, &settled); err != nil {
 		return nil, err
 	}
 	cur, err := money.ParseCurrency(currency)
 	if err != nil {
 		return nil, fmt.Errorf("paymentsql: refund %s: %w", id, err)
 	}
-	return payment.RefundFromStorage(id, tenant, pay, trade, ord, reason, money.New(amount, cur), payment.RefundStatus(status), ref,
+	return payment.RefundFromStorage(id, tenant, pay, trade, ord, afterSale, reason, money.New(amount, cur), payment.RefundStatus(status), ref,
 		time.UnixMilli(created), dal.FromMillis(settled)), nil
 }
 

@@ -3,6 +3,7 @@ package paymentsql_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -78,6 +79,22 @@ func TestRefundStore(t *testing.T) {
 		dup, _ := payment.NewRefund("R3", p, "O1", "x", money.New(1, cny), 0, now)
 		if err := s.CreateRefund(ctx, dup); !errors.Is(err, payment.ErrNotRefundable) {
 			t.Fatalf("second refund of O1: %v; want ErrNotRefundable", err)
+		}
+		// After-sale requests refund an order in parts, once per request (O7).
+		q := payment.New("P2", "t1", "T2", "u1", "sandbox", payment.Full, money.New(900, cny), now)
+		_, _ = q.Settle(payment.OutcomeSucceeded, now)
+		if err := s.Create(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		for i, as := range []string{"AS1", "AS2", "AS1"} {
+			r, _ := payment.NewRefund(fmt.Sprint("RA", i), q, "O7", "aftersale", money.New(300, cny), int64(300*i), now)
+			r.ForAfterSale(as)
+			if err := s.CreateRefund(ctx, r); (err == nil) != (i < 2) || err != nil && !errors.Is(err, payment.ErrNotRefundable) {
+				t.Fatalf("refund %d of O7 for %s: %v", i, as, err)
+			}
+		}
+		if got, _ := s.Refund(ctx, "RA1"); got.AfterSaleID() != "AS2" {
+			t.Fatalf("after-sale of RA1: %q", got.AfterSaleID())
 		}
 		if err := db.InTx(ctx, func(ctx context.Context) error {
 			got, err := s.LockRefund(ctx, "R1")
