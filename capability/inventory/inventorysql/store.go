@@ -378,7 +378,9 @@ func (s *Store) Return(ctx context.Context, tenant, returnID, reservationID stri
 		for k := range want {
 			keys = append(keys, k)
 		}
-		sort.Slice(keys, func(i, j int) bool { return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1] })
+		sort.Slice(keys, func(i, j int) bool {
+			return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1]
+		})
 		move := moveReturnSellable
 		if damaged {
 			move = moveReturnDamaged

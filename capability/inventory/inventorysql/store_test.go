@@ -109,7 +109,9 @@ func TestReturnsTakeBackSomeUnitsOnce(t *testing.T) {
 		if _, err := svc.Try(ctx, "t1", "r1", []inventory.Demand{{SKUID: "cup", Quantity: 8}}); err != nil {
 			t.Fatal(err)
 		}
-		cups := func(wh string, n int64) []inventory.Line { return []inventory.Line{{SKUID: "cup", WarehouseID: wh, Quantity: n}} }
+		cups := func(wh string, n int64) []inventory.Line {
+			return []inventory.Line{{SKUID: "cup", WarehouseID: wh, Quantity: n}}
+		}
 		if err := svc.Return(ctx, "t1", "a0", "r1", cups("wh1", 1), false); !errors.Is(err, inventory.ErrReservationNotFound) {
 			t.Fatalf("return before the sale was confirmed: %v", err)
 		}
