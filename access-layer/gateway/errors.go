@@ -81,6 +81,7 @@ var errorTable = []errorSpec{
 	{"payment.refund_exceeds_payment", http.StatusConflict, 45010},
 	{"payment.refund_not_found", http.StatusNotFound, 45011},
 	{"payment.invalid_purpose", http.StatusBadRequest, 45012},
+	{"payment.offline_refund", http.StatusConflict, 45013},
 	{"extensions.script_failed", http.StatusUnprocessableEntity, 46001},
 	{"extensions.budget_exceeded", http.StatusUnprocessableEntity, 46002},
 	{"extensions.invalid_output", http.StatusUnprocessableEntity, 46003},

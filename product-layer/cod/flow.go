@@ -121,6 +121,7 @@ func New(d Deps, cfg Config) *Flow {
 	}
 	f := &Flow{d: d, cfg: cfg}
 	d.Core.Register(f)
+	d.Core.SetOffline(Provider)
 	return f
 }
 
@@ -139,6 +140,21 @@ func (f *Flow) Owes(_ context.Context, t *order.Trade, purpose payment.Purpose, 
 // records any that arrives as money owed back.
 func (f *Flow) Collect(context.Context, *order.Trade, *payment.Payment, time.Time) (bool, error) {
 	return false, nil
+}
+
+// Collected implements trade.Flow: the carrier collected each delivered order's total in cash,
+// recorded as a cod_collection payment of its own; what goes back goes back by hand.
+func (f *Flow) Collected(ctx context.Context, t *order.Trade, o *order.Order) ([]trade.Collected, error) {
+	ps, err := f.d.Payments.ByTrade(ctx, t.Tenant(), t.ID())
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.Status() == payment.Succeeded && p.Purpose() == payment.CODCollection && p.ProviderRef() == o.ID() {
+			return []trade.Collected{{Payment: p, Amount: p.Amount().Minor()}}, nil
+		}
+	}
+	return nil, nil
 }
 
 // Quote is a priced COD cart and whether COD is offered for it.

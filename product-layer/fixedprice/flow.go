@@ -256,6 +256,16 @@ func (f *Flow) Owes(_ context.Context, t *order.Trade, purpose payment.Purpose, 
 	return t.Payable(), nil
 }
 
+// Collected implements trade.Flow: the trade's latest succeeded full payment paid every order its
+// total.
+func (f *Flow) Collected(ctx context.Context, t *order.Trade, o *order.Order) ([]trade.Collected, error) {
+	p, err := f.refundablePayment(ctx, t, o)
+	if err != nil {
+		return nil, err
+	}
+	return []trade.Collected{{Payment: p, Amount: o.Total().Minor()}}, nil
+}
+
 // Collect implements trade.Flow: every order of the trade still awaiting payment becomes paid and
 // its stock is confirmed as sold; with one paid, the unpaid timer is no longer needed.
 func (f *Flow) Collect(ctx context.Context, t *order.Trade, p *payment.Payment, now time.Time) (bool, error) {

@@ -491,6 +491,41 @@ func (f *Flow) Owes(ctx context.Context, t *order.Trade, purpose payment.Purpose
 	return money.Amount{}, errkind.WithDetail(payment.ErrInvalidPurpose, "a pre-sale trade is paid by its deposit, then its balance, not by %q", purpose)
 }
 
+// Collected implements trade.Flow: the balance paid the order's total less what its deposit
+// counts for, and the deposit its own share; refunds take from the balance first, so a deposit
+// that counted for more than it cost (expansion) is what comes back last, and never more than it
+// collected.
+func (f *Flow) Collected(ctx context.Context, t *order.Trade, o *order.Order) ([]trade.Collected, error) {
+	rec, err := f.d.Trades.Record(ctx, t.Tenant(), t.ID())
+	if err != nil {
+		return nil, err
+	}
+	var share OrderShare
+	for _, sh := range rec.Orders {
+		if sh.OrderID == o.ID() {
+			share = sh
+		}
+	}
+	ps, err := f.d.Core.Payments(ctx, t.Tenant(), trade.BySystem("presale"), t.ID())
+	if err != nil {
+		return nil, err
+	}
+	var out []trade.Collected
+	for _, purpose := range []payment.Purpose{payment.Balance, payment.Deposit} {
+		amount := share.Deposit
+		if purpose == payment.Balance {
+			amount = o.Total().Minor() - share.Credit
+		}
+		for _, p := range ps {
+			if p.Status() == payment.Succeeded && p.Purpose() == purpose && amount > 0 {
+				out = append(out, trade.Collected{Payment: p, Amount: amount})
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
 // Collect implements trade.Flow: a deposit moves the orders awaiting it to deposit_paid (or paid,
 // when the credit leaves no balance); a balance moves them to paid and confirms their stock.
 func (f *Flow) Collect(ctx context.Context, t *order.Trade, p *payment.Payment, now time.Time) (bool, error) {

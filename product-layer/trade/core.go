@@ -21,6 +21,7 @@ package trade
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
@@ -87,6 +88,11 @@ type Core struct {
 	flows     map[identity.Scenario]Flow
 	// placing joins a request to one with the same idempotency key still running on this node.
 	placing singleflight.Group
+	// hooksMu guards what flows declare once, as they are built: the providers collected offline
+	// and what runs when a refund is paid.
+	hooksMu sync.RWMutex
+	offline map[string]bool
+	settled []func(ctx context.Context, r *payment.Refund) error
 }
 
 // New returns a Core.
@@ -97,7 +103,7 @@ func New(d Deps) *Core {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	c := &Core{d: d, providers: map[string]payment.Provider{}, flows: map[identity.Scenario]Flow{}}
+	c := &Core{d: d, providers: map[string]payment.Provider{}, flows: map[identity.Scenario]Flow{}, offline: map[string]bool{}}
 	for _, p := range d.Providers {
 		c.providers[p.Name()] = p
 	}

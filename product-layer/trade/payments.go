@@ -32,6 +32,25 @@ type Flow interface {
 	// reports whether anything took the money; if nothing did (the trade moved on), the core
 	// records the money as owed back.
 	Collect(ctx context.Context, t *order.Trade, p *payment.Payment, now time.Time) (bool, error)
+	// Collected is what each succeeded payment of the trade collected for order o, in the order
+	// refunds should take from them (a pre-sale's balance before its deposit): after-sale gives
+	// money back to the payments it came from, never more than each collected for the order.
+	Collected(ctx context.Context, t *order.Trade, o *order.Order) ([]Collected, error)
+}
+
+// Collected is what one payment collected for one order.
+type Collected struct {
+	Payment *payment.Payment
+	Amount  int64
+}
+
+// Collected is what each payment collected for order o of trade t, as the trade's flow says.
+func (c *Core) Collected(ctx context.Context, t *order.Trade, o *order.Order) ([]Collected, error) {
+	f, err := c.flowOf(t)
+	if err != nil {
+		return nil, err
+	}
+	return f.Collected(ctx, t, o)
 }
 
 // Register plugs a flow into the core. Registering a scenario twice is a programming error.

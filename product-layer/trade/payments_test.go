@@ -36,6 +36,10 @@ func (f *depositFlow) States() *trade.States {
 	return trade.NewStates("awaiting_deposit", map[string][]string{"awaiting_deposit": {"deposit_paid"}})
 }
 
+func (f *depositFlow) Collected(context.Context, *order.Trade, *order.Order) ([]trade.Collected, error) {
+	return nil, nil
+}
+
 func (f *depositFlow) Owes(_ context.Context, t *order.Trade, purpose payment.Purpose, _ time.Time) (money.Amount, error) {
 	if purpose != payment.Deposit {
 		return money.Amount{}, errkind.WithDetail(payment.ErrInvalidPurpose, "deposits only")

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/atriumtrade/atrium/capability/errkind"
+
 	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/payment"
 )
@@ -23,6 +25,17 @@ const refundRetry = 30 * time.Second
 // it accepts. A payment never refunds more than it collected. The caller asks the provider with
 // SettleRefund once the transaction commits.
 func (c *Core) OweRefund(ctx context.Context, p *payment.Payment, orderID, reason string, amount money.Amount) (*payment.Refund, error) {
+	return c.oweRefund(ctx, p, orderID, "", reason, amount)
+}
+
+// OweAfterSaleRefund is OweRefund for after-sale request afterSaleID: an order may be refunded
+// from one payment once per request. A payment collected offline (cash on delivery) is not asked
+// of any provider: the refund waits for an operator to confirm it was paid (ConfirmRefund).
+func (c *Core) OweAfterSaleRefund(ctx context.Context, p *payment.Payment, orderID, afterSaleID, reason string, amount money.Amount) (*payment.Refund, error) {
+	return c.oweRefund(ctx, p, orderID, afterSaleID, reason, amount)
+}
+
+func (c *Core) oweRefund(ctx context.Context, p *payment.Payment, orderID, afterSaleID, reason string, amount money.Amount) (*payment.Refund, error) {
 	rs, err := c.d.Payments.RefundsOfPayment(ctx, p.ID())
 	if err != nil {
 		return nil, err
@@ -32,13 +45,89 @@ func (c *Core) OweRefund(ctx context.Context, p *payment.Payment, orderID, reaso
 	if err != nil {
 		return nil, err
 	}
+	r.ForAfterSale(afterSaleID)
 	if err := c.d.Payments.CreateRefund(ctx, r); err != nil {
 		return nil, err
+	}
+	if c.Offline(p.Provider()) {
+		return r, nil
 	}
 	if err := c.d.Timers.Schedule(ctx, TimerRefund, TimerRef(p.Tenant(), r.ID()), now.Add(refundRetry)); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// SetOffline declares provider a way of collecting money outside any payment provider (the
+// carrier's cash on delivery): its refunds are paid by hand and confirmed by an operator. A flow
+// calls it once, when it is built.
+func (c *Core) SetOffline(provider string) {
+	c.hooksMu.Lock()
+	defer c.hooksMu.Unlock()
+	c.offline[provider] = true
+}
+
+// Offline reports whether provider's payments are refunded by hand (see SetOffline).
+func (c *Core) Offline(provider string) bool {
+	c.hooksMu.RLock()
+	defer c.hooksMu.RUnlock()
+	return c.offline[provider]
+}
+
+// OnRefundSettled adds fn to what runs in the transaction that records a refund as paid (by its
+// provider, or confirmed by an operator): after-sale finishes its request there. A flow calls it
+// once, when it is built.
+func (c *Core) OnRefundSettled(fn func(ctx context.Context, r *payment.Refund) error) {
+	c.hooksMu.Lock()
+	defer c.hooksMu.Unlock()
+	c.settled = append(c.settled, fn)
+}
+
+// ErrOfflineRefund is a refund of money collected offline that only an operator can settle.
+var ErrOfflineRefund = errkind.New(errkind.Conflict, "payment.offline_refund", "this refund is paid by hand and confirmed by an operator")
+
+// ConfirmRefund records that an operator paid refund id by hand (money collected offline goes
+// back offline), with reference as the proof (a bank transfer's number). Confirming it again
+// changes nothing; a refund paid through a provider cannot be confirmed by hand.
+func (c *Core) ConfirmRefund(ctx context.Context, tenant string, a Actor, id, reference string) (*payment.Refund, error) {
+	if a.Kind != ActorOperator {
+		return nil, errkind.WithDetail(errkind.ErrForbidden, "only an operator confirms a refund paid by hand")
+	}
+	if !validReference(reference) {
+		return nil, errkind.Invalidf("reference must be 1-128 letters, digits, '-', '_' or '.'")
+	}
+	var out *payment.Refund
+	err := c.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		r, err := c.d.Payments.LockRefund(ctx, id)
+		if err != nil {
+			return err
+		}
+		if r.Tenant() != tenant {
+			return payment.ErrRefundNotFound
+		}
+		pay, err := c.d.Payments.Get(ctx, r.PaymentID())
+		if err != nil {
+			return err
+		}
+		if !c.Offline(pay.Provider()) {
+			return errkind.WithDetail(payment.ErrNotRefundable, "refund %s is paid through %s, not by hand", id, pay.Provider())
+		}
+		out = r
+		return c.settle(ctx, r, reference)
+	})
+	return out, err
+}
+
+func validReference(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // RefundDue is the backstop job: it asks the provider for a refund that is still pending.
@@ -65,6 +154,7 @@ type RefundEvent struct {
 	Tenant      string    `json:"tenant"`
 	TradeID     string    `json:"tradeId"`
 	OrderID     string    `json:"orderId,omitempty"`
+	AfterSaleID string    `json:"afterSaleId,omitempty"`
 	RefundID    string    `json:"refundId"`
 	PaymentID   string    `json:"paymentId"`
 	Status      string    `json:"status"`
@@ -83,6 +173,9 @@ func (c *Core) SettleRefund(ctx context.Context, r *payment.Refund) error {
 	if err != nil {
 		return err
 	}
+	if c.Offline(pay.Provider()) {
+		return fmt.Errorf("trade: refund %s: %w", r.ID(), ErrOfflineRefund)
+	}
 	prov, ok := c.providers[pay.Provider()]
 	if !ok {
 		return fmt.Errorf("trade: refund %s: provider %q is not configured on this node", r.ID(), pay.Provider())
@@ -96,20 +189,41 @@ func (c *Core) SettleRefund(ctx context.Context, r *payment.Refund) error {
 		if err != nil {
 			return err
 		}
-		now := c.d.Now()
-		if !locked.Succeed(providerRef, now) {
-			return nil
-		}
-		if err := c.d.Payments.SaveRefund(ctx, locked); err != nil {
+		if err := c.settle(ctx, locked, providerRef); err != nil {
 			return err
 		}
 		*r = *locked
-		ev := RefundEvent{Tenant: r.Tenant(), TradeID: r.TradeID(), OrderID: r.OrderID(), RefundID: r.ID(), PaymentID: r.PaymentID(),
-			Status: string(r.Status()), Reason: r.Reason(), Currency: r.Amount().Currency().Code(), Amount: r.Amount().Minor(),
-			ProviderRef: providerRef, At: now}
-		if _, err := c.d.Outbox.Append(ctx, TopicPaymentRefunded, r.Tenant(), r.TradeID(), ev); err != nil {
+		return nil
+	})
+}
+
+// settle records the locked refund r as paid with providerRef, writes payment.refunded, stops
+// the backstop job and runs the OnRefundSettled hooks, in the caller's transaction. A refund
+// already paid changes nothing.
+func (c *Core) settle(ctx context.Context, r *payment.Refund, providerRef string) error {
+	now := c.d.Now()
+	if !r.Succeed(providerRef, now) {
+		return nil
+	}
+	if err := c.d.Payments.SaveRefund(ctx, r); err != nil {
+		return err
+	}
+	ev := RefundEvent{Tenant: r.Tenant(), TradeID: r.TradeID(), OrderID: r.OrderID(), AfterSaleID: r.AfterSaleID(), RefundID: r.ID(),
+		PaymentID: r.PaymentID(), Status: string(r.Status()), Reason: r.Reason(), Currency: r.Amount().Currency().Code(),
+		Amount: r.Amount().Minor(), ProviderRef: providerRef, At: now}
+	if _, err := c.d.Outbox.Append(ctx, TopicPaymentRefunded, r.Tenant(), r.TradeID(), ev); err != nil {
+		return err
+	}
+	if err := c.d.Timers.Cancel(ctx, TimerRefund, TimerRef(r.Tenant(), r.ID())); err != nil {
+		return err
+	}
+	c.hooksMu.RLock()
+	hooks := c.settled
+	c.hooksMu.RUnlock()
+	for _, fn := range hooks {
+		if err := fn(ctx, r); err != nil {
 			return err
 		}
-		return c.d.Timers.Cancel(ctx, TimerRefund, TimerRef(r.Tenant(), r.ID()))
-	})
+	}
+	return nil
 }

@@ -2,8 +2,10 @@ package trade
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
 )
@@ -16,8 +18,10 @@ const (
 	ReleaseReserved Stock = iota
 	// Restock puts sold stock back on sale: the goods never left, or came back sellable.
 	Restock
-	// KeepStock leaves the stock as it is (goods that came back damaged).
+	// KeepStock leaves the stock as it is (goods lost on their way, never back).
 	KeepStock
+	// Damaged takes sold units back off sale: goods that came back unfit to sell.
+	Damaged
 )
 
 // Undo says how to undo one order.
@@ -94,6 +98,70 @@ func (c *Core) giveBackDiscounts(ctx context.Context, t *order.Trade, o *order.O
 	}
 	share := budgetShare(o)
 	return Returned{BudgetReturned: share}, c.d.Discounts.ReturnSpend(ctx, t.Tenant(), t.ID(), share)
+}
+
+// Units are some units of an order given back by one after-sale request.
+type Units struct {
+	// ReturnID names the give-back (the request's id): its stock comes back once, however often
+	// it is undone.
+	ReturnID string
+	// Lines are the units by SKU and warehouse.
+	Lines []inventory.Line
+	// Stock is Restock (never shipped, or back sellable), Damaged (back unfit to sell) or
+	// KeepStock (not back).
+	Stock Stock
+	// Budgets is what goes back to each campaign's budget: the units' share of the order's
+	// discounts (aftersale.Budgets).
+	Budgets map[string]int64
+	// Whole is set when these are the order's last units, the caller having moved the order to
+	// refunded: the order's remaining limit claims go, and with the trade's last live order,
+	// everything the trade redeemed (its coupons) comes back.
+	Whole bool
+}
+
+// UndoUnits gives back what some units of order o held of the trade: their stock, their
+// purchase-limit claims, their share of campaign budgets; see Units. It runs in the caller's
+// transaction, with the trade locked. Every after-sale refund undoes through here, as every whole
+// cancel, expiry, refusal and refund undoes through UndoOrder.
+func (c *Core) UndoUnits(ctx context.Context, t *order.Trade, o *order.Order, u Units) (Returned, error) {
+	tenant := t.Tenant()
+	switch u.Stock {
+	case Restock, Damaged:
+		if err := c.d.Inventory.Return(ctx, tenant, u.ReturnID, o.ID(), u.Lines, u.Stock == Damaged); err != nil {
+			return Returned{}, err
+		}
+	case KeepStock:
+	default:
+		return Returned{}, fmt.Errorf("trade: units of %s cannot be undone with stock %d", o.ID(), u.Stock)
+	}
+	if c.d.Limits != nil {
+		bySKU := map[string]int64{}
+		for _, l := range u.Lines {
+			bySKU[l.SKUID] += l.Quantity
+		}
+		if err := c.d.Limits.ReleaseUnits(ctx, tenant, o.ID(), bySKU); err != nil {
+			return Returned{}, err
+		}
+		if u.Whole {
+			if err := c.d.Limits.Release(ctx, tenant, o.ID()); err != nil {
+				return Returned{}, err
+			}
+		}
+	}
+	if c.d.Discounts == nil {
+		return Returned{}, nil
+	}
+	out := Returned{BudgetReturned: u.Budgets}
+	if err := c.d.Discounts.ReturnSpend(ctx, tenant, t.ID(), u.Budgets); err != nil {
+		return Returned{}, err
+	}
+	if u.Whole && !AnyLive(t) {
+		out.CouponsReleased = true
+		if err := c.d.Discounts.Release(ctx, tenant, t.ID()); err != nil {
+			return Returned{}, err
+		}
+	}
+	return out, nil
 }
 
 // AnyLive reports whether an order of the trade still goes ahead (is neither cancelled nor
