@@ -203,6 +203,8 @@ struct Refund {
     6: string reason
     7: i64 createdAt
     8: optional i64 settledAt
+    // The after-sale request the refund pays back; empty for a whole-order refund.
+    9: string afterSaleId
 }
 
 struct Trade {
@@ -425,6 +427,8 @@ struct StockLevel {
     4: i64 reserved
     5: i64 sold
     6: bool hot
+    // Units that came back damaged: on hand, off sale (available + reserved + sold + damaged = onHand).
+    7: i64 damaged
 }
 
 struct StockResponse {
@@ -851,6 +855,129 @@ struct DeletePriceListResponse {
     1: string priceListId
 }
 
+// After-sale: some units of one child order asked back (refund_only, or return_refund), valued to
+// the minor unit by what they paid after every discount.
+struct AfterSaleAsk {
+    1: i32 lineNo
+    2: i64 quantity
+}
+
+struct RequestAfterSaleRequest {
+    1: Caller caller
+    2: string orderId
+    3: string kind
+    4: list<AfterSaleAsk> lines
+    5: string reason
+    6: string note
+    7: string idempotencyKey
+}
+
+struct AfterSaleLine {
+    1: i32 lineNo
+    2: string skuId
+    3: string warehouseId
+    4: i64 quantity
+    // What the units paid after every discount, and their share of the discounts.
+    5: Money amount
+    6: Money discount
+}
+
+struct AfterSale {
+    1: string afterSaleId
+    2: string tradeId
+    3: string orderId
+    4: string userId
+    5: string kind
+    6: string status
+    7: list<AfterSaleLine> lines
+    8: string reason
+    9: string note
+    // goods + shipping = computed; amount is what goes back (less where an operator or a rule said).
+    10: Money goods
+    11: Money shipping
+    12: Money computed
+    13: Money amount
+    14: string decision
+    15: string decidedBy
+    16: string condition
+    17: string carrier
+    18: string trackingNo
+    19: list<Refund> refunds
+    20: i64 createdAt
+    21: i64 updatedAt
+}
+
+struct AfterSaleRef {
+    1: Caller caller
+    2: string afterSaleId
+}
+
+struct ListAfterSalesRequest {
+    1: Caller caller
+    // Operators may filter by status; a buyer lists their own.
+    2: string status
+    3: i32 limit
+    4: string cursor
+}
+
+struct ListAfterSalesResponse {
+    1: list<AfterSale> afterSales
+    2: string nextCursor
+}
+
+struct ShipReturnRequest {
+    1: Caller caller
+    2: string afterSaleId
+    3: string carrier
+    4: string trackingNo
+}
+
+struct ApproveAfterSaleRequest {
+    1: Caller caller
+    2: string afterSaleId
+    // Less than the request's amount, in minor units of its currency: a partial refund, with a reason.
+    3: optional i64 amount
+    4: string reason
+}
+
+struct RejectAfterSaleRequest {
+    1: Caller caller
+    2: string afterSaleId
+    3: string reason
+}
+
+struct ReceiveReturnRequest {
+    1: Caller caller
+    2: string afterSaleId
+    3: string condition
+}
+
+// A tenant's after-sale policy; windows in seconds.
+struct AfterSalePolicy {
+    1: i64 returnWindowSeconds
+    2: map<string, i64> tagWindowSeconds
+    3: string shipping
+    4: bool autoApproveUnshipped
+    5: i64 sellerWindowSeconds
+    6: i64 shipBackWindowSeconds
+}
+
+struct PutAfterSalePolicyRequest {
+    1: Caller caller
+    2: AfterSalePolicy policy
+}
+
+struct GetAfterSalePolicyRequest {
+    1: Caller caller
+}
+
+// An operator's word that a refund of money collected offline (cash on delivery) was paid by hand.
+struct ConfirmRefundRequest {
+    1: Caller caller
+    2: string refundId
+    3: string reference
+}
+
 // The trade node serves these services on one Kitex server. Reads and the lifecycle work on every
 // kind of trade (dispatched on its stored scenario); each flow has a service for its own verbs;
 // each capability's operators have theirs.
@@ -1004,3 +1131,21 @@ service CodAdmin {
     CodRules GetCodRules(1: GetCodRulesRequest req)
 }
 
+
+// After-sale requests on trades of every flow: the buyer's verbs and the operator's decisions.
+service AfterSales {
+    AfterSale RequestAfterSale(1: RequestAfterSaleRequest req)
+    AfterSale GetAfterSale(1: AfterSaleRef req)
+    ListAfterSalesResponse ListAfterSales(1: ListAfterSalesRequest req)
+    AfterSale CancelAfterSale(1: AfterSaleRef req)
+    AfterSale ShipReturn(1: ShipReturnRequest req)
+    AfterSale ApproveAfterSale(1: ApproveAfterSaleRequest req)
+    AfterSale RejectAfterSale(1: RejectAfterSaleRequest req)
+    AfterSale ReceiveReturn(1: ReceiveReturnRequest req)
+}
+
+service AfterSaleAdmin {
+    AfterSalePolicy PutAfterSalePolicy(1: PutAfterSalePolicyRequest req)
+    AfterSalePolicy GetAfterSalePolicy(1: GetAfterSalePolicyRequest req)
+    Refund ConfirmRefund(1: ConfirmRefundRequest req)
+}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersaleadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersales"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/cashondelivery"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/catalogadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/codadmin"
@@ -42,6 +44,9 @@ type Clients struct {
 	Presales   presaleadmin.Client
 	CodRules   codadmin.Client
 	Stats      statsadmin.Client
+	// AfterSales and AfterSaleAdmin serve after-sale requests on trades of every flow.
+	AfterSales     aftersales.Client
+	AfterSaleAdmin aftersaleadmin.Client
 }
 
 type (

@@ -13,6 +13,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/money"
 
 	// Every package that declares error codes, so that the table test sees them all.
+	_ "github.com/atriumtrade/atrium/capability/aftersale"
 	_ "github.com/atriumtrade/atrium/capability/catalog"
 	_ "github.com/atriumtrade/atrium/capability/delivery"
 	_ "github.com/atriumtrade/atrium/capability/discount"

@@ -58,10 +58,12 @@ func idempotencyKey(c *app.RequestContext) (string, error) {
 func (g *Gateway) routesInit() {
 	for _, ch := range []*channel{appChannel, mpChannel} {
 		g.buyerRoutes(ch)
+		g.afterSaleBuyerRoutes(ch)
 		g.regionRoutes(ch)
 		g.addressRoutes(ch)
 	}
 	g.adminRoutes(adminChannel)
+	g.afterSaleAdminRoutes(adminChannel)
 	g.extensionRoutes(adminChannel)
 	g.frontendRoutes(adminChannel)
 	g.discountRoutes(adminChannel)

@@ -323,11 +323,13 @@ type orderView struct {
 type refundView struct {
 	RefundID  string `json:"refundId"`
 	PaymentID string `json:"paymentId"`
-	Amount    Money  `json:"amount"`
-	Status    string `json:"status"`
-	Reason    string `json:"reason"`
-	CreatedAt string `json:"createdAt"`
-	SettledAt string `json:"settledAt,omitempty"`
+	// AfterSaleID is the after-sale request the refund pays back; empty for a whole-order refund.
+	AfterSaleID string `json:"afterSaleId,omitempty"`
+	Amount      Money  `json:"amount"`
+	Status      string `json:"status"`
+	Reason      string `json:"reason"`
+	CreatedAt   string `json:"createdAt"`
+	SettledAt   string `json:"settledAt,omitempty"`
 }
 
 type tradeView struct {
@@ -384,7 +386,9 @@ type stockLevelView struct {
 	Available   int64  `json:"available"`
 	Reserved    int64  `json:"reserved"`
 	Sold        int64  `json:"sold"`
-	Hot         bool   `json:"hot"`
+	// Damaged units came back unfit to sell: on hand, never available.
+	Damaged int64 `json:"damaged"`
+	Hot     bool  `json:"hot"`
 }
 
 type stockView struct {
@@ -455,17 +459,18 @@ func orderOf(o *trade.Order) orderView {
 			Quantity: l.Quantity, ListPrice: moneyOf(l.ListPrice), UnitPrice: moneyOf(l.UnitPrice), Total: moneyOf(l.Total), Discount: moneyOf(l.Discount),
 			Payable: moneyOf(l.Payable), PriceListID: l.PriceListId})
 	}
-	refund := func(r *trade.Refund) *refundView {
-		return &refundView{RefundID: r.RefundId, PaymentID: r.PaymentId, Amount: moneyOf(r.Amount), Status: r.Status,
-			Reason: r.Reason, CreatedAt: timeOf(r.CreatedAt), SettledAt: timeOf(r.GetSettledAt())}
-	}
 	if r := o.Refund; r != nil {
-		v.Refund = refund(r)
+		v.Refund = refundOf(r)
 	}
 	for _, r := range o.Refunds {
-		v.Refunds = append(v.Refunds, *refund(r))
+		v.Refunds = append(v.Refunds, *refundOf(r))
 	}
 	return v
+}
+
+func refundOf(r *trade.Refund) *refundView {
+	return &refundView{RefundID: r.RefundId, PaymentID: r.PaymentId, AfterSaleID: r.AfterSaleId, Amount: moneyOf(r.Amount), Status: r.Status,
+		Reason: r.Reason, CreatedAt: timeOf(r.CreatedAt), SettledAt: timeOf(r.GetSettledAt())}
 }
 
 func tradeOf(t *trade.Trade) tradeView {
@@ -507,7 +512,7 @@ func stockOf(s *trade.StockResponse) stockView {
 	v := stockView{SkuID: s.SkuId, Warehouses: []stockLevelView{}}
 	for _, l := range s.Levels {
 		v.Warehouses = append(v.Warehouses, stockLevelView{WarehouseID: l.WarehouseId, OnHand: l.OnHand, Available: l.Available,
-			Reserved: l.Reserved, Sold: l.Sold, Hot: l.Hot})
+			Reserved: l.Reserved, Sold: l.Sold, Damaged: l.Damaged, Hot: l.Hot})
 	}
 	return v
 }

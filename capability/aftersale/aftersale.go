@@ -329,28 +329,42 @@ func (a *AfterSale) move(to Status, now time.Time) error {
 	return errkind.WithDetail(ErrInvalidTransition, "after-sale %s is %s and cannot become %s", a.id, a.status, to)
 }
 
-// Approve accepts the request. amount, when not nil, grants less than the computed amount (a
+// Lower offers less than the computed amount from the start (a business's rule on what a
+// refund gives back, aftersale.refund_amount); it never raises it. by names the rule.
+func (a *AfterSale) Lower(amount money.Amount, by string) error {
+	if a.status != Requested || amount.Currency() != a.amount.Currency() || amount.IsNegative() || amount.Minor() > a.amount.Minor() {
+		return errkind.WithDetail(ErrInvalidAmount, "a request's amount may only be lowered, to between 0 and %d", a.amount.Minor())
+	}
+	if amount.Minor() < a.amount.Minor() {
+		a.amount, a.decidedBy = amount, by
+	}
+	return nil
+}
+
+// Approve accepts the request at what it offers (Amount). amount, when not nil, grants less (a
 // partial refund for a scratched item): it must be positive, in the request's currency and at
-// most what was computed, and reason must say why. by names the operator or the rule.
+// most the offer, and reason must say why. by names the operator or the rule.
 func (a *AfterSale) Approve(amount *money.Amount, reason, by string, now time.Time) error {
 	if err := ValidText("reason", reason, MaxNoteLen); err != nil {
 		return err
 	}
-	grant := a.Computed()
+	grant := a.amount
 	if amount != nil {
-		c := a.Computed()
 		switch {
-		case amount.Currency() != c.Currency() || amount.Minor() <= 0 || amount.Minor() > c.Minor():
-			return errkind.WithDetail(ErrInvalidAmount, "amount must be between 1 and %d minor units of %s", c.Minor(), c.Currency().Code())
-		case amount.Minor() < c.Minor() && reason == "":
-			return invalid("a reason is required to refund less than the computed amount")
+		case amount.Currency() != grant.Currency() || amount.Minor() <= 0 || amount.Minor() > grant.Minor():
+			return errkind.WithDetail(ErrInvalidAmount, "amount must be between 1 and %d minor units of %s", grant.Minor(), grant.Currency().Code())
+		case amount.Minor() < grant.Minor() && reason == "":
+			return invalid("a reason is required to refund less than the request's amount")
 		}
 		grant = *amount
 	}
 	if err := a.move(Approved, now); err != nil {
 		return err
 	}
-	a.amount, a.decision, a.decidedBy = grant, reason, by
+	a.amount, a.decidedBy = grant, by
+	if reason != "" {
+		a.decision = reason
+	}
 	return nil
 }
 

@@ -1602,14 +1602,15 @@ var fieldIDToName_Order = map[int16]string{
 }
 
 type Refund struct {
-	RefundId  string `thrift:"refundId,1" frugal:"1,default,string" json:"refundId"`
-	OrderId   string `thrift:"orderId,2" frugal:"2,default,string" json:"orderId"`
-	PaymentId string `thrift:"paymentId,3" frugal:"3,default,string" json:"paymentId"`
-	Amount    *Money `thrift:"amount,4" frugal:"4,default,Money" json:"amount"`
-	Status    string `thrift:"status,5" frugal:"5,default,string" json:"status"`
-	Reason    string `thrift:"reason,6" frugal:"6,default,string" json:"reason"`
-	CreatedAt int64  `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
-	SettledAt *int64 `thrift:"settledAt,8,optional" frugal:"8,optional,i64" json:"settledAt,omitempty"`
+	RefundId    string `thrift:"refundId,1" frugal:"1,default,string" json:"refundId"`
+	OrderId     string `thrift:"orderId,2" frugal:"2,default,string" json:"orderId"`
+	PaymentId   string `thrift:"paymentId,3" frugal:"3,default,string" json:"paymentId"`
+	Amount      *Money `thrift:"amount,4" frugal:"4,default,Money" json:"amount"`
+	Status      string `thrift:"status,5" frugal:"5,default,string" json:"status"`
+	Reason      string `thrift:"reason,6" frugal:"6,default,string" json:"reason"`
+	CreatedAt   int64  `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
+	SettledAt   *int64 `thrift:"settledAt,8,optional" frugal:"8,optional,i64" json:"settledAt,omitempty"`
+	AfterSaleId string `thrift:"afterSaleId,9" frugal:"9,default,string" json:"afterSaleId"`
 }
 
 func NewRefund() *Refund {
@@ -1660,6 +1661,10 @@ func (p *Refund) GetSettledAt() (v int64) {
 	}
 	return *p.SettledAt
 }
+
+func (p *Refund) GetAfterSaleId() (v string) {
+	return p.AfterSaleId
+}
 func (p *Refund) SetRefundId(val string) {
 	p.RefundId = val
 }
@@ -1683,6 +1688,9 @@ func (p *Refund) SetCreatedAt(val int64) {
 }
 func (p *Refund) SetSettledAt(val *int64) {
 	p.SettledAt = val
+}
+func (p *Refund) SetAfterSaleId(val string) {
+	p.AfterSaleId = val
 }
 
 func (p *Refund) IsSetAmount() bool {
@@ -1709,6 +1717,7 @@ var fieldIDToName_Refund = map[int16]string{
 	6: "reason",
 	7: "createdAt",
 	8: "settledAt",
+	9: "afterSaleId",
 }
 
 type Trade struct {
@@ -3563,6 +3572,7 @@ type StockLevel struct {
 	Reserved    int64  `thrift:"reserved,4" frugal:"4,default,i64" json:"reserved"`
 	Sold        int64  `thrift:"sold,5" frugal:"5,default,i64" json:"sold"`
 	Hot         bool   `thrift:"hot,6" frugal:"6,default,bool" json:"hot"`
+	Damaged     int64  `thrift:"damaged,7" frugal:"7,default,i64" json:"damaged"`
 }
 
 func NewStockLevel() *StockLevel {
@@ -3595,6 +3605,10 @@ func (p *StockLevel) GetSold() (v int64) {
 func (p *StockLevel) GetHot() (v bool) {
 	return p.Hot
 }
+
+func (p *StockLevel) GetDamaged() (v int64) {
+	return p.Damaged
+}
 func (p *StockLevel) SetWarehouseId(val string) {
 	p.WarehouseId = val
 }
@@ -3613,6 +3627,9 @@ func (p *StockLevel) SetSold(val int64) {
 func (p *StockLevel) SetHot(val bool) {
 	p.Hot = val
 }
+func (p *StockLevel) SetDamaged(val int64) {
+	p.Damaged = val
+}
 
 func (p *StockLevel) String() string {
 	if p == nil {
@@ -3628,6 +3645,7 @@ var fieldIDToName_StockLevel = map[int16]string{
 	4: "reserved",
 	5: "sold",
 	6: "hot",
+	7: "damaged",
 }
 
 type StockResponse struct {
@@ -7189,6 +7207,1098 @@ func (p *DeletePriceListResponse) String() string {
 
 var fieldIDToName_DeletePriceListResponse = map[int16]string{
 	1: "priceListId",
+}
+
+type AfterSaleAsk struct {
+	LineNo   int32 `thrift:"lineNo,1" frugal:"1,default,i32" json:"lineNo"`
+	Quantity int64 `thrift:"quantity,2" frugal:"2,default,i64" json:"quantity"`
+}
+
+func NewAfterSaleAsk() *AfterSaleAsk {
+	return &AfterSaleAsk{}
+}
+
+func (p *AfterSaleAsk) InitDefault() {
+}
+
+func (p *AfterSaleAsk) GetLineNo() (v int32) {
+	return p.LineNo
+}
+
+func (p *AfterSaleAsk) GetQuantity() (v int64) {
+	return p.Quantity
+}
+func (p *AfterSaleAsk) SetLineNo(val int32) {
+	p.LineNo = val
+}
+func (p *AfterSaleAsk) SetQuantity(val int64) {
+	p.Quantity = val
+}
+
+func (p *AfterSaleAsk) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSaleAsk(%+v)", *p)
+}
+
+var fieldIDToName_AfterSaleAsk = map[int16]string{
+	1: "lineNo",
+	2: "quantity",
+}
+
+type RequestAfterSaleRequest struct {
+	Caller         *Caller         `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	OrderId        string          `thrift:"orderId,2" frugal:"2,default,string" json:"orderId"`
+	Kind           string          `thrift:"kind,3" frugal:"3,default,string" json:"kind"`
+	Lines          []*AfterSaleAsk `thrift:"lines,4" frugal:"4,default,list<AfterSaleAsk>" json:"lines"`
+	Reason         string          `thrift:"reason,5" frugal:"5,default,string" json:"reason"`
+	Note           string          `thrift:"note,6" frugal:"6,default,string" json:"note"`
+	IdempotencyKey string          `thrift:"idempotencyKey,7" frugal:"7,default,string" json:"idempotencyKey"`
+}
+
+func NewRequestAfterSaleRequest() *RequestAfterSaleRequest {
+	return &RequestAfterSaleRequest{}
+}
+
+func (p *RequestAfterSaleRequest) InitDefault() {
+}
+
+var RequestAfterSaleRequest_Caller_DEFAULT *Caller
+
+func (p *RequestAfterSaleRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return RequestAfterSaleRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *RequestAfterSaleRequest) GetOrderId() (v string) {
+	return p.OrderId
+}
+
+func (p *RequestAfterSaleRequest) GetKind() (v string) {
+	return p.Kind
+}
+
+func (p *RequestAfterSaleRequest) GetLines() (v []*AfterSaleAsk) {
+	return p.Lines
+}
+
+func (p *RequestAfterSaleRequest) GetReason() (v string) {
+	return p.Reason
+}
+
+func (p *RequestAfterSaleRequest) GetNote() (v string) {
+	return p.Note
+}
+
+func (p *RequestAfterSaleRequest) GetIdempotencyKey() (v string) {
+	return p.IdempotencyKey
+}
+func (p *RequestAfterSaleRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *RequestAfterSaleRequest) SetOrderId(val string) {
+	p.OrderId = val
+}
+func (p *RequestAfterSaleRequest) SetKind(val string) {
+	p.Kind = val
+}
+func (p *RequestAfterSaleRequest) SetLines(val []*AfterSaleAsk) {
+	p.Lines = val
+}
+func (p *RequestAfterSaleRequest) SetReason(val string) {
+	p.Reason = val
+}
+func (p *RequestAfterSaleRequest) SetNote(val string) {
+	p.Note = val
+}
+func (p *RequestAfterSaleRequest) SetIdempotencyKey(val string) {
+	p.IdempotencyKey = val
+}
+
+func (p *RequestAfterSaleRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *RequestAfterSaleRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RequestAfterSaleRequest(%+v)", *p)
+}
+
+var fieldIDToName_RequestAfterSaleRequest = map[int16]string{
+	1: "caller",
+	2: "orderId",
+	3: "kind",
+	4: "lines",
+	5: "reason",
+	6: "note",
+	7: "idempotencyKey",
+}
+
+type AfterSaleLine struct {
+	LineNo      int32  `thrift:"lineNo,1" frugal:"1,default,i32" json:"lineNo"`
+	SkuId       string `thrift:"skuId,2" frugal:"2,default,string" json:"skuId"`
+	WarehouseId string `thrift:"warehouseId,3" frugal:"3,default,string" json:"warehouseId"`
+	Quantity    int64  `thrift:"quantity,4" frugal:"4,default,i64" json:"quantity"`
+	Amount      *Money `thrift:"amount,5" frugal:"5,default,Money" json:"amount"`
+	Discount    *Money `thrift:"discount,6" frugal:"6,default,Money" json:"discount"`
+}
+
+func NewAfterSaleLine() *AfterSaleLine {
+	return &AfterSaleLine{}
+}
+
+func (p *AfterSaleLine) InitDefault() {
+}
+
+func (p *AfterSaleLine) GetLineNo() (v int32) {
+	return p.LineNo
+}
+
+func (p *AfterSaleLine) GetSkuId() (v string) {
+	return p.SkuId
+}
+
+func (p *AfterSaleLine) GetWarehouseId() (v string) {
+	return p.WarehouseId
+}
+
+func (p *AfterSaleLine) GetQuantity() (v int64) {
+	return p.Quantity
+}
+
+var AfterSaleLine_Amount_DEFAULT *Money
+
+func (p *AfterSaleLine) GetAmount() (v *Money) {
+	if !p.IsSetAmount() {
+		return AfterSaleLine_Amount_DEFAULT
+	}
+	return p.Amount
+}
+
+var AfterSaleLine_Discount_DEFAULT *Money
+
+func (p *AfterSaleLine) GetDiscount() (v *Money) {
+	if !p.IsSetDiscount() {
+		return AfterSaleLine_Discount_DEFAULT
+	}
+	return p.Discount
+}
+func (p *AfterSaleLine) SetLineNo(val int32) {
+	p.LineNo = val
+}
+func (p *AfterSaleLine) SetSkuId(val string) {
+	p.SkuId = val
+}
+func (p *AfterSaleLine) SetWarehouseId(val string) {
+	p.WarehouseId = val
+}
+func (p *AfterSaleLine) SetQuantity(val int64) {
+	p.Quantity = val
+}
+func (p *AfterSaleLine) SetAmount(val *Money) {
+	p.Amount = val
+}
+func (p *AfterSaleLine) SetDiscount(val *Money) {
+	p.Discount = val
+}
+
+func (p *AfterSaleLine) IsSetAmount() bool {
+	return p.Amount != nil
+}
+
+func (p *AfterSaleLine) IsSetDiscount() bool {
+	return p.Discount != nil
+}
+
+func (p *AfterSaleLine) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSaleLine(%+v)", *p)
+}
+
+var fieldIDToName_AfterSaleLine = map[int16]string{
+	1: "lineNo",
+	2: "skuId",
+	3: "warehouseId",
+	4: "quantity",
+	5: "amount",
+	6: "discount",
+}
+
+type AfterSale struct {
+	AfterSaleId string           `thrift:"afterSaleId,1" frugal:"1,default,string" json:"afterSaleId"`
+	TradeId     string           `thrift:"tradeId,2" frugal:"2,default,string" json:"tradeId"`
+	OrderId     string           `thrift:"orderId,3" frugal:"3,default,string" json:"orderId"`
+	UserId      string           `thrift:"userId,4" frugal:"4,default,string" json:"userId"`
+	Kind        string           `thrift:"kind,5" frugal:"5,default,string" json:"kind"`
+	Status      string           `thrift:"status,6" frugal:"6,default,string" json:"status"`
+	Lines       []*AfterSaleLine `thrift:"lines,7" frugal:"7,default,list<AfterSaleLine>" json:"lines"`
+	Reason      string           `thrift:"reason,8" frugal:"8,default,string" json:"reason"`
+	Note        string           `thrift:"note,9" frugal:"9,default,string" json:"note"`
+	Goods       *Money           `thrift:"goods,10" frugal:"10,default,Money" json:"goods"`
+	Shipping    *Money           `thrift:"shipping,11" frugal:"11,default,Money" json:"shipping"`
+	Computed    *Money           `thrift:"computed,12" frugal:"12,default,Money" json:"computed"`
+	Amount      *Money           `thrift:"amount,13" frugal:"13,default,Money" json:"amount"`
+	Decision    string           `thrift:"decision,14" frugal:"14,default,string" json:"decision"`
+	DecidedBy   string           `thrift:"decidedBy,15" frugal:"15,default,string" json:"decidedBy"`
+	Condition   string           `thrift:"condition,16" frugal:"16,default,string" json:"condition"`
+	Carrier     string           `thrift:"carrier,17" frugal:"17,default,string" json:"carrier"`
+	TrackingNo  string           `thrift:"trackingNo,18" frugal:"18,default,string" json:"trackingNo"`
+	Refunds     []*Refund        `thrift:"refunds,19" frugal:"19,default,list<Refund>" json:"refunds"`
+	CreatedAt   int64            `thrift:"createdAt,20" frugal:"20,default,i64" json:"createdAt"`
+	UpdatedAt   int64            `thrift:"updatedAt,21" frugal:"21,default,i64" json:"updatedAt"`
+}
+
+func NewAfterSale() *AfterSale {
+	return &AfterSale{}
+}
+
+func (p *AfterSale) InitDefault() {
+}
+
+func (p *AfterSale) GetAfterSaleId() (v string) {
+	return p.AfterSaleId
+}
+
+func (p *AfterSale) GetTradeId() (v string) {
+	return p.TradeId
+}
+
+func (p *AfterSale) GetOrderId() (v string) {
+	return p.OrderId
+}
+
+func (p *AfterSale) GetUserId() (v string) {
+	return p.UserId
+}
+
+func (p *AfterSale) GetKind() (v string) {
+	return p.Kind
+}
+
+func (p *AfterSale) GetStatus() (v string) {
+	return p.Status
+}
+
+func (p *AfterSale) GetLines() (v []*AfterSaleLine) {
+	return p.Lines
+}
+
+func (p *AfterSale) GetReason() (v string) {
+	return p.Reason
+}
+
+func (p *AfterSale) GetNote() (v string) {
+	return p.Note
+}
+
+var AfterSale_Goods_DEFAULT *Money
+
+func (p *AfterSale) GetGoods() (v *Money) {
+	if !p.IsSetGoods() {
+		return AfterSale_Goods_DEFAULT
+	}
+	return p.Goods
+}
+
+var AfterSale_Shipping_DEFAULT *Money
+
+func (p *AfterSale) GetShipping() (v *Money) {
+	if !p.IsSetShipping() {
+		return AfterSale_Shipping_DEFAULT
+	}
+	return p.Shipping
+}
+
+var AfterSale_Computed_DEFAULT *Money
+
+func (p *AfterSale) GetComputed() (v *Money) {
+	if !p.IsSetComputed() {
+		return AfterSale_Computed_DEFAULT
+	}
+	return p.Computed
+}
+
+var AfterSale_Amount_DEFAULT *Money
+
+func (p *AfterSale) GetAmount() (v *Money) {
+	if !p.IsSetAmount() {
+		return AfterSale_Amount_DEFAULT
+	}
+	return p.Amount
+}
+
+func (p *AfterSale) GetDecision() (v string) {
+	return p.Decision
+}
+
+func (p *AfterSale) GetDecidedBy() (v string) {
+	return p.DecidedBy
+}
+
+func (p *AfterSale) GetCondition() (v string) {
+	return p.Condition
+}
+
+func (p *AfterSale) GetCarrier() (v string) {
+	return p.Carrier
+}
+
+func (p *AfterSale) GetTrackingNo() (v string) {
+	return p.TrackingNo
+}
+
+func (p *AfterSale) GetRefunds() (v []*Refund) {
+	return p.Refunds
+}
+
+func (p *AfterSale) GetCreatedAt() (v int64) {
+	return p.CreatedAt
+}
+
+func (p *AfterSale) GetUpdatedAt() (v int64) {
+	return p.UpdatedAt
+}
+func (p *AfterSale) SetAfterSaleId(val string) {
+	p.AfterSaleId = val
+}
+func (p *AfterSale) SetTradeId(val string) {
+	p.TradeId = val
+}
+func (p *AfterSale) SetOrderId(val string) {
+	p.OrderId = val
+}
+func (p *AfterSale) SetUserId(val string) {
+	p.UserId = val
+}
+func (p *AfterSale) SetKind(val string) {
+	p.Kind = val
+}
+func (p *AfterSale) SetStatus(val string) {
+	p.Status = val
+}
+func (p *AfterSale) SetLines(val []*AfterSaleLine) {
+	p.Lines = val
+}
+func (p *AfterSale) SetReason(val string) {
+	p.Reason = val
+}
+func (p *AfterSale) SetNote(val string) {
+	p.Note = val
+}
+func (p *AfterSale) SetGoods(val *Money) {
+	p.Goods = val
+}
+func (p *AfterSale) SetShipping(val *Money) {
+	p.Shipping = val
+}
+func (p *AfterSale) SetComputed(val *Money) {
+	p.Computed = val
+}
+func (p *AfterSale) SetAmount(val *Money) {
+	p.Amount = val
+}
+func (p *AfterSale) SetDecision(val string) {
+	p.Decision = val
+}
+func (p *AfterSale) SetDecidedBy(val string) {
+	p.DecidedBy = val
+}
+func (p *AfterSale) SetCondition(val string) {
+	p.Condition = val
+}
+func (p *AfterSale) SetCarrier(val string) {
+	p.Carrier = val
+}
+func (p *AfterSale) SetTrackingNo(val string) {
+	p.TrackingNo = val
+}
+func (p *AfterSale) SetRefunds(val []*Refund) {
+	p.Refunds = val
+}
+func (p *AfterSale) SetCreatedAt(val int64) {
+	p.CreatedAt = val
+}
+func (p *AfterSale) SetUpdatedAt(val int64) {
+	p.UpdatedAt = val
+}
+
+func (p *AfterSale) IsSetGoods() bool {
+	return p.Goods != nil
+}
+
+func (p *AfterSale) IsSetShipping() bool {
+	return p.Shipping != nil
+}
+
+func (p *AfterSale) IsSetComputed() bool {
+	return p.Computed != nil
+}
+
+func (p *AfterSale) IsSetAmount() bool {
+	return p.Amount != nil
+}
+
+func (p *AfterSale) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSale(%+v)", *p)
+}
+
+var fieldIDToName_AfterSale = map[int16]string{
+	1:  "afterSaleId",
+	2:  "tradeId",
+	3:  "orderId",
+	4:  "userId",
+	5:  "kind",
+	6:  "status",
+	7:  "lines",
+	8:  "reason",
+	9:  "note",
+	10: "goods",
+	11: "shipping",
+	12: "computed",
+	13: "amount",
+	14: "decision",
+	15: "decidedBy",
+	16: "condition",
+	17: "carrier",
+	18: "trackingNo",
+	19: "refunds",
+	20: "createdAt",
+	21: "updatedAt",
+}
+
+type AfterSaleRef struct {
+	Caller      *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	AfterSaleId string  `thrift:"afterSaleId,2" frugal:"2,default,string" json:"afterSaleId"`
+}
+
+func NewAfterSaleRef() *AfterSaleRef {
+	return &AfterSaleRef{}
+}
+
+func (p *AfterSaleRef) InitDefault() {
+}
+
+var AfterSaleRef_Caller_DEFAULT *Caller
+
+func (p *AfterSaleRef) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return AfterSaleRef_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *AfterSaleRef) GetAfterSaleId() (v string) {
+	return p.AfterSaleId
+}
+func (p *AfterSaleRef) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *AfterSaleRef) SetAfterSaleId(val string) {
+	p.AfterSaleId = val
+}
+
+func (p *AfterSaleRef) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *AfterSaleRef) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSaleRef(%+v)", *p)
+}
+
+var fieldIDToName_AfterSaleRef = map[int16]string{
+	1: "caller",
+	2: "afterSaleId",
+}
+
+type ListAfterSalesRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Status string  `thrift:"status,2" frugal:"2,default,string" json:"status"`
+	Limit  int32   `thrift:"limit,3" frugal:"3,default,i32" json:"limit"`
+	Cursor string  `thrift:"cursor,4" frugal:"4,default,string" json:"cursor"`
+}
+
+func NewListAfterSalesRequest() *ListAfterSalesRequest {
+	return &ListAfterSalesRequest{}
+}
+
+func (p *ListAfterSalesRequest) InitDefault() {
+}
+
+var ListAfterSalesRequest_Caller_DEFAULT *Caller
+
+func (p *ListAfterSalesRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListAfterSalesRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ListAfterSalesRequest) GetStatus() (v string) {
+	return p.Status
+}
+
+func (p *ListAfterSalesRequest) GetLimit() (v int32) {
+	return p.Limit
+}
+
+func (p *ListAfterSalesRequest) GetCursor() (v string) {
+	return p.Cursor
+}
+func (p *ListAfterSalesRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ListAfterSalesRequest) SetStatus(val string) {
+	p.Status = val
+}
+func (p *ListAfterSalesRequest) SetLimit(val int32) {
+	p.Limit = val
+}
+func (p *ListAfterSalesRequest) SetCursor(val string) {
+	p.Cursor = val
+}
+
+func (p *ListAfterSalesRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListAfterSalesRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListAfterSalesRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListAfterSalesRequest = map[int16]string{
+	1: "caller",
+	2: "status",
+	3: "limit",
+	4: "cursor",
+}
+
+type ListAfterSalesResponse struct {
+	AfterSales []*AfterSale `thrift:"afterSales,1" frugal:"1,default,list<AfterSale>" json:"afterSales"`
+	NextCursor string       `thrift:"nextCursor,2" frugal:"2,default,string" json:"nextCursor"`
+}
+
+func NewListAfterSalesResponse() *ListAfterSalesResponse {
+	return &ListAfterSalesResponse{}
+}
+
+func (p *ListAfterSalesResponse) InitDefault() {
+}
+
+func (p *ListAfterSalesResponse) GetAfterSales() (v []*AfterSale) {
+	return p.AfterSales
+}
+
+func (p *ListAfterSalesResponse) GetNextCursor() (v string) {
+	return p.NextCursor
+}
+func (p *ListAfterSalesResponse) SetAfterSales(val []*AfterSale) {
+	p.AfterSales = val
+}
+func (p *ListAfterSalesResponse) SetNextCursor(val string) {
+	p.NextCursor = val
+}
+
+func (p *ListAfterSalesResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListAfterSalesResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListAfterSalesResponse = map[int16]string{
+	1: "afterSales",
+	2: "nextCursor",
+}
+
+type ShipReturnRequest struct {
+	Caller      *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	AfterSaleId string  `thrift:"afterSaleId,2" frugal:"2,default,string" json:"afterSaleId"`
+	Carrier     string  `thrift:"carrier,3" frugal:"3,default,string" json:"carrier"`
+	TrackingNo  string  `thrift:"trackingNo,4" frugal:"4,default,string" json:"trackingNo"`
+}
+
+func NewShipReturnRequest() *ShipReturnRequest {
+	return &ShipReturnRequest{}
+}
+
+func (p *ShipReturnRequest) InitDefault() {
+}
+
+var ShipReturnRequest_Caller_DEFAULT *Caller
+
+func (p *ShipReturnRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ShipReturnRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ShipReturnRequest) GetAfterSaleId() (v string) {
+	return p.AfterSaleId
+}
+
+func (p *ShipReturnRequest) GetCarrier() (v string) {
+	return p.Carrier
+}
+
+func (p *ShipReturnRequest) GetTrackingNo() (v string) {
+	return p.TrackingNo
+}
+func (p *ShipReturnRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ShipReturnRequest) SetAfterSaleId(val string) {
+	p.AfterSaleId = val
+}
+func (p *ShipReturnRequest) SetCarrier(val string) {
+	p.Carrier = val
+}
+func (p *ShipReturnRequest) SetTrackingNo(val string) {
+	p.TrackingNo = val
+}
+
+func (p *ShipReturnRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ShipReturnRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ShipReturnRequest(%+v)", *p)
+}
+
+var fieldIDToName_ShipReturnRequest = map[int16]string{
+	1: "caller",
+	2: "afterSaleId",
+	3: "carrier",
+	4: "trackingNo",
+}
+
+type ApproveAfterSaleRequest struct {
+	Caller      *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	AfterSaleId string  `thrift:"afterSaleId,2" frugal:"2,default,string" json:"afterSaleId"`
+	Amount      *int64  `thrift:"amount,3,optional" frugal:"3,optional,i64" json:"amount,omitempty"`
+	Reason      string  `thrift:"reason,4" frugal:"4,default,string" json:"reason"`
+}
+
+func NewApproveAfterSaleRequest() *ApproveAfterSaleRequest {
+	return &ApproveAfterSaleRequest{}
+}
+
+func (p *ApproveAfterSaleRequest) InitDefault() {
+}
+
+var ApproveAfterSaleRequest_Caller_DEFAULT *Caller
+
+func (p *ApproveAfterSaleRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ApproveAfterSaleRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ApproveAfterSaleRequest) GetAfterSaleId() (v string) {
+	return p.AfterSaleId
+}
+
+var ApproveAfterSaleRequest_Amount_DEFAULT int64
+
+func (p *ApproveAfterSaleRequest) GetAmount() (v int64) {
+	if !p.IsSetAmount() {
+		return ApproveAfterSaleRequest_Amount_DEFAULT
+	}
+	return *p.Amount
+}
+
+func (p *ApproveAfterSaleRequest) GetReason() (v string) {
+	return p.Reason
+}
+func (p *ApproveAfterSaleRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ApproveAfterSaleRequest) SetAfterSaleId(val string) {
+	p.AfterSaleId = val
+}
+func (p *ApproveAfterSaleRequest) SetAmount(val *int64) {
+	p.Amount = val
+}
+func (p *ApproveAfterSaleRequest) SetReason(val string) {
+	p.Reason = val
+}
+
+func (p *ApproveAfterSaleRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ApproveAfterSaleRequest) IsSetAmount() bool {
+	return p.Amount != nil
+}
+
+func (p *ApproveAfterSaleRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ApproveAfterSaleRequest(%+v)", *p)
+}
+
+var fieldIDToName_ApproveAfterSaleRequest = map[int16]string{
+	1: "caller",
+	2: "afterSaleId",
+	3: "amount",
+	4: "reason",
+}
+
+type RejectAfterSaleRequest struct {
+	Caller      *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	AfterSaleId string  `thrift:"afterSaleId,2" frugal:"2,default,string" json:"afterSaleId"`
+	Reason      string  `thrift:"reason,3" frugal:"3,default,string" json:"reason"`
+}
+
+func NewRejectAfterSaleRequest() *RejectAfterSaleRequest {
+	return &RejectAfterSaleRequest{}
+}
+
+func (p *RejectAfterSaleRequest) InitDefault() {
+}
+
+var RejectAfterSaleRequest_Caller_DEFAULT *Caller
+
+func (p *RejectAfterSaleRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return RejectAfterSaleRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *RejectAfterSaleRequest) GetAfterSaleId() (v string) {
+	return p.AfterSaleId
+}
+
+func (p *RejectAfterSaleRequest) GetReason() (v string) {
+	return p.Reason
+}
+func (p *RejectAfterSaleRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *RejectAfterSaleRequest) SetAfterSaleId(val string) {
+	p.AfterSaleId = val
+}
+func (p *RejectAfterSaleRequest) SetReason(val string) {
+	p.Reason = val
+}
+
+func (p *RejectAfterSaleRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *RejectAfterSaleRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RejectAfterSaleRequest(%+v)", *p)
+}
+
+var fieldIDToName_RejectAfterSaleRequest = map[int16]string{
+	1: "caller",
+	2: "afterSaleId",
+	3: "reason",
+}
+
+type ReceiveReturnRequest struct {
+	Caller      *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	AfterSaleId string  `thrift:"afterSaleId,2" frugal:"2,default,string" json:"afterSaleId"`
+	Condition   string  `thrift:"condition,3" frugal:"3,default,string" json:"condition"`
+}
+
+func NewReceiveReturnRequest() *ReceiveReturnRequest {
+	return &ReceiveReturnRequest{}
+}
+
+func (p *ReceiveReturnRequest) InitDefault() {
+}
+
+var ReceiveReturnRequest_Caller_DEFAULT *Caller
+
+func (p *ReceiveReturnRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ReceiveReturnRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ReceiveReturnRequest) GetAfterSaleId() (v string) {
+	return p.AfterSaleId
+}
+
+func (p *ReceiveReturnRequest) GetCondition() (v string) {
+	return p.Condition
+}
+func (p *ReceiveReturnRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ReceiveReturnRequest) SetAfterSaleId(val string) {
+	p.AfterSaleId = val
+}
+func (p *ReceiveReturnRequest) SetCondition(val string) {
+	p.Condition = val
+}
+
+func (p *ReceiveReturnRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ReceiveReturnRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ReceiveReturnRequest(%+v)", *p)
+}
+
+var fieldIDToName_ReceiveReturnRequest = map[int16]string{
+	1: "caller",
+	2: "afterSaleId",
+	3: "condition",
+}
+
+type AfterSalePolicy struct {
+	ReturnWindowSeconds   int64            `thrift:"returnWindowSeconds,1" frugal:"1,default,i64" json:"returnWindowSeconds"`
+	TagWindowSeconds      map[string]int64 `thrift:"tagWindowSeconds,2" frugal:"2,default,map<string:i64>" json:"tagWindowSeconds"`
+	Shipping              string           `thrift:"shipping,3" frugal:"3,default,string" json:"shipping"`
+	AutoApproveUnshipped  bool             `thrift:"autoApproveUnshipped,4" frugal:"4,default,bool" json:"autoApproveUnshipped"`
+	SellerWindowSeconds   int64            `thrift:"sellerWindowSeconds,5" frugal:"5,default,i64" json:"sellerWindowSeconds"`
+	ShipBackWindowSeconds int64            `thrift:"shipBackWindowSeconds,6" frugal:"6,default,i64" json:"shipBackWindowSeconds"`
+}
+
+func NewAfterSalePolicy() *AfterSalePolicy {
+	return &AfterSalePolicy{}
+}
+
+func (p *AfterSalePolicy) InitDefault() {
+}
+
+func (p *AfterSalePolicy) GetReturnWindowSeconds() (v int64) {
+	return p.ReturnWindowSeconds
+}
+
+func (p *AfterSalePolicy) GetTagWindowSeconds() (v map[string]int64) {
+	return p.TagWindowSeconds
+}
+
+func (p *AfterSalePolicy) GetShipping() (v string) {
+	return p.Shipping
+}
+
+func (p *AfterSalePolicy) GetAutoApproveUnshipped() (v bool) {
+	return p.AutoApproveUnshipped
+}
+
+func (p *AfterSalePolicy) GetSellerWindowSeconds() (v int64) {
+	return p.SellerWindowSeconds
+}
+
+func (p *AfterSalePolicy) GetShipBackWindowSeconds() (v int64) {
+	return p.ShipBackWindowSeconds
+}
+func (p *AfterSalePolicy) SetReturnWindowSeconds(val int64) {
+	p.ReturnWindowSeconds = val
+}
+func (p *AfterSalePolicy) SetTagWindowSeconds(val map[string]int64) {
+	p.TagWindowSeconds = val
+}
+func (p *AfterSalePolicy) SetShipping(val string) {
+	p.Shipping = val
+}
+func (p *AfterSalePolicy) SetAutoApproveUnshipped(val bool) {
+	p.AutoApproveUnshipped = val
+}
+func (p *AfterSalePolicy) SetSellerWindowSeconds(val int64) {
+	p.SellerWindowSeconds = val
+}
+func (p *AfterSalePolicy) SetShipBackWindowSeconds(val int64) {
+	p.ShipBackWindowSeconds = val
+}
+
+func (p *AfterSalePolicy) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalePolicy(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalePolicy = map[int16]string{
+	1: "returnWindowSeconds",
+	2: "tagWindowSeconds",
+	3: "shipping",
+	4: "autoApproveUnshipped",
+	5: "sellerWindowSeconds",
+	6: "shipBackWindowSeconds",
+}
+
+type PutAfterSalePolicyRequest struct {
+	Caller *Caller          `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Policy *AfterSalePolicy `thrift:"policy,2" frugal:"2,default,AfterSalePolicy" json:"policy"`
+}
+
+func NewPutAfterSalePolicyRequest() *PutAfterSalePolicyRequest {
+	return &PutAfterSalePolicyRequest{}
+}
+
+func (p *PutAfterSalePolicyRequest) InitDefault() {
+}
+
+var PutAfterSalePolicyRequest_Caller_DEFAULT *Caller
+
+func (p *PutAfterSalePolicyRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PutAfterSalePolicyRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+var PutAfterSalePolicyRequest_Policy_DEFAULT *AfterSalePolicy
+
+func (p *PutAfterSalePolicyRequest) GetPolicy() (v *AfterSalePolicy) {
+	if !p.IsSetPolicy() {
+		return PutAfterSalePolicyRequest_Policy_DEFAULT
+	}
+	return p.Policy
+}
+func (p *PutAfterSalePolicyRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PutAfterSalePolicyRequest) SetPolicy(val *AfterSalePolicy) {
+	p.Policy = val
+}
+
+func (p *PutAfterSalePolicyRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PutAfterSalePolicyRequest) IsSetPolicy() bool {
+	return p.Policy != nil
+}
+
+func (p *PutAfterSalePolicyRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PutAfterSalePolicyRequest(%+v)", *p)
+}
+
+var fieldIDToName_PutAfterSalePolicyRequest = map[int16]string{
+	1: "caller",
+	2: "policy",
+}
+
+type GetAfterSalePolicyRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+}
+
+func NewGetAfterSalePolicyRequest() *GetAfterSalePolicyRequest {
+	return &GetAfterSalePolicyRequest{}
+}
+
+func (p *GetAfterSalePolicyRequest) InitDefault() {
+}
+
+var GetAfterSalePolicyRequest_Caller_DEFAULT *Caller
+
+func (p *GetAfterSalePolicyRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return GetAfterSalePolicyRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+func (p *GetAfterSalePolicyRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+
+func (p *GetAfterSalePolicyRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *GetAfterSalePolicyRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GetAfterSalePolicyRequest(%+v)", *p)
+}
+
+var fieldIDToName_GetAfterSalePolicyRequest = map[int16]string{
+	1: "caller",
+}
+
+type ConfirmRefundRequest struct {
+	Caller    *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	RefundId  string  `thrift:"refundId,2" frugal:"2,default,string" json:"refundId"`
+	Reference string  `thrift:"reference,3" frugal:"3,default,string" json:"reference"`
+}
+
+func NewConfirmRefundRequest() *ConfirmRefundRequest {
+	return &ConfirmRefundRequest{}
+}
+
+func (p *ConfirmRefundRequest) InitDefault() {
+}
+
+var ConfirmRefundRequest_Caller_DEFAULT *Caller
+
+func (p *ConfirmRefundRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ConfirmRefundRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ConfirmRefundRequest) GetRefundId() (v string) {
+	return p.RefundId
+}
+
+func (p *ConfirmRefundRequest) GetReference() (v string) {
+	return p.Reference
+}
+func (p *ConfirmRefundRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ConfirmRefundRequest) SetRefundId(val string) {
+	p.RefundId = val
+}
+func (p *ConfirmRefundRequest) SetReference(val string) {
+	p.Reference = val
+}
+
+func (p *ConfirmRefundRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ConfirmRefundRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ConfirmRefundRequest(%+v)", *p)
+}
+
+var fieldIDToName_ConfirmRefundRequest = map[int16]string{
+	1: "caller",
+	2: "refundId",
+	3: "reference",
 }
 
 type OrderStatsRequest struct {
@@ -11951,5 +13061,867 @@ func (p *CodAdminGetCodRulesResult) String() string {
 }
 
 var fieldIDToName_CodAdminGetCodRulesResult = map[int16]string{
+	0: "success",
+}
+
+type AfterSales interface {
+	RequestAfterSale(ctx context.Context, req *RequestAfterSaleRequest) (r *AfterSale, err error)
+
+	GetAfterSale(ctx context.Context, req *AfterSaleRef) (r *AfterSale, err error)
+
+	ListAfterSales(ctx context.Context, req *ListAfterSalesRequest) (r *ListAfterSalesResponse, err error)
+
+	CancelAfterSale(ctx context.Context, req *AfterSaleRef) (r *AfterSale, err error)
+
+	ShipReturn(ctx context.Context, req *ShipReturnRequest) (r *AfterSale, err error)
+
+	ApproveAfterSale(ctx context.Context, req *ApproveAfterSaleRequest) (r *AfterSale, err error)
+
+	RejectAfterSale(ctx context.Context, req *RejectAfterSaleRequest) (r *AfterSale, err error)
+
+	ReceiveReturn(ctx context.Context, req *ReceiveReturnRequest) (r *AfterSale, err error)
+}
+
+type AfterSalesRequestAfterSaleArgs struct {
+	Req *RequestAfterSaleRequest `thrift:"req,1" frugal:"1,default,RequestAfterSaleRequest" json:"req"`
+}
+
+func NewAfterSalesRequestAfterSaleArgs() *AfterSalesRequestAfterSaleArgs {
+	return &AfterSalesRequestAfterSaleArgs{}
+}
+
+func (p *AfterSalesRequestAfterSaleArgs) InitDefault() {
+}
+
+var AfterSalesRequestAfterSaleArgs_Req_DEFAULT *RequestAfterSaleRequest
+
+func (p *AfterSalesRequestAfterSaleArgs) GetReq() (v *RequestAfterSaleRequest) {
+	if !p.IsSetReq() {
+		return AfterSalesRequestAfterSaleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AfterSalesRequestAfterSaleArgs) SetReq(val *RequestAfterSaleRequest) {
+	p.Req = val
+}
+
+func (p *AfterSalesRequestAfterSaleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AfterSalesRequestAfterSaleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesRequestAfterSaleArgs(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesRequestAfterSaleArgs = map[int16]string{
+	1: "req",
+}
+
+type AfterSalesRequestAfterSaleResult struct {
+	Success *AfterSale `thrift:"success,0,optional" frugal:"0,optional,AfterSale" json:"success,omitempty"`
+}
+
+func NewAfterSalesRequestAfterSaleResult() *AfterSalesRequestAfterSaleResult {
+	return &AfterSalesRequestAfterSaleResult{}
+}
+
+func (p *AfterSalesRequestAfterSaleResult) InitDefault() {
+}
+
+var AfterSalesRequestAfterSaleResult_Success_DEFAULT *AfterSale
+
+func (p *AfterSalesRequestAfterSaleResult) GetSuccess() (v *AfterSale) {
+	if !p.IsSetSuccess() {
+		return AfterSalesRequestAfterSaleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AfterSalesRequestAfterSaleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*AfterSale)
+}
+
+func (p *AfterSalesRequestAfterSaleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AfterSalesRequestAfterSaleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesRequestAfterSaleResult(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesRequestAfterSaleResult = map[int16]string{
+	0: "success",
+}
+
+type AfterSalesGetAfterSaleArgs struct {
+	Req *AfterSaleRef `thrift:"req,1" frugal:"1,default,AfterSaleRef" json:"req"`
+}
+
+func NewAfterSalesGetAfterSaleArgs() *AfterSalesGetAfterSaleArgs {
+	return &AfterSalesGetAfterSaleArgs{}
+}
+
+func (p *AfterSalesGetAfterSaleArgs) InitDefault() {
+}
+
+var AfterSalesGetAfterSaleArgs_Req_DEFAULT *AfterSaleRef
+
+func (p *AfterSalesGetAfterSaleArgs) GetReq() (v *AfterSaleRef) {
+	if !p.IsSetReq() {
+		return AfterSalesGetAfterSaleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AfterSalesGetAfterSaleArgs) SetReq(val *AfterSaleRef) {
+	p.Req = val
+}
+
+func (p *AfterSalesGetAfterSaleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AfterSalesGetAfterSaleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesGetAfterSaleArgs(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesGetAfterSaleArgs = map[int16]string{
+	1: "req",
+}
+
+type AfterSalesGetAfterSaleResult struct {
+	Success *AfterSale `thrift:"success,0,optional" frugal:"0,optional,AfterSale" json:"success,omitempty"`
+}
+
+func NewAfterSalesGetAfterSaleResult() *AfterSalesGetAfterSaleResult {
+	return &AfterSalesGetAfterSaleResult{}
+}
+
+func (p *AfterSalesGetAfterSaleResult) InitDefault() {
+}
+
+var AfterSalesGetAfterSaleResult_Success_DEFAULT *AfterSale
+
+func (p *AfterSalesGetAfterSaleResult) GetSuccess() (v *AfterSale) {
+	if !p.IsSetSuccess() {
+		return AfterSalesGetAfterSaleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AfterSalesGetAfterSaleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*AfterSale)
+}
+
+func (p *AfterSalesGetAfterSaleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AfterSalesGetAfterSaleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesGetAfterSaleResult(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesGetAfterSaleResult = map[int16]string{
+	0: "success",
+}
+
+type AfterSalesListAfterSalesArgs struct {
+	Req *ListAfterSalesRequest `thrift:"req,1" frugal:"1,default,ListAfterSalesRequest" json:"req"`
+}
+
+func NewAfterSalesListAfterSalesArgs() *AfterSalesListAfterSalesArgs {
+	return &AfterSalesListAfterSalesArgs{}
+}
+
+func (p *AfterSalesListAfterSalesArgs) InitDefault() {
+}
+
+var AfterSalesListAfterSalesArgs_Req_DEFAULT *ListAfterSalesRequest
+
+func (p *AfterSalesListAfterSalesArgs) GetReq() (v *ListAfterSalesRequest) {
+	if !p.IsSetReq() {
+		return AfterSalesListAfterSalesArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AfterSalesListAfterSalesArgs) SetReq(val *ListAfterSalesRequest) {
+	p.Req = val
+}
+
+func (p *AfterSalesListAfterSalesArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AfterSalesListAfterSalesArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesListAfterSalesArgs(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesListAfterSalesArgs = map[int16]string{
+	1: "req",
+}
+
+type AfterSalesListAfterSalesResult struct {
+	Success *ListAfterSalesResponse `thrift:"success,0,optional" frugal:"0,optional,ListAfterSalesResponse" json:"success,omitempty"`
+}
+
+func NewAfterSalesListAfterSalesResult() *AfterSalesListAfterSalesResult {
+	return &AfterSalesListAfterSalesResult{}
+}
+
+func (p *AfterSalesListAfterSalesResult) InitDefault() {
+}
+
+var AfterSalesListAfterSalesResult_Success_DEFAULT *ListAfterSalesResponse
+
+func (p *AfterSalesListAfterSalesResult) GetSuccess() (v *ListAfterSalesResponse) {
+	if !p.IsSetSuccess() {
+		return AfterSalesListAfterSalesResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AfterSalesListAfterSalesResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListAfterSalesResponse)
+}
+
+func (p *AfterSalesListAfterSalesResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AfterSalesListAfterSalesResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesListAfterSalesResult(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesListAfterSalesResult = map[int16]string{
+	0: "success",
+}
+
+type AfterSalesCancelAfterSaleArgs struct {
+	Req *AfterSaleRef `thrift:"req,1" frugal:"1,default,AfterSaleRef" json:"req"`
+}
+
+func NewAfterSalesCancelAfterSaleArgs() *AfterSalesCancelAfterSaleArgs {
+	return &AfterSalesCancelAfterSaleArgs{}
+}
+
+func (p *AfterSalesCancelAfterSaleArgs) InitDefault() {
+}
+
+var AfterSalesCancelAfterSaleArgs_Req_DEFAULT *AfterSaleRef
+
+func (p *AfterSalesCancelAfterSaleArgs) GetReq() (v *AfterSaleRef) {
+	if !p.IsSetReq() {
+		return AfterSalesCancelAfterSaleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AfterSalesCancelAfterSaleArgs) SetReq(val *AfterSaleRef) {
+	p.Req = val
+}
+
+func (p *AfterSalesCancelAfterSaleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AfterSalesCancelAfterSaleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesCancelAfterSaleArgs(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesCancelAfterSaleArgs = map[int16]string{
+	1: "req",
+}
+
+type AfterSalesCancelAfterSaleResult struct {
+	Success *AfterSale `thrift:"success,0,optional" frugal:"0,optional,AfterSale" json:"success,omitempty"`
+}
+
+func NewAfterSalesCancelAfterSaleResult() *AfterSalesCancelAfterSaleResult {
+	return &AfterSalesCancelAfterSaleResult{}
+}
+
+func (p *AfterSalesCancelAfterSaleResult) InitDefault() {
+}
+
+var AfterSalesCancelAfterSaleResult_Success_DEFAULT *AfterSale
+
+func (p *AfterSalesCancelAfterSaleResult) GetSuccess() (v *AfterSale) {
+	if !p.IsSetSuccess() {
+		return AfterSalesCancelAfterSaleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AfterSalesCancelAfterSaleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*AfterSale)
+}
+
+func (p *AfterSalesCancelAfterSaleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AfterSalesCancelAfterSaleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesCancelAfterSaleResult(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesCancelAfterSaleResult = map[int16]string{
+	0: "success",
+}
+
+type AfterSalesShipReturnArgs struct {
+	Req *ShipReturnRequest `thrift:"req,1" frugal:"1,default,ShipReturnRequest" json:"req"`
+}
+
+func NewAfterSalesShipReturnArgs() *AfterSalesShipReturnArgs {
+	return &AfterSalesShipReturnArgs{}
+}
+
+func (p *AfterSalesShipReturnArgs) InitDefault() {
+}
+
+var AfterSalesShipReturnArgs_Req_DEFAULT *ShipReturnRequest
+
+func (p *AfterSalesShipReturnArgs) GetReq() (v *ShipReturnRequest) {
+	if !p.IsSetReq() {
+		return AfterSalesShipReturnArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AfterSalesShipReturnArgs) SetReq(val *ShipReturnRequest) {
+	p.Req = val
+}
+
+func (p *AfterSalesShipReturnArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AfterSalesShipReturnArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesShipReturnArgs(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesShipReturnArgs = map[int16]string{
+	1: "req",
+}
+
+type AfterSalesShipReturnResult struct {
+	Success *AfterSale `thrift:"success,0,optional" frugal:"0,optional,AfterSale" json:"success,omitempty"`
+}
+
+func NewAfterSalesShipReturnResult() *AfterSalesShipReturnResult {
+	return &AfterSalesShipReturnResult{}
+}
+
+func (p *AfterSalesShipReturnResult) InitDefault() {
+}
+
+var AfterSalesShipReturnResult_Success_DEFAULT *AfterSale
+
+func (p *AfterSalesShipReturnResult) GetSuccess() (v *AfterSale) {
+	if !p.IsSetSuccess() {
+		return AfterSalesShipReturnResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AfterSalesShipReturnResult) SetSuccess(x interface{}) {
+	p.Success = x.(*AfterSale)
+}
+
+func (p *AfterSalesShipReturnResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AfterSalesShipReturnResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesShipReturnResult(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesShipReturnResult = map[int16]string{
+	0: "success",
+}
+
+type AfterSalesApproveAfterSaleArgs struct {
+	Req *ApproveAfterSaleRequest `thrift:"req,1" frugal:"1,default,ApproveAfterSaleRequest" json:"req"`
+}
+
+func NewAfterSalesApproveAfterSaleArgs() *AfterSalesApproveAfterSaleArgs {
+	return &AfterSalesApproveAfterSaleArgs{}
+}
+
+func (p *AfterSalesApproveAfterSaleArgs) InitDefault() {
+}
+
+var AfterSalesApproveAfterSaleArgs_Req_DEFAULT *ApproveAfterSaleRequest
+
+func (p *AfterSalesApproveAfterSaleArgs) GetReq() (v *ApproveAfterSaleRequest) {
+	if !p.IsSetReq() {
+		return AfterSalesApproveAfterSaleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AfterSalesApproveAfterSaleArgs) SetReq(val *ApproveAfterSaleRequest) {
+	p.Req = val
+}
+
+func (p *AfterSalesApproveAfterSaleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AfterSalesApproveAfterSaleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesApproveAfterSaleArgs(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesApproveAfterSaleArgs = map[int16]string{
+	1: "req",
+}
+
+type AfterSalesApproveAfterSaleResult struct {
+	Success *AfterSale `thrift:"success,0,optional" frugal:"0,optional,AfterSale" json:"success,omitempty"`
+}
+
+func NewAfterSalesApproveAfterSaleResult() *AfterSalesApproveAfterSaleResult {
+	return &AfterSalesApproveAfterSaleResult{}
+}
+
+func (p *AfterSalesApproveAfterSaleResult) InitDefault() {
+}
+
+var AfterSalesApproveAfterSaleResult_Success_DEFAULT *AfterSale
+
+func (p *AfterSalesApproveAfterSaleResult) GetSuccess() (v *AfterSale) {
+	if !p.IsSetSuccess() {
+		return AfterSalesApproveAfterSaleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AfterSalesApproveAfterSaleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*AfterSale)
+}
+
+func (p *AfterSalesApproveAfterSaleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AfterSalesApproveAfterSaleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesApproveAfterSaleResult(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesApproveAfterSaleResult = map[int16]string{
+	0: "success",
+}
+
+type AfterSalesRejectAfterSaleArgs struct {
+	Req *RejectAfterSaleRequest `thrift:"req,1" frugal:"1,default,RejectAfterSaleRequest" json:"req"`
+}
+
+func NewAfterSalesRejectAfterSaleArgs() *AfterSalesRejectAfterSaleArgs {
+	return &AfterSalesRejectAfterSaleArgs{}
+}
+
+func (p *AfterSalesRejectAfterSaleArgs) InitDefault() {
+}
+
+var AfterSalesRejectAfterSaleArgs_Req_DEFAULT *RejectAfterSaleRequest
+
+func (p *AfterSalesRejectAfterSaleArgs) GetReq() (v *RejectAfterSaleRequest) {
+	if !p.IsSetReq() {
+		return AfterSalesRejectAfterSaleArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AfterSalesRejectAfterSaleArgs) SetReq(val *RejectAfterSaleRequest) {
+	p.Req = val
+}
+
+func (p *AfterSalesRejectAfterSaleArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AfterSalesRejectAfterSaleArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesRejectAfterSaleArgs(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesRejectAfterSaleArgs = map[int16]string{
+	1: "req",
+}
+
+type AfterSalesRejectAfterSaleResult struct {
+	Success *AfterSale `thrift:"success,0,optional" frugal:"0,optional,AfterSale" json:"success,omitempty"`
+}
+
+func NewAfterSalesRejectAfterSaleResult() *AfterSalesRejectAfterSaleResult {
+	return &AfterSalesRejectAfterSaleResult{}
+}
+
+func (p *AfterSalesRejectAfterSaleResult) InitDefault() {
+}
+
+var AfterSalesRejectAfterSaleResult_Success_DEFAULT *AfterSale
+
+func (p *AfterSalesRejectAfterSaleResult) GetSuccess() (v *AfterSale) {
+	if !p.IsSetSuccess() {
+		return AfterSalesRejectAfterSaleResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AfterSalesRejectAfterSaleResult) SetSuccess(x interface{}) {
+	p.Success = x.(*AfterSale)
+}
+
+func (p *AfterSalesRejectAfterSaleResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AfterSalesRejectAfterSaleResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesRejectAfterSaleResult(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesRejectAfterSaleResult = map[int16]string{
+	0: "success",
+}
+
+type AfterSalesReceiveReturnArgs struct {
+	Req *ReceiveReturnRequest `thrift:"req,1" frugal:"1,default,ReceiveReturnRequest" json:"req"`
+}
+
+func NewAfterSalesReceiveReturnArgs() *AfterSalesReceiveReturnArgs {
+	return &AfterSalesReceiveReturnArgs{}
+}
+
+func (p *AfterSalesReceiveReturnArgs) InitDefault() {
+}
+
+var AfterSalesReceiveReturnArgs_Req_DEFAULT *ReceiveReturnRequest
+
+func (p *AfterSalesReceiveReturnArgs) GetReq() (v *ReceiveReturnRequest) {
+	if !p.IsSetReq() {
+		return AfterSalesReceiveReturnArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AfterSalesReceiveReturnArgs) SetReq(val *ReceiveReturnRequest) {
+	p.Req = val
+}
+
+func (p *AfterSalesReceiveReturnArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AfterSalesReceiveReturnArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesReceiveReturnArgs(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesReceiveReturnArgs = map[int16]string{
+	1: "req",
+}
+
+type AfterSalesReceiveReturnResult struct {
+	Success *AfterSale `thrift:"success,0,optional" frugal:"0,optional,AfterSale" json:"success,omitempty"`
+}
+
+func NewAfterSalesReceiveReturnResult() *AfterSalesReceiveReturnResult {
+	return &AfterSalesReceiveReturnResult{}
+}
+
+func (p *AfterSalesReceiveReturnResult) InitDefault() {
+}
+
+var AfterSalesReceiveReturnResult_Success_DEFAULT *AfterSale
+
+func (p *AfterSalesReceiveReturnResult) GetSuccess() (v *AfterSale) {
+	if !p.IsSetSuccess() {
+		return AfterSalesReceiveReturnResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AfterSalesReceiveReturnResult) SetSuccess(x interface{}) {
+	p.Success = x.(*AfterSale)
+}
+
+func (p *AfterSalesReceiveReturnResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AfterSalesReceiveReturnResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSalesReceiveReturnResult(%+v)", *p)
+}
+
+var fieldIDToName_AfterSalesReceiveReturnResult = map[int16]string{
+	0: "success",
+}
+
+type AfterSaleAdmin interface {
+	PutAfterSalePolicy(ctx context.Context, req *PutAfterSalePolicyRequest) (r *AfterSalePolicy, err error)
+
+	GetAfterSalePolicy(ctx context.Context, req *GetAfterSalePolicyRequest) (r *AfterSalePolicy, err error)
+
+	ConfirmRefund(ctx context.Context, req *ConfirmRefundRequest) (r *Refund, err error)
+}
+
+type AfterSaleAdminPutAfterSalePolicyArgs struct {
+	Req *PutAfterSalePolicyRequest `thrift:"req,1" frugal:"1,default,PutAfterSalePolicyRequest" json:"req"`
+}
+
+func NewAfterSaleAdminPutAfterSalePolicyArgs() *AfterSaleAdminPutAfterSalePolicyArgs {
+	return &AfterSaleAdminPutAfterSalePolicyArgs{}
+}
+
+func (p *AfterSaleAdminPutAfterSalePolicyArgs) InitDefault() {
+}
+
+var AfterSaleAdminPutAfterSalePolicyArgs_Req_DEFAULT *PutAfterSalePolicyRequest
+
+func (p *AfterSaleAdminPutAfterSalePolicyArgs) GetReq() (v *PutAfterSalePolicyRequest) {
+	if !p.IsSetReq() {
+		return AfterSaleAdminPutAfterSalePolicyArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AfterSaleAdminPutAfterSalePolicyArgs) SetReq(val *PutAfterSalePolicyRequest) {
+	p.Req = val
+}
+
+func (p *AfterSaleAdminPutAfterSalePolicyArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AfterSaleAdminPutAfterSalePolicyArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSaleAdminPutAfterSalePolicyArgs(%+v)", *p)
+}
+
+var fieldIDToName_AfterSaleAdminPutAfterSalePolicyArgs = map[int16]string{
+	1: "req",
+}
+
+type AfterSaleAdminPutAfterSalePolicyResult struct {
+	Success *AfterSalePolicy `thrift:"success,0,optional" frugal:"0,optional,AfterSalePolicy" json:"success,omitempty"`
+}
+
+func NewAfterSaleAdminPutAfterSalePolicyResult() *AfterSaleAdminPutAfterSalePolicyResult {
+	return &AfterSaleAdminPutAfterSalePolicyResult{}
+}
+
+func (p *AfterSaleAdminPutAfterSalePolicyResult) InitDefault() {
+}
+
+var AfterSaleAdminPutAfterSalePolicyResult_Success_DEFAULT *AfterSalePolicy
+
+func (p *AfterSaleAdminPutAfterSalePolicyResult) GetSuccess() (v *AfterSalePolicy) {
+	if !p.IsSetSuccess() {
+		return AfterSaleAdminPutAfterSalePolicyResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AfterSaleAdminPutAfterSalePolicyResult) SetSuccess(x interface{}) {
+	p.Success = x.(*AfterSalePolicy)
+}
+
+func (p *AfterSaleAdminPutAfterSalePolicyResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AfterSaleAdminPutAfterSalePolicyResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSaleAdminPutAfterSalePolicyResult(%+v)", *p)
+}
+
+var fieldIDToName_AfterSaleAdminPutAfterSalePolicyResult = map[int16]string{
+	0: "success",
+}
+
+type AfterSaleAdminGetAfterSalePolicyArgs struct {
+	Req *GetAfterSalePolicyRequest `thrift:"req,1" frugal:"1,default,GetAfterSalePolicyRequest" json:"req"`
+}
+
+func NewAfterSaleAdminGetAfterSalePolicyArgs() *AfterSaleAdminGetAfterSalePolicyArgs {
+	return &AfterSaleAdminGetAfterSalePolicyArgs{}
+}
+
+func (p *AfterSaleAdminGetAfterSalePolicyArgs) InitDefault() {
+}
+
+var AfterSaleAdminGetAfterSalePolicyArgs_Req_DEFAULT *GetAfterSalePolicyRequest
+
+func (p *AfterSaleAdminGetAfterSalePolicyArgs) GetReq() (v *GetAfterSalePolicyRequest) {
+	if !p.IsSetReq() {
+		return AfterSaleAdminGetAfterSalePolicyArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AfterSaleAdminGetAfterSalePolicyArgs) SetReq(val *GetAfterSalePolicyRequest) {
+	p.Req = val
+}
+
+func (p *AfterSaleAdminGetAfterSalePolicyArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AfterSaleAdminGetAfterSalePolicyArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSaleAdminGetAfterSalePolicyArgs(%+v)", *p)
+}
+
+var fieldIDToName_AfterSaleAdminGetAfterSalePolicyArgs = map[int16]string{
+	1: "req",
+}
+
+type AfterSaleAdminGetAfterSalePolicyResult struct {
+	Success *AfterSalePolicy `thrift:"success,0,optional" frugal:"0,optional,AfterSalePolicy" json:"success,omitempty"`
+}
+
+func NewAfterSaleAdminGetAfterSalePolicyResult() *AfterSaleAdminGetAfterSalePolicyResult {
+	return &AfterSaleAdminGetAfterSalePolicyResult{}
+}
+
+func (p *AfterSaleAdminGetAfterSalePolicyResult) InitDefault() {
+}
+
+var AfterSaleAdminGetAfterSalePolicyResult_Success_DEFAULT *AfterSalePolicy
+
+func (p *AfterSaleAdminGetAfterSalePolicyResult) GetSuccess() (v *AfterSalePolicy) {
+	if !p.IsSetSuccess() {
+		return AfterSaleAdminGetAfterSalePolicyResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AfterSaleAdminGetAfterSalePolicyResult) SetSuccess(x interface{}) {
+	p.Success = x.(*AfterSalePolicy)
+}
+
+func (p *AfterSaleAdminGetAfterSalePolicyResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AfterSaleAdminGetAfterSalePolicyResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSaleAdminGetAfterSalePolicyResult(%+v)", *p)
+}
+
+var fieldIDToName_AfterSaleAdminGetAfterSalePolicyResult = map[int16]string{
+	0: "success",
+}
+
+type AfterSaleAdminConfirmRefundArgs struct {
+	Req *ConfirmRefundRequest `thrift:"req,1" frugal:"1,default,ConfirmRefundRequest" json:"req"`
+}
+
+func NewAfterSaleAdminConfirmRefundArgs() *AfterSaleAdminConfirmRefundArgs {
+	return &AfterSaleAdminConfirmRefundArgs{}
+}
+
+func (p *AfterSaleAdminConfirmRefundArgs) InitDefault() {
+}
+
+var AfterSaleAdminConfirmRefundArgs_Req_DEFAULT *ConfirmRefundRequest
+
+func (p *AfterSaleAdminConfirmRefundArgs) GetReq() (v *ConfirmRefundRequest) {
+	if !p.IsSetReq() {
+		return AfterSaleAdminConfirmRefundArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AfterSaleAdminConfirmRefundArgs) SetReq(val *ConfirmRefundRequest) {
+	p.Req = val
+}
+
+func (p *AfterSaleAdminConfirmRefundArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AfterSaleAdminConfirmRefundArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSaleAdminConfirmRefundArgs(%+v)", *p)
+}
+
+var fieldIDToName_AfterSaleAdminConfirmRefundArgs = map[int16]string{
+	1: "req",
+}
+
+type AfterSaleAdminConfirmRefundResult struct {
+	Success *Refund `thrift:"success,0,optional" frugal:"0,optional,Refund" json:"success,omitempty"`
+}
+
+func NewAfterSaleAdminConfirmRefundResult() *AfterSaleAdminConfirmRefundResult {
+	return &AfterSaleAdminConfirmRefundResult{}
+}
+
+func (p *AfterSaleAdminConfirmRefundResult) InitDefault() {
+}
+
+var AfterSaleAdminConfirmRefundResult_Success_DEFAULT *Refund
+
+func (p *AfterSaleAdminConfirmRefundResult) GetSuccess() (v *Refund) {
+	if !p.IsSetSuccess() {
+		return AfterSaleAdminConfirmRefundResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AfterSaleAdminConfirmRefundResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Refund)
+}
+
+func (p *AfterSaleAdminConfirmRefundResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AfterSaleAdminConfirmRefundResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AfterSaleAdminConfirmRefundResult(%+v)", *p)
+}
+
+var fieldIDToName_AfterSaleAdminConfirmRefundResult = map[int16]string{
 	0: "success",
 }

@@ -9,7 +9,6 @@ package tradesvc
 import (
 	"context"
 	"errors"
-	"github.com/atriumtrade/atrium/product-layer/stats"
 	"log/slog"
 	"net/http"
 	"time"
@@ -28,9 +27,11 @@ import (
 	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
+	"github.com/atriumtrade/atrium/product-layer/aftersale"
 	"github.com/atriumtrade/atrium/product-layer/cod"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/presale"
+	"github.com/atriumtrade/atrium/product-layer/stats"
 	tradecore "github.com/atriumtrade/atrium/product-layer/trade"
 )
 
@@ -71,6 +72,7 @@ type base struct {
 	codRules  *cod.Admin
 	cod       *cod.Flow
 	stats     stats.Store
+	aftersale *aftersale.Flow
 	log       *slog.Logger
 }
 
@@ -98,7 +100,9 @@ type Deps struct {
 	// Stats is the order-events projection the admin reads.
 	Stats stats.Store
 	COD   *cod.Flow
-	Log   *slog.Logger
+	// AfterSale runs after-sale requests on trades of every flow.
+	AfterSale *aftersale.Flow
+	Log       *slog.Logger
 }
 
 // OrderLookup finds the trade of any order of a tenant.
@@ -123,6 +127,8 @@ type (
 	PresaleAdmin    struct{ *base }
 	CodAdmin        struct{ *base }
 	StatsAdmin      struct{ *base }
+	AfterSales      struct{ *base }
+	AfterSaleAdmin  struct{ *base }
 )
 
 var (
@@ -160,17 +166,19 @@ type Services struct {
 	PresaleAdmin    *PresaleAdmin
 	CodAdmin        *CodAdmin
 	StatsAdmin      *StatsAdmin
+	AfterSales      *AfterSales
+	AfterSaleAdmin  *AfterSaleAdmin
 }
 
 // New returns the handlers.
 func New(d Deps) *Services {
 	b := &base{db: d.DB, flow: d.Flow, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
 		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, prices: d.Prices, orders: d.Flow, presales: d.Presales, presale: d.Presale,
-		codRules: d.CodRules, cod: d.COD, stats: d.Stats, log: d.Log}
+		codRules: d.CodRules, cod: d.COD, stats: d.Stats, aftersale: d.AfterSale, log: d.Log}
 	return &Services{Queries: &Queries{b}, Lifecycle: &Lifecycle{b}, FixedPrice: &FixedPrice{b}, Presale: &Presale{b}, COD: &COD{b},
 		CatalogAdmin: &CatalogAdmin{b}, DeliveryAdmin: &DeliveryAdmin{b}, PricingAdmin: &PricingAdmin{b}, ExtensionsAdmin: &ExtensionsAdmin{b},
 		FrontendsAdmin: &FrontendsAdmin{b}, DiscountAdmin: &DiscountAdmin{b}, LimitsAdmin: &LimitsAdmin{b}, PresaleAdmin: &PresaleAdmin{b},
-		CodAdmin: &CodAdmin{b}, StatsAdmin: &StatsAdmin{b}}
+		CodAdmin: &CodAdmin{b}, StatsAdmin: &StatsAdmin{b}, AfterSales: &AfterSales{b}, AfterSaleAdmin: &AfterSaleAdmin{b}}
 }
 
 // caller is an authenticated caller.
@@ -507,13 +515,13 @@ func (h *Queries) ListOrders(ctx context.Context, req *trade.ListOrdersRequest) 
 	return resp, h.attachRefunds(ctx, cl.tenant, resp.Orders...)
 }
 
-// attachRefunds sets the refunds of each order that can have any (refunded, or cancelled: a
-// pre-sale deposit goes back with a cancelled order) in one read; a page of orders that cannot
-// costs none.
+// attachRefunds sets the refunds of each order that can have any (refunded; cancelled: a
+// pre-sale deposit goes back with a cancelled order; paid: after-sale refunds some of its units)
+// in one read; a page of orders that cannot costs none.
 func (h *base) attachRefunds(ctx context.Context, tenant string, orders ...*trade.Order) error {
 	var ids []string
 	for _, o := range orders {
-		if o.Status == string(order.Refunded) || o.Status == string(order.Cancelled) {
+		if o.Paid || o.Status == string(order.Refunded) || o.Status == string(order.Cancelled) {
 			ids = append(ids, o.OrderId)
 		}
 	}
@@ -537,7 +545,8 @@ func (h *base) attachRefunds(ctx context.Context, tenant string, orders ...*trad
 
 func refundDTO(r *payment.Refund) *trade.Refund {
 	return &trade.Refund{RefundId: r.ID(), OrderId: r.OrderID(), PaymentId: r.PaymentID(), Amount: moneyDTO(r.Amount()),
-		Status: string(r.Status()), Reason: r.Reason(), CreatedAt: millis(r.CreatedAt()), SettledAt: optMillis(r.SettledAt())}
+		Status: string(r.Status()), Reason: r.Reason(), CreatedAt: millis(r.CreatedAt()), SettledAt: optMillis(r.SettledAt()),
+		AfterSaleId: r.AfterSaleID()}
 }
 
 // RefundOrder implements its service.
@@ -831,7 +840,7 @@ func (h *base) stock(ctx context.Context, tenant, skuID string) (*trade.StockRes
 	resp := &trade.StockResponse{SkuId: skuID, Levels: []*trade.StockLevel{}}
 	for _, l := range levels {
 		resp.Levels = append(resp.Levels, &trade.StockLevel{WarehouseId: l.WarehouseID, OnHand: l.OnHand,
-			Available: l.Available, Reserved: l.Reserved, Sold: l.Sold, Hot: l.Hot})
+			Available: l.Available, Reserved: l.Reserved, Sold: l.Sold, Damaged: l.Damaged, Hot: l.Hot})
 	}
 	return resp, nil
 }

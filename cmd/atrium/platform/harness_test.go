@@ -242,10 +242,10 @@ func (s *stack) stock(admin, sku string) map[string]float64 {
 	}
 	w := ws[0].(map[string]any)
 	out := map[string]float64{}
-	for _, k := range []string{"onHand", "available", "reserved", "sold"} {
+	for _, k := range []string{"onHand", "available", "reserved", "sold", "damaged"} {
 		out[k] = w[k].(float64)
 	}
-	if out["available"]+out["reserved"]+out["sold"] != out["onHand"] || out["available"] < 0 {
+	if out["available"]+out["reserved"]+out["sold"]+out["damaged"] != out["onHand"] || out["available"] < 0 {
 		s.t.Fatalf("invariant broken for %s: %v", sku, out)
 	}
 	return out

@@ -31,6 +31,7 @@ import (
 	"github.com/cloudwego/kitex/transport"
 
 	"github.com/atriumtrade/atrium/access-layer/gateway"
+	"github.com/atriumtrade/atrium/capability/aftersale/aftersalesql"
 	"github.com/atriumtrade/atrium/capability/catalog/catalogsql"
 	"github.com/atriumtrade/atrium/capability/delivery"
 	"github.com/atriumtrade/atrium/capability/delivery/deliverysql"
@@ -61,6 +62,8 @@ import (
 	"github.com/atriumtrade/atrium/extensions/extsql"
 	"github.com/atriumtrade/atrium/extensions/luahost"
 	"github.com/atriumtrade/atrium/idl/rpcerr"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersaleadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersales"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/cashondelivery"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/catalogadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/codadmin"
@@ -76,6 +79,7 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade/statsadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradelifecycle"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradequeries"
+	"github.com/atriumtrade/atrium/product-layer/aftersale"
 	"github.com/atriumtrade/atrium/product-layer/cod"
 	"github.com/atriumtrade/atrium/product-layer/cod/codsql"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
@@ -101,7 +105,7 @@ func Migrations() []dal.Migrations {
 	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(),
 		paymentsql.Migrations(), outbox.Migrations(), mq.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
 		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations(),
-		presalesql.Migrations(), codsql.Migrations(), statssql.Migrations()}
+		presalesql.Migrations(), codsql.Migrations(), statssql.Migrations(), aftersalesql.Migrations()}
 }
 
 // runtimeToggles are the toggles every role declares and reads on each use (components/toggles).
@@ -329,11 +333,15 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	codStore := codsql.NewCached(codsql.New(db), ttl, ttlNow, readcache.Shared(caches, "cod"))
 	codFlow := cod.New(cod.Deps{Core: flow.Core(), Rules: codStore, Tx: db, Orders: orders, Inventory: inv, Payments: paymentsql.New(db),
 		Outbox: events, IDs: ids, Ext: engine, Enabled: tg.COD.For, Now: now, Log: log}, cod.Config{HotHold: cfg.Trade.HotHold})
+	// After-sale works on the trades of every flow above, through their shared core.
+	afterSales := aftersale.New(aftersale.Deps{Tx: db, Core: flow.Core(), Store: aftersalesql.New(db), Orders: orders, Catalog: cat,
+		Payments: paymentsql.New(db), Outbox: events, Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Ext: engine, Now: now, Log: log})
+	afterSales.RegisterTimers(queue.Handle)
 	admin := extensions.NewAdmin(extStore, engine)
 	handler := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Flow: flow, Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin,
 		Frontends: identitysql.New(db), Discounts: discount.NewAdmin(discounts.Store()), Limits: limits.NewAdmin(limitSvc.Store()), Delivery: shipping, Prices: prices,
 		Presales: presale.NewAdmin(presales, now), Presale: presaleFlow, CodRules: cod.NewAdmin(codStore, now), COD: codFlow,
-		Stats: orderStats, Log: log})
+		Stats: orderStats, AfterSale: afterSales, Log: log})
 
 	ln := o.Listener
 	if ln == nil {
@@ -573,6 +581,10 @@ func NewTradeClients(cfg RPCConfig, hostPort string, extra ...client.Option) (ga
 	dial(err)
 	c.Stats, err = statsadmin.NewClient(ServiceName, opts...)
 	dial(err)
+	c.AfterSales, err = aftersales.NewClient(ServiceName, opts...)
+	dial(err)
+	c.AfterSaleAdmin, err = aftersaleadmin.NewClient(ServiceName, opts...)
+	dial(err)
 	return c, errors.Join(errs...)
 }
 
@@ -594,6 +606,8 @@ func registerServices(svr server.Server, h *tradesvc.Services) error {
 		presaleadmin.RegisterService(svr, h.PresaleAdmin),
 		codadmin.RegisterService(svr, h.CodAdmin),
 		statsadmin.RegisterService(svr, h.StatsAdmin),
+		aftersales.RegisterService(svr, h.AfterSales),
+		aftersaleadmin.RegisterService(svr, h.AfterSaleAdmin),
 	)
 }
 

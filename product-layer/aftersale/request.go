@@ -1,0 +1,273 @@
+package aftersale
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	asale "github.com/atriumtrade/atrium/capability/aftersale"
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/product-layer/trade"
+)
+
+// Request is a buyer asking for some units of one child order back.
+type Request struct {
+	Tenant  string
+	Actor   trade.Actor
+	OrderID string
+	Kind    asale.Kind
+	Lines   []asale.Ask
+	Reason  string
+	Note    string
+	// IdempotencyKey, if set, makes a repeat of the request return the first result.
+	IdempotencyKey string
+}
+
+// Request makes an after-sale request. The same idempotency key with the same request returns
+// the first result; with another request, request.idempotency_conflict. A refund-only request
+// for goods that have not shipped is approved and refunded at once where the tenant's policy
+// says so.
+func (f *Flow) Request(ctx context.Context, cmd Request) (*asale.AfterSale, error) {
+	if cmd.Actor.Kind != trade.ActorBuyer {
+		return nil, errkind.WithDetail(errkind.ErrForbidden, "only the buyer asks for an after-sale")
+	}
+	if err := cmd.Actor.Validate(); err != nil {
+		return nil, err
+	}
+	if err := trade.ValidateKey(cmd.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	switch {
+	case !asale.ValidKind(cmd.Kind):
+		return nil, errkind.WithDetail(asale.ErrInvalidRequest, "kind must be refund_only or return_refund")
+	case cmd.Reason == "":
+		return nil, errkind.WithDetail(asale.ErrInvalidRequest, "reason is required")
+	case len(cmd.Lines) == 0 || len(cmd.Lines) > 200:
+		return nil, errkind.WithDetail(asale.ErrInvalidRequest, "1-200 lines")
+	}
+	if err := asale.ValidText("reason", cmd.Reason, asale.MaxReasonLen); err != nil {
+		return nil, err
+	}
+	if err := asale.ValidText("note", cmd.Note, asale.MaxNoteLen); err != nil {
+		return nil, err
+	}
+	hash := trade.RequestHash([]any{cmd.OrderID, cmd.Kind, cmd.Lines, cmd.Reason, cmd.Note})
+	if cmd.IdempotencyKey != "" {
+		prev, found, err := f.d.Idempotency.Lookup(ctx, cmd.Tenant, cmd.Actor.ID, scopeRequest, cmd.IdempotencyKey, hash)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			return f.d.Store.Get(ctx, cmd.Tenant, prev)
+		}
+	}
+
+	// What the business's scripts decide, before anything is locked.
+	o, err := f.d.Core.Order(ctx, cmd.Tenant, cmd.Actor, cmd.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	t, err := f.d.Core.Trade(ctx, cmd.Tenant, cmd.Actor, o.TradeID())
+	if err != nil {
+		return nil, err
+	}
+	policy, err := f.d.Store.Policy(ctx, cmd.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := f.tags(ctx, cmd.Tenant, o, cmd.Lines)
+	if err != nil {
+		return nil, err
+	}
+	now := f.d.Now()
+	in, err := f.check(ctx, t, o, cmd, policy, tags, now)
+	if err != nil {
+		return nil, err
+	}
+	call := extensions.Call{Identity: t.Identity(), UserID: cmd.Actor.ID}
+	verdict, err := EligibilityPoint.Run(ctx, f.d.Ext, call, in)
+	if err != nil {
+		return nil, err
+	}
+	if verdict.Reject {
+		return nil, errkind.WithDetail(asale.ErrRefused, "%s", verdict.Public())
+	}
+	offer, err := AmountPoint.Run(ctx, f.d.Ext, call, in)
+	if err != nil {
+		return nil, err
+	}
+
+	var result *asale.AfterSale
+	var refunds []*payment.Refund
+	err = f.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		result, refunds = nil, nil
+		id := f.d.IDs.NextString("AS")
+		if cmd.IdempotencyKey != "" {
+			prev, found, err := f.d.Idempotency.Claim(ctx, cmd.Tenant, cmd.Actor.ID, scopeRequest, cmd.IdempotencyKey, hash, id)
+			if err != nil {
+				return err
+			}
+			if found {
+				result, err = f.d.Store.Get(ctx, cmd.Tenant, prev)
+				return err
+			}
+		}
+		t, o, err := f.d.Core.LockOrder(ctx, cmd.Tenant, cmd.Actor, cmd.OrderID)
+		if err != nil {
+			return err
+		}
+		now := f.d.Now()
+		st, err := stage(o)
+		if err != nil {
+			return err
+		}
+		if err := policy.Eligible(cmd.Kind, asale.Goods{Stage: st, DeliveredAt: deliveredAt(o), Tags: tags}, now); err != nil {
+			return err
+		}
+		earlier, err := f.d.Store.OfOrder(ctx, cmd.Tenant, o.ID())
+		if err != nil {
+			return err
+		}
+		b, _, err := f.book(ctx, t, o, earlier, st != asale.NotShipped)
+		if err != nil {
+			return err
+		}
+		q, err := b.Quote(cmd.Lines, policy.Shipping)
+		if err != nil {
+			return err
+		}
+		a, err := asale.New(asale.Spec{ID: id, Tenant: cmd.Tenant, TradeID: t.ID(), OrderID: o.ID(), UserID: o.UserID(), Kind: cmd.Kind,
+			Lines: q.Lines, Shipping: q.Shipping, Reason: cmd.Reason, Note: cmd.Note}, now)
+		if err != nil {
+			return err
+		}
+		// The script saw the units before the order was locked; a request made meanwhile can
+		// move the rounding by a minor unit, so its amount caps the offer rather than sets it.
+		if offer.Amount < a.Amount().Minor() {
+			if err := a.Lower(money.New(offer.Amount, a.Amount().Currency()), "rule:"+AmountPoint.Name()); err != nil {
+				return err
+			}
+		}
+		if err := f.d.Store.Create(ctx, a); err != nil {
+			return err
+		}
+		if err := f.emit(ctx, TopicRequested, a, trade.Returned{}); err != nil {
+			return err
+		}
+		result = a
+		if cmd.Kind == asale.RefundOnly && st == asale.NotShipped && policy.AutoApproveUnshipped {
+			if refunds, err = f.approveLocked(ctx, t, o, a, nil, "", "rule:auto_approve_unshipped", policy, now); err != nil {
+				return err
+			}
+			return nil
+		}
+		if policy.SellerWindow > 0 {
+			return f.d.Timers.Schedule(ctx, TimerSellerWindow, timerRef(cmd.Tenant, a.ID()), now.Add(policy.SellerWindow))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.settle(ctx, refunds)
+	if len(refunds) > 0 {
+		// Read it back: the provider may have accepted at once, refunding the request.
+		return f.d.Store.Get(ctx, cmd.Tenant, result.ID())
+	}
+	return result, nil
+}
+
+// tags are the SKU tags of each asked line, by line number; a line the order does not have is
+// left for Quote to refuse.
+func (f *Flow) tags(ctx context.Context, tenant string, o *order.Order, asks []asale.Ask) (map[int][]string, error) {
+	skuOf := map[int]string{}
+	for _, l := range o.Lines() {
+		skuOf[l.LineNo] = l.SKUID
+	}
+	var ids []string
+	for _, a := range asks {
+		if sku, ok := skuOf[a.LineNo]; ok {
+			ids = append(ids, sku)
+		}
+	}
+	skus, err := f.d.Catalog.GetMany(ctx, tenant, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int][]string{}
+	for _, a := range asks {
+		if sku, ok := skuOf[a.LineNo]; ok {
+			out[a.LineNo] = skus[sku].Tags()
+		}
+	}
+	return out, nil
+}
+
+// check runs the platform's rules on a request without locking anything, and returns what the
+// business's scripts see.
+func (f *Flow) check(ctx context.Context, t *order.Trade, o *order.Order, cmd Request, policy asale.Policy, tags map[int][]string, now time.Time) (PointInput, error) {
+	st, err := stage(o)
+	if err != nil {
+		return PointInput{}, err
+	}
+	if err := policy.Eligible(cmd.Kind, asale.Goods{Stage: st, DeliveredAt: deliveredAt(o), Tags: tags}, now); err != nil {
+		return PointInput{}, err
+	}
+	earlier, err := f.d.Store.OfOrder(ctx, cmd.Tenant, o.ID())
+	if err != nil {
+		return PointInput{}, err
+	}
+	b, _, err := f.book(ctx, t, o, earlier, st != asale.NotShipped)
+	if err != nil {
+		return PointInput{}, err
+	}
+	q, err := b.Quote(cmd.Lines, policy.Shipping)
+	if err != nil {
+		return PointInput{}, err
+	}
+	in := PointInput{OrderID: o.ID(), TradeID: t.ID(), UserID: o.UserID(), Scenario: string(o.Scenario()), Kind: string(cmd.Kind),
+		Reason: cmd.Reason, Stage: stageName(st), At: now.UnixMilli(), Currency: o.Total().Currency().Code(),
+		Shipping: q.Shipping.Minor()}
+	if !o.DeliveredAt().IsZero() {
+		in.DeliveredAt = o.DeliveredAt().UnixMilli()
+	}
+	bought := map[int]int64{}
+	for _, l := range o.Lines() {
+		bought[l.LineNo] = l.Quantity
+	}
+	in.Computed = q.Shipping.Minor()
+	for _, l := range q.Lines {
+		tg := tags[l.LineNo]
+		if tg == nil {
+			tg = []string{}
+		}
+		in.Lines = append(in.Lines, PointLine{LineNo: l.LineNo, SKUID: l.SKUID, Tags: tg, Bought: bought[l.LineNo], Quantity: l.Quantity,
+			Amount: l.Amount.Minor()})
+		in.Computed += l.Amount.Minor()
+	}
+	return in, nil
+}
+
+func stageName(s asale.Stage) string {
+	switch s {
+	case asale.InTransit:
+		return "in_transit"
+	case asale.DeliveredStage:
+		return "delivered"
+	}
+	return "not_shipped"
+}
+
+// settle asks the providers for refunds just owed, after their transaction committed; one that
+// does not accept now is asked again by its durable job.
+func (f *Flow) settle(ctx context.Context, refunds []*payment.Refund) {
+	for _, r := range refunds {
+		if err := f.d.Core.SettleRefund(ctx, r); err != nil && !errors.Is(err, trade.ErrOfflineRefund) {
+			f.d.Log.Warn("refund not accepted by the provider yet; it is asked again", "tenant", r.Tenant(), "refund", r.ID(), "err", err)
+		}
+	}
+}
