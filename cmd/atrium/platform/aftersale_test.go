@@ -185,3 +185,296 @@ func TestAfterSaleLifecycleThroughTheStack(t *testing.T) {
 		}
 	})
 }
+
+// TestAfterSaleDecisionsAndWindows: an operator's rejection frees the units, a partial amount
+// needs a reason and stays within the request, the tenant's windows run on durable timers (an
+// unanswered request is approved, a return never shipped back is closed), a fresh SKU cannot be
+// returned, and the return window ends seven days after delivery.
+func TestAfterSaleDecisionsAndWindows(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		clk := &clock{t: time.Now()}
+		s := start(t, db, clk)
+		admin := s.token("acme", "ops", "", "admin")
+		buyer := s.token("acme", "u1", "app", "buyer")
+		s.seed(admin, "cup", "s1", 1000, 10)
+		must(t, s.do("PUT", "/admin/v1/skus/fish", admin, map[string]any{"title": "Fish", "sellerId": "s1", "currency": "CNY", "price": 5000,
+			"tags": []string{"fresh"}}), 200, "fish")
+		must(t, s.do("PUT", "/admin/v1/skus/fish/stock", admin, map[string]any{"warehouseId": "wh1", "onHand": 5}), 200, "fish stock")
+		for _, bad := range []map[string]any{
+			{"returnWindowSeconds": -1, "shipping": "whole_order", "shipBackWindowSeconds": 86400},
+			{"returnWindowSeconds": 86400, "shipping": "sometimes", "shipBackWindowSeconds": 86400},
+			{"returnWindowSeconds": 86400, "shipping": "never", "shipBackWindowSeconds": 60},
+		} {
+			if r := s.do("PUT", "/admin/v1/aftersale-policy", admin, bad); r.status != 400 || r.body["code"] != "aftersale.invalid_policy" {
+				t.Fatalf("policy %v: %d %s", bad, r.status, r.raw)
+			}
+		}
+		pol := must(t, s.do("PUT", "/admin/v1/aftersale-policy", admin, map[string]any{"returnWindowSeconds": 7 * 86400,
+			"tagWindowSeconds": map[string]any{"fresh": 0}, "shipping": "whole_order", "autoApproveUnshipped": true,
+			"sellerWindowSeconds": 3600, "shipBackWindowSeconds": 7200}), 200, "policy").data()
+		if got := must(t, s.do("GET", "/admin/v1/aftersale-policy", admin, nil), 200, "get policy").data(); fmt.Sprint(got) != fmt.Sprint(pol) {
+			t.Fatalf("policy read back: %v; put %v", got, pol)
+		}
+
+		placed := must(t, s.do("POST", "/app/v1/orders", buyer, map[string]any{"items": []any{item("cup", 3), item("fish", 1)}, "address": address}), 201, "place").data()
+		pay := must(t, s.do("POST", "/app/v1/trades/"+str(placed["tradeId"])+"/payments", buyer, map[string]any{"method": "sandbox"}), 201, "pay").data()
+		must(t, s.do("POST", "/admin/v1/payments/"+str(pay["paymentId"])+"/simulate", admin, map[string]any{"outcome": "succeeded"}), 200, "simulate")
+		orderID := str(placed["orders"].([]any)[0].(map[string]any)["orderId"])
+		s.deliver(admin, orderID)
+		path := "/app/v1/orders/" + orderID + "/aftersales"
+
+		if r := s.do("POST", path, buyer, ask("return_refund", [2]int{2, 1})); r.status != 409 || r.body["code"] != "aftersale.not_returnable" {
+			t.Fatalf("fresh fish: %d %s", r.status, r.raw)
+		}
+		// Rejected: a reason is required, and the units are free again.
+		a := must(t, s.do("POST", path, buyer, ask("return_refund", [2]int{1, 3})), 201, "ask three").data()
+		id := "/admin/v1/aftersales/" + str(a["afterSaleId"])
+		if r := s.do("POST", id+"/reject", admin, map[string]any{"reason": ""}); r.status != 400 || r.body["code"] != "aftersale.invalid_request" {
+			t.Fatalf("reject without a reason: %d %s", r.status, r.raw)
+		}
+		must(t, s.do("POST", id+"/reject", admin, map[string]any{"reason": "photos show no damage"}), 200, "reject")
+		if r := s.do("POST", id+"/approve", admin, nil); r.status != 409 || r.body["code"] != "aftersale.invalid_transition" {
+			t.Fatalf("approving a rejected request: %d %s", r.status, r.raw)
+		}
+
+		// A partial amount: within the request, with a reason.
+		b := must(t, s.do("POST", path, buyer, ask("return_refund", [2]int{1, 3})), 201, "ask again").data()
+		id = "/admin/v1/aftersales/" + str(b["afterSaleId"])
+		for _, bad := range []struct {
+			body   map[string]any
+			status int
+			code   string
+		}{
+			{map[string]any{"amount": 3001, "reason": "x"}, 400, "aftersale.invalid_amount"},
+			{map[string]any{"amount": -5, "reason": "x"}, 400, "aftersale.invalid_amount"},
+			{map[string]any{"amount": 0, "reason": "x"}, 400, "aftersale.invalid_amount"},
+			{map[string]any{"amount": 2000}, 400, "aftersale.invalid_request"},
+			{map[string]any{"amount": 12.5, "reason": "x"}, 400, "request.invalid"},
+		} {
+			if r := s.do("POST", id+"/approve", admin, bad.body); r.status != bad.status || r.body["code"] != bad.code {
+				t.Fatalf("approve %v: %d %s; want %d %s", bad.body, r.status, r.raw, bad.status, bad.code)
+			}
+		}
+		got := must(t, s.do("POST", id+"/approve", admin, map[string]any{"amount": 2000, "reason": "one cup chipped"}), 200, "partial").data()
+		if got["amount"] != float64(2000) || got["computed"] != float64(3000) || got["decision"] != "one cup chipped" || got["status"] != "approved" {
+			t.Fatalf("partial approval: %v", got)
+		}
+		// Not shipped back within the window: closed by its timer; the units are free again.
+		clk.Advance(2*time.Hour + time.Second)
+		eventually(t, 10*time.Second, "closed by the ship-back window", func() bool {
+			return must(t, s.do("GET", id, admin, nil), 200, "get").data()["status"] == "closed"
+		})
+		// Unanswered: approved by the seller window's timer.
+		c := must(t, s.do("POST", path, buyer, ask("return_refund", [2]int{1, 1})), 201, "ask one").data()
+		clk.Advance(time.Hour + time.Second)
+		eventually(t, 10*time.Second, "approved by the seller window", func() bool {
+			got := must(t, s.do("GET", "/app/v1/aftersales/"+str(c["afterSaleId"]), buyer, nil), 200, "get").data()
+			return got["status"] == "approved" && got["decidedBy"] == "rule:seller_window"
+		})
+		// Withdrawn by the buyer before a decision.
+		d := must(t, s.do("POST", path, buyer, ask("return_refund", [2]int{1, 1})), 201, "ask another").data()
+		if got := must(t, s.do("POST", "/app/v1/aftersales/"+str(d["afterSaleId"])+"/cancel", buyer, nil), 200, "cancel").data(); got["status"] != "cancelled" {
+			t.Fatalf("cancelled: %v", got)
+		}
+		// Seven days after delivery the window is shut.
+		clk.Advance(7 * 24 * time.Hour)
+		if r := s.do("POST", path, buyer, ask("return_refund", [2]int{1, 1})); r.status != 409 || r.body["code"] != "aftersale.window_passed" {
+			t.Fatalf("after the window: %d %s", r.status, r.raw)
+		}
+		if st := s.stock(admin, "cup"); st["sold"] != 3 || st["damaged"] != 0 {
+			t.Fatalf("nothing was refunded, yet stock is %v", st)
+		}
+	})
+}
+
+// TestAfterSaleScriptsAndProviderOutage: a business's aftersale.eligibility script refuses a
+// reason with its own message, its aftersale.refund_amount script keeps a restocking fee (never
+// more than the units paid); a refund asked while the provider is down stays refunding and is
+// refunded by the durable job once it is back.
+func TestAfterSaleScriptsAndProviderOutage(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		clk := &clock{t: time.Now()}
+		s := start(t, db, clk)
+		admin := s.token("acme", "ops", "", "admin")
+		buyer := s.token("acme", "u1", "app", "buyer")
+		s.seed(admin, "cup", "s1", 1000, 10)
+		s.publish(admin, "no-change-of-mind", `-- point: aftersale.eligibility
+function run(input)
+  if input.reason == "changed_mind" and input.stage == "delivered" then
+    return {reject = true, message = "Opened goods are not taken back for a change of mind"}
+  end
+  return {reject = false, message = ""}
+end
+`, "acme/*")
+		s.publish(admin, "restocking-fee", `-- point: aftersale.refund_amount
+function run(input)
+  if input.kind == "return_refund" then return {amount = input.computed - 200} end
+  return {amount = input.computed}
+end
+`, "acme/*")
+		s.loaded("aftersale.refund_amount", "acme", "restocking-fee")
+		s.loaded("aftersale.eligibility", "acme", "no-change-of-mind")
+
+		o := s.paidOrder(buyer, admin, "k1", item("cup", 3))
+		orderID := str(o["orderId"])
+		// Refund only before shipping while the provider is down: refunding, then refunded.
+		s.trade.Sandbox.FailRefunds(1)
+		r := must(t, s.do("POST", "/app/v1/orders/"+orderID+"/aftersales", buyer, ask("refund_only", [2]int{1, 1})), 201, "refund one").data()
+		if r["status"] != "refunding" || r["amount"] != "10.00" || r["refunds"].([]any)[0].(map[string]any)["status"] != "pending" {
+			t.Fatalf("while the provider is down: %v", r)
+		}
+		clk.Advance(time.Minute)
+		eventually(t, 10*time.Second, "refunded once the provider is back", func() bool {
+			return must(t, s.do("GET", "/app/v1/aftersales/"+str(r["afterSaleId"]), buyer, nil), 200, "get").data()["status"] == "refunded"
+		})
+
+		s.deliver(admin, orderID)
+		changed := ask("return_refund", [2]int{1, 1})
+		changed["reason"] = "changed_mind"
+		if r := s.do("POST", "/app/v1/orders/"+orderID+"/aftersales", buyer, changed); r.status != 422 || r.body["code"] != "aftersale.refused" ||
+			r.body["message"] != "Opened goods are not taken back for a change of mind" {
+			t.Fatalf("refused by the script: %d %s", r.status, r.raw)
+		}
+		ret := must(t, s.do("POST", "/app/v1/orders/"+orderID+"/aftersales", buyer, ask("return_refund", [2]int{1, 1})), 201, "return").data()
+		if ret["amount"] != "8.00" || ret["computed"] != "10.00" || ret["decidedBy"] != "rule:aftersale.refund_amount" {
+			t.Fatalf("with the restocking fee: %v", ret)
+		}
+	})
+}
+
+// TestAfterSaleOnPresaleAndCodTrades: a pre-sale trade whose 20.00 deposit counted for 60.00 gave
+// 160.00 for two teas listed at 200.00; returning them one by one gives back what came in, 80.00
+// each, from the balance first and then the deposit, never more than either collected. A
+// cash-on-delivery order's return is owed from the cash collected, refunded by hand: it stays
+// refunding until an operator confirms the payment, and only a refund of money collected offline
+// can be confirmed so.
+func TestAfterSaleOnPresaleAndCodTrades(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		s, admin := presaleStack(t, db)
+		buyer := s.token("acme", "u1", "app", "buyer")
+		tr := must(t, s.do("POST", "/app/v1/orders", buyer, map[string]any{"flow": "presale", "presaleId": "double11",
+			"items": []any{item("tea", 2)}, "address": address}), 201, "place presale").data()
+		tradeID := str(tr["tradeId"])
+		dep := must(t, s.payPurpose(buyer, "/app/v1", tradeID, "deposit"), 201, "deposit").data()
+		must(t, s.do("POST", "/admin/v1/payments/"+str(dep["paymentId"])+"/simulate", admin, map[string]any{"outcome": "succeeded"}), 200, "deposit paid")
+		s.clock.Advance(time.Hour)
+		bal := must(t, s.payPurpose(buyer, "/app/v1", tradeID, "balance"), 201, "balance").data()
+		must(t, s.do("POST", "/admin/v1/payments/"+str(bal["paymentId"])+"/simulate", admin, map[string]any{"outcome": "succeeded"}), 200, "balance paid")
+		orderID := str(tr["orders"].([]any)[0].(map[string]any)["orderId"])
+		s.deliver(admin, orderID)
+
+		fromPayment := map[string]int64{}
+		for i := 0; i < 2; i++ {
+			a := must(t, s.do("POST", "/app/v1/orders/"+orderID+"/aftersales", buyer, ask("return_refund", [2]int{1, 1})), 201, "return a tea").data()
+			if a["amount"] != "80.00" {
+				t.Fatalf("tea %d gives back %v; want what it paid of the 160.00 that came in", i+1, a)
+			}
+			id := str(a["afterSaleId"])
+			must(t, s.do("POST", "/admin/v1/aftersales/"+id+"/approve", admin, nil), 200, "approve")
+			must(t, s.do("POST", "/app/v1/aftersales/"+id+"/return-shipment", buyer, map[string]any{"carrier": "SF", "trackingNo": fmt.Sprint("SF", i)}), 200, "ship back")
+			got := must(t, s.do("POST", "/admin/v1/aftersales/"+id+"/receive", admin, map[string]any{"condition": "sellable"}), 200, "receive").data()
+			if got["status"] != "refunded" {
+				t.Fatalf("received: %v", got)
+			}
+			for _, r := range got["refunds"].([]any) {
+				fromPayment[str(r.(map[string]any)["paymentId"])] += int64(r.(map[string]any)["amount"].(float64))
+			}
+		}
+		if fromPayment[str(bal["paymentId"])] != 14000 || fromPayment[str(dep["paymentId"])] != 2000 {
+			t.Fatalf("refunded by payment: %v; want the balance's 140.00 and the deposit's 20.00", fromPayment)
+		}
+		if o := must(t, s.do("GET", "/app/v1/orders/"+orderID, buyer, nil), 200, "order").data(); o["status"] != "refunded" {
+			t.Fatalf("pre-sale order after both teas: %v", o["status"])
+		}
+
+		// Cash on delivery, on a database of its own.
+		fresh := sqliteConfig(t)
+		if db.Driver == "mysql" {
+			fresh = mysqlConfig(t)
+		}
+		c, cadmin := codStack(t, fresh)
+		cbuyer := c.token("acme", "u1", "app", "buyer")
+		ctr := must(t, c.do("POST", "/app/v1/orders", cbuyer, map[string]any{"flow": "cod", "items": []any{item("tea", 2)}, "address": address}), 201, "place cod").data()
+		cod := str(ctr["orders"].([]any)[0].(map[string]any)["orderId"])
+		if r := c.do("POST", "/app/v1/orders/"+cod+"/aftersales", cbuyer, ask("refund_only", [2]int{1, 1})); r.status != 409 || r.body["code"] != "aftersale.not_eligible" {
+			t.Fatalf("a COD order before its cash was collected: %d %s", r.status, r.raw)
+		}
+		must(t, c.do("POST", "/admin/v1/orders/"+cod+"/shipments", cadmin, map[string]any{"carrier": "SF", "trackingNo": "SF7"}), 200, "ship")
+		must(t, c.do("POST", "/admin/v1/orders/"+cod+"/delivery", cadmin, map[string]any{"outcome": "delivered", "collected": 24000}), 200, "collected")
+		a := must(t, c.do("POST", "/app/v1/orders/"+cod+"/aftersales", cbuyer, ask("return_refund", [2]int{1, 1})), 201, "cod return").data()
+		id := str(a["afterSaleId"])
+		must(t, c.do("POST", "/admin/v1/aftersales/"+id+"/approve", cadmin, nil), 200, "approve")
+		must(t, c.do("POST", "/app/v1/aftersales/"+id+"/return-shipment", cbuyer, map[string]any{"carrier": "SF", "trackingNo": "SF8"}), 200, "ship back")
+		got := must(t, c.do("POST", "/admin/v1/aftersales/"+id+"/receive", cadmin, map[string]any{"condition": "sellable"}), 200, "receive").data()
+		refund := got["refunds"].([]any)[0].(map[string]any)
+		if got["status"] != "refunding" || refund["status"] != "pending" || refund["amount"] != float64(12000) {
+			t.Fatalf("a COD return before the operator paid it: %v", got)
+		}
+		for _, bad := range []struct {
+			body   map[string]any
+			status int
+			code   string
+		}{
+			{map[string]any{"reference": ""}, 400, "request.invalid"},
+			{map[string]any{"reference": "bad ref!"}, 400, "request.invalid"},
+		} {
+			if r := c.do("POST", "/admin/v1/refunds/"+str(refund["refundId"])+"/confirm", cadmin, bad.body); r.status != bad.status || r.body["code"] != bad.code {
+				t.Fatalf("confirm %v: %d %s", bad.body, r.status, r.raw)
+			}
+		}
+		if r := c.do("POST", "/admin/v1/refunds/"+str(refund["refundId"])+"/confirm", c.token("globex", "ops", "", "admin"), map[string]any{"reference": "x"}); r.status != 404 {
+			t.Fatalf("another tenant confirms: %d %s", r.status, r.raw)
+		}
+		conf := must(t, c.do("POST", "/admin/v1/refunds/"+str(refund["refundId"])+"/confirm", cadmin, map[string]any{"reference": "BANK-2026-1"}), 200, "confirm").data()
+		if conf["status"] != "succeeded" {
+			t.Fatalf("confirmed: %v", conf)
+		}
+		if got := must(t, c.do("GET", "/admin/v1/aftersales/"+id, cadmin, nil), 200, "get").data(); got["status"] != "refunded" {
+			t.Fatalf("after the confirmation: %v", got)
+		}
+		if st := c.stock(cadmin, "tea"); st["sold"] != 1 || st["available"] != 19 {
+			t.Fatalf("COD stock after the return: %v", st)
+		}
+
+		// A refund paid through a provider is never confirmed by hand.
+		p := s.paidOrder(buyer, admin, "fp-1", item("cup", 1))
+		r := must(t, s.do("POST", "/app/v1/orders/"+str(p["orderId"])+"/aftersales", buyer, ask("refund_only", [2]int{1, 1})), 201, "cup").data()
+		online := str(r["refunds"].([]any)[0].(map[string]any)["refundId"])
+		if r := s.do("POST", "/admin/v1/refunds/"+online+"/confirm", admin, map[string]any{"reference": "x"}); r.status != 409 || r.body["code"] != "payment.not_refundable" {
+			t.Fatalf("confirming an online refund by hand: %d %s", r.status, r.raw)
+		}
+	})
+}
+
+// TestAfterSaleRaceForTheLastUnit: twenty requests at once for the last unit of a line: exactly
+// one is made (and refunded), the others are told no unit remains, and the line never gives back
+// more than it paid.
+func TestAfterSaleRaceForTheLastUnit(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		s := start(t, db, &clock{t: time.Now()})
+		admin := s.token("acme", "ops", "", "admin")
+		buyer := s.token("acme", "u1", "app", "buyer")
+		s.seed(admin, "cup", "s1", 1000, 10)
+		s.seed(admin, "saucer", "s1", 500, 10)
+		o := s.paidOrder(buyer, admin, "k1", item("cup", 3), item("saucer", 1))
+		orderID := str(o["orderId"])
+		must(t, s.do("POST", "/app/v1/orders/"+orderID+"/aftersales", buyer, ask("refund_only", [2]int{1, 2})), 201, "two of three")
+		got := s.race(20, func(i int) reply {
+			return s.do("POST", "/app/v1/orders/"+orderID+"/aftersales", buyer, ask("refund_only", [2]int{1, 1}), "Idempotency-Key", fmt.Sprint("race-", i))
+		})
+		if got["201 ok"] != 1 || got["409 aftersale.quantity_exceeds_remaining"] != 19 {
+			t.Fatalf("20 requests for the last unit: %v; want one made and 19 refused", got)
+		}
+		ord := must(t, s.do("GET", "/app/v1/orders/"+orderID, buyer, nil), 200, "order").data()
+		var back int64
+		for _, r := range ord["refunds"].([]any) {
+			back += minorOf(t, r.(map[string]any)["amount"])
+		}
+		if ord["status"] != "paid" || back != 3000 {
+			t.Fatalf("after the race: %s, %d given back; want the saucer still paid and the cups' 3000 back", ord["status"], back)
+		}
+		if st := s.stock(admin, "cup"); st["available"] != 10 || st["sold"] != 0 {
+			t.Fatalf("stock after the race: %v", st)
+		}
+	})
+}
