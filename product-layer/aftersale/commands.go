@@ -344,7 +344,7 @@ func (f *Flow) oweRefunds(ctx context.Context, o *order.Order, r *asale.AfterSal
 		if take <= 0 {
 			continue
 		}
-		p, err := f.d.Core.OweAfterSaleRefund(ctx, c.Payment, o.ID(), r.ID(), RefundReason, money.New(take, c.Payment.Amount().Currency()))
+		p, err := f.d.Core.OweAfterSaleRefund(ctx, c.Payment, o.ID(), r.ID(), r.Reason(), money.New(take, c.Payment.Amount().Currency()))
 		if err != nil {
 			return nil, err
 		}

@@ -61,9 +61,6 @@ const (
 	TimerShipBack = "aftersale.ship_back"
 )
 
-// RefundReason is the reason the flow's payment refunds carry.
-const RefundReason = "aftersale"
-
 // scopeRequest is the idempotency scope of a buyer's request.
 const scopeRequest = "aftersale.request"
 

@@ -271,3 +271,93 @@ func (f *Flow) settle(ctx context.Context, refunds []*payment.Refund) {
 		}
 	}
 }
+
+// RefundWhole is the shorthand for a refund-only request of every unit of a paid order that has
+// not shipped, approved at once by whoever asks (the buyer, or an operator for them), whatever the
+// tenant's policy: its goods, its discounts' share and its shipping part go back. Asked again for
+// a refunded order, it answers the refunds it made. reason names who asked (buyer_requested,
+// operator_refunded) on the request and its refunds.
+func (f *Flow) RefundWhole(ctx context.Context, tenant string, a trade.Actor, orderID, reason string) (*order.Order, []*payment.Refund, error) {
+	if err := a.Validate(); err != nil {
+		return nil, nil, err
+	}
+	var (
+		o       *order.Order
+		refunds []*payment.Refund
+		fresh   bool
+	)
+	err := f.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		refunds, fresh = nil, false
+		t, locked, err := f.d.Core.LockOrder(ctx, tenant, a, orderID)
+		if err != nil {
+			return err
+		}
+		o = locked
+		if o.Status() == order.Refunded {
+			refunds, err = f.d.Payments.RefundsOfOrders(ctx, tenant, []string{o.ID()})
+			return err
+		}
+		if o.Status() != order.Paid {
+			// Goods that left the warehouse come back by line and unit, through a request.
+			return errkind.WithDetail(order.ErrInvalidTransition, "order %s is %s: only a paid order that has not shipped is refunded whole", o.ID(), o.Status())
+		}
+		earlier, err := f.d.Store.OfOrder(ctx, tenant, o.ID())
+		if err != nil {
+			return err
+		}
+		b, _, err := f.book(ctx, t, o, earlier, false)
+		if err != nil {
+			return err
+		}
+		var asks []asale.Ask
+		left := b.Remaining()
+		for _, l := range o.Lines() {
+			if left[l.LineNo] > 0 {
+				asks = append(asks, asale.Ask{LineNo: l.LineNo, Quantity: left[l.LineNo]})
+			}
+		}
+		if len(asks) == 0 {
+			return errkind.WithDetail(asale.ErrTooManyUnits, "every unit of order %s is already asked for", o.ID())
+		}
+		q, err := b.Quote(asks, asale.ShipWholeOrder)
+		if err != nil {
+			return err
+		}
+		now := f.d.Now()
+		r, err := asale.New(asale.Spec{ID: f.d.IDs.NextString("AS"), Tenant: tenant, TradeID: t.ID(), OrderID: o.ID(), UserID: o.UserID(),
+			Kind: asale.RefundOnly, Lines: q.Lines, Shipping: q.Shipping, Reason: reason}, now)
+		if err != nil {
+			return err
+		}
+		if err := f.d.Store.Create(ctx, r); err != nil {
+			return err
+		}
+		if err := f.emit(ctx, TopicRequested, r, trade.Returned{}); err != nil {
+			return err
+		}
+		policy, err := f.d.Store.Policy(ctx, tenant)
+		if err != nil {
+			return err
+		}
+		fresh = true
+		decider := by(a)
+		if a.Kind == trade.ActorBuyer {
+			decider = "rule:refund_unshipped"
+		}
+		refunds, err = f.approveLocked(ctx, t, o, r, nil, "", decider, policy, now)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if fresh {
+		f.settle(ctx, refunds)
+		if o, err = f.d.Orders.Order(ctx, tenant, orderID); err != nil {
+			return nil, nil, err
+		}
+		if refunds, err = f.d.Payments.RefundsOfOrders(ctx, tenant, []string{orderID}); err != nil {
+			return nil, nil, err
+		}
+	}
+	return o, refunds, nil
+}

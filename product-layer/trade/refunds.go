@@ -227,3 +227,16 @@ func (c *Core) settle(ctx context.Context, r *payment.Refund, providerRef string
 	}
 	return nil
 }
+
+// Refunds are the refunds of the tenant's orders ids, by order, oldest first.
+func (c *Core) Refunds(ctx context.Context, tenant string, orderIDs []string) (map[string][]*payment.Refund, error) {
+	rs, err := c.d.Payments.RefundsOfOrders(ctx, tenant, orderIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]*payment.Refund, len(rs))
+	for _, r := range rs {
+		out[r.OrderID()] = append(out[r.OrderID()], r)
+	}
+	return out, nil
+}

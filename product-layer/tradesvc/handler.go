@@ -528,7 +528,7 @@ func (h *base) attachRefunds(ctx context.Context, tenant string, orders ...*trad
 	if len(ids) == 0 {
 		return nil
 	}
-	rs, err := h.flow.Refunds(ctx, tenant, ids)
+	rs, err := h.flow.Core().Refunds(ctx, tenant, ids)
 	if err != nil {
 		return err
 	}
@@ -549,24 +549,33 @@ func refundDTO(r *payment.Refund) *trade.Refund {
 		AfterSaleId: r.AfterSaleID()}
 }
 
-// RefundOrder implements its service.
+// Reasons of a whole-order refund, by who asked.
+const (
+	ReasonBuyerRefund    = "buyer_requested"
+	ReasonOperatorRefund = "operator_refunded"
+)
+
+// RefundOrder implements its service: the shorthand for an after-sale request of every unit of a
+// paid order that has not shipped, approved at once.
 func (h *Lifecycle) RefundOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
 	cl, err := parseCaller(req.Caller)
 	if err != nil {
 		return nil, err
 	}
-	reason := fixedprice.ReasonBuyerRefund
+	reason := ReasonBuyerRefund
 	if cl.role == RoleAdmin {
-		reason = fixedprice.ReasonOperatorRefund
+		reason = ReasonOperatorRefund
 	}
-	o, r, err := h.flow.Refund(ctx, cl.tenant, cl.actor(), req.OrderId, reason)
+	o, rs, err := h.aftersale.RefundWhole(ctx, cl.tenant, cl.actor(), req.OrderId, reason)
 	if err != nil {
 		return nil, err
 	}
 	dto := orderDTO(o)
-	if r != nil {
-		dto.Refund = refundDTO(r)
-		dto.Refunds = []*trade.Refund{dto.Refund}
+	for _, r := range rs {
+		dto.Refunds = append(dto.Refunds, refundDTO(r))
+	}
+	if len(dto.Refunds) > 0 {
+		dto.Refund = dto.Refunds[0]
 	}
 	return dto, nil
 }

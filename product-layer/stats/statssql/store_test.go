@@ -28,7 +28,7 @@ func orderEvent(typ, order, flow, status string, at time.Time, lines ...stats.Li
 		b, _ := json.Marshal(map[string]any{"tenant": "acme", "orders": []stats.OrderState{st}})
 		return event{typ, b}
 	}
-	if typ == stats.EventRefunded { // as fixedprice.RefundEvent: what went back, no total
+	if typ == stats.EventRefunded { // as a refund event: what went back, no total
 		st.Amount, st.Total = st.Total, 0
 	}
 	b, _ := json.Marshal(st)
