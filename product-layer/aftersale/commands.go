@@ -291,7 +291,9 @@ func (f *Flow) refundLocked(ctx context.Context, t *order.Trade, o *order.Order,
 		if err := f.d.Orders.Save(ctx, o); err != nil {
 			return nil, err
 		}
-		if _, err := f.d.Outbox.Append(ctx, trade.TopicOrderRefunded, o.Tenant(), o.TradeID(), trade.NewOrderEvent(o, now, "")); err != nil {
+		ev := trade.NewOrderEvent(o, now, "")
+		ev.AfterSaleID = r.ID()
+		if _, err := f.d.Outbox.Append(ctx, trade.TopicOrderRefunded, o.Tenant(), o.TradeID(), ev); err != nil {
 			return nil, err
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/money"
 )
 
 // ErrInvalidRange is a report asked for with dates that are not YYYY-MM-DD, reversed, or more
@@ -51,6 +52,9 @@ type OrderState struct {
 	// Amount is what a refund event says went back: the order's total, for an event that does
 	// not carry the total itself.
 	Amount int64 `json:"amount"`
+	// AfterSaleID, on order.refunded, says the order's units went back through after-sale
+	// requests, each counted by its aftersale.refunded: the order's refund counts nothing more.
+	AfterSaleID string `json:"afterSaleId"`
 }
 
 // The events the projection reads beyond order status changes.
@@ -58,11 +62,13 @@ const (
 	EventCreated  = "order.created"
 	EventPaid     = "order.paid"
 	EventRefunded = "order.refunded"
+	// EventAfterSaleRefunded gives back some units of an order, on the day they were refunded.
+	EventAfterSaleRefunded = "aftersale.refunded"
 )
 
 // Types are the event types the projection consumes.
 var Types = []string{EventCreated, EventPaid, "order.deposit_paid", "order.cancelled", "order.shipped", "order.delivered",
-	"order.completed", EventRefunded, "order.returned"}
+	"order.completed", EventRefunded, "order.returned", EventAfterSaleRefunded}
 
 // Decode reads the orders an event is about.
 func Decode(eventType string, data []byte) ([]OrderState, error) {
@@ -75,6 +81,9 @@ func Decode(eventType string, data []byte) ([]OrderState, error) {
 		}
 		return tc.Orders, nil
 	}
+	if eventType == EventAfterSaleRefunded {
+		return decodeAfterSale(data)
+	}
 	var st OrderState
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("stats: %s: %w", eventType, err)
@@ -84,6 +93,51 @@ func Decode(eventType string, data []byte) ([]OrderState, error) {
 	}
 	if st.Total == 0 && eventType == EventRefunded {
 		st.Total = st.Amount
+	}
+	return []OrderState{st}, nil
+}
+
+// decodeAfterSale reads aftersale.refunded as the units it gave back: each line with its share
+// of what went back for the goods (an operator's or a rule's lower amount comes off the goods
+// after the shipping part, spread over the lines by what they paid).
+func decodeAfterSale(data []byte) ([]OrderState, error) {
+	var ev struct {
+		Tenant   string    `json:"tenant"`
+		OrderID  string    `json:"orderId"`
+		Currency string    `json:"currency"`
+		Goods    int64     `json:"goods"`
+		Shipping int64     `json:"shipping"`
+		Amount   int64     `json:"amount"`
+		At       time.Time `json:"at"`
+		Lines    []struct {
+			SKUID    string `json:"skuId"`
+			Quantity int64  `json:"quantity"`
+			Amount   int64  `json:"amount"`
+		} `json:"lines"`
+	}
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil, fmt.Errorf("stats: %s: %w", EventAfterSaleRefunded, err)
+	}
+	if ev.Tenant == "" || ev.OrderID == "" || len(ev.Lines) == 0 {
+		return nil, fmt.Errorf("stats: %s without tenant, order or lines", EventAfterSaleRefunded)
+	}
+	goods := min(ev.Goods, max(0, ev.Amount-ev.Shipping))
+	weights := make([]int64, len(ev.Lines))
+	var sum int64
+	for i, l := range ev.Lines {
+		weights[i] = l.Amount
+		sum += l.Amount
+	}
+	shares := weights
+	if sum > 0 && goods != sum {
+		var err error
+		if shares, err = money.Allocate(goods, weights); err != nil {
+			return nil, fmt.Errorf("stats: %s: %w", EventAfterSaleRefunded, err)
+		}
+	}
+	st := OrderState{Tenant: ev.Tenant, OrderID: ev.OrderID, Currency: ev.Currency, Status: "refunded", At: ev.At}
+	for i, l := range ev.Lines {
+		st.Lines = append(st.Lines, Line{SKUID: l.SKUID, Quantity: l.Quantity, Paid: shares[i]})
 	}
 	return []OrderState{st}, nil
 }

@@ -48,6 +48,9 @@ type OrderEvent struct {
 	CancelReason string `json:"cancelReason,omitempty"`
 	Carrier      string `json:"carrier,omitempty"`
 	TrackingNo   string `json:"trackingNo,omitempty"`
+	// AfterSaleID, on order.refunded, names the after-sale request that gave back the order's
+	// last units: its units went back request by request, each in its own aftersale.refunded.
+	AfterSaleID string `json:"afterSaleId,omitempty"`
 	// Lines are what the order holds, each with what the buyer pays for it (minor units).
 	Lines []LineEvent `json:"lines"`
 	At    time.Time   `json:"at"`

@@ -52,6 +52,11 @@ type row struct {
 
 // Apply implements stats.Store.
 func (s *Store) Apply(ctx context.Context, eventType string, st stats.OrderState) error {
+	if eventType == stats.EventAfterSaleRefunded {
+		// Money went back, so the units were paid: they count as refunded on the day, whatever
+		// the order's own events say and whenever they arrive.
+		return s.db.InTx(ctx, func(ctx context.Context) error { return s.sales(ctx, st, stats.Day(st.At), -1) })
+	}
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		q := s.db.Q(ctx)
 		var r row
@@ -96,6 +101,8 @@ func (s *Store) Apply(ctx context.Context, eventType string, st stats.OrderState
 					return err
 				}
 			}
+		case eventType == stats.EventRefunded && st.AfterSaleID != "":
+			next.refund = refundCounted // its units were counted request by request
 		case eventType == stats.EventRefunded && next.refund == refundNone:
 			next.refund, next.refundDay = refundSeen, stats.Day(st.At)
 			if next.sold == 1 {

@@ -35,14 +35,31 @@ func orderEvent(typ, order, flow, status string, at time.Time, lines ...stats.Li
 	return event{typ, b}
 }
 
+// afterSaleEvent is aftersale.refunded as the after-sale flow writes it: the request's lines
+// with what they paid, its shipping part and the amount that went back.
+func afterSaleEvent(order string, at time.Time, goods, shipping, amount int64, sku string, qty int64) event {
+	b, _ := json.Marshal(map[string]any{"tenant": "acme", "afterSaleId": "AS-" + order, "orderId": order, "status": "refunded", "currency": "CNY",
+		"goods": goods, "shipping": shipping, "amount": amount, "at": at,
+		"lines": []any{map[string]any{"lineNo": 1, "skuId": sku, "quantity": qty, "amount": goods}}})
+	return event{stats.EventAfterSaleRefunded, b}
+}
+
 // history is a day of three orders: one paid and completed, one paid then refunded the next
 // day, a pre-sale whose deposit was refunded (never sold), and a COD order paid and delivered at
-// the door in one instant.
+// the door in one instant; and three teas given back the next day through two after-sale
+// requests (one unit in full, two with the shipping part and a lower amount an operator granted).
 func history() []event {
 	d1 := time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC)
 	d2 := d1.Add(2 * time.Hour) // 2026-12-01
 	tea := stats.Line{SKUID: "tea", Quantity: 2, Paid: 3980}
 	cup := stats.Line{SKUID: "cup", Quantity: 1, Paid: 500}
+	teas := stats.Line{SKUID: "tea", Quantity: 3, Paid: 5970}
+	refundedByAfterSale := func() event {
+		st := stats.OrderState{Tenant: "acme", OrderID: "O5", Flow: "fixed_price", Status: "refunded", Total: 5970, Currency: "CNY",
+			Lines: []stats.Line{teas}, At: d2.Add(time.Minute), AfterSaleID: "AS-O5"}
+		b, _ := json.Marshal(st)
+		return event{stats.EventRefunded, b}
+	}()
 	return []event{
 		orderEvent(stats.EventCreated, "O1", "fixed_price", "pending_payment", d1, tea, cup),
 		orderEvent(stats.EventPaid, "O1", "fixed_price", "paid", d1.Add(time.Minute), tea, cup),
@@ -57,6 +74,11 @@ func history() []event {
 		orderEvent(stats.EventCreated, "O4", "cod", "pending_collection", d1, cup),
 		orderEvent(stats.EventPaid, "O4", "cod", "paid", d2, cup),
 		orderEvent("order.delivered", "O4", "cod", "delivered", d2, cup),
+		orderEvent(stats.EventCreated, "O5", "fixed_price", "pending_payment", d1, teas),
+		orderEvent(stats.EventPaid, "O5", "fixed_price", "paid", d1.Add(time.Minute), teas),
+		afterSaleEvent("O5", d2, 1990, 0, 1990, "tea", 1),
+		afterSaleEvent("O5", d2.Add(time.Minute), 3980, 600, 3000, "tea", 2),
+		refundedByAfterSale,
 	}
 }
 
@@ -90,14 +112,15 @@ func TestProjectionIsOrderInsensitive(t *testing.T) {
 			ByStatus: []stats.StatusCount{
 				{Flow: "cod", Status: "delivered", Currency: "CNY", Orders: 1, Amount: 500},
 				{Flow: "fixed_price", Status: "completed", Currency: "CNY", Orders: 1, Amount: 4480},
-				{Flow: "fixed_price", Status: "refunded", Currency: "CNY", Orders: 1, Amount: 3980},
+				{Flow: "fixed_price", Status: "refunded", Currency: "CNY", Orders: 2, Amount: 9950},
 				{Flow: "presale", Status: "refunded", Currency: "CNY", Orders: 1, Amount: 500},
 			},
 			SKUDaily: []stats.SKUDay{
 				{Day: "2026-11-30", SKUID: "cup", Currency: "CNY", Orders: 1, Units: 1, Amount: 500},
-				{Day: "2026-11-30", SKUID: "tea", Currency: "CNY", Orders: 2, Units: 4, Amount: 7960},
+				{Day: "2026-11-30", SKUID: "tea", Currency: "CNY", Orders: 3, Units: 7, Amount: 13930},
 				{Day: "2026-12-01", SKUID: "cup", Currency: "CNY", Orders: 1, Units: 1, Amount: 500},
-				{Day: "2026-12-01", SKUID: "tea", Currency: "CNY", RefundedUnits: 2, RefundedAmount: 3980},
+				// O2's two teas, and O5's three for 19.90 + (30.00 less 6.00 shipping).
+				{Day: "2026-12-01", SKUID: "tea", Currency: "CNY", RefundedUnits: 5, RefundedAmount: 3980 + 1990 + 2400},
 			}}
 		orders := map[string][]event{
 			"in order": h,
