@@ -216,10 +216,7 @@ func TestAfterSaleDecisionsAndWindows(t *testing.T) {
 			t.Fatalf("policy read back: %v; put %v", got, pol)
 		}
 
-		placed := must(t, s.do("POST", "/app/v1/orders", buyer, map[string]any{"items": []any{item("cup", 3), item("fish", 1)}, "address": address}), 201, "place").data()
-		pay := must(t, s.do("POST", "/app/v1/trades/"+str(placed["tradeId"])+"/payments", buyer, map[string]any{"method": "sandbox"}), 201, "pay").data()
-		must(t, s.do("POST", "/admin/v1/payments/"+str(pay["paymentId"])+"/simulate", admin, map[string]any{"outcome": "succeeded"}), 200, "simulate")
-		orderID := str(placed["orders"].([]any)[0].(map[string]any)["orderId"])
+		orderID := str(s.paidOrder(buyer, admin, "k1", item("cup", 3), item("fish", 1))["orderId"])
 		s.deliver(admin, orderID)
 		path := "/app/v1/orders/" + orderID + "/aftersales"
 
