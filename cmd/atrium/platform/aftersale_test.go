@@ -122,6 +122,14 @@ func TestAfterSaleLifecycleThroughTheStack(t *testing.T) {
 		if d2["status"] != "requested" || d2["amount_fee"] != float64(967) || d2["computed_fee"] != float64(967) {
 			t.Fatalf("mp return: %v", d2)
 		}
+		// The mini-program's refusals are its envelope: HTTP 200 with the code's errcode.
+		if r := s.do("POST", "/mp/v1/orders/"+orderID+"/aftersales", mp, mpBody(ask("return_refund", [2]int{1, 5}))); r.status != 200 ||
+			r.body["errcode"] != float64(56005) {
+			t.Fatalf("mp refusal: %d %s", r.status, r.raw)
+		}
+		if l := must(t, s.do("GET", "/mp/v1/aftersales", mp, nil), 200, "mp list").body["data"].(map[string]any)["after_sales"].([]any); len(l) != 2 {
+			t.Fatalf("mp list: %v", l)
+		}
 		// Only one unit is left, so a third request for two units is refused while it is held.
 		if r := s.do("POST", "/app/v1/orders/"+orderID+"/aftersales", buyer, ask("return_refund", [2]int{1, 2})); r.status != 409 || r.body["code"] != "aftersale.quantity_exceeds_remaining" {
 			t.Fatalf("units held by a pending request: %d %s", r.status, r.raw)
