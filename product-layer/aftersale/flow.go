@@ -9,8 +9,9 @@
 //   - requesting: the order must hold money (its flow says which payments collected what), the
 //     kind must fit where the goods are (refund only before they arrive, a return after, within
 //     the tenant's window and the SKU's tag window), aftersale.eligibility may refuse and
-//     aftersale.refund_amount may lower the amount; the business's scripts run before the order is
-//     locked, so a slow script never holds a row lock. The request is then made with the trade
+//     aftersale.refund_amount may lower the amount; the business's scripts run as the trade's
+//     business line in scenario refund, before the order is locked, so a slow script never holds
+//     a row lock. The request is then made with the trade
 //     locked: requests for the same units serialize on it, and together never take more units
 //     than the order has.
 //   - refunding: in one transaction the refunds are owed to the order's payments (a pre-sale's

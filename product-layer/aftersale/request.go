@@ -7,6 +7,7 @@ import (
 
 	asale "github.com/atriumtrade/atrium/capability/aftersale"
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
@@ -88,7 +89,13 @@ func (f *Flow) Request(ctx context.Context, cmd Request) (*asale.AfterSale, erro
 	if err != nil {
 		return nil, err
 	}
-	call := extensions.Call{Identity: t.Identity(), UserID: cmd.Actor.ID}
+	// The reverse flow runs as scenario refund of the trade's business line: a business scripts
+	// its after-sale at bizCode/refund (or bizCode/*, tenant/*); the input names the trade's own.
+	ident, err := identity.New(t.Tenant(), t.Identity().BizCode(), identity.Refund)
+	if err != nil {
+		return nil, err
+	}
+	call := extensions.Call{Identity: ident, UserID: cmd.Actor.ID}
 	verdict, err := EligibilityPoint.Run(ctx, f.d.Ext, call, in)
 	if err != nil {
 		return nil, err

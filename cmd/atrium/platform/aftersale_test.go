@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/extensions"
 )
 
 // paidOrder places and pays an order of items for buyer and returns its first child order.
@@ -316,8 +318,12 @@ function run(input)
   if input.kind == "return_refund" then return {amount = input.computed - 200} end
   return {amount = input.computed}
 end
-`, "acme/*")
-		s.loaded("aftersale.refund_amount", "acme", "restocking-fee")
+`, "acme.default/refund") // after-sale runs as the business line's refund scenario
+		refund, _ := identity.New("acme", "", identity.Refund)
+		eventually(t, 2*time.Second, "restocking-fee loaded", func() bool {
+			bs := s.trade.Engine.Resolve("aftersale.refund_amount", extensions.Override, extensions.Call{Identity: refund, UserID: "probe"})
+			return len(bs) == 1 && bs[0].ScriptID == "restocking-fee"
+		})
 		s.loaded("aftersale.eligibility", "acme", "no-change-of-mind")
 
 		o := s.paidOrder(buyer, admin, "k1", item("cup", 3))
