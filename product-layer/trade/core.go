@@ -88,11 +88,12 @@ type Core struct {
 	flows     map[identity.Scenario]Flow
 	// placing joins a request to one with the same idempotency key still running on this node.
 	placing singleflight.Group
-	// hooksMu guards what flows declare once, as they are built: the providers collected offline
-	// and what runs when a refund is paid.
+	// hooksMu guards what flows declare once, as they are built: the providers collected offline,
+	// what runs when a refund is paid, and the holders of payments that belong to no trade.
 	hooksMu sync.RWMutex
 	offline map[string]bool
 	settled []func(ctx context.Context, r *payment.Refund) error
+	holders map[string]Holder
 }
 
 // New returns a Core.
@@ -103,7 +104,8 @@ func New(d Deps) *Core {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	c := &Core{d: d, providers: map[string]payment.Provider{}, flows: map[identity.Scenario]Flow{}, offline: map[string]bool{}}
+	c := &Core{d: d, providers: map[string]payment.Provider{}, flows: map[identity.Scenario]Flow{}, offline: map[string]bool{},
+		holders: map[string]Holder{}}
 	for _, p := range d.Providers {
 		c.providers[p.Name()] = p
 	}

@@ -305,6 +305,9 @@ func (c *Core) HandlePaymentCallback(ctx context.Context, providerName string, h
 		return errkind.WithDetail(payment.ErrAmountMismatch, "callback says %d %s; payment is %d %s",
 			n.Amount, n.Currency, peek.Amount().Minor(), peek.Amount().Currency().Code())
 	}
+	if h, ok := c.holderOf(peek.TradeID()); ok {
+		return c.collectHeld(ctx, h, n.PaymentID, n.ProviderRef, n.Outcome)
+	}
 	tenant := peek.Tenant()
 	return c.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		// Lock order: trade (with its orders), then payment; every change to the trade takes the same.

@@ -250,3 +250,76 @@ func TestIntentsLeftBetweenSteps(t *testing.T) {
 		}
 	})
 }
+
+// depositHolder takes the deposits of an auction until it is told to refuse them.
+type depositHolder struct {
+	collected []string
+	refuse    bool
+}
+
+func (h *depositHolder) Collect(_ context.Context, p *payment.Payment, _ time.Time) (bool, error) {
+	if h.refuse {
+		return false, nil
+	}
+	h.collected = append(h.collected, p.ID())
+	return true, nil
+}
+
+// TestHeldPayments: a payment for a record that is no trade (an auction's deposit) is made,
+// registered and settled like any other; its callback goes to its holder, a replay changes
+// nothing, and money the holder does not take is owed back once.
+func TestHeldPayments(t *testing.T) {
+	sets := append(migrations(), idempotency.Migrations())
+	daltest.Each(t, sets, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		ids, _ := idgen.New(5)
+		sb, err := sandboxpay.New(sandboxpay.Config{Secret: "0123456789abcdef", CallbackURL: "http://127.0.0.1:1/unused"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		core := trade.New(trade.Deps{Tx: db, Orders: ordersql.New(db), Inventory: f.inv, Payments: f.pays, IDs: ids,
+			Idempotency: idempotency.New(db), Providers: []payment.Provider{sb},
+			Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }), Timers: delay.New(db, func() string { return ids.NextString("J") })})
+		holder := &depositHolder{}
+		cmd := trade.HeldPayment{Tenant: "t1", UserID: "u1", HolderID: "AD1", Method: "sandbox", Purpose: payment.Deposit,
+			Amount: money.New(5000, money.MustCurrency("CNY")), IdempotencyKey: "k1"}
+		if _, err := core.CreateHeldPayment(ctx, cmd); err == nil {
+			t.Fatal("a held payment nobody holds")
+		}
+		core.RegisterHolder("AD", holder)
+		p, err := core.CreateHeldPayment(ctx, cmd)
+		if err != nil || p.TradeID() != "AD1" || p.ProviderRef() == "" || p.Amount().Minor() != 5000 {
+			t.Fatalf("held payment: %v %v", p, err)
+		}
+		if again, err := core.CreateHeldPayment(ctx, cmd); err != nil || again.ID() != p.ID() {
+			t.Fatalf("the same key again: %v %v", again, err)
+		}
+		other := cmd
+		other.Amount = money.New(6000, money.MustCurrency("CNY"))
+		if _, err := core.CreateHeldPayment(ctx, other); !errors.Is(err, errkind.ErrIdempotencyConflict) {
+			t.Fatalf("the same key, another amount: %v", err)
+		}
+		deliver := func(p *payment.Payment) error {
+			body, h := sb.Callback(p, payment.OutcomeSucceeded)
+			return core.HandlePaymentCallback(ctx, "sandbox", http.Header(h), body)
+		}
+		for i := 0; i < 2; i++ {
+			if err := deliver(p); err != nil || len(holder.collected) != 1 {
+				t.Fatalf("callback #%d: %v, collected %v", i, err, holder.collected)
+			}
+		}
+		holder.refuse = true
+		cmd.HolderID, cmd.IdempotencyKey = "AD2", "k2"
+		p2, err := core.CreateHeldPayment(ctx, cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := deliver(p2); err != nil {
+			t.Fatal(err)
+		}
+		if rs, err := f.pays.RefundsOfPayment(ctx, p2.ID()); err != nil || len(rs) != 1 || rs[0].Reason() != trade.ReasonUnclaimed || rs[0].OrderID() != "AD2" {
+			t.Fatalf("money the holder did not take: %v %v", rs, err)
+		}
+	})
+}
