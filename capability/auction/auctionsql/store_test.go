@@ -138,3 +138,53 @@ func TestConcurrentBidding(t *testing.T) {
 		t.Logf("%d bids applied, %d refused, %d price moves, final %d", applied.Load(), refused.Load(), len(h), a.Current)
 	})
 }
+
+// TestDeposits: one deposit per bidder and auction; it moves pending → paid → refunded, credited
+// or forfeited, and a refunded one never becomes anything else.
+func TestDeposits(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{auctionsql.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		s := auctionsql.NewDeposits(db)
+		now := time.UnixMilli(time.Now().UnixMilli())
+		d := auction.Deposit{ID: "AD1", AuctionID: "A1", Bidder: "ann", Amount: 5000, Currency: "CNY", Status: auction.DepositPending, UpdatedAt: now}
+		if _, found, err := s.Create(ctx, "t1", d); err != nil || found {
+			t.Fatalf("create: %v %v", found, err)
+		}
+		second := d
+		second.ID = "AD2"
+		if got, found, err := s.Create(ctx, "t1", second); err != nil || !found || got.ID != "AD1" {
+			t.Fatalf("a second deposit of the same bidder: %+v %v %v", got, found, err)
+		}
+		if _, err := s.Get(ctx, "t1", "A1", "bob"); !errors.Is(err, auction.ErrDepositNotFound) {
+			t.Fatalf("bob has none: %v", err)
+		}
+		if err := db.InTx(ctx, func(ctx context.Context) error {
+			got, err := s.Lock(ctx, "t1", "AD1")
+			if err != nil {
+				return err
+			}
+			if err := got.Move(auction.DepositPaid, now); err != nil {
+				return err
+			}
+			got.PaymentID = "P1"
+			return s.Save(ctx, "t1", got)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(ctx, "t1", "A1", "ann")
+		if err != nil || !got.Paid() || got.PaymentID != "P1" {
+			t.Fatalf("paid: %+v %v", got, err)
+		}
+		if err := got.Move(auction.DepositRefunded, now); err != nil {
+			t.Fatal(err)
+		}
+		for _, to := range []auction.DepositStatus{auction.DepositCredited, auction.DepositForfeited, auction.DepositPaid} {
+			if err := got.Move(to, now); !errors.Is(err, auction.ErrDepositTransition) {
+				t.Fatalf("refunded then %s: %v", to, err)
+			}
+		}
+		if all, err := s.OfAuction(ctx, "t1", "A1"); err != nil || len(all) != 1 {
+			t.Fatalf("of auction: %+v %v", all, err)
+		}
+	})
+}

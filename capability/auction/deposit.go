@@ -1,0 +1,73 @@
+package auction
+
+import (
+	"context"
+	"time"
+
+	"github.com/atriumtrade/atrium/capability/errkind"
+)
+
+// DepositStatus is where a bidder's deposit stands. A deposit that was paid ends exactly one of
+// refunded, credited (to the winner's order) or forfeited (a winner who did not pay), and a
+// credited one may still be forfeited.
+type DepositStatus string
+
+// The deposit statuses.
+const (
+	DepositPending   DepositStatus = "pending"
+	DepositPaid      DepositStatus = "paid"
+	DepositRefunded  DepositStatus = "refunded"
+	DepositCredited  DepositStatus = "credited"
+	DepositForfeited DepositStatus = "forfeited"
+)
+
+var depositMoves = map[DepositStatus][]DepositStatus{
+	DepositPending:  {DepositPaid},
+	DepositPaid:     {DepositRefunded, DepositCredited, DepositForfeited},
+	DepositCredited: {DepositForfeited},
+}
+
+// ErrDepositTransition is a deposit move its status does not allow.
+var ErrDepositTransition = errkind.New(errkind.Conflict, "auction.deposit_transition", "the deposit cannot make this change in its current status")
+
+// Deposit is one bidder's deposit on one auction: the money that lets them bid.
+type Deposit struct {
+	ID        string // the payment holder's id ("AD...")
+	AuctionID string
+	Bidder    string
+	Amount    int64
+	Currency  string
+	// PaymentID is the payment that paid it, once one did.
+	PaymentID string
+	Status    DepositStatus
+	UpdatedAt time.Time
+}
+
+// Move changes the deposit's status as depositMoves allows.
+func (d *Deposit) Move(to DepositStatus, now time.Time) error {
+	for _, s := range depositMoves[d.Status] {
+		if s == to {
+			d.Status, d.UpdatedAt = to, now
+			return nil
+		}
+	}
+	return errkind.WithDetail(ErrDepositTransition, "deposit %s is %s and cannot become %s", d.ID, d.Status, to)
+}
+
+// Paid reports whether the deposit lets its bidder bid.
+func (d *Deposit) Paid() bool { return d.Status == DepositPaid }
+
+// DepositStore keeps deposits: one per bidder and auction.
+type DepositStore interface {
+	// Create writes a pending deposit; a bidder's second is the first (found).
+	Create(ctx context.Context, tenant string, d Deposit) (Deposit, bool, error)
+	Get(ctx context.Context, tenant, auctionID, bidder string) (Deposit, error)
+	// Lock reads a deposit by its id for update inside the caller's transaction.
+	Lock(ctx context.Context, tenant, id string) (Deposit, error)
+	Save(ctx context.Context, tenant string, d Deposit) error
+	// OfAuction lists an auction's deposits.
+	OfAuction(ctx context.Context, tenant, auctionID string) ([]Deposit, error)
+}
+
+// ErrDepositNotFound is a bidder without a deposit on the auction.
+var ErrDepositNotFound = errkind.New(errkind.NotFound, "auction.deposit_not_found", "no deposit on this auction")
