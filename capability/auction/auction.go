@@ -104,7 +104,10 @@ type Terms struct {
 	PayWindow time.Duration
 }
 
-var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+var (
+	idRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$`)
+	skuIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+)
 
 // MaxPrice bounds every amount of an auction: a trillion minor units.
 const MaxPrice = 1_000_000_000_000
@@ -114,8 +117,8 @@ func (t Terms) Validate() error {
 	bad := func(format string, args ...any) error { return errkind.WithDetail(ErrInvalidAuction, format, args...) }
 	switch {
 	case !idRe.MatchString(t.ID):
-		return bad("auctionId must be 1-64 letters, digits, '_', '.' or '-'")
-	case !idRe.MatchString(t.SKUID):
+		return bad("auctionId must be 1-48 letters, digits, '_', '.' or '-'")
+	case !skuIDRe.MatchString(t.SKUID):
 		return bad("skuId is required")
 	case strings.TrimSpace(t.Title) == "" || !utf8.ValidString(t.Title) || utf8.RuneCountInString(t.Title) > 200:
 		return bad("title must be 1-200 characters")

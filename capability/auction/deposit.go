@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/order"
 )
 
 // DepositStatus is where a bidder's deposit stands. A deposit that was paid ends exactly one of
@@ -40,6 +41,8 @@ type Deposit struct {
 	// PaymentID is the payment that paid it, once one did.
 	PaymentID string
 	Status    DepositStatus
+	// ShipTo is where the unit goes if this bidder wins: the address given with the deposit.
+	ShipTo    order.Address
 	UpdatedAt time.Time
 }
 
@@ -71,3 +74,27 @@ type DepositStore interface {
 
 // ErrDepositNotFound is a bidder without a deposit on the auction.
 var ErrDepositNotFound = errkind.New(errkind.NotFound, "auction.deposit_not_found", "no deposit on this auction")
+
+// Sale is an auction's unit sold: the trade placed for the winner (or, after a winner who did
+// not pay, for the runner-up offered a second chance) at the price they bid, with what their
+// deposit counts toward it.
+type Sale struct {
+	AuctionID string
+	TradeID   string
+	Bidder    string
+	Price     int64
+	// Credit is the deposit counted toward the price; DepositID names it (empty: none).
+	Credit       int64
+	DepositID    string
+	SecondChance bool
+	CreatedAt    time.Time
+}
+
+// SaleStore keeps sales.
+type SaleStore interface {
+	CreateSale(ctx context.Context, tenant string, s Sale) error
+	// SaleOf is the sale of a trade; ErrNotFound for a trade that is no auction's.
+	SaleOf(ctx context.Context, tenant, tradeID string) (Sale, error)
+	// Sales are an auction's sales, oldest first.
+	Sales(ctx context.Context, tenant, auctionID string) ([]Sale, error)
+}

@@ -33,10 +33,12 @@ type Bidding struct {
 func NewBidding(tx Transactor, store Store) *Bidding { return &Bidding{tx: tx, store: store} }
 
 // Place applies b to auction id in one short transaction: lock the auction's row, apply the bid
-// in memory, append its entry, write back. Nothing slow runs while the row is locked: a
+// in memory, append its entry, write back, then also (the caller's writes that go with the bid:
+// its event, its idempotency key), if not nil. Nothing slow runs while the row is locked: a
 // business's increments (step) are decided before, as a function of the price. It returns the
 // outcome and the auction as the bid left it (or as it stood, for a refusal).
-func (b *Bidding) Place(ctx context.Context, tenant, id string, bid Bid, step func(price int64) int64) (Outcome, *Auction, error) {
+func (b *Bidding) Place(ctx context.Context, tenant, id string, bid Bid, step func(price int64) int64,
+	also func(ctx context.Context, out Outcome, a *Auction) error) (Outcome, *Auction, error) {
 	var (
 		out Outcome
 		a   *Auction
@@ -49,7 +51,13 @@ func (b *Bidding) Place(ctx context.Context, tenant, id string, bid Bid, step fu
 		if out, err = a.Place(bid, step); err != nil {
 			return err // a refusal changed nothing: a is the auction that refused it
 		}
-		return b.store.Save(ctx, tenant, a, out.Entry, bid.At)
+		if err := b.store.Save(ctx, tenant, a, out.Entry, bid.At); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(ctx, out, a)
+		}
+		return nil
 	})
 	return out, a, err
 }

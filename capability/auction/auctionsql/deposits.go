@@ -3,6 +3,7 @@ package auctionsql
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -19,12 +20,16 @@ func NewDeposits(db *dal.DB) *Deposits { return &Deposits{db: db} }
 
 var _ auction.DepositStore = (*Deposits)(nil)
 
-const depositCols = `deposit_id, auction_id, bidder, amount, currency, payment_id, status, updated_at`
+const depositCols = `deposit_id, auction_id, bidder, amount, currency, payment_id, status, updated_at, ship_to`
 
 // Create implements auction.DepositStore.
 func (s *Deposits) Create(ctx context.Context, tenant string, d auction.Deposit) (auction.Deposit, bool, error) {
-	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO auction_deposits (tenant, `+depositCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		tenant, d.ID, d.AuctionID, d.Bidder, d.Amount, d.Currency, d.PaymentID, string(d.Status), d.UpdatedAt.UnixMilli())
+	shipTo, err := json.Marshal(d.ShipTo)
+	if err != nil {
+		return auction.Deposit{}, false, fmt.Errorf("auctionsql: encode address: %w", err)
+	}
+	_, err = s.db.Q(ctx).ExecContext(ctx, `INSERT INTO auction_deposits (tenant, `+depositCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tenant, d.ID, d.AuctionID, d.Bidder, d.Amount, d.Currency, d.PaymentID, string(d.Status), d.UpdatedAt.UnixMilli(), string(shipTo))
 	if dal.IsDuplicate(err) {
 		got, err := s.Get(ctx, tenant, d.AuctionID, d.Bidder)
 		return got, true, err
@@ -51,12 +56,18 @@ func scanDeposit(row interface{ Scan(...any) error }) (auction.Deposit, error) {
 	var d auction.Deposit
 	var status string
 	var at int64
-	err := row.Scan(&d.ID, &d.AuctionID, &d.Bidder, &d.Amount, &d.Currency, &d.PaymentID, &status, &at)
+	var shipTo sql.NullString
+	err := row.Scan(&d.ID, &d.AuctionID, &d.Bidder, &d.Amount, &d.Currency, &d.PaymentID, &status, &at, &shipTo)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, auction.ErrDepositNotFound
 	}
 	if err != nil {
 		return d, fmt.Errorf("auctionsql: deposit: %w", err)
+	}
+	if shipTo.Valid && shipTo.String != "" {
+		if err := json.Unmarshal([]byte(shipTo.String), &d.ShipTo); err != nil {
+			return d, fmt.Errorf("auctionsql: deposit %s address: %w", d.ID, err)
+		}
 	}
 	d.Status, d.UpdatedAt = auction.DepositStatus(status), time.UnixMilli(at)
 	return d, nil
@@ -77,6 +88,55 @@ func (s *Deposits) OfAuction(ctx context.Context, tenant, auctionID string) ([]a
 		`SELECT `+depositCols+` FROM auction_deposits WHERE tenant = ? AND auction_id = ? ORDER BY bidder`, tenant, auctionID)
 	if err != nil {
 		return nil, fmt.Errorf("auctionsql: deposits: %w", err)
+	}
+	return out, nil
+}
+
+// Sales implements auction.SaleStore.
+type Sales struct{ db *dal.DB }
+
+// NewSales returns a Sales on db.
+func NewSales(db *dal.DB) *Sales { return &Sales{db: db} }
+
+var _ auction.SaleStore = (*Sales)(nil)
+
+const saleCols = `trade_id, auction_id, bidder, price, credit, deposit_id, second_chance, created_at`
+
+// CreateSale implements auction.SaleStore.
+func (s *Sales) CreateSale(ctx context.Context, tenant string, x auction.Sale) error {
+	if _, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO auction_sales (tenant, `+saleCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tenant, x.TradeID, x.AuctionID, x.Bidder, x.Price, x.Credit, x.DepositID, x.SecondChance, x.CreatedAt.UnixMilli()); err != nil {
+		return fmt.Errorf("auctionsql: create sale: %w", err)
+	}
+	return nil
+}
+
+func scanSale(r interface{ Scan(...any) error }) (auction.Sale, error) {
+	var x auction.Sale
+	var at int64
+	err := r.Scan(&x.TradeID, &x.AuctionID, &x.Bidder, &x.Price, &x.Credit, &x.DepositID, &x.SecondChance, &at)
+	x.CreatedAt = time.UnixMilli(at)
+	return x, err
+}
+
+// SaleOf implements auction.SaleStore.
+func (s *Sales) SaleOf(ctx context.Context, tenant, tradeID string) (auction.Sale, error) {
+	x, err := scanSale(s.db.Q(ctx).QueryRowContext(ctx, `SELECT `+saleCols+` FROM auction_sales WHERE tenant = ? AND trade_id = ?`, tenant, tradeID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return x, auction.ErrNotFound
+	}
+	if err != nil {
+		return x, fmt.Errorf("auctionsql: sale: %w", err)
+	}
+	return x, nil
+}
+
+// Sales implements auction.SaleStore.
+func (s *Sales) Sales(ctx context.Context, tenant, auctionID string) ([]auction.Sale, error) {
+	out, err := dal.All(ctx, s.db.Q(ctx), func(r *sql.Rows) (auction.Sale, error) { return scanSale(r) },
+		`SELECT `+saleCols+` FROM auction_sales WHERE tenant = ? AND auction_id = ? ORDER BY created_at, trade_id`, tenant, auctionID)
+	if err != nil {
+		return nil, fmt.Errorf("auctionsql: sales: %w", err)
 	}
 	return out, nil
 }

@@ -45,17 +45,17 @@ func TestStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := auction.NewBidding(db, s)
-		out, a, err := b.Place(ctx, "t1", "A1", auction.Bid{Bidder: "ann", Max: 25000, At: now}, nil)
+		out, a, err := b.Place(ctx, "t1", "A1", auction.Bid{Bidder: "ann", Max: 25000, At: now}, nil, nil)
 		if err != nil || out.Entry == nil || a.Current != 10000 || a.ReservePrice != 40000 {
 			t.Fatalf("first bid: %+v %+v %v", out, a, err)
 		}
 		if _, err := s.Put(ctx, "t1", terms(now), now); !errors.Is(err, auction.ErrInvalidAuction) {
 			t.Fatalf("terms changed after a bid: %v", err)
 		}
-		if _, _, err := b.Place(ctx, "t1", "A1", auction.Bid{Bidder: "bob", Amount: 10000, At: now}, nil); !errors.Is(err, auction.ErrBidTooLow) {
+		if _, _, err := b.Place(ctx, "t1", "A1", auction.Bid{Bidder: "bob", Amount: 10000, At: now}, nil, nil); !errors.Is(err, auction.ErrBidTooLow) {
 			t.Fatalf("a bid at the price: %v", err)
 		}
-		if _, a, err = b.Place(ctx, "t1", "A1", auction.Bid{Bidder: "bob", Amount: 12000, At: now}, nil); err != nil || a.Leader != "ann" || a.Current != 12500 {
+		if _, a, err = b.Place(ctx, "t1", "A1", auction.Bid{Bidder: "bob", Amount: 12000, At: now}, nil, nil); err != nil || a.Leader != "ann" || a.Current != 12500 {
 			t.Fatalf("covered by the proxy: %+v %v", a, err)
 		}
 		h, err := s.History(ctx, "t1", "A1", 0, 10)
@@ -101,7 +101,7 @@ func TestConcurrentBidding(t *testing.T) {
 					} else {
 						bid.Amount = x
 					}
-					_, _, err = b.Place(ctx, "t1", "A1", bid, nil)
+					_, _, err = b.Place(ctx, "t1", "A1", bid, nil, nil)
 					switch {
 					case err == nil:
 						applied.Add(1)
