@@ -89,6 +89,27 @@ func (l Ladder) StepAt(price int64) int64 {
 	return step
 }
 
+// Validate reports what is wrong with a ladder for an auction starting at startPrice, as
+// auction.invalid_auction: 1-50 rungs rising by From, the first at or below the start, each Step
+// positive.
+func (l Ladder) Validate(startPrice int64) error {
+	bad := func(format string, args ...any) error { return errkind.WithDetail(ErrInvalidAuction, format, args...) }
+	if len(l) == 0 || len(l) > 50 {
+		return bad("increments must have 1-50 steps")
+	}
+	for i, s := range l {
+		switch {
+		case s.Step <= 0 || s.Step > MaxPrice || s.From < 0 || s.From > MaxPrice:
+			return bad("increments[%d]: step must be positive and from non-negative", i)
+		case i == 0 && s.From > startPrice:
+			return bad("increments[0].from must be at or below the start price")
+		case i > 0 && s.From <= l[i-1].From:
+			return bad("increments must rise by from")
+		}
+	}
+	return nil
+}
+
 // Terms are what an operator sets.
 type Terms struct {
 	ID, SKUID, Title, Currency string
@@ -134,18 +155,11 @@ func (t Terms) Validate() error {
 	if t.StartPrice == 0 {
 		return bad("startPrice must be positive")
 	}
-	if len(t.Increments) == 0 || len(t.Increments) > 50 {
-		return bad("increments must have 1-50 steps")
+	if t.Deposit == 0 {
+		return bad("deposit must be positive: bidders pay it, and say where the unit goes, before they bid")
 	}
-	for i, s := range t.Increments {
-		switch {
-		case s.Step <= 0 || s.Step > MaxPrice || s.From < 0 || s.From > MaxPrice:
-			return bad("increments[%d]: step must be positive and from non-negative", i)
-		case i == 0 && s.From > t.StartPrice:
-			return bad("increments[0].from must be at or below the start price")
-		case i > 0 && s.From <= t.Increments[i-1].From:
-			return bad("increments must rise by from")
-		}
+	if err := t.Increments.Validate(t.StartPrice); err != nil {
+		return err
 	}
 	epoch := time.UnixMilli(0)
 	switch {

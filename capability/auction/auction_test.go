@@ -169,6 +169,7 @@ func TestTermsValidate(t *testing.T) {
 		"ends before it starts":   func(x *auction.Terms) { x.EndsAt = x.StartsAt },
 		"negative reserve":        func(x *auction.Terms) { x.ReservePrice = -1 },
 		"zero start":              func(x *auction.Terms) { x.StartPrice = 0 },
+		"no deposit":              func(x *auction.Terms) { x.Deposit = 0 },
 		"bad currency":            func(x *auction.Terms) { x.Currency = "XXZ" },
 		"no pay window":           func(x *auction.Terms) { x.PayWindow = 0 },
 		"snipe without extension": func(x *auction.Terms) { x.Extend = 0 },

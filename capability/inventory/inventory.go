@@ -262,6 +262,11 @@ func (s *Service) Confirm(ctx context.Context, tenant, reservationID string) err
 	return s.store.Confirm(ctx, tenant, reservationID)
 }
 
+// Lines are the stock a reservation holds, by SKU and warehouse.
+func (s *Service) Lines(ctx context.Context, tenant, reservationID string) ([]Line, error) {
+	return s.store.Lines(ctx, tenant, reservationID)
+}
+
 // Return takes back some sold units of a confirmed reservation (an after-sale of some lines):
 // sellable units go back on sale, damaged ones off sale. Returning the same returnID twice
 // changes nothing the second time.

@@ -427,3 +427,26 @@ func newParts(q pricing.Quote, disc discount.Result, chosen [][]inventory.Line) 
 	}
 	return parts, nil
 }
+
+// StepNoDiscount is the discount step of a cart whose price is not discounted (an auction's
+// winning bid: what the buyer bid is what they pay).
+var StepNoDiscount = Step{"discount", func(_ *Core, _ context.Context, d *Draft) error {
+	if len(d.Cart.Coupons) > 0 {
+		return errkind.WithDetail(discount.ErrCouponNotApplicable, "coupons do not apply here")
+	}
+	d.Discount = discount.Result{Lines: make([]int64, len(d.Quote.Lines))}
+	return nil
+}}
+
+// StockFrom is a choose-stock step that ships each line of the cart from stock already chosen
+// (chosen[i] for line i) instead of choosing: an auction ships the unit it held while it ran.
+func StockFrom(chosen [][]inventory.Line) Step {
+	return Step{"choose_stock", func(_ *Core, _ context.Context, d *Draft) error {
+		if len(chosen) != len(d.Quote.Lines) {
+			return fmt.Errorf("trade: stock for %d lines of a cart of %d", len(chosen), len(d.Quote.Lines))
+		}
+		var err error
+		d.Parts, err = newParts(d.Quote, d.Discount, chosen)
+		return err
+	}}
+}

@@ -1,0 +1,95 @@
+package auction
+
+import (
+	"context"
+	"time"
+
+	auc "github.com/atriumtrade/atrium/capability/auction"
+)
+
+// BidEvent is the payload of auction.bid_accepted: the price move a bid made.
+type BidEvent struct {
+	Tenant    string    `json:"tenant"`
+	AuctionID string    `json:"auctionId"`
+	Seq       int64     `json:"seq"`
+	Bidder    string    `json:"bidder"`
+	Amount    int64     `json:"amount"`
+	Proxy     bool      `json:"proxy"`
+	Currency  string    `json:"currency"`
+	Leader    string    `json:"leader"`
+	EndsAt    time.Time `json:"endsAt"`
+	At        time.Time `json:"at"`
+}
+
+// ExtendedEvent is the payload of auction.extended.
+type ExtendedEvent struct {
+	Tenant     string    `json:"tenant"`
+	AuctionID  string    `json:"auctionId"`
+	EndsAt     time.Time `json:"endsAt"`
+	Extensions int       `json:"extensions"`
+	At         time.Time `json:"at"`
+}
+
+// AuctionEvent is the payload of auction.settled, auction.unsold and auction.cancelled.
+type AuctionEvent struct {
+	Tenant    string `json:"tenant"`
+	AuctionID string `json:"auctionId"`
+	SKUID     string `json:"skuId"`
+	Status    string `json:"status"`
+	Currency  string `json:"currency"`
+	// Price is the last bid; Winner and TradeID are the sale's, when sold.
+	Price   int64  `json:"price"`
+	Bids    int64  `json:"bids"`
+	Winner  string `json:"winner,omitempty"`
+	TradeID string `json:"tradeId,omitempty"`
+	// Credited is the winner's deposit counted toward the price; Refunded the other deposits
+	// given back.
+	Credited int64     `json:"credited,omitempty"`
+	Refunded int64     `json:"refunded,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// DepositEvent is the payload of auction.deposit_paid and auction.deposit_forfeited.
+type DepositEvent struct {
+	Tenant    string    `json:"tenant"`
+	AuctionID string    `json:"auctionId"`
+	DepositID string    `json:"depositId"`
+	Bidder    string    `json:"bidder"`
+	Amount    int64     `json:"amount"`
+	Currency  string    `json:"currency"`
+	PaymentID string    `json:"paymentId"`
+	Status    string    `json:"status"`
+	At        time.Time `json:"at"`
+}
+
+func (f *Flow) emitBid(ctx context.Context, tenant string, a *auc.Auction, out auc.Outcome) error {
+	if out.Entry != nil {
+		e := out.Entry
+		if _, err := f.d.Outbox.Append(ctx, TopicBidAccepted, tenant, a.ID, BidEvent{Tenant: tenant, AuctionID: a.ID, Seq: e.Seq, Bidder: e.Bidder,
+			Amount: e.Amount, Proxy: e.Proxy, Currency: a.Currency, Leader: a.Leader, EndsAt: a.ClosesAt, At: e.At}); err != nil {
+			return err
+		}
+	}
+	if !out.Extended {
+		return nil
+	}
+	// The close moved: so does its timer, in the bid's transaction.
+	if err := f.d.Timers.Schedule(ctx, TimerClose, auctionRef(tenant, a.ID), a.ClosesAt); err != nil {
+		return err
+	}
+	_, err := f.d.Outbox.Append(ctx, TopicExtended, tenant, a.ID, ExtendedEvent{Tenant: tenant, AuctionID: a.ID, EndsAt: a.ClosesAt,
+		Extensions: a.Extensions, At: out.Entry.At})
+	return err
+}
+
+func (f *Flow) emitDeposit(ctx context.Context, tenant, topic string, d auc.Deposit, now time.Time) error {
+	_, err := f.d.Outbox.Append(ctx, topic, tenant, d.AuctionID, DepositEvent{Tenant: tenant, AuctionID: d.AuctionID, DepositID: d.ID,
+		Bidder: d.Bidder, Amount: d.Amount, Currency: d.Currency, PaymentID: d.PaymentID, Status: string(d.Status), At: now})
+	return err
+}
+
+func (f *Flow) emitAuction(ctx context.Context, tenant, topic string, a *auc.Auction, ev AuctionEvent) error {
+	ev.Tenant, ev.AuctionID, ev.SKUID, ev.Status, ev.Currency, ev.Price, ev.Bids = tenant, a.ID, a.SKUID, string(a.Settled), a.Currency, a.Current, a.Bids
+	_, err := f.d.Outbox.Append(ctx, topic, tenant, a.ID, ev)
+	return err
+}

@@ -1,0 +1,207 @@
+// Package auction is the auction flow: an operator puts one unit of a SKU up (reserved from stock
+// while the auction runs), buyers pay a deposit and bid, by hand or by proxy, and at the end the
+// unit is sold to the leader through a trade of flow auction at the winning price, their deposit
+// credited, or it goes back to stock.
+//
+// How bids are ordered, and why it is safe. Every bid is one short transaction that locks the
+// auction's row, applies the bid to the state in memory (capability/auction), appends its history
+// entry and writes the state back, with the bid's event and idempotency key. Nothing slow runs
+// under the lock: the deposit is checked and a business's increment ladder (auction.bid_increment)
+// is decided before it. On SQLite the database has one writer, so bids are applied one after
+// another; on MySQL the row lock (SELECT ... FOR UPDATE) queues concurrent bids of one auction and
+// only those, from any number of trade nodes, since the lock is the database's. The loser of a
+// race is answered with the price that beat it. The end is decided on the server's clock, and by
+// a durable timer: a bid at or after the close is refused, and the close timer settles the
+// auction once, in one transaction (the winner's trade, the deposits, the stock, the events),
+// whichever node runs it and however often it runs.
+package auction
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	auc "github.com/atriumtrade/atrium/capability/auction"
+	"github.com/atriumtrade/atrium/capability/catalog"
+	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/product-layer/trade"
+)
+
+// Topics of the events the flow writes, keyed by the auction id (a sale's order events are
+// keyed by its trade, as every trade's).
+const (
+	TopicBidAccepted      = "auction.bid_accepted"
+	TopicExtended         = "auction.extended"
+	TopicSettled          = "auction.settled"
+	TopicUnsold           = "auction.unsold"
+	TopicCancelled        = "auction.cancelled"
+	TopicDepositPaid      = "auction.deposit_paid"
+	TopicDepositForfeited = "auction.deposit_forfeited"
+)
+
+// Timer kinds.
+const (
+	// TimerClose settles an auction at its close (tenant/auctionID).
+	TimerClose = "auction.close"
+	// TimerUnpaid cancels a sale its buyer did not pay in time (tenant/tradeID).
+	TimerUnpaid = "auction.unpaid"
+)
+
+// DepositPrefix starts the id of every deposit: the core hands their payments to this flow.
+const DepositPrefix = "AD"
+
+// Refund reasons of deposits.
+const (
+	ReasonOutbid    = "auction_lost"
+	ReasonCancelled = "auction_cancelled"
+	ReasonUnsold    = "auction_unsold"
+)
+
+// Lifecycle is the lifecycle of auction orders: a sale is paid, shipped, delivered and completed
+// as any order, or cancelled when its buyer does not pay in time.
+var Lifecycle = order.Standard
+
+func init() { order.RegisterLifecycle(identity.Auction, Lifecycle) }
+
+// The states of an auction trade's flow.
+const (
+	StateAwaitingPayment = "awaiting_payment"
+	StatePaid            = "paid"
+	StateCancelled       = "cancelled"
+)
+
+var states = trade.NewStates(StateAwaitingPayment, map[string][]string{
+	StateAwaitingPayment: {StatePaid, StateCancelled},
+})
+
+// Deps are the flow's collaborators.
+type Deps struct {
+	Tx          trade.Transactor
+	Core        *trade.Core
+	Auctions    auc.Store
+	Deposits    auc.DepositStore
+	Sales       auc.SaleStore
+	Catalog     catalog.Store
+	Inventory   *inventory.Service
+	Orders      order.Repository
+	Payments    payment.Store
+	Outbox      trade.Outbox
+	Timers      trade.Timers
+	Idempotency trade.Idempotency
+	IDs         trade.IDs
+	// Ext runs auction.bid_increment and auction.settle; nil runs the defaults.
+	Ext extensions.Runtime
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Flow runs auctions.
+type Flow struct {
+	d       Deps
+	bidding *auc.Bidding
+}
+
+// New returns a Flow plugged into the core: it runs trades of scenario auction and takes the
+// payments of deposits.
+func New(d Deps) *Flow {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	f := &Flow{d: d, bidding: auc.NewBidding(d.Tx, d.Auctions)}
+	d.Core.Register(f)
+	d.Core.RegisterHolder(DepositPrefix, depositHolder{f})
+	return f
+}
+
+// RegisterTimers registers the flow's timers with the node's queue.
+func (f *Flow) RegisterTimers(register func(kind string, h func(ctx context.Context, ref string) error)) {
+	register(TimerClose, f.closeDue)
+	register(TimerUnpaid, f.unpaidDue)
+}
+
+// Scenario implements trade.Flow.
+func (f *Flow) Scenario() identity.Scenario { return identity.Auction }
+
+// States implements trade.Flow.
+func (f *Flow) States() *trade.States { return states }
+
+// Owes implements trade.Flow: the winning price less the deposit it credits, while the sale
+// awaits payment.
+func (f *Flow) Owes(ctx context.Context, t *order.Trade, purpose payment.Purpose, _ time.Time) (money.Amount, error) {
+	if purpose != payment.Full {
+		return money.Amount{}, errkind.WithDetail(payment.ErrInvalidPurpose, "an auction's sale is paid in full, less its deposit; not by %q", purpose)
+	}
+	owed := t.Payable()
+	if owed.Minor() == 0 {
+		return owed, nil
+	}
+	s, err := f.d.Sales.SaleOf(ctx, t.Tenant(), t.ID())
+	if err != nil {
+		return money.Amount{}, err
+	}
+	return money.New(max(0, owed.Minor()-s.Credit), owed.Currency()), nil
+}
+
+// Collect implements trade.Flow: the full payment pays the sale; its stock is sold.
+func (f *Flow) Collect(ctx context.Context, t *order.Trade, p *payment.Payment, now time.Time) (bool, error) {
+	if p.Purpose() != payment.Full {
+		return false, nil
+	}
+	paid, err := f.d.Core.MoveAll(ctx, t, order.PendingPayment, order.Paid, trade.TopicOrderPaid, p.ID(), now)
+	if err != nil || len(paid) == 0 {
+		return false, err
+	}
+	for _, o := range paid {
+		if err := f.d.Inventory.Confirm(ctx, t.Tenant(), o.ID()); err != nil {
+			return false, err
+		}
+	}
+	if err := f.d.Timers.Cancel(ctx, TimerUnpaid, trade.TimerRef(t.Tenant(), t.ID())); err != nil {
+		return false, err
+	}
+	_, err = f.d.Core.Advance(ctx, t.Tenant(), t.ID(), StatePaid)
+	return err == nil, err
+}
+
+// Collected implements trade.Flow: the full payment paid the price less the deposit, and the
+// deposit's payment the rest; refunds take from the full payment first.
+func (f *Flow) Collected(ctx context.Context, t *order.Trade, o *order.Order) ([]trade.Collected, error) {
+	s, err := f.d.Sales.SaleOf(ctx, t.Tenant(), t.ID())
+	if err != nil {
+		return nil, err
+	}
+	ps, err := f.d.Payments.ByTrade(ctx, t.Tenant(), t.ID())
+	if err != nil {
+		return nil, err
+	}
+	var out []trade.Collected
+	for i := len(ps) - 1; i >= 0; i-- {
+		if ps[i].Status() == payment.Succeeded && ps[i].Purpose() == payment.Full {
+			out = append(out, trade.Collected{Payment: ps[i], Amount: o.Total().Minor() - s.Credit})
+			break
+		}
+	}
+	if s.Credit > 0 {
+		d, err := f.d.Deposits.Get(ctx, t.Tenant(), s.AuctionID, s.Bidder)
+		if err != nil {
+			return nil, err
+		}
+		p, err := f.d.Payments.Get(ctx, d.PaymentID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, trade.Collected{Payment: p, Amount: s.Credit})
+	}
+	return out, nil
+}
+
+func auctionRef(tenant, id string) string { return trade.TimerRef(tenant, id) }

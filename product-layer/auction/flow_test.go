@@ -1,0 +1,326 @@
+package auction_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	auc "github.com/atriumtrade/atrium/capability/auction"
+	"github.com/atriumtrade/atrium/capability/auction/auctionsql"
+	"github.com/atriumtrade/atrium/capability/catalog"
+	"github.com/atriumtrade/atrium/capability/catalog/catalogsql"
+	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
+	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/capability/order/ordersql"
+	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/capability/payment/paymentsql"
+	"github.com/atriumtrade/atrium/capability/payment/sandboxpay"
+	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/dal/daltest"
+	"github.com/atriumtrade/atrium/components/dal/idempotency"
+	"github.com/atriumtrade/atrium/components/dal/idgen"
+	"github.com/atriumtrade/atrium/components/mq/delay"
+	"github.com/atriumtrade/atrium/components/mq/outbox"
+	"github.com/atriumtrade/atrium/product-layer/auction"
+	"github.com/atriumtrade/atrium/product-layer/fixedprice"
+	"github.com/atriumtrade/atrium/product-layer/trade"
+	"github.com/atriumtrade/atrium/product-layer/trade/tradesql"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+type env struct {
+	core     *trade.Core
+	flow     *auction.Flow
+	inv      *inventory.Service
+	deposits *auctionsql.Deposits
+	payments *paymentsql.Store
+	sandbox  *sandboxpay.Provider
+	queue    *delay.Queue
+	clock    *clock
+}
+
+var addr = order.Address{Name: "Li Lei", Phone: "13800000000", Province: "Zhejiang", City: "Hangzhou", District: "Xihu", Detail: "1 Wensan Rd"}
+
+var ops = trade.ByOperator("ops")
+
+func sets() []dal.Migrations {
+	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(),
+		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations(), auctionsql.Migrations()}
+}
+
+func newEnv(t *testing.T, db *dal.DB) *env {
+	t.Helper()
+	ids, _ := idgen.New(1)
+	clk := &clock{t: time.UnixMilli(time.Now().UnixMilli())}
+	sb, err := sandboxpay.New(sandboxpay.Config{Secret: "0123456789abcdef", CallbackURL: "http://127.0.0.1:1/unused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{clock: clk, sandbox: sb, inv: inventory.NewService(inventorysql.New(db)), deposits: auctionsql.NewDeposits(db), payments: paymentsql.New(db)}
+	e.queue = delay.New(db, func() string { return ids.NextString("J") }, delay.WithClock(clk.Now))
+	ob := outbox.NewWriter(db, func() string { return ids.NextString("E") })
+	orders := ordersql.New(db)
+	fp, err := fixedprice.New(fixedprice.Deps{Tx: db, Catalog: catalogsql.New(db), Inventory: e.inv, Orders: orders, Payments: e.payments,
+		Providers: []payment.Provider{sb}, Outbox: ob, Timers: e.queue, Idempotency: idempotency.New(db), IDs: ids, Now: clk.Now,
+		Instances: tradesql.New(db)}, fixedprice.Config{UnpaidWindow: 30 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp.RegisterTimers(e.queue.Handle)
+	e.core = fp.Core()
+	e.flow = auction.New(auction.Deps{Tx: db, Core: e.core, Auctions: auctionsql.New(db), Deposits: e.deposits, Sales: auctionsql.NewSales(db),
+		Catalog: catalogsql.New(db), Inventory: e.inv, Orders: orders, Payments: e.payments, Outbox: ob, Timers: e.queue,
+		Idempotency: idempotency.New(db), IDs: ids, Now: clk.Now})
+	e.flow.RegisterTimers(e.queue.Handle)
+	cny := money.MustCurrency("CNY")
+	sku, _ := catalog.NewSKU("t1", "vase", "Ming vase", "s1", money.New(100000, cny))
+	if err := catalogsql.New(db).Upsert(context.Background(), sku); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.inv.SetOnHand(context.Background(), "t1", "vase", "wh1", 3); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// terms: 100.00 to start, +5.00 below 200.00 and +10.00 from it, a 300.00 reserve, a 50.00
+// deposit, an hour long from the clock's now.
+func (e *env) terms(id string) auc.Terms {
+	now := e.clock.Now()
+	return auc.Terms{ID: id, SKUID: "vase", Title: "Ming vase", Currency: "CNY", StartPrice: 10000, ReservePrice: 30000,
+		Increments: auc.Ladder{{From: 0, Step: 500}, {From: 20000, Step: 1000}}, Deposit: 5000, StartsAt: now, EndsAt: now.Add(time.Hour),
+		AntiSnipe: 2 * time.Minute, Extend: 3 * time.Minute, MaxExtensions: 2, PayWindow: time.Hour}
+}
+
+func (e *env) pay(t *testing.T, p *payment.Payment) {
+	t.Helper()
+	body, h := e.sandbox.Callback(p, payment.OutcomeSucceeded)
+	if err := e.core.HandlePaymentCallback(context.Background(), "sandbox", http.Header(h), body); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) deposit(t *testing.T, id, bidder string) {
+	t.Helper()
+	d, p, err := e.flow.PayDeposit(context.Background(), auction.DepositRequest{Tenant: "t1", Actor: trade.ByBuyer(bidder), AuctionID: id,
+		Method: "sandbox", ShipTo: addr})
+	if err != nil || d.Status != auc.DepositPending || p.Amount().Minor() != 5000 {
+		t.Fatalf("deposit of %s: %+v %v", bidder, d, err)
+	}
+	e.pay(t, p)
+}
+
+func (e *env) bid(t *testing.T, id, bidder string, amount, max int64) (auction.BidResult, error) {
+	t.Helper()
+	return e.flow.Bid(context.Background(), auction.BidRequest{Tenant: "t1", Actor: trade.ByBuyer(bidder), AuctionID: id, Amount: amount, Max: max})
+}
+
+func (e *env) level(t *testing.T) inventory.Level {
+	t.Helper()
+	ls, err := e.inv.Levels(context.Background(), "t1", "vase")
+	if err != nil || len(ls) != 1 || !ls[0].Consistent() {
+		t.Fatalf("level: %+v %v", ls, err)
+	}
+	return ls[0]
+}
+
+// deposits maps each bidder to their deposit's status.
+func (e *env) deposits_(t *testing.T, id string) map[string]auc.DepositStatus {
+	t.Helper()
+	ds, err := e.deposits.OfAuction(context.Background(), "t1", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]auc.DepositStatus{}
+	for _, d := range ds {
+		out[d.Bidder] = d.Status
+	}
+	return out
+}
+
+// TestSoldPaidAndRefunded: two bidders pay their deposits and bid; a bidder without one is
+// refused. At the close the timer sells the unit to the leader: a trade of flow auction at the
+// winning price that owes it less the deposit, the unit the auction held, the loser's deposit
+// refunded and the winner's credited. Paying it sells the unit.
+func TestSoldPaidAndRefunded(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		x, err := e.flow.Put(ctx, "t1", ops, e.terms("A1"))
+		if err != nil || x.ClosesAt != e.clock.Now().Add(time.Hour) {
+			t.Fatalf("put: %+v %v", x, err)
+		}
+		if l := e.level(t); l.Reserved != 1 || l.Available != 2 {
+			t.Fatalf("the auction holds one unit: %+v", l)
+		}
+		if _, err := e.bid(t, "A1", "ann", 10000, 0); !errors.Is(err, auc.ErrDepositNeeded) {
+			t.Fatalf("a bid without a deposit: %v", err)
+		}
+		e.deposit(t, "A1", "ann")
+		e.deposit(t, "A1", "bob")
+		if r, err := e.bid(t, "A1", "ann", 10000, 0); err != nil || !r.Leading || r.Current != 10000 || r.MinNext != 10500 {
+			t.Fatalf("ann's bid: %+v %v", r, err)
+		}
+		if r, err := e.bid(t, "A1", "bob", 0, 40000); err != nil || !r.Leading || r.Current != 10500 {
+			t.Fatalf("bob's proxy: %+v %v", r, err)
+		}
+		if r, err := e.bid(t, "A1", "ann", 35000, 0); err != nil || r.Leading || r.Current != 36000 {
+			t.Fatalf("ann against bob's proxy: %+v %v", r, err)
+		}
+		e.clock.Advance(time.Hour)
+		if _, err := e.bid(t, "A1", "ann", 40000, 0); !errors.Is(err, auc.ErrClosed) {
+			t.Fatalf("a bid at the close: %v", err)
+		}
+		if _, err := e.queue.RunDue(ctx, 10); err != nil {
+			t.Fatal(err)
+		}
+		sales, err := auctionsql.NewSales(db).Sales(ctx, "t1", "A1")
+		if err != nil || len(sales) != 1 || sales[0].Bidder != "bob" || sales[0].Price != 36000 || sales[0].Credit != 5000 {
+			t.Fatalf("sales: %+v %v", sales, err)
+		}
+		tr, err := e.core.Trade(ctx, "t1", trade.ByBuyer("bob"), sales[0].TradeID)
+		if err != nil || tr.Identity().Scenario() != "auction" || tr.Total().Minor() != 36000 || tr.Orders()[0].Status() != order.PendingPayment {
+			t.Fatalf("the winner's trade: %+v %v", tr, err)
+		}
+		if got := e.deposits_(t, "A1"); got["bob"] != auc.DepositCredited || got["ann"] != auc.DepositRefunded {
+			t.Fatalf("deposits after the sale: %v", got)
+		}
+		if l := e.level(t); l.Reserved != 1 || l.Available != 2 {
+			t.Fatalf("the sale took over the held unit: %+v", l)
+		}
+		if x, _ := e.flow.Settle(ctx, "t1", "A1"); x.Settled != auc.Sold {
+			t.Fatalf("settled again: %+v", x)
+		}
+		if again, _ := auctionsql.NewSales(db).Sales(ctx, "t1", "A1"); len(again) != 1 {
+			t.Fatalf("a second settlement sold again: %+v", again)
+		}
+		p, err := e.core.CreatePayment(ctx, trade.CreatePayment{Tenant: "t1", UserID: "bob", TradeID: tr.ID(), Method: "sandbox"})
+		if err != nil || p.Amount().Minor() != 31000 {
+			t.Fatalf("the winner owes the price less the deposit: %v %v", p, err)
+		}
+		e.pay(t, p)
+		tr, _ = e.core.Trade(ctx, "t1", ops, tr.ID())
+		if tr.Orders()[0].Status() != order.Paid {
+			t.Fatalf("after paying: %s", tr.Orders()[0].Status())
+		}
+		if l := e.level(t); l.Sold != 1 || l.Available != 2 {
+			t.Fatalf("stock after the sale: %+v", l)
+		}
+		collected, err := e.core.Collected(ctx, tr, tr.Orders()[0])
+		if err != nil || len(collected) != 2 || collected[0].Amount != 31000 || collected[1].Amount != 5000 {
+			t.Fatalf("what the payments collected for the order: %+v %v", collected, err)
+		}
+	})
+}
+
+// TestUnsoldForfeitSecondChanceAndCancel: below the reserve the unit goes back to stock and
+// every deposit is refunded; a winner who does not pay forfeits the deposit, and the runner-up
+// gets a second chance at their last bid; an auction cancelled refunds every deposit. Every
+// deposit ends refunded, credited or forfeited.
+func TestUnsoldForfeitSecondChanceAndCancel(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		// Unsold.
+		if _, err := e.flow.Put(ctx, "t1", ops, e.terms("U1")); err != nil {
+			t.Fatal(err)
+		}
+		e.deposit(t, "U1", "ann")
+		if _, err := e.bid(t, "U1", "ann", 20000, 0); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(time.Hour)
+		if x, err := e.flow.Settle(ctx, "t1", "U1"); err != nil || x.Settled != auc.Unsold {
+			t.Fatalf("below the reserve: %+v %v", x, err)
+		}
+		if got := e.deposits_(t, "U1"); got["ann"] != auc.DepositRefunded {
+			t.Fatalf("deposits of an unsold auction: %v", got)
+		}
+		if l := e.level(t); l.Reserved != 0 || l.Available != 3 {
+			t.Fatalf("the unit of an unsold auction: %+v", l)
+		}
+
+		// Sold, not paid, offered to the runner-up.
+		if _, err := e.flow.Put(ctx, "t1", ops, e.terms("S1")); err != nil {
+			t.Fatal(err)
+		}
+		e.deposit(t, "S1", "ann")
+		e.deposit(t, "S1", "bob")
+		for _, b := range []struct {
+			who    string
+			amount int64
+		}{{"ann", 25000}, {"bob", 31000}} {
+			if _, err := e.bid(t, "S1", b.who, b.amount, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.flow.SecondChance(ctx, "t1", ops, "S1"); !errors.Is(err, auction.ErrNoSecondChance) {
+			t.Fatalf("a second chance before the end: %v", err)
+		}
+		e.clock.Advance(time.Hour)
+		if _, err := e.flow.Settle(ctx, "t1", "S1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.flow.SecondChance(ctx, "t1", ops, "S1"); !errors.Is(err, auction.ErrNoSecondChance) {
+			t.Fatalf("a second chance while the winner may still pay: %v", err)
+		}
+		e.clock.Advance(time.Hour)
+		if _, err := e.queue.RunDue(ctx, 10); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.deposits_(t, "S1"); got["bob"] != auc.DepositForfeited || got["ann"] != auc.DepositRefunded {
+			t.Fatalf("deposits after the winner did not pay: %v", got)
+		}
+		if l := e.level(t); l.Reserved != 0 || l.Available != 3 {
+			t.Fatalf("the unpaid sale's unit: %+v", l)
+		}
+		tr, err := e.flow.SecondChance(ctx, "t1", ops, "S1")
+		if err != nil || tr.UserID() != "ann" || tr.Total().Minor() != 25000 {
+			t.Fatalf("second chance: %+v %v", tr, err)
+		}
+		if again, err := e.flow.SecondChance(ctx, "t1", ops, "S1"); err != nil || again.ID() != tr.ID() {
+			t.Fatalf("offered twice: %v %v", again, err)
+		}
+		p, err := e.core.CreatePayment(ctx, trade.CreatePayment{Tenant: "t1", UserID: "ann", TradeID: tr.ID(), Method: "sandbox"})
+		if err != nil || p.Amount().Minor() != 25000 {
+			t.Fatalf("the runner-up pays in full: %v %v", p, err)
+		}
+
+		// Cancelled.
+		if _, err := e.flow.Put(ctx, "t1", ops, e.terms("C1")); err != nil {
+			t.Fatal(err)
+		}
+		e.deposit(t, "C1", "ann")
+		if _, err := e.flow.Cancel(ctx, "t1", ops, "C1"); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.deposits_(t, "C1"); got["ann"] != auc.DepositRefunded {
+			t.Fatalf("deposits of a cancelled auction: %v", got)
+		}
+		if _, err := e.bid(t, "C1", "ann", 10000, 0); !errors.Is(err, auc.ErrClosed) {
+			t.Fatalf("a bid on a cancelled auction: %v", err)
+		}
+		if _, err := e.flow.Cancel(ctx, "t1", ops, "C1"); !errors.Is(err, auc.ErrNotSettleable) {
+			t.Fatalf("cancelled twice: %v", err)
+		}
+		for _, id := range []string{"U1", "S1", "C1"} {
+			for who, st := range e.deposits_(t, id) {
+				if st != auc.DepositRefunded && st != auc.DepositCredited && st != auc.DepositForfeited {
+					t.Errorf("%s: %s's deposit ended %s", id, who, st)
+				}
+			}
+		}
+	})
+}
