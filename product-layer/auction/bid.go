@@ -297,7 +297,9 @@ var IncrementPoint = extensions.Declare(extensions.Spec[IncrementInput, Incremen
 	Default: func(_ context.Context, in IncrementInput) (IncrementOutput, error) {
 		return IncrementOutput{Increments: in.Increments}, nil
 	},
-	Check: func(in IncrementInput, out IncrementOutput) error { return ladderOf(out.Increments).Validate(in.StartPrice) },
+	Check: func(in IncrementInput, out IncrementOutput) error {
+		return ladderOf(out.Increments).Validate(in.StartPrice)
+	},
 })
 
 func ladderOf(steps []StepView) auc.Ladder {
