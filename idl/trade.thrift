@@ -978,6 +978,148 @@ struct ConfirmRefundRequest {
     3: string reference
 }
 
+// Auctions: one unit of a SKU, English bidding by hand or by proxy, a deposit to bid. Money in
+// minor units, times in unix ms.
+struct AuctionStep {
+    1: i64 from
+    2: i64 step
+}
+
+struct AuctionTerms {
+    1: string auctionId
+    2: string skuId
+    3: string title
+    4: string currency
+    5: i64 startPrice
+    // The step that applies is the one with the highest from at or below the current price.
+    6: list<AuctionStep> increments
+    7: i64 reservePrice
+    8: i64 deposit
+    9: i64 startsAt
+    10: i64 endsAt
+    11: i64 antiSnipeSeconds
+    12: i64 extendSeconds
+    13: i32 maxExtensions
+    14: i64 payWindowSeconds
+}
+
+struct PutAuctionRequest {
+    1: Caller caller
+    2: AuctionTerms terms
+}
+
+struct AuctionRef {
+    1: Caller caller
+    2: string auctionId
+}
+
+struct AuctionDeposit {
+    1: string depositId
+    2: string bidder
+    3: Money amount
+    // pending, paid, refunded, credited (to the winner's order) or forfeited.
+    4: string status
+    5: string paymentId
+    6: i64 updatedAt
+}
+
+struct AuctionSale {
+    1: string tradeId
+    2: string bidder
+    3: Money price
+    4: Money credit
+    5: bool secondChance
+    6: i64 createdAt
+}
+
+struct Auction {
+    1: string auctionId
+    2: string skuId
+    3: string title
+    // scheduled, running, ended, sold, unsold or cancelled.
+    4: string status
+    5: Money startPrice
+    6: list<AuctionStep> increments
+    // The reserve is an operator's: buyers only learn reserveMet.
+    7: optional Money reservePrice
+    8: Money deposit
+    9: i64 startsAt
+    // endsAt is the close after anti-sniping extensions; scheduledEndsAt the one set.
+    10: i64 endsAt
+    11: i64 scheduledEndsAt
+    12: i64 antiSnipeSeconds
+    13: i64 extendSeconds
+    14: i32 maxExtensions
+    15: i32 extensions
+    16: i64 payWindowSeconds
+    // currentPrice is zero before the first bid; minNextBid is the least the next bid may be.
+    17: Money currentPrice
+    18: Money minNextBid
+    19: i64 bidCount
+    20: bool reserveMet
+    // The caller's own: whether they lead, and their deposit.
+    21: bool leading
+    22: optional AuctionDeposit myDeposit
+    // Operators see the leader, every deposit and the sales.
+    23: string leader
+    24: list<AuctionDeposit> deposits
+    25: list<AuctionSale> sales
+}
+
+struct PayDepositRequest {
+    1: Caller caller
+    2: string auctionId
+    3: string method
+    // Where the unit goes if this bidder wins.
+    4: Address address
+    5: string idempotencyKey
+}
+
+struct PayDepositResponse {
+    1: AuctionDeposit deposit
+    2: optional Payment payment
+}
+
+struct PlaceBidRequest {
+    1: Caller caller
+    2: string auctionId
+    // A bid by hand, or a proxy's maximum: exactly one of them.
+    3: i64 amount
+    4: i64 maxAmount
+    5: string idempotencyKey
+    // The currency the amounts are in, as the buyer's front end read them; it must be the
+    // auction's. Empty: the auction's.
+    6: string currency
+}
+
+struct PlaceBidResponse {
+    1: bool accepted
+    2: Money currentPrice
+    3: bool leading
+    4: Money minNextBid
+}
+
+struct AuctionBid {
+    1: i64 seq
+    // Masked except to the bidder themselves and to operators.
+    2: string bidder
+    3: Money amount
+    4: bool proxy
+    5: i64 at
+    6: bool mine
+}
+
+struct ListBidsRequest {
+    1: Caller caller
+    2: string auctionId
+    3: i64 before
+    4: i32 limit
+}
+
+struct ListBidsResponse {
+    1: list<AuctionBid> bids
+}
+
 // The trade node serves these services on one Kitex server. Reads and the lifecycle work on every
 // kind of trade (dispatched on its stored scenario); each flow has a service for its own verbs;
 // each capability's operators have theirs.
@@ -1148,4 +1290,19 @@ service AfterSaleAdmin {
     AfterSalePolicy PutAfterSalePolicy(1: PutAfterSalePolicyRequest req)
     AfterSalePolicy GetAfterSalePolicy(1: GetAfterSalePolicyRequest req)
     Refund ConfirmRefund(1: ConfirmRefundRequest req)
+}
+
+// Auctions as buyers take part in them.
+service Auctions {
+    Auction GetAuction(1: AuctionRef req)
+    PayDepositResponse PayDeposit(1: PayDepositRequest req)
+    PlaceBidResponse PlaceBid(1: PlaceBidRequest req)
+    ListBidsResponse ListBids(1: ListBidsRequest req)
+}
+
+service AuctionAdmin {
+    Auction PutAuction(1: PutAuctionRequest req)
+    Auction GetAuctionAdmin(1: AuctionRef req)
+    Auction CancelAuction(1: AuctionRef req)
+    Trade SecondChance(1: AuctionRef req)
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersaleadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersales"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/auctionadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/auctions"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/cashondelivery"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/catalogadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/codadmin"
@@ -47,6 +49,9 @@ type Clients struct {
 	// AfterSales and AfterSaleAdmin serve after-sale requests on trades of every flow.
 	AfterSales     aftersales.Client
 	AfterSaleAdmin aftersaleadmin.Client
+	// Auctions and AuctionAdmin serve auctions.
+	Auctions     auctions.Client
+	AuctionAdmin auctionadmin.Client
 }
 
 type (

@@ -14,6 +14,7 @@ import (
 
 	// Every package that declares error codes, so that the table test sees them all.
 	_ "github.com/atriumtrade/atrium/capability/aftersale"
+	_ "github.com/atriumtrade/atrium/capability/auction"
 	_ "github.com/atriumtrade/atrium/capability/catalog"
 	_ "github.com/atriumtrade/atrium/capability/delivery"
 	_ "github.com/atriumtrade/atrium/capability/discount"
@@ -25,6 +26,7 @@ import (
 	_ "github.com/atriumtrade/atrium/capability/pricing"
 	_ "github.com/atriumtrade/atrium/components/dal"
 	_ "github.com/atriumtrade/atrium/extensions"
+	_ "github.com/atriumtrade/atrium/product-layer/auction"
 	_ "github.com/atriumtrade/atrium/product-layer/cod"
 	_ "github.com/atriumtrade/atrium/product-layer/presale"
 	_ "github.com/atriumtrade/atrium/product-layer/stats"

@@ -59,11 +59,13 @@ func (g *Gateway) routesInit() {
 	for _, ch := range []*channel{appChannel, mpChannel} {
 		g.buyerRoutes(ch)
 		g.afterSaleBuyerRoutes(ch)
+		g.auctionBuyerRoutes(ch)
 		g.regionRoutes(ch)
 		g.addressRoutes(ch)
 	}
 	g.adminRoutes(adminChannel)
 	g.afterSaleAdminRoutes(adminChannel)
+	g.auctionAdminRoutes(adminChannel)
 	g.extensionRoutes(adminChannel)
 	g.frontendRoutes(adminChannel)
 	g.discountRoutes(adminChannel)

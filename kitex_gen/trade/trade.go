@@ -8301,6 +8301,1240 @@ var fieldIDToName_ConfirmRefundRequest = map[int16]string{
 	3: "reference",
 }
 
+type AuctionStep struct {
+	From int64 `thrift:"from,1" frugal:"1,default,i64" json:"from"`
+	Step int64 `thrift:"step,2" frugal:"2,default,i64" json:"step"`
+}
+
+func NewAuctionStep() *AuctionStep {
+	return &AuctionStep{}
+}
+
+func (p *AuctionStep) InitDefault() {
+}
+
+func (p *AuctionStep) GetFrom() (v int64) {
+	return p.From
+}
+
+func (p *AuctionStep) GetStep() (v int64) {
+	return p.Step
+}
+func (p *AuctionStep) SetFrom(val int64) {
+	p.From = val
+}
+func (p *AuctionStep) SetStep(val int64) {
+	p.Step = val
+}
+
+func (p *AuctionStep) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionStep(%+v)", *p)
+}
+
+var fieldIDToName_AuctionStep = map[int16]string{
+	1: "from",
+	2: "step",
+}
+
+type AuctionTerms struct {
+	AuctionId        string         `thrift:"auctionId,1" frugal:"1,default,string" json:"auctionId"`
+	SkuId            string         `thrift:"skuId,2" frugal:"2,default,string" json:"skuId"`
+	Title            string         `thrift:"title,3" frugal:"3,default,string" json:"title"`
+	Currency         string         `thrift:"currency,4" frugal:"4,default,string" json:"currency"`
+	StartPrice       int64          `thrift:"startPrice,5" frugal:"5,default,i64" json:"startPrice"`
+	Increments       []*AuctionStep `thrift:"increments,6" frugal:"6,default,list<AuctionStep>" json:"increments"`
+	ReservePrice     int64          `thrift:"reservePrice,7" frugal:"7,default,i64" json:"reservePrice"`
+	Deposit          int64          `thrift:"deposit,8" frugal:"8,default,i64" json:"deposit"`
+	StartsAt         int64          `thrift:"startsAt,9" frugal:"9,default,i64" json:"startsAt"`
+	EndsAt           int64          `thrift:"endsAt,10" frugal:"10,default,i64" json:"endsAt"`
+	AntiSnipeSeconds int64          `thrift:"antiSnipeSeconds,11" frugal:"11,default,i64" json:"antiSnipeSeconds"`
+	ExtendSeconds    int64          `thrift:"extendSeconds,12" frugal:"12,default,i64" json:"extendSeconds"`
+	MaxExtensions    int32          `thrift:"maxExtensions,13" frugal:"13,default,i32" json:"maxExtensions"`
+	PayWindowSeconds int64          `thrift:"payWindowSeconds,14" frugal:"14,default,i64" json:"payWindowSeconds"`
+}
+
+func NewAuctionTerms() *AuctionTerms {
+	return &AuctionTerms{}
+}
+
+func (p *AuctionTerms) InitDefault() {
+}
+
+func (p *AuctionTerms) GetAuctionId() (v string) {
+	return p.AuctionId
+}
+
+func (p *AuctionTerms) GetSkuId() (v string) {
+	return p.SkuId
+}
+
+func (p *AuctionTerms) GetTitle() (v string) {
+	return p.Title
+}
+
+func (p *AuctionTerms) GetCurrency() (v string) {
+	return p.Currency
+}
+
+func (p *AuctionTerms) GetStartPrice() (v int64) {
+	return p.StartPrice
+}
+
+func (p *AuctionTerms) GetIncrements() (v []*AuctionStep) {
+	return p.Increments
+}
+
+func (p *AuctionTerms) GetReservePrice() (v int64) {
+	return p.ReservePrice
+}
+
+func (p *AuctionTerms) GetDeposit() (v int64) {
+	return p.Deposit
+}
+
+func (p *AuctionTerms) GetStartsAt() (v int64) {
+	return p.StartsAt
+}
+
+func (p *AuctionTerms) GetEndsAt() (v int64) {
+	return p.EndsAt
+}
+
+func (p *AuctionTerms) GetAntiSnipeSeconds() (v int64) {
+	return p.AntiSnipeSeconds
+}
+
+func (p *AuctionTerms) GetExtendSeconds() (v int64) {
+	return p.ExtendSeconds
+}
+
+func (p *AuctionTerms) GetMaxExtensions() (v int32) {
+	return p.MaxExtensions
+}
+
+func (p *AuctionTerms) GetPayWindowSeconds() (v int64) {
+	return p.PayWindowSeconds
+}
+func (p *AuctionTerms) SetAuctionId(val string) {
+	p.AuctionId = val
+}
+func (p *AuctionTerms) SetSkuId(val string) {
+	p.SkuId = val
+}
+func (p *AuctionTerms) SetTitle(val string) {
+	p.Title = val
+}
+func (p *AuctionTerms) SetCurrency(val string) {
+	p.Currency = val
+}
+func (p *AuctionTerms) SetStartPrice(val int64) {
+	p.StartPrice = val
+}
+func (p *AuctionTerms) SetIncrements(val []*AuctionStep) {
+	p.Increments = val
+}
+func (p *AuctionTerms) SetReservePrice(val int64) {
+	p.ReservePrice = val
+}
+func (p *AuctionTerms) SetDeposit(val int64) {
+	p.Deposit = val
+}
+func (p *AuctionTerms) SetStartsAt(val int64) {
+	p.StartsAt = val
+}
+func (p *AuctionTerms) SetEndsAt(val int64) {
+	p.EndsAt = val
+}
+func (p *AuctionTerms) SetAntiSnipeSeconds(val int64) {
+	p.AntiSnipeSeconds = val
+}
+func (p *AuctionTerms) SetExtendSeconds(val int64) {
+	p.ExtendSeconds = val
+}
+func (p *AuctionTerms) SetMaxExtensions(val int32) {
+	p.MaxExtensions = val
+}
+func (p *AuctionTerms) SetPayWindowSeconds(val int64) {
+	p.PayWindowSeconds = val
+}
+
+func (p *AuctionTerms) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionTerms(%+v)", *p)
+}
+
+var fieldIDToName_AuctionTerms = map[int16]string{
+	1:  "auctionId",
+	2:  "skuId",
+	3:  "title",
+	4:  "currency",
+	5:  "startPrice",
+	6:  "increments",
+	7:  "reservePrice",
+	8:  "deposit",
+	9:  "startsAt",
+	10: "endsAt",
+	11: "antiSnipeSeconds",
+	12: "extendSeconds",
+	13: "maxExtensions",
+	14: "payWindowSeconds",
+}
+
+type PutAuctionRequest struct {
+	Caller *Caller       `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Terms  *AuctionTerms `thrift:"terms,2" frugal:"2,default,AuctionTerms" json:"terms"`
+}
+
+func NewPutAuctionRequest() *PutAuctionRequest {
+	return &PutAuctionRequest{}
+}
+
+func (p *PutAuctionRequest) InitDefault() {
+}
+
+var PutAuctionRequest_Caller_DEFAULT *Caller
+
+func (p *PutAuctionRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PutAuctionRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+var PutAuctionRequest_Terms_DEFAULT *AuctionTerms
+
+func (p *PutAuctionRequest) GetTerms() (v *AuctionTerms) {
+	if !p.IsSetTerms() {
+		return PutAuctionRequest_Terms_DEFAULT
+	}
+	return p.Terms
+}
+func (p *PutAuctionRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PutAuctionRequest) SetTerms(val *AuctionTerms) {
+	p.Terms = val
+}
+
+func (p *PutAuctionRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PutAuctionRequest) IsSetTerms() bool {
+	return p.Terms != nil
+}
+
+func (p *PutAuctionRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PutAuctionRequest(%+v)", *p)
+}
+
+var fieldIDToName_PutAuctionRequest = map[int16]string{
+	1: "caller",
+	2: "terms",
+}
+
+type AuctionRef struct {
+	Caller    *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	AuctionId string  `thrift:"auctionId,2" frugal:"2,default,string" json:"auctionId"`
+}
+
+func NewAuctionRef() *AuctionRef {
+	return &AuctionRef{}
+}
+
+func (p *AuctionRef) InitDefault() {
+}
+
+var AuctionRef_Caller_DEFAULT *Caller
+
+func (p *AuctionRef) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return AuctionRef_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *AuctionRef) GetAuctionId() (v string) {
+	return p.AuctionId
+}
+func (p *AuctionRef) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *AuctionRef) SetAuctionId(val string) {
+	p.AuctionId = val
+}
+
+func (p *AuctionRef) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *AuctionRef) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionRef(%+v)", *p)
+}
+
+var fieldIDToName_AuctionRef = map[int16]string{
+	1: "caller",
+	2: "auctionId",
+}
+
+type AuctionDeposit struct {
+	DepositId string `thrift:"depositId,1" frugal:"1,default,string" json:"depositId"`
+	Bidder    string `thrift:"bidder,2" frugal:"2,default,string" json:"bidder"`
+	Amount    *Money `thrift:"amount,3" frugal:"3,default,Money" json:"amount"`
+	Status    string `thrift:"status,4" frugal:"4,default,string" json:"status"`
+	PaymentId string `thrift:"paymentId,5" frugal:"5,default,string" json:"paymentId"`
+	UpdatedAt int64  `thrift:"updatedAt,6" frugal:"6,default,i64" json:"updatedAt"`
+}
+
+func NewAuctionDeposit() *AuctionDeposit {
+	return &AuctionDeposit{}
+}
+
+func (p *AuctionDeposit) InitDefault() {
+}
+
+func (p *AuctionDeposit) GetDepositId() (v string) {
+	return p.DepositId
+}
+
+func (p *AuctionDeposit) GetBidder() (v string) {
+	return p.Bidder
+}
+
+var AuctionDeposit_Amount_DEFAULT *Money
+
+func (p *AuctionDeposit) GetAmount() (v *Money) {
+	if !p.IsSetAmount() {
+		return AuctionDeposit_Amount_DEFAULT
+	}
+	return p.Amount
+}
+
+func (p *AuctionDeposit) GetStatus() (v string) {
+	return p.Status
+}
+
+func (p *AuctionDeposit) GetPaymentId() (v string) {
+	return p.PaymentId
+}
+
+func (p *AuctionDeposit) GetUpdatedAt() (v int64) {
+	return p.UpdatedAt
+}
+func (p *AuctionDeposit) SetDepositId(val string) {
+	p.DepositId = val
+}
+func (p *AuctionDeposit) SetBidder(val string) {
+	p.Bidder = val
+}
+func (p *AuctionDeposit) SetAmount(val *Money) {
+	p.Amount = val
+}
+func (p *AuctionDeposit) SetStatus(val string) {
+	p.Status = val
+}
+func (p *AuctionDeposit) SetPaymentId(val string) {
+	p.PaymentId = val
+}
+func (p *AuctionDeposit) SetUpdatedAt(val int64) {
+	p.UpdatedAt = val
+}
+
+func (p *AuctionDeposit) IsSetAmount() bool {
+	return p.Amount != nil
+}
+
+func (p *AuctionDeposit) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionDeposit(%+v)", *p)
+}
+
+var fieldIDToName_AuctionDeposit = map[int16]string{
+	1: "depositId",
+	2: "bidder",
+	3: "amount",
+	4: "status",
+	5: "paymentId",
+	6: "updatedAt",
+}
+
+type AuctionSale struct {
+	TradeId      string `thrift:"tradeId,1" frugal:"1,default,string" json:"tradeId"`
+	Bidder       string `thrift:"bidder,2" frugal:"2,default,string" json:"bidder"`
+	Price        *Money `thrift:"price,3" frugal:"3,default,Money" json:"price"`
+	Credit       *Money `thrift:"credit,4" frugal:"4,default,Money" json:"credit"`
+	SecondChance bool   `thrift:"secondChance,5" frugal:"5,default,bool" json:"secondChance"`
+	CreatedAt    int64  `thrift:"createdAt,6" frugal:"6,default,i64" json:"createdAt"`
+}
+
+func NewAuctionSale() *AuctionSale {
+	return &AuctionSale{}
+}
+
+func (p *AuctionSale) InitDefault() {
+}
+
+func (p *AuctionSale) GetTradeId() (v string) {
+	return p.TradeId
+}
+
+func (p *AuctionSale) GetBidder() (v string) {
+	return p.Bidder
+}
+
+var AuctionSale_Price_DEFAULT *Money
+
+func (p *AuctionSale) GetPrice() (v *Money) {
+	if !p.IsSetPrice() {
+		return AuctionSale_Price_DEFAULT
+	}
+	return p.Price
+}
+
+var AuctionSale_Credit_DEFAULT *Money
+
+func (p *AuctionSale) GetCredit() (v *Money) {
+	if !p.IsSetCredit() {
+		return AuctionSale_Credit_DEFAULT
+	}
+	return p.Credit
+}
+
+func (p *AuctionSale) GetSecondChance() (v bool) {
+	return p.SecondChance
+}
+
+func (p *AuctionSale) GetCreatedAt() (v int64) {
+	return p.CreatedAt
+}
+func (p *AuctionSale) SetTradeId(val string) {
+	p.TradeId = val
+}
+func (p *AuctionSale) SetBidder(val string) {
+	p.Bidder = val
+}
+func (p *AuctionSale) SetPrice(val *Money) {
+	p.Price = val
+}
+func (p *AuctionSale) SetCredit(val *Money) {
+	p.Credit = val
+}
+func (p *AuctionSale) SetSecondChance(val bool) {
+	p.SecondChance = val
+}
+func (p *AuctionSale) SetCreatedAt(val int64) {
+	p.CreatedAt = val
+}
+
+func (p *AuctionSale) IsSetPrice() bool {
+	return p.Price != nil
+}
+
+func (p *AuctionSale) IsSetCredit() bool {
+	return p.Credit != nil
+}
+
+func (p *AuctionSale) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionSale(%+v)", *p)
+}
+
+var fieldIDToName_AuctionSale = map[int16]string{
+	1: "tradeId",
+	2: "bidder",
+	3: "price",
+	4: "credit",
+	5: "secondChance",
+	6: "createdAt",
+}
+
+type Auction struct {
+	AuctionId        string            `thrift:"auctionId,1" frugal:"1,default,string" json:"auctionId"`
+	SkuId            string            `thrift:"skuId,2" frugal:"2,default,string" json:"skuId"`
+	Title            string            `thrift:"title,3" frugal:"3,default,string" json:"title"`
+	Status           string            `thrift:"status,4" frugal:"4,default,string" json:"status"`
+	StartPrice       *Money            `thrift:"startPrice,5" frugal:"5,default,Money" json:"startPrice"`
+	Increments       []*AuctionStep    `thrift:"increments,6" frugal:"6,default,list<AuctionStep>" json:"increments"`
+	ReservePrice     *Money            `thrift:"reservePrice,7,optional" frugal:"7,optional,Money" json:"reservePrice,omitempty"`
+	Deposit          *Money            `thrift:"deposit,8" frugal:"8,default,Money" json:"deposit"`
+	StartsAt         int64             `thrift:"startsAt,9" frugal:"9,default,i64" json:"startsAt"`
+	EndsAt           int64             `thrift:"endsAt,10" frugal:"10,default,i64" json:"endsAt"`
+	ScheduledEndsAt  int64             `thrift:"scheduledEndsAt,11" frugal:"11,default,i64" json:"scheduledEndsAt"`
+	AntiSnipeSeconds int64             `thrift:"antiSnipeSeconds,12" frugal:"12,default,i64" json:"antiSnipeSeconds"`
+	ExtendSeconds    int64             `thrift:"extendSeconds,13" frugal:"13,default,i64" json:"extendSeconds"`
+	MaxExtensions    int32             `thrift:"maxExtensions,14" frugal:"14,default,i32" json:"maxExtensions"`
+	Extensions       int32             `thrift:"extensions,15" frugal:"15,default,i32" json:"extensions"`
+	PayWindowSeconds int64             `thrift:"payWindowSeconds,16" frugal:"16,default,i64" json:"payWindowSeconds"`
+	CurrentPrice     *Money            `thrift:"currentPrice,17" frugal:"17,default,Money" json:"currentPrice"`
+	MinNextBid       *Money            `thrift:"minNextBid,18" frugal:"18,default,Money" json:"minNextBid"`
+	BidCount         int64             `thrift:"bidCount,19" frugal:"19,default,i64" json:"bidCount"`
+	ReserveMet       bool              `thrift:"reserveMet,20" frugal:"20,default,bool" json:"reserveMet"`
+	Leading          bool              `thrift:"leading,21" frugal:"21,default,bool" json:"leading"`
+	MyDeposit        *AuctionDeposit   `thrift:"myDeposit,22,optional" frugal:"22,optional,AuctionDeposit" json:"myDeposit,omitempty"`
+	Leader           string            `thrift:"leader,23" frugal:"23,default,string" json:"leader"`
+	Deposits         []*AuctionDeposit `thrift:"deposits,24" frugal:"24,default,list<AuctionDeposit>" json:"deposits"`
+	Sales            []*AuctionSale    `thrift:"sales,25" frugal:"25,default,list<AuctionSale>" json:"sales"`
+}
+
+func NewAuction() *Auction {
+	return &Auction{}
+}
+
+func (p *Auction) InitDefault() {
+}
+
+func (p *Auction) GetAuctionId() (v string) {
+	return p.AuctionId
+}
+
+func (p *Auction) GetSkuId() (v string) {
+	return p.SkuId
+}
+
+func (p *Auction) GetTitle() (v string) {
+	return p.Title
+}
+
+func (p *Auction) GetStatus() (v string) {
+	return p.Status
+}
+
+var Auction_StartPrice_DEFAULT *Money
+
+func (p *Auction) GetStartPrice() (v *Money) {
+	if !p.IsSetStartPrice() {
+		return Auction_StartPrice_DEFAULT
+	}
+	return p.StartPrice
+}
+
+func (p *Auction) GetIncrements() (v []*AuctionStep) {
+	return p.Increments
+}
+
+var Auction_ReservePrice_DEFAULT *Money
+
+func (p *Auction) GetReservePrice() (v *Money) {
+	if !p.IsSetReservePrice() {
+		return Auction_ReservePrice_DEFAULT
+	}
+	return p.ReservePrice
+}
+
+var Auction_Deposit_DEFAULT *Money
+
+func (p *Auction) GetDeposit() (v *Money) {
+	if !p.IsSetDeposit() {
+		return Auction_Deposit_DEFAULT
+	}
+	return p.Deposit
+}
+
+func (p *Auction) GetStartsAt() (v int64) {
+	return p.StartsAt
+}
+
+func (p *Auction) GetEndsAt() (v int64) {
+	return p.EndsAt
+}
+
+func (p *Auction) GetScheduledEndsAt() (v int64) {
+	return p.ScheduledEndsAt
+}
+
+func (p *Auction) GetAntiSnipeSeconds() (v int64) {
+	return p.AntiSnipeSeconds
+}
+
+func (p *Auction) GetExtendSeconds() (v int64) {
+	return p.ExtendSeconds
+}
+
+func (p *Auction) GetMaxExtensions() (v int32) {
+	return p.MaxExtensions
+}
+
+func (p *Auction) GetExtensions() (v int32) {
+	return p.Extensions
+}
+
+func (p *Auction) GetPayWindowSeconds() (v int64) {
+	return p.PayWindowSeconds
+}
+
+var Auction_CurrentPrice_DEFAULT *Money
+
+func (p *Auction) GetCurrentPrice() (v *Money) {
+	if !p.IsSetCurrentPrice() {
+		return Auction_CurrentPrice_DEFAULT
+	}
+	return p.CurrentPrice
+}
+
+var Auction_MinNextBid_DEFAULT *Money
+
+func (p *Auction) GetMinNextBid() (v *Money) {
+	if !p.IsSetMinNextBid() {
+		return Auction_MinNextBid_DEFAULT
+	}
+	return p.MinNextBid
+}
+
+func (p *Auction) GetBidCount() (v int64) {
+	return p.BidCount
+}
+
+func (p *Auction) GetReserveMet() (v bool) {
+	return p.ReserveMet
+}
+
+func (p *Auction) GetLeading() (v bool) {
+	return p.Leading
+}
+
+var Auction_MyDeposit_DEFAULT *AuctionDeposit
+
+func (p *Auction) GetMyDeposit() (v *AuctionDeposit) {
+	if !p.IsSetMyDeposit() {
+		return Auction_MyDeposit_DEFAULT
+	}
+	return p.MyDeposit
+}
+
+func (p *Auction) GetLeader() (v string) {
+	return p.Leader
+}
+
+func (p *Auction) GetDeposits() (v []*AuctionDeposit) {
+	return p.Deposits
+}
+
+func (p *Auction) GetSales() (v []*AuctionSale) {
+	return p.Sales
+}
+func (p *Auction) SetAuctionId(val string) {
+	p.AuctionId = val
+}
+func (p *Auction) SetSkuId(val string) {
+	p.SkuId = val
+}
+func (p *Auction) SetTitle(val string) {
+	p.Title = val
+}
+func (p *Auction) SetStatus(val string) {
+	p.Status = val
+}
+func (p *Auction) SetStartPrice(val *Money) {
+	p.StartPrice = val
+}
+func (p *Auction) SetIncrements(val []*AuctionStep) {
+	p.Increments = val
+}
+func (p *Auction) SetReservePrice(val *Money) {
+	p.ReservePrice = val
+}
+func (p *Auction) SetDeposit(val *Money) {
+	p.Deposit = val
+}
+func (p *Auction) SetStartsAt(val int64) {
+	p.StartsAt = val
+}
+func (p *Auction) SetEndsAt(val int64) {
+	p.EndsAt = val
+}
+func (p *Auction) SetScheduledEndsAt(val int64) {
+	p.ScheduledEndsAt = val
+}
+func (p *Auction) SetAntiSnipeSeconds(val int64) {
+	p.AntiSnipeSeconds = val
+}
+func (p *Auction) SetExtendSeconds(val int64) {
+	p.ExtendSeconds = val
+}
+func (p *Auction) SetMaxExtensions(val int32) {
+	p.MaxExtensions = val
+}
+func (p *Auction) SetExtensions(val int32) {
+	p.Extensions = val
+}
+func (p *Auction) SetPayWindowSeconds(val int64) {
+	p.PayWindowSeconds = val
+}
+func (p *Auction) SetCurrentPrice(val *Money) {
+	p.CurrentPrice = val
+}
+func (p *Auction) SetMinNextBid(val *Money) {
+	p.MinNextBid = val
+}
+func (p *Auction) SetBidCount(val int64) {
+	p.BidCount = val
+}
+func (p *Auction) SetReserveMet(val bool) {
+	p.ReserveMet = val
+}
+func (p *Auction) SetLeading(val bool) {
+	p.Leading = val
+}
+func (p *Auction) SetMyDeposit(val *AuctionDeposit) {
+	p.MyDeposit = val
+}
+func (p *Auction) SetLeader(val string) {
+	p.Leader = val
+}
+func (p *Auction) SetDeposits(val []*AuctionDeposit) {
+	p.Deposits = val
+}
+func (p *Auction) SetSales(val []*AuctionSale) {
+	p.Sales = val
+}
+
+func (p *Auction) IsSetStartPrice() bool {
+	return p.StartPrice != nil
+}
+
+func (p *Auction) IsSetReservePrice() bool {
+	return p.ReservePrice != nil
+}
+
+func (p *Auction) IsSetDeposit() bool {
+	return p.Deposit != nil
+}
+
+func (p *Auction) IsSetCurrentPrice() bool {
+	return p.CurrentPrice != nil
+}
+
+func (p *Auction) IsSetMinNextBid() bool {
+	return p.MinNextBid != nil
+}
+
+func (p *Auction) IsSetMyDeposit() bool {
+	return p.MyDeposit != nil
+}
+
+func (p *Auction) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Auction(%+v)", *p)
+}
+
+var fieldIDToName_Auction = map[int16]string{
+	1:  "auctionId",
+	2:  "skuId",
+	3:  "title",
+	4:  "status",
+	5:  "startPrice",
+	6:  "increments",
+	7:  "reservePrice",
+	8:  "deposit",
+	9:  "startsAt",
+	10: "endsAt",
+	11: "scheduledEndsAt",
+	12: "antiSnipeSeconds",
+	13: "extendSeconds",
+	14: "maxExtensions",
+	15: "extensions",
+	16: "payWindowSeconds",
+	17: "currentPrice",
+	18: "minNextBid",
+	19: "bidCount",
+	20: "reserveMet",
+	21: "leading",
+	22: "myDeposit",
+	23: "leader",
+	24: "deposits",
+	25: "sales",
+}
+
+type PayDepositRequest struct {
+	Caller         *Caller  `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	AuctionId      string   `thrift:"auctionId,2" frugal:"2,default,string" json:"auctionId"`
+	Method         string   `thrift:"method,3" frugal:"3,default,string" json:"method"`
+	Address        *Address `thrift:"address,4" frugal:"4,default,Address" json:"address"`
+	IdempotencyKey string   `thrift:"idempotencyKey,5" frugal:"5,default,string" json:"idempotencyKey"`
+}
+
+func NewPayDepositRequest() *PayDepositRequest {
+	return &PayDepositRequest{}
+}
+
+func (p *PayDepositRequest) InitDefault() {
+}
+
+var PayDepositRequest_Caller_DEFAULT *Caller
+
+func (p *PayDepositRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PayDepositRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *PayDepositRequest) GetAuctionId() (v string) {
+	return p.AuctionId
+}
+
+func (p *PayDepositRequest) GetMethod() (v string) {
+	return p.Method
+}
+
+var PayDepositRequest_Address_DEFAULT *Address
+
+func (p *PayDepositRequest) GetAddress() (v *Address) {
+	if !p.IsSetAddress() {
+		return PayDepositRequest_Address_DEFAULT
+	}
+	return p.Address
+}
+
+func (p *PayDepositRequest) GetIdempotencyKey() (v string) {
+	return p.IdempotencyKey
+}
+func (p *PayDepositRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PayDepositRequest) SetAuctionId(val string) {
+	p.AuctionId = val
+}
+func (p *PayDepositRequest) SetMethod(val string) {
+	p.Method = val
+}
+func (p *PayDepositRequest) SetAddress(val *Address) {
+	p.Address = val
+}
+func (p *PayDepositRequest) SetIdempotencyKey(val string) {
+	p.IdempotencyKey = val
+}
+
+func (p *PayDepositRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PayDepositRequest) IsSetAddress() bool {
+	return p.Address != nil
+}
+
+func (p *PayDepositRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PayDepositRequest(%+v)", *p)
+}
+
+var fieldIDToName_PayDepositRequest = map[int16]string{
+	1: "caller",
+	2: "auctionId",
+	3: "method",
+	4: "address",
+	5: "idempotencyKey",
+}
+
+type PayDepositResponse struct {
+	Deposit *AuctionDeposit `thrift:"deposit,1" frugal:"1,default,AuctionDeposit" json:"deposit"`
+	Payment *Payment        `thrift:"payment,2,optional" frugal:"2,optional,Payment" json:"payment,omitempty"`
+}
+
+func NewPayDepositResponse() *PayDepositResponse {
+	return &PayDepositResponse{}
+}
+
+func (p *PayDepositResponse) InitDefault() {
+}
+
+var PayDepositResponse_Deposit_DEFAULT *AuctionDeposit
+
+func (p *PayDepositResponse) GetDeposit() (v *AuctionDeposit) {
+	if !p.IsSetDeposit() {
+		return PayDepositResponse_Deposit_DEFAULT
+	}
+	return p.Deposit
+}
+
+var PayDepositResponse_Payment_DEFAULT *Payment
+
+func (p *PayDepositResponse) GetPayment() (v *Payment) {
+	if !p.IsSetPayment() {
+		return PayDepositResponse_Payment_DEFAULT
+	}
+	return p.Payment
+}
+func (p *PayDepositResponse) SetDeposit(val *AuctionDeposit) {
+	p.Deposit = val
+}
+func (p *PayDepositResponse) SetPayment(val *Payment) {
+	p.Payment = val
+}
+
+func (p *PayDepositResponse) IsSetDeposit() bool {
+	return p.Deposit != nil
+}
+
+func (p *PayDepositResponse) IsSetPayment() bool {
+	return p.Payment != nil
+}
+
+func (p *PayDepositResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PayDepositResponse(%+v)", *p)
+}
+
+var fieldIDToName_PayDepositResponse = map[int16]string{
+	1: "deposit",
+	2: "payment",
+}
+
+type PlaceBidRequest struct {
+	Caller         *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	AuctionId      string  `thrift:"auctionId,2" frugal:"2,default,string" json:"auctionId"`
+	Amount         int64   `thrift:"amount,3" frugal:"3,default,i64" json:"amount"`
+	MaxAmount      int64   `thrift:"maxAmount,4" frugal:"4,default,i64" json:"maxAmount"`
+	IdempotencyKey string  `thrift:"idempotencyKey,5" frugal:"5,default,string" json:"idempotencyKey"`
+	Currency       string  `thrift:"currency,6" frugal:"6,default,string" json:"currency"`
+}
+
+func NewPlaceBidRequest() *PlaceBidRequest {
+	return &PlaceBidRequest{}
+}
+
+func (p *PlaceBidRequest) InitDefault() {
+}
+
+var PlaceBidRequest_Caller_DEFAULT *Caller
+
+func (p *PlaceBidRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PlaceBidRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *PlaceBidRequest) GetAuctionId() (v string) {
+	return p.AuctionId
+}
+
+func (p *PlaceBidRequest) GetAmount() (v int64) {
+	return p.Amount
+}
+
+func (p *PlaceBidRequest) GetMaxAmount() (v int64) {
+	return p.MaxAmount
+}
+
+func (p *PlaceBidRequest) GetIdempotencyKey() (v string) {
+	return p.IdempotencyKey
+}
+
+func (p *PlaceBidRequest) GetCurrency() (v string) {
+	return p.Currency
+}
+func (p *PlaceBidRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PlaceBidRequest) SetAuctionId(val string) {
+	p.AuctionId = val
+}
+func (p *PlaceBidRequest) SetAmount(val int64) {
+	p.Amount = val
+}
+func (p *PlaceBidRequest) SetMaxAmount(val int64) {
+	p.MaxAmount = val
+}
+func (p *PlaceBidRequest) SetIdempotencyKey(val string) {
+	p.IdempotencyKey = val
+}
+func (p *PlaceBidRequest) SetCurrency(val string) {
+	p.Currency = val
+}
+
+func (p *PlaceBidRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PlaceBidRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PlaceBidRequest(%+v)", *p)
+}
+
+var fieldIDToName_PlaceBidRequest = map[int16]string{
+	1: "caller",
+	2: "auctionId",
+	3: "amount",
+	4: "maxAmount",
+	5: "idempotencyKey",
+	6: "currency",
+}
+
+type PlaceBidResponse struct {
+	Accepted     bool   `thrift:"accepted,1" frugal:"1,default,bool" json:"accepted"`
+	CurrentPrice *Money `thrift:"currentPrice,2" frugal:"2,default,Money" json:"currentPrice"`
+	Leading      bool   `thrift:"leading,3" frugal:"3,default,bool" json:"leading"`
+	MinNextBid   *Money `thrift:"minNextBid,4" frugal:"4,default,Money" json:"minNextBid"`
+}
+
+func NewPlaceBidResponse() *PlaceBidResponse {
+	return &PlaceBidResponse{}
+}
+
+func (p *PlaceBidResponse) InitDefault() {
+}
+
+func (p *PlaceBidResponse) GetAccepted() (v bool) {
+	return p.Accepted
+}
+
+var PlaceBidResponse_CurrentPrice_DEFAULT *Money
+
+func (p *PlaceBidResponse) GetCurrentPrice() (v *Money) {
+	if !p.IsSetCurrentPrice() {
+		return PlaceBidResponse_CurrentPrice_DEFAULT
+	}
+	return p.CurrentPrice
+}
+
+func (p *PlaceBidResponse) GetLeading() (v bool) {
+	return p.Leading
+}
+
+var PlaceBidResponse_MinNextBid_DEFAULT *Money
+
+func (p *PlaceBidResponse) GetMinNextBid() (v *Money) {
+	if !p.IsSetMinNextBid() {
+		return PlaceBidResponse_MinNextBid_DEFAULT
+	}
+	return p.MinNextBid
+}
+func (p *PlaceBidResponse) SetAccepted(val bool) {
+	p.Accepted = val
+}
+func (p *PlaceBidResponse) SetCurrentPrice(val *Money) {
+	p.CurrentPrice = val
+}
+func (p *PlaceBidResponse) SetLeading(val bool) {
+	p.Leading = val
+}
+func (p *PlaceBidResponse) SetMinNextBid(val *Money) {
+	p.MinNextBid = val
+}
+
+func (p *PlaceBidResponse) IsSetCurrentPrice() bool {
+	return p.CurrentPrice != nil
+}
+
+func (p *PlaceBidResponse) IsSetMinNextBid() bool {
+	return p.MinNextBid != nil
+}
+
+func (p *PlaceBidResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PlaceBidResponse(%+v)", *p)
+}
+
+var fieldIDToName_PlaceBidResponse = map[int16]string{
+	1: "accepted",
+	2: "currentPrice",
+	3: "leading",
+	4: "minNextBid",
+}
+
+type AuctionBid struct {
+	Seq    int64  `thrift:"seq,1" frugal:"1,default,i64" json:"seq"`
+	Bidder string `thrift:"bidder,2" frugal:"2,default,string" json:"bidder"`
+	Amount *Money `thrift:"amount,3" frugal:"3,default,Money" json:"amount"`
+	Proxy  bool   `thrift:"proxy,4" frugal:"4,default,bool" json:"proxy"`
+	At     int64  `thrift:"at,5" frugal:"5,default,i64" json:"at"`
+	Mine   bool   `thrift:"mine,6" frugal:"6,default,bool" json:"mine"`
+}
+
+func NewAuctionBid() *AuctionBid {
+	return &AuctionBid{}
+}
+
+func (p *AuctionBid) InitDefault() {
+}
+
+func (p *AuctionBid) GetSeq() (v int64) {
+	return p.Seq
+}
+
+func (p *AuctionBid) GetBidder() (v string) {
+	return p.Bidder
+}
+
+var AuctionBid_Amount_DEFAULT *Money
+
+func (p *AuctionBid) GetAmount() (v *Money) {
+	if !p.IsSetAmount() {
+		return AuctionBid_Amount_DEFAULT
+	}
+	return p.Amount
+}
+
+func (p *AuctionBid) GetProxy() (v bool) {
+	return p.Proxy
+}
+
+func (p *AuctionBid) GetAt() (v int64) {
+	return p.At
+}
+
+func (p *AuctionBid) GetMine() (v bool) {
+	return p.Mine
+}
+func (p *AuctionBid) SetSeq(val int64) {
+	p.Seq = val
+}
+func (p *AuctionBid) SetBidder(val string) {
+	p.Bidder = val
+}
+func (p *AuctionBid) SetAmount(val *Money) {
+	p.Amount = val
+}
+func (p *AuctionBid) SetProxy(val bool) {
+	p.Proxy = val
+}
+func (p *AuctionBid) SetAt(val int64) {
+	p.At = val
+}
+func (p *AuctionBid) SetMine(val bool) {
+	p.Mine = val
+}
+
+func (p *AuctionBid) IsSetAmount() bool {
+	return p.Amount != nil
+}
+
+func (p *AuctionBid) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionBid(%+v)", *p)
+}
+
+var fieldIDToName_AuctionBid = map[int16]string{
+	1: "seq",
+	2: "bidder",
+	3: "amount",
+	4: "proxy",
+	5: "at",
+	6: "mine",
+}
+
+type ListBidsRequest struct {
+	Caller    *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	AuctionId string  `thrift:"auctionId,2" frugal:"2,default,string" json:"auctionId"`
+	Before    int64   `thrift:"before,3" frugal:"3,default,i64" json:"before"`
+	Limit     int32   `thrift:"limit,4" frugal:"4,default,i32" json:"limit"`
+}
+
+func NewListBidsRequest() *ListBidsRequest {
+	return &ListBidsRequest{}
+}
+
+func (p *ListBidsRequest) InitDefault() {
+}
+
+var ListBidsRequest_Caller_DEFAULT *Caller
+
+func (p *ListBidsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListBidsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ListBidsRequest) GetAuctionId() (v string) {
+	return p.AuctionId
+}
+
+func (p *ListBidsRequest) GetBefore() (v int64) {
+	return p.Before
+}
+
+func (p *ListBidsRequest) GetLimit() (v int32) {
+	return p.Limit
+}
+func (p *ListBidsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ListBidsRequest) SetAuctionId(val string) {
+	p.AuctionId = val
+}
+func (p *ListBidsRequest) SetBefore(val int64) {
+	p.Before = val
+}
+func (p *ListBidsRequest) SetLimit(val int32) {
+	p.Limit = val
+}
+
+func (p *ListBidsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListBidsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListBidsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListBidsRequest = map[int16]string{
+	1: "caller",
+	2: "auctionId",
+	3: "before",
+	4: "limit",
+}
+
+type ListBidsResponse struct {
+	Bids []*AuctionBid `thrift:"bids,1" frugal:"1,default,list<AuctionBid>" json:"bids"`
+}
+
+func NewListBidsResponse() *ListBidsResponse {
+	return &ListBidsResponse{}
+}
+
+func (p *ListBidsResponse) InitDefault() {
+}
+
+func (p *ListBidsResponse) GetBids() (v []*AuctionBid) {
+	return p.Bids
+}
+func (p *ListBidsResponse) SetBids(val []*AuctionBid) {
+	p.Bids = val
+}
+
+func (p *ListBidsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListBidsResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListBidsResponse = map[int16]string{
+	1: "bids",
+}
+
 type OrderStatsRequest struct {
 	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
 	From   string  `thrift:"from,2" frugal:"2,default,string" json:"from"`
@@ -13923,5 +15157,633 @@ func (p *AfterSaleAdminConfirmRefundResult) String() string {
 }
 
 var fieldIDToName_AfterSaleAdminConfirmRefundResult = map[int16]string{
+	0: "success",
+}
+
+type Auctions interface {
+	GetAuction(ctx context.Context, req *AuctionRef) (r *Auction, err error)
+
+	PayDeposit(ctx context.Context, req *PayDepositRequest) (r *PayDepositResponse, err error)
+
+	PlaceBid(ctx context.Context, req *PlaceBidRequest) (r *PlaceBidResponse, err error)
+
+	ListBids(ctx context.Context, req *ListBidsRequest) (r *ListBidsResponse, err error)
+}
+
+type AuctionsGetAuctionArgs struct {
+	Req *AuctionRef `thrift:"req,1" frugal:"1,default,AuctionRef" json:"req"`
+}
+
+func NewAuctionsGetAuctionArgs() *AuctionsGetAuctionArgs {
+	return &AuctionsGetAuctionArgs{}
+}
+
+func (p *AuctionsGetAuctionArgs) InitDefault() {
+}
+
+var AuctionsGetAuctionArgs_Req_DEFAULT *AuctionRef
+
+func (p *AuctionsGetAuctionArgs) GetReq() (v *AuctionRef) {
+	if !p.IsSetReq() {
+		return AuctionsGetAuctionArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AuctionsGetAuctionArgs) SetReq(val *AuctionRef) {
+	p.Req = val
+}
+
+func (p *AuctionsGetAuctionArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AuctionsGetAuctionArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionsGetAuctionArgs(%+v)", *p)
+}
+
+var fieldIDToName_AuctionsGetAuctionArgs = map[int16]string{
+	1: "req",
+}
+
+type AuctionsGetAuctionResult struct {
+	Success *Auction `thrift:"success,0,optional" frugal:"0,optional,Auction" json:"success,omitempty"`
+}
+
+func NewAuctionsGetAuctionResult() *AuctionsGetAuctionResult {
+	return &AuctionsGetAuctionResult{}
+}
+
+func (p *AuctionsGetAuctionResult) InitDefault() {
+}
+
+var AuctionsGetAuctionResult_Success_DEFAULT *Auction
+
+func (p *AuctionsGetAuctionResult) GetSuccess() (v *Auction) {
+	if !p.IsSetSuccess() {
+		return AuctionsGetAuctionResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AuctionsGetAuctionResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Auction)
+}
+
+func (p *AuctionsGetAuctionResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AuctionsGetAuctionResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionsGetAuctionResult(%+v)", *p)
+}
+
+var fieldIDToName_AuctionsGetAuctionResult = map[int16]string{
+	0: "success",
+}
+
+type AuctionsPayDepositArgs struct {
+	Req *PayDepositRequest `thrift:"req,1" frugal:"1,default,PayDepositRequest" json:"req"`
+}
+
+func NewAuctionsPayDepositArgs() *AuctionsPayDepositArgs {
+	return &AuctionsPayDepositArgs{}
+}
+
+func (p *AuctionsPayDepositArgs) InitDefault() {
+}
+
+var AuctionsPayDepositArgs_Req_DEFAULT *PayDepositRequest
+
+func (p *AuctionsPayDepositArgs) GetReq() (v *PayDepositRequest) {
+	if !p.IsSetReq() {
+		return AuctionsPayDepositArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AuctionsPayDepositArgs) SetReq(val *PayDepositRequest) {
+	p.Req = val
+}
+
+func (p *AuctionsPayDepositArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AuctionsPayDepositArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionsPayDepositArgs(%+v)", *p)
+}
+
+var fieldIDToName_AuctionsPayDepositArgs = map[int16]string{
+	1: "req",
+}
+
+type AuctionsPayDepositResult struct {
+	Success *PayDepositResponse `thrift:"success,0,optional" frugal:"0,optional,PayDepositResponse" json:"success,omitempty"`
+}
+
+func NewAuctionsPayDepositResult() *AuctionsPayDepositResult {
+	return &AuctionsPayDepositResult{}
+}
+
+func (p *AuctionsPayDepositResult) InitDefault() {
+}
+
+var AuctionsPayDepositResult_Success_DEFAULT *PayDepositResponse
+
+func (p *AuctionsPayDepositResult) GetSuccess() (v *PayDepositResponse) {
+	if !p.IsSetSuccess() {
+		return AuctionsPayDepositResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AuctionsPayDepositResult) SetSuccess(x interface{}) {
+	p.Success = x.(*PayDepositResponse)
+}
+
+func (p *AuctionsPayDepositResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AuctionsPayDepositResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionsPayDepositResult(%+v)", *p)
+}
+
+var fieldIDToName_AuctionsPayDepositResult = map[int16]string{
+	0: "success",
+}
+
+type AuctionsPlaceBidArgs struct {
+	Req *PlaceBidRequest `thrift:"req,1" frugal:"1,default,PlaceBidRequest" json:"req"`
+}
+
+func NewAuctionsPlaceBidArgs() *AuctionsPlaceBidArgs {
+	return &AuctionsPlaceBidArgs{}
+}
+
+func (p *AuctionsPlaceBidArgs) InitDefault() {
+}
+
+var AuctionsPlaceBidArgs_Req_DEFAULT *PlaceBidRequest
+
+func (p *AuctionsPlaceBidArgs) GetReq() (v *PlaceBidRequest) {
+	if !p.IsSetReq() {
+		return AuctionsPlaceBidArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AuctionsPlaceBidArgs) SetReq(val *PlaceBidRequest) {
+	p.Req = val
+}
+
+func (p *AuctionsPlaceBidArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AuctionsPlaceBidArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionsPlaceBidArgs(%+v)", *p)
+}
+
+var fieldIDToName_AuctionsPlaceBidArgs = map[int16]string{
+	1: "req",
+}
+
+type AuctionsPlaceBidResult struct {
+	Success *PlaceBidResponse `thrift:"success,0,optional" frugal:"0,optional,PlaceBidResponse" json:"success,omitempty"`
+}
+
+func NewAuctionsPlaceBidResult() *AuctionsPlaceBidResult {
+	return &AuctionsPlaceBidResult{}
+}
+
+func (p *AuctionsPlaceBidResult) InitDefault() {
+}
+
+var AuctionsPlaceBidResult_Success_DEFAULT *PlaceBidResponse
+
+func (p *AuctionsPlaceBidResult) GetSuccess() (v *PlaceBidResponse) {
+	if !p.IsSetSuccess() {
+		return AuctionsPlaceBidResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AuctionsPlaceBidResult) SetSuccess(x interface{}) {
+	p.Success = x.(*PlaceBidResponse)
+}
+
+func (p *AuctionsPlaceBidResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AuctionsPlaceBidResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionsPlaceBidResult(%+v)", *p)
+}
+
+var fieldIDToName_AuctionsPlaceBidResult = map[int16]string{
+	0: "success",
+}
+
+type AuctionsListBidsArgs struct {
+	Req *ListBidsRequest `thrift:"req,1" frugal:"1,default,ListBidsRequest" json:"req"`
+}
+
+func NewAuctionsListBidsArgs() *AuctionsListBidsArgs {
+	return &AuctionsListBidsArgs{}
+}
+
+func (p *AuctionsListBidsArgs) InitDefault() {
+}
+
+var AuctionsListBidsArgs_Req_DEFAULT *ListBidsRequest
+
+func (p *AuctionsListBidsArgs) GetReq() (v *ListBidsRequest) {
+	if !p.IsSetReq() {
+		return AuctionsListBidsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AuctionsListBidsArgs) SetReq(val *ListBidsRequest) {
+	p.Req = val
+}
+
+func (p *AuctionsListBidsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AuctionsListBidsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionsListBidsArgs(%+v)", *p)
+}
+
+var fieldIDToName_AuctionsListBidsArgs = map[int16]string{
+	1: "req",
+}
+
+type AuctionsListBidsResult struct {
+	Success *ListBidsResponse `thrift:"success,0,optional" frugal:"0,optional,ListBidsResponse" json:"success,omitempty"`
+}
+
+func NewAuctionsListBidsResult() *AuctionsListBidsResult {
+	return &AuctionsListBidsResult{}
+}
+
+func (p *AuctionsListBidsResult) InitDefault() {
+}
+
+var AuctionsListBidsResult_Success_DEFAULT *ListBidsResponse
+
+func (p *AuctionsListBidsResult) GetSuccess() (v *ListBidsResponse) {
+	if !p.IsSetSuccess() {
+		return AuctionsListBidsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AuctionsListBidsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListBidsResponse)
+}
+
+func (p *AuctionsListBidsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AuctionsListBidsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionsListBidsResult(%+v)", *p)
+}
+
+var fieldIDToName_AuctionsListBidsResult = map[int16]string{
+	0: "success",
+}
+
+type AuctionAdmin interface {
+	PutAuction(ctx context.Context, req *PutAuctionRequest) (r *Auction, err error)
+
+	GetAuctionAdmin(ctx context.Context, req *AuctionRef) (r *Auction, err error)
+
+	CancelAuction(ctx context.Context, req *AuctionRef) (r *Auction, err error)
+
+	SecondChance(ctx context.Context, req *AuctionRef) (r *Trade, err error)
+}
+
+type AuctionAdminPutAuctionArgs struct {
+	Req *PutAuctionRequest `thrift:"req,1" frugal:"1,default,PutAuctionRequest" json:"req"`
+}
+
+func NewAuctionAdminPutAuctionArgs() *AuctionAdminPutAuctionArgs {
+	return &AuctionAdminPutAuctionArgs{}
+}
+
+func (p *AuctionAdminPutAuctionArgs) InitDefault() {
+}
+
+var AuctionAdminPutAuctionArgs_Req_DEFAULT *PutAuctionRequest
+
+func (p *AuctionAdminPutAuctionArgs) GetReq() (v *PutAuctionRequest) {
+	if !p.IsSetReq() {
+		return AuctionAdminPutAuctionArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AuctionAdminPutAuctionArgs) SetReq(val *PutAuctionRequest) {
+	p.Req = val
+}
+
+func (p *AuctionAdminPutAuctionArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AuctionAdminPutAuctionArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionAdminPutAuctionArgs(%+v)", *p)
+}
+
+var fieldIDToName_AuctionAdminPutAuctionArgs = map[int16]string{
+	1: "req",
+}
+
+type AuctionAdminPutAuctionResult struct {
+	Success *Auction `thrift:"success,0,optional" frugal:"0,optional,Auction" json:"success,omitempty"`
+}
+
+func NewAuctionAdminPutAuctionResult() *AuctionAdminPutAuctionResult {
+	return &AuctionAdminPutAuctionResult{}
+}
+
+func (p *AuctionAdminPutAuctionResult) InitDefault() {
+}
+
+var AuctionAdminPutAuctionResult_Success_DEFAULT *Auction
+
+func (p *AuctionAdminPutAuctionResult) GetSuccess() (v *Auction) {
+	if !p.IsSetSuccess() {
+		return AuctionAdminPutAuctionResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AuctionAdminPutAuctionResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Auction)
+}
+
+func (p *AuctionAdminPutAuctionResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AuctionAdminPutAuctionResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionAdminPutAuctionResult(%+v)", *p)
+}
+
+var fieldIDToName_AuctionAdminPutAuctionResult = map[int16]string{
+	0: "success",
+}
+
+type AuctionAdminGetAuctionAdminArgs struct {
+	Req *AuctionRef `thrift:"req,1" frugal:"1,default,AuctionRef" json:"req"`
+}
+
+func NewAuctionAdminGetAuctionAdminArgs() *AuctionAdminGetAuctionAdminArgs {
+	return &AuctionAdminGetAuctionAdminArgs{}
+}
+
+func (p *AuctionAdminGetAuctionAdminArgs) InitDefault() {
+}
+
+var AuctionAdminGetAuctionAdminArgs_Req_DEFAULT *AuctionRef
+
+func (p *AuctionAdminGetAuctionAdminArgs) GetReq() (v *AuctionRef) {
+	if !p.IsSetReq() {
+		return AuctionAdminGetAuctionAdminArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AuctionAdminGetAuctionAdminArgs) SetReq(val *AuctionRef) {
+	p.Req = val
+}
+
+func (p *AuctionAdminGetAuctionAdminArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AuctionAdminGetAuctionAdminArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionAdminGetAuctionAdminArgs(%+v)", *p)
+}
+
+var fieldIDToName_AuctionAdminGetAuctionAdminArgs = map[int16]string{
+	1: "req",
+}
+
+type AuctionAdminGetAuctionAdminResult struct {
+	Success *Auction `thrift:"success,0,optional" frugal:"0,optional,Auction" json:"success,omitempty"`
+}
+
+func NewAuctionAdminGetAuctionAdminResult() *AuctionAdminGetAuctionAdminResult {
+	return &AuctionAdminGetAuctionAdminResult{}
+}
+
+func (p *AuctionAdminGetAuctionAdminResult) InitDefault() {
+}
+
+var AuctionAdminGetAuctionAdminResult_Success_DEFAULT *Auction
+
+func (p *AuctionAdminGetAuctionAdminResult) GetSuccess() (v *Auction) {
+	if !p.IsSetSuccess() {
+		return AuctionAdminGetAuctionAdminResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AuctionAdminGetAuctionAdminResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Auction)
+}
+
+func (p *AuctionAdminGetAuctionAdminResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AuctionAdminGetAuctionAdminResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionAdminGetAuctionAdminResult(%+v)", *p)
+}
+
+var fieldIDToName_AuctionAdminGetAuctionAdminResult = map[int16]string{
+	0: "success",
+}
+
+type AuctionAdminCancelAuctionArgs struct {
+	Req *AuctionRef `thrift:"req,1" frugal:"1,default,AuctionRef" json:"req"`
+}
+
+func NewAuctionAdminCancelAuctionArgs() *AuctionAdminCancelAuctionArgs {
+	return &AuctionAdminCancelAuctionArgs{}
+}
+
+func (p *AuctionAdminCancelAuctionArgs) InitDefault() {
+}
+
+var AuctionAdminCancelAuctionArgs_Req_DEFAULT *AuctionRef
+
+func (p *AuctionAdminCancelAuctionArgs) GetReq() (v *AuctionRef) {
+	if !p.IsSetReq() {
+		return AuctionAdminCancelAuctionArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AuctionAdminCancelAuctionArgs) SetReq(val *AuctionRef) {
+	p.Req = val
+}
+
+func (p *AuctionAdminCancelAuctionArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AuctionAdminCancelAuctionArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionAdminCancelAuctionArgs(%+v)", *p)
+}
+
+var fieldIDToName_AuctionAdminCancelAuctionArgs = map[int16]string{
+	1: "req",
+}
+
+type AuctionAdminCancelAuctionResult struct {
+	Success *Auction `thrift:"success,0,optional" frugal:"0,optional,Auction" json:"success,omitempty"`
+}
+
+func NewAuctionAdminCancelAuctionResult() *AuctionAdminCancelAuctionResult {
+	return &AuctionAdminCancelAuctionResult{}
+}
+
+func (p *AuctionAdminCancelAuctionResult) InitDefault() {
+}
+
+var AuctionAdminCancelAuctionResult_Success_DEFAULT *Auction
+
+func (p *AuctionAdminCancelAuctionResult) GetSuccess() (v *Auction) {
+	if !p.IsSetSuccess() {
+		return AuctionAdminCancelAuctionResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AuctionAdminCancelAuctionResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Auction)
+}
+
+func (p *AuctionAdminCancelAuctionResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AuctionAdminCancelAuctionResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionAdminCancelAuctionResult(%+v)", *p)
+}
+
+var fieldIDToName_AuctionAdminCancelAuctionResult = map[int16]string{
+	0: "success",
+}
+
+type AuctionAdminSecondChanceArgs struct {
+	Req *AuctionRef `thrift:"req,1" frugal:"1,default,AuctionRef" json:"req"`
+}
+
+func NewAuctionAdminSecondChanceArgs() *AuctionAdminSecondChanceArgs {
+	return &AuctionAdminSecondChanceArgs{}
+}
+
+func (p *AuctionAdminSecondChanceArgs) InitDefault() {
+}
+
+var AuctionAdminSecondChanceArgs_Req_DEFAULT *AuctionRef
+
+func (p *AuctionAdminSecondChanceArgs) GetReq() (v *AuctionRef) {
+	if !p.IsSetReq() {
+		return AuctionAdminSecondChanceArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AuctionAdminSecondChanceArgs) SetReq(val *AuctionRef) {
+	p.Req = val
+}
+
+func (p *AuctionAdminSecondChanceArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AuctionAdminSecondChanceArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionAdminSecondChanceArgs(%+v)", *p)
+}
+
+var fieldIDToName_AuctionAdminSecondChanceArgs = map[int16]string{
+	1: "req",
+}
+
+type AuctionAdminSecondChanceResult struct {
+	Success *Trade `thrift:"success,0,optional" frugal:"0,optional,Trade" json:"success,omitempty"`
+}
+
+func NewAuctionAdminSecondChanceResult() *AuctionAdminSecondChanceResult {
+	return &AuctionAdminSecondChanceResult{}
+}
+
+func (p *AuctionAdminSecondChanceResult) InitDefault() {
+}
+
+var AuctionAdminSecondChanceResult_Success_DEFAULT *Trade
+
+func (p *AuctionAdminSecondChanceResult) GetSuccess() (v *Trade) {
+	if !p.IsSetSuccess() {
+		return AuctionAdminSecondChanceResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AuctionAdminSecondChanceResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Trade)
+}
+
+func (p *AuctionAdminSecondChanceResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AuctionAdminSecondChanceResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionAdminSecondChanceResult(%+v)", *p)
+}
+
+var fieldIDToName_AuctionAdminSecondChanceResult = map[int16]string{
 	0: "success",
 }

@@ -153,10 +153,12 @@ func (h depositHolder) Collect(ctx context.Context, p *payment.Payment, now time
 
 // BidRequest is a buyer's bid: Amount by hand, or Max for a proxy.
 type BidRequest struct {
-	Tenant         string
-	Actor          trade.Actor
-	AuctionID      string
-	Amount, Max    int64
+	Tenant      string
+	Actor       trade.Actor
+	AuctionID   string
+	Amount, Max int64
+	// Currency, if set, is what the buyer's amounts are in: it must be the auction's.
+	Currency       string
 	IdempotencyKey string
 }
 
@@ -212,6 +214,9 @@ func (f *Flow) Bid(ctx context.Context, cmd BidRequest) (BidResult, error) {
 	x, err := f.d.Auctions.Get(ctx, cmd.Tenant, cmd.AuctionID)
 	if err != nil {
 		return BidResult{}, err
+	}
+	if cmd.Currency != "" && cmd.Currency != x.Currency {
+		return BidResult{}, errkind.WithDetail(auc.ErrInvalidBid, "auction %s is in %s, not %s", x.ID, x.Currency, cmd.Currency)
 	}
 	switch st := x.StatusAt(f.d.Now()); st { // the bid's transaction checks again, on the locked row
 	case auc.Running:

@@ -28,6 +28,7 @@ import (
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/aftersale"
+	"github.com/atriumtrade/atrium/product-layer/auction"
 	"github.com/atriumtrade/atrium/product-layer/cod"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/presale"
@@ -73,6 +74,7 @@ type base struct {
 	cod       *cod.Flow
 	stats     stats.Store
 	aftersale *aftersale.Flow
+	auctions  *auction.Flow
 	log       *slog.Logger
 }
 
@@ -102,7 +104,9 @@ type Deps struct {
 	COD   *cod.Flow
 	// AfterSale runs after-sale requests on trades of every flow.
 	AfterSale *aftersale.Flow
-	Log       *slog.Logger
+	// Auctions runs auctions.
+	Auctions *auction.Flow
+	Log      *slog.Logger
 }
 
 // OrderLookup finds the trade of any order of a tenant.
@@ -129,6 +133,8 @@ type (
 	StatsAdmin      struct{ *base }
 	AfterSales      struct{ *base }
 	AfterSaleAdmin  struct{ *base }
+	Auctions        struct{ *base }
+	AuctionAdmin    struct{ *base }
 )
 
 var (
@@ -168,17 +174,20 @@ type Services struct {
 	StatsAdmin      *StatsAdmin
 	AfterSales      *AfterSales
 	AfterSaleAdmin  *AfterSaleAdmin
+	Auctions        *Auctions
+	AuctionAdmin    *AuctionAdmin
 }
 
 // New returns the handlers.
 func New(d Deps) *Services {
 	b := &base{db: d.DB, flow: d.Flow, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
 		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, prices: d.Prices, orders: d.Flow, presales: d.Presales, presale: d.Presale,
-		codRules: d.CodRules, cod: d.COD, stats: d.Stats, aftersale: d.AfterSale, log: d.Log}
+		codRules: d.CodRules, cod: d.COD, stats: d.Stats, aftersale: d.AfterSale, auctions: d.Auctions, log: d.Log}
 	return &Services{Queries: &Queries{b}, Lifecycle: &Lifecycle{b}, FixedPrice: &FixedPrice{b}, Presale: &Presale{b}, COD: &COD{b},
 		CatalogAdmin: &CatalogAdmin{b}, DeliveryAdmin: &DeliveryAdmin{b}, PricingAdmin: &PricingAdmin{b}, ExtensionsAdmin: &ExtensionsAdmin{b},
 		FrontendsAdmin: &FrontendsAdmin{b}, DiscountAdmin: &DiscountAdmin{b}, LimitsAdmin: &LimitsAdmin{b}, PresaleAdmin: &PresaleAdmin{b},
-		CodAdmin: &CodAdmin{b}, StatsAdmin: &StatsAdmin{b}, AfterSales: &AfterSales{b}, AfterSaleAdmin: &AfterSaleAdmin{b}}
+		CodAdmin: &CodAdmin{b}, StatsAdmin: &StatsAdmin{b}, AfterSales: &AfterSales{b}, AfterSaleAdmin: &AfterSaleAdmin{b},
+		Auctions: &Auctions{b}, AuctionAdmin: &AuctionAdmin{b}}
 }
 
 // caller is an authenticated caller.
@@ -407,10 +416,7 @@ func (h *base) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest, sc 
 		amt := money.New(e.Amount, cur)
 		expected = &amt
 	}
-	a := req.Address
-	addr := order.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
-		District: a.District, Street: a.Street, ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode,
-		StreetCode: a.StreetCode, Detail: a.Detail, PostalCode: a.PostalCode}
+	addr := addressFrom(req.Address)
 	if ident.Scenario() == identity.Presale {
 		if expected != nil {
 			return nil, errkind.Invalidf("a pre-sale order shows its deposit and balance in its quote; expectedTotal is for fixed-price orders")
@@ -442,6 +448,12 @@ func (h *base) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest, sc 
 	dto := tradeDTO(t)
 	dto.State = fixedprice.StateAwaitingPayment
 	return dto, nil
+}
+
+func addressFrom(a *trade.Address) order.Address {
+	return order.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
+		District: a.District, Street: a.Street, ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode,
+		StreetCode: a.StreetCode, Detail: a.Detail, PostalCode: a.PostalCode}
 }
 
 // GetTrade implements its service.

@@ -32,6 +32,7 @@ import (
 
 	"github.com/atriumtrade/atrium/access-layer/gateway"
 	"github.com/atriumtrade/atrium/capability/aftersale/aftersalesql"
+	"github.com/atriumtrade/atrium/capability/auction/auctionsql"
 	"github.com/atriumtrade/atrium/capability/catalog/catalogsql"
 	"github.com/atriumtrade/atrium/capability/delivery"
 	"github.com/atriumtrade/atrium/capability/delivery/deliverysql"
@@ -64,6 +65,8 @@ import (
 	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersaleadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersales"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/auctionadmin"
+	auctionsvc "github.com/atriumtrade/atrium/kitex_gen/trade/auctions"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/cashondelivery"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/catalogadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/codadmin"
@@ -80,6 +83,7 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradelifecycle"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradequeries"
 	"github.com/atriumtrade/atrium/product-layer/aftersale"
+	"github.com/atriumtrade/atrium/product-layer/auction"
 	"github.com/atriumtrade/atrium/product-layer/cod"
 	"github.com/atriumtrade/atrium/product-layer/cod/codsql"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
@@ -105,7 +109,7 @@ func Migrations() []dal.Migrations {
 	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(),
 		paymentsql.Migrations(), outbox.Migrations(), mq.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
 		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations(),
-		presalesql.Migrations(), codsql.Migrations(), statssql.Migrations(), aftersalesql.Migrations()}
+		presalesql.Migrations(), codsql.Migrations(), statssql.Migrations(), aftersalesql.Migrations(), auctionsql.Migrations()}
 }
 
 // runtimeToggles are the toggles every role declares and reads on each use (components/toggles).
@@ -337,11 +341,15 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	afterSales := aftersale.New(aftersale.Deps{Tx: db, Core: flow.Core(), Store: aftersalesql.New(db), Orders: orders, Catalog: cat,
 		Payments: paymentsql.New(db), Outbox: events, Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Ext: engine, Now: now, Log: log})
 	afterSales.RegisterTimers(queue.Handle)
+	auctions := auction.New(auction.Deps{Tx: db, Core: flow.Core(), Auctions: auctionsql.New(db), Deposits: auctionsql.NewDeposits(db),
+		Sales: auctionsql.NewSales(db), Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db), Outbox: events, Timers: queue,
+		Idempotency: idempotency.New(db), IDs: ids, Ext: engine, Now: now, Log: log})
+	auctions.RegisterTimers(queue.Handle)
 	admin := extensions.NewAdmin(extStore, engine)
 	handler := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Flow: flow, Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin,
 		Frontends: identitysql.New(db), Discounts: discount.NewAdmin(discounts.Store()), Limits: limits.NewAdmin(limitSvc.Store()), Delivery: shipping, Prices: prices,
 		Presales: presale.NewAdmin(presales, now), Presale: presaleFlow, CodRules: cod.NewAdmin(codStore, now), COD: codFlow,
-		Stats: orderStats, AfterSale: afterSales, Log: log})
+		Stats: orderStats, AfterSale: afterSales, Auctions: auctions, Log: log})
 
 	ln := o.Listener
 	if ln == nil {
@@ -585,6 +593,10 @@ func NewTradeClients(cfg RPCConfig, hostPort string, extra ...client.Option) (ga
 	dial(err)
 	c.AfterSaleAdmin, err = aftersaleadmin.NewClient(ServiceName, opts...)
 	dial(err)
+	c.Auctions, err = auctionsvc.NewClient(ServiceName, opts...)
+	dial(err)
+	c.AuctionAdmin, err = auctionadmin.NewClient(ServiceName, opts...)
+	dial(err)
 	return c, errors.Join(errs...)
 }
 
@@ -608,6 +620,8 @@ func registerServices(svr server.Server, h *tradesvc.Services) error {
 		statsadmin.RegisterService(svr, h.StatsAdmin),
 		aftersales.RegisterService(svr, h.AfterSales),
 		aftersaleadmin.RegisterService(svr, h.AfterSaleAdmin),
+		auctionsvc.RegisterService(svr, h.Auctions),
+		auctionadmin.RegisterService(svr, h.AuctionAdmin),
 	)
 }
 
