@@ -13,7 +13,7 @@ import (
 // to 3 minutes after it, once; the winner has an hour to pay.
 func auctionBody(now time.Time) map[string]any {
 	return map[string]any{"skuId": "vase", "title": "Ming vase", "currency": "CNY", "startPrice": 10000,
-		"increments": []any{map[string]any{"from": 0, "step": 500}, map[string]any{"from": 20000, "step": 1000}},
+		"increments":   []any{map[string]any{"from": 0, "step": 500}, map[string]any{"from": 20000, "step": 1000}},
 		"reservePrice": 30000, "deposit": 5000, "startsAt": now.UnixMilli(), "endsAt": now.Add(time.Hour).UnixMilli(),
 		"antiSnipeSeconds": 120, "extendSeconds": 180, "maxExtensions": 1, "payWindowSeconds": 3600}
 }
