@@ -21,7 +21,7 @@ import (
 
 func benchCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks against a running server"}
-	cmd.AddCommand(placeOrderBenchCmd(), flashSaleBenchCmd(), overloadBenchCmd())
+	cmd.AddCommand(placeOrderBenchCmd(), flashSaleBenchCmd(), overloadBenchCmd(), auctionBenchCmd())
 	return cmd
 }
 
