@@ -244,3 +244,71 @@ func TestAuctionUnsoldForfeitAndCancel(t *testing.T) {
 		}
 	})
 }
+
+// TestAuctionSettlesOnceAcrossKill9: the real binary runs auctions that close a few seconds out;
+// it is killed with SIGKILL just after each one's close (at a different moment each time, so that
+// some kills land while the close timer is settling it) and restarted on the same database. Each
+// auction is settled exactly once: one sale, to the leader, the winner's deposit credited and each
+// losing deposit refunded once.
+func TestAuctionSettlesOnceAcrossKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the atrium binary")
+	}
+	bin := buildAtrium(t)
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		k := newKillable(t, bin, db)
+		s := k.stack()
+		k.launch("first")
+		k.ready("first process ready")
+		admin := s.token("acme", "ops", "", "admin")
+		s.seed(admin, "vase", "s1", 100000, 10)
+		buyers := []string{s.token("acme", "ann", "app", "buyer"), s.token("acme", "bob", "app", "buyer"), s.token("acme", "cat", "app", "buyer")}
+		for round, after := range []time.Duration{20 * time.Millisecond, 150 * time.Millisecond, 400 * time.Millisecond} {
+			id := fmt.Sprint("crash-", round)
+			body := auctionBody(time.Now())
+			ends := time.Now().Add(3 * time.Second)
+			body["endsAt"], body["antiSnipeSeconds"], body["maxExtensions"] = ends.UnixMilli(), 0, 0
+			must(t, s.do("PUT", "/admin/v1/auctions/"+id, admin, body), 200, "put "+id)
+			for i, tok := range buyers {
+				s.deposit(admin, tok, "/app/v1", id)
+				must(t, s.do("POST", "/app/v1/auctions/"+id+"/bids", tok, map[string]any{"amount": fmt.Sprintf("%d.00", 300+10*i)}), 200, "bid")
+			}
+			time.Sleep(time.Until(ends.Add(after)))
+			k.kill()
+			k.launch(fmt.Sprint("restart-", round))
+			k.ready("restarted")
+			var v map[string]any
+			eventually(t, 20*time.Second, id+" settled after the restart", func() bool {
+				v = must(t, s.do("GET", "/admin/v1/auctions/"+id, admin, nil), 200, id).data()
+				return v["status"] == "sold"
+			})
+			if sales := v["sales"].([]any); len(sales) != 1 || sales[0].(map[string]any)["bidder"] != "cat" || sales[0].(map[string]any)["price"] != float64(32000) {
+				t.Fatalf("%s: sales %v", id, sales)
+			}
+			status := map[string]string{}
+			for _, d := range v["deposits"].([]any) {
+				status[str(d.(map[string]any)["bidder"])] = str(d.(map[string]any)["status"])
+			}
+			if status["cat"] != "credited" || status["ann"] != "refunded" || status["bob"] != "refunded" {
+				t.Fatalf("%s: deposits %v", id, status)
+			}
+		}
+		// Counted in the database: one auction trade per auction, one refund per losing deposit.
+		d := openDB(t, db)
+		defer d.Close()
+		var trades, refunds, dupRefunds int
+		if err := d.Primary().QueryRow(`SELECT COUNT(*) FROM orders WHERE tenant = 'acme' AND scenario = 'auction'`).Scan(&trades); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Primary().QueryRow(`SELECT COUNT(*) FROM payment_refunds WHERE tenant = 'acme' AND order_id LIKE 'AD%'`).Scan(&refunds); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Primary().QueryRow(`SELECT COUNT(*) FROM (SELECT order_id FROM payment_refunds WHERE tenant = 'acme' AND order_id LIKE 'AD%'
+			GROUP BY order_id HAVING COUNT(*) > 1) x`).Scan(&dupRefunds); err != nil {
+			t.Fatal(err)
+		}
+		if trades != 3 || refunds != 6 || dupRefunds != 0 {
+			t.Fatalf("%d auction orders (want 3), %d deposit refunds (want 6), %d deposits refunded twice", trades, refunds, dupRefunds)
+		}
+	})
+}

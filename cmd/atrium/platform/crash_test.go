@@ -32,52 +32,10 @@ func TestPresaleAndCodSurviveKill9(t *testing.T) {
 	}
 	bin := buildAtrium(t)
 	onBothDatabases(t, func(t *testing.T, db dal.Config) {
-		addrs := freeAddrs(t, 2)
-		httpAddr, rpcAddr := addrs[0], addrs[1]
-		var mu sync.Mutex
-		var current *exec.Cmd
-		launch := func(name string) {
-			args := []string{"serve", "--http-addr", httpAddr, "--rpc-addr", rpcAddr}
-			if db.Driver == "mysql" {
-				args = append(args, "--db-dsn", db.DSN)
-			} else {
-				args = append(args, "--data-dir", db.DataDir)
-			}
-			p := exec.Command(bin, args...)
-			p.Env = append(os.Environ(), "ATRIUM_HTTP_JWTSECRET="+jwtSecret, "ATRIUM_HTTP_DEVMODE=true",
-				"ATRIUM_SANDBOX_SECRET="+sandboxSecret, "ATRIUM_NODE_ID=12", "ATRIUM_NODE_TIMERINTERVAL=200ms")
-			logs := filepath.Join(t.TempDir(), name+".log")
-			lf, _ := os.Create(logs)
-			p.Stdout, p.Stderr = lf, lf
-			if err := p.Start(); err != nil {
-				t.Fatal(err)
-			}
-			mu.Lock()
-			current = p
-			mu.Unlock()
-			t.Cleanup(func() {
-				_ = p.Process.Kill()
-				_, _ = p.Process.Wait()
-				lf.Close()
-				if t.Failed() {
-					out, _ := os.ReadFile(logs)
-					t.Logf("%s process log (last 2 KiB):\n%s", name, out[max(0, len(out)-2048):])
-				}
-			})
-		}
-		client := &http.Client{Timeout: 20 * time.Second}
-		s := &stack{t: t, base: "http://" + httpAddr, http: client}
-		ready := func(what string) {
-			eventually(t, 30*time.Second, what, func() bool {
-				r, err := client.Get(s.base + "/readyz")
-				if err == nil {
-					r.Body.Close()
-				}
-				return err == nil && r.StatusCode == 200
-			})
-		}
-		launch("first")
-		ready("first process ready")
+		k := newKillable(t, bin, db)
+		s := k.stack()
+		k.launch("first")
+		k.ready("first process ready")
 
 		// persist sends a request until it gets an answer that is not a 5xx, or gives up after a
 		// minute (the test then fails on what it finds).
@@ -117,12 +75,8 @@ func TestPresaleAndCodSurviveKill9(t *testing.T) {
 			for round := 1; round <= 3; round++ {
 				at := start.Add(time.Duration((round-1)*10000+1000+rand.IntN(8000)) * time.Millisecond)
 				time.Sleep(time.Until(at))
-				mu.Lock()
-				p := current
-				mu.Unlock()
-				_ = p.Process.Signal(syscall.SIGKILL)
-				_, _ = p.Process.Wait()
-				launch(fmt.Sprintf("restart-%d", round))
+				k.kill()
+				k.launch(fmt.Sprintf("restart-%d", round))
 			}
 		}()
 
@@ -195,7 +149,7 @@ func TestPresaleAndCodSurviveKill9(t *testing.T) {
 		}
 		wg.Wait()
 		<-killed
-		ready("the last process ready")
+		k.ready("the last process ready")
 		// The balance window's end cancels the trades still waiting; the timers fire on the
 		// running server.
 		time.Sleep(time.Until(balanceEnds.Add(2 * time.Second)))
@@ -417,4 +371,78 @@ func checkCrashLedger(t *testing.T, cfg dal.Config) []string {
 	}
 	rows.Close()
 	return bad
+}
+
+// killable runs the atrium binary on one database, and restarts it on the same database after it
+// was killed with SIGKILL.
+type killable struct {
+	t                 *testing.T
+	bin               string
+	db                dal.Config
+	httpAddr, rpcAddr string
+	client            *http.Client
+	mu                sync.Mutex
+	current           *exec.Cmd
+}
+
+func newKillable(t *testing.T, bin string, db dal.Config) *killable {
+	addrs := freeAddrs(t, 2)
+	return &killable{t: t, bin: bin, db: db, httpAddr: addrs[0], rpcAddr: addrs[1], client: &http.Client{Timeout: 20 * time.Second}}
+}
+
+// stack is a client of the process, for the harness's helpers.
+func (k *killable) stack() *stack {
+	return &stack{t: k.t, base: "http://" + k.httpAddr, http: k.client}
+}
+
+// launch starts the process (named name in its log, which a failed test prints).
+func (k *killable) launch(name string) {
+	t := k.t
+	args := []string{"serve", "--http-addr", k.httpAddr, "--rpc-addr", k.rpcAddr}
+	if k.db.Driver == "mysql" {
+		args = append(args, "--db-dsn", k.db.DSN)
+	} else {
+		args = append(args, "--data-dir", k.db.DataDir)
+	}
+	p := exec.Command(k.bin, args...)
+	p.Env = append(os.Environ(), "ATRIUM_HTTP_JWTSECRET="+jwtSecret, "ATRIUM_HTTP_DEVMODE=true",
+		"ATRIUM_SANDBOX_SECRET="+sandboxSecret, "ATRIUM_NODE_ID=12", "ATRIUM_NODE_TIMERINTERVAL=200ms")
+	logs := filepath.Join(t.TempDir(), name+".log")
+	lf, _ := os.Create(logs)
+	p.Stdout, p.Stderr = lf, lf
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	k.mu.Lock()
+	k.current = p
+	k.mu.Unlock()
+	t.Cleanup(func() {
+		_ = p.Process.Kill()
+		_, _ = p.Process.Wait()
+		lf.Close()
+		if t.Failed() {
+			out, _ := os.ReadFile(logs)
+			t.Logf("%s process log (last 2 KiB):\n%s", name, out[max(0, len(out)-2048):])
+		}
+	})
+}
+
+// ready waits until the process answers /readyz.
+func (k *killable) ready(what string) {
+	eventually(k.t, 30*time.Second, what, func() bool {
+		r, err := k.client.Get("http://" + k.httpAddr + "/readyz")
+		if err == nil {
+			r.Body.Close()
+		}
+		return err == nil && r.StatusCode == 200
+	})
+}
+
+// kill sends SIGKILL to the running process and waits for it to die.
+func (k *killable) kill() {
+	k.mu.Lock()
+	p := k.current
+	k.mu.Unlock()
+	_ = p.Process.Signal(syscall.SIGKILL)
+	_, _ = p.Process.Wait()
 }
