@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/extensions"
 )
 
 // auctionBody is an hour-long auction of one vase from now: 100.00 to start, +5.00 below 200.00
@@ -310,5 +312,63 @@ func TestAuctionSettlesOnceAcrossKill9(t *testing.T) {
 		if trades != 3 || refunds != 6 || dupRefunds != 0 {
 			t.Fatalf("%d auction orders (want 3), %d deposit refunds (want 6), %d deposits refunded twice", trades, refunds, dupRefunds)
 		}
+	})
+}
+
+// TestAuctionProxiesAndScripts: two proxies meet (the earlier leads at the later max plus a step,
+// or at the later max when the step does not fit), a business's auction.bid_increment ladder
+// replaces the auction's, and its auction.settle sells below the reserve.
+func TestAuctionProxiesAndScripts(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		s, admin, ann, bob := auctionStack(t, db)
+		must(t, s.do("PUT", "/admin/v1/auctions/pp", admin, auctionBody(s.clock.Now())), 200, "put")
+		s.deposit(admin, ann, "/app/v1", "pp")
+		s.deposit(admin, bob, "/mp/v1", "pp")
+		must(t, s.do("POST", "/app/v1/auctions/pp/bids", ann, map[string]any{"maxAmount": "280.00"}), 200, "ann's proxy")
+		// Bob's lower proxy: Ann leads at his 250.00 plus the 10.00 step.
+		r := must(t, s.do("POST", "/mp/v1/auctions/pp/bids", bob, map[string]any{"max_amount_fee": 25000}), 200, "bob's proxy").body["data"].(map[string]any)
+		if r["leading"] != false || r["current_price_fee"] != float64(26000) {
+			t.Fatalf("a lower proxy against an earlier one: %v", r)
+		}
+		// Bob's 275.00 proxy: the step does not fit under Ann's 280.00, so she leads at 275.00.
+		r = must(t, s.do("POST", "/mp/v1/auctions/pp/bids", bob, map[string]any{"max_amount_fee": 27500}), 200, "bob again").body["data"].(map[string]any)
+		if r["leading"] != false || r["current_price_fee"] != float64(27500) {
+			t.Fatalf("a proxy just under the earlier one's max: %v", r)
+		}
+		// Bob's 500.00 proxy beats her max: he leads at her 280.00 plus a step.
+		r = must(t, s.do("POST", "/mp/v1/auctions/pp/bids", bob, map[string]any{"max_amount_fee": 50000}), 200, "bob above").body["data"].(map[string]any)
+		if r["leading"] != true || r["current_price_fee"] != float64(29000) {
+			t.Fatalf("a higher proxy: %v", r)
+		}
+
+		// A business's own ladder (1.00 steps) and its settle rule (sell from 150.00).
+		s.publish(admin, "fine-steps", `-- point: auction.bid_increment
+function run(input) return {increments = {{from = 0, step = 100}}} end
+`, "acme/*")
+		s.publish(admin, "sell-from-150", `-- point: auction.settle
+function run(input)
+  if input.bids > 0 and input.price >= 15000 then return {decision = "sell"} end
+  return {decision = "unsold"}
+end
+`, "acme/*")
+		ident, _ := identity.New("acme", "", identity.Auction)
+		eventually(t, 2*time.Second, "auction scripts loaded", func() bool {
+			a := s.trade.Engine.Resolve("auction.bid_increment", extensions.Override, extensions.Call{Identity: ident, UserID: "probe"})
+			b := s.trade.Engine.Resolve("auction.settle", extensions.Override, extensions.Call{Identity: ident, UserID: "probe"})
+			return len(a) == 1 && len(b) == 1
+		})
+		must(t, s.do("PUT", "/admin/v1/auctions/fine", admin, auctionBody(s.clock.Now())), 200, "put fine")
+		s.deposit(admin, ann, "/app/v1", "fine")
+		s.deposit(admin, bob, "/mp/v1", "fine")
+		must(t, s.do("POST", "/app/v1/auctions/fine/bids", ann, map[string]any{"amount": "150.00"}), 200, "ann")
+		if r := must(t, s.do("POST", "/mp/v1/auctions/fine/bids", bob, map[string]any{"amount_fee": 15100}), 200, "one yuan more").body["data"].(map[string]any); r["leading"] != true ||
+			r["min_next_bid_fee"] != float64(15200) {
+			t.Fatalf("the business's ladder: %v", r)
+		}
+		s.clock.Advance(time.Hour + time.Second)
+		eventually(t, 10*time.Second, "sold below the reserve by the business's rule", func() bool {
+			v := must(t, s.do("GET", "/admin/v1/auctions/fine", admin, nil), 200, "fine").data()
+			return v["status"] == "sold" && v["reserveMet"] == false
+		})
 	})
 }
