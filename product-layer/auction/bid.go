@@ -165,23 +165,26 @@ type BidRequest struct {
 // BidResult is the answer to a bid.
 type BidResult struct {
 	Accepted, Leading bool
-	Current, MinNext  int64
+	// Current and MinNext are in Currency, the auction's.
+	Current, MinNext int64
+	Currency         string
 	// Replayed: the answer an earlier request with the same key got.
 	Replayed bool
 }
 
 func (r BidResult) ref() string {
-	return fmt.Sprintf("bid:%t:%t:%d:%d", r.Accepted, r.Leading, r.Current, r.MinNext)
+	return fmt.Sprintf("bid:%t:%t:%d:%d:%s", r.Accepted, r.Leading, r.Current, r.MinNext, r.Currency)
 }
 
 func parseBidRef(ref string) (BidResult, bool) {
 	parts := strings.Split(ref, ":")
-	if len(parts) != 5 || parts[0] != "bid" {
+	if len(parts) != 6 || parts[0] != "bid" {
 		return BidResult{}, false
 	}
 	cur, err1 := strconv.ParseInt(parts[3], 10, 64)
 	next, err2 := strconv.ParseInt(parts[4], 10, 64)
-	return BidResult{Accepted: parts[1] == "true", Leading: parts[2] == "true", Current: cur, MinNext: next, Replayed: true}, err1 == nil && err2 == nil
+	return BidResult{Accepted: parts[1] == "true", Leading: parts[2] == "true", Current: cur, MinNext: next, Currency: parts[5],
+		Replayed: true}, err1 == nil && err2 == nil
 }
 
 // Bid places a buyer's bid. A refusal is an error with a stable code (auction.not_running,
@@ -211,7 +214,7 @@ func (f *Flow) Bid(ctx context.Context, cmd BidRequest) (BidResult, error) {
 			return r, nil
 		}
 	}
-	x, err := f.d.Auctions.Get(ctx, cmd.Tenant, cmd.AuctionID)
+	x, err := f.recentAuction(ctx, cmd.Tenant, cmd.AuctionID)
 	if err != nil {
 		return BidResult{}, err
 	}
@@ -225,21 +228,28 @@ func (f *Flow) Bid(ctx context.Context, cmd BidRequest) (BidResult, error) {
 	default:
 		return BidResult{}, errkind.WithDetail(auc.ErrClosed, "the auction is %s", st)
 	}
-	d, err := f.d.Deposits.Get(ctx, cmd.Tenant, cmd.AuctionID, cmd.Actor.ID)
-	if errors.Is(err, auc.ErrDepositNotFound) || err == nil && !d.Paid() {
-		return BidResult{}, errkind.WithDetail(auc.ErrDepositNeeded, "pay the deposit of %s first", money.New(x.Deposit, money.MustCurrency(x.Currency)))
-	}
-	if err != nil {
+	if err := f.depositPaid(ctx, cmd.Tenant, x, cmd.Actor.ID); err != nil {
 		return BidResult{}, err
 	}
 	ladder, err := f.ladder(ctx, cmd.Tenant, x, cmd.Actor.ID)
 	if err != nil {
 		return BidResult{}, err
 	}
+	// A price only rises: a bid below the next acceptable one of a committed state is below it for
+	// good, so it is refused without taking the auction's lock (most of a last-seconds rush). A
+	// stale read only sends more bids to the lock, never refuses a good one.
+	next := x.StartPrice
+	if x.Bids > 0 {
+		next = x.Current + ladder.StepAt(x.Current)
+	}
+	if max(cmd.Amount, cmd.Max) < next {
+		return BidResult{}, tooLow(next, x.Currency)
+	}
 	var res BidResult
 	_, after, err := f.bidding.Place(ctx, cmd.Tenant, cmd.AuctionID, auc.Bid{Bidder: cmd.Actor.ID, Amount: cmd.Amount, Max: cmd.Max, At: f.d.Now()},
 		ladder.StepAt, func(ctx context.Context, out auc.Outcome, a *auc.Auction) error {
-			res = BidResult{Accepted: true, Leading: out.Leading, Current: a.Current, MinNext: a.Current + ladder.StepAt(a.Current)}
+			res = BidResult{Accepted: true, Leading: out.Leading, Current: a.Current, MinNext: a.Current + ladder.StepAt(a.Current),
+				Currency: a.Currency}
 			if cmd.IdempotencyKey != "" {
 				prev, found, err := f.d.Idempotency.Claim(ctx, cmd.Tenant, cmd.Actor.ID, scopeBid, cmd.IdempotencyKey, hash, res.ref())
 				if err != nil {
@@ -257,13 +267,85 @@ func (f *Flow) Bid(ctx context.Context, cmd BidRequest) (BidResult, error) {
 		return res, nil
 	case err != nil:
 		if next, ok := auc.MinNextOf(err); ok {
-			cur := money.MustCurrency(after.Currency)
-			return BidResult{}, errkind.WithFields(auc.ErrBidTooLow, fmt.Sprintf("the next bid must be at least %s", money.New(next, cur)),
-				[]errkind.FieldError{{Field: "minNextBid", Code: "min", Message: strconv.FormatInt(next, 10)}})
+			return BidResult{}, tooLow(next, after.Currency)
 		}
 		return BidResult{}, err
 	}
+	f.remember(cmd.Tenant, after)
 	return res, nil
+}
+
+// recentTTL is how long a node judges bids by an auction it read or bid on itself, without
+// reading it again.
+const recentTTL = 250 * time.Millisecond
+
+type recent struct {
+	a  auc.Auction
+	at time.Time
+}
+
+// recentAuction is auction id as this node last saw it committed, if that was within recentTTL
+// and it was running then, else as the database has it now. It is what a bid is judged by before
+// the auction is locked: its price is never above the committed one (prices only rise, and a node
+// remembers only what committed), so a bid it refuses as too low is too low; a bid it lets
+// through is judged again on the locked row. An auction that may have closed is always read
+// afresh, so that no bid is told "closed" by a stale copy.
+func (f *Flow) recentAuction(ctx context.Context, tenant, id string) (*auc.Auction, error) {
+	key := tenant + "\x00" + id
+	if v, ok := f.recent.Load(key); ok {
+		r := v.(*recent)
+		if time.Since(r.at) < recentTTL && r.a.StatusAt(f.d.Now()) == auc.Running {
+			a := r.a
+			return &a, nil
+		}
+	}
+	x, err := f.d.Auctions.Get(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	f.remember(tenant, x)
+	return x, nil
+}
+
+// remember keeps x, committed, as this node's recent copy of it.
+func (f *Flow) remember(tenant string, x *auc.Auction) {
+	if x == nil {
+		return
+	}
+	f.recent.Store(tenant+"\x00"+x.ID, &recent{a: *x, at: time.Now()})
+}
+
+// depositPaid checks that bidder's deposit on x is paid. A paid deposit stays paid while the
+// auction runs (it is refunded, credited or forfeited only once the auction is settled or called
+// off, and then bids are refused by the auction's own status), so a node remembers the deposits
+// it saw paid and reads each once: a bid in a last-seconds rush reads one row fewer.
+func (f *Flow) depositPaid(ctx context.Context, tenant string, x *auc.Auction, bidder string) error {
+	key := tenant + "\x00" + x.ID + "\x00" + bidder
+	if _, ok := f.paid.Load(key); ok {
+		return nil
+	}
+	d, err := f.d.Deposits.Get(ctx, tenant, x.ID, bidder)
+	if errors.Is(err, auc.ErrDepositNotFound) || err == nil && !d.Paid() {
+		return errkind.WithDetail(auc.ErrDepositNeeded, "pay the deposit of %s first", money.New(x.Deposit, money.MustCurrency(x.Currency)))
+	}
+	if err != nil {
+		return err
+	}
+	if f.paidCount.Add(1) > maxPaidRemembered { // a bound, not a policy: start over
+		f.paid.Clear()
+		f.paidCount.Store(0)
+	}
+	f.paid.Store(key, struct{}{})
+	return nil
+}
+
+// maxPaidRemembered bounds the deposits a node remembers as paid.
+const maxPaidRemembered = 1 << 20
+
+// tooLow is the refusal of a bid below next, naming it in the minNextBid field.
+func tooLow(next int64, currency string) error {
+	return errkind.WithFields(auc.ErrBidTooLow, fmt.Sprintf("the next bid must be at least %s", money.New(next, money.MustCurrency(currency))),
+		[]errkind.FieldError{{Field: "minNextBid", Code: "min", Message: strconv.FormatInt(next, 10)}})
 }
 
 // errReplayed rolls back a bid whose idempotency key another request claimed first.

@@ -10,7 +10,10 @@
 // is decided before it. On SQLite the database has one writer, so bids are applied one after
 // another; on MySQL the row lock (SELECT ... FOR UPDATE) queues concurrent bids of one auction and
 // only those, from any number of trade nodes, since the lock is the database's. The loser of a
-// race is answered with the price that beat it. The end is decided on the server's clock, and by
+// race is answered with the price that beat it. Most bids of a rush are too low by the time they
+// arrive; those are refused before any lock, from the node's own copy of the auction as it last
+// committed (at most 250 ms old): a price only rises, so what was too low stays too low, and a bid
+// the copy lets through is judged again on the locked row. The end is decided on the server's clock, and by
 // a durable timer: a bid at or after the close is refused, and the close timer settles the
 // auction once, in one transaction (the winner's trade, the deposits, the stock, the events),
 // whichever node runs it and however often it runs.
@@ -19,6 +22,8 @@ package auction
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	auc "github.com/atriumtrade/atrium/capability/auction"
@@ -105,6 +110,11 @@ type Deps struct {
 type Flow struct {
 	d       Deps
 	bidding *auc.Bidding
+	// paid remembers the deposits this node saw paid (see depositPaid).
+	paid      sync.Map
+	paidCount atomic.Int64
+	// recent holds each auction as this node last saw it committed (see recentAuction).
+	recent sync.Map
 }
 
 // New returns a Flow plugged into the core: it runs trades of scenario auction and takes the

@@ -3,8 +3,12 @@ package auction_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +16,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/auction/auctionsql"
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/catalog/catalogsql"
+	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
 	"github.com/atriumtrade/atrium/capability/money"
@@ -321,6 +326,82 @@ func TestUnsoldForfeitSecondChanceAndCancel(t *testing.T) {
 					t.Errorf("%s: %s's deposit ended %s", id, who, st)
 				}
 			}
+		}
+	})
+}
+
+// TestFiftyBiddersAtOnce: 50 bidders with paid deposits send 20 bids each at once through the
+// flow (its early refusals from the node's recent copy of the auction included), on SQLite and
+// MariaDB under -race: every bid is answered (accepted, or refused as too low or as one's own
+// lead), the history strictly rises by the step, and its last entry is the price and the leader.
+func TestFiftyBiddersAtOnce(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		terms := e.terms("R1")
+		terms.EndsAt = terms.StartsAt.Add(24 * time.Hour)
+		if _, err := e.flow.Put(ctx, "t1", ops, terms); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 50; i++ {
+			e.deposit(t, "R1", fmt.Sprint("b", i))
+		}
+		var accepted, refused atomic.Int64
+		var wg sync.WaitGroup
+		for i := 0; i < 50; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(i), 3))
+				next := int64(10000)
+				for n := 0; n < 20; n++ {
+					req := auction.BidRequest{Tenant: "t1", Actor: trade.ByBuyer(fmt.Sprint("b", i)), AuctionID: "R1",
+						IdempotencyKey: fmt.Sprint("k", i, "-", n)}
+					if x := next + rng.Int64N(2000); rng.IntN(4) == 0 {
+						req.Max = x + rng.Int64N(3000)
+					} else {
+						req.Amount = x
+					}
+					r, err := e.flow.Bid(ctx, req)
+					switch {
+					case err == nil:
+						accepted.Add(1)
+						next = r.MinNext
+					case errors.Is(err, auc.ErrBidTooLow):
+						refused.Add(1)
+						for _, f := range errkind.Fields(err) {
+							if v, perr := strconv.ParseInt(f.Message, 10, 64); perr == nil {
+								next = v
+							}
+						}
+					case errors.Is(err, auc.ErrOwnBid):
+						refused.Add(1)
+					default:
+						t.Errorf("bid: %v", err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if accepted.Load()+refused.Load() != 1000 || accepted.Load() == 0 {
+			t.Fatalf("%d accepted and %d refused of 1000", accepted.Load(), refused.Load())
+		}
+		x, err := auctionsql.New(db).Get(ctx, "t1", "R1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := auctionsql.New(db).History(ctx, "t1", "R1", 0, 10000)
+		if err != nil || int64(len(h)) != x.Bids {
+			t.Fatalf("%d entries for %d bids: %v", len(h), x.Bids, err)
+		}
+		for i := len(h) - 1; i > 0; i-- {
+			if prev, e := h[i], h[i-1]; e.Amount < prev.Amount+x.Increments.StepAt(prev.Amount) {
+				t.Fatalf("entry %+v after %+v", e, prev)
+			}
+		}
+		if h[0].Amount != x.Current || h[0].Bidder != x.Leader {
+			t.Fatalf("last entry %+v; the auction says %d by %s", h[0], x.Current, x.Leader)
 		}
 	})
 }

@@ -62,11 +62,7 @@ func (h *Auctions) PlaceBid(ctx context.Context, req *trade.PlaceBidRequest) (*t
 	if err != nil {
 		return nil, err
 	}
-	v, err := h.auctions.View(ctx, cl.tenant, cl.actor(), req.AuctionId)
-	if err != nil {
-		return nil, err
-	}
-	cur := money.MustCurrency(v.Auction.Currency)
+	cur := money.MustCurrency(r.Currency)
 	return &trade.PlaceBidResponse{Accepted: r.Accepted, CurrentPrice: moneyDTO(money.New(r.Current, cur)), Leading: r.Leading,
 		MinNextBid: moneyDTO(money.New(r.MinNext, cur))}, nil
 }
