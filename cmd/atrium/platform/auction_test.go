@@ -155,6 +155,19 @@ func TestAuctionThroughTheStack(t *testing.T) {
 		if st := s.stock(admin, "vase"); st["sold"] != 1 || st["reserved"] != 0 || st["available"] != 2 {
 			t.Fatalf("stock after the sale: %v", st)
 		}
+		// After-sale works on auction trades too: refunded before shipping, the money goes back
+		// to the payment of the price first, then the deposit that counted toward it.
+		orderID := str(tr["orders"].([]any)[0].(map[string]any)["orderId"])
+		back := must(t, s.do("POST", "/app/v1/orders/"+orderID+"/aftersales", s.token("acme", "bob", "app", "buyer"),
+			map[string]any{"kind": "refund_only", "lines": []any{map[string]any{"lineNo": 1, "quantity": 1}}, "reason": "changed_mind"}), 201, "refund").data()
+		refunds := back["refunds"].([]any)
+		if back["status"] != "refunded" || back["amount"] != "370.00" || len(refunds) != 2 || refunds[0].(map[string]any)["amount"] != "320.00" ||
+			refunds[1].(map[string]any)["amount"] != "50.00" {
+			t.Fatalf("an auction sale refunded: %v", back)
+		}
+		if st := s.stock(admin, "vase"); st["sold"] != 0 || st["available"] != 3 {
+			t.Fatalf("stock after the refund: %v", st)
+		}
 		for topic, want := range map[string]int{"auction.settled": 1, "auction.extended": 1, "auction.deposit_paid": 2} {
 			if n := outboxCount(t, db, topic); n != want {
 				t.Errorf("%s: %d events; want %d", topic, n, want)
