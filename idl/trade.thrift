@@ -1109,6 +1109,13 @@ struct AuctionBid {
     6: bool mine
 }
 
+// An operator's decision on an auction its business's rule left for review: sell or unsold.
+struct DecideAuctionRequest {
+    1: Caller caller
+    2: string auctionId
+    3: string decision
+}
+
 struct ListBidsRequest {
     1: Caller caller
     2: string auctionId
@@ -1305,4 +1312,5 @@ service AuctionAdmin {
     Auction GetAuctionAdmin(1: AuctionRef req)
     Auction CancelAuction(1: AuctionRef req)
     Trade SecondChance(1: AuctionRef req)
+    Auction DecideAuction(1: DecideAuctionRequest req)
 }

@@ -154,6 +154,9 @@ func (g *Gateway) auctionAdminRoutes(ch *channel) {
 	g.add(route{Method: "POST", Path: p + "/auctions/:auctionId/cancel", Channel: ch, Auth: true,
 		Summary: "Call an auction off before it is settled: every deposit is refunded, the unit goes back to stock", Response: auctionView{}},
 		g.serve(ch, g.cancelAuction))
+	g.add(route{Method: "POST", Path: p + "/auctions/:auctionId/decide", Channel: ch, Auth: true,
+		Summary: "Settle an ended auction its business's rule left for review: sell (to the leader, at the price) or unsold",
+		Request: decideRequest{}, Response: auctionView{}}, g.serve(ch, g.decideAuction(ch)))
 	g.add(route{Method: "POST", Path: p + "/auctions/:auctionId/second-chance", Channel: ch, Auth: true,
 		Summary: "Offer the unit of a sale its winner did not pay to the runner-up, at their last bid", Response: tradeView{}},
 		g.serve(ch, g.secondChance))
@@ -278,6 +281,26 @@ func (g *Gateway) putAuction(ch *channel) call {
 			t.Increments = append(t.Increments, &trade.AuctionStep{From: s.From, Step: s.Step})
 		}
 		resp, err := g.rpc.AuctionAdmin.PutAuction(ctx, &trade.PutAuctionRequest{Caller: callerOf(c), Terms: t})
+		if err != nil {
+			return 0, nil, rpcerr.FromKitex(err)
+		}
+		return http.StatusOK, auctionOf(resp), nil
+	}
+}
+
+// decideRequest is an operator's decision on an auction left for review.
+type decideRequest struct {
+	Decision string `json:"decision"`
+}
+
+func (g *Gateway) decideAuction(ch *channel) call {
+	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
+		var req decideRequest
+		if err := ch.decode(c.Request.Body(), &req); err != nil {
+			return 0, nil, err
+		}
+		resp, err := g.rpc.AuctionAdmin.DecideAuction(ctx, &trade.DecideAuctionRequest{Caller: callerOf(c), AuctionId: c.Param("auctionId"),
+			Decision: req.Decision})
 		if err != nil {
 			return 0, nil, rpcerr.FromKitex(err)
 		}

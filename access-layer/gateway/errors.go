@@ -157,6 +157,7 @@ var errorTable = []errorSpec{
 	{"auction.deposit_transition", http.StatusConflict, 57010},
 	{"auction.deposit_not_found", http.StatusNotFound, 57011},
 	{"auction.no_second_chance", http.StatusConflict, 57012},
+	{"auction.invalid_decision", http.StatusBadRequest, 57013},
 	{"cod.invalid_rules", http.StatusBadRequest, 53001},
 	{"cod.disabled", http.StatusConflict, 53002},
 	{"cod.currency_not_accepted", http.StatusConflict, 53003},

@@ -9441,6 +9441,62 @@ var fieldIDToName_AuctionBid = map[int16]string{
 	6: "mine",
 }
 
+type DecideAuctionRequest struct {
+	Caller    *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	AuctionId string  `thrift:"auctionId,2" frugal:"2,default,string" json:"auctionId"`
+	Decision  string  `thrift:"decision,3" frugal:"3,default,string" json:"decision"`
+}
+
+func NewDecideAuctionRequest() *DecideAuctionRequest {
+	return &DecideAuctionRequest{}
+}
+
+func (p *DecideAuctionRequest) InitDefault() {
+}
+
+var DecideAuctionRequest_Caller_DEFAULT *Caller
+
+func (p *DecideAuctionRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return DecideAuctionRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *DecideAuctionRequest) GetAuctionId() (v string) {
+	return p.AuctionId
+}
+
+func (p *DecideAuctionRequest) GetDecision() (v string) {
+	return p.Decision
+}
+func (p *DecideAuctionRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *DecideAuctionRequest) SetAuctionId(val string) {
+	p.AuctionId = val
+}
+func (p *DecideAuctionRequest) SetDecision(val string) {
+	p.Decision = val
+}
+
+func (p *DecideAuctionRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *DecideAuctionRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DecideAuctionRequest(%+v)", *p)
+}
+
+var fieldIDToName_DecideAuctionRequest = map[int16]string{
+	1: "caller",
+	2: "auctionId",
+	3: "decision",
+}
+
 type ListBidsRequest struct {
 	Caller    *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
 	AuctionId string  `thrift:"auctionId,2" frugal:"2,default,string" json:"auctionId"`
@@ -15482,6 +15538,8 @@ type AuctionAdmin interface {
 	CancelAuction(ctx context.Context, req *AuctionRef) (r *Auction, err error)
 
 	SecondChance(ctx context.Context, req *AuctionRef) (r *Trade, err error)
+
+	DecideAuction(ctx context.Context, req *DecideAuctionRequest) (r *Auction, err error)
 }
 
 type AuctionAdminPutAuctionArgs struct {
@@ -15785,5 +15843,81 @@ func (p *AuctionAdminSecondChanceResult) String() string {
 }
 
 var fieldIDToName_AuctionAdminSecondChanceResult = map[int16]string{
+	0: "success",
+}
+
+type AuctionAdminDecideAuctionArgs struct {
+	Req *DecideAuctionRequest `thrift:"req,1" frugal:"1,default,DecideAuctionRequest" json:"req"`
+}
+
+func NewAuctionAdminDecideAuctionArgs() *AuctionAdminDecideAuctionArgs {
+	return &AuctionAdminDecideAuctionArgs{}
+}
+
+func (p *AuctionAdminDecideAuctionArgs) InitDefault() {
+}
+
+var AuctionAdminDecideAuctionArgs_Req_DEFAULT *DecideAuctionRequest
+
+func (p *AuctionAdminDecideAuctionArgs) GetReq() (v *DecideAuctionRequest) {
+	if !p.IsSetReq() {
+		return AuctionAdminDecideAuctionArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AuctionAdminDecideAuctionArgs) SetReq(val *DecideAuctionRequest) {
+	p.Req = val
+}
+
+func (p *AuctionAdminDecideAuctionArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AuctionAdminDecideAuctionArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionAdminDecideAuctionArgs(%+v)", *p)
+}
+
+var fieldIDToName_AuctionAdminDecideAuctionArgs = map[int16]string{
+	1: "req",
+}
+
+type AuctionAdminDecideAuctionResult struct {
+	Success *Auction `thrift:"success,0,optional" frugal:"0,optional,Auction" json:"success,omitempty"`
+}
+
+func NewAuctionAdminDecideAuctionResult() *AuctionAdminDecideAuctionResult {
+	return &AuctionAdminDecideAuctionResult{}
+}
+
+func (p *AuctionAdminDecideAuctionResult) InitDefault() {
+}
+
+var AuctionAdminDecideAuctionResult_Success_DEFAULT *Auction
+
+func (p *AuctionAdminDecideAuctionResult) GetSuccess() (v *Auction) {
+	if !p.IsSetSuccess() {
+		return AuctionAdminDecideAuctionResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AuctionAdminDecideAuctionResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Auction)
+}
+
+func (p *AuctionAdminDecideAuctionResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AuctionAdminDecideAuctionResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionAdminDecideAuctionResult(%+v)", *p)
+}
+
+var fieldIDToName_AuctionAdminDecideAuctionResult = map[int16]string{
 	0: "success",
 }

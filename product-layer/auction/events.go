@@ -89,7 +89,10 @@ func (f *Flow) emitDeposit(ctx context.Context, tenant, topic string, d auc.Depo
 }
 
 func (f *Flow) emitAuction(ctx context.Context, tenant, topic string, a *auc.Auction, ev AuctionEvent) error {
-	ev.Tenant, ev.AuctionID, ev.SKUID, ev.Status, ev.Currency, ev.Price, ev.Bids = tenant, a.ID, a.SKUID, string(a.Settled), a.Currency, a.Current, a.Bids
+	ev.Tenant, ev.AuctionID, ev.SKUID, ev.Currency, ev.Price, ev.Bids = tenant, a.ID, a.SKUID, a.Currency, a.Current, a.Bids
+	if ev.Status == "" {
+		ev.Status = string(a.Settled)
+	}
 	_, err := f.d.Outbox.Append(ctx, topic, tenant, a.ID, ev)
 	return err
 }

@@ -33,7 +33,8 @@ type SettleInput struct {
 	Leader       string `json:"leader"`
 }
 
-// SettleOutput is what auction.settle decides: sell (to the leader, at the price) or unsold.
+// SettleOutput is what auction.settle decides: sell (to the leader, at the price), unsold, or
+// review (an operator decides, POST /admin/v1/auctions/{id}/decide).
 type SettleOutput struct {
 	Decision string `json:"decision"`
 }
@@ -42,7 +43,11 @@ type SettleOutput struct {
 const (
 	DecisionSell   = "sell"
 	DecisionUnsold = "unsold"
+	DecisionReview = "review"
 )
+
+// TopicReviewRequired: a business's rule left an ended auction for an operator to decide.
+const TopicReviewRequired = "auction.review_required"
 
 // SettlePoint lets a business decide an auction's end its own way: sell below the reserve at the
 // seller's discretion, or keep a lot unsold. A script that cannot run leaves the reserve's
@@ -62,8 +67,8 @@ var SettlePoint = extensions.Declare(extensions.Spec[SettleInput, SettleOutput]{
 		switch {
 		case out.Decision == DecisionSell && in.Bids == 0:
 			return errkind.Invalidf("nothing to sell: nobody bid")
-		case out.Decision != DecisionSell && out.Decision != DecisionUnsold:
-			return errkind.Invalidf("decision must be sell or unsold")
+		case out.Decision != DecisionSell && out.Decision != DecisionUnsold && out.Decision != DecisionReview:
+			return errkind.Invalidf("decision must be sell, unsold or review")
 		}
 		return nil
 	},
@@ -79,16 +84,47 @@ func (f *Flow) closeDue(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Settle(ctx, tenant, id)
+	_, err = f.settle(ctx, tenant, id, "")
 	return err
 }
 
-// Settle decides a closed auction, once, in one transaction: sold (as auction.settle decides; by
-// default when the reserve is met), the leader gets a trade of flow auction at the winning price,
-// payable within the pay window, with their deposit credited and the unit the auction held; every
-// other paid deposit is refunded through its provider. Unsold, every deposit is refunded and the
-// unit goes back to stock. Settling a settled auction changes nothing.
+// Settle decides a closed auction as its rules say; see settle.
 func (f *Flow) Settle(ctx context.Context, tenant, id string) (*auc.Auction, error) {
+	return f.settle(ctx, tenant, id, "")
+}
+
+// ErrInvalidDecision is an operator's decision that is neither sell nor unsold.
+var ErrInvalidDecision = errkind.New(errkind.Invalid, "auction.invalid_decision", "decide sell or unsold")
+
+// Decide settles an ended auction its business's rule left for review, as an operator decides:
+// sell (to the leader, at the price) or unsold.
+func (f *Flow) Decide(ctx context.Context, tenant string, a trade.Actor, id, decision string) (*auc.Auction, error) {
+	if err := operatorOnly(a); err != nil {
+		return nil, err
+	}
+	if decision != DecisionSell && decision != DecisionUnsold {
+		return nil, errkind.WithDetail(ErrInvalidDecision, "decision must be sell or unsold")
+	}
+	x, err := f.d.Auctions.Get(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	if st := x.StatusAt(f.d.Now()); st != auc.Ended {
+		return nil, errkind.WithDetail(auc.ErrNotSettleable, "the auction is %s", st)
+	}
+	if decision == DecisionSell && x.Bids == 0 {
+		return nil, errkind.WithDetail(ErrInvalidDecision, "nobody bid: nothing to sell")
+	}
+	return f.settle(ctx, tenant, id, decision)
+}
+
+// settle decides a closed auction, once, in one transaction: sold (as decided, else as
+// auction.settle decides; by default when the reserve is met), the leader gets a trade of flow
+// auction at the winning price, payable within the pay window, with their deposit credited and
+// the unit the auction held; every other paid deposit is refunded through its provider. Unsold,
+// every deposit is refunded and the unit goes back to stock. Left for review, it stays ended until
+// an operator decides. Settling a settled auction changes nothing.
+func (f *Flow) settle(ctx context.Context, tenant, id, decided string) (*auc.Auction, error) {
 	peek, err := f.d.Auctions.Get(ctx, tenant, id)
 	if err != nil {
 		return nil, err
@@ -104,10 +140,18 @@ func (f *Flow) Settle(ctx context.Context, tenant, id string) (*auc.Auction, err
 	if err != nil {
 		return nil, err
 	}
-	out, err := SettlePoint.Run(ctx, f.d.Ext, extensions.Call{Identity: ident, UserID: peek.Leader}, SettleInput{AuctionID: id, SKUID: peek.SKUID,
-		Currency: peek.Currency, Price: peek.Current, ReservePrice: peek.ReservePrice, ReserveMet: peek.ReserveMet(), Bids: peek.Bids, Leader: peek.Leader})
-	if err != nil {
-		return nil, err
+	out := SettleOutput{Decision: decided}
+	if decided == "" {
+		if out, err = SettlePoint.Run(ctx, f.d.Ext, extensions.Call{Identity: ident, UserID: peek.Leader}, SettleInput{AuctionID: id,
+			SKUID: peek.SKUID, Currency: peek.Currency, Price: peek.Current, ReservePrice: peek.ReservePrice, ReserveMet: peek.ReserveMet(),
+			Bids: peek.Bids, Leader: peek.Leader}); err != nil {
+			return nil, err
+		}
+	}
+	if out.Decision == DecisionReview {
+		return peek, f.d.Tx.InTx(ctx, func(ctx context.Context) error {
+			return f.emitAuction(ctx, tenant, TopicReviewRequired, peek, AuctionEvent{Status: DecisionReview, Winner: peek.Leader, At: now})
+		})
 	}
 	// The winner's order is planned before the auction is locked (a plan runs the business's
 	// scripts); the transaction checks that nothing moved since.

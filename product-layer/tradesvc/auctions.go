@@ -177,6 +177,18 @@ func (h *AuctionAdmin) SecondChance(ctx context.Context, req *trade.AuctionRef) 
 	return tradeDTO(t), nil
 }
 
+// DecideAuction implements its service.
+func (h *AuctionAdmin) DecideAuction(ctx context.Context, req *trade.DecideAuctionRequest) (*trade.Auction, error) {
+	cl, err := h.admin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.auctions.Decide(ctx, cl.tenant, cl.actor(), req.AuctionId, req.Decision); err != nil {
+		return nil, err
+	}
+	return h.adminAuction(ctx, cl, req.AuctionId)
+}
+
 // adminAuction is the auction as its operators see it: reserve, leader, deposits and sales.
 func (h *base) adminAuction(ctx context.Context, cl caller, id string) (*trade.Auction, error) {
 	a := cl.actor()

@@ -330,7 +330,8 @@ func TestAuctionSettlesOnceAcrossKill9(t *testing.T) {
 
 // TestAuctionProxiesAndScripts: two proxies meet (the earlier leads at the later max plus a step,
 // or at the later max when the step does not fit), a business's auction.bid_increment ladder
-// replaces the auction's, and its auction.settle sells below the reserve.
+// replaces the auction's, and its auction.settle sells below the reserve, or leaves an auction for
+// an operator to decide.
 func TestAuctionProxiesAndScripts(t *testing.T) {
 	onBothDatabases(t, func(t *testing.T, db dal.Config) {
 		s, admin, ann, bob := auctionStack(t, db)
@@ -361,6 +362,7 @@ function run(input) return {increments = {{from = 0, step = 100}}} end
 		s.publish(admin, "sell-from-150", `-- point: auction.settle
 function run(input)
   if input.bids > 0 and input.price >= 15000 then return {decision = "sell"} end
+  if input.bids > 0 then return {decision = "review"} end
   return {decision = "unsold"}
 end
 `, "acme/*")
@@ -371,6 +373,9 @@ end
 			return len(a) == 1 && len(b) == 1
 		})
 		must(t, s.do("PUT", "/admin/v1/auctions/fine", admin, auctionBody(s.clock.Now())), 200, "put fine")
+		must(t, s.do("PUT", "/admin/v1/auctions/rev", admin, auctionBody(s.clock.Now())), 200, "put rev")
+		s.deposit(admin, ann, "/app/v1", "rev")
+		must(t, s.do("POST", "/app/v1/auctions/rev/bids", ann, map[string]any{"amount": "120.00"}), 200, "ann on rev")
 		s.deposit(admin, ann, "/app/v1", "fine")
 		s.deposit(admin, bob, "/mp/v1", "fine")
 		must(t, s.do("POST", "/app/v1/auctions/fine/bids", ann, map[string]any{"amount": "150.00"}), 200, "ann")
@@ -383,5 +388,20 @@ end
 			v := must(t, s.do("GET", "/admin/v1/auctions/fine", admin, nil), 200, "fine").data()
 			return v["status"] == "sold" && v["reserveMet"] == false
 		})
+		// Left for review: it stays ended until an operator decides.
+		eventually(t, 10*time.Second, "review asked for", func() bool { return outboxCount(t, db, "auction.review_required") > 0 })
+		if v := must(t, s.do("GET", "/admin/v1/auctions/rev", admin, nil), 200, "rev").data(); v["status"] != "ended" {
+			t.Fatalf("an auction left for review: %v", v["status"])
+		}
+		if r := s.do("POST", "/admin/v1/auctions/rev/decide", admin, map[string]any{"decision": "maybe"}); r.status != 400 || r.body["code"] != "auction.invalid_decision" {
+			t.Fatalf("a decision that is none: %d %s", r.status, r.raw)
+		}
+		if v := must(t, s.do("POST", "/admin/v1/auctions/rev/decide", admin, map[string]any{"decision": "sell"}), 200, "decide").data(); v["status"] != "sold" ||
+			len(v["sales"].([]any)) != 1 {
+			t.Fatalf("sold by the operator: %v", v)
+		}
+		if r := s.do("POST", "/admin/v1/auctions/rev/decide", admin, map[string]any{"decision": "unsold"}); r.status != 409 || r.body["code"] != "auction.not_settleable" {
+			t.Fatalf("decided twice: %d %s", r.status, r.raw)
+		}
 	})
 }

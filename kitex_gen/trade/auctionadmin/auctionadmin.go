@@ -41,6 +41,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"DecideAuction": kitex.NewMethodInfo(
+		decideAuctionHandler,
+		newAuctionAdminDecideAuctionArgs,
+		newAuctionAdminDecideAuctionResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -179,6 +186,24 @@ func newAuctionAdminSecondChanceResult() interface{} {
 	return trade.NewAuctionAdminSecondChanceResult()
 }
 
+func decideAuctionHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.AuctionAdminDecideAuctionArgs)
+	realResult := result.(*trade.AuctionAdminDecideAuctionResult)
+	success, err := handler.(trade.AuctionAdmin).DecideAuction(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newAuctionAdminDecideAuctionArgs() interface{} {
+	return trade.NewAuctionAdminDecideAuctionArgs()
+}
+
+func newAuctionAdminDecideAuctionResult() interface{} {
+	return trade.NewAuctionAdminDecideAuctionResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -224,6 +249,16 @@ func (p *kClient) SecondChance(ctx context.Context, req *trade.AuctionRef) (r *t
 	_args.Req = req
 	var _result trade.AuctionAdminSecondChanceResult
 	if err = p.c.Call(ctx, "SecondChance", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) DecideAuction(ctx context.Context, req *trade.DecideAuctionRequest) (r *trade.Auction, err error) {
+	var _args trade.AuctionAdminDecideAuctionArgs
+	_args.Req = req
+	var _result trade.AuctionAdminDecideAuctionResult
+	if err = p.c.Call(ctx, "DecideAuction", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

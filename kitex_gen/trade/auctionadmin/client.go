@@ -15,6 +15,7 @@ type Client interface {
 	GetAuctionAdmin(ctx context.Context, req *trade.AuctionRef, callOptions ...callopt.Option) (r *trade.Auction, err error)
 	CancelAuction(ctx context.Context, req *trade.AuctionRef, callOptions ...callopt.Option) (r *trade.Auction, err error)
 	SecondChance(ctx context.Context, req *trade.AuctionRef, callOptions ...callopt.Option) (r *trade.Trade, err error)
+	DecideAuction(ctx context.Context, req *trade.DecideAuctionRequest, callOptions ...callopt.Option) (r *trade.Auction, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -64,4 +65,9 @@ func (p *kAuctionAdminClient) CancelAuction(ctx context.Context, req *trade.Auct
 func (p *kAuctionAdminClient) SecondChance(ctx context.Context, req *trade.AuctionRef, callOptions ...callopt.Option) (r *trade.Trade, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.SecondChance(ctx, req)
+}
+
+func (p *kAuctionAdminClient) DecideAuction(ctx context.Context, req *trade.DecideAuctionRequest, callOptions ...callopt.Option) (r *trade.Auction, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.DecideAuction(ctx, req)
 }
