@@ -309,16 +309,7 @@ func (f *Flow) unpaidDue(ctx context.Context, ref string) error {
 			if o.Status() != order.PendingPayment {
 				continue
 			}
-			if err := o.Cancel("unpaid_timeout", now); err != nil {
-				return err
-			}
-			if err := f.d.Orders.Save(ctx, o); err != nil {
-				return err
-			}
-			if _, err := f.d.Core.UndoOrder(ctx, t, o, trade.Undo{Stock: trade.ReleaseReserved, ClosePayments: true}); err != nil {
-				return err
-			}
-			if _, err := f.d.Outbox.Append(ctx, trade.TopicOrderCancelled, tenant, tradeID, trade.NewOrderEvent(o, now, "")); err != nil {
+			if err := f.d.Core.CancelOrder(ctx, t, o, "unpaid_timeout"); err != nil {
 				return err
 			}
 			cancelled = true

@@ -306,17 +306,7 @@ func (f *Flow) Cancel(ctx context.Context, tenant string, a trade.Actor, orderID
 }
 
 func (f *Flow) cancelLocked(ctx context.Context, tr *order.Trade, o *order.Order, reason string) error {
-	now := f.d.Now()
-	if err := o.Cancel(reason, now); err != nil {
-		return err
-	}
-	if err := f.d.Orders.Save(ctx, o); err != nil {
-		return err
-	}
-	if _, err := f.core.UndoOrder(ctx, tr, o, trade.Undo{Stock: trade.ReleaseReserved, ClosePayments: true}); err != nil {
-		return err
-	}
-	if _, err := f.d.Outbox.Append(ctx, TopicOrderCancelled, o.Tenant(), o.TradeID(), trade.NewOrderEvent(o, now, "")); err != nil {
+	if err := f.core.CancelOrder(ctx, tr, o, reason); err != nil {
 		return err
 	}
 	if tr.Payable().Minor() != 0 {

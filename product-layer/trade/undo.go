@@ -164,6 +164,25 @@ func (c *Core) UndoUnits(ctx context.Context, t *order.Trade, o *order.Order, u 
 	return out, nil
 }
 
+// CancelOrder cancels order o of trade t (locked by the caller, in its transaction) for reason:
+// the order's status, its reserved stock, limit claims and discounts given back, the trade's
+// pending payments closed, and order.cancelled written. Every flow's unpaid timer ends through
+// here.
+func (c *Core) CancelOrder(ctx context.Context, t *order.Trade, o *order.Order, reason string) error {
+	now := c.d.Now()
+	if err := o.Cancel(reason, now); err != nil {
+		return err
+	}
+	if err := c.d.Orders.Save(ctx, o); err != nil {
+		return err
+	}
+	if _, err := c.UndoOrder(ctx, t, o, Undo{Stock: ReleaseReserved, ClosePayments: true}); err != nil {
+		return err
+	}
+	_, err := c.d.Outbox.Append(ctx, TopicOrderCancelled, o.Tenant(), o.TradeID(), NewOrderEvent(o, now, ""))
+	return err
+}
+
 // AnyLive reports whether an order of the trade still goes ahead (is neither cancelled nor
 // refunded, nor closed otherwise by its lifecycle).
 func AnyLive(t *order.Trade) bool {
