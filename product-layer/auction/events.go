@@ -74,7 +74,7 @@ func (f *Flow) emitBid(ctx context.Context, tenant string, a *auc.Auction, out a
 		return nil
 	}
 	// The close moved: so does its timer, in the bid's transaction.
-	if err := f.d.Timers.Schedule(ctx, TimerClose, auctionRef(tenant, a.ID), a.ClosesAt); err != nil {
+	if err := f.d.Timers.Move(ctx, TimerClose, auctionRef(tenant, a.ID), a.ClosesAt); err != nil {
 		return err
 	}
 	_, err := f.d.Outbox.Append(ctx, TopicExtended, tenant, a.ID, ExtendedEvent{Tenant: tenant, AuctionID: a.ID, EndsAt: a.ClosesAt,

@@ -85,6 +85,13 @@ var states = trade.NewStates(StateAwaitingPayment, map[string][]string{
 	StateAwaitingPayment: {StatePaid, StateCancelled},
 })
 
+// Timers are the durable timers, with Move for the close that late bids push back.
+type Timers interface {
+	trade.Timers
+	// Move sets an existing timer to a new due time (scheduling it if it does not exist).
+	Move(ctx context.Context, kind, ref string, due time.Time) error
+}
+
 // Deps are the flow's collaborators.
 type Deps struct {
 	Tx          trade.Transactor
@@ -97,7 +104,7 @@ type Deps struct {
 	Orders      order.Repository
 	Payments    payment.Store
 	Outbox      trade.Outbox
-	Timers      trade.Timers
+	Timers      Timers
 	Idempotency trade.Idempotency
 	IDs         trade.IDs
 	// Ext runs auction.bid_increment and auction.settle; nil runs the defaults.

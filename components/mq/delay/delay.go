@@ -85,6 +85,22 @@ func (q *Queue) Schedule(ctx context.Context, kind, ref string, due time.Time) e
 	})
 }
 
+// Move sets a timer that is expected to exist already to a new due time, in the transaction ctx
+// carries: one UPDATE where Schedule would first try an INSERT (an auction's close, moved by
+// every late bid while the bid holds the auction's row lock). A timer that does not exist is
+// scheduled.
+func (q *Queue) Move(ctx context.Context, kind, ref string, due time.Time) error {
+	res, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET due_at = ?, done_at = 0, attempts = 0, lease_until = 0
+		WHERE kind = ? AND ref = ?`, due.UnixMilli(), kind, ref)
+	if err != nil {
+		return fmt.Errorf("delay: move: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	return q.Schedule(ctx, kind, ref, due)
+}
+
 // Cancel removes a pending timer, in the transaction ctx carries.
 func (q *Queue) Cancel(ctx context.Context, kind, ref string) error {
 	_, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET done_at = ? WHERE kind = ? AND ref = ? AND done_at = 0`,

@@ -71,6 +71,36 @@ func TestDueRetryCancel(t *testing.T) {
 	})
 }
 
+// TestMove: a timer moved runs at its new time, once; moving one that does not exist schedules it.
+func TestMove(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{delay.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.Now()}
+		q := queue(db, clk)
+		var runs []string
+		q.Handle("close", func(ctx context.Context, ref string) error { runs = append(runs, ref); return nil })
+		if err := q.Schedule(ctx, "close", "a1", clk.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range []time.Duration{2 * time.Minute, 3 * time.Minute} {
+			if err := q.Move(ctx, "close", "a1", clk.Now().Add(m)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := q.Move(ctx, "close", "a2", clk.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(2 * time.Minute)
+		if n, err := q.RunDue(ctx, 10); err != nil || n != 1 || runs[0] != "a2" {
+			t.Fatalf("at 2 minutes: %d %v %v; want only a2", n, runs, err)
+		}
+		clk.Advance(time.Minute)
+		if n, err := q.RunDue(ctx, 10); err != nil || n != 1 || runs[1] != "a1" {
+			t.Fatalf("at 3 minutes: %d %v %v; want a1, moved", n, runs, err)
+		}
+	})
+}
+
 // TestTwoNodesRunEachJobOnce: the lease keeps two pollers from running a job twice.
 func TestTwoNodesRunEachJobOnce(t *testing.T) {
 	daltest.Each(t, []dal.Migrations{delay.Migrations()}, func(t *testing.T, db *dal.DB) {
