@@ -112,7 +112,7 @@ func runPhase(name string, n int, d time.Duration, out io.Writer, op func(ctx co
 				return
 			case <-t.C:
 				el := time.Since(start)
-				fmt.Fprintf(out, "\r%-8s [%4.1fs/%s] %8d orders %8.0f/s  errors %d   ", name, el.Seconds(), d, ok.Load(),
+				fmt.Fprintf(out, "\r%-8s [%4.1fs/%s] %8d answered %8.0f/s  errors %d   ", name, el.Seconds(), d, ok.Load(),
 					float64(ok.Load())/el.Seconds(), failed.Load())
 			}
 		}
@@ -149,7 +149,7 @@ func runPhase(name string, n int, d time.Duration, out io.Writer, op func(ctx co
 		r.latencies = append(r.latencies, l...)
 	}
 	sort.Slice(r.latencies, func(i, j int) bool { return r.latencies[i] < r.latencies[j] })
-	fmt.Fprintf(out, "\r%-8s done: %d orders in %s, %d errors%30s\n", name, r.ok, r.elapsed.Round(time.Millisecond), r.failed, "")
+	fmt.Fprintf(out, "\r%-8s done: %d answered in %s, %d errors%30s\n", name, r.ok, r.elapsed.Round(time.Millisecond), r.failed, "")
 	return r
 }
 
