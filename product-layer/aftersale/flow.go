@@ -28,6 +28,7 @@ package aftersale
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -189,13 +190,27 @@ func (f *Flow) List(ctx context.Context, tenant string, a trade.Actor, status as
 	return f.d.Store.List(ctx, tenant, filter, limit, cursor)
 }
 
-// Refunds are the payment refunds of a request, in the order it owed them.
+// Refunds are the payment refunds of a request, in the order it owed them: one read of its
+// order's refunds, those naming the request.
 func (f *Flow) Refunds(ctx context.Context, a *asale.AfterSale) ([]*payment.Refund, error) {
+	if len(a.RefundIDs()) == 0 {
+		return nil, nil
+	}
+	rs, err := f.d.Payments.RefundsOfOrders(ctx, a.Tenant(), []string{a.OrderID()})
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*payment.Refund, len(rs))
+	for _, r := range rs {
+		if r.AfterSaleID() == a.ID() {
+			byID[r.ID()] = r
+		}
+	}
 	out := make([]*payment.Refund, 0, len(a.RefundIDs()))
 	for _, id := range a.RefundIDs() {
-		r, err := f.d.Payments.Refund(ctx, id)
-		if err != nil {
-			return nil, err
+		r, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("aftersale: %s names refund %s, which its order does not have: %w", a.ID(), id, payment.ErrRefundNotFound)
 		}
 		out = append(out, r)
 	}

@@ -56,15 +56,17 @@ func (f *Flow) View(ctx context.Context, tenant string, a trade.Actor, id string
 	return v, nil
 }
 
-// History lists an auction's accepted bids, newest first.
-func (f *Flow) History(ctx context.Context, tenant, id string, before int64, limit int) ([]auc.Entry, error) {
-	if _, err := f.d.Auctions.Get(ctx, tenant, id); err != nil {
-		return nil, err
+// History is an auction and its accepted bids, newest first.
+func (f *Flow) History(ctx context.Context, tenant, id string, before int64, limit int) (*auc.Auction, []auc.Entry, error) {
+	x, err := f.d.Auctions.Get(ctx, tenant, id)
+	if err != nil {
+		return nil, nil, err
 	}
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	return f.d.Auctions.History(ctx, tenant, id, before, limit)
+	es, err := f.d.Auctions.History(ctx, tenant, id, before, limit)
+	return x, es, err
 }
 
 // DepositRequest is a buyer paying an auction's deposit, and where the unit goes if they win.

@@ -73,15 +73,11 @@ func (h *Auctions) ListBids(ctx context.Context, req *trade.ListBidsRequest) (*t
 	if err != nil {
 		return nil, err
 	}
-	v, err := h.auctions.View(ctx, cl.tenant, cl.actor(), req.AuctionId)
+	x, es, err := h.auctions.History(ctx, cl.tenant, req.AuctionId, req.Before, int(req.Limit))
 	if err != nil {
 		return nil, err
 	}
-	es, err := h.auctions.History(ctx, cl.tenant, req.AuctionId, req.Before, int(req.Limit))
-	if err != nil {
-		return nil, err
-	}
-	cur := money.MustCurrency(v.Auction.Currency)
+	cur := money.MustCurrency(x.Currency)
 	resp := &trade.ListBidsResponse{Bids: []*trade.AuctionBid{}}
 	for _, e := range es {
 		mine := cl.role == RoleBuyer && e.Bidder == cl.userID
