@@ -36,12 +36,14 @@ func NewBidding(tx Transactor, store Store) *Bidding { return &Bidding{tx: tx, s
 // in memory, append its entry, write back, then also (the caller's writes that go with the bid:
 // its event, its idempotency key), if not nil. Nothing slow runs while the row is locked: a
 // business's increments (step) are decided before, as a function of the price. It returns the
-// outcome and the auction as the bid left it (or as it stood, for a refusal).
+// outcome and the auction as the bid left it, or as it stood for a refusal; nil when the
+// transaction failed otherwise.
 func (b *Bidding) Place(ctx context.Context, tenant, id string, bid Bid, step func(price int64) int64,
 	also func(ctx context.Context, out Outcome, a *Auction) error) (Outcome, *Auction, error) {
 	var (
-		out Outcome
-		a   *Auction
+		out     Outcome
+		a       *Auction
+		refused bool
 	)
 	err := b.tx.InTx(ctx, func(ctx context.Context) error {
 		var err error
@@ -49,7 +51,8 @@ func (b *Bidding) Place(ctx context.Context, tenant, id string, bid Bid, step fu
 			return err
 		}
 		if out, err = a.Place(bid, step); err != nil {
-			return err // a refusal changed nothing: a is the auction that refused it
+			refused = true // a refusal changed nothing: a is the auction that refused it
+			return err
 		}
 		if err := b.store.Save(ctx, tenant, a, out.Entry, bid.At); err != nil {
 			return err
@@ -59,5 +62,8 @@ func (b *Bidding) Place(ctx context.Context, tenant, id string, bid Bid, step fu
 		}
 		return nil
 	})
+	if err != nil && !refused {
+		a = nil // rolled back: not a state the database holds
+	}
 	return out, a, err
 }

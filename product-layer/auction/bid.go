@@ -247,6 +247,24 @@ func (f *Flow) Bid(ctx context.Context, cmd BidRequest) (BidResult, error) {
 	if max(cmd.Amount, cmd.Max) < next {
 		return BidResult{}, tooLow(next, x.Currency)
 	}
+	// Bids this node lets through take turns on the auction (a node-local gate), and each is judged
+	// again by what the ones ahead of it committed: in a rush, one bid goes to the database and the
+	// others it outbid are refused here as it commits, instead of queueing on the row lock only to
+	// find themselves too low there. Across nodes the row lock still orders them.
+	release, err := f.gate(ctx, cmd.Tenant, cmd.AuctionID)
+	if err != nil {
+		return BidResult{}, err
+	}
+	defer release()
+	if x, err = f.recentAuction(ctx, cmd.Tenant, cmd.AuctionID); err != nil {
+		return BidResult{}, err
+	}
+	if x.Bids > 0 {
+		next = x.Current + ladder.StepAt(x.Current)
+	}
+	if max(cmd.Amount, cmd.Max) < next {
+		return BidResult{}, tooLow(next, x.Currency)
+	}
 	var res BidResult
 	_, after, err := f.bidding.Place(ctx, cmd.Tenant, cmd.AuctionID, auc.Bid{Bidder: cmd.Actor.ID, Amount: cmd.Amount, Max: cmd.Max, At: f.d.Now()},
 		ladder.StepAt, func(ctx context.Context, out auc.Outcome, a *auc.Auction) error {
@@ -264,6 +282,7 @@ func (f *Flow) Bid(ctx context.Context, cmd BidRequest) (BidResult, error) {
 			}
 			return f.emitBid(ctx, cmd.Tenant, a, out)
 		})
+	f.remember(cmd.Tenant, after) // committed, or the locked row that refused the bid
 	switch {
 	case errors.Is(err, errReplayed):
 		return res, nil
@@ -273,9 +292,33 @@ func (f *Flow) Bid(ctx context.Context, cmd BidRequest) (BidResult, error) {
 		}
 		return BidResult{}, err
 	}
-	f.remember(cmd.Tenant, after)
 	return res, nil
 }
+
+// gate waits for the turn of a bid on auction id among this node's bids on it, and returns what
+// ends the turn. It is an optimization, not the ordering: the auction's row lock orders bids, on
+// one node or many, so a gate forgotten (see maxGates) or never taken is safe.
+func (f *Flow) gate(ctx context.Context, tenant, id string) (func(), error) {
+	key := tenant + "\x00" + id
+	g, ok := f.gates.Load(key)
+	if !ok {
+		if f.gateCount.Add(1) > maxGates { // a bound, not a policy: start over
+			f.gates.Clear()
+			f.gateCount.Store(0)
+		}
+		g, _ = f.gates.LoadOrStore(key, make(chan struct{}, 1))
+	}
+	turn := g.(chan struct{})
+	select {
+	case turn <- struct{}{}:
+		return func() { <-turn }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("auction %s: waiting for the turn to bid: %w", id, ctx.Err())
+	}
+}
+
+// maxGates bounds the auctions a node keeps a gate for.
+const maxGates = 1 << 16
 
 // recentTTL is how long a node judges bids by an auction it read or bid on itself, without
 // reading it again.

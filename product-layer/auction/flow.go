@@ -13,8 +13,12 @@
 // race is answered with the price that beat it. Most bids of a rush are too low by the time they
 // arrive; those are refused before any lock, from the node's own copy of the auction as it last
 // committed (at most 250 ms old): a price only rises, so what was too low stays too low, and a bid
-// the copy lets through is judged again on the locked row. The end is decided on the server's clock, and by
-// a durable timer: a bid at or after the close is refused, and the close timer settles the
+// the copy lets through is judged again on the locked row. The bids a node lets through take turns
+// on the auction in the node (a gate per auction), and each is judged again, at its turn, by what
+// the ones ahead of it committed: in a rush one bid goes to the database and the others it outbid
+// are refused as it commits, instead of each queueing on the row lock to be refused there. The gate
+// only spares the database; the row lock alone orders bids, so several nodes (each with its own
+// gate) are as safe as one. The end is decided on the server's clock, and by a durable timer: a bid at or after the close is refused, and the close timer settles the
 // auction once, in one transaction (the winner's trade, the deposits, the stock, the events),
 // whichever node runs it and however often it runs.
 package auction
@@ -122,6 +126,9 @@ type Flow struct {
 	paidCount atomic.Int64
 	// recent holds each auction as this node last saw it committed (see recentAuction).
 	recent sync.Map
+	// gates holds each auction's turn among this node's bids on it (see gate).
+	gates     sync.Map
+	gateCount atomic.Int64
 }
 
 // New returns a Flow plugged into the core: it runs trades of scenario auction and takes the

@@ -65,9 +65,12 @@ func sets() []dal.Migrations {
 		paymentsql.Migrations(), outbox.Migrations(), delay.Migrations(), idempotency.Migrations(), auctionsql.Migrations()}
 }
 
-func newEnv(t *testing.T, db *dal.DB) *env {
+func newEnv(t *testing.T, db *dal.DB) *env { return newNode(t, db, 1, nil) }
+
+// newNode is trade node number node on db; wrap, if not nil, wraps its auction store.
+func newNode(t *testing.T, db *dal.DB, node int, wrap func(auc.Store) auc.Store) *env {
 	t.Helper()
-	ids, _ := idgen.New(1)
+	ids, _ := idgen.New(node)
 	clk := &clock{t: time.UnixMilli(time.Now().UnixMilli())}
 	sb, err := sandboxpay.New(sandboxpay.Config{Secret: "0123456789abcdef", CallbackURL: "http://127.0.0.1:1/unused"})
 	if err != nil {
@@ -85,7 +88,11 @@ func newEnv(t *testing.T, db *dal.DB) *env {
 	}
 	fp.RegisterTimers(e.queue.Handle)
 	e.core = fp.Core()
-	e.flow = auction.New(auction.Deps{Tx: db, Core: e.core, Auctions: auctionsql.New(db), Deposits: e.deposits, Sales: auctionsql.NewSales(db),
+	var store auc.Store = auctionsql.New(db)
+	if wrap != nil {
+		store = wrap(store)
+	}
+	e.flow = auction.New(auction.Deps{Tx: db, Core: e.core, Auctions: store, Deposits: e.deposits, Sales: auctionsql.NewSales(db),
 		Catalog: catalogsql.New(db), Inventory: e.inv, Orders: orders, Payments: e.payments, Outbox: ob, Timers: e.queue,
 		Idempotency: idempotency.New(db), IDs: ids, Now: clk.Now})
 	e.flow.RegisterTimers(e.queue.Handle)
@@ -338,6 +345,7 @@ func TestFiftyBiddersAtOnce(t *testing.T) {
 	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db)
+		nodes := []*auction.Flow{e.flow, newNode(t, db, 2, nil).flow} // two trade nodes on one database
 		terms := e.terms("R1")
 		terms.EndsAt = terms.StartsAt.Add(24 * time.Hour)
 		if _, err := e.flow.Put(ctx, "t1", ops, terms); err != nil {
@@ -362,7 +370,7 @@ func TestFiftyBiddersAtOnce(t *testing.T) {
 					} else {
 						req.Amount = x
 					}
-					r, err := e.flow.Bid(ctx, req)
+					r, err := nodes[i%2].Bid(ctx, req)
 					switch {
 					case err == nil:
 						accepted.Add(1)
@@ -402,6 +410,85 @@ func TestFiftyBiddersAtOnce(t *testing.T) {
 		}
 		if h[0].Amount != x.Current || h[0].Bidder != x.Leader {
 			t.Fatalf("last entry %+v; the auction says %d by %s", h[0], x.Current, x.Leader)
+		}
+	})
+}
+
+// slowLock is an auction store whose Lock takes a while, and counts.
+type slowLock struct {
+	auc.Store
+	delay time.Duration
+	locks atomic.Int64
+}
+
+func (s *slowLock) Lock(ctx context.Context, tenant, id string) (*auc.Auction, error) {
+	s.locks.Add(1)
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.Store.Lock(ctx, tenant, id)
+}
+
+// TestBidsOutbidWhileWaitingNeverReachTheLock: ten bids at the same price arrive together. One
+// locks the auction and wins; the other nine, waiting for their turn on the node, are refused by
+// what it committed, without locking the auction's row (the database would refuse them too, after
+// each had queued on the lock).
+func TestBidsOutbidWhileWaitingNeverReachTheLock(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		slow := &slowLock{delay: 50 * time.Millisecond}
+		e := newNode(t, db, 1, func(s auc.Store) auc.Store { slow.Store = s; return slow })
+		if _, err := e.flow.Put(ctx, "t1", ops, e.terms("G1")); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 10; i++ {
+			e.deposit(t, "G1", fmt.Sprint("b", i))
+		}
+		slow.locks.Store(0)
+		var accepted, low atomic.Int64
+		var wg sync.WaitGroup
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := e.bid(t, "G1", fmt.Sprint("b", i), 10000, 0)
+				switch {
+				case err == nil:
+					accepted.Add(1)
+				case errors.Is(err, auc.ErrBidTooLow):
+					if f := errkind.Fields(err); len(f) != 1 || f[0].Message != "10500" {
+						t.Errorf("refusal %v %v: want minNextBid 10500", err, f)
+					}
+					low.Add(1)
+				default:
+					t.Errorf("bid: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if accepted.Load() != 1 || low.Load() != 9 || slow.locks.Load() != 1 {
+			t.Fatalf("%d accepted, %d too low, %d locks of the auction; want 1, 9, 1", accepted.Load(), low.Load(), slow.locks.Load())
+		}
+
+		// A bid whose caller gives up while waiting for its turn changes nothing.
+		slow.delay = 300 * time.Millisecond
+		done := make(chan error, 1)
+		go func() { _, err := e.bid(t, "G1", "b1", 20000, 0); done <- err }()
+		time.Sleep(50 * time.Millisecond)
+		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		_, err := e.flow.Bid(short, auction.BidRequest{Tenant: "t1", Actor: trade.ByBuyer("b2"), AuctionID: "G1", Amount: 30000})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("bid given up: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		x, err := auctionsql.New(db).Get(ctx, "t1", "G1")
+		if err != nil || x.Bids != 2 || x.Current != 20000 || x.Leader != "b1" {
+			t.Fatalf("auction after the bid given up: %+v %v", x, err)
 		}
 	})
 }
