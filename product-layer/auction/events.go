@@ -30,7 +30,8 @@ type ExtendedEvent struct {
 	At         time.Time `json:"at"`
 }
 
-// AuctionEvent is the payload of auction.settled, auction.unsold and auction.cancelled.
+// AuctionEvent is the payload of auction.settled, auction.unsold, auction.cancelled and
+// auction.review_required.
 type AuctionEvent struct {
 	Tenant    string `json:"tenant"`
 	AuctionID string `json:"auctionId"`
@@ -44,9 +45,13 @@ type AuctionEvent struct {
 	TradeID string `json:"tradeId,omitempty"`
 	// Credited is the winner's deposit counted toward the price; Refunded the other deposits
 	// given back.
-	Credited int64     `json:"credited,omitempty"`
-	Refunded int64     `json:"refunded,omitempty"`
-	At       time.Time `json:"at"`
+	Credited int64 `json:"credited,omitempty"`
+	Refunded int64 `json:"refunded,omitempty"`
+	// ReviewBy is when an auction left for review is settled unsold if no operator decided it
+	// (auction.review_required); Reason says why it went unsold that way (review_expired).
+	ReviewBy *time.Time `json:"reviewBy,omitempty"`
+	Reason   string     `json:"reason,omitempty"`
+	At       time.Time  `json:"at"`
 }
 
 // DepositEvent is the payload of auction.deposit_paid and auction.deposit_forfeited.

@@ -60,6 +60,9 @@ const (
 	TimerClose = "auction.close"
 	// TimerUnpaid cancels a sale its buyer did not pay in time (tenant/tradeID).
 	TimerUnpaid = "auction.unpaid"
+	// TimerReview settles unsold an auction left for review that no operator decided in time
+	// (tenant/auctionID).
+	TimerReview = "auction.review"
 )
 
 // DepositPrefix starts the id of every deposit: the core hands their payments to this flow.
@@ -113,9 +116,18 @@ type Deps struct {
 	IDs         trade.IDs
 	// Ext runs auction.bid_increment and auction.settle; nil runs the defaults.
 	Ext extensions.Runtime
-	Now func() time.Time
-	Log *slog.Logger
+	// ReviewWindow is how long operators have to decide an auction auction.settle left for review,
+	// from its close (a script may set its own); nil: DefaultReviewWindow. Read at each close.
+	ReviewWindow func() time.Duration
+	Now          func() time.Time
+	Log          *slog.Logger
 }
+
+// DefaultReviewWindow is the review window when none is configured.
+const DefaultReviewWindow = 72 * time.Hour
+
+// MaxReviewWindow bounds a review window, configured or a script's.
+const MaxReviewWindow = 30 * 24 * time.Hour
 
 // Flow runs auctions.
 type Flow struct {
@@ -140,6 +152,9 @@ func New(d Deps) *Flow {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	if d.ReviewWindow == nil {
+		d.ReviewWindow = func() time.Duration { return DefaultReviewWindow }
+	}
 	f := &Flow{d: d, bidding: auc.NewBidding(d.Tx, d.Auctions)}
 	d.Core.Register(f)
 	d.Core.RegisterHolder(DepositPrefix, depositHolder{f})
@@ -150,6 +165,7 @@ func New(d Deps) *Flow {
 func (f *Flow) RegisterTimers(register func(kind string, h func(ctx context.Context, ref string) error)) {
 	register(TimerClose, f.closeDue)
 	register(TimerUnpaid, f.unpaidDue)
+	register(TimerReview, f.reviewDue)
 }
 
 // Scenario implements trade.Flow.

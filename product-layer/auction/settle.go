@@ -34,9 +34,12 @@ type SettleInput struct {
 }
 
 // SettleOutput is what auction.settle decides: sell (to the leader, at the price), unsold, or
-// review (an operator decides, POST /admin/v1/auctions/{id}/decide).
+// review (an operator decides, POST /admin/v1/auctions/{id}/decide). An auction left for review
+// that no operator decides within ReviewSeconds of its close (0: the platform's review window)
+// is settled unsold: the bidders' deposits are not held indefinitely.
 type SettleOutput struct {
-	Decision string `json:"decision"`
+	Decision      string `json:"decision"`
+	ReviewSeconds int64  `json:"reviewSeconds,omitempty"`
 }
 
 // The decisions of auction.settle.
@@ -69,6 +72,10 @@ var SettlePoint = extensions.Declare(extensions.Spec[SettleInput, SettleOutput]{
 			return errkind.Invalidf("nothing to sell: nobody bid")
 		case out.Decision != DecisionSell && out.Decision != DecisionUnsold && out.Decision != DecisionReview:
 			return errkind.Invalidf("decision must be sell, unsold or review")
+		case out.ReviewSeconds < 0 || out.ReviewSeconds > int64(MaxReviewWindow/time.Second):
+			return errkind.Invalidf("reviewSeconds must be 0 (the platform's window) to %d", int64(MaxReviewWindow/time.Second))
+		case out.ReviewSeconds > 0 && out.Decision != DecisionReview:
+			return errkind.Invalidf("reviewSeconds goes with decision review")
 		}
 		return nil
 	},
@@ -87,6 +94,20 @@ func (f *Flow) closeDue(ctx context.Context, ref string) error {
 	_, err = f.settle(ctx, tenant, id, "")
 	return err
 }
+
+// reviewDue is the review window's timer: an auction left for review that no operator decided is
+// settled unsold (every deposit refunded, the unit back in stock).
+func (f *Flow) reviewDue(ctx context.Context, ref string) error {
+	tenant, id, err := trade.ParseTimerRef(ref)
+	if err != nil {
+		return err
+	}
+	_, err = f.settle(ctx, tenant, id, decisionReviewExpired)
+	return err
+}
+
+// decisionReviewExpired is settle's decision when the review window ends undecided: unsold.
+const decisionReviewExpired = "review_expired"
 
 // Settle decides a closed auction as its rules say; see settle.
 func (f *Flow) Settle(ctx context.Context, tenant, id string) (*auc.Auction, error) {
@@ -123,7 +144,8 @@ func (f *Flow) Decide(ctx context.Context, tenant string, a trade.Actor, id, dec
 // auction at the winning price, payable within the pay window, with their deposit credited and
 // the unit the auction held; every other paid deposit is refunded through its provider. Unsold,
 // every deposit is refunded and the unit goes back to stock. Left for review, it stays ended until
-// an operator decides. Settling a settled auction changes nothing.
+// an operator decides, or until the review window ends (then unsold). Settling a settled auction
+// changes nothing.
 func (f *Flow) settle(ctx context.Context, tenant, id, decided string) (*auc.Auction, error) {
 	peek, err := f.d.Auctions.Get(ctx, tenant, id)
 	if err != nil {
@@ -148,9 +170,23 @@ func (f *Flow) settle(ctx context.Context, tenant, id, decided string) (*auc.Auc
 			return nil, err
 		}
 	}
+	reason := ""
+	if out.Decision == decisionReviewExpired {
+		out.Decision, reason = DecisionUnsold, decisionReviewExpired
+	}
 	if out.Decision == DecisionReview {
+		// The deadline counts from the close, so that a close timer run twice sets the same one.
+		window := f.d.ReviewWindow()
+		if out.ReviewSeconds > 0 {
+			window = time.Duration(out.ReviewSeconds) * time.Second
+		}
+		by := peek.ClosesAt.Add(min(max(window, time.Minute), MaxReviewWindow))
 		return peek, f.d.Tx.InTx(ctx, func(ctx context.Context) error {
-			return f.emitAuction(ctx, tenant, TopicReviewRequired, peek, AuctionEvent{Status: DecisionReview, Winner: peek.Leader, At: now})
+			if err := f.d.Timers.Schedule(ctx, TimerReview, auctionRef(tenant, id), by); err != nil {
+				return err
+			}
+			return f.emitAuction(ctx, tenant, TopicReviewRequired, peek, AuctionEvent{Status: DecisionReview, Winner: peek.Leader,
+				ReviewBy: &by, At: now})
 		})
 	}
 	// The winner's order is planned before the auction is locked (a plan runs the business's
@@ -183,7 +219,12 @@ func (f *Flow) settle(ctx context.Context, tenant, id, decided string) (*auc.Auc
 		if _, err := x.Settle(now); err != nil {
 			return err
 		}
-		ev := AuctionEvent{At: now}
+		if decided != "" && decided != decisionReviewExpired { // an operator's decision ends the review window
+			if err := f.d.Timers.Cancel(ctx, TimerReview, auctionRef(tenant, id)); err != nil {
+				return err
+			}
+		}
+		ev := AuctionEvent{At: now, Reason: reason}
 		topic := TopicUnsold
 		keep := ""
 		if out.Decision == DecisionSell {
@@ -202,11 +243,11 @@ func (f *Flow) settle(ctx context.Context, tenant, id, decided string) (*auc.Auc
 		if err := f.d.Auctions.Save(ctx, tenant, x, nil, now); err != nil {
 			return err
 		}
-		reason := ReasonOutbid
+		why := ReasonOutbid
 		if keep == "" {
-			reason = ReasonUnsold
+			why = ReasonUnsold
 		}
-		if refunds, ev.Refunded, err = f.refundDeposits(ctx, tenant, x, keep, reason); err != nil {
+		if refunds, ev.Refunded, err = f.refundDeposits(ctx, tenant, x, keep, why); err != nil {
 			return err
 		}
 		return f.emitAuction(ctx, tenant, topic, x, ev)

@@ -1,7 +1,9 @@
 package platform_test
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -362,7 +364,7 @@ function run(input) return {increments = {{from = 0, step = 100}}} end
 		s.publish(admin, "sell-from-150", `-- point: auction.settle
 function run(input)
   if input.bids > 0 and input.price >= 15000 then return {decision = "sell"} end
-  if input.bids > 0 then return {decision = "review"} end
+  if input.bids > 0 then return {decision = "review", reviewSeconds = 600} end
   return {decision = "unsold"}
 end
 `, "acme/*")
@@ -374,8 +376,12 @@ end
 		})
 		must(t, s.do("PUT", "/admin/v1/auctions/fine", admin, auctionBody(s.clock.Now())), 200, "put fine")
 		must(t, s.do("PUT", "/admin/v1/auctions/rev", admin, auctionBody(s.clock.Now())), 200, "put rev")
-		s.deposit(admin, ann, "/app/v1", "rev")
-		must(t, s.do("POST", "/app/v1/auctions/rev/bids", ann, map[string]any{"amount": "120.00"}), 200, "ann on rev")
+		must(t, s.do("PUT", "/admin/v1/skus/vase/stock", admin, map[string]any{"warehouseId": "wh1", "onHand": 4}), 200, "a fourth vase")
+		must(t, s.do("PUT", "/admin/v1/auctions/late", admin, auctionBody(s.clock.Now())), 200, "put late")
+		for _, id := range []string{"rev", "late"} {
+			s.deposit(admin, ann, "/app/v1", id)
+			must(t, s.do("POST", "/app/v1/auctions/"+id+"/bids", ann, map[string]any{"amount": "120.00"}), 200, "ann on "+id)
+		}
 		s.deposit(admin, ann, "/app/v1", "fine")
 		s.deposit(admin, bob, "/mp/v1", "fine")
 		must(t, s.do("POST", "/app/v1/auctions/fine/bids", ann, map[string]any{"amount": "150.00"}), 200, "ann")
@@ -389,7 +395,7 @@ end
 			return v["status"] == "sold" && v["reserveMet"] == false
 		})
 		// Left for review: it stays ended until an operator decides.
-		eventually(t, 10*time.Second, "review asked for", func() bool { return outboxCount(t, db, "auction.review_required") > 0 })
+		eventually(t, 10*time.Second, "review asked for", func() bool { return outboxCount(t, db, "auction.review_required") == 2 })
 		if v := must(t, s.do("GET", "/admin/v1/auctions/rev", admin, nil), 200, "rev").data(); v["status"] != "ended" {
 			t.Fatalf("an auction left for review: %v", v["status"])
 		}
@@ -402,6 +408,27 @@ end
 		}
 		if r := s.do("POST", "/admin/v1/auctions/rev/decide", admin, map[string]any{"decision": "unsold"}); r.status != 409 || r.body["code"] != "auction.not_settleable" {
 			t.Fatalf("decided twice: %d %s", r.status, r.raw)
+		}
+		// Nobody decides the other within the script's ten minutes: it goes unsold, the deposit
+		// back, the unit back in stock. The decided one stays sold.
+		s.clock.Advance(10*time.Minute + time.Second)
+		eventually(t, 10*time.Second, "undecided review expired", func() bool {
+			return must(t, s.do("GET", "/admin/v1/auctions/late", admin, nil), 200, "late").data()["status"] == "unsold"
+		})
+		late := must(t, s.do("GET", "/admin/v1/auctions/late", admin, nil), 200, "late").data()
+		sales, _ := late["sales"].([]any)
+		if d := late["deposits"].([]any); len(d) != 1 || d[0].(map[string]any)["status"] != "refunded" || len(sales) != 0 {
+			t.Fatalf("an expired review: %v", late)
+		}
+		conn := openDB(t, db)
+		defer conn.Close()
+		var payload string
+		if err := conn.Primary().QueryRowContext(context.Background(), `SELECT payload FROM outbox_events WHERE topic = 'auction.unsold' AND msg_key = ?`,
+			"late").Scan(&payload); err != nil || !strings.Contains(payload, `"reason":"review_expired"`) {
+			t.Fatalf("the expired review's event: %s %v", payload, err)
+		}
+		if v := must(t, s.do("GET", "/admin/v1/auctions/rev", admin, nil), 200, "rev").data(); v["status"] != "sold" {
+			t.Fatalf("a decided review after its window: %v", v["status"])
 		}
 	})
 }

@@ -116,6 +116,7 @@ func Migrations() []dal.Migrations {
 type runtimeToggles struct {
 	*toggles.Toggles
 	UnpaidWindow toggles.Duration
+	ReviewWindow toggles.Duration
 	COD          toggles.Bool
 	CacheTTL     toggles.Duration
 	ExtWall      toggles.Duration
@@ -132,6 +133,8 @@ func newToggles(ctx context.Context, cfg Config, log *slog.Logger) (*runtimeTogg
 	rt := &runtimeToggles{Toggles: t,
 		UnpaidWindow: t.Duration("trade.unpaidWindow", "How long a new trade may stay unpaid before it is cancelled (a pre-sale deposit: until the deposit window ends, if sooner)",
 			cfg.Trade.UnpaidWindow, time.Second, 7*24*time.Hour),
+		ReviewWindow: t.Duration("auction.reviewWindow", "How long operators have to decide an auction that auction.settle left for review, from its close, before it is settled unsold (a script may set its own)",
+			auction.DefaultReviewWindow, time.Minute, auction.MaxReviewWindow),
 		COD: t.Bool("cod.enabled", "Whether cash on delivery is offered at all (tenants.<tenant>.cod.enabled for one tenant); off overrides the tenant's COD rules",
 			true, true),
 		CacheTTL: t.Duration("cache.ttl", "How long a node keeps each tenant's promotions, limit rules, shipping templates and price lists (0: read them on every order)",
@@ -343,7 +346,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	afterSales.RegisterTimers(queue.Handle)
 	auctions := auction.New(auction.Deps{Tx: db, Core: flow.Core(), Auctions: auctionsql.New(db), Deposits: auctionsql.NewDeposits(db),
 		Sales: auctionsql.NewSales(db), Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db), Outbox: events, Timers: queue,
-		Idempotency: idempotency.New(db), IDs: ids, Ext: engine, Now: now, Log: log})
+		Idempotency: idempotency.New(db), IDs: ids, Ext: engine, ReviewWindow: tg.ReviewWindow.Value, Now: now, Log: log})
 	auctions.RegisterTimers(queue.Handle)
 	admin := extensions.NewAdmin(extStore, engine)
 	handler := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Flow: flow, Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin,
