@@ -218,6 +218,13 @@ func New(t Terms) (*Auction, error) {
 	return &Auction{Terms: t, State: State{ClosesAt: t.EndsAt}}, nil
 }
 
+// Clone is a copy of a that placing bids on does not change a (the terms' ladder is shared: a
+// bid never changes it).
+func (a *Auction) Clone() *Auction {
+	c := *a
+	return &c
+}
+
 // StatusAt is the auction's status at now.
 func (a *Auction) StatusAt(now time.Time) Status {
 	switch {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	auc "github.com/atriumtrade/atrium/capability/auction"
@@ -207,6 +209,53 @@ func (f *Flow) Bid(ctx context.Context, cmd BidRequest) (BidResult, error) {
 		return BidResult{}, errkind.WithDetail(auc.ErrInvalidBid, "give amount (a bid) or maxAmount (a proxy's maximum), a positive number of minor units")
 	}
 	hash := trade.RequestHash([]any{cmd.AuctionID, cmd.Amount, cmd.Max})
+	if cmd.IdempotencyKey == "" {
+		return f.bid(ctx, cmd, hash)
+	}
+	// A request with the same key in flight on this node (a double submit) is waited for: if it
+	// was accepted, its answer is this one's; if not, this one is judged on its own.
+	key := cmd.Tenant + "\x00" + cmd.Actor.ID + "\x00" + cmd.IdempotencyKey
+	me := &flight{hash: hash, done: make(chan struct{})}
+	for {
+		v, loaded := f.inflight.LoadOrStore(key, me)
+		if !loaded {
+			break
+		}
+		first := v.(*flight)
+		select {
+		case <-first.done:
+		case <-ctx.Done():
+			return BidResult{}, fmt.Errorf("waiting for the bid with the same idempotency key: %w", ctx.Err())
+		}
+		if first.res.Accepted {
+			if first.hash != hash {
+				return BidResult{}, errkind.ErrIdempotencyConflict
+			}
+			r := first.res
+			r.Replayed = true
+			return r, nil
+		}
+	}
+	defer func() {
+		f.inflight.Delete(key)
+		close(me.done)
+	}()
+	res, err := f.bid(ctx, cmd, hash)
+	if err == nil {
+		me.res = res
+	}
+	return res, err
+}
+
+// flight is a bid with an idempotency key while this node places it.
+type flight struct {
+	hash string
+	done chan struct{}
+	res  BidResult // when accepted
+}
+
+// bid places a validated bid whose request hash is hash.
+func (f *Flow) bid(ctx context.Context, cmd BidRequest, hash string) (BidResult, error) {
 	if cmd.IdempotencyKey != "" {
 		ref, found, err := f.d.Idempotency.Lookup(ctx, cmd.Tenant, cmd.Actor.ID, scopeBid, cmd.IdempotencyKey, hash)
 		if err != nil {
@@ -240,81 +289,217 @@ func (f *Flow) Bid(ctx context.Context, cmd BidRequest) (BidResult, error) {
 	// A price only rises: a bid below the next acceptable one of a committed state is below it for
 	// good, so it is refused without taking the auction's lock (most of a last-seconds rush). A
 	// stale read only sends more bids to the lock, never refuses a good one.
-	next := x.StartPrice
-	if x.Bids > 0 {
-		next = x.Current + ladder.StepAt(x.Current)
+	judge := func() error {
+		x, err := f.recentAuction(ctx, cmd.Tenant, cmd.AuctionID)
+		if err != nil {
+			return err
+		}
+		next := x.StartPrice
+		if x.Bids > 0 {
+			next = x.Current + ladder.StepAt(x.Current)
+		}
+		if max(cmd.Amount, cmd.Max) < next {
+			return tooLow(next, x.Currency)
+		}
+		return nil
 	}
-	if max(cmd.Amount, cmd.Max) < next {
-		return BidResult{}, tooLow(next, x.Currency)
-	}
-	// Bids this node lets through take turns on the auction (a node-local gate), and each is judged
-	// again by what the ones ahead of it committed: in a rush, one bid goes to the database and the
-	// others it outbid are refused here as it commits, instead of queueing on the row lock only to
-	// find themselves too low there. Across nodes the row lock still orders them.
-	release, err := f.gate(ctx, cmd.Tenant, cmd.AuctionID)
-	if err != nil {
-		return BidResult{}, err
-	}
-	defer release()
-	if x, err = f.recentAuction(ctx, cmd.Tenant, cmd.AuctionID); err != nil {
-		return BidResult{}, err
-	}
-	if x.Bids > 0 {
-		next = x.Current + ladder.StepAt(x.Current)
-	}
-	if max(cmd.Amount, cmd.Max) < next {
-		return BidResult{}, tooLow(next, x.Currency)
-	}
+	// The bids a node lets through wait for the auction's gate, and go to the database together:
+	// see gate.
 	var res BidResult
-	_, after, err := f.bidding.Place(ctx, cmd.Tenant, cmd.AuctionID, auc.Bid{Bidder: cmd.Actor.ID, Amount: cmd.Amount, Max: cmd.Max, At: f.d.Now()},
-		ladder.StepAt, func(ctx context.Context, out auc.Outcome, a *auc.Auction) error {
+	me := &pending{judge: judge, p: &auc.Placement{Bid: auc.Bid{Bidder: cmd.Actor.ID, Amount: cmd.Amount, Max: cmd.Max}, Step: ladder.StepAt,
+		Also: func(ctx context.Context, out auc.Outcome, a *auc.Auction) error {
 			res = BidResult{Accepted: true, Leading: out.Leading, Current: a.Current, MinNext: a.Current + ladder.StepAt(a.Current),
 				Currency: a.Currency}
 			if cmd.IdempotencyKey != "" {
 				prev, found, err := f.d.Idempotency.Claim(ctx, cmd.Tenant, cmd.Actor.ID, scopeBid, cmd.IdempotencyKey, hash, res.ref())
-				if err != nil {
+				switch {
+				case errors.Is(err, errkind.ErrIdempotencyConflict):
+					return auc.Withdraw(err)
+				case err != nil:
 					return err
-				}
-				if found {
+				case found:
 					res, _ = parseBidRef(prev)
-					return errReplayed
+					return auc.Withdraw(errReplayed)
 				}
 			}
 			return f.emitBid(ctx, cmd.Tenant, a, out)
-		})
-	f.remember(cmd.Tenant, after) // committed, or the locked row that refused the bid
+		}}}
+	after, err := f.gateOf(cmd.Tenant, cmd.AuctionID).place(ctx, me, func(ctx context.Context, batch []*auc.Placement) (*auc.Auction, error) {
+		now := f.d.Now() // the bids are ordered now, on the server's clock
+		for _, p := range batch {
+			p.Bid.At = now
+		}
+		after, err := f.bidding.PlaceAll(ctx, cmd.Tenant, cmd.AuctionID, batch, now, f.moveClose(cmd.Tenant))
+		f.remember(cmd.Tenant, after) // committed: what the bids waiting next are judged by
+		return after, err
+	})
 	switch {
-	case errors.Is(err, errReplayed):
-		return res, nil
 	case err != nil:
-		if next, ok := auc.MinNextOf(err); ok {
+		return BidResult{}, err
+	case errors.Is(me.p.Err, errReplayed):
+		return res, nil
+	case me.p.Err != nil:
+		if next, ok := auc.MinNextOf(me.p.Err); ok {
 			return BidResult{}, tooLow(next, after.Currency)
 		}
-		return BidResult{}, err
+		return BidResult{}, me.p.Err
 	}
 	return res, nil
 }
 
-// gate waits for the turn of a bid on auction id among this node's bids on it, and returns what
-// ends the turn. It is an optimization, not the ordering: the auction's row lock orders bids, on
-// one node or many, so a gate forgotten (see maxGates) or never taken is safe.
-func (f *Flow) gate(ctx context.Context, tenant, id string) (func(), error) {
-	key := tenant + "\x00" + id
-	g, ok := f.gates.Load(key)
-	if !ok {
-		if f.gateCount.Add(1) > maxGates { // a bound, not a policy: start over
-			f.gates.Clear()
-			f.gateCount.Store(0)
-		}
-		g, _ = f.gates.LoadOrStore(key, make(chan struct{}, 1))
+// gate is an auction's turn among this node's bids on it: a bid that finds it free goes to the
+// database at once; the bids that come meanwhile wait, and go together when it ends, in one
+// transaction that applies them in the order they came (auc.Bidding.PlaceAll). In a rush that is
+// one lock, one write of the auction and one commit for many bids, most of which the bids ahead
+// of them outbid (refused in memory), instead of a queue on the row lock with a transaction each.
+// It is an optimization, not the ordering: the auction's row lock orders the batches, of one node
+// or many, so a gate forgotten (see maxGates) or never taken is safe.
+type gate struct {
+	mu    sync.Mutex
+	busy  bool       // a batch is being placed
+	queue []*pending // the bids waiting for the next, first come first served
+}
+
+// pending is a bid at the gate. The batch that places it sets after and err, then closes done;
+// turn is closed to hand it the gate: it places the next batch.
+type pending struct {
+	p              *auc.Placement
+	judge          func() error
+	turn, done     chan struct{}
+	after          *auc.Auction
+	err            error
+	granted, taken bool
+}
+
+// maxBatch bounds the bids one transaction places.
+const maxBatch = 128
+
+// batchTimeout bounds a batch's transaction: it places other callers' bids, so it does not end
+// with the caller that runs it.
+const batchTimeout = 5 * time.Second
+
+// errBatchFailed is the answer to the bids of a batch whose placing broke off.
+var errBatchFailed = errors.New("auction: the batch of bids failed")
+
+// place places me, judged first by its judge (whose refusal it returns), alone or in the batch
+// it waits for: the auction as its batch left it, or the batch's failure. run places a batch.
+func (g *gate) place(ctx context.Context, me *pending, run func(context.Context, []*auc.Placement) (*auc.Auction, error)) (*auc.Auction, error) {
+	if err := me.judge(); err != nil {
+		return nil, err
 	}
-	turn := g.(chan struct{})
+	g.mu.Lock()
+	if !g.busy {
+		g.busy = true
+		g.mu.Unlock()
+		return g.lead(ctx, me, run)
+	}
+	me.turn, me.done = make(chan struct{}), make(chan struct{})
+	g.queue = append(g.queue, me)
+	g.mu.Unlock()
 	select {
-	case turn <- struct{}{}:
-		return func() { <-turn }, nil
+	case <-me.turn:
+		return g.lead(ctx, me, run)
+	case <-me.done:
+		return me.after, me.err
 	case <-ctx.Done():
-		return nil, fmt.Errorf("auction %s: waiting for the turn to bid: %w", id, ctx.Err())
 	}
+	g.mu.Lock()
+	switch {
+	case me.taken: // in a batch already: its answer comes
+		g.mu.Unlock()
+		<-me.done
+		return me.after, me.err
+	case me.granted: // handed the gate: hand it on, placing nothing
+		g.mu.Unlock()
+		g.finish()
+	default:
+		g.queue = slices.DeleteFunc(g.queue, func(q *pending) bool { return q == me })
+		g.mu.Unlock()
+	}
+	return nil, fmt.Errorf("waiting for the turn to bid: %w", ctx.Err())
+}
+
+// lead places me and the bids waiting behind it (up to maxBatch) in one batch, answers them, and
+// hands the gate to the next bid waiting. Each is judged again first, by what committed while it
+// waited: those outbid are answered at once, and a batch they all were is never placed.
+func (g *gate) lead(ctx context.Context, me *pending, run func(context.Context, []*auc.Placement) (*auc.Auction, error)) (*auc.Auction, error) {
+	g.mu.Lock()
+	n := min(len(g.queue), maxBatch-1)
+	batch := append([]*pending{me}, g.queue[:n]...)
+	g.queue = g.queue[n:]
+	for _, q := range batch[1:] {
+		q.taken = true
+	}
+	g.mu.Unlock()
+	var (
+		live   []*pending
+		after  *auc.Auction
+		err    error
+		placed bool
+	)
+	defer func() {
+		if !placed { // judging or placing panicked: no answer of it stands
+			after, err = nil, errBatchFailed
+		}
+		for _, q := range batch[1:] {
+			if q.err == nil { // not answered already as outbid
+				q.after, q.err = after, err
+				close(q.done)
+			}
+		}
+		g.finish()
+	}()
+	for _, q := range batch {
+		if q.err = q.judge(); q.err != nil {
+			if q != me {
+				close(q.done)
+			}
+			continue
+		}
+		live = append(live, q)
+	}
+	if len(live) > 0 {
+		ps := make([]*auc.Placement, len(live))
+		for i, q := range live {
+			ps[i] = q.p
+		}
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
+		defer cancel()
+		after, err = run(bctx, ps)
+	}
+	placed = true
+	if me.err != nil {
+		return nil, me.err
+	}
+	return after, err
+}
+
+// finish hands the gate to the first bid waiting, or frees it.
+func (g *gate) finish() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.queue) == 0 {
+		g.busy = false
+		return
+	}
+	next := g.queue[0]
+	g.queue = g.queue[1:]
+	next.granted = true
+	close(next.turn)
+}
+
+// gateOf is auction id's gate on this node.
+func (f *Flow) gateOf(tenant, id string) *gate {
+	key := tenant + "\x00" + id
+	if g, ok := f.gates.Load(key); ok {
+		return g.(*gate)
+	}
+	if f.gateCount.Add(1) > maxGates { // a bound, not a policy: start over
+		f.gates.Clear()
+		f.gateCount.Store(0)
+	}
+	g, _ := f.gates.LoadOrStore(key, &gate{})
+	return g.(*gate)
 }
 
 // maxGates bounds the auctions a node keeps a gate for.
@@ -393,7 +578,7 @@ func tooLow(next int64, currency string) error {
 		[]errkind.FieldError{{Field: "minNextBid", Code: "min", Message: strconv.FormatInt(next, 10)}})
 }
 
-// errReplayed rolls back a bid whose idempotency key another request claimed first.
+// errReplayed withdraws a bid whose idempotency key another request claimed first.
 var errReplayed = errors.New("auction: bid replayed")
 
 // IncrementInput is the input of auction.bid_increment.

@@ -78,13 +78,20 @@ func (f *Flow) emitBid(ctx context.Context, tenant string, a *auc.Auction, out a
 	if !out.Extended {
 		return nil
 	}
-	// The close moved: so does its timer, in the bid's transaction.
-	if err := f.d.Timers.Move(ctx, TimerClose, auctionRef(tenant, a.ID), a.ClosesAt); err != nil {
-		return err
-	}
 	_, err := f.d.Outbox.Append(ctx, TopicExtended, tenant, a.ID, ExtendedEvent{Tenant: tenant, AuctionID: a.ID, EndsAt: a.ClosesAt,
 		Extensions: a.Extensions, At: out.Entry.At})
 	return err
+}
+
+// moveClose moves the close timer of an auction its bids extended, once per batch, in the
+// batch's transaction.
+func (f *Flow) moveClose(tenant string) func(ctx context.Context, was, is *auc.Auction) error {
+	return func(ctx context.Context, was, is *auc.Auction) error {
+		if is.ClosesAt.Equal(was.ClosesAt) {
+			return nil
+		}
+		return f.d.Timers.Move(ctx, TimerClose, auctionRef(tenant, is.ID), is.ClosesAt)
+	}
 }
 
 func (f *Flow) emitDeposit(ctx context.Context, tenant, topic string, d auc.Deposit, now time.Time) error {

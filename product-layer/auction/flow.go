@@ -3,24 +3,30 @@
 // unit is sold to the leader through a trade of flow auction at the winning price, their deposit
 // credited, or it goes back to stock.
 //
-// How bids are ordered, and why it is safe. Every bid is one short transaction that locks the
-// auction's row, applies the bid to the state in memory (capability/auction), appends its history
-// entry and writes the state back, with the bid's event and idempotency key. Nothing slow runs
-// under the lock: the deposit is checked and a business's increment ladder (auction.bid_increment)
-// is decided before it. On SQLite the database has one writer, so bids are applied one after
-// another; on MySQL the row lock (SELECT ... FOR UPDATE) queues concurrent bids of one auction and
-// only those, from any number of trade nodes, since the lock is the database's. The loser of a
-// race is answered with the price that beat it. Most bids of a rush are too low by the time they
-// arrive; those are refused before any lock, from the node's own copy of the auction as it last
-// committed (at most 250 ms old): a price only rises, so what was too low stays too low, and a bid
-// the copy lets through is judged again on the locked row. The bids a node lets through take turns
-// on the auction in the node (a gate per auction), and each is judged again, at its turn, by what
-// the ones ahead of it committed: in a rush one bid goes to the database and the others it outbid
-// are refused as it commits, instead of each queueing on the row lock to be refused there. The gate
-// only spares the database; the row lock alone orders bids, so several nodes (each with its own
-// gate) are as safe as one. The end is decided on the server's clock, and by a durable timer: a bid at or after the close is refused, and the close timer settles the
-// auction once, in one transaction (the winner's trade, the deposits, the stock, the events),
-// whichever node runs it and however often it runs.
+// How bids are ordered, and why it is safe. Bids go to the database in short transactions that
+// lock the auction's row, apply the bids to the state in memory (capability/auction), in order,
+// append their history entries and write the state back once, with each accepted bid's event and
+// idempotency key. Nothing slow runs under the lock: the deposit is checked and a business's
+// increment ladder (auction.bid_increment) is decided before it. On SQLite the database has one
+// writer, so transactions are applied one after another; on MySQL the row lock (SELECT ... FOR
+// UPDATE) queues the transactions of one auction and only those, from any number of trade nodes,
+// since the lock is the database's. The loser of a race is answered with the price that beat it.
+//
+// Most bids of a rush are too low by the time they arrive; those are refused before any lock,
+// from the node's own copy of the auction as it last committed (at most 250 ms old): a price only
+// rises, so what was too low stays too low, and a bid the copy lets through is judged again on
+// the locked row. The bids a node lets through meet at the auction's gate on the node: one that
+// finds it free goes to the database at once, and those that come meanwhile wait and then go
+// together, one transaction for the lot, applied in the order they came after each is judged again
+// by what committed while it waited. A rush thus costs the database one lock and one commit per
+// batch, not one per bid, and no bid queues on the row lock only to find itself outbid there. The
+// gate only spares the database: the row lock alone orders the batches, so several nodes (each
+// with its own gate) are as safe as one. A double submit (the same idempotency key while the
+// first is placed) waits for the first on the node, and answers what it did.
+//
+// The end is decided on the server's clock, and by a durable timer: a bid at or after the close
+// is refused, and the close timer settles the auction once, in one transaction (the winner's
+// trade, the deposits, the stock, the events), whichever node runs it and however often it runs.
 package auction
 
 import (
@@ -141,6 +147,8 @@ type Flow struct {
 	// gates holds each auction's turn among this node's bids on it (see gate).
 	gates     sync.Map
 	gateCount atomic.Int64
+	// inflight holds the bids with an idempotency key this node is placing (see Bid).
+	inflight sync.Map
 }
 
 // New returns a Flow plugged into the core: it runs trades of scenario auction and takes the

@@ -472,14 +472,36 @@ func TestBidsOutbidWhileWaitingNeverReachTheLock(t *testing.T) {
 			t.Fatalf("%d accepted, %d too low, %d locks of the auction; want 1, 9, 1", accepted.Load(), low.Load(), slow.locks.Load())
 		}
 
+		// A bid waiting for its turn is refused as soon as the bid ahead outbids it, not after the
+		// good bid waiting with it: a's 200.00 locks; b's 210.00 and then c's 205.00 wait; a commits
+		// and c is refused at once, while b goes on to the database.
+		slow.delay = 150 * time.Millisecond
+		finished := make(chan string, 3)
+		for _, b := range []struct {
+			bidder string
+			amount int64
+		}{{"b3", 20000}, {"b4", 21000}, {"b5", 20500}} {
+			go func() {
+				_, err := e.bid(t, "G1", b.bidder, b.amount, 0)
+				if wantLow := b.bidder == "b5"; errors.Is(err, auc.ErrBidTooLow) != wantLow || !wantLow && err != nil {
+					t.Errorf("bid of %s: %v", b.bidder, err)
+				}
+				finished <- b.bidder
+			}()
+			time.Sleep(30 * time.Millisecond)
+		}
+		if order := []string{<-finished, <-finished, <-finished}; order[0] != "b3" || order[1] != "b5" || order[2] != "b4" {
+			t.Fatalf("bids finished in the order %v; want b3, b5 (refused as b3 committed), b4", order)
+		}
+
 		// A bid whose caller gives up while waiting for its turn changes nothing.
 		slow.delay = 300 * time.Millisecond
 		done := make(chan error, 1)
-		go func() { _, err := e.bid(t, "G1", "b1", 20000, 0); done <- err }()
+		go func() { _, err := e.bid(t, "G1", "b1", 30000, 0); done <- err }()
 		time.Sleep(50 * time.Millisecond)
 		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
-		_, err := e.flow.Bid(short, auction.BidRequest{Tenant: "t1", Actor: trade.ByBuyer("b2"), AuctionID: "G1", Amount: 30000})
+		_, err := e.flow.Bid(short, auction.BidRequest{Tenant: "t1", Actor: trade.ByBuyer("b2"), AuctionID: "G1", Amount: 40000})
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("bid given up: %v", err)
 		}
@@ -487,8 +509,31 @@ func TestBidsOutbidWhileWaitingNeverReachTheLock(t *testing.T) {
 			t.Fatal(err)
 		}
 		x, err := auctionsql.New(db).Get(ctx, "t1", "G1")
-		if err != nil || x.Bids != 2 || x.Current != 20000 || x.Leader != "b1" {
+		if err != nil || x.Bids != 4 || x.Current != 30000 || x.Leader != "b1" {
 			t.Fatalf("auction after the bid given up: %+v %v", x, err)
+		}
+
+		// A double submit (the same key, the same bid, the second while the first is placed) is
+		// one bid: both are answered that it was accepted.
+		slow.delay = 100 * time.Millisecond
+		answers := make(chan auction.BidResult, 2)
+		for range 2 {
+			go func() {
+				r, err := e.flow.Bid(ctx, auction.BidRequest{Tenant: "t1", Actor: trade.ByBuyer("b6"), AuctionID: "G1", Amount: 31000,
+					IdempotencyKey: "twice"})
+				if err != nil {
+					t.Errorf("double submit: %v", err)
+				}
+				answers <- r
+			}()
+			time.Sleep(20 * time.Millisecond)
+		}
+		first, second := <-answers, <-answers
+		if !first.Accepted || !second.Accepted || first.Replayed == second.Replayed || first.Current != 31000 || second.Current != 31000 {
+			t.Fatalf("double submit answered %+v and %+v", first, second)
+		}
+		if x, err := auctionsql.New(db).Get(ctx, "t1", "G1"); err != nil || x.Bids != 5 {
+			t.Fatalf("after a double submit: %+v %v", x, err)
 		}
 	})
 }

@@ -129,13 +129,19 @@ func (s *Store) one(ctx context.Context, tenant, id, suffix string) (*auction.Au
 }
 
 // Save implements auction.Store.
-func (s *Store) Save(ctx context.Context, tenant string, a *auction.Auction, e *auction.Entry, now time.Time) error {
+func (s *Store) Save(ctx context.Context, tenant string, a *auction.Auction, entries []auction.Entry, now time.Time) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		q := s.db.Q(ctx)
-		if e != nil {
-			if _, err := q.ExecContext(ctx, `INSERT INTO auction_bids (tenant, auction_id, seq, bidder, amount, proxy, placed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				tenant, a.ID, e.Seq, e.Bidder, e.Amount, e.Proxy, e.At.UnixMilli()); err != nil {
-				return fmt.Errorf("auctionsql: append bid: %w", err)
+		if len(entries) > 0 { // one statement for a batch's entries
+			rows := make([]string, len(entries))
+			args := make([]any, 0, 7*len(entries))
+			for i, e := range entries {
+				rows[i] = "(" + dal.Placeholders(7) + ")"
+				args = append(args, tenant, a.ID, e.Seq, e.Bidder, e.Amount, e.Proxy, e.At.UnixMilli())
+			}
+			if _, err := q.ExecContext(ctx, `INSERT INTO auction_bids (tenant, auction_id, seq, bidder, amount, proxy, placed_at) VALUES `+
+				strings.Join(rows, ", "), args...); err != nil {
+				return fmt.Errorf("auctionsql: append bids: %w", err)
 			}
 		}
 		if _, err := q.ExecContext(ctx, `UPDATE auctions SET current_price = ?, leader = ?, leader_max = ?, bids = ?, extensions = ?,

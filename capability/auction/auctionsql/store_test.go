@@ -188,3 +188,71 @@ func TestDeposits(t *testing.T) {
 		}
 	})
 }
+
+// TestPlaceAll: a batch applies its bids in order in one transaction. Bids the ones before them
+// outbid are refused, a bid its hook withdraws changes nothing and the batch goes on, the
+// entries are numbered in order, the close moves once for the batch; a hook that fails fails
+// the whole batch, which then wrote nothing.
+func TestPlaceAll(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{auctionsql.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		s := auctionsql.New(db)
+		now := time.UnixMilli(time.Now().UnixMilli())
+		if _, err := s.Put(ctx, "t1", terms(now), now); err != nil {
+			t.Fatal(err)
+		}
+		late := now.Add(time.Hour - time.Minute) // in the anti-sniping window
+		var events []string
+		emit := func(_ context.Context, out auction.Outcome, a *auction.Auction) error {
+			events = append(events, fmt.Sprintf("%s@%d", a.Leader, a.Current))
+			return nil
+		}
+		replayed := errors.New("replayed")
+		batch := []*auction.Placement{
+			{Bid: auction.Bid{Bidder: "ann", Amount: 10000, At: late}, Also: emit},
+			{Bid: auction.Bid{Bidder: "bob", Amount: 10000, At: late}, Also: emit}, // outbid by ann's
+			{Bid: auction.Bid{Bidder: "cat", Amount: 12000, At: late}, Also: func(context.Context, auction.Outcome, *auction.Auction) error {
+				return auction.Withdraw(replayed)
+			}},
+			{Bid: auction.Bid{Bidder: "bob", Amount: 10500, At: late}, Also: emit},
+			{Bid: auction.Bid{Bidder: "dan", Max: 30000, At: late}, Also: emit},
+		}
+		var moves int
+		a, err := auction.NewBidding(db, s).PlaceAll(ctx, "t1", "A1", batch, late, func(_ context.Context, was, is *auction.Auction) error {
+			moves++
+			if !is.ClosesAt.After(was.ClosesAt) {
+				t.Errorf("close %s → %s", was.ClosesAt, is.ClosesAt)
+			}
+			return nil
+		})
+		if err != nil || a.Bids != 3 || a.Leader != "dan" || a.Current != 11000 || a.LeaderMax != 30000 || a.Extensions != 1 || moves != 1 {
+			t.Fatalf("after the batch: %+v %v, %d moves", a, err, moves)
+		}
+		if !errors.Is(batch[1].Err, auction.ErrBidTooLow) || !errors.Is(batch[2].Err, replayed) || batch[0].Err != nil || batch[3].Err != nil ||
+			batch[4].Err != nil || !batch[4].Out.Leading || !batch[3].Out.Leading {
+			t.Fatalf("outcomes: %v %v %v %v %v", batch[0].Err, batch[1].Err, batch[2].Err, batch[3].Err, batch[4].Err)
+		}
+		if fmt.Sprint(events) != "[ann@10000 bob@10500 dan@11000]" {
+			t.Fatalf("events %v", events)
+		}
+		h, err := s.History(ctx, "t1", "A1", 0, 10)
+		if err != nil || len(h) != 3 || h[0].Seq != 3 || h[0].Bidder != "dan" || h[1].Bidder != "bob" || h[2].Bidder != "ann" || h[2].Seq != 1 {
+			t.Fatalf("history: %+v %v", h, err)
+		}
+		if got, _ := s.Get(ctx, "t1", "A1"); got.State != a.State {
+			t.Fatalf("stored %+v, placed %+v", got.State, a.State)
+		}
+
+		broken := errors.New("outbox down")
+		a, err = auction.NewBidding(db, s).PlaceAll(ctx, "t1", "A1", []*auction.Placement{
+			{Bid: auction.Bid{Bidder: "eve", Amount: 12000, At: late}},
+			{Bid: auction.Bid{Bidder: "fay", Amount: 13000, At: late}, Also: func(context.Context, auction.Outcome, *auction.Auction) error { return broken }},
+		}, late, nil)
+		if !errors.Is(err, broken) || a != nil {
+			t.Fatalf("a failing hook: %+v %v", a, err)
+		}
+		if got, _ := s.Get(ctx, "t1", "A1"); got.Bids != 3 || got.Leader != "dan" {
+			t.Fatalf("a failed batch wrote %+v", got.State)
+		}
+	})
+}
