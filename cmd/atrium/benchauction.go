@@ -80,6 +80,10 @@ func runAuctionBench(cmd *cobra.Command, f benchFlags) error {
 		}
 	}
 	fmt.Fprintln(out)
+	before, err := h.metrics(ctx, bidMetrics...)
+	if err != nil {
+		return err
+	}
 	var accepted, refused atomic.Int64
 	next := make([]int64, len(b.tokens)) // each bidder's last known next acceptable bid, in fen
 	bids := runPhase("auction", f.concurrency, f.duration, out, func(ctx context.Context, w, seq int) error {
@@ -125,8 +129,20 @@ func runAuctionBench(cmd *cobra.Command, f benchFlags) error {
 		fmt.Fprintf(w, "ratio bids/orders: throughput %.2f, p99 latency %.2fx\n", bids.rate()/orders.rate(),
 			float64(bids.pct(0.99))/float64(max(1, orders.pct(0.99))))
 	}
+	after, err := h.metrics(ctx, bidMetrics...)
+	if err != nil {
+		return err
+	}
+	batches, batched, outbid := after[bidMetrics[0]]-before[bidMetrics[0]], after[bidMetrics[1]]-before[bidMetrics[1]], after[bidMetrics[2]]-before[bidMetrics[2]]
+	if batches > 0 {
+		fmt.Fprintf(w, "server: %.0f bids refused as outbid on the node; %.0f bids in %.0f transactions, %.1f bids per lock of the auction\n",
+			outbid, batched, batches, batched/batches)
+	}
 	return nil
 }
+
+// bidMetrics are the server's counters of bid batches.
+var bidMetrics = []string{"atrium_auction_bid_batches_total", "atrium_auction_bids_batched_total", "atrium_auction_bids_outbid_on_node_total"}
 
 // fen reads a decimal money string of the app channel ("105.00") as minor units.
 func fen(v any) int64 {

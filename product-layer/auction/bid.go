@@ -299,6 +299,7 @@ func (f *Flow) bid(ctx context.Context, cmd BidRequest, hash string) (BidResult,
 			next = x.Current + ladder.StepAt(x.Current)
 		}
 		if max(cmd.Amount, cmd.Max) < next {
+			f.outbid.Add(1)
 			return tooLow(next, x.Currency)
 		}
 		return nil
@@ -329,6 +330,8 @@ func (f *Flow) bid(ctx context.Context, cmd BidRequest, hash string) (BidResult,
 		for _, p := range batch {
 			p.Bid.At = now
 		}
+		f.batches.Add(1)
+		f.batched.Add(uint64(len(batch)))
 		after, err := f.bidding.PlaceAll(ctx, cmd.Tenant, cmd.AuctionID, batch, now, f.moveClose(cmd.Tenant))
 		f.remember(cmd.Tenant, after) // committed: what the bids waiting next are judged by
 		return after, err

@@ -149,6 +149,15 @@ type Flow struct {
 	gateCount atomic.Int64
 	// inflight holds the bids with an idempotency key this node is placing (see Bid).
 	inflight sync.Map
+	// Counts for BidStats.
+	batches, batched, outbid atomic.Uint64
+}
+
+// BidStats reports the bid transactions this node ran, the bids they placed, and the bids it
+// refused as outbid without the database, so that the average batch (bids per lock of an
+// auction) and what the node spared the database can be watched.
+func (f *Flow) BidStats() (batches, batched, outbid uint64) {
+	return f.batches.Load(), f.batched.Load(), f.outbid.Load()
 }
 
 // New returns a Flow plugged into the core: it runs trades of scenario auction and takes the

@@ -431,11 +431,13 @@ func (s *slowLock) Lock(ctx context.Context, tenant, id string) (*auc.Auction, e
 	return s.Store.Lock(ctx, tenant, id)
 }
 
-// TestBidsOutbidWhileWaitingNeverReachTheLock: ten bids at the same price arrive together. One
-// locks the auction and wins; the other nine, waiting for their turn on the node, are refused by
-// what it committed, without locking the auction's row (the database would refuse them too, after
-// each had queued on the lock).
-func TestBidsOutbidWhileWaitingNeverReachTheLock(t *testing.T) {
+// TestBidGate: the bids a node lets through on one auction meet at its gate. Ten bids at the
+// same price arrive together: one locks the auction and wins; the other nine, waiting, are
+// refused by what it committed without locking the auction's row (the database would refuse
+// them too, after each had queued on the lock). A waiting bid outbid meanwhile is answered before
+// the good bid waiting with it; a caller that gives up while waiting changes nothing; a double
+// submit is one bid; good bids that waited together take one lock between them.
+func TestBidGate(t *testing.T) {
 	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
 		ctx := context.Background()
 		slow := &slowLock{delay: 50 * time.Millisecond}
@@ -470,6 +472,9 @@ func TestBidsOutbidWhileWaitingNeverReachTheLock(t *testing.T) {
 		wg.Wait()
 		if accepted.Load() != 1 || low.Load() != 9 || slow.locks.Load() != 1 {
 			t.Fatalf("%d accepted, %d too low, %d locks of the auction; want 1, 9, 1", accepted.Load(), low.Load(), slow.locks.Load())
+		}
+		if batches, batched, outbid := e.flow.BidStats(); batches != 1 || batched != 1 || outbid != 9 {
+			t.Fatalf("bid stats: %d batches of %d bids, %d outbid on the node", batches, batched, outbid)
 		}
 
 		// A bid waiting for its turn is refused as soon as the bid ahead outbids it, not after the
@@ -534,6 +539,46 @@ func TestBidsOutbidWhileWaitingNeverReachTheLock(t *testing.T) {
 		}
 		if x, err := auctionsql.New(db).Get(ctx, "t1", "G1"); err != nil || x.Bids != 5 {
 			t.Fatalf("after a double submit: %+v %v", x, err)
+		}
+
+		// Good bids that wait together go together: b8's 330.00 and b9's proxy up to 400.00 wait
+		// for b7's 320.00, then take one lock between them, in the order they came.
+		locks := slow.locks.Load()
+		b0, n0, _ := e.flow.BidStats()
+		results := make(map[string]auction.BidResult)
+		var mu sync.Mutex
+		var all sync.WaitGroup
+		for _, b := range []struct {
+			bidder      string
+			amount, max int64
+		}{{"b7", 32000, 0}, {"b8", 33000, 0}, {"b9", 0, 40000}} {
+			all.Add(1)
+			go func() {
+				defer all.Done()
+				r, err := e.bid(t, "G1", b.bidder, b.amount, b.max)
+				if err != nil {
+					t.Errorf("bid of %s: %v", b.bidder, err)
+				}
+				mu.Lock()
+				results[b.bidder] = r
+				mu.Unlock()
+			}()
+			time.Sleep(20 * time.Millisecond)
+		}
+		all.Wait()
+		b1, n1, _ := e.flow.BidStats()
+		if slow.locks.Load()-locks != 2 || b1-b0 != 2 || n1-n0 != 3 {
+			t.Fatalf("%d locks, %d batches of %d bids for three bids; want 2, 2, 3", slow.locks.Load()-locks, b1-b0, n1-n0)
+		}
+		if r := results["b8"]; !r.Accepted || r.Current != 33000 {
+			t.Fatalf("b8 in the batch: %+v", r)
+		}
+		if r := results["b9"]; !r.Accepted || !r.Leading || r.Current != 34000 {
+			t.Fatalf("b9 in the batch: %+v", r)
+		}
+		h, err := auctionsql.New(db).History(ctx, "t1", "G1", 0, 3)
+		if err != nil || len(h) != 3 || h[0].Bidder != "b9" || h[0].Seq != 8 || h[1].Bidder != "b8" || h[2].Bidder != "b7" {
+			t.Fatalf("history after the batch: %+v %v", h, err)
 		}
 	})
 }

@@ -155,6 +155,12 @@ var (
 		"Transactions that reserved stock of hot SKUs (each locks the stock row once).", nil, nil)
 	hotReservationsDesc = prometheus.NewDesc("atrium_inventory_hot_reservations_total",
 		"Reservations of hot SKUs written by those batches (admitted or refused).", nil, nil)
+	bidBatchesDesc = prometheus.NewDesc("atrium_auction_bid_batches_total",
+		"Bid transactions (each locks its auction's row once).", nil, nil)
+	bidBatchedDesc = prometheus.NewDesc("atrium_auction_bids_batched_total",
+		"Bids placed by those transactions (accepted or refused on the locked row).", nil, nil)
+	bidOutbidDesc = prometheus.NewDesc("atrium_auction_bids_outbid_on_node_total",
+		"Bids refused as too low by the node's own copy of their auction, without the database.", nil, nil)
 	holdsDesc = prometheus.NewDesc("atrium_inventory_holds",
 		"Stock reservations held with an expiry, waiting for their order to confirm or cancel them (sampled; capped at 100000).", nil, nil)
 	outboxDesc = prometheus.NewDesc("atrium_outbox_unpublished",
@@ -173,8 +179,8 @@ type tradeCollector struct {
 }
 
 func (c tradeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{extCallsDesc, extErrorsDesc, hotBatchesDesc, hotReservationsDesc, holdsDesc, outboxDesc,
-		outboxAgeDesc, timersDueDesc, timersOverdueDesc} {
+	for _, d := range []*prometheus.Desc{extCallsDesc, extErrorsDesc, hotBatchesDesc, hotReservationsDesc, bidBatchesDesc, bidBatchedDesc,
+		bidOutbidDesc, holdsDesc, outboxDesc, outboxAgeDesc, timersDueDesc, timersOverdueDesc} {
 		ch <- d
 	}
 	c.t.metrics.rpcRequests.Describe(ch)
@@ -202,6 +208,10 @@ func (c tradeCollector) Collect(ch chan<- prometheus.Metric) {
 	batches, reservations := c.t.Inventory.HotStats()
 	ch <- prometheus.MustNewConstMetric(hotBatchesDesc, prometheus.CounterValue, float64(batches))
 	ch <- prometheus.MustNewConstMetric(hotReservationsDesc, prometheus.CounterValue, float64(reservations))
+	bidBatches, batched, outbid := c.t.Auctions.BidStats()
+	ch <- prometheus.MustNewConstMetric(bidBatchesDesc, prometheus.CounterValue, float64(bidBatches))
+	ch <- prometheus.MustNewConstMetric(bidBatchedDesc, prometheus.CounterValue, float64(batched))
+	ch <- prometheus.MustNewConstMetric(bidOutbidDesc, prometheus.CounterValue, float64(outbid))
 	b := &c.t.metrics.backlog
 	ch <- prometheus.MustNewConstMetric(holdsDesc, prometheus.GaugeValue, float64(b.holds.Load()))
 	ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(b.outbox.Load()))

@@ -185,6 +185,8 @@ type Trade struct {
 	Admin  *extensions.Admin
 	// Inventory is the stock service, whose hot batches the metrics report.
 	Inventory *inventory.Service
+	// Auctions is the auction flow, whose bid batches the metrics report.
+	Auctions *auction.Flow
 	// Sandbox is the sandbox payment provider (tests simulate its outages).
 	Sandbox *sandboxpay.Provider
 	svr     server.Server
@@ -394,7 +396,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		db.Close()
 		return nil, fmt.Errorf("rpc services: %w", err)
 	}
-	t := &Trade{Broker: broker, DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop,
+	t := &Trade{Broker: broker, DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Auctions: auctions, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop,
 		toggles: tg, metrics: metrics, dbStats: newDBStats(db), errc: make(chan error, 1), log: log}
 	t.wg.Add(8)
 	go func() {
