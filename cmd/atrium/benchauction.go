@@ -26,7 +26,9 @@ func auctionBenchCmd() *cobra.Command {
                each bid is its last answer's minNextBid plus a little, or sometimes a proxy's
                maximum. A refused bid (outbid by a concurrent one) is an answer like any other.
 
-It prints orders/s and bids/s (accepted and refused), p50 and p99 of each, and their ratio.`,
+It prints orders/s and bids/s (accepted and refused), p50 and p99 of each, their ratio, and from
+the server's /metrics the bids it refused as outbid without the database and the bids per lock of
+the auction.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.concurrency < 1 || f.concurrency > 4096 || f.duration < time.Second {
 				return errors.New("--concurrency must be 1..4096 and --duration at least 1s")
