@@ -445,7 +445,7 @@ func TestBidGate(t *testing.T) {
 		if _, err := e.flow.Put(ctx, "t1", ops, e.terms("G1")); err != nil {
 			t.Fatal(err)
 		}
-		for i := 0; i < 10; i++ {
+		for i := 0; i < 13; i++ {
 			e.deposit(t, "G1", fmt.Sprint("b", i))
 		}
 		slow.locks.Store(0)
@@ -480,23 +480,23 @@ func TestBidGate(t *testing.T) {
 		// A bid waiting for its turn is refused as soon as the bid ahead outbids it, not after the
 		// good bid waiting with it: a's 200.00 locks; b's 210.00 and then c's 205.00 wait; a commits
 		// and c is refused at once, while b goes on to the database.
-		slow.delay = 150 * time.Millisecond
+		slow.delay = 300 * time.Millisecond
 		finished := make(chan string, 3)
 		for _, b := range []struct {
 			bidder string
 			amount int64
-		}{{"b3", 20000}, {"b4", 21000}, {"b5", 20500}} {
+		}{{"b10", 20000}, {"b11", 21000}, {"b12", 20500}} {
 			go func() {
 				_, err := e.bid(t, "G1", b.bidder, b.amount, 0)
-				if wantLow := b.bidder == "b5"; errors.Is(err, auc.ErrBidTooLow) != wantLow || !wantLow && err != nil {
+				if wantLow := b.bidder == "b12"; errors.Is(err, auc.ErrBidTooLow) != wantLow || !wantLow && err != nil {
 					t.Errorf("bid of %s: %v", b.bidder, err)
 				}
 				finished <- b.bidder
 			}()
 			time.Sleep(30 * time.Millisecond)
 		}
-		if order := []string{<-finished, <-finished, <-finished}; order[0] != "b3" || order[1] != "b5" || order[2] != "b4" {
-			t.Fatalf("bids finished in the order %v; want b3, b5 (refused as b3 committed), b4", order)
+		if order := []string{<-finished, <-finished, <-finished}; order[0] != "b10" || order[1] != "b12" || order[2] != "b11" {
+			t.Fatalf("bids finished in the order %v; want b10, b12 (refused as b10 committed), b11", order)
 		}
 
 		// A bid whose caller gives up while waiting for its turn changes nothing.
@@ -520,7 +520,7 @@ func TestBidGate(t *testing.T) {
 
 		// A double submit (the same key, the same bid, the second while the first is placed) is
 		// one bid: both are answered that it was accepted.
-		slow.delay = 100 * time.Millisecond
+		slow.delay = 300 * time.Millisecond
 		answers := make(chan auction.BidResult, 2)
 		for range 2 {
 			go func() {
