@@ -329,6 +329,9 @@ func TestBrokerContract(t *testing.T) {
 						}
 						return false
 					})
+					// A handler has run before its consumer's transaction commits the effect: wait
+					// for the commits, then count.
+					waitFor(t, g+"'s effects", 30*time.Second, func() bool { return effects(t, db, g) >= 11 })
 					if n := effects(t, db, g); n != 11 {
 						t.Errorf("%s: %d effects of 11 events published twice, want 11", g, n)
 					}
