@@ -123,7 +123,8 @@ type RPCConfig struct {
 
 // NodeConfig identifies this process among those sharing a database.
 type NodeConfig struct {
-	// ID is 0..1023, distinct per node; -1 picks one at random.
+	// ID is 0..1023, distinct per node and stable across its restarts (a restarted node takes back
+	// the timers it was running when it stopped); -1 picks one at random.
 	ID int `yaml:"id"`
 	// TimerInterval is how often due timers are polled (default 1s).
 	TimerInterval time.Duration `yaml:"timerInterval"`

@@ -255,7 +255,11 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		db.Close()
 		return nil, err
 	}
-	queue := delay.New(db, func() string { return ids.NextString("J") }, delay.WithClock(now), delay.WithLogger(log))
+	queueOpts := []delay.Option{delay.WithClock(now), delay.WithLogger(log)}
+	if cfg.Node.ID >= 0 { // a node with a stable id takes back, when it starts, the timers it was running when it stopped
+		queueOpts = append(queueOpts, delay.WithOwner(fmt.Sprint("node-", cfg.Node.ID)))
+	}
+	queue := delay.New(db, func() string { return ids.NextString("J") }, queueOpts...)
 	var hostOpts []luahost.Option
 	if cfg.Extensions.Concurrency > 0 {
 		hostOpts = append(hostOpts, luahost.WithConcurrency(cfg.Extensions.Concurrency))

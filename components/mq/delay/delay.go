@@ -3,7 +3,9 @@
 // set it committed, and it survives restarts. A worker polls for due jobs, leases each one (so two
 // nodes never run it at once), runs the handler and marks it done; a failing handler is retried
 // with backoff. Handlers must be idempotent: a crash after the handler but before the mark runs
-// it again.
+// it again. A node that knows its own name (WithOwner) leases under it, and when it starts again
+// after a crash it takes back the leases it held (Reclaim): the jobs it was running when it died
+// run again at once, instead of after their lease.
 //
 // Brokers offer delayed messages too (RocketMQ levels, RabbitMQ plugins), but not all the brokers
 // Atrium supports do, and none of them in the embedded mode; a table works on every database.
@@ -37,6 +39,7 @@ type Queue struct {
 	handlers map[string]Handler
 	log      *slog.Logger
 	lease    time.Duration
+	owner    string
 }
 
 // Option configures a Queue.
@@ -47,6 +50,11 @@ func WithClock(now func() time.Time) Option { return func(q *Queue) { q.now = no
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(q *Queue) { q.log = l } }
+
+// WithOwner names the node that runs this queue, so that it can reclaim its leases when it
+// starts again (see Reclaim). Names must be distinct per node, and stable across its restarts;
+// an empty name (the default) reclaims nothing.
+func WithOwner(name string) Option { return func(q *Queue) { q.owner = name } }
 
 // New returns a Queue.
 func New(db *dal.DB, ids func() string, opts ...Option) *Queue {
@@ -111,8 +119,29 @@ func (q *Queue) Cancel(ctx context.Context, kind, ref string) error {
 	return nil
 }
 
-// Run polls every interval until ctx ends.
+// Reclaim frees the leases held under this queue's owner, that is by the previous run of this
+// node: a node calls it when it starts, before it runs jobs, so that the jobs it was running when
+// it stopped run again now. It reports how many it freed.
+func (q *Queue) Reclaim(ctx context.Context) (int64, error) {
+	if q.owner == "" {
+		return 0, nil
+	}
+	res, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET lease_until = 0 WHERE leased_by = ? AND done_at = 0 AND lease_until > 0`,
+		q.owner)
+	if err != nil {
+		return 0, fmt.Errorf("delay: reclaim: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// Run reclaims this node's leases, then polls every interval until ctx ends.
 func (q *Queue) Run(ctx context.Context, interval time.Duration) {
+	if n, err := q.Reclaim(ctx); err != nil {
+		q.log.Error("delay: reclaiming the leases of this node's last run failed", "err", err)
+	} else if n > 0 {
+		q.log.Info("delay: reclaimed the leases of this node's last run", "jobs", n)
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -171,8 +200,8 @@ func (q *Queue) RunDue(ctx context.Context, limit int) (int, error) {
 
 func (q *Queue) runOne(ctx context.Context, j job) (bool, error) {
 	now := q.now()
-	res, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET lease_until = ?, attempts = attempts + 1
-		WHERE job_id = ? AND done_at = 0 AND lease_until < ?`, now.Add(q.lease).UnixMilli(), j.id, now.UnixMilli())
+	res, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET lease_until = ?, leased_by = ?, attempts = attempts + 1
+		WHERE job_id = ? AND done_at = 0 AND lease_until < ?`, now.Add(q.lease).UnixMilli(), q.owner, j.id, now.UnixMilli())
 	if err != nil {
 		return false, fmt.Errorf("delay: lease: %w", err)
 	}

@@ -159,3 +159,49 @@ func TestBacklog(t *testing.T) {
 		}
 	})
 }
+
+// TestReclaim: a node dies while it runs a job, leaving the job leased. Another node waits for
+// the lease; the same node, started again, takes the job back at once and runs it.
+func TestReclaim(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{delay.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.Now()}
+		ids, _ := idgen.New(-1)
+		node := func(owner string) *delay.Queue {
+			return delay.New(db, func() string { return ids.NextString("J") }, delay.WithClock(clk.Now), delay.WithOwner(owner))
+		}
+		first := node("node-7")
+		dying, die := context.WithCancel(ctx)
+		first.Handle("k", func(context.Context, string) error {
+			die() // the node dies mid-job: nothing after this reaches the database
+			return errors.New("killed")
+		})
+		if err := first.Schedule(ctx, "k", "a", clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := first.RunDue(dying, 10); n != 0 || err == nil {
+			t.Fatalf("the dying run: %d done, %v", n, err)
+		}
+		var ran []string
+		run := func(ctx context.Context, ref string) error { ran = append(ran, ref); return nil }
+		other := node("node-8")
+		other.Handle("k", run)
+		if n, err := other.Reclaim(ctx); n != 0 || err != nil {
+			t.Fatalf("another node reclaimed %d: %v", n, err)
+		}
+		if n, err := other.RunDue(ctx, 10); n != 0 || err != nil || len(ran) != 0 {
+			t.Fatalf("another node ran a leased job: %d %v", n, err)
+		}
+		again := node("node-7")
+		again.Handle("k", run)
+		if n, err := again.Reclaim(ctx); n != 1 || err != nil {
+			t.Fatalf("the restarted node reclaimed %d: %v", n, err)
+		}
+		if n, err := again.RunDue(ctx, 10); n != 1 || err != nil || len(ran) != 1 {
+			t.Fatalf("the restarted node ran %d (%v): %v", n, ran, err)
+		}
+		if n, _ := again.Reclaim(ctx); n != 0 {
+			t.Fatalf("a done job reclaimed: %d", n)
+		}
+	})
+}

@@ -1,0 +1,1 @@
+ALTER TABLE delayed_jobs ADD COLUMN leased_by VARCHAR(64) NOT NULL DEFAULT '';
