@@ -110,16 +110,3 @@ func (b *Bidding) PlaceAll(ctx context.Context, tenant, id string, bids []*Place
 	}
 	return a, nil
 }
-
-// Place applies one bid in a transaction of its own (see PlaceAll): its outcome and the auction
-// as the bid left it, or its refusal and the auction that refused it; no auction when the
-// transaction failed.
-func (b *Bidding) Place(ctx context.Context, tenant, id string, bid Bid, step func(price int64) int64,
-	also func(ctx context.Context, out Outcome, a *Auction) error) (Outcome, *Auction, error) {
-	p := &Placement{Bid: bid, Step: step, Also: also}
-	a, err := b.PlaceAll(ctx, tenant, id, []*Placement{p}, bid.At, nil)
-	if err != nil {
-		return Outcome{}, nil, err
-	}
-	return p.Out, a, p.Err
-}

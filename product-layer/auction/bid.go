@@ -394,14 +394,14 @@ func (g *gate) place(ctx context.Context, me *pending, run func(context.Context,
 	if !g.busy {
 		g.busy = true
 		g.mu.Unlock()
-		return g.lead(ctx, me, run)
+		return g.lead(ctx, me, false, run)
 	}
 	me.turn, me.done = make(chan struct{}), make(chan struct{})
 	g.queue = append(g.queue, me)
 	g.mu.Unlock()
 	select {
 	case <-me.turn:
-		return g.lead(ctx, me, run)
+		return g.lead(ctx, me, true, run)
 	case <-me.done:
 		return me.after, me.err
 	case <-ctx.Done():
@@ -423,9 +423,10 @@ func (g *gate) place(ctx context.Context, me *pending, run func(context.Context,
 }
 
 // lead places me and the bids waiting behind it (up to maxBatch) in one batch, answers them, and
-// hands the gate to the next bid waiting. Each is judged again first, by what committed while it
-// waited: those outbid are answered at once, and a batch they all were is never placed.
-func (g *gate) lead(ctx context.Context, me *pending, run func(context.Context, []*auc.Placement) (*auc.Auction, error)) (*auc.Auction, error) {
+// hands the gate to the next bid waiting. Each bid that waited (me too, if it did) is judged again
+// first, by what committed meanwhile: those outbid are answered at once, and a batch they all
+// were is never placed.
+func (g *gate) lead(ctx context.Context, me *pending, waited bool, run func(context.Context, []*auc.Placement) (*auc.Auction, error)) (*auc.Auction, error) {
 	g.mu.Lock()
 	n := min(len(g.queue), maxBatch-1)
 	batch := append([]*pending{me}, g.queue[:n]...)
@@ -453,6 +454,10 @@ func (g *gate) lead(ctx context.Context, me *pending, run func(context.Context, 
 		g.finish()
 	}()
 	for _, q := range batch {
+		if q == me && !waited {
+			live = append(live, q) // judged just now, in place
+			continue
+		}
 		if q.err = q.judge(); q.err != nil {
 			if q != me {
 				close(q.done)

@@ -23,6 +23,17 @@ func terms(now time.Time) auction.Terms {
 		EndsAt: now.Add(time.Hour), AntiSnipe: 2 * time.Minute, Extend: 3 * time.Minute, MaxExtensions: 5, PayWindow: time.Hour}
 }
 
+// place places one bid in a batch of its own: its outcome and the auction as the batch left it,
+// or its refusal.
+func place(ctx context.Context, b *auction.Bidding, bid auction.Bid) (auction.Outcome, *auction.Auction, error) {
+	p := &auction.Placement{Bid: bid}
+	a, err := b.PlaceAll(ctx, "t1", "A1", []*auction.Placement{p}, bid.At, nil)
+	if err != nil {
+		return auction.Outcome{}, nil, err
+	}
+	return p.Out, a, p.Err
+}
+
 func TestStore(t *testing.T) {
 	daltest.Each(t, []dal.Migrations{auctionsql.Migrations()}, func(t *testing.T, db *dal.DB) {
 		ctx := context.Background()
@@ -45,17 +56,17 @@ func TestStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := auction.NewBidding(db, s)
-		out, a, err := b.Place(ctx, "t1", "A1", auction.Bid{Bidder: "ann", Max: 25000, At: now}, nil, nil)
+		out, a, err := place(ctx, b, auction.Bid{Bidder: "ann", Max: 25000, At: now})
 		if err != nil || out.Entry == nil || a.Current != 10000 || a.ReservePrice != 40000 {
 			t.Fatalf("first bid: %+v %+v %v", out, a, err)
 		}
 		if _, err := s.Put(ctx, "t1", terms(now), now); !errors.Is(err, auction.ErrInvalidAuction) {
 			t.Fatalf("terms changed after a bid: %v", err)
 		}
-		if _, _, err := b.Place(ctx, "t1", "A1", auction.Bid{Bidder: "bob", Amount: 10000, At: now}, nil, nil); !errors.Is(err, auction.ErrBidTooLow) {
+		if _, _, err := place(ctx, b, auction.Bid{Bidder: "bob", Amount: 10000, At: now}); !errors.Is(err, auction.ErrBidTooLow) {
 			t.Fatalf("a bid at the price: %v", err)
 		}
-		if _, a, err = b.Place(ctx, "t1", "A1", auction.Bid{Bidder: "bob", Amount: 12000, At: now}, nil, nil); err != nil || a.Leader != "ann" || a.Current != 12500 {
+		if _, a, err = place(ctx, b, auction.Bid{Bidder: "bob", Amount: 12000, At: now}); err != nil || a.Leader != "ann" || a.Current != 12500 {
 			t.Fatalf("covered by the proxy: %+v %v", a, err)
 		}
 		h, err := s.History(ctx, "t1", "A1", 0, 10)
@@ -101,7 +112,7 @@ func TestConcurrentBidding(t *testing.T) {
 					} else {
 						bid.Amount = x
 					}
-					_, _, err = b.Place(ctx, "t1", "A1", bid, nil, nil)
+					_, _, err = place(ctx, b, bid)
 					switch {
 					case err == nil:
 						applied.Add(1)
