@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -414,6 +415,16 @@ func TestFiftyBiddersAtOnce(t *testing.T) {
 	})
 }
 
+// await waits up to 20 s for ok to hold: a step of a test waits for the state the next needs.
+func await(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !ok(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+	}
+}
+
 // slowLock is an auction store whose Lock takes a while, and counts.
 type slowLock struct {
 	auc.Store
@@ -479,35 +490,66 @@ func TestBidGate(t *testing.T) {
 
 		// A bid waiting for its turn is refused as soon as the bid ahead outbids it, not after the
 		// good bid waiting with it: a's 200.00 locks; b's 210.00 and then c's 205.00 wait; a commits
-		// and c is refused at once, while b goes on to the database.
+		// and c is refused at once (by a's price), while b goes on to the database. Each bid is sent
+		// once the one before it holds the lock or waits at the gate, so the order is the test's.
+		// b10-b12 first bid once too low, so that the node knows their deposits paid: on SQLite,
+		// reading one would wait for the connection that the bid holding the lock writes on.
+		for _, b := range []string{"b10", "b11", "b12"} {
+			if _, err := e.bid(t, "G1", b, 1, 0); !errors.Is(err, auc.ErrBidTooLow) {
+				t.Fatalf("warming %s: %v", b, err)
+			}
+		}
 		slow.delay = 300 * time.Millisecond
-		finished := make(chan string, 3)
-		for _, b := range []struct {
+		type answer struct {
+			bidder string
+			err    error
+		}
+		finished := make(chan answer, 3)
+		for i, b := range []struct {
 			bidder string
 			amount int64
 		}{{"b10", 20000}, {"b11", 21000}, {"b12", 20500}} {
+			locks := slow.locks.Load()
 			go func() {
 				_, err := e.bid(t, "G1", b.bidder, b.amount, 0)
-				if wantLow := b.bidder == "b12"; errors.Is(err, auc.ErrBidTooLow) != wantLow || !wantLow && err != nil {
-					t.Errorf("bid of %s: %v", b.bidder, err)
-				}
-				finished <- b.bidder
+				finished <- answer{b.bidder, err}
 			}()
-			time.Sleep(30 * time.Millisecond)
+			if i == 0 {
+				await(t, "b10 locking the auction", func() bool { return slow.locks.Load() > locks })
+			} else {
+				await(t, b.bidder+" waiting at the gate", func() bool { return auction.WaitingBids(e.flow, "t1", "G1") == i })
+			}
 		}
-		if order := []string{<-finished, <-finished, <-finished}; order[0] != "b10" || order[1] != "b12" || order[2] != "b11" {
-			t.Fatalf("bids finished in the order %v; want b10, b12 (refused as b10 committed), b11", order)
+		var order []string
+		for range 3 {
+			a := <-finished
+			order = append(order, a.bidder)
+			if a.bidder != "b12" && a.err != nil {
+				t.Fatalf("bid of %s: %v", a.bidder, a.err)
+			}
+			if a.bidder == "b12" && (!errors.Is(a.err, auc.ErrBidTooLow) || len(errkind.Fields(a.err)) != 1 || errkind.Fields(a.err)[0].Message != "21000") {
+				t.Fatalf("bid of b12: %v %v; want too low, minNextBid 21000 (by b10's 200.00)", a.err, errkind.Fields(a.err))
+			}
+		}
+		if slices.Index(order, "b12") > slices.Index(order, "b11") {
+			t.Fatalf("bids finished in the order %v; want b12 (refused as b10 committed) before b11", order)
 		}
 
 		// A bid whose caller gives up while waiting for its turn changes nothing.
 		slow.delay = 300 * time.Millisecond
 		done := make(chan error, 1)
+		locks := slow.locks.Load()
 		go func() { _, err := e.bid(t, "G1", "b1", 30000, 0); done <- err }()
-		time.Sleep(50 * time.Millisecond)
-		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-		defer cancel()
-		_, err := e.flow.Bid(short, auction.BidRequest{Tenant: "t1", Actor: trade.ByBuyer("b2"), AuctionID: "G1", Amount: 40000})
-		if !errors.Is(err, context.DeadlineExceeded) {
+		await(t, "b1 locking the auction", func() bool { return slow.locks.Load() > locks })
+		giveUp, cancel := context.WithCancel(ctx)
+		given := make(chan error, 1)
+		go func() {
+			_, err := e.flow.Bid(giveUp, auction.BidRequest{Tenant: "t1", Actor: trade.ByBuyer("b2"), AuctionID: "G1", Amount: 40000})
+			given <- err
+		}()
+		await(t, "b2 waiting at the gate", func() bool { return auction.WaitingBids(e.flow, "t1", "G1") == 1 })
+		cancel()
+		if err := <-given; !errors.Is(err, context.Canceled) {
 			t.Fatalf("bid given up: %v", err)
 		}
 		if err := <-done; err != nil {
@@ -543,12 +585,12 @@ func TestBidGate(t *testing.T) {
 
 		// Good bids that wait together go together: b8's 330.00 and b9's proxy up to 400.00 wait
 		// for b7's 320.00, then take one lock between them, in the order they came.
-		locks := slow.locks.Load()
+		locks = slow.locks.Load()
 		b0, n0, _ := e.flow.BidStats()
 		results := make(map[string]auction.BidResult)
 		var mu sync.Mutex
 		var all sync.WaitGroup
-		for _, b := range []struct {
+		for i, b := range []struct {
 			bidder      string
 			amount, max int64
 		}{{"b7", 32000, 0}, {"b8", 33000, 0}, {"b9", 0, 40000}} {
@@ -563,7 +605,11 @@ func TestBidGate(t *testing.T) {
 				results[b.bidder] = r
 				mu.Unlock()
 			}()
-			time.Sleep(20 * time.Millisecond)
+			if i == 0 {
+				await(t, "b7 locking the auction", func() bool { return slow.locks.Load() > locks })
+			} else {
+				await(t, b.bidder+" waiting at the gate", func() bool { return auction.WaitingBids(e.flow, "t1", "G1") == i })
+			}
 		}
 		all.Wait()
 		b1, n1, _ := e.flow.BidStats()
