@@ -5,7 +5,10 @@
 // with backoff. Handlers must be idempotent: a crash after the handler but before the mark runs
 // it again. A node that knows its own name (WithOwner) leases under it, and when it starts again
 // after a crash it takes back the leases it held (Reclaim): the jobs it was running when it died
-// run again at once, instead of after their lease.
+// run again at once, instead of after their lease. Moving a timer (Schedule again, Move) makes a
+// new revision of it: a run of an older one that is still under way keeps its lease but records
+// nothing, so the moved timer is never marked done, or retried at the old time, by a run that
+// began before the move. Done timers are kept for Retention, then purged.
 //
 // Brokers offer delayed messages too (RocketMQ levels, RabbitMQ plugins), but not all the brokers
 // Atrium supports do, and none of them in the embedded mode; a table works on every database.
@@ -17,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/atriumtrade/atrium/components/dal"
@@ -85,11 +89,8 @@ func (q *Queue) Schedule(ctx context.Context, kind, ref string, due time.Time) e
 		if !dal.IsDuplicate(err) {
 			return fmt.Errorf("delay: schedule: %w", err)
 		}
-		if _, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET due_at = ?, done_at = 0, attempts = 0, lease_until = 0
-			WHERE kind = ? AND ref = ?`, due.UnixMilli(), kind, ref); err != nil {
-			return fmt.Errorf("delay: reschedule: %w", err)
-		}
-		return nil
+		_, err = q.reset(ctx, kind, ref, due)
+		return err
 	})
 }
 
@@ -98,15 +99,25 @@ func (q *Queue) Schedule(ctx context.Context, kind, ref string, due time.Time) e
 // every late bid while the bid holds the auction's row lock). A timer that does not exist is
 // scheduled.
 func (q *Queue) Move(ctx context.Context, kind, ref string, due time.Time) error {
-	res, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET due_at = ?, done_at = 0, attempts = 0, lease_until = 0
-		WHERE kind = ? AND ref = ?`, due.UnixMilli(), kind, ref)
-	if err != nil {
-		return fmt.Errorf("delay: move: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n > 0 {
-		return nil
+	if n, err := q.reset(ctx, kind, ref, due); err != nil || n > 0 {
+		return err
 	}
 	return q.Schedule(ctx, kind, ref, due)
+}
+
+// reset moves timer (kind, ref), pending or done, to due as a new revision, and reports whether
+// it existed. A run of it under way keeps its lease, so no other node starts it meanwhile, but
+// cannot mark the new revision done or retry it: it hands the timer back when it ends (see
+// runOne), and the timer runs again when due. Only a done timer's lease is dropped (MySQL assigns
+// left to right, so it is judged before done_at changes).
+func (q *Queue) reset(ctx context.Context, kind, ref string, due time.Time) (int64, error) {
+	res, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET lease_until = CASE WHEN done_at > 0 THEN 0 ELSE lease_until END,
+		due_at = ?, done_at = 0, attempts = 0, last_error = '', rev = rev + 1 WHERE kind = ? AND ref = ?`, due.UnixMilli(), kind, ref)
+	if err != nil {
+		return 0, fmt.Errorf("delay: move: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }
 
 // Cancel removes a pending timer, in the transaction ctx carries.
@@ -135,7 +146,52 @@ func (q *Queue) Reclaim(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// Run reclaims this node's leases, then polls every interval until ctx ends.
+// Retention is how long a done timer is kept (when it ran, for whoever looks into a trade)
+// before Run purges it.
+const Retention = 7 * 24 * time.Hour
+
+// Purge deletes the timers done before before, a batch at a time (one DELETE of a long backlog
+// would hold its locks for as long), and reports how many.
+func (q *Queue) Purge(ctx context.Context, before time.Time, batch int) (int64, error) {
+	var purged int64
+	for {
+		rows, err := q.db.Q(ctx).QueryContext(ctx, `SELECT job_id FROM delayed_jobs WHERE done_at > 0 AND done_at < ? LIMIT ?`,
+			before.UnixMilli(), batch)
+		if err != nil {
+			return purged, fmt.Errorf("delay: purge: %w", err)
+		}
+		var ids []any
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return purged, fmt.Errorf("delay: purge: %w", err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(ids) == 0 {
+			return purged, err
+		}
+		// done_at again: a timer scheduled anew since the SELECT is pending, and stays.
+		res, err := q.db.Q(ctx).ExecContext(ctx, `DELETE FROM delayed_jobs WHERE job_id IN (?`+strings.Repeat(", ?", len(ids)-1)+
+			`) AND done_at > 0 AND done_at < ?`, append(ids, before.UnixMilli())...)
+		if err != nil {
+			return purged, fmt.Errorf("delay: purge: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		purged += n
+		if len(ids) < batch {
+			return purged, nil
+		}
+	}
+}
+
+// purgeEvery is how often Run purges the timers done more than Retention ago.
+const purgeEvery = time.Hour
+
+// Run reclaims this node's leases, then polls every interval until ctx ends, purging old done
+// timers hourly.
 func (q *Queue) Run(ctx context.Context, interval time.Duration) {
 	if n, err := q.Reclaim(ctx); err != nil {
 		q.log.Error("delay: reclaiming the leases of this node's last run failed", "err", err)
@@ -144,9 +200,18 @@ func (q *Queue) Run(ctx context.Context, interval time.Duration) {
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var purged time.Time
 	for {
 		if _, err := q.RunDue(ctx, 100); err != nil && !errors.Is(err, context.Canceled) {
 			q.log.Error("delay: poll failed", "err", err)
+		}
+		if now := q.now(); now.Sub(purged) >= purgeEvery {
+			purged = now
+			if n, err := q.Purge(ctx, now.Add(-Retention), 500); err != nil && ctx.Err() == nil {
+				q.log.Warn("delay: purging done timers failed", "err", err)
+			} else if n > 0 {
+				q.log.Info("delay: purged done timers", "jobs", n, "doneBefore", now.Add(-Retention))
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -159,12 +224,13 @@ func (q *Queue) Run(ctx context.Context, interval time.Duration) {
 type job struct {
 	id, kind, ref string
 	attempts      int
+	rev           int64 // the timer's revision: a move makes a new one
 }
 
 // RunDue runs up to limit due jobs once and reports how many succeeded.
 func (q *Queue) RunDue(ctx context.Context, limit int) (int, error) {
 	now := q.now().UnixMilli()
-	rows, err := q.db.R(ctx).QueryContext(ctx, `SELECT job_id, kind, ref, attempts FROM delayed_jobs
+	rows, err := q.db.R(ctx).QueryContext(ctx, `SELECT job_id, kind, ref, attempts, rev FROM delayed_jobs
 		WHERE done_at = 0 AND due_at <= ? AND lease_until < ? ORDER BY due_at LIMIT ?`, now, now, limit)
 	if err != nil {
 		return 0, fmt.Errorf("delay: due jobs: %w", err)
@@ -172,7 +238,7 @@ func (q *Queue) RunDue(ctx context.Context, limit int) (int, error) {
 	var jobs []job
 	for rows.Next() {
 		var j job
-		if err := rows.Scan(&j.id, &j.kind, &j.ref, &j.attempts); err != nil {
+		if err := rows.Scan(&j.id, &j.kind, &j.ref, &j.attempts, &j.rev); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("delay: scan: %w", err)
 		}
@@ -198,15 +264,20 @@ func (q *Queue) RunDue(ctx context.Context, limit int) (int, error) {
 	return done, nil
 }
 
+// runOne leases job j, runs it and records the outcome. The lease is taken only of the revision
+// the poll read, still due (a replica's stale read, or a move since, takes nothing); the outcome
+// is recorded only on that revision: a timer moved while it ran is handed back, pending at its
+// new time, instead of being marked done or retried at the old one's backoff.
 func (q *Queue) runOne(ctx context.Context, j job) (bool, error) {
 	now := q.now()
 	res, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET lease_until = ?, leased_by = ?, attempts = attempts + 1
-		WHERE job_id = ? AND done_at = 0 AND lease_until < ?`, now.Add(q.lease).UnixMilli(), q.owner, j.id, now.UnixMilli())
+		WHERE job_id = ? AND rev = ? AND done_at = 0 AND lease_until < ? AND due_at <= ?`,
+		now.Add(q.lease).UnixMilli(), q.owner, j.id, j.rev, now.UnixMilli(), now.UnixMilli())
 	if err != nil {
 		return false, fmt.Errorf("delay: lease: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil // another node took it
+		return false, nil // another node took it, or it moved
 	}
 	h, ok := q.handlers[j.kind]
 	var herr error
@@ -216,8 +287,8 @@ func (q *Queue) runOne(ctx context.Context, j job) (bool, error) {
 		herr = h(ctx, j.ref)
 	}
 	if herr == nil {
-		_, err = q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET done_at = ?, last_error = '' WHERE job_id = ?`,
-			q.now().UnixMilli(), j.id)
+		_, err = q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET done_at = CASE WHEN rev = ? THEN ? ELSE 0 END,
+			last_error = '', lease_until = 0 WHERE job_id = ?`, j.rev, q.now().UnixMilli(), j.id)
 		return err == nil, err
 	}
 	backoff := time.Duration(1<<min(j.attempts, 10)) * time.Second
@@ -226,8 +297,9 @@ func (q *Queue) runOne(ctx context.Context, j job) (bool, error) {
 	if len(msg) > 500 {
 		msg = msg[:500]
 	}
-	_, err = q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET due_at = ?, lease_until = 0, last_error = ? WHERE job_id = ?`,
-		q.now().Add(backoff).UnixMilli(), msg, j.id)
+	_, err = q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET due_at = CASE WHEN rev = ? THEN ? ELSE due_at END,
+		last_error = CASE WHEN rev = ? THEN ? ELSE last_error END, lease_until = 0 WHERE job_id = ?`,
+		j.rev, q.now().Add(backoff).UnixMilli(), j.rev, msg, j.id)
 	return false, err
 }
 

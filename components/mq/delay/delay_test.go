@@ -205,3 +205,115 @@ func TestReclaim(t *testing.T) {
 		}
 	})
 }
+
+// TestMovedWhileRunning: a timer moved while a node runs it (an auction's close, moved by a bid
+// that committed as the close began) is neither marked done nor retried at the old time's
+// backoff when the run ends: it runs again at its new time. Meanwhile the run's lease keeps
+// other nodes from starting it.
+func TestMovedWhileRunning(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{delay.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.Now()}
+		q, other := queue(db, clk), queue(db, clk)
+		var runs []string
+		fail, move, moveBy := false, true, time.Minute
+		q.Handle("close", func(ctx context.Context, ref string) error {
+			runs = append(runs, ref)
+			if move {
+				move = false
+				if err := q.Move(ctx, "close", ref, clk.Now().Add(moveBy)); err != nil {
+					t.Fatal(err)
+				}
+				if n, err := other.RunDue(ctx, 10); n != 0 || err != nil {
+					t.Fatalf("another node ran a timer that a run holds: %d %v", n, err)
+				}
+			}
+			if fail {
+				return errors.New("not closed yet")
+			}
+			return nil
+		})
+		var otherRuns atomic.Int64
+		other.Handle("close", func(context.Context, string) error { otherRuns.Add(1); return nil })
+		for _, f := range []bool{false, true} { // the run succeeds, then fails
+			runs, fail, move = nil, f, true
+			if err := q.Schedule(ctx, "close", "a1", clk.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := q.RunDue(ctx, 10); err != nil || len(runs) != 1 {
+				t.Fatalf("failing %t: the first run: %v %v", f, runs, err)
+			}
+			clk.Advance(30 * time.Second) // past the failure's backoff, before the new time
+			if n, err := q.RunDue(ctx, 10); n != 0 || err != nil || len(runs) != 1 {
+				t.Fatalf("failing %t: ran before its new time: %v %v", f, runs, err)
+			}
+			fail = false
+			clk.Advance(30 * time.Second)
+			if n, err := q.RunDue(ctx, 10); n != 1 || err != nil || len(runs) != 2 {
+				t.Fatalf("failing %t: at its new time: %d %v %v", f, n, runs, err)
+			}
+			clk.Advance(time.Hour)
+			if n, _ := q.RunDue(ctx, 10); n != 0 || otherRuns.Load() != 0 {
+				t.Fatalf("failing %t: a done timer ran again (%d), or on the other node (%d)", f, n, otherRuns.Load())
+			}
+		}
+		// Moved to now while it runs: no other node starts it meanwhile, and it runs again after.
+		runs, fail, move, moveBy = nil, false, true, 0
+		if err := q.Schedule(ctx, "close", "a2", clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := q.RunDue(ctx, 10); err != nil || len(runs) != 1 || otherRuns.Load() != 0 {
+			t.Fatalf("moved to now: %v %v, %d on the other node", runs, err, otherRuns.Load())
+		}
+		if n, err := other.RunDue(ctx, 10); n != 1 || err != nil {
+			t.Fatalf("moved to now: after the run, %d %v", n, err)
+		}
+	})
+}
+
+// TestPurge: timers done more than the retention ago are deleted, a batch at a time; pending
+// timers and recent ones stay, and a purged timer can be scheduled again.
+func TestPurge(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{delay.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.Now()}
+		q := queue(db, clk)
+		ran := 0
+		q.Handle("k", func(context.Context, string) error { ran++; return nil })
+		schedule := func(refs ...string) {
+			for _, ref := range refs {
+				if err := q.Schedule(ctx, "k", ref, clk.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		count := func() (n int) {
+			if err := db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM delayed_jobs`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		schedule("o1", "o2", "o3", "o4", "o5")
+		if n, err := q.RunDue(ctx, 10); n != 5 || err != nil {
+			t.Fatalf("old ones: %d %v", n, err)
+		}
+		clk.Advance(delay.Retention + time.Hour)
+		schedule("r1", "r2")
+		if n, err := q.RunDue(ctx, 10); n != 2 || err != nil {
+			t.Fatalf("recent ones: %d %v", n, err)
+		}
+		if err := q.Schedule(ctx, "k", "pending", clk.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := q.Purge(ctx, clk.Now().Add(-delay.Retention), 2); n != 5 || err != nil || count() != 3 {
+			t.Fatalf("purged %d (%v), %d left; want 5 purged, 3 left", n, err, count())
+		}
+		if n, err := q.Purge(ctx, clk.Now().Add(-delay.Retention), 2); n != 0 || err != nil {
+			t.Fatalf("purged again %d: %v", n, err)
+		}
+		schedule("o1")
+		if n, err := q.RunDue(ctx, 10); n != 1 || err != nil || ran != 8 {
+			t.Fatalf("a purged timer scheduled again: %d %v, %d runs", n, err, ran)
+		}
+	})
+}
