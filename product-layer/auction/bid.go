@@ -241,6 +241,16 @@ func (f *Flow) Bid(ctx context.Context, cmd BidRequest) (BidResult, error) {
 		close(me.done)
 	}()
 	res, err := f.bid(ctx, cmd, hash)
+	if errors.Is(err, auc.ErrBidTooLow) || errors.Is(err, auc.ErrOwnBid) {
+		// The same request may have been placed on another node since this one looked its key
+		// up: what outbid this bid committed, and the key's claim commits with the bid that
+		// makes it. Its answer is this one's.
+		if ref, found, lerr := f.d.Idempotency.Lookup(ctx, cmd.Tenant, cmd.Actor.ID, scopeBid, cmd.IdempotencyKey, hash); lerr != nil {
+			return BidResult{}, lerr
+		} else if r, ok := parseBidRef(ref); found && ok {
+			res, err = r, nil
+		}
+	}
 	if err == nil {
 		me.res = res
 	}

@@ -626,5 +626,33 @@ func TestBidGate(t *testing.T) {
 		if err != nil || len(h) != 3 || h[0].Bidder != "b9" || h[0].Seq != 8 || h[1].Bidder != "b8" || h[2].Bidder != "b7" {
 			t.Fatalf("history after the batch: %+v %v", h, err)
 		}
+
+		// A double submit across two nodes, both in flight at once: the request this node holds
+		// at the lock is placed second, by the other node, and then outbid by its own twin; it is
+		// answered the twin's acceptance, not refused as too low.
+		other := newNode(t, db, 2, nil)
+		locks = slow.locks.Load()
+		here := make(chan error, 1)
+		across := auction.BidRequest{Tenant: "t1", Actor: trade.ByBuyer("b3"), AuctionID: "G1", Amount: 41000, IdempotencyKey: "across"}
+		var mine auction.BidResult
+		go func() {
+			var err error
+			mine, err = e.flow.Bid(ctx, across)
+			here <- err
+		}()
+		await(t, "b3 locking the auction on this node", func() bool { return slow.locks.Load() > locks })
+		theirs, err := other.flow.Bid(ctx, across)
+		if err != nil {
+			t.Fatalf("the other node's request: %v", err)
+		}
+		if err := <-here; err != nil {
+			t.Fatalf("this node's request: %v", err)
+		}
+		if !mine.Accepted || !theirs.Accepted || mine.Replayed == theirs.Replayed || mine.Current != 41000 || theirs.Current != 41000 {
+			t.Fatalf("a double submit across nodes answered %+v and %+v", mine, theirs)
+		}
+		if x, err := auctionsql.New(db).Get(ctx, "t1", "G1"); err != nil || x.Bids != 9 || x.Leader != "b3" {
+			t.Fatalf("after a double submit across nodes: %+v %v", x, err)
+		}
 	})
 }
