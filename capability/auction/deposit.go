@@ -9,8 +9,8 @@ import (
 )
 
 // DepositStatus is where a bidder's deposit stands. A deposit that was paid ends exactly one of
-// refunded, credited (to the winner's order) or forfeited (a winner who did not pay), and a
-// credited one may still be forfeited.
+// refunded, credited (to the winner's order) or forfeited (a winner who did not pay); a credited
+// one may still be forfeited, or refunded (the winner's sale refunded through after-sale).
 type DepositStatus string
 
 // The deposit statuses.
@@ -25,7 +25,7 @@ const (
 var depositMoves = map[DepositStatus][]DepositStatus{
 	DepositPending:  {DepositPaid},
 	DepositPaid:     {DepositRefunded, DepositCredited, DepositForfeited},
-	DepositCredited: {DepositForfeited},
+	DepositCredited: {DepositForfeited, DepositRefunded},
 }
 
 // ErrDepositTransition is a deposit move its status does not allow.

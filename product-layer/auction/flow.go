@@ -32,6 +32,7 @@ package auction
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -175,7 +176,40 @@ func New(d Deps) *Flow {
 	f := &Flow{d: d, bidding: auc.NewBidding(d.Tx, d.Auctions)}
 	d.Core.Register(f)
 	d.Core.RegisterHolder(DepositPrefix, depositHolder{f})
+	d.Core.OnRefundSettled(f.refundSettled)
 	return f
+}
+
+// refundSettled runs as a refund is recorded paid: a credited deposit whose payment has gone back
+// in full (an after-sale refunds the winner's sale: the price's payment first, then the deposit
+// that counted toward it) is refunded, so that neither the bidder nor an operator reads it as
+// money the sale kept.
+func (f *Flow) refundSettled(ctx context.Context, r *payment.Refund) error {
+	if !strings.HasPrefix(r.TradeID(), DepositPrefix) {
+		return nil
+	}
+	d, err := f.d.Deposits.Lock(ctx, r.Tenant(), r.TradeID())
+	if err != nil || d.Status != auc.DepositCredited {
+		return err
+	}
+	rs, err := f.d.Payments.RefundsOfPayment(ctx, r.PaymentID())
+	if err != nil {
+		return err
+	}
+	var back int64
+	for _, x := range rs {
+		if x.Status() == payment.RefundSucceeded || x.ID() == r.ID() {
+			back += x.Amount().Minor()
+		}
+	}
+	if back < d.Amount {
+		return nil
+	}
+	now := f.d.Now()
+	if err := d.Move(auc.DepositRefunded, now); err != nil {
+		return err
+	}
+	return f.d.Deposits.Save(ctx, r.Tenant(), d)
 }
 
 // RegisterTimers registers the flow's timers with the node's queue.

@@ -170,6 +170,10 @@ func TestAuctionThroughTheStack(t *testing.T) {
 		if st := s.stock(admin, "vase"); st["sold"] != 0 || st["available"] != 3 {
 			t.Fatalf("stock after the refund: %v", st)
 		}
+		// The deposit that counted toward the price went back with it: it is refunded, not credited.
+		if d := must(t, s.do("GET", "/app/v1/auctions/vase-1", s.token("acme", "bob", "app", "buyer"), nil), 200, "view").data()["myDeposit"].(map[string]any); d["status"] != "refunded" {
+			t.Fatalf("the winner's deposit after the sale's refund: %v", d)
+		}
 		for topic, want := range map[string]int{"auction.settled": 1, "auction.extended": 1, "auction.deposit_paid": 2} {
 			if n := outboxCount(t, db, topic); n != want {
 				t.Errorf("%s: %d events; want %d", topic, n, want)
