@@ -97,7 +97,10 @@ func serveCmd() *cobra.Command {
 				cfg.Sandbox.CallbackURL = "http://" + cfg.HTTP.Addr + "/callbacks/v1/payments/sandbox"
 			}
 			if err := cfg.Validate(); err != nil {
-				return fmt.Errorf("configuration: %w (run with --demo to generate dev secrets)", err)
+				if !demo && (cfg.HTTP.JWTSecret == "" || cfg.Sandbox.Secret == "") {
+					return fmt.Errorf("configuration: %w (run with --demo to generate dev secrets)", err)
+				}
+				return fmt.Errorf("configuration: %w", err)
 			}
 			switch role {
 			case "all", "trade", "access":

@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"github.com/atriumtrade/atrium/components/mq"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"reflect"
 	"strconv"
@@ -19,6 +19,8 @@ import (
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/payment/sandboxpay"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/discovery"
+	"github.com/atriumtrade/atrium/components/mq"
 	"github.com/atriumtrade/atrium/components/observe"
 	"github.com/atriumtrade/atrium/components/toggles"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
@@ -113,12 +115,39 @@ type ExtConfig struct {
 	Concurrency int `yaml:"concurrency"`
 }
 
-// RPCConfig is the trade service's Kitex endpoint.
+// RPCConfig is the trade service's Kitex endpoint, and how the access role finds its nodes.
 type RPCConfig struct {
-	// Addr is where the trade role listens and the access role dials.
+	// Addr is where the trade role listens, and the node the access role dials when neither
+	// Targets nor Etcd is set.
 	Addr string `yaml:"addr"`
 	// Timeout bounds one RPC (default 10s).
 	Timeout time.Duration `yaml:"timeout"`
+	// Targets are the trade nodes the access role balances between (host:port each).
+	Targets []string `yaml:"targets"`
+	// Etcd, with endpoints, is where each trade node registers itself and the access role finds
+	// them (Targets is then ignored).
+	Etcd discovery.Etcd `yaml:"etcd"`
+	// Advertise is the host:port a trade node registers in etcd (default: the address it listens
+	// on, which must then name one host).
+	Advertise string `yaml:"advertise"`
+}
+
+// Validate checks the RPC section.
+func (c RPCConfig) Validate() error {
+	if c.Addr == "" {
+		return errors.New("rpc: addr is required")
+	}
+	for _, t := range c.Targets {
+		if _, _, err := net.SplitHostPort(t); err != nil {
+			return fmt.Errorf("rpc.targets: %q is not host:port", t)
+		}
+	}
+	if c.Advertise != "" {
+		if _, _, err := net.SplitHostPort(c.Advertise); err != nil {
+			return fmt.Errorf("rpc.advertise: %q is not host:port", c.Advertise)
+		}
+	}
+	return c.Etcd.Validate()
 }
 
 // NodeConfig identifies this process among those sharing a database.
@@ -181,8 +210,8 @@ func (c Config) rpcValidate() error {
 	if s := c.Toggles.Source; s != "" && s != "file" && s != "apollo" {
 		return fmt.Errorf("toggles: source must be file or apollo, not %q", s)
 	}
-	if c.RPC.Addr == "" {
-		return errors.New("rpc: addr is required")
+	if err := c.RPC.Validate(); err != nil {
+		return err
 	}
 	if c.Extensions.ReloadInterval < 10*time.Millisecond || c.Extensions.ReloadInterval > time.Minute {
 		return errors.New("extensions: reloadInterval must be between 10ms and 1m")

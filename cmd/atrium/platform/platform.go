@@ -25,6 +25,7 @@ import (
 	"github.com/cloudwego/kitex/client"
 	"github.com/cloudwego/kitex/pkg/endpoint"
 	"github.com/cloudwego/kitex/pkg/klog"
+	"github.com/cloudwego/kitex/pkg/registry"
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
 	"github.com/cloudwego/kitex/pkg/transmeta"
 	"github.com/cloudwego/kitex/server"
@@ -54,6 +55,7 @@ import (
 	"github.com/atriumtrade/atrium/components/dal/idempotency"
 	"github.com/atriumtrade/atrium/components/dal/idgen"
 	"github.com/atriumtrade/atrium/components/dal/readcache"
+	"github.com/atriumtrade/atrium/components/discovery"
 	"github.com/atriumtrade/atrium/components/guard"
 	"github.com/atriumtrade/atrium/components/mq/delay"
 	"github.com/atriumtrade/atrium/components/mq/outbox"
@@ -395,6 +397,22 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	for _, mw := range o.Middlewares {
 		opts = append(opts, server.WithMiddleware(mw))
 	}
+	if cfg.RPC.Etcd.On() { // the node registers itself, so that the access role finds it
+		addr, err := discovery.Advertised(cfg.RPC.Advertise, ln.Addr())
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		reg, err := cfg.RPC.Etcd.Registry(func(info *registry.Info) {
+			log.Info("registered in etcd", "service", info.ServiceName, "addr", info.Addr.String())
+		})
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		opts = append(opts, server.WithRegistry(reg), server.WithRegistryInfo(&registry.Info{ServiceName: ServiceName, Addr: addr,
+			SkipListenAddr: true, Tags: map[string]string{"node": relayHolder(cfg.Node)}}))
+	}
 	svr := server.NewServer(opts...)
 	if err := registerServices(svr, handler); err != nil {
 		db.Close()
@@ -549,14 +567,18 @@ func classify(log *slog.Logger) func(error) error {
 	}
 }
 
-// NewTradeClients dials the trade node's services: one Kitex client each, all to the one server.
+// NewTradeClients dials the trade service's services, one Kitex client each: on the nodes
+// registered in etcd if cfg.Etcd is set, else on cfg.Targets, else on the one node at hostPort.
 func NewTradeClients(cfg RPCConfig, hostPort string, extra ...client.Option) (gateway.Clients, error) {
 	timeout := cfg.Timeout
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}
-	opts := []client.Option{
-		client.WithHostPorts(hostPort),
+	target, err := tradeNodes(cfg, hostPort)
+	if err != nil {
+		return gateway.Clients{}, err
+	}
+	opts := []client.Option{target,
 		// TTHeader carries the service's name, by which the server picks the service.
 		client.WithTransportProtocol(transport.TTHeaderFramed),
 		client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
@@ -567,7 +589,6 @@ func NewTradeClients(cfg RPCConfig, hostPort string, extra ...client.Option) (ga
 	var c gateway.Clients
 	var errs []error
 	dial := func(err error) { errs = append(errs, err) }
-	var err error
 	c.Queries, err = tradequeries.NewClient(ServiceName, opts...)
 	dial(err)
 	c.Lifecycle, err = tradelifecycle.NewClient(ServiceName, opts...)
@@ -607,6 +628,24 @@ func NewTradeClients(cfg RPCConfig, hostPort string, extra ...client.Option) (ga
 	c.AuctionAdmin, err = auctionadmin.NewClient(ServiceName, opts...)
 	dial(err)
 	return c, errors.Join(errs...)
+}
+
+// tradeNodes is the client option that says which trade nodes to call (see NewTradeClients).
+// With more than one, Kitex sends a call that could not connect to the node it picked (stopped,
+// or dead and not yet out of etcd) to another: nothing was sent, so nothing runs twice. Nothing
+// else is retried, since the calls that change trades are not all idempotent.
+func tradeNodes(cfg RPCConfig, hostPort string) (client.Option, error) {
+	switch {
+	case cfg.Etcd.On():
+		r, err := cfg.Etcd.Resolver()
+		if err != nil {
+			return client.Option{}, err
+		}
+		return client.WithResolver(r), nil
+	case len(cfg.Targets) > 0:
+		return client.WithHostPorts(cfg.Targets...), nil
+	}
+	return client.WithHostPorts(hostPort), nil
 }
 
 // registerServices registers every service's handler on the one server.
