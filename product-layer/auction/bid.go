@@ -241,10 +241,11 @@ func (f *Flow) Bid(ctx context.Context, cmd BidRequest) (BidResult, error) {
 		close(me.done)
 	}()
 	res, err := f.bid(ctx, cmd, hash)
-	if errors.Is(err, auc.ErrBidTooLow) || errors.Is(err, auc.ErrOwnBid) {
+	if errors.Is(err, auc.ErrOwnBid) || errors.Is(err, auc.ErrBidTooLow) && f.leads(ctx, cmd.Tenant, cmd.AuctionID, cmd.Actor.ID) {
 		// The same request may have been placed on another node since this one looked its key
-		// up: what outbid this bid committed, and the key's claim commits with the bid that
-		// makes it. Its answer is this one's.
+		// up, and have made its bidder the leader this bid was refused by: the key's claim
+		// committed with it. Its answer is this one's. (Only then: most refused bids in a rush
+		// are outbid by others, and read nothing more.)
 		if ref, found, lerr := f.d.Idempotency.Lookup(ctx, cmd.Tenant, cmd.Actor.ID, scopeBid, cmd.IdempotencyKey, hash); lerr != nil {
 			return BidResult{}, lerr
 		} else if r, ok := parseBidRef(ref); found && ok {
@@ -255,6 +256,12 @@ func (f *Flow) Bid(ctx context.Context, cmd BidRequest) (BidResult, error) {
 		me.res = res
 	}
 	return res, err
+}
+
+// leads reports whether bidder leads auction id as this node last saw it committed.
+func (f *Flow) leads(ctx context.Context, tenant, id, bidder string) bool {
+	x, err := f.recentAuction(ctx, tenant, id)
+	return err == nil && x.Bids > 0 && x.Leader == bidder
 }
 
 // flight is a bid with an idempotency key while this node places it.
