@@ -106,13 +106,12 @@ func (q *Queue) Move(ctx context.Context, kind, ref string, due time.Time) error
 }
 
 // reset moves timer (kind, ref), pending or done, to due as a new revision, and reports whether
-// it existed. A run of it under way keeps its lease, so no other node starts it meanwhile, but
-// cannot mark the new revision done or retry it: it hands the timer back when it ends (see
-// runOne), and the timer runs again when due. Only a done timer's lease is dropped (MySQL assigns
-// left to right, so it is judged before done_at changes).
+// it existed. A run of it under way (even one cancelled meanwhile) keeps its lease, so no other
+// node starts it meanwhile, but cannot mark the new revision done or retry it: it hands the timer
+// back when it ends (see runOne), and the timer runs again when due.
 func (q *Queue) reset(ctx context.Context, kind, ref string, due time.Time) (int64, error) {
-	res, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET lease_until = CASE WHEN done_at > 0 THEN 0 ELSE lease_until END,
-		due_at = ?, done_at = 0, attempts = 0, last_error = '', rev = rev + 1 WHERE kind = ? AND ref = ?`, due.UnixMilli(), kind, ref)
+	res, err := q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET due_at = ?, done_at = 0, attempts = 0, last_error = '', rev = rev + 1
+		WHERE kind = ? AND ref = ?`, due.UnixMilli(), kind, ref)
 	if err != nil {
 		return 0, fmt.Errorf("delay: move: %w", err)
 	}

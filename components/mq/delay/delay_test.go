@@ -268,6 +268,30 @@ func TestMovedWhileRunning(t *testing.T) {
 		if n, err := other.RunDue(ctx, 10); n != 1 || err != nil {
 			t.Fatalf("moved to now: after the run, %d %v", n, err)
 		}
+		// Cancelled and scheduled again while it runs (an operator's decision, then a new
+		// window): the same.
+		q.Handle("review", func(ctx context.Context, ref string) error {
+			if err := q.Cancel(ctx, "review", ref); err != nil {
+				t.Fatal(err)
+			}
+			if err := q.Schedule(ctx, "review", ref, clk.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := other.RunDue(ctx, 10); n != 0 || err != nil {
+				t.Fatalf("another node ran a timer cancelled and scheduled again while a run holds it: %d %v", n, err)
+			}
+			return nil
+		})
+		other.Handle("review", func(context.Context, string) error { return nil })
+		if err := q.Schedule(ctx, "review", "a3", clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := q.RunDue(ctx, 10); n != 1 || err != nil {
+			t.Fatalf("cancelled and scheduled again: the run, %d %v", n, err)
+		}
+		if n, err := other.RunDue(ctx, 10); n != 1 || err != nil {
+			t.Fatalf("cancelled and scheduled again: after the run, %d %v", n, err)
+		}
 	})
 }
 
