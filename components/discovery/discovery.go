@@ -118,8 +118,22 @@ func (e Etcd) Resolver() (discovery.Resolver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discovery: etcd resolver: %w", err)
 	}
-	return r, nil
+	prefix := e.Prefix
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	return named{Resolver: r, name: "etcd:" + strings.Join(e.Endpoints, ",") + "/" + prefix}, nil
 }
+
+// named gives a resolver a name of its cluster and prefix. Kitex caches the instances it
+// resolves under the resolver's name, process-wide, and registry-etcd names every resolver
+// "etcd": two configurations in one process (a test run twice) would share one list.
+type named struct {
+	discovery.Resolver
+	name string
+}
+
+func (n named) Name() string { return n.name }
 
 // Advertised is the address a node listening on listen registers: advertise if set, else the
 // listener's own address, which must then name one host (a node listening on every interface

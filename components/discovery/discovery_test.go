@@ -50,3 +50,23 @@ func TestEtcdValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestResolverNames: Kitex caches resolved instances by resolver name, process-wide; resolvers
+// of different clusters or prefixes must not share one.
+func TestResolverNames(t *testing.T) {
+	names := map[string]bool{}
+	for _, e := range []discovery.Etcd{
+		{Endpoints: []string{"http://127.0.0.1:2379"}},
+		{Endpoints: []string{"http://127.0.0.1:2379"}, Prefix: "other"},
+		{Endpoints: []string{"http://127.0.0.2:2379"}},
+	} {
+		r, err := e.Resolver()
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[r.Name()] = true
+	}
+	if len(names) != 3 {
+		t.Fatalf("resolver names %v; want 3 distinct", names)
+	}
+}
