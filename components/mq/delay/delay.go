@@ -20,7 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/atriumtrade/atrium/components/dal"
@@ -173,7 +173,7 @@ func (q *Queue) Purge(ctx context.Context, before time.Time, batch int) (int64, 
 			return purged, err
 		}
 		// done_at again: a timer scheduled anew since the SELECT is pending, and stays.
-		res, err := q.db.Q(ctx).ExecContext(ctx, `DELETE FROM delayed_jobs WHERE job_id IN (?`+strings.Repeat(", ?", len(ids)-1)+
+		res, err := q.db.Q(ctx).ExecContext(ctx, `DELETE FROM delayed_jobs WHERE job_id IN (`+dal.Placeholders(len(ids))+
 			`) AND done_at > 0 AND done_at < ?`, append(ids, before.UnixMilli())...)
 		if err != nil {
 			return purged, fmt.Errorf("delay: purge: %w", err)
@@ -189,28 +189,46 @@ func (q *Queue) Purge(ctx context.Context, before time.Time, batch int) (int64, 
 // purgeEvery is how often Run purges the timers done more than Retention ago.
 const purgeEvery = time.Hour
 
-// Run reclaims this node's leases, then polls every interval until ctx ends, purging old done
-// timers hourly.
+// Run reclaims this node's leases, then polls every interval until ctx ends. Beside the polls,
+// it purges old done timers hourly, so that a long purge never holds up a due timer.
 func (q *Queue) Run(ctx context.Context, interval time.Duration) {
 	if n, err := q.Reclaim(ctx); err != nil {
 		q.log.Error("delay: reclaiming the leases of this node's last run failed", "err", err)
 	} else if n > 0 {
 		q.log.Info("delay: reclaimed the leases of this node's last run", "jobs", n)
 	}
+	var purging sync.WaitGroup
+	defer purging.Wait()
+	purging.Add(1)
+	go func() {
+		defer purging.Done()
+		q.purgeHourly(ctx)
+	}()
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	var purged time.Time
 	for {
 		if _, err := q.RunDue(ctx, 100); err != nil && !errors.Is(err, context.Canceled) {
 			q.log.Error("delay: poll failed", "err", err)
 		}
-		if now := q.now(); now.Sub(purged) >= purgeEvery {
-			purged = now
-			if n, err := q.Purge(ctx, now.Add(-Retention), 500); err != nil && ctx.Err() == nil {
-				q.log.Warn("delay: purging done timers failed", "err", err)
-			} else if n > 0 {
-				q.log.Info("delay: purged done timers", "jobs", n, "doneBefore", now.Add(-Retention))
-			}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// purgeHourly purges the timers done more than Retention ago, now and every purgeEvery, until
+// ctx ends.
+func (q *Queue) purgeHourly(ctx context.Context) {
+	t := time.NewTicker(purgeEvery)
+	defer t.Stop()
+	for {
+		before := q.now().Add(-Retention)
+		if n, err := q.Purge(ctx, before, 500); err != nil && ctx.Err() == nil {
+			q.log.Warn("delay: purging done timers failed", "err", err)
+		} else if n > 0 {
+			q.log.Info("delay: purged done timers", "jobs", n, "doneBefore", before)
 		}
 		select {
 		case <-ctx.Done():
