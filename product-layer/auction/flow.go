@@ -196,17 +196,16 @@ func (f *Flow) refundSettled(ctx context.Context, r *payment.Refund) error {
 	if err != nil {
 		return err
 	}
-	var back int64
+	var back int64 // r among them: it is recorded paid before the hooks run
 	for _, x := range rs {
-		if x.Status() == payment.RefundSucceeded || x.ID() == r.ID() {
+		if x.Status() == payment.RefundSucceeded {
 			back += x.Amount().Minor()
 		}
 	}
 	if back < d.Amount {
 		return nil
 	}
-	now := f.d.Now()
-	if err := d.Move(auc.DepositRefunded, now); err != nil {
+	if err := d.Move(auc.DepositRefunded, f.d.Now()); err != nil {
 		return err
 	}
 	return f.d.Deposits.Save(ctx, r.Tenant(), d)

@@ -459,6 +459,15 @@ func TestBidGate(t *testing.T) {
 		for i := 0; i < 13; i++ {
 			e.deposit(t, "G1", fmt.Sprint("b", i))
 		}
+		// inTurn waits until the i-th bid of a round, sent when the auction had been locked locks
+		// times, is in place: the first holds the lock, the others wait at the gate in turn.
+		inTurn := func(i int, bidder string, locks int64) {
+			if i == 0 {
+				await(t, bidder+" locking the auction", func() bool { return slow.locks.Load() > locks })
+				return
+			}
+			await(t, bidder+" waiting at the gate", func() bool { return auction.WaitingBids(e.flow, "t1", "G1") == i })
+		}
 		slow.locks.Store(0)
 		var accepted, low atomic.Int64
 		var wg sync.WaitGroup
@@ -514,11 +523,7 @@ func TestBidGate(t *testing.T) {
 				_, err := e.bid(t, "G1", b.bidder, b.amount, 0)
 				finished <- answer{b.bidder, err}
 			}()
-			if i == 0 {
-				await(t, "b10 locking the auction", func() bool { return slow.locks.Load() > locks })
-			} else {
-				await(t, b.bidder+" waiting at the gate", func() bool { return auction.WaitingBids(e.flow, "t1", "G1") == i })
-			}
+			inTurn(i, b.bidder, locks)
 		}
 		var order []string
 		for range 3 {
@@ -540,14 +545,14 @@ func TestBidGate(t *testing.T) {
 		done := make(chan error, 1)
 		locks := slow.locks.Load()
 		go func() { _, err := e.bid(t, "G1", "b1", 30000, 0); done <- err }()
-		await(t, "b1 locking the auction", func() bool { return slow.locks.Load() > locks })
+		inTurn(0, "b1", locks)
 		giveUp, cancel := context.WithCancel(ctx)
 		given := make(chan error, 1)
 		go func() {
 			_, err := e.flow.Bid(giveUp, auction.BidRequest{Tenant: "t1", Actor: trade.ByBuyer("b2"), AuctionID: "G1", Amount: 40000})
 			given <- err
 		}()
-		await(t, "b2 waiting at the gate", func() bool { return auction.WaitingBids(e.flow, "t1", "G1") == 1 })
+		inTurn(1, "b2", locks)
 		cancel()
 		if err := <-given; !errors.Is(err, context.Canceled) {
 			t.Fatalf("bid given up: %v", err)
@@ -605,11 +610,7 @@ func TestBidGate(t *testing.T) {
 				results[b.bidder] = r
 				mu.Unlock()
 			}()
-			if i == 0 {
-				await(t, "b7 locking the auction", func() bool { return slow.locks.Load() > locks })
-			} else {
-				await(t, b.bidder+" waiting at the gate", func() bool { return auction.WaitingBids(e.flow, "t1", "G1") == i })
-			}
+			inTurn(i, b.bidder, locks)
 		}
 		all.Wait()
 		b1, n1, _ := e.flow.BidStats()
@@ -640,7 +641,7 @@ func TestBidGate(t *testing.T) {
 			mine, err = e.flow.Bid(ctx, across)
 			here <- err
 		}()
-		await(t, "b3 locking the auction on this node", func() bool { return slow.locks.Load() > locks })
+		inTurn(0, "b3", locks)
 		theirs, err := other.flow.Bid(ctx, across)
 		if err != nil {
 			t.Fatalf("the other node's request: %v", err)
