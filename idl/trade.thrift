@@ -253,6 +253,15 @@ struct OrderRef {
     2: string orderId
 }
 
+// CancelOrderRequest cancels an order in its own flow's way.
+struct CancelOrderRequest {
+    1: Caller caller
+    2: string orderId
+    // refundDeposit: an operator gives back, as goodwill, a deposit the cancel would forfeit
+    // (an auction winner's, a pre-sale's); refused for a buyer and for an order holding none.
+    3: bool refundDeposit
+}
+
 struct ListOrdersRequest {
     1: Caller caller
     2: i32 limit
@@ -1030,6 +1039,11 @@ struct AuctionSale {
     4: Money credit
     5: bool secondChance
     6: i64 createdAt
+    // outcome is how a sale that did not go ahead ended: forfeited (the winner did not pay or
+    // cancelled) or released (an operator cancelled it and refunded the deposit); empty while
+    // it may go ahead. endedAt is when.
+    7: string outcome
+    8: i64 endedAt
 }
 
 struct Auction {
@@ -1182,7 +1196,7 @@ service TradeQueries {
 
 // What happens to a trade once placed, whatever its flow: the trade's stored scenario decides.
 service TradeLifecycle {
-    Order CancelOrder(1: OrderRef req)
+    Order CancelOrder(1: CancelOrderRequest req)
     Order ShipOrder(1: ShipOrderRequest req)
     Order DeliverOrder(1: DeliverOrderRequest req)
     Order CompleteOrder(1: OrderRef req)

@@ -69,6 +69,10 @@ type auctionSaleView struct {
 	Credit       Money  `json:"credit"`
 	SecondChance bool   `json:"secondChance"`
 	CreatedAt    string `json:"createdAt"`
+	// Outcome is how a sale that did not go ahead ended: forfeited (the winner did not pay, or
+	// cancelled) or released (an operator cancelled it and refunded the deposit).
+	Outcome string `json:"outcome,omitempty"`
+	EndedAt string `json:"endedAt,omitempty"`
 }
 
 type auctionView struct {
@@ -347,7 +351,7 @@ func auctionOf(a *trade.Auction) auctionView {
 	}
 	for _, s := range a.Sales {
 		v.Sales = append(v.Sales, auctionSaleView{TradeID: s.TradeId, Bidder: s.Bidder, Price: moneyOf(s.Price), Credit: moneyOf(s.Credit),
-			SecondChance: s.SecondChance, CreatedAt: timeOf(s.CreatedAt)})
+			SecondChance: s.SecondChance, CreatedAt: timeOf(s.CreatedAt), Outcome: s.Outcome, EndedAt: timeOf(s.EndedAt)})
 	}
 	return v
 }

@@ -69,6 +69,7 @@ var errorTable = []errorSpec{
 	{"order.concurrent_update", http.StatusConflict, 44006},
 	{"order.invalid_cursor", http.StatusBadRequest, 44007},
 	{"order.rejected", http.StatusUnprocessableEntity, 44008},
+	{"order.no_deposit", http.StatusBadRequest, 44009},
 	{"payment.not_found", http.StatusNotFound, 45001},
 	{"payment.unknown_method", http.StatusBadRequest, 45002},
 	{"payment.invalid_signature", http.StatusUnauthorized, 45003},

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"regexp"
@@ -138,8 +139,9 @@ func (g *Gateway) adminRoutes(ch *channel) {
 		Response: shippingTemplateListView{}}, g.serve(ch, g.listShippingTemplates))
 	g.add(route{Method: "GET", Path: p + "/orders/:orderId", Channel: ch, Auth: true, Summary: "Get any order of the tenant",
 		Response: orderView{}}, g.serve(ch, g.getOrder))
-	g.add(route{Method: "POST", Path: p + "/orders/:orderId/cancel", Channel: ch, Auth: true, Summary: "Cancel an unpaid order",
-		Response: orderView{}}, g.serve(ch, g.cancelOrder))
+	g.add(route{Method: "POST", Path: p + "/orders/:orderId/cancel", Channel: ch, Auth: true,
+		Summary: "Cancel an unpaid order in its flow's way (an auction winner's or pre-sale's deposit is forfeited unless refundDeposit gives it back as goodwill; the body is optional)",
+		Request: cancelRequest{}, Response: orderView{}}, g.serve(ch, g.cancelOrderAdmin(ch)))
 	g.add(route{Method: "POST", Path: p + "/orders/:orderId/refund", Channel: ch, Auth: true,
 		Summary: "Refund a paid order that has not shipped", Response: orderView{}}, g.serve(ch, g.refundOrder))
 	g.add(route{Method: "POST", Path: p + "/orders/:orderId/shipments", Channel: ch, Auth: true, Summary: "Ship a paid order",
@@ -301,7 +303,30 @@ func (g *Gateway) createPayment(ch *channel) call {
 }
 
 func (g *Gateway) cancelOrder(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.rpc.Lifecycle.CancelOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
+	return g.cancel(ctx, c, false)
+}
+
+// cancelRequest is an operator's cancel: refundDeposit gives back, as goodwill, a deposit the
+// cancel would forfeit.
+type cancelRequest struct {
+	RefundDeposit bool `json:"refundDeposit,omitempty"`
+}
+
+func (g *Gateway) cancelOrderAdmin(ch *channel) call {
+	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
+		var req cancelRequest
+		if len(bytes.TrimSpace(c.Request.Body())) > 0 {
+			if err := ch.decode(c.Request.Body(), &req); err != nil {
+				return 0, nil, err
+			}
+		}
+		return g.cancel(ctx, c, req.RefundDeposit)
+	}
+}
+
+func (g *Gateway) cancel(ctx context.Context, c *app.RequestContext, refundDeposit bool) (int, any, error) {
+	resp, err := g.rpc.Lifecycle.CancelOrder(ctx, &trade.CancelOrderRequest{Caller: callerOf(c), OrderId: c.Param("orderId"),
+		RefundDeposit: refundDeposit})
 	if err != nil {
 		return 0, nil, rpcerr.FromKitex(err)
 	}

@@ -88,7 +88,24 @@ type Sale struct {
 	DepositID    string
 	SecondChance bool
 	CreatedAt    time.Time
+	// Outcome is how a sale that did not go ahead ended (empty while it may): its buyer did not
+	// pay in time or cancelled (SaleForfeited), or an operator cancelled it as goodwill
+	// (SaleReleased). EndedAt is when.
+	Outcome SaleOutcome
+	EndedAt time.Time
 }
+
+// SaleOutcome is how a sale ended without being paid.
+type SaleOutcome string
+
+// The outcomes of a sale that did not go ahead.
+const (
+	// SaleForfeited: the winner did not pay (in time, or cancelled); a deposit it credited is
+	// forfeited, and the unit may be offered to the runner-up.
+	SaleForfeited SaleOutcome = "forfeited"
+	// SaleReleased: an operator cancelled the sale and gave the credited deposit back.
+	SaleReleased SaleOutcome = "released"
+)
 
 // SaleStore keeps sales.
 type SaleStore interface {
@@ -97,4 +114,6 @@ type SaleStore interface {
 	SaleOf(ctx context.Context, tenant, tradeID string) (Sale, error)
 	// Sales are an auction's sales, oldest first.
 	Sales(ctx context.Context, tenant, auctionID string) ([]Sale, error)
+	// EndSale records how the sale of a trade ended, in the caller's transaction.
+	EndSale(ctx context.Context, tenant, tradeID string, outcome SaleOutcome, at time.Time) error
 }

@@ -2160,6 +2160,62 @@ var fieldIDToName_OrderRef = map[int16]string{
 	2: "orderId",
 }
 
+type CancelOrderRequest struct {
+	Caller        *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	OrderId       string  `thrift:"orderId,2" frugal:"2,default,string" json:"orderId"`
+	RefundDeposit bool    `thrift:"refundDeposit,3" frugal:"3,default,bool" json:"refundDeposit"`
+}
+
+func NewCancelOrderRequest() *CancelOrderRequest {
+	return &CancelOrderRequest{}
+}
+
+func (p *CancelOrderRequest) InitDefault() {
+}
+
+var CancelOrderRequest_Caller_DEFAULT *Caller
+
+func (p *CancelOrderRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return CancelOrderRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *CancelOrderRequest) GetOrderId() (v string) {
+	return p.OrderId
+}
+
+func (p *CancelOrderRequest) GetRefundDeposit() (v bool) {
+	return p.RefundDeposit
+}
+func (p *CancelOrderRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *CancelOrderRequest) SetOrderId(val string) {
+	p.OrderId = val
+}
+func (p *CancelOrderRequest) SetRefundDeposit(val bool) {
+	p.RefundDeposit = val
+}
+
+func (p *CancelOrderRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *CancelOrderRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CancelOrderRequest(%+v)", *p)
+}
+
+var fieldIDToName_CancelOrderRequest = map[int16]string{
+	1: "caller",
+	2: "orderId",
+	3: "refundDeposit",
+}
+
 type ListOrdersRequest struct {
 	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
 	Limit  int32   `thrift:"limit,2" frugal:"2,default,i32" json:"limit"`
@@ -8678,6 +8734,8 @@ type AuctionSale struct {
 	Credit       *Money `thrift:"credit,4" frugal:"4,default,Money" json:"credit"`
 	SecondChance bool   `thrift:"secondChance,5" frugal:"5,default,bool" json:"secondChance"`
 	CreatedAt    int64  `thrift:"createdAt,6" frugal:"6,default,i64" json:"createdAt"`
+	Outcome      string `thrift:"outcome,7" frugal:"7,default,string" json:"outcome"`
+	EndedAt      int64  `thrift:"endedAt,8" frugal:"8,default,i64" json:"endedAt"`
 }
 
 func NewAuctionSale() *AuctionSale {
@@ -8720,6 +8778,14 @@ func (p *AuctionSale) GetSecondChance() (v bool) {
 func (p *AuctionSale) GetCreatedAt() (v int64) {
 	return p.CreatedAt
 }
+
+func (p *AuctionSale) GetOutcome() (v string) {
+	return p.Outcome
+}
+
+func (p *AuctionSale) GetEndedAt() (v int64) {
+	return p.EndedAt
+}
 func (p *AuctionSale) SetTradeId(val string) {
 	p.TradeId = val
 }
@@ -8737,6 +8803,12 @@ func (p *AuctionSale) SetSecondChance(val bool) {
 }
 func (p *AuctionSale) SetCreatedAt(val int64) {
 	p.CreatedAt = val
+}
+func (p *AuctionSale) SetOutcome(val string) {
+	p.Outcome = val
+}
+func (p *AuctionSale) SetEndedAt(val int64) {
+	p.EndedAt = val
 }
 
 func (p *AuctionSale) IsSetPrice() bool {
@@ -8761,6 +8833,8 @@ var fieldIDToName_AuctionSale = map[int16]string{
 	4: "credit",
 	5: "secondChance",
 	6: "createdAt",
+	7: "outcome",
+	8: "endedAt",
 }
 
 type Auction struct {
@@ -10193,7 +10267,7 @@ var fieldIDToName_TradeQueriesListOrdersResult = map[int16]string{
 }
 
 type TradeLifecycle interface {
-	CancelOrder(ctx context.Context, req *OrderRef) (r *Order, err error)
+	CancelOrder(ctx context.Context, req *CancelOrderRequest) (r *Order, err error)
 
 	ShipOrder(ctx context.Context, req *ShipOrderRequest) (r *Order, err error)
 
@@ -10211,7 +10285,7 @@ type TradeLifecycle interface {
 }
 
 type TradeLifecycleCancelOrderArgs struct {
-	Req *OrderRef `thrift:"req,1" frugal:"1,default,OrderRef" json:"req"`
+	Req *CancelOrderRequest `thrift:"req,1" frugal:"1,default,CancelOrderRequest" json:"req"`
 }
 
 func NewTradeLifecycleCancelOrderArgs() *TradeLifecycleCancelOrderArgs {
@@ -10221,15 +10295,15 @@ func NewTradeLifecycleCancelOrderArgs() *TradeLifecycleCancelOrderArgs {
 func (p *TradeLifecycleCancelOrderArgs) InitDefault() {
 }
 
-var TradeLifecycleCancelOrderArgs_Req_DEFAULT *OrderRef
+var TradeLifecycleCancelOrderArgs_Req_DEFAULT *CancelOrderRequest
 
-func (p *TradeLifecycleCancelOrderArgs) GetReq() (v *OrderRef) {
+func (p *TradeLifecycleCancelOrderArgs) GetReq() (v *CancelOrderRequest) {
 	if !p.IsSetReq() {
 		return TradeLifecycleCancelOrderArgs_Req_DEFAULT
 	}
 	return p.Req
 }
-func (p *TradeLifecycleCancelOrderArgs) SetReq(val *OrderRef) {
+func (p *TradeLifecycleCancelOrderArgs) SetReq(val *CancelOrderRequest) {
 	p.Req = val
 }
 

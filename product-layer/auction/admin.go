@@ -135,14 +135,8 @@ func (f *Flow) refundDeposits(ctx context.Context, tenant string, x *auc.Auction
 		if peek.Status != auc.DepositPaid || peek.Bidder == keep {
 			continue
 		}
-		d, err := f.d.Deposits.Lock(ctx, tenant, peek.ID)
+		d, err := f.moveDeposit(ctx, tenant, peek.ID, auc.DepositRefunded, now)
 		if err != nil {
-			return nil, 0, err
-		}
-		if err := d.Move(auc.DepositRefunded, now); err != nil {
-			return nil, 0, err
-		}
-		if err := f.d.Deposits.Save(ctx, tenant, d); err != nil {
 			return nil, 0, err
 		}
 		p, err := f.d.Payments.Get(ctx, d.PaymentID)

@@ -657,3 +657,121 @@ func TestBidGate(t *testing.T) {
 		}
 	})
 }
+
+// TestWinnerWhoCancels: a winner who cancels their sale through the generic cancel is a winner
+// who did not pay: the deposit is forfeited (auction.deposit_forfeited), the sale ends
+// forfeited, the unit goes back to stock and the runner-up may get a second chance. An operator
+// may cancel as goodwill instead: the deposit goes back to its payment and the sale ends
+// released. A buyer cannot ask for the goodwill, and a second chance (no deposit) has none to give.
+func TestWinnerWhoCancels(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		sales := auctionsql.NewSales(db)
+		sold := func(id string) auc.Sale {
+			t.Helper()
+			if _, err := e.flow.Put(ctx, "t1", ops, e.terms(id)); err != nil {
+				t.Fatal(err)
+			}
+			e.deposit(t, id, "ann")
+			e.deposit(t, id, "bob")
+			for _, b := range []struct {
+				who    string
+				amount int64
+			}{{"ann", 25000}, {"bob", 31000}} {
+				if _, err := e.bid(t, id, b.who, b.amount, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.clock.Advance(time.Hour)
+			if x, err := e.flow.Settle(ctx, "t1", id); err != nil || x.Settled != auc.Sold {
+				t.Fatalf("settle %s: %+v %v", id, x, err)
+			}
+			ss, err := sales.Sales(ctx, "t1", id)
+			if err != nil || len(ss) != 1 {
+				t.Fatalf("sales of %s: %+v %v", id, ss, err)
+			}
+			return ss[0]
+		}
+		orderOf := func(tradeID string) string {
+			tr, err := e.core.Trade(ctx, "t1", ops, tradeID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tr.Orders()[0].ID()
+		}
+		events := func(topic string) int {
+			var n int
+			if err := db.Primary().QueryRow(`SELECT COUNT(*) FROM outbox_events WHERE topic = ?`, topic).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+
+		// The winner cancels.
+		s := sold("W1")
+		bob := trade.Cancellation{Actor: trade.ByBuyer("bob"), Reason: "buyer_cancelled"}
+		goodwill := bob
+		goodwill.RefundDeposit = true
+		if _, err := e.core.Cancel(ctx, "t1", orderOf(s.TradeID), goodwill); !errors.Is(err, errkind.ErrForbidden) {
+			t.Fatalf("the winner refunds their own deposit: %v; want forbidden", err)
+		}
+		o, err := e.core.Cancel(ctx, "t1", orderOf(s.TradeID), bob)
+		if err != nil || o.Status() != order.Cancelled {
+			t.Fatalf("the winner cancels: %v %v", o, err)
+		}
+		if got := e.deposits_(t, "W1"); got["bob"] != auc.DepositForfeited || got["ann"] != auc.DepositRefunded {
+			t.Fatalf("deposits after the winner cancelled: %v; want bob forfeited, ann refunded", got)
+		}
+		if n := events(auction.TopicDepositForfeited); n != 1 {
+			t.Fatalf("auction.deposit_forfeited events: %d; want 1", n)
+		}
+		if got, _ := sales.SaleOf(ctx, "t1", s.TradeID); got.Outcome != auc.SaleForfeited || got.EndedAt.IsZero() {
+			t.Fatalf("the sale after the winner cancelled: %+v; want forfeited", got)
+		}
+		if l := e.level(t); l.Reserved != 0 || l.Available != 3 {
+			t.Fatalf("the cancelled sale's unit: %+v; want back on sale", l)
+		}
+		if _, err := e.core.Cancel(ctx, "t1", orderOf(s.TradeID), bob); err != nil {
+			t.Fatalf("cancelled again: %v", err)
+		}
+		if got := e.deposits_(t, "W1"); got["bob"] != auc.DepositForfeited {
+			t.Fatalf("cancelled again: bob's deposit %s", got["bob"])
+		}
+		second, err := e.flow.SecondChance(ctx, "t1", ops, "W1")
+		if err != nil || second.UserID() != "ann" || second.Total().Minor() != 25000 {
+			t.Fatalf("second chance after the winner cancelled: %+v %v", second, err)
+		}
+		if _, err := e.core.Cancel(ctx, "t1", second.Orders()[0].ID(), trade.Cancellation{Actor: ops, Reason: "operator_cancelled",
+			RefundDeposit: true}); !errors.Is(err, trade.ErrNoDeposit) {
+			t.Fatalf("goodwill on a second chance: %v; want order.no_deposit", err)
+		}
+
+		// An operator cancels as goodwill.
+		s = sold("W2")
+		o, err = e.core.Cancel(ctx, "t1", orderOf(s.TradeID), trade.Cancellation{Actor: ops, Reason: "operator_cancelled", RefundDeposit: true})
+		if err != nil || o.Status() != order.Cancelled {
+			t.Fatalf("goodwill cancel: %v %v", o, err)
+		}
+		if got := e.deposits_(t, "W2"); got["bob"] != auc.DepositRefunded {
+			t.Fatalf("bob's deposit after the goodwill cancel: %s; want refunded", got["bob"])
+		}
+		if got, _ := sales.SaleOf(ctx, "t1", s.TradeID); got.Outcome != auc.SaleReleased {
+			t.Fatalf("the sale after the goodwill cancel: %+v; want released", got)
+		}
+		d, err := e.deposits.Get(ctx, "t1", "W2", "bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := e.payments.RefundsOfPayment(ctx, d.PaymentID)
+		if err != nil || len(rs) != 1 || rs[0].Amount().Minor() != 5000 || rs[0].Status() != payment.RefundSucceeded {
+			t.Fatalf("refunds of bob's deposit: %+v %v; want one of 50.00, succeeded", rs, err)
+		}
+		if n := events(auction.TopicDepositRefunded); n != 1 {
+			t.Fatalf("auction.deposit_refunded events: %d; want 1", n)
+		}
+		if n := events(auction.TopicDepositForfeited); n != 1 {
+			t.Fatalf("auction.deposit_forfeited events: %d; want still 1", n)
+		}
+	})
+}

@@ -329,8 +329,8 @@ func (f *Flow) sell(ctx context.Context, tenant string, x *auc.Auction, d *trade
 		}})
 }
 
-// unpaidDue is the pay window's timer of a sale: a sale still unpaid is cancelled, its unit goes
-// back to stock, and the deposit it credited is forfeited.
+// unpaidDue is the pay window's timer: a sale still unpaid is cancelled, its unit goes back to
+// stock, and the deposit it credited is forfeited (see endSale).
 func (f *Flow) unpaidDue(ctx context.Context, ref string) error {
 	tenant, tradeID, err := trade.ParseTimerRef(ref)
 	if err != nil {
@@ -344,38 +344,8 @@ func (f *Flow) unpaidDue(ctx context.Context, ref string) error {
 		if err != nil {
 			return err
 		}
-		now := f.d.Now()
-		cancelled := false
-		for _, o := range t.Orders() {
-			if o.Status() != order.PendingPayment {
-				continue
-			}
-			if err := f.d.Core.CancelOrder(ctx, t, o, "unpaid_timeout"); err != nil {
-				return err
-			}
-			cancelled = true
-		}
-		if !cancelled {
-			return nil
-		}
-		if _, err := f.d.Core.Advance(ctx, tenant, tradeID, StateCancelled); err != nil {
-			return err
-		}
-		s, err := f.d.Sales.SaleOf(ctx, tenant, tradeID)
-		if err != nil || s.DepositID == "" {
-			return err
-		}
-		d, err := f.d.Deposits.Lock(ctx, tenant, s.DepositID)
-		if err != nil {
-			return err
-		}
-		if err := d.Move(auc.DepositForfeited, now); err != nil {
-			return err
-		}
-		if err := f.d.Deposits.Save(ctx, tenant, d); err != nil {
-			return err
-		}
-		return f.emitDeposit(ctx, tenant, TopicDepositForfeited, d, now)
+		_, err = f.endSale(ctx, t, "unpaid_timeout", false)
+		return err
 	})
 }
 

@@ -261,32 +261,20 @@ func (f *Flow) place(ctx context.Context, cmd PlaceOrder, userID string, items [
 	})
 }
 
-// Cancel cancels a COD order that has not shipped: its stock, limits and discounts come back.
-// Cancelling a cancelled order changes nothing; a shipped one is delivered or refused at the door.
-func (f *Flow) Cancel(ctx context.Context, tenant string, a trade.Actor, orderID, reason string) (*order.Order, error) {
-	var result *order.Order
-	err := f.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		t, o, err := f.d.Core.LockOrder(ctx, tenant, a, orderID)
-		if err != nil {
-			return err
-		}
-		result = o
-		if o.Status() == order.Cancelled {
-			return nil
-		}
-		if o.Status() != Confirmed {
-			return errkind.WithDetail(order.ErrInvalidTransition, "order %s is %s: a COD order is cancelled before it ships", o.ID(), o.Status())
-		}
-		now := f.d.Now()
-		if err := o.Cancel(reason, now); err != nil {
-			return err
-		}
-		return f.end(ctx, t, o, trade.TopicOrderCancelled, now)
-	})
-	if err != nil {
+// CancelOrder implements trade.Canceller: a confirmed order that has not shipped is cancelled
+// and its stock, limits and discounts come back; a COD order holds no deposit and no payment.
+func (f *Flow) CancelOrder(ctx context.Context, t *order.Trade, o *order.Order, c trade.Cancellation) ([]*payment.Refund, error) {
+	if c.RefundDeposit {
+		return nil, errkind.WithDetail(trade.ErrNoDeposit, "order %s is a cash-on-delivery order", o.ID())
+	}
+	if o.Status() != Confirmed {
+		return nil, errkind.WithDetail(order.ErrInvalidTransition, "order %s is %s: a COD order is cancelled before it ships", o.ID(), o.Status())
+	}
+	now := f.d.Now()
+	if err := o.Cancel(c.Reason, now); err != nil {
 		return nil, err
 	}
-	return result, nil
+	return nil, f.end(ctx, t, o, trade.TopicOrderCancelled, now)
 }
 
 // end saves an order just cancelled or returned, gives back its stock, limits and discounts,

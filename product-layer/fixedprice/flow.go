@@ -287,26 +287,17 @@ func (f *Flow) Collect(ctx context.Context, t *order.Trade, p *payment.Payment, 
 	return true, f.d.Timers.Cancel(ctx, TimerUnpaid, timerRef(t.Tenant(), t.ID()))
 }
 
-// Cancel cancels an order awaiting payment and gives its stock back. Cancelling an already
-// cancelled order is a no-op.
-func (f *Flow) Cancel(ctx context.Context, tenant string, a trade.Actor, orderID, reason string) (*order.Order, error) {
-	var result *order.Order
-	err := f.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		tr, o, err := f.core.LockOrder(ctx, tenant, a, orderID)
-		if err != nil {
-			return err
-		}
-		result = o
-		if o.Status() == order.Cancelled {
-			return nil
-		}
-		return f.cancelLocked(ctx, tr, o, reason)
-	})
-	return result, err
+// CancelOrder implements trade.Canceller: an order awaiting payment is cancelled and gives its
+// stock, limits and discounts back; a fixed-price order holds no deposit.
+func (f *Flow) CancelOrder(ctx context.Context, tr *order.Trade, o *order.Order, c trade.Cancellation) ([]*payment.Refund, error) {
+	if c.RefundDeposit {
+		return nil, errkind.WithDetail(trade.ErrNoDeposit, "order %s is a fixed-price order", o.ID())
+	}
+	return nil, f.cancelLocked(ctx, tr, o, c.Reason)
 }
 
 func (f *Flow) cancelLocked(ctx context.Context, tr *order.Trade, o *order.Order, reason string) error {
-	if err := f.core.CancelOrder(ctx, tr, o, reason); err != nil {
+	if err := f.core.CancelUnpaid(ctx, tr, o, reason); err != nil {
 		return err
 	}
 	if tr.Payable().Minor() != 0 {

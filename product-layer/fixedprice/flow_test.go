@@ -205,7 +205,7 @@ func TestCancelAndUnpaidTimeoutReleaseStock(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := 0; i < 2; i++ {
-			if _, err := e.flow.Cancel(ctx, "t1", trade.ByBuyer("u1"), tr.Orders()[0].ID(), fixedprice.ReasonBuyer); err != nil {
+			if _, err := e.flow.Core().Cancel(ctx, "t1", tr.Orders()[0].ID(), trade.Cancellation{Actor: trade.ByBuyer("u1"), Reason: fixedprice.ReasonBuyer}); err != nil {
 				t.Fatalf("cancel #%d: %v", i, err)
 			}
 		}
@@ -400,13 +400,13 @@ func TestTheFlowInstanceFollowsTheTrade(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.flow.Cancel(ctx, "t1", trade.ByBuyer("u1"), cancelled.Orders()[0].ID(), fixedprice.ReasonBuyer); err != nil {
+		if _, err := e.flow.Core().Cancel(ctx, "t1", cancelled.Orders()[0].ID(), trade.Cancellation{Actor: trade.ByBuyer("u1"), Reason: fixedprice.ReasonBuyer}); err != nil {
 			t.Fatal(err)
 		}
 		if got := state(cancelled); got != fixedprice.StateAwaitingPayment {
 			t.Fatalf("one of two cancelled: %s", got)
 		}
-		if _, err := e.flow.Cancel(ctx, "t1", trade.ByBuyer("u1"), cancelled.Orders()[1].ID(), fixedprice.ReasonBuyer); err != nil {
+		if _, err := e.flow.Core().Cancel(ctx, "t1", cancelled.Orders()[1].ID(), trade.Cancellation{Actor: trade.ByBuyer("u1"), Reason: fixedprice.ReasonBuyer}); err != nil {
 			t.Fatal(err)
 		}
 		if got := state(cancelled); got != fixedprice.StateCancelled {

@@ -737,46 +737,32 @@ const (
 	ReasonCampaignCancelled = "campaign_cancelled"
 )
 
-// Cancel cancels a pre-sale trade, by one of its orders, before it is paid in full: every order
-// awaiting its deposit or its balance is cancelled (the deposit is per trade, so the trade goes
-// as a whole), stock and the buyer's claim come back, and a paid deposit is refunded if the
-// campaign is depositRefundable, otherwise forfeited. Cancelling a cancelled order changes
-// nothing; a trade paid in full goes back through a refund, not here.
-func (f *Flow) Cancel(ctx context.Context, tenant string, a trade.Actor, orderID string) (*order.Order, error) {
-	var result *order.Order
-	var refunds []*payment.Refund
-	err := f.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		t, o, err := f.d.Core.LockOrder(ctx, tenant, a, orderID)
-		if err != nil {
-			return err
-		}
-		result = o
-		if o.Status() == order.Cancelled {
-			return nil
-		}
-		if o.Status() != PendingDeposit && o.Status() != DepositPaid {
-			return errkind.WithDetail(order.ErrInvalidTransition, "order %s is %s: a pre-sale order paid in full is refunded, not cancelled", o.ID(), o.Status())
-		}
-		rec, err := f.d.Trades.Record(ctx, tenant, t.ID())
-		if err != nil {
-			return err
-		}
-		c, err := f.d.Campaigns.Campaign(ctx, tenant, rec.CampaignID)
-		if err != nil {
-			return err
-		}
-		deposit := DepositForfeited
-		if c.DepositRefundable {
-			deposit = DepositRefunded
-		}
-		_, refunds, err = f.end(ctx, t, []order.Status{PendingDeposit, DepositPaid}, ReasonBuyer, deposit)
-		return err
-	})
+// CancelOrder implements trade.Canceller: an order awaiting its deposit or its balance is
+// cancelled with every other such order of its trade; a paid deposit goes back when the
+// campaign's terms make it refundable, or an operator gives it back as goodwill, and is forfeited
+// otherwise. An order paid in full is refunded, not cancelled.
+func (f *Flow) CancelOrder(ctx context.Context, t *order.Trade, o *order.Order, c trade.Cancellation) ([]*payment.Refund, error) {
+	if o.Status() != PendingDeposit && o.Status() != DepositPaid {
+		return nil, errkind.WithDetail(order.ErrInvalidTransition, "order %s is %s: a pre-sale order paid in full is refunded, not cancelled", o.ID(), o.Status())
+	}
+	rec, err := f.d.Trades.Record(ctx, t.Tenant(), t.ID())
 	if err != nil {
 		return nil, err
 	}
-	f.settle(ctx, refunds)
-	return result, nil
+	camp, err := f.d.Campaigns.Campaign(ctx, t.Tenant(), rec.CampaignID)
+	if err != nil {
+		return nil, err
+	}
+	deposit := DepositForfeited
+	if camp.DepositRefundable || c.RefundDeposit {
+		deposit = DepositRefunded
+	}
+	reason := ReasonBuyer
+	if c.Actor.Kind == trade.ActorOperator {
+		reason = c.Reason
+	}
+	_, refunds, err := f.end(ctx, t, []order.Status{PendingDeposit, DepositPaid}, reason, deposit)
+	return refunds, err
 }
 
 // settle asks the provider for refunds just owed; one it does not accept now is asked again by

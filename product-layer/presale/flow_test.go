@@ -9,6 +9,7 @@ import (
 
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/catalog/catalogsql"
+	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
@@ -333,7 +334,7 @@ func TestBuyerCancels(t *testing.T) {
 		e := newEnv(t, db)
 		ctx := context.Background()
 		cancel := func(tr *order.Trade) error {
-			_, err := e.flow.Cancel(ctx, "t1", trade.ByBuyer(tr.UserID()), tr.Orders()[0].ID())
+			_, err := e.core.Cancel(ctx, "t1", tr.Orders()[0].ID(), trade.Cancellation{Actor: trade.ByBuyer(tr.UserID())})
 			return err
 		}
 		before, _, _ := e.place("u1", 1)
@@ -347,7 +348,7 @@ func TestBuyerCancels(t *testing.T) {
 		if _, err := e.pay(t, kept, payment.Deposit); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.flow.Cancel(ctx, "t1", trade.ByBuyer("u3"), kept.Orders()[0].ID()); !errors.Is(err, order.ErrNotFound) {
+		if _, err := e.core.Cancel(ctx, "t1", kept.Orders()[0].ID(), trade.Cancellation{Actor: trade.ByBuyer("u3")}); !errors.Is(err, order.ErrNotFound) {
 			t.Fatalf("another buyer cancels: %v", err)
 		}
 		if err := cancel(kept); err != nil {
@@ -358,6 +359,25 @@ func TestBuyerCancels(t *testing.T) {
 		}
 		if n, _ := e.refunds(t, kept.ID()); n != 0 {
 			t.Fatalf("%d refunds of a forfeited deposit", n)
+		}
+		// An operator gives a non-refundable deposit back as goodwill; a buyer cannot ask that.
+		goodwill, _, _ := e.place("u6", 1)
+		if _, err := e.pay(t, goodwill, payment.Deposit); err != nil {
+			t.Fatal(err)
+		}
+		byBuyer := trade.Cancellation{Actor: trade.ByBuyer("u6"), RefundDeposit: true}
+		if _, err := e.core.Cancel(ctx, "t1", goodwill.Orders()[0].ID(), byBuyer); !errors.Is(err, errkind.ErrForbidden) {
+			t.Fatalf("a buyer's goodwill: %v; want forbidden", err)
+		}
+		byOps := trade.Cancellation{Actor: trade.ByOperator("ops"), Reason: "operator_cancelled", RefundDeposit: true}
+		if o, err := e.core.Cancel(ctx, "t1", goodwill.Orders()[0].ID(), byOps); err != nil || o.CancelReason() != "operator_cancelled" {
+			t.Fatalf("an operator's goodwill: %v %v", o, err)
+		}
+		if _, dep, _ := e.statuses(t, goodwill.ID()); dep != presale.DepositRefunded {
+			t.Fatalf("the deposit an operator gave back: %s; want refunded", dep)
+		}
+		if n, amount := e.refunds(t, goodwill.ID()); n != 1 || amount != 1000 {
+			t.Fatalf("refunds of the goodwill: %d of %d; want one of the 1000 deposit", n, amount)
 		}
 		// The campaign's deposits become refundable.
 		c, _ := e.store.Campaign(ctx, "t1", "d11")
@@ -378,8 +398,8 @@ func TestBuyerCancels(t *testing.T) {
 		if n, amount := e.refunds(t, back.ID()); n != 1 || amount != 2000 {
 			t.Fatalf("refunds: %d of %d; want one of the 2000 deposit", n, amount)
 		}
-		if e.topics(t, trade.TopicPaymentRefunded) != 1 {
-			t.Fatal("the provider did not accept the deposit's refund")
+		if n := e.topics(t, trade.TopicPaymentRefunded); n != 2 {
+			t.Fatalf("%d refunds accepted by the provider; want 2 (the goodwill and this deposit)", n)
 		}
 		paid, _, _ := e.place("u5", 1)
 		if _, err := e.pay(t, paid, payment.Deposit); err != nil {

@@ -36,6 +36,7 @@ type Flow interface {
 	// refunds should take from them (a pre-sale's balance before its deposit): after-sale gives
 	// money back to the payments it came from, never more than each collected for the order.
 	Collected(ctx context.Context, t *order.Trade, o *order.Order) ([]Collected, error)
+	Canceller
 }
 
 // Collected is what one payment collected for one order.

@@ -28,6 +28,12 @@ import (
 type depositFlow struct {
 	collected []string
 	refuse    bool
+	cancelled []trade.Cancellation
+}
+
+func (f *depositFlow) CancelOrder(_ context.Context, _ *order.Trade, o *order.Order, c trade.Cancellation) ([]*payment.Refund, error) {
+	f.cancelled = append(f.cancelled, c)
+	return nil, o.Cancel(c.Reason, time.Now())
 }
 
 func (f *depositFlow) Scenario() identity.Scenario { return identity.FixedPrice }

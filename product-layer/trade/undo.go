@@ -164,11 +164,11 @@ func (c *Core) UndoUnits(ctx context.Context, t *order.Trade, o *order.Order, u 
 	return out, nil
 }
 
-// CancelOrder cancels order o of trade t (locked by the caller, in its transaction) for reason:
+// CancelUnpaid cancels order o of trade t (locked by the caller, in its transaction) for reason:
 // the order's status, its reserved stock, limit claims and discounts given back, the trade's
-// pending payments closed, and order.cancelled written. Fixed price's and auction's unpaid timers
-// end through here (pre-sale's and COD's cancels undo differently: deposits, no payments).
-func (c *Core) CancelOrder(ctx context.Context, t *order.Trade, o *order.Order, reason string) error {
+// pending payments closed, and order.cancelled written. Fixed price's and auction's cancels and
+// unpaid timers end through here (pre-sale's and COD's undo differently: deposits, no payments).
+func (c *Core) CancelUnpaid(ctx context.Context, t *order.Trade, o *order.Order, reason string) error {
 	now := c.d.Now()
 	if err := o.Cancel(reason, now); err != nil {
 		return err

@@ -207,7 +207,8 @@ func (h *base) adminAuction(ctx context.Context, cl caller, id string) (*trade.A
 	cur := money.MustCurrency(v.Auction.Currency)
 	for _, s := range ss {
 		dto.Sales = append(dto.Sales, &trade.AuctionSale{TradeId: s.TradeID, Bidder: s.Bidder, Price: moneyDTO(money.New(s.Price, cur)),
-			Credit: moneyDTO(money.New(s.Credit, cur)), SecondChance: s.SecondChance, CreatedAt: millis(s.CreatedAt)})
+			Credit: moneyDTO(money.New(s.Credit, cur)), SecondChance: s.SecondChance, CreatedAt: millis(s.CreatedAt),
+			Outcome: string(s.Outcome), EndedAt: millis(s.EndedAt)})
 	}
 	return dto, nil
 }

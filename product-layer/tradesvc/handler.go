@@ -49,6 +49,9 @@ const (
 	RoleSystem = "system"
 )
 
+// ReasonOperator is the cancel reason of an order an operator cancelled.
+const ReasonOperator = "operator_cancelled"
+
 // Pinger checks that a dependency can serve.
 type Pinger interface {
 	PingContext(ctx context.Context) error
@@ -592,29 +595,18 @@ func (h *Lifecycle) RefundOrder(ctx context.Context, req *trade.OrderRef) (*trad
 	return dto, nil
 }
 
-// CancelOrder implements its service.
-func (h *Lifecycle) CancelOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
+// CancelOrder implements its service: the order's own flow cancels it (trade.Core.Cancel).
+func (h *Lifecycle) CancelOrder(ctx context.Context, req *trade.CancelOrderRequest) (*trade.Order, error) {
 	cl, err := parseCaller(req.Caller)
 	if err != nil {
 		return nil, err
 	}
 	reason := fixedprice.ReasonBuyer
 	if cl.role == RoleAdmin {
-		reason = "operator_cancelled"
+		reason = ReasonOperator
 	}
-	peek, err := h.flow.Order(ctx, cl.tenant, cl.actor(), req.OrderId)
-	if err != nil {
-		return nil, err
-	}
-	var o *order.Order
-	switch peek.Scenario() {
-	case identity.Presale:
-		o, err = h.presale.Cancel(ctx, cl.tenant, cl.actor(), req.OrderId)
-	case identity.COD:
-		o, err = h.cod.Cancel(ctx, cl.tenant, cl.actor(), req.OrderId, reason)
-	default:
-		o, err = h.flow.Cancel(ctx, cl.tenant, cl.actor(), req.OrderId, reason)
-	}
+	o, err := h.flow.Core().Cancel(ctx, cl.tenant, req.OrderId, tradecore.Cancellation{Actor: cl.actor(), Reason: reason,
+		RefundDeposit: req.RefundDeposit})
 	if err != nil {
 		return nil, err
 	}

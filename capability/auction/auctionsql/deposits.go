@@ -100,12 +100,13 @@ func NewSales(db *dal.DB) *Sales { return &Sales{db: db} }
 
 var _ auction.SaleStore = (*Sales)(nil)
 
-const saleCols = `trade_id, auction_id, bidder, price, credit, deposit_id, second_chance, created_at`
+const saleCols = `trade_id, auction_id, bidder, price, credit, deposit_id, second_chance, created_at, outcome, ended_at`
 
 // CreateSale implements auction.SaleStore.
 func (s *Sales) CreateSale(ctx context.Context, tenant string, x auction.Sale) error {
-	if _, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO auction_sales (tenant, `+saleCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		tenant, x.TradeID, x.AuctionID, x.Bidder, x.Price, x.Credit, x.DepositID, x.SecondChance, x.CreatedAt.UnixMilli()); err != nil {
+	if _, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO auction_sales (tenant, `+saleCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tenant, x.TradeID, x.AuctionID, x.Bidder, x.Price, x.Credit, x.DepositID, x.SecondChance, x.CreatedAt.UnixMilli(),
+		string(x.Outcome), dal.NullMillis(x.EndedAt)); err != nil {
 		return fmt.Errorf("auctionsql: create sale: %w", err)
 	}
 	return nil
@@ -114,9 +115,24 @@ func (s *Sales) CreateSale(ctx context.Context, tenant string, x auction.Sale) e
 func scanSale(r interface{ Scan(...any) error }) (auction.Sale, error) {
 	var x auction.Sale
 	var at int64
-	err := r.Scan(&x.TradeID, &x.AuctionID, &x.Bidder, &x.Price, &x.Credit, &x.DepositID, &x.SecondChance, &at)
-	x.CreatedAt = time.UnixMilli(at)
+	var outcome string
+	var ended sql.NullInt64
+	err := r.Scan(&x.TradeID, &x.AuctionID, &x.Bidder, &x.Price, &x.Credit, &x.DepositID, &x.SecondChance, &at, &outcome, &ended)
+	x.CreatedAt, x.Outcome, x.EndedAt = time.UnixMilli(at), auction.SaleOutcome(outcome), dal.TimeOf(ended)
 	return x, err
+}
+
+// EndSale implements auction.SaleStore.
+func (s *Sales) EndSale(ctx context.Context, tenant, tradeID string, outcome auction.SaleOutcome, at time.Time) error {
+	res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE auction_sales SET outcome = ?, ended_at = ? WHERE tenant = ? AND trade_id = ?`,
+		string(outcome), at.UnixMilli(), tenant, tradeID)
+	if err != nil {
+		return fmt.Errorf("auctionsql: end sale: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return auction.ErrNotFound
+	}
+	return nil
 }
 
 // SaleOf implements auction.SaleStore.

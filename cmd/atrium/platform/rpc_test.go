@@ -91,7 +91,7 @@ func TestEveryServiceOnOneServer(t *testing.T) {
 	if err != nil || got.Total.Amount != 2*price || got.Flow != "fixed_price" {
 		t.Fatalf("get trade: %v %v", got, err)
 	}
-	if o, err := c.Lifecycle.CancelOrder(ctx, &trade.OrderRef{Caller: rpcBuyer, OrderId: tr.Orders[0].OrderId}); err != nil || o.Status != "cancelled" {
+	if o, err := c.Lifecycle.CancelOrder(ctx, &trade.CancelOrderRequest{Caller: rpcBuyer, OrderId: tr.Orders[0].OrderId}); err != nil || o.Status != "cancelled" {
 		t.Fatalf("cancel: %v %v", o, err)
 	}
 	if rules, err := c.CodRules.GetCodRules(ctx, &trade.GetCodRulesRequest{Caller: rpcAdmin}); err != nil || rules.Enabled {

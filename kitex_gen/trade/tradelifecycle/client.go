@@ -11,7 +11,7 @@ import (
 
 // Client is designed to provide IDL-compatible methods with call-option parameter for kitex framework.
 type Client interface {
-	CancelOrder(ctx context.Context, req *trade.OrderRef, callOptions ...callopt.Option) (r *trade.Order, err error)
+	CancelOrder(ctx context.Context, req *trade.CancelOrderRequest, callOptions ...callopt.Option) (r *trade.Order, err error)
 	ShipOrder(ctx context.Context, req *trade.ShipOrderRequest, callOptions ...callopt.Option) (r *trade.Order, err error)
 	DeliverOrder(ctx context.Context, req *trade.DeliverOrderRequest, callOptions ...callopt.Option) (r *trade.Order, err error)
 	CompleteOrder(ctx context.Context, req *trade.OrderRef, callOptions ...callopt.Option) (r *trade.Order, err error)
@@ -50,7 +50,7 @@ type kTradeLifecycleClient struct {
 	*kClient
 }
 
-func (p *kTradeLifecycleClient) CancelOrder(ctx context.Context, req *trade.OrderRef, callOptions ...callopt.Option) (r *trade.Order, err error) {
+func (p *kTradeLifecycleClient) CancelOrder(ctx context.Context, req *trade.CancelOrderRequest, callOptions ...callopt.Option) (r *trade.Order, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.CancelOrder(ctx, req)
 }

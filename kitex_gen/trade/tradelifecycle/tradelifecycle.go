@@ -289,7 +289,7 @@ func newServiceClient(c client.Client) *kClient {
 	}
 }
 
-func (p *kClient) CancelOrder(ctx context.Context, req *trade.OrderRef) (r *trade.Order, err error) {
+func (p *kClient) CancelOrder(ctx context.Context, req *trade.CancelOrderRequest) (r *trade.Order, err error) {
 	var _args trade.TradeLifecycleCancelOrderArgs
 	_args.Req = req
 	var _result trade.TradeLifecycleCancelOrderResult
