@@ -186,6 +186,11 @@ func (o *Order) UpdatedAt() time.Time { return o.updatedAt }
 // Version counts changes, for optimistic concurrency.
 func (o *Order) Version() int64 { return o.version }
 
+// Stored records that a repository saved the order as it is (its version one higher), so that a
+// step that moves it again in the same transaction saves over its own write instead of failing
+// as a concurrent update: a pre-sale deposit that leaves no balance moves the orders twice.
+func (o *Order) Stored() { o.version++ }
+
 func (o *Order) move(to Status, now time.Time) error {
 	if !o.lifecycle.CanMove(o.status, to) {
 		return transitionError(o, to)

@@ -479,3 +479,37 @@ func TestCampaignCancelled(t *testing.T) {
 		}
 	})
 }
+
+// TestDepositThatCoversThePrice: a campaign whose deposit counts for the whole price (which its
+// validation allows) leaves no balance: the deposit's callback settles it (before, the second
+// move of the orders from a stale copy failed order.concurrent_update and the provider was
+// answered 409 for money it had taken), the trade is paid in full at once, its stock sold, and
+// no balance is owed.
+func TestDepositThatCoversThePrice(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		c, _ := e.store.Campaign(ctx, "t1", "d11")
+		c.SKUs[0].DepositCredit = c.SKUs[0].Price
+		if _, err := presale.NewAdmin(e.store, e.clock.Now).Put(ctx, "t1", c); err != nil {
+			t.Fatal(err)
+		}
+		tr, rec, err := e.place("u1", 2)
+		if err != nil || rec.Balance != 0 || rec.Deposit != 2000 {
+			t.Fatalf("place: %+v %v; want a deposit of 2000 and no balance", rec, err)
+		}
+		if _, err := e.pay(t, tr, payment.Deposit); err != nil {
+			t.Fatal(err)
+		}
+		if st, dep, in := e.statuses(t, tr.ID()); st != order.Paid || dep != presale.DepositPaidState || in != presale.StatePaid {
+			t.Fatalf("after the deposit: order %s, deposit %s, flow %s; want paid, paid, paid", st, dep, in)
+		}
+		if l := e.level(t); l.Sold != 2 || l.Reserved != 0 {
+			t.Fatalf("stock after the deposit paid it in full: %+v", l)
+		}
+		e.clock.Advance(hour)
+		if _, err := e.pay(t, tr, payment.Balance); !errors.Is(err, payment.ErrNothingToPay) {
+			t.Fatalf("a balance of a trade paid in full: %v; want payment.nothing_to_pay", err)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -309,6 +310,32 @@ func (c *Core) HandlePaymentCallback(ctx context.Context, providerName string, h
 	if h, ok := c.holderOf(peek.TradeID()); ok {
 		return c.collectHeld(ctx, h, n.PaymentID, n.ProviderRef, n.Outcome)
 	}
+	// A transaction that lost a race on a version (an order or the flow instance saved by another
+	// step meanwhile) runs again: the provider took the money, so answering it 409 would leave
+	// the money unrecorded. If it keeps losing, the provider is asked to call again later (503).
+	for attempt := 1; ; attempt++ {
+		err := c.applyCallback(ctx, peek, n)
+		if !errors.Is(err, order.ErrConcurrentUpdate) && !errors.Is(err, ErrConcurrentMove) {
+			return err
+		}
+		if attempt == callbackAttempts {
+			c.d.Log.Warn("payment callback lost every race on its trade; the provider is asked to call again", "payment", n.PaymentID, "err", err)
+			return errkind.WithDetail(errkind.ErrUnavailable, "payment %s: its trade kept changing; call again", n.PaymentID)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
+		}
+	}
+}
+
+// callbackAttempts bounds the transactions one callback runs when it loses a version race.
+const callbackAttempts = 5
+
+// applyCallback settles the payment a verified callback names and applies it to its trade, in
+// one transaction.
+func (c *Core) applyCallback(ctx context.Context, peek *payment.Payment, n payment.Notification) error {
 	tenant := peek.Tenant()
 	return c.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		// Lock order: trade (with its orders), then payment; every change to the trade takes the same.

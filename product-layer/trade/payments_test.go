@@ -29,6 +29,8 @@ type depositFlow struct {
 	collected []string
 	refuse    bool
 	cancelled []trade.Cancellation
+	// races is how many more times Collect loses a version race.
+	races int
 }
 
 func (f *depositFlow) CancelOrder(_ context.Context, _ *order.Trade, o *order.Order, c trade.Cancellation) ([]*payment.Refund, error) {
@@ -54,6 +56,10 @@ func (f *depositFlow) Owes(_ context.Context, t *order.Trade, purpose payment.Pu
 }
 
 func (f *depositFlow) Collect(_ context.Context, _ *order.Trade, p *payment.Payment, _ time.Time) (bool, error) {
+	if f.races > 0 {
+		f.races--
+		return false, order.ErrConcurrentUpdate
+	}
 	if f.refuse {
 		return false, nil
 	}
@@ -98,7 +104,10 @@ func TestPaymentsGoThroughTheTradesFlow(t *testing.T) {
 			body, h := sb.Callback(p, outcome)
 			return core.HandlePaymentCallback(ctx, "sandbox", http.Header(h), body)
 		}
-		if err := deliver(p, payment.OutcomeSucceeded); err != nil || len(flow.collected) != 1 || flow.collected[0] != p.ID() {
+		// The first two transactions lose a race on a version: the callback runs again and is
+		// answered as a success, never a conflict the provider would take as final.
+		flow.races = 2
+		if err := deliver(p, payment.OutcomeSucceeded); err != nil || len(flow.collected) != 1 || flow.collected[0] != p.ID() || flow.races != 0 {
 			t.Fatalf("callback: %v, collected %v", err, flow.collected)
 		}
 		if err := deliver(p, payment.OutcomeSucceeded); err != nil || len(flow.collected) != 1 {
@@ -133,6 +142,24 @@ func TestPaymentsGoThroughTheTradesFlow(t *testing.T) {
 		}
 		if err := deliver(p2, payment.OutcomeSucceeded); err != nil || owed() != 1 {
 			t.Fatalf("the callback replayed: %v, %d owed", err, owed())
+		}
+		// A callback that loses every race asks the provider to call again (503), and changes
+		// nothing meanwhile; the provider's next call settles it.
+		flow.refuse, flow.races = false, 1000
+		cmd.IdempotencyKey = "k3"
+		p3, err := core.CreatePayment(ctx, cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := deliver(p3, payment.OutcomeSucceeded); !errors.Is(err, errkind.ErrUnavailable) {
+			t.Fatalf("a callback that always loses: %v; want system.unavailable", err)
+		}
+		if got, _ := f.pays.Get(ctx, p3.ID()); got.Status() != payment.Pending || owed() != 1 {
+			t.Fatalf("after the lost callback: %s, %d owed; want pending and nothing new owed", got.Status(), owed())
+		}
+		flow.races = 0
+		if err := deliver(p3, payment.OutcomeSucceeded); err != nil || flow.collected[len(flow.collected)-1] != p3.ID() {
+			t.Fatalf("the provider calls again: %v, collected %v", err, flow.collected)
 		}
 		if _, err := core.Payment(ctx, "t2", p.ID()); !errors.Is(err, payment.ErrNotFound) {
 			t.Fatalf("another tenant's payment: %v", err)

@@ -303,6 +303,7 @@ func (r *Repo) Save(ctx context.Context, o *order.Order) error {
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("ordersql: order %s version %d: %w", o.ID(), o.Version(), order.ErrConcurrentUpdate)
 	}
+	o.Stored()
 	return nil
 }
 
