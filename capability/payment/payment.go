@@ -186,10 +186,11 @@ type Provider interface {
 	CreateIntent(ctx context.Context, p *Payment) (string, error)
 	// VerifyCallback checks the signature of a callback and parses it.
 	VerifyCallback(header http.Header, body []byte) (Notification, error)
-	// Refund asks the provider to give r back from p and returns the provider's reference once
-	// it accepted. Providers deduplicate on r.ID(), so asking again after a lost answer refunds
-	// once; an error means "not accepted yet", and the platform asks again later.
-	Refund(ctx context.Context, p *Payment, r *Refund) (string, error)
+	// Refund asks the provider to give r back from p and returns its acceptance (its reference
+	// and what it says it refunds). Providers deduplicate on r.ID(), so asking again after a
+	// lost answer refunds once; an error means "not accepted yet", and the platform asks again
+	// later.
+	Refund(ctx context.Context, p *Payment, r *Refund) (RefundAck, error)
 }
 
 // Store is the persistence port. Lock reads a payment for update inside a transaction.
@@ -212,4 +213,5 @@ type Store interface {
 	RefundsOfPayment(ctx context.Context, paymentID string) ([]*Refund, error)
 	// RefundsOfOrders lists the refunds of the tenant's orders ids.
 	RefundsOfOrders(ctx context.Context, tenant string, orderIDs []string) ([]*Refund, error)
+	Mismatches
 }

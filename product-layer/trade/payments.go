@@ -304,8 +304,8 @@ func (c *Core) HandlePaymentCallback(ctx context.Context, providerName string, h
 		return errkind.WithDetail(payment.ErrInvalidCallback, "callback's provider reference does not match payment %s", n.PaymentID)
 	}
 	if n.Amount != peek.Amount().Minor() || n.Currency != peek.Amount().Currency().Code() {
-		return errkind.WithDetail(payment.ErrAmountMismatch, "callback says %d %s; payment is %d %s",
-			n.Amount, n.Currency, peek.Amount().Minor(), peek.Amount().Currency().Code())
+		return c.refuseMismatch(ctx, peek, payment.Mismatch{Kind: payment.MismatchPayment, ProviderRef: n.ProviderRef, Report: n.NotifyID,
+			Expected: peek.Amount().Minor(), ExpectedCurrency: peek.Amount().Currency().Code(), Reported: n.Amount, ReportedCurrency: n.Currency})
 	}
 	if h, ok := c.holderOf(peek.TradeID()); ok {
 		return c.collectHeld(ctx, h, n.PaymentID, n.ProviderRef, n.Outcome)

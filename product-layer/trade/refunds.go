@@ -180,10 +180,18 @@ func (c *Core) SettleRefund(ctx context.Context, r *payment.Refund) error {
 	if !ok {
 		return fmt.Errorf("trade: refund %s: provider %q is not configured on this node", r.ID(), pay.Provider())
 	}
-	providerRef, err := prov.Refund(ctx, pay, r)
+	ack, err := prov.Refund(ctx, pay, r)
 	if err != nil {
 		return fmt.Errorf("trade: refund %s: %w", r.ID(), err)
 	}
+	if ack.Amount != r.Amount().Minor() || ack.Currency != r.Amount().Currency().Code() {
+		// The refund stays pending: its job asks again, and the provider, which deduplicates on
+		// the refund's id, answers the same; the report is kept once for an operator.
+		return c.refuseMismatch(ctx, pay, payment.Mismatch{Kind: payment.MismatchRefund, RefundID: r.ID(), ProviderRef: ack.ProviderRef,
+			Report: r.ID() + "/" + ack.ProviderRef, Expected: r.Amount().Minor(), ExpectedCurrency: r.Amount().Currency().Code(),
+			Reported: ack.Amount, ReportedCurrency: ack.Currency})
+	}
+	providerRef := ack.ProviderRef
 	return c.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		locked, err := c.d.Payments.LockRefund(ctx, r.ID())
 		if err != nil {

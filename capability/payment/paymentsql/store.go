@@ -215,3 +215,49 @@ func (s *Store) Unregistered(ctx context.Context, before time.Time, limit int) (
 	}
 	return out, nil
 }
+
+const mismatchCols = `mismatch_id, tenant, kind, payment_id, refund_id, provider, provider_ref, report, expected, expected_currency,
+	reported, reported_currency, created_at`
+
+// RecordMismatch implements payment.Mismatches.
+func (s *Store) RecordMismatch(ctx context.Context, m payment.Mismatch) (bool, error) {
+	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO payment_mismatches (`+mismatchCols+`) VALUES (`+dal.Placeholders(13)+`)`,
+		m.ID, m.Tenant, string(m.Kind), m.PaymentID, m.RefundID, m.Provider, fit(m.ProviderRef, 128), fit(m.Report, 128),
+		m.Expected, fit(m.ExpectedCurrency, 8), m.Reported, fit(m.ReportedCurrency, 8), m.At.UnixMilli())
+	if dal.IsDuplicate(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("paymentsql: record mismatch: %w", err)
+	}
+	return true, nil
+}
+
+// MismatchesOf implements payment.Mismatches.
+func (s *Store) MismatchesOf(ctx context.Context, tenant, paymentID string) ([]payment.Mismatch, error) {
+	out, err := dal.All(ctx, s.db.Q(ctx), func(r *sql.Rows) (payment.Mismatch, error) {
+		var m payment.Mismatch
+		var kind string
+		var at int64
+		err := r.Scan(&m.ID, &m.Tenant, &kind, &m.PaymentID, &m.RefundID, &m.Provider, &m.ProviderRef, &m.Report, &m.Expected,
+			&m.ExpectedCurrency, &m.Reported, &m.ReportedCurrency, &at)
+		m.Kind, m.At = payment.MismatchKind(kind), time.UnixMilli(at)
+		return m, err
+	}, `SELECT `+mismatchCols+` FROM payment_mismatches WHERE tenant = ? AND payment_id = ? ORDER BY created_at, mismatch_id`, tenant, paymentID)
+	if err != nil {
+		return nil, fmt.Errorf("paymentsql: mismatches: %w", err)
+	}
+	return out, nil
+}
+
+// fit cuts what a provider reported to the column's width (never inside a UTF-8 sequence): a
+// report is kept whatever its size.
+func fit(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xc0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

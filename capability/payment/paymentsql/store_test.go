@@ -127,3 +127,34 @@ func TestRefundStore(t *testing.T) {
 		}
 	})
 }
+
+// TestMismatchStore: a provider's report is kept once however often it is replayed, a report
+// wider than its column is kept cut, and a payment's mismatches are its tenant's only.
+func TestMismatchStore(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{paymentsql.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		s := paymentsql.New(db)
+		now := time.UnixMilli(time.Now().UnixMilli())
+		m := payment.Mismatch{ID: "M1", Tenant: "t1", Kind: payment.MismatchPayment, PaymentID: "P1", Provider: "sandbox", ProviderRef: "sbx_1",
+			Report: "ntf_1", Expected: 1990, ExpectedCurrency: "CNY", Reported: 1989, ReportedCurrency: "CNY", At: now}
+		for i, want := range []bool{true, false} {
+			m.ID = fmt.Sprintf("M%d", i+1)
+			if fresh, err := s.RecordMismatch(ctx, m); err != nil || fresh != want {
+				t.Fatalf("record #%d: %v %v; want new=%v", i, fresh, err, want)
+			}
+		}
+		m.ID = "M1" // the one kept
+		wide := m
+		wide.ID, wide.Report, wide.Kind, wide.RefundID, wide.ReportedCurrency = "M3", "r/"+string(make([]byte, 300)), payment.MismatchRefund, "R1", "這不是幣種"
+		if fresh, err := s.RecordMismatch(ctx, wide); err != nil || !fresh {
+			t.Fatalf("a wide report: %v %v", fresh, err)
+		}
+		got, err := s.MismatchesOf(ctx, "t1", "P1")
+		if err != nil || len(got) != 2 || got[0] != m || got[1].Kind != payment.MismatchRefund || got[1].RefundID != "R1" || len(got[1].Report) != 128 {
+			t.Fatalf("mismatches of P1: %+v %v", got, err)
+		}
+		if other, err := s.MismatchesOf(ctx, "t2", "P1"); err != nil || len(other) != 0 {
+			t.Fatalf("another tenant's: %+v %v", other, err)
+		}
+	})
+}

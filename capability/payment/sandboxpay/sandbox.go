@@ -64,6 +64,8 @@ type Provider struct {
 	client *http.Client
 	// outage is how many refund requests still fail (FailRefunds).
 	outage atomic.Int64
+	// misreport is added to the amount the next refund acceptance reports (MisreportRefunds).
+	misreport atomic.Int64
 	// down, while set, is how long each intent and refund request hangs before it fails (Down).
 	down atomic.Pointer[time.Duration]
 	now  func() time.Time
@@ -121,7 +123,19 @@ func (p *Provider) intentRef(paymentID string) string {
 }
 
 // Refund implements payment.Provider.
-func (p *Provider) Refund(ctx context.Context, pay *payment.Payment, r *payment.Refund) (string, error) {
+func (p *Provider) Refund(ctx context.Context, pay *payment.Payment, r *payment.Refund) (payment.RefundAck, error) {
+	ref, err := p.refund(ctx, pay, r)
+	if err != nil {
+		return payment.RefundAck{}, err
+	}
+	return payment.RefundAck{ProviderRef: ref, Amount: r.Amount().Minor() + p.misreport.Swap(0), Currency: r.Amount().Currency().Code()}, nil
+}
+
+// MisreportRefunds makes the next refund acceptance report delta more than the refund asked
+// for, as a provider whose books disagree with the platform's would.
+func (p *Provider) MisreportRefunds(delta int64) { p.misreport.Store(delta) }
+
+func (p *Provider) refund(ctx context.Context, pay *payment.Payment, r *payment.Refund) (string, error) {
 	if err := p.unanswered(ctx, "refund "+r.ID()); err != nil {
 		return "", err
 	}
@@ -192,12 +206,18 @@ func (p *Provider) VerifyCallback(h http.Header, body []byte) (payment.Notificat
 // intent by pay's reference, or (a payment whose reference the platform never saved) by the one
 // the provider registered for its id.
 func (p *Provider) Callback(pay *payment.Payment, outcome payment.Outcome) ([]byte, http.Header) {
+	return p.CallbackReporting(pay, outcome, pay.Amount().Minor(), pay.Amount().Currency().Code())
+}
+
+// CallbackReporting builds a signed callback for pay with outcome that says amount in currency
+// was paid, whatever pay asked for: a provider's report the platform must not take as it is.
+func (p *Provider) CallbackReporting(pay *payment.Payment, outcome payment.Outcome, amount int64, currency string) ([]byte, http.Header) {
 	ref := pay.ProviderRef()
 	if ref == "" {
 		ref = p.intentRef(pay.ID())
 	}
 	body, _ := json.Marshal(callback{NotifyID: "ntf_" + randomHex(12), PaymentID: pay.ID(), ProviderRef: ref,
-		Amount: pay.Amount().Minor(), Currency: pay.Amount().Currency().Code(), Outcome: string(outcome)})
+		Amount: amount, Currency: currency, Outcome: string(outcome)})
 	ts := strconv.FormatInt(p.now().Unix(), 10)
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")

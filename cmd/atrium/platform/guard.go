@@ -73,12 +73,12 @@ func (p guardedProvider) CreateIntent(ctx context.Context, pay *payment.Payment)
 	return ref, p.open(err)
 }
 
-func (p guardedProvider) Refund(ctx context.Context, pay *payment.Payment, r *payment.Refund) (ref string, err error) {
+func (p guardedProvider) Refund(ctx context.Context, pay *payment.Payment, r *payment.Refund) (ack payment.RefundAck, err error) {
 	err = p.g.Call(p.resource(), func() error {
-		ref, err = p.Provider.Refund(ctx, pay, r)
+		ack, err = p.Provider.Refund(ctx, pay, r)
 		return err
 	}, theCallersFault)
-	return ref, p.open(err)
+	return ack, p.open(err)
 }
 
 // guardScripts runs each extension point's script calls under its circuit breaker ("ext:<point>"):

@@ -161,6 +161,8 @@ var (
 		"Bids placed by those transactions (accepted or refused on the locked row).", nil, nil)
 	bidOutbidDesc = prometheus.NewDesc("atrium_auction_bids_outbid_on_node_total",
 		"Bids refused as too low by the node's own copy of their auction, without the database.", nil, nil)
+	mismatchDesc = prometheus.NewDesc("atrium_payment_callback_mismatch_total",
+		"Provider reports refused because their amount or currency differs from what the platform asked for, by kind (payment: a callback; refund: an acceptance); each is kept and emitted as payment.mismatch.", []string{"kind"}, nil)
 	holdsDesc = prometheus.NewDesc("atrium_inventory_holds",
 		"Stock reservations held with an expiry, waiting for their order to confirm or cancel them (sampled; capped at 100000).", nil, nil)
 	outboxDesc = prometheus.NewDesc("atrium_outbox_unpublished",
@@ -180,7 +182,7 @@ type tradeCollector struct {
 
 func (c tradeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{extCallsDesc, extErrorsDesc, hotBatchesDesc, hotReservationsDesc, bidBatchesDesc, bidBatchedDesc,
-		bidOutbidDesc, holdsDesc, outboxDesc, outboxAgeDesc, timersDueDesc, timersOverdueDesc} {
+		bidOutbidDesc, mismatchDesc, holdsDesc, outboxDesc, outboxAgeDesc, timersDueDesc, timersOverdueDesc} {
 		ch <- d
 	}
 	c.t.metrics.rpcRequests.Describe(ch)
@@ -212,6 +214,9 @@ func (c tradeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(bidBatchesDesc, prometheus.CounterValue, float64(bidBatches))
 	ch <- prometheus.MustNewConstMetric(bidBatchedDesc, prometheus.CounterValue, float64(batched))
 	ch <- prometheus.MustNewConstMetric(bidOutbidDesc, prometheus.CounterValue, float64(outbid))
+	payments, refunds := c.t.Flow.Core().Mismatches()
+	ch <- prometheus.MustNewConstMetric(mismatchDesc, prometheus.CounterValue, float64(payments), "payment")
+	ch <- prometheus.MustNewConstMetric(mismatchDesc, prometheus.CounterValue, float64(refunds), "refund")
 	b := &c.t.metrics.backlog
 	ch <- prometheus.MustNewConstMetric(holdsDesc, prometheus.GaugeValue, float64(b.holds.Load()))
 	ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(b.outbox.Load()))
