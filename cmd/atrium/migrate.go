@@ -21,8 +21,12 @@ func migrateCmd() *cobra.Command {
 			}
 			defer db.Close()
 			var bar *progressbar.ProgressBar
+			// One bar per phase: tables converted to utf8mb4_bin (if any), then migrations.
 			n, err := db.Migrate(cmd.Context(), platform.Migrations(), func(c string, v int, name string, done, total int) {
-				if bar == nil {
+				if bar == nil || done == 1 {
+					if bar != nil {
+						_ = bar.Finish()
+					}
 					bar = progressbar.NewOptions(total, progressbar.OptionSetDescription("migrating"),
 						progressbar.OptionShowCount(), progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionClearOnFinish())
 				}

@@ -19,6 +19,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,8 +82,16 @@ func (c Config) Validate() error {
 		if c.DSN == "" {
 			return errors.New("dal: mysql needs dsn")
 		}
-		if _, err := mysql.ParseDSN(c.DSN); err != nil {
-			return fmt.Errorf("dal: mysql dsn: %w", err)
+		for name, dsn := range map[string]string{"dsn": c.DSN, "replicaDsn": c.ReplicaDSN} {
+			if dsn == "" {
+				continue
+			}
+			if _, err := mysql.ParseDSN(dsn); err != nil {
+				return fmt.Errorf("dal: mysql %s: %w", name, err)
+			}
+			if err := utf8mb4Only(dsn); err != nil {
+				return fmt.Errorf("dal: mysql %s: %w", name, err)
+			}
 		}
 	default:
 		return fmt.Errorf("dal: unknown driver %q (want sqlite or mysql)", c.Driver)
@@ -225,7 +234,52 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("dal: ping %s: %w", db.dialect, err)
 	}
+	if db.dialect == MySQL {
+		for _, pool := range []*sql.DB{db.primary, db.replica} {
+			if err := checkConnectionCharset(pctx, pool); err != nil {
+				db.Close()
+				return nil, err
+			}
+		}
+	}
 	return db, nil
+}
+
+// utf8mb4Only refuses a DSN that asks for a connection charset other than utf8mb4: every id,
+// address and title is written as utf8mb4, and a narrower connection would fail or mangle them.
+// (The driver keeps the charset parameter to itself, so it is read from the DSN's query.)
+func utf8mb4Only(dsn string) error {
+	_, query, _ := strings.Cut(dsn, "?")
+	params, err := url.ParseQuery(query)
+	if err != nil {
+		return err
+	}
+	for _, cs := range params["charset"] {
+		for _, name := range strings.Split(cs, ",") {
+			if strings.TrimSpace(name) != "utf8mb4" {
+				return fmt.Errorf("charset=%s: Atrium talks to MySQL in utf8mb4 only; remove the charset parameter", cs)
+			}
+		}
+	}
+	return nil // the collation is always utf8mb4_bin (mysqlDSN)
+}
+
+// checkConnectionCharset refuses a server whose connections do not carry utf8mb4 (a server too
+// old for it, or one that overrides what the client asks for, such as skip-character-set-client-
+// handshake with a latin1 default): such a connection would refuse or mangle Chinese addresses.
+func checkConnectionCharset(ctx context.Context, pool *sql.DB) error {
+	var client, conn, results, collation string
+	err := pool.QueryRowContext(ctx, `SELECT @@character_set_client, @@character_set_connection, @@character_set_results,
+		@@collation_connection`).Scan(&client, &conn, &results, &collation)
+	if err != nil {
+		return fmt.Errorf("dal: read the connection's charset: %w", err)
+	}
+	if client != "utf8mb4" || conn != "utf8mb4" || results != "utf8mb4" {
+		return fmt.Errorf("dal: the MySQL server gives this connection the charset %s/%s/%s (client/connection/results); "+
+			"Atrium needs utf8mb4 (MySQL 5.5.3 or later, MariaDB 5.5 or later, without skip-character-set-client-handshake)",
+			client, conn, results)
+	}
+	return nil
 }
 
 func openSQLite(cfg Config) (*DB, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,13 @@ import (
 // dialects (BIGINT, VARCHAR, TEXT, composite keys; times as unix milliseconds), so one file serves
 // SQLite and MySQL. A file may hold dialect-only statements after a "-- sqlite:" or "-- mysql:"
 // line, up to the next such marker or "-- all:".
+//
+// On MySQL every table is utf8mb4 with the binary collation, whatever the server's or the
+// database's defaults: a CREATE TABLE without its own table options gets TableOptions, and
+// Migrate converts a table it finds with another default collation (made before this rule, on a
+// database created with the server's default: utf8mb4_general_ci compares "BOB" equal to "bob";
+// latin1 cannot hold a Chinese address). A column meant to match without case declares its
+// collation in its own definition, on purpose.
 type Migrations struct {
 	Component string
 	FS        fs.FS
@@ -46,13 +54,16 @@ type migration struct {
 // SQLite; MySQL commits DDL implicitly, so a statement that fails part-way leaves the version
 // unrecorded and the error names it.
 func (db *DB) Migrate(ctx context.Context, sets []Migrations, progress Progress) (int, error) {
-	if _, err := db.primary.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := db.primary.ExecContext(ctx, db.tableOptions(`CREATE TABLE IF NOT EXISTS schema_migrations (
 		component VARCHAR(64) NOT NULL,
 		version INT NOT NULL,
 		name VARCHAR(255) NOT NULL,
 		applied_at BIGINT NOT NULL,
-		PRIMARY KEY (component, version))`); err != nil {
+		PRIMARY KEY (component, version))`)); err != nil {
 		return 0, fmt.Errorf("dal: create schema_migrations: %w", err)
+	}
+	if err := db.convertTables(ctx, progress); err != nil {
+		return 0, err
 	}
 	applied := map[string]bool{}
 	rows, err := db.primary.QueryContext(ctx, `SELECT component, version FROM schema_migrations`)
@@ -131,7 +142,11 @@ func (db *DB) load(set Migrations) ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, migration{component: set.Component, version: v, name: rest, stmts: splitStatements(string(body), db.dialect)})
+		stmts := splitStatements(string(body), db.dialect)
+		for i := range stmts {
+			stmts[i] = db.tableOptions(stmts[i])
+		}
+		out = append(out, migration{component: set.Component, version: v, name: rest, stmts: stmts})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	return out, nil
@@ -168,4 +183,62 @@ func splitStatements(body string, d Dialect) []string {
 		stmts = append(stmts, s)
 	}
 	return stmts
+}
+
+// TableOptions are the table options every MySQL table is created with.
+const TableOptions = "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+
+var createTable = regexp.MustCompile(`(?is)^\s*CREATE\s+TABLE\s`)
+
+// tableOptions gives a MySQL CREATE TABLE statement TableOptions unless it names a charset or a
+// collation after its column list.
+func (db *DB) tableOptions(stmt string) string {
+	if db.dialect != MySQL || !createTable.MatchString(stmt) {
+		return stmt
+	}
+	end := strings.LastIndex(stmt, ")")
+	if end < 0 {
+		return stmt
+	}
+	tail := strings.ToUpper(stmt[end+1:])
+	if strings.Contains(tail, "CHARSET") || strings.Contains(tail, "CHARACTER SET") || strings.Contains(tail, "COLLATE") {
+		return stmt
+	}
+	return strings.TrimRight(stmt, " \t\n") + " " + TableOptions
+}
+
+// convertTables converts, on MySQL, every table of the database whose default collation is not
+// utf8mb4_bin (and so every text column of it) to utf8mb4_bin, reporting each as it goes: on a
+// large table this rewrites it, once.
+func (db *DB) convertTables(ctx context.Context, progress Progress) error {
+	if db.dialect != MySQL {
+		return nil
+	}
+	rows, err := db.primary.QueryContext(ctx, `SELECT TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_COLLATION <> 'utf8mb4_bin' ORDER BY TABLE_NAME`)
+	if err != nil {
+		return fmt.Errorf("dal: read table collations: %w", err)
+	}
+	var names, was []string
+	for rows.Next() {
+		var name, collation string
+		if err := rows.Scan(&name, &collation); err != nil {
+			rows.Close()
+			return err
+		}
+		names, was = append(names, name), append(was, collation)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i, name := range names {
+		if _, err := db.primary.ExecContext(ctx, "ALTER TABLE `"+strings.ReplaceAll(name, "`", "``")+"` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
+			return fmt.Errorf("dal: convert table %s from %s to utf8mb4_bin: %w", name, was[i], err)
+		}
+		if progress != nil {
+			progress("charset", 0, "convert "+name+" from "+was[i]+" to utf8mb4_bin", i+1, len(names))
+		}
+	}
+	return nil
 }

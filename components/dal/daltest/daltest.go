@@ -1,7 +1,9 @@
 // Package daltest opens a fresh, migrated database of each dialect for contract tests.
 //
 // SQLite lives in a temporary directory. MySQL uses the server at ATRIUM_TEST_MYSQL_DSN
-// (default root@tcp(127.0.0.1:3306)/) and creates one database per test, dropped afterwards.
+// (default root@tcp(127.0.0.1:3306)/) and creates one database per test, dropped afterwards,
+// with the charset clause ATRIUM_TEST_MYSQL_CHARSET names (Charsets; default utf8mb4_bin): the
+// adapters must not depend on the database's defaults, so CI runs the storage suites on each.
 // When the MySQL server is unreachable the MySQL half skips with a message on a developer's
 // machine and fails when CI=true, so CI can never pass by skipping it.
 package daltest
@@ -63,8 +65,34 @@ func MySQL(t testing.TB, sets []dal.Migrations) *dal.DB {
 	return db
 }
 
-// CreateMySQLDatabase creates an empty database for t, drops it at cleanup, and returns its DSN.
+// Charsets are the database defaults the MySQL suites run on, by the name ATRIUM_TEST_MYSQL_CHARSET
+// gives: what an operator creates on purpose (utf8mb4_bin), MariaDB's and MySQL 8's defaults
+// (utf8mb4_general_ci, utf8mb4_0900_ai_ci: ids compare without case), and a server started
+// without a configuration (latin1: no Chinese at all).
+var Charsets = map[string]string{
+	"utf8mb4_bin":        "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+	"utf8mb4_general_ci": "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci",
+	"latin1":             "CHARACTER SET latin1",
+}
+
+// CreateMySQLDatabase creates an empty database for t with the charset ATRIUM_TEST_MYSQL_CHARSET
+// names, drops it at cleanup, and returns its DSN.
 func CreateMySQLDatabase(t testing.TB) string {
+	t.Helper()
+	name := os.Getenv("ATRIUM_TEST_MYSQL_CHARSET")
+	if name == "" {
+		name = "utf8mb4_bin"
+	}
+	clause, ok := Charsets[name]
+	if !ok {
+		t.Fatalf("ATRIUM_TEST_MYSQL_CHARSET=%s: want one of utf8mb4_bin, utf8mb4_general_ci, latin1", name)
+	}
+	return CreateMySQLDatabaseWith(t, clause)
+}
+
+// CreateMySQLDatabaseWith creates an empty database for t with the charset clause (see
+// Charsets), drops it at cleanup, and returns its DSN.
+func CreateMySQLDatabaseWith(t testing.TB, charset string) string {
 	t.Helper()
 	cfg, err := mysql.ParseDSN(MySQLServerDSN())
 	if err != nil {
@@ -78,7 +106,7 @@ func CreateMySQLDatabase(t testing.TB) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "atrium_t_" + hex.EncodeToString(b)
-	if _, err := admin.Primary().Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
+	if _, err := admin.Primary().Exec("CREATE DATABASE " + name + " " + charset); err != nil {
 		t.Fatalf("create database: %v", err)
 	}
 	t.Cleanup(func() {
