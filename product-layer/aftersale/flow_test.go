@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -424,6 +426,73 @@ func TestRefundProviderDownIsAskedAgain(t *testing.T) {
 		got, err := e.after.Get(ctx, "t1", trade.ByBuyer("u1"), a.ID())
 		if err != nil || got.Status() != asale.Refunded || got.Amount().Minor() != 2*1990 {
 			t.Fatalf("once the provider is back: %v %v", got, err)
+		}
+	})
+}
+
+// lateKeys is an idempotency store whose first Lookup misses what is recorded: the request read
+// the key just before its twin committed.
+type lateKeys struct {
+	trade.Idempotency
+	missed atomic.Bool
+}
+
+func (k *lateKeys) Lookup(ctx context.Context, tenant, userID, scope, key, hash string) (string, bool, error) {
+	if k.missed.CompareAndSwap(false, true) {
+		return "", false, nil
+	}
+	return k.Idempotency.Lookup(ctx, tenant, userID, scope, key, hash)
+}
+
+// TestTwinRequestsGetOneAnswer: requests sent at once with the same Idempotency-Key all get the
+// first one's answer. A twin that read the key just before the first committed is then checked
+// against what the first took ("quantity exceeds what remains"): it answers the first's
+// after-sale, not that error (before, 1-2 of 20 got 409 aftersale.quantity_exceeds_remaining).
+// Twenty at once on both databases, under -race, make one after-sale.
+func TestTwinRequestsGetOneAnswer(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		e.sku(t, "a", "s1", 1990, 50)
+		ask := func(orderID string) aftersale.Request {
+			return aftersale.Request{Tenant: "t1", Actor: trade.ByBuyer("u1"), OrderID: orderID, Kind: asale.RefundOnly,
+				Lines: []asale.Ask{{LineNo: 1, Quantity: 3}}, Reason: "changed_mind", IdempotencyKey: "k-" + orderID}
+		}
+
+		tr, _ := e.placePaid(t, "u1", nil, pricing.Item{SKUID: "a", Quantity: 3})
+		first, err := e.after.Request(ctx, ask(tr.Orders()[0].ID()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, _ := idgen.New(9)
+		late := aftersale.New(aftersale.Deps{Tx: db, Core: e.flow.Core(), Store: e.store, Orders: ordersql.New(db), Catalog: catalogsql.New(db),
+			Payments: e.payments, Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }),
+			Timers: e.queue, Idempotency: &lateKeys{Idempotency: idempotency.New(db)}, IDs: ids, Now: e.clock.Now})
+		twin, err := late.Request(ctx, ask(tr.Orders()[0].ID()))
+		if err != nil || twin.ID() != first.ID() {
+			t.Fatalf("the twin that read the key late: %v %v; want %s", twin, err, first.ID())
+		}
+
+		tr, _ = e.placePaid(t, "u1", nil, pricing.Item{SKUID: "a", Quantity: 3})
+		answers := make([]string, 20)
+		var wg sync.WaitGroup
+		for i := range answers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a, err := e.after.Request(ctx, ask(tr.Orders()[0].ID()))
+				if err != nil {
+					answers[i] = err.Error()
+					return
+				}
+				answers[i] = a.ID()
+			}()
+		}
+		wg.Wait()
+		for i, a := range answers {
+			if a != answers[0] || !strings.HasPrefix(a, "AS") {
+				t.Fatalf("answer #%d: %s; want every answer %s", i, a, answers[0])
+			}
 		}
 	})
 }

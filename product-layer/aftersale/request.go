@@ -57,15 +57,36 @@ func (f *Flow) Request(ctx context.Context, cmd Request) (*asale.AfterSale, erro
 		return nil, err
 	}
 	hash := trade.RequestHash([]any{cmd.OrderID, cmd.Kind, cmd.Lines, cmd.Reason, cmd.Note})
-	if cmd.IdempotencyKey != "" {
-		prev, found, err := f.d.Idempotency.Lookup(ctx, cmd.Tenant, cmd.Actor.ID, scopeRequest, cmd.IdempotencyKey, hash)
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			return f.d.Store.Get(ctx, cmd.Tenant, prev)
+	if cmd.IdempotencyKey == "" {
+		return f.request(ctx, cmd, hash)
+	}
+	if a, found, err := f.answered(ctx, cmd, hash); err != nil || found {
+		return a, err
+	}
+	a, err := f.request(ctx, cmd, hash)
+	if err != nil {
+		// A twin sent with the same key may have committed while this one was being checked, so
+		// that the check saw the units it took ("quantity exceeds what remains"): its answer is
+		// this request's too.
+		if twin, found, lerr := f.answered(ctx, cmd, hash); lerr == nil && found {
+			return twin, nil
 		}
 	}
+	return a, err
+}
+
+// answered is the after-sale a request with cmd's key already made, if any.
+func (f *Flow) answered(ctx context.Context, cmd Request, hash string) (*asale.AfterSale, bool, error) {
+	prev, found, err := f.d.Idempotency.Lookup(ctx, cmd.Tenant, cmd.Actor.ID, scopeRequest, cmd.IdempotencyKey, hash)
+	if err != nil || !found {
+		return nil, false, err
+	}
+	a, err := f.d.Store.Get(ctx, cmd.Tenant, prev)
+	return a, err == nil, err
+}
+
+// request checks and makes a validated request (see Request).
+func (f *Flow) request(ctx context.Context, cmd Request, hash string) (*asale.AfterSale, error) {
 
 	// What the business's scripts decide, before anything is locked.
 	o, err := f.d.Core.Order(ctx, cmd.Tenant, cmd.Actor, cmd.OrderID)
