@@ -69,11 +69,19 @@ func flatten(prefix string, v any, out map[string]string) error {
 	return nil
 }
 
+// Settle is how long a toggles file must stay unchanged before it is applied: a file edited in
+// place (`cat > toggles.yaml`, an editor that truncates and writes) is briefly empty or half
+// written, and applying that would reset every toggle (and Sentinel's rules) to its default for
+// a moment, then leave a bad value at the default instead of the last good one.
+const Settle = 150 * time.Millisecond
+
 // WatchFile applies path now and again each time it changes, until ctx ends: it watches the
 // file's directory (editors and config maps replace a file by renaming another over it) and, in
 // case an event is missed, reads the file every poll and applies it if its content changed. A
-// file that does not parse is rejected whole, logged and counted, and the last good values stay;
-// a file that is missing leaves every value at its default.
+// change is applied once the file has stayed the same for Settle, so a file caught while it is
+// being written changes nothing. A file that does not parse is rejected whole, logged and
+// counted, and the last good values stay; a file that is missing leaves every value at its
+// default.
 func (t *Toggles) WatchFile(ctx context.Context, path string, poll time.Duration) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -82,23 +90,28 @@ func (t *Toggles) WatchFile(ctx context.Context, path string, poll time.Duration
 	if err := w.Add(filepath.Dir(path)); err != nil {
 		t.log.Warn("toggles: cannot watch the file's directory; reading it every poll", "path", path, "err", err)
 	}
-	last := t.loadFile(path, "")
+	last := t.loadFile(path, "", 0)
 	go func() {
 		defer w.Close()
 		tick := time.NewTicker(poll)
 		defer tick.Stop()
+		settle := time.NewTimer(Settle)
+		settle.Stop()
 		for {
 			select {
 			case <-ctx.Done():
+				settle.Stop()
 				return
 			case ev := <-w.Events:
 				if filepath.Clean(ev.Name) == filepath.Clean(path) {
-					last = t.loadFile(path, last)
+					settle.Reset(Settle) // read it once the writes stop
 				}
 			case err := <-w.Errors:
 				t.log.Warn("toggles: watching the file", "path", path, "err", err)
+			case <-settle.C:
+				last = t.loadFile(path, last, Settle)
 			case <-tick.C:
-				last = t.loadFile(path, last)
+				last = t.loadFile(path, last, Settle)
 			}
 		}
 	}()
@@ -106,9 +119,10 @@ func (t *Toggles) WatchFile(ctx context.Context, path string, poll time.Duration
 }
 
 // loadFile applies the file if its content is not the one last applied (seen, a digest) and
-// returns the digest of what it read.
-func (t *Toggles) loadFile(path, seen string) string {
-	b, err := os.ReadFile(path)
+// stays the same for settle, and returns the digest of what it applied or rejected (seen if it
+// applied nothing, so that the next read tries again).
+func (t *Toggles) loadFile(path, seen string, settle time.Duration) string {
+	b, digest, err := readDigest(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if seen != "missing" {
 			t.Apply(File, "", map[string]string{}) // what the file set goes back to its defaults
@@ -119,10 +133,14 @@ func (t *Toggles) loadFile(path, seen string) string {
 		t.log.Warn("toggles: reading the file", "path", path, "err", err)
 		return seen
 	}
-	sum := sha256.Sum256(b)
-	digest := hex.EncodeToString(sum[:])
 	if digest == seen {
 		return seen
+	}
+	if settle > 0 {
+		time.Sleep(settle)
+		if _, again, err := readDigest(path); err != nil || again != digest {
+			return seen // still being written: the next event or poll reads it again
+		}
 	}
 	snap, err := parseFile(path, b)
 	if err != nil {
@@ -132,4 +150,13 @@ func (t *Toggles) loadFile(path, seen string) string {
 	}
 	t.Apply(File, digest[:12], snap)
 	return digest
+}
+
+func readDigest(path string) ([]byte, string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(b)
+	return b, hex.EncodeToString(sum[:]), nil
 }

@@ -2,8 +2,10 @@ package toggles_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,5 +98,70 @@ func TestShippedFileParses(t *testing.T) {
 	snap, err := toggles.ReadFile(filepath.Join("..", "..", "configs", "toggles.yaml"))
 	if err != nil || len(snap) != 0 {
 		t.Fatalf("configs/toggles.yaml: %v %v", snap, err)
+	}
+}
+
+// TestWatchFileEditedInPlace: a file rewritten in place (truncated, then written in pieces, as
+// `cat > toggles.yaml` does) is applied once it is whole: no toggle is seen at its default
+// meanwhile (before, 2 of 3 such edits reset every toggle for a moment), and a bad value in the
+// new file keeps the last good value, not the default.
+func TestWatchFileEditedInPlace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "toggles.yaml")
+	if err := os.WriteFile(path, []byte("trade:\n  unpaidWindow: 5m\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tg := toggles.New(nil)
+	window := tg.Custom("trade.unpaidWindow", "", "30m", func(s string) (any, error) { return time.ParseDuration(s) })
+	cod := tg.Bool("cod.enabled", "", true, true)
+	var mu sync.Mutex
+	var seen []string
+	window.Watch(func(v any) {
+		mu.Lock()
+		seen = append(seen, fmt.Sprint(v))
+		mu.Unlock()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := tg.WatchFile(ctx, path, 20*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	inPlace := func(parts ...string) {
+		t.Helper()
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range parts {
+			time.Sleep(30 * time.Millisecond) // longer than a poll: the watcher reads it half written
+			if _, err := f.WriteString(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not seen in 5s", what)
+			}
+		}
+	}
+	inPlace("trade:\n", "  unpaidWindow: 2m\n", "cod:\n  enabled: false\n")
+	wait("the new file", func() bool { return window.Value() == any(2*time.Minute) && !cod.Value() })
+	inPlace("trade:\n  unpaidWindow: banana\n", "cod:\n  enabled: true\n")
+	wait("the good half of a file with a bad value", func() bool { return cod.Value() })
+	if window.Value() != any(2*time.Minute) {
+		t.Fatalf("a bad value made the window %s; want the last good 2m", window.Value())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, v := range seen[1:] { // seen[0]: the default, before the file was read
+		if v == (30 * time.Minute).String() {
+			t.Fatalf("the window went back to its default while the file was written: %v", seen)
+		}
 	}
 }
