@@ -33,16 +33,17 @@ func (g *Gateway) toggleRoutes(ch *channel) {
 		return
 	}
 	g.add(route{Method: "GET", Path: ch.prefix + "/toggles", Channel: ch, Auth: true,
-		Summary:  "Every runtime toggle: its value, default, where it came from (default, file, apollo), its release and when it changed",
+		Summary:  "The platform's runtime toggles and the caller's tenant's own overrides: value, default, where it came from (default, file, apollo), its release and when it changed",
 		Response: togglesView{}}, g.serve(ch, g.getToggles))
 }
 
 func (g *Gateway) getToggles(_ context.Context, c *app.RequestContext) (int, any, error) {
-	if cl := callerOf(c); cl == nil || cl.Role != roleAdmin {
+	cl := callerOf(c)
+	if cl == nil || cl.Role != roleAdmin {
 		return 0, nil, errkind.WithDetail(errkind.ErrForbidden, "this operation is for operators")
 	}
 	v := togglesView{Toggles: []toggleView{}, Rejected: g.toggles.Rejected()}
-	for _, e := range g.toggles.Snapshot() {
+	for _, e := range g.toggles.SnapshotFor(cl.Tenant) {
 		tv := toggleView{Key: e.Key, Value: e.Value, Default: e.Default, Source: string(e.Source), Release: e.Release, Doc: e.Doc}
 		if !e.ChangedAt.IsZero() {
 			tv.ChangedAt = e.ChangedAt.UTC().Format(time.RFC3339Nano)

@@ -310,11 +310,23 @@ type Entry struct {
 }
 
 // Snapshot lists every value, declared keys and tenants' overrides, sorted by key.
-func (t *Toggles) Snapshot() []Entry {
+func (t *Toggles) Snapshot() []Entry { return t.snapshot(func(string) bool { return true }) }
+
+// SnapshotFor lists what one tenant's operator may see: the platform's keys and that tenant's
+// own overrides, never another tenant's (which would tell one merchant how another runs).
+func (t *Toggles) SnapshotFor(tenant string) []Entry {
+	prefix := tenantKey(tenant, "")
+	return t.snapshot(func(key string) bool { return !strings.HasPrefix(key, "tenants.") || strings.HasPrefix(key, prefix) })
+}
+
+func (t *Toggles) snapshot(shown func(key string) bool) []Entry {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	out := make([]Entry, 0, len(t.vals))
 	for key, v := range t.vals {
+		if !shown(key) {
+			continue
+		}
 		s, _ := t.specOf(key)
 		out = append(out, Entry{Key: key, Doc: s.doc, Value: v.raw, Default: s.def, Source: v.source, Release: v.release, ChangedAt: v.changedAt})
 	}

@@ -84,7 +84,7 @@ func togglesReach(t *testing.T, s *stack, source string, publish func(map[string
 	}
 	for _, tenant := range []string{"acme", "globex"} {
 		admin := s.token(tenant, "ops", "", "admin")
-		s.seed(admin, "tea", "s1", 1990, 10)
+		s.seed(admin, "tea", "s1", 1990, 1000) // orders go through until the flow rule below reaches the node
 		must(t, s.do("PUT", "/admin/v1/cod-rules", admin, map[string]any{"enabled": true, "currency": "CNY"}), 200, "cod rules")
 	}
 	if quoteCOD("acme") != "available" || quoteCOD("globex") != "available" {
@@ -104,6 +104,16 @@ func togglesReach(t *testing.T, s *stack, source string, publish func(map[string
 	}
 
 	admin := s.token("acme", "ops", "", "admin")
+	// Each role applies a file once it has settled: wait until the access role's view has it too,
+	// or the next file may be the first it reads (its last good window would be the default).
+	eventually(t, 5*time.Second, "the window on the access role", func() bool {
+		for _, e := range must(t, s.do("GET", "/admin/v1/toggles", admin, nil), 200, "toggles").data()["toggles"].([]any) {
+			if e := e.(map[string]any); e["key"] == "trade.unpaidWindow" {
+				return e["value"] == "2m"
+			}
+		}
+		return false
+	})
 	publish(map[string]string{"tenants.acme.cod.enabled": "false", "trade.unpaidWindow": "soon", "cache.ttl": "0s", "extensions.instructions": "500000"})
 	var view map[string]any
 	eventually(t, 5*time.Second, "the bad value counted", func() bool {
@@ -131,6 +141,12 @@ func togglesReach(t *testing.T, s *stack, source string, publish func(map[string
 	}
 	if e := got["extensions.wall"]; e["source"] != "default" || e["value"] != testWall.String() {
 		t.Fatalf("extensions.wall: %v", e)
+	}
+	// Another tenant's operator sees the platform's keys, not acme's own switches.
+	for _, e := range must(t, s.do("GET", "/admin/v1/toggles", s.token("globex", "ops", "", "admin"), nil), 200, "globex").data()["toggles"].([]any) {
+		if key := str(e.(map[string]any)["key"]); strings.HasPrefix(key, "tenants.") {
+			t.Fatalf("globex's operator sees %s", key)
+		}
 	}
 	if r := s.do("GET", "/admin/v1/toggles", s.token("acme", "u1", "app", "buyer"), nil); r.status != 403 {
 		t.Errorf("a buyer reads the toggles: %d %s", r.status, r.raw)
