@@ -19,6 +19,7 @@ var (
 	ErrRouteNotFound    = errkind.New(errkind.NotFound, "route.not_found", "no such route")
 	ErrMethodNotAllowed = errkind.New(errkind.Invalid, "route.method_not_allowed", "method not allowed on this route")
 	ErrBodyTooLarge     = errkind.New(errkind.Invalid, "request.body_too_large", "request body is too large")
+	ErrInvalidPath      = errkind.New(errkind.Invalid, "request.invalid_path", "the path has an encoded slash or a dot segment; ids never do")
 )
 
 // errorTable is the one table of every stable error code: HTTP status and mini-program errcode.
@@ -28,6 +29,7 @@ var errorTable = []errorSpec{
 	{"request.malformed_json", http.StatusBadRequest, 40002},
 	{"request.body_too_large", http.StatusRequestEntityTooLarge, 40003},
 	{"request.value_too_large", http.StatusBadRequest, 40004},
+	{"request.invalid_path", http.StatusBadRequest, 40005},
 	{"request.idempotency_conflict", http.StatusConflict, 40901},
 	{"request.idempotency_in_flight", http.StatusConflict, 40902},
 	{"auth.unauthenticated", http.StatusUnauthorized, 40101},

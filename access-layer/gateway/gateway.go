@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -178,7 +179,7 @@ func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, e
 		o.tracing = observe.Off()
 	}
 	g.tracer = o.tracing.Tracer("gateway")
-	g.h.Use(g.traceRequest, g.requestID, recovery.Recovery(recovery.WithRecoveryHandler(g.recovered)), g.metrics.middleware)
+	g.h.Use(g.traceRequest, g.requestID, recovery.Recovery(recovery.WithRecoveryHandler(g.recovered)), g.checkPath, g.metrics.middleware)
 	if o.guard != nil {
 		g.metrics.registry.MustRegister(o.guard.Collector())
 		g.h.Use(g.admit)
@@ -218,6 +219,40 @@ func channelOf(c *app.RequestContext) *channel {
 		return adminChannel
 	}
 	return appChannel
+}
+
+// checkPath refuses, before any handler acts, a path that routing would read as another: the
+// router sees the path decoded and cleaned, so orders/X%2F..%2FY/cancel would cancel order Y.
+// An encoded slash or backslash, or a "." or ".." segment (spelled or encoded), is
+// request.invalid_path (400); an empty segment (orders//cancel) names no id and is
+// route.not_found (404), not the 405 of the route it would collapse into. Ids never hold these.
+func (g *Gateway) checkPath(ctx context.Context, c *app.RequestContext) {
+	raw := string(c.Request.URI().PathOriginal())
+	lower := strings.ToLower(raw)
+	bad := strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") || strings.Contains(raw, `\`)
+	empty := false
+	segs := strings.Split(strings.TrimPrefix(raw, "/"), "/")
+	for i, seg := range segs {
+		if dec, err := url.PathUnescape(seg); err == nil {
+			seg = dec
+		}
+		switch {
+		case seg == "." || seg == "..":
+			bad = true
+		case seg == "" && i < len(segs)-1:
+			empty = true
+		}
+	}
+	switch {
+	case bad:
+		g.fail(ctx, c, channelOf(c), ErrInvalidPath)
+		c.Abort()
+	case empty:
+		g.fail(ctx, c, channelOf(c), ErrRouteNotFound)
+		c.Abort()
+	default:
+		c.Next(ctx)
+	}
 }
 
 var requestIDRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)

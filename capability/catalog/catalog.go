@@ -5,6 +5,7 @@ import (
 	"context"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -70,8 +71,8 @@ func NewSKU(tenant, id, title, sellerID string, price money.Amount, tags ...stri
 		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "tenant %q is not valid", tenant)
 	case !ValidID(id):
 		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "skuId must be 1-64 letters, digits, '.', '_' or '-'")
-	case title == "" || utf8.RuneCountInString(title) > 200 || !utf8.ValidString(title):
-		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "title must be 1-200 characters")
+	case strings.TrimSpace(title) == "" || utf8.RuneCountInString(title) > 200 || !utf8.ValidString(title):
+		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "title must be 1-200 characters, not only spaces")
 	case !ValidID(sellerID):
 		return SKU{}, errkind.WithDetail(ErrInvalidSKU, "sellerId must be 1-64 letters, digits, '.', '_' or '-'")
 	case price.Currency().IsZero():
