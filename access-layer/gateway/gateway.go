@@ -322,7 +322,12 @@ func (g *Gateway) fail(ctx context.Context, c *app.RequestContext, ch *channel, 
 	// of its path (address.postal_code on the mini-program).
 	var fields []fieldErrorView
 	for _, f := range errkind.Fields(err) {
-		fields = append(fields, fieldErrorView{Field: ch.path(f.Field), Code: f.Code, Message: f.Message})
+		msg := f.Message
+		if f.Amount.Currency != "" { // an amount: in the channel's money format, as everywhere else it shows money
+			_, v := ch.moneyField(f.Field, Money{Minor: f.Amount.Minor, Currency: f.Amount.Currency})
+			msg = fmt.Sprint(v)
+		}
+		fields = append(fields, fieldErrorView{Field: ch.path(f.Field), Code: f.Code, Message: msg})
 	}
 	if ch.errcode {
 		g.writeJSON(c, http.StatusOK, struct {

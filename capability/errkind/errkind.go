@@ -120,6 +120,15 @@ type FieldError struct {
 	// Code is stable per kind of fault: required, too_long, unknown, mismatch, invalid, ...
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Amount, when the field is an amount of money (an auction's minNextBid), is that amount:
+	// each channel shows it in its own money format in place of Message.
+	Amount Amount `json:"amount,omitzero"`
+}
+
+// Amount is an amount of money a field error names: minor units of an ISO 4217 currency.
+type Amount struct {
+	Minor    int64  `json:"minor"`
+	Currency string `json:"currency"`
 }
 
 // MaxFields bounds the field errors one error carries.

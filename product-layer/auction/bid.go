@@ -600,7 +600,8 @@ const maxPaidRemembered = 1 << 20
 // tooLow is the refusal of a bid below next, naming it in the minNextBid field.
 func tooLow(next int64, currency string) error {
 	return errkind.WithFields(auc.ErrBidTooLow, fmt.Sprintf("the next bid must be at least %s", money.New(next, money.MustCurrency(currency))),
-		[]errkind.FieldError{{Field: "minNextBid", Code: "min", Message: strconv.FormatInt(next, 10)}})
+		[]errkind.FieldError{{Field: "minNextBid", Code: "min", Message: strconv.FormatInt(next, 10),
+			Amount: errkind.Amount{Minor: next, Currency: currency}}})
 }
 
 // errReplayed withdraws a bid whose idempotency key another request claimed first.

@@ -3,9 +3,12 @@ package cod
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/product-layer/trade"
@@ -95,7 +98,11 @@ func (f *Flow) eligible(ctx context.Context, d *trade.Draft) error {
 	}
 	payable := d.Total().Minor()
 	if r.MaxAmount > 0 && payable > r.MaxAmount {
-		return errkind.WithDetail(ErrAmountOverLimit, "cash on delivery collects at most %d; this trade is %d", r.MaxAmount, payable)
+		cur := d.Total().Currency()
+		return errkind.WithFields(ErrAmountOverLimit, fmt.Sprintf("cash on delivery collects at most %s %s; this trade is %s %s",
+			money.New(r.MaxAmount, cur), cur.Code(), money.New(payable, cur), cur.Code()),
+			[]errkind.FieldError{{Field: "maxAmount", Code: "max", Message: strconv.FormatInt(r.MaxAmount, 10),
+				Amount: errkind.Amount{Minor: r.MaxAmount, Currency: cur.Code()}}})
 	}
 	refusals, err := f.d.Rules.Refusals(ctx, tenant, d.Buyer.UserID, r.Window(d.At))
 	if err != nil {

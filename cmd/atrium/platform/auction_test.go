@@ -90,6 +90,11 @@ func TestAuctionThroughTheStack(t *testing.T) {
 		if low.body["errcode"] != float64(57005) || fmt.Sprint(low.body["errors"]) != "[map[code:min field:min_next_bid message:10500]]" {
 			t.Fatalf("one minor unit too low: %s", low.raw)
 		}
+		// The app channel names the next bid in its own money format, as its message does.
+		if low := bid(ann, "/app/v1", map[string]any{"amount": "104.99"}, "a-low"); low.status != 409 ||
+			fmt.Sprint(low.body["errors"]) != "[map[code:min field:minNextBid message:105.00]]" {
+			t.Fatalf("one minor unit too low on the app channel: %s", low.raw)
+		}
 		if r := must(t, bid(bob, "/mp/v1", map[string]any{"max_amount_fee": 35000}, "b2"), 200, "bob's proxy").body["data"].(map[string]any); r["leading"] != true ||
 			r["current_price_fee"] != float64(10500) {
 			t.Fatalf("bob's proxy: %v", r)

@@ -311,6 +311,12 @@ func TestCodIneligible(t *testing.T) {
 		check("region", tea, jiangsu, "cod.region_not_served")
 		check("fresh goods", []any{item("tea", 1), item("fish", 1)}, address, "cod.excluded_item")
 		check("amount", []any{item("tea", 5)}, address, "cod.amount_over_limit")
+		// The over-limit refusal names the limit in the channel's money format, not bare minor units.
+		over := s.do("POST", "/app/v1/orders", buyer, map[string]any{"flow": "cod", "items": []any{item("tea", 5)}, "address": address})
+		if msg := str(over.body["message"]); !strings.Contains(msg, ".00 CNY") || fmt.Sprint(over.body["errors"]) == "" ||
+			!strings.Contains(fmt.Sprint(over.body["errors"]), ".00]") {
+			t.Errorf("the over-limit refusal: %s; want amounts like 500.00 CNY and a maxAmount field in major units", over.raw)
+		}
 
 		s.publish(admin, "cod-vip-only", `-- point: cod.eligibility
 function run(input)
