@@ -225,6 +225,10 @@ struct Trade {
     13: optional PresaleTerms presale
     // Where the trade's flow stands (awaiting_payment, paid, deposit_paid...).
     14: string state
+    // credit is money paid before the trade that counts toward its price (an auction winner's
+    // deposit); due is what its buyer still pays now: payable less the credit.
+    15: Money credit
+    16: Money due
 }
 
 struct PlaceOrderRequest {

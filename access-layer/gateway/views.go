@@ -341,6 +341,10 @@ type tradeView struct {
 	ShippingFee Money       `json:"shippingFee"`
 	Total       Money       `json:"total"`
 	Payable     Money       `json:"payable"`
+	// Credit is money paid before the trade that counts toward its price (an auction winner's
+	// deposit); Due is what the buyer still pays now (payable less the credit).
+	Credit      Money       `json:"credit"`
+	Due         Money       `json:"due"`
 	Currency    string      `json:"currency"`
 	Address     addressView `json:"address"`
 	CreatedAt   string      `json:"createdAt"`
@@ -488,6 +492,7 @@ func tradeOf(t *trade.Trade) tradeView {
 		v.Payments = append(v.Payments, paymentOf(p))
 	}
 	v.State, v.Presale = t.State, presaleTermsOf(t.Presale)
+	v.Credit, v.Due = moneyOf(t.Credit), moneyOf(t.Due)
 	return v
 }
 

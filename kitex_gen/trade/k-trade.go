@@ -6415,6 +6415,34 @@ func (p *Trade) FastRead(buf []byte) (int, error) {
 					goto SkipFieldError
 				}
 			}
+		case 15:
+			if fieldTypeId == thrift.STRUCT {
+				l, err = p.FastReadField15(buf[offset:])
+				offset += l
+				if err != nil {
+					goto ReadFieldError
+				}
+			} else {
+				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+				offset += l
+				if err != nil {
+					goto SkipFieldError
+				}
+			}
+		case 16:
+			if fieldTypeId == thrift.STRUCT {
+				l, err = p.FastReadField16(buf[offset:])
+				offset += l
+				if err != nil {
+					goto ReadFieldError
+				}
+			} else {
+				l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
+				offset += l
+				if err != nil {
+					goto SkipFieldError
+				}
+			}
 		default:
 			l, err = thrift.Binary.Skip(buf[offset:], fieldTypeId)
 			offset += l
@@ -6637,6 +6665,30 @@ func (p *Trade) FastReadField14(buf []byte) (int, error) {
 	return offset, nil
 }
 
+func (p *Trade) FastReadField15(buf []byte) (int, error) {
+	offset := 0
+	_field := NewMoney()
+	if l, err := _field.FastRead(buf[offset:]); err != nil {
+		return offset, err
+	} else {
+		offset += l
+	}
+	p.Credit = _field
+	return offset, nil
+}
+
+func (p *Trade) FastReadField16(buf []byte) (int, error) {
+	offset := 0
+	_field := NewMoney()
+	if l, err := _field.FastRead(buf[offset:]); err != nil {
+		return offset, err
+	} else {
+		offset += l
+	}
+	p.Due = _field
+	return offset, nil
+}
+
 func (p *Trade) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
@@ -6658,6 +6710,8 @@ func (p *Trade) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 		offset += p.fastWriteField12(buf[offset:], w)
 		offset += p.fastWriteField13(buf[offset:], w)
 		offset += p.fastWriteField14(buf[offset:], w)
+		offset += p.fastWriteField15(buf[offset:], w)
+		offset += p.fastWriteField16(buf[offset:], w)
 	}
 	offset += thrift.Binary.WriteFieldStop(buf[offset:])
 	return offset
@@ -6680,6 +6734,8 @@ func (p *Trade) BLength() int {
 		l += p.field12Length()
 		l += p.field13Length()
 		l += p.field14Length()
+		l += p.field15Length()
+		l += p.field16Length()
 	}
 	l += thrift.Binary.FieldStopLength()
 	return l
@@ -6799,6 +6855,20 @@ func (p *Trade) fastWriteField14(buf []byte, w thrift.NocopyWriter) int {
 	return offset
 }
 
+func (p *Trade) fastWriteField15(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 15)
+	offset += p.Credit.FastWriteNocopy(buf[offset:], w)
+	return offset
+}
+
+func (p *Trade) fastWriteField16(buf []byte, w thrift.NocopyWriter) int {
+	offset := 0
+	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRUCT, 16)
+	offset += p.Due.FastWriteNocopy(buf[offset:], w)
+	return offset
+}
+
 func (p *Trade) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
@@ -6904,6 +6974,20 @@ func (p *Trade) field14Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += thrift.Binary.StringLengthNocopy(p.State)
+	return l
+}
+
+func (p *Trade) field15Length() int {
+	l := 0
+	l += thrift.Binary.FieldBeginLength()
+	l += p.Credit.BLength()
+	return l
+}
+
+func (p *Trade) field16Length() int {
+	l := 0
+	l += thrift.Binary.FieldBeginLength()
+	l += p.Due.BLength()
 	return l
 }
 

@@ -1735,6 +1735,8 @@ type Trade struct {
 	Payments    []*Payment    `thrift:"payments,12" frugal:"12,default,list<Payment>" json:"payments"`
 	Presale     *PresaleTerms `thrift:"presale,13,optional" frugal:"13,optional,PresaleTerms" json:"presale,omitempty"`
 	State       string        `thrift:"state,14" frugal:"14,default,string" json:"state"`
+	Credit      *Money        `thrift:"credit,15" frugal:"15,default,Money" json:"credit"`
+	Due         *Money        `thrift:"due,16" frugal:"16,default,Money" json:"due"`
 }
 
 func NewTrade() *Trade {
@@ -1834,6 +1836,24 @@ func (p *Trade) GetPresale() (v *PresaleTerms) {
 func (p *Trade) GetState() (v string) {
 	return p.State
 }
+
+var Trade_Credit_DEFAULT *Money
+
+func (p *Trade) GetCredit() (v *Money) {
+	if !p.IsSetCredit() {
+		return Trade_Credit_DEFAULT
+	}
+	return p.Credit
+}
+
+var Trade_Due_DEFAULT *Money
+
+func (p *Trade) GetDue() (v *Money) {
+	if !p.IsSetDue() {
+		return Trade_Due_DEFAULT
+	}
+	return p.Due
+}
 func (p *Trade) SetTradeId(val string) {
 	p.TradeId = val
 }
@@ -1876,6 +1896,12 @@ func (p *Trade) SetPresale(val *PresaleTerms) {
 func (p *Trade) SetState(val string) {
 	p.State = val
 }
+func (p *Trade) SetCredit(val *Money) {
+	p.Credit = val
+}
+func (p *Trade) SetDue(val *Money) {
+	p.Due = val
+}
 
 func (p *Trade) IsSetTotal() bool {
 	return p.Total != nil
@@ -1905,6 +1931,14 @@ func (p *Trade) IsSetPresale() bool {
 	return p.Presale != nil
 }
 
+func (p *Trade) IsSetCredit() bool {
+	return p.Credit != nil
+}
+
+func (p *Trade) IsSetDue() bool {
+	return p.Due != nil
+}
+
 func (p *Trade) String() string {
 	if p == nil {
 		return "<nil>"
@@ -1927,6 +1961,8 @@ var fieldIDToName_Trade = map[int16]string{
 	12: "payments",
 	13: "presale",
 	14: "state",
+	15: "credit",
+	16: "due",
 }
 
 type PlaceOrderRequest struct {

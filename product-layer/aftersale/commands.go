@@ -296,6 +296,9 @@ func (f *Flow) refundLocked(ctx context.Context, t *order.Trade, o *order.Order,
 		if _, err := f.d.Outbox.Append(ctx, trade.TopicOrderRefunded, o.Tenant(), o.TradeID(), ev); err != nil {
 			return nil, err
 		}
+		if _, err := f.d.Core.CloseRefunded(ctx, t); err != nil {
+			return nil, err
+		}
 	}
 	stock := trade.KeepStock // refunded while the goods were on their way: they are not back
 	switch {

@@ -192,18 +192,13 @@ func (f *Flow) refundSettled(ctx context.Context, r *payment.Refund) error {
 	if err != nil || d.Status != auc.DepositCredited {
 		return err
 	}
-	rs, err := f.d.Payments.RefundsOfPayment(ctx, r.PaymentID())
+	p, err := f.d.Payments.Get(ctx, r.PaymentID())
 	if err != nil {
 		return err
 	}
-	var back int64 // r among them: it is recorded paid before the hooks run
-	for _, x := range rs {
-		if x.Status() == payment.RefundSucceeded {
-			back += x.Amount().Minor()
-		}
-	}
-	if back < d.Amount {
-		return nil
+	back, err := f.d.Core.Refunded(ctx, p)
+	if err != nil || back < d.Amount {
+		return err
 	}
 	if err := d.Move(auc.DepositRefunded, f.d.Now()); err != nil {
 		return err
@@ -234,11 +229,20 @@ func (f *Flow) Owes(ctx context.Context, t *order.Trade, purpose payment.Purpose
 	if owed.Minor() == 0 {
 		return owed, nil
 	}
+	credit, err := f.Credit(ctx, t)
+	if err != nil {
+		return money.Amount{}, err
+	}
+	return money.New(max(0, owed.Minor()-credit.Minor()), owed.Currency()), nil
+}
+
+// Credit implements trade.Crediter: the deposit the sale credits toward its price.
+func (f *Flow) Credit(ctx context.Context, t *order.Trade) (money.Amount, error) {
 	s, err := f.d.Sales.SaleOf(ctx, t.Tenant(), t.ID())
 	if err != nil {
 		return money.Amount{}, err
 	}
-	return money.New(max(0, owed.Minor()-s.Credit), owed.Currency()), nil
+	return money.New(s.Credit, t.Total().Currency()), nil
 }
 
 // Collect implements trade.Flow: the full payment pays the sale; its stock is sold.

@@ -60,6 +60,8 @@ const (
 	DepositPaidState = "paid"
 	DepositRefunded  = "refunded"
 	DepositForfeited = "forfeited"
+	// DepositCancelled is a deposit never paid whose trade ended: nothing is owed.
+	DepositCancelled = "cancelled"
 )
 
 // Cancel reasons.
@@ -178,7 +180,30 @@ func New(d Deps, cfg Config) *Flow {
 	}
 	f := &Flow{d: d, cfg: cfg}
 	d.Core.Register(f)
+	d.Core.OnRefundSettled(f.refundSettled)
 	return f
+}
+
+// refundSettled runs as a refund is recorded paid: a paid deposit whose payment has gone back in
+// full (an after-sale refunded the trade: the balance first, then the deposit) reads refunded,
+// not paid.
+func (f *Flow) refundSettled(ctx context.Context, r *payment.Refund) error {
+	p, err := f.d.Core.Payment(ctx, r.Tenant(), r.PaymentID())
+	if err != nil || p.Purpose() != payment.Deposit {
+		return err
+	}
+	rec, err := f.d.Trades.LockRecord(ctx, r.Tenant(), r.TradeID())
+	if errors.Is(err, ErrNotAPresaleTrade) {
+		return nil // another flow's deposit
+	}
+	if err != nil || rec.DepositStatus != DepositPaidState {
+		return err
+	}
+	back, err := f.d.Core.Refunded(ctx, p)
+	if err != nil || back < rec.Deposit {
+		return nil
+	}
+	return f.d.Trades.SetDepositStatus(ctx, r.Tenant(), r.TradeID(), DepositRefunded)
 }
 
 // RegisterTimers registers the flow's timer handlers with a timer queue.
@@ -725,8 +750,20 @@ func (f *Flow) end(ctx context.Context, t *order.Trade, waiting []order.Status, 
 			return 0, nil, err
 		}
 	}
-	if _, err := f.d.Core.Advance(ctx, tenant, tradeID, StateCancelled); err != nil {
+	if rec.DepositStatus == DepositPending {
+		// Never paid, and now it never will be: it does not read as still owed.
+		if err := f.d.Trades.SetDepositStatus(ctx, tenant, tradeID, DepositCancelled); err != nil {
+			return 0, nil, err
+		}
+	}
+	closed, err := f.d.Core.CloseRefunded(ctx, t)
+	if err != nil {
 		return 0, nil, err
+	}
+	if !closed {
+		if _, err := f.d.Core.Advance(ctx, tenant, tradeID, StateCancelled); err != nil {
+			return 0, nil, err
+		}
 	}
 	return len(ended), refunds, nil
 }

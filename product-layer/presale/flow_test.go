@@ -263,7 +263,7 @@ func TestUnpaidDepositAndMissedBalance(t *testing.T) {
 		if o := tr.Orders()[0]; o.Status() != order.Cancelled || o.CancelReason() != presale.ReasonDepositUnpaid {
 			t.Fatalf("the unpaid trade: %s %s", o.Status(), o.CancelReason())
 		}
-		if _, dep, in := e.statuses(t, unpaid.ID()); dep != presale.DepositPending || in != presale.StateCancelled {
+		if _, dep, in := e.statuses(t, unpaid.ID()); dep != presale.DepositCancelled || in != presale.StateCancelled {
 			t.Fatalf("the unpaid trade's deposit %s, flow %s", dep, in)
 		}
 		if _, _, err := e.place("u1", 2); err != nil {
@@ -341,7 +341,7 @@ func TestBuyerCancels(t *testing.T) {
 		if err := cancel(before); err != nil {
 			t.Fatal(err)
 		}
-		if st, dep, in := e.statuses(t, before.ID()); st != order.Cancelled || dep != presale.DepositPending || in != presale.StateCancelled {
+		if st, dep, in := e.statuses(t, before.ID()); st != order.Cancelled || dep != presale.DepositCancelled || in != presale.StateCancelled {
 			t.Fatalf("cancelled before the deposit: %s %s %s", st, dep, in)
 		}
 		kept, _, _ := e.place("u2", 1)
@@ -450,18 +450,19 @@ func TestCampaignCancelled(t *testing.T) {
 			tr      *order.Trade
 			status  order.Status
 			deposit string
+			state   string
 			refunds int
 			amount  int64
 		}{
-			{waiting, order.Cancelled, presale.DepositPending, 0, 0},
-			{deposited, order.Cancelled, presale.DepositRefunded, 1, 1000},
-			{paid, order.Refunded, presale.DepositRefunded, 2, rec.Deposit + rec.Balance},
+			{waiting, order.Cancelled, presale.DepositCancelled, presale.StateCancelled, 0, 0},
+			{deposited, order.Cancelled, presale.DepositRefunded, presale.StateCancelled, 1, 1000},
+			{paid, order.Refunded, presale.DepositRefunded, trade.StateRefunded, 2, rec.Deposit + rec.Balance},
 		} {
 			st, dep, in := e.statuses(t, tc.tr.ID())
 			n, amount := e.refunds(t, tc.tr.ID())
-			if st != tc.status || dep != tc.deposit || in != presale.StateCancelled || n != tc.refunds || amount != tc.amount {
-				t.Errorf("trade of %s: %s, deposit %s, flow %s, %d refunds of %d; want %s, %s, cancelled, %d of %d",
-					tc.tr.UserID(), st, dep, in, n, amount, tc.status, tc.deposit, tc.refunds, tc.amount)
+			if st != tc.status || dep != tc.deposit || in != tc.state || n != tc.refunds || amount != tc.amount {
+				t.Errorf("trade of %s: %s, deposit %s, flow %s, %d refunds of %d; want %s, %s, %s, %d of %d",
+					tc.tr.UserID(), st, dep, in, n, amount, tc.status, tc.deposit, tc.state, tc.refunds, tc.amount)
 			}
 		}
 		if _, _, err := e.place("u9", 1); !errors.Is(err, presale.ErrCampaignCancelled) {

@@ -25,8 +25,16 @@ func NewStates(initial string, moves map[string][]string) *States {
 // Initial is the state a new instance starts in.
 func (s *States) Initial() string { return s.initial }
 
+// StateRefunded is where every flow's instance ends once no order of its trade goes ahead and
+// money went back for at least one (CloseRefunded): the core's own state, reachable from any
+// other, so that a trade refunded in full never reads as paid, whatever its flow.
+const StateRefunded = "refunded"
+
 // CanMove reports whether from → to is allowed.
 func (s *States) CanMove(from, to string) bool {
+	if to == StateRefunded {
+		return from != StateRefunded
+	}
 	for _, x := range s.moves[from] {
 		if x == to {
 			return true

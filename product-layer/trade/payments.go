@@ -387,3 +387,23 @@ func (c *Core) applyCallback(ctx context.Context, peek *payment.Payment, n payme
 		return err
 	})
 }
+
+// Crediter is a flow whose trades count money paid before them toward their price: an auction
+// winner's deposit is credited to the sale.
+type Crediter interface {
+	// Credit is what counts toward the trade's price from elsewhere.
+	Credit(ctx context.Context, t *order.Trade) (money.Amount, error)
+}
+
+// Credit is what counts toward the trade's price from elsewhere, as its flow says (zero for a
+// flow that credits nothing).
+func (c *Core) Credit(ctx context.Context, t *order.Trade) (money.Amount, error) {
+	f, err := c.flowOf(t)
+	if err != nil {
+		return money.Amount{}, err
+	}
+	if cr, ok := f.(Crediter); ok {
+		return cr.Credit(ctx, t)
+	}
+	return money.Zero(t.Total().Currency()), nil
+}

@@ -248,3 +248,19 @@ func (c *Core) Refunds(ctx context.Context, tenant string, orderIDs []string) (m
 	}
 	return out, nil
 }
+
+// Refunded is what the refunds of payment p that the provider accepted have given back; in an
+// OnRefundSettled hook it counts the refund being settled.
+func (c *Core) Refunded(ctx context.Context, p *payment.Payment) (int64, error) {
+	rs, err := c.d.Payments.RefundsOfPayment(ctx, p.ID())
+	if err != nil {
+		return 0, err
+	}
+	var back int64
+	for _, r := range rs {
+		if r.Status() == payment.RefundSucceeded {
+			back += r.Amount().Minor()
+		}
+	}
+	return back, nil
+}

@@ -183,6 +183,22 @@ func (c *Core) CancelUnpaid(ctx context.Context, t *order.Trade, o *order.Order,
 	return err
 }
 
+// CloseRefunded moves the trade's flow instance to StateRefunded once no order of t goes ahead
+// and at least one was refunded, in the caller's transaction (t locked); otherwise it changes
+// nothing.
+func (c *Core) CloseRefunded(ctx context.Context, t *order.Trade) (bool, error) {
+	if AnyLive(t) {
+		return false, nil
+	}
+	for _, o := range t.Orders() {
+		if o.Status() == order.Refunded {
+			_, err := c.Advance(ctx, t.Tenant(), t.ID(), StateRefunded)
+			return err == nil, err
+		}
+	}
+	return false, nil
+}
+
 // AnyLive reports whether an order of the trade still goes ahead (is neither cancelled nor
 // refunded, nor closed otherwise by its lifecycle).
 func AnyLive(t *order.Trade) bool {

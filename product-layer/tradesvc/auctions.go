@@ -170,7 +170,7 @@ func (h *AuctionAdmin) SecondChance(ctx context.Context, req *trade.AuctionRef) 
 	if err != nil {
 		return nil, err
 	}
-	return tradeDTO(t), nil
+	return h.tradeView(ctx, cl, t)
 }
 
 // DecideAuction implements its service.

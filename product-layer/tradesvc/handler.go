@@ -424,14 +424,12 @@ func (h *base) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest, sc 
 		if expected != nil {
 			return nil, errkind.Invalidf("a pre-sale order shows its deposit and balance in its quote; expectedTotal is for fixed-price orders")
 		}
-		t, rec, err := h.presale.PlaceOrder(ctx, presale.PlaceOrder{Identity: ident, Buyer: cl.buyer(), CampaignID: req.PresaleId,
+		t, _, err := h.presale.PlaceOrder(ctx, presale.PlaceOrder{Identity: ident, Buyer: cl.buyer(), CampaignID: req.PresaleId,
 			Items: items(req.Items), Address: addr, IdempotencyKey: req.IdempotencyKey, Coupons: req.Coupons})
 		if err != nil {
 			return nil, err
 		}
-		dto := withRecord(tradeDTO(t), rec)
-		dto.State = presale.StateAwaitingDeposit
-		return dto, nil
+		return h.tradeView(ctx, cl, t)
 	}
 	if ident.Scenario() == identity.COD {
 		t, err := h.cod.PlaceOrder(ctx, cod.PlaceOrder{Identity: ident, Buyer: cl.buyer(), Items: items(req.Items), ExpectedTotal: expected,
@@ -439,18 +437,14 @@ func (h *base) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest, sc 
 		if err != nil {
 			return nil, err
 		}
-		dto := tradeDTO(t)
-		dto.State = cod.StateConfirmed
-		return dto, nil
+		return h.tradeView(ctx, cl, t)
 	}
 	t, err := h.flow.PlaceOrder(ctx, fixedprice.PlaceOrder{Identity: ident, Buyer: cl.buyer(), Items: items(req.Items), ExpectedTotal: expected,
 		Address: addr, IdempotencyKey: req.IdempotencyKey, Coupons: req.Coupons, Currency: req.GetCurrency()})
 	if err != nil {
 		return nil, err
 	}
-	dto := tradeDTO(t)
-	dto.State = fixedprice.StateAwaitingPayment
-	return dto, nil
+	return h.tradeView(ctx, cl, t)
 }
 
 func addressFrom(a *trade.Address) order.Address {
@@ -469,14 +463,31 @@ func (h *Queries) GetTrade(ctx context.Context, req *trade.TradeRef) (*trade.Tra
 	if err != nil {
 		return nil, err
 	}
+	return h.tradeView(ctx, cl, t)
+}
+
+// tradeView is a trade as it stands now, as every answer shows it (a replayed order answers its
+// trade as it is, not as it was placed): its flow's state, payments, what counts toward its price
+// from elsewhere and what is due, a pre-sale's terms, and each order's refunds.
+func (h *base) tradeView(ctx context.Context, cl caller, t *order.Trade) (*trade.Trade, error) {
 	dto := tradeDTO(t)
-	ps, err := h.flow.Payments(ctx, cl.tenant, cl.actor(), t.ID())
+	core := h.flow.Core()
+	ps, err := core.Payments(ctx, cl.tenant, cl.actor(), t.ID())
 	if err != nil {
 		return nil, err
 	}
-	if in, err := h.flow.Instance(ctx, cl.tenant, t.ID()); err == nil {
+	if in, err := core.Instance(ctx, cl.tenant, t.ID()); err == nil {
 		dto.State = in.State
 	}
+	credit, err := core.Credit(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	due := money.Zero(t.Payable().Currency())
+	if p := t.Payable(); p.Minor() > 0 {
+		due = money.New(max(0, p.Minor()-credit.Minor()), p.Currency())
+	}
+	dto.Credit, dto.Due = moneyDTO(credit), moneyDTO(due)
 	if t.Identity().Scenario() == identity.Presale {
 		rec, err := h.presale.Record(ctx, cl.tenant, cl.actor(), t.ID())
 		if err != nil {

@@ -150,13 +150,18 @@ func TestAuctionThroughTheStack(t *testing.T) {
 			t.Fatalf("the sale: %v, deposits %v", sale, deposits)
 		}
 		tradeID := str(sale["tradeId"])
+		// The winner's trade shows the deposit it credits and what is due, as its payment charges.
+		if v := must(t, s.do("GET", "/app/v1/trades/"+tradeID, s.token("acme", "bob", "app", "buyer"), nil), 200, "the sale").data(); v["payable"] != "370.00" ||
+			v["credit"] != "50.00" || v["due"] != "320.00" {
+			t.Fatalf("the winner's trade: payable %v, credit %v, due %v; want 370.00, 50.00, 320.00", v["payable"], v["credit"], v["due"])
+		}
 		pay := must(t, s.do("POST", "/mp/v1/trades/"+tradeID+"/payments", bob, map[string]any{"method": "sandbox"}), 200, "bob pays").body["data"].(map[string]any)
 		if pay["amount_fee"] != float64(32000) {
 			t.Fatalf("the winner pays the price less the deposit: %v", pay)
 		}
 		must(t, s.do("POST", "/admin/v1/payments/"+str(pay["payment_id"])+"/simulate", admin, map[string]any{"outcome": "succeeded"}), 200, "paid")
 		tr := must(t, s.do("GET", "/app/v1/trades/"+tradeID, s.token("acme", "bob", "app", "buyer"), nil), 200, "bob's trade").data()
-		if tr["flow"] != "auction" || tr["orders"].([]any)[0].(map[string]any)["status"] != "paid" {
+		if tr["flow"] != "auction" || tr["orders"].([]any)[0].(map[string]any)["status"] != "paid" || tr["due"] != "0.00" {
 			t.Fatalf("the winner's trade: %v", tr)
 		}
 		if st := s.stock(admin, "vase"); st["sold"] != 1 || st["reserved"] != 0 || st["available"] != 2 {

@@ -275,6 +275,12 @@ func TestIdempotencyAndCallbackReplay(t *testing.T) {
 	if st := s.stock(admin, "tea"); st["sold"] != 1 || st["reserved"] != 0 {
 		t.Fatalf("after replays: %v", st)
 	}
+	// The order replayed after it was paid answers the trade as it is now, not as it was placed.
+	later := must(t, s.do("POST", "/app/v1/orders", buyer, body, "Idempotency-Key", "k-1"), 201, "replay after payment").data()
+	if later["tradeId"] != first.data()["tradeId"] || later["state"] != "paid" || later["orders"].([]any)[0].(map[string]any)["status"] != "paid" ||
+		len(later["payments"].([]any)) != 1 || later["due"] != "0.00" {
+		t.Fatalf("the replay after payment: %v", later)
+	}
 }
 
 func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
