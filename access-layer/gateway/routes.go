@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"net/http"
 	"regexp"
@@ -188,7 +189,7 @@ func (g *Gateway) quote(ch *channel) call {
 		if req.Currency != "" {
 			r.Currency = &req.Currency
 		}
-		if d := req.Destination; d != nil {
+		if d := cmp.Or(req.Address, req.Destination); d != nil {
 			r.Destination = &trade.Address{Country: d.Country, Province: d.Province, City: d.City, District: d.District,
 				ProvinceCode: d.ProvinceCode, CityCode: d.CityCode, DistrictCode: d.DistrictCode}
 		}

@@ -19,8 +19,12 @@ type quoteRequest struct {
 	PresaleID string        `json:"presaleId"`
 	Items     []itemRequest `json:"items"`
 	Coupons   []string      `json:"coupons"`
-	// Destination, if known, informs the warehouse choice.
-	Destination *regionView `json:"destination"`
+	// Address, if known, informs the warehouse choice, shipping and COD: the same address object
+	// an order takes (a quote reads its region and ignores the rest, such as name and detail).
+	// Destination is the older name for it, and takes the same object; address wins if both are
+	// given.
+	Address     *addressView `json:"address"`
+	Destination *addressView `json:"destination"`
 	// Currency is the currency to pay in (ISO 4217); empty: the first SKU's own.
 	Currency string `json:"currency"`
 }

@@ -55,3 +55,25 @@ func TestViewsFollowTheMoney(t *testing.T) {
 		}
 	})
 }
+
+// TestQuoteTakesTheOrdersAddress: a front end sends one address object to a quote and to an
+// order: a quote takes it as address or as destination, reads its region and ignores the rest
+// (before, destination refused "destination.detail" and address was refused outright).
+func TestQuoteTakesTheOrdersAddress(t *testing.T) {
+	s := start(t, sqliteConfig(t), &clock{t: time.Now()})
+	admin := s.token("acme", "ops", "", "admin")
+	s.seed(admin, "tea", "s1", 1000, 10)
+	must(t, s.do("PUT", "/admin/v1/shipping-templates/s1", admin, map[string]any{"currency": "CNY", "fee": 800,
+		"regions": []any{map[string]any{"regions": []any{map[string]any{"province": "Zhejiang"}}, "fee": 300}}}), 200, "template")
+	app, mp := s.token("acme", "u1", "app", "buyer"), s.token("acme", "u1", "mp", "buyer")
+	for _, field := range []string{"address", "destination"} {
+		q := must(t, s.do("POST", "/app/v1/quotes", app, map[string]any{"items": []any{item("tea", 1)}, field: address}), 200, "app "+field).data()
+		if q["shippingFee"] != "3.00" {
+			t.Errorf("app quote with the order's address as %s: shipping %v; want Zhejiang's 3.00", field, q["shippingFee"])
+		}
+		r := must(t, s.do("POST", "/mp/v1/quotes", mp, mpBody(map[string]any{"items": []any{item("tea", 1)}, field: address})), 200, "mp "+field)
+		if q := r.body["data"].(map[string]any); q["shipping_fee"] != float64(300) {
+			t.Errorf("mp quote with the order's address as %s: %s", field, r.raw)
+		}
+	}
+}
