@@ -153,6 +153,30 @@ var (
 	sepRe      = regexp.MustCompile(`[\s,，;；、|/]+`)
 )
 
+// findNumber is the first match of re in s that no digit touches on either side: in "Jiefang
+// Rd 181 16454954301" the phone is the last eleven digits, not 181 and the eight after it.
+func findNumber(re *regexp.Regexp, s string) []int {
+	for from := 0; from < len(s); {
+		m := re.FindStringSubmatchIndex(s[from:])
+		if m == nil {
+			return nil
+		}
+		for i := range m {
+			if m[i] >= 0 {
+				m[i] += from
+			}
+		}
+		before, after := m[0] == 0 || !isDigit(s[m[0]-1]), m[1] == len(s) || !isDigit(s[m[1]])
+		if before && after {
+			return m
+		}
+		from = m[0] + 1
+	}
+	return nil
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
 // Normalize turns full-width letters, digits, punctuation and spaces into their ASCII forms and
 // folds runs of space (what a phone keyboard or a chat app pastes).
 func Normalize(s string) string {
@@ -176,10 +200,10 @@ func (t *Tree) Parse(text string) Parsed {
 	ix := t.parseIndex()
 	var p Parsed
 	s := Normalize(text)
-	if m := mobileRe.FindStringSubmatchIndex(s); m != nil {
+	if m := findNumber(mobileRe, s); m != nil {
 		p.Phone = s[m[2]:m[3]] + s[m[4]:m[5]] + s[m[6]:m[7]]
 		s = s[:m[0]] + " " + s[m[1]:]
-	} else if m := landlineRe.FindStringSubmatchIndex(s); m != nil {
+	} else if m := findNumber(landlineRe, s); m != nil {
 		p.Phone = s[m[2]:m[3]] + "-" + s[m[4]:m[5]]
 		s = s[:m[0]] + " " + s[m[1]:]
 	}
@@ -195,6 +219,16 @@ func (t *Tree) Parse(text string) Parsed {
 		}
 	}
 	if bestAt < 0 {
+		if lp, ok := ix.parseLatin(t, s); ok {
+			lp.Phone = p.Phone
+			for _, tok := range tokens {
+				if lp.Name == "" && looksLikeName(tok) && unicode.Is(unicode.Han, []rune(tok)[0]) {
+					lp.Name = tok // a name in Han beside an address in Latin letters
+					lp.Detail = strings.Trim(strings.Replace(lp.Detail, tok, "", 1), " ,")
+				}
+			}
+			return lp
+		}
 		p.Name = nameIn(tokens)
 		p.Detail = joinTokens(tokens)
 		return p
@@ -352,7 +386,11 @@ func (ix *index) chainAt(t *Tree, tok string) chain {
 		return out
 	}
 	var prov, city, district *Region
-	if m, ok := ix.at(tok, t.children[""]); ok {
+	// A city or district whose name is longer than the province name the text starts with is
+	// what the text names: 吉林市 is a city (of 吉林省), not 吉林 and then 市.
+	_, cn, _ := ix.byPrefix(tok, City)
+	_, dn, _ := ix.byPrefix(tok, District)
+	if m, ok := ix.at(tok, t.children[""]); ok && m.n >= max(cn, dn) {
 		take(m)
 		prov = m.r
 	}
@@ -368,32 +406,48 @@ func (ix *index) chainAt(t *Tree, tok string) chain {
 			district = m.r
 		}
 	} else {
-		if rs, n, short := ix.byPrefix(tok, City); len(rs) == 1 {
-			city = rs[0]
+		// No province: the longest name a city or a district starts the text with wins, so that
+		// 朝阳区 is a district and not 朝阳 (市, in 辽宁) followed by 区. A name several places
+		// share (鼓楼区; 朝阳, a city and districts) is not guessed: the parse lists them.
+		crs, cn, cshort := ix.byPrefix(tok, City)
+		drs, dn, dshort := ix.byPrefix(tok, District)
+		n, short := max(cn, dn), (cn >= dn && cshort) || (dn >= cn && dshort)
+		var cands []*Region
+		if cn == n {
+			cands = append(cands, crs...)
+		}
+		if dn == n {
+			cands = append(cands, drs...)
+		}
+		switch {
+		case len(cands) == 1 && cands[0].Level == City:
+			city = cands[0]
 			prov = t.byCode[city.Parent]
 			c.regions = append(c.regions, prov, city)
 			c.inferred++
-			pos += n
-			if short {
-				c.short++
-			}
-		} else if rs, n, short := ix.byPrefix(tok, District); len(rs) == 1 {
-			district = rs[0]
+		case len(cands) == 1:
+			district = cands[0]
 			city = t.byCode[district.Parent]
 			prov = t.byCode[city.Parent]
 			c.regions = append(c.regions, prov, city, district)
 			c.inferred += 2
+		case len(cands) > 1:
+			for _, r := range cands {
+				if r.Level == City {
+					c.ambiguous = append(c.ambiguous, Candidate{Province: *t.byCode[r.Parent], City: *r})
+					continue
+				}
+				ct := t.byCode[r.Parent]
+				c.ambiguous = append(c.ambiguous, Candidate{Province: *t.byCode[ct.Parent], City: *ct, District: *r})
+			}
+			c.end = n
+			return c
+		}
+		if len(cands) == 1 {
 			pos += n
 			if short {
 				c.short++
 			}
-		} else if len(rs) > 1 {
-			for _, d := range rs {
-				ct := t.byCode[d.Parent]
-				c.ambiguous = append(c.ambiguous, Candidate{Province: *t.byCode[ct.Parent], City: *ct, District: *d})
-			}
-			c.end = n
-			return c
 		}
 	}
 	if city != nil && district == nil {

@@ -1,6 +1,8 @@
 package address_test
 
 import (
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -78,6 +80,21 @@ func TestParseAmbiguousDistrict(t *testing.T) {
 	if p := tree.Parse("南京鼓楼区中山路 1 号"); p.District.Code != "320106" || len(p.Ambiguous) != 0 {
 		t.Errorf("南京鼓楼区: %+v", p)
 	}
+	// A district is never read as a same-named city and the rest of its name: 朝阳区 is in 北京
+	// or 长春, not 辽宁省朝阳市 followed by 区 (before, it resolved so, detail "区建国路1号").
+	p = tree.Parse("朝阳区建国路1号")
+	if p.City.Code != "" || p.Detail != "建国路1号" || len(p.Ambiguous) != 2 {
+		t.Fatalf("朝阳区建国路1号: %+v", p)
+	}
+	for _, c := range p.Ambiguous {
+		if c.District.Name != "朝阳区" || (c.City.Name != "北京市" && c.City.Name != "长春市") {
+			t.Errorf("朝阳区's candidate %+v", c)
+		}
+	}
+	// Its short name is the city and every district and county of that name.
+	if p := tree.Parse("朝阳建国路1号"); len(p.Ambiguous) != 4 || p.Ambiguous[0].City.Name != "朝阳市" || p.Ambiguous[0].District.Code != "" {
+		t.Errorf("朝阳建国路1号: %+v", p.Ambiguous)
+	}
 }
 
 func TestParseNothingToFind(t *testing.T) {
@@ -99,4 +116,45 @@ func BenchmarkParse(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		tree.Parse(texts[i%len(texts)])
 	}
+}
+
+// TestParseCorpus: 300-odd pasted addresses of every shape (testdata/parse_corpus.tsv, written by
+// gen/corpus from the places each was written from): with and without province, with and without
+// 省/市/区, spaced or run together, name and phone before, after or labelled, full-width digits,
+// pinyin in the Western and the Chinese order. Each parses to its place, name, phone and detail;
+// a text naming only a district that several places bear lists them all and resolves none.
+func TestParseCorpus(t *testing.T) {
+	tree, err := address.China()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("testdata/parse_corpus.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, failed := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 8 {
+			t.Fatalf("corpus line %q: %d fields", line, len(f))
+		}
+		n++
+		text := strings.ReplaceAll(f[0], `\n`, "\n")
+		p := tree.Parse(text)
+		got := []string{p.Name, p.Phone, p.Province.Code, p.City.Code, p.District.Code, "", p.Detail}
+		if len(p.Ambiguous) > 0 {
+			got[5] = strconv.Itoa(len(p.Ambiguous))
+		}
+		if want := f[1:]; strings.Join(got, "|") != strings.Join(want, "|") {
+			failed++
+			t.Errorf("%q:\n got %q\nwant %q", text, got, want)
+		}
+	}
+	if n < 200 {
+		t.Fatalf("the corpus holds %d addresses; want at least 200", n)
+	}
+	t.Logf("%d addresses, %d parsed otherwise than expected", n, failed)
 }
