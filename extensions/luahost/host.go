@@ -2,8 +2,10 @@
 //
 // A script is compiled once per content hash and its proto is shared; live states are pooled per
 // script, and every call gets a fresh global table, so nothing a call sets survives it. The
-// libraries are cut down and bounded (see safelib.go). Each call has a budget: wall time through
-// the context, an exact instruction count (budget.go), caps on strings built by library functions,
+// libraries are cut down and bounded (see safelib.go). Each call has a budget: the CPU time of the
+// thread running it where Linux measures it (a call waiting for a core on a loaded node is not
+// refused for the wait), wall time as a generous backstop through the context, an exact
+// instruction count (meter.go), caps on strings built by library functions,
 // on call depth and on input and output size. Native library work that can take long is charged
 // to the same budget and stops when it is spent: pattern matching counts its steps (pattern.go),
 // sorting pays for its comparisons before it starts, and what rep, format, concat, upper, lower
@@ -12,7 +14,7 @@
 // line of defence: the caller gets its error on time whatever a native function does, the
 // abandoned state is never reused, and a bounded number of calls may run at once.
 //
-// Strings built with the .. operator are bounded by the wall-time budget only (gopher-lua has no
+// Strings built with the .. operator are bounded by the time budget only (gopher-lua has no
 // allocation hook): a 5 ms call can build tens of MiB at most, which the concurrency bound keeps
 // to a small multiple.
 package luahost
@@ -168,7 +170,7 @@ func (s *Script) Call(ctx context.Context, budget extensions.Budget, input, prev
 	}
 	// Waiting for a slot may take at most one budget; the script's own budget starts when it
 	// runs, so a busy machine does not spend a well-behaved script's time before it starts.
-	wait := time.NewTimer(b.Wall)
+	wait := time.NewTimer(b.Backstop())
 	select {
 	case s.h.slots <- struct{}{}:
 		wait.Stop()
@@ -185,7 +187,10 @@ func (s *Script) Call(ctx context.Context, budget extensions.Budget, input, prev
 	done := make(chan result, 1)
 	go func() {
 		defer func() { <-s.h.slots }()
-		runCtx, cancel := context.WithTimeout(ctx, b.Wall)
+		// The call's CPU time is its thread's while it runs: the goroutine keeps its thread.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		runCtx, cancel := context.WithTimeout(ctx, b.Backstop())
 		defer cancel()
 		st := s.get(b)
 		out, err, reusable := s.run(runCtx, st, b, input, previous)
@@ -197,13 +202,13 @@ func (s *Script) Call(ctx context.Context, budget extensions.Budget, input, prev
 		done <- result{out, err}
 	}()
 	// The watchdog: the budget, time to be scheduled, and a grace period for the VM to notice.
-	grace := time.NewTimer(2*b.Wall + 100*time.Millisecond)
+	grace := time.NewTimer(2*b.Backstop() + 100*time.Millisecond)
 	defer grace.Stop()
 	select {
 	case r := <-done:
 		return r.out, r.err
 	case <-grace.C:
-		return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "the script did not stop within %s", b.Wall)
+		return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "the script did not stop within %s", b.Backstop())
 	}
 }
 
@@ -212,7 +217,7 @@ func mergeBudget(b, def extensions.Budget) extensions.Budget { return b.Over(def
 // run executes one call on st; it reports whether st may be reused.
 func (s *Script) run(ctx context.Context, st *state, b extensions.Budget, input, previous []byte) (out []byte, err error, reusable bool) {
 	L := st.L
-	m := newMeter(ctx, b.Instructions)
+	m := newMeter(ctx, b.Instructions, b.Wall)
 	L.SetContext(m)
 	defer func() {
 		if p := recover(); p != nil {
@@ -223,10 +228,12 @@ func (s *Script) run(ctx context.Context, st *state, b extensions.Budget, input,
 	}()
 	fail := func(e error) ([]byte, error, bool) {
 		switch {
+		case m.cpuOut:
+			return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "time budget of %s exceeded", b.Wall), false
 		case m.exceeded:
 			return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "instruction budget of %d exceeded", b.Instructions), false
 		case ctx.Err() != nil:
-			return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "time budget of %s exceeded", b.Wall), false
+			return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "time budget of %s exceeded (%s in all, waiting included)", b.Wall, b.Backstop()), false
 		case strings.Contains(e.Error(), "stack overflow"):
 			return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "call depth of %d exceeded", b.CallDepth), false
 		case strings.Contains(e.Error(), "registry overflow"):

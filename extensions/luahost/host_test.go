@@ -273,3 +273,53 @@ func TestBudgetFromIsReadOnEachCall(t *testing.T) {
 		t.Fatalf("once raised: %s %v", out, err)
 	}
 }
+
+// TestBudgetCountsWhatTheScriptDoes: a call's time budget is the CPU time of what it runs, not
+// the time it waits for a core. With both cores (and more) busy, a script that only raises an
+// error never exceeds a 5 ms budget (before, it took 12.5 ms of wall time on a loaded node and
+// was refused, failing fail-closed points such as order.validate), while a busy loop with
+// instructions to spare is still stopped by its CPU time, not by the wall-time backstop.
+func TestBudgetCountsWhatTheScriptDoes(t *testing.T) {
+	h := luahost.New(extensions.DefaultBudget)
+	trivial, err := h.Compile("trivial.lua", `function run(input) error("refused") end`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spin, err := h.Compile("spin.lua", `function run(input) local n = 0 while true do n = n + 1 end end`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var busy sync.WaitGroup
+	for i := 0; i < 4*runtime.GOMAXPROCS(0); i++ {
+		busy.Add(1)
+		go func() {
+			defer busy.Done()
+			for x := 0; ; x++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for j := 0; j < 1e5; j++ {
+					x ^= j
+				}
+			}
+		}()
+	}
+	defer func() { close(stop); busy.Wait() }()
+	budget := extensions.Budget{Wall: 5 * time.Millisecond}
+	for i := 0; i < 300; i++ {
+		_, err := trivial.Call(context.Background(), budget, []byte(`{}`), nil)
+		if errors.Is(err, extensions.ErrBudgetExceeded) {
+			t.Fatalf("call %d of a trivial script under load: %v", i, err)
+		}
+		if !errors.Is(err, extensions.ErrScriptFailed) {
+			t.Fatalf("call %d: %v; want the script's own error", i, err)
+		}
+	}
+	_, err = spin.Call(context.Background(), extensions.Budget{Wall: 20 * time.Millisecond, Instructions: 1 << 50}, []byte(`{}`), nil)
+	if _, public := errkind.Describe(err); !errors.Is(err, extensions.ErrBudgetExceeded) || strings.Contains(err.Error(), "in all") {
+		t.Fatalf("a busy loop with instructions to spare: %v (%s); want stopped by its CPU time", err, public)
+	}
+}

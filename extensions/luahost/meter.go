@@ -1,20 +1,53 @@
 package luahost
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // meter is the context a call runs under. gopher-lua checks ctx.Done() before every VM
 // instruction, so counting those calls is an exact instruction budget without forking the VM.
 // Only the goroutine running the call touches the counter.
+//
+// The meter also keeps the call's CPU time: every cpuEvery instructions (and on each charge) it
+// reads the thread's CPU clock, and once the call has used its CPU budget it stops it as it stops
+// a call out of instructions.
 type meter struct {
 	context.Context
 	left     int64
 	exceeded bool
+	// cpuFrom is the thread's CPU clock when the call started, cpuLimit its CPU budget (ns);
+	// cpuLimit 0: not measured.
+	cpuFrom, cpuLimit int64
+	cpuOut            bool
+	tick              int64
 }
+
+// cpuEvery is how many instructions run between two reads of the CPU clock (a read costs about
+// as much as a few hundred instructions).
+const cpuEvery = 512
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-func newMeter(parent context.Context, instructions int64) *meter {
-	return &meter{Context: parent, left: instructions}
+// newMeter meters a call of at most instructions and cpu of CPU time (0: wall time only); the
+// caller runs the call on a goroutine locked to its thread.
+func newMeter(parent context.Context, instructions int64, cpu time.Duration) *meter {
+	m := &meter{Context: parent, left: instructions}
+	if from, ok := threadCPU(); ok && cpu > 0 {
+		m.cpuFrom, m.cpuLimit = from, cpu.Nanoseconds()
+	}
+	return m
+}
+
+// cpuSpent reports whether the call has used its CPU time.
+func (m *meter) cpuSpent() bool {
+	if m.cpuLimit == 0 {
+		return false
+	}
+	if now, ok := threadCPU(); ok && now-m.cpuFrom > m.cpuLimit {
+		m.exceeded, m.cpuOut = true, true
+	}
+	return m.cpuOut
 }
 
 // Done implements context.Context, counting one instruction per call.
@@ -22,6 +55,9 @@ func (m *meter) Done() <-chan struct{} {
 	m.left--
 	if m.left < 0 {
 		m.exceeded = true
+		return closedChan
+	}
+	if m.tick++; m.tick%cpuEvery == 0 && m.cpuSpent() {
 		return closedChan
 	}
 	return m.Context.Done()
@@ -44,5 +80,5 @@ func (m *meter) charge(n int64) bool {
 		m.exceeded = true
 		return false
 	}
-	return m.Context.Err() == nil
+	return !m.cpuSpent() && m.Context.Err() == nil
 }

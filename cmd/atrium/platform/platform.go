@@ -141,7 +141,7 @@ func newToggles(ctx context.Context, cfg Config, log *slog.Logger) (*runtimeTogg
 			true, true),
 		CacheTTL: t.Duration("cache.ttl", "How long a node keeps each tenant's promotions, limit rules, shipping templates and price lists (0: read them on every order)",
 			min(max(cfg.Cache.TTL, 0), time.Hour), 0, time.Hour),
-		ExtWall: t.Duration("extensions.wall", "The default wall-time budget of one extension script call (a point's own budget comes first)",
+		ExtWall: t.Duration("extensions.wall", "The default time budget of one extension script call: the CPU time it spends where Linux measures it, its wall time bounded at ten times that plus 100ms (a point's own budget comes first)",
 			min(max(cfg.Extensions.Wall, time.Millisecond), time.Second), time.Millisecond, time.Second),
 		ExtSteps: t.Int("extensions.instructions", "The default instruction budget of one extension script call",
 			extensions.DefaultBudget.Instructions, 1000, 100_000_000),
