@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -34,6 +35,7 @@ func TestPresaleAndCodSurviveKill9(t *testing.T) {
 	onBothDatabases(t, func(t *testing.T, db dal.Config) {
 		k := newKillable(t, bin, db)
 		s := k.stack()
+		kills, waits := killRand(t)
 		k.launch("first")
 		k.ready("first process ready")
 
@@ -73,7 +75,7 @@ func TestPresaleAndCodSurviveKill9(t *testing.T) {
 		go func() {
 			defer close(killed)
 			for round := 1; round <= 3; round++ {
-				at := start.Add(time.Duration((round-1)*10000+1000+rand.IntN(8000)) * time.Millisecond)
+				at := start.Add(time.Duration((round-1)*10000+1000+kills.IntN(8000)) * time.Millisecond)
 				time.Sleep(time.Until(at))
 				k.kill()
 				k.launch(fmt.Sprintf("restart-%d", round))
@@ -94,7 +96,7 @@ func TestPresaleAndCodSurviveKill9(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				buyer := s.token("acme", fmt.Sprintf("pre-%d", i), "app", "buyer")
-				time.Sleep(time.Duration(rand.IntN(3000)) * time.Millisecond)
+				time.Sleep(time.Duration(waits.IntN(3000)) * time.Millisecond)
 				tr := persist("POST", "/app/v1/orders", buyer, map[string]any{"flow": "presale", "presaleId": "crash",
 					"items": []any{item("tea", 1+i%2)}, "address": address}, "Idempotency-Key", fmt.Sprintf("pre-%d", i))
 				if tr.status != 201 {
@@ -113,7 +115,7 @@ func TestPresaleAndCodSurviveKill9(t *testing.T) {
 					persist("POST", "/app/v1/orders/"+orderID+"/cancel", buyer, nil)
 					return
 				}
-				time.Sleep(time.Until(depositEnds.Add(time.Duration(500+rand.IntN(10000)) * time.Millisecond)))
+				time.Sleep(time.Until(depositEnds.Add(time.Duration(500+waits.IntN(10000)) * time.Millisecond)))
 				pay(buyer, tradeID, "balance", fmt.Sprintf("bal-%d", i))
 			}()
 		}
@@ -445,4 +447,32 @@ func (k *killable) kill() {
 	k.mu.Unlock()
 	_ = p.Process.Signal(syscall.SIGKILL)
 	_, _ = p.Process.Wait()
+}
+
+// killRand seeds the random moments of a crash test: the kills (drawn in order by the killer) and
+// the buyers' waits (drawn by many goroutines, under a lock). The seed is logged, and
+// ATRIUM_KILL_SEED=<seed> replays a failed run's kill times.
+func killRand(t *testing.T) (kills *rand.Rand, waits *lockedRand) {
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("ATRIUM_KILL_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("ATRIUM_KILL_SEED=%q: %v", v, err)
+		}
+		seed = n
+	}
+	t.Logf("kill times seeded: ATRIUM_KILL_SEED=%d replays them", seed)
+	return rand.New(rand.NewPCG(seed, 1)), &lockedRand{r: rand.New(rand.NewPCG(seed, 2))}
+}
+
+// lockedRand is a rand.Rand many goroutines draw from.
+type lockedRand struct {
+	mu sync.Mutex
+	r  *rand.Rand
+}
+
+func (l *lockedRand) IntN(n int) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.IntN(n)
 }
