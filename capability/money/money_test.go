@@ -197,3 +197,23 @@ func TestPortionStepsSumExactly(t *testing.T) {
 		}
 	}
 }
+
+// TestPortionRoundsDown: a portion rounds down, so that a refund of some units never gives back
+// more than their share and the remainder rides with the last unit (rounding up would pay the
+// first refunds too much and sum exactly all the same, so only this test tells the two apart).
+func TestPortionRoundsDown(t *testing.T) {
+	for _, c := range [][4]int64{{100, 1, 3, 33}, {100, 2, 3, 66}, {100, 3, 3, 100}, {1, 1, 3, 0}, {2, 1, 3, 0}, {1999, 1, 2, 999}} {
+		if got, err := money.Portion(c[0], c[1], c[2]); err != nil || got != c[3] {
+			t.Errorf("Portion(%d, %d, %d) = %d %v; want %d", c[0], c[1], c[2], got, err, c[3])
+		}
+	}
+	for total := int64(0); total < 200; total++ {
+		for of := int64(1); of < 9; of++ {
+			for n := int64(0); n <= of; n++ {
+				if got, _ := money.Portion(total, n, of); got*of > total*n || (got+1)*of <= total*n {
+					t.Fatalf("Portion(%d, %d, %d) = %d; want floor(%d·%d/%d)", total, n, of, got, total, n, of)
+				}
+			}
+		}
+	}
+}

@@ -286,6 +286,11 @@ func TestBrokerContract(t *testing.T) {
 						if got := mq.Header(b, msg, attr); got != v {
 							t.Errorf("header %s = %q, want %q (metadata %v)", attr, got, v, msg.Metadata)
 						}
+						// The names consumers outside Atrium read, as the README documents them
+						// (CloudEvents' bindings): not whatever the broker's prefix happens to be.
+						if name := documentedPrefix[b.Name()] + attr; msg.Metadata.Get(name) != v {
+							t.Errorf("documented header %s = %q, want %q (metadata %v)", name, msg.Metadata.Get(name), v, msg.Metadata)
+						}
 					}
 					if msg.UUID != want.ID {
 						t.Errorf("message id %q, want %q", msg.UUID, want.ID)
@@ -430,3 +435,7 @@ func TestBrokerContract(t *testing.T) {
 		})
 	}
 }
+
+// documentedPrefix is each broker's CloudEvents header prefix as the README gives it: ce_ on Kafka
+// and in the SQL broker, ce- on NATS, cloudEvents: on RabbitMQ (AMQP's binding).
+var documentedPrefix = map[string]string{"sql": "ce_", "nats": "ce-", "rabbitmq": "cloudEvents:", "kafka": "ce_"}

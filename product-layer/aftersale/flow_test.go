@@ -496,3 +496,72 @@ func TestTwinRequestsGetOneAnswer(t *testing.T) {
 		}
 	})
 }
+
+// TestWhereRefundedGoodsGo: money back for goods that never come back leaves them out of stock;
+// goods returned in good condition go back on sale, damaged ones to damaged stock. A refund of an
+// order shipped but not delivered (the parcel is with the carrier) must not put its units back on
+// sale (nothing killed that mutation before: only a stack test covered refunds before shipping).
+func TestWhereRefundedGoodsGo(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		e.sku(t, "a", "s1", 1000, 50)
+		ops := trade.ByOperator("ops")
+		ask := func(orderID string, kind asale.Kind, key string) *asale.AfterSale {
+			t.Helper()
+			a, err := e.after.Request(ctx, aftersale.Request{Tenant: "t1", Actor: trade.ByBuyer("u1"), OrderID: orderID, Kind: kind,
+				Lines: []asale.Ask{{LineNo: 1, Quantity: 2}}, Reason: "changed_mind", IdempotencyKey: key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Status() == asale.Requested {
+				if a, err = e.after.Approve(ctx, "t1", ops, a.ID(), nil, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return a
+		}
+		shipped := func(deliver bool) string {
+			t.Helper()
+			tr, _ := e.placePaid(t, "u1", nil, pricing.Item{SKUID: "a", Quantity: 2})
+			o := tr.Orders()[0]
+			if _, err := e.flow.Ship(ctx, "t1", ops, o.ID(), order.Shipment{Carrier: "SF", TrackingNo: "SF" + o.ID()}); err != nil {
+				t.Fatal(err)
+			}
+			if deliver {
+				if _, err := e.flow.Deliver(ctx, "t1", ops, o.ID()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return o.ID()
+		}
+
+		// Shipped, not delivered, refunded only: the two units stay sold.
+		ask(shipped(false), asale.RefundOnly, "k1")
+		if l := e.level(t, "a"); l.Available != 48 || l.Sold != 2 || l.Damaged != 0 {
+			t.Fatalf("after refunding a parcel on its way: %+v; want 48 available, 2 sold", l)
+		}
+		// Delivered, returned in good condition: back on sale.
+		back := ask(shipped(true), asale.ReturnRefund, "k2")
+		if _, err := e.after.ShipBack(ctx, "t1", trade.ByBuyer("u1"), back.ID(), asale.Shipment{Carrier: "SF", TrackingNo: "R1"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.after.Receive(ctx, "t1", ops, back.ID(), asale.Sellable); err != nil {
+			t.Fatal(err)
+		}
+		if l := e.level(t, "a"); l.Available != 48 || l.Sold != 2 || l.Damaged != 0 {
+			t.Fatalf("after a sellable return: %+v; want 48 available, 2 sold", l)
+		}
+		// Delivered, returned damaged: damaged stock, not on sale.
+		broken := ask(shipped(true), asale.ReturnRefund, "k3")
+		if _, err := e.after.ShipBack(ctx, "t1", trade.ByBuyer("u1"), broken.ID(), asale.Shipment{Carrier: "SF", TrackingNo: "R2"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.after.Receive(ctx, "t1", ops, broken.ID(), asale.Damaged); err != nil {
+			t.Fatal(err)
+		}
+		if l := e.level(t, "a"); l.Available != 46 || l.Sold != 2 || l.Damaged != 2 {
+			t.Fatalf("after a damaged return: %+v; want 46 available, 2 sold, 2 damaged", l)
+		}
+	})
+}
