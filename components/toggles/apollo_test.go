@@ -73,10 +73,8 @@ func TestApolloReleasesReachTheToggles(t *testing.T) {
 		return entry(t, tg, "trade.unpaidWindow").Release == "application@"+first
 	})
 
-	// agollo waits 2s between long polls; a release published while one is open arrives at once.
-	polls := apollo.Requests("/notifications")
-	eventually(t, 5*time.Second, "the next long poll", func() bool { return apollo.Requests("/notifications") > polls })
-	time.Sleep(100 * time.Millisecond)
+	// agollo waits 2s between long polls; a release published while one is held arrives at once.
+	eventually(t, 5*time.Second, "a long poll held by the server", func() bool { return apollo.Held() > 0 })
 	second := apollo.Publish("application", map[string]string{"trade.unpaidWindow": "5m"})
 	took := eventually(t, 2*time.Second, "a new release", func() bool { return window.Value() == 5*time.Minute })
 	t.Logf("a release reached the toggles in %s", took)
@@ -94,12 +92,14 @@ func TestApolloReleasesReachTheToggles(t *testing.T) {
 	third := apollo.Publish("application", map[string]string{"trade.unpaidWindow": "7m", "cod.enabled": "false"})
 	eventually(t, 3*time.Second, "a release after the bad one", func() bool { return window.Value() == 7*time.Minute })
 
-	// Apollo goes away: the values stay.
-	apollo.Stop()
-	time.Sleep(300 * time.Millisecond)
+	// Apollo goes away: the values stay, once agollo has polled it and been refused.
+	polls := apollo.Requests("/notifications")
+	apollo.Break()
+	eventually(t, 15*time.Second, "a poll refused by the broken Apollo", func() bool { return apollo.Requests("/notifications") > polls })
 	if window.Value() != 7*time.Minute || cod.Value() {
 		t.Fatalf("after Apollo went away: %s %v", window.Value(), cod.Value())
 	}
+	apollo.Stop()
 	cancel()
 
 	// A restart while Apollo is down starts from the backup, release key included, at once.

@@ -569,17 +569,18 @@ func TestBidGate(t *testing.T) {
 		// one bid: both are answered that it was accepted.
 		slow.delay = 300 * time.Millisecond
 		answers := make(chan auction.BidResult, 2)
-		for range 2 {
-			go func() {
-				r, err := e.flow.Bid(ctx, auction.BidRequest{Tenant: "t1", Actor: trade.ByBuyer("b6"), AuctionID: "G1", Amount: 31000,
-					IdempotencyKey: "twice"})
-				if err != nil {
-					t.Errorf("double submit: %v", err)
-				}
-				answers <- r
-			}()
-			time.Sleep(20 * time.Millisecond)
+		submit := func() {
+			r, err := e.flow.Bid(ctx, auction.BidRequest{Tenant: "t1", Actor: trade.ByBuyer("b6"), AuctionID: "G1", Amount: 31000,
+				IdempotencyKey: "twice"})
+			if err != nil {
+				t.Errorf("double submit: %v", err)
+			}
+			answers <- r
 		}
+		locks = slow.locks.Load()
+		go submit()
+		await(t, "the first submit locking the auction", func() bool { return slow.locks.Load() > locks })
+		go submit() // while the first holds the lock
 		first, second := <-answers, <-answers
 		if !first.Accepted || !second.Accepted || first.Replayed == second.Replayed || first.Current != 31000 || second.Current != 31000 {
 			t.Fatalf("double submit answered %+v and %+v", first, second)

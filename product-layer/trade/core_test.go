@@ -3,6 +3,8 @@ package trade_test
 import (
 	"context"
 	"errors"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -285,7 +287,13 @@ func TestOnceJoinsARequestStillRunning(t *testing.T) {
 	if tr, _ := core.Once(context.Background(), "t1", "u1", "place", "", "h1", func() (*order.Trade, error) { return other, nil }); tr != other {
 		t.Error("a request without a key joined one")
 	}
-	time.Sleep(200 * time.Millisecond) // time for the second request to start waiting on the first
+	// The second request waits on the first once two goroutines are inside the join: the first
+	// running, the second waiting for its answer.
+	for deadline := time.Now().Add(10 * time.Second); goroutinesIn("singleflight.(*Group).Do") < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second request never joined the first")
+		}
+	}
 	close(release)
 	for i := 0; i < 2; i++ {
 		if tr := <-results; tr != first {
@@ -295,4 +303,17 @@ func TestOnceJoinsARequestStillRunning(t *testing.T) {
 	if n := runs.Load(); n != 1 {
 		t.Fatalf("the first request ran %d times", n)
 	}
+}
+
+// goroutinesIn counts the goroutines whose stack holds a call of fn.
+func goroutinesIn(fn string) int {
+	buf := make([]byte, 1<<20)
+	n := runtime.Stack(buf, true)
+	count := 0
+	for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+		if strings.Contains(g, fn) {
+			count++
+		}
+	}
+	return count
 }

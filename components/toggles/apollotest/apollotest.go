@@ -39,6 +39,9 @@ type Server struct {
 	ln       net.Listener
 	// Requests counts the requests served by path prefix.
 	requests map[string]int
+	// held counts the long polls waiting for a release; broken answers everything 503 (Break).
+	held   int
+	broken bool
 }
 
 // New returns a server for appID on cluster; Start serves it.
@@ -100,6 +103,24 @@ func (s *Server) Publish(ns string, values map[string]string) string {
 	return n.releaseKey
 }
 
+// Held is how many notification long polls are waiting for a release now: a release published
+// while one is held reaches its client at once.
+func (s *Server) Held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
+}
+
+// Break makes the server answer every request 503, as a config service that went away behind its
+// load balancer does, and ends the long polls it holds the same way.
+func (s *Server) Break() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.broken = true
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
 // Requests is how many requests were served under a path prefix ("/notifications/v2").
 func (s *Server) Requests(prefix string) int {
 	s.mu.Lock()
@@ -111,7 +132,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	s.mu.Lock()
 	s.requests["/"+parts[0]]++
+	broken := s.broken
 	s.mu.Unlock()
+	if broken {
+		http.Error(w, "config service unavailable", http.StatusServiceUnavailable)
+		return
+	}
 	if !s.authorized(r) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
@@ -182,18 +208,32 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {
 				out = append(out, notification{a.NamespaceName, n.notificationID})
 			}
 		}
-		changed := s.changed
+		changed, broken := s.changed, s.broken
+		if len(out) == 0 && !broken {
+			s.held++
+		}
 		s.mu.Unlock()
+		if broken {
+			http.Error(w, "config service unavailable", http.StatusServiceUnavailable)
+			return
+		}
 		if len(out) > 0 {
 			writeJSON(w, out)
 			return
 		}
+		var done bool
 		select {
 		case <-changed:
 		case <-deadline:
 			w.WriteHeader(http.StatusNotModified)
-			return
+			done = true
 		case <-r.Context().Done():
+			done = true
+		}
+		s.mu.Lock()
+		s.held--
+		s.mu.Unlock()
+		if done {
 			return
 		}
 	}
