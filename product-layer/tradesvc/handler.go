@@ -424,12 +424,12 @@ func (h *base) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest, sc 
 		if expected != nil {
 			return nil, errkind.Invalidf("a pre-sale order shows its deposit and balance in its quote; expectedTotal is for fixed-price orders")
 		}
-		t, _, err := h.presale.PlaceOrder(ctx, presale.PlaceOrder{Identity: ident, Buyer: cl.buyer(), CampaignID: req.PresaleId,
+		t, rec, err := h.presale.PlaceOrder(ctx, presale.PlaceOrder{Identity: ident, Buyer: cl.buyer(), CampaignID: req.PresaleId,
 			Items: items(req.Items), Address: addr, IdempotencyKey: req.IdempotencyKey, Coupons: req.Coupons})
 		if err != nil {
 			return nil, err
 		}
-		return h.tradeView(ctx, cl, t)
+		return h.placedView(ctx, cl, t, &rec)
 	}
 	if ident.Scenario() == identity.COD {
 		t, err := h.cod.PlaceOrder(ctx, cod.PlaceOrder{Identity: ident, Buyer: cl.buyer(), Items: items(req.Items), ExpectedTotal: expected,
@@ -437,14 +437,35 @@ func (h *base) placeOrder(ctx context.Context, req *trade.PlaceOrderRequest, sc 
 		if err != nil {
 			return nil, err
 		}
-		return h.tradeView(ctx, cl, t)
+		return h.placedView(ctx, cl, t, nil)
 	}
 	t, err := h.flow.PlaceOrder(ctx, fixedprice.PlaceOrder{Identity: ident, Buyer: cl.buyer(), Items: items(req.Items), ExpectedTotal: expected,
 		Address: addr, IdempotencyKey: req.IdempotencyKey, Coupons: req.Coupons, Currency: req.GetCurrency()})
 	if err != nil {
 		return nil, err
 	}
-	return h.tradeView(ctx, cl, t)
+	return h.placedView(ctx, cl, t, nil)
+}
+
+// placedView answers an order request. A trade this request just created carries the state its
+// flow started in and has no payment or refund yet, so it is answered as it is, without reading
+// anything more (the intake path); a replayed request's trade, read back, is answered as it
+// stands now (tradeView). rec is a new pre-sale trade's record.
+func (h *base) placedView(ctx context.Context, cl caller, t *order.Trade, rec *presale.Record) (*trade.Trade, error) {
+	if t.FlowState() == "" {
+		return h.tradeView(ctx, cl, t)
+	}
+	dto := tradeDTO(t)
+	if rec != nil {
+		dto = withRecord(dto, *rec)
+	}
+	credit, err := h.flow.Core().Credit(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	dto.State, dto.Credit = t.FlowState(), moneyDTO(credit)
+	dto.Due = moneyDTO(money.New(max(0, t.Payable().Minor()-credit.Minor()), t.Payable().Currency()))
+	return dto, nil
 }
 
 func addressFrom(a *trade.Address) order.Address {

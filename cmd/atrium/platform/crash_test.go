@@ -171,8 +171,8 @@ func TestPresaleAndCodSurviveKill9(t *testing.T) {
 		conn := openDB(t, db)
 		defer conn.Close()
 		seen := map[string]int{}
-		for _, q := range []string{`SELECT deposit_status, COUNT(*) FROM presale_trades WHERE tenant = 'acme' GROUP BY deposit_status`,
-			`SELECT status, COUNT(*) FROM orders WHERE tenant = 'acme' AND scenario = 'cod' GROUP BY status`} {
+		for prefix, q := range map[string]string{"deposit ": `SELECT deposit_status, COUNT(*) FROM presale_trades WHERE tenant = 'acme' GROUP BY deposit_status`,
+			"cod ": `SELECT status, COUNT(*) FROM orders WHERE tenant = 'acme' AND scenario = 'cod' GROUP BY status`} {
 			rows, err := conn.Primary().Query(q)
 			if err != nil {
 				t.Fatal(err)
@@ -181,7 +181,7 @@ func TestPresaleAndCodSurviveKill9(t *testing.T) {
 				var k string
 				var n int
 				_ = rows.Scan(&k, &n)
-				seen[k] += n
+				seen[prefix+k] += n
 			}
 			rows.Close()
 		}
@@ -189,7 +189,8 @@ func TestPresaleAndCodSurviveKill9(t *testing.T) {
 		if unanswered.Load() == 0 {
 			t.Error("no request was sent again: the kills hit nothing")
 		}
-		for _, k := range []string{"paid", "forfeited", "refunded", "pending", "delivered", "returned", "cancelled"} {
+		for _, k := range []string{"deposit paid", "deposit forfeited", "deposit refunded", "deposit cancelled", "cod delivered", "cod returned",
+			"cod cancelled"} {
 			if seen[k] == 0 {
 				t.Errorf("no trade ended %s: %v", k, seen)
 			}
@@ -330,9 +331,9 @@ func checkCrashLedger(t *testing.T, cfg dal.Config) []string {
 			wrong("trade %s refunded %v of %v", p.id, m.refunded, m.paid)
 		}
 		switch p.status {
-		case "pending": // never paid in time: cancelled, anything paid late owed back
+		case "cancelled": // never paid in time: cancelled, anything paid late owed back
 			if st["cancelled"] == 0 || st["pending_deposit"] > 0 || keptDeposit != 0 || keptBalance != 0 {
-				wrong("trade %s: deposit pending, orders %v, paid %v, refunded %v", p.id, st, m.paid, m.refunded)
+				wrong("trade %s: deposit cancelled, orders %v, paid %v, refunded %v", p.id, st, m.paid, m.refunded)
 			}
 		case "paid":
 			if st["paid"] == 0 || keptDeposit != p.deposit || keptBalance != p.balance {

@@ -305,7 +305,7 @@ func TestPresaleCancellations(t *testing.T) {
 		if st, dep, _ := view(u2, refunded); st != "cancelled" || dep != "refunded" {
 			t.Fatalf("a deposit when the campaign was called off: %s %s", st, dep)
 		}
-		if st, dep, _ := view(u3, waiting); st != "cancelled" || dep != "pending" {
+		if st, dep, _ := view(u3, waiting); st != "cancelled" || dep != "cancelled" {
 			t.Fatalf("an order awaiting its deposit when the campaign was called off: %s %s", st, dep)
 		}
 		if r := s.do("POST", "/app/v1/orders", u3, map[string]any{"flow": "presale", "presaleId": "double11",
