@@ -195,3 +195,20 @@ func TestAfterCommit(t *testing.T) {
 		}
 	})
 }
+
+// TestWithTableOptions: a CREATE TABLE gets utf8mb4_bin unless it names its own charset or
+// collation, whatever its spacing or a trailing semicolon; other statements pass unchanged.
+func TestWithTableOptions(t *testing.T) {
+	for in, want := range map[string]string{
+		"CREATE TABLE t (id VARCHAR(40) NOT NULL)":            "CREATE TABLE t (id VARCHAR(40) NOT NULL) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+		"\n\t create table if not exists `t` (\n a INT\n);\n": "\n\t create table if not exists `t` (\n a INT\n) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+		"CREATE TABLE t (a INT) CHARACTER SET latin1":         "CREATE TABLE t (a INT) CHARACTER SET latin1",
+		"CREATE TABLE t (a INT) COLLATE=utf8mb4_general_ci":   "CREATE TABLE t (a INT) COLLATE=utf8mb4_general_ci",
+		"CREATE INDEX i ON t (a)":                             "CREATE INDEX i ON t (a)",
+		"ALTER TABLE t ADD COLUMN b INT":                      "ALTER TABLE t ADD COLUMN b INT",
+	} {
+		if got := dal.WithTableOptions(in); got != want {
+			t.Errorf("WithTableOptions(%q) = %q; want %q", in, got, want)
+		}
+	}
+}

@@ -190,12 +190,22 @@ const TableOptions = "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
 
 var createTable = regexp.MustCompile(`(?is)^\s*CREATE\s+TABLE\s`)
 
-// tableOptions gives a MySQL CREATE TABLE statement TableOptions unless it names a charset or a
-// collation after its column list.
+// tableOptions gives a MySQL CREATE TABLE statement TableOptions (see WithTableOptions).
 func (db *DB) tableOptions(stmt string) string {
-	if db.dialect != MySQL || !createTable.MatchString(stmt) {
+	if db.dialect != MySQL {
 		return stmt
 	}
+	return WithTableOptions(stmt)
+}
+
+// WithTableOptions gives a MySQL CREATE TABLE statement TableOptions unless it names a charset or
+// a collation after its column list; other statements pass unchanged. Tables a library creates
+// (Watermill's SQL pub/sub) go through it too.
+func WithTableOptions(stmt string) string {
+	if !createTable.MatchString(stmt) {
+		return stmt
+	}
+	stmt = strings.TrimRight(stmt, " \t\n;")
 	end := strings.LastIndex(stmt, ")")
 	if end < 0 {
 		return stmt
@@ -204,7 +214,7 @@ func (db *DB) tableOptions(stmt string) string {
 	if strings.Contains(tail, "CHARSET") || strings.Contains(tail, "CHARACTER SET") || strings.Contains(tail, "COLLATE") {
 		return stmt
 	}
-	return strings.TrimRight(stmt, " \t\n") + " " + TableOptions
+	return stmt + " " + TableOptions
 }
 
 // convertTables converts, on MySQL, every table of the database whose default collation is not

@@ -86,7 +86,7 @@ func openSQL(cfg Config, db *dal.DB, log watermill.LoggerAdapter) (*sqlBroker, e
 			GeneratePayloadType:       func(string) string { return "LONGTEXT" },
 			SubscribeBatchSize:        50,
 		}}
-		b.offsets = wmsql.DefaultMySQLOffsetsAdapter{GenerateMessagesOffsetsTableName: func(t string) string { return "`" + offsets(t) + "`" }}
+		b.offsets = mysqlOffsets{wmsql.DefaultMySQLOffsetsAdapter{GenerateMessagesOffsetsTableName: func(t string) string { return "`" + offsets(t) + "`" }}}
 	} else {
 		b.schema = sqliteSchema{table: tables, batch: 50}
 		b.offsets = sqliteOffsets{table: offsets}
@@ -100,6 +100,32 @@ func openSQL(cfg Config, db *dal.DB, log watermill.LoggerAdapter) (*sqlBroker, e
 type mysqlSchema struct{ wmsql.DefaultMySQLSchema }
 
 func (mysqlSchema) SubscribeIsolationLevel() sql.IsolationLevel { return sql.LevelReadCommitted }
+
+// SchemaInitializingQueries creates Watermill's tables utf8mb4 with utf8mb4_bin, as every table of
+// Atrium's (dal.WithTableOptions): a server's default charset would mangle or refuse payloads and
+// compare consumer groups without case.
+func (s mysqlSchema) SchemaInitializingQueries(p wmsql.SchemaInitializingQueriesParams) ([]wmsql.Query, error) {
+	qs, err := s.DefaultMySQLSchema.SchemaInitializingQueries(p)
+	return withTableOptions(qs), err
+}
+
+// mysqlOffsets is Watermill's MySQL offsets adapter with Atrium's table options.
+type mysqlOffsets struct {
+	wmsql.DefaultMySQLOffsetsAdapter
+}
+
+// SchemaInitializingQueries implements wmsql.OffsetsAdapter.
+func (a mysqlOffsets) SchemaInitializingQueries(p wmsql.OffsetsSchemaInitializingQueriesParams) ([]wmsql.Query, error) {
+	qs, err := a.DefaultMySQLOffsetsAdapter.SchemaInitializingQueries(p)
+	return withTableOptions(qs), err
+}
+
+func withTableOptions(qs []wmsql.Query) []wmsql.Query {
+	for i := range qs {
+		qs[i].Query = dal.WithTableOptions(qs[i].Query)
+	}
+	return qs
+}
 
 func (b *sqlBroker) Name() string                  { return "sql" }
 func (b *sqlBroker) Topic(eventType string) string { return b.prefix + eventType }

@@ -279,6 +279,9 @@ func TestBrokerContract(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := envelope(7, "contract.a", "T9")
+				// An address as buyers write it: on a database whose default charset is latin1 the
+				// SQL broker's tables once lost it.
+				want.Data = []byte(`{"n":7,"address":"浙江省杭州市西湖区文三路100号"}`)
 				if _, err := b.Publish(ctx, []mq.Envelope{want}); err != nil {
 					t.Fatal(err)
 				}
@@ -298,6 +301,9 @@ func TestBrokerContract(t *testing.T) {
 					}
 					if msg.UUID != want.ID {
 						t.Errorf("message id %q, want %q", msg.UUID, want.ID)
+					}
+					if !strings.Contains(string(msg.Payload), "浙江省杭州市西湖区文三路100号") {
+						t.Errorf("payload %s lost the address", msg.Payload)
 					}
 				case <-ctx.Done():
 					t.Fatal("no message")
