@@ -247,7 +247,14 @@ func (t *Tree) Parse(text string) Parsed {
 		p.Confidence = 0.3
 		return p
 	}
-	for _, r := range best.regions {
+	p.setRegions(best.regions)
+	p.Confidence = best.confidence()
+	return p
+}
+
+// setRegions files each region at its level.
+func (p *Parsed) setRegions(rs []*Region) {
+	for _, r := range rs {
 		switch r.Level {
 		case Province:
 			p.Province = *r
@@ -259,8 +266,6 @@ func (t *Tree) Parse(text string) Parsed {
 			p.Street = *r
 		}
 	}
-	p.Confidence = best.confidence()
-	return p
 }
 
 // joinTokens joins an address's pieces: next to Han text they run together (文三路 100 号 is

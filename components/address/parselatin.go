@@ -21,7 +21,7 @@ type latinMention struct {
 	regions        map[Level][]*Region
 }
 
-// latinWordRe are the words of a detail that are never a region ("Rd", "No.", "Building").
+// latinDetailWords are the words of a detail that are never a region ("Rd", "No.", "Building").
 var latinDetailWords = map[string]bool{"road": true, "rd": true, "street": true, "st": true, "avenue": true, "ave": true,
 	"lane": true, "ln": true, "no": true, "building": true, "bldg": true, "room": true, "rm": true, "floor": true, "unit": true,
 	"apt": true, "block": true, "lu": true, "jie": true, "hao": true, "hutong": true}
@@ -140,31 +140,13 @@ func (ix *index) parseLatin(t *Tree, text string) (Parsed, bool) {
 	}
 	if len(best) > 1 {
 		for _, pl := range best {
-			c := Candidate{}
-			for _, r := range pl.regions {
-				switch r.Level {
-				case Province:
-					c.Province = *r
-				case City:
-					c.City = *r
-				case District:
-					c.District = *r
-				}
-			}
-			p.Ambiguous = append(p.Ambiguous, c)
+			var q Parsed
+			q.setRegions(pl.regions)
+			p.Ambiguous = append(p.Ambiguous, Candidate{Province: q.Province, City: q.City, District: q.District})
 		}
 		p.Confidence = 0.3
 	} else {
-		for _, r := range best[0].regions {
-			switch r.Level {
-			case Province:
-				p.Province = *r
-			case City:
-				p.City = *r
-			case District:
-				p.District = *r
-			}
-		}
+		p.setRegions(best[0].regions)
 		p.Confidence = 0.6
 		if p.District.Code != "" && best[0].score >= 2 {
 			p.Confidence = 0.8
