@@ -459,13 +459,20 @@ func (h *base) placedView(ctx context.Context, cl caller, t *order.Trade, rec *p
 	if rec != nil {
 		dto = withRecord(dto, *rec)
 	}
+	dto.State = t.FlowState()
+	return dto, h.withDue(ctx, dto, t)
+}
+
+// withDue sets what counts toward the trade's price from elsewhere (its flow's credit) and what
+// its buyer still pays now: what awaits payment, less the credit.
+func (h *base) withDue(ctx context.Context, dto *trade.Trade, t *order.Trade) error {
 	credit, err := h.flow.Core().Credit(ctx, t)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	dto.State, dto.Credit = t.FlowState(), moneyDTO(credit)
+	dto.Credit = moneyDTO(credit)
 	dto.Due = moneyDTO(money.New(max(0, t.Payable().Minor()-credit.Minor()), t.Payable().Currency()))
-	return dto, nil
+	return nil
 }
 
 func addressFrom(a *trade.Address) order.Address {
@@ -500,15 +507,9 @@ func (h *base) tradeView(ctx context.Context, cl caller, t *order.Trade) (*trade
 	if in, err := core.Instance(ctx, cl.tenant, t.ID()); err == nil {
 		dto.State = in.State
 	}
-	credit, err := core.Credit(ctx, t)
-	if err != nil {
+	if err := h.withDue(ctx, dto, t); err != nil {
 		return nil, err
 	}
-	due := money.Zero(t.Payable().Currency())
-	if p := t.Payable(); p.Minor() > 0 {
-		due = money.New(max(0, p.Minor()-credit.Minor()), p.Currency())
-	}
-	dto.Credit, dto.Due = moneyDTO(credit), moneyDTO(due)
 	if t.Identity().Scenario() == identity.Presale {
 		rec, err := h.presale.Record(ctx, cl.tenant, cl.actor(), t.ID())
 		if err != nil {
