@@ -201,7 +201,7 @@ func (f *Flow) refundSettled(ctx context.Context, r *payment.Refund) error {
 	}
 	back, err := f.d.Core.Refunded(ctx, p)
 	if err != nil || back < rec.Deposit {
-		return nil
+		return err
 	}
 	return f.d.Trades.SetDepositStatus(ctx, r.Tenant(), r.TradeID(), DepositRefunded)
 }
