@@ -51,7 +51,7 @@ func (f *Flow) step(ctx context.Context, tenant string, a trade.Actor, id string
 	if err != nil {
 		return nil, err
 	}
-	f.settle(ctx, refunds)
+	f.d.Core.SettleRefunds(ctx, refunds)
 	if len(refunds) > 0 {
 		return f.d.Store.Get(ctx, tenant, id)
 	}

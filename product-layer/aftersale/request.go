@@ -2,7 +2,6 @@ package aftersale
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	asale "github.com/atriumtrade/atrium/capability/aftersale"
@@ -201,7 +200,7 @@ func (f *Flow) request(ctx context.Context, cmd Request, hash string) (*asale.Af
 	if err != nil {
 		return nil, err
 	}
-	f.settle(ctx, refunds)
+	f.d.Core.SettleRefunds(ctx, refunds)
 	if len(refunds) > 0 {
 		// Read it back: the provider may have accepted at once, refunding the request.
 		return f.d.Store.Get(ctx, cmd.Tenant, result.ID())
@@ -290,16 +289,6 @@ func stageName(s asale.Stage) string {
 	return "not_shipped"
 }
 
-// settle asks the providers for refunds just owed, after their transaction committed; one that
-// does not accept now is asked again by its durable job.
-func (f *Flow) settle(ctx context.Context, refunds []*payment.Refund) {
-	for _, r := range refunds {
-		if err := f.d.Core.SettleRefund(ctx, r); err != nil && !errors.Is(err, trade.ErrOfflineRefund) {
-			f.d.Log.Warn("refund not accepted by the provider yet; it is asked again", "tenant", r.Tenant(), "refund", r.ID(), "err", err)
-		}
-	}
-}
-
 // RefundWhole is the shorthand for a refund-only request of every unit of a paid order that has
 // not shipped, approved at once by whoever asks (the buyer, or an operator for them), whatever the
 // tenant's policy: its goods, its discounts' share and its shipping part go back. Asked again for
@@ -379,7 +368,7 @@ func (f *Flow) RefundWhole(ctx context.Context, tenant string, a trade.Actor, or
 		return nil, nil, err
 	}
 	if fresh {
-		f.settle(ctx, refunds)
+		f.d.Core.SettleRefunds(ctx, refunds)
 		if o, err = f.d.Orders.Order(ctx, tenant, orderID); err != nil {
 			return nil, nil, err
 		}

@@ -117,7 +117,7 @@ func (f *Flow) Cancel(ctx context.Context, tenant string, a trade.Actor, id stri
 	if err != nil {
 		return nil, err
 	}
-	f.settleRefunds(ctx, refunds)
+	f.d.Core.SettleRefunds(ctx, refunds)
 	return out, nil
 }
 
@@ -151,14 +151,4 @@ func (f *Flow) refundDeposits(ctx context.Context, tenant string, x *auc.Auction
 		total += d.Amount
 	}
 	return refunds, total, nil
-}
-
-// settleRefunds asks the providers for refunds just owed; one that does not accept now is asked
-// again by its durable job.
-func (f *Flow) settleRefunds(ctx context.Context, refunds []*payment.Refund) {
-	for _, r := range refunds {
-		if err := f.d.Core.SettleRefund(ctx, r); err != nil {
-			f.d.Log.Warn("deposit refund not accepted by the provider yet; it is asked again", "tenant", r.Tenant(), "refund", r.ID(), "err", err)
-		}
-	}
 }

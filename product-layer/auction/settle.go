@@ -255,7 +255,7 @@ func (f *Flow) settle(ctx context.Context, tenant, id, decided string) (*auc.Auc
 	if err != nil {
 		return nil, err
 	}
-	f.settleRefunds(ctx, refunds)
+	f.d.Core.SettleRefunds(ctx, refunds)
 	return settled, nil
 }
 

@@ -802,16 +802,6 @@ func (f *Flow) CancelOrder(ctx context.Context, t *order.Trade, o *order.Order, 
 	return refunds, err
 }
 
-// settle asks the provider for refunds just owed; one it does not accept now is asked again by
-// the durable refund job.
-func (f *Flow) settle(ctx context.Context, refunds []*payment.Refund) {
-	for _, r := range refunds {
-		if err := f.d.Core.SettleRefund(ctx, r); err != nil {
-			f.d.Log.Warn("refund not accepted by the provider yet; it is asked again", "tenant", r.Tenant(), "refund", r.ID(), "err", err)
-		}
-	}
-}
-
 // CancelCampaign calls a campaign off: no new orders, and every trade of it that has not shipped
 // ends (campaign_cancelled): orders awaiting a deposit or a balance are cancelled, orders paid in
 // full are refunded, and every deposit and balance paid is refunded through the provider.
@@ -855,7 +845,7 @@ func (f *Flow) CancelCampaign(ctx context.Context, tenant, id string) (Campaign,
 		if n > 0 {
 			ended++
 		}
-		f.settle(ctx, refunds)
+		f.d.Core.SettleRefunds(ctx, refunds)
 	}
 	return c, ended, nil
 }

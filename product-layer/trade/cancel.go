@@ -65,10 +65,6 @@ func (c *Core) Cancel(ctx context.Context, tenant, orderID string, req Cancellat
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range refunds {
-		if err := c.SettleRefund(ctx, r); err != nil {
-			c.d.Log.Warn("refund not accepted by the provider yet; it is asked again", "tenant", r.Tenant(), "refund", r.ID(), "err", err)
-		}
-	}
+	c.SettleRefunds(ctx, refunds)
 	return out, nil
 }

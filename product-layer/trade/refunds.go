@@ -2,6 +2,7 @@ package trade
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -163,6 +164,17 @@ type RefundEvent struct {
 	Amount      int64     `json:"amount"`
 	ProviderRef string    `json:"providerRef,omitempty"`
 	At          time.Time `json:"at"`
+}
+
+// SettleRefunds asks the providers for refunds just owed, after their transaction committed; one
+// a provider does not accept now is asked again by its durable job (an offline refund waits for
+// an operator's confirmation), so a failure here is logged, not returned.
+func (c *Core) SettleRefunds(ctx context.Context, refunds []*payment.Refund) {
+	for _, r := range refunds {
+		if err := c.SettleRefund(ctx, r); err != nil && !errors.Is(err, ErrOfflineRefund) {
+			c.d.Log.Warn("refund not accepted by the provider yet; it is asked again", "tenant", r.Tenant(), "refund", r.ID(), "err", err)
+		}
+	}
 }
 
 // SettleRefund asks the provider to refund r, outside any transaction (a slow provider must not
