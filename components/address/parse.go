@@ -393,8 +393,8 @@ func (ix *index) chainAt(t *Tree, tok string) chain {
 	var prov, city, district *Region
 	// A city or district whose name is longer than the province name the text starts with is
 	// what the text names: 吉林市 is a city (of 吉林省), not 吉林 and then 市.
-	_, cn, _ := ix.byPrefix(tok, City)
-	_, dn, _ := ix.byPrefix(tok, District)
+	crs, cn, cshort := ix.byPrefix(tok, City)
+	drs, dn, dshort := ix.byPrefix(tok, District)
 	if m, ok := ix.at(tok, t.children[""]); ok && m.n >= max(cn, dn) {
 		take(m)
 		prov = m.r
@@ -414,8 +414,6 @@ func (ix *index) chainAt(t *Tree, tok string) chain {
 		// No province: the longest name a city or a district starts the text with wins, so that
 		// 朝阳区 is a district and not 朝阳 (市, in 辽宁) followed by 区. A name several places
 		// share (鼓楼区; 朝阳, a city and districts) is not guessed: the parse lists them.
-		crs, cn, cshort := ix.byPrefix(tok, City)
-		drs, dn, dshort := ix.byPrefix(tok, District)
 		n, short := max(cn, dn), (cn >= dn && cshort) || (dn >= cn && dshort)
 		var cands []*Region
 		if cn == n {

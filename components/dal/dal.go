@@ -235,7 +235,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("dal: ping %s: %w", db.dialect, err)
 	}
 	if db.dialect == MySQL {
-		for _, pool := range []*sql.DB{db.primary, db.replica} {
+		pools := []*sql.DB{db.primary}
+		if db.replica != db.primary {
+			pools = append(pools, db.replica)
+		}
+		for _, pool := range pools {
 			if err := checkConnectionCharset(pctx, pool); err != nil {
 				db.Close()
 				return nil, err

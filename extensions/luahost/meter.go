@@ -20,7 +20,6 @@ type meter struct {
 	// cpuLimit 0: not measured.
 	cpuFrom, cpuLimit int64
 	cpuOut            bool
-	tick              int64
 }
 
 // cpuEvery is how many instructions run between two reads of the CPU clock (a read costs about
@@ -57,7 +56,7 @@ func (m *meter) Done() <-chan struct{} {
 		m.exceeded = true
 		return closedChan
 	}
-	if m.tick++; m.tick%cpuEvery == 0 && m.cpuSpent() {
+	if m.left%cpuEvery == 0 && m.cpuSpent() {
 		return closedChan
 	}
 	return m.Context.Done()

@@ -313,14 +313,8 @@ func (f *Flow) sell(ctx context.Context, tenant string, x *auc.Auction, d *trade
 				}
 			}
 			if deposit != nil {
-				locked, err := f.d.Deposits.Lock(ctx, tenant, deposit.ID)
+				locked, err := f.moveDeposit(ctx, tenant, deposit.ID, auc.DepositCredited, now)
 				if err != nil {
-					return err
-				}
-				if err := locked.Move(auc.DepositCredited, now); err != nil {
-					return err
-				}
-				if err := f.d.Deposits.Save(ctx, tenant, locked); err != nil {
 					return err
 				}
 				s.Credit, s.DepositID, *deposit = locked.Amount, locked.ID, locked

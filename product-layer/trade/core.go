@@ -95,8 +95,8 @@ type Core struct {
 	offline map[string]bool
 	settled []func(ctx context.Context, r *payment.Refund) error
 	holders map[string]Holder
-	// mismatches counts refused provider reports: [false] payments, [true] refunds.
-	mismatches map[bool]*atomic.Uint64
+	// paymentMismatches and refundMismatches count refused provider reports (Mismatches).
+	paymentMismatches, refundMismatches atomic.Uint64
 }
 
 // New returns a Core.
@@ -108,7 +108,7 @@ func New(d Deps) *Core {
 		d.Log = slog.Default()
 	}
 	c := &Core{d: d, providers: map[string]payment.Provider{}, flows: map[identity.Scenario]Flow{}, offline: map[string]bool{},
-		holders: map[string]Holder{}, mismatches: map[bool]*atomic.Uint64{false: {}, true: {}}}
+		holders: map[string]Holder{}}
 	for _, p := range d.Providers {
 		c.providers[p.Name()] = p
 	}

@@ -51,7 +51,11 @@ func (c *Core) refuseMismatch(ctx context.Context, p *payment.Payment, m payment
 		return err
 	}
 	if fresh {
-		c.mismatches[m.Kind == payment.MismatchRefund].Add(1)
+		if m.Kind == payment.MismatchRefund {
+			c.refundMismatches.Add(1)
+		} else {
+			c.paymentMismatches.Add(1)
+		}
 		c.d.Log.Warn("a provider's report disagrees with the platform; not applied", "tenant", m.Tenant, "kind", m.Kind,
 			"payment", m.PaymentID, "refund", m.RefundID, "expected", m.Expected, "expectedCurrency", m.ExpectedCurrency,
 			"reported", m.Reported, "reportedCurrency", m.ReportedCurrency)
@@ -63,7 +67,7 @@ func (c *Core) refuseMismatch(ctx context.Context, p *payment.Payment, m payment
 // Mismatches counts the reports this node refused as disagreeing with the platform: of payments
 // (callbacks) and of refunds (acceptances).
 func (c *Core) Mismatches() (payments, refunds uint64) {
-	return c.mismatches[false].Load(), c.mismatches[true].Load()
+	return c.paymentMismatches.Load(), c.refundMismatches.Load()
 }
 
 func firstOf(a, b string) string {
