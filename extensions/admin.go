@@ -78,11 +78,27 @@ type Admin struct {
 	store  Store
 	engine *Engine
 	now    func() time.Time
+	// known reports whether a scenario exists (nil: every well-formed name does).
+	known func(identity.Scenario) bool
+}
+
+// AdminOption configures an Admin.
+type AdminOption func(*Admin)
+
+// KnownScenarios makes publishes to a scope naming a scenario that known does not report
+// refused: the set of scenarios is the trade core's (each flow registers its own), and a script
+// published to a scenario no flow runs would never run.
+func KnownScenarios(known func(identity.Scenario) bool) AdminOption {
+	return func(a *Admin) { a.known = known }
 }
 
 // NewAdmin returns an Admin.
-func NewAdmin(store Store, engine *Engine) *Admin {
-	return &Admin{store: store, engine: engine, now: time.Now}
+func NewAdmin(store Store, engine *Engine, opts ...AdminOption) *Admin {
+	a := &Admin{store: store, engine: engine, now: time.Now}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 var (
@@ -210,8 +226,8 @@ func (a *Admin) TestRun(ctx context.Context, tenant, scriptID string, version in
 }
 
 // ParseScope checks that scope is one of "tenant/*", "tenant.line/*" or "tenant.line/scenario"
-// for this tenant.
-func ParseScope(tenant, scope string) error {
+// for this tenant, naming a scenario that exists.
+func (a *Admin) ParseScope(tenant, scope string) error {
 	who, what, ok := strings.Cut(scope, "/")
 	if !ok {
 		return errkind.WithDetail(ErrInvalidScope, "scope must be <tenant>/*, <bizCode>/* or <bizCode>/<scenario>")
@@ -222,12 +238,14 @@ func ParseScope(tenant, scope string) error {
 		}
 		return nil
 	}
-	sc := identity.FixedPrice
-	if what != "*" {
-		sc = identity.Scenario(what)
+	if !identity.ValidBizCode(tenant, who) {
+		return errkind.WithDetail(ErrInvalidScope, "%q is not a business line of %s", who, tenant)
 	}
-	if _, err := identity.New(tenant, who, sc); err != nil {
-		return errkind.WithDetail(ErrInvalidScope, "%q is not a business line and scenario of %s", scope, tenant)
+	if what == "*" {
+		return nil
+	}
+	if sc := identity.Scenario(what); !sc.Valid() || (a.known != nil && !a.known(sc)) {
+		return errkind.WithDetail(ErrInvalidScope, "%q is not a scenario of this platform", what)
 	}
 	return nil
 }
@@ -235,7 +253,7 @@ func ParseScope(tenant, scope string) error {
 // Publish makes a version apply at a scope: to every user (grayBP 10000), or to a share of users
 // in basis points while the current stable version serves the rest.
 func (a *Admin) Publish(ctx context.Context, tenant, scope, scriptID string, version, grayBP int, by string) (Publication, error) {
-	if err := ParseScope(tenant, scope); err != nil {
+	if err := a.ParseScope(tenant, scope); err != nil {
 		return Publication{}, err
 	}
 	if grayBP < 1 || grayBP > 10000 {
@@ -267,7 +285,7 @@ func (a *Admin) Publish(ctx context.Context, tenant, scope, scriptID string, ver
 // Rollback returns a point at a scope to what was published before the current publication
 // (nothing, if it was the first: the Go default then applies).
 func (a *Admin) Rollback(ctx context.Context, tenant, scope, point string) (*Publication, error) {
-	if err := ParseScope(tenant, scope); err != nil {
+	if err := a.ParseScope(tenant, scope); err != nil {
 		return nil, err
 	}
 	if _, err := Lookup(point); err != nil {

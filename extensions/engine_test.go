@@ -68,7 +68,7 @@ func TestResolutionMostSpecificFirst(t *testing.T) {
 	e := engine()
 	ctx := context.Background()
 	in := priceIn{SKU: "tea", Price: 1000}
-	if out, _ := overridePoint.Run(ctx, e, call(t, "acme.flash", identity.FixedPrice, "u1"), in); out.Price != 1000 {
+	if out, _ := overridePoint.Run(ctx, e, call(t, "acme.flash", identity.Scenario("fixed_price"), "u1"), in); out.Price != 1000 {
 		t.Fatalf("no scripts: got %d; want the default 1000", out.Price)
 	}
 	e.Load([]extensions.BindingSet{
@@ -81,9 +81,9 @@ func TestResolutionMostSpecificFirst(t *testing.T) {
 		sc   identity.Scenario
 		want int64
 	}{
-		{"acme.flash", identity.Presale, 900},     // bizCode/scenario
-		{"acme.flash", identity.FixedPrice, 990},  // bizCode/*
-		{"acme.retail", identity.FixedPrice, 999}, // tenant/*
+		{"acme.flash", identity.Scenario("presale"), 900},      // bizCode/scenario
+		{"acme.flash", identity.Scenario("fixed_price"), 990},  // bizCode/*
+		{"acme.retail", identity.Scenario("fixed_price"), 999}, // tenant/*
 	}
 	for _, c := range cases {
 		out, err := overridePoint.Run(ctx, e, call(t, c.biz, c.sc, "u1"), in)
@@ -91,7 +91,7 @@ func TestResolutionMostSpecificFirst(t *testing.T) {
 			t.Errorf("%s/%s: got %d, %v; want %d", c.biz, c.sc, out.Price, err, c.want)
 		}
 	}
-	other, _ := identity.New("globex", "", identity.FixedPrice)
+	other, _ := identity.New("globex", "", identity.Scenario("fixed_price"))
 	if out, _ := overridePoint.Run(ctx, e, extensions.Call{Identity: other, UserID: "u1"}, in); out.Price != 1000 {
 		t.Errorf("another tenant: got %d; want the default 1000", out.Price)
 	}
@@ -104,7 +104,7 @@ func TestReduceAppliesGeneralToSpecific(t *testing.T) {
 		{Point: "test.reduce", Scope: "acme.flash/fixed_price", Stable: version("minus", 1, `function run(i, prev) return {price = prev.price - 1} end`)},
 	})
 	ctx, trace := extensions.WithTrace(context.Background())
-	out, err := reducePoint.Run(ctx, e, call(t, "acme.flash", identity.FixedPrice, "u1"), priceIn{Price: 1000})
+	out, err := reducePoint.Run(ctx, e, call(t, "acme.flash", identity.Scenario("fixed_price"), "u1"), priceIn{Price: 1000})
 	if err != nil || out.Price != 499 {
 		t.Fatalf("got %d, %v; want (1000/2)-1 = 499", out.Price, err)
 	}
@@ -131,7 +131,7 @@ func TestFailurePolicies(t *testing.T) {
 				{Point: "test.closed", Scope: "acme/*", Stable: version(name, 1, src)},
 			})
 			ctx, trace := extensions.WithTrace(context.Background())
-			c := call(t, "", identity.FixedPrice, "u1")
+			c := call(t, "", identity.Scenario("fixed_price"), "u1")
 			out, err := overridePoint.Run(ctx, e, c, priceIn{Price: 700})
 			if err != nil || out.Price != 700 {
 				t.Fatalf("fall back: got %d, %v; want the default 700", out.Price, err)
@@ -166,7 +166,7 @@ func TestGrayShare(t *testing.T) {
 	const users = 10000
 	gray := 0
 	for u := 0; u < users; u++ {
-		c := call(t, "", identity.FixedPrice, fmt.Sprintf("user-%d", u))
+		c := call(t, "", identity.Scenario("fixed_price"), fmt.Sprintf("user-%d", u))
 		bs := e.Resolve("test.override", extensions.Override, c)
 		if bs[0].Gray {
 			gray++
@@ -185,7 +185,7 @@ func TestGrayShare(t *testing.T) {
 			Stable: version("v1", 1, `function run(i) return {price = 1} end`),
 			Gray:   version("v2", 2, `function run(i) return {price = 2} end`), GrayBP: bp}})
 		for u := 0; u < 200; u++ {
-			b := e.Resolve("test.override", extensions.Override, call(t, "", identity.FixedPrice, fmt.Sprintf("user-%d", u)))
+			b := e.Resolve("test.override", extensions.Override, call(t, "", identity.Scenario("fixed_price"), fmt.Sprintf("user-%d", u)))
 			if b[0].Gray != (bp == 10000) {
 				t.Fatalf("gray %d bp: user %d got gray=%v", bp, u, b[0].Gray)
 			}

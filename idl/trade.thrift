@@ -1211,22 +1211,12 @@ service TradeLifecycle {
     PaymentCallbackResponse PaymentCallback(1: PaymentCallbackRequest req)
 }
 
-// Fixed-price trades: quote and place at catalog prices (flow fixed_price).
-service FixedPrice {
+// A buyer's cart in any flow: the trade node looks the flow up by the request's flow ("" is
+// fixed_price) and an unknown flow is refused (trade.unknown_flow). Each flow reads its own fields
+// of the request (presaleId, ...) and adds its own terms to the answer.
+service TradeIntake {
     QuoteResponse Quote(1: QuoteRequest req)
     Trade PlaceOrder(1: PlaceOrderRequest req)
-}
-
-// Pre-sale trades: quote and place in a campaign (flow presale, presaleId).
-service Presale {
-    QuoteResponse QuotePresale(1: QuoteRequest req)
-    Trade PlacePresaleOrder(1: PlaceOrderRequest req)
-}
-
-// Cash-on-delivery trades: quote with whether COD is offered, and place (flow cod).
-service CashOnDelivery {
-    QuoteResponse QuoteCod(1: QuoteRequest req)
-    Trade PlaceCodOrder(1: PlaceOrderRequest req)
 }
 
 service CatalogAdmin {

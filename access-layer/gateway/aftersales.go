@@ -9,7 +9,6 @@ import (
 	"github.com/cloudwego/hertz/pkg/app"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -159,7 +158,7 @@ func (g *Gateway) requestAfterSale(ch *channel) call {
 		}
 		resp, err := g.rpc.AfterSales.RequestAfterSale(ctx, r)
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusCreated, afterSaleOf(resp), nil
 	}
@@ -177,7 +176,7 @@ func (g *Gateway) listAfterSales(ctx context.Context, c *app.RequestContext) (in
 	resp, err := g.rpc.AfterSales.ListAfterSales(ctx, &trade.ListAfterSalesRequest{Caller: callerOf(c), Status: c.Query("status"),
 		Limit: int32(limit), Cursor: c.Query("cursor")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	page := afterSalePageView{AfterSales: []afterSaleView{}, NextCursor: resp.NextCursor}
 	for _, a := range resp.AfterSales {
@@ -250,7 +249,7 @@ func (g *Gateway) putAfterSalePolicy(ch *channel) call {
 			ReturnWindowSeconds: v.ReturnWindowSeconds, TagWindowSeconds: v.TagWindowSeconds, Shipping: v.Shipping,
 			AutoApproveUnshipped: v.AutoApproveUnshipped, SellerWindowSeconds: v.SellerWindowSeconds, ShipBackWindowSeconds: v.ShipBackWindowSeconds}})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, policyOf(resp), nil
 	}
@@ -259,7 +258,7 @@ func (g *Gateway) putAfterSalePolicy(ch *channel) call {
 func (g *Gateway) getAfterSalePolicy(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.AfterSaleAdmin.GetAfterSalePolicy(ctx, &trade.GetAfterSalePolicyRequest{Caller: callerOf(c)})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, policyOf(resp), nil
 }
@@ -273,7 +272,7 @@ func (g *Gateway) confirmRefund(ch *channel) call {
 		resp, err := g.rpc.AfterSaleAdmin.ConfirmRefund(ctx, &trade.ConfirmRefundRequest{Caller: callerOf(c), RefundId: c.Param("refundId"),
 			Reference: req.Reference})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, refundOf(resp), nil
 	}
@@ -281,7 +280,7 @@ func (g *Gateway) confirmRefund(ch *channel) call {
 
 func afterSaleReply(a *trade.AfterSale, err error) (int, any, error) {
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, afterSaleOf(a), nil
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/cloudwego/hertz/pkg/app"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -169,7 +168,7 @@ func (g *Gateway) auctionAdminRoutes(ch *channel) {
 func (g *Gateway) getAuction(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Auctions.GetAuction(ctx, &trade.AuctionRef{Caller: callerOf(c), AuctionId: c.Param("auctionId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, auctionOf(resp), nil
 }
@@ -177,7 +176,7 @@ func (g *Gateway) getAuction(ctx context.Context, c *app.RequestContext) (int, a
 func (g *Gateway) getAuctionAdmin(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.AuctionAdmin.GetAuctionAdmin(ctx, &trade.AuctionRef{Caller: callerOf(c), AuctionId: c.Param("auctionId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, auctionOf(resp), nil
 }
@@ -198,7 +197,7 @@ func (g *Gateway) payDeposit(ch *channel) call {
 		}
 		resp, err := g.rpc.Auctions.PayDeposit(ctx, r)
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		v := depositView{Deposit: depositOf(resp.Deposit)}
 		if resp.Payment != nil {
@@ -237,7 +236,7 @@ func (g *Gateway) placeBid(ch *channel) call {
 		}
 		resp, err := g.rpc.Auctions.PlaceBid(ctx, r)
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, bidView{Accepted: resp.Accepted, CurrentPrice: moneyOf(resp.CurrentPrice), Leading: resp.Leading,
 			MinNextBid: moneyOf(resp.MinNextBid)}, nil
@@ -262,7 +261,7 @@ func (g *Gateway) listBids(ctx context.Context, c *app.RequestContext) (int, any
 	}
 	resp, err := g.rpc.Auctions.ListBids(ctx, r)
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	v := auctionBidsView{Bids: []auctionBidView{}}
 	for _, b := range resp.Bids {
@@ -286,7 +285,7 @@ func (g *Gateway) putAuction(ch *channel) call {
 		}
 		resp, err := g.rpc.AuctionAdmin.PutAuction(ctx, &trade.PutAuctionRequest{Caller: callerOf(c), Terms: t})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, auctionOf(resp), nil
 	}
@@ -306,7 +305,7 @@ func (g *Gateway) decideAuction(ch *channel) call {
 		resp, err := g.rpc.AuctionAdmin.DecideAuction(ctx, &trade.DecideAuctionRequest{Caller: callerOf(c), AuctionId: c.Param("auctionId"),
 			Decision: req.Decision})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, auctionOf(resp), nil
 	}
@@ -315,7 +314,7 @@ func (g *Gateway) decideAuction(ch *channel) call {
 func (g *Gateway) cancelAuction(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.AuctionAdmin.CancelAuction(ctx, &trade.AuctionRef{Caller: callerOf(c), AuctionId: c.Param("auctionId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, auctionOf(resp), nil
 }
@@ -323,7 +322,7 @@ func (g *Gateway) cancelAuction(ctx context.Context, c *app.RequestContext) (int
 func (g *Gateway) secondChance(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.AuctionAdmin.SecondChance(ctx, &trade.AuctionRef{Caller: callerOf(c), AuctionId: c.Param("auctionId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, tradeOf(resp), nil
 }

@@ -56,7 +56,7 @@ func (c Claims) Validate() error {
 		return errors.New("azp must be at most 64 characters")
 	}
 	if c.BizCode != "" {
-		if _, err := identity.New(c.Tenant, c.BizCode, identity.FixedPrice); err != nil {
+		if !identity.ValidBizCode(c.Tenant, c.BizCode) {
 			return errors.New("bizCode claim is not a business line of the tenant")
 		}
 	}

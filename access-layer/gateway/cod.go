@@ -6,7 +6,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
-	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -59,7 +58,7 @@ func (g *Gateway) putCodRules(ch *channel) call {
 		}
 		resp, err := g.rpc.CodRules.PutCodRules(ctx, &trade.PutCodRulesRequest{Caller: callerOf(c), Rules: r})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, codRulesOf(resp), nil
 	}
@@ -68,7 +67,7 @@ func (g *Gateway) putCodRules(ch *channel) call {
 func (g *Gateway) getCodRules(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.CodRules.GetCodRules(ctx, &trade.GetCodRulesRequest{Caller: callerOf(c)})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, codRulesOf(resp), nil
 }

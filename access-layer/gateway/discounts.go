@@ -6,7 +6,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
-	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -97,7 +96,7 @@ func (g *Gateway) putPromotion(ch *channel) call {
 		v.ID = c.Param("promotionId")
 		resp, err := g.rpc.Discounts.PutPromotion(ctx, &trade.PutPromotionRequest{Caller: callerOf(c), Promotion: promotionDTO(v)})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, promotionOf(resp), nil
 	}
@@ -106,7 +105,7 @@ func (g *Gateway) putPromotion(ch *channel) call {
 func (g *Gateway) getPromotion(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Discounts.GetPromotion(ctx, &trade.PromotionRef{Caller: callerOf(c), Id: c.Param("promotionId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, promotionOf(resp), nil
 }
@@ -114,7 +113,7 @@ func (g *Gateway) getPromotion(ctx context.Context, c *app.RequestContext) (int,
 func (g *Gateway) listPromotions(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Discounts.ListPromotions(ctx, &trade.ListPromotionsRequest{Caller: callerOf(c)})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	out := []promotionView{}
 	for _, p := range resp.Promotions {
@@ -132,7 +131,7 @@ func (g *Gateway) putCoupon(ch *channel) call {
 		resp, err := g.rpc.Discounts.PutCoupon(ctx, &trade.PutCouponRequest{Caller: callerOf(c), Coupon: &trade.Coupon{Code: c.Param("code"),
 			PromotionId: v.PromotionID, TotalUses: v.TotalUses, PerUser: v.PerUser, ValidFrom: v.ValidFrom, ValidTo: v.ValidTo}})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, couponOf(resp), nil
 	}
@@ -141,7 +140,7 @@ func (g *Gateway) putCoupon(ch *channel) call {
 func (g *Gateway) getCoupon(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Discounts.GetCoupon(ctx, &trade.CouponRef{Caller: callerOf(c), Code: c.Param("code")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, couponOf(resp), nil
 }
@@ -155,7 +154,7 @@ func (g *Gateway) putCampaign(ch *channel) call {
 		resp, err := g.rpc.Discounts.PutCampaign(ctx, &trade.PutCampaignRequest{Caller: callerOf(c), Campaign: &trade.Campaign{
 			Id: c.Param("campaignId"), Name: v.Name, Currency: v.Currency, Budget: v.Budget}})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, campaignOf(resp), nil
 	}
@@ -164,7 +163,7 @@ func (g *Gateway) putCampaign(ch *channel) call {
 func (g *Gateway) getCampaign(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Discounts.GetCampaign(ctx, &trade.CampaignRef{Caller: callerOf(c), Id: c.Param("campaignId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, campaignOf(resp), nil
 }

@@ -132,6 +132,7 @@ var errorTable = []errorSpec{
 	{"trade.flow_not_found", http.StatusNotFound, 52001},
 	{"trade.invalid_move", http.StatusConflict, 52002},
 	{"trade.concurrent_move", http.StatusConflict, 52003},
+	{"trade.unknown_flow", http.StatusBadRequest, 52004},
 	{"address.region_not_found", http.StatusNotFound, 54001},
 	{"address.invalid_text", http.StatusBadRequest, 54002},
 	{"stats.invalid_range", http.StatusBadRequest, 55001},

@@ -9,7 +9,6 @@ import (
 	"github.com/cloudwego/hertz/pkg/app"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -143,7 +142,7 @@ func (g *Gateway) extensionRoutes(ch *channel) {
 func (g *Gateway) listPoints(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Extensions.ListExtensionPoints(ctx, &trade.ListPointsRequest{Caller: callerOf(c)})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	out := []pointView{}
 	for _, p := range resp.Points {
@@ -162,7 +161,7 @@ func (g *Gateway) validateScript(ch *channel) call {
 		}
 		resp, err := g.rpc.Extensions.ValidateScript(ctx, &trade.ValidateScriptRequest{Caller: callerOf(c), Source: req.Source})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, validateView{Point: resp.Point, Fixtures: resp.Fixtures}, nil
 	}
@@ -182,7 +181,7 @@ func (g *Gateway) uploadScript(ch *channel) call {
 		resp, err := g.rpc.Extensions.UploadScript(ctx, &trade.UploadScriptRequest{Caller: callerOf(c), ScriptId: c.Param("scriptId"),
 			Source: req.Source, Notes: req.Notes})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusCreated, versionViewOf(resp), nil
 	}
@@ -191,7 +190,7 @@ func (g *Gateway) uploadScript(ch *channel) call {
 func (g *Gateway) listVersions(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Extensions.ListScriptVersions(ctx, &trade.ListScriptVersionsRequest{Caller: callerOf(c), ScriptId: c.Param("scriptId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	out := []scriptVersionView{}
 	for _, v := range resp.Versions {
@@ -219,7 +218,7 @@ func (g *Gateway) testRun(ch *channel) call {
 		}
 		resp, err := g.rpc.Extensions.TestRunScript(ctx, r)
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, testRunView{Output: resp.Output}, nil
 	}
@@ -234,7 +233,7 @@ func publicationViewOf(p *trade.Publication) publicationView {
 func (g *Gateway) listPublications(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Extensions.ListPublications(ctx, &trade.ListPublicationsRequest{Caller: callerOf(c)})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	out := []publicationView{}
 	for _, p := range resp.Publications {
@@ -252,7 +251,7 @@ func (g *Gateway) publish(ch *channel) call {
 		resp, err := g.rpc.Extensions.PublishScript(ctx, &trade.PublishScriptRequest{Caller: callerOf(c), Scope: req.Scope, ScriptId: req.ScriptID,
 			Version: req.Version, GrayBasisPoints: req.GrayBasisPoints})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusCreated, publicationViewOf(resp), nil
 	}
@@ -266,7 +265,7 @@ func (g *Gateway) rollback(ch *channel) call {
 		}
 		resp, err := g.rpc.Extensions.RollbackScript(ctx, &trade.RollbackScriptRequest{Caller: callerOf(c), Scope: req.Scope, Point: req.Point})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		v := rollbackView{}
 		if resp.Current != nil {
@@ -280,7 +279,7 @@ func (g *Gateway) rollback(ch *channel) call {
 func (g *Gateway) orderRuns(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Extensions.OrderScriptRuns(ctx, &trade.OrderScriptRunsRequest{Caller: callerOf(c), OrderId: c.Param("orderId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	v := orderRunsView{OrderID: c.Param("orderId"), TradeID: resp.TradeId, Runs: []scriptRunView{}}
 	for _, r := range resp.Runs {

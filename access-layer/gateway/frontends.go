@@ -9,7 +9,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
-	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -115,7 +114,7 @@ func (g *Gateway) registerFrontend(ch *channel) call {
 		resp, err := g.rpc.Frontends.RegisterFrontend(ctx, &trade.RegisterFrontendRequest{Caller: callerOf(c), FrontendId: c.Param("frontendId"),
 			BizCode: req.BizCode, Channel: req.Channel})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		_ = g.frontends.refresh(ctx) // usable at once on this node; others pick it up on their next refresh
 		return http.StatusOK, frontendViewOf(resp), nil
@@ -125,7 +124,7 @@ func (g *Gateway) registerFrontend(ch *channel) call {
 func (g *Gateway) listFrontends(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Frontends.ListFrontends(ctx, &trade.ListFrontendsRequest{Caller: callerOf(c)})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	out := []frontendView{}
 	for _, f := range resp.Frontends {

@@ -37,7 +37,6 @@ import (
 	"github.com/atriumtrade/atrium/components/guard"
 	"github.com/atriumtrade/atrium/components/observe"
 	"github.com/atriumtrade/atrium/components/toggles"
-	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -171,7 +170,7 @@ func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, e
 	g.frontends = newFrontends(func(ctx context.Context) ([]*trade.Frontend, error) {
 		resp, err := rpc.Frontends.ListFrontends(ctx, &trade.ListFrontendsRequest{Caller: &trade.Caller{Role: "system", Channel: "gateway"}})
 		if err != nil {
-			return nil, rpcerr.FromKitex(err)
+			return nil, err
 		}
 		return resp.Frontends, nil
 	})

@@ -6,7 +6,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
-	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -46,7 +45,7 @@ func (g *Gateway) putLimitRule(ch *channel) call {
 			Id: c.Param("ruleId"), Name: v.Name, Kind: v.Kind, Skus: v.Skus, Categories: v.Categories, Period: v.Period,
 			Unit: v.Unit, Max: v.Max, StartsAt: v.StartsAt, EndsAt: v.EndsAt, Timezone: v.Timezone, Disabled: v.Disabled}})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, limitRuleOf(resp), nil
 	}
@@ -55,7 +54,7 @@ func (g *Gateway) putLimitRule(ch *channel) call {
 func (g *Gateway) getLimitRule(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Limits.GetLimitRule(ctx, &trade.LimitRuleRef{Caller: callerOf(c), Id: c.Param("ruleId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, limitRuleOf(resp), nil
 }
@@ -63,7 +62,7 @@ func (g *Gateway) getLimitRule(ctx context.Context, c *app.RequestContext) (int,
 func (g *Gateway) listLimitRules(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Limits.ListLimitRules(ctx, &trade.ListLimitRulesRequest{Caller: callerOf(c)})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	out := []limitRuleView{}
 	for _, r := range resp.Rules {

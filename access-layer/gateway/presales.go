@@ -6,7 +6,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
-	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -53,7 +52,7 @@ type cancelPresaleView struct {
 func (g *Gateway) cancelPresale(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Presales.CancelPresale(ctx, &trade.PresaleRef{Caller: callerOf(c), Id: c.Param("presaleId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, cancelPresaleView{Campaign: presaleOf(resp.Campaign), TradesEnded: resp.TradesEnded}, nil
 }
@@ -72,7 +71,7 @@ func (g *Gateway) putPresale(ch *channel) call {
 		}
 		resp, err := g.rpc.Presales.PutPresale(ctx, &trade.PutPresaleRequest{Caller: callerOf(c), Campaign: req})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, presaleOf(resp), nil
 	}
@@ -81,7 +80,7 @@ func (g *Gateway) putPresale(ch *channel) call {
 func (g *Gateway) getPresale(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Presales.GetPresale(ctx, &trade.PresaleRef{Caller: callerOf(c), Id: c.Param("presaleId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, presaleOf(resp), nil
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
-	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -78,7 +77,7 @@ func (g *Gateway) putPriceList(ch *channel) call {
 		}
 		resp, err := g.rpc.Pricing.PutPriceList(ctx, &trade.PutPriceListRequest{Caller: callerOf(c), PriceList: in})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, priceListOf(resp), nil
 	}
@@ -87,7 +86,7 @@ func (g *Gateway) putPriceList(ch *channel) call {
 func (g *Gateway) getPriceList(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Pricing.GetPriceList(ctx, &trade.PriceListRef{Caller: callerOf(c), PriceListId: c.Param("priceListId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, priceListOf(resp), nil
 }
@@ -95,7 +94,7 @@ func (g *Gateway) getPriceList(ctx context.Context, c *app.RequestContext) (int,
 func (g *Gateway) listPriceLists(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Pricing.ListPriceLists(ctx, &trade.ListPriceListsRequest{Caller: callerOf(c)})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	v := priceListListView{PriceLists: []priceListView{}}
 	for _, l := range resp.PriceLists {
@@ -107,7 +106,7 @@ func (g *Gateway) listPriceLists(ctx context.Context, c *app.RequestContext) (in
 func (g *Gateway) deletePriceList(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Pricing.DeletePriceList(ctx, &trade.PriceListRef{Caller: callerOf(c), PriceListId: c.Param("priceListId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, priceListDeletedView{PriceListID: resp.PriceListId, Deleted: true}, nil
 }

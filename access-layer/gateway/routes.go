@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -194,13 +193,9 @@ func (g *Gateway) quote(ch *channel) call {
 				ProvinceCode: d.ProvinceCode, CityCode: d.CityCode, DistrictCode: d.DistrictCode}
 		}
 		traceFlow(ctx, req.Flow)
-		quote, err := g.rpc.quoteIn(req.Flow)
+		resp, err := g.rpc.Intake.Quote(ctx, r)
 		if err != nil {
 			return 0, nil, err
-		}
-		resp, err := quote(ctx, r)
-		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
 		}
 		return http.StatusOK, quoteOf(resp), nil
 	}
@@ -232,16 +227,12 @@ func (g *Gateway) placeOrder(ch *channel) call {
 			r.Address = a.rpc()
 		}
 		traceFlow(ctx, req.Flow)
-		place, err := g.rpc.placeIn(req.Flow)
-		if err != nil {
-			return 0, nil, err
-		}
 		if err := g.hotSKUs(r.Caller.GetTenant(), r.Items); err != nil {
 			return 0, nil, err
 		}
-		resp, err := place(ctx, r)
+		resp, err := g.rpc.Intake.PlaceOrder(ctx, r)
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		tracePlaced(ctx, resp)
 		return http.StatusCreated, tradeOf(resp), nil
@@ -259,7 +250,7 @@ func (g *Gateway) listOrders(ctx context.Context, c *app.RequestContext) (int, a
 	}
 	resp, err := g.rpc.Queries.ListOrders(ctx, &trade.ListOrdersRequest{Caller: callerOf(c), Limit: int32(limit), Cursor: c.Query("cursor")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	page := orderPageView{Orders: []orderView{}, NextCursor: resp.NextCursor}
 	for _, o := range resp.Orders {
@@ -271,7 +262,7 @@ func (g *Gateway) listOrders(ctx context.Context, c *app.RequestContext) (int, a
 func (g *Gateway) getOrder(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Queries.GetOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, orderOf(resp), nil
 }
@@ -279,7 +270,7 @@ func (g *Gateway) getOrder(ctx context.Context, c *app.RequestContext) (int, any
 func (g *Gateway) getTrade(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Queries.GetTrade(ctx, &trade.TradeRef{Caller: callerOf(c), TradeId: c.Param("tradeId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, tradeOf(resp), nil
 }
@@ -297,7 +288,7 @@ func (g *Gateway) createPayment(ch *channel) call {
 		resp, err := g.rpc.Lifecycle.CreatePayment(ctx, &trade.CreatePaymentRequest{Caller: callerOf(c), TradeId: c.Param("tradeId"),
 			Method: req.Method, IdempotencyKey: key, Purpose: req.Purpose})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusCreated, paymentOf(resp), nil
 	}
@@ -329,7 +320,7 @@ func (g *Gateway) cancel(ctx context.Context, c *app.RequestContext, refundDepos
 	resp, err := g.rpc.Lifecycle.CancelOrder(ctx, &trade.CancelOrderRequest{Caller: callerOf(c), OrderId: c.Param("orderId"),
 		RefundDeposit: refundDeposit})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, orderOf(resp), nil
 }
@@ -337,7 +328,7 @@ func (g *Gateway) cancel(ctx context.Context, c *app.RequestContext, refundDepos
 func (g *Gateway) refundOrder(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Lifecycle.RefundOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, orderOf(resp), nil
 }
@@ -345,7 +336,7 @@ func (g *Gateway) refundOrder(ctx context.Context, c *app.RequestContext) (int, 
 func (g *Gateway) completeOrder(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Lifecycle.CompleteOrder(ctx, &trade.OrderRef{Caller: callerOf(c), OrderId: c.Param("orderId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, orderOf(resp), nil
 }
@@ -363,7 +354,7 @@ func (g *Gateway) upsertSKU(ch *channel) call {
 			SellerId: req.SellerID, Price: &trade.Money{Amount: *req.Price, Currency: req.Currency}, Tags: req.Tags,
 			PresaleShipsAt: req.PresaleShipsAt})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, skuOf(resp), nil
 	}
@@ -372,7 +363,7 @@ func (g *Gateway) upsertSKU(ch *channel) call {
 func (g *Gateway) getSKU(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Catalog.GetSKU(ctx, &trade.SKURef{Caller: callerOf(c), SkuId: c.Param("skuId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, skuOf(resp), nil
 }
@@ -398,7 +389,7 @@ func (g *Gateway) putWarehouse(ch *channel) call {
 		}
 		resp, err := g.rpc.Catalog.PutWarehouse(ctx, in)
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, warehouseOf(resp), nil
 	}
@@ -407,7 +398,7 @@ func (g *Gateway) putWarehouse(ch *channel) call {
 func (g *Gateway) listWarehouses(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Catalog.ListWarehouses(ctx, &trade.ListWarehousesRequest{Caller: callerOf(c)})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	v := warehouseListView{Warehouses: []warehouseView{}}
 	for _, w := range resp.Warehouses {
@@ -435,7 +426,7 @@ func (g *Gateway) putShippingTemplate(ch *channel) call {
 		}
 		resp, err := g.rpc.Delivery.PutShippingTemplate(ctx, &trade.PutShippingTemplateRequest{Caller: callerOf(c), Template: tmpl})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, templateOf(resp), nil
 	}
@@ -444,7 +435,7 @@ func (g *Gateway) putShippingTemplate(ch *channel) call {
 func (g *Gateway) listShippingTemplates(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Delivery.ListShippingTemplates(ctx, &trade.ListShippingTemplatesRequest{Caller: callerOf(c)})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	v := shippingTemplateListView{Templates: []shippingTemplateView{}}
 	for _, t := range resp.Templates {
@@ -465,7 +456,7 @@ func (g *Gateway) setStock(ch *channel) call {
 		resp, err := g.rpc.Catalog.SetStock(ctx, &trade.SetStockRequest{Caller: callerOf(c), SkuId: c.Param("skuId"),
 			WarehouseId: req.WarehouseID, OnHand: req.OnHand, Hot: req.Hot})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, stockOf(resp), nil
 	}
@@ -474,7 +465,7 @@ func (g *Gateway) setStock(ch *channel) call {
 func (g *Gateway) getStock(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.Catalog.GetStock(ctx, &trade.SKURef{Caller: callerOf(c), SkuId: c.Param("skuId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, stockOf(resp), nil
 }
@@ -488,7 +479,7 @@ func (g *Gateway) shipOrder(ch *channel) call {
 		resp, err := g.rpc.Lifecycle.ShipOrder(ctx, &trade.ShipOrderRequest{Caller: callerOf(c), OrderId: c.Param("orderId"),
 			Carrier: req.Carrier, TrackingNo: req.TrackingNo})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, orderOf(resp), nil
 	}
@@ -503,7 +494,7 @@ func (g *Gateway) deliverOrder(ch *channel) call {
 		resp, err := g.rpc.Lifecycle.DeliverOrder(ctx, &trade.DeliverOrderRequest{Caller: callerOf(c), OrderId: c.Param("orderId"), Outcome: req.Outcome,
 			Collected: req.Collected})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, orderOf(resp), nil
 	}
@@ -518,7 +509,7 @@ func (g *Gateway) simulatePayment(ch *channel) call {
 		resp, err := g.rpc.Lifecycle.SimulatePayment(ctx, &trade.SimulatePaymentRequest{Caller: callerOf(c), PaymentId: c.Param("paymentId"),
 			Outcome: req.Outcome})
 		if err != nil {
-			return 0, nil, rpcerr.FromKitex(err)
+			return 0, nil, err
 		}
 		return http.StatusOK, paymentOf(resp), nil
 	}
@@ -535,7 +526,7 @@ func (g *Gateway) paymentCallback(ctx context.Context, c *app.RequestContext) (i
 	c.Request.Header.VisitAll(func(k, v []byte) { headers[string(k)] = string(v) })
 	if _, err := g.rpc.Lifecycle.PaymentCallback(ctx, &trade.PaymentCallbackRequest{Provider: provider, Headers: headers,
 		Body: append([]byte(nil), c.Request.Body()...)}); err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	return http.StatusOK, struct {
 		Accepted bool `json:"accepted"`

@@ -6,7 +6,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
-	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -48,7 +47,7 @@ func (g *Gateway) orderStats(ctx context.Context, c *app.RequestContext) (int, a
 	resp, err := g.rpc.Stats.GetOrderStats(ctx, &trade.OrderStatsRequest{Caller: callerOf(c), From: c.Query("from"), To: c.Query("to"),
 		Flow: c.Query("flow"), SkuId: c.Query("skuId")})
 	if err != nil {
-		return 0, nil, rpcerr.FromKitex(err)
+		return 0, nil, err
 	}
 	v := orderStatsView{From: resp.From, To: resp.To, ByStatus: []statusCountView{}, SKUDaily: []skuDayView{}}
 	for _, s := range resp.ByStatus {

@@ -60,7 +60,7 @@ func TestFeesPerSellerAllocatedToItsOrders(t *testing.T) {
 		{SellerID: "s3", Currency: "USD", Fee: 5},
 	}}
 	svc := delivery.NewService(store)
-	ident, _ := identity.New("t1", "", identity.FixedPrice)
+	ident, _ := identity.New("t1", "", identity.Scenario("fixed_price"))
 	call := extensions.Call{Identity: ident}
 	in := delivery.FeeInput{Currency: "CNY", Sellers: []delivery.Seller{
 		{SellerID: "s1", Goods: 9999, Orders: []delivery.Order{{Key: "a", Goods: 3333}, {Key: "b", Goods: 6666}}},
@@ -134,7 +134,7 @@ func TestRegionRules(t *testing.T) {
 	}
 	store := &memStore{ts: []delivery.Template{tmpl}}
 	svc := delivery.NewService(store)
-	ident, _ := identity.New("t1", "", identity.FixedPrice)
+	ident, _ := identity.New("t1", "", identity.Scenario("fixed_price"))
 	fee := func(dest address.Place, goods int64) (int64, error) {
 		t.Helper()
 		tree, _ := address.China()

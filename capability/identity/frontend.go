@@ -31,7 +31,7 @@ func NewFrontend(id, tenant, bizCode, channel string, at time.Time) (Frontend, e
 	if !frontendRe.MatchString(id) {
 		return Frontend{}, errkind.Invalidf("frontendId must be 1-64 letters, digits, '.', '_' or '-'")
 	}
-	ident, err := New(tenant, bizCode, FixedPrice)
+	line, err := Line(tenant, bizCode)
 	if err != nil {
 		return Frontend{}, err
 	}
@@ -40,7 +40,7 @@ func NewFrontend(id, tenant, bizCode, channel string, at time.Time) (Frontend, e
 	default:
 		return Frontend{}, errkind.Invalidf("channel must be app or mp")
 	}
-	return Frontend{ID: id, Tenant: tenant, BizCode: ident.BizCode(), Channel: channel, UpdatedAt: at}, nil
+	return Frontend{ID: id, Tenant: tenant, BizCode: line, Channel: channel, UpdatedAt: at}, nil
 }
 
 // FrontendStore is the persistence port of registrations.

@@ -13,7 +13,7 @@ import (
 
 func newOrder(t *testing.T) *order.Order {
 	t.Helper()
-	ident, _ := identity.New("t1", "", identity.FixedPrice)
+	ident, _ := identity.New("t1", "", identity.Scenario("fixed_price"))
 	cny := money.MustCurrency("CNY")
 	tr, err := order.NewTrade("T1", ident, "u1", order.Address{}, []order.NewOrderSpec{{ID: "O1", SellerID: "s1",
 		Lines: []order.Line{{SKUID: "a", Quantity: 2, UnitPrice: money.New(500, cny), Total: money.New(1000, cny)},
@@ -147,7 +147,7 @@ func TestLifecycles(t *testing.T) {
 	mustPanic("a closed status outside the table", func() {
 		order.NewLifecycle("bad", "a", map[order.Status][]order.Status{"a": {"b"}}, "z")
 	})
-	mustPanic("a scenario registered twice", func() { order.RegisterLifecycle(identity.FixedPrice, order.Standard) })
+	mustPanic("a scenario registered twice", func() { order.RegisterLifecycle(identity.Scenario("fixed_price"), order.Standard) })
 	if _, err := order.LifecycleOf("barter"); err == nil {
 		t.Error("a scenario without a lifecycle has one")
 	}
@@ -157,10 +157,10 @@ func TestLifecycles(t *testing.T) {
 		"confirmed":   {order.Shipped, order.Cancelled},
 		order.Shipped: {order.Delivered, "returned"},
 	}, order.Cancelled, "returned").WithPaid(order.Delivered)
-	order.RegisterLifecycle(identity.COD, lc)
+	order.RegisterLifecycle(identity.Scenario("cod"), lc)
 	mustPanic("a closed status declared paid", func() { lc.WithPaid("returned") })
 	mustPanic("an unknown status declared paid", func() { lc.WithPaid("settled") })
-	ident, _ := identity.New("t1", "", identity.COD)
+	ident, _ := identity.New("t1", "", identity.Scenario("cod"))
 	cny := money.MustCurrency("CNY")
 	tr, err := order.NewTrade("T9", ident, "u1", order.Address{}, []order.NewOrderSpec{{ID: "O9", SellerID: "s1",
 		Lines: []order.Line{{SKUID: "a", Quantity: 1, UnitPrice: money.New(500, cny), Total: money.New(500, cny)}}}}, time.Now(), time.Now())

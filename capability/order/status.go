@@ -136,7 +136,7 @@ var Standard = NewLifecycle("standard", PendingPayment, map[Status][]Status{
 
 var (
 	lifecyclesMu sync.RWMutex
-	lifecycles   = map[identity.Scenario]*Lifecycle{identity.FixedPrice: Standard}
+	lifecycles   = map[identity.Scenario]*Lifecycle{}
 )
 
 // RegisterLifecycle declares the lifecycle of a scenario's orders; a flow calls it once, at

@@ -6,6 +6,6 @@ import (
 )
 
 func defaultCall() extensions.Call {
-	id, _ := identity.New("t1", "", identity.FixedPrice)
+	id, _ := identity.New("t1", "", identity.Scenario("fixed_price"))
 	return extensions.Call{Identity: id, UserID: "u1"}
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/cmd/atrium/platform"
-	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -36,25 +35,25 @@ func seedDemo(ctx context.Context, a *platform.Access, _ platform.Config) error 
 	admin := &trade.Caller{Tenant: demoTenant, UserId: "demo-ops", Channel: "admin", Role: "admin"}
 	for _, s := range demoCatalog {
 		_, err := a.Client.Catalog.GetSKU(ctx, &trade.SKURef{Caller: admin, SkuId: s.id})
-		switch err = rpcerr.FromKitex(err); {
+		switch {
 		case errors.Is(err, catalog.ErrSKUNotFound):
 			if _, err := a.Client.Catalog.UpsertSKU(ctx, &trade.UpsertSKURequest{Caller: admin, SkuId: s.id, Title: s.title, SellerId: s.seller,
 				Price: &trade.Money{Amount: s.price, Currency: "CNY"}}); err != nil {
-				return fmt.Errorf("seed sku %s: %w", s.id, rpcerr.FromKitex(err))
+				return fmt.Errorf("seed sku %s: %w", s.id, err)
 			}
 		case err != nil:
 			return fmt.Errorf("seed sku %s: %w", s.id, err)
 		}
 		cur, err := a.Client.Catalog.GetStock(ctx, &trade.SKURef{Caller: admin, SkuId: s.id})
 		if err != nil {
-			return fmt.Errorf("seed stock %s: %w", s.id, rpcerr.FromKitex(err))
+			return fmt.Errorf("seed stock %s: %w", s.id, err)
 		}
 		if slices.ContainsFunc(cur.Levels, func(l *trade.StockLevel) bool { return l.WarehouseId == s.warehouse }) {
 			continue
 		}
 		onHand := s.stock
 		if _, err := a.Client.Catalog.SetStock(ctx, &trade.SetStockRequest{Caller: admin, SkuId: s.id, WarehouseId: s.warehouse, OnHand: &onHand}); err != nil {
-			return fmt.Errorf("seed stock %s: %w", s.id, rpcerr.FromKitex(err))
+			return fmt.Errorf("seed stock %s: %w", s.id, err)
 		}
 	}
 	return nil

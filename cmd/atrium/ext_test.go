@@ -116,7 +116,7 @@ func TestExtReplay(t *testing.T) {
 	if _, err := tr.Admin.Publish(ctx, "demo", "demo/*", "member-pricing", v.Version, 10000, "ops"); err != nil {
 		t.Fatal(err)
 	}
-	ident, _ := identity.New("demo", "", identity.FixedPrice)
+	ident, _ := identity.New("demo", "", fixedprice.Scenario)
 	deadline := time.Now().Add(2 * time.Second)
 	for len(tr.Engine.Resolve("pricing.unit_price", extensions.Override, extensions.Call{Identity: ident, UserID: "g1"})) == 0 {
 		if time.Now().After(deadline) {

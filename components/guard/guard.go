@@ -9,7 +9,7 @@
 // never a wait, and is counted by resource and rule type (atrium_sentinel_blocked_total).
 //
 // Resource names: an HTTP route is "METHOD /path/pattern" ("POST /app/v1/orders"), an RPC method
-// "Service/Method" ("FixedPrice/PlaceOrder"), hot parameters "sku" (argument 0 the SKU id, 1 the
+// "Service/Method" ("TradeIntake/PlaceOrder"), hot parameters "sku" (argument 0 the SKU id, 1 the
 // tenant) and "auction" (0 the auction id, 1 the tenant), a payment provider "payment:<name>", an
 // extension point "ext:<point>". The Hertz and Kitex adapters are the middlewares in the access
 // layer and the platform (sentinel-golang's own adapters are not published as tagged modules).
@@ -176,7 +176,7 @@ type Rules struct {
 // Declare declares the rule sets on t (default: no rules).
 func Declare(t *toggles.Toggles) Rules {
 	return Rules{
-		Flow: t.Custom("sentinel.flowRules", "Sentinel flow rules (a JSON array of flow.Rule): per HTTP route (\"POST /app/v1/orders\") or RPC method (\"FixedPrice/PlaceOrder\")",
+		Flow: t.Custom("sentinel.flowRules", "Sentinel flow rules (a JSON array of flow.Rule): per HTTP route (\"POST /app/v1/orders\") or RPC method (\"TradeIntake/PlaceOrder\")",
 			"[]", parseRules(func(r *flow.Rule) (*flow.Rule, error) { return r, flow.IsValidRule(r) })),
 		HotParam: t.Custom("sentinel.hotParamRules", "Sentinel hot-parameter rules (a JSON array of hotspot rules, specificItems as sentinel's datasource writes them) on \"sku\" and \"auction\": argument 0 the id, 1 the tenant",
 			"[]", parseRules((*hotRule).rule)),

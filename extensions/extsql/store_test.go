@@ -42,12 +42,14 @@ func newNode(db *dal.DB) node {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store := extsql.New(db)
 	e := extensions.NewEngine(luahost.New(extensions.Budget{Wall: 250 * time.Millisecond}), log) // the VM stalls now and then
-	return node{engine: e, loader: extensions.NewLoader(store, e, log), admin: extensions.NewAdmin(store, e)}
+	return node{engine: e, loader: extensions.NewLoader(store, e, log), admin: extensions.NewAdmin(store, e, extensions.KnownScenarios(func(sc identity.Scenario) bool {
+		return sc == "fixed_price" || sc == "presale"
+	}))}
 }
 
 func (n node) price(t *testing.T, biz, user string) int64 {
 	t.Helper()
-	id, _ := identity.New("acme", biz, identity.FixedPrice)
+	id, _ := identity.New("acme", biz, identity.Scenario("fixed_price"))
 	o, err := point.Run(context.Background(), n.engine, extensions.Call{Identity: id, UserID: user}, in{Price: 100})
 	if err != nil {
 		t.Fatal(err)

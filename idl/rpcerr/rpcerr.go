@@ -17,8 +17,11 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/cloudwego/kitex/client"
+	"github.com/cloudwego/kitex/pkg/fallback"
 	"github.com/cloudwego/kitex/pkg/kerrors"
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
+	"github.com/cloudwego/kitex/pkg/utils"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
 )
@@ -100,4 +103,15 @@ func FromKitex(err error) error {
 		return errkind.WithMessage(sentinel, detail)
 	}
 	return errors.Join(errkind.ErrUnavailable, err)
+}
+
+// Client is the client option that makes every call of a client return its error converted
+// (FromKitex): the one place where errors of the trade service's calls become the platform's, so
+// that callers (the gateway's handlers, tools) use errors.Is and errkind on what a call returns
+// and never convert it again. Kitex's own accounting (retries, tracing, metrics) still sees the
+// original error.
+func Client() client.Option {
+	return client.WithFallback(fallback.NewFallbackPolicy(func(_ context.Context, _ utils.KitexArgs, _ utils.KitexResult, err error) error {
+		return FromKitex(err)
+	}))
 }

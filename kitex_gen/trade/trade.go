@@ -10928,477 +10928,161 @@ var fieldIDToName_TradeLifecyclePaymentCallbackResult = map[int16]string{
 	0: "success",
 }
 
-type FixedPrice interface {
+type TradeIntake interface {
 	Quote(ctx context.Context, req *QuoteRequest) (r *QuoteResponse, err error)
 
 	PlaceOrder(ctx context.Context, req *PlaceOrderRequest) (r *Trade, err error)
 }
 
-type FixedPriceQuoteArgs struct {
+type TradeIntakeQuoteArgs struct {
 	Req *QuoteRequest `thrift:"req,1" frugal:"1,default,QuoteRequest" json:"req"`
 }
 
-func NewFixedPriceQuoteArgs() *FixedPriceQuoteArgs {
-	return &FixedPriceQuoteArgs{}
+func NewTradeIntakeQuoteArgs() *TradeIntakeQuoteArgs {
+	return &TradeIntakeQuoteArgs{}
 }
 
-func (p *FixedPriceQuoteArgs) InitDefault() {
+func (p *TradeIntakeQuoteArgs) InitDefault() {
 }
 
-var FixedPriceQuoteArgs_Req_DEFAULT *QuoteRequest
+var TradeIntakeQuoteArgs_Req_DEFAULT *QuoteRequest
 
-func (p *FixedPriceQuoteArgs) GetReq() (v *QuoteRequest) {
+func (p *TradeIntakeQuoteArgs) GetReq() (v *QuoteRequest) {
 	if !p.IsSetReq() {
-		return FixedPriceQuoteArgs_Req_DEFAULT
+		return TradeIntakeQuoteArgs_Req_DEFAULT
 	}
 	return p.Req
 }
-func (p *FixedPriceQuoteArgs) SetReq(val *QuoteRequest) {
+func (p *TradeIntakeQuoteArgs) SetReq(val *QuoteRequest) {
 	p.Req = val
 }
 
-func (p *FixedPriceQuoteArgs) IsSetReq() bool {
+func (p *TradeIntakeQuoteArgs) IsSetReq() bool {
 	return p.Req != nil
 }
 
-func (p *FixedPriceQuoteArgs) String() string {
+func (p *TradeIntakeQuoteArgs) String() string {
 	if p == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("FixedPriceQuoteArgs(%+v)", *p)
+	return fmt.Sprintf("TradeIntakeQuoteArgs(%+v)", *p)
 }
 
-var fieldIDToName_FixedPriceQuoteArgs = map[int16]string{
+var fieldIDToName_TradeIntakeQuoteArgs = map[int16]string{
 	1: "req",
 }
 
-type FixedPriceQuoteResult struct {
+type TradeIntakeQuoteResult struct {
 	Success *QuoteResponse `thrift:"success,0,optional" frugal:"0,optional,QuoteResponse" json:"success,omitempty"`
 }
 
-func NewFixedPriceQuoteResult() *FixedPriceQuoteResult {
-	return &FixedPriceQuoteResult{}
+func NewTradeIntakeQuoteResult() *TradeIntakeQuoteResult {
+	return &TradeIntakeQuoteResult{}
 }
 
-func (p *FixedPriceQuoteResult) InitDefault() {
+func (p *TradeIntakeQuoteResult) InitDefault() {
 }
 
-var FixedPriceQuoteResult_Success_DEFAULT *QuoteResponse
+var TradeIntakeQuoteResult_Success_DEFAULT *QuoteResponse
 
-func (p *FixedPriceQuoteResult) GetSuccess() (v *QuoteResponse) {
+func (p *TradeIntakeQuoteResult) GetSuccess() (v *QuoteResponse) {
 	if !p.IsSetSuccess() {
-		return FixedPriceQuoteResult_Success_DEFAULT
+		return TradeIntakeQuoteResult_Success_DEFAULT
 	}
 	return p.Success
 }
-func (p *FixedPriceQuoteResult) SetSuccess(x interface{}) {
+func (p *TradeIntakeQuoteResult) SetSuccess(x interface{}) {
 	p.Success = x.(*QuoteResponse)
 }
 
-func (p *FixedPriceQuoteResult) IsSetSuccess() bool {
+func (p *TradeIntakeQuoteResult) IsSetSuccess() bool {
 	return p.Success != nil
 }
 
-func (p *FixedPriceQuoteResult) String() string {
+func (p *TradeIntakeQuoteResult) String() string {
 	if p == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("FixedPriceQuoteResult(%+v)", *p)
+	return fmt.Sprintf("TradeIntakeQuoteResult(%+v)", *p)
 }
 
-var fieldIDToName_FixedPriceQuoteResult = map[int16]string{
+var fieldIDToName_TradeIntakeQuoteResult = map[int16]string{
 	0: "success",
 }
 
-type FixedPricePlaceOrderArgs struct {
+type TradeIntakePlaceOrderArgs struct {
 	Req *PlaceOrderRequest `thrift:"req,1" frugal:"1,default,PlaceOrderRequest" json:"req"`
 }
 
-func NewFixedPricePlaceOrderArgs() *FixedPricePlaceOrderArgs {
-	return &FixedPricePlaceOrderArgs{}
+func NewTradeIntakePlaceOrderArgs() *TradeIntakePlaceOrderArgs {
+	return &TradeIntakePlaceOrderArgs{}
 }
 
-func (p *FixedPricePlaceOrderArgs) InitDefault() {
+func (p *TradeIntakePlaceOrderArgs) InitDefault() {
 }
 
-var FixedPricePlaceOrderArgs_Req_DEFAULT *PlaceOrderRequest
+var TradeIntakePlaceOrderArgs_Req_DEFAULT *PlaceOrderRequest
 
-func (p *FixedPricePlaceOrderArgs) GetReq() (v *PlaceOrderRequest) {
+func (p *TradeIntakePlaceOrderArgs) GetReq() (v *PlaceOrderRequest) {
 	if !p.IsSetReq() {
-		return FixedPricePlaceOrderArgs_Req_DEFAULT
+		return TradeIntakePlaceOrderArgs_Req_DEFAULT
 	}
 	return p.Req
 }
-func (p *FixedPricePlaceOrderArgs) SetReq(val *PlaceOrderRequest) {
+func (p *TradeIntakePlaceOrderArgs) SetReq(val *PlaceOrderRequest) {
 	p.Req = val
 }
 
-func (p *FixedPricePlaceOrderArgs) IsSetReq() bool {
+func (p *TradeIntakePlaceOrderArgs) IsSetReq() bool {
 	return p.Req != nil
 }
 
-func (p *FixedPricePlaceOrderArgs) String() string {
+func (p *TradeIntakePlaceOrderArgs) String() string {
 	if p == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("FixedPricePlaceOrderArgs(%+v)", *p)
+	return fmt.Sprintf("TradeIntakePlaceOrderArgs(%+v)", *p)
 }
 
-var fieldIDToName_FixedPricePlaceOrderArgs = map[int16]string{
+var fieldIDToName_TradeIntakePlaceOrderArgs = map[int16]string{
 	1: "req",
 }
 
-type FixedPricePlaceOrderResult struct {
+type TradeIntakePlaceOrderResult struct {
 	Success *Trade `thrift:"success,0,optional" frugal:"0,optional,Trade" json:"success,omitempty"`
 }
 
-func NewFixedPricePlaceOrderResult() *FixedPricePlaceOrderResult {
-	return &FixedPricePlaceOrderResult{}
+func NewTradeIntakePlaceOrderResult() *TradeIntakePlaceOrderResult {
+	return &TradeIntakePlaceOrderResult{}
 }
 
-func (p *FixedPricePlaceOrderResult) InitDefault() {
+func (p *TradeIntakePlaceOrderResult) InitDefault() {
 }
 
-var FixedPricePlaceOrderResult_Success_DEFAULT *Trade
+var TradeIntakePlaceOrderResult_Success_DEFAULT *Trade
 
-func (p *FixedPricePlaceOrderResult) GetSuccess() (v *Trade) {
+func (p *TradeIntakePlaceOrderResult) GetSuccess() (v *Trade) {
 	if !p.IsSetSuccess() {
-		return FixedPricePlaceOrderResult_Success_DEFAULT
+		return TradeIntakePlaceOrderResult_Success_DEFAULT
 	}
 	return p.Success
 }
-func (p *FixedPricePlaceOrderResult) SetSuccess(x interface{}) {
+func (p *TradeIntakePlaceOrderResult) SetSuccess(x interface{}) {
 	p.Success = x.(*Trade)
 }
 
-func (p *FixedPricePlaceOrderResult) IsSetSuccess() bool {
+func (p *TradeIntakePlaceOrderResult) IsSetSuccess() bool {
 	return p.Success != nil
 }
 
-func (p *FixedPricePlaceOrderResult) String() string {
+func (p *TradeIntakePlaceOrderResult) String() string {
 	if p == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("FixedPricePlaceOrderResult(%+v)", *p)
+	return fmt.Sprintf("TradeIntakePlaceOrderResult(%+v)", *p)
 }
 
-var fieldIDToName_FixedPricePlaceOrderResult = map[int16]string{
-	0: "success",
-}
-
-type Presale interface {
-	QuotePresale(ctx context.Context, req *QuoteRequest) (r *QuoteResponse, err error)
-
-	PlacePresaleOrder(ctx context.Context, req *PlaceOrderRequest) (r *Trade, err error)
-}
-
-type PresaleQuotePresaleArgs struct {
-	Req *QuoteRequest `thrift:"req,1" frugal:"1,default,QuoteRequest" json:"req"`
-}
-
-func NewPresaleQuotePresaleArgs() *PresaleQuotePresaleArgs {
-	return &PresaleQuotePresaleArgs{}
-}
-
-func (p *PresaleQuotePresaleArgs) InitDefault() {
-}
-
-var PresaleQuotePresaleArgs_Req_DEFAULT *QuoteRequest
-
-func (p *PresaleQuotePresaleArgs) GetReq() (v *QuoteRequest) {
-	if !p.IsSetReq() {
-		return PresaleQuotePresaleArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *PresaleQuotePresaleArgs) SetReq(val *QuoteRequest) {
-	p.Req = val
-}
-
-func (p *PresaleQuotePresaleArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *PresaleQuotePresaleArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("PresaleQuotePresaleArgs(%+v)", *p)
-}
-
-var fieldIDToName_PresaleQuotePresaleArgs = map[int16]string{
-	1: "req",
-}
-
-type PresaleQuotePresaleResult struct {
-	Success *QuoteResponse `thrift:"success,0,optional" frugal:"0,optional,QuoteResponse" json:"success,omitempty"`
-}
-
-func NewPresaleQuotePresaleResult() *PresaleQuotePresaleResult {
-	return &PresaleQuotePresaleResult{}
-}
-
-func (p *PresaleQuotePresaleResult) InitDefault() {
-}
-
-var PresaleQuotePresaleResult_Success_DEFAULT *QuoteResponse
-
-func (p *PresaleQuotePresaleResult) GetSuccess() (v *QuoteResponse) {
-	if !p.IsSetSuccess() {
-		return PresaleQuotePresaleResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *PresaleQuotePresaleResult) SetSuccess(x interface{}) {
-	p.Success = x.(*QuoteResponse)
-}
-
-func (p *PresaleQuotePresaleResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *PresaleQuotePresaleResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("PresaleQuotePresaleResult(%+v)", *p)
-}
-
-var fieldIDToName_PresaleQuotePresaleResult = map[int16]string{
-	0: "success",
-}
-
-type PresalePlacePresaleOrderArgs struct {
-	Req *PlaceOrderRequest `thrift:"req,1" frugal:"1,default,PlaceOrderRequest" json:"req"`
-}
-
-func NewPresalePlacePresaleOrderArgs() *PresalePlacePresaleOrderArgs {
-	return &PresalePlacePresaleOrderArgs{}
-}
-
-func (p *PresalePlacePresaleOrderArgs) InitDefault() {
-}
-
-var PresalePlacePresaleOrderArgs_Req_DEFAULT *PlaceOrderRequest
-
-func (p *PresalePlacePresaleOrderArgs) GetReq() (v *PlaceOrderRequest) {
-	if !p.IsSetReq() {
-		return PresalePlacePresaleOrderArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *PresalePlacePresaleOrderArgs) SetReq(val *PlaceOrderRequest) {
-	p.Req = val
-}
-
-func (p *PresalePlacePresaleOrderArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *PresalePlacePresaleOrderArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("PresalePlacePresaleOrderArgs(%+v)", *p)
-}
-
-var fieldIDToName_PresalePlacePresaleOrderArgs = map[int16]string{
-	1: "req",
-}
-
-type PresalePlacePresaleOrderResult struct {
-	Success *Trade `thrift:"success,0,optional" frugal:"0,optional,Trade" json:"success,omitempty"`
-}
-
-func NewPresalePlacePresaleOrderResult() *PresalePlacePresaleOrderResult {
-	return &PresalePlacePresaleOrderResult{}
-}
-
-func (p *PresalePlacePresaleOrderResult) InitDefault() {
-}
-
-var PresalePlacePresaleOrderResult_Success_DEFAULT *Trade
-
-func (p *PresalePlacePresaleOrderResult) GetSuccess() (v *Trade) {
-	if !p.IsSetSuccess() {
-		return PresalePlacePresaleOrderResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *PresalePlacePresaleOrderResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Trade)
-}
-
-func (p *PresalePlacePresaleOrderResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *PresalePlacePresaleOrderResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("PresalePlacePresaleOrderResult(%+v)", *p)
-}
-
-var fieldIDToName_PresalePlacePresaleOrderResult = map[int16]string{
-	0: "success",
-}
-
-type CashOnDelivery interface {
-	QuoteCod(ctx context.Context, req *QuoteRequest) (r *QuoteResponse, err error)
-
-	PlaceCodOrder(ctx context.Context, req *PlaceOrderRequest) (r *Trade, err error)
-}
-
-type CashOnDeliveryQuoteCodArgs struct {
-	Req *QuoteRequest `thrift:"req,1" frugal:"1,default,QuoteRequest" json:"req"`
-}
-
-func NewCashOnDeliveryQuoteCodArgs() *CashOnDeliveryQuoteCodArgs {
-	return &CashOnDeliveryQuoteCodArgs{}
-}
-
-func (p *CashOnDeliveryQuoteCodArgs) InitDefault() {
-}
-
-var CashOnDeliveryQuoteCodArgs_Req_DEFAULT *QuoteRequest
-
-func (p *CashOnDeliveryQuoteCodArgs) GetReq() (v *QuoteRequest) {
-	if !p.IsSetReq() {
-		return CashOnDeliveryQuoteCodArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *CashOnDeliveryQuoteCodArgs) SetReq(val *QuoteRequest) {
-	p.Req = val
-}
-
-func (p *CashOnDeliveryQuoteCodArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *CashOnDeliveryQuoteCodArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("CashOnDeliveryQuoteCodArgs(%+v)", *p)
-}
-
-var fieldIDToName_CashOnDeliveryQuoteCodArgs = map[int16]string{
-	1: "req",
-}
-
-type CashOnDeliveryQuoteCodResult struct {
-	Success *QuoteResponse `thrift:"success,0,optional" frugal:"0,optional,QuoteResponse" json:"success,omitempty"`
-}
-
-func NewCashOnDeliveryQuoteCodResult() *CashOnDeliveryQuoteCodResult {
-	return &CashOnDeliveryQuoteCodResult{}
-}
-
-func (p *CashOnDeliveryQuoteCodResult) InitDefault() {
-}
-
-var CashOnDeliveryQuoteCodResult_Success_DEFAULT *QuoteResponse
-
-func (p *CashOnDeliveryQuoteCodResult) GetSuccess() (v *QuoteResponse) {
-	if !p.IsSetSuccess() {
-		return CashOnDeliveryQuoteCodResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *CashOnDeliveryQuoteCodResult) SetSuccess(x interface{}) {
-	p.Success = x.(*QuoteResponse)
-}
-
-func (p *CashOnDeliveryQuoteCodResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *CashOnDeliveryQuoteCodResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("CashOnDeliveryQuoteCodResult(%+v)", *p)
-}
-
-var fieldIDToName_CashOnDeliveryQuoteCodResult = map[int16]string{
-	0: "success",
-}
-
-type CashOnDeliveryPlaceCodOrderArgs struct {
-	Req *PlaceOrderRequest `thrift:"req,1" frugal:"1,default,PlaceOrderRequest" json:"req"`
-}
-
-func NewCashOnDeliveryPlaceCodOrderArgs() *CashOnDeliveryPlaceCodOrderArgs {
-	return &CashOnDeliveryPlaceCodOrderArgs{}
-}
-
-func (p *CashOnDeliveryPlaceCodOrderArgs) InitDefault() {
-}
-
-var CashOnDeliveryPlaceCodOrderArgs_Req_DEFAULT *PlaceOrderRequest
-
-func (p *CashOnDeliveryPlaceCodOrderArgs) GetReq() (v *PlaceOrderRequest) {
-	if !p.IsSetReq() {
-		return CashOnDeliveryPlaceCodOrderArgs_Req_DEFAULT
-	}
-	return p.Req
-}
-func (p *CashOnDeliveryPlaceCodOrderArgs) SetReq(val *PlaceOrderRequest) {
-	p.Req = val
-}
-
-func (p *CashOnDeliveryPlaceCodOrderArgs) IsSetReq() bool {
-	return p.Req != nil
-}
-
-func (p *CashOnDeliveryPlaceCodOrderArgs) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("CashOnDeliveryPlaceCodOrderArgs(%+v)", *p)
-}
-
-var fieldIDToName_CashOnDeliveryPlaceCodOrderArgs = map[int16]string{
-	1: "req",
-}
-
-type CashOnDeliveryPlaceCodOrderResult struct {
-	Success *Trade `thrift:"success,0,optional" frugal:"0,optional,Trade" json:"success,omitempty"`
-}
-
-func NewCashOnDeliveryPlaceCodOrderResult() *CashOnDeliveryPlaceCodOrderResult {
-	return &CashOnDeliveryPlaceCodOrderResult{}
-}
-
-func (p *CashOnDeliveryPlaceCodOrderResult) InitDefault() {
-}
-
-var CashOnDeliveryPlaceCodOrderResult_Success_DEFAULT *Trade
-
-func (p *CashOnDeliveryPlaceCodOrderResult) GetSuccess() (v *Trade) {
-	if !p.IsSetSuccess() {
-		return CashOnDeliveryPlaceCodOrderResult_Success_DEFAULT
-	}
-	return p.Success
-}
-func (p *CashOnDeliveryPlaceCodOrderResult) SetSuccess(x interface{}) {
-	p.Success = x.(*Trade)
-}
-
-func (p *CashOnDeliveryPlaceCodOrderResult) IsSetSuccess() bool {
-	return p.Success != nil
-}
-
-func (p *CashOnDeliveryPlaceCodOrderResult) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("CashOnDeliveryPlaceCodOrderResult(%+v)", *p)
-}
-
-var fieldIDToName_CashOnDeliveryPlaceCodOrderResult = map[int16]string{
+var fieldIDToName_TradeIntakePlaceOrderResult = map[int16]string{
 	0: "success",
 }
 

@@ -29,6 +29,7 @@ package aftersale
 import (
 	"context"
 	"fmt"
+	"github.com/atriumtrade/atrium/capability/identity"
 	"log/slog"
 	"time"
 
@@ -41,6 +42,10 @@ import (
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
+
+// Scenario is the after-sale flow's: refunds and returns of trades of every flow run under it, so
+// that a business may script them on their own.
+const Scenario identity.Scenario = "refund"
 
 // Topics of the events the flow writes to the outbox, keyed by the trade id.
 const (
@@ -98,6 +103,7 @@ func New(d Deps) *Flow {
 		d.Log = slog.Default()
 	}
 	f := &Flow{d: d}
+	d.Core.Declare(Scenario)
 	d.Core.OnRefundSettled(f.refundSettled)
 	return f
 }

@@ -55,6 +55,7 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 type env struct {
 	db        *dal.DB
 	flow      *fixedprice.Flow
+	core      *trade.Core
 	after     *aftersale.Flow
 	store     *aftersalesql.Store
 	inv       *inventory.Service
@@ -91,18 +92,20 @@ func newEnv(t *testing.T, db *dal.DB) *env {
 	e.queue = delay.New(db, func() string { return ids.NextString("J") }, delay.WithClock(clk.Now))
 	ob := outbox.NewWriter(db, func() string { return ids.NextString("E") })
 	orders := ordersql.New(db)
-	e.flow, err = fixedprice.New(fixedprice.Deps{Tx: db, Catalog: catalogsql.New(db), Inventory: e.inv, Orders: orders, Payments: e.payments,
+	e.core = trade.New(trade.Deps{Tx: db, Catalog: catalogsql.New(db), Inventory: e.inv, Orders: orders, Payments: e.payments,
 		Providers: []payment.Provider{sb}, Outbox: ob, Timers: e.queue, Idempotency: idempotency.New(db), IDs: ids, Now: clk.Now,
 		Instances: tradesql.New(db), Discounts: discount.NewService(e.discounts, nil), Limits: limits.NewService(e.limits, orders),
-		Delivery: delivery.NewService(e.shipping)}, fixedprice.Config{UnpaidWindow: 30 * time.Minute})
+		Delivery: delivery.NewService(e.shipping)})
+	e.flow, err = fixedprice.New(fixedprice.Deps{Core: e.core, Tx: db, Inventory: e.inv, Orders: orders, Payments: e.payments, Timers: e.queue,
+		Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.flow.RegisterTimers(e.queue.Handle)
-	e.after = aftersale.New(aftersale.Deps{Tx: db, Core: e.flow.Core(), Store: e.store, Orders: orders, Catalog: catalogsql.New(db),
+	e.core.RegisterTimers(e.queue.Handle)
+	e.after = aftersale.New(aftersale.Deps{Tx: db, Core: e.core, Store: e.store, Orders: orders, Catalog: catalogsql.New(db),
 		Payments: e.payments, Outbox: ob, Timers: e.queue, Idempotency: idempotency.New(db), IDs: ids, Now: clk.Now})
 	e.after.RegisterTimers(e.queue.Handle)
-	e.ident, _ = identity.New("t1", "", identity.FixedPrice)
+	e.ident, _ = identity.New("t1", "", fixedprice.Scenario)
 	return e
 }
 
@@ -128,12 +131,12 @@ func (e *env) placePaid(t *testing.T, user string, coupons []string, items ...pr
 	if err != nil {
 		t.Fatalf("place: %v", err)
 	}
-	p, err := e.flow.CreatePayment(ctx, fixedprice.CreatePayment{Tenant: "t1", UserID: user, TradeID: tr.ID(), Method: "sandbox"})
+	p, err := e.core.CreatePayment(ctx, trade.CreatePayment{Tenant: "t1", UserID: user, TradeID: tr.ID(), Method: "sandbox"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, h := e.sandbox.Callback(p, payment.OutcomeSucceeded)
-	if err := e.flow.HandlePaymentCallback(ctx, "sandbox", h, body); err != nil {
+	if err := e.core.HandlePaymentCallback(ctx, "sandbox", h, body); err != nil {
 		t.Fatal(err)
 	}
 	return tr, p
@@ -220,10 +223,10 @@ func TestRefundsInRandomSplitsGiveBackExactly(t *testing.T) {
 			var asks []unit // one entry per line, asked back in pieces
 			for _, o := range tr.Orders() {
 				if rng.IntN(2) == 0 {
-					if _, err := e.flow.Ship(ctx, "t1", trade.ByOperator("ops"), o.ID(), order.Shipment{Carrier: "SF", TrackingNo: "SF" + o.ID()}); err != nil {
+					if _, err := e.core.Ship(ctx, "t1", trade.ByOperator("ops"), o.ID(), order.Shipment{Carrier: "SF", TrackingNo: "SF" + o.ID()}); err != nil {
 						t.Fatal(err)
 					}
-					if _, err := e.flow.Deliver(ctx, "t1", trade.ByOperator("ops"), o.ID()); err != nil {
+					if _, err := e.core.Deliver(ctx, "t1", trade.ByOperator("ops"), o.ID(), trade.Delivery{Outcome: trade.OutcomeDelivered}); err != nil {
 						t.Fatal(err)
 					}
 					delivered[o.ID()] = true
@@ -309,7 +312,7 @@ func TestRefundsInRandomSplitsGiveBackExactly(t *testing.T) {
 			if got := payment.Refunded(rs); got != pay.Amount().Minor() || tradeBack != got {
 				t.Fatalf("round %d (%s): refunds of the payment add up to %d (requests %d); it collected %d", round, rule, got, tradeBack, pay.Amount().Minor())
 			}
-			after, err := e.flow.Core().Trade(ctx, "t1", trade.ByOperator("ops"), tr.ID())
+			after, err := e.core.Trade(ctx, "t1", trade.ByOperator("ops"), tr.ID())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -348,7 +351,7 @@ func TestRefundWholeOrder(t *testing.T) {
 		buyer := trade.ByBuyer("u1")
 		tr, pay := e.placePaid(t, "u1", nil, pricing.Item{SKUID: "a", Quantity: 2}, pricing.Item{SKUID: "b", Quantity: 1})
 		a, b := tr.Orders()[0], tr.Orders()[1]
-		if _, err := e.flow.Ship(ctx, "t1", trade.ByOperator("ops"), b.ID(), order.Shipment{Carrier: "SF", TrackingNo: "1"}); err != nil {
+		if _, err := e.core.Ship(ctx, "t1", trade.ByOperator("ops"), b.ID(), order.Shipment{Carrier: "SF", TrackingNo: "1"}); err != nil {
 			t.Fatal(err)
 		}
 		for _, bad := range []struct {
@@ -469,7 +472,7 @@ func TestTwinRequestsGetOneAnswer(t *testing.T) {
 			t.Fatal(err)
 		}
 		ids, _ := idgen.New(9)
-		late := aftersale.New(aftersale.Deps{Tx: db, Core: e.flow.Core(), Store: e.store, Orders: ordersql.New(db), Catalog: catalogsql.New(db),
+		late := aftersale.New(aftersale.Deps{Tx: db, Core: e.core, Store: e.store, Orders: ordersql.New(db), Catalog: catalogsql.New(db),
 			Payments: e.payments, Outbox: outbox.NewWriter(db, func() string { return ids.NextString("E") }),
 			Timers: e.queue, Idempotency: &lateKeys{Idempotency: idempotency.New(db)}, IDs: ids, Now: e.clock.Now})
 		twin, err := late.Request(ctx, ask(tr.Orders()[0].ID()))
@@ -529,11 +532,11 @@ func TestWhereRefundedGoodsGo(t *testing.T) {
 			t.Helper()
 			tr, _ := e.placePaid(t, "u1", nil, pricing.Item{SKUID: "a", Quantity: 2})
 			o := tr.Orders()[0]
-			if _, err := e.flow.Ship(ctx, "t1", ops, o.ID(), order.Shipment{Carrier: "SF", TrackingNo: "SF" + o.ID()}); err != nil {
+			if _, err := e.core.Ship(ctx, "t1", ops, o.ID(), order.Shipment{Carrier: "SF", TrackingNo: "SF" + o.ID()}); err != nil {
 				t.Fatal(err)
 			}
 			if deliver {
-				if _, err := e.flow.Deliver(ctx, "t1", ops, o.ID()); err != nil {
+				if _, err := e.core.Deliver(ctx, "t1", ops, o.ID(), trade.Delivery{Outcome: trade.OutcomeDelivered}); err != nil {
 					t.Fatal(err)
 				}
 			}

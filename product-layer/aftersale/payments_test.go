@@ -40,13 +40,13 @@ func TestRefundsOfTradesPaidTwice(t *testing.T) {
 	daltest.Each(t, sets, func(t *testing.T, db *dal.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db)
-		core := e.flow.Core()
+		core := e.core
 		ids, _ := idgen.New(8)
 		ob := outbox.NewWriter(db, func() string { return ids.NextString("E") })
 		orders := ordersql.New(db)
 		ps := presalesql.New(db)
 		presales := presale.New(presale.Deps{Core: core, Campaigns: ps, Trades: ps, Tx: db, Orders: orders, Inventory: e.inv, Outbox: ob,
-			Timers: e.queue, Now: e.clock.Now}, presale.Config{UnpaidWindow: time.Hour})
+			Timers: e.queue, Now: e.clock.Now})
 		auctions := auction.New(auction.Deps{Tx: db, Core: core, Auctions: auctionsql.New(db), Deposits: auctionsql.NewDeposits(db),
 			Sales: auctionsql.NewSales(db), Catalog: catalogsql.New(db), Inventory: e.inv, Orders: orders, Payments: e.payments, Outbox: ob,
 			Timers: e.queue, Idempotency: idempotency.New(db), IDs: ids, Now: e.clock.Now})
@@ -128,7 +128,7 @@ func TestRefundsOfTradesPaidTwice(t *testing.T) {
 		if _, err := presale.NewAdmin(ps, e.clock.Now).Put(ctx, "t1", c); err != nil {
 			t.Fatal(err)
 		}
-		ident, _ := identity.New("t1", "", identity.Presale)
+		ident, _ := identity.New("t1", "", presale.Scenario)
 		type placed struct {
 			tr      *order.Trade
 			deposit *payment.Payment

@@ -111,7 +111,7 @@ func (f *Flow) request(ctx context.Context, cmd Request, hash string) (*asale.Af
 	}
 	// The reverse flow runs as scenario refund of the trade's business line: a business scripts
 	// its after-sale at bizCode/refund (or bizCode/*, tenant/*); the input names the trade's own.
-	ident, err := identity.New(t.Tenant(), t.Identity().BizCode(), identity.Refund)
+	ident, err := identity.New(t.Tenant(), t.Identity().BizCode(), Scenario)
 	if err != nil {
 		return nil, err
 	}

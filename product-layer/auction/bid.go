@@ -655,7 +655,7 @@ func ladderOf(steps []StepView) auc.Ladder {
 
 // ladder is the increments a bid on x is judged by: the business's, or the auction's own.
 func (f *Flow) ladder(ctx context.Context, tenant string, x *auc.Auction, userID string) (auc.Ladder, error) {
-	ident, err := identity.New(tenant, "", identity.Auction)
+	ident, err := identity.New(tenant, "", Scenario)
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,9 @@ import (
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 
+// Scenario names the auction flow: its trades, its business identities and its scripts' scope.
+const Scenario identity.Scenario = "auction"
+
 // Topics of the events the flow writes, keyed by the auction id (a sale's order events are
 // keyed by its trade, as every trade's).
 const (
@@ -86,7 +89,7 @@ const (
 // as any order, or cancelled when its buyer does not pay in time.
 var Lifecycle = order.Standard
 
-func init() { order.RegisterLifecycle(identity.Auction, Lifecycle) }
+func init() { order.RegisterLifecycle(Scenario, Lifecycle) }
 
 // The states of an auction trade's flow.
 const (
@@ -214,7 +217,7 @@ func (f *Flow) RegisterTimers(register func(kind string, h func(ctx context.Cont
 }
 
 // Scenario implements trade.Flow.
-func (f *Flow) Scenario() identity.Scenario { return identity.Auction }
+func (f *Flow) Scenario() identity.Scenario { return Scenario }
 
 // States implements trade.Flow.
 func (f *Flow) States() *trade.States { return states }

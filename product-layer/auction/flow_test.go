@@ -33,7 +33,6 @@ import (
 	"github.com/atriumtrade/atrium/components/mq/delay"
 	"github.com/atriumtrade/atrium/components/mq/outbox"
 	"github.com/atriumtrade/atrium/product-layer/auction"
-	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 	"github.com/atriumtrade/atrium/product-layer/trade/tradesql"
 )
@@ -81,14 +80,9 @@ func newNode(t *testing.T, db *dal.DB, node int, wrap func(auc.Store) auc.Store)
 	e.queue = delay.New(db, func() string { return ids.NextString("J") }, delay.WithClock(clk.Now))
 	ob := outbox.NewWriter(db, func() string { return ids.NextString("E") })
 	orders := ordersql.New(db)
-	fp, err := fixedprice.New(fixedprice.Deps{Tx: db, Catalog: catalogsql.New(db), Inventory: e.inv, Orders: orders, Payments: e.payments,
+	e.core = trade.New(trade.Deps{Tx: db, Catalog: catalogsql.New(db), Inventory: e.inv, Orders: orders, Payments: e.payments,
 		Providers: []payment.Provider{sb}, Outbox: ob, Timers: e.queue, Idempotency: idempotency.New(db), IDs: ids, Now: clk.Now,
-		Instances: tradesql.New(db)}, fixedprice.Config{UnpaidWindow: 30 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp.RegisterTimers(e.queue.Handle)
-	e.core = fp.Core()
+		Instances: tradesql.New(db)})
 	var store auc.Store = auctionsql.New(db)
 	if wrap != nil {
 		store = wrap(store)
@@ -96,7 +90,7 @@ func newNode(t *testing.T, db *dal.DB, node int, wrap func(auc.Store) auc.Store)
 	e.flow = auction.New(auction.Deps{Tx: db, Core: e.core, Auctions: store, Deposits: e.deposits, Sales: auctionsql.NewSales(db),
 		Catalog: catalogsql.New(db), Inventory: e.inv, Orders: orders, Payments: e.payments, Outbox: ob, Timers: e.queue,
 		Idempotency: idempotency.New(db), IDs: ids, Now: clk.Now})
-	e.flow.RegisterTimers(e.queue.Handle)
+	e.core.RegisterTimers(e.queue.Handle)
 	cny := money.MustCurrency("CNY")
 	sku, _ := catalog.NewSKU("t1", "vase", "Ming vase", "s1", money.New(100000, cny))
 	if err := catalogsql.New(db).Upsert(context.Background(), sku); err != nil {

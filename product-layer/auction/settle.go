@@ -158,7 +158,7 @@ func (f *Flow) settle(ctx context.Context, tenant, id, decided string) (*auc.Auc
 	if peek.StatusAt(now) != auc.Ended {
 		return nil, fmt.Errorf("auction %s closes at %s: %w", id, peek.ClosesAt.UTC().Format(time.RFC3339), errNotClosed)
 	}
-	ident, err := identity.New(tenant, "", identity.Auction)
+	ident, err := identity.New(tenant, "", Scenario)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +264,7 @@ func (f *Flow) settle(ctx context.Context, tenant, id, decided string) (*auc.Auc
 // chance, whatever stock the usual choice finds), split and shipped as any order. The business's
 // validation and purchase limits do not run: the operator set the auction and the buyer bid.
 func (f *Flow) plan(ctx context.Context, tenant string, x *auc.Auction, bidder string, price int64, shipTo order.Address, now time.Time) (*trade.Draft, error) {
-	ident, err := identity.New(tenant, "", identity.Auction)
+	ident, err := identity.New(tenant, "", Scenario)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +297,7 @@ func (f *Flow) plan(ctx context.Context, tenant string, x *auc.Auction, bidder s
 // auction held.
 func (f *Flow) sell(ctx context.Context, tenant string, x *auc.Auction, d *trade.Draft, bidder string, price int64, deposit *auc.Deposit,
 	second bool, now time.Time) (*order.Trade, error) {
-	ident, err := identity.New(tenant, "", identity.Auction)
+	ident, err := identity.New(tenant, "", Scenario)
 	if err != nil {
 		return nil, err
 	}

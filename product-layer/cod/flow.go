@@ -19,6 +19,9 @@ import (
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 
+// Scenario names the cash-on-delivery flow: its trades, its business identities and its scripts' scope.
+const Scenario identity.Scenario = "cod"
+
 // The statuses of a COD order: confirmed without payment, shipped, then delivered (the carrier
 // collected its total: the order is paid from here on) and completed; or returned (the buyer
 // refused the parcel), or cancelled before it shipped.
@@ -35,7 +38,7 @@ var Lifecycle = order.NewLifecycle("cod", Confirmed, map[order.Status][]order.St
 	order.Completed: {order.Refunded},
 }, order.Cancelled, Returned, order.Refunded).WithPaid(order.Delivered, order.Completed)
 
-func init() { order.RegisterLifecycle(identity.COD, Lifecycle) }
+func init() { order.RegisterLifecycle(Scenario, Lifecycle) }
 
 // The states of a COD trade's flow: confirmed while an order awaits its delivery; collected once
 // none does and the carrier collected for at least one; closed when every order was refused or
@@ -52,7 +55,7 @@ var states = trade.NewStates(StateConfirmed, map[string][]string{
 
 // Delivery outcomes.
 const (
-	OutcomeDelivered = "delivered"
+	OutcomeDelivered = trade.OutcomeDelivered
 	OutcomeRefused   = "refused"
 )
 
@@ -76,12 +79,6 @@ var (
 	ErrInvalidOutcome     = errkind.New(errkind.Invalid, "cod.invalid_outcome", "a COD delivery is delivered or refused")
 )
 
-// Config of the flow.
-type Config struct {
-	// HotHold is how long stock reserved ahead of a hot SKU's order waits for it.
-	HotHold time.Duration
-}
-
 // Deps are the flow's collaborators.
 type Deps struct {
 	Core      *trade.Core
@@ -104,29 +101,25 @@ type Deps struct {
 
 // Flow runs COD trades.
 type Flow struct {
-	d   Deps
-	cfg Config
+	d Deps
 }
 
 // New returns the flow and plugs it into the core.
-func New(d Deps, cfg Config) *Flow {
+func New(d Deps) *Flow {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	if cfg.HotHold == 0 {
-		cfg.HotHold = time.Minute
-	}
-	f := &Flow{d: d, cfg: cfg}
+	f := &Flow{d: d}
 	d.Core.Register(f)
 	d.Core.SetOffline(Provider)
 	return f
 }
 
 // Scenario implements trade.Flow.
-func (f *Flow) Scenario() identity.Scenario { return identity.COD }
+func (f *Flow) Scenario() identity.Scenario { return Scenario }
 
 // States implements trade.Flow.
 func (f *Flow) States() *trade.States { return states }
@@ -211,54 +204,23 @@ type PlaceOrder struct {
 
 const scopePlaceOrder = "cod_place_order"
 
-// PlaceOrder places a COD trade for an eligible buyer: its orders are confirmed without payment
-// and their stock reserved, in one transaction. An ineligible order is refused with the reason's
-// stable code and reserves nothing.
+// PlaceOrder places a COD trade for an eligible buyer through the core's template: its orders
+// are confirmed without payment and their stock reserved, in one transaction. An ineligible order
+// is refused with the reason's stable code and reserves nothing.
 func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, error) {
-	if cmd.Identity.Scenario() != identity.COD {
+	if cmd.Identity.Scenario() != Scenario {
 		return nil, fmt.Errorf("cod: a %s identity", cmd.Identity.Scenario())
 	}
-	userID := cmd.Buyer.UserID
-	items, addr, err := trade.NormalizeOrder(cmd.Buyer, cmd.IdempotencyKey, cmd.Items, cmd.Address)
-	if err != nil {
-		return nil, err
-	}
-	tenant := cmd.Identity.Tenant()
-	var expected *int64
-	if e := cmd.ExpectedTotal; e != nil {
-		m := e.Minor()
-		expected = &m
-	}
-	hash := trade.RequestHash(struct {
-		BizCode  string
-		Items    []pricing.Item
-		Address  order.Address
-		Expected *int64
-		Coupons  []string
-		Currency string
-	}{cmd.Identity.BizCode(), cmd.Items, addr, expected, cmd.Coupons, cmd.Currency})
-	return f.d.Core.Once(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash, func() (*order.Trade, error) {
-		return f.place(ctx, cmd, userID, items, addr, hash)
-	})
+	return f.d.Core.PlaceOrder(ctx, trade.Order{Identity: cmd.Identity, Buyer: cmd.Buyer, Items: cmd.Items, Coupons: cmd.Coupons,
+		Currency: cmd.Currency, Address: cmd.Address, Key: cmd.IdempotencyKey, Expected: cmd.ExpectedTotal}, scopePlaceOrder, f.take)
 }
 
-// place plans and places a COD trade, once more from fresh data if it lost a race.
-func (f *Flow) place(ctx context.Context, cmd PlaceOrder, userID string, items []pricing.Item, addr order.Address, hash string) (*order.Trade, error) {
-	return trade.PlaceRetrying(func() (*order.Trade, error) {
-		now := f.d.Now()
-		ctx, trace := extensions.WithTrace(ctx)
-		d := &trade.Draft{Call: extensions.Call{Identity: cmd.Identity, UserID: userID}, Buyer: cmd.Buyer,
-			Cart: trade.Cart{Items: items, Coupons: cmd.Coupons, Currency: cmd.Currency},
-			Dest: addr.Place(), Address: addr, At: now}
-		if err := f.d.Core.PlanOrder(ctx, d, cmd.ExpectedTotal); err != nil {
-			return nil, err
-		}
-		if err := f.eligible(ctx, d); err != nil {
-			return nil, err
-		}
-		return f.d.Core.Place(ctx, trade.Placement{Identity: cmd.Identity, Draft: d, Key: cmd.IdempotencyKey, Scope: scopePlaceOrder,
-			Hash: hash, Hold: f.cfg.HotHold, Runs: trace.Records()})
-	})
+// take is how the flow takes an order: the core's plan, then the eligibility rules on the planned
+// cart; nothing is owed, so there is no pay deadline.
+func (f *Flow) take(context.Context) (trade.Taking, error) {
+	return trade.Taking{Plan: trade.PlacePlan, Place: func(ctx context.Context, d *trade.Draft) (trade.Placement, error) {
+		return trade.Placement{}, f.eligible(ctx, d)
+	}}, nil
 }
 
 // CancelOrder implements trade.Canceller: a confirmed order that has not shipped is cancelled
@@ -312,15 +274,11 @@ func (f *Flow) settleState(ctx context.Context, t *order.Trade) error {
 	return err
 }
 
-// Delivery is the carrier's report on a shipped COD order.
-type Delivery struct {
-	Outcome string
-	// Collected is what the carrier collected (minor units of the order's currency), for a
-	// delivered order; it must be the order's total.
-	Collected *int64
-}
+// Delivery is the carrier's report on a shipped COD order (the core's): for a delivered order,
+// Collected is what the carrier collected, which must be the order's total.
+type Delivery = trade.Delivery
 
-// Deliver records the outcome of a COD order's delivery. Delivered: the collected cash, which must
+// Deliver implements trade.Deliverer: it records the outcome of a COD order's delivery. Delivered: the collected cash, which must
 // be the order's total, is recorded as a cod_collection payment, the order becomes delivered (and
 // paid) and its stock sold. Refused: the order becomes returned, its stock goes back on sale, its
 // limits and discounts are given back, and the refusal counts against the buyer. Reporting the

@@ -46,8 +46,7 @@ func TestCarrierCollectsExactlyTheTotal(t *testing.T) {
 			Timers: delay.New(db, func() string { return ids.NextString("J") }), Idempotency: idempotency.New(db), IDs: ids,
 			Instances: tradesql.New(db)})
 		rules := codsql.New(db)
-		flow := cod.New(cod.Deps{Core: core, Rules: rules, Tx: db, Orders: orders, Inventory: inv, Payments: pays, Outbox: ob, IDs: ids},
-			cod.Config{})
+		flow := cod.New(cod.Deps{Core: core, Rules: rules, Tx: db, Orders: orders, Inventory: inv, Payments: pays, Outbox: ob, IDs: ids})
 		if _, err := cod.NewAdmin(rules, time.Now).Put(ctx, "t1", cod.Rules{Enabled: true, Currency: "CNY", MaxAmount: 100000}); err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +57,7 @@ func TestCarrierCollectsExactlyTheTotal(t *testing.T) {
 		if _, err := inv.SetOnHand(ctx, "t1", "tea", "wh1", 10); err != nil {
 			t.Fatal(err)
 		}
-		ident, _ := identity.New("t1", "", identity.COD)
+		ident, _ := identity.New("t1", "", cod.Scenario)
 		ops := trade.ByOperator("ops")
 		level := func() inventory.Level {
 			ls, err := inv.Levels(ctx, "t1", "tea")

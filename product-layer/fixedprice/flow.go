@@ -17,25 +17,21 @@ package fixedprice
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
-	"net/http"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/catalog"
-	"github.com/atriumtrade/atrium/capability/delivery"
-	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/inventory"
-	"github.com/atriumtrade/atrium/capability/limits"
 	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
-	"github.com/atriumtrade/atrium/capability/pricing"
-	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
+
+// Scenario names the fixed-price flow: its trades, its business identities and its scripts' scope.
+const Scenario identity.Scenario = "fixed_price"
+
+func init() { order.RegisterLifecycle(Scenario, order.Standard) }
 
 // The ports the flow shares with the trade core.
 type (
@@ -67,170 +63,50 @@ const (
 	ReasonUnpaidTimeout = "unpaid_timeout"
 )
 
-// Config of the flow.
-type Config struct {
-	// UnpaidWindow is how long a trade may stay unpaid before it is cancelled (default 30m).
-	UnpaidWindow time.Duration `yaml:"unpaidWindow"`
-	// HotHold is how long stock reserved for an order of a hot SKU, ahead of the order's own
-	// transaction, is held for that transaction to attach it (default 1m). If the order never
-	// commits (it failed, or the process died), the stock comes back after this long.
-	HotHold time.Duration `yaml:"hotHold"`
-	// UnpaidWindowNow, if set, is read for each new trade instead of UnpaidWindow: the runtime
-	// toggle trade.unpaidWindow, which an operator may change while the server runs.
-	UnpaidWindowNow func() time.Duration `yaml:"-"`
-}
+// Config of the flow: the intake's (trade.Config), whose unpaid window and hot hold every flow
+// shares; the platform's configuration names it "trade".
+type Config = trade.Config
 
-// Window is the unpaid window for a trade placed now.
-func (c Config) Window() time.Duration {
-	if c.UnpaidWindowNow != nil {
-		return c.UnpaidWindowNow()
-	}
-	return c.UnpaidWindow
-}
-
-// Validate reports a config that cannot work.
-func (c Config) Validate() error {
-	if c.UnpaidWindow < time.Second || c.UnpaidWindow > 7*24*time.Hour {
-		return fmt.Errorf("fixedprice: unpaidWindow %s must be between 1s and 168h", c.UnpaidWindow)
-	}
-	if c.HotHold < time.Second || c.HotHold > time.Hour {
-		return fmt.Errorf("fixedprice: hotHold %s must be between 1s and 1h", c.HotHold)
-	}
-	return nil
-}
-
-// Deps are the flow's collaborators.
+// Deps are the flow's collaborators. The trade core is built by the composition root and shared
+// by every flow of the node: planning, placing, payments, reads and lifecycle moves are its.
 type Deps struct {
-	Tx          Transactor
-	Catalog     catalog.Store
-	Inventory   *inventory.Service
-	Orders      order.Repository
-	Payments    payment.Store
-	Providers   []payment.Provider
-	Outbox      Outbox
-	Timers      Timers
-	Idempotency Idempotency
-	IDs         IDs
-	Now         func() time.Time
-	// Ext runs the extension points published for each business identity; nil runs the Go
-	// defaults only.
-	Ext extensions.Runtime
-	// Runs stores which scripts ran for a trade, in the trade's transaction.
-	Runs RunLog
-	// Discounts applies promotions and coupons; nil discounts nothing.
-	Discounts *discount.Service
-	// Limits enforces purchase limits; nil limits nothing.
-	Limits *limits.Service
-	// Prices resolves the tenant's price lists; nil prices every SKU at its own price.
-	Prices *pricing.Prices
-	// Delivery prices shipping; nil ships everything free.
-	Delivery *delivery.Service
-	// Log records what the flow could not do and left to a backstop; nil is slog.Default().
-	Log *slog.Logger
-	// Instances keeps each trade's flow instance; nil keeps none.
-	Instances trade.Instances
-	// Core is the trade core to run on, shared with the other flows of the node; nil builds one
-	// from these deps.
-	Core *trade.Core
+	Core      *trade.Core
+	Tx        Transactor
+	Inventory *inventory.Service
+	Orders    order.Repository
+	Payments  payment.Store
+	Timers    Timers
+	Now       func() time.Time
 }
 
 // Flow runs fixed-price trades.
 type Flow struct {
 	d    Deps
-	cfg  Config
 	core *trade.Core
 }
 
-// New returns a Flow.
-func New(d Deps, cfg Config) (*Flow, error) {
-	if cfg.UnpaidWindow == 0 {
-		cfg.UnpaidWindow = 30 * time.Minute
-	}
-	if cfg.HotHold == 0 {
-		cfg.HotHold = time.Minute
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+// New returns a Flow registered with its core.
+func New(d Deps) (*Flow, error) {
+	if d.Core == nil {
+		return nil, errors.New("fixedprice: no trade core")
 	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	if d.Log == nil {
-		d.Log = slog.Default()
-	}
-	f := &Flow{d: d, cfg: cfg}
-	f.core = d.Core
-	if f.core == nil {
-		f.core = trade.New(CoreDeps(d))
-	}
+	f := &Flow{d: d, core: d.Core}
 	f.core.Register(f)
 	return f, nil
 }
 
-// CoreDeps are the trade core's deps taken from the flow's.
-func CoreDeps(d Deps) trade.Deps {
-	return trade.Deps{Tx: d.Tx, Catalog: d.Catalog, Orders: d.Orders, Inventory: d.Inventory, Payments: d.Payments,
-		Outbox: d.Outbox, Timers: d.Timers, Idempotency: d.Idempotency, IDs: d.IDs, Limits: d.Limits, Discounts: d.Discounts,
-		Prices: d.Prices, Delivery: d.Delivery, Ext: d.Ext, Runs: d.Runs, Providers: d.Providers, Instances: d.Instances, Now: d.Now, Log: d.Log}
-}
-
-// RegisterTimers registers the flow's timer handlers with a timer queue.
+// RegisterTimers implements trade.TimerOwner.
 func (f *Flow) RegisterTimers(register func(kind string, h func(ctx context.Context, ref string) error)) {
 	register(TimerUnpaid, f.expireUnpaid)
-	register(TimerRefund, f.core.RefundDue)
 }
 
 func timerRef(tenant, tradeID string) string { return trade.TimerRef(tenant, tradeID) }
 
-// Core is the trade core the flow is built on.
-func (f *Flow) Core() *trade.Core { return f.core }
-
-// Instance returns the flow instance of a trade.
-func (f *Flow) Instance(ctx context.Context, tenant, tradeID string) (*trade.Instance, error) {
-	return f.core.Instance(ctx, tenant, tradeID)
-}
-
-// Trade returns a trade the actor may see.
-func (f *Flow) Trade(ctx context.Context, tenant string, a trade.Actor, tradeID string) (*order.Trade, error) {
-	return f.core.Trade(ctx, tenant, a, tradeID)
-}
-
-// Order returns an order the actor may see.
-func (f *Flow) Order(ctx context.Context, tenant string, a trade.Actor, orderID string) (*order.Order, error) {
-	return f.core.Order(ctx, tenant, a, orderID)
-}
-
-// Payments are the payments made for a trade the actor may see, oldest first.
-func (f *Flow) Payments(ctx context.Context, tenant string, a trade.Actor, tradeID string) ([]*payment.Payment, error) {
-	return f.core.Payments(ctx, tenant, a, tradeID)
-}
-
-// Orders lists a buyer's orders, newest first.
-func (f *Flow) Orders(ctx context.Context, tenant, userID string, limit int, cursor string) (order.Page, error) {
-	return f.core.Orders(ctx, tenant, userID, limit, cursor)
-}
-
-// CreatePayment is a buyer's request to pay a trade (the trade core's).
-type CreatePayment = trade.CreatePayment
-
-// CreatePayment creates a payment intent for what the trade owes (see trade.Core.CreatePayment).
-func (f *Flow) CreatePayment(ctx context.Context, cmd CreatePayment) (*payment.Payment, error) {
-	return f.core.CreatePayment(ctx, cmd)
-}
-
-// Payment returns a payment of the tenant.
-func (f *Flow) Payment(ctx context.Context, tenant, paymentID string) (*payment.Payment, error) {
-	return f.core.Payment(ctx, tenant, paymentID)
-}
-
-// HandlePaymentCallback verifies a provider callback and applies it (see
-// trade.Core.HandlePaymentCallback and Collect).
-func (f *Flow) HandlePaymentCallback(ctx context.Context, providerName string, header http.Header, body []byte) error {
-	return f.core.HandlePaymentCallback(ctx, providerName, header, body)
-}
-
 // Scenario implements trade.Flow.
-func (f *Flow) Scenario() identity.Scenario { return identity.FixedPrice }
+func (f *Flow) Scenario() identity.Scenario { return Scenario }
 
 // The states of a fixed-price trade: it waits for its payment, then is paid, or is cancelled
 // (every order cancelled before payment). Fulfilment and refunds are each child order's.
@@ -334,19 +210,4 @@ func (f *Flow) expireUnpaid(ctx context.Context, ref string) error {
 		}
 		return nil
 	})
-}
-
-// Ship records the shipment of a paid order.
-func (f *Flow) Ship(ctx context.Context, tenant string, a trade.Actor, orderID string, sh order.Shipment) (*order.Order, error) {
-	return f.core.Transition(ctx, tenant, a, orderID, TopicOrderShipped, func(o *order.Order, now time.Time) error { return o.Ship(sh, now) })
-}
-
-// Deliver records that a shipped order arrived.
-func (f *Flow) Deliver(ctx context.Context, tenant string, a trade.Actor, orderID string) (*order.Order, error) {
-	return f.core.Transition(ctx, tenant, a, orderID, TopicOrderDelivered, func(o *order.Order, now time.Time) error { return o.Deliver(now) })
-}
-
-// Complete closes a delivered order: the buyer confirmed receipt.
-func (f *Flow) Complete(ctx context.Context, tenant string, a trade.Actor, orderID string) (*order.Order, error) {
-	return f.core.Transition(ctx, tenant, a, orderID, TopicOrderCompleted, func(o *order.Order, now time.Time) error { return o.Complete(now) })
 }

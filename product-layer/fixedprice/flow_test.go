@@ -43,6 +43,7 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 type env struct {
 	flow    *fixedprice.Flow
+	core    *trade.Core
 	inv     *inventory.Service
 	sandbox *sandboxpay.Provider
 	queue   *delay.Queue
@@ -57,7 +58,7 @@ func sets() []dal.Migrations {
 }
 
 // newEnv builds a flow on db; opts may add collaborators (discounts, limits) to its deps.
-func newEnv(t *testing.T, db *dal.DB, opts ...func(*fixedprice.Deps)) *env {
+func newEnv(t *testing.T, db *dal.DB, opts ...func(*trade.Deps)) *env {
 	t.Helper()
 	ids, _ := idgen.New(1)
 	clk := &clock{t: time.Now()}
@@ -68,7 +69,7 @@ func newEnv(t *testing.T, db *dal.DB, opts ...func(*fixedprice.Deps)) *env {
 	q := delay.New(db, func() string { return ids.NextString("J") }, delay.WithClock(clk.Now))
 	ob := outbox.NewWriter(db, func() string { return ids.NextString("E") })
 	inv := inventory.NewService(inventorysql.New(db))
-	deps := fixedprice.Deps{
+	deps := trade.Deps{
 		Tx: db, Catalog: catalogsql.New(db), Inventory: inv, Orders: ordersql.New(db), Payments: paymentsql.New(db),
 		Providers: []payment.Provider{sb}, Outbox: ob, Timers: q, Idempotency: idempotency.New(db), IDs: ids, Now: clk.Now,
 		Instances: tradesql.New(db),
@@ -76,12 +77,14 @@ func newEnv(t *testing.T, db *dal.DB, opts ...func(*fixedprice.Deps)) *env {
 	for _, o := range opts {
 		o(&deps)
 	}
-	flow, err := fixedprice.New(deps, fixedprice.Config{UnpaidWindow: 30 * time.Minute})
+	core := trade.New(deps)
+	flow, err := fixedprice.New(fixedprice.Deps{Core: core, Tx: db, Inventory: inv, Orders: deps.Orders, Payments: deps.Payments, Timers: q,
+		Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	flow.RegisterTimers(q.Handle)
-	ident, _ := identity.New("t1", "", identity.FixedPrice)
+	core.RegisterTimers(q.Handle)
+	ident, _ := identity.New("t1", "", fixedprice.Scenario)
 	cny := money.MustCurrency("CNY")
 	cat := catalogsql.New(db)
 	for _, s := range []struct{ id, seller string }{{"a", "s1"}, {"b", "s2"}} {
@@ -96,7 +99,7 @@ func newEnv(t *testing.T, db *dal.DB, opts ...func(*fixedprice.Deps)) *env {
 			t.Fatal(err)
 		}
 	}
-	return &env{flow: flow, inv: inv, sandbox: sb, queue: q, clock: clk, outbox: ob, ident: ident}
+	return &env{flow: flow, core: core, inv: inv, sandbox: sb, queue: q, clock: clk, outbox: ob, ident: ident}
 }
 
 var addr = order.Address{Name: "Li Lei", Phone: "13800000000", Province: "Zhejiang", City: "Hangzhou", District: "Xihu", Detail: "1 Wensan Rd"}
@@ -109,13 +112,13 @@ func (e *env) place(t *testing.T, user, key string, items ...pricing.Item) (*ord
 func (e *env) pay(t *testing.T, tr *order.Trade, outcome payment.Outcome) *payment.Payment {
 	t.Helper()
 	ctx := context.Background()
-	p, err := e.flow.CreatePayment(ctx, fixedprice.CreatePayment{Tenant: "t1", UserID: tr.UserID(), TradeID: tr.ID(), Method: "sandbox"})
+	p, err := e.core.CreatePayment(ctx, trade.CreatePayment{Tenant: "t1", UserID: tr.UserID(), TradeID: tr.ID(), Method: "sandbox"})
 	if err != nil {
 		t.Fatalf("create payment: %v", err)
 	}
 	body, h := e.sandbox.Callback(p, outcome)
 	for i := 0; i < 2; i++ { // the second delivery is a replay and must change nothing
-		if err := e.flow.HandlePaymentCallback(ctx, "sandbox", h, body); err != nil {
+		if err := e.core.HandlePaymentCallback(ctx, "sandbox", h, body); err != nil {
 			t.Fatalf("callback #%d: %v", i, err)
 		}
 	}
@@ -167,19 +170,19 @@ func TestPlacePayShipDeliverComplete(t *testing.T) {
 			t.Fatalf("after pay got %+v; want 0 reserved 2 sold", l)
 		}
 		o := tr.Orders()[0]
-		if _, err := e.flow.Ship(ctx, "t1", trade.ByOperator("ops"), o.ID(), order.Shipment{Carrier: "SF", TrackingNo: "SF123"}); err != nil {
+		if _, err := e.core.Ship(ctx, "t1", trade.ByOperator("ops"), o.ID(), order.Shipment{Carrier: "SF", TrackingNo: "SF123"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.flow.Complete(ctx, "t1", trade.ByBuyer("u1"), o.ID()); !errors.Is(err, order.ErrInvalidTransition) {
+		if _, err := e.core.Complete(ctx, "t1", trade.ByBuyer("u1"), o.ID()); !errors.Is(err, order.ErrInvalidTransition) {
 			t.Fatalf("complete before delivery: got %v; want ErrInvalidTransition", err)
 		}
-		if _, err := e.flow.Deliver(ctx, "t1", trade.ByOperator("ops"), o.ID()); err != nil {
+		if _, err := e.core.Deliver(ctx, "t1", trade.ByOperator("ops"), o.ID(), trade.Delivery{Outcome: trade.OutcomeDelivered}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.flow.Complete(ctx, "t1", trade.ByBuyer("u2"), o.ID()); !errors.Is(err, order.ErrNotFound) {
+		if _, err := e.core.Complete(ctx, "t1", trade.ByBuyer("u2"), o.ID()); !errors.Is(err, order.ErrNotFound) {
 			t.Fatalf("another buyer completes: got %v; want ErrNotFound", err)
 		}
-		done, err := e.flow.Complete(ctx, "t1", trade.ByBuyer("u1"), o.ID())
+		done, err := e.core.Complete(ctx, "t1", trade.ByBuyer("u1"), o.ID())
 		if err != nil || done.Status() != order.Completed {
 			t.Fatalf("complete: %v %v", done, err)
 		}
@@ -205,14 +208,14 @@ func TestCancelAndUnpaidTimeoutReleaseStock(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := 0; i < 2; i++ {
-			if _, err := e.flow.Core().Cancel(ctx, "t1", tr.Orders()[0].ID(), trade.Cancellation{Actor: trade.ByBuyer("u1"), Reason: fixedprice.ReasonBuyer}); err != nil {
+			if _, err := e.core.Cancel(ctx, "t1", tr.Orders()[0].ID(), trade.Cancellation{Actor: trade.ByBuyer("u1"), Reason: fixedprice.ReasonBuyer}); err != nil {
 				t.Fatalf("cancel #%d: %v", i, err)
 			}
 		}
 		if l := e.level(t, "a"); l.Available != 50 {
 			t.Fatalf("after cancel got %+v; want all 50 available", l)
 		}
-		if _, err := e.flow.Ship(ctx, "t1", trade.ByOperator("ops"), tr.Orders()[0].ID(), order.Shipment{Carrier: "SF", TrackingNo: "1"}); !errors.Is(err, order.ErrInvalidTransition) {
+		if _, err := e.core.Ship(ctx, "t1", trade.ByOperator("ops"), tr.Orders()[0].ID(), order.Shipment{Carrier: "SF", TrackingNo: "1"}); !errors.Is(err, order.ErrInvalidTransition) {
 			t.Fatalf("ship cancelled: got %v; want ErrInvalidTransition", err)
 		}
 
@@ -220,7 +223,7 @@ func TestCancelAndUnpaidTimeoutReleaseStock(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := e.flow.CreatePayment(ctx, fixedprice.CreatePayment{Tenant: "t1", UserID: "u1", TradeID: tr2.ID(), Method: "sandbox"})
+		p, err := e.core.CreatePayment(ctx, trade.CreatePayment{Tenant: "t1", UserID: "u1", TradeID: tr2.ID(), Method: "sandbox"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +235,7 @@ func TestCancelAndUnpaidTimeoutReleaseStock(t *testing.T) {
 		if n, err := e.queue.RunDue(ctx, 10); err != nil || n != 1 {
 			t.Fatalf("timer ran %d, %v; want 1", n, err)
 		}
-		got, _ := e.flow.Order(ctx, "t1", trade.ByBuyer("u1"), tr2.Orders()[0].ID())
+		got, _ := e.core.Order(ctx, "t1", trade.ByBuyer("u1"), tr2.Orders()[0].ID())
 		if got.Status() != order.Cancelled || got.CancelReason() != fixedprice.ReasonUnpaidTimeout {
 			t.Fatalf("got %s/%s; want cancelled/unpaid_timeout", got.Status(), got.CancelReason())
 		}
@@ -241,7 +244,7 @@ func TestCancelAndUnpaidTimeoutReleaseStock(t *testing.T) {
 		}
 		// The money arrives late: recorded, the orders stay cancelled, a refund is owed.
 		body, h := e.sandbox.Callback(p, payment.OutcomeSucceeded)
-		if err := e.flow.HandlePaymentCallback(ctx, "sandbox", h, body); err != nil {
+		if err := e.core.HandlePaymentCallback(ctx, "sandbox", h, body); err != nil {
 			t.Fatal(err)
 		}
 		if l := e.level(t, "a"); l.Sold != 0 {
@@ -262,14 +265,14 @@ func TestPaymentCallbackGuards(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := e.flow.CreatePayment(ctx, fixedprice.CreatePayment{Tenant: "t1", UserID: "u1", TradeID: tr.ID(), Method: "sandbox"})
+		p, err := e.core.CreatePayment(ctx, trade.CreatePayment{Tenant: "t1", UserID: "u1", TradeID: tr.ID(), Method: "sandbox"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, h := e.sandbox.Callback(p, payment.OutcomeSucceeded)
 		forged := append([]byte(nil), body...)
 		forged[len(forged)-3] ^= 1
-		if err := e.flow.HandlePaymentCallback(ctx, "sandbox", h, forged); !errors.Is(err, payment.ErrInvalidSignature) {
+		if err := e.core.HandlePaymentCallback(ctx, "sandbox", h, forged); !errors.Is(err, payment.ErrInvalidSignature) {
 			t.Fatalf("forged body: got %v; want ErrInvalidSignature", err)
 		}
 		// A signed callback naming another intent of the provider settles nothing.
@@ -277,13 +280,13 @@ func TestPaymentCallbackGuards(t *testing.T) {
 		p.SetProviderRef("sbi_someone_elses_intent")
 		other, oh := e.sandbox.Callback(p, payment.OutcomeSucceeded)
 		p.SetProviderRef(ref)
-		if err := e.flow.HandlePaymentCallback(ctx, "sandbox", oh, other); !errors.Is(err, payment.ErrInvalidCallback) {
+		if err := e.core.HandlePaymentCallback(ctx, "sandbox", oh, other); !errors.Is(err, payment.ErrInvalidCallback) {
 			t.Fatalf("callback with another provider reference: got %v; want ErrInvalidCallback", err)
 		}
-		if _, err := e.flow.CreatePayment(ctx, fixedprice.CreatePayment{Tenant: "t1", UserID: "u2", TradeID: tr.ID(), Method: "sandbox"}); !errors.Is(err, order.ErrTradeNotFound) {
+		if _, err := e.core.CreatePayment(ctx, trade.CreatePayment{Tenant: "t1", UserID: "u2", TradeID: tr.ID(), Method: "sandbox"}); !errors.Is(err, order.ErrTradeNotFound) {
 			t.Fatalf("another buyer pays: got %v; want ErrTradeNotFound", err)
 		}
-		again, err := e.flow.CreatePayment(ctx, fixedprice.CreatePayment{Tenant: "t1", UserID: "u1", TradeID: tr.ID(), Method: "sandbox"})
+		again, err := e.core.CreatePayment(ctx, trade.CreatePayment{Tenant: "t1", UserID: "u1", TradeID: tr.ID(), Method: "sandbox"})
 		if err != nil || again.ID() != p.ID() {
 			t.Fatalf("second payment for the same trade: got %v, %v; want the open intent %s", again, err, p.ID())
 		}
@@ -363,7 +366,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		if l := e.level(t, "a"); l.Available != 50 {
 			t.Fatalf("bad input moved stock: %+v", l)
 		}
-		page, err := e.flow.Orders(context.Background(), "t1", "u1", 10, "")
+		page, err := e.core.Orders(context.Background(), "t1", "u1", 10, "")
 		if err != nil || len(page.Orders) != 0 {
 			t.Fatalf("bad input left orders: %d, %v", len(page.Orders), err)
 		}
@@ -379,8 +382,8 @@ func TestTheFlowInstanceFollowsTheTrade(t *testing.T) {
 		ctx := context.Background()
 		state := func(tr *order.Trade) string {
 			t.Helper()
-			in, err := e.flow.Instance(ctx, "t1", tr.ID())
-			if err != nil || in.Scenario != identity.FixedPrice {
+			in, err := e.core.Instance(ctx, "t1", tr.ID())
+			if err != nil || in.Scenario != fixedprice.Scenario {
 				t.Fatalf("instance of %s: %+v %v", tr.ID(), in, err)
 			}
 			return in.State
@@ -400,20 +403,20 @@ func TestTheFlowInstanceFollowsTheTrade(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.flow.Core().Cancel(ctx, "t1", cancelled.Orders()[0].ID(), trade.Cancellation{Actor: trade.ByBuyer("u1"), Reason: fixedprice.ReasonBuyer}); err != nil {
+		if _, err := e.core.Cancel(ctx, "t1", cancelled.Orders()[0].ID(), trade.Cancellation{Actor: trade.ByBuyer("u1"), Reason: fixedprice.ReasonBuyer}); err != nil {
 			t.Fatal(err)
 		}
 		if got := state(cancelled); got != fixedprice.StateAwaitingPayment {
 			t.Fatalf("one of two cancelled: %s", got)
 		}
-		if _, err := e.flow.Core().Cancel(ctx, "t1", cancelled.Orders()[1].ID(), trade.Cancellation{Actor: trade.ByBuyer("u1"), Reason: fixedprice.ReasonBuyer}); err != nil {
+		if _, err := e.core.Cancel(ctx, "t1", cancelled.Orders()[1].ID(), trade.Cancellation{Actor: trade.ByBuyer("u1"), Reason: fixedprice.ReasonBuyer}); err != nil {
 			t.Fatal(err)
 		}
 		if got := state(cancelled); got != fixedprice.StateCancelled {
 			t.Fatalf("both cancelled: %s", got)
 		}
 		err = db.InTx(ctx, func(ctx context.Context) error {
-			_, err := e.flow.Core().Advance(ctx, "t1", cancelled.ID(), fixedprice.StatePaid)
+			_, err := e.core.Advance(ctx, "t1", cancelled.ID(), fixedprice.StatePaid)
 			return err
 		})
 		if !errors.Is(err, trade.ErrInvalidMove) {

@@ -2,6 +2,7 @@ package fixedprice
 
 import (
 	"context"
+	"time"
 
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/identity"
@@ -93,50 +94,21 @@ type PlaceOrder struct {
 // scopePlaceOrder is the idempotency scope of placing an order.
 const scopePlaceOrder = "place_order"
 
-func expectedMinor(a *money.Amount) *int64 {
-	if a == nil {
-		return nil
-	}
-	m := a.Minor()
-	return &m
-}
-
-// PlaceOrder plans the order (prices, warehouses, split), lets the business's rules validate it,
-// then reserves stock and creates the trade, its orders, the order.created event, the unpaid timer
-// and the record of which scripts decided it, in one transaction. With an idempotency key, a
-// repeated request returns the trade the first one created.
+// PlaceOrder places a fixed-price trade through the core's template (trade.Core.PlaceOrder): it
+// plans the order (prices, warehouses, split), lets the business's rules validate it, then
+// reserves stock and creates the trade, its orders, the order.created event, the unpaid timer and
+// the record of which scripts decided it, in one transaction. With an idempotency key, a repeated
+// request returns the trade the first one created.
 func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, error) {
-	userID := cmd.Buyer.UserID
-	items, addr, err := trade.NormalizeOrder(cmd.Buyer, cmd.IdempotencyKey, cmd.Items, cmd.Address)
-	if err != nil {
-		return nil, err
-	}
-	tenant := cmd.Identity.Tenant()
-	hash := trade.RequestHash(struct {
-		Scenario identity.Scenario
-		BizCode  string
-		Items    []pricing.Item
-		Address  order.Address
-		Expected *int64
-		Coupons  []string
-		Currency string
-	}{cmd.Identity.Scenario(), cmd.Identity.BizCode(), cmd.Items, addr, expectedMinor(cmd.ExpectedTotal), cmd.Coupons, cmd.Currency})
-	call := extensions.Call{Identity: cmd.Identity, UserID: userID}
-	dest := addr.Place()
-	return f.core.Once(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash, func() (*order.Trade, error) {
-		return trade.PlaceRetrying(func() (*order.Trade, error) { return f.place(ctx, cmd, call, dest, addr, items, hash) })
-	})
+	return f.core.PlaceOrder(ctx, trade.Order{Identity: cmd.Identity, Buyer: cmd.Buyer, Items: cmd.Items, Coupons: cmd.Coupons,
+		Currency: cmd.Currency, Address: cmd.Address, Key: cmd.IdempotencyKey, Expected: cmd.ExpectedTotal}, scopePlaceOrder, f.take)
 }
 
-func (f *Flow) place(ctx context.Context, cmd PlaceOrder, call extensions.Call, dest address.Place, addr order.Address, items []pricing.Item, hash string) (*order.Trade, error) {
-	now := f.d.Now()
-	ctx, trace := extensions.WithTrace(ctx)
-	d := &trade.Draft{Call: call, Buyer: cmd.Buyer, Cart: Cart{Items: items, Coupons: cmd.Coupons, Currency: cmd.Currency},
-		Dest: dest, Address: addr, At: now}
-	if err := f.core.PlanOrder(ctx, d, cmd.ExpectedTotal); err != nil {
-		return nil, err
-	}
-	deadline := now.Add(f.cfg.Window())
-	return f.core.Place(ctx, trade.Placement{Identity: cmd.Identity, Draft: d, Key: cmd.IdempotencyKey, Scope: scopePlaceOrder, Hash: hash,
-		PayDeadline: deadline, Timers: []trade.Timer{{Kind: TimerUnpaid, Due: deadline}}, Hold: f.cfg.HotHold, Runs: trace.Records()})
+// take is how the flow takes an order: the core's plan; the trade awaits its payment for the
+// unpaid window.
+func (f *Flow) take(context.Context) (trade.Taking, error) {
+	return trade.Taking{Plan: trade.PlacePlan, Place: func(_ context.Context, d *trade.Draft) (trade.Placement, error) {
+		deadline := f.core.UnpaidDeadline(d.At, time.Time{})
+		return trade.Placement{PayDeadline: deadline, Timers: []trade.Timer{{Kind: TimerUnpaid, Due: deadline}}}, nil
+	}}, nil
 }

@@ -88,7 +88,7 @@ func TestSplitByWarehouseAndDeliveryType(t *testing.T) {
 			t.Fatalf("children sum to %d, trade total %d", sum, tr.Total().Minor())
 		}
 		// The stored trade reads back the same, pre-sale date included.
-		back, err := e.flow.Trade(ctx, "t1", trade.ByBuyer("u1"), tr.ID())
+		back, err := e.core.Trade(ctx, "t1", trade.ByBuyer("u1"), tr.ID())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +105,7 @@ func TestSplitByWarehouseAndDeliveryType(t *testing.T) {
 			t.Fatalf("reserved %v", reserved)
 		}
 		e.pay(t, tr, payment.OutcomeSucceeded)
-		back, _ = e.flow.Trade(ctx, "t1", trade.ByBuyer("u1"), tr.ID())
+		back, _ = e.core.Trade(ctx, "t1", trade.ByBuyer("u1"), tr.ID())
 		for _, o := range back.Orders() {
 			if o.Status() != order.Paid {
 				t.Fatalf("order %s is %s after the trade's payment", o.ID(), o.Status())

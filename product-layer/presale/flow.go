@@ -20,6 +20,9 @@ import (
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 
+// Scenario names the pre-sale flow: its trades, its business identities and its scripts' scope.
+const Scenario identity.Scenario = "presale"
+
 // The statuses of a pre-sale order: placed awaiting its deposit, the deposit paid, then paid in
 // full when the balance is; then shipped, delivered and completed as any order; cancelled (the
 // deposit unpaid, the balance missed, the buyer or the merchant calling it off) or refunded.
@@ -38,7 +41,7 @@ var Lifecycle = order.NewLifecycle("presale", PendingDeposit, map[order.Status][
 	order.Completed: {order.Refunded},
 }, order.Cancelled, order.Refunded).WithPaid(order.Paid, order.Shipped, order.Delivered, order.Completed)
 
-func init() { order.RegisterLifecycle(identity.Presale, Lifecycle) }
+func init() { order.RegisterLifecycle(Scenario, Lifecycle) }
 
 // The states of a pre-sale trade's flow.
 const (
@@ -129,18 +132,6 @@ type TradeStore interface {
 	TradesOf(ctx context.Context, tenant, campaignID string) ([]string, error)
 }
 
-// Config of the flow.
-type Config struct {
-	// UnpaidWindow is how long a deposit may stay unpaid (the deposit window's end comes first if
-	// it is sooner).
-	UnpaidWindow time.Duration
-	// HotHold is how long stock reserved ahead of a hot SKU's order waits for it.
-	HotHold time.Duration
-	// UnpaidWindowNow, if set, is read for each new trade instead of UnpaidWindow (the runtime
-	// toggle trade.unpaidWindow).
-	UnpaidWindowNow func() time.Duration
-}
-
 // Deps are the flow's collaborators.
 type Deps struct {
 	Core      *trade.Core
@@ -160,25 +151,18 @@ type Deps struct {
 
 // Flow runs pre-sale trades.
 type Flow struct {
-	d   Deps
-	cfg Config
+	d Deps
 }
 
 // New returns the flow and plugs it into the core.
-func New(d Deps, cfg Config) *Flow {
+func New(d Deps) *Flow {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	if cfg.UnpaidWindow == 0 {
-		cfg.UnpaidWindow = 30 * time.Minute
-	}
-	if cfg.HotHold == 0 {
-		cfg.HotHold = time.Minute
-	}
-	f := &Flow{d: d, cfg: cfg}
+	f := &Flow{d: d}
 	d.Core.Register(f)
 	d.Core.OnRefundSettled(f.refundSettled)
 	return f
@@ -213,7 +197,7 @@ func (f *Flow) RegisterTimers(register func(kind string, h func(ctx context.Cont
 }
 
 // Scenario implements trade.Flow.
-func (f *Flow) Scenario() identity.Scenario { return identity.Presale }
+func (f *Flow) Scenario() identity.Scenario { return Scenario }
 
 // States implements trade.Flow.
 func (f *Flow) States() *trade.States { return states }
@@ -343,84 +327,61 @@ type PlaceOrder struct {
 
 const scopePlaceOrder = "presale_place_order"
 
-// PlaceOrder places a pre-sale trade inside the campaign's deposit window: its orders await the
-// deposit, their stock is reserved, the buyer's per-user claim is taken, and the timers for an
-// unpaid deposit and a missed balance are set, in one transaction.
+// PlaceOrder places a pre-sale trade inside the campaign's deposit window, through the core's
+// template: its orders await the deposit, their stock is reserved, the buyer's per-user claim is
+// taken, and the timers for an unpaid deposit and a missed balance are set, in one transaction.
 func (f *Flow) PlaceOrder(ctx context.Context, cmd PlaceOrder) (*order.Trade, Record, error) {
-	if cmd.Identity.Scenario() != identity.Presale {
+	if cmd.Identity.Scenario() != Scenario {
 		return nil, Record{}, fmt.Errorf("presale: a %s identity", cmd.Identity.Scenario())
 	}
-	userID := cmd.Buyer.UserID
-	items, addr, err := trade.NormalizeOrder(cmd.Buyer, cmd.IdempotencyKey, cmd.Items, cmd.Address)
-	if err != nil {
-		return nil, Record{}, err
-	}
-	tenant := cmd.Identity.Tenant()
-	hash := trade.RequestHash(struct {
-		BizCode  string
-		Campaign string
-		Items    []pricing.Item
-		Address  order.Address
-		Coupons  []string
-	}{cmd.Identity.BizCode(), cmd.CampaignID, cmd.Items, addr, cmd.Coupons})
 	var rec Record
-	tr, err := f.d.Core.Once(ctx, tenant, userID, scopePlaceOrder, cmd.IdempotencyKey, hash, func() (*order.Trade, error) {
-		return f.place(ctx, cmd, userID, items, addr, hash, &rec)
-	})
+	tr, err := f.d.Core.PlaceOrder(ctx, trade.Order{Identity: cmd.Identity, Buyer: cmd.Buyer, Items: cmd.Items, Coupons: cmd.Coupons,
+		Address: cmd.Address, Key: cmd.IdempotencyKey, Terms: struct{ Campaign string }{cmd.CampaignID}}, scopePlaceOrder,
+		func(ctx context.Context) (trade.Taking, error) { return f.take(ctx, cmd, &rec) })
 	if err != nil {
 		return nil, Record{}, err
 	}
 	if rec.TradeID != tr.ID() { // a replay, or a concurrent request with the same key placed it
-		rec, err = f.d.Trades.Record(ctx, tenant, tr.ID())
+		rec, err = f.d.Trades.Record(ctx, cmd.Identity.Tenant(), tr.ID())
 	}
 	return tr, rec, err
 }
 
-// place places a pre-sale trade inside the campaign's deposit window and sets *rec to its record.
-func (f *Flow) place(ctx context.Context, cmd PlaceOrder, userID string, items []pricing.Item, addr order.Address, hash string, rec *Record) (*order.Trade, error) {
-	tenant := cmd.Identity.Tenant()
+// take is how the flow takes an order, inside the campaign's deposit window: the campaign prices
+// the lines; the deposit is due within the unpaid window or by the window's close, whichever
+// comes first; the trade's record (and *rec) and the buyer's claim on the campaign are written
+// with it.
+func (f *Flow) take(ctx context.Context, cmd PlaceOrder, rec *Record) (trade.Taking, error) {
+	tenant, userID := cmd.Identity.Tenant(), cmd.Buyer.UserID
 	c, err := f.campaign(ctx, tenant, cmd.CampaignID)
 	if err != nil {
-		return nil, err
+		return trade.Taking{}, err
 	}
-	now := f.d.Now()
-	if !c.DepositOpen(now) {
-		return nil, errkind.WithDetail(ErrDepositClosed, "pre-sale %s takes deposits from %s to %s", c.ID,
+	if now := f.d.Now(); !c.DepositOpen(now) {
+		return trade.Taking{}, errkind.WithDetail(ErrDepositClosed, "pre-sale %s takes deposits from %s to %s", c.ID,
 			time.UnixMilli(c.DepositStartsAt).UTC().Format(time.RFC3339), time.UnixMilli(c.DepositEndsAt).UTC().Format(time.RFC3339))
 	}
-	ctx, trace := extensions.WithTrace(ctx)
-	d := &trade.Draft{Call: extensions.Call{Identity: cmd.Identity, UserID: userID}, Buyer: cmd.Buyer,
-		Cart: trade.Cart{Items: items, Coupons: cmd.Coupons}, Dest: addr.Place(), Address: addr, At: now}
-	if err := f.d.Core.Plan(ctx, d, trade.PlacePlan.Replace(priceStep(&c))); err != nil {
-		return nil, err
-	}
-	tm, err := f.terms(ctx, &c, d)
-	if err != nil {
-		return nil, err
-	}
-	var units int64
-	for _, l := range tm.Lines {
-		units += l.Quantity
-	}
-	window := f.cfg.UnpaidWindow
-	if f.cfg.UnpaidWindowNow != nil {
-		window = f.cfg.UnpaidWindowNow()
-	}
-	depositDue := now.Add(window)
-	if end := time.UnixMilli(c.DepositEndsAt); end.Before(depositDue) {
-		depositDue = end
-	}
-	return f.d.Core.Place(ctx, trade.Placement{Identity: cmd.Identity, Draft: d, Key: cmd.IdempotencyKey, Scope: scopePlaceOrder, Hash: hash,
-		PayDeadline: depositDue, Hold: f.cfg.HotHold, Runs: trace.Records(),
-		Timers: []trade.Timer{{Kind: TimerDepositUnpaid, Due: depositDue}, {Kind: TimerBalanceMissed, Due: time.UnixMilli(c.BalanceEndsAt)}},
-		Also: func(ctx context.Context, t *order.Trade) error {
-			if err := f.d.Trades.ClaimUnits(ctx, tenant, c.ID, userID, units, c.PerUser); err != nil {
-				return err
-			}
-			*rec = Record{Tenant: tenant, TradeID: t.ID(), CampaignID: c.ID, UserID: userID, Currency: c.Currency, Deposit: tm.Deposit,
-				Credit: tm.Credit, Balance: tm.Balance, Units: units, DepositStatus: DepositPending, Orders: withIDs(tm.Orders, t), CreatedAt: now}
-			return f.d.Trades.CreateRecord(ctx, *rec)
-		}})
+	return trade.Taking{Plan: trade.PlacePlan.Replace(priceStep(&c)), Place: func(ctx context.Context, d *trade.Draft) (trade.Placement, error) {
+		tm, err := f.terms(ctx, &c, d)
+		if err != nil {
+			return trade.Placement{}, err
+		}
+		var units int64
+		for _, l := range tm.Lines {
+			units += l.Quantity
+		}
+		depositDue := f.d.Core.UnpaidDeadline(d.At, time.UnixMilli(c.DepositEndsAt))
+		return trade.Placement{PayDeadline: depositDue,
+			Timers: []trade.Timer{{Kind: TimerDepositUnpaid, Due: depositDue}, {Kind: TimerBalanceMissed, Due: time.UnixMilli(c.BalanceEndsAt)}},
+			Also: func(ctx context.Context, t *order.Trade) error {
+				if err := f.d.Trades.ClaimUnits(ctx, tenant, c.ID, userID, units, c.PerUser); err != nil {
+					return err
+				}
+				*rec = Record{Tenant: tenant, TradeID: t.ID(), CampaignID: c.ID, UserID: userID, Currency: c.Currency, Deposit: tm.Deposit,
+					Credit: tm.Credit, Balance: tm.Balance, Units: units, DepositStatus: DepositPending, Orders: withIDs(tm.Orders, t), CreatedAt: d.At}
+				return f.d.Trades.CreateRecord(ctx, *rec)
+			}}, nil
+	}}, nil
 }
 
 // withIDs names each share by the order placed for its group.

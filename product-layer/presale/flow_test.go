@@ -81,7 +81,7 @@ func newEnv(t *testing.T, db *dal.DB) *env {
 		Instances: tradesql.New(db), Now: clk.Now})
 	store := presalesql.New(db)
 	flow := presale.New(presale.Deps{Core: core, Campaigns: store, Trades: store, Tx: db, Orders: orders, Inventory: inv, Outbox: ob,
-		Timers: q, Now: clk.Now}, presale.Config{UnpaidWindow: 30 * time.Minute})
+		Timers: q, Now: clk.Now})
 	flow.RegisterTimers(q.Handle)
 	cny := money.MustCurrency("CNY")
 	for _, id := range []string{"tea", "cup"} {
@@ -101,7 +101,7 @@ func newEnv(t *testing.T, db *dal.DB) *env {
 	if _, err := presale.NewAdmin(store, clk.Now).Put(ctx, "t1", c); err != nil {
 		t.Fatal(err)
 	}
-	ident, _ := identity.New("t1", "", identity.Presale)
+	ident, _ := identity.New("t1", "", presale.Scenario)
 	return &env{flow: flow, core: core, inv: inv, store: store, sandbox: sb, queue: q, clock: clk, db: db, ident: ident, start: start}
 }
 

@@ -20,6 +20,7 @@ package trade
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -78,15 +79,67 @@ type Deps struct {
 	Providers   []payment.Provider
 	// Instances keeps each trade's flow instance; nil keeps none (a test of one step).
 	Instances Instances
-	Now       func() time.Time
-	Log       *slog.Logger
+	// Config is the intake's: the unpaid window and how long stock reserved ahead is held.
+	Config Config
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// Config of the intake every flow's orders go through.
+type Config struct {
+	// UnpaidWindow is how long a trade may stay unpaid before it is cancelled (default 30m).
+	UnpaidWindow time.Duration `yaml:"unpaidWindow"`
+	// HotHold is how long stock reserved for an order of a hot SKU, ahead of the order's own
+	// transaction, is held for that transaction to attach it (default 1m). If the order never
+	// commits (it failed, or the process died), the stock comes back after this long.
+	HotHold time.Duration `yaml:"hotHold"`
+	// UnpaidWindowNow, if set, is read for each new trade instead of UnpaidWindow: the runtime
+	// toggle trade.unpaidWindow, which an operator may change while the server runs.
+	UnpaidWindowNow func() time.Duration `yaml:"-"`
+}
+
+// withDefaults fills what is not set.
+func (c Config) withDefaults() Config {
+	if c.UnpaidWindow == 0 {
+		c.UnpaidWindow = 30 * time.Minute
+	}
+	if c.HotHold == 0 {
+		c.HotHold = time.Minute
+	}
+	return c
+}
+
+// Validate reports a config that cannot work (zero values are the defaults).
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if c.UnpaidWindow < time.Second || c.UnpaidWindow > 7*24*time.Hour {
+		return fmt.Errorf("trade: unpaidWindow %s must be between 1s and 168h", c.UnpaidWindow)
+	}
+	if c.HotHold < time.Second || c.HotHold > time.Hour {
+		return fmt.Errorf("trade: hotHold %s must be between 1s and 1h", c.HotHold)
+	}
+	return nil
+}
+
+// UnpaidWindow is how long a trade placed now may stay unpaid: the runtime toggle if there is
+// one, else the configured window. Every flow's unpaid deadline is computed from it.
+func (c *Core) UnpaidWindow() time.Duration {
+	if c.d.Config.UnpaidWindowNow != nil {
+		if w := c.d.Config.UnpaidWindowNow(); w > 0 {
+			return w
+		}
+	}
+	return c.d.Config.UnpaidWindow
 }
 
 // Core is the part of every flow that is not the flow's own.
 type Core struct {
 	d         Deps
 	providers map[string]payment.Provider
-	flows     map[identity.Scenario]Flow
+	// flowsMu guards flows, which flows register as they are built (before the node serves).
+	flowsMu  sync.RWMutex
+	flows    map[identity.Scenario]Flow
+	declared map[identity.Scenario]bool
 	// placing joins a request to one with the same idempotency key still running on this node.
 	placing singleflight.Group
 	// hooksMu guards what flows declare once, as they are built: the providers collected offline,
@@ -107,7 +160,8 @@ func New(d Deps) *Core {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	c := &Core{d: d, providers: map[string]payment.Provider{}, flows: map[identity.Scenario]Flow{}, offline: map[string]bool{},
+	d.Config = d.Config.withDefaults()
+	c := &Core{d: d, providers: map[string]payment.Provider{}, flows: map[identity.Scenario]Flow{}, declared: map[identity.Scenario]bool{}, offline: map[string]bool{},
 		holders: map[string]Holder{}}
 	for _, p := range d.Providers {
 		c.providers[p.Name()] = p
@@ -184,8 +238,8 @@ func (c *Core) LockOrder(ctx context.Context, tenant string, a Actor, orderID st
 	return nil, nil, order.ErrNotFound
 }
 
-// Transition applies one lifecycle move to an order the actor may see (ship, deliver, complete)
-// and emits topic with the order as it is after, in one transaction.
+// Transition applies one lifecycle move to an order the actor may see (deliver, complete) and
+// emits topic with the order as it is after, in one transaction.
 func (c *Core) Transition(ctx context.Context, tenant string, a Actor, orderID, topic string, apply func(*order.Order, time.Time) error) (*order.Order, error) {
 	var o *order.Order
 	err := c.d.Tx.InTx(ctx, func(ctx context.Context) error {
@@ -196,20 +250,26 @@ func (c *Core) Transition(ctx context.Context, tenant string, a Actor, orderID, 
 		if !a.Sees(o.UserID()) {
 			return order.ErrNotFound
 		}
-		now := c.d.Now()
-		if err := apply(o, now); err != nil {
-			return err
-		}
-		if err := c.d.Orders.Save(ctx, o); err != nil {
-			return err
-		}
-		_, err = c.d.Outbox.Append(ctx, topic, o.Tenant(), o.TradeID(), NewOrderEvent(o, now, ""))
-		return err
+		return c.move(ctx, o, topic, apply)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return o, nil
+}
+
+// move applies a lifecycle move to a locked order, saves it and emits topic, in the caller's
+// transaction.
+func (c *Core) move(ctx context.Context, o *order.Order, topic string, apply func(*order.Order, time.Time) error) error {
+	now := c.d.Now()
+	if err := apply(o, now); err != nil {
+		return err
+	}
+	if err := c.d.Orders.Save(ctx, o); err != nil {
+		return err
+	}
+	_, err := c.d.Outbox.Append(ctx, topic, o.Tenant(), o.TradeID(), NewOrderEvent(o, now, ""))
+	return err
 }
 
 // MoveAll moves every order of the trade in status from to status to, saves it and emits topic

@@ -83,7 +83,7 @@ func newFixture(t *testing.T, db *dal.DB) *fixture {
 		return order.Line{SKUID: sku, Title: sku, WarehouseID: "wh1", Quantity: q, UnitPrice: money.New(500, cny), Total: money.New(500*q, cny),
 			Discount: money.New(0, cny), ListPrice: money.New(500, cny)}
 	}
-	ident, _ := identity.New("t1", "", identity.FixedPrice)
+	ident, _ := identity.New("t1", "", identity.Scenario("fixed_price"))
 	now := time.Now()
 	tr, err := order.NewTrade("T1", ident, "u1", order.Address{Name: "Li", Phone: "13800000000", Province: "P", City: "C", Detail: "D"},
 		[]order.NewOrderSpec{{ID: "O1", SellerID: "s1", Lines: []order.Line{line("a", 2)}, ShippingFee: money.New(0, cny)},

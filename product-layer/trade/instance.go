@@ -85,9 +85,9 @@ func (c *Core) Advance(ctx context.Context, tenant, tradeID, to string) (*Instan
 	if in.State == to {
 		return in, nil
 	}
-	f, ok := c.flows[in.Scenario]
-	if !ok {
-		return nil, fmt.Errorf("trade: trade %s is %s, which no flow on this node runs", tradeID, in.Scenario)
+	f, err := c.FlowOf(in.Scenario)
+	if err != nil {
+		return nil, fmt.Errorf("trade %s: %w", tradeID, err)
 	}
 	if !f.States().CanMove(in.State, to) {
 		return nil, errkind.WithDetail(ErrInvalidMove, "trade %s is %s and cannot become %s", tradeID, in.State, to)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
@@ -55,18 +56,65 @@ func (c *Core) Collected(ctx context.Context, t *order.Trade, o *order.Order) ([
 	return f.Collected(ctx, t, o)
 }
 
-// Register plugs a flow into the core. Registering a scenario twice is a programming error.
+// ErrUnknownFlow is a scenario no flow on this node runs: a request naming a flow that does not
+// exist, or a stored trade of a flow this node was built without. Never a default.
+var ErrUnknownFlow = errkind.New(errkind.Invalid, "trade.unknown_flow", "no such flow")
+
+// Register plugs a flow into the core: the scenario it names is then one the core runs.
+// Registering a scenario twice is a programming error.
 func (c *Core) Register(f Flow) {
+	c.flowsMu.Lock()
+	defer c.flowsMu.Unlock()
 	if _, dup := c.flows[f.Scenario()]; dup {
 		panic("trade: flow " + string(f.Scenario()) + " registered twice")
 	}
 	c.flows[f.Scenario()] = f
 }
 
-func (c *Core) flowOf(t *order.Trade) (Flow, error) {
-	f, ok := c.flows[t.Identity().Scenario()]
+// Scenarios are the scenarios of the registered flows, sorted: the open set of kinds of trade
+// this node runs.
+func (c *Core) Scenarios() []identity.Scenario {
+	c.flowsMu.RLock()
+	defer c.flowsMu.RUnlock()
+	out := make([]identity.Scenario, 0, len(c.flows))
+	for sc := range c.flows {
+		out = append(out, sc)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Declare adds a scenario that is not a kind of trade but runs over trades of every kind (after-
+// sale's refunds), so that business identities and scripts may name it.
+func (c *Core) Declare(sc identity.Scenario) {
+	c.flowsMu.Lock()
+	defer c.flowsMu.Unlock()
+	c.declared[sc] = true
+}
+
+// Known reports whether sc is a scenario of this node: a registered flow's or a declared one.
+func (c *Core) Known(sc identity.Scenario) bool {
+	c.flowsMu.RLock()
+	defer c.flowsMu.RUnlock()
+	_, ok := c.flows[sc]
+	return ok || c.declared[sc]
+}
+
+// FlowOf is the registered flow of sc, or ErrUnknownFlow.
+func (c *Core) FlowOf(sc identity.Scenario) (Flow, error) {
+	c.flowsMu.RLock()
+	f, ok := c.flows[sc]
+	c.flowsMu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("trade: trade %s is %s, which no flow on this node runs", t.ID(), t.Identity().Scenario())
+		return nil, errkind.WithDetail(ErrUnknownFlow, "flow %q is not offered", sc)
+	}
+	return f, nil
+}
+
+func (c *Core) flowOf(t *order.Trade) (Flow, error) {
+	f, err := c.FlowOf(t.Identity().Scenario())
+	if err != nil {
+		return nil, fmt.Errorf("trade %s: %w", t.ID(), err)
 	}
 	return f, nil
 }

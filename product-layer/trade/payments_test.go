@@ -38,7 +38,7 @@ func (f *depositFlow) CancelOrder(_ context.Context, _ *order.Trade, o *order.Or
 	return nil, o.Cancel(c.Reason, time.Now())
 }
 
-func (f *depositFlow) Scenario() identity.Scenario { return identity.FixedPrice }
+func (f *depositFlow) Scenario() identity.Scenario { return identity.Scenario("fixed_price") }
 
 func (f *depositFlow) States() *trade.States {
 	return trade.NewStates("awaiting_deposit", map[string][]string{"awaiting_deposit": {"deposit_paid"}})

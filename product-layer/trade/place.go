@@ -11,6 +11,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/inventory"
+	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/components/address"
@@ -69,6 +70,108 @@ type Placement struct {
 	Runs []extensions.Record
 	// Also writes the flow's own rows for the trade, in its transaction, after the trade.
 	Also func(ctx context.Context, t *order.Trade) error
+}
+
+// Order is a buyer's request to place a trade, as every flow takes it.
+type Order struct {
+	Identity identity.Identity
+	Buyer    Buyer
+	Items    []pricing.Item
+	Coupons  []string
+	// Currency is the currency to pay in; empty is the first SKU's own.
+	Currency string
+	Address  order.Address
+	// Key is the client's idempotency key (empty: none).
+	Key string
+	// Expected, if set, is the total the buyer was shown: a different total now refuses the order
+	// with pricing.ErrPriceChanged instead of charging what they did not see.
+	Expected *money.Amount
+	// Terms are the flow's own fields of the request (a campaign, a group), a value that encodes
+	// to JSON: part of what an idempotency key is claimed for.
+	Terms any
+}
+
+// Taking is how a flow takes one attempt at an order: the plan that prices and checks its draft,
+// and what the trade sets beside its orders.
+type Taking struct {
+	// Plan plans the draft: PlacePlan, or the flow's own steps in its place.
+	Plan Plan
+	// Place, given the planned draft, says what the trade sets (Placement's PayDeadline, Timers
+	// and Also; Hold defaults to the core's); it may still refuse the order (an ineligible COD
+	// cart). Nil sets nothing more.
+	Place func(ctx context.Context, d *Draft) (Placement, error)
+}
+
+// placeHash is what an order's idempotency key is claimed for. Its fields keep the names (and so
+// the digest) fixed-price orders were claimed with before every flow shared this template.
+type placeHash struct {
+	Scenario identity.Scenario
+	BizCode  string
+	Items    []pricing.Item
+	Address  order.Address
+	Expected *int64
+	Coupons  []string
+	Currency string
+	Terms    any `json:",omitempty"`
+}
+
+// PlaceOrder is the one way an order is placed, whatever its flow. The request is checked
+// (buyer, key, items, address) before anything is read. With an idempotency key, a request
+// already answered gets the trade the first one created, one still running on this node is
+// joined, and the key reused for another request is refused (scope names the flow's keys). Then
+// take says how the flow takes the order: the draft is planned with its plan, the total the
+// buyer was shown is checked before the business's validation runs, and the trade is placed
+// (Place) with what the flow sets beside it. An attempt that lost a race it could not see while
+// planning runs once more from fresh data (PlaceRetrying), take included.
+func (c *Core) PlaceOrder(ctx context.Context, o Order, scope string, take func(ctx context.Context) (Taking, error)) (*order.Trade, error) {
+	userID := o.Buyer.UserID
+	items, addr, err := NormalizeOrder(o.Buyer, o.Key, o.Items, o.Address)
+	if err != nil {
+		return nil, err
+	}
+	var expected *int64
+	if o.Expected != nil {
+		m := o.Expected.Minor()
+		expected = &m
+	}
+	hash := RequestHash(placeHash{o.Identity.Scenario(), o.Identity.BizCode(), o.Items, addr, expected, o.Coupons, o.Currency, o.Terms})
+	return c.Once(ctx, o.Identity.Tenant(), userID, scope, o.Key, hash, func() (*order.Trade, error) {
+		return PlaceRetrying(func() (*order.Trade, error) {
+			now := c.d.Now()
+			ctx, trace := extensions.WithTrace(ctx)
+			tk, err := take(ctx)
+			if err != nil {
+				return nil, err
+			}
+			d := &Draft{Call: extensions.Call{Identity: o.Identity, UserID: userID}, Buyer: o.Buyer,
+				Cart: Cart{Items: items, Coupons: o.Coupons, Currency: o.Currency}, Dest: addr.Place(), Address: addr, At: now}
+			if err := c.planOrder(ctx, d, tk.Plan, o.Expected); err != nil {
+				return nil, err
+			}
+			var pl Placement
+			if tk.Place != nil {
+				if pl, err = tk.Place(ctx, d); err != nil {
+					return nil, err
+				}
+			}
+			pl.Identity, pl.Draft, pl.Key, pl.Scope, pl.Hash = o.Identity, d, o.Key, scope, hash
+			pl.Runs = trace.Records()
+			if pl.Hold == 0 {
+				pl.Hold = c.d.Config.HotHold
+			}
+			return c.Place(ctx, pl)
+		})
+	})
+}
+
+// UnpaidDeadline is when a trade placed at now that awaits its payment is cancelled: after the
+// unpaid window, or at until if that comes first (a campaign's window closing).
+func (c *Core) UnpaidDeadline(now, until time.Time) time.Time {
+	due := now.Add(c.UnpaidWindow())
+	if !until.IsZero() && until.Before(due) {
+		return until
+	}
+	return due
 }
 
 // Once answers a request to place a trade: with the trade an earlier request with the same

@@ -127,17 +127,24 @@ func (c *Core) Plan(ctx context.Context, d *Draft, p Plan) error {
 	return nil
 }
 
-// PlanOrder plans the cart of an order at catalog prices: the quote's steps; then, if the buyer
-// was shown a total, a check that it still is (before the business's rules run, so that a changed
-// price is said as such: pricing.ErrPriceChanged, not charged); then validation and limits.
-func (c *Core) PlanOrder(ctx context.Context, d *Draft, expected *money.Amount) error {
-	if err := c.Plan(ctx, d, QuotePlan); err != nil {
+// planOrder plans d with p; if the buyer was shown a total, it checks that it still is before the
+// steps from validation on run, so that a changed price is said as such (pricing.ErrPriceChanged),
+// not charged and not judged by the business's rules.
+func (c *Core) planOrder(ctx context.Context, d *Draft, p Plan, expected *money.Amount) error {
+	at := len(p)
+	for i, st := range p {
+		if st.Name == StepValidate.Name {
+			at = i
+			break
+		}
+	}
+	if err := c.Plan(ctx, d, p[:at]); err != nil {
 		return err
 	}
 	if total := d.Total(); expected != nil && (expected.Currency() != d.Quote.Currency || expected.Minor() != total.Minor()) {
 		return errkind.WithDetail(pricing.ErrPriceChanged, "the total is now %s %s", total, d.Quote.Currency.Code())
 	}
-	return c.Plan(ctx, d, Plan{StepValidate, StepLimits})
+	return c.Plan(ctx, d, p[at:])
 }
 
 // Total is what the buyer pays: the goods after discounts, plus shipping.

@@ -216,7 +216,7 @@ func (h *AfterSaleAdmin) ConfirmRefund(ctx context.Context, req *trade.ConfirmRe
 	if err != nil {
 		return nil, err
 	}
-	r, err := h.flow.Core().ConfirmRefund(ctx, cl.tenant, cl.actor(), req.RefundId, req.Reference)
+	r, err := h.core.ConfirmRefund(ctx, cl.tenant, cl.actor(), req.RefundId, req.Reference)
 	if err != nil {
 		return nil, err
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/cod"
+	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 )
 
 // PutCodRules implements its service.
@@ -67,4 +69,36 @@ func codAvailabilityDTO(ineligible error) *trade.CodAvailability {
 	}
 	e, msg := errkind.Describe(ineligible)
 	return &trade.CodAvailability{Reason: e.Code(), Message: msg}
+}
+
+// codFace takes cash-on-delivery carts: a quote says whether COD is offered for the cart at its
+// destination, and why not.
+type codFace struct{ flow *cod.Flow }
+
+// CODFace is the cash-on-delivery flow's part of the intake.
+func CODFace(f *cod.Flow) Face { return codFace{f} }
+
+func (codFace) Scenario() identity.Scenario { return cod.Scenario }
+
+func (x codFace) quote(ctx context.Context, in intake, _ *trade.QuoteRequest) (*trade.QuoteResponse, error) {
+	cq, err := x.flow.Quote(ctx, in.ident, in.buyer, in.dest, in.cart)
+	if err != nil {
+		return nil, err
+	}
+	q, err := fixedprice.QuoteOf(cq.Draft)
+	if err != nil {
+		return nil, err
+	}
+	resp := quoteDTO(q)
+	resp.Cod = codAvailabilityDTO(cq.Ineligible)
+	return resp, nil
+}
+
+func (x codFace) place(ctx context.Context, in intake, _ *trade.PlaceOrderRequest) (*trade.Trade, error) {
+	t, err := x.flow.PlaceOrder(ctx, cod.PlaceOrder{Identity: in.ident, Buyer: in.buyer, Items: in.cart.Items, ExpectedTotal: in.expected,
+		Address: in.addr, IdempotencyKey: in.key, Coupons: in.cart.Coupons, Currency: in.cart.Currency})
+	if err != nil {
+		return nil, err
+	}
+	return in.placed(ctx, t, nil)
 }

@@ -129,7 +129,7 @@ func (h *ExtensionsAdmin) OrderScriptRuns(ctx context.Context, req *trade.OrderS
 	if err != nil {
 		return nil, err
 	}
-	o, err := h.orders.Order(ctx, cl.tenant, cl.actor(), req.OrderId)
+	o, err := h.core.Order(ctx, cl.tenant, cl.actor(), req.OrderId)
 	if err != nil {
 		return nil, err
 	}

@@ -4,8 +4,11 @@ import (
 	"context"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
+	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/presale"
 )
 
@@ -97,4 +100,51 @@ func (h *PresaleAdmin) CancelPresale(ctx context.Context, req *trade.PresaleRef)
 		return nil, err
 	}
 	return &trade.CancelPresaleResponse{Campaign: presaleDTO(c), TradesEnded: int32(n)}, nil
+}
+
+// presaleFace takes pre-sale carts: in a campaign (presaleId), with the deposit and balance terms.
+type presaleFace struct{ flow *presale.Flow }
+
+// PresaleFace is the pre-sale flow's part of the intake.
+func PresaleFace(f *presale.Flow) Face { return presaleFace{f} }
+
+func (presaleFace) Scenario() identity.Scenario { return presale.Scenario }
+
+func (x presaleFace) quote(ctx context.Context, in intake, req *trade.QuoteRequest) (*trade.QuoteResponse, error) {
+	pq, err := x.flow.Quote(ctx, in.ident, in.buyer, in.dest, req.PresaleId, in.cart)
+	if err != nil {
+		return nil, err
+	}
+	q, err := fixedprice.QuoteOf(pq.Draft)
+	if err != nil {
+		return nil, err
+	}
+	resp := quoteDTO(q)
+	resp.Presale = presaleTermsDTO(req.PresaleId, pq.Terms, "", q.Currency)
+	for i, grp := range resp.Groups {
+		grp.Presale = shareDTO(req.PresaleId, pq.Terms.Orders[i], q.Amounts[i].Total.Minor(), "", q.Currency)
+	}
+	return resp, nil
+}
+
+func (x presaleFace) place(ctx context.Context, in intake, req *trade.PlaceOrderRequest) (*trade.Trade, error) {
+	if in.expected != nil {
+		return nil, errkind.Invalidf("a pre-sale order shows its deposit and balance in its quote; expectedTotal is for fixed-price orders")
+	}
+	t, rec, err := x.flow.PlaceOrder(ctx, presale.PlaceOrder{Identity: in.ident, Buyer: in.buyer, CampaignID: req.PresaleId,
+		Items: in.cart.Items, Address: in.addr, IdempotencyKey: in.key, Coupons: in.cart.Coupons})
+	if err != nil {
+		return nil, err
+	}
+	return in.placed(ctx, t, func(dto *trade.Trade) { withRecord(dto, rec) })
+}
+
+// view implements viewer: a pre-sale trade shows its deposit, credit and balance.
+func (x presaleFace) view(ctx context.Context, cl caller, dto *trade.Trade, t *order.Trade) error {
+	rec, err := x.flow.Record(ctx, cl.tenant, cl.actor(), t.ID())
+	if err != nil {
+		return err
+	}
+	withRecord(dto, rec)
+	return nil
 }

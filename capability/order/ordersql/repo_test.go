@@ -19,7 +19,7 @@ var cny = money.MustCurrency("CNY")
 
 func trade(t *testing.T, id, user string, at time.Time) *order.Trade {
 	t.Helper()
-	ident, _ := identity.New("t1", "t1.flash", identity.FixedPrice)
+	ident, _ := identity.New("t1", "t1.flash", identity.Scenario("fixed_price"))
 	tr, err := order.NewTrade(id, ident, user, order.Address{Name: "A", Phone: "138", Country: "CN", City: "杭州", Detail: "西湖区 1 号"},
 		[]order.NewOrderSpec{
 			{ID: id + "-a", SellerID: "s1", Lines: []order.Line{{SKUID: "x", Title: "龙井", WarehouseID: "w1", Quantity: 2, UnitPrice: money.New(500, cny), Total: money.New(1000, cny)}}},
@@ -160,7 +160,7 @@ func TestStatusIsReadThroughTheLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		o, err := repo.Order(ctx, "t1", "T1-a")
-		if err != nil || o.Scenario() != identity.FixedPrice || o.Lifecycle() != order.Standard {
+		if err != nil || o.Scenario() != identity.Scenario("fixed_price") || o.Lifecycle() != order.Standard {
 			t.Fatalf("scenario round trip: %v %v", o, err)
 		}
 		if _, err := db.Primary().ExecContext(ctx, `UPDATE orders SET status = 'teleported' WHERE tenant = 't1' AND order_id = 'T1-b'`); err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/product-layer/aftersale"
 )
 
 // paidOrder places and pays an order of items for buyer and returns its first child order.
@@ -319,7 +320,7 @@ function run(input)
   return {amount = input.computed}
 end
 `, "acme.default/refund") // after-sale runs as the business line's refund scenario
-		refund, _ := identity.New("acme", "", identity.Refund)
+		refund, _ := identity.New("acme", "", aftersale.Scenario)
 		eventually(t, 2*time.Second, "restocking-fee loaded", func() bool {
 			bs := s.trade.Engine.Resolve("aftersale.refund_amount", extensions.Override, extensions.Call{Identity: refund, UserID: "probe"})
 			return len(bs) == 1 && bs[0].ScriptID == "restocking-fee"

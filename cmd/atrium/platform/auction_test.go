@@ -11,6 +11,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/product-layer/auction"
 )
 
 // auctionBody is an hour-long auction of one vase from now: 100.00 to start, +5.00 below 200.00
@@ -412,7 +413,7 @@ function run(input)
   return {decision = "unsold"}
 end
 `, "acme/*")
-		ident, _ := identity.New("acme", "", identity.Auction)
+		ident, _ := identity.New("acme", "", auction.Scenario)
 		eventually(t, 2*time.Second, "auction scripts loaded", func() bool {
 			a := s.trade.Engine.Resolve("auction.bid_increment", extensions.Override, extensions.Call{Identity: ident, UserID: "probe"})
 			b := s.trade.Engine.Resolve("auction.settle", extensions.Override, extensions.Call{Identity: ident, UserID: "probe"})

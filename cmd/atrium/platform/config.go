@@ -23,7 +23,7 @@ import (
 	"github.com/atriumtrade/atrium/components/mq"
 	"github.com/atriumtrade/atrium/components/observe"
 	"github.com/atriumtrade/atrium/components/toggles"
-	"github.com/atriumtrade/atrium/product-layer/fixedprice"
+	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 
 // Config is the whole static configuration: one YAML file with a section per component.
@@ -33,7 +33,7 @@ type Config struct {
 	HTTP       gateway.Config    `yaml:"http"`
 	RPC        RPCConfig         `yaml:"rpc"`
 	DB         dal.Config        `yaml:"db"`
-	Trade      fixedprice.Config `yaml:"trade"`
+	Trade      trade.Config      `yaml:"trade"`
 	Sandbox    sandboxpay.Config `yaml:"sandbox"`
 	Node       NodeConfig        `yaml:"node"`
 	Extensions ExtConfig         `yaml:"extensions"`
@@ -165,7 +165,7 @@ func Defaults() Config {
 		HTTP:       gateway.Config{Addr: "127.0.0.1:8080", RequestTimeout: 10 * time.Second},
 		RPC:        RPCConfig{Addr: "127.0.0.1:8888", Timeout: 10 * time.Second},
 		DB:         dal.Config{Driver: "sqlite", DataDir: "./data"},
-		Trade:      fixedprice.Config{UnpaidWindow: 30 * time.Minute, HotHold: time.Minute},
+		Trade:      trade.Config{UnpaidWindow: 30 * time.Minute, HotHold: time.Minute},
 		Sandbox:    sandboxpay.Config{Tolerance: 5 * time.Minute},
 		Node:       NodeConfig{ID: -1, TimerInterval: time.Second},
 		Extensions: ExtConfig{ReloadInterval: 500 * time.Millisecond, Wall: 5 * time.Millisecond},

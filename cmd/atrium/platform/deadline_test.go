@@ -47,7 +47,7 @@ func TestAbandonedRequestStopsAtItsDeadline(t *testing.T) {
 	req := &trade.PlaceOrderRequest{Caller: &trade.Caller{Tenant: "acme", UserId: "u1", Channel: "app", Role: "buyer"}, Flow: "fixed_price",
 		Items: []*trade.Item{{SkuId: "tea", Quantity: 1}}, IdempotencyKey: "k1",
 		Address: &trade.Address{Name: "Li Lei", Phone: "13800000000", Country: "CN", Province: "Zhejiang", City: "Hangzhou", District: "Xihu", Detail: "1 Wensan Rd"}}
-	_, err := s.access.Client.FixedPrice.PlaceOrder(context.Background(), req, callopt.WithRPCTimeout(300*time.Millisecond))
+	_, err := s.access.Client.Intake.PlaceOrder(context.Background(), req, callopt.WithRPCTimeout(300*time.Millisecond))
 	if err == nil {
 		t.Fatal("the order was placed while the database was held")
 	}

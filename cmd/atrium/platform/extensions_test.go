@@ -3,9 +3,6 @@ package platform_test
 import (
 	"fmt"
 
-	"github.com/atriumtrade/atrium/capability/identity"
-	"github.com/atriumtrade/atrium/extensions"
-	"github.com/atriumtrade/atrium/extensions/luahost/luahosttest"
 	"io"
 	"net/http"
 	"os"
@@ -16,6 +13,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/extensions/luahost/luahosttest"
+	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 )
 
 func example(t *testing.T, name string) string {
@@ -40,7 +42,7 @@ func (s *stack) publish(admin, scriptID, source, scope string) int {
 // loaded waits until the trade role's engine resolves point for tenant to scriptID.
 func (s *stack) loaded(point, tenant, scriptID string) {
 	s.t.Helper()
-	id, _ := identity.New(tenant, "", identity.FixedPrice)
+	id, _ := identity.New(tenant, "", fixedprice.Scenario)
 	eventually(s.t, 2*time.Second, scriptID+" loaded", func() bool {
 		for _, b := range s.trade.Engine.Resolve(point, extensions.Reduce, extensions.Call{Identity: id, UserID: "probe"}) {
 			if b.ScriptID == scriptID {
@@ -192,7 +194,7 @@ func TestFailurePoliciesThroughTheFlow(t *testing.T) {
 	}
 	must(t, s.do("POST", "/admin/v1/extensions/publications/rollback", admin, map[string]any{"scope": "demo.default/*", "point": "order.validate"}), 200, "rollback rule")
 	eventually(t, 2*time.Second, "rule rolled back", func() bool {
-		id, _ := identity.New("demo", "", identity.FixedPrice)
+		id, _ := identity.New("demo", "", fixedprice.Scenario)
 		return len(s.trade.Engine.Resolve("order.validate", extensions.Reduce, extensions.Call{Identity: id, UserID: "probe"})) == 0
 	})
 	must(t, s.do("POST", "/app/v1/orders", buyer, orderBody(item("tea", 1))), 201, "order after the rollback")
@@ -358,7 +360,7 @@ func TestFrontendDecidesTheBusinessLine(t *testing.T) {
 		t.Fatalf("another tenant takes the front end: %s", r.raw)
 	}
 	s.publish(admin, "flash-price", "-- point: pricing.unit_price\nfunction run(i) local o = {} for k, l in ipairs(i.lines) do o[k] = {skuId = l.skuId, unitPrice = 1} end return {lines = o} end\n", "acme.flash/*")
-	id, _ := identity.New("acme", "acme.flash", identity.FixedPrice)
+	id, _ := identity.New("acme", "acme.flash", fixedprice.Scenario)
 	eventually(t, 2*time.Second, "published", func() bool {
 		return len(s.trade.Engine.Resolve("pricing.unit_price", extensions.Override, extensions.Call{Identity: id, UserID: "u"})) == 1
 	})
@@ -404,7 +406,7 @@ func TestGrayPublishPricesAboutItsShare(t *testing.T) {
 	must(t, s.do("POST", "/admin/v1/extensions/publications", admin, map[string]any{"scope": "demo/*", "scriptId": "member-pricing",
 		"version": v, "grayBasisPoints": 5000}), 201, "publish to half")
 	eventually(t, 2*time.Second, "gray version loaded", func() bool {
-		id, _ := identity.New("demo", "", identity.FixedPrice)
+		id, _ := identity.New("demo", "", fixedprice.Scenario)
 		for i := 0; i < 64; i++ { // one of 64 users outside a 50% share: 2^-64
 			if len(s.trade.Engine.Resolve("pricing.unit_price", extensions.Override, extensions.Call{Identity: id, UserID: fmt.Sprintf("probe%d", i)})) > 0 {
 				return true

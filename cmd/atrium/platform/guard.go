@@ -13,7 +13,7 @@ import (
 	"github.com/atriumtrade/atrium/extensions"
 )
 
-// admitRPC is the Kitex adapter of the guard: each method is a resource ("FixedPrice/PlaceOrder")
+// admitRPC is the Kitex adapter of the guard: each method is a resource ("TradeIntake/PlaceOrder")
 // under the flow and system rules. A refusal is handed to the server's error handler, which sets
 // it as the call's business status (Kitex runs that handler only for the handler's own errors).
 // The readiness probe (TradeQueries/Ping) is never refused.

@@ -223,11 +223,11 @@ func TestPaymentProviderBreaker(t *testing.T) {
 	}
 }
 
-// TestRPCFlowRule: a flow rule on an RPC method ("FixedPrice/Quote") refuses calls at once with
+// TestRPCFlowRule: a flow rule on an RPC method ("TradeIntake/Quote") refuses calls at once with
 // system.too_many_requests as their business status, while the service's other methods answer.
 func TestRPCFlowRule(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "toggles.yaml")
-	if err := os.WriteFile(path, []byte("sentinel.flowRules: '[{\"resource\":\"FixedPrice/Quote\",\"threshold\":0,\"statIntervalInMs\":1000},{\"resource\":\"TradeQueries/Ping\",\"threshold\":0}]'\n"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte("sentinel.flowRules: '[{\"resource\":\"TradeIntake/Quote\",\"threshold\":0,\"statIntervalInMs\":1000},{\"resource\":\"TradeQueries/Ping\",\"threshold\":0}]'\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	c := startNodeWith(t, func(cfg *platform.Config) { cfg.Toggles.File = path })
@@ -239,7 +239,7 @@ func TestRPCFlowRule(t *testing.T) {
 	}
 	for range 5 {
 		start := time.Now()
-		_, err := c.FixedPrice.Quote(ctx, &trade.QuoteRequest{Caller: rpcBuyer, Items: []*trade.Item{{SkuId: "tea", Quantity: 1}}})
+		_, err := c.Intake.Quote(ctx, &trade.QuoteRequest{Caller: rpcBuyer, Items: []*trade.Item{{SkuId: "tea", Quantity: 1}}})
 		if code, kind := code(err); code != "system.too_many_requests" || kind != errkind.Unavailable || time.Since(start) > time.Second {
 			t.Fatalf("quote under a threshold-0 rule: %v (%s %s) in %s", err, code, kind, time.Since(start))
 		}

@@ -3,13 +3,14 @@ package platform
 import (
 	"context"
 	"fmt"
-	"github.com/atriumtrade/atrium/components/mq"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/atriumtrade/atrium/components/mq"
 
 	"github.com/cloudwego/kitex/pkg/endpoint"
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
@@ -214,7 +215,7 @@ func (c tradeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(bidBatchesDesc, prometheus.CounterValue, float64(bidBatches))
 	ch <- prometheus.MustNewConstMetric(bidBatchedDesc, prometheus.CounterValue, float64(batched))
 	ch <- prometheus.MustNewConstMetric(bidOutbidDesc, prometheus.CounterValue, float64(outbid))
-	payments, refunds := c.t.Flow.Core().Mismatches()
+	payments, refunds := c.t.Core.Mismatches()
 	ch <- prometheus.MustNewConstMetric(mismatchDesc, prometheus.CounterValue, float64(payments), "payment")
 	ch <- prometheus.MustNewConstMetric(mismatchDesc, prometheus.CounterValue, float64(refunds), "refund")
 	b := &c.t.metrics.backlog

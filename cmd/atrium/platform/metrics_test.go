@@ -90,7 +90,7 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 	}
 	for _, want := range []string{`atrium_orders_total{flow="fixed_price",status="pending_payment"} 1`, `atrium_orders_total{flow="fixed_price",status="cancelled"} 1`,
 		`atrium_http_errors_total{code="order.not_found",method="GET",route="/app/v1/orders/:orderId"} 1`,
-		`atrium_rpc_requests_total{code="ok",method="FixedPrice/PlaceOrder"} 1`,
+		`atrium_rpc_requests_total{code="ok",method="TradeIntake/PlaceOrder"} 1`,
 		`atrium_extension_errors_total{code="extensions.budget_exceeded",point="pricing.unit_price"} 1`,
 		`atrium_events_total{topic="order.created"} 1`, `go_sql_max_open_connections{db_name="primary"}`} {
 		if !strings.Contains(raw, want) {

@@ -26,7 +26,7 @@ func TestMismatchedReportsAreKept(t *testing.T) {
 		must(t, s.do("PUT", "/admin/v1/presales/double11", admin, presaleBody(s.clock.Now())), 200, "put presale")
 		must(t, s.do("PUT", "/admin/v1/auctions/vase-1", admin, auctionBody(s.clock.Now())), 200, "put auction")
 		ctx := context.Background()
-		core := s.trade.Flow.Core()
+		core := s.trade.Core
 		post := func(id string, amount int64, currency string) reply {
 			t.Helper()
 			p, err := core.Payment(ctx, "acme", id)

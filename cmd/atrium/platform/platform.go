@@ -10,9 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/atriumtrade/atrium/components/mq"
-	"github.com/atriumtrade/atrium/product-layer/stats"
-	"github.com/atriumtrade/atrium/product-layer/stats/statssql"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,6 +17,10 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/atriumtrade/atrium/components/mq"
+	"github.com/atriumtrade/atrium/product-layer/stats"
+	"github.com/atriumtrade/atrium/product-layer/stats/statssql"
 
 	"github.com/cloudwego/hertz/pkg/common/hlog"
 	"github.com/cloudwego/kitex/client"
@@ -65,25 +66,6 @@ import (
 	"github.com/atriumtrade/atrium/extensions/extsql"
 	"github.com/atriumtrade/atrium/extensions/luahost"
 	"github.com/atriumtrade/atrium/idl/rpcerr"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersaleadmin"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersales"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/auctionadmin"
-	auctionsvc "github.com/atriumtrade/atrium/kitex_gen/trade/auctions"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/cashondelivery"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/catalogadmin"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/codadmin"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/deliveryadmin"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/discountadmin"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/extensionsadmin"
-	fixedpricesvc "github.com/atriumtrade/atrium/kitex_gen/trade/fixedprice"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/frontendsadmin"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/limitsadmin"
-	presalesvc "github.com/atriumtrade/atrium/kitex_gen/trade/presale"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/presaleadmin"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/pricingadmin"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/statsadmin"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/tradelifecycle"
-	"github.com/atriumtrade/atrium/kitex_gen/trade/tradequeries"
 	"github.com/atriumtrade/atrium/product-layer/aftersale"
 	"github.com/atriumtrade/atrium/product-layer/auction"
 	"github.com/atriumtrade/atrium/product-layer/cod"
@@ -181,6 +163,8 @@ type Trade struct {
 	// Broker is where the relay sends the outbox's events.
 	Broker mq.Broker
 	DB     *dal.DB
+	// Core is the trade core every flow runs on; Flow the fixed-price flow.
+	Core   *trade.Core
 	Flow   *fixedprice.Flow
 	Queue  *delay.Queue
 	Engine *extensions.Engine
@@ -327,40 +311,45 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	consumers.Handle("order-stats", "order-stats", stats.Types, func(ctx context.Context, env mq.Envelope) error {
 		return projection.Handle(ctx, env.Type, env.Data)
 	})
-	flow, err := fixedprice.New(fixedprice.Deps{
-		Tx: db, Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db),
-		Providers: []payment.Provider{guardedProvider{sandbox, tg.Guard}}, Outbox: events,
-		Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Now: now, Ext: engine, Runs: extStore,
-		Discounts: discounts, Limits: limitSvc, Delivery: shipping, Prices: prices, Log: log, Instances: tradesql.New(db),
-	}, cfg.Trade)
+	// The trade core every flow runs on: one place plans and places carts, takes every payment and
+	// reads and moves trades of every flow, dispatching on the trade's scenario to the flows that
+	// register with it below.
+	payments := paymentsql.New(db)
+	core := trade.New(trade.Deps{Tx: db, Catalog: cat, Inventory: inv, Orders: orders, Payments: payments,
+		Providers: []payment.Provider{guardedProvider{sandbox, tg.Guard}}, Outbox: events, Timers: queue,
+		Idempotency: idempotency.New(db), IDs: ids, Now: now, Ext: engine, Runs: extStore, Discounts: discounts, Limits: limitSvc,
+		Delivery: shipping, Prices: prices, Log: log, Instances: tradesql.New(db), Config: cfg.Trade})
+	// The flows, each registered with the core as it is built.
+	flow, err := fixedprice.New(fixedprice.Deps{Core: core, Tx: db, Inventory: inv, Orders: orders, Payments: payments, Timers: queue,
+		Now: now})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	flow.RegisterTimers(queue.Handle)
-	// The pre-sale flow runs on the same trade core: one place takes every payment and dispatches
-	// it to the trade's flow.
 	presales := presalesql.New(db)
-	presaleFlow := presale.New(presale.Deps{Core: flow.Core(), Campaigns: presales, Trades: presales, Tx: db, Orders: orders,
-		Inventory: inv, Outbox: events, Timers: queue, Ext: engine, Now: now, Log: log},
-		presale.Config{UnpaidWindow: cfg.Trade.UnpaidWindow, UnpaidWindowNow: tg.UnpaidWindow.Value, HotHold: cfg.Trade.HotHold})
-	presaleFlow.RegisterTimers(queue.Handle)
+	presaleFlow := presale.New(presale.Deps{Core: core, Campaigns: presales, Trades: presales, Tx: db, Orders: orders,
+		Inventory: inv, Outbox: events, Timers: queue, Ext: engine, Now: now, Log: log})
 	codStore := codsql.NewCached(codsql.New(db), ttl, ttlNow, readcache.Shared(caches, "cod"))
-	codFlow := cod.New(cod.Deps{Core: flow.Core(), Rules: codStore, Tx: db, Orders: orders, Inventory: inv, Payments: paymentsql.New(db),
-		Outbox: events, IDs: ids, Ext: engine, Enabled: tg.COD.For, Now: now, Log: log}, cod.Config{HotHold: cfg.Trade.HotHold})
-	// After-sale works on the trades of every flow above, through their shared core.
-	afterSales := aftersale.New(aftersale.Deps{Tx: db, Core: flow.Core(), Store: aftersalesql.New(db), Orders: orders, Catalog: cat,
-		Payments: paymentsql.New(db), Outbox: events, Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Ext: engine, Now: now, Log: log})
-	afterSales.RegisterTimers(queue.Handle)
-	auctions := auction.New(auction.Deps{Tx: db, Core: flow.Core(), Auctions: auctionsql.New(db), Deposits: auctionsql.NewDeposits(db),
-		Sales: auctionsql.NewSales(db), Catalog: cat, Inventory: inv, Orders: orders, Payments: paymentsql.New(db), Outbox: events, Timers: queue,
+	codFlow := cod.New(cod.Deps{Core: core, Rules: codStore, Tx: db, Orders: orders, Inventory: inv, Payments: payments,
+		Outbox: events, IDs: ids, Ext: engine, Enabled: tg.COD.For, Now: now, Log: log})
+	auctions := auction.New(auction.Deps{Tx: db, Core: core, Auctions: auctionsql.New(db), Deposits: auctionsql.NewDeposits(db),
+		Sales: auctionsql.NewSales(db), Catalog: cat, Inventory: inv, Orders: orders, Payments: payments, Outbox: events, Timers: queue,
 		Idempotency: idempotency.New(db), IDs: ids, Ext: engine, ReviewWindow: tg.ReviewWindow.Value, Now: now, Log: log})
-	auctions.RegisterTimers(queue.Handle)
-	admin := extensions.NewAdmin(extStore, engine)
-	handler := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Flow: flow, Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin,
-		Frontends: identitysql.New(db), Discounts: discount.NewAdmin(discounts.Store()), Limits: limits.NewAdmin(limitSvc.Store()), Delivery: shipping, Prices: prices,
-		Presales: presale.NewAdmin(presales, now), Presale: presaleFlow, CodRules: cod.NewAdmin(codStore, now), COD: codFlow,
-		Stats: orderStats, AfterSale: afterSales, Auctions: auctions, Log: log})
+	// After-sale works on the trades of every flow above, through the core.
+	afterSales := aftersale.New(aftersale.Deps{Tx: db, Core: core, Store: aftersalesql.New(db), Orders: orders, Catalog: cat,
+		Payments: payments, Outbox: events, Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Ext: engine, Now: now, Log: log})
+	core.RegisterTimers(queue.Handle)
+	afterSales.RegisterTimers(queue.Handle)
+	admin := extensions.NewAdmin(extStore, engine, extensions.KnownScenarios(core.Known))
+	handler, err := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Core: core,
+		Faces:   []tradesvc.Face{tradesvc.FixedPriceFace(flow), tradesvc.PresaleFace(presaleFlow), tradesvc.CODFace(codFlow)},
+		Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin, Frontends: identitysql.New(db), Discounts: discount.NewAdmin(discounts.Store()),
+		Limits: limits.NewAdmin(limitSvc.Store()), Delivery: shipping, Prices: prices, Presales: presale.NewAdmin(presales, now), Presale: presaleFlow,
+		CodRules: cod.NewAdmin(codStore, now), Stats: orderStats, AfterSale: afterSales, Auctions: auctions, Log: log})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 
 	ln := o.Listener
 	if ln == nil {
@@ -418,7 +407,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		db.Close()
 		return nil, fmt.Errorf("rpc services: %w", err)
 	}
-	t := &Trade{Broker: broker, DB: db, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Auctions: auctions, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop,
+	t := &Trade{Broker: broker, DB: db, Core: core, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Auctions: auctions, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop,
 		toggles: tg, metrics: metrics, dbStats: newDBStats(db), errc: make(chan error, 1), log: log}
 	t.wg.Add(8)
 	go func() {
@@ -440,7 +429,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	}()
 	go func() {
 		defer t.wg.Done()
-		closeUnregistered(runCtx, flow.Core(), now, log)
+		closeUnregistered(runCtx, core, now, log)
 	}()
 	go func() {
 		defer t.wg.Done()
@@ -584,50 +573,12 @@ func NewTradeClients(cfg RPCConfig, hostPort string, extra ...client.Option) (ga
 		client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
 		client.WithRPCTimeout(timeout),
 		client.WithConnectTimeout(time.Second),
+		// Every call returns its error as the platform's (a stable code, or system.unavailable):
+		// converted here, once, for every caller.
+		rpcerr.Client(),
 	}
 	opts = append(opts, extra...)
-	var c gateway.Clients
-	var errs []error
-	dial := func(err error) { errs = append(errs, err) }
-	c.Queries, err = tradequeries.NewClient(ServiceName, opts...)
-	dial(err)
-	c.Lifecycle, err = tradelifecycle.NewClient(ServiceName, opts...)
-	dial(err)
-	c.FixedPrice, err = fixedpricesvc.NewClient(ServiceName, opts...)
-	dial(err)
-	c.Presale, err = presalesvc.NewClient(ServiceName, opts...)
-	dial(err)
-	c.COD, err = cashondelivery.NewClient(ServiceName, opts...)
-	dial(err)
-	c.Catalog, err = catalogadmin.NewClient(ServiceName, opts...)
-	dial(err)
-	c.Delivery, err = deliveryadmin.NewClient(ServiceName, opts...)
-	dial(err)
-	c.Pricing, err = pricingadmin.NewClient(ServiceName, opts...)
-	dial(err)
-	c.Extensions, err = extensionsadmin.NewClient(ServiceName, opts...)
-	dial(err)
-	c.Frontends, err = frontendsadmin.NewClient(ServiceName, opts...)
-	dial(err)
-	c.Discounts, err = discountadmin.NewClient(ServiceName, opts...)
-	dial(err)
-	c.Limits, err = limitsadmin.NewClient(ServiceName, opts...)
-	dial(err)
-	c.Presales, err = presaleadmin.NewClient(ServiceName, opts...)
-	dial(err)
-	c.CodRules, err = codadmin.NewClient(ServiceName, opts...)
-	dial(err)
-	c.Stats, err = statsadmin.NewClient(ServiceName, opts...)
-	dial(err)
-	c.AfterSales, err = aftersales.NewClient(ServiceName, opts...)
-	dial(err)
-	c.AfterSaleAdmin, err = aftersaleadmin.NewClient(ServiceName, opts...)
-	dial(err)
-	c.Auctions, err = auctionsvc.NewClient(ServiceName, opts...)
-	dial(err)
-	c.AuctionAdmin, err = auctionadmin.NewClient(ServiceName, opts...)
-	dial(err)
-	return c, errors.Join(errs...)
+	return dialServices(opts)
 }
 
 // tradeNodes is the client option that says which trade nodes to call (see NewTradeClients).
@@ -646,31 +597,6 @@ func tradeNodes(cfg RPCConfig, hostPort string) (client.Option, error) {
 		return client.WithHostPorts(cfg.Targets...), nil
 	}
 	return client.WithHostPorts(hostPort), nil
-}
-
-// registerServices registers every service's handler on the one server.
-func registerServices(svr server.Server, h *tradesvc.Services) error {
-	return errors.Join(
-		tradequeries.RegisterService(svr, h.Queries),
-		tradelifecycle.RegisterService(svr, h.Lifecycle),
-		fixedpricesvc.RegisterService(svr, h.FixedPrice),
-		presalesvc.RegisterService(svr, h.Presale),
-		cashondelivery.RegisterService(svr, h.COD),
-		catalogadmin.RegisterService(svr, h.CatalogAdmin),
-		deliveryadmin.RegisterService(svr, h.DeliveryAdmin),
-		pricingadmin.RegisterService(svr, h.PricingAdmin),
-		extensionsadmin.RegisterService(svr, h.ExtensionsAdmin),
-		frontendsadmin.RegisterService(svr, h.FrontendsAdmin),
-		discountadmin.RegisterService(svr, h.DiscountAdmin),
-		limitsadmin.RegisterService(svr, h.LimitsAdmin),
-		presaleadmin.RegisterService(svr, h.PresaleAdmin),
-		codadmin.RegisterService(svr, h.CodAdmin),
-		statsadmin.RegisterService(svr, h.StatsAdmin),
-		aftersales.RegisterService(svr, h.AfterSales),
-		aftersaleadmin.RegisterService(svr, h.AfterSaleAdmin),
-		auctionsvc.RegisterService(svr, h.Auctions),
-		auctionadmin.RegisterService(svr, h.AuctionAdmin),
-	)
 }
 
 // Access is a running access role.

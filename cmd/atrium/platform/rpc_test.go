@@ -11,7 +11,6 @@ import (
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/cmd/atrium/platform"
 	"github.com/atriumtrade/atrium/components/dal"
-	"github.com/atriumtrade/atrium/idl/rpcerr"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -52,7 +51,7 @@ var (
 
 // code is the stable code and kind an error crossed the wire with.
 func code(err error) (string, errkind.Kind) {
-	e, _ := errkind.Describe(rpcerr.FromKitex(err))
+	e, _ := errkind.Describe(err)
 	return e.Code(), e.Kind()
 }
 
@@ -77,12 +76,12 @@ func TestEveryServiceOnOneServer(t *testing.T) {
 		st.Levels[0].Available != 5 {
 		t.Fatalf("set stock: %v %v", st, err)
 	}
-	q, err := c.FixedPrice.Quote(ctx, &trade.QuoteRequest{Caller: rpcBuyer, Items: []*trade.Item{{SkuId: "tea", Quantity: 2}}})
+	q, err := c.Intake.Quote(ctx, &trade.QuoteRequest{Caller: rpcBuyer, Items: []*trade.Item{{SkuId: "tea", Quantity: 2}}})
 	if err != nil || q.Payable.Amount != 2*price || len(q.Groups) != 1 {
 		t.Fatalf("quote: %v %v", q, err)
 	}
 	addr := &trade.Address{Name: "Li Lei", Phone: "13800000000", Country: "CN", Province: "Zhejiang", City: "Hangzhou", District: "Xihu", Detail: "1 Wensan Rd"}
-	tr, err := c.FixedPrice.PlaceOrder(ctx, &trade.PlaceOrderRequest{Caller: rpcBuyer, Items: []*trade.Item{{SkuId: "tea", Quantity: 2}},
+	tr, err := c.Intake.PlaceOrder(ctx, &trade.PlaceOrderRequest{Caller: rpcBuyer, Items: []*trade.Item{{SkuId: "tea", Quantity: 2}},
 		Address: addr, IdempotencyKey: "k1"})
 	if err != nil || tr.State != "awaiting_payment" || len(tr.Orders) != 1 || tr.Orders[0].Status != "pending_payment" || tr.Orders[0].Paid {
 		t.Fatalf("place: %v %v", tr, err)
@@ -97,12 +96,12 @@ func TestEveryServiceOnOneServer(t *testing.T) {
 	if rules, err := c.CodRules.GetCodRules(ctx, &trade.GetCodRulesRequest{Caller: rpcAdmin}); err != nil || rules.Enabled {
 		t.Fatalf("cod rules: %v %v", rules, err)
 	}
-	cq, err := c.COD.QuoteCod(ctx, &trade.QuoteRequest{Caller: rpcBuyer, Items: []*trade.Item{{SkuId: "tea", Quantity: 1}},
+	cq, err := c.Intake.Quote(ctx, &trade.QuoteRequest{Caller: rpcBuyer, Flow: "cod", Items: []*trade.Item{{SkuId: "tea", Quantity: 1}},
 		Destination: &trade.Address{Province: "Zhejiang", City: "Hangzhou"}})
 	if err != nil || cq.Cod == nil || cq.Cod.Available || cq.Cod.Reason != "cod.disabled" {
 		t.Fatalf("cod quote: %v %v", cq, err)
 	}
-	if _, err := c.Presale.QuotePresale(ctx, &trade.QuoteRequest{Caller: rpcBuyer, PresaleId: "none", Items: []*trade.Item{{SkuId: "tea", Quantity: 1}}}); err == nil {
+	if _, err := c.Intake.Quote(ctx, &trade.QuoteRequest{Caller: rpcBuyer, Flow: "presale", PresaleId: "none", Items: []*trade.Item{{SkuId: "tea", Quantity: 1}}}); err == nil {
 		t.Fatal("a quote in a campaign that does not exist")
 	} else if got, kind := code(err); got != "presale.campaign_not_found" || kind != errkind.NotFound {
 		t.Fatalf("unknown campaign: %s %s", got, kind)
@@ -169,13 +168,17 @@ func TestServicesRefuseWhatIsNotTheirs(t *testing.T) {
 			return err
 		}, "auth.forbidden", errkind.Forbidden},
 		{"operator places an order", func() error {
-			_, err := c.FixedPrice.PlaceOrder(ctx, &trade.PlaceOrderRequest{Caller: rpcAdmin, Items: []*trade.Item{{SkuId: "tea", Quantity: 1}}})
+			_, err := c.Intake.PlaceOrder(ctx, &trade.PlaceOrderRequest{Caller: rpcAdmin, Items: []*trade.Item{{SkuId: "tea", Quantity: 1}}})
 			return err
 		}, "auth.forbidden", errkind.Forbidden},
-		{"another flow on the fixed-price service", func() error {
-			_, err := c.FixedPrice.Quote(ctx, &trade.QuoteRequest{Caller: rpcBuyer, Flow: "presale", Items: []*trade.Item{{SkuId: "tea", Quantity: 1}}})
+		{"a flow that does not exist", func() error {
+			_, err := c.Intake.Quote(ctx, &trade.QuoteRequest{Caller: rpcBuyer, Flow: "barter", Items: []*trade.Item{{SkuId: "tea", Quantity: 1}}})
 			return err
-		}, "request.invalid", errkind.Invalid},
+		}, "trade.unknown_flow", errkind.Invalid},
+		{"a flow that takes no carts", func() error {
+			_, err := c.Intake.PlaceOrder(ctx, &trade.PlaceOrderRequest{Caller: rpcBuyer, Flow: "auction", Items: []*trade.Item{{SkuId: "tea", Quantity: 1}}})
+			return err
+		}, "trade.unknown_flow", errkind.Invalid},
 		{"no tenant", func() error {
 			_, err := c.Queries.GetOrder(ctx, &trade.OrderRef{Caller: &trade.Caller{Role: "buyer", UserId: "u1"}, OrderId: "O1"})
 			return err

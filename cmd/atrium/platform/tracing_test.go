@@ -60,9 +60,9 @@ func TestOneTraceFromHTTPToSQL(t *testing.T) {
 			continue
 		}
 		switch {
-		case sp.Name == "FixedPrice/PlaceOrder" && sp.SpanKind == trace.SpanKindClient:
+		case sp.Name == "TradeIntake/PlaceOrder" && sp.SpanKind == trace.SpanKindClient:
 			client = &spans[i]
-		case sp.Name == "FixedPrice/PlaceOrder" && sp.SpanKind == trace.SpanKindServer:
+		case sp.Name == "TradeIntake/PlaceOrder" && sp.SpanKind == trace.SpanKindServer:
 			server = &spans[i]
 		}
 	}

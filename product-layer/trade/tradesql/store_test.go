@@ -18,7 +18,7 @@ import (
 
 func newTrade(t *testing.T, id string, at time.Time) *order.Trade {
 	t.Helper()
-	ident, _ := identity.New("t1", "", identity.FixedPrice)
+	ident, _ := identity.New("t1", "", identity.Scenario("fixed_price"))
 	cny := money.MustCurrency("CNY")
 	tr, err := order.NewTrade(id, ident, "u1", order.Address{Name: "A", Phone: "1", City: "C", Detail: "D"}, []order.NewOrderSpec{
 		{ID: id + "-a", SellerID: "s1", Lines: []order.Line{{SKUID: "x", Title: "x", WarehouseID: "w", Quantity: 1, UnitPrice: money.New(100, cny), Total: money.New(100, cny)}}},
@@ -45,7 +45,7 @@ func TestInstances(t *testing.T) {
 		if err := ordersql.New(db).CreateTrade(ctx, newTrade(t, "T2", at)); err != nil {
 			t.Fatal(err)
 		}
-		in := &trade.Instance{Tenant: "t1", TradeID: "T1", Scenario: identity.FixedPrice, State: "awaiting_payment", Version: 1, UpdatedAt: at}
+		in := &trade.Instance{Tenant: "t1", TradeID: "T1", Scenario: identity.Scenario("fixed_price"), State: "awaiting_payment", Version: 1, UpdatedAt: at}
 		got, err := s.Instance(ctx, "t1", "T1")
 		if err != nil || *got != *in {
 			t.Fatalf("round trip: %+v %v; want %+v", got, err, in)
@@ -105,7 +105,7 @@ func TestBackfill(t *testing.T) {
 		s := tradesql.New(db)
 		for id, want := range map[string]string{"T-pending": "awaiting_payment", "T-paid": "paid", "T-cancelled": "cancelled"} {
 			in, err := s.Instance(ctx, "t1", id)
-			if err != nil || in.State != want || in.Scenario != identity.FixedPrice || in.Version != 1 {
+			if err != nil || in.State != want || in.Scenario != identity.Scenario("fixed_price") || in.Version != 1 {
 				t.Errorf("%s: %+v %v; want %s", id, in, err, want)
 			}
 		}
