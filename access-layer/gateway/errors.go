@@ -2,13 +2,14 @@ package gateway
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/atriumtrade/atrium/capability/errkind"
 )
 
-// errorSpec is how one stable code answers on HTTP: its status on the app and admin channels
+// ErrorSpec is how one stable code answers on HTTP: its status on the app and admin channels
 // and its errcode on the mini-program channel (which always answers HTTP 200).
-type errorSpec struct {
+type ErrorSpec struct {
 	Code    string
 	Status  int
 	Errcode int
@@ -24,7 +25,7 @@ var (
 
 // errorTable is the one table of every stable error code: HTTP status and mini-program errcode.
 // Codes are append-only; a test checks that every code declared anywhere is listed here.
-var errorTable = []errorSpec{
+var errorTable = []ErrorSpec{
 	{"request.invalid", http.StatusBadRequest, 40001},
 	{"request.malformed_json", http.StatusBadRequest, 40002},
 	{"request.body_too_large", http.StatusRequestEntityTooLarge, 40003},
@@ -177,8 +178,12 @@ var errorTable = []errorSpec{
 	{"cod.invalid_outcome", http.StatusBadRequest, 53013},
 }
 
-var errorIndex = func() map[string]errorSpec {
-	m := make(map[string]errorSpec, len(errorTable))
+// ErrorTable is every row of the table (a test of the whole binary checks it against every code
+// declared anywhere).
+func ErrorTable() []ErrorSpec { return slices.Clone(errorTable) }
+
+var errorIndex = func() map[string]ErrorSpec {
+	m := make(map[string]ErrorSpec, len(errorTable))
 	for _, s := range errorTable {
 		m[s.Code] = s
 	}
@@ -187,23 +192,23 @@ var errorIndex = func() map[string]errorSpec {
 
 // specFor returns the row for a code; a code missing from the table (a test forbids it) falls
 // back to its kind so that a client still gets a sensible status.
-func specFor(e *errkind.Error) errorSpec {
+func specFor(e *errkind.Error) ErrorSpec {
 	if s, ok := errorIndex[e.Code()]; ok {
 		return s
 	}
 	switch e.Kind() {
 	case errkind.Invalid:
-		return errorSpec{e.Code(), http.StatusBadRequest, 40000}
+		return ErrorSpec{e.Code(), http.StatusBadRequest, 40000}
 	case errkind.NotFound:
-		return errorSpec{e.Code(), http.StatusNotFound, 40400}
+		return ErrorSpec{e.Code(), http.StatusNotFound, 40400}
 	case errkind.Conflict, errkind.Exhausted:
-		return errorSpec{e.Code(), http.StatusConflict, 40900}
+		return ErrorSpec{e.Code(), http.StatusConflict, 40900}
 	case errkind.Unauthenticated:
-		return errorSpec{e.Code(), http.StatusUnauthorized, 40100}
+		return ErrorSpec{e.Code(), http.StatusUnauthorized, 40100}
 	case errkind.Forbidden:
-		return errorSpec{e.Code(), http.StatusForbidden, 40300}
+		return ErrorSpec{e.Code(), http.StatusForbidden, 40300}
 	case errkind.Unavailable:
-		return errorSpec{e.Code(), http.StatusServiceUnavailable, 50300}
+		return ErrorSpec{e.Code(), http.StatusServiceUnavailable, 50300}
 	}
-	return errorSpec{e.Code(), http.StatusInternalServerError, 50000}
+	return ErrorSpec{e.Code(), http.StatusInternalServerError, 50000}
 }

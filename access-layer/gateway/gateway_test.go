@@ -11,50 +11,7 @@ import (
 
 	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/money"
-
-	// Every package that declares error codes, so that the table test sees them all.
-	_ "github.com/atriumtrade/atrium/capability/aftersale"
-	_ "github.com/atriumtrade/atrium/capability/auction"
-	_ "github.com/atriumtrade/atrium/capability/catalog"
-	_ "github.com/atriumtrade/atrium/capability/delivery"
-	_ "github.com/atriumtrade/atrium/capability/discount"
-	_ "github.com/atriumtrade/atrium/capability/identity"
-	_ "github.com/atriumtrade/atrium/capability/inventory"
-	_ "github.com/atriumtrade/atrium/capability/limits"
-	_ "github.com/atriumtrade/atrium/capability/order"
-	_ "github.com/atriumtrade/atrium/capability/payment"
-	_ "github.com/atriumtrade/atrium/capability/pricing"
-	_ "github.com/atriumtrade/atrium/components/dal"
-	_ "github.com/atriumtrade/atrium/extensions"
-	_ "github.com/atriumtrade/atrium/product-layer/auction"
-	_ "github.com/atriumtrade/atrium/product-layer/cod"
-	_ "github.com/atriumtrade/atrium/product-layer/presale"
-	_ "github.com/atriumtrade/atrium/product-layer/stats"
-	_ "github.com/atriumtrade/atrium/product-layer/trade"
 )
-
-func TestEveryCodeIsInTheTable(t *testing.T) {
-	declared := map[string]bool{}
-	for _, e := range errkind.All() {
-		declared[e.Code()] = true
-		if _, ok := errorIndex[e.Code()]; !ok {
-			t.Errorf("code %s is declared but has no row in errorTable", e.Code())
-		}
-	}
-	errcodes := map[int]string{}
-	for _, row := range errorTable {
-		if !declared[row.Code] {
-			t.Errorf("errorTable row %s names no declared code", row.Code)
-		}
-		if prev, dup := errcodes[row.Errcode]; dup {
-			t.Errorf("errcode %d used by %s and %s", row.Errcode, prev, row.Code)
-		}
-		errcodes[row.Errcode] = row.Code
-		if row.Status < 400 || row.Status > 599 {
-			t.Errorf("%s: status %d is not an error", row.Code, row.Status)
-		}
-	}
-}
 
 func newTestGateway(t *testing.T, dev bool) *Gateway {
 	t.Helper()
@@ -163,7 +120,7 @@ func TestDecodeByChannel(t *testing.T) {
 // TestAnUnknownCodeAnswersByItsKind: a code this access node does not know (a newer trade
 // node's) answers with its kind's status and errcode, never 500.
 func TestAnUnknownCodeAnswersByItsKind(t *testing.T) {
-	for kind, want := range map[errkind.Kind]errorSpec{
+	for kind, want := range map[errkind.Kind]ErrorSpec{
 		errkind.Invalid:   {"presale.x", 400, 40000},
 		errkind.NotFound:  {"presale.x", 404, 40400},
 		errkind.Conflict:  {"presale.x", 409, 40900},

@@ -32,6 +32,13 @@ type ShipChecker interface {
 	CheckShip(ctx context.Context, t *order.Trade, o *order.Order) error
 }
 
+// RefundWatcher is a flow that keeps something of its own per trade that a trade refunded in full
+// must end (a group-buy member's place in its group). TradeRefunded runs in the refund's
+// transaction, with the trade locked, when CloseRefunded closes the trade.
+type RefundWatcher interface {
+	TradeRefunded(ctx context.Context, t *order.Trade) error
+}
+
 // TimerOwner is a flow with durable timers of its own.
 type TimerOwner interface {
 	RegisterTimers(register func(kind string, h func(ctx context.Context, ref string) error))

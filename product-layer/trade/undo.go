@@ -184,16 +184,23 @@ func (c *Core) CancelUnpaid(ctx context.Context, t *order.Trade, o *order.Order,
 }
 
 // CloseRefunded moves the trade's flow instance to StateRefunded once no order of t goes ahead
-// and at least one was refunded, in the caller's transaction (t locked); otherwise it changes
-// nothing.
+// and at least one was refunded, and tells its flow if it watches (RefundWatcher), in the caller's
+// transaction (t locked); otherwise it changes nothing.
 func (c *Core) CloseRefunded(ctx context.Context, t *order.Trade) (bool, error) {
 	if AnyLive(t) {
 		return false, nil
 	}
 	for _, o := range t.Orders() {
 		if o.Status() == order.Refunded {
-			_, err := c.Advance(ctx, t.Tenant(), t.ID(), StateRefunded)
-			return err == nil, err
+			if _, err := c.Advance(ctx, t.Tenant(), t.ID(), StateRefunded); err != nil {
+				return false, err
+			}
+			if f, err := c.flowOf(t); err == nil {
+				if w, ok := f.(RefundWatcher); ok {
+					return true, w.TradeRefunded(ctx, t)
+				}
+			}
+			return true, nil
 		}
 	}
 	return false, nil

@@ -149,6 +149,7 @@ var (
 
 // Services are the handlers of every service the trade node serves.
 type Services struct {
+	b               *base
 	Queries         *Queries
 	Lifecycle       *Lifecycle
 	Intake          *Intake
@@ -182,11 +183,27 @@ func New(d Deps) (*Services, error) {
 	b := &base{db: d.DB, core: d.Core, faces: fs, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
 		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, prices: d.Prices, presales: d.Presales,
 		presale: d.Presale, codRules: d.CodRules, stats: d.Stats, aftersale: d.AfterSale, auctions: d.Auctions, log: d.Log}
-	return &Services{Queries: &Queries{b}, Lifecycle: &Lifecycle{b}, Intake: &Intake{b},
+	for _, f := range fs {
+		if bf, ok := f.(binder); ok {
+			bf.bind(b)
+		}
+	}
+	return &Services{b: b, Queries: &Queries{b}, Lifecycle: &Lifecycle{b}, Intake: &Intake{b},
 		CatalogAdmin: &CatalogAdmin{b}, DeliveryAdmin: &DeliveryAdmin{b}, PricingAdmin: &PricingAdmin{b}, ExtensionsAdmin: &ExtensionsAdmin{b},
 		FrontendsAdmin: &FrontendsAdmin{b}, DiscountAdmin: &DiscountAdmin{b}, LimitsAdmin: &LimitsAdmin{b}, PresaleAdmin: &PresaleAdmin{b},
 		CodAdmin: &CodAdmin{b}, StatsAdmin: &StatsAdmin{b}, AfterSales: &AfterSales{b}, AfterSaleAdmin: &AfterSaleAdmin{b},
 		Auctions: &Auctions{b}, AuctionAdmin: &AuctionAdmin{b}}, nil
+}
+
+// binder is a face that serves services of its own flow beside the intake (a flow's buyer and
+// operator verbs): it is given what every handler serves from.
+type binder interface{ bind(*base) }
+
+// Face is the face of flow sc, if the node runs it: a flow's own services are served by its face
+// (see binder).
+func (s *Services) Face(sc identity.Scenario) (Face, bool) {
+	f, ok := s.b.faces[sc]
+	return f, ok
 }
 
 // caller is an authenticated caller.

@@ -18,7 +18,26 @@ import (
 	"sync"
 	"time"
 
+	rpc "github.com/atriumtrade/atrium/kitex_gen/trade"
+
 	"github.com/atriumtrade/atrium/components/mq"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersaleadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersales"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/auctionadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/auctions"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/catalogadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/codadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/deliveryadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/discountadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/extensionsadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/frontendsadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/limitsadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/presaleadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/pricingadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/statsadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/tradeintake"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/tradelifecycle"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/tradequeries"
 	"github.com/atriumtrade/atrium/product-layer/stats"
 	"github.com/atriumtrade/atrium/product-layer/stats/statssql"
 
@@ -201,6 +220,48 @@ type TradeOptions struct {
 	Middlewares []endpoint.Middleware
 	// Tracing records the trade role's spans (RPC and SQL); default off.
 	Tracing *observe.Tracing
+}
+
+type svcs = tradesvc.Services
+type clients = gateway.Clients
+
+// rpcServices are the trade node's services, each once (see rpcService): a flow with services of
+// its own adds its row here.
+var rpcServices = []rpcService{
+	service(tradequeries.RegisterService, tradequeries.NewClient,
+		func(h *svcs) rpc.TradeQueries { return h.Queries }, func(c *clients) *tradequeries.Client { return &c.Queries }),
+	service(tradelifecycle.RegisterService, tradelifecycle.NewClient,
+		func(h *svcs) rpc.TradeLifecycle { return h.Lifecycle }, func(c *clients) *tradelifecycle.Client { return &c.Lifecycle }),
+	service(tradeintake.RegisterService, tradeintake.NewClient,
+		func(h *svcs) rpc.TradeIntake { return h.Intake }, func(c *clients) *tradeintake.Client { return &c.Intake }),
+	service(catalogadmin.RegisterService, catalogadmin.NewClient,
+		func(h *svcs) rpc.CatalogAdmin { return h.CatalogAdmin }, func(c *clients) *catalogadmin.Client { return &c.Catalog }),
+	service(deliveryadmin.RegisterService, deliveryadmin.NewClient,
+		func(h *svcs) rpc.DeliveryAdmin { return h.DeliveryAdmin }, func(c *clients) *deliveryadmin.Client { return &c.Delivery }),
+	service(pricingadmin.RegisterService, pricingadmin.NewClient,
+		func(h *svcs) rpc.PricingAdmin { return h.PricingAdmin }, func(c *clients) *pricingadmin.Client { return &c.Pricing }),
+	service(extensionsadmin.RegisterService, extensionsadmin.NewClient,
+		func(h *svcs) rpc.ExtensionsAdmin { return h.ExtensionsAdmin }, func(c *clients) *extensionsadmin.Client { return &c.Extensions }),
+	service(frontendsadmin.RegisterService, frontendsadmin.NewClient,
+		func(h *svcs) rpc.FrontendsAdmin { return h.FrontendsAdmin }, func(c *clients) *frontendsadmin.Client { return &c.Frontends }),
+	service(discountadmin.RegisterService, discountadmin.NewClient,
+		func(h *svcs) rpc.DiscountAdmin { return h.DiscountAdmin }, func(c *clients) *discountadmin.Client { return &c.Discounts }),
+	service(limitsadmin.RegisterService, limitsadmin.NewClient,
+		func(h *svcs) rpc.LimitsAdmin { return h.LimitsAdmin }, func(c *clients) *limitsadmin.Client { return &c.Limits }),
+	service(presaleadmin.RegisterService, presaleadmin.NewClient,
+		func(h *svcs) rpc.PresaleAdmin { return h.PresaleAdmin }, func(c *clients) *presaleadmin.Client { return &c.Presales }),
+	service(codadmin.RegisterService, codadmin.NewClient,
+		func(h *svcs) rpc.CodAdmin { return h.CodAdmin }, func(c *clients) *codadmin.Client { return &c.CodRules }),
+	service(statsadmin.RegisterService, statsadmin.NewClient,
+		func(h *svcs) rpc.StatsAdmin { return h.StatsAdmin }, func(c *clients) *statsadmin.Client { return &c.Stats }),
+	service(aftersales.RegisterService, aftersales.NewClient,
+		func(h *svcs) rpc.AfterSales { return h.AfterSales }, func(c *clients) *aftersales.Client { return &c.AfterSales }),
+	service(aftersaleadmin.RegisterService, aftersaleadmin.NewClient,
+		func(h *svcs) rpc.AfterSaleAdmin { return h.AfterSaleAdmin }, func(c *clients) *aftersaleadmin.Client { return &c.AfterSaleAdmin }),
+	service(auctions.RegisterService, auctions.NewClient,
+		func(h *svcs) rpc.Auctions { return h.Auctions }, func(c *clients) *auctions.Client { return &c.Auctions }),
+	service(auctionadmin.RegisterService, auctionadmin.NewClient,
+		func(h *svcs) rpc.AuctionAdmin { return h.AuctionAdmin }, func(c *clients) *auctionadmin.Client { return &c.AuctionAdmin }),
 }
 
 // StartTrade opens and migrates the database, builds the trade service and serves it over Kitex.
