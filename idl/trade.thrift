@@ -101,6 +101,9 @@ struct QuoteRequest {
     6: optional string currency
     // The pre-sale campaign, for flow "presale".
     7: string presaleId
+    // The group-buy campaign and the group to join (empty: open one), for flow "groupbuy".
+    8: string groupBuyId
+    9: string groupId
 }
 
 // What a pre-sale line costs up front: the deposit, and what it counts for against the price.
@@ -135,6 +138,8 @@ struct QuoteResponse {
     8: optional PresaleTerms presale
     // Set for a cash-on-delivery quote: whether COD is offered for this cart at its destination.
     9: optional CodAvailability cod
+    // Set for a group-buy quote: the group the order would open or join.
+    10: optional GroupBuyPlace groupBuy
 }
 
 // Whether cash on delivery is offered, and if not, why: reason is a stable code
@@ -229,6 +234,8 @@ struct Trade {
     // deposit); due is what its buyer still pays now: payable less the credit.
     15: Money credit
     16: Money due
+    // Set for a group-buy trade: its place in its group.
+    17: optional GroupBuyPlace groupBuy
 }
 
 struct PlaceOrderRequest {
@@ -245,6 +252,9 @@ struct PlaceOrderRequest {
     8: optional string currency
     // The pre-sale campaign, for flow "presale".
     9: string presaleId
+    // The group-buy campaign and the group to join (empty: open one), for flow "groupbuy".
+    10: string groupBuyId
+    11: string groupId
 }
 
 struct TradeRef {
@@ -1145,6 +1155,107 @@ struct ListBidsResponse {
     1: list<AuctionBid> bids
 }
 
+// A group-buy trade's (or quote's) place in its group: the group and where it stands, and the
+// member's own status (joined: awaiting payment; paid; left: never paid, the place freed;
+// refunded). groupId is empty on a quote that would open a group.
+struct GroupBuyPlace {
+    1: string groupBuyId
+    2: string groupId
+    3: string groupStatus
+    4: string memberStatus
+    5: bool leader
+    6: i32 size
+    // members hold a place (joined or paid); needed is how many more must pay to form it.
+    7: i32 members
+    8: i32 needed
+    9: i64 expiresAt
+}
+
+// A campaign's price of a SKU, in minor units of the campaign's currency.
+struct GroupBuySKU {
+    1: string skuId
+    2: i64 price
+}
+
+// A group-buy campaign (拼团): groupSize paid members form a group within formationSeconds;
+// virtualFill completes a group short of at most that many at its deadline (0: never).
+struct GroupBuyCampaign {
+    1: string id
+    2: string name
+    3: string currency
+    4: list<GroupBuySKU> skus
+    5: i32 groupSize
+    6: i64 formationSeconds
+    7: i64 startsAt
+    8: i64 endsAt
+    9: i64 perUser
+    10: i32 virtualFill
+    11: string status
+    12: i64 createdAt
+    13: i64 updatedAt
+    // An operator's read: every group of the campaign, newest first, with its members.
+    14: list<GroupBuyGroup> groups
+}
+
+struct GroupBuyMember {
+    // The buyer, masked except to an operator.
+    1: string userId
+    2: string status
+    3: bool leader
+    4: i64 joinedAt
+    // The member's trade: an operator's read only.
+    5: string tradeId
+}
+
+struct GroupBuyGroup {
+    1: string groupId
+    2: string groupBuyId
+    // The leader, masked except to an operator.
+    3: string leader
+    4: string status
+    5: i32 size
+    // members hold a place (joined or paid); paid of them paid; needed more must pay to form it.
+    6: i32 members
+    7: i32 paid
+    8: i32 needed
+    9: i64 expiresAt
+    10: i64 createdAt
+    11: i64 endedAt
+    // Why a failed group failed: group_expired, campaign_cancelled.
+    12: string reason
+    13: list<GroupBuyMember> memberList
+    // Whether the caller holds a place in it.
+    14: bool joined
+}
+
+struct PutGroupBuyRequest {
+    1: Caller caller
+    2: GroupBuyCampaign campaign
+}
+
+// A campaign (GetGroupBuy, CancelGroupBuy) or a group (GetGroup) by id.
+struct GroupBuyRef {
+    1: Caller caller
+    2: string id
+}
+
+struct ListGroupsRequest {
+    1: Caller caller
+    2: string groupBuyId
+    3: i32 limit
+    4: string cursor
+}
+
+struct ListGroupsResponse {
+    1: list<GroupBuyGroup> groups
+    2: string nextCursor
+}
+
+struct CancelGroupBuyResponse {
+    1: GroupBuyCampaign campaign
+    2: i32 groupsFailed
+}
+
 // The trade node serves these services on one Kitex server. Reads and the lifecycle work on every
 // kind of trade (dispatched on its stored scenario); each flow has a service for its own verbs;
 // each capability's operators have theirs.
@@ -1321,4 +1432,15 @@ service AuctionAdmin {
     Auction CancelAuction(1: AuctionRef req)
     Trade SecondChance(1: AuctionRef req)
     Auction DecideAuction(1: DecideAuctionRequest req)
+}
+
+// Group buying: buyers read a campaign and its joinable groups and one group; operators put,
+// read (with every group and member) and cancel campaigns. Orders go through TradeIntake (flow
+// groupbuy).
+service GroupBuys {
+    GroupBuyCampaign GetGroupBuy(1: GroupBuyRef req)
+    ListGroupsResponse ListGroups(1: ListGroupsRequest req)
+    GroupBuyGroup GetGroup(1: GroupBuyRef req)
+    GroupBuyCampaign PutGroupBuy(1: PutGroupBuyRequest req)
+    CancelGroupBuyResponse CancelGroupBuy(1: GroupBuyRef req)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade/discountadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/extensionsadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/frontendsadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/groupbuys"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/limitsadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/presaleadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/pricingadmin"
@@ -43,4 +44,6 @@ type Clients struct {
 	// Auctions and AuctionAdmin serve auctions.
 	Auctions     auctions.Client
 	AuctionAdmin auctionadmin.Client
+	// GroupBuys serves group-buy campaigns and groups.
+	GroupBuys groupbuys.Client
 }

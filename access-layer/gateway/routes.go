@@ -61,12 +61,14 @@ func (g *Gateway) routesInit() {
 		g.buyerRoutes(ch)
 		g.afterSaleBuyerRoutes(ch)
 		g.auctionBuyerRoutes(ch)
+		g.groupBuyBuyerRoutes(ch)
 		g.regionRoutes(ch)
 		g.addressRoutes(ch)
 	}
 	g.adminRoutes(adminChannel)
 	g.afterSaleAdminRoutes(adminChannel)
 	g.auctionAdminRoutes(adminChannel)
+	g.groupBuyAdminRoutes(adminChannel)
 	g.extensionRoutes(adminChannel)
 	g.frontendRoutes(adminChannel)
 	g.discountRoutes(adminChannel)
@@ -184,7 +186,8 @@ func (g *Gateway) quote(ch *channel) call {
 		if err := ch.decode(c.Request.Body(), &req); err != nil {
 			return 0, nil, err
 		}
-		r := &trade.QuoteRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items), Coupons: req.Coupons, PresaleId: req.PresaleID}
+		r := &trade.QuoteRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items), Coupons: req.Coupons, PresaleId: req.PresaleID,
+			GroupBuyId: req.GroupBuyID, GroupId: req.GroupID}
 		if req.Currency != "" {
 			r.Currency = &req.Currency
 		}
@@ -212,7 +215,7 @@ func (g *Gateway) placeOrder(ch *channel) call {
 			return 0, nil, err
 		}
 		r := &trade.PlaceOrderRequest{Caller: callerOf(c), Flow: req.Flow, Items: itemsOf(req.Items), IdempotencyKey: key, Coupons: req.Coupons,
-			PresaleId: req.PresaleID}
+			PresaleId: req.PresaleID, GroupBuyId: req.GroupBuyID, GroupId: req.GroupID}
 		if req.Currency != "" {
 			r.Currency = &req.Currency
 		}

@@ -16,9 +16,13 @@ type itemRequest struct {
 type quoteRequest struct {
 	Flow string `json:"flow"`
 	// PresaleID names the pre-sale campaign, for flow "presale".
-	PresaleID string        `json:"presaleId"`
-	Items     []itemRequest `json:"items"`
-	Coupons   []string      `json:"coupons"`
+	PresaleID string `json:"presaleId"`
+	// GroupBuyID names the group-buy campaign and GroupID the group to join (empty: open one),
+	// for flow "groupbuy".
+	GroupBuyID string        `json:"groupBuyId"`
+	GroupID    string        `json:"groupId"`
+	Items      []itemRequest `json:"items"`
+	Coupons    []string      `json:"coupons"`
 	// Address, if known, informs the warehouse choice, shipping and COD: the same address object
 	// an order takes (a quote reads its region and ignores the rest, such as name and detail).
 	// Destination is the older name for it, and takes the same object; address wins if both are
@@ -83,10 +87,14 @@ func addressOf(a *trade.Address) addressView {
 type placeOrderRequest struct {
 	Flow string `json:"flow"`
 	// PresaleID names the pre-sale campaign, for flow "presale".
-	PresaleID string        `json:"presaleId"`
-	Items     []itemRequest `json:"items"`
-	Address   *addressView  `json:"address"`
-	Coupons   []string      `json:"coupons"`
+	PresaleID string `json:"presaleId"`
+	// GroupBuyID names the group-buy campaign and GroupID the group to join (empty: open one),
+	// for flow "groupbuy".
+	GroupBuyID string        `json:"groupBuyId"`
+	GroupID    string        `json:"groupId"`
+	Items      []itemRequest `json:"items"`
+	Address    *addressView  `json:"address"`
+	Coupons    []string      `json:"coupons"`
 	// ExpectedTotal is the total the buyer was shown, in the channel's money format, in Currency
 	// (default CNY).
 	ExpectedTotal MoneyInput `json:"expectedTotal"`
@@ -249,6 +257,8 @@ type quoteView struct {
 	// Cod is set for a cash-on-delivery quote: whether COD is offered for the cart at its
 	// destination, and if not, the reason's stable code.
 	Cod *codAvailabilityView `json:"cod,omitempty"`
+	// GroupBuy is set for a group-buy quote: the group the order would open or join.
+	GroupBuy *groupBuyPlaceView `json:"groupBuy,omitempty"`
 }
 
 type codAvailabilityView struct {
@@ -359,6 +369,8 @@ type tradeView struct {
 	State string `json:"state"`
 	// Presale is set for a pre-sale trade.
 	Presale *presaleTermsView `json:"presale,omitempty"`
+	// GroupBuy is set for a group-buy trade: its place in its group.
+	GroupBuy *groupBuyPlaceView `json:"groupBuy,omitempty"`
 }
 
 type orderPageView struct {
@@ -439,7 +451,7 @@ func discountsOf(ds []*trade.AppliedDiscount) []discountView {
 
 func quoteOf(q *trade.QuoteResponse) quoteView {
 	v := quoteView{Total: moneyOf(q.Total), Discount: moneyOf(q.Discount), Payable: moneyOf(q.Payable), Discounts: discountsOf(q.Discounts),
-		ShippingFee: moneyOf(q.ShippingFee), Presale: presaleTermsOf(q.Presale), Cod: codAvailabilityOf(q.Cod),
+		ShippingFee: moneyOf(q.ShippingFee), Presale: presaleTermsOf(q.Presale), Cod: codAvailabilityOf(q.Cod), GroupBuy: groupBuyPlaceOf(q.GroupBuy),
 		Currency: q.GetTotal().GetCurrency(), Lines: []quoteLineView{}, Groups: []quoteGroupView{}}
 	for _, l := range q.Lines {
 		v.Lines = append(v.Lines, quoteLineOf(l))
@@ -495,7 +507,7 @@ func tradeOf(t *trade.Trade) tradeView {
 	for _, p := range t.Payments {
 		v.Payments = append(v.Payments, paymentOf(p))
 	}
-	v.State, v.Presale = t.State, presaleTermsOf(t.Presale)
+	v.State, v.Presale, v.GroupBuy = t.State, presaleTermsOf(t.Presale), groupBuyPlaceOf(t.GroupBuy)
 	v.Credit, v.Due = moneyOf(t.Credit), moneyOf(t.Due)
 	return v
 }

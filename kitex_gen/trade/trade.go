@@ -704,6 +704,8 @@ type QuoteRequest struct {
 	Coupons     []string `thrift:"coupons,5" frugal:"5,default,list<string>" json:"coupons"`
 	Currency    *string  `thrift:"currency,6,optional" frugal:"6,optional,string" json:"currency,omitempty"`
 	PresaleId   string   `thrift:"presaleId,7" frugal:"7,default,string" json:"presaleId"`
+	GroupBuyId  string   `thrift:"groupBuyId,8" frugal:"8,default,string" json:"groupBuyId"`
+	GroupId     string   `thrift:"groupId,9" frugal:"9,default,string" json:"groupId"`
 }
 
 func NewQuoteRequest() *QuoteRequest {
@@ -755,6 +757,14 @@ func (p *QuoteRequest) GetCurrency() (v string) {
 func (p *QuoteRequest) GetPresaleId() (v string) {
 	return p.PresaleId
 }
+
+func (p *QuoteRequest) GetGroupBuyId() (v string) {
+	return p.GroupBuyId
+}
+
+func (p *QuoteRequest) GetGroupId() (v string) {
+	return p.GroupId
+}
 func (p *QuoteRequest) SetCaller(val *Caller) {
 	p.Caller = val
 }
@@ -775,6 +785,12 @@ func (p *QuoteRequest) SetCurrency(val *string) {
 }
 func (p *QuoteRequest) SetPresaleId(val string) {
 	p.PresaleId = val
+}
+func (p *QuoteRequest) SetGroupBuyId(val string) {
+	p.GroupBuyId = val
+}
+func (p *QuoteRequest) SetGroupId(val string) {
+	p.GroupId = val
 }
 
 func (p *QuoteRequest) IsSetCaller() bool {
@@ -804,6 +820,8 @@ var fieldIDToName_QuoteRequest = map[int16]string{
 	5: "coupons",
 	6: "currency",
 	7: "presaleId",
+	8: "groupBuyId",
+	9: "groupId",
 }
 
 type PresaleLineTerms struct {
@@ -982,6 +1000,7 @@ type QuoteResponse struct {
 	ShippingFee *Money             `thrift:"shippingFee,7" frugal:"7,default,Money" json:"shippingFee"`
 	Presale     *PresaleTerms      `thrift:"presale,8,optional" frugal:"8,optional,PresaleTerms" json:"presale,omitempty"`
 	Cod         *CodAvailability   `thrift:"cod,9,optional" frugal:"9,optional,CodAvailability" json:"cod,omitempty"`
+	GroupBuy    *GroupBuyPlace     `thrift:"groupBuy,10,optional" frugal:"10,optional,GroupBuyPlace" json:"groupBuy,omitempty"`
 }
 
 func NewQuoteResponse() *QuoteResponse {
@@ -1056,6 +1075,15 @@ func (p *QuoteResponse) GetCod() (v *CodAvailability) {
 	}
 	return p.Cod
 }
+
+var QuoteResponse_GroupBuy_DEFAULT *GroupBuyPlace
+
+func (p *QuoteResponse) GetGroupBuy() (v *GroupBuyPlace) {
+	if !p.IsSetGroupBuy() {
+		return QuoteResponse_GroupBuy_DEFAULT
+	}
+	return p.GroupBuy
+}
 func (p *QuoteResponse) SetLines(val []*QuoteLine) {
 	p.Lines = val
 }
@@ -1083,6 +1111,9 @@ func (p *QuoteResponse) SetPresale(val *PresaleTerms) {
 func (p *QuoteResponse) SetCod(val *CodAvailability) {
 	p.Cod = val
 }
+func (p *QuoteResponse) SetGroupBuy(val *GroupBuyPlace) {
+	p.GroupBuy = val
+}
 
 func (p *QuoteResponse) IsSetTotal() bool {
 	return p.Total != nil
@@ -1108,6 +1139,10 @@ func (p *QuoteResponse) IsSetCod() bool {
 	return p.Cod != nil
 }
 
+func (p *QuoteResponse) IsSetGroupBuy() bool {
+	return p.GroupBuy != nil
+}
+
 func (p *QuoteResponse) String() string {
 	if p == nil {
 		return "<nil>"
@@ -1116,15 +1151,16 @@ func (p *QuoteResponse) String() string {
 }
 
 var fieldIDToName_QuoteResponse = map[int16]string{
-	1: "lines",
-	2: "groups",
-	3: "total",
-	4: "discount",
-	5: "payable",
-	6: "discounts",
-	7: "shippingFee",
-	8: "presale",
-	9: "cod",
+	1:  "lines",
+	2:  "groups",
+	3:  "total",
+	4:  "discount",
+	5:  "payable",
+	6:  "discounts",
+	7:  "shippingFee",
+	8:  "presale",
+	9:  "cod",
+	10: "groupBuy",
 }
 
 type CodAvailability struct {
@@ -1721,22 +1757,23 @@ var fieldIDToName_Refund = map[int16]string{
 }
 
 type Trade struct {
-	TradeId     string        `thrift:"tradeId,1" frugal:"1,default,string" json:"tradeId"`
-	Flow        string        `thrift:"flow,2" frugal:"2,default,string" json:"flow"`
-	Orders      []*Order      `thrift:"orders,3" frugal:"3,default,list<Order>" json:"orders"`
-	Total       *Money        `thrift:"total,4" frugal:"4,default,Money" json:"total"`
-	Payable     *Money        `thrift:"payable,5" frugal:"5,default,Money" json:"payable"`
-	Address     *Address      `thrift:"address,6" frugal:"6,default,Address" json:"address"`
-	CreatedAt   int64         `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
-	PayDeadline int64         `thrift:"payDeadline,8" frugal:"8,default,i64" json:"payDeadline"`
-	Subtotal    *Money        `thrift:"subtotal,9" frugal:"9,default,Money" json:"subtotal"`
-	Discount    *Money        `thrift:"discount,10" frugal:"10,default,Money" json:"discount"`
-	ShippingFee *Money        `thrift:"shippingFee,11" frugal:"11,default,Money" json:"shippingFee"`
-	Payments    []*Payment    `thrift:"payments,12" frugal:"12,default,list<Payment>" json:"payments"`
-	Presale     *PresaleTerms `thrift:"presale,13,optional" frugal:"13,optional,PresaleTerms" json:"presale,omitempty"`
-	State       string        `thrift:"state,14" frugal:"14,default,string" json:"state"`
-	Credit      *Money        `thrift:"credit,15" frugal:"15,default,Money" json:"credit"`
-	Due         *Money        `thrift:"due,16" frugal:"16,default,Money" json:"due"`
+	TradeId     string         `thrift:"tradeId,1" frugal:"1,default,string" json:"tradeId"`
+	Flow        string         `thrift:"flow,2" frugal:"2,default,string" json:"flow"`
+	Orders      []*Order       `thrift:"orders,3" frugal:"3,default,list<Order>" json:"orders"`
+	Total       *Money         `thrift:"total,4" frugal:"4,default,Money" json:"total"`
+	Payable     *Money         `thrift:"payable,5" frugal:"5,default,Money" json:"payable"`
+	Address     *Address       `thrift:"address,6" frugal:"6,default,Address" json:"address"`
+	CreatedAt   int64          `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
+	PayDeadline int64          `thrift:"payDeadline,8" frugal:"8,default,i64" json:"payDeadline"`
+	Subtotal    *Money         `thrift:"subtotal,9" frugal:"9,default,Money" json:"subtotal"`
+	Discount    *Money         `thrift:"discount,10" frugal:"10,default,Money" json:"discount"`
+	ShippingFee *Money         `thrift:"shippingFee,11" frugal:"11,default,Money" json:"shippingFee"`
+	Payments    []*Payment     `thrift:"payments,12" frugal:"12,default,list<Payment>" json:"payments"`
+	Presale     *PresaleTerms  `thrift:"presale,13,optional" frugal:"13,optional,PresaleTerms" json:"presale,omitempty"`
+	State       string         `thrift:"state,14" frugal:"14,default,string" json:"state"`
+	Credit      *Money         `thrift:"credit,15" frugal:"15,default,Money" json:"credit"`
+	Due         *Money         `thrift:"due,16" frugal:"16,default,Money" json:"due"`
+	GroupBuy    *GroupBuyPlace `thrift:"groupBuy,17,optional" frugal:"17,optional,GroupBuyPlace" json:"groupBuy,omitempty"`
 }
 
 func NewTrade() *Trade {
@@ -1854,6 +1891,15 @@ func (p *Trade) GetDue() (v *Money) {
 	}
 	return p.Due
 }
+
+var Trade_GroupBuy_DEFAULT *GroupBuyPlace
+
+func (p *Trade) GetGroupBuy() (v *GroupBuyPlace) {
+	if !p.IsSetGroupBuy() {
+		return Trade_GroupBuy_DEFAULT
+	}
+	return p.GroupBuy
+}
 func (p *Trade) SetTradeId(val string) {
 	p.TradeId = val
 }
@@ -1902,6 +1948,9 @@ func (p *Trade) SetCredit(val *Money) {
 func (p *Trade) SetDue(val *Money) {
 	p.Due = val
 }
+func (p *Trade) SetGroupBuy(val *GroupBuyPlace) {
+	p.GroupBuy = val
+}
 
 func (p *Trade) IsSetTotal() bool {
 	return p.Total != nil
@@ -1939,6 +1988,10 @@ func (p *Trade) IsSetDue() bool {
 	return p.Due != nil
 }
 
+func (p *Trade) IsSetGroupBuy() bool {
+	return p.GroupBuy != nil
+}
+
 func (p *Trade) String() string {
 	if p == nil {
 		return "<nil>"
@@ -1963,6 +2016,7 @@ var fieldIDToName_Trade = map[int16]string{
 	14: "state",
 	15: "credit",
 	16: "due",
+	17: "groupBuy",
 }
 
 type PlaceOrderRequest struct {
@@ -1975,6 +2029,8 @@ type PlaceOrderRequest struct {
 	Coupons        []string `thrift:"coupons,7" frugal:"7,default,list<string>" json:"coupons"`
 	Currency       *string  `thrift:"currency,8,optional" frugal:"8,optional,string" json:"currency,omitempty"`
 	PresaleId      string   `thrift:"presaleId,9" frugal:"9,default,string" json:"presaleId"`
+	GroupBuyId     string   `thrift:"groupBuyId,10" frugal:"10,default,string" json:"groupBuyId"`
+	GroupId        string   `thrift:"groupId,11" frugal:"11,default,string" json:"groupId"`
 }
 
 func NewPlaceOrderRequest() *PlaceOrderRequest {
@@ -2039,6 +2095,14 @@ func (p *PlaceOrderRequest) GetCurrency() (v string) {
 func (p *PlaceOrderRequest) GetPresaleId() (v string) {
 	return p.PresaleId
 }
+
+func (p *PlaceOrderRequest) GetGroupBuyId() (v string) {
+	return p.GroupBuyId
+}
+
+func (p *PlaceOrderRequest) GetGroupId() (v string) {
+	return p.GroupId
+}
 func (p *PlaceOrderRequest) SetCaller(val *Caller) {
 	p.Caller = val
 }
@@ -2066,6 +2130,12 @@ func (p *PlaceOrderRequest) SetCurrency(val *string) {
 func (p *PlaceOrderRequest) SetPresaleId(val string) {
 	p.PresaleId = val
 }
+func (p *PlaceOrderRequest) SetGroupBuyId(val string) {
+	p.GroupBuyId = val
+}
+func (p *PlaceOrderRequest) SetGroupId(val string) {
+	p.GroupId = val
+}
 
 func (p *PlaceOrderRequest) IsSetCaller() bool {
 	return p.Caller != nil
@@ -2091,15 +2161,17 @@ func (p *PlaceOrderRequest) String() string {
 }
 
 var fieldIDToName_PlaceOrderRequest = map[int16]string{
-	1: "caller",
-	2: "flow",
-	3: "items",
-	4: "address",
-	5: "idempotencyKey",
-	6: "expectedTotal",
-	7: "coupons",
-	8: "currency",
-	9: "presaleId",
+	1:  "caller",
+	2:  "flow",
+	3:  "items",
+	4:  "address",
+	5:  "idempotencyKey",
+	6:  "expectedTotal",
+	7:  "coupons",
+	8:  "currency",
+	9:  "presaleId",
+	10: "groupBuyId",
+	11: "groupId",
 }
 
 type TradeRef struct {
@@ -9701,6 +9773,755 @@ var fieldIDToName_ListBidsResponse = map[int16]string{
 	1: "bids",
 }
 
+type GroupBuyPlace struct {
+	GroupBuyId   string `thrift:"groupBuyId,1" frugal:"1,default,string" json:"groupBuyId"`
+	GroupId      string `thrift:"groupId,2" frugal:"2,default,string" json:"groupId"`
+	GroupStatus  string `thrift:"groupStatus,3" frugal:"3,default,string" json:"groupStatus"`
+	MemberStatus string `thrift:"memberStatus,4" frugal:"4,default,string" json:"memberStatus"`
+	Leader       bool   `thrift:"leader,5" frugal:"5,default,bool" json:"leader"`
+	Size         int32  `thrift:"size,6" frugal:"6,default,i32" json:"size"`
+	Members      int32  `thrift:"members,7" frugal:"7,default,i32" json:"members"`
+	Needed       int32  `thrift:"needed,8" frugal:"8,default,i32" json:"needed"`
+	ExpiresAt    int64  `thrift:"expiresAt,9" frugal:"9,default,i64" json:"expiresAt"`
+}
+
+func NewGroupBuyPlace() *GroupBuyPlace {
+	return &GroupBuyPlace{}
+}
+
+func (p *GroupBuyPlace) InitDefault() {
+}
+
+func (p *GroupBuyPlace) GetGroupBuyId() (v string) {
+	return p.GroupBuyId
+}
+
+func (p *GroupBuyPlace) GetGroupId() (v string) {
+	return p.GroupId
+}
+
+func (p *GroupBuyPlace) GetGroupStatus() (v string) {
+	return p.GroupStatus
+}
+
+func (p *GroupBuyPlace) GetMemberStatus() (v string) {
+	return p.MemberStatus
+}
+
+func (p *GroupBuyPlace) GetLeader() (v bool) {
+	return p.Leader
+}
+
+func (p *GroupBuyPlace) GetSize() (v int32) {
+	return p.Size
+}
+
+func (p *GroupBuyPlace) GetMembers() (v int32) {
+	return p.Members
+}
+
+func (p *GroupBuyPlace) GetNeeded() (v int32) {
+	return p.Needed
+}
+
+func (p *GroupBuyPlace) GetExpiresAt() (v int64) {
+	return p.ExpiresAt
+}
+func (p *GroupBuyPlace) SetGroupBuyId(val string) {
+	p.GroupBuyId = val
+}
+func (p *GroupBuyPlace) SetGroupId(val string) {
+	p.GroupId = val
+}
+func (p *GroupBuyPlace) SetGroupStatus(val string) {
+	p.GroupStatus = val
+}
+func (p *GroupBuyPlace) SetMemberStatus(val string) {
+	p.MemberStatus = val
+}
+func (p *GroupBuyPlace) SetLeader(val bool) {
+	p.Leader = val
+}
+func (p *GroupBuyPlace) SetSize(val int32) {
+	p.Size = val
+}
+func (p *GroupBuyPlace) SetMembers(val int32) {
+	p.Members = val
+}
+func (p *GroupBuyPlace) SetNeeded(val int32) {
+	p.Needed = val
+}
+func (p *GroupBuyPlace) SetExpiresAt(val int64) {
+	p.ExpiresAt = val
+}
+
+func (p *GroupBuyPlace) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuyPlace(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuyPlace = map[int16]string{
+	1: "groupBuyId",
+	2: "groupId",
+	3: "groupStatus",
+	4: "memberStatus",
+	5: "leader",
+	6: "size",
+	7: "members",
+	8: "needed",
+	9: "expiresAt",
+}
+
+type GroupBuySKU struct {
+	SkuId string `thrift:"skuId,1" frugal:"1,default,string" json:"skuId"`
+	Price int64  `thrift:"price,2" frugal:"2,default,i64" json:"price"`
+}
+
+func NewGroupBuySKU() *GroupBuySKU {
+	return &GroupBuySKU{}
+}
+
+func (p *GroupBuySKU) InitDefault() {
+}
+
+func (p *GroupBuySKU) GetSkuId() (v string) {
+	return p.SkuId
+}
+
+func (p *GroupBuySKU) GetPrice() (v int64) {
+	return p.Price
+}
+func (p *GroupBuySKU) SetSkuId(val string) {
+	p.SkuId = val
+}
+func (p *GroupBuySKU) SetPrice(val int64) {
+	p.Price = val
+}
+
+func (p *GroupBuySKU) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuySKU(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuySKU = map[int16]string{
+	1: "skuId",
+	2: "price",
+}
+
+type GroupBuyCampaign struct {
+	Id               string           `thrift:"id,1" frugal:"1,default,string" json:"id"`
+	Name             string           `thrift:"name,2" frugal:"2,default,string" json:"name"`
+	Currency         string           `thrift:"currency,3" frugal:"3,default,string" json:"currency"`
+	Skus             []*GroupBuySKU   `thrift:"skus,4" frugal:"4,default,list<GroupBuySKU>" json:"skus"`
+	GroupSize        int32            `thrift:"groupSize,5" frugal:"5,default,i32" json:"groupSize"`
+	FormationSeconds int64            `thrift:"formationSeconds,6" frugal:"6,default,i64" json:"formationSeconds"`
+	StartsAt         int64            `thrift:"startsAt,7" frugal:"7,default,i64" json:"startsAt"`
+	EndsAt           int64            `thrift:"endsAt,8" frugal:"8,default,i64" json:"endsAt"`
+	PerUser          int64            `thrift:"perUser,9" frugal:"9,default,i64" json:"perUser"`
+	VirtualFill      int32            `thrift:"virtualFill,10" frugal:"10,default,i32" json:"virtualFill"`
+	Status           string           `thrift:"status,11" frugal:"11,default,string" json:"status"`
+	CreatedAt        int64            `thrift:"createdAt,12" frugal:"12,default,i64" json:"createdAt"`
+	UpdatedAt        int64            `thrift:"updatedAt,13" frugal:"13,default,i64" json:"updatedAt"`
+	Groups           []*GroupBuyGroup `thrift:"groups,14" frugal:"14,default,list<GroupBuyGroup>" json:"groups"`
+}
+
+func NewGroupBuyCampaign() *GroupBuyCampaign {
+	return &GroupBuyCampaign{}
+}
+
+func (p *GroupBuyCampaign) InitDefault() {
+}
+
+func (p *GroupBuyCampaign) GetId() (v string) {
+	return p.Id
+}
+
+func (p *GroupBuyCampaign) GetName() (v string) {
+	return p.Name
+}
+
+func (p *GroupBuyCampaign) GetCurrency() (v string) {
+	return p.Currency
+}
+
+func (p *GroupBuyCampaign) GetSkus() (v []*GroupBuySKU) {
+	return p.Skus
+}
+
+func (p *GroupBuyCampaign) GetGroupSize() (v int32) {
+	return p.GroupSize
+}
+
+func (p *GroupBuyCampaign) GetFormationSeconds() (v int64) {
+	return p.FormationSeconds
+}
+
+func (p *GroupBuyCampaign) GetStartsAt() (v int64) {
+	return p.StartsAt
+}
+
+func (p *GroupBuyCampaign) GetEndsAt() (v int64) {
+	return p.EndsAt
+}
+
+func (p *GroupBuyCampaign) GetPerUser() (v int64) {
+	return p.PerUser
+}
+
+func (p *GroupBuyCampaign) GetVirtualFill() (v int32) {
+	return p.VirtualFill
+}
+
+func (p *GroupBuyCampaign) GetStatus() (v string) {
+	return p.Status
+}
+
+func (p *GroupBuyCampaign) GetCreatedAt() (v int64) {
+	return p.CreatedAt
+}
+
+func (p *GroupBuyCampaign) GetUpdatedAt() (v int64) {
+	return p.UpdatedAt
+}
+
+func (p *GroupBuyCampaign) GetGroups() (v []*GroupBuyGroup) {
+	return p.Groups
+}
+func (p *GroupBuyCampaign) SetId(val string) {
+	p.Id = val
+}
+func (p *GroupBuyCampaign) SetName(val string) {
+	p.Name = val
+}
+func (p *GroupBuyCampaign) SetCurrency(val string) {
+	p.Currency = val
+}
+func (p *GroupBuyCampaign) SetSkus(val []*GroupBuySKU) {
+	p.Skus = val
+}
+func (p *GroupBuyCampaign) SetGroupSize(val int32) {
+	p.GroupSize = val
+}
+func (p *GroupBuyCampaign) SetFormationSeconds(val int64) {
+	p.FormationSeconds = val
+}
+func (p *GroupBuyCampaign) SetStartsAt(val int64) {
+	p.StartsAt = val
+}
+func (p *GroupBuyCampaign) SetEndsAt(val int64) {
+	p.EndsAt = val
+}
+func (p *GroupBuyCampaign) SetPerUser(val int64) {
+	p.PerUser = val
+}
+func (p *GroupBuyCampaign) SetVirtualFill(val int32) {
+	p.VirtualFill = val
+}
+func (p *GroupBuyCampaign) SetStatus(val string) {
+	p.Status = val
+}
+func (p *GroupBuyCampaign) SetCreatedAt(val int64) {
+	p.CreatedAt = val
+}
+func (p *GroupBuyCampaign) SetUpdatedAt(val int64) {
+	p.UpdatedAt = val
+}
+func (p *GroupBuyCampaign) SetGroups(val []*GroupBuyGroup) {
+	p.Groups = val
+}
+
+func (p *GroupBuyCampaign) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuyCampaign(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuyCampaign = map[int16]string{
+	1:  "id",
+	2:  "name",
+	3:  "currency",
+	4:  "skus",
+	5:  "groupSize",
+	6:  "formationSeconds",
+	7:  "startsAt",
+	8:  "endsAt",
+	9:  "perUser",
+	10: "virtualFill",
+	11: "status",
+	12: "createdAt",
+	13: "updatedAt",
+	14: "groups",
+}
+
+type GroupBuyMember struct {
+	UserId   string `thrift:"userId,1" frugal:"1,default,string" json:"userId"`
+	Status   string `thrift:"status,2" frugal:"2,default,string" json:"status"`
+	Leader   bool   `thrift:"leader,3" frugal:"3,default,bool" json:"leader"`
+	JoinedAt int64  `thrift:"joinedAt,4" frugal:"4,default,i64" json:"joinedAt"`
+	TradeId  string `thrift:"tradeId,5" frugal:"5,default,string" json:"tradeId"`
+}
+
+func NewGroupBuyMember() *GroupBuyMember {
+	return &GroupBuyMember{}
+}
+
+func (p *GroupBuyMember) InitDefault() {
+}
+
+func (p *GroupBuyMember) GetUserId() (v string) {
+	return p.UserId
+}
+
+func (p *GroupBuyMember) GetStatus() (v string) {
+	return p.Status
+}
+
+func (p *GroupBuyMember) GetLeader() (v bool) {
+	return p.Leader
+}
+
+func (p *GroupBuyMember) GetJoinedAt() (v int64) {
+	return p.JoinedAt
+}
+
+func (p *GroupBuyMember) GetTradeId() (v string) {
+	return p.TradeId
+}
+func (p *GroupBuyMember) SetUserId(val string) {
+	p.UserId = val
+}
+func (p *GroupBuyMember) SetStatus(val string) {
+	p.Status = val
+}
+func (p *GroupBuyMember) SetLeader(val bool) {
+	p.Leader = val
+}
+func (p *GroupBuyMember) SetJoinedAt(val int64) {
+	p.JoinedAt = val
+}
+func (p *GroupBuyMember) SetTradeId(val string) {
+	p.TradeId = val
+}
+
+func (p *GroupBuyMember) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuyMember(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuyMember = map[int16]string{
+	1: "userId",
+	2: "status",
+	3: "leader",
+	4: "joinedAt",
+	5: "tradeId",
+}
+
+type GroupBuyGroup struct {
+	GroupId    string            `thrift:"groupId,1" frugal:"1,default,string" json:"groupId"`
+	GroupBuyId string            `thrift:"groupBuyId,2" frugal:"2,default,string" json:"groupBuyId"`
+	Leader     string            `thrift:"leader,3" frugal:"3,default,string" json:"leader"`
+	Status     string            `thrift:"status,4" frugal:"4,default,string" json:"status"`
+	Size       int32             `thrift:"size,5" frugal:"5,default,i32" json:"size"`
+	Members    int32             `thrift:"members,6" frugal:"6,default,i32" json:"members"`
+	Paid       int32             `thrift:"paid,7" frugal:"7,default,i32" json:"paid"`
+	Needed     int32             `thrift:"needed,8" frugal:"8,default,i32" json:"needed"`
+	ExpiresAt  int64             `thrift:"expiresAt,9" frugal:"9,default,i64" json:"expiresAt"`
+	CreatedAt  int64             `thrift:"createdAt,10" frugal:"10,default,i64" json:"createdAt"`
+	EndedAt    int64             `thrift:"endedAt,11" frugal:"11,default,i64" json:"endedAt"`
+	Reason     string            `thrift:"reason,12" frugal:"12,default,string" json:"reason"`
+	MemberList []*GroupBuyMember `thrift:"memberList,13" frugal:"13,default,list<GroupBuyMember>" json:"memberList"`
+	Joined     bool              `thrift:"joined,14" frugal:"14,default,bool" json:"joined"`
+}
+
+func NewGroupBuyGroup() *GroupBuyGroup {
+	return &GroupBuyGroup{}
+}
+
+func (p *GroupBuyGroup) InitDefault() {
+}
+
+func (p *GroupBuyGroup) GetGroupId() (v string) {
+	return p.GroupId
+}
+
+func (p *GroupBuyGroup) GetGroupBuyId() (v string) {
+	return p.GroupBuyId
+}
+
+func (p *GroupBuyGroup) GetLeader() (v string) {
+	return p.Leader
+}
+
+func (p *GroupBuyGroup) GetStatus() (v string) {
+	return p.Status
+}
+
+func (p *GroupBuyGroup) GetSize() (v int32) {
+	return p.Size
+}
+
+func (p *GroupBuyGroup) GetMembers() (v int32) {
+	return p.Members
+}
+
+func (p *GroupBuyGroup) GetPaid() (v int32) {
+	return p.Paid
+}
+
+func (p *GroupBuyGroup) GetNeeded() (v int32) {
+	return p.Needed
+}
+
+func (p *GroupBuyGroup) GetExpiresAt() (v int64) {
+	return p.ExpiresAt
+}
+
+func (p *GroupBuyGroup) GetCreatedAt() (v int64) {
+	return p.CreatedAt
+}
+
+func (p *GroupBuyGroup) GetEndedAt() (v int64) {
+	return p.EndedAt
+}
+
+func (p *GroupBuyGroup) GetReason() (v string) {
+	return p.Reason
+}
+
+func (p *GroupBuyGroup) GetMemberList() (v []*GroupBuyMember) {
+	return p.MemberList
+}
+
+func (p *GroupBuyGroup) GetJoined() (v bool) {
+	return p.Joined
+}
+func (p *GroupBuyGroup) SetGroupId(val string) {
+	p.GroupId = val
+}
+func (p *GroupBuyGroup) SetGroupBuyId(val string) {
+	p.GroupBuyId = val
+}
+func (p *GroupBuyGroup) SetLeader(val string) {
+	p.Leader = val
+}
+func (p *GroupBuyGroup) SetStatus(val string) {
+	p.Status = val
+}
+func (p *GroupBuyGroup) SetSize(val int32) {
+	p.Size = val
+}
+func (p *GroupBuyGroup) SetMembers(val int32) {
+	p.Members = val
+}
+func (p *GroupBuyGroup) SetPaid(val int32) {
+	p.Paid = val
+}
+func (p *GroupBuyGroup) SetNeeded(val int32) {
+	p.Needed = val
+}
+func (p *GroupBuyGroup) SetExpiresAt(val int64) {
+	p.ExpiresAt = val
+}
+func (p *GroupBuyGroup) SetCreatedAt(val int64) {
+	p.CreatedAt = val
+}
+func (p *GroupBuyGroup) SetEndedAt(val int64) {
+	p.EndedAt = val
+}
+func (p *GroupBuyGroup) SetReason(val string) {
+	p.Reason = val
+}
+func (p *GroupBuyGroup) SetMemberList(val []*GroupBuyMember) {
+	p.MemberList = val
+}
+func (p *GroupBuyGroup) SetJoined(val bool) {
+	p.Joined = val
+}
+
+func (p *GroupBuyGroup) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuyGroup(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuyGroup = map[int16]string{
+	1:  "groupId",
+	2:  "groupBuyId",
+	3:  "leader",
+	4:  "status",
+	5:  "size",
+	6:  "members",
+	7:  "paid",
+	8:  "needed",
+	9:  "expiresAt",
+	10: "createdAt",
+	11: "endedAt",
+	12: "reason",
+	13: "memberList",
+	14: "joined",
+}
+
+type PutGroupBuyRequest struct {
+	Caller   *Caller           `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Campaign *GroupBuyCampaign `thrift:"campaign,2" frugal:"2,default,GroupBuyCampaign" json:"campaign"`
+}
+
+func NewPutGroupBuyRequest() *PutGroupBuyRequest {
+	return &PutGroupBuyRequest{}
+}
+
+func (p *PutGroupBuyRequest) InitDefault() {
+}
+
+var PutGroupBuyRequest_Caller_DEFAULT *Caller
+
+func (p *PutGroupBuyRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return PutGroupBuyRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+var PutGroupBuyRequest_Campaign_DEFAULT *GroupBuyCampaign
+
+func (p *PutGroupBuyRequest) GetCampaign() (v *GroupBuyCampaign) {
+	if !p.IsSetCampaign() {
+		return PutGroupBuyRequest_Campaign_DEFAULT
+	}
+	return p.Campaign
+}
+func (p *PutGroupBuyRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *PutGroupBuyRequest) SetCampaign(val *GroupBuyCampaign) {
+	p.Campaign = val
+}
+
+func (p *PutGroupBuyRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *PutGroupBuyRequest) IsSetCampaign() bool {
+	return p.Campaign != nil
+}
+
+func (p *PutGroupBuyRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PutGroupBuyRequest(%+v)", *p)
+}
+
+var fieldIDToName_PutGroupBuyRequest = map[int16]string{
+	1: "caller",
+	2: "campaign",
+}
+
+type GroupBuyRef struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Id     string  `thrift:"id,2" frugal:"2,default,string" json:"id"`
+}
+
+func NewGroupBuyRef() *GroupBuyRef {
+	return &GroupBuyRef{}
+}
+
+func (p *GroupBuyRef) InitDefault() {
+}
+
+var GroupBuyRef_Caller_DEFAULT *Caller
+
+func (p *GroupBuyRef) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return GroupBuyRef_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *GroupBuyRef) GetId() (v string) {
+	return p.Id
+}
+func (p *GroupBuyRef) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *GroupBuyRef) SetId(val string) {
+	p.Id = val
+}
+
+func (p *GroupBuyRef) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *GroupBuyRef) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuyRef(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuyRef = map[int16]string{
+	1: "caller",
+	2: "id",
+}
+
+type ListGroupsRequest struct {
+	Caller     *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	GroupBuyId string  `thrift:"groupBuyId,2" frugal:"2,default,string" json:"groupBuyId"`
+	Limit      int32   `thrift:"limit,3" frugal:"3,default,i32" json:"limit"`
+	Cursor     string  `thrift:"cursor,4" frugal:"4,default,string" json:"cursor"`
+}
+
+func NewListGroupsRequest() *ListGroupsRequest {
+	return &ListGroupsRequest{}
+}
+
+func (p *ListGroupsRequest) InitDefault() {
+}
+
+var ListGroupsRequest_Caller_DEFAULT *Caller
+
+func (p *ListGroupsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListGroupsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ListGroupsRequest) GetGroupBuyId() (v string) {
+	return p.GroupBuyId
+}
+
+func (p *ListGroupsRequest) GetLimit() (v int32) {
+	return p.Limit
+}
+
+func (p *ListGroupsRequest) GetCursor() (v string) {
+	return p.Cursor
+}
+func (p *ListGroupsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ListGroupsRequest) SetGroupBuyId(val string) {
+	p.GroupBuyId = val
+}
+func (p *ListGroupsRequest) SetLimit(val int32) {
+	p.Limit = val
+}
+func (p *ListGroupsRequest) SetCursor(val string) {
+	p.Cursor = val
+}
+
+func (p *ListGroupsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListGroupsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListGroupsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListGroupsRequest = map[int16]string{
+	1: "caller",
+	2: "groupBuyId",
+	3: "limit",
+	4: "cursor",
+}
+
+type ListGroupsResponse struct {
+	Groups     []*GroupBuyGroup `thrift:"groups,1" frugal:"1,default,list<GroupBuyGroup>" json:"groups"`
+	NextCursor string           `thrift:"nextCursor,2" frugal:"2,default,string" json:"nextCursor"`
+}
+
+func NewListGroupsResponse() *ListGroupsResponse {
+	return &ListGroupsResponse{}
+}
+
+func (p *ListGroupsResponse) InitDefault() {
+}
+
+func (p *ListGroupsResponse) GetGroups() (v []*GroupBuyGroup) {
+	return p.Groups
+}
+
+func (p *ListGroupsResponse) GetNextCursor() (v string) {
+	return p.NextCursor
+}
+func (p *ListGroupsResponse) SetGroups(val []*GroupBuyGroup) {
+	p.Groups = val
+}
+func (p *ListGroupsResponse) SetNextCursor(val string) {
+	p.NextCursor = val
+}
+
+func (p *ListGroupsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListGroupsResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListGroupsResponse = map[int16]string{
+	1: "groups",
+	2: "nextCursor",
+}
+
+type CancelGroupBuyResponse struct {
+	Campaign     *GroupBuyCampaign `thrift:"campaign,1" frugal:"1,default,GroupBuyCampaign" json:"campaign"`
+	GroupsFailed int32             `thrift:"groupsFailed,2" frugal:"2,default,i32" json:"groupsFailed"`
+}
+
+func NewCancelGroupBuyResponse() *CancelGroupBuyResponse {
+	return &CancelGroupBuyResponse{}
+}
+
+func (p *CancelGroupBuyResponse) InitDefault() {
+}
+
+var CancelGroupBuyResponse_Campaign_DEFAULT *GroupBuyCampaign
+
+func (p *CancelGroupBuyResponse) GetCampaign() (v *GroupBuyCampaign) {
+	if !p.IsSetCampaign() {
+		return CancelGroupBuyResponse_Campaign_DEFAULT
+	}
+	return p.Campaign
+}
+
+func (p *CancelGroupBuyResponse) GetGroupsFailed() (v int32) {
+	return p.GroupsFailed
+}
+func (p *CancelGroupBuyResponse) SetCampaign(val *GroupBuyCampaign) {
+	p.Campaign = val
+}
+func (p *CancelGroupBuyResponse) SetGroupsFailed(val int32) {
+	p.GroupsFailed = val
+}
+
+func (p *CancelGroupBuyResponse) IsSetCampaign() bool {
+	return p.Campaign != nil
+}
+
+func (p *CancelGroupBuyResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CancelGroupBuyResponse(%+v)", *p)
+}
+
+var fieldIDToName_CancelGroupBuyResponse = map[int16]string{
+	1: "campaign",
+	2: "groupsFailed",
+}
+
 type OrderStatsRequest struct {
 	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
 	From   string  `thrift:"from,2" frugal:"2,default,string" json:"from"`
@@ -15713,5 +16534,397 @@ func (p *AuctionAdminDecideAuctionResult) String() string {
 }
 
 var fieldIDToName_AuctionAdminDecideAuctionResult = map[int16]string{
+	0: "success",
+}
+
+type GroupBuys interface {
+	GetGroupBuy(ctx context.Context, req *GroupBuyRef) (r *GroupBuyCampaign, err error)
+
+	ListGroups(ctx context.Context, req *ListGroupsRequest) (r *ListGroupsResponse, err error)
+
+	GetGroup(ctx context.Context, req *GroupBuyRef) (r *GroupBuyGroup, err error)
+
+	PutGroupBuy(ctx context.Context, req *PutGroupBuyRequest) (r *GroupBuyCampaign, err error)
+
+	CancelGroupBuy(ctx context.Context, req *GroupBuyRef) (r *CancelGroupBuyResponse, err error)
+}
+
+type GroupBuysGetGroupBuyArgs struct {
+	Req *GroupBuyRef `thrift:"req,1" frugal:"1,default,GroupBuyRef" json:"req"`
+}
+
+func NewGroupBuysGetGroupBuyArgs() *GroupBuysGetGroupBuyArgs {
+	return &GroupBuysGetGroupBuyArgs{}
+}
+
+func (p *GroupBuysGetGroupBuyArgs) InitDefault() {
+}
+
+var GroupBuysGetGroupBuyArgs_Req_DEFAULT *GroupBuyRef
+
+func (p *GroupBuysGetGroupBuyArgs) GetReq() (v *GroupBuyRef) {
+	if !p.IsSetReq() {
+		return GroupBuysGetGroupBuyArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *GroupBuysGetGroupBuyArgs) SetReq(val *GroupBuyRef) {
+	p.Req = val
+}
+
+func (p *GroupBuysGetGroupBuyArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *GroupBuysGetGroupBuyArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuysGetGroupBuyArgs(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuysGetGroupBuyArgs = map[int16]string{
+	1: "req",
+}
+
+type GroupBuysGetGroupBuyResult struct {
+	Success *GroupBuyCampaign `thrift:"success,0,optional" frugal:"0,optional,GroupBuyCampaign" json:"success,omitempty"`
+}
+
+func NewGroupBuysGetGroupBuyResult() *GroupBuysGetGroupBuyResult {
+	return &GroupBuysGetGroupBuyResult{}
+}
+
+func (p *GroupBuysGetGroupBuyResult) InitDefault() {
+}
+
+var GroupBuysGetGroupBuyResult_Success_DEFAULT *GroupBuyCampaign
+
+func (p *GroupBuysGetGroupBuyResult) GetSuccess() (v *GroupBuyCampaign) {
+	if !p.IsSetSuccess() {
+		return GroupBuysGetGroupBuyResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *GroupBuysGetGroupBuyResult) SetSuccess(x interface{}) {
+	p.Success = x.(*GroupBuyCampaign)
+}
+
+func (p *GroupBuysGetGroupBuyResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *GroupBuysGetGroupBuyResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuysGetGroupBuyResult(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuysGetGroupBuyResult = map[int16]string{
+	0: "success",
+}
+
+type GroupBuysListGroupsArgs struct {
+	Req *ListGroupsRequest `thrift:"req,1" frugal:"1,default,ListGroupsRequest" json:"req"`
+}
+
+func NewGroupBuysListGroupsArgs() *GroupBuysListGroupsArgs {
+	return &GroupBuysListGroupsArgs{}
+}
+
+func (p *GroupBuysListGroupsArgs) InitDefault() {
+}
+
+var GroupBuysListGroupsArgs_Req_DEFAULT *ListGroupsRequest
+
+func (p *GroupBuysListGroupsArgs) GetReq() (v *ListGroupsRequest) {
+	if !p.IsSetReq() {
+		return GroupBuysListGroupsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *GroupBuysListGroupsArgs) SetReq(val *ListGroupsRequest) {
+	p.Req = val
+}
+
+func (p *GroupBuysListGroupsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *GroupBuysListGroupsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuysListGroupsArgs(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuysListGroupsArgs = map[int16]string{
+	1: "req",
+}
+
+type GroupBuysListGroupsResult struct {
+	Success *ListGroupsResponse `thrift:"success,0,optional" frugal:"0,optional,ListGroupsResponse" json:"success,omitempty"`
+}
+
+func NewGroupBuysListGroupsResult() *GroupBuysListGroupsResult {
+	return &GroupBuysListGroupsResult{}
+}
+
+func (p *GroupBuysListGroupsResult) InitDefault() {
+}
+
+var GroupBuysListGroupsResult_Success_DEFAULT *ListGroupsResponse
+
+func (p *GroupBuysListGroupsResult) GetSuccess() (v *ListGroupsResponse) {
+	if !p.IsSetSuccess() {
+		return GroupBuysListGroupsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *GroupBuysListGroupsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListGroupsResponse)
+}
+
+func (p *GroupBuysListGroupsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *GroupBuysListGroupsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuysListGroupsResult(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuysListGroupsResult = map[int16]string{
+	0: "success",
+}
+
+type GroupBuysGetGroupArgs struct {
+	Req *GroupBuyRef `thrift:"req,1" frugal:"1,default,GroupBuyRef" json:"req"`
+}
+
+func NewGroupBuysGetGroupArgs() *GroupBuysGetGroupArgs {
+	return &GroupBuysGetGroupArgs{}
+}
+
+func (p *GroupBuysGetGroupArgs) InitDefault() {
+}
+
+var GroupBuysGetGroupArgs_Req_DEFAULT *GroupBuyRef
+
+func (p *GroupBuysGetGroupArgs) GetReq() (v *GroupBuyRef) {
+	if !p.IsSetReq() {
+		return GroupBuysGetGroupArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *GroupBuysGetGroupArgs) SetReq(val *GroupBuyRef) {
+	p.Req = val
+}
+
+func (p *GroupBuysGetGroupArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *GroupBuysGetGroupArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuysGetGroupArgs(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuysGetGroupArgs = map[int16]string{
+	1: "req",
+}
+
+type GroupBuysGetGroupResult struct {
+	Success *GroupBuyGroup `thrift:"success,0,optional" frugal:"0,optional,GroupBuyGroup" json:"success,omitempty"`
+}
+
+func NewGroupBuysGetGroupResult() *GroupBuysGetGroupResult {
+	return &GroupBuysGetGroupResult{}
+}
+
+func (p *GroupBuysGetGroupResult) InitDefault() {
+}
+
+var GroupBuysGetGroupResult_Success_DEFAULT *GroupBuyGroup
+
+func (p *GroupBuysGetGroupResult) GetSuccess() (v *GroupBuyGroup) {
+	if !p.IsSetSuccess() {
+		return GroupBuysGetGroupResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *GroupBuysGetGroupResult) SetSuccess(x interface{}) {
+	p.Success = x.(*GroupBuyGroup)
+}
+
+func (p *GroupBuysGetGroupResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *GroupBuysGetGroupResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuysGetGroupResult(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuysGetGroupResult = map[int16]string{
+	0: "success",
+}
+
+type GroupBuysPutGroupBuyArgs struct {
+	Req *PutGroupBuyRequest `thrift:"req,1" frugal:"1,default,PutGroupBuyRequest" json:"req"`
+}
+
+func NewGroupBuysPutGroupBuyArgs() *GroupBuysPutGroupBuyArgs {
+	return &GroupBuysPutGroupBuyArgs{}
+}
+
+func (p *GroupBuysPutGroupBuyArgs) InitDefault() {
+}
+
+var GroupBuysPutGroupBuyArgs_Req_DEFAULT *PutGroupBuyRequest
+
+func (p *GroupBuysPutGroupBuyArgs) GetReq() (v *PutGroupBuyRequest) {
+	if !p.IsSetReq() {
+		return GroupBuysPutGroupBuyArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *GroupBuysPutGroupBuyArgs) SetReq(val *PutGroupBuyRequest) {
+	p.Req = val
+}
+
+func (p *GroupBuysPutGroupBuyArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *GroupBuysPutGroupBuyArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuysPutGroupBuyArgs(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuysPutGroupBuyArgs = map[int16]string{
+	1: "req",
+}
+
+type GroupBuysPutGroupBuyResult struct {
+	Success *GroupBuyCampaign `thrift:"success,0,optional" frugal:"0,optional,GroupBuyCampaign" json:"success,omitempty"`
+}
+
+func NewGroupBuysPutGroupBuyResult() *GroupBuysPutGroupBuyResult {
+	return &GroupBuysPutGroupBuyResult{}
+}
+
+func (p *GroupBuysPutGroupBuyResult) InitDefault() {
+}
+
+var GroupBuysPutGroupBuyResult_Success_DEFAULT *GroupBuyCampaign
+
+func (p *GroupBuysPutGroupBuyResult) GetSuccess() (v *GroupBuyCampaign) {
+	if !p.IsSetSuccess() {
+		return GroupBuysPutGroupBuyResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *GroupBuysPutGroupBuyResult) SetSuccess(x interface{}) {
+	p.Success = x.(*GroupBuyCampaign)
+}
+
+func (p *GroupBuysPutGroupBuyResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *GroupBuysPutGroupBuyResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuysPutGroupBuyResult(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuysPutGroupBuyResult = map[int16]string{
+	0: "success",
+}
+
+type GroupBuysCancelGroupBuyArgs struct {
+	Req *GroupBuyRef `thrift:"req,1" frugal:"1,default,GroupBuyRef" json:"req"`
+}
+
+func NewGroupBuysCancelGroupBuyArgs() *GroupBuysCancelGroupBuyArgs {
+	return &GroupBuysCancelGroupBuyArgs{}
+}
+
+func (p *GroupBuysCancelGroupBuyArgs) InitDefault() {
+}
+
+var GroupBuysCancelGroupBuyArgs_Req_DEFAULT *GroupBuyRef
+
+func (p *GroupBuysCancelGroupBuyArgs) GetReq() (v *GroupBuyRef) {
+	if !p.IsSetReq() {
+		return GroupBuysCancelGroupBuyArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *GroupBuysCancelGroupBuyArgs) SetReq(val *GroupBuyRef) {
+	p.Req = val
+}
+
+func (p *GroupBuysCancelGroupBuyArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *GroupBuysCancelGroupBuyArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuysCancelGroupBuyArgs(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuysCancelGroupBuyArgs = map[int16]string{
+	1: "req",
+}
+
+type GroupBuysCancelGroupBuyResult struct {
+	Success *CancelGroupBuyResponse `thrift:"success,0,optional" frugal:"0,optional,CancelGroupBuyResponse" json:"success,omitempty"`
+}
+
+func NewGroupBuysCancelGroupBuyResult() *GroupBuysCancelGroupBuyResult {
+	return &GroupBuysCancelGroupBuyResult{}
+}
+
+func (p *GroupBuysCancelGroupBuyResult) InitDefault() {
+}
+
+var GroupBuysCancelGroupBuyResult_Success_DEFAULT *CancelGroupBuyResponse
+
+func (p *GroupBuysCancelGroupBuyResult) GetSuccess() (v *CancelGroupBuyResponse) {
+	if !p.IsSetSuccess() {
+		return GroupBuysCancelGroupBuyResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *GroupBuysCancelGroupBuyResult) SetSuccess(x interface{}) {
+	p.Success = x.(*CancelGroupBuyResponse)
+}
+
+func (p *GroupBuysCancelGroupBuyResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *GroupBuysCancelGroupBuyResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuysCancelGroupBuyResult(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuysCancelGroupBuyResult = map[int16]string{
 	0: "success",
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade/discountadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/extensionsadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/frontendsadmin"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/groupbuys"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/limitsadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/presaleadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/pricingadmin"
@@ -38,6 +39,8 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradeintake"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradelifecycle"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradequeries"
+	"github.com/atriumtrade/atrium/product-layer/groupbuy"
+	"github.com/atriumtrade/atrium/product-layer/groupbuy/groupbuysql"
 	"github.com/atriumtrade/atrium/product-layer/stats"
 	"github.com/atriumtrade/atrium/product-layer/stats/statssql"
 
@@ -112,7 +115,8 @@ func Migrations() []dal.Migrations {
 	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(),
 		paymentsql.Migrations(), outbox.Migrations(), mq.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
 		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations(),
-		presalesql.Migrations(), codsql.Migrations(), statssql.Migrations(), aftersalesql.Migrations(), auctionsql.Migrations()}
+		presalesql.Migrations(), codsql.Migrations(), statssql.Migrations(), aftersalesql.Migrations(), auctionsql.Migrations(),
+		groupbuysql.Migrations()}
 }
 
 // runtimeToggles are the toggles every role declares and reads on each use (components/toggles).
@@ -262,6 +266,7 @@ var rpcServices = []rpcService{
 		func(h *svcs) rpc.Auctions { return h.Auctions }, func(c *clients) *auctions.Client { return &c.Auctions }),
 	service(auctionadmin.RegisterService, auctionadmin.NewClient,
 		func(h *svcs) rpc.AuctionAdmin { return h.AuctionAdmin }, func(c *clients) *auctionadmin.Client { return &c.AuctionAdmin }),
+	service(groupbuys.RegisterService, groupbuys.NewClient, tradesvc.GroupBuysOf, func(c *clients) *groupbuys.Client { return &c.GroupBuys }),
 }
 
 // StartTrade opens and migrates the database, builds the trade service and serves it over Kitex.
@@ -396,6 +401,12 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	auctions := auction.New(auction.Deps{Tx: db, Core: core, Auctions: auctionsql.New(db), Deposits: auctionsql.NewDeposits(db),
 		Sales: auctionsql.NewSales(db), Catalog: cat, Inventory: inv, Orders: orders, Payments: payments, Outbox: events, Timers: queue,
 		Idempotency: idempotency.New(db), IDs: ids, Ext: engine, ReviewWindow: tg.ReviewWindow.Value, Now: now, Log: log})
+	groupBuys, err := groupbuy.New(groupbuy.Deps{Core: core, Tx: db, Store: groupbuysql.New(db), Catalog: cat, Orders: orders, Inventory: inv,
+		Payments: payments, Outbox: events, Timers: queue, IDs: ids, Ext: engine, Now: now, Log: log})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	// After-sale works on the trades of every flow above, through the core.
 	afterSales := aftersale.New(aftersale.Deps{Tx: db, Core: core, Store: aftersalesql.New(db), Orders: orders, Catalog: cat,
 		Payments: payments, Outbox: events, Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Ext: engine, Now: now, Log: log})
@@ -403,7 +414,8 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	afterSales.RegisterTimers(queue.Handle)
 	admin := extensions.NewAdmin(extStore, engine, extensions.KnownScenarios(core.Known))
 	handler, err := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Core: core,
-		Faces:   []tradesvc.Face{tradesvc.FixedPriceFace(flow), tradesvc.PresaleFace(presaleFlow), tradesvc.CODFace(codFlow)},
+		Faces: []tradesvc.Face{tradesvc.FixedPriceFace(flow), tradesvc.PresaleFace(presaleFlow), tradesvc.CODFace(codFlow),
+			tradesvc.GroupBuyFace(groupBuys)},
 		Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin, Frontends: identitysql.New(db), Discounts: discount.NewAdmin(discounts.Store()),
 		Limits: limits.NewAdmin(limitSvc.Store()), Delivery: shipping, Prices: prices, Presales: presale.NewAdmin(presales, now), Presale: presaleFlow,
 		CodRules: cod.NewAdmin(codStore, now), Stats: orderStats, AfterSale: afterSales, Auctions: auctions, Log: log})
