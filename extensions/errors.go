@@ -1,6 +1,6 @@
 package extensions
 
-import "github.com/atriumtrade/atrium/capability/errkind"
+import "github.com/atriumtrade/atrium/kernel/errkind"
 
 // Errors of extension scripts. A point's failure policy decides whether the caller sees them
 // (fail closed) or gets the default result (fall back).

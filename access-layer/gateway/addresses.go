@@ -8,8 +8,8 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/components/address"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 type parseAddressRequest struct {

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // Request decoding, strict per channel. A body is read into a JSON tree first, token by token,

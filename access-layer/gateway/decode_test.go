@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 func TestDecodeIsStrictPerChannel(t *testing.T) {

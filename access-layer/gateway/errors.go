@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // ErrorSpec is how one stable code answers on HTTP: its status on the app and admin channels

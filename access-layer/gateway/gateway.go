@@ -32,11 +32,11 @@ import (
 	"github.com/hertz-contrib/cors"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/components/guard"
 	"github.com/atriumtrade/atrium/components/observe"
 	"github.com/atriumtrade/atrium/components/toggles"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 

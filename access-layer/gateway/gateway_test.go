@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 func newTestGateway(t *testing.T, dev bool) *Gateway {

@@ -19,8 +19,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 // Kind is what the buyer asks for.

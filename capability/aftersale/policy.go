@@ -5,7 +5,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // ShippingRule says when a refund gives the order's shipping fee back.

@@ -3,8 +3,8 @@ package aftersale
 import (
 	"sort"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 // OrderLine is what one line of the order paid, as after-sale sees it.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/aftersale"
-	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 var cny = money.MustCurrency("CNY")

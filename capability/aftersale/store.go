@@ -3,7 +3,7 @@ package aftersale
 import (
 	"context"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // Filter picks requests for a list: a buyer's own (UserID), or a tenant's by status (an

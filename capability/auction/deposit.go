@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // DepositStatus is where a bidder's deposit stands. A deposit that was paid ends exactly one of

@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/atriumtrade/atrium/capability/delivery"
-	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 type memStore struct{ ts []delivery.Template }

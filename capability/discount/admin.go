@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 // Admin is the operators' side of discounts. Every write is validated here, in the capability,

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // MaxScriptPromotions bounds what one script adds to a cart.

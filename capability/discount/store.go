@@ -6,8 +6,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 // Redemption is what one trade takes: a use of each coupon and an amount of each campaign's budget.

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // Proximity ranks how near a warehouse in region w is to destination d, by the address

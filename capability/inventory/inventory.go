@@ -31,8 +31,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/components/address"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // Errors.

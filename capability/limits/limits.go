@@ -22,7 +22,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // Errors.

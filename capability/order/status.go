@@ -5,8 +5,8 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 // Status is where an order stands in its lifecycle.

@@ -3,8 +3,8 @@ package order
 import (
 	"context"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // ErrRejected is an order a business rule refused; its public message is the rule's.

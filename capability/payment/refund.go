@@ -3,8 +3,8 @@ package payment
 import (
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 // RefundStatus is where a refund stands. A refund is pending from the moment the platform owes

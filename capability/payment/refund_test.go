@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 func TestNewRefundNeverGivesBackMoreThanWasPaid(t *testing.T) {

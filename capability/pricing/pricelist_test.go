@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 func TestPriceListValidate(t *testing.T) {

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 // Limits of one cart.

@@ -1,8 +1,8 @@
 package splitting_test
 
 import (
-	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 func defaultCall() extensions.Call {

@@ -13,8 +13,8 @@ import (
 	"regexp"
 	"sort"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // Line is what the split sees of a cart line.

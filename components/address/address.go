@@ -26,7 +26,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 //go:embed data/cn-regions.tsv.gz

@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // Parsed is a free-text Chinese address (as pasted from a chat) split into its parts.

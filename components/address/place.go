@@ -3,7 +3,7 @@ package address
 import (
 	"strings"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // Place is where something is, as far as regions go: a destination, a warehouse, an entry of a

@@ -35,8 +35,8 @@ import (
 	"github.com/alibaba/sentinel-golang/core/system"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/components/toggles"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // Guard is the process's Sentinel.

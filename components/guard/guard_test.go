@@ -9,9 +9,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/components/guard"
 	"github.com/atriumtrade/atrium/components/toggles"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 func setup(t *testing.T) (*guard.Guard, *toggles.Toggles) {

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/components/dal/daltest"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/extensions/extsql"
 	"github.com/atriumtrade/atrium/extensions/luahost"
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 type in struct {

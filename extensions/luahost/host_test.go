@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/extensions/luahost"
 	"github.com/atriumtrade/atrium/extensions/luahost/luahosttest"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 var testBudget = extensions.Budget{Wall: 20 * time.Millisecond, Instructions: 200_000}

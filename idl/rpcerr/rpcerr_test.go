@@ -11,8 +11,8 @@ import (
 
 	"github.com/cloudwego/kitex/pkg/kerrors"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/idl/rpcerr"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 var errSomethingNew = errors.New("not declared anywhere")

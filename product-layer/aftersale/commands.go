@@ -6,11 +6,11 @@ import (
 	"time"
 
 	asale "github.com/atriumtrade/atrium/capability/aftersale"
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/inventory"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/money"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 

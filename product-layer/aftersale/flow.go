@@ -29,17 +29,17 @@ package aftersale
 import (
 	"context"
 	"fmt"
-	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/kernel/identity"
 	"log/slog"
 	"time"
 
 	asale "github.com/atriumtrade/atrium/capability/aftersale"
 	"github.com/atriumtrade/atrium/capability/catalog"
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/money"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 

@@ -3,8 +3,8 @@ package aftersale
 import (
 	"context"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // PointLine is one asked line as the after-sale points see it.

@@ -5,9 +5,9 @@ import (
 	"time"
 
 	auc "github.com/atriumtrade/atrium/capability/auction"
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/components/address"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 func TestRulesValidate(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 

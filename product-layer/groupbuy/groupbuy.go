@@ -23,9 +23,9 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/identity"
-	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/identity"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 // Scenario names the group-buying flow.

@@ -12,8 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 // Errors of campaigns.

@@ -3,8 +3,8 @@ package presale
 import (
 	"context"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // CreditLine is a cart line as presale.deposit_credit sees it: its quantity, and for the whole

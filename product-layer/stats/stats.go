@@ -21,8 +21,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 // ErrInvalidRange is a report asked for with dates that are not YYYY-MM-DD, reversed, or more

@@ -1,8 +1,8 @@
 package trade
 
 import (
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 // ActorKind is who issues a command.

@@ -3,9 +3,9 @@ package trade
 import (
 	"context"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // Cancellation is a request to cancel one order, as its flow's business allows.

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/components/dal/daltest"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 

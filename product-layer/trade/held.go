@@ -5,9 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 // Holder takes payments that belong to no trade yet: an auction's deposits, paid before anyone

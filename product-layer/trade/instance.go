@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 // States is the lifecycle of one flow's instances: where a trade of the flow stands as a whole

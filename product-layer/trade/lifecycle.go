@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // OutcomeDelivered is the delivery outcome every flow knows: the goods arrived.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // TopicPaymentMismatch: a provider reported a payment or a refund with another amount or

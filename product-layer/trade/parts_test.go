@@ -7,8 +7,8 @@ import (
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/inventory"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 // TestPartsAddUpExactly: for random carts, discounts and spreads over warehouses, the parts of a

@@ -9,15 +9,15 @@ import (
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/delivery"
 	"github.com/atriumtrade/atrium/capability/discount"
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/limits"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/capability/splitting"
 	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 // Buyer is who places or quotes an order: the user, their member level and the channel, as the

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 // TimerRefund is the kind of the durable job that asks the provider for a refund until it

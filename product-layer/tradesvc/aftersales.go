@@ -5,7 +5,7 @@ import (
 	"time"
 
 	asale "github.com/atriumtrade/atrium/capability/aftersale"
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/aftersale"
 )

@@ -4,9 +4,9 @@ import (
 	"context"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/inventory"
-	"github.com/atriumtrade/atrium/capability/money"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/money"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 

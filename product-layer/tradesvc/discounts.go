@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/atriumtrade/atrium/capability/discount"
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 

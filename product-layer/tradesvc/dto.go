@@ -4,9 +4,9 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/discount"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/kernel/money"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 

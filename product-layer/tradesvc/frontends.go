@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/frontend"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -14,7 +14,7 @@ func (h *FrontendsAdmin) RegisterFrontend(ctx context.Context, req *trade.Regist
 	if err != nil {
 		return nil, err
 	}
-	f, err := identity.NewFrontend(req.FrontendId, cl.tenant, req.BizCode, req.Channel, time.Now())
+	f, err := frontend.New(req.FrontendId, cl.tenant, req.BizCode, req.Channel, time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +45,6 @@ func (h *FrontendsAdmin) ListFrontends(ctx context.Context, req *trade.ListFront
 	return resp, nil
 }
 
-func frontendDTO(f identity.Frontend) *trade.Frontend {
+func frontendDTO(f frontend.Frontend) *trade.Frontend {
 	return &trade.Frontend{FrontendId: f.ID, Tenant: f.Tenant, BizCode: f.BizCode, Channel: f.Channel, UpdatedAt: millis(f.UpdatedAt)}
 }

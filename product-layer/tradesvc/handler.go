@@ -16,13 +16,14 @@ import (
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/delivery"
 	"github.com/atriumtrade/atrium/capability/discount"
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/frontend"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/limits"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/pricing"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/identity"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/aftersale"
 	"github.com/atriumtrade/atrium/product-layer/auction"
@@ -62,7 +63,7 @@ type base struct {
 	inventory *inventory.Service
 	simulator Simulator
 	ext       *extensions.Admin
-	frontends identity.FrontendStore
+	frontends frontend.Store
 	discounts *discount.Admin
 	limits    *limits.Admin
 	delivery  *delivery.Service
@@ -88,7 +89,7 @@ type Deps struct {
 	Inventory *inventory.Service
 	Simulator Simulator
 	Ext       *extensions.Admin
-	Frontends identity.FrontendStore
+	Frontends frontend.Store
 	// Discounts and Limits are the operators' side of those capabilities; nil disables their
 	// admin API (discount.disabled, limits.disabled).
 	Discounts *discount.Admin

@@ -6,9 +6,9 @@ import (
 
 	tradecore "github.com/atriumtrade/atrium/product-layer/trade"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 )

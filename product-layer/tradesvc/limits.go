@@ -3,8 +3,8 @@ package tradesvc
 import (
 	"context"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/limits"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 

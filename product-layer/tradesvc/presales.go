@@ -3,10 +3,10 @@ package tradesvc
 import (
 	"context"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/identity"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
+	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/identity"
+	"github.com/atriumtrade/atrium/kernel/money"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/presale"

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 

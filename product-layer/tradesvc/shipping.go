@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"github.com/atriumtrade/atrium/capability/delivery"
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/components/address"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 

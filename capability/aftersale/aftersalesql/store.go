@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/aftersale"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 //go:embed migrations/*.sql

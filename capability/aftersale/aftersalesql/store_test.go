@@ -10,9 +10,9 @@ import (
 
 	"github.com/atriumtrade/atrium/capability/aftersale"
 	"github.com/atriumtrade/atrium/capability/aftersale/aftersalesql"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/components/dal/daltest"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 var cny = money.MustCurrency("CNY")

@@ -25,8 +25,8 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/discount"
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 //go:embed migrations/*.sql

@@ -13,9 +13,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 //go:embed migrations/*.sql

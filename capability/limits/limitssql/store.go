@@ -22,9 +22,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/limits"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 //go:embed migrations/*.sql

@@ -16,10 +16,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/identity"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/kernel/identity"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 //go:embed migrations/*.sql

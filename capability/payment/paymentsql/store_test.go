@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/payment/paymentsql"
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/components/dal/daltest"
+	"github.com/atriumtrade/atrium/kernel/money"
 )
 
 func TestPaymentStore(t *testing.T) {

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/extensions"
+	"github.com/atriumtrade/atrium/kernel/identity"
 	"github.com/atriumtrade/atrium/product-layer/auction"
 )
 

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/atriumtrade/atrium/access-layer/gateway"
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // TestEveryCodeIsInTheTable: every stable code declared anywhere in the binary (every flow the

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/extensions/luahost/luahosttest"
+	"github.com/atriumtrade/atrium/kernel/identity"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 )
 

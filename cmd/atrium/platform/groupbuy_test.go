@@ -191,7 +191,9 @@ func TestGroupBuyLastSlotsRace(t *testing.T) {
 		opened := must(t, s.groupOrder(s.token("acme", "lead", "app", "buyer"), "", 1), 201, "open").data()
 		groupID := str(place(opened)["groupId"])
 		must(t, s.groupOrder(s.token("acme", "second", "app", "buyer"), groupID, 1), 201, "second")
-		got := s.race(50, func(i int) reply { return s.groupOrder(s.token("acme", fmt.Sprintf("racer%02d", i), "app", "buyer"), groupID, 1) })
+		got := s.race(50, func(i int) reply {
+			return s.groupOrder(s.token("acme", fmt.Sprintf("racer%02d", i), "app", "buyer"), groupID, 1)
+		})
 		if got["201 ok"] != 3 || got["409 groupbuy.group_full"] != 47 {
 			t.Fatalf("50 racing for 3 places: %v", got)
 		}

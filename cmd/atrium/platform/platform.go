@@ -62,8 +62,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/delivery/deliverysql"
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/capability/discount/discountsql"
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/identity/identitysql"
+	"github.com/atriumtrade/atrium/capability/frontend/frontendsql"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
 	"github.com/atriumtrade/atrium/capability/limits"
@@ -88,6 +87,7 @@ import (
 	"github.com/atriumtrade/atrium/extensions/extsql"
 	"github.com/atriumtrade/atrium/extensions/luahost"
 	"github.com/atriumtrade/atrium/idl/rpcerr"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/product-layer/aftersale"
 	"github.com/atriumtrade/atrium/product-layer/auction"
 	"github.com/atriumtrade/atrium/product-layer/cod"
@@ -114,7 +114,7 @@ func init() {
 func Migrations() []dal.Migrations {
 	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(),
 		paymentsql.Migrations(), outbox.Migrations(), mq.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
-		identitysql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations(),
+		frontendsql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations(),
 		presalesql.Migrations(), codsql.Migrations(), statssql.Migrations(), aftersalesql.Migrations(), auctionsql.Migrations(),
 		groupbuysql.Migrations()}
 }
@@ -416,7 +416,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	handler, err := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Core: core,
 		Faces: []tradesvc.Face{tradesvc.FixedPriceFace(flow), tradesvc.PresaleFace(presaleFlow), tradesvc.CODFace(codFlow),
 			tradesvc.GroupBuyFace(groupBuys)},
-		Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin, Frontends: identitysql.New(db), Discounts: discount.NewAdmin(discounts.Store()),
+		Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin, Frontends: frontendsql.New(db), Discounts: discount.NewAdmin(discounts.Store()),
 		Limits: limits.NewAdmin(limitSvc.Store()), Delivery: shipping, Prices: prices, Presales: presale.NewAdmin(presales, now), Presale: presaleFlow,
 		CodRules: cod.NewAdmin(codStore, now), Stats: orderStats, AfterSale: afterSales, Auctions: auctions, Log: log})
 	if err != nil {

@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/atriumtrade/atrium/access-layer/gateway"
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/cmd/atrium/platform"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 

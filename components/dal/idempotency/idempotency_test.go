@@ -7,10 +7,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/components/dal/daltest"
 	"github.com/atriumtrade/atrium/components/dal/idempotency"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 func TestClaimAndLookup(t *testing.T) {

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/product-layer/groupbuy"
 )
 

@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/identity"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/kernel/identity"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 

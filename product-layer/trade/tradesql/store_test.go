@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/identity"
-	"github.com/atriumtrade/atrium/capability/money"
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/order/ordersql"
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/components/dal/daltest"
+	"github.com/atriumtrade/atrium/kernel/identity"
+	"github.com/atriumtrade/atrium/kernel/money"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 	"github.com/atriumtrade/atrium/product-layer/trade/tradesql"
 )

@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 // Scenario names a transaction flow (fixed_price, presale, groupbuy, ...). The set is open: the

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 func TestNew(t *testing.T) {

@@ -1,5 +1,6 @@
-// Package identitysql is the SQL adapter of identity.FrontendStore for SQLite and MySQL.
-package identitysql
+// Package frontendsql is the SQL adapter of frontend.Store for SQLite and MySQL. Its migrations
+// keep the component name they were first applied under (identity).
+package frontendsql
 
 import (
 	"context"
@@ -9,9 +10,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/atriumtrade/atrium/capability/errkind"
-	"github.com/atriumtrade/atrium/capability/identity"
+	"github.com/atriumtrade/atrium/capability/frontend"
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/kernel/errkind"
 )
 
 //go:embed migrations/*.sql
@@ -20,16 +21,16 @@ var migrationFiles embed.FS
 // Migrations is the schema of this adapter.
 func Migrations() dal.Migrations { return dal.Embedded("identity", migrationFiles) }
 
-// Store implements identity.FrontendStore.
+// Store implements frontend.Store.
 type Store struct{ db *dal.DB }
 
 // New returns a Store on db.
 func New(db *dal.DB) *Store { return &Store{db: db} }
 
-var _ identity.FrontendStore = (*Store)(nil)
+var _ frontend.Store = (*Store)(nil)
 
-// Register implements identity.FrontendStore.
-func (s *Store) Register(ctx context.Context, f identity.Frontend) error {
+// Register implements frontend.Store.
+func (s *Store) Register(ctx context.Context, f frontend.Frontend) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		var owner string
 		err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT tenant FROM frontends WHERE frontend_id = ?`+s.db.ForUpdate(), f.ID).Scan(&owner)
@@ -39,7 +40,7 @@ func (s *Store) Register(ctx context.Context, f identity.Frontend) error {
 				VALUES (?, ?, ?, ?, ?)`, f.ID, f.Tenant, f.BizCode, f.Channel, f.UpdatedAt.UnixMilli())
 		case err != nil:
 		case owner != f.Tenant:
-			return errkind.WithDetail(identity.ErrFrontendTaken, "front end %s belongs to another tenant", f.ID)
+			return errkind.WithDetail(frontend.ErrTaken, "front end %s belongs to another tenant", f.ID)
 		default:
 			_, err = s.db.Q(ctx).ExecContext(ctx, `UPDATE frontends SET biz_code = ?, channel = ?, updated_at = ? WHERE frontend_id = ?`,
 				f.BizCode, f.Channel, f.UpdatedAt.UnixMilli(), f.ID)
@@ -51,15 +52,15 @@ func (s *Store) Register(ctx context.Context, f identity.Frontend) error {
 	})
 }
 
-// List implements identity.FrontendStore.
-func (s *Store) List(ctx context.Context, tenant string) ([]identity.Frontend, error) {
+// List implements frontend.Store.
+func (s *Store) List(ctx context.Context, tenant string) ([]frontend.Frontend, error) {
 	q := `SELECT frontend_id, tenant, biz_code, channel, updated_at FROM frontends`
 	var args []any
 	if tenant != "" {
 		q += ` WHERE tenant = ?`
 		args = append(args, tenant)
 	}
-	out, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (f identity.Frontend, err error) {
+	out, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (f frontend.Frontend, err error) {
 		var at int64
 		err = r.Scan(&f.ID, &f.Tenant, &f.BizCode, &f.Channel, &at)
 		f.UpdatedAt = time.UnixMilli(at)
