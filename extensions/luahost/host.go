@@ -14,9 +14,10 @@
 // line of defence: the caller gets its error on time whatever a native function does, the
 // abandoned state is never reused, and a bounded number of calls may run at once.
 //
-// Strings built with the .. operator are bounded by the time budget only (gopher-lua has no
-// allocation hook): a 5 ms call can build tens of MiB at most, which the concurrency bound keeps
-// to a small multiple.
+// Strings built with the .. operator are bounded by looking at the running frame's registers
+// every few instructions (gopher-lua has no allocation hook; see meter): a script doubling a
+// string stops within a small multiple of MaxString, where it used to take gigabytes and stall the
+// whole node (a hostile script's order failed other tenants' orders with timeouts).
 package luahost
 
 import (
@@ -218,6 +219,7 @@ func mergeBudget(b, def extensions.Budget) extensions.Budget { return b.Over(def
 func (s *Script) run(ctx context.Context, st *state, b extensions.Budget, input, previous []byte) (out []byte, err error, reusable bool) {
 	L := st.L
 	m := newMeter(ctx, b.Instructions, b.Wall)
+	m.L, m.maxString = L, b.MaxString
 	L.SetContext(m)
 	defer func() {
 		if p := recover(); p != nil {
@@ -228,6 +230,8 @@ func (s *Script) run(ctx context.Context, st *state, b extensions.Budget, input,
 	}()
 	fail := func(e error) ([]byte, error, bool) {
 		switch {
+		case m.tooLong:
+			return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "the script built a string longer than %d bytes", b.MaxString), false
 		case m.cpuOut:
 			return nil, errkind.WithDetail(extensions.ErrBudgetExceeded, "time budget of %s exceeded", b.Wall), false
 		case m.exceeded:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -321,5 +322,31 @@ func TestBudgetCountsWhatTheScriptDoes(t *testing.T) {
 	_, err = spin.Call(context.Background(), extensions.Budget{Wall: 20 * time.Millisecond, Instructions: 1 << 50}, []byte(`{}`), nil)
 	if _, public := errkind.Describe(err); !errors.Is(err, extensions.ErrBudgetExceeded) || strings.Contains(err.Error(), "in all") {
 		t.Fatalf("a busy loop with instructions to spare: %v (%s); want stopped by its CPU time", err, public)
+	}
+}
+
+// TestConcatStopsAtTheStringCap: a script doubling a string with the .. operator (which no
+// library bound sees) is stopped a few doublings past MaxString, however much time and how many
+// instructions it has left, having allocated megabytes, not the gigabytes that used to stall the
+// whole node until the watchdog gave up on it.
+func TestConcatStopsAtTheStringCap(t *testing.T) {
+	h := luahost.New(extensions.DefaultBudget)
+	s, err := h.Compile("concat.lua", `function run(input) local s = "x" for i = 1, 60 do s = s .. s end return {n = #s} end`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := func() uint64 {
+		m := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+		metrics.Read(m)
+		return m[0].Value.Uint64()
+	}
+	before := allocs()
+	_, err = s.Call(context.Background(), extensions.Budget{Wall: 10 * time.Second, Instructions: 10_000_000, MaxString: 1 << 20}, []byte(`{}`), nil)
+	spent := allocs() - before
+	if !errors.Is(err, extensions.ErrBudgetExceeded) || !strings.Contains(err.Error(), "string longer than") {
+		t.Fatalf("got %v; want budget_exceeded for a string over the cap", err)
+	}
+	if spent > 64<<20 {
+		t.Fatalf("the call allocated %d MiB before it stopped; want a few times the 1 MiB cap", spent>>20)
 	}
 }

@@ -3,6 +3,8 @@ package luahost
 import (
 	"context"
 	"time"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 // meter is the context a call runs under. gopher-lua checks ctx.Done() before every VM
@@ -20,7 +22,18 @@ type meter struct {
 	// cpuLimit 0: not measured.
 	cpuFrom, cpuLimit int64
 	cpuOut            bool
+	// L and maxString bound strings built with the .. operator (gopher-lua has no allocation
+	// hook): every strEvery instructions the running frame's registers are looked at, and a call
+	// holding a string longer than maxString is stopped. Doubling a string with .. takes a few
+	// instructions per doubling, so it is stopped within a small multiple of maxString, not after
+	// it has taken the node's memory (and every other tenant's calls with it).
+	L         *lua.LState
+	maxString int
+	tooLong   bool
 }
+
+// strEvery is how many instructions run between two looks at the frame's strings.
+const strEvery = 16
 
 // cpuEvery is how many instructions run between two reads of the CPU clock (a read costs about
 // as much as a few hundred instructions).
@@ -59,7 +72,21 @@ func (m *meter) Done() <-chan struct{} {
 	if m.left%cpuEvery == 0 && m.cpuSpent() {
 		return closedChan
 	}
+	if m.L != nil && m.left%strEvery == 0 && m.longString() {
+		return closedChan
+	}
 	return m.Context.Done()
+}
+
+// longString reports whether the running frame holds a string longer than maxString.
+func (m *meter) longString() bool {
+	for i, top := 1, m.L.GetTop(); i <= top; i++ {
+		if s, ok := m.L.Get(i).(lua.LString); ok && len(s) > m.maxString {
+			m.exceeded, m.tooLong = true, true
+			return true
+		}
+	}
+	return false
 }
 
 // Err implements context.Context.
