@@ -17,7 +17,7 @@ var (
 
 // RequestAfterSale implements its service.
 func (h *AfterSales) RequestAfterSale(ctx context.Context, req *trade.RequestAfterSaleRequest) (*trade.AfterSale, error) {
-	cl, err := h.buyer(req.Caller)
+	cl, err := asBuyer(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (h *AfterSales) ListAfterSales(ctx context.Context, req *trade.ListAfterSal
 
 // CancelAfterSale implements its service.
 func (h *AfterSales) CancelAfterSale(ctx context.Context, req *trade.AfterSaleRef) (*trade.AfterSale, error) {
-	cl, err := h.buyer(req.Caller)
+	cl, err := asBuyer(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (h *AfterSales) CancelAfterSale(ctx context.Context, req *trade.AfterSaleRe
 
 // ShipReturn implements its service.
 func (h *AfterSales) ShipReturn(ctx context.Context, req *trade.ShipReturnRequest) (*trade.AfterSale, error) {
-	cl, err := h.buyer(req.Caller)
+	cl, err := asBuyer(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (h *AfterSales) ShipReturn(ctx context.Context, req *trade.ShipReturnReques
 
 // ApproveAfterSale implements its service.
 func (h *AfterSales) ApproveAfterSale(ctx context.Context, req *trade.ApproveAfterSaleRequest) (*trade.AfterSale, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (h *AfterSales) ApproveAfterSale(ctx context.Context, req *trade.ApproveAft
 
 // RejectAfterSale implements its service.
 func (h *AfterSales) RejectAfterSale(ctx context.Context, req *trade.RejectAfterSaleRequest) (*trade.AfterSale, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (h *AfterSales) RejectAfterSale(ctx context.Context, req *trade.RejectAfter
 
 // ReceiveReturn implements its service.
 func (h *AfterSales) ReceiveReturn(ctx context.Context, req *trade.ReceiveReturnRequest) (*trade.AfterSale, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (h *AfterSales) ReceiveReturn(ctx context.Context, req *trade.ReceiveReturn
 }
 
 // dto turns a command's result into its DTO, or passes its error on.
-func (h *base) dto(a *asale.AfterSale, err error) func(context.Context) (*trade.AfterSale, error) {
+func (h *afterSales) dto(a *asale.AfterSale, err error) func(context.Context) (*trade.AfterSale, error) {
 	return func(ctx context.Context) (*trade.AfterSale, error) {
 		if err != nil {
 			return nil, err
@@ -126,7 +126,7 @@ func (h *base) dto(a *asale.AfterSale, err error) func(context.Context) (*trade.
 	}
 }
 
-func (h *base) afterSaleDTO(ctx context.Context, a *asale.AfterSale) (*trade.AfterSale, error) {
+func (h *afterSales) afterSaleDTO(ctx context.Context, a *asale.AfterSale) (*trade.AfterSale, error) {
 	refunds, err := h.aftersale.Refunds(ctx, a)
 	if err != nil {
 		return nil, err
@@ -148,7 +148,7 @@ func (h *base) afterSaleDTO(ctx context.Context, a *asale.AfterSale) (*trade.Aft
 
 // PutAfterSalePolicy implements its service.
 func (h *AfterSaleAdmin) PutAfterSalePolicy(ctx context.Context, req *trade.PutAfterSalePolicyRequest) (*trade.AfterSalePolicy, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +189,7 @@ func (h *AfterSaleAdmin) PutAfterSalePolicy(ctx context.Context, req *trade.PutA
 
 // GetAfterSalePolicy implements its service.
 func (h *AfterSaleAdmin) GetAfterSalePolicy(ctx context.Context, req *trade.GetAfterSalePolicyRequest) (*trade.AfterSalePolicy, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func policyDTO(p asale.Policy) *trade.AfterSalePolicy {
 
 // ConfirmRefund implements its service.
 func (h *AfterSaleAdmin) ConfirmRefund(ctx context.Context, req *trade.ConfirmRefundRequest) (*trade.Refund, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}

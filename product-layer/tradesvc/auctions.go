@@ -19,7 +19,7 @@ var (
 // GetAuction implements its service: the auction as a buyer sees it (no reserve, no other
 // bidder's maximum).
 func (h *Auctions) GetAuction(ctx context.Context, req *trade.AuctionRef) (*trade.Auction, error) {
-	cl, err := h.buyer(req.Caller)
+	cl, err := asBuyer(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +32,7 @@ func (h *Auctions) GetAuction(ctx context.Context, req *trade.AuctionRef) (*trad
 
 // PayDeposit implements its service.
 func (h *Auctions) PayDeposit(ctx context.Context, req *trade.PayDepositRequest) (*trade.PayDepositResponse, error) {
-	cl, err := h.buyer(req.Caller)
+	cl, err := asBuyer(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (h *Auctions) PayDeposit(ctx context.Context, req *trade.PayDepositRequest)
 
 // PlaceBid implements its service.
 func (h *Auctions) PlaceBid(ctx context.Context, req *trade.PlaceBidRequest) (*trade.PlaceBidResponse, error) {
-	cl, err := h.buyer(req.Caller)
+	cl, err := asBuyer(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func mask(user string) string {
 
 // PutAuction implements its service.
 func (h *AuctionAdmin) PutAuction(ctx context.Context, req *trade.PutAuctionRequest) (*trade.Auction, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func (h *AuctionAdmin) PutAuction(ctx context.Context, req *trade.PutAuctionRequ
 
 // GetAuctionAdmin implements its service.
 func (h *AuctionAdmin) GetAuctionAdmin(ctx context.Context, req *trade.AuctionRef) (*trade.Auction, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (h *AuctionAdmin) GetAuctionAdmin(ctx context.Context, req *trade.AuctionRe
 
 // CancelAuction implements its service.
 func (h *AuctionAdmin) CancelAuction(ctx context.Context, req *trade.AuctionRef) (*trade.Auction, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func (h *AuctionAdmin) CancelAuction(ctx context.Context, req *trade.AuctionRef)
 
 // SecondChance implements its service.
 func (h *AuctionAdmin) SecondChance(ctx context.Context, req *trade.AuctionRef) (*trade.Trade, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func (h *AuctionAdmin) SecondChance(ctx context.Context, req *trade.AuctionRef) 
 
 // DecideAuction implements its service.
 func (h *AuctionAdmin) DecideAuction(ctx context.Context, req *trade.DecideAuctionRequest) (*trade.Auction, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func (h *AuctionAdmin) DecideAuction(ctx context.Context, req *trade.DecideAucti
 }
 
 // adminAuction is the auction as its operators see it: reserve, leader, deposits and sales.
-func (h *base) adminAuction(ctx context.Context, cl caller, id string) (*trade.Auction, error) {
+func (h *AuctionAdmin) adminAuction(ctx context.Context, cl caller, id string) (*trade.Auction, error) {
 	a := cl.actor()
 	v, err := h.auctions.View(ctx, cl.tenant, a, id)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 
 // UpsertSKU implements its service.
 func (h *CatalogAdmin) UpsertSKU(ctx context.Context, req *trade.UpsertSKURequest) (*trade.SKU, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +40,7 @@ func (h *CatalogAdmin) UpsertSKU(ctx context.Context, req *trade.UpsertSKUReques
 
 // GetSKU implements its service.
 func (h *CatalogAdmin) GetSKU(ctx context.Context, req *trade.SKURef) (*trade.SKU, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func skuDTO(sku catalog.SKU) *trade.SKU {
 
 // PutWarehouse implements its service.
 func (h *CatalogAdmin) PutWarehouse(ctx context.Context, req *trade.PutWarehouseRequest) (*trade.Warehouse, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (h *CatalogAdmin) PutWarehouse(ctx context.Context, req *trade.PutWarehouse
 
 // ListWarehouses implements its service.
 func (h *CatalogAdmin) ListWarehouses(ctx context.Context, req *trade.ListWarehousesRequest) (*trade.ListWarehousesResponse, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func warehouseDTO(w inventory.Warehouse) *trade.Warehouse {
 
 // SetStock implements its service.
 func (h *CatalogAdmin) SetStock(ctx context.Context, req *trade.SetStockRequest) (*trade.StockResponse, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func (h *CatalogAdmin) SetStock(ctx context.Context, req *trade.SetStockRequest)
 
 // GetStock implements its service.
 func (h *CatalogAdmin) GetStock(ctx context.Context, req *trade.SKURef) (*trade.StockResponse, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func (h *CatalogAdmin) GetStock(ctx context.Context, req *trade.SKURef) (*trade.
 	return h.stock(ctx, cl.tenant, req.SkuId)
 }
 
-func (h *base) stock(ctx context.Context, tenant, skuID string) (*trade.StockResponse, error) {
+func (h *CatalogAdmin) stock(ctx context.Context, tenant, skuID string) (*trade.StockResponse, error) {
 	levels, err := h.inventory.Levels(ctx, tenant, skuID)
 	if err != nil {
 		return nil, err

@@ -12,7 +12,7 @@ import (
 
 // PutCodRules implements its service.
 func (h *CodAdmin) PutCodRules(ctx context.Context, req *trade.PutCodRulesRequest) (*trade.CodRules, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func (h *CodAdmin) PutCodRules(ctx context.Context, req *trade.PutCodRulesReques
 
 // GetCodRules implements its service.
 func (h *CodAdmin) GetCodRules(ctx context.Context, req *trade.GetCodRulesRequest) (*trade.CodRules, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}

@@ -8,8 +8,8 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
-func (h *base) discountAdmin(c *trade.Caller) (caller, error) {
-	cl, err := h.admin(c)
+func (h *DiscountAdmin) discountAdmin(c *trade.Caller) (caller, error) {
+	cl, err := asAdmin(c)
 	if err == nil && h.discounts == nil {
 		err = discount.ErrDisabled
 	}

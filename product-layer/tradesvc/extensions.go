@@ -9,7 +9,7 @@ import (
 
 // ListExtensionPoints implements its service.
 func (h *ExtensionsAdmin) ListExtensionPoints(ctx context.Context, req *trade.ListPointsRequest) (*trade.ListPointsResponse, error) {
-	if _, err := h.admin(req.Caller); err != nil {
+	if _, err := asAdmin(req.Caller); err != nil {
 		return nil, err
 	}
 	resp := &trade.ListPointsResponse{Points: []*trade.ExtensionPoint{}}
@@ -23,7 +23,7 @@ func (h *ExtensionsAdmin) ListExtensionPoints(ctx context.Context, req *trade.Li
 
 // ValidateScript implements its service.
 func (h *ExtensionsAdmin) ValidateScript(ctx context.Context, req *trade.ValidateScriptRequest) (*trade.ValidateScriptResponse, error) {
-	if _, err := h.admin(req.Caller); err != nil {
+	if _, err := asAdmin(req.Caller); err != nil {
 		return nil, err
 	}
 	hdr, _, err := h.ext.Validate(ctx, req.Source)
@@ -35,7 +35,7 @@ func (h *ExtensionsAdmin) ValidateScript(ctx context.Context, req *trade.Validat
 
 // UploadScript implements its service.
 func (h *ExtensionsAdmin) UploadScript(ctx context.Context, req *trade.UploadScriptRequest) (*trade.ScriptVersion, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func (h *ExtensionsAdmin) UploadScript(ctx context.Context, req *trade.UploadScr
 
 // TestRunScript implements its service.
 func (h *ExtensionsAdmin) TestRunScript(ctx context.Context, req *trade.TestRunScriptRequest) (*trade.TestRunScriptResponse, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (h *ExtensionsAdmin) TestRunScript(ctx context.Context, req *trade.TestRunS
 
 // PublishScript implements its service.
 func (h *ExtensionsAdmin) PublishScript(ctx context.Context, req *trade.PublishScriptRequest) (*trade.Publication, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (h *ExtensionsAdmin) PublishScript(ctx context.Context, req *trade.PublishS
 
 // RollbackScript implements its service.
 func (h *ExtensionsAdmin) RollbackScript(ctx context.Context, req *trade.RollbackScriptRequest) (*trade.RollbackScriptResponse, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (h *ExtensionsAdmin) RollbackScript(ctx context.Context, req *trade.Rollbac
 
 // ListScriptVersions implements its service.
 func (h *ExtensionsAdmin) ListScriptVersions(ctx context.Context, req *trade.ListScriptVersionsRequest) (*trade.ListScriptVersionsResponse, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (h *ExtensionsAdmin) ListScriptVersions(ctx context.Context, req *trade.Lis
 
 // ListPublications implements its service.
 func (h *ExtensionsAdmin) ListPublications(ctx context.Context, req *trade.ListPublicationsRequest) (*trade.ListPublicationsResponse, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func (h *ExtensionsAdmin) ListPublications(ctx context.Context, req *trade.ListP
 
 // OrderScriptRuns implements its service.
 func (h *ExtensionsAdmin) OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest) (*trade.OrderScriptRunsResponse, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 
 // RegisterFrontend implements its service.
 func (h *FrontendsAdmin) RegisterFrontend(ctx context.Context, req *trade.RegisterFrontendRequest) (*trade.Frontend, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +28,7 @@ func (h *FrontendsAdmin) RegisterFrontend(ctx context.Context, req *trade.Regist
 func (h *FrontendsAdmin) ListFrontends(ctx context.Context, req *trade.ListFrontendsRequest) (*trade.ListFrontendsResponse, error) {
 	tenant := ""
 	if req.Caller == nil || req.Caller.Role != RoleSystem {
-		cl, err := h.admin(req.Caller)
+		cl, err := asAdmin(req.Caller)
 		if err != nil {
 			return nil, err
 		}

@@ -13,7 +13,7 @@ import (
 // GroupBuys is the group-buying flow's face: its part of the intake (a cart opens or joins a
 // group: groupBuyId, groupId) and its own service (GroupBuys: campaigns and groups).
 type GroupBuys struct {
-	*base
+	*views
 	flow *groupbuy.Flow
 }
 
@@ -28,7 +28,7 @@ func GroupBuysOf(s *Services) trade.GroupBuys {
 	return f.(*GroupBuys)
 }
 
-func (x *GroupBuys) bind(b *base) { x.base = b }
+func (x *GroupBuys) bind(v *views) { x.views = v }
 
 // Scenario implements Face.
 func (x *GroupBuys) Scenario() identity.Scenario { return groupbuy.Scenario }
@@ -145,7 +145,7 @@ func (x *GroupBuys) GetGroup(ctx context.Context, req *trade.GroupBuyRef) (*trad
 
 // PutGroupBuy implements trade.GroupBuys.
 func (x *GroupBuys) PutGroupBuy(ctx context.Context, req *trade.PutGroupBuyRequest) (*trade.GroupBuyCampaign, error) {
-	cl, err := x.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ func (x *GroupBuys) PutGroupBuy(ctx context.Context, req *trade.PutGroupBuyReque
 
 // CancelGroupBuy implements trade.GroupBuys.
 func (x *GroupBuys) CancelGroupBuy(ctx context.Context, req *trade.GroupBuyRef) (*trade.CancelGroupBuyResponse, error) {
-	cl, err := x.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ package tradesvc
 import (
 	"context"
 	"fmt"
-	"log/slog"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/delivery"
@@ -54,27 +53,18 @@ type Pinger interface {
 	PingContext(ctx context.Context) error
 }
 
-// base is what every service's handler serves from, and the checks they share.
-type base struct {
-	db        Pinger
-	core      *tradecore.Core
-	faces     map[identity.Scenario]Face
-	catalog   catalog.Store
-	inventory *inventory.Service
-	simulator Simulator
-	ext       *extensions.Admin
-	frontends frontend.Store
-	discounts *discount.Admin
-	limits    *limits.Admin
-	delivery  *delivery.Service
-	prices    *pricing.Prices
-	presales  *presale.Admin
-	presale   *presale.Flow
-	codRules  *cod.Admin
-	stats     stats.Store
+// views are what answers that show trades need: the core, and each flow's face for what its
+// trades show of their own. The handlers that answer with trades hold them; every handler holds
+// only what it uses.
+type views struct {
+	core  *tradecore.Core
+	faces map[identity.Scenario]Face
+}
+
+// afterSales is what the after-sale services use.
+type afterSales struct {
 	aftersale *aftersale.Flow
-	auctions  *auction.Flow
-	log       *slog.Logger
+	core      *tradecore.Core
 }
 
 // Deps are what the handler serves from.
@@ -108,28 +98,46 @@ type Deps struct {
 	AfterSale *aftersale.Flow
 	// Auctions runs auctions.
 	Auctions *auction.Flow
-	Log      *slog.Logger
 }
 
-// The handlers, one per service.
+// The handlers, one per service, each with what it uses.
 type (
-	Queries         struct{ *base }
-	Lifecycle       struct{ *base }
-	Intake          struct{ *base }
-	CatalogAdmin    struct{ *base }
-	DeliveryAdmin   struct{ *base }
-	PricingAdmin    struct{ *base }
-	ExtensionsAdmin struct{ *base }
-	FrontendsAdmin  struct{ *base }
-	DiscountAdmin   struct{ *base }
-	LimitsAdmin     struct{ *base }
-	PresaleAdmin    struct{ *base }
-	CodAdmin        struct{ *base }
-	StatsAdmin      struct{ *base }
-	AfterSales      struct{ *base }
-	AfterSaleAdmin  struct{ *base }
-	Auctions        struct{ *base }
-	AuctionAdmin    struct{ *base }
+	Queries struct {
+		db Pinger
+		*views
+	}
+	Lifecycle struct {
+		core      *tradecore.Core
+		aftersale *aftersale.Flow
+		simulator Simulator
+	}
+	Intake       struct{ *views }
+	CatalogAdmin struct {
+		catalog   catalog.Store
+		inventory *inventory.Service
+	}
+	DeliveryAdmin   struct{ delivery *delivery.Service }
+	PricingAdmin    struct{ prices *pricing.Prices }
+	ExtensionsAdmin struct {
+		ext  *extensions.Admin
+		core *tradecore.Core
+	}
+	FrontendsAdmin struct{ frontends frontend.Store }
+	DiscountAdmin  struct{ discounts *discount.Admin }
+	LimitsAdmin    struct{ limits *limits.Admin }
+	PresaleAdmin   struct {
+		presales *presale.Admin
+		presale  *presale.Flow
+	}
+	CodAdmin       struct{ codRules *cod.Admin }
+	StatsAdmin     struct{ stats stats.Store }
+	AfterSales     struct{ afterSales }
+	AfterSaleAdmin struct{ afterSales }
+	Auctions       struct{ auctions *auction.Flow }
+	AuctionAdmin   struct {
+		auctions *auction.Flow
+		*views
+	}
 )
 
 var (
@@ -150,7 +158,7 @@ var (
 
 // Services are the handlers of every service the trade node serves.
 type Services struct {
-	b               *base
+	views           *views
 	Queries         *Queries
 	Lifecycle       *Lifecycle
 	Intake          *Intake
@@ -181,29 +189,29 @@ func New(d Deps) (*Services, error) {
 			return nil, fmt.Errorf("tradesvc: a face for %s, which the core does not run", sc)
 		}
 	}
-	b := &base{db: d.DB, core: d.Core, faces: fs, catalog: d.Catalog, inventory: d.Inventory, simulator: d.Simulator, ext: d.Ext,
-		frontends: d.Frontends, discounts: d.Discounts, limits: d.Limits, delivery: d.Delivery, prices: d.Prices, presales: d.Presales,
-		presale: d.Presale, codRules: d.CodRules, stats: d.Stats, aftersale: d.AfterSale, auctions: d.Auctions, log: d.Log}
+	v := &views{core: d.Core, faces: fs}
 	for _, f := range fs {
 		if bf, ok := f.(binder); ok {
-			bf.bind(b)
+			bf.bind(v)
 		}
 	}
-	return &Services{b: b, Queries: &Queries{b}, Lifecycle: &Lifecycle{b}, Intake: &Intake{b},
-		CatalogAdmin: &CatalogAdmin{b}, DeliveryAdmin: &DeliveryAdmin{b}, PricingAdmin: &PricingAdmin{b}, ExtensionsAdmin: &ExtensionsAdmin{b},
-		FrontendsAdmin: &FrontendsAdmin{b}, DiscountAdmin: &DiscountAdmin{b}, LimitsAdmin: &LimitsAdmin{b}, PresaleAdmin: &PresaleAdmin{b},
-		CodAdmin: &CodAdmin{b}, StatsAdmin: &StatsAdmin{b}, AfterSales: &AfterSales{b}, AfterSaleAdmin: &AfterSaleAdmin{b},
-		Auctions: &Auctions{b}, AuctionAdmin: &AuctionAdmin{b}}, nil
+	as := afterSales{aftersale: d.AfterSale, core: d.Core}
+	return &Services{views: v, Queries: &Queries{db: d.DB, views: v}, Lifecycle: &Lifecycle{core: d.Core, aftersale: d.AfterSale, simulator: d.Simulator},
+		Intake: &Intake{v}, CatalogAdmin: &CatalogAdmin{catalog: d.Catalog, inventory: d.Inventory}, DeliveryAdmin: &DeliveryAdmin{d.Delivery},
+		PricingAdmin: &PricingAdmin{d.Prices}, ExtensionsAdmin: &ExtensionsAdmin{ext: d.Ext, core: d.Core}, FrontendsAdmin: &FrontendsAdmin{d.Frontends},
+		DiscountAdmin: &DiscountAdmin{d.Discounts}, LimitsAdmin: &LimitsAdmin{d.Limits}, PresaleAdmin: &PresaleAdmin{presales: d.Presales, presale: d.Presale},
+		CodAdmin: &CodAdmin{d.CodRules}, StatsAdmin: &StatsAdmin{d.Stats}, AfterSales: &AfterSales{as}, AfterSaleAdmin: &AfterSaleAdmin{as},
+		Auctions: &Auctions{d.Auctions}, AuctionAdmin: &AuctionAdmin{auctions: d.Auctions, views: v}}, nil
 }
 
 // binder is a face that serves services of its own flow beside the intake (a flow's buyer and
 // operator verbs): it is given what every handler serves from.
-type binder interface{ bind(*base) }
+type binder interface{ bind(*views) }
 
 // Face is the face of flow sc, if the node runs it: a flow's own services are served by its face
 // (see binder).
 func (s *Services) Face(sc identity.Scenario) (Face, bool) {
-	f, ok := s.b.faces[sc]
+	f, ok := s.views.faces[sc]
 	return f, ok
 }
 
@@ -216,7 +224,7 @@ func (cl caller) buyer() tradecore.Buyer {
 	return tradecore.Buyer{UserID: cl.userID, MemberLevel: cl.memberLevel, Channel: cl.channel}
 }
 
-func (h *base) buyer(c *trade.Caller) (caller, error) {
+func asBuyer(c *trade.Caller) (caller, error) {
 	cl, err := parseCaller(c)
 	if err != nil {
 		return cl, err
@@ -227,7 +235,7 @@ func (h *base) buyer(c *trade.Caller) (caller, error) {
 	return cl, nil
 }
 
-func (h *base) admin(c *trade.Caller) (caller, error) {
+func asAdmin(c *trade.Caller) (caller, error) {
 	cl, err := parseCaller(c)
 	if err != nil {
 		return cl, err

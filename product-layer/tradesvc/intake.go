@@ -36,7 +36,7 @@ const DefaultFlow = fixedprice.Scenario
 
 // intake is a buyer's request to quote or place, checked and converted once for every flow.
 type intake struct {
-	h     *base
+	h     *views
 	cl    caller
 	ident identity.Identity
 	buyer tradecore.Buyer
@@ -51,8 +51,8 @@ type intake struct {
 
 // face authenticates a buyer and finds the face of the flow a request names; the request runs
 // under the caller's tenant and business line and that flow's scenario.
-func (h *base) face(c *trade.Caller, flow string, cart tradecore.Cart) (Face, intake, error) {
-	cl, err := h.buyer(c)
+func (h *views) face(c *trade.Caller, flow string, cart tradecore.Cart) (Face, intake, error) {
+	cl, err := asBuyer(c)
 	if err != nil {
 		return nil, intake{}, err
 	}
@@ -72,7 +72,7 @@ func (h *base) face(c *trade.Caller, flow string, cart tradecore.Cart) (Face, in
 }
 
 // offered lists the flows that take carts, for an error message.
-func (h *base) offered() string {
+func (h *views) offered() string {
 	names := make([]string, 0, len(h.faces))
 	for _, sc := range h.core.Scenarios() {
 		if _, ok := h.faces[sc]; ok {
@@ -137,7 +137,7 @@ func (in intake) placed(ctx context.Context, t *order.Trade, extra func(*trade.T
 
 // withDue sets what counts toward the trade's price from elsewhere (its flow's credit) and what
 // its buyer still pays now: what awaits payment, less the credit.
-func (h *base) withDue(ctx context.Context, dto *trade.Trade, t *order.Trade) error {
+func (h *views) withDue(ctx context.Context, dto *trade.Trade, t *order.Trade) error {
 	credit, err := h.core.Credit(ctx, t)
 	if err != nil {
 		return err

@@ -64,7 +64,7 @@ func (h *Lifecycle) CancelOrder(ctx context.Context, req *trade.CancelOrderReque
 
 // ShipOrder implements its service.
 func (h *Lifecycle) ShipOrder(ctx context.Context, req *trade.ShipOrderRequest) (*trade.Order, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (h *Lifecycle) ShipOrder(ctx context.Context, req *trade.ShipOrderRequest) 
 
 // DeliverOrder implements its service.
 func (h *Lifecycle) DeliverOrder(ctx context.Context, req *trade.DeliverOrderRequest) (*trade.Order, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (h *Lifecycle) DeliverOrder(ctx context.Context, req *trade.DeliverOrderReq
 
 // CompleteOrder implements its service.
 func (h *Lifecycle) CompleteOrder(ctx context.Context, req *trade.OrderRef) (*trade.Order, error) {
-	cl, err := h.buyer(req.Caller)
+	cl, err := asBuyer(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func (h *Lifecycle) CompleteOrder(ctx context.Context, req *trade.OrderRef) (*tr
 
 // CreatePayment implements its service.
 func (h *Lifecycle) CreatePayment(ctx context.Context, req *trade.CreatePaymentRequest) (*trade.Payment, error) {
-	cl, err := h.buyer(req.Caller)
+	cl, err := asBuyer(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (h *Lifecycle) CreatePayment(ctx context.Context, req *trade.CreatePaymentR
 
 // SimulatePayment implements its service.
 func (h *Lifecycle) SimulatePayment(ctx context.Context, req *trade.SimulatePaymentRequest) (*trade.Payment, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}

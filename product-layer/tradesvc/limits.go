@@ -8,8 +8,8 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
-func (h *base) limitsAdmin(c *trade.Caller) (caller, error) {
-	cl, err := h.admin(c)
+func (h *LimitsAdmin) limitsAdmin(c *trade.Caller) (caller, error) {
+	cl, err := asAdmin(c)
 	if err == nil && h.limits == nil {
 		err = limits.ErrDisabled
 	}

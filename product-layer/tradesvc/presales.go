@@ -14,7 +14,7 @@ import (
 
 // PutPresale implements its service.
 func (h *PresaleAdmin) PutPresale(ctx context.Context, req *trade.PutPresaleRequest) (*trade.PresaleCampaign, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +39,7 @@ func (h *PresaleAdmin) PutPresale(ctx context.Context, req *trade.PutPresaleRequ
 
 // GetPresale implements its service.
 func (h *PresaleAdmin) GetPresale(ctx context.Context, req *trade.PresaleRef) (*trade.PresaleCampaign, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func withRecord(dto *trade.Trade, r presale.Record) *trade.Trade {
 
 // CancelPresale implements its service.
 func (h *PresaleAdmin) CancelPresale(ctx context.Context, req *trade.PresaleRef) (*trade.CancelPresaleResponse, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 
 // PutPriceList implements its service.
 func (h *PricingAdmin) PutPriceList(ctx context.Context, req *trade.PutPriceListRequest) (*trade.PriceList, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (h *PricingAdmin) PutPriceList(ctx context.Context, req *trade.PutPriceList
 
 // GetPriceList implements its service.
 func (h *PricingAdmin) GetPriceList(ctx context.Context, req *trade.PriceListRef) (*trade.PriceList, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (h *PricingAdmin) GetPriceList(ctx context.Context, req *trade.PriceListRef
 
 // ListPriceLists implements its service.
 func (h *PricingAdmin) ListPriceLists(ctx context.Context, req *trade.ListPriceListsRequest) (*trade.ListPriceListsResponse, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (h *PricingAdmin) ListPriceLists(ctx context.Context, req *trade.ListPriceL
 
 // DeletePriceList implements its service.
 func (h *PricingAdmin) DeletePriceList(ctx context.Context, req *trade.PriceListRef) (*trade.DeletePriceListResponse, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}

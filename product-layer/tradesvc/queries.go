@@ -36,7 +36,7 @@ func (h *Queries) GetTrade(ctx context.Context, req *trade.TradeRef) (*trade.Tra
 // tradeView is a trade as it stands now, as every answer shows it (a replayed order answers its
 // trade as it is, not as it was placed): its flow's state, payments, what counts toward its price
 // from elsewhere and what is due, a pre-sale's terms, and each order's refunds.
-func (h *base) tradeView(ctx context.Context, cl caller, t *order.Trade) (*trade.Trade, error) {
+func (h *views) tradeView(ctx context.Context, cl caller, t *order.Trade) (*trade.Trade, error) {
 	dto := tradeDTO(t)
 	ps, err := h.core.Payments(ctx, cl.tenant, cl.actor(), t.ID())
 	if err != nil {
@@ -84,7 +84,7 @@ func (h *Queries) GetOrder(ctx context.Context, req *trade.OrderRef) (*trade.Ord
 
 // ListOrders implements its service.
 func (h *Queries) ListOrders(ctx context.Context, req *trade.ListOrdersRequest) (*trade.ListOrdersResponse, error) {
-	cl, err := h.buyer(req.Caller)
+	cl, err := asBuyer(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func (h *Queries) ListOrders(ctx context.Context, req *trade.ListOrdersRequest) 
 // attachRefunds sets the refunds of each order that can have any (refunded; cancelled: a
 // pre-sale deposit goes back with a cancelled order; paid: after-sale refunds some of its units)
 // in one read; a page of orders that cannot costs none.
-func (h *base) attachRefunds(ctx context.Context, tenant string, orders ...*trade.Order) error {
+func (h *views) attachRefunds(ctx context.Context, tenant string, orders ...*trade.Order) error {
 	var ids []string
 	for _, o := range orders {
 		if o.Paid || o.Status == string(order.Refunded) || o.Status == string(order.Cancelled) {

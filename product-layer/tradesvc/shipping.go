@@ -11,7 +11,7 @@ import (
 
 // PutShippingTemplate implements its service.
 func (h *DeliveryAdmin) PutShippingTemplate(ctx context.Context, req *trade.PutShippingTemplateRequest) (*trade.ShippingTemplate, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func (h *DeliveryAdmin) PutShippingTemplate(ctx context.Context, req *trade.PutS
 
 // ListShippingTemplates implements its service.
 func (h *DeliveryAdmin) ListShippingTemplates(ctx context.Context, req *trade.ListShippingTemplatesRequest) (*trade.ListShippingTemplatesResponse, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 
 // GetOrderStats implements its service.
 func (h *StatsAdmin) GetOrderStats(ctx context.Context, req *trade.OrderStatsRequest) (*trade.OrderStats, error) {
-	cl, err := h.admin(req.Caller)
+	cl, err := asAdmin(req.Caller)
 	if err != nil {
 		return nil, err
 	}

@@ -418,7 +418,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 			tradesvc.GroupBuyFace(groupBuys)},
 		Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin, Frontends: frontendsql.New(db), Discounts: discount.NewAdmin(discounts.Store()),
 		Limits: limits.NewAdmin(limitSvc.Store()), Delivery: shipping, Prices: prices, Presales: presale.NewAdmin(presales, now), Presale: presaleFlow,
-		CodRules: cod.NewAdmin(codStore, now), Stats: orderStats, AfterSale: afterSales, Auctions: auctions, Log: log})
+		CodRules: cod.NewAdmin(codStore, now), Stats: orderStats, AfterSale: afterSales, Auctions: auctions})
 	if err != nil {
 		db.Close()
 		return nil, err
