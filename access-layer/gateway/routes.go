@@ -192,8 +192,7 @@ func (g *Gateway) quote(ch *channel) call {
 			r.Currency = &req.Currency
 		}
 		if d := cmp.Or(req.Address, req.Destination); d != nil {
-			r.Destination = &trade.Address{Country: d.Country, Province: d.Province, City: d.City, District: d.District,
-				ProvinceCode: d.ProvinceCode, CityCode: d.CityCode, DistrictCode: d.DistrictCode}
+			r.Destination = d.rpc() // the trade node reads where it is and ignores who and the detail
 		}
 		traceFlow(ctx, req.Flow)
 		resp, err := g.rpc.Intake.Quote(ctx, r)

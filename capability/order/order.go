@@ -17,24 +17,9 @@ import (
 	"github.com/atriumtrade/atrium/kernel/money"
 )
 
-// Address is where a trade ships. In China its levels are GB/T 2260 regions, kept by name and
-// code (ProvinceCode 33, CityCode 3301, DistrictCode 330106, StreetCode 330106001): what a
-// carrier, a warehouse or a report reads without parsing names.
-type Address struct {
-	Name                                             string
-	Phone                                            string
-	Country                                          string
-	Province, City, District, Street                 string
-	ProvinceCode, CityCode, DistrictCode, StreetCode string
-	Detail                                           string
-	PostalCode                                       string
-}
-
-// Place is where the address is, as region sets and distances read it.
-func (a Address) Place() address.Place {
-	return address.Place{Country: a.Country, Province: a.Province, City: a.City, District: a.District,
-		ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode}
-}
+// Address is a shipping address: the address library's one type, which every layer passes on
+// as it is (the access layer's view and the wire's struct are its only other shapes).
+type Address = address.Address
 
 // NormalizeAddress checks an address field by field with the address library and returns it
 // normalised: an empty country is CN; in China the levels are resolved to their GB/T 2260 names
@@ -47,15 +32,11 @@ func NormalizeAddress(a Address) (Address, error) {
 	if err != nil {
 		return Address{}, fmt.Errorf("order: %w", err)
 	}
-	n, faults := tree.Validate(address.Address{Country: a.Country, Name: a.Name, Phone: a.Phone, Province: a.Province, City: a.City,
-		District: a.District, Street: a.Street, ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode,
-		StreetCode: a.StreetCode, Detail: a.Detail, PostalCode: a.PostalCode})
+	n, faults := tree.Validate(a)
 	if len(faults) > 0 {
 		return Address{}, address.Fault(ErrInvalidAddress, "address", faults)
 	}
-	return Address{Name: n.Name, Phone: n.Phone, Country: n.Country, Province: n.Province, City: n.City, District: n.District,
-		Street: n.Street, ProvinceCode: n.ProvinceCode, CityCode: n.CityCode, DistrictCode: n.DistrictCode, StreetCode: n.StreetCode,
-		Detail: n.Detail, PostalCode: n.PostalCode}, nil
+	return n, nil
 }
 
 // Line is one SKU in an order. Total is UnitPrice × Quantity; Discount is the line's share of

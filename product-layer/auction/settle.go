@@ -11,6 +11,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/capability/pricing"
+	"github.com/atriumtrade/atrium/components/address"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/kernel/identity"
@@ -273,7 +274,7 @@ func (f *Flow) plan(ctx context.Context, tenant string, x *auc.Auction, bidder s
 		return nil, err
 	}
 	d := &trade.Draft{Call: extensions.Call{Identity: ident, UserID: bidder}, Buyer: trade.Buyer{UserID: bidder},
-		Cart: trade.Cart{Items: []pricing.Item{{SKUID: x.SKUID, Quantity: 1}}, Currency: x.Currency}, Dest: shipTo.Place(), Address: shipTo, At: now}
+		Cart: trade.Cart{Items: []pricing.Item{{SKUID: x.SKUID, Quantity: 1}}, Currency: x.Currency}, Dest: address.PlaceOf(shipTo), Address: shipTo, At: now}
 	stock := trade.StepChooseStock
 	if x.Settled == "" { // the winner's: the unit the auction held
 		held, err := f.d.Inventory.Lines(ctx, tenant, reservation(x.ID))

@@ -72,7 +72,7 @@ func (f *Flow) eligible(ctx context.Context, d *trade.Draft) error {
 		return errkind.WithDetail(ErrCurrencyNotAccepted, "cash on delivery is collected in %s", r.Currency)
 	}
 	// The shipping address decides (an order's address; a quote's destination).
-	addr := d.Address.Place()
+	addr := address.PlaceOf(d.Address)
 	if d.Address.Detail == "" {
 		addr = d.Dest
 	}

@@ -144,7 +144,7 @@ func (c *Core) PlaceOrder(ctx context.Context, o Order, scope string, take func(
 				return nil, err
 			}
 			d := &Draft{Call: extensions.Call{Identity: o.Identity, UserID: userID}, Buyer: o.Buyer,
-				Cart: Cart{Items: items, Coupons: o.Coupons, Currency: o.Currency}, Dest: addr.Place(), Address: addr, At: now}
+				Cart: Cart{Items: items, Coupons: o.Coupons, Currency: o.Currency}, Dest: address.PlaceOf(addr), Address: addr, At: now}
 			if err := c.planOrder(ctx, d, tk.Plan, o.Expected); err != nil {
 				return nil, err
 			}

@@ -80,9 +80,7 @@ func tradeDTO(t *order.Trade) *trade.Trade {
 	dto := &trade.Trade{TradeId: t.ID(), Flow: string(t.Identity().Scenario()), Total: moneyDTO(t.Total()),
 		Subtotal: moneyDTO(am.Subtotal), Discount: moneyDTO(am.Discount), ShippingFee: moneyDTO(am.ShippingFee),
 		Payable: moneyDTO(t.Payable()), CreatedAt: millis(t.CreatedAt()), PayDeadline: millis(t.PayDeadline()),
-		Address: &trade.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
-			District: a.District, Street: a.Street, ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode,
-			StreetCode: a.StreetCode, Detail: a.Detail, PostalCode: a.PostalCode}}
+		Address: addressDTO(a)}
 	for _, o := range t.Orders() {
 		dto.Orders = append(dto.Orders, orderDTO(o))
 	}
@@ -92,4 +90,17 @@ func tradeDTO(t *order.Trade) *trade.Trade {
 func paymentDTO(p *payment.Payment) *trade.Payment {
 	return &trade.Payment{PaymentId: p.ID(), TradeId: p.TradeID(), Method: p.Provider(), Status: string(p.Status()),
 		Amount: moneyDTO(p.Amount()), ProviderRef: p.ProviderRef(), CreatedAt: millis(p.CreatedAt()), Purpose: string(p.Purpose())}
+}
+
+// addressDTO and addressFrom map the one address type across the wire.
+func addressDTO(a order.Address) *trade.Address {
+	return &trade.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City, District: a.District,
+		Street: a.Street, ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode, StreetCode: a.StreetCode,
+		Detail: a.Detail, PostalCode: a.PostalCode}
+}
+
+func addressFrom(a *trade.Address) order.Address {
+	return order.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
+		District: a.District, Street: a.Street, ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode,
+		StreetCode: a.StreetCode, Detail: a.Detail, PostalCode: a.PostalCode}
 }

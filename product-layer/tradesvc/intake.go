@@ -89,8 +89,7 @@ func (h *Intake) Quote(ctx context.Context, req *trade.QuoteRequest) (*trade.Quo
 		return nil, err
 	}
 	if a := req.Destination; a != nil {
-		in.dest = address.Place{Country: a.Country, Province: a.Province, City: a.City, District: a.District,
-			ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode}
+		in.dest = address.PlaceOf(addressFrom(a))
 	}
 	return f.quote(ctx, in, req)
 }
@@ -145,12 +144,6 @@ func (h *views) withDue(ctx context.Context, dto *trade.Trade, t *order.Trade) e
 	dto.Credit = moneyDTO(credit)
 	dto.Due = moneyDTO(money.New(max(0, t.Payable().Minor()-credit.Minor()), t.Payable().Currency()))
 	return nil
-}
-
-func addressFrom(a *trade.Address) order.Address {
-	return order.Address{Name: a.Name, Phone: a.Phone, Country: a.Country, Province: a.Province, City: a.City,
-		District: a.District, Street: a.Street, ProvinceCode: a.ProvinceCode, CityCode: a.CityCode, DistrictCode: a.DistrictCode,
-		StreetCode: a.StreetCode, Detail: a.Detail, PostalCode: a.PostalCode}
 }
 
 // quoteDTO is the answer every flow's quote starts from: lines, discounts, shipping and the child

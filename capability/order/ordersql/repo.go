@@ -39,9 +39,9 @@ var _ order.Repository = (*Repo)(nil)
 // addressJSON is the stored address; trades placed before the address library have no street
 // or codes.
 type addressJSON struct {
+	Country      string `json:"country"`
 	Name         string `json:"name"`
 	Phone        string `json:"phone"`
-	Country      string `json:"country"`
 	Province     string `json:"province"`
 	City         string `json:"city"`
 	District     string `json:"district"`
