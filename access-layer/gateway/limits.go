@@ -28,11 +28,11 @@ func (g *Gateway) limitRoutes(ch *channel) {
 	p := ch.prefix
 	g.add(route{Method: "PUT", Path: p + "/limits/:ruleId", Channel: ch, Auth: true,
 		Summary: "Create or replace a purchase limit (per_order, per_user, per_address, first_order)",
-		Request: limitRuleView{}, Response: limitRuleView{}}, g.serve(ch, g.putLimitRule(ch)))
+		Request: limitRuleView{}, Response: trade.LimitRule{}}, g.serve(ch, g.putLimitRule(ch)))
 	g.add(route{Method: "GET", Path: p + "/limits/:ruleId", Channel: ch, Auth: true, Summary: "Get a purchase limit",
-		Response: limitRuleView{}}, g.serve(ch, g.getLimitRule))
+		Response: trade.LimitRule{}}, g.serve(ch, g.getLimitRule))
 	g.add(route{Method: "GET", Path: p + "/limits", Channel: ch, Auth: true, Summary: "List the tenant's purchase limits",
-		Response: []limitRuleView{}}, g.serve(ch, g.listLimitRules))
+		Response: []trade.LimitRule{}}, g.serve(ch, g.listLimitRules))
 }
 
 func (g *Gateway) putLimitRule(ch *channel) call {
@@ -64,14 +64,16 @@ func (g *Gateway) listLimitRules(ctx context.Context, c *app.RequestContext) (in
 	if err != nil {
 		return 0, nil, err
 	}
-	out := []limitRuleView{}
+	out := []*trade.LimitRule{}
 	for _, r := range resp.Rules {
 		out = append(out, limitRuleOf(r))
 	}
 	return http.StatusOK, out, nil
 }
 
-func limitRuleOf(r *trade.LimitRule) limitRuleView {
-	return limitRuleView{ID: r.Id, Name: r.Name, Kind: r.Kind, Skus: nonNil(r.Skus), Categories: nonNil(r.Categories),
-		Period: r.Period, Unit: r.Unit, Max: r.Max, StartsAt: r.StartsAt, EndsAt: r.EndsAt, Timezone: r.Timezone, Disabled: r.Disabled}
+// limitRuleOf is a rule as every channel shows it: the wire's struct, rendered as it is (lists
+// never null).
+func limitRuleOf(r *trade.LimitRule) *trade.LimitRule {
+	r.Skus, r.Categories = nonNil(r.Skus), nonNil(r.Categories)
+	return r
 }

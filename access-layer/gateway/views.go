@@ -400,20 +400,11 @@ type skuView struct {
 	PresaleShipsAt *int64 `json:"presaleShipsAt,omitempty"`
 }
 
-type stockLevelView struct {
-	WarehouseID string `json:"warehouseId"`
-	OnHand      int64  `json:"onHand"`
-	Available   int64  `json:"available"`
-	Reserved    int64  `json:"reserved"`
-	Sold        int64  `json:"sold"`
-	// Damaged units came back unfit to sell: on hand, never available.
-	Damaged int64 `json:"damaged"`
-	Hot     bool  `json:"hot"`
-}
-
+// stockView is a SKU's stock per warehouse; each level is the wire's struct, rendered as it is
+// (damaged units came back unfit to sell: on hand, never available).
 type stockView struct {
-	SkuID      string           `json:"skuId"`
-	Warehouses []stockLevelView `json:"warehouses"`
+	SkuID      string              `json:"skuId"`
+	Warehouses []*trade.StockLevel `json:"warehouses"`
 }
 
 type tokenView struct {
@@ -530,12 +521,7 @@ func paymentOf(p *trade.Payment) paymentView {
 }
 
 func stockOf(s *trade.StockResponse) stockView {
-	v := stockView{SkuID: s.SkuId, Warehouses: []stockLevelView{}}
-	for _, l := range s.Levels {
-		v.Warehouses = append(v.Warehouses, stockLevelView{WarehouseID: l.WarehouseId, OnHand: l.OnHand, Available: l.Available,
-			Reserved: l.Reserved, Sold: l.Sold, Damaged: l.Damaged, Hot: l.Hot})
-	}
-	return v
+	return stockView{SkuID: s.SkuId, Warehouses: append([]*trade.StockLevel{}, s.Levels...)}
 }
 
 func warehouseOf(w *trade.Warehouse) warehouseView {
