@@ -199,6 +199,7 @@ type Trade struct {
 	// Sandbox is the sandbox payment provider (tests simulate its outages).
 	Sandbox *sandboxpay.Provider
 	svr     server.Server
+	rpcLn   net.Listener
 	toggles *runtimeToggles
 	metrics *tradeMetrics
 	dbStats dbStatsCollector
@@ -272,29 +273,31 @@ var rpcServices = []rpcService{
 // StartTrade opens and migrates the database, builds the trade service and serves it over Kitex.
 func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOptions) (*Trade, error) {
 	log = observe.Logger(log) // a line logged while handling a call names its trace and tenant
+	// What the start opened is closed again, in reverse, if it fails part way: one stack instead
+	// of a cleanup on every error path.
+	var opened closers
+	started := false
+	defer func() {
+		if !started {
+			opened.close(log)
+		}
+	}()
 	db, err := dal.Open(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
 	}
+	opened.push(db.Close)
 	if _, err := db.Migrate(ctx, Migrations(), o.Migrate); err != nil {
-		db.Close()
 		return nil, err
 	}
 	ids, err := idgen.New(cfg.Node.ID)
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	runCtx, stop := context.WithCancel(context.Background())
-	started := false
-	defer func() {
-		if !started {
-			stop() // the toggles' watcher ends with a start that failed
-		}
-	}()
+	opened.push(func() error { stop(); return nil }) // the toggles' watcher ends with a start that failed
 	tg, err := newToggles(runCtx, cfg, log)
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	cfg.Trade.UnpaidWindowNow = tg.UnpaidWindow.Value
@@ -304,7 +307,6 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	}
 	sandbox, err := sandboxpay.New(cfg.Sandbox)
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	queueOpts := []delay.Option{delay.WithClock(now), delay.WithLogger(log)}
@@ -324,7 +326,6 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	extStore := extsql.New(db)
 	loader := extensions.NewLoader(extStore, engine, log)
 	if err := loader.Load(ctx); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("load extension publications: %w", err)
 	}
 	cat := catalogsql.New(db)
@@ -346,9 +347,9 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	// Events leave through the relay; a broker that is down delays them and never an order.
 	broker, err := mq.Open(ctx, cfg.MQ, db, log)
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
+	opened.push(broker.Close)
 	holder := relayHolder(cfg.Node)
 	relay := mq.NewRelay(db, events, broker, cfg.MQ, holder, log)
 	startedAt := time.Now()
@@ -389,7 +390,6 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	flow, err := fixedprice.New(fixedprice.Deps{Core: core, Tx: db, Inventory: inv, Orders: orders, Payments: payments, Timers: queue,
 		Now: now})
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	presales := presalesql.New(db)
@@ -404,7 +404,6 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	groupBuys, err := groupbuy.New(groupbuy.Deps{Core: core, Tx: db, Store: groupbuysql.New(db), Catalog: cat, Orders: orders, Inventory: inv,
 		Payments: payments, Outbox: events, Timers: queue, IDs: ids, Ext: engine, Now: now, Log: log})
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	// After-sale works on the trades of every flow above, through the core.
@@ -420,17 +419,47 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		Limits: limits.NewAdmin(limitSvc.Store()), Delivery: shipping, Prices: prices, Presales: presale.NewAdmin(presales, now), Presale: presaleFlow,
 		CodRules: cod.NewAdmin(codStore, now), Stats: orderStats, AfterSale: afterSales, Auctions: auctions})
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 
 	ln := o.Listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.RPC.Addr); err != nil {
-			db.Close()
 			return nil, fmt.Errorf("rpc listen: %w", err)
 		}
 	}
+	opened.push(ln.Close)
+	svr, err := serveRPC(cfg, o, ln, log, tg, metrics, db, handler)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trade{rpcLn: ln, Broker: broker, DB: db, Core: core, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Auctions: auctions, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop,
+		toggles: tg, metrics: metrics, dbStats: newDBStats(db), errc: make(chan error, 1), log: log}
+	t.spawn(
+		func() { relay.Run(runCtx) },
+		func() { consumers.Run(runCtx) },
+		// Every 5s, or each timer interval if longer (a node whose timers are off samples rarely).
+		func() {
+			metrics.sampleBacklog(runCtx, backlogSources{events, queue, stock}, now, max(5*time.Second, cfg.Node.TimerInterval), log)
+		},
+		func() { expireHolds(runCtx, inv, now, cfg.Node.TimerInterval, log) },
+		func() { closeUnregistered(runCtx, core, now, log) },
+		func() { loader.Run(runCtx, cfg.Extensions.ReloadInterval) },
+		func() {
+			if err := svr.Run(); err != nil {
+				t.errc <- fmt.Errorf("rpc server: %w", err)
+			}
+		},
+		func() { queue.Run(runCtx, cfg.Node.TimerInterval) },
+	)
+	started = true
+	return t, nil
+}
+
+// serveRPC is the trade node's Kitex server with every service registered (see rpcServices):
+// on ln, with the error handler, metrics, tracing, admission and o's middlewares, registered in
+// etcd when discovery is on.
+func serveRPC(cfg Config, o TradeOptions, ln net.Listener, log *slog.Logger, tg *runtimeToggles, metrics *tradeMetrics, db *dal.DB, handler *tradesvc.Services) (server.Server, error) {
 	errHandler := rpcerr.Server(log, classify(log))
 	tracing := o.Tracing
 	if tracing == nil {
@@ -462,14 +491,12 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	if cfg.RPC.Etcd.On() { // the node registers itself, so that the access role finds it
 		addr, err := discovery.Advertised(cfg.RPC.Advertise, ln.Addr())
 		if err != nil {
-			db.Close()
 			return nil, err
 		}
 		reg, err := cfg.RPC.Etcd.Registry(func(info *registry.Info) {
 			log.Info("registered in etcd", "service", info.ServiceName, "addr", info.Addr.String())
 		})
 		if err != nil {
-			db.Close()
 			return nil, err
 		}
 		opts = append(opts, server.WithRegistry(reg), server.WithRegistryInfo(&registry.Info{ServiceName: ServiceName, Addr: addr,
@@ -477,49 +504,34 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	}
 	svr := server.NewServer(opts...)
 	if err := registerServices(svr, handler); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("rpc services: %w", err)
 	}
-	t := &Trade{Broker: broker, DB: db, Core: core, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Auctions: auctions, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop,
-		toggles: tg, metrics: metrics, dbStats: newDBStats(db), errc: make(chan error, 1), log: log}
-	t.wg.Add(8)
-	go func() {
-		defer t.wg.Done()
-		relay.Run(runCtx)
-	}()
-	go func() {
-		defer t.wg.Done()
-		consumers.Run(runCtx)
-	}()
-	go func() {
-		defer t.wg.Done()
-		// Every 5s, or each timer interval if longer (a node whose timers are off samples rarely).
-		metrics.sampleBacklog(runCtx, backlogSources{events, queue, stock}, now, max(5*time.Second, cfg.Node.TimerInterval), log)
-	}()
-	go func() {
-		defer t.wg.Done()
-		expireHolds(runCtx, inv, now, cfg.Node.TimerInterval, log)
-	}()
-	go func() {
-		defer t.wg.Done()
-		closeUnregistered(runCtx, core, now, log)
-	}()
-	go func() {
-		defer t.wg.Done()
-		loader.Run(runCtx, cfg.Extensions.ReloadInterval)
-	}()
-	go func() {
-		defer t.wg.Done()
-		if err := svr.Run(); err != nil {
-			t.errc <- fmt.Errorf("rpc server: %w", err)
+	return svr, nil
+}
+
+// spawn runs each of fns on a goroutine of the node's, which Stop waits for.
+func (t *Trade) spawn(fns ...func()) {
+	t.wg.Add(len(fns))
+	for _, fn := range fns {
+		go func() {
+			defer t.wg.Done()
+			fn()
+		}()
+	}
+}
+
+// closers is a start's undo stack.
+type closers []func() error
+
+func (c *closers) push(close func() error) { *c = append(*c, close) }
+
+// close closes everything pushed, last first, logging what fails.
+func (c closers) close(log *slog.Logger) {
+	for i := len(c) - 1; i >= 0; i-- {
+		if err := c[i](); err != nil {
+			log.Warn("closing after a failed start", "err", err)
 		}
-	}()
-	go func() {
-		defer t.wg.Done()
-		queue.Run(runCtx, cfg.Node.TimerInterval)
-	}()
-	started = true
-	return t, nil
+	}
 }
 
 // topicCacheInvalidated: a node changed a tenant's cached configuration (promotions, limit
@@ -604,6 +616,9 @@ func (t *Trade) Stop() error {
 	}
 	t.closed = true
 	err := t.svr.Stop()
+	// A server stopped before its Run got as far as serving would serve on regardless (Kitex's
+	// Stop only stops what Run already started): with its listener closed, that Run ends.
+	t.rpcLn.Close()
 	if t.metricsSrv != nil {
 		err = errors.Join(err, t.metricsSrv.Close())
 	}
