@@ -245,3 +245,22 @@ func groupOf(grp *trade.GroupBuyGroup) groupView {
 	}
 	return v
 }
+
+// groupBuyErrors are group buying's codes (580xx).
+var groupBuyErrors = []ErrorSpec{
+	{"groupbuy.invalid_campaign", http.StatusBadRequest, 58001},
+	{"groupbuy.campaign_not_found", http.StatusNotFound, 58002},
+	{"groupbuy.campaign_required", http.StatusBadRequest, 58003},
+	{"groupbuy.campaign_cancelled", http.StatusConflict, 58004},
+	{"groupbuy.not_open", http.StatusConflict, 58005},
+	{"groupbuy.sku_not_in_campaign", http.StatusBadRequest, 58006},
+	{"groupbuy.group_not_found", http.StatusNotFound, 58007},
+	{"groupbuy.group_full", http.StatusConflict, 58008},
+	{"groupbuy.group_formed", http.StatusConflict, 58009},
+	{"groupbuy.group_failed", http.StatusConflict, 58010},
+	{"groupbuy.group_expired", http.StatusConflict, 58011},
+	{"groupbuy.already_member", http.StatusConflict, 58012},
+	{"groupbuy.per_user_limit", http.StatusConflict, 58013},
+	{"groupbuy.not_formed", http.StatusConflict, 58014},
+	{"groupbuy.trade_not_found", http.StatusNotFound, 58015},
+}
