@@ -314,15 +314,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		queueOpts = append(queueOpts, delay.WithOwner(fmt.Sprint("node-", cfg.Node.ID)))
 	}
 	queue := delay.New(db, func() string { return ids.NextString("J") }, queueOpts...)
-	var hostOpts []luahost.Option
-	if cfg.Extensions.Concurrency > 0 {
-		hostOpts = append(hostOpts, luahost.WithConcurrency(cfg.Extensions.Concurrency))
-	}
-	hostOpts = append(hostOpts, luahost.WithBudgetFrom(func() extensions.Budget {
-		return extensions.Budget{Wall: tg.ExtWall.Value(), Instructions: tg.ExtSteps.Value()}
-	}))
-	engine := extensions.NewEngine(luahost.New(extensions.Budget{Wall: cfg.Extensions.Wall}, hostOpts...), log)
-	engine.SetGuard(guardScripts(tg.Guard))
+	engine := newEngine(cfg, tg, log)
 	extStore := extsql.New(db)
 	loader := extensions.NewLoader(extStore, engine, log)
 	if err := loader.Load(ctx); err != nil {
@@ -352,32 +344,8 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	opened.push(broker.Close)
 	holder := relayHolder(cfg.Node)
 	relay := mq.NewRelay(db, events, broker, cfg.MQ, holder, log)
-	startedAt := time.Now()
-	caches.OnInvalidate(func(ctx context.Context, name, tenant string) {
-		// In the writer's context: inside its transaction if it has one (on SQLite's one
-		// connection, a write of its own beside it would wait for it).
-		if _, err := events.Append(ctx, topicCacheInvalidated, tenant, tenant, cacheInvalidated{Cache: name, Tenant: tenant, Node: holder}); err != nil {
-			log.Warn("telling the other nodes of a cache change; they see it within cache.ttl", "cache", name, "err", err)
-		}
-	})
-	// Atrium's own consumers of its events: the order statistics the admin reads, and the other
-	// nodes' cache invalidations (a group of this node alone: every node sees each one).
-	consumers := mq.NewConsumers(broker, db, mq.DefaultRetry, log)
-	consumers.Handle("cache-"+holder, mq.NodeGroup(holder), []string{topicCacheInvalidated}, func(ctx context.Context, env mq.Envelope) error {
-		var ev cacheInvalidated
-		if err := json.Unmarshal(env.Data, &ev); err != nil {
-			return err
-		}
-		if ev.Node != holder && env.Time.After(startedAt.Add(-time.Minute)) { // older ones predate this node's caches
-			caches.Apply(ev.Cache, ev.Tenant)
-		}
-		return nil
-	})
 	orderStats := statssql.New(db, now)
-	projection := stats.New(orderStats)
-	consumers.Handle("order-stats", "order-stats", stats.Types, func(ctx context.Context, env mq.Envelope) error {
-		return projection.Handle(ctx, env.Type, env.Data)
-	})
+	consumers := ownConsumers(broker, db, events, caches, holder, orderStats, log)
 	// The trade core every flow runs on: one place plans and places carts, takes every payment and
 	// reads and moves trades of every flow, dispatching on the trade's scenario to the flows that
 	// register with it below.
@@ -454,6 +422,51 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	)
 	started = true
 	return t, nil
+}
+
+// newEngine is the extension engine: Lua scripts run in luahost under the budgets the toggles set
+// (read on each call), behind the scripts' admission guard.
+func newEngine(cfg Config, tg *runtimeToggles, log *slog.Logger) *extensions.Engine {
+	var hostOpts []luahost.Option
+	if cfg.Extensions.Concurrency > 0 {
+		hostOpts = append(hostOpts, luahost.WithConcurrency(cfg.Extensions.Concurrency))
+	}
+	hostOpts = append(hostOpts, luahost.WithBudgetFrom(func() extensions.Budget {
+		return extensions.Budget{Wall: tg.ExtWall.Value(), Instructions: tg.ExtSteps.Value()}
+	}))
+	engine := extensions.NewEngine(luahost.New(extensions.Budget{Wall: cfg.Extensions.Wall}, hostOpts...), log)
+	engine.SetGuard(guardScripts(tg.Guard))
+	return engine
+}
+
+// ownConsumers are Atrium's own consumers of its events: the order statistics the admin reads,
+// and the other nodes' cache invalidations (a group of this node alone: every node sees each
+// one). A cache change on this node is told to the others as a cache.invalidated event.
+func ownConsumers(broker mq.Broker, db *dal.DB, events *outbox.Writer, caches *readcache.Bus, holder string, orderStats *statssql.Store, log *slog.Logger) *mq.Consumers {
+	startedAt := time.Now()
+	caches.OnInvalidate(func(ctx context.Context, name, tenant string) {
+		// In the writer's context: inside its transaction if it has one (on SQLite's one
+		// connection, a write of its own beside it would wait for it).
+		if _, err := events.Append(ctx, topicCacheInvalidated, tenant, tenant, cacheInvalidated{Cache: name, Tenant: tenant, Node: holder}); err != nil {
+			log.Warn("telling the other nodes of a cache change; they see it within cache.ttl", "cache", name, "err", err)
+		}
+	})
+	consumers := mq.NewConsumers(broker, db, mq.DefaultRetry, log)
+	consumers.Handle("cache-"+holder, mq.NodeGroup(holder), []string{topicCacheInvalidated}, func(ctx context.Context, env mq.Envelope) error {
+		var ev cacheInvalidated
+		if err := json.Unmarshal(env.Data, &ev); err != nil {
+			return err
+		}
+		if ev.Node != holder && env.Time.After(startedAt.Add(-time.Minute)) { // older ones predate this node's caches
+			caches.Apply(ev.Cache, ev.Tenant)
+		}
+		return nil
+	})
+	projection := stats.New(orderStats)
+	consumers.Handle("order-stats", "order-stats", stats.Types, func(ctx context.Context, env mq.Envelope) error {
+		return projection.Handle(ctx, env.Type, env.Data)
+	})
+	return consumers
 }
 
 // serveRPC is the trade node's Kitex server with every service registered (see rpcServices):
