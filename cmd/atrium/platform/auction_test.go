@@ -372,6 +372,9 @@ func TestAuctionSettlesOnceAcrossKill9(t *testing.T) {
 		if trades != 3 || refunds != 6 || dupRefunds != 0 {
 			t.Fatalf("%d auction orders (want 3), %d deposit refunds (want 6), %d deposits refunded twice", trades, refunds, dupRefunds)
 		}
+		if found := auditFindings(t, db); len(found) > 0 {
+			t.Fatalf("the auditor after the kills: %v", found)
+		}
 	})
 }
 

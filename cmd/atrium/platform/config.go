@@ -23,6 +23,7 @@ import (
 	"github.com/atriumtrade/atrium/components/mq"
 	"github.com/atriumtrade/atrium/components/observe"
 	"github.com/atriumtrade/atrium/components/toggles"
+	"github.com/atriumtrade/atrium/product-layer/audit/auditsql"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 
@@ -49,6 +50,8 @@ type Config struct {
 	Apollo toggles.ApolloConfig `yaml:"apollo"`
 	// MQ is where the outbox's events go (components/mq): the database itself by default.
 	MQ mq.Config `yaml:"mq"`
+	// Audit are the bounds past which the auditor calls money or stock stranded.
+	Audit auditsql.Config `yaml:"audit"`
 }
 
 // TogglesConfig says where runtime toggles come from (see components/toggles): values read on
@@ -172,6 +175,7 @@ func Defaults() Config {
 		Cache:      CacheConfig{TTL: time.Second},
 		Toggles:    TogglesConfig{Source: "file", File: "configs/toggles.yaml", Poll: time.Second},
 		Metrics:    MetricsConfig{Addr: "127.0.0.1:9464"},
+		Audit:      auditsql.DefaultConfig(),
 	}
 }
 

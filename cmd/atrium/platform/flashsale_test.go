@@ -362,6 +362,9 @@ func TestFlashSaleSurvivesKill9(t *testing.T) {
 		if placed != flashUnits || sl.soldOut.Load() != flashBuyers {
 			t.Fatalf("%d placed, %d buyers told sold out; want %d and %d", placed, sl.soldOut.Load(), flashUnits, flashBuyers)
 		}
+		if found := auditFindings(t, db); len(found) > 0 {
+			t.Fatalf("the auditor after the kill: %v", found)
+		}
 	})
 }
 

@@ -39,6 +39,7 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradeintake"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradelifecycle"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/tradequeries"
+	"github.com/atriumtrade/atrium/product-layer/audit/auditsql"
 	"github.com/atriumtrade/atrium/product-layer/groupbuy"
 	"github.com/atriumtrade/atrium/product-layer/groupbuy/groupbuysql"
 	"github.com/atriumtrade/atrium/product-layer/stats"
@@ -116,7 +117,7 @@ func Migrations() []dal.Migrations {
 		paymentsql.Migrations(), outbox.Migrations(), mq.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
 		frontendsql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations(),
 		presalesql.Migrations(), codsql.Migrations(), statssql.Migrations(), aftersalesql.Migrations(), auctionsql.Migrations(),
-		groupbuysql.Migrations()}
+		groupbuysql.Migrations(), auditsql.Migrations()}
 }
 
 // runtimeToggles are the toggles every role declares and reads on each use (components/toggles).

@@ -68,3 +68,11 @@ func (g *Generator) Next() int64 {
 func (g *Generator) NextString(prefix string) string {
 	return prefix + strconv.FormatInt(g.Next(), 10)
 }
+
+// Floor is the smallest id with prefix that a generator could make at t or later, for a range
+// scan over time-ordered ids (ids compare as strings while their decimals have the same length,
+// which holds from 2024 until 2031).
+func Floor(prefix string, t time.Time) string {
+	ms := max(t.UnixMilli()-epoch, 0)
+	return prefix + strconv.FormatInt(ms<<22, 10)
+}

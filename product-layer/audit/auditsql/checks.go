@@ -1,0 +1,289 @@
+package auditsql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/product-layer/audit"
+)
+
+// The kinds of finding, stable: alerts and dashboards key on them.
+const (
+	KindStockUnbalanced     = "stock.unbalanced"           // available + reserved + sold + damaged != on hand, or one negative
+	KindHoldStranded        = "stock.hold_stranded"        // a hold with no order, long past its expiry
+	KindHeldByCancelled     = "stock.held_by_cancelled"    // a cancelled order's reservation still holds stock
+	KindOrderUnbalanced     = "money.order_unbalanced"     // lines do not add up to their order
+	KindDiscountUnallocated = "money.discount_unallocated" // an order's promotions do not add up to its discount
+	KindTradeUnbalanced     = "money.trade_unbalanced"     // orders do not add up to their trade
+	KindOverpaid            = "money.overpaid"             // a trade keeps more than it owes
+	KindRefundOverPayment   = "money.refund_over_payment"  // a payment gives back more than it took
+	KindRefundOfUnpaid      = "money.refund_of_unpaid"     // a payment that took nothing gives back
+	KindRefundOverOrder     = "money.refund_over_order"    // an order gives back more than it totals
+	KindPaymentStranded     = "stranded.payment_pending"   // a payment pending long after nothing awaits it
+	KindUnpaidStranded      = "stranded.unpaid_order"      // an order awaiting payment past its deadline
+	KindTimerOverdue        = "stranded.timer_overdue"     // a durable timer long past due, not run
+	KindRefundStranded      = "stranded.refund_pending"    // a refund pending with the provider too long
+	KindEventUnrelayed      = "events.unrelayed"           // a committed event not relayed within its lag bound
+	KindGroupUnsettled      = "groupbuy.unsettled"         // a group still forming past its deadline
+	KindAuctionUnsettled    = "auction.unsettled"          // an auction past its close, not settled
+	KindDepositOpen         = "deposit.open"               // a paid deposit of an auction long settled
+	KindDepositRefund       = "deposit.refund_mismatch"    // a deposit's status and its refunds disagree
+	KindDepositCredit       = "deposit.credit_without_sale"
+)
+
+// Config are the bounds past which something is stranded.
+type Config struct {
+	// UnpaidWindow is the platform's unpaid window (trade.unpaidWindow, filled in from it) and
+	// UnpaidGrace how long past a trade's pay deadline an order may still await payment (its
+	// timer's retries).
+	UnpaidWindow time.Duration `yaml:"-"`
+	UnpaidGrace  time.Duration `yaml:"unpaidGrace"`
+	// PaymentGrace: a payment pending this long with nothing of its trade awaiting payment.
+	PaymentGrace time.Duration `yaml:"paymentGrace"`
+	// TimerGrace: a timer this far past due and not run.
+	TimerGrace time.Duration `yaml:"timerGrace"`
+	// RefundGrace: a refund pending with its provider this long.
+	RefundGrace time.Duration `yaml:"refundGrace"`
+	// RelayLag: an event committed this long ago and not relayed.
+	RelayLag time.Duration `yaml:"relayLag"`
+	// DeadlineGrace: a group forming or an auction unsettled this long past its deadline, a
+	// deposit still held this long after its auction settled.
+	DeadlineGrace time.Duration `yaml:"deadlineGrace"`
+}
+
+// DefaultConfig are bounds well past every sweep and timer retry of a healthy node.
+func DefaultConfig() Config {
+	return Config{UnpaidWindow: 30 * time.Minute, UnpaidGrace: 10 * time.Minute, PaymentGrace: 30 * time.Minute,
+		TimerGrace: 10 * time.Minute, RefundGrace: time.Hour, RelayLag: 10 * time.Minute, DeadlineGrace: 10 * time.Minute}
+}
+
+// Checks are the auditor's checks on one database.
+type Checks struct {
+	db  *dal.DB
+	cfg Config
+}
+
+// NewChecks returns the checks on db.
+func NewChecks(db *dal.DB, cfg Config) *Checks { return &Checks{db: db, cfg: cfg} }
+
+// List is every check, in the order a run makes them.
+func (c *Checks) List() []audit.Check {
+	return []audit.Check{
+		{Name: "stock.levels", Run: c.levels},
+		{Name: "stock.holds", Run: c.holds},
+		{Name: "money.trades", Run: c.trades},
+		{Name: "stranded.unpaid", Run: c.unpaid},
+		{Name: "stranded.payments", Run: c.payments},
+		{Name: "stranded.refunds", Run: c.refunds},
+		{Name: "stranded.timers", Run: c.timers},
+		{Name: "events.relay", Run: c.events},
+		{Name: "deposits", Run: c.deposits},
+		{Name: "deadlines", Run: c.deadlines},
+	}
+}
+
+// levels: every SKU's stock per warehouse adds up (the table holds a row per SKU and warehouse,
+// a tenant's catalogue: read whole).
+func (c *Checks) levels(ctx context.Context, s audit.Scope) (audit.Result, error) {
+	var res audit.Result
+	err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+		var sku, wh string
+		var onHand, available, reserved, sold, damaged int64
+		if err := r.Scan(&sku, &wh, &onHand, &available, &reserved, &sold, &damaged); err != nil {
+			return err
+		}
+		res.Rows++
+		if available < 0 || reserved < 0 || sold < 0 || damaged < 0 || available+reserved+sold+damaged != onHand {
+			res.Findings = append(res.Findings, audit.Finding{Kind: KindStockUnbalanced, Subject: sku + "/" + wh,
+				Detail: fmt.Sprintf("%s in %s: on hand %d, available %d, reserved %d, sold %d, damaged %d", sku, wh, onHand, available, reserved, sold, damaged)})
+		}
+		return nil
+	}, `SELECT sku_id, warehouse_id, on_hand, available, reserved, sold, damaged FROM inventory_levels WHERE tenant = ?`, s.Tenant)
+	return res, err
+}
+
+// holds: a hold that expired long ago and still reserves stock, with no order behind it (the
+// hot path's holds become orders or go back when they expire). Read by the expiry index the
+// sweeper uses.
+func (c *Checks) holds(ctx context.Context, s audit.Scope) (audit.Result, error) {
+	var res audit.Result
+	err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+		var id string
+		var expires int64
+		if err := r.Scan(&id, &expires); err != nil {
+			return err
+		}
+		res.Rows++
+		res.Findings = append(res.Findings, audit.Finding{Kind: KindHoldStranded, Subject: id,
+			Detail: fmt.Sprintf("hold %s expired at %s, has no order and still reserves stock", id, dal.FromMillis(expires).UTC().Format(time.RFC3339))})
+		return nil
+	}, `SELECT r.reservation_id, r.expires_at FROM inventory_reservations r
+		WHERE r.expires_at < ? AND r.tenant = ? AND r.status = 'reserved'
+		AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.tenant = r.tenant AND o.order_id = r.reservation_id)`,
+		s.Now.Add(-c.cfg.DeadlineGrace).UnixMilli(), s.Tenant)
+	return res, err
+}
+
+// payments: a payment pending long after it was made whose trade has no order awaiting a
+// payment (a cancel closes its pending payments; one that stays pending is money in a state
+// nothing moves). Read by the status index the intent sweeper uses.
+func (c *Checks) payments(ctx context.Context, s audit.Scope) (audit.Result, error) {
+	var res audit.Result
+	err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+		var id, tradeID string
+		var amount int64
+		if err := r.Scan(&id, &tradeID, &amount); err != nil {
+			return err
+		}
+		res.Rows++
+		res.Findings = append(res.Findings, audit.Finding{Kind: KindPaymentStranded, Subject: id,
+			Detail: fmt.Sprintf("payment %s of %d for trade %s is pending and nothing of the trade awaits a payment", id, amount, tradeID)})
+		return nil
+	}, `SELECT p.payment_id, p.trade_id, p.amount FROM payments p WHERE p.status = 'pending' AND p.created_at < ? AND p.tenant = ?
+		AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.tenant = p.tenant AND o.trade_id = p.trade_id
+			AND o.status IN ('pending_payment', 'pending_deposit', 'deposit_paid'))
+		AND EXISTS (SELECT 1 FROM trades t WHERE t.tenant = p.tenant AND t.trade_id = p.trade_id)`,
+		s.Now.Add(-c.cfg.PaymentGrace).UnixMilli(), s.Tenant)
+	return res, err
+}
+
+// refunds: a refund still pending with its provider long after it was made (the refund
+// retries settle them).
+func (c *Checks) refunds(ctx context.Context, s audit.Scope) (audit.Result, error) {
+	var res audit.Result
+	err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+		var id, paymentID string
+		var amount int64
+		if err := r.Scan(&id, &paymentID, &amount); err != nil {
+			return err
+		}
+		res.Rows++
+		res.Findings = append(res.Findings, audit.Finding{Kind: KindRefundStranded, Subject: id,
+			Detail: fmt.Sprintf("refund %s of %d on payment %s is still pending", id, amount, paymentID)})
+		return nil
+	}, `SELECT refund_id, payment_id, amount FROM payment_refunds WHERE tenant = ? AND status = 'pending' AND created_at < ?`,
+		s.Tenant, s.Now.Add(-c.cfg.RefundGrace).UnixMilli())
+	return res, err
+}
+
+// timers: a durable timer of the tenant's long past due and not run (timers are named
+// "tenant/id"): whatever it was to move stays where it is. Read by the queue's due index.
+func (c *Checks) timers(ctx context.Context, s audit.Scope) (audit.Result, error) {
+	var res audit.Result
+	err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+		var kind, ref, lastErr string
+		var due int64
+		var attempts int
+		if err := r.Scan(&kind, &ref, &due, &attempts, &lastErr); err != nil {
+			return err
+		}
+		res.Rows++
+		res.Findings = append(res.Findings, audit.Finding{Kind: KindTimerOverdue, Subject: kind + ":" + ref,
+			Detail: fmt.Sprintf("timer %s for %s was due at %s; %d attempts, last error %q", kind, ref, dal.FromMillis(due).UTC().Format(time.RFC3339), attempts, lastErr)})
+		return nil
+	}, `SELECT kind, ref, due_at, attempts, last_error FROM delayed_jobs WHERE done_at = 0 AND due_at < ? AND ref LIKE ? ESCAPE '!'`,
+		s.Now.Add(-c.cfg.TimerGrace).UnixMilli(), likePrefix(s.Tenant+"/"))
+	return res, err
+}
+
+// events: a committed event of the tenant's not relayed within the lag bound. Read by the
+// relay's own index.
+func (c *Checks) events(ctx context.Context, s audit.Scope) (audit.Result, error) {
+	var res audit.Result
+	err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+		var id, topic, lastErr string
+		var created int64
+		var attempts int
+		if err := r.Scan(&id, &topic, &created, &attempts, &lastErr); err != nil {
+			return err
+		}
+		res.Rows++
+		res.Findings = append(res.Findings, audit.Finding{Kind: KindEventUnrelayed, Subject: id,
+			Detail: fmt.Sprintf("event %s (%s) committed at %s is not relayed; %d attempts, last error %q", id, topic, dal.FromMillis(created).UTC().Format(time.RFC3339), attempts, lastErr)})
+		return nil
+	}, `SELECT event_id, topic, created_at, attempts, last_error FROM outbox_events WHERE published_at = 0 AND created_at < ? AND tenant = ?`,
+		s.Now.Add(-c.cfg.RelayLag).UnixMilli(), s.Tenant)
+	return res, err
+}
+
+// deposits: an auction's deposit ends refunded, forfeited or credited to the sale; a refunded
+// one was given back whole and a kept one not at all; a credited one belongs to a sale; one
+// still held long after its auction settled or closed is stranded.
+func (c *Checks) deposits(ctx context.Context, s audit.Scope) (audit.Result, error) {
+	var res audit.Result
+	settledBefore := s.Now.Add(-c.cfg.DeadlineGrace).UnixMilli()
+	err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+		var id, auctionID, status, settled string
+		var amount, refunded, sales, closes int64
+		if err := r.Scan(&id, &auctionID, &status, &amount, &refunded, &sales, &settled, &closes); err != nil {
+			return err
+		}
+		res.Rows++
+		found := func(kind, format string, a ...any) {
+			res.Findings = append(res.Findings, audit.Finding{Kind: kind, Subject: id, Detail: fmt.Sprintf(format, a...)})
+		}
+		switch status {
+		case "refunded":
+			if refunded != amount {
+				found(KindDepositRefund, "deposit %s of %d is refunded and its payment gives back %d", id, amount, refunded)
+			}
+		case "forfeited", "credited":
+			if refunded != 0 {
+				found(KindDepositRefund, "deposit %s of %d is %s and its payment gives back %d", id, amount, status, refunded)
+			}
+			if status == "credited" && sales == 0 {
+				found(KindDepositCredit, "deposit %s is credited to no sale of auction %s", id, auctionID)
+			}
+		case "paid":
+			if settled != "" && closes < settledBefore {
+				found(KindDepositOpen, "deposit %s of %d is still held; auction %s settled %s", id, amount, auctionID, settled)
+			}
+		}
+		return nil
+	}, `SELECT d.deposit_id, d.auction_id, d.status, d.amount,
+		COALESCE((SELECT SUM(r.amount) FROM payment_refunds r WHERE r.payment_id = d.payment_id AND d.payment_id <> ''), 0),
+		(SELECT COUNT(*) FROM auction_sales s WHERE s.tenant = d.tenant AND s.deposit_id = d.deposit_id),
+		COALESCE(a.settled, ''), COALESCE(a.closes_at, 0)
+		FROM auction_deposits d LEFT JOIN auctions a ON a.tenant = d.tenant AND a.auction_id = d.auction_id
+		WHERE d.tenant = ?`, s.Tenant)
+	return res, err
+}
+
+// deadlines: a group still forming, or an auction not settled, long past its deadline (their
+// timers settle them).
+func (c *Checks) deadlines(ctx context.Context, s audit.Scope) (audit.Result, error) {
+	var res audit.Result
+	before := s.Now.Add(-c.cfg.DeadlineGrace).UnixMilli()
+	err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+		var kind, id string
+		var at int64
+		if err := r.Scan(&kind, &id, &at); err != nil {
+			return err
+		}
+		res.Rows++
+		what := "group %s is still forming; it expired at %s"
+		if kind == KindAuctionUnsettled {
+			what = "auction %s is not settled; it closed at %s"
+		}
+		res.Findings = append(res.Findings, audit.Finding{Kind: kind, Subject: id, Detail: fmt.Sprintf(what, id, dal.FromMillis(at).UTC().Format(time.RFC3339))})
+		return nil
+	}, `SELECT ?, group_id, expires_at FROM groupbuy_groups WHERE tenant = ? AND status = 'forming' AND expires_at < ?
+		UNION ALL SELECT ?, auction_id, closes_at FROM auctions WHERE settled = '' AND closes_at < ? AND tenant = ?`,
+		KindGroupUnsettled, s.Tenant, before, KindAuctionUnsettled, before, s.Tenant)
+	return res, err
+}
+
+// likePrefix is a LIKE pattern (escaped with !) matching strings that start with p.
+func likePrefix(p string) string {
+	r := make([]rune, 0, len(p)+1)
+	for _, c := range p {
+		if c == '%' || c == '_' || c == '!' {
+			r = append(r, '!')
+		}
+		r = append(r, c)
+	}
+	return string(r) + "%"
+}
