@@ -1390,8 +1390,42 @@ service PresaleAdmin {
     CancelPresaleResponse CancelPresale(1: PresaleRef req)
 }
 
+// The auditor's findings (product-layer/audit): what is wrong in the tenant's books now.
+struct AuditRequest {
+    1: Caller caller
+    // Only findings of this kind ("money.overpaid"), or of this family ("money").
+    2: string kind
+}
+
+struct AuditFinding {
+    // Stable: stock.unbalanced, money.overpaid, stranded.payment_pending, ...
+    1: string kind
+    // The id it is about: an order, a trade, a payment, "sku/warehouse", a deposit, a group.
+    2: string subject
+    // The check that found it, and what is wrong, with the figures.
+    3: string check
+    4: string detail
+    // RFC 3339: when a run first found it, and the latest run that found it again.
+    5: string firstSeen
+    6: string lastSeen
+}
+
+struct AuditReport {
+    1: string tenant
+    // When the tenant's books were last audited (RFC 3339; empty: never).
+    2: string auditedAt
+    // Open findings, the oldest first.
+    3: list<AuditFinding> findings
+    // Open findings by kind.
+    4: map<string, i64> byKind
+}
+
 service StatsAdmin {
     OrderStats GetOrderStats(1: OrderStatsRequest req)
+}
+
+service AuditAdmin {
+    AuditReport GetAudit(1: AuditRequest req)
 }
 
 service CodAdmin {

@@ -5,6 +5,7 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersales"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/auctionadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/auctions"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/auditadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/catalogadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/codadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/deliveryadmin"
@@ -38,6 +39,8 @@ type Clients struct {
 	Presales   presaleadmin.Client
 	CodRules   codadmin.Client
 	Stats      statsadmin.Client
+	// Audit reads the auditor's findings.
+	Audit auditadmin.Client
 	// AfterSales and AfterSaleAdmin serve after-sale requests on trades of every flow.
 	AfterSales     aftersales.Client
 	AfterSaleAdmin aftersaleadmin.Client

@@ -41,6 +41,17 @@ func (g *Gateway) statsRoutes(ch *channel) {
 	g.add(route{Method: "GET", Path: ch.prefix + "/stats/orders", Channel: ch, Auth: true,
 		Summary:  "The tenant's orders by flow and status now, and each SKU's sales per UTC day (?from=&to= YYYY-MM-DD, default the last 30 days; ?flow=, ?skuId=), from the order events",
 		Response: orderStatsView{}}, g.serve(ch, g.orderStats))
+	g.add(route{Method: "GET", Path: ch.prefix + "/audit", Channel: ch, Auth: true,
+		Summary:  "The auditor's open findings in the tenant's books (stock, money, deposits, what is stranded), the oldest first, with when the books were last audited (?kind= a kind or a family such as money)",
+		Response: trade.AuditReport{}}, g.serve(ch, g.audit))
+}
+
+func (g *Gateway) audit(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.rpc.Audit.GetAudit(ctx, &trade.AuditRequest{Caller: callerOf(c), Kind: c.Query("kind")})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, resp, nil
 }
 
 func (g *Gateway) orderStats(ctx context.Context, c *app.RequestContext) (int, any, error) {

@@ -57,7 +57,7 @@ finding is open and 2 when a check could not run.`,
 				_ = bar.Set(done)
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			rep, err := platform.NewAuditor(cfg, db, log).Run(cmd.Context(), o)
+			rep, err := platform.NewAuditor(cfg, db, time.Now, log).Run(cmd.Context(), o)
 			if bar != nil {
 				_ = bar.Finish()
 			}

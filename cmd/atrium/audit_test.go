@@ -11,8 +11,8 @@ import (
 )
 
 // TestAuditCommand: on a database with nothing wrong, atrium audit prints its checks and exits
-// 0; with stock that does not add up it prints the finding and exits 1; a --since it cannot
-// read is refused.
+// 0; with stock that does not add up it prints the finding and exits 1, and an incremental run
+// after it still has it open; a --since it cannot read is refused.
 func TestAuditCommand(t *testing.T) {
 	dir := t.TempDir()
 	out, err := atrium(t, "audit", "--data-dir", dir, "--full")
@@ -31,11 +31,14 @@ func TestAuditCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err = atrium(t, "audit", "--data-dir", dir)
+	out, err = atrium(t, "audit", "--data-dir", dir, "--full") // stock nobody ordered is in no window
 	var e exitError
 	if !errors.As(err, &e) || e.code != 1 || !strings.Contains(out, "stock.unbalanced") || !strings.Contains(out, "tea/wh1") ||
 		!strings.Contains(out, "1 findings open") {
 		t.Fatalf("a finding: %q %v", out, err)
+	}
+	if out, err := atrium(t, "audit", "--data-dir", dir, "--tenant", "acme"); !errors.As(err, &e) || e.code != 1 || !strings.Contains(out, "tea/wh1") {
+		t.Fatalf("the next incremental run: %q %v", out, err)
 	}
 	if _, err := atrium(t, "audit", "--data-dir", dir, "--since", "yesterday"); err == nil || !strings.Contains(err.Error(), "--since") {
 		t.Fatalf("--since yesterday: %v", err)

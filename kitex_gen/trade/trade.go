@@ -10809,6 +10809,183 @@ var fieldIDToName_OrderStats = map[int16]string{
 	4: "skuDaily",
 }
 
+type AuditRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Kind   string  `thrift:"kind,2" frugal:"2,default,string" json:"kind"`
+}
+
+func NewAuditRequest() *AuditRequest {
+	return &AuditRequest{}
+}
+
+func (p *AuditRequest) InitDefault() {
+}
+
+var AuditRequest_Caller_DEFAULT *Caller
+
+func (p *AuditRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return AuditRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *AuditRequest) GetKind() (v string) {
+	return p.Kind
+}
+func (p *AuditRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *AuditRequest) SetKind(val string) {
+	p.Kind = val
+}
+
+func (p *AuditRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *AuditRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuditRequest(%+v)", *p)
+}
+
+var fieldIDToName_AuditRequest = map[int16]string{
+	1: "caller",
+	2: "kind",
+}
+
+type AuditFinding struct {
+	Kind      string `thrift:"kind,1" frugal:"1,default,string" json:"kind"`
+	Subject   string `thrift:"subject,2" frugal:"2,default,string" json:"subject"`
+	Check     string `thrift:"check,3" frugal:"3,default,string" json:"check"`
+	Detail    string `thrift:"detail,4" frugal:"4,default,string" json:"detail"`
+	FirstSeen string `thrift:"firstSeen,5" frugal:"5,default,string" json:"firstSeen"`
+	LastSeen  string `thrift:"lastSeen,6" frugal:"6,default,string" json:"lastSeen"`
+}
+
+func NewAuditFinding() *AuditFinding {
+	return &AuditFinding{}
+}
+
+func (p *AuditFinding) InitDefault() {
+}
+
+func (p *AuditFinding) GetKind() (v string) {
+	return p.Kind
+}
+
+func (p *AuditFinding) GetSubject() (v string) {
+	return p.Subject
+}
+
+func (p *AuditFinding) GetCheck() (v string) {
+	return p.Check
+}
+
+func (p *AuditFinding) GetDetail() (v string) {
+	return p.Detail
+}
+
+func (p *AuditFinding) GetFirstSeen() (v string) {
+	return p.FirstSeen
+}
+
+func (p *AuditFinding) GetLastSeen() (v string) {
+	return p.LastSeen
+}
+func (p *AuditFinding) SetKind(val string) {
+	p.Kind = val
+}
+func (p *AuditFinding) SetSubject(val string) {
+	p.Subject = val
+}
+func (p *AuditFinding) SetCheck(val string) {
+	p.Check = val
+}
+func (p *AuditFinding) SetDetail(val string) {
+	p.Detail = val
+}
+func (p *AuditFinding) SetFirstSeen(val string) {
+	p.FirstSeen = val
+}
+func (p *AuditFinding) SetLastSeen(val string) {
+	p.LastSeen = val
+}
+
+func (p *AuditFinding) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuditFinding(%+v)", *p)
+}
+
+var fieldIDToName_AuditFinding = map[int16]string{
+	1: "kind",
+	2: "subject",
+	3: "check",
+	4: "detail",
+	5: "firstSeen",
+	6: "lastSeen",
+}
+
+type AuditReport struct {
+	Tenant    string           `thrift:"tenant,1" frugal:"1,default,string" json:"tenant"`
+	AuditedAt string           `thrift:"auditedAt,2" frugal:"2,default,string" json:"auditedAt"`
+	Findings  []*AuditFinding  `thrift:"findings,3" frugal:"3,default,list<AuditFinding>" json:"findings"`
+	ByKind    map[string]int64 `thrift:"byKind,4" frugal:"4,default,map<string:i64>" json:"byKind"`
+}
+
+func NewAuditReport() *AuditReport {
+	return &AuditReport{}
+}
+
+func (p *AuditReport) InitDefault() {
+}
+
+func (p *AuditReport) GetTenant() (v string) {
+	return p.Tenant
+}
+
+func (p *AuditReport) GetAuditedAt() (v string) {
+	return p.AuditedAt
+}
+
+func (p *AuditReport) GetFindings() (v []*AuditFinding) {
+	return p.Findings
+}
+
+func (p *AuditReport) GetByKind() (v map[string]int64) {
+	return p.ByKind
+}
+func (p *AuditReport) SetTenant(val string) {
+	p.Tenant = val
+}
+func (p *AuditReport) SetAuditedAt(val string) {
+	p.AuditedAt = val
+}
+func (p *AuditReport) SetFindings(val []*AuditFinding) {
+	p.Findings = val
+}
+func (p *AuditReport) SetByKind(val map[string]int64) {
+	p.ByKind = val
+}
+
+func (p *AuditReport) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuditReport(%+v)", *p)
+}
+
+var fieldIDToName_AuditReport = map[int16]string{
+	1: "tenant",
+	2: "auditedAt",
+	3: "findings",
+	4: "byKind",
+}
+
 type TradeQueries interface {
 	Ping(ctx context.Context, req *PingRequest) (r *PingResponse, err error)
 
@@ -14808,6 +14985,86 @@ func (p *StatsAdminGetOrderStatsResult) String() string {
 }
 
 var fieldIDToName_StatsAdminGetOrderStatsResult = map[int16]string{
+	0: "success",
+}
+
+type AuditAdmin interface {
+	GetAudit(ctx context.Context, req *AuditRequest) (r *AuditReport, err error)
+}
+
+type AuditAdminGetAuditArgs struct {
+	Req *AuditRequest `thrift:"req,1" frugal:"1,default,AuditRequest" json:"req"`
+}
+
+func NewAuditAdminGetAuditArgs() *AuditAdminGetAuditArgs {
+	return &AuditAdminGetAuditArgs{}
+}
+
+func (p *AuditAdminGetAuditArgs) InitDefault() {
+}
+
+var AuditAdminGetAuditArgs_Req_DEFAULT *AuditRequest
+
+func (p *AuditAdminGetAuditArgs) GetReq() (v *AuditRequest) {
+	if !p.IsSetReq() {
+		return AuditAdminGetAuditArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AuditAdminGetAuditArgs) SetReq(val *AuditRequest) {
+	p.Req = val
+}
+
+func (p *AuditAdminGetAuditArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AuditAdminGetAuditArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuditAdminGetAuditArgs(%+v)", *p)
+}
+
+var fieldIDToName_AuditAdminGetAuditArgs = map[int16]string{
+	1: "req",
+}
+
+type AuditAdminGetAuditResult struct {
+	Success *AuditReport `thrift:"success,0,optional" frugal:"0,optional,AuditReport" json:"success,omitempty"`
+}
+
+func NewAuditAdminGetAuditResult() *AuditAdminGetAuditResult {
+	return &AuditAdminGetAuditResult{}
+}
+
+func (p *AuditAdminGetAuditResult) InitDefault() {
+}
+
+var AuditAdminGetAuditResult_Success_DEFAULT *AuditReport
+
+func (p *AuditAdminGetAuditResult) GetSuccess() (v *AuditReport) {
+	if !p.IsSetSuccess() {
+		return AuditAdminGetAuditResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AuditAdminGetAuditResult) SetSuccess(x interface{}) {
+	p.Success = x.(*AuditReport)
+}
+
+func (p *AuditAdminGetAuditResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AuditAdminGetAuditResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuditAdminGetAuditResult(%+v)", *p)
+}
+
+var fieldIDToName_AuditAdminGetAuditResult = map[int16]string{
 	0: "success",
 }
 

@@ -7,8 +7,9 @@
 // The checks do not trust the code they check: they read the tables and recompute. They are
 // incremental: a run looks at what changed since the tenant's watermark (the trades touched, as
 // the transactional outbox and the time-ordered payment and refund ids tell) plus the subjects
-// of the findings still open, so that a run every minute stays cheap at millions of orders; the
-// stranded checks read by the status indexes the sweepers use. A finding has a stable kind, its
+// of the findings still open, so that a run every minute stays cheap at millions of orders (a
+// tenant's first run looks back a day; a full run, by hand, reads everything); the stranded
+// checks read by the status indexes the sweepers use. A finding has a stable kind, its
 // subject (the id it is about), what is wrong and when it was first seen; it stays open until a
 // run finds its subject sound again.
 package audit
@@ -69,8 +70,9 @@ type Check struct {
 
 // Store keeps findings and watermarks between runs.
 type Store interface {
-	// Tenants are the tenants that have anything to audit.
-	Tenants(ctx context.Context) ([]string, error)
+	// Tenants are the tenants to audit: those audited before and those with changes since
+	// (since zero: every tenant with anything to audit).
+	Tenants(ctx context.Context, since time.Time) ([]string, error)
 	// Open are a tenant's open findings.
 	Open(ctx context.Context, tenant string) ([]Finding, error)
 	// Record saves what a check found for tenant: new findings open with FirstSeen = at, found
@@ -112,11 +114,14 @@ type Auditor struct {
 	// overlap is how far before the watermark a run starts again: a transaction that began
 	// before the last run and committed after it wrote rows older than its watermark.
 	overlap time.Duration
+	// firstWindow is how far back a tenant's first incremental run looks (a full run looks at
+	// everything).
+	firstWindow time.Duration
 }
 
 // New returns an auditor of checks that remembers through store.
 func New(store Store, now func() time.Time, log *slog.Logger, checks ...Check) *Auditor {
-	return &Auditor{checks: checks, store: store, now: now, log: log, overlap: 2 * time.Minute}
+	return &Auditor{checks: checks, store: store, now: now, log: log, overlap: 2 * time.Minute, firstWindow: 24 * time.Hour}
 }
 
 // Options narrow a run.
@@ -137,8 +142,15 @@ func (a *Auditor) Run(ctx context.Context, o Options) (Report, error) {
 	rep := Report{At: a.now()}
 	tenants := []string{o.Tenant}
 	if o.Tenant == "" {
+		var changed time.Time // a full run: every tenant
+		switch {
+		case !o.Since.IsZero():
+			changed = o.Since
+		case !o.Full:
+			changed = rep.At.Add(-a.firstWindow - a.overlap)
+		}
 		var err error
-		if tenants, err = a.store.Tenants(ctx); err != nil {
+		if tenants, err = a.store.Tenants(ctx, changed); err != nil {
 			return rep, fmt.Errorf("audit: tenants: %w", err)
 		}
 	}
@@ -160,9 +172,10 @@ func (a *Auditor) runTenant(ctx context.Context, tenant string, o Options, rep *
 		if err != nil {
 			return fmt.Errorf("audit: watermark of %s: %w", tenant, err)
 		}
-		if !w.IsZero() {
-			since = w.Add(-a.overlap)
+		if w.IsZero() {
+			w = a.now().Add(-a.firstWindow)
 		}
+		since = w.Add(-a.overlap)
 	}
 	open, err := a.store.Open(ctx, tenant)
 	if err != nil {

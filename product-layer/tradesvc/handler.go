@@ -26,6 +26,7 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/aftersale"
 	"github.com/atriumtrade/atrium/product-layer/auction"
+	"github.com/atriumtrade/atrium/product-layer/audit"
 	"github.com/atriumtrade/atrium/product-layer/cod"
 	"github.com/atriumtrade/atrium/product-layer/presale"
 	"github.com/atriumtrade/atrium/product-layer/stats"
@@ -94,6 +95,8 @@ type Deps struct {
 	CodRules *cod.Admin
 	// Stats is the order-events projection the admin reads.
 	Stats stats.Store
+	// Audit is where the auditor keeps its findings.
+	Audit audit.Store
 	// AfterSale runs after-sale requests on trades of every flow.
 	AfterSale *aftersale.Flow
 	// Auctions runs auctions.
@@ -131,6 +134,7 @@ type (
 	}
 	CodAdmin       struct{ codRules *cod.Admin }
 	StatsAdmin     struct{ stats stats.Store }
+	AuditAdmin     struct{ audit audit.Store }
 	AfterSales     struct{ afterSales }
 	AfterSaleAdmin struct{ afterSales }
 	Auctions       struct{ auctions *auction.Flow }
@@ -154,6 +158,7 @@ var (
 	_ trade.PresaleAdmin    = (*PresaleAdmin)(nil)
 	_ trade.CodAdmin        = (*CodAdmin)(nil)
 	_ trade.StatsAdmin      = (*StatsAdmin)(nil)
+	_ trade.AuditAdmin      = (*AuditAdmin)(nil)
 )
 
 // Services are the handlers of every service the trade node serves.
@@ -172,6 +177,7 @@ type Services struct {
 	PresaleAdmin    *PresaleAdmin
 	CodAdmin        *CodAdmin
 	StatsAdmin      *StatsAdmin
+	AuditAdmin      *AuditAdmin
 	AfterSales      *AfterSales
 	AfterSaleAdmin  *AfterSaleAdmin
 	Auctions        *Auctions
@@ -200,7 +206,7 @@ func New(d Deps) (*Services, error) {
 		Intake: &Intake{v}, CatalogAdmin: &CatalogAdmin{catalog: d.Catalog, inventory: d.Inventory}, DeliveryAdmin: &DeliveryAdmin{d.Delivery},
 		PricingAdmin: &PricingAdmin{d.Prices}, ExtensionsAdmin: &ExtensionsAdmin{ext: d.Ext, core: d.Core}, FrontendsAdmin: &FrontendsAdmin{d.Frontends},
 		DiscountAdmin: &DiscountAdmin{d.Discounts}, LimitsAdmin: &LimitsAdmin{d.Limits}, PresaleAdmin: &PresaleAdmin{presales: d.Presales, presale: d.Presale},
-		CodAdmin: &CodAdmin{d.CodRules}, StatsAdmin: &StatsAdmin{d.Stats}, AfterSales: &AfterSales{as}, AfterSaleAdmin: &AfterSaleAdmin{as},
+		CodAdmin: &CodAdmin{d.CodRules}, StatsAdmin: &StatsAdmin{d.Stats}, AuditAdmin: &AuditAdmin{d.Audit}, AfterSales: &AfterSales{as}, AfterSaleAdmin: &AfterSaleAdmin{as},
 		Auctions: &Auctions{d.Auctions}, AuctionAdmin: &AuctionAdmin{auctions: d.Auctions, views: v}}, nil
 }
 

@@ -50,8 +50,25 @@ type Config struct {
 	Apollo toggles.ApolloConfig `yaml:"apollo"`
 	// MQ is where the outbox's events go (components/mq): the database itself by default.
 	MQ mq.Config `yaml:"mq"`
-	// Audit are the bounds past which the auditor calls money or stock stranded.
-	Audit auditsql.Config `yaml:"audit"`
+	// Audit is how often the trade role audits the books, and the bounds past which the auditor
+	// calls money or stock stranded.
+	Audit AuditConfig `yaml:"audit"`
+}
+
+// Validate checks the schedule and the bounds.
+func (c AuditConfig) Validate() error {
+	if c.Interval < 0 {
+		return errors.New("audit: interval must not be negative (0: never)")
+	}
+	return c.Config.Validate()
+}
+
+// AuditConfig schedules the auditor (product-layer/audit) on the trade role.
+type AuditConfig struct {
+	// Interval is how often the books are audited, by one trade node at a time (default 1m; 0:
+	// never, atrium audit still works).
+	Interval        time.Duration `yaml:"interval"`
+	auditsql.Config `yaml:",inline"`
 }
 
 // TogglesConfig says where runtime toggles come from (see components/toggles): values read on
@@ -175,7 +192,7 @@ func Defaults() Config {
 		Cache:      CacheConfig{TTL: time.Second},
 		Toggles:    TogglesConfig{Source: "file", File: "configs/toggles.yaml", Poll: time.Second},
 		Metrics:    MetricsConfig{Addr: "127.0.0.1:9464"},
-		Audit:      auditsql.DefaultConfig(),
+		Audit:      AuditConfig{Interval: time.Minute, Config: auditsql.DefaultConfig()},
 	}
 }
 
@@ -201,7 +218,7 @@ func Load(path string) (Config, error) {
 
 // Validate checks every section.
 func (c Config) Validate() error {
-	return errors.Join(c.HTTP.Validate(), c.DB.Validate(), c.Trade.Validate(), c.Sandbox.Validate(), c.Discount.Validate(), c.MQ.Validate(), c.rpcValidate())
+	return errors.Join(c.HTTP.Validate(), c.DB.Validate(), c.Trade.Validate(), c.Sandbox.Validate(), c.Discount.Validate(), c.MQ.Validate(), c.Audit.Validate(), c.rpcValidate())
 }
 
 func (c Config) rpcValidate() error {
@@ -239,7 +256,13 @@ func applyEnv(v reflect.Value, prefix string, environ []string) error {
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if tag == "" && opts == "inline" && f.Type.Kind() == reflect.Struct { // its keys are its parent's
+				if err := walk(v.Field(i), name); err != nil {
+					return err
+				}
+				continue
+			}
 			if tag == "" || tag == "-" {
 				continue
 			}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/atriumtrade/atrium/access-layer/gateway"
 	"github.com/atriumtrade/atrium/cmd/atrium/platform"
@@ -31,6 +32,31 @@ func TestShippedConfigLoads(t *testing.T) {
 		if cfg.HTTP.Validate() == nil {
 			t.Errorf("http.maxBody %d validated", bad)
 		}
+	}
+}
+
+// TestAuditConfig: the audit section's inline bounds load from the file and from the
+// environment like any other key, and a bound that is not positive is refused.
+func TestAuditConfig(t *testing.T) {
+	t.Setenv("ATRIUM_AUDIT_RELAYLAG", "3m")
+	t.Setenv("ATRIUM_AUDIT_INTERVAL", "30s")
+	cfg, err := platform.Load("../../../configs/atrium.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Audit.RelayLag != 3*time.Minute || cfg.Audit.Interval != 30*time.Second || cfg.Audit.RefundGrace != time.Hour {
+		t.Fatalf("audit: %+v", cfg.Audit)
+	}
+	if err := cfg.Audit.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Audit.TimerGrace = 0
+	if err := cfg.Audit.Validate(); err == nil || !strings.Contains(err.Error(), "timerGrace") {
+		t.Fatalf("timerGrace 0: %v", err)
+	}
+	cfg.Audit.TimerGrace, cfg.Audit.Interval = time.Minute, -time.Second
+	if err := cfg.Audit.Validate(); err == nil {
+		t.Fatal("a negative interval validated")
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/atriumtrade/atrium/components/dal"
 	"github.com/atriumtrade/atrium/components/mq/delay"
 	"github.com/atriumtrade/atrium/components/mq/outbox"
+	"github.com/atriumtrade/atrium/product-layer/audit/auditsql"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )
 
@@ -90,6 +91,8 @@ func (m *tradeMetrics) committed(topic string, payload any) {
 // events not yet relayed and the oldest one's age, timers due and those overdue, stock holds.
 type backlog struct {
 	outbox, outboxAge, due, overdue, holds atomic.Int64
+	// findings are the auditor's open findings by kind, over every tenant.
+	findings atomic.Pointer[map[string]int64]
 }
 
 // backlogCap bounds each count: past it a gauge reads the cap (the queries stay cheap however
@@ -104,6 +107,7 @@ type backlogSources struct {
 	outbox *outbox.Writer
 	timers *delay.Queue
 	stock  *inventorysql.Store
+	audit  *auditsql.Store
 }
 
 func (b *backlog) sample(ctx context.Context, src backlogSources, now time.Time) error {
@@ -128,6 +132,11 @@ func (b *backlog) sample(ctx context.Context, src backlogSources, now time.Time)
 		return err
 	}
 	b.holds.Store(holds)
+	findings, err := src.audit.OpenByKind(ctx)
+	if err != nil {
+		return err
+	}
+	b.findings.Store(&findings)
 	return nil
 }
 
@@ -174,6 +183,8 @@ var (
 		"Durable timers due and not yet run (sampled; capped at 100000).", nil, nil)
 	timersOverdueDesc = prometheus.NewDesc("atrium_timers_overdue",
 		"Durable timers due more than a minute ago and not yet run.", nil, nil)
+	auditFindingsDesc = prometheus.NewDesc("atrium_audit_findings",
+		"The auditor's open findings over every tenant, by kind (sampled; every kind, 0 when none is open).", []string{"kind"}, nil)
 )
 
 // tradeCollector reads the trade role's counters that live in its components.
@@ -183,7 +194,7 @@ type tradeCollector struct {
 
 func (c tradeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{extCallsDesc, extErrorsDesc, hotBatchesDesc, hotReservationsDesc, bidBatchesDesc, bidBatchedDesc,
-		bidOutbidDesc, mismatchDesc, holdsDesc, outboxDesc, outboxAgeDesc, timersDueDesc, timersOverdueDesc} {
+		bidOutbidDesc, mismatchDesc, holdsDesc, outboxDesc, outboxAgeDesc, timersDueDesc, timersOverdueDesc, auditFindingsDesc} {
 		ch <- d
 	}
 	c.t.metrics.rpcRequests.Describe(ch)
@@ -224,6 +235,11 @@ func (c tradeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(outboxAgeDesc, prometheus.GaugeValue, float64(b.outboxAge.Load())/1000)
 	ch <- prometheus.MustNewConstMetric(timersDueDesc, prometheus.GaugeValue, float64(b.due.Load()))
 	ch <- prometheus.MustNewConstMetric(timersOverdueDesc, prometheus.GaugeValue, float64(b.overdue.Load()))
+	if f := b.findings.Load(); f != nil {
+		for _, kind := range auditsql.Kinds {
+			ch <- prometheus.MustNewConstMetric(auditFindingsDesc, prometheus.GaugeValue, float64((*f)[kind]), kind)
+		}
+	}
 	c.t.metrics.rpcRequests.Collect(ch)
 	c.t.metrics.rpcLatency.Collect(ch)
 	c.t.metrics.orders.Collect(ch)

@@ -25,6 +25,7 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersales"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/auctionadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/auctions"
+	"github.com/atriumtrade/atrium/kitex_gen/trade/auditadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/catalogadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/codadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/deliveryadmin"
@@ -260,6 +261,8 @@ var rpcServices = []rpcService{
 		func(h *svcs) rpc.CodAdmin { return h.CodAdmin }, func(c *clients) *codadmin.Client { return &c.CodRules }),
 	service(statsadmin.RegisterService, statsadmin.NewClient,
 		func(h *svcs) rpc.StatsAdmin { return h.StatsAdmin }, func(c *clients) *statsadmin.Client { return &c.Stats }),
+	service(auditadmin.RegisterService, auditadmin.NewClient,
+		func(h *svcs) rpc.AuditAdmin { return h.AuditAdmin }, func(c *clients) *auditadmin.Client { return &c.Audit }),
 	service(aftersales.RegisterService, aftersales.NewClient,
 		func(h *svcs) rpc.AfterSales { return h.AfterSales }, func(c *clients) *aftersales.Client { return &c.AfterSales }),
 	service(aftersaleadmin.RegisterService, aftersaleadmin.NewClient,
@@ -380,13 +383,19 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		Payments: payments, Outbox: events, Timers: queue, Idempotency: idempotency.New(db), IDs: ids, Ext: engine, Now: now, Log: log})
 	core.RegisterTimers(queue.Handle)
 	afterSales.RegisterTimers(queue.Handle)
+	auditStore := auditsql.New(db)
+	// The auditor's clock is the wall clock the ids are made on (its windows are ranges of them);
+	// a test's trade clock only moves the timer.
+	if err := scheduleAudits(ctx, cfg, queue, NewAuditor(cfg, db, time.Now, log), now, log); err != nil {
+		return nil, err
+	}
 	admin := extensions.NewAdmin(extStore, engine, extensions.KnownScenarios(core.Known))
 	handler, err := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Core: core,
 		Faces: []tradesvc.Face{tradesvc.FixedPriceFace(flow), tradesvc.PresaleFace(presaleFlow), tradesvc.CODFace(codFlow),
 			tradesvc.GroupBuyFace(groupBuys)},
 		Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin, Frontends: frontendsql.New(db), Discounts: discount.NewAdmin(discounts.Store()),
 		Limits: limits.NewAdmin(limitSvc.Store()), Delivery: shipping, Prices: prices, Presales: presale.NewAdmin(presales, now), Presale: presaleFlow,
-		CodRules: cod.NewAdmin(codStore, now), Stats: orderStats, AfterSale: afterSales, Auctions: auctions})
+		CodRules: cod.NewAdmin(codStore, now), Stats: orderStats, Audit: auditStore, AfterSale: afterSales, Auctions: auctions})
 	if err != nil {
 		return nil, err
 	}
@@ -409,7 +418,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 		func() { consumers.Run(runCtx) },
 		// Every 5s, or each timer interval if longer (a node whose timers are off samples rarely).
 		func() {
-			metrics.sampleBacklog(runCtx, backlogSources{events, queue, stock}, now, max(5*time.Second, cfg.Node.TimerInterval), log)
+			metrics.sampleBacklog(runCtx, backlogSources{events, queue, stock, auditStore}, now, max(5*time.Second, cfg.Node.TimerInterval), log)
 		},
 		func() { expireHolds(runCtx, inv, now, cfg.Node.TimerInterval, log) },
 		func() { closeUnregistered(runCtx, core, now, log) },

@@ -94,6 +94,28 @@ func (q *Queue) Schedule(ctx context.Context, kind, ref string, due time.Time) e
 	})
 }
 
+// Ensure sets a timer that keeps itself going (its handler schedules its next run): it is
+// created if it does not exist and set again if it ran out, and left alone while it is pending,
+// so that nodes starting one after another do not keep pushing it back.
+func (q *Queue) Ensure(ctx context.Context, kind, ref string, due time.Time) error {
+	return q.db.InTx(ctx, func(ctx context.Context) error {
+		_, err := q.db.Q(ctx).ExecContext(ctx, `INSERT INTO delayed_jobs (job_id, kind, ref, due_at, lease_until, attempts, last_error, done_at)
+			VALUES (?, ?, ?, ?, 0, 0, '', 0)`, q.ids(), kind, ref, due.UnixMilli())
+		if err == nil {
+			return nil
+		}
+		if !dal.IsDuplicate(err) {
+			return fmt.Errorf("delay: ensure: %w", err)
+		}
+		_, err = q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET due_at = ?, done_at = 0, attempts = 0, last_error = '', rev = rev + 1
+			WHERE kind = ? AND ref = ? AND done_at <> 0`, due.UnixMilli(), kind, ref)
+		if err != nil {
+			return fmt.Errorf("delay: ensure: %w", err)
+		}
+		return nil
+	})
+}
+
 // Move sets a timer that is expected to exist already to a new due time, in the transaction ctx
 // carries: one UPDATE where Schedule would first try an INSERT (an auction's close, moved by
 // every late bid while the bid holds the auction's row lock). A timer that does not exist is

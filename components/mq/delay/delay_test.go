@@ -101,6 +101,55 @@ func TestMove(t *testing.T) {
 	})
 }
 
+// TestEnsure: a timer that keeps itself going is created once; nodes starting while it is
+// pending leave it alone; its handler sets its next run; one that ran out is set again.
+func TestEnsure(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{delay.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.Now()}
+		q := queue(db, clk)
+		runs, again := 0, true
+		q.Handle("audit", func(ctx context.Context, ref string) error {
+			runs++
+			if !again {
+				return nil
+			}
+			return q.Schedule(ctx, "audit", ref, clk.Now().Add(time.Minute))
+		})
+		for i := 0; i < 3; i++ { // three nodes start, 20s apart
+			if err := q.Ensure(ctx, "audit", "platform", clk.Now().Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			if i < 2 {
+				clk.Advance(20 * time.Second)
+			}
+		}
+		if n, _ := q.RunDue(ctx, 10); n != 0 {
+			t.Fatalf("ran %d before its first due time", n)
+		}
+		clk.Advance(20 * time.Second)
+		if n, err := q.RunDue(ctx, 10); err != nil || n != 1 || runs != 1 {
+			t.Fatalf("a minute after the first node started: %d runs, %v; want 1 (the later starts did not push it back)", runs, err)
+		}
+		clk.Advance(time.Minute)
+		again = false
+		if n, err := q.RunDue(ctx, 10); err != nil || n != 1 || runs != 2 {
+			t.Fatalf("its handler set the next run: %d runs, %v", runs, err)
+		}
+		clk.Advance(time.Hour)
+		if n, _ := q.RunDue(ctx, 10); n != 0 {
+			t.Fatalf("ran out, yet ran %d", n)
+		}
+		if err := q.Ensure(ctx, "audit", "platform", clk.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Minute)
+		if n, err := q.RunDue(ctx, 10); err != nil || n != 1 || runs != 3 {
+			t.Fatalf("set again after it ran out: %d runs, %v", runs, err)
+		}
+	})
+}
+
 // TestTwoNodesRunEachJobOnce: the lease keeps two pollers from running a job twice.
 func TestTwoNodesRunEachJobOnce(t *testing.T) {
 	daltest.Each(t, []dal.Migrations{delay.Migrations()}, func(t *testing.T, db *dal.DB) {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/dal/idgen"
 	"github.com/atriumtrade/atrium/product-layer/audit"
 )
 
@@ -32,7 +34,20 @@ const (
 	KindDepositOpen         = "deposit.open"               // a paid deposit of an auction long settled
 	KindDepositRefund       = "deposit.refund_mismatch"    // a deposit's status and its refunds disagree
 	KindDepositCredit       = "deposit.credit_without_sale"
+	KindPresaleMismatch     = "presale.deposit_mismatch" // a pre-sale trade keeps what its deposit's status says it may not
+	KindGroupOverfilled     = "groupbuy.overfilled"      // a group holds more members than places
+	KindGroupFormedShort    = "groupbuy.formed_short"    // a group formed with fewer paid members than it needs
+	KindGroupMemberKept     = "groupbuy.member_kept"     // a failed group's member, or one who left, keeps money
 )
+
+// Kinds are every kind a check makes, for dashboards that show each one, found or not.
+var Kinds = []string{
+	KindStockUnbalanced, KindHoldStranded, KindHeldByCancelled, KindOrderUnbalanced, KindDiscountUnallocated,
+	KindTradeUnbalanced, KindOverpaid, KindRefundOverPayment, KindRefundOfUnpaid, KindRefundOverOrder,
+	KindPaymentStranded, KindUnpaidStranded, KindTimerOverdue, KindRefundStranded, KindEventUnrelayed, KindGroupUnsettled,
+	KindAuctionUnsettled, KindDepositOpen, KindDepositRefund, KindDepositCredit,
+	KindPresaleMismatch, KindGroupOverfilled, KindGroupFormedShort, KindGroupMemberKept,
+}
 
 // Config are the bounds past which something is stranded.
 type Config struct {
@@ -60,6 +75,17 @@ func DefaultConfig() Config {
 		TimerGrace: 10 * time.Minute, RefundGrace: time.Hour, RelayLag: 10 * time.Minute, DeadlineGrace: 10 * time.Minute}
 }
 
+// Validate checks that every bound is set.
+func (c Config) Validate() error {
+	for name, d := range map[string]time.Duration{"unpaidGrace": c.UnpaidGrace, "paymentGrace": c.PaymentGrace, "timerGrace": c.TimerGrace,
+		"refundGrace": c.RefundGrace, "relayLag": c.RelayLag, "deadlineGrace": c.DeadlineGrace} {
+		if d <= 0 {
+			return fmt.Errorf("audit: %s must be positive, not %s", name, d)
+		}
+	}
+	return nil
+}
+
 // Checks are the auditor's checks on one database.
 type Checks struct {
 	db  *dal.DB
@@ -81,15 +107,17 @@ func (c *Checks) List() []audit.Check {
 		{Name: "stranded.timers", Run: c.timers},
 		{Name: "events.relay", Run: c.events},
 		{Name: "deposits", Run: c.deposits},
+		{Name: "presale.trades", Run: c.presale},
+		{Name: "groupbuy.groups", Run: c.groups},
 		{Name: "deadlines", Run: c.deadlines},
 	}
 }
 
-// levels: every SKU's stock per warehouse adds up (the table holds a row per SKU and warehouse,
-// a tenant's catalogue: read whole).
+// levels: every SKU's stock per warehouse adds up. A run reads the levels of the SKUs in the
+// touched trades' orders and of its open findings (a full run, every level).
 func (c *Checks) levels(ctx context.Context, s audit.Scope) (audit.Result, error) {
 	var res audit.Result
-	err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+	read := func(r *sql.Rows) error {
 		var sku, wh string
 		var onHand, available, reserved, sold, damaged int64
 		if err := r.Scan(&sku, &wh, &onHand, &available, &reserved, &sold, &damaged); err != nil {
@@ -101,72 +129,169 @@ func (c *Checks) levels(ctx context.Context, s audit.Scope) (audit.Result, error
 				Detail: fmt.Sprintf("%s in %s: on hand %d, available %d, reserved %d, sold %d, damaged %d", sku, wh, onHand, available, reserved, sold, damaged)})
 		}
 		return nil
-	}, `SELECT sku_id, warehouse_id, on_hand, available, reserved, sold, damaged FROM inventory_levels WHERE tenant = ?`, s.Tenant)
-	return res, err
+	}
+	const levels = `SELECT sku_id, warehouse_id, on_hand, available, reserved, sold, damaged FROM inventory_levels WHERE tenant = ?`
+	if s.Since.IsZero() {
+		return res, each(ctx, c.db.R(ctx), read, levels, s.Tenant)
+	}
+	skus := map[string]bool{}
+	for _, subject := range s.Recheck {
+		sku, _, _ := strings.Cut(subject, "/")
+		skus[sku] = true
+	}
+	trades, err := c.touchedTrades(ctx, s, nil)
+	if err != nil {
+		return res, err
+	}
+	trades = dedupe(trades)
+	for len(trades) > 0 {
+		n := min(batch, len(trades))
+		in, args := inList(trades[:n])
+		orders, err := dal.All(ctx, c.db.R(ctx), func(r *sql.Rows) (string, error) {
+			var id string
+			return id, r.Scan(&id)
+		}, `SELECT order_id FROM orders WHERE tenant = ? AND trade_id IN `+in, append([]any{s.Tenant}, args...)...)
+		if err != nil {
+			return res, err
+		}
+		oin, oargs := inList(append(orders, ""))
+		err = each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+			var sku string
+			if err := r.Scan(&sku); err != nil {
+				return err
+			}
+			skus[sku] = true
+			return nil
+		}, `SELECT DISTINCT sku_id FROM order_lines WHERE tenant = ? AND order_id IN `+oin, append([]any{s.Tenant}, oargs...)...)
+		if err != nil {
+			return res, err
+		}
+		trades = trades[n:]
+	}
+	list := keys(skus)
+	for len(list) > 0 {
+		n := min(batch, len(list))
+		in, args := inList(list[:n])
+		if err := each(ctx, c.db.R(ctx), read, levels+` AND sku_id IN `+in, append([]any{s.Tenant}, args...)...); err != nil {
+			return res, err
+		}
+		list = list[n:]
+	}
+	return res, nil
 }
 
 // holds: a hold that expired long ago and still reserves stock, with no order behind it (the
 // hot path's holds become orders or go back when they expire). Read by the expiry index the
-// sweeper uses.
+// sweeper uses, over every tenant (such holds are few), and kept to the scope's tenant here.
 func (c *Checks) holds(ctx context.Context, s audit.Scope) (audit.Result, error) {
 	var res audit.Result
+	type hold struct {
+		id      string
+		expires int64
+	}
+	var held []hold
 	err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
-		var id string
-		var expires int64
-		if err := r.Scan(&id, &expires); err != nil {
+		var tenant string
+		var h hold
+		if err := r.Scan(&tenant, &h.id, &h.expires); err != nil {
 			return err
 		}
 		res.Rows++
-		res.Findings = append(res.Findings, audit.Finding{Kind: KindHoldStranded, Subject: id,
-			Detail: fmt.Sprintf("hold %s expired at %s, has no order and still reserves stock", id, dal.FromMillis(expires).UTC().Format(time.RFC3339))})
+		if tenant == s.Tenant {
+			held = append(held, h)
+		}
 		return nil
-	}, `SELECT r.reservation_id, r.expires_at FROM inventory_reservations r
-		WHERE r.expires_at < ? AND r.tenant = ? AND r.status = 'reserved'
-		AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.tenant = r.tenant AND o.order_id = r.reservation_id)`,
-		s.Now.Add(-c.cfg.DeadlineGrace).UnixMilli(), s.Tenant)
-	return res, err
+	}, `SELECT tenant, reservation_id, expires_at FROM inventory_reservations WHERE expires_at < ? AND status = 'reserved'`,
+		s.Now.Add(-c.cfg.DeadlineGrace).UnixMilli())
+	if err != nil {
+		return res, err
+	}
+	for _, h := range held {
+		var n int
+		if err := c.db.R(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE tenant = ? AND order_id = ?`, s.Tenant, h.id).Scan(&n); err != nil {
+			return res, err
+		}
+		if n == 0 {
+			res.Findings = append(res.Findings, audit.Finding{Kind: KindHoldStranded, Subject: h.id,
+				Detail: fmt.Sprintf("hold %s expired at %s, has no order and still reserves stock", h.id, dal.FromMillis(h.expires).UTC().Format(time.RFC3339))})
+		}
+	}
+	return res, nil
 }
 
 // payments: a payment pending long after it was made whose trade has no order awaiting a
 // payment (a cancel closes its pending payments; one that stays pending is money in a state
-// nothing moves). Read by the status index the intent sweeper uses.
+// nothing moves). Read by the status index the intent sweeper uses; each one found is then
+// looked up by its trade.
 func (c *Checks) payments(ctx context.Context, s audit.Scope) (audit.Result, error) {
 	var res audit.Result
+	type pending struct {
+		id, trade string
+		amount    int64
+	}
+	var ps []pending
 	err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
-		var id, tradeID string
-		var amount int64
-		if err := r.Scan(&id, &tradeID, &amount); err != nil {
+		var p pending
+		if err := r.Scan(&p.id, &p.trade, &p.amount); err != nil {
 			return err
 		}
 		res.Rows++
-		res.Findings = append(res.Findings, audit.Finding{Kind: KindPaymentStranded, Subject: id,
-			Detail: fmt.Sprintf("payment %s of %d for trade %s is pending and nothing of the trade awaits a payment", id, amount, tradeID)})
+		ps = append(ps, p)
 		return nil
-	}, `SELECT p.payment_id, p.trade_id, p.amount FROM payments p WHERE p.status = 'pending' AND p.created_at < ? AND p.tenant = ?
-		AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.tenant = p.tenant AND o.trade_id = p.trade_id
-			AND o.status IN ('pending_payment', 'pending_deposit', 'deposit_paid'))
-		AND EXISTS (SELECT 1 FROM trades t WHERE t.tenant = p.tenant AND t.trade_id = p.trade_id)`,
+	}, `SELECT payment_id, trade_id, amount FROM payments WHERE status = 'pending' AND created_at < ? AND tenant = ?`,
 		s.Now.Add(-c.cfg.PaymentGrace).UnixMilli(), s.Tenant)
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	for _, p := range ps {
+		var orders, awaiting int
+		err := c.db.R(ctx).QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN status IN ('pending_payment', 'pending_deposit', 'deposit_paid') THEN 1 ELSE 0 END), 0)
+			FROM orders WHERE tenant = ? AND trade_id = ?`, s.Tenant, p.trade).Scan(&orders, &awaiting)
+		if err != nil {
+			return res, err
+		}
+		if orders > 0 && awaiting == 0 { // a payment of no trade (an auction deposit) is the deposits check's
+			res.Findings = append(res.Findings, audit.Finding{Kind: KindPaymentStranded, Subject: p.id,
+				Detail: fmt.Sprintf("payment %s of %d for trade %s is pending and nothing of the trade awaits a payment", p.id, p.amount, p.trade)})
+		}
+	}
+	return res, nil
 }
 
 // refunds: a refund still pending with its provider long after it was made (the refund
-// retries settle them).
+// retries settle them). A run reads the refunds that crossed the bound since the last one (a
+// range of their time-ordered ids) and its open findings.
 func (c *Checks) refunds(ctx context.Context, s audit.Scope) (audit.Result, error) {
 	var res audit.Result
-	err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
-		var id, paymentID string
-		var amount int64
-		if err := r.Scan(&id, &paymentID, &amount); err != nil {
+	bound := s.Now.Add(-c.cfg.RefundGrace)
+	from := time.Time{}
+	if !s.Since.IsZero() {
+		from = s.Since.Add(-c.cfg.RefundGrace)
+	}
+	read := func(r *sql.Rows) error {
+		var id, paymentID, tenant string
+		var amount, created int64
+		if err := r.Scan(&id, &paymentID, &tenant, &amount, &created); err != nil {
 			return err
 		}
 		res.Rows++
-		res.Findings = append(res.Findings, audit.Finding{Kind: KindRefundStranded, Subject: id,
-			Detail: fmt.Sprintf("refund %s of %d on payment %s is still pending", id, amount, paymentID)})
+		if tenant == s.Tenant && created < bound.UnixMilli() {
+			res.Findings = append(res.Findings, audit.Finding{Kind: KindRefundStranded, Subject: id,
+				Detail: fmt.Sprintf("refund %s of %d on payment %s is still pending", id, amount, paymentID)})
+		}
 		return nil
-	}, `SELECT refund_id, payment_id, amount FROM payment_refunds WHERE tenant = ? AND status = 'pending' AND created_at < ?`,
-		s.Tenant, s.Now.Add(-c.cfg.RefundGrace).UnixMilli())
-	return res, err
+	}
+	const pending = `SELECT refund_id, payment_id, tenant, amount, created_at FROM payment_refunds WHERE status = 'pending' AND `
+	if err := each(ctx, c.db.R(ctx), read, pending+`refund_id >= ? AND refund_id < ?`, idgen.Floor("R", from), idgen.Floor("R", bound)); err != nil {
+		return res, err
+	}
+	if len(s.Recheck) > 0 {
+		in, args := inList(s.Recheck)
+		if err := each(ctx, c.db.R(ctx), read, pending+`refund_id IN `+in, args...); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
 }
 
 // timers: a durable timer of the tenant's long past due and not run (timers are named
@@ -215,41 +340,72 @@ func (c *Checks) events(ctx context.Context, s audit.Scope) (audit.Result, error
 func (c *Checks) deposits(ctx context.Context, s audit.Scope) (audit.Result, error) {
 	var res audit.Result
 	settledBefore := s.Now.Add(-c.cfg.DeadlineGrace).UnixMilli()
+	type deposit struct {
+		id, auctionID, status, payment, settled string
+		amount, sales, closes, refunded         int64
+	}
+	var ds []*deposit
+	byPayment := map[string]*deposit{}
 	err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
-		var id, auctionID, status, settled string
-		var amount, refunded, sales, closes int64
-		if err := r.Scan(&id, &auctionID, &status, &amount, &refunded, &sales, &settled, &closes); err != nil {
+		d := &deposit{}
+		if err := r.Scan(&d.id, &d.auctionID, &d.status, &d.payment, &d.amount, &d.sales, &d.settled, &d.closes); err != nil {
 			return err
 		}
-		res.Rows++
-		found := func(kind, format string, a ...any) {
-			res.Findings = append(res.Findings, audit.Finding{Kind: kind, Subject: id, Detail: fmt.Sprintf(format, a...)})
-		}
-		switch status {
-		case "refunded":
-			if refunded != amount {
-				found(KindDepositRefund, "deposit %s of %d is refunded and its payment gives back %d", id, amount, refunded)
-			}
-		case "forfeited", "credited":
-			if refunded != 0 {
-				found(KindDepositRefund, "deposit %s of %d is %s and its payment gives back %d", id, amount, status, refunded)
-			}
-			if status == "credited" && sales == 0 {
-				found(KindDepositCredit, "deposit %s is credited to no sale of auction %s", id, auctionID)
-			}
-		case "paid":
-			if settled != "" && closes < settledBefore {
-				found(KindDepositOpen, "deposit %s of %d is still held; auction %s settled %s", id, amount, auctionID, settled)
-			}
+		ds = append(ds, d)
+		if d.payment != "" {
+			byPayment[d.payment] = d
 		}
 		return nil
-	}, `SELECT d.deposit_id, d.auction_id, d.status, d.amount,
-		COALESCE((SELECT SUM(r.amount) FROM payment_refunds r WHERE r.payment_id = d.payment_id AND d.payment_id <> ''), 0),
+	}, `SELECT d.deposit_id, d.auction_id, d.status, d.payment_id, d.amount,
 		(SELECT COUNT(*) FROM auction_sales s WHERE s.tenant = d.tenant AND s.deposit_id = d.deposit_id),
 		COALESCE(a.settled, ''), COALESCE(a.closes_at, 0)
 		FROM auction_deposits d LEFT JOIN auctions a ON a.tenant = d.tenant AND a.auction_id = d.auction_id
 		WHERE d.tenant = ?`, s.Tenant)
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	res.Rows = len(ds)
+	for list := keys(byPayment); len(list) > 0; {
+		n := min(batch, len(list))
+		in, args := inList(list[:n])
+		err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+			var payment string
+			var amount int64
+			if err := r.Scan(&payment, &amount); err != nil {
+				return err
+			}
+			byPayment[payment].refunded += amount
+			return nil
+		}, `SELECT payment_id, amount FROM payment_refunds WHERE payment_id IN `+in, args...)
+		if err != nil {
+			return res, err
+		}
+		list = list[n:]
+	}
+	for _, d := range ds {
+		id := d.id
+		found := func(kind, format string, a ...any) {
+			res.Findings = append(res.Findings, audit.Finding{Kind: kind, Subject: id, Detail: fmt.Sprintf(format, a...)})
+		}
+		switch d.status {
+		case "refunded":
+			if d.refunded != d.amount {
+				found(KindDepositRefund, "deposit %s of %d is refunded and its payment gives back %d", id, d.amount, d.refunded)
+			}
+		case "forfeited", "credited":
+			if d.refunded != 0 {
+				found(KindDepositRefund, "deposit %s of %d is %s and its payment gives back %d", id, d.amount, d.status, d.refunded)
+			}
+			if d.status == "credited" && d.sales == 0 {
+				found(KindDepositCredit, "deposit %s is credited to no sale of auction %s", id, d.auctionID)
+			}
+		case "paid":
+			if d.settled != "" && d.closes < settledBefore {
+				found(KindDepositOpen, "deposit %s of %d is still held; auction %s settled %s", id, d.amount, d.auctionID, d.settled)
+			}
+		}
+	}
+	return res, nil
 }
 
 // deadlines: a group still forming, or an auction not settled, long past its deadline (their

@@ -2,6 +2,7 @@ package auditsql_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -20,12 +21,13 @@ import (
 	"github.com/atriumtrade/atrium/product-layer/audit"
 	"github.com/atriumtrade/atrium/product-layer/audit/auditsql"
 	"github.com/atriumtrade/atrium/product-layer/groupbuy/groupbuysql"
+	"github.com/atriumtrade/atrium/product-layer/presale/presalesql"
 	"github.com/atriumtrade/atrium/product-layer/trade/tradesql"
 )
 
 func sets() []dal.Migrations {
 	return []dal.Migrations{inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(), paymentsql.Migrations(),
-		outbox.Migrations(), delay.Migrations(), auctionsql.Migrations(), groupbuysql.Migrations(), auditsql.Migrations()}
+		outbox.Migrations(), delay.Migrations(), auctionsql.Migrations(), groupbuysql.Migrations(), presalesql.Migrations(), auditsql.Migrations()}
 }
 
 var now = time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
@@ -56,6 +58,9 @@ func sound(t *testing.T, db *dal.DB) {
 			VALUES (?, 'acme', ?, 'u1', 'sandbox', 'CNY', 900, 'succeeded', 'ref1', ?, ?, 'full')`, paymentID, tradeID, ms(-time.Hour), ms(-time.Hour))
 	exec(t, db, `INSERT INTO inventory_levels (tenant, sku_id, warehouse_id, on_hand, available, reserved, sold, updated_at) VALUES ('acme', 'sku1', 'wh1', 10, 8, 0, 2, ?)`, ms(-time.Hour))
 	exec(t, db, `INSERT INTO inventory_reservations (tenant, reservation_id, status, created_at, updated_at) VALUES ('acme', ?, 'confirmed', ?, ?)`, orderID, ms(-time.Hour), ms(-time.Hour))
+	// Its event, relayed: every change of a trade commits one.
+	exec(t, db, `INSERT INTO outbox_events (event_id, topic, msg_key, payload, created_at, published_at, tenant) VALUES (?, 'order.paid', ?, '{}', ?, ?, 'acme')`,
+		idgen.Floor("E", now.Add(-time.Hour))+"1", tradeID, ms(-time.Hour), ms(-time.Hour))
 	exec(t, db, `INSERT INTO auctions (tenant, auction_id, sku_id, title, currency, start_price, reserve_price, deposit, increments, starts_at, ends_at,
 			anti_snipe_ms, extend_ms, max_extensions, pay_window_ms, current_price, leader, leader_max, bids, extensions, closes_at, settled, updated_at)
 			VALUES ('acme', 'a1', 'sku1', 'Vase', 'CNY', 100, 0, 50, '[]', ?, ?, 0, 0, 0, 3600000, 100, '', 0, 0, 0, ?, 'unsold', ?)`,
@@ -119,6 +124,27 @@ func TestEachCheckFindsWhatWasPlanted(t *testing.T) {
 		return sql(`INSERT INTO auction_deposits (tenant, auction_id, bidder, deposit_id, amount, currency, payment_id, status, updated_at)
 			VALUES ('acme', 'a1', 'u9', 'D1', 50, 'CNY', ?, ?, 0)`, paymentID, status)
 	}
+	// presale makes T1 a pre-sale trade of deposit 300 and balance 600 whose deposit is status,
+	// paid by P1 (900) as purpose.
+	presale := func(status string, deposit int64, purpose string) func(t *testing.T, db *dal.DB) {
+		return func(t *testing.T, db *dal.DB) {
+			exec(t, db, `UPDATE payments SET purpose = ?, amount = ? WHERE payment_id = ?`, purpose, deposit, paymentID)
+			exec(t, db, `INSERT INTO presale_trades (tenant, trade_id, campaign_id, user_id, currency, deposit, credit, balance, units, deposit_status, shares, created_at)
+				VALUES ('acme', ?, 'c1', 'u1', 'CNY', ?, ?, ?, 2, ?, '[]', 0)`, tradeID, deposit, deposit, 900-deposit, status)
+		}
+	}
+	purpose := func(id string, amount int64, purpose string) func(t *testing.T, db *dal.DB) {
+		return sql(`INSERT INTO payments (payment_id, tenant, trade_id, user_id, provider, currency, amount, status, provider_ref, created_at, settled_at, purpose)
+			VALUES (?, 'acme', ?, 'u1', 'sandbox', 'CNY', ?, 'succeeded', '', ?, 0, ?)`, id, tradeID, amount, ms(-time.Hour), purpose)
+	}
+	group := func(id, status string, size, virtualFill int) func(t *testing.T, db *dal.DB) {
+		return sql(`INSERT INTO groupbuy_groups (tenant, group_id, campaign_id, leader, status, size, virtual_fill, expires_at, created_at, ended_at, reason, version)
+			VALUES ('acme', ?, 'c1', 'u1', ?, ?, ?, ?, 0, 0, '', 1)`, id, status, size, virtualFill, ms(time.Hour))
+	}
+	member := func(groupID, tradeID, status string) func(t *testing.T, db *dal.DB) {
+		return sql(`INSERT INTO groupbuy_members (tenant, trade_id, group_id, user_id, units, status, leader, joined_at, updated_at)
+			VALUES ('acme', ?, ?, ?, 1, ?, 0, 0, 0)`, tradeID, groupID, "u-"+tradeID, status)
+	}
 	both := func(fs ...func(t *testing.T, db *dal.DB)) func(t *testing.T, db *dal.DB) {
 		return func(t *testing.T, db *dal.DB) {
 			for _, f := range fs {
@@ -162,6 +188,14 @@ func TestEachCheckFindsWhatWasPlanted(t *testing.T) {
 		{"a deposit kept and refunded", auditsql.KindDepositRefund, "D1", both(payment("PD", 50, "succeeded", -3*time.Hour), deposit("forfeited", "PD"), refund("RD", "PD", 50, "succeeded", -time.Hour))},
 		{"a deposit credited to no sale", auditsql.KindDepositCredit, "D1", both(payment("PD", 50, "succeeded", -3*time.Hour), deposit("credited", "PD"))},
 		{"a deposit held after its auction settled", auditsql.KindDepositOpen, "D1", both(payment("PD", 50, "succeeded", -3*time.Hour), deposit("paid", "PD"))},
+		{"a pre-sale deposit refunded and kept", auditsql.KindPresaleMismatch, tradeID, presale("refunded", 300, "deposit")},
+		{"a pre-sale deposit forfeited with its balance kept", auditsql.KindPresaleMismatch, tradeID, both(presale("forfeited", 300, "deposit"),
+			purpose("PB", 600, "balance"))},
+		{"a pre-sale trade keeping more than its deposit", auditsql.KindPresaleMismatch, tradeID, both(presale("paid", 300, "deposit"), purpose("P9", 100, "deposit"))},
+		{"a group holding more members than places", auditsql.KindGroupOverfilled, "G1", both(group("G1", "forming", 2, 1), member("G1", "Tm1", "paid"),
+			member("G1", "Tm2", "joined"), member("G1", "Tm3", "joined"))},
+		{"a group formed short of members", auditsql.KindGroupFormedShort, "G1", both(group("G1", "formed", 3, 0), member("G1", "Tm1", "paid"), member("G1", "Tm2", "paid"))},
+		{"a failed group's member keeping money", auditsql.KindGroupMemberKept, tradeID, both(group("G1", "failed", 2, 0), member("G1", tradeID, "refunded"))},
 	}
 	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
 		sound(t, db)
@@ -236,5 +270,86 @@ func TestFindingsStayOpenUntilRepaired(t *testing.T) {
 		if rep, _ := later.Run(ctx, audit.Options{}); !slices.Equal(kinds(rep), []string{auditsql.KindTradeUnbalanced}) {
 			t.Fatalf("a touched trade: %v", rep.Findings)
 		}
+	})
+}
+
+// TestAuditPlansStayIndexed: the scheduled (incremental) run reads the growing tables by their
+// keys, never in full nor by the tenant alone: 600 trades from days ago and 15 from the last
+// minutes, each with its order, line, promotion, payment, refund, reservation and event; the
+// run's window holds the 15.
+func TestAuditPlansStayIndexed(t *testing.T) {
+	growing := []string{"trades", "orders", "order_lines", "order_discounts", "payments", "payment_refunds",
+		"inventory_reservations", "inventory_levels", "outbox_events", "delayed_jobs"}
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		tx, err := db.Primary().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 615; i++ {
+			at := now.Add(-72*time.Hour + time.Duration(i)*time.Minute)
+			if i >= 600 {
+				at = now.Add(-time.Duration(615-i) * time.Minute)
+			}
+			id := func(prefix string) string { return idgen.Floor(prefix, at) + fmt.Sprint(i%10) }
+			tid, oid, pid := id("T"), id("O"), id("P")
+			for _, st := range []struct {
+				q    string
+				args []any
+			}{
+				{`INSERT INTO trades (tenant, trade_id, biz_code, scenario, user_id, currency, total, address, created_at, pay_deadline)
+					VALUES ('acme', ?, 'b', 'fixed_price', 'u1', 'CNY', 900, '{}', ?, ?)`, []any{tid, at.UnixMilli(), at.Add(30 * time.Minute).UnixMilli()}},
+				{`INSERT INTO orders (tenant, order_id, trade_id, user_id, seller_id, status, currency, total, carrier, tracking_no, cancel_reason,
+					created_at, updated_at, version, subtotal, discount, shipping_fee) VALUES ('acme', ?, ?, 'u1', 's1', 'paid', 'CNY', 900, '', '', '', ?, ?, 1, 1000, 100, 0)`,
+					[]any{oid, tid, at.UnixMilli(), at.UnixMilli()}},
+				{`INSERT INTO order_lines (tenant, order_id, line_no, sku_id, title, warehouse_id, quantity, unit_price, total, discount)
+					VALUES ('acme', ?, 1, ?, 'Tea', 'wh1', 2, 500, 1000, 100)`, []any{oid, fmt.Sprint("sku", i%50)}},
+				{`INSERT INTO order_discounts (tenant, order_id, seq, promotion_id, name, coupon_code, amount) VALUES ('acme', ?, 1, 'p1', 'Ten off', '', 100)`, []any{oid}},
+				{`INSERT INTO payments (payment_id, tenant, trade_id, user_id, provider, currency, amount, status, provider_ref, created_at, settled_at, purpose)
+					VALUES (?, 'acme', ?, 'u1', 'sandbox', 'CNY', 900, 'succeeded', 'ref', ?, ?, 'full')`, []any{pid, tid, at.UnixMilli(), at.UnixMilli()}},
+				{`INSERT INTO payment_refunds (refund_id, tenant, payment_id, trade_id, order_id, reason, currency, amount, status, provider_ref, created_at, settled_at, aftersale_id)
+					VALUES (?, 'acme', ?, ?, ?, 'test', 'CNY', 100, 'succeeded', '', ?, ?, '')`, []any{id("R"), pid, tid, oid, at.UnixMilli(), at.UnixMilli()}},
+				{`INSERT INTO inventory_reservations (tenant, reservation_id, status, created_at, updated_at) VALUES ('acme', ?, 'confirmed', ?, ?)`,
+					[]any{oid, at.UnixMilli(), at.UnixMilli()}},
+				{`INSERT INTO outbox_events (event_id, topic, msg_key, payload, created_at, published_at, tenant) VALUES (?, 'order.paid', ?, '{}', ?, ?, 'acme')`,
+					[]any{id("E"), tid, at.UnixMilli(), at.UnixMilli()}},
+				{`INSERT INTO delayed_jobs (job_id, kind, ref, due_at, lease_until, attempts, last_error, done_at) VALUES (?, 'k', ?, ?, 0, 0, '', ?)`,
+					[]any{id("J"), "acme/" + tid, at.UnixMilli(), at.UnixMilli()}},
+			} {
+				if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
+					t.Fatalf("%s: %v", st.q, err)
+				}
+			}
+			if i < 50 {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO inventory_levels (tenant, sku_id, warehouse_id, on_hand, available, reserved, sold, updated_at)
+					VALUES ('acme', ?, 'wh1', 10000, 10000, 0, 0, 0)`, fmt.Sprint("sku", i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		store := auditsql.New(db)
+		if err := store.SetWatermark(ctx, "acme", now.Add(-10*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := daltest.Analyze(ctx, db, growing); err != nil {
+			t.Fatal(err)
+		}
+		var stmts daltest.Statements
+		stmts.RecordOn(db)
+		rep := run(t, db, audit.Options{})
+		db.Record(nil)
+		rows := 0
+		for _, c := range rep.Checks {
+			if c.Name == "money.trades" {
+				rows = c.Rows
+			}
+		}
+		if rows == 0 || rows > 60 {
+			t.Fatalf("the money check read %d rows; want the window's 15 trades and theirs", rows)
+		}
+		daltest.CheckPlans(t, db, &stmts, growing)
 	})
 }

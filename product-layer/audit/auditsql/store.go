@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/dal/idgen"
 	"github.com/atriumtrade/atrium/product-layer/audit"
 )
 
@@ -29,15 +30,20 @@ func New(db *dal.DB) *Store { return &Store{db: db} }
 
 var _ audit.Store = (*Store)(nil)
 
-// Tenants are the tenants with stock or trades (each a scan of a primary key's first column).
-func (s *Store) Tenants(ctx context.Context) ([]string, error) {
+// Tenants are the tenants to audit: those audited before and those with events committed since
+// (a range of the outbox's time-ordered ids); with since zero, every tenant with stock, trades or
+// deposits (scans: for a full run by hand).
+func (s *Store) Tenants(ctx context.Context, since time.Time) ([]string, error) {
 	scan := func(r *sql.Rows) (string, error) {
 		var t string
 		return t, r.Scan(&t)
 	}
-	ts, err := dal.All(ctx, s.db.R(ctx), scan, `SELECT DISTINCT tenant FROM inventory_levels UNION SELECT DISTINCT tenant FROM trades
-		UNION SELECT DISTINCT tenant FROM auction_deposits ORDER BY 1`)
-	return ts, err
+	if since.IsZero() {
+		return dal.All(ctx, s.db.R(ctx), scan, `SELECT DISTINCT tenant FROM inventory_levels UNION SELECT DISTINCT tenant FROM trades
+			UNION SELECT DISTINCT tenant FROM auction_deposits ORDER BY 1`)
+	}
+	return dal.All(ctx, s.db.R(ctx), scan, `SELECT tenant FROM audit_watermarks
+		UNION SELECT DISTINCT tenant FROM outbox_events WHERE event_id >= ? AND tenant <> '' ORDER BY 1`, idgen.Floor("E", since))
 }
 
 // Open are tenant's open findings.
@@ -98,6 +104,21 @@ func (s *Store) Record(ctx context.Context, tenant, check string, found []audit.
 		}
 		return nil
 	})
+}
+
+// OpenByKind counts the open findings of every tenant by kind (for the metrics' sampler).
+func (s *Store) OpenByKind(ctx context.Context) (map[string]int64, error) {
+	out := map[string]int64{}
+	err := each(ctx, s.db.R(ctx), func(r *sql.Rows) error {
+		var kind string
+		var n int64
+		if err := r.Scan(&kind, &n); err != nil {
+			return err
+		}
+		out[kind] = n
+		return nil
+	}, `SELECT kind, COUNT(*) FROM audit_findings WHERE closed_at = 0 GROUP BY kind`)
+	return out, err
 }
 
 // Watermark is where tenant's next run starts.

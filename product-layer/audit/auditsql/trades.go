@@ -25,20 +25,33 @@ func (c *Checks) touchedTrades(ctx context.Context, s audit.Scope, recheck []str
 		var id string
 		return id, r.Scan(&id)
 	}
-	var ids []string
-	var err error
 	if s.Since.IsZero() {
-		ids, err = dal.All(ctx, q, scan, `SELECT trade_id FROM trades WHERE tenant = ? ORDER BY trade_id`, s.Tenant)
-	} else {
-		ids, err = dal.All(ctx, q, scan, `SELECT msg_key FROM outbox_events WHERE event_id >= ? AND tenant = ?
-			UNION SELECT trade_id FROM payments WHERE payment_id >= ? AND tenant = ?
-			UNION SELECT trade_id FROM payment_refunds WHERE refund_id >= ? AND tenant = ?
-			UNION SELECT trade_id FROM trades WHERE tenant = ? AND trade_id >= ?`,
-			idgen.Floor("E", s.Since), s.Tenant, idgen.Floor("P", s.Since), s.Tenant, idgen.Floor("R", s.Since), s.Tenant,
-			s.Tenant, idgen.Floor("T", s.Since))
+		ids, err := dal.All(ctx, q, scan, `SELECT trade_id FROM trades WHERE tenant = ? ORDER BY trade_id`, s.Tenant)
+		return append(ids, recheck...), err
 	}
+	// Each a range of a primary key of time-ordered ids, over every tenant (kept to the scope's
+	// here: a filter on the tenant would lead the planner to the tenant's index instead).
+	ofTenant := func(r *sql.Rows) (string, error) {
+		var tenant, id string
+		if err := r.Scan(&tenant, &id); err != nil || tenant != s.Tenant {
+			return "", err
+		}
+		return id, nil
+	}
+	ids, err := dal.All(ctx, q, scan, `SELECT trade_id FROM trades WHERE tenant = ? AND trade_id >= ?`, s.Tenant, idgen.Floor("T", s.Since))
 	if err != nil {
 		return nil, err
+	}
+	for _, from := range []struct{ query, floor string }{
+		{`SELECT tenant, msg_key FROM outbox_events WHERE event_id >= ?`, idgen.Floor("E", s.Since)},
+		{`SELECT tenant, trade_id FROM payments WHERE payment_id >= ?`, idgen.Floor("P", s.Since)},
+		{`SELECT tenant, trade_id FROM payment_refunds WHERE refund_id >= ?`, idgen.Floor("R", s.Since)},
+	} {
+		more, err := dal.All(ctx, q, ofTenant, from.query, from.floor)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, more...)
 	}
 	return append(ids, recheck...), nil
 }
@@ -227,6 +240,7 @@ func (c *Checks) tradeBatch(ctx context.Context, tenant string, ids []string, re
 	}
 	res.Rows += len(pays)
 	refundedOrder := map[string]int64{}
+	pin, pargs := inList(append(keys(pays), "")) // never an empty list
 	err = each(ctx, q, func(r *sql.Rows) error {
 		var payment, orderID string
 		var amount int64
@@ -240,7 +254,7 @@ func (c *Checks) tradeBatch(ctx context.Context, tenant string, ids []string, re
 			refundedOrder[orderID] += amount
 		}
 		return nil
-	}, `SELECT payment_id, order_id, amount FROM payment_refunds WHERE tenant = ? AND trade_id IN `+in, args()...)
+	}, `SELECT payment_id, order_id, amount FROM payment_refunds WHERE payment_id IN `+pin, pargs...)
 	if err != nil {
 		return err
 	}
@@ -278,22 +292,40 @@ func (c *Checks) unpaid(ctx context.Context, s audit.Scope) (audit.Result, error
 	if !s.Since.IsZero() {
 		from = s.Since.Add(-c.cfg.UnpaidGrace - c.cfg.UnpaidWindow)
 	}
-	in, rargs := inList(append([]string{""}, s.Recheck...))
 	var res audit.Result
-	err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+	found := map[string]audit.Finding{} // by order: the window and the rechecks may both read one
+	read := func(r *sql.Rows) error {
 		var orderID, tradeID string
 		var deadline int64
 		if err := r.Scan(&orderID, &tradeID, &deadline); err != nil {
 			return err
 		}
 		res.Rows++
-		res.Findings = append(res.Findings, audit.Finding{Kind: KindUnpaidStranded, Subject: orderID,
-			Detail: fmt.Sprintf("order %s of trade %s still awaits payment; its deadline was %s", orderID, tradeID, dal.FromMillis(deadline).UTC().Format(time.RFC3339))})
+		found[orderID] = audit.Finding{Kind: KindUnpaidStranded, Subject: orderID,
+			Detail: fmt.Sprintf("order %s of trade %s still awaits payment; its deadline was %s", orderID, tradeID, dal.FromMillis(deadline).UTC().Format(time.RFC3339))}
 		return nil
-	}, `SELECT o.order_id, o.trade_id, t.pay_deadline FROM trades t JOIN orders o ON o.tenant = t.tenant AND o.trade_id = t.trade_id
-		WHERE t.tenant = ? AND (t.trade_id >= ? OR o.order_id IN `+in+`) AND o.status = 'pending_payment' AND t.pay_deadline < ?`,
-		append(append([]any{s.Tenant, idgen.Floor("T", from)}, rargs...), due.UnixMilli())...)
-	return res, err
+	}
+	const unpaid = `SELECT o.order_id, o.trade_id, t.pay_deadline FROM trades t JOIN orders o ON o.tenant = t.tenant AND o.trade_id = t.trade_id
+		WHERE o.status = 'pending_payment' AND t.pay_deadline < ? AND t.tenant = ? AND `
+	if err := each(ctx, c.db.R(ctx), read, unpaid+`t.trade_id >= ?`, due.UnixMilli(), s.Tenant, idgen.Floor("T", from)); err != nil {
+		return res, err
+	}
+	trades, err := c.tradesOf(ctx, s.Tenant, s.Recheck)
+	if err != nil {
+		return res, err
+	}
+	for trades = dedupe(trades); len(trades) > 0; {
+		n := min(batch, len(trades))
+		in, args := inList(trades[:n])
+		if err := each(ctx, c.db.R(ctx), read, unpaid+`t.trade_id IN `+in, append([]any{due.UnixMilli(), s.Tenant}, args...)...); err != nil {
+			return res, err
+		}
+		trades = trades[n:]
+	}
+	for _, f := range found {
+		res.Findings = append(res.Findings, f)
+	}
+	return res, nil
 }
 
 func dedupe(ids []string) []string {
