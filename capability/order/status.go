@@ -91,6 +91,10 @@ func (l *Lifecycle) WithPaid(statuses ...Status) *Lifecycle {
 // IsPaid reports whether an order in status s reads as paid.
 func (l *Lifecycle) IsPaid(s Status) bool { return l.paid[s] }
 
+// IsClosed reports whether an order in status s no longer goes ahead (Order.Live is its
+// negation).
+func (l *Lifecycle) IsClosed(s Status) bool { return l.closed[s] }
+
 // Name names the lifecycle.
 func (l *Lifecycle) Name() string { return l.name }
 

@@ -29,7 +29,6 @@ package aftersale
 import (
 	"context"
 	"fmt"
-	"github.com/atriumtrade/atrium/kernel/identity"
 	"log/slog"
 	"time"
 
@@ -39,6 +38,7 @@ import (
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/identity"
 	"github.com/atriumtrade/atrium/kernel/money"
 	"github.com/atriumtrade/atrium/product-layer/trade"
 )

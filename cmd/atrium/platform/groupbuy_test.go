@@ -332,6 +332,11 @@ func TestGroupBuyPlacesComeBack(t *testing.T) {
 			t.Fatalf("after a refund before formation: %v", g)
 		}
 		must(t, s.groupOrder(s.token("acme", "gina", "app", "buyer"), g2, 1), 201, "the refunded place is taken again")
+		// Places that came back by lapse, cancel and refund, before and after formation: the
+		// auditor finds the books clean.
+		if found := auditFindings(t, db); len(found) > 0 {
+			t.Fatalf("the auditor: %v", found)
+		}
 	})
 }
 

@@ -102,5 +102,10 @@ func TestQueryPlansStayIndexed(t *testing.T) {
 			t.Fatal(err)
 		}
 		daltest.CheckPlans(t, s.trade.DB, &stmts, growingTables)
+		// The books of this workload (coupons, a budget-free promotion, a limit, a cancel, a
+		// refund, an unpaid timeout, a hot SKU) are clean to the auditor.
+		if found := auditFindings(t, db); len(found) > 0 {
+			t.Fatalf("the auditor: %v", found)
+		}
 	})
 }

@@ -38,6 +38,10 @@ const (
 	KindGroupOverfilled     = "groupbuy.overfilled"      // a group holds more members than places
 	KindGroupFormedShort    = "groupbuy.formed_short"    // a group formed with fewer paid members than it needs
 	KindGroupMemberKept     = "groupbuy.member_kept"     // a failed group's member, or one who left, keeps money
+	KindRedeemedByEnded     = "discount.held_by_ended"   // a trade with no live order still redeems a coupon or budget
+	KindClaimedByEnded      = "limits.held_by_ended"     // an ended order still claims a purchase limit
+	KindCouponMismatch      = "discount.coupon_mismatch" // a coupon's use count is not its redemptions
+	KindBudgetMismatch      = "discount.budget_mismatch" // a campaign's spend is not its redemptions, or over its budget
 )
 
 // Kinds are every kind a check makes, for dashboards that show each one, found or not.
@@ -47,6 +51,7 @@ var Kinds = []string{
 	KindPaymentStranded, KindUnpaidStranded, KindTimerOverdue, KindRefundStranded, KindEventUnrelayed, KindGroupUnsettled,
 	KindAuctionUnsettled, KindDepositOpen, KindDepositRefund, KindDepositCredit,
 	KindPresaleMismatch, KindGroupOverfilled, KindGroupFormedShort, KindGroupMemberKept,
+	KindRedeemedByEnded, KindClaimedByEnded, KindCouponMismatch, KindBudgetMismatch,
 }
 
 // Config are the bounds past which something is stranded.
@@ -109,6 +114,7 @@ func (c *Checks) List() []audit.Check {
 		{Name: "deposits", Run: c.deposits},
 		{Name: "presale.trades", Run: c.presale},
 		{Name: "groupbuy.groups", Run: c.groups},
+		{Name: "consumption", Run: c.consumption},
 		{Name: "deadlines", Run: c.deadlines},
 	}
 }
@@ -244,9 +250,18 @@ func (c *Checks) payments(ctx context.Context, s audit.Scope) (audit.Result, err
 		return res, err
 	}
 	for _, p := range ps {
-		var orders, awaiting int
-		err := c.db.R(ctx).QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN status IN ('pending_payment', 'pending_deposit', 'deposit_paid') THEN 1 ELSE 0 END), 0)
-			FROM orders WHERE tenant = ? AND trade_id = ?`, s.Tenant, p.trade).Scan(&orders, &awaiting)
+		orders, awaiting := 0, 0
+		err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+			var scenario, status string
+			if err := r.Scan(&scenario, &status); err != nil {
+				return err
+			}
+			orders++
+			if live, paid := lifecycle(scenario, status); live && !paid {
+				awaiting++
+			}
+			return nil
+		}, `SELECT scenario, status FROM orders WHERE tenant = ? AND trade_id = ?`, s.Tenant, p.trade)
 		if err != nil {
 			return res, err
 		}

@@ -6,11 +6,14 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/auction/auctionsql"
+	"github.com/atriumtrade/atrium/capability/discount/discountsql"
 	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
+	"github.com/atriumtrade/atrium/capability/limits/limitssql"
 	"github.com/atriumtrade/atrium/capability/order/ordersql"
 	"github.com/atriumtrade/atrium/capability/payment/paymentsql"
 	"github.com/atriumtrade/atrium/components/dal"
@@ -20,6 +23,7 @@ import (
 	"github.com/atriumtrade/atrium/components/mq/outbox"
 	"github.com/atriumtrade/atrium/product-layer/audit"
 	"github.com/atriumtrade/atrium/product-layer/audit/auditsql"
+	_ "github.com/atriumtrade/atrium/product-layer/fixedprice" // the fixed-price lifecycle the checks read statuses by
 	"github.com/atriumtrade/atrium/product-layer/groupbuy/groupbuysql"
 	"github.com/atriumtrade/atrium/product-layer/presale/presalesql"
 	"github.com/atriumtrade/atrium/product-layer/trade/tradesql"
@@ -27,7 +31,7 @@ import (
 
 func sets() []dal.Migrations {
 	return []dal.Migrations{inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(), paymentsql.Migrations(),
-		outbox.Migrations(), delay.Migrations(), auctionsql.Migrations(), groupbuysql.Migrations(), presalesql.Migrations(), auditsql.Migrations()}
+		outbox.Migrations(), delay.Migrations(), auctionsql.Migrations(), groupbuysql.Migrations(), presalesql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), auditsql.Migrations()}
 }
 
 var now = time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
@@ -145,6 +149,14 @@ func TestEachCheckFindsWhatWasPlanted(t *testing.T) {
 		return sql(`INSERT INTO groupbuy_members (tenant, trade_id, group_id, user_id, units, status, leader, joined_at, updated_at)
 			VALUES ('acme', ?, ?, ?, 1, ?, 0, 0, 0)`, tradeID, groupID, "u-"+tradeID, status)
 	}
+	coupon := func(code string, used int) func(t *testing.T, db *dal.DB) {
+		return sql(`INSERT INTO discount_coupons (tenant, code, promotion_id, total_uses, per_user, valid_from, valid_to, used)
+			VALUES ('acme', ?, 'p1', 100, 0, 0, 0, ?)`, code, used)
+	}
+	redeemed := func(kind, ref string, amount int64) func(t *testing.T, db *dal.DB) {
+		return sql(`INSERT INTO discount_redemptions (tenant, trade_id, kind, ref, user_id, amount, created_at) VALUES ('acme', ?, ?, ?, 'u1', ?, 0)`,
+			tradeID, kind, ref, amount)
+	}
 	both := func(fs ...func(t *testing.T, db *dal.DB)) func(t *testing.T, db *dal.DB) {
 		return func(t *testing.T, db *dal.DB) {
 			for _, f := range fs {
@@ -196,6 +208,14 @@ func TestEachCheckFindsWhatWasPlanted(t *testing.T) {
 			member("G1", "Tm2", "joined"), member("G1", "Tm3", "joined"))},
 		{"a group formed short of members", auditsql.KindGroupFormedShort, "G1", both(group("G1", "formed", 3, 0), member("G1", "Tm1", "paid"), member("G1", "Tm2", "paid"))},
 		{"a failed group's member keeping money", auditsql.KindGroupMemberKept, tradeID, both(group("G1", "failed", 2, 0), member("G1", tradeID, "refunded"))},
+		{"a cancelled trade still redeeming a coupon", auditsql.KindRedeemedByEnded, tradeID, both(sql(`UPDATE orders SET status = 'cancelled'`),
+			coupon("VIP1", 1), redeemed("coupon", "VIP1", 1))},
+		{"an ended order still claiming a limit", auditsql.KindClaimedByEnded, orderID, both(sql(`UPDATE orders SET status = 'refunded'`),
+			sql(`INSERT INTO limit_claims (tenant, order_id, rule_id, subject, period, amount) VALUES ('acme', ?, 'tea-day', 'u1', '2026-12-07', 2)`, orderID))},
+		{"a coupon counting uses it has no redemption for", auditsql.KindCouponMismatch, "coupon:VIP1", both(coupon("VIP1", 2), redeemed("coupon", "VIP1", 1))},
+		{"a campaign over its budget", auditsql.KindBudgetMismatch, "campaign:c1", both(
+			sql(`INSERT INTO discount_campaigns (tenant, campaign_id, name, currency, budget, spent) VALUES ('acme', 'c1', 'Winter', 'CNY', 50, 100)`),
+			redeemed("campaign", "c1", 100))},
 	}
 	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
 		sound(t, db)
@@ -279,7 +299,7 @@ func TestFindingsStayOpenUntilRepaired(t *testing.T) {
 // run's window holds the 15.
 func TestAuditPlansStayIndexed(t *testing.T) {
 	growing := []string{"trades", "orders", "order_lines", "order_discounts", "payments", "payment_refunds",
-		"inventory_reservations", "inventory_levels", "outbox_events", "delayed_jobs"}
+		"inventory_reservations", "inventory_levels", "outbox_events", "delayed_jobs", "discount_redemptions", "limit_claims"}
 	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
 		ctx := context.Background()
 		tx, err := db.Primary().BeginTx(ctx, nil)
@@ -320,12 +340,31 @@ func TestAuditPlansStayIndexed(t *testing.T) {
 					t.Fatalf("%s: %v", st.q, err)
 				}
 			}
+			if i%5 == 0 { // a coupon redeemed, a limit claimed, by an order since refunded
+				for _, st := range []string{
+					`INSERT INTO discount_redemptions (tenant, trade_id, kind, ref, user_id, amount, created_at) VALUES ('acme', ?, 'coupon', 'VIP', 'u1', 1, 0)`,
+					`INSERT INTO limit_claims (tenant, order_id, rule_id, subject, period, amount) VALUES ('acme', ?, 'r1', 'u1', 'all', 1)`,
+					`UPDATE orders SET status = 'refunded' WHERE tenant = 'acme' AND order_id = ?`,
+				} {
+					ref := tid
+					if !strings.Contains(st, "discount_redemptions") {
+						ref = oid
+					}
+					if _, err := tx.ExecContext(ctx, st, ref); err != nil {
+						t.Fatalf("%s: %v", st, err)
+					}
+				}
+			}
 			if i < 50 {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO inventory_levels (tenant, sku_id, warehouse_id, on_hand, available, reserved, sold, updated_at)
 					VALUES ('acme', ?, 'wh1', 10000, 10000, 0, 0, 0)`, fmt.Sprint("sku", i)); err != nil {
 					t.Fatal(err)
 				}
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO discount_coupons (tenant, code, promotion_id, total_uses, per_user, valid_from, valid_to, used)
+			VALUES ('acme', 'VIP', 'p1', 0, 0, 0, 0, 123)`); err != nil {
+			t.Fatal(err)
 		}
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
