@@ -2,6 +2,8 @@ package dal
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -53,7 +55,44 @@ type migration struct {
 // given and version order within a component. Each migration runs in its own transaction on
 // SQLite; MySQL commits DDL implicitly, so a statement that fails part-way leaves the version
 // unrecorded and the error names it.
+//
+// Nodes that start together on one database migrate one at a time: on MySQL a named lock
+// (GET_LOCK, per database) is held for the whole run, since DDL commits at once and two nodes
+// would otherwise both apply a version neither had recorded (the second fails on a duplicate
+// column); SQLite's writer lock already serializes the transactions.
 func (db *DB) Migrate(ctx context.Context, sets []Migrations, progress Progress) (int, error) {
+	if db.dialect == MySQL {
+		unlock, err := db.lockMigrations(ctx)
+		if err != nil {
+			return 0, err
+		}
+		defer unlock()
+	}
+	return db.migrate(ctx, sets, progress)
+}
+
+// lockMigrations takes the database's migration lock on a connection of its own, waiting up to
+// ten minutes for another node's run to end.
+func (db *DB) lockMigrations(ctx context.Context) (unlock func(), err error) {
+	conn, err := db.primary.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dal: migration lock: %w", err)
+	}
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(CONCAT('atrium.migrate.', DATABASE()), 600)`).Scan(&got); err != nil || got.Int64 != 1 {
+		conn.Close()
+		if err == nil {
+			err = errors.New("another node held it for ten minutes")
+		}
+		return nil, fmt.Errorf("dal: migration lock: %w", err)
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.Background(), `SELECT RELEASE_LOCK(CONCAT('atrium.migrate.', DATABASE()))`)
+		conn.Close()
+	}, nil
+}
+
+func (db *DB) migrate(ctx context.Context, sets []Migrations, progress Progress) (int, error) {
 	if _, err := db.primary.ExecContext(ctx, db.tableOptions(`CREATE TABLE IF NOT EXISTS schema_migrations (
 		component VARCHAR(64) NOT NULL,
 		version INT NOT NULL,

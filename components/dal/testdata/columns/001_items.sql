@@ -1,0 +1,4 @@
+CREATE TABLE items (
+  id VARCHAR(40) NOT NULL,
+  PRIMARY KEY (id)
+);
