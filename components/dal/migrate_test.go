@@ -59,3 +59,38 @@ func TestNodesMigrateOneAtATime(t *testing.T) {
 		})
 	}
 }
+
+// TestDataDirsWithURICharacters: data directories whose names hold "#", "?" or "%" are
+// databases of their own, at the path named. In the file: URI the driver opens, "#" starts a
+// fragment: "shop#1" and "shop#2" were both "shop", one database shared by two tenants' nodes.
+func TestDataDirsWithURICharacters(t *testing.T) {
+	set := []dal.Migrations{{Component: "columns", FS: os.DirFS("testdata/columns")}}
+	base := t.TempDir()
+	var dbs []*dal.DB
+	for i, name := range []string{"shop#1", "shop#2", "shop?x=1", "shop%23"} {
+		db, err := dal.Open(context.Background(), dal.Config{Driver: "sqlite", DataDir: filepath.Join(base, name)})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if _, err := db.Migrate(context.Background(), set, nil); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := db.Primary().Exec(`INSERT INTO items (id) VALUES (?)`, name); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := os.Stat(filepath.Join(base, name, "atrium.db")); err != nil {
+			t.Fatalf("database %d is not in its directory: %v", i, err)
+		}
+		dbs = append(dbs, db)
+	}
+	for i, db := range dbs {
+		var n int
+		if err := db.Replica().QueryRow(`SELECT COUNT(*) FROM items`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Fatalf("database %d holds %d items; want its own 1", i, n)
+		}
+	}
+}

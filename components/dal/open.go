@@ -86,6 +86,9 @@ func checkConnectionCharset(ctx context.Context, pool *sql.DB) error {
 	return nil
 }
 
+// uriPath escapes what a file: URI's path cannot hold as it is; SQLite decodes %HH.
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
 func openSQLite(cfg Config) (*DB, error) {
 	path := cfg.DSN
 	if path == "" {
@@ -95,6 +98,9 @@ func openSQLite(cfg Config) (*DB, error) {
 		path = filepath.Join(cfg.DataDir, "atrium.db")
 	}
 	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	// The path goes into a file: URI, where "?" starts the parameters and "#" a fragment: a data
+	// directory named "orders#2" would otherwise open "orders", shared with every sibling.
+	path = uriPath.Replace(path)
 	primary, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("dal: open sqlite: %w", err)
