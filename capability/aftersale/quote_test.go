@@ -1,6 +1,7 @@
 package aftersale_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -108,128 +109,172 @@ func TestQuoteShippingRules(t *testing.T) {
 	}
 }
 
-// TestRefundsNeverExceedAndEndExact is the property: random orders of several lines with
-// discounts and shipping, every unit asked for in random splits and random order, some requests
-// rejected or cancelled and asked again, some granted less by an operator. After every request no
-// line has given back more than it paid and the order no more than its total; once every unit is
-// refunded at the computed amount, each line gave back exactly what it paid, the discounts came
-// back whole to the budgets, and the shipping as the rule says.
+// TestRefundsNeverExceedAndEndExact runs refundTrial 3,000 times from a fixed seed.
 func TestRefundsNeverExceedAndEndExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(20261205, 13))
 	rules := []aftersale.ShippingRule{aftersale.ShipNever, aftersale.ShipAlways, aftersale.ShipWholeOrder}
 	for trial := 0; trial < 3000; trial++ {
-		rule := rules[trial%3]
-		n := 1 + rng.IntN(5)
-		var lines []aftersale.OrderLine
-		var orderPaid, orderDiscount int64
-		for i := 1; i <= n; i++ {
-			qty := 1 + rng.Int64N(7)
-			gross := qty * (1 + rng.Int64N(50000))
-			discount := rng.Int64N(gross + 1)
-			lines = append(lines, line(i, qty, gross-discount, discount))
-			orderPaid += gross - discount
-			orderDiscount += discount
+		refundTrial(t, fmt.Sprint("trial ", trial), rng, rules[trial%3])
+	}
+}
+
+// FuzzRefundSplits is the same property with the fuzzer choosing: its bytes are the random
+// source of one trial (the lines, the discounts, the splits, which requests are cancelled,
+// rejected or granted less), so coverage steers it to the rare splits.
+func FuzzRefundSplits(f *testing.F) {
+	for _, seed := range [][]byte{{}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, []byte("three cups, one at a time, one rejected"),
+		{255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 1}} {
+		f.Add(seed, uint8(0))
+		f.Add(seed, uint8(2))
+	}
+	rules := []aftersale.ShippingRule{aftersale.ShipNever, aftersale.ShipAlways, aftersale.ShipWholeOrder}
+	f.Fuzz(func(t *testing.T, choices []byte, rule uint8) {
+		refundTrial(t, "", rand.New(&byteSource{b: choices}), rules[int(rule)%len(rules)])
+	})
+}
+
+// byteSource is a rand.Source that reads the fuzzer's bytes, eight at a time, then goes on
+// with a generator seeded by them (zeros forever would cancel every request forever).
+type byteSource struct {
+	b    []byte
+	rest *rand.PCG
+}
+
+func (s *byteSource) Uint64() uint64 {
+	if len(s.b) == 0 {
+		if s.rest == nil {
+			s.rest = rand.NewPCG(0, 1)
 		}
-		fee := rng.Int64N(2000)
-		b := &aftersale.Book{Lines: lines, ShippingFee: amt(fee), Shipped: true}
-		campaigns := map[string]int64{"c1": orderDiscount / 3, "c2": orderDiscount - orderDiscount/3}
-		budget := map[string]int64{}
-		exact := true // every refund granted in full
-		var refundedDiscount, given int64
-		lineGiven := map[int]int64{}
-		for id := 0; ; id++ {
-			left := b.Remaining()
-			var open []int
-			for _, l := range lines {
-				if left[l.LineNo] > 0 {
-					open = append(open, l.LineNo)
-				}
+		return s.rest.Uint64()
+	}
+	var buf [8]byte
+	n := copy(buf[:], s.b)
+	s.b = s.b[n:]
+	v := binary.LittleEndian.Uint64(buf[:])
+	if len(s.b) == 0 {
+		s.rest = rand.NewPCG(v, 1)
+	}
+	return v
+}
+
+// refundTrial: one random order of several lines with discounts and shipping, every unit asked
+// for in random splits and random order, some requests rejected or cancelled and asked again,
+// some granted less by an operator. After every request no line has given back more than it paid
+// and the order no more than its total; once every unit is refunded at the computed amount, each
+// line gave back exactly what it paid, the discounts came back whole to the budgets, and the
+// shipping as the rule says.
+func refundTrial(t *testing.T, trial string, rng *rand.Rand, rule aftersale.ShippingRule) {
+	t.Helper()
+	n := 1 + rng.IntN(5)
+	var lines []aftersale.OrderLine
+	var orderPaid, orderDiscount int64
+	for i := 1; i <= n; i++ {
+		qty := 1 + rng.Int64N(7)
+		gross := qty * (1 + rng.Int64N(50000))
+		discount := rng.Int64N(gross + 1)
+		lines = append(lines, line(i, qty, gross-discount, discount))
+		orderPaid += gross - discount
+		orderDiscount += discount
+	}
+	fee := rng.Int64N(2000)
+	b := &aftersale.Book{Lines: lines, ShippingFee: amt(fee), Shipped: true}
+	campaigns := map[string]int64{"c1": orderDiscount / 3, "c2": orderDiscount - orderDiscount/3}
+	budget := map[string]int64{}
+	exact := true // every refund granted in full
+	var refundedDiscount, given int64
+	lineGiven := map[int]int64{}
+	for id := 0; ; id++ {
+		left := b.Remaining()
+		var open []int
+		for _, l := range lines {
+			if left[l.LineNo] > 0 {
+				open = append(open, l.LineNo)
 			}
-			if len(open) == 0 {
+		}
+		if len(open) == 0 {
+			break
+		}
+		rng.Shuffle(len(open), func(i, j int) { open[i], open[j] = open[j], open[i] })
+		var asks []aftersale.Ask
+		for _, no := range open[:1+rng.IntN(len(open))] {
+			asks = append(asks, aftersale.Ask{LineNo: no, Quantity: 1 + rng.Int64N(left[no])})
+		}
+		a, err := request(t, b, fmt.Sprint("A", id), aftersale.RefundOnly, rule, asks...)
+		if err != nil {
+			t.Fatalf("%s: %v", trial, err)
+		}
+		now := time.Unix(int64(id), 0)
+		switch rng.IntN(10) {
+		case 0:
+			if err := a.Cancel(now); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		case 1:
+			if err := a.Reject("no", "ops", now); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		case 2:
+			if a.Computed().Minor() > 1 {
+				less := amt(1 + rng.Int64N(a.Computed().Minor()-1))
+				if err := a.Approve(&less, "scratched", "ops", now); err != nil {
+					t.Fatal(err)
+				}
+				exact = false
 				break
 			}
-			rng.Shuffle(len(open), func(i, j int) { open[i], open[j] = open[j], open[i] })
-			var asks []aftersale.Ask
-			for _, no := range open[:1+rng.IntN(len(open))] {
-				asks = append(asks, aftersale.Ask{LineNo: no, Quantity: 1 + rng.Int64N(left[no])})
-			}
-			a, err := request(t, b, fmt.Sprint("A", id), aftersale.RefundOnly, rule, asks...)
-			if err != nil {
-				t.Fatalf("trial %d: %v", trial, err)
-			}
-			now := time.Unix(int64(id), 0)
-			switch rng.IntN(10) {
-			case 0:
-				if err := a.Cancel(now); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			case 1:
-				if err := a.Reject("no", "ops", now); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			case 2:
-				if a.Computed().Minor() > 1 {
-					less := amt(1 + rng.Int64N(a.Computed().Minor()-1))
-					if err := a.Approve(&less, "scratched", "ops", now); err != nil {
-						t.Fatal(err)
-					}
-					exact = false
-					break
-				}
-				fallthrough
-			default:
-				if err := a.Approve(nil, "", "ops", now); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := a.StartRefund([]string{"R" + a.ID()}, now); err != nil {
+			fallthrough
+		default:
+			if err := a.Approve(nil, "", "ops", now); err != nil {
 				t.Fatal(err)
-			}
-			var disc int64
-			for _, l := range a.Lines() {
-				lineGiven[l.LineNo] += l.Amount.Minor()
-				disc += l.Discount.Minor()
-			}
-			back, err := aftersale.Budgets(campaigns, orderDiscount, refundedDiscount, disc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for c, v := range back {
-				budget[c] += v
-			}
-			refundedDiscount += disc
-			given += a.Amount().Minor()
-			for _, l := range lines {
-				if lineGiven[l.LineNo] > l.Paid.Minor() {
-					t.Fatalf("trial %d: line %d gave back %d of %d", trial, l.LineNo, lineGiven[l.LineNo], l.Paid.Minor())
-				}
-			}
-			if given > orderPaid+fee {
-				t.Fatalf("trial %d: the order gave back %d of %d", trial, given, orderPaid+fee)
-			}
-			for c, v := range budget {
-				if v > campaigns[c] {
-					t.Fatalf("trial %d: campaign %s got back %d of %d", trial, c, v, campaigns[c])
-				}
 			}
 		}
+		if err := a.StartRefund([]string{"R" + a.ID()}, now); err != nil {
+			t.Fatal(err)
+		}
+		var disc int64
+		for _, l := range a.Lines() {
+			lineGiven[l.LineNo] += l.Amount.Minor()
+			disc += l.Discount.Minor()
+		}
+		back, err := aftersale.Budgets(campaigns, orderDiscount, refundedDiscount, disc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c, v := range back {
+			budget[c] += v
+		}
+		refundedDiscount += disc
+		given += a.Amount().Minor()
 		for _, l := range lines {
-			if lineGiven[l.LineNo] != l.Paid.Minor() {
-				t.Fatalf("trial %d (%s): line %d gave back %d; it paid %d", trial, rule, l.LineNo, lineGiven[l.LineNo], l.Paid.Minor())
+			if lineGiven[l.LineNo] > l.Paid.Minor() {
+				t.Fatalf("%s: line %d gave back %d of %d", trial, l.LineNo, lineGiven[l.LineNo], l.Paid.Minor())
 			}
 		}
-		if refundedDiscount != orderDiscount || budget["c1"] != campaigns["c1"] || budget["c2"] != campaigns["c2"] {
-			t.Fatalf("trial %d: discounts back %d of %d, budgets %v of %v", trial, refundedDiscount, orderDiscount, budget, campaigns)
+		if given > orderPaid+fee {
+			t.Fatalf("%s: the order gave back %d of %d", trial, given, orderPaid+fee)
 		}
-		wantShip := fee
-		if rule == aftersale.ShipNever {
-			wantShip = 0
+		for c, v := range budget {
+			if v > campaigns[c] {
+				t.Fatalf("%s: campaign %s got back %d of %d", trial, c, v, campaigns[c])
+			}
 		}
-		if exact && given != orderPaid+wantShip {
-			t.Fatalf("trial %d (%s): the order gave back %d; want %d paid + %d shipping", trial, rule, given, orderPaid, wantShip)
+	}
+	for _, l := range lines {
+		if lineGiven[l.LineNo] != l.Paid.Minor() {
+			t.Fatalf("%s (%s): line %d gave back %d; it paid %d", trial, rule, l.LineNo, lineGiven[l.LineNo], l.Paid.Minor())
 		}
+	}
+	if refundedDiscount != orderDiscount || budget["c1"] != campaigns["c1"] || budget["c2"] != campaigns["c2"] {
+		t.Fatalf("%s: discounts back %d of %d, budgets %v of %v", trial, refundedDiscount, orderDiscount, budget, campaigns)
+	}
+	wantShip := fee
+	if rule == aftersale.ShipNever {
+		wantShip = 0
+	}
+	if exact && given != orderPaid+wantShip {
+		t.Fatalf("%s (%s): the order gave back %d; want %d paid + %d shipping", trial, rule, given, orderPaid, wantShip)
 	}
 }
 
