@@ -20,7 +20,8 @@ type Parsed struct {
 	// Detail is what follows the regions: road, number, building, room.
 	Detail string
 	// Confidence is 0..1: 1 when every level is named in full and fits, less for short names,
-	// levels filled in, or no district; 0 when no region was found.
+	// levels filled in, or no district; 0 when no region was found (a district name that
+	// several places bear counts as found: the levels stay empty and Ambiguous lists them).
 	Confidence float64
 	// Ambiguous lists the places a district name the text gave without its city could be (the
 	// parse then leaves the levels empty: the buyer picks one).
