@@ -8,7 +8,7 @@
 // Refunds are accepted at once, with a reference derived from the refund id (so asking twice
 // answers the same, as a real provider deduplicates on the merchant's refund number).
 // FailRefunds simulates a provider outage for the next refund requests; Down, one that does not
-// answer at all until Up.
+// answer at all until Up; Troubles, a slow or silent provider by the running server's toggles.
 package sandboxpay
 
 import (
@@ -68,8 +68,16 @@ type Provider struct {
 	misreport atomic.Int64
 	// down, while set, is how long each intent and refund request hangs before it fails (Down).
 	down atomic.Pointer[time.Duration]
-	now  func() time.Time
+	// troubles, when set, are read on every intent and refund request (Troubles).
+	troubles atomic.Pointer[func() (slow, down time.Duration)]
+	now      func() time.Time
 }
+
+// Troubles makes the provider read its troubles on every intent and refund request: it answers
+// slow late, and while down is not zero it hangs that long and fails as Down does. The platform
+// wires it to the sandbox.slow and sandbox.down toggles, so that a campaign can make the provider
+// slow or silent in a running server.
+func (p *Provider) Troubles(f func() (slow, down time.Duration)) { p.troubles.Store(&f) }
 
 // Down simulates a provider that stops answering: every intent and refund request waits for
 // hang (or its context) and fails with payment.provider_unavailable, until Up.
@@ -79,17 +87,33 @@ func (p *Provider) Down(hang time.Duration) { p.down.Store(&hang) }
 func (p *Provider) Up() { p.down.Store(nil) }
 
 func (p *Provider) unanswered(ctx context.Context, what string) error {
-	hang := p.down.Load()
-	if hang == nil {
-		return nil
+	var slow, down time.Duration
+	if f := p.troubles.Load(); f != nil {
+		slow, down = (*f)()
 	}
-	t := time.NewTimer(*hang)
+	if hang := p.down.Load(); hang != nil {
+		down = *hang
+	}
+	if down > 0 {
+		wait(ctx, down)
+		return fmt.Errorf("sandboxpay: %s: simulated outage, no answer: %w", what, payment.ErrProviderFailed)
+	}
+	if slow > 0 && !wait(ctx, slow) {
+		return fmt.Errorf("sandboxpay: %s: %w: %w", what, ctx.Err(), payment.ErrProviderFailed)
+	}
+	return nil
+}
+
+// wait waits d, or until ctx ends (false).
+func wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
 	case <-ctx.Done():
+		return false
 	}
-	return fmt.Errorf("sandboxpay: %s: simulated outage, no answer: %w", what, payment.ErrProviderFailed)
 }
 
 // New returns a sandbox provider.
@@ -216,7 +240,18 @@ func (p *Provider) CallbackReporting(pay *payment.Payment, outcome payment.Outco
 	if ref == "" {
 		ref = p.intentRef(pay.ID())
 	}
-	body, _ := json.Marshal(callback{NotifyID: "ntf_" + randomHex(12), PaymentID: pay.ID(), ProviderRef: ref,
+	return p.callback(pay.ID(), ref, outcome, amount, currency)
+}
+
+// CallbackOf builds the signed callback the provider would send for the payment paymentID, which
+// asked for amount in currency, with outcome: what a client that holds the provider's secret
+// (a test, atrium chaos) sends itself to duplicate, delay or reorder the provider's reports.
+func (p *Provider) CallbackOf(paymentID string, outcome payment.Outcome, amount int64, currency string) ([]byte, http.Header) {
+	return p.callback(paymentID, p.intentRef(paymentID), outcome, amount, currency)
+}
+
+func (p *Provider) callback(paymentID, ref string, outcome payment.Outcome, amount int64, currency string) ([]byte, http.Header) {
+	body, _ := json.Marshal(callback{NotifyID: "ntf_" + randomHex(12), PaymentID: paymentID, ProviderRef: ref,
 		Amount: amount, Currency: currency, Outcome: string(outcome)})
 	ts := strconv.FormatInt(p.now().Unix(), 10)
 	h := http.Header{}

@@ -130,6 +130,10 @@ type runtimeToggles struct {
 	CacheTTL     toggles.Duration
 	ExtWall      toggles.Duration
 	ExtSteps     toggles.Int
+	// SandboxSlow and SandboxDown are troubles of the sandbox payment provider, for campaigns
+	// that try the platform against a slow or silent provider (atrium chaos).
+	SandboxSlow toggles.Duration
+	SandboxDown toggles.Duration
 	// Guard is the process's Sentinel, loading the rule sets of these toggles.
 	Guard *guard.Guard
 	Rules guard.Rules
@@ -152,6 +156,10 @@ func newToggles(ctx context.Context, cfg Config, log *slog.Logger) (*runtimeTogg
 			min(max(cfg.Extensions.Wall, time.Millisecond), time.Second), time.Millisecond, time.Second),
 		ExtSteps: t.Int("extensions.instructions", "The default instruction budget of one extension script call",
 			extensions.DefaultBudget.Instructions, 1000, 100_000_000),
+		SandboxSlow: t.Duration("sandbox.slow", "How long the sandbox payment provider takes to answer each intent and refund request (0: at once)",
+			0, 0, time.Minute),
+		SandboxDown: t.Duration("sandbox.down", "While not 0, the sandbox payment provider does not answer: each intent and refund request hangs this long and fails",
+			0, 0, time.Minute),
 		Rules: guard.Declare(t),
 	}
 	g, err := guard.Setup(dataDir(cfg), log)
@@ -313,6 +321,7 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	if err != nil {
 		return nil, err
 	}
+	sandbox.Troubles(func() (slow, down time.Duration) { return tg.SandboxSlow.Value(), tg.SandboxDown.Value() })
 	queueOpts := []delay.Option{delay.WithClock(now), delay.WithLogger(log)}
 	if cfg.Node.ID >= 0 { // a node with a stable id takes back, when it starts, the timers it was running when it stopped
 		queueOpts = append(queueOpts, delay.WithOwner(fmt.Sprint("node-", cfg.Node.ID)))

@@ -1,0 +1,90 @@
+package chaos
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/atriumtrade/atrium/components/dal"
+)
+
+// TestScheduleIsTheSeeds: a seed gives the same schedule every time, another seed another one;
+// faults never overlap, stay inside the trading, and every kind comes before any comes twice.
+func TestScheduleIsTheSeeds(t *testing.T) {
+	cp := func(seed uint64) *campaign {
+		return &campaign{o: Options{Seed: seed, Duration: 3 * time.Minute, DB: dal.Config{Driver: "sqlite"}}, trades: []*proc{{}, {}}}
+	}
+	a, b := cp(42).schedule(), cp(42).schedule()
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("seed 42 gave two schedules:\n%v\n%v", a, b)
+	}
+	if reflect.DeepEqual(a, cp(43).schedule()) {
+		t.Fatal("seeds 42 and 43 gave the same schedule")
+	}
+	kinds := cp(42).kinds()
+	if len(a) < len(kinds) {
+		t.Fatalf("%d faults in 3 minutes; want at least one of each of %d kinds", len(a), len(kinds))
+	}
+	seen := map[string]bool{}
+	for i, f := range a {
+		if i < len(kinds) {
+			if seen[f.kind] {
+				t.Fatalf("%s came twice in the first round: %v", f.kind, a[:len(kinds)])
+			}
+			seen[f.kind] = true
+		}
+		if f.at < 5*time.Second || f.at >= 3*time.Minute-10*time.Second {
+			t.Fatalf("fault %d at %s: outside the trading", i, f.at)
+		}
+		if i > 0 && a[i-1].at+a[i-1].lasts >= f.at {
+			t.Fatalf("faults %d and %d overlap: %v, %v", i-1, i, a[i-1], f)
+		}
+		if f.target < 0 || f.target >= 2 {
+			t.Fatalf("fault %d targets node %d of 2", i, f.target)
+		}
+	}
+}
+
+// TestLedgerCatchesAKeyAnsweringTwoThings: the same key answering the same id again is fine; a
+// key answering another id is a violation.
+func TestLedgerCatchesAKeyAnsweringTwoThings(t *testing.T) {
+	l := newLedger()
+	l.answered("k1", "T1")
+	l.answered("k1", "T1")
+	l.answered("k2", "T2")
+	if n := l.violationCount(); n != 0 {
+		t.Fatalf("%d violations: %v", n, l.problems)
+	}
+	l.answered("k1", "T3")
+	if n := l.violationCount(); n != 1 {
+		t.Fatalf("%d violations; want 1: %v", n, l.problems)
+	}
+	l.trade("T1", []string{"O1", "O2"})
+	l.trade("T1", []string{"O1"})
+	if n := l.violationCount(); n != 2 {
+		t.Fatalf("a trade acknowledged with other orders: %d violations; want 2", n)
+	}
+}
+
+func TestMinor(t *testing.T) {
+	for in, want := range map[any]int64{"12.30": 1230, "0.05": 5, "7": 700, "128.00": 12800, "x": -1, nil: -1} {
+		if got := minor(in); got != want {
+			t.Errorf("minor(%v) = %d; want %d", in, got, want)
+		}
+	}
+}
+
+// TestAnAnswerOf500IsAViolation: a 500 is counted as a violation whatever the fault; refusals
+// are tallied by code.
+func TestAnAnswerOf500IsAViolation(t *testing.T) {
+	tl := newTally()
+	tl.op("place", answer{status: 201})
+	tl.op("place", answer{status: 409, body: map[string]any{"code": "limits.exceeded"}})
+	tl.op("place", answer{status: 500, raw: "boom"})
+	if ops, _, v := tl.totals(); ops != 3 || v != 1 {
+		t.Fatalf("ops %d, violations %d; want 3 and 1", ops, v)
+	}
+	if tl.ops["place"]["limits.exceeded"] != 1 || tl.ops["place"]["ok"] != 1 {
+		t.Fatalf("outcomes: %v", tl.ops["place"])
+	}
+}
