@@ -89,7 +89,10 @@ const (
 // as any order, or cancelled when its buyer does not pay in time.
 var Lifecycle = order.Standard
 
-func init() { order.RegisterLifecycle(Scenario, Lifecycle) }
+func init() {
+	order.RegisterLifecycle(Scenario, Lifecycle)
+	trade.RegisterStates(Scenario, states)
+}
 
 // The states of an auction trade's flow.
 const (
@@ -100,7 +103,7 @@ const (
 
 var states = trade.NewStates(StateAwaitingPayment, map[string][]string{
 	StateAwaitingPayment: {StatePaid, StateCancelled},
-})
+}).Waits(StateAwaitingPayment, TimerUnpaid)
 
 // Timers are the durable timers, with Move for the close that late bids push back.
 type Timers interface {

@@ -38,7 +38,10 @@ var Lifecycle = order.NewLifecycle("cod", Confirmed, map[order.Status][]order.St
 	order.Completed: {order.Refunded},
 }, order.Cancelled, Returned, order.Refunded).WithPaid(order.Delivered, order.Completed)
 
-func init() { order.RegisterLifecycle(Scenario, Lifecycle) }
+func init() {
+	order.RegisterLifecycle(Scenario, Lifecycle)
+	trade.RegisterStates(Scenario, states) // a confirmed COD trade waits on its delivery, not on a timer
+}
 
 // The states of a COD trade's flow: confirmed while an order awaits its delivery; collected once
 // none does and the carrier collected for at least one; closed when every order was refused or

@@ -31,7 +31,10 @@ import (
 // Scenario names the fixed-price flow: its trades, its business identities and its scripts' scope.
 const Scenario identity.Scenario = "fixed_price"
 
-func init() { order.RegisterLifecycle(Scenario, order.Standard) }
+func init() {
+	order.RegisterLifecycle(Scenario, order.Standard)
+	trade.RegisterStates(Scenario, states)
+}
 
 // The ports the flow shares with the trade core.
 type (
@@ -118,7 +121,7 @@ const (
 
 var states = trade.NewStates(StateAwaitingPayment, map[string][]string{
 	StateAwaitingPayment: {StatePaid, StateCancelled},
-})
+}).Waits(StateAwaitingPayment, TimerUnpaid)
 
 // States implements trade.Flow.
 func (f *Flow) States() *trade.States { return states }

@@ -21,7 +21,10 @@ import (
 
 // A group-buy order moves as a fixed-price one: paid, shipped (once its group is formed),
 // delivered, completed; cancelled before payment; refunded after.
-func init() { order.RegisterLifecycle(Scenario, order.Standard) }
+func init() {
+	order.RegisterLifecycle(Scenario, order.Standard)
+	trade.RegisterStates(Scenario, states)
+}
 
 // Timer kinds: a member's unpaid window (ref tenant/trade), a group's deadline (ref tenant/group).
 const (
@@ -47,7 +50,7 @@ const (
 
 var states = trade.NewStates(StateAwaitingPayment, map[string][]string{
 	StateAwaitingPayment: {StatePaid, StateCancelled},
-})
+}).Waits(StateAwaitingPayment, TimerUnpaid)
 
 // Deps are the flow's collaborators.
 type Deps struct {

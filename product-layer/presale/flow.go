@@ -36,7 +36,10 @@ var Lifecycle = order.NewLifecycle("presale", PendingDeposit, map[order.Status][
 	order.Completed: {order.Refunded},
 }, order.Cancelled, order.Refunded).WithPaid(order.Paid, order.Shipped, order.Delivered, order.Completed)
 
-func init() { order.RegisterLifecycle(Scenario, Lifecycle) }
+func init() {
+	order.RegisterLifecycle(Scenario, Lifecycle)
+	trade.RegisterStates(Scenario, states)
+}
 
 // The states of a pre-sale trade's flow.
 const (
@@ -50,7 +53,7 @@ var states = trade.NewStates(StateAwaitingDeposit, map[string][]string{
 	StateAwaitingDeposit: {StateDepositPaid, StatePaid, StateCancelled},
 	StateDepositPaid:     {StatePaid, StateCancelled},
 	StatePaid:            {StateCancelled}, // the campaign called off before the goods shipped
-})
+}).Waits(StateAwaitingDeposit, TimerDepositUnpaid).Waits(StateDepositPaid, TimerBalanceMissed)
 
 // Deposit statuses.
 const (

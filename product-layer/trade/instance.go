@@ -3,6 +3,7 @@ package trade
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/atriumtrade/atrium/kernel/errkind"
@@ -15,11 +16,49 @@ import (
 type States struct {
 	initial string
 	moves   map[string][]string
+	waits   map[string][]string
 }
 
 // NewStates declares a flow's states: instances start in initial and move as moves says.
 func NewStates(initial string, moves map[string][]string) *States {
-	return &States{initial: initial, moves: moves}
+	return &States{initial: initial, moves: moves, waits: map[string][]string{}}
+}
+
+// Waits declares that a trade in state is moved on by one of the durable timers of kinds (set
+// for the trade, by TimerRef): while it is in state, one of them must be pending, or nothing will
+// ever move it (the auditor checks). A state with moves and no timer declared waits on people or
+// events (a COD parcel's delivery), not on time.
+func (s *States) Waits(state string, kinds ...string) *States {
+	s.waits[state] = append(s.waits[state], kinds...)
+	return s
+}
+
+// WaitsOn returns the timer kinds one of which a trade in state must hold (none: it waits on
+// no timer).
+func (s *States) WaitsOn(state string) []string { return s.waits[state] }
+
+var (
+	statesMu sync.RWMutex
+	statesOf = map[identity.Scenario]*States{}
+)
+
+// RegisterStates declares a scenario's flow states for readers that have no flow at hand (the
+// auditor); a flow calls it once, at start-up. Registering a scenario twice panics.
+func RegisterStates(sc identity.Scenario, s *States) {
+	statesMu.Lock()
+	defer statesMu.Unlock()
+	if _, dup := statesOf[sc]; dup {
+		panic("trade: states of " + string(sc) + " registered twice")
+	}
+	statesOf[sc] = s
+}
+
+// StatesOf returns a scenario's registered flow states.
+func StatesOf(sc identity.Scenario) (*States, bool) {
+	statesMu.RLock()
+	defer statesMu.RUnlock()
+	s, ok := statesOf[sc]
+	return s, ok
 }
 
 // Initial is the state a new instance starts in.

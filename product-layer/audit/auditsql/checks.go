@@ -34,14 +34,15 @@ const (
 	KindDepositOpen         = "deposit.open"               // a paid deposit of an auction long settled
 	KindDepositRefund       = "deposit.refund_mismatch"    // a deposit's status and its refunds disagree
 	KindDepositCredit       = "deposit.credit_without_sale"
-	KindPresaleMismatch     = "presale.deposit_mismatch" // a pre-sale trade keeps what its deposit's status says it may not
-	KindGroupOverfilled     = "groupbuy.overfilled"      // a group holds more members than places
-	KindGroupFormedShort    = "groupbuy.formed_short"    // a group formed with fewer paid members than it needs
-	KindGroupMemberKept     = "groupbuy.member_kept"     // a failed group's member, or one who left, keeps money
-	KindRedeemedByEnded     = "discount.held_by_ended"   // a trade with no live order still redeems a coupon or budget
-	KindClaimedByEnded      = "limits.held_by_ended"     // an ended order still claims a purchase limit
-	KindCouponMismatch      = "discount.coupon_mismatch" // a coupon's use count is not its redemptions
-	KindBudgetMismatch      = "discount.budget_mismatch" // a campaign's spend is not its redemptions, or over its budget
+	KindPresaleMismatch     = "presale.deposit_mismatch"    // a pre-sale trade keeps what its deposit's status says it may not
+	KindGroupOverfilled     = "groupbuy.overfilled"         // a group holds more members than places
+	KindGroupFormedShort    = "groupbuy.formed_short"       // a group formed with fewer paid members than it needs
+	KindGroupMemberKept     = "groupbuy.member_kept"        // a failed group's member, or one who left, keeps money
+	KindRedeemedByEnded     = "discount.held_by_ended"      // a trade with no live order still redeems a coupon or budget
+	KindClaimedByEnded      = "limits.held_by_ended"        // an ended order still claims a purchase limit
+	KindCouponMismatch      = "discount.coupon_mismatch"    // a coupon's use count is not its redemptions
+	KindBudgetMismatch      = "discount.budget_mismatch"    // a campaign's spend is not its redemptions, or over its budget
+	KindFlowNoTimer         = "stranded.flow_without_timer" // a trade waits on time and holds no timer to move it
 )
 
 // Kinds are every kind a check makes, for dashboards that show each one, found or not.
@@ -51,7 +52,7 @@ var Kinds = []string{
 	KindPaymentStranded, KindUnpaidStranded, KindTimerOverdue, KindRefundStranded, KindEventUnrelayed, KindGroupUnsettled,
 	KindAuctionUnsettled, KindDepositOpen, KindDepositRefund, KindDepositCredit,
 	KindPresaleMismatch, KindGroupOverfilled, KindGroupFormedShort, KindGroupMemberKept,
-	KindRedeemedByEnded, KindClaimedByEnded, KindCouponMismatch, KindBudgetMismatch,
+	KindRedeemedByEnded, KindClaimedByEnded, KindCouponMismatch, KindBudgetMismatch, KindFlowNoTimer,
 }
 
 // Config are the bounds past which something is stranded.
@@ -115,6 +116,7 @@ func (c *Checks) List() []audit.Check {
 		{Name: "presale.trades", Run: c.presale},
 		{Name: "groupbuy.groups", Run: c.groups},
 		{Name: "consumption", Run: c.consumption},
+		{Name: "flows.waiting", Run: c.waiting},
 		{Name: "deadlines", Run: c.deadlines},
 	}
 }
@@ -149,19 +151,16 @@ func (c *Checks) levels(ctx context.Context, s audit.Scope) (audit.Result, error
 	if err != nil {
 		return res, err
 	}
-	trades = dedupe(trades)
-	for len(trades) > 0 {
-		n := min(batch, len(trades))
-		in, args := inList(trades[:n])
+	err = inBatches(dedupe(trades), func(_ []string, in string, args []any) error {
 		orders, err := dal.All(ctx, c.db.R(ctx), func(r *sql.Rows) (string, error) {
 			var id string
 			return id, r.Scan(&id)
 		}, `SELECT order_id FROM orders WHERE tenant = ? AND trade_id IN `+in, append([]any{s.Tenant}, args...)...)
 		if err != nil {
-			return res, err
+			return err
 		}
 		oin, oargs := inList(append(orders, ""))
-		err = each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+		return each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
 			var sku string
 			if err := r.Scan(&sku); err != nil {
 				return err
@@ -169,21 +168,13 @@ func (c *Checks) levels(ctx context.Context, s audit.Scope) (audit.Result, error
 			skus[sku] = true
 			return nil
 		}, `SELECT DISTINCT sku_id FROM order_lines WHERE tenant = ? AND order_id IN `+oin, append([]any{s.Tenant}, oargs...)...)
-		if err != nil {
-			return res, err
-		}
-		trades = trades[n:]
+	})
+	if err != nil {
+		return res, err
 	}
-	list := keys(skus)
-	for len(list) > 0 {
-		n := min(batch, len(list))
-		in, args := inList(list[:n])
-		if err := each(ctx, c.db.R(ctx), read, levels+` AND sku_id IN `+in, append([]any{s.Tenant}, args...)...); err != nil {
-			return res, err
-		}
-		list = list[n:]
-	}
-	return res, nil
+	return res, inBatches(keys(skus), func(_ []string, in string, args []any) error {
+		return each(ctx, c.db.R(ctx), read, levels+` AND sku_id IN `+in, append([]any{s.Tenant}, args...)...)
+	})
 }
 
 // holds: a hold that expired long ago and still reserves stock, with no order behind it (the
@@ -380,10 +371,8 @@ func (c *Checks) deposits(ctx context.Context, s audit.Scope) (audit.Result, err
 		return res, err
 	}
 	res.Rows = len(ds)
-	for list := keys(byPayment); len(list) > 0; {
-		n := min(batch, len(list))
-		in, args := inList(list[:n])
-		err := each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
+	err = inBatches(keys(byPayment), func(_ []string, in string, args []any) error {
+		return each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
 			var payment string
 			var amount int64
 			if err := r.Scan(&payment, &amount); err != nil {
@@ -392,10 +381,9 @@ func (c *Checks) deposits(ctx context.Context, s audit.Scope) (audit.Result, err
 			byPayment[payment].refunded += amount
 			return nil
 		}, `SELECT payment_id, amount FROM payment_refunds WHERE payment_id IN `+in, args...)
-		if err != nil {
-			return res, err
-		}
-		list = list[n:]
+	})
+	if err != nil {
+		return res, err
 	}
 	for _, d := range ds {
 		id := d.id

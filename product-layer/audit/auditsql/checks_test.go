@@ -23,8 +23,9 @@ import (
 	"github.com/atriumtrade/atrium/components/mq/outbox"
 	"github.com/atriumtrade/atrium/product-layer/audit"
 	"github.com/atriumtrade/atrium/product-layer/audit/auditsql"
-	_ "github.com/atriumtrade/atrium/product-layer/fixedprice" // the fixed-price lifecycle the checks read statuses by
+	_ "github.com/atriumtrade/atrium/product-layer/fixedprice" // the fixed-price lifecycle and states the checks read statuses by
 	"github.com/atriumtrade/atrium/product-layer/groupbuy/groupbuysql"
+	_ "github.com/atriumtrade/atrium/product-layer/presale" // and the pre-sale's
 	"github.com/atriumtrade/atrium/product-layer/presale/presalesql"
 	"github.com/atriumtrade/atrium/product-layer/trade/tradesql"
 )
@@ -50,8 +51,8 @@ var (
 func sound(t *testing.T, db *dal.DB) {
 	t.Helper()
 	exec(t, db,
-		`INSERT INTO trades (tenant, trade_id, biz_code, scenario, user_id, currency, total, address, created_at, pay_deadline)
-			VALUES ('acme', ?, 'acme.retail.fixed_price', 'fixed_price', 'u1', 'CNY', 900, '{}', ?, ?)`, tradeID, ms(-time.Hour), ms(-30*time.Minute))
+		`INSERT INTO trades (tenant, trade_id, biz_code, scenario, user_id, currency, total, address, created_at, pay_deadline, flow_state)
+			VALUES ('acme', ?, 'acme.retail.fixed_price', 'fixed_price', 'u1', 'CNY', 900, '{}', ?, ?, 'paid')`, tradeID, ms(-time.Hour), ms(-30*time.Minute))
 	exec(t, db, `INSERT INTO orders (tenant, order_id, trade_id, user_id, seller_id, status, currency, total, carrier, tracking_no, cancel_reason,
 			created_at, updated_at, version, subtotal, discount, shipping_fee) VALUES ('acme', ?, ?, 'u1', 's1', 'paid', 'CNY', 900, '', '', '', ?, ?, 1, 1000, 100, 0)`,
 		orderID, tradeID, ms(-time.Hour), ms(-time.Hour))
@@ -208,6 +209,9 @@ func TestEachCheckFindsWhatWasPlanted(t *testing.T) {
 			member("G1", "Tm2", "joined"), member("G1", "Tm3", "joined"))},
 		{"a group formed short of members", auditsql.KindGroupFormedShort, "G1", both(group("G1", "formed", 3, 0), member("G1", "Tm1", "paid"), member("G1", "Tm2", "paid"))},
 		{"a failed group's member keeping money", auditsql.KindGroupMemberKept, tradeID, both(group("G1", "failed", 2, 0), member("G1", tradeID, "refunded"))},
+		{"a trade awaiting payment with no timer to end the wait", auditsql.KindFlowNoTimer, tradeID, both(sql(`UPDATE trades SET flow_state = 'awaiting_payment'`),
+			sql(`INSERT INTO delayed_jobs (job_id, kind, ref, due_at, lease_until, attempts, last_error, done_at) VALUES ('J1', 'fixedprice.unpaid_timeout', ?, 0, 0, 1, '', 1)`,
+				"acme/"+tradeID))}, // its timer ran already
 		{"a cancelled trade still redeeming a coupon", auditsql.KindRedeemedByEnded, tradeID, both(sql(`UPDATE orders SET status = 'cancelled'`),
 			coupon("VIP1", 1), redeemed("coupon", "VIP1", 1))},
 		{"an ended order still claiming a limit", auditsql.KindClaimedByEnded, orderID, both(sql(`UPDATE orders SET status = 'refunded'`),
@@ -239,6 +243,29 @@ func TestEachCheckFindsWhatWasPlanted(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestATradeWaitingOnItsTimerIsSound: a trade awaiting payment whose unpaid timer is pending
+// (even overdue and retrying) is not stranded; a pre-sale holding its deposit waits on its
+// balance window's timer, not on the deposit's.
+func TestATradeWaitingOnItsTimerIsSound(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		sound(t, db)
+		exec(t, db, `UPDATE trades SET flow_state = 'awaiting_payment'`)
+		exec(t, db, `INSERT INTO delayed_jobs (job_id, kind, ref, due_at, lease_until, attempts, last_error, done_at)
+			VALUES ('J1', 'fixedprice.unpaid_timeout', ?, ?, 0, 3, 'boom', 0)`, "acme/"+tradeID, ms(time.Minute))
+		if found := kinds(run(t, db, audit.Options{Full: true})); slices.Contains(found, auditsql.KindFlowNoTimer) {
+			t.Fatalf("a trade with its timer pending: %v", found)
+		}
+		exec(t, db, `UPDATE trades SET scenario = 'presale', flow_state = 'deposit_paid'`)
+		if found := kinds(run(t, db, audit.Options{Full: true})); !slices.Contains(found, auditsql.KindFlowNoTimer) {
+			t.Fatalf("a pre-sale holding its deposit with only the deposit's timer: %v", found)
+		}
+		exec(t, db, `UPDATE delayed_jobs SET kind = 'presale.balance_missed'`)
+		if found := kinds(run(t, db, audit.Options{Full: true})); slices.Contains(found, auditsql.KindFlowNoTimer) {
+			t.Fatalf("a pre-sale with its balance timer pending: %v", found)
+		}
+	})
 }
 
 // TestFindingsStayOpenUntilRepaired: a finding keeps its first-seen time across runs and

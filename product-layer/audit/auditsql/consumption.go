@@ -54,9 +54,7 @@ func (c *Checks) consumption(ctx context.Context, s audit.Scope) (audit.Result, 
 		return res, err
 	}
 	q := c.db.R(ctx)
-	for ids = dedupe(ids); len(ids) > 0; {
-		n := min(batch, len(ids))
-		in, args := inList(ids[:n])
+	err = inBatches(dedupe(ids), func(_ []string, in string, args []any) error {
 		live := map[string]bool{}
 		var endedOrders []string
 		err := each(ctx, q, func(r *sql.Rows) error {
@@ -76,7 +74,7 @@ func (c *Checks) consumption(ctx context.Context, s audit.Scope) (audit.Result, 
 			return nil
 		}, `SELECT order_id, trade_id, scenario, status FROM orders WHERE tenant = ? AND trade_id IN `+in, append([]any{s.Tenant}, args...)...)
 		if err != nil {
-			return res, err
+			return err
 		}
 		err = each(ctx, q, func(r *sql.Rows) error {
 			var tradeID, kind, ref string
@@ -95,24 +93,24 @@ func (c *Checks) consumption(ctx context.Context, s audit.Scope) (audit.Result, 
 			return nil
 		}, `SELECT trade_id, kind, ref, amount FROM discount_redemptions WHERE tenant = ? AND trade_id IN `+in, append([]any{s.Tenant}, args...)...)
 		if err != nil {
-			return res, err
+			return err
 		}
-		if len(endedOrders) > 0 {
-			oin, oargs := inList(endedOrders)
-			err = each(ctx, q, func(r *sql.Rows) error {
-				var orderID, ruleID string
-				var amount int64
-				if err := r.Scan(&orderID, &ruleID, &amount); err != nil {
-					return err
-				}
-				found(KindClaimedByEnded, orderID, "order %s has ended and still claims %d of limit %s", orderID, amount, ruleID)
-				return nil
-			}, `SELECT order_id, rule_id, amount FROM limit_claims WHERE tenant = ? AND order_id IN `+oin, append([]any{s.Tenant}, oargs...)...)
-			if err != nil {
-				return res, err
+		if len(endedOrders) == 0 {
+			return nil
+		}
+		oin, oargs := inList(endedOrders)
+		return each(ctx, q, func(r *sql.Rows) error {
+			var orderID, ruleID string
+			var amount int64
+			if err := r.Scan(&orderID, &ruleID, &amount); err != nil {
+				return err
 			}
-		}
-		ids = ids[n:]
+			found(KindClaimedByEnded, orderID, "order %s has ended and still claims %d of limit %s", orderID, amount, ruleID)
+			return nil
+		}, `SELECT order_id, rule_id, amount FROM limit_claims WHERE tenant = ? AND order_id IN `+oin, append([]any{s.Tenant}, oargs...)...)
+	})
+	if err != nil {
+		return res, err
 	}
 	for code := range coupons {
 		var used, sum int64

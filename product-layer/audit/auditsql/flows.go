@@ -41,11 +41,8 @@ func (c *Checks) presale(ctx context.Context, s audit.Scope) (audit.Result, erro
 	if err != nil {
 		return audit.Result{}, err
 	}
-	ids = dedupe(ids)
 	var res audit.Result
-	for len(ids) > 0 {
-		n := min(batch, len(ids))
-		in, args := inList(ids[:n])
+	err = inBatches(dedupe(ids), func(_ []string, in string, args []any) error {
 		type row struct {
 			id, status               string
 			deposit, credit, balance int64
@@ -60,38 +57,36 @@ func (c *Checks) presale(ctx context.Context, s audit.Scope) (audit.Result, erro
 			return nil
 		}, `SELECT trade_id, deposit_status, deposit, credit, balance FROM presale_trades WHERE tenant = ? AND trade_id IN `+in,
 			append([]any{s.Tenant}, args...)...)
-		if err != nil {
-			return res, err
+		if err != nil || len(rows) == 0 {
+			return err
 		}
 		res.Rows += len(rows)
-		if len(rows) > 0 {
-			kept, err := c.kept(ctx, s.Tenant, in, args)
-			if err != nil {
-				return res, err
+		kept, err := c.kept(ctx, s.Tenant, in, args)
+		if err != nil {
+			return err
+		}
+		for _, x := range rows {
+			k := kept[x.id]
+			dep, bal := k["deposit"], k["balance"]
+			bad := dep < 0 || bal < 0
+			switch x.status {
+			case "paid":
+				bad = bad || dep > x.deposit || bal > x.balance
+			case "forfeited":
+				bad = bad || dep != x.deposit || bal != 0
+			case "refunded", "cancelled", "pending":
+				bad = bad || dep != 0 || bal != 0
+			default:
+				bad = true
 			}
-			for _, x := range rows {
-				k := kept[x.id]
-				dep, bal := k["deposit"], k["balance"]
-				bad := dep < 0 || bal < 0
-				switch x.status {
-				case "paid":
-					bad = bad || dep > x.deposit || bal > x.balance
-				case "forfeited":
-					bad = bad || dep != x.deposit || bal != 0
-				case "refunded", "cancelled", "pending":
-					bad = bad || dep != 0 || bal != 0
-				default:
-					bad = true
-				}
-				if bad {
-					res.Findings = append(res.Findings, audit.Finding{Kind: KindPresaleMismatch, Subject: x.id,
-						Detail: fmt.Sprintf("pre-sale trade %s: deposit %s, keeps %d of its deposit %d and %d of its balance %d", x.id, x.status, dep, x.deposit, bal, x.balance)})
-				}
+			if bad {
+				res.Findings = append(res.Findings, audit.Finding{Kind: KindPresaleMismatch, Subject: x.id,
+					Detail: fmt.Sprintf("pre-sale trade %s: deposit %s, keeps %d of its deposit %d and %d of its balance %d", x.id, x.status, dep, x.deposit, bal, x.balance)})
 			}
 		}
-		ids = ids[n:]
-	}
-	return res, nil
+		return nil
+	})
+	return res, err
 }
 
 // groups: a group never holds more members than its places; a formed group has its paid
@@ -114,17 +109,14 @@ func (c *Checks) groups(ctx context.Context, s audit.Scope) (audit.Result, error
 		if err != nil {
 			return audit.Result{}, err
 		}
-		ids = dedupe(ids)
-		for len(ids) > 0 {
-			n := min(batch, len(ids))
-			in, args := inList(ids[:n])
+		err = inBatches(dedupe(ids), func(_ []string, in string, args []any) error {
 			gs, err := dal.All(ctx, q, scan, `SELECT DISTINCT group_id FROM groupbuy_members WHERE tenant = ? AND trade_id IN `+in,
 				append([]any{s.Tenant}, args...)...)
-			if err != nil {
-				return audit.Result{}, err
-			}
 			groups = append(groups, gs...)
-			ids = ids[n:]
+			return err
+		})
+		if err != nil {
+			return audit.Result{}, err
 		}
 	}
 	groups = dedupe(append(groups, s.Recheck...))
@@ -132,9 +124,7 @@ func (c *Checks) groups(ctx context.Context, s audit.Scope) (audit.Result, error
 	found := func(kind, subject, format string, a ...any) {
 		res.Findings = append(res.Findings, audit.Finding{Kind: kind, Subject: subject, Detail: fmt.Sprintf(format, a...)})
 	}
-	for len(groups) > 0 {
-		n := min(batch, len(groups))
-		in, args := inList(groups[:n])
+	err := inBatches(groups, func(_ []string, in string, args []any) error {
 		type group struct {
 			status             string
 			size, virtualFill  int
@@ -152,7 +142,7 @@ func (c *Checks) groups(ctx context.Context, s audit.Scope) (audit.Result, error
 			return nil
 		}, `SELECT group_id, status, size, virtual_fill FROM groupbuy_groups WHERE tenant = ? AND group_id IN `+in, append([]any{s.Tenant}, args...)...)
 		if err != nil {
-			return res, err
+			return err
 		}
 		res.Rows += len(gs)
 		err = each(ctx, q, func(r *sql.Rows) error {
@@ -184,7 +174,7 @@ func (c *Checks) groups(ctx context.Context, s audit.Scope) (audit.Result, error
 				WHERE p.tenant = m.tenant AND p.trade_id = m.trade_id), 0)
 			FROM groupbuy_members m WHERE m.tenant = ? AND m.group_id IN `+in, append([]any{s.Tenant}, args...)...)
 		if err != nil {
-			return res, err
+			return err
 		}
 		for id, g := range gs {
 			if g.active > g.size {
@@ -194,7 +184,7 @@ func (c *Checks) groups(ctx context.Context, s audit.Scope) (audit.Result, error
 				found(KindGroupFormedShort, id, "group %s formed with %d paid members of %d (virtual fill %d)", id, g.paid, g.size, g.virtualFill)
 			}
 		}
-		groups = groups[n:]
-	}
-	return res, nil
+		return nil
+	})
+	return res, err
 }

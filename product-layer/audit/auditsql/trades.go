@@ -75,16 +75,11 @@ func (c *Checks) trades(ctx context.Context, s audit.Scope) (audit.Result, error
 	if err != nil {
 		return audit.Result{}, err
 	}
-	ids = dedupe(ids)
 	var res audit.Result
-	for len(ids) > 0 {
-		n := min(batch, len(ids))
-		if err := c.tradeBatch(ctx, s.Tenant, ids[:n], &res); err != nil {
-			return res, err
-		}
-		ids = ids[n:]
-	}
-	return res, nil
+	err = inBatches(dedupe(ids), func(_ []string, in string, args []any) error {
+		return c.tradeBatch(ctx, s.Tenant, in, args, &res)
+	})
+	return res, err
 }
 
 // tradesOf maps subjects (trade, order or payment ids) to their trades.
@@ -93,9 +88,7 @@ func (c *Checks) tradesOf(ctx context.Context, tenant string, subjects []string)
 		return nil, nil
 	}
 	var out []string
-	for len(subjects) > 0 {
-		n := min(batch, len(subjects))
-		in, args := inList(subjects[:n])
+	err := inBatches(subjects, func(_ []string, in string, args []any) error {
 		rows, err := dal.All(ctx, c.db.R(ctx), func(r *sql.Rows) (string, error) {
 			var id string
 			return id, r.Scan(&id)
@@ -103,18 +96,14 @@ func (c *Checks) tradesOf(ctx context.Context, tenant string, subjects []string)
 			UNION SELECT trade_id FROM payments WHERE tenant = ? AND payment_id IN `+in+`
 			UNION SELECT trade_id FROM trades WHERE tenant = ? AND trade_id IN `+in,
 			append(append(append(append(append([]any{tenant}, args...), tenant), args...), tenant), args...)...)
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, rows...)
-		subjects = subjects[n:]
-	}
-	return out, nil
+		return err
+	})
+	return out, err
 }
 
-func (c *Checks) tradeBatch(ctx context.Context, tenant string, ids []string, res *audit.Result) error {
+func (c *Checks) tradeBatch(ctx context.Context, tenant string, in string, idArgs []any, res *audit.Result) error {
 	q := c.db.R(ctx)
-	in, idArgs := inList(ids)
 	args := func() []any { return append([]any{tenant}, idArgs...) }
 	trades := map[string]int64{}
 	err := each(ctx, q, func(r *sql.Rows) error {
@@ -314,13 +303,11 @@ func (c *Checks) unpaid(ctx context.Context, s audit.Scope) (audit.Result, error
 	if err != nil {
 		return res, err
 	}
-	for trades = dedupe(trades); len(trades) > 0; {
-		n := min(batch, len(trades))
-		in, args := inList(trades[:n])
-		if err := each(ctx, c.db.R(ctx), read, unpaid+`t.trade_id IN `+in, append([]any{due.UnixMilli(), s.Tenant}, args...)...); err != nil {
-			return res, err
-		}
-		trades = trades[n:]
+	err = inBatches(dedupe(trades), func(_ []string, in string, args []any) error {
+		return each(ctx, c.db.R(ctx), read, unpaid+`t.trade_id IN `+in, append([]any{due.UnixMilli(), s.Tenant}, args...)...)
+	})
+	if err != nil {
+		return res, err
 	}
 	for _, f := range found {
 		res.Findings = append(res.Findings, f)
@@ -370,4 +357,18 @@ func each(ctx context.Context, q dal.Querier, fn func(*sql.Rows) error, query st
 		}
 	}
 	return rows.Err()
+}
+
+// inBatches calls fn for ids in batches of at most batch, each with its "(?, ...)" list and the
+// list's arguments.
+func inBatches(ids []string, fn func(batch []string, in string, args []any) error) error {
+	for len(ids) > 0 {
+		n := min(batch, len(ids))
+		in, args := inList(ids[:n])
+		if err := fn(ids[:n], in, args); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
 }
