@@ -43,6 +43,8 @@ const (
 	KindCouponMismatch      = "discount.coupon_mismatch"    // a coupon's use count is not its redemptions
 	KindBudgetMismatch      = "discount.budget_mismatch"    // a campaign's spend is not its redemptions, or over its budget
 	KindFlowNoTimer         = "stranded.flow_without_timer" // a trade waits on time and holds no timer to move it
+	KindStockLedger         = "stock.ledger_mismatch"       // a level's reserved, sold or damaged is not what its reservations and returns say
+	KindLimitCounter        = "limits.counter_mismatch"     // a purchase-limit counter is not the sum of its claims
 )
 
 // Kinds are every kind a check makes, for dashboards that show each one, found or not.
@@ -53,6 +55,7 @@ var Kinds = []string{
 	KindAuctionUnsettled, KindDepositOpen, KindDepositRefund, KindDepositCredit,
 	KindPresaleMismatch, KindGroupOverfilled, KindGroupFormedShort, KindGroupMemberKept,
 	KindRedeemedByEnded, KindClaimedByEnded, KindCouponMismatch, KindBudgetMismatch, KindFlowNoTimer,
+	KindStockLedger, KindLimitCounter,
 }
 
 // Config are the bounds past which something is stranded.
@@ -117,6 +120,8 @@ func (c *Checks) List() []audit.Check {
 		{Name: "groupbuy.groups", Run: c.groups},
 		{Name: "consumption", Run: c.consumption},
 		{Name: "flows.waiting", Run: c.waiting},
+		{Name: "stock.ledger", Run: c.ledger},
+		{Name: "limits.counters", Run: c.counters},
 		{Name: "deadlines", Run: c.deadlines},
 	}
 }

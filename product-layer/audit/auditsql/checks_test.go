@@ -63,6 +63,7 @@ func sound(t *testing.T, db *dal.DB) {
 			VALUES (?, 'acme', ?, 'u1', 'sandbox', 'CNY', 900, 'succeeded', 'ref1', ?, ?, 'full')`, paymentID, tradeID, ms(-time.Hour), ms(-time.Hour))
 	exec(t, db, `INSERT INTO inventory_levels (tenant, sku_id, warehouse_id, on_hand, available, reserved, sold, updated_at) VALUES ('acme', 'sku1', 'wh1', 10, 8, 0, 2, ?)`, ms(-time.Hour))
 	exec(t, db, `INSERT INTO inventory_reservations (tenant, reservation_id, status, created_at, updated_at) VALUES ('acme', ?, 'confirmed', ?, ?)`, orderID, ms(-time.Hour), ms(-time.Hour))
+	exec(t, db, `INSERT INTO inventory_reservation_lines (tenant, reservation_id, line_no, sku_id, warehouse_id, quantity) VALUES ('acme', ?, 1, 'sku1', 'wh1', 2)`, orderID)
 	// Its event, relayed: every change of a trade commits one.
 	exec(t, db, `INSERT INTO outbox_events (event_id, topic, msg_key, payload, created_at, published_at, tenant) VALUES (?, 'order.paid', ?, '{}', ?, ?, 'acme')`,
 		idgen.Floor("E", now.Add(-time.Hour))+"1", tradeID, ms(-time.Hour), ms(-time.Hour))
@@ -212,6 +213,17 @@ func TestEachCheckFindsWhatWasPlanted(t *testing.T) {
 		{"a trade awaiting payment with no timer to end the wait", auditsql.KindFlowNoTimer, tradeID, both(sql(`UPDATE trades SET flow_state = 'awaiting_payment'`),
 			sql(`INSERT INTO delayed_jobs (job_id, kind, ref, due_at, lease_until, attempts, last_error, done_at) VALUES ('J1', 'fixedprice.unpaid_timeout', ?, 0, 0, 1, '', 1)`,
 				"acme/"+tradeID))}, // its timer ran already
+		{"a level selling a unit no reservation sold", auditsql.KindStockLedger, "sku1/wh1", sql(`UPDATE inventory_levels SET sold = 3, available = 7`)},
+		{"a level holding back units no reservation holds", auditsql.KindStockLedger, "sku1/wh1", sql(`UPDATE inventory_levels SET reserved = 1, available = 7`)},
+		{"a unit returned damaged, counted back as sellable", auditsql.KindStockLedger, "sku1/wh1", both(
+			sql(`INSERT INTO inventory_returns (tenant, return_id, reservation_id, damaged, created_at) VALUES ('acme', 'R1', ?, 1, 0)`, orderID),
+			sql(`INSERT INTO inventory_return_lines (tenant, return_id, reservation_id, sku_id, warehouse_id, quantity) VALUES ('acme', 'R1', ?, 'sku1', 'wh1', 1)`, orderID),
+			sql(`UPDATE inventory_levels SET sold = 1, available = 9`))},
+		{"a limit counting more than its claims", auditsql.KindLimitCounter, "limit:tea-day/u1/2026-12-07", both(
+			sql(`INSERT INTO limit_claims (tenant, order_id, rule_id, subject, period, amount) VALUES ('acme', ?, 'tea-day', 'u1', '2026-12-07', 2)`, orderID),
+			sql(`INSERT INTO limit_counters (tenant, rule_id, subject, period, used) VALUES ('acme', 'tea-day', 'u1', '2026-12-07', 3)`))},
+		{"a claim with no counter", auditsql.KindLimitCounter, "limit:tea-day/u1/2026-12-07",
+			sql(`INSERT INTO limit_claims (tenant, order_id, rule_id, subject, period, amount) VALUES ('acme', ?, 'tea-day', 'u1', '2026-12-07', 2)`, orderID)},
 		{"a cancelled trade still redeeming a coupon", auditsql.KindRedeemedByEnded, tradeID, both(sql(`UPDATE orders SET status = 'cancelled'`),
 			coupon("VIP1", 1), redeemed("coupon", "VIP1", 1))},
 		{"an ended order still claiming a limit", auditsql.KindClaimedByEnded, orderID, both(sql(`UPDATE orders SET status = 'refunded'`),
