@@ -3,7 +3,6 @@ package order
 import (
 	"fmt"
 	"sort"
-	"sync"
 
 	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/kernel/identity"
@@ -138,27 +137,15 @@ var Standard = NewLifecycle("standard", PendingPayment, map[Status][]Status{
 	Completed:      {Refunded},
 }, Cancelled, Refunded).WithPaid(Paid, Shipped, Delivered, Completed)
 
-var (
-	lifecyclesMu sync.RWMutex
-	lifecycles   = map[identity.Scenario]*Lifecycle{}
-)
+var lifecycles = identity.NewRegistry[*Lifecycle]("order: lifecycle")
 
 // RegisterLifecycle declares the lifecycle of a scenario's orders; a flow calls it once, at
 // start-up. Registering a scenario twice is a programming error and panics.
-func RegisterLifecycle(sc identity.Scenario, l *Lifecycle) {
-	lifecyclesMu.Lock()
-	defer lifecyclesMu.Unlock()
-	if _, dup := lifecycles[sc]; dup {
-		panic("order: lifecycle of " + string(sc) + " registered twice")
-	}
-	lifecycles[sc] = l
-}
+func RegisterLifecycle(sc identity.Scenario, l *Lifecycle) { lifecycles.Register(sc, l) }
 
 // LifecycleOf returns the lifecycle of a scenario's orders.
 func LifecycleOf(sc identity.Scenario) (*Lifecycle, error) {
-	lifecyclesMu.RLock()
-	defer lifecyclesMu.RUnlock()
-	if l, ok := lifecycles[sc]; ok {
+	if l, ok := lifecycles.Get(sc); ok {
 		return l, nil
 	}
 	return nil, fmt.Errorf("order: no lifecycle is registered for scenario %q", sc)

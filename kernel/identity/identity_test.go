@@ -30,3 +30,20 @@ func TestNew(t *testing.T) {
 		}
 	}
 }
+
+func TestRegistryHoldsOneValuePerScenario(t *testing.T) {
+	r := identity.NewRegistry[int]("test: thing")
+	r.Register("fixed_price", 1)
+	if v, ok := r.Get("fixed_price"); !ok || v != 1 {
+		t.Fatalf("Get = %v, %v", v, ok)
+	}
+	if _, ok := r.Get("presale"); ok {
+		t.Fatal("an unregistered scenario was found")
+	}
+	defer func() {
+		if p := recover(); p != "test: thing of fixed_price registered twice" {
+			t.Fatalf("a second registration: %v", p)
+		}
+	}()
+	r.Register("fixed_price", 2)
+}

@@ -3,7 +3,6 @@ package trade
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/atriumtrade/atrium/kernel/errkind"
@@ -37,29 +36,14 @@ func (s *States) Waits(state string, kinds ...string) *States {
 // no timer).
 func (s *States) WaitsOn(state string) []string { return s.waits[state] }
 
-var (
-	statesMu sync.RWMutex
-	statesOf = map[identity.Scenario]*States{}
-)
+var statesOf = identity.NewRegistry[*States]("trade: states")
 
 // RegisterStates declares a scenario's flow states for readers that have no flow at hand (the
 // auditor); a flow calls it once, at start-up. Registering a scenario twice panics.
-func RegisterStates(sc identity.Scenario, s *States) {
-	statesMu.Lock()
-	defer statesMu.Unlock()
-	if _, dup := statesOf[sc]; dup {
-		panic("trade: states of " + string(sc) + " registered twice")
-	}
-	statesOf[sc] = s
-}
+func RegisterStates(sc identity.Scenario, s *States) { statesOf.Register(sc, s) }
 
 // StatesOf returns a scenario's registered flow states.
-func StatesOf(sc identity.Scenario) (*States, bool) {
-	statesMu.RLock()
-	defer statesMu.RUnlock()
-	s, ok := statesOf[sc]
-	return s, ok
-}
+func StatesOf(sc identity.Scenario) (*States, bool) { return statesOf.Get(sc) }
 
 // Initial is the state a new instance starts in.
 func (s *States) Initial() string { return s.initial }

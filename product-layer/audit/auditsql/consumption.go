@@ -153,16 +153,13 @@ func (c *Checks) consumption(ctx context.Context, s audit.Scope) (audit.Result, 
 // only, over the tenant's counters and claims in one read snapshot.
 func (c *Checks) counters(ctx context.Context, s audit.Scope) (audit.Result, error) {
 	var res audit.Result
-	if !s.Since.IsZero() {
-		return res, nil
-	}
-	tx, err := c.db.Replica().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return res, err
-	}
-	defer tx.Rollback() //nolint:errcheck // read-only
+	err := c.fullSnapshot(ctx, s, func(tx *sql.Tx) error { return c.countersIn(ctx, tx, s, &res) })
+	return res, err // res after the snapshot filled it
+}
+
+func (c *Checks) countersIn(ctx context.Context, tx *sql.Tx, s audit.Scope, res *audit.Result) error {
 	claimed := map[[3]string]int64{}
-	err = each(ctx, tx, func(r *sql.Rows) error {
+	err := each(ctx, tx, func(r *sql.Rows) error {
 		var k [3]string
 		var n int64
 		if err := r.Scan(&k[0], &k[1], &k[2], &n); err != nil {
@@ -172,7 +169,7 @@ func (c *Checks) counters(ctx context.Context, s audit.Scope) (audit.Result, err
 		return nil
 	}, `SELECT rule_id, subject, period, SUM(amount) FROM limit_claims WHERE tenant = ? GROUP BY rule_id, subject, period`, s.Tenant)
 	if err != nil {
-		return res, err
+		return err
 	}
 	found := func(k [3]string, used int64) {
 		res.Findings = append(res.Findings, audit.Finding{Kind: KindLimitCounter, Subject: "limit:" + strings.Join(k[:], "/"),
@@ -196,5 +193,5 @@ func (c *Checks) counters(ctx context.Context, s audit.Scope) (audit.Result, err
 			found(k, 0)
 		}
 	}
-	return res, err
+	return err
 }

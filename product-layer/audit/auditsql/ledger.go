@@ -20,14 +20,11 @@ import (
 // transaction on the reader.
 func (c *Checks) ledger(ctx context.Context, s audit.Scope) (audit.Result, error) {
 	var res audit.Result
-	if !s.Since.IsZero() {
-		return res, nil
-	}
-	tx, err := c.db.Replica().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return res, err
-	}
-	defer tx.Rollback() //nolint:errcheck // read-only
+	err := c.fullSnapshot(ctx, s, func(tx *sql.Tx) error { return c.ledgerIn(ctx, tx, s, &res) })
+	return res, err // res after the snapshot filled it
+}
+
+func (c *Checks) ledgerIn(ctx context.Context, tx *sql.Tx, s audit.Scope, res *audit.Result) error {
 	type level struct{ reserved, sold, damaged int64 }
 	want := map[[2]string]*level{}
 	at := func(sku, wh string) *level {
@@ -37,7 +34,7 @@ func (c *Checks) ledger(ctx context.Context, s audit.Scope) (audit.Result, error
 		}
 		return want[k]
 	}
-	err = each(ctx, tx, func(r *sql.Rows) error {
+	err := each(ctx, tx, func(r *sql.Rows) error {
 		var sku, wh, status string
 		var n int64
 		if err := r.Scan(&sku, &wh, &status, &n); err != nil {
@@ -55,7 +52,7 @@ func (c *Checks) ledger(ctx context.Context, s audit.Scope) (audit.Result, error
 		JOIN inventory_reservations r ON r.tenant = l.tenant AND r.reservation_id = l.reservation_id
 		WHERE l.tenant = ? GROUP BY l.sku_id, l.warehouse_id, r.status`, s.Tenant)
 	if err != nil {
-		return res, err
+		return err
 	}
 	err = each(ctx, tx, func(r *sql.Rows) error {
 		var sku, wh, status string
@@ -76,7 +73,7 @@ func (c *Checks) ledger(ctx context.Context, s audit.Scope) (audit.Result, error
 		JOIN inventory_reservations r ON r.tenant = rl.tenant AND r.reservation_id = rl.reservation_id
 		WHERE rl.tenant = ? GROUP BY rl.sku_id, rl.warehouse_id, x.damaged, r.status`, s.Tenant)
 	if err != nil {
-		return res, err
+		return err
 	}
 	err = each(ctx, tx, func(r *sql.Rows) error {
 		var sku, wh string
@@ -94,7 +91,7 @@ func (c *Checks) ledger(ctx context.Context, s audit.Scope) (audit.Result, error
 		return nil
 	}, `SELECT sku_id, warehouse_id, reserved, sold, damaged FROM inventory_levels WHERE tenant = ?`, s.Tenant)
 	if err != nil {
-		return res, err
+		return err
 	}
 	for k, w := range want {
 		if *w != (level{}) {
@@ -102,5 +99,20 @@ func (c *Checks) ledger(ctx context.Context, s audit.Scope) (audit.Result, error
 				Detail: fmt.Sprintf("sku %s in %s has no stock level; its reservations and returns hold %d reserved, %d sold, %d damaged", k[0], k[1], w.reserved, w.sold, w.damaged)})
 		}
 	}
-	return res, nil
+	return nil
+}
+
+// fullSnapshot runs fn in one read-only transaction on the reader (one consistent snapshot of
+// its reads) on a full audit, and does nothing on an incremental one: for the checks that read
+// a tenant's table whole.
+func (c *Checks) fullSnapshot(ctx context.Context, s audit.Scope, fn func(tx *sql.Tx) error) error {
+	if !s.Since.IsZero() {
+		return nil
+	}
+	tx, err := c.db.Replica().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	return fn(tx)
 }
