@@ -26,7 +26,7 @@ func TestAuditCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = db.Primary().Exec(`INSERT INTO inventory_levels (tenant, sku_id, warehouse_id, on_hand, available, reserved, sold, updated_at)
-		VALUES ('acme', 'tea', 'wh1', 10, 9, 0, 2, 0)`)
+		VALUES ('acme', 'tea', 'wh1', 10, 9, 0, 0, 0)`) // a unit on hand that is nowhere
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
