@@ -45,6 +45,7 @@ const (
 	KindFlowNoTimer         = "stranded.flow_without_timer" // a trade waits on time and holds no timer to move it
 	KindStockLedger         = "stock.ledger_mismatch"       // a level's reserved, sold or damaged is not what its reservations and returns say
 	KindLimitCounter        = "limits.counter_mismatch"     // a purchase-limit counter is not the sum of its claims
+	KindRefundOverLine      = "money.refund_over_line"      // a line's after-sales give back more than it paid
 )
 
 // Kinds are every kind a check makes, for dashboards that show each one, found or not.
@@ -55,7 +56,7 @@ var Kinds = []string{
 	KindAuctionUnsettled, KindDepositOpen, KindDepositRefund, KindDepositCredit,
 	KindPresaleMismatch, KindGroupOverfilled, KindGroupFormedShort, KindGroupMemberKept,
 	KindRedeemedByEnded, KindClaimedByEnded, KindCouponMismatch, KindBudgetMismatch, KindFlowNoTimer,
-	KindStockLedger, KindLimitCounter,
+	KindStockLedger, KindLimitCounter, KindRefundOverLine,
 }
 
 // Config are the bounds past which something is stranded.

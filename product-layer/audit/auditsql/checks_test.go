@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atriumtrade/atrium/capability/aftersale/aftersalesql"
 	"github.com/atriumtrade/atrium/capability/auction/auctionsql"
 	"github.com/atriumtrade/atrium/capability/discount/discountsql"
 	"github.com/atriumtrade/atrium/capability/inventory/inventorysql"
@@ -32,7 +33,7 @@ import (
 
 func sets() []dal.Migrations {
 	return []dal.Migrations{inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(), paymentsql.Migrations(),
-		outbox.Migrations(), delay.Migrations(), auctionsql.Migrations(), groupbuysql.Migrations(), presalesql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), auditsql.Migrations()}
+		outbox.Migrations(), delay.Migrations(), auctionsql.Migrations(), groupbuysql.Migrations(), presalesql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), aftersalesql.Migrations(), auditsql.Migrations()}
 }
 
 var now = time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
@@ -224,6 +225,15 @@ func TestEachCheckFindsWhatWasPlanted(t *testing.T) {
 			sql(`INSERT INTO limit_counters (tenant, rule_id, subject, period, used) VALUES ('acme', 'tea-day', 'u1', '2026-12-07', 3)`))},
 		{"a claim with no counter", auditsql.KindLimitCounter, "limit:tea-day/u1/2026-12-07",
 			sql(`INSERT INTO limit_claims (tenant, order_id, rule_id, subject, period, amount) VALUES ('acme', ?, 'tea-day', 'u1', '2026-12-07', 2)`, orderID)},
+		{"after-sales of a line giving back more than it paid", auditsql.KindRefundOverLine, orderID + "/1", both(
+			sql(`INSERT INTO aftersales (tenant, aftersale_id, trade_id, order_id, user_id, kind, status, reason, note, currency, goods, shipping, amount,
+				decision, decided_by, goods_condition, carrier, tracking_no, refund_ids, created_at, updated_at, version)
+				VALUES ('acme', 'AS1', ?, ?, 'u1', 'refund_only', 'approved', 'x', '', 'CNY', 500, 0, 500, '', '', '', '', '', '', 0, 0, 1),
+				       ('acme', 'AS2', ?, ?, 'u1', 'refund_only', 'requested', 'x', '', 'CNY', 450, 0, 450, '', '', '', '', '', '', 0, 0, 1),
+				       ('acme', 'AS3', ?, ?, 'u1', 'refund_only', 'rejected', 'x', '', 'CNY', 900, 0, 900, '', '', '', '', '', '', 0, 0, 1)`,
+				tradeID, orderID, tradeID, orderID, tradeID, orderID),
+			sql(`INSERT INTO aftersale_lines (tenant, aftersale_id, line_no, sku_id, warehouse_id, quantity, amount, discount)
+				VALUES ('acme', 'AS1', 1, 'sku1', 'wh1', 1, 500, 50), ('acme', 'AS2', 1, 'sku1', 'wh1', 1, 450, 50), ('acme', 'AS3', 1, 'sku1', 'wh1', 2, 900, 100)`))},
 		{"a cancelled trade still redeeming a coupon", auditsql.KindRedeemedByEnded, tradeID, both(sql(`UPDATE orders SET status = 'cancelled'`),
 			coupon("VIP1", 1), redeemed("coupon", "VIP1", 1))},
 		{"an ended order still claiming a limit", auditsql.KindClaimedByEnded, orderID, both(sql(`UPDATE orders SET status = 'refunded'`),

@@ -192,6 +192,27 @@ func (c *Checks) tradeBatch(ctx context.Context, tenant string, in string, idArg
 				found(KindDiscountUnallocated, o.id, "order %s: discount %d; its promotions give %d", o.id, o.discount, discounts[o.id])
 			}
 		}
+		// After-sales: the units of a line that the requests still standing hold give back no
+		// more than the line paid (its total less its discount).
+		err = each(ctx, q, func(r *sql.Rows) error {
+			var id string
+			var lineNo int
+			var paid, asked int64
+			if err := r.Scan(&id, &lineNo, &paid, &asked); err != nil {
+				return err
+			}
+			if asked > paid {
+				found(KindRefundOverLine, fmt.Sprintf("%s/%d", id, lineNo), "line %d of order %s paid %d; its after-sales give back %d", lineNo, id, paid, asked)
+			}
+			return nil
+		}, `SELECT a.order_id, al.line_no, MAX(ol.total - ol.discount), SUM(al.amount) FROM aftersales a
+			JOIN aftersale_lines al ON al.tenant = a.tenant AND al.aftersale_id = a.aftersale_id
+			JOIN order_lines ol ON ol.tenant = a.tenant AND ol.order_id = a.order_id AND ol.line_no = al.line_no
+			WHERE a.tenant = ? AND a.order_id IN `+oin+` AND a.status NOT IN ('rejected', 'cancelled', 'closed')
+			GROUP BY a.order_id, al.line_no`, append([]any{tenant}, oargs...)...)
+		if err != nil {
+			return err
+		}
 		// Stock held for an order that was cancelled: its reservation should have gone back.
 		err = each(ctx, q, func(r *sql.Rows) error {
 			var id, status string
