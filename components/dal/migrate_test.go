@@ -18,8 +18,10 @@ import (
 func TestNodesMigrateOneAtATime(t *testing.T) {
 	set := []dal.Migrations{{Component: "columns", FS: os.DirFS("testdata/columns")}}
 	configs := map[string]func(t *testing.T) dal.Config{
-		"sqlite": func(t *testing.T) dal.Config { return dal.Config{Driver: "sqlite", DataDir: filepath.Join(t.TempDir(), "data")} },
-		"mysql":  func(t *testing.T) dal.Config { return dal.Config{Driver: "mysql", DSN: daltest.CreateMySQLDatabase(t)} },
+		"sqlite": func(t *testing.T) dal.Config {
+			return dal.Config{Driver: "sqlite", DataDir: filepath.Join(t.TempDir(), "data")}
+		},
+		"mysql": func(t *testing.T) dal.Config { return dal.Config{Driver: "mysql", DSN: daltest.CreateMySQLDatabase(t)} },
 	}
 	for _, name := range []string{"sqlite", "mysql"} {
 		t.Run(name, func(t *testing.T) {

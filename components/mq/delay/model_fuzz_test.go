@@ -38,10 +38,10 @@ const (
 // timers are pending and when they are due, which ran, and the backoff of each failure.
 func FuzzDelayQueueAgainstAModel(f *testing.F) {
 	for _, seed := range [][]byte{
-		{0, 0, 10, 4, 0, 20, 5, 0, 0},        // set a, let it fall due, run it
+		{0, 0, 10, 4, 0, 20, 5, 0, 0},                 // set a, let it fall due, run it
 		{0, 1, 0, 5, 1, 1, 4, 1, 1, 5, 1, 1, 3, 1, 0}, // set b due now, run it failing twice (1 s, then 2 s of backoff), cancel it
-		{1, 2, 3, 1, 2, 9, 4, 0, 9, 5, 2, 0}, // ensure c twice (the second leaves it), run it moving itself
-		{0, 0, 1, 2, 0, 7, 4, 0, 8, 5, 3, 0}, // set a, move it later, run it cancelling itself
+		{1, 2, 3, 1, 2, 9, 4, 0, 9, 5, 2, 0},          // ensure c twice (the second leaves it), run it moving itself
+		{0, 0, 1, 2, 0, 7, 4, 0, 8, 5, 3, 0},          // set a, move it later, run it cancelling itself
 	} {
 		f.Add(seed)
 	}
