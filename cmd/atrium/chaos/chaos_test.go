@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -86,5 +87,27 @@ func TestAnAnswerOf500IsAViolation(t *testing.T) {
 	}
 	if tl.ops["place"]["limits.exceeded"] != 1 || tl.ops["place"]["ok"] != 1 {
 		t.Fatalf("outcomes: %v", tl.ops["place"])
+	}
+}
+
+// TestCheckLogsFindsPanicsAndRaces: a node's log holding a panic, a fatal error or a race report
+// is a violation; a log of SIGKILLs and restarts is not.
+func TestCheckLogsFindsPanicsAndRaces(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) *proc {
+		p := &proc{name: name, log: logPath(dir, name)}
+		if err := os.WriteFile(p.log, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cp := &campaign{nodes: []*proc{
+		write("calm", "=== chaos: start 1 of calm\nlevel=INFO msg=\"serving HTTP\"\n=== chaos: start 2 of calm\n"),
+		write("raced", "level=INFO msg=ok\n==================\nWARNING: DATA RACE\nWrite at 0x00c000 by goroutine 7:\n"),
+		write("panicked", "panic: runtime error: index out of range [3] with length 3\n"),
+	}}
+	inv := cp.checkLogs()
+	if inv.Checked != 3 || len(inv.Violations) != 2 {
+		t.Fatalf("%d logs checked, violations %v; want 3 and 2", inv.Checked, inv.Violations)
 	}
 }

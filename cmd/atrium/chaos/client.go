@@ -147,6 +147,13 @@ func (t *tally) op(op string, a answer) {
 	}
 }
 
+// died records a node found dead that no fault had killed.
+func (t *tally) died(node string) {
+	t.mu.Lock()
+	t.broken = append(t.broken, node+" died on its own during the campaign")
+	t.mu.Unlock()
+}
+
 func (t *tally) fault(kind string) {
 	t.mu.Lock()
 	t.faults[kind]++

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -212,8 +211,9 @@ func (cp *campaign) heal() {
 		}
 	}
 	for _, p := range cp.nodes {
-		if !p.alive() {
-			fmt.Fprintf(os.Stderr, "chaos: %s had died; starting it again\n", p.name)
+		if !p.alive() { // no fault leaves a node down: it died on its own
+			cp.tally.died(p.name)
+			fmt.Fprintf(cp.o.Out, "chaos: %s had died on its own; starting it again\n", p.name)
 			if err := p.start(); err == nil {
 				_ = p.waitReady(readyWithin)
 			}

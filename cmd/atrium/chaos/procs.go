@@ -23,11 +23,10 @@ type proc struct {
 	log   string
 	ready func() bool // answers once the process serves
 
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	starts  int
-	stopped bool // SIGSTOPped
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+	starts int
 }
 
 func (p *proc) start() error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -112,7 +113,33 @@ func (cp *campaign) settleAndCheck(ctx context.Context, w *workload) *Report {
 	}
 	rep.Invariants = append(rep.Invariants, inv)
 	rep.Invariants = append(rep.Invariants, cp.checkLedger(ctx, db)...)
+	rep.Invariants = append(rep.Invariants, cp.checkLogs())
 	return rep
+}
+
+// logTroubles are what a node's log never holds: a panic (recovered or not), the runtime's
+// fatal errors, and the race detector's reports (with a binary built with -race).
+var logTroubles = []string{"panic:", "fatal error:", "WARNING: DATA RACE"}
+
+// checkLogs reads every node's log (all its runs) for logTroubles.
+func (cp *campaign) checkLogs() Invariant {
+	inv := Invariant{Name: "no node panicked, died on its own or raced"}
+	for _, p := range cp.nodes {
+		inv.Checked++
+		b, err := os.ReadFile(p.log)
+		if err != nil {
+			inv.Violations = append(inv.Violations, err.Error())
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			for _, t := range logTroubles {
+				if strings.Contains(line, t) {
+					inv.Violations = append(inv.Violations, fmt.Sprintf("%s: %.300s (see %s)", p.name, line, p.log))
+				}
+			}
+		}
+	}
+	return inv
 }
 
 func maxTime(ts ...time.Time) time.Time {
@@ -132,7 +159,7 @@ func (cp *campaign) checkLedger(ctx context.Context, db *dal.DB) []Invariant {
 	defer l.mu.Unlock()
 	q := db.Primary()
 	keys := Invariant{Name: "each idempotency key answered one thing", Checked: len(l.keys), Violations: append([]string(nil), l.problems...)}
-	served := Invariant{Name: "no request answered 500", Checked: 0, Violations: append([]string(nil), cp.tally.broken...)}
+	served := Invariant{Name: "no request answered 500, no node died", Checked: 0, Violations: append([]string(nil), cp.tally.broken...)}
 	for _, m := range cp.tally.ops {
 		for _, n := range m {
 			served.Checked += n

@@ -109,10 +109,11 @@ func (cp *campaign) setup(ctx context.Context) (*workload, error) {
 		}
 	}
 	a := cp.c.send(ctx, "setup", "POST", "/admin/v1/extensions/scripts/chaos-hog/versions", w.admin, map[string]any{"source": hogScript, "notes": "chaos: spends its budget for some buyers"})
-	if a.status != 201 {
+	version, _ := a.data()["version"].(float64)
+	if a.status != 201 || version < 1 {
 		return nil, fmt.Errorf("setup: upload the budget hog: %d %s", a.status, a.raw)
 	}
-	w.hogVersion = int(a.data()["version"].(float64))
+	w.hogVersion = int(version)
 	for i := range cp.o.Buyers {
 		id := fmt.Sprintf("b%03d", i)
 		tok, err := token(id, "app", "buyer")
