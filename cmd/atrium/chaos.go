@@ -33,7 +33,7 @@ func chaosCmd() *cobra.Command {
 		Short: "Trade every flow from many buyers while faults are injected, then check the books; exits 1 on a violation",
 		Long: `Runs this binary as the platform (all in one on SQLite; on MySQL, with --etcd, an access node and
 two trade nodes found through etcd) on a fresh database, and drives a mixed workload of every flow
-from many buyers: fixed-price orders with coupons, promotions and a limited flash SKU; payments
+from many buyers, a third of them on the mini-program and the rest on the app: fixed-price orders with coupons, promotions and a limited flash SKU; payments
 whose provider callbacks come once, twice, late or beside a stale failure; cancels, refunds,
 after-sales and returns; pre-sale deposits and balances; cash on delivery collected or refused;
 group buys joined and left to fail; auction deposits, bids and winners who pay or do not.

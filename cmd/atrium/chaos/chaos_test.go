@@ -111,3 +111,27 @@ func TestCheckLogsFindsPanicsAndRaces(t *testing.T) {
 		t.Fatalf("%d logs checked, violations %v; want 3 and 2", inv.Checked, inv.Violations)
 	}
 }
+
+// TestMiniProgramSpelling: a body goes to the mini-program in snake_case with money as *_fee
+// minor units; its answers come back in the app's shape, an errcode as the status it stands for.
+func TestMiniProgramSpelling(t *testing.T) {
+	got := toMP(map[string]any{"groupBuyId": "gb", "amount": "105.00", "items": []any{map[string]any{"skuId": "tea", "quantity": 1}},
+		"address": map[string]any{"postalCode": "310000"}})
+	want := map[string]any{"group_buy_id": "gb", "amount_fee": int64(10500), "items": []any{map[string]any{"sku_id": "tea", "quantity": 1}},
+		"address": map[string]any{"postal_code": "310000"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("toMP: %v; want %v", got, want)
+	}
+	a := answer{status: 200, body: map[string]any{"errcode": float64(0), "errmsg": "ok", "data": map[string]any{"trade_id": "T1",
+		"orders": []any{map[string]any{"order_id": "O1", "total_fee": float64(1990)}}, "min_next_bid_fee": float64(10500)}}}
+	fromMP(&a)
+	if !a.ok() || a.data()["tradeId"] != "T1" || a.data()["minNextBid"] != "105.00" ||
+		a.data()["orders"].([]any)[0].(map[string]any)["total"] != "19.90" {
+		t.Fatalf("fromMP: %+v", a)
+	}
+	refused := answer{status: 200, body: map[string]any{"errcode": float64(50301), "errmsg": "service temporarily unavailable"}}
+	fromMP(&refused)
+	if refused.ok() || refused.certain() || refused.code() != "mp.50301" {
+		t.Fatalf("an unavailable answer: %+v (certain %v)", refused, refused.certain())
+	}
+}

@@ -44,6 +44,9 @@ func (a answer) data() map[string]any {
 
 func (a answer) code() string { s, _ := a.body["code"].(string); return s }
 
+// ok: the request succeeded (2xx; errcode 0 on the mini-program).
+func (a answer) ok() bool { return a.err == nil && a.status >= 200 && a.status < 300 }
+
 // certain: the server answered and the answer is not one a client sends again.
 func (a answer) certain() bool { return a.err == nil && a.status < 500 }
 
@@ -76,6 +79,9 @@ func (c *client) once(ctx context.Context, method, path, token string, body any,
 	raw, _ := io.ReadAll(resp.Body)
 	a := answer{status: resp.StatusCode, raw: string(raw)}
 	_ = json.Unmarshal(raw, &a.body)
+	if strings.HasPrefix(path, "/mp/") {
+		fromMP(&a)
+	}
 	return a
 }
 

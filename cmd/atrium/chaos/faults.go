@@ -136,12 +136,12 @@ func (cp *campaign) hog(ctx context.Context, lasts time.Duration) error {
 	admin := cp.w.admin
 	a := cp.c.send(ctx, "fault", "POST", "/admin/v1/extensions/publications", admin, map[string]any{"scope": tenant + "/*", "scriptId": "chaos-hog",
 		"version": cp.w.hogVersion, "grayBasisPoints": 10000})
-	if a.status != 201 {
+	if !a.ok() {
 		return fmt.Errorf("publish: %d %s", a.status, a.raw)
 	}
 	time.Sleep(lasts)
 	a = cp.c.send(ctx, "fault", "POST", "/admin/v1/extensions/publications/rollback", admin, map[string]any{"scope": tenant + "/*", "point": "pricing.unit_price"})
-	if a.status != 200 && a.status != 201 {
+	if !a.ok() {
 		return fmt.Errorf("rollback: %d %s", a.status, a.raw)
 	}
 	return nil

@@ -22,7 +22,7 @@ type workload struct {
 	depositEnds, balanceStarts, balanceEnds time.Time
 	auctions                                []auctionSlot
 	hogVersion                              int
-	tokens                                  map[string]string // buyer id → token
+	buyerOf                                 map[string]*buyer // by id
 	// late is work that outlives a buyer's turn: delayed callbacks, balances paid when their
 	// window opens, auction winners paying.
 	late sync.WaitGroup
@@ -34,15 +34,27 @@ type auctionSlot struct {
 }
 
 type buyer struct {
-	id    string
-	token string
-	rng   *rand.Rand
-	n     int // operations so far, for keys
+	id      string
+	channel string // app or mp
+	token   string
+	rng     *rand.Rand
+	n       int // operations so far, for keys
+}
+
+// path is a buyer route on the buyer's channel.
+func (b *buyer) path(p string) string { return "/" + b.channel + "/v1" + p }
+
+// body is a request body spelled the buyer's channel's way.
+func (b *buyer) body(v map[string]any) any {
+	if b.channel == "mp" {
+		return toMP(v)
+	}
+	return v
 }
 
 // setup creates the tenant's catalog and campaigns, and the buyers.
 func (cp *campaign) setup(ctx context.Context) (*workload, error) {
-	w := &workload{cp: cp, tokens: map[string]string{}}
+	w := &workload{cp: cp, buyerOf: map[string]*buyer{}}
 	token := func(user, channel, role string) (string, error) {
 		a := cp.c.send(ctx, "setup", "POST", "/auth/v1/dev-token", "", map[string]string{"tenant": tenant, "userId": user, "channel": channel, "role": role})
 		tok, _ := a.data()["token"].(string)
@@ -104,24 +116,27 @@ func (cp *campaign) setup(ctx context.Context) (*workload, error) {
 			"startsAt": ms(slot.start), "endsAt": ms(slot.end), "antiSnipeSeconds": 3, "extendSeconds": 5, "maxExtensions": 1, "payWindowSeconds": 60}})
 	}
 	for _, p := range put {
-		if a := cp.c.send(ctx, "setup", "PUT", p.path, w.admin, p.body); a.status != 200 {
+		if a := cp.c.send(ctx, "setup", "PUT", p.path, w.admin, p.body); !a.ok() {
 			return nil, fmt.Errorf("setup: PUT %s: %d %s", p.path, a.status, a.raw)
 		}
 	}
 	a := cp.c.send(ctx, "setup", "POST", "/admin/v1/extensions/scripts/chaos-hog/versions", w.admin, map[string]any{"source": hogScript, "notes": "chaos: spends its budget for some buyers"})
 	version, _ := a.data()["version"].(float64)
-	if a.status != 201 || version < 1 {
+	if !a.ok() || version < 1 {
 		return nil, fmt.Errorf("setup: upload the budget hog: %d %s", a.status, a.raw)
 	}
 	w.hogVersion = int(version)
+	// A third of the buyers are on the mini-program, the rest on the app.
 	for i := range cp.o.Buyers {
-		id := fmt.Sprintf("b%03d", i)
-		tok, err := token(id, "app", "buyer")
-		if err != nil {
+		b := &buyer{id: fmt.Sprintf("b%03d", i), channel: "app", rng: rand.New(rand.NewPCG(cp.o.Seed, uint64(100+i)))}
+		if i%3 == 2 {
+			b.channel = "mp"
+		}
+		if b.token, err = token(b.id, b.channel, "buyer"); err != nil {
 			return nil, err
 		}
-		w.tokens[id] = tok
-		w.buyers = append(w.buyers, &buyer{id: id, token: tok, rng: rand.New(rand.NewPCG(cp.o.Seed, uint64(100+i)))})
+		w.buyerOf[b.id] = b
+		w.buyers = append(w.buyers, b)
 	}
 	return w, nil
 }
@@ -193,14 +208,14 @@ func item(sku string, q int) map[string]any { return map[string]any{"skuId": sku
 // answered (a double tap, a retry after a timeout it did not see end).
 func (w *workload) place(ctx context.Context, b *buyer, op string, body map[string]any) (string, []map[string]any) {
 	key := b.key(op)
-	a := w.cp.c.send(ctx, "place."+op, "POST", "/app/v1/orders", b.token, body, "Idempotency-Key", key)
-	if a.status != 201 {
+	a := w.cp.c.send(ctx, "place."+op, "POST", b.path("/orders"), b.token, b.body(body), "Idempotency-Key", key)
+	if !a.ok() {
 		return "", nil
 	}
 	tradeID, orders := w.acknowledged(key, a)
 	if b.rng.IntN(10) == 0 {
 		w.cp.tally.fault("client.duplicate")
-		if again := w.cp.c.send(ctx, "place."+op, "POST", "/app/v1/orders", b.token, body, "Idempotency-Key", key); again.status == 201 {
+		if again := w.cp.c.send(ctx, "place."+op, "POST", b.path("/orders"), b.token, b.body(body), "Idempotency-Key", key); again.ok() {
 			w.acknowledged(key, again)
 		}
 	}
@@ -233,8 +248,8 @@ func (w *workload) pay(ctx context.Context, b *buyer, tradeID, purpose string) b
 	if purpose != "" {
 		body["purpose"] = purpose
 	}
-	a := w.cp.c.send(ctx, "payment.create", "POST", "/app/v1/trades/"+tradeID+"/payments", b.token, body, "Idempotency-Key", key)
-	if a.status != 201 {
+	a := w.cp.c.send(ctx, "payment.create", "POST", b.path("/trades/"+tradeID+"/payments"), b.token, b.body(body), "Idempotency-Key", key)
+	if !a.ok() {
 		return false
 	}
 	return w.report(ctx, b, key, tradeID, a.data())
@@ -290,7 +305,7 @@ func (w *workload) callback(ctx context.Context, paymentID, tradeID string, amou
 	body, h := w.cp.sandbox.CallbackOf(paymentID, outcome, amount, "CNY")
 	a := w.cp.c.send(ctx, "callback."+string(outcome), "POST", "/callbacks/v1/payments/sandbox", "", body,
 		"X-Sandbox-Timestamp", h.Get("X-Sandbox-Timestamp"), "X-Sandbox-Signature", h.Get("X-Sandbox-Signature"))
-	ok := a.status == 200
+	ok := a.ok()
 	if ok && outcome == payment.OutcomeSucceeded {
 		w.cp.ledger.payment(paymentID, tradeID, amount)
 	}
@@ -317,7 +332,7 @@ func (w *workload) fixedPrice(ctx context.Context, b *buyer) {
 	switch r := b.rng.IntN(100); {
 	case r < 10:
 		for _, o := range orders {
-			w.cp.c.send(ctx, "order.cancel", "POST", "/app/v1/orders/"+orderID(o)+"/cancel", b.token, nil)
+			w.cp.c.send(ctx, "order.cancel", "POST", b.path("/orders/"+orderID(o)+"/cancel"), b.token, nil)
 		}
 		return
 	case r < 25:
@@ -336,31 +351,31 @@ func (w *workload) afterPaid(ctx context.Context, b *buyer, id string) {
 	c := w.cp.c
 	switch r := b.rng.IntN(100); {
 	case r < 15:
-		c.send(ctx, "order.refund", "POST", "/app/v1/orders/"+id+"/refund", b.token, nil, "Idempotency-Key", b.key("refund-"+id))
+		c.send(ctx, "order.refund", "POST", b.path("/orders/"+id+"/refund"), b.token, nil, "Idempotency-Key", b.key("refund-"+id))
 	case r < 30:
-		c.send(ctx, "aftersale.refund_only", "POST", "/app/v1/orders/"+id+"/aftersales", b.token,
-			map[string]any{"kind": "refund_only", "lines": []any{map[string]any{"lineNo": 1, "quantity": 1}}, "reason": "changed my mind"},
+		c.send(ctx, "aftersale.refund_only", "POST", b.path("/orders/"+id+"/aftersales"), b.token,
+			b.body(map[string]any{"kind": "refund_only", "lines": []any{map[string]any{"lineNo": 1, "quantity": 1}}, "reason": "changed my mind"}),
 			"Idempotency-Key", b.key("as-"+id))
 	case r < 80:
-		if a := c.send(ctx, "order.ship", "POST", "/admin/v1/orders/"+id+"/shipments", w.admin, map[string]any{"carrier": "SF", "trackingNo": "SF" + id}); a.status != 200 {
+		if a := c.send(ctx, "order.ship", "POST", "/admin/v1/orders/"+id+"/shipments", w.admin, map[string]any{"carrier": "SF", "trackingNo": "SF" + id}); !a.ok() {
 			return
 		}
 		c.send(ctx, "order.delivered", "POST", "/admin/v1/orders/"+id+"/delivery", w.admin, map[string]any{"outcome": "delivered"})
 		if b.rng.IntN(3) > 0 {
-			c.send(ctx, "order.complete", "POST", "/app/v1/orders/"+id+"/complete", b.token, nil)
+			c.send(ctx, "order.complete", "POST", b.path("/orders/"+id+"/complete"), b.token, nil)
 			return
 		}
-		as := c.send(ctx, "aftersale.return", "POST", "/app/v1/orders/"+id+"/aftersales", b.token,
-			map[string]any{"kind": "return_refund", "lines": []any{map[string]any{"lineNo": 1, "quantity": 1}}, "reason": "damaged"},
+		as := c.send(ctx, "aftersale.return", "POST", b.path("/orders/"+id+"/aftersales"), b.token,
+			b.body(map[string]any{"kind": "return_refund", "lines": []any{map[string]any{"lineNo": 1, "quantity": 1}}, "reason": "damaged"}),
 			"Idempotency-Key", b.key("ret-"+id))
-		if as.status != 201 {
+		if !as.ok() {
 			return
 		}
 		asID := fmt.Sprint(as.data()["afterSaleId"])
-		if a := c.send(ctx, "aftersale.approve", "POST", "/admin/v1/aftersales/"+asID+"/approve", w.admin, map[string]any{}); a.status != 200 {
+		if a := c.send(ctx, "aftersale.approve", "POST", "/admin/v1/aftersales/"+asID+"/approve", w.admin, map[string]any{}); !a.ok() {
 			return
 		}
-		c.send(ctx, "aftersale.ship_back", "POST", "/app/v1/aftersales/"+asID+"/return-shipment", b.token, map[string]any{"carrier": "SF", "trackingNo": "RT" + asID})
+		c.send(ctx, "aftersale.ship_back", "POST", b.path("/aftersales/"+asID+"/return-shipment"), b.token, b.body(map[string]any{"carrier": "SF", "trackingNo": "RT" + asID}))
 		cond := "sellable"
 		if b.rng.IntN(3) == 0 {
 			cond = "damaged"
@@ -390,10 +405,10 @@ func (w *workload) cod(ctx context.Context, b *buyer) {
 	for _, o := range orders {
 		id := orderID(o)
 		if b.rng.IntN(6) == 0 {
-			c.send(ctx, "order.cancel", "POST", "/app/v1/orders/"+id+"/cancel", b.token, nil)
+			c.send(ctx, "order.cancel", "POST", b.path("/orders/"+id+"/cancel"), b.token, nil)
 			continue
 		}
-		if a := c.send(ctx, "order.ship", "POST", "/admin/v1/orders/"+id+"/shipments", w.admin, map[string]any{"carrier": "SF", "trackingNo": "SF" + id}); a.status != 200 {
+		if a := c.send(ctx, "order.ship", "POST", "/admin/v1/orders/"+id+"/shipments", w.admin, map[string]any{"carrier": "SF", "trackingNo": "SF" + id}); !a.ok() {
 			continue
 		}
 		outcome := map[string]any{"outcome": "delivered", "collected": minor(o["total"])}
@@ -417,13 +432,13 @@ func (w *workload) presale(ctx context.Context, b *buyer) {
 	}
 	switch {
 	case r < 30:
-		w.cp.c.send(ctx, "order.cancel", "POST", "/app/v1/orders/"+orderID(orders[0])+"/cancel", b.token, nil)
+		w.cp.c.send(ctx, "order.cancel", "POST", b.path("/orders/"+orderID(orders[0])+"/cancel"), b.token, nil)
 		return
 	case r < 45:
 		return // the balance is never paid
 	}
 	at := w.balanceStarts.Add(time.Duration(500+b.rng.IntN(int(w.balanceEnds.Sub(w.balanceStarts)/time.Millisecond)/2)) * time.Millisecond)
-	late := &buyer{id: b.id, token: b.token, rng: rand.New(rand.NewPCG(w.cp.o.Seed, uint64(b.rng.Int64()))), n: b.n}
+	late := &buyer{id: b.id, channel: b.channel, token: b.token, rng: rand.New(rand.NewPCG(w.cp.o.Seed, uint64(b.rng.Int64()))), n: b.n}
 	w.late.Add(1)
 	go func() {
 		defer w.late.Done()
@@ -436,7 +451,7 @@ func (w *workload) presale(ctx context.Context, b *buyer) {
 func (w *workload) groupBuy(ctx context.Context, b *buyer) {
 	body := map[string]any{"flow": "groupbuy", "groupBuyId": "gb", "items": []any{item("tea", 1)}, "address": address}
 	if b.rng.IntN(4) > 0 {
-		list := w.cp.c.send(ctx, "groupbuy.groups", "GET", "/app/v1/groupbuys/gb/groups?limit=20", b.token, nil)
+		list := w.cp.c.send(ctx, "groupbuy.groups", "GET", b.path("/groupbuys/gb/groups?limit=20"), b.token, nil)
 		groups, _ := list.data()["groups"].([]any)
 		for _, g := range groups {
 			if m, ok := g.(map[string]any); ok && m["status"] == "forming" && m["joined"] != true {
@@ -466,23 +481,23 @@ func (w *workload) bid(ctx context.Context, b *buyer) bool {
 		return false
 	}
 	c := w.cp.c
-	view := c.send(ctx, "auction.view", "GET", "/app/v1/auctions/"+slot.id, b.token, nil)
-	if view.status != 200 {
+	view := c.send(ctx, "auction.view", "GET", b.path("/auctions/"+slot.id), b.token, nil)
+	if !view.ok() {
 		return true
 	}
 	if view.data()["myDeposit"] == nil {
 		key := b.key("deposit")
-		a := c.send(ctx, "auction.deposit", "POST", "/app/v1/auctions/"+slot.id+"/deposit", b.token, map[string]any{"method": "sandbox", "address": address},
+		a := c.send(ctx, "auction.deposit", "POST", b.path("/auctions/"+slot.id+"/deposit"), b.token, b.body(map[string]any{"method": "sandbox", "address": address}),
 			"Idempotency-Key", key)
 		p, _ := a.data()["payment"].(map[string]any)
-		if a.status != 201 || p == nil || !w.report(ctx, b, key, fmt.Sprint(p["tradeId"]), p) {
+		if !a.ok() || p == nil || !w.report(ctx, b, key, fmt.Sprint(p["tradeId"]), p) {
 			return true
 		}
-		if view = c.send(ctx, "auction.view", "GET", "/app/v1/auctions/"+slot.id, b.token, nil); view.status != 200 {
+		if view = c.send(ctx, "auction.view", "GET", b.path("/auctions/"+slot.id), b.token, nil); !view.ok() {
 			return true
 		}
 	}
-	c.send(ctx, "auction.bid", "POST", "/app/v1/auctions/"+slot.id+"/bids", b.token, map[string]any{"amount": view.data()["minNextBid"]},
+	c.send(ctx, "auction.bid", "POST", b.path("/auctions/"+slot.id+"/bids"), b.token, b.body(map[string]any{"amount": view.data()["minNextBid"]}),
 		"Idempotency-Key", b.key("bid"))
 	return true
 }
@@ -504,11 +519,11 @@ func (w *workload) auctioneer(ctx context.Context) {
 		}
 		for _, s := range sales {
 			sale, _ := s.(map[string]any)
-			tok := w.tokens[fmt.Sprint(sale["bidder"])]
-			if tok == "" || rng.IntN(5) == 0 {
+			who := w.buyerOf[fmt.Sprint(sale["bidder"])]
+			if who == nil || rng.IntN(5) == 0 {
 				continue // the winner does not pay: the deposit is forfeited when the pay window ends
 			}
-			winner := &buyer{id: fmt.Sprint(sale["bidder"]), token: tok, rng: rand.New(rand.NewPCG(w.cp.o.Seed, rng.Uint64())), n: 1}
+			winner := &buyer{id: who.id, channel: who.channel, token: who.token, rng: rand.New(rand.NewPCG(w.cp.o.Seed, rng.Uint64())), n: 1}
 			w.pay(ctx, winner, fmt.Sprint(sale["tradeId"]), "")
 		}
 	}
