@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,7 +79,6 @@ type campaign struct {
 	tally    *tally
 	start    time.Time
 	deadline time.Time // the workload's end
-	log      *slog.Logger
 }
 
 // Run runs a campaign and returns its report; err is a campaign that could not run (a node that
@@ -101,7 +99,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	cp := &campaign{o: o, secret: hex.EncodeToString(b), toggles: filepath.Join(o.Work, "toggles.yaml"),
-		ledger: newLedger(), tally: newTally(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		ledger: newLedger(), tally: newTally()}
 	var err error
 	if cp.sandbox, err = sandboxpay.New(sandboxpay.Config{Secret: cp.secret, CallbackURL: "http://unused/"}); err != nil {
 		return nil, err
