@@ -59,7 +59,8 @@ type migration struct {
 // Nodes that start together on one database migrate one at a time: on MySQL a named lock
 // (GET_LOCK, per database) is held for the whole run, since DDL commits at once and two nodes
 // would otherwise both apply a version neither had recorded (the second fails on a duplicate
-// column); SQLite's writer lock already serializes the transactions.
+// column); on SQLite each migration's transaction holds the writer lock and checks again, inside
+// it, that no other node applied the version meanwhile.
 func (db *DB) Migrate(ctx context.Context, sets []Migrations, progress Progress) (int, error) {
 	if db.dialect == MySQL {
 		unlock, err := db.lockMigrations(ctx)
@@ -135,8 +136,17 @@ func (db *DB) migrate(ctx context.Context, sets []Migrations, progress Progress)
 			}
 		}
 	}
+	done := 0
 	for i, m := range pending {
 		err := db.InTx(ctx, func(ctx context.Context) error {
+			// Another node may have applied it since the read above: on SQLite this transaction
+			// holds the writer lock, so what it reads now stays true until it commits.
+			var n int
+			if err := db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE component = ? AND version = ?`,
+				m.component, m.version).Scan(&n); err != nil || n > 0 {
+				return err
+			}
+			done++
 			for _, stmt := range m.stmts {
 				if _, err := db.Q(ctx).ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("dal: migration %s/%03d %s: %w\n%s", m.component, m.version, m.name, err, stmt)
@@ -148,13 +158,13 @@ func (db *DB) migrate(ctx context.Context, sets []Migrations, progress Progress)
 			return err
 		})
 		if err != nil {
-			return i, err
+			return done - 1, err
 		}
 		if progress != nil {
 			progress(m.component, m.version, m.name, i+1, len(pending))
 		}
 	}
-	return len(pending), nil
+	return done, nil
 }
 
 func (db *DB) load(set Migrations) ([]migration, error) {
