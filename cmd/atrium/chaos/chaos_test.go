@@ -129,9 +129,15 @@ func TestMiniProgramSpelling(t *testing.T) {
 		a.data()["orders"].([]any)[0].(map[string]any)["total"] != "19.90" {
 		t.Fatalf("fromMP: %+v", a)
 	}
-	refused := answer{status: 200, body: map[string]any{"errcode": float64(50301), "errmsg": "service temporarily unavailable"}}
-	fromMP(&refused)
-	if refused.ok() || refused.certain() || refused.code() != "mp.50301" {
-		t.Fatalf("an unavailable answer: %+v (certain %v)", refused, refused.certain())
+	for errcode, want := range map[float64]struct {
+		code    string
+		certain bool
+	}{50301: {"system.unavailable", false}, 45007: {"payment.provider_unavailable", false}, 45008: {"payment.already_settled", true},
+		48003: {"limits.exceeded", true}, 12345: {"mp.12345", false}} {
+		a := answer{status: 200, body: map[string]any{"errcode": errcode, "errmsg": "x"}}
+		fromMP(&a)
+		if a.ok() || a.certain() != want.certain || a.code() != want.code {
+			t.Fatalf("errcode %v: %+v (certain %v); want %s, certain %v", errcode, a, a.certain(), want.code, want.certain)
+		}
 	}
 }

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/atriumtrade/atrium/access-layer/gateway"
 )
 
 // The mini-program channel speaks snake_case with money in integer minor units under *_fee keys,
-// and answers HTTP 200 always, with an errcode whose first three digits are the HTTP status the
-// app channel would give. The campaign's buyers on it send their requests its way and read its
-// answers back into the app's shape, so the workload is written once.
+// and answers HTTP 200 always, with an errcode from the platform's one error table. The
+// campaign's buyers on it send their requests its way and read its answers back into the app's
+// shape (the errcode's code and HTTP status from that table), so the workload is written once and
+// a mini-program resends exactly what an app would.
 
 // mpMoney are the request keys that carry money.
 var mpMoney = map[string]bool{"amount": true, "maxAmount": true, "expectedTotal": true}
@@ -49,9 +52,22 @@ func fromMP(a *answer) {
 		a.body = map[string]any{"code": "ok", "data": appShape(a.body["data"])}
 		return
 	}
-	a.status = int(ec) / 100
-	a.body = map[string]any{"code": fmt.Sprintf("mp.%d", int(ec)), "message": a.body["errmsg"]}
+	spec, known := errcodes[int(ec)]
+	if !known { // an errcode outside the table is a defect, as a 500 is
+		spec = gateway.ErrorSpec{Code: fmt.Sprintf("mp.%d", int(ec)), Status: 500}
+	}
+	a.status = spec.Status
+	a.body = map[string]any{"code": spec.Code, "message": a.body["errmsg"]}
 }
+
+// errcodes are the error table by mini-program errcode.
+var errcodes = func() map[int]gateway.ErrorSpec {
+	m := map[int]gateway.ErrorSpec{}
+	for _, e := range gateway.ErrorTable() {
+		m[e.Errcode] = e
+	}
+	return m
+}()
 
 func appShape(v any) any {
 	switch x := v.(type) {
