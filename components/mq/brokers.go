@@ -332,6 +332,15 @@ func (b *natsBroker) Subscriber(group string) (message.Subscriber, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The subscription asks for the deliver policy its consumer was made with (below): a node's
+	// own group starts at new events, a shared group at all. Asking DeliverAll of a node's
+	// consumer failed every subscription after the first ("configuration requests deliver policy
+	// to be 0, but consumer's value is 2"), so consumers restarted after a broker outage could
+	// never subscribe again.
+	deliver := nats.DeliverAll()
+	if isNodeGroup(group) {
+		deliver = nats.DeliverNew()
+	}
 	inner, err := wmnats.NewSubscriberWithNatsConn(conn, wmnats.SubscriberSubscriptionConfig{
 		Unmarshaler:      &wmnats.NATSMarshaler{},
 		QueueGroupPrefix: safeName(group),
@@ -344,7 +353,7 @@ func (b *natsBroker) Subscriber(group string) (message.Subscriber, error) {
 		JetStream: wmnats.JetStreamConfig{
 			DurablePrefix:     safeName(group),
 			DurableCalculator: func(_, topic string) string { return name(topic) },
-			SubscribeOptions:  []nats.SubOpt{nats.ManualAck(), nats.AckExplicit(), nats.DeliverAll()},
+			SubscribeOptions:  []nats.SubOpt{nats.ManualAck(), nats.AckExplicit(), deliver},
 		},
 	}, b.log)
 	if err != nil {

@@ -265,6 +265,50 @@ func TestBrokerContract(t *testing.T) {
 				}
 			})
 
+			// A node's own group (cache invalidations) subscribes again after its subscriber
+			// closed, as the consumers do when they restart after a broker outage, and gets what
+			// is published then. On NATS the second subscription once asked for another deliver
+			// policy than its consumer's and was refused, every time.
+			t.Run("a node's group subscribes again after a restart", func(t *testing.T) {
+				b, _ := bc.open(t)
+				group := mq.NodeGroup("n1")
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				for round := range 2 {
+					sub, err := b.Subscriber(group)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sctx, stop := context.WithCancel(ctx)
+					ch, err := sub.Subscribe(sctx, b.Topic("contract.a"))
+					if err != nil {
+						t.Fatalf("round %d: subscribe: %v", round, err)
+					}
+					// A node's group starts at new events, and some brokers join a group a moment
+					// after Subscribe returns: publish until one arrives.
+					tick := time.NewTicker(300 * time.Millisecond)
+				wait:
+					for i := 0; ; i++ {
+						if _, err := b.Publish(ctx, []mq.Envelope{envelope(100*(round+1)+i, "contract.a", "T1")}); err != nil {
+							t.Fatal(err)
+						}
+						select {
+						case msg := <-ch:
+							msg.Ack()
+							break wait
+						case <-tick.C:
+						case <-ctx.Done():
+							t.Fatalf("round %d: nothing arrived", round)
+						}
+					}
+					tick.Stop()
+					stop()
+					if err := sub.Close(); err != nil {
+						t.Fatalf("round %d: close: %v", round, err)
+					}
+				}
+			})
+
 			t.Run("headers carry the CloudEvents attributes", func(t *testing.T) {
 				b, _ := bc.open(t)
 				sub, err := b.Subscriber("g1")
