@@ -60,15 +60,23 @@ with the seed; --seed replays the same schedule.`,
 				return err
 			}
 			o := chaos.Options{Bin: bin, Duration: duration, Seed: seed, Buyers: buyers, Out: cmd.ErrOrStderr()}
+			failed := false // a campaign with a violation keeps what it ran on, to read
 			if work == "" {
 				if work, err = os.MkdirTemp("", "atrium-chaos-"); err != nil {
 					return err
 				}
-				if !keep {
-					defer os.RemoveAll(work)
-				}
+				defer func() {
+					if !keep && !failed {
+						os.RemoveAll(work)
+					}
+				}()
 			}
 			o.Work = work
+			defer func() {
+				if failed && !keep {
+					fmt.Fprintf(cmd.ErrOrStderr(), "kept to read: %s (the nodes' logs, configuration, data) and the campaign's database\n", work)
+				}
+			}()
 			switch dbKind {
 			case "sqlite":
 				o.DB = dal.Config{Driver: "sqlite", DataDir: filepath.Join(work, "data")}
@@ -77,9 +85,11 @@ with the seed; --seed replays the same schedule.`,
 				if err != nil {
 					return err
 				}
-				if !keep {
-					defer drop()
-				}
+				defer func() {
+					if !keep && !failed {
+						drop()
+					}
+				}()
 				o.DB = dal.Config{Driver: "mysql", DSN: dsn}
 				o.Etcd = etcd
 			default:
@@ -92,6 +102,7 @@ with the seed; --seed replays the same schedule.`,
 			}
 			rep, err := chaos.Run(cmd.Context(), o)
 			if err != nil {
+				failed = true // its error names a node's log
 				return err
 			}
 			rep.Print(cmd.OutOrStdout())
@@ -99,6 +110,7 @@ with the seed; --seed replays the same schedule.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "kept: %s (logs, configuration, data)\n", work)
 			}
 			if n := rep.Violations(); n > 0 {
+				failed = true
 				return exitError{code: 1, msg: fmt.Sprintf("%d violations (seed %d)", n, seed)}
 			}
 			return nil
