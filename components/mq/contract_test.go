@@ -270,6 +270,9 @@ func TestBrokerContract(t *testing.T) {
 			// is published then. On NATS the second subscription once asked for another deliver
 			// policy than its consumer's and was refused, every time.
 			t.Run("a node's group subscribes again after a restart", func(t *testing.T) {
+				if !strings.HasPrefix(bc.name, "nats") {
+					t.Skip("guards NATS's deliver policy; the other brokers' node groups are covered by the platform's cache tests")
+				}
 				b, _ := bc.open(t)
 				group := mq.NodeGroup("n1")
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -293,7 +296,10 @@ func TestBrokerContract(t *testing.T) {
 							t.Fatal(err)
 						}
 						select {
-						case msg := <-ch:
+						case msg, open := <-ch:
+							if !open {
+								t.Fatalf("round %d: the subscription closed", round)
+							}
 							msg.Ack()
 							break wait
 						case <-tick.C:
