@@ -195,6 +195,9 @@ struct Order {
     // Set for a pre-sale order read with its trade: its share of the deposit and of the credit,
     // and the balance it leaves (its total less its credit).
     20: optional PresaleTerms presale
+    // The buyer, and the kind of trade (flow) the order belongs to.
+    21: string userId
+    22: string flow
 }
 
 // Refund is money going back from a trade's payment for one child order: its goods less their
@@ -276,10 +279,22 @@ struct CancelOrderRequest {
     3: bool refundDeposit
 }
 
+// ListOrdersRequest searches orders, newest first: a buyer's own, or (an operator) the
+// tenant's. Empty fields do not filter; buyer is read for an operator only.
 struct ListOrdersRequest {
     1: Caller caller
     2: i32 limit
     3: string cursor
+    4: string status
+    5: string flow
+    6: string buyer
+    7: string seller
+    8: string sku
+    // placed at or after createdFrom and before createdTo (unix ms; 0 is open)
+    9: i64 createdFrom
+    10: i64 createdTo
+    // an order, trade, payment or refund id
+    11: string q
 }
 
 struct ListOrdersResponse {

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/cloudwego/hertz/pkg/app"
 
-	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -101,13 +99,16 @@ type afterSalePolicyView struct {
 	ShipBackWindowSeconds int64  `json:"shipBackWindowSeconds"`
 }
 
+// statusPageParams are the query parameters of after-sale lists.
+var statusPageParams = append([]queryParam{{Name: "status", Description: "only requests in this status"}}, pageParams...)
+
 func (g *Gateway) afterSaleBuyerRoutes(ch *channel) {
 	p := ch.prefix
 	g.add(route{Method: "POST", Path: p + "/orders/:orderId/aftersales", Channel: ch, Auth: true, Idempotent: true, Status: http.StatusCreated,
 		Summary: "Ask for some units of an order back: refund_only before the goods arrive, return_refund after delivery; each unit gives back exactly what it paid",
 		Request: afterSaleRequest{}, Response: afterSaleView{}}, g.serve(ch, g.requestAfterSale(ch)))
-	g.add(route{Method: "GET", Path: p + "/aftersales", Channel: ch, Auth: true, Summary: "List my after-sale requests, newest first (?limit=&cursor=)",
-		Response: afterSalePageView{}}, g.serve(ch, g.listAfterSales))
+	g.add(route{Method: "GET", Path: p + "/aftersales", Channel: ch, Auth: true, Summary: "List my after-sale requests, newest first",
+		Query: statusPageParams, Response: afterSalePageView{}}, g.serve(ch, g.listAfterSales))
 	g.add(route{Method: "GET", Path: p + "/aftersales/:afterSaleId", Channel: ch, Auth: true, Summary: "Get one of my after-sale requests",
 		Response: afterSaleView{}}, g.serve(ch, g.getAfterSale))
 	g.add(route{Method: "POST", Path: p + "/aftersales/:afterSaleId/cancel", Channel: ch, Auth: true,
@@ -119,8 +120,8 @@ func (g *Gateway) afterSaleBuyerRoutes(ch *channel) {
 
 func (g *Gateway) afterSaleAdminRoutes(ch *channel) {
 	p := ch.prefix
-	g.add(route{Method: "GET", Path: p + "/aftersales", Channel: ch, Auth: true, Summary: "List the tenant's after-sale requests (?status=&limit=&cursor=)",
-		Response: afterSalePageView{}}, g.serve(ch, g.listAfterSales))
+	g.add(route{Method: "GET", Path: p + "/aftersales", Channel: ch, Auth: true, Summary: "List the tenant's after-sale requests, newest first",
+		Query: statusPageParams, Response: afterSalePageView{}}, g.serve(ch, g.listAfterSales))
 	g.add(route{Method: "GET", Path: p + "/aftersales/:afterSaleId", Channel: ch, Auth: true, Summary: "Get an after-sale request",
 		Response: afterSaleView{}}, g.serve(ch, g.getAfterSale))
 	g.add(route{Method: "POST", Path: p + "/aftersales/:afterSaleId/approve", Channel: ch, Auth: true,
@@ -165,13 +166,9 @@ func (g *Gateway) requestAfterSale(ch *channel) call {
 }
 
 func (g *Gateway) listAfterSales(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	limit := 20
-	if s := string(c.Query("limit")); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 100 {
-			return 0, nil, errkind.Invalidf("limit must be an integer between 1 and 100")
-		}
-		limit = n
+	limit, err := pageLimit(c)
+	if err != nil {
+		return 0, nil, err
 	}
 	resp, err := g.rpc.AfterSales.ListAfterSales(ctx, &trade.ListAfterSalesRequest{Caller: callerOf(c), Status: c.Query("status"),
 		Limit: int32(limit), Cursor: c.Query("cursor")})

@@ -3,11 +3,9 @@ package gateway
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/cloudwego/hertz/pkg/app"
 
-	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -125,7 +123,7 @@ func (g *Gateway) groupBuyBuyerRoutes(ch *channel) {
 	g.add(route{Method: "GET", Path: p + "/groupbuys/:groupBuyId", Channel: ch, Auth: true, Summary: "A group-buy campaign: its SKUs at the group price, group size and time to fill",
 		Response: groupBuyView{}}, g.serve(ch, g.getGroupBuy))
 	g.add(route{Method: "GET", Path: p + "/groupbuys/:groupBuyId/groups", Channel: ch, Auth: true,
-		Summary: "The groups of a campaign a buyer may join, newest first (limit, cursor)", Response: groupPageView{}}, g.serve(ch, g.listGroups))
+		Summary: "The groups of a campaign a buyer may join, newest first", Query: pageParams, Response: groupPageView{}}, g.serve(ch, g.listGroups))
 	g.add(route{Method: "GET", Path: p + "/groups/:groupId", Channel: ch, Auth: true, Summary: "A group, its members (masked) and whether the caller is in it",
 		Response: groupView{}}, g.serve(ch, g.getGroup))
 }
@@ -156,13 +154,9 @@ func (g *Gateway) getGroupBuy(ctx context.Context, c *app.RequestContext) (int, 
 }
 
 func (g *Gateway) listGroups(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	limit := 20
-	if s := string(c.Query("limit")); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 100 {
-			return 0, nil, errkind.Invalidf("limit must be an integer between 1 and 100")
-		}
-		limit = n
+	limit, err := pageLimit(c)
+	if err != nil {
+		return 0, nil, err
 	}
 	resp, err := g.rpc.GroupBuys.ListGroups(ctx, &trade.ListGroupsRequest{Caller: callerOf(c), GroupBuyId: c.Param("groupBuyId"),
 		Limit: int32(limit), Cursor: c.Query("cursor")})

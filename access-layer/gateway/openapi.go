@@ -29,6 +29,14 @@ func (g *Gateway) OpenAPI() []byte {
 		for _, m := range pathParamRe.FindAllStringSubmatch(r.Path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 		}
+		for _, q := range r.Query {
+			schema := map[string]any{"type": "string"}
+			if q.Integer {
+				schema = map[string]any{"type": "integer", "minimum": 1, "maximum": 100}
+			}
+			params = append(params, map[string]any{"name": q.Name, "in": "query", "required": false, "description": q.Description,
+				"schema": schema})
+		}
 		if r.Idempotent {
 			params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "required": false,
 				"description": "The same key with the same body returns the first result; with another body it is a 409.",

@@ -6,7 +6,6 @@ import (
 	"context"
 	"net/http"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -28,6 +27,15 @@ type route struct {
 	Request    any
 	Response   any
 	Status     int
+	// Query are the query parameters the route reads.
+	Query []queryParam
+}
+
+// queryParam is a query parameter, as the OpenAPI document declares it.
+type queryParam struct {
+	Name        string
+	Description string
+	Integer     bool
 }
 
 func (g *Gateway) add(r route, h app.HandlerFunc) {
@@ -97,12 +105,11 @@ func (g *Gateway) routesInit() {
 
 func (g *Gateway) buyerRoutes(ch *channel) {
 	p := ch.prefix
+	g.orderListRoutes(ch)
 	g.add(route{Method: "POST", Path: p + "/quotes", Channel: ch, Auth: true, Summary: "Price a cart and preview the split",
 		Request: quoteRequest{}, Response: quoteView{}}, g.serve(ch, g.quote(ch)))
 	g.add(route{Method: "POST", Path: p + "/orders", Channel: ch, Auth: true, Idempotent: true, Status: http.StatusCreated,
 		Summary: "Place an order", Request: placeOrderRequest{}, Response: tradeView{}}, g.serve(ch, g.placeOrder(ch)))
-	g.add(route{Method: "GET", Path: p + "/orders", Channel: ch, Auth: true, Summary: "List my orders, newest first (?limit=&cursor=)",
-		Response: orderPageView{}}, g.serve(ch, g.listOrders))
 	g.add(route{Method: "GET", Path: p + "/orders/:orderId", Channel: ch, Auth: true, Summary: "Get one of my orders",
 		Response: orderView{}}, g.serve(ch, g.getOrder))
 	g.add(route{Method: "GET", Path: p + "/trades/:tradeId", Channel: ch, Auth: true, Summary: "Get one of my trades",
@@ -139,6 +146,7 @@ func (g *Gateway) adminRoutes(ch *channel) {
 		Request: shippingTemplateRequest{}, Response: shippingTemplateView{}}, g.serve(ch, g.putShippingTemplate(ch)))
 	g.add(route{Method: "GET", Path: p + "/shipping-templates", Channel: ch, Auth: true, Summary: "List the shipping templates",
 		Response: shippingTemplateListView{}}, g.serve(ch, g.listShippingTemplates))
+	g.orderSearchRoutes(ch)
 	g.add(route{Method: "GET", Path: p + "/orders/:orderId", Channel: ch, Auth: true, Summary: "Get any order of the tenant",
 		Response: orderView{}}, g.serve(ch, g.getOrder))
 	g.add(route{Method: "POST", Path: p + "/orders/:orderId/cancel", Channel: ch, Auth: true,
@@ -239,26 +247,6 @@ func (g *Gateway) placeOrder(ch *channel) call {
 		tracePlaced(ctx, resp)
 		return http.StatusCreated, tradeOf(resp), nil
 	}
-}
-
-func (g *Gateway) listOrders(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	limit := 20
-	if s := string(c.Query("limit")); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 100 {
-			return 0, nil, errkind.Invalidf("limit must be an integer between 1 and 100")
-		}
-		limit = n
-	}
-	resp, err := g.rpc.Queries.ListOrders(ctx, &trade.ListOrdersRequest{Caller: callerOf(c), Limit: int32(limit), Cursor: c.Query("cursor")})
-	if err != nil {
-		return 0, nil, err
-	}
-	page := orderPageView{Orders: []orderView{}, NextCursor: resp.NextCursor}
-	for _, o := range resp.Orders {
-		page.Orders = append(page.Orders, orderOf(o))
-	}
-	return http.StatusOK, page, nil
 }
 
 func (g *Gateway) getOrder(ctx context.Context, c *app.RequestContext) (int, any, error) {

@@ -305,6 +305,8 @@ type orderLineView struct {
 type orderView struct {
 	OrderID      string          `json:"orderId"`
 	TradeID      string          `json:"tradeId"`
+	Flow         string          `json:"flow"`
+	UserID       string          `json:"userId"`
 	SellerID     string          `json:"sellerId"`
 	Status       string          `json:"status"`
 	Lines        []orderLineView `json:"lines"`
@@ -460,7 +462,7 @@ func quoteOf(q *trade.QuoteResponse) quoteView {
 }
 
 func orderOf(o *trade.Order) orderView {
-	v := orderView{OrderID: o.OrderId, TradeID: o.TradeId, SellerID: o.SellerId, Status: o.Status, Total: moneyOf(o.Total),
+	v := orderView{OrderID: o.OrderId, TradeID: o.TradeId, Flow: o.Flow, UserID: o.UserId, SellerID: o.SellerId, Status: o.Status, Total: moneyOf(o.Total),
 		Currency: o.GetTotal().GetCurrency(), Carrier: o.Carrier, TrackingNo: o.TrackingNo, CancelReason: o.CancelReason, Paid: o.Paid,
 		CreatedAt: timeOf(o.CreatedAt), UpdatedAt: timeOf(o.UpdatedAt), Lines: []orderLineView{}, ShipsAt: timeOf(o.GetShipsAt()),
 		Subtotal: moneyOf(o.Subtotal), Discount: moneyOf(o.Discount), ShippingFee: moneyOf(o.ShippingFee), Discounts: discountsOf(o.Discounts),

@@ -404,7 +404,24 @@ func (t *Trade) Payable() money.Amount {
 	return sum
 }
 
-// Page is a window of a buyer's orders, newest first.
+// Filter narrows a search of one tenant's orders; its zero value matches every order. Each
+// field set must hold. Searches walk orders newest first by id (ids are time-ordered), so a
+// window of time is given as a range of ids.
+type Filter struct {
+	OrderID  string
+	TradeID  string
+	UserID   string
+	SellerID string
+	// SKUID matches an order with a line of that SKU.
+	SKUID    string
+	Status   Status
+	Scenario identity.Scenario
+	// IDFrom (inclusive) and IDBefore (exclusive) bound the order ids: the smallest id of an
+	// instant and of the instant after a window (empty: open).
+	IDFrom, IDBefore string
+}
+
+// Page is a window of orders, newest first.
 type Page struct {
 	Orders []*Order
 	// Next is the cursor of the following page, empty at the end.
@@ -421,7 +438,10 @@ type Repository interface {
 	LockOrder(ctx context.Context, tenant, orderID string) (*Order, error)
 	LockTrade(ctx context.Context, tenant, tradeID string) (*Trade, error)
 	Save(ctx context.Context, o *Order) error
-	ListByUser(ctx context.Context, tenant, userID string, limit int, cursor string) (Page, error)
+	// Search returns a page of the tenant's orders that match f, newest first; cursor is a
+	// Page.Next of the same search, or empty for the first page. Orders placed while a client
+	// pages appear before its cursor: a page never repeats or skips one.
+	Search(ctx context.Context, tenant string, f Filter, limit int, cursor string) (Page, error)
 }
 
 // ErrUnknownStatus is a stored order whose status its scenario's lifecycle does not know: data

@@ -151,6 +151,28 @@ func LifecycleOf(sc identity.Scenario) (*Lifecycle, error) {
 	return nil, fmt.Errorf("order: no lifecycle is registered for scenario %q", sc)
 }
 
+// Scenarios lists the scenarios whose lifecycles are registered, sorted: the kinds of order
+// there are.
+func Scenarios() []identity.Scenario { return lifecycles.Scenarios() }
+
+// AllStatuses lists every status of every registered lifecycle once, sorted: what an order
+// search may filter by.
+func AllStatuses() []Status {
+	seen := map[Status]bool{}
+	var out []Status
+	for _, sc := range lifecycles.Scenarios() {
+		l, _ := lifecycles.Get(sc)
+		for _, s := range l.Statuses() {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
 // Errors.
 var (
 	ErrInvalidTransition = errkind.New(errkind.Conflict, "order.invalid_transition", "the order cannot make this change in its current status")

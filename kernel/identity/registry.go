@@ -1,6 +1,9 @@
 package identity
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // Registry holds one value per scenario that a flow declares once, at start-up, for readers
 // that have no flow at hand: its orders' lifecycle, its trade states.
@@ -31,4 +34,16 @@ func (r *Registry[T]) Get(sc Scenario) (T, bool) {
 	defer r.mu.RUnlock()
 	v, ok := r.m[sc]
 	return v, ok
+}
+
+// Scenarios lists the scenarios registered, sorted.
+func (r *Registry[T]) Scenarios() []Scenario {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]Scenario, 0, len(r.m))
+	for sc := range r.m {
+		out = append(out, sc)
+	}
+	slices.Sort(out)
+	return out
 }

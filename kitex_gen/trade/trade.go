@@ -1395,6 +1395,8 @@ type Order struct {
 	Paid         bool               `thrift:"paid,18" frugal:"18,default,bool" json:"paid"`
 	Refunds      []*Refund          `thrift:"refunds,19" frugal:"19,default,list<Refund>" json:"refunds"`
 	Presale      *PresaleTerms      `thrift:"presale,20,optional" frugal:"20,optional,PresaleTerms" json:"presale,omitempty"`
+	UserId       string             `thrift:"userId,21" frugal:"21,default,string" json:"userId"`
+	Flow         string             `thrift:"flow,22" frugal:"22,default,string" json:"flow"`
 }
 
 func NewOrder() *Order {
@@ -1518,6 +1520,14 @@ func (p *Order) GetPresale() (v *PresaleTerms) {
 	}
 	return p.Presale
 }
+
+func (p *Order) GetUserId() (v string) {
+	return p.UserId
+}
+
+func (p *Order) GetFlow() (v string) {
+	return p.Flow
+}
 func (p *Order) SetOrderId(val string) {
 	p.OrderId = val
 }
@@ -1578,6 +1588,12 @@ func (p *Order) SetRefunds(val []*Refund) {
 func (p *Order) SetPresale(val *PresaleTerms) {
 	p.Presale = val
 }
+func (p *Order) SetUserId(val string) {
+	p.UserId = val
+}
+func (p *Order) SetFlow(val string) {
+	p.Flow = val
+}
 
 func (p *Order) IsSetTotal() bool {
 	return p.Total != nil
@@ -1635,6 +1651,8 @@ var fieldIDToName_Order = map[int16]string{
 	18: "paid",
 	19: "refunds",
 	20: "presale",
+	21: "userId",
+	22: "flow",
 }
 
 type Refund struct {
@@ -2325,9 +2343,17 @@ var fieldIDToName_CancelOrderRequest = map[int16]string{
 }
 
 type ListOrdersRequest struct {
-	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
-	Limit  int32   `thrift:"limit,2" frugal:"2,default,i32" json:"limit"`
-	Cursor string  `thrift:"cursor,3" frugal:"3,default,string" json:"cursor"`
+	Caller      *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Limit       int32   `thrift:"limit,2" frugal:"2,default,i32" json:"limit"`
+	Cursor      string  `thrift:"cursor,3" frugal:"3,default,string" json:"cursor"`
+	Status      string  `thrift:"status,4" frugal:"4,default,string" json:"status"`
+	Flow        string  `thrift:"flow,5" frugal:"5,default,string" json:"flow"`
+	Buyer       string  `thrift:"buyer,6" frugal:"6,default,string" json:"buyer"`
+	Seller      string  `thrift:"seller,7" frugal:"7,default,string" json:"seller"`
+	Sku         string  `thrift:"sku,8" frugal:"8,default,string" json:"sku"`
+	CreatedFrom int64   `thrift:"createdFrom,9" frugal:"9,default,i64" json:"createdFrom"`
+	CreatedTo   int64   `thrift:"createdTo,10" frugal:"10,default,i64" json:"createdTo"`
+	Q           string  `thrift:"q,11" frugal:"11,default,string" json:"q"`
 }
 
 func NewListOrdersRequest() *ListOrdersRequest {
@@ -2353,6 +2379,38 @@ func (p *ListOrdersRequest) GetLimit() (v int32) {
 func (p *ListOrdersRequest) GetCursor() (v string) {
 	return p.Cursor
 }
+
+func (p *ListOrdersRequest) GetStatus() (v string) {
+	return p.Status
+}
+
+func (p *ListOrdersRequest) GetFlow() (v string) {
+	return p.Flow
+}
+
+func (p *ListOrdersRequest) GetBuyer() (v string) {
+	return p.Buyer
+}
+
+func (p *ListOrdersRequest) GetSeller() (v string) {
+	return p.Seller
+}
+
+func (p *ListOrdersRequest) GetSku() (v string) {
+	return p.Sku
+}
+
+func (p *ListOrdersRequest) GetCreatedFrom() (v int64) {
+	return p.CreatedFrom
+}
+
+func (p *ListOrdersRequest) GetCreatedTo() (v int64) {
+	return p.CreatedTo
+}
+
+func (p *ListOrdersRequest) GetQ() (v string) {
+	return p.Q
+}
 func (p *ListOrdersRequest) SetCaller(val *Caller) {
 	p.Caller = val
 }
@@ -2361,6 +2419,30 @@ func (p *ListOrdersRequest) SetLimit(val int32) {
 }
 func (p *ListOrdersRequest) SetCursor(val string) {
 	p.Cursor = val
+}
+func (p *ListOrdersRequest) SetStatus(val string) {
+	p.Status = val
+}
+func (p *ListOrdersRequest) SetFlow(val string) {
+	p.Flow = val
+}
+func (p *ListOrdersRequest) SetBuyer(val string) {
+	p.Buyer = val
+}
+func (p *ListOrdersRequest) SetSeller(val string) {
+	p.Seller = val
+}
+func (p *ListOrdersRequest) SetSku(val string) {
+	p.Sku = val
+}
+func (p *ListOrdersRequest) SetCreatedFrom(val int64) {
+	p.CreatedFrom = val
+}
+func (p *ListOrdersRequest) SetCreatedTo(val int64) {
+	p.CreatedTo = val
+}
+func (p *ListOrdersRequest) SetQ(val string) {
+	p.Q = val
 }
 
 func (p *ListOrdersRequest) IsSetCaller() bool {
@@ -2375,9 +2457,17 @@ func (p *ListOrdersRequest) String() string {
 }
 
 var fieldIDToName_ListOrdersRequest = map[int16]string{
-	1: "caller",
-	2: "limit",
-	3: "cursor",
+	1:  "caller",
+	2:  "limit",
+	3:  "cursor",
+	4:  "status",
+	5:  "flow",
+	6:  "buyer",
+	7:  "seller",
+	8:  "sku",
+	9:  "createdFrom",
+	10: "createdTo",
+	11: "q",
 }
 
 type ListOrdersResponse struct {

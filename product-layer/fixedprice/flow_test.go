@@ -366,7 +366,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		if l := e.level(t, "a"); l.Available != 50 {
 			t.Fatalf("bad input moved stock: %+v", l)
 		}
-		page, err := e.core.Orders(context.Background(), "t1", "u1", 10, "")
+		page, err := e.core.SearchOrders(context.Background(), "t1", trade.ByBuyer("u1"), trade.OrderSearch{Limit: 10})
 		if err != nil || len(page.Orders) != 0 {
 			t.Fatalf("bad input left orders: %d, %v", len(page.Orders), err)
 		}

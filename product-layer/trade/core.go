@@ -210,14 +210,6 @@ func (c *Core) Payments(ctx context.Context, tenant string, a Actor, tradeID str
 	return c.d.Payments.ByTrade(ctx, tenant, tradeID)
 }
 
-// Orders lists a buyer's orders, newest first (limit 1-100, default 20).
-func (c *Core) Orders(ctx context.Context, tenant, userID string, limit int, cursor string) (order.Page, error) {
-	if limit <= 0 || limit > 100 {
-		limit = 20
-	}
-	return c.d.Orders.ListByUser(ctx, tenant, userID, limit, cursor)
-}
-
 // LockOrder locks the trade of an order the actor may see, in the caller's transaction, and
 // returns it with the order. Every change to a child order locks its trade: the trade's payments
 // and discounts are shared by all its orders.

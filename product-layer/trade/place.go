@@ -26,9 +26,15 @@ type Idempotency interface {
 	Lookup(ctx context.Context, tenant, userID, scope, key, requestHash string) (string, bool, error)
 }
 
+// orderPrefix begins every order id (a search turns a window of time into a range of them).
+const orderPrefix = "O"
+
 // IDs makes unique ids with a prefix.
 type IDs interface {
 	NextString(prefix string) string
+	// Floor is the smallest id with prefix made at t or later: ids are time-ordered, so a window
+	// of time is a range of ids.
+	Floor(prefix string, t time.Time) string
 }
 
 // RunLog stores the extension script calls made for a trade.
@@ -221,7 +227,7 @@ func (c *Core) Place(ctx context.Context, pl Placement) (*order.Trade, error) {
 	reservations := make([]inventory.Reservation, 0, len(d.Groups))
 	for gi := range d.Groups {
 		spec, lines := d.OrderSpec(gi)
-		spec.ID = c.d.IDs.NextString("O")
+		spec.ID = c.d.IDs.NextString(orderPrefix)
 		specs = append(specs, spec)
 		reservations = append(reservations, inventory.Reservation{ID: spec.ID, Lines: lines})
 	}

@@ -53,6 +53,7 @@ func millis(t time.Time) int64 {
 func orderDTO(o *order.Order) *trade.Order {
 	a := o.Amounts()
 	dto := &trade.Order{OrderId: o.ID(), TradeId: o.TradeID(), SellerId: o.SellerID(), Status: string(o.Status()),
+		UserId: o.UserID(), Flow: string(o.Scenario()),
 		Total: moneyDTO(o.Total()), Carrier: o.Shipment().Carrier, TrackingNo: o.Shipment().TrackingNo,
 		CancelReason: o.CancelReason(), Paid: o.Paid(), CreatedAt: millis(o.CreatedAt()), UpdatedAt: millis(o.UpdatedAt()),
 		Subtotal: moneyDTO(a.Subtotal), Discount: moneyDTO(a.Discount), ShippingFee: moneyDTO(a.ShippingFee),

@@ -3,12 +3,14 @@ package tradesvc
 import (
 	"context"
 	"errors"
+	"time"
 
 	tradecore "github.com/atriumtrade/atrium/product-layer/trade"
 
 	"github.com/atriumtrade/atrium/capability/order"
 	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/identity"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 )
 
@@ -82,13 +84,20 @@ func (h *Queries) GetOrder(ctx context.Context, req *trade.OrderRef) (*trade.Ord
 	return dto, h.attachRefunds(ctx, cl.tenant, dto)
 }
 
-// ListOrders implements its service.
+// ListOrders implements its service: a buyer lists their own orders, an operator searches the
+// tenant's.
 func (h *Queries) ListOrders(ctx context.Context, req *trade.ListOrdersRequest) (*trade.ListOrdersResponse, error) {
-	cl, err := asBuyer(req.Caller)
+	cl, err := parseCaller(req.Caller)
 	if err != nil {
 		return nil, err
 	}
-	page, err := h.core.Orders(ctx, cl.tenant, cl.userID, int(req.Limit), req.Cursor)
+	s := tradecore.OrderSearch{Filter: order.Filter{Status: order.Status(req.Status), Scenario: identity.Scenario(req.Flow),
+		SellerID: req.Seller, SKUID: req.Sku}, Q: req.Q, From: optTime(req.CreatedFrom), To: optTime(req.CreatedTo),
+		Limit: int(req.Limit), Cursor: req.Cursor}
+	if cl.role == RoleAdmin {
+		s.UserID = req.Buyer
+	}
+	page, err := h.core.SearchOrders(ctx, cl.tenant, cl.actor(), s)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +106,14 @@ func (h *Queries) ListOrders(ctx context.Context, req *trade.ListOrdersRequest) 
 		resp.Orders = append(resp.Orders, orderDTO(o))
 	}
 	return resp, h.attachRefunds(ctx, cl.tenant, resp.Orders...)
+}
+
+// optTime reads a unix-ms bound; 0 is none.
+func optTime(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
 }
 
 // attachRefunds sets the refunds of each order that can have any (refunded; cancelled: a

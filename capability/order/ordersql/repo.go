@@ -12,8 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/order"
@@ -305,40 +303,6 @@ func (r *Repo) Save(ctx context.Context, o *order.Order) error {
 	}
 	o.Stored()
 	return nil
-}
-
-// ListByUser implements order.Repository. The cursor is "<created_at>:<order_id>" of the last
-// order of the previous page.
-func (r *Repo) ListByUser(ctx context.Context, tenant, userID string, limit int, cursor string) (order.Page, error) {
-	q := `SELECT ` + orderCols + ` FROM orders WHERE tenant = ? AND user_id = ?`
-	args := []any{tenant, userID}
-	if cursor != "" {
-		ts, id, ok := strings.Cut(cursor, ":")
-		n, err := strconv.ParseInt(ts, 10, 64)
-		if !ok || err != nil || id == "" {
-			return order.Page{}, fmt.Errorf("ordersql: cursor %q: %w", cursor, order.ErrInvalidCursor)
-		}
-		q += ` AND (created_at < ? OR (created_at = ? AND order_id < ?))`
-		args = append(args, n, n, id)
-	}
-	q += ` ORDER BY created_at DESC, order_id DESC LIMIT ?`
-	args = append(args, limit+1)
-	rows, err := r.db.R(ctx).QueryContext(ctx, q, args...)
-	if err != nil {
-		return order.Page{}, fmt.Errorf("ordersql: list: %w", err)
-	}
-	os, err := r.scanOrders(ctx, r.db.R(ctx), tenant, rows)
-	if err != nil {
-		return order.Page{}, err
-	}
-	var p order.Page
-	if len(os) > limit {
-		os = os[:limit]
-		last := os[limit-1]
-		p.Next = strconv.FormatInt(last.CreatedAt().UnixMilli(), 10) + ":" + last.ID()
-	}
-	p.Orders = os
-	return p, nil
 }
 
 // HasLiveOrders reports whether the buyer has an order that was neither cancelled nor refunded

@@ -3,7 +3,6 @@ package ordersql_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -105,47 +104,6 @@ func TestSaveIsOptimistic(t *testing.T) {
 		}
 		if got, _ := repo.Order(ctx, "t1", "T1-a"); !got.DeliveredAt().Equal(at.Add(time.Hour)) {
 			t.Fatalf("delivered at %v; want %v", got.DeliveredAt(), at.Add(time.Hour))
-		}
-	})
-}
-
-func TestListByUserPages(t *testing.T) {
-	daltest.Each(t, []dal.Migrations{ordersql.Migrations()}, func(t *testing.T, db *dal.DB) {
-		ctx := context.Background()
-		repo := ordersql.New(db)
-		base := time.Now()
-		for i := 0; i < 5; i++ {
-			if err := repo.CreateTrade(ctx, trade(t, fmt.Sprintf("T%d", i), "u1", base.Add(time.Duration(i)*time.Second))); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := repo.CreateTrade(ctx, trade(t, "TX", "u2", base)); err != nil {
-			t.Fatal(err)
-		}
-		var seen []string
-		cursor := ""
-		for pages := 0; ; pages++ {
-			p, err := repo.ListByUser(ctx, "t1", "u1", 3, cursor)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, o := range p.Orders {
-				seen = append(seen, o.ID())
-			}
-			if p.Next == "" {
-				break
-			}
-			cursor = p.Next
-			if pages > 5 {
-				t.Fatal("paging does not end")
-			}
-		}
-		want := "[T4-b T4-a T3-b T3-a T2-b T2-a T1-b T1-a T0-b T0-a]"
-		if fmt.Sprint(seen) != want {
-			t.Fatalf("got %v; want %s (newest first, u1 only, each once)", seen, want)
-		}
-		if _, err := repo.ListByUser(ctx, "t1", "u1", 3, "garbage"); !errors.Is(err, order.ErrInvalidCursor) {
-			t.Fatalf("bad cursor: got %v", err)
 		}
 	})
 }

@@ -17,20 +17,24 @@ import (
 // Statements records the distinct statements a workload runs on a database (with the arguments
 // of their first run), for CheckPlans.
 type Statements struct {
-	mu   sync.Mutex
-	seen map[string][]any
+	mu    sync.Mutex
+	seen  map[string][]any
+	first string
 }
 
 // RecordOn starts recording the statements run on db; stop with db.Record(nil).
 func (s *Statements) RecordOn(db *dal.DB) {
 	s.mu.Lock()
-	s.seen = map[string][]any{}
+	s.seen, s.first = map[string][]any{}, ""
 	s.mu.Unlock()
 	db.Record(func(query string, args []any) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if _, ok := s.seen[query]; !ok {
 			s.seen[query] = append([]any(nil), args...)
+		}
+		if s.first == "" {
+			s.first = query
 		}
 	})
 }
@@ -40,6 +44,13 @@ func (s *Statements) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.seen)
+}
+
+// First is the first statement recorded and the arguments it ran with.
+func (s *Statements) First() (string, []any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.first, s.seen[s.first]
 }
 
 // Access is how a plan reads one table.

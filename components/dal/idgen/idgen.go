@@ -69,6 +69,9 @@ func (g *Generator) NextString(prefix string) string {
 	return prefix + strconv.FormatInt(g.Next(), 10)
 }
 
+// Floor is Floor(prefix, t), for holders of a generator that ask it for a range of its ids.
+func (g *Generator) Floor(prefix string, t time.Time) string { return Floor(prefix, t) }
+
 // Floor is the smallest id with prefix that a generator could make at t or later, for a range
 // scan over time-ordered ids (ids compare as strings while their decimals have the same length,
 // which holds from 2024 until 2031).

@@ -168,12 +168,16 @@ func (c *Checks) levels(ctx context.Context, s audit.Scope) (audit.Result, error
 		oin, oargs := inList(append(orders, ""))
 		return each(ctx, c.db.R(ctx), func(r *sql.Rows) error {
 			var sku string
-			if err := r.Scan(&sku); err != nil {
+			var line int
+			if err := r.Scan(&sku, &line); err != nil {
 				return err
 			}
 			skus[sku] = true
 			return nil
-		}, `SELECT DISTINCT sku_id FROM order_lines WHERE tenant = ? AND order_id IN `+oin, append([]any{s.Tenant}, oargs...)...)
+			// Deduplicated here, and reading line_no: SQLite (without statistics) would otherwise
+			// answer from order_lines_by_sku, which covers sku_id and order_id, walking every line
+			// of the tenant, rather than look the orders' lines up by the primary key.
+		}, `SELECT sku_id, line_no FROM order_lines WHERE tenant = ? AND order_id IN `+oin, append([]any{s.Tenant}, oargs...)...)
 	})
 	if err != nil {
 		return res, err
