@@ -51,8 +51,9 @@ type Publication struct {
 // RunRecord is a stored Record of a trade.
 type RunRecord struct {
 	Record
-	Seq int
-	At  time.Time
+	TradeID string
+	Seq     int
+	At      time.Time
 }
 
 // Store persists scripts, publications and run records (extensions/extsql).
@@ -71,6 +72,8 @@ type Store interface {
 	Revision(ctx context.Context) (int64, error)
 	SaveRuns(ctx context.Context, tenant, tradeID string, recs []Record) error
 	Runs(ctx context.Context, tenant, tradeID string) ([]RunRecord, error)
+	// RecentRuns lists up to limit calls of a point at a scope since a time, newest first.
+	RecentRuns(ctx context.Context, tenant, scope, point string, since time.Time, limit int) ([]RunRecord, error)
 }
 
 // Admin manages scripts: upload (validated), test-run, publish, roll back, list.

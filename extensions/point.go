@@ -78,6 +78,11 @@ type Spec[In, Out any] struct {
 	Default func(ctx context.Context, in In) (Out, error)
 	// Check validates a script's output against its input (ranges, currencies, references).
 	Check func(in In, out Out) error
+	// Money is what an output means in money for the buyer, in minor units of the input's
+	// currency (a cart's goods at the prices it gives, the shipping fees it sets): a shadow
+	// replay reports how much a candidate version would have changed it. Nil for points whose
+	// output is not money.
+	Money func(in In, out Out) int64
 }
 
 // Call is who a point runs for.
@@ -127,6 +132,8 @@ type Descriptor struct {
 	RunJSON func(ctx context.Context, exe Executable, in, prev []byte) ([]byte, error)
 	// DefaultJSON runs the point's Go default on a JSON input.
 	DefaultJSON func(ctx context.Context, in []byte) ([]byte, error)
+	// MoneyJSON is Spec.Money of a JSON input and output; nil for a point without one.
+	MoneyJSON func(in, out []byte) (int64, error)
 }
 
 var (
@@ -152,6 +159,9 @@ func Declare[In, Out any](s Spec[In, Out]) *Point[In, Out] {
 	var zout Out
 	d := &Descriptor{Name: s.Name, Doc: s.Doc, Policy: s.Policy, Mode: s.Mode, Budget: s.Budget.WithDefaults(), Input: zin, Output: zout,
 		RunJSON: p.runJSON, DefaultJSON: p.defaultJSON}
+	if s.Money != nil {
+		d.MoneyJSON = p.moneyJSON
+	}
 	regMu.Lock()
 	defer regMu.Unlock()
 	if _, dup := registry[s.Name]; dup {
@@ -322,4 +332,16 @@ func (p *Point[In, Out]) defaultJSON(ctx context.Context, in []byte) ([]byte, er
 		return nil, err
 	}
 	return json.Marshal(out)
+}
+
+func (p *Point[In, Out]) moneyJSON(in, out []byte) (int64, error) {
+	var typedIn In
+	var typedOut Out
+	if err := json.Unmarshal(in, &typedIn); err != nil {
+		return 0, fmt.Errorf("extensions: %s input: %w", p.spec.Name, err)
+	}
+	if err := json.Unmarshal(out, &typedOut); err != nil {
+		return 0, fmt.Errorf("extensions: %s output: %w", p.spec.Name, err)
+	}
+	return p.spec.Money(typedIn, typedOut), nil
 }

@@ -213,6 +213,8 @@ struct Refund {
     8: optional i64 settledAt
     // The after-sale request the refund pays back; empty for a whole-order refund.
     9: string afterSaleId
+    // What the provider calls the refund once it accepted it.
+    10: string providerRef
 }
 
 struct Trade {
@@ -339,6 +341,8 @@ struct Payment {
     7: i64 createdAt
     // full, deposit, balance or cod_collection.
     8: string purpose
+    // When the payment reached its outcome (unix ms; 0 while pending).
+    9: i64 settledAt
 }
 
 struct SimulatePaymentRequest {
@@ -544,6 +548,59 @@ struct TestRunScriptRequest {
 
 struct TestRunScriptResponse {
     1: binary output
+}
+
+// ShadowScriptRequest replays a stored version over the logged calls of its point at a scope.
+struct ShadowScriptRequest {
+    1: Caller caller
+    2: string scriptId
+    3: i32 version
+    4: string scope
+    // the version's own point when empty
+    5: string point
+    // the latest calls to replay (0: 1,000), since a time (unix ms; 0: a week ago)
+    6: i32 limit
+    7: i64 since
+}
+
+struct ShadowCall {
+    1: string tradeId
+    2: i32 seq
+    3: i64 at
+    // the version that served the call (empty: the Go default, after its script failed)
+    4: string ranScriptId
+    5: i32 ranVersion
+    6: binary baseline
+    7: binary candidate
+    // what the buyer would pay more (negative: less) with the candidate, in minor units
+    8: i64 moneyDelta
+    9: string currency
+    10: string error
+    11: bool budgetHit
+    // the candidate's time on the call, in microseconds
+    12: i64 tookMicros
+}
+
+struct ShadowReport {
+    1: string scriptId
+    2: i32 version
+    3: string point
+    4: string scope
+    5: i64 since
+    6: i32 calls
+    7: i32 changed
+    8: i32 errors
+    9: i32 budgetHits
+    // whether the point's output is money; then the total difference per currency
+    10: bool money
+    11: map<string, i64> moneyDelta
+    12: i32 changedMoney
+    13: i64 tookMicros
+    14: list<ShadowCall> changedCalls
+    15: list<ShadowCall> failedCalls
+    16: list<ShadowCall> slowest
+    // calls logged cut short (too large to keep whole), not replayed
+    17: i32 skipped
 }
 
 struct Publication {
@@ -1316,12 +1373,53 @@ struct OrderStats {
     4: list<SkuDailySales> skuDaily
 }
 
+// TradeStory is the whole of one trade for an operator: the trade (buyer, address, orders and
+// lines with list price, discounts, payable and refunds, payments), its after-sales, where its
+// flow stands, its timers, the timeline of its events, and the script versions that decided it.
+struct TradeStory {
+    1: Trade trade
+    2: string userId
+    3: string bizCode
+    4: list<AfterSale> afterSales
+    5: list<TradeTimer> timers
+    6: list<TimelineEntry> timeline
+    7: list<ScriptRun> scripts
+    // flowVersion counts the moves of the trade's flow instance (state is on trade).
+    8: i64 flowVersion
+    9: i64 flowUpdatedAt
+}
+
+// TradeTimer is a durable timer of the trade, of one of its refunds or after-sales: pending
+// (doneAt 0), or done (run, or called off) and not purged yet.
+struct TradeTimer {
+    1: string kind
+    2: string ref
+    3: i64 dueAt
+    4: i64 doneAt
+    5: i32 attempts
+    6: string lastError
+}
+
+// TimelineEntry is one event of the trade, as written with the change that caused it.
+struct TimelineEntry {
+    1: string eventId
+    2: string event
+    3: i64 at
+    // who acted: buyer:<id>, operator:<id>, provider:<name>, timer:<kind> or system
+    4: string actor
+    5: string orderId
+    // the event as published (JSON)
+    6: string detail
+}
+
 service TradeQueries {
     // Ping answers when the service and its database can serve.
     PingResponse Ping(1: PingRequest req)
     Trade GetTrade(1: TradeRef req)
     Order GetOrder(1: OrderRef req)
     ListOrdersResponse ListOrders(1: ListOrdersRequest req)
+    // GetTradeStory is an operator's whole view of one trade.
+    TradeStory GetTradeStory(1: TradeRef req)
 }
 
 // What happens to a trade once placed, whatever its flow: the trade's stored scenario decides.
@@ -1376,6 +1474,8 @@ service ExtensionsAdmin {
     ListScriptVersionsResponse ListScriptVersions(1: ListScriptVersionsRequest req)
     ListPublicationsResponse ListPublications(1: ListPublicationsRequest req)
     OrderScriptRunsResponse OrderScriptRuns(1: OrderScriptRunsRequest req)
+    // ShadowScript runs a version beside the logged calls of its point, changing nothing.
+    ShadowReport ShadowScript(1: ShadowScriptRequest req)
 }
 
 service FrontendsAdmin {

@@ -283,11 +283,15 @@ func (g *Gateway) orderRuns(ctx context.Context, c *app.RequestContext) (int, an
 	}
 	v := orderRunsView{OrderID: c.Param("orderId"), TradeID: resp.TradeId, Runs: []scriptRunView{}}
 	for _, r := range resp.Runs {
-		v.Runs = append(v.Runs, scriptRunView{Seq: r.Seq, Point: r.Point, Scope: r.Scope, ScriptID: r.ScriptId, Version: r.Version,
-			Gray: r.Gray, Outcome: r.Outcome, Input: rawOrNil(r.Input), Previous: rawOrNil(r.Previous), Output: rawOrNil(r.Output),
-			Error: r.Error, At: timeOf(r.At)})
+		v.Runs = append(v.Runs, scriptRunOf(r))
 	}
 	return http.StatusOK, v, nil
+}
+
+func scriptRunOf(r *trade.ScriptRun) scriptRunView {
+	return scriptRunView{Seq: r.Seq, Point: r.Point, Scope: r.Scope, ScriptID: r.ScriptId, Version: r.Version,
+		Gray: r.Gray, Outcome: r.Outcome, Input: rawOrNil(r.Input), Previous: rawOrNil(r.Previous), Output: rawOrNil(r.Output),
+		Error: r.Error, At: timeOf(r.At)}
 }
 
 // rawOrNil passes stored JSON through, or nothing when it is empty or not JSON.

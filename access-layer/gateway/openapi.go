@@ -12,6 +12,7 @@ var pathParamRe = regexp.MustCompile(`:([A-Za-z]+)`)
 var (
 	moneyType      = reflect.TypeOf(Money{})
 	moneyInputType = reflect.TypeOf(MoneyInput{})
+	rawJSONType    = reflect.TypeOf(json.RawMessage{})
 )
 
 // OpenAPI returns the OpenAPI 3.1 document of every registered route, generated from the route
@@ -127,6 +128,9 @@ func schemaOf(t reflect.Type, ch *channel) map[string]any {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if t == rawJSONType {
+		return map[string]any{"description": "JSON, as stored"}
+	}
 	switch t.Kind() {
 	case reflect.String:
 		return map[string]any{"type": "string"}
@@ -134,6 +138,8 @@ func schemaOf(t reflect.Type, ch *channel) map[string]any {
 		return map[string]any{"type": "integer", "format": "int64"}
 	case reflect.Bool:
 		return map[string]any{"type": "boolean"}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": schemaOf(t.Elem(), ch)}
 	case reflect.Slice:
 		return map[string]any{"type": "array", "items": schemaOf(t.Elem(), ch)}
 	case reflect.Struct:

@@ -111,10 +111,14 @@ func pageLimit(c *app.RequestContext) (int, error) {
 	return n, nil
 }
 
-// queryTime reads a time parameter as unix ms (0 when absent): RFC 3339, or a date for its start
-// in UTC.
+// queryTime reads a time parameter (see parseTime).
 func queryTime(c *app.RequestContext, name string) (int64, error) {
-	s := c.Query(name)
+	return parseTime(name, c.Query(name))
+}
+
+// parseTime reads a time given as RFC 3339, or a date for its start in UTC, as unix ms (0 when
+// empty).
+func parseTime(name, s string) (int64, error) {
 	if s == "" {
 		return 0, nil
 	}

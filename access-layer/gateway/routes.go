@@ -74,10 +74,12 @@ func (g *Gateway) routesInit() {
 		g.addressRoutes(ch)
 	}
 	g.adminRoutes(adminChannel)
+	g.storyRoutes(adminChannel)
 	g.afterSaleAdminRoutes(adminChannel)
 	g.auctionAdminRoutes(adminChannel)
 	g.groupBuyAdminRoutes(adminChannel)
 	g.extensionRoutes(adminChannel)
+	g.shadowRoutes(adminChannel)
 	g.frontendRoutes(adminChannel)
 	g.discountRoutes(adminChannel)
 	g.priceListRoutes(adminChannel)

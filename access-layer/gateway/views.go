@@ -346,6 +346,8 @@ type refundView struct {
 	Reason      string `json:"reason"`
 	CreatedAt   string `json:"createdAt"`
 	SettledAt   string `json:"settledAt,omitempty"`
+	// ProviderRef is what the provider calls the refund once it accepted it.
+	ProviderRef string `json:"providerRef,omitempty"`
 }
 
 type tradeView struct {
@@ -389,6 +391,9 @@ type paymentView struct {
 	Amount    Money  `json:"amount"`
 	Currency  string `json:"currency"`
 	CreatedAt string `json:"createdAt"`
+	// ProviderRef is what the provider calls the payment; SettledAt when it reached its outcome.
+	ProviderRef string `json:"providerRef,omitempty"`
+	SettledAt   string `json:"settledAt,omitempty"`
 }
 
 type skuView struct {
@@ -483,7 +488,7 @@ func orderOf(o *trade.Order) orderView {
 
 func refundOf(r *trade.Refund) *refundView {
 	return &refundView{RefundID: r.RefundId, PaymentID: r.PaymentId, AfterSaleID: r.AfterSaleId, Amount: moneyOf(r.Amount), Status: r.Status,
-		Reason: r.Reason, CreatedAt: timeOf(r.CreatedAt), SettledAt: timeOf(r.GetSettledAt())}
+		Reason: r.Reason, CreatedAt: timeOf(r.CreatedAt), SettledAt: timeOf(r.GetSettledAt()), ProviderRef: r.ProviderRef}
 }
 
 func tradeOf(t *trade.Trade) tradeView {
@@ -519,7 +524,7 @@ func presaleTermsOf(p *trade.PresaleTerms) *presaleTermsView {
 
 func paymentOf(p *trade.Payment) paymentView {
 	return paymentView{PaymentID: p.PaymentId, TradeID: p.TradeId, Method: p.Method, Purpose: p.Purpose, Status: p.Status, Amount: moneyOf(p.Amount),
-		Currency: p.GetAmount().GetCurrency(), CreatedAt: timeOf(p.CreatedAt)}
+		Currency: p.GetAmount().GetCurrency(), CreatedAt: timeOf(p.CreatedAt), ProviderRef: p.ProviderRef, SettledAt: timeOf(p.SettledAt)}
 }
 
 func stockOf(s *trade.StockResponse) stockView {

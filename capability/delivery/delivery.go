@@ -219,6 +219,13 @@ var FeePoint = extensions.Declare(extensions.Spec[FeeInput, FeeOutput]{
 		}
 		return out, nil
 	},
+	Money: func(_ FeeInput, out FeeOutput) int64 {
+		var sum int64
+		for _, f := range out.Fees {
+			sum += f
+		}
+		return sum
+	},
 	Check: func(in FeeInput, out FeeOutput) error {
 		if len(out.Fees) != len(in.Sellers) {
 			return errkind.Invalidf("%d fees for %d sellers", len(out.Fees), len(in.Sellers))

@@ -2,6 +2,7 @@ package discount
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/atriumtrade/atrium/extensions"
@@ -59,7 +60,39 @@ var PromotionsPoint = extensions.Declare(extensions.Spec[PointInput, PointOutput
 		return PointOutput{}, nil
 	},
 	Check: checkPointOutput,
+	Money: discountOf,
 })
+
+// discountOf is what a cart's buyer pays less by the promotions out keeps and adds (negative:
+// the point's money is what it adds to the price). A call's input does not carry coupons or
+// campaign budgets, so coupon-only promotions count as not presented and budgets as unbounded:
+// the figure compares versions, it does not restate the order.
+func discountOf(in PointInput, out PointOutput) int64 {
+	vetoed := map[string]bool{}
+	for _, id := range out.Veto {
+		vetoed[id] = true
+	}
+	ap := Input{At: time.UnixMilli(in.At), Currency: in.Currency, Lines: make([]Line, len(in.Lines)), Budgets: map[string]int64{}}
+	for i, l := range in.Lines {
+		ap.Lines[i] = Line{SKUID: l.SKUID, SellerID: l.SellerID, Categories: l.Categories, Quantity: l.Quantity, UnitPrice: l.UnitPrice, Total: l.Total}
+	}
+	for _, p := range in.Promotions {
+		if !vetoed[p.ID] {
+			ap.Promotions = append(ap.Promotions, p)
+		}
+	}
+	ap.Promotions = append(ap.Promotions, out.Add...)
+	for _, p := range ap.Promotions {
+		if p.CampaignID != "" {
+			ap.Budgets[p.CampaignID] = math.MaxInt64 / 4
+		}
+	}
+	res, err := Apply(ap)
+	if err != nil {
+		return 0
+	}
+	return -res.Total
+}
 
 func checkPointOutput(in PointInput, out PointOutput) error {
 	known := map[string]bool{}

@@ -154,7 +154,20 @@ var UnitPricePoint = extensions.Declare(extensions.Spec[UnitPriceInput, UnitPric
 	Mode:    extensions.Override,
 	Default: listPrices,
 	Check:   checkUnitPrices,
+	Money:   goodsAt,
 })
+
+// goodsAt is what the cart's goods cost at the prices out gives (a line a script left out, or
+// that does not fit, counts nothing).
+func goodsAt(in UnitPriceInput, out UnitPriceOutput) int64 {
+	var sum int64
+	for i, l := range out.Lines {
+		if i < len(in.Lines) {
+			sum += l.UnitPrice * in.Lines[i].Quantity
+		}
+	}
+	return sum
+}
 
 func listPrices(_ context.Context, in UnitPriceInput) (UnitPriceOutput, error) {
 	out := UnitPriceOutput{Lines: make([]UnitPrice, len(in.Lines))}

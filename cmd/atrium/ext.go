@@ -20,7 +20,7 @@ import (
 
 func extCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "ext", Short: "Run, validate and replay extension scripts exactly as the server does"}
-	cmd.AddCommand(extRunCmd(), extValidateCmd(), extReplayCmd(), extPointsCmd())
+	cmd.AddCommand(extRunCmd(), extValidateCmd(), extReplayCmd(), extShadowCmd(), extPointsCmd())
 	return cmd
 }
 

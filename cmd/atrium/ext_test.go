@@ -133,9 +133,23 @@ func TestExtReplay(t *testing.T) {
 		t.Fatalf("gold price %d; want 1799", trade.Total().Minor())
 	}
 	orderID := trade.Orders()[0].ID()
+	// A candidate that drops the member price: the gold buyer would have paid 19.99, not 17.99.
+	candidate := "-- point: pricing.unit_price\nfunction run(input)\n  local out = {}\n  for i, l in ipairs(input.lines) do out[i] = {skuId = l.skuId, unitPrice = l.price} end\n  return {lines = out}\nend\n"
+	if _, err := tr.Admin.Upload(ctx, "demo", "member-pricing", candidate, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
 	tr.Stop()
 
-	out, err := atrium(t, "ext", "replay", "--data-dir", dir, "--tenant", "demo", "--order", orderID, "--point", "pricing.unit_price")
+	out, err := atrium(t, "ext", "shadow", "--data-dir", dir, "--tenant", "demo", "--script", "member-pricing", "--version", "2", "--scope", "demo/*")
+	if err != nil || !strings.Contains(out, "calls 1  changed 1  errors 0") || !strings.Contains(out, "buyers would pay +200 CNY") {
+		t.Fatalf("shadow: %q %v", out, err)
+	}
+	if _, err := atrium(t, "ext", "shadow", "--data-dir", dir, "--tenant", "demo", "--script", "member-pricing", "--version", "2", "--scope", "other/*"); err == nil ||
+		!strings.Contains(err.Error(), "extensions.invalid_scope") {
+		t.Fatalf("shadow at another tenant's scope: %v", err)
+	}
+
+	out, err = atrium(t, "ext", "replay", "--data-dir", dir, "--tenant", "demo", "--order", orderID, "--point", "pricing.unit_price")
 	if err != nil || !strings.Contains(out, "member-pricing v1") || !strings.Contains(out, "(same as recorded)") {
 		t.Fatalf("replay: %q %v", out, err)
 	}

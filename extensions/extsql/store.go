@@ -302,26 +302,39 @@ func (s *Store) SaveRuns(ctx context.Context, tenant, tradeID string, recs []ext
 	return nil
 }
 
+const runCols = `trade_id, seq, point, scope, script_id, version, hash, gray, outcome, input, previous, output, error, created_at`
+
+func scanRun(rows *sql.Rows) (r extensions.RunRecord, err error) {
+	var gray int
+	var outcome, in, prev, output string
+	var at int64
+	if err := rows.Scan(&r.TradeID, &r.Seq, &r.Point, &r.Binding.Scope, &r.Binding.ScriptID, &r.Binding.Version, &r.Binding.Hash, &gray,
+		&outcome, &in, &prev, &output, &r.Error, &at); err != nil {
+		return r, err
+	}
+	r.Binding.Gray, r.Outcome, r.At = gray == 1, extensions.Outcome(outcome), time.UnixMilli(at)
+	r.Input, r.Output = []byte(in), []byte(output)
+	if prev != "" {
+		r.Previous = []byte(prev)
+	}
+	return r, nil
+}
+
 // Runs implements extensions.Store.
 func (s *Store) Runs(ctx context.Context, tenant, tradeID string) ([]extensions.RunRecord, error) {
-	out, err := dal.All(ctx, s.db.R(ctx), func(rows *sql.Rows) (r extensions.RunRecord, err error) {
-		var gray int
-		var outcome, in, prev, output string
-		var at int64
-		if err := rows.Scan(&r.Seq, &r.Point, &r.Binding.Scope, &r.Binding.ScriptID, &r.Binding.Version, &r.Binding.Hash, &gray,
-			&outcome, &in, &prev, &output, &r.Error, &at); err != nil {
-			return r, err
-		}
-		r.Binding.Gray, r.Outcome, r.At = gray == 1, extensions.Outcome(outcome), time.UnixMilli(at)
-		r.Input, r.Output = []byte(in), []byte(output)
-		if prev != "" {
-			r.Previous = []byte(prev)
-		}
-		return r, nil
-	}, `SELECT seq, point, scope, script_id, version, hash, gray, outcome, input, previous,
-		output, error, created_at FROM ext_runs WHERE tenant = ? AND trade_id = ? ORDER BY seq`, tenant, tradeID)
+	out, err := dal.All(ctx, s.db.R(ctx), scanRun, `SELECT `+runCols+` FROM ext_runs WHERE tenant = ? AND trade_id = ? ORDER BY seq`, tenant, tradeID)
 	if err != nil {
 		return nil, fmt.Errorf("extsql: runs: %w", err)
+	}
+	return out, nil
+}
+
+// RecentRuns implements extensions.Store, by ext_runs_by_point.
+func (s *Store) RecentRuns(ctx context.Context, tenant, scope, point string, since time.Time, limit int) ([]extensions.RunRecord, error) {
+	out, err := dal.All(ctx, s.db.R(ctx), scanRun, `SELECT `+runCols+` FROM ext_runs WHERE tenant = ? AND point = ? AND scope = ?
+		AND created_at >= ? ORDER BY created_at DESC, trade_id DESC, seq DESC LIMIT ?`, tenant, point, scope, since.UnixMilli(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("extsql: recent runs: %w", err)
 	}
 	return out, nil
 }

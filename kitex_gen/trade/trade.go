@@ -1665,6 +1665,7 @@ type Refund struct {
 	CreatedAt   int64  `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
 	SettledAt   *int64 `thrift:"settledAt,8,optional" frugal:"8,optional,i64" json:"settledAt,omitempty"`
 	AfterSaleId string `thrift:"afterSaleId,9" frugal:"9,default,string" json:"afterSaleId"`
+	ProviderRef string `thrift:"providerRef,10" frugal:"10,default,string" json:"providerRef"`
 }
 
 func NewRefund() *Refund {
@@ -1719,6 +1720,10 @@ func (p *Refund) GetSettledAt() (v int64) {
 func (p *Refund) GetAfterSaleId() (v string) {
 	return p.AfterSaleId
 }
+
+func (p *Refund) GetProviderRef() (v string) {
+	return p.ProviderRef
+}
 func (p *Refund) SetRefundId(val string) {
 	p.RefundId = val
 }
@@ -1746,6 +1751,9 @@ func (p *Refund) SetSettledAt(val *int64) {
 func (p *Refund) SetAfterSaleId(val string) {
 	p.AfterSaleId = val
 }
+func (p *Refund) SetProviderRef(val string) {
+	p.ProviderRef = val
+}
 
 func (p *Refund) IsSetAmount() bool {
 	return p.Amount != nil
@@ -1763,15 +1771,16 @@ func (p *Refund) String() string {
 }
 
 var fieldIDToName_Refund = map[int16]string{
-	1: "refundId",
-	2: "orderId",
-	3: "paymentId",
-	4: "amount",
-	5: "status",
-	6: "reason",
-	7: "createdAt",
-	8: "settledAt",
-	9: "afterSaleId",
+	1:  "refundId",
+	2:  "orderId",
+	3:  "paymentId",
+	4:  "amount",
+	5:  "status",
+	6:  "reason",
+	7:  "createdAt",
+	8:  "settledAt",
+	9:  "afterSaleId",
+	10: "providerRef",
 }
 
 type Trade struct {
@@ -2730,6 +2739,7 @@ type Payment struct {
 	ProviderRef string `thrift:"providerRef,6" frugal:"6,default,string" json:"providerRef"`
 	CreatedAt   int64  `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
 	Purpose     string `thrift:"purpose,8" frugal:"8,default,string" json:"purpose"`
+	SettledAt   int64  `thrift:"settledAt,9" frugal:"9,default,i64" json:"settledAt"`
 }
 
 func NewPayment() *Payment {
@@ -2775,6 +2785,10 @@ func (p *Payment) GetCreatedAt() (v int64) {
 func (p *Payment) GetPurpose() (v string) {
 	return p.Purpose
 }
+
+func (p *Payment) GetSettledAt() (v int64) {
+	return p.SettledAt
+}
 func (p *Payment) SetPaymentId(val string) {
 	p.PaymentId = val
 }
@@ -2799,6 +2813,9 @@ func (p *Payment) SetCreatedAt(val int64) {
 func (p *Payment) SetPurpose(val string) {
 	p.Purpose = val
 }
+func (p *Payment) SetSettledAt(val int64) {
+	p.SettledAt = val
+}
 
 func (p *Payment) IsSetAmount() bool {
 	return p.Amount != nil
@@ -2820,6 +2837,7 @@ var fieldIDToName_Payment = map[int16]string{
 	6: "providerRef",
 	7: "createdAt",
 	8: "purpose",
+	9: "settledAt",
 }
 
 type SimulatePaymentRequest struct {
@@ -4537,6 +4555,399 @@ func (p *TestRunScriptResponse) String() string {
 
 var fieldIDToName_TestRunScriptResponse = map[int16]string{
 	1: "output",
+}
+
+type ShadowScriptRequest struct {
+	Caller   *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	ScriptId string  `thrift:"scriptId,2" frugal:"2,default,string" json:"scriptId"`
+	Version  int32   `thrift:"version,3" frugal:"3,default,i32" json:"version"`
+	Scope    string  `thrift:"scope,4" frugal:"4,default,string" json:"scope"`
+	Point    string  `thrift:"point,5" frugal:"5,default,string" json:"point"`
+	Limit    int32   `thrift:"limit,6" frugal:"6,default,i32" json:"limit"`
+	Since    int64   `thrift:"since,7" frugal:"7,default,i64" json:"since"`
+}
+
+func NewShadowScriptRequest() *ShadowScriptRequest {
+	return &ShadowScriptRequest{}
+}
+
+func (p *ShadowScriptRequest) InitDefault() {
+}
+
+var ShadowScriptRequest_Caller_DEFAULT *Caller
+
+func (p *ShadowScriptRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ShadowScriptRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ShadowScriptRequest) GetScriptId() (v string) {
+	return p.ScriptId
+}
+
+func (p *ShadowScriptRequest) GetVersion() (v int32) {
+	return p.Version
+}
+
+func (p *ShadowScriptRequest) GetScope() (v string) {
+	return p.Scope
+}
+
+func (p *ShadowScriptRequest) GetPoint() (v string) {
+	return p.Point
+}
+
+func (p *ShadowScriptRequest) GetLimit() (v int32) {
+	return p.Limit
+}
+
+func (p *ShadowScriptRequest) GetSince() (v int64) {
+	return p.Since
+}
+func (p *ShadowScriptRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ShadowScriptRequest) SetScriptId(val string) {
+	p.ScriptId = val
+}
+func (p *ShadowScriptRequest) SetVersion(val int32) {
+	p.Version = val
+}
+func (p *ShadowScriptRequest) SetScope(val string) {
+	p.Scope = val
+}
+func (p *ShadowScriptRequest) SetPoint(val string) {
+	p.Point = val
+}
+func (p *ShadowScriptRequest) SetLimit(val int32) {
+	p.Limit = val
+}
+func (p *ShadowScriptRequest) SetSince(val int64) {
+	p.Since = val
+}
+
+func (p *ShadowScriptRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ShadowScriptRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ShadowScriptRequest(%+v)", *p)
+}
+
+var fieldIDToName_ShadowScriptRequest = map[int16]string{
+	1: "caller",
+	2: "scriptId",
+	3: "version",
+	4: "scope",
+	5: "point",
+	6: "limit",
+	7: "since",
+}
+
+type ShadowCall struct {
+	TradeId     string `thrift:"tradeId,1" frugal:"1,default,string" json:"tradeId"`
+	Seq         int32  `thrift:"seq,2" frugal:"2,default,i32" json:"seq"`
+	At          int64  `thrift:"at,3" frugal:"3,default,i64" json:"at"`
+	RanScriptId string `thrift:"ranScriptId,4" frugal:"4,default,string" json:"ranScriptId"`
+	RanVersion  int32  `thrift:"ranVersion,5" frugal:"5,default,i32" json:"ranVersion"`
+	Baseline    []byte `thrift:"baseline,6" frugal:"6,default,binary" json:"baseline"`
+	Candidate   []byte `thrift:"candidate,7" frugal:"7,default,binary" json:"candidate"`
+	MoneyDelta  int64  `thrift:"moneyDelta,8" frugal:"8,default,i64" json:"moneyDelta"`
+	Currency    string `thrift:"currency,9" frugal:"9,default,string" json:"currency"`
+	Error       string `thrift:"error,10" frugal:"10,default,string" json:"error"`
+	BudgetHit   bool   `thrift:"budgetHit,11" frugal:"11,default,bool" json:"budgetHit"`
+	TookMicros  int64  `thrift:"tookMicros,12" frugal:"12,default,i64" json:"tookMicros"`
+}
+
+func NewShadowCall() *ShadowCall {
+	return &ShadowCall{}
+}
+
+func (p *ShadowCall) InitDefault() {
+}
+
+func (p *ShadowCall) GetTradeId() (v string) {
+	return p.TradeId
+}
+
+func (p *ShadowCall) GetSeq() (v int32) {
+	return p.Seq
+}
+
+func (p *ShadowCall) GetAt() (v int64) {
+	return p.At
+}
+
+func (p *ShadowCall) GetRanScriptId() (v string) {
+	return p.RanScriptId
+}
+
+func (p *ShadowCall) GetRanVersion() (v int32) {
+	return p.RanVersion
+}
+
+func (p *ShadowCall) GetBaseline() (v []byte) {
+	return p.Baseline
+}
+
+func (p *ShadowCall) GetCandidate() (v []byte) {
+	return p.Candidate
+}
+
+func (p *ShadowCall) GetMoneyDelta() (v int64) {
+	return p.MoneyDelta
+}
+
+func (p *ShadowCall) GetCurrency() (v string) {
+	return p.Currency
+}
+
+func (p *ShadowCall) GetError() (v string) {
+	return p.Error
+}
+
+func (p *ShadowCall) GetBudgetHit() (v bool) {
+	return p.BudgetHit
+}
+
+func (p *ShadowCall) GetTookMicros() (v int64) {
+	return p.TookMicros
+}
+func (p *ShadowCall) SetTradeId(val string) {
+	p.TradeId = val
+}
+func (p *ShadowCall) SetSeq(val int32) {
+	p.Seq = val
+}
+func (p *ShadowCall) SetAt(val int64) {
+	p.At = val
+}
+func (p *ShadowCall) SetRanScriptId(val string) {
+	p.RanScriptId = val
+}
+func (p *ShadowCall) SetRanVersion(val int32) {
+	p.RanVersion = val
+}
+func (p *ShadowCall) SetBaseline(val []byte) {
+	p.Baseline = val
+}
+func (p *ShadowCall) SetCandidate(val []byte) {
+	p.Candidate = val
+}
+func (p *ShadowCall) SetMoneyDelta(val int64) {
+	p.MoneyDelta = val
+}
+func (p *ShadowCall) SetCurrency(val string) {
+	p.Currency = val
+}
+func (p *ShadowCall) SetError(val string) {
+	p.Error = val
+}
+func (p *ShadowCall) SetBudgetHit(val bool) {
+	p.BudgetHit = val
+}
+func (p *ShadowCall) SetTookMicros(val int64) {
+	p.TookMicros = val
+}
+
+func (p *ShadowCall) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ShadowCall(%+v)", *p)
+}
+
+var fieldIDToName_ShadowCall = map[int16]string{
+	1:  "tradeId",
+	2:  "seq",
+	3:  "at",
+	4:  "ranScriptId",
+	5:  "ranVersion",
+	6:  "baseline",
+	7:  "candidate",
+	8:  "moneyDelta",
+	9:  "currency",
+	10: "error",
+	11: "budgetHit",
+	12: "tookMicros",
+}
+
+type ShadowReport struct {
+	ScriptId     string           `thrift:"scriptId,1" frugal:"1,default,string" json:"scriptId"`
+	Version      int32            `thrift:"version,2" frugal:"2,default,i32" json:"version"`
+	Point        string           `thrift:"point,3" frugal:"3,default,string" json:"point"`
+	Scope        string           `thrift:"scope,4" frugal:"4,default,string" json:"scope"`
+	Since        int64            `thrift:"since,5" frugal:"5,default,i64" json:"since"`
+	Calls        int32            `thrift:"calls,6" frugal:"6,default,i32" json:"calls"`
+	Changed      int32            `thrift:"changed,7" frugal:"7,default,i32" json:"changed"`
+	Errors       int32            `thrift:"errors,8" frugal:"8,default,i32" json:"errors"`
+	BudgetHits   int32            `thrift:"budgetHits,9" frugal:"9,default,i32" json:"budgetHits"`
+	Money        bool             `thrift:"money,10" frugal:"10,default,bool" json:"money"`
+	MoneyDelta   map[string]int64 `thrift:"moneyDelta,11" frugal:"11,default,map<string:i64>" json:"moneyDelta"`
+	ChangedMoney int32            `thrift:"changedMoney,12" frugal:"12,default,i32" json:"changedMoney"`
+	TookMicros   int64            `thrift:"tookMicros,13" frugal:"13,default,i64" json:"tookMicros"`
+	ChangedCalls []*ShadowCall    `thrift:"changedCalls,14" frugal:"14,default,list<ShadowCall>" json:"changedCalls"`
+	FailedCalls  []*ShadowCall    `thrift:"failedCalls,15" frugal:"15,default,list<ShadowCall>" json:"failedCalls"`
+	Slowest      []*ShadowCall    `thrift:"slowest,16" frugal:"16,default,list<ShadowCall>" json:"slowest"`
+	Skipped      int32            `thrift:"skipped,17" frugal:"17,default,i32" json:"skipped"`
+}
+
+func NewShadowReport() *ShadowReport {
+	return &ShadowReport{}
+}
+
+func (p *ShadowReport) InitDefault() {
+}
+
+func (p *ShadowReport) GetScriptId() (v string) {
+	return p.ScriptId
+}
+
+func (p *ShadowReport) GetVersion() (v int32) {
+	return p.Version
+}
+
+func (p *ShadowReport) GetPoint() (v string) {
+	return p.Point
+}
+
+func (p *ShadowReport) GetScope() (v string) {
+	return p.Scope
+}
+
+func (p *ShadowReport) GetSince() (v int64) {
+	return p.Since
+}
+
+func (p *ShadowReport) GetCalls() (v int32) {
+	return p.Calls
+}
+
+func (p *ShadowReport) GetChanged() (v int32) {
+	return p.Changed
+}
+
+func (p *ShadowReport) GetErrors() (v int32) {
+	return p.Errors
+}
+
+func (p *ShadowReport) GetBudgetHits() (v int32) {
+	return p.BudgetHits
+}
+
+func (p *ShadowReport) GetMoney() (v bool) {
+	return p.Money
+}
+
+func (p *ShadowReport) GetMoneyDelta() (v map[string]int64) {
+	return p.MoneyDelta
+}
+
+func (p *ShadowReport) GetChangedMoney() (v int32) {
+	return p.ChangedMoney
+}
+
+func (p *ShadowReport) GetTookMicros() (v int64) {
+	return p.TookMicros
+}
+
+func (p *ShadowReport) GetChangedCalls() (v []*ShadowCall) {
+	return p.ChangedCalls
+}
+
+func (p *ShadowReport) GetFailedCalls() (v []*ShadowCall) {
+	return p.FailedCalls
+}
+
+func (p *ShadowReport) GetSlowest() (v []*ShadowCall) {
+	return p.Slowest
+}
+
+func (p *ShadowReport) GetSkipped() (v int32) {
+	return p.Skipped
+}
+func (p *ShadowReport) SetScriptId(val string) {
+	p.ScriptId = val
+}
+func (p *ShadowReport) SetVersion(val int32) {
+	p.Version = val
+}
+func (p *ShadowReport) SetPoint(val string) {
+	p.Point = val
+}
+func (p *ShadowReport) SetScope(val string) {
+	p.Scope = val
+}
+func (p *ShadowReport) SetSince(val int64) {
+	p.Since = val
+}
+func (p *ShadowReport) SetCalls(val int32) {
+	p.Calls = val
+}
+func (p *ShadowReport) SetChanged(val int32) {
+	p.Changed = val
+}
+func (p *ShadowReport) SetErrors(val int32) {
+	p.Errors = val
+}
+func (p *ShadowReport) SetBudgetHits(val int32) {
+	p.BudgetHits = val
+}
+func (p *ShadowReport) SetMoney(val bool) {
+	p.Money = val
+}
+func (p *ShadowReport) SetMoneyDelta(val map[string]int64) {
+	p.MoneyDelta = val
+}
+func (p *ShadowReport) SetChangedMoney(val int32) {
+	p.ChangedMoney = val
+}
+func (p *ShadowReport) SetTookMicros(val int64) {
+	p.TookMicros = val
+}
+func (p *ShadowReport) SetChangedCalls(val []*ShadowCall) {
+	p.ChangedCalls = val
+}
+func (p *ShadowReport) SetFailedCalls(val []*ShadowCall) {
+	p.FailedCalls = val
+}
+func (p *ShadowReport) SetSlowest(val []*ShadowCall) {
+	p.Slowest = val
+}
+func (p *ShadowReport) SetSkipped(val int32) {
+	p.Skipped = val
+}
+
+func (p *ShadowReport) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ShadowReport(%+v)", *p)
+}
+
+var fieldIDToName_ShadowReport = map[int16]string{
+	1:  "scriptId",
+	2:  "version",
+	3:  "point",
+	4:  "scope",
+	5:  "since",
+	6:  "calls",
+	7:  "changed",
+	8:  "errors",
+	9:  "budgetHits",
+	10: "money",
+	11: "moneyDelta",
+	12: "changedMoney",
+	13: "tookMicros",
+	14: "changedCalls",
+	15: "failedCalls",
+	16: "slowest",
+	17: "skipped",
 }
 
 type Publication struct {
@@ -10899,6 +11310,264 @@ var fieldIDToName_OrderStats = map[int16]string{
 	4: "skuDaily",
 }
 
+type TradeStory struct {
+	Trade         *Trade           `thrift:"trade,1" frugal:"1,default,Trade" json:"trade"`
+	UserId        string           `thrift:"userId,2" frugal:"2,default,string" json:"userId"`
+	BizCode       string           `thrift:"bizCode,3" frugal:"3,default,string" json:"bizCode"`
+	AfterSales    []*AfterSale     `thrift:"afterSales,4" frugal:"4,default,list<AfterSale>" json:"afterSales"`
+	Timers        []*TradeTimer    `thrift:"timers,5" frugal:"5,default,list<TradeTimer>" json:"timers"`
+	Timeline      []*TimelineEntry `thrift:"timeline,6" frugal:"6,default,list<TimelineEntry>" json:"timeline"`
+	Scripts       []*ScriptRun     `thrift:"scripts,7" frugal:"7,default,list<ScriptRun>" json:"scripts"`
+	FlowVersion   int64            `thrift:"flowVersion,8" frugal:"8,default,i64" json:"flowVersion"`
+	FlowUpdatedAt int64            `thrift:"flowUpdatedAt,9" frugal:"9,default,i64" json:"flowUpdatedAt"`
+}
+
+func NewTradeStory() *TradeStory {
+	return &TradeStory{}
+}
+
+func (p *TradeStory) InitDefault() {
+}
+
+var TradeStory_Trade_DEFAULT *Trade
+
+func (p *TradeStory) GetTrade() (v *Trade) {
+	if !p.IsSetTrade() {
+		return TradeStory_Trade_DEFAULT
+	}
+	return p.Trade
+}
+
+func (p *TradeStory) GetUserId() (v string) {
+	return p.UserId
+}
+
+func (p *TradeStory) GetBizCode() (v string) {
+	return p.BizCode
+}
+
+func (p *TradeStory) GetAfterSales() (v []*AfterSale) {
+	return p.AfterSales
+}
+
+func (p *TradeStory) GetTimers() (v []*TradeTimer) {
+	return p.Timers
+}
+
+func (p *TradeStory) GetTimeline() (v []*TimelineEntry) {
+	return p.Timeline
+}
+
+func (p *TradeStory) GetScripts() (v []*ScriptRun) {
+	return p.Scripts
+}
+
+func (p *TradeStory) GetFlowVersion() (v int64) {
+	return p.FlowVersion
+}
+
+func (p *TradeStory) GetFlowUpdatedAt() (v int64) {
+	return p.FlowUpdatedAt
+}
+func (p *TradeStory) SetTrade(val *Trade) {
+	p.Trade = val
+}
+func (p *TradeStory) SetUserId(val string) {
+	p.UserId = val
+}
+func (p *TradeStory) SetBizCode(val string) {
+	p.BizCode = val
+}
+func (p *TradeStory) SetAfterSales(val []*AfterSale) {
+	p.AfterSales = val
+}
+func (p *TradeStory) SetTimers(val []*TradeTimer) {
+	p.Timers = val
+}
+func (p *TradeStory) SetTimeline(val []*TimelineEntry) {
+	p.Timeline = val
+}
+func (p *TradeStory) SetScripts(val []*ScriptRun) {
+	p.Scripts = val
+}
+func (p *TradeStory) SetFlowVersion(val int64) {
+	p.FlowVersion = val
+}
+func (p *TradeStory) SetFlowUpdatedAt(val int64) {
+	p.FlowUpdatedAt = val
+}
+
+func (p *TradeStory) IsSetTrade() bool {
+	return p.Trade != nil
+}
+
+func (p *TradeStory) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeStory(%+v)", *p)
+}
+
+var fieldIDToName_TradeStory = map[int16]string{
+	1: "trade",
+	2: "userId",
+	3: "bizCode",
+	4: "afterSales",
+	5: "timers",
+	6: "timeline",
+	7: "scripts",
+	8: "flowVersion",
+	9: "flowUpdatedAt",
+}
+
+type TradeTimer struct {
+	Kind      string `thrift:"kind,1" frugal:"1,default,string" json:"kind"`
+	Ref       string `thrift:"ref,2" frugal:"2,default,string" json:"ref"`
+	DueAt     int64  `thrift:"dueAt,3" frugal:"3,default,i64" json:"dueAt"`
+	DoneAt    int64  `thrift:"doneAt,4" frugal:"4,default,i64" json:"doneAt"`
+	Attempts  int32  `thrift:"attempts,5" frugal:"5,default,i32" json:"attempts"`
+	LastError string `thrift:"lastError,6" frugal:"6,default,string" json:"lastError"`
+}
+
+func NewTradeTimer() *TradeTimer {
+	return &TradeTimer{}
+}
+
+func (p *TradeTimer) InitDefault() {
+}
+
+func (p *TradeTimer) GetKind() (v string) {
+	return p.Kind
+}
+
+func (p *TradeTimer) GetRef() (v string) {
+	return p.Ref
+}
+
+func (p *TradeTimer) GetDueAt() (v int64) {
+	return p.DueAt
+}
+
+func (p *TradeTimer) GetDoneAt() (v int64) {
+	return p.DoneAt
+}
+
+func (p *TradeTimer) GetAttempts() (v int32) {
+	return p.Attempts
+}
+
+func (p *TradeTimer) GetLastError() (v string) {
+	return p.LastError
+}
+func (p *TradeTimer) SetKind(val string) {
+	p.Kind = val
+}
+func (p *TradeTimer) SetRef(val string) {
+	p.Ref = val
+}
+func (p *TradeTimer) SetDueAt(val int64) {
+	p.DueAt = val
+}
+func (p *TradeTimer) SetDoneAt(val int64) {
+	p.DoneAt = val
+}
+func (p *TradeTimer) SetAttempts(val int32) {
+	p.Attempts = val
+}
+func (p *TradeTimer) SetLastError(val string) {
+	p.LastError = val
+}
+
+func (p *TradeTimer) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeTimer(%+v)", *p)
+}
+
+var fieldIDToName_TradeTimer = map[int16]string{
+	1: "kind",
+	2: "ref",
+	3: "dueAt",
+	4: "doneAt",
+	5: "attempts",
+	6: "lastError",
+}
+
+type TimelineEntry struct {
+	EventId string `thrift:"eventId,1" frugal:"1,default,string" json:"eventId"`
+	Event   string `thrift:"event,2" frugal:"2,default,string" json:"event"`
+	At      int64  `thrift:"at,3" frugal:"3,default,i64" json:"at"`
+	Actor   string `thrift:"actor,4" frugal:"4,default,string" json:"actor"`
+	OrderId string `thrift:"orderId,5" frugal:"5,default,string" json:"orderId"`
+	Detail  string `thrift:"detail,6" frugal:"6,default,string" json:"detail"`
+}
+
+func NewTimelineEntry() *TimelineEntry {
+	return &TimelineEntry{}
+}
+
+func (p *TimelineEntry) InitDefault() {
+}
+
+func (p *TimelineEntry) GetEventId() (v string) {
+	return p.EventId
+}
+
+func (p *TimelineEntry) GetEvent() (v string) {
+	return p.Event
+}
+
+func (p *TimelineEntry) GetAt() (v int64) {
+	return p.At
+}
+
+func (p *TimelineEntry) GetActor() (v string) {
+	return p.Actor
+}
+
+func (p *TimelineEntry) GetOrderId() (v string) {
+	return p.OrderId
+}
+
+func (p *TimelineEntry) GetDetail() (v string) {
+	return p.Detail
+}
+func (p *TimelineEntry) SetEventId(val string) {
+	p.EventId = val
+}
+func (p *TimelineEntry) SetEvent(val string) {
+	p.Event = val
+}
+func (p *TimelineEntry) SetAt(val int64) {
+	p.At = val
+}
+func (p *TimelineEntry) SetActor(val string) {
+	p.Actor = val
+}
+func (p *TimelineEntry) SetOrderId(val string) {
+	p.OrderId = val
+}
+func (p *TimelineEntry) SetDetail(val string) {
+	p.Detail = val
+}
+
+func (p *TimelineEntry) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TimelineEntry(%+v)", *p)
+}
+
+var fieldIDToName_TimelineEntry = map[int16]string{
+	1: "eventId",
+	2: "event",
+	3: "at",
+	4: "actor",
+	5: "orderId",
+	6: "detail",
+}
+
 type AuditRequest struct {
 	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
 	Kind   string  `thrift:"kind,2" frugal:"2,default,string" json:"kind"`
@@ -11084,6 +11753,8 @@ type TradeQueries interface {
 	GetOrder(ctx context.Context, req *OrderRef) (r *Order, err error)
 
 	ListOrders(ctx context.Context, req *ListOrdersRequest) (r *ListOrdersResponse, err error)
+
+	GetTradeStory(ctx context.Context, req *TradeRef) (r *TradeStory, err error)
 }
 
 type TradeQueriesPingArgs struct {
@@ -11387,6 +12058,82 @@ func (p *TradeQueriesListOrdersResult) String() string {
 }
 
 var fieldIDToName_TradeQueriesListOrdersResult = map[int16]string{
+	0: "success",
+}
+
+type TradeQueriesGetTradeStoryArgs struct {
+	Req *TradeRef `thrift:"req,1" frugal:"1,default,TradeRef" json:"req"`
+}
+
+func NewTradeQueriesGetTradeStoryArgs() *TradeQueriesGetTradeStoryArgs {
+	return &TradeQueriesGetTradeStoryArgs{}
+}
+
+func (p *TradeQueriesGetTradeStoryArgs) InitDefault() {
+}
+
+var TradeQueriesGetTradeStoryArgs_Req_DEFAULT *TradeRef
+
+func (p *TradeQueriesGetTradeStoryArgs) GetReq() (v *TradeRef) {
+	if !p.IsSetReq() {
+		return TradeQueriesGetTradeStoryArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeQueriesGetTradeStoryArgs) SetReq(val *TradeRef) {
+	p.Req = val
+}
+
+func (p *TradeQueriesGetTradeStoryArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeQueriesGetTradeStoryArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeQueriesGetTradeStoryArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeQueriesGetTradeStoryArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeQueriesGetTradeStoryResult struct {
+	Success *TradeStory `thrift:"success,0,optional" frugal:"0,optional,TradeStory" json:"success,omitempty"`
+}
+
+func NewTradeQueriesGetTradeStoryResult() *TradeQueriesGetTradeStoryResult {
+	return &TradeQueriesGetTradeStoryResult{}
+}
+
+func (p *TradeQueriesGetTradeStoryResult) InitDefault() {
+}
+
+var TradeQueriesGetTradeStoryResult_Success_DEFAULT *TradeStory
+
+func (p *TradeQueriesGetTradeStoryResult) GetSuccess() (v *TradeStory) {
+	if !p.IsSetSuccess() {
+		return TradeQueriesGetTradeStoryResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeQueriesGetTradeStoryResult) SetSuccess(x interface{}) {
+	p.Success = x.(*TradeStory)
+}
+
+func (p *TradeQueriesGetTradeStoryResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeQueriesGetTradeStoryResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeQueriesGetTradeStoryResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeQueriesGetTradeStoryResult = map[int16]string{
 	0: "success",
 }
 
@@ -13134,6 +13881,8 @@ type ExtensionsAdmin interface {
 	ListPublications(ctx context.Context, req *ListPublicationsRequest) (r *ListPublicationsResponse, err error)
 
 	OrderScriptRuns(ctx context.Context, req *OrderScriptRunsRequest) (r *OrderScriptRunsResponse, err error)
+
+	ShadowScript(ctx context.Context, req *ShadowScriptRequest) (r *ShadowReport, err error)
 }
 
 type ExtensionsAdminListExtensionPointsArgs struct {
@@ -13817,6 +14566,82 @@ func (p *ExtensionsAdminOrderScriptRunsResult) String() string {
 }
 
 var fieldIDToName_ExtensionsAdminOrderScriptRunsResult = map[int16]string{
+	0: "success",
+}
+
+type ExtensionsAdminShadowScriptArgs struct {
+	Req *ShadowScriptRequest `thrift:"req,1" frugal:"1,default,ShadowScriptRequest" json:"req"`
+}
+
+func NewExtensionsAdminShadowScriptArgs() *ExtensionsAdminShadowScriptArgs {
+	return &ExtensionsAdminShadowScriptArgs{}
+}
+
+func (p *ExtensionsAdminShadowScriptArgs) InitDefault() {
+}
+
+var ExtensionsAdminShadowScriptArgs_Req_DEFAULT *ShadowScriptRequest
+
+func (p *ExtensionsAdminShadowScriptArgs) GetReq() (v *ShadowScriptRequest) {
+	if !p.IsSetReq() {
+		return ExtensionsAdminShadowScriptArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *ExtensionsAdminShadowScriptArgs) SetReq(val *ShadowScriptRequest) {
+	p.Req = val
+}
+
+func (p *ExtensionsAdminShadowScriptArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *ExtensionsAdminShadowScriptArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminShadowScriptArgs(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminShadowScriptArgs = map[int16]string{
+	1: "req",
+}
+
+type ExtensionsAdminShadowScriptResult struct {
+	Success *ShadowReport `thrift:"success,0,optional" frugal:"0,optional,ShadowReport" json:"success,omitempty"`
+}
+
+func NewExtensionsAdminShadowScriptResult() *ExtensionsAdminShadowScriptResult {
+	return &ExtensionsAdminShadowScriptResult{}
+}
+
+func (p *ExtensionsAdminShadowScriptResult) InitDefault() {
+}
+
+var ExtensionsAdminShadowScriptResult_Success_DEFAULT *ShadowReport
+
+func (p *ExtensionsAdminShadowScriptResult) GetSuccess() (v *ShadowReport) {
+	if !p.IsSetSuccess() {
+		return ExtensionsAdminShadowScriptResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *ExtensionsAdminShadowScriptResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ShadowReport)
+}
+
+func (p *ExtensionsAdminShadowScriptResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *ExtensionsAdminShadowScriptResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExtensionsAdminShadowScriptResult(%+v)", *p)
+}
+
+var fieldIDToName_ExtensionsAdminShadowScriptResult = map[int16]string{
 	0: "success",
 }
 

@@ -177,6 +177,14 @@ func (f *Flow) Get(ctx context.Context, tenant string, a trade.Actor, id string)
 	return r, nil
 }
 
+// OfOrder is every request made on an order the actor may see, oldest first.
+func (f *Flow) OfOrder(ctx context.Context, tenant string, a trade.Actor, orderID string) ([]*asale.AfterSale, error) {
+	if _, err := f.d.Core.Order(ctx, tenant, a, orderID); err != nil {
+		return nil, err
+	}
+	return f.d.Store.OfOrder(ctx, tenant, orderID)
+}
+
 // List lists requests, newest first (limit 1-100, default 20): a buyer's own, or the tenant's
 // for an operator (by status if given).
 func (f *Flow) List(ctx context.Context, tenant string, a trade.Actor, status asale.Status, limit int, cursor string) (asale.Page, error) {

@@ -137,7 +137,11 @@ func (h *ExtensionsAdmin) OrderScriptRuns(ctx context.Context, req *trade.OrderS
 	if err != nil {
 		return nil, err
 	}
-	resp := &trade.OrderScriptRunsResponse{TradeId: o.TradeID(), Runs: []*trade.ScriptRun{}}
+	return &trade.OrderScriptRunsResponse{TradeId: o.TradeID(), Runs: scriptRunDTOs(runs)}, nil
+}
+
+func scriptRunDTOs(runs []extensions.RunRecord) []*trade.ScriptRun {
+	out := []*trade.ScriptRun{}
 	for _, r := range runs {
 		run := &trade.ScriptRun{Seq: int32(r.Seq), Point: r.Point, Scope: r.Binding.Scope, ScriptId: r.Binding.ScriptID,
 			Version: int32(r.Binding.Version), Gray: r.Binding.Gray, Outcome: string(r.Outcome), Input: r.Input, Output: r.Output,
@@ -145,9 +149,9 @@ func (h *ExtensionsAdmin) OrderScriptRuns(ctx context.Context, req *trade.OrderS
 		if r.Previous != nil {
 			run.Previous = r.Previous
 		}
-		resp.Runs = append(resp.Runs, run)
+		out = append(out, run)
 	}
-	return resp, nil
+	return out
 }
 
 func versionDTO(v extensions.StoredVersion, withSource bool) *trade.ScriptVersion {

@@ -101,6 +101,8 @@ type Deps struct {
 	AfterSale *aftersale.Flow
 	// Auctions runs auctions.
 	Auctions *auction.Flow
+	// Journal reads back trades' events and timers, for an operator's view of a trade.
+	Journal Journal
 }
 
 // The handlers, one per service, each with what it uses.
@@ -108,6 +110,7 @@ type (
 	Queries struct {
 		db Pinger
 		*views
+		story story
 	}
 	Lifecycle struct {
 		core      *tradecore.Core
@@ -202,7 +205,8 @@ func New(d Deps) (*Services, error) {
 		}
 	}
 	as := afterSales{aftersale: d.AfterSale, core: d.Core}
-	return &Services{views: v, Queries: &Queries{db: d.DB, views: v}, Lifecycle: &Lifecycle{core: d.Core, aftersale: d.AfterSale, simulator: d.Simulator},
+	return &Services{views: v, Queries: &Queries{db: d.DB, views: v,
+		story: story{afterSales: as, journal: d.Journal, ext: d.Ext}}, Lifecycle: &Lifecycle{core: d.Core, aftersale: d.AfterSale, simulator: d.Simulator},
 		Intake: &Intake{v}, CatalogAdmin: &CatalogAdmin{catalog: d.Catalog, inventory: d.Inventory}, DeliveryAdmin: &DeliveryAdmin{d.Delivery},
 		PricingAdmin: &PricingAdmin{d.Prices}, ExtensionsAdmin: &ExtensionsAdmin{ext: d.Ext, core: d.Core}, FrontendsAdmin: &FrontendsAdmin{d.Frontends},
 		DiscountAdmin: &DiscountAdmin{d.Discounts}, LimitsAdmin: &LimitsAdmin{d.Limits}, PresaleAdmin: &PresaleAdmin{presales: d.Presales, presale: d.Presale},

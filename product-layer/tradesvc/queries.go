@@ -147,5 +147,5 @@ func (h *views) attachRefunds(ctx context.Context, tenant string, orders ...*tra
 func refundDTO(r *payment.Refund) *trade.Refund {
 	return &trade.Refund{RefundId: r.ID(), OrderId: r.OrderID(), PaymentId: r.PaymentID(), Amount: moneyDTO(r.Amount()),
 		Status: string(r.Status()), Reason: r.Reason(), CreatedAt: millis(r.CreatedAt()), SettledAt: optMillis(r.SettledAt()),
-		AfterSaleId: r.AfterSaleID()}
+		AfterSaleId: r.AfterSaleID(), ProviderRef: r.ProviderRef()}
 }

@@ -90,6 +90,12 @@ func TestQueryPlansStayIndexed(t *testing.T) {
 		must(t, s.do("GET", "/mp/v1/orders?limit=5", mpBuyer, nil), 200, "mp list")
 		must(t, s.do("GET", "/admin/v1/orders/"+orders[0], admin, nil), 200, "admin get")
 		must(t, s.do("GET", "/admin/v1/orders/"+orders[0]+"/extension-runs", admin, nil), 200, "runs")
+		must(t, s.do("GET", "/admin/v1/trades/"+tradeID, admin, nil), 200, "story")
+		for _, q := range []string{"", "status=paid", "buyer=u1", "seller=s1", "sku=cup", "flow=fixed_price", "q=" + tradeID,
+			"status=pending_payment&createdFrom=2026-01-01"} {
+			must(t, s.do("GET", "/admin/v1/orders?limit=5&"+q, admin, nil), 200, "search "+q)
+		}
+		must(t, s.do("GET", "/app/v1/orders?limit=5&status=cancelled", buyer, nil), 200, "my cancelled")
 		s.stock(admin, "tea")
 
 		clk.Advance(31 * time.Minute)

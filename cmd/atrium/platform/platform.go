@@ -404,7 +404,8 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 			tradesvc.GroupBuyFace(groupBuys)},
 		Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin, Frontends: frontendsql.New(db), Discounts: discount.NewAdmin(discounts.Store()),
 		Limits: limits.NewAdmin(limitSvc.Store()), Delivery: shipping, Prices: prices, Presales: presale.NewAdmin(presales, now), Presale: presaleFlow,
-		CodRules: cod.NewAdmin(codStore, now), Stats: orderStats, Audit: auditStore, AfterSale: afterSales, Auctions: auctions})
+		CodRules: cod.NewAdmin(codStore, now), Stats: orderStats, Audit: auditStore, AfterSale: afterSales, Auctions: auctions,
+		Journal: journal{events: events, timers: queue}})
 	if err != nil {
 		return nil, err
 	}
@@ -516,6 +517,7 @@ func serveRPC(cfg Config, o TradeOptions, ln net.Listener, log *slog.Logger, tg 
 		server.WithMiddleware(metrics.observeRPC()), // outermost: refusals are counted too
 		server.WithMiddleware(traceServer(tracing)),
 		server.WithMiddleware(admitRPC(tg.Guard, errHandler)),
+		server.WithMiddleware(actorRPC()),
 	}
 	for _, mw := range o.Middlewares {
 		opts = append(opts, server.WithMiddleware(mw))

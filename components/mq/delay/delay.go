@@ -16,6 +16,7 @@ package delay
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 //go:embed migrations/*.sql
@@ -323,7 +325,7 @@ func (q *Queue) runOne(ctx context.Context, j job) (bool, error) {
 	if !ok {
 		herr = fmt.Errorf("no handler for kind %q", j.kind)
 	} else {
-		herr = h(ctx, j.ref)
+		herr = h(identity.WithActor(ctx, "timer:"+j.kind), j.ref)
 	}
 	if herr == nil {
 		_, err = q.db.Q(ctx).ExecContext(ctx, `UPDATE delayed_jobs SET done_at = CASE WHEN rev = ? THEN ? ELSE 0 END,
@@ -340,6 +342,40 @@ func (q *Queue) runOne(ctx context.Context, j job) (bool, error) {
 		last_error = CASE WHEN rev = ? THEN ? ELSE last_error END, lease_until = 0 WHERE job_id = ?`,
 		j.rev, q.now().Add(backoff).UnixMilli(), j.rev, msg, j.id)
 	return false, err
+}
+
+// Job is a scheduled job as Jobs reads it back.
+type Job struct {
+	Kind, Ref string
+	Due       time.Time
+	// Done is when it ran to success (zero while pending); Attempts counts its runs, LastError
+	// is the latest failure.
+	Done      time.Time
+	Attempts  int
+	LastError string
+}
+
+// Jobs returns the jobs of refs (pending, and done ones not purged yet), by due time.
+func (q *Queue) Jobs(ctx context.Context, refs ...string) ([]Job, error) {
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(refs))
+	for i, r := range refs {
+		args[i] = r
+	}
+	out, err := dal.All(ctx, q.db.R(ctx), func(rows *sql.Rows) (Job, error) {
+		var j Job
+		var due, done int64
+		err := rows.Scan(&j.Kind, &j.Ref, &due, &done, &j.Attempts, &j.LastError)
+		j.Due, j.Done = time.UnixMilli(due), dal.FromMillis(done)
+		return j, err
+	}, `SELECT kind, ref, due_at, done_at, attempts, last_error FROM delayed_jobs WHERE ref IN (`+dal.Placeholders(len(refs))+`)
+		ORDER BY due_at, job_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("delay: jobs: %w", err)
+	}
+	return out, nil
 }
 
 // Backlog is how many jobs are due at now and not yet done, and how many of them were due before

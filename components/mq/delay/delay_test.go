@@ -3,6 +3,7 @@ package delay_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/atriumtrade/atrium/components/dal/daltest"
 	"github.com/atriumtrade/atrium/components/dal/idgen"
 	"github.com/atriumtrade/atrium/components/mq/delay"
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 type clock struct {
@@ -387,6 +389,52 @@ func TestPurge(t *testing.T) {
 		schedule("o1")
 		if n, err := q.RunDue(ctx, 10); n != 1 || err != nil || ran != 8 {
 			t.Fatalf("a purged timer scheduled again: %d %v, %d runs", n, err, ran)
+		}
+	})
+}
+
+// TestJobsOfRefs: a record's jobs read back by their refs, pending and done, by due time, and
+// nobody else's; a handler runs as the timer ("timer:<kind>").
+func TestJobsOfRefs(t *testing.T) {
+	daltest.Each(t, []dal.Migrations{delay.Migrations()}, func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.UnixMilli(time.Now().UnixMilli())}
+		q := queue(db, clk)
+		var actor string
+		q.Handle("pay.timeout", func(ctx context.Context, ref string) error {
+			actor = identity.ActorOf(ctx)
+			return nil
+		})
+		for _, j := range []struct {
+			kind, ref string
+			in        time.Duration
+		}{{"pay.timeout", "acme/T1", time.Minute}, {"ship.window", "acme/T1", time.Hour}, {"pay.timeout", "acme/T2", time.Minute},
+			{"refund.retry", "acme/R1", 2 * time.Hour}} {
+			if err := q.Schedule(ctx, j.kind, j.ref, clk.Now().Add(j.in)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clk.Advance(time.Minute)
+		if n, err := q.RunDue(ctx, 10); err != nil || n != 2 {
+			t.Fatalf("ran %d, %v; want both pay timeouts", n, err)
+		}
+		if actor != "timer:pay.timeout" {
+			t.Errorf("the handler ran as %q; want timer:pay.timeout", actor)
+		}
+		js, err := q.Jobs(ctx, "acme/T1", "acme/R1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, j := range js {
+			got = append(got, fmt.Sprintf("%s %s done=%v", j.Kind, j.Ref, !j.Done.IsZero()))
+		}
+		want := []string{"pay.timeout acme/T1 done=true", "ship.window acme/T1 done=false", "refund.retry acme/R1 done=false"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("jobs: got %v; want %v", got, want)
+		}
+		if js, err := q.Jobs(ctx); err != nil || len(js) != 0 {
+			t.Fatalf("jobs of no ref: %v, %v", js, err)
 		}
 	})
 }

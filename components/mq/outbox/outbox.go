@@ -6,12 +6,14 @@ package outbox
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 //go:embed migrations/*.sql
@@ -33,6 +35,8 @@ type Event struct {
 	// Attempts counts failed relays of the event (LastError is the latest).
 	Attempts  int
 	LastError string
+	// Actor is who caused it (identity.ActorOf the context it was appended in); read by OfKey.
+	Actor string
 }
 
 // Writer appends events to the outbox.
@@ -60,14 +64,41 @@ func (w *Writer) Append(ctx context.Context, topic, tenant, key string, payload 
 		return "", fmt.Errorf("outbox: marshal %s: %w", topic, err)
 	}
 	id := w.ids()
-	if _, err := w.db.Q(ctx).ExecContext(ctx, `INSERT INTO outbox_events (event_id, topic, tenant, msg_key, payload, created_at, published_at)
-		VALUES (?, ?, ?, ?, ?, ?, 0)`, id, topic, tenant, key, string(body), time.Now().UnixMilli()); err != nil {
+	if _, err := w.db.Q(ctx).ExecContext(ctx, `INSERT INTO outbox_events (event_id, topic, tenant, msg_key, payload, created_at, published_at, actor)
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?)`, id, topic, tenant, key, string(body), time.Now().UnixMilli(), actorOf(ctx)); err != nil {
 		return "", fmt.Errorf("outbox: append %s: %w", topic, err)
 	}
 	for _, fn := range w.committed {
 		w.db.AfterCommit(ctx, func() { fn(topic, payload) })
 	}
 	return id, nil
+}
+
+// actorOf is the actor to record, cut to its column.
+func actorOf(ctx context.Context) string {
+	a := identity.ActorOf(ctx)
+	if len(a) > 80 {
+		a = a[:80]
+	}
+	return a
+}
+
+// OfKey returns the first limit events of tenant's key (a trade's events are its timeline), in
+// the order they were written.
+func (w *Writer) OfKey(ctx context.Context, tenant, key string, limit int) ([]Event, error) {
+	out, err := dal.All(ctx, w.db.R(ctx), func(rows *sql.Rows) (Event, error) {
+		var e Event
+		var payload string
+		var at int64
+		err := rows.Scan(&e.ID, &e.Topic, &e.Tenant, &e.Key, &payload, &at, &e.Actor)
+		e.Payload, e.OccurredAt = []byte(payload), time.UnixMilli(at)
+		return e, err
+	}, `SELECT event_id, topic, tenant, msg_key, payload, created_at, actor FROM outbox_events WHERE tenant = ? AND msg_key = ?
+		ORDER BY event_id LIMIT ?`, tenant, key, limit)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: events of %s: %w", key, err)
+	}
+	return out, nil
 }
 
 // Pending returns up to limit unpublished events in the order they were written (the time, then

@@ -20,6 +20,7 @@ type Client interface {
 	ListScriptVersions(ctx context.Context, req *trade.ListScriptVersionsRequest, callOptions ...callopt.Option) (r *trade.ListScriptVersionsResponse, err error)
 	ListPublications(ctx context.Context, req *trade.ListPublicationsRequest, callOptions ...callopt.Option) (r *trade.ListPublicationsResponse, err error)
 	OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest, callOptions ...callopt.Option) (r *trade.OrderScriptRunsResponse, err error)
+	ShadowScript(ctx context.Context, req *trade.ShadowScriptRequest, callOptions ...callopt.Option) (r *trade.ShadowReport, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -94,4 +95,9 @@ func (p *kExtensionsAdminClient) ListPublications(ctx context.Context, req *trad
 func (p *kExtensionsAdminClient) OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRunsRequest, callOptions ...callopt.Option) (r *trade.OrderScriptRunsResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.OrderScriptRuns(ctx, req)
+}
+
+func (p *kExtensionsAdminClient) ShadowScript(ctx context.Context, req *trade.ShadowScriptRequest, callOptions ...callopt.Option) (r *trade.ShadowReport, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ShadowScript(ctx, req)
 }

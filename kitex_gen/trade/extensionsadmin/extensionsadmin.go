@@ -76,6 +76,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"ShadowScript": kitex.NewMethodInfo(
+		shadowScriptHandler,
+		newExtensionsAdminShadowScriptArgs,
+		newExtensionsAdminShadowScriptResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -304,6 +311,24 @@ func newExtensionsAdminOrderScriptRunsResult() interface{} {
 	return trade.NewExtensionsAdminOrderScriptRunsResult()
 }
 
+func shadowScriptHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.ExtensionsAdminShadowScriptArgs)
+	realResult := result.(*trade.ExtensionsAdminShadowScriptResult)
+	success, err := handler.(trade.ExtensionsAdmin).ShadowScript(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newExtensionsAdminShadowScriptArgs() interface{} {
+	return trade.NewExtensionsAdminShadowScriptArgs()
+}
+
+func newExtensionsAdminShadowScriptResult() interface{} {
+	return trade.NewExtensionsAdminShadowScriptResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -399,6 +424,16 @@ func (p *kClient) OrderScriptRuns(ctx context.Context, req *trade.OrderScriptRun
 	_args.Req = req
 	var _result trade.ExtensionsAdminOrderScriptRunsResult
 	if err = p.c.Call(ctx, "OrderScriptRuns", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ShadowScript(ctx context.Context, req *trade.ShadowScriptRequest) (r *trade.ShadowReport, err error) {
+	var _args trade.ExtensionsAdminShadowScriptArgs
+	_args.Req = req
+	var _result trade.ExtensionsAdminShadowScriptResult
+	if err = p.c.Call(ctx, "ShadowScript", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

@@ -15,6 +15,7 @@ type Client interface {
 	GetTrade(ctx context.Context, req *trade.TradeRef, callOptions ...callopt.Option) (r *trade.Trade, err error)
 	GetOrder(ctx context.Context, req *trade.OrderRef, callOptions ...callopt.Option) (r *trade.Order, err error)
 	ListOrders(ctx context.Context, req *trade.ListOrdersRequest, callOptions ...callopt.Option) (r *trade.ListOrdersResponse, err error)
+	GetTradeStory(ctx context.Context, req *trade.TradeRef, callOptions ...callopt.Option) (r *trade.TradeStory, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -64,4 +65,9 @@ func (p *kTradeQueriesClient) GetOrder(ctx context.Context, req *trade.OrderRef,
 func (p *kTradeQueriesClient) ListOrders(ctx context.Context, req *trade.ListOrdersRequest, callOptions ...callopt.Option) (r *trade.ListOrdersResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.ListOrders(ctx, req)
+}
+
+func (p *kTradeQueriesClient) GetTradeStory(ctx context.Context, req *trade.TradeRef, callOptions ...callopt.Option) (r *trade.TradeStory, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.GetTradeStory(ctx, req)
 }

@@ -41,6 +41,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"GetTradeStory": kitex.NewMethodInfo(
+		getTradeStoryHandler,
+		newTradeQueriesGetTradeStoryArgs,
+		newTradeQueriesGetTradeStoryResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -179,6 +186,24 @@ func newTradeQueriesListOrdersResult() interface{} {
 	return trade.NewTradeQueriesListOrdersResult()
 }
 
+func getTradeStoryHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeQueriesGetTradeStoryArgs)
+	realResult := result.(*trade.TradeQueriesGetTradeStoryResult)
+	success, err := handler.(trade.TradeQueries).GetTradeStory(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeQueriesGetTradeStoryArgs() interface{} {
+	return trade.NewTradeQueriesGetTradeStoryArgs()
+}
+
+func newTradeQueriesGetTradeStoryResult() interface{} {
+	return trade.NewTradeQueriesGetTradeStoryResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -224,6 +249,16 @@ func (p *kClient) ListOrders(ctx context.Context, req *trade.ListOrdersRequest) 
 	_args.Req = req
 	var _result trade.TradeQueriesListOrdersResult
 	if err = p.c.Call(ctx, "ListOrders", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) GetTradeStory(ctx context.Context, req *trade.TradeRef) (r *trade.TradeStory, err error) {
+	var _args trade.TradeQueriesGetTradeStoryArgs
+	_args.Req = req
+	var _result trade.TradeQueriesGetTradeStoryResult
+	if err = p.c.Call(ctx, "GetTradeStory", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil
