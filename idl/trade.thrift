@@ -343,6 +343,38 @@ struct Payment {
     8: string purpose
     // When the payment reached its outcome (unix ms; 0 while pending).
     9: i64 settledAt
+    // The buyer who pays.
+    10: string userId
+}
+
+// ListPaymentsRequest lists the tenant's payments for an operator, newest first.
+struct ListPaymentsRequest {
+    1: Caller caller
+    2: string status
+    3: string provider
+    4: string purpose
+    // only payments a provider reported differently from what was owed
+    5: bool mismatched
+    6: i32 limit
+    7: string cursor
+}
+
+struct ListPaymentsResponse {
+    1: list<Payment> payments
+    2: string nextCursor
+}
+
+// ListRefundsRequest lists the tenant's refunds for an operator, newest first.
+struct ListRefundsRequest {
+    1: Caller caller
+    2: string status
+    3: i32 limit
+    4: string cursor
+}
+
+struct ListRefundsResponse {
+    1: list<Refund> refunds
+    2: string nextCursor
 }
 
 struct SimulatePaymentRequest {
@@ -1420,6 +1452,8 @@ service TradeQueries {
     ListOrdersResponse ListOrders(1: ListOrdersRequest req)
     // GetTradeStory is an operator's whole view of one trade.
     TradeStory GetTradeStory(1: TradeRef req)
+    ListPaymentsResponse ListPayments(1: ListPaymentsRequest req)
+    ListRefundsResponse ListRefunds(1: ListRefundsRequest req)
 }
 
 // What happens to a trade once placed, whatever its flow: the trade's stored scenario decides.

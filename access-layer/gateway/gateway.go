@@ -85,6 +85,7 @@ type Gateway struct {
 	rpc     Clients
 	toggles *toggles.Toggles
 	guard   *guard.Guard
+	enums   map[string][]string
 	tracer  trace.Tracer
 	log     *slog.Logger
 	h       *server.Hertz
@@ -109,7 +110,13 @@ type options struct {
 	toggles  *toggles.Toggles
 	guard    *guard.Guard
 	tracing  *observe.Tracing
+	enums    map[string][]string
 }
+
+// WithEnums names the values of the platform's enumerations that requests and views use
+// (orderStatus, flow): the OpenAPI document lists them. The trade core knows them; the access
+// layer only shows them.
+func WithEnums(enums map[string][]string) Option { return func(o *options) { o.enums = enums } }
 
 // WithListener serves on ln instead of listening on Config.Addr.
 func WithListener(ln net.Listener) Option { return func(o *options) { o.listener = ln } }
@@ -157,7 +164,7 @@ func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, e
 		hopts = append(hopts, server.WithListener(o.listener))
 	}
 	g := &Gateway{cfg: cfg, secret: []byte(cfg.JWTSecret), rpc: rpc, log: observe.Logger(log), h: server.New(hopts...),
-		metrics: newMetrics(), now: time.Now, toggles: o.toggles, guard: o.guard}
+		metrics: newMetrics(), now: time.Now, toggles: o.toggles, guard: o.guard, enums: o.enums}
 	if o.toggles != nil {
 		g.metrics.registry.MustRegister(o.toggles.Collector())
 	}

@@ -25,8 +25,8 @@ var (
 		{Name: "cursor", Description: "nextCursor of the page before"},
 	}
 	buyerOrderParams = append([]queryParam{
-		{Name: "status", Description: "only orders in this status (pending_payment, paid, shipped, ...)"},
-		{Name: "flow", Description: "only orders of this kind of trade (fixed_price, presale, cod, auction, group_buy)"},
+		{Name: "status", Enum: "orderStatus", Description: "only orders in this status"},
+		{Name: "flow", Enum: "flow", Description: "only orders of this kind of trade"},
 	}, pageParams...)
 	adminOrderParams = append([]queryParam{
 		{Name: "buyer", Description: "only this buyer's orders (user id)"},

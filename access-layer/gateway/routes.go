@@ -31,11 +31,14 @@ type route struct {
 	Query []queryParam
 }
 
-// queryParam is a query parameter, as the OpenAPI document declares it.
+// queryParam is a query parameter, as the OpenAPI document declares it: a string, the page
+// limit (Integer), or one of the values of an enumeration (WithEnums).
 type queryParam struct {
 	Name        string
 	Description string
 	Integer     bool
+	Boolean     bool
+	Enum        string
 }
 
 func (g *Gateway) add(r route, h app.HandlerFunc) {
@@ -75,6 +78,7 @@ func (g *Gateway) routesInit() {
 	}
 	g.adminRoutes(adminChannel)
 	g.storyRoutes(adminChannel)
+	g.paymentListRoutes(adminChannel)
 	g.afterSaleAdminRoutes(adminChannel)
 	g.auctionAdminRoutes(adminChannel)
 	g.groupBuyAdminRoutes(adminChannel)

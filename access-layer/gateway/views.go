@@ -305,10 +305,10 @@ type orderLineView struct {
 type orderView struct {
 	OrderID      string          `json:"orderId"`
 	TradeID      string          `json:"tradeId"`
-	Flow         string          `json:"flow"`
+	Flow         string          `json:"flow" enum:"flow"`
 	UserID       string          `json:"userId"`
 	SellerID     string          `json:"sellerId"`
-	Status       string          `json:"status"`
+	Status       string          `json:"status" enum:"orderStatus"`
 	Lines        []orderLineView `json:"lines"`
 	Subtotal     Money           `json:"subtotal"`
 	Discount     Money           `json:"discount"`
@@ -338,11 +338,12 @@ type orderView struct {
 // provider accepts it, then succeeded.
 type refundView struct {
 	RefundID  string `json:"refundId"`
+	OrderID   string `json:"orderId,omitempty"`
 	PaymentID string `json:"paymentId"`
 	// AfterSaleID is the after-sale request the refund pays back; empty for a whole-order refund.
 	AfterSaleID string `json:"afterSaleId,omitempty"`
 	Amount      Money  `json:"amount"`
-	Status      string `json:"status"`
+	Status      string `json:"status" enum:"refundStatus"`
 	Reason      string `json:"reason"`
 	CreatedAt   string `json:"createdAt"`
 	SettledAt   string `json:"settledAt,omitempty"`
@@ -352,7 +353,7 @@ type refundView struct {
 
 type tradeView struct {
 	TradeID     string      `json:"tradeId"`
-	Flow        string      `json:"flow"`
+	Flow        string      `json:"flow" enum:"flow"`
 	Orders      []orderView `json:"orders"`
 	Subtotal    Money       `json:"subtotal"`
 	Discount    Money       `json:"discount"`
@@ -386,11 +387,13 @@ type paymentView struct {
 	PaymentID string `json:"paymentId"`
 	TradeID   string `json:"tradeId"`
 	Method    string `json:"method"`
-	Purpose   string `json:"purpose"`
-	Status    string `json:"status"`
+	Purpose   string `json:"purpose" enum:"paymentPurpose"`
+	Status    string `json:"status" enum:"paymentStatus"`
 	Amount    Money  `json:"amount"`
 	Currency  string `json:"currency"`
 	CreatedAt string `json:"createdAt"`
+	// UserID is the buyer who pays.
+	UserID string `json:"userId,omitempty"`
 	// ProviderRef is what the provider calls the payment; SettledAt when it reached its outcome.
 	ProviderRef string `json:"providerRef,omitempty"`
 	SettledAt   string `json:"settledAt,omitempty"`
@@ -487,7 +490,7 @@ func orderOf(o *trade.Order) orderView {
 }
 
 func refundOf(r *trade.Refund) *refundView {
-	return &refundView{RefundID: r.RefundId, PaymentID: r.PaymentId, AfterSaleID: r.AfterSaleId, Amount: moneyOf(r.Amount), Status: r.Status,
+	return &refundView{RefundID: r.RefundId, OrderID: r.OrderId, PaymentID: r.PaymentId, AfterSaleID: r.AfterSaleId, Amount: moneyOf(r.Amount), Status: r.Status,
 		Reason: r.Reason, CreatedAt: timeOf(r.CreatedAt), SettledAt: timeOf(r.GetSettledAt()), ProviderRef: r.ProviderRef}
 }
 
@@ -524,7 +527,8 @@ func presaleTermsOf(p *trade.PresaleTerms) *presaleTermsView {
 
 func paymentOf(p *trade.Payment) paymentView {
 	return paymentView{PaymentID: p.PaymentId, TradeID: p.TradeId, Method: p.Method, Purpose: p.Purpose, Status: p.Status, Amount: moneyOf(p.Amount),
-		Currency: p.GetAmount().GetCurrency(), CreatedAt: timeOf(p.CreatedAt), ProviderRef: p.ProviderRef, SettledAt: timeOf(p.SettledAt)}
+		Currency: p.GetAmount().GetCurrency(), CreatedAt: timeOf(p.CreatedAt), ProviderRef: p.ProviderRef, SettledAt: timeOf(p.SettledAt),
+		UserID: p.UserId}
 }
 
 func stockOf(s *trade.StockResponse) stockView {

@@ -214,4 +214,5 @@ type Store interface {
 	// RefundsOfOrders lists the refunds of the tenant's orders ids.
 	RefundsOfOrders(ctx context.Context, tenant string, orderIDs []string) ([]*Refund, error)
 	Mismatches
+	Lister
 }

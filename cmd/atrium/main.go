@@ -18,7 +18,7 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), migrateCmd(), benchCmd(), extCmd(), auditCmd(), chaosCmd())
+	root.AddCommand(serveCmd(), migrateCmd(), benchCmd(), extCmd(), auditCmd(), chaosCmd(), openapiCmd())
 	return root
 }
 

@@ -2740,6 +2740,7 @@ type Payment struct {
 	CreatedAt   int64  `thrift:"createdAt,7" frugal:"7,default,i64" json:"createdAt"`
 	Purpose     string `thrift:"purpose,8" frugal:"8,default,string" json:"purpose"`
 	SettledAt   int64  `thrift:"settledAt,9" frugal:"9,default,i64" json:"settledAt"`
+	UserId      string `thrift:"userId,10" frugal:"10,default,string" json:"userId"`
 }
 
 func NewPayment() *Payment {
@@ -2789,6 +2790,10 @@ func (p *Payment) GetPurpose() (v string) {
 func (p *Payment) GetSettledAt() (v int64) {
 	return p.SettledAt
 }
+
+func (p *Payment) GetUserId() (v string) {
+	return p.UserId
+}
 func (p *Payment) SetPaymentId(val string) {
 	p.PaymentId = val
 }
@@ -2816,6 +2821,9 @@ func (p *Payment) SetPurpose(val string) {
 func (p *Payment) SetSettledAt(val int64) {
 	p.SettledAt = val
 }
+func (p *Payment) SetUserId(val string) {
+	p.UserId = val
+}
 
 func (p *Payment) IsSetAmount() bool {
 	return p.Amount != nil
@@ -2829,15 +2837,249 @@ func (p *Payment) String() string {
 }
 
 var fieldIDToName_Payment = map[int16]string{
-	1: "paymentId",
-	2: "tradeId",
-	3: "method",
-	4: "status",
-	5: "amount",
-	6: "providerRef",
-	7: "createdAt",
-	8: "purpose",
-	9: "settledAt",
+	1:  "paymentId",
+	2:  "tradeId",
+	3:  "method",
+	4:  "status",
+	5:  "amount",
+	6:  "providerRef",
+	7:  "createdAt",
+	8:  "purpose",
+	9:  "settledAt",
+	10: "userId",
+}
+
+type ListPaymentsRequest struct {
+	Caller     *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Status     string  `thrift:"status,2" frugal:"2,default,string" json:"status"`
+	Provider   string  `thrift:"provider,3" frugal:"3,default,string" json:"provider"`
+	Purpose    string  `thrift:"purpose,4" frugal:"4,default,string" json:"purpose"`
+	Mismatched bool    `thrift:"mismatched,5" frugal:"5,default,bool" json:"mismatched"`
+	Limit      int32   `thrift:"limit,6" frugal:"6,default,i32" json:"limit"`
+	Cursor     string  `thrift:"cursor,7" frugal:"7,default,string" json:"cursor"`
+}
+
+func NewListPaymentsRequest() *ListPaymentsRequest {
+	return &ListPaymentsRequest{}
+}
+
+func (p *ListPaymentsRequest) InitDefault() {
+}
+
+var ListPaymentsRequest_Caller_DEFAULT *Caller
+
+func (p *ListPaymentsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListPaymentsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ListPaymentsRequest) GetStatus() (v string) {
+	return p.Status
+}
+
+func (p *ListPaymentsRequest) GetProvider() (v string) {
+	return p.Provider
+}
+
+func (p *ListPaymentsRequest) GetPurpose() (v string) {
+	return p.Purpose
+}
+
+func (p *ListPaymentsRequest) GetMismatched() (v bool) {
+	return p.Mismatched
+}
+
+func (p *ListPaymentsRequest) GetLimit() (v int32) {
+	return p.Limit
+}
+
+func (p *ListPaymentsRequest) GetCursor() (v string) {
+	return p.Cursor
+}
+func (p *ListPaymentsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ListPaymentsRequest) SetStatus(val string) {
+	p.Status = val
+}
+func (p *ListPaymentsRequest) SetProvider(val string) {
+	p.Provider = val
+}
+func (p *ListPaymentsRequest) SetPurpose(val string) {
+	p.Purpose = val
+}
+func (p *ListPaymentsRequest) SetMismatched(val bool) {
+	p.Mismatched = val
+}
+func (p *ListPaymentsRequest) SetLimit(val int32) {
+	p.Limit = val
+}
+func (p *ListPaymentsRequest) SetCursor(val string) {
+	p.Cursor = val
+}
+
+func (p *ListPaymentsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListPaymentsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListPaymentsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListPaymentsRequest = map[int16]string{
+	1: "caller",
+	2: "status",
+	3: "provider",
+	4: "purpose",
+	5: "mismatched",
+	6: "limit",
+	7: "cursor",
+}
+
+type ListPaymentsResponse struct {
+	Payments   []*Payment `thrift:"payments,1" frugal:"1,default,list<Payment>" json:"payments"`
+	NextCursor string     `thrift:"nextCursor,2" frugal:"2,default,string" json:"nextCursor"`
+}
+
+func NewListPaymentsResponse() *ListPaymentsResponse {
+	return &ListPaymentsResponse{}
+}
+
+func (p *ListPaymentsResponse) InitDefault() {
+}
+
+func (p *ListPaymentsResponse) GetPayments() (v []*Payment) {
+	return p.Payments
+}
+
+func (p *ListPaymentsResponse) GetNextCursor() (v string) {
+	return p.NextCursor
+}
+func (p *ListPaymentsResponse) SetPayments(val []*Payment) {
+	p.Payments = val
+}
+func (p *ListPaymentsResponse) SetNextCursor(val string) {
+	p.NextCursor = val
+}
+
+func (p *ListPaymentsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListPaymentsResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListPaymentsResponse = map[int16]string{
+	1: "payments",
+	2: "nextCursor",
+}
+
+type ListRefundsRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Status string  `thrift:"status,2" frugal:"2,default,string" json:"status"`
+	Limit  int32   `thrift:"limit,3" frugal:"3,default,i32" json:"limit"`
+	Cursor string  `thrift:"cursor,4" frugal:"4,default,string" json:"cursor"`
+}
+
+func NewListRefundsRequest() *ListRefundsRequest {
+	return &ListRefundsRequest{}
+}
+
+func (p *ListRefundsRequest) InitDefault() {
+}
+
+var ListRefundsRequest_Caller_DEFAULT *Caller
+
+func (p *ListRefundsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListRefundsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ListRefundsRequest) GetStatus() (v string) {
+	return p.Status
+}
+
+func (p *ListRefundsRequest) GetLimit() (v int32) {
+	return p.Limit
+}
+
+func (p *ListRefundsRequest) GetCursor() (v string) {
+	return p.Cursor
+}
+func (p *ListRefundsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ListRefundsRequest) SetStatus(val string) {
+	p.Status = val
+}
+func (p *ListRefundsRequest) SetLimit(val int32) {
+	p.Limit = val
+}
+func (p *ListRefundsRequest) SetCursor(val string) {
+	p.Cursor = val
+}
+
+func (p *ListRefundsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListRefundsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListRefundsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListRefundsRequest = map[int16]string{
+	1: "caller",
+	2: "status",
+	3: "limit",
+	4: "cursor",
+}
+
+type ListRefundsResponse struct {
+	Refunds    []*Refund `thrift:"refunds,1" frugal:"1,default,list<Refund>" json:"refunds"`
+	NextCursor string    `thrift:"nextCursor,2" frugal:"2,default,string" json:"nextCursor"`
+}
+
+func NewListRefundsResponse() *ListRefundsResponse {
+	return &ListRefundsResponse{}
+}
+
+func (p *ListRefundsResponse) InitDefault() {
+}
+
+func (p *ListRefundsResponse) GetRefunds() (v []*Refund) {
+	return p.Refunds
+}
+
+func (p *ListRefundsResponse) GetNextCursor() (v string) {
+	return p.NextCursor
+}
+func (p *ListRefundsResponse) SetRefunds(val []*Refund) {
+	p.Refunds = val
+}
+func (p *ListRefundsResponse) SetNextCursor(val string) {
+	p.NextCursor = val
+}
+
+func (p *ListRefundsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListRefundsResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListRefundsResponse = map[int16]string{
+	1: "refunds",
+	2: "nextCursor",
 }
 
 type SimulatePaymentRequest struct {
@@ -11755,6 +11997,10 @@ type TradeQueries interface {
 	ListOrders(ctx context.Context, req *ListOrdersRequest) (r *ListOrdersResponse, err error)
 
 	GetTradeStory(ctx context.Context, req *TradeRef) (r *TradeStory, err error)
+
+	ListPayments(ctx context.Context, req *ListPaymentsRequest) (r *ListPaymentsResponse, err error)
+
+	ListRefunds(ctx context.Context, req *ListRefundsRequest) (r *ListRefundsResponse, err error)
 }
 
 type TradeQueriesPingArgs struct {
@@ -12134,6 +12380,158 @@ func (p *TradeQueriesGetTradeStoryResult) String() string {
 }
 
 var fieldIDToName_TradeQueriesGetTradeStoryResult = map[int16]string{
+	0: "success",
+}
+
+type TradeQueriesListPaymentsArgs struct {
+	Req *ListPaymentsRequest `thrift:"req,1" frugal:"1,default,ListPaymentsRequest" json:"req"`
+}
+
+func NewTradeQueriesListPaymentsArgs() *TradeQueriesListPaymentsArgs {
+	return &TradeQueriesListPaymentsArgs{}
+}
+
+func (p *TradeQueriesListPaymentsArgs) InitDefault() {
+}
+
+var TradeQueriesListPaymentsArgs_Req_DEFAULT *ListPaymentsRequest
+
+func (p *TradeQueriesListPaymentsArgs) GetReq() (v *ListPaymentsRequest) {
+	if !p.IsSetReq() {
+		return TradeQueriesListPaymentsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeQueriesListPaymentsArgs) SetReq(val *ListPaymentsRequest) {
+	p.Req = val
+}
+
+func (p *TradeQueriesListPaymentsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeQueriesListPaymentsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeQueriesListPaymentsArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeQueriesListPaymentsArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeQueriesListPaymentsResult struct {
+	Success *ListPaymentsResponse `thrift:"success,0,optional" frugal:"0,optional,ListPaymentsResponse" json:"success,omitempty"`
+}
+
+func NewTradeQueriesListPaymentsResult() *TradeQueriesListPaymentsResult {
+	return &TradeQueriesListPaymentsResult{}
+}
+
+func (p *TradeQueriesListPaymentsResult) InitDefault() {
+}
+
+var TradeQueriesListPaymentsResult_Success_DEFAULT *ListPaymentsResponse
+
+func (p *TradeQueriesListPaymentsResult) GetSuccess() (v *ListPaymentsResponse) {
+	if !p.IsSetSuccess() {
+		return TradeQueriesListPaymentsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeQueriesListPaymentsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListPaymentsResponse)
+}
+
+func (p *TradeQueriesListPaymentsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeQueriesListPaymentsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeQueriesListPaymentsResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeQueriesListPaymentsResult = map[int16]string{
+	0: "success",
+}
+
+type TradeQueriesListRefundsArgs struct {
+	Req *ListRefundsRequest `thrift:"req,1" frugal:"1,default,ListRefundsRequest" json:"req"`
+}
+
+func NewTradeQueriesListRefundsArgs() *TradeQueriesListRefundsArgs {
+	return &TradeQueriesListRefundsArgs{}
+}
+
+func (p *TradeQueriesListRefundsArgs) InitDefault() {
+}
+
+var TradeQueriesListRefundsArgs_Req_DEFAULT *ListRefundsRequest
+
+func (p *TradeQueriesListRefundsArgs) GetReq() (v *ListRefundsRequest) {
+	if !p.IsSetReq() {
+		return TradeQueriesListRefundsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *TradeQueriesListRefundsArgs) SetReq(val *ListRefundsRequest) {
+	p.Req = val
+}
+
+func (p *TradeQueriesListRefundsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *TradeQueriesListRefundsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeQueriesListRefundsArgs(%+v)", *p)
+}
+
+var fieldIDToName_TradeQueriesListRefundsArgs = map[int16]string{
+	1: "req",
+}
+
+type TradeQueriesListRefundsResult struct {
+	Success *ListRefundsResponse `thrift:"success,0,optional" frugal:"0,optional,ListRefundsResponse" json:"success,omitempty"`
+}
+
+func NewTradeQueriesListRefundsResult() *TradeQueriesListRefundsResult {
+	return &TradeQueriesListRefundsResult{}
+}
+
+func (p *TradeQueriesListRefundsResult) InitDefault() {
+}
+
+var TradeQueriesListRefundsResult_Success_DEFAULT *ListRefundsResponse
+
+func (p *TradeQueriesListRefundsResult) GetSuccess() (v *ListRefundsResponse) {
+	if !p.IsSetSuccess() {
+		return TradeQueriesListRefundsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *TradeQueriesListRefundsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListRefundsResponse)
+}
+
+func (p *TradeQueriesListRefundsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *TradeQueriesListRefundsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TradeQueriesListRefundsResult(%+v)", *p)
+}
+
+var fieldIDToName_TradeQueriesListRefundsResult = map[int16]string{
 	0: "success",
 }
 

@@ -44,10 +44,7 @@ func (c *Core) SearchOrders(ctx context.Context, tenant string, a Actor, s Order
 	if err := s.validate(); err != nil {
 		return order.Page{}, err
 	}
-	limit := s.Limit
-	if limit == 0 {
-		limit = 20
-	}
+	limit, _ := pageSize(s.Limit) // validated above
 	if !s.From.IsZero() {
 		f.IDFrom = c.d.IDs.Floor(orderPrefix, s.From)
 	}
@@ -81,10 +78,8 @@ func (s OrderSearch) validate() error {
 	if !s.From.IsZero() && !s.To.IsZero() && !s.From.Before(s.To) {
 		return errkind.Invalidf("createdFrom must be before createdTo")
 	}
-	if s.Limit < 0 || s.Limit > 100 {
-		return errkind.Invalidf("limit must be between 1 and 100")
-	}
-	return nil
+	_, err := pageSize(s.Limit)
+	return err
 }
 
 // resolveID narrows f to what id names among the tenant's orders, trades, payments and refunds
@@ -116,4 +111,39 @@ func (c *Core) resolveID(ctx context.Context, tenant, id string, f *order.Filter
 		return false, err
 	}
 	return false, nil
+}
+
+// ListPayments lists the tenant's payments for its operators, newest first (limit 1-100, 0: 20).
+func (c *Core) ListPayments(ctx context.Context, tenant string, f payment.Filter, limit int, cursor string) (payment.Page, error) {
+	limit, err := pageSize(limit)
+	if err != nil {
+		return payment.Page{}, err
+	}
+	if err := f.Validate(); err != nil {
+		return payment.Page{}, err
+	}
+	return c.d.Payments.ListPayments(ctx, tenant, f, limit, cursor)
+}
+
+// ListRefunds lists the tenant's refunds for its operators, newest first (limit 1-100, 0: 20).
+func (c *Core) ListRefunds(ctx context.Context, tenant string, f payment.RefundFilter, limit int, cursor string) (payment.RefundPage, error) {
+	limit, err := pageSize(limit)
+	if err != nil {
+		return payment.RefundPage{}, err
+	}
+	if err := f.Validate(); err != nil {
+		return payment.RefundPage{}, err
+	}
+	return c.d.Payments.ListRefunds(ctx, tenant, f, limit, cursor)
+}
+
+// pageSize is a list's limit: 1-100, 20 when 0.
+func pageSize(limit int) (int, error) {
+	switch {
+	case limit == 0:
+		return 20, nil
+	case limit < 0 || limit > 100:
+		return 0, errkind.Invalidf("limit must be between 1 and 100")
+	}
+	return limit, nil
 }

@@ -91,7 +91,7 @@ func tradeDTO(t *order.Trade) *trade.Trade {
 func paymentDTO(p *payment.Payment) *trade.Payment {
 	return &trade.Payment{PaymentId: p.ID(), TradeId: p.TradeID(), Method: p.Provider(), Status: string(p.Status()),
 		Amount: moneyDTO(p.Amount()), ProviderRef: p.ProviderRef(), CreatedAt: millis(p.CreatedAt()), Purpose: string(p.Purpose()),
-		SettledAt: millis(p.SettledAt())}
+		SettledAt: millis(p.SettledAt()), UserId: p.UserID()}
 }
 
 // addressDTO and addressFrom map the one address type across the wire.

@@ -149,3 +149,38 @@ func refundDTO(r *payment.Refund) *trade.Refund {
 		Status: string(r.Status()), Reason: r.Reason(), CreatedAt: millis(r.CreatedAt()), SettledAt: optMillis(r.SettledAt()),
 		AfterSaleId: r.AfterSaleID(), ProviderRef: r.ProviderRef()}
 }
+
+// ListPayments implements its service.
+func (h *Queries) ListPayments(ctx context.Context, req *trade.ListPaymentsRequest) (*trade.ListPaymentsResponse, error) {
+	cl, err := asAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	page, err := h.core.ListPayments(ctx, cl.tenant, payment.Filter{Status: payment.Status(req.Status), Provider: req.Provider,
+		Purpose: payment.Purpose(req.Purpose), Mismatched: req.Mismatched}, int(req.Limit), req.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.ListPaymentsResponse{Payments: []*trade.Payment{}, NextCursor: page.Next}
+	for _, p := range page.Payments {
+		resp.Payments = append(resp.Payments, paymentDTO(p))
+	}
+	return resp, nil
+}
+
+// ListRefunds implements its service.
+func (h *Queries) ListRefunds(ctx context.Context, req *trade.ListRefundsRequest) (*trade.ListRefundsResponse, error) {
+	cl, err := asAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	page, err := h.core.ListRefunds(ctx, cl.tenant, payment.RefundFilter{Status: payment.RefundStatus(req.Status)}, int(req.Limit), req.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.ListRefundsResponse{Refunds: []*trade.Refund{}, NextCursor: page.Next}
+	for _, r := range page.Refunds {
+		resp.Refunds = append(resp.Refunds, refundDTO(r))
+	}
+	return resp, nil
+}

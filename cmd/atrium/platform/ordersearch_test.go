@@ -1,11 +1,14 @@
 package platform_test
 
 import (
+	"context"
+	"net/http"
 	"net/url"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/atriumtrade/atrium/access-layer/apiclient"
 	"github.com/atriumtrade/atrium/components/dal"
 )
 
@@ -140,6 +143,29 @@ func TestOperatorOrderSearch(t *testing.T) {
 			t.Errorf("refunded orders: got %v; want %v", got, byID["t2"])
 		}
 
+		// The same, through the client generated from the API's document.
+		cl, err := apiclient.NewClientWithResponses(s.base, apiclient.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
+			r.Header.Set("Authorization", "Bearer "+admin)
+			return nil
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refundedStatus := apiclient.GetAdminV1OrdersParamsStatus("refunded")
+		found, err := cl.GetAdminV1OrdersWithResponse(context.Background(), &apiclient.GetAdminV1OrdersParams{Status: &refundedStatus})
+		if err != nil || found.JSON200 == nil || found.JSON200.Data.Items == nil || len(*found.JSON200.Data.Items) != 1 ||
+			*(*found.JSON200.Data.Items)[0].OrderId != byID["t2"][0] {
+			t.Fatalf("the generated client's search: %v %s", err, found.Body)
+		}
+		story, err := cl.GetAdminV1TradesByTradeIdWithResponse(context.Background(), str(t2["tradeId"]))
+		if err != nil || story.JSON200 == nil || *story.JSON200.Data.UserId != "u2" || len(*story.JSON200.Data.Timeline) == 0 {
+			t.Fatalf("the generated client's story: %v %s", err, story.Body)
+		}
+		if bad, err := cl.GetAdminV1OrdersWithResponse(context.Background(), &apiclient.GetAdminV1OrdersParams{Q: ptr("a b")}); err != nil ||
+			bad.JSONDefault == nil || bad.JSONDefault.Code != "request.invalid" {
+			t.Fatalf("the generated client's error: %v %s", err, bad.Body)
+		}
+
 		// A buyer's own list honours status and flow, on both channels.
 		mine := must(t, s.do("GET", "/app/v1/orders?status=pending_payment", u2, nil), 200, "mine").data()
 		for _, o := range mine["orders"].([]any) {
@@ -165,3 +191,5 @@ func TestOperatorOrderSearch(t *testing.T) {
 		}
 	})
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -758,7 +758,8 @@ func StartAccess(cfg Config, log *slog.Logger, o AccessOptions) (*Access, error)
 		stopToggles()
 		return nil, err
 	}
-	gopts := []gateway.Option{gateway.WithToggles(tg.Toggles), gateway.WithGuard(tg.Guard), gateway.WithTracing(tracing)}
+	gopts := []gateway.Option{gateway.WithToggles(tg.Toggles), gateway.WithGuard(tg.Guard), gateway.WithTracing(tracing),
+		gateway.WithEnums(enums())}
 	if o.Listener != nil {
 		gopts = append(gopts, gateway.WithListener(o.Listener))
 	}

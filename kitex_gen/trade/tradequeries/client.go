@@ -16,6 +16,8 @@ type Client interface {
 	GetOrder(ctx context.Context, req *trade.OrderRef, callOptions ...callopt.Option) (r *trade.Order, err error)
 	ListOrders(ctx context.Context, req *trade.ListOrdersRequest, callOptions ...callopt.Option) (r *trade.ListOrdersResponse, err error)
 	GetTradeStory(ctx context.Context, req *trade.TradeRef, callOptions ...callopt.Option) (r *trade.TradeStory, err error)
+	ListPayments(ctx context.Context, req *trade.ListPaymentsRequest, callOptions ...callopt.Option) (r *trade.ListPaymentsResponse, err error)
+	ListRefunds(ctx context.Context, req *trade.ListRefundsRequest, callOptions ...callopt.Option) (r *trade.ListRefundsResponse, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -70,4 +72,14 @@ func (p *kTradeQueriesClient) ListOrders(ctx context.Context, req *trade.ListOrd
 func (p *kTradeQueriesClient) GetTradeStory(ctx context.Context, req *trade.TradeRef, callOptions ...callopt.Option) (r *trade.TradeStory, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.GetTradeStory(ctx, req)
+}
+
+func (p *kTradeQueriesClient) ListPayments(ctx context.Context, req *trade.ListPaymentsRequest, callOptions ...callopt.Option) (r *trade.ListPaymentsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListPayments(ctx, req)
+}
+
+func (p *kTradeQueriesClient) ListRefunds(ctx context.Context, req *trade.ListRefundsRequest, callOptions ...callopt.Option) (r *trade.ListRefundsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListRefunds(ctx, req)
 }

@@ -48,6 +48,20 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"ListPayments": kitex.NewMethodInfo(
+		listPaymentsHandler,
+		newTradeQueriesListPaymentsArgs,
+		newTradeQueriesListPaymentsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"ListRefunds": kitex.NewMethodInfo(
+		listRefundsHandler,
+		newTradeQueriesListRefundsArgs,
+		newTradeQueriesListRefundsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -204,6 +218,42 @@ func newTradeQueriesGetTradeStoryResult() interface{} {
 	return trade.NewTradeQueriesGetTradeStoryResult()
 }
 
+func listPaymentsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeQueriesListPaymentsArgs)
+	realResult := result.(*trade.TradeQueriesListPaymentsResult)
+	success, err := handler.(trade.TradeQueries).ListPayments(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeQueriesListPaymentsArgs() interface{} {
+	return trade.NewTradeQueriesListPaymentsArgs()
+}
+
+func newTradeQueriesListPaymentsResult() interface{} {
+	return trade.NewTradeQueriesListPaymentsResult()
+}
+
+func listRefundsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.TradeQueriesListRefundsArgs)
+	realResult := result.(*trade.TradeQueriesListRefundsResult)
+	success, err := handler.(trade.TradeQueries).ListRefunds(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newTradeQueriesListRefundsArgs() interface{} {
+	return trade.NewTradeQueriesListRefundsArgs()
+}
+
+func newTradeQueriesListRefundsResult() interface{} {
+	return trade.NewTradeQueriesListRefundsResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -259,6 +309,26 @@ func (p *kClient) GetTradeStory(ctx context.Context, req *trade.TradeRef) (r *tr
 	_args.Req = req
 	var _result trade.TradeQueriesGetTradeStoryResult
 	if err = p.c.Call(ctx, "GetTradeStory", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListPayments(ctx context.Context, req *trade.ListPaymentsRequest) (r *trade.ListPaymentsResponse, err error) {
+	var _args trade.TradeQueriesListPaymentsArgs
+	_args.Req = req
+	var _result trade.TradeQueriesListPaymentsResult
+	if err = p.c.Call(ctx, "ListPayments", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListRefunds(ctx context.Context, req *trade.ListRefundsRequest) (r *trade.ListRefundsResponse, err error) {
+	var _args trade.TradeQueriesListRefundsArgs
+	_args.Req = req
+	var _result trade.TradeQueriesListRefundsResult
+	if err = p.c.Call(ctx, "ListRefunds", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil
