@@ -414,6 +414,30 @@ struct SKU {
     6: optional i64 presaleShipsAt
 }
 
+struct WarehouseRef {
+    1: Caller caller
+    2: string warehouseId
+}
+
+struct DeleteWarehouseResponse {
+    1: string warehouseId
+}
+
+// ListSKUsRequest lists the tenant's SKUs, newest first: by seller, tag, or a piece of title.
+struct ListSKUsRequest {
+    1: Caller caller
+    2: string seller
+    3: string tag
+    4: string title
+    5: i32 limit
+    6: string cursor
+}
+
+struct ListSKUsResponse {
+    1: list<SKU> skus
+    2: string nextCursor
+}
+
 // Where a warehouse is, for choosing the one nearest a buyer.
 struct Region {
     1: string country
@@ -799,6 +823,8 @@ struct Coupon {
     5: i64 validFrom
     6: i64 validTo
     7: i64 used
+    // when an operator disabled it (unix ms; 0: enabled)
+    8: i64 disabledAt
 }
 
 struct PutCouponRequest {
@@ -1480,10 +1506,13 @@ service TradeIntake {
 service CatalogAdmin {
     SKU UpsertSKU(1: UpsertSKURequest req)
     SKU GetSKU(1: SKURef req)
+    ListSKUsResponse ListSKUs(1: ListSKUsRequest req)
     StockResponse SetStock(1: SetStockRequest req)
     StockResponse GetStock(1: SKURef req)
     Warehouse PutWarehouse(1: PutWarehouseRequest req)
     ListWarehousesResponse ListWarehouses(1: ListWarehousesRequest req)
+    // DeleteWarehouse removes a warehouse that never held stock.
+    DeleteWarehouseResponse DeleteWarehouse(1: WarehouseRef req)
 }
 
 service DeliveryAdmin {
@@ -1496,6 +1525,8 @@ service PricingAdmin {
     PriceList GetPriceList(1: PriceListRef req)
     ListPriceListsResponse ListPriceLists(1: ListPriceListsRequest req)
     DeletePriceListResponse DeletePriceList(1: PriceListRef req)
+    // EndPriceList closes a list now, keeping it and its prices.
+    PriceList EndPriceList(1: PriceListRef req)
 }
 
 service ExtensionsAdmin {
@@ -1525,6 +1556,9 @@ service DiscountAdmin {
     Coupon GetCoupon(1: CouponRef req)
     Campaign PutCampaign(1: PutCampaignRequest req)
     Campaign GetCampaign(1: CampaignRef req)
+    // DisablePromotion and DisableCoupon stop them applying from now, keeping them for the books.
+    Promotion DisablePromotion(1: PromotionRef req)
+    Coupon DisableCoupon(1: CouponRef req)
 }
 
 service LimitsAdmin {

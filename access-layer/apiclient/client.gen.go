@@ -48,6 +48,7 @@ const (
 	AdminErrorCodeAuctionOwnBid                     AdminErrorCode = "auction.own_bid"
 	AdminErrorCodeAuthForbidden                     AdminErrorCode = "auth.forbidden"
 	AdminErrorCodeAuthUnauthenticated               AdminErrorCode = "auth.unauthenticated"
+	AdminErrorCodeCatalogInvalidCursor              AdminErrorCode = "catalog.invalid_cursor"
 	AdminErrorCodeCatalogInvalidSku                 AdminErrorCode = "catalog.invalid_sku"
 	AdminErrorCodeCatalogSkuNotFound                AdminErrorCode = "catalog.sku_not_found"
 	AdminErrorCodeCodAddressRequired                AdminErrorCode = "cod.address_required"
@@ -116,6 +117,8 @@ const (
 	AdminErrorCodeInventoryReservationCancelled     AdminErrorCode = "inventory.reservation_cancelled"
 	AdminErrorCodeInventoryReservationConfirmed     AdminErrorCode = "inventory.reservation_confirmed"
 	AdminErrorCodeInventoryReservationNotFound      AdminErrorCode = "inventory.reservation_not_found"
+	AdminErrorCodeInventoryWarehouseInUse           AdminErrorCode = "inventory.warehouse_in_use"
+	AdminErrorCodeInventoryWarehouseNotFound        AdminErrorCode = "inventory.warehouse_not_found"
 	AdminErrorCodeLimitsDisabled                    AdminErrorCode = "limits.disabled"
 	AdminErrorCodeLimitsExceeded                    AdminErrorCode = "limits.exceeded"
 	AdminErrorCodeLimitsFirstOrderOnly              AdminErrorCode = "limits.first_order_only"
@@ -138,6 +141,7 @@ const (
 	AdminErrorCodePaymentAlreadySettled             AdminErrorCode = "payment.already_settled"
 	AdminErrorCodePaymentAmountMismatch             AdminErrorCode = "payment.amount_mismatch"
 	AdminErrorCodePaymentInvalidCallback            AdminErrorCode = "payment.invalid_callback"
+	AdminErrorCodePaymentInvalidCursor              AdminErrorCode = "payment.invalid_cursor"
 	AdminErrorCodePaymentInvalidPurpose             AdminErrorCode = "payment.invalid_purpose"
 	AdminErrorCodePaymentInvalidSignature           AdminErrorCode = "payment.invalid_signature"
 	AdminErrorCodePaymentNotFound                   AdminErrorCode = "payment.not_found"
@@ -247,6 +251,8 @@ func (e AdminErrorCode) Valid() bool {
 	case AdminErrorCodeAuthForbidden:
 		return true
 	case AdminErrorCodeAuthUnauthenticated:
+		return true
+	case AdminErrorCodeCatalogInvalidCursor:
 		return true
 	case AdminErrorCodeCatalogInvalidSku:
 		return true
@@ -384,6 +390,10 @@ func (e AdminErrorCode) Valid() bool {
 		return true
 	case AdminErrorCodeInventoryReservationNotFound:
 		return true
+	case AdminErrorCodeInventoryWarehouseInUse:
+		return true
+	case AdminErrorCodeInventoryWarehouseNotFound:
+		return true
 	case AdminErrorCodeLimitsDisabled:
 		return true
 	case AdminErrorCodeLimitsExceeded:
@@ -427,6 +437,8 @@ func (e AdminErrorCode) Valid() bool {
 	case AdminErrorCodePaymentAmountMismatch:
 		return true
 	case AdminErrorCodePaymentInvalidCallback:
+		return true
+	case AdminErrorCodePaymentInvalidCursor:
 		return true
 	case AdminErrorCodePaymentInvalidPurpose:
 		return true
@@ -720,6 +732,7 @@ const (
 	AppErrorCodeAuctionOwnBid                     AppErrorCode = "auction.own_bid"
 	AppErrorCodeAuthForbidden                     AppErrorCode = "auth.forbidden"
 	AppErrorCodeAuthUnauthenticated               AppErrorCode = "auth.unauthenticated"
+	AppErrorCodeCatalogInvalidCursor              AppErrorCode = "catalog.invalid_cursor"
 	AppErrorCodeCatalogInvalidSku                 AppErrorCode = "catalog.invalid_sku"
 	AppErrorCodeCatalogSkuNotFound                AppErrorCode = "catalog.sku_not_found"
 	AppErrorCodeCodAddressRequired                AppErrorCode = "cod.address_required"
@@ -788,6 +801,8 @@ const (
 	AppErrorCodeInventoryReservationCancelled     AppErrorCode = "inventory.reservation_cancelled"
 	AppErrorCodeInventoryReservationConfirmed     AppErrorCode = "inventory.reservation_confirmed"
 	AppErrorCodeInventoryReservationNotFound      AppErrorCode = "inventory.reservation_not_found"
+	AppErrorCodeInventoryWarehouseInUse           AppErrorCode = "inventory.warehouse_in_use"
+	AppErrorCodeInventoryWarehouseNotFound        AppErrorCode = "inventory.warehouse_not_found"
 	AppErrorCodeLimitsDisabled                    AppErrorCode = "limits.disabled"
 	AppErrorCodeLimitsExceeded                    AppErrorCode = "limits.exceeded"
 	AppErrorCodeLimitsFirstOrderOnly              AppErrorCode = "limits.first_order_only"
@@ -810,6 +825,7 @@ const (
 	AppErrorCodePaymentAlreadySettled             AppErrorCode = "payment.already_settled"
 	AppErrorCodePaymentAmountMismatch             AppErrorCode = "payment.amount_mismatch"
 	AppErrorCodePaymentInvalidCallback            AppErrorCode = "payment.invalid_callback"
+	AppErrorCodePaymentInvalidCursor              AppErrorCode = "payment.invalid_cursor"
 	AppErrorCodePaymentInvalidPurpose             AppErrorCode = "payment.invalid_purpose"
 	AppErrorCodePaymentInvalidSignature           AppErrorCode = "payment.invalid_signature"
 	AppErrorCodePaymentNotFound                   AppErrorCode = "payment.not_found"
@@ -919,6 +935,8 @@ func (e AppErrorCode) Valid() bool {
 	case AppErrorCodeAuthForbidden:
 		return true
 	case AppErrorCodeAuthUnauthenticated:
+		return true
+	case AppErrorCodeCatalogInvalidCursor:
 		return true
 	case AppErrorCodeCatalogInvalidSku:
 		return true
@@ -1056,6 +1074,10 @@ func (e AppErrorCode) Valid() bool {
 		return true
 	case AppErrorCodeInventoryReservationNotFound:
 		return true
+	case AppErrorCodeInventoryWarehouseInUse:
+		return true
+	case AppErrorCodeInventoryWarehouseNotFound:
+		return true
 	case AppErrorCodeLimitsDisabled:
 		return true
 	case AppErrorCodeLimitsExceeded:
@@ -1099,6 +1121,8 @@ func (e AppErrorCode) Valid() bool {
 	case AppErrorCodePaymentAmountMismatch:
 		return true
 	case AppErrorCodePaymentInvalidCallback:
+		return true
+	case AppErrorCodePaymentInvalidCursor:
 		return true
 	case AppErrorCodePaymentInvalidPurpose:
 		return true
@@ -1825,6 +1849,21 @@ func (e PutAdminV1CouponsByCode200JSONResponseBodyCode) Valid() bool {
 	}
 }
 
+// Defines values for PostAdminV1CouponsByCodeDisable200JSONResponseBodyCode.
+const (
+	PostAdminV1CouponsByCodeDisable200JSONResponseBodyCodeOk PostAdminV1CouponsByCodeDisable200JSONResponseBodyCode = "ok"
+)
+
+// Valid indicates whether the value is a known member of the PostAdminV1CouponsByCodeDisable200JSONResponseBodyCode enum.
+func (e PostAdminV1CouponsByCodeDisable200JSONResponseBodyCode) Valid() bool {
+	switch e {
+	case PostAdminV1CouponsByCodeDisable200JSONResponseBodyCodeOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetAdminV1ExtensionsPoints200JSONResponseBodyCode.
 const (
 	GetAdminV1ExtensionsPoints200JSONResponseBodyCodeOk GetAdminV1ExtensionsPoints200JSONResponseBodyCode = "ok"
@@ -2455,6 +2494,21 @@ func (e PutAdminV1PriceListsByPriceListId200JSONResponseBodyCode) Valid() bool {
 	}
 }
 
+// Defines values for PostAdminV1PriceListsByPriceListIdEnd200JSONResponseBodyCode.
+const (
+	PostAdminV1PriceListsByPriceListIdEnd200JSONResponseBodyCodeOk PostAdminV1PriceListsByPriceListIdEnd200JSONResponseBodyCode = "ok"
+)
+
+// Valid indicates whether the value is a known member of the PostAdminV1PriceListsByPriceListIdEnd200JSONResponseBodyCode enum.
+func (e PostAdminV1PriceListsByPriceListIdEnd200JSONResponseBodyCode) Valid() bool {
+	switch e {
+	case PostAdminV1PriceListsByPriceListIdEnd200JSONResponseBodyCodeOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetAdminV1Promotions200JSONResponseBodyCode.
 const (
 	GetAdminV1Promotions200JSONResponseBodyCodeOk GetAdminV1Promotions200JSONResponseBodyCode = "ok"
@@ -2494,6 +2548,21 @@ const (
 func (e PutAdminV1PromotionsByPromotionId200JSONResponseBodyCode) Valid() bool {
 	switch e {
 	case PutAdminV1PromotionsByPromotionId200JSONResponseBodyCodeOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PostAdminV1PromotionsByPromotionIdDisable200JSONResponseBodyCode.
+const (
+	PostAdminV1PromotionsByPromotionIdDisable200JSONResponseBodyCodeOk PostAdminV1PromotionsByPromotionIdDisable200JSONResponseBodyCode = "ok"
+)
+
+// Valid indicates whether the value is a known member of the PostAdminV1PromotionsByPromotionIdDisable200JSONResponseBodyCode enum.
+func (e PostAdminV1PromotionsByPromotionIdDisable200JSONResponseBodyCode) Valid() bool {
+	switch e {
+	case PostAdminV1PromotionsByPromotionIdDisable200JSONResponseBodyCodeOk:
 		return true
 	default:
 		return false
@@ -2572,6 +2641,21 @@ const (
 func (e PutAdminV1ShippingTemplatesBySellerId200JSONResponseBodyCode) Valid() bool {
 	switch e {
 	case PutAdminV1ShippingTemplatesBySellerId200JSONResponseBodyCodeOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetAdminV1Skus200JSONResponseBodyCode.
+const (
+	GetAdminV1Skus200JSONResponseBodyCodeOk GetAdminV1Skus200JSONResponseBodyCode = "ok"
+)
+
+// Valid indicates whether the value is a known member of the GetAdminV1Skus200JSONResponseBodyCode enum.
+func (e GetAdminV1Skus200JSONResponseBodyCode) Valid() bool {
+	switch e {
+	case GetAdminV1Skus200JSONResponseBodyCodeOk:
 		return true
 	default:
 		return false
@@ -2677,6 +2761,21 @@ const (
 func (e GetAdminV1Warehouses200JSONResponseBodyCode) Valid() bool {
 	switch e {
 	case GetAdminV1Warehouses200JSONResponseBodyCodeOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeleteAdminV1WarehousesByWarehouseId200JSONResponseBodyCode.
+const (
+	DeleteAdminV1WarehousesByWarehouseId200JSONResponseBodyCodeOk DeleteAdminV1WarehousesByWarehouseId200JSONResponseBodyCode = "ok"
+)
+
+// Valid indicates whether the value is a known member of the DeleteAdminV1WarehousesByWarehouseId200JSONResponseBodyCode enum.
+func (e DeleteAdminV1WarehousesByWarehouseId200JSONResponseBodyCode) Valid() bool {
+	switch e {
+	case DeleteAdminV1WarehousesByWarehouseId200JSONResponseBodyCodeOk:
 		return true
 	default:
 		return false
@@ -3841,6 +3940,7 @@ type AdminConfirmRefundRequest struct {
 // AdminCoupon defines model for AdminCoupon.
 type AdminCoupon struct {
 	Code        *string `json:"code,omitempty"`
+	DisabledAt  *int64  `json:"disabledAt,omitempty"`
 	PerUser     *int64  `json:"perUser,omitempty"`
 	PromotionId *string `json:"promotionId,omitempty"`
 	TotalUses   *int64  `json:"totalUses,omitempty"`
@@ -4480,6 +4580,12 @@ type AdminSkuDay struct {
 	Units          *int64  `json:"units,omitempty"`
 }
 
+// AdminSkuPage defines model for AdminSkuPage.
+type AdminSkuPage struct {
+	Items      *[]AdminSku `json:"items,omitempty"`
+	NextCursor *string     `json:"nextCursor,omitempty"`
+}
+
 // AdminStatusCount defines model for AdminStatusCount.
 type AdminStatusCount struct {
 	Amount   *int64  `json:"amount,omitempty"`
@@ -4643,6 +4749,12 @@ type AdminWarehouse struct {
 	Name        *string      `json:"name,omitempty"`
 	Region      *AdminRegion `json:"region,omitempty"`
 	WarehouseId *string      `json:"warehouseId,omitempty"`
+}
+
+// AdminWarehouseDeleted defines model for AdminWarehouseDeleted.
+type AdminWarehouseDeleted struct {
+	Deleted     *bool   `json:"deleted,omitempty"`
+	WarehouseId *string `json:"warehouseId,omitempty"`
 }
 
 // AdminWarehouseList defines model for AdminWarehouseList.
@@ -6065,6 +6177,9 @@ type GetAdminV1CouponsByCode200JSONResponseBodyCode string
 // PutAdminV1CouponsByCode200JSONResponseBodyCode defines parameters for PutAdminV1CouponsByCode.
 type PutAdminV1CouponsByCode200JSONResponseBodyCode string
 
+// PostAdminV1CouponsByCodeDisable200JSONResponseBodyCode defines parameters for PostAdminV1CouponsByCodeDisable.
+type PostAdminV1CouponsByCodeDisable200JSONResponseBodyCode string
+
 // GetAdminV1ExtensionsPoints200JSONResponseBodyCode defines parameters for GetAdminV1ExtensionsPoints.
 type GetAdminV1ExtensionsPoints200JSONResponseBodyCode string
 
@@ -6233,6 +6348,9 @@ type GetAdminV1PriceListsByPriceListId200JSONResponseBodyCode string
 // PutAdminV1PriceListsByPriceListId200JSONResponseBodyCode defines parameters for PutAdminV1PriceListsByPriceListId.
 type PutAdminV1PriceListsByPriceListId200JSONResponseBodyCode string
 
+// PostAdminV1PriceListsByPriceListIdEnd200JSONResponseBodyCode defines parameters for PostAdminV1PriceListsByPriceListIdEnd.
+type PostAdminV1PriceListsByPriceListIdEnd200JSONResponseBodyCode string
+
 // GetAdminV1Promotions200JSONResponseBodyCode defines parameters for GetAdminV1Promotions.
 type GetAdminV1Promotions200JSONResponseBodyCode string
 
@@ -6241,6 +6359,9 @@ type GetAdminV1PromotionsByPromotionId200JSONResponseBodyCode string
 
 // PutAdminV1PromotionsByPromotionId200JSONResponseBodyCode defines parameters for PutAdminV1PromotionsByPromotionId.
 type PutAdminV1PromotionsByPromotionId200JSONResponseBodyCode string
+
+// PostAdminV1PromotionsByPromotionIdDisable200JSONResponseBodyCode defines parameters for PostAdminV1PromotionsByPromotionIdDisable.
+type PostAdminV1PromotionsByPromotionIdDisable200JSONResponseBodyCode string
 
 // GetAdminV1RefundsParams defines parameters for GetAdminV1Refunds.
 type GetAdminV1RefundsParams struct {
@@ -6269,6 +6390,27 @@ type GetAdminV1ShippingTemplates200JSONResponseBodyCode string
 // PutAdminV1ShippingTemplatesBySellerId200JSONResponseBodyCode defines parameters for PutAdminV1ShippingTemplatesBySellerId.
 type PutAdminV1ShippingTemplatesBySellerId200JSONResponseBodyCode string
 
+// GetAdminV1SkusParams defines parameters for GetAdminV1Skus.
+type GetAdminV1SkusParams struct {
+	// Seller only this seller's SKUs
+	Seller *string `form:"seller,omitempty" json:"seller,omitempty"`
+
+	// Tag only SKUs carrying this tag
+	Tag *string `form:"tag,omitempty" json:"tag,omitempty"`
+
+	// Title only SKUs whose title contains this (ASCII letters in any case)
+	Title *string `form:"title,omitempty" json:"title,omitempty"`
+
+	// Limit page size, 1-100 (default 20)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor nextCursor of the page before
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetAdminV1Skus200JSONResponseBodyCode defines parameters for GetAdminV1Skus.
+type GetAdminV1Skus200JSONResponseBodyCode string
+
 // GetAdminV1SkusBySkuId200JSONResponseBodyCode defines parameters for GetAdminV1SkusBySkuId.
 type GetAdminV1SkusBySkuId200JSONResponseBodyCode string
 
@@ -6289,6 +6431,9 @@ type GetAdminV1TradesByTradeId200JSONResponseBodyCode string
 
 // GetAdminV1Warehouses200JSONResponseBodyCode defines parameters for GetAdminV1Warehouses.
 type GetAdminV1Warehouses200JSONResponseBodyCode string
+
+// DeleteAdminV1WarehousesByWarehouseId200JSONResponseBodyCode defines parameters for DeleteAdminV1WarehousesByWarehouseId.
+type DeleteAdminV1WarehousesByWarehouseId200JSONResponseBodyCode string
 
 // PutAdminV1WarehousesByWarehouseId200JSONResponseBodyCode defines parameters for PutAdminV1WarehousesByWarehouseId.
 type PutAdminV1WarehousesByWarehouseId200JSONResponseBodyCode string
@@ -6980,6 +7125,11 @@ type ClientInterface interface {
 	// Corresponds with PUT /admin/v1/coupons/{code} (the `PutAdminV1CouponsByCode` operationId).
 	PutAdminV1CouponsByCode(ctx context.Context, code string, body PutAdminV1CouponsByCodeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PostAdminV1CouponsByCodeDisable Stop a coupon being redeemed from now; its uses and validity are kept (put it again to enable it)
+	//
+	// Corresponds with POST /admin/v1/coupons/{code}/disable (the `PostAdminV1CouponsByCodeDisable` operationId).
+	PostAdminV1CouponsByCodeDisable(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAdminV1ExtensionsPoints Extension points, their policies and budgets
 	//
 	// Corresponds with GET /admin/v1/extensions/points (the `GetAdminV1ExtensionsPoints` operationId).
@@ -7285,6 +7435,11 @@ type ClientInterface interface {
 	// Corresponds with PUT /admin/v1/price-lists/{priceListId} (the `PutAdminV1PriceListsByPriceListId` operationId).
 	PutAdminV1PriceListsByPriceListId(ctx context.Context, priceListId string, body PutAdminV1PriceListsByPriceListIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PostAdminV1PriceListsByPriceListIdEnd End a price list now: no cart is priced by it from then, and it is kept with its prices for the orders it priced
+	//
+	// Corresponds with POST /admin/v1/price-lists/{priceListId}/end (the `PostAdminV1PriceListsByPriceListIdEnd` operationId).
+	PostAdminV1PriceListsByPriceListIdEnd(ctx context.Context, priceListId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAdminV1Promotions List the tenant's promotions
 	//
 	// Corresponds with GET /admin/v1/promotions (the `GetAdminV1Promotions` operationId).
@@ -7308,6 +7463,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /admin/v1/promotions/{promotionId} (the `PutAdminV1PromotionsByPromotionId` operationId).
 	PutAdminV1PromotionsByPromotionId(ctx context.Context, promotionId string, body PutAdminV1PromotionsByPromotionIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostAdminV1PromotionsByPromotionIdDisable Stop a promotion applying to any cart from now; it is kept, with what it gave (put it with disabled false to enable it)
+	//
+	// Corresponds with POST /admin/v1/promotions/{promotionId}/disable (the `PostAdminV1PromotionsByPromotionIdDisable` operationId).
+	PostAdminV1PromotionsByPromotionIdDisable(ctx context.Context, promotionId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAdminV1Refunds The tenant's refunds, newest first
 	//
@@ -7346,6 +7506,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /admin/v1/shipping-templates/{sellerId} (the `PutAdminV1ShippingTemplatesBySellerId` operationId).
 	PutAdminV1ShippingTemplatesBySellerId(ctx context.Context, sellerId string, body PutAdminV1ShippingTemplatesBySellerIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAdminV1Skus The tenant's SKUs, newest first (by when each was created): by seller, tag, or a piece of title
+	//
+	// Corresponds with GET /admin/v1/skus (the `GetAdminV1Skus` operationId).
+	GetAdminV1Skus(ctx context.Context, params *GetAdminV1SkusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAdminV1SkusBySkuId Get a SKU
 	//
@@ -7399,6 +7564,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /admin/v1/warehouses (the `GetAdminV1Warehouses` operationId).
 	GetAdminV1Warehouses(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteAdminV1WarehousesByWarehouseId Delete a warehouse registered by mistake: one that never held stock (one that did is kept: 409 inventory.warehouse_in_use)
+	//
+	// Corresponds with DELETE /admin/v1/warehouses/{warehouseId} (the `DeleteAdminV1WarehousesByWarehouseId` operationId).
+	DeleteAdminV1WarehousesByWarehouseId(ctx context.Context, warehouseId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PutAdminV1WarehousesByWarehouseIdWithBody Register a warehouse and where it is (the default choice ships from the one nearest the buyer)
 	//
@@ -8313,6 +8483,21 @@ func (c *Client) PutAdminV1CouponsByCode(ctx context.Context, code string, body 
 	return c.Client.Do(req)
 }
 
+// PostAdminV1CouponsByCodeDisable Stop a coupon being redeemed from now; its uses and validity are kept (put it again to enable it)
+//
+// Corresponds with POST /admin/v1/coupons/{code}/disable (the `PostAdminV1CouponsByCodeDisable` operationId).
+func (c *Client) PostAdminV1CouponsByCodeDisable(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostAdminV1CouponsByCodeDisableRequest(c.Server, code)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetAdminV1ExtensionsPoints Extension points, their policies and budgets
 //
 // Corresponds with GET /admin/v1/extensions/points (the `GetAdminV1ExtensionsPoints` operationId).
@@ -9108,6 +9293,21 @@ func (c *Client) PutAdminV1PriceListsByPriceListId(ctx context.Context, priceLis
 	return c.Client.Do(req)
 }
 
+// PostAdminV1PriceListsByPriceListIdEnd End a price list now: no cart is priced by it from then, and it is kept with its prices for the orders it priced
+//
+// Corresponds with POST /admin/v1/price-lists/{priceListId}/end (the `PostAdminV1PriceListsByPriceListIdEnd` operationId).
+func (c *Client) PostAdminV1PriceListsByPriceListIdEnd(ctx context.Context, priceListId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostAdminV1PriceListsByPriceListIdEndRequest(c.Server, priceListId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetAdminV1Promotions List the tenant's promotions
 //
 // Corresponds with GET /admin/v1/promotions (the `GetAdminV1Promotions` operationId).
@@ -9162,6 +9362,21 @@ func (c *Client) PutAdminV1PromotionsByPromotionIdWithBody(ctx context.Context, 
 // Corresponds with PUT /admin/v1/promotions/{promotionId} (the `PutAdminV1PromotionsByPromotionId` operationId).
 func (c *Client) PutAdminV1PromotionsByPromotionId(ctx context.Context, promotionId string, body PutAdminV1PromotionsByPromotionIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutAdminV1PromotionsByPromotionIdRequest(c.Server, promotionId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostAdminV1PromotionsByPromotionIdDisable Stop a promotion applying to any cart from now; it is kept, with what it gave (put it with disabled false to enable it)
+//
+// Corresponds with POST /admin/v1/promotions/{promotionId}/disable (the `PostAdminV1PromotionsByPromotionIdDisable` operationId).
+func (c *Client) PostAdminV1PromotionsByPromotionIdDisable(ctx context.Context, promotionId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostAdminV1PromotionsByPromotionIdDisableRequest(c.Server, promotionId)
 	if err != nil {
 		return nil, err
 	}
@@ -9260,6 +9475,21 @@ func (c *Client) PutAdminV1ShippingTemplatesBySellerIdWithBody(ctx context.Conte
 // Corresponds with PUT /admin/v1/shipping-templates/{sellerId} (the `PutAdminV1ShippingTemplatesBySellerId` operationId).
 func (c *Client) PutAdminV1ShippingTemplatesBySellerId(ctx context.Context, sellerId string, body PutAdminV1ShippingTemplatesBySellerIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutAdminV1ShippingTemplatesBySellerIdRequest(c.Server, sellerId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAdminV1Skus The tenant's SKUs, newest first (by when each was created): by seller, tag, or a piece of title
+//
+// Corresponds with GET /admin/v1/skus (the `GetAdminV1Skus` operationId).
+func (c *Client) GetAdminV1Skus(ctx context.Context, params *GetAdminV1SkusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAdminV1SkusRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -9403,6 +9633,21 @@ func (c *Client) GetAdminV1TradesByTradeId(ctx context.Context, tradeId string, 
 // Corresponds with GET /admin/v1/warehouses (the `GetAdminV1Warehouses` operationId).
 func (c *Client) GetAdminV1Warehouses(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAdminV1WarehousesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteAdminV1WarehousesByWarehouseId Delete a warehouse registered by mistake: one that never held stock (one that did is kept: 409 inventory.warehouse_in_use)
+//
+// Corresponds with DELETE /admin/v1/warehouses/{warehouseId} (the `DeleteAdminV1WarehousesByWarehouseId` operationId).
+func (c *Client) DeleteAdminV1WarehousesByWarehouseId(ctx context.Context, warehouseId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteAdminV1WarehousesByWarehouseIdRequest(c.Server, warehouseId)
 	if err != nil {
 		return nil, err
 	}
@@ -11390,6 +11635,40 @@ func NewPutAdminV1CouponsByCodeRequestWithBody(server string, code string, conte
 	return req, nil
 }
 
+// NewPostAdminV1CouponsByCodeDisableRequest constructs an http.Request for the PostAdminV1CouponsByCodeDisable method
+func NewPostAdminV1CouponsByCodeDisableRequest(server string, code string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/coupons/%s/disable", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetAdminV1ExtensionsPointsRequest constructs an http.Request for the GetAdminV1ExtensionsPoints method
 func NewGetAdminV1ExtensionsPointsRequest(server string) (*http.Request, error) {
 	var err error
@@ -12900,6 +13179,40 @@ func NewPutAdminV1PriceListsByPriceListIdRequestWithBody(server string, priceLis
 	return req, nil
 }
 
+// NewPostAdminV1PriceListsByPriceListIdEndRequest constructs an http.Request for the PostAdminV1PriceListsByPriceListIdEnd method
+func NewPostAdminV1PriceListsByPriceListIdEndRequest(server string, priceListId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "priceListId", priceListId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/price-lists/%s/end", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetAdminV1PromotionsRequest constructs an http.Request for the GetAdminV1Promotions method
 func NewGetAdminV1PromotionsRequest(server string) (*http.Request, error) {
 	var err error
@@ -13004,6 +13317,40 @@ func NewPutAdminV1PromotionsByPromotionIdRequestWithBody(server string, promotio
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPostAdminV1PromotionsByPromotionIdDisableRequest constructs an http.Request for the PostAdminV1PromotionsByPromotionIdDisable method
+func NewPostAdminV1PromotionsByPromotionIdDisableRequest(server string, promotionId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "promotionId", promotionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/promotions/%s/disable", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -13203,6 +13550,108 @@ func NewPutAdminV1ShippingTemplatesBySellerIdRequestWithBody(server string, sell
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAdminV1SkusRequest constructs an http.Request for the GetAdminV1Skus method
+func NewGetAdminV1SkusRequest(server string, params *GetAdminV1SkusParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/skus")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Seller != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "seller", *params.Seller, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Tag != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tag", *params.Tag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Title != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "title", *params.Title, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -13450,6 +13899,40 @@ func NewGetAdminV1WarehousesRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteAdminV1WarehousesByWarehouseIdRequest constructs an http.Request for the DeleteAdminV1WarehousesByWarehouseId method
+func NewDeleteAdminV1WarehousesByWarehouseIdRequest(server string, warehouseId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "warehouseId", warehouseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/warehouses/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -16117,6 +16600,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /admin/v1/coupons/{code} (the `PutAdminV1CouponsByCode` operationId).
 	PutAdminV1CouponsByCodeWithResponse(ctx context.Context, code string, body PutAdminV1CouponsByCodeJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAdminV1CouponsByCodeResponse, error)
 
+	// PostAdminV1CouponsByCodeDisableWithResponse Stop a coupon being redeemed from now; its uses and validity are kept (put it again to enable it)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/coupons/{code}/disable (the `PostAdminV1CouponsByCodeDisable` operationId).
+	PostAdminV1CouponsByCodeDisableWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*PostAdminV1CouponsByCodeDisableResponse, error)
+
 	// GetAdminV1ExtensionsPointsWithResponse Extension points, their policies and budgets
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -16460,6 +16950,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /admin/v1/price-lists/{priceListId} (the `PutAdminV1PriceListsByPriceListId` operationId).
 	PutAdminV1PriceListsByPriceListIdWithResponse(ctx context.Context, priceListId string, body PutAdminV1PriceListsByPriceListIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAdminV1PriceListsByPriceListIdResponse, error)
 
+	// PostAdminV1PriceListsByPriceListIdEndWithResponse End a price list now: no cart is priced by it from then, and it is kept with its prices for the orders it priced
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/price-lists/{priceListId}/end (the `PostAdminV1PriceListsByPriceListIdEnd` operationId).
+	PostAdminV1PriceListsByPriceListIdEndWithResponse(ctx context.Context, priceListId string, reqEditors ...RequestEditorFn) (*PostAdminV1PriceListsByPriceListIdEndResponse, error)
+
 	// GetAdminV1PromotionsWithResponse List the tenant's promotions
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -16487,6 +16984,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /admin/v1/promotions/{promotionId} (the `PutAdminV1PromotionsByPromotionId` operationId).
 	PutAdminV1PromotionsByPromotionIdWithResponse(ctx context.Context, promotionId string, body PutAdminV1PromotionsByPromotionIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAdminV1PromotionsByPromotionIdResponse, error)
+
+	// PostAdminV1PromotionsByPromotionIdDisableWithResponse Stop a promotion applying to any cart from now; it is kept, with what it gave (put it with disabled false to enable it)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/promotions/{promotionId}/disable (the `PostAdminV1PromotionsByPromotionIdDisable` operationId).
+	PostAdminV1PromotionsByPromotionIdDisableWithResponse(ctx context.Context, promotionId string, reqEditors ...RequestEditorFn) (*PostAdminV1PromotionsByPromotionIdDisableResponse, error)
 
 	// GetAdminV1RefundsWithResponse The tenant's refunds, newest first
 	//
@@ -16529,6 +17033,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /admin/v1/shipping-templates/{sellerId} (the `PutAdminV1ShippingTemplatesBySellerId` operationId).
 	PutAdminV1ShippingTemplatesBySellerIdWithResponse(ctx context.Context, sellerId string, body PutAdminV1ShippingTemplatesBySellerIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAdminV1ShippingTemplatesBySellerIdResponse, error)
+
+	// GetAdminV1SkusWithResponse The tenant's SKUs, newest first (by when each was created): by seller, tag, or a piece of title
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/skus (the `GetAdminV1Skus` operationId).
+	GetAdminV1SkusWithResponse(ctx context.Context, params *GetAdminV1SkusParams, reqEditors ...RequestEditorFn) (*GetAdminV1SkusResponse, error)
 
 	// GetAdminV1SkusBySkuIdWithResponse Get a SKU
 	//
@@ -16592,6 +17103,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /admin/v1/warehouses (the `GetAdminV1Warehouses` operationId).
 	GetAdminV1WarehousesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAdminV1WarehousesResponse, error)
+
+	// DeleteAdminV1WarehousesByWarehouseIdWithResponse Delete a warehouse registered by mistake: one that never held stock (one that did is kept: 409 inventory.warehouse_in_use)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /admin/v1/warehouses/{warehouseId} (the `DeleteAdminV1WarehousesByWarehouseId` operationId).
+	DeleteAdminV1WarehousesByWarehouseIdWithResponse(ctx context.Context, warehouseId string, reqEditors ...RequestEditorFn) (*DeleteAdminV1WarehousesByWarehouseIdResponse, error)
 
 	// PutAdminV1WarehousesByWarehouseIdWithBodyWithResponse Register a warehouse and where it is (the default choice ships from the one nearest the buyer)
 	//
@@ -18219,6 +18737,62 @@ func (r PutAdminV1CouponsByCodeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutAdminV1CouponsByCodeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostAdminV1CouponsByCodeDisableResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Code      PostAdminV1CouponsByCodeDisable200JSONResponseBodyCode `json:"code"`
+		Data      AdminCoupon                                            `json:"data"`
+		RequestId *string                                                `json:"requestId,omitempty"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *AdminError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostAdminV1CouponsByCodeDisableResponse) GetJSON200() *struct {
+	Code      PostAdminV1CouponsByCodeDisable200JSONResponseBodyCode `json:"code"`
+	Data      AdminCoupon                                            `json:"data"`
+	RequestId *string                                                `json:"requestId,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r PostAdminV1CouponsByCodeDisableResponse) GetJSONDefault() *AdminError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PostAdminV1CouponsByCodeDisableResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostAdminV1CouponsByCodeDisableResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostAdminV1CouponsByCodeDisableResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostAdminV1CouponsByCodeDisableResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -20129,6 +20703,62 @@ func (r PutAdminV1PriceListsByPriceListIdResponse) ContentType() string {
 	return ""
 }
 
+type PostAdminV1PriceListsByPriceListIdEndResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Code      PostAdminV1PriceListsByPriceListIdEnd200JSONResponseBodyCode `json:"code"`
+		Data      AdminPriceList                                               `json:"data"`
+		RequestId *string                                                      `json:"requestId,omitempty"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *AdminError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostAdminV1PriceListsByPriceListIdEndResponse) GetJSON200() *struct {
+	Code      PostAdminV1PriceListsByPriceListIdEnd200JSONResponseBodyCode `json:"code"`
+	Data      AdminPriceList                                               `json:"data"`
+	RequestId *string                                                      `json:"requestId,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r PostAdminV1PriceListsByPriceListIdEndResponse) GetJSONDefault() *AdminError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PostAdminV1PriceListsByPriceListIdEndResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostAdminV1PriceListsByPriceListIdEndResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostAdminV1PriceListsByPriceListIdEndResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostAdminV1PriceListsByPriceListIdEndResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetAdminV1PromotionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20291,6 +20921,62 @@ func (r PutAdminV1PromotionsByPromotionIdResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutAdminV1PromotionsByPromotionIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostAdminV1PromotionsByPromotionIdDisableResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Code      PostAdminV1PromotionsByPromotionIdDisable200JSONResponseBodyCode `json:"code"`
+		Data      AdminPromotion                                                   `json:"data"`
+		RequestId *string                                                          `json:"requestId,omitempty"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *AdminError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostAdminV1PromotionsByPromotionIdDisableResponse) GetJSON200() *struct {
+	Code      PostAdminV1PromotionsByPromotionIdDisable200JSONResponseBodyCode `json:"code"`
+	Data      AdminPromotion                                                   `json:"data"`
+	RequestId *string                                                          `json:"requestId,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r PostAdminV1PromotionsByPromotionIdDisableResponse) GetJSONDefault() *AdminError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PostAdminV1PromotionsByPromotionIdDisableResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostAdminV1PromotionsByPromotionIdDisableResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostAdminV1PromotionsByPromotionIdDisableResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostAdminV1PromotionsByPromotionIdDisableResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -20515,6 +21201,62 @@ func (r PutAdminV1ShippingTemplatesBySellerIdResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutAdminV1ShippingTemplatesBySellerIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAdminV1SkusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Code      GetAdminV1Skus200JSONResponseBodyCode `json:"code"`
+		Data      AdminSkuPage                          `json:"data"`
+		RequestId *string                               `json:"requestId,omitempty"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *AdminError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAdminV1SkusResponse) GetJSON200() *struct {
+	Code      GetAdminV1Skus200JSONResponseBodyCode `json:"code"`
+	Data      AdminSkuPage                          `json:"data"`
+	RequestId *string                               `json:"requestId,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetAdminV1SkusResponse) GetJSONDefault() *AdminError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAdminV1SkusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAdminV1SkusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAdminV1SkusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAdminV1SkusResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -20907,6 +21649,62 @@ func (r GetAdminV1WarehousesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAdminV1WarehousesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteAdminV1WarehousesByWarehouseIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Code      DeleteAdminV1WarehousesByWarehouseId200JSONResponseBodyCode `json:"code"`
+		Data      AdminWarehouseDeleted                                       `json:"data"`
+		RequestId *string                                                     `json:"requestId,omitempty"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *AdminError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteAdminV1WarehousesByWarehouseIdResponse) GetJSON200() *struct {
+	Code      DeleteAdminV1WarehousesByWarehouseId200JSONResponseBodyCode `json:"code"`
+	Data      AdminWarehouseDeleted                                       `json:"data"`
+	RequestId *string                                                     `json:"requestId,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DeleteAdminV1WarehousesByWarehouseIdResponse) GetJSONDefault() *AdminError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteAdminV1WarehousesByWarehouseIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteAdminV1WarehousesByWarehouseIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteAdminV1WarehousesByWarehouseIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteAdminV1WarehousesByWarehouseIdResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -24211,6 +25009,19 @@ func (c *ClientWithResponses) PutAdminV1CouponsByCodeWithResponse(ctx context.Co
 	return ParsePutAdminV1CouponsByCodeResponse(rsp)
 }
 
+// PostAdminV1CouponsByCodeDisableWithResponse Stop a coupon being redeemed from now; its uses and validity are kept (put it again to enable it)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/coupons/{code}/disable (the `PostAdminV1CouponsByCodeDisable` operationId).
+func (c *ClientWithResponses) PostAdminV1CouponsByCodeDisableWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*PostAdminV1CouponsByCodeDisableResponse, error) {
+	rsp, err := c.PostAdminV1CouponsByCodeDisable(ctx, code, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostAdminV1CouponsByCodeDisableResponse(rsp)
+}
+
 // GetAdminV1ExtensionsPointsWithResponse Extension points, their policies and budgets
 //
 // Returns a wrapper object for the known response body format(s).
@@ -24848,6 +25659,19 @@ func (c *ClientWithResponses) PutAdminV1PriceListsByPriceListIdWithResponse(ctx 
 	return ParsePutAdminV1PriceListsByPriceListIdResponse(rsp)
 }
 
+// PostAdminV1PriceListsByPriceListIdEndWithResponse End a price list now: no cart is priced by it from then, and it is kept with its prices for the orders it priced
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/price-lists/{priceListId}/end (the `PostAdminV1PriceListsByPriceListIdEnd` operationId).
+func (c *ClientWithResponses) PostAdminV1PriceListsByPriceListIdEndWithResponse(ctx context.Context, priceListId string, reqEditors ...RequestEditorFn) (*PostAdminV1PriceListsByPriceListIdEndResponse, error) {
+	rsp, err := c.PostAdminV1PriceListsByPriceListIdEnd(ctx, priceListId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostAdminV1PriceListsByPriceListIdEndResponse(rsp)
+}
+
 // GetAdminV1PromotionsWithResponse List the tenant's promotions
 //
 // Returns a wrapper object for the known response body format(s).
@@ -24898,6 +25722,19 @@ func (c *ClientWithResponses) PutAdminV1PromotionsByPromotionIdWithResponse(ctx 
 		return nil, err
 	}
 	return ParsePutAdminV1PromotionsByPromotionIdResponse(rsp)
+}
+
+// PostAdminV1PromotionsByPromotionIdDisableWithResponse Stop a promotion applying to any cart from now; it is kept, with what it gave (put it with disabled false to enable it)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/promotions/{promotionId}/disable (the `PostAdminV1PromotionsByPromotionIdDisable` operationId).
+func (c *ClientWithResponses) PostAdminV1PromotionsByPromotionIdDisableWithResponse(ctx context.Context, promotionId string, reqEditors ...RequestEditorFn) (*PostAdminV1PromotionsByPromotionIdDisableResponse, error) {
+	rsp, err := c.PostAdminV1PromotionsByPromotionIdDisable(ctx, promotionId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostAdminV1PromotionsByPromotionIdDisableResponse(rsp)
 }
 
 // GetAdminV1RefundsWithResponse The tenant's refunds, newest first
@@ -24976,6 +25813,19 @@ func (c *ClientWithResponses) PutAdminV1ShippingTemplatesBySellerIdWithResponse(
 		return nil, err
 	}
 	return ParsePutAdminV1ShippingTemplatesBySellerIdResponse(rsp)
+}
+
+// GetAdminV1SkusWithResponse The tenant's SKUs, newest first (by when each was created): by seller, tag, or a piece of title
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/skus (the `GetAdminV1Skus` operationId).
+func (c *ClientWithResponses) GetAdminV1SkusWithResponse(ctx context.Context, params *GetAdminV1SkusParams, reqEditors ...RequestEditorFn) (*GetAdminV1SkusResponse, error) {
+	rsp, err := c.GetAdminV1Skus(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAdminV1SkusResponse(rsp)
 }
 
 // GetAdminV1SkusBySkuIdWithResponse Get a SKU
@@ -25093,6 +25943,19 @@ func (c *ClientWithResponses) GetAdminV1WarehousesWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseGetAdminV1WarehousesResponse(rsp)
+}
+
+// DeleteAdminV1WarehousesByWarehouseIdWithResponse Delete a warehouse registered by mistake: one that never held stock (one that did is kept: 409 inventory.warehouse_in_use)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /admin/v1/warehouses/{warehouseId} (the `DeleteAdminV1WarehousesByWarehouseId` operationId).
+func (c *ClientWithResponses) DeleteAdminV1WarehousesByWarehouseIdWithResponse(ctx context.Context, warehouseId string, reqEditors ...RequestEditorFn) (*DeleteAdminV1WarehousesByWarehouseIdResponse, error) {
+	rsp, err := c.DeleteAdminV1WarehousesByWarehouseId(ctx, warehouseId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteAdminV1WarehousesByWarehouseIdResponse(rsp)
 }
 
 // PutAdminV1WarehousesByWarehouseIdWithBodyWithResponse Register a warehouse and where it is (the default choice ships from the one nearest the buyer)
@@ -26784,6 +27647,43 @@ func ParsePutAdminV1CouponsByCodeResponse(rsp *http.Response) (*PutAdminV1Coupon
 	return response, nil
 }
 
+// ParsePostAdminV1CouponsByCodeDisableResponse parses an HTTP response from a PostAdminV1CouponsByCodeDisableWithResponse call
+func ParsePostAdminV1CouponsByCodeDisableResponse(rsp *http.Response) (*PostAdminV1CouponsByCodeDisableResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostAdminV1CouponsByCodeDisableResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Code      PostAdminV1CouponsByCodeDisable200JSONResponseBodyCode `json:"code"`
+			Data      AdminCoupon                                            `json:"data"`
+			RequestId *string                                                `json:"requestId,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetAdminV1ExtensionsPointsResponse parses an HTTP response from a GetAdminV1ExtensionsPointsWithResponse call
 func ParseGetAdminV1ExtensionsPointsResponse(rsp *http.Response) (*GetAdminV1ExtensionsPointsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -28042,6 +28942,43 @@ func ParsePutAdminV1PriceListsByPriceListIdResponse(rsp *http.Response) (*PutAdm
 	return response, nil
 }
 
+// ParsePostAdminV1PriceListsByPriceListIdEndResponse parses an HTTP response from a PostAdminV1PriceListsByPriceListIdEndWithResponse call
+func ParsePostAdminV1PriceListsByPriceListIdEndResponse(rsp *http.Response) (*PostAdminV1PriceListsByPriceListIdEndResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostAdminV1PriceListsByPriceListIdEndResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Code      PostAdminV1PriceListsByPriceListIdEnd200JSONResponseBodyCode `json:"code"`
+			Data      AdminPriceList                                               `json:"data"`
+			RequestId *string                                                      `json:"requestId,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetAdminV1PromotionsResponse parses an HTTP response from a GetAdminV1PromotionsWithResponse call
 func ParseGetAdminV1PromotionsResponse(rsp *http.Response) (*GetAdminV1PromotionsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -28135,6 +29072,43 @@ func ParsePutAdminV1PromotionsByPromotionIdResponse(rsp *http.Response) (*PutAdm
 			Code      PutAdminV1PromotionsByPromotionId200JSONResponseBodyCode `json:"code"`
 			Data      AdminPromotion                                           `json:"data"`
 			RequestId *string                                                  `json:"requestId,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostAdminV1PromotionsByPromotionIdDisableResponse parses an HTTP response from a PostAdminV1PromotionsByPromotionIdDisableWithResponse call
+func ParsePostAdminV1PromotionsByPromotionIdDisableResponse(rsp *http.Response) (*PostAdminV1PromotionsByPromotionIdDisableResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostAdminV1PromotionsByPromotionIdDisableResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Code      PostAdminV1PromotionsByPromotionIdDisable200JSONResponseBodyCode `json:"code"`
+			Data      AdminPromotion                                                   `json:"data"`
+			RequestId *string                                                          `json:"requestId,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -28283,6 +29257,43 @@ func ParsePutAdminV1ShippingTemplatesBySellerIdResponse(rsp *http.Response) (*Pu
 			Code      PutAdminV1ShippingTemplatesBySellerId200JSONResponseBodyCode `json:"code"`
 			Data      AdminShippingTemplate                                        `json:"data"`
 			RequestId *string                                                      `json:"requestId,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAdminV1SkusResponse parses an HTTP response from a GetAdminV1SkusWithResponse call
+func ParseGetAdminV1SkusResponse(rsp *http.Response) (*GetAdminV1SkusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAdminV1SkusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Code      GetAdminV1Skus200JSONResponseBodyCode `json:"code"`
+			Data      AdminSkuPage                          `json:"data"`
+			RequestId *string                               `json:"requestId,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -28542,6 +29553,43 @@ func ParseGetAdminV1WarehousesResponse(rsp *http.Response) (*GetAdminV1Warehouse
 			Code      GetAdminV1Warehouses200JSONResponseBodyCode `json:"code"`
 			Data      AdminWarehouseList                          `json:"data"`
 			RequestId *string                                     `json:"requestId,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteAdminV1WarehousesByWarehouseIdResponse parses an HTTP response from a DeleteAdminV1WarehousesByWarehouseIdWithResponse call
+func ParseDeleteAdminV1WarehousesByWarehouseIdResponse(rsp *http.Response) (*DeleteAdminV1WarehousesByWarehouseIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteAdminV1WarehousesByWarehouseIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Code      DeleteAdminV1WarehousesByWarehouseId200JSONResponseBodyCode `json:"code"`
+			Data      AdminWarehouseDeleted                                       `json:"data"`
+			RequestId *string                                                     `json:"requestId,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err

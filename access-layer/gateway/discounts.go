@@ -56,6 +56,8 @@ type couponView struct {
 	ValidFrom   int64  `json:"validFrom"`
 	ValidTo     int64  `json:"validTo"`
 	Used        int64  `json:"used"`
+	// DisabledAt is when an operator disabled it (unix ms; read-only: a put enables it again).
+	DisabledAt int64 `json:"disabledAt,omitempty"`
 }
 
 type campaignView struct {
@@ -80,6 +82,12 @@ func (g *Gateway) discountRoutes(ch *channel) {
 		g.serve(ch, g.putCoupon(ch)))
 	g.add(route{Method: "GET", Path: p + "/coupons/:code", Channel: ch, Auth: true, Summary: "Get a coupon and its use count",
 		Response: couponView{}}, g.serve(ch, g.getCoupon))
+	g.add(route{Method: "POST", Path: p + "/promotions/:promotionId/disable", Channel: ch, Auth: true,
+		Summary:  "Stop a promotion applying to any cart from now; it is kept, with what it gave (put it with disabled false to enable it)",
+		Response: promotionView{}}, g.serve(ch, g.disablePromotion))
+	g.add(route{Method: "POST", Path: p + "/coupons/:code/disable", Channel: ch, Auth: true,
+		Summary:  "Stop a coupon being redeemed from now; its uses and validity are kept (put it again to enable it)",
+		Response: couponView{}}, g.serve(ch, g.disableCoupon))
 	g.add(route{Method: "PUT", Path: p + "/campaigns/:campaignId", Channel: ch, Auth: true,
 		Summary: "Create a campaign budget or change it (never below what is spent)", Request: campaignView{}, Response: campaignView{}},
 		g.serve(ch, g.putCampaign(ch)))
@@ -145,6 +153,22 @@ func (g *Gateway) getCoupon(ctx context.Context, c *app.RequestContext) (int, an
 	return http.StatusOK, couponOf(resp), nil
 }
 
+func (g *Gateway) disablePromotion(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.rpc.Discounts.DisablePromotion(ctx, &trade.PromotionRef{Caller: callerOf(c), Id: c.Param("promotionId")})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, promotionOf(resp), nil
+}
+
+func (g *Gateway) disableCoupon(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.rpc.Discounts.DisableCoupon(ctx, &trade.CouponRef{Caller: callerOf(c), Code: c.Param("code")})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, couponOf(resp), nil
+}
+
 func (g *Gateway) putCampaign(ch *channel) call {
 	return func(ctx context.Context, c *app.RequestContext) (int, any, error) {
 		var v campaignView
@@ -204,7 +228,7 @@ func nonNil(s []string) []string {
 
 func couponOf(d *trade.Coupon) couponView {
 	return couponView{Code: d.Code, PromotionID: d.PromotionId, TotalUses: d.TotalUses, PerUser: d.PerUser,
-		ValidFrom: d.ValidFrom, ValidTo: d.ValidTo, Used: d.Used}
+		ValidFrom: d.ValidFrom, ValidTo: d.ValidTo, Used: d.Used, DisabledAt: d.DisabledAt}
 }
 
 func campaignOf(d *trade.Campaign) campaignView {

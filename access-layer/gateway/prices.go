@@ -62,6 +62,17 @@ func (g *Gateway) priceListRoutes(ch *channel) {
 		Response: priceListView{}}, g.serve(ch, g.getPriceList))
 	g.add(route{Method: "DELETE", Path: p + "/price-lists/:priceListId", Channel: ch, Auth: true, Summary: "Delete a price list",
 		Response: priceListDeletedView{}}, g.serve(ch, g.deletePriceList))
+	g.add(route{Method: "POST", Path: p + "/price-lists/:priceListId/end", Channel: ch, Auth: true,
+		Summary:  "End a price list now: no cart is priced by it from then, and it is kept with its prices for the orders it priced",
+		Response: priceListView{}}, g.serve(ch, g.endPriceList))
+}
+
+func (g *Gateway) endPriceList(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.rpc.Pricing.EndPriceList(ctx, &trade.PriceListRef{Caller: callerOf(c), PriceListId: c.Param("priceListId")})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, priceListOf(resp), nil
 }
 
 func (g *Gateway) putPriceList(ch *channel) call {

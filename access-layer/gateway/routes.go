@@ -79,6 +79,7 @@ func (g *Gateway) routesInit() {
 	g.adminRoutes(adminChannel)
 	g.storyRoutes(adminChannel)
 	g.paymentListRoutes(adminChannel)
+	g.skuListRoutes(adminChannel)
 	g.afterSaleAdminRoutes(adminChannel)
 	g.auctionAdminRoutes(adminChannel)
 	g.groupBuyAdminRoutes(adminChannel)
@@ -147,6 +148,9 @@ func (g *Gateway) adminRoutes(ch *channel) {
 		Request: putWarehouseRequest{}, Response: warehouseView{}}, g.serve(ch, g.putWarehouse(ch)))
 	g.add(route{Method: "GET", Path: p + "/warehouses", Channel: ch, Auth: true, Summary: "List the registered warehouses",
 		Response: warehouseListView{}}, g.serve(ch, g.listWarehouses))
+	g.add(route{Method: "DELETE", Path: p + "/warehouses/:warehouseId", Channel: ch, Auth: true,
+		Summary:  "Delete a warehouse registered by mistake: one that never held stock (one that did is kept: 409 inventory.warehouse_in_use)",
+		Response: warehouseDeletedView{}}, g.serve(ch, g.deleteWarehouse))
 	g.add(route{Method: "PUT", Path: p + "/shipping-templates/:sellerId", Channel: ch, Auth: true,
 		Summary: "Set a seller's shipping fee per trade and free-shipping threshold (sellerId * is the default), with exceptions by destination region (another fee, or no delivery)",
 		Request: shippingTemplateRequest{}, Response: shippingTemplateView{}}, g.serve(ch, g.putShippingTemplate(ch)))
@@ -560,4 +564,18 @@ func (g *Gateway) ready(ctx context.Context, c *app.RequestContext) {
 		return
 	}
 	c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// warehouseDeletedView answers a deleted warehouse.
+type warehouseDeletedView struct {
+	WarehouseID string `json:"warehouseId"`
+	Deleted     bool   `json:"deleted"`
+}
+
+func (g *Gateway) deleteWarehouse(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	resp, err := g.rpc.Catalog.DeleteWarehouse(ctx, &trade.WarehouseRef{Caller: callerOf(c), WarehouseId: c.Param("warehouseId")})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, warehouseDeletedView{WarehouseID: resp.WarehouseId, Deleted: true}, nil
 }

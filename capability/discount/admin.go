@@ -64,6 +64,31 @@ func (a *Admin) Coupon(ctx context.Context, tenant, code string) (Coupon, error)
 	return a.store.Coupon(ctx, tenant, code)
 }
 
+// DisablePromotion stops a promotion from applying to any cart from now; it stays, with what it
+// gave, for the books (putting it again with disabled false enables it).
+func (a *Admin) DisablePromotion(ctx context.Context, tenant, id string) (Promotion, error) {
+	p, err := a.store.Promotion(ctx, tenant, id)
+	if err != nil || p.Disabled {
+		return p, err
+	}
+	p.Disabled = true
+	return a.PutPromotion(ctx, tenant, p)
+}
+
+// DisableCoupon stops a coupon from being redeemed from at; its uses and validity stay (putting
+// it again enables it). Disabling it again keeps the first time.
+func (a *Admin) DisableCoupon(ctx context.Context, tenant, code string, at time.Time) (Coupon, error) {
+	c, err := a.Coupon(ctx, tenant, code)
+	if err != nil || c.DisabledAt != 0 {
+		return c, err
+	}
+	c.DisabledAt = at.UnixMilli()
+	if err := a.store.PutCoupon(ctx, tenant, c); err != nil {
+		return Coupon{}, err
+	}
+	return a.store.Coupon(ctx, tenant, c.Code)
+}
+
 // PutCampaign validates and stores a campaign and returns it as stored, with what it spent.
 func (a *Admin) PutCampaign(ctx context.Context, tenant string, c Campaign) (Campaign, error) {
 	if err := c.Validate(); err != nil {

@@ -288,6 +288,9 @@ type Coupon struct {
 	ValidTo   int64 `json:"validTo,omitempty"`
 	// Used is how many live orders have redeemed it (read-only: cancelled orders give theirs back).
 	Used int64 `json:"used"`
+	// DisabledAt is when an operator disabled it (unix ms; 0: enabled): it redeems no more from
+	// then. Putting the coupon again enables it.
+	DisabledAt int64 `json:"disabledAt,omitempty"`
 }
 
 // NormalizeCode upper-cases a code as a buyer typed it, so codes are case-insensitive.
@@ -324,7 +327,7 @@ func (c Coupon) Validate() error {
 // Valid reports whether the coupon can be redeemed at t (its caps are the store's to enforce).
 func (c Coupon) Valid(at time.Time) bool {
 	ms := at.UnixMilli()
-	return (c.ValidFrom == 0 || ms >= c.ValidFrom) && (c.ValidTo == 0 || ms < c.ValidTo)
+	return (c.ValidFrom == 0 || ms >= c.ValidFrom) && (c.ValidTo == 0 || ms < c.ValidTo) && (c.DisabledAt == 0 || ms < c.DisabledAt)
 }
 
 // Campaign is a budget that promotions spend.

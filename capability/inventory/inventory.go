@@ -45,6 +45,10 @@ var (
 	ErrInvalidStockQuantity = errkind.New(errkind.Invalid, "inventory.invalid_quantity", "invalid stock quantity")
 	ErrLevelNotFound        = errkind.New(errkind.NotFound, "inventory.level_not_found", "the SKU has no stock in this warehouse")
 	ErrInvalidWarehouse     = errkind.New(errkind.Invalid, "inventory.invalid_warehouse", "invalid warehouse")
+	ErrWarehouseNotFound    = errkind.New(errkind.NotFound, "inventory.warehouse_not_found", "warehouse not found")
+	// ErrWarehouseInUse: a warehouse that holds or has held stock stays registered; its levels
+	// are the books of what it sold.
+	ErrWarehouseInUse = errkind.New(errkind.Conflict, "inventory.warehouse_in_use", "the warehouse holds or has held stock")
 )
 
 // MaxOnHand bounds a warehouse's stock of one SKU, far above any real figure, so sums never overflow.
@@ -150,6 +154,9 @@ type Store interface {
 	PutWarehouse(ctx context.Context, tenant string, w Warehouse) error
 	// Warehouses lists the registered warehouses by id.
 	Warehouses(ctx context.Context, tenant string) ([]Warehouse, error)
+	// DeleteWarehouse removes a registration whose warehouse never held stock (ErrWarehouseInUse
+	// otherwise), with its levels, all zero.
+	DeleteWarehouse(ctx context.Context, tenant, id string) error
 	Reserve(ctx context.Context, tenant, reservationID string, lines []Line) error
 	// ReserveBatch reserves each item all or nothing, independently of the others, in one
 	// transaction of its own, each expiring at expiresAt (unix ms) unless attached. The result
@@ -203,6 +210,12 @@ func (s *Service) PutWarehouse(ctx context.Context, tenant string, w Warehouse) 
 // Warehouses lists the tenant's registered warehouses by id.
 func (s *Service) Warehouses(ctx context.Context, tenant string) ([]Warehouse, error) {
 	return s.store.Warehouses(ctx, tenant)
+}
+
+// DeleteWarehouse removes a warehouse that never held stock: one registered by mistake. A
+// warehouse that holds or has held stock is kept (ErrWarehouseInUse).
+func (s *Service) DeleteWarehouse(ctx context.Context, tenant, id string) error {
+	return s.store.DeleteWarehouse(ctx, tenant, id)
 }
 
 // SetOnHand sets the counted stock of a SKU in a warehouse; available moves by the difference.

@@ -223,6 +223,25 @@ func (p *Prices) Put(ctx context.Context, tenant string, l PriceList) (PriceList
 	return l, nil
 }
 
+// End closes a list at at: it applies to no cart from then, and stays, with its prices, for the
+// orders it priced. A list that has ended already is left as it is; one that has not started yet
+// is refused (delete it, or change its window).
+func (p *Prices) End(ctx context.Context, tenant, id string, at time.Time) (PriceList, error) {
+	l, err := p.store.PriceList(ctx, tenant, id)
+	if err != nil {
+		return PriceList{}, err
+	}
+	at = time.UnixMilli(at.UnixMilli())
+	if !l.EndsAt.IsZero() && !l.EndsAt.After(at) {
+		return l, nil
+	}
+	if !l.StartsAt.IsZero() && !l.StartsAt.Before(at) {
+		return PriceList{}, errkind.WithDetail(ErrInvalidPriceList, "price list %s has not started: delete it, or change its window", id)
+	}
+	l.EndsAt = at
+	return p.Put(ctx, tenant, l)
+}
+
 // For resolves the prices of skus for buyer b at time at in currency cur (one read).
 func (p *Prices) For(ctx context.Context, tenant string, b Buyer, at time.Time, cur money.Currency, skus map[string]catalog.SKU) (map[string]Resolved, error) {
 	ids := make([]string, 0, len(skus))

@@ -212,3 +212,16 @@ func TestWithTableOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestCursorsRoundTripAndRefuseForgeries(t *testing.T) {
+	for _, key := range []string{"O388401714027327489", "1700000000000:tea-longjing"} {
+		if got, ok := dal.ParseCursor(dal.Cursor(key)); !ok || got != key {
+			t.Errorf("%q: got %q, %v", key, got, ok)
+		}
+	}
+	for _, bad := range []string{"", "%%", "garbage", dal.Cursor("a b"), dal.Cursor(strings.Repeat("x", 200))} {
+		if key, ok := dal.ParseCursor(bad); ok {
+			t.Errorf("cursor %q read as %q", bad, key)
+		}
+	}
+}

@@ -3416,6 +3416,203 @@ var fieldIDToName_SKU = map[int16]string{
 	6: "presaleShipsAt",
 }
 
+type WarehouseRef struct {
+	Caller      *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	WarehouseId string  `thrift:"warehouseId,2" frugal:"2,default,string" json:"warehouseId"`
+}
+
+func NewWarehouseRef() *WarehouseRef {
+	return &WarehouseRef{}
+}
+
+func (p *WarehouseRef) InitDefault() {
+}
+
+var WarehouseRef_Caller_DEFAULT *Caller
+
+func (p *WarehouseRef) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return WarehouseRef_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *WarehouseRef) GetWarehouseId() (v string) {
+	return p.WarehouseId
+}
+func (p *WarehouseRef) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *WarehouseRef) SetWarehouseId(val string) {
+	p.WarehouseId = val
+}
+
+func (p *WarehouseRef) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *WarehouseRef) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("WarehouseRef(%+v)", *p)
+}
+
+var fieldIDToName_WarehouseRef = map[int16]string{
+	1: "caller",
+	2: "warehouseId",
+}
+
+type DeleteWarehouseResponse struct {
+	WarehouseId string `thrift:"warehouseId,1" frugal:"1,default,string" json:"warehouseId"`
+}
+
+func NewDeleteWarehouseResponse() *DeleteWarehouseResponse {
+	return &DeleteWarehouseResponse{}
+}
+
+func (p *DeleteWarehouseResponse) InitDefault() {
+}
+
+func (p *DeleteWarehouseResponse) GetWarehouseId() (v string) {
+	return p.WarehouseId
+}
+func (p *DeleteWarehouseResponse) SetWarehouseId(val string) {
+	p.WarehouseId = val
+}
+
+func (p *DeleteWarehouseResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DeleteWarehouseResponse(%+v)", *p)
+}
+
+var fieldIDToName_DeleteWarehouseResponse = map[int16]string{
+	1: "warehouseId",
+}
+
+type ListSKUsRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Seller string  `thrift:"seller,2" frugal:"2,default,string" json:"seller"`
+	Tag    string  `thrift:"tag,3" frugal:"3,default,string" json:"tag"`
+	Title  string  `thrift:"title,4" frugal:"4,default,string" json:"title"`
+	Limit  int32   `thrift:"limit,5" frugal:"5,default,i32" json:"limit"`
+	Cursor string  `thrift:"cursor,6" frugal:"6,default,string" json:"cursor"`
+}
+
+func NewListSKUsRequest() *ListSKUsRequest {
+	return &ListSKUsRequest{}
+}
+
+func (p *ListSKUsRequest) InitDefault() {
+}
+
+var ListSKUsRequest_Caller_DEFAULT *Caller
+
+func (p *ListSKUsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListSKUsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ListSKUsRequest) GetSeller() (v string) {
+	return p.Seller
+}
+
+func (p *ListSKUsRequest) GetTag() (v string) {
+	return p.Tag
+}
+
+func (p *ListSKUsRequest) GetTitle() (v string) {
+	return p.Title
+}
+
+func (p *ListSKUsRequest) GetLimit() (v int32) {
+	return p.Limit
+}
+
+func (p *ListSKUsRequest) GetCursor() (v string) {
+	return p.Cursor
+}
+func (p *ListSKUsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ListSKUsRequest) SetSeller(val string) {
+	p.Seller = val
+}
+func (p *ListSKUsRequest) SetTag(val string) {
+	p.Tag = val
+}
+func (p *ListSKUsRequest) SetTitle(val string) {
+	p.Title = val
+}
+func (p *ListSKUsRequest) SetLimit(val int32) {
+	p.Limit = val
+}
+func (p *ListSKUsRequest) SetCursor(val string) {
+	p.Cursor = val
+}
+
+func (p *ListSKUsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListSKUsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListSKUsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListSKUsRequest = map[int16]string{
+	1: "caller",
+	2: "seller",
+	3: "tag",
+	4: "title",
+	5: "limit",
+	6: "cursor",
+}
+
+type ListSKUsResponse struct {
+	Skus       []*SKU `thrift:"skus,1" frugal:"1,default,list<SKU>" json:"skus"`
+	NextCursor string `thrift:"nextCursor,2" frugal:"2,default,string" json:"nextCursor"`
+}
+
+func NewListSKUsResponse() *ListSKUsResponse {
+	return &ListSKUsResponse{}
+}
+
+func (p *ListSKUsResponse) InitDefault() {
+}
+
+func (p *ListSKUsResponse) GetSkus() (v []*SKU) {
+	return p.Skus
+}
+
+func (p *ListSKUsResponse) GetNextCursor() (v string) {
+	return p.NextCursor
+}
+func (p *ListSKUsResponse) SetSkus(val []*SKU) {
+	p.Skus = val
+}
+func (p *ListSKUsResponse) SetNextCursor(val string) {
+	p.NextCursor = val
+}
+
+func (p *ListSKUsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListSKUsResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListSKUsResponse = map[int16]string{
+	1: "skus",
+	2: "nextCursor",
+}
+
 type Region struct {
 	Country      string `thrift:"country,1" frugal:"1,default,string" json:"country"`
 	Province     string `thrift:"province,2" frugal:"2,default,string" json:"province"`
@@ -6513,6 +6710,7 @@ type Coupon struct {
 	ValidFrom   int64  `thrift:"validFrom,5" frugal:"5,default,i64" json:"validFrom"`
 	ValidTo     int64  `thrift:"validTo,6" frugal:"6,default,i64" json:"validTo"`
 	Used        int64  `thrift:"used,7" frugal:"7,default,i64" json:"used"`
+	DisabledAt  int64  `thrift:"disabledAt,8" frugal:"8,default,i64" json:"disabledAt"`
 }
 
 func NewCoupon() *Coupon {
@@ -6549,6 +6747,10 @@ func (p *Coupon) GetValidTo() (v int64) {
 func (p *Coupon) GetUsed() (v int64) {
 	return p.Used
 }
+
+func (p *Coupon) GetDisabledAt() (v int64) {
+	return p.DisabledAt
+}
 func (p *Coupon) SetCode(val string) {
 	p.Code = val
 }
@@ -6570,6 +6772,9 @@ func (p *Coupon) SetValidTo(val int64) {
 func (p *Coupon) SetUsed(val int64) {
 	p.Used = val
 }
+func (p *Coupon) SetDisabledAt(val int64) {
+	p.DisabledAt = val
+}
 
 func (p *Coupon) String() string {
 	if p == nil {
@@ -6586,6 +6791,7 @@ var fieldIDToName_Coupon = map[int16]string{
 	5: "validFrom",
 	6: "validTo",
 	7: "used",
+	8: "disabledAt",
 }
 
 type PutCouponRequest struct {
@@ -13324,6 +13530,8 @@ type CatalogAdmin interface {
 
 	GetSKU(ctx context.Context, req *SKURef) (r *SKU, err error)
 
+	ListSKUs(ctx context.Context, req *ListSKUsRequest) (r *ListSKUsResponse, err error)
+
 	SetStock(ctx context.Context, req *SetStockRequest) (r *StockResponse, err error)
 
 	GetStock(ctx context.Context, req *SKURef) (r *StockResponse, err error)
@@ -13331,6 +13539,8 @@ type CatalogAdmin interface {
 	PutWarehouse(ctx context.Context, req *PutWarehouseRequest) (r *Warehouse, err error)
 
 	ListWarehouses(ctx context.Context, req *ListWarehousesRequest) (r *ListWarehousesResponse, err error)
+
+	DeleteWarehouse(ctx context.Context, req *WarehouseRef) (r *DeleteWarehouseResponse, err error)
 }
 
 type CatalogAdminUpsertSKUArgs struct {
@@ -13482,6 +13692,82 @@ func (p *CatalogAdminGetSKUResult) String() string {
 }
 
 var fieldIDToName_CatalogAdminGetSKUResult = map[int16]string{
+	0: "success",
+}
+
+type CatalogAdminListSKUsArgs struct {
+	Req *ListSKUsRequest `thrift:"req,1" frugal:"1,default,ListSKUsRequest" json:"req"`
+}
+
+func NewCatalogAdminListSKUsArgs() *CatalogAdminListSKUsArgs {
+	return &CatalogAdminListSKUsArgs{}
+}
+
+func (p *CatalogAdminListSKUsArgs) InitDefault() {
+}
+
+var CatalogAdminListSKUsArgs_Req_DEFAULT *ListSKUsRequest
+
+func (p *CatalogAdminListSKUsArgs) GetReq() (v *ListSKUsRequest) {
+	if !p.IsSetReq() {
+		return CatalogAdminListSKUsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *CatalogAdminListSKUsArgs) SetReq(val *ListSKUsRequest) {
+	p.Req = val
+}
+
+func (p *CatalogAdminListSKUsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *CatalogAdminListSKUsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminListSKUsArgs(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminListSKUsArgs = map[int16]string{
+	1: "req",
+}
+
+type CatalogAdminListSKUsResult struct {
+	Success *ListSKUsResponse `thrift:"success,0,optional" frugal:"0,optional,ListSKUsResponse" json:"success,omitempty"`
+}
+
+func NewCatalogAdminListSKUsResult() *CatalogAdminListSKUsResult {
+	return &CatalogAdminListSKUsResult{}
+}
+
+func (p *CatalogAdminListSKUsResult) InitDefault() {
+}
+
+var CatalogAdminListSKUsResult_Success_DEFAULT *ListSKUsResponse
+
+func (p *CatalogAdminListSKUsResult) GetSuccess() (v *ListSKUsResponse) {
+	if !p.IsSetSuccess() {
+		return CatalogAdminListSKUsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *CatalogAdminListSKUsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListSKUsResponse)
+}
+
+func (p *CatalogAdminListSKUsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *CatalogAdminListSKUsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminListSKUsResult(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminListSKUsResult = map[int16]string{
 	0: "success",
 }
 
@@ -13789,6 +14075,82 @@ var fieldIDToName_CatalogAdminListWarehousesResult = map[int16]string{
 	0: "success",
 }
 
+type CatalogAdminDeleteWarehouseArgs struct {
+	Req *WarehouseRef `thrift:"req,1" frugal:"1,default,WarehouseRef" json:"req"`
+}
+
+func NewCatalogAdminDeleteWarehouseArgs() *CatalogAdminDeleteWarehouseArgs {
+	return &CatalogAdminDeleteWarehouseArgs{}
+}
+
+func (p *CatalogAdminDeleteWarehouseArgs) InitDefault() {
+}
+
+var CatalogAdminDeleteWarehouseArgs_Req_DEFAULT *WarehouseRef
+
+func (p *CatalogAdminDeleteWarehouseArgs) GetReq() (v *WarehouseRef) {
+	if !p.IsSetReq() {
+		return CatalogAdminDeleteWarehouseArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *CatalogAdminDeleteWarehouseArgs) SetReq(val *WarehouseRef) {
+	p.Req = val
+}
+
+func (p *CatalogAdminDeleteWarehouseArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *CatalogAdminDeleteWarehouseArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminDeleteWarehouseArgs(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminDeleteWarehouseArgs = map[int16]string{
+	1: "req",
+}
+
+type CatalogAdminDeleteWarehouseResult struct {
+	Success *DeleteWarehouseResponse `thrift:"success,0,optional" frugal:"0,optional,DeleteWarehouseResponse" json:"success,omitempty"`
+}
+
+func NewCatalogAdminDeleteWarehouseResult() *CatalogAdminDeleteWarehouseResult {
+	return &CatalogAdminDeleteWarehouseResult{}
+}
+
+func (p *CatalogAdminDeleteWarehouseResult) InitDefault() {
+}
+
+var CatalogAdminDeleteWarehouseResult_Success_DEFAULT *DeleteWarehouseResponse
+
+func (p *CatalogAdminDeleteWarehouseResult) GetSuccess() (v *DeleteWarehouseResponse) {
+	if !p.IsSetSuccess() {
+		return CatalogAdminDeleteWarehouseResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *CatalogAdminDeleteWarehouseResult) SetSuccess(x interface{}) {
+	p.Success = x.(*DeleteWarehouseResponse)
+}
+
+func (p *CatalogAdminDeleteWarehouseResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *CatalogAdminDeleteWarehouseResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CatalogAdminDeleteWarehouseResult(%+v)", *p)
+}
+
+var fieldIDToName_CatalogAdminDeleteWarehouseResult = map[int16]string{
+	0: "success",
+}
+
 type DeliveryAdmin interface {
 	PutShippingTemplate(ctx context.Context, req *PutShippingTemplateRequest) (r *ShippingTemplate, err error)
 
@@ -13955,6 +14317,8 @@ type PricingAdmin interface {
 	ListPriceLists(ctx context.Context, req *ListPriceListsRequest) (r *ListPriceListsResponse, err error)
 
 	DeletePriceList(ctx context.Context, req *PriceListRef) (r *DeletePriceListResponse, err error)
+
+	EndPriceList(ctx context.Context, req *PriceListRef) (r *PriceList, err error)
 }
 
 type PricingAdminPutPriceListArgs struct {
@@ -14258,6 +14622,82 @@ func (p *PricingAdminDeletePriceListResult) String() string {
 }
 
 var fieldIDToName_PricingAdminDeletePriceListResult = map[int16]string{
+	0: "success",
+}
+
+type PricingAdminEndPriceListArgs struct {
+	Req *PriceListRef `thrift:"req,1" frugal:"1,default,PriceListRef" json:"req"`
+}
+
+func NewPricingAdminEndPriceListArgs() *PricingAdminEndPriceListArgs {
+	return &PricingAdminEndPriceListArgs{}
+}
+
+func (p *PricingAdminEndPriceListArgs) InitDefault() {
+}
+
+var PricingAdminEndPriceListArgs_Req_DEFAULT *PriceListRef
+
+func (p *PricingAdminEndPriceListArgs) GetReq() (v *PriceListRef) {
+	if !p.IsSetReq() {
+		return PricingAdminEndPriceListArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *PricingAdminEndPriceListArgs) SetReq(val *PriceListRef) {
+	p.Req = val
+}
+
+func (p *PricingAdminEndPriceListArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *PricingAdminEndPriceListArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PricingAdminEndPriceListArgs(%+v)", *p)
+}
+
+var fieldIDToName_PricingAdminEndPriceListArgs = map[int16]string{
+	1: "req",
+}
+
+type PricingAdminEndPriceListResult struct {
+	Success *PriceList `thrift:"success,0,optional" frugal:"0,optional,PriceList" json:"success,omitempty"`
+}
+
+func NewPricingAdminEndPriceListResult() *PricingAdminEndPriceListResult {
+	return &PricingAdminEndPriceListResult{}
+}
+
+func (p *PricingAdminEndPriceListResult) InitDefault() {
+}
+
+var PricingAdminEndPriceListResult_Success_DEFAULT *PriceList
+
+func (p *PricingAdminEndPriceListResult) GetSuccess() (v *PriceList) {
+	if !p.IsSetSuccess() {
+		return PricingAdminEndPriceListResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *PricingAdminEndPriceListResult) SetSuccess(x interface{}) {
+	p.Success = x.(*PriceList)
+}
+
+func (p *PricingAdminEndPriceListResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *PricingAdminEndPriceListResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PricingAdminEndPriceListResult(%+v)", *p)
+}
+
+var fieldIDToName_PricingAdminEndPriceListResult = map[int16]string{
 	0: "success",
 }
 
@@ -15215,6 +15655,10 @@ type DiscountAdmin interface {
 	PutCampaign(ctx context.Context, req *PutCampaignRequest) (r *Campaign, err error)
 
 	GetCampaign(ctx context.Context, req *CampaignRef) (r *Campaign, err error)
+
+	DisablePromotion(ctx context.Context, req *PromotionRef) (r *Promotion, err error)
+
+	DisableCoupon(ctx context.Context, req *CouponRef) (r *Coupon, err error)
 }
 
 type DiscountAdminPutPromotionArgs struct {
@@ -15746,6 +16190,158 @@ func (p *DiscountAdminGetCampaignResult) String() string {
 }
 
 var fieldIDToName_DiscountAdminGetCampaignResult = map[int16]string{
+	0: "success",
+}
+
+type DiscountAdminDisablePromotionArgs struct {
+	Req *PromotionRef `thrift:"req,1" frugal:"1,default,PromotionRef" json:"req"`
+}
+
+func NewDiscountAdminDisablePromotionArgs() *DiscountAdminDisablePromotionArgs {
+	return &DiscountAdminDisablePromotionArgs{}
+}
+
+func (p *DiscountAdminDisablePromotionArgs) InitDefault() {
+}
+
+var DiscountAdminDisablePromotionArgs_Req_DEFAULT *PromotionRef
+
+func (p *DiscountAdminDisablePromotionArgs) GetReq() (v *PromotionRef) {
+	if !p.IsSetReq() {
+		return DiscountAdminDisablePromotionArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *DiscountAdminDisablePromotionArgs) SetReq(val *PromotionRef) {
+	p.Req = val
+}
+
+func (p *DiscountAdminDisablePromotionArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *DiscountAdminDisablePromotionArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminDisablePromotionArgs(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminDisablePromotionArgs = map[int16]string{
+	1: "req",
+}
+
+type DiscountAdminDisablePromotionResult struct {
+	Success *Promotion `thrift:"success,0,optional" frugal:"0,optional,Promotion" json:"success,omitempty"`
+}
+
+func NewDiscountAdminDisablePromotionResult() *DiscountAdminDisablePromotionResult {
+	return &DiscountAdminDisablePromotionResult{}
+}
+
+func (p *DiscountAdminDisablePromotionResult) InitDefault() {
+}
+
+var DiscountAdminDisablePromotionResult_Success_DEFAULT *Promotion
+
+func (p *DiscountAdminDisablePromotionResult) GetSuccess() (v *Promotion) {
+	if !p.IsSetSuccess() {
+		return DiscountAdminDisablePromotionResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *DiscountAdminDisablePromotionResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Promotion)
+}
+
+func (p *DiscountAdminDisablePromotionResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *DiscountAdminDisablePromotionResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminDisablePromotionResult(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminDisablePromotionResult = map[int16]string{
+	0: "success",
+}
+
+type DiscountAdminDisableCouponArgs struct {
+	Req *CouponRef `thrift:"req,1" frugal:"1,default,CouponRef" json:"req"`
+}
+
+func NewDiscountAdminDisableCouponArgs() *DiscountAdminDisableCouponArgs {
+	return &DiscountAdminDisableCouponArgs{}
+}
+
+func (p *DiscountAdminDisableCouponArgs) InitDefault() {
+}
+
+var DiscountAdminDisableCouponArgs_Req_DEFAULT *CouponRef
+
+func (p *DiscountAdminDisableCouponArgs) GetReq() (v *CouponRef) {
+	if !p.IsSetReq() {
+		return DiscountAdminDisableCouponArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *DiscountAdminDisableCouponArgs) SetReq(val *CouponRef) {
+	p.Req = val
+}
+
+func (p *DiscountAdminDisableCouponArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *DiscountAdminDisableCouponArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminDisableCouponArgs(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminDisableCouponArgs = map[int16]string{
+	1: "req",
+}
+
+type DiscountAdminDisableCouponResult struct {
+	Success *Coupon `thrift:"success,0,optional" frugal:"0,optional,Coupon" json:"success,omitempty"`
+}
+
+func NewDiscountAdminDisableCouponResult() *DiscountAdminDisableCouponResult {
+	return &DiscountAdminDisableCouponResult{}
+}
+
+func (p *DiscountAdminDisableCouponResult) InitDefault() {
+}
+
+var DiscountAdminDisableCouponResult_Success_DEFAULT *Coupon
+
+func (p *DiscountAdminDisableCouponResult) GetSuccess() (v *Coupon) {
+	if !p.IsSetSuccess() {
+		return DiscountAdminDisableCouponResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *DiscountAdminDisableCouponResult) SetSuccess(x interface{}) {
+	p.Success = x.(*Coupon)
+}
+
+func (p *DiscountAdminDisableCouponResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *DiscountAdminDisableCouponResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminDisableCouponResult(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminDisableCouponResult = map[int16]string{
 	0: "success",
 }
 

@@ -44,7 +44,7 @@ func (c *Core) SearchOrders(ctx context.Context, tenant string, a Actor, s Order
 	if err := s.validate(); err != nil {
 		return order.Page{}, err
 	}
-	limit, _ := pageSize(s.Limit) // validated above
+	limit, _ := PageSize(s.Limit) // validated above
 	if !s.From.IsZero() {
 		f.IDFrom = c.d.IDs.Floor(orderPrefix, s.From)
 	}
@@ -78,7 +78,7 @@ func (s OrderSearch) validate() error {
 	if !s.From.IsZero() && !s.To.IsZero() && !s.From.Before(s.To) {
 		return errkind.Invalidf("createdFrom must be before createdTo")
 	}
-	_, err := pageSize(s.Limit)
+	_, err := PageSize(s.Limit)
 	return err
 }
 
@@ -115,7 +115,7 @@ func (c *Core) resolveID(ctx context.Context, tenant, id string, f *order.Filter
 
 // ListPayments lists the tenant's payments for its operators, newest first (limit 1-100, 0: 20).
 func (c *Core) ListPayments(ctx context.Context, tenant string, f payment.Filter, limit int, cursor string) (payment.Page, error) {
-	limit, err := pageSize(limit)
+	limit, err := PageSize(limit)
 	if err != nil {
 		return payment.Page{}, err
 	}
@@ -127,7 +127,7 @@ func (c *Core) ListPayments(ctx context.Context, tenant string, f payment.Filter
 
 // ListRefunds lists the tenant's refunds for its operators, newest first (limit 1-100, 0: 20).
 func (c *Core) ListRefunds(ctx context.Context, tenant string, f payment.RefundFilter, limit int, cursor string) (payment.RefundPage, error) {
-	limit, err := pageSize(limit)
+	limit, err := PageSize(limit)
 	if err != nil {
 		return payment.RefundPage{}, err
 	}
@@ -137,8 +137,8 @@ func (c *Core) ListRefunds(ctx context.Context, tenant string, f payment.RefundF
 	return c.d.Payments.ListRefunds(ctx, tenant, f, limit, cursor)
 }
 
-// pageSize is a list's limit: 1-100, 20 when 0.
-func pageSize(limit int) (int, error) {
+// PageSize is a list's page size: 1-100, 20 when 0.
+func PageSize(limit int) (int, error) {
 	switch {
 	case limit == 0:
 		return 20, nil

@@ -3,6 +3,8 @@ package tradesvc
 import (
 	"context"
 
+	tradecore "github.com/atriumtrade/atrium/product-layer/trade"
+
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/inventory"
 	"github.com/atriumtrade/atrium/kernel/errkind"
@@ -49,6 +51,31 @@ func (h *CatalogAdmin) GetSKU(ctx context.Context, req *trade.SKURef) (*trade.SK
 		return nil, err
 	}
 	return skuDTO(sku), nil
+}
+
+// ListSKUs implements its service.
+func (h *CatalogAdmin) ListSKUs(ctx context.Context, req *trade.ListSKUsRequest) (*trade.ListSKUsResponse, error) {
+	cl, err := asAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	f := catalog.Filter{SellerID: req.Seller, Tag: req.Tag, Title: req.Title}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	limit, err := tradecore.PageSize(int(req.Limit))
+	if err != nil {
+		return nil, err
+	}
+	page, err := h.catalog.List(ctx, cl.tenant, f, limit, req.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.ListSKUsResponse{Skus: []*trade.SKU{}, NextCursor: page.Next}
+	for _, sku := range page.SKUs {
+		resp.Skus = append(resp.Skus, skuDTO(sku))
+	}
+	return resp, nil
 }
 
 func skuDTO(sku catalog.SKU) *trade.SKU {
@@ -144,4 +171,16 @@ func (h *CatalogAdmin) stock(ctx context.Context, tenant, skuID string) (*trade.
 			Available: l.Available, Reserved: l.Reserved, Sold: l.Sold, Damaged: l.Damaged, Hot: l.Hot})
 	}
 	return resp, nil
+}
+
+// DeleteWarehouse implements its service.
+func (h *CatalogAdmin) DeleteWarehouse(ctx context.Context, req *trade.WarehouseRef) (*trade.DeleteWarehouseResponse, error) {
+	cl, err := asAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.inventory.DeleteWarehouse(ctx, cl.tenant, req.WarehouseId); err != nil {
+		return nil, err
+	}
+	return &trade.DeleteWarehouseResponse{WarehouseId: req.WarehouseId}, nil
 }

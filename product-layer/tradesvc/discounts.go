@@ -92,6 +92,32 @@ func (h *DiscountAdmin) GetCoupon(ctx context.Context, req *trade.CouponRef) (*t
 	return couponDTO(c), nil
 }
 
+// DisablePromotion implements its service.
+func (h *DiscountAdmin) DisablePromotion(ctx context.Context, req *trade.PromotionRef) (*trade.Promotion, error) {
+	cl, err := h.discountAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.discounts.DisablePromotion(ctx, cl.tenant, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return promotionDTO(p), nil
+}
+
+// DisableCoupon implements its service.
+func (h *DiscountAdmin) DisableCoupon(ctx context.Context, req *trade.CouponRef) (*trade.Coupon, error) {
+	cl, err := h.discountAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.discounts.DisableCoupon(ctx, cl.tenant, req.Code, h.now())
+	if err != nil {
+		return nil, err
+	}
+	return couponDTO(c), nil
+}
+
 // PutCampaign implements its service.
 func (h *DiscountAdmin) PutCampaign(ctx context.Context, req *trade.PutCampaignRequest) (*trade.Campaign, error) {
 	cl, err := h.discountAdmin(req.Caller)
@@ -153,7 +179,7 @@ func promotionDTO(p discount.Promotion) *trade.Promotion {
 
 func couponDTO(c discount.Coupon) *trade.Coupon {
 	return &trade.Coupon{Code: c.Code, PromotionId: c.PromotionID, TotalUses: c.TotalUses, PerUser: c.PerUser,
-		ValidFrom: c.ValidFrom, ValidTo: c.ValidTo, Used: c.Used}
+		ValidFrom: c.ValidFrom, ValidTo: c.ValidTo, Used: c.Used, DisabledAt: c.DisabledAt}
 }
 
 func campaignDTO(c discount.Campaign) *trade.Campaign {

@@ -11,6 +11,7 @@ package tradesvc
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/capability/delivery"
@@ -68,6 +69,12 @@ type afterSales struct {
 	core      *tradecore.Core
 }
 
+// Catalog is the SKUs, as operators manage and list them.
+type Catalog interface {
+	catalog.Store
+	catalog.Lister
+}
+
 // Deps are what the handler serves from.
 type Deps struct {
 	DB Pinger
@@ -76,7 +83,7 @@ type Deps struct {
 	Core *tradecore.Core
 	// Faces are the flows that take buyers' carts, one each (FixedPriceFace, PresaleFace, ...).
 	Faces     []Face
-	Catalog   catalog.Store
+	Catalog   Catalog
 	Inventory *inventory.Service
 	Simulator Simulator
 	Ext       *extensions.Admin
@@ -119,19 +126,25 @@ type (
 	}
 	Intake       struct{ *views }
 	CatalogAdmin struct {
-		catalog   catalog.Store
+		catalog   Catalog
 		inventory *inventory.Service
 	}
-	DeliveryAdmin   struct{ delivery *delivery.Service }
-	PricingAdmin    struct{ prices *pricing.Prices }
+	DeliveryAdmin struct{ delivery *delivery.Service }
+	PricingAdmin  struct {
+		prices *pricing.Prices
+		now    func() time.Time
+	}
 	ExtensionsAdmin struct {
 		ext  *extensions.Admin
 		core *tradecore.Core
 	}
 	FrontendsAdmin struct{ frontends frontend.Store }
-	DiscountAdmin  struct{ discounts *discount.Admin }
-	LimitsAdmin    struct{ limits *limits.Admin }
-	PresaleAdmin   struct {
+	DiscountAdmin  struct {
+		discounts *discount.Admin
+		now       func() time.Time
+	}
+	LimitsAdmin  struct{ limits *limits.Admin }
+	PresaleAdmin struct {
 		presales *presale.Admin
 		presale  *presale.Flow
 	}
@@ -208,8 +221,8 @@ func New(d Deps) (*Services, error) {
 	return &Services{views: v, Queries: &Queries{db: d.DB, views: v,
 		story: story{afterSales: as, journal: d.Journal, ext: d.Ext}}, Lifecycle: &Lifecycle{core: d.Core, aftersale: d.AfterSale, simulator: d.Simulator},
 		Intake: &Intake{v}, CatalogAdmin: &CatalogAdmin{catalog: d.Catalog, inventory: d.Inventory}, DeliveryAdmin: &DeliveryAdmin{d.Delivery},
-		PricingAdmin: &PricingAdmin{d.Prices}, ExtensionsAdmin: &ExtensionsAdmin{ext: d.Ext, core: d.Core}, FrontendsAdmin: &FrontendsAdmin{d.Frontends},
-		DiscountAdmin: &DiscountAdmin{d.Discounts}, LimitsAdmin: &LimitsAdmin{d.Limits}, PresaleAdmin: &PresaleAdmin{presales: d.Presales, presale: d.Presale},
+		PricingAdmin: &PricingAdmin{prices: d.Prices, now: d.Core.Now}, ExtensionsAdmin: &ExtensionsAdmin{ext: d.Ext, core: d.Core}, FrontendsAdmin: &FrontendsAdmin{d.Frontends},
+		DiscountAdmin: &DiscountAdmin{discounts: d.Discounts, now: d.Core.Now}, LimitsAdmin: &LimitsAdmin{d.Limits}, PresaleAdmin: &PresaleAdmin{presales: d.Presales, presale: d.Presale},
 		CodAdmin: &CodAdmin{d.CodRules}, StatsAdmin: &StatsAdmin{d.Stats}, AuditAdmin: &AuditAdmin{d.Audit}, AfterSales: &AfterSales{as}, AfterSaleAdmin: &AfterSaleAdmin{as},
 		Auctions: &Auctions{d.Auctions}, AuctionAdmin: &AuctionAdmin{auctions: d.Auctions, views: v}}, nil
 }

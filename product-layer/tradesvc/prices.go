@@ -116,3 +116,19 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// EndPriceList implements its service.
+func (h *PricingAdmin) EndPriceList(ctx context.Context, req *trade.PriceListRef) (*trade.PriceList, error) {
+	cl, err := asAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	if h.prices == nil {
+		return nil, pricing.ErrDisabled
+	}
+	l, err := h.prices.End(ctx, cl.tenant, req.PriceListId, h.now())
+	if err != nil {
+		return nil, err
+	}
+	return priceListDTO(l, len(l.Prices)), nil
+}

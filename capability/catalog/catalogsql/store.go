@@ -44,9 +44,9 @@ func (s *Store) Upsert(ctx context.Context, sku catalog.SKU) error {
 		if n, _ := res.RowsAffected(); n == 1 {
 			return nil
 		}
-		_, err = s.db.Q(ctx).ExecContext(ctx, `INSERT INTO skus (tenant, sku_id, title, seller_id, currency, price, tags, ships_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sku.Tenant(), sku.ID(), sku.Title(), sku.SellerID(), sku.Price().Currency().Code(),
-			sku.Price().Minor(), tags, ships, now)
+		_, err = s.db.Q(ctx).ExecContext(ctx, `INSERT INTO skus (tenant, sku_id, title, seller_id, currency, price, tags, ships_at, updated_at,
+			created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sku.Tenant(), sku.ID(), sku.Title(), sku.SellerID(), sku.Price().Currency().Code(),
+			sku.Price().Minor(), tags, ships, now, now)
 		if err != nil {
 			return fmt.Errorf("catalogsql: insert sku: %w", err)
 		}
@@ -78,33 +78,43 @@ func (s *Store) GetMany(ctx context.Context, tenant string, ids []string) (map[s
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT sku_id, title, seller_id, currency, price, tags, ships_at FROM skus
+	rows, err := s.db.R(ctx).QueryContext(ctx, `SELECT `+skuCols+` FROM skus
 		WHERE tenant = ? AND sku_id IN (`+dal.Placeholders(len(ids))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("catalogsql: skus: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, title, seller, currency, tags string
-		var price int64
-		var ships sql.NullInt64
-		if err := rows.Scan(&id, &title, &seller, &currency, &price, &tags, &ships); err != nil {
-			return nil, fmt.Errorf("catalogsql: scan sku: %w", err)
-		}
-		cur, err := money.ParseCurrency(currency)
+		sku, err := scanSKU(tenant, rows)
 		if err != nil {
-			return nil, fmt.Errorf("catalogsql: sku %s: %w", id, err)
+			return nil, err
 		}
-		var tagList []string
-		if tags != "" {
-			tagList = strings.Split(tags, ",")
-		}
-		sku, err := catalog.NewSKU(tenant, id, title, seller, money.New(price, cur), tagList...)
-		if err != nil {
-			return nil, fmt.Errorf("catalogsql: sku %s: %w", id, err)
-		}
-		sku = sku.WithPresale(dal.TimeOf(ships))
-		out[id] = sku
+		out[sku.ID()] = sku
 	}
 	return out, rows.Err()
+}
+
+const skuCols = `sku_id, title, seller_id, currency, price, tags, ships_at`
+
+// scanSKU reads skuCols, and then into more the columns a query adds.
+func scanSKU(tenant string, rows *sql.Rows, more ...any) (catalog.SKU, error) {
+	var id, title, seller, currency, tags string
+	var price int64
+	var ships sql.NullInt64
+	if err := rows.Scan(append([]any{&id, &title, &seller, &currency, &price, &tags, &ships}, more...)...); err != nil {
+		return catalog.SKU{}, fmt.Errorf("catalogsql: scan sku: %w", err)
+	}
+	cur, err := money.ParseCurrency(currency)
+	if err != nil {
+		return catalog.SKU{}, fmt.Errorf("catalogsql: sku %s: %w", id, err)
+	}
+	var tagList []string
+	if tags != "" {
+		tagList = strings.Split(tags, ",")
+	}
+	sku, err := catalog.NewSKU(tenant, id, title, seller, money.New(price, cur), tagList...)
+	if err != nil {
+		return catalog.SKU{}, fmt.Errorf("catalogsql: sku %s: %w", id, err)
+	}
+	return sku.WithPresale(dal.TimeOf(ships)), nil
 }

@@ -112,20 +112,20 @@ func (s *Store) PutCoupon(ctx context.Context, tenant string, c discount.Coupon)
 			return err
 		}
 		return s.db.Upsert(ctx,
-			`UPDATE discount_coupons SET promotion_id = ?, total_uses = ?, per_user = ?, valid_from = ?, valid_to = ?
+			`UPDATE discount_coupons SET promotion_id = ?, total_uses = ?, per_user = ?, valid_from = ?, valid_to = ?, disabled_at = ?
 			WHERE tenant = ? AND code = ?`,
-			[]any{c.PromotionID, c.TotalUses, c.PerUser, c.ValidFrom, c.ValidTo, tenant, c.Code},
-			`INSERT INTO discount_coupons (tenant, code, promotion_id, total_uses, per_user, valid_from, valid_to, used)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 0)`,
-			[]any{tenant, c.Code, c.PromotionID, c.TotalUses, c.PerUser, c.ValidFrom, c.ValidTo})
+			[]any{c.PromotionID, c.TotalUses, c.PerUser, c.ValidFrom, c.ValidTo, c.DisabledAt, tenant, c.Code},
+			`INSERT INTO discount_coupons (tenant, code, promotion_id, total_uses, per_user, valid_from, valid_to, used, disabled_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+			[]any{tenant, c.Code, c.PromotionID, c.TotalUses, c.PerUser, c.ValidFrom, c.ValidTo, c.DisabledAt})
 	})
 }
 
-const couponCols = `code, promotion_id, total_uses, per_user, valid_from, valid_to, used`
+const couponCols = `code, promotion_id, total_uses, per_user, valid_from, valid_to, used, disabled_at`
 
 func scanCoupon(row interface{ Scan(...any) error }) (discount.Coupon, error) {
 	var c discount.Coupon
-	err := row.Scan(&c.Code, &c.PromotionID, &c.TotalUses, &c.PerUser, &c.ValidFrom, &c.ValidTo, &c.Used)
+	err := row.Scan(&c.Code, &c.PromotionID, &c.TotalUses, &c.PerUser, &c.ValidFrom, &c.ValidTo, &c.Used, &c.DisabledAt)
 	return c, err
 }
 

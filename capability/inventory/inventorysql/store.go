@@ -154,6 +154,38 @@ func (s *Store) Warehouses(ctx context.Context, tenant string) ([]inventory.Ware
 	return out, nil
 }
 
+// DeleteWarehouse implements inventory.Store. Its levels are checked and removed only where all
+// zero, so stock set on it meanwhile is never lost (the warehouse is then in use).
+func (s *Store) DeleteWarehouse(ctx context.Context, tenant, id string) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		q := s.db.Q(ctx)
+		var one int
+		err := q.QueryRowContext(ctx, `SELECT 1 FROM inventory_warehouses WHERE tenant = ? AND warehouse_id = ?`+s.db.ForUpdate(), tenant, id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errkind.WithDetail(inventory.ErrWarehouseNotFound, "warehouse %s is not registered", id)
+		}
+		if err != nil {
+			return fmt.Errorf("inventorysql: delete warehouse: %w", err)
+		}
+		const used = `on_hand <> 0 OR available <> 0 OR reserved <> 0 OR sold <> 0 OR damaged <> 0`
+		err = q.QueryRowContext(ctx, `SELECT 1 FROM inventory_levels WHERE tenant = ? AND warehouse_id = ? AND (`+used+`) LIMIT 1`,
+			tenant, id).Scan(&one)
+		if err == nil {
+			return errkind.WithDetail(inventory.ErrWarehouseInUse, "warehouse %s holds or has held stock", id)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("inventorysql: delete warehouse: %w", err)
+		}
+		if _, err := q.ExecContext(ctx, `DELETE FROM inventory_levels WHERE tenant = ? AND warehouse_id = ? AND NOT (`+used+`)`, tenant, id); err != nil {
+			return fmt.Errorf("inventorysql: delete warehouse levels: %w", err)
+		}
+		if _, err := q.ExecContext(ctx, `DELETE FROM inventory_warehouses WHERE tenant = ? AND warehouse_id = ?`, tenant, id); err != nil {
+			return fmt.Errorf("inventorysql: delete warehouse: %w", err)
+		}
+		return nil
+	})
+}
+
 // status reads the barrier row; "" means no row.
 func (s *Store) status(ctx context.Context, tenant, reservationID string) (string, error) {
 	var st string

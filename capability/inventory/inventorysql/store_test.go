@@ -401,3 +401,45 @@ func mustSet(t *testing.T, svc *inventory.Service, sku, wh string, n int64) inve
 	}
 	return l
 }
+
+// TestDeleteOnlyAnUnusedWarehouse: a warehouse registered by mistake is deleted with its zero
+// levels; one that holds stock (or sold some) is kept; an unknown one is not found; another
+// tenant's warehouse of the same id is untouched.
+func TestDeleteOnlyAnUnusedWarehouse(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		svc := setup(t, db)
+		for _, tenant := range []string{"t1", "t2"} {
+			for _, id := range []string{"wh-mistake", "wh-live"} {
+				if _, err := svc.PutWarehouse(ctx, tenant, inventory.Warehouse{ID: id, Name: id, Region: address.Place{Country: "CN"}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		mustSet(t, svc, "a", "wh-mistake", 5)
+		mustSet(t, svc, "a", "wh-mistake", 0) // counted again: nothing was ever there
+		mustSet(t, svc, "a", "wh-live", 3)
+		if err := svc.DeleteWarehouse(ctx, "t1", "wh-live"); !errors.Is(err, inventory.ErrWarehouseInUse) {
+			t.Fatalf("deleting a warehouse with stock: %v", err)
+		}
+		if err := svc.DeleteWarehouse(ctx, "t1", "wh-none"); !errors.Is(err, inventory.ErrWarehouseNotFound) {
+			t.Fatalf("deleting an unknown warehouse: %v", err)
+		}
+		if err := svc.DeleteWarehouse(ctx, "t1", "wh-mistake"); err != nil {
+			t.Fatal(err)
+		}
+		ws, _ := svc.Warehouses(ctx, "t1")
+		if len(ws) != 1 || ws[0].ID != "wh-live" {
+			t.Fatalf("t1's warehouses after the delete: %+v", ws)
+		}
+		if other, _ := svc.Warehouses(ctx, "t2"); len(other) != 2 {
+			t.Fatalf("t2's warehouses: %+v", other)
+		}
+		if l := level(t, svc, "a", "wh-live"); l.OnHand != 3 {
+			t.Fatalf("the kept warehouse's stock: %+v", l)
+		}
+		if err := svc.DeleteWarehouse(ctx, "t1", "wh-mistake"); !errors.Is(err, inventory.ErrWarehouseNotFound) {
+			t.Fatalf("deleting it twice: %v", err)
+		}
+	})
+}

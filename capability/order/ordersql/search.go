@@ -2,9 +2,8 @@ package ordersql
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
-	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/atriumtrade/atrium/capability/order"
@@ -93,26 +92,26 @@ func (r *Repo) Search(ctx context.Context, tenant string, f order.Filter, limit 
 		return order.Page{}, err
 	}
 	if more {
-		p.Next = base64.RawURLEncoding.EncodeToString([]byte(ids[len(ids)-1]))
+		p.Next = dal.Cursor(ids[len(ids)-1])
 	}
 	return p, nil
 }
 
-var cursorRe = regexp.MustCompile(`^[\x21-\x7e]{1,64}$`)
-
-// decodeCursor reads a Page.Next: the last order id of the page before, encoded so that clients
-// treat it as opaque. A cursor handed out before searches (the buyer's list: "<created
-// ms>:<order id>") still continues its list.
+// decodeCursor reads a Page.Next: the last order id of the page before (dal.Cursor). A cursor
+// handed out before searches (the buyer's list: "<created ms>:<order id>") still continues its
+// list.
 func decodeCursor(cursor string) (string, error) {
 	if cursor == "" {
 		return "", nil
 	}
-	if _, id, ok := strings.Cut(cursor, ":"); ok && cursorRe.MatchString(id) {
-		return id, nil
+	if ms, id, ok := strings.Cut(cursor, ":"); ok && id != "" && len(id) <= 64 {
+		if _, err := strconv.ParseInt(ms, 10, 64); err == nil {
+			return id, nil
+		}
 	}
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || !cursorRe.Match(b) {
+	id, ok := dal.ParseCursor(cursor)
+	if !ok {
 		return "", fmt.Errorf("ordersql: cursor %q: %w", cursor, order.ErrInvalidCursor)
 	}
-	return string(b), nil
+	return id, nil
 }

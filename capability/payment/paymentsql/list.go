@@ -3,9 +3,7 @@ package paymentsql
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/atriumtrade/atrium/capability/payment"
@@ -61,9 +59,9 @@ func (s *Store) ListPayments(ctx context.Context, tenant string, f payment.Filte
 	switch {
 	case len(ps) > limit:
 		ps = ps[:limit]
-		p.Next = encodeCursor(ps[limit-1].ID())
+		p.Next = dal.Cursor(ps[limit-1].ID())
 	case windowEnd != "":
-		p.Next = encodeCursor(windowEnd) // more mismatched payments lie past this window
+		p.Next = dal.Cursor(windowEnd) // more mismatched payments lie past this window
 	}
 	p.Payments = ps
 	return p, nil
@@ -117,7 +115,7 @@ func (s *Store) ListRefunds(ctx context.Context, tenant string, f payment.Refund
 	var p payment.RefundPage
 	if len(rs) > limit {
 		rs = rs[:limit]
-		p.Next = encodeCursor(rs[limit-1].ID())
+		p.Next = dal.Cursor(rs[limit-1].ID())
 	}
 	p.Refunds = rs
 	return p, nil
@@ -131,17 +129,13 @@ func prefixed(prefix, columns string) string {
 	return strings.Join(parts, ", ")
 }
 
-var cursorRe = regexp.MustCompile(`^[\x21-\x7e]{1,64}$`)
-
-func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
-
 func decodeCursor(cursor string) (string, error) {
 	if cursor == "" {
 		return "", nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || !cursorRe.Match(b) {
+	id, ok := dal.ParseCursor(cursor)
+	if !ok {
 		return "", fmt.Errorf("paymentsql: cursor %q: %w", cursor, payment.ErrInvalidCursor)
 	}
-	return string(b), nil
+	return id, nil
 }

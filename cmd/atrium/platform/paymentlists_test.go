@@ -13,7 +13,8 @@ import (
 
 // TestOperatorPaymentAndRefundLists: an operator lists the tenant's payments by status, provider,
 // purpose and mismatch, and its refunds by status, newest first, in pages that neither repeat
-// nor skip while payments arrive; another tenant's never appear; bad filters are refused.
+// nor skip while payments arrive; another tenant's never appear; bad filters are refused. The
+// SKU list answers through the same stack.
 func TestOperatorPaymentAndRefundLists(t *testing.T) {
 	onBothDatabases(t, func(t *testing.T, db dal.Config) {
 		s := start(t, db, &clock{t: time.Now()})
@@ -125,6 +126,18 @@ func TestOperatorPaymentAndRefundLists(t *testing.T) {
 			if r := s.do("GET", bad, admin, nil); r.status != 400 {
 				t.Errorf("%s: %d %s; want 400", bad, r.status, r.raw)
 			}
+		}
+		// The catalogue, as operators page through it.
+		s.seed(admin, "cup", "s2", 500, 10)
+		skus := must(t, s.do("GET", "/admin/v1/skus?seller=s2", admin, nil), 200, "skus").data()
+		if items := skus["items"].([]any); len(items) != 1 || items[0].(map[string]any)["skuId"] != "cup" || items[0].(map[string]any)["price"] != float64(500) {
+			t.Errorf("s2's SKUs: %v", items)
+		}
+		if d := must(t, s.do("GET", "/admin/v1/skus?limit=1", admin, nil), 200, "skus page").data(); len(d["items"].([]any)) != 1 || d["nextCursor"] == nil {
+			t.Errorf("a page of one SKU: %v", d)
+		}
+		if r := s.do("GET", "/admin/v1/skus?tag=Bad+Tag", admin, nil); r.status != 400 {
+			t.Errorf("a malformed tag: %d %s", r.status, r.raw)
 		}
 		if r := s.do("GET", "/admin/v1/payments", buyer, nil); r.status != 401 && r.status != 403 {
 			t.Errorf("a buyer listing payments: %d", r.status)

@@ -97,7 +97,7 @@ func TestQueryPlansStayIndexed(t *testing.T) {
 		}
 		must(t, s.do("GET", "/app/v1/orders?limit=5&status=cancelled", buyer, nil), 200, "my cancelled")
 		for _, q := range []string{"payments?limit=5", "payments?limit=5&status=succeeded", "payments?limit=5&mismatched=true",
-			"refunds?limit=5", "refunds?limit=5&status=pending"} {
+			"refunds?limit=5", "refunds?limit=5&status=pending", "skus?limit=5", "skus?limit=5&seller=s1", "skus?limit=5&tag=hot&title=Tea"} {
 			must(t, s.do("GET", "/admin/v1/"+q, admin, nil), 200, q)
 		}
 		s.stock(admin, "tea")

@@ -27,6 +27,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"ListSKUs": kitex.NewMethodInfo(
+		listSKUsHandler,
+		newCatalogAdminListSKUsArgs,
+		newCatalogAdminListSKUsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 	"SetStock": kitex.NewMethodInfo(
 		setStockHandler,
 		newCatalogAdminSetStockArgs,
@@ -52,6 +59,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		listWarehousesHandler,
 		newCatalogAdminListWarehousesArgs,
 		newCatalogAdminListWarehousesResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"DeleteWarehouse": kitex.NewMethodInfo(
+		deleteWarehouseHandler,
+		newCatalogAdminDeleteWarehouseArgs,
+		newCatalogAdminDeleteWarehouseResult,
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
@@ -157,6 +171,24 @@ func newCatalogAdminGetSKUResult() interface{} {
 	return trade.NewCatalogAdminGetSKUResult()
 }
 
+func listSKUsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.CatalogAdminListSKUsArgs)
+	realResult := result.(*trade.CatalogAdminListSKUsResult)
+	success, err := handler.(trade.CatalogAdmin).ListSKUs(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newCatalogAdminListSKUsArgs() interface{} {
+	return trade.NewCatalogAdminListSKUsArgs()
+}
+
+func newCatalogAdminListSKUsResult() interface{} {
+	return trade.NewCatalogAdminListSKUsResult()
+}
+
 func setStockHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
 	realArg := arg.(*trade.CatalogAdminSetStockArgs)
 	realResult := result.(*trade.CatalogAdminSetStockResult)
@@ -229,6 +261,24 @@ func newCatalogAdminListWarehousesResult() interface{} {
 	return trade.NewCatalogAdminListWarehousesResult()
 }
 
+func deleteWarehouseHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.CatalogAdminDeleteWarehouseArgs)
+	realResult := result.(*trade.CatalogAdminDeleteWarehouseResult)
+	success, err := handler.(trade.CatalogAdmin).DeleteWarehouse(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newCatalogAdminDeleteWarehouseArgs() interface{} {
+	return trade.NewCatalogAdminDeleteWarehouseArgs()
+}
+
+func newCatalogAdminDeleteWarehouseResult() interface{} {
+	return trade.NewCatalogAdminDeleteWarehouseResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -254,6 +304,16 @@ func (p *kClient) GetSKU(ctx context.Context, req *trade.SKURef) (r *trade.SKU, 
 	_args.Req = req
 	var _result trade.CatalogAdminGetSKUResult
 	if err = p.c.Call(ctx, "GetSKU", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListSKUs(ctx context.Context, req *trade.ListSKUsRequest) (r *trade.ListSKUsResponse, err error) {
+	var _args trade.CatalogAdminListSKUsArgs
+	_args.Req = req
+	var _result trade.CatalogAdminListSKUsResult
+	if err = p.c.Call(ctx, "ListSKUs", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil
@@ -294,6 +354,16 @@ func (p *kClient) ListWarehouses(ctx context.Context, req *trade.ListWarehousesR
 	_args.Req = req
 	var _result trade.CatalogAdminListWarehousesResult
 	if err = p.c.Call(ctx, "ListWarehouses", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) DeleteWarehouse(ctx context.Context, req *trade.WarehouseRef) (r *trade.DeleteWarehouseResponse, err error) {
+	var _args trade.CatalogAdminDeleteWarehouseArgs
+	_args.Req = req
+	var _result trade.CatalogAdminDeleteWarehouseResult
+	if err = p.c.Call(ctx, "DeleteWarehouse", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

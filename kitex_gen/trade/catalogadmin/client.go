@@ -13,10 +13,12 @@ import (
 type Client interface {
 	UpsertSKU(ctx context.Context, req *trade.UpsertSKURequest, callOptions ...callopt.Option) (r *trade.SKU, err error)
 	GetSKU(ctx context.Context, req *trade.SKURef, callOptions ...callopt.Option) (r *trade.SKU, err error)
+	ListSKUs(ctx context.Context, req *trade.ListSKUsRequest, callOptions ...callopt.Option) (r *trade.ListSKUsResponse, err error)
 	SetStock(ctx context.Context, req *trade.SetStockRequest, callOptions ...callopt.Option) (r *trade.StockResponse, err error)
 	GetStock(ctx context.Context, req *trade.SKURef, callOptions ...callopt.Option) (r *trade.StockResponse, err error)
 	PutWarehouse(ctx context.Context, req *trade.PutWarehouseRequest, callOptions ...callopt.Option) (r *trade.Warehouse, err error)
 	ListWarehouses(ctx context.Context, req *trade.ListWarehousesRequest, callOptions ...callopt.Option) (r *trade.ListWarehousesResponse, err error)
+	DeleteWarehouse(ctx context.Context, req *trade.WarehouseRef, callOptions ...callopt.Option) (r *trade.DeleteWarehouseResponse, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -58,6 +60,11 @@ func (p *kCatalogAdminClient) GetSKU(ctx context.Context, req *trade.SKURef, cal
 	return p.kClient.GetSKU(ctx, req)
 }
 
+func (p *kCatalogAdminClient) ListSKUs(ctx context.Context, req *trade.ListSKUsRequest, callOptions ...callopt.Option) (r *trade.ListSKUsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListSKUs(ctx, req)
+}
+
 func (p *kCatalogAdminClient) SetStock(ctx context.Context, req *trade.SetStockRequest, callOptions ...callopt.Option) (r *trade.StockResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.SetStock(ctx, req)
@@ -76,4 +83,9 @@ func (p *kCatalogAdminClient) PutWarehouse(ctx context.Context, req *trade.PutWa
 func (p *kCatalogAdminClient) ListWarehouses(ctx context.Context, req *trade.ListWarehousesRequest, callOptions ...callopt.Option) (r *trade.ListWarehousesResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.ListWarehouses(ctx, req)
+}
+
+func (p *kCatalogAdminClient) DeleteWarehouse(ctx context.Context, req *trade.WarehouseRef, callOptions ...callopt.Option) (r *trade.DeleteWarehouseResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.DeleteWarehouse(ctx, req)
 }

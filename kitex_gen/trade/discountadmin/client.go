@@ -18,6 +18,8 @@ type Client interface {
 	GetCoupon(ctx context.Context, req *trade.CouponRef, callOptions ...callopt.Option) (r *trade.Coupon, err error)
 	PutCampaign(ctx context.Context, req *trade.PutCampaignRequest, callOptions ...callopt.Option) (r *trade.Campaign, err error)
 	GetCampaign(ctx context.Context, req *trade.CampaignRef, callOptions ...callopt.Option) (r *trade.Campaign, err error)
+	DisablePromotion(ctx context.Context, req *trade.PromotionRef, callOptions ...callopt.Option) (r *trade.Promotion, err error)
+	DisableCoupon(ctx context.Context, req *trade.CouponRef, callOptions ...callopt.Option) (r *trade.Coupon, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -82,4 +84,14 @@ func (p *kDiscountAdminClient) PutCampaign(ctx context.Context, req *trade.PutCa
 func (p *kDiscountAdminClient) GetCampaign(ctx context.Context, req *trade.CampaignRef, callOptions ...callopt.Option) (r *trade.Campaign, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.GetCampaign(ctx, req)
+}
+
+func (p *kDiscountAdminClient) DisablePromotion(ctx context.Context, req *trade.PromotionRef, callOptions ...callopt.Option) (r *trade.Promotion, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.DisablePromotion(ctx, req)
+}
+
+func (p *kDiscountAdminClient) DisableCoupon(ctx context.Context, req *trade.CouponRef, callOptions ...callopt.Option) (r *trade.Coupon, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.DisableCoupon(ctx, req)
 }

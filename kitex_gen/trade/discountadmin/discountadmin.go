@@ -62,6 +62,20 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"DisablePromotion": kitex.NewMethodInfo(
+		disablePromotionHandler,
+		newDiscountAdminDisablePromotionArgs,
+		newDiscountAdminDisablePromotionResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"DisableCoupon": kitex.NewMethodInfo(
+		disableCouponHandler,
+		newDiscountAdminDisableCouponArgs,
+		newDiscountAdminDisableCouponResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -254,6 +268,42 @@ func newDiscountAdminGetCampaignResult() interface{} {
 	return trade.NewDiscountAdminGetCampaignResult()
 }
 
+func disablePromotionHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.DiscountAdminDisablePromotionArgs)
+	realResult := result.(*trade.DiscountAdminDisablePromotionResult)
+	success, err := handler.(trade.DiscountAdmin).DisablePromotion(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newDiscountAdminDisablePromotionArgs() interface{} {
+	return trade.NewDiscountAdminDisablePromotionArgs()
+}
+
+func newDiscountAdminDisablePromotionResult() interface{} {
+	return trade.NewDiscountAdminDisablePromotionResult()
+}
+
+func disableCouponHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.DiscountAdminDisableCouponArgs)
+	realResult := result.(*trade.DiscountAdminDisableCouponResult)
+	success, err := handler.(trade.DiscountAdmin).DisableCoupon(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newDiscountAdminDisableCouponArgs() interface{} {
+	return trade.NewDiscountAdminDisableCouponArgs()
+}
+
+func newDiscountAdminDisableCouponResult() interface{} {
+	return trade.NewDiscountAdminDisableCouponResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -329,6 +379,26 @@ func (p *kClient) GetCampaign(ctx context.Context, req *trade.CampaignRef) (r *t
 	_args.Req = req
 	var _result trade.DiscountAdminGetCampaignResult
 	if err = p.c.Call(ctx, "GetCampaign", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) DisablePromotion(ctx context.Context, req *trade.PromotionRef) (r *trade.Promotion, err error) {
+	var _args trade.DiscountAdminDisablePromotionArgs
+	_args.Req = req
+	var _result trade.DiscountAdminDisablePromotionResult
+	if err = p.c.Call(ctx, "DisablePromotion", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) DisableCoupon(ctx context.Context, req *trade.CouponRef) (r *trade.Coupon, err error) {
+	var _args trade.DiscountAdminDisableCouponArgs
+	_args.Req = req
+	var _result trade.DiscountAdminDisableCouponResult
+	if err = p.c.Call(ctx, "DisableCoupon", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

@@ -15,6 +15,7 @@ type Client interface {
 	GetPriceList(ctx context.Context, req *trade.PriceListRef, callOptions ...callopt.Option) (r *trade.PriceList, err error)
 	ListPriceLists(ctx context.Context, req *trade.ListPriceListsRequest, callOptions ...callopt.Option) (r *trade.ListPriceListsResponse, err error)
 	DeletePriceList(ctx context.Context, req *trade.PriceListRef, callOptions ...callopt.Option) (r *trade.DeletePriceListResponse, err error)
+	EndPriceList(ctx context.Context, req *trade.PriceListRef, callOptions ...callopt.Option) (r *trade.PriceList, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -64,4 +65,9 @@ func (p *kPricingAdminClient) ListPriceLists(ctx context.Context, req *trade.Lis
 func (p *kPricingAdminClient) DeletePriceList(ctx context.Context, req *trade.PriceListRef, callOptions ...callopt.Option) (r *trade.DeletePriceListResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.DeletePriceList(ctx, req)
+}
+
+func (p *kPricingAdminClient) EndPriceList(ctx context.Context, req *trade.PriceListRef, callOptions ...callopt.Option) (r *trade.PriceList, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.EndPriceList(ctx, req)
 }

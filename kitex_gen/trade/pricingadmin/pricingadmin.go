@@ -41,6 +41,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"EndPriceList": kitex.NewMethodInfo(
+		endPriceListHandler,
+		newPricingAdminEndPriceListArgs,
+		newPricingAdminEndPriceListResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -179,6 +186,24 @@ func newPricingAdminDeletePriceListResult() interface{} {
 	return trade.NewPricingAdminDeletePriceListResult()
 }
 
+func endPriceListHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.PricingAdminEndPriceListArgs)
+	realResult := result.(*trade.PricingAdminEndPriceListResult)
+	success, err := handler.(trade.PricingAdmin).EndPriceList(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newPricingAdminEndPriceListArgs() interface{} {
+	return trade.NewPricingAdminEndPriceListArgs()
+}
+
+func newPricingAdminEndPriceListResult() interface{} {
+	return trade.NewPricingAdminEndPriceListResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -224,6 +249,16 @@ func (p *kClient) DeletePriceList(ctx context.Context, req *trade.PriceListRef) 
 	_args.Req = req
 	var _result trade.PricingAdminDeletePriceListResult
 	if err = p.c.Call(ctx, "DeletePriceList", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) EndPriceList(ctx context.Context, req *trade.PriceListRef) (r *trade.PriceList, err error) {
+	var _args trade.PricingAdminEndPriceListArgs
+	_args.Req = req
+	var _result trade.PricingAdminEndPriceListResult
+	if err = p.c.Call(ctx, "EndPriceList", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

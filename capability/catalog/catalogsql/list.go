@@ -1,0 +1,76 @@
+package catalogsql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/atriumtrade/atrium/capability/catalog"
+	"github.com/atriumtrade/atrium/components/dal"
+)
+
+var _ catalog.Lister = (*Store)(nil)
+
+// likeEscaper escapes a value for LIKE ... ESCAPE '!' (the same on SQLite and MySQL, where a
+// backslash is not).
+var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+
+// List implements catalog.Lister, newest first along skus_by_seller (a seller given) or
+// skus_by_created; a tag or a piece of title is checked on the rows walked (a catalog is read a
+// page at a time, and neither has an index).
+func (s *Store) List(ctx context.Context, tenant string, f catalog.Filter, limit int, cursor string) (catalog.Page, error) {
+	where, args := []string{`tenant = ?`}, []any{tenant}
+	if f.SellerID != "" {
+		where, args = append(where, `seller_id = ?`), append(args, f.SellerID)
+	}
+	if f.Tag != "" {
+		t := likeEscaper.Replace(f.Tag)
+		where = append(where, `(tags = ? OR tags LIKE ? ESCAPE '!' OR tags LIKE ? ESCAPE '!' OR tags LIKE ? ESCAPE '!')`)
+		args = append(args, f.Tag, t+",%", "%,"+t, "%,"+t+",%")
+	}
+	if f.Title != "" {
+		where, args = append(where, `LOWER(title) LIKE LOWER(?) ESCAPE '!'`), append(args, "%"+likeEscaper.Replace(f.Title)+"%")
+	}
+	if cursor != "" {
+		at, id, err := decodeCursor(cursor)
+		if err != nil {
+			return catalog.Page{}, err
+		}
+		where, args = append(where, `(created_at < ? OR (created_at = ? AND sku_id < ?))`), append(args, at, at, id)
+	}
+	type listed struct {
+		sku catalog.SKU
+		at  int64
+	}
+	rows, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (l listed, err error) {
+		l.sku, err = scanSKU(tenant, r, &l.at)
+		return l, err
+	}, `SELECT `+skuCols+`, created_at FROM skus WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at DESC, sku_id DESC LIMIT ?`,
+		append(args, limit+1)...)
+	if err != nil {
+		return catalog.Page{}, fmt.Errorf("catalogsql: list: %w", err)
+	}
+	var p catalog.Page
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[limit-1]
+		p.Next = dal.Cursor(strconv.FormatInt(last.at, 10) + ":" + last.sku.ID())
+	}
+	for _, l := range rows {
+		p.SKUs = append(p.SKUs, l.sku)
+	}
+	return p, nil
+}
+
+func decodeCursor(cursor string) (int64, string, error) {
+	if key, ok := dal.ParseCursor(cursor); ok {
+		if at, id, ok := strings.Cut(key, ":"); ok && id != "" {
+			if n, err := strconv.ParseInt(at, 10, 64); err == nil && n >= 0 {
+				return n, id, nil
+			}
+		}
+	}
+	return 0, "", fmt.Errorf("catalogsql: cursor %q: %w", cursor, catalog.ErrInvalidCursor)
+}
