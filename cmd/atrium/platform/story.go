@@ -2,21 +2,14 @@ package platform
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"strings"
 
-	"github.com/cloudwego/kitex/pkg/endpoint"
-	"github.com/cloudwego/kitex/pkg/utils"
-
-	"github.com/atriumtrade/atrium/access-layer/gateway"
-	"github.com/atriumtrade/atrium/capability/order"
-	"github.com/atriumtrade/atrium/capability/payment"
 	"github.com/atriumtrade/atrium/components/mq/delay"
 	"github.com/atriumtrade/atrium/components/mq/outbox"
 	"github.com/atriumtrade/atrium/kernel/identity"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/tradesvc"
+	"github.com/cloudwego/kitex/pkg/endpoint"
+	"github.com/cloudwego/kitex/pkg/utils"
 )
 
 // actorRPC puts who makes each call into its context (identity.WithActor), so that what the call
@@ -75,31 +68,4 @@ func (j journal) Timers(ctx context.Context, refs ...string) ([]tradesvc.Journal
 		out[i] = tradesvc.JournalTimer{Kind: t.Kind, Ref: t.Ref, Due: t.Due, Done: t.Done, Attempts: t.Attempts, LastError: t.LastError}
 	}
 	return out, err
-}
-
-// enums are the platform's enumerations the API's document lists: every order status of every
-// flow's lifecycle, and the flows.
-func enums() map[string][]string {
-	var statuses, flows []string
-	for _, s := range order.AllStatuses() {
-		statuses = append(statuses, string(s))
-	}
-	for _, sc := range order.Scenarios() {
-		flows = append(flows, string(sc))
-	}
-	return map[string][]string{"orderStatus": statuses, "flow": flows,
-		"paymentStatus":  {string(payment.Pending), string(payment.Succeeded), string(payment.Failed), string(payment.Closed)},
-		"paymentPurpose": {string(payment.Full), string(payment.Deposit), string(payment.Balance), string(payment.CODCollection)},
-		"refundStatus":   {string(payment.RefundPending), string(payment.RefundSucceeded)}}
-}
-
-// OpenAPIDocument is the API's OpenAPI document as a production access node serves it at
-// /openapi.json (without the dev-mode token route), built without serving anything.
-func OpenAPIDocument() ([]byte, error) {
-	gw, err := gateway.New(gateway.Config{Addr: "127.0.0.1:0", JWTSecret: strings.Repeat("-", 32)}, gateway.Clients{},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), gateway.WithEnums(enums()))
-	if err != nil {
-		return nil, err
-	}
-	return gw.OpenAPI(), nil
 }
