@@ -177,12 +177,21 @@ func (f *Flow) Get(ctx context.Context, tenant string, a trade.Actor, id string)
 	return r, nil
 }
 
-// OfOrder is every request made on an order the actor may see, oldest first.
-func (f *Flow) OfOrder(ctx context.Context, tenant string, a trade.Actor, orderID string) ([]*asale.AfterSale, error) {
-	if _, err := f.d.Core.Order(ctx, tenant, a, orderID); err != nil {
-		return nil, err
+// OfTrade is every request made on the orders of a trade the actor may see, by order, oldest
+// first.
+func (f *Flow) OfTrade(ctx context.Context, tenant string, a trade.Actor, t *order.Trade) ([]*asale.AfterSale, error) {
+	if !a.Sees(t.UserID()) {
+		return nil, order.ErrTradeNotFound
 	}
-	return f.d.Store.OfOrder(ctx, tenant, orderID)
+	var out []*asale.AfterSale
+	for _, o := range t.Orders() {
+		as, err := f.d.Store.OfOrder(ctx, tenant, o.ID())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, as...)
+	}
+	return out, nil
 }
 
 // List lists requests, newest first (limit 1-100, default 20): a buyer's own, or the tenant's

@@ -72,19 +72,17 @@ func (h *Queries) GetTradeStory(ctx context.Context, req *trade.TradeRef) (*trad
 			refs = append(refs, tradecore.TimerRef(cl.tenant, r.RefundId))
 		}
 	}
-	for _, o := range t.Orders() {
-		as, err := h.story.aftersale.OfOrder(ctx, cl.tenant, cl.actor(), o.ID())
+	as, err := h.story.aftersale.OfTrade(ctx, cl.tenant, cl.actor(), t)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range as {
+		dto, err := h.story.afterSaleDTO(ctx, a)
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range as {
-			dto, err := h.story.afterSaleDTO(ctx, a)
-			if err != nil {
-				return nil, err
-			}
-			out.AfterSales = append(out.AfterSales, dto)
-			refs = append(refs, tradecore.TimerRef(cl.tenant, a.ID()))
-		}
+		out.AfterSales = append(out.AfterSales, dto)
+		refs = append(refs, tradecore.TimerRef(cl.tenant, a.ID()))
 	}
 	timers, err := h.story.journal.Timers(ctx, refs...)
 	if err != nil {
