@@ -105,6 +105,7 @@ func (g *Gateway) routesInit() {
 	g.add(route{Method: "GET", Path: "/readyz", Summary: "Readiness: the trade service and its database answer"}, g.ready)
 	g.add(route{Method: "GET", Path: "/metrics", Summary: "Prometheus metrics"},
 		adaptor.HertzHandler(promhttp.HandlerFor(g.metrics.registry, promhttp.HandlerOpts{})))
+	g.consoleRoutes()
 	g.add(route{Method: "GET", Path: "/openapi.json", Summary: "This API"}, func(ctx context.Context, c *app.RequestContext) {
 		c.Data(http.StatusOK, "application/json", g.OpenAPI())
 	})

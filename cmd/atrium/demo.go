@@ -7,7 +7,12 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/atriumtrade/atrium/access-layer/console"
+	"github.com/atriumtrade/atrium/access-layer/gateway"
 	"github.com/atriumtrade/atrium/capability/catalog"
 	"github.com/atriumtrade/atrium/cmd/atrium/platform"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
@@ -59,15 +64,31 @@ func seedDemo(ctx context.Context, a *platform.Access, _ platform.Config) error 
 	return nil
 }
 
-// printWalkthrough prints shell commands that, pasted into bash, take an order from placement
-// to completion on the app channel. They need only curl, sed and grep.
-func printWalkthrough(w io.Writer, addr string) {
+// consoleTTL is how long the demo's console sign-in link works.
+const consoleTTL = 12 * time.Hour
+
+// consoleLink is a link that signs the demo tenant's operator in to the console.
+func consoleLink(cfg platform.Config, now time.Time) (string, error) {
+	tok, err := gateway.Issue([]byte(cfg.HTTP.JWTSecret), gateway.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: "demo-ops"},
+		Tenant: demoTenant, Channel: "admin", Role: "admin"}, consoleTTL, now)
+	if err != nil {
+		return "", fmt.Errorf("console sign-in link: %w", err)
+	}
+	return "http://" + cfg.HTTP.Addr + console.SignInPath(tok), nil
+}
+
+// printWalkthrough prints the console's sign-in link and shell commands that, pasted into bash,
+// take an order from placement to completion on the app channel. They need only curl, sed and
+// grep.
+func printWalkthrough(w io.Writer, addr, consoleLink string) {
 	base := "http://" + addr
 	pick := func(field string) string {
 		return ` | grep -o '"` + field + `":"[^"]*"' | head -1 | cut -d'"' -f4`
 	}
 	steps := []string{
-		"# Atrium demo is running. Paste these into a shell (needs curl, grep, sed):",
+		"# Atrium demo is running. The operator console (signed in as demo-ops for 12 hours):",
+		"#   " + consoleLink,
+		"# Paste these into a shell (needs curl, grep, sed):",
 		"B=" + base,
 		`BUYER=$(curl -s -X POST $B/auth/v1/dev-token -d '{"tenant":"demo","userId":"alice","channel":"app","role":"buyer"}'` + pick("token") + `)`,
 		`ADMIN=$(curl -s -X POST $B/auth/v1/dev-token -d '{"tenant":"demo","userId":"ops","role":"admin"}'` + pick("token") + `)`,

@@ -198,7 +198,11 @@ func serve(ctx context.Context, cfg platform.Config, role string, demo bool) err
 			if err := seedDemo(ctx, access, cfg); err != nil {
 				log.Error("demo seed failed", "err", err)
 			} else {
-				printWalkthrough(os.Stdout, cfg.HTTP.Addr)
+				link, err := consoleLink(cfg, time.Now())
+				if err != nil {
+					return err
+				}
+				printWalkthrough(os.Stdout, cfg.HTTP.Addr, link)
 			}
 		}
 	}
