@@ -604,6 +604,10 @@ struct TestRunScriptRequest {
 
 struct TestRunScriptResponse {
     1: binary output
+    // What the run used: its time, its instructions, and the budget it ran under.
+    2: i64 tookMicros
+    3: i64 instructions
+    4: Budget budget
 }
 
 // ShadowScriptRequest replays a stored version over the logged calls of its point at a scope.

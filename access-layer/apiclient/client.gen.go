@@ -4614,8 +4614,12 @@ type AdminStockLevel struct {
 
 // AdminTestRun defines model for AdminTestRun.
 type AdminTestRun struct {
+	Budget       *AdminBudget `json:"budget,omitempty"`
+	Instructions *int64       `json:"instructions,omitempty"`
+
 	// Output JSON, as stored
-	Output interface{} `json:"output,omitempty"`
+	Output     interface{} `json:"output,omitempty"`
+	TookMicros *int64      `json:"tookMicros,omitempty"`
 }
 
 // AdminTestRunRequest defines model for AdminTestRunRequest.

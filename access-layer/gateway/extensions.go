@@ -71,6 +71,10 @@ type validateView struct {
 
 type testRunView struct {
 	Output json.RawMessage `json:"output"`
+	// TookMicros and Instructions are what the run used of Budget, the budget it ran under.
+	TookMicros   int64      `json:"tookMicros"`
+	Instructions int64      `json:"instructions"`
+	Budget       budgetView `json:"budget"`
 }
 
 type publicationView struct {
@@ -146,11 +150,14 @@ func (g *Gateway) listPoints(ctx context.Context, c *app.RequestContext) (int, a
 	}
 	out := []pointView{}
 	for _, p := range resp.Points {
-		b := p.GetBudget()
-		out = append(out, pointView{Name: p.Name, Doc: p.Doc, Policy: p.Policy, Mode: p.Mode, Budget: budgetView{WallMicros: b.GetWallMicros(),
-			Instructions: b.GetInstructions(), MaxInputBytes: b.GetMaxInputBytes(), MaxOutputBytes: b.GetMaxOutputBytes()}})
+		out = append(out, pointView{Name: p.Name, Doc: p.Doc, Policy: p.Policy, Mode: p.Mode, Budget: budgetViewOf(p.GetBudget())})
 	}
 	return http.StatusOK, out, nil
+}
+
+func budgetViewOf(b *trade.Budget) budgetView {
+	return budgetView{WallMicros: b.GetWallMicros(), Instructions: b.GetInstructions(), MaxInputBytes: b.GetMaxInputBytes(),
+		MaxOutputBytes: b.GetMaxOutputBytes()}
 }
 
 func (g *Gateway) validateScript(ch *channel) call {
@@ -220,7 +227,8 @@ func (g *Gateway) testRun(ch *channel) call {
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusOK, testRunView{Output: resp.Output}, nil
+		return http.StatusOK, testRunView{Output: resp.Output, TookMicros: resp.TookMicros, Instructions: resp.Instructions,
+			Budget: budgetViewOf(resp.Budget)}, nil
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -443,7 +444,10 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.Click(xp(`//button[text()="Load its input"]`)))
 	waitText(t, ctx, `form[aria-label="Test-run v2"]`, "Loaded the input prices v1")
 	do(t, ctx, "test-run", chromedp.Click(xp(`//button[text()="Test-run v2"]`)))
-	waitText(t, ctx, "#testrun-result", "Output")
+	waitText(t, ctx, "#testrun-result", "Output in ")
+	if got := text(t, ctx, "#testrun-result"); !regexp.MustCompile(`^Output in [0-9.]+ ms \(budget 250 ms\), [1-9][0-9,]* of 1,000,000 instructions:$`).MatchString(got) {
+		t.Errorf("test-run: %q; want its time and instructions beside the budget", got)
+	}
 	if out := text(t, ctx, `#testrun-result + pre.json`); !strings.Contains(out, `"unitPrice": 4000`) {
 		t.Errorf("test-run output: %s; want the cup at 40.00", out)
 	}

@@ -221,6 +221,12 @@ func (s *Script) run(ctx context.Context, st *state, b extensions.Budget, input,
 	m := newMeter(ctx, b.Instructions, b.Wall)
 	m.L, m.maxString = L, b.MaxString
 	L.SetContext(m)
+	if u := extensions.UsageOf(ctx); u != nil {
+		start := time.Now()
+		defer func() {
+			u.Instructions, u.Took, u.Budget = min(b.Instructions-m.left, b.Instructions+1), time.Since(start), b
+		}()
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			out, err, reusable = nil, errkind.WithDetail(extensions.ErrScriptFailed, "script panicked: %v", p), false

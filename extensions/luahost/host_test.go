@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -348,5 +349,39 @@ func TestConcatStopsAtTheStringCap(t *testing.T) {
 	}
 	if spent > 64<<20 {
 		t.Fatalf("the call allocated %d MiB before it stopped; want a few times the 1 MiB cap", spent>>20)
+	}
+}
+
+// TestUsageIsRecorded: a caller that asks for the usage of a call gets what it executed and the
+// budget it ran under, more for more work, and the whole budget (plus the one that stopped it)
+// for a call stopped by it.
+func TestUsageIsRecorded(t *testing.T) {
+	h := luahost.New(generous)
+	s, err := h.Compile("loop.lua", `function run(input) local n = 0 for i = 1, input.n do n = n + i end return {n = n} end`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := func(n int, budget int64) (extensions.Usage, error) {
+		var u extensions.Usage
+		_, err := s.Call(extensions.WithUsage(context.Background(), &u), extensions.Budget{Instructions: budget}, []byte(`{"n":`+strconv.Itoa(n)+`}`), nil)
+		return u, err
+	}
+	small, err := used(10, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big, err := used(1000, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if small.Instructions <= 0 || big.Instructions <= small.Instructions || big.Instructions > 1_000_000 {
+		t.Errorf("instructions for 10 and 1000 turns: %d, %d; want 0 < first < second <= 1,000,000", small.Instructions, big.Instructions)
+	}
+	if big.Budget.Instructions != 1_000_000 || big.Budget.Wall != generous.Wall || big.Took <= 0 {
+		t.Errorf("usage %+v; want the budget it ran under (1,000,000 instructions, wall %s) and its time", big, generous.Wall)
+	}
+	stopped, err := used(1_000_000, 5_000)
+	if !errors.Is(err, extensions.ErrBudgetExceeded) || stopped.Instructions != 5_001 {
+		t.Errorf("a call stopped by its budget: %v, %d instructions; want budget_exceeded after 5,001", err, stopped.Instructions)
 	}
 }

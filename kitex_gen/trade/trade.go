@@ -4968,7 +4968,10 @@ var fieldIDToName_TestRunScriptRequest = map[int16]string{
 }
 
 type TestRunScriptResponse struct {
-	Output []byte `thrift:"output,1" frugal:"1,default,binary" json:"output"`
+	Output       []byte  `thrift:"output,1" frugal:"1,default,binary" json:"output"`
+	TookMicros   int64   `thrift:"tookMicros,2" frugal:"2,default,i64" json:"tookMicros"`
+	Instructions int64   `thrift:"instructions,3" frugal:"3,default,i64" json:"instructions"`
+	Budget       *Budget `thrift:"budget,4" frugal:"4,default,Budget" json:"budget"`
 }
 
 func NewTestRunScriptResponse() *TestRunScriptResponse {
@@ -4981,8 +4984,38 @@ func (p *TestRunScriptResponse) InitDefault() {
 func (p *TestRunScriptResponse) GetOutput() (v []byte) {
 	return p.Output
 }
+
+func (p *TestRunScriptResponse) GetTookMicros() (v int64) {
+	return p.TookMicros
+}
+
+func (p *TestRunScriptResponse) GetInstructions() (v int64) {
+	return p.Instructions
+}
+
+var TestRunScriptResponse_Budget_DEFAULT *Budget
+
+func (p *TestRunScriptResponse) GetBudget() (v *Budget) {
+	if !p.IsSetBudget() {
+		return TestRunScriptResponse_Budget_DEFAULT
+	}
+	return p.Budget
+}
 func (p *TestRunScriptResponse) SetOutput(val []byte) {
 	p.Output = val
+}
+func (p *TestRunScriptResponse) SetTookMicros(val int64) {
+	p.TookMicros = val
+}
+func (p *TestRunScriptResponse) SetInstructions(val int64) {
+	p.Instructions = val
+}
+func (p *TestRunScriptResponse) SetBudget(val *Budget) {
+	p.Budget = val
+}
+
+func (p *TestRunScriptResponse) IsSetBudget() bool {
+	return p.Budget != nil
 }
 
 func (p *TestRunScriptResponse) String() string {
@@ -4994,6 +5027,9 @@ func (p *TestRunScriptResponse) String() string {
 
 var fieldIDToName_TestRunScriptResponse = map[int16]string{
 	1: "output",
+	2: "tookMicros",
+	3: "instructions",
+	4: "budget",
 }
 
 type ShadowScriptRequest struct {

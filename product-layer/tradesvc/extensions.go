@@ -15,10 +15,14 @@ func (h *ExtensionsAdmin) ListExtensionPoints(ctx context.Context, req *trade.Li
 	resp := &trade.ListPointsResponse{Points: []*trade.ExtensionPoint{}}
 	for _, d := range extensions.Points() {
 		resp.Points = append(resp.Points, &trade.ExtensionPoint{Name: d.Name, Doc: d.Doc, Policy: d.Policy.String(), Mode: d.Mode.String(),
-			Budget: &trade.Budget{WallMicros: d.Budget.Wall.Microseconds(), Instructions: d.Budget.Instructions,
-				MaxInputBytes: int32(d.Budget.MaxInput), MaxOutputBytes: int32(d.Budget.MaxOutput)}})
+			Budget: budgetDTO(d.Budget)})
 	}
 	return resp, nil
+}
+
+func budgetDTO(b extensions.Budget) *trade.Budget {
+	return &trade.Budget{WallMicros: b.Wall.Microseconds(), Instructions: b.Instructions, MaxInputBytes: int32(b.MaxInput),
+		MaxOutputBytes: int32(b.MaxOutput)}
 }
 
 // ValidateScript implements its service.
@@ -52,11 +56,13 @@ func (h *ExtensionsAdmin) TestRunScript(ctx context.Context, req *trade.TestRunS
 	if err != nil {
 		return nil, err
 	}
-	out, err := h.ext.TestRun(ctx, cl.tenant, req.ScriptId, int(req.Version), req.Input, req.Previous)
+	var u extensions.Usage
+	out, err := h.ext.TestRun(extensions.WithUsage(ctx, &u), cl.tenant, req.ScriptId, int(req.Version), req.Input, req.Previous)
 	if err != nil {
 		return nil, err
 	}
-	return &trade.TestRunScriptResponse{Output: out}, nil
+	return &trade.TestRunScriptResponse{Output: out, TookMicros: u.Took.Microseconds(), Instructions: u.Instructions,
+		Budget: budgetDTO(u.Budget)}, nil
 }
 
 // PublishScript implements its service.

@@ -166,9 +166,9 @@ function versionPanels(scriptId, v, pubs, tenant) {
       const body = { input: parsed };
       if (previous !== null) body.previous = previous;
       const r = await api('POST', base + '/test-run', body);
-      out(runOut, h('p', { id: 'testrun-result' }, 'Output',
-        r.tookMicros !== undefined ? ' in ' + (r.tookMicros / 1000).toFixed(2) + ' ms' : '',
-        r.instructions !== undefined ? ', ' + r.instructions.toLocaleString() + ' of ' + (r.budgetInstructions || 0).toLocaleString() + ' instructions' : '', ':'),
+      const b = r.budget || {};
+      out(runOut, h('p', { id: 'testrun-result' }, 'Output in ' + (r.tookMicros / 1000).toFixed(2) + ' ms (budget ' + ((b.wallMicros || 0) / 1000) + ' ms), ' +
+        r.instructions.toLocaleString('en') + ' of ' + (b.instructions || 0).toLocaleString('en') + ' instructions:'),
       h('pre', { class: 'json' }, JSON.stringify(r.output ?? null, null, 2)));
     } catch (e) {
       out(runOut, h('p', { class: 'error-text', id: 'testrun-result' }, errorText(e)));
