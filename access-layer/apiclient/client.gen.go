@@ -2134,6 +2134,21 @@ func (e PutAdminV1LimitsByRuleId200JSONResponseBodyCode) Valid() bool {
 	}
 }
 
+// Defines values for GetAdminV1Live200JSONResponseBodyCode.
+const (
+	GetAdminV1Live200JSONResponseBodyCodeOk GetAdminV1Live200JSONResponseBodyCode = "ok"
+)
+
+// Valid indicates whether the value is a known member of the GetAdminV1Live200JSONResponseBodyCode enum.
+func (e GetAdminV1Live200JSONResponseBodyCode) Valid() bool {
+	switch e {
+	case GetAdminV1Live200JSONResponseBodyCodeOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetAdminV1OrdersParamsStatus.
 const (
 	GetAdminV1OrdersParamsStatusCancelled      GetAdminV1OrdersParamsStatus = "cancelled"
@@ -4081,6 +4096,32 @@ type AdminLimitRule struct {
 type AdminListedPrice struct {
 	Price *int64  `json:"price,omitempty"`
 	SkuId *string `json:"skuId,omitempty"`
+}
+
+// AdminLive defines model for AdminLive.
+type AdminLive struct {
+	At                   *string                 `json:"at,omitempty"`
+	Blocked              *map[string]int64       `json:"blocked,omitempty"`
+	BudgetHits           *map[string]int64       `json:"budgetHits,omitempty"`
+	BudgetHitsTotal      *int64                  `json:"budgetHitsTotal,omitempty"`
+	ErrorRate            interface{}             `json:"errorRate,omitempty"`
+	OrdersPerMinute      *map[string]interface{} `json:"ordersPerMinute,omitempty"`
+	OrdersPerMinuteTotal interface{}             `json:"ordersPerMinuteTotal,omitempty"`
+	OutboxLagSeconds     interface{}             `json:"outboxLagSeconds,omitempty"`
+	OutboxPending        *int64                  `json:"outboxPending,omitempty"`
+	RequestsPerMinute    interface{}             `json:"requestsPerMinute,omitempty"`
+	Routes               *[]AdminLiveRoute       `json:"routes,omitempty"`
+	TimersOverdue        *int64                  `json:"timersOverdue,omitempty"`
+	WindowSeconds        interface{}             `json:"windowSeconds,omitempty"`
+}
+
+// AdminLiveRoute defines model for AdminLiveRoute.
+type AdminLiveRoute struct {
+	ClientErrorRate interface{} `json:"clientErrorRate,omitempty"`
+	ErrorRate       interface{} `json:"errorRate,omitempty"`
+	P99Seconds      interface{} `json:"p99Seconds,omitempty"`
+	PerMinute       interface{} `json:"perMinute,omitempty"`
+	Route           *string     `json:"route,omitempty"`
 }
 
 // AdminMoney defines model for AdminMoney.
@@ -6238,6 +6279,9 @@ type GetAdminV1LimitsByRuleId200JSONResponseBodyCode string
 // PutAdminV1LimitsByRuleId200JSONResponseBodyCode defines parameters for PutAdminV1LimitsByRuleId.
 type PutAdminV1LimitsByRuleId200JSONResponseBodyCode string
 
+// GetAdminV1Live200JSONResponseBodyCode defines parameters for GetAdminV1Live.
+type GetAdminV1Live200JSONResponseBodyCode string
+
 // GetAdminV1OrdersParams defines parameters for GetAdminV1Orders.
 type GetAdminV1OrdersParams struct {
 	// Buyer only this buyer's orders (user id)
@@ -7304,6 +7348,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /admin/v1/limits/{ruleId} (the `PutAdminV1LimitsByRuleId` operationId).
 	PutAdminV1LimitsByRuleId(ctx context.Context, ruleId string, body PutAdminV1LimitsByRuleIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAdminV1Live This node's last minute: the tenant's orders per minute by flow, requests, error rate and p99 by route, script budget hits, Sentinel blocks, the outbox's backlog and lag (from the node's own metrics)
+	//
+	// Corresponds with GET /admin/v1/live (the `GetAdminV1Live` operationId).
+	GetAdminV1Live(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAdminV1Orders Search the tenant's orders, newest first; every filter given must hold
 	//
@@ -8933,6 +8982,21 @@ func (c *Client) PutAdminV1LimitsByRuleIdWithBody(ctx context.Context, ruleId st
 // Corresponds with PUT /admin/v1/limits/{ruleId} (the `PutAdminV1LimitsByRuleId` operationId).
 func (c *Client) PutAdminV1LimitsByRuleId(ctx context.Context, ruleId string, body PutAdminV1LimitsByRuleIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutAdminV1LimitsByRuleIdRequest(c.Server, ruleId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAdminV1Live This node's last minute: the tenant's orders per minute by flow, requests, error rate and p99 by route, script budget hits, Sentinel blocks, the outbox's backlog and lag (from the node's own metrics)
+//
+// Corresponds with GET /admin/v1/live (the `GetAdminV1Live` operationId).
+func (c *Client) GetAdminV1Live(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAdminV1LiveRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -12356,6 +12420,33 @@ func NewPutAdminV1LimitsByRuleIdRequestWithBody(server string, ruleId string, co
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAdminV1LiveRequest constructs an http.Request for the GetAdminV1Live method
+func NewGetAdminV1LiveRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/live")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -16800,6 +16891,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /admin/v1/limits/{ruleId} (the `PutAdminV1LimitsByRuleId` operationId).
 	PutAdminV1LimitsByRuleIdWithResponse(ctx context.Context, ruleId string, body PutAdminV1LimitsByRuleIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAdminV1LimitsByRuleIdResponse, error)
 
+	// GetAdminV1LiveWithResponse This node's last minute: the tenant's orders per minute by flow, requests, error rate and p99 by route, script budget hits, Sentinel blocks, the outbox's backlog and lag (from the node's own metrics)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/live (the `GetAdminV1Live` operationId).
+	GetAdminV1LiveWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAdminV1LiveResponse, error)
+
 	// GetAdminV1OrdersWithResponse Search the tenant's orders, newest first; every filter given must hold
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -19805,6 +19903,62 @@ func (r PutAdminV1LimitsByRuleIdResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutAdminV1LimitsByRuleIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAdminV1LiveResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Code      GetAdminV1Live200JSONResponseBodyCode `json:"code"`
+		Data      AdminLive                             `json:"data"`
+		RequestId *string                               `json:"requestId,omitempty"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *AdminError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAdminV1LiveResponse) GetJSON200() *struct {
+	Code      GetAdminV1Live200JSONResponseBodyCode `json:"code"`
+	Data      AdminLive                             `json:"data"`
+	RequestId *string                               `json:"requestId,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetAdminV1LiveResponse) GetJSONDefault() *AdminError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAdminV1LiveResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAdminV1LiveResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAdminV1LiveResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAdminV1LiveResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -25377,6 +25531,19 @@ func (c *ClientWithResponses) PutAdminV1LimitsByRuleIdWithResponse(ctx context.C
 	return ParsePutAdminV1LimitsByRuleIdResponse(rsp)
 }
 
+// GetAdminV1LiveWithResponse This node's last minute: the tenant's orders per minute by flow, requests, error rate and p99 by route, script budget hits, Sentinel blocks, the outbox's backlog and lag (from the node's own metrics)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/live (the `GetAdminV1Live` operationId).
+func (c *ClientWithResponses) GetAdminV1LiveWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAdminV1LiveResponse, error) {
+	rsp, err := c.GetAdminV1Live(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAdminV1LiveResponse(rsp)
+}
+
 // GetAdminV1OrdersWithResponse Search the tenant's orders, newest first; every filter given must hold
 //
 // Returns a wrapper object for the known response body format(s).
@@ -28336,6 +28503,43 @@ func ParsePutAdminV1LimitsByRuleIdResponse(rsp *http.Response) (*PutAdminV1Limit
 			Code      PutAdminV1LimitsByRuleId200JSONResponseBodyCode `json:"code"`
 			Data      AdminTradeLimitRule                             `json:"data"`
 			RequestId *string                                         `json:"requestId,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAdminV1LiveResponse parses an HTTP response from a GetAdminV1LiveWithResponse call
+func ParseGetAdminV1LiveResponse(rsp *http.Response) (*GetAdminV1LiveResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAdminV1LiveResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Code      GetAdminV1Live200JSONResponseBodyCode `json:"code"`
+			Data      AdminLive                             `json:"data"`
+			RequestId *string                               `json:"requestId,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err

@@ -90,6 +90,7 @@ type Gateway struct {
 	log     *slog.Logger
 	h       *server.Hertz
 	metrics *metrics
+	sampler *liveSampler
 	routes  []route
 	now     func() time.Time
 
@@ -165,6 +166,7 @@ func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, e
 	}
 	g := &Gateway{cfg: cfg, secret: []byte(cfg.JWTSecret), rpc: rpc, log: observe.Logger(log), h: server.New(hopts...),
 		metrics: newMetrics(), now: time.Now, toggles: o.toggles, guard: o.guard, enums: o.enums}
+	g.sampler = &liveSampler{gather: g.metrics.registry.Gather}
 	if o.toggles != nil {
 		g.metrics.registry.MustRegister(o.toggles.Collector())
 	}
@@ -203,9 +205,11 @@ func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, e
 	return g, nil
 }
 
-// Run serves until Shutdown, refreshing front-end registrations every few seconds.
+// Run serves until Shutdown, refreshing front-end registrations and sampling the live numbers
+// every few seconds.
 func (g *Gateway) Run() error {
 	go g.runFrontendRefresh(g.bg, 5*time.Second)
+	go g.sampler.run(g.bg)
 	return g.h.Run()
 }
 

@@ -93,6 +93,7 @@ func (g *Gateway) routesInit() {
 	g.codRoutes(adminChannel)
 	g.statsRoutes(adminChannel)
 	g.toggleRoutes(adminChannel)
+	g.liveRoutes(adminChannel)
 	g.add(route{Method: "POST", Path: "/callbacks/v1/payments/:provider", Channel: appChannel,
 		Summary: "Payment provider callback (signed by the provider)"}, g.serve(appChannel, g.paymentCallback))
 	if g.cfg.DevMode {

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,7 @@ func startConsoleStack(t *testing.T) *consoleStack {
 		tr.Stop()
 		t.Fatal(err)
 	}
+	ac.Gateway.Registry().MustRegister(tr.Collector()) // as serve does in one process
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -358,7 +360,7 @@ func xp(format string, args ...any) chromedp.Search {
 // with the link the demo prints, finds an order by its buyer, opens its trade and ships it;
 // uploads a script version, test-runs it on a past order's logged input, shadow-replays it (the
 // page shows how many results change and by how much money), publishes it to 50 % of users and
-// rolls it back; reads a toggle. Every main page is checked for names, keyboard reach and
+// rolls it back; reads a toggle and the live numbers. Every main page is checked for names, keyboard reach and
 // width at 390 px, and photographed at 1280 and 390 px.
 func TestConsoleInABrowser(t *testing.T) {
 	ctx, cancel := browser(t)
@@ -494,6 +496,15 @@ func TestConsoleInABrowser(t *testing.T) {
 	do(t, ctx, "toggles", chromedp.Click(xp(`//nav//a[text()="Toggles"]`)))
 	checkPage(t, ctx, dir, "toggles", "Toggles")
 	waitText(t, ctx, "main table", "trade.unpaidWindow")
+
+	// Live numbers: the orders placed above, by flow, and the routes they went through.
+	do(t, ctx, "live", chromedp.Click(xp(`//nav//a[text()="Live"]`)))
+	checkPage(t, ctx, dir, "live", "Live numbers")
+	if got, err := strconv.ParseFloat(text(t, ctx, "#live-orders"), 64); err != nil || got <= 0 {
+		t.Errorf("live: orders per minute %v %v; want more than 0", got, err)
+	}
+	waitText(t, ctx, "main", "fixed_price")
+	waitText(t, ctx, "main", "POST /app/v1/orders")
 
 	// Signing out forgets the token.
 	do(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`#signout`)), chromedp.WaitVisible(xp(`//main//h1[text()="Sign in"]`)))

@@ -3,7 +3,7 @@
 // sign-in. Pages live in their own modules and register their routes here.
 import { ordersPage, tradePage } from './orders.js';
 import { scriptsPage, scriptPage } from './scripts.js';
-import { togglesPage } from './ops.js';
+import { togglesPage, livePage } from './ops.js';
 
 const TOKEN = 'atrium.console.token';
 
@@ -211,9 +211,15 @@ const routes = [
   [/^\/scripts$/, scriptsPage, 'scripts'],
   [/^\/scripts\/([^/]+)$/, scriptPage, 'scripts'],
   [/^\/toggles$/, togglesPage, 'toggles'],
+  [/^\/live$/, livePage, 'live'],
 ];
 
+// stopPage ends what a page keeps running (the live numbers' refresh) when another replaces it.
+let stopPage = null;
+export function onLeave(fn) { stopPage = fn; }
+
 export async function render() {
+  if (stopPage) { stopPage(); stopPage = null; }
   const main = document.getElementById('main');
   const token = sessionStorage.getItem(TOKEN);
   const nav = document.getElementById('nav');

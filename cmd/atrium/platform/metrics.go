@@ -34,6 +34,7 @@ type tradeMetrics struct {
 	rpcRequests *prometheus.CounterVec
 	rpcLatency  *prometheus.HistogramVec
 	orders      *prometheus.CounterVec
+	placed      *prometheus.CounterVec
 	events      *prometheus.CounterVec
 	backlog     backlog
 }
@@ -46,6 +47,10 @@ func newTradeMetrics() *tradeMetrics {
 			Help: "RPC latency by method.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"method"}),
 		orders: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atrium_orders_total",
 			Help: "Orders entering a status, by flow (fixed_price, presale, cod) and status, counted when the transaction commits."}, []string{"flow", "status"}),
+		// By tenant: the console's live numbers show operators their own tenant's intake. Tenants
+		// are merchant platforms (tens to hundreds), not buyers: the series stay bounded.
+		placed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atrium_orders_placed_total",
+			Help: "Orders placed, by tenant and flow, counted when the trade's transaction commits."}, []string{"tenant", "flow"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atrium_events_total",
 			Help: "Events written to the outbox by committed transactions, by topic."}, []string{"topic"}),
 	}
@@ -81,6 +86,7 @@ func (m *tradeMetrics) committed(topic string, payload any) {
 	case trade.TradeCreated:
 		for _, o := range ev.Orders {
 			m.orders.WithLabelValues(o.Flow, o.Status).Inc()
+			m.placed.WithLabelValues(ev.Tenant, o.Flow).Inc()
 		}
 	case trade.OrderEvent:
 		m.orders.WithLabelValues(ev.Flow, ev.Status).Inc()
@@ -200,6 +206,7 @@ func (c tradeCollector) Describe(ch chan<- *prometheus.Desc) {
 	c.t.metrics.rpcRequests.Describe(ch)
 	c.t.metrics.rpcLatency.Describe(ch)
 	c.t.metrics.orders.Describe(ch)
+	c.t.metrics.placed.Describe(ch)
 	c.t.metrics.events.Describe(ch)
 	c.t.dbStats.Describe(ch)
 	for _, m := range mq.Collectors() {
@@ -243,6 +250,7 @@ func (c tradeCollector) Collect(ch chan<- prometheus.Metric) {
 	c.t.metrics.rpcRequests.Collect(ch)
 	c.t.metrics.rpcLatency.Collect(ch)
 	c.t.metrics.orders.Collect(ch)
+	c.t.metrics.placed.Collect(ch)
 	c.t.metrics.events.Collect(ch)
 	c.t.dbStats.Collect(ch)
 }
