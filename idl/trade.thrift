@@ -799,6 +799,8 @@ struct Promotion {
     20: bool couponOnly
     21: string campaignId
     22: bool disabled
+    // active, scheduled, ended or disabled when it was read (read-only)
+    23: string state
 }
 
 struct PutPromotionRequest {
@@ -813,6 +815,8 @@ struct PromotionRef {
 
 struct ListPromotionsRequest {
     1: Caller caller
+    // only those in this state now (active, scheduled, ended, disabled); empty: all
+    2: string state
 }
 
 struct ListPromotionsResponse {
@@ -829,6 +833,22 @@ struct Coupon {
     7: i64 used
     // when an operator disabled it (unix ms; 0: enabled)
     8: i64 disabledAt
+    // active, scheduled, ended, disabled or used_up when it was read (read-only)
+    9: string state
+}
+
+// ListCouponsRequest lists the tenant's coupons, newest first: of a promotion, in a state now.
+struct ListCouponsRequest {
+    1: Caller caller
+    2: string promotionId
+    3: string state
+    4: i32 limit
+    5: string cursor
+}
+
+struct ListCouponsResponse {
+    1: list<Coupon> coupons
+    2: string nextCursor
 }
 
 struct PutCouponRequest {
@@ -1558,6 +1578,7 @@ service DiscountAdmin {
     ListPromotionsResponse ListPromotions(1: ListPromotionsRequest req)
     Coupon PutCoupon(1: PutCouponRequest req)
     Coupon GetCoupon(1: CouponRef req)
+    ListCouponsResponse ListCoupons(1: ListCouponsRequest req)
     Campaign PutCampaign(1: PutCampaignRequest req)
     Campaign GetCampaign(1: CampaignRef req)
     // DisablePromotion and DisableCoupon stop them applying from now, keeping them for the books.

@@ -77,6 +77,7 @@ const (
 	AdminErrorCodeDiscountDisabled                  AdminErrorCode = "discount.disabled"
 	AdminErrorCodeDiscountInvalidCampaign           AdminErrorCode = "discount.invalid_campaign"
 	AdminErrorCodeDiscountInvalidCoupon             AdminErrorCode = "discount.invalid_coupon"
+	AdminErrorCodeDiscountInvalidCursor             AdminErrorCode = "discount.invalid_cursor"
 	AdminErrorCodeDiscountInvalidPromotion          AdminErrorCode = "discount.invalid_promotion"
 	AdminErrorCodeDiscountPromotionNotFound         AdminErrorCode = "discount.promotion_not_found"
 	AdminErrorCodeDiscountTooManyCoupons            AdminErrorCode = "discount.too_many_coupons"
@@ -309,6 +310,8 @@ func (e AdminErrorCode) Valid() bool {
 	case AdminErrorCodeDiscountInvalidCampaign:
 		return true
 	case AdminErrorCodeDiscountInvalidCoupon:
+		return true
+	case AdminErrorCodeDiscountInvalidCursor:
 		return true
 	case AdminErrorCodeDiscountInvalidPromotion:
 		return true
@@ -761,6 +764,7 @@ const (
 	AppErrorCodeDiscountDisabled                  AppErrorCode = "discount.disabled"
 	AppErrorCodeDiscountInvalidCampaign           AppErrorCode = "discount.invalid_campaign"
 	AppErrorCodeDiscountInvalidCoupon             AppErrorCode = "discount.invalid_coupon"
+	AppErrorCodeDiscountInvalidCursor             AppErrorCode = "discount.invalid_cursor"
 	AppErrorCodeDiscountInvalidPromotion          AppErrorCode = "discount.invalid_promotion"
 	AppErrorCodeDiscountPromotionNotFound         AppErrorCode = "discount.promotion_not_found"
 	AppErrorCodeDiscountTooManyCoupons            AppErrorCode = "discount.too_many_coupons"
@@ -993,6 +997,8 @@ func (e AppErrorCode) Valid() bool {
 	case AppErrorCodeDiscountInvalidCampaign:
 		return true
 	case AppErrorCodeDiscountInvalidCoupon:
+		return true
+	case AppErrorCodeDiscountInvalidCursor:
 		return true
 	case AppErrorCodeDiscountInvalidPromotion:
 		return true
@@ -1813,6 +1819,21 @@ const (
 func (e PutAdminV1CodRules200JSONResponseBodyCode) Valid() bool {
 	switch e {
 	case PutAdminV1CodRules200JSONResponseBodyCodeOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetAdminV1Coupons200JSONResponseBodyCode.
+const (
+	GetAdminV1Coupons200JSONResponseBodyCodeOk GetAdminV1Coupons200JSONResponseBodyCode = "ok"
+)
+
+// Valid indicates whether the value is a known member of the GetAdminV1Coupons200JSONResponseBodyCode enum.
+func (e GetAdminV1Coupons200JSONResponseBodyCode) Valid() bool {
+	switch e {
+	case GetAdminV1Coupons200JSONResponseBodyCodeOk:
 		return true
 	default:
 		return false
@@ -3958,10 +3979,17 @@ type AdminCoupon struct {
 	DisabledAt  *int64  `json:"disabledAt,omitempty"`
 	PerUser     *int64  `json:"perUser,omitempty"`
 	PromotionId *string `json:"promotionId,omitempty"`
+	State       *string `json:"state,omitempty"`
 	TotalUses   *int64  `json:"totalUses,omitempty"`
 	Used        *int64  `json:"used,omitempty"`
 	ValidFrom   *int64  `json:"validFrom,omitempty"`
 	ValidTo     *int64  `json:"validTo,omitempty"`
+}
+
+// AdminCouponPage defines model for AdminCouponPage.
+type AdminCouponPage struct {
+	Items      *[]AdminCoupon `json:"items,omitempty"`
+	NextCursor *string        `json:"nextCursor,omitempty"`
 }
 
 // AdminDecideRequest defines model for AdminDecideRequest.
@@ -4359,6 +4387,7 @@ type AdminPromotion struct {
 	Priority       *int64       `json:"priority,omitempty"`
 	Scope          *AdminScope  `json:"scope,omitempty"`
 	StartsAt       *int64       `json:"startsAt,omitempty"`
+	State          *string      `json:"state,omitempty"`
 	Tiers          *[]AdminTier `json:"tiers,omitempty"`
 }
 
@@ -6216,6 +6245,24 @@ type GetAdminV1CodRules200JSONResponseBodyCode string
 // PutAdminV1CodRules200JSONResponseBodyCode defines parameters for PutAdminV1CodRules.
 type PutAdminV1CodRules200JSONResponseBodyCode string
 
+// GetAdminV1CouponsParams defines parameters for GetAdminV1Coupons.
+type GetAdminV1CouponsParams struct {
+	// Promotion only this promotion's coupons
+	Promotion *string `form:"promotion,omitempty" json:"promotion,omitempty"`
+
+	// State only those in this state now: active, scheduled, ended, disabled or used_up
+	State *string `form:"state,omitempty" json:"state,omitempty"`
+
+	// Limit page size, 1-100 (default 20)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor nextCursor of the page before
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetAdminV1Coupons200JSONResponseBodyCode defines parameters for GetAdminV1Coupons.
+type GetAdminV1Coupons200JSONResponseBodyCode string
+
 // GetAdminV1CouponsByCode200JSONResponseBodyCode defines parameters for GetAdminV1CouponsByCode.
 type GetAdminV1CouponsByCode200JSONResponseBodyCode string
 
@@ -6398,6 +6445,12 @@ type PutAdminV1PriceListsByPriceListId200JSONResponseBodyCode string
 
 // PostAdminV1PriceListsByPriceListIdEnd200JSONResponseBodyCode defines parameters for PostAdminV1PriceListsByPriceListIdEnd.
 type PostAdminV1PriceListsByPriceListIdEnd200JSONResponseBodyCode string
+
+// GetAdminV1PromotionsParams defines parameters for GetAdminV1Promotions.
+type GetAdminV1PromotionsParams struct {
+	// State only those in this state now: active, scheduled, ended or disabled
+	State *string `form:"state,omitempty" json:"state,omitempty"`
+}
 
 // GetAdminV1Promotions200JSONResponseBodyCode defines parameters for GetAdminV1Promotions.
 type GetAdminV1Promotions200JSONResponseBodyCode string
@@ -7154,6 +7207,11 @@ type ClientInterface interface {
 	// Corresponds with PUT /admin/v1/cod-rules (the `PutAdminV1CodRules` operationId).
 	PutAdminV1CodRules(ctx context.Context, body PutAdminV1CodRulesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAdminV1Coupons The tenant's coupons, newest first (by when each was created), each with its state and use count
+	//
+	// Corresponds with GET /admin/v1/coupons (the `GetAdminV1Coupons` operationId).
+	GetAdminV1Coupons(ctx context.Context, params *GetAdminV1CouponsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAdminV1CouponsByCode Get a coupon and its use count
 	//
 	// Corresponds with GET /admin/v1/coupons/{code} (the `GetAdminV1CouponsByCode` operationId).
@@ -7493,10 +7551,10 @@ type ClientInterface interface {
 	// Corresponds with POST /admin/v1/price-lists/{priceListId}/end (the `PostAdminV1PriceListsByPriceListIdEnd` operationId).
 	PostAdminV1PriceListsByPriceListIdEnd(ctx context.Context, priceListId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetAdminV1Promotions List the tenant's promotions
+	// GetAdminV1Promotions List the tenant's promotions, each with its state now
 	//
 	// Corresponds with GET /admin/v1/promotions (the `GetAdminV1Promotions` operationId).
-	GetAdminV1Promotions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetAdminV1Promotions(ctx context.Context, params *GetAdminV1PromotionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAdminV1PromotionsByPromotionId Get a promotion
 	//
@@ -8487,6 +8545,21 @@ func (c *Client) PutAdminV1CodRules(ctx context.Context, body PutAdminV1CodRules
 	return c.Client.Do(req)
 }
 
+// GetAdminV1Coupons The tenant's coupons, newest first (by when each was created), each with its state and use count
+//
+// Corresponds with GET /admin/v1/coupons (the `GetAdminV1Coupons` operationId).
+func (c *Client) GetAdminV1Coupons(ctx context.Context, params *GetAdminV1CouponsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAdminV1CouponsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetAdminV1CouponsByCode Get a coupon and its use count
 //
 // Corresponds with GET /admin/v1/coupons/{code} (the `GetAdminV1CouponsByCode` operationId).
@@ -9376,11 +9449,11 @@ func (c *Client) PostAdminV1PriceListsByPriceListIdEnd(ctx context.Context, pric
 	return c.Client.Do(req)
 }
 
-// GetAdminV1Promotions List the tenant's promotions
+// GetAdminV1Promotions List the tenant's promotions, each with its state now
 //
 // Corresponds with GET /admin/v1/promotions (the `GetAdminV1Promotions` operationId).
-func (c *Client) GetAdminV1Promotions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAdminV1PromotionsRequest(c.Server)
+func (c *Client) GetAdminV1Promotions(ctx context.Context, params *GetAdminV1PromotionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAdminV1PromotionsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -11622,6 +11695,96 @@ func NewPutAdminV1CodRulesRequestWithBody(server string, contentType string, bod
 	return req, nil
 }
 
+// NewGetAdminV1CouponsRequest constructs an http.Request for the GetAdminV1Coupons method
+func NewGetAdminV1CouponsRequest(server string, params *GetAdminV1CouponsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/coupons")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Promotion != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "promotion", *params.Promotion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetAdminV1CouponsByCodeRequest constructs an http.Request for the GetAdminV1CouponsByCode method
 func NewGetAdminV1CouponsByCodeRequest(server string, code string) (*http.Request, error) {
 	var err error
@@ -13309,7 +13472,7 @@ func NewPostAdminV1PriceListsByPriceListIdEndRequest(server string, priceListId 
 }
 
 // NewGetAdminV1PromotionsRequest constructs an http.Request for the GetAdminV1Promotions method
-func NewGetAdminV1PromotionsRequest(server string) (*http.Request, error) {
+func NewGetAdminV1PromotionsRequest(server string, params *GetAdminV1PromotionsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -13325,6 +13488,33 @@ func NewGetAdminV1PromotionsRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -16674,6 +16864,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /admin/v1/cod-rules (the `PutAdminV1CodRules` operationId).
 	PutAdminV1CodRulesWithResponse(ctx context.Context, body PutAdminV1CodRulesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAdminV1CodRulesResponse, error)
 
+	// GetAdminV1CouponsWithResponse The tenant's coupons, newest first (by when each was created), each with its state and use count
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/coupons (the `GetAdminV1Coupons` operationId).
+	GetAdminV1CouponsWithResponse(ctx context.Context, params *GetAdminV1CouponsParams, reqEditors ...RequestEditorFn) (*GetAdminV1CouponsResponse, error)
+
 	// GetAdminV1CouponsByCodeWithResponse Get a coupon and its use count
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -17059,12 +17256,12 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /admin/v1/price-lists/{priceListId}/end (the `PostAdminV1PriceListsByPriceListIdEnd` operationId).
 	PostAdminV1PriceListsByPriceListIdEndWithResponse(ctx context.Context, priceListId string, reqEditors ...RequestEditorFn) (*PostAdminV1PriceListsByPriceListIdEndResponse, error)
 
-	// GetAdminV1PromotionsWithResponse List the tenant's promotions
+	// GetAdminV1PromotionsWithResponse List the tenant's promotions, each with its state now
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /admin/v1/promotions (the `GetAdminV1Promotions` operationId).
-	GetAdminV1PromotionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAdminV1PromotionsResponse, error)
+	GetAdminV1PromotionsWithResponse(ctx context.Context, params *GetAdminV1PromotionsParams, reqEditors ...RequestEditorFn) (*GetAdminV1PromotionsResponse, error)
 
 	// GetAdminV1PromotionsByPromotionIdWithResponse Get a promotion
 	//
@@ -18727,6 +18924,62 @@ func (r PutAdminV1CodRulesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutAdminV1CodRulesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAdminV1CouponsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Code      GetAdminV1Coupons200JSONResponseBodyCode `json:"code"`
+		Data      AdminCouponPage                          `json:"data"`
+		RequestId *string                                  `json:"requestId,omitempty"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *AdminError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAdminV1CouponsResponse) GetJSON200() *struct {
+	Code      GetAdminV1Coupons200JSONResponseBodyCode `json:"code"`
+	Data      AdminCouponPage                          `json:"data"`
+	RequestId *string                                  `json:"requestId,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetAdminV1CouponsResponse) GetJSONDefault() *AdminError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAdminV1CouponsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAdminV1CouponsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAdminV1CouponsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAdminV1CouponsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -25128,6 +25381,19 @@ func (c *ClientWithResponses) PutAdminV1CodRulesWithResponse(ctx context.Context
 	return ParsePutAdminV1CodRulesResponse(rsp)
 }
 
+// GetAdminV1CouponsWithResponse The tenant's coupons, newest first (by when each was created), each with its state and use count
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/coupons (the `GetAdminV1Coupons` operationId).
+func (c *ClientWithResponses) GetAdminV1CouponsWithResponse(ctx context.Context, params *GetAdminV1CouponsParams, reqEditors ...RequestEditorFn) (*GetAdminV1CouponsResponse, error) {
+	rsp, err := c.GetAdminV1Coupons(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAdminV1CouponsResponse(rsp)
+}
+
 // GetAdminV1CouponsByCodeWithResponse Get a coupon and its use count
 //
 // Returns a wrapper object for the known response body format(s).
@@ -25843,13 +26109,13 @@ func (c *ClientWithResponses) PostAdminV1PriceListsByPriceListIdEndWithResponse(
 	return ParsePostAdminV1PriceListsByPriceListIdEndResponse(rsp)
 }
 
-// GetAdminV1PromotionsWithResponse List the tenant's promotions
+// GetAdminV1PromotionsWithResponse List the tenant's promotions, each with its state now
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /admin/v1/promotions (the `GetAdminV1Promotions` operationId).
-func (c *ClientWithResponses) GetAdminV1PromotionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAdminV1PromotionsResponse, error) {
-	rsp, err := c.GetAdminV1Promotions(ctx, reqEditors...)
+func (c *ClientWithResponses) GetAdminV1PromotionsWithResponse(ctx context.Context, params *GetAdminV1PromotionsParams, reqEditors ...RequestEditorFn) (*GetAdminV1PromotionsResponse, error) {
+	rsp, err := c.GetAdminV1Promotions(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -27726,6 +27992,43 @@ func ParsePutAdminV1CodRulesResponse(rsp *http.Response) (*PutAdminV1CodRulesRes
 			Code      PutAdminV1CodRules200JSONResponseBodyCode `json:"code"`
 			Data      AdminCodRules                             `json:"data"`
 			RequestId *string                                   `json:"requestId,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAdminV1CouponsResponse parses an HTTP response from a GetAdminV1CouponsWithResponse call
+func ParseGetAdminV1CouponsResponse(rsp *http.Response) (*GetAdminV1CouponsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAdminV1CouponsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Code      GetAdminV1Coupons200JSONResponseBodyCode `json:"code"`
+			Data      AdminCouponPage                          `json:"data"`
+			RequestId *string                                  `json:"requestId,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err

@@ -46,6 +46,8 @@ type promotionView struct {
 	CouponOnly     bool       `json:"couponOnly"`
 	CampaignID     string     `json:"campaignId"`
 	Disabled       bool       `json:"disabled"`
+	// State is active, scheduled, ended or disabled when it was read (read-only).
+	State string `json:"state,omitempty"`
 }
 
 type couponView struct {
@@ -58,6 +60,14 @@ type couponView struct {
 	Used        int64  `json:"used"`
 	// DisabledAt is when an operator disabled it (unix ms; read-only: a put enables it again).
 	DisabledAt int64 `json:"disabledAt,omitempty"`
+	// State is active, scheduled, ended, disabled or used_up when it was read (read-only).
+	State string `json:"state,omitempty"`
+}
+
+// couponPageView is a page of the tenant's coupons.
+type couponPageView struct {
+	Items      []couponView `json:"items"`
+	NextCursor string       `json:"nextCursor,omitempty"`
 }
 
 type campaignView struct {
@@ -75,8 +85,15 @@ func (g *Gateway) discountRoutes(ch *channel) {
 		Request: promotionView{}, Response: promotionView{}}, g.serve(ch, g.putPromotion(ch)))
 	g.add(route{Method: "GET", Path: p + "/promotions/:promotionId", Channel: ch, Auth: true, Summary: "Get a promotion",
 		Response: promotionView{}}, g.serve(ch, g.getPromotion))
-	g.add(route{Method: "GET", Path: p + "/promotions", Channel: ch, Auth: true, Summary: "List the tenant's promotions",
+	g.add(route{Method: "GET", Path: p + "/promotions", Channel: ch, Auth: true, Summary: "List the tenant's promotions, each with its state now",
+		Query:    []queryParam{{Name: "state", Description: "only those in this state now: active, scheduled, ended or disabled"}},
 		Response: []promotionView{}}, g.serve(ch, g.listPromotions))
+	g.add(route{Method: "GET", Path: p + "/coupons", Channel: ch, Auth: true,
+		Summary: "The tenant's coupons, newest first (by when each was created), each with its state and use count",
+		Query: append([]queryParam{
+			{Name: "promotion", Description: "only this promotion's coupons"},
+			{Name: "state", Description: "only those in this state now: active, scheduled, ended, disabled or used_up"},
+		}, pageParams...), Response: couponPageView{}}, g.serve(ch, g.listCoupons))
 	g.add(route{Method: "PUT", Path: p + "/coupons/:code", Channel: ch, Auth: true,
 		Summary: "Create a coupon code or change its caps and validity", Request: couponView{}, Response: couponView{}},
 		g.serve(ch, g.putCoupon(ch)))
@@ -119,7 +136,7 @@ func (g *Gateway) getPromotion(ctx context.Context, c *app.RequestContext) (int,
 }
 
 func (g *Gateway) listPromotions(ctx context.Context, c *app.RequestContext) (int, any, error) {
-	resp, err := g.rpc.Discounts.ListPromotions(ctx, &trade.ListPromotionsRequest{Caller: callerOf(c)})
+	resp, err := g.rpc.Discounts.ListPromotions(ctx, &trade.ListPromotionsRequest{Caller: callerOf(c), State: c.Query("state")})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -128,6 +145,23 @@ func (g *Gateway) listPromotions(ctx context.Context, c *app.RequestContext) (in
 		out = append(out, promotionOf(p))
 	}
 	return http.StatusOK, out, nil
+}
+
+func (g *Gateway) listCoupons(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	limit, err := pageLimit(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := g.rpc.Discounts.ListCoupons(ctx, &trade.ListCouponsRequest{Caller: callerOf(c), PromotionId: c.Query("promotion"),
+		State: c.Query("state"), Limit: int32(limit), Cursor: c.Query("cursor")})
+	if err != nil {
+		return 0, nil, err
+	}
+	page := couponPageView{Items: []couponView{}, NextCursor: resp.NextCursor}
+	for _, d := range resp.Coupons {
+		page.Items = append(page.Items, couponOf(d))
+	}
+	return http.StatusOK, page, nil
 }
 
 func (g *Gateway) putCoupon(ch *channel) call {
@@ -208,7 +242,7 @@ func promotionOf(d *trade.Promotion) promotionView {
 	v := promotionView{ID: d.Id, Name: d.Name, Kind: d.Kind, Currency: d.Currency, Percent: d.Percent, Amount: d.Amount,
 		Buy: d.Buy, Get: d.Get, BundleQuantity: d.BundleQuantity, BundlePrice: d.BundlePrice, MinSpend: d.MinSpend,
 		MaxDiscount: d.MaxDiscount, StartsAt: d.StartsAt, EndsAt: d.EndsAt, Priority: d.Priority, Group: d.Group,
-		Exclusive: d.Exclusive, CouponOnly: d.CouponOnly, CampaignID: d.CampaignId, Disabled: d.Disabled, Tiers: []tierView{},
+		Exclusive: d.Exclusive, CouponOnly: d.CouponOnly, CampaignID: d.CampaignId, Disabled: d.Disabled, State: d.State, Tiers: []tierView{},
 		Scope: scopeView{Skus: []string{}, Sellers: []string{}, Categories: []string{}}}
 	if s := d.Scope; s != nil {
 		v.Scope = scopeView{Skus: nonNil(s.Skus), Sellers: nonNil(s.Sellers), Categories: nonNil(s.Categories)}
@@ -228,7 +262,7 @@ func nonNil(s []string) []string {
 
 func couponOf(d *trade.Coupon) couponView {
 	return couponView{Code: d.Code, PromotionID: d.PromotionId, TotalUses: d.TotalUses, PerUser: d.PerUser,
-		ValidFrom: d.ValidFrom, ValidTo: d.ValidTo, Used: d.Used, DisabledAt: d.DisabledAt}
+		ValidFrom: d.ValidFrom, ValidTo: d.ValidTo, Used: d.Used, DisabledAt: d.DisabledAt, State: d.State}
 }
 
 func campaignOf(d *trade.Campaign) campaignView {

@@ -118,6 +118,7 @@ var platformErrors = []ErrorSpec{
 	{"discount.campaign_not_found", http.StatusNotFound, 47013},
 	{"discount.budget_below_spent", http.StatusConflict, 47014},
 	{"discount.disabled", http.StatusServiceUnavailable, 47015},
+	{"discount.invalid_cursor", http.StatusBadRequest, 47016},
 	{"limits.invalid_rule", http.StatusBadRequest, 48001},
 	{"limits.rule_not_found", http.StatusNotFound, 48002},
 	{"limits.exceeded", http.StatusConflict, 48003},

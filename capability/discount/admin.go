@@ -2,7 +2,10 @@ package discount
 
 import (
 	"context"
+	"slices"
 	"time"
+
+	"github.com/atriumtrade/atrium/kernel/errkind"
 
 	"github.com/atriumtrade/atrium/kernel/money"
 )
@@ -33,9 +36,24 @@ func (a *Admin) Promotion(ctx context.Context, tenant, id string) (Promotion, er
 	return a.store.Promotion(ctx, tenant, id)
 }
 
-// Promotions lists all of a tenant's.
-func (a *Admin) Promotions(ctx context.Context, tenant string) ([]Promotion, error) {
-	return a.store.Promotions(ctx, tenant, time.UnixMilli(0))
+// Promotions lists all of a tenant's, or those in state at now (state empty: all).
+func (a *Admin) Promotions(ctx context.Context, tenant, state string, now time.Time) ([]Promotion, error) {
+	if state != "" && !slices.Contains(PromotionStates, state) {
+		return nil, errkind.Invalidf("state must be one of %v", PromotionStates)
+	}
+	all, err := a.store.Promotions(ctx, tenant, time.UnixMilli(0))
+	if err != nil || state == "" {
+		return all, err
+	}
+	return slices.DeleteFunc(all, func(p Promotion) bool { return p.StateAt(now) != state }), nil
+}
+
+// Coupons lists a tenant's coupons, newest first, a page at a time.
+func (a *Admin) Coupons(ctx context.Context, tenant string, f CouponFilter, now time.Time, limit int, cursor string) (CouponPage, error) {
+	if err := f.Validate(); err != nil {
+		return CouponPage{}, err
+	}
+	return a.store.ListCoupons(ctx, tenant, f, now, limit, cursor)
 }
 
 // PutCoupon validates and stores a coupon (its code normalized) and returns it as stored, with

@@ -34,6 +34,9 @@ type Store interface {
 	PutCoupon(ctx context.Context, tenant string, c Coupon) error
 	Coupon(ctx context.Context, tenant, code string) (Coupon, error)
 	Coupons(ctx context.Context, tenant, promotionID string) ([]Coupon, error)
+	// ListCoupons lists a tenant's coupons for its operators, newest first by when each was
+	// created, in f.State at now.
+	ListCoupons(ctx context.Context, tenant string, f CouponFilter, now time.Time, limit int, cursor string) (CouponPage, error)
 	PutCampaign(ctx context.Context, tenant string, c Campaign) error
 	Campaign(ctx context.Context, tenant, id string) (Campaign, error)
 	Campaigns(ctx context.Context, tenant string, ids []string) (map[string]Campaign, error)

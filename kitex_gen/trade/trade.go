@@ -6364,6 +6364,7 @@ type Promotion struct {
 	CouponOnly     bool             `thrift:"couponOnly,20" frugal:"20,default,bool" json:"couponOnly"`
 	CampaignId     string           `thrift:"campaignId,21" frugal:"21,default,string" json:"campaignId"`
 	Disabled       bool             `thrift:"disabled,22" frugal:"22,default,bool" json:"disabled"`
+	State          string           `thrift:"state,23" frugal:"23,default,string" json:"state"`
 }
 
 func NewPromotion() *Promotion {
@@ -6465,6 +6466,10 @@ func (p *Promotion) GetCampaignId() (v string) {
 func (p *Promotion) GetDisabled() (v bool) {
 	return p.Disabled
 }
+
+func (p *Promotion) GetState() (v string) {
+	return p.State
+}
 func (p *Promotion) SetId(val string) {
 	p.Id = val
 }
@@ -6531,6 +6536,9 @@ func (p *Promotion) SetCampaignId(val string) {
 func (p *Promotion) SetDisabled(val bool) {
 	p.Disabled = val
 }
+func (p *Promotion) SetState(val string) {
+	p.State = val
+}
 
 func (p *Promotion) IsSetScope() bool {
 	return p.Scope != nil
@@ -6566,6 +6574,7 @@ var fieldIDToName_Promotion = map[int16]string{
 	20: "couponOnly",
 	21: "campaignId",
 	22: "disabled",
+	23: "state",
 }
 
 type PutPromotionRequest struct {
@@ -6673,6 +6682,7 @@ var fieldIDToName_PromotionRef = map[int16]string{
 
 type ListPromotionsRequest struct {
 	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	State  string  `thrift:"state,2" frugal:"2,default,string" json:"state"`
 }
 
 func NewListPromotionsRequest() *ListPromotionsRequest {
@@ -6690,8 +6700,15 @@ func (p *ListPromotionsRequest) GetCaller() (v *Caller) {
 	}
 	return p.Caller
 }
+
+func (p *ListPromotionsRequest) GetState() (v string) {
+	return p.State
+}
 func (p *ListPromotionsRequest) SetCaller(val *Caller) {
 	p.Caller = val
+}
+func (p *ListPromotionsRequest) SetState(val string) {
+	p.State = val
 }
 
 func (p *ListPromotionsRequest) IsSetCaller() bool {
@@ -6707,6 +6724,7 @@ func (p *ListPromotionsRequest) String() string {
 
 var fieldIDToName_ListPromotionsRequest = map[int16]string{
 	1: "caller",
+	2: "state",
 }
 
 type ListPromotionsResponse struct {
@@ -6747,6 +6765,7 @@ type Coupon struct {
 	ValidTo     int64  `thrift:"validTo,6" frugal:"6,default,i64" json:"validTo"`
 	Used        int64  `thrift:"used,7" frugal:"7,default,i64" json:"used"`
 	DisabledAt  int64  `thrift:"disabledAt,8" frugal:"8,default,i64" json:"disabledAt"`
+	State       string `thrift:"state,9" frugal:"9,default,string" json:"state"`
 }
 
 func NewCoupon() *Coupon {
@@ -6787,6 +6806,10 @@ func (p *Coupon) GetUsed() (v int64) {
 func (p *Coupon) GetDisabledAt() (v int64) {
 	return p.DisabledAt
 }
+
+func (p *Coupon) GetState() (v string) {
+	return p.State
+}
 func (p *Coupon) SetCode(val string) {
 	p.Code = val
 }
@@ -6811,6 +6834,9 @@ func (p *Coupon) SetUsed(val int64) {
 func (p *Coupon) SetDisabledAt(val int64) {
 	p.DisabledAt = val
 }
+func (p *Coupon) SetState(val string) {
+	p.State = val
+}
 
 func (p *Coupon) String() string {
 	if p == nil {
@@ -6828,6 +6854,119 @@ var fieldIDToName_Coupon = map[int16]string{
 	6: "validTo",
 	7: "used",
 	8: "disabledAt",
+	9: "state",
+}
+
+type ListCouponsRequest struct {
+	Caller      *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	PromotionId string  `thrift:"promotionId,2" frugal:"2,default,string" json:"promotionId"`
+	State       string  `thrift:"state,3" frugal:"3,default,string" json:"state"`
+	Limit       int32   `thrift:"limit,4" frugal:"4,default,i32" json:"limit"`
+	Cursor      string  `thrift:"cursor,5" frugal:"5,default,string" json:"cursor"`
+}
+
+func NewListCouponsRequest() *ListCouponsRequest {
+	return &ListCouponsRequest{}
+}
+
+func (p *ListCouponsRequest) InitDefault() {
+}
+
+var ListCouponsRequest_Caller_DEFAULT *Caller
+
+func (p *ListCouponsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListCouponsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ListCouponsRequest) GetPromotionId() (v string) {
+	return p.PromotionId
+}
+
+func (p *ListCouponsRequest) GetState() (v string) {
+	return p.State
+}
+
+func (p *ListCouponsRequest) GetLimit() (v int32) {
+	return p.Limit
+}
+
+func (p *ListCouponsRequest) GetCursor() (v string) {
+	return p.Cursor
+}
+func (p *ListCouponsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ListCouponsRequest) SetPromotionId(val string) {
+	p.PromotionId = val
+}
+func (p *ListCouponsRequest) SetState(val string) {
+	p.State = val
+}
+func (p *ListCouponsRequest) SetLimit(val int32) {
+	p.Limit = val
+}
+func (p *ListCouponsRequest) SetCursor(val string) {
+	p.Cursor = val
+}
+
+func (p *ListCouponsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListCouponsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListCouponsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListCouponsRequest = map[int16]string{
+	1: "caller",
+	2: "promotionId",
+	3: "state",
+	4: "limit",
+	5: "cursor",
+}
+
+type ListCouponsResponse struct {
+	Coupons    []*Coupon `thrift:"coupons,1" frugal:"1,default,list<Coupon>" json:"coupons"`
+	NextCursor string    `thrift:"nextCursor,2" frugal:"2,default,string" json:"nextCursor"`
+}
+
+func NewListCouponsResponse() *ListCouponsResponse {
+	return &ListCouponsResponse{}
+}
+
+func (p *ListCouponsResponse) InitDefault() {
+}
+
+func (p *ListCouponsResponse) GetCoupons() (v []*Coupon) {
+	return p.Coupons
+}
+
+func (p *ListCouponsResponse) GetNextCursor() (v string) {
+	return p.NextCursor
+}
+func (p *ListCouponsResponse) SetCoupons(val []*Coupon) {
+	p.Coupons = val
+}
+func (p *ListCouponsResponse) SetNextCursor(val string) {
+	p.NextCursor = val
+}
+
+func (p *ListCouponsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListCouponsResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListCouponsResponse = map[int16]string{
+	1: "coupons",
+	2: "nextCursor",
 }
 
 type PutCouponRequest struct {
@@ -15688,6 +15827,8 @@ type DiscountAdmin interface {
 
 	GetCoupon(ctx context.Context, req *CouponRef) (r *Coupon, err error)
 
+	ListCoupons(ctx context.Context, req *ListCouponsRequest) (r *ListCouponsResponse, err error)
+
 	PutCampaign(ctx context.Context, req *PutCampaignRequest) (r *Campaign, err error)
 
 	GetCampaign(ctx context.Context, req *CampaignRef) (r *Campaign, err error)
@@ -16074,6 +16215,82 @@ func (p *DiscountAdminGetCouponResult) String() string {
 }
 
 var fieldIDToName_DiscountAdminGetCouponResult = map[int16]string{
+	0: "success",
+}
+
+type DiscountAdminListCouponsArgs struct {
+	Req *ListCouponsRequest `thrift:"req,1" frugal:"1,default,ListCouponsRequest" json:"req"`
+}
+
+func NewDiscountAdminListCouponsArgs() *DiscountAdminListCouponsArgs {
+	return &DiscountAdminListCouponsArgs{}
+}
+
+func (p *DiscountAdminListCouponsArgs) InitDefault() {
+}
+
+var DiscountAdminListCouponsArgs_Req_DEFAULT *ListCouponsRequest
+
+func (p *DiscountAdminListCouponsArgs) GetReq() (v *ListCouponsRequest) {
+	if !p.IsSetReq() {
+		return DiscountAdminListCouponsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *DiscountAdminListCouponsArgs) SetReq(val *ListCouponsRequest) {
+	p.Req = val
+}
+
+func (p *DiscountAdminListCouponsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *DiscountAdminListCouponsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminListCouponsArgs(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminListCouponsArgs = map[int16]string{
+	1: "req",
+}
+
+type DiscountAdminListCouponsResult struct {
+	Success *ListCouponsResponse `thrift:"success,0,optional" frugal:"0,optional,ListCouponsResponse" json:"success,omitempty"`
+}
+
+func NewDiscountAdminListCouponsResult() *DiscountAdminListCouponsResult {
+	return &DiscountAdminListCouponsResult{}
+}
+
+func (p *DiscountAdminListCouponsResult) InitDefault() {
+}
+
+var DiscountAdminListCouponsResult_Success_DEFAULT *ListCouponsResponse
+
+func (p *DiscountAdminListCouponsResult) GetSuccess() (v *ListCouponsResponse) {
+	if !p.IsSetSuccess() {
+		return DiscountAdminListCouponsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *DiscountAdminListCouponsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListCouponsResponse)
+}
+
+func (p *DiscountAdminListCouponsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *DiscountAdminListCouponsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DiscountAdminListCouponsResult(%+v)", *p)
+}
+
+var fieldIDToName_DiscountAdminListCouponsResult = map[int16]string{
 	0: "success",
 }
 

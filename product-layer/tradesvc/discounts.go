@@ -2,6 +2,9 @@ package tradesvc
 
 import (
 	"context"
+	"time"
+
+	tradecore "github.com/atriumtrade/atrium/product-layer/trade"
 
 	"github.com/atriumtrade/atrium/capability/discount"
 	"github.com/atriumtrade/atrium/kernel/errkind"
@@ -29,7 +32,7 @@ func (h *DiscountAdmin) PutPromotion(ctx context.Context, req *trade.PutPromotio
 	if err != nil {
 		return nil, err
 	}
-	return promotionDTO(p), nil
+	return promotionDTO(p, h.now()), nil
 }
 
 // GetPromotion implements its service.
@@ -42,7 +45,7 @@ func (h *DiscountAdmin) GetPromotion(ctx context.Context, req *trade.PromotionRe
 	if err != nil {
 		return nil, err
 	}
-	return promotionDTO(p), nil
+	return promotionDTO(p, h.now()), nil
 }
 
 // ListPromotions implements its service.
@@ -51,13 +54,13 @@ func (h *DiscountAdmin) ListPromotions(ctx context.Context, req *trade.ListPromo
 	if err != nil {
 		return nil, err
 	}
-	ps, err := h.discounts.Promotions(ctx, cl.tenant)
+	ps, err := h.discounts.Promotions(ctx, cl.tenant, req.State, h.now())
 	if err != nil {
 		return nil, err
 	}
 	resp := &trade.ListPromotionsResponse{Promotions: []*trade.Promotion{}}
 	for _, p := range ps {
-		resp.Promotions = append(resp.Promotions, promotionDTO(p))
+		resp.Promotions = append(resp.Promotions, promotionDTO(p, h.now()))
 	}
 	return resp, nil
 }
@@ -76,7 +79,7 @@ func (h *DiscountAdmin) PutCoupon(ctx context.Context, req *trade.PutCouponReque
 	if err != nil {
 		return nil, err
 	}
-	return couponDTO(c), nil
+	return couponDTO(c, h.now()), nil
 }
 
 // GetCoupon implements its service.
@@ -89,7 +92,29 @@ func (h *DiscountAdmin) GetCoupon(ctx context.Context, req *trade.CouponRef) (*t
 	if err != nil {
 		return nil, err
 	}
-	return couponDTO(c), nil
+	return couponDTO(c, h.now()), nil
+}
+
+// ListCoupons implements its service.
+func (h *DiscountAdmin) ListCoupons(ctx context.Context, req *trade.ListCouponsRequest) (*trade.ListCouponsResponse, error) {
+	cl, err := h.discountAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := tradecore.PageSize(int(req.Limit))
+	if err != nil {
+		return nil, err
+	}
+	now := h.now()
+	page, err := h.discounts.Coupons(ctx, cl.tenant, discount.CouponFilter{PromotionID: req.PromotionId, State: req.State}, now, limit, req.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.ListCouponsResponse{Coupons: []*trade.Coupon{}, NextCursor: page.Next}
+	for _, c := range page.Coupons {
+		resp.Coupons = append(resp.Coupons, couponDTO(c, now))
+	}
+	return resp, nil
 }
 
 // DisablePromotion implements its service.
@@ -102,7 +127,7 @@ func (h *DiscountAdmin) DisablePromotion(ctx context.Context, req *trade.Promoti
 	if err != nil {
 		return nil, err
 	}
-	return promotionDTO(p), nil
+	return promotionDTO(p, h.now()), nil
 }
 
 // DisableCoupon implements its service.
@@ -115,7 +140,7 @@ func (h *DiscountAdmin) DisableCoupon(ctx context.Context, req *trade.CouponRef)
 	if err != nil {
 		return nil, err
 	}
-	return couponDTO(c), nil
+	return couponDTO(c, h.now()), nil
 }
 
 // PutCampaign implements its service.
@@ -164,22 +189,22 @@ func promotionFromDTO(d *trade.Promotion) discount.Promotion {
 	return p
 }
 
-func promotionDTO(p discount.Promotion) *trade.Promotion {
+func promotionDTO(p discount.Promotion, now time.Time) *trade.Promotion {
 	d := &trade.Promotion{Id: p.ID, Name: p.Name, Kind: string(p.Kind), Currency: p.Currency, Percent: p.Percent,
 		Amount: p.Amount, Buy: p.Buy, Get: p.Get, BundleQuantity: p.BundleQuantity, BundlePrice: p.BundlePrice,
 		MinSpend: p.MinSpend, MaxDiscount: p.MaxDiscount, StartsAt: p.StartsAt, EndsAt: p.EndsAt, Priority: p.Priority,
 		Group: p.Group, Exclusive: p.Exclusive, CouponOnly: p.CouponOnly, CampaignId: p.CampaignID, Disabled: p.Disabled,
 		Scope: &trade.PromotionScope{Skus: p.Scope.SKUs, Sellers: p.Scope.Sellers, Categories: p.Scope.Categories},
-		Tiers: []*trade.PromotionTier{}}
+		Tiers: []*trade.PromotionTier{}, State: p.StateAt(now)}
 	for _, t := range p.Tiers {
 		d.Tiers = append(d.Tiers, &trade.PromotionTier{MinSpend: t.MinSpend, Save: t.Save})
 	}
 	return d
 }
 
-func couponDTO(c discount.Coupon) *trade.Coupon {
+func couponDTO(c discount.Coupon, now time.Time) *trade.Coupon {
 	return &trade.Coupon{Code: c.Code, PromotionId: c.PromotionID, TotalUses: c.TotalUses, PerUser: c.PerUser,
-		ValidFrom: c.ValidFrom, ValidTo: c.ValidTo, Used: c.Used, DisabledAt: c.DisabledAt}
+		ValidFrom: c.ValidFrom, ValidTo: c.ValidTo, Used: c.Used, DisabledAt: c.DisabledAt, State: c.StateAt(now)}
 }
 
 func campaignDTO(c discount.Campaign) *trade.Campaign {

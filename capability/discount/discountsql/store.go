@@ -115,9 +115,9 @@ func (s *Store) PutCoupon(ctx context.Context, tenant string, c discount.Coupon)
 			`UPDATE discount_coupons SET promotion_id = ?, total_uses = ?, per_user = ?, valid_from = ?, valid_to = ?, disabled_at = ?
 			WHERE tenant = ? AND code = ?`,
 			[]any{c.PromotionID, c.TotalUses, c.PerUser, c.ValidFrom, c.ValidTo, c.DisabledAt, tenant, c.Code},
-			`INSERT INTO discount_coupons (tenant, code, promotion_id, total_uses, per_user, valid_from, valid_to, used, disabled_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)`,
-			[]any{tenant, c.Code, c.PromotionID, c.TotalUses, c.PerUser, c.ValidFrom, c.ValidTo, c.DisabledAt})
+			`INSERT INTO discount_coupons (tenant, code, promotion_id, total_uses, per_user, valid_from, valid_to, used, disabled_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+			[]any{tenant, c.Code, c.PromotionID, c.TotalUses, c.PerUser, c.ValidFrom, c.ValidTo, c.DisabledAt, s.now().UnixMilli()})
 	})
 }
 

@@ -265,3 +265,84 @@ func TestCachedPromotions(t *testing.T) {
 		}
 	})
 }
+
+// TestListCoupons: newest first a page at a time, with no repeat or gap while coupons are
+// created between pages; by promotion and by state at the moment of the list; never another
+// tenant's; a forged cursor is discount.invalid_cursor.
+func TestListCoupons(t *testing.T) {
+	daltest.Each(t, sets(), func(t *testing.T, db *dal.DB) {
+		ctx := context.Background()
+		s := discountsql.New(db)
+		now := time.Now()
+		ms := now.UnixMilli()
+		seed(t, s, discount.Coupon{Code: "A1", PromotionID: "vip"})
+		other := discount.Promotion{ID: "spring", Name: "Spring", Kind: discount.AmountOff, Currency: "CNY", Amount: 100, CouponOnly: true}
+		if err := s.PutPromotion(ctx, "t1", other); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutPromotion(ctx, "t2", other); err != nil {
+			t.Fatal(err)
+		}
+		put := func(tenant string, c discount.Coupon) {
+			t.Helper()
+			if err := s.PutCoupon(ctx, tenant, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		put("t1", discount.Coupon{Code: "A2", PromotionID: "vip", ValidFrom: ms + 3600_000})                      // scheduled
+		put("t1", discount.Coupon{Code: "A3", PromotionID: "vip", ValidTo: ms - 1})                               // ended
+		put("t1", discount.Coupon{Code: "A4", PromotionID: "spring", DisabledAt: ms - 10})                        // disabled
+		put("t1", discount.Coupon{Code: "A5", PromotionID: "spring", TotalUses: 1})                               // used up below
+		put("t1", discount.Coupon{Code: "A6", PromotionID: "spring", ValidFrom: ms - 10, ValidTo: ms + 3600_000}) // active
+		put("t2", discount.Coupon{Code: "B1", PromotionID: "spring"})
+		if err := s.Redeem(ctx, "t1", discount.Redemption{TradeID: "T1", UserID: "u1", Coupons: []string{"A5"}}); err != nil {
+			t.Fatal(err)
+		}
+		codes := func(f discount.CouponFilter, limit int, between func()) []string {
+			t.Helper()
+			var out []string
+			cursor := ""
+			for {
+				p, err := s.ListCoupons(ctx, "t1", f, now, limit, cursor)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range p.Coupons {
+					out = append(out, c.Code+"="+c.StateAt(now))
+				}
+				if p.Next == "" {
+					return out
+				}
+				cursor = p.Next
+				if between != nil {
+					between()
+				}
+			}
+		}
+		n := 0
+		got := codes(discount.CouponFilter{}, 2, func() { n++; put("t1", discount.Coupon{Code: fmt.Sprintf("NEW%d", n), PromotionID: "vip"}) })
+		want := "A6=active A5=used_up A4=disabled A3=ended A2=scheduled A1=active"
+		if strings.Join(got, " ") != want {
+			t.Errorf("all, two a page with coupons created between pages: %v; want %s", got, want)
+		}
+		for _, c := range []struct {
+			f    discount.CouponFilter
+			want string
+		}{
+			{discount.CouponFilter{PromotionID: "spring"}, "A6=active A5=used_up A4=disabled"},
+			{discount.CouponFilter{State: discount.StateActive}, "NEW2=active NEW1=active A6=active A1=active"},
+			{discount.CouponFilter{State: discount.StateScheduled}, "A2=scheduled"},
+			{discount.CouponFilter{State: discount.StateEnded}, "A3=ended"},
+			{discount.CouponFilter{State: discount.StateDisabled}, "A4=disabled"},
+			{discount.CouponFilter{State: discount.StateUsedUp}, "A5=used_up"},
+			{discount.CouponFilter{PromotionID: "spring", State: discount.StateActive}, "A6=active"},
+		} {
+			if got := strings.Join(codes(c.f, 100, nil), " "); got != c.want {
+				t.Errorf("%+v: %s; want %s", c.f, got, c.want)
+			}
+		}
+		if _, err := s.ListCoupons(ctx, "t1", discount.CouponFilter{}, now, 10, "forged"); !errors.Is(err, discount.ErrInvalidCursor) {
+			t.Errorf("forged cursor: %v; want %v", err, discount.ErrInvalidCursor)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package platform_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +44,47 @@ func TestDisablePromotionsAndCoupons(t *testing.T) {
 		}
 		if r := quote("VIP1"); r.status == 200 {
 			t.Errorf("a disabled coupon still applies: %s", r.raw)
+		}
+		// The lists say which are off, by state now; another tenant sees none of them.
+		ids := func(path, token string) (out []string) {
+			t.Helper()
+			r := must(t, s.do("GET", path, token, nil), 200, path)
+			items, _ := r.body["data"].([]any)
+			if page, ok := r.body["data"].(map[string]any); ok {
+				items, _ = page["items"].([]any)
+			}
+			for _, it := range items {
+				m := it.(map[string]any)
+				id, _ := m["id"].(string)
+				if code, ok := m["code"].(string); ok {
+					id = code
+				}
+				out = append(out, id+"="+m["state"].(string))
+			}
+			return out
+		}
+		for path, want := range map[string]string{
+			"/admin/v1/promotions":                "ten-off=disabled vip=active",
+			"/admin/v1/promotions?state=disabled": "ten-off=disabled",
+			"/admin/v1/promotions?state=active":   "vip=active",
+			"/admin/v1/coupons":                   "VIP1=disabled",
+			"/admin/v1/coupons?state=disabled":    "VIP1=disabled",
+			"/admin/v1/coupons?state=active":      "",
+			"/admin/v1/coupons?promotion=vip":     "VIP1=disabled",
+			"/admin/v1/coupons?promotion=ten-off": "",
+		} {
+			if got := strings.Join(ids(path, admin), " "); got != want {
+				t.Errorf("GET %s: %q; want %q", path, got, want)
+			}
+		}
+		if got := ids("/admin/v1/coupons", s.token("other", "ops", "", "admin")); len(got) != 0 {
+			t.Errorf("another tenant's coupons: %v", got)
+		}
+		for path, code := range map[string]string{"/admin/v1/coupons?cursor=forged": "discount.invalid_cursor",
+			"/admin/v1/coupons?state=gone": "request.invalid", "/admin/v1/promotions?state=gone": "request.invalid"} {
+			if r := s.do("GET", path, admin, nil); r.status != 400 || r.body["code"] != code {
+				t.Errorf("GET %s: %d %s; want 400 %s", path, r.status, r.raw, code)
+			}
 		}
 		again := must(t, s.do("POST", "/admin/v1/coupons/vip1/disable", admin, nil), 200, "again").data()
 		if again["disabledAt"] != c["disabledAt"] {

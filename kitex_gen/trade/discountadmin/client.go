@@ -16,6 +16,7 @@ type Client interface {
 	ListPromotions(ctx context.Context, req *trade.ListPromotionsRequest, callOptions ...callopt.Option) (r *trade.ListPromotionsResponse, err error)
 	PutCoupon(ctx context.Context, req *trade.PutCouponRequest, callOptions ...callopt.Option) (r *trade.Coupon, err error)
 	GetCoupon(ctx context.Context, req *trade.CouponRef, callOptions ...callopt.Option) (r *trade.Coupon, err error)
+	ListCoupons(ctx context.Context, req *trade.ListCouponsRequest, callOptions ...callopt.Option) (r *trade.ListCouponsResponse, err error)
 	PutCampaign(ctx context.Context, req *trade.PutCampaignRequest, callOptions ...callopt.Option) (r *trade.Campaign, err error)
 	GetCampaign(ctx context.Context, req *trade.CampaignRef, callOptions ...callopt.Option) (r *trade.Campaign, err error)
 	DisablePromotion(ctx context.Context, req *trade.PromotionRef, callOptions ...callopt.Option) (r *trade.Promotion, err error)
@@ -74,6 +75,11 @@ func (p *kDiscountAdminClient) PutCoupon(ctx context.Context, req *trade.PutCoup
 func (p *kDiscountAdminClient) GetCoupon(ctx context.Context, req *trade.CouponRef, callOptions ...callopt.Option) (r *trade.Coupon, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.GetCoupon(ctx, req)
+}
+
+func (p *kDiscountAdminClient) ListCoupons(ctx context.Context, req *trade.ListCouponsRequest, callOptions ...callopt.Option) (r *trade.ListCouponsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListCoupons(ctx, req)
 }
 
 func (p *kDiscountAdminClient) PutCampaign(ctx context.Context, req *trade.PutCampaignRequest, callOptions ...callopt.Option) (r *trade.Campaign, err error) {

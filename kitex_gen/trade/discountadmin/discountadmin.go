@@ -48,6 +48,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"ListCoupons": kitex.NewMethodInfo(
+		listCouponsHandler,
+		newDiscountAdminListCouponsArgs,
+		newDiscountAdminListCouponsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 	"PutCampaign": kitex.NewMethodInfo(
 		putCampaignHandler,
 		newDiscountAdminPutCampaignArgs,
@@ -232,6 +239,24 @@ func newDiscountAdminGetCouponResult() interface{} {
 	return trade.NewDiscountAdminGetCouponResult()
 }
 
+func listCouponsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.DiscountAdminListCouponsArgs)
+	realResult := result.(*trade.DiscountAdminListCouponsResult)
+	success, err := handler.(trade.DiscountAdmin).ListCoupons(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newDiscountAdminListCouponsArgs() interface{} {
+	return trade.NewDiscountAdminListCouponsArgs()
+}
+
+func newDiscountAdminListCouponsResult() interface{} {
+	return trade.NewDiscountAdminListCouponsResult()
+}
+
 func putCampaignHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
 	realArg := arg.(*trade.DiscountAdminPutCampaignArgs)
 	realResult := result.(*trade.DiscountAdminPutCampaignResult)
@@ -359,6 +384,16 @@ func (p *kClient) GetCoupon(ctx context.Context, req *trade.CouponRef) (r *trade
 	_args.Req = req
 	var _result trade.DiscountAdminGetCouponResult
 	if err = p.c.Call(ctx, "GetCoupon", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListCoupons(ctx context.Context, req *trade.ListCouponsRequest) (r *trade.ListCouponsResponse, err error) {
+	var _args trade.DiscountAdminListCouponsArgs
+	_args.Req = req
+	var _result trade.DiscountAdminListCouponsResult
+	if err = p.c.Call(ctx, "ListCoupons", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil
