@@ -1190,6 +1190,21 @@ struct AuctionRef {
     2: string auctionId
 }
 
+// ListAuctionsRequest lists a tenant's auctions, the latest to open first: one SKU's, in a status
+// now (scheduled, running, ended, sold, unsold, cancelled).
+struct ListAuctionsRequest {
+    1: Caller caller
+    2: string skuId
+    3: string status
+    4: i32 limit
+    5: string cursor
+}
+
+struct ListAuctionsResponse {
+    1: list<Auction> auctions
+    2: string nextCursor
+}
+
 struct AuctionDeposit {
     1: string depositId
     2: string bidder
@@ -1592,9 +1607,29 @@ service LimitsAdmin {
     ListLimitRulesResponse ListLimitRules(1: ListLimitRulesRequest req)
 }
 
+// ListCampaignsRequest lists a tenant's pre-sale or group-buy campaigns, newest first: all, or
+// those in a status (active, cancelled).
+struct ListCampaignsRequest {
+    1: Caller caller
+    2: string status
+    3: i32 limit
+    4: string cursor
+}
+
+struct ListPresalesResponse {
+    1: list<PresaleCampaign> campaigns
+    2: string nextCursor
+}
+
+struct ListGroupBuysResponse {
+    1: list<GroupBuyCampaign> campaigns
+    2: string nextCursor
+}
+
 service PresaleAdmin {
     PresaleCampaign PutPresale(1: PutPresaleRequest req)
     PresaleCampaign GetPresale(1: PresaleRef req)
+    ListPresalesResponse ListPresales(1: ListCampaignsRequest req)
     CancelPresaleResponse CancelPresale(1: PresaleRef req)
 }
 
@@ -1671,6 +1706,8 @@ service Auctions {
 service AuctionAdmin {
     Auction PutAuction(1: PutAuctionRequest req)
     Auction GetAuctionAdmin(1: AuctionRef req)
+    // ListAuctions lists them as operators see them (reserve and leader), without deposits and sales.
+    ListAuctionsResponse ListAuctions(1: ListAuctionsRequest req)
     Auction CancelAuction(1: AuctionRef req)
     Trade SecondChance(1: AuctionRef req)
     Auction DecideAuction(1: DecideAuctionRequest req)
@@ -1684,5 +1721,7 @@ service GroupBuys {
     ListGroupsResponse ListGroups(1: ListGroupsRequest req)
     GroupBuyGroup GetGroup(1: GroupBuyRef req)
     GroupBuyCampaign PutGroupBuy(1: PutGroupBuyRequest req)
+    // ListGroupBuys lists the tenant's campaigns for its operators (without their groups).
+    ListGroupBuysResponse ListGroupBuys(1: ListCampaignsRequest req)
     CancelGroupBuyResponse CancelGroupBuy(1: GroupBuyRef req)
 }

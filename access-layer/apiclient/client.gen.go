@@ -40,6 +40,7 @@ const (
 	AdminErrorCodeAuctionDepositTransition          AdminErrorCode = "auction.deposit_transition"
 	AdminErrorCodeAuctionInvalidAuction             AdminErrorCode = "auction.invalid_auction"
 	AdminErrorCodeAuctionInvalidBid                 AdminErrorCode = "auction.invalid_bid"
+	AdminErrorCodeAuctionInvalidCursor              AdminErrorCode = "auction.invalid_cursor"
 	AdminErrorCodeAuctionInvalidDecision            AdminErrorCode = "auction.invalid_decision"
 	AdminErrorCodeAuctionNoSecondChance             AdminErrorCode = "auction.no_second_chance"
 	AdminErrorCodeAuctionNotFound                   AdminErrorCode = "auction.not_found"
@@ -103,6 +104,7 @@ const (
 	AdminErrorCodeGroupbuyGroupFull                 AdminErrorCode = "groupbuy.group_full"
 	AdminErrorCodeGroupbuyGroupNotFound             AdminErrorCode = "groupbuy.group_not_found"
 	AdminErrorCodeGroupbuyInvalidCampaign           AdminErrorCode = "groupbuy.invalid_campaign"
+	AdminErrorCodeGroupbuyInvalidCursor             AdminErrorCode = "groupbuy.invalid_cursor"
 	AdminErrorCodeGroupbuyNotFormed                 AdminErrorCode = "groupbuy.not_formed"
 	AdminErrorCodeGroupbuyNotOpen                   AdminErrorCode = "groupbuy.not_open"
 	AdminErrorCodeGroupbuyPerUserLimit              AdminErrorCode = "groupbuy.per_user_limit"
@@ -160,6 +162,7 @@ const (
 	AdminErrorCodePresaleDepositNotPaid             AdminErrorCode = "presale.deposit_not_paid"
 	AdminErrorCodePresaleDepositWindowClosed        AdminErrorCode = "presale.deposit_window_closed"
 	AdminErrorCodePresaleInvalidCampaign            AdminErrorCode = "presale.invalid_campaign"
+	AdminErrorCodePresaleInvalidCursor              AdminErrorCode = "presale.invalid_cursor"
 	AdminErrorCodePresalePerUserLimit               AdminErrorCode = "presale.per_user_limit"
 	AdminErrorCodePresaleSkuNotInCampaign           AdminErrorCode = "presale.sku_not_in_campaign"
 	AdminErrorCodePresaleTradeNotFound              AdminErrorCode = "presale.trade_not_found"
@@ -236,6 +239,8 @@ func (e AdminErrorCode) Valid() bool {
 	case AdminErrorCodeAuctionInvalidAuction:
 		return true
 	case AdminErrorCodeAuctionInvalidBid:
+		return true
+	case AdminErrorCodeAuctionInvalidCursor:
 		return true
 	case AdminErrorCodeAuctionInvalidDecision:
 		return true
@@ -363,6 +368,8 @@ func (e AdminErrorCode) Valid() bool {
 		return true
 	case AdminErrorCodeGroupbuyInvalidCampaign:
 		return true
+	case AdminErrorCodeGroupbuyInvalidCursor:
+		return true
 	case AdminErrorCodeGroupbuyNotFormed:
 		return true
 	case AdminErrorCodeGroupbuyNotOpen:
@@ -476,6 +483,8 @@ func (e AdminErrorCode) Valid() bool {
 	case AdminErrorCodePresaleDepositWindowClosed:
 		return true
 	case AdminErrorCodePresaleInvalidCampaign:
+		return true
+	case AdminErrorCodePresaleInvalidCursor:
 		return true
 	case AdminErrorCodePresalePerUserLimit:
 		return true
@@ -727,6 +736,7 @@ const (
 	AppErrorCodeAuctionDepositTransition          AppErrorCode = "auction.deposit_transition"
 	AppErrorCodeAuctionInvalidAuction             AppErrorCode = "auction.invalid_auction"
 	AppErrorCodeAuctionInvalidBid                 AppErrorCode = "auction.invalid_bid"
+	AppErrorCodeAuctionInvalidCursor              AppErrorCode = "auction.invalid_cursor"
 	AppErrorCodeAuctionInvalidDecision            AppErrorCode = "auction.invalid_decision"
 	AppErrorCodeAuctionNoSecondChance             AppErrorCode = "auction.no_second_chance"
 	AppErrorCodeAuctionNotFound                   AppErrorCode = "auction.not_found"
@@ -790,6 +800,7 @@ const (
 	AppErrorCodeGroupbuyGroupFull                 AppErrorCode = "groupbuy.group_full"
 	AppErrorCodeGroupbuyGroupNotFound             AppErrorCode = "groupbuy.group_not_found"
 	AppErrorCodeGroupbuyInvalidCampaign           AppErrorCode = "groupbuy.invalid_campaign"
+	AppErrorCodeGroupbuyInvalidCursor             AppErrorCode = "groupbuy.invalid_cursor"
 	AppErrorCodeGroupbuyNotFormed                 AppErrorCode = "groupbuy.not_formed"
 	AppErrorCodeGroupbuyNotOpen                   AppErrorCode = "groupbuy.not_open"
 	AppErrorCodeGroupbuyPerUserLimit              AppErrorCode = "groupbuy.per_user_limit"
@@ -847,6 +858,7 @@ const (
 	AppErrorCodePresaleDepositNotPaid             AppErrorCode = "presale.deposit_not_paid"
 	AppErrorCodePresaleDepositWindowClosed        AppErrorCode = "presale.deposit_window_closed"
 	AppErrorCodePresaleInvalidCampaign            AppErrorCode = "presale.invalid_campaign"
+	AppErrorCodePresaleInvalidCursor              AppErrorCode = "presale.invalid_cursor"
 	AppErrorCodePresalePerUserLimit               AppErrorCode = "presale.per_user_limit"
 	AppErrorCodePresaleSkuNotInCampaign           AppErrorCode = "presale.sku_not_in_campaign"
 	AppErrorCodePresaleTradeNotFound              AppErrorCode = "presale.trade_not_found"
@@ -923,6 +935,8 @@ func (e AppErrorCode) Valid() bool {
 	case AppErrorCodeAuctionInvalidAuction:
 		return true
 	case AppErrorCodeAuctionInvalidBid:
+		return true
+	case AppErrorCodeAuctionInvalidCursor:
 		return true
 	case AppErrorCodeAuctionInvalidDecision:
 		return true
@@ -1050,6 +1064,8 @@ func (e AppErrorCode) Valid() bool {
 		return true
 	case AppErrorCodeGroupbuyInvalidCampaign:
 		return true
+	case AppErrorCodeGroupbuyInvalidCursor:
+		return true
 	case AppErrorCodeGroupbuyNotFormed:
 		return true
 	case AppErrorCodeGroupbuyNotOpen:
@@ -1163,6 +1179,8 @@ func (e AppErrorCode) Valid() bool {
 	case AppErrorCodePresaleDepositWindowClosed:
 		return true
 	case AppErrorCodePresaleInvalidCampaign:
+		return true
+	case AppErrorCodePresaleInvalidCursor:
 		return true
 	case AppErrorCodePresalePerUserLimit:
 		return true
@@ -1660,6 +1678,21 @@ func (e PostAdminV1AftersalesByAfterSaleIdReject200JSONResponseBodyCode) Valid()
 	}
 }
 
+// Defines values for GetAdminV1Auctions200JSONResponseBodyCode.
+const (
+	GetAdminV1Auctions200JSONResponseBodyCodeOk GetAdminV1Auctions200JSONResponseBodyCode = "ok"
+)
+
+// Valid indicates whether the value is a known member of the GetAdminV1Auctions200JSONResponseBodyCode enum.
+func (e GetAdminV1Auctions200JSONResponseBodyCode) Valid() bool {
+	switch e {
+	case GetAdminV1Auctions200JSONResponseBodyCodeOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetAdminV1AuctionsByAuctionId200JSONResponseBodyCode.
 const (
 	GetAdminV1AuctionsByAuctionId200JSONResponseBodyCodeOk GetAdminV1AuctionsByAuctionId200JSONResponseBodyCode = "ok"
@@ -2065,6 +2098,21 @@ func (e PutAdminV1FrontendsByFrontendId200JSONResponseBodyCode) Valid() bool {
 	}
 }
 
+// Defines values for GetAdminV1Groupbuys200JSONResponseBodyCode.
+const (
+	GetAdminV1Groupbuys200JSONResponseBodyCodeOk GetAdminV1Groupbuys200JSONResponseBodyCode = "ok"
+)
+
+// Valid indicates whether the value is a known member of the GetAdminV1Groupbuys200JSONResponseBodyCode enum.
+func (e GetAdminV1Groupbuys200JSONResponseBodyCode) Valid() bool {
+	switch e {
+	case GetAdminV1Groupbuys200JSONResponseBodyCodeOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetAdminV1GroupbuysByGroupBuyId200JSONResponseBodyCode.
 const (
 	GetAdminV1GroupbuysByGroupBuyId200JSONResponseBodyCodeOk GetAdminV1GroupbuysByGroupBuyId200JSONResponseBodyCode = "ok"
@@ -2419,6 +2467,21 @@ const (
 func (e PostAdminV1PaymentsByPaymentIdSimulate200JSONResponseBodyCode) Valid() bool {
 	switch e {
 	case PostAdminV1PaymentsByPaymentIdSimulate200JSONResponseBodyCodeOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetAdminV1Presales200JSONResponseBodyCode.
+const (
+	GetAdminV1Presales200JSONResponseBodyCodeOk GetAdminV1Presales200JSONResponseBodyCode = "ok"
+)
+
+// Valid indicates whether the value is a known member of the GetAdminV1Presales200JSONResponseBodyCode enum.
+func (e GetAdminV1Presales200JSONResponseBodyCode) Valid() bool {
+	switch e {
+	case GetAdminV1Presales200JSONResponseBodyCodeOk:
 		return true
 	default:
 		return false
@@ -3847,6 +3910,12 @@ type AdminAuctionDeposit struct {
 	UpdatedAt *string `json:"updatedAt,omitempty"`
 }
 
+// AdminAuctionPage defines model for AdminAuctionPage.
+type AdminAuctionPage struct {
+	Items      *[]AdminAuction `json:"items,omitempty"`
+	NextCursor *string         `json:"nextCursor,omitempty"`
+}
+
 // AdminAuctionRequest defines model for AdminAuctionRequest.
 type AdminAuctionRequest struct {
 	AntiSnipeSeconds *int64                     `json:"antiSnipeSeconds,omitempty"`
@@ -4076,6 +4145,12 @@ type AdminGroupBuyAdmin struct {
 	VirtualFill      *int64              `json:"virtualFill,omitempty"`
 }
 
+// AdminGroupBuyPage defines model for AdminGroupBuyPage.
+type AdminGroupBuyPage struct {
+	Items      *[]AdminGroupBuyAdmin `json:"items,omitempty"`
+	NextCursor *string               `json:"nextCursor,omitempty"`
+}
+
 // AdminGroupBuyPlace defines model for AdminGroupBuyPlace.
 type AdminGroupBuyPlace struct {
 	ExpiresAt    *string `json:"expiresAt,omitempty"`
@@ -4302,6 +4377,12 @@ type AdminPresaleLineTerms struct {
 	// Deposit minor units, e.g. 1990
 	Deposit *int64  `json:"deposit,omitempty"`
 	SkuId   *string `json:"skuId,omitempty"`
+}
+
+// AdminPresalePage defines model for AdminPresalePage.
+type AdminPresalePage struct {
+	Items      *[]AdminPresale `json:"items,omitempty"`
+	NextCursor *string         `json:"nextCursor,omitempty"`
 }
 
 // AdminPresaleSKU defines model for AdminPresaleSKU.
@@ -6212,6 +6293,24 @@ type PostAdminV1AftersalesByAfterSaleIdReceive200JSONResponseBodyCode string
 // PostAdminV1AftersalesByAfterSaleIdReject200JSONResponseBodyCode defines parameters for PostAdminV1AftersalesByAfterSaleIdReject.
 type PostAdminV1AftersalesByAfterSaleIdReject200JSONResponseBodyCode string
 
+// GetAdminV1AuctionsParams defines parameters for GetAdminV1Auctions.
+type GetAdminV1AuctionsParams struct {
+	// Sku only this SKU's auctions
+	Sku *string `form:"sku,omitempty" json:"sku,omitempty"`
+
+	// Status only those in this status now: scheduled, running, ended, sold, unsold or cancelled
+	Status *string `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit page size, 1-100 (default 20)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor nextCursor of the page before
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetAdminV1Auctions200JSONResponseBodyCode defines parameters for GetAdminV1Auctions.
+type GetAdminV1Auctions200JSONResponseBodyCode string
+
 // GetAdminV1AuctionsByAuctionId200JSONResponseBodyCode defines parameters for GetAdminV1AuctionsByAuctionId.
 type GetAdminV1AuctionsByAuctionId200JSONResponseBodyCode string
 
@@ -6307,6 +6406,21 @@ type GetAdminV1Frontends200JSONResponseBodyCode string
 
 // PutAdminV1FrontendsByFrontendId200JSONResponseBodyCode defines parameters for PutAdminV1FrontendsByFrontendId.
 type PutAdminV1FrontendsByFrontendId200JSONResponseBodyCode string
+
+// GetAdminV1GroupbuysParams defines parameters for GetAdminV1Groupbuys.
+type GetAdminV1GroupbuysParams struct {
+	// Status only campaigns in this status: active or cancelled
+	Status *string `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit page size, 1-100 (default 20)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor nextCursor of the page before
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetAdminV1Groupbuys200JSONResponseBodyCode defines parameters for GetAdminV1Groupbuys.
+type GetAdminV1Groupbuys200JSONResponseBodyCode string
 
 // GetAdminV1GroupbuysByGroupBuyId200JSONResponseBodyCode defines parameters for GetAdminV1GroupbuysByGroupBuyId.
 type GetAdminV1GroupbuysByGroupBuyId200JSONResponseBodyCode string
@@ -6421,6 +6535,21 @@ type GetAdminV1Payments200JSONResponseBodyCode string
 
 // PostAdminV1PaymentsByPaymentIdSimulate200JSONResponseBodyCode defines parameters for PostAdminV1PaymentsByPaymentIdSimulate.
 type PostAdminV1PaymentsByPaymentIdSimulate200JSONResponseBodyCode string
+
+// GetAdminV1PresalesParams defines parameters for GetAdminV1Presales.
+type GetAdminV1PresalesParams struct {
+	// Status only campaigns in this status: active or cancelled
+	Status *string `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit page size, 1-100 (default 20)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor nextCursor of the page before
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetAdminV1Presales200JSONResponseBodyCode defines parameters for GetAdminV1Presales.
+type GetAdminV1Presales200JSONResponseBodyCode string
 
 // GetAdminV1PresalesByPresaleId200JSONResponseBodyCode defines parameters for GetAdminV1PresalesByPresaleId.
 type GetAdminV1PresalesByPresaleId200JSONResponseBodyCode string
@@ -7116,6 +7245,11 @@ type ClientInterface interface {
 	// Corresponds with POST /admin/v1/aftersales/{afterSaleId}/reject (the `PostAdminV1AftersalesByAfterSaleIdReject` operationId).
 	PostAdminV1AftersalesByAfterSaleIdReject(ctx context.Context, afterSaleId string, body PostAdminV1AftersalesByAfterSaleIdRejectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAdminV1Auctions The tenant's auctions, the latest to open first, each with its status now, reserve and leader
+	//
+	// Corresponds with GET /admin/v1/auctions (the `GetAdminV1Auctions` operationId).
+	GetAdminV1Auctions(ctx context.Context, params *GetAdminV1AuctionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAdminV1AuctionsByAuctionId An auction with its reserve, leader, deposits and sales
 	//
 	// Corresponds with GET /admin/v1/auctions/{auctionId} (the `GetAdminV1AuctionsByAuctionId` operationId).
@@ -7359,6 +7493,11 @@ type ClientInterface interface {
 	// Corresponds with PUT /admin/v1/frontends/{frontendId} (the `PutAdminV1FrontendsByFrontendId` operationId).
 	PutAdminV1FrontendsByFrontendId(ctx context.Context, frontendId string, body PutAdminV1FrontendsByFrontendIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAdminV1Groupbuys The tenant's group-buy campaigns, newest first (by when each was created), without their groups
+	//
+	// Corresponds with GET /admin/v1/groupbuys (the `GetAdminV1Groupbuys` operationId).
+	GetAdminV1Groupbuys(ctx context.Context, params *GetAdminV1GroupbuysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAdminV1GroupbuysByGroupBuyId A group-buy campaign with every group and member
 	//
 	// Corresponds with GET /admin/v1/groupbuys/{groupBuyId} (the `GetAdminV1GroupbuysByGroupBuyId` operationId).
@@ -7492,6 +7631,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /admin/v1/payments/{paymentId}/simulate (the `PostAdminV1PaymentsByPaymentIdSimulate` operationId).
 	PostAdminV1PaymentsByPaymentIdSimulate(ctx context.Context, paymentId string, body PostAdminV1PaymentsByPaymentIdSimulateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAdminV1Presales The tenant's pre-sale campaigns, newest first (by when each was created)
+	//
+	// Corresponds with GET /admin/v1/presales (the `GetAdminV1Presales` operationId).
+	GetAdminV1Presales(ctx context.Context, params *GetAdminV1PresalesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAdminV1PresalesByPresaleId Get a pre-sale campaign
 	//
@@ -8304,6 +8448,21 @@ func (c *Client) PostAdminV1AftersalesByAfterSaleIdReject(ctx context.Context, a
 	return c.Client.Do(req)
 }
 
+// GetAdminV1Auctions The tenant's auctions, the latest to open first, each with its status now, reserve and leader
+//
+// Corresponds with GET /admin/v1/auctions (the `GetAdminV1Auctions` operationId).
+func (c *Client) GetAdminV1Auctions(ctx context.Context, params *GetAdminV1AuctionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAdminV1AuctionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetAdminV1AuctionsByAuctionId An auction with its reserve, leader, deposits and sales
 //
 // Corresponds with GET /admin/v1/auctions/{auctionId} (the `GetAdminV1AuctionsByAuctionId` operationId).
@@ -8937,6 +9096,21 @@ func (c *Client) PutAdminV1FrontendsByFrontendId(ctx context.Context, frontendId
 	return c.Client.Do(req)
 }
 
+// GetAdminV1Groupbuys The tenant's group-buy campaigns, newest first (by when each was created), without their groups
+//
+// Corresponds with GET /admin/v1/groupbuys (the `GetAdminV1Groupbuys` operationId).
+func (c *Client) GetAdminV1Groupbuys(ctx context.Context, params *GetAdminV1GroupbuysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAdminV1GroupbuysRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetAdminV1GroupbuysByGroupBuyId A group-buy campaign with every group and member
 //
 // Corresponds with GET /admin/v1/groupbuys/{groupBuyId} (the `GetAdminV1GroupbuysByGroupBuyId` operationId).
@@ -9281,6 +9455,21 @@ func (c *Client) PostAdminV1PaymentsByPaymentIdSimulateWithBody(ctx context.Cont
 // Corresponds with POST /admin/v1/payments/{paymentId}/simulate (the `PostAdminV1PaymentsByPaymentIdSimulate` operationId).
 func (c *Client) PostAdminV1PaymentsByPaymentIdSimulate(ctx context.Context, paymentId string, body PostAdminV1PaymentsByPaymentIdSimulateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostAdminV1PaymentsByPaymentIdSimulateRequest(c.Server, paymentId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAdminV1Presales The tenant's pre-sale campaigns, newest first (by when each was created)
+//
+// Corresponds with GET /admin/v1/presales (the `GetAdminV1Presales` operationId).
+func (c *Client) GetAdminV1Presales(ctx context.Context, params *GetAdminV1PresalesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAdminV1PresalesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -11290,6 +11479,96 @@ func NewPostAdminV1AftersalesByAfterSaleIdRejectRequestWithBody(server string, a
 	return req, nil
 }
 
+// NewGetAdminV1AuctionsRequest constructs an http.Request for the GetAdminV1Auctions method
+func NewGetAdminV1AuctionsRequest(server string, params *GetAdminV1AuctionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/auctions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Sku != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sku", *params.Sku, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetAdminV1AuctionsByAuctionIdRequest constructs an http.Request for the GetAdminV1AuctionsByAuctionId method
 func NewGetAdminV1AuctionsByAuctionIdRequest(server string, auctionId string) (*http.Request, error) {
 	var err error
@@ -12364,6 +12643,84 @@ func NewPutAdminV1FrontendsByFrontendIdRequestWithBody(server string, frontendId
 	return req, nil
 }
 
+// NewGetAdminV1GroupbuysRequest constructs an http.Request for the GetAdminV1Groupbuys method
+func NewGetAdminV1GroupbuysRequest(server string, params *GetAdminV1GroupbuysParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/groupbuys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetAdminV1GroupbuysByGroupBuyIdRequest constructs an http.Request for the GetAdminV1GroupbuysByGroupBuyId method
 func NewGetAdminV1GroupbuysByGroupBuyIdRequest(server string, groupBuyId string) (*http.Request, error) {
 	var err error
@@ -13176,6 +13533,84 @@ func NewPostAdminV1PaymentsByPaymentIdSimulateRequestWithBody(server string, pay
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAdminV1PresalesRequest constructs an http.Request for the GetAdminV1Presales method
+func NewGetAdminV1PresalesRequest(server string, params *GetAdminV1PresalesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/presales")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -16759,6 +17194,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /admin/v1/aftersales/{afterSaleId}/reject (the `PostAdminV1AftersalesByAfterSaleIdReject` operationId).
 	PostAdminV1AftersalesByAfterSaleIdRejectWithResponse(ctx context.Context, afterSaleId string, body PostAdminV1AftersalesByAfterSaleIdRejectJSONRequestBody, reqEditors ...RequestEditorFn) (*PostAdminV1AftersalesByAfterSaleIdRejectResponse, error)
 
+	// GetAdminV1AuctionsWithResponse The tenant's auctions, the latest to open first, each with its status now, reserve and leader
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/auctions (the `GetAdminV1Auctions` operationId).
+	GetAdminV1AuctionsWithResponse(ctx context.Context, params *GetAdminV1AuctionsParams, reqEditors ...RequestEditorFn) (*GetAdminV1AuctionsResponse, error)
+
 	// GetAdminV1AuctionsByAuctionIdWithResponse An auction with its reserve, leader, deposits and sales
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -17032,6 +17474,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /admin/v1/frontends/{frontendId} (the `PutAdminV1FrontendsByFrontendId` operationId).
 	PutAdminV1FrontendsByFrontendIdWithResponse(ctx context.Context, frontendId string, body PutAdminV1FrontendsByFrontendIdJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAdminV1FrontendsByFrontendIdResponse, error)
 
+	// GetAdminV1GroupbuysWithResponse The tenant's group-buy campaigns, newest first (by when each was created), without their groups
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/groupbuys (the `GetAdminV1Groupbuys` operationId).
+	GetAdminV1GroupbuysWithResponse(ctx context.Context, params *GetAdminV1GroupbuysParams, reqEditors ...RequestEditorFn) (*GetAdminV1GroupbuysResponse, error)
+
 	// GetAdminV1GroupbuysByGroupBuyIdWithResponse A group-buy campaign with every group and member
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -17185,6 +17634,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /admin/v1/payments/{paymentId}/simulate (the `PostAdminV1PaymentsByPaymentIdSimulate` operationId).
 	PostAdminV1PaymentsByPaymentIdSimulateWithResponse(ctx context.Context, paymentId string, body PostAdminV1PaymentsByPaymentIdSimulateJSONRequestBody, reqEditors ...RequestEditorFn) (*PostAdminV1PaymentsByPaymentIdSimulateResponse, error)
+
+	// GetAdminV1PresalesWithResponse The tenant's pre-sale campaigns, newest first (by when each was created)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/presales (the `GetAdminV1Presales` operationId).
+	GetAdminV1PresalesWithResponse(ctx context.Context, params *GetAdminV1PresalesParams, reqEditors ...RequestEditorFn) (*GetAdminV1PresalesResponse, error)
 
 	// GetAdminV1PresalesByPresaleIdWithResponse Get a pre-sale campaign
 	//
@@ -18308,6 +18764,62 @@ func (r PostAdminV1AftersalesByAfterSaleIdRejectResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostAdminV1AftersalesByAfterSaleIdRejectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAdminV1AuctionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Code      GetAdminV1Auctions200JSONResponseBodyCode `json:"code"`
+		Data      AdminAuctionPage                          `json:"data"`
+		RequestId *string                                   `json:"requestId,omitempty"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *AdminError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAdminV1AuctionsResponse) GetJSON200() *struct {
+	Code      GetAdminV1Auctions200JSONResponseBodyCode `json:"code"`
+	Data      AdminAuctionPage                          `json:"data"`
+	RequestId *string                                   `json:"requestId,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetAdminV1AuctionsResponse) GetJSONDefault() *AdminError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAdminV1AuctionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAdminV1AuctionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAdminV1AuctionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAdminV1AuctionsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -19826,6 +20338,62 @@ func (r PutAdminV1FrontendsByFrontendIdResponse) ContentType() string {
 	return ""
 }
 
+type GetAdminV1GroupbuysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Code      GetAdminV1Groupbuys200JSONResponseBodyCode `json:"code"`
+		Data      AdminGroupBuyPage                          `json:"data"`
+		RequestId *string                                    `json:"requestId,omitempty"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *AdminError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAdminV1GroupbuysResponse) GetJSON200() *struct {
+	Code      GetAdminV1Groupbuys200JSONResponseBodyCode `json:"code"`
+	Data      AdminGroupBuyPage                          `json:"data"`
+	RequestId *string                                    `json:"requestId,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetAdminV1GroupbuysResponse) GetJSONDefault() *AdminError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAdminV1GroupbuysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAdminV1GroupbuysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAdminV1GroupbuysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAdminV1GroupbuysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetAdminV1GroupbuysByGroupBuyIdResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20716,6 +21284,62 @@ func (r PostAdminV1PaymentsByPaymentIdSimulateResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostAdminV1PaymentsByPaymentIdSimulateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAdminV1PresalesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Code      GetAdminV1Presales200JSONResponseBodyCode `json:"code"`
+		Data      AdminPresalePage                          `json:"data"`
+		RequestId *string                                   `json:"requestId,omitempty"`
+	}
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *AdminError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAdminV1PresalesResponse) GetJSON200() *struct {
+	Code      GetAdminV1Presales200JSONResponseBodyCode `json:"code"`
+	Data      AdminPresalePage                          `json:"data"`
+	RequestId *string                                   `json:"requestId,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetAdminV1PresalesResponse) GetJSONDefault() *AdminError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAdminV1PresalesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAdminV1PresalesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAdminV1PresalesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAdminV1PresalesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -25186,6 +25810,19 @@ func (c *ClientWithResponses) PostAdminV1AftersalesByAfterSaleIdRejectWithRespon
 	return ParsePostAdminV1AftersalesByAfterSaleIdRejectResponse(rsp)
 }
 
+// GetAdminV1AuctionsWithResponse The tenant's auctions, the latest to open first, each with its status now, reserve and leader
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/auctions (the `GetAdminV1Auctions` operationId).
+func (c *ClientWithResponses) GetAdminV1AuctionsWithResponse(ctx context.Context, params *GetAdminV1AuctionsParams, reqEditors ...RequestEditorFn) (*GetAdminV1AuctionsResponse, error) {
+	rsp, err := c.GetAdminV1Auctions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAdminV1AuctionsResponse(rsp)
+}
+
 // GetAdminV1AuctionsByAuctionIdWithResponse An auction with its reserve, leader, deposits and sales
 //
 // Returns a wrapper object for the known response body format(s).
@@ -25693,6 +26330,19 @@ func (c *ClientWithResponses) PutAdminV1FrontendsByFrontendIdWithResponse(ctx co
 	return ParsePutAdminV1FrontendsByFrontendIdResponse(rsp)
 }
 
+// GetAdminV1GroupbuysWithResponse The tenant's group-buy campaigns, newest first (by when each was created), without their groups
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/groupbuys (the `GetAdminV1Groupbuys` operationId).
+func (c *ClientWithResponses) GetAdminV1GroupbuysWithResponse(ctx context.Context, params *GetAdminV1GroupbuysParams, reqEditors ...RequestEditorFn) (*GetAdminV1GroupbuysResponse, error) {
+	rsp, err := c.GetAdminV1Groupbuys(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAdminV1GroupbuysResponse(rsp)
+}
+
 // GetAdminV1GroupbuysByGroupBuyIdWithResponse A group-buy campaign with every group and member
 //
 // Returns a wrapper object for the known response body format(s).
@@ -25977,6 +26627,19 @@ func (c *ClientWithResponses) PostAdminV1PaymentsByPaymentIdSimulateWithResponse
 		return nil, err
 	}
 	return ParsePostAdminV1PaymentsByPaymentIdSimulateResponse(rsp)
+}
+
+// GetAdminV1PresalesWithResponse The tenant's pre-sale campaigns, newest first (by when each was created)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/presales (the `GetAdminV1Presales` operationId).
+func (c *ClientWithResponses) GetAdminV1PresalesWithResponse(ctx context.Context, params *GetAdminV1PresalesParams, reqEditors ...RequestEditorFn) (*GetAdminV1PresalesResponse, error) {
+	rsp, err := c.GetAdminV1Presales(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAdminV1PresalesResponse(rsp)
 }
 
 // GetAdminV1PresalesByPresaleIdWithResponse Get a pre-sale campaign
@@ -27603,6 +28266,43 @@ func ParsePostAdminV1AftersalesByAfterSaleIdRejectResponse(rsp *http.Response) (
 	return response, nil
 }
 
+// ParseGetAdminV1AuctionsResponse parses an HTTP response from a GetAdminV1AuctionsWithResponse call
+func ParseGetAdminV1AuctionsResponse(rsp *http.Response) (*GetAdminV1AuctionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAdminV1AuctionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Code      GetAdminV1Auctions200JSONResponseBodyCode `json:"code"`
+			Data      AdminAuctionPage                          `json:"data"`
+			RequestId *string                                   `json:"requestId,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetAdminV1AuctionsByAuctionIdResponse parses an HTTP response from a GetAdminV1AuctionsByAuctionIdWithResponse call
 func ParseGetAdminV1AuctionsByAuctionIdResponse(rsp *http.Response) (*GetAdminV1AuctionsByAuctionIdResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -28602,6 +29302,43 @@ func ParsePutAdminV1FrontendsByFrontendIdResponse(rsp *http.Response) (*PutAdmin
 	return response, nil
 }
 
+// ParseGetAdminV1GroupbuysResponse parses an HTTP response from a GetAdminV1GroupbuysWithResponse call
+func ParseGetAdminV1GroupbuysResponse(rsp *http.Response) (*GetAdminV1GroupbuysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAdminV1GroupbuysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Code      GetAdminV1Groupbuys200JSONResponseBodyCode `json:"code"`
+			Data      AdminGroupBuyPage                          `json:"data"`
+			RequestId *string                                    `json:"requestId,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetAdminV1GroupbuysByGroupBuyIdResponse parses an HTTP response from a GetAdminV1GroupbuysByGroupBuyIdWithResponse call
 func ParseGetAdminV1GroupbuysByGroupBuyIdResponse(rsp *http.Response) (*GetAdminV1GroupbuysByGroupBuyIdResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -29176,6 +29913,43 @@ func ParsePostAdminV1PaymentsByPaymentIdSimulateResponse(rsp *http.Response) (*P
 			Code      PostAdminV1PaymentsByPaymentIdSimulate200JSONResponseBodyCode `json:"code"`
 			Data      AdminPayment                                                  `json:"data"`
 			RequestId *string                                                       `json:"requestId,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest AdminError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAdminV1PresalesResponse parses an HTTP response from a GetAdminV1PresalesWithResponse call
+func ParseGetAdminV1PresalesResponse(rsp *http.Response) (*GetAdminV1PresalesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAdminV1PresalesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Code      GetAdminV1Presales200JSONResponseBodyCode `json:"code"`
+			Data      AdminPresalePage                          `json:"data"`
+			RequestId *string                                   `json:"requestId,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err

@@ -152,6 +152,12 @@ func (g *Gateway) auctionAdminRoutes(ch *channel) {
 		Request: auctionRequest{}, Response: auctionView{}}, g.serve(ch, g.putAuction(ch)))
 	g.add(route{Method: "GET", Path: p + "/auctions/:auctionId", Channel: ch, Auth: true,
 		Summary: "An auction with its reserve, leader, deposits and sales", Response: auctionView{}}, g.serve(ch, g.getAuctionAdmin))
+	g.add(route{Method: "GET", Path: p + "/auctions", Channel: ch, Auth: true,
+		Summary: "The tenant's auctions, the latest to open first, each with its status now, reserve and leader",
+		Query: append([]queryParam{
+			{Name: "sku", Description: "only this SKU's auctions"},
+			{Name: "status", Description: "only those in this status now: scheduled, running, ended, sold, unsold or cancelled"},
+		}, pageParams...), Response: auctionPageView{}}, g.serve(ch, g.listAuctions))
 	g.add(route{Method: "GET", Path: p + "/auctions/:auctionId/bids", Channel: ch, Auth: true,
 		Summary: "The accepted bids, newest first, with their bidders (?before=seq&limit=)", Response: auctionBidsView{}}, g.serve(ch, g.listBids))
 	g.add(route{Method: "POST", Path: p + "/auctions/:auctionId/cancel", Channel: ch, Auth: true,
@@ -171,6 +177,29 @@ func (g *Gateway) getAuction(ctx context.Context, c *app.RequestContext) (int, a
 		return 0, nil, err
 	}
 	return http.StatusOK, auctionOf(resp), nil
+}
+
+// auctionPageView is a page of the tenant's auctions.
+type auctionPageView struct {
+	Items      []auctionView `json:"items"`
+	NextCursor string        `json:"nextCursor,omitempty"`
+}
+
+func (g *Gateway) listAuctions(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	limit, err := pageLimit(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := g.rpc.AuctionAdmin.ListAuctions(ctx, &trade.ListAuctionsRequest{Caller: callerOf(c), SkuId: c.Query("sku"), Status: c.Query("status"),
+		Limit: int32(limit), Cursor: c.Query("cursor")})
+	if err != nil {
+		return 0, nil, err
+	}
+	page := auctionPageView{Items: []auctionView{}, NextCursor: resp.NextCursor}
+	for _, d := range resp.Auctions {
+		page.Items = append(page.Items, auctionOf(d))
+	}
+	return http.StatusOK, page, nil
 }
 
 func (g *Gateway) getAuctionAdmin(ctx context.Context, c *app.RequestContext) (int, any, error) {

@@ -135,6 +135,9 @@ func (g *Gateway) groupBuyAdminRoutes(ch *channel) {
 		Request: groupBuyAdminView{}, Response: groupBuyAdminView{}}, g.serve(ch, g.putGroupBuy(ch)))
 	g.add(route{Method: "GET", Path: p + "/groupbuys/:groupBuyId", Channel: ch, Auth: true, Summary: "A group-buy campaign with every group and member",
 		Response: groupBuyAdminView{}}, g.serve(ch, g.getGroupBuyAdmin))
+	g.add(route{Method: "GET", Path: p + "/groupbuys", Channel: ch, Auth: true,
+		Summary: "The tenant's group-buy campaigns, newest first (by when each was created), without their groups",
+		Query:   campaignListParams, Response: groupBuyPageView{}}, g.serve(ch, g.listGroupBuys))
 	g.add(route{Method: "POST", Path: p + "/groupbuys/:groupBuyId/cancel", Channel: ch, Auth: true,
 		Summary:  "Call a group buy off: no group opens or is joined, and every group still forming fails (paid members refunded)",
 		Response: cancelGroupBuyView{}}, g.serve(ch, g.cancelGroupBuy))
@@ -205,6 +208,29 @@ func (g *Gateway) getGroupBuyAdmin(ctx context.Context, c *app.RequestContext) (
 	return http.StatusOK, groupBuyAdminOf(resp), nil
 }
 
+// groupBuyPageView is a page of the tenant's group-buy campaigns.
+type groupBuyPageView struct {
+	Items      []groupBuyAdminView `json:"items"`
+	NextCursor string              `json:"nextCursor,omitempty"`
+}
+
+func (g *Gateway) listGroupBuys(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	limit, err := pageLimit(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := g.rpc.GroupBuys.ListGroupBuys(ctx, &trade.ListCampaignsRequest{Caller: callerOf(c), Status: c.Query("status"),
+		Limit: int32(limit), Cursor: c.Query("cursor")})
+	if err != nil {
+		return 0, nil, err
+	}
+	page := groupBuyPageView{Items: []groupBuyAdminView{}, NextCursor: resp.NextCursor}
+	for _, d := range resp.Campaigns {
+		page.Items = append(page.Items, groupBuyAdminOf(d))
+	}
+	return http.StatusOK, page, nil
+}
+
 func (g *Gateway) cancelGroupBuy(ctx context.Context, c *app.RequestContext) (int, any, error) {
 	resp, err := g.rpc.GroupBuys.CancelGroupBuy(ctx, &trade.GroupBuyRef{Caller: callerOf(c), Id: c.Param("groupBuyId")})
 	if err != nil {
@@ -257,4 +283,5 @@ var groupBuyErrors = []ErrorSpec{
 	{"groupbuy.per_user_limit", http.StatusConflict, 58013},
 	{"groupbuy.not_formed", http.StatusConflict, 58014},
 	{"groupbuy.trade_not_found", http.StatusNotFound, 58015},
+	{"groupbuy.invalid_cursor", http.StatusBadRequest, 58016},
 }

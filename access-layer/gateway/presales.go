@@ -39,9 +39,38 @@ func (g *Gateway) presaleRoutes(ch *channel) {
 		Request: presaleView{}, Response: presaleView{}}, g.serve(ch, g.putPresale(ch)))
 	g.add(route{Method: "GET", Path: p + "/presales/:presaleId", Channel: ch, Auth: true, Summary: "Get a pre-sale campaign",
 		Response: presaleView{}}, g.serve(ch, g.getPresale))
+	g.add(route{Method: "GET", Path: p + "/presales", Channel: ch, Auth: true,
+		Summary: "The tenant's pre-sale campaigns, newest first (by when each was created)",
+		Query:   campaignListParams, Response: presalePageView{}}, g.serve(ch, g.listPresales))
 	g.add(route{Method: "POST", Path: p + "/presales/:presaleId/cancel", Channel: ch, Auth: true,
 		Summary:  "Call a pre-sale off: its trades that have not shipped end, and every deposit and balance paid is refunded",
 		Response: cancelPresaleView{}}, g.serve(ch, g.cancelPresale))
+}
+
+// campaignListParams are the query of a list of campaigns (pre-sale, group buy).
+var campaignListParams = append([]queryParam{{Name: "status", Description: "only campaigns in this status: active or cancelled"}}, pageParams...)
+
+// presalePageView is a page of the tenant's pre-sale campaigns.
+type presalePageView struct {
+	Items      []presaleView `json:"items"`
+	NextCursor string        `json:"nextCursor,omitempty"`
+}
+
+func (g *Gateway) listPresales(ctx context.Context, c *app.RequestContext) (int, any, error) {
+	limit, err := pageLimit(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := g.rpc.Presales.ListPresales(ctx, &trade.ListCampaignsRequest{Caller: callerOf(c), Status: c.Query("status"),
+		Limit: int32(limit), Cursor: c.Query("cursor")})
+	if err != nil {
+		return 0, nil, err
+	}
+	page := presalePageView{Items: []presaleView{}, NextCursor: resp.NextCursor}
+	for _, d := range resp.Campaigns {
+		page.Items = append(page.Items, presaleOf(d))
+	}
+	return http.StatusOK, page, nil
 }
 
 type cancelPresaleView struct {

@@ -17,6 +17,9 @@ type Store interface {
 	Save(ctx context.Context, tenant string, a *Auction, entries []Entry, now time.Time) error
 	// History lists the accepted bids newest first, up to limit, before seq (0: from the last).
 	History(ctx context.Context, tenant, id string, before int64, limit int) ([]Entry, error)
+	// List lists a tenant's auctions, the latest to open first, in f at now; next is the cursor of
+	// the following page, empty at the end.
+	List(ctx context.Context, tenant string, f Filter, now time.Time, limit int, cursor string) (as []*Auction, next string, err error)
 }
 
 // Transactor runs fn in one local transaction carried by ctx.

@@ -9876,6 +9876,118 @@ var fieldIDToName_AuctionRef = map[int16]string{
 	2: "auctionId",
 }
 
+type ListAuctionsRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	SkuId  string  `thrift:"skuId,2" frugal:"2,default,string" json:"skuId"`
+	Status string  `thrift:"status,3" frugal:"3,default,string" json:"status"`
+	Limit  int32   `thrift:"limit,4" frugal:"4,default,i32" json:"limit"`
+	Cursor string  `thrift:"cursor,5" frugal:"5,default,string" json:"cursor"`
+}
+
+func NewListAuctionsRequest() *ListAuctionsRequest {
+	return &ListAuctionsRequest{}
+}
+
+func (p *ListAuctionsRequest) InitDefault() {
+}
+
+var ListAuctionsRequest_Caller_DEFAULT *Caller
+
+func (p *ListAuctionsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListAuctionsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ListAuctionsRequest) GetSkuId() (v string) {
+	return p.SkuId
+}
+
+func (p *ListAuctionsRequest) GetStatus() (v string) {
+	return p.Status
+}
+
+func (p *ListAuctionsRequest) GetLimit() (v int32) {
+	return p.Limit
+}
+
+func (p *ListAuctionsRequest) GetCursor() (v string) {
+	return p.Cursor
+}
+func (p *ListAuctionsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ListAuctionsRequest) SetSkuId(val string) {
+	p.SkuId = val
+}
+func (p *ListAuctionsRequest) SetStatus(val string) {
+	p.Status = val
+}
+func (p *ListAuctionsRequest) SetLimit(val int32) {
+	p.Limit = val
+}
+func (p *ListAuctionsRequest) SetCursor(val string) {
+	p.Cursor = val
+}
+
+func (p *ListAuctionsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListAuctionsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListAuctionsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListAuctionsRequest = map[int16]string{
+	1: "caller",
+	2: "skuId",
+	3: "status",
+	4: "limit",
+	5: "cursor",
+}
+
+type ListAuctionsResponse struct {
+	Auctions   []*Auction `thrift:"auctions,1" frugal:"1,default,list<Auction>" json:"auctions"`
+	NextCursor string     `thrift:"nextCursor,2" frugal:"2,default,string" json:"nextCursor"`
+}
+
+func NewListAuctionsResponse() *ListAuctionsResponse {
+	return &ListAuctionsResponse{}
+}
+
+func (p *ListAuctionsResponse) InitDefault() {
+}
+
+func (p *ListAuctionsResponse) GetAuctions() (v []*Auction) {
+	return p.Auctions
+}
+
+func (p *ListAuctionsResponse) GetNextCursor() (v string) {
+	return p.NextCursor
+}
+func (p *ListAuctionsResponse) SetAuctions(val []*Auction) {
+	p.Auctions = val
+}
+func (p *ListAuctionsResponse) SetNextCursor(val string) {
+	p.NextCursor = val
+}
+
+func (p *ListAuctionsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListAuctionsResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListAuctionsResponse = map[int16]string{
+	1: "auctions",
+	2: "nextCursor",
+}
+
 type AuctionDeposit struct {
 	DepositId string `thrift:"depositId,1" frugal:"1,default,string" json:"depositId"`
 	Bidder    string `thrift:"bidder,2" frugal:"2,default,string" json:"bidder"`
@@ -12189,6 +12301,147 @@ var fieldIDToName_TimelineEntry = map[int16]string{
 	4: "actor",
 	5: "orderId",
 	6: "detail",
+}
+
+type ListCampaignsRequest struct {
+	Caller *Caller `thrift:"caller,1" frugal:"1,default,Caller" json:"caller"`
+	Status string  `thrift:"status,2" frugal:"2,default,string" json:"status"`
+	Limit  int32   `thrift:"limit,3" frugal:"3,default,i32" json:"limit"`
+	Cursor string  `thrift:"cursor,4" frugal:"4,default,string" json:"cursor"`
+}
+
+func NewListCampaignsRequest() *ListCampaignsRequest {
+	return &ListCampaignsRequest{}
+}
+
+func (p *ListCampaignsRequest) InitDefault() {
+}
+
+var ListCampaignsRequest_Caller_DEFAULT *Caller
+
+func (p *ListCampaignsRequest) GetCaller() (v *Caller) {
+	if !p.IsSetCaller() {
+		return ListCampaignsRequest_Caller_DEFAULT
+	}
+	return p.Caller
+}
+
+func (p *ListCampaignsRequest) GetStatus() (v string) {
+	return p.Status
+}
+
+func (p *ListCampaignsRequest) GetLimit() (v int32) {
+	return p.Limit
+}
+
+func (p *ListCampaignsRequest) GetCursor() (v string) {
+	return p.Cursor
+}
+func (p *ListCampaignsRequest) SetCaller(val *Caller) {
+	p.Caller = val
+}
+func (p *ListCampaignsRequest) SetStatus(val string) {
+	p.Status = val
+}
+func (p *ListCampaignsRequest) SetLimit(val int32) {
+	p.Limit = val
+}
+func (p *ListCampaignsRequest) SetCursor(val string) {
+	p.Cursor = val
+}
+
+func (p *ListCampaignsRequest) IsSetCaller() bool {
+	return p.Caller != nil
+}
+
+func (p *ListCampaignsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListCampaignsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ListCampaignsRequest = map[int16]string{
+	1: "caller",
+	2: "status",
+	3: "limit",
+	4: "cursor",
+}
+
+type ListPresalesResponse struct {
+	Campaigns  []*PresaleCampaign `thrift:"campaigns,1" frugal:"1,default,list<PresaleCampaign>" json:"campaigns"`
+	NextCursor string             `thrift:"nextCursor,2" frugal:"2,default,string" json:"nextCursor"`
+}
+
+func NewListPresalesResponse() *ListPresalesResponse {
+	return &ListPresalesResponse{}
+}
+
+func (p *ListPresalesResponse) InitDefault() {
+}
+
+func (p *ListPresalesResponse) GetCampaigns() (v []*PresaleCampaign) {
+	return p.Campaigns
+}
+
+func (p *ListPresalesResponse) GetNextCursor() (v string) {
+	return p.NextCursor
+}
+func (p *ListPresalesResponse) SetCampaigns(val []*PresaleCampaign) {
+	p.Campaigns = val
+}
+func (p *ListPresalesResponse) SetNextCursor(val string) {
+	p.NextCursor = val
+}
+
+func (p *ListPresalesResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListPresalesResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListPresalesResponse = map[int16]string{
+	1: "campaigns",
+	2: "nextCursor",
+}
+
+type ListGroupBuysResponse struct {
+	Campaigns  []*GroupBuyCampaign `thrift:"campaigns,1" frugal:"1,default,list<GroupBuyCampaign>" json:"campaigns"`
+	NextCursor string              `thrift:"nextCursor,2" frugal:"2,default,string" json:"nextCursor"`
+}
+
+func NewListGroupBuysResponse() *ListGroupBuysResponse {
+	return &ListGroupBuysResponse{}
+}
+
+func (p *ListGroupBuysResponse) InitDefault() {
+}
+
+func (p *ListGroupBuysResponse) GetCampaigns() (v []*GroupBuyCampaign) {
+	return p.Campaigns
+}
+
+func (p *ListGroupBuysResponse) GetNextCursor() (v string) {
+	return p.NextCursor
+}
+func (p *ListGroupBuysResponse) SetCampaigns(val []*GroupBuyCampaign) {
+	p.Campaigns = val
+}
+func (p *ListGroupBuysResponse) SetNextCursor(val string) {
+	p.NextCursor = val
+}
+
+func (p *ListGroupBuysResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ListGroupBuysResponse(%+v)", *p)
+}
+
+var fieldIDToName_ListGroupBuysResponse = map[int16]string{
+	1: "campaigns",
+	2: "nextCursor",
 }
 
 type AuditRequest struct {
@@ -16839,6 +17092,8 @@ type PresaleAdmin interface {
 
 	GetPresale(ctx context.Context, req *PresaleRef) (r *PresaleCampaign, err error)
 
+	ListPresales(ctx context.Context, req *ListCampaignsRequest) (r *ListPresalesResponse, err error)
+
 	CancelPresale(ctx context.Context, req *PresaleRef) (r *CancelPresaleResponse, err error)
 }
 
@@ -16991,6 +17246,82 @@ func (p *PresaleAdminGetPresaleResult) String() string {
 }
 
 var fieldIDToName_PresaleAdminGetPresaleResult = map[int16]string{
+	0: "success",
+}
+
+type PresaleAdminListPresalesArgs struct {
+	Req *ListCampaignsRequest `thrift:"req,1" frugal:"1,default,ListCampaignsRequest" json:"req"`
+}
+
+func NewPresaleAdminListPresalesArgs() *PresaleAdminListPresalesArgs {
+	return &PresaleAdminListPresalesArgs{}
+}
+
+func (p *PresaleAdminListPresalesArgs) InitDefault() {
+}
+
+var PresaleAdminListPresalesArgs_Req_DEFAULT *ListCampaignsRequest
+
+func (p *PresaleAdminListPresalesArgs) GetReq() (v *ListCampaignsRequest) {
+	if !p.IsSetReq() {
+		return PresaleAdminListPresalesArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *PresaleAdminListPresalesArgs) SetReq(val *ListCampaignsRequest) {
+	p.Req = val
+}
+
+func (p *PresaleAdminListPresalesArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *PresaleAdminListPresalesArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleAdminListPresalesArgs(%+v)", *p)
+}
+
+var fieldIDToName_PresaleAdminListPresalesArgs = map[int16]string{
+	1: "req",
+}
+
+type PresaleAdminListPresalesResult struct {
+	Success *ListPresalesResponse `thrift:"success,0,optional" frugal:"0,optional,ListPresalesResponse" json:"success,omitempty"`
+}
+
+func NewPresaleAdminListPresalesResult() *PresaleAdminListPresalesResult {
+	return &PresaleAdminListPresalesResult{}
+}
+
+func (p *PresaleAdminListPresalesResult) InitDefault() {
+}
+
+var PresaleAdminListPresalesResult_Success_DEFAULT *ListPresalesResponse
+
+func (p *PresaleAdminListPresalesResult) GetSuccess() (v *ListPresalesResponse) {
+	if !p.IsSetSuccess() {
+		return PresaleAdminListPresalesResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *PresaleAdminListPresalesResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListPresalesResponse)
+}
+
+func (p *PresaleAdminListPresalesResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *PresaleAdminListPresalesResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PresaleAdminListPresalesResult(%+v)", *p)
+}
+
+var fieldIDToName_PresaleAdminListPresalesResult = map[int16]string{
 	0: "success",
 }
 
@@ -18569,6 +18900,8 @@ type AuctionAdmin interface {
 
 	GetAuctionAdmin(ctx context.Context, req *AuctionRef) (r *Auction, err error)
 
+	ListAuctions(ctx context.Context, req *ListAuctionsRequest) (r *ListAuctionsResponse, err error)
+
 	CancelAuction(ctx context.Context, req *AuctionRef) (r *Auction, err error)
 
 	SecondChance(ctx context.Context, req *AuctionRef) (r *Trade, err error)
@@ -18725,6 +19058,82 @@ func (p *AuctionAdminGetAuctionAdminResult) String() string {
 }
 
 var fieldIDToName_AuctionAdminGetAuctionAdminResult = map[int16]string{
+	0: "success",
+}
+
+type AuctionAdminListAuctionsArgs struct {
+	Req *ListAuctionsRequest `thrift:"req,1" frugal:"1,default,ListAuctionsRequest" json:"req"`
+}
+
+func NewAuctionAdminListAuctionsArgs() *AuctionAdminListAuctionsArgs {
+	return &AuctionAdminListAuctionsArgs{}
+}
+
+func (p *AuctionAdminListAuctionsArgs) InitDefault() {
+}
+
+var AuctionAdminListAuctionsArgs_Req_DEFAULT *ListAuctionsRequest
+
+func (p *AuctionAdminListAuctionsArgs) GetReq() (v *ListAuctionsRequest) {
+	if !p.IsSetReq() {
+		return AuctionAdminListAuctionsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *AuctionAdminListAuctionsArgs) SetReq(val *ListAuctionsRequest) {
+	p.Req = val
+}
+
+func (p *AuctionAdminListAuctionsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *AuctionAdminListAuctionsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionAdminListAuctionsArgs(%+v)", *p)
+}
+
+var fieldIDToName_AuctionAdminListAuctionsArgs = map[int16]string{
+	1: "req",
+}
+
+type AuctionAdminListAuctionsResult struct {
+	Success *ListAuctionsResponse `thrift:"success,0,optional" frugal:"0,optional,ListAuctionsResponse" json:"success,omitempty"`
+}
+
+func NewAuctionAdminListAuctionsResult() *AuctionAdminListAuctionsResult {
+	return &AuctionAdminListAuctionsResult{}
+}
+
+func (p *AuctionAdminListAuctionsResult) InitDefault() {
+}
+
+var AuctionAdminListAuctionsResult_Success_DEFAULT *ListAuctionsResponse
+
+func (p *AuctionAdminListAuctionsResult) GetSuccess() (v *ListAuctionsResponse) {
+	if !p.IsSetSuccess() {
+		return AuctionAdminListAuctionsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *AuctionAdminListAuctionsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListAuctionsResponse)
+}
+
+func (p *AuctionAdminListAuctionsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *AuctionAdminListAuctionsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuctionAdminListAuctionsResult(%+v)", *p)
+}
+
+var fieldIDToName_AuctionAdminListAuctionsResult = map[int16]string{
 	0: "success",
 }
 
@@ -18964,6 +19373,8 @@ type GroupBuys interface {
 	GetGroup(ctx context.Context, req *GroupBuyRef) (r *GroupBuyGroup, err error)
 
 	PutGroupBuy(ctx context.Context, req *PutGroupBuyRequest) (r *GroupBuyCampaign, err error)
+
+	ListGroupBuys(ctx context.Context, req *ListCampaignsRequest) (r *ListGroupBuysResponse, err error)
 
 	CancelGroupBuy(ctx context.Context, req *GroupBuyRef) (r *CancelGroupBuyResponse, err error)
 }
@@ -19269,6 +19680,82 @@ func (p *GroupBuysPutGroupBuyResult) String() string {
 }
 
 var fieldIDToName_GroupBuysPutGroupBuyResult = map[int16]string{
+	0: "success",
+}
+
+type GroupBuysListGroupBuysArgs struct {
+	Req *ListCampaignsRequest `thrift:"req,1" frugal:"1,default,ListCampaignsRequest" json:"req"`
+}
+
+func NewGroupBuysListGroupBuysArgs() *GroupBuysListGroupBuysArgs {
+	return &GroupBuysListGroupBuysArgs{}
+}
+
+func (p *GroupBuysListGroupBuysArgs) InitDefault() {
+}
+
+var GroupBuysListGroupBuysArgs_Req_DEFAULT *ListCampaignsRequest
+
+func (p *GroupBuysListGroupBuysArgs) GetReq() (v *ListCampaignsRequest) {
+	if !p.IsSetReq() {
+		return GroupBuysListGroupBuysArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *GroupBuysListGroupBuysArgs) SetReq(val *ListCampaignsRequest) {
+	p.Req = val
+}
+
+func (p *GroupBuysListGroupBuysArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *GroupBuysListGroupBuysArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuysListGroupBuysArgs(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuysListGroupBuysArgs = map[int16]string{
+	1: "req",
+}
+
+type GroupBuysListGroupBuysResult struct {
+	Success *ListGroupBuysResponse `thrift:"success,0,optional" frugal:"0,optional,ListGroupBuysResponse" json:"success,omitempty"`
+}
+
+func NewGroupBuysListGroupBuysResult() *GroupBuysListGroupBuysResult {
+	return &GroupBuysListGroupBuysResult{}
+}
+
+func (p *GroupBuysListGroupBuysResult) InitDefault() {
+}
+
+var GroupBuysListGroupBuysResult_Success_DEFAULT *ListGroupBuysResponse
+
+func (p *GroupBuysListGroupBuysResult) GetSuccess() (v *ListGroupBuysResponse) {
+	if !p.IsSetSuccess() {
+		return GroupBuysListGroupBuysResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *GroupBuysListGroupBuysResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ListGroupBuysResponse)
+}
+
+func (p *GroupBuysListGroupBuysResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *GroupBuysListGroupBuysResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBuysListGroupBuysResult(%+v)", *p)
+}
+
+var fieldIDToName_GroupBuysListGroupBuysResult = map[int16]string{
 	0: "success",
 }
 

@@ -52,6 +52,23 @@ func (f *Flow) View(ctx context.Context, tenant string, a trade.Actor, id string
 	return v, nil
 }
 
+// List lists a tenant's auctions for its operators, the latest to open first, as they stand now.
+func (f *Flow) List(ctx context.Context, tenant string, filter auc.Filter, limit int, cursor string) ([]View, string, error) {
+	if err := filter.Validate(); err != nil {
+		return nil, "", err
+	}
+	now := f.d.Now()
+	as, next, err := f.d.Auctions.List(ctx, tenant, filter, now, limit, cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	vs := make([]View, len(as))
+	for i, x := range as {
+		vs[i] = View{Auction: x, Status: x.StatusAt(now), MinNext: x.MinNext(), ReserveMet: x.ReserveMet()}
+	}
+	return vs, next, nil
+}
+
 // History is an auction and its accepted bids, newest first.
 func (f *Flow) History(ctx context.Context, tenant, id string, before int64, limit int) (*auc.Auction, []auc.Entry, error) {
 	x, err := f.d.Auctions.Get(ctx, tenant, id)

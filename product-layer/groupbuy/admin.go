@@ -42,6 +42,14 @@ func (f *Flow) Campaign(ctx context.Context, tenant, id string) (Campaign, error
 	return f.d.Store.Campaign(ctx, tenant, id)
 }
 
+// Campaigns lists a tenant's campaigns newest first, all or those in status (active, cancelled).
+func (f *Flow) Campaigns(ctx context.Context, tenant, status string, limit int, cursor string) ([]Campaign, string, error) {
+	if status != "" && status != Active && status != Cancelled {
+		return nil, "", errkind.Invalidf("status must be %s or %s", Active, Cancelled)
+	}
+	return f.d.Store.ListCampaigns(ctx, tenant, status, limit, cursor)
+}
+
 // CancelCampaign calls a campaign off: no group opens or is joined any more, and every group
 // still forming fails (campaign_cancelled): paid members are refunded in full, unpaid members'
 // orders cancelled. Formed groups go ahead. Cancelling again changes nothing more. It returns

@@ -189,6 +189,7 @@ func (m Member) Holds() bool { return m.Status == Joined || m.Status == Paid }
 var (
 	ErrInvalidCampaign   = errkind.New(errkind.Invalid, "groupbuy.invalid_campaign", "invalid group-buy campaign")
 	ErrCampaignNotFound  = errkind.New(errkind.NotFound, "groupbuy.campaign_not_found", "group-buy campaign not found")
+	ErrInvalidCursor     = errkind.New(errkind.Invalid, "groupbuy.invalid_cursor", "invalid page cursor")
 	ErrCampaignRequired  = errkind.New(errkind.Invalid, "groupbuy.campaign_required", "groupBuyId is required for a group-buy order")
 	ErrCampaignCancelled = errkind.New(errkind.Conflict, "groupbuy.campaign_cancelled", "the group-buy campaign was cancelled")
 	ErrNotOpen           = errkind.New(errkind.Conflict, "groupbuy.not_open", "the group-buy campaign is not open now")
@@ -210,6 +211,9 @@ type Store interface {
 	PutCampaign(ctx context.Context, tenant string, c Campaign) error
 	Campaign(ctx context.Context, tenant, id string) (Campaign, error)
 	LockCampaign(ctx context.Context, tenant, id string) (Campaign, error)
+	// ListCampaigns lists a tenant's campaigns newest first (by when each was created): all, or
+	// those in status; next is the cursor of the following page, empty at the end.
+	ListCampaigns(ctx context.Context, tenant, status string, limit int, cursor string) (cs []Campaign, next string, err error)
 
 	CreateGroup(ctx context.Context, g Group) error
 	Group(ctx context.Context, tenant, id string) (Group, error)

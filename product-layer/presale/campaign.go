@@ -20,6 +20,7 @@ import (
 var (
 	ErrInvalidCampaign   = errkind.New(errkind.Invalid, "presale.invalid_campaign", "invalid pre-sale campaign")
 	ErrCampaignNotFound  = errkind.New(errkind.NotFound, "presale.campaign_not_found", "pre-sale campaign not found")
+	ErrInvalidCursor     = errkind.New(errkind.Invalid, "presale.invalid_cursor", "invalid page cursor")
 	ErrCampaignCancelled = errkind.New(errkind.Conflict, "presale.campaign_cancelled", "the pre-sale campaign was cancelled")
 )
 
@@ -154,6 +155,9 @@ type Store interface {
 	Campaign(ctx context.Context, tenant, id string) (Campaign, error)
 	// LockCampaign reads one for update inside a transaction.
 	LockCampaign(ctx context.Context, tenant, id string) (Campaign, error)
+	// ListCampaigns lists a tenant's campaigns newest first (by when each was created): all, or
+	// those in status; next is the cursor of the following page, empty at the end.
+	ListCampaigns(ctx context.Context, tenant, status string, limit int, cursor string) (cs []Campaign, next string, err error)
 }
 
 // Admin is the operators' side of campaigns.
@@ -191,4 +195,12 @@ func (a *Admin) Put(ctx context.Context, tenant string, c Campaign) (Campaign, e
 // Get returns a campaign.
 func (a *Admin) Get(ctx context.Context, tenant, id string) (Campaign, error) {
 	return a.store.Campaign(ctx, tenant, id)
+}
+
+// List lists a tenant's campaigns newest first, all or those in status (active, cancelled).
+func (a *Admin) List(ctx context.Context, tenant, status string, limit int, cursor string) ([]Campaign, string, error) {
+	if status != "" && status != Active && status != Cancelled {
+		return nil, "", errkind.Invalidf("status must be %s or %s", Active, Cancelled)
+	}
+	return a.store.ListCampaigns(ctx, tenant, status, limit, cursor)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atriumtrade/atrium/kernel/errkind"
 	"github.com/atriumtrade/atrium/product-layer/presale"
 )
 
@@ -79,6 +80,31 @@ func (m memStore) Campaign(_ context.Context, tenant, id string) (presale.Campai
 
 func (m memStore) LockCampaign(ctx context.Context, tenant, id string) (presale.Campaign, error) {
 	return m.Campaign(ctx, tenant, id)
+}
+
+// ListCampaigns lists the tenant's campaigns in status in one page (the order is the SQL
+// store's to keep and test).
+func (m memStore) ListCampaigns(_ context.Context, tenant, status string, _ int, _ string) ([]presale.Campaign, string, error) {
+	var out []presale.Campaign
+	for k, c := range m {
+		if strings.HasPrefix(k, tenant+"/") && (status == "" || c.Status == status) {
+			out = append(out, c)
+		}
+	}
+	return out, "", nil
+}
+
+// TestAdminList: a list by status passes the status on; one naming no status is refused.
+func TestAdminList(t *testing.T) {
+	ctx := context.Background()
+	store := memStore{"t1/a": {ID: "a", Status: presale.Active}, "t1/b": {ID: "b", Status: presale.Cancelled}, "t2/c": {ID: "c", Status: presale.Cancelled}}
+	a := presale.NewAdmin(store, nil)
+	if cs, _, err := a.List(ctx, "t1", presale.Cancelled, 10, ""); err != nil || len(cs) != 1 || cs[0].ID != "b" {
+		t.Errorf("cancelled: %+v %v; want b", cs, err)
+	}
+	if _, _, err := a.List(ctx, "t1", "paused", 10, ""); !errors.Is(err, errkind.ErrInvalid) {
+		t.Errorf("status paused: %v; want request.invalid", err)
+	}
 }
 
 // TestAdminPut: a put stores a valid campaign as active and stamps it; a bad one changes nothing;

@@ -9,6 +9,7 @@ import (
 	"github.com/atriumtrade/atrium/kernel/money"
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/auction"
+	tradecore "github.com/atriumtrade/atrium/product-layer/trade"
 )
 
 var (
@@ -146,6 +147,27 @@ func (h *AuctionAdmin) GetAuctionAdmin(ctx context.Context, req *trade.AuctionRe
 		return nil, err
 	}
 	return h.adminAuction(ctx, cl, req.AuctionId)
+}
+
+// ListAuctions implements its service.
+func (h *AuctionAdmin) ListAuctions(ctx context.Context, req *trade.ListAuctionsRequest) (*trade.ListAuctionsResponse, error) {
+	cl, err := asAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := tradecore.PageSize(int(req.Limit))
+	if err != nil {
+		return nil, err
+	}
+	vs, next, err := h.auctions.List(ctx, cl.tenant, auc.Filter{SKUID: req.SkuId, Status: auc.Status(req.Status)}, limit, req.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.ListAuctionsResponse{Auctions: []*trade.Auction{}, NextCursor: next}
+	for _, v := range vs {
+		resp.Auctions = append(resp.Auctions, auctionDTO(v, true))
+	}
+	return resp, nil
 }
 
 // CancelAuction implements its service.

@@ -8,6 +8,7 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/groupbuy"
+	tradecore "github.com/atriumtrade/atrium/product-layer/trade"
 )
 
 // GroupBuys is the group-buying flow's face: its part of the intake (a cart opens or joins a
@@ -111,6 +112,27 @@ func (x *GroupBuys) GetGroupBuy(ctx context.Context, req *trade.GroupBuyRef) (*t
 		}
 		cursor = next
 	}
+}
+
+// ListGroupBuys implements trade.GroupBuys: the tenant's campaigns, for its operators.
+func (x *GroupBuys) ListGroupBuys(ctx context.Context, req *trade.ListCampaignsRequest) (*trade.ListGroupBuysResponse, error) {
+	cl, err := asAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := tradecore.PageSize(int(req.Limit))
+	if err != nil {
+		return nil, err
+	}
+	cs, next, err := x.flow.Campaigns(ctx, cl.tenant, req.Status, limit, req.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.ListGroupBuysResponse{Campaigns: []*trade.GroupBuyCampaign{}, NextCursor: next}
+	for _, c := range cs {
+		resp.Campaigns = append(resp.Campaigns, groupBuyDTO(c))
+	}
+	return resp, nil
 }
 
 // ListGroups implements trade.GroupBuys: the groups a buyer may still join, newest first.

@@ -10,6 +10,7 @@ import (
 	"github.com/atriumtrade/atrium/kitex_gen/trade"
 	"github.com/atriumtrade/atrium/product-layer/fixedprice"
 	"github.com/atriumtrade/atrium/product-layer/presale"
+	tradecore "github.com/atriumtrade/atrium/product-layer/trade"
 )
 
 // PutPresale implements its service.
@@ -48,6 +49,27 @@ func (h *PresaleAdmin) GetPresale(ctx context.Context, req *trade.PresaleRef) (*
 		return nil, err
 	}
 	return presaleDTO(c), nil
+}
+
+// ListPresales implements its service.
+func (h *PresaleAdmin) ListPresales(ctx context.Context, req *trade.ListCampaignsRequest) (*trade.ListPresalesResponse, error) {
+	cl, err := asAdmin(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := tradecore.PageSize(int(req.Limit))
+	if err != nil {
+		return nil, err
+	}
+	cs, next, err := h.presales.List(ctx, cl.tenant, req.Status, limit, req.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	resp := &trade.ListPresalesResponse{Campaigns: []*trade.PresaleCampaign{}, NextCursor: next}
+	for _, c := range cs {
+		resp.Campaigns = append(resp.Campaigns, presaleDTO(c))
+	}
+	return resp, nil
 }
 
 func presaleDTO(c presale.Campaign) *trade.PresaleCampaign {

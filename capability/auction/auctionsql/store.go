@@ -99,26 +99,34 @@ func (s *Store) Lock(ctx context.Context, tenant, id string) (*auction.Auction, 
 }
 
 func (s *Store) one(ctx context.Context, tenant, id, suffix string) (*auction.Auction, error) {
-	var (
-		a                                        auction.Auction
-		steps, settled                           string
-		starts, ends, snipe, extend, pay, closes int64
-	)
-	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT `+cols+` FROM auctions WHERE tenant = ? AND auction_id = ?`+suffix, tenant, id).Scan(
-		&a.ID, &a.SKUID, &a.Title, &a.Currency, &a.StartPrice, &a.ReservePrice, &a.Deposit, &steps, &starts, &ends, &snipe, &extend,
-		&a.MaxExtensions, &pay, &a.Current, &a.Leader, &a.LeaderMax, &a.Bids, &a.Extensions, &closes, &settled)
+	a, err := scan(s.db.Q(ctx).QueryRowContext(ctx, `SELECT `+cols+` FROM auctions WHERE tenant = ? AND auction_id = ?`+suffix, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, auction.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("auctionsql: get: %w", err)
 	}
+	return a, nil
+}
+
+// scan reads an auction's cols.
+func scan(row interface{ Scan(...any) error }) (*auction.Auction, error) {
+	var (
+		a                                        auction.Auction
+		steps, settled                           string
+		starts, ends, snipe, extend, pay, closes int64
+	)
+	err := row.Scan(&a.ID, &a.SKUID, &a.Title, &a.Currency, &a.StartPrice, &a.ReservePrice, &a.Deposit, &steps, &starts, &ends, &snipe, &extend,
+		&a.MaxExtensions, &pay, &a.Current, &a.Leader, &a.LeaderMax, &a.Bids, &a.Extensions, &closes, &settled)
+	if err != nil {
+		return nil, err
+	}
 	for _, part := range strings.Split(steps, ",") {
 		from, step, ok := strings.Cut(part, ":")
 		f, err1 := strconv.ParseInt(from, 10, 64)
 		st, err2 := strconv.ParseInt(step, 10, 64)
 		if !ok || err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("auctionsql: auction %s: stored increments %q", id, steps)
+			return nil, fmt.Errorf("auctionsql: auction %s: stored increments %q", a.ID, steps)
 		}
 		a.Increments = append(a.Increments, auction.Step{From: f, Step: st})
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/atriumtrade/atrium/capability/catalog"
@@ -34,9 +33,9 @@ func (s *Store) List(ctx context.Context, tenant string, f catalog.Filter, limit
 		where, args = append(where, `LOWER(title) LIKE LOWER(?) ESCAPE '!'`), append(args, "%"+likeEscaper.Replace(f.Title)+"%")
 	}
 	if cursor != "" {
-		at, id, err := decodeCursor(cursor)
-		if err != nil {
-			return catalog.Page{}, err
+		at, id, ok := dal.ParseAtCursor(cursor)
+		if !ok {
+			return catalog.Page{}, fmt.Errorf("catalogsql: cursor %q: %w", cursor, catalog.ErrInvalidCursor)
 		}
 		where, args = append(where, `(created_at < ? OR (created_at = ? AND sku_id < ?))`), append(args, at, at, id)
 	}
@@ -53,24 +52,9 @@ func (s *Store) List(ctx context.Context, tenant string, f catalog.Filter, limit
 		return catalog.Page{}, fmt.Errorf("catalogsql: list: %w", err)
 	}
 	var p catalog.Page
-	if len(rows) > limit {
-		rows = rows[:limit]
-		last := rows[limit-1]
-		p.Next = dal.Cursor(strconv.FormatInt(last.at, 10) + ":" + last.sku.ID())
-	}
+	rows, p.Next = dal.Page(rows, limit, func(l listed) string { return dal.AtCursorKey(l.at, l.sku.ID()) })
 	for _, l := range rows {
 		p.SKUs = append(p.SKUs, l.sku)
 	}
 	return p, nil
-}
-
-func decodeCursor(cursor string) (int64, string, error) {
-	if key, ok := dal.ParseCursor(cursor); ok {
-		if at, id, ok := strings.Cut(key, ":"); ok && id != "" {
-			if n, err := strconv.ParseInt(at, 10, 64); err == nil && n >= 0 {
-				return n, id, nil
-			}
-		}
-	}
-	return 0, "", fmt.Errorf("catalogsql: cursor %q: %w", cursor, catalog.ErrInvalidCursor)
 }

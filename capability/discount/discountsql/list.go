@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -45,9 +44,9 @@ func (s *Store) ListCoupons(ctx context.Context, tenant string, f discount.Coupo
 		}
 	}
 	if cursor != "" {
-		at, code, err := decodeCursor(cursor)
-		if err != nil {
-			return discount.CouponPage{}, err
+		at, code, ok := dal.ParseAtCursor(cursor)
+		if !ok {
+			return discount.CouponPage{}, fmt.Errorf("discountsql: cursor %q: %w", cursor, discount.ErrInvalidCursor)
 		}
 		where, args = append(where, `(created_at < ? OR (created_at = ? AND code < ?))`), append(args, at, at, code)
 	}
@@ -64,24 +63,9 @@ func (s *Store) ListCoupons(ctx context.Context, tenant string, f discount.Coupo
 		return discount.CouponPage{}, fmt.Errorf("discountsql: list coupons: %w", err)
 	}
 	var p discount.CouponPage
-	if len(rows) > limit {
-		rows = rows[:limit]
-		last := rows[limit-1]
-		p.Next = dal.Cursor(strconv.FormatInt(last.at, 10) + ":" + last.c.Code)
-	}
+	rows, p.Next = dal.Page(rows, limit, func(l listed) string { return dal.AtCursorKey(l.at, l.c.Code) })
 	for _, l := range rows {
 		p.Coupons = append(p.Coupons, l.c)
 	}
 	return p, nil
-}
-
-func decodeCursor(cursor string) (int64, string, error) {
-	if key, ok := dal.ParseCursor(cursor); ok {
-		if at, code, ok := strings.Cut(key, ":"); ok && code != "" {
-			if n, err := strconv.ParseInt(at, 10, 64); err == nil && n >= 0 {
-				return n, code, nil
-			}
-		}
-	}
-	return 0, "", fmt.Errorf("discountsql: cursor %q: %w", cursor, discount.ErrInvalidCursor)
 }

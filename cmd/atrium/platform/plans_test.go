@@ -15,7 +15,7 @@ import (
 // tenant alone, or in full, costs in proportion to what is stored.
 var growingTables = []string{"trades", "orders", "order_lines", "order_discounts", "payments", "payment_refunds",
 	"inventory_reservations", "inventory_reservation_lines", "inventory_levels", "limit_claims", "limit_counters",
-	"discount_redemptions", "idempotency_keys", "outbox_events", "delayed_jobs", "ext_runs", "skus"}
+	"discount_redemptions", "discount_coupons", "idempotency_keys", "outbox_events", "delayed_jobs", "ext_runs", "skus"}
 
 // TestQueryPlansStayIndexed runs a workload that touches every request path of the fixed-price
 // flow (quote, order with promotions, coupon, limit, price list and script, pay, ship, deliver,
@@ -97,7 +97,8 @@ func TestQueryPlansStayIndexed(t *testing.T) {
 		}
 		must(t, s.do("GET", "/app/v1/orders?limit=5&status=cancelled", buyer, nil), 200, "my cancelled")
 		for _, q := range []string{"payments?limit=5", "payments?limit=5&status=succeeded", "payments?limit=5&mismatched=true",
-			"refunds?limit=5", "refunds?limit=5&status=pending", "skus?limit=5", "skus?limit=5&seller=s1", "skus?limit=5&tag=hot&title=Tea"} {
+			"refunds?limit=5", "refunds?limit=5&status=pending", "skus?limit=5", "skus?limit=5&seller=s1", "skus?limit=5&tag=hot&title=Tea",
+			"coupons?limit=5", "coupons?limit=5&promotion=vip", "coupons?limit=5&state=active"} {
 			must(t, s.do("GET", "/admin/v1/"+q, admin, nil), 200, q)
 		}
 		s.stock(admin, "tea")

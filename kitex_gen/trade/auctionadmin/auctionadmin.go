@@ -27,6 +27,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"ListAuctions": kitex.NewMethodInfo(
+		listAuctionsHandler,
+		newAuctionAdminListAuctionsArgs,
+		newAuctionAdminListAuctionsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 	"CancelAuction": kitex.NewMethodInfo(
 		cancelAuctionHandler,
 		newAuctionAdminCancelAuctionArgs,
@@ -150,6 +157,24 @@ func newAuctionAdminGetAuctionAdminResult() interface{} {
 	return trade.NewAuctionAdminGetAuctionAdminResult()
 }
 
+func listAuctionsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.AuctionAdminListAuctionsArgs)
+	realResult := result.(*trade.AuctionAdminListAuctionsResult)
+	success, err := handler.(trade.AuctionAdmin).ListAuctions(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newAuctionAdminListAuctionsArgs() interface{} {
+	return trade.NewAuctionAdminListAuctionsArgs()
+}
+
+func newAuctionAdminListAuctionsResult() interface{} {
+	return trade.NewAuctionAdminListAuctionsResult()
+}
+
 func cancelAuctionHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
 	realArg := arg.(*trade.AuctionAdminCancelAuctionArgs)
 	realResult := result.(*trade.AuctionAdminCancelAuctionResult)
@@ -229,6 +254,16 @@ func (p *kClient) GetAuctionAdmin(ctx context.Context, req *trade.AuctionRef) (r
 	_args.Req = req
 	var _result trade.AuctionAdminGetAuctionAdminResult
 	if err = p.c.Call(ctx, "GetAuctionAdmin", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListAuctions(ctx context.Context, req *trade.ListAuctionsRequest) (r *trade.ListAuctionsResponse, err error) {
+	var _args trade.AuctionAdminListAuctionsArgs
+	_args.Req = req
+	var _result trade.AuctionAdminListAuctionsResult
+	if err = p.c.Call(ctx, "ListAuctions", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

@@ -13,6 +13,7 @@ import (
 type Client interface {
 	PutAuction(ctx context.Context, req *trade.PutAuctionRequest, callOptions ...callopt.Option) (r *trade.Auction, err error)
 	GetAuctionAdmin(ctx context.Context, req *trade.AuctionRef, callOptions ...callopt.Option) (r *trade.Auction, err error)
+	ListAuctions(ctx context.Context, req *trade.ListAuctionsRequest, callOptions ...callopt.Option) (r *trade.ListAuctionsResponse, err error)
 	CancelAuction(ctx context.Context, req *trade.AuctionRef, callOptions ...callopt.Option) (r *trade.Auction, err error)
 	SecondChance(ctx context.Context, req *trade.AuctionRef, callOptions ...callopt.Option) (r *trade.Trade, err error)
 	DecideAuction(ctx context.Context, req *trade.DecideAuctionRequest, callOptions ...callopt.Option) (r *trade.Auction, err error)
@@ -55,6 +56,11 @@ func (p *kAuctionAdminClient) PutAuction(ctx context.Context, req *trade.PutAuct
 func (p *kAuctionAdminClient) GetAuctionAdmin(ctx context.Context, req *trade.AuctionRef, callOptions ...callopt.Option) (r *trade.Auction, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.GetAuctionAdmin(ctx, req)
+}
+
+func (p *kAuctionAdminClient) ListAuctions(ctx context.Context, req *trade.ListAuctionsRequest, callOptions ...callopt.Option) (r *trade.ListAuctionsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListAuctions(ctx, req)
 }
 
 func (p *kAuctionAdminClient) CancelAuction(ctx context.Context, req *trade.AuctionRef, callOptions ...callopt.Option) (r *trade.Auction, err error) {

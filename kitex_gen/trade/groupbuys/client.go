@@ -15,6 +15,7 @@ type Client interface {
 	ListGroups(ctx context.Context, req *trade.ListGroupsRequest, callOptions ...callopt.Option) (r *trade.ListGroupsResponse, err error)
 	GetGroup(ctx context.Context, req *trade.GroupBuyRef, callOptions ...callopt.Option) (r *trade.GroupBuyGroup, err error)
 	PutGroupBuy(ctx context.Context, req *trade.PutGroupBuyRequest, callOptions ...callopt.Option) (r *trade.GroupBuyCampaign, err error)
+	ListGroupBuys(ctx context.Context, req *trade.ListCampaignsRequest, callOptions ...callopt.Option) (r *trade.ListGroupBuysResponse, err error)
 	CancelGroupBuy(ctx context.Context, req *trade.GroupBuyRef, callOptions ...callopt.Option) (r *trade.CancelGroupBuyResponse, err error)
 }
 
@@ -65,6 +66,11 @@ func (p *kGroupBuysClient) GetGroup(ctx context.Context, req *trade.GroupBuyRef,
 func (p *kGroupBuysClient) PutGroupBuy(ctx context.Context, req *trade.PutGroupBuyRequest, callOptions ...callopt.Option) (r *trade.GroupBuyCampaign, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.PutGroupBuy(ctx, req)
+}
+
+func (p *kGroupBuysClient) ListGroupBuys(ctx context.Context, req *trade.ListCampaignsRequest, callOptions ...callopt.Option) (r *trade.ListGroupBuysResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListGroupBuys(ctx, req)
 }
 
 func (p *kGroupBuysClient) CancelGroupBuy(ctx context.Context, req *trade.GroupBuyRef, callOptions ...callopt.Option) (r *trade.CancelGroupBuyResponse, err error) {

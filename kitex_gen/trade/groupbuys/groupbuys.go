@@ -41,6 +41,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"ListGroupBuys": kitex.NewMethodInfo(
+		listGroupBuysHandler,
+		newGroupBuysListGroupBuysArgs,
+		newGroupBuysListGroupBuysResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 	"CancelGroupBuy": kitex.NewMethodInfo(
 		cancelGroupBuyHandler,
 		newGroupBuysCancelGroupBuyArgs,
@@ -186,6 +193,24 @@ func newGroupBuysPutGroupBuyResult() interface{} {
 	return trade.NewGroupBuysPutGroupBuyResult()
 }
 
+func listGroupBuysHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.GroupBuysListGroupBuysArgs)
+	realResult := result.(*trade.GroupBuysListGroupBuysResult)
+	success, err := handler.(trade.GroupBuys).ListGroupBuys(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newGroupBuysListGroupBuysArgs() interface{} {
+	return trade.NewGroupBuysListGroupBuysArgs()
+}
+
+func newGroupBuysListGroupBuysResult() interface{} {
+	return trade.NewGroupBuysListGroupBuysResult()
+}
+
 func cancelGroupBuyHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
 	realArg := arg.(*trade.GroupBuysCancelGroupBuyArgs)
 	realResult := result.(*trade.GroupBuysCancelGroupBuyResult)
@@ -249,6 +274,16 @@ func (p *kClient) PutGroupBuy(ctx context.Context, req *trade.PutGroupBuyRequest
 	_args.Req = req
 	var _result trade.GroupBuysPutGroupBuyResult
 	if err = p.c.Call(ctx, "PutGroupBuy", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListGroupBuys(ctx context.Context, req *trade.ListCampaignsRequest) (r *trade.ListGroupBuysResponse, err error) {
+	var _args trade.GroupBuysListGroupBuysArgs
+	_args.Req = req
+	var _result trade.GroupBuysListGroupBuysResult
+	if err = p.c.Call(ctx, "ListGroupBuys", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

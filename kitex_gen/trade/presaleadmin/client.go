@@ -13,6 +13,7 @@ import (
 type Client interface {
 	PutPresale(ctx context.Context, req *trade.PutPresaleRequest, callOptions ...callopt.Option) (r *trade.PresaleCampaign, err error)
 	GetPresale(ctx context.Context, req *trade.PresaleRef, callOptions ...callopt.Option) (r *trade.PresaleCampaign, err error)
+	ListPresales(ctx context.Context, req *trade.ListCampaignsRequest, callOptions ...callopt.Option) (r *trade.ListPresalesResponse, err error)
 	CancelPresale(ctx context.Context, req *trade.PresaleRef, callOptions ...callopt.Option) (r *trade.CancelPresaleResponse, err error)
 }
 
@@ -53,6 +54,11 @@ func (p *kPresaleAdminClient) PutPresale(ctx context.Context, req *trade.PutPres
 func (p *kPresaleAdminClient) GetPresale(ctx context.Context, req *trade.PresaleRef, callOptions ...callopt.Option) (r *trade.PresaleCampaign, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.GetPresale(ctx, req)
+}
+
+func (p *kPresaleAdminClient) ListPresales(ctx context.Context, req *trade.ListCampaignsRequest, callOptions ...callopt.Option) (r *trade.ListPresalesResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ListPresales(ctx, req)
 }
 
 func (p *kPresaleAdminClient) CancelPresale(ctx context.Context, req *trade.PresaleRef, callOptions ...callopt.Option) (r *trade.CancelPresaleResponse, err error) {

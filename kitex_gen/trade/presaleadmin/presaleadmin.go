@@ -27,6 +27,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"ListPresales": kitex.NewMethodInfo(
+		listPresalesHandler,
+		newPresaleAdminListPresalesArgs,
+		newPresaleAdminListPresalesResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 	"CancelPresale": kitex.NewMethodInfo(
 		cancelPresaleHandler,
 		newPresaleAdminCancelPresaleArgs,
@@ -136,6 +143,24 @@ func newPresaleAdminGetPresaleResult() interface{} {
 	return trade.NewPresaleAdminGetPresaleResult()
 }
 
+func listPresalesHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*trade.PresaleAdminListPresalesArgs)
+	realResult := result.(*trade.PresaleAdminListPresalesResult)
+	success, err := handler.(trade.PresaleAdmin).ListPresales(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newPresaleAdminListPresalesArgs() interface{} {
+	return trade.NewPresaleAdminListPresalesArgs()
+}
+
+func newPresaleAdminListPresalesResult() interface{} {
+	return trade.NewPresaleAdminListPresalesResult()
+}
+
 func cancelPresaleHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
 	realArg := arg.(*trade.PresaleAdminCancelPresaleArgs)
 	realResult := result.(*trade.PresaleAdminCancelPresaleResult)
@@ -179,6 +204,16 @@ func (p *kClient) GetPresale(ctx context.Context, req *trade.PresaleRef) (r *tra
 	_args.Req = req
 	var _result trade.PresaleAdminGetPresaleResult
 	if err = p.c.Call(ctx, "GetPresale", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ListPresales(ctx context.Context, req *trade.ListCampaignsRequest) (r *trade.ListPresalesResponse, err error) {
+	var _args trade.PresaleAdminListPresalesArgs
+	_args.Req = req
+	var _result trade.PresaleAdminListPresalesResult
+	if err = p.c.Call(ctx, "ListPresales", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

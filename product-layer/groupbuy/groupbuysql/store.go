@@ -2,6 +2,7 @@
 package groupbuysql
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
@@ -40,8 +41,8 @@ func (s *Store) PutCampaign(ctx context.Context, tenant string, c groupbuy.Campa
 	}
 	return s.db.Upsert(ctx, `UPDATE groupbuy_campaigns SET status = ?, body = ?, updated_at = ? WHERE tenant = ? AND campaign_id = ?`,
 		[]any{c.Status, string(body), c.UpdatedAt, tenant, c.ID},
-		`INSERT INTO groupbuy_campaigns (tenant, campaign_id, status, body, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		[]any{tenant, c.ID, c.Status, string(body), c.UpdatedAt})
+		`INSERT INTO groupbuy_campaigns (tenant, campaign_id, status, body, updated_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		[]any{tenant, c.ID, c.Status, string(body), c.UpdatedAt, cmp.Or(c.CreatedAt, c.UpdatedAt)})
 }
 
 func (s *Store) campaign(ctx context.Context, q dal.Querier, suffix, tenant, id string) (groupbuy.Campaign, error) {

@@ -35,8 +35,8 @@ func (s *Store) PutCampaign(ctx context.Context, tenant string, c presale.Campai
 	}
 	return s.db.Upsert(ctx, `UPDATE presale_campaigns SET status = ?, body = ?, updated_at = ? WHERE tenant = ? AND campaign_id = ?`,
 		[]any{c.Status, string(body), c.UpdatedAt, tenant, c.ID},
-		`INSERT INTO presale_campaigns (tenant, campaign_id, status, body, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		[]any{tenant, c.ID, c.Status, string(body), c.UpdatedAt})
+		`INSERT INTO presale_campaigns (tenant, campaign_id, status, body, updated_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		[]any{tenant, c.ID, c.Status, string(body), c.UpdatedAt, c.UpdatedAt})
 }
 
 func (s *Store) get(ctx context.Context, q dal.Querier, suffix, tenant, id string) (presale.Campaign, error) {
