@@ -360,7 +360,8 @@ func xp(format string, args ...any) chromedp.Search {
 // with the link the demo prints, finds an order by its buyer, opens its trade and ships it;
 // uploads a script version, test-runs it on a past order's logged input, shadow-replays it (the
 // page shows how many results change and by how much money), publishes it to 50 % of users and
-// rolls it back; reads a toggle and the live numbers. Every main page is checked for names, keyboard reach and
+// rolls it back; reads a toggle and the live numbers; approves an after-sale from the queue; and
+// disables a coupon among the campaigns. Every main page is checked for names, keyboard reach and
 // width at 390 px, and photographed at 1280 and 390 px.
 func TestConsoleInABrowser(t *testing.T) {
 	ctx, cancel := browser(t)
@@ -381,6 +382,24 @@ func TestConsoleInABrowser(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// What the campaigns page lists: a promotion and its coupon, a pre-sale, a group buy and a
+	// running auction of the kettle.
+	now := time.Now()
+	s.call("PUT", "/admin/v1/promotions/spring", admin, map[string]any{"name": "Spring 5 off", "kind": "amount_off", "currency": "CNY",
+		"amount": 500, "couponOnly": true}, 200, nil)
+	s.call("PUT", "/admin/v1/coupons/SPRING1", admin, map[string]any{"promotionId": "spring", "totalUses": 100}, 200, nil)
+	s.call("PUT", "/admin/v1/presales/tea-week", admin, map[string]any{"name": "Tea week", "currency": "CNY",
+		"skus":            []any{map[string]any{"skuId": "kettle-iron", "price": 45900, "deposit": 5000, "depositCredit": 8000}},
+		"depositStartsAt": now.UnixMilli(), "depositEndsAt": now.Add(time.Hour).UnixMilli(), "balanceStartsAt": now.Add(time.Hour).UnixMilli(),
+		"balanceEndsAt": now.Add(2 * time.Hour).UnixMilli()}, 200, nil)
+	s.call("PUT", "/admin/v1/groupbuys/kettle-together", admin, map[string]any{"name": "Kettle together", "currency": "CNY",
+		"skus": []any{map[string]any{"skuId": "kettle-iron", "price": 39900}}, "groupSize": 3, "formationSeconds": 3600,
+		"startsAt": now.Add(-time.Minute).UnixMilli(), "endsAt": now.Add(24 * time.Hour).UnixMilli()}, 200, nil)
+	s.call("PUT", "/admin/v1/auctions/kettle-auction", admin, map[string]any{"skuId": "kettle-iron", "title": "Signed kettle", "currency": "CNY",
+		"startPrice": 10000, "increments": []any{map[string]any{"from": 0, "step": 500}}, "reservePrice": 30000, "deposit": 5000,
+		"startsAt": now.Add(-time.Minute).UnixMilli(), "endsAt": now.Add(time.Hour).UnixMilli(), "antiSnipeSeconds": 120, "extendSeconds": 180,
+		"maxExtensions": 1, "payWindowSeconds": 3600}, 200, nil)
+
 	alice, bob := s.token("alice", "app", "buyer"), s.token("bob", "app", "buyer")
 	mine := s.placePaid(alice, admin, "alice-1", map[string]any{"skuId": "tea-longjing", "quantity": 1}, map[string]any{"skuId": "cup-celadon", "quantity": 1})
 	s.placePaid(bob, admin, "bob-1", map[string]any{"skuId": "tea-longjing", "quantity": 2})
@@ -428,6 +447,14 @@ func TestConsoleInABrowser(t *testing.T) {
 	waitText(t, ctx, fmt.Sprintf(`section[aria-label="Order %s"] h3`, cupOrder), "shipped")
 	if st := s.orderStatus(admin, cupOrder); st != "shipped" {
 		t.Errorf("order after shipping in the console: %s; want shipped", st)
+	}
+
+	// Alice asks for her money back for the cup now on its way: a request for an operator.
+	var as struct{ AfterSaleID, Status string }
+	s.call("POST", "/app/v1/orders/"+cupOrder+"/aftersales", alice, map[string]any{"kind": "refund_only", "reason": "changed my mind",
+		"lines": []any{map[string]any{"lineNo": 1, "quantity": 1}}}, 201, &as, "Idempotency-Key", "as-1")
+	if as.Status != "requested" {
+		t.Fatalf("after-sale: %+v; want requested", as)
 	}
 
 	// Scripts: the list, then a new version that puts 1.00 on every cup.
@@ -505,6 +532,32 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	waitText(t, ctx, "main", "fixed_price")
 	waitText(t, ctx, "main", "POST /app/v1/orders")
+
+	// The after-sale queue: approve Alice's request.
+	do(t, ctx, "after-sales", chromedp.Click(xp(`//nav//a[text()="After-sales"]`)))
+	checkPage(t, ctx, dir, "aftersales", "After-sales")
+	do(t, ctx, "approve", chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[aria-label="Approve after-sale %s"] button[type=submit]`, as.AfterSaleID))))
+	waitText(t, ctx, "#flash", "Approve "+as.AfterSaleID+": done")
+	var decided struct{ Status, DecidedBy string }
+	s.call("GET", "/admin/v1/aftersales/"+as.AfterSaleID, admin, nil, 200, &decided)
+	if decided.Status == "requested" || decided.DecidedBy != "demo-ops" {
+		t.Errorf("after approving in the console: %+v; want decided by demo-ops", decided)
+	}
+
+	// Campaigns: what runs now, by state, and the verb that ends each; disable the coupon.
+	do(t, ctx, "campaigns", chromedp.Click(xp(`//nav//a[text()="Campaigns"]`)))
+	checkPage(t, ctx, dir, "campaigns", "Campaigns")
+	for _, want := range []string{"SPRING1", "tea-week", "kettle-together", "kettle-auction", "running"} {
+		waitText(t, ctx, "main", want)
+	}
+	do(t, ctx, "disable a coupon", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
+		chromedp.Click(chromedp.CSS(`button[aria-label="Disable coupon SPRING1"]`)))
+	waitText(t, ctx, "#flash", "Disable coupon SPRING1: done")
+	var coupon struct{ State string }
+	s.call("GET", "/admin/v1/coupons/SPRING1", admin, nil, 200, &coupon)
+	if coupon.State != "disabled" {
+		t.Errorf("coupon after disabling in the console: %s", coupon.State)
+	}
 
 	// Signing out forgets the token.
 	do(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`#signout`)), chromedp.WaitVisible(xp(`//main//h1[text()="Sign in"]`)))

@@ -4,6 +4,7 @@
 import { ordersPage, tradePage } from './orders.js';
 import { scriptsPage, scriptPage } from './scripts.js';
 import { togglesPage, livePage } from './ops.js';
+import { afterSalesPage, campaignsPage } from './campaigns.js';
 
 const TOKEN = 'atrium.console.token';
 
@@ -208,6 +209,8 @@ function signInPage() {
 const routes = [
   [/^\/orders$/, ordersPage, 'orders'],
   [/^\/trades\/([^/]+)$/, tradePage, 'orders'],
+  [/^\/aftersales$/, afterSalesPage, 'aftersales'],
+  [/^\/campaigns$/, campaignsPage, 'campaigns'],
   [/^\/scripts$/, scriptsPage, 'scripts'],
   [/^\/scripts\/([^/]+)$/, scriptPage, 'scripts'],
   [/^\/toggles$/, togglesPage, 'toggles'],
@@ -275,3 +278,29 @@ function start() {
 }
 
 start();
+
+// pagedTable is a table over an admin list ({items, nextCursor}) with a Load more button that
+// appends the next page where the cursor left off. row makes an item's cells.
+export async function pagedTable(caption, head, path, row, numeric = []) {
+  const body = h('tbody', {});
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more: ' + caption);
+  let next = null;
+  let shown = 0;
+  const load = async () => {
+    const sep = path.includes('?') ? '&' : '?';
+    const page = await api('GET', path + sep + 'limit=20' + (next ? '&cursor=' + encodeURIComponent(next) : ''));
+    for (const it of page.items) body.appendChild(h('tr', {}, row(it).map((c, i) => h('td', { class: numeric.includes(i) ? 'num' : null }, c))));
+    shown += page.items.length;
+    if (!shown) body.replaceChildren(h('tr', {}, h('td', { colspan: head.length, class: 'muted' }, 'None')));
+    next = page.nextCursor || null;
+    more.hidden = !next;
+  };
+  await load();
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try { await load(); } catch (e) { flash('Load more: ' + errorText(e), 'error'); }
+    more.disabled = false;
+  });
+  return [h('div', { class: 'table-wrap' }, h('table', {}, h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, head.map((c, i) => h('th', { scope: 'col', class: numeric.includes(i) ? 'num' : null }, c)))), body)), h('p', {}, more)];
+}

@@ -142,7 +142,7 @@ function orderCard(o) {
     actions.length ? h('div', { class: 'actions' }, actions) : null);
 }
 
-function afterSaleCard(a, currency) {
+export function afterSaleCard(a, currency) {
   const actions = [];
   if (a.status === 'requested') {
     const amount = h('input', { name: 'amount', inputmode: 'decimal', placeholder: money(a.computed) });
@@ -155,7 +155,7 @@ function afterSaleCard(a, currency) {
         if (amount.value.trim()) body.amount = parseMoney(amount.value, currency);
         return api('POST', '/aftersales/' + encodeURIComponent(a.afterSaleId) + '/approve', body);
       });
-    } }, field('Refund amount (' + currency + ', empty: as computed)', amount), field('Note', reason), ok));
+    } }, field('Refund amount' + (currency ? ' in ' + currency : '') + ' (empty: as computed)', amount), field('Note', reason), ok));
     const why = h('input', { name: 'reason', required: true, maxlength: 200 });
     const no = h('button', { type: 'submit', class: 'danger' }, 'Reject');
     actions.push(h('form', { 'aria-label': 'Reject after-sale ' + a.afterSaleId, onsubmit: (ev) => {
