@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +84,21 @@ type Engine struct {
 	stats   sync.Map              // "point|outcome" → *atomic.Int64
 	errs    sync.Map              // "point|code" → *atomic.Int64
 	guard   CallGuard
+	// sampleBP is the share of default-served calls logged, in basis points (nil: none).
+	sampleBP func() int64
+}
+
+// SetDefaultSampling logs that share (basis points, read on each call) of the calls of every
+// point that run no script; set it before the engine is used.
+func (e *Engine) SetDefaultSampling(basisPoints func() int64) { e.sampleBP = basisPoints }
+
+// SampleDefault implements Runtime.
+func (e *Engine) SampleDefault(string) bool {
+	if e.sampleBP == nil {
+		return false
+	}
+	bp := e.sampleBP()
+	return bp > 0 && (bp >= 10000 || rand.Int64N(10000) < bp)
 }
 
 // CallGuard runs one script call of a point (a circuit breaker per point: components/guard). It

@@ -105,6 +105,9 @@ type Runtime interface {
 	Resolve(point string, mode Mode, call Call) []Binding
 	Exec(ctx context.Context, point string, b Binding, budget Budget, in, prev []byte) ([]byte, error)
 	Observe(point string, b Binding, outcome Outcome, err error, took time.Duration)
+	// SampleDefault reports whether a call of point that runs no script is to be logged (with its
+	// input and the default's output) for shadow replay.
+	SampleDefault(point string) bool
 }
 
 // Outcome says how a script call ended.
@@ -204,7 +207,11 @@ func (p *Point[In, Out]) Run(ctx context.Context, rt Runtime, call Call, in In) 
 	}
 	bindings := rt.Resolve(p.spec.Name, p.spec.Mode, call)
 	if len(bindings) == 0 {
-		return p.spec.Default(ctx, in)
+		out, err := p.spec.Default(ctx, in)
+		if err == nil && rt.SampleDefault(p.spec.Name) {
+			p.recordDefault(ctx, call, in, out)
+		}
+		return out, err
 	}
 	inJSON, err := json.Marshal(in)
 	if err != nil {
@@ -229,26 +236,44 @@ func (p *Point[In, Out]) Run(ctx context.Context, rt Runtime, call Call, in In) 
 		}
 		took := time.Since(start)
 		if err != nil {
-			return p.failed(ctx, rt, b, in, inJSON, err, took)
+			return p.failed(ctx, rt, call, b, in, inJSON, err, took)
 		}
 		rt.Observe(p.spec.Name, b, OutcomeOK, nil, took)
-		record(ctx, Record{Point: p.spec.Name, Binding: b, Outcome: OutcomeOK, Input: inJSON, Previous: prev, Output: raw})
+		record(ctx, Record{Point: p.spec.Name, Binding: b, Outcome: OutcomeOK, Input: inJSON, Previous: prev, Output: raw,
+			BizCode: call.Identity.BizCode(), Scenario: string(call.Identity.Scenario())})
 		prev = raw
 	}
 	return out, nil
 }
 
-func (p *Point[In, Out]) failed(ctx context.Context, rt Runtime, b Binding, in In, inJSON []byte, err error, took time.Duration) (Out, error) {
+func (p *Point[In, Out]) failed(ctx context.Context, rt Runtime, call Call, b Binding, in In, inJSON []byte, err error, took time.Duration) (Out, error) {
 	_, public := errkind.Describe(err)
+	biz, scenario := call.Identity.BizCode(), string(call.Identity.Scenario())
 	if p.spec.Policy == FailClosed {
 		rt.Observe(p.spec.Name, b, OutcomeFailed, err, took)
-		record(ctx, Record{Point: p.spec.Name, Binding: b, Outcome: OutcomeFailed, Input: inJSON, Error: public})
+		record(ctx, Record{Point: p.spec.Name, Binding: b, Outcome: OutcomeFailed, Input: inJSON, Error: public, BizCode: biz, Scenario: scenario})
 		var zero Out
 		return zero, fmt.Errorf("extensions: %s script %s v%d: %w", p.spec.Name, b.ScriptID, b.Version, err)
 	}
 	rt.Observe(p.spec.Name, b, OutcomeFellBack, err, took)
-	record(ctx, Record{Point: p.spec.Name, Binding: b, Outcome: OutcomeFellBack, Input: inJSON, Error: public})
+	record(ctx, Record{Point: p.spec.Name, Binding: b, Outcome: OutcomeFellBack, Input: inJSON, Error: public, BizCode: biz, Scenario: scenario})
 	return p.spec.Default(ctx, in)
+}
+
+// recordDefault logs a call the default served: what a first script would be given (in reduce
+// mode the default's output as previous too) and what the call returned.
+func (p *Point[In, Out]) recordDefault(ctx context.Context, call Call, in In, out Out) {
+	inJSON, err1 := json.Marshal(in)
+	outJSON, err2 := json.Marshal(out)
+	if err1 != nil || err2 != nil {
+		return // nothing whole to log; the call itself is unaffected
+	}
+	r := Record{Point: p.spec.Name, Outcome: OutcomeOK, Input: inJSON, Output: outJSON, BizCode: call.Identity.BizCode(),
+		Scenario: string(call.Identity.Scenario())}
+	if p.spec.Mode == Reduce {
+		r.Previous = outJSON
+	}
+	record(ctx, r)
 }
 
 // decode reads a script's output strictly and checks it.

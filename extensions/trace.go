@@ -9,8 +9,14 @@ import (
 // Flows persist the records of an order with the order, so an operator can see which scripts
 // decided it and replay any of them.
 type Record struct {
-	Point    string
-	Binding  Binding
+	Point string
+	// Binding is the version that ran; empty for a sampled call of the point's default (see
+	// Runtime.SampleDefault), logged so that a first script has calls to be shadow-replayed on.
+	Binding Binding
+	// BizCode and Scenario are the call's business identity: which scopes' publications would
+	// apply to it.
+	BizCode  string
+	Scenario string
 	Outcome  Outcome
 	Input    []byte
 	Previous []byte

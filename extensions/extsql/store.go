@@ -9,6 +9,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/atriumtrade/atrium/components/dal"
@@ -278,13 +279,13 @@ func (s *Store) SaveRuns(ctx context.Context, tenant, tradeID string, recs []ext
 	}
 	now := time.Now().UnixMilli()
 	q := `INSERT INTO ext_runs (tenant, trade_id, seq, point, scope, script_id, version, hash, gray, outcome, input, previous,
-		output, error, created_at) VALUES `
-	args := make([]any, 0, len(recs)*15)
+		output, error, created_at, biz_code, scenario) VALUES `
+	args := make([]any, 0, len(recs)*17)
 	for i, r := range recs {
 		if i > 0 {
 			q += ", "
 		}
-		q += "(" + dal.Placeholders(15) + ")"
+		q += "(" + dal.Placeholders(17) + ")"
 		gray := 0
 		if r.Binding.Gray {
 			gray = 1
@@ -294,7 +295,7 @@ func (s *Store) SaveRuns(ctx context.Context, tenant, tradeID string, recs []ext
 			msg = msg[:500]
 		}
 		args = append(args, tenant, tradeID, i+1, r.Point, r.Binding.Scope, r.Binding.ScriptID, r.Binding.Version, r.Binding.Hash, gray,
-			string(r.Outcome), clip(r.Input), clip(r.Previous), clip(r.Output), msg, now)
+			string(r.Outcome), clip(r.Input), clip(r.Previous), clip(r.Output), msg, now, r.BizCode, r.Scenario)
 	}
 	if _, err := s.db.Q(ctx).ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("extsql: save runs: %w", err)
@@ -302,14 +303,15 @@ func (s *Store) SaveRuns(ctx context.Context, tenant, tradeID string, recs []ext
 	return nil
 }
 
-const runCols = `trade_id, seq, point, scope, script_id, version, hash, gray, outcome, input, previous, output, error, created_at`
+const runCols = `trade_id, seq, point, scope, script_id, version, hash, gray, outcome, input, previous, output, error, created_at,
+	biz_code, scenario`
 
 func scanRun(rows *sql.Rows) (r extensions.RunRecord, err error) {
 	var gray int
 	var outcome, in, prev, output string
 	var at int64
 	if err := rows.Scan(&r.TradeID, &r.Seq, &r.Point, &r.Binding.Scope, &r.Binding.ScriptID, &r.Binding.Version, &r.Binding.Hash, &gray,
-		&outcome, &in, &prev, &output, &r.Error, &at); err != nil {
+		&outcome, &in, &prev, &output, &r.Error, &at, &r.BizCode, &r.Scenario); err != nil {
 		return r, err
 	}
 	r.Binding.Gray, r.Outcome, r.At = gray == 1, extensions.Outcome(outcome), time.UnixMilli(at)
@@ -329,10 +331,33 @@ func (s *Store) Runs(ctx context.Context, tenant, tradeID string) ([]extensions.
 	return out, nil
 }
 
-// RecentRuns implements extensions.Store, by ext_runs_by_point.
+// RecentRuns implements extensions.Store: the latest calls of point that a publication at scope
+// would serve, along ext_runs_by_point_time (a tenant-wide scope) or ext_runs_by_point_biz. A
+// call is served by it when scope covers the call's business identity and what ran for the call
+// was no more specific (a script at scope or at a wider one, or the default): a more specific
+// publication would still win. Calls logged before identities were (biz_code ”) are matched by
+// the scope they ran at, as they were.
 func (s *Store) RecentRuns(ctx context.Context, tenant, scope, point string, since time.Time, limit int) ([]extensions.RunRecord, error) {
-	out, err := dal.All(ctx, s.db.R(ctx), scanRun, `SELECT `+runCols+` FROM ext_runs WHERE tenant = ? AND point = ? AND scope = ?
-		AND created_at >= ? ORDER BY created_at DESC, trade_id DESC, seq DESC LIMIT ?`, tenant, point, scope, since.UnixMilli(), limit)
+	who, what, _ := strings.Cut(scope, "/")
+	widths := []any{"", tenant + "/*"} // what may have run: the default, a tenant-wide script
+	where, args := `tenant = ? AND point = ? AND created_at >= ?`, []any{tenant, point, since.UnixMilli()}
+	if who != tenant {
+		widths = append(widths, who+"/*")
+		if what != "*" {
+			widths = append(widths, scope)
+		}
+		cover := `biz_code = ?`
+		cargs := []any{who}
+		if what != "*" {
+			cover, cargs = cover+` AND scenario = ?`, append(cargs, what)
+		}
+		where += ` AND ((` + cover + `) OR (biz_code = '' AND scope = ?))`
+		args = append(append(args, cargs...), scope)
+	}
+	where += ` AND scope IN (` + dal.Placeholders(len(widths)) + `)`
+	args = append(args, widths...)
+	out, err := dal.All(ctx, s.db.R(ctx), scanRun, `SELECT `+runCols+` FROM ext_runs WHERE `+where+`
+		ORDER BY created_at DESC, trade_id DESC, seq DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("extsql: recent runs: %w", err)
 	}

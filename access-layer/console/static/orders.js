@@ -236,6 +236,7 @@ export async function tradePage(tradeId) {
       e.detail ? h('details', {}, h('summary', {}, 'Details'), h('pre', { class: 'json' }, JSON.stringify(e.detail, null, 2))) : null))),
     h('h2', {}, 'Scripts that ran'),
     table('Script versions that ran for this trade', ['Point', 'Scope', 'Script', 'Version', 'Gray', 'Outcome', 'At'],
-      (s.scripts || []).map(r => [r.point, r.scope, h('a', { href: '#/scripts/' + encodeURIComponent(r.scriptId) }, r.scriptId), r.version, r.gray ? 'yes' : '', r.outcome, when(r.at)]), [3]),
+      (s.scripts || []).map(r => [r.point, r.scope || '', r.scriptId ? h('a', { href: '#/scripts/' + encodeURIComponent(r.scriptId) }, r.scriptId) : 'default (sampled)',
+        r.scriptId ? r.version : '', r.gray ? 'yes' : '', r.outcome, when(r.at)]), [3]),
   ];
 }

@@ -149,7 +149,8 @@ function versionPanels(scriptId, v, pubs, tenant) {
       if (!run) throw new Error('order ' + orderId.value.trim() + ' has no logged call of ' + v.point);
       input.value = JSON.stringify(run.input, null, 2);
       previous = run.previous ?? null;
-      out(runOut, h('p', {}, 'Loaded the input ' + run.scriptId + ' v' + run.version + ' ran on for order ' + r.orderId + '; it answered:'),
+      const ran = run.scriptId ? run.scriptId + ' v' + run.version : 'the default';
+      out(runOut, h('p', {}, 'Loaded the input ' + ran + ' ran on for order ' + r.orderId + '; it answered:'),
         h('pre', { class: 'json' }, JSON.stringify(run.output ?? null, null, 2)));
     } catch (e) {
       out(runOut, h('p', { class: 'error-text' }, errorText(e)));

@@ -101,6 +101,10 @@ func TestQueryPlansStayIndexed(t *testing.T) {
 			"coupons?limit=5", "coupons?limit=5&promotion=vip", "coupons?limit=5&state=active"} {
 			must(t, s.do("GET", "/admin/v1/"+q, admin, nil), 200, q)
 		}
+		for _, scope := range []string{"acme/*", "acme.default/*", "acme.default/fixed_price"} {
+			must(t, s.do("POST", "/admin/v1/extensions/scripts/pricing/versions/1/shadow", admin, map[string]any{"scope": scope, "point": "pricing.unit_price"}),
+				200, "shadow at "+scope)
+		}
 		s.stock(admin, "tea")
 
 		clk.Advance(31 * time.Minute)

@@ -130,6 +130,7 @@ type runtimeToggles struct {
 	CacheTTL     toggles.Duration
 	ExtWall      toggles.Duration
 	ExtSteps     toggles.Int
+	ExtSample    toggles.Int
 	// SandboxSlow and SandboxDown are troubles of the sandbox payment provider, for campaigns
 	// that try the platform against a slow or silent provider (atrium chaos).
 	SandboxSlow toggles.Duration
@@ -156,6 +157,8 @@ func newToggles(ctx context.Context, cfg Config, log *slog.Logger) (*runtimeTogg
 			min(max(cfg.Extensions.Wall, time.Millisecond), time.Second), time.Millisecond, time.Second),
 		ExtSteps: t.Int("extensions.instructions", "The default instruction budget of one extension script call",
 			extensions.DefaultBudget.Instructions, 1000, 100_000_000),
+		ExtSample: t.Int("extensions.sampleDefault", "The share of calls that run a point's Go default, in basis points (10000: all), logged with their input and output so that a point's first script can be shadow-replayed; each costs a write with its order",
+			0, 0, 10000),
 		SandboxSlow: t.Duration("sandbox.slow", "How long the sandbox payment provider takes to answer each intent and refund request (0: at once)",
 			0, 0, time.Minute),
 		SandboxDown: t.Duration("sandbox.down", "While not 0, the sandbox payment provider does not answer: each intent and refund request hangs this long and fails",
@@ -456,6 +459,7 @@ func newEngine(cfg Config, tg *runtimeToggles, log *slog.Logger) *extensions.Eng
 	}))
 	engine := extensions.NewEngine(luahost.New(extensions.Budget{Wall: cfg.Extensions.Wall}, hostOpts...), log)
 	engine.SetGuard(guardScripts(tg.Guard))
+	engine.SetDefaultSampling(tg.ExtSample.Value)
 	return engine
 }
 

@@ -1,10 +1,13 @@
 package platform_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/atriumtrade/atrium/cmd/atrium/platform"
 	"github.com/atriumtrade/atrium/components/dal"
 )
 
@@ -118,6 +121,55 @@ func TestShadowReplay(t *testing.T) {
 		if r := s.do("POST", "/admin/v1/extensions/scripts/prices/versions/"+v2+"/shadow", s.token("rival", "ops", "", "admin"),
 			map[string]any{"scope": "rival/*"}); r.status != 404 {
 			t.Errorf("another tenant shadowing demo's script: %d %s", r.status, r.raw)
+		}
+	})
+}
+
+// TestShadowReplayOfAFirstScript: with default calls sampled (extensions.sampleDefault), a point
+// that no script has served yet has calls to replay a first script on, beside what the Go default
+// returned; a scope of a business line finds that line's calls only, and sampling changes no
+// price.
+func TestShadowReplayOfAFirstScript(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, db dal.Config) {
+		path := filepath.Join(t.TempDir(), "toggles.yaml")
+		if err := os.WriteFile(path, []byte("extensions.sampleDefault: \"10000\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s := startWith(t, db, &clock{t: time.Now()}, func(c *platform.Config) { c.Toggles.File = path })
+		admin := s.token("demo", "ops", "", "admin")
+		s.seed(admin, "tea", "s1", 1000, 100)
+		s.seed(admin, "cup", "s1", 500, 100)
+		buyer := s.token("demo", "u1", "app", "buyer")
+		for i := range 4 {
+			items := []map[string]any{item("tea", 1)}
+			if i == 2 {
+				items = append(items, item("cup", 2))
+			}
+			d := must(t, s.do("POST", "/app/v1/orders", buyer, orderBody(items...), "Idempotency-Key", "first-"+str(i)), 201, "order").data()
+			if i == 2 && d["total"] != "20.00" {
+				t.Fatalf("with sampling on, a tea and two cups cost %v; want 20.00", d["total"])
+			}
+		}
+		v := must(t, s.do("POST", "/admin/v1/extensions/scripts/prices/versions", admin, map[string]any{"source": pricingScript(100, "")}), 201, "upload").data()
+		shadow := func(scope string) map[string]any {
+			t.Helper()
+			return must(t, s.do("POST", "/admin/v1/extensions/scripts/prices/versions/"+str(v["version"])+"/shadow", admin,
+				map[string]any{"scope": scope, "point": "pricing.unit_price"}), 200, "shadow "+scope).data()
+		}
+		rep := shadow("demo/*")
+		if rep["calls"] != float64(4) || rep["changed"] != float64(1) || rep["moneyDelta"].(map[string]any)["CNY"] != float64(200) {
+			t.Fatalf("a first script over sampled default calls: %v; want 4 calls, 1 changed, +200 CNY", rep)
+		}
+		if c := rep["changedCalls"].([]any)[0].(map[string]any); c["ranScriptId"] != nil || c["baseline"] == nil {
+			t.Errorf("the changed call ran the default: %v", c)
+		}
+		if rep := shadow("demo.default/fixed_price"); rep["calls"] != float64(4) {
+			t.Errorf("at the orders' own line and flow: %v calls; want 4", rep["calls"])
+		}
+		for _, scope := range []string{"demo.flash/*", "demo.default/cod"} {
+			if rep := shadow(scope); rep["calls"] != float64(0) {
+				t.Errorf("at %s, which none of the orders is: %v calls; want 0", scope, rep["calls"])
+			}
 		}
 	})
 }
