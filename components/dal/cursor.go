@@ -1,7 +1,10 @@
 package dal
 
 import (
+	"context"
+	"database/sql"
 	"encoding/base64"
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,9 +25,46 @@ func ParseCursor(cursor string) (key string, ok bool) {
 	return string(b), true
 }
 
-// Page cuts rows that a list read with LIMIT limit+1 to limit, and names the next page by the
+// ErrBadCursor is a cursor this package could not have made; a store wraps it in its own
+// invalid-cursor error.
+var ErrBadCursor = errors.New("dal: not a cursor of this list")
+
+// Newest is a list read newest first: rows of Table whose Where holds (with Args), ordered by
+// the time column At (unix ms) descending, then the id column ID descending. Cols are what scan
+// reads, the time and the id included where the row's key needs them.
+type Newest struct {
+	Table, Cols, Where string
+	Args               []any
+	At, ID             string
+}
+
+// ListNewest reads one page of l, up to limit rows after cursor (empty: from the newest), and the
+// cursor of the page after it (empty at the end). key gives a row's time and id: the page's last
+// row names where the next one starts, so rows written while a client pages come before its
+// cursor or after, and none repeats or is skipped. A cursor it did not make is ErrBadCursor.
+func ListNewest[T any](ctx context.Context, q Querier, l Newest, limit int, cursor string, scan func(*sql.Rows) (T, error),
+	key func(T) (at int64, id string)) ([]T, string, error) {
+	where, args := l.Where, append([]any(nil), l.Args...)
+	if cursor != "" {
+		at, id, ok := parseAtCursor(cursor)
+		if !ok {
+			return nil, "", ErrBadCursor
+		}
+		where += ` AND (` + l.At + ` < ? OR (` + l.At + ` = ? AND ` + l.ID + ` < ?))`
+		args = append(args, at, at, id)
+	}
+	rows, err := All(ctx, q, scan, `SELECT `+l.Cols+` FROM `+l.Table+` WHERE `+where+` ORDER BY `+l.At+` DESC, `+l.ID+` DESC LIMIT ?`,
+		append(args, limit+1)...)
+	if err != nil {
+		return nil, "", err
+	}
+	kept, next := page(rows, limit, func(r T) string { return atCursorKey(key(r)) })
+	return kept, next, nil
+}
+
+// page cuts rows that a list read with LIMIT limit+1 to limit, and names the next page by the
 // last row kept (key makes its cursor key); next is empty when there is no more.
-func Page[T any](rows []T, limit int, key func(T) string) (page []T, next string) {
+func page[T any](rows []T, limit int, key func(T) string) (kept []T, next string) {
 	if len(rows) <= limit {
 		return rows, ""
 	}
@@ -32,11 +72,11 @@ func Page[T any](rows []T, limit int, key func(T) string) (page []T, next string
 	return rows, Cursor(key(rows[limit-1]))
 }
 
-// AtCursorKey is the cursor key of a row listed newest first by a time (unix ms), then an id.
-func AtCursorKey(at int64, id string) string { return strconv.FormatInt(at, 10) + ":" + id }
+// atCursorKey is the cursor key of a row listed newest first by a time (unix ms), then an id.
+func atCursorKey(at int64, id string) string { return strconv.FormatInt(at, 10) + ":" + id }
 
-// ParseAtCursor reads a cursor made of an AtCursorKey; ok is false for one it could not have made.
-func ParseAtCursor(cursor string) (at int64, id string, ok bool) {
+// parseAtCursor reads a cursor made of an atCursorKey; ok is false for one it could not have made.
+func parseAtCursor(cursor string) (at int64, id string, ok bool) {
 	key, ok := ParseCursor(cursor)
 	if !ok {
 		return 0, "", false

@@ -3,6 +3,7 @@ package auctionsql
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,32 +28,27 @@ var statusSQL = map[auction.Status]struct {
 // List implements auction.Store, the latest to open first along auctions_by_start or, for one
 // SKU's, auctions_by_sku; the status is checked on the rows walked.
 func (s *Store) List(ctx context.Context, tenant string, f auction.Filter, now time.Time, limit int, cursor string) ([]*auction.Auction, string, error) {
-	where, args := `tenant = ?`, []any{tenant}
+	l := dal.Newest{Table: "auctions", Cols: cols, At: "starts_at", ID: "auction_id", Where: "tenant = ?", Args: []any{tenant}}
 	if f.SKUID != "" {
-		where, args = where+` AND sku_id = ?`, append(args, f.SKUID)
+		l.Where, l.Args = l.Where+" AND sku_id = ?", append(l.Args, f.SKUID)
 	}
 	if f.Status != "" {
 		st, ok := statusSQL[f.Status]
 		if !ok {
 			return nil, "", fmt.Errorf("auctionsql: status %q", f.Status)
 		}
-		where += ` AND (` + st.cond + `)`
+		l.Where += " AND (" + st.cond + ")"
 		for range st.binds {
-			args = append(args, now.UnixMilli())
+			l.Args = append(l.Args, now.UnixMilli())
 		}
 	}
-	if cursor != "" {
-		at, id, ok := dal.ParseAtCursor(cursor)
-		if !ok {
-			return nil, "", fmt.Errorf("auctionsql: cursor %q: %w", cursor, auction.ErrInvalidCursor)
-		}
-		where, args = where+` AND (starts_at < ? OR (starts_at = ? AND auction_id < ?))`, append(args, at, at, id)
+	as, next, err := dal.ListNewest(ctx, s.db.R(ctx), l, limit, cursor, func(r *sql.Rows) (*auction.Auction, error) { return scan(r) },
+		func(a *auction.Auction) (int64, string) { return a.StartsAt.UnixMilli(), a.ID })
+	if errors.Is(err, dal.ErrBadCursor) {
+		return nil, "", fmt.Errorf("auctionsql: cursor %q: %w", cursor, auction.ErrInvalidCursor)
 	}
-	rows, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (*auction.Auction, error) { return scan(r) },
-		`SELECT `+cols+` FROM auctions WHERE `+where+` ORDER BY starts_at DESC, auction_id DESC LIMIT ?`, append(args, limit+1)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("auctionsql: list: %w", err)
 	}
-	rows, next := dal.Page(rows, limit, func(a *auction.Auction) string { return dal.AtCursorKey(a.StartsAt.UnixMilli(), a.ID) })
-	return rows, next, nil
+	return as, next, nil
 }

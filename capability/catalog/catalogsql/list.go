@@ -3,6 +3,7 @@ package catalogsql
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -32,27 +33,22 @@ func (s *Store) List(ctx context.Context, tenant string, f catalog.Filter, limit
 	if f.Title != "" {
 		where, args = append(where, `LOWER(title) LIKE LOWER(?) ESCAPE '!'`), append(args, "%"+likeEscaper.Replace(f.Title)+"%")
 	}
-	if cursor != "" {
-		at, id, ok := dal.ParseAtCursor(cursor)
-		if !ok {
-			return catalog.Page{}, fmt.Errorf("catalogsql: cursor %q: %w", cursor, catalog.ErrInvalidCursor)
-		}
-		where, args = append(where, `(created_at < ? OR (created_at = ? AND sku_id < ?))`), append(args, at, at, id)
-	}
 	type listed struct {
 		sku catalog.SKU
 		at  int64
 	}
-	rows, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (l listed, err error) {
+	l := dal.Newest{Table: "skus", Cols: skuCols + ", created_at", At: "created_at", ID: "sku_id", Where: strings.Join(where, " AND "), Args: args}
+	rows, next, err := dal.ListNewest(ctx, s.db.R(ctx), l, limit, cursor, func(r *sql.Rows) (l listed, err error) {
 		l.sku, err = scanSKU(tenant, r, &l.at)
 		return l, err
-	}, `SELECT `+skuCols+`, created_at FROM skus WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at DESC, sku_id DESC LIMIT ?`,
-		append(args, limit+1)...)
+	}, func(l listed) (int64, string) { return l.at, l.sku.ID() })
+	if errors.Is(err, dal.ErrBadCursor) {
+		return catalog.Page{}, fmt.Errorf("catalogsql: cursor %q: %w", cursor, catalog.ErrInvalidCursor)
+	}
 	if err != nil {
 		return catalog.Page{}, fmt.Errorf("catalogsql: list: %w", err)
 	}
-	var p catalog.Page
-	rows, p.Next = dal.Page(rows, limit, func(l listed) string { return dal.AtCursorKey(l.at, l.sku.ID()) })
+	p := catalog.Page{Next: next}
 	for _, l := range rows {
 		p.SKUs = append(p.SKUs, l.sku)
 	}

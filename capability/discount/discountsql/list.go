@@ -3,8 +3,8 @@ package discountsql
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/atriumtrade/atrium/capability/discount"
@@ -29,41 +29,35 @@ var couponStateSQL = map[string]struct {
 // ListCoupons implements discount.Store, newest first along discount_coupons_by_created or, for
 // one promotion's, discount_coupons_by_promotion_created; the state is checked on the rows walked.
 func (s *Store) ListCoupons(ctx context.Context, tenant string, f discount.CouponFilter, now time.Time, limit int, cursor string) (discount.CouponPage, error) {
-	where, args := []string{`tenant = ?`}, []any{tenant}
+	l := dal.Newest{Table: "discount_coupons", Cols: couponCols + ", created_at", At: "created_at", ID: "code", Where: "tenant = ?", Args: []any{tenant}}
 	if f.PromotionID != "" {
-		where, args = append(where, `promotion_id = ?`), append(args, f.PromotionID)
+		l.Where, l.Args = l.Where+" AND promotion_id = ?", append(l.Args, f.PromotionID)
 	}
 	if f.State != "" {
 		st, ok := couponStateSQL[f.State]
 		if !ok {
 			return discount.CouponPage{}, fmt.Errorf("discountsql: state %q", f.State)
 		}
-		where = append(where, `(`+st.cond+`)`)
+		l.Where += " AND (" + st.cond + ")"
 		for range st.binds {
-			args = append(args, now.UnixMilli())
+			l.Args = append(l.Args, now.UnixMilli())
 		}
-	}
-	if cursor != "" {
-		at, code, ok := dal.ParseAtCursor(cursor)
-		if !ok {
-			return discount.CouponPage{}, fmt.Errorf("discountsql: cursor %q: %w", cursor, discount.ErrInvalidCursor)
-		}
-		where, args = append(where, `(created_at < ? OR (created_at = ? AND code < ?))`), append(args, at, at, code)
 	}
 	type listed struct {
 		c  discount.Coupon
 		at int64
 	}
-	rows, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (l listed, err error) {
+	rows, next, err := dal.ListNewest(ctx, s.db.R(ctx), l, limit, cursor, func(r *sql.Rows) (l listed, err error) {
 		err = r.Scan(&l.c.Code, &l.c.PromotionID, &l.c.TotalUses, &l.c.PerUser, &l.c.ValidFrom, &l.c.ValidTo, &l.c.Used, &l.c.DisabledAt, &l.at)
 		return l, err
-	}, `SELECT `+couponCols+`, created_at FROM discount_coupons WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY created_at DESC, code DESC LIMIT ?`, append(args, limit+1)...)
+	}, func(l listed) (int64, string) { return l.at, l.c.Code })
+	if errors.Is(err, dal.ErrBadCursor) {
+		return discount.CouponPage{}, fmt.Errorf("discountsql: cursor %q: %w", cursor, discount.ErrInvalidCursor)
+	}
 	if err != nil {
 		return discount.CouponPage{}, fmt.Errorf("discountsql: list coupons: %w", err)
 	}
-	var p discount.CouponPage
-	rows, p.Next = dal.Page(rows, limit, func(l listed) string { return dal.AtCursorKey(l.at, l.c.Code) })
+	p := discount.CouponPage{Next: next}
 	for _, l := range rows {
 		p.Coupons = append(p.Coupons, l.c)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/atriumtrade/atrium/components/dal"
@@ -13,32 +14,27 @@ import (
 // ListCampaigns implements groupbuy.Store, newest first along groupbuy_campaigns_by_created, or
 // groupbuy_campaigns_by_status for one status.
 func (s *Store) ListCampaigns(ctx context.Context, tenant, status string, limit int, cursor string) ([]groupbuy.Campaign, string, error) {
-	where, args := `tenant = ?`, []any{tenant}
+	l := dal.Newest{Table: "groupbuy_campaigns", Cols: "body, created_at", At: "created_at", ID: "campaign_id", Where: "tenant = ?", Args: []any{tenant}}
 	if status != "" {
-		where, args = where+` AND status = ?`, append(args, status)
-	}
-	if cursor != "" {
-		at, id, ok := dal.ParseAtCursor(cursor)
-		if !ok {
-			return nil, "", fmt.Errorf("groupbuysql: cursor %q: %w", cursor, groupbuy.ErrInvalidCursor)
-		}
-		where, args = where+` AND (created_at < ? OR (created_at = ? AND campaign_id < ?))`, append(args, at, at, id)
+		l.Where, l.Args = l.Where+" AND status = ?", append(l.Args, status)
 	}
 	type listed struct {
 		c  groupbuy.Campaign
 		at int64
 	}
-	rows, err := dal.All(ctx, s.db.R(ctx), func(r *sql.Rows) (l listed, err error) {
+	rows, next, err := dal.ListNewest(ctx, s.db.R(ctx), l, limit, cursor, func(r *sql.Rows) (l listed, err error) {
 		var body string
 		if err := r.Scan(&body, &l.at); err != nil {
 			return l, err
 		}
 		return l, json.Unmarshal([]byte(body), &l.c)
-	}, `SELECT body, created_at FROM groupbuy_campaigns WHERE `+where+` ORDER BY created_at DESC, campaign_id DESC LIMIT ?`, append(args, limit+1)...)
+	}, func(l listed) (int64, string) { return l.at, l.c.ID })
+	if errors.Is(err, dal.ErrBadCursor) {
+		return nil, "", fmt.Errorf("groupbuysql: cursor %q: %w", cursor, groupbuy.ErrInvalidCursor)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("groupbuysql: list campaigns: %w", err)
 	}
-	rows, next := dal.Page(rows, limit, func(l listed) string { return dal.AtCursorKey(l.at, l.c.ID) })
 	out := make([]groupbuy.Campaign, len(rows))
 	for i, l := range rows {
 		out[i] = l.c
