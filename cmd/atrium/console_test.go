@@ -523,6 +523,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	do(t, ctx, "toggles", chromedp.Click(xp(`//nav//a[text()="Toggles"]`)))
 	checkPage(t, ctx, dir, "toggles", "Toggles")
 	waitText(t, ctx, "main table", "trade.unpaidWindow")
+	waitText(t, ctx, "main", "Sentinel blocks on this node in the last")
 
 	// Live numbers: the orders placed above, by flow, and the routes they went through.
 	do(t, ctx, "live", chromedp.Click(xp(`//nav//a[text()="Live"]`)))

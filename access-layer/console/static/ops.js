@@ -3,7 +3,7 @@
 import { api, h, table, when, onLeave } from './console.js';
 
 export async function togglesPage() {
-  const v = await api('GET', '/toggles');
+  const [v, live] = await Promise.all([api('GET', '/toggles'), api('GET', '/live')]);
   const sentinel = v.toggles.filter(t => t.key.startsWith('sentinel.'));
   const rest = v.toggles.filter(t => !t.key.startsWith('sentinel.'));
   const row = t => [h('span', { class: 'mono' }, t.key), h('span', { class: 'mono' }, t.value), h('span', { class: 'mono' }, t.default),
@@ -16,7 +16,9 @@ export async function togglesPage() {
     table('Runtime toggles', head, rest.map(row)),
     h('h2', {}, 'Sentinel rule sets'),
     table('Sentinel rule sets', head, sentinel.map(row)),
-    h('p', {}, 'Recent blocks are on the ', h('a', { href: '#/live' }, 'live numbers'), ' page.'),
+    table('Sentinel blocks on this node in the last ' + live.windowSeconds + ' s', ['Resource', 'Blocked'],
+      Object.entries(live.blocked).map(([r, n]) => [h('span', { class: 'mono' }, r), n]), [1]),
+    h('p', {}, 'More on the ', h('a', { href: '#/live' }, 'live numbers'), ' page.'),
   ];
 }
 
