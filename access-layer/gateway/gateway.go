@@ -166,7 +166,7 @@ func New(cfg Config, rpc Clients, log *slog.Logger, opts ...Option) (*Gateway, e
 	}
 	g := &Gateway{cfg: cfg, secret: []byte(cfg.JWTSecret), rpc: rpc, log: observe.Logger(log), h: server.New(hopts...),
 		metrics: newMetrics(), now: time.Now, toggles: o.toggles, guard: o.guard, enums: o.enums}
-	g.sampler = &liveSampler{gather: g.metrics.registry.Gather}
+	g.sampler = &liveSampler{gather: g.metrics.registry.Gather, now: func() time.Time { return g.now() }}
 	if o.toggles != nil {
 		g.metrics.registry.MustRegister(o.toggles.Collector())
 	}

@@ -47,6 +47,7 @@ func key(family string, labels ...string) string { return family + "|" + strings
 // liveSampler keeps the last minute of samples.
 type liveSampler struct {
 	gather func() ([]*dto.MetricFamily, error)
+	now    func() time.Time
 	mu     sync.Mutex
 	ring   []liveSample
 }
@@ -108,7 +109,7 @@ func (l *liveSampler) run(ctx context.Context) {
 	t := time.NewTicker(liveEvery)
 	defer t.Stop()
 	for {
-		if s, err := l.sample(time.Now()); err == nil {
+		if s, err := l.sample(l.now()); err == nil {
 			l.mu.Lock()
 			l.ring = append(l.ring, s)
 			if len(l.ring) > liveSamples {
@@ -287,7 +288,7 @@ func (g *Gateway) live(_ context.Context, c *app.RequestContext) (int, any, erro
 	if cl == nil || cl.Role != roleAdmin {
 		return 0, nil, errkind.WithDetail(errkind.ErrForbidden, "this operation is for operators")
 	}
-	now, err := g.sampler.sample(g.now())
+	now, err := g.sampler.sample(g.sampler.now())
 	if err != nil {
 		return 0, nil, err
 	}

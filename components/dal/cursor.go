@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"strconv"
@@ -60,6 +61,30 @@ func ListNewest[T any](ctx context.Context, q Querier, l Newest, limit int, curs
 	}
 	kept, next := page(rows, limit, func(r T) string { return atCursorKey(key(r)) })
 	return kept, next, nil
+}
+
+// ListNewestJSON is ListNewest over rows whose Cols are a JSON document and its time: each is
+// decoded into a T, and id names a T in the cursor.
+func ListNewestJSON[T any](ctx context.Context, q Querier, l Newest, limit int, cursor string, id func(T) string) ([]T, string, error) {
+	type doc struct {
+		v  T
+		at int64
+	}
+	docs, next, err := ListNewest(ctx, q, l, limit, cursor, func(r *sql.Rows) (d doc, err error) {
+		var body string
+		if err := r.Scan(&body, &d.at); err != nil {
+			return d, err
+		}
+		return d, json.Unmarshal([]byte(body), &d.v)
+	}, func(d doc) (int64, string) { return d.at, id(d.v) })
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]T, len(docs))
+	for i, d := range docs {
+		out[i] = d.v
+	}
+	return out, next, nil
 }
 
 // page cuts rows that a list read with LIMIT limit+1 to limit, and names the next page by the

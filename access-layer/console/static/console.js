@@ -280,10 +280,12 @@ function start() {
 start();
 
 // pagedTable is a table over an admin list ({items, nextCursor}) with a Load more button that
-// appends the next page where the cursor left off. row makes an item's cells.
-export async function pagedTable(caption, head, path, row, numeric = []) {
+// appends the next page where the cursor left off (so orders arriving meanwhile never repeat or
+// go missing). row makes an item's cells; with a noun ("order") a line above says how many show.
+export async function pagedTable(caption, head, path, row, numeric = [], noun = '') {
   const body = h('tbody', {});
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more: ' + caption);
+  const count = noun ? h('p', { class: 'muted', 'aria-live': 'polite' }) : null;
   let next = null;
   let shown = 0;
   const load = async () => {
@@ -292,6 +294,7 @@ export async function pagedTable(caption, head, path, row, numeric = []) {
     for (const it of page.items) body.appendChild(h('tr', {}, row(it).map((c, i) => h('td', { class: numeric.includes(i) ? 'num' : null }, c))));
     shown += page.items.length;
     if (!shown) body.replaceChildren(h('tr', {}, h('td', { colspan: head.length, class: 'muted' }, 'None')));
+    if (count) count.textContent = shown ? shown + ' ' + noun + (shown === 1 ? '' : 's') + ' shown' : 'No ' + noun + 's match.';
     next = page.nextCursor || null;
     more.hidden = !next;
   };
@@ -301,6 +304,6 @@ export async function pagedTable(caption, head, path, row, numeric = []) {
     try { await load(); } catch (e) { flash('Load more: ' + errorText(e), 'error'); }
     more.disabled = false;
   });
-  return [h('div', { class: 'table-wrap' }, h('table', {}, h('caption', {}, caption),
+  return [count, h('div', { class: 'table-wrap' }, h('table', {}, h('caption', {}, caption),
     h('thead', {}, h('tr', {}, head.map((c, i) => h('th', { scope: 'col', class: numeric.includes(i) ? 'num' : null }, c)))), body)), h('p', {}, more)];
 }

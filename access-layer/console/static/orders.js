@@ -1,7 +1,7 @@
 // Orders: the search an operator starts the day with, and a trade's whole story with the actions
 // taken on it every day (ship, record delivery and COD collection, cancel, decide after-sales,
 // receive returns).
-import { api, h, field, table, money, parseMoney, when, statusPill, act, query, enums, flash, errorText } from './console.js';
+import { api, h, field, table, money, parseMoney, when, statusPill, act, query, enums, pagedTable } from './console.js';
 
 const FILTERS = [
   ['buyer', 'Buyer'], ['seller', 'Seller'], ['sku', 'SKU'], ['q', 'Order, trade, payment or refund id'],
@@ -31,49 +31,12 @@ export async function ordersPage() {
 
   const params = new URLSearchParams();
   for (const k of ['buyer', 'seller', 'sku', 'q', 'status', 'flow', 'createdFrom', 'createdTo']) if (q.get(k)) params.set(k, q.get(k));
-  params.set('limit', '20');
-  const body = h('tbody', {});
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
-  const count = h('p', { class: 'muted', 'aria-live': 'polite' });
-  let shown = 0;
-  let next = null;
-  // load appends the next page; the cursor keeps its place however many orders arrive meanwhile.
-  const load = async () => {
-    const p = new URLSearchParams(params);
-    if (next) p.set('cursor', next);
-    const page = await api('GET', '/orders?' + p);
-    for (const o of page.items) {
-      body.appendChild(h('tr', {},
-        h('td', {}, h('a', { href: '#/trades/' + encodeURIComponent(o.tradeId) }, o.orderId)),
-        h('td', { class: 'mono' }, o.tradeId),
-        h('td', {}, o.userId),
-        h('td', {}, o.sellerId),
-        h('td', {}, o.flow),
-        h('td', {}, statusPill(o.status)),
-        h('td', { class: 'num' }, money(o.total, o.currency)),
-        h('td', {}, when(o.createdAt))));
-    }
-    shown += page.items.length;
-    count.textContent = shown ? shown + ' order' + (shown === 1 ? '' : 's') + ' shown' : 'No orders match.';
-    next = page.nextCursor || null;
-    more.hidden = !next;
-  };
-  await load();
-  more.addEventListener('click', async () => {
-    more.disabled = true;
-    try { await load(); } catch (e) { flash('Load more: ' + errorText(e), 'error'); }
-    more.disabled = false;
-  });
   return [
     h('h1', {}, 'Orders'),
     form,
-    count,
-    h('div', { class: 'table-wrap' }, h('table', {},
-      h('caption', {}, 'Orders, newest first'),
-      h('thead', {}, h('tr', {}, ['Order', 'Trade', 'Buyer', 'Seller', 'Flow', 'Status', 'Total', 'Created'].map((c, i) =>
-        h('th', { scope: 'col', class: i === 6 ? 'num' : null }, c)))),
-      body)),
-    h('p', {}, more),
+    await pagedTable('Orders, newest first', ['Order', 'Trade', 'Buyer', 'Seller', 'Flow', 'Status', 'Total', 'Created'], '/orders?' + params,
+      o => [h('a', { href: '#/trades/' + encodeURIComponent(o.tradeId) }, o.orderId), h('span', { class: 'mono' }, o.tradeId), o.userId, o.sellerId,
+        o.flow, statusPill(o.status), money(o.total, o.currency), when(o.createdAt)], [6], 'order'),
   ];
 }
 

@@ -2,8 +2,6 @@ package groupbuysql
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -18,26 +16,12 @@ func (s *Store) ListCampaigns(ctx context.Context, tenant, status string, limit 
 	if status != "" {
 		l.Where, l.Args = l.Where+" AND status = ?", append(l.Args, status)
 	}
-	type listed struct {
-		c  groupbuy.Campaign
-		at int64
-	}
-	rows, next, err := dal.ListNewest(ctx, s.db.R(ctx), l, limit, cursor, func(r *sql.Rows) (l listed, err error) {
-		var body string
-		if err := r.Scan(&body, &l.at); err != nil {
-			return l, err
-		}
-		return l, json.Unmarshal([]byte(body), &l.c)
-	}, func(l listed) (int64, string) { return l.at, l.c.ID })
+	cs, next, err := dal.ListNewestJSON(ctx, s.db.R(ctx), l, limit, cursor, func(c groupbuy.Campaign) string { return c.ID })
 	if errors.Is(err, dal.ErrBadCursor) {
 		return nil, "", fmt.Errorf("groupbuysql: cursor %q: %w", cursor, groupbuy.ErrInvalidCursor)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("groupbuysql: list campaigns: %w", err)
 	}
-	out := make([]groupbuy.Campaign, len(rows))
-	for i, l := range rows {
-		out[i] = l.c
-	}
-	return out, next, nil
+	return cs, next, nil
 }
