@@ -184,9 +184,13 @@ const (
 	AdminErrorCodeRouteMethodNotAllowed             AdminErrorCode = "route.method_not_allowed"
 	AdminErrorCodeRouteNotFound                     AdminErrorCode = "route.not_found"
 	AdminErrorCodeStatsInvalidRange                 AdminErrorCode = "stats.invalid_range"
+	AdminErrorCodeSystemDbUnavailable               AdminErrorCode = "system.db_unavailable"
 	AdminErrorCodeSystemInternal                    AdminErrorCode = "system.internal"
+	AdminErrorCodeSystemNoTenant                    AdminErrorCode = "system.no_tenant"
+	AdminErrorCodeSystemTenantPlaced                AdminErrorCode = "system.tenant_placed"
 	AdminErrorCodeSystemTooManyRequests             AdminErrorCode = "system.too_many_requests"
 	AdminErrorCodeSystemUnavailable                 AdminErrorCode = "system.unavailable"
+	AdminErrorCodeSystemUnknownPod                  AdminErrorCode = "system.unknown_pod"
 	AdminErrorCodeTradeConcurrentMove               AdminErrorCode = "trade.concurrent_move"
 	AdminErrorCodeTradeFlowNotFound                 AdminErrorCode = "trade.flow_not_found"
 	AdminErrorCodeTradeInvalidMove                  AdminErrorCode = "trade.invalid_move"
@@ -528,11 +532,19 @@ func (e AdminErrorCode) Valid() bool {
 		return true
 	case AdminErrorCodeStatsInvalidRange:
 		return true
+	case AdminErrorCodeSystemDbUnavailable:
+		return true
 	case AdminErrorCodeSystemInternal:
+		return true
+	case AdminErrorCodeSystemNoTenant:
+		return true
+	case AdminErrorCodeSystemTenantPlaced:
 		return true
 	case AdminErrorCodeSystemTooManyRequests:
 		return true
 	case AdminErrorCodeSystemUnavailable:
+		return true
+	case AdminErrorCodeSystemUnknownPod:
 		return true
 	case AdminErrorCodeTradeConcurrentMove:
 		return true
@@ -880,9 +892,13 @@ const (
 	AppErrorCodeRouteMethodNotAllowed             AppErrorCode = "route.method_not_allowed"
 	AppErrorCodeRouteNotFound                     AppErrorCode = "route.not_found"
 	AppErrorCodeStatsInvalidRange                 AppErrorCode = "stats.invalid_range"
+	AppErrorCodeSystemDbUnavailable               AppErrorCode = "system.db_unavailable"
 	AppErrorCodeSystemInternal                    AppErrorCode = "system.internal"
+	AppErrorCodeSystemNoTenant                    AppErrorCode = "system.no_tenant"
+	AppErrorCodeSystemTenantPlaced                AppErrorCode = "system.tenant_placed"
 	AppErrorCodeSystemTooManyRequests             AppErrorCode = "system.too_many_requests"
 	AppErrorCodeSystemUnavailable                 AppErrorCode = "system.unavailable"
+	AppErrorCodeSystemUnknownPod                  AppErrorCode = "system.unknown_pod"
 	AppErrorCodeTradeConcurrentMove               AppErrorCode = "trade.concurrent_move"
 	AppErrorCodeTradeFlowNotFound                 AppErrorCode = "trade.flow_not_found"
 	AppErrorCodeTradeInvalidMove                  AppErrorCode = "trade.invalid_move"
@@ -1224,11 +1240,19 @@ func (e AppErrorCode) Valid() bool {
 		return true
 	case AppErrorCodeStatsInvalidRange:
 		return true
+	case AppErrorCodeSystemDbUnavailable:
+		return true
 	case AppErrorCodeSystemInternal:
+		return true
+	case AppErrorCodeSystemNoTenant:
+		return true
+	case AppErrorCodeSystemTenantPlaced:
 		return true
 	case AppErrorCodeSystemTooManyRequests:
 		return true
 	case AppErrorCodeSystemUnavailable:
+		return true
+	case AppErrorCodeSystemUnknownPod:
 		return true
 	case AppErrorCodeTradeConcurrentMove:
 		return true

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 // MaxHotBatch bounds the reservations one batch writes.
@@ -96,7 +97,9 @@ func (s *Service) runHot(tenant string, q *hotQueue) {
 }
 
 func (s *Service) writeBatch(tenant string, batch []*hotRequest) {
-	ctx, cancel := context.WithTimeout(context.Background(), hotBatchTimeout)
+	// The batch outlives the requests that joined it; it writes for their tenant (and so on its
+	// pod).
+	ctx, cancel := context.WithTimeout(identity.WithTenant(context.Background(), tenant), hotBatchTimeout)
 	defer cancel()
 	items := make([]BatchItem, len(batch))
 	var expiresAt int64

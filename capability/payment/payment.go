@@ -175,6 +175,10 @@ type Notification struct {
 	Amount      int64
 	Currency    string
 	Outcome     Outcome
+	// Tenant is the tenant the payment was registered for, as the provider passes back what the
+	// merchant attached to the intent (signed with the rest); "" from a provider that passes
+	// nothing back.
+	Tenant string
 }
 
 // Provider is a payment provider.

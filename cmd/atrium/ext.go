@@ -16,6 +16,7 @@ import (
 	"github.com/atriumtrade/atrium/extensions/extsql"
 	"github.com/atriumtrade/atrium/extensions/luahost"
 	"github.com/atriumtrade/atrium/kernel/errkind"
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 func extCmd() *cobra.Command {
@@ -172,13 +173,14 @@ func extReplayCmd() *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			o, err := ordersql.New(db).Order(cmd.Context(), tenant, orderID)
+			ctx := identity.WithTenant(cmd.Context(), tenant) // the tenant's pod
+			o, err := ordersql.New(db).Order(ctx, tenant, orderID)
 			if err != nil {
 				return publicError(err)
 			}
 			engine := extensions.NewEngine(luahost.New(extensions.Budget{Wall: cfg.Extensions.Wall}), slog.New(slog.NewTextHandler(io.Discard, nil)))
 			admin := extensions.NewAdmin(extsql.New(db), engine)
-			runs, err := admin.Runs(cmd.Context(), tenant, o.TradeID())
+			runs, err := admin.Runs(ctx, tenant, o.TradeID())
 			if err != nil {
 				return err
 			}
@@ -190,7 +192,7 @@ func extReplayCmd() *cobra.Command {
 				}
 				replayed++
 				fmt.Fprintf(w, "#%d %s %s v%d at %s (recorded %s)\n", r.Seq, r.Point, r.Binding.ScriptID, r.Binding.Version, r.Binding.Scope, r.Outcome)
-				out, err := admin.Replay(cmd.Context(), tenant, r)
+				out, err := admin.Replay(ctx, tenant, r)
 				switch {
 				case err != nil:
 					_, msg := errkind.Describe(err)

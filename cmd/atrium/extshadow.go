@@ -15,6 +15,7 @@ import (
 	"github.com/atriumtrade/atrium/extensions"
 	"github.com/atriumtrade/atrium/extensions/extsql"
 	"github.com/atriumtrade/atrium/extensions/luahost"
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 func extShadowCmd() *cobra.Command {
@@ -49,7 +50,8 @@ func extShadowCmd() *cobra.Command {
 				_ = bar.Set(done)
 			}
 			engine := extensions.NewEngine(luahost.New(extensions.Budget{Wall: cfg.Extensions.Wall}), slog.New(slog.NewTextHandler(io.Discard, nil)))
-			rep, err := extensions.NewAdmin(extsql.New(db), engine).Shadow(cmd.Context(), tenant, req)
+			// The logged calls are on the tenant's pod.
+			rep, err := extensions.NewAdmin(extsql.New(db), engine).Shadow(identity.WithTenant(cmd.Context(), tenant), tenant, req)
 			if bar != nil {
 				_ = bar.Finish()
 			}

@@ -18,7 +18,7 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), migrateCmd(), benchCmd(), extCmd(), auditCmd(), chaosCmd(), openapiCmd())
+	root.AddCommand(serveCmd(), migrateCmd(), benchCmd(), extCmd(), auditCmd(), chaosCmd(), openapiCmd(), podsCmd())
 	return root
 }
 

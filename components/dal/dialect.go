@@ -3,8 +3,10 @@ package dal
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -54,7 +56,7 @@ func IsTooLarge(err error) bool {
 // ForUpdate is the row-locking suffix for a SELECT inside a transaction: " FOR UPDATE" on MySQL;
 // nothing on SQLite, whose transactions already hold the single write lock.
 func (db *DB) ForUpdate() string {
-	if db.dialect == MySQL {
+	if db.c.dialect == MySQL {
 		return " FOR UPDATE"
 	}
 	return ""
@@ -62,8 +64,14 @@ func (db *DB) ForUpdate() string {
 
 // ForShare is the shared-lock suffix for a SELECT inside a transaction: it reads the latest
 // committed row (not the snapshot) and lets other readers share the lock.
+//
+// TiDB refuses a shared lock by default: there it is FOR UPDATE, which excludes more and is as
+// safe.
 func (db *DB) ForShare() string {
-	if db.dialect == MySQL {
+	if db.c.tidb {
+		return " FOR UPDATE"
+	}
+	if db.c.dialect == MySQL {
 		return " LOCK IN SHARE MODE"
 	}
 	return ""
@@ -140,4 +148,30 @@ func TimeOf(ms sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(ms.Int64)
+}
+
+// ErrUnavailable is a pod that cannot take the call now: its primary is down or being replaced
+// (or, for a read, no node of it answers). It is retryable: the client sends the same request
+// again, with its idempotency key, after Retry-After.
+var ErrUnavailable = errkind.New(errkind.Unavailable, "system.db_unavailable", "the database is unavailable for a moment; try again")
+
+// IsUnavailable reports whether err is a database that did not take a statement because it is
+// down, unreachable, or read-only (a primary demoted, a replica written to): a failover under
+// way, not a fault of the request.
+func IsUnavailable(err error) bool {
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) {
+		return true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return true
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 1290, 1836: // read_only; MariaDB's read-only mode
+			return true
+		}
+	}
+	return false
 }

@@ -61,8 +61,25 @@ type migration struct {
 // would otherwise both apply a version neither had recorded (the second fails on a duplicate
 // column); on SQLite each migration's transaction holds the writer lock and checks again, inside
 // it, that no other node applied the version meanwhile.
+//
+// Every pod is migrated, one after the other in configuration order (a pinned view migrates its
+// own pod only); the count is what was applied on all of them.
 func (db *DB) Migrate(ctx context.Context, sets []Migrations, progress Progress) (int, error) {
-	if db.dialect == MySQL {
+	if db.pin == nil {
+		total := 0
+		for _, p := range db.Pods() {
+			n, err := p.Migrate(ctx, sets, progress)
+			total += n
+			if err != nil {
+				if len(db.c.pods) > 1 {
+					err = fmt.Errorf("dal: pod %s: %w", p.Name(), err)
+				}
+				return total, err
+			}
+		}
+		return total, nil
+	}
+	if db.c.dialect == MySQL {
 		unlock, err := db.lockMigrations(ctx)
 		if err != nil {
 			return 0, err
@@ -75,7 +92,7 @@ func (db *DB) Migrate(ctx context.Context, sets []Migrations, progress Progress)
 // lockMigrations takes the database's migration lock on a connection of its own, waiting up to
 // ten minutes for another node's run to end.
 func (db *DB) lockMigrations(ctx context.Context) (unlock func(), err error) {
-	conn, err := db.primary.Conn(ctx)
+	conn, err := db.Primary().Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("dal: migration lock: %w", err)
 	}
@@ -94,7 +111,7 @@ func (db *DB) lockMigrations(ctx context.Context) (unlock func(), err error) {
 }
 
 func (db *DB) migrate(ctx context.Context, sets []Migrations, progress Progress) (int, error) {
-	if _, err := db.primary.ExecContext(ctx, db.tableOptions(`CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := db.Primary().ExecContext(ctx, db.tableOptions(`CREATE TABLE IF NOT EXISTS schema_migrations (
 		component VARCHAR(64) NOT NULL,
 		version INT NOT NULL,
 		name VARCHAR(255) NOT NULL,
@@ -106,7 +123,7 @@ func (db *DB) migrate(ctx context.Context, sets []Migrations, progress Progress)
 		return 0, err
 	}
 	applied := map[string]bool{}
-	rows, err := db.primary.QueryContext(ctx, `SELECT component, version FROM schema_migrations`)
+	rows, err := db.Primary().QueryContext(ctx, `SELECT component, version FROM schema_migrations`)
 	if err != nil {
 		return 0, fmt.Errorf("dal: read schema_migrations: %w", err)
 	}
@@ -191,7 +208,7 @@ func (db *DB) load(set Migrations) ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		stmts := splitStatements(string(body), db.dialect)
+		stmts := splitStatements(string(body), db.c.dialect)
 		for i := range stmts {
 			stmts[i] = db.tableOptions(stmts[i])
 		}
@@ -241,7 +258,7 @@ var createTable = regexp.MustCompile(`(?is)^\s*CREATE\s+TABLE\s`)
 
 // tableOptions gives a MySQL CREATE TABLE statement TableOptions (see WithTableOptions).
 func (db *DB) tableOptions(stmt string) string {
-	if db.dialect != MySQL {
+	if db.c.dialect != MySQL {
 		return stmt
 	}
 	return WithTableOptions(stmt)
@@ -270,10 +287,10 @@ func WithTableOptions(stmt string) string {
 // utf8mb4_bin (and so every text column of it) to utf8mb4_bin, reporting each as it goes: on a
 // large table this rewrites it, once.
 func (db *DB) convertTables(ctx context.Context, progress Progress) error {
-	if db.dialect != MySQL {
+	if db.c.dialect != MySQL {
 		return nil
 	}
-	rows, err := db.primary.QueryContext(ctx, `SELECT TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES
+	rows, err := db.Primary().QueryContext(ctx, `SELECT TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES
 		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_COLLATION <> 'utf8mb4_bin' ORDER BY TABLE_NAME`)
 	if err != nil {
 		return fmt.Errorf("dal: read table collations: %w", err)
@@ -292,7 +309,7 @@ func (db *DB) convertTables(ctx context.Context, progress Progress) error {
 		return err
 	}
 	for i, name := range names {
-		if _, err := db.primary.ExecContext(ctx, "ALTER TABLE `"+strings.ReplaceAll(name, "`", "``")+"` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
+		if _, err := db.Primary().ExecContext(ctx, "ALTER TABLE `"+strings.ReplaceAll(name, "`", "``")+"` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
 			return fmt.Errorf("dal: convert table %s from %s to utf8mb4_bin: %w", name, was[i], err)
 		}
 		if progress != nil {

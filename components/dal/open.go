@@ -13,31 +13,52 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// Open connects and pings. It does not migrate.
+// Open connects to every node of every pod and pings them. It does not migrate. What it returns
+// is the routed view (see Routing); on several pods the directory it reads is refreshed every
+// second until Close.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	var db *DB
-	var err error
+	c := &cluster{byName: map[string]*pod{}, failing: newFailingPool()}
+	db := &DB{c: c}
 	if cfg.Driver == "mysql" {
-		db, err = openMySQL(cfg)
+		c.dialect = MySQL
+		for _, pc := range cfg.pods() {
+			p, err := openMySQLPod(pc, cfg.MaxOpenConns)
+			if err != nil {
+				db.Close()
+				return nil, err
+			}
+			c.pods = append(c.pods, p)
+			c.byName[p.name] = p
+		}
 	} else {
-		db, err = openSQLite(cfg)
+		c.dialect = SQLite
+		p, err := openSQLite(cfg)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		c.pods, c.byName[p.name] = []*pod{p}, p
 	}
-	if err != nil {
-		return nil, err
+	c.dirPod = c.pods[0]
+	if cfg.Directory != "" {
+		c.dirPod = c.byName[cfg.Directory]
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := db.primary.PingContext(pctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("dal: ping %s: %w", db.dialect, err)
-	}
-	if db.dialect == MySQL {
-		pools := []*sql.DB{db.primary}
-		if db.replica != db.primary {
-			pools = append(pools, db.replica)
+	for _, p := range c.pods {
+		if err := p.primary.PingContext(pctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("dal: ping %s pod %s: %w", c.dialect, p.name, err)
+		}
+		if c.dialect != MySQL {
+			continue
+		}
+		pools := []*sql.DB{p.primary}
+		if p.replica != p.primary {
+			pools = append(pools, p.replica)
 		}
 		for _, pool := range pools {
 			if err := checkConnectionCharset(pctx, pool); err != nil {
@@ -45,6 +66,16 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 				return nil, err
 			}
 		}
+		var version string
+		if err := p.primary.QueryRowContext(pctx, `SELECT VERSION()`).Scan(&version); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("dal: pod %s version: %w", p.name, err)
+		}
+		c.tidb = c.tidb || strings.Contains(version, "TiDB")
+	}
+	c.dir = newDirectory(c, cfg.DefaultPod)
+	if len(c.pods) > 1 { // one pod routes without the directory
+		c.dir.run(time.Second)
 	}
 	return db, nil
 }
@@ -89,7 +120,7 @@ func checkConnectionCharset(ctx context.Context, pool *sql.DB) error {
 // uriPath escapes what a file: URI's path cannot hold as it is; SQLite decodes %HH.
 var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
-func openSQLite(cfg Config) (*DB, error) {
+func openSQLite(cfg Config) (*pod, error) {
 	path := cfg.DSN
 	if path == "" {
 		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
@@ -120,31 +151,32 @@ func openSQLite(cfg Config) (*DB, error) {
 	}
 	replica.SetMaxOpenConns(4)
 	replica.SetMaxIdleConns(4)
-	return &DB{primary: primary, replica: replica, dialect: SQLite}, nil
+	return &pod{name: MainPod, primary: primary, replica: replica}, nil
 }
 
-func openMySQL(cfg Config) (*DB, error) {
-	primary, err := sql.Open("mysql", mysqlDSN(cfg.DSN))
-	if err != nil {
-		return nil, fmt.Errorf("dal: open mysql: %w", err)
-	}
-	maxConns := cfg.MaxOpenConns
+// openMySQLPod opens a pool per node: the first node is the primary, the second (if any) serves
+// plain reads.
+func openMySQLPod(pc PodConfig, maxConns int) (*pod, error) {
 	if maxConns == 0 {
 		maxConns = 64
+	}
+	primary, err := sql.Open("mysql", mysqlDSN(pc.Nodes[0]))
+	if err != nil {
+		return nil, fmt.Errorf("dal: open mysql pod %s: %w", pc.Name, err)
 	}
 	primary.SetMaxOpenConns(maxConns)
 	primary.SetMaxIdleConns(maxConns)
 	primary.SetConnMaxLifetime(30 * time.Minute)
 	replica := primary
-	if cfg.ReplicaDSN != "" {
-		if replica, err = sql.Open("mysql", mysqlDSN(cfg.ReplicaDSN)); err != nil {
+	if len(pc.Nodes) > 1 {
+		if replica, err = sql.Open("mysql", mysqlDSN(pc.Nodes[1])); err != nil {
 			primary.Close()
-			return nil, fmt.Errorf("dal: open mysql replica: %w", err)
+			return nil, fmt.Errorf("dal: open mysql pod %s replica: %w", pc.Name, err)
 		}
 		replica.SetMaxOpenConns(maxConns)
 		replica.SetMaxIdleConns(maxConns)
 	}
-	return &DB{primary: primary, replica: replica, dialect: MySQL}, nil
+	return &pod{name: pc.Name, primary: primary, replica: replica}, nil
 }
 
 // mysqlDSN forces the settings the adapters rely on.

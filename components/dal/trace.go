@@ -16,10 +16,10 @@ import (
 // runs; f must be safe for concurrent use.
 func (db *DB) Record(f func(query string, args []any)) {
 	if f == nil {
-		db.record.Store(nil)
+		db.c.record.Store(nil)
 		return
 	}
-	db.record.Store(&f)
+	db.c.record.Store(&f)
 }
 
 // recording is a Querier that shows each statement to a recorder first.
@@ -44,10 +44,10 @@ func (r recording) QueryRowContext(ctx context.Context, query string, args ...an
 }
 
 func (db *DB) recorded(q Querier) Querier {
-	if t := db.tracer.Load(); t != nil {
-		q = traced{q: q, t: *t, system: db.dialect.String()}
+	if t := db.c.tracer.Load(); t != nil {
+		q = traced{q: q, t: *t, system: db.c.dialect.String()}
 	}
-	if f := db.record.Load(); f != nil {
+	if f := db.c.record.Load(); f != nil {
 		return recording{q: q, f: *f}
 	}
 	return q
@@ -56,7 +56,7 @@ func (db *DB) recorded(q Querier) Querier {
 // Trace makes every statement run through Q and R within a traced request a span of its own
 // (db.system, db.statement), a child of the request's span. Statements outside a sampled trace
 // (timers, sweeps) make none.
-func (db *DB) Trace(t trace.Tracer) { db.tracer.Store(&t) }
+func (db *DB) Trace(t trace.Tracer) { db.c.tracer.Store(&t) }
 
 // traced is a Querier that wraps each statement in a span.
 type traced struct {

@@ -12,11 +12,12 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-type txKey struct{ db *DB }
+type txKey struct{ c *cluster }
 
-// txState is the open transaction and how deep the savepoints go.
+// txState is the open transaction, its pod and how deep the savepoints go.
 type txState struct {
 	tx    *sql.Tx
+	pod   *pod
 	depth int
 	// after runs once the outermost transaction has committed (shared by its savepoints).
 	after *[]func()
@@ -35,8 +36,13 @@ func (db *DB) AfterCommit(ctx context.Context, fn func()) {
 	*st.after = append(*st.after, fn)
 }
 
+// tx is the transaction ctx carries, if this view's calls join it: the routed view joins any
+// (it was opened on the pod of the same context); a pinned view only one on its own pod.
 func (db *DB) tx(ctx context.Context) *txState {
-	st, _ := ctx.Value(txKey{db}).(*txState)
+	st, _ := ctx.Value(txKey{db.c}).(*txState)
+	if st != nil && db.pin != nil && st.pod != db.pin {
+		return nil
+	}
 	return st
 }
 
@@ -52,34 +58,44 @@ func (db *DB) StdTx(ctx context.Context) *sql.Tx {
 	return nil
 }
 
-// Adopt carries tx, a transaction of this DB's primary that someone else began and will commit
-// (Watermill's SQL subscriber, whose transaction acks the message), in ctx: Q, InTx and
-// InSavepoint join it. AfterCommit callbacks registered under it wait for the caller to run them
-// with the returned function, once it knows the owner has committed.
+// Adopt carries tx, a transaction of the primary of the view's pod (the directory pod for the
+// routed view) that someone else began and will commit (Watermill's SQL subscriber, whose
+// transaction acks the message), in ctx: Q, InTx and InSavepoint join it. AfterCommit callbacks
+// registered under it wait for the caller to run them with the returned function, once it knows
+// the owner has committed.
 func (db *DB) Adopt(ctx context.Context, tx *sql.Tx) (context.Context, func()) {
-	st := &txState{tx: tx, after: new([]func())}
-	return context.WithValue(ctx, txKey{db}, st), func() {
+	st := &txState{tx: tx, pod: db.home(), after: new([]func())}
+	return context.WithValue(ctx, txKey{db.c}, st), func() {
 		for _, f := range *st.after {
 			f()
 		}
 	}
 }
 
-// Q returns the transaction the context carries for this DB, or the primary pool.
+// Q returns the transaction the context carries for this DB, or the primary pool of the call's
+// pod.
 func (db *DB) Q(ctx context.Context) Querier {
 	if st := db.tx(ctx); st != nil {
 		return db.recorded(st.tx)
 	}
-	return db.recorded(db.primary)
+	p, err := db.route(ctx)
+	if err != nil {
+		return failing{pool: db.c.failing, err: err}
+	}
+	return db.recorded(p.primary)
 }
 
 // R returns the context's transaction if any (a read inside a transaction must see its writes),
-// else the replica pool.
+// else the replica pool of the call's pod.
 func (db *DB) R(ctx context.Context) Querier {
 	if st := db.tx(ctx); st != nil {
 		return db.recorded(st.tx)
 	}
-	return db.recorded(db.replica)
+	p, err := db.route(ctx)
+	if err != nil {
+		return failing{pool: db.c.failing, err: err}
+	}
+	return db.recorded(p.replica)
 }
 
 // InTx runs fn in a transaction carried by the context; a nested call joins the outer
@@ -105,10 +121,13 @@ func (db *DB) InSavepoint(ctx context.Context, fn func(ctx context.Context) erro
 }
 
 func (db *DB) outerTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	p, err := db.route(ctx)
+	if err != nil {
+		return err
+	}
 	const attempts = 5
-	var err error
 	for i := 0; i < attempts; i++ {
-		if err = db.runTx(ctx, fn); err == nil || !db.retryable(err) {
+		if err = db.runTx(ctx, p, fn); err == nil || !db.retryable(err) {
 			return err
 		}
 		select {
@@ -128,14 +147,14 @@ var ErrContention = errors.New("dal: transaction kept conflicting with concurren
 // READ's gap locks make concurrent inserts next to each other deadlock; SQLite's default (it
 // serializes writers anyway).
 func (db *DB) TxOptions() *sql.TxOptions {
-	if db.dialect == MySQL {
+	if db.c.dialect == MySQL {
 		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
 	return nil
 }
 
-func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
-	tx, err := db.primary.BeginTx(ctx, db.TxOptions())
+func (db *DB) runTx(ctx context.Context, p *pod, fn func(ctx context.Context) error) (err error) {
+	tx, err := p.primary.BeginTx(ctx, db.TxOptions())
 	if err != nil {
 		return fmt.Errorf("dal: begin: %w", err)
 	}
@@ -148,8 +167,8 @@ func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) (er
 			_ = tx.Rollback()
 		}
 	}()
-	st := &txState{tx: tx, after: new([]func())}
-	if err = fn(context.WithValue(ctx, txKey{db}, st)); err != nil {
+	st := &txState{tx: tx, pod: p, after: new([]func())}
+	if err = fn(context.WithValue(ctx, txKey{db.c}, st)); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
@@ -162,13 +181,13 @@ func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) (er
 }
 
 func (db *DB) savepoint(ctx context.Context, outer *txState, fn func(ctx context.Context) error) error {
-	inner := &txState{tx: outer.tx, depth: outer.depth + 1, after: outer.after}
+	inner := &txState{tx: outer.tx, pod: outer.pod, depth: outer.depth + 1, after: outer.after}
 	registered := len(*outer.after)
 	name := fmt.Sprintf("sp%d", inner.depth)
 	if _, err := outer.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("dal: savepoint: %w", err)
 	}
-	if err := fn(context.WithValue(ctx, txKey{db}, inner)); err != nil {
+	if err := fn(context.WithValue(ctx, txKey{db.c}, inner)); err != nil {
 		*outer.after = (*outer.after)[:registered] // what the savepoint undid does not happen
 		if _, rbErr := outer.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
 			return errors.Join(err, fmt.Errorf("dal: rollback to savepoint: %w", rbErr))

@@ -14,6 +14,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
 	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 // Handler handles one event inside the consumer's transaction (ctx carries it: dal's Q joins
@@ -162,7 +163,11 @@ func (c *Consumers) wrap(s subscription) message.NoPublishHandlerFunc {
 			}
 			return s.h(ctx, env)
 		}
+		// The event's tenant routes its inbox row and its effects to the tenant's pod.
 		ctx := msg.Context()
+		if env.Tenant != "" {
+			ctx = identity.WithTenant(ctx, env.Tenant)
+		}
 		if tx, ok := wmsql.TxFromContext(ctx); ok {
 			std, ok := tx.(*wmsql.StdSQLTx)
 			if !ok {
@@ -207,9 +212,11 @@ func (c *Consumers) prune(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if _, err := c.db.Primary().ExecContext(ctx, `DELETE FROM mq_inbox WHERE processed_at < ?`,
-			time.Now().Add(-InboxRetention).UnixMilli()); err != nil && ctx.Err() == nil {
-			c.log.Warn("pruning the inbox", "err", err)
+		for _, p := range c.db.Pods() {
+			if _, err := p.Q(ctx).ExecContext(ctx, `DELETE FROM mq_inbox WHERE processed_at < ?`,
+				time.Now().Add(-InboxRetention).UnixMilli()); err != nil && ctx.Err() == nil {
+				c.log.Warn("pruning the inbox", "pod", p.Name(), "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

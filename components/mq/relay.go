@@ -80,7 +80,9 @@ type Relay struct {
 }
 
 // NewRelay returns a relay of w's events to b; holder names this node in the lease (a node that
-// restarts under the same name takes its lease back at once).
+// restarts under the same name takes its lease back at once). On a database of several pods each
+// pod has a relay of its own, made on the view pinned to it (dal.DB.Pods): a pod that is down
+// delays only its own events.
 func NewRelay(db *dal.DB, w *outbox.Writer, b Broker, cfg Config, holder string, log *slog.Logger) *Relay {
 	cfg = cfg.WithDefaults()
 	if log == nil {
@@ -102,6 +104,7 @@ func (r *Relay) Wake() {
 
 // Run relays until ctx ends.
 func (r *Relay) Run(ctx context.Context) {
+	ctx = r.db.Bind(ctx)
 	failures := 0
 	for ctx.Err() == nil {
 		held, err := r.lease(ctx)
@@ -153,7 +156,7 @@ func (r *Relay) lease(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	until := now.Add(r.cfg.LeaseTTL)
-	res, err := r.db.Primary().ExecContext(ctx, `UPDATE mq_leases SET holder = ?, expires_at = ?, token = token + 1
+	res, err := r.db.Q(ctx).ExecContext(ctx, `UPDATE mq_leases SET holder = ?, expires_at = ?, token = token + 1
 		WHERE name = ? AND (holder = ? OR expires_at < ?)`, r.holder, until.UnixMilli(), leaseName, r.holder, now.UnixMilli())
 	if err != nil {
 		r.heldUntil = time.Time{}
@@ -163,7 +166,7 @@ func (r *Relay) lease(ctx context.Context) (bool, error) {
 		r.heldUntil = until
 		return true, nil
 	}
-	if _, err := r.db.Primary().ExecContext(ctx, `INSERT INTO mq_leases (name, holder, expires_at, token) VALUES (?, ?, ?, 1)`,
+	if _, err := r.db.Q(ctx).ExecContext(ctx, `INSERT INTO mq_leases (name, holder, expires_at, token) VALUES (?, ?, ?, 1)`,
 		leaseName, r.holder, until.UnixMilli()); err != nil {
 		r.heldUntil = time.Time{}
 		if dal.IsDuplicate(err) {
@@ -180,15 +183,16 @@ func (r *Relay) release() {
 	if r.heldUntil.IsZero() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.db.Bind(context.Background()), 2*time.Second)
 	defer cancel()
-	_, _ = r.db.Primary().ExecContext(ctx, `UPDATE mq_leases SET expires_at = 0 WHERE name = ? AND holder = ?`, leaseName, r.holder)
+	_, _ = r.db.Q(ctx).ExecContext(ctx, `UPDATE mq_leases SET expires_at = 0 WHERE name = ? AND holder = ?`, leaseName, r.holder)
 	r.heldUntil = time.Time{}
 }
 
 // RelayOnce publishes one batch of unpublished events, in order, and marks what the broker took.
 // It does not take the lease: Run does.
 func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
+	ctx = r.db.Bind(ctx)
 	evs, err := r.w.PendingPrimary(ctx, r.cfg.Batch)
 	if err != nil || len(evs) == 0 {
 		return 0, err

@@ -23,11 +23,16 @@ var migrationFiles embed.FS
 // Migrations is the schema of this adapter.
 func Migrations() dal.Migrations { return dal.Embedded("extensions", migrationFiles) }
 
-// Store implements extensions.Store.
-type Store struct{ db *dal.DB }
+// Store implements extensions.Store. Scripts, publications and the revision are the platform's
+// own (every node loads every tenant's publications), on the directory pod; the records of which
+// scripts ran for a trade are the tenant's, on its pod, written in the trade's transaction.
+type Store struct {
+	db   *dal.DB // the directory pod
+	runs *dal.DB // routed by tenant
+}
 
 // New returns a Store on db.
-func New(db *dal.DB) *Store { return &Store{db: db} }
+func New(db *dal.DB) *Store { return &Store{db: db.Platform(), runs: db.Routed()} }
 
 var _ extensions.Store = (*Store)(nil)
 
@@ -255,7 +260,7 @@ func (s *Store) Active(ctx context.Context) ([]extensions.BindingSet, error) {
 func (s *Store) Revision(ctx context.Context) (int64, error) {
 	var rev int64
 	// The primary, not a replica: a lagging replica would delay the reload.
-	if err := s.db.Primary().QueryRowContext(ctx, `SELECT rev FROM ext_revision WHERE id = 1`).Scan(&rev); err != nil {
+	if err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT rev FROM ext_revision WHERE id = 1`).Scan(&rev); err != nil {
 		return 0, fmt.Errorf("extsql: revision: %w", err)
 	}
 	return rev, nil
@@ -297,7 +302,7 @@ func (s *Store) SaveRuns(ctx context.Context, tenant, tradeID string, recs []ext
 		args = append(args, tenant, tradeID, i+1, r.Point, r.Binding.Scope, r.Binding.ScriptID, r.Binding.Version, r.Binding.Hash, gray,
 			string(r.Outcome), clip(r.Input), clip(r.Previous), clip(r.Output), msg, now, r.BizCode, r.Scenario)
 	}
-	if _, err := s.db.Q(ctx).ExecContext(ctx, q, args...); err != nil {
+	if _, err := s.runs.Q(ctx).ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("extsql: save runs: %w", err)
 	}
 	return nil
@@ -324,7 +329,7 @@ func scanRun(rows *sql.Rows) (r extensions.RunRecord, err error) {
 
 // Runs implements extensions.Store.
 func (s *Store) Runs(ctx context.Context, tenant, tradeID string) ([]extensions.RunRecord, error) {
-	out, err := dal.All(ctx, s.db.R(ctx), scanRun, `SELECT `+runCols+` FROM ext_runs WHERE tenant = ? AND trade_id = ? ORDER BY seq`, tenant, tradeID)
+	out, err := dal.All(ctx, s.runs.R(ctx), scanRun, `SELECT `+runCols+` FROM ext_runs WHERE tenant = ? AND trade_id = ? ORDER BY seq`, tenant, tradeID)
 	if err != nil {
 		return nil, fmt.Errorf("extsql: runs: %w", err)
 	}
@@ -356,7 +361,7 @@ func (s *Store) RecentRuns(ctx context.Context, tenant, scope, point string, sin
 	}
 	where += ` AND scope IN (` + dal.Placeholders(len(widths)) + `)`
 	args = append(args, widths...)
-	out, err := dal.All(ctx, s.db.R(ctx), scanRun, `SELECT `+runCols+` FROM ext_runs WHERE `+where+`
+	out, err := dal.All(ctx, s.runs.R(ctx), scanRun, `SELECT `+runCols+` FROM ext_runs WHERE `+where+`
 		ORDER BY created_at DESC, trade_id DESC, seq DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("extsql: recent runs: %w", err)

@@ -19,3 +19,20 @@ func ActorOf(ctx context.Context) string {
 	}
 	return "system"
 }
+
+type tenantKey struct{}
+
+// WithTenant returns ctx carrying the tenant a call acts for. The RPC server sets it from the
+// caller of each call, a consumer from the event it handles, a payment callback from the tenant
+// its provider passed back; the data access component routes the call's statements to the
+// tenant's pod by it.
+func WithTenant(ctx context.Context, tenant string) context.Context {
+	return context.WithValue(ctx, tenantKey{}, tenant)
+}
+
+// TenantOf is the tenant ctx carries, "" when none was set (a background job runs per pod
+// instead).
+func TenantOf(ctx context.Context) string {
+	t, _ := ctx.Value(tenantKey{}).(string)
+	return t
+}

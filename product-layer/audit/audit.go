@@ -22,6 +22,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/atriumtrade/atrium/kernel/identity"
 )
 
 // Finding is one thing wrong in the books.
@@ -166,6 +168,7 @@ func (a *Auditor) Run(ctx context.Context, o Options) (Report, error) {
 }
 
 func (a *Auditor) runTenant(ctx context.Context, tenant string, o Options, rep *Report) error {
+	ctx = identity.WithTenant(ctx, tenant) // the tenant's data is on its pod
 	since := o.Since
 	if since.IsZero() && !o.Full {
 		w, err := a.store.Watermark(ctx, tenant)

@@ -337,9 +337,16 @@ func (c *Core) HandlePaymentCallback(ctx context.Context, providerName string, h
 	if err != nil {
 		return err
 	}
+	if n.Tenant != "" {
+		// The tenant the provider passes back routes the callback to the tenant's data.
+		ctx = identity.WithTenant(ctx, n.Tenant)
+	}
 	peek, err := c.d.Payments.Get(ctx, n.PaymentID)
 	if err != nil {
 		return err
+	}
+	if n.Tenant != "" && peek.Tenant() != n.Tenant {
+		return errkind.WithDetail(payment.ErrInvalidCallback, "payment %s belongs to another tenant", n.PaymentID)
 	}
 	if peek.Provider() != providerName {
 		return errkind.WithDetail(payment.ErrInvalidCallback, "payment %s belongs to another provider", n.PaymentID)

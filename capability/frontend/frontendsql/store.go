@@ -24,8 +24,9 @@ func Migrations() dal.Migrations { return dal.Embedded("identity", migrationFile
 // Store implements frontend.Store.
 type Store struct{ db *dal.DB }
 
-// New returns a Store on db.
-func New(db *dal.DB) *Store { return &Store{db: db} }
+// New returns a Store on db's directory pod: a front end is resolved to its tenant before the
+// tenant (and so its pod) is known, so the registrations are the platform's own.
+func New(db *dal.DB) *Store { return &Store{db: db.Platform()} }
 
 var _ frontend.Store = (*Store)(nil)
 

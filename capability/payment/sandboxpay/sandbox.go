@@ -188,6 +188,9 @@ type callback struct {
 	Amount      int64  `json:"amount"`
 	Currency    string `json:"currency"`
 	Outcome     string `json:"outcome"`
+	// Attach is what the merchant attached to the intent and the provider passes back untouched
+	// (WeChat Pay's attach, Alipay's passback_params): the payment's tenant.
+	Attach string `json:"attach,omitempty"`
 }
 
 // Sign returns the signature of body at timestamp ts.
@@ -223,7 +226,7 @@ func (p *Provider) VerifyCallback(h http.Header, body []byte) (payment.Notificat
 		return payment.Notification{}, errkind.WithDetail(payment.ErrInvalidCallback, "unknown outcome %q", cb.Outcome)
 	}
 	return payment.Notification{NotifyID: cb.NotifyID, PaymentID: cb.PaymentID, ProviderRef: cb.ProviderRef,
-		Amount: cb.Amount, Currency: cb.Currency, Outcome: o}, nil
+		Amount: cb.Amount, Currency: cb.Currency, Outcome: o, Tenant: cb.Attach}, nil
 }
 
 // Callback builds a signed callback for pay with outcome: the body and its headers. It names the
@@ -240,19 +243,20 @@ func (p *Provider) CallbackReporting(pay *payment.Payment, outcome payment.Outco
 	if ref == "" {
 		ref = p.intentRef(pay.ID())
 	}
-	return p.callback(pay.ID(), ref, outcome, amount, currency)
+	return p.callback(pay.Tenant(), pay.ID(), ref, outcome, amount, currency)
 }
 
-// CallbackOf builds the signed callback the provider would send for the payment paymentID, which
-// asked for amount in currency, with outcome: what a client that holds the provider's secret
-// (a test, atrium chaos) sends itself to duplicate, delay or reorder the provider's reports.
-func (p *Provider) CallbackOf(paymentID string, outcome payment.Outcome, amount int64, currency string) ([]byte, http.Header) {
-	return p.callback(paymentID, p.intentRef(paymentID), outcome, amount, currency)
+// CallbackOf builds the signed callback the provider would send for tenant's payment paymentID,
+// which asked for amount in currency, with outcome: what a client that holds the provider's
+// secret (a test, atrium chaos) sends itself to duplicate, delay or reorder the provider's
+// reports.
+func (p *Provider) CallbackOf(tenant, paymentID string, outcome payment.Outcome, amount int64, currency string) ([]byte, http.Header) {
+	return p.callback(tenant, paymentID, p.intentRef(paymentID), outcome, amount, currency)
 }
 
-func (p *Provider) callback(paymentID, ref string, outcome payment.Outcome, amount int64, currency string) ([]byte, http.Header) {
+func (p *Provider) callback(tenant, paymentID, ref string, outcome payment.Outcome, amount int64, currency string) ([]byte, http.Header) {
 	body, _ := json.Marshal(callback{NotifyID: "ntf_" + randomHex(12), PaymentID: paymentID, ProviderRef: ref,
-		Amount: amount, Currency: currency, Outcome: string(outcome)})
+		Amount: amount, Currency: currency, Outcome: string(outcome), Attach: tenant})
 	ts := strconv.FormatInt(p.now().Unix(), 10)
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")

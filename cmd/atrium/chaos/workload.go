@@ -302,7 +302,7 @@ func (w *workload) report(ctx context.Context, b *buyer, key, tradeID string, p 
 // callback sends the provider's signed report; a success the platform answered 200 is an
 // acknowledged payment.
 func (w *workload) callback(ctx context.Context, paymentID, tradeID string, amount int64, outcome payment.Outcome) bool {
-	body, h := w.cp.sandbox.CallbackOf(paymentID, outcome, amount, "CNY")
+	body, h := w.cp.sandbox.CallbackOf(tenant, paymentID, outcome, amount, "CNY")
 	a := w.cp.c.send(ctx, "callback."+string(outcome), "POST", "/callbacks/v1/payments/sandbox", "", body,
 		"X-Sandbox-Timestamp", h.Get("X-Sandbox-Timestamp"), "X-Sandbox-Signature", h.Get("X-Sandbox-Signature"))
 	ok := a.ok()

@@ -29,7 +29,7 @@ const (
 // scheduleAudits runs the auditor every cfg.Audit.Interval on one node of the fleet. Every node
 // handles the timer (a node with audits off lets it run out); a node with them on makes sure it
 // is set.
-func scheduleAudits(ctx context.Context, cfg Config, queue *delay.Queue, auditor *audit.Auditor, now func() time.Time, log *slog.Logger) error {
+func scheduleAudits(ctx context.Context, cfg Config, db *dal.DB, queue *delay.Queue, auditor *audit.Auditor, now func() time.Time, log *slog.Logger) error {
 	every := cfg.Audit.Interval
 	queue.Handle(auditTimer, func(ctx context.Context, ref string) error {
 		if every <= 0 {
@@ -51,5 +51,6 @@ func scheduleAudits(ctx context.Context, cfg Config, queue *delay.Queue, auditor
 	if every <= 0 {
 		return nil
 	}
-	return queue.Ensure(ctx, auditTimer, auditRef, now().Add(every))
+	// Each pod audits its own tenants, on its own timer.
+	return db.EachPod(ctx, func(ctx context.Context) error { return queue.Ensure(ctx, auditTimer, auditRef, now().Add(every)) })
 }

@@ -218,7 +218,16 @@ func Load(path string) (Config, error) {
 
 // Validate checks every section.
 func (c Config) Validate() error {
-	return errors.Join(c.HTTP.Validate(), c.DB.Validate(), c.Trade.Validate(), c.Sandbox.Validate(), c.Discount.Validate(), c.MQ.Validate(), c.Audit.Validate(), c.rpcValidate())
+	return errors.Join(c.HTTP.Validate(), c.DB.Validate(), c.Trade.Validate(), c.Sandbox.Validate(), c.Discount.Validate(), c.MQ.Validate(), c.Audit.Validate(), c.rpcValidate(), c.podsValidate())
+}
+
+// podsValidate refuses the SQL broker on several pods: its queue would live in one pod while
+// each consumer's inbox and effects are in its tenant's pod, in one transaction with the queue's.
+func (c Config) podsValidate() error {
+	if len(c.DB.Pods) > 1 && (c.MQ.Broker == "" || c.MQ.Broker == "sql") {
+		return errors.New("mq: a database of several pods needs a broker outside it (mq.broker: nats, rabbitmq or kafka)")
+	}
+	return nil
 }
 
 func (c Config) rpcValidate() error {

@@ -110,6 +110,7 @@ const overdueAfter = time.Minute
 
 // backlogSources are where the backlog is read from.
 type backlogSources struct {
+	pods   []*dal.DB
 	outbox *outbox.Writer
 	timers *delay.Queue
 	stock  *inventorysql.Store
@@ -117,31 +118,47 @@ type backlogSources struct {
 }
 
 func (b *backlog) sample(ctx context.Context, src backlogSources, now time.Time) error {
-	n, oldest, err := src.outbox.Backlog(ctx, backlogCap)
-	if err != nil {
-		return err
+	var out, due, overdue, holds int64
+	var oldest time.Time
+	findings := map[string]int64{}
+	// Every pod's backlog, summed (each count is capped per pod).
+	for _, p := range src.pods {
+		pctx := p.Bind(ctx)
+		n, old, err := src.outbox.Backlog(pctx, backlogCap)
+		if err != nil {
+			return fmt.Errorf("pod %s: %w", p.Name(), err)
+		}
+		out += n
+		if !old.IsZero() && (oldest.IsZero() || old.Before(oldest)) {
+			oldest = old
+		}
+		d, o, err := src.timers.Backlog(pctx, now, overdueAfter, backlogCap)
+		if err != nil {
+			return fmt.Errorf("pod %s: %w", p.Name(), err)
+		}
+		due, overdue = due+d, overdue+o
+		h, err := src.stock.Holds(pctx, backlogCap)
+		if err != nil {
+			return fmt.Errorf("pod %s: %w", p.Name(), err)
+		}
+		holds += h
+		f, err := src.audit.OpenByKind(pctx)
+		if err != nil {
+			return fmt.Errorf("pod %s: %w", p.Name(), err)
+		}
+		for k, v := range f {
+			findings[k] += v
+		}
 	}
-	b.outbox.Store(n)
+	b.outbox.Store(out)
 	b.outboxAge.Store(0)
 	if !oldest.IsZero() {
 		// The outbox stamps events with the wall clock (the trade clock may be a test's).
 		b.outboxAge.Store(max(0, time.Since(oldest).Milliseconds()))
 	}
-	due, overdue, err := src.timers.Backlog(ctx, now, overdueAfter, backlogCap)
-	if err != nil {
-		return err
-	}
 	b.due.Store(due)
 	b.overdue.Store(overdue)
-	holds, err := src.stock.Holds(ctx, backlogCap)
-	if err != nil {
-		return err
-	}
 	b.holds.Store(holds)
-	findings, err := src.audit.OpenByKind(ctx)
-	if err != nil {
-		return err
-	}
 	b.findings.Store(&findings)
 	return nil
 }
@@ -255,28 +272,35 @@ func (c tradeCollector) Collect(ch chan<- prometheus.Metric) {
 	c.t.dbStats.Collect(ch)
 }
 
-// dbStatsCollector reports both pools of the database (primary, replica) under one collector.
-type dbStatsCollector struct{ primary, replica prometheus.Collector }
+// dbStatsCollector reports every pool of the database under one collector: "primary" and
+// "replica" on a database of one pod, "<pod>.primary" and "<pod>.replica" on several.
+type dbStatsCollector []prometheus.Collector
 
 func newDBStats(db *dal.DB) dbStatsCollector {
-	c := dbStatsCollector{primary: collectors.NewDBStatsCollector(db.Primary(), "primary")}
-	if db.Replica() != db.Primary() {
-		c.replica = collectors.NewDBStatsCollector(db.Replica(), "replica")
+	var c dbStatsCollector
+	pods := db.Pods()
+	for _, p := range pods {
+		prefix := ""
+		if len(pods) > 1 {
+			prefix = p.Name() + "."
+		}
+		c = append(c, collectors.NewDBStatsCollector(p.Primary(), prefix+"primary"))
+		if p.Replica() != p.Primary() {
+			c = append(c, collectors.NewDBStatsCollector(p.Replica(), prefix+"replica"))
+		}
 	}
 	return c
 }
 
 func (c dbStatsCollector) Describe(ch chan<- *prometheus.Desc) {
-	c.primary.Describe(ch)
-	if c.replica != nil {
-		c.replica.Describe(ch)
+	for _, p := range c {
+		p.Describe(ch)
 	}
 }
 
 func (c dbStatsCollector) Collect(ch chan<- prometheus.Metric) {
-	c.primary.Collect(ch)
-	if c.replica != nil {
-		c.replica.Collect(ch)
+	for _, p := range c {
+		p.Collect(ch)
 	}
 }
 

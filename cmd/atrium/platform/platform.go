@@ -114,7 +114,7 @@ func init() {
 
 // Migrations is the schema of every component, in dependency order.
 func Migrations() []dal.Migrations {
-	return []dal.Migrations{catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(),
+	return []dal.Migrations{dal.PlatformMigrations(), catalogsql.Migrations(), inventorysql.Migrations(), ordersql.Migrations(), tradesql.Migrations(),
 		paymentsql.Migrations(), outbox.Migrations(), mq.Migrations(), delay.Migrations(), idempotency.Migrations(), extsql.Migrations(),
 		frontendsql.Migrations(), discountsql.Migrations(), limitssql.Migrations(), deliverysql.Migrations(), pricingsql.Migrations(),
 		presalesql.Migrations(), codsql.Migrations(), statssql.Migrations(), aftersalesql.Migrations(), auctionsql.Migrations(),
@@ -359,7 +359,11 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	}
 	opened.push(broker.Close)
 	holder := relayHolder(cfg.Node)
-	relay := mq.NewRelay(db, events, broker, cfg.MQ, holder, log)
+	// One relay per pod: a pod that is down delays only its own events.
+	var relays []*mq.Relay
+	for _, p := range db.Pods() {
+		relays = append(relays, mq.NewRelay(p, events, broker, cfg.MQ, holder, log))
+	}
 	orderStats := statssql.New(db, now)
 	consumers := ownConsumers(broker, db, events, caches, holder, orderStats, log)
 	// The trade core every flow runs on: one place plans and places carts, takes every payment and
@@ -398,11 +402,11 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	auditStore := auditsql.New(db)
 	// The auditor's clock is the wall clock the ids are made on (its windows are ranges of them);
 	// a test's trade clock only moves the timer.
-	if err := scheduleAudits(ctx, cfg, queue, NewAuditor(cfg, db, time.Now, log), now, log); err != nil {
+	if err := scheduleAudits(ctx, cfg, db, queue, NewAuditor(cfg, db, time.Now, log), now, log); err != nil {
 		return nil, err
 	}
 	admin := extensions.NewAdmin(extStore, engine, extensions.KnownScenarios(core.Known))
-	handler, err := tradesvc.New(tradesvc.Deps{DB: db.Primary(), Core: core,
+	handler, err := tradesvc.New(tradesvc.Deps{DB: db, Core: core,
 		Faces: []tradesvc.Face{tradesvc.FixedPriceFace(flow), tradesvc.PresaleFace(presaleFlow), tradesvc.CODFace(codFlow),
 			tradesvc.GroupBuyFace(groupBuys)},
 		Catalog: cat, Inventory: inv, Simulator: sandbox, Ext: admin, Frontends: frontendsql.New(db), Discounts: discount.NewAdmin(discounts.Store()),
@@ -427,22 +431,29 @@ func StartTrade(ctx context.Context, cfg Config, log *slog.Logger, o TradeOption
 	t := &Trade{rpcLn: ln, Broker: broker, DB: db, Core: core, Flow: flow, Queue: queue, Engine: engine, Inventory: inv, Auctions: auctions, Sandbox: sandbox, Admin: admin, svr: svr, stop: stop,
 		toggles: tg, metrics: metrics, dbStats: newDBStats(db), errc: make(chan error, 1), log: log}
 	t.spawn(
-		func() { relay.Run(runCtx) },
 		func() { consumers.Run(runCtx) },
 		// Every 5s, or each timer interval if longer (a node whose timers are off samples rarely).
 		func() {
-			metrics.sampleBacklog(runCtx, backlogSources{events, queue, stock, auditStore}, now, max(5*time.Second, cfg.Node.TimerInterval), log)
+			metrics.sampleBacklog(runCtx, backlogSources{db.Pods(), events, queue, stock, auditStore}, now, max(5*time.Second, cfg.Node.TimerInterval), log)
 		},
-		func() { expireHolds(runCtx, inv, now, cfg.Node.TimerInterval, log) },
-		func() { closeUnregistered(runCtx, core, now, log) },
 		func() { loader.Run(runCtx, cfg.Extensions.ReloadInterval) },
 		func() {
 			if err := svr.Run(); err != nil {
 				t.errc <- fmt.Errorf("rpc server: %w", err)
 			}
 		},
-		func() { queue.Run(runCtx, cfg.Node.TimerInterval) },
 	)
+	// The background work of each pod runs on its own, bound to the pod: a pod that is down
+	// delays only its own timers, events and sweeps.
+	for i, p := range db.Pods() {
+		podCtx, relay := p.Bind(runCtx), relays[i]
+		t.spawn(
+			func() { relay.Run(podCtx) },
+			func() { expireHolds(podCtx, inv, now, cfg.Node.TimerInterval, log) },
+			func() { closeUnregistered(podCtx, core, now, log) },
+			func() { queue.Run(podCtx, cfg.Node.TimerInterval) },
+		)
+	}
 	started = true
 	return t, nil
 }
@@ -672,6 +683,8 @@ func (t *Trade) Stop() error {
 func classify(log *slog.Logger) func(error) error {
 	return func(err error) error {
 		switch {
+		case dal.IsUnavailable(err) && !hasKind(err): // a pod's primary down or being replaced: retry shortly
+			return errors.Join(dal.ErrUnavailable, err)
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, dal.ErrContention):
 			return errors.Join(errkind.ErrUnavailable, err)
 		case dal.IsTooLarge(err):
@@ -680,6 +693,13 @@ func classify(log *slog.Logger) func(error) error {
 		}
 		return err
 	}
+}
+
+// hasKind reports whether err already says what it is (a stable code): a provider that could not
+// be reached is the provider's failure, whatever network error it carries.
+func hasKind(err error) bool {
+	var k *errkind.Error
+	return errors.As(err, &k)
 }
 
 // NewTradeClients dials the trade service's services, one Kitex client each: on the nodes

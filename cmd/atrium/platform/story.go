@@ -14,13 +14,19 @@ import (
 
 // actorRPC puts who makes each call into its context (identity.WithActor), so that what the call
 // writes (a trade's events) records who acted: the caller of a buyer's or an operator's request,
-// the provider of a payment callback.
+// the provider of a payment callback; and the caller's tenant (identity.WithTenant), by which the
+// call's statements go to the tenant's pod.
 func actorRPC() endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, req, resp any) error {
 			if args, ok := req.(utils.KitexArgs); ok {
-				if a := actorOfRequest(args.GetFirstArgument()); a != "" {
+				first := args.GetFirstArgument()
+				if a := actorOfRequest(first); a != "" {
 					ctx = identity.WithActor(ctx, a)
+				}
+				// The caller's tenant routes the call's statements to the tenant's pod.
+				if r, ok := first.(interface{ GetCaller() *trade.Caller }); ok && identity.ValidTenant(r.GetCaller().GetTenant()) {
+					ctx = identity.WithTenant(ctx, r.GetCaller().GetTenant())
 				}
 			}
 			return next(ctx, req, resp)

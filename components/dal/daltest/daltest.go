@@ -127,3 +127,30 @@ func Unreachable(t testing.TB, what string, err error) {
 	}
 	t.Skipf("skipping: %s is unreachable (%v); start it or set CI=true to make this a failure", what, err)
 }
+
+// MySQLPodsConfig creates an empty database per pod name on the test MySQL server (each standing
+// in for a pod's primary) and returns the configuration of a database of those pods, the first
+// holding the directory. Databases on one server route exactly as servers apart do; what needs
+// servers apart (replicas, failover) starts mariadbd processes of its own.
+func MySQLPodsConfig(t testing.TB, names ...string) dal.Config {
+	t.Helper()
+	cfg := dal.Config{Driver: "mysql", Directory: names[0]}
+	for _, name := range names {
+		cfg.Pods = append(cfg.Pods, dal.PodConfig{Name: name, Nodes: []string{CreateMySQLDatabase(t)}})
+	}
+	return cfg
+}
+
+// MySQLPods opens a migrated database of the named pods (MySQLPodsConfig).
+func MySQLPods(t testing.TB, sets []dal.Migrations, names ...string) *dal.DB {
+	t.Helper()
+	db, err := dal.Open(context.Background(), MySQLPodsConfig(t, names...))
+	if err != nil {
+		t.Fatalf("open mysql pods: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background(), sets, nil); err != nil {
+		t.Fatalf("migrate mysql pods: %v", err)
+	}
+	return db
+}

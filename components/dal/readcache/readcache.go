@@ -156,7 +156,9 @@ func (c *Cache[V]) Get(ctx context.Context, key string, load func(ctx context.Co
 		return e.v, nil
 	}
 	ch := c.group.DoChan(key, func() (any, error) {
-		lctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
+		// The load outlives a caller that gives up, but keeps what its context carries: the
+		// tenant that routes it to the tenant's pod (keys are per tenant), the trace.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
 		defer cancel()
 		v, err := load(lctx)
 		if err != nil {

@@ -213,7 +213,8 @@ func (q *Queue) Purge(ctx context.Context, before time.Time, batch int) (int64, 
 // purgeEvery is how often Run purges the timers done more than Retention ago.
 const purgeEvery = time.Hour
 
-// Run reclaims this node's leases, then polls every interval until ctx ends. Beside the polls,
+// Run reclaims this node's leases, then polls every interval until ctx ends. On a database of
+// several pods it runs once per pod, with ctx bound to it (dal.DB.Bind). Beside the polls,
 // it purges old done timers hourly, so that a long purge never holds up a due timer.
 func (q *Queue) Run(ctx context.Context, interval time.Duration) {
 	if n, err := q.Reclaim(ctx); err != nil {
@@ -268,8 +269,19 @@ type job struct {
 	rev           int64 // the timer's revision: a move makes a new one
 }
 
-// RunDue runs up to limit due jobs once and reports how many succeeded.
+// RunDue runs up to limit due jobs once and reports how many succeeded: the jobs of ctx's pod,
+// or (a context that names none) of every pod in turn, up to limit on each.
 func (q *Queue) RunDue(ctx context.Context, limit int) (int, error) {
+	total := 0
+	err := q.db.EachPod(ctx, func(ctx context.Context) error {
+		n, err := q.runDue(ctx, limit)
+		total += n
+		return err
+	})
+	return total, err
+}
+
+func (q *Queue) runDue(ctx context.Context, limit int) (int, error) {
 	now := q.now().UnixMilli()
 	rows, err := q.db.R(ctx).QueryContext(ctx, `SELECT job_id, kind, ref, attempts, rev FROM delayed_jobs
 		WHERE done_at = 0 AND due_at <= ? AND lease_until < ? ORDER BY due_at LIMIT ?`, now, now, limit)

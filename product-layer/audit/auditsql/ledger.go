@@ -109,7 +109,7 @@ func (c *Checks) fullSnapshot(ctx context.Context, s audit.Scope, fn func(tx *sq
 	if !s.Since.IsZero() {
 		return nil
 	}
-	tx, err := c.db.Replica().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := c.db.ReadTx(ctx)
 	if err != nil {
 		return err
 	}

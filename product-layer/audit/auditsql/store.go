@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"slices"
 	"time"
 
 	"github.com/atriumtrade/atrium/components/dal"
@@ -38,12 +39,23 @@ func (s *Store) Tenants(ctx context.Context, since time.Time) ([]string, error) 
 		var t string
 		return t, r.Scan(&t)
 	}
-	if since.IsZero() {
-		return dal.All(ctx, s.db.R(ctx), scan, `SELECT DISTINCT tenant FROM inventory_levels UNION SELECT DISTINCT tenant FROM trades
-			UNION SELECT DISTINCT tenant FROM auction_deposits ORDER BY 1`)
-	}
-	return dal.All(ctx, s.db.R(ctx), scan, `SELECT tenant FROM audit_watermarks
-		UNION SELECT DISTINCT tenant FROM outbox_events WHERE event_id >= ? AND tenant <> '' ORDER BY 1`, idgen.Floor("E", since))
+	// The tenants of ctx's pod, or of every pod (sorted) when ctx names none.
+	var out []string
+	err := s.db.EachPod(ctx, func(ctx context.Context) error {
+		var ts []string
+		var err error
+		if since.IsZero() {
+			ts, err = dal.All(ctx, s.db.R(ctx), scan, `SELECT DISTINCT tenant FROM inventory_levels UNION SELECT DISTINCT tenant FROM trades
+				UNION SELECT DISTINCT tenant FROM auction_deposits ORDER BY 1`)
+		} else {
+			ts, err = dal.All(ctx, s.db.R(ctx), scan, `SELECT tenant FROM audit_watermarks
+				UNION SELECT DISTINCT tenant FROM outbox_events WHERE event_id >= ? AND tenant <> '' ORDER BY 1`, idgen.Floor("E", since))
+		}
+		out = append(out, ts...)
+		return err
+	})
+	slices.Sort(out)
+	return slices.Compact(out), err
 }
 
 // Open are tenant's open findings.

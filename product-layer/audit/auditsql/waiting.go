@@ -58,7 +58,7 @@ func (c *Checks) waiting(ctx context.Context, s audit.Scope) (audit.Result, erro
 		// A step that moved the trade on (paid, cancelled) ends its timer in the same
 		// transaction: read the state again, after the timers, and keep only those still there.
 		still, sargs := inList(missing)
-		return each(ctx, c.db.Primary(), func(r *sql.Rows) error {
+		return each(ctx, c.db.Q(ctx), func(r *sql.Rows) error {
 			var id, state string
 			if err := r.Scan(&id, &state); err != nil {
 				return err
@@ -84,7 +84,7 @@ func (c *Checks) pendingTimers(ctx context.Context, tenant string, wants map[str
 	held := map[string]bool{}
 	for kind, refs := range byKind {
 		in, args := inList(refs)
-		err := each(ctx, c.db.Primary(), func(r *sql.Rows) error {
+		err := each(ctx, c.db.Q(ctx), func(r *sql.Rows) error {
 			var ref string
 			if err := r.Scan(&ref); err != nil {
 				return err

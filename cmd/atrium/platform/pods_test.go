@@ -1,0 +1,141 @@
+package platform_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/atriumtrade/atrium/cmd/atrium/platform"
+	"github.com/atriumtrade/atrium/components/dal"
+	"github.com/atriumtrade/atrium/components/dal/daltest"
+	"github.com/atriumtrade/atrium/components/mq"
+	"github.com/atriumtrade/atrium/kernel/identity"
+)
+
+// platformTables are the platform's own, on the directory pod, holding rows of every tenant.
+var platformTables = []string{"ext_scripts", "ext_publications", "frontends", "pod_directory"}
+
+// TestTenantsOnPods runs two tenants on two pods of MariaDB (a database each, with Kafka in the
+// process as the broker) through HTTP → Kitex: each tenant buys, pays, ships, delivers, gets a
+// unit refunded and leaves an order unpaid until its timer cancels it; a script is published for
+// one. Every row of a tenant is on its own pod, and only there (the platform's own tables apart),
+// each pod's events reach the broker through its own relay, and each pod's timers fired.
+func TestTenantsOnPods(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	kafka, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kafka.Close()
+
+	dbc := daltest.MySQLPodsConfig(t, "p1", "p2")
+	dbc.MaxOpenConns, dbc.DataDir = 16, t.TempDir()
+	clk := &clock{t: time.Now()}
+	s := startWith(t, dbc, clk, func(c *platform.Config) {
+		c.MQ = mq.Config{Broker: "kafka", URL: fmt.Sprintf("127.0.0.1:%d", port), Relay: mq.RelayConfig{Poll: 20 * time.Millisecond}}
+	})
+	db := openDB(t, dbc)
+	ctx := context.Background()
+	// bolt is placed on p2 by an operator before it trades; acme by the rule (the pod with the
+	// fewest tenants, the first on a tie: p1).
+	if err := db.Directory().Place(ctx, "bolt", "p2"); err != nil {
+		t.Fatal(err)
+	}
+	home := map[string]string{"acme": "p1", "bolt": "p2"}
+
+	for _, tenant := range []string{"acme", "bolt"} {
+		admin := s.token(tenant, "ops", "", "admin")
+		buyer := s.token(tenant, "u1", "app", "buyer")
+		s.seed(admin, "tea", "s1", 1000, 10)
+		s.publish(admin, tenant+"-price", example(t, "member_pricing.lua"), tenant+"/*")
+		s.loaded("pricing.unit_price", tenant, tenant+"-price")
+		o := s.paidOrder(buyer, admin, tenant+"-1", item("tea", 2))
+		orderID := str(o["orderId"])
+		r := must(t, s.do("POST", "/app/v1/orders/"+orderID+"/aftersales", buyer, ask("refund_only", [2]int{1, 1}), "Idempotency-Key", tenant+"-as"),
+			201, "refund one").data()
+		if r["status"] != "refunded" {
+			t.Fatalf("%s: refund: %v", tenant, r)
+		}
+		s.deliver(admin, orderID)
+		must(t, s.do("POST", "/app/v1/orders", buyer, orderBody(item("tea", 1)), "Idempotency-Key", tenant+"-unpaid"), 201, "place unpaid")
+		if got := must(t, s.do("GET", "/app/v1/orders?limit=10", buyer, nil), 200, "list").data(); len(got["orders"].([]any)) != 2 {
+			t.Fatalf("%s lists %v; want its 2 orders", tenant, got)
+		}
+	}
+	clk.Advance(31 * time.Minute) // past the unpaid window: each pod's timer worker cancels its order
+	for _, tenant := range []string{"acme", "bolt"} {
+		buyer := s.token(tenant, "u1", "app", "buyer")
+		eventually(t, 20*time.Second, tenant+"'s unpaid order cancelled by its pod's timer", func() bool {
+			list := must(t, s.do("GET", "/app/v1/orders?limit=10&status=cancelled", buyer, nil), 200, "list").data()
+			return len(list["orders"].([]any)) == 1
+		})
+	}
+	if pod, err := db.PodOf(identity.WithTenant(ctx, "acme")); err != nil || pod != "p1" {
+		t.Errorf("acme is on %s (%v); want p1 by the rule", pod, err)
+	}
+
+	for _, pod := range []string{"p1", "p2"} {
+		p, _ := db.Pod(pod)
+		q := p.Primary()
+		tables := column(t, q, `SELECT TABLE_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME = 'tenant'
+			ORDER BY TABLE_NAME`)
+		if len(tables) < 20 {
+			t.Fatalf("pod %s has %d tables with a tenant column: %v", pod, len(tables), tables)
+		}
+		for _, table := range tables {
+			if slices.Contains(platformTables, table) {
+				continue
+			}
+			for _, tenant := range column(t, q, "SELECT DISTINCT tenant FROM `"+table+"`") {
+				if home[tenant] != pod {
+					t.Errorf("pod %s holds %s's rows in %s", pod, tenant, table)
+				}
+			}
+		}
+		mine := map[string]string{"p1": "acme", "p2": "bolt"}[pod]
+		for _, table := range []string{"trades", "orders", "payments", "payment_refunds", "aftersales", "inventory_levels", "outbox_events", "ext_runs"} {
+			var n int
+			if err := q.QueryRow("SELECT COUNT(*) FROM `"+table+"` WHERE tenant = ?", mine).Scan(&n); err != nil || n == 0 {
+				t.Errorf("pod %s holds %d of %s's rows in %s (%v); want some", pod, n, mine, table, err)
+			}
+		}
+		eventually(t, 20*time.Second, "pod "+pod+"'s events relayed", func() bool {
+			var waiting int
+			if err := q.QueryRow(`SELECT COUNT(*) FROM outbox_events WHERE published_at = 0`).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+			return waiting == 0
+		})
+		var fired int
+		if err := q.QueryRow(`SELECT COUNT(*) FROM delayed_jobs WHERE done_at > 0`).Scan(&fired); err != nil || fired == 0 {
+			t.Errorf("pod %s ran %d timers (%v); want its own", pod, fired, err)
+		}
+	}
+	p1, _ := db.Pod("p1")
+	if scripts := column(t, p1.Primary(), `SELECT DISTINCT tenant FROM ext_scripts ORDER BY tenant`); !slices.Equal(scripts, []string{"acme", "bolt"}) {
+		t.Errorf("the directory pod holds scripts of %v; want both tenants' (the platform's own table)", scripts)
+	}
+}
+
+func column(t *testing.T, q *sql.DB, query string, args ...any) []string {
+	t.Helper()
+	out, err := dal.All(context.Background(), q, func(r *sql.Rows) (string, error) {
+		var s string
+		return s, r.Scan(&s)
+	}, query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
+}

@@ -1,0 +1,9 @@
+CREATE TABLE IF NOT EXISTS pod_directory (
+	tenant VARCHAR(32) NOT NULL,
+	pod VARCHAR(32) NOT NULL,
+	updated_at BIGINT NOT NULL,
+	PRIMARY KEY (tenant));
+CREATE TABLE IF NOT EXISTS pod_directory_rev (
+	id INT NOT NULL,
+	rev BIGINT NOT NULL,
+	PRIMARY KEY (id));
