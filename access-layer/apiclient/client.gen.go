@@ -187,9 +187,11 @@ const (
 	AdminErrorCodeSystemDbUnavailable               AdminErrorCode = "system.db_unavailable"
 	AdminErrorCodeSystemInternal                    AdminErrorCode = "system.internal"
 	AdminErrorCodeSystemNoTenant                    AdminErrorCode = "system.no_tenant"
+	AdminErrorCodeSystemPrimaryUp                   AdminErrorCode = "system.primary_up"
 	AdminErrorCodeSystemTenantPlaced                AdminErrorCode = "system.tenant_placed"
 	AdminErrorCodeSystemTooManyRequests             AdminErrorCode = "system.too_many_requests"
 	AdminErrorCodeSystemUnavailable                 AdminErrorCode = "system.unavailable"
+	AdminErrorCodeSystemUnknownNode                 AdminErrorCode = "system.unknown_node"
 	AdminErrorCodeSystemUnknownPod                  AdminErrorCode = "system.unknown_pod"
 	AdminErrorCodeTradeConcurrentMove               AdminErrorCode = "trade.concurrent_move"
 	AdminErrorCodeTradeFlowNotFound                 AdminErrorCode = "trade.flow_not_found"
@@ -538,11 +540,15 @@ func (e AdminErrorCode) Valid() bool {
 		return true
 	case AdminErrorCodeSystemNoTenant:
 		return true
+	case AdminErrorCodeSystemPrimaryUp:
+		return true
 	case AdminErrorCodeSystemTenantPlaced:
 		return true
 	case AdminErrorCodeSystemTooManyRequests:
 		return true
 	case AdminErrorCodeSystemUnavailable:
+		return true
+	case AdminErrorCodeSystemUnknownNode:
 		return true
 	case AdminErrorCodeSystemUnknownPod:
 		return true
@@ -895,9 +901,11 @@ const (
 	AppErrorCodeSystemDbUnavailable               AppErrorCode = "system.db_unavailable"
 	AppErrorCodeSystemInternal                    AppErrorCode = "system.internal"
 	AppErrorCodeSystemNoTenant                    AppErrorCode = "system.no_tenant"
+	AppErrorCodeSystemPrimaryUp                   AppErrorCode = "system.primary_up"
 	AppErrorCodeSystemTenantPlaced                AppErrorCode = "system.tenant_placed"
 	AppErrorCodeSystemTooManyRequests             AppErrorCode = "system.too_many_requests"
 	AppErrorCodeSystemUnavailable                 AppErrorCode = "system.unavailable"
+	AppErrorCodeSystemUnknownNode                 AppErrorCode = "system.unknown_node"
 	AppErrorCodeSystemUnknownPod                  AppErrorCode = "system.unknown_pod"
 	AppErrorCodeTradeConcurrentMove               AppErrorCode = "trade.concurrent_move"
 	AppErrorCodeTradeFlowNotFound                 AppErrorCode = "trade.flow_not_found"
@@ -1246,11 +1254,15 @@ func (e AppErrorCode) Valid() bool {
 		return true
 	case AppErrorCodeSystemNoTenant:
 		return true
+	case AppErrorCodeSystemPrimaryUp:
+		return true
 	case AppErrorCodeSystemTenantPlaced:
 		return true
 	case AppErrorCodeSystemTooManyRequests:
 		return true
 	case AppErrorCodeSystemUnavailable:
+		return true
+	case AppErrorCodeSystemUnknownNode:
 		return true
 	case AppErrorCodeSystemUnknownPod:
 		return true

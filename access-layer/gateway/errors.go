@@ -47,6 +47,8 @@ var platformErrors = []ErrorSpec{
 	{"system.db_unavailable", http.StatusServiceUnavailable, 50302},
 	{"system.unknown_pod", http.StatusBadRequest, 40010},
 	{"system.tenant_placed", http.StatusConflict, 40910},
+	{"system.unknown_node", http.StatusBadRequest, 40011},
+	{"system.primary_up", http.StatusConflict, 40911},
 	{"identity.invalid", http.StatusBadRequest, 41001},
 	{"identity.frontend_taken", http.StatusConflict, 41003},
 	{"money.invalid_amount", http.StatusBadRequest, 41101},

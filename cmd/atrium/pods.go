@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -20,7 +19,7 @@ func podsCmd() *cobra.Command {
 wholly on one pod, and the tenant directory (on the pod db.directory names) says which. A tenant
 seen for the first time is placed by the rule: db.defaultPod, else the pod with the fewest tenants.`,
 	}
-	cmd.AddCommand(podsListCmd(), podsPlaceCmd())
+	cmd.AddCommand(podsListCmd(), podsPlaceCmd(), podsPromoteCmd())
 	return cmd
 }
 
@@ -42,7 +41,7 @@ func podsListCmd() *cobra.Command {
 	var tenants bool
 	cmd := &cobra.Command{
 		Use:   "list [--tenants]",
-		Short: "List the pods (reachable, tenants placed) and, with --tenants, every placement",
+		Short: "List the pods' nodes (primary, replica and lag, or down) and tenants and, with --tenants, every placement",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			db, err := openPods(cmd, &common)
@@ -56,21 +55,22 @@ func podsListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// One line per node, as the pod's checks found it when the database opened.
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "POD\tROLE\tSTATE\tTENANTS")
+			fmt.Fprintln(w, "POD\tTENANTS\tNODE\tSTATE\tLAG")
 			dirPod := db.Platform().Name()
-			for _, p := range db.Pods() {
-				role := ""
-				if p.Name() == dirPod {
-					role = "directory"
+			for _, p := range db.Health() {
+				name := p.Name
+				if name == dirPod {
+					name += " (directory)"
 				}
-				state := "up"
-				pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				if err := p.Primary().PingContext(pctx); err != nil {
-					state = "down: " + err.Error()
+				for i, n := range p.Nodes {
+					count := ""
+					if i == 0 {
+						count = fmt.Sprint(counts[p.Name])
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", name, count, n.Addr, nodeState(n), nodeLag(n))
 				}
-				cancel()
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d\n", p.Name(), role, state, counts[p.Name()])
 			}
 			if err := w.Flush(); err != nil {
 				return err
@@ -92,6 +92,63 @@ func podsListCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&tenants, "tenants", false, "also list every tenant's pod")
+	common.register(cmd)
+	return cmd
+}
+
+func nodeState(n dal.NodeHealth) string {
+	switch {
+	case !n.Up:
+		return fmt.Sprintf("down (%v)", n.Err)
+	case n.Primary:
+		return "primary"
+	case n.ReadOnly:
+		return "replica"
+	}
+	return "writable, not the primary (another node was first): make it read-only"
+}
+
+func nodeLag(n dal.NodeHealth) string {
+	switch {
+	case !n.Up || n.Primary:
+		return "-"
+	case !n.LagKnown:
+		return "unknown (replication stopped?)"
+	}
+	return n.Lag.String()
+}
+
+func podsPromoteCmd() *cobra.Command {
+	var common commonFlags
+	var pod, node string
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:   "promote --pod P --node HOST:PORT",
+		Short: "Make a replica its pod's primary once the primary is dead",
+		Long: `Makes the node (host:port, as pods list shows it) its pod's primary: waits for it to apply what it
+received from the old primary, stops its replication and turns read_only off. Running nodes find
+the new primary within a second or two and resume the pod's writes without a restart. A pod
+whose primary still answers is refused: stop the old primary (or make it read-only) first, and
+make it a replica of the new one before it rejoins.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, db, err := common.openDB(cmd)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Promote(cmd.Context(), pod, node, wait); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s is pod %s's primary\n", node, pod)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&pod, "pod", "", "the pod")
+	cmd.Flags().StringVar(&node, "node", "", "the node to promote, host:port")
+	cmd.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait for the node to apply what it received")
+	_ = cmd.MarkFlagRequired("pod")
+	_ = cmd.MarkFlagRequired("node")
 	common.register(cmd)
 	return cmd
 }

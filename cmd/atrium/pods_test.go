@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -46,9 +47,50 @@ func TestPodsCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`p1\s+directory\s+up\s+1`, `p2\s+up\s+1`, `acme\s+p2\s+\d{4}-`, `bolt\s+p1\s+\d{4}-`} {
+	for _, want := range []string{`p1 \(directory\)\s+1\s+127\.0\.0\.1:\d+\s+primary\s+-`, `p2\s+1\s+127\.0\.0\.1:\d+\s+primary`,
+		`acme\s+p2\s+\d{4}-`, `bolt\s+p1\s+\d{4}-`} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("pods list does not show %s:\n%s", want, out)
+		}
+	}
+}
+
+// TestPodsPromote promotes a replica through the CLI once its primary is dead, and pods list
+// shows the pod's nodes before and after.
+func TestPodsPromote(t *testing.T) {
+	servers, dsns := daltest.Pod(t, "atrium", 1)
+	raw, err := yaml.Marshal(map[string]any{"db": map[string]any{"driver": "mysql", "pods": []map[string]any{{"name": "p1", "nodes": dsns}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "pod.yaml")
+	if err := os.WriteFile(file, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	primary, replica := fmt.Sprintf("127.0.0.1:%d", servers[0].Port), fmt.Sprintf("127.0.0.1:%d", servers[1].Port)
+	out, err := atrium(t, "pods", "list", "--config", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{regexp.QuoteMeta(primary) + `\s+primary\s+-`, regexp.QuoteMeta(replica) + `\s+replica\s+\d+s`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("pods list does not show %s:\n%s", want, out)
+		}
+	}
+	if _, err := atrium(t, "pods", "promote", "--config", file, "--pod", "p1", "--node", replica); err == nil || !strings.Contains(err.Error(), "still answers") {
+		t.Errorf("promoting beside a live primary: %v; want refused", err)
+	}
+	servers[0].Kill()
+	if out, err := atrium(t, "pods", "promote", "--config", file, "--pod", "p1", "--node", replica); err != nil || !strings.Contains(out, replica+" is pod p1's primary") {
+		t.Fatalf("promote: %q, %v", out, err)
+	}
+	out, err = atrium(t, "pods", "list", "--config", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{regexp.QuoteMeta(primary) + `\s+down`, regexp.QuoteMeta(replica) + `\s+primary`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("pods list after the promotion does not show %s:\n%s", want, out)
 		}
 	}
 }

@@ -191,13 +191,6 @@ type cluster struct {
 	failing *sql.DB
 }
 
-// pod is a primary pool and a replica pool.
-type pod struct {
-	name    string
-	primary *sql.DB
-	replica *sql.DB
-}
-
 // Close closes every pod's pools.
 func (db *DB) Close() error {
 	if db.pin != nil {
@@ -205,10 +198,7 @@ func (db *DB) Close() error {
 	}
 	var errs []error
 	for _, p := range db.c.pods {
-		errs = append(errs, p.primary.Close())
-		if p.replica != p.primary {
-			errs = append(errs, p.replica.Close())
-		}
+		errs = append(errs, p.close())
 	}
 	errs = append(errs, db.c.failing.Close())
 	if db.c.dir != nil {
@@ -229,11 +219,23 @@ func (db *DB) home() *pod {
 }
 
 // Primary is the write pool of the view's pod (the directory pod for the routed view), for tools
-// (benchmarks, migrations, plan checks) that need the raw handle.
-func (db *DB) Primary() *sql.DB { return db.home().primary }
+// (benchmarks, migrations, plan checks) that need the raw handle: its primary's, or its first
+// node's while it has none.
+func (db *DB) Primary() *sql.DB {
+	p := db.home()
+	if pool, err := p.writePool(); err == nil {
+		return pool
+	}
+	return p.nodes[0].pool
+}
 
-// Replica is the pool plain reads use on the view's pod (its primary's, without a replica).
-func (db *DB) Replica() *sql.DB { return db.home().replica }
+// Replica is the pool plain reads use on the view's pod now (its primary's, without a replica).
+func (db *DB) Replica() *sql.DB {
+	if pool, err := db.home().readPool(context.Background()); err == nil {
+		return pool
+	}
+	return db.Primary()
+}
 
 // Querier is what *sql.DB and *sql.Tx share.
 type Querier interface {

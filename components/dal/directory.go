@@ -86,7 +86,14 @@ func (d *Directory) close() {
 	}
 }
 
-func (d *Directory) q() *sql.DB { return d.c.dirPod.primary }
+// q is the directory pod's primary (its first node while it has none: the call then fails as the
+// node does).
+func (d *Directory) q() *sql.DB {
+	if pool, err := d.c.dirPod.writePool(); err == nil {
+		return pool
+	}
+	return d.c.dirPod.nodes[0].pool
+}
 
 // Refresh reloads the cache if the directory changed since it was last read.
 func (d *Directory) Refresh(ctx context.Context) error {

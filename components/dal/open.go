@@ -1,6 +1,7 @@
 package dal
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -25,7 +26,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.Driver == "mysql" {
 		c.dialect = MySQL
 		for _, pc := range cfg.pods() {
-			p, err := openMySQLPod(pc, cfg.MaxOpenConns)
+			p, err := openMySQLPod(pc, cfg.MaxOpenConns, cmp.Or(cfg.MaxReplicaLag, 2*time.Second))
 			if err != nil {
 				db.Close()
 				return nil, err
@@ -49,29 +50,43 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	for _, p := range c.pods {
-		if err := p.primary.PingContext(pctx); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("dal: ping %s pod %s: %w", c.dialect, p.name, err)
-		}
 		if c.dialect != MySQL {
+			if err := p.nodes[0].pool.PingContext(pctx); err != nil {
+				db.Close()
+				return nil, fmt.Errorf("dal: ping %s: %w", c.dialect, err)
+			}
 			continue
 		}
-		pools := []*sql.DB{p.primary}
-		if p.replica != p.primary {
-			pools = append(pools, p.replica)
+		// Every node is asked what it is; a pod none of whose nodes answers is a mistake of
+		// configuration (or a fleet down), refused at start. A pod whose primary is down starts
+		// without it: its reads go on, its writes wait for a primary.
+		p.checkAll(pctx, 10*time.Second)
+		var up []*node
+		var firstErr error
+		for _, n := range p.nodes {
+			if h := n.state(); h.Up {
+				up = append(up, n)
+			} else if firstErr == nil {
+				firstErr = h.Err
+			}
 		}
-		for _, pool := range pools {
-			if err := checkConnectionCharset(pctx, pool); err != nil {
+		if len(up) == 0 {
+			db.Close()
+			return nil, fmt.Errorf("dal: ping %s pod %s: no node answers: %w", c.dialect, p.name, firstErr)
+		}
+		for _, n := range up {
+			if err := checkConnectionCharset(pctx, n.pool); err != nil {
 				db.Close()
 				return nil, err
 			}
+			var version string
+			if err := n.pool.QueryRowContext(pctx, `SELECT VERSION()`).Scan(&version); err != nil {
+				db.Close()
+				return nil, fmt.Errorf("dal: pod %s version: %w", p.name, err)
+			}
+			c.tidb = c.tidb || strings.Contains(version, "TiDB")
 		}
-		var version string
-		if err := p.primary.QueryRowContext(pctx, `SELECT VERSION()`).Scan(&version); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("dal: pod %s version: %w", p.name, err)
-		}
-		c.tidb = c.tidb || strings.Contains(version, "TiDB")
+		p.run()
 	}
 	c.dir = newDirectory(c, cfg.DefaultPod)
 	if len(c.pods) > 1 { // one pod routes without the directory
@@ -151,32 +166,35 @@ func openSQLite(cfg Config) (*pod, error) {
 	}
 	replica.SetMaxOpenConns(4)
 	replica.SetMaxIdleConns(4)
-	return &pod{name: MainPod, primary: primary, replica: replica}, nil
+	p := newPod(MainPod, []*node{{addr: path, pool: primary}, {addr: path + " (readers)", pool: replica}}, 0)
+	p.embed = true
+	return p, nil
 }
 
-// openMySQLPod opens a pool per node: the first node is the primary, the second (if any) serves
-// plain reads.
-func openMySQLPod(pc PodConfig, maxConns int) (*pod, error) {
+// openMySQLPod opens a pool per node; which node is the primary is found by asking them.
+func openMySQLPod(pc PodConfig, maxConns int, maxLag time.Duration) (*pod, error) {
 	if maxConns == 0 {
 		maxConns = 64
 	}
-	primary, err := sql.Open("mysql", mysqlDSN(pc.Nodes[0]))
-	if err != nil {
-		return nil, fmt.Errorf("dal: open mysql pod %s: %w", pc.Name, err)
-	}
-	primary.SetMaxOpenConns(maxConns)
-	primary.SetMaxIdleConns(maxConns)
-	primary.SetConnMaxLifetime(30 * time.Minute)
-	replica := primary
-	if len(pc.Nodes) > 1 {
-		if replica, err = sql.Open("mysql", mysqlDSN(pc.Nodes[1])); err != nil {
-			primary.Close()
-			return nil, fmt.Errorf("dal: open mysql pod %s replica: %w", pc.Name, err)
+	var nodes []*node
+	for i, dsn := range pc.Nodes {
+		pool, err := sql.Open("mysql", mysqlDSN(dsn))
+		if err != nil {
+			for _, n := range nodes {
+				n.pool.Close()
+			}
+			return nil, fmt.Errorf("dal: open mysql pod %s node %d: %w", pc.Name, i+1, err)
 		}
-		replica.SetMaxOpenConns(maxConns)
-		replica.SetMaxIdleConns(maxConns)
+		pool.SetMaxOpenConns(maxConns)
+		pool.SetMaxIdleConns(maxConns)
+		pool.SetConnMaxLifetime(30 * time.Minute)
+		addr := dsn
+		if c, err := mysql.ParseDSN(dsn); err == nil {
+			addr = c.Addr
+		}
+		nodes = append(nodes, &node{addr: addr, pool: pool})
 	}
-	return &pod{name: pc.Name, primary: primary, replica: replica}, nil
+	return newPod(pc.Name, nodes, maxLag), nil
 }
 
 // mysqlDSN forces the settings the adapters rely on.
@@ -188,6 +206,9 @@ func mysqlDSN(dsn string) string {
 	c.ParseTime = false
 	c.MultiStatements = false
 	c.ClientFoundRows = true // RowsAffected counts matched rows, as SQLite does
+	if c.Timeout == 0 {
+		c.Timeout = time.Second // a node that does not answer is found down at once, not after the OS's minutes
+	}
 	// One round trip per statement instead of prepare, execute, close. Safe with utf8mb4 (the
 	// driver refuses it for the multibyte charsets where escaping could be subverted).
 	c.InterpolateParams = true

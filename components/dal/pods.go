@@ -192,10 +192,20 @@ func (db *DB) ReadTx(ctx context.Context) (*sql.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.replica.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	pool, err := p.readPool(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 }
 
 // PingContext checks the directory pod, which every call needs to find its own pod: a node whose
 // other pods are down still serves the tenants of the pods that are up, so their health is each
 // pod's own (Health).
-func (db *DB) PingContext(ctx context.Context) error { return db.home().primary.PingContext(ctx) }
+func (db *DB) PingContext(ctx context.Context) error {
+	pool, err := db.home().writePool()
+	if err != nil {
+		return err
+	}
+	return pool.PingContext(ctx)
+}

@@ -82,7 +82,16 @@ func (db *DB) Q(ctx context.Context) Querier {
 	if err != nil {
 		return failing{pool: db.c.failing, err: err}
 	}
-	return db.recorded(p.primary)
+	pool, err := p.writePool()
+	if err != nil {
+		return failing{pool: db.c.failing, err: err}
+	}
+	// A statement through Q commits after this returns: a second's margin covers it.
+	if p.embed {
+		return db.recorded(pool)
+	}
+	p.noteWrite(ctx, time.Now().Add(time.Second))
+	return db.recorded(watched{p: p, pool: pool})
 }
 
 // R returns the context's transaction if any (a read inside a transaction must see its writes),
@@ -95,7 +104,14 @@ func (db *DB) R(ctx context.Context) Querier {
 	if err != nil {
 		return failing{pool: db.c.failing, err: err}
 	}
-	return db.recorded(p.replica)
+	pool, err := p.readPool(ctx)
+	if err != nil {
+		return failing{pool: db.c.failing, err: err}
+	}
+	if p.embed {
+		return db.recorded(pool)
+	}
+	return db.recorded(watched{p: p, pool: pool, read: true})
 }
 
 // InTx runs fn in a transaction carried by the context; a nested call joins the outer
@@ -154,7 +170,22 @@ func (db *DB) TxOptions() *sql.TxOptions {
 }
 
 func (db *DB) runTx(ctx context.Context, p *pod, fn func(ctx context.Context) error) (err error) {
-	tx, err := p.primary.BeginTx(ctx, db.TxOptions())
+	pool, err := p.writePool()
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	defer func() {
+		// A primary that went away: check the pod now, and say so (retryable) rather than fail
+		// the request as if it were at fault.
+		if err != nil && IsUnavailable(err) {
+			p.recheck(started)
+			if !errors.Is(err, ErrUnavailable) {
+				err = errors.Join(ErrUnavailable, err)
+			}
+		}
+	}()
+	tx, err := pool.BeginTx(ctx, db.TxOptions())
 	if err != nil {
 		return fmt.Errorf("dal: begin: %w", err)
 	}
@@ -174,6 +205,7 @@ func (db *DB) runTx(ctx context.Context, p *pod, fn func(ctx context.Context) er
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("dal: commit: %w", err)
 	}
+	p.noteWrite(ctx, time.Now())
 	for _, f := range *st.after {
 		f()
 	}
@@ -211,4 +243,72 @@ func (db *DB) retryable(err error) bool {
 		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 	}
 	return false
+}
+
+// watched is a pod's pool that notices a node gone: a statement that fails for want of its node
+// has the pod checked at once (so the next one goes where the pod now says) and fails as
+// ErrUnavailable; a read is tried once more where the pod now sends reads (a replica, when the
+// primary has just died).
+type watched struct {
+	p    *pod
+	pool *sql.DB
+	read bool
+}
+
+func (w watched) failed(err error, start time.Time) bool {
+	if err == nil || !IsUnavailable(err) {
+		return false
+	}
+	w.p.recheck(start)
+	return true
+}
+
+// again is where a failed read goes now, if somewhere else.
+func (w watched) again(ctx context.Context) (*sql.DB, bool) {
+	if !w.read {
+		return nil, false
+	}
+	pool, err := w.p.readPool(ctx)
+	return pool, err == nil && pool != w.pool
+}
+
+func unavailable(err error) error {
+	if errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return errors.Join(ErrUnavailable, err)
+}
+
+func (w watched) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	start := time.Now()
+	res, err := w.pool.ExecContext(ctx, query, args...)
+	if w.failed(err, start) {
+		err = unavailable(err)
+	}
+	return res, err
+}
+
+func (w watched) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	start := time.Now()
+	rows, err := w.pool.QueryContext(ctx, query, args...)
+	if w.failed(err, start) {
+		if pool, ok := w.again(ctx); ok {
+			if rows, err = pool.QueryContext(ctx, query, args...); err == nil {
+				return rows, nil
+			}
+		}
+		err = unavailable(err)
+	}
+	return rows, err
+}
+
+func (w watched) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	start := time.Now()
+	row := w.pool.QueryRowContext(ctx, query, args...)
+	if w.failed(row.Err(), start) {
+		if pool, ok := w.again(ctx); ok {
+			return pool.QueryRowContext(ctx, query, args...)
+		}
+	}
+	return row
 }

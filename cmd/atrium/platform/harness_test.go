@@ -137,6 +137,7 @@ type reply struct {
 	status int
 	body   map[string]any
 	raw    string
+	header http.Header
 }
 
 func (r reply) data() map[string]any {
@@ -182,7 +183,7 @@ func (s *stack) attempt(method, path, token string, body any, headers ...string)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	r := reply{status: resp.StatusCode, raw: string(raw)}
+	r := reply{status: resp.StatusCode, raw: string(raw), header: resp.Header}
 	_ = json.Unmarshal(raw, &r.body)
 	return r, nil
 }

@@ -206,6 +206,12 @@ var (
 		"Durable timers due and not yet run (sampled; capped at 100000).", nil, nil)
 	timersOverdueDesc = prometheus.NewDesc("atrium_timers_overdue",
 		"Durable timers due more than a minute ago and not yet run.", nil, nil)
+	dbNodeUpDesc = prometheus.NewDesc("atrium_db_node_up",
+		"Whether a database node answered its last check (every second), by pod and node.", []string{"pod", "node"}, nil)
+	dbPrimaryDesc = prometheus.NewDesc("atrium_db_node_primary",
+		"1 for the node a pod writes to (the writable one), by pod and node; a pod with no 1 refuses its writes.", []string{"pod", "node"}, nil)
+	dbLagDesc = prometheus.NewDesc("atrium_db_replica_lag_seconds",
+		"A replica's lag behind its primary, from its own replication status; absent while unknown (replication stopped).", []string{"pod", "node"}, nil)
 	auditFindingsDesc = prometheus.NewDesc("atrium_audit_findings",
 		"The auditor's open findings over every tenant, by kind (sampled; every kind, 0 when none is open).", []string{"kind"}, nil)
 )
@@ -217,7 +223,8 @@ type tradeCollector struct {
 
 func (c tradeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{extCallsDesc, extErrorsDesc, hotBatchesDesc, hotReservationsDesc, bidBatchesDesc, bidBatchedDesc,
-		bidOutbidDesc, mismatchDesc, holdsDesc, outboxDesc, outboxAgeDesc, timersDueDesc, timersOverdueDesc, auditFindingsDesc} {
+		bidOutbidDesc, mismatchDesc, holdsDesc, outboxDesc, outboxAgeDesc, timersDueDesc, timersOverdueDesc, auditFindingsDesc,
+		dbNodeUpDesc, dbPrimaryDesc, dbLagDesc} {
 		ch <- d
 	}
 	c.t.metrics.rpcRequests.Describe(ch)
@@ -264,6 +271,15 @@ func (c tradeCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(auditFindingsDesc, prometheus.GaugeValue, float64((*f)[kind]), kind)
 		}
 	}
+	for _, p := range c.t.DB.Health() {
+		for _, n := range p.Nodes {
+			ch <- prometheus.MustNewConstMetric(dbNodeUpDesc, prometheus.GaugeValue, bool01(n.Up), p.Name, n.Addr)
+			ch <- prometheus.MustNewConstMetric(dbPrimaryDesc, prometheus.GaugeValue, bool01(n.Primary), p.Name, n.Addr)
+			if n.Up && n.ReadOnly && n.LagKnown {
+				ch <- prometheus.MustNewConstMetric(dbLagDesc, prometheus.GaugeValue, n.Lag.Seconds(), p.Name, n.Addr)
+			}
+		}
+	}
 	c.t.metrics.rpcRequests.Collect(ch)
 	c.t.metrics.rpcLatency.Collect(ch)
 	c.t.metrics.orders.Collect(ch)
@@ -273,7 +289,7 @@ func (c tradeCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // dbStatsCollector reports every pool of the database under one collector: "primary" and
-// "replica" on a database of one pod, "<pod>.primary" and "<pod>.replica" on several.
+// "replica" for SQLite, each MySQL node by its address, "<pod>." before them on several pods.
 type dbStatsCollector []prometheus.Collector
 
 func newDBStats(db *dal.DB) dbStatsCollector {
@@ -284,9 +300,8 @@ func newDBStats(db *dal.DB) dbStatsCollector {
 		if len(pods) > 1 {
 			prefix = p.Name() + "."
 		}
-		c = append(c, collectors.NewDBStatsCollector(p.Primary(), prefix+"primary"))
-		if p.Replica() != p.Primary() {
-			c = append(c, collectors.NewDBStatsCollector(p.Replica(), prefix+"replica"))
+		for _, pool := range p.Pools() {
+			c = append(c, collectors.NewDBStatsCollector(pool.Pool, prefix+pool.Name))
 		}
 	}
 	return c
@@ -324,4 +339,11 @@ func (t *Trade) ServeMetrics(addr string) (net.Addr, error) {
 	t.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = t.metricsSrv.Serve(ln) }()
 	return ln.Addr(), nil
+}
+
+func bool01(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

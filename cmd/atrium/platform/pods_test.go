@@ -139,3 +139,82 @@ func column(t *testing.T, q *sql.DB, query string, args ...any) []string {
 	}
 	return out
 }
+
+// TestPodFailover: tenants on two pods, pod p1 a mariadbd primary with a replica (processes of
+// the test's own), p2 a database on the machine's MariaDB. p1's primary process is killed: acme
+// (on p1) is told 503 system.db_unavailable with Retry-After at once, and still reads its orders
+// (from the replica); bolt (on p2) goes on ordering as if nothing happened. The replica is
+// promoted as an outside tool does (STOP SLAVE; SET GLOBAL read_only = 0) and acme's retried
+// order goes through without a restart; every order acknowledged before is there after.
+func TestPodFailover(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	kafka, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kafka.Close()
+	servers, p1 := daltest.Pod(t, "atrium", 1)
+	dbc := dal.Config{Driver: "mysql", MaxOpenConns: 16, DataDir: t.TempDir(), Directory: "p2",
+		Pods: []dal.PodConfig{{Name: "p1", Nodes: p1}, {Name: "p2", Nodes: []string{daltest.CreateMySQLDatabase(t)}}}}
+	s := startWith(t, dbc, &clock{t: time.Now()}, func(c *platform.Config) {
+		c.MQ = mq.Config{Broker: "kafka", URL: fmt.Sprintf("127.0.0.1:%d", port), Relay: mq.RelayConfig{Poll: 20 * time.Millisecond}}
+	})
+	db := openDB(t, dbc)
+	ctx := context.Background()
+	for tenant, pod := range map[string]string{"acme": "p1", "bolt": "p2"} {
+		if err := db.Directory().Place(ctx, tenant, pod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acked := map[string][]string{}
+	order := func(tenant, key string) reply {
+		return s.do("POST", "/app/v1/orders", s.token(tenant, "u1", "app", "buyer"), orderBody(item("tea", 1)), "Idempotency-Key", key)
+	}
+	for _, tenant := range []string{"acme", "bolt"} {
+		s.seed(s.token(tenant, "ops", "", "admin"), "tea", "s1", 1000, 100)
+		for i := range 5 {
+			r := must(t, order(tenant, fmt.Sprint(tenant, "-before-", i)), 201, "order before the failover")
+			acked[tenant] = append(acked[tenant], str(r.data()["tradeId"]))
+		}
+	}
+	servers[1].WaitFor(func(q *sql.DB) bool {
+		var n int
+		return q.QueryRow(`SELECT COUNT(*) FROM atrium.trades WHERE tenant = 'acme'`).Scan(&n) == nil && n == len(acked["acme"])
+	}, "the replica caught up")
+
+	servers[0].Kill()
+	for i := range 3 {
+		start := time.Now()
+		r := order("acme", "acme-during")
+		if r.status != 503 || r.body["code"] != "system.db_unavailable" || r.header.Get("Retry-After") == "" {
+			t.Fatalf("acme orders with its pod's primary dead: %d %s (Retry-After %q); want 503 system.db_unavailable with Retry-After",
+				r.status, r.raw, r.header.Get("Retry-After"))
+		}
+		t.Logf("acme's order %d refused after %s", i, time.Since(start))
+		r = must(t, order("bolt", fmt.Sprint("bolt-during-", i)), 201, "bolt orders while p1 is down")
+		acked["bolt"] = append(acked["bolt"], str(r.data()["tradeId"]))
+	}
+	list := must(t, s.do("GET", "/app/v1/orders?limit=50", s.token("acme", "u1", "app", "buyer"), nil), 200, "acme reads while its primary is down").data()
+	if n := len(list["orders"].([]any)); n != len(acked["acme"]) {
+		t.Errorf("acme lists %d orders from its replica; want %d", n, len(acked["acme"]))
+	}
+
+	servers[1].Promote()
+	var r reply
+	eventually(t, 10*time.Second, "acme's retried order through on the promoted replica", func() bool {
+		r = order("acme", "acme-during")
+		return r.status == 201
+	})
+	acked["acme"] = append(acked["acme"], str(r.data()["tradeId"]))
+	for tenant, trades := range acked {
+		buyer := s.token(tenant, "u1", "app", "buyer")
+		for _, id := range trades {
+			must(t, s.do("GET", "/app/v1/trades/"+id, buyer, nil), 200, tenant+"'s acknowledged trade after the failover")
+		}
+	}
+}
