@@ -48,6 +48,7 @@ const (
 	AdminErrorCodeAuctionNotSettleable              AdminErrorCode = "auction.not_settleable"
 	AdminErrorCodeAuctionOwnBid                     AdminErrorCode = "auction.own_bid"
 	AdminErrorCodeAuthForbidden                     AdminErrorCode = "auth.forbidden"
+	AdminErrorCodeAuthServiceTokenInvalid           AdminErrorCode = "auth.service_token_invalid"
 	AdminErrorCodeAuthUnauthenticated               AdminErrorCode = "auth.unauthenticated"
 	AdminErrorCodeCatalogInvalidCursor              AdminErrorCode = "catalog.invalid_cursor"
 	AdminErrorCodeCatalogInvalidSku                 AdminErrorCode = "catalog.invalid_sku"
@@ -261,6 +262,8 @@ func (e AdminErrorCode) Valid() bool {
 	case AdminErrorCodeAuctionOwnBid:
 		return true
 	case AdminErrorCodeAuthForbidden:
+		return true
+	case AdminErrorCodeAuthServiceTokenInvalid:
 		return true
 	case AdminErrorCodeAuthUnauthenticated:
 		return true
@@ -762,6 +765,7 @@ const (
 	AppErrorCodeAuctionNotSettleable              AppErrorCode = "auction.not_settleable"
 	AppErrorCodeAuctionOwnBid                     AppErrorCode = "auction.own_bid"
 	AppErrorCodeAuthForbidden                     AppErrorCode = "auth.forbidden"
+	AppErrorCodeAuthServiceTokenInvalid           AppErrorCode = "auth.service_token_invalid"
 	AppErrorCodeAuthUnauthenticated               AppErrorCode = "auth.unauthenticated"
 	AppErrorCodeCatalogInvalidCursor              AppErrorCode = "catalog.invalid_cursor"
 	AppErrorCodeCatalogInvalidSku                 AppErrorCode = "catalog.invalid_sku"
@@ -975,6 +979,8 @@ func (e AppErrorCode) Valid() bool {
 	case AppErrorCodeAuctionOwnBid:
 		return true
 	case AppErrorCodeAuthForbidden:
+		return true
+	case AppErrorCodeAuthServiceTokenInvalid:
 		return true
 	case AppErrorCodeAuthUnauthenticated:
 		return true

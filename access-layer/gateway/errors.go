@@ -49,6 +49,7 @@ var platformErrors = []ErrorSpec{
 	{"system.tenant_placed", http.StatusConflict, 40910},
 	{"system.unknown_node", http.StatusBadRequest, 40011},
 	{"system.primary_up", http.StatusConflict, 40911},
+	{"auth.service_token_invalid", http.StatusBadGateway, 50201},
 	{"identity.invalid", http.StatusBadRequest, 41001},
 	{"identity.frontend_taken", http.StatusConflict, 41003},
 	{"money.invalid_amount", http.StatusBadRequest, 41101},

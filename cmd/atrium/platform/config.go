@@ -22,6 +22,7 @@ import (
 	"github.com/atriumtrade/atrium/components/discovery"
 	"github.com/atriumtrade/atrium/components/mq"
 	"github.com/atriumtrade/atrium/components/observe"
+	"github.com/atriumtrade/atrium/components/servicetoken"
 	"github.com/atriumtrade/atrium/components/toggles"
 	"github.com/atriumtrade/atrium/product-layer/audit/auditsql"
 	"github.com/atriumtrade/atrium/product-layer/trade"
@@ -150,12 +151,22 @@ type RPCConfig struct {
 	// Advertise is the host:port a trade node registers in etcd (default: the address it listens
 	// on, which must then name one host).
 	Advertise string `yaml:"advertise"`
+	// Auth is the key ring of the service tokens every call from an access node carries and
+	// every trade node verifies (components/servicetoken). A trade node listening beyond
+	// loopback refuses to start without it, unless Insecure says so on purpose.
+	Auth servicetoken.Config `yaml:"auth"`
+	// Insecure lets a trade node listen beyond loopback without service tokens (a private
+	// network trusted as a whole).
+	Insecure bool `yaml:"insecure"`
 }
 
 // Validate checks the RPC section.
 func (c RPCConfig) Validate() error {
 	if c.Addr == "" {
 		return errors.New("rpc: addr is required")
+	}
+	if err := c.Auth.Validate(); err != nil {
+		return fmt.Errorf("rpc.auth: %w", err)
 	}
 	for _, t := range c.Targets {
 		if _, _, err := net.SplitHostPort(t); err != nil {

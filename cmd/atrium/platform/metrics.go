@@ -227,6 +227,7 @@ func (c tradeCollector) Describe(ch chan<- *prometheus.Desc) {
 		dbNodeUpDesc, dbPrimaryDesc, dbLagDesc} {
 		ch <- d
 	}
+	refusedRPC.Describe(ch)
 	c.t.metrics.rpcRequests.Describe(ch)
 	c.t.metrics.rpcLatency.Describe(ch)
 	c.t.metrics.orders.Describe(ch)
@@ -280,6 +281,7 @@ func (c tradeCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
+	refusedRPC.Collect(ch)
 	c.t.metrics.rpcRequests.Collect(ch)
 	c.t.metrics.rpcLatency.Collect(ch)
 	c.t.metrics.orders.Collect(ch)

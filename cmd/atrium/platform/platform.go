@@ -21,6 +21,7 @@ import (
 	rpc "github.com/atriumtrade/atrium/kitex_gen/trade"
 
 	"github.com/atriumtrade/atrium/components/mq"
+	"github.com/atriumtrade/atrium/components/servicetoken"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersaleadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersales"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/auctionadmin"
@@ -531,9 +532,21 @@ func serveRPC(cfg Config, o TradeOptions, ln net.Listener, log *slog.Logger, tg 
 		server.WithErrorHandler(errHandler),
 		server.WithMiddleware(metrics.observeRPC()), // outermost: refusals are counted too
 		server.WithMiddleware(traceServer(tracing)),
-		server.WithMiddleware(admitRPC(tg.Guard, errHandler)),
-		server.WithMiddleware(actorRPC()),
 	}
+	// The caller's service token, checked right after the span starts: before admission and
+	// every handler.
+	if cfg.RPC.Auth.On() {
+		v, err := servicetoken.NewVerifier(cfg.RPC.Auth, ServiceName)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, server.WithMiddleware(verifyRPC(v, errHandler)))
+	} else if !isLoopback(ln.Addr()) && !cfg.RPC.Insecure {
+		return nil, fmt.Errorf("rpc: the trade node listens on %s, beyond loopback, without service tokens: anyone who reaches it "+
+			"could act as any tenant's operator; set rpc.auth.keys (and the same on the access nodes), or rpc.insecure: true on a "+
+			"network trusted as a whole", ln.Addr())
+	}
+	opts = append(opts, server.WithMiddleware(admitRPC(tg.Guard, errHandler)), server.WithMiddleware(actorRPC()))
 	for _, mw := range o.Middlewares {
 		opts = append(opts, server.WithMiddleware(mw))
 	}
@@ -658,6 +671,9 @@ func closeUnregistered(ctx context.Context, core *trade.Core, now func() time.Ti
 // Err reports a fatal serving error.
 func (t *Trade) Err() <-chan error { return t.errc }
 
+// Addr is where the node's Kitex server listens.
+func (t *Trade) Addr() net.Addr { return t.rpcLn.Addr() }
+
 // Stop lets RPCs in flight finish, stops the timer worker between jobs, and closes the database.
 func (t *Trade) Stop() error {
 	if t.closed {
@@ -772,7 +788,11 @@ func StartAccess(cfg Config, log *slog.Logger, o AccessOptions) (*Access, error)
 	if tracing == nil {
 		tracing = observe.Off()
 	}
-	cli, err := NewTradeClients(cfg.RPC, addr, client.WithMiddleware(traceClient(tracing)))
+	signed, err := SignedCalls(cfg.RPC, "access:"+relayHolder(cfg.Node))
+	if err != nil {
+		return nil, err
+	}
+	cli, err := NewTradeClients(cfg.RPC, addr, append(signed, client.WithMiddleware(traceClient(tracing)))...)
 	if err != nil {
 		return nil, err
 	}
@@ -813,4 +833,10 @@ func (a *Access) Err() <-chan error { return a.errc }
 func (a *Access) Stop(ctx context.Context) error {
 	defer a.stopToggles()
 	return a.Gateway.Shutdown(ctx)
+}
+
+// isLoopback reports whether addr is on a loopback interface only.
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
