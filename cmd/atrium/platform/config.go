@@ -22,6 +22,7 @@ import (
 	"github.com/atriumtrade/atrium/components/discovery"
 	"github.com/atriumtrade/atrium/components/mq"
 	"github.com/atriumtrade/atrium/components/observe"
+	"github.com/atriumtrade/atrium/components/rpctls"
 	"github.com/atriumtrade/atrium/components/servicetoken"
 	"github.com/atriumtrade/atrium/components/toggles"
 	"github.com/atriumtrade/atrium/product-layer/audit/auditsql"
@@ -158,6 +159,9 @@ type RPCConfig struct {
 	// Insecure lets a trade node listen beyond loopback without service tokens (a private
 	// network trusted as a whole).
 	Insecure bool `yaml:"insecure"`
+	// TLS, with cert, key and ca, is mutual TLS between the roles (components/rpctls): the same
+	// on every node of both roles.
+	TLS rpctls.Config `yaml:"tls"`
 }
 
 // Validate checks the RPC section.
@@ -167,6 +171,9 @@ func (c RPCConfig) Validate() error {
 	}
 	if err := c.Auth.Validate(); err != nil {
 		return fmt.Errorf("rpc.auth: %w", err)
+	}
+	if err := c.TLS.Validate(); err != nil {
+		return fmt.Errorf("rpc.tls: %w", err)
 	}
 	for _, t := range c.Targets {
 		if _, _, err := net.SplitHostPort(t); err != nil {

@@ -21,6 +21,7 @@ import (
 	rpc "github.com/atriumtrade/atrium/kitex_gen/trade"
 
 	"github.com/atriumtrade/atrium/components/mq"
+	"github.com/atriumtrade/atrium/components/rpctls"
 	"github.com/atriumtrade/atrium/components/servicetoken"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersaleadmin"
 	"github.com/atriumtrade/atrium/kitex_gen/trade/aftersales"
@@ -518,7 +519,6 @@ func serveRPC(cfg Config, o TradeOptions, ln net.Listener, log *slog.Logger, tg 
 		db.Trace(tracing.Tracer("sql"))
 	}
 	opts := []server.Option{
-		server.WithListener(ln),
 		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: ServiceName}),
 		server.WithMetaHandler(transmeta.ServerTTHeaderHandler),
 		// A handler's context ends with its caller's RPC timeout (carried in TTHeader): work
@@ -532,6 +532,16 @@ func serveRPC(cfg Config, o TradeOptions, ln net.Listener, log *slog.Logger, tg 
 		server.WithErrorHandler(errHandler),
 		server.WithMiddleware(metrics.observeRPC()), // outermost: refusals are counted too
 		server.WithMiddleware(traceServer(tracing)),
+	}
+	if cfg.RPC.TLS.On() { // mutual TLS, on Kitex's Go-net transport
+		files, err := rpctls.Load(cfg.RPC.TLS)
+		if err != nil {
+			return nil, err
+		}
+		files.OnReload = func(err error) { log.Info("rpc: TLS certificates changed on disk", "loaded", err == nil, "err", err) }
+		opts = append(opts, files.ServerOptions(ln)...)
+	} else {
+		opts = append(opts, server.WithListener(ln))
 	}
 	// The caller's service token, checked right after the span starts: before admission and
 	// every handler.
@@ -738,6 +748,13 @@ func NewTradeClients(cfg RPCConfig, hostPort string, extra ...client.Option) (ga
 		// Every call returns its error as the platform's (a stable code, or system.unavailable):
 		// converted here, once, for every caller.
 		rpcerr.Client(),
+	}
+	if cfg.TLS.On() {
+		files, err := rpctls.Load(cfg.TLS)
+		if err != nil {
+			return gateway.Clients{}, err
+		}
+		opts = append(opts, files.ClientOptions()...)
 	}
 	opts = append(opts, extra...)
 	return dialServices(opts)
