@@ -14,6 +14,7 @@ package servicetoken
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -27,11 +28,32 @@ type Key struct {
 	Secret string `yaml:"secret"`
 }
 
+// Keys is a key ring. In an environment variable (a Kubernetes secret) it is written
+// "id=secret,id=secret", the signing key first.
+type Keys []Key
+
+// UnmarshalText reads "id=secret,id=secret".
+func (k *Keys) UnmarshalText(b []byte) error {
+	var out Keys
+	for _, part := range strings.Split(string(b), ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		id, secret, ok := strings.Cut(part, "=")
+		if !ok {
+			return fmt.Errorf("servicetoken: key %q: want id=secret", id)
+		}
+		out = append(out, Key{ID: id, Secret: secret})
+	}
+	*k = out
+	return nil
+}
+
 // Config is the key ring and the tokens' life.
 type Config struct {
 	// Keys: the first signs, every one verifies. None: no tokens (the all-in-one process, whose
 	// roles talk on loopback).
-	Keys []Key `yaml:"keys"`
+	Keys Keys `yaml:"keys"`
 	// TTL is how long a token is valid (default 10s).
 	TTL time.Duration `yaml:"ttl"`
 }

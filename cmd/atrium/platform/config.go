@@ -2,6 +2,7 @@ package platform
 
 import (
 	"cmp"
+	"encoding"
 	"errors"
 	"fmt"
 	"io"
@@ -215,7 +216,11 @@ func Defaults() Config {
 }
 
 // Load reads path (if not empty) over the defaults, then applies environment overrides.
-func Load(path string) (Config, error) {
+func Load(path string) (Config, error) { return LoadEnv(path, os.Environ()) }
+
+// LoadEnv is Load with environ in place of the process's environment (a container's, checked by
+// the deployment tests).
+func LoadEnv(path string, environ []string) (Config, error) {
 	cfg := Defaults()
 	if path != "" {
 		b, err := os.ReadFile(path)
@@ -228,7 +233,7 @@ func Load(path string) (Config, error) {
 			return cfg, fmt.Errorf("config %s: %w", path, err)
 		}
 	}
-	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "ATRIUM", os.Environ()); err != nil {
+	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "ATRIUM", environ); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
@@ -315,6 +320,9 @@ func applyEnv(v reflect.Value, prefix string, environ []string) error {
 }
 
 func setField(fv reflect.Value, s string) error {
+	if u, ok := fv.Addr().Interface().(encoding.TextUnmarshaler); ok { // a type that reads itself (a key ring)
+		return u.UnmarshalText([]byte(s))
+	}
 	switch {
 	case fv.Type() == reflect.TypeOf(time.Duration(0)):
 		d, err := time.ParseDuration(s)

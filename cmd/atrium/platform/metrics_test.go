@@ -126,6 +126,14 @@ func TestTradeRoleServesMetrics(t *testing.T) {
 	if _, err := c.Queries.Ping(context.Background(), &trade.PingRequest{}); err != nil {
 		t.Fatal(err)
 	}
+	ready, err := http.Get("http://" + addr.String() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready.Body.Close()
+	if ready.StatusCode != http.StatusOK {
+		t.Errorf("the trade role's /readyz answered %d; want 200", ready.StatusCode)
+	}
 	resp, err := http.Get("http://" + addr.String() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
