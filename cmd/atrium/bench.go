@@ -34,6 +34,7 @@ type benchFlags struct {
 	pprofURL    string
 	profileOut  string
 	extensions  bool
+	tenants     int
 }
 
 func placeOrderBenchCmd() *cobra.Command {
@@ -70,6 +71,7 @@ the time went.`,
 	cmd.Flags().BoolVar(&f.floor, "floor", true, "also run the bare SQL floor against the server's database (--data-dir or --db-dsn)")
 	cmd.Flags().StringVar(&f.pprofURL, "pprof-url", "", "the server's pprof address (serve --pprof-addr), e.g. http://127.0.0.1:6060")
 	cmd.Flags().StringVar(&f.profileOut, "profile-out", "", "also save the CPU profile to this file")
+	cmd.Flags().IntVar(&f.tenants, "tenants", 1, "spread the buyers over this many tenants (bench1..N), e.g. one per pod")
 	cmd.Flags().BoolVar(&f.extensions, "extensions", false, "also run a phase with three script points published for the bench tenant (pricing, warehouse choice, split)")
 	return cmd
 }
@@ -203,12 +205,17 @@ func newHTTPBench(url string, concurrency int) *httpBench {
 
 // buyers returns an admin token and n buyer tokens of the bench tenant.
 func (h *httpBench) buyers(ctx context.Context, prefix string, n int) (admin string, tokens []string, err error) {
-	if admin, err = h.token(ctx, benchTenant, "bench-ops", "", "admin"); err != nil {
+	return h.buyersOf(ctx, benchTenant, prefix, n)
+}
+
+// buyersOf returns an admin token and n buyer tokens of tenant.
+func (h *httpBench) buyersOf(ctx context.Context, tenant, prefix string, n int) (admin string, tokens []string, err error) {
+	if admin, err = h.token(ctx, tenant, "bench-ops", "", "admin"); err != nil {
 		return "", nil, err
 	}
 	tokens = make([]string, n)
 	for i := range tokens {
-		if tokens[i], err = h.token(ctx, benchTenant, fmt.Sprintf("%s%d", prefix, i), "app", "buyer"); err != nil {
+		if tokens[i], err = h.token(ctx, tenant, fmt.Sprintf("%s%d", prefix, i), "app", "buyer"); err != nil {
 			return "", nil, err
 		}
 	}
@@ -237,7 +244,12 @@ type benchRun struct {
 
 // prepare makes n buyers and a SKU named after the bench.
 func (h *httpBench) prepare(ctx context.Context, name string, n int) (*benchRun, error) {
-	admin, tokens, err := h.buyers(ctx, name+"-u", n)
+	return h.prepareFor(ctx, benchTenant, name, n)
+}
+
+// prepareFor makes n buyers of tenant and a SKU of its named after the bench.
+func (h *httpBench) prepareFor(ctx context.Context, tenant, name string, n int) (*benchRun, error) {
+	admin, tokens, err := h.buyersOf(ctx, tenant, name+"-u", n)
 	if err != nil {
 		return nil, err
 	}
@@ -265,6 +277,23 @@ func runPlaceOrderBench(cmd *cobra.Command, f benchFlags) error {
 		return err
 	}
 	admin, tokens, run, body := b.admin, b.tokens, b.run, b.body
+	// With --tenants N, the buyers are spread over N tenants (bench1..benchN, each with its own
+	// SKU): on a database of several pods, one tenant per pod.
+	bodies := make([]map[string]any, f.concurrency)
+	for w := range bodies {
+		bodies[w] = body
+	}
+	if f.tenants > 1 {
+		for i := range f.tenants {
+			tb, err := h.prepareFor(ctx, fmt.Sprintf("%s%d", benchTenant, i+1), "bench", f.concurrency)
+			if err != nil {
+				return err
+			}
+			for w := i; w < f.concurrency; w += f.tenants {
+				tokens[w], bodies[w] = tb.tokens[w], tb.body
+			}
+		}
+	}
 
 	profc := make(chan []byte, 1)
 	if f.pprofURL != "" {
@@ -282,7 +311,7 @@ func runPlaceOrderBench(cmd *cobra.Command, f benchFlags) error {
 		}()
 	}
 	platformRes := runPhase("platform", f.concurrency, f.duration, out, func(ctx context.Context, w, seq int) error {
-		_, _, err := h.call(ctx, "POST", "/app/v1/orders", tokens[w], body, "Idempotency-Key", fmt.Sprintf("b%d-%d-%d", run, w, seq))
+		_, _, err := h.call(ctx, "POST", "/app/v1/orders", tokens[w], bodies[w], "Idempotency-Key", fmt.Sprintf("b%d-%d-%d", run, w, seq))
 		return err
 	})
 	var prof []byte

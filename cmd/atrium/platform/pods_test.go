@@ -21,12 +21,10 @@ import (
 // platformTables are the platform's own, on the directory pod, holding rows of every tenant.
 var platformTables = []string{"ext_scripts", "ext_publications", "frontends", "pod_directory"}
 
-// TestTenantsOnPods runs two tenants on two pods of MariaDB (a database each, with Kafka in the
-// process as the broker) through HTTP → Kitex: each tenant buys, pays, ships, delivers, gets a
-// unit refunded and leaves an order unpaid until its timer cancels it; a script is published for
-// one. Every row of a tenant is on its own pod, and only there (the platform's own tables apart),
-// each pod's events reach the broker through its own relay, and each pod's timers fired.
-func TestTenantsOnPods(t *testing.T) {
+// inProcessKafka starts a Kafka broker in the process (kfake), stopped at cleanup, and returns
+// the configuration of a node that relays to it: several pods need a broker outside the database.
+func inProcessKafka(t *testing.T) mq.Config {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -37,14 +35,22 @@ func TestTenantsOnPods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer kafka.Close()
+	t.Cleanup(kafka.Close)
+	return mq.Config{Broker: "kafka", URL: fmt.Sprintf("127.0.0.1:%d", port), Relay: mq.RelayConfig{Poll: 20 * time.Millisecond}}
+}
+
+// TestTenantsOnPods runs two tenants on two pods of MariaDB (a database each, with Kafka in the
+// process as the broker) through HTTP → Kitex: each tenant buys, pays, ships, delivers, gets a
+// unit refunded and leaves an order unpaid until its timer cancels it; a script is published for
+// one. Every row of a tenant is on its own pod, and only there (the platform's own tables apart),
+// each pod's events reach the broker through its own relay, and each pod's timers fired.
+func TestTenantsOnPods(t *testing.T) {
 
 	dbc := daltest.MySQLPodsConfig(t, "p1", "p2")
 	dbc.MaxOpenConns, dbc.DataDir = 16, t.TempDir()
 	clk := &clock{t: time.Now()}
-	s := startWith(t, dbc, clk, func(c *platform.Config) {
-		c.MQ = mq.Config{Broker: "kafka", URL: fmt.Sprintf("127.0.0.1:%d", port), Relay: mq.RelayConfig{Poll: 20 * time.Millisecond}}
-	})
+	broker := inProcessKafka(t)
+	s := startWith(t, dbc, clk, func(c *platform.Config) { c.MQ = broker })
 	db := openDB(t, dbc)
 	ctx := context.Background()
 	// bolt is placed on p2 by an operator before it trades; acme by the rule (the pod with the
@@ -147,23 +153,11 @@ func column(t *testing.T, q *sql.DB, query string, args ...any) []string {
 // promoted as an outside tool does (STOP SLAVE; SET GLOBAL read_only = 0) and acme's retried
 // order goes through without a restart; every order acknowledged before is there after.
 func TestPodFailover(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	kafka, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kafka.Close()
 	servers, p1 := daltest.Pod(t, "atrium", 1)
 	dbc := dal.Config{Driver: "mysql", MaxOpenConns: 16, DataDir: t.TempDir(), Directory: "p2",
 		Pods: []dal.PodConfig{{Name: "p1", Nodes: p1}, {Name: "p2", Nodes: []string{daltest.CreateMySQLDatabase(t)}}}}
-	s := startWith(t, dbc, &clock{t: time.Now()}, func(c *platform.Config) {
-		c.MQ = mq.Config{Broker: "kafka", URL: fmt.Sprintf("127.0.0.1:%d", port), Relay: mq.RelayConfig{Poll: 20 * time.Millisecond}}
-	})
+	broker := inProcessKafka(t)
+	s := startWith(t, dbc, &clock{t: time.Now()}, func(c *platform.Config) { c.MQ = broker })
 	db := openDB(t, dbc)
 	ctx := context.Background()
 	for tenant, pod := range map[string]string{"acme": "p1", "bolt": "p2"} {
