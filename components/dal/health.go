@@ -77,11 +77,13 @@ type PodHealth struct {
 
 const checkEvery = time.Second
 
-func (n *node) state() NodeHealth {
+// state is the node's last check, never nil (a node not checked yet is down). Read on every
+// statement of a MySQL pod: a pointer, not a copy.
+func (n *node) state() *NodeHealth {
 	if h := n.health.Load(); h != nil {
-		return *h
+		return h
 	}
-	return NodeHealth{Addr: n.addr}
+	return &NodeHealth{Addr: n.addr}
 }
 
 // check asks the node whether it is read-only and, if so, how far behind it is.
@@ -318,7 +320,7 @@ func (p *pod) readPool(ctx context.Context) (*sql.DB, error) {
 			if !h.Up || !h.ReadOnly || !h.LagKnown || h.Lag > p.maxLag {
 				continue
 			}
-			if !wrote.IsZero() && !caughtUp(h, w, wrote) {
+			if !wrote.IsZero() && !caughtUp(*h, w, wrote) {
 				continue // it may not have the caller's write yet
 			}
 			return n.pool, nil
@@ -386,7 +388,7 @@ func (p *pod) health() PodHealth {
 			out.Nodes = append(out.Nodes, NodeHealth{Addr: n.addr, Up: true, ReadOnly: i > 0, LagKnown: i > 0, Primary: i == 0})
 			continue
 		}
-		h := n.state()
+		h := *n.state()
 		h.Primary = n == w && h.Up
 		out.Nodes = append(out.Nodes, h)
 	}

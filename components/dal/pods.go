@@ -32,7 +32,7 @@ import (
 
 // ErrNoTenant is a statement on a database of several pods whose context names neither a tenant
 // nor a pod.
-var ErrNoTenant = errkind.New(errkind.Internal, "system.no_tenant", "dal: the call names no tenant, so no pod can serve it")
+var ErrNoTenant = errkind.New(errkind.Internal, "system.no_tenant", "the request names no tenant, so no database can serve it")
 
 type podKey struct{ c *cluster }
 
